@@ -1,0 +1,188 @@
+//! Every document format becomes the same thing: a list of blocks (a line or a
+//! paragraph, its links, whether it is a heading). Splitting into items works on
+//! blocks only, so the txt, Markdown and HTML readers share one set of rules.
+
+use std::sync::LazyLock;
+
+use linkify::{LinkFinder, LinkKind};
+use regex::Regex;
+
+/// A link inside a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The URL as written (an `href`, a Markdown target or a bare URL in text).
+    pub href: String,
+    /// The anchor text, for HTML and Markdown links; `None` for a bare URL.
+    pub text: Option<String>,
+}
+
+/// One line (text, Markdown) or block element (HTML) of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The visible text, whitespace collapsed, links shown by their anchor text.
+    pub text: String,
+    /// A heading (`#` in Markdown, `<h1>`–`<h6>` in HTML).
+    pub heading: bool,
+    /// Links in reading order.
+    pub links: Vec<Link>,
+}
+
+fn finder() -> LinkFinder {
+    let mut f = LinkFinder::new();
+    f.kinds(&[LinkKind::Url]);
+    f.url_must_have_scheme(true);
+    f
+}
+
+/// Bare URLs in prose: whitespace ends a URL, trailing punctuation is not part of it.
+pub fn bare_links(text: &str) -> Vec<Link> {
+    finder()
+        .links(text)
+        .map(|l| Link {
+            href: l.as_str().to_string(),
+            text: None,
+        })
+        .collect()
+}
+
+/// A plain-text document: one block per non-blank line.
+pub fn from_text(text: &str) -> Vec<Block> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| Block {
+            text: line.to_string(),
+            heading: false,
+            links: bare_links(line),
+        })
+        .collect()
+}
+
+static MD_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(!?)\[([^\]]*)\]\(\s*<?([^\s)>]*)>?(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)|<((?i:https?|ftp)://[^\s>]+)>"#)
+        .expect("markdown link pattern compiles")
+});
+static MD_LIST_MARK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[-*+]|\d{1,3}[.)])\s+").expect("list pattern compiles"));
+
+/// A Markdown document: one block per non-blank line; `#` and setext headings are
+/// headings; `[text](url)` and `<url>` are links with their text; bare URLs too.
+pub fn from_markdown(text: &str) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut in_fence = false;
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.starts_with("```") || line.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let is_setext = !line.is_empty()
+            && (line.chars().all(|c| c == '=') || (line.len() >= 2 && line.chars().all(|c| c == '-')));
+        if !in_fence && is_setext {
+            if let Some(prev) = blocks.last_mut().filter(|b| !b.heading && raw.starts_with(['=', '-'])) {
+                prev.heading = true;
+            }
+            continue;
+        }
+        let (heading, body) = match line.strip_prefix('#') {
+            Some(_) if !in_fence => {
+                let rest = line.trim_start_matches('#');
+                if rest.is_empty() || rest.starts_with(' ') {
+                    (true, rest.trim().trim_end_matches('#').trim())
+                } else {
+                    (false, line)
+                }
+            }
+            _ => (false, line),
+        };
+        let body = body.trim_start_matches('>').trim();
+        let body = MD_LIST_MARK.find(body).map_or(body, |m| &body[m.end()..]);
+        let mut links = Vec::new();
+        let mut plain = String::with_capacity(body.len());
+        let mut last = 0;
+        for c in MD_LINK.captures_iter(body) {
+            let whole = c.get(0).expect("group 0");
+            plain.push_str(&body[last..whole.start()]);
+            last = whole.end();
+            if let Some(auto) = c.get(4) {
+                plain.push_str(auto.as_str());
+                links.push(Link {
+                    href: auto.as_str().to_string(),
+                    text: None,
+                });
+                continue;
+            }
+            let text = c.get(2).map_or("", |m| m.as_str());
+            plain.push_str(text);
+            let is_image = c.get(1).is_some_and(|m| !m.as_str().is_empty());
+            let href = c.get(3).map_or("", |m| m.as_str());
+            if !is_image {
+                links.push(Link {
+                    href: href.to_string(),
+                    text: Some(strip_emphasis(text).to_string()),
+                });
+            }
+        }
+        plain.push_str(&body[last..]);
+        // Bare URLs outside Markdown links.
+        let linked: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
+        let mut bare: Vec<Link> = bare_links(&body_without_links(body))
+            .into_iter()
+            .filter(|l| !linked.contains(&l.href))
+            .collect();
+        links.append(&mut bare);
+        blocks.push(Block {
+            text: strip_emphasis(plain.trim()).to_string(),
+            heading,
+            links,
+        });
+    }
+    blocks
+}
+
+fn body_without_links(body: &str) -> String {
+    MD_LINK.replace_all(body, " ").into_owned()
+}
+
+/// `**Title**` → `Title`: emphasis around a whole line carries no meaning here.
+fn strip_emphasis(s: &str) -> &str {
+    let t = s.trim();
+    for mark in ["**", "__", "*", "_"] {
+        if let Some(inner) = t.strip_prefix(mark).and_then(|r| r.strip_suffix(mark)) {
+            return inner.trim();
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_lines_become_blocks_with_bare_links() {
+        let b = from_text("Title\n\n  see http://a.com/x. and (http://b.com/y)\n");
+        assert_eq!(b.len(), 2);
+        let hrefs: Vec<_> = b[1].links.iter().map(|l| l.href.as_str()).collect();
+        assert_eq!(hrefs, ["http://a.com/x", "http://b.com/y"]);
+    }
+
+    #[test]
+    fn markdown_links_headings_and_lists() {
+        let b = from_markdown(
+            "# Briefings\n\n## Xinhua: Title\n\nBody with [a link](https://a.com/p \"t\") and https://b.com/q.\n\n- Source: [Xinhua, December 26, 2020](http://x.cn/1)\n![img](http://i.com/i.png)\nSetext\n------\n",
+        );
+        assert!(b[0].heading && b[1].heading);
+        assert_eq!(b[1].text, "Xinhua: Title");
+        assert_eq!(b[2].text, "Body with a link and https://b.com/q.");
+        let hrefs: Vec<_> = b[2].links.iter().map(|l| l.href.as_str()).collect();
+        assert_eq!(hrefs, ["https://a.com/p", "https://b.com/q"]);
+        assert_eq!(b[3].text, "Source: Xinhua, December 26, 2020");
+        assert_eq!(b[3].links[0].text.as_deref(), Some("Xinhua, December 26, 2020"));
+        assert!(b[4].links.is_empty(), "images are not citations");
+        assert!(b[5].heading);
+    }
+}

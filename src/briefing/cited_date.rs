@@ -1,0 +1,122 @@
+//! Reading the outlet and date out of a citation line such as
+//! `Source: U.S. Department of Home Security, December 22, 2020`.
+//!
+//! The date is found at the end of the line; everything before it is the outlet,
+//! which may itself hold commas and full stops ("U.S. Department …").
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
+    let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
+    Regex::new(&format!(
+        r"(?ix)
+        (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}})(?:st|nd|rd|th)? ,? \s+ (?P<y1>\d{{4}})
+          | (?P<d2>\d{{1,2}})(?:st|nd|rd|th)? \s+ (?P<m2>{month}) ,? \s+ (?P<y2>\d{{4}})
+          | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
+          | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
+        ) \s* [.。]? \s* $"
+    ))
+    .expect("date pattern compiles")
+});
+
+/// Month number from an English month name or abbreviation.
+fn month_number(name: &str) -> Option<i8> {
+    let key = name.trim_end_matches('.').to_ascii_lowercase();
+    let months = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let n = months.iter().position(|m| key.starts_with(m))?;
+    Some(n as i8 + 1)
+}
+
+fn iso(year: &str, month: i8, day: &str) -> Option<String> {
+    let date = jiff::civil::Date::new(year.parse().ok()?, month, day.parse().ok()?).ok()?;
+    Some(date.to_string())
+}
+
+/// The ISO date at the end of `text`, and where it starts.
+fn date_at_end(text: &str) -> Option<(usize, String)> {
+    let c = DATE_AT_END.captures(text)?;
+    let get = |n: &str| c.name(n).map(|m| m.as_str());
+    let date = if let (Some(m), Some(d), Some(y)) = (get("m1"), get("d1"), get("y1")) {
+        iso(y, month_number(m)?, d)
+    } else if let (Some(d), Some(m), Some(y)) = (get("d2"), get("m2"), get("y2")) {
+        iso(y, month_number(m)?, d)
+    } else if let (Some(y), Some(m), Some(d)) = (get("y3"), get("m3"), get("d3")) {
+        iso(y, m.parse().ok()?, d)
+    } else if let (Some(y), Some(m), Some(d)) = (get("y4"), get("m4"), get("d4")) {
+        iso(y, m.parse().ok()?, d)
+    } else {
+        None
+    }?;
+    Some((c.get(0)?.start(), date))
+}
+
+/// True when the whole of `text` is a date ("December 26, 2020").
+pub fn is_date_line(text: &str) -> bool {
+    date_at_end(text).is_some_and(|(start, _)| text[..start].trim().is_empty())
+}
+
+/// Splits `Xinhua, December 26, 2020` into outlet and ISO date. Either may be
+/// missing: a line with no date is all outlet; a line that is only a date has no outlet.
+pub fn split_outlet_date(text: &str) -> (Option<String>, Option<String>) {
+    let text = text.trim();
+    let (outlet, date) = match date_at_end(text) {
+        Some((start, date)) => (&text[..start], Some(date)),
+        None => (text, None),
+    };
+    let outlet = outlet
+        .trim()
+        .trim_end_matches([',', '，', ';', '/', '|', '-', '–', '—', ':'])
+        .trim();
+    let outlet = (!outlet.is_empty()).then(|| outlet.to_string());
+    (outlet, date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> (Option<&str>, Option<&str>) {
+        let (o, d) = split_outlet_date(s);
+        (
+            o.map(|o| &*Box::leak(o.into_boxed_str())),
+            d.map(|d| &*Box::leak(d.into_boxed_str())),
+        )
+    }
+
+    #[test]
+    fn seed_forms() {
+        assert_eq!(split("Xinhua, December 26, 2020"), (Some("Xinhua"), Some("2020-12-26")));
+        assert_eq!(
+            split("U.S. Department of Home Security, December 22, 2020"),
+            (Some("U.S. Department of Home Security"), Some("2020-12-22"))
+        );
+    }
+
+    #[test]
+    fn other_date_forms() {
+        assert_eq!(split("RFA, Dec. 3, 2021"), (Some("RFA"), Some("2021-12-03")));
+        assert_eq!(split("BBC, 3 September 2021"), (Some("BBC"), Some("2021-09-03")));
+        assert_eq!(split("Sina / 2021-09-03"), (Some("Sina"), Some("2021-09-03")));
+        assert_eq!(split("人民日报，2021年9月3日"), (Some("人民日报"), Some("2021-09-03")));
+        assert_eq!(split("December 26, 2020"), (None, Some("2020-12-26")));
+    }
+
+    #[test]
+    fn impossible_or_missing_dates_leave_the_outlet() {
+        assert_eq!(split("Xinhua, February 30, 2020"), (Some("Xinhua, February 30, 2020"), None));
+        assert_eq!(split("Xinhua"), (Some("Xinhua"), None));
+        assert_eq!(split("Xinhua,"), (Some("Xinhua"), None));
+        assert_eq!(split(""), (None, None));
+    }
+
+    #[test]
+    fn date_lines_are_recognised() {
+        assert!(is_date_line("December 26, 2020"));
+        assert!(!is_date_line("Xinhua, December 26, 2020"));
+        assert!(!is_date_line("Shanghai begins vaccinations"));
+    }
+}

@@ -1,0 +1,295 @@
+//! Where a briefing item starts and ends, what its title is, and which of its
+//! links are citations.
+//!
+//! Rules, in the order they apply:
+//! - With headings (Markdown, HTML), each heading starts an item and is its title.
+//! - Without, an item ends at its citation: a `Source:` line (plus the URL lines
+//!   after it) or a "Click here to read" link. Its title is the last short line
+//!   before the first body paragraph, so a page header before the first item is
+//!   passed over. A second `Source:` with nothing between joins the same item.
+//! - Short lines right before the body that read "Outlet" then "date" (or
+//!   "Outlet, date") are the item's outlet and date for a link-style citation.
+//! - Every other http(s) link in the body is a citation too, with its text as context.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::blocks::Block;
+use super::cited_date::{is_date_line, split_outlet_date};
+use super::{CitedUrl, Item, Origin};
+
+static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:sources?|来源|來源|出处|出處)\s*[:：]\s*(.*)$").expect("pattern compiles")
+});
+static READ_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:click here|read (?:more|on|the|full|original|it)|full (?:story|article|text|report)|original (?:article|link|source|report)|link to (?:the )?(?:article|source|report))\b|阅读原文|閱讀原文|原文链接|原文鏈接|点击|點擊|查看原文",
+    )
+    .expect("pattern compiles")
+});
+static URL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:[a-z][a-z0-9+.-]{0,15}://|www\.|https?:)").expect("pattern compiles")
+});
+
+/// Titles longer than this are cut (with an ellipsis); they are display text.
+const MAX_TITLE_CHARS: usize = 500;
+/// Context kept for a link found in body text.
+const MAX_CONTEXT_CHARS: usize = 200;
+
+fn is_source_line(b: &Block) -> bool {
+    SOURCE_LINE.is_match(&b.text)
+}
+
+fn is_url_line(b: &Block) -> bool {
+    URL_LINE.is_match(b.text.trim())
+}
+
+/// A block that is nothing but a link whose text invites the reader to the source.
+fn is_read_link(b: &Block) -> bool {
+    b.links.len() == 1
+        && b.links[0].text.as_deref().is_some_and(|t| READ_LINK.is_match(t))
+        && b.text.chars().count() <= 120
+}
+
+fn is_anchor(b: &Block) -> bool {
+    is_source_line(b) || is_read_link(b)
+}
+
+/// A paragraph of body text rather than a title, header or metadata line.
+fn is_body(b: &Block) -> bool {
+    let t = b.text.trim().trim_end_matches(['"', '\'', '”', '’', ')', '」']);
+    let words = t.split_whitespace().count();
+    let cjk = t.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+    t.chars().count() > 250
+        || (t.ends_with(['.', '。']) && (words >= 4 || cjk >= 10))
+        || (t.ends_with(['!', '?', '！', '？']) && (words >= 12 || cjk >= 25))
+}
+
+fn is_link_only(b: &Block) -> bool {
+    !b.links.is_empty() && is_url_line(b) && b.links.iter().all(|l| l.text.is_none())
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Outlet and date written as short lines before the body: "Outlet" / "date",
+/// or "Outlet, date" on one line. Returns them and how many lines they took from
+/// the end of `lines`.
+fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
+    let Some(last) = lines.last() else {
+        return (None, None, 0);
+    };
+    if is_date_line(&last.text) {
+        let (_, date) = split_outlet_date(&last.text);
+        if lines.len() >= 2 {
+            let outlet = lines[lines.len() - 2].text.trim();
+            if outlet.chars().count() <= 80 && !outlet.contains(':') {
+                return (Some(outlet.to_string()), date, 2);
+            }
+        }
+        return (None, date, 1);
+    }
+    if let (Some(outlet), Some(date)) = split_outlet_date(&last.text) {
+        if outlet.chars().count() <= 60 && !outlet.contains(':') && lines.len() >= 2 {
+            return (Some(outlet), Some(date), 1);
+        }
+    }
+    (None, None, 0)
+}
+
+/// Splits a document's blocks into items with their citations.
+pub fn split(blocks: &[Block]) -> Vec<Item> {
+    if blocks.iter().any(|b| b.heading) {
+        split_by_headings(blocks)
+    } else {
+        split_by_citations(blocks)
+    }
+}
+
+fn split_by_headings(blocks: &[Block]) -> Vec<Item> {
+    let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
+    let mut items = Vec::new();
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(blocks.len());
+        let title = clip(blocks[start].text.trim(), MAX_TITLE_CHARS);
+        let body = &blocks[start + 1..end];
+        let before_body: Vec<&Block> = body
+            .iter()
+            .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
+            .collect();
+        let (outlet, date, _) = meta_lines(&before_body);
+        let citations = citations_in(body, outlet, date);
+        if !citations.is_empty() {
+            items.push(Item { title, citations });
+        }
+    }
+    items
+}
+
+fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
+    let mut segments: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < blocks.len() {
+        if is_anchor(&blocks[i]) {
+            let mut end = i + 1;
+            if is_source_line(&blocks[i]) && blocks[i].links.is_empty() {
+                while end < blocks.len() && (is_url_line(&blocks[end]) || is_link_only(&blocks[end])) {
+                    end += 1;
+                }
+            }
+            segments.push((start, end));
+            start = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if start < blocks.len() && blocks[start..].iter().any(|b| !b.links.is_empty()) {
+        segments.push((start, blocks.len()));
+    }
+    let mut items: Vec<Item> = Vec::new();
+    for (start, end) in segments {
+        let seg = &blocks[start..end];
+        let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
+        let lead = &seg[..first_anchor];
+        // A citation with no title or body of its own belongs to the item before it.
+        if lead.is_empty() {
+            if let Some(prev) = items.last_mut() {
+                prev.citations.extend(citations_in(seg, None, None));
+                continue;
+            }
+        }
+        let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
+        let shorts: Vec<&Block> = lead[..first_body]
+            .iter()
+            .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
+            .collect();
+        let (outlet, date, used) = meta_lines(&shorts);
+        let title_pos = shorts.len().saturating_sub(used).checked_sub(1);
+        let (title, body_from) = match title_pos {
+            Some(p) => {
+                let block = shorts[p];
+                let at = lead.iter().position(|b| std::ptr::eq(b, block)).unwrap_or(0);
+                (block.text.trim().to_string(), at + 1)
+            }
+            None => (
+                lead.first()
+                    .or(seg.first())
+                    .map(|b| b.text.trim().to_string())
+                    .unwrap_or_default(),
+                0,
+            ),
+        };
+        let citations = citations_in(&seg[body_from..], outlet, date);
+        if !citations.is_empty() {
+            items.push(Item {
+                title: clip(&title, MAX_TITLE_CHARS),
+                citations,
+            });
+        }
+    }
+    items
+}
+
+/// The citations in an item's blocks. `outlet`/`date` come from metadata lines
+/// and are given to link-style citations, which carry none of their own.
+fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) -> Vec<CitedUrl> {
+    let mut out: Vec<CitedUrl> = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        let b = &body[i];
+        if let Some(c) = SOURCE_LINE.captures(&b.text) {
+            let mut rest = c.get(1).map_or("", |m| m.as_str()).to_string();
+            let mut urls: Vec<String> = Vec::new();
+            for l in &b.links {
+                urls.push(l.href.clone());
+                for shown in [Some(l.href.as_str()), l.text.as_deref()].into_iter().flatten() {
+                    if URL_LINE.is_match(shown) {
+                        rest = rest.replace(shown, " ");
+                    }
+                }
+            }
+            let (s_outlet, s_date) = split_outlet_date(&rest);
+            i += 1;
+            if urls.is_empty() {
+                while i < body.len() && (is_url_line(&body[i]) || is_link_only(&body[i])) {
+                    let line = &body[i];
+                    // The URL line is the URL: written whole, so a space inside shows as invalid.
+                    match line.links.first().filter(|l| l.text.is_some()) {
+                        Some(l) => urls.push(l.href.clone()),
+                        None => urls.push(line.text.trim().to_string()),
+                    }
+                    i += 1;
+                }
+            }
+            if urls.is_empty() {
+                out.push(CitedUrl {
+                    origin: Origin::SourceLine,
+                    outlet: s_outlet.clone(),
+                    cited_date: s_date.clone(),
+                    url: None,
+                    context: None,
+                });
+            }
+            for url in urls {
+                out.push(CitedUrl {
+                    origin: Origin::SourceLine,
+                    outlet: s_outlet.clone(),
+                    cited_date: s_date.clone(),
+                    url: Some(url),
+                    context: None,
+                });
+            }
+            continue;
+        }
+        if is_read_link(b) {
+            let l = &b.links[0];
+            out.push(CitedUrl {
+                origin: Origin::ReadLink,
+                outlet: outlet.clone(),
+                cited_date: date.clone(),
+                url: Some(l.href.clone()),
+                context: l.text.clone(),
+            });
+            i += 1;
+            continue;
+        }
+        for l in &b.links {
+            let href = l.href.trim();
+            let is_http = href.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+                || href.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"));
+            if !is_http || out.iter().any(|c| c.url.as_deref() == Some(href)) {
+                continue;
+            }
+            let context = match l.text.as_deref() {
+                Some(t) if !t.is_empty() && t != href => t,
+                _ => b.text.as_str(),
+            };
+            out.push(CitedUrl {
+                origin: Origin::Body,
+                outlet: None,
+                cited_date: None,
+                url: Some(href.to_string()),
+                context: Some(clip(context.trim(), MAX_CONTEXT_CHARS)),
+            });
+        }
+        i += 1;
+    }
+    // A body link that is also the item's cited source is that citation, not a second one.
+    let cited: Vec<Option<String>> = out
+        .iter()
+        .filter(|c| c.origin != Origin::Body)
+        .map(|c| c.url.clone())
+        .collect();
+    out.retain(|c| c.origin != Origin::Body || !cited.contains(&c.url));
+    out
+}

@@ -1,0 +1,105 @@
+//! The briefing store: finding documents, reading them in any encoding, and
+//! pulling out briefing items and their citations. Pure functions of the
+//! document's bytes; nothing here touches the database or the network.
+
+mod blocks;
+mod cited_date;
+mod decode;
+mod html;
+mod items;
+mod walk;
+
+pub use decode::{Decoded, decode};
+pub use walk::{DocumentFile, WalkError, find_documents};
+
+/// The document formats the briefing store may hold, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.txt`: the seed format, one item after another, `Source:` lines.
+    Text,
+    /// `.md`: the same, with Markdown headings and links.
+    Markdown,
+    /// `.html`, `.htm`: the same structure in markup.
+    Html,
+}
+
+impl Format {
+    /// The format for a file name, or `None` when the file is not a briefing document.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "txt" => Some(Format::Text),
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            _ => None,
+        }
+    }
+
+    /// Short name stored with the document.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "txt",
+            Format::Markdown => "md",
+            Format::Html => "html",
+        }
+    }
+}
+
+/// Where in an item a citation was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A `Source: Outlet, date` line and the URL with or after it.
+    SourceLine,
+    /// A "Click here to read" style link closing the item.
+    ReadLink,
+    /// Any other http(s) link in the item's body.
+    Body,
+}
+
+impl Origin {
+    /// Short name stored with the citation.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::SourceLine => "source_line",
+            Origin::ReadLink => "read_link",
+            Origin::Body => "body",
+        }
+    }
+}
+
+/// One citation as found in the document, before normalisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitedUrl {
+    /// Where it was found.
+    pub origin: Origin,
+    /// The cited outlet, when the document names one.
+    pub outlet: Option<String>,
+    /// The cited date, ISO `YYYY-MM-DD`, when the document gives one.
+    pub cited_date: Option<String>,
+    /// The URL exactly as written; `None` when a `Source:` line had no URL.
+    pub url: Option<String>,
+    /// For links in body text: the link text or the sentence around it.
+    pub context: Option<String>,
+}
+
+/// One briefing item and its citations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The item's whole title line.
+    pub title: String,
+    /// Its citations in document order.
+    pub citations: Vec<CitedUrl>,
+}
+
+/// Extracts the items of a decoded document.
+pub fn parse(format: Format, text: &str) -> Vec<Item> {
+    let blocks = match format {
+        Format::Text => blocks::from_text(text),
+        Format::Markdown => blocks::from_markdown(text),
+        Format::Html => html::from_html(text),
+    };
+    items::split(&blocks)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+use super::*;
+
+const SEED: &str = include_str!("../../briefings/briefings-244.txt");
+
+fn flat(items: &[Item]) -> Vec<(String, Option<String>, Option<String>, Option<String>, Origin)> {
+    items
+        .iter()
+        .flat_map(|i| {
+            i.citations.iter().map(|c| {
+                (i.title.clone(), c.outlet.clone(), c.cited_date.clone(), c.url.clone(), c.origin)
+            })
+        })
+        .collect()
+}
+
+fn row(title: &str, outlet: &str, date: &str, url: &str) -> (String, Option<String>, Option<String>, Option<String>, Origin) {
+    (title.into(), Some(outlet.into()), Some(date.into()), Some(url.into()), Origin::SourceLine)
+}
+
+#[test]
+fn seed_page_gives_its_eight_citations_field_by_field() {
+    let got = flat(&parse(Format::Text, SEED));
+    let want = vec![
+        row(
+            "Epoch Times: China’s Provincial Authorities Set Quantitative Standards for Obtaining Overseas Advanced Technologies for Job Performance",
+            "Epoch Times",
+            "2020-12-11",
+            "https://www.epochtimes.com/gb/20/12/11/n12612099.htm",
+        ),
+        row(
+            "Xinhua: Shanghai Begins Vaccinations against New Coronavirus among High-Risk Personnel in Key Positions",
+            "Xinhua",
+            "2020-12-26",
+            "http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm",
+        ),
+        row(
+            "Xinhua: UK Faces Major Challenges Even under the New Agreement with EU",
+            "Xinhua",
+            "2020-12-26",
+            "http://www.xinhuanet.com/world/2020-12/26/c_1126911308.htm",
+        ),
+        row(
+            "U.S. Report to Congress on Human Trafficking in the Seafood Supply Chain",
+            "State Department",
+            "2020-12-23",
+            "https://www.state.gov/report-to-congress-human-trafficking-in-the-seafood-supply-chain/",
+        ),
+        row(
+            "DHS Warns Businesses about Security Risks on Data Services and Equipment from China Linked Firms",
+            "U.S. Department of Home Security",
+            "2020-12-22",
+            "https://www.dhs.gov/news/2020/12/22/dhs-warns-american-businesses-about-data-services-and-equipment-firms-linked-chinese",
+        ),
+        row(
+            "LTN: Over 10 Million Chinese Emigrated in 2019",
+            "LTN",
+            "2020-12-26",
+            "https://news.ltn.com.tw/news/world/breakingnews/3393193",
+        ),
+        row(
+            "Xinhua: China Passed New National Defense Law",
+            "Xinhua",
+            "2020-12-26",
+            "http://www.xinhuanet.com/politics/2020-12/26/c_1126911488.htm",
+        ),
+        row(
+            "Internal Document: CCP Uses “Military-Civil Fusion” to Gain Access to Advanced Technology Overseas",
+            "Epoch Times",
+            "2020-12-22",
+            "https://www.epochtimes.com/gb/20/12/22/n12636952.htm",
+        ),
+    ];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn html_with_source_anchor_and_click_here_pattern() {
+    let html = r#"<html><head><meta charset="utf-8"><title>Briefings - 245</title></head><body>
+      <nav><a href="https://briefings.example/">Home</a></nav>
+      <h1>Briefings - 245. page</h1>
+      <h2>Xinhua: Shanghai Begins Vaccinations</h2>
+      <p>According to Xinhua, Shanghai has started vaccinations. See also
+         <a href="https://www.who.int/news/item/1">the WHO note</a>.</p>
+      <p>Source: <a href="http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm">Xinhua, December 26, 2020</a></p>
+      <h2>China Passed New National Defense Law</h2>
+      <p>Xinhua</p>
+      <p>December 26, 2020</p>
+      <p>The Standing Committee passed major amendments to the National Defense Law.</p>
+      <p><a href="http://www.xinhuanet.com/politics/2020-12/26/c_1126911488.htm">Click here to read the article</a></p>
+    </body></html>"#;
+    let items = parse(Format::Html, html);
+    assert_eq!(items.len(), 2, "{items:#?}");
+    assert_eq!(items[0].title, "Xinhua: Shanghai Begins Vaccinations");
+    let c = &items[0].citations;
+    assert_eq!(c.len(), 2);
+    assert_eq!((c[0].origin, c[0].url.as_deref()), (Origin::Body, Some("https://www.who.int/news/item/1")));
+    assert_eq!(c[0].context.as_deref(), Some("the WHO note"));
+    assert_eq!(c[1].origin, Origin::SourceLine);
+    assert_eq!(c[1].outlet.as_deref(), Some("Xinhua"));
+    assert_eq!(c[1].cited_date.as_deref(), Some("2020-12-26"));
+    assert_eq!(c[1].url.as_deref(), Some("http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm"));
+    assert_eq!(items[1].title, "China Passed New National Defense Law");
+    let c = &items[1].citations;
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].origin, Origin::ReadLink);
+    assert_eq!(c[0].outlet.as_deref(), Some("Xinhua"));
+    assert_eq!(c[0].cited_date.as_deref(), Some("2020-12-26"));
+    assert_eq!(c[0].url.as_deref(), Some("http://www.xinhuanet.com/politics/2020-12/26/c_1126911488.htm"));
+}
+
+#[test]
+fn html_without_headings_and_url_on_its_own_line() {
+    let html = "<p>Xinhua: UK Faces Major Challenges</p><p>Britain reached an agreement with the EU.</p>\
+                <p>Source: Xinhua, December 26, 2020<br>http://www.xinhuanet.com/world/2020-12/26/c_1126911308.htm</p>";
+    let items = parse(Format::Html, html);
+    assert_eq!(flat(&items), vec![row(
+        "Xinhua: UK Faces Major Challenges",
+        "Xinhua",
+        "2020-12-26",
+        "http://www.xinhuanet.com/world/2020-12/26/c_1126911308.htm"
+    )]);
+}
+
+#[test]
+fn markdown_with_links_and_bare_urls() {
+    let md = "# Briefings - 246. page\n\n\
+              ## LTN: Over 10 Million Chinese Emigrated in 2019\n\n\
+              Taiwan's [Liberty Times](https://news.ltn.com.tw/) reported on the IOM report (https://www.iom.int/wmr).\n\n\
+              Source: LTN, December 26, 2020  \n\
+              https://news.ltn.com.tw/news/world/breakingnews/3393193\n\n\
+              ## Epoch Times: Internal Document\n\n\
+              An internal document was obtained.\n\n\
+              Source: [Epoch Times, December 22, 2020](https://www.epochtimes.com/gb/20/12/22/n12636952.htm)\n";
+    let items = parse(Format::Markdown, md);
+    assert_eq!(items.len(), 2, "{items:#?}");
+    let urls: Vec<_> = items[0].citations.iter().map(|c| (c.origin, c.url.clone().unwrap())).collect();
+    assert_eq!(
+        urls,
+        vec![
+            (Origin::Body, "https://news.ltn.com.tw/".to_string()),
+            (Origin::Body, "https://www.iom.int/wmr".to_string()),
+            (Origin::SourceLine, "https://news.ltn.com.tw/news/world/breakingnews/3393193".to_string()),
+        ]
+    );
+    assert_eq!(items[0].citations[0].context.as_deref(), Some("Liberty Times"));
+    assert_eq!(
+        flat(&items[1..]),
+        vec![row(
+            "Epoch Times: Internal Document",
+            "Epoch Times",
+            "2020-12-22",
+            "https://www.epochtimes.com/gb/20/12/22/n12636952.htm"
+        )]
+    );
+}
+
+#[test]
+fn url_line_is_taken_whole_so_a_space_shows() {
+    let text = "Title of item\n\nA body sentence that is long enough.\n\nSource: Xinhua, December 26, 2020\nhttp://www.xinhuanet.com/a b.htm\n";
+    let items = parse(Format::Text, text);
+    assert_eq!(items[0].citations[0].url.as_deref(), Some("http://www.xinhuanet.com/a b.htm"));
+}
+
+#[test]
+fn source_line_without_url_is_kept_with_no_url() {
+    let text = "Title one\n\nBody of the first item here.\n\nSource: Xinhua, December 26, 2020\n\nTitle two\n\nBody of the second item.\n\nSource: RFA, December 27, 2020\nhttps://www.rfa.org/x\n";
+    let items = parse(Format::Text, text);
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].citations[0].url, None);
+    assert_eq!(items[1].title, "Title two");
+}
+
+#[test]
+fn malformed_url_lines_are_still_citations() {
+    let text = "T1\n\nBody one is here.\n\nSource: A, December 1, 2020\nhtp://example.com/x\n\nT2\n\nBody two is here.\n\nSource: B, December 2, 2020\nhttp://\n";
+    let urls: Vec<_> = flat(&parse(Format::Text, text)).into_iter().map(|r| r.3).collect();
+    assert_eq!(urls, vec![Some("htp://example.com/x".into()), Some("http://".into())]);
+}
+
+#[test]
+fn two_sources_in_one_item_stay_in_it() {
+    let text = "Title\n\nBody text of the item goes here.\n\nSource: A, December 1, 2020\nhttp://a.com/1\nSource: B, December 2, 2020\nhttp://b.com/2\n";
+    let items = parse(Format::Text, text);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].citations.len(), 2);
+    assert_eq!(items[0].citations[1].outlet.as_deref(), Some("B"));
+}
+
+#[test]
+fn body_urls_in_text_are_citations_with_context() {
+    let text = "Title\n\nThe report (see https://www.state.gov/report.pdf, page 3) says so.\n\nSource: State Department, December 23, 2020\nhttps://www.state.gov/x/\n";
+    let c = &parse(Format::Text, text)[0].citations;
+    assert_eq!(c[0].origin, Origin::Body);
+    assert_eq!(c[0].url.as_deref(), Some("https://www.state.gov/report.pdf"));
+    assert!(c[0].context.as_deref().unwrap().starts_with("The report"));
+}
+
+mod no_panic {
+    use super::super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn any_text_parses_in_every_format(s in "\\PC{0,400}") {
+            for f in [Format::Text, Format::Markdown, Format::Html] {
+                let _ = parse(f, &s);
+            }
+        }
+
+        #[test]
+        fn briefing_like_text_parses(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    "Source: [A-Za-z ,.]{0,30}(December [0-9]{1,2}, 20[0-9]{2})?",
+                    "(https?|htp|ftp)://[a-z0-9./ ()_?#-]{0,40}",
+                    "\\[[a-z ]{0,10}\\]\\([a-z:/.]{0,20}\\)",
+                    "<(a|p|h2|br|div)( href=\"[^\"]{0,20}\")?>",
+                    "#{0,3} [A-Za-z: ]{0,40}",
+                    "\\PC{0,60}",
+                ],
+                0..40,
+            )
+        ) {
+            let doc = lines.join("\n");
+            for f in [Format::Text, Format::Markdown, Format::Html] {
+                for item in parse(f, &doc) {
+                    prop_assert!(!item.citations.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn any_bytes_decode(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&bytes, true);
+            let _ = decode(&bytes, false);
+        }
+
+        #[test]
+        fn any_url_normalises_or_says_why(s in "\\PC{0,80}") {
+            let _ = crate::source_url::normalize(&s);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Finding the documents of the briefing store under the configured paths.
+
+use std::path::{Path, PathBuf};
+
+use super::Format;
+use crate::config::BriefingRoot;
+
+/// One document found in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentFile {
+    /// Index of the `[briefings] paths` entry it was found under.
+    pub root: usize,
+    /// Its path relative to that entry, `/`-separated (the file name when the
+    /// entry is a file).
+    pub name: String,
+    /// Where to read it.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+}
+
+/// A configured path that cannot be walked.
+#[derive(Debug, thiserror::Error)]
+#[error("briefings path `{written}` ({}): {source}", path.display())]
+pub struct WalkError {
+    /// The entry as written in the configuration.
+    pub written: String,
+    /// The resolved path.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub source: std::io::Error,
+}
+
+/// Lists every document under the roots, sorted by root then name. A root that
+/// does not exist is an error (a typo must not withdraw a whole store); a file
+/// inside it that cannot be read is the caller's to report.
+pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkError> {
+    let mut out = Vec::new();
+    for (idx, root) in roots.iter().enumerate() {
+        let meta = std::fs::metadata(&root.path).map_err(|source| WalkError {
+            written: root.written.clone(),
+            path: root.path.clone(),
+            source,
+        })?;
+        if meta.is_file() {
+            let name = root
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| root.written.clone());
+            let format = Format::from_path(&root.path).unwrap_or(Format::Text);
+            out.push(DocumentFile {
+                root: idx,
+                name,
+                path: root.path.clone(),
+                format,
+            });
+            continue;
+        }
+        let mut found = Vec::new();
+        for entry in walkdir::WalkDir::new(&root.path).follow_links(true) {
+            let entry = entry.map_err(|e| WalkError {
+                written: root.written.clone(),
+                path: e.path().map(Path::to_path_buf).unwrap_or_else(|| root.path.clone()),
+                source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+            });
+            let entry = match entry {
+                Ok(e) => e,
+                // A dangling link or unreadable entry below the root: listed so the
+                // caller reports it by name rather than silently dropping it.
+                Err(e) if e.path != root.path => {
+                    if let Some(format) = Format::from_path(&e.path) {
+                        found.push(DocumentFile {
+                            root: idx,
+                            name: relative_name(&root.path, &e.path),
+                            path: e.path,
+                            format,
+                        });
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if let (false, Some(format)) = (hidden, Format::from_path(entry.path())) {
+                found.push(DocumentFile {
+                    root: idx,
+                    name: relative_name(&root.path, entry.path()),
+                    path: entry.into_path(),
+                    format,
+                });
+            }
+        }
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+fn relative_name(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -1,0 +1,12 @@
+//! citewatch keeps the sources cited in published briefings honest.
+//!
+//! The data flow (see ARCHITECTURE.md): the briefing store is read into citations
+//! ([`briefing`]), recorded in the store ([`store`]) by [`sync`]; later stages
+//! fetch, archive, classify and report on them.
+
+pub mod briefing;
+pub mod config;
+pub mod source_url;
+pub mod store;
+pub mod sync;
+pub mod time;

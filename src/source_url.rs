@@ -1,0 +1,167 @@
+//! What a cited URL means as a source: the one normalised form under which it is
+//! fetched, stored and looked up.
+//!
+//! Sync and every command that takes a URL go through [`normalize`], so a URL typed
+//! on the command line finds the source a briefing cites however either was written.
+
+use url::Url;
+
+/// Why a cited URL cannot be fetched as written. The text is shown to editors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidUrl {
+    /// Nothing was written where a URL was expected.
+    #[error("no URL given")]
+    Empty,
+    /// A URL line or link holds whitespace inside it.
+    #[error("contains whitespace")]
+    Whitespace,
+    /// No `scheme://` at all.
+    #[error("no scheme (http:// or https://) before the address")]
+    NoScheme,
+    /// A scheme other than http or https (often a typo such as `htp`).
+    #[error("scheme `{0}` is not http or https")]
+    Scheme(String),
+    /// `http://` with nothing, or nothing usable, after it.
+    #[error("no host name")]
+    NoHost,
+    /// The URL parser refused it.
+    #[error("malformed URL: {0}")]
+    Malformed(String),
+}
+
+/// A cited URL in its normalised form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SourceUrl(Url);
+
+impl SourceUrl {
+    /// The normalised URL as text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The host (lower case, punycode), for per-host pacing and grouping.
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
+    /// The parsed URL.
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SourceUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Removes what prose wraps around a URL: surrounding quotes and brackets, and
+/// trailing punctuation that ends the sentence rather than the URL. A closing
+/// parenthesis stays when the URL opened one (Wikipedia-style links).
+pub fn trim_prose(raw: &str) -> &str {
+    let mut s = raw.trim();
+    s = s.trim_start_matches(['<', '(', '[', '"', '\'', '“', '‘', '«', '「']);
+    loop {
+        let Some(last) = s.chars().last() else { break };
+        let strip = match last {
+            '.' | ',' | ';' | ':' | '!' | '?' | '"' | '\'' | '”' | '’' | '»' | '>' | '」' | '。'
+            | '，' => true,
+            ')' => s.matches('(').count() < s.matches(')').count(),
+            ']' => s.matches('[').count() < s.matches(']').count(),
+            _ => false,
+        };
+        if !strip {
+            break;
+        }
+        s = &s[..s.len() - last.len_utf8()];
+    }
+    s
+}
+
+/// Normalises a cited URL: prose punctuation trimmed, scheme and host lower-cased,
+/// IDN hosts in punycode, default port and fragment dropped, query kept.
+pub fn normalize(raw: &str) -> Result<SourceUrl, InvalidUrl> {
+    let s = trim_prose(raw);
+    if s.is_empty() {
+        return Err(InvalidUrl::Empty);
+    }
+    if s.chars().any(char::is_whitespace) {
+        return Err(InvalidUrl::Whitespace);
+    }
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return Err(InvalidUrl::NoScheme);
+    };
+    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || !rest.starts_with("//") {
+        return Err(InvalidUrl::NoScheme);
+    }
+    let lower = scheme.to_ascii_lowercase();
+    if lower != "http" && lower != "https" {
+        return Err(InvalidUrl::Scheme(scheme.to_string()));
+    }
+    // `https:///path` parses (extra slashes are skipped) but is a typo for a missing host.
+    if rest.trim_start_matches('/').is_empty() || rest.starts_with("///") {
+        return Err(InvalidUrl::NoHost);
+    }
+    let mut url = Url::parse(s).map_err(|e| match e {
+        url::ParseError::EmptyHost => InvalidUrl::NoHost,
+        other => InvalidUrl::Malformed(other.to_string()),
+    })?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(InvalidUrl::NoHost);
+    }
+    url.set_fragment(None);
+    Ok(SourceUrl(url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        normalize(s).unwrap().as_str().to_string()
+    }
+
+    #[test]
+    fn case_ports_fragments_and_idn_are_normalised() {
+        assert_eq!(norm("HTTP://WWW.Example.COM/Path?q=A#frag"), "http://www.example.com/Path?q=A");
+        assert_eq!(norm("https://example.com:443/a"), "https://example.com/a");
+        assert_eq!(norm("http://example.com:80"), "http://example.com/");
+        assert_eq!(norm("http://example.com:8080/a"), "http://example.com:8080/a");
+        assert_eq!(norm("http://例子.测试/路径"), "http://xn--fsqu00a.xn--0zwm56d/%E8%B7%AF%E5%BE%84");
+        assert_eq!(norm("https://bücher.de/?a=1&b=2"), "https://xn--bcher-kva.de/?a=1&b=2");
+    }
+
+    #[test]
+    fn prose_punctuation_is_not_part_of_the_url() {
+        assert_eq!(norm("http://a.com/x."), "http://a.com/x");
+        assert_eq!(norm("http://a.com/x,"), "http://a.com/x");
+        assert_eq!(norm("(http://a.com/x)"), "http://a.com/x");
+        assert_eq!(norm("\"http://a.com/x\""), "http://a.com/x");
+        assert_eq!(norm("“http://a.com/x”."), "http://a.com/x");
+        assert_eq!(norm("http://en.wikipedia.org/wiki/Foo_(bar)"), "http://en.wikipedia.org/wiki/Foo_(bar)");
+        assert_eq!(norm("http://en.wikipedia.org/wiki/Foo_(bar))."), "http://en.wikipedia.org/wiki/Foo_(bar)");
+    }
+
+    #[test]
+    fn unfetchable_urls_say_why() {
+        assert_eq!(normalize("htp://example.com"), Err(InvalidUrl::Scheme("htp".into())));
+        assert_eq!(normalize("ftp://example.com/f"), Err(InvalidUrl::Scheme("ftp".into())));
+        assert_eq!(normalize("http://"), Err(InvalidUrl::NoHost));
+        assert_eq!(normalize("https:///path"), Err(InvalidUrl::NoHost));
+        assert_eq!(normalize("http://exa mple.com/a"), Err(InvalidUrl::Whitespace));
+        assert_eq!(normalize("www.example.com/a"), Err(InvalidUrl::NoScheme));
+        assert_eq!(normalize("   "), Err(InvalidUrl::Empty));
+        assert!(matches!(normalize("http://exa_mple[.com/"), Err(InvalidUrl::Malformed(_))));
+        assert!(matches!(normalize("http://1.2.3.4.5.6/"), Err(InvalidUrl::Malformed(_))));
+    }
+
+    #[test]
+    fn host_is_exposed_for_pacing() {
+        assert_eq!(normalize("https://News.LTN.com.tw/x").unwrap().host(), "news.ltn.com.tw");
+    }
+}

@@ -1,0 +1,209 @@
+//! Time and duration conventions shared by every command (see DESIGN.md).
+//!
+//! Instants are stored as UTC unix milliseconds (`i64`) so the store never depends
+//! on a date library's SQL bindings; they are printed as RFC 3339 with `Z`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Milliseconds since the unix epoch, UTC.
+pub type Millis = i64;
+
+/// The current instant in unix milliseconds.
+pub fn now_millis() -> Millis {
+    Timestamp::now().as_millisecond()
+}
+
+/// Formats an instant as RFC 3339 in UTC with a `Z`, to whole seconds.
+pub fn format_millis(ms: Millis) -> String {
+    match Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => format!("@{ms}ms"),
+    }
+}
+
+/// Why a time given by a user could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "`{input}` is not a time: use RFC 3339 (2020-12-26T08:00:00Z), a date (2020-12-26) or 14 digits (20201226080000)"
+)]
+pub struct BadTime {
+    input: String,
+}
+
+/// Parses a time as accepted by `--at` and `--since`: RFC 3339, `YYYY-MM-DD`
+/// (midnight UTC) or the 14-digit `YYYYMMDDhhmmss` of web archives.
+pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
+    let s = input.trim();
+    let bad = || BadTime {
+        input: input.to_string(),
+    };
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return Ok(ts.as_millisecond());
+    }
+    let civil = if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
+        jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", s).map_err(|_| bad())?
+    } else if let Ok(date) = s.parse::<jiff::civil::Date>() {
+        date.to_datetime(jiff::civil::Time::midnight())
+    } else {
+        return Err(bad());
+    };
+    civil
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_millisecond())
+        .map_err(|_| bad())
+}
+
+/// A length of time written as an integer and a unit: `ms`, `s`, `m`, `h`, `d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration(std::time::Duration);
+
+impl Duration {
+    /// A duration of `secs` seconds.
+    pub const fn from_secs(secs: u64) -> Self {
+        Duration(std::time::Duration::from_secs(secs))
+    }
+
+    /// A duration of `ms` milliseconds.
+    pub const fn from_millis(ms: u64) -> Self {
+        Duration(std::time::Duration::from_millis(ms))
+    }
+
+    /// The standard-library form.
+    pub const fn std(self) -> std::time::Duration {
+        self.0
+    }
+
+    /// Whole milliseconds, saturating.
+    pub fn as_millis(self) -> i64 {
+        i64::try_from(self.0.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// True for `0s`.
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+}
+
+/// Why a duration could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{input}` is not a duration: write an integer and a unit (ms, s, m, h, d), e.g. \"30s\" or \"7d\"")]
+pub struct BadDuration {
+    input: String,
+}
+
+impl FromStr for Duration {
+    type Err = BadDuration;
+
+    fn from_str(input: &str) -> Result<Self, BadDuration> {
+        let bad = || BadDuration {
+            input: input.to_string(),
+        };
+        let s = input.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (digits, unit) = s.split_at(split);
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        let ms_per_unit: u64 = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(ms_per_unit)
+            .map(Duration::from_millis)
+            .ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for Duration {
+    /// The largest unit that expresses the duration exactly, so it reads back the same.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+            if ms != 0 && ms % size == 0 {
+                return write!(f, "{}{unit}", ms / size);
+            }
+        }
+        if ms == 0 {
+            write!(f, "0s")
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a duration string such as \"30s\", \"10m\", \"72h\" or \"7d\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_every_unit() {
+        assert_eq!("30s".parse(), Ok(Duration::from_secs(30)));
+        assert_eq!("250ms".parse(), Ok(Duration::from_millis(250)));
+        assert_eq!("10m".parse(), Ok(Duration::from_secs(600)));
+        assert_eq!("72h".parse(), Ok(Duration::from_secs(72 * 3600)));
+        assert_eq!("7d".parse(), Ok(Duration::from_secs(7 * 86400)));
+        assert_eq!("0s".parse(), Ok(Duration::from_secs(0)));
+    }
+
+    #[test]
+    fn durations_reject_what_is_not_written_as_the_convention() {
+        for bad in ["", "30", "s", "1.5h", "-1s", "30 s", "3w", "99999999999999999999d"] {
+            assert!(bad.parse::<Duration>().is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn durations_print_in_the_form_they_are_read() {
+        for s in ["30s", "10m", "7d", "0s", "1500ms"] {
+            assert_eq!(s.parse::<Duration>().unwrap().to_string(), s);
+        }
+        let d: Duration = "72h".parse().unwrap();
+        assert_eq!(d.to_string(), "3d");
+        assert_eq!(d.to_string().parse::<Duration>().unwrap(), d);
+    }
+
+    #[test]
+    fn times_read_the_three_accepted_forms() {
+        let want = 1_608_969_600_000; // 2020-12-26T08:00:00Z
+        assert_eq!(parse_time("2020-12-26T08:00:00Z"), Ok(want));
+        assert_eq!(parse_time("2020-12-26T09:00:00+01:00"), Ok(want));
+        assert_eq!(parse_time("20201226080000"), Ok(want));
+        assert_eq!(parse_time("2020-12-26"), Ok(want - 8 * 3_600_000));
+        assert!(parse_time("26/12/2020").is_err());
+        assert!(parse_time("2020-13-01").is_err());
+    }
+
+    #[test]
+    fn times_print_as_rfc3339_utc() {
+        assert_eq!(format_millis(1_608_969_600_123), "2020-12-26T08:00:00Z");
+    }
+}
