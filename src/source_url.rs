@@ -62,11 +62,10 @@ impl std::fmt::Display for SourceUrl {
 pub fn trim_prose(raw: &str) -> &str {
     let mut s = raw.trim();
     s = s.trim_start_matches(['<', '(', '[', '"', '\'', '“', '‘', '«', '「']);
-    loop {
-        let Some(last) = s.chars().last() else { break };
+    while let Some(last) = s.chars().last() {
         let strip = match last {
-            '.' | ',' | ';' | ':' | '!' | '?' | '"' | '\'' | '”' | '’' | '»' | '>' | '」' | '。'
-            | '，' => true,
+            '.' | ',' | ';' | ':' | '!' | '?' | '"' | '\'' | '”' | '’' | '»' | '>' | '」'
+            | '。' | '，' => true,
             ')' => s.matches('(').count() < s.matches(')').count(),
             ']' => s.matches('[').count() < s.matches(']').count(),
             _ => false,
@@ -92,7 +91,10 @@ pub fn normalize(raw: &str) -> Result<SourceUrl, InvalidUrl> {
     let Some((scheme, rest)) = s.split_once(':') else {
         return Err(InvalidUrl::NoScheme);
     };
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
@@ -128,12 +130,24 @@ mod tests {
 
     #[test]
     fn case_ports_fragments_and_idn_are_normalised() {
-        assert_eq!(norm("HTTP://WWW.Example.COM/Path?q=A#frag"), "http://www.example.com/Path?q=A");
+        assert_eq!(
+            norm("HTTP://WWW.Example.COM/Path?q=A#frag"),
+            "http://www.example.com/Path?q=A"
+        );
         assert_eq!(norm("https://example.com:443/a"), "https://example.com/a");
         assert_eq!(norm("http://example.com:80"), "http://example.com/");
-        assert_eq!(norm("http://example.com:8080/a"), "http://example.com:8080/a");
-        assert_eq!(norm("http://例子.测试/路径"), "http://xn--fsqu00a.xn--0zwm56d/%E8%B7%AF%E5%BE%84");
-        assert_eq!(norm("https://bücher.de/?a=1&b=2"), "https://xn--bcher-kva.de/?a=1&b=2");
+        assert_eq!(
+            norm("http://example.com:8080/a"),
+            "http://example.com:8080/a"
+        );
+        assert_eq!(
+            norm("http://例子.测试/路径"),
+            "http://xn--fsqu00a.xn--0zwm56d/%E8%B7%AF%E5%BE%84"
+        );
+        assert_eq!(
+            norm("https://bücher.de/?a=1&b=2"),
+            "https://xn--bcher-kva.de/?a=1&b=2"
+        );
     }
 
     #[test]
@@ -143,25 +157,49 @@ mod tests {
         assert_eq!(norm("(http://a.com/x)"), "http://a.com/x");
         assert_eq!(norm("\"http://a.com/x\""), "http://a.com/x");
         assert_eq!(norm("“http://a.com/x”."), "http://a.com/x");
-        assert_eq!(norm("http://en.wikipedia.org/wiki/Foo_(bar)"), "http://en.wikipedia.org/wiki/Foo_(bar)");
-        assert_eq!(norm("http://en.wikipedia.org/wiki/Foo_(bar))."), "http://en.wikipedia.org/wiki/Foo_(bar)");
+        assert_eq!(
+            norm("http://en.wikipedia.org/wiki/Foo_(bar)"),
+            "http://en.wikipedia.org/wiki/Foo_(bar)"
+        );
+        assert_eq!(
+            norm("http://en.wikipedia.org/wiki/Foo_(bar))."),
+            "http://en.wikipedia.org/wiki/Foo_(bar)"
+        );
     }
 
     #[test]
     fn unfetchable_urls_say_why() {
-        assert_eq!(normalize("htp://example.com"), Err(InvalidUrl::Scheme("htp".into())));
-        assert_eq!(normalize("ftp://example.com/f"), Err(InvalidUrl::Scheme("ftp".into())));
+        assert_eq!(
+            normalize("htp://example.com"),
+            Err(InvalidUrl::Scheme("htp".into()))
+        );
+        assert_eq!(
+            normalize("ftp://example.com/f"),
+            Err(InvalidUrl::Scheme("ftp".into()))
+        );
         assert_eq!(normalize("http://"), Err(InvalidUrl::NoHost));
         assert_eq!(normalize("https:///path"), Err(InvalidUrl::NoHost));
-        assert_eq!(normalize("http://exa mple.com/a"), Err(InvalidUrl::Whitespace));
+        assert_eq!(
+            normalize("http://exa mple.com/a"),
+            Err(InvalidUrl::Whitespace)
+        );
         assert_eq!(normalize("www.example.com/a"), Err(InvalidUrl::NoScheme));
         assert_eq!(normalize("   "), Err(InvalidUrl::Empty));
-        assert!(matches!(normalize("http://exa_mple[.com/"), Err(InvalidUrl::Malformed(_))));
-        assert!(matches!(normalize("http://1.2.3.4.5.6/"), Err(InvalidUrl::Malformed(_))));
+        assert!(matches!(
+            normalize("http://exa_mple[.com/"),
+            Err(InvalidUrl::Malformed(_))
+        ));
+        assert!(matches!(
+            normalize("http://1.2.3.4.5.6/"),
+            Err(InvalidUrl::Malformed(_))
+        ));
     }
 
     #[test]
     fn host_is_exposed_for_pacing() {
-        assert_eq!(normalize("https://News.LTN.com.tw/x").unwrap().host(), "news.ltn.com.tw");
+        assert_eq!(
+            normalize("https://News.LTN.com.tw/x").unwrap().host(),
+            "news.ltn.com.tw"
+        );
     }
 }

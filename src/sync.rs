@@ -1,0 +1,333 @@
+//! `citewatch sync`: bring the store's citations in line with the briefing store.
+//!
+//! Incremental and idempotent: a document whose sha256 is unchanged is not parsed
+//! again; a changed one has its items replaced; one that left the store is marked
+//! withdrawn (its sources and their history stay). Writes go in batches, each one
+//! transaction, so a sync killed at any moment leaves a consistent store and the
+//! next one picks up where it stopped.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::briefing::{self, DocumentFile, WalkError};
+use crate::config::{BriefingRoot, Config};
+use crate::source_url;
+use crate::store::{KnownDocument, NewCitation, NewDocument, NewItem, Store, StoreError};
+use crate::time::now_millis;
+
+/// Documents written per transaction: large enough to amortise commits, small
+/// enough that an interrupted sync loses little work.
+const BATCH: usize = 500;
+
+/// Why a sync could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// A configured path is missing or cannot be walked.
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A document that could not be read; it is left as the store had it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The document, as `citations` names it.
+    pub document: String,
+    /// Why.
+    pub error: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Documents found in the briefing store.
+    pub documents: usize,
+    /// First seen now.
+    pub new: usize,
+    /// Content changed: items replaced.
+    pub changed: usize,
+    /// Unchanged (by sha256): skipped.
+    pub unchanged: usize,
+    /// Withdrawn earlier and back now.
+    pub restored: usize,
+    /// Gone from the briefing store now: citations marked withdrawn.
+    pub withdrawn: usize,
+    /// Briefing items written (new and changed documents).
+    pub items_written: usize,
+    /// Citations written (new and changed documents).
+    pub citations_written: usize,
+    /// Of those, citations whose URL cannot be fetched as written.
+    pub invalid_written: usize,
+    /// Sources first seen in this sync.
+    pub new_sources: usize,
+    /// Citations in withdrawn-now documents.
+    pub citations_withdrawn: usize,
+    /// Documents that could not be read.
+    pub unreadable: Vec<Unreadable>,
+    /// Sources and active citations in the store after the sync.
+    pub total_sources: i64,
+    /// Active citations in the store after the sync.
+    pub total_citations: i64,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// Lists the briefing store's documents. Run this before opening the store, so a
+/// wrong path fails without touching it.
+pub fn find(config: &Config) -> Result<Vec<DocumentFile>, WalkError> {
+    briefing::find_documents(&config.briefings.paths)
+}
+
+/// What reading one document found, before anything is written.
+enum Found {
+    /// It could not be read; the store keeps what it had.
+    Unreadable(String),
+    /// Its bytes are the ones the store has (same stat, or same sha256).
+    Same { mtime_ns: Option<i64> },
+    /// New or changed content, parsed and normalised.
+    Parsed {
+        sha256: String,
+        size: u64,
+        encoding: &'static str,
+        mtime_ns: Option<i64>,
+        items: Vec<NewItem>,
+    },
+}
+
+/// A modification time is trusted for the stat shortcut only when it lies this far
+/// in the past: an edit within the same clock tick as our read could otherwise
+/// keep both size and mtime (git's "racy clean" problem).
+const MTIME_SETTLE: Duration = Duration::from_secs(2);
+
+/// Reads and parses one document unless its stat or hash shows it is unchanged.
+fn read_one(
+    doc: &DocumentFile,
+    known: Option<&KnownDocument>,
+    rehash: bool,
+    now: SystemTime,
+) -> Found {
+    let meta = match std::fs::metadata(&doc.path) {
+        Ok(m) => m,
+        Err(e) => return Found::Unreadable(e.to_string()),
+    };
+    let mtime_ns = meta.modified().ok().and_then(|m| {
+        let settled = now.duration_since(m).is_ok_and(|age| age >= MTIME_SETTLE);
+        let ns = m.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+        settled.then(|| i64::try_from(ns).ok()).flatten()
+    });
+    if let Some(k) = known
+        && !rehash
+        && mtime_ns.is_some()
+        && k.mtime_ns == mtime_ns
+        && k.size == meta.len()
+    {
+        return Found::Same { mtime_ns };
+    }
+    let bytes = match std::fs::read(&doc.path) {
+        Ok(b) => b,
+        Err(e) => return Found::Unreadable(e.to_string()),
+    };
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if known.is_some_and(|k| k.sha256 == sha256) {
+        return Found::Same { mtime_ns };
+    }
+    let decoded = briefing::decode(&bytes, doc.format == briefing::Format::Html);
+    Found::Parsed {
+        sha256,
+        size: bytes.len() as u64,
+        encoding: decoded.encoding,
+        mtime_ns,
+        items: prepare(briefing::parse(doc.format, &decoded.text)),
+    }
+}
+
+/// How a sync compares documents with what the store has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Hash every document even when its size and modification time are the ones
+    /// recorded (which otherwise means unchanged, as for git and rsync).
+    pub rehash: bool,
+}
+
+/// Reads, parses and records `docs` (from [`find`]) into `store`.
+///
+/// Reading and parsing run on worker threads; this thread only writes, in
+/// document order, so ids come out the same however the work was spread.
+pub fn apply(
+    store: &mut Store,
+    roots: &[BriefingRoot],
+    docs: &[DocumentFile],
+    options: SyncOptions,
+) -> Result<SyncReport, StoreError> {
+    let started = std::time::Instant::now();
+    let now = now_millis();
+    let now_sys = SystemTime::now();
+    let known = store.known_documents()?;
+    let key_of = |doc: &DocumentFile| (roots[doc.root].written.clone(), doc.name.clone());
+    let mut report = SyncReport {
+        documents: docs.len(),
+        ..SyncReport::default()
+    };
+    // One core is the writer's; parsing is the cheaper half, so the rest suffice.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .clamp(1, 8);
+    std::thread::scope(|scope| -> Result<(), StoreError> {
+        let mut inboxes = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Found>(16);
+            inboxes.push(rx);
+            let known = &known;
+            scope.spawn(move || {
+                for doc in docs.iter().skip(w).step_by(workers) {
+                    let found = read_one(doc, known.get(&key_of(doc)), options.rehash, now_sys);
+                    if tx.send(found).is_err() {
+                        return; // the writer stopped on an error
+                    }
+                }
+            });
+        }
+        let mut batch = store.sync_batch()?;
+        for (i, doc) in docs.iter().enumerate() {
+            let Ok(found) = inboxes[i % workers].recv() else {
+                break;
+            };
+            let key = key_of(doc);
+            let previous = known.get(&key);
+            match (found, previous) {
+                (Found::Unreadable(error), _) => report.unreadable.push(Unreadable {
+                    document: display_name(roots, doc),
+                    error,
+                }),
+                (Found::Same { mtime_ns }, Some(k)) => {
+                    if k.withdrawn {
+                        report.restored += 1;
+                    } else {
+                        report.unchanged += 1;
+                    }
+                    if k.withdrawn || k.mtime_ns != mtime_ns {
+                        batch.keep_document(k.id, mtime_ns)?;
+                    }
+                }
+                // Only a known document can be the same; nothing to write either way.
+                (Found::Same { .. }, None) => report.unchanged += 1,
+                (
+                    Found::Parsed {
+                        sha256,
+                        size,
+                        encoding,
+                        mtime_ns,
+                        items,
+                    },
+                    previous,
+                ) => {
+                    if previous.is_some() {
+                        report.changed += 1;
+                    } else {
+                        report.new += 1;
+                    }
+                    let written = batch.put_document(
+                        &NewDocument {
+                            root: &key.0,
+                            path: &key.1,
+                            format: doc.format.name(),
+                            sha256: &sha256,
+                            size,
+                            encoding,
+                            mtime_ns,
+                            id: previous.map(|k| k.id),
+                        },
+                        &items,
+                        now,
+                    )?;
+                    report.items_written += written.items;
+                    report.citations_written += written.citations;
+                    report.invalid_written += written.invalid;
+                    report.new_sources += written.new_sources;
+                }
+            }
+            if (i + 1) % BATCH == 0 {
+                batch.commit()?;
+                batch = store.sync_batch()?;
+            }
+        }
+        batch.commit()
+    })?;
+    // Documents not found this time are withdrawn, unless they could not be read.
+    let seen: HashSet<(String, String)> = docs.iter().map(key_of).collect();
+    let gone: Vec<i64> = known
+        .iter()
+        .filter(|(key, k)| !k.withdrawn && !seen.contains(*key))
+        .map(|(_, k)| k.id)
+        .collect();
+    if !gone.is_empty() {
+        let batch = store.sync_batch()?;
+        for id in gone {
+            report.citations_withdrawn += batch.withdraw_document(id, now)?;
+            report.withdrawn += 1;
+        }
+        batch.commit()?;
+    }
+    let (sources, citations) = store.counts()?;
+    report.total_sources = sources;
+    report.total_citations = citations;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// Finds and applies in one go (used by `check`, which already holds the store).
+pub fn sync(config: &Config, store: &mut Store) -> Result<SyncReport, SyncError> {
+    let docs = find(config)?;
+    Ok(apply(
+        store,
+        &config.briefings.paths,
+        &docs,
+        SyncOptions::default(),
+    )?)
+}
+
+fn display_name(roots: &[BriefingRoot], doc: &DocumentFile) -> String {
+    format!("{}/{}", roots[doc.root].written, doc.name)
+}
+
+/// Normalises each citation's URL, keeping the reason when it cannot be.
+fn prepare(items: Vec<briefing::Item>) -> Vec<NewItem> {
+    // Normalising is pure, and one URL is often cited many times in a document.
+    let mut memo: HashMap<String, Result<(String, String), String>> = HashMap::new();
+    items
+        .into_iter()
+        .map(|item| NewItem {
+            title: item.title,
+            citations: item
+                .citations
+                .into_iter()
+                .map(|c| {
+                    let source = match &c.url {
+                        None => Err(source_url::InvalidUrl::Empty.to_string()),
+                        Some(u) => memo
+                            .entry(u.clone())
+                            .or_insert_with(|| {
+                                source_url::normalize(u)
+                                    .map(|s| (s.as_str().to_string(), s.host().to_string()))
+                                    .map_err(|e| e.to_string())
+                            })
+                            .clone(),
+                    };
+                    NewCitation {
+                        origin: c.origin.name(),
+                        outlet: c.outlet,
+                        cited_date: c.cited_date,
+                        url: c.url,
+                        source,
+                        context: c.context,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}

@@ -91,7 +91,9 @@ impl Duration {
 
 /// Why a duration could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{input}` is not a duration: write an integer and a unit (ms, s, m, h, d), e.g. \"30s\" or \"7d\"")]
+#[error(
+    "`{input}` is not a duration: write an integer and a unit (ms, s, m, h, d), e.g. \"30s\" or \"7d\""
+)]
 pub struct BadDuration {
     input: String,
 }
@@ -125,8 +127,13 @@ impl fmt::Display for Duration {
     /// The largest unit that expresses the duration exactly, so it reads back the same.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-            if ms != 0 && ms % size == 0 {
+        for (unit, size) in [
+            ("d", 86_400_000),
+            ("h", 3_600_000),
+            ("m", 60_000),
+            ("s", 1_000),
+        ] {
+            if ms != 0 && ms.is_multiple_of(size) {
                 return write!(f, "{}{unit}", ms / size);
             }
         }
@@ -144,7 +151,10 @@ impl<'de> Deserialize<'de> for Duration {
         impl de::Visitor<'_> for V {
             type Value = Duration;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a duration string such as \"30s\", \"10m\", \"72h\" or \"7d\"")
+                write!(
+                    f,
+                    "a duration string such as \"30s\", \"10m\", \"72h\" or \"7d\""
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
                 v.parse().map_err(E::custom)
@@ -176,7 +186,16 @@ mod tests {
 
     #[test]
     fn durations_reject_what_is_not_written_as_the_convention() {
-        for bad in ["", "30", "s", "1.5h", "-1s", "30 s", "3w", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "30",
+            "s",
+            "1.5h",
+            "-1s",
+            "30 s",
+            "3w",
+            "99999999999999999999d",
+        ] {
             assert!(bad.parse::<Duration>().is_err(), "{bad:?} was accepted");
         }
     }

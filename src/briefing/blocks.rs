@@ -80,9 +80,13 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             continue;
         }
         let is_setext = !line.is_empty()
-            && (line.chars().all(|c| c == '=') || (line.len() >= 2 && line.chars().all(|c| c == '-')));
+            && (line.chars().all(|c| c == '=')
+                || (line.len() >= 2 && line.chars().all(|c| c == '-')));
         if !in_fence && is_setext {
-            if let Some(prev) = blocks.last_mut().filter(|b| !b.heading && raw.starts_with(['=', '-'])) {
+            if let Some(prev) = blocks
+                .last_mut()
+                .filter(|b| !b.heading && raw.starts_with(['=', '-']))
+            {
                 prev.heading = true;
             }
             continue;
@@ -181,7 +185,10 @@ mod tests {
         let hrefs: Vec<_> = b[2].links.iter().map(|l| l.href.as_str()).collect();
         assert_eq!(hrefs, ["https://a.com/p", "https://b.com/q"]);
         assert_eq!(b[3].text, "Source: Xinhua, December 26, 2020");
-        assert_eq!(b[3].links[0].text.as_deref(), Some("Xinhua, December 26, 2020"));
+        assert_eq!(
+            b[3].links[0].text.as_deref(),
+            Some("Xinhua, December 26, 2020")
+        );
         assert!(b[4].links.is_empty(), "images are not citations");
         assert!(b[5].heading);
     }

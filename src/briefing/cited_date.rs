@@ -89,7 +89,10 @@ mod tests {
 
     #[test]
     fn seed_forms() {
-        assert_eq!(split("Xinhua, December 26, 2020"), (Some("Xinhua"), Some("2020-12-26")));
+        assert_eq!(
+            split("Xinhua, December 26, 2020"),
+            (Some("Xinhua"), Some("2020-12-26"))
+        );
         assert_eq!(
             split("U.S. Department of Home Security, December 22, 2020"),
             (Some("U.S. Department of Home Security"), Some("2020-12-22"))
@@ -98,16 +101,31 @@ mod tests {
 
     #[test]
     fn other_date_forms() {
-        assert_eq!(split("RFA, Dec. 3, 2021"), (Some("RFA"), Some("2021-12-03")));
-        assert_eq!(split("BBC, 3 September 2021"), (Some("BBC"), Some("2021-09-03")));
-        assert_eq!(split("Sina / 2021-09-03"), (Some("Sina"), Some("2021-09-03")));
-        assert_eq!(split("人民日报，2021年9月3日"), (Some("人民日报"), Some("2021-09-03")));
+        assert_eq!(
+            split("RFA, Dec. 3, 2021"),
+            (Some("RFA"), Some("2021-12-03"))
+        );
+        assert_eq!(
+            split("BBC, 3 September 2021"),
+            (Some("BBC"), Some("2021-09-03"))
+        );
+        assert_eq!(
+            split("Sina / 2021-09-03"),
+            (Some("Sina"), Some("2021-09-03"))
+        );
+        assert_eq!(
+            split("人民日报，2021年9月3日"),
+            (Some("人民日报"), Some("2021-09-03"))
+        );
         assert_eq!(split("December 26, 2020"), (None, Some("2020-12-26")));
     }
 
     #[test]
     fn impossible_or_missing_dates_leave_the_outlet() {
-        assert_eq!(split("Xinhua, February 30, 2020"), (Some("Xinhua, February 30, 2020"), None));
+        assert_eq!(
+            split("Xinhua, February 30, 2020"),
+            (Some("Xinhua, February 30, 2020"), None)
+        );
         assert_eq!(split("Xinhua"), (Some("Xinhua"), None));
         assert_eq!(split("Xinhua,"), (Some("Xinhua"), None));
         assert_eq!(split(""), (None, None));

@@ -33,7 +33,8 @@ pub fn decode(bytes: &[u8], html: bool) -> Decoded {
         .then(|| meta_charset(bytes))
         .flatten()
         .unwrap_or_else(|| {
-            let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            let mut detector =
+                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
             detector.feed(bytes, true);
             detector.guess(None, chardetng::Utf8Detection::Allow)
         });
@@ -50,7 +51,10 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
     let lower: Vec<u8> = head.to_ascii_lowercase();
     let pos = lower.windows(8).position(|w| w == b"charset=")?;
     let rest = &head[pos + 8..];
-    let rest = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix(b"\"")
+        .or_else(|| rest.strip_prefix(b"'"))
+        .unwrap_or(rest);
     let end = rest
         .iter()
         .position(|b| matches!(b, b'"' | b'\'' | b';' | b'>' | b' ' | b'/'))
@@ -68,12 +72,17 @@ mod tests {
         let (bytes, _, _) = encoding_rs::GBK.encode(text);
         let d = decode(&bytes, false);
         assert_eq!(d.text, text);
-        assert!(d.encoding == "GBK" || d.encoding == "gb18030", "{}", d.encoding);
+        assert!(
+            d.encoding == "GBK" || d.encoding == "gb18030",
+            "{}",
+            d.encoding
+        );
     }
 
     #[test]
     fn big5_is_detected() {
-        let text = "自由時報報導，國際移民組織發布全球報告，二〇一九年約有一千零七十萬中國人移居海外。";
+        let text =
+            "自由時報報導，國際移民組織發布全球報告，二〇一九年約有一千零七十萬中國人移居海外。";
         let (bytes, _, _) = encoding_rs::BIG5.encode(text);
         assert_eq!(decode(&bytes, false).text, text);
     }

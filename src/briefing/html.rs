@@ -11,9 +11,31 @@ const SKIP: &[&str] = &[
     "select", "form",
 ];
 const BLOCK: &[&str] = &[
-    "p", "div", "li", "ul", "ol", "blockquote", "pre", "section", "article", "main", "header",
-    "aside", "table", "tr", "td", "th", "dd", "dt", "dl", "hr", "figure", "figcaption", "body",
-    "center", "address",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "main",
+    "header",
+    "aside",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "dd",
+    "dt",
+    "dl",
+    "hr",
+    "figure",
+    "figcaption",
+    "body",
+    "center",
+    "address",
 ];
 
 #[derive(Default)]
@@ -48,11 +70,18 @@ impl Builder {
         }
         // URLs typed as text inside the block count as links too.
         for bare in bare_links(&text) {
-            if !links.iter().any(|l| l.href == bare.href || l.text.as_deref() == Some(&bare.href)) {
+            if !links
+                .iter()
+                .any(|l| l.href == bare.href || l.text.as_deref() == Some(&bare.href))
+            {
                 links.push(bare);
             }
         }
-        self.blocks.push(Block { text, heading, links });
+        self.blocks.push(Block {
+            text,
+            heading,
+            links,
+        });
     }
 
     fn walk(&mut self, node: &NodeRef) {
@@ -64,7 +93,10 @@ impl Builder {
             if !child.is_element() {
                 continue;
             }
-            let name = child.node_name().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+            let name = child
+                .node_name()
+                .map(|n| n.to_ascii_lowercase())
+                .unwrap_or_default();
             let name = name.as_str();
             if SKIP.contains(&name) {
                 continue;
@@ -126,7 +158,13 @@ mod tests {
         let texts: Vec<_> = b.iter().map(|b| b.text.as_str()).collect();
         assert_eq!(
             texts,
-            ["Xinhua: Title", "Body bold text.", "Source: Xinhua, December 26, 2020", "line one", "http://y.cn/2"]
+            [
+                "Xinhua: Title",
+                "Body bold text.",
+                "Source: Xinhua, December 26, 2020",
+                "line one",
+                "http://y.cn/2"
+            ]
         );
         assert!(b[0].heading);
         assert_eq!(b[2].links[0].href, "http://x.cn/1");

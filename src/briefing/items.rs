@@ -20,7 +20,8 @@ use super::cited_date::{is_date_line, split_outlet_date};
 use super::{CitedUrl, Item, Origin};
 
 static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:sources?|来源|來源|出处|出處)\s*[:：]\s*(.*)$").expect("pattern compiles")
+    Regex::new(r"(?i)^\s*(?:sources?|来源|來源|出处|出處)\s*[:：]\s*(.*)$")
+        .expect("pattern compiles")
 });
 static READ_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -48,7 +49,10 @@ fn is_url_line(b: &Block) -> bool {
 /// A block that is nothing but a link whose text invites the reader to the source.
 fn is_read_link(b: &Block) -> bool {
     b.links.len() == 1
-        && b.links[0].text.as_deref().is_some_and(|t| READ_LINK.is_match(t))
+        && b.links[0]
+            .text
+            .as_deref()
+            .is_some_and(|t| READ_LINK.is_match(t))
         && b.text.chars().count() <= 120
 }
 
@@ -58,12 +62,27 @@ fn is_anchor(b: &Block) -> bool {
 
 /// A paragraph of body text rather than a title, header or metadata line.
 fn is_body(b: &Block) -> bool {
-    let t = b.text.trim().trim_end_matches(['"', '\'', '”', '’', ')', '」']);
-    let words = t.split_whitespace().count();
-    let cjk = t.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
-    t.chars().count() > 250
-        || (t.ends_with(['.', '。']) && (words >= 4 || cjk >= 10))
-        || (t.ends_with(['!', '?', '！', '？']) && (words >= 12 || cjk >= 25))
+    let t = b
+        .text
+        .trim()
+        .trim_end_matches(['"', '\'', '”', '’', ')', '」']);
+    // Byte length bounds the character count, so most lines are decided cheaply.
+    if t.len() > 250 && (t.len() > 1000 || t.chars().count() > 250) {
+        return true;
+    }
+    let words = || t.split_whitespace().count();
+    let cjk = || {
+        t.chars()
+            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+            .count()
+    };
+    if t.ends_with(['.', '。']) {
+        words() >= 4 || cjk() >= 10
+    } else if t.ends_with(['!', '?', '！', '？']) {
+        words() >= 12 || cjk() >= 25
+    } else {
+        false
+    }
 }
 
 fn is_link_only(b: &Block) -> bool {
@@ -97,10 +116,12 @@ fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
         }
         return (None, date, 1);
     }
-    if let (Some(outlet), Some(date)) = split_outlet_date(&last.text) {
-        if outlet.chars().count() <= 60 && !outlet.contains(':') && lines.len() >= 2 {
-            return (Some(outlet), Some(date), 1);
-        }
+    if let (Some(outlet), Some(date)) = split_outlet_date(&last.text)
+        && outlet.chars().count() <= 60
+        && !outlet.contains(':')
+        && lines.len() >= 2
+    {
+        return (Some(outlet), Some(date), 1);
     }
     (None, None, 0)
 }
@@ -142,7 +163,9 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         if is_anchor(&blocks[i]) {
             let mut end = i + 1;
             if is_source_line(&blocks[i]) && blocks[i].links.is_empty() {
-                while end < blocks.len() && (is_url_line(&blocks[end]) || is_link_only(&blocks[end])) {
+                while end < blocks.len()
+                    && (is_url_line(&blocks[end]) || is_link_only(&blocks[end]))
+                {
                     end += 1;
                 }
             }
@@ -162,11 +185,11 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
         let lead = &seg[..first_anchor];
         // A citation with no title or body of its own belongs to the item before it.
-        if lead.is_empty() {
-            if let Some(prev) = items.last_mut() {
-                prev.citations.extend(citations_in(seg, None, None));
-                continue;
-            }
+        if lead.is_empty()
+            && let Some(prev) = items.last_mut()
+        {
+            prev.citations.extend(citations_in(seg, None, None));
+            continue;
         }
         let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
         let shorts: Vec<&Block> = lead[..first_body]
@@ -178,7 +201,10 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         let (title, body_from) = match title_pos {
             Some(p) => {
                 let block = shorts[p];
-                let at = lead.iter().position(|b| std::ptr::eq(b, block)).unwrap_or(0);
+                let at = lead
+                    .iter()
+                    .position(|b| std::ptr::eq(b, block))
+                    .unwrap_or(0);
                 (block.text.trim().to_string(), at + 1)
             }
             None => (
@@ -207,12 +233,18 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
     let mut i = 0;
     while i < body.len() {
         let b = &body[i];
-        if let Some(c) = SOURCE_LINE.captures(&b.text) {
+        if let Some(c) = is_source_line(b)
+            .then(|| SOURCE_LINE.captures(&b.text))
+            .flatten()
+        {
             let mut rest = c.get(1).map_or("", |m| m.as_str()).to_string();
             let mut urls: Vec<String> = Vec::new();
             for l in &b.links {
                 urls.push(l.href.clone());
-                for shown in [Some(l.href.as_str()), l.text.as_deref()].into_iter().flatten() {
+                for shown in [Some(l.href.as_str()), l.text.as_deref()]
+                    .into_iter()
+                    .flatten()
+                {
                     if URL_LINE.is_match(shown) {
                         rest = rest.replace(shown, " ");
                     }
@@ -265,8 +297,12 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
         }
         for l in &b.links {
             let href = l.href.trim();
-            let is_http = href.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("http://"))
-                || href.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"));
+            let is_http = href
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+                || href
+                    .get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
             if !is_http || out.iter().any(|c| c.url.as_deref() == Some(href)) {
                 continue;
             }

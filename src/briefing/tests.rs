@@ -2,19 +2,40 @@ use super::*;
 
 const SEED: &str = include_str!("../../briefings/briefings-244.txt");
 
-fn flat(items: &[Item]) -> Vec<(String, Option<String>, Option<String>, Option<String>, Origin)> {
+/// (title, outlet, cited date, url, origin) of one citation.
+type Row = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Origin,
+);
+
+fn flat(items: &[Item]) -> Vec<Row> {
     items
         .iter()
         .flat_map(|i| {
             i.citations.iter().map(|c| {
-                (i.title.clone(), c.outlet.clone(), c.cited_date.clone(), c.url.clone(), c.origin)
+                (
+                    i.title.clone(),
+                    c.outlet.clone(),
+                    c.cited_date.clone(),
+                    c.url.clone(),
+                    c.origin,
+                )
             })
         })
         .collect()
 }
 
-fn row(title: &str, outlet: &str, date: &str, url: &str) -> (String, Option<String>, Option<String>, Option<String>, Origin) {
-    (title.into(), Some(outlet.into()), Some(date.into()), Some(url.into()), Origin::SourceLine)
+fn row(title: &str, outlet: &str, date: &str, url: &str) -> Row {
+    (
+        title.into(),
+        Some(outlet.into()),
+        Some(date.into()),
+        Some(url.into()),
+        Origin::SourceLine,
+    )
 }
 
 #[test]
@@ -93,19 +114,28 @@ fn html_with_source_anchor_and_click_here_pattern() {
     assert_eq!(items[0].title, "Xinhua: Shanghai Begins Vaccinations");
     let c = &items[0].citations;
     assert_eq!(c.len(), 2);
-    assert_eq!((c[0].origin, c[0].url.as_deref()), (Origin::Body, Some("https://www.who.int/news/item/1")));
+    assert_eq!(
+        (c[0].origin, c[0].url.as_deref()),
+        (Origin::Body, Some("https://www.who.int/news/item/1"))
+    );
     assert_eq!(c[0].context.as_deref(), Some("the WHO note"));
     assert_eq!(c[1].origin, Origin::SourceLine);
     assert_eq!(c[1].outlet.as_deref(), Some("Xinhua"));
     assert_eq!(c[1].cited_date.as_deref(), Some("2020-12-26"));
-    assert_eq!(c[1].url.as_deref(), Some("http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm"));
+    assert_eq!(
+        c[1].url.as_deref(),
+        Some("http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm")
+    );
     assert_eq!(items[1].title, "China Passed New National Defense Law");
     let c = &items[1].citations;
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].origin, Origin::ReadLink);
     assert_eq!(c[0].outlet.as_deref(), Some("Xinhua"));
     assert_eq!(c[0].cited_date.as_deref(), Some("2020-12-26"));
-    assert_eq!(c[0].url.as_deref(), Some("http://www.xinhuanet.com/politics/2020-12/26/c_1126911488.htm"));
+    assert_eq!(
+        c[0].url.as_deref(),
+        Some("http://www.xinhuanet.com/politics/2020-12/26/c_1126911488.htm")
+    );
 }
 
 #[test]
@@ -113,12 +143,15 @@ fn html_without_headings_and_url_on_its_own_line() {
     let html = "<p>Xinhua: UK Faces Major Challenges</p><p>Britain reached an agreement with the EU.</p>\
                 <p>Source: Xinhua, December 26, 2020<br>http://www.xinhuanet.com/world/2020-12/26/c_1126911308.htm</p>";
     let items = parse(Format::Html, html);
-    assert_eq!(flat(&items), vec![row(
-        "Xinhua: UK Faces Major Challenges",
-        "Xinhua",
-        "2020-12-26",
-        "http://www.xinhuanet.com/world/2020-12/26/c_1126911308.htm"
-    )]);
+    assert_eq!(
+        flat(&items),
+        vec![row(
+            "Xinhua: UK Faces Major Challenges",
+            "Xinhua",
+            "2020-12-26",
+            "http://www.xinhuanet.com/world/2020-12/26/c_1126911308.htm"
+        )]
+    );
 }
 
 #[test]
@@ -133,16 +166,26 @@ fn markdown_with_links_and_bare_urls() {
               Source: [Epoch Times, December 22, 2020](https://www.epochtimes.com/gb/20/12/22/n12636952.htm)\n";
     let items = parse(Format::Markdown, md);
     assert_eq!(items.len(), 2, "{items:#?}");
-    let urls: Vec<_> = items[0].citations.iter().map(|c| (c.origin, c.url.clone().unwrap())).collect();
+    let urls: Vec<_> = items[0]
+        .citations
+        .iter()
+        .map(|c| (c.origin, c.url.clone().unwrap()))
+        .collect();
     assert_eq!(
         urls,
         vec![
             (Origin::Body, "https://news.ltn.com.tw/".to_string()),
             (Origin::Body, "https://www.iom.int/wmr".to_string()),
-            (Origin::SourceLine, "https://news.ltn.com.tw/news/world/breakingnews/3393193".to_string()),
+            (
+                Origin::SourceLine,
+                "https://news.ltn.com.tw/news/world/breakingnews/3393193".to_string()
+            ),
         ]
     );
-    assert_eq!(items[0].citations[0].context.as_deref(), Some("Liberty Times"));
+    assert_eq!(
+        items[0].citations[0].context.as_deref(),
+        Some("Liberty Times")
+    );
     assert_eq!(
         flat(&items[1..]),
         vec![row(
@@ -158,7 +201,10 @@ fn markdown_with_links_and_bare_urls() {
 fn url_line_is_taken_whole_so_a_space_shows() {
     let text = "Title of item\n\nA body sentence that is long enough.\n\nSource: Xinhua, December 26, 2020\nhttp://www.xinhuanet.com/a b.htm\n";
     let items = parse(Format::Text, text);
-    assert_eq!(items[0].citations[0].url.as_deref(), Some("http://www.xinhuanet.com/a b.htm"));
+    assert_eq!(
+        items[0].citations[0].url.as_deref(),
+        Some("http://www.xinhuanet.com/a b.htm")
+    );
 }
 
 #[test]
@@ -173,8 +219,14 @@ fn source_line_without_url_is_kept_with_no_url() {
 #[test]
 fn malformed_url_lines_are_still_citations() {
     let text = "T1\n\nBody one is here.\n\nSource: A, December 1, 2020\nhtp://example.com/x\n\nT2\n\nBody two is here.\n\nSource: B, December 2, 2020\nhttp://\n";
-    let urls: Vec<_> = flat(&parse(Format::Text, text)).into_iter().map(|r| r.3).collect();
-    assert_eq!(urls, vec![Some("htp://example.com/x".into()), Some("http://".into())]);
+    let urls: Vec<_> = flat(&parse(Format::Text, text))
+        .into_iter()
+        .map(|r| r.3)
+        .collect();
+    assert_eq!(
+        urls,
+        vec![Some("htp://example.com/x".into()), Some("http://".into())]
+    );
 }
 
 #[test]
@@ -191,7 +243,10 @@ fn body_urls_in_text_are_citations_with_context() {
     let text = "Title\n\nThe report (see https://www.state.gov/report.pdf, page 3) says so.\n\nSource: State Department, December 23, 2020\nhttps://www.state.gov/x/\n";
     let c = &parse(Format::Text, text)[0].citations;
     assert_eq!(c[0].origin, Origin::Body);
-    assert_eq!(c[0].url.as_deref(), Some("https://www.state.gov/report.pdf"));
+    assert_eq!(
+        c[0].url.as_deref(),
+        Some("https://www.state.gov/report.pdf")
+    );
     assert!(c[0].context.as_deref().unwrap().starts_with("The report"));
 }
 

@@ -61,8 +61,13 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
         for entry in walkdir::WalkDir::new(&root.path).follow_links(true) {
             let entry = entry.map_err(|e| WalkError {
                 written: root.written.clone(),
-                path: e.path().map(Path::to_path_buf).unwrap_or_else(|| root.path.clone()),
-                source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+                path: e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.path.clone()),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
             });
             let entry = match entry {
                 Ok(e) => e,

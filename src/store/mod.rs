@@ -1,0 +1,179 @@
+//! The SQLite store: schema, migrations and every query. No SQL lives outside
+//! this folder; the rest of citewatch calls named functions, which keeps the door
+//! open for a second backend.
+
+mod citations;
+mod documents;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use citations::CitationRow;
+pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
+
+/// A store failure. Messages name the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("{file}: {source}")]
+    Sqlite {
+        /// The database file.
+        file: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("{file}: migrating the schema failed: {source}")]
+    Migration {
+        /// The database file.
+        file: PathBuf,
+        /// The migration error.
+        source: rusqlite_migration::Error,
+    },
+    /// The data folder could not be created.
+    #[error("{}: cannot create the data folder: {source}", dir.display())]
+    CreateDir {
+        /// The data folder.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A read command found no store yet.
+    #[error("{}: no store here yet; run `citewatch sync` first", file.display())]
+    Missing {
+        /// The database file that does not exist.
+        file: PathBuf,
+    },
+}
+
+/// The result type of store operations.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    file: PathBuf,
+}
+
+impl Store {
+    /// Opens the store, creating the data folder and database if needed, and
+    /// migrates the schema to the current version.
+    pub fn open(file: &Path) -> Result<Store> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        Store::open_with(file, OpenFlags::default())
+    }
+
+    /// Opens an existing store (for commands that only read); a missing database
+    /// is [`StoreError::Missing`], not silently created.
+    pub fn open_existing(file: &Path) -> Result<Store> {
+        if !file.exists() {
+            return Err(StoreError::Missing {
+                file: file.to_path_buf(),
+            });
+        }
+        Store::open_with(file, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    fn open_with(file: &Path, flags: OpenFlags) -> Result<Store> {
+        let err = |source| StoreError::Sqlite {
+            file: file.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open_with_flags(file, flags).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
+        // 32 MiB of page cache and fewer, larger checkpoints: a first sync writes
+        // hundreds of thousands of rows, and each checkpoint costs an fsync.
+        conn.pragma_update(None, "cache_size", -32_768)
+            .map_err(err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)
+            .map_err(err)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(err)?;
+        schema::migrations()
+            .to_latest(&mut conn)
+            .map_err(|source| StoreError::Migration {
+                file: file.to_path_buf(),
+                source,
+            })?;
+        Ok(Store {
+            conn,
+            file: file.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sqlite {
+            file: self.file.clone(),
+            source,
+        }
+    }
+
+    /// Runs SQLite's own integrity check; returns its complaints (empty when sound).
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_the_store_opens_twice() {
+        schema::migrations().validate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sub/citewatch.db");
+        drop(Store::open(&file).unwrap());
+        let store = Store::open_existing(&file).unwrap();
+        assert!(store.integrity_check().unwrap().is_empty());
+        let fk: i64 = store
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_read_command_does_not_create_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("citewatch.db");
+        assert!(matches!(
+            Store::open_existing(&file),
+            Err(StoreError::Missing { .. })
+        ));
+        assert!(!file.exists());
+    }
+}

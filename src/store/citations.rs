@@ -1,0 +1,90 @@
+//! Reading citations back for `citewatch citations` and reports.
+
+use serde::Serialize;
+
+use super::{Result, Store};
+
+/// One citation as listed to users. Every key is always present in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CitationRow {
+    /// Citation id.
+    pub id: i64,
+    /// The `[briefings] paths` entry the document came from, as written.
+    pub root: String,
+    /// The document, relative to its paths entry, `/`-separated.
+    pub document: String,
+    /// The briefing item's title.
+    pub title: String,
+    /// The cited outlet.
+    pub outlet: Option<String>,
+    /// The cited date (ISO).
+    pub cited_date: Option<String>,
+    /// The URL as written.
+    pub url: Option<String>,
+    /// The normalised source URL; `null` when the URL is invalid.
+    pub source_url: Option<String>,
+    /// The source's id.
+    pub source_id: Option<i64>,
+    /// Why the URL cannot be fetched as written; `null` when it can.
+    pub invalid_reason: Option<String>,
+    /// `source_line`, `read_link` or `body`.
+    pub origin: String,
+    /// Link text or surrounding sentence, for citations found in body text.
+    pub context: Option<String>,
+    /// True when the document has left the briefing store.
+    pub withdrawn: bool,
+}
+
+impl Store {
+    /// Every citation in document order; withdrawn ones only when asked.
+    pub fn citations(&self, include_withdrawn: bool) -> Result<Vec<CitationRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.id, d.root, d.path, b.title, c.outlet, c.cited_date, c.url, s.url, c.source_id,
+                        c.invalid_reason, c.origin, c.context, d.withdrawn_at IS NOT NULL
+                 FROM citations c
+                 JOIN briefings b ON b.id = c.briefing_id
+                 JOIN documents d ON d.id = b.document_id
+                 LEFT JOIN sources s ON s.id = c.source_id
+                 WHERE ?1 OR d.withdrawn_at IS NULL
+                 ORDER BY d.root, d.path, b.ordinal, c.ordinal",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([include_withdrawn], |r| {
+                Ok(CitationRow {
+                    id: r.get(0)?,
+                    root: r.get(1)?,
+                    document: r.get(2)?,
+                    title: r.get(3)?,
+                    outlet: r.get(4)?,
+                    cited_date: r.get(5)?,
+                    url: r.get(6)?,
+                    source_url: r.get(7)?,
+                    source_id: r.get(8)?,
+                    invalid_reason: r.get(9)?,
+                    origin: r.get(10)?,
+                    context: r.get(11)?,
+                    withdrawn: r.get(12)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Number of sources and of citations (active documents only).
+    pub fn counts(&self) -> Result<(i64, i64)> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM sources),
+                        (SELECT count(*) FROM citations c JOIN briefings b ON b.id = c.briefing_id
+                           JOIN documents d ON d.id = b.document_id WHERE d.withdrawn_at IS NULL)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(self.err())
+    }
+}

@@ -1,0 +1,8 @@
+//! Versioned migrations. Append new steps; never edit a released one.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Every schema step in order.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("migrations/0001_foundation.sql"))])
+}

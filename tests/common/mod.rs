@@ -1,0 +1,94 @@
+//! The shared test ground: a temporary briefing store with its configuration, and
+//! the real `citewatch` binary pointed at it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A temporary project: `config/citewatch.toml`, `briefings/`, `data/`.
+pub struct Ground {
+    pub dir: tempfile::TempDir,
+}
+
+pub const SEED: &str = include_str!("../../briefings/briefings-244.txt");
+
+impl Ground {
+    /// An empty briefing store with the shipped default layout.
+    pub fn new() -> Ground {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::create_dir_all(dir.path().join("briefings")).unwrap();
+        let g = Ground { dir };
+        g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
+        g
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path("config/citewatch.toml")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    /// Writes a briefing document under `briefings/`.
+    pub fn brief(&self, name: &str, bytes: impl AsRef<[u8]>) {
+        let p = self.path("briefings").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    /// `citewatch --config <ours> ARGS…`
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("citewatch").unwrap();
+        c.arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env_remove("CITEWATCH_CONFIG");
+        c
+    }
+
+    /// Runs and parses stdout as JSON, asserting success.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    pub fn sync(&self) -> Value {
+        self.json(&["sync", "--format", "json"])
+    }
+
+    pub fn citations(&self) -> Vec<Value> {
+        self.json(&["citations", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Every file under `dir` with its bytes, to prove a store was left untouched.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,388 @@
+//! `citewatch sync` and `citewatch citations` driven through the real binary.
+
+mod common;
+
+use common::{Ground, SEED, snapshot};
+use serde_json::{Value, json};
+
+fn field<'a>(v: &'a Value, k: &str) -> &'a Value {
+    v.get(k)
+        .unwrap_or_else(|| panic!("key {k} missing from {v}"))
+}
+
+#[test]
+fn seed_page_syncs_to_its_eight_citations() {
+    let g = Ground::new();
+    g.brief("briefings-244.txt", SEED);
+    let r = g.sync();
+    assert_eq!(
+        (r["new"].as_u64(), r["citations_written"].as_u64()),
+        (Some(1), Some(8))
+    );
+    let rows = g.citations();
+    assert_eq!(rows.len(), 8);
+    let keys = [
+        "document",
+        "title",
+        "outlet",
+        "cited_date",
+        "url",
+        "source_url",
+        "invalid_reason",
+    ];
+    for row in &rows {
+        for k in keys {
+            field(row, k);
+        }
+        assert_eq!(row["document"], "briefings-244.txt");
+        assert_eq!(row["invalid_reason"], Value::Null);
+        assert_eq!(row["withdrawn"], false);
+    }
+    let dhs = &rows[4];
+    assert_eq!(
+        dhs["title"],
+        "DHS Warns Businesses about Security Risks on Data Services and Equipment from China Linked Firms"
+    );
+    assert_eq!(dhs["outlet"], "U.S. Department of Home Security");
+    assert_eq!(dhs["cited_date"], "2020-12-22");
+    assert_eq!(
+        dhs["source_url"],
+        "https://www.dhs.gov/news/2020/12/22/dhs-warns-american-businesses-about-data-services-and-equipment-firms-linked-chinese"
+    );
+    // Three Xinhua citations on one date, three distinct sources.
+    let xinhua: Vec<_> = rows.iter().filter(|r| r["outlet"] == "Xinhua").collect();
+    assert_eq!(xinhua.len(), 3);
+    assert!(xinhua.iter().all(|r| r["cited_date"] == "2020-12-26"));
+}
+
+#[test]
+fn one_source_cited_twice_is_one_source() {
+    let g = Ground::new();
+    g.brief(
+        "a.txt",
+        "Title A\n\nBody of item A here.\n\nSource: X, May 1, 2021\nHTTP://Example.COM:80/a#top\n",
+    );
+    g.brief(
+        "b.md",
+        "# B\n\nBody of B, see [the page](http://example.com/a).\n",
+    );
+    let r = g.sync();
+    assert_eq!(r["total_sources"], 1);
+    let rows = g.citations();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["source_id"], rows[1]["source_id"]);
+    assert_eq!(rows[0]["url"], "HTTP://Example.COM:80/a#top");
+    assert_eq!(rows[0]["source_url"], "http://example.com/a");
+}
+
+#[test]
+fn malformed_urls_are_recorded_with_reasons() {
+    let g = Ground::new();
+    let doc = "One\n\nBody one here.\n\nSource: A, December 1, 2020\nhtp://example.com/x\n\n\
+               Two\n\nBody two here.\n\nSource: B, December 2, 2020\nhttp://\n\n\
+               Three\n\nBody three here.\n\nSource: C, December 3, 2020\nhttp://example.com/a b\n\n\
+               Four\n\nBody four here.\n\nSource: D, December 4, 2020\n\n\
+               Five\n\nBody five here.\n\nSource: E, December 5, 2020\nhttps://ok.example/e\n";
+    g.brief("bad.txt", doc);
+    let r = g.sync();
+    assert_eq!(r["invalid_written"], 4);
+    let rows = g.citations();
+    let got: Vec<(Value, Value, Value)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["url"].clone(),
+                r["source_url"].clone(),
+                r["invalid_reason"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                json!("htp://example.com/x"),
+                Value::Null,
+                json!("scheme `htp` is not http or https")
+            ),
+            (json!("http://"), Value::Null, json!("no host name")),
+            (
+                json!("http://example.com/a b"),
+                Value::Null,
+                json!("contains whitespace")
+            ),
+            (Value::Null, Value::Null, json!("no URL given")),
+            (
+                json!("https://ok.example/e"),
+                json!("https://ok.example/e"),
+                Value::Null
+            ),
+        ]
+    );
+    let text = g.cmd(&["citations", "--invalid"]).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("INVALID (scheme `htp` is not http or https): htp://example.com/x"),
+        "{text}"
+    );
+    assert!(!text.contains("ok.example"), "{text}");
+}
+
+#[test]
+fn resync_of_an_unchanged_store_changes_nothing() {
+    let g = Ground::new();
+    g.brief("briefings-244.txt", SEED);
+    g.brief("more/b.md", "# T\n\nSee https://a.example/x.\n");
+    g.sync();
+    let before = g.citations();
+    let r = g.sync();
+    assert_eq!(
+        (
+            r["unchanged"].as_u64(),
+            r["new"].as_u64(),
+            r["changed"].as_u64()
+        ),
+        (Some(2), Some(0), Some(0))
+    );
+    assert_eq!(r["citations_written"], 0);
+    assert_eq!(g.citations(), before, "ids and fields are stable");
+    assert!(
+        before.iter().any(|r| r["document"] == "more/b.md"),
+        "nested names are /-separated"
+    );
+}
+
+#[test]
+fn a_changed_document_replaces_its_items() {
+    let g = Ground::new();
+    g.brief("briefings-244.txt", SEED);
+    g.sync();
+    let edited = SEED.replace(
+        "http://www.xinhuanet.com/world/2020-12/26/c_1126911308.htm",
+        "http://www.xinhuanet.com/world/2020-12/27/c_999.htm",
+    );
+    g.brief("briefings-244.txt", edited);
+    let r = g.sync();
+    assert_eq!(
+        (r["changed"].as_u64(), r["citations_written"].as_u64()),
+        (Some(1), Some(8))
+    );
+    assert_eq!(r["new_sources"], 1);
+    let rows = g.citations();
+    assert_eq!(rows.len(), 8, "items replaced, not added");
+    assert_eq!(
+        rows[2]["url"],
+        "http://www.xinhuanet.com/world/2020-12/27/c_999.htm"
+    );
+    // The old source stays (its history must), though nothing cites it now.
+    assert_eq!(r["total_sources"], 9);
+}
+
+#[test]
+fn a_removed_document_is_withdrawn_and_can_come_back() {
+    let g = Ground::new();
+    g.brief("briefings-244.txt", SEED);
+    g.brief(
+        "other.txt",
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    );
+    g.sync();
+    std::fs::remove_file(g.path("briefings/briefings-244.txt")).unwrap();
+    let r = g.sync();
+    assert_eq!(
+        (r["withdrawn"].as_u64(), r["citations_withdrawn"].as_u64()),
+        (Some(1), Some(8))
+    );
+    assert_eq!(g.citations().len(), 1);
+    let all = g.json(&["citations", "--format", "json", "--include-withdrawn"]);
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 9);
+    assert_eq!(all.iter().filter(|r| r["withdrawn"] == true).count(), 8);
+    assert_eq!(r["total_sources"], 9, "sources stay");
+    g.brief("briefings-244.txt", SEED);
+    let r = g.sync();
+    assert_eq!(r["restored"], 1);
+    assert_eq!(g.citations().len(), 9);
+}
+
+#[test]
+fn a_gbk_document_is_decoded() {
+    let g = Ground::new();
+    let text = "新华社：上海启动重点人群新冠疫苗接种\n\n据新华社报道，上海市疾病预防控制中心透露，上海已陆续启动新冠病毒疫苗接种工作。\n\n来源：新华社，2020年12月26日\nhttp://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm\n";
+    let (bytes, _, _) = encoding_rs::GBK.encode(text);
+    g.brief("gbk.txt", &bytes[..]);
+    let r = g.sync();
+    assert_eq!(r["citations_written"], 1);
+    let rows = g.citations();
+    assert_eq!(rows[0]["title"], "新华社：上海启动重点人群新冠疫苗接种");
+    assert_eq!(rows[0]["outlet"], "新华社");
+    assert_eq!(rows[0]["cited_date"], "2020-12-26");
+}
+
+#[test]
+fn html_and_markdown_briefings_sync() {
+    let g = Ground::new();
+    g.brief(
+        "page.html",
+        "<h2>Xinhua: Title</h2><p>Body text.</p><p>Source: <a href='http://x.example/1'>Xinhua, December 26, 2020</a></p>",
+    );
+    g.brief(
+        "page.md",
+        "## RFA: Title\n\nBody.\n\nSource: [RFA, January 2, 2021](https://rfa.example/2)\n",
+    );
+    g.brief("ignored.pdf", "not a briefing");
+    g.sync();
+    let rows = g.citations();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r["document"].clone(), r["outlet"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!("page.html"), json!("Xinhua")),
+            (json!("page.md"), json!("RFA"))
+        ]
+    );
+}
+
+#[test]
+fn bad_config_is_one_clear_line_exit_2_and_no_store() {
+    let g = Ground::new();
+    g.brief("a.txt", SEED);
+    for (config, needle) in [
+        ("[store]\ndir = \"../data\"\ndri = 1\n", "dri"),
+        ("[briefings]\npaths = \"../briefings\"\n", "briefings.paths"),
+        ("[briefings]\npaths = []\n", "briefings.paths"),
+        ("[fetch]\nspeed = 3\n", "speed"),
+        ("[briefings\n", "citewatch.toml:1"),
+        (
+            "[briefings]\npaths = [\"../nowhere\"]\n[store]\ndir = \"../data\"\n",
+            "../nowhere",
+        ),
+    ] {
+        g.write_config(config);
+        let out = g.cmd(&["sync"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{config:?}: {err}");
+        assert!(err.contains(needle), "{config:?}: {err}");
+        assert!(
+            err.contains("citewatch.toml") || err.contains("nowhere"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(!g.data().exists(), "store created despite {config:?}");
+    }
+    let out = g
+        .cmd(&[])
+        .arg("--config")
+        .arg(g.path("missing.toml"))
+        .arg("sync")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn unreadable_document_is_named_and_the_rest_synced_and_kept() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    g.brief(
+        "later.txt",
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    );
+    g.sync();
+    // A document that can no longer be read is not taken for withdrawn.
+    std::fs::remove_file(g.path("briefings/later.txt")).unwrap();
+    std::os::unix::fs::symlink(g.path("nowhere.txt"), g.path("briefings/later.txt")).unwrap();
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("later.txt"), "{err}");
+    assert_eq!(g.citations().len(), 9);
+}
+
+#[test]
+fn config_is_found_through_the_environment_and_the_default_path() {
+    let g = Ground::new();
+    g.brief("a.txt", SEED);
+    let mut c = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+    c.env("CITEWATCH_CONFIG", g.config())
+        .args(["sync"])
+        .assert()
+        .success();
+    assert!(g.path("data/citewatch.db").exists());
+    let mut c = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+    let out = c
+        .current_dir(g.dir.path())
+        .env_remove("CITEWATCH_CONFIG")
+        .args(["citations", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 8);
+    let empty = tempfile::tempdir().unwrap();
+    let mut c = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+    let out = c
+        .current_dir(empty.path())
+        .env_remove("CITEWATCH_CONFIG")
+        .arg("sync")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
+}
+
+#[test]
+fn citations_before_any_sync_say_what_to_do() {
+    let g = Ground::new();
+    let out = g.cmd(&["citations"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `citewatch sync` first"));
+    assert!(!g.path("data/citewatch.db").exists());
+}
+
+#[test]
+fn bad_config_leaves_an_existing_store_untouched() {
+    let g = Ground::new();
+    g.brief("a.txt", SEED);
+    g.sync();
+    let before = snapshot(&g.data());
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\nbogus = true\n",
+    );
+    g.cmd(&["sync"]).assert().code(2);
+    assert_eq!(snapshot(&g.data()), before);
+}
+
+#[test]
+fn stat_shortcut_skips_unread_files_and_rehash_looks_inside() {
+    let g = Ground::new();
+    let path = g.path("briefings/a.txt");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let set_old = || {
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap()
+    };
+    g.brief(
+        "a.txt",
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    );
+    set_old();
+    g.sync();
+    // Same size, same mtime, different bytes: only --rehash can tell.
+    g.brief(
+        "a.txt",
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/2\n",
+    );
+    set_old();
+    assert_eq!(g.sync()["unchanged"], 1);
+    let r = g.json(&["sync", "--format", "json", "--rehash"]);
+    assert_eq!(r["changed"], 1);
+    assert_eq!(g.citations()[0]["url"], "https://a.example/2");
+}
