@@ -6,6 +6,7 @@
 
 pub mod briefing;
 pub mod config;
+pub mod fetch;
 pub mod source_url;
 pub mod store;
 pub mod sync;
