@@ -423,3 +423,15 @@ async fn dns_failure_and_refused_connection_are_typed() {
         r.outcome
     );
 }
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_is_a_decoding_outcome() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/broken-gzip")).await;
+    assert!(
+        matches!(r.outcome, Outcome::Decoding { .. }),
+        "{:?}",
+        r.outcome
+    );
+}

@@ -171,6 +171,11 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             )
                 .into_response()
         }
+        "/broken-gzip" => (
+            [(header::CONTENT_ENCODING, "gzip")],
+            b"this is not gzip at all, but says it is".to_vec(),
+        )
+            .into_response(),
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
         "/loop/b" => redirect(StatusCode::FOUND, "/loop/a"),
         "/chain/1" => redirect(StatusCode::MOVED_PERMANENTLY, "/chain/2"),
