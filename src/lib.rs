@@ -4,6 +4,7 @@
 //! ([`briefing`]), recorded in the store ([`store`]) by [`sync`]; later stages
 //! fetch, archive, classify and report on them.
 
+pub mod archive;
 pub mod briefing;
 pub mod config;
 pub mod fetch;

@@ -81,6 +81,18 @@ impl Body {
         }
     }
 
+    /// A reader over the bytes from the start (a second handle on the file when spilled).
+    pub fn reader(&self) -> std::io::Result<Box<dyn Read + Send + '_>> {
+        match &self.storage {
+            Storage::Memory(v) => Ok(Box::new(&v[..])),
+            Storage::File(f) => {
+                let mut f = f.lock().unwrap_or_else(|e| e.into_inner()).try_clone()?;
+                f.seek(SeekFrom::Start(0))?;
+                Ok(Box::new(std::io::BufReader::new(f)))
+            }
+        }
+    }
+
     /// The in-memory bytes, when not spilled.
     pub fn as_slice(&self) -> Option<&[u8]> {
         match &self.storage {
@@ -110,6 +122,11 @@ impl BodyWriter {
     /// Bytes so far.
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// True before the first byte.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Appends a chunk, spilling to a temporary file when it grows past [`SPILL_AT`].

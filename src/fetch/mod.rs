@@ -22,7 +22,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
-pub use body::{Body, SPILL_AT};
+pub use body::{Body, BodyWriter, SPILL_AT};
 pub use guard::{AddressGuard, Refused, refused_class};
 pub use outcome::{Header, Hop, Outcome};
 pub use robots::agent_token;
