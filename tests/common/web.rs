@@ -91,6 +91,41 @@ fn redirect(status: StatusCode, to: &str) -> Response {
     (status, [(header::LOCATION, to.to_string())]).into_response()
 }
 
+/// Bytes served at `/files/NAME`: an article, a PDF and binary data large enough
+/// to spill to disk, so archive round trips cover each kind of body.
+pub fn file_body(name: &str) -> Option<(&'static str, Vec<u8>)> {
+    match name {
+        "page.html" => {
+            let mut html = String::from(
+                "<!doctype html><html><head><meta charset=utf-8><title>Xinhua: article</title></head><body><article>",
+            );
+            for i in 0..300 {
+                html.push_str(&format!("<p>Paragraph {i}: the committee passed amendments to the national defense law; 新华社报道。</p>"));
+            }
+            html.push_str("</article></body></html>");
+            Some(("text/html; charset=utf-8", html.into_bytes()))
+        }
+        "doc.pdf" => {
+            let mut pdf =
+                b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
+            pdf.extend((0..20_000u32).map(|i| (i * 7 % 256) as u8));
+            pdf.extend_from_slice(b"\n%%EOF\n");
+            Some(("application/pdf", pdf))
+        }
+        "blob.bin" => {
+            let mut x: u32 = 12345;
+            let bytes = (0..(1_500_000)).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x & 0xff) as u8
+            });
+            Some(("application/octet-stream", bytes.collect()))
+        }
+        _ => None,
+    }
+}
+
 /// A gzip stream that inflates to `size` zero bytes.
 pub fn gzip_bomb(size: usize) -> Vec<u8> {
     use std::io::Write;
@@ -176,6 +211,11 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             b"this is not gzip at all, but says it is".to_vec(),
         )
             .into_response(),
+        _ if path.starts_with("/files/") => match file_body(&path["/files/".len()..]) {
+            Some((mime, bytes)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
+        "/counter" => format!("version {}", count(&state, &key)).into_response(),
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
         "/loop/b" => redirect(StatusCode::FOUND, "/loop/a"),
         "/chain/1" => redirect(StatusCode::MOVED_PERMANENTLY, "/chain/2"),
