@@ -114,7 +114,7 @@ pub fn file_body(name: &str) -> Option<(&'static str, Vec<u8>)> {
         }
         "blob.bin" => {
             let mut x: u32 = 12345;
-            let bytes = (0..(1_500_000)).map(|_| {
+            let bytes = (0..1_500_000).map(|_| {
                 x ^= x << 13;
                 x ^= x >> 17;
                 x ^= x << 5;
