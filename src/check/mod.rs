@@ -1,4 +1,8 @@
-//! The nightly check. So far: the verdict rules ([`verdict`]), pure and
-//! unit-tested; scheduling, drift and soft-404 analysis come with the check issue.
+//! The nightly check: pick due sources ([`schedule`]), fetch and archive them,
+//! read each page, decide its verdict ([`verdict`]) and record it, one run at a
+//! time ([`lock`]).
 
+pub mod classify;
+pub mod lock;
+pub mod schedule;
 pub mod verdict;
