@@ -290,3 +290,126 @@ impl Store {
         tx.commit().map_err(err)
     }
 }
+
+impl Store {
+    /// Sources by status.
+    pub fn sources_by_status(&self) -> Result<std::collections::BTreeMap<String, i64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM sources GROUP BY status")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+}
+
+/// `{ "kind": …, "detail": … }`
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorJson {
+    /// Fetch outcome kind.
+    pub kind: String,
+    /// Detail.
+    pub detail: String,
+}
+
+/// A source as `sources` and `status` show it. Every key is always present.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRow {
+    /// Source id.
+    pub id: i64,
+    /// Normalised URL.
+    pub url: String,
+    /// Status.
+    pub status: String,
+    /// Since when (RFC 3339).
+    pub status_since: Option<String>,
+    /// Where a failing source is heading.
+    pub suspect: Option<String>,
+    /// HTTP status of the last check.
+    pub http_status: Option<u16>,
+    /// Final URL of the last check.
+    pub final_url: Option<String>,
+    /// Error of the last check.
+    pub error: Option<ErrorJson>,
+    /// Evidence in plain words.
+    pub evidence: Option<String>,
+    /// Similarity of the main text to the baseline.
+    pub similarity: Option<f64>,
+    /// Last check (RFC 3339).
+    pub last_checked: Option<String>,
+    /// Next due (RFC 3339).
+    pub next_check: Option<String>,
+    /// Failure streak.
+    pub consecutive_failures: u32,
+    /// Active citations of it.
+    pub citations: i64,
+    /// The baseline capture (what was cited).
+    pub baseline_capture_id: Option<i64>,
+    /// The latest capture.
+    pub latest_capture_id: Option<i64>,
+}
+
+const SOURCE_SQL: &str = "SELECT s.id, s.url, s.status, s.status_since, s.suspect, s.http_status, s.final_url,
+        s.error_kind, s.error_detail, s.evidence, s.similarity, s.last_checked, s.next_check_at,
+        s.consecutive_failures,
+        (SELECT count(*) FROM citations c JOIN briefings b ON b.id = c.briefing_id JOIN documents d ON d.id = b.document_id
+          WHERE c.source_id = s.id AND d.withdrawn_at IS NULL),
+        s.baseline_capture_id, s.latest_capture_id
+   FROM sources s";
+
+fn source_row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
+    let t = |v: Option<Millis>| v.map(crate::time::format_millis);
+    let kind: Option<String> = r.get(7)?;
+    let detail: Option<String> = r.get(8)?;
+    Ok(SourceRow {
+        id: r.get(0)?,
+        url: r.get(1)?,
+        status: r.get(2)?,
+        status_since: t(r.get(3)?),
+        suspect: r.get(4)?,
+        http_status: r.get(5)?,
+        final_url: r.get(6)?,
+        error: kind.map(|kind| ErrorJson {
+            kind,
+            detail: detail.unwrap_or_default(),
+        }),
+        evidence: r.get(9)?,
+        similarity: r.get(10)?,
+        last_checked: t(r.get(11)?),
+        next_check: t(r.get(12)?),
+        consecutive_failures: r.get(13)?,
+        citations: r.get(14)?,
+        baseline_capture_id: r.get(15)?,
+        latest_capture_id: r.get(16)?,
+    })
+}
+
+impl Store {
+    /// Sources, optionally only those with one of `statuses`, by URL.
+    pub fn sources(&self, statuses: Option<&[String]>) -> Result<Vec<SourceRow>> {
+        let sql = format!(
+            "{SOURCE_SQL} WHERE ?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)) ORDER BY s.url"
+        );
+        let filter = statuses.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map([filter], source_row)
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// One source by normalised URL.
+    pub fn source(&self, url: &str) -> Result<Option<SourceRow>> {
+        let sql = format!("{SOURCE_SQL} WHERE s.url = ?1");
+        self.conn
+            .query_row(&sql, [url], source_row)
+            .optional()
+            .map_err(self.err())
+    }
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use archive::{CaptureFilter, CaptureRow, CheckRow, NewCapture, NewCheck, Recorded};
-pub use check::{CheckWrite, DueFilter, DueSource, RunRow, SourceUpdate};
+pub use check::{CheckWrite, DueFilter, DueSource, ErrorJson, RunRow, SourceRow, SourceUpdate};
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
 
