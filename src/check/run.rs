@@ -524,25 +524,30 @@ fn writer_loop(
         batch.clear();
         Ok(())
     };
+    // Age of the oldest unwritten result: a steady trickle must not hold a batch open.
+    let mut oldest: Option<Instant> = None;
+    let max_age = Duration::from_millis(500);
     loop {
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(c) => {
-                batch.push(c);
-                if batch.len() >= 200
-                    && let Err(e) = flush(&mut store, &mut batch, &mut stats)
-                {
-                    return (Err(e), stats);
-                }
+        let wait = oldest.map_or(max_age, |t| max_age.saturating_sub(t.elapsed()));
+        let received = rx.recv_timeout(wait);
+        let disconnected = matches!(
+            received,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        );
+        if let Ok(c) = received {
+            oldest.get_or_insert_with(Instant::now);
+            batch.push(c);
+        }
+        let due =
+            batch.len() >= 200 || oldest.is_some_and(|t| t.elapsed() >= max_age) || disconnected;
+        if due {
+            if let Err(e) = flush(&mut store, &mut batch, &mut stats) {
+                return (Err(e), stats);
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if let Err(e) = flush(&mut store, &mut batch, &mut stats) {
-                    return (Err(e), stats);
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                let r = flush(&mut store, &mut batch, &mut stats);
-                return (r.map(|()| store), stats);
-            }
+            oldest = None;
+        }
+        if disconnected {
+            return (Ok(store), stats);
         }
     }
 }

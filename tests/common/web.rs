@@ -155,6 +155,20 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
     });
     let headers: HeaderMap = req.headers().clone();
     let key = format!("{host}{path}");
+    // `/slow/KIND/N`: a page of KIND after 20 ms, so a run lasts long enough to be killed.
+    if let Some(rest) = path.strip_prefix("/slow/") {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        return match rest.split('/').next().unwrap_or("") {
+            "ok" => format!("<html><title>{path}</title><body>article {path}</body></html>")
+                .into_response(),
+            "gone" => StatusCode::GONE.into_response(),
+            "soft" => {
+                "<html><head><title>页面不存在</title></head><body>您访问的页面不存在</body></html>"
+                    .into_response()
+            }
+            _ => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     match path.as_str() {
         "/robots.txt" => match state.robots.lock().unwrap().get(&host) {
             Some(text) => text.clone().into_response(),
