@@ -6,6 +6,7 @@
 
 pub mod briefing;
 pub mod config;
+pub mod simweb;
 pub mod source_url;
 pub mod store;
 pub mod sync;
