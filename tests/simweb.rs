@@ -317,6 +317,9 @@ async fn counters_count() {
     assert_eq!(web.url_requests(&b), 1);
     assert_eq!(web.path_requests(1, "/robots.txt"), 1);
     assert_eq!(web.request_counts(1).len(), 2);
+    // One pooled client: one connection per host.
+    assert_eq!((web.connections(0), web.connections(1)), (1, 1));
+    assert_eq!(web.total_connections(), 2);
     web.reset_counters();
     assert_eq!(web.total_requests(), 0);
     assert_eq!(web.url_requests(&a), 0);

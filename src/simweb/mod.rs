@@ -212,7 +212,9 @@ impl SimWeb {
             let addr = listener.local_addr()?;
             let host = Arc::new(Host::new(index, addr, &options));
             let router = Router::new().fallback(answer).with_state(Arc::clone(&host));
-            let listener = listener.tap_io(|tcp| {
+            let counted = Arc::clone(&host);
+            let listener = listener.tap_io(move |tcp| {
+                counted.connections.fetch_add(1, Ordering::Relaxed);
                 // Small answers (304, redirects) must not wait on Nagle.
                 let _ = tcp.set_nodelay(true);
             });
@@ -378,6 +380,22 @@ impl SimWeb {
             .sum()
     }
 
+    /// TCP connections host `host` has accepted: with [`SimWeb::requests`], how
+    /// well a client reuses connections (0 for an unknown host).
+    pub fn connections(&self, host: usize) -> u64 {
+        self.hosts
+            .get(host)
+            .map_or(0, |h| h.connections.load(Ordering::Relaxed))
+    }
+
+    /// TCP connections all hosts have accepted.
+    pub fn total_connections(&self) -> u64 {
+        self.hosts
+            .iter()
+            .map(|h| h.connections.load(Ordering::Relaxed))
+            .sum()
+    }
+
     /// Requests for `path` on host `host` (query strings are not part of the
     /// path).
     pub fn path_requests(&self, host: usize, path: &str) -> u64 {
@@ -409,6 +427,7 @@ impl SimWeb {
     pub fn reset_counters(&self) {
         for h in &self.hosts {
             h.requests.store(0, Ordering::Relaxed);
+            h.connections.store(0, Ordering::Relaxed);
             lock(&h.per_path).clear();
         }
     }
@@ -542,6 +561,7 @@ struct Host {
     aliases: RwLock<HashMap<String, Content>>,
     soft_404_everything: AtomicBool,
     requests: AtomicU64,
+    connections: AtomicU64,
     per_path: Mutex<HashMap<String, u64>>,
     flaky: Mutex<HashMap<String, u64>>,
     loads: AtomicU64,
@@ -574,6 +594,7 @@ impl Host {
             aliases: RwLock::new(HashMap::new()),
             soft_404_everything: AtomicBool::new(false),
             requests: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
             per_path: Mutex::new(HashMap::new()),
             flaky: Mutex::new(HashMap::new()),
             loads: AtomicU64::new(0),
