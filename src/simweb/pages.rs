@@ -301,15 +301,15 @@ pub(crate) fn published_day(host: usize, id: u64) -> u32 {
 /// briefing items that cite it.
 pub(crate) fn headline(host: usize, id: u64) -> String {
     let mut rng = Rng::new(&[host as u64, id, 0x4ead]);
-    let n = rng.range(6, 10);
-    let mut s = String::with_capacity(80);
-    for i in 0..n {
-        if i > 0 {
-            s.push(' ');
+    let n = rng.range(6, 10) as usize;
+    let mut words: Vec<&str> = Vec::with_capacity(n);
+    while words.len() < n {
+        let w = rng.pick(HEADLINE_WORDS);
+        if !words.contains(&w) {
+            words.push(w);
         }
-        s.push_str(rng.pick(HEADLINE_WORDS));
     }
-    s
+    words.join(" ")
 }
 
 fn zh_headline(host: usize, id: u64) -> String {
@@ -475,9 +475,19 @@ pub(crate) fn article(
          <p class=\"byline\">By {reporter} | Published \
          <time datetime=\"2020-12-{day:02}\">December {day}, 2020</time></p>\n",
     );
-    let related: Vec<String> = (1..=8u64)
-        .map(|k| {
-            let other = (id + k * 7 + rng.range(0, 5)) % articles_per_host.max(1);
+    let mut others: Vec<u64> = Vec::with_capacity(8);
+    for _ in 0..64 {
+        if others.len() == 8 {
+            break;
+        }
+        let other = (id + rng.range(1, 60)) % articles_per_host.max(1);
+        if other != id && !others.contains(&other) {
+            others.push(other);
+        }
+    }
+    let related: Vec<String> = others
+        .into_iter()
+        .map(|other| {
             let text = if zh {
                 zh_headline(host, other)
             } else {
