@@ -5,9 +5,13 @@
 //! (`--config`, then `CITEWATCH_CONFIG`, then `config/citewatch.toml`) and calls
 //! [`Config::load`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use crate::time::Duration;
 
 /// Where the configuration is looked for when neither `--config` nor
 /// `CITEWATCH_CONFIG` names a file.
@@ -60,6 +64,210 @@ pub struct Config {
     pub briefings: BriefingsConfig,
     /// `[store]`
     pub store: StoreConfig,
+    /// `[fetch]`
+    pub fetch: FetchConfig,
+}
+
+/// The default `User-Agent`: names citewatch, its version and where to read about it.
+pub fn default_user_agent() -> String {
+    format!(
+        "citewatch/{} (+https://github.com/citewatch/citewatch)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// `[fetch]`: how politely and how safely citewatch talks to the web.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchConfig {
+    /// `User-Agent` sent with every request; robots.txt rules are matched against
+    /// its first word.
+    pub user_agent: String,
+    /// Requests per second to one host; 0 means no pacing.
+    pub requests_per_second: f64,
+    /// Requests one host may receive back to back before pacing applies.
+    pub burst: u32,
+    /// Requests in flight to one host at most.
+    pub per_host_concurrency: usize,
+    /// Requests in flight overall at most.
+    pub concurrency: usize,
+    /// Bound on one request, from connecting to the last body byte.
+    pub timeout: Duration,
+    /// Bound on establishing a connection.
+    pub connect_timeout: Duration,
+    /// Largest body kept, counted on decoded bytes (so compression bombs stop here).
+    pub max_body_bytes: u64,
+    /// Redirects followed at most.
+    pub max_redirects: usize,
+    /// Retries of transient failures (connect errors, timeouts, 408, 429, 5xx).
+    pub retries: u32,
+    /// Longest `Retry-After` waited for; beyond it the URL is recorded as rate-limited.
+    pub max_retry_after: Duration,
+    /// Obey robots.txt.
+    pub respect_robots: bool,
+    /// Networks (CIDR) that may be fetched although the address guard refuses
+    /// loopback, private, link-local and similar addresses.
+    pub allow_networks: Vec<IpNet>,
+    /// Per-host overrides, keyed by host name.
+    pub hosts: BTreeMap<String, HostOverride>,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            user_agent: default_user_agent(),
+            requests_per_second: 1.0,
+            burst: 1,
+            per_host_concurrency: 2,
+            concurrency: 64,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 20 * 1024 * 1024,
+            max_redirects: 10,
+            retries: 2,
+            max_retry_after: Duration::from_secs(600),
+            respect_robots: true,
+            allow_networks: Vec::new(),
+            hosts: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[fetch.hosts."NAME"]`: the per-request keys of `[fetch]`, for one host.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostOverride {
+    /// See [`FetchConfig::user_agent`].
+    pub user_agent: Option<String>,
+    /// See [`FetchConfig::requests_per_second`].
+    pub requests_per_second: Option<f64>,
+    /// See [`FetchConfig::burst`].
+    pub burst: Option<u32>,
+    /// See [`FetchConfig::per_host_concurrency`].
+    pub per_host_concurrency: Option<usize>,
+    /// See [`FetchConfig::timeout`].
+    pub timeout: Option<Duration>,
+    /// See [`FetchConfig::max_body_bytes`].
+    pub max_body_bytes: Option<u64>,
+    /// See [`FetchConfig::max_redirects`].
+    pub max_redirects: Option<usize>,
+    /// See [`FetchConfig::retries`].
+    pub retries: Option<u32>,
+    /// See [`FetchConfig::max_retry_after`].
+    pub max_retry_after: Option<Duration>,
+    /// See [`FetchConfig::respect_robots`].
+    pub respect_robots: Option<bool>,
+}
+
+/// The effective per-request policy for one host: `[fetch]` with that host's
+/// overrides applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostPolicy {
+    /// `User-Agent`.
+    pub user_agent: String,
+    /// Requests per second; 0 means no pacing.
+    pub requests_per_second: f64,
+    /// Burst.
+    pub burst: u32,
+    /// In flight at most.
+    pub per_host_concurrency: usize,
+    /// Total bound on one request.
+    pub timeout: Duration,
+    /// Body cap.
+    pub max_body_bytes: u64,
+    /// Redirect cap.
+    pub max_redirects: usize,
+    /// Retries.
+    pub retries: u32,
+    /// Retry-After cap.
+    pub max_retry_after: Duration,
+    /// Obey robots.txt.
+    pub respect_robots: bool,
+}
+
+impl FetchConfig {
+    /// The policy for `host` (lower-case, as in a normalised URL).
+    pub fn policy(&self, host: &str) -> HostPolicy {
+        let o = self.hosts.get(host).cloned().unwrap_or_default();
+        HostPolicy {
+            user_agent: o.user_agent.unwrap_or_else(|| self.user_agent.clone()),
+            requests_per_second: o.requests_per_second.unwrap_or(self.requests_per_second),
+            burst: o.burst.unwrap_or(self.burst),
+            per_host_concurrency: o.per_host_concurrency.unwrap_or(self.per_host_concurrency),
+            timeout: o.timeout.unwrap_or(self.timeout),
+            max_body_bytes: o.max_body_bytes.unwrap_or(self.max_body_bytes),
+            max_redirects: o.max_redirects.unwrap_or(self.max_redirects),
+            retries: o.retries.unwrap_or(self.retries),
+            max_retry_after: o.max_retry_after.unwrap_or(self.max_retry_after),
+            respect_robots: o.respect_robots.unwrap_or(self.respect_robots),
+        }
+    }
+
+    /// Checks values serde cannot: returns the dotted key and what is wrong.
+    fn validate(&mut self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: &str| Err((format!("fetch.{k}"), m.to_string()));
+        if self.user_agent.trim().is_empty() {
+            return bad("user_agent", "is empty; leave the key out for the default");
+        }
+        if self.per_host_concurrency == 0 {
+            return bad("per_host_concurrency", "must be at least 1");
+        }
+        if self.concurrency == 0 {
+            return bad("concurrency", "must be at least 1");
+        }
+        if self.connect_timeout.is_zero() {
+            return bad("connect_timeout", "must be longer than 0s");
+        }
+        check_policy(&self.policy(""), "fetch.")?;
+        let hosts = std::mem::take(&mut self.hosts);
+        for (name, o) in hosts {
+            let lower = name.trim().trim_end_matches('.').to_ascii_lowercase();
+            let prefix = format!("fetch.hosts.\"{name}\".");
+            if lower.is_empty() || lower.contains(['/', ':', ' ']) {
+                return Err((
+                    format!("fetch.hosts.\"{name}\""),
+                    "is not a host name".into(),
+                ));
+            }
+            if self.hosts.insert(lower.clone(), o).is_some() {
+                return Err((
+                    format!("fetch.hosts.\"{name}\""),
+                    "names a host twice".into(),
+                ));
+            }
+            check_policy(&self.policy(&lower), &prefix)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_policy(p: &HostPolicy, prefix: &str) -> Result<(), (String, String)> {
+    let bad = |k: &str, m: &str| Err((format!("{prefix}{k}"), m.to_string()));
+    if !p.requests_per_second.is_finite() || p.requests_per_second < 0.0 {
+        return bad(
+            "requests_per_second",
+            "must be 0 (no pacing) or a positive number",
+        );
+    }
+    if p.burst == 0 {
+        return bad("burst", "must be at least 1");
+    }
+    if p.per_host_concurrency == 0 {
+        return bad("per_host_concurrency", "must be at least 1");
+    }
+    if p.timeout.is_zero() {
+        return bad("timeout", "must be longer than 0s");
+    }
+    if p.max_body_bytes == 0 {
+        return bad("max_body_bytes", "must be at least 1");
+    }
+    if p.max_redirects > 100 {
+        return bad("max_redirects", "must be at most 100");
+    }
+    if p.user_agent.trim().is_empty() {
+        return bad("user_agent", "is empty");
+    }
+    Ok(())
 }
 
 /// `[briefings]`: where the briefing store is.
@@ -106,7 +314,7 @@ struct RawConfig {
     #[serde(default)]
     store: RawStore,
     #[serde(default)]
-    fetch: RawEmpty,
+    fetch: FetchConfig,
     #[serde(default)]
     check: RawEmpty,
     #[serde(default)]
@@ -169,7 +377,7 @@ impl Config {
             message: e.message().trim().to_string(),
         };
         let de = toml::Deserializer::parse(text).map_err(|e| parse_error(e, String::new()))?;
-        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+        let mut raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let key = if path == "." || path.is_empty() {
                 String::new()
@@ -206,8 +414,12 @@ impl Config {
         if raw.store.dir.trim().is_empty() {
             return Err(invalid("store.dir", "is an empty path".into()));
         }
+        raw.fetch
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         Ok(Config {
             file: file.to_path_buf(),
+            fetch: raw.fetch,
             briefings: BriefingsConfig { paths },
             store: StoreConfig {
                 dir: base.join(&raw.store.dir),
@@ -267,6 +479,75 @@ mod tests {
         assert!(e.contains("`briefings.paths`"), "{e}");
         let e = load("[store]\ndir = \"\"\n").unwrap_err().to_string();
         assert!(e.contains("`store.dir`"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_file_is_every_default() {
+        let shipped = include_str!("../config/citewatch.toml");
+        let c = load(shipped).unwrap();
+        let d = load("").unwrap();
+        assert_eq!(c.fetch, FetchConfig::default());
+        assert_eq!((c.briefings, c.store), (d.briefings, d.store));
+        for key in [
+            "user_agent",
+            "requests_per_second",
+            "burst",
+            "per_host_concurrency",
+            "concurrency",
+            "timeout",
+            "connect_timeout",
+            "max_body_bytes",
+            "max_redirects",
+            "retries",
+            "max_retry_after",
+            "respect_robots",
+            "allow_networks",
+        ] {
+            assert!(
+                shipped.contains(&format!("\n{key} = ")),
+                "{key} missing from the shipped file"
+            );
+        }
+    }
+
+    #[test]
+    fn fetch_values_are_checked_and_named() {
+        for (text, key) in [
+            (
+                "[fetch]\nrequests_per_second = -1.0",
+                "fetch.requests_per_second",
+            ),
+            ("[fetch]\nburst = 0", "fetch.burst"),
+            ("[fetch]\ntimeout = \"30\"", "fetch.timeout"),
+            ("[fetch]\ntimeout = \"0s\"", "fetch.timeout"),
+            (
+                "[fetch]\nallow_networks = [\"10.0.0.0/33\"]",
+                "fetch.allow_networks",
+            ),
+            (
+                "[fetch.hosts.\"a.example\"]\nburst = 0",
+                "fetch.hosts.\"a.example\".burst",
+            ),
+            (
+                "[fetch.hosts.\"a.example\"]\nconcurrency = 3",
+                "concurrency",
+            ),
+        ] {
+            let e = load(text).unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn host_overrides_apply_to_their_host_only() {
+        let c = load("[fetch]\nrequests_per_second = 2.0\n[fetch.hosts.\"Slow.Example\"]\nrequests_per_second = 0.2\ntimeout = \"90s\"").unwrap();
+        let slow = c.fetch.policy("slow.example");
+        assert_eq!(
+            (slow.requests_per_second, slow.timeout),
+            (0.2, Duration::from_secs(90))
+        );
+        assert_eq!(slow.burst, 1);
+        assert_eq!(c.fetch.policy("other.example").requests_per_second, 2.0);
     }
 
     #[test]

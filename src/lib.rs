@@ -4,8 +4,10 @@
 //! ([`briefing`]), recorded in the store ([`store`]) by [`sync`]; later stages
 //! fetch, archive, classify and report on them.
 
+pub mod archive;
 pub mod briefing;
 pub mod config;
+pub mod fetch;
 pub mod simweb;
 pub mod source_url;
 pub mod store;

@@ -1,17 +1,17 @@
-//! The `citewatch` command: parse arguments, load the configuration, call the
-//! library, print. Exit codes follow DESIGN.md: 0 done, 1 findings asked to fail,
-//! 2 usage or configuration error, 3 run-time failure, 4 another run holds the lock.
+//! The `citewatch` command: parse arguments, load the configuration, hand over to
+//! the command in `cli/`. Exit codes follow DESIGN.md: 0 done, 1 findings asked to
+//! fail, 2 usage or configuration error, 3 run-time failure, 4 another run holds
+//! the lock.
 
-use std::io::Write;
+mod cli;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use citewatch::config::{CONFIG_ENV, Config, DEFAULT_CONFIG_PATH};
-use citewatch::store::{CitationRow, Store};
-use citewatch::sync::{self, SyncReport};
+use cli::{Failure, Format, usage};
 
 /// citewatch keeps the sources cited in briefings honest: it pulls every cited URL
 /// out of the briefing store, checks and archives it, and reports broken citations.
@@ -33,8 +33,8 @@ enum Command {
     ///
     /// Walks `[briefings] paths`, reads .txt, .md and .html documents in any common
     /// encoding, and records each briefing item with its citations. Unchanged
-    /// documents (same sha256) are skipped; changed ones have their items replaced;
-    /// documents that disappeared have their citations marked withdrawn.
+    /// documents are skipped; changed ones have their items replaced; documents
+    /// that disappeared have their citations marked withdrawn.
     Sync {
         /// Output format of the summary.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -60,34 +60,66 @@ enum Command {
         #[arg(long)]
         invalid: bool,
     },
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
-    /// For people.
-    Text,
-    /// For scripts: every documented key present, null when unknown.
-    Json,
-}
-
-/// An error with the exit code it deserves.
-struct Failure {
-    code: u8,
-    error: anyhow::Error,
-}
-
-fn usage(error: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        code: 2,
-        error: error.into(),
-    }
-}
-
-fn runtime(error: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        code: 3,
-        error: error.into(),
-    }
+    /// Fetch one URL with the configured policy and show what happened.
+    ///
+    /// For debugging one source, or with --save for archiving it now ("save this
+    /// page before it disappears"). Prints the redirect hops, status, headers,
+    /// body size and sha256, retries and duration. The URL is normalised as sync
+    /// normalises cited URLs; the address guard, robots.txt and pacing apply as in
+    /// a check. Exit code 0 when the server answered (any status), 3 when no answer
+    /// came (DNS, connection, timeout, refused …), 2 for a URL that cannot be
+    /// fetched as written.
+    Fetch {
+        /// The URL to fetch.
+        url: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Archive the response and record the check (conditional on the latest
+        /// capture's ETag / Last-Modified, so an unchanged page is not downloaded).
+        #[arg(long)]
+        save: bool,
+        /// Send `If-None-Match` with this ETag.
+        #[arg(long, value_name = "ETAG")]
+        if_none_match: Option<String>,
+        /// Send `If-Modified-Since` with this HTTP date.
+        #[arg(long, value_name = "DATE")]
+        if_modified_since: Option<String>,
+    },
+    /// Write the archived copy of a source exactly as received.
+    ///
+    /// Picks the good (2xx) capture nearest --at, or the latest good one; its bytes
+    /// hash to the recorded sha256 (checked while writing). When nothing is
+    /// archived for the URL, names the nearby URLs that are (http vs https,
+    /// trailing slash, www.).
+    Get {
+        /// The source URL (normalised as cited URLs are).
+        url: String,
+        /// Nearest to this time: RFC 3339, YYYY-MM-DD or YYYYMMDDhhmmss.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print the stored status line and headers instead of the body.
+        #[arg(long)]
+        headers: bool,
+    },
+    /// Every check and capture of a source, oldest first.
+    History {
+        /// The source URL.
+        url: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Re-hash every archived blob, check every capture has its blob, and run
+    /// SQLite's integrity check. Exit code 1 when any problem is found.
+    Verify {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 fn main() -> ExitCode {
@@ -118,12 +150,13 @@ fn main() -> ExitCode {
 }
 
 fn load_config(cli: &Cli) -> Result<Config, Failure> {
+    let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
     let file = cli
         .config
         .clone()
-        .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from))
+        .or(from_env.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
-    if cli.config.is_none() && std::env::var_os(CONFIG_ENV).is_none() && !file.exists() {
+    if cli.config.is_none() && from_env.is_none() && !file.exists() {
         return Err(usage(anyhow::anyhow!(
             "no configuration at {DEFAULT_CONFIG_PATH}; pass --config FILE or set {CONFIG_ENV}"
         )));
@@ -134,99 +167,35 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let config = load_config(&cli)?;
     match cli.command {
-        Command::Sync { format, rehash } => {
-            let docs = sync::find(&config).map_err(usage)?;
-            let mut store = Store::open(&config.store.database()).map_err(runtime)?;
-            let options = sync::SyncOptions { rehash };
-            let report = sync::apply(&mut store, &config.briefings.paths, &docs, options)
-                .map_err(runtime)?;
-            print_sync(&report, format).map_err(runtime)?;
-            if !report.unreadable.is_empty() {
-                return Err(runtime(anyhow::anyhow!(
-                    "{} document(s) could not be read; they were left as the store had them",
-                    report.unreadable.len()
-                )));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Sync { format, rehash } => cli::sync::run(&config, format, rehash),
         Command::Citations {
             format,
             include_withdrawn,
             invalid,
-        } => {
-            let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
-            let mut rows = store.citations(include_withdrawn).map_err(runtime)?;
-            if invalid {
-                rows.retain(|r| r.invalid_reason.is_some());
-            }
-            print_citations(&rows, format).map_err(runtime)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => cli::citations::run(&config, format, include_withdrawn, invalid),
+        Command::Fetch {
+            url,
+            format,
+            save,
+            if_none_match,
+            if_modified_since,
+        } => cli::fetch::run(
+            &config,
+            cli::fetch::FetchArgs {
+                url,
+                format,
+                if_none_match,
+                if_modified_since,
+                save,
+            },
+        ),
+        Command::Get {
+            url,
+            at,
+            output,
+            headers,
+        } => cli::archive::get(&config, &url, at.as_deref(), output, headers),
+        Command::History { url, format } => cli::archive::history(&config, &url, format),
+        Command::Verify { format } => cli::archive::verify(&config, format),
     }
-}
-
-fn print_sync(r: &SyncReport, format: Format) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    if format == Format::Json {
-        serde_json::to_writer_pretty(&mut out, r)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    for u in &r.unreadable {
-        eprintln!("citewatch: cannot read {}: {}", u.document, u.error);
-    }
-    writeln!(
-        out,
-        "synced {} documents: {} new, {} changed, {} unchanged, {} restored, {} withdrawn ({} citations)",
-        r.documents, r.new, r.changed, r.unchanged, r.restored, r.withdrawn, r.citations_withdrawn
-    )?;
-    writeln!(
-        out,
-        "wrote {} items and {} citations ({} invalid), {} new sources, in {} ms",
-        r.items_written, r.citations_written, r.invalid_written, r.new_sources, r.duration_ms
-    )?;
-    writeln!(
-        out,
-        "store now holds {} citations of {} sources",
-        r.total_citations, r.total_sources
-    )
-    .context("writing to stdout")?;
-    Ok(())
-}
-
-fn print_citations(rows: &[CitationRow], format: Format) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    if format == Format::Json {
-        serde_json::to_writer_pretty(&mut out, rows)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    let mut last_doc: Option<(&str, &str)> = None;
-    let mut last_title: Option<&str> = None;
-    for r in rows {
-        if last_doc != Some((&r.root, &r.document)) {
-            let gone = if r.withdrawn { "  (withdrawn)" } else { "" };
-            writeln!(out, "{}{gone}", r.document)?;
-            last_doc = Some((&r.root, &r.document));
-            last_title = None;
-        }
-        if last_title != Some(&r.title) {
-            writeln!(out, "  {}", r.title)?;
-            last_title = Some(&r.title);
-        }
-        let outlet = r.outlet.as_deref().unwrap_or("-");
-        let date = r.cited_date.as_deref().unwrap_or("-");
-        let url = r.url.as_deref().unwrap_or("(no URL)");
-        match &r.invalid_reason {
-            Some(reason) => writeln!(out, "    {outlet}, {date}  INVALID ({reason}): {url}")?,
-            None => writeln!(out, "    {outlet}, {date}  {url}")?,
-        }
-    }
-    if rows.is_empty() {
-        writeln!(
-            out,
-            "no citations; run `citewatch sync` after adding briefings"
-        )?;
-    }
-    Ok(())
 }

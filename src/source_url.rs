@@ -56,6 +56,55 @@ impl std::fmt::Display for SourceUrl {
     }
 }
 
+/// URLs that are easily confused with `url`: the other scheme, the path with
+/// or without a trailing slash, the host with or without `www.`. Used to suggest
+/// what the archive does have when a lookup misses.
+pub fn near_misses(url: &SourceUrl) -> Vec<String> {
+    let base = url.url();
+    let mut out: Vec<String> = Vec::new();
+    let mut schemes = vec![base.clone()];
+    let mut other = base.clone();
+    if other
+        .set_scheme(if base.scheme() == "http" {
+            "https"
+        } else {
+            "http"
+        })
+        .is_ok()
+    {
+        schemes.push(other);
+    }
+    for u in schemes {
+        let mut hosts = vec![u.clone()];
+        if let Some(host) = u.host_str() {
+            let flipped = match host.strip_prefix("www.") {
+                Some(bare) => bare.to_string(),
+                None => format!("www.{host}"),
+            };
+            let mut h = u.clone();
+            if h.set_host(Some(&flipped)).is_ok() {
+                hosts.push(h);
+            }
+        }
+        for h in hosts {
+            let path = h.path().to_string();
+            let mut slash = h.clone();
+            if path.ends_with('/') && path.len() > 1 {
+                slash.set_path(path.trim_end_matches('/'));
+            } else if !path.ends_with('/') {
+                slash.set_path(&format!("{path}/"));
+            }
+            for cand in [h, slash] {
+                let s = cand.to_string();
+                if s != base.as_str() && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Removes what prose wraps around a URL: surrounding quotes and brackets, and
 /// trailing punctuation that ends the sentence rather than the URL. A closing
 /// parenthesis stays when the URL opened one (Wikipedia-style links).
@@ -193,6 +242,20 @@ mod tests {
             normalize("http://1.2.3.4.5.6/"),
             Err(InvalidUrl::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn near_misses_cover_scheme_slash_and_www() {
+        let n = near_misses(&normalize("http://example.com/a").unwrap());
+        for want in [
+            "https://example.com/a",
+            "http://example.com/a/",
+            "http://www.example.com/a",
+            "https://www.example.com/a/",
+        ] {
+            assert!(n.contains(&want.to_string()), "{want} not in {n:?}");
+        }
+        assert!(!n.contains(&"http://example.com/a".to_string()));
     }
 
     #[test]

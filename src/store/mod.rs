@@ -2,6 +2,7 @@
 //! this folder; the rest of citewatch calls named functions, which keeps the door
 //! open for a second backend.
 
+mod archive;
 mod citations;
 mod documents;
 mod schema;
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use archive::{CaptureFilter, CaptureRow, CheckRow, NewCapture, NewCheck, Recorded};
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
 

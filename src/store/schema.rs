@@ -4,5 +4,8 @@ use rusqlite_migration::{M, Migrations};
 
 /// Every schema step in order.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_foundation.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_foundation.sql")),
+        M::up(include_str!("migrations/0002_archive.sql")),
+    ])
 }

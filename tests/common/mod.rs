@@ -2,6 +2,8 @@
 //! the real `citewatch` binary pointed at it.
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

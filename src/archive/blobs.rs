@@ -1,0 +1,261 @@
+//! Content-addressed blob storage: one zstd-compressed file per distinct body,
+//! named by the body's sha256 and sharded `ab/cd/<hex>`.
+//!
+//! Writes are atomic (temporary file, fsync, rename, fsync of the folder) and come
+//! before the store row that names them, so a crash can leave an unreferenced
+//! blob but never a row without its blob. Behind [`BlobStore`] so that an object
+//! store can take the file system's place.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// zstd level: article HTML compresses to about a fifth at this level, while
+/// writing stays far faster than the network delivers pages.
+const LEVEL: i32 = 9;
+
+/// A blob store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The file system failed.
+    #[error("blob {sha256}: {source}")]
+    Io {
+        /// The blob.
+        sha256: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// The bytes offered do not hash to the name given.
+    #[error("blob {expected}: content hashes to {actual}")]
+    Mismatch {
+        /// The name given.
+        expected: String,
+        /// What the bytes hash to.
+        actual: String,
+    },
+    /// Not a sha256 in lowercase hex.
+    #[error("`{0}` is not a sha256 (64 lowercase hex digits)")]
+    BadName(String),
+    /// No such blob.
+    #[error("blob {0} is missing")]
+    Missing(String),
+}
+
+/// Where archived bodies live.
+pub trait BlobStore: Send + Sync {
+    /// Stores `content` under `sha256` unless a blob of that name exists. Checks
+    /// the hash while writing. Returns the bytes added on disk (0 when deduplicated).
+    fn put(&self, sha256: &str, content: &mut dyn Read) -> Result<u64, BlobError>;
+    /// The decompressed bytes of a blob.
+    fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError>;
+    /// Bytes the blob takes in storage.
+    fn stored_size(&self, sha256: &str) -> Result<u64, BlobError>;
+    /// Every blob name present.
+    fn list(&self) -> Result<Vec<String>, BlobError>;
+}
+
+/// Blobs as files under a folder.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    dir: PathBuf,
+}
+
+fn valid(sha256: &str) -> Result<(), BlobError> {
+    if sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(BlobError::BadName(sha256.to_string()))
+    }
+}
+
+impl FsBlobStore {
+    /// Blobs under `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> FsBlobStore {
+        FsBlobStore { dir: dir.into() }
+    }
+
+    /// The file a blob lives in.
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        self.dir.join(&sha256[..2]).join(&sha256[2..4]).join(sha256)
+    }
+
+    fn io(sha256: &str) -> impl Fn(io::Error) -> BlobError + '_ {
+        move |source| BlobError::Io {
+            sha256: sha256.to_string(),
+            source,
+        }
+    }
+}
+
+/// Hashes what passes through it.
+struct HashingReader<'a> {
+    inner: &'a mut dyn Read,
+    hasher: Sha256,
+}
+
+impl Read for HashingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn put(&self, sha256: &str, content: &mut dyn Read) -> Result<u64, BlobError> {
+        valid(sha256)?;
+        let path = self.path(sha256);
+        if path.exists() {
+            return Ok(0);
+        }
+        let io = Self::io(sha256);
+        let shard = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(shard).map_err(&io)?;
+        let tmp = tempfile::NamedTempFile::new_in(shard).map_err(&io)?;
+        let mut reader = HashingReader {
+            inner: content,
+            hasher: Sha256::new(),
+        };
+        let mut encoder = zstd::stream::write::Encoder::new(tmp.as_file(), LEVEL).map_err(&io)?;
+        io::copy(&mut reader, &mut encoder).map_err(&io)?;
+        encoder.finish().map_err(&io)?;
+        let actual = hex::encode(reader.hasher.finalize());
+        if actual != sha256 {
+            return Err(BlobError::Mismatch {
+                expected: sha256.to_string(),
+                actual,
+            });
+        }
+        tmp.as_file().sync_all().map_err(&io)?;
+        let stored = tmp.as_file().metadata().map_err(&io)?.len();
+        tmp.persist(&path).map_err(|e| io(e.error))?;
+        // The rename is durable only once the folder is synced.
+        File::open(shard).and_then(|d| d.sync_all()).map_err(&io)?;
+        Ok(stored)
+    }
+
+    fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
+        valid(sha256)?;
+        let file = match File::open(self.path(sha256)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(BlobError::Missing(sha256.to_string()));
+            }
+            Err(e) => return Err(Self::io(sha256)(e)),
+        };
+        let decoder = zstd::stream::read::Decoder::with_buffer(BufReader::new(file))
+            .map_err(Self::io(sha256))?;
+        Ok(Box::new(decoder))
+    }
+
+    fn stored_size(&self, sha256: &str) -> Result<u64, BlobError> {
+        valid(sha256)?;
+        match std::fs::metadata(self.path(sha256)) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(BlobError::Missing(sha256.to_string()))
+            }
+            Err(e) => Err(Self::io(sha256)(e)),
+        }
+    }
+
+    fn list(&self) -> Result<Vec<String>, BlobError> {
+        let mut out = Vec::new();
+        if !self.dir.exists() {
+            return Ok(out);
+        }
+        for entry in walkdir::WalkDir::new(&self.dir).min_depth(3).max_depth(3) {
+            let entry = entry.map_err(|e| BlobError::Io {
+                sha256: String::from("(listing)"),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| io::Error::other("walk failed")),
+            })?;
+            let name = entry.file_name().to_string_lossy();
+            if entry.file_type().is_file() && valid(&name).is_ok() {
+                out.push(name.into_owned());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// Reads a blob whole and returns the sha256 and length of its decompressed bytes.
+pub fn rehash(blobs: &dyn BlobStore, sha256: &str) -> Result<(String, u64), BlobError> {
+    let mut r = blobs.open(sha256)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut len = 0u64;
+    loop {
+        let n = r.read(&mut buf).map_err(FsBlobStore::io(sha256))?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex::encode(hasher.finalize()), len))
+}
+
+/// Writes a blob's bytes to `out`.
+pub fn copy_to(blobs: &dyn BlobStore, sha256: &str, out: &mut dyn Write) -> Result<u64, BlobError> {
+    let mut r = blobs.open(sha256)?;
+    io::copy(&mut r, out).map_err(FsBlobStore::io(sha256))
+}
+
+/// The folder blobs live in, under the data folder.
+pub fn blob_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("blobs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(b: &[u8]) -> String {
+        hex::encode(Sha256::digest(b))
+    }
+
+    #[test]
+    fn put_open_dedup_and_refuse_a_wrong_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let html =
+            "<html><body>".to_string() + &"<p>article text here</p>".repeat(500) + "</body></html>";
+        let name = sha(html.as_bytes());
+        let added = store.put(&name, &mut html.as_bytes()).unwrap();
+        assert!(added > 0 && added < html.len() as u64 / 4, "{added}");
+        assert_eq!(
+            store.put(&name, &mut html.as_bytes()).unwrap(),
+            0,
+            "stored once"
+        );
+        let mut back = Vec::new();
+        copy_to(&store, &name, &mut back).unwrap();
+        assert_eq!(back, html.as_bytes());
+        assert_eq!(store.list().unwrap(), vec![name.clone()]);
+        assert!(
+            store
+                .path(&name)
+                .ends_with(format!("{}/{}/{}", &name[..2], &name[2..4], name))
+        );
+        let wrong = sha(b"other");
+        assert!(matches!(
+            store.put(&wrong, &mut &b"not other"[..]),
+            Err(BlobError::Mismatch { .. })
+        ));
+        assert!(!store.path(&wrong).exists(), "nothing left behind");
+        assert!(matches!(store.open(&wrong), Err(BlobError::Missing(_))));
+        assert!(matches!(
+            store.open("../../etc/passwd"),
+            Err(BlobError::BadName(_))
+        ));
+    }
+}

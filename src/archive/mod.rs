@@ -1,0 +1,12 @@
+//! What citewatch keeps of every source: content-addressed bodies ([`blobs`]),
+//! capture and check records ([`record`]), WARC export and fixity checks.
+//!
+//! The promise: whatever the web does later, the copy of a source as we saw it
+//! can be had back byte for byte, proven by its sha256.
+
+pub mod blobs;
+mod record;
+pub mod verify;
+
+pub use blobs::{BlobError, BlobStore, FsBlobStore, blob_dir};
+pub use record::{RecordError, conditional_request, record};

@@ -1,0 +1,223 @@
+//! `citewatch get`, `history`, `verify`: reading the archive back.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use citewatch::archive::{FsBlobStore, blob_dir, blobs, verify};
+use citewatch::config::Config;
+use citewatch::source_url::{self, SourceUrl};
+use citewatch::store::{CaptureRow, CheckRow, Store};
+use citewatch::time::{format_millis, parse_time};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Failure, Format, print_json, runtime, usage};
+
+fn source_of(store: &Store, raw: &str) -> Result<(SourceUrl, i64), Failure> {
+    let url = source_url::normalize(raw).map_err(|e| {
+        usage(anyhow::anyhow!(
+            "`{raw}` is not a URL citewatch could have archived: {e}"
+        ))
+    })?;
+    match store.source_id(url.as_str()).map_err(runtime)? {
+        Some(id) => Ok((url, id)),
+        None => Err(nothing_archived(store, &url)?),
+    }
+}
+
+fn nothing_archived(store: &Store, url: &SourceUrl) -> Result<Failure, Failure> {
+    let near = store
+        .archived_among(&source_url::near_misses(url))
+        .map_err(runtime)?;
+    let mut msg = format!("nothing is archived for {url}");
+    if !near.is_empty() {
+        msg.push_str("; archived nearby: ");
+        let list: Vec<String> = near
+            .iter()
+            .map(|(u, n)| format!("{u} ({n} captures)"))
+            .collect();
+        msg.push_str(&list.join(", "));
+    }
+    Ok(runtime(anyhow::anyhow!(msg)))
+}
+
+/// Runs `get`.
+pub fn get(
+    config: &Config,
+    url: &str,
+    at: Option<&str>,
+    output: Option<PathBuf>,
+    headers: bool,
+) -> Result<ExitCode, Failure> {
+    let at = at
+        .map(parse_time)
+        .transpose()
+        .map_err(|e| usage(anyhow::anyhow!("--at: {e}")))?;
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    let (url, source_id) = source_of(&store, url)?;
+    let Some(capture) = store.pick_capture(source_id, at).map_err(runtime)? else {
+        return Err(nothing_archived(&store, &url)?);
+    };
+    if headers {
+        let mut out = std::io::stdout().lock();
+        let reason = reqwest::StatusCode::from_u16(capture.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let write = |out: &mut dyn Write| -> std::io::Result<()> {
+            writeln!(out, "HTTP/1.1 {} {reason}", capture.status)?;
+            for (k, v) in &capture.headers {
+                writeln!(out, "{k}: {v}")?;
+            }
+            Ok(())
+        };
+        write(&mut out).map_err(runtime)?;
+        eprintln!(
+            "capture {} of {} at {}",
+            capture.id,
+            capture.final_url,
+            format_millis(capture.captured_at)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    let mut hashing = HashingWriter {
+        inner: match &output {
+            Some(path) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", path.display())))?,
+            )) as Box<dyn Write>,
+            None => Box::new(std::io::stdout().lock()),
+        },
+        hasher: Sha256::new(),
+    };
+    blobs::copy_to(&blobs, &capture.body_sha256, &mut hashing).map_err(runtime)?;
+    hashing.inner.flush().map_err(runtime)?;
+    let actual = hex::encode(hashing.hasher.finalize());
+    if actual != capture.body_sha256 {
+        return Err(runtime(anyhow::anyhow!(
+            "the archived copy is damaged: it hashes to {actual}, recorded {}; run `citewatch verify`",
+            capture.body_sha256
+        )));
+    }
+    eprintln!(
+        "capture {} of {} at {}, HTTP {}, {} bytes, sha256 {}",
+        capture.id,
+        capture.final_url,
+        format_millis(capture.captured_at),
+        capture.status,
+        capture.body_size,
+        capture.body_sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+struct HashingWriter<'a> {
+    inner: Box<dyn Write + 'a>,
+    hasher: Sha256,
+}
+
+impl Write for HashingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[derive(Serialize)]
+struct History {
+    source_id: i64,
+    url: String,
+    checks: Vec<CheckRow>,
+    captures: Vec<CaptureRow>,
+}
+
+/// Runs `history`.
+pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, Failure> {
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    let (url, source_id) = source_of(&store, url)?;
+    let h = History {
+        source_id,
+        url: url.to_string(),
+        checks: store.checks_of(source_id).map_err(runtime)?,
+        captures: store.captures_of(source_id).map_err(runtime)?,
+    };
+    if format == Format::Json {
+        print_json(&h).map_err(runtime)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = std::io::stdout().lock();
+    let mut w = || -> std::io::Result<()> {
+        writeln!(out, "{} (source {})", h.url, h.source_id)?;
+        if h.checks.is_empty() {
+            writeln!(out, "  never checked")?;
+        }
+        for c in &h.checks {
+            let what = match (c.http_status, &c.error_detail) {
+                (_, Some(e)) => format!("{}: {e}", c.outcome),
+                (Some(s), None) => format!("HTTP {s}"),
+                (None, None) => c.outcome.clone(),
+            };
+            let cap = h.captures.iter().find(|x| Some(x.id) == c.capture_id);
+            let archived = match cap {
+                Some(x) if x.not_modified => format!("  capture {} (not modified)", x.id),
+                Some(x) => format!(
+                    "  capture {} sha256 {}… {} bytes",
+                    x.id,
+                    &x.body_sha256[..12],
+                    x.body_size
+                ),
+                None => String::new(),
+            };
+            writeln!(
+                out,
+                "  {}  check {}  {what}{archived}",
+                format_millis(c.started_at),
+                c.id
+            )?;
+        }
+        Ok(())
+    };
+    w().map_err(runtime)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `verify`: exit 1 when any problem is found.
+pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    let report = verify::verify(&store, &blobs).map_err(runtime)?;
+    if format == Format::Json {
+        print_json(&report).map_err(runtime)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        let mut w = || -> std::io::Result<()> {
+            for p in &report.problems {
+                let sha = p.sha256.as_deref().unwrap_or("-");
+                writeln!(
+                    out,
+                    "PROBLEM {}: {sha}: {} (captures {:?})",
+                    p.kind, p.detail, p.captures
+                )?;
+            }
+            writeln!(
+                out,
+                "verified {} blobs: {} problems, {} unreferenced blob files (harmless)",
+                report.blobs_checked,
+                report.problems.len(),
+                report.unreferenced_blobs.len()
+            )
+        };
+        w().map_err(runtime)?;
+    }
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

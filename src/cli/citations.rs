@@ -1,0 +1,60 @@
+//! `citewatch citations`
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use citewatch::config::Config;
+use citewatch::store::{CitationRow, Store};
+
+use super::{Failure, Format, runtime};
+
+/// Runs `citations`.
+pub fn run(
+    config: &Config,
+    format: Format,
+    include_withdrawn: bool,
+    invalid: bool,
+) -> Result<ExitCode, Failure> {
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    let mut rows = store.citations(include_withdrawn).map_err(runtime)?;
+    if invalid {
+        rows.retain(|r| r.invalid_reason.is_some());
+    }
+    print(&rows, format).map_err(runtime)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(rows: &[CitationRow], format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return super::print_json(rows);
+    }
+    let mut out = std::io::stdout().lock();
+    let mut last_doc: Option<(&str, &str)> = None;
+    let mut last_title: Option<&str> = None;
+    for r in rows {
+        if last_doc != Some((&r.root, &r.document)) {
+            let gone = if r.withdrawn { "  (withdrawn)" } else { "" };
+            writeln!(out, "{}{gone}", r.document)?;
+            last_doc = Some((&r.root, &r.document));
+            last_title = None;
+        }
+        if last_title != Some(&r.title) {
+            writeln!(out, "  {}", r.title)?;
+            last_title = Some(&r.title);
+        }
+        let outlet = r.outlet.as_deref().unwrap_or("-");
+        let date = r.cited_date.as_deref().unwrap_or("-");
+        let url = r.url.as_deref().unwrap_or("(no URL)");
+        match &r.invalid_reason {
+            Some(reason) => writeln!(out, "    {outlet}, {date}  INVALID ({reason}): {url}")?,
+            None => writeln!(out, "    {outlet}, {date}  {url}")?,
+        }
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no citations; run `citewatch sync` after adding briefings"
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `citewatch fetch URL [--save]`
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use citewatch::archive::{self, FsBlobStore, blob_dir};
+use citewatch::config::Config;
+use citewatch::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
+use citewatch::store::Store;
+
+use super::{Failure, Format, print_json, runtime};
+
+/// What `fetch` was asked to do besides fetching.
+pub struct FetchArgs {
+    /// The URL as typed.
+    pub url: String,
+    /// Output format.
+    pub format: Format,
+    /// `If-None-Match`.
+    pub if_none_match: Option<String>,
+    /// `If-Modified-Since`.
+    pub if_modified_since: Option<String>,
+    /// Archive what came back.
+    pub save: bool,
+}
+
+/// Runs `fetch`.
+pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
+    // An invalid URL is reported by the fetcher as an `invalid_url` outcome (exit 2).
+    let normalized = citewatch::source_url::normalize(&args.url).ok();
+    let mut store = if args.save && normalized.is_some() {
+        Some(Store::open(&config.store.database()).map_err(runtime)?)
+    } else {
+        None
+    };
+    let mut req = match (&store, &normalized) {
+        // Conditional on the latest capture, so an unchanged page is not downloaded again.
+        (Some(s), Some(url)) => archive::conditional_request(s, url.as_str()).map_err(runtime)?,
+        _ => FetchRequest::new(args.url.as_str()),
+    };
+    req.etag = args.if_none_match.or(req.etag);
+    req.last_modified = args.if_modified_since.or(req.last_modified);
+    let rt = tokio::runtime::Runtime::new().map_err(runtime)?;
+    let fetcher = Fetcher::builder(config.fetch.clone())
+        .build()
+        .map_err(runtime)?;
+    let report = rt.block_on(fetcher.fetch(&req));
+    let saved = match store.as_mut() {
+        Some(store) => {
+            let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+            Some(archive::record(store, &blobs, &report).map_err(runtime)?)
+        }
+        None => None,
+    };
+    print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(runtime)?;
+    Ok(match report.outcome {
+        Outcome::InvalidUrl { .. } => ExitCode::from(2),
+        Outcome::Response { .. } | Outcome::NotModified { .. } | Outcome::BodyTooLarge { .. } => {
+            ExitCode::SUCCESS
+        }
+        _ => ExitCode::from(3),
+    })
+}
+
+#[derive(serde::Serialize)]
+struct Saved<'a> {
+    #[serde(flatten)]
+    fetch: citewatch::fetch::FetchSummary<'a>,
+    /// The capture archived by `--save`; null when nothing was archived or not asked.
+    capture_id: Option<i64>,
+}
+
+fn print(r: &FetchReport, capture_id: Option<i64>, format: Format) -> anyhow::Result<()> {
+    let s = r.summary();
+    if format == Format::Json {
+        return print_json(&Saved {
+            fetch: s,
+            capture_id,
+        });
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "GET {}", s.url)?;
+    for hop in &r.hops {
+        writeln!(out, "  {} -> {}", hop.status, hop.resolved)?;
+    }
+    writeln!(out, "outcome: {} ({})", s.outcome, r.outcome.detail())?;
+    if let Some(headers) = s.headers {
+        for (k, v) in headers {
+            writeln!(out, "  {k}: {v}")?;
+        }
+    }
+    if let (Some(size), Some(sha)) = (s.size, &s.sha256) {
+        let cut = if s.truncated == Some(true) {
+            " (truncated at the size cap)"
+        } else {
+            ""
+        };
+        writeln!(out, "body: {size} bytes{cut}, sha256 {sha}")?;
+    }
+    writeln!(out, "final URL: {}", s.final_url)?;
+    writeln!(
+        out,
+        "attempts: {} ({} retries), {} ms",
+        s.attempts, s.retries, s.duration_ms
+    )?;
+    if let Some(id) = capture_id {
+        writeln!(out, "saved as capture {id}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! The commands behind `main.rs`: each file runs one command and prints its result
+//! for people (text) or scripts (JSON).
+
+pub mod archive;
+pub mod citations;
+pub mod fetch;
+pub mod sync;
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+/// Output formats every command offers.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For scripts: every documented key present, null when unknown.
+    Json,
+}
+
+/// An error with the exit code it deserves (DESIGN.md): 1 findings, 2 usage or
+/// configuration, 3 run-time failure.
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong.
+    pub error: anyhow::Error,
+}
+
+/// A usage or configuration error (exit 2).
+pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 2,
+        error: error.into(),
+    }
+}
+
+/// A run-time failure (exit 3).
+pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 3,
+        error: error.into(),
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `citewatch sync`
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use citewatch::config::Config;
+use citewatch::store::Store;
+use citewatch::sync::{self, SyncOptions, SyncReport};
+
+use super::{Failure, Format, print_json, runtime, usage};
+
+/// Runs `sync`.
+pub fn run(config: &Config, format: Format, rehash: bool) -> Result<ExitCode, Failure> {
+    let docs = sync::find(config).map_err(usage)?;
+    let mut store = Store::open(&config.store.database()).map_err(runtime)?;
+    let report = sync::apply(
+        &mut store,
+        &config.briefings.paths,
+        &docs,
+        SyncOptions { rehash },
+    )
+    .map_err(runtime)?;
+    print(&report, format).map_err(runtime)?;
+    if !report.unreadable.is_empty() {
+        return Err(runtime(anyhow::anyhow!(
+            "{} document(s) could not be read; they were left as the store had them",
+            report.unreadable.len()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return print_json(r);
+    }
+    let mut out = std::io::stdout().lock();
+    for u in &r.unreadable {
+        eprintln!("citewatch: cannot read {}: {}", u.document, u.error);
+    }
+    writeln!(
+        out,
+        "synced {} documents: {} new, {} changed, {} unchanged, {} restored, {} withdrawn ({} citations)",
+        r.documents, r.new, r.changed, r.unchanged, r.restored, r.withdrawn, r.citations_withdrawn
+    )?;
+    writeln!(
+        out,
+        "wrote {} items and {} citations ({} invalid), {} new sources, in {} ms",
+        r.items_written, r.citations_written, r.invalid_written, r.new_sources, r.duration_ms
+    )?;
+    writeln!(
+        out,
+        "store now holds {} citations of {} sources",
+        r.total_citations, r.total_sources
+    )?;
+    Ok(())
+}

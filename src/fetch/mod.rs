@@ -1,0 +1,624 @@
+//! Polite, safe HTTP: one shared client, per-host pacing, retries, robots.txt, an
+//! address guard, bounded bodies, and a complete typed account of each fetch.
+//!
+//! Redirects are followed here, not inside reqwest, so every hop passes the same
+//! guard, robots check and host pacing as a first request.
+
+mod body;
+mod guard;
+mod outcome;
+mod pace;
+mod resolve;
+mod retry;
+mod robots;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde::Serialize;
+use tokio::time::Instant;
+use url::Url;
+
+pub use body::{Body, BodyWriter, SPILL_AT};
+pub use guard::{AddressGuard, Refused, refused_class};
+pub use outcome::{Header, Hop, Outcome};
+pub use robots::agent_token;
+
+use crate::config::{FetchConfig, HostPolicy};
+use crate::time::{Millis, now_millis};
+use pace::{Pacer, Permit};
+use resolve::{GuardedResolver, HostRefused, NotResolved};
+use robots::{MAX_ROBOTS_BYTES, RobotsCache, Rules};
+
+/// The fetcher could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct FetchError(#[from] reqwest::Error);
+
+/// What to fetch, and what we already have of it.
+#[derive(Debug, Clone, Default)]
+pub struct FetchRequest {
+    /// The URL, as cited or typed; it is normalised first.
+    pub url: String,
+    /// `ETag` of the copy we have: sent as `If-None-Match`.
+    pub etag: Option<String>,
+    /// `Last-Modified` of the copy we have: sent as `If-Modified-Since`.
+    pub last_modified: Option<String>,
+}
+
+impl FetchRequest {
+    /// An unconditional request for `url`.
+    pub fn new(url: impl Into<String>) -> FetchRequest {
+        FetchRequest {
+            url: url.into(),
+            ..FetchRequest::default()
+        }
+    }
+}
+
+/// The complete account of one fetch.
+#[derive(Debug)]
+pub struct FetchReport {
+    /// The URL asked for, normalised (as written when it could not be).
+    pub url: String,
+    /// The last URL requested (after redirects).
+    pub final_url: String,
+    /// Redirects followed, in order.
+    pub hops: Vec<Hop>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// HTTP requests sent for the final hop (1 + retries); 0 when none was sent.
+    pub attempts: u32,
+    /// When the fetch started.
+    pub started_at: Millis,
+    /// Wall time, all hops and retries included.
+    pub duration_ms: u64,
+}
+
+impl FetchReport {
+    /// The body, complete or truncated.
+    pub fn body(&self) -> Option<&Body> {
+        self.outcome.body()
+    }
+
+    /// Retries spent on the final hop.
+    pub fn retries(&self) -> u32 {
+        self.attempts.saturating_sub(1)
+    }
+
+    /// A JSON-friendly summary: every key present, `null` when unknown.
+    pub fn summary(&self) -> FetchSummary<'_> {
+        let error = match &self.outcome {
+            Outcome::Response { .. } | Outcome::NotModified { .. } => None,
+            other => Some(ErrorSummary {
+                kind: other.kind(),
+                detail: other.detail(),
+            }),
+        };
+        let body = self.body();
+        FetchSummary {
+            url: &self.url,
+            final_url: &self.final_url,
+            outcome: self.outcome.kind(),
+            status: self.outcome.status(),
+            error,
+            hops: &self.hops,
+            headers: self.outcome.headers(),
+            size: body.map(Body::len),
+            sha256: body.map(Body::sha256_hex),
+            truncated: body.map(Body::truncated),
+            attempts: self.attempts,
+            retries: self.retries(),
+            started_at: crate::time::format_millis(self.started_at),
+            duration_ms: self.duration_ms,
+        }
+    }
+}
+
+/// `{ "kind": …, "detail": … }`
+#[derive(Debug, Serialize)]
+pub struct ErrorSummary {
+    /// Outcome kind.
+    pub kind: &'static str,
+    /// Human-readable detail.
+    pub detail: String,
+}
+
+/// What `citewatch fetch --format json` prints.
+#[derive(Debug, Serialize)]
+pub struct FetchSummary<'a> {
+    /// URL asked for.
+    pub url: &'a str,
+    /// Last URL requested.
+    pub final_url: &'a str,
+    /// Outcome kind.
+    pub outcome: &'static str,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Error, `null` for an HTTP answer.
+    pub error: Option<ErrorSummary>,
+    /// Redirects.
+    pub hops: &'a [Hop],
+    /// Response headers.
+    pub headers: Option<&'a [Header]>,
+    /// Body size.
+    pub size: Option<u64>,
+    /// Body sha256.
+    pub sha256: Option<String>,
+    /// Body cut at the size cap.
+    pub truncated: Option<bool>,
+    /// Requests sent for the final hop.
+    pub attempts: u32,
+    /// Retries.
+    pub retries: u32,
+    /// Start time.
+    pub started_at: String,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// Builds a [`Fetcher`].
+pub struct FetcherBuilder {
+    config: FetchConfig,
+    overrides: HashMap<String, Vec<SocketAddr>>,
+}
+
+impl FetcherBuilder {
+    /// Resolves `host` to `addrs` instead of asking DNS. The addresses still pass
+    /// the address guard.
+    pub fn resolve(mut self, host: &str, addrs: Vec<SocketAddr>) -> FetcherBuilder {
+        self.overrides.insert(host.to_ascii_lowercase(), addrs);
+        self
+    }
+
+    /// The fetcher.
+    pub fn build(self) -> Result<Fetcher, FetchError> {
+        let guard = Arc::new(AddressGuard::new(self.config.allow_networks.clone()));
+        let resolver = GuardedResolver {
+            guard: guard.clone(),
+            overrides: Arc::new(self.overrides),
+        };
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(resolver)
+            .connect_timeout(self.config.connect_timeout.std())
+            .pool_max_idle_per_host(self.config.per_host_concurrency.min(32))
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .zstd(true)
+            .build()?;
+        Ok(Fetcher {
+            inner: Arc::new(Inner {
+                client,
+                pacer: Pacer::new(self.config.concurrency),
+                robots: RobotsCache::default(),
+                guard,
+                config: self.config,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    client: reqwest::Client,
+    config: FetchConfig,
+    pacer: Pacer,
+    robots: RobotsCache,
+    guard: Arc<AddressGuard>,
+}
+
+/// The fetcher: cheap to clone; clones share the client, pacing and robots cache
+/// (one of each per run).
+#[derive(Clone)]
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+/// A response whose body has not been read yet, with the permits it holds.
+struct Exchange {
+    response: reqwest::Response,
+    deadline: Instant,
+    _permit: Permit,
+}
+
+impl Fetcher {
+    /// A builder with `config`.
+    pub fn builder(config: FetchConfig) -> FetcherBuilder {
+        FetcherBuilder {
+            config,
+            overrides: HashMap::new(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &FetchConfig {
+        &self.inner.config
+    }
+
+    /// Fetches one URL, following redirects, and accounts for everything that happened.
+    pub async fn fetch(&self, req: &FetchRequest) -> FetchReport {
+        let started = Instant::now();
+        let started_at = now_millis();
+        let finish = |url: String, final_url: String, hops, outcome, attempts| FetchReport {
+            url,
+            final_url,
+            hops,
+            outcome,
+            attempts,
+            started_at,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        let url = match crate::source_url::normalize(&req.url) {
+            Ok(u) => u.url().clone(),
+            Err(e) => {
+                let outcome = Outcome::InvalidUrl {
+                    detail: e.to_string(),
+                };
+                return finish(req.url.clone(), req.url.clone(), Vec::new(), outcome, 0);
+            }
+        };
+        let (hops, final_url, outcome, attempts) = self.follow(url.clone(), req, true).await;
+        finish(
+            url.to_string(),
+            final_url.to_string(),
+            hops,
+            outcome,
+            attempts,
+        )
+    }
+
+    /// The redirect loop. `robots` is false for robots.txt itself.
+    async fn follow(
+        &self,
+        mut url: Url,
+        req: &FetchRequest,
+        robots: bool,
+    ) -> (Vec<Hop>, Url, Outcome, u32) {
+        let mut hops = Vec::new();
+        loop {
+            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            let mut policy = self.inner.config.policy(&host);
+            if !robots {
+                policy.max_redirects = policy.max_redirects.min(5);
+                policy.max_body_bytes = policy.max_body_bytes.min(MAX_ROBOTS_BYTES);
+                policy.retries = 0;
+            }
+            if let Err(outcome) = self.guard_literal(&url) {
+                return (hops, url, outcome, 0);
+            }
+            if robots && policy.respect_robots {
+                let rules = self.robots_for(&url).await;
+                if !rules.allowed(url.as_str()) {
+                    let robots_url = robots_url(&url);
+                    return (hops, url, Outcome::RobotsDisallowed { robots_url }, 0);
+                }
+            }
+            let mut attempts = 0;
+            let exchange = match self
+                .exchange(&url, &host, &policy, req, &mut attempts)
+                .await
+            {
+                Ok(x) => x,
+                Err(outcome) => return (hops, url, outcome, attempts),
+            };
+            let status = exchange.response.status().as_u16();
+            let location = exchange
+                .response
+                .headers()
+                .get(header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            if let (301 | 302 | 303 | 307 | 308, Some(location)) = (status, location) {
+                drop(exchange);
+                let next = match url.join(location.trim()) {
+                    Ok(next)
+                        if matches!(next.scheme(), "http" | "https")
+                            && next.host_str().is_some() =>
+                    {
+                        next
+                    }
+                    Ok(next) => {
+                        let detail = format!("redirect to `{next}`, which is not an http(s) URL");
+                        return (hops, url, Outcome::InvalidUrl { detail }, attempts);
+                    }
+                    Err(e) => {
+                        let detail = format!("redirect to an invalid Location `{location}`: {e}");
+                        return (hops, url, Outcome::InvalidUrl { detail }, attempts);
+                    }
+                };
+                hops.push(Hop {
+                    url: url.to_string(),
+                    status,
+                    location,
+                    resolved: next.to_string(),
+                });
+                if hops.len() > policy.max_redirects {
+                    let limit = policy.max_redirects;
+                    return (hops, next, Outcome::TooManyRedirects { limit }, attempts);
+                }
+                url = next;
+                continue;
+            }
+            let outcome = read_response(exchange, policy.max_body_bytes).await;
+            return (hops, url, outcome, attempts);
+        }
+    }
+
+    /// IP-literal hosts skip the resolver, so the guard checks them here.
+    fn guard_literal(&self, url: &Url) -> Result<(), Outcome> {
+        let ip: Option<IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(v4.into()),
+            Some(url::Host::Ipv6(v6)) => Some(v6.into()),
+            _ => None,
+        };
+        match ip.map(|ip| self.inner.guard.check(ip)) {
+            Some(Err(refused)) => Err(Outcome::AddressRefused {
+                detail: refused.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn robots_for(&self, url: &Url) -> Arc<Rules> {
+        let origin = url.origin().ascii_serialization();
+        let agent = agent_token(&self.inner.config.user_agent).to_string();
+        self.inner
+            .robots
+            .rules(&origin, || async {
+                let Ok(robots) = Url::parse(&robots_url(url)) else {
+                    return Rules::AllowAll;
+                };
+                let (_, _, outcome, _) =
+                    Box::pin(self.follow(robots, &FetchRequest::default(), false)).await;
+                let body = outcome.body().and_then(|b| b.to_vec().ok());
+                Rules::from_answer(outcome.status(), body.as_deref(), &agent)
+            })
+            .await
+    }
+
+    /// One request with retries of transient failures; the body is left unread.
+    async fn exchange(
+        &self,
+        url: &Url,
+        host: &str,
+        policy: &HostPolicy,
+        req: &FetchRequest,
+        attempts: &mut u32,
+    ) -> Result<Exchange, Outcome> {
+        let mut headers = HeaderMap::new();
+        if let Ok(ua) = HeaderValue::from_str(&policy.user_agent) {
+            headers.insert(header::USER_AGENT, ua);
+        }
+        if let Some(etag) = req
+            .etag
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = req
+            .last_modified
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(header::IF_MODIFIED_SINCE, lm);
+        }
+        loop {
+            let permit =
+                self.inner
+                    .pacer
+                    .acquire(host, policy)
+                    .await
+                    .map_err(|w| Outcome::RateLimited {
+                        retry_after_secs: w.remaining.as_secs().max(1),
+                    })?;
+            *attempts += 1;
+            let retry_left = *attempts <= policy.retries;
+            let deadline = Instant::now() + policy.timeout.std();
+            let send = self
+                .inner
+                .client
+                .get(url.clone())
+                .headers(headers.clone())
+                .timeout(policy.timeout.std())
+                .send();
+            let failure = match tokio::time::timeout_at(deadline, send).await {
+                Err(_) => Outcome::Timeout {
+                    detail: format!("no response within {}", policy.timeout),
+                },
+                Ok(Err(e)) => classify(&e),
+                Ok(Ok(response)) => {
+                    let status = response.status().as_u16();
+                    if matches!(status, 429 | 503)
+                        && let Some(wait) = response
+                            .headers()
+                            .get(header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
+                    {
+                        if wait > policy.max_retry_after.std() {
+                            return Err(Outcome::RateLimited {
+                                retry_after_secs: wait.as_secs(),
+                            });
+                        }
+                        // Honoured for the whole host, by every request to it.
+                        self.inner.pacer.defer(host, policy, Instant::now() + wait);
+                        if retry_left {
+                            drop(permit);
+                            continue;
+                        }
+                    }
+                    if retry_left && retry::is_transient_status(status) {
+                        drop(permit);
+                        tokio::time::sleep(retry::backoff(*attempts - 1)).await;
+                        continue;
+                    }
+                    return Ok(Exchange {
+                        response,
+                        deadline,
+                        _permit: permit,
+                    });
+                }
+            };
+            let transient = matches!(
+                failure,
+                Outcome::Timeout { .. }
+                    | Outcome::ConnectRefused { .. }
+                    | Outcome::ConnectReset { .. }
+                    | Outcome::Connect { .. }
+            );
+            if !(retry_left && transient) {
+                return Err(failure);
+            }
+            drop(permit);
+            tokio::time::sleep(retry::backoff(*attempts - 1)).await;
+        }
+    }
+}
+
+fn robots_url(url: &Url) -> String {
+    format!("{}/robots.txt", url.origin().ascii_serialization())
+}
+
+fn headers_of(response: &reqwest::Response) -> Vec<Header> {
+    response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Reads the body within the deadline and the size cap.
+async fn read_response(exchange: Exchange, max: u64) -> Outcome {
+    let Exchange {
+        mut response,
+        deadline,
+        _permit,
+    } = exchange;
+    let status = response.status().as_u16();
+    let headers = headers_of(&response);
+    if status == 304 {
+        return Outcome::NotModified { headers };
+    }
+    let mut writer = body::BodyWriter::new();
+    loop {
+        let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Err(_) => {
+                return Outcome::Timeout {
+                    detail: format!(
+                        "body incomplete at the timeout ({} bytes received)",
+                        writer.len()
+                    ),
+                };
+            }
+            Ok(Err(e)) if e.is_timeout() => {
+                return Outcome::Timeout {
+                    detail: format!(
+                        "body incomplete at the timeout ({} bytes received)",
+                        writer.len()
+                    ),
+                };
+            }
+            Ok(Err(e)) if e.is_decode() => {
+                return Outcome::Decoding {
+                    detail: error_chain(&e),
+                };
+            }
+            Ok(Err(e)) => return classify(&e),
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => chunk,
+        };
+        let room = max - writer.len();
+        let (take, over) = if chunk.len() as u64 > room {
+            (&chunk[..room as usize], true)
+        } else {
+            (&chunk[..], false)
+        };
+        if let Err(e) = writer.push(take) {
+            return Outcome::Connect {
+                detail: format!("cannot buffer the body: {e}"),
+            };
+        }
+        if over {
+            return Outcome::BodyTooLarge {
+                status,
+                headers,
+                body: writer.finish(true),
+                limit: max,
+            };
+        }
+    }
+    Outcome::Response {
+        status,
+        headers,
+        body: writer.finish(false),
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Maps a reqwest error to the outcome taxonomy by looking through its causes.
+fn classify(e: &reqwest::Error) -> Outcome {
+    let detail = error_chain(e);
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(r) = s.downcast_ref::<HostRefused>() {
+            return Outcome::AddressRefused {
+                detail: r.to_string(),
+            };
+        }
+        if let Some(n) = s.downcast_ref::<NotResolved>() {
+            return Outcome::Dns {
+                detail: n.to_string(),
+            };
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionRefused => return Outcome::ConnectRefused { detail },
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                    return Outcome::ConnectReset { detail };
+                }
+                TimedOut => return Outcome::Timeout { detail },
+                _ => {}
+            }
+        }
+        src = s.source();
+    }
+    let lower = detail.to_ascii_lowercase();
+    if e.is_timeout() {
+        Outcome::Timeout { detail }
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        Outcome::Tls { detail }
+    } else if e.is_decode() {
+        Outcome::Decoding { detail }
+    } else if lower.contains("connection closed")
+        || lower.contains("reset")
+        || lower.contains("incomplete message")
+    {
+        Outcome::ConnectReset { detail }
+    } else {
+        Outcome::Connect { detail }
+    }
+}

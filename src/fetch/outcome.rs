@@ -1,0 +1,202 @@
+//! The typed account of one fetch. Deciding what it means for a citation (dead,
+//! moved, soft 404 …) is the check's business, not the fetcher's.
+
+use serde::Serialize;
+
+use super::body::Body;
+
+/// One response header, name lower-cased, value as received (lossy UTF-8).
+pub type Header = (String, String);
+
+/// How a fetch ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The server answered (any status, redirects already followed).
+    Response {
+        /// HTTP status.
+        status: u16,
+        /// Response headers.
+        headers: Vec<Header>,
+        /// The body, complete.
+        body: Body,
+    },
+    /// A conditional request came back 304: unchanged, not downloaded again.
+    NotModified {
+        /// Response headers.
+        headers: Vec<Header>,
+    },
+    /// The host name does not resolve.
+    Dns {
+        /// Resolver message.
+        detail: String,
+    },
+    /// The server refused the connection.
+    ConnectRefused {
+        /// Detail.
+        detail: String,
+    },
+    /// The connection was reset or closed mid-exchange.
+    ConnectReset {
+        /// Detail.
+        detail: String,
+    },
+    /// Another connection failure.
+    Connect {
+        /// Detail.
+        detail: String,
+    },
+    /// The TLS handshake failed (certificate, protocol).
+    Tls {
+        /// Detail.
+        detail: String,
+    },
+    /// The request did not finish within the timeout.
+    Timeout {
+        /// Which bound was hit.
+        detail: String,
+    },
+    /// More redirects than allowed.
+    TooManyRedirects {
+        /// The limit.
+        limit: usize,
+    },
+    /// The body exceeded the size cap; what arrived before is kept, truncated.
+    BodyTooLarge {
+        /// HTTP status.
+        status: u16,
+        /// Response headers.
+        headers: Vec<Header>,
+        /// The first `limit` bytes.
+        body: Body,
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// The body could not be decoded (broken gzip/brotli/zstd stream).
+    Decoding {
+        /// Detail.
+        detail: String,
+    },
+    /// The address guard refused the destination; nothing was sent.
+    AddressRefused {
+        /// The refused address and its class.
+        detail: String,
+    },
+    /// robots.txt disallows the URL for our user agent; nothing was sent.
+    RobotsDisallowed {
+        /// The robots.txt consulted.
+        robots_url: String,
+    },
+    /// The host asked for a longer pause (Retry-After) than `max_retry_after`.
+    RateLimited {
+        /// Seconds the host still wanted us to wait.
+        retry_after_secs: u64,
+    },
+    /// The URL (or a redirect's Location) cannot be fetched as written.
+    InvalidUrl {
+        /// Why.
+        detail: String,
+    },
+}
+
+impl Outcome {
+    /// A stable snake_case name, for JSON and the store.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Response { .. } => "http",
+            Outcome::NotModified { .. } => "not_modified",
+            Outcome::Dns { .. } => "dns",
+            Outcome::ConnectRefused { .. } => "connect_refused",
+            Outcome::ConnectReset { .. } => "connect_reset",
+            Outcome::Connect { .. } => "connect",
+            Outcome::Tls { .. } => "tls",
+            Outcome::Timeout { .. } => "timeout",
+            Outcome::TooManyRedirects { .. } => "too_many_redirects",
+            Outcome::BodyTooLarge { .. } => "body_too_large",
+            Outcome::Decoding { .. } => "decoding",
+            Outcome::AddressRefused { .. } => "address_refused",
+            Outcome::RobotsDisallowed { .. } => "robots_disallowed",
+            Outcome::RateLimited { .. } => "rate_limited",
+            Outcome::InvalidUrl { .. } => "invalid_url",
+        }
+    }
+
+    /// A short human-readable account.
+    pub fn detail(&self) -> String {
+        match self {
+            Outcome::Response { status, body, .. } => {
+                format!("HTTP {status} {}, {} bytes", reason(*status), body.len())
+            }
+            Outcome::NotModified { .. } => {
+                "304 Not Modified: unchanged, not downloaded again".into()
+            }
+            Outcome::Dns { detail }
+            | Outcome::ConnectRefused { detail }
+            | Outcome::ConnectReset { detail }
+            | Outcome::Connect { detail }
+            | Outcome::Tls { detail }
+            | Outcome::Timeout { detail }
+            | Outcome::Decoding { detail }
+            | Outcome::AddressRefused { detail }
+            | Outcome::InvalidUrl { detail } => detail.clone(),
+            Outcome::TooManyRedirects { limit } => format!("more than {limit} redirects"),
+            Outcome::BodyTooLarge { limit, .. } => {
+                format!("body larger than {limit} bytes; the first {limit} bytes were kept")
+            }
+            Outcome::RobotsDisallowed { robots_url } => format!("disallowed by {robots_url}"),
+            Outcome::RateLimited { retry_after_secs } => {
+                format!(
+                    "rate-limited: the host asked to wait {retry_after_secs} s, longer than max_retry_after"
+                )
+            }
+        }
+    }
+
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Outcome::Response { status, .. } | Outcome::BodyTooLarge { status, .. } => {
+                Some(*status)
+            }
+            Outcome::NotModified { .. } => Some(304),
+            _ => None,
+        }
+    }
+
+    /// The response headers, when a response arrived.
+    pub fn headers(&self) -> Option<&[Header]> {
+        match self {
+            Outcome::Response { headers, .. }
+            | Outcome::BodyTooLarge { headers, .. }
+            | Outcome::NotModified { headers } => Some(headers),
+            _ => None,
+        }
+    }
+
+    /// The body, complete or truncated.
+    pub fn body(&self) -> Option<&Body> {
+        match self {
+            Outcome::Response { body, .. } | Outcome::BodyTooLarge { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
+
+/// One redirect followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    /// The URL requested.
+    pub url: String,
+    /// The redirect status.
+    pub status: u16,
+    /// The `Location` header as sent.
+    pub location: String,
+    /// `Location` resolved against `url`.
+    pub resolved: String,
+}

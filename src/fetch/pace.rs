@@ -1,0 +1,192 @@
+//! Politeness: per-host request rate (governor), per-host and global caps on
+//! requests in flight, and `Retry-After` deadlines per host.
+//!
+//! Order matters. A request first takes its host's slot (so a slow host queues
+//! only its own requests), then waits out the host's `Retry-After` deadline, then
+//! takes a global slot and asks the host's limiter. When the limiter says "not
+//! yet", the global slot is given back while waiting, so a throttled host never
+//! holds capacity other hosts could use, and the limiter's grant is followed
+//! at once by the request (never queued behind the global cap, which could
+//! bunch requests to one host together).
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use crate::config::HostPolicy;
+
+struct HostState {
+    limiter: Option<DefaultDirectRateLimiter>,
+    slots: Arc<Semaphore>,
+    not_before: Mutex<Option<Instant>>,
+}
+
+/// Shared pacing state for one run.
+pub struct Pacer {
+    hosts: Mutex<HashMap<String, Arc<HostState>>>,
+    global: Arc<Semaphore>,
+    clock: DefaultClock,
+}
+
+/// Held while a request (and its body) is in flight.
+pub struct Permit {
+    _host: OwnedSemaphorePermit,
+    _global: OwnedSemaphorePermit,
+}
+
+/// The host asked us to wait longer than we are willing to.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitTooLong {
+    /// How long the host still wants us to wait.
+    pub remaining: Duration,
+}
+
+fn quota(rps: f64, burst: u32) -> Option<Quota> {
+    if rps <= 0.0 {
+        return None;
+    }
+    let period = Duration::from_secs_f64(1.0 / rps);
+    Quota::with_period(period)
+        .map(|q| q.allow_burst(NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN)))
+}
+
+impl Pacer {
+    /// A pacer allowing `concurrency` requests in flight overall.
+    pub fn new(concurrency: usize) -> Pacer {
+        Pacer {
+            hosts: Mutex::new(HashMap::new()),
+            global: Arc::new(Semaphore::new(concurrency.max(1))),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    fn host(&self, host: &str, policy: &HostPolicy) -> Arc<HostState> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts
+            .entry(host.to_string())
+            .or_insert_with(|| {
+                Arc::new(HostState {
+                    limiter: quota(policy.requests_per_second, policy.burst)
+                        .map(RateLimiter::direct),
+                    slots: Arc::new(Semaphore::new(policy.per_host_concurrency.max(1))),
+                    not_before: Mutex::new(None),
+                })
+            })
+            .clone()
+    }
+
+    /// Waits until a request to `host` may be sent. Fails without waiting when the
+    /// host's `Retry-After` deadline lies further than `policy.max_retry_after`.
+    pub async fn acquire(&self, host: &str, policy: &HostPolicy) -> Result<Permit, WaitTooLong> {
+        let state = self.host(host, policy);
+        let host_permit = state
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("pacer semaphores are never closed");
+        loop {
+            let deadline = *state.not_before.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(deadline) = deadline {
+                let now = Instant::now();
+                if deadline > now {
+                    let remaining = deadline - now;
+                    if remaining > policy.max_retry_after.std() {
+                        return Err(WaitTooLong { remaining });
+                    }
+                    tokio::time::sleep_until(deadline).await;
+                    continue;
+                }
+            }
+            let global = self
+                .global
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("pacer semaphores are never closed");
+            let Some(limiter) = &state.limiter else {
+                return Ok(Permit {
+                    _host: host_permit,
+                    _global: global,
+                });
+            };
+            match limiter.check() {
+                Ok(()) => {
+                    return Ok(Permit {
+                        _host: host_permit,
+                        _global: global,
+                    });
+                }
+                Err(not_until) => {
+                    drop(global);
+                    let wait = not_until.wait_time_from(self.clock.now());
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Records that `host` asked for no requests before `until` (Retry-After).
+    /// A later deadline wins; an earlier one never shortens a standing one.
+    pub fn defer(&self, host: &str, policy: &HostPolicy, until: Instant) {
+        let state = self.host(host, policy);
+        let mut nb = state.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if nb.is_none_or(|current| current < until) {
+            *nb = Some(until);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(rps: f64) -> HostPolicy {
+        crate::config::FetchConfig {
+            requests_per_second: rps,
+            ..Default::default()
+        }
+        .policy("x")
+    }
+
+    // Real time: governor keeps its own clock, which tokio's paused time cannot move.
+    #[tokio::test]
+    async fn requests_to_one_host_are_spaced_and_others_are_not() {
+        let pacer = Pacer::new(8);
+        let p = policy(2.0);
+        let t0 = Instant::now();
+        drop(pacer.acquire("a", &p).await.unwrap());
+        drop(pacer.acquire("a", &p).await.unwrap());
+        let a2 = t0.elapsed();
+        drop(pacer.acquire("b", &p).await.unwrap());
+        let b1 = t0.elapsed();
+        assert!(a2 >= Duration::from_millis(490), "{a2:?}");
+        assert!(
+            b1 - a2 < Duration::from_millis(10),
+            "host b waited for a: {b1:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_holds_the_host_and_a_long_one_is_refused() {
+        let pacer = Pacer::new(8);
+        let p = policy(0.0);
+        let t0 = Instant::now();
+        pacer.defer("a", &p, t0 + Duration::from_secs(2));
+        pacer.defer("a", &p, t0 + Duration::from_secs(1)); // does not shorten it
+        drop(pacer.acquire("a", &p).await.unwrap());
+        assert!(t0.elapsed() >= Duration::from_secs(2));
+        pacer.defer("a", &p, Instant::now() + Duration::from_secs(3600));
+        assert!(pacer.acquire("a", &p).await.is_err());
+        assert!(
+            pacer.acquire("b", &p).await.is_ok(),
+            "other hosts unaffected"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! robots.txt: fetched once per origin per run, cached, obeyed for our agent.
+//!
+//! Following RFC 9309: a 4xx robots.txt means no rules; a 5xx (or 429) means
+//! "disallow everything for now". When robots.txt cannot be fetched at all
+//! (DNS, connection), the page fetch itself is let through, so that it records
+//! the real failure rather than a robots verdict.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+/// Bytes of robots.txt parsed at most (RFC 9309 asks for at least 500 KiB).
+pub const MAX_ROBOTS_BYTES: u64 = 512 * 1024;
+
+/// The rules for one origin.
+pub enum Rules {
+    /// No robots.txt, or one that restricts nothing we can read.
+    AllowAll,
+    /// The server failed to serve robots.txt: stay away for this run.
+    DisallowAll,
+    /// Parsed rules.
+    Parsed(Box<texting_robots::Robot>),
+}
+
+impl Rules {
+    /// Whether `url` may be fetched.
+    pub fn allowed(&self, url: &str) -> bool {
+        match self {
+            Rules::AllowAll => true,
+            Rules::DisallowAll => false,
+            Rules::Parsed(robot) => robot.allowed(url),
+        }
+    }
+
+    /// Rules from the answer to a robots.txt request: `None` when no answer came.
+    pub fn from_answer(status: Option<u16>, body: Option<&[u8]>, agent: &str) -> Rules {
+        match status {
+            Some(200..=299) => match texting_robots::Robot::new(agent, body.unwrap_or_default()) {
+                Ok(robot) => Rules::Parsed(Box::new(robot)),
+                Err(_) => Rules::AllowAll,
+            },
+            Some(429) | Some(500..=599) => Rules::DisallowAll,
+            _ => Rules::AllowAll,
+        }
+    }
+}
+
+/// The product token robots.txt groups are matched against: the user agent's
+/// first word, without its version.
+pub fn agent_token(user_agent: &str) -> &str {
+    let first = user_agent.split_whitespace().next().unwrap_or(user_agent);
+    first.split('/').next().unwrap_or(first)
+}
+
+/// One fetch of robots.txt per origin, shared by every request to it.
+#[derive(Default)]
+pub struct RobotsCache {
+    entries: Mutex<HashMap<String, Arc<OnceCell<Arc<Rules>>>>>,
+}
+
+impl RobotsCache {
+    /// The rules for `origin`, calling `load` only the first time it is asked for
+    /// (concurrent askers wait for that one load).
+    pub async fn rules<F, Fut>(&self, origin: &str, load: F) -> Arc<Rules>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Rules>,
+    {
+        let cell = {
+            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            entries.entry(origin.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| async { Arc::new(load().await) })
+            .await
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_become_rules() {
+        let txt = b"User-agent: citewatch\nDisallow: /private/\n\nUser-agent: *\nDisallow: /\n";
+        let r = Rules::from_answer(Some(200), Some(txt), "citewatch");
+        assert!(r.allowed("http://a.example/news/1.html"));
+        assert!(!r.allowed("http://a.example/private/x"));
+        let other = Rules::from_answer(Some(200), Some(txt), "otherbot");
+        assert!(!other.allowed("http://a.example/news/1.html"));
+        assert!(Rules::from_answer(Some(404), None, "citewatch").allowed("http://a.example/x"));
+        assert!(!Rules::from_answer(Some(503), None, "citewatch").allowed("http://a.example/x"));
+        assert!(Rules::from_answer(None, None, "citewatch").allowed("http://a.example/x"));
+    }
+
+    #[test]
+    fn agent_token_is_the_product_name() {
+        assert_eq!(agent_token("citewatch/0.1.0 (+https://x)"), "citewatch");
+        assert_eq!(agent_token("MyBot"), "MyBot");
+    }
+
+    #[tokio::test]
+    async fn loads_once_per_origin() {
+        let cache = RobotsCache::default();
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        for _ in 0..3 {
+            let r = cache
+                .rules("http://a.example", || async {
+                    loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Rules::DisallowAll
+                })
+                .await;
+            assert!(!r.allowed("http://a.example/"));
+        }
+        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+}

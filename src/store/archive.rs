@@ -1,0 +1,438 @@
+//! Captures, checks and blob rows: what the archive and the history keep.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Result, Store};
+use crate::time::Millis;
+
+/// A capture to record. Its blob must already be on disk.
+#[derive(Debug, Clone)]
+pub struct NewCapture<'a> {
+    /// When the response arrived.
+    pub captured_at: Millis,
+    /// URL requested.
+    pub request_url: &'a str,
+    /// URL that answered, after redirects.
+    pub final_url: &'a str,
+    /// Redirect hops as JSON.
+    pub hops_json: &'a str,
+    /// HTTP status.
+    pub status: u16,
+    /// Headers as JSON `[[name, value], …]`.
+    pub headers_json: &'a str,
+    /// Content-Type, if any.
+    pub content_type: Option<&'a str>,
+    /// Body sha256, lowercase hex.
+    pub sha256: &'a str,
+    /// Body size.
+    pub size: u64,
+    /// Bytes the blob takes on disk (recorded with the blob row when it is new).
+    pub stored_size: u64,
+    /// Cut at the size cap.
+    pub truncated: bool,
+    /// Recorded from a 304: the body is the previous capture's.
+    pub not_modified: bool,
+}
+
+/// A check to record.
+#[derive(Debug, Clone)]
+pub struct NewCheck<'a> {
+    /// Start time.
+    pub started_at: Millis,
+    /// Duration.
+    pub duration_ms: u64,
+    /// URL requested.
+    pub request_url: &'a str,
+    /// URL that answered.
+    pub final_url: Option<&'a str>,
+    /// Outcome kind.
+    pub outcome: &'a str,
+    /// HTTP status, when one came.
+    pub http_status: Option<u16>,
+    /// Error detail, for failures.
+    pub error_detail: Option<&'a str>,
+    /// Hops as JSON.
+    pub hops_json: &'a str,
+    /// Requests sent.
+    pub attempts: u32,
+}
+
+/// Ids written by [`Store::record_fetch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// The source.
+    pub source_id: i64,
+    /// The check row.
+    pub check_id: i64,
+    /// The capture row, when the fetch archived something.
+    pub capture_id: Option<i64>,
+}
+
+/// A stored capture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaptureRow {
+    /// Capture id.
+    pub id: i64,
+    /// Source id.
+    pub source_id: i64,
+    /// The source's normalised URL.
+    pub source_url: String,
+    /// When.
+    pub captured_at: Millis,
+    /// `fetch`, `web_archive` or `import`.
+    pub provenance: String,
+    /// URL requested.
+    pub request_url: String,
+    /// URL that answered.
+    pub final_url: String,
+    /// Hops as JSON.
+    pub hops_json: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Headers as received.
+    pub headers: Vec<(String, String)>,
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// Body sha256.
+    pub body_sha256: String,
+    /// Body size.
+    pub body_size: u64,
+    /// Cut at the size cap.
+    pub truncated: bool,
+    /// Recorded from a 304.
+    pub not_modified: bool,
+}
+
+/// A stored check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckRow {
+    /// Check id.
+    pub id: i64,
+    /// Start time.
+    pub started_at: Millis,
+    /// Duration.
+    pub duration_ms: u64,
+    /// URL requested.
+    pub request_url: String,
+    /// URL that answered.
+    pub final_url: Option<String>,
+    /// Outcome kind.
+    pub outcome: String,
+    /// HTTP status.
+    pub http_status: Option<u16>,
+    /// Error detail.
+    pub error_detail: Option<String>,
+    /// Hops as JSON.
+    pub hops_json: String,
+    /// Requests sent.
+    pub attempts: u32,
+    /// The capture it archived.
+    pub capture_id: Option<i64>,
+}
+
+const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
+     c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified";
+
+fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
+    let headers: String = r.get(9)?;
+    Ok(CaptureRow {
+        id: r.get(0)?,
+        source_id: r.get(1)?,
+        source_url: r.get(2)?,
+        captured_at: r.get(3)?,
+        provenance: r.get(4)?,
+        request_url: r.get(5)?,
+        final_url: r.get(6)?,
+        hops_json: r.get(7)?,
+        status: r.get(8)?,
+        headers: serde_json::from_str(&headers).unwrap_or_default(),
+        content_type: r.get(10)?,
+        body_sha256: r.get(11)?,
+        body_size: r.get::<_, i64>(12)? as u64,
+        truncated: r.get(13)?,
+        not_modified: r.get(14)?,
+    })
+}
+
+/// Which captures an export takes.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureFilter {
+    /// Only this source.
+    pub source_id: Option<i64>,
+    /// Only captures at or after this time.
+    pub since: Option<Millis>,
+}
+
+impl Store {
+    /// The id of the source with this normalised URL.
+    pub fn source_id(&self, url: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT id FROM sources WHERE url = ?1", [url], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// Records one fetch: the source (created when it is not cited anywhere yet),
+    /// the blob row and capture when something was archived, and the check — in
+    /// one transaction, after the blob file is on disk.
+    pub fn record_fetch(
+        &mut self,
+        source_url: &str,
+        host: &str,
+        check: &NewCheck,
+        capture: Option<&NewCapture>,
+    ) -> Result<Recorded> {
+        let file = self.file.clone();
+        let err = |source| super::StoreError::Sqlite {
+            file: file.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT INTO sources (url, host, first_seen) VALUES (?1, ?2, ?3) ON CONFLICT (url) DO NOTHING",
+            params![source_url, host, check.started_at],
+        )
+        .map_err(err)?;
+        let source_id: i64 = tx
+            .query_row("SELECT id FROM sources WHERE url = ?1", [source_url], |r| {
+                r.get(0)
+            })
+            .map_err(err)?;
+        let capture_id = match capture {
+            None => None,
+            Some(c) => {
+                tx.execute(
+                    "INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (sha256) DO NOTHING",
+                    params![c.sha256, c.size as i64, c.stored_size as i64, c.captured_at],
+                )
+                .map_err(err)?;
+                tx.execute(
+                    "INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
+                                           content_type, body_sha256, body_size, truncated, not_modified)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![
+                        source_id,
+                        c.captured_at,
+                        c.request_url,
+                        c.final_url,
+                        c.hops_json,
+                        c.status,
+                        c.headers_json,
+                        c.content_type,
+                        c.sha256,
+                        c.size as i64,
+                        c.truncated,
+                        c.not_modified
+                    ],
+                )
+                .map_err(err)?;
+                Some(tx.last_insert_rowid())
+            }
+        };
+        tx.execute(
+            "INSERT INTO checks (source_id, started_at, duration_ms, request_url, final_url, outcome, http_status,
+                                 error_detail, hops, attempts, capture_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                source_id,
+                check.started_at,
+                check.duration_ms as i64,
+                check.request_url,
+                check.final_url,
+                check.outcome,
+                check.http_status,
+                check.error_detail,
+                check.hops_json,
+                check.attempts,
+                capture_id
+            ],
+        )
+        .map_err(err)?;
+        let check_id = tx.last_insert_rowid();
+        tx.commit().map_err(err)?;
+        Ok(Recorded {
+            source_id,
+            check_id,
+            capture_id,
+        })
+    }
+
+    /// Every capture of a source, oldest first.
+    pub fn captures_of(&self, source_id: i64) -> Result<Vec<CaptureRow>> {
+        let sql = format!(
+            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id
+             WHERE c.source_id = ?1 ORDER BY c.captured_at, c.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map([source_id], capture_row)
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// The capture to hand out for a source: the good (2xx) one nearest `at`, or
+    /// the latest good one when `at` is `None`; failing that, any nearest one.
+    pub fn pick_capture(&self, source_id: i64, at: Option<Millis>) -> Result<Option<CaptureRow>> {
+        let order = if at.is_some() {
+            "abs(c.captured_at - ?2), c.captured_at DESC"
+        } else {
+            "c.captured_at DESC, c.id DESC"
+        };
+        let sql = format!(
+            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id
+             WHERE c.source_id = ?1 AND (?2 IS NULL OR 1)
+             ORDER BY (c.status BETWEEN 200 AND 299) DESC, {order} LIMIT 1"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params![source_id, at], capture_row).optional())
+            .map_err(self.err())
+    }
+
+    /// One capture by id.
+    pub fn capture(&self, id: i64) -> Result<Option<CaptureRow>> {
+        let sql = format!(
+            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id WHERE c.id = ?1"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([id], capture_row).optional())
+            .map_err(self.err())
+    }
+
+    /// Every check of a source, oldest first.
+    pub fn checks_of(&self, source_id: i64) -> Result<Vec<CheckRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, started_at, duration_ms, request_url, final_url, outcome, http_status, error_detail,
+                        hops, attempts, capture_id
+                 FROM checks WHERE source_id = ?1 ORDER BY started_at, id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([source_id], |r| {
+                Ok(CheckRow {
+                    id: r.get(0)?,
+                    started_at: r.get(1)?,
+                    duration_ms: r.get::<_, i64>(2)? as u64,
+                    request_url: r.get(3)?,
+                    final_url: r.get(4)?,
+                    outcome: r.get(5)?,
+                    http_status: r.get(6)?,
+                    error_detail: r.get(7)?,
+                    hops_json: r.get(8)?,
+                    attempts: r.get(9)?,
+                    capture_id: r.get(10)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Of `urls`, those that are sources with at least one capture, with their count.
+    pub fn archived_among(&self, urls: &[String]) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.url, count(c.id) FROM sources s JOIN captures c ON c.source_id = s.id
+                 WHERE s.url = ?1 GROUP BY s.url",
+            )
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for u in urls {
+            if let Some(row) = stmt
+                .query_row([u], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(self.err())?
+            {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` for each capture matching `filter`, oldest first, one row in
+    /// memory at a time (exports stay flat however large the archive).
+    pub fn for_each_capture<E: From<super::StoreError>>(
+        &self,
+        filter: &CaptureFilter,
+        mut f: impl FnMut(CaptureRow) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let sql = format!(
+            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id
+             WHERE (?1 IS NULL OR c.source_id = ?1) AND (?2 IS NULL OR c.captured_at >= ?2)
+             ORDER BY c.captured_at, c.id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let mut rows = stmt
+            .query(params![filter.source_id, filter.since])
+            .map_err(self.err())?;
+        while let Some(row) = rows.next().map_err(self.err())? {
+            f(capture_row(row).map_err(self.err())?)?;
+        }
+        Ok(())
+    }
+
+    /// Every blob row: (sha256, size).
+    pub fn blob_rows(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, size FROM blobs")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Captures whose size disagrees with their blob row: (capture id, sha256).
+    pub fn captures_disagreeing_with_blobs(&self) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.id, c.body_sha256 FROM captures c LEFT JOIN blobs b ON b.sha256 = c.body_sha256
+                 WHERE b.sha256 IS NULL OR b.size <> c.body_size",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Number of captures referencing each blob sha256 (for reports of damage).
+    pub fn captures_using(&self, sha256: &str) -> Result<Vec<i64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM captures WHERE body_sha256 = ?1 ORDER BY id")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([sha256], |r| r.get(0))
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Sum of stored blob bytes and of body bytes: (stored, body).
+    pub fn blob_totals(&self) -> Result<(u64, u64)> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(sum(stored_size), 0), coalesce(sum(size), 0) FROM blobs",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(self.err())
+    }
+}

@@ -1,0 +1,268 @@
+//! The archive through the real binary: capture → get round trips, dedup,
+//! crash safety between blob and row, history, and verify catching damage.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Ground;
+use common::web::{TestWeb, file_body};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+struct Setup {
+    g: Ground,
+    web: TestWeb,
+}
+
+async fn setup() -> Setup {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[store]\ndir = \"../data\"\n[fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    Setup { g, web }
+}
+
+impl Setup {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.web.port())
+    }
+
+    async fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = self.g.cmd(args);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args).await;
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    async fn save(&self, path: &str) -> Value {
+        self.json(&["fetch", &self.url(path), "--save", "--format", "json"])
+            .await
+    }
+
+    fn blob_files(&self) -> Vec<PathBuf> {
+        walkdir::WalkDir::new(self.g.path("data/blobs"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .collect()
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.g.path("data/citewatch.db")).unwrap()
+    }
+}
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+fn blob_path(root: &Path, sha: &str) -> PathBuf {
+    root.join("data/blobs")
+        .join(&sha[..2])
+        .join(&sha[2..4])
+        .join(sha)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_pdf_and_binary_bodies_come_back_byte_for_byte() {
+    let s = setup().await;
+    for name in ["page.html", "doc.pdf", "blob.bin"] {
+        let (mime, bytes) = file_body(name).unwrap();
+        let saved = s.save(&format!("/files/{name}")).await;
+        assert_eq!(saved["sha256"], sha(&bytes), "{name}");
+        assert!(saved["capture_id"].as_i64().is_some(), "{name}: {saved}");
+        let out = s.g.path(&format!("{name}.out"));
+        let got = s
+            .run(&[
+                "get",
+                &s.url(&format!("/files/{name}")),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .await;
+        assert!(
+            got.status.success(),
+            "{}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), bytes, "{name} round trip");
+        // To stdout as well, and the stored headers.
+        let stdout = s.run(&["get", &s.url(&format!("/files/{name}"))]).await;
+        assert_eq!(sha(&stdout.stdout), sha(&bytes));
+        let headers = s
+            .run(&["get", &s.url(&format!("/files/{name}")), "--headers"])
+            .await;
+        let headers = String::from_utf8(headers.stdout).unwrap();
+        assert!(headers.starts_with("HTTP/1.1 200 OK"), "{headers}");
+        assert!(
+            headers.contains(&format!("content-type: {mime}")),
+            "{headers}"
+        );
+    }
+    let (_, html) = file_body("page.html").unwrap();
+    let stored = std::fs::metadata(blob_path(s.g.dir.path(), &sha(&html)))
+        .unwrap()
+        .len();
+    assert!(
+        stored * 4 <= html.len() as u64,
+        "compressed {stored} of {}",
+        html.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_bytes_are_stored_once_and_a_304_points_at_the_same_blob() {
+    let s = setup().await;
+    let a = s.save("/files/page.html").await;
+    let b = s.save("/files/page.html").await;
+    assert_ne!(a["capture_id"], b["capture_id"], "two captures");
+    assert_eq!(s.blob_files().len(), 1, "one blob");
+    let first = s.save("/cached").await;
+    let second = s.save("/cached").await;
+    assert_eq!(second["outcome"], "not_modified", "{second}");
+    assert!(second["capture_id"].as_i64().is_some());
+    assert_eq!(s.blob_files().len(), 2);
+    let history = s
+        .json(&["history", &s.url("/cached"), "--format", "json"])
+        .await;
+    let captures = history["captures"].as_array().unwrap();
+    assert_eq!(captures.len(), 2);
+    assert_eq!(captures[0]["body_sha256"], captures[1]["body_sha256"]);
+    assert_eq!(captures[1]["not_modified"], true);
+    assert_eq!(history["checks"].as_array().unwrap().len(), 2);
+    assert_eq!(first["sha256"], sha(b"cacheable body"));
+    let got = s.run(&["get", &s.url("/cached")]).await;
+    assert_eq!(got.stdout, b"cacheable body");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_row_write_leaves_no_dangling_row() {
+    let s = setup().await;
+    s.save("/files/doc.pdf").await; // creates the store
+    // Make the next capture row fail after its blob is written, as a crash would.
+    s.db()
+        .execute_batch("CREATE TRIGGER crash BEFORE INSERT ON captures BEGIN SELECT RAISE(ABORT, 'simulated crash'); END;")
+        .unwrap();
+    let out = s
+        .run(&["fetch", &s.url("/files/page.html"), "--save"])
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = s.db();
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(
+        count("SELECT count(*) FROM captures"),
+        1,
+        "no row for the failed capture"
+    );
+    assert_eq!(count("SELECT count(*) FROM checks"), 1, "nor its check");
+    assert_eq!(count("SELECT count(*) FROM blobs"), 1);
+    let (_, html) = file_body("page.html").unwrap();
+    assert!(
+        blob_path(s.g.dir.path(), &sha(&html)).exists(),
+        "the blob was written first"
+    );
+    let v = s.json(&["verify", "--format", "json"]).await;
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["unreferenced_blobs"].as_array().unwrap().len(), 1);
+    db.execute_batch("DROP TRIGGER crash").unwrap();
+    s.save("/files/page.html").await;
+    let v = s.json(&["verify", "--format", "json"]).await;
+    assert_eq!(
+        v["unreferenced_blobs"].as_array().unwrap().len(),
+        0,
+        "the retry adopted the blob"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_finds_a_flipped_byte_and_a_missing_blob() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    s.save("/files/doc.pdf").await;
+    let clean = s.run(&["verify"]).await;
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    let (_, html) = file_body("page.html").unwrap();
+    let (_, pdf) = file_body("doc.pdf").unwrap();
+    let html_blob = blob_path(s.g.dir.path(), &sha(&html));
+    let mut bytes = std::fs::read(&html_blob).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&html_blob, bytes).unwrap();
+    std::fs::remove_file(blob_path(s.g.dir.path(), &sha(&pdf))).unwrap();
+    let out = s.run(&["verify", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<(String, String)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_string(),
+                p["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("corrupt_blob".into(), sha(&html))), "{v}");
+    assert!(kinds.contains(&("missing_blob".into(), sha(&pdf))), "{v}");
+    let got = s.run(&["get", &s.url("/files/page.html")]).await;
+    assert_eq!(
+        got.status.code(),
+        Some(3),
+        "a damaged copy is not handed out silently"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
+    let s = setup().await;
+    s.save("/counter").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    s.save("/counter").await;
+    let history = s
+        .json(&["history", &s.url("/counter"), "--format", "json"])
+        .await;
+    let first_at = history["captures"][0]["captured_at"].as_i64().unwrap();
+    let at = citewatch::time::format_millis(first_at - 1);
+    let old = s.run(&["get", &s.url("/counter"), "--at", &at]).await;
+    assert_eq!(old.stdout, b"version 1");
+    let latest = s.run(&["get", &s.url("/counter")]).await;
+    assert_eq!(latest.stdout, b"version 2");
+    let miss = s.run(&["get", &s.url("/counter/")]).await;
+    assert_eq!(miss.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&miss.stderr);
+    assert!(
+        err.contains("nothing is archived") && err.contains(&s.url("/counter")),
+        "{err}"
+    );
+    let bad = s
+        .run(&["get", &s.url("/counter"), "--at", "yesterday"])
+        .await;
+    assert_eq!(bad.status.code(), Some(2));
+    let text = s.run(&["history", &s.url("/counter")]).await;
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert_eq!(text.matches("HTTP 200").count(), 2, "{text}");
+}

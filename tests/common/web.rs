@@ -1,0 +1,271 @@
+//! A local test web on loopback: one axum server answering for several host
+//! names (told apart by the Host header) with the misbehaviours the fetcher must
+//! survive. Every request is logged with its arrival time.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+/// One logged request.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub at: Instant,
+    pub host: String,
+    pub path: String,
+}
+
+#[derive(Default)]
+pub struct WebState {
+    pub hits: Mutex<Vec<Hit>>,
+    pub robots: Mutex<HashMap<String, String>>,
+    counters: Mutex<HashMap<String, usize>>,
+    pub forbidden_port: AtomicUsize,
+}
+
+/// A running test web.
+pub struct TestWeb {
+    pub addr: SocketAddr,
+    pub state: Arc<WebState>,
+}
+
+impl TestWeb {
+    /// Serves on `ip:0` (use 127.0.0.1, or 127.0.0.2 for the forbidden side).
+    pub async fn start(ip: &str) -> TestWeb {
+        let state = Arc::new(WebState::default());
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        TestWeb { addr, state }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://HOST:PORT/PATH` on this server.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
+    }
+
+    pub fn hits(&self) -> Vec<Hit> {
+        self.state.hits.lock().unwrap().clone()
+    }
+
+    pub fn hits_for(&self, host: &str, path: &str) -> Vec<Hit> {
+        self.hits()
+            .into_iter()
+            .filter(|h| h.host == host && h.path == path)
+            .collect()
+    }
+
+    pub fn set_robots(&self, host: &str, text: &str) {
+        self.state
+            .robots
+            .lock()
+            .unwrap()
+            .insert(host.to_string(), text.to_string());
+    }
+}
+
+fn count(state: &WebState, key: &str) -> usize {
+    let mut c = state.counters.lock().unwrap();
+    let n = c.entry(key.to_string()).or_insert(0);
+    *n += 1;
+    *n
+}
+
+fn redirect(status: StatusCode, to: &str) -> Response {
+    (status, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+/// Bytes served at `/files/NAME`: an article, a PDF and binary data large enough
+/// to spill to disk, so archive round trips cover each kind of body.
+pub fn file_body(name: &str) -> Option<(&'static str, Vec<u8>)> {
+    match name {
+        "page.html" => {
+            let mut html = String::from(
+                "<!doctype html><html><head><meta charset=utf-8><title>Xinhua: article</title></head><body><article>",
+            );
+            for i in 0..300 {
+                html.push_str(&format!("<p>Paragraph {i}: the committee passed amendments to the national defense law; 新华社报道。</p>"));
+            }
+            html.push_str("</article></body></html>");
+            Some(("text/html; charset=utf-8", html.into_bytes()))
+        }
+        "doc.pdf" => {
+            let mut pdf =
+                b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
+            pdf.extend((0..20_000u32).map(|i| (i * 7 % 256) as u8));
+            pdf.extend_from_slice(b"\n%%EOF\n");
+            Some(("application/pdf", pdf))
+        }
+        "blob.bin" => {
+            let mut x: u32 = 12345;
+            let bytes = (0..1_500_000).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x & 0xff) as u8
+            });
+            Some(("application/octet-stream", bytes.collect()))
+        }
+        _ => None,
+    }
+}
+
+/// A gzip stream that inflates to `size` zero bytes.
+pub fn gzip_bomb(size: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..size / zeros.len() {
+        enc.write_all(&zeros).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
+    let host_port = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let host = host_port.split(':').next().unwrap_or("").to_string();
+    let path = req.uri().path().to_string();
+    state.hits.lock().unwrap().push(Hit {
+        at: Instant::now(),
+        host: host.clone(),
+        path: path.clone(),
+    });
+    let headers: HeaderMap = req.headers().clone();
+    let key = format!("{host}{path}");
+    match path.as_str() {
+        "/robots.txt" => match state.robots.lock().unwrap().get(&host) {
+            Some(text) => text.clone().into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
+        "/ratelimited" => {
+            if count(&state, &key) == 1 {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "2")]).into_response()
+            } else {
+                "finally".into_response()
+            }
+        }
+        "/ratelimited-long" => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "86400")],
+        )
+            .into_response(),
+        "/flaky" => {
+            if count(&state, &key) == 1 {
+                StatusCode::SERVICE_UNAVAILABLE.into_response()
+            } else {
+                "recovered".into_response()
+            }
+        }
+        "/always503" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        "/trickle" => {
+            let stream = futures_util::stream::unfold(0u32, |n| async move {
+                if n > 0 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                (n < 120).then(|| (Ok::<_, std::io::Error>(Bytes::from_static(b"x")), n + 1))
+            });
+            Response::new(Body::from_stream(stream))
+        }
+        "/endless" => {
+            let chunk = Bytes::from(vec![b'a'; 64 * 1024]);
+            let stream =
+                futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+            Response::new(Body::from_stream(stream))
+        }
+        "/bomb" => {
+            let bomb = BOMB.get_or_init(|| gzip_bomb(64 << 20)).clone();
+            (
+                [
+                    (header::CONTENT_ENCODING, "gzip"),
+                    (header::CONTENT_TYPE, "text/html"),
+                ],
+                bomb,
+            )
+                .into_response()
+        }
+        "/broken-gzip" => (
+            [(header::CONTENT_ENCODING, "gzip")],
+            b"this is not gzip at all, but says it is".to_vec(),
+        )
+            .into_response(),
+        _ if path.starts_with("/files/") => match file_body(&path["/files/".len()..]) {
+            Some((mime, bytes)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
+        "/counter" => format!("version {}", count(&state, &key)).into_response(),
+        "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
+        "/loop/b" => redirect(StatusCode::FOUND, "/loop/a"),
+        "/chain/1" => redirect(StatusCode::MOVED_PERMANENTLY, "/chain/2"),
+        // An absolute Location, as many servers send.
+        "/chain/2" => redirect(
+            StatusCode::MOVED_PERMANENTLY,
+            &format!("http://{host_port}/chain/3"),
+        ),
+        "/chain/3" => redirect(StatusCode::MOVED_PERMANENTLY, "end"),
+        "/chain/end" => "arrived".into_response(),
+        "/to-forbidden-ip" => {
+            let port = state.forbidden_port.load(Ordering::SeqCst);
+            redirect(
+                StatusCode::FOUND,
+                &format!("http://127.0.0.2:{port}/secret"),
+            )
+        }
+        "/to-forbidden-name" => {
+            let port = state.forbidden_port.load(Ordering::SeqCst);
+            redirect(
+                StatusCode::FOUND,
+                &format!("http://forbidden.test:{port}/secret"),
+            )
+        }
+        "/to-ftp" => redirect(StatusCode::FOUND, "ftp://example.test/file"),
+        "/cached" => {
+            let etag = "\"v1\"";
+            let last_modified = "Wed, 21 Oct 2015 07:28:00 GMT";
+            let inm = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok());
+            let ims = headers
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok());
+            if inm == Some(etag) || ims == Some(last_modified) {
+                return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+            }
+            let mut r = "cacheable body".into_response();
+            r.headers_mut()
+                .insert(header::ETAG, HeaderValue::from_static("\"v1\""));
+            r.headers_mut().insert(
+                header::LAST_MODIFIED,
+                HeaderValue::from_static(last_modified),
+            );
+            r
+        }
+        _ if path.starts_with("/page/") || path == "/secret" || path.starts_with("/private/") => {
+            format!("<html><title>{path}</title><body>page {path} on {host}</body></html>")
+                .into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,0 +1,437 @@
+//! The fetcher against a local test web: pacing, retries, Retry-After, bounds,
+//! redirects, the address guard, robots.txt and conditional requests.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use citewatch::config::{FetchConfig, HostOverride};
+use citewatch::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
+use citewatch::time::Duration as CwDuration;
+use common::web::TestWeb;
+
+const NAMES: &[&str] = &[
+    "a.test",
+    "b.test",
+    "c.test",
+    "slow.test",
+    "robots.test",
+    "www.test",
+];
+
+fn config() -> FetchConfig {
+    FetchConfig {
+        requests_per_second: 0.0,
+        respect_robots: false,
+        allow_networks: vec!["127.0.0.1/32".parse().unwrap()],
+        timeout: CwDuration::from_secs(10),
+        ..FetchConfig::default()
+    }
+}
+
+/// A fetcher whose test host names all resolve to `web`.
+fn fetcher(web: &TestWeb, config: FetchConfig) -> Fetcher {
+    let mut b = Fetcher::builder(config);
+    for name in NAMES {
+        b = b.resolve(name, vec![web.addr]);
+    }
+    b.build().unwrap()
+}
+
+async fn get(f: &Fetcher, url: &str) -> FetchReport {
+    f.fetch(&FetchRequest::new(url)).await
+}
+
+fn status(r: &FetchReport) -> Option<u16> {
+    match &r.outcome {
+        Outcome::Response { status, .. } => Some(*status),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_host_pacing_is_measured_at_the_server_and_hosts_do_not_slow_each_other() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let mut cfg = config();
+    cfg.requests_per_second = 2.0;
+    cfg.burst = 1;
+    cfg.hosts.insert(
+        "slow.test".into(),
+        HostOverride {
+            requests_per_second: Some(0.25),
+            ..HostOverride::default()
+        },
+    );
+    let f = fetcher(&web, cfg);
+    let mut urls: Vec<String> = Vec::new();
+    for i in 0..10 {
+        for host in ["a.test", "b.test", "c.test"] {
+            urls.push(web.url(host, &format!("/page/{i}")));
+        }
+    }
+    for i in 0..3 {
+        urls.push(web.url("slow.test", &format!("/page/{i}")));
+    }
+    let t0 = Instant::now();
+    let reports = futures_util::future::join_all(urls.iter().map(|u| get(&f, u))).await;
+    assert!(
+        reports.iter().all(|r| status(r) == Some(200)),
+        "all fetched"
+    );
+    let hits = web.hits();
+    let mut fast_done = Duration::ZERO;
+    for host in ["a.test", "b.test", "c.test", "slow.test"] {
+        let mut times: Vec<Instant> = hits
+            .iter()
+            .filter(|h| h.host == host)
+            .map(|h| h.at)
+            .collect();
+        times.sort();
+        let interval = if host == "slow.test" { 4.0 } else { 0.5 };
+        for pair in times.windows(2) {
+            let gap = (pair[1] - pair[0]).as_secs_f64();
+            assert!(
+                gap >= interval * 0.9,
+                "{host}: two requests {gap:.3}s apart"
+            );
+        }
+        if host != "slow.test" {
+            assert_eq!(times.len(), 10);
+            fast_done = fast_done.max(*times.last().unwrap() - t0);
+        }
+    }
+    let all = t0.elapsed();
+    assert!(
+        fast_done >= Duration::from_secs_f64(4.5 * 0.9),
+        "30 URLs took {fast_done:?}"
+    );
+    assert!(
+        fast_done < Duration::from_secs_f64(6.5),
+        "fast hosts were held up: {fast_done:?}"
+    );
+    assert!(
+        all >= Duration::from_secs_f64(8.0 * 0.9),
+        "slow host paced: {all:?}"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_then_the_retry_succeeds() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/ratelimited")).await;
+    assert_eq!(status(&r), Some(200), "{:?}", r.outcome);
+    assert_eq!(r.retries(), 1);
+    let hits = web.hits_for("a.test", "/ratelimited");
+    assert_eq!(hits.len(), 2);
+    let gap = hits[1].at - hits[0].at;
+    assert!(gap >= Duration::from_millis(1990), "retried after {gap:?}");
+}
+
+#[tokio::test]
+async fn retry_after_for_one_url_holds_the_whole_host_but_no_other() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let limited = web.url("a.test", "/ratelimited");
+    let first = get(&f, &limited);
+    let sibling = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        get(&f, &web.url("a.test", "/page/1")).await
+    };
+    let other = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        get(&f, &web.url("b.test", "/page/1")).await
+    };
+    let (_, s, o) = tokio::join!(first, sibling, other);
+    assert_eq!((status(&s), status(&o)), (Some(200), Some(200)));
+    let t429 = web.hits_for("a.test", "/ratelimited")[0].at;
+    let sib = web.hits_for("a.test", "/page/1")[0].at;
+    let oth = web.hits_for("b.test", "/page/1")[0].at;
+    assert!(
+        sib - t429 >= Duration::from_millis(1990),
+        "sibling waited only {:?}",
+        sib - t429
+    );
+    assert!(
+        oth - t429 < Duration::from_millis(1500),
+        "other host held up {:?}",
+        oth - t429
+    );
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let t = Instant::now();
+    let r = get(&f, &web.url("a.test", "/ratelimited-long")).await;
+    assert!(
+        matches!(
+            r.outcome,
+            Outcome::RateLimited {
+                retry_after_secs: 86400
+            }
+        ),
+        "{:?}",
+        r.outcome
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "did not wait");
+}
+
+#[tokio::test]
+async fn a_503_then_200_is_one_success_with_the_retry_counted() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/flaky")).await;
+    assert_eq!(status(&r), Some(200));
+    assert_eq!((r.attempts, r.retries()), (2, 1));
+    assert_eq!(r.body().unwrap().to_vec().unwrap(), b"recovered");
+    let mut cfg = config();
+    cfg.retries = 2;
+    let f = fetcher(&web, cfg);
+    let r = get(&f, &web.url("a.test", "/always503")).await;
+    assert_eq!(
+        (status(&r), r.attempts),
+        (Some(503), 3),
+        "retries exhausted, the answer stands"
+    );
+}
+
+#[tokio::test]
+async fn a_trickling_server_hits_the_total_timeout() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let mut cfg = config();
+    cfg.timeout = CwDuration::from_secs(3);
+    let f = fetcher(&web, cfg);
+    let t = Instant::now();
+    let r = get(&f, &web.url("a.test", "/trickle")).await;
+    let took = t.elapsed();
+    assert!(
+        matches!(r.outcome, Outcome::Timeout { .. }),
+        "{:?}",
+        r.outcome
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took <= Duration::from_secs(4),
+        "{took:?}"
+    );
+    assert_eq!(r.attempts, 1, "a body cut by the timeout is not retried");
+}
+
+#[tokio::test]
+async fn redirect_loop_and_chain() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/loop/a")).await;
+    assert!(
+        matches!(r.outcome, Outcome::TooManyRedirects { limit: 10 }),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.hops.len(), 11);
+    let r = get(&f, &web.url("a.test", "/chain/1")).await;
+    assert_eq!(status(&r), Some(200));
+    let hops: Vec<(u16, &str, &str)> = r
+        .hops
+        .iter()
+        .map(|h| (h.status, h.location.as_str(), h.resolved.as_str()))
+        .collect();
+    let p = web.port();
+    assert_eq!(
+        hops,
+        vec![
+            (
+                301,
+                "/chain/2",
+                format!("http://a.test:{p}/chain/2").as_str()
+            ),
+            (
+                301,
+                format!("http://a.test:{p}/chain/3").as_str(),
+                format!("http://a.test:{p}/chain/3").as_str()
+            ),
+            (301, "end", format!("http://a.test:{p}/chain/end").as_str()),
+        ]
+    );
+    assert_eq!(r.final_url, format!("http://a.test:{p}/chain/end"));
+    let r = get(&f, &web.url("a.test", "/to-ftp")).await;
+    assert!(
+        matches!(r.outcome, Outcome::InvalidUrl { .. }),
+        "{:?}",
+        r.outcome
+    );
+}
+
+/// The forbidden side: a loopback address outside `allow_networks`, so that a
+/// guard bug could only ever reach this test's own server.
+async fn forbidden_pair() -> (TestWeb, TestWeb, Fetcher) {
+    let web = TestWeb::start("127.0.0.1").await;
+    let forbidden = TestWeb::start("127.0.0.2").await;
+    web.state.forbidden_port.store(
+        forbidden.port() as usize,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    let f = Fetcher::builder(config())
+        .resolve("a.test", vec![web.addr])
+        .resolve("forbidden.test", vec![forbidden.addr])
+        .resolve("mixed.test", vec![forbidden.addr, web.addr])
+        .build()
+        .unwrap();
+    (web, forbidden, f)
+}
+
+#[tokio::test]
+async fn the_address_guard_refuses_before_connecting() {
+    let (web, forbidden, f) = forbidden_pair().await;
+    let p = forbidden.port();
+    for url in [
+        web.url("a.test", "/to-forbidden-ip"),
+        web.url("a.test", "/to-forbidden-name"),
+        format!("http://127.0.0.2:{p}/secret"),
+        format!("http://forbidden.test:{p}/secret"),
+        format!("http://[::ffff:127.0.0.2]:{p}/secret"),
+    ] {
+        let r = get(&f, &url).await;
+        match &r.outcome {
+            Outcome::AddressRefused { detail } => assert!(detail.contains("127.0.0.2"), "{detail}"),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        forbidden.hits().len(),
+        0,
+        "the forbidden server saw a request"
+    );
+    // A host resolving to both: only the allowed address is used.
+    let r = get(&f, &format!("http://mixed.test:{}/page/1", web.port())).await;
+    assert_eq!(status(&r), Some(200));
+    assert_eq!(forbidden.hits().len(), 0);
+    // And with the address allowed, the same URL goes through: the refusal was the guard's.
+    let mut cfg = config();
+    cfg.allow_networks.push("127.0.0.2/32".parse().unwrap());
+    let f = Fetcher::builder(cfg).build().unwrap();
+    let r = get(&f, &format!("http://127.0.0.2:{p}/secret")).await;
+    assert_eq!(status(&r), Some(200));
+    assert_eq!(forbidden.hits().len(), 1);
+}
+
+#[tokio::test]
+async fn robots_disallow_means_no_request() {
+    let web = TestWeb::start("127.0.0.1").await;
+    web.set_robots(
+        "robots.test",
+        "User-agent: citewatch\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n",
+    );
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    let f = fetcher(&web, cfg);
+    let r = get(&f, &web.url("robots.test", "/private/doc")).await;
+    assert!(
+        matches!(r.outcome, Outcome::RobotsDisallowed { .. }),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.attempts, 0);
+    let r = get(&f, &web.url("robots.test", "/page/1")).await;
+    assert_eq!(status(&r), Some(200));
+    assert!(web.hits_for("robots.test", "/private/doc").is_empty());
+    assert_eq!(
+        web.hits_for("robots.test", "/robots.txt").len(),
+        1,
+        "robots.txt fetched once"
+    );
+    let mut cfg = config();
+    cfg.respect_robots = false;
+    let r = get(&fetcher(&web, cfg), &web.url("robots.test", "/private/doc")).await;
+    assert_eq!(status(&r), Some(200), "respect_robots = false ignores it");
+}
+
+#[tokio::test]
+async fn etag_and_last_modified_round_trip_to_304() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let first = get(&f, &web.url("a.test", "/cached")).await;
+    let headers = first.outcome.headers().unwrap().to_vec();
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let etag = find("etag");
+    let last_modified = find("last-modified");
+    assert!(etag.is_some() && last_modified.is_some());
+    for (etag, last_modified) in [(etag.clone(), None), (None, last_modified.clone())] {
+        let req = FetchRequest {
+            url: web.url("a.test", "/cached"),
+            etag,
+            last_modified,
+        };
+        let r = f.fetch(&req).await;
+        assert!(
+            matches!(r.outcome, Outcome::NotModified { .. }),
+            "{:?}",
+            r.outcome
+        );
+        assert!(r.body().is_none());
+    }
+}
+
+#[tokio::test]
+async fn malformed_urls_are_an_outcome_not_a_panic() {
+    let f = Fetcher::builder(config()).build().unwrap();
+    for url in [
+        "htp://example.com",
+        "http://",
+        "not a url",
+        "",
+        "http://exa mple.com/",
+        "https:///x",
+        "javascript:alert(1)",
+    ] {
+        let r = get(&f, url).await;
+        assert!(
+            matches!(r.outcome, Outcome::InvalidUrl { .. }),
+            "{url}: {:?}",
+            r.outcome
+        );
+        assert_eq!(r.attempts, 0);
+    }
+}
+
+#[tokio::test]
+async fn dns_failure_and_refused_connection_are_typed() {
+    // A name the override table maps nowhere, and a loopback port nobody listens on.
+    let f = Fetcher::builder(config())
+        .resolve("nowhere.test", Vec::<SocketAddr>::new())
+        .build()
+        .unwrap();
+    let r = get(&f, "http://nowhere.test/x").await;
+    assert!(matches!(r.outcome, Outcome::Dns { .. }), "{:?}", r.outcome);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut cfg = config();
+    cfg.retries = 0;
+    let f = Fetcher::builder(cfg).build().unwrap();
+    let r = get(&f, &format!("http://{closed}/x")).await;
+    assert!(
+        matches!(r.outcome, Outcome::ConnectRefused { .. }),
+        "{:?}",
+        r.outcome
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_is_a_decoding_outcome() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/broken-gzip")).await;
+    assert!(
+        matches!(r.outcome, Outcome::Decoding { .. }),
+        "{:?}",
+        r.outcome
+    );
+}

@@ -1,0 +1,77 @@
+//! `citewatch fetch URL` through the real binary.
+
+mod common;
+
+use common::Ground;
+use common::web::TestWeb;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+async fn run(g: &Ground, args: &[&str]) -> (Option<i32>, Value, String) {
+    let mut cmd = g.cmd(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.code(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_prints_the_whole_account_as_json() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let url = format!("http://127.0.0.1:{}/chain/1#frag", web.port());
+    let (code, j, err) = run(&g, &["fetch", &url, "--format", "json"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    for key in [
+        "url",
+        "final_url",
+        "outcome",
+        "status",
+        "error",
+        "hops",
+        "headers",
+        "size",
+        "sha256",
+        "truncated",
+        "attempts",
+        "retries",
+        "started_at",
+        "duration_ms",
+    ] {
+        assert!(j.get(key).is_some(), "{key} missing: {j}");
+    }
+    assert_eq!(
+        j["url"],
+        format!("http://127.0.0.1:{}/chain/1", web.port()),
+        "normalised"
+    );
+    assert_eq!(j["outcome"], "http");
+    assert_eq!(j["status"], 200);
+    assert_eq!(j["error"], Value::Null);
+    assert_eq!(j["hops"].as_array().unwrap().len(), 3);
+    assert_eq!(j["sha256"], hex::encode(Sha256::digest(b"arrived")));
+    assert_eq!(j["size"], 7);
+    assert!(j["started_at"].as_str().unwrap().ends_with('Z'));
+
+    let forbidden = format!("http://127.0.0.2:{}/secret", web.port());
+    let (code, j, _) = run(&g, &["fetch", &forbidden, "--format", "json"]).await;
+    assert_eq!(code, Some(3));
+    assert_eq!(j["error"]["kind"], "address_refused");
+    assert!(j["error"]["detail"].as_str().unwrap().contains("loopback"));
+
+    let (code, j, _) = run(&g, &["fetch", "htp://example.com/", "--format", "json"]).await;
+    assert_eq!(code, Some(2));
+    assert_eq!(j["error"]["kind"], "invalid_url");
+
+    let (code, _, _) = run(&g, &["fetch", &url]).await;
+    assert_eq!(code, Some(0));
+    assert!(web.hits().iter().all(|h| h.path != "/secret"));
+}
