@@ -389,3 +389,89 @@ fn briefing_store_cites_the_simulated_web() {
     let first = std::fs::read_to_string(&files[0]).unwrap();
     assert!(first.contains(&format!("Outlet 0: {}", simweb::headline(0, 0))));
 }
+
+/// The pieces later end-to-end tests combine: citewatch's own fetcher reads the
+/// simulated web as it reads real sites (redirects, validators, robots, GBK,
+/// gzip, 5xx).
+#[tokio::test]
+async fn the_fetcher_reads_the_simulated_web() {
+    use citewatch::config::FetchConfig;
+    use citewatch::fetch::{FetchRequest, Fetcher, Outcome};
+
+    let web = SimWeb::start(SimWebOptions {
+        hosts: 2,
+        articles_per_host: 20,
+        gzip: true,
+        ..SimWebOptions::default()
+    })
+    .await
+    .unwrap();
+    let fetcher = Fetcher::builder(FetchConfig {
+        requests_per_second: 0.0,
+        retries: 0,
+        allow_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        ..FetchConfig::default()
+    })
+    .build()
+    .unwrap();
+    let fetch = |url: String| {
+        let fetcher = fetcher.clone();
+        async move { fetcher.fetch(&FetchRequest::new(url)).await }
+    };
+    let header = |outcome: &Outcome, name: &str| {
+        outcome
+            .headers()
+            .unwrap()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+
+    let plain = get(&client(), &web.article_url(0, 1).unwrap()).await.2;
+    let ok = fetch(web.article_url(0, 1).unwrap()).await;
+    assert_eq!(ok.outcome.status(), Some(200), "{:?}", ok.outcome);
+    assert_eq!(ok.body().unwrap().to_vec().unwrap(), plain, "gzip decoded");
+    let etag = header(&ok.outcome, "etag").unwrap();
+    let again = fetcher
+        .fetch(&FetchRequest {
+            etag: Some(etag),
+            ..FetchRequest::new(web.article_url(0, 1).unwrap())
+        })
+        .await;
+    assert_eq!(again.outcome.kind(), "not_modified");
+
+    web.set_kind(
+        0,
+        "/news/2.html",
+        PageKind::MovedTo("/2021/moved-2.html".into()),
+    )
+    .unwrap();
+    let moved = fetch(web.article_url(0, 2).unwrap()).await;
+    assert_eq!(moved.hops.len(), 1);
+    assert_eq!(moved.final_url, web.url(0, "/2021/moved-2.html").unwrap());
+    assert_eq!(moved.outcome.status(), Some(200));
+
+    web.set_kind(0, "/news/3.html", PageKind::Gbk).unwrap();
+    let gbk = fetch(web.article_url(0, 3).unwrap()).await;
+    assert_eq!(
+        header(&gbk.outcome, "content-type").as_deref(),
+        Some("text/html; charset=gbk")
+    );
+
+    web.set_kind(0, "/news/4.html", PageKind::Flaky503).unwrap();
+    assert_eq!(
+        fetch(web.article_url(0, 4).unwrap()).await.outcome.status(),
+        Some(503)
+    );
+
+    web.set_kind(0, "/news/5.html", PageKind::RedirectHome)
+        .unwrap();
+    let home = fetch(web.article_url(0, 5).unwrap()).await;
+    assert_eq!(home.final_url, web.base_url(0).unwrap());
+
+    web.set_robots(1, "User-agent: *\nDisallow: /news/\n")
+        .unwrap();
+    let disallowed = fetch(web.article_url(1, 1).unwrap()).await;
+    assert_eq!(disallowed.outcome.kind(), "robots_disallowed");
+    assert_eq!(web.path_requests(1, "/news/1.html"), 0, "nothing sent");
+}
