@@ -66,6 +66,45 @@ pub struct Config {
     pub store: StoreConfig,
     /// `[fetch]`
     pub fetch: FetchConfig,
+    /// `[check]`
+    pub check: CheckConfig,
+}
+
+/// `[check]`: when sources are due and how much evidence confirms a failure.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckConfig {
+    /// Failing checks needed to confirm a failure.
+    pub dead_after_checks: u32,
+    /// Time the failing checks must span.
+    pub dead_after: Duration,
+    /// Time a host must stay unresolvable to be dead.
+    pub gone_after: Duration,
+    /// Re-check interval for ok, changed, moved and blocked sources.
+    pub recheck_ok: Duration,
+    /// Re-check interval for failing and unreachable sources.
+    pub recheck_failing: Duration,
+    /// Re-check interval for dead and soft-404 sources (to notice a recovery).
+    pub recheck_dead: Duration,
+    /// Time budget of one run; "0s" means none. The rest waits for the next run.
+    pub max_duration: Duration,
+    /// Main text less similar than this to the baseline (0..1) is `changed`.
+    pub changed_below: f64,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            dead_after_checks: 3,
+            dead_after: Duration::from_secs(72 * 3600),
+            gone_after: Duration::from_secs(14 * 86400),
+            recheck_ok: Duration::from_secs(7 * 86400),
+            recheck_failing: Duration::from_secs(86400),
+            recheck_dead: Duration::from_secs(30 * 86400),
+            max_duration: Duration::from_secs(0),
+            changed_below: 0.8,
+        }
+    }
 }
 
 /// The default `User-Agent`: names citewatch, its version and where to read about it.
@@ -316,7 +355,7 @@ struct RawConfig {
     #[serde(default)]
     fetch: FetchConfig,
     #[serde(default)]
-    check: RawEmpty,
+    check: CheckConfig,
     #[serde(default)]
     serve: RawEmpty,
 }
@@ -417,8 +456,30 @@ impl Config {
         raw.fetch
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        if raw.check.dead_after_checks == 0 {
+            return Err(invalid(
+                "check.dead_after_checks",
+                "must be at least 1".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&raw.check.changed_below) {
+            return Err(invalid(
+                "check.changed_below",
+                "must be between 0 and 1".into(),
+            ));
+        }
+        for (key, d) in [
+            ("check.recheck_ok", raw.check.recheck_ok),
+            ("check.recheck_failing", raw.check.recheck_failing),
+            ("check.recheck_dead", raw.check.recheck_dead),
+        ] {
+            if d.is_zero() {
+                return Err(invalid(key, "must be longer than 0s".into()));
+            }
+        }
         Ok(Config {
             file: file.to_path_buf(),
+            check: raw.check,
             fetch: raw.fetch,
             briefings: BriefingsConfig { paths },
             store: StoreConfig {
@@ -487,6 +548,7 @@ mod tests {
         let c = load(shipped).unwrap();
         let d = load("").unwrap();
         assert_eq!(c.fetch, FetchConfig::default());
+        assert_eq!(c.check, CheckConfig::default());
         assert_eq!((c.briefings, c.store), (d.briefings, d.store));
         for key in [
             "user_agent",

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod briefing;
+pub mod check;
 pub mod config;
 pub mod fetch;
 pub mod simweb;

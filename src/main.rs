@@ -105,6 +105,59 @@ enum Command {
         #[arg(long)]
         headers: bool,
     },
+    /// The nightly job: sync the briefing store, then check every due source.
+    ///
+    /// Never-checked sources go first, then failing ones (their confirmation is
+    /// waiting), then the longest unchecked; hosts take turns. Each source is
+    /// fetched politely, archived, read (main text, soft-404 signs) and given a
+    /// verdict: ok, changed, moved, failing, soft_404, dead, unreachable, blocked.
+    /// Broken links are a report matter, not a failure: exit code 0. Exit code 4
+    /// when another run holds the lock.
+    Check {
+        /// Check every source, due or not.
+        #[arg(long)]
+        all: bool,
+        /// Only this URL (repeatable); due or not.
+        #[arg(long = "url", value_name = "URL")]
+        urls: Vec<String>,
+        /// Only sources on this host.
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        /// At most N sources.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Time budget, e.g. 2h; the rest waits for the next run [default: [check] max_duration].
+        #[arg(long, value_name = "DURATION")]
+        max_duration: Option<String>,
+        /// Do not sync the briefing store first.
+        #[arg(long)]
+        no_sync: bool,
+        /// Output format of the run summary.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// The verdict on one source and its evidence.
+    Status {
+        /// The source URL.
+        url: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// List sources with their verdicts.
+    ///
+    /// JSON keys: id, url, status, status_since, suspect, http_status, final_url,
+    /// error ({kind, detail} or null), evidence, similarity, last_checked,
+    /// next_check, consecutive_failures, citations, baseline_capture_id,
+    /// latest_capture_id.
+    Sources {
+        /// Only these statuses, comma-separated (e.g. dead,soft_404).
+        #[arg(long, value_name = "S,…")]
+        status: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Every check and capture of a source, oldest first.
     History {
         /// The source URL.
@@ -195,6 +248,34 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             output,
             headers,
         } => cli::archive::get(&config, &url, at.as_deref(), output, headers),
+        Command::Check {
+            all,
+            urls,
+            host,
+            limit,
+            max_duration,
+            no_sync,
+            format,
+        } => {
+            let max_duration = max_duration
+                .map(|d| d.parse::<citewatch::time::Duration>())
+                .transpose()
+                .map_err(|e| usage(anyhow::anyhow!("--max-duration: {e}")))?
+                .map(|d| d.std());
+            let options = citewatch::check::run::CheckOptions {
+                all,
+                urls,
+                host,
+                limit,
+                max_duration,
+                no_sync,
+            };
+            cli::check::check(&config, options, format)
+        }
+        Command::Status { url, format } => cli::check::status(&config, &url, format),
+        Command::Sources { status, format } => {
+            cli::check::sources(&config, status.as_deref(), format)
+        }
         Command::History { url, format } => cli::archive::history(&config, &url, format),
         Command::Verify { format } => cli::archive::verify(&config, format),
     }

@@ -9,4 +9,6 @@ mod record;
 pub mod verify;
 
 pub use blobs::{BlobError, BlobStore, FsBlobStore, blob_dir};
-pub use record::{RecordError, conditional_request, record};
+pub use record::{
+    Archived, CaptureFields, RecordError, archive_body, conditional_on, conditional_request, record,
+};

@@ -1,8 +1,12 @@
 //! Turning a fetch into history: a check row always, and a capture (with its
 //! blob written first) whenever a response arrived.
+//!
+//! Split in two so that `check` can write blobs from many tasks and the rows
+//! from its single writer: [`archive_body`] writes the blob, [`Archived`] then
+//! lends the row fields.
 
 use crate::fetch::{FetchReport, FetchRequest, Outcome};
-use crate::store::{NewCapture, NewCheck, Recorded, Store, StoreError};
+use crate::store::{CaptureRow, NewCapture, NewCheck, Recorded, Store, StoreError};
 
 use super::blobs::{BlobError, BlobStore};
 
@@ -23,17 +27,11 @@ pub enum RecordError {
     NotASource(String),
 }
 
-/// The request for `url` made conditional on the latest capture's ETag and
-/// Last-Modified, so an unchanged page is not downloaded again.
-pub fn conditional_request(store: &Store, url: &str) -> Result<FetchRequest, StoreError> {
+/// The request for `url` made conditional on `latest`'s ETag and Last-Modified,
+/// so an unchanged page is not downloaded again.
+pub fn conditional_on(url: &str, latest: Option<&CaptureRow>) -> FetchRequest {
     let mut req = FetchRequest::new(url);
-    let Some(source_id) = store.source_id(url)? else {
-        return Ok(req);
-    };
-    if let Some(latest) = store.pick_capture(source_id, None)?
-        && (200..300).contains(&latest.status)
-        && !latest.truncated
-    {
+    if let Some(latest) = latest.filter(|c| (200..300).contains(&c.status) && !c.truncated) {
         let find = |name: &str| {
             latest
                 .headers
@@ -44,37 +42,64 @@ pub fn conditional_request(store: &Store, url: &str) -> Result<FetchRequest, Sto
         req.etag = find("etag");
         req.last_modified = find("last-modified");
     }
-    Ok(req)
+    req
 }
 
-/// Records `report`: writes the body's blob (before any row), then the capture
-/// and check rows in one transaction.
-pub fn record(
-    store: &mut Store,
+/// [`conditional_on`] the latest capture the store has of `url`.
+pub fn conditional_request(store: &Store, url: &str) -> Result<FetchRequest, StoreError> {
+    let latest = match store.source_id(url)? {
+        Some(id) => store.pick_capture(id, None)?,
+        None => None,
+    };
+    Ok(conditional_on(url, latest.as_ref()))
+}
+
+/// A report whose body (if any) is safely in the blob store: the row fields.
+#[derive(Debug, Clone)]
+pub struct Archived {
+    /// Check fields.
+    pub hops_json: String,
+    /// Error detail for failures.
+    pub error_detail: Option<String>,
+    /// Capture fields, when a response arrived (or a 304 matched `previous`).
+    pub capture: Option<CaptureFields>,
+}
+
+/// The capture part of [`Archived`].
+#[derive(Debug, Clone)]
+pub struct CaptureFields {
+    /// Body sha256.
+    pub sha256: String,
+    /// Bytes the blob takes on disk.
+    pub stored_size: u64,
+    /// HTTP status.
+    pub status: u16,
+    /// Headers as JSON.
+    pub headers_json: String,
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// Body size.
+    pub size: u64,
+    /// Cut at the size cap.
+    pub truncated: bool,
+    /// From a 304.
+    pub not_modified: bool,
+    /// When the response arrived.
+    pub captured_at: i64,
+}
+
+/// Writes the report's body to the blob store (a 304 reuses `previous`'s blob)
+/// and returns the row fields. Nothing is written to the database here.
+pub fn archive_body(
     blobs: &dyn BlobStore,
     report: &FetchReport,
-) -> Result<Recorded, RecordError> {
-    let source = crate::source_url::normalize(&report.url)
-        .map_err(|_| RecordError::NotASource(report.url.clone()))?;
-    let hops_json = serde_json::to_string(&report.hops).unwrap_or_else(|_| "[]".into());
+    previous: Option<&CaptureRow>,
+) -> Result<Archived, RecordError> {
+    let captured_at = report.started_at + report.duration_ms as i64;
     let error_detail = match &report.outcome {
         Outcome::Response { .. } | Outcome::NotModified { .. } => None,
         other => Some(other.detail()),
     };
-    let check = NewCheck {
-        started_at: report.started_at,
-        duration_ms: report.duration_ms,
-        request_url: &report.url,
-        final_url: Some(&report.final_url),
-        outcome: report.outcome.kind(),
-        http_status: report.outcome.status(),
-        error_detail: error_detail.as_deref(),
-        hops_json: &hops_json,
-        attempts: report.attempts,
-    };
-    let captured_at = report.started_at + report.duration_ms as i64;
-    let previous;
-    let headers_json;
     let capture = match &report.outcome {
         Outcome::Response {
             status,
@@ -87,65 +112,107 @@ pub fn record(
             body,
             ..
         } => {
-            let sha = body.sha256_hex();
-            let stored = blobs.put(&sha, &mut body.reader()?)?;
-            headers_json = serde_json::to_string(headers).unwrap_or_else(|_| "[]".into());
-            let content_type = headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-                .map(|(_, v)| v.as_str());
-            Some((
-                sha,
-                stored,
-                *status,
-                content_type.map(str::to_string),
-                body.len(),
-                body.truncated(),
-                false,
-            ))
-        }
-        Outcome::NotModified { .. } => {
-            previous = match store.source_id(source.as_str())? {
-                Some(id) => store.pick_capture(id, None)?,
-                None => None,
+            let sha256 = body.sha256_hex();
+            let stored = blobs.put(&sha256, &mut body.reader()?)?;
+            let stored_size = if stored == 0 {
+                blobs.stored_size(&sha256).unwrap_or(0)
+            } else {
+                stored
             };
-            headers_json = previous
-                .as_ref()
-                .map(|p| serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()))
-                .unwrap_or_default();
-            previous.as_ref().map(|p| {
-                let stored = blobs.stored_size(&p.body_sha256).unwrap_or(0);
-                (
-                    p.body_sha256.clone(),
-                    stored,
-                    p.status,
-                    p.content_type.clone(),
-                    p.body_size,
-                    p.truncated,
-                    true,
-                )
+            Some(CaptureFields {
+                sha256,
+                stored_size,
+                status: *status,
+                headers_json: serde_json::to_string(headers).unwrap_or_else(|_| "[]".into()),
+                content_type: headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| v.clone()),
+                size: body.len(),
+                truncated: body.truncated(),
+                not_modified: false,
+                captured_at,
             })
         }
-        _ => {
-            headers_json = String::new();
-            None
-        }
-    };
-    let new_capture = capture.as_ref().map(
-        |(sha, stored, status, content_type, size, truncated, not_modified)| NewCapture {
+        Outcome::NotModified { .. } => previous.map(|p| CaptureFields {
+            sha256: p.body_sha256.clone(),
+            stored_size: blobs.stored_size(&p.body_sha256).unwrap_or(0),
+            status: p.status,
+            headers_json: serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()),
+            content_type: p.content_type.clone(),
+            size: p.body_size,
+            truncated: p.truncated,
+            not_modified: true,
             captured_at,
+        }),
+        _ => None,
+    };
+    Ok(Archived {
+        hops_json: serde_json::to_string(&report.hops).unwrap_or_else(|_| "[]".into()),
+        error_detail,
+        capture,
+    })
+}
+
+impl Archived {
+    /// The check row.
+    pub fn check<'a>(&'a self, report: &'a FetchReport) -> NewCheck<'a> {
+        NewCheck {
+            started_at: report.started_at,
+            duration_ms: report.duration_ms,
+            request_url: &report.url,
+            final_url: Some(&report.final_url),
+            outcome: report.outcome.kind(),
+            http_status: report.outcome.status(),
+            error_detail: self.error_detail.as_deref(),
+            hops_json: &self.hops_json,
+            attempts: report.attempts,
+            run_id: None,
+            status_after: None,
+            evidence: None,
+        }
+    }
+
+    /// The capture row, if any.
+    pub fn capture<'a>(&'a self, report: &'a FetchReport) -> Option<NewCapture<'a>> {
+        self.capture.as_ref().map(|c| NewCapture {
+            captured_at: c.captured_at,
             request_url: &report.url,
             final_url: &report.final_url,
-            hops_json: &hops_json,
-            status: *status,
-            headers_json: &headers_json,
-            content_type: content_type.as_deref(),
-            sha256: sha,
-            size: *size,
-            stored_size: *stored,
-            truncated: *truncated,
-            not_modified: *not_modified,
-        },
-    );
-    Ok(store.record_fetch(source.as_str(), source.host(), &check, new_capture.as_ref())?)
+            hops_json: &self.hops_json,
+            status: c.status,
+            headers_json: &c.headers_json,
+            content_type: c.content_type.as_deref(),
+            sha256: &c.sha256,
+            size: c.size,
+            stored_size: c.stored_size,
+            truncated: c.truncated,
+            not_modified: c.not_modified,
+            title: None,
+            fingerprint: None,
+        })
+    }
+}
+
+/// Records `report`: writes the body's blob (before any row), then the capture
+/// and check rows in one transaction.
+pub fn record(
+    store: &mut Store,
+    blobs: &dyn BlobStore,
+    report: &FetchReport,
+) -> Result<Recorded, RecordError> {
+    let source = crate::source_url::normalize(&report.url)
+        .map_err(|_| RecordError::NotASource(report.url.clone()))?;
+    let previous = match (&report.outcome, store.source_id(source.as_str())?) {
+        (Outcome::NotModified { .. }, Some(id)) => store.pick_capture(id, None)?,
+        _ => None,
+    };
+    let archived = archive_body(blobs, report, previous.as_ref())?;
+    let capture = archived.capture(report);
+    Ok(store.record_fetch(
+        source.as_str(),
+        source.host(),
+        &archived.check(report),
+        capture.as_ref(),
+    )?)
 }

@@ -2,6 +2,7 @@
 //! for people (text) or scripts (JSON).
 
 pub mod archive;
+pub mod check;
 pub mod citations;
 pub mod fetch;
 pub mod sync;

@@ -33,6 +33,10 @@ pub struct NewCapture<'a> {
     pub truncated: bool,
     /// Recorded from a 304: the body is the previous capture's.
     pub not_modified: bool,
+    /// The page title, when the check read the page.
+    pub title: Option<&'a str>,
+    /// The main-text fingerprint (JSON), when the check read the page.
+    pub fingerprint: Option<&'a str>,
 }
 
 /// A check to record.
@@ -56,6 +60,12 @@ pub struct NewCheck<'a> {
     pub hops_json: &'a str,
     /// Requests sent.
     pub attempts: u32,
+    /// The check run, for checks made by `citewatch check`.
+    pub run_id: Option<i64>,
+    /// The source's status after this check.
+    pub status_after: Option<&'a str>,
+    /// The evidence in plain words.
+    pub evidence: Option<&'a str>,
 }
 
 /// Ids written by [`Store::record_fetch`].
@@ -199,58 +209,7 @@ impl Store {
                 r.get(0)
             })
             .map_err(err)?;
-        let capture_id = match capture {
-            None => None,
-            Some(c) => {
-                tx.execute(
-                    "INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (sha256) DO NOTHING",
-                    params![c.sha256, c.size as i64, c.stored_size as i64, c.captured_at],
-                )
-                .map_err(err)?;
-                tx.execute(
-                    "INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
-                                           content_type, body_sha256, body_size, truncated, not_modified)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    params![
-                        source_id,
-                        c.captured_at,
-                        c.request_url,
-                        c.final_url,
-                        c.hops_json,
-                        c.status,
-                        c.headers_json,
-                        c.content_type,
-                        c.sha256,
-                        c.size as i64,
-                        c.truncated,
-                        c.not_modified
-                    ],
-                )
-                .map_err(err)?;
-                Some(tx.last_insert_rowid())
-            }
-        };
-        tx.execute(
-            "INSERT INTO checks (source_id, started_at, duration_ms, request_url, final_url, outcome, http_status,
-                                 error_detail, hops, attempts, capture_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                source_id,
-                check.started_at,
-                check.duration_ms as i64,
-                check.request_url,
-                check.final_url,
-                check.outcome,
-                check.http_status,
-                check.error_detail,
-                check.hops_json,
-                check.attempts,
-                capture_id
-            ],
-        )
-        .map_err(err)?;
-        let check_id = tx.last_insert_rowid();
+        let (check_id, capture_id) = insert_fetch(&tx, source_id, check, capture).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Recorded {
             source_id,
@@ -435,4 +394,70 @@ impl Store {
             )
             .map_err(self.err())
     }
+}
+
+/// Inserts the blob row (when new), the capture and the check of one fetch.
+pub(super) fn insert_fetch(
+    tx: &rusqlite::Transaction,
+    source_id: i64,
+    check: &NewCheck,
+    capture: Option<&NewCapture>,
+) -> rusqlite::Result<(i64, Option<i64>)> {
+    let capture_id = match capture {
+        None => None,
+        Some(c) => {
+            tx.execute(
+                "INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (sha256) DO NOTHING",
+                params![c.sha256, c.size as i64, c.stored_size as i64, c.captured_at],
+            )?;
+            tx.execute(
+                    "INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
+                                           content_type, body_sha256, body_size, truncated, not_modified,
+                                           title, fingerprint)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    params![
+                        source_id,
+                        c.captured_at,
+                        c.request_url,
+                        c.final_url,
+                        c.hops_json,
+                        c.status,
+                        c.headers_json,
+                        c.content_type,
+                        c.sha256,
+                        c.size as i64,
+                        c.truncated,
+                        c.not_modified,
+                        c.title,
+                        c.fingerprint
+                    ],
+                )
+                ?;
+            Some(tx.last_insert_rowid())
+        }
+    };
+    tx.execute(
+            "INSERT INTO checks (source_id, started_at, duration_ms, request_url, final_url, outcome, http_status,
+                                 error_detail, hops, attempts, capture_id, run_id, status_after, evidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                source_id,
+                check.started_at,
+                check.duration_ms as i64,
+                check.request_url,
+                check.final_url,
+                check.outcome,
+                check.http_status,
+                check.error_detail,
+                check.hops_json,
+                check.attempts,
+                capture_id,
+                check.run_id,
+                check.status_after,
+                check.evidence
+            ],
+        )
+        ?;
+    Ok((tx.last_insert_rowid(), capture_id))
 }

@@ -33,6 +33,10 @@ pub struct CitationRow {
     pub context: Option<String>,
     /// True when the document has left the briefing store.
     pub withdrawn: bool,
+    /// The source's status (`invalid` when the URL cannot be fetched as written).
+    pub status: String,
+    /// Since when (RFC 3339); null when unchecked or invalid.
+    pub status_since: Option<String>,
 }
 
 impl Store {
@@ -42,7 +46,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT c.id, d.root, d.path, b.title, c.outlet, c.cited_date, c.url, s.url, c.source_id,
-                        c.invalid_reason, c.origin, c.context, d.withdrawn_at IS NOT NULL
+                        c.invalid_reason, c.origin, c.context, d.withdrawn_at IS NOT NULL,
+                        coalesce(s.status, 'invalid'), s.status_since
                  FROM citations c
                  JOIN briefings b ON b.id = c.briefing_id
                  JOIN documents d ON d.id = b.document_id
@@ -67,6 +72,8 @@ impl Store {
                     origin: r.get(10)?,
                     context: r.get(11)?,
                     withdrawn: r.get(12)?,
+                    status: r.get(13)?,
+                    status_since: r.get::<_, Option<i64>>(14)?.map(crate::time::format_millis),
                 })
             })
             .map_err(self.err())?

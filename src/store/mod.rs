@@ -3,6 +3,7 @@
 //! open for a second backend.
 
 mod archive;
+mod check;
 mod citations;
 mod documents;
 mod schema;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use archive::{CaptureFilter, CaptureRow, CheckRow, NewCapture, NewCheck, Recorded};
+pub use check::{CheckWrite, DueFilter, DueSource, ErrorJson, RunRow, SourceRow, SourceUpdate};
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
 

@@ -7,5 +7,6 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_foundation.sql")),
         M::up(include_str!("migrations/0002_archive.sql")),
+        M::up(include_str!("migrations/0003_check.sql")),
     ])
 }

@@ -216,6 +216,14 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             None => StatusCode::NOT_FOUND.into_response(),
         },
         "/counter" => format!("version {}", count(&state, &key)).into_response(),
+        "/" => "<html><title>Home</title><body>Welcome to the front page of the site</body></html>"
+            .into_response(),
+        "/gone" => (StatusCode::GONE, "gone").into_response(),
+        "/news/2020/12/26/removed.htm" => redirect(StatusCode::MOVED_PERMANENTLY, "/"),
+        "/soft" => {
+            "<html><head><title>页面不存在</title></head><body>您访问的页面不存在</body></html>"
+                .into_response()
+        }
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
         "/loop/b" => redirect(StatusCode::FOUND, "/loop/a"),
         "/chain/1" => redirect(StatusCode::MOVED_PERMANENTLY, "/chain/2"),

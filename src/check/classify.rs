@@ -1,0 +1,265 @@
+//! From one fetch (and what reading its page found) to a [`Signal`] and the
+//! evidence in plain words. Pure; the rules are unit-tested one by one.
+
+use super::verdict::{Signal, Status};
+
+/// What reading the page found (filled by the page analysis; all false/None
+/// when the fetch brought no page).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageEvidence {
+    /// A not-found / removed notice in the title or a short page.
+    pub error_phrase: Option<String>,
+    /// A deep link whose redirects landed on the site's root or a section root.
+    pub sent_to_root: bool,
+    /// The page is near-identical to (or lands where) the host's answer for a
+    /// path that cannot exist.
+    pub like_probe: bool,
+    /// A bot challenge (captcha, "checking your browser").
+    pub bot_challenge: bool,
+    /// Similarity of the main text to the baseline, when both exist.
+    pub similarity: Option<f64>,
+    /// Date of the baseline copy, for the evidence text.
+    pub baseline_date: Option<String>,
+}
+
+/// The fetch facts classification needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchFacts<'a> {
+    /// Outcome kind (`http`, `not_modified`, `timeout`, …).
+    pub outcome: &'a str,
+    /// HTTP status, when one came.
+    pub status: Option<u16>,
+    /// Error detail for failures.
+    pub detail: Option<&'a str>,
+    /// The URL asked for.
+    pub url: &'a str,
+    /// The URL that answered.
+    pub final_url: &'a str,
+    /// Whether a permanent redirect (301/308) was followed.
+    pub permanent_redirect: bool,
+}
+
+/// The signal and its evidence.
+pub fn classify(
+    f: &FetchFacts,
+    page: &PageEvidence,
+    previous: Status,
+    changed_below: f64,
+) -> (Signal, String) {
+    let detail = f.detail.unwrap_or("");
+    match f.outcome {
+        "invalid_url" => {
+            return (
+                Signal::Invalid,
+                format!("cannot be fetched as written: {detail}"),
+            );
+        }
+        "robots_disallowed" => return (Signal::Blocked, "robots.txt disallows fetching it".into()),
+        "rate_limited" => return (Signal::Blocked, detail.to_string()),
+        "address_refused" => return (Signal::Blocked, format!("not fetched: {detail}")),
+        "dns" => {
+            return (
+                Signal::NoSuchHost,
+                format!("the host name does not resolve ({detail})"),
+            );
+        }
+        "connect_refused" | "connect_reset" | "connect" | "tls" | "timeout" | "decoding" => {
+            return (
+                Signal::Unreachable,
+                format!("{}: {detail}", f.outcome.replace('_', " ")),
+            );
+        }
+        "too_many_redirects" => return (Signal::Unreachable, "redirect loop".into()),
+        "not_modified" => {
+            // Unchanged since the last capture: the last verdict on content stands.
+            let signal = match previous {
+                Status::Changed => Signal::Changed,
+                Status::Moved => Signal::Moved,
+                _ => Signal::Ok,
+            };
+            return (
+                signal,
+                "304 Not Modified: unchanged since the last capture".into(),
+            );
+        }
+        _ => {}
+    }
+    let status = f.status.unwrap_or(0);
+    match status {
+        410 => return (Signal::Gone, "410 Gone".into()),
+        404 => return (Signal::NotFound, "404 Not Found".into()),
+        401 | 403 | 429 | 451 => {
+            return (
+                Signal::Blocked,
+                format!("HTTP {status}: access refused to us"),
+            );
+        }
+        408 | 500..=599 => return (Signal::Unreachable, format!("HTTP {status} server error")),
+        400..=499 => return (Signal::NotFound, format!("HTTP {status}")),
+        200..=299 => {}
+        _ => return (Signal::Unreachable, format!("unexpected HTTP {status}")),
+    }
+    if page.bot_challenge {
+        return (
+            Signal::Blocked,
+            "a bot challenge answered instead of the page".into(),
+        );
+    }
+    if page.sent_to_root {
+        return (
+            Signal::SoftNotFound,
+            format!(
+                "redirects to the site's homepage or a section page ({})",
+                f.final_url
+            ),
+        );
+    }
+    if let Some(phrase) = &page.error_phrase {
+        return (
+            Signal::SoftNotFound,
+            format!("HTTP {status} but the page says \"{phrase}\""),
+        );
+    }
+    if page.like_probe {
+        return (
+            Signal::SoftNotFound,
+            "the page is what the site answers for a page that cannot exist".into(),
+        );
+    }
+    let since = page
+        .baseline_date
+        .as_deref()
+        .map(|d| format!(" archived on {d}"))
+        .unwrap_or_default();
+    match page.similarity {
+        Some(sim) if sim < changed_below => (
+            Signal::Changed,
+            format!(
+                "main text {:.0}% different from the copy{since}",
+                (1.0 - sim) * 100.0
+            ),
+        ),
+        Some(_) if f.permanent_redirect && f.final_url != f.url => (
+            Signal::Moved,
+            format!("moved permanently to {}", f.final_url),
+        ),
+        _ => (Signal::Ok, format!("HTTP {status}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(outcome: &'static str, status: Option<u16>) -> FetchFacts<'static> {
+        FetchFacts {
+            outcome,
+            status,
+            detail: Some("detail"),
+            url: "http://a.example/2020/12/26/c_1.htm",
+            final_url: "http://a.example/2020/12/26/c_1.htm",
+            permanent_redirect: false,
+        }
+    }
+
+    fn sig(f: &FetchFacts, p: &PageEvidence) -> Signal {
+        classify(f, p, Status::Ok, 0.8).0
+    }
+
+    #[test]
+    fn fetch_failures() {
+        let p = PageEvidence::default();
+        assert_eq!(sig(&facts("dns", None), &p), Signal::NoSuchHost);
+        assert_eq!(sig(&facts("timeout", None), &p), Signal::Unreachable);
+        assert_eq!(sig(&facts("tls", None), &p), Signal::Unreachable);
+        assert_eq!(sig(&facts("robots_disallowed", None), &p), Signal::Blocked);
+        assert_eq!(sig(&facts("invalid_url", None), &p), Signal::Invalid);
+        assert_eq!(
+            sig(&facts("too_many_redirects", None), &p),
+            Signal::Unreachable
+        );
+    }
+
+    #[test]
+    fn http_statuses() {
+        let p = PageEvidence::default();
+        for (s, want) in [
+            (410, Signal::Gone),
+            (404, Signal::NotFound),
+            (403, Signal::Blocked),
+            (401, Signal::Blocked),
+            (429, Signal::Blocked),
+            (451, Signal::Blocked),
+            (503, Signal::Unreachable),
+            (500, Signal::Unreachable),
+            (400, Signal::NotFound),
+            (200, Signal::Ok),
+        ] {
+            assert_eq!(sig(&facts("http", Some(s)), &p), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn soft_404_evidence_beats_a_200() {
+        let f = facts("http", Some(200));
+        let home = PageEvidence {
+            sent_to_root: true,
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &home), Signal::SoftNotFound);
+        let phrase = PageEvidence {
+            error_phrase: Some("页面不存在".into()),
+            ..Default::default()
+        };
+        let (s, why) = classify(&f, &phrase, Status::Ok, 0.8);
+        assert_eq!(s, Signal::SoftNotFound);
+        assert!(why.contains("页面不存在"), "{why}");
+        let probe = PageEvidence {
+            like_probe: true,
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &probe), Signal::SoftNotFound);
+    }
+
+    #[test]
+    fn drift_and_moves() {
+        let mut f = facts("http", Some(200));
+        let same = PageEvidence {
+            similarity: Some(0.97),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &same), Signal::Ok);
+        let rewritten = PageEvidence {
+            similarity: Some(0.38),
+            baseline_date: Some("2020-12-27".into()),
+            ..Default::default()
+        };
+        let (s, why) = classify(&f, &rewritten, Status::Ok, 0.8);
+        assert_eq!(s, Signal::Changed);
+        assert_eq!(
+            why,
+            "main text 62% different from the copy archived on 2020-12-27"
+        );
+        f.permanent_redirect = true;
+        f.final_url = "http://a.example/politics/2020-12/26/c_1.htm";
+        assert_eq!(sig(&f, &same), Signal::Moved);
+        // A move whose content no longer matches is a change, not a move.
+        assert_eq!(sig(&f, &rewritten), Signal::Changed);
+        // A permanent redirect to the homepage is never a move.
+        let home = PageEvidence {
+            sent_to_root: true,
+            similarity: Some(0.99),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &home), Signal::SoftNotFound);
+    }
+
+    #[test]
+    fn not_modified_keeps_the_content_verdict() {
+        let f = facts("not_modified", Some(304));
+        let p = PageEvidence::default();
+        assert_eq!(classify(&f, &p, Status::Changed, 0.8).0, Signal::Changed);
+        assert_eq!(classify(&f, &p, Status::Ok, 0.8).0, Signal::Ok);
+        assert_eq!(classify(&f, &p, Status::Failing, 0.8).0, Signal::Ok);
+    }
+}

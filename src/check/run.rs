@@ -1,0 +1,604 @@
+//! One check run: lock, sync, pick due sources, fetch them concurrently, archive
+//! and read each page, decide verdicts, and write everything from one writer
+//! thread in batched transactions.
+//!
+//! Crash safety: a check, its capture and its verdict are written in one
+//! transaction, after the blob; a run killed at any moment leaves every source
+//! either checked (and recorded) or still due, so the next run redoes exactly the
+//! unrecorded ones.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+use super::analyze;
+use super::classify::{FetchFacts, PageEvidence, classify};
+use super::lock::{LockError, RunLock};
+use super::schedule::{DUE_SLACK_MS, interleave_by_host, next_check_at};
+use super::verdict::{Confirmation, State, Status, Suspect, decide};
+use crate::archive::{self, FsBlobStore, RecordError, blob_dir};
+use crate::config::Config;
+use crate::fetch::{FetchReport, FetchRequest, Fetcher};
+use crate::store::{
+    CheckWrite, DueFilter, DueSource, NewCapture, NewCheck, SourceUpdate, Store, StoreError,
+};
+use crate::sync::{SyncError, SyncReport};
+use crate::time::{Millis, format_millis, now_millis};
+
+/// Why a run could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Another run holds the lock.
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The briefing store could not be synced.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// Archiving failed (disk full, permissions).
+    #[error(transparent)]
+    Archive(#[from] RecordError),
+    /// A URL given with --url cannot be a source.
+    #[error("--url {0}: {1}")]
+    BadUrl(String, String),
+}
+
+/// What a run was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Check every source, due or not.
+    pub all: bool,
+    /// Only these URLs (as typed; normalised here).
+    pub urls: Vec<String>,
+    /// Only this host.
+    pub host: Option<String>,
+    /// At most this many sources.
+    pub limit: Option<usize>,
+    /// Time budget; overrides `[check] max_duration`.
+    pub max_duration: Option<Duration>,
+    /// Do not sync the briefing store first.
+    pub no_sync: bool,
+}
+
+/// Reports progress to whoever watches (a progress bar, log lines).
+pub trait Progress: Send + Sync {
+    /// The run will check `total` sources.
+    fn start(&self, total: usize);
+    /// One more source checked.
+    fn advance(&self, url: &str, status: &str);
+    /// The run ended.
+    fn finish(&self);
+}
+
+/// A [`Progress`] that says nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: usize) {}
+    fn advance(&self, _: &str, _: &str) {}
+    fn finish(&self) {}
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Run id.
+    pub run_id: i64,
+    /// Start, RFC 3339.
+    pub started_at: String,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Sources due (after --limit).
+    pub due: usize,
+    /// Sources checked and recorded.
+    pub checked: usize,
+    /// The time budget ended the run before every due source was checked.
+    pub stopped_by_time_budget: bool,
+    /// Checks by new status.
+    pub checked_by_status: BTreeMap<String, usize>,
+    /// All sources by status after the run.
+    pub sources_by_status: BTreeMap<String, i64>,
+    /// Sources that became broken (dead, soft_404, unreachable) in this run.
+    pub newly_broken: usize,
+    /// Sources that were broken or failing and are good again.
+    pub newly_recovered: usize,
+    /// Checked sources per second.
+    pub urls_per_second: f64,
+    /// The sync done first, if any.
+    pub sync: Option<SyncReport>,
+}
+
+/// The owned record of one checked source, sent to the writer.
+struct Checked {
+    source_id: i64,
+    url: String,
+    old_status: String,
+    started_at: Millis,
+    duration_ms: u64,
+    final_url: String,
+    outcome: &'static str,
+    http_status: Option<u16>,
+    attempts: u32,
+    archived: archive::Archived,
+    title: Option<String>,
+    fingerprint: Option<String>,
+    state: State,
+    evidence: String,
+    similarity: Option<f64>,
+    error_detail: Option<String>,
+    next_check_at: Millis,
+    capture_is_baseline: bool,
+}
+
+fn parse_status(s: &str) -> Status {
+    match s {
+        "ok" => Status::Ok,
+        "changed" => Status::Changed,
+        "moved" => Status::Moved,
+        "failing" => Status::Failing,
+        "soft_404" => Status::Soft404,
+        "dead" => Status::Dead,
+        "unreachable" => Status::Unreachable,
+        "blocked" => Status::Blocked,
+        "invalid" => Status::Invalid,
+        _ => Status::Unchecked,
+    }
+}
+
+fn parse_suspect(s: Option<&str>) -> Option<Suspect> {
+    match s? {
+        "dead" => Some(Suspect::Dead),
+        "soft_404" => Some(Suspect::Soft404),
+        "unreachable" => Some(Suspect::Unreachable),
+        _ => None,
+    }
+}
+
+fn suspect_name(s: Suspect) -> &'static str {
+    match s {
+        Suspect::Dead => "dead",
+        Suspect::Soft404 => "soft_404",
+        Suspect::Unreachable => "unreachable",
+    }
+}
+
+fn state_of(d: &DueSource) -> State {
+    State {
+        status: parse_status(&d.status),
+        since: d.status_since,
+        suspect: parse_suspect(d.suspect.as_deref()),
+        consecutive_failures: d.consecutive_failures,
+        failing_since: d.failing_since,
+        no_such_host_since: d.no_such_host_since,
+    }
+}
+
+/// What a host answers for a path that cannot exist, when it answers 2xx.
+#[derive(Clone)]
+struct Probe {
+    fingerprint: String,
+    final_url: String,
+}
+
+type Probes = Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>;
+
+/// Everything a source's task needs, prepared from the read connection.
+struct Job {
+    due: DueSource,
+    request: FetchRequest,
+    previous: Option<crate::store::CaptureRow>,
+    baseline: Option<(Option<String>, Millis, String)>,
+}
+
+/// Runs a check.
+pub async fn run(
+    config: &Config,
+    options: &CheckOptions,
+    fetcher: Fetcher,
+    progress: &dyn Progress,
+) -> Result<RunSummary, CheckError> {
+    let started = Instant::now();
+    let started_at = now_millis();
+    let _lock = RunLock::acquire(&config.store.dir, &format_millis(started_at))?;
+    let db = config.store.database();
+    let mut store = Store::open(&db)?;
+    let sync = if options.no_sync {
+        None
+    } else {
+        Some(crate::sync::sync(config, &mut store)?)
+    };
+    let run_id = store.start_run(started_at, std::process::id())?;
+    let mut urls = Vec::new();
+    for u in &options.urls {
+        let n = crate::source_url::normalize(u)
+            .map_err(|e| CheckError::BadUrl(u.clone(), e.to_string()))?;
+        urls.push(n.to_string());
+    }
+    let filter = DueFilter {
+        all: options.all,
+        urls,
+        host: options.host.as_ref().map(|h| h.to_ascii_lowercase()),
+        horizon: started_at + DUE_SLACK_MS,
+    };
+    let mut due = interleave_by_host(store.due_sources(&filter)?);
+    if let Some(limit) = options.limit {
+        due.truncate(limit);
+    }
+    let total = due.len();
+    progress.start(total);
+    let budget = options.max_duration.or_else(|| {
+        (!config.check.max_duration.is_zero()).then(|| config.check.max_duration.std())
+    });
+    let deadline = budget.map(|b| started + b);
+
+    // One writer thread owns the write connection; tasks send it their results.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(256);
+    let writer = std::thread::spawn(move || writer_loop(store, run_id, rx));
+    let reader = Store::open(&db)?;
+    let blobs = Arc::new(FsBlobStore::new(blob_dir(&config.store.dir)));
+    let probes: Arc<Probes> = Arc::default();
+    let confirmation = Confirmation {
+        dead_after_checks: config.check.dead_after_checks,
+        dead_after_ms: config.check.dead_after.as_millis(),
+        gone_after_ms: config.check.gone_after.as_millis(),
+    };
+    let check_cfg = config.check.clone();
+    let concurrency = config.fetch.concurrency.max(1) * 2;
+    let mut stopped_by_budget = false;
+    let mut checked = 0usize;
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    let jobs = due.into_iter().map_while(|d| {
+        if deadline.is_some_and(|dl| Instant::now() >= dl) {
+            stopped_by_budget = true;
+            return None;
+        }
+        Some(prepare(&reader, d))
+    });
+    let mut results = futures_util::stream::iter(jobs)
+        .map(|job| {
+            let fetcher = fetcher.clone();
+            let blobs = blobs.clone();
+            let probes = probes.clone();
+            let check_cfg = check_cfg.clone();
+            async move {
+                let job = job?;
+                let report = fetcher.fetch(&job.request).await;
+                let probe = if report
+                    .outcome
+                    .status()
+                    .is_some_and(|s| (200..300).contains(&s))
+                {
+                    probe_for(&fetcher, &probes, &job.due).await
+                } else {
+                    None
+                };
+                tokio::task::spawn_blocking(move || {
+                    assess(
+                        job,
+                        report,
+                        probe,
+                        blobs.as_ref(),
+                        &check_cfg,
+                        &confirmation,
+                    )
+                })
+                .await
+                .expect("assessment does not panic")
+            }
+        })
+        .buffer_unordered(concurrency);
+    let mut first_error = None;
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(c) => {
+                checked += 1;
+                *by_status
+                    .entry(c.state.status.name().to_string())
+                    .or_default() += 1;
+                progress.advance(&c.url, c.state.status.name());
+                if tx.send(c).is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+                break;
+            }
+        }
+    }
+    drop(results);
+    drop(tx);
+    progress.finish();
+    let (store, stats) = writer.join().expect("the writer does not panic");
+    let store = store?;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let duration = started.elapsed();
+    let summary = RunSummary {
+        run_id,
+        started_at: format_millis(started_at),
+        duration_ms: duration.as_millis() as u64,
+        due: total,
+        checked,
+        stopped_by_time_budget: stopped_by_budget,
+        checked_by_status: by_status,
+        sources_by_status: store.sources_by_status()?,
+        newly_broken: stats.newly_broken,
+        newly_recovered: stats.newly_recovered,
+        urls_per_second: checked as f64 / duration.as_secs_f64().max(1e-9),
+        sync,
+    };
+    store.finish_run(
+        run_id,
+        now_millis(),
+        &serde_json::to_value(&summary).unwrap_or_default(),
+    )?;
+    Ok(summary)
+}
+
+fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {
+    let previous = match due.latest_capture_id {
+        Some(id) => reader.capture(id)?,
+        None => None,
+    };
+    let baseline = match due.baseline_capture_id {
+        Some(id) => reader.capture_analysis(id)?,
+        None => None,
+    };
+    let request = archive::conditional_on(&due.url, previous.as_ref());
+    Ok(Job {
+        due,
+        request,
+        previous,
+        baseline,
+    })
+}
+
+/// The host's answer to a path that cannot exist, fetched once per host per run.
+async fn probe_for(fetcher: &Fetcher, probes: &Probes, due: &DueSource) -> Option<Probe> {
+    let cell = {
+        let mut map = probes.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(due.host.clone()).or_default().clone()
+    };
+    cell.get_or_init(|| async {
+        let token = format!("{:016x}", rand::random::<u64>());
+        let url = analyze::probe_url(&due.url, &token)?;
+        let report = fetcher.fetch(&FetchRequest::new(url)).await;
+        let status = report.outcome.status()?;
+        if !(200..300).contains(&status) {
+            return None;
+        }
+        let body = report.body()?.to_vec().ok()?;
+        let content_type = header(&report, "content-type");
+        let reading = analyze::read(&body, content_type.as_deref());
+        Some(Probe {
+            fingerprint: reading.fingerprint?,
+            final_url: report.final_url.clone(),
+        })
+    })
+    .await
+    .clone()
+}
+
+fn header(report: &FetchReport, name: &str) -> Option<String> {
+    report
+        .outcome
+        .headers()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// Archives the body, reads the page, and decides the verdict (blocking work).
+fn assess(
+    job: Job,
+    report: FetchReport,
+    probe: Option<Probe>,
+    blobs: &FsBlobStore,
+    cfg: &crate::config::CheckConfig,
+    confirmation: &Confirmation,
+) -> Result<Checked, CheckError> {
+    let archived = archive::archive_body(blobs, &report, job.previous.as_ref())?;
+    let prev = state_of(&job.due);
+    let mut page = PageEvidence::default();
+    let mut title = None;
+    let mut fingerprint = None;
+    let status = report.outcome.status();
+    let permanent_redirect = report.hops.iter().any(|h| matches!(h.status, 301 | 308));
+    if let (Some(s), Some(body)) = (status, report.body())
+        && (200..300).contains(&s)
+    {
+        let bytes = body.to_vec().unwrap_or_default();
+        let reading = analyze::read(&bytes, header(&report, "content-type").as_deref());
+        page.error_phrase = reading.error_phrase.clone();
+        page.bot_challenge = reading.bot_challenge;
+        page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
+        if let (Some(p), Some(fp)) = (&probe, &reading.fingerprint) {
+            page.like_probe =
+                analyze::like_probe(fp, &report.final_url, &p.fingerprint, &p.final_url);
+        }
+        if let (Some((Some(base_fp), base_at, _)), Some(fp)) = (&job.baseline, &reading.fingerprint)
+        {
+            page.similarity = analyze::similarity(base_fp, fp);
+            page.baseline_date = Some(format_millis(*base_at)[..10].to_string());
+        }
+        title = reading.title;
+        fingerprint = reading.fingerprint;
+    }
+    let detail = archived.error_detail.clone();
+    let facts = FetchFacts {
+        outcome: report.outcome.kind(),
+        status,
+        detail: detail.as_deref(),
+        url: &report.url,
+        final_url: &report.final_url,
+        permanent_redirect,
+    };
+    let (signal, evidence) = classify(&facts, &page, prev.status, cfg.changed_below);
+    let now = report.started_at + report.duration_ms as i64;
+    let state = decide(&prev, signal, now, confirmation);
+    let good = matches!(state.status, Status::Ok | Status::Changed | Status::Moved);
+    let capture_is_baseline =
+        job.due.baseline_capture_id.is_none() && good && fingerprint.is_some();
+    let evidence = match state.status {
+        Status::Failing => format!(
+            "{evidence} ({} failing check{} since {})",
+            state.consecutive_failures,
+            if state.consecutive_failures == 1 {
+                ""
+            } else {
+                "s"
+            },
+            state
+                .failing_since
+                .map(|t| format_millis(t)[..10].to_string())
+                .unwrap_or_default()
+        ),
+        _ => evidence,
+    };
+    Ok(Checked {
+        source_id: job.due.id,
+        url: job.due.url.clone(),
+        old_status: job.due.status.clone(),
+        started_at: report.started_at,
+        duration_ms: report.duration_ms,
+        final_url: report.final_url.clone(),
+        outcome: report.outcome.kind(),
+        http_status: status,
+        attempts: report.attempts,
+        archived,
+        title,
+        fingerprint,
+        next_check_at: next_check_at(state.status, now, cfg),
+        state,
+        evidence,
+        similarity: page.similarity,
+        error_detail: detail,
+        capture_is_baseline,
+    })
+}
+
+#[derive(Default)]
+struct WriterStats {
+    newly_broken: usize,
+    newly_recovered: usize,
+}
+
+/// Writes results in batches: up to 200 per transaction, or what arrived within
+/// half a second, so a slow night still commits steadily.
+fn writer_loop(
+    mut store: Store,
+    run_id: i64,
+    rx: std::sync::mpsc::Receiver<Checked>,
+) -> (Result<Store, StoreError>, WriterStats) {
+    let mut stats = WriterStats::default();
+    let mut batch: Vec<Checked> = Vec::new();
+    let flush = |store: &mut Store,
+                 batch: &mut Vec<Checked>,
+                 stats: &mut WriterStats|
+     -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let writes: Vec<CheckWrite> = batch.iter().map(to_write).collect();
+        store.write_checks(run_id, &writes)?;
+        for c in batch.iter() {
+            let old = parse_status(&c.old_status);
+            let new = c.state.status;
+            if new.is_broken() && !old.is_broken() {
+                stats.newly_broken += 1;
+            }
+            if (old.is_broken() || old == Status::Failing)
+                && matches!(new, Status::Ok | Status::Changed | Status::Moved)
+            {
+                stats.newly_recovered += 1;
+            }
+        }
+        batch.clear();
+        Ok(())
+    };
+    loop {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(c) => {
+                batch.push(c);
+                if batch.len() >= 200
+                    && let Err(e) = flush(&mut store, &mut batch, &mut stats)
+                {
+                    return (Err(e), stats);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(e) = flush(&mut store, &mut batch, &mut stats) {
+                    return (Err(e), stats);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let r = flush(&mut store, &mut batch, &mut stats);
+                return (r.map(|()| store), stats);
+            }
+        }
+    }
+}
+
+fn to_write(c: &Checked) -> CheckWrite<'_> {
+    let capture = c.archived.capture.as_ref().map(|f| NewCapture {
+        captured_at: f.captured_at,
+        request_url: &c.url,
+        final_url: &c.final_url,
+        hops_json: &c.archived.hops_json,
+        status: f.status,
+        headers_json: &f.headers_json,
+        content_type: f.content_type.as_deref(),
+        sha256: &f.sha256,
+        size: f.size,
+        stored_size: f.stored_size,
+        truncated: f.truncated,
+        not_modified: f.not_modified,
+        title: c.title.as_deref(),
+        fingerprint: c.fingerprint.as_deref(),
+    });
+    let is_error = c.error_detail.is_some();
+    CheckWrite {
+        source_id: c.source_id,
+        old_status: &c.old_status,
+        check: NewCheck {
+            started_at: c.started_at,
+            duration_ms: c.duration_ms,
+            request_url: &c.url,
+            final_url: Some(&c.final_url),
+            outcome: c.outcome,
+            http_status: c.http_status,
+            error_detail: c.error_detail.as_deref(),
+            hops_json: &c.archived.hops_json,
+            attempts: c.attempts,
+            run_id: None,
+            status_after: None,
+            evidence: None,
+        },
+        capture,
+        update: SourceUpdate {
+            status: c.state.status.name(),
+            status_since: c.state.since,
+            suspect: c.state.suspect.map(suspect_name),
+            http_status: c.http_status,
+            final_url: Some(&c.final_url),
+            error_kind: is_error.then_some(c.outcome),
+            error_detail: c.error_detail.as_deref(),
+            similarity: c.similarity,
+            evidence: &c.evidence,
+            last_checked: c.started_at + c.duration_ms as i64,
+            next_check_at: c.next_check_at,
+            consecutive_failures: c.state.consecutive_failures,
+            failing_since: c.state.failing_since,
+            no_such_host_since: c.state.no_such_host_since,
+            capture_is_baseline: c.capture_is_baseline,
+        },
+    }
+}

@@ -1,0 +1,90 @@
+//! Which sources a run takes, in which order, and when each is due next.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::verdict::Status;
+use crate::config::CheckConfig;
+use crate::store::DueSource;
+use crate::time::Millis;
+
+/// A timer's randomised delay must not push a source to the night after: a
+/// source is due when its next check falls before the run's start plus this.
+pub const DUE_SLACK_MS: Millis = 3_600_000;
+
+/// Reorders due sources so hosts take turns: one host with 30,000 citations at
+/// 1 request/s must not keep the others waiting. Within a host the store's
+/// priority order (never checked, failing, longest unchecked) is kept.
+pub fn interleave_by_host(sources: Vec<DueSource>) -> Vec<DueSource> {
+    let mut order: Vec<String> = Vec::new();
+    let mut queues: HashMap<String, VecDeque<DueSource>> = HashMap::new();
+    for s in sources {
+        if !queues.contains_key(&s.host) {
+            order.push(s.host.clone());
+        }
+        queues.entry(s.host.clone()).or_default().push_back(s);
+    }
+    let mut out = Vec::with_capacity(queues.values().map(VecDeque::len).sum());
+    loop {
+        let mut took = false;
+        for host in &order {
+            if let Some(s) = queues.get_mut(host).and_then(VecDeque::pop_front) {
+                out.push(s);
+                took = true;
+            }
+        }
+        if !took {
+            return out;
+        }
+    }
+}
+
+/// When a source with `status` should be checked again.
+pub fn next_check_at(status: Status, now: Millis, c: &CheckConfig) -> Millis {
+    let interval = match status {
+        Status::Failing | Status::Unreachable => c.recheck_failing,
+        Status::Dead | Status::Soft404 => c.recheck_dead,
+        _ => c.recheck_ok,
+    };
+    now.saturating_add(interval.as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(id: i64, host: &str) -> DueSource {
+        DueSource {
+            id,
+            url: format!("http://{host}/{id}"),
+            host: host.into(),
+            status: "unchecked".into(),
+            status_since: None,
+            suspect: None,
+            consecutive_failures: 0,
+            failing_since: None,
+            no_such_host_since: None,
+            baseline_capture_id: None,
+            latest_capture_id: None,
+        }
+    }
+
+    #[test]
+    fn a_big_host_does_not_starve_the_others() {
+        let mut v: Vec<DueSource> = (0..100).map(|i| due(i, "big")).collect();
+        v.push(due(100, "a"));
+        v.push(due(101, "b"));
+        let order: Vec<i64> = interleave_by_host(v).iter().map(|s| s.id).collect();
+        assert_eq!(&order[..4], &[0, 100, 101, 1]);
+        assert_eq!(order.len(), 102);
+    }
+
+    #[test]
+    fn intervals_follow_the_status() {
+        let c = CheckConfig::default();
+        let day = 86_400_000;
+        assert_eq!(next_check_at(Status::Ok, 0, &c), 7 * day);
+        assert_eq!(next_check_at(Status::Failing, 0, &c), day);
+        assert_eq!(next_check_at(Status::Dead, 0, &c), 30 * day);
+        assert_eq!(next_check_at(Status::Blocked, 0, &c), 7 * day);
+    }
+}

@@ -1,0 +1,397 @@
+//! The status of a source, decided from its previous state and one new piece of
+//! evidence. Pure: no clock, no I/O, so every rule is a unit test.
+//!
+//! A failure is *confirmed* only after `dead_after_checks` failing checks that
+//! span at least `dead_after`; until then the source is `failing` with a
+//! `suspect`. One good check resets the streak. A 410 is dead at once. Network
+//! failures and 5xx confirm to `unreachable`, never to `dead` (many sites time
+//! out from abroad). A host that does not resolve is dead only once that has
+//! lasted `gone_after`. Blocked answers never count towards dead.
+
+use serde::Serialize;
+
+use crate::time::Millis;
+
+/// A source's confirmed status (see DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Never fetched.
+    Unchecked,
+    /// 2xx, main text consistent with the baseline.
+    Ok,
+    /// 2xx, main text differs in substance from the baseline.
+    Changed,
+    /// Permanent redirect to a working page with the same content.
+    Moved,
+    /// A failure seen, not yet confirmed.
+    Failing,
+    /// Confirmed: an error page, removal notice or homepage served as success.
+    Soft404,
+    /// Confirmed 404, 410 at once, or a host gone for `gone_after`.
+    Dead,
+    /// Confirmed connection, TLS, timeout or 5xx failures.
+    Unreachable,
+    /// 401/403/429/451, a bot challenge or robots.txt: cannot verify.
+    Blocked,
+    /// The cited URL cannot be fetched as written.
+    Invalid,
+}
+
+impl Status {
+    /// The snake_case name used in the store, JSON and `--status`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Unchecked => "unchecked",
+            Status::Ok => "ok",
+            Status::Changed => "changed",
+            Status::Moved => "moved",
+            Status::Failing => "failing",
+            Status::Soft404 => "soft_404",
+            Status::Dead => "dead",
+            Status::Unreachable => "unreachable",
+            Status::Blocked => "blocked",
+            Status::Invalid => "invalid",
+        }
+    }
+
+    /// "Broken" in reports: dead, soft 404, unreachable.
+    pub fn is_broken(self) -> bool {
+        matches!(self, Status::Dead | Status::Soft404 | Status::Unreachable)
+    }
+}
+
+/// The verdict a failing source is heading for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suspect {
+    /// 404, or a host that does not resolve.
+    Dead,
+    /// An error page served as success.
+    Soft404,
+    /// Connection, TLS, timeout or 5xx.
+    Unreachable,
+}
+
+impl Suspect {
+    fn confirmed(self) -> Status {
+        match self {
+            Suspect::Dead => Status::Dead,
+            Suspect::Soft404 => Status::Soft404,
+            Suspect::Unreachable => Status::Unreachable,
+        }
+    }
+}
+
+/// What one check says, already interpreted (HTTP status, soft-404 and drift
+/// analysis happen before this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// 2xx and the main text matches the baseline.
+    Ok,
+    /// 2xx and the main text differs in substance.
+    Changed,
+    /// Permanent redirect to a page with the baseline's content.
+    Moved,
+    /// 410 Gone.
+    Gone,
+    /// 404 Not Found.
+    NotFound,
+    /// An error page, removal notice or homepage served as success.
+    SoftNotFound,
+    /// Connection refused/reset, TLS, timeout, 5xx.
+    Unreachable,
+    /// The host name does not resolve.
+    NoSuchHost,
+    /// 401/403/429/451, bot challenge, robots.txt.
+    Blocked,
+    /// The URL cannot be fetched as written.
+    Invalid,
+}
+
+/// How much evidence confirms a failure (`[check]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confirmation {
+    /// Failing checks needed.
+    pub dead_after_checks: u32,
+    /// Time the failing checks must span.
+    pub dead_after_ms: i64,
+    /// Time a host must stay unresolvable to be dead.
+    pub gone_after_ms: i64,
+}
+
+impl Default for Confirmation {
+    fn default() -> Self {
+        Confirmation {
+            dead_after_checks: 3,
+            dead_after_ms: 72 * 3_600_000,
+            gone_after_ms: 14 * 86_400_000,
+        }
+    }
+}
+
+/// What the store keeps of a source's verdict between checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct State {
+    /// Confirmed status.
+    pub status: Status,
+    /// Since when it holds.
+    pub since: Option<Millis>,
+    /// For `failing` (and kept while a confirmed failure persists): where it heads.
+    pub suspect: Option<Suspect>,
+    /// Failing checks in the current streak.
+    pub consecutive_failures: u32,
+    /// First failing check of the current streak.
+    pub failing_since: Option<Millis>,
+    /// First check of the current streak of unresolvable-host failures.
+    pub no_such_host_since: Option<Millis>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            status: Status::Unchecked,
+            since: None,
+            suspect: None,
+            consecutive_failures: 0,
+            failing_since: None,
+            no_such_host_since: None,
+        }
+    }
+}
+
+fn with_status(prev: &State, status: Status, now: Millis) -> State {
+    State {
+        status,
+        since: if prev.status == status {
+            prev.since
+        } else {
+            Some(now)
+        },
+        ..*prev
+    }
+}
+
+/// The state after one check with `signal` at `now`.
+pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> State {
+    let alive = |status| State {
+        suspect: None,
+        consecutive_failures: 0,
+        failing_since: None,
+        no_such_host_since: None,
+        ..with_status(prev, status, now)
+    };
+    let suspect = match signal {
+        Signal::Ok => return alive(Status::Ok),
+        Signal::Changed => return alive(Status::Changed),
+        Signal::Moved => return alive(Status::Moved),
+        Signal::Blocked => return with_status(prev, Status::Blocked, now),
+        Signal::Invalid => return with_status(prev, Status::Invalid, now),
+        Signal::Gone => {
+            return State {
+                suspect: Some(Suspect::Dead),
+                consecutive_failures: prev.consecutive_failures + 1,
+                failing_since: prev.failing_since.or(Some(now)),
+                ..with_status(prev, Status::Dead, now)
+            };
+        }
+        Signal::NotFound | Signal::NoSuchHost => Suspect::Dead,
+        Signal::SoftNotFound => Suspect::Soft404,
+        Signal::Unreachable => Suspect::Unreachable,
+    };
+    let failures = prev.consecutive_failures + 1;
+    let failing_since = prev.failing_since.unwrap_or(now);
+    let no_such_host_since = match signal {
+        Signal::NoSuchHost => Some(prev.no_such_host_since.unwrap_or(now)),
+        _ => None,
+    };
+    let enough = failures >= c.dead_after_checks && now - failing_since >= c.dead_after_ms;
+    let confirmed = match signal {
+        // An unresolvable host is dead only once that has lasted gone_after.
+        Signal::NoSuchHost => {
+            let long = no_such_host_since.is_some_and(|s| now - s >= c.gone_after_ms);
+            if enough && long {
+                Some(Status::Dead)
+            } else if enough {
+                Some(Status::Unreachable)
+            } else {
+                None
+            }
+        }
+        _ => enough.then(|| suspect.confirmed()),
+    };
+    // A confirmed failure stays as it is while the failures continue, unless the
+    // new evidence confirms something else.
+    // A network failure never overrides a stronger confirmed verdict.
+    let status = match confirmed {
+        Some(Status::Unreachable) if prev.status.is_broken() => prev.status,
+        Some(s) => s,
+        None if prev.status.is_broken() => prev.status,
+        None => Status::Failing,
+    };
+    State {
+        suspect: Some(suspect),
+        consecutive_failures: failures,
+        failing_since: Some(failing_since),
+        no_such_host_since,
+        ..with_status(prev, status, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+    const D: i64 = 24 * H;
+
+    fn run(signals: &[(Signal, i64)]) -> State {
+        let c = Confirmation::default();
+        signals
+            .iter()
+            .fold(State::default(), |s, (sig, at)| decide(&s, *sig, *at, &c))
+    }
+
+    #[test]
+    fn good_checks() {
+        assert_eq!(run(&[(Signal::Ok, 0)]).status, Status::Ok);
+        assert_eq!(
+            run(&[(Signal::Ok, 0), (Signal::Changed, D)]).status,
+            Status::Changed
+        );
+        let s = run(&[(Signal::Ok, 0), (Signal::Ok, D)]);
+        assert_eq!(s.since, Some(0), "since stays while the status holds");
+    }
+
+    #[test]
+    fn a_410_is_dead_at_once() {
+        let s = run(&[(Signal::Ok, 0), (Signal::Gone, D)]);
+        assert_eq!((s.status, s.since), (Status::Dead, Some(D)));
+    }
+
+    #[test]
+    fn a_404_needs_three_checks_over_72_hours() {
+        let s = run(&[(Signal::NotFound, 0), (Signal::NotFound, D)]);
+        assert_eq!(
+            (s.status, s.suspect),
+            (Status::Failing, Some(Suspect::Dead))
+        );
+        let s = run(&[
+            (Signal::NotFound, 0),
+            (Signal::NotFound, H),
+            (Signal::NotFound, 2 * H),
+        ]);
+        assert_eq!(s.status, Status::Failing, "three checks but not 72 h");
+        let s = run(&[
+            (Signal::NotFound, 0),
+            (Signal::NotFound, D),
+            (Signal::NotFound, 3 * D),
+        ]);
+        assert_eq!((s.status, s.since), (Status::Dead, Some(3 * D)));
+        let s = run(&[(Signal::NotFound, 0), (Signal::NotFound, 3 * D)]);
+        assert_eq!(s.status, Status::Failing, "72 h but two checks");
+    }
+
+    #[test]
+    fn one_good_check_resets_the_count() {
+        let s = run(&[
+            (Signal::NotFound, 0),
+            (Signal::NotFound, D),
+            (Signal::Ok, 2 * D),
+            (Signal::NotFound, 3 * D),
+            (Signal::NotFound, 4 * D),
+        ]);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.failing_since),
+            (Status::Failing, 2, Some(3 * D))
+        );
+    }
+
+    #[test]
+    fn network_failures_confirm_to_unreachable_never_dead() {
+        let s = run(&[
+            (Signal::Unreachable, 0),
+            (Signal::Unreachable, 2 * D),
+            (Signal::Unreachable, 4 * D),
+        ]);
+        assert_eq!(s.status, Status::Unreachable);
+        let s = run(&(0..20)
+            .map(|i| (Signal::Unreachable, i * D))
+            .collect::<Vec<_>>());
+        assert_eq!(s.status, Status::Unreachable);
+    }
+
+    #[test]
+    fn soft_404_confirms_to_soft_404() {
+        let s = run(&[
+            (Signal::SoftNotFound, 0),
+            (Signal::SoftNotFound, 2 * D),
+            (Signal::SoftNotFound, 4 * D),
+        ]);
+        assert_eq!(s.status, Status::Soft404);
+        let s = run(&[(Signal::SoftNotFound, 0)]);
+        assert_eq!(
+            (s.status, s.suspect),
+            (Status::Failing, Some(Suspect::Soft404))
+        );
+    }
+
+    #[test]
+    fn an_unresolvable_host_is_dead_only_after_gone_after() {
+        let week = run(&(0..8)
+            .map(|i| (Signal::NoSuchHost, i * D))
+            .collect::<Vec<_>>());
+        assert_eq!(
+            week.status,
+            Status::Unreachable,
+            "a week without DNS is not proof of death"
+        );
+        let fortnight = run(&(0..15)
+            .map(|i| (Signal::NoSuchHost, i * D))
+            .collect::<Vec<_>>());
+        assert_eq!(fortnight.status, Status::Dead);
+    }
+
+    #[test]
+    fn blocked_never_counts_towards_dead() {
+        let s = run(&(0..10)
+            .map(|i| (Signal::Blocked, i * D))
+            .collect::<Vec<_>>());
+        assert_eq!((s.status, s.consecutive_failures), (Status::Blocked, 0));
+    }
+
+    #[test]
+    fn a_dead_source_stays_dead_through_failures_and_recovers_on_a_good_check() {
+        let mut sig = vec![
+            (Signal::NotFound, 0),
+            (Signal::NotFound, 2 * D),
+            (Signal::NotFound, 4 * D),
+        ];
+        sig.push((Signal::Unreachable, 30 * D));
+        let s = run(&sig);
+        assert_eq!((s.status, s.since), (Status::Dead, Some(4 * D)));
+        sig.push((Signal::Ok, 60 * D));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.suspect),
+            (Status::Ok, 0, None)
+        );
+    }
+
+    #[test]
+    fn immediate_confirmation_when_configured() {
+        let c = Confirmation {
+            dead_after_checks: 1,
+            dead_after_ms: 0,
+            gone_after_ms: 0,
+        };
+        assert_eq!(
+            decide(&State::default(), Signal::NotFound, 5, &c).status,
+            Status::Dead
+        );
+        assert_eq!(
+            decide(&State::default(), Signal::NoSuchHost, 5, &c).status,
+            Status::Dead
+        );
+    }
+}

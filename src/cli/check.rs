@@ -1,0 +1,234 @@
+//! `citewatch check`, `status`, `sources`.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
+use citewatch::config::Config;
+use citewatch::fetch::Fetcher;
+use citewatch::store::{SourceRow, Store};
+use citewatch::time::format_millis;
+
+use super::{Failure, Format, print_json, runtime, usage};
+
+/// A progress bar on a terminal; a log line every 10 s otherwise.
+struct Shown {
+    bar: Option<indicatif::ProgressBar>,
+    total: Mutex<(usize, usize, Instant)>,
+}
+
+impl Progress for Shown {
+    fn start(&self, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+        }
+        if let Ok(mut t) = self.total.lock() {
+            t.0 = total;
+        }
+    }
+    fn advance(&self, url: &str, status: &str) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(format!("{status:<11} {url}"));
+            return;
+        }
+        if let Ok(mut t) = self.total.lock() {
+            t.1 += 1;
+            if t.2.elapsed().as_secs() >= 10 {
+                eprintln!("citewatch: checked {}/{} sources", t.1, t.0);
+                t.2 = Instant::now();
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Runs `check`.
+pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<ExitCode, Failure> {
+    let bar = (std::io::stderr().is_terminal() && format == Format::Text).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = Shown {
+        bar,
+        total: Mutex::new((0, 0, Instant::now())),
+    };
+    let fetcher = Fetcher::builder(config.fetch.clone())
+        .build()
+        .map_err(runtime)?;
+    let rt = tokio::runtime::Runtime::new().map_err(runtime)?;
+    let summary = match rt.block_on(run(config, &options, fetcher, &progress)) {
+        Ok(s) => s,
+        Err(CheckError::Locked(e)) => {
+            return Err(Failure {
+                code: 4,
+                error: e.into(),
+            });
+        }
+        Err(CheckError::BadUrl(u, e)) => return Err(usage(anyhow::anyhow!("--url {u}: {e}"))),
+        Err(CheckError::Sync(citewatch::sync::SyncError::Walk(e))) => return Err(usage(e)),
+        Err(e) => return Err(runtime(e)),
+    };
+    print_summary(&summary, format).map_err(runtime)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        return print_json(s);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "checked {} of {} due sources in {:.1} s ({:.1} URLs/s){}",
+        s.checked,
+        s.due,
+        s.duration_ms as f64 / 1000.0,
+        s.urls_per_second,
+        if s.stopped_by_time_budget {
+            "; the time budget ended the run, the rest waits for the next one"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        out,
+        "newly broken: {}, recovered: {}",
+        s.newly_broken, s.newly_recovered
+    )?;
+    let by: Vec<String> = s
+        .sources_by_status
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    writeln!(out, "sources by status: {}", by.join(", "))?;
+    Ok(())
+}
+
+fn parse_statuses(list: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
+    const KNOWN: &[&str] = &[
+        "unchecked",
+        "ok",
+        "changed",
+        "moved",
+        "failing",
+        "soft_404",
+        "dead",
+        "unreachable",
+        "blocked",
+        "invalid",
+    ];
+    let Some(list) = list else { return Ok(None) };
+    let mut out = Vec::new();
+    for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !KNOWN.contains(&s) {
+            return Err(usage(anyhow::anyhow!(
+                "--status: unknown status `{s}` (known: {})",
+                KNOWN.join(", ")
+            )));
+        }
+        out.push(s.to_string());
+    }
+    Ok(Some(out))
+}
+
+/// Runs `sources`.
+pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<ExitCode, Failure> {
+    let statuses = parse_statuses(status)?;
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    let rows = store.sources(statuses.as_deref()).map_err(runtime)?;
+    if format == Format::Json {
+        print_json(&rows).map_err(runtime)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = std::io::stdout().lock();
+    let mut w = || -> std::io::Result<()> {
+        for r in &rows {
+            writeln!(
+                out,
+                "{:<11} {:>3} {}  {}",
+                r.status,
+                r.citations,
+                r.url,
+                r.evidence.as_deref().unwrap_or("")
+            )?;
+        }
+        writeln!(out, "{} sources", rows.len())
+    };
+    w().map_err(runtime)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `status URL`.
+pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Failure> {
+    let n = citewatch::source_url::normalize(url)
+        .map_err(|e| usage(anyhow::anyhow!("`{url}`: {e}")))?;
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    let Some(row) = store.source(n.as_str()).map_err(runtime)? else {
+        return Err(runtime(anyhow::anyhow!(
+            "{n} is not a source: no briefing cites it and it was never fetched"
+        )));
+    };
+    if format == Format::Json {
+        print_json(&row).map_err(runtime)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_source(&row).map_err(runtime)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_source(r: &SourceRow) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} (source {})", r.url, r.id)?;
+    let since = r.status_since.as_deref().unwrap_or("-");
+    match &r.suspect {
+        Some(s) if r.status == "failing" => {
+            writeln!(out, "  status: failing (suspect {s}) since {since}")?
+        }
+        _ => writeln!(out, "  status: {} since {since}", r.status)?,
+    }
+    if let Some(e) = &r.evidence {
+        writeln!(out, "  evidence: {e}")?;
+    }
+    if let Some(s) = r.http_status {
+        writeln!(out, "  HTTP status: {s}")?;
+    }
+    if let Some(f) = &r.final_url {
+        writeln!(out, "  final URL: {f}")?;
+    }
+    if let Some(e) = &r.error {
+        writeln!(out, "  error: {} ({})", e.kind, e.detail)?;
+    }
+    if let Some(s) = r.similarity {
+        writeln!(out, "  similarity to the copy as cited: {:.0}%", s * 100.0)?;
+    }
+    writeln!(
+        out,
+        "  last checked: {}, next due: {}, consecutive failures: {}, cited {} time(s)",
+        r.last_checked.as_deref().unwrap_or("never"),
+        r.next_check.as_deref().unwrap_or("now"),
+        r.consecutive_failures,
+        r.citations
+    )?;
+    if let Some(b) = r.baseline_capture_id {
+        writeln!(
+            out,
+            "  baseline capture: {b}; latest capture: {}",
+            r.latest_capture_id.unwrap_or(b)
+        )?;
+    }
+    let _ = format_millis;
+    Ok(())
+}

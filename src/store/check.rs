@@ -1,0 +1,415 @@
+//! The check's queries: runs, which sources are due, and the batched write of
+//! checks with their verdicts.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::archive::{NewCapture, NewCheck, insert_fetch};
+use super::{Result, Store};
+use crate::time::Millis;
+
+/// A source to check, with the state its verdict builds on.
+#[derive(Debug, Clone)]
+pub struct DueSource {
+    /// Source id.
+    pub id: i64,
+    /// Normalised URL.
+    pub url: String,
+    /// Host.
+    pub host: String,
+    /// Current status name.
+    pub status: String,
+    /// Since when.
+    pub status_since: Option<Millis>,
+    /// Suspect name.
+    pub suspect: Option<String>,
+    /// Failure streak.
+    pub consecutive_failures: u32,
+    /// Streak start.
+    pub failing_since: Option<Millis>,
+    /// Unresolvable-host streak start.
+    pub no_such_host_since: Option<Millis>,
+    /// The baseline capture.
+    pub baseline_capture_id: Option<i64>,
+    /// The latest capture.
+    pub latest_capture_id: Option<i64>,
+}
+
+/// Which sources a run takes.
+#[derive(Debug, Clone, Default)]
+pub struct DueFilter {
+    /// Ignore due-ness.
+    pub all: bool,
+    /// Only these normalised URLs (due or not).
+    pub urls: Vec<String>,
+    /// Only this host.
+    pub host: Option<String>,
+    /// Due when the next check time is at or before this.
+    pub horizon: Millis,
+}
+
+/// The verdict and evidence written back to a source after a check.
+#[derive(Debug, Clone)]
+pub struct SourceUpdate<'a> {
+    /// New status name.
+    pub status: &'a str,
+    /// Since when.
+    pub status_since: Option<Millis>,
+    /// Suspect name.
+    pub suspect: Option<&'a str>,
+    /// HTTP status of the check.
+    pub http_status: Option<u16>,
+    /// Final URL of the check.
+    pub final_url: Option<&'a str>,
+    /// Error kind (fetch outcome) for failures.
+    pub error_kind: Option<&'a str>,
+    /// Error detail.
+    pub error_detail: Option<&'a str>,
+    /// Similarity of the main text to the baseline.
+    pub similarity: Option<f64>,
+    /// Evidence in plain words.
+    pub evidence: &'a str,
+    /// Check time.
+    pub last_checked: Millis,
+    /// Next due time.
+    pub next_check_at: Millis,
+    /// Failure streak.
+    pub consecutive_failures: u32,
+    /// Streak start.
+    pub failing_since: Option<Millis>,
+    /// Unresolvable-host streak start.
+    pub no_such_host_since: Option<Millis>,
+    /// Make this check's capture the baseline (the first good one).
+    pub capture_is_baseline: bool,
+}
+
+/// One checked source, ready to write.
+#[derive(Debug, Clone)]
+pub struct CheckWrite<'a> {
+    /// The source.
+    pub source_id: i64,
+    /// Its status before this check.
+    pub old_status: &'a str,
+    /// The check row.
+    pub check: NewCheck<'a>,
+    /// The capture row, if the check archived something.
+    pub capture: Option<NewCapture<'a>>,
+    /// The verdict.
+    pub update: SourceUpdate<'a>,
+}
+
+/// A run as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    /// Run id.
+    pub id: i64,
+    /// Start.
+    pub started_at: Millis,
+    /// End.
+    pub finished_at: Option<Millis>,
+    /// `running`, `completed`, `interrupted`.
+    pub state: String,
+    /// Summary JSON.
+    pub summary: Option<serde_json::Value>,
+}
+
+impl Store {
+    /// Starts a run; runs left `running` by a killed process become `interrupted`.
+    pub fn start_run(&mut self, now: Millis, pid: u32) -> Result<i64> {
+        let file = self.file.clone();
+        let err = |source| super::StoreError::Sqlite {
+            file: file.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "UPDATE runs SET state = 'interrupted' WHERE state = 'running'",
+            [],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "INSERT INTO runs (started_at, pid) VALUES (?1, ?2)",
+            params![now, pid],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(err)?;
+        Ok(id)
+    }
+
+    /// Marks a run completed with its summary.
+    pub fn finish_run(&self, id: i64, now: Millis, summary: &serde_json::Value) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET state = 'completed', finished_at = ?2, summary = ?3 WHERE id = ?1",
+                params![id, now, summary.to_string()],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, started_at, finished_at, state, summary FROM runs ORDER BY id DESC LIMIT ?1")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                let summary: Option<String> = r.get(4)?;
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    started_at: r.get(1)?,
+                    finished_at: r.get(2)?,
+                    state: r.get(3)?,
+                    summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+                })
+            })
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Sources due for a check, in the order they should be taken: never checked
+    /// first, then failing ones (their confirmation waits), then the longest unchecked.
+    pub fn due_sources(&self, f: &DueFilter) -> Result<Vec<DueSource>> {
+        let explicit = !f.urls.is_empty();
+        let sql = format!(
+            "SELECT s.id, s.url, s.host, s.status, s.status_since, s.suspect, s.consecutive_failures,
+                    s.failing_since, s.no_such_host_since, s.baseline_capture_id, s.latest_capture_id
+             FROM sources s
+             WHERE {}
+               AND (?2 IS NULL OR s.host = ?2)
+               AND (?3 OR s.next_check_at IS NULL OR s.next_check_at <= ?1)
+             ORDER BY CASE s.status WHEN 'unchecked' THEN 0 WHEN 'failing' THEN 1 ELSE 2 END,
+                      coalesce(s.last_checked, 0), s.id",
+            if explicit {
+                "s.url IN (SELECT value FROM json_each(?4))"
+            } else {
+                // Only sources some active citation points at (and ?4 unused but bound).
+                "(?4 IS NULL OR 1) AND EXISTS (SELECT 1 FROM citations c JOIN briefings b ON b.id = c.briefing_id
+                   JOIN documents d ON d.id = b.document_id WHERE c.source_id = s.id AND d.withdrawn_at IS NULL)"
+            }
+        );
+        let urls = serde_json::to_string(&f.urls).unwrap_or_else(|_| "[]".into());
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![f.horizon, f.host, f.all || explicit, urls], |r| {
+                Ok(DueSource {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    host: r.get(2)?,
+                    status: r.get(3)?,
+                    status_since: r.get(4)?,
+                    suspect: r.get(5)?,
+                    consecutive_failures: r.get(6)?,
+                    failing_since: r.get(7)?,
+                    no_such_host_since: r.get(8)?,
+                    baseline_capture_id: r.get(9)?,
+                    latest_capture_id: r.get(10)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// The stored fingerprint, capture time and final URL of a capture.
+    pub fn capture_analysis(
+        &self,
+        capture_id: i64,
+    ) -> Result<Option<(Option<String>, Millis, String)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT fingerprint, captured_at, final_url FROM captures WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([capture_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(self.err())
+    }
+
+    /// Writes checked sources in one transaction: blob rows, captures, checks,
+    /// verdicts and status changes. Their blobs must be on disk already.
+    pub fn write_checks(&mut self, run_id: i64, writes: &[CheckWrite]) -> Result<()> {
+        let file = self.file.clone();
+        let err = |source| super::StoreError::Sqlite {
+            file: file.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        for w in writes {
+            let mut check = w.check.clone();
+            check.run_id = Some(run_id);
+            check.status_after = Some(w.update.status);
+            check.evidence = Some(w.update.evidence);
+            let (_, capture_id) =
+                insert_fetch(&tx, w.source_id, &check, w.capture.as_ref()).map_err(err)?;
+            let u = &w.update;
+            tx.prepare_cached(
+                "UPDATE sources SET status = ?2, status_since = ?3, suspect = ?4, http_status = ?5, final_url = ?6,
+                   error_kind = ?7, error_detail = ?8, similarity = ?9, evidence = ?10, last_checked = ?11,
+                   next_check_at = ?12, consecutive_failures = ?13, failing_since = ?14, no_such_host_since = ?15,
+                   latest_capture_id = coalesce(?16, latest_capture_id),
+                   baseline_capture_id = CASE WHEN ?17 THEN coalesce(baseline_capture_id, ?16) ELSE baseline_capture_id END
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    w.source_id,
+                    u.status,
+                    u.status_since,
+                    u.suspect,
+                    u.http_status,
+                    u.final_url,
+                    u.error_kind,
+                    u.error_detail,
+                    u.similarity,
+                    u.evidence,
+                    u.last_checked,
+                    u.next_check_at,
+                    u.consecutive_failures,
+                    u.failing_since,
+                    u.no_such_host_since,
+                    capture_id,
+                    u.capture_is_baseline
+                ])
+            })
+            .map_err(err)?;
+            if w.old_status != u.status {
+                tx.prepare_cached(
+                    "INSERT INTO status_changes (source_id, run_id, at, old_status, new_status) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut s| s.execute(params![w.source_id, run_id, u.last_checked, w.old_status, u.status]))
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+}
+
+impl Store {
+    /// Sources by status.
+    pub fn sources_by_status(&self) -> Result<std::collections::BTreeMap<String, i64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM sources GROUP BY status")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+}
+
+/// `{ "kind": …, "detail": … }`
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorJson {
+    /// Fetch outcome kind.
+    pub kind: String,
+    /// Detail.
+    pub detail: String,
+}
+
+/// A source as `sources` and `status` show it. Every key is always present.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRow {
+    /// Source id.
+    pub id: i64,
+    /// Normalised URL.
+    pub url: String,
+    /// Status.
+    pub status: String,
+    /// Since when (RFC 3339).
+    pub status_since: Option<String>,
+    /// Where a failing source is heading.
+    pub suspect: Option<String>,
+    /// HTTP status of the last check.
+    pub http_status: Option<u16>,
+    /// Final URL of the last check.
+    pub final_url: Option<String>,
+    /// Error of the last check.
+    pub error: Option<ErrorJson>,
+    /// Evidence in plain words.
+    pub evidence: Option<String>,
+    /// Similarity of the main text to the baseline.
+    pub similarity: Option<f64>,
+    /// Last check (RFC 3339).
+    pub last_checked: Option<String>,
+    /// Next due (RFC 3339).
+    pub next_check: Option<String>,
+    /// Failure streak.
+    pub consecutive_failures: u32,
+    /// Active citations of it.
+    pub citations: i64,
+    /// The baseline capture (what was cited).
+    pub baseline_capture_id: Option<i64>,
+    /// The latest capture.
+    pub latest_capture_id: Option<i64>,
+}
+
+const SOURCE_SQL: &str = "SELECT s.id, s.url, s.status, s.status_since, s.suspect, s.http_status, s.final_url,
+        s.error_kind, s.error_detail, s.evidence, s.similarity, s.last_checked, s.next_check_at,
+        s.consecutive_failures,
+        (SELECT count(*) FROM citations c JOIN briefings b ON b.id = c.briefing_id JOIN documents d ON d.id = b.document_id
+          WHERE c.source_id = s.id AND d.withdrawn_at IS NULL),
+        s.baseline_capture_id, s.latest_capture_id
+   FROM sources s";
+
+fn source_row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
+    let t = |v: Option<Millis>| v.map(crate::time::format_millis);
+    let kind: Option<String> = r.get(7)?;
+    let detail: Option<String> = r.get(8)?;
+    Ok(SourceRow {
+        id: r.get(0)?,
+        url: r.get(1)?,
+        status: r.get(2)?,
+        status_since: t(r.get(3)?),
+        suspect: r.get(4)?,
+        http_status: r.get(5)?,
+        final_url: r.get(6)?,
+        error: kind.map(|kind| ErrorJson {
+            kind,
+            detail: detail.unwrap_or_default(),
+        }),
+        evidence: r.get(9)?,
+        similarity: r.get(10)?,
+        last_checked: t(r.get(11)?),
+        next_check: t(r.get(12)?),
+        consecutive_failures: r.get(13)?,
+        citations: r.get(14)?,
+        baseline_capture_id: r.get(15)?,
+        latest_capture_id: r.get(16)?,
+    })
+}
+
+impl Store {
+    /// Sources, optionally only those with one of `statuses`, by URL.
+    pub fn sources(&self, statuses: Option<&[String]>) -> Result<Vec<SourceRow>> {
+        let sql = format!(
+            "{SOURCE_SQL} WHERE ?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)) ORDER BY s.url"
+        );
+        let filter = statuses.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map([filter], source_row)
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// One source by normalised URL.
+    pub fn source(&self, url: &str) -> Result<Option<SourceRow>> {
+        let sql = format!("{SOURCE_SQL} WHERE s.url = ?1");
+        self.conn
+            .query_row(&sql, [url], source_row)
+            .optional()
+            .map_err(self.err())
+    }
+}

@@ -1,0 +1,150 @@
+//! `citewatch check` through the real binary against the local test web.
+
+mod common;
+
+use common::Ground;
+use common::web::TestWeb;
+use serde_json::Value;
+
+async fn run(g: &Ground, args: &[&str]) -> std::process::Output {
+    let mut cmd = g.cmd(args);
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+async fn json(g: &Ground, args: &[&str]) -> Value {
+    let out = run(g, args).await;
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn briefing(web: &TestWeb, paths: &[&str]) -> String {
+    let mut doc = String::from("Briefings - test page\n\n");
+    for (i, p) in paths.iter().enumerate() {
+        doc.push_str(&format!(
+            "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\nSource: Outlet {i}, December {}, 2020\nhttp://127.0.0.1:{}{p}\n\n",
+            i + 1,
+            web.port()
+        ));
+    }
+    doc
+}
+
+fn status_of(sources: &Value, path: &str) -> String {
+    sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["url"].as_str().unwrap().ends_with(path))
+        .unwrap_or_else(|| panic!("{path} not in {sources}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_gives_each_source_its_verdict() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
+         [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
+    );
+    let paths = [
+        "/page/1",
+        "/gone",
+        "/missing",
+        "/news/2020/12/26/removed.htm",
+        "/soft",
+        "/always503",
+        "/page/2",
+    ];
+    g.brief("b.txt", briefing(&web, &paths));
+    let summary = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(summary["checked"], 7, "{summary}");
+    for key in [
+        "run_id",
+        "started_at",
+        "duration_ms",
+        "due",
+        "checked",
+        "sources_by_status",
+        "newly_broken",
+        "newly_recovered",
+        "urls_per_second",
+    ] {
+        assert!(summary.get(key).is_some(), "{key} missing");
+    }
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    for (path, want) in [
+        ("/page/1", "ok"),
+        ("/gone", "dead"),
+        ("/missing", "dead"),
+        ("/news/2020/12/26/removed.htm", "soft_404"),
+        ("/soft", "soft_404"),
+        ("/always503", "unreachable"),
+    ] {
+        assert_eq!(status_of(&sources, path), want, "{path}");
+    }
+    // Nothing is due on the same night: a second run checks nothing.
+    let again = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(again["checked"], 0, "{again}");
+    let all = json(&g, &["check", "--all", "--format", "json"]).await;
+    assert_eq!(all["checked"], 7);
+    let one = json(
+        &g,
+        &[
+            "check",
+            "--url",
+            &format!("http://127.0.0.1:{}/page/1", web.port()),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(one["checked"], 1);
+    let status = json(
+        &g,
+        &[
+            "status",
+            &format!("http://127.0.0.1:{}/gone", web.port()),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(status["status"], "dead");
+    assert_eq!(status["http_status"], 410);
+    assert_eq!(status["evidence"], "410 Gone");
+    let citations = json(&g, &["citations", "--format", "json"]).await;
+    assert!(
+        citations
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"].is_string() && c.get("status_since").is_some())
+    );
+    let v = run(&g, &["verify"]).await;
+    assert_eq!(v.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_is_refused_with_exit_4() {
+    let g = Ground::new();
+    g.brief("b.txt", common::SEED);
+    let _held =
+        citewatch::check::lock::RunLock::acquire(&g.data(), "2026-11-29T01:00:00Z").unwrap();
+    let out = run(&g, &["check", "--no-sync"]).await;
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("another check run") && err.contains("2026-11-29T01:00:00Z"),
+        "{err}"
+    );
+}
