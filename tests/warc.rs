@@ -704,6 +704,14 @@ async fn export_reads_back_with_mandatory_fields_true_digests_and_the_archived_b
     let missing = capture_of(&f, &recs, &f.url("news.test", "/missing"))[0];
     assert_eq!(missing[1].http().1, "HTTP/1.1 404 Not Found");
 
+    // Readable by others, like any file one hands on (not the 0600 of a temp file).
+    #[cfg(unix)]
+    for p in [&path, &warc::cdxj_path(&path)] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644, "{}", p.display());
+    }
+
     // Exporting again gives the same capture records (ids are deterministic).
     let (again, _) = f.export("again.warc.gz", &CaptureFilter::default());
     let ids = |p: &Path| -> Vec<String> {

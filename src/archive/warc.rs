@@ -217,6 +217,14 @@ fn temp_beside(path: &Path) -> Result<(File, tempfile::TempPath), WarcError> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io_err(path))?;
+    // tempfile creates files readable by the owner only; an export is meant to
+    // be handed on (served, copied to an archive), so give it a file's usual mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err(path))?;
+    }
     Ok(temp.into_parts())
 }
 
@@ -292,7 +300,7 @@ struct Written {
 /// The body of a record: bytes in hand, then optionally a blob streamed after them.
 struct Block<'a> {
     head: &'a [u8],
-    /// The blob (its capture, its sha256, its length) streamed after `head`.
+    /// The capture whose blob streams after `head`, and the length recorded for it.
     blob: Option<(&'a CaptureRow, u64)>,
 }
 
@@ -782,7 +790,7 @@ pub fn surt(url: &str) -> String {
     let host = match u.host() {
         Some(url::Host::Domain(d)) => {
             let d = d.to_ascii_lowercase();
-            let d = strip_www(&d);
+            let d = strip_www(d.trim_matches('.'));
             d.split('.').rev().collect::<Vec<_>>().join(",")
         }
         Some(url::Host::Ipv4(ip)) => {
@@ -875,6 +883,7 @@ mod tests {
                 "com,example)/x?a=1&b=2",
             ),
             ("http://wwwhost.com/", "com,wwwhost)/"),
+            ("http://example.com./", "com,example)/"),
         ] {
             assert_eq!(surt(url), key, "{url}");
         }
