@@ -17,9 +17,10 @@
 //!
 //! Memory stays flat in body size: a blob streams through twice — once to hash
 //! the block, whose digest must precede it, and once to write it — and is never
-//! held whole. What grows with the export is small and per capture: one entry
-//! per distinct payload (to find revisits) and, with the CDXJ index, one line per
-//! capture (sorted at the end).
+//! held whole. The CDXJ index is sorted in bounded memory (runs spilled to
+//! temporary files, then merged). What still grows with the export is a few dozen
+//! bytes per distinct payload, to know which payloads the file already holds;
+//! the details of the record a revisit points at are read back from the store.
 //!
 //! Both files are written under temporary names beside their destination and
 //! renamed only when complete, so a failed export never leaves a half-written
@@ -141,13 +142,13 @@ pub fn export(
         filename,
         warcinfo_id: String::new(),
         written: HashMap::new(),
-        cdxj: cdxj.then(Vec::new),
+        cdxj: cdxj.then(|| LineSorter::new(cdxj_path(out), CDXJ_RUN_BYTES)),
         records: 0,
         captures: 0,
         revisits: 0,
     };
     w.warcinfo(filter)?;
-    store.for_each_capture(filter, |row| w.capture(&row))?;
+    store.for_each_capture(filter, |row| w.capture(store, &row))?;
     let Exporter {
         out: counting,
         records,
@@ -164,16 +165,11 @@ pub fn export(
     file.sync_all().map_err(io_err(out))?;
     drop(file);
     let cdxj_file = match lines {
-        Some(mut lines) => {
-            let path = cdxj_path(out);
-            lines.sort_unstable();
+        Some(lines) => {
+            let path = lines.path.clone();
             let (file, cdxj_temp) = temp_beside(&path)?;
             let mut f = BufWriter::new(file);
-            for line in &lines {
-                f.write_all(line.as_bytes())
-                    .and_then(|()| f.write_all(b"\n"))
-                    .map_err(io_err(&path))?;
-            }
+            lines.finish(&mut f).map_err(io_err(&path))?;
             let file = f.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
             file.sync_all().map_err(io_err(&path))?;
             drop(file);
@@ -290,11 +286,49 @@ fn blob_err(path: &Path, row: &CaptureRow, side: Side) -> WarcError {
 }
 
 /// Where an already written payload lives, for revisits that point back at it.
-#[derive(Debug, Clone)]
 struct Written {
     record_id: String,
     target_uri: String,
     date: String,
+}
+
+impl Written {
+    fn of(row: &CaptureRow) -> Written {
+        Written {
+            record_id: capture_record_id("response", row),
+            target_uri: target_of(row).to_string(),
+            date: format_millis(row.captured_at),
+        }
+    }
+}
+
+/// The key under which a payload is remembered: the first 128 bits of its
+/// sha256 (a collision is checked against the full digest before use).
+fn payload_key(sha256_hex: &str) -> Option<u128> {
+    sha256_hex
+        .get(..32)
+        .and_then(|h| u128::from_str_radix(h, 16).ok())
+}
+
+/// The URL the records of a capture are about: the one that answered.
+fn target_of(row: &CaptureRow) -> &str {
+    if row.final_url.is_empty() {
+        &row.request_url
+    } else {
+        &row.final_url
+    }
+}
+
+/// The deterministic id of one of a capture's records (`kind`: request,
+/// response, metadata).
+fn capture_record_id(kind: &str, row: &CaptureRow) -> String {
+    record_id(&[
+        kind,
+        &row.id.to_string(),
+        &row.source_url,
+        &row.captured_at.to_string(),
+        &row.body_sha256,
+    ])
 }
 
 /// The body of a record: bytes in hand, then optionally a blob streamed after them.
@@ -310,9 +344,9 @@ struct Exporter<'a> {
     blobs: &'a dyn BlobStore,
     filename: String,
     warcinfo_id: String,
-    /// Payload sha256 → the response record that carries it.
-    written: HashMap<String, Written>,
-    cdxj: Option<Vec<String>>,
+    /// Payload (by [`payload_key`]) → the capture whose response record carries it.
+    written: HashMap<u128, i64>,
+    cdxj: Option<LineSorter>,
     records: u64,
     captures: u64,
     revisits: u64,
@@ -448,24 +482,25 @@ impl Exporter<'_> {
         Ok(())
     }
 
-    fn capture(&mut self, row: &CaptureRow) -> Result<(), WarcError> {
-        let target = if row.final_url.is_empty() {
-            row.request_url.as_str()
-        } else {
-            row.final_url.as_str()
+    /// The response already written with this capture's payload, if any.
+    fn earlier(&self, store: &Store, row: &CaptureRow) -> Result<Option<Written>, WarcError> {
+        let Some(id) = payload_key(&row.body_sha256).and_then(|k| self.written.get(&k)) else {
+            return Ok(None);
         };
+        Ok(store
+            .capture(*id)?
+            .filter(|e| e.body_sha256 == row.body_sha256)
+            .map(|e| Written::of(&e)))
+    }
+
+    fn capture(&mut self, store: &Store, row: &CaptureRow) -> Result<(), WarcError> {
+        let target = target_of(row);
         let date = format_millis(row.captured_at);
-        let key = |kind: &str| {
-            record_id(&[
-                kind,
-                &row.id.to_string(),
-                &row.source_url,
-                &row.captured_at.to_string(),
-                &row.body_sha256,
-            ])
-        };
-        let (request_id, response_id, metadata_id) =
-            (key("request"), key("response"), key("metadata"));
+        let (request_id, response_id, metadata_id) = (
+            capture_record_id("request", row),
+            capture_record_id("response", row),
+            capture_record_id("metadata", row),
+        );
         let warcinfo_id = self.warcinfo_id.clone();
 
         let request = request_head(target);
@@ -491,7 +526,7 @@ impl Exporter<'_> {
         // hide the cut, and one of nothing saves nothing.
         let dedup = !row.truncated && row.body_size > 0;
         let earlier = if dedup {
-            self.written.get(&row.body_sha256).cloned()
+            self.earlier(store, row)?
         } else {
             None
         };
@@ -538,15 +573,8 @@ impl Exporter<'_> {
                         blob: Some((row, row.body_size)),
                     },
                 )?;
-                if dedup {
-                    self.written.insert(
-                        row.body_sha256.clone(),
-                        Written {
-                            record_id: response_id.clone(),
-                            target_uri: target.to_string(),
-                            date: date.clone(),
-                        },
-                    );
+                if dedup && let Some(key) = payload_key(&row.body_sha256) {
+                    self.written.entry(key).or_insert(row.id);
                 }
                 at
             }
@@ -570,16 +598,107 @@ impl Exporter<'_> {
         )?;
 
         if let Some(lines) = &mut self.cdxj {
-            lines.push(cdxj_line(
+            let line = cdxj_line(
                 row,
                 target,
                 earlier.is_some(),
                 offset,
                 length,
                 &self.filename,
-            ));
+            );
+            lines.push(line).map_err(io_err(&lines.path))?;
         }
         self.captures += 1;
+        Ok(())
+    }
+}
+
+/// CDXJ bytes sorted in memory before a run is spilled to disk: about 64 MiB,
+/// some 200 000 lines. Each run holds a file open until the merge, so even a
+/// 30 GiB index stays under 500 open files.
+const CDXJ_RUN_BYTES: usize = 64 << 20;
+
+/// Sorts lines bytewise (as `LC_ALL=C sort` does) in bounded memory: lines
+/// gather up to a byte limit, are then sorted and spilled to a temporary file as
+/// one run, and [`LineSorter::finish`] merges the runs.
+struct LineSorter {
+    /// The file the lines are for: runs go beside it, errors name it.
+    path: PathBuf,
+    limit: usize,
+    lines: Vec<String>,
+    bytes: usize,
+    runs: Vec<File>,
+}
+
+impl LineSorter {
+    fn new(path: PathBuf, limit: usize) -> LineSorter {
+        LineSorter {
+            path,
+            limit,
+            lines: Vec::new(),
+            bytes: 0,
+            runs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, line: String) -> io::Result<()> {
+        self.bytes += line.len();
+        self.lines.push(line);
+        if self.bytes >= self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        self.lines.sort_unstable();
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut run = BufWriter::new(tempfile::tempfile_in(dir)?);
+        for line in self.lines.drain(..) {
+            run.write_all(line.as_bytes())?;
+            run.write_all(b"\n")?;
+        }
+        let mut file = run.into_inner().map_err(|e| e.into_error())?;
+        io::Seek::rewind(&mut file)?;
+        self.runs.push(file);
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// Writes every line pushed, sorted, one per line.
+    fn finish(mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.runs.is_empty() {
+            self.lines.sort_unstable();
+            for line in &self.lines {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            return Ok(());
+        }
+        if !self.lines.is_empty() {
+            self.spill()?;
+        }
+        let mut readers: Vec<_> = self
+            .runs
+            .into_iter()
+            .map(|f| io::BufRead::lines(io::BufReader::new(f)))
+            .collect();
+        let mut heads = std::collections::BinaryHeap::new();
+        for (i, r) in readers.iter_mut().enumerate() {
+            if let Some(line) = r.next() {
+                heads.push(std::cmp::Reverse((line?, i)));
+            }
+        }
+        while let Some(std::cmp::Reverse((line, i))) = heads.pop() {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+            if let Some(next) = readers[i].next() {
+                heads.push(std::cmp::Reverse((next?, i)));
+            }
+        }
         Ok(())
     }
 }
@@ -904,6 +1023,38 @@ mod tests {
         assert_eq!(groups, [8, 4, 4, 4, 12]);
         assert_eq!(&inner[14..15], "8", "version 8");
         assert!("89ab".contains(&inner[19..20]), "RFC variant");
+    }
+
+    #[test]
+    fn lines_sort_the_same_in_memory_and_through_spilled_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut x: u32 = 7;
+        let lines: Vec<String> = (0..2000)
+            .map(|i| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                format!("k{} {i} {{\"n\":{}}}", x % 97, x % 13)
+            })
+            .collect();
+        let mut expected = lines.clone();
+        expected.sort();
+        let expected: String = expected.iter().map(|l| format!("{l}\n")).collect();
+        // ~30 KB of lines: no run, ~60 runs, ~5 runs.
+        for limit in [usize::MAX, 500, 7000] {
+            let mut sorter = LineSorter::new(dir.path().join("x.cdxj"), limit);
+            for l in &lines {
+                sorter.push(l.clone()).unwrap();
+            }
+            let spilled = !sorter.runs.is_empty();
+            assert_eq!(spilled, limit != usize::MAX);
+            let mut out = Vec::new();
+            sorter.finish(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "limit {limit}");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "runs removed"
+        );
     }
 
     #[test]
