@@ -1,5 +1,6 @@
 //! What citewatch keeps of every source: content-addressed bodies ([`blobs`]),
-//! capture and check records ([`record`]), WARC export and fixity checks.
+//! capture and check records ([`record`]), WARC export ([`warc`]) and fixity
+//! checks ([`verify`]).
 //!
 //! The promise: whatever the web does later, the copy of a source as we saw it
 //! can be had back byte for byte, proven by its sha256.
@@ -7,6 +8,7 @@
 pub mod blobs;
 mod record;
 pub mod verify;
+pub mod warc;
 
 pub use blobs::{BlobError, BlobStore, FsBlobStore, blob_dir};
 pub use record::{

@@ -1,0 +1,1117 @@
+//! WARC export: the archive as a standard web archive file, so that the copy of
+//! a source can be replayed and checked by tools that know nothing of citewatch
+//! (pywb, warcio, the Internet Archive's importers).
+//!
+//! The file is WARC/1.1 with every record in its own gzip member: an index can
+//! then point at any record and a reader can inflate it alone. Per capture, in
+//! order: a `request` record (reconstructed: citewatch does not keep the request
+//! it sent), a `response` record — or a `revisit` when the same payload was
+//! already written earlier in this file — and a `metadata` record carrying what
+//! only citewatch knows (capture id, the URL asked for, redirects, 304s).
+//!
+//! Bodies are archived decoded, so the HTTP headers written must describe the
+//! payload as it is in the file, or a reader would gunzip plain bytes or stop at
+//! a stale length: `Content-Encoding`, `Transfer-Encoding` and `Content-Length`
+//! of the original response are kept under `X-Citewatch-Original-*` names and a
+//! true `Content-Length` is written.
+//!
+//! Memory stays flat in body size: a blob streams through twice — once to hash
+//! the block, whose digest must precede it, and once to write it — and is never
+//! held whole. The CDXJ index is sorted in bounded memory (runs spilled to
+//! temporary files, then merged). What still grows with the export is a few dozen
+//! bytes per distinct payload, to know which payloads the file already holds;
+//! the details of the record a revisit points at are read back from the store.
+//!
+//! Both files are written under temporary names beside their destination and
+//! renamed only when complete, so a failed export never leaves a half-written
+//! WARC that looks whole.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::blobs::{BlobError, BlobStore};
+use crate::store::{CaptureFilter, CaptureRow, Store, StoreError};
+use crate::time::{Millis, format_millis, now_millis};
+
+/// The revisit profile for a payload already written elsewhere in the file.
+pub const IDENTICAL_PAYLOAD_PROFILE: &str =
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportSummary {
+    /// The WARC file.
+    pub file: PathBuf,
+    /// The CDXJ index, when one was asked for.
+    pub cdxj_file: Option<PathBuf>,
+    /// WARC records written, the `warcinfo` record included.
+    pub records: u64,
+    /// Captures exported.
+    pub captures: u64,
+    /// Of those, captures written as `revisit` records (payload already in the file).
+    pub revisits: u64,
+    /// Size of the WARC file in bytes.
+    pub bytes: u64,
+}
+
+/// An export failure. Nothing is left at the destination when one occurs.
+#[derive(Debug, thiserror::Error)]
+pub enum WarcError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A capture's blob could not be opened.
+    #[error("capture {capture_id}: {source}")]
+    Blob {
+        /// The capture.
+        capture_id: i64,
+        /// Why.
+        source: BlobError,
+    },
+    /// A capture's blob failed while being read.
+    #[error("capture {capture_id}: reading blob {sha256}: {source}")]
+    BlobRead {
+        /// The capture.
+        capture_id: i64,
+        /// The blob.
+        sha256: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// A blob does not hold what its capture row says; the WARC would lie about it.
+    #[error("capture {capture_id}: blob {sha256} {detail}; run `citewatch verify`")]
+    BlobMismatch {
+        /// The capture.
+        capture_id: i64,
+        /// The blob.
+        sha256: String,
+        /// What disagrees.
+        detail: String,
+    },
+    /// An output file could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// Where the CDXJ index of `out` goes: `.warc.gz` replaced by `.cdxj`, or `.cdxj`
+/// appended when the name has no `.warc.gz` ending.
+pub fn cdxj_path(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".warc.gz").unwrap_or(&name);
+    out.with_file_name(format!("{stem}.cdxj"))
+}
+
+/// Exports the captures `filter` selects, oldest first, to `out` (a gzipped
+/// WARC/1.1 file), and with `cdxj` a sorted CDXJ index beside it
+/// ([`cdxj_path`]). An existing file at either path is replaced.
+pub fn export(
+    store: &Store,
+    blobs: &dyn BlobStore,
+    filter: &CaptureFilter,
+    out: &Path,
+    cdxj: bool,
+) -> Result<ExportSummary, WarcError> {
+    let filename = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export.warc.gz".into());
+    let (file, temp) = temp_beside(out)?;
+    let mut w = Exporter {
+        out: Counting {
+            inner: BufWriter::with_capacity(256 * 1024, file),
+            written: 0,
+        },
+        path: out.to_path_buf(),
+        blobs,
+        filename,
+        warcinfo_id: String::new(),
+        written: HashMap::new(),
+        cdxj: cdxj.then(|| LineSorter::new(cdxj_path(out), CDXJ_RUN_BYTES)),
+        records: 0,
+        captures: 0,
+        revisits: 0,
+    };
+    w.warcinfo(filter)?;
+    store.for_each_capture(filter, |row| w.capture(store, &row))?;
+    let Exporter {
+        out: counting,
+        records,
+        captures,
+        revisits,
+        cdxj: lines,
+        ..
+    } = w;
+    let bytes = counting.written;
+    let file = counting
+        .inner
+        .into_inner()
+        .map_err(|e| io_err(out)(e.into_error()))?;
+    file.sync_all().map_err(io_err(out))?;
+    drop(file);
+    let cdxj_file = match lines {
+        Some(lines) => {
+            let path = lines.path.clone();
+            let (file, cdxj_temp) = temp_beside(&path)?;
+            let mut f = BufWriter::new(file);
+            lines.finish(&mut f).map_err(io_err(&path))?;
+            let file = f.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
+            file.sync_all().map_err(io_err(&path))?;
+            drop(file);
+            temp.persist(out).map_err(|e| io_err(out)(e.error))?;
+            cdxj_temp
+                .persist(&path)
+                .map_err(|e| io_err(&path)(e.error))?;
+            Some(path)
+        }
+        None => {
+            temp.persist(out).map_err(|e| io_err(out)(e.error))?;
+            None
+        }
+    };
+    Ok(ExportSummary {
+        file: out.to_path_buf(),
+        cdxj_file,
+        records,
+        captures,
+        revisits,
+        bytes,
+    })
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> WarcError + '_ {
+    move |source| WarcError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A temporary file in `path`'s folder (so the final rename stays on one file
+/// system), removed unless persisted.
+fn temp_beside(path: &Path) -> Result<(File, tempfile::TempPath), WarcError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".citewatch-export-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err(path))?;
+    // tempfile creates files readable by the owner only; an export is meant to
+    // be handed on (served, copied to an archive), so give it a file's usual mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err(path))?;
+    }
+    Ok(temp.into_parts())
+}
+
+/// Counts the bytes that pass, which gives every gzip member's offset.
+struct Counting<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Which side of a stream failed: the blob being read or the file being written.
+enum Side {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// Streams `src` into `sink` in 64 KiB chunks; returns the bytes passed.
+fn pump(src: &mut dyn Read, sink: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> Result<u64, Side> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Side::Read(e)),
+        };
+        sink(&buf[..n]).map_err(Side::Write)?;
+        total += n as u64;
+    }
+}
+
+fn open_blob(blobs: &dyn BlobStore, row: &CaptureRow) -> Result<Box<dyn Read + Send>, WarcError> {
+    blobs
+        .open(&row.body_sha256)
+        .map_err(|source| WarcError::Blob {
+            capture_id: row.id,
+            source,
+        })
+}
+
+/// A failed stream as an error naming the blob (read side) or the output (write side).
+fn blob_err(path: &Path, row: &CaptureRow, side: Side) -> WarcError {
+    match side {
+        Side::Read(source) => WarcError::BlobRead {
+            capture_id: row.id,
+            sha256: row.body_sha256.clone(),
+            source,
+        },
+        Side::Write(source) => io_err(path)(source),
+    }
+}
+
+/// Where an already written payload lives, for revisits that point back at it.
+struct Written {
+    record_id: String,
+    target_uri: String,
+    date: String,
+}
+
+impl Written {
+    fn of(row: &CaptureRow) -> Written {
+        Written {
+            record_id: capture_record_id("response", row),
+            target_uri: target_of(row).to_string(),
+            date: format_millis(row.captured_at),
+        }
+    }
+}
+
+/// The key under which a payload is remembered: the first 128 bits of its
+/// sha256 (a collision is checked against the full digest before use).
+fn payload_key(sha256_hex: &str) -> Option<u128> {
+    sha256_hex
+        .get(..32)
+        .and_then(|h| u128::from_str_radix(h, 16).ok())
+}
+
+/// The URL the records of a capture are about: the one that answered.
+fn target_of(row: &CaptureRow) -> &str {
+    if row.final_url.is_empty() {
+        &row.request_url
+    } else {
+        &row.final_url
+    }
+}
+
+/// The deterministic id of one of a capture's records (`kind`: request,
+/// response, metadata).
+fn capture_record_id(kind: &str, row: &CaptureRow) -> String {
+    record_id(&[
+        kind,
+        &row.id.to_string(),
+        &row.source_url,
+        &row.captured_at.to_string(),
+        &row.body_sha256,
+    ])
+}
+
+/// The body of a record: bytes in hand, then optionally a blob streamed after them.
+struct Block<'a> {
+    head: &'a [u8],
+    /// The capture whose blob streams after `head`, and the length recorded for it.
+    blob: Option<(&'a CaptureRow, u64)>,
+}
+
+struct Exporter<'a> {
+    out: Counting<BufWriter<File>>,
+    path: PathBuf,
+    blobs: &'a dyn BlobStore,
+    filename: String,
+    warcinfo_id: String,
+    /// Payload (by [`payload_key`]) → the capture whose response record carries it.
+    written: HashMap<u128, i64>,
+    cdxj: Option<LineSorter>,
+    records: u64,
+    captures: u64,
+    revisits: u64,
+}
+
+impl Exporter<'_> {
+    /// `sha256:<hex>` of the block, and the blob's length, by a first pass.
+    fn block_digest(&self, block: &Block) -> Result<(String, u64), WarcError> {
+        let mut hasher = Sha256::new();
+        hasher.update(block.head);
+        let mut len = 0;
+        if let Some((row, _)) = block.blob {
+            let mut r = open_blob(self.blobs, row)?;
+            len = pump(&mut *r, &mut |chunk| {
+                hasher.update(chunk);
+                Ok(())
+            })
+            .map_err(|side| blob_err(&self.path, row, side))?;
+        }
+        Ok((format!("sha256:{}", hex::encode(hasher.finalize())), len))
+    }
+
+    /// Writes one record as one gzip member; returns the member's offset and length.
+    fn record(&mut self, fields: &[(&str, &str)], block: &Block) -> Result<(u64, u64), WarcError> {
+        let (block_digest, blob_len) = self.block_digest(block)?;
+        if let Some((row, expected)) = block.blob
+            && blob_len != expected
+        {
+            return Err(WarcError::BlobMismatch {
+                capture_id: row.id,
+                sha256: row.body_sha256.clone(),
+                detail: format!("holds {blob_len} bytes, recorded {expected}"),
+            });
+        }
+        let length = block.head.len() as u64 + blob_len;
+        let mut header = String::from("WARC/1.1\r\n");
+        for (name, value) in fields {
+            header.push_str(name);
+            header.push_str(": ");
+            header.push_str(&one_line(value));
+            header.push_str("\r\n");
+        }
+        header.push_str(&format!(
+            "WARC-Block-Digest: {block_digest}\r\nContent-Length: {length}\r\n\r\n"
+        ));
+
+        let offset = self.out.written;
+        let path = &self.path;
+        let blobs = self.blobs;
+        let mut gz = GzEncoder::new(&mut self.out, Compression::default());
+        gz.write_all(header.as_bytes())
+            .and_then(|()| gz.write_all(block.head))
+            .map_err(io_err(path))?;
+        if let Some((row, _)) = block.blob {
+            let mut r = open_blob(blobs, row)?;
+            let mut payload = Sha256::new();
+            let n = pump(&mut *r, &mut |chunk| {
+                payload.update(chunk);
+                gz.write_all(chunk)
+            })
+            .map_err(|side| blob_err(path, row, side))?;
+            let actual = hex::encode(payload.finalize());
+            let mismatch = if n != blob_len {
+                Some(format!(
+                    "gave {n} bytes on a second read, {blob_len} on the first"
+                ))
+            } else if actual != row.body_sha256 {
+                Some(format!("content hashes to {actual}"))
+            } else {
+                None
+            };
+            if let Some(detail) = mismatch {
+                return Err(WarcError::BlobMismatch {
+                    capture_id: row.id,
+                    sha256: row.body_sha256.clone(),
+                    detail,
+                });
+            }
+        }
+        gz.write_all(b"\r\n\r\n")
+            .and_then(|()| gz.finish())
+            .map_err(io_err(path))?;
+        self.records += 1;
+        Ok((offset, self.out.written - offset))
+    }
+
+    fn warcinfo(&mut self, filter: &CaptureFilter) -> Result<(), WarcError> {
+        let now = now_millis();
+        self.warcinfo_id = record_id(&[
+            "warcinfo",
+            &self.filename,
+            &now.to_string(),
+            &std::process::id().to_string(),
+        ]);
+        let mut selection = Vec::new();
+        if let Some(id) = filter.source_id {
+            selection.push(format!("source {id}"));
+        }
+        if let Some(since) = filter.since {
+            selection.push(format!("captured since {}", format_millis(since)));
+        }
+        let selection = if selection.is_empty() {
+            "all captures".to_string()
+        } else {
+            selection.join(", ")
+        };
+        let body = format!(
+            "software: citewatch/{version}\r\n\
+             format: WARC File Format 1.1\r\n\
+             conformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n\
+             description: Sources cited in briefings, as archived by citewatch ({selection}). \
+             Bodies are stored decoded: original Content-Encoding, Transfer-Encoding and \
+             Content-Length headers are renamed X-Citewatch-Original-*. Request records are \
+             reconstructed.\r\n",
+            version = env!("CARGO_PKG_VERSION"),
+        );
+        let id = self.warcinfo_id.clone();
+        let date = format_millis(now);
+        let filename = self.filename.clone();
+        self.record(
+            &[
+                ("WARC-Type", "warcinfo"),
+                ("WARC-Record-ID", &id),
+                ("WARC-Date", &date),
+                ("WARC-Filename", &filename),
+                ("Content-Type", "application/warc-fields"),
+            ],
+            &Block {
+                head: body.as_bytes(),
+                blob: None,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The response already written with this capture's payload, if any.
+    fn earlier(&self, store: &Store, row: &CaptureRow) -> Result<Option<Written>, WarcError> {
+        let Some(id) = payload_key(&row.body_sha256).and_then(|k| self.written.get(&k)) else {
+            return Ok(None);
+        };
+        Ok(store
+            .capture(*id)?
+            .filter(|e| e.body_sha256 == row.body_sha256)
+            .map(|e| Written::of(&e)))
+    }
+
+    fn capture(&mut self, store: &Store, row: &CaptureRow) -> Result<(), WarcError> {
+        let target = target_of(row);
+        let date = format_millis(row.captured_at);
+        let (request_id, response_id, metadata_id) = (
+            capture_record_id("request", row),
+            capture_record_id("response", row),
+            capture_record_id("metadata", row),
+        );
+        let warcinfo_id = self.warcinfo_id.clone();
+
+        let request = request_head(target);
+        self.record(
+            &[
+                ("WARC-Type", "request"),
+                ("WARC-Record-ID", &request_id),
+                ("WARC-Date", &date),
+                ("WARC-Target-URI", target),
+                ("WARC-Concurrent-To", &response_id),
+                ("WARC-Warcinfo-ID", &warcinfo_id),
+                ("Content-Type", "application/http; msgtype=request"),
+            ],
+            &Block {
+                head: &request,
+                blob: None,
+            },
+        )?;
+
+        let head = response_head(row);
+        let payload_digest = format!("sha256:{}", row.body_sha256);
+        // Truncated and empty bodies stand alone: a revisit of a cut body would
+        // hide the cut, and one of nothing saves nothing.
+        let dedup = !row.truncated && row.body_size > 0;
+        let earlier = if dedup {
+            self.earlier(store, row)?
+        } else {
+            None
+        };
+        let (offset, length) = match &earlier {
+            Some(earlier) => {
+                self.revisits += 1;
+                self.record(
+                    &[
+                        ("WARC-Type", "revisit"),
+                        ("WARC-Record-ID", &response_id),
+                        ("WARC-Date", &date),
+                        ("WARC-Target-URI", target),
+                        ("WARC-Warcinfo-ID", &warcinfo_id),
+                        ("WARC-Profile", IDENTICAL_PAYLOAD_PROFILE),
+                        ("WARC-Refers-To", &earlier.record_id),
+                        ("WARC-Refers-To-Target-URI", &earlier.target_uri),
+                        ("WARC-Refers-To-Date", &earlier.date),
+                        ("WARC-Payload-Digest", &payload_digest),
+                        ("Content-Type", "application/http; msgtype=response"),
+                    ],
+                    &Block {
+                        head: &head,
+                        blob: None,
+                    },
+                )?
+            }
+            None => {
+                let mut fields = vec![
+                    ("WARC-Type", "response"),
+                    ("WARC-Record-ID", response_id.as_str()),
+                    ("WARC-Date", date.as_str()),
+                    ("WARC-Target-URI", target),
+                    ("WARC-Warcinfo-ID", warcinfo_id.as_str()),
+                    ("WARC-Payload-Digest", payload_digest.as_str()),
+                    ("Content-Type", "application/http; msgtype=response"),
+                ];
+                if row.truncated {
+                    fields.push(("WARC-Truncated", "length"));
+                }
+                let at = self.record(
+                    &fields,
+                    &Block {
+                        head: &head,
+                        blob: Some((row, row.body_size)),
+                    },
+                )?;
+                if dedup && let Some(key) = payload_key(&row.body_sha256) {
+                    self.written.entry(key).or_insert(row.id);
+                }
+                at
+            }
+        };
+
+        let metadata = metadata_block(row);
+        self.record(
+            &[
+                ("WARC-Type", "metadata"),
+                ("WARC-Record-ID", &metadata_id),
+                ("WARC-Date", &date),
+                ("WARC-Target-URI", target),
+                ("WARC-Concurrent-To", &response_id),
+                ("WARC-Warcinfo-ID", &warcinfo_id),
+                ("Content-Type", "application/warc-fields"),
+            ],
+            &Block {
+                head: metadata.as_bytes(),
+                blob: None,
+            },
+        )?;
+
+        if let Some(lines) = &mut self.cdxj {
+            let line = cdxj_line(
+                row,
+                target,
+                earlier.is_some(),
+                offset,
+                length,
+                &self.filename,
+            );
+            lines.push(line).map_err(io_err(&lines.path))?;
+        }
+        self.captures += 1;
+        Ok(())
+    }
+}
+
+/// CDXJ bytes sorted in memory before a run is spilled to disk: about 64 MiB,
+/// some 200 000 lines. Each run holds a file open until the merge, so even a
+/// 30 GiB index stays under 500 open files.
+const CDXJ_RUN_BYTES: usize = 64 << 20;
+
+/// Sorts lines bytewise (as `LC_ALL=C sort` does) in bounded memory: lines
+/// gather up to a byte limit, are then sorted and spilled to a temporary file as
+/// one run, and [`LineSorter::finish`] merges the runs.
+struct LineSorter {
+    /// The file the lines are for: runs go beside it, errors name it.
+    path: PathBuf,
+    limit: usize,
+    lines: Vec<String>,
+    bytes: usize,
+    runs: Vec<File>,
+}
+
+impl LineSorter {
+    fn new(path: PathBuf, limit: usize) -> LineSorter {
+        LineSorter {
+            path,
+            limit,
+            lines: Vec::new(),
+            bytes: 0,
+            runs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, line: String) -> io::Result<()> {
+        self.bytes += line.len();
+        self.lines.push(line);
+        if self.bytes >= self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        self.lines.sort_unstable();
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut run = BufWriter::new(tempfile::tempfile_in(dir)?);
+        for line in self.lines.drain(..) {
+            run.write_all(line.as_bytes())?;
+            run.write_all(b"\n")?;
+        }
+        let mut file = run.into_inner().map_err(|e| e.into_error())?;
+        io::Seek::rewind(&mut file)?;
+        self.runs.push(file);
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// Writes every line pushed, sorted, one per line.
+    fn finish(mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.runs.is_empty() {
+            self.lines.sort_unstable();
+            for line in &self.lines {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            return Ok(());
+        }
+        if !self.lines.is_empty() {
+            self.spill()?;
+        }
+        let mut readers: Vec<_> = self
+            .runs
+            .into_iter()
+            .map(|f| io::BufRead::lines(io::BufReader::new(f)))
+            .collect();
+        let mut heads = std::collections::BinaryHeap::new();
+        for (i, r) in readers.iter_mut().enumerate() {
+            if let Some(line) = r.next() {
+                heads.push(std::cmp::Reverse((line?, i)));
+            }
+        }
+        while let Some(std::cmp::Reverse((line, i))) = heads.pop() {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+            if let Some(next) = readers[i].next() {
+                heads.push(std::cmp::Reverse((next?, i)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A WARC-Record-ID, `<urn:uuid:…>`, from a sha256 of `parts`: deterministic,
+/// so exporting the same capture twice gives the same id, without a uuid
+/// dependency. Marked as an RFC 9562 version 8 (custom) UUID.
+fn record_id(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"citewatch-warc-record\0");
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update(b"\0");
+    }
+    let d = h.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!(
+        "<urn:uuid:{}-{}-{}-{}-{}>",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    )
+}
+
+/// A header value on one line: CR and LF (never sent by a server, but the store
+/// is not a server) become spaces so they cannot forge fields.
+fn one_line(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\r', '\n']) {
+        value.replace(['\r', '\n'], " ").into()
+    } else {
+        value.into()
+    }
+}
+
+/// Whether `name` is an HTTP token, i.e. safe to write as a header name.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// The request line and Host of a plain GET of `target`: what we know of the
+/// request (citewatch does not keep the headers it sent).
+fn request_head(target: &str) -> Vec<u8> {
+    let (path, host) = match url::Url::parse(target) {
+        Ok(u) => {
+            let path = &u[url::Position::BeforePath..url::Position::AfterQuery];
+            let path = if path.is_empty() { "/" } else { path };
+            let host = match (u.host_str(), u.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_string(),
+                (None, _) => String::new(),
+            };
+            (path.to_string(), host)
+        }
+        Err(_) => ("/".to_string(), String::new()),
+    };
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes()
+}
+
+/// Headers describing the transfer rather than the payload; the archived body is
+/// decoded, so they are renamed, not repeated.
+const TRANSFER_HEADERS: &[&str] = &["content-encoding", "transfer-encoding", "content-length"];
+
+/// The HTTP status line and headers written before the payload.
+fn response_head(row: &CaptureRow) -> Vec<u8> {
+    let reason = reqwest::StatusCode::from_u16(row.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Unknown");
+    let mut s = format!("HTTP/1.1 {} {reason}\r\n", row.status);
+    for (name, value) in &row.headers {
+        if !is_token(name) {
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if TRANSFER_HEADERS.contains(&lower.as_str()) {
+            s.push_str("x-citewatch-original-");
+            s.push_str(&lower);
+        } else {
+            s.push_str(name);
+        }
+        s.push_str(": ");
+        s.push_str(one_line(value).trim());
+        s.push_str("\r\n");
+    }
+    s.push_str(&format!("content-length: {}\r\n\r\n", row.body_size));
+    s.into_bytes()
+}
+
+/// What citewatch knows of a capture beyond the HTTP exchange, as WARC fields.
+fn metadata_block(row: &CaptureRow) -> String {
+    let fields: [(&str, String); 8] = [
+        ("citewatch-capture-id", row.id.to_string()),
+        ("citewatch-source-url", row.source_url.clone()),
+        ("citewatch-provenance", row.provenance.clone()),
+        ("citewatch-request-url", row.request_url.clone()),
+        ("citewatch-redirects", row.hops_json.clone()),
+        ("citewatch-not-modified", row.not_modified.to_string()),
+        ("citewatch-truncated", row.truncated.to_string()),
+        (
+            "citewatch-request-record",
+            "reconstructed: method, target and Host only".to_string(),
+        ),
+    ];
+    let mut s = String::new();
+    for (name, value) in fields {
+        s.push_str(name);
+        s.push_str(": ");
+        s.push_str(&one_line(&value));
+        s.push_str("\r\n");
+    }
+    s
+}
+
+/// The 14-digit `YYYYMMDDhhmmss` of web archives, in UTC.
+fn timestamp14(ms: Millis) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts.strftime("%Y%m%d%H%M%S").to_string(),
+        Err(_) => "00000000000000".to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct CdxjFields<'a> {
+    url: &'a str,
+    /// Left out when the server sent no Content-Type, as pywb's indexer does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mime: Option<String>,
+    status: String,
+    digest: String,
+    length: String,
+    offset: String,
+    filename: &'a str,
+}
+
+/// One CDXJ line, as pywb's `cdxj-indexer` writes it for the same record (the
+/// tests compare the two): revisits get the mime `warc/revisit`.
+fn cdxj_line(
+    row: &CaptureRow,
+    target: &str,
+    revisit: bool,
+    offset: u64,
+    length: u64,
+    filename: &str,
+) -> String {
+    let mime = if revisit {
+        Some("warc/revisit".to_string())
+    } else {
+        row.content_type
+            .as_deref()
+            .and_then(|ct| ct.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .filter(|m| !m.is_empty())
+    };
+    let fields = CdxjFields {
+        url: target,
+        mime,
+        status: row.status.to_string(),
+        digest: format!("sha256:{}", row.body_sha256),
+        length: length.to_string(),
+        offset: offset.to_string(),
+        filename,
+    };
+    let json = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into());
+    format!("{} {} {json}", surt(target), timestamp14(row.captured_at))
+}
+
+static QUERY_SESSION_IDS: LazyLock<Vec<regex::Regex>> = LazyLock::new(|| {
+    [
+        r"(?i)^(.*)(?:jsessionid=[0-9a-zA-Z]{32})(?:&(.*))?$",
+        r"(?i)^(.*)(?:phpsessid=[0-9a-zA-Z]{32})(?:&(.*))?$",
+        r"(?i)^(.*)(?:sid=[0-9a-zA-Z]{32})(?:&(.*))?$",
+        r"(?i)^(.*)(?:ASPSESSIONID[a-zA-Z]{8}=[a-zA-Z]{24})(?:&(.*))?$",
+        r"(?i)^(.*)(?:cfid=[^&]+&cftoken=[^&]+)(?:&(.*))?$",
+    ]
+    .iter()
+    .map(|p| regex::Regex::new(p).expect("valid pattern"))
+    .collect()
+});
+
+static PATH_SESSION_IDS: LazyLock<Vec<regex::Regex>> = LazyLock::new(|| {
+    [
+        r"(?i)^(.*/)(\((?:[a-z]\([0-9a-z]{24}\))+\)/)([^\?]+\.aspx.*)$",
+        r"(?i)^(.*/)(\([0-9a-z]{24}\)/)([^\?]+\.aspx.*)$",
+    ]
+    .iter()
+    .map(|p| regex::Regex::new(p).expect("valid pattern"))
+    .collect()
+});
+
+/// The SURT key of a URL as the Internet Archive's `surt` package makes it (its
+/// default canonicaliser, without the scheme), so that pywb and other CDXJ
+/// readers find our lines where they look: host labels reversed and joined by
+/// commas, a leading `www`/`wwwN` dropped, default ports dropped, path and query
+/// lower-cased, session ids stripped, a trailing slash dropped, query arguments
+/// sorted. `http://www.Example.com/A/?b=2&a=1` → `com,example)/a?a=1&b=2`.
+pub fn surt(url: &str) -> String {
+    let Ok(u) = url::Url::parse(url) else {
+        return url.to_ascii_lowercase();
+    };
+    let host = match u.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            let d = strip_www(d.trim_matches('.'));
+            d.split('.').rev().collect::<Vec<_>>().join(",")
+        }
+        Some(url::Host::Ipv4(ip)) => {
+            let o = ip.octets();
+            format!("{},{},{},{}", o[3], o[2], o[1], o[0])
+        }
+        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+        None => String::new(),
+    };
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let mut path = u.path().to_ascii_lowercase();
+    for re in PATH_SESSION_IDS.iter() {
+        if let Some(c) = re.captures(&path) {
+            path = format!("{}{}", &c[1], &c[3]);
+        }
+    }
+    if path.len() > 1 && path.ends_with('/') {
+        path.pop();
+    }
+    let mut key = format!("{host}{port}){path}");
+    if let Some(query) = u.query().filter(|q| !q.is_empty()) {
+        let mut query = query.to_string();
+        for re in QUERY_SESSION_IDS.iter() {
+            if let Some(c) = re.captures(&query) {
+                query = match c.get(2) {
+                    Some(rest) if !rest.as_str().is_empty() => {
+                        format!("{}{}", &c[1], rest.as_str())
+                    }
+                    _ => c[1].to_string(),
+                };
+            }
+        }
+        let query = query.to_ascii_lowercase();
+        if !query.is_empty() {
+            let mut args: Vec<(&str, Option<&str>)> = query
+                .split('&')
+                .map(|a| match a.split_once('=') {
+                    Some((k, v)) => (k, Some(v)),
+                    None => (a, None),
+                })
+                .collect();
+            args.sort();
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Some(v) => format!("{k}={v}"),
+                    None => k.to_string(),
+                })
+                .collect();
+            key.push('?');
+            key.push_str(&args.join("&"));
+        }
+    }
+    key
+}
+
+/// `www.`, `www2.` … dropped from the front of a host, as the IA canonicaliser does.
+fn strip_www(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix("www") {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if let Some(rest) = rest[digits..].strip_prefix('.') {
+            return rest;
+        }
+    }
+    host
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surt_matches_the_internet_archive_canonicaliser() {
+        for (url, key) in [
+            (
+                "http://archive.org/goo/?a=2&b&a=1",
+                "org,archive)/goo?a=1&a=2&b",
+            ),
+            ("http://www.Example.com/A/B/", "com,example)/a/b"),
+            ("https://www2.example.com:8443/x?", "com,example:8443)/x"),
+            ("http://example.com:80/", "com,example)/"),
+            ("http://127.0.0.1:8080/page/1", "1,0,0,127:8080)/page/1"),
+            ("http://example.com/?a=1&a", "com,example)/?a&a=1"),
+            (
+                "http://www.nsf.gov/statistics/sed/2009/SED_2009.zip?CFID=14387305&CFTOKEN=72942008",
+                "gov,nsf)/statistics/sed/2009/sed_2009.zip",
+            ),
+            (
+                "http://example.com/x?a=1&jsessionid=0123456789abcdef0123456789abcdef&b=2",
+                "com,example)/x?a=1&b=2",
+            ),
+            ("http://wwwhost.com/", "com,wwwhost)/"),
+            ("http://example.com./", "com,example)/"),
+        ] {
+            assert_eq!(surt(url), key, "{url}");
+        }
+    }
+
+    #[test]
+    fn record_ids_are_uuid_urns_and_deterministic() {
+        let a = record_id(&["response", "1"]);
+        assert_eq!(a, record_id(&["response", "1"]));
+        assert_ne!(a, record_id(&["request", "1"]));
+        assert_ne!(record_id(&["a", "bc"]), record_id(&["ab", "c"]));
+        let inner = a
+            .strip_prefix("<urn:uuid:")
+            .and_then(|s| s.strip_suffix('>'))
+            .unwrap();
+        let groups: Vec<usize> = inner.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert_eq!(&inner[14..15], "8", "version 8");
+        assert!("89ab".contains(&inner[19..20]), "RFC variant");
+    }
+
+    #[test]
+    fn lines_sort_the_same_in_memory_and_through_spilled_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut x: u32 = 7;
+        let lines: Vec<String> = (0..2000)
+            .map(|i| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                format!("k{} {i} {{\"n\":{}}}", x % 97, x % 13)
+            })
+            .collect();
+        let mut expected = lines.clone();
+        expected.sort();
+        let expected: String = expected.iter().map(|l| format!("{l}\n")).collect();
+        // ~30 KB of lines: no run, ~60 runs, ~5 runs.
+        for limit in [usize::MAX, 500, 7000] {
+            let mut sorter = LineSorter::new(dir.path().join("x.cdxj"), limit);
+            for l in &lines {
+                sorter.push(l.clone()).unwrap();
+            }
+            let spilled = !sorter.runs.is_empty();
+            assert_eq!(spilled, limit != usize::MAX);
+            let mut out = Vec::new();
+            sorter.finish(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "limit {limit}");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "runs removed"
+        );
+    }
+
+    #[test]
+    fn cdxj_sits_beside_the_warc() {
+        assert_eq!(
+            cdxj_path(Path::new("/x/y/out.warc.gz")),
+            Path::new("/x/y/out.cdxj")
+        );
+        assert_eq!(cdxj_path(Path::new("out.warc")), Path::new("out.warc.cdxj"));
+    }
+
+    #[test]
+    fn transfer_headers_are_renamed_and_the_length_is_the_payload_s() {
+        let row = CaptureRow {
+            id: 1,
+            source_id: 1,
+            source_url: "http://a.test/".into(),
+            captured_at: 0,
+            provenance: "fetch".into(),
+            request_url: "http://a.test/".into(),
+            final_url: "http://a.test/".into(),
+            hops_json: "[]".into(),
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "text/html".into()),
+                ("content-encoding".into(), "gzip".into()),
+                ("content-length".into(), "12".into()),
+                ("transfer-encoding".into(), "chunked".into()),
+                ("x-evil\r\nx-forged".into(), "1".into()),
+                ("x-note".into(), "a\r\nx-forged: 1".into()),
+            ],
+            content_type: Some("text/html".into()),
+            body_sha256: String::new(),
+            body_size: 40,
+            truncated: false,
+            not_modified: false,
+        };
+        let head = String::from_utf8(response_head(&row)).unwrap();
+        assert_eq!(
+            head,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n\
+             x-citewatch-original-content-encoding: gzip\r\n\
+             x-citewatch-original-content-length: 12\r\n\
+             x-citewatch-original-transfer-encoding: chunked\r\n\
+             x-note: a  x-forged: 1\r\ncontent-length: 40\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn the_request_names_path_query_and_host_with_a_non_default_port() {
+        assert_eq!(
+            request_head("http://a.test:8080/p/q?x=1#frag"),
+            b"GET /p/q?x=1 HTTP/1.1\r\nHost: a.test:8080\r\n\r\n"
+        );
+        assert_eq!(
+            request_head("https://a.test"),
+            b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"
+        );
+    }
+}
