@@ -15,7 +15,10 @@ use citewatch::store::{NewCapture, NewCheck, Store};
 use futures_util::StreamExt;
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn mib(b: u64) -> f64 {
@@ -30,7 +33,13 @@ struct Night {
 }
 
 /// Fetches every URL (conditionally when `conditional`) and records it.
-async fn night(fetcher: &Fetcher, store: &mut Store, blobs: &FsBlobStore, urls: &[String], conditional: bool) -> Night {
+async fn night(
+    fetcher: &Fetcher,
+    store: &mut Store,
+    blobs: &FsBlobStore,
+    urls: &[String],
+    conditional: bool,
+) -> Night {
     let before = store.blob_totals().unwrap().0;
     let reqs: Vec<FetchRequest> = urls
         .iter()
@@ -59,7 +68,11 @@ async fn night(fetcher: &Fetcher, store: &mut Store, blobs: &FsBlobStore, urls: 
         if r.outcome.kind() == "not_modified" {
             n.not_modified += 1;
         }
-        if archive::record(store, blobs, r).unwrap().capture_id.is_some() {
+        if archive::record(store, blobs, r)
+            .unwrap()
+            .capture_id
+            .is_some()
+        {
             n.captures += 1;
         }
     }
@@ -89,7 +102,11 @@ async fn main() {
     for u in &churn {
         web.set_url_kind(u, PageKind::Churn).unwrap();
     }
-    let stable: Vec<String> = urls.iter().filter(|u| !churn.contains(u)).cloned().collect();
+    let stable: Vec<String> = urls
+        .iter()
+        .filter(|u| !churn.contains(u))
+        .cloned()
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("citewatch.db")).unwrap();
     let blobs = FsBlobStore::new(blob_dir(dir.path()));
@@ -110,10 +127,20 @@ async fn main() {
     let again_stable_uncond = night(&fetcher, &mut store, &blobs, &stable, false).await;
     let again_churn = night(&fetcher, &mut store, &blobs, &churn, true).await;
 
-    println!("archive figures ({pages} simulated article pages over {hosts} hosts, {} with churn)", churn.len());
-    println!("{:<48} {:>12} {:>14} {:>10}", "run", "body MiB", "blob MiB added", "ratio");
+    println!(
+        "archive figures ({pages} simulated article pages over {hosts} hosts, {} with churn)",
+        churn.len()
+    );
+    println!(
+        "{:<48} {:>12} {:>14} {:>10}",
+        "run", "body MiB", "blob MiB added", "ratio"
+    );
     let row = |name: &str, n: &Night| {
-        let ratio = if n.body_bytes == 0 { 0.0 } else { n.blob_bytes_added as f64 / n.body_bytes as f64 };
+        let ratio = if n.body_bytes == 0 {
+            0.0
+        } else {
+            n.blob_bytes_added as f64 / n.body_bytes as f64
+        };
         println!(
             "{:<48} {:>12.2} {:>14.3} {:>10.3}   ({} captures, {} not modified)",
             name,
@@ -126,7 +153,10 @@ async fn main() {
     };
     row("first capture of every page", &first);
     row("re-capture, unchanged pages (conditional)", &again_stable);
-    row("re-capture, unchanged pages (unconditional)", &again_stable_uncond);
+    row(
+        "re-capture, unchanged pages (unconditional)",
+        &again_stable_uncond,
+    );
     row("re-capture, churn-only pages", &again_churn);
     if !churn.is_empty() {
         println!(
@@ -139,7 +169,10 @@ async fn main() {
     // blobs archived above (recording is not what is measured here).
     let target = env("CAPTURES", 100_000);
     let existing = store.blob_rows().unwrap();
-    let have = first.captures + again_stable.captures + again_stable_uncond.captures + again_churn.captures;
+    let have = first.captures
+        + again_stable.captures
+        + again_stable_uncond.captures
+        + again_churn.captures;
     let sources = 10_000usize;
     let t = Instant::now();
     let base = citewatch::time::now_millis() - 86_400_000 * 30;
@@ -178,7 +211,9 @@ async fn main() {
             fingerprint: None,
         };
         let host = format!("bench{}.example", i % 100);
-        store.record_fetch(&url, &host, &check, Some(&capture)).unwrap();
+        store
+            .record_fetch(&url, &host, &check, Some(&capture))
+            .unwrap();
     }
     println!(
         "built a store of {} captures in {:.1} s",
@@ -188,11 +223,18 @@ async fn main() {
     let mut lat = Vec::new();
     let mut sink = Vec::with_capacity(1 << 20);
     for i in 0..2000usize {
-        let url = format!("http://bench{}.example/news/{}.html", (i * 7919) % 100, (i * 7919) % sources);
+        let url = format!(
+            "http://bench{}.example/news/{}.html",
+            (i * 7919) % 100,
+            (i * 7919) % sources
+        );
         let at = base + ((i % 10) as i64) * 86_400_000 + 3_600_000;
         let t = Instant::now();
         let id = store.source_id(&url).unwrap().expect("source exists");
-        let c = store.pick_capture(id, Some(at)).unwrap().expect("a capture");
+        let c = store
+            .pick_capture(id, Some(at))
+            .unwrap()
+            .expect("a capture");
         sink.clear();
         archive::blobs::copy_to(&blobs, &c.body_sha256, &mut sink).unwrap();
         lat.push(t.elapsed());
@@ -207,17 +249,38 @@ async fn main() {
     );
     drop(store);
     let config = dir.path().join("citewatch.toml");
-    std::fs::write(&config, "[store]\ndir = \".\"\n[briefings]\npaths = [\".\"]\n").unwrap();
+    std::fs::write(
+        &config,
+        "[store]\ndir = \".\"\n[briefings]\npaths = [\".\"]\n",
+    )
+    .unwrap();
     let mut cli = Vec::new();
     for i in 0..30usize {
-        let url = format!("http://bench{}.example/news/{}.html", (i * 31) % 100, (i * 31) % sources);
+        let url = format!(
+            "http://bench{}.example/news/{}.html",
+            (i * 31) % 100,
+            (i * 31) % sources
+        );
         let t = Instant::now();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_citewatch"))
-            .args(["--config", config.to_str().unwrap(), "get", &url, "--at", "2026-11-01", "-o", "/dev/null"])
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "get",
+                &url,
+                "--at",
+                "2026-11-01",
+                "-o",
+                "/dev/null",
+            ])
             .output()
             .unwrap();
         cli.push(t.elapsed());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     cli.sort();
     println!(

@@ -166,6 +166,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Export captures as WARC/1.1 (each record gzipped on its own), for pywb,
+    /// warcio and the rest of the web-archive tools.
+    ///
+    /// Request and response records per capture, a later identical payload as a
+    /// revisit (identical-payload-digest), digests as sha256. Bodies are stored
+    /// decoded, so response headers describe the decoded payload; the server's
+    /// original transfer headers are kept renamed. Memory stays flat however large
+    /// the export.
+    ExportWarc {
+        /// The WARC file to write (e.g. sources.warc.gz).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Only captures of this source.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Only captures at or after TIME (RFC 3339, YYYY-MM-DD, 14 digits) or
+        /// within a duration ago (7d).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Also write a CDXJ index beside it (FILE.cdxj).
+        #[arg(long)]
+        cdxj: bool,
+        /// Output format of the summary.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Re-hash every archived blob, check every capture has its blob, and run
     /// SQLite's integrity check. Exit code 1 when any problem is found.
     Verify {
@@ -277,6 +303,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             cli::check::sources(&config, status.as_deref(), format)
         }
         Command::History { url, format } => cli::archive::history(&config, &url, format),
+        Command::ExportWarc {
+            output,
+            url,
+            since,
+            cdxj,
+            format,
+        } => cli::archive::export_warc(
+            &config,
+            &output,
+            url.as_deref(),
+            since.as_deref(),
+            cdxj,
+            format,
+        ),
         Command::Verify { format } => cli::archive::verify(&config, format),
     }
 }

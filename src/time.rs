@@ -58,6 +58,15 @@ pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
         .map_err(|_| bad())
 }
 
+/// Parses a `--since` value: a time as [`parse_time`] accepts, or a duration
+/// (`7d`, `12h`) meaning that long before now.
+pub fn parse_since(input: &str) -> Result<Millis, BadTime> {
+    match input.trim().parse::<Duration>() {
+        Ok(d) => Ok(now_millis().saturating_sub(d.as_millis())),
+        Err(_) => parse_time(input),
+    }
+}
+
 /// A length of time written as an integer and a unit: `ms`, `s`, `m`, `h`, `d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Duration(std::time::Duration);
@@ -219,6 +228,17 @@ mod tests {
         assert_eq!(parse_time("2020-12-26"), Ok(want - 8 * 3_600_000));
         assert!(parse_time("26/12/2020").is_err());
         assert!(parse_time("2020-13-01").is_err());
+    }
+
+    #[test]
+    fn since_takes_a_time_or_a_duration_ago() {
+        assert_eq!(parse_since("2020-12-26T08:00:00Z"), Ok(1_608_969_600_000));
+        let ago = now_millis() - parse_since("7d").unwrap();
+        assert!(
+            (7 * 86_400_000..7 * 86_400_000 + 5_000).contains(&ago),
+            "{ago}"
+        );
+        assert!(parse_since("last week").is_err());
     }
 
     #[test]

@@ -266,3 +266,63 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert_eq!(text.matches("HTTP 200").count(), 2, "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_warc_through_the_binary() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    s.save("/files/page.html").await;
+    s.save("/files/doc.pdf").await;
+    let out = s.g.path("all.warc.gz");
+    let all = s
+        .json(&[
+            "export-warc",
+            "-o",
+            out.to_str().unwrap(),
+            "--cdxj",
+            "--format",
+            "json",
+        ])
+        .await;
+    assert_eq!(
+        (all["captures"].as_u64(), all["revisits"].as_u64()),
+        (Some(3), Some(1)),
+        "{all}"
+    );
+    assert!(out.exists() && s.g.path("all.cdxj").exists());
+    let one = s.g.path("one.warc.gz");
+    let pdf = s
+        .json(&[
+            "export-warc",
+            "-o",
+            one.to_str().unwrap(),
+            "--url",
+            &s.url("/files/doc.pdf"),
+            "--format",
+            "json",
+        ])
+        .await;
+    assert_eq!(pdf["captures"], 1);
+    let future = s
+        .json(&[
+            "export-warc",
+            "-o",
+            one.to_str().unwrap(),
+            "--since",
+            "2100-01-01",
+            "--format",
+            "json",
+        ])
+        .await;
+    assert_eq!(future["captures"], 0);
+    let bad = s
+        .run(&[
+            "export-warc",
+            "-o",
+            one.to_str().unwrap(),
+            "--since",
+            "soon",
+        ])
+        .await;
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -221,3 +221,45 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
         ExitCode::from(1)
     })
 }
+
+/// Runs `export-warc`.
+pub fn export_warc(
+    config: &Config,
+    output: &std::path::Path,
+    url: Option<&str>,
+    since: Option<&str>,
+    cdxj: bool,
+    format: Format,
+) -> Result<ExitCode, Failure> {
+    let since = since
+        .map(citewatch::time::parse_since)
+        .transpose()
+        .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    let source_id = match url {
+        Some(u) => Some(source_of(&store, u)?.1),
+        None => None,
+    };
+    let filter = citewatch::store::CaptureFilter { source_id, since };
+    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    let summary =
+        citewatch::archive::warc::export(&store, &blobs, &filter, output, cdxj).map_err(runtime)?;
+    if format == Format::Json {
+        print_json(&summary).map_err(runtime)?;
+    } else {
+        println!(
+            "wrote {} ({} captures, {} records, {} revisits, {} bytes){}",
+            summary.file.display(),
+            summary.captures,
+            summary.records,
+            summary.revisits,
+            summary.bytes,
+            summary
+                .cdxj_file
+                .as_ref()
+                .map(|c| format!(" and {}", c.display()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
