@@ -148,3 +148,40 @@ async fn a_second_run_is_refused_with_exit_4() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
+         [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
+    );
+    let paths: Vec<String> = (0..6)
+        .map(|i| format!("/always503?{i}"))
+        .chain(["/page/1".to_string()])
+        .collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    g.brief("b.txt", briefing(&web, &refs));
+    let summary = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(
+        summary["host_incidents"],
+        serde_json::json!(["127.0.0.1"]),
+        "{summary}"
+    );
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    for s in sources.as_array().unwrap() {
+        let url = s["url"].as_str().unwrap();
+        if url.contains("always503") {
+            assert_eq!(s["status"], "unchecked", "{url} was counted against");
+            assert_eq!(s["consecutive_failures"], 0);
+            assert!(
+                s["evidence"].as_str().unwrap().starts_with("host incident"),
+                "{s}"
+            );
+        } else {
+            assert_eq!(s["status"], "ok");
+        }
+    }
+}

@@ -19,7 +19,7 @@ use super::analyze;
 use super::classify::{FetchFacts, PageEvidence, classify};
 use super::lock::{LockError, RunLock};
 use super::schedule::{DUE_SLACK_MS, interleave_by_host, next_check_at};
-use super::verdict::{Confirmation, State, Status, Suspect, decide};
+use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide};
 use crate::archive::{self, FsBlobStore, RecordError, blob_dir};
 use crate::config::Config;
 use crate::fetch::{FetchReport, FetchRequest, Fetcher};
@@ -104,6 +104,9 @@ pub struct RunSummary {
     pub checked_by_status: BTreeMap<String, usize>,
     /// All sources by status after the run.
     pub sources_by_status: BTreeMap<String, i64>,
+    /// Hosts whose network failures this run were recorded as one incident
+    /// instead of against each source.
+    pub host_incidents: Vec<String>,
     /// Sources that became broken (dead, soft_404, unreachable) in this run.
     pub newly_broken: usize,
     /// Sources that were broken or failing and are good again.
@@ -134,7 +137,18 @@ struct Checked {
     error_detail: Option<String>,
     next_check_at: Millis,
     capture_is_baseline: bool,
+    /// The host, for incident detection.
+    host: String,
+    /// The state before this check, kept in case a host incident voids it.
+    prev: State,
+    /// A network-level failure (connection, TLS, timeout, DNS, 5xx).
+    network_failure: bool,
 }
+
+/// A host incident: at least this many network failures in one run…
+pub const INCIDENT_MIN_FAILURES: usize = 5;
+/// …making up at least this share of the host's checks in the run.
+pub const INCIDENT_SHARE: f64 = 0.8;
 
 fn parse_status(s: &str) -> Status {
     match s {
@@ -239,7 +253,8 @@ pub async fn run(
 
     // One writer thread owns the write connection; tasks send it their results.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(256);
-    let writer = std::thread::spawn(move || writer_loop(store, run_id, rx));
+    let recheck_failing = config.check.recheck_failing.as_millis();
+    let writer = std::thread::spawn(move || writer_loop(store, run_id, rx, recheck_failing));
     let reader = Store::open(&db)?;
     let blobs = Arc::new(FsBlobStore::new(blob_dir(&config.store.dir)));
     let probes: Arc<Probes> = Arc::default();
@@ -252,7 +267,6 @@ pub async fn run(
     let concurrency = config.fetch.concurrency.max(1) * 2;
     let mut stopped_by_budget = false;
     let mut checked = 0usize;
-    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     let jobs = due.into_iter().map_while(|d| {
         if deadline.is_some_and(|dl| Instant::now() >= dl) {
             stopped_by_budget = true;
@@ -298,9 +312,6 @@ pub async fn run(
         match result {
             Ok(c) => {
                 checked += 1;
-                *by_status
-                    .entry(c.state.status.name().to_string())
-                    .or_default() += 1;
                 progress.advance(&c.url, c.state.status.name());
                 if tx.send(c).is_err() {
                     break;
@@ -328,7 +339,8 @@ pub async fn run(
         due: total,
         checked,
         stopped_by_time_budget: stopped_by_budget,
-        checked_by_status: by_status,
+        checked_by_status: stats.checked_by_status,
+        host_incidents: stats.incidents,
         sources_by_status: store.sources_by_status()?,
         newly_broken: stats.newly_broken,
         newly_recovered: stats.newly_recovered,
@@ -463,7 +475,11 @@ fn assess(
         ),
         _ => evidence,
     };
+    let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
     Ok(Checked {
+        host: job.due.host.clone(),
+        prev,
+        network_failure,
         source_id: job.due.id,
         url: job.due.url.clone(),
         old_status: job.due.status.clone(),
@@ -489,17 +505,27 @@ fn assess(
 struct WriterStats {
     newly_broken: usize,
     newly_recovered: usize,
+    checked_by_status: BTreeMap<String, usize>,
+    incidents: Vec<String>,
 }
 
-/// Writes results in batches: up to 200 per transaction, or what arrived within
+/// Writes results in batches: up to 200 per transaction, or whatever has waited
 /// half a second, so a slow night still commits steadily.
+///
+/// Network failures are held back per host until the run ends: when a host's
+/// failures reach [`INCIDENT_MIN_FAILURES`] and [`INCIDENT_SHARE`] of its checks,
+/// the run records one host incident and those checks leave their sources' verdicts
+/// as they were (the host was down from here, not each page gone).
 fn writer_loop(
     mut store: Store,
     run_id: i64,
     rx: std::sync::mpsc::Receiver<Checked>,
+    recheck_failing: Millis,
 ) -> (Result<Store, StoreError>, WriterStats) {
     let mut stats = WriterStats::default();
     let mut batch: Vec<Checked> = Vec::new();
+    let mut held: HashMap<String, Vec<Checked>> = HashMap::new();
+    let mut per_host: HashMap<String, usize> = HashMap::new();
     let flush = |store: &mut Store,
                  batch: &mut Vec<Checked>,
                  stats: &mut WriterStats|
@@ -512,6 +538,10 @@ fn writer_loop(
         for c in batch.iter() {
             let old = parse_status(&c.old_status);
             let new = c.state.status;
+            *stats
+                .checked_by_status
+                .entry(new.name().to_string())
+                .or_default() += 1;
             if new.is_broken() && !old.is_broken() {
                 stats.newly_broken += 1;
             }
@@ -535,8 +565,45 @@ fn writer_loop(
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
         );
         if let Ok(c) = received {
-            oldest.get_or_insert_with(Instant::now);
-            batch.push(c);
+            *per_host.entry(c.host.clone()).or_default() += 1;
+            if c.network_failure {
+                held.entry(c.host.clone()).or_default().push(c);
+            } else {
+                oldest.get_or_insert_with(Instant::now);
+                batch.push(c);
+            }
+        }
+        if disconnected {
+            for (host, mut failures) in held.drain() {
+                let checks = per_host.get(&host).copied().unwrap_or(failures.len());
+                let incident = failures.len() >= INCIDENT_MIN_FAILURES
+                    && failures.len() as f64 >= INCIDENT_SHARE * checks as f64;
+                if incident {
+                    let detail = format!(
+                        "host incident: {} of {} checks on {host} failed on the network in this run",
+                        failures.len(),
+                        checks
+                    );
+                    if let Err(e) = store.record_incident(
+                        run_id,
+                        &host,
+                        now_millis(),
+                        checks,
+                        failures.len(),
+                        &detail,
+                    ) {
+                        return (Err(e), stats);
+                    }
+                    for c in &mut failures {
+                        // The source keeps its verdict and streak; it is simply tried again soon.
+                        c.state = c.prev;
+                        c.evidence = detail.clone();
+                        c.next_check_at = c.started_at + recheck_failing;
+                    }
+                    stats.incidents.push(host);
+                }
+                batch.extend(failures);
+            }
         }
         let due =
             batch.len() >= 200 || oldest.is_some_and(|t| t.elapsed() >= max_age) || disconnected;

@@ -292,6 +292,25 @@ impl Store {
 }
 
 impl Store {
+    /// Records a host incident.
+    pub fn record_incident(
+        &self,
+        run_id: i64,
+        host: &str,
+        at: Millis,
+        checks: usize,
+        failures: usize,
+        detail: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run_id, host, at, checks as i64, failures as i64, detail],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
     /// Sources by status.
     pub fn sources_by_status(&self) -> Result<std::collections::BTreeMap<String, i64>> {
         let mut stmt = self

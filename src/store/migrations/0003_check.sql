@@ -45,3 +45,15 @@ CREATE INDEX status_changes_at ON status_changes(at);
 -- without re-reading its blob.
 ALTER TABLE captures ADD COLUMN title TEXT;
 ALTER TABLE captures ADD COLUMN fingerprint TEXT;
+
+-- A host whose checks mostly failed on the network in one run: recorded once,
+-- instead of counting the failure against each of its sources.
+CREATE TABLE host_incidents (
+    id       INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL REFERENCES runs(id),
+    host     TEXT    NOT NULL,
+    at       INTEGER NOT NULL,
+    checks   INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    detail   TEXT
+);
