@@ -367,6 +367,7 @@ async fn etag_and_last_modified_round_trip_to_304() {
             url: web.url("a.test", "/cached"),
             etag,
             last_modified,
+            ..FetchRequest::default()
         };
         let r = f.fetch(&req).await;
         assert!(

@@ -41,6 +41,7 @@ pub fn conditional_on(url: &str, latest: Option<&CaptureRow>) -> FetchRequest {
         };
         req.etag = find("etag");
         req.last_modified = find("last-modified");
+        req.validators_url = Some(latest.final_url.clone());
     }
     req
 }

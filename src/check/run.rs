@@ -422,13 +422,32 @@ fn assess(
     let mut page = PageEvidence::default();
     let mut title = None;
     let mut fingerprint = None;
-    let status = report.outcome.status();
     let permanent_redirect = report.hops.iter().any(|h| matches!(h.status, 301 | 308));
-    if let (Some(s), Some(body)) = (status, report.body())
+    // A 304 means the page is the latest capture's: judge that body again (the
+    // redirects may have changed, and the last verdict may have been a failure).
+    let (outcome_kind, status, bytes, content_type) = match (&report.outcome, &job.previous) {
+        (crate::fetch::Outcome::NotModified { .. }, Some(prev_capture)) => {
+            let mut bytes = Vec::new();
+            archive::blobs::copy_to(blobs, &prev_capture.body_sha256, &mut bytes)
+                .map_err(RecordError::from)?;
+            (
+                "http",
+                Some(prev_capture.status),
+                Some(bytes),
+                prev_capture.content_type.clone(),
+            )
+        }
+        _ => (
+            report.outcome.kind(),
+            report.outcome.status(),
+            report.body().map(|b| b.to_vec().unwrap_or_default()),
+            header(&report, "content-type"),
+        ),
+    };
+    if let (Some(s), Some(bytes)) = (status, &bytes)
         && (200..300).contains(&s)
     {
-        let bytes = body.to_vec().unwrap_or_default();
-        let reading = analyze::read(&bytes, header(&report, "content-type").as_deref());
+        let reading = analyze::read(bytes, content_type.as_deref());
         page.error_phrase = reading.error_phrase.clone();
         page.bot_challenge = reading.bot_challenge;
         page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
@@ -446,7 +465,7 @@ fn assess(
     }
     let detail = archived.error_detail.clone();
     let facts = FetchFacts {
-        outcome: report.outcome.kind(),
+        outcome: outcome_kind,
         status,
         detail: detail.as_deref(),
         url: &report.url,

@@ -47,6 +47,11 @@ pub struct FetchRequest {
     pub etag: Option<String>,
     /// `Last-Modified` of the copy we have: sent as `If-Modified-Since`.
     pub last_modified: Option<String>,
+    /// The URL the validators above belong to (the final URL of the copy we
+    /// have). They are sent only in a request for that URL, so a redirect to
+    /// another page (a homepage, a new address) is fetched in full rather than
+    /// answered "not modified" on the old page's validators. `None`: the first hop.
+    pub validators_url: Option<String>,
 }
 
 impl FetchRequest {
@@ -299,8 +304,12 @@ impl Fetcher {
                 }
             }
             let mut attempts = 0;
+            let conditional = match &req.validators_url {
+                Some(v) => v == url.as_str(),
+                None => hops.is_empty(),
+            };
             let exchange = match self
-                .exchange(&url, &host, &policy, req, &mut attempts)
+                .exchange(&url, &host, &policy, req, conditional, &mut attempts)
                 .await
             {
                 Ok(x) => x,
@@ -387,6 +396,7 @@ impl Fetcher {
         host: &str,
         policy: &HostPolicy,
         req: &FetchRequest,
+        conditional: bool,
         attempts: &mut u32,
     ) -> Result<Exchange, Outcome> {
         let mut headers = HeaderMap::new();
@@ -396,6 +406,7 @@ impl Fetcher {
         if let Some(etag) = req
             .etag
             .as_deref()
+            .filter(|_| conditional)
             .and_then(|v| HeaderValue::from_str(v).ok())
         {
             headers.insert(header::IF_NONE_MATCH, etag);
@@ -403,6 +414,7 @@ impl Fetcher {
         if let Some(lm) = req
             .last_modified
             .as_deref()
+            .filter(|_| conditional)
             .and_then(|v| HeaderValue::from_str(v).ok())
         {
             headers.insert(header::IF_MODIFIED_SINCE, lm);

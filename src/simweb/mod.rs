@@ -12,6 +12,7 @@
 
 mod briefings;
 mod pages;
+pub mod rot;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;

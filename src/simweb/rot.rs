@@ -1,0 +1,65 @@
+//! How the simulated web rots between "nights": the cases a link checker meets,
+//! each with the verdicts citewatch should reach. Shared by `citewatch demo` and
+//! the end-to-end test, so the demo shows what the test proves.
+
+use super::PageKind;
+
+/// One way a cited page fares after the first night.
+#[derive(Debug, Clone)]
+pub struct Rot {
+    /// A short name of the true case.
+    pub label: &'static str,
+    /// What the page becomes after the first night (`None`: it stays as it was).
+    pub after_first_night: Option<PageKind>,
+    /// Set before the first night (pages that are that way from the start).
+    pub from_the_start: Option<PageKind>,
+    /// Verdicts acceptable once the rot has been seen on enough nights.
+    pub expect: &'static [&'static str],
+}
+
+/// The cases, in the order they are assigned to cited pages.
+pub fn plan() -> Vec<Rot> {
+    let rot = |label, after: Option<PageKind>, start: Option<PageKind>, expect| Rot {
+        label,
+        after_first_night: after,
+        from_the_start: start,
+        expect,
+    };
+    vec![
+        rot("stable", None, None, &["ok"]),
+        rot("churn only", None, Some(PageKind::Churn), &["ok"]),
+        rot("GBK page", None, Some(PageKind::Gbk), &["ok"]),
+        rot("404", Some(PageKind::NotFound), None, &["dead"]),
+        rot("410", Some(PageKind::Gone), None, &["dead"]),
+        rot(
+            "homepage redirect",
+            Some(PageKind::RedirectHome),
+            None,
+            &["soft_404"],
+        ),
+        rot(
+            "error page with 200",
+            Some(PageKind::SoftNotFound),
+            None,
+            &["soft_404"],
+        ),
+        rot(
+            "moved article",
+            Some(PageKind::MovedTo("/archive/moved-{id}.html".into())),
+            None,
+            &["moved"],
+        ),
+        rot(
+            "rewritten article",
+            Some(PageKind::Rewritten),
+            None,
+            &["changed"],
+        ),
+        rot(
+            "flaky 503",
+            Some(PageKind::Flaky503),
+            None,
+            &["ok", "failing"],
+        ),
+    ]
+}

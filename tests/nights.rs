@@ -1,0 +1,124 @@
+//! The whole job over several nights, through the real binary, against the
+//! simulated web: everything is served and archived on the first night, then
+//! pages rot in every way the plan knows, and the verdicts must find them.
+//! Prints a confusion matrix (truth × verdict) and asserts it.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use citewatch::simweb::{PageKind, SimWeb, SimWebOptions, rot, write_briefing_store};
+use common::Ground;
+use serde_json::Value;
+
+const PER_CASE: usize = 3;
+
+async fn check(g: &Ground) -> Value {
+    let mut cmd = g.cmd(&["check", "--all", "--format", "json"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotting_pages_are_found_and_churn_is_not_change() {
+    let plan = rot::plan();
+    let n = plan.len() * PER_CASE;
+    let web = SimWeb::start(SimWebOptions {
+        hosts: 5,
+        articles_per_host: 20,
+        churn_fraction: 0.0,
+        gzip: true,
+    })
+    .await
+    .unwrap();
+    let urls = web.urls(n);
+    let truth: Vec<&rot::Rot> = (0..n).map(|i| &plan[i % plan.len()]).collect();
+    for (url, case) in urls.iter().zip(&truth) {
+        if let Some(kind) = &case.from_the_start {
+            web.set_url_kind(url, kind.clone()).unwrap();
+        }
+    }
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.0/8\"]\n\
+         [check]\ndead_after_checks = 2\ndead_after = \"0s\"\n",
+    );
+    write_briefing_store(&g.path("briefings"), &urls, 6).unwrap();
+
+    let first = check(&g).await;
+    assert_eq!(first["checked"].as_u64(), Some(n as u64), "{first}");
+    let sources = g.json(&["sources", "--format", "json"]);
+    assert!(
+        sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "ok"),
+        "first night: everything ok: {sources}"
+    );
+    for (i, (url, case)) in urls.iter().zip(&truth).enumerate() {
+        if let Some(kind) = &case.after_first_night {
+            let kind = match kind {
+                PageKind::MovedTo(to) => PageKind::MovedTo(to.replace("{id}", &i.to_string())),
+                k => k.clone(),
+            };
+            web.set_url_kind(url, kind).unwrap();
+        }
+    }
+    for _night in 2..=4 {
+        check(&g).await;
+    }
+    let sources = g.json(&["sources", "--format", "json"]);
+    let verdict: BTreeMap<String, String> = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["url"].as_str().unwrap().to_string(),
+                s["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut matrix: BTreeMap<&str, BTreeMap<String, usize>> = BTreeMap::new();
+    for (url, case) in urls.iter().zip(&truth) {
+        let v = verdict
+            .get(url)
+            .cloned()
+            .unwrap_or_else(|| "missing".into());
+        *matrix.entry(case.label).or_default().entry(v).or_default() += 1;
+    }
+    println!("truth × verdict after 4 nights:");
+    for (label, row) in &matrix {
+        let cells: Vec<String> = row.iter().map(|(v, c)| format!("{v}={c}")).collect();
+        println!("  {label:<22} {}", cells.join("  "));
+    }
+    let mut wrong = Vec::new();
+    for (url, case) in urls.iter().zip(&truth) {
+        let v = verdict.get(url).map(String::as_str).unwrap_or("missing");
+        if !case.expect.contains(&v) {
+            let why = g.json(&["status", url, "--format", "json"]);
+            wrong.push(format!(
+                "{} ({url}): {v}, expected {:?}; evidence: {}",
+                case.label, case.expect, why["evidence"]
+            ));
+        }
+        if case.label == "flaky 503" {
+            assert!(
+                v != "dead" && v != "unreachable",
+                "flaky page condemned: {url}"
+            );
+        }
+    }
+    assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
+    let v = g.cmd(&["verify"]).output().unwrap();
+    assert_eq!(v.status.code(), Some(0));
+}
