@@ -105,6 +105,18 @@ enum Command {
         #[arg(long)]
         headers: bool,
     },
+    /// See the whole job in a minute, on a simulated web on loopback.
+    ///
+    /// Starts a small simulated web, writes a briefing store citing it, runs a
+    /// first night, lets pages rot (404, 410, homepage redirects, error pages,
+    /// moves, rewrites, flaky servers), runs the following nights and prints what
+    /// citewatch found. Uses its own data folder; touches nothing outside loopback.
+    Demo {
+        /// Keep the demo's briefings, configuration and data in DIR (default: a
+        /// temporary folder, removed afterwards).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// The nightly job: sync the briefing store, then check every due source.
     ///
     /// Never-checked sources go first, then failing ones (their confirmation is
@@ -244,6 +256,10 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    // The demo brings its own configuration.
+    if let Command::Demo { dir } = cli.command {
+        return cli::demo::demo(dir);
+    }
     let config = load_config(&cli)?;
     match cli.command {
         Command::Sync { format, rehash } => cli::sync::run(&config, format, rehash),
@@ -274,6 +290,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             output,
             headers,
         } => cli::archive::get(&config, &url, at.as_deref(), output, headers),
+        Command::Demo { .. } => unreachable!("handled before the configuration is loaded"),
         Command::Check {
             all,
             urls,

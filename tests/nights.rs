@@ -122,3 +122,25 @@ async fn rotting_pages_are_found_and_churn_is_not_change() {
     let v = g.cmd(&["verify"]).output().unwrap();
     assert_eq!(v.status.code(), Some(0));
 }
+
+#[test]
+fn the_demo_finds_every_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("citewatch")
+        .unwrap()
+        .args(["demo", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("20 of 20 verdicts as expected"), "{text}");
+    assert!(
+        dir.path().join("data/citewatch.db").exists(),
+        "--dir keeps the data"
+    );
+}

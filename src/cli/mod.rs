@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod check;
 pub mod citations;
+pub mod demo;
 pub mod fetch;
 pub mod sync;
 
