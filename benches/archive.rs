@@ -208,7 +208,7 @@ async fn main() {
             truncated: false,
             not_modified: false,
             title: None,
-            fingerprint: None,
+            reading: None,
         };
         let host = format!("bench{}.example", i % 100);
         store

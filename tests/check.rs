@@ -185,3 +185,40 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
+         [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
+    );
+    g.brief("b.txt", briefing(&web, &["/page/1"]));
+    json(&g, &["check", "--format", "json"]).await;
+    // Plant a sentinel in the stored reading: only a reused reading can bring it back.
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let n = db
+        .execute(
+            "UPDATE captures SET reading = json_set(reading, '$.error_phrase', 'SENTINEL')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let status = json(
+        &g,
+        &[
+            "status",
+            &format!("http://127.0.0.1:{}/page/1", web.port()),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert!(
+        status["evidence"].as_str().unwrap().contains("SENTINEL"),
+        "{status}"
+    );
+}

@@ -190,7 +190,7 @@ impl Archived {
             truncated: c.truncated,
             not_modified: c.not_modified,
             title: None,
-            fingerprint: None,
+            reading: None,
         })
     }
 }

@@ -1091,6 +1091,7 @@ mod tests {
             body_size: 40,
             truncated: false,
             not_modified: false,
+            reading: None,
         };
         let head = String::from_utf8(response_head(&row)).unwrap();
         assert_eq!(

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
 /// What reading a page found.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reading {
     /// `<title>`.
     pub title: Option<String>,
@@ -81,6 +81,13 @@ pub fn read(body: &[u8], content_type: Option<&str>) -> Reading {
         error_phrase,
         bot_challenge,
     }
+}
+
+/// The fingerprint inside a stored reading (JSON).
+pub fn fingerprint_of(reading_json: &str) -> Option<String> {
+    serde_json::from_str::<Reading>(reading_json)
+        .ok()?
+        .fingerprint
 }
 
 /// Similarity of two stored fingerprints (0..=1).

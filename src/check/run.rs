@@ -130,7 +130,7 @@ struct Checked {
     attempts: u32,
     archived: archive::Archived,
     title: Option<String>,
-    fingerprint: Option<String>,
+    reading: Option<String>,
     state: State,
     evidence: String,
     similarity: Option<f64>,
@@ -420,34 +420,51 @@ fn assess(
     let archived = archive::archive_body(blobs, &report, job.previous.as_ref())?;
     let prev = state_of(&job.due);
     let mut page = PageEvidence::default();
-    let mut title = None;
-    let mut fingerprint = None;
     let permanent_redirect = report.hops.iter().any(|h| matches!(h.status, 301 | 308));
-    // A 304 means the page is the latest capture's: judge that body again (the
-    // redirects may have changed, and the last verdict may have been a failure).
-    let (outcome_kind, status, bytes, content_type) = match (&report.outcome, &job.previous) {
+    // The same body as the latest capture (a 304, or identical bytes): its stored
+    // reading stands, and the page is not read again. Redirects are judged anew.
+    let same_body = job.previous.as_ref().filter(|p| {
+        let identical = match &report.outcome {
+            crate::fetch::Outcome::NotModified { .. } => true,
+            other => other
+                .body()
+                .is_some_and(|b| b.sha256_hex() == p.body_sha256),
+        };
+        identical && p.reading.is_some()
+    });
+    let (outcome_kind, status) = match (&report.outcome, &job.previous) {
         (crate::fetch::Outcome::NotModified { .. }, Some(prev_capture)) => {
-            let mut bytes = Vec::new();
-            archive::blobs::copy_to(blobs, &prev_capture.body_sha256, &mut bytes)
-                .map_err(RecordError::from)?;
-            (
-                "http",
-                Some(prev_capture.status),
-                Some(bytes),
-                prev_capture.content_type.clone(),
-            )
+            ("http", Some(prev_capture.status))
         }
-        _ => (
-            report.outcome.kind(),
-            report.outcome.status(),
-            report.body().map(|b| b.to_vec().unwrap_or_default()),
-            header(&report, "content-type"),
-        ),
+        _ => (report.outcome.kind(), report.outcome.status()),
     };
-    if let (Some(s), Some(bytes)) = (status, &bytes)
-        && (200..300).contains(&s)
-    {
-        let reading = analyze::read(bytes, content_type.as_deref());
+    let reading: Option<analyze::Reading> = match (same_body, status) {
+        (_, Some(s)) if !(200..300).contains(&s) => None,
+        (Some(p), _) => p
+            .reading
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok()),
+        (None, Some(_)) => match &report.outcome {
+            crate::fetch::Outcome::NotModified { .. } => match &job.previous {
+                // A 304 for a capture read before readings were kept: read its blob.
+                Some(p) => {
+                    let mut bytes = Vec::new();
+                    archive::blobs::copy_to(blobs, &p.body_sha256, &mut bytes)
+                        .map_err(RecordError::from)?;
+                    Some(analyze::read(&bytes, p.content_type.as_deref()))
+                }
+                None => None,
+            },
+            other => other.body().map(|b| {
+                analyze::read(
+                    &b.to_vec().unwrap_or_default(),
+                    header(&report, "content-type").as_deref(),
+                )
+            }),
+        },
+        (None, None) => None,
+    };
+    if let Some(reading) = &reading {
         page.error_phrase = reading.error_phrase.clone();
         page.bot_challenge = reading.bot_challenge;
         page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
@@ -455,14 +472,18 @@ fn assess(
             page.like_probe =
                 analyze::like_probe(fp, &report.final_url, &p.fingerprint, &p.final_url);
         }
-        if let (Some((Some(base_fp), base_at, _)), Some(fp)) = (&job.baseline, &reading.fingerprint)
-        {
-            page.similarity = analyze::similarity(base_fp, fp);
-            page.baseline_date = Some(format_millis(*base_at)[..10].to_string());
+        let base_fp = job
+            .baseline
+            .as_ref()
+            .and_then(|(r, at, _)| Some((r.as_deref().and_then(analyze::fingerprint_of)?, *at)));
+        if let (Some((base_fp, base_at)), Some(fp)) = (base_fp, &reading.fingerprint) {
+            page.similarity = analyze::similarity(&base_fp, fp);
+            page.baseline_date = Some(format_millis(base_at)[..10].to_string());
         }
-        title = reading.title;
-        fingerprint = reading.fingerprint;
     }
+    let title = reading.as_ref().and_then(|r| r.title.clone());
+    let reading_json = reading.as_ref().and_then(|r| serde_json::to_string(r).ok());
+    let has_fingerprint = reading.as_ref().is_some_and(|r| r.fingerprint.is_some());
     let detail = archived.error_detail.clone();
     let facts = FetchFacts {
         outcome: outcome_kind,
@@ -476,8 +497,7 @@ fn assess(
     let now = report.started_at + report.duration_ms as i64;
     let state = decide(&prev, signal, now, confirmation);
     let good = matches!(state.status, Status::Ok | Status::Changed | Status::Moved);
-    let capture_is_baseline =
-        job.due.baseline_capture_id.is_none() && good && fingerprint.is_some();
+    let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && has_fingerprint;
     let evidence = match state.status {
         Status::Failing => format!(
             "{evidence} ({} failing check{} since {})",
@@ -510,7 +530,7 @@ fn assess(
         attempts: report.attempts,
         archived,
         title,
-        fingerprint,
+        reading: reading_json,
         next_check_at: next_check_at(state.status, now, cfg),
         state,
         evidence,
@@ -653,7 +673,7 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
         truncated: f.truncated,
         not_modified: f.not_modified,
         title: c.title.as_deref(),
-        fingerprint: c.fingerprint.as_deref(),
+        reading: c.reading.as_deref(),
     });
     let is_error = c.error_detail.is_some();
     CheckWrite {

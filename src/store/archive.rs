@@ -35,8 +35,8 @@ pub struct NewCapture<'a> {
     pub not_modified: bool,
     /// The page title, when the check read the page.
     pub title: Option<&'a str>,
-    /// The main-text fingerprint (JSON), when the check read the page.
-    pub fingerprint: Option<&'a str>,
+    /// What reading the page found (JSON), when the check read it.
+    pub reading: Option<&'a str>,
 }
 
 /// A check to record.
@@ -112,6 +112,9 @@ pub struct CaptureRow {
     pub truncated: bool,
     /// Recorded from a 304.
     pub not_modified: bool,
+    /// What the check's reading of the page found (JSON), if it read it.
+    #[serde(skip)]
+    pub reading: Option<String>,
 }
 
 /// A stored check.
@@ -142,7 +145,7 @@ pub struct CheckRow {
 }
 
 const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
-     c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified";
+     c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified, c.reading";
 
 fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
     let headers: String = r.get(9)?;
@@ -162,6 +165,7 @@ fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
         body_size: r.get::<_, i64>(12)? as u64,
         truncated: r.get(13)?,
         not_modified: r.get(14)?,
+        reading: r.get(15)?,
     })
 }
 
@@ -414,7 +418,7 @@ pub(super) fn insert_fetch(
             tx.execute(
                     "INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
                                            content_type, body_sha256, body_size, truncated, not_modified,
-                                           title, fingerprint)
+                                           title, reading)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![
                         source_id,
@@ -430,7 +434,7 @@ pub(super) fn insert_fetch(
                         c.truncated,
                         c.not_modified,
                         c.title,
-                        c.fingerprint
+                        c.reading
                     ],
                 )
                 ?;

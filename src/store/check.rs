@@ -216,15 +216,13 @@ impl Store {
         Ok(rows)
     }
 
-    /// The stored fingerprint, capture time and final URL of a capture.
+    /// The stored reading (JSON), capture time and final URL of a capture.
     pub fn capture_analysis(
         &self,
         capture_id: i64,
     ) -> Result<Option<(Option<String>, Millis, String)>> {
         self.conn
-            .prepare_cached(
-                "SELECT fingerprint, captured_at, final_url FROM captures WHERE id = ?1",
-            )
+            .prepare_cached("SELECT reading, captured_at, final_url FROM captures WHERE id = ?1")
             .and_then(|mut s| {
                 s.query_row([capture_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()

@@ -41,10 +41,11 @@ CREATE TABLE status_changes (
 );
 CREATE INDEX status_changes_at ON status_changes(at);
 
--- Page analysis kept with each capture, so drift is judged against the baseline
--- without re-reading its blob.
+-- Page analysis kept with each capture (JSON: title, main-text fingerprint,
+-- error phrase, bot challenge), so drift is judged against the baseline and an
+-- unchanged body is not read again.
 ALTER TABLE captures ADD COLUMN title TEXT;
-ALTER TABLE captures ADD COLUMN fingerprint TEXT;
+ALTER TABLE captures ADD COLUMN reading TEXT;
 
 -- A host whose checks mostly failed on the network in one run: recorded once,
 -- instead of counting the failure against each of its sources.
