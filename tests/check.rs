@@ -222,3 +222,29 @@ async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
         "{status}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
+         allow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let paths: Vec<String> = (0..60).map(|i| format!("/slow/ok/{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    g.brief("b.txt", briefing(&web, &refs));
+    let first = json(
+        &g,
+        &["check", "--max-duration", "300ms", "--format", "json"],
+    )
+    .await;
+    assert_eq!(first["stopped_by_time_budget"], true, "{first}");
+    let done = first["checked"].as_u64().unwrap();
+    assert!(done > 0 && done < 60, "{first}");
+    let second = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(second["checked"].as_u64().unwrap() + done, 60, "{second}");
+    let bad = run(&g, &["check", "--max-duration", "soon"]).await;
+    assert_eq!(bad.status.code(), Some(2));
+}

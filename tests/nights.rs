@@ -144,3 +144,46 @@ fn the_demo_finds_every_case() {
         "--dir keeps the data"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_answering_200_for_everything_is_caught_by_the_probe() {
+    let web = SimWeb::start(SimWebOptions {
+        hosts: 1,
+        articles_per_host: 5,
+        churn_fraction: 0.0,
+        gzip: false,
+    })
+    .await
+    .unwrap();
+    web.set_soft_404_everything(0, true).unwrap();
+    let real = web.article_url(0, 1).unwrap();
+    let removed = web.url(0, "/news/99999.html").unwrap();
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.0/8\"]\n\
+         [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
+    );
+    write_briefing_store(&g.path("briefings"), &[real.clone(), removed.clone()], 2).unwrap();
+    check(&g).await;
+    let removed_status = g.json(&["status", &removed, "--format", "json"]);
+    assert_eq!(removed_status["status"], "soft_404", "{removed_status}");
+    assert!(
+        removed_status["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("cannot exist"),
+        "{removed_status}"
+    );
+    assert_eq!(
+        g.json(&["status", &real, "--format", "json"])["status"],
+        "ok"
+    );
+    let probes: u64 = web
+        .request_counts(0)
+        .iter()
+        .filter(|(p, _)| p.contains("citewatch-probe"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(probes, 1, "one probe per host per run");
+}
