@@ -1,4 +1,6 @@
-//! The nightly check. So far: the verdict rules ([`verdict`]), pure and
-//! unit-tested; scheduling, drift and soft-404 analysis come with the check issue.
+//! The nightly check. So far the pure parts: the verdict rules ([`verdict`])
+//! and fingerprints of main text for drift ([`fingerprint`]); scheduling comes
+//! with the check issue.
 
+pub mod fingerprint;
 pub mod verdict;
