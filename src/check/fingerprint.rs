@@ -4,8 +4,8 @@
 //!
 //! Raw-byte hashes are useless for this: ads, dates, counters and nonces change
 //! on every load. So the text is first normalised (case, width, whitespace, and
-//! every token that carries a digit or names a month, weekday or time zone is
-//! dropped), then cut into shingles: word 4-grams for text written with spaces,
+//! every URL, path, e-mail address, and every token that carries a digit or
+//! names a month, weekday or time zone is dropped), then cut into shingles: word 4-grams for text written with spaces,
 //! character 3-grams for Chinese, Japanese, Thai and other scripts written
 //! without them. Shingles never cross a line, so a rotating sidebar line cannot
 //! disturb the shingles of the paragraph next to it.
@@ -24,6 +24,7 @@
 //! shingle set (estimating weighted Jaccard similarity, exact for short texts)
 //! and a 64-bit simhash for cheap near-duplicate lookups.
 
+use std::borrow::Cow;
 use std::collections::{BinaryHeap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -260,7 +261,7 @@ fn tokens(line: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut word = String::new();
     let mut has_digit = false;
-    for c in line.chars().map(fold_width) {
+    for c in without_links(line).chars().map(fold_width) {
         if is_unspaced_script(c) {
             flush_word(&mut word, &mut has_digit, &mut out);
             out.push(Token {
@@ -276,6 +277,40 @@ fn tokens(line: &str) -> Vec<Token> {
     }
     flush_word(&mut word, &mut has_digit, &mut out);
     out
+}
+
+/// The line with every URL, path, e-mail address or query string blanked
+/// out: runs of non-space ASCII holding `/`, `\\`, `=` or `@`. Error pages
+/// echo the requested path, and pages carry session links; neither is
+/// substance.
+fn without_links(line: &str) -> Cow<'_, str> {
+    const LINKISH: [char; 4] = ['/', '\\', '=', '@'];
+    if !line.contains(LINKISH) {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let push_run = |out: &mut String, run: &str| {
+        if run.contains(LINKISH) {
+            out.push(' ');
+        } else {
+            out.push_str(run);
+        }
+    };
+    let mut run_start = None;
+    for (i, c) in line.char_indices() {
+        if c.is_ascii_graphic() {
+            run_start.get_or_insert(i);
+        } else {
+            if let Some(start) = run_start.take() {
+                push_run(&mut out, line.get(start..i).unwrap_or_default());
+            }
+            out.push(c);
+        }
+    }
+    if let Some(start) = run_start {
+        push_run(&mut out, line.get(start..).unwrap_or_default());
+    }
+    Cow::Owned(out)
 }
 
 fn flush_word(word: &mut String, has_digit: &mut bool, out: &mut Vec<Token>) {
@@ -572,8 +607,8 @@ mod tests {
     #[test]
     fn normalising_drops_case_whitespace_digits_dates_and_nonces() {
         assert_eq!(
-            normalise("  The   QUICK\tbrown fox, 2020-12-26 10:31:07 id=x1126910999 a8f3e2"),
-            "the quick brown fox id"
+            normalise("  The   QUICK\tbrown fox, 2020-12-26 10:31:07 x1126910999 a8f3e2"),
+            "the quick brown fox"
         );
         assert_eq!(
             normalise("Updated Monday, Dec 28 at 3pm GMT\n\nÉTÉ Straße"),
@@ -584,6 +619,12 @@ mod tests {
             "新华社上海月日电记者张三 covid 疫苗"
         );
         assert_eq!(normalise("2020 12 26\n\n  \n"), "");
+        assert_eq!(
+            normalise(
+                "The URL /news/2020/story.html?id=7 was not found (see https://x.cn/a).详见http://x.cn/b。"
+            ),
+            "the url was not found see 详见"
+        );
     }
 
     #[test]
