@@ -469,6 +469,14 @@ fn shingle_hash(kind: Kind, tokens: &[Token]) -> u64 {
     mix(h)
 }
 
+/// The same stable hash for any bytes, for callers that need a value that
+/// looks random but is a pure function of its input.
+pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
+    mix(bytes.iter().fold(FNV_OFFSET, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
+    }))
+}
+
 fn mix(mut x: u64) -> u64 {
     x ^= x >> 30;
     x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
