@@ -497,6 +497,41 @@ mod tests {
     }
 
     #[test]
+    fn the_same_article_in_different_chrome_fingerprints_alike() {
+        use crate::check::fingerprint::{CHANGED_BELOW, fingerprint, similarity};
+        let later = ARTICLE
+            .replace("a8f3e2c91b", "77c0d4e1f2")
+            .replace("December 26, 2020", "December 28, 2020, updated 08:02")
+            .replace(
+                "Sponsored: luxury apartments",
+                "Sponsored: learn a language in ten minutes",
+            )
+            .replace(
+                "Beijing tightens checks on imported frozen food",
+                "Winter storm brings heavy snow to the northeast",
+            );
+        let (a, b) = (
+            read_page(ARTICLE.as_bytes(), Some("text/html")),
+            read_page(later.as_bytes(), Some("text/html")),
+        );
+        let s = similarity(&fingerprint(&a.main_text), &fingerprint(&b.main_text));
+        assert!(
+            s >= CHANGED_BELOW,
+            "{s}: {:?} vs {:?}",
+            a.main_text,
+            b.main_text
+        );
+        let rewritten = ARTICLE.replace(
+            "The vaccine being used is an inactivated virus product",
+            "Police detained three employees of a cold storage company; the product",
+        );
+        let c = read_page(rewritten.as_bytes(), Some("text/html"));
+        let r = similarity(&fingerprint(&a.main_text), &fingerprint(&c.main_text));
+        eprintln!("same article, other chrome {s:.3}; one sentence of three rewritten {r:.3}");
+        assert!(r < s);
+    }
+
+    #[test]
     fn error_page_falls_back_to_visible_text() {
         let html = "<html><head><title>404 Not Found</title><style>h1{color:red}</style></head>\
                     <body><nav><a href='/'>Home</a> <a href='/news/'>News</a></nav>\
