@@ -102,7 +102,7 @@ impl Default for CheckConfig {
             recheck_failing: Duration::from_secs(86400),
             recheck_dead: Duration::from_secs(30 * 86400),
             max_duration: Duration::from_secs(0),
-            changed_below: 0.8,
+            changed_below: crate::check::fingerprint::CHANGED_BELOW,
         }
     }
 }

@@ -1,133 +1,143 @@
-//! Reading a fetched page for the verdict: title, main-text fingerprint, error
-//! phrases, bot challenges, and the soft-404 tests that need URLs.
-//!
-//! Interim implementation: a plain-text reading and word shingles. The page
-//! analysis modules replace the internals; this interface stays.
+//! Reading a fetched page for the verdict, over the pure analysis modules: the
+//! title and main text ([`page`](super::page)), the main-text fingerprint
+//! ([`fingerprint`](super::fingerprint)) and soft-404 signs
+//! ([`soft404`](super::soft404)). What it finds is stored with each capture as
+//! JSON, so an unchanged page is never read twice and the baseline's fingerprint
+//! is always at hand.
 
-use std::collections::BTreeSet;
-use std::hash::{Hash, Hasher};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::fingerprint::{self, Fingerprint};
+use super::{page, soft404};
 
 /// What reading a page found.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reading {
     /// `<title>`.
     pub title: Option<String>,
-    /// Main-text fingerprint, serialised for the store.
-    pub fingerprint: Option<String>,
+    /// Main-text fingerprint; `None` when the body is not text.
+    pub fingerprint: Option<Fingerprint>,
     /// A not-found / removed notice.
     pub error_phrase: Option<String>,
     /// A bot challenge instead of the page.
     pub bot_challenge: bool,
 }
 
-const PHRASES: &[&str] = &[
-    "页面不存在",
-    "您访问的页面不存在",
-    "page not found",
-    "404 not found",
-    "not found",
-];
+/// Titles of the interstitial pages bot defences serve instead of the page.
 const CHALLENGES: &[&str] = &[
     "just a moment...",
     "attention required! | cloudflare",
     "checking your browser",
+    "ddos-guard",
+    "verifying you are human",
+    "安全验证",
+    "人机验证",
 ];
-
-fn text_of(html: &str) -> (Option<String>, String) {
-    let doc = dom_query::Document::from(html);
-    let title = doc.select("title").text().trim().to_string();
-    doc.select("script, style, noscript, nav, footer, header, aside")
-        .remove();
-    let body = doc.select("body").text().to_string();
-    ((!title.is_empty()).then_some(title), body)
-}
-
-fn shingles(text: &str) -> Vec<u64> {
-    let words: Vec<String> = text
-        .split_whitespace()
-        .map(|w| w.to_lowercase())
-        .filter(|w| {
-            !w.chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_punctuation())
-        })
-        .collect();
-    let mut set = BTreeSet::new();
-    for win in words.windows(4) {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        win.hash(&mut h);
-        set.insert(h.finish());
-    }
-    set.into_iter().take(512).collect()
-}
 
 /// Reads a body.
 pub fn read(body: &[u8], content_type: Option<&str>) -> Reading {
-    let html = content_type.is_none_or(|c| c.contains("html"));
-    if !html && !content_type.is_some_and(|c| c.starts_with("text/")) {
+    let p = page::read_page(body, content_type);
+    if !p.is_html && p.main_text.is_empty() {
         return Reading::default();
     }
-    let text = crate::briefing::decode(&body[..body.len().min(4 << 20)], html).text;
-    let (title, main) = if html { text_of(&text) } else { (None, text) };
-    let lower_title = title.as_deref().unwrap_or("").to_lowercase();
-    let short = main.chars().count() < 2000;
-    let error_phrase = PHRASES
-        .iter()
-        .find(|p| lower_title.contains(*p) || (short && main.to_lowercase().contains(*p)))
-        .map(|p| p.to_string());
-    let bot_challenge = CHALLENGES.iter().any(|c| lower_title.contains(c));
+    let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
     Reading {
-        fingerprint: serde_json::to_string(&shingles(&main)).ok(),
-        title,
-        error_phrase,
-        bot_challenge,
+        fingerprint: Some(fingerprint::fingerprint(&p.main_text)),
+        error_phrase: soft404::error_page_phrase(p.title.as_deref(), &p.main_text)
+            .map(str::to_string),
+        bot_challenge: CHALLENGES.iter().any(|c| lower_title.contains(c)),
+        title: p.title,
     }
 }
 
 /// The fingerprint inside a stored reading (JSON).
-pub fn fingerprint_of(reading_json: &str) -> Option<String> {
+pub fn fingerprint_of(reading_json: &str) -> Option<Fingerprint> {
     serde_json::from_str::<Reading>(reading_json)
         .ok()?
         .fingerprint
 }
 
-/// Similarity of two stored fingerprints (0..=1).
-pub fn similarity(a: &str, b: &str) -> Option<f64> {
-    let a: BTreeSet<u64> = serde_json::from_str::<Vec<u64>>(a)
-        .ok()?
-        .into_iter()
-        .collect();
-    let b: BTreeSet<u64> = serde_json::from_str::<Vec<u64>>(b)
-        .ok()?
-        .into_iter()
-        .collect();
-    if a.is_empty() && b.is_empty() {
-        return Some(1.0);
-    }
-    let inter = a.intersection(&b).count() as f64;
-    Some(inter / a.union(&b).count() as f64)
+/// Similarity of two fingerprints (0..=1); `None` when either page had no text.
+pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> Option<f64> {
+    (!a.is_empty() && !b.is_empty()).then(|| fingerprint::similarity(a, b))
 }
 
 /// A deep link whose redirects ended on the site's root or a section root.
 pub fn sent_to_root(requested: &str, final_url: &str) -> bool {
-    let (Ok(req), Ok(fin)) = (url::Url::parse(requested), url::Url::parse(final_url)) else {
-        return false;
-    };
-    let segments = |u: &url::Url| {
-        u.path_segments()
-            .map_or(0, |s| s.filter(|x| !x.is_empty()).count())
-    };
-    segments(&req) >= 2 && segments(&fin) <= 1 && req.path() != fin.path()
+    match (Url::parse(requested), Url::parse(final_url)) {
+        (Ok(r), Ok(f)) => soft404::deep_link_sent_to_root(&r, &f),
+        _ => false,
+    }
 }
 
 /// A sibling of `cited` that cannot exist.
 pub fn probe_url(cited: &str, token: &str) -> Option<String> {
-    let u = url::Url::parse(cited).ok()?;
-    u.join(&format!("citewatch-probe-{token}.html"))
+    Url::parse(cited)
         .ok()
-        .map(|u| u.to_string())
+        .map(|u| soft404::probe_url(&u, token).to_string())
 }
 
 /// The page is what the host answers for a path that cannot exist.
-pub fn like_probe(page: &str, final_url: &str, probe: &str, probe_final: &str) -> bool {
-    final_url == probe_final || similarity(page, probe).is_some_and(|s| s >= 0.9)
+pub fn like_probe(
+    page: &Fingerprint,
+    final_url: &str,
+    probe: &Fingerprint,
+    probe_final: &str,
+) -> bool {
+    match (Url::parse(final_url), Url::parse(probe_final)) {
+        (Ok(f), Ok(p)) => soft404::looks_like_probe(page, &f, probe, &p),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reading_survives_the_store() {
+        let html = b"<html><head><title>Xinhua: a headline</title></head><body><article><p>The committee \
+            passed amendments to the national defense law, officials said on Saturday, and the new rules \
+            take effect next year across all provinces.</p></article></body></html>";
+        let r = read(html, Some("text/html; charset=utf-8"));
+        assert_eq!(r.title.as_deref(), Some("Xinhua: a headline"));
+        let json = serde_json::to_string(&r).unwrap();
+        let back = fingerprint_of(&json).unwrap();
+        assert_eq!(
+            similarity(&back, r.fingerprint.as_ref().unwrap()),
+            Some(1.0)
+        );
+    }
+
+    #[test]
+    fn error_pages_and_challenges_are_named() {
+        let r = read(
+            "<html><head><title>页面不存在</title></head><body>您访问的页面不存在</body></html>"
+                .as_bytes(),
+            Some("text/html"),
+        );
+        assert!(r.error_phrase.is_some());
+        let r = read(
+            b"<html><head><title>Just a moment...</title></head><body>Checking</body></html>",
+            None,
+        );
+        assert!(r.bot_challenge);
+        assert_eq!(
+            read(b"%PDF-1.4 binary", Some("application/pdf")),
+            Reading::default()
+        );
+    }
+
+    #[test]
+    fn homepage_redirect_versus_a_legitimate_move() {
+        assert!(sent_to_root(
+            "http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm",
+            "http://www.xinhuanet.com/"
+        ));
+        assert!(!sent_to_root(
+            "http://www.xinhuanet.com/2020/12/26/c_1126910999.htm",
+            "http://www.xinhuanet.com/politics/2020-12/26/c_1126910999.htm"
+        ));
+    }
 }

@@ -1,10 +1,14 @@
 //! The nightly check: pick due sources ([`schedule`]), fetch and archive them,
-//! read each page, decide its verdict ([`verdict`]) and record it, one run at a
-//! time ([`lock`]).
+//! read each page ([`page`], [`fingerprint`], [`soft404`] behind [`analyze`]),
+//! decide its verdict ([`classify`], [`verdict`]) and record it ([`run`]), one
+//! run at a time ([`lock`]).
 
 pub mod analyze;
 pub mod classify;
+pub mod fingerprint;
 pub mod lock;
+pub mod page;
 pub mod run;
 pub mod schedule;
+pub mod soft404;
 pub mod verdict;

@@ -196,7 +196,7 @@ fn state_of(d: &DueSource) -> State {
 /// What a host answers for a path that cannot exist, when it answers 2xx.
 #[derive(Clone)]
 struct Probe {
-    fingerprint: String,
+    fingerprint: super::fingerprint::Fingerprint,
     final_url: String,
 }
 

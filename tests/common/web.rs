@@ -284,7 +284,14 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             );
             r
         }
-        _ if path.starts_with("/page/") || path == "/secret" || path.starts_with("/private/") => {
+        // Only numbered pages exist: a sibling that cannot exist must 404, or the
+        // check's per-host probe rightly calls every page a soft 404.
+        _ if path.strip_prefix("/page/").is_some_and(|n| {
+            n == "warmup"
+                || (!n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit()))
+        }) || path == "/secret"
+            || path.starts_with("/private/") =>
+        {
             format!("<html><title>{path}</title><body>page {path} on {host}</body></html>")
                 .into_response()
         }

@@ -1,0 +1,775 @@
+//! A fetched body as a reader sees it: its title and main text, whatever the
+//! encoding and however much page chrome surrounds the article. Drift and
+//! soft-404 analysis work on this, never on raw bytes.
+//!
+//! Pure: a function of the body and its `Content-Type`, so every page that ever
+//! fooled it can become a unit test.
+
+use dom_query::Document;
+use dom_smoothie::{Config, Readability, TextMode};
+use encoding_rs::Encoding;
+
+use crate::briefing::decode;
+
+/// Only this much of a body is read. Articles are far smaller; a page that is
+/// not would cost seconds of parsing for nothing its first bytes do not show.
+pub const MAX_READ_BYTES: usize = 4 << 20;
+
+/// Readability gives up on documents with more elements than this, and the
+/// visible-text fallback is used instead: its cost grows with the element
+/// count, and real articles have a few thousand.
+pub const MAX_ELEMENTS: usize = 40_000;
+
+/// Deeper documents are not given to Readability, whose cost grows with the
+/// square of the depth; their visible text stands for the main text. Real
+/// pages nest a few dozen levels.
+pub const MAX_READABILITY_DEPTH: usize = 256;
+
+/// Documents whose elements' depths add up to more than this are not given to
+/// Readability either: it walks every element's ancestors. Measured in a
+/// release build, 2 million element-levels take about 2 s; a heavy real news
+/// page has under 200 000.
+pub const READABILITY_BUDGET: usize = 2_000_000;
+
+/// Deeper documents are not parsed into a tree at all: tags are stripped by a
+/// linear scan. html5ever checks the stack of open elements on many tags, so
+/// parsing slows with depth; WebKit's parser stops nesting at 512 too.
+pub const MAX_DOM_DEPTH: usize = 512;
+
+/// Readability output shorter than this (in non-space characters) is taken
+/// for a failed extraction: error notices and short pages are better served by
+/// the page's whole visible text. Readability's own "probably readable" bar.
+pub const MIN_MAIN_CHARS: usize = 140;
+
+/// Titles longer than this are cut: a title is a label, and hostile pages can
+/// make it megabytes long.
+const MAX_TITLE_CHARS: usize = 1000;
+
+/// Elements whose text no reader takes for the page's content.
+const INVISIBLE_OR_CHROME: &str = concat!(
+    "head, script, style, noscript, template, svg, iframe, object, embed, ",
+    "nav, footer, aside, select, button"
+);
+
+/// What a fetched body says, for drift and soft-404 analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The `<title>`, whitespace collapsed; `None` when absent, empty or not HTML.
+    pub title: Option<String>,
+    /// The article text (HTML), the text itself (plain text), or empty (PDF,
+    /// images, anything else). Paragraphs are separated by blank lines.
+    pub main_text: String,
+    /// The WHATWG name of the encoding the body was read in, e.g. `UTF-8`,
+    /// `GBK`, `Big5`; empty when the body was not read as text.
+    pub encoding: &'static str,
+    /// The body was read as HTML.
+    pub is_html: bool,
+}
+
+/// Reads a fetched body. `content_type` is the response's `Content-Type`
+/// header, if any; without a usable one the body is sniffed.
+pub fn read_page(body: &[u8], content_type: Option<&str>) -> Page {
+    let body = capped(body);
+    let kind = kind_of(content_type, body);
+    if kind == Kind::Other {
+        return Page {
+            title: None,
+            main_text: String::new(),
+            encoding: "",
+            is_html: false,
+        };
+    }
+    let is_html = kind == Kind::Html;
+    let (text, encoding) = decode_body(body, content_type.and_then(header_charset), is_html);
+    if !is_html {
+        return Page {
+            title: None,
+            main_text: text,
+            encoding,
+            is_html,
+        };
+    }
+    let (title, main_text) = read_html(&text);
+    Page {
+        title,
+        main_text,
+        encoding,
+        is_html,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Html,
+    Text,
+    Other,
+}
+
+/// The first [`MAX_READ_BYTES`], without a UTF-8 sequence cut in half (which
+/// would make a UTF-8 page look like some other encoding to the detector).
+fn capped(body: &[u8]) -> &[u8] {
+    let Some(head) = body.get(..MAX_READ_BYTES) else {
+        return body;
+    };
+    match std::str::from_utf8(head) {
+        Err(e) if e.error_len().is_none() => head.get(..e.valid_up_to()).unwrap_or(head),
+        _ => head,
+    }
+}
+
+fn kind_of(content_type: Option<&str>, body: &[u8]) -> Kind {
+    let essence = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|e| e.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match essence.as_str() {
+        "text/html" | "application/xhtml+xml" => Kind::Html,
+        // Servers that do not know what they send: look at it.
+        "" | "application/octet-stream" | "application/unknown" | "unknown/unknown" | "*/*" => {
+            sniff(body)
+        }
+        e if e.starts_with("text/") => Kind::Text,
+        _ => Kind::Other,
+    }
+}
+
+/// A shortened WHATWG MIME sniff: HTML by its first tag, binary by control
+/// bytes, text otherwise.
+fn sniff(body: &[u8]) -> Kind {
+    let body = body
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(body);
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let head = body.get(start..).unwrap_or_default();
+    let head = head.get(..512).unwrap_or(head);
+    if head.starts_with(b"%PDF-") {
+        return Kind::Other;
+    }
+    const TAGS: &[&[u8]] = &[
+        b"<!doctype html",
+        b"<html",
+        b"<head",
+        b"<body",
+        b"<title",
+        b"<meta",
+        b"<script",
+        b"<div",
+        b"<p",
+        b"<h1",
+        b"<table",
+        b"<!--",
+        b"<a",
+        b"<br",
+        b"<iframe",
+        b"<style",
+    ];
+    let lower = head.to_ascii_lowercase();
+    let tag_end = |after: Option<&u8>| matches!(after, Some(b' ' | b'>' | b'\t' | b'\n' | b'\r'));
+    if TAGS
+        .iter()
+        .any(|t| lower.starts_with(t) && (t.starts_with(b"<!") || tag_end(lower.get(t.len()))))
+    {
+        return Kind::Html;
+    }
+    let binary = head
+        .iter()
+        .any(|&b| matches!(b, 0x00..=0x08 | 0x0B | 0x0E..=0x1A | 0x1C..=0x1F));
+    if binary { Kind::Other } else { Kind::Text }
+}
+
+/// The `charset` parameter of a `Content-Type`, if it names a known encoding.
+fn header_charset(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        let value = value.trim().trim_matches(['"', '\'']).trim();
+        Encoding::for_label(value.as_bytes())
+    })
+}
+
+/// Decodes as a browser would: a byte-order mark, then the header's charset,
+/// then [`decode`] (valid UTF-8, `<meta charset>`, statistical detection).
+///
+/// One deliberate exception: a header claiming UTF-8 for bytes that are not
+/// UTF-8 is ignored. Misconfigured servers send that for GBK pages, and the
+/// page's own `<meta>` or the detector knows better; a browser would show
+/// mojibake, but the citation was made from a readable page.
+fn decode_body(
+    body: &[u8],
+    header: Option<&'static Encoding>,
+    html: bool,
+) -> (String, &'static str) {
+    if let Some(enc) = header {
+        // `Encoding::decode` lets a byte-order mark override the label.
+        let (text, used, had_errors) = enc.decode(body);
+        if !(had_errors && used == encoding_rs::UTF_8) {
+            return (text.into_owned(), used.name());
+        }
+    }
+    let d = decode(body, html);
+    (d.text, d.encoding)
+}
+
+/// Title and main text of an HTML document.
+///
+/// Parsing and Readability both slow down with nesting depth faster than
+/// linearly (html5ever checks the stack of open elements, Readability walks
+/// ancestors), and a hostile page can nest a hundred thousand elements in a
+/// few hundred kilobytes. A linear scan measures the document first: past
+/// [`MAX_READABILITY_DEPTH`], [`READABILITY_BUDGET`] or [`MAX_ELEMENTS`]
+/// Readability is skipped, past [`MAX_DOM_DEPTH`] no DOM is built at all and
+/// the tags are simply stripped (entities stay as written there).
+fn read_html(html: &str) -> (Option<String>, String) {
+    let scan = scan_markup(html, false);
+    if scan.max_depth > MAX_DOM_DEPTH {
+        let title = scan
+            .title
+            .map(|t| collapse_whitespace(&t, MAX_TITLE_CHARS))
+            .filter(|t| !t.is_empty());
+        return (title, scan_markup(html, true).text);
+    }
+    let doc = Document::from(html);
+    let title = doc
+        .try_select("title")
+        .map(|s| collapse_whitespace(&s.first().text(), MAX_TITLE_CHARS))
+        .filter(|t| !t.is_empty());
+    if scan.max_depth > MAX_READABILITY_DEPTH
+        || scan.depth_sum > READABILITY_BUDGET
+        || scan.elements > MAX_ELEMENTS
+    {
+        return (title, visible_text(&doc));
+    }
+
+    let cfg = Config {
+        max_elements_to_parse: MAX_ELEMENTS,
+        text_mode: TextMode::Formatted,
+        // Metadata is not used, and JSON-LD parsing is work on untrusted input.
+        disable_json_ld: true,
+        ..Config::default()
+    };
+    let extracted = Readability::with_document(doc, None, Some(cfg))
+        .ok()
+        .and_then(|mut r| r.parse().ok())
+        .map(|article| article.text_content.trim().to_string())
+        .unwrap_or_default();
+    if visible_chars(&extracted) >= MIN_MAIN_CHARS {
+        return (title, extracted);
+    }
+    // Readability changed the document it was given; read a fresh one.
+    let fallback = visible_text(&Document::from(html));
+    let main = if visible_chars(&fallback) > visible_chars(&extracted) {
+        fallback
+    } else {
+        extracted
+    };
+    (title, main)
+}
+
+/// The text of `<body>` a reader sees, minus scripts, styles, navigation and
+/// footers, with paragraph breaks kept.
+fn visible_text(doc: &Document) -> String {
+    if let Some(chrome) = doc.try_select(INVISIBLE_OR_CHROME) {
+        chrome.remove();
+    }
+    doc.try_select("body")
+        .map(|b| b.first().formatted_text().trim().to_string())
+        .unwrap_or_default()
+}
+
+/// What a linear pass over the markup finds, without building a tree.
+#[derive(Debug, Default)]
+struct Scan {
+    /// Estimated deepest nesting of elements.
+    max_depth: usize,
+    /// Start tags seen.
+    elements: usize,
+    /// The depths of all start tags added up: the work of walking every
+    /// element's ancestors.
+    depth_sum: usize,
+    /// The raw text of the first `<title>`.
+    title: Option<String>,
+    /// With `want_text`: the text outside tags, scripts and styles, a line
+    /// break at every block-level tag.
+    text: String,
+}
+
+/// Elements whose content is text up to their end tag, not markup.
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+/// Elements that never have children.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen",
+];
+
+/// Elements the parser closes by itself when a sibling starts, so an open tag
+/// without an end tag does not nest.
+const AUTO_CLOSED: &[&str] = &[
+    "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup",
+    "colgroup", "rb", "rt", "rp", "html", "head", "body",
+];
+
+/// Tags that start a new line in stripped text.
+const BREAKING: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+];
+
+/// One pass over the markup: nesting depth, element count, the first title
+/// and, when asked, the stripped text. Linear in the input whatever it holds.
+fn scan_markup(html: &str, want_text: bool) -> Scan {
+    let lower = html.to_ascii_lowercase();
+    let mut scan = Scan::default();
+    let mut depth = 0usize;
+    let mut pos = 0usize;
+    let push_text = |scan: &mut Scan, from: usize, to: usize| {
+        if want_text && let Some(t) = html.get(from..to) {
+            scan.text.push_str(t);
+        }
+    };
+    while let Some(rel) = lower.get(pos..).and_then(|r| r.find('<')) {
+        let lt = pos + rel;
+        push_text(&mut scan, pos, lt);
+        let rest = lower.get(lt..).unwrap_or_default();
+        if rest.starts_with("<!--") {
+            pos = rest.find("-->").map_or(lower.len(), |e| lt + e + 3);
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_start = lt + if closing { 2 } else { 1 };
+        let name_len = lower
+            .get(name_start..)
+            .unwrap_or_default()
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let starts_with_letter = lower
+            .as_bytes()
+            .get(name_start)
+            .is_some_and(u8::is_ascii_alphabetic);
+        if !(starts_with_letter || rest.starts_with("<!") || rest.starts_with("<?")) {
+            // A lone '<' is text.
+            push_text(&mut scan, lt, lt + 1);
+            pos = lt + 1;
+            continue;
+        }
+        let Some(gt) = rest.find('>').map(|e| lt + e) else {
+            break;
+        };
+        pos = gt + 1;
+        let name = lower
+            .get(name_start..name_start + name_len)
+            .unwrap_or_default();
+        if name.is_empty() {
+            continue; // <!doctype>, <?xml?>
+        }
+        if want_text && BREAKING.contains(&name) {
+            scan.text.push('\n');
+        }
+        if closing {
+            if !VOID.contains(&name) && !AUTO_CLOSED.contains(&name) {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        scan.elements += 1;
+        scan.depth_sum = scan.depth_sum.saturating_add(depth);
+        let self_closing = lower.as_bytes().get(gt.wrapping_sub(1)) == Some(&b'/');
+        if RAW_TEXT.contains(&name) {
+            let end_tag = format!("</{name}");
+            let end = lower
+                .get(pos..)
+                .and_then(|r| r.find(&end_tag))
+                .map_or(lower.len(), |e| pos + e);
+            if name == "title" && scan.title.is_none() {
+                scan.title = html.get(pos..end).map(str::to_string);
+            }
+            pos = lower
+                .get(end..)
+                .and_then(|r| r.find('>'))
+                .map_or(lower.len(), |e| end + e + 1);
+            continue;
+        }
+        if !self_closing && !VOID.contains(&name) && !AUTO_CLOSED.contains(&name) {
+            depth += 1;
+            scan.max_depth = scan.max_depth.max(depth);
+        }
+    }
+    if pos < html.len() && !lower.get(pos..).unwrap_or_default().contains('<') {
+        push_text(&mut scan, pos, html.len());
+    }
+    scan
+}
+
+fn visible_chars(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+fn collapse_whitespace(s: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (n, word) in s.split_whitespace().enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() >= max_chars * 4 {
+            break;
+        }
+    }
+    match out.char_indices().nth(max_chars) {
+        Some((cut, _)) => out[..cut].to_string(),
+        None => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARTICLE: &str = r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Shanghai starts vaccinating priority groups | Example News</title>
+<script>var nonce = "a8f3e2c91b"; window.ads = [];</script><style>body{font:12px}</style></head>
+<body>
+<header><a href="/">Example News</a></header>
+<nav><ul><li><a href="/world/">World</a></li><li><a href="/china/">China</a></li><li><a href="/business/">Business</a></li></ul></nav>
+<div class="ad">Sponsored: luxury apartments</div>
+<article>
+<h1>Shanghai starts vaccinating priority groups</h1>
+<p class="byline">By A Reporter, December 26, 2020</p>
+<p>Shanghai has begun vaccinating key groups against the novel coronavirus, the city's disease control centre said on Saturday, in one of the first large urban campaigns since the vaccine received conditional approval.</p>
+<p>Officials said the programme would initially cover customs officers, medical workers, transport staff and people who work in cold-chain logistics, where imported infections have repeatedly been traced.</p>
+<p>The vaccine being used is an inactivated virus product developed by a state-owned manufacturer. Each person receives two doses about three weeks apart, and recipients are asked to remain at the clinic for half an hour after each injection.</p>
+</article>
+<aside><h3>Related</h3><ul><li><a href="/1">Beijing tightens checks on imported frozen food</a></li></ul></aside>
+<footer>Copyright Example News. All rights reserved. Contact us.</footer>
+</body></html>"#;
+
+    #[test]
+    fn article_main_text_without_chrome() {
+        let p = read_page(ARTICLE.as_bytes(), Some("text/html; charset=UTF-8"));
+        assert!(p.is_html);
+        assert_eq!(p.encoding, "UTF-8");
+        assert_eq!(
+            p.title.as_deref(),
+            Some("Shanghai starts vaccinating priority groups | Example News")
+        );
+        assert!(
+            p.main_text.contains("Shanghai has begun vaccinating"),
+            "{}",
+            p.main_text
+        );
+        assert!(p.main_text.contains("half an hour after each injection"));
+        for chrome in ["nonce", "font:12px", "Business", "All rights reserved"] {
+            assert!(!p.main_text.contains(chrome), "{chrome}: {}", p.main_text);
+        }
+        assert!(
+            p.main_text.contains("traced.\n\nThe vaccine"),
+            "paragraphs stay apart: {}",
+            p.main_text
+        );
+    }
+
+    #[test]
+    fn the_same_article_in_different_chrome_fingerprints_alike() {
+        use crate::check::fingerprint::{CHANGED_BELOW, fingerprint, similarity};
+        let later = ARTICLE
+            .replace("a8f3e2c91b", "77c0d4e1f2")
+            .replace("December 26, 2020", "December 28, 2020, updated 08:02")
+            .replace(
+                "Sponsored: luxury apartments",
+                "Sponsored: learn a language in ten minutes",
+            )
+            .replace(
+                "Beijing tightens checks on imported frozen food",
+                "Winter storm brings heavy snow to the northeast",
+            );
+        let (a, b) = (
+            read_page(ARTICLE.as_bytes(), Some("text/html")),
+            read_page(later.as_bytes(), Some("text/html")),
+        );
+        let s = similarity(&fingerprint(&a.main_text), &fingerprint(&b.main_text));
+        assert!(
+            s >= CHANGED_BELOW,
+            "{s}: {:?} vs {:?}",
+            a.main_text,
+            b.main_text
+        );
+        let rewritten = ARTICLE.replace(
+            "The vaccine being used is an inactivated virus product",
+            "Police detained three employees of a cold storage company; the product",
+        );
+        let c = read_page(rewritten.as_bytes(), Some("text/html"));
+        let r = similarity(&fingerprint(&a.main_text), &fingerprint(&c.main_text));
+        eprintln!("same article, other chrome {s:.3}; one sentence of three rewritten {r:.3}");
+        assert!(r < s);
+    }
+
+    #[test]
+    fn error_page_falls_back_to_visible_text() {
+        let html = "<html><head><title>404 Not Found</title><style>h1{color:red}</style></head>\
+                    <body><nav><a href='/'>Home</a> <a href='/news/'>News</a></nav>\
+                    <div class='box'><h1>Page not found</h1><p>Sorry, the page you requested \
+                    does not exist.</p><p><a href='/'>Back to the homepage</a></p></div>\
+                    <script>location.href='/';</script><footer>© Example</footer></body></html>";
+        let p = read_page(html.as_bytes(), Some("text/html"));
+        assert_eq!(p.title.as_deref(), Some("404 Not Found"));
+        assert!(p.main_text.contains("Page not found"), "{}", p.main_text);
+        assert!(p.main_text.contains("does not exist"));
+        assert!(!p.main_text.contains("location.href"));
+        assert!(
+            !p.main_text.contains("News"),
+            "nav dropped: {}",
+            p.main_text
+        );
+        assert!(!p.main_text.contains("©"));
+    }
+
+    fn zh_html(charset: &str) -> String {
+        format!(
+            "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset={charset}\">\
+             <title>上海启动重点人群新冠疫苗接种_新华网</title></head><body><div id=\"content\">\
+             <p>新华社上海12月26日电 记者从上海市疾病预防控制中心获悉，上海已陆续启动新冠病毒疫苗接种工作。首批接种对象为海关、边检、冷链物流、交通运输等感染风险较高的重点人群。</p>\
+             <p>据介绍，此次使用的是国产新冠病毒灭活疫苗，需要接种两剂次，间隔时间为三至四周。接种后需在现场留观三十分钟，以便医务人员及时处置可能出现的不良反应。</p>\
+             <p>上海市卫生健康委员会有关负责人表示，接种遵循知情、同意、自愿的原则。</p></div></body></html>"
+        )
+    }
+
+    #[test]
+    fn gbk_by_header_meta_and_detection() {
+        let html = zh_html("gb2312");
+        let (bytes, _, _) = encoding_rs::GBK.encode(&html);
+        for ct in [Some("text/html; charset=GBK"), Some("text/html"), None] {
+            let p = read_page(&bytes, ct);
+            assert_eq!(p.encoding, "GBK", "{ct:?}");
+            assert_eq!(
+                p.title.as_deref(),
+                Some("上海启动重点人群新冠疫苗接种_新华网")
+            );
+            assert!(p.main_text.contains("灭活疫苗"), "{ct:?}: {}", p.main_text);
+        }
+        // No declaration anywhere: the detector.
+        let html = zh_html("").replace("; charset=", "");
+        let (bytes, _, _) = encoding_rs::GBK.encode(&html);
+        let p = read_page(&bytes, Some("text/html"));
+        assert!(
+            p.encoding == "GBK" || p.encoding == "gb18030",
+            "{}",
+            p.encoding
+        );
+        assert!(p.main_text.contains("灭活疫苗"));
+    }
+
+    #[test]
+    fn header_charset_wins_over_meta_but_not_over_a_bom() {
+        let html = zh_html("iso-8859-1");
+        let (bytes, _, _) = encoding_rs::BIG5.encode(&html);
+        let p = read_page(&bytes, Some("text/html;charset=\"big5\""));
+        assert_eq!(p.encoding, "Big5");
+        assert!(p.main_text.contains("灭活疫苗") || p.main_text.contains("滅活疫苗"));
+
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(zh_html("gbk").as_bytes());
+        let p = read_page(&bom, Some("text/html; charset=gbk"));
+        assert_eq!(p.encoding, "UTF-8");
+        assert!(p.main_text.contains("灭活疫苗"));
+    }
+
+    #[test]
+    fn a_false_utf8_header_is_overruled() {
+        let html = zh_html("gb18030");
+        let (bytes, _, _) = encoding_rs::GB18030.encode(&html);
+        let p = read_page(&bytes, Some("text/html; charset=utf-8"));
+        assert_eq!(p.encoding, "gb18030");
+        assert!(p.main_text.contains("灭活疫苗"));
+    }
+
+    #[test]
+    fn plain_text_and_binaries() {
+        let p = read_page(
+            "Plain statement.\nSecond line.".as_bytes(),
+            Some("text/plain"),
+        );
+        assert_eq!(
+            (p.is_html, p.title, p.main_text.as_str(), p.encoding),
+            (false, None, "Plain statement.\nSecond line.", "UTF-8")
+        );
+        let pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj";
+        for ct in [
+            Some("application/pdf"),
+            None,
+            Some("application/octet-stream"),
+        ] {
+            let p = read_page(pdf, ct);
+            assert_eq!((p.is_html, p.main_text.as_str()), (false, ""), "{ct:?}");
+        }
+        let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
+        assert_eq!(read_page(png, None).main_text, "");
+        assert_eq!(read_page(png, Some("image/png")).encoding, "");
+    }
+
+    #[test]
+    fn html_is_sniffed_without_a_content_type() {
+        let p = read_page(format!("\n  {ARTICLE}").as_bytes(), None);
+        assert!(p.is_html);
+        assert!(p.main_text.contains("Shanghai has begun"));
+        assert!(!read_page(b"<pre>x</pre> is not a page start", None).is_html);
+        assert!(read_page(b"<P>short</P>", Some("")).is_html);
+    }
+
+    #[test]
+    fn huge_bodies_are_cut_on_a_character_boundary() {
+        let mut body = "<html><body><p>".to_string();
+        while body.len() < MAX_READ_BYTES + 1000 {
+            body.push_str("新华社记者报道。");
+        }
+        let p = read_page(body.as_bytes(), Some("text/html"));
+        assert_eq!(
+            p.encoding, "UTF-8",
+            "a cut sequence must not look like another encoding"
+        );
+        assert!(p.main_text.len() <= MAX_READ_BYTES);
+        assert!(!p.main_text.contains('\u{FFFD}'));
+        let plain = "a".repeat(MAX_READ_BYTES * 2);
+        assert_eq!(
+            read_page(plain.as_bytes(), Some("text/plain"))
+                .main_text
+                .len(),
+            MAX_READ_BYTES
+        );
+    }
+
+    #[test]
+    fn deeply_nested_and_element_heavy_documents() {
+        let nested = |n: usize| {
+            format!(
+                "<title>Deep</title>{}<p>text &amp; more</p>{}",
+                "<div>".repeat(n),
+                "</div>".repeat(n)
+            )
+        };
+        for depth in [MAX_READABILITY_DEPTH + 10, 100_000] {
+            let p = read_page(nested(depth).as_bytes(), Some("text/html"));
+            assert_eq!(p.title.as_deref(), Some("Deep"), "{depth}");
+            assert!(p.main_text.contains("text &"), "{depth}: {}", p.main_text);
+        }
+        // Over the Readability budget: visible text, quickly.
+        let costly = format!(
+            "{}{}{}",
+            "<div>".repeat(100),
+            "<p>word word word</p>".repeat(READABILITY_BUDGET / 100 + 1),
+            "</div>".repeat(100)
+        );
+        assert!(scan_markup(&costly, false).depth_sum > READABILITY_BUDGET);
+        assert!(
+            read_page(costly.as_bytes(), None)
+                .main_text
+                .starts_with("word")
+        );
+        let many = format!(
+            "<body>{}</body>",
+            "<span>w</span> ".repeat(MAX_ELEMENTS + 10)
+        );
+        let p = read_page(many.as_bytes(), Some("text/html"));
+        assert!(p.main_text.starts_with("w w"));
+        // Misnested and unclosed tags by the thousand stay linear.
+        for junk in [
+            "<a>x",
+            "<b><i>",
+            "<table><td>",
+            "<font>",
+            "<p><li>",
+            "</div>",
+        ] {
+            let _ = read_page(junk.repeat(30_000).as_bytes(), Some("text/html"));
+        }
+    }
+
+    #[test]
+    fn the_scan_measures_depth_like_the_parser() {
+        let s = scan_markup(
+            "<!DOCTYPE html><html><head><title>A <b>t</title><script>if (a<b) x='<div>'</script>\
+             </head><body><div><p>one<p>two<br><img src=x><ul><li>a<li>b</ul></div>\
+             <!-- <div><div> --></body></html>",
+            true,
+        );
+        assert_eq!(s.max_depth, 2, "div > ul; p, li, br, img do not nest");
+        assert_eq!((s.elements, s.depth_sum), (13, 9));
+        assert_eq!(s.title.as_deref(), Some("A <b>t"));
+        assert_eq!(
+            s.text.split_whitespace().collect::<Vec<_>>(),
+            ["one", "two", "a", "b"]
+        );
+    }
+
+    #[test]
+    fn titles_are_collapsed_and_bounded() {
+        let p = read_page(
+            b"<title>\n  A\t  title \n</title><p>x</p>",
+            Some("text/html"),
+        );
+        assert_eq!(p.title.as_deref(), Some("A title"));
+        assert_eq!(
+            read_page(b"<title> </title>", Some("text/html")).title,
+            None
+        );
+        let long = format!("<title>{}</title>", "\u{8bcd} ".repeat(5000));
+        let t = read_page(long.as_bytes(), Some("text/html"))
+            .title
+            .unwrap_or_default();
+        assert_eq!(t.chars().count(), MAX_TITLE_CHARS);
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+            #[test]
+            fn any_bytes_read(
+                body in proptest::collection::vec(any::<u8>(), 0..600),
+                ct in proptest::option::of(prop_oneof![
+                    Just("text/html".to_string()),
+                    Just("text/plain; charset=gbk".to_string()),
+                    Just("text/html; charset=big5".to_string()),
+                    "[ -~]{0,30}",
+                ]),
+            ) {
+                let _ = read_page(&body, ct.as_deref());
+            }
+
+            #[test]
+            fn any_markup_reads(s in "(<[a-z/!]{1,8}( [a-z]{1,5}=['\"]?[^>]{0,10})?>|[^<]{0,20}){0,60}") {
+                let p = read_page(s.as_bytes(), Some("text/html"));
+                prop_assert!(p.is_html);
+            }
+        }
+    }
+}

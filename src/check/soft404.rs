@@ -1,0 +1,842 @@
+//! Evidence that a 2xx answer is really "this is gone": an error or removal
+//! notice served as success, a deep link redirected to the homepage or a
+//! section front, or a page indistinguishable from what the same server says
+//! for a URL that cannot exist.
+//!
+//! The probe comparison is the published method (Bar-Yossef et al., "Sic
+//! transit gloria telae", 2004; Meneses et al., 2012): fetch a random sibling
+//! of the cited URL; if it answers 2xx and the cited page is at least
+//! [`PROBE_SIMILAR_AT_LEAST`] similar to it, or both land on the same final URL,
+//! the cited page is gone, at about 0.99 precision. Phrases and homepage
+//! redirects catch what a probe misses (sites whose unknown URLs really 404,
+//! but whose deleted articles show a notice).
+//!
+//! Every function here is one piece of evidence; the check combines them and
+//! the verdict rules confirm over several runs.
+
+use url::Url;
+
+use super::fingerprint::{
+    FINGERPRINT_VERSION, Fingerprint, is_unspaced_script, similarity, stable_hash,
+};
+
+/// A page at least this similar to the probe's page is the server's answer
+/// for "no such page" (the literature's threshold for shingle similarity).
+pub const PROBE_SIMILAR_AT_LEAST: f64 = 0.9;
+
+/// A text with at least this many words in long lines (see
+/// [`ARTICLE_LINE_WORDS`]) reads as an article, and phrases in its body are
+/// taken for quotation, not for a notice. A CJK character counts half a word.
+pub const ARTICLE_WORDS: usize = 100;
+
+/// Lines of at least this many words are paragraphs rather than menu entries,
+/// buttons or notices.
+pub const ARTICLE_LINE_WORDS: usize = 20;
+
+/// A page shorter than this (in words, a CJK character counts half) is little
+/// more than a notice, so even a generic phrase like "not found" in it counts.
+pub const TINY_PAGE_WORDS: usize = 40;
+
+/// Only the start of a long text that is not an article is searched for
+/// phrases: a notice is short and comes first.
+const NOTICE_SCAN_BYTES: usize = 64 << 10;
+
+/// Phrases only error and removal notices use. Longer, more telling phrases
+/// come first so that the one reported is the most specific.
+const STRONG: &[&str] = &[
+    "the requested url was not found on this server",
+    "the resource you are looking for has been removed",
+    "page you are looking for",
+    "page you were looking for",
+    "page you're looking for",
+    "page you requested",
+    "page cannot be found",
+    "page could not be found",
+    "page can't be found",
+    "page is no longer available",
+    "page has been removed",
+    "page no longer exists",
+    "page does not exist",
+    "page doesn't exist",
+    "this page isn't available",
+    "we can't find that page",
+    "we couldn't find that page",
+    "nothing was found at this location",
+    "page not found",
+    "article not found",
+    "story not found",
+    "content not found",
+    "file not found",
+    "404 not found",
+    "error 404",
+    "404 error",
+    "http 404",
+    "410 gone",
+    "您访问的页面不存在",
+    "您所访问的页面不存在",
+    "您要访问的页面不存在",
+    "您要查看的页面不存在",
+    "指定的主题不存在",
+    "该内容已被删除",
+    "该信息已被删除",
+    "该文章已被删除",
+    "找不到该页面",
+    "找不到該頁面",
+    "找不到您要的页面",
+    "页面不存在",
+    "頁面不存在",
+    "网页不存在",
+    "網頁不存在",
+    "页面未找到",
+    "頁面未找到",
+    "页面没有找到",
+    "页面找不到",
+    "找不到页面",
+    "找不到網頁",
+    "找不到网页",
+    "页面已删除",
+    "网页已删除",
+    "網頁已刪除",
+    "页面已失效",
+    "链接已失效",
+    "文章已删除",
+    "文章已刪除",
+    "文章不存在",
+    "稿件已删除",
+    "稿件不存在",
+    "新闻不存在",
+    "内容已被删除",
+    "內容已被刪除",
+    "内容不存在",
+    "信息不存在",
+    "资源不存在",
+    "404错误",
+    "错误404",
+    "ページが見つかりません",
+    "お探しのページは見つかりませんでした",
+];
+
+/// Phrases that also occur in ordinary news ("the body was not found"): they
+/// count in a title that is nothing but an error label, or on a tiny page.
+const WEAK: &[&str] = &[
+    "no longer available",
+    "no longer exists",
+    "has been removed",
+    "has been deleted",
+    "has expired",
+    "does not exist",
+    "doesn't exist",
+    "could not be found",
+    "can't find",
+    "cannot find",
+    "can not find",
+    "couldn't find",
+    "could not find",
+    "not found",
+    "404",
+    "已被删除",
+    "已被刪除",
+    "已删除",
+    "已刪除",
+    "不存在",
+    "已失效",
+    "已过期",
+    "找不到",
+    "出错了",
+    "出错啦",
+];
+
+/// Words that may stand beside a phrase in a title that is only an error
+/// label ("Oops! 404 - Page Not Found").
+const FILLER: &[&str] = &[
+    "error",
+    "oops",
+    "whoops",
+    "sorry",
+    "page",
+    "http",
+    "the",
+    "file",
+    "this",
+    "status",
+    "错误",
+    "提示",
+    "抱歉",
+    "对不起",
+    "對不起",
+    "页面",
+    "網頁",
+    "网页",
+    "頁面",
+    "您",
+    "访问的",
+    "啦",
+    "了",
+];
+
+/// Says why a page reads as a not-found or removal notice, naming the phrase
+/// found; `None` for an ordinary page.
+///
+/// The title is the strongest witness. In the body, an error-only phrase
+/// counts unless the page reads as an article, and a generic one ("not found",
+/// "不存在") only on a tiny page, so a long article that mentions a 404 or a
+/// deletion in passing is not taken for a notice.
+pub fn error_page_phrase(title: Option<&str>, main_text: &str) -> Option<&'static str> {
+    let title = title.map(Normalised::new);
+    if let Some(t) = &title {
+        if let Some(p) = t.find(STRONG) {
+            return Some(p);
+        }
+        if let Some(p) = t.label_segment() {
+            return Some(p);
+        }
+    }
+    if is_article_like(main_text) {
+        return None;
+    }
+    // A notice sits near the top; a long list page need not be searched whole.
+    let main_text = &main_text[..main_text.floor_char_boundary(NOTICE_SCAN_BYTES)];
+    let text = Normalised::new(main_text);
+    if let Some(p) = text.find(STRONG) {
+        return Some(p);
+    }
+    let weak = text.find(WEAK)?;
+    let tiny = words(main_text) < TINY_PAGE_WORDS * 2;
+    let title_agrees = title.as_ref().is_some_and(|t| t.find(WEAK).is_some());
+    (tiny || title_agrees).then_some(weak)
+}
+
+/// Text prepared for phrase search: lower case, full-width folded, curly
+/// apostrophes straightened, whitespace collapsed; and a copy without any
+/// whitespace for CJK phrases, which pages sometimes space out.
+struct Normalised {
+    spaced: String,
+    compact: String,
+}
+
+impl Normalised {
+    fn new(s: &str) -> Normalised {
+        let mut spaced = String::with_capacity(s.len());
+        for word in s.split_whitespace() {
+            if !spaced.is_empty() {
+                spaced.push(' ');
+            }
+            for c in word.chars() {
+                let c = match c {
+                    '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                    '\u{2018}' | '\u{2019}' | '\u{02BC}' => '\'',
+                    _ => c,
+                };
+                spaced.extend(c.to_lowercase());
+            }
+        }
+        let compact = spaced.chars().filter(|c| *c != ' ').collect();
+        Normalised { spaced, compact }
+    }
+
+    /// The first phrase of `list` present, at word boundaries for Latin
+    /// phrases.
+    fn find(&self, list: &[&'static str]) -> Option<&'static str> {
+        list.iter().copied().find(|p| {
+            if p.is_ascii() {
+                contains_word(&self.spaced, p)
+            } else {
+                self.compact.contains(p)
+            }
+        })
+    }
+
+    /// A phrase, when one of the title's segments (split at the separators
+    /// that set a site name apart) holds nothing but error phrases and filler:
+    /// "404 - Not Found | Example" yes, "Missing hiker not found" no.
+    fn label_segment(&self) -> Option<&'static str> {
+        self.spaced
+            .split(['|', '-', '–', '—', '_', '·', ':', '«', '»', '/'])
+            .find_map(|segment| {
+                let seg = Normalised::new(segment);
+                let found = seg.find(STRONG).or_else(|| seg.find(WEAK))?;
+                let mut rest = segment.to_string();
+                for p in STRONG.iter().chain(WEAK).chain(FILLER) {
+                    rest = remove_word(&rest, p);
+                }
+                let leftover = rest.chars().any(|c| c.is_alphanumeric());
+                (!leftover).then_some(found)
+            })
+    }
+}
+
+/// `phrase` in `text` with no letter or digit glued to either end (CJK
+/// characters may touch it: "页面404").
+fn contains_word(text: &str, phrase: &str) -> bool {
+    word_matches(text, phrase).next().is_some()
+}
+
+fn word_matches<'a>(text: &'a str, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
+    text.match_indices(phrase).filter_map(move |(at, _)| {
+        let before = text.get(..at).and_then(|s| s.chars().next_back());
+        let after = text.get(at + phrase.len()..).and_then(|s| s.chars().next());
+        let glued = |c: Option<char>, next: Option<char>| {
+            c.is_some_and(|c| {
+                (c.is_alphanumeric() && !is_unspaced_script(c))
+                    // "1.404" and "404,5" are numbers, not a status code.
+                    || (matches!(c, '.' | ',') && next.is_some_and(|n| n.is_ascii_digit()))
+            })
+        };
+        let before_prev = text.get(..at).and_then(|s| s.chars().rev().nth(1));
+        let after_next = text.get(at + phrase.len()..).and_then(|s| s.chars().nth(1));
+        (!glued(before, before_prev) && !glued(after, after_next)).then_some(at)
+    })
+}
+
+fn remove_word(text: &str, phrase: &str) -> String {
+    if !phrase.is_ascii() {
+        return text.replace(phrase, " ");
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for at in word_matches(text, phrase).collect::<Vec<_>>() {
+        if at < last {
+            continue;
+        }
+        out.push_str(text.get(last..at).unwrap_or_default());
+        out.push(' ');
+        last = at + phrase.len();
+    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    out
+}
+
+/// Length in half-words: a word counts two, a CJK character one.
+fn words(text: &str) -> usize {
+    let mut units = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        if is_unspaced_script(c) {
+            units += 1;
+            in_word = false;
+        } else if c.is_alphanumeric() {
+            if !in_word {
+                units += 2;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+    }
+    units
+}
+
+/// Enough paragraph-length lines to be an article rather than a notice
+/// wrapped in menus and link lists.
+fn is_article_like(text: &str) -> bool {
+    let in_paragraphs: usize = text
+        .lines()
+        .map(words)
+        .filter(|w| *w >= ARTICLE_LINE_WORDS * 2)
+        .sum();
+    in_paragraphs >= ARTICLE_WORDS * 2
+}
+
+/// Index documents that stand for a site's or a section's front page.
+const INDEX_FILES: &[&str] = &[
+    "index",
+    "index.html",
+    "index.htm",
+    "index.shtml",
+    "index.php",
+    "index.asp",
+    "index.aspx",
+    "index.jsp",
+    "default.aspx",
+    "default.asp",
+    "default.htm",
+    "default.html",
+    "home",
+    "home.html",
+    "home.htm",
+    "main.html",
+    "main.htm",
+];
+
+/// Query keys that do not make a front page into a different page: trackers
+/// and the markers some sites add when they send a dead link home.
+const HARMLESS_QUERY_KEYS: &[&str] = &[
+    "from", "ref", "source", "src", "spm", "err", "error", "404", "notfound", "reason",
+];
+
+/// The site's front page or a section front: `/`, `/index.html`, `/home`, a
+/// single short word like `/news/` or `/world`, or such a word with an index
+/// document (`/news/index.shtml`). Queries other than trackers make it
+/// something else (`/index.php?id=7` is an article).
+pub fn is_site_root_or_section(url: &Url) -> bool {
+    if let Some(query) = url.query()
+        && !query.is_empty()
+        && !url.query_pairs().all(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k.starts_with("utm_") || HARMLESS_QUERY_KEYS.contains(&k.as_str())
+        })
+    {
+        return false;
+    }
+    let Some(segments) = url.path_segments() else {
+        return false;
+    };
+    let segments: Vec<String> = segments
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    let is_index = |s: &str| INDEX_FILES.contains(&s);
+    match segments.as_slice() {
+        [] => true,
+        [one] => is_index(one) || is_section_word(one),
+        [section, index] => is_section_word(section) && is_index(index),
+        _ => false,
+    }
+}
+
+/// A section name: a short word or two, no digits (digits mean an id or a
+/// date), no dot (a dot means a document).
+fn is_section_word(s: &str) -> bool {
+    let separators = s.bytes().filter(|b| matches!(b, b'-' | b'_')).count();
+    (1..=20).contains(&s.len())
+        && separators <= 1
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'))
+}
+
+/// A deep link whose redirects ended on the front page or a section front of
+/// the same site (with or without `www.`, over http or https): the article is
+/// gone, whatever the status code says.
+///
+/// A link to a front page is never "deep", and a redirect to another deep URL
+/// is a move, not a removal.
+pub fn deep_link_sent_to_root(requested: &Url, final_url: &Url) -> bool {
+    !is_site_root_or_section(requested)
+        && same_site(requested, final_url)
+        && is_site_root_or_section(final_url)
+}
+
+fn same_site(a: &Url, b: &Url) -> bool {
+    let web = |u: &Url| matches!(u.scheme(), "http" | "https");
+    let host = |u: &Url| {
+        u.host_str()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            .map(|h| h.strip_prefix("www.").map(str::to_string).unwrap_or(h))
+    };
+    let ports_agree = match (a.port(), b.port()) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
+    web(a) && web(b) && host(a).is_some() && host(a) == host(b) && ports_agree
+}
+
+/// A sibling of the cited URL that cannot exist, to learn what this server
+/// answers for a missing page: same directory, a random-looking last segment
+/// derived from `token` (the caller's per-run randomness), same extension.
+///
+/// When the cited URL names its article by a query value holding digits
+/// (`/show.php?id=1234`), those values are replaced instead, by digits, so the
+/// probe reaches the same script and its not-found branch.
+pub fn probe_url(cited: &Url, token: &str) -> Url {
+    let mut probe = cited.clone();
+    probe.set_fragment(None);
+    let name = probe_name(token);
+
+    let pairs: Vec<(String, String)> = cited
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if pairs
+        .iter()
+        .any(|(_, v)| v.bytes().any(|b| b.is_ascii_digit()))
+    {
+        let digits = format!(
+            "{:019}",
+            stable_hash(name.as_bytes()) % 10_u64.pow(18) + 10_u64.pow(18)
+        );
+        let mut q = probe.query_pairs_mut();
+        q.clear();
+        for (k, v) in &pairs {
+            let v = if v.bytes().any(|b| b.is_ascii_digit()) {
+                digits.as_str()
+            } else {
+                v.as_str()
+            };
+            q.append_pair(k, v);
+        }
+        drop(q);
+        return probe;
+    }
+
+    probe.set_query(None);
+    if probe.cannot_be_a_base() {
+        return probe;
+    }
+    let path = cited.path();
+    let (dir, last) = match path.trim_end_matches('/').rsplit_once('/') {
+        Some((dir, last)) => (dir, last),
+        None => ("", ""),
+    };
+    let trailing_slash = path.ends_with('/') && !last.is_empty();
+    let ext = last
+        .rsplit_once('.')
+        .filter(|(stem, ext)| {
+            !stem.is_empty()
+                && (1..=6).contains(&ext.len())
+                && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+        .map(|(_, ext)| ext);
+    let mut new_path = format!("{dir}/{name}");
+    if let Some(ext) = ext {
+        new_path.push('.');
+        new_path.push_str(ext);
+    } else if trailing_slash {
+        new_path.push('/');
+    }
+    probe.set_path(&new_path);
+    probe
+}
+
+/// At least 16 lower-case letters and digits from the token, padded with a
+/// hash of it, so even a short or empty token gives an unguessable name.
+fn probe_name(token: &str) -> String {
+    let mut name: String = token
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(40)
+        .collect();
+    if name.len() < 16 {
+        name.push_str(&format!("{:016x}", stable_hash(token.as_bytes())));
+    }
+    name
+}
+
+/// The cited page is what this server shows for a page that does not exist:
+/// at least [`PROBE_SIMILAR_AT_LEAST`] similar to the probe's page, or landed
+/// on the same final URL.
+///
+/// Pages without usable text (both empty, a PDF, an image) are not similar to
+/// anything here: an empty match says nothing. Fingerprints of another
+/// [`FINGERPRINT_VERSION`] are not compared either.
+pub fn looks_like_probe(
+    page: &Fingerprint,
+    final_url: &Url,
+    probe: &Fingerprint,
+    probe_final_url: &Url,
+) -> bool {
+    let without_fragment = |u: &Url| {
+        let mut u = u.clone();
+        u.set_fragment(None);
+        u
+    };
+    if without_fragment(final_url) == without_fragment(probe_final_url) {
+        return true;
+    }
+    let comparable = page.version == FINGERPRINT_VERSION
+        && probe.version == FINGERPRINT_VERSION
+        && !page.is_empty()
+        && !probe.is_empty();
+    comparable && similarity(page, probe) >= PROBE_SIMILAR_AT_LEAST
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fingerprint::fingerprint;
+    use crate::check::page::read_page;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    fn phrase_of_html(html: &str) -> Option<&'static str> {
+        let p = read_page(html.as_bytes(), Some("text/html; charset=utf-8"));
+        error_page_phrase(p.title.as_deref(), &p.main_text)
+    }
+
+    const NAV: &str = "<header><a href='/'>Example News</a></header><nav><ul>\
+        <li><a href='/world/'>World</a></li><li><a href='/china/'>China</a></li>\
+        <li><a href='/business/'>Business</a></li><li><a href='/opinion/'>Opinion</a></li></ul></nav>";
+    const FOOTER: &str = "<footer><p>About us | Contact | Privacy policy | Terms of use</p>\
+        <p>Copyright 2024 Example News Group. All rights reserved.</p></footer>";
+
+    #[test]
+    fn english_error_pages() {
+        let cms = format!(
+            "<html><head><title>Page Not Found | Example News</title></head><body>{NAV}\
+             <main><h1>Sorry, we can’t find that page</h1><p>The page may have been moved or \
+             deleted.</p><form action='/search'><input name=q><button>Search</button></form>\
+             </main><aside><h3>Most read</h3><ul><li><a href='/1'>Markets rally</a></li></ul>\
+             </aside>{FOOTER}</body></html>"
+        );
+        assert_eq!(phrase_of_html(&cms), Some("page not found"));
+
+        let apache = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\"><html><head>\
+            <title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was \
+            not found on this server.</p></body></html>";
+        assert_eq!(phrase_of_html(apache), Some("404 not found"));
+
+        // The title is only the site name; the notice is in the body.
+        let notice = format!(
+            "<html><head><title>Example News</title></head><body>{NAV}<div class='content'>\
+             <p>This article is no longer available.</p><p><a href='/'>Return to the \
+             homepage</a></p></div>{FOOTER}</body></html>"
+        );
+        assert_eq!(phrase_of_html(&notice), Some("no longer available"));
+
+        let oops = "<title>Oops! 404</title><body><div>Something went wrong.</div></body>";
+        assert_eq!(phrase_of_html(oops), Some("404"));
+    }
+
+    #[test]
+    fn chinese_error_pages() {
+        let xinhua = "<html><head><meta charset=utf-8><title>新华网</title></head><body>\
+            <div class='nav'><a href='/'>首页</a> <a href='/politics/'>时政</a></div>\
+            <div class='box'><p>对不起，您访问的页面不存在或已被删除！</p>\
+            <p><span id='t'>5</span>秒后自动跳转到 <a href='/'>新华网首页</a></p></div>\
+            <script>setTimeout(function(){location.href='/'},5000)</script></body></html>";
+        assert_eq!(phrase_of_html(xinhua), Some("您访问的页面不存在"));
+
+        let titled =
+            "<html><head><title>页面不存在_人民网</title></head><body><p>404</p></body></html>";
+        assert_eq!(phrase_of_html(titled), Some("页面不存在"));
+
+        let deleted = "<html><head><title>提示信息</title></head><body><div id='msg'>\
+            <p>抱歉，该内容已被删除</p><p>返回上一页</p></div></body></html>";
+        assert_eq!(phrase_of_html(deleted), Some("该内容已被删除"));
+
+        let discuz = "<html><head><title>提示信息 - 某某论坛</title></head><body><div class='alert_error'>\
+            <p>抱歉，指定的主题不存在或已被删除或正在被审核</p><p><a href='javascript:history.back()'>\
+            [点击这里返回上一页]</a></p></div></body></html>";
+        assert_eq!(phrase_of_html(discuz), Some("指定的主题不存在"));
+
+        let traditional = "<html><head><title>網頁不存在 - 自由時報</title></head><body>\
+            <p>很抱歉，您要找的網頁不存在。</p></body></html>";
+        assert_eq!(phrase_of_html(traditional), Some("網頁不存在"));
+
+        let spaced = "<title>提示</title><body><p>页 面 不 存 在</p></body>";
+        assert_eq!(phrase_of_html(spaced), Some("页面不存在"));
+
+        let bare = "<html><head><title>404</title></head><body><p>信息不存在</p></body></html>";
+        assert_eq!(phrase_of_html(bare), Some("404"));
+    }
+
+    #[test]
+    fn articles_mentioning_errors_are_not_notices() {
+        let article = "<html><head><title>Why the web forgets: link rot in news archives</title>\
+            </head><body><article><h1>Why the web forgets</h1>\
+            <p>Researchers who followed two million links cited in news stories found that a \
+            quarter of them now lead to a 404 page, and many more point at pages that were \
+            rewritten after publication. The page not found message has become a familiar \
+            sight for anyone reading old coverage.</p>\
+            <p>Some publishers remove stories deliberately. Others lose them when they move to \
+            a new content management system and do not keep redirects, so that an article that \
+            has been removed by accident looks exactly like one taken down on purpose, and \
+            readers are left guessing.</p>\
+            <p>Archivists say the answer is to capture every cited page when it is cited, so \
+            that the record does not depend on a publisher's server. Libraries and courts have \
+            adopted the practice, and several newsrooms are now testing it for their own \
+            links.</p></article></body></html>";
+        assert_eq!(phrase_of_html(article), None);
+
+        let zh_article = "<html><head><title>网络内容为何消失</title></head><body><article>\
+            <p>记者调查发现，许多十年前的新闻链接如今打开后显示“页面不存在”，部分网站在改版时没有保留原有地址，导致大量报道无法访问。专家表示，这种现象被称为链接失效，在学术引用和法律文书中同样普遍存在。</p>\
+            <p>一些平台上的文章因违反规定被删除，页面提示“该内容已被删除”。研究人员建议，引用网络资料时应同时保存网页快照，以便日后核对原文内容。图书馆和档案机构也在探索长期保存网页的办法。</p>\
+            <p>业内人士指出，网站运营方应当在调整地址时设置跳转，并对已删除内容给出明确说明，而不是简单地跳转到首页。这样既方便读者，也有利于维护引用的可靠性。</p>\
+            </article></body></html>";
+        assert_eq!(phrase_of_html(zh_article), None);
+
+        let headline = "<html><head><title>Missing hiker not found after three-day search</title>\
+            </head><body><p>Rescuers said on Sunday that the search for a hiker missing in the \
+            mountains since Thursday would continue, with two helicopters and a team of \
+            volunteers combing the area around the lake.</p></body></html>";
+        assert_eq!(phrase_of_html(headline), None);
+
+        assert_eq!(
+            error_page_phrase(Some("Shares up 1.404% on the day"), "Markets."),
+            None
+        );
+        assert_eq!(error_page_phrase(None, ""), None);
+    }
+
+    #[test]
+    fn roots_and_sections() {
+        for u in [
+            "http://www.xinhuanet.com/",
+            "http://www.xinhuanet.com",
+            "https://example.com/index.html",
+            "https://example.com/INDEX.HTM",
+            "https://example.com/index.php",
+            "https://example.com/default.aspx",
+            "https://example.com/home",
+            "https://example.com/news/",
+            "https://example.com/world",
+            "https://example.com/hong-kong/",
+            "https://example.com/politics/index.shtml",
+            "https://example.com/?utm_source=x&from=404",
+        ] {
+            assert!(is_site_root_or_section(&url(u)), "{u}");
+        }
+        for u in [
+            "http://www.xinhuanet.com/2020-12/26/c_1126910999.htm",
+            "https://example.com/index.php?id=7",
+            "https://example.com/news/?page=2",
+            "https://example.com/news/2020/story",
+            "https://example.com/covid-vaccine-rollout",
+            "https://example.com/12345",
+            "https://example.com/article.html",
+            "mailto:someone@example.com",
+        ] {
+            assert!(!is_site_root_or_section(&url(u)), "{u}");
+        }
+    }
+
+    #[test]
+    fn deep_links_sent_home() {
+        let deep = url("http://www.xinhuanet.com/2020-12/26/c_1126910999.htm");
+        for home in [
+            "http://www.xinhuanet.com/",
+            "https://xinhuanet.com/",
+            "https://www.xinhuanet.com/index.htm",
+            "https://www.xinhuanet.com/politics/",
+        ] {
+            assert!(deep_link_sent_to_root(&deep, &url(home)), "{home}");
+        }
+        let moved = url("http://www.xinhuanet.com/politics/2020-12/26/c_1126910999.htm");
+        assert!(
+            !deep_link_sent_to_root(&deep, &moved),
+            "a move is not a removal"
+        );
+        let root = url("http://www.xinhuanet.com/");
+        assert!(
+            !deep_link_sent_to_root(&root, &root),
+            "root to root is not a deep link"
+        );
+        assert!(!deep_link_sent_to_root(
+            &url("http://example.com/news/"),
+            &root
+        ));
+        assert!(
+            !deep_link_sent_to_root(&deep, &url("http://www.news.cn/")),
+            "another site's front page is left to other evidence"
+        );
+        assert!(!deep_link_sent_to_root(
+            &url("http://example.com:8080/a/b.html"),
+            &url("http://example.com:9090/")
+        ));
+    }
+
+    #[test]
+    fn probes_are_siblings_that_cannot_exist() {
+        let cited = url("http://www.xinhuanet.com/politics/2020-12/26/c_1126910999.htm#top");
+        let p = probe_url(&cited, "Q7x-k2M9zT4w_pL8vB3n");
+        assert_eq!(
+            p.as_str(),
+            "http://www.xinhuanet.com/politics/2020-12/26/q7xk2m9zt4wpl8vb3n.htm"
+        );
+        let p = probe_url(
+            &url("https://example.com/news/story-name/"),
+            "abcdefghijklmnop",
+        );
+        assert_eq!(p.as_str(), "https://example.com/news/abcdefghijklmnop/");
+        let p = probe_url(&url("https://example.com/a/b"), "x");
+        assert!(p.path().starts_with("/a/x"), "{p}");
+        assert!(
+            p.path().len() >= "/a/".len() + 16,
+            "short tokens are padded: {p}"
+        );
+        assert_eq!(
+            p,
+            probe_url(&url("https://example.com/a/b"), "x"),
+            "deterministic"
+        );
+        assert_ne!(p, probe_url(&url("https://example.com/a/b"), "y"));
+        let p = probe_url(&url("https://example.com/"), "abcdefghijklmnop");
+        assert_eq!(p.as_str(), "https://example.com/abcdefghijklmnop");
+
+        let script = url("http://www.gov.cn/show.php?id=1234&lang=zh&utm_source=x");
+        let p = probe_url(&script, "abcdefghijklmnop");
+        assert_eq!(p.path(), "/show.php");
+        let pairs: Vec<(String, String)> =
+            p.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+        assert_eq!(pairs[0].0, "id");
+        assert_eq!(pairs[0].1.len(), 19);
+        assert!(pairs[0].1.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(pairs[1], ("lang".to_string(), "zh".to_string()));
+    }
+
+    #[test]
+    fn pages_like_the_probe() {
+        let error_page = |path: &str| {
+            format!(
+                "Page not found\n\nSorry, the page {path} does not exist on Example News. \
+                     Try the search box or go back to the homepage.\n\nWorld\nChina\nBusiness"
+            )
+        };
+        let cited_final = url("https://example.com/2020/12/26/story.html");
+        let probe_final = url("https://example.com/2020/12/26/q7xk2m9zt4wpl8vb3n.html");
+        let gone = fingerprint(&error_page("/2020/12/26/story.html"));
+        let probe = fingerprint(&error_page("/2020/12/26/q7xk2m9zt4wpl8vb3n.html"));
+        assert!(looks_like_probe(&gone, &cited_final, &probe, &probe_final));
+
+        let article = fingerprint(
+            "Shanghai starts vaccinating priority groups\n\nShanghai has begun vaccinating key \
+             groups against the novel coronavirus, the city's disease control centre said on \
+             Saturday, in one of the first large urban campaigns.",
+        );
+        assert!(!looks_like_probe(
+            &article,
+            &cited_final,
+            &probe,
+            &probe_final
+        ));
+
+        let home = url("https://example.com/");
+        assert!(looks_like_probe(
+            &article,
+            &home,
+            &probe,
+            &url("https://example.com/#x")
+        ));
+
+        let empty = fingerprint("");
+        assert!(!looks_like_probe(
+            &empty,
+            &cited_final,
+            &empty,
+            &probe_final
+        ));
+        let mut old = probe.clone();
+        old.version = FINGERPRINT_VERSION.wrapping_add(1);
+        assert!(!looks_like_probe(&gone, &cited_final, &old, &probe_final));
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+            #[test]
+            fn any_text_is_judged(t in proptest::option::of("\\PC{0,60}"), s in "\\PC{0,400}") {
+                let _ = error_page_phrase(t.as_deref(), &s);
+            }
+
+            #[test]
+            fn any_url_is_judged(path in "[a-zA-Z0-9/._%~-]{0,60}", q in proptest::option::of("[a-z0-9=&%]{0,30}"), token in "\\PC{0,30}") {
+                let s = match &q {
+                    Some(q) => format!("http://www.example.com/{path}?{q}"),
+                    None => format!("http://www.example.com/{path}"),
+                };
+                if let Ok(u) = Url::parse(&s) {
+                    let _ = is_site_root_or_section(&u);
+                    let _ = deep_link_sent_to_root(&u, &u);
+                    let p = probe_url(&u, &token);
+                    prop_assert_eq!(p.host_str(), u.host_str());
+                    prop_assert_ne!(p, u);
+                }
+            }
+        }
+    }
+}
