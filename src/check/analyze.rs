@@ -1,7 +1,6 @@
 //! Reading a fetched page for the verdict, over the pure analysis modules: the
-//! title and main text ([`page`](super::page)), the main-text fingerprint
-//! ([`fingerprint`](super::fingerprint)) and soft-404 signs
-//! ([`soft404`](super::soft404)). What it finds is stored with each capture as
+//! title and main text ([`super::page`]), the main-text fingerprint
+//! ([`super::fingerprint`]) and soft-404 signs ([`super::soft404`]). What it finds is stored with each capture as
 //! JSON, so an unchanged page is never read twice and the baseline's fingerprint
 //! is always at hand.
 
