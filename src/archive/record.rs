@@ -114,7 +114,7 @@ pub fn archive_body(
             ..
         } => {
             let sha256 = body.sha256_hex();
-            let stored = blobs.put(&sha256, &mut body.reader()?)?;
+            let stored = blobs.put_sized(&sha256, body.len(), &mut body.reader()?)?;
             let stored_size = if stored == 0 {
                 blobs.stored_size(&sha256).unwrap_or(0)
             } else {

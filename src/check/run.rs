@@ -265,6 +265,11 @@ pub async fn run(
     };
     let check_cfg = config.check.clone();
     let concurrency = config.fetch.concurrency.max(1) * 2;
+    // Reading pages and compressing blobs is CPU work: one at a time per core, so
+    // a hundred fetches in flight do not mean a hundred compressors in memory.
+    let cpu = Arc::new(tokio::sync::Semaphore::new(
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    ));
     let mut stopped_by_budget = false;
     let mut checked = 0usize;
     let jobs = due.into_iter().map_while(|d| {
@@ -280,6 +285,7 @@ pub async fn run(
             let blobs = blobs.clone();
             let probes = probes.clone();
             let check_cfg = check_cfg.clone();
+            let cpu = cpu.clone();
             async move {
                 let job = job?;
                 let report = fetcher.fetch(&job.request).await;
@@ -292,6 +298,7 @@ pub async fn run(
                 } else {
                     None
                 };
+                let _core = cpu.acquire_owned().await.expect("never closed");
                 tokio::task::spawn_blocking(move || {
                     assess(
                         job,
