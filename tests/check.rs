@@ -23,6 +23,11 @@ async fn json(g: &Ground, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Loopback allowed, no pacing, no retries, and a failure confirmed by one check.
+const IMMEDIATE: &str = "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+     [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
+     [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n";
+
 fn briefing(web: &TestWeb, paths: &[&str]) -> String {
     let mut doc = String::from("Briefings - test page\n\n");
     for (i, p) in paths.iter().enumerate() {
@@ -51,11 +56,7 @@ fn status_of(sources: &Value, path: &str) -> String {
 async fn a_run_gives_each_source_its_verdict() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
-         [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
-    );
+    g.write_config(IMMEDIATE);
     let paths = [
         "/page/1",
         "/gone",
@@ -153,11 +154,7 @@ async fn a_second_run_is_refused_with_exit_4() {
 async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
-         [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
-    );
+    g.write_config(IMMEDIATE);
     let paths: Vec<String> = (0..6)
         .map(|i| format!("/always503?{i}"))
         .chain(["/page/1".to_string()])
@@ -190,11 +187,7 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
 async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
-         [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
-    );
+    g.write_config(IMMEDIATE);
     g.brief("b.txt", briefing(&web, &["/page/1"]));
     json(&g, &["check", "--format", "json"]).await;
     // Plant a sentinel in the stored reading: only a reused reading can bring it back.
