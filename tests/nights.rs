@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use citewatch::simweb::{PageKind, SimWeb, SimWebOptions, rot, write_briefing_store};
+use citewatch::simweb::{SimWeb, SimWebOptions, rot, write_briefing_store};
 use common::Ground;
 use serde_json::Value;
 
@@ -39,12 +39,8 @@ async fn rotting_pages_are_found_and_churn_is_not_change() {
     .await
     .unwrap();
     let urls = web.urls(n);
-    let truth: Vec<&rot::Rot> = (0..n).map(|i| &plan[i % plan.len()]).collect();
-    for (url, case) in urls.iter().zip(&truth) {
-        if let Some(kind) = &case.from_the_start {
-            web.set_url_kind(url, kind.clone()).unwrap();
-        }
-    }
+    let truth = rot::assign(&plan, &urls);
+    rot::start(&web, &urls, &truth).unwrap();
     let g = Ground::new();
     g.write_config(
         "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
@@ -64,15 +60,7 @@ async fn rotting_pages_are_found_and_churn_is_not_change() {
             .all(|s| s["status"] == "ok"),
         "first night: everything ok: {sources}"
     );
-    for (i, (url, case)) in urls.iter().zip(&truth).enumerate() {
-        if let Some(kind) = &case.after_first_night {
-            let kind = match kind {
-                PageKind::MovedTo(to) => PageKind::MovedTo(to.replace("{id}", &i.to_string())),
-                k => k.clone(),
-            };
-            web.set_url_kind(url, kind).unwrap();
-        }
-    }
+    rot::after_first_night(&web, &urls, &truth).unwrap();
     for _night in 2..=4 {
         check(&g).await;
     }

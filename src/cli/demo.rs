@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use citewatch::check::run::{CheckOptions, Quiet, RunSummary, run};
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
-use citewatch::simweb::{PageKind, SimWeb, SimWebOptions, rot, write_briefing_store};
+use citewatch::simweb::{SimWeb, SimWebOptions, rot, write_briefing_store};
 use citewatch::store::Store;
 
 use super::{Failure, runtime};
@@ -59,12 +59,8 @@ async fn nights(dir: &Path, temporary: bool) -> anyhow::Result<()> {
     })
     .await?;
     let urls = web.urls(n);
-    let truth: Vec<&rot::Rot> = (0..n).map(|i| &plan[i % plan.len()]).collect();
-    for (url, case) in urls.iter().zip(&truth) {
-        if let Some(kind) = &case.from_the_start {
-            web.set_url_kind(url, kind.clone())?;
-        }
-    }
+    let truth = rot::assign(&plan, &urls);
+    rot::start(&web, &urls, &truth)?;
     write_briefing_store(&dir.join("briefings"), &urls, 5)?;
     let config_file = dir.join("citewatch.toml");
     std::fs::write(
@@ -107,15 +103,7 @@ async fn nights(dir: &Path, temporary: bool) -> anyhow::Result<()> {
         &mut out,
         &format!("night 1: everything served and archived; {}", night(&first)),
     )?;
-    for (i, (url, case)) in urls.iter().zip(&truth).enumerate() {
-        if let Some(kind) = &case.after_first_night {
-            let kind = match kind {
-                PageKind::MovedTo(to) => PageKind::MovedTo(to.replace("{id}", &i.to_string())),
-                k => k.clone(),
-            };
-            web.set_url_kind(url, kind)?;
-        }
-    }
+    rot::after_first_night(&web, &urls, &truth)?;
     line(
         &mut out,
         "then the web rots: pages deleted (404, 410), sent to the homepage, replaced by error pages, moved, rewritten, flaky",

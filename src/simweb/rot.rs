@@ -63,3 +63,41 @@ pub fn plan() -> Vec<Rot> {
         ),
     ]
 }
+
+/// Case `i % plan.len()` for each of `urls`: which way each cited page fares.
+pub fn assign<'a>(plan: &'a [Rot], urls: &[String]) -> Vec<&'a Rot> {
+    (0..urls.len()).map(|i| &plan[i % plan.len()]).collect()
+}
+
+/// Sets the pages that are that way from the start (before the first night).
+pub fn start(
+    web: &super::SimWeb,
+    urls: &[String],
+    cases: &[&Rot],
+) -> Result<(), super::SimWebError> {
+    for (url, case) in urls.iter().zip(cases) {
+        if let Some(kind) = &case.from_the_start {
+            web.set_url_kind(url, kind.clone())?;
+        }
+    }
+    Ok(())
+}
+
+/// Lets the pages rot after the first night. A move's `{id}` becomes the page's
+/// index, so every moved page gets its own new address.
+pub fn after_first_night(
+    web: &super::SimWeb,
+    urls: &[String],
+    cases: &[&Rot],
+) -> Result<(), super::SimWebError> {
+    for (i, (url, case)) in urls.iter().zip(cases).enumerate() {
+        if let Some(kind) = &case.after_first_night {
+            let kind = match kind {
+                PageKind::MovedTo(to) => PageKind::MovedTo(to.replace("{id}", &i.to_string())),
+                k => k.clone(),
+            };
+            web.set_url_kind(url, kind)?;
+        }
+    }
+    Ok(())
+}
