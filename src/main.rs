@@ -290,7 +290,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             output,
             headers,
         } => cli::archive::get(&config, &url, at.as_deref(), output, headers),
-        Command::Demo { .. } => unreachable!("handled before the configuration is loaded"),
+        Command::Demo { dir } => cli::demo::demo(dir),
         Command::Check {
             all,
             urls,

@@ -9,7 +9,6 @@ use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run}
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
 use citewatch::store::{SourceRow, Store};
-use citewatch::time::format_millis;
 
 use super::{Failure, Format, print_json, runtime, usage};
 
@@ -229,6 +228,5 @@ fn print_source(r: &SourceRow) -> std::io::Result<()> {
             r.latest_capture_id.unwrap_or(b)
         )?;
     }
-    let _ = format_millis;
     Ok(())
 }
