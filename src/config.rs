@@ -68,6 +68,82 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// `[check]`
     pub check: CheckConfig,
+    /// `[serve]`
+    pub serve: ServeConfig,
+}
+
+/// `[serve]`: the HTTP service and the links reports print to it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// Address `citewatch serve` listens on; loopback unless told otherwise.
+    pub listen: std::net::SocketAddr,
+    /// The service's public base URL (`https://citewatch.example.org/`), used by reports
+    /// to link archived copies; empty: reports print only the `citewatch get` command.
+    pub public_url: String,
+    /// Optional separate origin for archived bodies (`https://archive.example.org/`), so
+    /// archived pages never share the service's origin; empty: same origin, sandboxed.
+    pub archive_origin: String,
+    /// Bearer token for write endpoints (`POST /api/check`); empty: writes are disabled.
+    pub admin_token: String,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: String::new(),
+            archive_origin: String::new(),
+            admin_token: String::new(),
+        }
+    }
+}
+
+impl ServeConfig {
+    /// `public_url` parsed, or `None` when unset.
+    pub fn public_url(&self) -> Option<url::Url> {
+        parse_base(&self.public_url)
+    }
+
+    /// `archive_origin` parsed, or `None` when unset.
+    pub fn archive_origin(&self) -> Option<url::Url> {
+        parse_base(&self.archive_origin)
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        for (key, value) in [
+            ("serve.public_url", &self.public_url),
+            ("serve.archive_origin", &self.archive_origin),
+        ] {
+            if value.is_empty() {
+                continue;
+            }
+            match url::Url::parse(value) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                Ok(_) => {
+                    return Err((
+                        key.into(),
+                        format!("`{value}` must be an http(s) URL with a host"),
+                    ));
+                }
+                Err(e) => return Err((key.into(), format!("`{value}` is not a URL: {e}"))),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a base URL, making sure its path ends with `/` so joining keeps it.
+fn parse_base(value: &str) -> Option<url::Url> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut u = url::Url::parse(value).ok()?;
+    if !u.path().ends_with('/') {
+        let path = format!("{}/", u.path());
+        u.set_path(&path);
+    }
+    Some(u)
 }
 
 /// `[check]`: when sources are due and how much evidence confirms a failure.
@@ -343,10 +419,6 @@ impl StoreConfig {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-#[expect(
-    dead_code,
-    reason = "fetch, check and serve are filled by later issues; read now so unknown keys fail"
-)]
 struct RawConfig {
     #[serde(default)]
     briefings: RawBriefings,
@@ -357,7 +429,7 @@ struct RawConfig {
     #[serde(default)]
     check: CheckConfig,
     #[serde(default)]
-    serve: RawEmpty,
+    serve: ServeConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -387,11 +459,6 @@ impl Default for RawStore {
         }
     }
 }
-
-/// A section later issues fill; until then any key in it is unknown.
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawEmpty {}
 
 impl Config {
     /// Reads and validates a configuration file.
@@ -456,6 +523,9 @@ impl Config {
         raw.fetch
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        raw.serve
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         if raw.check.dead_after_checks == 0 {
             return Err(invalid(
                 "check.dead_after_checks",
@@ -481,6 +551,7 @@ impl Config {
             file: file.to_path_buf(),
             check: raw.check,
             fetch: raw.fetch,
+            serve: raw.serve,
             briefings: BriefingsConfig { paths },
             store: StoreConfig {
                 dir: base.join(&raw.store.dir),
@@ -549,6 +620,7 @@ mod tests {
         let d = load("").unwrap();
         assert_eq!(c.fetch, FetchConfig::default());
         assert_eq!(c.check, CheckConfig::default());
+        assert_eq!(c.serve, ServeConfig::default());
         assert_eq!((c.briefings, c.store), (d.briefings, d.store));
         for key in [
             "user_agent",
@@ -564,6 +636,10 @@ mod tests {
             "max_retry_after",
             "respect_robots",
             "allow_networks",
+            "listen",
+            "public_url",
+            "archive_origin",
+            "admin_token",
         ] {
             assert!(
                 shipped.contains(&format!("\n{key} = ")),
@@ -610,6 +686,24 @@ mod tests {
         );
         assert_eq!(slow.burst, 1);
         assert_eq!(c.fetch.policy("other.example").requests_per_second, 2.0);
+    }
+
+    #[test]
+    fn serve_urls_are_checked_and_end_with_a_slash() {
+        let e = load("[serve]\npublic_url = \"ftp://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("serve.public_url"), "{e}");
+        let e = load("[serve]\nlisten = \"localhost\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("serve.listen"), "{e}");
+        let c = load("[serve]\npublic_url = \"https://cw.example/base\"").unwrap();
+        assert_eq!(
+            c.serve.public_url().unwrap().as_str(),
+            "https://cw.example/base/"
+        );
+        assert_eq!(load("").unwrap().serve.public_url(), None);
     }
 
     #[test]
