@@ -26,6 +26,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -108,32 +109,61 @@ pub fn fingerprint(text: &str) -> Fingerprint {
 }
 
 /// Each distinct shingle's hash and weight (the largest of the lines it is in).
-fn weighted_shingles(text: &str) -> HashMap<u64, u8> {
-    let mut weights: HashMap<u64, u8> = HashMap::new();
-    for line in lines(capped(text)) {
-        let weight = u8::try_from(line_units(&line) / (2 * WORDS_PER_WEIGHT))
+fn weighted_shingles(text: &str) -> ShingleWeights {
+    let mut weights = ShingleWeights::with_capacity_and_hasher(text.len() / 8, Default::default());
+    for_each_line(text, |line| {
+        let weight = u8::try_from(line.units() / (2 * WORDS_PER_WEIGHT))
             .unwrap_or(MAX_LINE_WEIGHT)
             .clamp(1, MAX_LINE_WEIGHT);
-        for_each_shingle(&line, |h| {
+        for_each_shingle(line, |h| {
             let w = weights.entry(h).or_insert(0);
             *w = (*w).max(weight);
         });
-    }
+    });
     weights
 }
 
-fn fingerprint_of(weights: &HashMap<u64, u8>) -> Fingerprint {
-    let mut acc = [0i64; 64];
+/// Shingle hash → weight. The keys are already well-mixed 64-bit hashes, so
+/// the table uses them as they are instead of hashing them again.
+type ShingleWeights = HashMap<u64, u8, BuildHasherDefault<PremixedHasher>>;
+
+/// A [`Hasher`] for keys that are hashes already: `write_u64` keeps the value.
+#[derive(Default)]
+struct PremixedHasher(u64);
+
+impl Hasher for PremixedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = stable_hash(bytes);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+fn fingerprint_of(weights: &ShingleWeights) -> Fingerprint {
+    // Simhash per bit: the weights of the shingles with the bit set, against
+    // half the total weight. i32 lanes and a mask instead of a sign multiply let
+    // the 64 lanes vectorise (this loop was the first night's hottest spot);
+    // the totals stay far below i32::MAX (at most 8 per shingle of a text
+    // capped at MAX_TEXT_BYTES).
+    let mut set_weight = [0i32; 64];
+    let mut total: i64 = 0;
     // The SKETCH_SIZE smallest elements so far, largest on top: memory stays
     // bounded however long the text.
     let mut bottom: BinaryHeap<u64> = BinaryHeap::with_capacity(SKETCH_SIZE + 1);
     for (&h, &w) in weights {
-        // Branch-free so the 64 lanes vectorise: this loop was the check's
-        // hottest spot on a first night.
-        let weight = i64::from(w);
-        for (bit, slot) in acc.iter_mut().enumerate() {
-            let sign = ((h >> bit) & 1) as i64 * 2 - 1;
-            *slot += sign * weight;
+        let weight = i32::from(w);
+        total += i64::from(w);
+        for (k, lanes) in set_weight.chunks_exact_mut(8).enumerate() {
+            let byte = (h >> (8 * k)) as u8;
+            for (j, lane) in lanes.iter_mut().enumerate() {
+                *lane += weight & -i32::from((byte >> j) & 1);
+            }
         }
         for e in copies(h, w) {
             if bottom.len() < SKETCH_SIZE {
@@ -144,10 +174,10 @@ fn fingerprint_of(weights: &HashMap<u64, u8>) -> Fingerprint {
             }
         }
     }
-    let simhash = acc
+    let simhash = set_weight
         .iter()
         .enumerate()
-        .filter(|(_, v)| **v > 0)
+        .filter(|(_, set)| 2 * i64::from(**set) > total)
         .fold(0u64, |s, (bit, _)| s | 1 << bit);
 
     let mut sketch: Vec<u32> = bottom
@@ -216,19 +246,19 @@ pub fn simhash_distance(a: &Fingerprint, b: &Fingerprint) -> u32 {
 /// showing an editor what was compared.
 pub fn normalise(text: &str) -> String {
     let mut out = String::new();
-    for line in lines(capped(text)) {
+    for_each_line(text, |line| {
         if !out.is_empty() {
             out.push('\n');
         }
         let mut prev: Option<Kind> = None;
-        for t in &line {
+        for t in &line.tokens {
             if prev == Some(Kind::Word) || (prev.is_some() && t.kind == Kind::Word) {
                 out.push(' ');
             }
-            out.push_str(&t.text);
+            out.push_str(line.text(t));
             prev = Some(t.kind);
         }
-    }
+    });
     out
 }
 
@@ -240,43 +270,112 @@ enum Kind {
     Char,
 }
 
-#[derive(Debug)]
+/// A token: a range of [`Line::buf`].
+#[derive(Debug, Clone, Copy)]
 struct Token {
     kind: Kind,
-    text: String,
+    start: usize,
+    end: usize,
+}
+
+/// One line's tokens. The normalised token texts sit end to end in one buffer
+/// reused from line to line, so tokenising allocates nothing per token.
+#[derive(Debug, Default)]
+struct Line {
+    buf: String,
+    tokens: Vec<Token>,
+}
+
+impl Line {
+    fn text(&self, t: &Token) -> &str {
+        self.buf.get(t.start..t.end).unwrap_or_default()
+    }
+
+    /// Length in half-words: a word counts two, a CJK character one.
+    fn units(&self) -> usize {
+        self.tokens
+            .iter()
+            .map(|t| match t.kind {
+                Kind::Word => 2,
+                Kind::Char => 1,
+            })
+            .sum()
+    }
+
+    /// Tokenises `raw` into this line, replacing what it held.
+    fn tokenise(&mut self, raw: &str) {
+        self.buf.clear();
+        self.tokens.clear();
+        let mut word = WordState::default();
+        for c in without_links(raw).chars().map(fold_width) {
+            if is_unspaced_script(c) {
+                self.flush_word(&mut word);
+                let start = self.buf.len();
+                self.buf.push(c);
+                self.tokens.push(Token {
+                    kind: Kind::Char,
+                    start,
+                    end: self.buf.len(),
+                });
+            } else if c.is_alphanumeric() {
+                word.start.get_or_insert(self.buf.len());
+                word.has_digit |= c.is_numeric();
+                if c.is_ascii() {
+                    self.buf.push(c.to_ascii_lowercase());
+                    word.chars += 1;
+                } else {
+                    for lower in c.to_lowercase() {
+                        self.buf.push(lower);
+                        word.chars += 1;
+                    }
+                }
+            } else {
+                self.flush_word(&mut word);
+            }
+        }
+        self.flush_word(&mut word);
+    }
+
+    /// Ends the word being read: kept as a token, or dropped when it carries
+    /// a digit, is too long to be a word, or names a time.
+    fn flush_word(&mut self, word: &mut WordState) {
+        let state = std::mem::take(word);
+        let Some(start) = state.start else { return };
+        let text = self.buf.get(start..).unwrap_or_default();
+        if !state.has_digit && state.chars <= MAX_WORD_CHARS && !TIME_WORDS.contains(&text) {
+            self.tokens.push(Token {
+                kind: Kind::Word,
+                start,
+                end: self.buf.len(),
+            });
+        } else {
+            self.buf.truncate(start);
+        }
+    }
+}
+
+/// The word being read while tokenising.
+#[derive(Debug, Default)]
+struct WordState {
+    /// Where it starts in [`Line::buf`]; `None` between words.
+    start: Option<usize>,
+    has_digit: bool,
+    chars: usize,
 }
 
 fn capped(text: &str) -> &str {
     &text[..text.floor_char_boundary(MAX_TEXT_BYTES)]
 }
 
-/// The lines of a text that keep at least one token, tokenised.
-fn lines(text: &str) -> impl Iterator<Item = Vec<Token>> + '_ {
-    text.split(['\n', '\r', '\u{2028}', '\u{2029}', '\u{b}', '\u{c}'])
-        .map(tokens)
-        .filter(|t| !t.is_empty())
-}
-
-fn tokens(line: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let mut has_digit = false;
-    for c in without_links(line).chars().map(fold_width) {
-        if is_unspaced_script(c) {
-            flush_word(&mut word, &mut has_digit, &mut out);
-            out.push(Token {
-                kind: Kind::Char,
-                text: c.to_string(),
-            });
-        } else if c.is_alphanumeric() {
-            has_digit |= c.is_numeric();
-            word.extend(c.to_lowercase());
-        } else {
-            flush_word(&mut word, &mut has_digit, &mut out);
+/// Calls `f` with each line of the text that keeps at least one token.
+fn for_each_line(text: &str, mut f: impl FnMut(&Line)) {
+    let mut line = Line::default();
+    for raw in capped(text).split(['\n', '\r', '\u{2028}', '\u{2029}', '\u{b}', '\u{c}']) {
+        line.tokenise(raw);
+        if !line.tokens.is_empty() {
+            f(&line);
         }
     }
-    flush_word(&mut word, &mut has_digit, &mut out);
-    out
 }
 
 /// The line with every URL, path, e-mail address or query string blanked
@@ -311,21 +410,6 @@ fn without_links(line: &str) -> Cow<'_, str> {
         push_run(&mut out, line.get(start..).unwrap_or_default());
     }
     Cow::Owned(out)
-}
-
-fn flush_word(word: &mut String, has_digit: &mut bool, out: &mut Vec<Token>) {
-    if !word.is_empty()
-        && !*has_digit
-        && word.chars().count() <= MAX_WORD_CHARS
-        && !TIME_WORDS.contains(&word.as_str())
-    {
-        out.push(Token {
-            kind: Kind::Word,
-            text: std::mem::take(word),
-        });
-    }
-    word.clear();
-    *has_digit = false;
 }
 
 /// Words that change with the clock rather than with the story.
@@ -415,30 +499,20 @@ pub(crate) fn is_unspaced_script(c: char) -> bool {
     )
 }
 
-/// Length of a line in half-words: a word counts two, a CJK character one.
-fn line_units(line: &[Token]) -> usize {
-    line.iter()
-        .map(|t| match t.kind {
-            Kind::Word => 2,
-            Kind::Char => 1,
-        })
-        .sum()
-}
-
 /// Calls `f` with the hash of every shingle of one line: n-grams over each run
 /// of same-kind tokens, or the whole run when it is shorter than n.
-fn for_each_shingle(line: &[Token], mut f: impl FnMut(u64)) {
-    for run in line.chunk_by(|a, b| a.kind == b.kind) {
+fn for_each_shingle(line: &Line, mut f: impl FnMut(u64)) {
+    for run in line.tokens.chunk_by(|a, b| a.kind == b.kind) {
         let Some(first) = run.first() else { continue };
         let n = match first.kind {
             Kind::Word => WORD_SHINGLE,
             Kind::Char => CHAR_SHINGLE,
         };
         if run.len() <= n {
-            f(shingle_hash(first.kind, run));
+            f(shingle_hash(first.kind, line, run));
         } else {
             for w in run.windows(n) {
-                f(shingle_hash(first.kind, w));
+                f(shingle_hash(first.kind, line, w));
             }
         }
     }
@@ -451,7 +525,7 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 /// FNV-1a then a splitmix64 finish: stable across platforms, releases and
 /// runs (the standard library's hashers promise none of that), which stored
 /// fingerprints need.
-fn shingle_hash(kind: Kind, tokens: &[Token]) -> u64 {
+fn shingle_hash(kind: Kind, line: &Line, tokens: &[Token]) -> u64 {
     let mut h = FNV_OFFSET;
     let mut eat = |b: u8| {
         h ^= u64::from(b);
@@ -462,7 +536,7 @@ fn shingle_hash(kind: Kind, tokens: &[Token]) -> u64 {
         Kind::Char => b'c',
     });
     for t in tokens {
-        t.text.bytes().for_each(&mut eat);
+        line.text(t).bytes().for_each(&mut eat);
         // 0xFF never occurs in UTF-8, so token boundaries cannot be forged.
         eat(0xFF);
     }
@@ -805,6 +879,34 @@ mod tests {
         let big = "word ".repeat(MAX_TEXT_BYTES / 4);
         let f = fingerprint(&big);
         assert_eq!(f.shingles, 1, "one repeated 4-gram");
+    }
+
+    /// Stored fingerprints are compared across releases, so the values of
+    /// version [`FINGERPRINT_VERSION`] must not move: a change here without a
+    /// version bump would make every stored baseline look rewritten.
+    #[test]
+    fn version_1_values_do_not_move() {
+        let mixed = "上海启动重点人群新冠疫苗接种\n2020-12-26 10:31:07 来源：新华网\n\n\
+            据了解，国内多家企业正在扩大疫苗产能，预计明年年产量可超过十亿剂。\
+            部分疫苗将提供给亚洲、非洲和拉丁美洲的发展中国家。\n\n\
+            ＡＢＣ full width Ｔｅｓｔ ÄÖÜ straße İstanbul http://x.y/z a@b.c café naïve ΣΊΣΥΦΟΣ\n";
+        let page = String::from_utf8(crate::simweb::article_page(3, 7)).unwrap();
+        for (text, simhash, shingles, sketch_hash) in [
+            (
+                mixed,
+                0xd200_d88c_0a9f_f15c_u64,
+                73,
+                0x4db6_5d6e_648e_1bfd_u64,
+            ),
+            (&page, 0x3691_ce34_72dc_a399, 3133, 0x09ec_4a09_4500_7478),
+        ] {
+            let f = fingerprint(text);
+            let sketch: Vec<u8> = f.sketch.iter().flat_map(|v| v.to_le_bytes()).collect();
+            assert_eq!(
+                (f.version, f.simhash, f.shingles, stable_hash(&sketch)),
+                (1, simhash, shingles, sketch_hash)
+            );
+        }
     }
 
     #[test]

@@ -158,6 +158,18 @@ pub fn outlet(host: usize) -> String {
     pages::outlet(host)
 }
 
+/// The bytes host `host` serves for article `id` as first published, without
+/// starting a web: for benchmarks of what is done with a page once fetched.
+pub fn article_page(host: usize, id: u64) -> Vec<u8> {
+    pages::article(
+        host,
+        id,
+        Variant::Original,
+        SimWebOptions::default().articles_per_host,
+    )
+    .stable()
+}
+
 /// A running simulated web. Dropping it stops the listeners.
 pub struct SimWeb {
     hosts: Vec<Arc<Host>>,

@@ -1,0 +1,90 @@
+//! What reading one fetched page costs, stage by stage, on the simulated web's
+//! article pages (20–60 KB of HTML each): the per-page CPU a first night spends
+//! besides fetching. Single-threaded, in-process, no I/O but the blob write.
+//!
+//! Stages: decoding + title + main text (`page::read_page`, which runs
+//! Readability), the main-text fingerprint, the soft-404 phrase search, the
+//! whole `analyze::read` (all of these), sha256, zstd, and the blob store's
+//! write (compression, temporary file, rename; no fsync unless the store does).
+//! The figures are microseconds per page and MB/s of HTML; the last column is
+//! each stage's share of `analyze::read`, the baseline run in the same
+//! invocation.
+//!
+//! Run: `cargo bench --bench analysis`. Environment: `PAGES` (400).
+
+use std::time::Instant;
+
+use citewatch::archive::blobs::{BlobStore, FsBlobStore};
+use citewatch::check::{analyze, fingerprint, page, soft404};
+use citewatch::simweb::article_page;
+use sha2::{Digest, Sha256};
+
+fn main() {
+    let n: usize = std::env::var("PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
+    let pages: Vec<Vec<u8>> = (0..n)
+        .map(|i| article_page(i % 100, (i / 100) as u64))
+        .collect();
+    let bytes: usize = pages.iter().map(Vec::len).sum();
+    let ct = Some("text/html; charset=utf-8");
+    let read: Vec<page::Page> = pages.iter().map(|p| page::read_page(p, ct)).collect();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let blobs = FsBlobStore::new(dir.path());
+
+    let mut rows: Vec<(&str, f64)> = Vec::new();
+    let mut time = |label: &'static str, f: &mut dyn FnMut(usize)| {
+        f(0); // warm up
+        let start = Instant::now();
+        for i in 0..n {
+            f(i);
+        }
+        rows.push((label, start.elapsed().as_secs_f64()));
+    };
+    time("analyze::read (all below)", &mut |i| {
+        std::hint::black_box(analyze::read(&pages[i], ct));
+    });
+    time("  page::read_page", &mut |i| {
+        std::hint::black_box(page::read_page(&pages[i], ct));
+    });
+    time("  fingerprint", &mut |i| {
+        std::hint::black_box(fingerprint::fingerprint(&read[i].main_text));
+    });
+    time("  soft-404 phrases", &mut |i| {
+        std::hint::black_box(soft404::error_page_phrase(
+            read[i].title.as_deref(),
+            &read[i].main_text,
+        ));
+    });
+    time("sha256", &mut |i| {
+        std::hint::black_box(Sha256::digest(&pages[i]));
+    });
+    time("zstd level 3", &mut |i| {
+        std::hint::black_box(zstd::bulk::compress(&pages[i], 3).expect("zstd"));
+    });
+    time("blob store write", &mut |i| {
+        let sha = hex::encode(Sha256::digest(&pages[i]));
+        blobs
+            .put_sized(&sha, pages[i].len() as u64, &mut pages[i].as_slice())
+            .expect("blob write");
+    });
+
+    println!(
+        "analysis benchmark: {n} simulated article pages, {:.1} KiB average",
+        bytes as f64 / n as f64 / 1024.0
+    );
+    println!(
+        "{:<28} {:>10} {:>10} {:>9}",
+        "stage", "µs/page", "MB/s", "share"
+    );
+    let base = rows[0].1;
+    for (label, secs) in &rows {
+        println!(
+            "{label:<28} {:>10.0} {:>10.1} {:>9.2}",
+            secs / n as f64 * 1e6,
+            bytes as f64 / secs / 1e6,
+            secs / base
+        );
+    }
+}
