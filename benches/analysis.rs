@@ -2,13 +2,13 @@
 //! article pages (20–60 KB of HTML each): the per-page CPU a first night spends
 //! besides fetching. Single-threaded, in-process, no I/O but the blob write.
 //!
-//! Stages: decoding + title + main text (`page::read_page`, which runs
-//! Readability), the main-text fingerprint, the soft-404 phrase search, the
-//! whole `analyze::read` (all of these), sha256, zstd, and the blob store's
-//! write (compression, temporary file, rename; no fsync unless the store does).
+//! Stages: the complete reading (`analyze::read`: glance, both fingerprints,
+//! Readability), the baseline run in the same invocation; the glance a first
+//! night does instead (`analyze::glance`: title, visible text, error notices);
+//! its parts and the parts of a full read; sha256, zstd, and the blob store's
+//! write (compression, temporary file, rename, fsync of file and folder).
 //! The figures are microseconds per page and MB/s of HTML; the last column is
-//! each stage's share of `analyze::read`, the baseline run in the same
-//! invocation.
+//! each stage's share of `analyze::read`.
 //!
 //! Run: `cargo bench --bench analysis`. Environment: `PAGES` (400).
 
@@ -30,6 +30,7 @@ fn main() {
     let bytes: usize = pages.iter().map(Vec::len).sum();
     let ct = Some("text/html; charset=utf-8");
     let read: Vec<page::Page> = pages.iter().map(|p| page::read_page(p, ct)).collect();
+    let glanced: Vec<page::Page> = pages.iter().map(|p| page::glance_page(p, ct)).collect();
     let dir = tempfile::tempdir().expect("temporary folder");
     let blobs = FsBlobStore::new(dir.path());
 
@@ -42,20 +43,29 @@ fn main() {
         }
         rows.push((label, start.elapsed().as_secs_f64()));
     };
-    time("analyze::read (all below)", &mut |i| {
+    time("analyze::read (full)", &mut |i| {
         std::hint::black_box(analyze::read(&pages[i], ct));
     });
-    time("  page::read_page", &mut |i| {
-        std::hint::black_box(page::read_page(&pages[i], ct));
+    time("analyze::glance", &mut |i| {
+        std::hint::black_box(analyze::glance(&pages[i], ct));
     });
-    time("  fingerprint", &mut |i| {
-        std::hint::black_box(fingerprint::fingerprint(&read[i].main_text));
+    time("  page::glance_page", &mut |i| {
+        std::hint::black_box(page::glance_page(&pages[i], ct));
     });
     time("  soft-404 phrases", &mut |i| {
         std::hint::black_box(soft404::error_page_phrase(
-            read[i].title.as_deref(),
-            &read[i].main_text,
+            glanced[i].title.as_deref(),
+            &glanced[i].main_text,
         ));
+    });
+    time("page::read_page (Readability)", &mut |i| {
+        std::hint::black_box(page::read_page(&pages[i], ct));
+    });
+    time("fingerprint, visible text", &mut |i| {
+        std::hint::black_box(fingerprint::fingerprint(&glanced[i].main_text));
+    });
+    time("fingerprint, main text", &mut |i| {
+        std::hint::black_box(fingerprint::fingerprint(&read[i].main_text));
     });
     time("sha256", &mut |i| {
         std::hint::black_box(Sha256::digest(&pages[i]));
@@ -81,7 +91,7 @@ fn main() {
     let base = rows[0].1;
     for (label, secs) in &rows {
         println!(
-            "{label:<28} {:>10.0} {:>10.1} {:>9.2}",
+            "{label:<31} {:>10.0} {:>10.1} {:>9.2}",
             secs / n as f64 * 1e6,
             bytes as f64 / secs / 1e6,
             secs / base

@@ -1,8 +1,16 @@
 //! Reading a fetched page for the verdict, over the pure analysis modules: the
-//! title and main text ([`super::page`]), the main-text fingerprint
-//! ([`super::fingerprint`]) and soft-404 signs ([`super::soft404`]). What it finds is stored with each capture as
-//! JSON, so an unchanged page is never read twice and the baseline's fingerprint
-//! is always at hand.
+//! title and text ([`super::page`]), fingerprints ([`super::fingerprint`]) and
+//! soft-404 signs ([`super::soft404`]). What it finds is stored with each
+//! capture as JSON, so a page is never read twice for the same question.
+//!
+//! Reading is lazy and tiered, because a first night reads every page and a
+//! Readability pass costs about a millisecond: a new page is only *glanced at*
+//! (title, visible text, error notices: one linear pass). Fingerprints are
+//! computed when a comparison first needs them — against the baseline when the
+//! bytes differ from it, against the host's probe when the host answers 2xx
+//! for anything — cheapest first: the visible text, and Readability's main
+//! text only when the visible texts are not near-identical. The baseline's
+//! fingerprints are computed once from its archived body and kept with it.
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -15,12 +23,22 @@ use super::{page, soft404};
 pub struct Reading {
     /// `<title>`.
     pub title: Option<String>,
-    /// Main-text fingerprint; `None` when the body is not text.
+    /// Main-text (Readability) fingerprint, once computed; `None` when the body
+    /// is not text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Fingerprint>,
+    /// Fingerprint of the whole visible text, once computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_fingerprint: Option<Fingerprint>,
     /// A not-found / removed notice.
     pub error_phrase: Option<String>,
     /// A bot challenge instead of the page.
     pub bot_challenge: bool,
+    /// The body is text whose missing fingerprints can still be computed from
+    /// it. False for bodies that are not text, and for readings stored before
+    /// reading became lazy (they hold every fingerprint they will have).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lazy: bool,
 }
 
 /// Titles of the interstitial pages bot defences serve instead of the page.
@@ -34,27 +52,123 @@ const CHALLENGES: &[&str] = &[
     "人机验证",
 ];
 
-/// Reads a body.
-pub fn read(body: &[u8], content_type: Option<&str>) -> Reading {
-    let p = page::read_page(body, content_type);
+/// Glances at a body: title, error notices and bot challenges from its visible
+/// text, no fingerprint yet ([`Subject`] adds them when needed).
+pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
+    let p = page::glance_page(body, content_type);
     if !p.is_html && p.main_text.is_empty() {
         return Reading::default();
     }
     let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
     Reading {
-        fingerprint: Some(fingerprint::fingerprint(&p.main_text)),
         error_phrase: soft404::error_page_phrase(p.title.as_deref(), &p.main_text)
             .map(str::to_string),
         bot_challenge: CHALLENGES.iter().any(|c| lower_title.contains(c)),
         title: p.title,
+        fingerprint: None,
+        page_fingerprint: None,
+        lazy: true,
     }
 }
 
-/// The fingerprint inside a stored reading (JSON).
-pub fn fingerprint_of(reading_json: &str) -> Option<Fingerprint> {
-    serde_json::from_str::<Reading>(reading_json)
-        .ok()?
-        .fingerprint
+/// Reads a body completely: [`glance`] plus both fingerprints.
+pub fn read(body: &[u8], content_type: Option<&str>) -> Reading {
+    let mut subject = Subject::new(glance(body, content_type), content_type, || {
+        Some(body.to_vec())
+    });
+    subject.page_fingerprint();
+    subject.main_fingerprint();
+    subject.reading
+}
+
+/// A page under comparison: its reading, and the way to its body should a
+/// fingerprint be missing. The body is loaded at most once, and only when
+/// needed (for a baseline that means decompressing its archived copy).
+pub struct Subject<'a> {
+    /// The reading, with any fingerprint computed so far.
+    pub reading: Reading,
+    /// A fingerprint was computed: the stored reading is worth updating.
+    pub grew: bool,
+    content_type: Option<&'a str>,
+    body: Option<Option<Vec<u8>>>,
+    load: Box<dyn FnMut() -> Option<Vec<u8>> + 'a>,
+}
+
+impl<'a> Subject<'a> {
+    /// A page whose body `load` returns when a fingerprint must be computed.
+    pub fn new(
+        reading: Reading,
+        content_type: Option<&'a str>,
+        load: impl FnMut() -> Option<Vec<u8>> + 'a,
+    ) -> Subject<'a> {
+        Subject {
+            reading,
+            grew: false,
+            content_type,
+            body: None,
+            load: Box::new(load),
+        }
+    }
+
+    /// A page compared only by the fingerprints its reading already holds.
+    pub fn stored(reading: Reading) -> Subject<'a> {
+        Subject::new(reading, None, || None)
+    }
+
+    fn text(&mut self, read: fn(&[u8], Option<&str>) -> page::Page) -> Option<String> {
+        if !self.reading.lazy {
+            return None;
+        }
+        let load = &mut self.load;
+        let body = self.body.get_or_insert_with(load).as_deref()?;
+        Some(read(body, self.content_type).main_text)
+    }
+
+    /// The visible-text fingerprint, computed if missing.
+    pub fn page_fingerprint(&mut self) -> Option<Fingerprint> {
+        if self.reading.page_fingerprint.is_none()
+            && let Some(text) = self.text(page::glance_page)
+        {
+            self.reading.page_fingerprint = Some(fingerprint::fingerprint(&text));
+            self.grew = true;
+        }
+        self.reading.page_fingerprint.clone()
+    }
+
+    /// The main-text fingerprint, computed (with Readability) if missing.
+    pub fn main_fingerprint(&mut self) -> Option<Fingerprint> {
+        if self.reading.fingerprint.is_none()
+            && let Some(text) = self.text(page::read_page)
+        {
+            self.reading.fingerprint = Some(fingerprint::fingerprint(&text));
+            self.grew = true;
+        }
+        self.reading.fingerprint.clone()
+    }
+}
+
+/// Similarity of a page's text to its baseline's (0..=1), cheapest evidence
+/// first; `None` when either has no text.
+///
+/// Visible texts at least [`quick_bar`] alike settle it: whatever changed is
+/// too small a share of the page to move the main text below `changed_below`
+/// (article paragraphs carry most of a page's weight in the fingerprint, see
+/// [`fingerprint`]). Anything less is decided on Readability's main text.
+pub fn drift(new: &mut Subject, base: &mut Subject, changed_below: f64) -> Option<f64> {
+    if let (Some(a), Some(b)) = (new.page_fingerprint(), base.page_fingerprint())
+        && let Some(s) = similarity(&a, &b)
+        && s >= quick_bar(changed_below)
+    {
+        return Some(s);
+    }
+    similarity(&new.main_fingerprint()?, &base.main_fingerprint()?)
+}
+
+/// Visible-text similarity above which the main text is taken to be unchanged:
+/// two thirds of the way from `changed_below` to identical (0.95 for the
+/// default 0.85).
+pub fn quick_bar(changed_below: f64) -> f64 {
+    1.0 - (1.0 - changed_below) / 3.0
 }
 
 /// Similarity of two fingerprints (0..=1); `None` when either page had no text.
@@ -101,12 +215,122 @@ mod tests {
             take effect next year across all provinces.</p></article></body></html>";
         let r = read(html, Some("text/html; charset=utf-8"));
         assert_eq!(r.title.as_deref(), Some("Xinhua: a headline"));
-        let json = serde_json::to_string(&r).unwrap();
-        let back = fingerprint_of(&json).unwrap();
-        assert_eq!(
-            similarity(&back, r.fingerprint.as_ref().unwrap()),
-            Some(1.0)
+        let back: Reading = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        assert!(r.fingerprint.is_some() && r.page_fingerprint.is_some());
+    }
+
+    #[test]
+    fn readings_stored_before_laziness_are_used_as_they_are() {
+        let old = r#"{"title":"t","fingerprint":{"version":1,"simhash":5,"shingles":1,"sketch":[7]},"error_phrase":null,"bot_challenge":false}"#;
+        let reading: Reading = serde_json::from_str(old).unwrap();
+        assert!(!reading.lazy);
+        let mut s = Subject::new(reading, None, || panic!("an old reading is never re-read"));
+        assert_eq!(s.main_fingerprint().unwrap().sketch, vec![7]);
+        assert_eq!(s.page_fingerprint(), None);
+        assert!(!s.grew);
+    }
+
+    fn article(paragraphs: &[&str], related: &[&str]) -> Vec<u8> {
+        let mut html = String::from(
+            "<html><head><title>Shanghai starts vaccinating</title></head><body>\
+             <nav><a href=/>Home</a> <a href=/world>World</a></nav><article><h1>Shanghai starts vaccinating</h1>",
         );
+        for p in paragraphs {
+            html.push_str(&format!("<p>{p}</p>"));
+        }
+        html.push_str("</article><aside><ul>");
+        for r in related {
+            html.push_str(&format!("<li><a href=/x>{r}</a></li>"));
+        }
+        html.push_str(
+            "</ul></aside><footer>Generated 2026-11-29 06:31:07 nonce=8f2a</footer></body></html>",
+        );
+        html.into_bytes()
+    }
+
+    const PARAGRAPHS: [&str; 4] = [
+        "Shanghai has begun vaccinating key groups against the novel coronavirus, the city's disease control centre said on Saturday, in one of the first large urban campaigns since the vaccine received conditional approval from the regulator.",
+        "The vaccine being used is an inactivated virus product developed by a state-owned manufacturer, and each person receives two doses about three weeks apart at designated clinics across the city.",
+        "Health officials stressed that taking part is voluntary and that people with fevers or chronic illnesses that are not under control should postpone their appointments until they have recovered.",
+        "Experts in the city said the priority was to stop imported cases from spreading rather than to reach herd immunity quickly, since there are very few local infections at the moment.",
+    ];
+
+    const REWRITTEN: [&str; 4] = [
+        "The city government announced a new plan on Monday to expand its metro network by six lines over the next decade, with construction starting in the northern districts first.",
+        "Planners said the new lines would connect the airport, the high-speed rail stations and several new residential areas that are currently served only by buses and private cars.",
+        "Residents welcomed the announcement but asked whether fares would rise to pay for the work, and the transport bureau said pricing would be reviewed separately next year.",
+        "Engineers expect tunnelling under the river to be the hardest part of the project, and a pilot section will be built first to test the soil conditions and the boring machines.",
+    ];
+
+    fn subject(body: Vec<u8>, loads: &std::cell::Cell<u32>) -> Subject<'_> {
+        let reading = glance(&body, Some("text/html"));
+        Subject::new(reading, Some("text/html"), move || {
+            loads.set(loads.get() + 1);
+            Some(body.clone())
+        })
+    }
+
+    #[test]
+    fn a_glance_computes_no_fingerprint_and_a_subject_loads_its_body_once() {
+        let loads = std::cell::Cell::new(0);
+        let mut s = subject(article(&PARAGRAPHS, &["a", "b"]), &loads);
+        assert!(
+            s.reading.lazy
+                && s.reading.fingerprint.is_none()
+                && s.reading.page_fingerprint.is_none()
+        );
+        assert_eq!(
+            s.reading.title.as_deref(),
+            Some("Shanghai starts vaccinating")
+        );
+        assert!(s.page_fingerprint().is_some());
+        assert!(s.main_fingerprint().is_some());
+        assert!(s.grew);
+        assert_eq!(loads.get(), 1);
+    }
+
+    #[test]
+    fn churn_is_settled_by_the_glance_and_a_rewrite_by_the_main_text() {
+        let loads = std::cell::Cell::new(0);
+        let related = [
+            "Beijing tightens checks on imported frozen food",
+            "Hong Kong extends social distancing rules",
+        ];
+        let rotated = [related[1], related[0]];
+        let mut base = subject(article(&PARAGRAPHS, &related), &loads);
+
+        let mut churned = subject(article(&PARAGRAPHS, &rotated), &loads);
+        let s = drift(&mut churned, &mut base, 0.85).unwrap();
+        assert!(s >= quick_bar(0.85), "{s}");
+        assert!(
+            churned.reading.fingerprint.is_none() && base.reading.fingerprint.is_none(),
+            "Readability ran for churn"
+        );
+
+        let mut rewritten = subject(article(&REWRITTEN, &related), &loads);
+        let s = drift(&mut rewritten, &mut base, 0.85).unwrap();
+        assert!(s < 0.85, "{s}");
+        assert!(rewritten.reading.fingerprint.is_some() && base.reading.fingerprint.is_some());
+
+        let mut one_replaced = subject(
+            article(
+                &[PARAGRAPHS[0], PARAGRAPHS[1], PARAGRAPHS[2], REWRITTEN[3]],
+                &related,
+            ),
+            &loads,
+        );
+        let s = drift(&mut one_replaced, &mut base, 0.85).unwrap();
+        assert!(s < 0.85, "a replaced paragraph of four is a change: {s}");
+    }
+
+    #[test]
+    fn the_quick_bar_sits_between_the_threshold_and_identity() {
+        assert!((quick_bar(0.85) - 0.95).abs() < 1e-9);
+        assert!((quick_bar(1.0) - 1.0).abs() < 1e-9);
+        for t in [0.0, 0.5, 0.85, 0.99] {
+            assert!(quick_bar(t) > t && quick_bar(t) <= 1.0);
+        }
     }
 
     #[test]

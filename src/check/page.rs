@@ -68,7 +68,37 @@ pub struct Page {
 
 /// Reads a fetched body. `content_type` is the response's `Content-Type`
 /// header, if any; without a usable one the body is sniffed.
+///
+/// The main text is Readability's: accurate, and at about a millisecond for a
+/// 40 KB page the most expensive thing done with a page. [`glance_page`] is
+/// the cheap reading; callers use this one only when the glance cannot decide.
 pub fn read_page(body: &[u8], content_type: Option<&str>) -> Page {
+    decoded(body, content_type, read_html)
+}
+
+/// Reads a fetched body without building a document tree: the title and the
+/// visible text (scripts, styles, navigation, headers' chrome, footers and
+/// asides left out, entities decoded, a line break at every block), from one
+/// linear pass over the markup. About twenty times cheaper than
+/// [`read_page`]; what it calls `main_text` includes page furniture that
+/// Readability would drop, such as lists of related articles.
+pub fn glance_page(body: &[u8], content_type: Option<&str>) -> Page {
+    decoded(body, content_type, |html| {
+        let scan = scan_markup(html, true);
+        let title = scan
+            .title
+            .map(|t| collapse_whitespace(&html_escape::decode_html_entities(&t), MAX_TITLE_CHARS))
+            .filter(|t| !t.is_empty());
+        (title, scan.text.trim().to_string())
+    })
+}
+
+/// Decodes the body as text and hands HTML to `read_html`.
+fn decoded(
+    body: &[u8],
+    content_type: Option<&str>,
+    read_html: impl FnOnce(&str) -> (Option<String>, String),
+) -> Page {
     let body = capped(body);
     let kind = kind_of(content_type, body);
     if kind == Kind::Other {
@@ -223,7 +253,7 @@ fn decode_body(
 /// few hundred kilobytes. A linear scan measures the document first: past
 /// [`MAX_READABILITY_DEPTH`], [`READABILITY_BUDGET`] or [`MAX_ELEMENTS`]
 /// Readability is skipped, past [`MAX_DOM_DEPTH`] no DOM is built at all and
-/// the tags are simply stripped (entities stay as written there).
+/// the tags are simply stripped.
 fn read_html(html: &str) -> (Option<String>, String) {
     let scan = scan_markup(html, false);
     if scan.max_depth > MAX_DOM_DEPTH {
@@ -293,14 +323,21 @@ struct Scan {
     depth_sum: usize,
     /// The raw text of the first `<title>`.
     title: Option<String>,
-    /// With `want_text`: the text outside tags, scripts and styles, a line
-    /// break at every block-level tag.
+    /// With `want_text`: the visible text (outside tags, scripts, styles
+    /// and [`CHROME`] elements), entities decoded, a line break at every
+    /// block-level tag.
     text: String,
 }
 
 /// Elements whose content is text up to their end tag, not markup.
 const RAW_TEXT: &[&str] = &[
     "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+/// Elements outside [`RAW_TEXT`] whose text no reader takes for the page's
+/// content (as [`INVISIBLE_OR_CHROME`] for the tree).
+const CHROME: &[&str] = &[
+    "template", "svg", "object", "nav", "footer", "aside", "select", "button",
 ];
 
 /// Elements that never have children.
@@ -349,14 +386,19 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
     let mut scan = Scan::default();
     let mut depth = 0usize;
     let mut pos = 0usize;
-    let push_text = |scan: &mut Scan, from: usize, to: usize| {
-        if want_text && let Some(t) = html.get(from..to) {
+    // The chrome element being skipped, and how many of that name are open.
+    let mut chrome: Option<(&str, usize)> = None;
+    let push_text = |scan: &mut Scan, chrome: Option<(&str, usize)>, from: usize, to: usize| {
+        if want_text
+            && chrome.is_none()
+            && let Some(t) = html.get(from..to)
+        {
             scan.text.push_str(t);
         }
     };
     while let Some(rel) = lower.get(pos..).and_then(|r| r.find('<')) {
         let lt = pos + rel;
-        push_text(&mut scan, pos, lt);
+        push_text(&mut scan, chrome, pos, lt);
         let rest = lower.get(lt..).unwrap_or_default();
         if rest.starts_with("<!--") {
             pos = rest.find("-->").map_or(lower.len(), |e| lt + e + 3);
@@ -376,7 +418,7 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
             .is_some_and(u8::is_ascii_alphabetic);
         if !(starts_with_letter || rest.starts_with("<!") || rest.starts_with("<?")) {
             // A lone '<' is text.
-            push_text(&mut scan, lt, lt + 1);
+            push_text(&mut scan, chrome, lt, lt + 1);
             pos = lt + 1;
             continue;
         }
@@ -393,6 +435,23 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
         if want_text && BREAKING.contains(&name) {
             scan.text.push('\n');
         }
+        let self_closing = lower.as_bytes().get(gt.wrapping_sub(1)) == Some(&b'/');
+        if want_text && !self_closing {
+            match &mut chrome {
+                Some((open, n)) if *open == name => {
+                    if closing {
+                        *n -= 1;
+                        if *n == 0 {
+                            chrome = None;
+                        }
+                    } else {
+                        *n += 1;
+                    }
+                }
+                None if !closing && CHROME.contains(&name) => chrome = Some((name, 1)),
+                _ => {}
+            }
+        }
         if closing {
             if !VOID.contains(&name) && !AUTO_CLOSED.contains(&name) {
                 depth = depth.saturating_sub(1);
@@ -401,7 +460,6 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
         }
         scan.elements += 1;
         scan.depth_sum = scan.depth_sum.saturating_add(depth);
-        let self_closing = lower.as_bytes().get(gt.wrapping_sub(1)) == Some(&b'/');
         if RAW_TEXT.contains(&name) {
             let end_tag = format!("</{name}");
             let end = lower
@@ -423,7 +481,10 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
         }
     }
     if pos < html.len() && !lower.get(pos..).unwrap_or_default().contains('<') {
-        push_text(&mut scan, pos, html.len());
+        push_text(&mut scan, chrome, pos, html.len());
+    }
+    if want_text && scan.text.contains('&') {
+        scan.text = html_escape::decode_html_entities(&scan.text).into_owned();
     }
     scan
 }
@@ -452,6 +513,51 @@ fn collapse_whitespace(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_glance_keeps_the_visible_text_only() {
+        let html = "<!doctype html><html><head><title>Tom &amp; Jerry &#8212; news</title>\
+            <style>p{}</style><script>var x = '<p>no</p>';</script><body>\
+            <nav><ul><li><a href=/>Home</a><nav>inner</nav><li>World</ul></nav>\
+            <header>Site name</header><article><h1>Headline</h1><p>First &lt;para&gt; &eacute;t&eacute;.</p>\
+            <p>Second<br>line</p><button>Share</button></article>\
+            <aside>Related stuff</aside><footer>(c) 2026</footer></body></html>";
+        let p = glance_page(html.as_bytes(), Some("text/html"));
+        assert_eq!(p.title.as_deref(), Some("Tom & Jerry \u{2014} news"));
+        for gone in [
+            "Home", "inner", "World", "Share", "Related", "(c)", "var x", "p{}",
+        ] {
+            assert!(!p.main_text.contains(gone), "{gone:?} in {:?}", p.main_text);
+        }
+        for kept in ["Site name", "Headline", "First <para> été.", "Second\nline"] {
+            assert!(
+                p.main_text.contains(kept),
+                "{kept:?} not in {:?}",
+                p.main_text
+            );
+        }
+    }
+
+    #[test]
+    fn a_glance_survives_an_unclosed_head_and_reads_gbk() {
+        let html =
+            "<html><head><title>页面不存在</title><body><div>您访问的页面不存在</div></body>";
+        let (gbk, _, _) = encoding_rs::GBK.encode(html);
+        let p = glance_page(&gbk, Some("text/html; charset=gbk"));
+        assert_eq!(p.title.as_deref(), Some("页面不存在"));
+        assert_eq!(p.main_text, "您访问的页面不存在");
+        assert_eq!(p.encoding, "GBK");
+    }
+
+    #[test]
+    fn a_glance_and_a_full_read_agree_on_plain_text_and_binaries() {
+        for (body, ct) in [
+            (b"just text".as_slice(), Some("text/plain")),
+            (b"%PDF-1.4 \x00\x01", Some("application/pdf")),
+        ] {
+            assert_eq!(glance_page(body, ct), read_page(body, ct));
+        }
+    }
 
     const ARTICLE: &str = r#"<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Shanghai starts vaccinating priority groups | Example News</title>

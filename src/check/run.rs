@@ -137,6 +137,8 @@ struct Checked {
     error_detail: Option<String>,
     next_check_at: Millis,
     capture_is_baseline: bool,
+    /// The baseline capture's reading, grown by fingerprints computed for this check.
+    baseline_update: Option<(i64, String)>,
     /// The host, for incident detection.
     host: String,
     /// The state before this check, kept in case a host incident voids it.
@@ -207,7 +209,7 @@ struct Job {
     due: DueSource,
     request: FetchRequest,
     previous: Option<crate::store::CaptureRow>,
-    baseline: Option<(Option<String>, Millis, String)>,
+    baseline: Option<crate::store::CaptureRow>,
 }
 
 /// Runs a check.
@@ -254,9 +256,11 @@ pub async fn run(
     // One writer thread owns the write connection; tasks send it their results.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(256);
     let recheck_failing = config.check.recheck_failing.as_millis();
-    let writer = std::thread::spawn(move || writer_loop(store, run_id, rx, recheck_failing));
+    let blobs = Arc::new(FsBlobStore::deferred_sync(blob_dir(&config.store.dir)));
+    let writer_blobs = FsBlobStore::clone(&blobs);
+    let writer =
+        std::thread::spawn(move || writer_loop(store, &writer_blobs, run_id, rx, recheck_failing));
     let reader = Store::open(&db)?;
-    let blobs = Arc::new(FsBlobStore::new(blob_dir(&config.store.dir)));
     let probes: Arc<Probes> = Arc::default();
     let confirmation = Confirmation {
         dead_after_checks: config.check.dead_after_checks,
@@ -368,7 +372,7 @@ fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {
         None => None,
     };
     let baseline = match due.baseline_capture_id {
-        Some(id) => reader.capture_analysis(id)?,
+        Some(id) => reader.capture(id)?,
         None => None,
     };
     let request = archive::conditional_on(&due.url, previous.as_ref());
@@ -396,14 +400,23 @@ async fn probe_for(fetcher: &Fetcher, probes: &Probes, due: &DueSource) -> Optio
         }
         let body = report.body()?.to_vec().ok()?;
         let content_type = header(&report, "content-type");
-        let reading = analyze::read(&body, content_type.as_deref());
+        let reading = analyze::glance(&body, content_type.as_deref());
+        let mut subject =
+            analyze::Subject::new(reading, content_type.as_deref(), || Some(body.clone()));
         Some(Probe {
-            fingerprint: reading.fingerprint?,
+            fingerprint: subject.page_fingerprint()?,
             final_url: report.final_url.clone(),
         })
     })
     .await
     .clone()
+}
+
+/// A blob's bytes, or `None` when it cannot be read (`verify` reports that).
+fn load_blob(blobs: &FsBlobStore, sha256: &str) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    archive::blobs::copy_to(blobs, sha256, &mut bytes).ok()?;
+    Some(bytes)
 }
 
 fn header(report: &FetchReport, name: &str) -> Option<String> {
@@ -445,52 +458,87 @@ fn assess(
         }
         _ => (report.outcome.kind(), report.outcome.status()),
     };
-    let reading: Option<analyze::Reading> = match (same_body, status) {
+    let content_type = header(&report, "content-type");
+    let fresh_body = match &report.outcome {
+        crate::fetch::Outcome::NotModified { .. } => None,
+        other => other.body(),
+    };
+    // The page as a comparison sees it: its reading (stored, or a glance at the
+    // new body) and where its bytes are should a fingerprint be missing.
+    let subject: Option<analyze::Subject> = match (same_body, status) {
         (_, Some(s)) if !(200..300).contains(&s) => None,
         (Some(p), _) => p
             .reading
             .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok()),
-        (None, Some(_)) => match &report.outcome {
-            crate::fetch::Outcome::NotModified { .. } => match &job.previous {
-                // A 304 for a capture read before readings were kept: read its blob.
-                Some(p) => {
-                    let mut bytes = Vec::new();
-                    archive::blobs::copy_to(blobs, &p.body_sha256, &mut bytes)
-                        .map_err(RecordError::from)?;
-                    Some(analyze::read(&bytes, p.content_type.as_deref()))
-                }
-                None => None,
-            },
-            other => other.body().map(|b| {
-                analyze::read(
-                    &b.to_vec().unwrap_or_default(),
-                    header(&report, "content-type").as_deref(),
-                )
+            .and_then(|r| serde_json::from_str(r).ok())
+            .map(|r| {
+                analyze::Subject::new(r, p.content_type.as_deref(), || {
+                    load_blob(blobs, &p.body_sha256)
+                })
             }),
+        (None, Some(_)) => match (&job.previous, fresh_body) {
+            // A 304 for a capture read before readings were kept: read its blob.
+            (Some(p), None) => load_blob(blobs, &p.body_sha256).map(|bytes| {
+                let reading = analyze::glance(&bytes, p.content_type.as_deref());
+                analyze::Subject::new(reading, p.content_type.as_deref(), move || {
+                    Some(bytes.clone())
+                })
+            }),
+            (_, Some(b)) => {
+                let bytes = b.to_vec().unwrap_or_default();
+                let reading = analyze::glance(&bytes, content_type.as_deref());
+                Some(analyze::Subject::new(
+                    reading,
+                    content_type.as_deref(),
+                    move || Some(bytes.clone()),
+                ))
+            }
+            (None, None) => None,
         },
         (None, None) => None,
     };
-    if let Some(reading) = &reading {
-        page.error_phrase = reading.error_phrase.clone();
-        page.bot_challenge = reading.bot_challenge;
+    let mut baseline_update = None;
+    let reading = subject.map(|mut subject| {
+        page.error_phrase = subject.reading.error_phrase.clone();
+        page.bot_challenge = subject.reading.bot_challenge;
         page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
-        if let (Some(p), Some(fp)) = (&probe, &reading.fingerprint) {
+        if let Some(p) = &probe
+            && let Some(fp) = subject.page_fingerprint()
+        {
             page.like_probe =
-                analyze::like_probe(fp, &report.final_url, &p.fingerprint, &p.final_url);
+                analyze::like_probe(&fp, &report.final_url, &p.fingerprint, &p.final_url);
         }
-        let base_fp = job
-            .baseline
-            .as_ref()
-            .and_then(|(r, at, _)| Some((r.as_deref().and_then(analyze::fingerprint_of)?, *at)));
-        if let (Some((base_fp, base_at)), Some(fp)) = (base_fp, &reading.fingerprint) {
-            page.similarity = analyze::similarity(&base_fp, fp);
-            page.baseline_date = Some(format_millis(base_at)[..10].to_string());
+        if let Some(base) = &job.baseline {
+            page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
+            page.similarity = if archived.capture.as_ref().map(|c| c.sha256.as_str())
+                == Some(base.body_sha256.as_str())
+            {
+                // The very bytes that were cited.
+                Some(1.0)
+            } else if let Some(base_reading) = base
+                .reading
+                .as_deref()
+                .and_then(|r| serde_json::from_str::<analyze::Reading>(r).ok())
+            {
+                let mut base_subject =
+                    analyze::Subject::new(base_reading, base.content_type.as_deref(), || {
+                        load_blob(blobs, &base.body_sha256)
+                    });
+                let similarity = analyze::drift(&mut subject, &mut base_subject, cfg.changed_below);
+                if base_subject.grew {
+                    baseline_update = serde_json::to_string(&base_subject.reading)
+                        .ok()
+                        .map(|json| (base.id, json));
+                }
+                similarity
+            } else {
+                None
+            };
         }
-    }
+        subject.reading
+    });
     let title = reading.as_ref().and_then(|r| r.title.clone());
     let reading_json = reading.as_ref().and_then(|r| serde_json::to_string(r).ok());
-    let has_fingerprint = reading.as_ref().is_some_and(|r| r.fingerprint.is_some());
     let detail = archived.error_detail.clone();
     let facts = FetchFacts {
         outcome: outcome_kind,
@@ -504,7 +552,7 @@ fn assess(
     let now = report.started_at + report.duration_ms as i64;
     let state = decide(&prev, signal, now, confirmation);
     let good = matches!(state.status, Status::Ok | Status::Changed | Status::Moved);
-    let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && has_fingerprint;
+    let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && reading.is_some();
     let evidence = match state.status {
         Status::Failing => format!(
             "{evidence} ({} failing check{} since {})",
@@ -544,6 +592,7 @@ fn assess(
         similarity: page.similarity,
         error_detail: detail,
         capture_is_baseline,
+        baseline_update,
     })
 }
 
@@ -564,10 +613,11 @@ struct WriterStats {
 /// as they were (the host was down from here, not each page gone).
 fn writer_loop(
     mut store: Store,
+    blobs: &FsBlobStore,
     run_id: i64,
     rx: std::sync::mpsc::Receiver<Checked>,
     recheck_failing: Millis,
-) -> (Result<Store, StoreError>, WriterStats) {
+) -> (Result<Store, CheckError>, WriterStats) {
     let mut stats = WriterStats::default();
     let mut batch: Vec<Checked> = Vec::new();
     let mut held: HashMap<String, Vec<Checked>> = HashMap::new();
@@ -575,11 +625,16 @@ fn writer_loop(
     let flush = |store: &mut Store,
                  batch: &mut Vec<Checked>,
                  stats: &mut WriterStats|
-     -> Result<(), StoreError> {
+     -> Result<(), CheckError> {
         if batch.is_empty() {
             return Ok(());
         }
         let writes: Vec<CheckWrite> = batch.iter().map(to_write).collect();
+        // Blobs are written without fsync (see FsBlobStore::deferred_sync): make
+        // them durable before any row names them.
+        if writes.iter().any(|w| w.capture.is_some()) {
+            blobs.sync().map_err(RecordError::from)?;
+        }
         store.write_checks(run_id, &writes)?;
         for c in batch.iter() {
             let old = parse_status(&c.old_status);
@@ -638,7 +693,7 @@ fn writer_loop(
                         failures.len(),
                         &detail,
                     ) {
-                        return (Err(e), stats);
+                        return (Err(e.into()), stats);
                     }
                     for c in &mut failures {
                         // The source keeps its verdict and streak; it is simply tried again soon.
@@ -718,5 +773,9 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
             no_such_host_since: c.state.no_such_host_since,
             capture_is_baseline: c.capture_is_baseline,
         },
+        baseline_reading: c
+            .baseline_update
+            .as_ref()
+            .map(|(id, json)| (*id, json.as_str())),
     }
 }

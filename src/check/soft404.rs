@@ -329,12 +329,16 @@ fn words(text: &str) -> usize {
 /// Enough paragraph-length lines to be an article rather than a notice
 /// wrapped in menus and link lists.
 fn is_article_like(text: &str) -> bool {
-    let in_paragraphs: usize = text
-        .lines()
+    // Stops as soon as it knows: on an article that is within the first
+    // paragraphs, and every page a check reads passes through here.
+    let mut in_paragraphs = 0;
+    text.lines()
         .map(words)
         .filter(|w| *w >= ARTICLE_LINE_WORDS * 2)
-        .sum();
-    in_paragraphs >= ARTICLE_WORDS * 2
+        .any(|w| {
+            in_paragraphs += w;
+            in_paragraphs >= ARTICLE_WORDS * 2
+        })
 }
 
 /// Index documents that stand for a site's or a section's front page.

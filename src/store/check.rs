@@ -96,6 +96,9 @@ pub struct CheckWrite<'a> {
     pub capture: Option<NewCapture<'a>>,
     /// The verdict.
     pub update: SourceUpdate<'a>,
+    /// The baseline capture's reading, grown by fingerprints computed for
+    /// this check: `(capture id, reading JSON)`.
+    pub baseline_reading: Option<(i64, &'a str)>,
 }
 
 /// A run as listed.
@@ -216,20 +219,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// The stored reading (JSON), capture time and final URL of a capture.
-    pub fn capture_analysis(
-        &self,
-        capture_id: i64,
-    ) -> Result<Option<(Option<String>, Millis, String)>> {
-        self.conn
-            .prepare_cached("SELECT reading, captured_at, final_url FROM captures WHERE id = ?1")
-            .and_then(|mut s| {
-                s.query_row([capture_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
-            })
-            .map_err(self.err())
-    }
-
     /// Writes checked sources in one transaction: blob rows, captures, checks,
     /// verdicts and status changes. Their blobs must be on disk already.
     pub fn write_checks(&mut self, run_id: i64, writes: &[CheckWrite]) -> Result<()> {
@@ -277,6 +266,11 @@ impl Store {
                 ])
             })
             .map_err(err)?;
+            if let Some((capture, reading)) = w.baseline_reading {
+                tx.prepare_cached("UPDATE captures SET reading = ?2 WHERE id = ?1")
+                    .and_then(|mut s| s.execute(params![capture, reading]))
+                    .map_err(err)?;
+            }
             if w.old_status != u.status {
                 tx.prepare_cached(
                     "INSERT INTO status_changes (source_id, run_id, at, old_status, new_status) VALUES (?1, ?2, ?3, ?4, ?5)",
