@@ -115,35 +115,40 @@ impl<'a> Subject<'a> {
         Subject::new(reading, None, || None)
     }
 
+    /// The body's text as `read` sees it, if the body can be had.
     fn text(&mut self, read: fn(&[u8], Option<&str>) -> page::Page) -> Option<String> {
-        if !self.reading.lazy {
-            return None;
-        }
         let load = &mut self.load;
         let body = self.body.get_or_insert_with(load).as_deref()?;
         Some(read(body, self.content_type).main_text)
     }
 
+    /// A fingerprint of the current version, computed (with `read`) when it is
+    /// missing from a lazy reading or was stored by another version.
+    fn current(
+        &mut self,
+        slot: fn(&mut Reading) -> &mut Option<Fingerprint>,
+        read: fn(&[u8], Option<&str>) -> page::Page,
+    ) -> Option<Fingerprint> {
+        let stale = slot(&mut self.reading)
+            .as_ref()
+            .map(|f| f.version != fingerprint::FINGERPRINT_VERSION);
+        // Missing from a lazy reading, or stale (so the body was text).
+        if stale.unwrap_or(self.reading.lazy) {
+            let fresh = self.text(read).map(|t| fingerprint::fingerprint(&t));
+            self.grew |= fresh.is_some();
+            *slot(&mut self.reading) = fresh;
+        }
+        slot(&mut self.reading).clone()
+    }
+
     /// The visible-text fingerprint, computed if missing.
     pub fn page_fingerprint(&mut self) -> Option<Fingerprint> {
-        if self.reading.page_fingerprint.is_none()
-            && let Some(text) = self.text(page::glance_page)
-        {
-            self.reading.page_fingerprint = Some(fingerprint::fingerprint(&text));
-            self.grew = true;
-        }
-        self.reading.page_fingerprint.clone()
+        self.current(|r| &mut r.page_fingerprint, page::glance_page)
     }
 
     /// The main-text fingerprint, computed (with Readability) if missing.
     pub fn main_fingerprint(&mut self) -> Option<Fingerprint> {
-        if self.reading.fingerprint.is_none()
-            && let Some(text) = self.text(page::read_page)
-        {
-            self.reading.fingerprint = Some(fingerprint::fingerprint(&text));
-            self.grew = true;
-        }
-        self.reading.fingerprint.clone()
+        self.current(|r| &mut r.fingerprint, page::read_page)
     }
 }
 
@@ -171,9 +176,11 @@ pub fn quick_bar(changed_below: f64) -> f64 {
     1.0 - (1.0 - changed_below) / 3.0
 }
 
-/// Similarity of two fingerprints (0..=1); `None` when either page had no text.
+/// Similarity of two fingerprints (0..=1); `None` when either page had no
+/// text, or they were made by different versions (not comparable).
 pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> Option<f64> {
-    (!a.is_empty() && !b.is_empty()).then(|| fingerprint::similarity(a, b))
+    (!a.is_empty() && !b.is_empty() && a.version == b.version)
+        .then(|| fingerprint::similarity(a, b))
 }
 
 /// A deep link whose redirects ended on the site's root or a section root.
@@ -222,13 +229,44 @@ mod tests {
 
     #[test]
     fn readings_stored_before_laziness_are_used_as_they_are() {
-        let old = r#"{"title":"t","fingerprint":{"version":1,"simhash":5,"shingles":1,"sketch":[7]},"error_phrase":null,"bot_challenge":false}"#;
-        let reading: Reading = serde_json::from_str(old).unwrap();
+        let current = fingerprint::FINGERPRINT_VERSION;
+        let old = format!(
+            r#"{{"title":"t","fingerprint":{{"version":{current},"simhash":5,"shingles":1,"sketch":[7]}},"error_phrase":null,"bot_challenge":false}}"#
+        );
+        let reading: Reading = serde_json::from_str(&old).unwrap();
         assert!(!reading.lazy);
         let mut s = Subject::new(reading, None, || panic!("an old reading is never re-read"));
         assert_eq!(s.main_fingerprint().unwrap().sketch, vec![7]);
         assert_eq!(s.page_fingerprint(), None);
         assert!(!s.grew);
+        // A reading of a body that was not text stays without fingerprints.
+        let mut s = Subject::new(Reading::default(), None, || {
+            panic!("not text: never re-read")
+        });
+        assert_eq!(s.main_fingerprint(), None);
+    }
+
+    #[test]
+    fn fingerprints_of_another_version_are_recomputed_from_the_body() {
+        let stale = r#"{"title":"t","fingerprint":{"version":1,"simhash":5,"shingles":1,"sketch":[7]},"error_phrase":null,"bot_challenge":false}"#;
+        let body = article(&PARAGRAPHS, &[]);
+        let mut s = Subject::new(
+            serde_json::from_str(stale).unwrap(),
+            Some("text/html"),
+            || Some(body.clone()),
+        );
+        let fresh = s.main_fingerprint().unwrap();
+        assert_eq!(fresh.version, fingerprint::FINGERPRINT_VERSION);
+        assert_ne!(fresh.sketch, vec![7]);
+        assert!(s.grew);
+        let one = Fingerprint {
+            version: 1,
+            ..fresh.clone()
+        };
+        assert_eq!(similarity(&one, &fresh), None, "versions are not compared");
+        // Stale, and the body is gone: no fingerprint rather than a wrong one.
+        let mut s = Subject::stored(serde_json::from_str(stale).unwrap());
+        assert_eq!(s.main_fingerprint(), None);
     }
 
     fn article(paragraphs: &[&str], related: &[&str]) -> Vec<u8> {
