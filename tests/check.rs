@@ -216,6 +216,65 @@ async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     );
 }
 
+/// The stored reading of a source's baseline capture.
+fn baseline_reading(g: &Ground, url: &str) -> Value {
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let json: String = db
+        .query_row(
+            "SELECT c.reading FROM sources s JOIN captures c ON c.id = s.baseline_capture_id WHERE s.url = ?1",
+            [url],
+            |r| r.get(0),
+        )
+        .unwrap();
+    serde_json::from_str(&json).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_fingerprinted_only_when_compared_and_the_baseline_keeps_its_fingerprints() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief(
+        "b.txt",
+        briefing(&web, &["/article/churn", "/article/rewritten"]),
+    );
+    let (churn, rewritten) = (
+        web.url("127.0.0.1", "/article/churn"),
+        web.url("127.0.0.1", "/article/rewritten"),
+    );
+    json(&g, &["check", "--format", "json"]).await;
+    for url in [&churn, &rewritten] {
+        let first = baseline_reading(&g, url);
+        assert_eq!(first["lazy"], true, "{first}");
+        assert!(
+            first.get("fingerprint").is_none() && first.get("page_fingerprint").is_none(),
+            "a first night only glances: {first}"
+        );
+    }
+
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/article/churn"), "ok");
+    assert_eq!(status_of(&sources, "/article/rewritten"), "changed");
+    // Churn: the visible texts settled it; Readability never ran on either copy.
+    let base = baseline_reading(&g, &churn);
+    assert_eq!(base["page_fingerprint"]["version"], 2, "{base}");
+    assert!(base.get("fingerprint").is_none(), "{base}");
+    // A rewrite: decided on the main text, whose fingerprint the baseline now keeps.
+    let base = baseline_reading(&g, &rewritten);
+    assert_eq!(base["fingerprint"]["version"], 2, "{base}");
+    let status = json(&g, &["status", &churn, "--format", "json"]).await;
+    assert!(status["similarity"].as_f64().unwrap() >= 0.95, "{status}");
+    let status = json(&g, &["status", &rewritten, "--format", "json"]).await;
+    assert!(
+        status["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("different from the copy archived"),
+        "{status}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     let web = TestWeb::start("127.0.0.1").await;

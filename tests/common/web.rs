@@ -139,6 +139,41 @@ pub fn gzip_bomb(size: usize) -> Vec<u8> {
 
 static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
 
+const PARAGRAPHS: [&str; 3] = [
+    "The committee passed amendments to the national defense law on Saturday, and officials said the new rules would take effect next year across all provinces and regions of the country.",
+    "Delegates debated the draft for three days before the vote, and several of them asked for clearer limits on how the armed forces may be used in emergencies at home.",
+    "Analysts said the changes give the central military commission more control over mobilisation and over defence industries that also serve civilian markets.",
+];
+
+const REWRITTEN: [&str; 3] = [
+    "The city opened a new metro line on Monday that links the airport with the high-speed rail station, cutting the journey between them to under half an hour.",
+    "Transport officials said trains would run every four minutes at peak times, and that fares would stay the same as on the rest of the network until the end of next year.",
+    "Residents of the northern districts welcomed the line, which had been delayed twice by flooding in the tunnels under the river during construction.",
+];
+
+/// An article page with chrome, a related list rotated by `load` and a stamp.
+fn article_page(paragraphs: &[&str], load: usize) -> String {
+    let related = [
+        "Markets close higher",
+        "Winter storm hits the north",
+        "New rules for ride-hailing",
+    ];
+    let mut html = String::from(
+        "<html><head><title>Defense law amended</title></head><body><nav><a href=/>Home</a></nav><article><h1>Defense law amended</h1>",
+    );
+    for p in paragraphs {
+        html.push_str(&format!("<p>{p}</p>"));
+    }
+    html.push_str("</article><ul class=related>");
+    for i in 0..related.len() {
+        html.push_str(&format!("<li>{}</li>", related[(i + load) % related.len()]));
+    }
+    html.push_str(&format!(
+        "</ul><footer>generated at load {load}</footer></body></html>"
+    ));
+    html
+}
+
 async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
     let host_port = req
         .headers()
@@ -230,6 +265,19 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             None => StatusCode::NOT_FOUND.into_response(),
         },
         "/counter" => format!("version {}", count(&state, &key)).into_response(),
+        // An article whose related list rotates and whose footer changes on every
+        // load (churn), and one whose text is replaced after its first load.
+        "/article/churn" => {
+            axum::response::Html(article_page(&PARAGRAPHS, count(&state, &key))).into_response()
+        }
+        "/article/rewritten" => {
+            let n = count(&state, &key);
+            axum::response::Html(article_page(
+                if n == 1 { &PARAGRAPHS } else { &REWRITTEN },
+                n,
+            ))
+            .into_response()
+        }
         "/" => "<html><title>Home</title><body>Welcome to the front page of the site</body></html>"
             .into_response(),
         "/gone" => (StatusCode::GONE, "gone").into_response(),
