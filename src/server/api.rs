@@ -73,10 +73,12 @@ fn parse_number(pairs: &[(String, String)], key: &str, default: u64) -> Result<u
 
 /// Reads an integer id from a path segment: digits only, else 400.
 pub fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
-    if !raw.is_empty() && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(id) = raw.parse() {
-            return Ok(id);
-        }
+    if !raw.is_empty()
+        && raw.len() <= 18
+        && raw.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(id) = raw.parse()
+    {
+        return Ok(id);
     }
     Err(ApiError::bad_request(format!(
         "`{raw}` is not a {what} id (a positive integer)"
@@ -220,7 +222,7 @@ pub async fn citations(
         .with_store(move |s| {
             let mut rows = s.citations(false)?;
             if let Some(st) = &statuses {
-                rows.retain(|r| st.iter().any(|x| *x == r.status));
+                rows.retain(|r| st.contains(&r.status));
             }
             Ok(rows)
         })
