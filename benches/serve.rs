@@ -172,7 +172,7 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "[briefings]\npaths = []\n[store]\ndir = \"{}\"\n",
+            "[briefings]\npaths = [\"briefings\"]\n[store]\ndir = \"{}\"\n",
             data.display()
         ),
     )
