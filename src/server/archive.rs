@@ -46,11 +46,15 @@ pub async fn archived_copy(
 ) -> Result<Response, ApiError> {
     let id = capture_id(&raw)?;
     let blobs = state.blobs().clone();
+    let cache = state.clone();
     let (copy, body) = state
         .with_store(move |store| {
             let Some(copy) = store.archived_copy(id)? else {
                 return Err(ApiError::not_found(format!("no capture {id}")));
             };
+            if let Some(body) = cache.cached_body(&copy.body_sha256) {
+                return Ok((copy, body));
+            }
             let mut reader = blobs.open(&copy.body_sha256)?;
             let mut body = Vec::with_capacity(copy.body_size.min(64 << 20) as usize);
             reader
@@ -63,6 +67,8 @@ pub async fn archived_copy(
                     "the archived copy of capture {id} is damaged; run `citewatch verify`"
                 )));
             }
+            let body = bytes::Bytes::from(body);
+            cache.cache_body(&copy.body_sha256, body.clone());
             Ok((copy, body))
         })
         .await?;

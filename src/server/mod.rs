@@ -40,8 +40,12 @@ use crate::store::{Store, StoreError};
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Request bodies larger than this are refused (413): only `POST /api/check` takes one.
 pub const BODY_LIMIT: usize = 64 * 1024;
-/// Read connections kept open between requests.
+/// Read connections, and so store reads at once: opening a connection per
+/// request costs more than the read, so requests queue for one of these instead.
 const POOL_SIZE: usize = 8;
+/// Bytes of verified archived bodies kept in memory (hot copies skip the blob
+/// read, decompression and re-hash).
+const BODY_CACHE_BYTES: usize = 64 << 20;
 
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +191,10 @@ struct Inner {
     db: PathBuf,
     blobs: FsBlobStore,
     pool: Mutex<Vec<Store>>,
+    /// Permits to use a pooled connection.
+    readers: tokio::sync::Semaphore,
+    /// Verified archived bodies by sha256.
+    bodies: Mutex<BodyCache>,
     /// A check started through the API is running in this process.
     check_running: AtomicBool,
 }
@@ -207,6 +215,8 @@ impl AppState {
             db,
             config,
             pool: Mutex::new(vec![first]),
+            readers: tokio::sync::Semaphore::new(POOL_SIZE),
+            bodies: Mutex::new(BodyCache::default()),
             check_running: AtomicBool::new(false),
         })))
     }
@@ -228,6 +238,12 @@ impl AppState {
         F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     {
         let state = self.clone();
+        let _permit = self
+            .0
+            .readers
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("the server is shutting down"))?;
         tokio::task::spawn_blocking(move || {
             let pooled = state.0.pool.lock().ok().and_then(|mut p| p.pop());
             let store = match pooled {
@@ -263,8 +279,56 @@ impl AppState {
         Links::new(&base, &archive)
     }
 
+    /// A verified archived body from memory.
+    pub fn cached_body(&self, sha256: &str) -> Option<bytes::Bytes> {
+        self.0.bodies.lock().ok()?.get(sha256)
+    }
+
+    /// Keeps a verified archived body in memory.
+    pub fn cache_body(&self, sha256: &str, body: bytes::Bytes) {
+        if let Ok(mut c) = self.0.bodies.lock() {
+            c.put(sha256, body);
+        }
+    }
+
     fn check_running(&self) -> &AtomicBool {
         &self.0.check_running
+    }
+}
+
+/// Archived bodies by sha256, bounded in bytes; when full, the oldest half goes.
+#[derive(Default)]
+struct BodyCache {
+    map: std::collections::HashMap<String, (u64, bytes::Bytes)>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl BodyCache {
+    fn get(&mut self, sha256: &str) -> Option<bytes::Bytes> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(sha256).map(|(used, b)| {
+            *used = tick;
+            b.clone()
+        })
+    }
+
+    fn put(&mut self, sha256: &str, body: bytes::Bytes) {
+        // Large bodies are streamed from their blob every time.
+        if body.len() > BODY_CACHE_BYTES / 64 || self.map.contains_key(sha256) {
+            return;
+        }
+        if self.bytes + body.len() > BODY_CACHE_BYTES {
+            let mut ticks: Vec<u64> = self.map.values().map(|(t, _)| *t).collect();
+            ticks.sort_unstable();
+            let cut = ticks.get(ticks.len() / 2).copied().unwrap_or(0);
+            self.map.retain(|_, (t, _)| *t > cut);
+            self.bytes = self.map.values().map(|(_, b)| b.len()).sum();
+        }
+        self.tick += 1;
+        self.bytes += body.len();
+        self.map.insert(sha256.to_string(), (self.tick, body));
     }
 }
 
