@@ -204,6 +204,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Serve the JSON API, archived copies (with Memento), the web report and
+    /// metrics over HTTP, until SIGTERM or Ctrl-C.
+    ///
+    /// Listens on `[serve] listen` (default 127.0.0.1:8080) or --listen; prints
+    /// the address it serves on. Reads work while a check run writes. Archived
+    /// copies are served sandboxed (Content-Security-Policy: sandbox). Write
+    /// endpoints (POST /api/check) need `[serve] admin_token` as a bearer token.
+    /// Access log: CITEWATCH_LOG=info.
+    Serve {
+        /// Listen on this address instead (port 0: any free port).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Re-hash every archived blob, check every capture has its blob, and run
     /// SQLite's integrity check. Exit code 1 when any problem is found.
     Verify {
@@ -215,12 +228,19 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A server's access log is its point: `serve` logs requests unless told otherwise.
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "warn,citewatch::server=info,tower_http=info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CITEWATCH_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: journald and log files get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(cli) {
         Ok(code) => code,
@@ -335,5 +355,6 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             format,
         ),
         Command::Verify { format } => cli::archive::verify(&config, format),
+        Command::Serve { listen } => cli::serve::serve(&config, listen),
     }
 }

@@ -212,16 +212,29 @@ struct Job {
     baseline: Option<crate::store::CaptureRow>,
 }
 
-/// Runs a check.
+/// Runs a check, taking the run lock first ([`CheckError::Locked`] when held).
 pub async fn run(
     config: &Config,
     options: &CheckOptions,
     fetcher: Fetcher,
     progress: &dyn Progress,
 ) -> Result<RunSummary, CheckError> {
+    let lock = RunLock::acquire(&config.store.dir, &format_millis(now_millis()))?;
+    run_holding(lock, config, options, fetcher, progress).await
+}
+
+/// Runs a check under a lock the caller already took (the server takes it
+/// before answering, so a second request is refused at once).
+pub async fn run_holding(
+    lock: RunLock,
+    config: &Config,
+    options: &CheckOptions,
+    fetcher: Fetcher,
+    progress: &dyn Progress,
+) -> Result<RunSummary, CheckError> {
+    let _lock = lock;
     let started = Instant::now();
     let started_at = now_millis();
-    let _lock = RunLock::acquire(&config.store.dir, &format_millis(started_at))?;
     let db = config.store.database();
     let mut store = Store::open(&db)?;
     let sync = if options.no_sync {

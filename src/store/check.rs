@@ -364,15 +364,16 @@ pub struct SourceRow {
     pub latest_capture_id: Option<i64>,
 }
 
-const SOURCE_SQL: &str = "SELECT s.id, s.url, s.status, s.status_since, s.suspect, s.http_status, s.final_url,
+/// Column 17 is the host, read only by the server's listing.
+pub(super) const SOURCE_SQL: &str = "SELECT s.id, s.url, s.status, s.status_since, s.suspect, s.http_status, s.final_url,
         s.error_kind, s.error_detail, s.evidence, s.similarity, s.last_checked, s.next_check_at,
         s.consecutive_failures,
         (SELECT count(*) FROM citations c JOIN briefings b ON b.id = c.briefing_id JOIN documents d ON d.id = b.document_id
           WHERE c.source_id = s.id AND d.withdrawn_at IS NULL),
-        s.baseline_capture_id, s.latest_capture_id
+        s.baseline_capture_id, s.latest_capture_id, s.host
    FROM sources s";
 
-fn source_row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
+pub(super) fn source_row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
     let t = |v: Option<Millis>| v.map(crate::time::format_millis);
     let kind: Option<String> = r.get(7)?;
     let detail: Option<String> = r.get(8)?;

@@ -7,6 +7,7 @@ mod check;
 mod citations;
 mod documents;
 mod schema;
+mod serve;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ pub use archive::{CaptureFilter, CaptureRow, CheckRow, NewCapture, NewCheck, Rec
 pub use check::{CheckWrite, DueFilter, DueSource, ErrorJson, RunRow, SourceRow, SourceUpdate};
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
+pub use serve::{ArchivedCopy, ListedSource, Memento, MetricsSnapshot, SourcePage, SourceQuery};
 
 /// A store failure. Messages name the database file.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,34 @@ impl Store {
             });
         }
         Store::open_with(file, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// Opens an existing, already migrated store read-only (the server's
+    /// per-request connections): no migration, no pragma that writes. Reads see
+    /// the last committed state while a check run writes (WAL).
+    pub fn open_read_only(file: &Path) -> Result<Store> {
+        if !file.exists() {
+            return Err(StoreError::Missing {
+                file: file.to_path_buf(),
+            });
+        }
+        let err = |source| StoreError::Sqlite {
+            file: file.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            file,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        conn.pragma_update(None, "cache_size", -8_192)
+            .map_err(err)?;
+        Ok(Store {
+            conn,
+            file: file.to_path_buf(),
+        })
     }
 
     fn open_with(file: &Path, flags: OpenFlags) -> Result<Store> {

@@ -2,6 +2,7 @@
 //! the real `citewatch` binary pointed at it.
 #![allow(dead_code)]
 
+pub mod served;
 pub mod web;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,407 @@
+//! The JSON API: sources (paged, filtered), one source with its history,
+//! citations, the report, check runs, and `POST /api/check` to start a run.
+//! Errors are JSON with a message and the fitting status code.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::report::{ReportQuery, STATUSES, report_json};
+use super::{ApiError, AppState, auth};
+use crate::check::lock::{LockError, RunLock};
+use crate::check::run::{CheckOptions, Quiet};
+use crate::store::{CaptureRow, CheckRow, ListedSource, SourceQuery};
+use crate::time::{format_millis, now_millis};
+
+/// Sources per page unless `per_page` says otherwise.
+pub const PER_PAGE: u64 = 100;
+/// The largest `per_page` accepted.
+pub const MAX_PER_PAGE: u64 = 1_000;
+
+/// The pairs of a query string, decoded.
+pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Reads `status=a,b` (repeatable): `None` when absent; `all` means every status;
+/// an unknown name is a 400 naming the known ones.
+pub fn parse_statuses(pairs: &[(String, String)]) -> Result<Option<Vec<String>>, ApiError> {
+    let mut out = Vec::new();
+    for (_, v) in pairs.iter().filter(|(k, _)| k == "status") {
+        for s in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if s == "all" {
+                out.extend(STATUSES.iter().map(|s| s.to_string()));
+            } else if STATUSES.contains(&s) {
+                out.push(s.to_string());
+            } else {
+                return Err(ApiError::bad_request(format!(
+                    "unknown status `{s}`; known: {}, or all",
+                    STATUSES.join(", ")
+                )));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok((!out.is_empty()).then_some(out))
+}
+
+fn parse_number(pairs: &[(String, String)], key: &str, default: u64) -> Result<u64, ApiError> {
+    match param(pairs, key) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| {
+            ApiError::bad_request(format!("`{key}={v}` is not a non-negative integer"))
+        }),
+    }
+}
+
+/// Reads an integer id from a path segment: digits only, else 400.
+pub fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    if !raw.is_empty()
+        && raw.len() <= 18
+        && raw.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(id) = raw.parse()
+    {
+        return Ok(id);
+    }
+    Err(ApiError::bad_request(format!(
+        "`{raw}` is not a {what} id (a positive integer)"
+    )))
+}
+
+/// The report filters of a query string: `status`, `host`, `outlet`.
+pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
+    let pairs = query_pairs(raw);
+    Ok(ReportQuery {
+        statuses: parse_statuses(&pairs)?,
+        host: param(&pairs, "host").map(|h| h.to_ascii_lowercase()),
+        outlet: param(&pairs, "outlet").map(str::to_string),
+    })
+}
+
+/// A page of sources.
+#[derive(Debug, Serialize)]
+pub struct SourcesPage {
+    /// Sources matching, all pages together.
+    pub total: u64,
+    /// This page (1-based).
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// The next page's number, or null on the last page.
+    pub next_page: Option<u64>,
+    /// The next page's URL, or null.
+    pub next: Option<String>,
+    /// The sources of this page, by URL.
+    pub sources: Vec<ListedSource>,
+}
+
+/// `GET /api/sources?status=&host=&outlet=&page=&per_page=`.
+pub async fn sources(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SourcesPage>, ApiError> {
+    let pairs = query_pairs(raw.as_deref());
+    let statuses = parse_statuses(&pairs)?;
+    let host = param(&pairs, "host").map(|h| h.to_ascii_lowercase());
+    let outlet = param(&pairs, "outlet").map(str::to_string);
+    let page = parse_number(&pairs, "page", 1)?.max(1);
+    let per_page = parse_number(&pairs, "per_page", PER_PAGE)?.clamp(1, MAX_PER_PAGE);
+    let query = SourceQuery {
+        statuses,
+        host,
+        outlet,
+        offset: (page - 1).saturating_mul(per_page),
+        limit: per_page,
+    };
+    let result = state
+        .with_store(move |s| Ok(s.source_page(&query)?))
+        .await?;
+    let next_page = (page.saturating_mul(per_page) < result.total).then_some(page + 1);
+    let next = next_page.map(|n| {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "page") {
+            ser.append_pair(k, v);
+        }
+        ser.append_pair("page", &n.to_string());
+        format!("/api/sources?{}", ser.finish())
+    });
+    Ok(Json(SourcesPage {
+        total: result.total,
+        page,
+        per_page,
+        next_page,
+        next,
+        sources: result.sources,
+    }))
+}
+
+/// A capture with the URL of its archived copy.
+#[derive(Debug, Serialize)]
+pub struct ServedCapture {
+    /// The capture row.
+    #[serde(flatten)]
+    pub capture: CaptureRow,
+    /// Captured at, RFC 3339.
+    pub captured: String,
+    /// Where the archived copy is served.
+    pub archive_url: String,
+}
+
+/// One source with its whole history.
+#[derive(Debug, Serialize)]
+pub struct SourceDetail {
+    /// The source: status, evidence and the rest.
+    pub source: ListedSource,
+    /// Every check, oldest first.
+    pub checks: Vec<CheckRow>,
+    /// Every capture, oldest first.
+    pub captures: Vec<ServedCapture>,
+    /// The TimeMap of its URL.
+    pub timemap: String,
+}
+
+/// `GET /api/sources/{id}`.
+pub async fn source(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<SourceDetail>, ApiError> {
+    let id = parse_id(&raw, "source")?;
+    let links = state.links(&headers);
+    let detail = state
+        .with_store(move |s| {
+            let Some(source) = s.source_by_id(id)? else {
+                return Err(ApiError::not_found(format!("no source {id}")));
+            };
+            let checks = s.checks_of(id)?;
+            let captures = s
+                .captures_of(id)?
+                .into_iter()
+                .map(|c| ServedCapture {
+                    captured: format_millis(c.captured_at),
+                    archive_url: links.archive(c.id),
+                    capture: c,
+                })
+                .collect();
+            Ok(SourceDetail {
+                timemap: links.timemap(&source.source.url),
+                source,
+                checks,
+                captures,
+            })
+        })
+        .await?;
+    Ok(Json(detail))
+}
+
+/// `GET /api/citations?status=`: active citations, in document order.
+pub async fn citations(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(raw.as_deref());
+    let statuses = parse_statuses(&pairs)?;
+    let rows = state
+        .with_store(move |s| {
+            let mut rows = s.citations(false)?;
+            if let Some(st) = &statuses {
+                rows.retain(|r| st.contains(&r.status));
+            }
+            Ok(rows)
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "total": rows.len(), "citations": rows })).into_response())
+}
+
+/// `GET /api/report?status=&host=&outlet=`.
+pub async fn report(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let q = report_query(raw.as_deref())?;
+    let links = state.links(&headers);
+    let r = state
+        .with_store(move |s| Ok(report_json(s, &q, &links)?))
+        .await?;
+    Ok(Json(r).into_response())
+}
+
+/// `GET /api/runs?limit=`: check runs, newest first.
+pub async fn runs(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(raw.as_deref());
+    let limit = parse_number(&pairs, "limit", 20)?.clamp(1, 1_000) as usize;
+    let runs = state.with_store(move |s| Ok(s.runs(limit)?)).await?;
+    let out: Vec<serde_json::Value> = runs
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "started_at": format_millis(r.started_at),
+                "finished_at": r.finished_at.map(format_millis),
+                "state": r.state,
+                "summary": r.summary,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "runs": out })).into_response())
+}
+
+/// What `POST /api/check` may ask for (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckRequest {
+    /// Check every source, due or not.
+    pub all: bool,
+    /// Only these URLs.
+    pub urls: Vec<String>,
+    /// Only this host.
+    pub host: Option<String>,
+    /// At most this many sources.
+    pub limit: Option<usize>,
+}
+
+/// `POST /api/check`: starts a check run in the background. 202 when started,
+/// 409 while a run holds the lock; needs the admin token.
+pub async fn start_check(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    auth::authorize(&state.config().serve.admin_token, &headers)?;
+    let request: CheckRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CheckRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("the request body: {e}")))?
+    };
+    if state
+        .check_running()
+        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "a check run started by this server is still running",
+        ));
+    }
+    let started = format_millis(now_millis());
+    let lock = match RunLock::acquire(&state.config().store.dir, &started) {
+        Ok(lock) => lock,
+        Err(e) => {
+            state.check_running().store(false, Ordering::Release);
+            return Err(match e {
+                LockError::Held { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+                LockError::Io { .. } => ApiError::internal(e.to_string()),
+            });
+        }
+    };
+    let options = CheckOptions {
+        all: request.all,
+        urls: request.urls,
+        host: request.host,
+        limit: request.limit,
+        max_duration: None,
+        no_sync: false,
+    };
+    let bg = state.clone();
+    // The run gets a runtime and threads of its own: serving stays responsive, and
+    // a run's failure is logged, never a crash of the server.
+    let spawned = std::thread::Builder::new()
+        .name("citewatch-check".into())
+        .spawn(move || {
+            let config = bg.config().clone();
+            let outcome = crate::fetch::Fetcher::builder(config.fetch.clone())
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|fetcher| {
+                    let rt = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .enable_all()
+                        .build()
+                        .map_err(|e| e.to_string())?;
+                    rt.block_on(crate::check::run::run_holding(
+                        lock, &config, &options, fetcher, &Quiet,
+                    ))
+                    .map_err(|e| e.to_string())
+                });
+            match outcome {
+                Ok(s) => tracing::info!(
+                    run = s.run_id,
+                    checked = s.checked,
+                    "check run started through the API finished"
+                ),
+                Err(e) => tracing::error!("check run started through the API failed: {e}"),
+            }
+            bg.check_running().store(false, Ordering::Release);
+        });
+    if let Err(e) = spawned {
+        state.check_running().store(false, Ordering::Release);
+        return Err(ApiError::internal(format!("cannot start a check run: {e}")));
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "started": true,
+            "started_at": started,
+            "message": "check run started; follow it at /api/runs",
+        })),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        query_pairs(Some(q))
+    }
+
+    #[test]
+    fn statuses_are_validated_merged_and_all_expands() {
+        assert_eq!(parse_statuses(&pairs("")).unwrap(), None);
+        assert_eq!(
+            parse_statuses(&pairs("status=dead,soft_404&status=dead")).unwrap(),
+            Some(vec!["dead".to_string(), "soft_404".to_string()])
+        );
+        assert_eq!(
+            parse_statuses(&pairs("status=all")).unwrap().unwrap().len(),
+            10
+        );
+        let e = parse_statuses(&pairs("status=broken")).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.message.contains("soft_404"), "{}", e.message);
+    }
+
+    #[test]
+    fn ids_and_numbers_refuse_anything_but_digits() {
+        assert_eq!(parse_id("7", "source").unwrap(), 7);
+        for bad in ["", "-7", "..", "7a", "%2e", "99999999999999999999"] {
+            assert!(parse_id(bad, "source").is_err(), "{bad}");
+        }
+        assert_eq!(parse_number(&pairs("page=3"), "page", 1).unwrap(), 3);
+        assert_eq!(parse_number(&pairs(""), "page", 1).unwrap(), 1);
+        assert!(parse_number(&pairs("page=-1"), "page", 1).is_err());
+    }
+}

@@ -1,0 +1,437 @@
+//! `citewatch serve`: the JSON API ([`api`]), archived copies ([`archive`]),
+//! Memento TimeGate and TimeMap ([`memento`]), the web report and source history
+//! pages ([`web`], rendered by [`report`], the seam `citewatch report` plugs
+//! into), Prometheus metrics ([`metrics`]) and the admin token ([`auth`]).
+//!
+//! Reads go through a small pool of read-only SQLite connections, used on the
+//! blocking pool, so they see the last committed state while a check run
+//! writes (WAL). Archived bodies are served sandboxed: they never run script in
+//! the service's origin.
+
+pub mod api;
+pub mod archive;
+pub mod auth;
+pub mod memento;
+pub mod metrics;
+pub mod report;
+pub mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::archive::{BlobError, FsBlobStore, blob_dir};
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+/// Requests taking longer than this are answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Request bodies larger than this are refused (413): only `POST /api/check` takes one.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Read connections, and so store reads at once: opening a connection per
+/// request costs more than the read, so requests queue for one of these instead.
+const POOL_SIZE: usize = 8;
+/// Bytes of verified archived bodies kept in memory (hot copies skip the blob
+/// read, decompression and re-hash).
+const BODY_CACHE_BYTES: usize = 64 << 20;
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The address could not be listened on.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("serving failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An error answered as JSON: `{"error": {"status": 404, "message": "…"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The status code.
+    pub status: StatusCode,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with this status.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, message)
+    }
+    /// 500.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        tracing::error!("store: {e}");
+        ApiError::internal(format!("the store failed: {e}"))
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(e: BlobError) -> ApiError {
+        tracing::error!("archive: {e}");
+        ApiError::internal(format!("the archive failed: {e}; run `citewatch verify`"))
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    status: u16,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: self.status.as_u16(),
+                message: &self.message,
+            },
+        };
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"citewatch\""),
+            );
+        }
+        resp
+    }
+}
+
+/// Where links point: the service's base URL and the base of archived copies
+/// (the separate `archive_origin` when configured). Both end with `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    base: String,
+    archive_base: String,
+}
+
+impl Links {
+    /// Links under `base`, archived copies under `archive_base`.
+    pub fn new(base: &str, archive_base: &str) -> Links {
+        let slash = |s: &str| {
+            if s.ends_with('/') {
+                s.to_string()
+            } else {
+                format!("{s}/")
+            }
+        };
+        Links {
+            base: slash(base),
+            archive_base: slash(archive_base),
+        }
+    }
+    /// A path of the service.
+    pub fn path(&self, rel: &str) -> String {
+        format!("{}{}", self.base, rel.trim_start_matches('/'))
+    }
+    /// The archived copy of capture `id`.
+    pub fn archive(&self, id: i64) -> String {
+        format!("{}archive/{id}", self.archive_base)
+    }
+    /// The TimeGate of an original URL.
+    pub fn timegate(&self, original: &str) -> String {
+        self.path(&format!("timegate/{original}"))
+    }
+    /// The TimeMap of an original URL.
+    pub fn timemap(&self, original: &str) -> String {
+        self.path(&format!("timemap/link/{original}"))
+    }
+    /// A source's history page.
+    pub fn source(&self, id: i64) -> String {
+        self.path(&format!("sources/{id}"))
+    }
+}
+
+struct Inner {
+    config: Config,
+    db: PathBuf,
+    blobs: FsBlobStore,
+    pool: Mutex<Vec<Store>>,
+    /// Permits to use a pooled connection.
+    readers: tokio::sync::Semaphore,
+    /// Verified archived bodies by sha256.
+    bodies: Mutex<BodyCache>,
+    /// A check started through the API is running in this process.
+    check_running: AtomicBool,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    /// Opens the store (migrating it once, read-write) and prepares the state.
+    /// The store must exist: `serve` shows what `sync` and `check` recorded.
+    pub fn new(config: Config) -> Result<AppState, ServeError> {
+        let db = config.store.database();
+        drop(Store::open_existing(&db)?);
+        let first = Store::open_read_only(&db)?;
+        Ok(AppState(Arc::new(Inner {
+            blobs: FsBlobStore::new(blob_dir(&config.store.dir)),
+            db,
+            config,
+            pool: Mutex::new(vec![first]),
+            readers: tokio::sync::Semaphore::new(POOL_SIZE),
+            bodies: Mutex::new(BodyCache::default()),
+            check_running: AtomicBool::new(false),
+        })))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &FsBlobStore {
+        &self.0.blobs
+    }
+
+    /// Runs `f` with a read-only store connection on the blocking pool.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.clone();
+        let _permit = self
+            .0
+            .readers
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("the server is shutting down"))?;
+        tokio::task::spawn_blocking(move || {
+            let pooled = state.0.pool.lock().ok().and_then(|mut p| p.pop());
+            let store = match pooled {
+                Some(s) => s,
+                None => Store::open_read_only(&state.0.db)?,
+            };
+            let out = f(&store);
+            if let Ok(mut p) = state.0.pool.lock()
+                && p.len() < POOL_SIZE
+            {
+                p.push(store);
+            }
+            out
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("a request task failed: {e}")))?
+    }
+
+    /// Link bases for a request: `[serve] public_url`, else the request's Host.
+    pub fn links(&self, headers: &HeaderMap) -> Links {
+        let serve = &self.0.config.serve;
+        let base = match serve.public_url() {
+            Some(u) => u.to_string(),
+            None => match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+                Some(host) if valid_host(host) => format!("http://{host}/"),
+                _ => "/".to_string(),
+            },
+        };
+        let archive = serve
+            .archive_origin()
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| base.clone());
+        Links::new(&base, &archive)
+    }
+
+    /// A verified archived body from memory.
+    pub fn cached_body(&self, sha256: &str) -> Option<bytes::Bytes> {
+        self.0.bodies.lock().ok()?.get(sha256)
+    }
+
+    /// Keeps a verified archived body in memory.
+    pub fn cache_body(&self, sha256: &str, body: bytes::Bytes) {
+        if let Ok(mut c) = self.0.bodies.lock() {
+            c.put(sha256, body);
+        }
+    }
+
+    fn check_running(&self) -> &AtomicBool {
+        &self.0.check_running
+    }
+}
+
+/// Archived bodies by sha256, bounded in bytes; when full, the oldest half goes.
+#[derive(Default)]
+struct BodyCache {
+    map: std::collections::HashMap<String, (u64, bytes::Bytes)>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl BodyCache {
+    fn get(&mut self, sha256: &str) -> Option<bytes::Bytes> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(sha256).map(|(used, b)| {
+            *used = tick;
+            b.clone()
+        })
+    }
+
+    fn put(&mut self, sha256: &str, body: bytes::Bytes) {
+        // Large bodies are streamed from their blob every time.
+        if body.len() > BODY_CACHE_BYTES / 64 || self.map.contains_key(sha256) {
+            return;
+        }
+        if self.bytes + body.len() > BODY_CACHE_BYTES {
+            let mut ticks: Vec<u64> = self.map.values().map(|(t, _)| *t).collect();
+            ticks.sort_unstable();
+            let cut = ticks.get(ticks.len() / 2).copied().unwrap_or(0);
+            self.map.retain(|_, (t, _)| *t > cut);
+            self.bytes = self.map.values().map(|(_, b)| b.len()).sum();
+        }
+        self.tick += 1;
+        self.bytes += body.len();
+        self.map.insert(sha256.to_string(), (self.tick, body));
+    }
+}
+
+/// A Host header fit to be echoed into a link (no spaces, quotes or brackets
+/// that could break a Link header or an attribute).
+fn valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() < 256
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+}
+
+/// The router with every endpoint, timeouts, body limit and access log.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(web::report_page))
+        .route("/sources/{id}", get(web::source_page))
+        .route("/api/sources", get(api::sources))
+        .route("/api/sources/{id}", get(api::source))
+        .route("/api/citations", get(api::citations))
+        .route("/api/report", get(api::report))
+        .route("/api/runs", get(api::runs))
+        .route("/api/check", post(api::start_check))
+        .route("/archive/{id}", get(archive::archived_copy))
+        .route("/timegate/{*url}", get(memento::timegate))
+        .route("/timemap/link/{*url}", get(memento::timemap_link))
+        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(
+                    |resp: &Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(
+                            status = resp.status().as_u16(),
+                            latency_us = latency.as_micros() as u64,
+                            "served"
+                        );
+                    },
+                ),
+        )
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such page")
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let ok = state.with_store(|s| Ok(s.counts()?)).await.map(|_| ());
+    match ok {
+        Ok(()) => ([(header::CONTENT_TYPE, "text/plain")], "ok\n").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Binds `addr` (port 0 picks a free one) and returns the listener.
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

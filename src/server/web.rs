@@ -1,0 +1,128 @@
+//! The web pages: the report at `/` (rendered by [`super::report`]) and each
+//! source's history at `/sources/{id}`. Plain HTML, no script; the pages forbid
+//! script themselves through their Content-Security-Policy.
+
+use std::fmt::Write;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::api::{parse_id, report_query};
+use super::report::{escape, page, report_html};
+use super::{ApiError, AppState};
+use crate::time::format_millis;
+
+/// The policy of the service's own pages: nothing but inline style and links.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+fn html(body: String) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+/// `GET /?status=&host=&outlet=`: the web report.
+pub async fn report_page(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let q = report_query(query.as_deref())?;
+    let links = state.links(&headers);
+    let body = state
+        .with_store(move |store| Ok(report_html(store, &q, &links)?))
+        .await?;
+    Ok(html(body))
+}
+
+/// `GET /sources/{id}`: one source's verdict, checks and captures.
+pub async fn source_page(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&raw, "source")?;
+    let links = state.links(&headers);
+    let body = state
+        .with_store(move |store| {
+            let Some(listed) = store.source_by_id(id)? else {
+                return Err(ApiError::not_found(format!("no source {id}")));
+            };
+            let checks = store.checks_of(id)?;
+            let captures = store.captures_of(id)?;
+            let s = &listed.source;
+            let mut b = String::new();
+            let _ = writeln!(
+                b,
+                "<p><a href=\"{}\">← report</a></p><h1><code>{}</code></h1>",
+                escape(&links.path("/")),
+                escape(&s.url)
+            );
+            let _ = writeln!(
+                b,
+                "<p>Status <strong class=\"{0}\" id=\"status\">{0}</strong>{1}. {2}</p>",
+                escape(&s.status),
+                s.status_since
+                    .as_deref()
+                    .map(|t| format!(" since {}", escape(t)))
+                    .unwrap_or_default(),
+                escape(s.evidence.as_deref().unwrap_or(""))
+            );
+            let _ = writeln!(
+                b,
+                "<p>Mementos: <a href=\"{}\">TimeMap</a> · <a href=\"{}\">TimeGate</a></p>",
+                escape(&links.timemap(&s.url)),
+                escape(&links.timegate(&s.url))
+            );
+            let _ = writeln!(
+                b,
+                "<h2>Captures ({})</h2><table><tr><th>time</th><th>HTTP</th><th>type</th><th>bytes</th><th>sha256</th></tr>",
+                captures.len()
+            );
+            for c in captures.iter().rev() {
+                let _ = writeln!(
+                    b,
+                    "<tr class=\"capture\"><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                    escape(&links.archive(c.id)),
+                    format_millis(c.captured_at),
+                    c.status,
+                    escape(c.content_type.as_deref().unwrap_or("")),
+                    c.body_size,
+                    &c.body_sha256[..c.body_sha256.len().min(16)]
+                );
+            }
+            let _ = writeln!(
+                b,
+                "</table><h2>Checks ({})</h2><table><tr><th>time</th><th>outcome</th><th>HTTP</th><th>final URL</th><th>detail</th></tr>",
+                checks.len()
+            );
+            for c in checks.iter().rev() {
+                let _ = writeln!(
+                    b,
+                    "<tr class=\"check\"><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                    format_millis(c.started_at),
+                    escape(&c.outcome),
+                    c.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                    escape(c.final_url.as_deref().unwrap_or("")),
+                    escape(c.error_detail.as_deref().unwrap_or(""))
+                );
+            }
+            let _ = writeln!(b, "</table>");
+            Ok(page(&format!("citewatch: {}", s.url), &b))
+        })
+        .await?;
+    Ok(html(body))
+}

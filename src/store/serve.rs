@@ -1,0 +1,258 @@
+//! The server's reads: paged source listings, archived copies by id, the
+//! mementos of a URL, and the figures behind `/metrics`.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::check::{SOURCE_SQL, source_row};
+use super::{Result, RunRow, SourceRow, Store};
+use crate::time::Millis;
+
+/// Which sources a listing takes, and which page of them.
+#[derive(Debug, Clone, Default)]
+pub struct SourceQuery {
+    /// Only these statuses (`None`: all).
+    pub statuses: Option<Vec<String>>,
+    /// Only this host (exact, lower-case).
+    pub host: Option<String>,
+    /// Only sources some active citation attributes to an outlet containing
+    /// this text (case-insensitive).
+    pub outlet: Option<String>,
+    /// Rows skipped.
+    pub offset: u64,
+    /// Rows returned at most.
+    pub limit: u64,
+}
+
+/// A source as the server lists it: the `sources` row plus its host.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedSource {
+    /// The row `citewatch sources` prints.
+    #[serde(flatten)]
+    pub source: SourceRow,
+    /// The source's host.
+    pub host: String,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourcePage {
+    /// Sources matching the query, all pages together.
+    pub total: u64,
+    /// This page.
+    pub sources: Vec<ListedSource>,
+}
+
+/// What serving an archived copy needs from its capture row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedCopy {
+    /// Capture id.
+    pub id: i64,
+    /// The source.
+    pub source_id: i64,
+    /// The source's normalised URL (the memento's original resource).
+    pub source_url: String,
+    /// When it was captured.
+    pub captured_at: Millis,
+    /// HTTP status received.
+    pub status: u16,
+    /// Content-Type received.
+    pub content_type: Option<String>,
+    /// Body sha256: the only way to its blob.
+    pub body_sha256: String,
+    /// Body size.
+    pub body_size: u64,
+}
+
+/// One memento of a source: a capture and its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Memento {
+    /// Capture id.
+    pub id: i64,
+    /// Capture time.
+    pub captured_at: Millis,
+}
+
+/// The figures behind `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSnapshot {
+    /// Sources by status.
+    pub sources_by_status: BTreeMap<String, i64>,
+    /// Checks by fetch outcome.
+    pub checks_by_outcome: BTreeMap<String, i64>,
+    /// Captures.
+    pub captures: i64,
+    /// Distinct blobs.
+    pub blobs: i64,
+    /// Body bytes of the distinct blobs.
+    pub blob_bytes: i64,
+    /// Bytes the blobs take on disk.
+    pub blob_stored_bytes: i64,
+    /// The latest completed run.
+    pub last_completed_run: Option<RunRow>,
+}
+
+const FILTER: &str = "(?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)))
+   AND (?2 IS NULL OR s.host = ?2)
+   AND (?3 IS NULL OR EXISTS (SELECT 1 FROM citations c JOIN briefings b ON b.id = c.briefing_id
+        JOIN documents d ON d.id = b.document_id
+        WHERE c.source_id = s.id AND d.withdrawn_at IS NULL AND instr(lower(c.outlet), lower(?3)) > 0))";
+
+impl Store {
+    /// One page of sources matching `q`, by URL, with the total.
+    pub fn source_page(&self, q: &SourceQuery) -> Result<SourcePage> {
+        let statuses = q
+            .statuses
+            .as_ref()
+            .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM sources s WHERE {FILTER}"))
+            .and_then(|mut s| s.query_row(params![statuses, q.host, q.outlet], |r| r.get(0)))
+            .map_err(self.err())?;
+        let sql = format!("{SOURCE_SQL} WHERE {FILTER} ORDER BY s.url LIMIT ?4 OFFSET ?5");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+        let sources = stmt
+            .query_map(
+                params![
+                    statuses,
+                    q.host,
+                    q.outlet,
+                    q.limit.min(i64::MAX as u64) as i64,
+                    q.offset.min(i64::MAX as u64) as i64
+                ],
+                |r| {
+                    Ok(ListedSource {
+                        source: source_row(r)?,
+                        host: r.get(17)?,
+                    })
+                },
+            )
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(SourcePage {
+            total: total as u64,
+            sources,
+        })
+    }
+
+    /// One source by id.
+    pub fn source_by_id(&self, id: i64) -> Result<Option<ListedSource>> {
+        let sql = format!("{SOURCE_SQL} WHERE s.id = ?1");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row([id], |r| {
+                    Ok(ListedSource {
+                        source: source_row(r)?,
+                        host: r.get(17)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(self.err())
+    }
+
+    /// What serving capture `id` needs, or `None` when there is no such capture.
+    pub fn archived_copy(&self, id: i64) -> Result<Option<ArchivedCopy>> {
+        self.conn
+            .prepare_cached(
+                "SELECT c.id, c.source_id, s.url, c.captured_at, c.status, c.content_type, c.body_sha256, c.body_size
+                 FROM captures c JOIN sources s ON s.id = c.source_id WHERE c.id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([id], |r| {
+                    Ok(ArchivedCopy {
+                        id: r.get(0)?,
+                        source_id: r.get(1)?,
+                        source_url: r.get(2)?,
+                        captured_at: r.get(3)?,
+                        status: r.get(4)?,
+                        content_type: r.get(5)?,
+                        body_sha256: r.get(6)?,
+                        body_size: r.get::<_, i64>(7)? as u64,
+                    })
+                })
+                .optional()
+            })
+            .map_err(self.err())
+    }
+
+    /// Every capture of a source as a memento, oldest first.
+    pub fn mementos(&self, source_id: i64) -> Result<Vec<Memento>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, captured_at FROM captures WHERE source_id = ?1 ORDER BY captured_at, id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([source_id], |r| {
+                Ok(Memento {
+                    id: r.get(0)?,
+                    captured_at: r.get(1)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// The figures behind `/metrics`, read in one transaction so they agree.
+    pub fn metrics_snapshot(&self) -> Result<MetricsSnapshot> {
+        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
+        let grouped = |sql: &str| -> Result<BTreeMap<String, i64>> {
+            let mut stmt = tx.prepare_cached(sql).map_err(self.err())?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(self.err())?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(self.err())?;
+            Ok(rows)
+        };
+        let sources_by_status = grouped("SELECT status, count(*) FROM sources GROUP BY status")?;
+        let checks_by_outcome = grouped("SELECT outcome, count(*) FROM checks GROUP BY outcome")?;
+        let captures: i64 = tx
+            .query_row("SELECT count(*) FROM captures", [], |r| r.get(0))
+            .map_err(self.err())?;
+        let (blobs, blob_bytes, blob_stored_bytes) = tx
+            .query_row(
+                "SELECT count(*), coalesce(sum(size), 0), coalesce(sum(stored_size), 0) FROM blobs",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(self.err())?;
+        let last_completed_run = tx
+            .query_row(
+                "SELECT id, started_at, finished_at, state, summary FROM runs
+                 WHERE state = 'completed' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    let summary: Option<String> = r.get(4)?;
+                    Ok(RunRow {
+                        id: r.get(0)?,
+                        started_at: r.get(1)?,
+                        finished_at: r.get(2)?,
+                        state: r.get(3)?,
+                        summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+                    })
+                },
+            )
+            .optional()
+            .map_err(self.err())?;
+        drop(tx);
+        Ok(MetricsSnapshot {
+            sources_by_status,
+            checks_by_outcome,
+            captures,
+            blobs,
+            blob_bytes,
+            blob_stored_bytes,
+            last_completed_run,
+        })
+    }
+}

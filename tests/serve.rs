@@ -1,0 +1,798 @@
+//! `citewatch serve` over real HTTP on 127.0.0.1:0: every endpoint, the archived
+//! copy's bytes and safety headers, Memento TimeGate negotiation and TimeMap,
+//! path traversal, the admin token and the run lock, reads during a write, and
+//! the binary's start and graceful stop.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use common::served::{
+    self, ARTICLE, GONE, REPORT, Served, T2020, T2021, article_v1, article_v2, client, pdf,
+    raw_request, sha,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn json(c: &reqwest::Client, url: &str) -> (StatusCode, Value) {
+    let r = c.get(url).send().await.unwrap();
+    let status = r.status();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(ctype.starts_with("application/json"), "{url}: {ctype}");
+    (
+        status,
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap(),
+    )
+}
+
+fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
+    r.headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+}
+
+/// A small link-format reader of our own (independent of the server's):
+/// `<uri>; k="v"; k2=v2, …` → (uri, params).
+fn parse_link_format(text: &str) -> Vec<(String, HashMap<String, String>)> {
+    let re = regex::Regex::new(
+        r#"<([^>]*)>((?:\s*;\s*[a-zA-Z]+\s*=\s*(?:"[^"]*"|[^;,\s]+))*)\s*(?:,|$)"#,
+    )
+    .unwrap();
+    let param = regex::Regex::new(r#";\s*([a-zA-Z]+)\s*=\s*(?:"([^"]*)"|([^;,\s]+))"#).unwrap();
+    let mut out = Vec::new();
+    let mut consumed = 0;
+    for m in re.captures_iter(text) {
+        let whole = m.get(0).unwrap();
+        assert!(
+            text[consumed..whole.start()].trim().is_empty(),
+            "unparsed link-format text: {:?}",
+            &text[consumed..whole.start()]
+        );
+        consumed = whole.end();
+        let mut params = HashMap::new();
+        for p in param.captures_iter(&m[2]) {
+            let v = p.get(2).or(p.get(3)).unwrap().as_str().to_string();
+            params.insert(p[1].to_ascii_lowercase(), v);
+        }
+        out.push((m[1].to_string(), params));
+    }
+    assert!(
+        text[consumed..].trim().is_empty(),
+        "trailing text: {:?}",
+        &text[consumed..]
+    );
+    out
+}
+
+fn rels(params: &HashMap<String, String>) -> Vec<String> {
+    params
+        .get("rel")
+        .map(|r| r.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_read_endpoint_answers() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+
+    let r = c.get(srv.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "ok\n");
+
+    // Sources: paginated with total and next page, filtered by status and host.
+    let (st, all) = json(&c, &srv.url("/api/sources")).await;
+    assert_eq!(st, 200);
+    assert_eq!(all["total"], 3);
+    assert_eq!(all["next_page"], Value::Null);
+    let urls: Vec<&str> = all["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls, vec![GONE, REPORT, ARTICLE], "by URL");
+    for key in [
+        "id",
+        "url",
+        "host",
+        "status",
+        "evidence",
+        "citations",
+        "latest_capture_id",
+        "error",
+    ] {
+        assert!(all["sources"][0].get(key).is_some(), "{key} missing");
+    }
+    let (_, p1) = json(&c, &srv.url("/api/sources?per_page=2")).await;
+    assert_eq!(p1["total"], 3);
+    assert_eq!(p1["sources"].as_array().unwrap().len(), 2);
+    assert_eq!(p1["next_page"], 2);
+    let next = p1["next"].as_str().unwrap();
+    let (_, p2) = json(&c, &srv.url(next)).await;
+    assert_eq!(p2["page"], 2);
+    assert_eq!(p2["sources"][0]["url"], ARTICLE);
+    assert_eq!(p2["next_page"], Value::Null);
+    let (_, dead) = json(&c, &srv.url("/api/sources?status=dead,changed")).await;
+    assert_eq!(dead["total"], 2);
+    let (_, host) = json(&c, &srv.url("/api/sources?host=gov.test")).await;
+    assert_eq!(host["total"], 1);
+    assert_eq!(host["sources"][0]["url"], REPORT);
+    let (_, outlet) = json(&c, &srv.url("/api/sources?outlet=xinhua")).await;
+    assert_eq!(outlet["total"], 1);
+    assert_eq!(outlet["sources"][0]["url"], REPORT);
+    let (st, bad) = json(&c, &srv.url("/api/sources?status=broken")).await;
+    assert_eq!(st, 400);
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown status"),
+        "{bad}"
+    );
+    assert_eq!(bad["error"]["status"], 400);
+    let (st, _) = json(&c, &srv.url("/api/sources?page=x")).await;
+    assert_eq!(st, 400);
+
+    // One source: status, evidence, checks, captures with their archived copies.
+    let (st, one) = json(&c, &srv.url(&format!("/api/sources/{}", s.ids.article))).await;
+    assert_eq!(st, 200);
+    assert_eq!(one["source"]["status"], "changed");
+    assert_eq!(
+        one["source"]["evidence"],
+        "main text differs from the copy as cited"
+    );
+    assert_eq!(one["checks"].as_array().unwrap().len(), 2);
+    let caps = one["captures"].as_array().unwrap();
+    assert_eq!(caps.len(), 2);
+    assert_eq!(caps[0]["id"], s.ids.a2020);
+    assert_eq!(caps[0]["captured"], "2020-01-01T00:00:00Z");
+    assert_eq!(
+        caps[0]["archive_url"],
+        srv.url(&format!("/archive/{}", s.ids.a2020))
+    );
+    assert_eq!(caps[1]["body_sha256"], sha(&article_v2()));
+    let (st, missing) = json(&c, &srv.url("/api/sources/999999")).await;
+    assert_eq!(st, 404);
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("999999")
+    );
+    let (st, _) = json(&c, &srv.url("/api/sources/abc")).await;
+    assert_eq!(st, 400);
+
+    // Citations by status.
+    let (_, cits) = json(&c, &srv.url("/api/citations?status=dead")).await;
+    assert_eq!(cits["total"], 1);
+    assert_eq!(cits["citations"][0]["url"], GONE);
+    assert_eq!(cits["citations"][0]["outlet"], "Global Times");
+    let (_, cits) = json(&c, &srv.url("/api/citations")).await;
+    assert_eq!(cits["total"], 3);
+
+    // The report: by default what needs attention; filters by status and host.
+    let (st, rep) = json(&c, &srv.url("/api/report")).await;
+    assert_eq!(st, 200);
+    let listed: Vec<&str> = rep["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        vec![GONE, ARTICLE],
+        "dead first, then changed; ok left out"
+    );
+    assert_eq!(rep["sources_by_status"]["ok"], 1);
+    assert_eq!(
+        rep["sources"][1]["archived_as_cited"],
+        srv.url(&format!("/archive/{}", s.ids.a2020))
+    );
+    assert_eq!(rep["sources"][0]["archived_as_cited"], Value::Null);
+    let (_, rep) = json(&c, &srv.url("/api/report?status=all&host=gov.test")).await;
+    assert_eq!(rep["total"], 1);
+    assert_eq!(rep["sources"][0]["url"], REPORT);
+
+    // Runs: none yet.
+    let (st, runs) = json(&c, &srv.url("/api/runs")).await;
+    assert_eq!(st, 200);
+    assert_eq!(runs["runs"], serde_json::json!([]));
+
+    // The web report and a source's history page.
+    let r = c.get(srv.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, "content-type").starts_with("text/html"));
+    assert!(header(&r, "content-security-policy").contains("default-src 'none'"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains(GONE) && page.contains(ARTICLE), "{page}");
+    assert!(
+        !page.contains(REPORT),
+        "ok sources are not in the default report"
+    );
+    assert!(page.contains(&format!("/sources/{}", s.ids.gone)));
+    assert!(page.contains(&format!("/archive/{}\"", s.ids.a2020)));
+    let page = c
+        .get(srv.url("/?status=ok&outlet=Xinhua"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(REPORT) && !page.contains(GONE), "{page}");
+    let r = c
+        .get(srv.url(&format!("/sources/{}", s.ids.article)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("2020-01-01T00:00:00Z") && page.contains("2021-01-01T00:00:00Z"));
+    assert!(page.contains(&format!("/archive/{}", s.ids.a2021)));
+    assert!(page.contains("timemap/link/http://news.test/politics/article-1.html"));
+
+    // Metrics.
+    let r = c.get(srv.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, "content-type").starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    let samples: HashMap<&str, f64> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (k, v) = l.rsplit_once(' ').unwrap();
+            (k, v.parse::<f64>().unwrap())
+        })
+        .collect();
+    assert_eq!(samples["citewatch_sources{status=\"dead\"}"], 1.0);
+    assert_eq!(samples["citewatch_checks_total{outcome=\"http\"}"], 3.0);
+    assert_eq!(samples["citewatch_captures"], 3.0);
+    assert_eq!(samples["citewatch_blobs"], 3.0);
+    let bytes = (article_v1().len() + article_v2().len() + pdf().len()) as f64;
+    assert_eq!(samples["citewatch_archived_bytes"], bytes);
+
+    // Anything else: a JSON 404.
+    let (st, nf) = json(&c, &srv.url("/nope")).await;
+    assert_eq!(st, 404);
+    assert_eq!(nf["error"]["status"], 404);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    for (id, bytes, ctype, at) in [
+        (
+            s.ids.a2020,
+            article_v1(),
+            "text/html; charset=utf-8",
+            "Wed, 01 Jan 2020 00:00:00 GMT",
+        ),
+        (
+            s.ids.a2021,
+            article_v2(),
+            "text/html; charset=utf-8",
+            "Fri, 01 Jan 2021 00:00:00 GMT",
+        ),
+        (
+            s.ids.pdf,
+            pdf(),
+            "application/pdf",
+            "Wed, 01 Jan 2020 01:00:00 GMT",
+        ),
+    ] {
+        let r = c
+            .get(srv.url(&format!("/archive/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(header(&r, "content-type"), ctype);
+        assert_eq!(header(&r, "memento-datetime"), at);
+        let csp = header(&r, "content-security-policy");
+        assert!(csp.split(';').any(|d| d.trim() == "sandbox"), "{csp}");
+        assert!(!csp.contains("allow-same-origin") && !csp.contains("allow-scripts"));
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff");
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "stored cookies are never replayed"
+        );
+        let links = parse_link_format(header(&r, "link"));
+        let by_rel: HashMap<String, String> = links
+            .iter()
+            .flat_map(|(u, p)| rels(p).into_iter().map(move |r| (r, u.clone())))
+            .collect();
+        let original = if id == s.ids.pdf { REPORT } else { ARTICLE };
+        assert_eq!(by_rel["original"], original);
+        assert_eq!(
+            by_rel["timegate"],
+            srv.url(&format!("/timegate/{original}"))
+        );
+        assert_eq!(
+            by_rel["timemap"],
+            srv.url(&format!("/timemap/link/{original}"))
+        );
+        let body = r.bytes().await.unwrap();
+        assert_eq!(sha(&body), sha(&bytes), "capture {id}");
+    }
+    let r = c.get(srv.url("/archive/424242")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let gate = srv.url(&format!("/timegate/{ARTICLE}"));
+    let ask = |when: Option<&'static str>| {
+        let mut req = c.get(&gate);
+        if let Some(w) = when {
+            req = req.header("accept-datetime", w);
+        }
+        req.send()
+    };
+    for (when, want) in [
+        (Some("Sun, 01 Mar 2020 00:00:00 GMT"), s.ids.a2020),
+        (Some("Sun, 01 Nov 2020 00:00:00 GMT"), s.ids.a2021),
+        (Some("Mon, 01 Jan 1990 00:00:00 GMT"), s.ids.a2020),
+        (Some("Fri, 01 Jan 2049 00:00:00 GMT"), s.ids.a2021),
+        (None, s.ids.a2021),
+    ] {
+        let r = ask(when).await.unwrap();
+        assert_eq!(r.status(), 302, "{when:?}");
+        assert_eq!(
+            header(&r, "location"),
+            srv.url(&format!("/archive/{want}")),
+            "{when:?}"
+        );
+        assert_eq!(header(&r, "vary").to_ascii_lowercase(), "accept-datetime");
+        let links = parse_link_format(header(&r, "link"));
+        let find = |rel: &str| {
+            links
+                .iter()
+                .find(|(_, p)| rels(p).iter().any(|r| r == rel))
+                .unwrap_or_else(|| panic!("no rel={rel}"))
+        };
+        assert_eq!(find("original").0, ARTICLE);
+        assert_eq!(
+            find("timemap").0,
+            srv.url(&format!("/timemap/link/{ARTICLE}"))
+        );
+        let chosen = links
+            .iter()
+            .find(|(u, _)| *u == srv.url(&format!("/archive/{want}")))
+            .expect("the chosen memento is linked");
+        assert!(rels(&chosen.1).contains(&"memento".to_string()));
+        assert!(chosen.1.contains_key("datetime"));
+    }
+    // Following the redirect gives that memento's bytes.
+    let r = ask(Some("Sun, 01 Mar 2020 00:00:00 GMT")).await.unwrap();
+    let loc = header(&r, "location").to_string();
+    let body = c.get(&loc).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(sha(&body), sha(&article_v1()));
+
+    let r = ask(Some("the day before yesterday")).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Accept-Datetime")
+    );
+    let r = c
+        .get(srv.url("/timegate/http://never.test/archived"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = c
+        .get(srv.url(&format!("/timegate/{GONE}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "cited but nothing archived");
+    let r = c.get(srv.url("/timegate/not a url")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    // The URL percent-encoded whole, as some clients send it.
+    let r = c
+        .get(srv.url("/timegate/http%3A%2F%2Fnews.test%2Fpolitics%2Farticle-1.html"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&r, "location"),
+        srv.url(&format!("/archive/{}", s.ids.a2021))
+    );
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timemap_is_link_format_with_one_memento_per_capture() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let r = c
+        .get(srv.url(&format!("/timemap/link/{ARTICLE}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, "content-type").starts_with("application/link-format"));
+    let text = r.text().await.unwrap();
+    let links = parse_link_format(&text);
+    let mementos: Vec<_> = links
+        .iter()
+        .filter(|(_, p)| rels(p).iter().any(|r| r == "memento"))
+        .collect();
+    assert_eq!(mementos.len(), 2, "{text}");
+    assert_eq!(mementos[0].0, srv.url(&format!("/archive/{}", s.ids.a2020)));
+    assert_eq!(mementos[0].1["datetime"], "Wed, 01 Jan 2020 00:00:00 GMT");
+    assert!(rels(&mementos[0].1).contains(&"first".to_string()));
+    assert_eq!(mementos[1].1["datetime"], "Fri, 01 Jan 2021 00:00:00 GMT");
+    assert!(rels(&mementos[1].1).contains(&"last".to_string()));
+    let one = |rel: &str| {
+        let found: Vec<_> = links
+            .iter()
+            .filter(|(_, p)| rels(p).iter().any(|r| r == rel))
+            .collect();
+        assert_eq!(found.len(), 1, "rel={rel}");
+        found[0].clone()
+    };
+    assert_eq!(one("original").0, ARTICLE);
+    assert_eq!(one("timegate").0, srv.url(&format!("/timegate/{ARTICLE}")));
+    let me = one("self");
+    assert_eq!(me.1["type"], "application/link-format");
+    assert_eq!(me.1["from"], "Wed, 01 Jan 2020 00:00:00 GMT");
+    assert_eq!(me.1["until"], "Fri, 01 Jan 2021 00:00:00 GMT");
+    // Each memento's datetime is the capture's, and each link works.
+    for (uri, p) in &mementos {
+        let r = c.get(uri).send().await.unwrap();
+        assert_eq!(header(&r, "memento-datetime"), p["datetime"]);
+    }
+    let (_, pdf_map) = (
+        0,
+        c.get(srv.url(&format!("/timemap/link/{REPORT}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        parse_link_format(&pdf_map)
+            .iter()
+            .filter(|(_, p)| rels(p).iter().any(|r| r == "memento"))
+            .count(),
+        1
+    );
+    let r = c
+        .get(srv.url("/timemap/link/http://never.test/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_traversal_never_reaches_a_file() {
+    let s = Served::new("");
+    // A file beside the store that a traversal would aim at.
+    std::fs::write(s.g.path("data/secret.txt"), "root:x:0:0:SECRET").unwrap();
+    let srv = s.start().await;
+    for target in [
+        "/archive/..",
+        "/archive/../../etc/passwd",
+        "/archive/%2e%2e",
+        "/archive/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/archive/..%2fsecret.txt",
+        "/archive//etc/passwd",
+        "/archive/%2Fetc%2Fpasswd",
+        "/archive/1%00",
+        "/archive/-1",
+        "/archive/0x10",
+        "/sources/..%2f..%2fetc%2fpasswd",
+        "/api/sources/%2e%2e",
+        "/timegate/../../etc/passwd",
+        "/timegate/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/timegate//etc/passwd",
+        "/timegate/file:///etc/passwd",
+        "/timemap/link/..%2f..%2fdata%2fsecret.txt",
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "//etc/passwd",
+    ] {
+        let (status, body) = raw_request(srv.addr, target).await;
+        assert!(matches!(status, 400 | 404), "{target}: {status} {body}");
+        assert!(!body.contains("root:"), "{target} leaked a file");
+        assert!(!body.contains("SECRET"), "{target} leaked a file");
+    }
+    // The real thing still works over the same raw path.
+    let (status, body) = raw_request(srv.addr, &format!("/archive/{}", s.ids.a2021)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("rewritten"));
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_endpoints_need_a_configured_token() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let r = c
+        .post(srv.url("/api/check"))
+        .bearer_auth("anything")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("disabled"),
+        "{v}"
+    );
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
+    let s = Served::new(
+        "[serve]\nadmin_token = \"correct horse\"\n[fetch]\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let srv = s.start().await;
+    let c = client();
+    let url = srv.url("/api/check");
+    let r = c.post(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("www-authenticate").is_some());
+    let r = c
+        .post(&url)
+        .header("authorization", "Basic Y29ycmVjdA==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .post(&url)
+        .bearer_auth("correct hors")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post(&url)
+        .bearer_auth("correct horse!")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // GET is not a way in.
+    let r = c
+        .get(&url)
+        .bearer_auth("correct horse")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+
+    // While a run (here: this test) holds the lock, 409 naming the holder.
+    {
+        let _held = citewatch::check::lock::RunLock::acquire(&s.g.data(), "a test run").unwrap();
+        let r = c
+            .post(&url)
+            .bearer_auth("correct horse")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("a test run"),
+            "{v}"
+        );
+    }
+    // An oversized or malformed body is refused before anything starts.
+    let r = c
+        .post(&url)
+        .bearer_auth("correct horse")
+        .body(vec![b' '; 1 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let r = c
+        .post(&url)
+        .bearer_auth("correct horse")
+        .body("{\"al\": true}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Released: the run starts in the background (only the gone.test citation
+    // is due, and it is limited away), and shows up in /api/runs.
+    let r = c
+        .post(&url)
+        .bearer_auth("correct horse")
+        .body("{\"limit\": 0}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, runs) = json(&c, &srv.url("/api/runs")).await;
+        if runs["runs"][0]["state"] == "completed" {
+            assert_eq!(runs["runs"][0]["summary"]["checked"], 0);
+            break;
+        }
+        assert!(Instant::now() < deadline, "run did not complete: {runs}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = c
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("citewatch_last_run_timestamp_seconds "),
+        "{text}"
+    );
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_answer_while_a_writer_holds_a_transaction() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let db = rusqlite::Connection::open(s.g.path("data/citewatch.db")).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE; UPDATE sources SET status = 'dead' WHERE status = 'ok';")
+        .unwrap();
+    let t = Instant::now();
+    let (st, v) = json(&c, &srv.url("/api/sources?status=dead")).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["total"], 1, "the uncommitted write is not seen");
+    let r = c
+        .get(srv.url(&format!("/archive/{}", s.ids.pdf)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "reads waited for the writer"
+    );
+    db.execute_batch("COMMIT").unwrap();
+    let (_, v) = json(&c, &srv.url("/api/sources?status=dead")).await;
+    assert_eq!(v["total"], 2, "the committed write is");
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_to_archived_copies_use_the_separate_archive_origin() {
+    let s = Served::new(
+        "[serve]\narchive_origin = \"http://127.0.0.2:9/\"\npublic_url = \"http://127.0.0.1:8/cw/\"\n",
+    );
+    let srv = s.start().await;
+    let c = client();
+    let r = c
+        .get(srv.url(&format!("/timegate/{ARTICLE}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&r, "location"),
+        format!("http://127.0.0.2:9/archive/{}", s.ids.a2021)
+    );
+    assert!(
+        header(&r, "link").contains(&format!("<http://127.0.0.1:8/cw/timemap/link/{ARTICLE}>"))
+    );
+    let (_, rep) = json(&c, &srv.url("/api/report")).await;
+    assert_eq!(
+        rep["sources"][1]["archived_as_cited"],
+        format!("http://127.0.0.2:9/archive/{}", s.ids.a2020)
+    );
+    assert_eq!(
+        rep["sources"][1]["history"],
+        format!("http://127.0.0.1:8/cw/sources/{}", s.ids.article)
+    );
+    let page = c
+        .get(srv.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!(
+        "href=\"http://127.0.0.2:9/archive/{}\"",
+        s.ids.a2020
+    )));
+    srv.stop().await;
+}
+
+#[test]
+fn the_binary_serves_on_the_port_it_prints_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let s = Served::new("");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_citewatch"))
+        .args([
+            "--config",
+            s.g.config().to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("CITEWATCH_CONFIG")
+        .env("CITEWATCH_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("citewatch: serving ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = rt.block_on(async {
+        client()
+            .get(format!("{base}api/sources/{}", s.ids.gone))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(body.contains(GONE), "{body}");
+    // SIGTERM: a graceful stop, exit code 0, and the access log saw the request.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {log}", out.status);
+    assert!(
+        log.contains("/api/sources/") && log.contains("status=200"),
+        "{log}"
+    );
+
+    // No store yet: a clear configuration error, exit 2.
+    let g = common::Ground::new();
+    let out = g
+        .cmd(&["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sync"));
+    let _ = (T2020, T2021, served::required());
+}
