@@ -384,9 +384,11 @@ fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {
         Some(id) => reader.capture(id)?,
         None => None,
     };
-    let baseline = match due.baseline_capture_id {
-        Some(id) => reader.capture(id)?,
-        None => None,
+    // Until a page changes, its latest capture is its baseline: read it once.
+    let baseline = match (due.baseline_capture_id, &previous) {
+        (Some(id), Some(p)) if p.id == id => Some(p.clone()),
+        (Some(id), _) => reader.capture(id)?,
+        (None, _) => None,
     };
     let request = archive::conditional_on(&due.url, previous.as_ref());
     Ok(Job {
