@@ -238,9 +238,8 @@ impl Render for Html<'_> {
             writeln!(o, "<p class=\"url\"><code>{}</code></p>", escape(url))?;
         }
         let since = c
-            .status_since
-            .as_deref()
-            .map(|s| format!(" <span class=\"meta\">(status since {})</span>", escape(s)))
+            .since_note()
+            .map(|s| format!(" <span class=\"meta\">({})</span>", escape(&s)))
             .unwrap_or_default();
         writeln!(
             o,

@@ -29,8 +29,7 @@ pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '&' | '(' | ')'
-            | '~' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '~' => {
                 out.push('\\');
                 out.push(ch);
             }
@@ -163,9 +162,8 @@ impl Render for Markdown<'_> {
             url_text(c.shown_url())
         )?;
         let since = c
-            .status_since
-            .as_deref()
-            .map(|s| format!(" (status since {s})"))
+            .since_note()
+            .map(|s| format!(" ({s})"))
             .unwrap_or_default();
         let watch = self.section == Some(Section::Watch);
         let mut lines = vec![format!("{}{since}", escape(&c.evidence))];
@@ -211,7 +209,7 @@ mod tests {
     fn markup_in_titles_is_shown_as_written() {
         assert_eq!(
             escape("<script>*x*</script> | [a](b)"),
-            r"\<script\>\*x\*\</script\> \| \[a\]\(b\)"
+            r"\<script\>\*x\*\</script\> \| \[a\](b)"
         );
         assert_eq!(link("w", "http://a/ b"), "w `http://a/ b`");
     }

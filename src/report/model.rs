@@ -281,6 +281,16 @@ impl Citation {
         }
     }
 
+    /// "status since …", unless the evidence already says since when.
+    pub fn since_note(&self) -> Option<String> {
+        if self.evidence.contains(" since ") {
+            return None;
+        }
+        self.status_since
+            .as_deref()
+            .map(|s| format!("status since {s}"))
+    }
+
     /// The URL to show: as written, else the source URL.
     pub fn shown_url(&self) -> &str {
         self.url

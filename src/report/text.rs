@@ -228,7 +228,7 @@ impl Render for Text<'_> {
 
     fn citation(&mut self, c: &Citation) -> Result<(), ReportError> {
         const IND: &str = "                      ";
-        let label = format!("{:<16}", c.status_label());
+        let label = format!("{:<15} ", c.status_label());
         let new = if c.new { "  NEW" } else { "" };
         writeln!(
             self.out,
@@ -239,9 +239,8 @@ impl Render for Text<'_> {
         )?;
         writeln!(self.out, "{IND}{}", c.shown_url())?;
         let since = c
-            .status_since
-            .as_deref()
-            .map(|s| format!(" (status since {s})"))
+            .since_note()
+            .map(|s| format!(" ({s})"))
             .unwrap_or_default();
         writeln!(self.out, "{IND}{}{since}", c.evidence)?;
         if self.section == Some(Section::Watch) {
