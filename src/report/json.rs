@@ -20,6 +20,9 @@ pub struct Json<'w> {
     out: &'w mut dyn Write,
     /// Whether the next element at each open array level is its first.
     first: Vec<bool>,
+    /// One citation's JSON, reused: output errors then come from `write_all`
+    /// as plain I/O errors (a closed pipe stays recognisable).
+    buf: Vec<u8>,
 }
 
 impl<'w> Json<'w> {
@@ -28,6 +31,7 @@ impl<'w> Json<'w> {
         Json {
             out,
             first: Vec::new(),
+            buf: Vec::with_capacity(1024),
         }
     }
 
@@ -103,7 +107,9 @@ impl Render for Json<'_> {
 
     fn citation(&mut self, c: &Citation) -> Result<(), ReportError> {
         self.element()?;
-        serde_json::to_writer(&mut self.out, c).map_err(std::io::Error::other)?;
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, c).map_err(std::io::Error::other)?;
+        self.out.write_all(&self.buf)?;
         Ok(())
     }
 

@@ -159,7 +159,7 @@ impl Store {
     /// with the store.
     fn stream_friendly(&self) -> Result<()> {
         self.conn
-            .execute_batch("PRAGMA temp_store = FILE; PRAGMA cache_size = -4096;")
+            .execute_batch("PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;")
             .map_err(self.err())
     }
 
@@ -198,85 +198,222 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// The report's aggregate numbers, by aggregate SQL.
+    /// The report's aggregate numbers.
+    ///
+    /// A join of every citation with its source and document costs a random
+    /// page read per citation; instead this reads the sources' statuses once
+    /// into one byte per source, then the citations sequentially, and counts in
+    /// memory that grows with the number of outlets and sources (two bytes
+    /// each), never with the number of citations.
     pub fn report_counts(&self, scope: &ReportScope) -> Result<ReportCounts> {
         self.stream_friendly()?;
+        let err = self.err();
         let since = scope.since.unwrap_or(Millis::MIN);
-        let listed: Vec<&str> = scope.statuses.to_vec();
+        // Status of every source, as an index into `names`.
+        let mut names: Vec<String> = Vec::new();
+        let max_id: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) FROM sources", [], |r| r.get(0))
+            .map_err(&err)?;
+        let slots = usize::try_from(max_id).unwrap_or(0) + 1;
+        let mut status_of = vec![u8::MAX; slots];
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, status FROM sources")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                let id: i64 = r.get(0).map_err(&err)?;
+                let status = r.get_ref(1).map_err(&err)?.as_str().unwrap_or("unchecked");
+                let code = match names.iter().position(|n| n == status) {
+                    Some(c) => c,
+                    None => {
+                        names.push(status.to_string());
+                        names.len() - 1
+                    }
+                };
+                if let Some(slot) = usize::try_from(id).ok().and_then(|i| status_of.get_mut(i)) {
+                    *slot = u8::try_from(code).unwrap_or(u8::MAX - 1);
+                }
+            }
+        }
+        // Sources whose status changed since `since` (a night's worth, not all).
+        let mut moved: std::collections::HashMap<i64, (bool, bool)> = Default::default();
+        {
+            let sql = format!(
+                "WITH {cte} SELECT id, became, recovered FROM new_src",
+                cte = new_sources_cte()
+            );
+            let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
+            let mut rows = stmt.query([since]).map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                moved.insert(
+                    r.get(0).map_err(&err)?,
+                    (r.get(1).map_err(&err)?, r.get(2).map_err(&err)?),
+                );
+            }
+        }
+        // Briefing items out of scope (withdrawn documents), or, with a document
+        // filter, the only ones in scope.
+        let (briefings, inclusive): (std::collections::HashSet<i64>, bool) = {
+            let (sql, inclusive) = match scope.document {
+                None => (
+                    "SELECT b.id FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
+                     WHERE d.withdrawn_at IS NOT NULL AND ?1 IS NULL",
+                    false,
+                ),
+                Some(_) => (
+                    "SELECT b.id FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
+                     WHERE d.withdrawn_at IS NULL
+                       AND (d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/')",
+                    true,
+                ),
+            };
+            let mut stmt = self.conn.prepare(sql).map_err(&err)?;
+            let set = stmt
+                .query_map([scope.document], |r| r.get(0))
+                .map_err(&err)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&err)?;
+            (set, inclusive)
+        };
+        let broken_code: Vec<bool> = names.iter().map(|n| is_broken(n)).collect();
+        let mut by_code = vec![0i64; names.len()];
+        let mut listed_by_code = vec![0i64; names.len()];
+        let listed_code: Vec<bool> = names
+            .iter()
+            .map(|n| scope.statuses.contains(&n.as_str()))
+            .collect();
+        let mut invalid = 0i64;
+        let mut seen = vec![false; slots];
+        // Outlets by name without allocating per citation; `None` apart.
+        let mut outlets: std::collections::HashMap<String, (i64, i64)> = Default::default();
+        let mut no_outlet = (0i64, 0i64);
         let mut counts = ReportCounts::default();
-        let sql = format!(
-            "WITH {cte}
-             SELECT c.outlet, coalesce(s.status, 'invalid'), count(*),
-                    coalesce(sum(n.became), 0), coalesce(sum(n.recovered), 0)
-             FROM citations c
-             JOIN briefings b ON b.id = c.briefing_id
-             JOIN documents d ON d.id = b.document_id
-             LEFT JOIN sources s ON s.id = c.source_id
-             LEFT JOIN new_src n ON n.id = c.source_id
-             WHERE {SCOPE_SQL}
-             GROUP BY c.outlet, 2",
-            cte = new_sources_cte()
-        );
-        let mut outlets: BTreeMap<Option<String>, OutletCount> = BTreeMap::new();
-        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
-        let mut rows = stmt
-            .query(params![since, scope.outlet, scope.document])
-            .map_err(self.err())?;
-        while let Some(r) = rows.next().map_err(self.err())? {
-            let outlet: Option<String> = r.get(0).map_err(self.err())?;
-            let status: String = r.get(1).map_err(self.err())?;
-            let n: i64 = r.get(2).map_err(self.err())?;
-            let became: i64 = r.get(3).map_err(self.err())?;
-            let recovered: i64 = r.get(4).map_err(self.err())?;
-            let broken = is_broken(&status);
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT briefing_id, source_id, outlet FROM citations
+                     WHERE ?1 IS NULL OR outlet = ?1 COLLATE NOCASE",
+                )
+                .map_err(&err)?;
+            let mut rows = stmt.query([scope.outlet]).map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                let briefing: i64 = r.get(0).map_err(&err)?;
+                if briefings.contains(&briefing) != inclusive {
+                    continue;
+                }
+                let source: Option<i64> = r.get(1).map_err(&err)?;
+                let slot = source.and_then(|s| usize::try_from(s).ok());
+                let code = slot
+                    .and_then(|s| status_of.get(s))
+                    .copied()
+                    .filter(|c| usize::from(*c) < names.len());
+                let broken = code.is_some_and(|c| broken_code[usize::from(c)]);
+                match (slot, code) {
+                    (Some(s), Some(c)) => {
+                        let c = usize::from(c);
+                        by_code[c] += 1;
+                        seen[s] = true;
+                        let (became, recovered) = source
+                            .and_then(|id| moved.get(&id))
+                            .copied()
+                            .unwrap_or((false, false));
+                        if listed_code[c] && (!scope.new_only || became) {
+                            listed_by_code[c] += 1;
+                        }
+                        if broken && became {
+                            counts.newly_broken_citations += 1;
+                        }
+                        if recovered {
+                            counts.recovered_citations += 1;
+                        }
+                    }
+                    _ => invalid += 1,
+                }
+                let outlet = r.get_ref(2).map_err(&err)?.as_str_or_null().map_err(|e| {
+                    err(rusqlite::Error::FromSqlConversionFailure(
+                        2,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    ))
+                })?;
+                let entry = match outlet {
+                    None => &mut no_outlet,
+                    Some(name) => {
+                        if !outlets.contains_key(name) {
+                            outlets.insert(name.to_string(), (0, 0));
+                        }
+                        outlets.get_mut(name).unwrap_or(&mut no_outlet)
+                    }
+                };
+                entry.0 += 1;
+                if broken {
+                    entry.1 += 1;
+                }
+            }
+        }
+        for (c, name) in names.iter().enumerate() {
+            if by_code[c] > 0 {
+                counts.citations_by_status.insert(name.clone(), by_code[c]);
+            }
+            if listed_by_code[c] > 0 {
+                counts
+                    .listed_by_status
+                    .insert(name.clone(), listed_by_code[c]);
+            }
+        }
+        if invalid > 0 {
             *counts
                 .citations_by_status
-                .entry(status.clone())
-                .or_default() += n;
-            if listed.contains(&status.as_str()) {
-                *counts.listed_by_status.entry(status).or_default() +=
-                    if scope.new_only { became } else { n };
+                .entry("invalid".into())
+                .or_default() += invalid;
+            if scope.statuses.contains(&"invalid") && !scope.new_only {
+                *counts.listed_by_status.entry("invalid".into()).or_default() += invalid;
             }
-            if broken {
-                counts.newly_broken_citations += became;
+        }
+        let mut sources_by_code = vec![0i64; names.len()];
+        for (slot, code) in status_of.iter().enumerate() {
+            if seen[slot] && usize::from(*code) < names.len() {
+                sources_by_code[usize::from(*code)] += 1;
             }
-            counts.recovered_citations += recovered;
-            let o = outlets.entry(outlet.clone()).or_insert(OutletCount {
+        }
+        for (c, name) in names.iter().enumerate() {
+            if sources_by_code[c] > 0 {
+                counts
+                    .sources_by_status
+                    .insert(name.clone(), sources_by_code[c]);
+            }
+        }
+        for (id, (became, recovered)) in &moved {
+            let Some(slot) = usize::try_from(*id)
+                .ok()
+                .filter(|s| seen.get(*s) == Some(&true))
+            else {
+                continue;
+            };
+            let code = usize::from(status_of[slot]);
+            if *became && code < names.len() && broken_code[code] {
+                counts.newly_broken_sources += 1;
+            }
+            if *recovered {
+                counts.recovered_sources += 1;
+            }
+        }
+        let mut list: Vec<OutletCount> = outlets
+            .into_iter()
+            .map(|(outlet, c)| (Some(outlet), c))
+            .chain((no_outlet.0 > 0).then_some((None, no_outlet)))
+            .map(|(outlet, (citations, broken))| OutletCount {
                 outlet,
-                citations: 0,
-                broken: 0,
-            });
-            o.citations += n;
-            if broken {
-                o.broken += n;
-            }
-        }
-        drop(rows);
-        counts.outlets = outlets.into_values().collect();
-        let sql = format!(
-            "WITH {cte}
-             SELECT s.status, count(*),
-                    coalesce(sum(n.became AND s.status IN {BROKEN_SQL}), 0),
-                    coalesce(sum(n.recovered), 0)
-             FROM sources s LEFT JOIN new_src n ON n.id = s.id
-             WHERE EXISTS (SELECT 1 FROM citations c
-                             JOIN briefings b ON b.id = c.briefing_id
-                             JOIN documents d ON d.id = b.document_id
-                           WHERE c.source_id = s.id AND {SCOPE_SQL})
-             GROUP BY s.status",
-            cte = new_sources_cte()
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
-        let mut rows = stmt
-            .query(params![since, scope.outlet, scope.document])
-            .map_err(self.err())?;
-        while let Some(r) = rows.next().map_err(self.err())? {
-            let status: String = r.get(0).map_err(self.err())?;
-            let n: i64 = r.get(1).map_err(self.err())?;
-            counts.newly_broken_sources += r.get::<_, i64>(2).map_err(self.err())?;
-            counts.recovered_sources += r.get::<_, i64>(3).map_err(self.err())?;
-            counts.sources_by_status.insert(status, n);
-        }
+                citations,
+                broken,
+            })
+            .collect();
+        list.sort_by(|a, b| a.outlet.cmp(&b.outlet));
+        counts.outlets = list;
         Ok(counts)
     }
 
