@@ -133,7 +133,7 @@ fn build(dir: &Path) -> PathBuf {
     let night1 = t("2026-11-01T02:00:00Z");
     let run1 = store.start_run(night1, 1).unwrap();
     let s1 = Night::new(night1);
-    let writes = vec![
+    let writes = [
         s1.fail(
             &store,
             A_DEAD,
@@ -209,7 +209,7 @@ fn build(dir: &Path) -> PathBuf {
     let night2 = t("2026-11-04T02:00:00Z");
     let run2 = store.start_run(night2, 1).unwrap();
     let s2 = Night::new(night2);
-    let writes = vec![
+    let writes = [
         s2.fail(
             &store,
             A_DEAD,

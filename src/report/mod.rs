@@ -1,6 +1,6 @@
 //! Broken-citation reports an editor can act on.
 //!
-//! [`write`] asks the store for the aggregate numbers first ([`model::Summary`]),
+//! [`write()`] asks the store for the aggregate numbers first ([`model::Summary`]),
 //! then streams the listed citations from one cursor ordered by section,
 //! document and briefing item, handing each to a renderer as events
 //! ([`Render`]). Nothing holds more than one citation at a time, so memory is
