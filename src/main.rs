@@ -170,6 +170,42 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Broken citations an editor can act on, grouped by document and briefing.
+    ///
+    /// Lists broken citations (dead, soft_404, unreachable), then changed and
+    /// moved ones, then failing ones as a short watch list, each with its
+    /// evidence in words, the archived copy (and how to get it) and a Wayback
+    /// Machine lookup link; a summary with a per-outlet table comes first.
+    /// Exit code 0, or 1 when --fail-on is given and a listed citation matches;
+    /// 2 for a bad argument.
+    Report {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = cli::report::Format::Text)]
+        format: cli::report::Format,
+        /// Only these statuses, comma-separated (`broken` = dead,soft_404,unreachable)
+        /// [default: dead,soft_404,unreachable,changed,moved,failing].
+        #[arg(long, value_name = "S,…")]
+        status: Option<String>,
+        /// Only what became broken or changed since the latest completed check
+        /// run started (or since --since).
+        #[arg(long)]
+        new: bool,
+        /// Where "new" starts: RFC 3339, YYYY-MM-DD, 14 digits, or a duration ago (7d).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only citations of this outlet (case-insensitive).
+        #[arg(long, value_name = "NAME")]
+        outlet: Option<String>,
+        /// Only this document, or the documents under this folder (as `citations` shows paths).
+        #[arg(long, value_name = "PATH")]
+        document: Option<String>,
+        /// Write to FILE (replaced whole when done) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Exit 1 when a listed citation is broken or changed (comma-separated).
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+        fail_on: Vec<cli::report::FailOnArg>,
+    },
     /// Every check and capture of a source, oldest first.
     History {
         /// The source URL.
@@ -339,6 +375,28 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sources { status, format } => {
             cli::check::sources(&config, status.as_deref(), format)
         }
+        Command::Report {
+            format,
+            status,
+            new,
+            since,
+            outlet,
+            document,
+            output,
+            fail_on,
+        } => cli::report::run(
+            &config,
+            cli::report::ReportArgs {
+                format,
+                status,
+                new,
+                since,
+                outlet,
+                document,
+                output,
+                fail_on,
+            },
+        ),
         Command::History { url, format } => cli::archive::history(&config, &url, format),
         Command::ExportWarc {
             output,

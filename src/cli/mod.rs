@@ -6,6 +6,7 @@ pub mod check;
 pub mod citations;
 pub mod demo;
 pub mod fetch;
+pub mod report;
 pub mod serve;
 pub mod sync;
 

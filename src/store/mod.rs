@@ -3,9 +3,11 @@
 //! open for a second backend.
 
 mod archive;
+mod bulk;
 mod check;
 mod citations;
 mod documents;
+mod report;
 mod schema;
 mod serve;
 
@@ -14,9 +16,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use archive::{CaptureFilter, CaptureRow, CheckRow, NewCapture, NewCheck, Recorded};
+pub use bulk::{Bulk, BulkSource};
 pub use check::{CheckWrite, DueFilter, DueSource, ErrorJson, RunRow, SourceRow, SourceUpdate};
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
+pub use report::{OutletCount, ReportCounts, ReportRow, ReportScope};
 pub use serve::{ArchivedCopy, ListedSource, Memento, MetricsSnapshot, SourcePage, SourceQuery};
 
 /// A store failure. Messages name the database file.

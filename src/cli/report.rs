@@ -1,0 +1,152 @@
+//! `citewatch report`: parse the selection, open the store read-only, write the
+//! report to standard output or a file, and map `--fail-on` to the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use citewatch::config::Config;
+use citewatch::report::select::{DEFAULT_STATUSES, FailOn, parse_statuses};
+use citewatch::report::{self, Options, ReportFormat};
+use citewatch::store::Store;
+use citewatch::time::{now_millis, parse_since};
+use clap::ValueEnum;
+
+use super::{Failure, runtime, usage};
+
+/// Output formats of `report`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Format {
+    /// Aligned for a terminal; colour on a TTY unless NO_COLOR is set.
+    Text,
+    /// For pasting into an issue or an e-mail.
+    Markdown,
+    /// One row per citation, for spreadsheets.
+    Csv,
+    /// The documented schema (README, "report JSON").
+    Json,
+    /// One self-contained, printable page.
+    Html,
+}
+
+/// What `--fail-on` accepts.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum FailOnArg {
+    /// A listed citation is dead, soft_404 or unreachable.
+    Broken,
+    /// A listed citation is changed.
+    Changed,
+}
+
+/// The parsed arguments of `report`.
+pub struct ReportArgs {
+    /// Output format.
+    pub format: Format,
+    /// `--status` list.
+    pub status: Option<String>,
+    /// `--new`.
+    pub new: bool,
+    /// `--since`.
+    pub since: Option<String>,
+    /// `--outlet`.
+    pub outlet: Option<String>,
+    /// `--document`.
+    pub document: Option<String>,
+    /// `-o`.
+    pub output: Option<PathBuf>,
+    /// `--fail-on`.
+    pub fail_on: Vec<FailOnArg>,
+}
+
+/// Runs `report`.
+pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
+    let statuses = match &a.status {
+        Some(list) => parse_statuses(list).map_err(|e| usage(anyhow::anyhow!("--status: {e}")))?,
+        None => DEFAULT_STATUSES.to_vec(),
+    };
+    let since = a
+        .since
+        .as_deref()
+        .map(parse_since)
+        .transpose()
+        .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
+    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    if let Some(d) = &a.document
+        && !store.has_document(d).map_err(runtime)?
+    {
+        return Err(usage(anyhow::anyhow!(
+            "--document `{d}`: no document or folder with that path in the store (paths are relative to a [briefings] paths entry, as `citewatch citations` shows them)"
+        )));
+    }
+    if let Some(o) = &a.outlet
+        && !store.has_outlet(o).map_err(runtime)?
+    {
+        return Err(usage(anyhow::anyhow!(
+            "--outlet `{o}`: no citation names that outlet"
+        )));
+    }
+    let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let options = Options {
+        statuses,
+        new_only: a.new,
+        since,
+        outlet: a.outlet.clone(),
+        document: a.document.clone(),
+        public_url: config.serve.public_url().map(|u| u.to_string()),
+        now: now_millis(),
+        color: a.format == Format::Text && to_terminal && !no_color,
+    };
+    let format = match a.format {
+        Format::Text => ReportFormat::Text,
+        Format::Markdown => ReportFormat::Markdown,
+        Format::Csv => ReportFormat::Csv,
+        Format::Json => ReportFormat::Json,
+        Format::Html => ReportFormat::Html,
+    };
+    let outcome = match &a.output {
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let outcome = report::write(&store, &options, format, &mut out).map_err(runtime)?;
+            out.flush().map_err(runtime)?;
+            outcome
+        }
+        Some(path) => write_file(&store, &options, format, path)?,
+    };
+    let fail_on: Vec<FailOn> = a
+        .fail_on
+        .iter()
+        .map(|f| match f {
+            FailOnArg::Broken => FailOn::Broken,
+            FailOnArg::Changed => FailOn::Changed,
+        })
+        .collect();
+    if outcome.fails(&fail_on) {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the report beside `path` and renames it into place, so a reader (or
+/// a web server) never sees half a report.
+fn write_file(
+    store: &Store,
+    options: &Options,
+    format: ReportFormat,
+    path: &std::path::Path,
+) -> Result<report::Outcome, Failure> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| usage(anyhow::anyhow!("-o {}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::new(tmp);
+    let outcome = report::write(store, options, format, &mut out).map_err(runtime)?;
+    let tmp = out
+        .into_inner()
+        .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error())))?;
+    tmp.persist(path)
+        .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error)))?;
+    Ok(outcome)
+}

@@ -1,0 +1,120 @@
+//! A verdict's evidence in plain words for an editor: what the check saw, for
+//! how long, and since when ("404 Not Found for 4 checks since 2026-11-02").
+
+use crate::store::ReportRow;
+use crate::time::format_millis;
+
+fn date(ms: i64) -> String {
+    let t = format_millis(ms);
+    t.get(..10).unwrap_or(&t).to_string()
+}
+
+/// The evidence sentence for one listed citation.
+pub fn in_words(r: &ReportRow) -> String {
+    if r.source_id.is_none() {
+        return format!(
+            "cannot be fetched as written: {}",
+            r.invalid_reason.as_deref().unwrap_or("no URL")
+        );
+    }
+    let seen = r
+        .evidence
+        .clone()
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| fallback(r));
+    match r.status.as_str() {
+        "dead" | "soft_404" | "unreachable" => {
+            let start = r.failing_since.or(r.status_since);
+            match (r.consecutive_failures, start) {
+                (n, Some(t)) if n >= 2 => format!("{seen} for {n} checks since {}", date(t)),
+                (_, Some(t)) => format!("{seen} since {}", date(t)),
+                _ => seen,
+            }
+        }
+        "moved" => match &r.final_url {
+            Some(u) if !seen.contains(u.as_str()) => format!("{seen}; now at {u}"),
+            _ => seen,
+        },
+        _ => seen,
+    }
+}
+
+/// When the check left no sentence (older stores, imports): say what we know.
+fn fallback(r: &ReportRow) -> String {
+    match (r.http_status, &r.error_kind) {
+        (_, Some(kind)) => match &r.error_detail {
+            Some(d) if !d.is_empty() => format!("{}: {d}", kind.replace('_', " ")),
+            _ => kind.replace('_', " "),
+        },
+        (Some(s), None) => format!("HTTP {s}"),
+        (None, None) => match r.status.as_str() {
+            "unchecked" => "not checked yet".to_string(),
+            other => other.replace('_', " "),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, evidence: &str) -> ReportRow {
+        ReportRow {
+            status: status.into(),
+            root: "b".into(),
+            document: "d.txt".into(),
+            briefing_ordinal: 0,
+            title: "t".into(),
+            citation_id: 1,
+            outlet: None,
+            cited_date: None,
+            url: Some("http://a.example/x".into()),
+            invalid_reason: None,
+            source_id: Some(1),
+            source_url: Some("http://a.example/x".into()),
+            status_since: Some(1_793_750_400_000),
+            suspect: None,
+            http_status: Some(404),
+            final_url: None,
+            error_kind: None,
+            error_detail: None,
+            evidence: Some(evidence.into()),
+            similarity: None,
+            consecutive_failures: 4,
+            failing_since: Some(1_793_577_600_000),
+            capture_id: None,
+            captured_at: None,
+            capture_sha256: None,
+            is_new: false,
+        }
+    }
+
+    #[test]
+    fn broken_says_for_how_long() {
+        assert_eq!(
+            in_words(&row("dead", "404 Not Found")),
+            "404 Not Found for 4 checks since 2026-11-02"
+        );
+        let mut once = row("dead", "410 Gone");
+        once.consecutive_failures = 1;
+        assert_eq!(in_words(&once), "410 Gone since 2026-11-02");
+    }
+
+    #[test]
+    fn changed_keeps_the_checks_sentence_and_invalid_says_why() {
+        let s = "main text 62% different from the copy archived on 2020-12-27";
+        assert_eq!(in_words(&row("changed", s)), s);
+        let mut bad = row("invalid", "");
+        bad.source_id = None;
+        bad.invalid_reason = Some("a space inside the URL".into());
+        assert_eq!(
+            in_words(&bad),
+            "cannot be fetched as written: a space inside the URL"
+        );
+        let mut quiet = row("unreachable", "");
+        quiet.error_kind = Some("timeout".into());
+        quiet.consecutive_failures = 0;
+        quiet.failing_since = None;
+        assert_eq!(in_words(&quiet), "timeout since 2026-11-04");
+    }
+}

@@ -1,0 +1,216 @@
+//! The Markdown report, for pasting into an issue or an e-mail. Text from the
+//! briefings is escaped so a title cannot become markup.
+
+use std::io::Write;
+
+use super::model::{BriefingHead, Citation, DocumentHead, Header, SectionHead, Summary};
+use super::select::Section;
+use super::text::{
+    OUTLETS_SHOWN, movement_line, outlet_name, plural, scope_line, status_rows, thousands,
+};
+use super::{Render, ReportError};
+
+/// Writes the Markdown report.
+pub struct Markdown<'w> {
+    out: &'w mut dyn Write,
+    section: Option<Section>,
+}
+
+impl<'w> Markdown<'w> {
+    /// A Markdown writer.
+    pub fn new(out: &'w mut dyn Write) -> Markdown<'w> {
+        Markdown { out, section: None }
+    }
+}
+
+/// Escapes text so that Markdown shows it as written (CommonMark backslash
+/// escapes; line breaks become spaces).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A link to `url`: an autolink when it is safe as one, else code.
+pub fn link(text: &str, url: &str) -> String {
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c == '<' || c == '>')
+    {
+        format!("{} `{}`", escape(text), url.replace('`', "%60"))
+    } else {
+        format!("[{}](<{url}>)", escape(text))
+    }
+}
+
+fn url_text(url: &str) -> String {
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c == '<' || c == '>')
+    {
+        format!("`{}`", url.replace('`', "%60"))
+    } else {
+        format!("<{url}>")
+    }
+}
+
+impl Render for Markdown<'_> {
+    fn start(&mut self, header: &Header, summary: &Summary) -> Result<(), ReportError> {
+        let o = &mut self.out;
+        writeln!(o, "# citewatch report")?;
+        writeln!(o)?;
+        writeln!(o, "Generated {}.", header.generated_at)?;
+        let scope = scope_line(header);
+        if !scope.is_empty() {
+            writeln!(o, "Scope: {}.", escape(&scope))?;
+        }
+        writeln!(o)?;
+        writeln!(o, "## Summary")?;
+        writeln!(o)?;
+        writeln!(
+            o,
+            "**{}** of {}; **{} broken**.",
+            plural(summary.citations, "citation", "citations"),
+            plural(summary.sources, "source", "sources"),
+            thousands(summary.broken)
+        )?;
+        writeln!(o, "{}.", escape(&movement_line(summary, header)))?;
+        writeln!(o)?;
+        writeln!(o, "| status | citations | sources |")?;
+        writeln!(o, "| --- | ---: | ---: |")?;
+        for (s, c, n) in status_rows(summary) {
+            writeln!(o, "| {} | {} | {} |", escape(s), thousands(c), thousands(n))?;
+        }
+        if !summary.outlets.is_empty() {
+            writeln!(o)?;
+            writeln!(o, "| outlet | citations | broken | broken % |")?;
+            writeln!(o, "| --- | ---: | ---: | ---: |")?;
+            for line in summary.outlets.iter().take(OUTLETS_SHOWN) {
+                writeln!(
+                    o,
+                    "| {} | {} | {} | {:.1}% |",
+                    escape(outlet_name(&line.outlet)),
+                    thousands(line.citations),
+                    thousands(line.broken),
+                    line.broken_percent
+                )?;
+            }
+            if summary.outlets.len() > OUTLETS_SHOWN {
+                writeln!(o)?;
+                writeln!(
+                    o,
+                    "… and {} more.",
+                    plural(
+                        (summary.outlets.len() - OUTLETS_SHOWN) as i64,
+                        "outlet",
+                        "outlets"
+                    )
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_section(&mut self, s: &SectionHead) -> Result<(), ReportError> {
+        self.section = Some(s.section);
+        writeln!(self.out)?;
+        writeln!(
+            self.out,
+            "## {} ({})",
+            s.section.title(),
+            thousands(s.citations)
+        )?;
+        writeln!(self.out)?;
+        writeln!(self.out, "_{}._", escape(s.section.advice()))?;
+        if s.citations == 0 {
+            writeln!(self.out)?;
+            writeln!(self.out, "None.")?;
+        }
+        Ok(())
+    }
+
+    fn start_document(&mut self, d: &DocumentHead) -> Result<(), ReportError> {
+        writeln!(self.out)?;
+        writeln!(self.out, "### {}", escape(&d.document))?;
+        Ok(())
+    }
+
+    fn start_briefing(&mut self, b: &BriefingHead) -> Result<(), ReportError> {
+        writeln!(self.out)?;
+        writeln!(self.out, "**\\#{} {}**", b.item, escape(&b.title))?;
+        writeln!(self.out)?;
+        Ok(())
+    }
+
+    fn citation(&mut self, c: &Citation) -> Result<(), ReportError> {
+        let o = &mut self.out;
+        let new = if c.new { " **new**" } else { "" };
+        writeln!(
+            o,
+            "- **{}**{new}: {}, {}  ",
+            escape(&c.status_label()),
+            escape(&c.cited()),
+            url_text(c.shown_url())
+        )?;
+        let since = c
+            .since_note()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        let watch = self.section == Some(Section::Watch);
+        let mut lines = vec![format!("{}{since}", escape(&c.evidence))];
+        if !watch {
+            if let Some(u) = &c.new_url {
+                lines.push(format!("New URL: {}", url_text(u)));
+            }
+            if let Some(d) = &c.baseline_date {
+                lines.push(format!("As cited: the baseline copy of {d}"));
+            }
+            if let Some(a) = &c.archived {
+                let mut s = format!(
+                    "Archived {}, sha256 `{}`: `{}`",
+                    a.captured_at, a.sha256, a.get_command
+                );
+                if let Some(u) = &a.url {
+                    s.push_str(&format!(" · {}", link("archived copy", u)));
+                }
+                lines.push(s);
+            }
+            if let Some(w) = &c.wayback_url {
+                lines.push(link("Wayback Machine", w));
+            }
+        }
+        let last = lines.len() - 1;
+        for (i, l) in lines.iter().enumerate() {
+            let brk = if i < last { "  " } else { "" };
+            writeln!(o, "  {l}{brk}")?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), ReportError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_titles_is_shown_as_written() {
+        assert_eq!(
+            escape("<script>*x*</script> | [a](b)"),
+            r"\<script\>\*x\*\</script\> \| \[a\](b)"
+        );
+        assert_eq!(link("w", "http://a/ b"), "w `http://a/ b`");
+    }
+}

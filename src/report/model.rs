@@ -1,0 +1,330 @@
+//! What a report says, independent of its format: the header and summary, and
+//! each listed citation with its evidence, archived copy and links. Every
+//! renderer reads these types; the JSON schema is their serde form.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::evidence;
+use super::select::{STATUSES, Section};
+use crate::store::{ReportCounts, ReportRow};
+use crate::time::{Millis, format_millis};
+
+/// The schema name and version written into JSON reports.
+pub const SCHEMA: &str = "citewatch.report/1";
+
+/// What the report covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// When the report was made (RFC 3339).
+    pub generated_at: String,
+    /// "New" means a status change at or after this (RFC 3339); null: ever.
+    pub since: Option<String>,
+    /// Only newly broken or changed citations are listed.
+    pub new_only: bool,
+    /// The listed statuses.
+    pub statuses: Vec<&'static str>,
+    /// The `--outlet` filter.
+    pub outlet: Option<String>,
+    /// The `--document` filter.
+    pub document: Option<String>,
+}
+
+/// Citations and sources that became broken, or recovered.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Movement {
+    /// Sources.
+    pub sources: i64,
+    /// Their citations in scope.
+    pub citations: i64,
+}
+
+/// One row of the per-outlet table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OutletLine {
+    /// The outlet as cited; null for citations without one.
+    pub outlet: Option<String>,
+    /// Citations in scope.
+    pub citations: i64,
+    /// Of which broken.
+    pub broken: i64,
+    /// `broken / citations × 100`, one decimal.
+    pub broken_percent: f64,
+}
+
+/// The summary printed first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Citations in scope.
+    pub citations: i64,
+    /// Every status name with its citation count (0 included).
+    pub citations_by_status: BTreeMap<&'static str, i64>,
+    /// Sources cited in scope.
+    pub sources: i64,
+    /// Every status name with its source count (0 included).
+    pub sources_by_status: BTreeMap<&'static str, i64>,
+    /// Broken citations in scope.
+    pub broken: i64,
+    /// Became broken since `since`.
+    pub newly_broken: Movement,
+    /// Recovered since `since`.
+    pub recovered: Movement,
+    /// Per outlet, highest broken share first.
+    pub outlets: Vec<OutletLine>,
+}
+
+impl Summary {
+    /// Builds the summary from the store's counts.
+    pub fn from_counts(c: &ReportCounts) -> Summary {
+        let all = |m: &BTreeMap<String, i64>| -> BTreeMap<&'static str, i64> {
+            STATUSES
+                .iter()
+                .map(|s| (*s, m.get(*s).copied().unwrap_or(0)))
+                .collect()
+        };
+        let citations_by_status = all(&c.citations_by_status);
+        let broken = super::select::BROKEN
+            .iter()
+            .map(|s| citations_by_status[s])
+            .sum();
+        let mut outlets: Vec<OutletLine> = c
+            .outlets
+            .iter()
+            .map(|o| OutletLine {
+                outlet: o.outlet.clone(),
+                citations: o.citations,
+                broken: o.broken,
+                broken_percent: percent(o.broken, o.citations),
+            })
+            .collect();
+        outlets.sort_by(|a, b| {
+            b.broken_percent
+                .total_cmp(&a.broken_percent)
+                .then(b.broken.cmp(&a.broken))
+                .then(b.citations.cmp(&a.citations))
+                .then_with(|| a.outlet.cmp(&b.outlet))
+        });
+        Summary {
+            citations: c.citations_by_status.values().sum(),
+            citations_by_status,
+            sources: c.sources_by_status.values().sum(),
+            sources_by_status: all(&c.sources_by_status),
+            broken,
+            newly_broken: Movement {
+                sources: c.newly_broken_sources,
+                citations: c.newly_broken_citations,
+            },
+            recovered: Movement {
+                sources: c.recovered_sources,
+                citations: c.recovered_citations,
+            },
+            outlets,
+        }
+    }
+}
+
+fn percent(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 1000.0 / whole as f64).round() / 10.0
+    }
+}
+
+/// A section's heading.
+#[derive(Debug, Clone, Copy)]
+pub struct SectionHead {
+    /// Which.
+    pub section: Section,
+    /// Citations listed in it.
+    pub citations: i64,
+}
+
+/// A document's heading.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentHead {
+    /// The `[briefings] paths` entry.
+    pub root: String,
+    /// Path relative to it.
+    pub document: String,
+}
+
+/// A briefing item's heading.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefingHead {
+    /// Position in the document, from 1.
+    pub item: i64,
+    /// Title.
+    pub title: String,
+}
+
+/// The archived copy of a source and how to get it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Archived {
+    /// Capture id.
+    pub capture_id: i64,
+    /// When captured (RFC 3339).
+    pub captured_at: String,
+    /// sha256 of the body as received.
+    pub sha256: String,
+    /// The command line that writes it out.
+    pub get_command: String,
+    /// `{public_url}archive/{capture_id}` when `[serve] public_url` is set.
+    pub url: Option<String>,
+}
+
+/// One listed citation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Citation {
+    /// Citation id.
+    pub id: i64,
+    /// Cited outlet.
+    pub outlet: Option<String>,
+    /// Cited date (ISO).
+    pub cited_date: Option<String>,
+    /// The URL as written in the briefing.
+    pub url: Option<String>,
+    /// The normalised source URL.
+    pub source_url: Option<String>,
+    /// Source id.
+    pub source_id: Option<i64>,
+    /// Status name.
+    pub status: String,
+    /// For `failing`: the verdict it is heading for.
+    pub suspect: Option<String>,
+    /// Since when the status holds (RFC 3339).
+    pub status_since: Option<String>,
+    /// The evidence in plain words.
+    pub evidence: String,
+    /// HTTP status of the last check.
+    pub http_status: Option<u16>,
+    /// For `moved`: where the page is now.
+    pub new_url: Option<String>,
+    /// Main-text similarity to the copy as cited (0–1).
+    pub similarity: Option<f64>,
+    /// For `changed`: the date of the baseline copy (YYYY-MM-DD).
+    pub baseline_date: Option<String>,
+    /// The archived copy, if any.
+    pub archived: Option<Archived>,
+    /// Wayback Machine lookup (no request is sent).
+    pub wayback_url: Option<String>,
+    /// The source entered this status group since `since`.
+    pub new: bool,
+}
+
+/// Quotes a word for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The Wayback Machine's list of snapshots of `url`.
+pub fn wayback_url(url: &str) -> String {
+    format!("https://web.archive.org/web/*/{url}")
+}
+
+impl Citation {
+    /// The view of one store row; `public_url` ends with `/`.
+    pub fn from_row(r: &ReportRow, public_url: Option<&str>) -> Citation {
+        let archived = match (&r.capture_id, r.captured_at, &r.capture_sha256) {
+            (Some(id), Some(at), Some(sha)) => {
+                let at_s = format_millis(at);
+                let url = r.source_url.as_deref().unwrap_or_default();
+                Some(Archived {
+                    capture_id: *id,
+                    get_command: format!("citewatch get {} --at {at_s}", shell_quote(url)),
+                    captured_at: at_s,
+                    sha256: sha.clone(),
+                    url: public_url.map(|base| format!("{base}archive/{id}")),
+                })
+            }
+            _ => None,
+        };
+        let baseline_date = match (r.status.as_str(), r.captured_at) {
+            ("changed", Some(at)) => Some(day(at)),
+            _ => None,
+        };
+        Citation {
+            id: r.citation_id,
+            outlet: r.outlet.clone(),
+            cited_date: r.cited_date.clone(),
+            url: r.url.clone(),
+            source_url: r.source_url.clone(),
+            source_id: r.source_id,
+            status: r.status.clone(),
+            suspect: r.suspect.clone().filter(|_| r.status == "failing"),
+            status_since: r.status_since.map(format_millis),
+            evidence: evidence::in_words(r),
+            http_status: r.http_status,
+            new_url: r.final_url.clone().filter(|_| r.status == "moved"),
+            similarity: r.similarity,
+            baseline_date,
+            archived,
+            wayback_url: r.source_url.as_deref().map(wayback_url),
+            new: r.is_new,
+        }
+    }
+
+    /// The status as a reader sees it: `failing (suspect dead)`.
+    pub fn status_label(&self) -> String {
+        match &self.suspect {
+            Some(s) => format!("{} (suspect {s})", self.status),
+            None => self.status.clone(),
+        }
+    }
+
+    /// "status since …", unless the evidence already says since when.
+    pub fn since_note(&self) -> Option<String> {
+        if self.evidence.contains(" since ") {
+            return None;
+        }
+        self.status_since
+            .as_deref()
+            .map(|s| format!("status since {s}"))
+    }
+
+    /// The URL to show: as written, else the source URL.
+    pub fn shown_url(&self) -> &str {
+        self.url
+            .as_deref()
+            .or(self.source_url.as_deref())
+            .unwrap_or("(no URL)")
+    }
+
+    /// "Outlet, date" as cited, dashes for what is missing.
+    pub fn cited(&self) -> String {
+        format!(
+            "{}, {}",
+            self.outlet.as_deref().unwrap_or("-"),
+            self.cited_date.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+/// `YYYY-MM-DD` of an instant.
+pub fn day(ms: Millis) -> String {
+    let t = format_millis(ms);
+    t.get(..10).unwrap_or(&t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_survives_quotes_and_ampersands() {
+        assert_eq!(shell_quote("http://a.example/x"), "http://a.example/x");
+        assert_eq!(
+            shell_quote("http://a.example/?a=1&b='2'"),
+            r"'http://a.example/?a=1&b='\''2'\'''"
+        );
+    }
+}

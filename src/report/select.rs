@@ -1,0 +1,218 @@
+//! What a report lists: the status names it accepts, the sections they fall
+//! into, and what `--fail-on` matches.
+
+use serde::Serialize;
+
+/// Every status name, in section order.
+pub const STATUSES: &[&str] = &[
+    "dead",
+    "soft_404",
+    "unreachable",
+    "changed",
+    "moved",
+    "failing",
+    "blocked",
+    "invalid",
+    "unchecked",
+    "ok",
+];
+
+/// Listed when `--status` is not given: broken, changed, moved, and failing as
+/// a watch list.
+pub const DEFAULT_STATUSES: &[&str] = &[
+    "dead",
+    "soft_404",
+    "unreachable",
+    "changed",
+    "moved",
+    "failing",
+];
+
+/// The "broken" statuses (DESIGN.md).
+pub const BROKEN: &[&str] = &["dead", "soft_404", "unreachable"];
+
+/// A section of a report; citations appear in the section of their status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// dead, soft_404, unreachable.
+    Broken,
+    /// The main text differs in substance from the copy as cited.
+    Changed,
+    /// Moved permanently to a page with the same content.
+    Moved,
+    /// failing: a failure seen, not yet confirmed.
+    Watch,
+    /// blocked: cannot verify.
+    Blocked,
+    /// The URL cannot be fetched as written.
+    Invalid,
+    /// Not checked yet.
+    Unchecked,
+    /// Fine.
+    Ok,
+}
+
+impl Section {
+    /// The section a status belongs to.
+    pub fn of(status: &str) -> Section {
+        match status {
+            "dead" | "soft_404" | "unreachable" => Section::Broken,
+            "changed" => Section::Changed,
+            "moved" => Section::Moved,
+            "failing" => Section::Watch,
+            "blocked" => Section::Blocked,
+            "invalid" => Section::Invalid,
+            "unchecked" => Section::Unchecked,
+            _ => Section::Ok,
+        }
+    }
+
+    /// The snake_case name used in JSON and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Broken => "broken",
+            Section::Changed => "changed",
+            Section::Moved => "moved",
+            Section::Watch => "watch",
+            Section::Blocked => "blocked",
+            Section::Invalid => "invalid",
+            Section::Unchecked => "unchecked",
+            Section::Ok => "ok",
+        }
+    }
+
+    /// The heading people read.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Broken => "Broken citations",
+            Section::Changed => "Changed since cited",
+            Section::Moved => "Moved",
+            Section::Watch => "Watch: failing, not yet confirmed",
+            Section::Blocked => "Blocked: cannot be verified from here",
+            Section::Invalid => "Invalid: cannot be fetched as written",
+            Section::Unchecked => "Not checked yet",
+            Section::Ok => "OK",
+        }
+    }
+
+    /// What an editor should do, one line.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Section::Broken => {
+                "the cited page is gone or answers with an error; link the archived copy"
+            }
+            Section::Changed => "re-read the source; the archived copy shows what was cited",
+            Section::Moved => "update the link to the new URL",
+            Section::Watch => "failures seen but not yet confirmed; nothing to do yet",
+            Section::Blocked => "the site refuses automated checks; verify by hand if it matters",
+            Section::Invalid => "fix the URL in the briefing",
+            Section::Unchecked => "wait for the next check",
+            Section::Ok => "nothing to do",
+        }
+    }
+}
+
+/// Why a `--status` list was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown status `{name}` (valid: {}, or `broken` for dead,soft_404,unreachable)", STATUSES.join(", "))]
+pub struct UnknownStatus {
+    /// The name given.
+    pub name: String,
+}
+
+/// Parses a comma-separated status list (`broken` stands for the three broken
+/// statuses) into known names in section order, without repeats.
+pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, UnknownStatus> {
+    let mut picked: Vec<&'static str> = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let names: Vec<&'static str> = if name == "broken" {
+            BROKEN.to_vec()
+        } else {
+            let known = STATUSES
+                .iter()
+                .find(|s| **s == name)
+                .ok_or_else(|| UnknownStatus {
+                    name: name.to_string(),
+                })?;
+            vec![*known]
+        };
+        for n in names {
+            if !picked.contains(&n) {
+                picked.push(n);
+            }
+        }
+    }
+    if picked.is_empty() {
+        return Err(UnknownStatus {
+            name: list.to_string(),
+        });
+    }
+    picked.sort_by_key(|s| rank(s));
+    Ok(picked)
+}
+
+/// A status's position in a report (sections in order, then statuses).
+pub fn rank(status: &str) -> i64 {
+    STATUSES
+        .iter()
+        .position(|s| *s == status)
+        .map_or(99, |p| p as i64)
+}
+
+/// The sections of these statuses, in order.
+pub fn sections(statuses: &[&str]) -> Vec<Section> {
+    let mut out: Vec<Section> = statuses.iter().map(|s| Section::of(s)).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What `--fail-on` matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// A listed citation is dead, soft_404 or unreachable.
+    Broken,
+    /// A listed citation is changed.
+    Changed,
+}
+
+impl FailOn {
+    /// Whether a citation with this status matches.
+    pub fn matches(self, status: &str) -> bool {
+        match self {
+            FailOn::Broken => BROKEN.contains(&status),
+            FailOn::Changed => status == "changed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_parse_in_section_order_with_broken_as_a_shorthand() {
+        assert_eq!(
+            parse_statuses("ok, broken,dead").unwrap(),
+            ["dead", "soft_404", "unreachable", "ok"]
+        );
+        let e = parse_statuses("dead,gone").unwrap_err().to_string();
+        assert!(e.contains("`gone`") && e.contains("soft_404"), "{e}");
+        assert!(parse_statuses(" , ").is_err());
+    }
+
+    #[test]
+    fn sections_follow_statuses() {
+        assert_eq!(
+            sections(DEFAULT_STATUSES),
+            [
+                Section::Broken,
+                Section::Changed,
+                Section::Moved,
+                Section::Watch
+            ]
+        );
+        assert!(FailOn::Broken.matches("soft_404") && !FailOn::Broken.matches("changed"));
+    }
+}

@@ -1,0 +1,290 @@
+//! The terminal report: aligned columns, colour only when asked (a TTY without
+//! `NO_COLOR`; the command decides).
+
+use std::io::Write;
+
+use super::model::{BriefingHead, Citation, DocumentHead, Header, SectionHead, Summary};
+use super::select::{STATUSES, Section};
+use super::{Render, ReportError};
+
+/// Outlets shown in the summary table; the rest are counted in one line.
+pub const OUTLETS_SHOWN: usize = 20;
+
+/// Writes the text report.
+pub struct Text<'w> {
+    out: &'w mut dyn Write,
+    color: bool,
+    section: Option<Section>,
+}
+
+impl<'w> Text<'w> {
+    /// A text writer; `color` adds ANSI colour to status words and headings.
+    pub fn new(out: &'w mut dyn Write, color: bool) -> Text<'w> {
+        Text {
+            out,
+            color,
+            section: None,
+        }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn status_colour(status: &str) -> &'static str {
+    match status {
+        "dead" | "soft_404" | "unreachable" => "31",
+        "changed" => "33",
+        "moved" => "36",
+        "failing" => "35",
+        _ => "2",
+    }
+}
+
+/// `n` with thousands separated by commas.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// "1 source" / "2 sources".
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// The sentence about what is new, shared by the text-like formats.
+pub fn movement_line(summary: &Summary, header: &Header) -> String {
+    let since = match &header.since {
+        Some(s) => format!("since {s}"),
+        None => "since the first check".to_string(),
+    };
+    format!(
+        "newly broken {since}: {} ({}); recovered: {} ({})",
+        plural(summary.newly_broken.sources, "source", "sources"),
+        plural(summary.newly_broken.citations, "citation", "citations"),
+        plural(summary.recovered.sources, "source", "sources"),
+        plural(summary.recovered.citations, "citation", "citations"),
+    )
+}
+
+/// The scope line ("only what is new …; outlet …"), empty when unfiltered.
+pub fn scope_line(header: &Header) -> String {
+    let mut parts = Vec::new();
+    if header.new_only {
+        parts.push(format!(
+            "only what became broken or changed {}",
+            header
+                .since
+                .as_deref()
+                .map_or("ever".to_string(), |s| format!("since {s}"))
+        ));
+    }
+    if let Some(o) = &header.outlet {
+        parts.push(format!("outlet {o}"));
+    }
+    if let Some(d) = &header.document {
+        parts.push(format!("document {d}"));
+    }
+    parts.join("; ")
+}
+
+/// The status rows shown in a summary: every status with a citation or source.
+pub fn status_rows(summary: &Summary) -> Vec<(&'static str, i64, i64)> {
+    STATUSES
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                summary.citations_by_status[s],
+                summary.sources_by_status[s],
+            )
+        })
+        .filter(|(_, c, s)| *c > 0 || *s > 0)
+        .collect()
+}
+
+/// An outlet's name as shown.
+pub fn outlet_name(o: &Option<String>) -> &str {
+    o.as_deref().unwrap_or("(no outlet)")
+}
+
+impl Render for Text<'_> {
+    fn start(&mut self, header: &Header, summary: &Summary) -> Result<(), ReportError> {
+        let title = self.paint("1", "citewatch report");
+        writeln!(self.out, "{title}, {}", header.generated_at)?;
+        let scope = scope_line(header);
+        if !scope.is_empty() {
+            writeln!(self.out, "{scope}")?;
+        }
+        writeln!(self.out)?;
+        writeln!(self.out, "{}", self.paint("1", "SUMMARY"))?;
+        writeln!(
+            self.out,
+            "  {} of {}; {} broken ({:.1}%)",
+            plural(summary.citations, "citation", "citations"),
+            plural(summary.sources, "source", "sources"),
+            thousands(summary.broken),
+            if summary.citations == 0 {
+                0.0
+            } else {
+                summary.broken as f64 * 100.0 / summary.citations as f64
+            }
+        )?;
+        writeln!(self.out, "  {}", movement_line(summary, header))?;
+        writeln!(self.out)?;
+        writeln!(
+            self.out,
+            "  {:<12} {:>10} {:>10}",
+            "status", "citations", "sources"
+        )?;
+        for (s, c, n) in status_rows(summary) {
+            let padded = format!("{s:<12}");
+            writeln!(
+                self.out,
+                "  {} {:>10} {:>10}",
+                self.paint(status_colour(s), &padded),
+                thousands(c),
+                thousands(n)
+            )?;
+        }
+        if !summary.outlets.is_empty() {
+            let width = summary
+                .outlets
+                .iter()
+                .take(OUTLETS_SHOWN)
+                .map(|o| outlet_name(&o.outlet).chars().count())
+                .max()
+                .unwrap_or(6)
+                .clamp(6, 40);
+            writeln!(self.out)?;
+            writeln!(
+                self.out,
+                "  {:<width$} {:>10} {:>8} {:>9}",
+                "outlet", "citations", "broken", "broken %"
+            )?;
+            for o in summary.outlets.iter().take(OUTLETS_SHOWN) {
+                let name: String = outlet_name(&o.outlet).chars().take(width).collect();
+                writeln!(
+                    self.out,
+                    "  {name:<width$} {:>10} {:>8} {:>8.1}%",
+                    thousands(o.citations),
+                    thousands(o.broken),
+                    o.broken_percent
+                )?;
+            }
+            if summary.outlets.len() > OUTLETS_SHOWN {
+                writeln!(
+                    self.out,
+                    "  … and {} more",
+                    plural(
+                        (summary.outlets.len() - OUTLETS_SHOWN) as i64,
+                        "outlet",
+                        "outlets"
+                    )
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_section(&mut self, s: &SectionHead) -> Result<(), ReportError> {
+        self.section = Some(s.section);
+        writeln!(self.out)?;
+        let heading = format!(
+            "{} ({})",
+            s.section.title().to_uppercase(),
+            thousands(s.citations)
+        );
+        writeln!(self.out, "{}", self.paint("1", &heading))?;
+        writeln!(self.out, "  {}", s.section.advice())?;
+        if s.citations == 0 {
+            writeln!(self.out, "  none")?;
+        }
+        Ok(())
+    }
+
+    fn start_document(&mut self, d: &DocumentHead) -> Result<(), ReportError> {
+        writeln!(self.out)?;
+        writeln!(self.out, "  {}", self.paint("1", &d.document))?;
+        Ok(())
+    }
+
+    fn start_briefing(&mut self, b: &BriefingHead) -> Result<(), ReportError> {
+        writeln!(self.out, "    #{} {}", b.item, b.title)?;
+        Ok(())
+    }
+
+    fn citation(&mut self, c: &Citation) -> Result<(), ReportError> {
+        const IND: &str = "                      ";
+        let label = format!("{:<15} ", c.status_label());
+        let new = if c.new { "  NEW" } else { "" };
+        writeln!(
+            self.out,
+            "      {}{}{}",
+            self.paint(status_colour(&c.status), &label),
+            c.cited(),
+            new
+        )?;
+        writeln!(self.out, "{IND}{}", c.shown_url())?;
+        let since = c
+            .since_note()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        writeln!(self.out, "{IND}{}{since}", c.evidence)?;
+        if self.section == Some(Section::Watch) {
+            return Ok(());
+        }
+        if let Some(u) = &c.new_url {
+            writeln!(self.out, "{IND}new URL: {u}")?;
+        }
+        if let Some(d) = &c.baseline_date {
+            writeln!(self.out, "{IND}as cited: the baseline copy of {d}")?;
+        }
+        if let Some(a) = &c.archived {
+            writeln!(
+                self.out,
+                "{IND}archived {}  sha256 {}",
+                a.captured_at, a.sha256
+            )?;
+            writeln!(self.out, "{IND}  {}", a.get_command)?;
+            if let Some(u) = &a.url {
+                writeln!(self.out, "{IND}  {u}")?;
+            }
+        } else if c.source_id.is_some() {
+            writeln!(self.out, "{IND}archived: no copy")?;
+        }
+        if let Some(w) = &c.wayback_url {
+            writeln!(self.out, "{IND}wayback  {w}")?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), ReportError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_easily() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(plural(1, "source", "sources"), "1 source");
+    }
+}

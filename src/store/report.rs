@@ -1,0 +1,514 @@
+//! Reading what `citewatch report` shows: aggregate counts first, then the listed
+//! citations streamed from one cursor in (section, document, briefing) order.
+//!
+//! Memory stays flat however large the store: rows are handed to a callback one
+//! at a time, and the ordering sort runs in SQLite's external sorter, which this
+//! module points at temporary files with a small cache (see [`Store::report_rows`]).
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, StoreError};
+use crate::time::Millis;
+
+/// Which citations a report covers and lists.
+#[derive(Debug, Clone)]
+pub struct ReportScope<'a> {
+    /// Statuses whose citations are listed (source statuses; `invalid` also lists
+    /// citations whose URL cannot be fetched as written).
+    pub statuses: &'a [&'a str],
+    /// Sort rank of each listed status (sections come out in rank order).
+    pub ranks: &'a [(&'a str, i64)],
+    /// Only citations of this outlet (case-insensitive).
+    pub outlet: Option<&'a str>,
+    /// Only citations in this document (path relative to its root) or folder.
+    pub document: Option<&'a str>,
+    /// Status changes at or after this instant are "new"; `None`: every change.
+    pub since: Option<Millis>,
+    /// List only citations whose source newly entered its status group.
+    pub new_only: bool,
+}
+
+/// Counts for one outlet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutletCount {
+    /// The outlet as cited; `None` for citations without one.
+    pub outlet: Option<String>,
+    /// Citations in scope.
+    pub citations: i64,
+    /// Of which broken (dead, soft_404, unreachable).
+    pub broken: i64,
+}
+
+/// The aggregate numbers of a report, computed before any row is listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportCounts {
+    /// Citations in scope by status (`invalid` for URLs that cannot be fetched).
+    pub citations_by_status: BTreeMap<String, i64>,
+    /// Sources cited in scope by status.
+    pub sources_by_status: BTreeMap<String, i64>,
+    /// Citations the report lists, by status.
+    pub listed_by_status: BTreeMap<String, i64>,
+    /// Per outlet, in no particular order.
+    pub outlets: Vec<OutletCount>,
+    /// Sources (and their citations in scope) that became broken since `since`.
+    pub newly_broken_sources: i64,
+    /// See `newly_broken_sources`.
+    pub newly_broken_citations: i64,
+    /// Sources (and citations) that recovered (broken or failing → ok, changed,
+    /// moved) since `since`.
+    pub recovered_sources: i64,
+    /// See `recovered_sources`.
+    pub recovered_citations: i64,
+}
+
+/// One listed citation with its source's verdict and archived copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    /// The citation's status: its source's, or `invalid` when it has none.
+    pub status: String,
+    /// The `[briefings] paths` entry of the document.
+    pub root: String,
+    /// The document, relative to its root.
+    pub document: String,
+    /// The briefing item's position in its document (0-based).
+    pub briefing_ordinal: i64,
+    /// The briefing item's title.
+    pub title: String,
+    /// Citation id.
+    pub citation_id: i64,
+    /// Cited outlet.
+    pub outlet: Option<String>,
+    /// Cited date (ISO).
+    pub cited_date: Option<String>,
+    /// The URL as written.
+    pub url: Option<String>,
+    /// Why the URL cannot be fetched as written.
+    pub invalid_reason: Option<String>,
+    /// Source id.
+    pub source_id: Option<i64>,
+    /// Normalised source URL.
+    pub source_url: Option<String>,
+    /// Since when the status holds.
+    pub status_since: Option<Millis>,
+    /// Where a failing source is heading.
+    pub suspect: Option<String>,
+    /// HTTP status of the last check.
+    pub http_status: Option<u16>,
+    /// Final URL of the last check.
+    pub final_url: Option<String>,
+    /// Fetch outcome kind of the last failing check.
+    pub error_kind: Option<String>,
+    /// Its detail.
+    pub error_detail: Option<String>,
+    /// The verdict's evidence in words, as the check wrote it.
+    pub evidence: Option<String>,
+    /// Main-text similarity to the baseline.
+    pub similarity: Option<f64>,
+    /// Failing checks in the current streak.
+    pub consecutive_failures: i64,
+    /// First failing check of the streak.
+    pub failing_since: Option<Millis>,
+    /// The archived copy shown: the baseline, else the latest 2xx capture.
+    pub capture_id: Option<i64>,
+    /// When it was captured.
+    pub captured_at: Option<Millis>,
+    /// sha256 of its body.
+    pub capture_sha256: Option<String>,
+    /// The source newly entered its status group since the scope's `since`.
+    pub is_new: bool,
+}
+
+/// The "broken" statuses (DESIGN.md).
+const BROKEN_SQL: &str = "('dead', 'soft_404', 'unreachable')";
+
+/// Status group: the broken statuses are one group, every other status its own.
+fn group(col: &str) -> String {
+    format!("(CASE WHEN {col} IN {BROKEN_SQL} THEN 'broken' ELSE {col} END)")
+}
+
+/// Sources whose status changed since ?1: `became` when the change brought it
+/// into its current status group, `recovered` when it left broken/failing for a
+/// good status it still has.
+fn new_sources_cte() -> String {
+    format!(
+        "new_src AS MATERIALIZED (
+           SELECT sc.source_id AS id,
+                  max({new} = {cur} AND {old} <> {cur}) AS became,
+                  max(sc.old_status IN ('dead', 'soft_404', 'unreachable', 'failing')
+                      AND s.status IN ('ok', 'changed', 'moved')) AS recovered
+           FROM status_changes sc JOIN sources s ON s.id = sc.source_id
+           WHERE sc.at >= ?1
+           GROUP BY sc.source_id)",
+        new = group("sc.new_status"),
+        old = group("sc.old_status"),
+        cur = group("s.status"),
+    )
+}
+
+/// The scope filter on `c` (citations), `d` (documents): active documents, outlet
+/// ?2, document ?3.
+const SCOPE_SQL: &str = "d.withdrawn_at IS NULL
+    AND (?2 IS NULL OR c.outlet = ?2 COLLATE NOCASE)
+    AND (?3 IS NULL OR d.path = ?3 OR substr(d.path, 1, length(?3) + 1) = ?3 || '/')";
+
+impl Store {
+    /// Points SQLite's sorter and temporary tables at files and keeps the page
+    /// cache small, so a report's ordering sort spills to disk instead of growing
+    /// with the store.
+    fn stream_friendly(&self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;")
+            .map_err(self.err())
+    }
+
+    /// The start of the latest completed check run, if any.
+    pub fn last_completed_run_start(&self) -> Result<Option<Millis>> {
+        self.conn
+            .query_row(
+                "SELECT started_at FROM runs WHERE state = 'completed' ORDER BY started_at DESC, id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// Whether an active document has this path (or lies under this folder).
+    pub fn has_document(&self, path: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM documents d WHERE d.withdrawn_at IS NULL
+                   AND (d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/'))",
+                [path],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
+    }
+
+    /// Whether any citation names this outlet (case-insensitive).
+    pub fn has_outlet(&self, outlet: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM citations WHERE outlet = ?1 COLLATE NOCASE)",
+                [outlet],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
+    }
+
+    /// The report's aggregate numbers.
+    ///
+    /// A join of every citation with its source and document costs a random
+    /// page read per citation; instead this reads the sources' statuses once
+    /// into one byte per source, then the citations sequentially, and counts in
+    /// memory that grows with the number of outlets and sources (two bytes
+    /// each), never with the number of citations.
+    pub fn report_counts(&self, scope: &ReportScope) -> Result<ReportCounts> {
+        self.stream_friendly()?;
+        let err = self.err();
+        let since = scope.since.unwrap_or(Millis::MIN);
+        // Status of every source, as an index into `names`.
+        let mut names: Vec<String> = Vec::new();
+        let max_id: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) FROM sources", [], |r| r.get(0))
+            .map_err(&err)?;
+        let slots = usize::try_from(max_id).unwrap_or(0) + 1;
+        let mut status_of = vec![u8::MAX; slots];
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, status FROM sources")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                let id: i64 = r.get(0).map_err(&err)?;
+                let status = r.get_ref(1).map_err(&err)?.as_str().unwrap_or("unchecked");
+                let code = match names.iter().position(|n| n == status) {
+                    Some(c) => c,
+                    None => {
+                        names.push(status.to_string());
+                        names.len() - 1
+                    }
+                };
+                if let Some(slot) = usize::try_from(id).ok().and_then(|i| status_of.get_mut(i)) {
+                    *slot = u8::try_from(code).unwrap_or(u8::MAX - 1);
+                }
+            }
+        }
+        // Sources whose status changed since `since` (a night's worth, not all).
+        let mut moved: std::collections::HashMap<i64, (bool, bool)> = Default::default();
+        {
+            let sql = format!(
+                "WITH {cte} SELECT id, became, recovered FROM new_src",
+                cte = new_sources_cte()
+            );
+            let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
+            let mut rows = stmt.query([since]).map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                moved.insert(
+                    r.get(0).map_err(&err)?,
+                    (r.get(1).map_err(&err)?, r.get(2).map_err(&err)?),
+                );
+            }
+        }
+        // Briefing items out of scope (withdrawn documents), or, with a document
+        // filter, the only ones in scope.
+        let (briefings, inclusive): (std::collections::HashSet<i64>, bool) = {
+            let (sql, inclusive) = match scope.document {
+                None => (
+                    "SELECT b.id FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
+                     WHERE d.withdrawn_at IS NOT NULL AND ?1 IS NULL",
+                    false,
+                ),
+                Some(_) => (
+                    "SELECT b.id FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
+                     WHERE d.withdrawn_at IS NULL
+                       AND (d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/')",
+                    true,
+                ),
+            };
+            let mut stmt = self.conn.prepare(sql).map_err(&err)?;
+            let set = stmt
+                .query_map([scope.document], |r| r.get(0))
+                .map_err(&err)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&err)?;
+            (set, inclusive)
+        };
+        let broken_code: Vec<bool> = names.iter().map(|n| is_broken(n)).collect();
+        let mut by_code = vec![0i64; names.len()];
+        let mut listed_by_code = vec![0i64; names.len()];
+        let listed_code: Vec<bool> = names
+            .iter()
+            .map(|n| scope.statuses.contains(&n.as_str()))
+            .collect();
+        let mut invalid = 0i64;
+        let mut seen = vec![false; slots];
+        // Outlets by name without allocating per citation; `None` apart.
+        let mut outlets: std::collections::HashMap<String, (i64, i64)> = Default::default();
+        let mut no_outlet = (0i64, 0i64);
+        let mut counts = ReportCounts::default();
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT briefing_id, source_id, outlet FROM citations
+                     WHERE ?1 IS NULL OR outlet = ?1 COLLATE NOCASE",
+                )
+                .map_err(&err)?;
+            let mut rows = stmt.query([scope.outlet]).map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                let briefing: i64 = r.get(0).map_err(&err)?;
+                if briefings.contains(&briefing) != inclusive {
+                    continue;
+                }
+                let source: Option<i64> = r.get(1).map_err(&err)?;
+                let slot = source.and_then(|s| usize::try_from(s).ok());
+                let code = slot
+                    .and_then(|s| status_of.get(s))
+                    .copied()
+                    .filter(|c| usize::from(*c) < names.len());
+                let broken = code.is_some_and(|c| broken_code[usize::from(c)]);
+                match (slot, code) {
+                    (Some(s), Some(c)) => {
+                        let c = usize::from(c);
+                        by_code[c] += 1;
+                        seen[s] = true;
+                        let (became, recovered) = source
+                            .and_then(|id| moved.get(&id))
+                            .copied()
+                            .unwrap_or((false, false));
+                        if listed_code[c] && (!scope.new_only || became) {
+                            listed_by_code[c] += 1;
+                        }
+                        if broken && became {
+                            counts.newly_broken_citations += 1;
+                        }
+                        if recovered {
+                            counts.recovered_citations += 1;
+                        }
+                    }
+                    _ => invalid += 1,
+                }
+                let outlet = r.get_ref(2).map_err(&err)?.as_str_or_null().map_err(|e| {
+                    err(rusqlite::Error::FromSqlConversionFailure(
+                        2,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    ))
+                })?;
+                let entry = match outlet {
+                    None => &mut no_outlet,
+                    Some(name) => {
+                        if !outlets.contains_key(name) {
+                            outlets.insert(name.to_string(), (0, 0));
+                        }
+                        outlets.get_mut(name).unwrap_or(&mut no_outlet)
+                    }
+                };
+                entry.0 += 1;
+                if broken {
+                    entry.1 += 1;
+                }
+            }
+        }
+        for (c, name) in names.iter().enumerate() {
+            if by_code[c] > 0 {
+                counts.citations_by_status.insert(name.clone(), by_code[c]);
+            }
+            if listed_by_code[c] > 0 {
+                counts
+                    .listed_by_status
+                    .insert(name.clone(), listed_by_code[c]);
+            }
+        }
+        if invalid > 0 {
+            *counts
+                .citations_by_status
+                .entry("invalid".into())
+                .or_default() += invalid;
+            if scope.statuses.contains(&"invalid") && !scope.new_only {
+                *counts.listed_by_status.entry("invalid".into()).or_default() += invalid;
+            }
+        }
+        let mut sources_by_code = vec![0i64; names.len()];
+        for (slot, code) in status_of.iter().enumerate() {
+            if seen[slot] && usize::from(*code) < names.len() {
+                sources_by_code[usize::from(*code)] += 1;
+            }
+        }
+        for (c, name) in names.iter().enumerate() {
+            if sources_by_code[c] > 0 {
+                counts
+                    .sources_by_status
+                    .insert(name.clone(), sources_by_code[c]);
+            }
+        }
+        for (id, (became, recovered)) in &moved {
+            let Some(slot) = usize::try_from(*id)
+                .ok()
+                .filter(|s| seen.get(*s) == Some(&true))
+            else {
+                continue;
+            };
+            let code = usize::from(status_of[slot]);
+            if *became && code < names.len() && broken_code[code] {
+                counts.newly_broken_sources += 1;
+            }
+            if *recovered {
+                counts.recovered_sources += 1;
+            }
+        }
+        let mut list: Vec<OutletCount> = outlets
+            .into_iter()
+            .map(|(outlet, c)| (Some(outlet), c))
+            .chain((no_outlet.0 > 0).then_some((None, no_outlet)))
+            .map(|(outlet, (citations, broken))| OutletCount {
+                outlet,
+                citations,
+                broken,
+            })
+            .collect();
+        list.sort_by(|a, b| a.outlet.cmp(&b.outlet));
+        counts.outlets = list;
+        Ok(counts)
+    }
+
+    /// Streams the listed citations to `each`, ordered by status rank, document,
+    /// briefing item and citation. Stops at the first error `each` returns.
+    pub fn report_rows<E: From<StoreError>>(
+        &self,
+        scope: &ReportScope,
+        mut each: impl FnMut(ReportRow) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.stream_friendly()?;
+        let since = scope.since.unwrap_or(Millis::MIN);
+        let statuses = serde_json::to_string(scope.statuses).unwrap_or_else(|_| "[]".into());
+        let ranks: serde_json::Map<String, serde_json::Value> = scope
+            .ranks
+            .iter()
+            .map(|(s, r)| (s.to_string(), (*r).into()))
+            .collect();
+        let ranks = serde_json::Value::Object(ranks).to_string();
+        // Driven by the status index: only the listed sources' citations are read.
+        let invalid = if scope.statuses.contains(&"invalid") {
+            " OR c.invalid_reason IS NOT NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "WITH {cte}
+             SELECT coalesce(s.status, 'invalid') AS st, d.root, d.path, b.ordinal, b.title, c.id,
+                    c.outlet, c.cited_date, c.url, c.invalid_reason, s.id, s.url, s.status_since,
+                    s.suspect, s.http_status, s.final_url, s.error_kind, s.error_detail, s.evidence,
+                    s.similarity, coalesce(s.consecutive_failures, 0), s.failing_since,
+                    k.id, k.captured_at, k.body_sha256, coalesce(n.became, 0)
+             FROM citations c
+             JOIN briefings b ON b.id = c.briefing_id
+             JOIN documents d ON d.id = b.document_id
+             LEFT JOIN sources s ON s.id = c.source_id
+             LEFT JOIN captures k ON k.id = coalesce(s.baseline_capture_id, s.latest_capture_id)
+                                  AND k.status BETWEEN 200 AND 299
+             LEFT JOIN new_src n ON n.id = c.source_id
+             WHERE {SCOPE_SQL}
+               AND (c.source_id IN (SELECT id FROM sources WHERE status IN (SELECT value FROM json_each(?4))){invalid})
+               AND (NOT ?5 OR n.became)
+             ORDER BY coalesce(json_extract(?6, '$.' || st), 99), d.root, d.path, b.ordinal, c.ordinal",
+            cte = new_sources_cte()
+        );
+        let err = self.err();
+        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
+        let mut rows = stmt
+            .query(params![
+                since,
+                scope.outlet,
+                scope.document,
+                statuses,
+                scope.new_only,
+                ranks
+            ])
+            .map_err(&err)?;
+        while let Some(r) = rows.next().map_err(&err)? {
+            let row = (|| {
+                Ok::<_, rusqlite::Error>(ReportRow {
+                    status: r.get(0)?,
+                    root: r.get(1)?,
+                    document: r.get(2)?,
+                    briefing_ordinal: r.get(3)?,
+                    title: r.get(4)?,
+                    citation_id: r.get(5)?,
+                    outlet: r.get(6)?,
+                    cited_date: r.get(7)?,
+                    url: r.get(8)?,
+                    invalid_reason: r.get(9)?,
+                    source_id: r.get(10)?,
+                    source_url: r.get(11)?,
+                    status_since: r.get(12)?,
+                    suspect: r.get(13)?,
+                    http_status: r.get(14)?,
+                    final_url: r.get(15)?,
+                    error_kind: r.get(16)?,
+                    error_detail: r.get(17)?,
+                    evidence: r.get(18)?,
+                    similarity: r.get(19)?,
+                    consecutive_failures: r.get(20)?,
+                    failing_since: r.get(21)?,
+                    capture_id: r.get(22)?,
+                    captured_at: r.get(23)?,
+                    capture_sha256: r.get(24)?,
+                    is_new: r.get(25)?,
+                })
+            })()
+            .map_err(&err)?;
+            each(row)?;
+        }
+        Ok(())
+    }
+}
+
+fn is_broken(status: &str) -> bool {
+    matches!(status, "dead" | "soft_404" | "unreachable")
+}

@@ -1,0 +1,878 @@
+//! `citewatch report`: golden files for every format on a fixed store, escaping
+//! of hostile titles, the CSV in Python's csv module, a self-contained HTML page,
+//! `--new` across two runs, the documented JSON schema, and the exit codes.
+//!
+//! The store is built through the same store calls sync and check use, with
+//! fixed times, so the reports are byte-for-byte stable. Regenerate the golden
+//! files with `UPDATE_GOLDEN=1 cargo test --test report` and review the diff.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use citewatch::report::{self, Options, ReportFormat, select};
+use citewatch::store::{
+    CheckWrite, NewCapture, NewCheck, NewCitation, NewDocument, NewItem, SourceUpdate, Store,
+};
+use citewatch::time::{Millis, parse_time};
+use common::Ground;
+use serde_json::Value;
+
+const PUBLIC_URL: &str = "https://citewatch.example.org/";
+
+fn t(s: &str) -> Millis {
+    parse_time(s).unwrap()
+}
+
+fn cite(outlet: &str, date: &str, url: &str) -> NewCitation {
+    let source = citewatch::source_url::normalize(url)
+        .map(|n| (n.as_str().to_string(), n.host().to_string()))
+        .map_err(|e| e.to_string());
+    NewCitation {
+        origin: "source_line",
+        outlet: Some(outlet.to_string()),
+        cited_date: Some(date.to_string()),
+        url: Some(url.to_string()),
+        source,
+        context: None,
+    }
+}
+
+fn item(title: &str, citations: Vec<NewCitation>) -> NewItem {
+    NewItem {
+        title: title.to_string(),
+        citations,
+    }
+}
+
+const A_DEAD: &str = "http://www.xinhuanet.com/english/2020-12/26/c_139620475.htm";
+const B_SOFT: &str = "https://www.globaltimes.cn/page/202012/1211034.shtml";
+const C_CHANGED: &str = "http://en.people.cn/n3/2020/1226/c90000-9803290.html";
+const D_MOVED: &str = "https://www.chinadaily.com.cn/a/202012/26/WS5fe6b2.html";
+const E_FAILING: &str = "http://www.ecns.cn/news/2020-12-26/detail-ihafzrxz.shtml";
+const F_OK: &str = "https://www.scmp.com/news/china/article/3115437";
+const G_UNREACHABLE: &str = "http://www.gov.cn/xinwen/2020-12/26/content_5573667.htm";
+
+/// The fixture: two documents, hostile titles and outlets, one source cited
+/// twice, an invalid URL; two completed runs.
+fn build(dir: &Path) -> PathBuf {
+    let file = dir.join("data/citewatch.db");
+    let mut store = Store::open(&file).unwrap();
+    let synced = t("2026-10-30T12:00:00Z");
+    let batch = store.sync_batch().unwrap();
+    let doc = |path: &'static str| NewDocument {
+        root: "../briefings",
+        path,
+        format: "txt",
+        sha256: "00",
+        size: 1,
+        encoding: "UTF-8",
+        mtime_ns: None,
+        id: None,
+    };
+    batch
+        .put_document(
+            &doc("briefings-244.txt"),
+            &[
+                item(
+                    "China, Pakistan sign agreement on economic cooperation",
+                    vec![cite("Xinhua", "2020-12-26", A_DEAD)],
+                ),
+                item(
+                    r#"<script>alert("x")</script> "Quoted" & 'single' title"#,
+                    vec![cite(
+                        r#"=HYPERLINK("http://evil.example")"#,
+                        "2020-12-26",
+                        B_SOFT,
+                    )],
+                ),
+                item(
+                    "+Plus: a rewritten story",
+                    vec![cite("@handle", "2020-12-26", C_CHANGED)],
+                ),
+                item(
+                    "-Minus: a moved story",
+                    vec![cite("-Global Times", "2020-12-26", D_MOVED)],
+                ),
+                item(
+                    "A story under watch",
+                    vec![cite("Xinhua", "2020-12-25", E_FAILING)],
+                ),
+                item(
+                    "A story still fine",
+                    vec![cite("South China Morning Post", "2020-12-24", F_OK)],
+                ),
+                item(
+                    "A citation with a space in its URL",
+                    vec![cite(
+                        "Xinhua",
+                        "2020-12-24",
+                        "http://www.xinhuanet.com/a b.htm",
+                    )],
+                ),
+            ],
+            synced,
+        )
+        .unwrap();
+    batch
+        .put_document(
+            &doc("2021/briefings-245.txt"),
+            &[item(
+                "State Council notice, cited twice",
+                vec![
+                    cite("State Council", "2020-12-26", G_UNREACHABLE),
+                    cite("Xinhua", "2020-12-26", A_DEAD),
+                ],
+            )],
+            synced,
+        )
+        .unwrap();
+    batch.commit().unwrap();
+
+    // Night 1 (2026-11-01): everything archived; A starts failing; G unreachable.
+    let night1 = t("2026-11-01T02:00:00Z");
+    let run1 = store.start_run(night1, 1).unwrap();
+    let s1 = Night::new(night1);
+    let writes = [
+        s1.fail(
+            &store,
+            A_DEAD,
+            "unchecked",
+            "failing",
+            Some("dead"),
+            404,
+            "404 Not Found (1 failing check since 2026-11-01)",
+            1,
+            0,
+        ),
+        s1.good(
+            &store,
+            B_SOFT,
+            "unchecked",
+            "ok",
+            B_SOFT,
+            "HTTP 200",
+            None,
+            1,
+        ),
+        s1.good(
+            &store,
+            C_CHANGED,
+            "unchecked",
+            "ok",
+            C_CHANGED,
+            "HTTP 200",
+            None,
+            2,
+        ),
+        s1.good(
+            &store,
+            D_MOVED,
+            "unchecked",
+            "ok",
+            D_MOVED,
+            "HTTP 200",
+            None,
+            3,
+        ),
+        s1.good(
+            &store,
+            E_FAILING,
+            "unchecked",
+            "ok",
+            E_FAILING,
+            "HTTP 200",
+            None,
+            4,
+        ),
+        s1.good(&store, F_OK, "unchecked", "ok", F_OK, "HTTP 200", None, 5),
+        s1.fail(
+            &store,
+            G_UNREACHABLE,
+            "unchecked",
+            "unreachable",
+            None,
+            503,
+            "HTTP 503 server error",
+            1,
+            6,
+        ),
+    ];
+    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
+    store.write_checks(run1, &w).unwrap();
+    store
+        .finish_run(run1, night1 + 600_000, &serde_json::json!({}))
+        .unwrap();
+
+    // Night 2 (2026-11-04): A confirmed dead, B a homepage redirect, C rewritten,
+    // D moved, E failing; G still unreachable (not new), F fine.
+    let night2 = t("2026-11-04T02:00:00Z");
+    let run2 = store.start_run(night2, 1).unwrap();
+    let s2 = Night::new(night2);
+    let writes = [
+        s2.fail(
+            &store,
+            A_DEAD,
+            "failing",
+            "dead",
+            Some("dead"),
+            404,
+            "404 Not Found",
+            4,
+            0,
+        ),
+        s2.good(
+            &store,
+            B_SOFT,
+            "ok",
+            "soft_404",
+            "https://www.globaltimes.cn/",
+            "redirects to the site's homepage or a section page (https://www.globaltimes.cn/)",
+            None,
+            11,
+        ),
+        s2.good(
+            &store,
+            C_CHANGED,
+            "ok",
+            "changed",
+            C_CHANGED,
+            "main text 62% different from the copy archived on 2026-11-01",
+            Some(0.38),
+            12,
+        ),
+        s2.good(
+            &store,
+            D_MOVED,
+            "ok",
+            "moved",
+            "https://www.chinadaily.com.cn/world/2020-12/26/WS5fe6b2.html",
+            "moved permanently to https://www.chinadaily.com.cn/world/2020-12/26/WS5fe6b2.html",
+            Some(0.99),
+            13,
+        ),
+        s2.fail(
+            &store,
+            E_FAILING,
+            "ok",
+            "failing",
+            Some("unreachable"),
+            504,
+            "HTTP 504 server error (1 failing check since 2026-11-04)",
+            1,
+            4,
+        ),
+        s2.good(&store, F_OK, "ok", "ok", F_OK, "HTTP 200", Some(0.98), 5),
+        s2.fail(
+            &store,
+            G_UNREACHABLE,
+            "unreachable",
+            "unreachable",
+            None,
+            503,
+            "HTTP 503 server error",
+            2,
+            6,
+        ),
+    ];
+    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
+    store.write_checks(run2, &w).unwrap();
+    store
+        .finish_run(run2, night2 + 600_000, &serde_json::json!({}))
+        .unwrap();
+    file
+}
+
+/// One night's checks, each a fixed number of seconds after the night starts.
+struct Night {
+    at: Millis,
+}
+
+/// An owned check write (the store's types borrow).
+struct Owned {
+    source_id: i64,
+    old: String,
+    new: String,
+    suspect: Option<String>,
+    url: String,
+    final_url: String,
+    http: u16,
+    evidence: String,
+    similarity: Option<f64>,
+    at: Millis,
+    failures: u32,
+    failing_since: Option<Millis>,
+    sha: Option<String>,
+    outcome: &'static str,
+}
+
+impl Night {
+    fn new(at: Millis) -> Night {
+        Night { at }
+    }
+
+    fn source_id(store: &Store, url: &str) -> i64 {
+        let n = citewatch::source_url::normalize(url).unwrap();
+        store.source(n.as_str()).unwrap().unwrap().id
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn good(
+        &self,
+        store: &Store,
+        url: &str,
+        old: &str,
+        new: &str,
+        final_url: &str,
+        evidence: &str,
+        similarity: Option<f64>,
+        k: i64,
+    ) -> Owned {
+        let at = self.at + k * 1000;
+        Owned {
+            source_id: Night::source_id(store, url),
+            old: old.into(),
+            new: new.into(),
+            suspect: None,
+            url: url.into(),
+            final_url: final_url.into(),
+            http: 200,
+            evidence: evidence.into(),
+            similarity,
+            at,
+            failures: 0,
+            failing_since: None,
+            sha: Some(format!("{:064x}", (k as u128) * 0x9e37_79b9_7f4a_7c15)),
+            outcome: "http",
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fail(
+        &self,
+        store: &Store,
+        url: &str,
+        old: &str,
+        new: &str,
+        suspect: Option<&str>,
+        http: u16,
+        evidence: &str,
+        failures: u32,
+        k: i64,
+    ) -> Owned {
+        let at = self.at + k * 1000;
+        Owned {
+            source_id: Night::source_id(store, url),
+            old: old.into(),
+            new: new.into(),
+            suspect: suspect.map(str::to_string),
+            url: url.into(),
+            final_url: url.into(),
+            http,
+            evidence: evidence.into(),
+            similarity: None,
+            at,
+            failures,
+            failing_since: Some(t("2026-11-01T02:00:00Z")),
+            sha: None,
+            outcome: "http",
+        }
+    }
+}
+
+impl Owned {
+    fn as_write(&self) -> CheckWrite<'_> {
+        let status_since = if self.old == self.new {
+            None
+        } else {
+            Some(self.at)
+        };
+        CheckWrite {
+            source_id: self.source_id,
+            old_status: &self.old,
+            check: NewCheck {
+                started_at: self.at,
+                duration_ms: 120,
+                request_url: &self.url,
+                final_url: Some(&self.final_url),
+                outcome: self.outcome,
+                http_status: Some(self.http),
+                error_detail: None,
+                hops_json: "[]",
+                attempts: 1,
+                run_id: None,
+                status_after: None,
+                evidence: None,
+            },
+            capture: self.sha.as_deref().map(|sha| NewCapture {
+                captured_at: self.at,
+                request_url: &self.url,
+                final_url: &self.final_url,
+                hops_json: "[]",
+                status: 200,
+                headers_json: "[]",
+                content_type: Some("text/html"),
+                sha256: sha,
+                size: 1000,
+                stored_size: 400,
+                truncated: false,
+                not_modified: false,
+                title: None,
+                reading: None,
+            }),
+            update: SourceUpdate {
+                status: &self.new,
+                // The first night sets it; later nights keep it unless the status changes.
+                status_since: status_since.or(Some(t("2026-11-01T02:00:00Z"))),
+                suspect: self.suspect.as_deref(),
+                http_status: Some(self.http),
+                final_url: Some(&self.final_url),
+                error_kind: None,
+                error_detail: None,
+                similarity: self.similarity,
+                evidence: &self.evidence,
+                last_checked: self.at,
+                next_check_at: self.at + 86_400_000,
+                consecutive_failures: self.failures,
+                failing_since: self.failing_since,
+                no_such_host_since: None,
+                capture_is_baseline: self.sha.is_some(),
+            },
+            baseline_reading: None,
+        }
+    }
+}
+
+fn options(public_url: Option<&str>) -> Options {
+    Options {
+        statuses: select::DEFAULT_STATUSES.to_vec(),
+        new_only: false,
+        since: None,
+        outlet: None,
+        document: None,
+        public_url: public_url.map(str::to_string),
+        now: t("2026-11-05T09:00:00Z"),
+        color: false,
+    }
+}
+
+fn render(store: &Store, opts: &Options, format: ReportFormat) -> (String, report::Outcome) {
+    let mut out = Vec::new();
+    let outcome = report::write(store, opts, format, &mut out).unwrap();
+    (String::from_utf8(out).unwrap(), outcome)
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from the golden file at line {}:\n  expected: {:?}\n  actual:   {:?}\n(UPDATE_GOLDEN=1 regenerates; review the diff)",
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first)
+        );
+    }
+}
+
+fn fixture() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = build(dir.path());
+    let store = Store::open_existing(&file).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn every_format_matches_its_golden_file() {
+    let (_dir, store) = fixture();
+    let opts = options(Some(PUBLIC_URL));
+    for (format, name) in [
+        (ReportFormat::Text, "report.txt"),
+        (ReportFormat::Markdown, "report.md"),
+        (ReportFormat::Csv, "report.csv"),
+        (ReportFormat::Json, "report.json"),
+        (ReportFormat::Html, "report.html"),
+    ] {
+        let (out, outcome) = render(&store, &opts, format);
+        // dead ×2 (A cited twice), soft_404, unreachable; changed, moved, failing.
+        assert_eq!(outcome.listed, 7, "{name}");
+        assert_eq!(outcome.broken, 4, "{name}");
+        assert_eq!(outcome.changed, 1, "{name}");
+        golden(name, &out);
+    }
+    let mut new = options(None);
+    new.new_only = true;
+    golden(
+        "report-new.txt",
+        &render(&store, &new, ReportFormat::Text).0,
+    );
+}
+
+#[test]
+fn the_report_says_what_an_editor_needs() {
+    let (_dir, store) = fixture();
+    let (text, _) = render(&store, &options(Some(PUBLIC_URL)), ReportFormat::Text);
+    for want in [
+        "404 Not Found for 4 checks since 2026-11-01",
+        "redirects to the site's homepage",
+        "main text 62% different from the copy archived on 2026-11-01",
+        "new URL: https://www.chinadaily.com.cn/world/2020-12/26/WS5fe6b2.html",
+        "as cited: the baseline copy of 2026-11-01",
+        "https://web.archive.org/web/*/http://www.xinhuanet.com/english/2020-12/26/c_139620475.htm",
+        "citewatch get http://en.people.cn",
+        "https://citewatch.example.org/archive/",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let json: Value =
+        serde_json::from_str(&render(&store, &options(None), ReportFormat::Json).0).unwrap();
+    assert_eq!(json["summary"]["citations"], 9);
+    assert_eq!(json["summary"]["citations_by_status"]["dead"], 2);
+    assert_eq!(json["summary"]["citations_by_status"]["invalid"], 1);
+    assert_eq!(json["summary"]["sources_by_status"]["dead"], 1);
+    let sections: Vec<&str> = json["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["section"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections, ["broken", "changed", "moved", "watch"]);
+    // Without a public URL there is no archive link, and no Robust Links.
+    let (html, _) = render(&store, &options(None), ReportFormat::Html);
+    assert!(!html.contains("data-versionurl"));
+    assert!(!html.contains("citewatch.example.org"));
+    // Outlets sorted by rot rate: the hostile one (1 of 1 broken) first.
+    assert_eq!(
+        json["summary"]["outlets"][0]["outlet"],
+        r#"=HYPERLINK("http://evil.example")"#
+    );
+    assert_eq!(json["summary"]["outlets"][0]["broken_percent"], 100.0);
+}
+
+#[test]
+fn new_lists_only_what_broke_in_the_latest_run() {
+    let (_dir, store) = fixture();
+    let mut opts = options(None);
+    opts.new_only = true;
+    let json: Value = serde_json::from_str(&render(&store, &opts, ReportFormat::Json).0).unwrap();
+    assert_eq!(json["since"], "2026-11-04T02:00:00Z");
+    let urls: Vec<&str> = json["sections"][0]["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["briefings"].as_array().unwrap())
+        .flat_map(|b| b["citations"].as_array().unwrap())
+        .map(|c| c["source_url"].as_str().unwrap())
+        .collect();
+    // A (dead, cited twice) and B (soft 404) broke last night; G was already
+    // unreachable after the first night.
+    assert_eq!(urls, [A_DEAD, A_DEAD, B_SOFT], "{json}");
+    assert_eq!(json["summary"]["newly_broken"]["sources"], 2);
+    assert_eq!(json["summary"]["newly_broken"]["citations"], 3);
+    // Since before the first night, G is new too.
+    opts.since = Some(t("2026-10-31"));
+    let (text, outcome) = render(&store, &opts, ReportFormat::Text);
+    assert!(text.contains(G_UNREACHABLE), "{text}");
+    assert_eq!(outcome.broken, 4);
+}
+
+#[test]
+fn hostile_titles_are_escaped_in_html_and_neutralised_in_csv() {
+    let (_dir, store) = fixture();
+    let opts = options(Some(PUBLIC_URL));
+    let (html, _) = render(&store, &opts, ReportFormat::Html);
+    assert!(!html.contains("<script"), "a title became markup");
+    assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert!(html.contains("&#39;single&#39;"));
+    assert!(html.contains("=HYPERLINK(&quot;http://evil.example&quot;)"));
+    let (csv, _) = render(&store, &opts, ReportFormat::Csv);
+    let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    for row in &rows {
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "a cell a spreadsheet would run: {cell:?}"
+            );
+        }
+    }
+    let outlets: Vec<&str> = rows.iter().map(|r| &r[col("outlet")]).collect();
+    assert!(outlets.contains(&r#"'=HYPERLINK("http://evil.example")"#));
+    assert!(outlets.contains(&"'@handle"));
+    assert!(outlets.contains(&"'-Global Times"));
+    let titles: Vec<&str> = rows.iter().map(|r| &r[col("title")]).collect();
+    assert!(titles.contains(&"'+Plus: a rewritten story"));
+    assert!(titles.contains(&"'-Minus: a moved story"));
+    let (md, _) = render(&store, &opts, ReportFormat::Markdown);
+    assert!(!md.contains("<script>"), "markdown passes raw HTML through");
+}
+
+#[test]
+fn the_html_page_refers_to_nothing_outside_itself() {
+    let (_dir, store) = fixture();
+    let (html, _) = render(&store, &options(Some(PUBLIC_URL)), ReportFormat::Html);
+    let lower = html.to_ascii_lowercase();
+    for banned in [
+        "<script", "<link", "<img", "<iframe", "<object", "<embed", "<base", "@import", "url(",
+    ] {
+        assert!(!lower.contains(banned), "the page contains {banned}");
+    }
+    // Every tag but an anchor: no attribute may name another place.
+    let tag = regex::Regex::new(r"<([a-zA-Z][a-zA-Z0-9]*)\b([^>]*)>").unwrap();
+    let mut anchors = 0;
+    for cap in tag.captures_iter(&html) {
+        let (name, attrs) = (cap[1].to_ascii_lowercase(), cap[2].to_ascii_lowercase());
+        if name == "a" {
+            anchors += 1;
+            continue;
+        }
+        for bad in ["http://", "https://", "src=", "href=", "//"] {
+            // The CSP meta names no source at all.
+            assert!(
+                !attrs.contains(bad) || (name == "meta" && bad == "//"),
+                "<{name}{attrs}> refers outside the page"
+            );
+        }
+    }
+    assert!(anchors > 10, "citation links are anchors");
+    assert!(html.contains("data-versionurl=\"https://citewatch.example.org/archive/"));
+    assert!(html.contains("data-versiondate=\"2026-11-01\""));
+    assert!(html.contains("@media print"));
+}
+
+#[test]
+fn the_csv_opens_in_pythons_csv_module() {
+    let (dir, store) = fixture();
+    let (csv, _) = render(&store, &options(Some(PUBLIC_URL)), ReportFormat::Csv);
+    let file = dir.path().join("report.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let script = "import csv, json, sys\n\
+                  rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))\n\
+                  print(json.dumps({'header': rows[0], 'rows': len(rows) - 1, 'widths': sorted({len(r) for r in rows})}))\n";
+    let out = match std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&file)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "python3 is needed under CI: {e}"
+            );
+            eprintln!("SKIPPED: python3 not found ({e}); the CSV was not read by Python");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let header: Vec<&str> = v["header"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(header, report::csv::HEADER);
+    assert_eq!(v["rows"], 7, "one row per listed citation");
+    assert_eq!(v["widths"], serde_json::json!([report::csv::HEADER.len()]));
+}
+
+/// The README documents the JSON schema as a list of key paths between two
+/// markers; every documented key must be in the output (null allowed), and every
+/// key in the output must be documented.
+#[test]
+fn the_json_keys_are_the_documented_ones() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- report-json-keys -->")
+        .expect("README has the report JSON key list");
+    let end = readme.find("<!-- /report-json-keys -->").unwrap();
+    let documented: Vec<String> = readme[start..end]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect();
+    assert!(documented.len() > 40, "{documented:?}");
+    let (_dir, store) = fixture();
+    let json: Value =
+        serde_json::from_str(&render(&store, &options(Some(PUBLIC_URL)), ReportFormat::Json).0)
+            .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    collect_paths(&json, "", &mut seen);
+    for key in &documented {
+        assert!(
+            present(&json, key),
+            "documented key `{key}` is missing from the JSON report"
+        );
+    }
+    for key in &seen {
+        assert!(
+            documented.contains(key),
+            "key `{key}` is in the JSON report but not documented in the README"
+        );
+    }
+}
+
+/// Paths of every key, `[]` for array elements; maps keyed by status name are
+/// documented as `…by_status.<status>`.
+fn collect_paths(v: &Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let k = if prefix.ends_with("_by_status") {
+                    "<status>"
+                } else {
+                    k.as_str()
+                };
+                let path = if prefix.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(path.clone());
+                collect_paths(child, &path, out);
+            }
+        }
+        Value::Array(items) => {
+            for i in items {
+                collect_paths(i, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `path` is present wherever its parent is an object.
+fn present(v: &Value, path: &str) -> bool {
+    fn walk(v: &Value, parts: &[&str]) -> bool {
+        let Some((first, rest)) = parts.split_first() else {
+            return true;
+        };
+        let (key, array) = match first.strip_suffix("[]") {
+            Some(k) => (k, true),
+            None => (*first, false),
+        };
+        let Value::Object(map) = v else {
+            return true; // below a null: nothing to check
+        };
+        let child = if key == "<status>" {
+            return select::STATUSES.iter().all(|s| map.contains_key(*s));
+        } else {
+            match map.get(key) {
+                Some(c) => c,
+                None => return false,
+            }
+        };
+        if array {
+            match child {
+                Value::Array(items) => items.iter().all(|i| walk(i, rest)),
+                _ => false,
+            }
+        } else {
+            walk(child, rest)
+        }
+    }
+    let parts: Vec<&str> = path.split('.').collect();
+    walk(v, &parts)
+}
+
+#[test]
+fn the_command_writes_files_and_exits_as_documented() {
+    let g = Ground::new();
+    build(g.dir.path());
+    g.write_config(&format!(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n[serve]\npublic_url = \"{PUBLIC_URL}\"\n"
+    ));
+    let plain = g.cmd(&["report"]).output().unwrap();
+    assert_eq!(plain.status.code(), Some(0));
+    let text = String::from_utf8(plain.stdout).unwrap();
+    assert!(text.contains("BROKEN CITATIONS (4)"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour when not on a terminal");
+
+    let failing = g.cmd(&["report", "--fail-on", "broken"]).output().unwrap();
+    assert_eq!(failing.status.code(), Some(1));
+    let changed_only = g
+        .cmd(&["report", "--status", "changed", "--fail-on", "broken"])
+        .output()
+        .unwrap();
+    assert_eq!(changed_only.status.code(), Some(0), "nothing broken listed");
+    let ok = g
+        .cmd(&["report", "--status", "ok", "--fail-on", "broken,changed"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+
+    let html = g.path("out/report.html");
+    std::fs::create_dir_all(html.parent().unwrap()).unwrap();
+    let wrote = g
+        .cmd(&["report", "--format", "html", "-o", html.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        wrote.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&wrote.stderr)
+    );
+    assert!(wrote.stdout.is_empty());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("data-versionurl=\"https://citewatch.example.org/archive/"));
+
+    let new = g.json(&["report", "--format", "json", "--new"]);
+    assert_eq!(new["sections"][0]["citations"], 3);
+    let one = g.json(&[
+        "report",
+        "--format",
+        "json",
+        "--document",
+        "2021",
+        "--outlet",
+        "state council",
+    ]);
+    assert_eq!(one["summary"]["citations"], 1);
+    assert_eq!(one["sections"][0]["citations"], 1);
+
+    for (args, says) in [
+        (
+            vec!["report", "--status", "dead,gone"],
+            "unknown status `gone`",
+        ),
+        (vec!["report", "--status", "gone"], "soft_404"),
+        (vec!["report", "--format", "pdf"], "pdf"),
+        (vec!["report", "--fail-on", "moved"], "moved"),
+        (vec!["report", "--since", "last tuesday"], "--since"),
+        (vec!["report", "--document", "nope.txt"], "nope.txt"),
+        (vec!["report", "--outlet", "Nobody"], "Nobody"),
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
