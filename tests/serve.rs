@@ -30,6 +30,26 @@ async fn json(c: &reqwest::Client, url: &str) -> (StatusCode, Value) {
     )
 }
 
+/// `(section, url as written, archived copy URL)` of every citation a report
+/// JSON lists, in order.
+fn listed(rep: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for section in rep["sections"].as_array().unwrap() {
+        for doc in section["documents"].as_array().unwrap() {
+            for b in doc["briefings"].as_array().unwrap() {
+                for c in b["citations"].as_array().unwrap() {
+                    out.push((
+                        section["section"].as_str().unwrap().to_string(),
+                        c["url"].as_str().unwrap().to_string(),
+                        c["archived"]["url"].clone(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
     r.headers()
         .get(name)
@@ -179,29 +199,36 @@ async fn every_read_endpoint_answers() {
     let (_, cits) = json(&c, &srv.url("/api/citations")).await;
     assert_eq!(cits["total"], 3);
 
-    // The report: by default what needs attention; filters by status and host.
+    // The report (`citewatch report --format json`): by default what needs
+    // attention, by section; filters by status and outlet.
     let (st, rep) = json(&c, &srv.url("/api/report")).await;
     assert_eq!(st, 200);
-    let listed: Vec<&str> = rep["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["url"].as_str().unwrap())
-        .collect();
+    assert_eq!(rep["schema"], "citewatch.report/1");
+    let l = listed(&rep);
+    let urls: Vec<(&str, &str)> = l.iter().map(|(s, u, _)| (s.as_str(), u.as_str())).collect();
     assert_eq!(
-        listed,
-        vec![GONE, ARTICLE],
+        urls,
+        vec![("broken", GONE), ("changed", ARTICLE)],
         "dead first, then changed; ok left out"
     );
-    assert_eq!(rep["sources_by_status"]["ok"], 1);
+    assert_eq!(rep["summary"]["sources_by_status"]["ok"], 1);
+    assert_eq!(l[1].2, srv.url(&format!("/archive/{}", s.ids.a2020)));
     assert_eq!(
-        rep["sources"][1]["archived_as_cited"],
-        srv.url(&format!("/archive/{}", s.ids.a2020))
+        l[0].2,
+        Value::Null,
+        "nothing good was archived of the gone page"
     );
-    assert_eq!(rep["sources"][0]["archived_as_cited"], Value::Null);
-    let (_, rep) = json(&c, &srv.url("/api/report?status=all&host=gov.test")).await;
-    assert_eq!(rep["total"], 1);
-    assert_eq!(rep["sources"][0]["url"], REPORT);
+    let (_, rep) = json(&c, &srv.url("/api/report?status=ok&outlet=Xinhua")).await;
+    let l = listed(&rep);
+    assert_eq!(l.len(), 1, "{rep}");
+    assert_eq!(l[0].1, REPORT);
+    let r = c
+        .get(srv.url("/api/report?status=nonsense"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("nonsense"));
 
     // Runs: none yet.
     let (st, runs) = json(&c, &srv.url("/api/runs")).await;
@@ -220,6 +247,19 @@ async fn every_read_endpoint_answers() {
         "ok sources are not in the default report"
     );
     assert!(page.contains(&format!("/sources/{}", s.ids.gone)));
+    // The filter form: plain GET, the default statuses ticked.
+    assert!(
+        page.contains("<form class=\"filters\" method=\"get\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"status\" value=\"dead\" checked"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("name=\"status\" value=\"ok\" checked"),
+        "{page}"
+    );
     assert!(page.contains(&format!("/archive/{}\"", s.ids.a2020)));
     let page = c
         .get(srv.url("/?status=ok&outlet=Xinhua"))
@@ -712,12 +752,8 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
     );
     let (_, rep) = json(&c, &srv.url("/api/report")).await;
     assert_eq!(
-        rep["sources"][1]["archived_as_cited"],
+        listed(&rep)[1].2,
         format!("http://127.0.0.2:9/archive/{}", s.ids.a2020)
-    );
-    assert_eq!(
-        rep["sources"][1]["history"],
-        format!("http://127.0.0.1:8/cw/sources/{}", s.ids.article)
     );
     let page = c
         .get(srv.url("/"))
@@ -731,6 +767,13 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
         "href=\"http://127.0.0.2:9/archive/{}\"",
         s.ids.a2020
     )));
+    assert!(
+        page.contains(&format!(
+            "href=\"http://127.0.0.1:8/cw/sources/{}\"",
+            s.ids.article
+        )),
+        "{page}"
+    );
     srv.stop().await;
 }
 

@@ -39,12 +39,66 @@ code{font-family:ui-monospace,monospace;font-size:.85em;background:#f4f4f4;paddi
 pub struct Html<'w> {
     out: &'w mut dyn Write,
     section: Option<Section>,
+    served: Option<ServedPage>,
+}
+
+/// The live page `citewatch serve` shows at `/`: the same report with a filter
+/// form (plain GET, no script) and a link to each source's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedPage {
+    /// The service's base URL, ending with `/`: the form submits to it and
+    /// history links are `{base}sources/{id}`.
+    pub base: String,
+    /// The statuses the form shows selected.
+    pub statuses: Vec<&'static str>,
+    /// The outlet filter as typed.
+    pub outlet: Option<String>,
 }
 
 impl<'w> Html<'w> {
     /// An HTML writer.
     pub fn new(out: &'w mut dyn Write) -> Html<'w> {
-        Html { out, section: None }
+        Html {
+            out,
+            section: None,
+            served: None,
+        }
+    }
+
+    /// An HTML writer for the served page.
+    pub fn served(out: &'w mut dyn Write, page: ServedPage) -> Html<'w> {
+        Html {
+            out,
+            section: None,
+            served: Some(page),
+        }
+    }
+
+    fn filter_form(&mut self, page: &ServedPage) -> Result<(), ReportError> {
+        let o = &mut self.out;
+        writeln!(
+            o,
+            "<form class=\"filters\" method=\"get\" action=\"{}\"><fieldset><legend>Statuses</legend>",
+            escape(&page.base)
+        )?;
+        for status in crate::report::select::STATUSES {
+            let checked = if page.statuses.contains(status) {
+                " checked"
+            } else {
+                ""
+            };
+            writeln!(
+                o,
+                "<label><input type=\"checkbox\" name=\"status\" value=\"{status}\"{checked}> {status}</label>"
+            )?;
+        }
+        writeln!(
+            o,
+            "</fieldset><label>Outlet <input type=\"text\" name=\"outlet\" value=\"{}\"></label> \
+             <button type=\"submit\">Show</button></form>",
+            escape(page.outlet.as_deref().unwrap_or(""))
+        )?;
+        Ok(())
     }
 }
 
@@ -88,9 +142,14 @@ impl Render for Html<'_> {
             o,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'{}\">\n\
              <meta name=\"referrer\" content=\"no-referrer\">\n\
              <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+            if self.served.is_some() {
+                "; form-action 'self'"
+            } else {
+                ""
+            },
             escape(&title)
         )?;
         writeln!(o, "<header><h1>citewatch report</h1>")?;
@@ -113,6 +172,10 @@ impl Render for Html<'_> {
             "<nav><a href=\"#summary\">summary</a>{}</nav></header>",
             links.join("")
         )?;
+        if let Some(page) = self.served.clone() {
+            self.filter_form(&page)?;
+        }
+        let o = &mut self.out;
         writeln!(o, "<section id=\"summary\"><h2>Summary</h2>")?;
         writeln!(
             o,
@@ -270,6 +333,13 @@ impl Render for Html<'_> {
                     write!(o, "<br><a href=\"{}\">archived copy</a>", escape(u))?;
                 }
                 writeln!(o, "</p>")?;
+            }
+            if let (Some(page), Some(id)) = (&self.served, c.source_id) {
+                writeln!(
+                    o,
+                    "<p class=\"url\"><a href=\"{}sources/{id}\">history of this source</a></p>",
+                    escape(&page.base)
+                )?;
             }
             if let Some(w) = &c.wayback_url {
                 writeln!(

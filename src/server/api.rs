@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::report::{ReportQuery, STATUSES, report_json};
+use super::report::{report_json, report_query};
 use super::{ApiError, AppState, auth};
 use crate::check::lock::{LockError, RunLock};
 use crate::check::run::{CheckOptions, Quiet};
+use crate::report::select::STATUSES;
 use crate::store::{CaptureRow, CheckRow, ListedSource, SourceQuery};
 use crate::time::{format_millis, now_millis};
 
@@ -30,7 +31,8 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+/// The last non-empty value of `key`.
+pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .rev()
@@ -83,16 +85,6 @@ pub fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
     Err(ApiError::bad_request(format!(
         "`{raw}` is not a {what} id (a positive integer)"
     )))
-}
-
-/// The report filters of a query string: `status`, `host`, `outlet`.
-pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
-    let pairs = query_pairs(raw);
-    Ok(ReportQuery {
-        statuses: parse_statuses(&pairs)?,
-        host: param(&pairs, "host").map(|h| h.to_ascii_lowercase()),
-        outlet: param(&pairs, "outlet").map(str::to_string),
-    })
 }
 
 /// A page of sources.
@@ -230,7 +222,7 @@ pub async fn citations(
     Ok(Json(serde_json::json!({ "total": rows.len(), "citations": rows })).into_response())
 }
 
-/// `GET /api/report?status=&host=&outlet=`.
+/// `GET /api/report?status=&outlet=&document=&new=&since=`: `citewatch report --format json`.
 pub async fn report(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -238,10 +230,12 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     let q = report_query(raw.as_deref())?;
     let links = state.links(&headers);
-    let r = state
-        .with_store(move |s| Ok(report_json(s, &q, &links)?))
-        .await?;
-    Ok(Json(r).into_response())
+    let body = report_json(&state, q, links).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /api/runs?limit=`: check runs, newest first.

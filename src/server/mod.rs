@@ -184,6 +184,11 @@ impl Links {
     pub fn source(&self, id: i64) -> String {
         self.path(&format!("sources/{id}"))
     }
+
+    /// Where archived copies live, ending with `/` (`{root}archive/{id}`).
+    pub fn archive_root(&self) -> &str {
+        &self.archive_base
+    }
 }
 
 struct Inner {

@@ -1,271 +1,176 @@
-//! The report as the server shows it: `GET /api/report` ([`report_json`]) and the
-//! web report at `/` ([`report_html`]).
+//! The report as the server shows it: `GET /api/report` (the report's JSON,
+//! schema `citewatch.report/1`, exactly what `citewatch report --format json`
+//! writes) and the web report at `/` (its HTML page, plus a filter form and a
+//! link to each source's history), both rendered by [`crate::report`] with the
+//! service's own links to archived copies.
 //!
-//! **This is the seam where `citewatch report` (`src/report/`, issue 6) plugs
-//! in.** Until it lands, these two functions render a minimal live view: sources
-//! grouped by status, filtered by status, host and outlet, each with links to its
-//! archived copies and its history. When the report module exists, replace the
-//! bodies of [`report_json`] and [`report_html`] with calls into it (its JSON and
-//! HTML renderers, given the same [`ReportQuery`] and [`Links`]); the routes,
-//! query parsing, headers and tests around them stay as they are.
+//! Both stream: the report is written on the blocking pool into a bounded
+//! channel whose chunks become the response body, so a report of a million
+//! citations takes no more memory in the server than in the command.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::io::{self, Write};
 
-use serde::Serialize;
+use axum::body::{Body, Bytes};
+use tokio::sync::mpsc;
 
-use super::Links;
-use crate::store::{ListedSource, SourceQuery, Store, StoreError};
+use super::api::{param, query_pairs};
+use super::{ApiError, AppState, Links};
+use crate::report::html::{Html, ServedPage};
+use crate::report::select::{DEFAULT_STATUSES, parse_statuses};
+use crate::report::{self, Options, ReportFormat};
+use crate::time::{Millis, now_millis, parse_since};
 
-/// Every status name, in the order reports show them (most urgent first).
-pub const STATUSES: [&str; 10] = [
-    "dead",
-    "soft_404",
-    "unreachable",
-    "failing",
-    "changed",
-    "moved",
-    "blocked",
-    "invalid",
-    "unchecked",
-    "ok",
-];
-
-/// What a report shows by default: every source needing attention.
-pub const ATTENTION: [&str; 8] = [
-    "dead",
-    "soft_404",
-    "unreachable",
-    "failing",
-    "changed",
-    "moved",
-    "blocked",
-    "invalid",
-];
-
-/// Sources listed at most in one report (the total is always given).
-pub const REPORT_LIMIT: u64 = 1_000;
-
-/// Which sources a report covers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a report covers, from the query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportQuery {
-    /// Only these statuses; `None`: those needing attention ([`ATTENTION`]).
-    pub statuses: Option<Vec<String>>,
-    /// Only this host.
-    pub host: Option<String>,
-    /// Only sources cited from an outlet containing this text.
+    /// `status=a,b` (repeatable; `broken` stands for the three broken
+    /// statuses); the report's default sections without one.
+    pub statuses: Vec<&'static str>,
+    /// `outlet=`.
     pub outlet: Option<String>,
+    /// `document=`.
+    pub document: Option<String>,
+    /// `new=1`: only what became broken or changed since the last run (or `since`).
+    pub new_only: bool,
+    /// `since=` (RFC 3339 or a duration such as `2d`).
+    pub since: Option<Millis>,
 }
 
-impl ReportQuery {
-    fn statuses(&self) -> Vec<String> {
-        self.statuses
-            .clone()
-            .unwrap_or_else(|| ATTENTION.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-/// One source in the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReportSource {
-    /// Source id.
-    pub id: i64,
-    /// Normalised URL.
-    pub url: String,
-    /// Host.
-    pub host: String,
-    /// Status.
-    pub status: String,
-    /// Since when (RFC 3339).
-    pub status_since: Option<String>,
-    /// Evidence in plain words.
-    pub evidence: Option<String>,
-    /// Active citations of it.
-    pub citations: i64,
-    /// The copy as cited (the baseline capture), if archived.
-    pub archived_as_cited: Option<String>,
-    /// The latest archived copy.
-    pub archived_latest: Option<String>,
-    /// Its history page.
-    pub history: String,
-}
-
-/// The report as JSON.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// Statuses covered.
-    pub statuses: Vec<String>,
-    /// Host filter.
-    pub host: Option<String>,
-    /// Outlet filter.
-    pub outlet: Option<String>,
-    /// Every source in the store by status (unfiltered).
-    pub sources_by_status: BTreeMap<String, i64>,
-    /// Sources matching the filters.
-    pub total: u64,
-    /// True when more than [`REPORT_LIMIT`] matched and the list is cut.
-    pub truncated: bool,
-    /// The matching sources, most urgent status first, then by URL.
-    pub sources: Vec<ReportSource>,
-}
-
-fn entry(s: ListedSource, links: &Links) -> ReportSource {
-    let r = s.source;
-    ReportSource {
-        history: links.source(r.id),
-        archived_as_cited: r.baseline_capture_id.map(|c| links.archive(c)),
-        archived_latest: r.latest_capture_id.map(|c| links.archive(c)),
-        id: r.id,
-        url: r.url,
-        host: s.host,
-        status: r.status,
-        status_since: r.status_since,
-        evidence: r.evidence,
-        citations: r.citations,
-    }
-}
-
-/// Builds the report data (the provisional renderer behind both formats).
-pub fn build(store: &Store, q: &ReportQuery, links: &Links) -> Result<Report, StoreError> {
-    let statuses = q.statuses();
-    let page = store.source_page(&SourceQuery {
-        statuses: Some(statuses.clone()),
-        host: q.host.clone(),
-        outlet: q.outlet.clone(),
-        offset: 0,
-        limit: REPORT_LIMIT,
-    })?;
-    let rank = |s: &str| {
-        STATUSES
-            .iter()
-            .position(|x| *x == s)
-            .unwrap_or(STATUSES.len())
+/// Reads the report filters of a query string; a bad value is a 400 naming it.
+pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
+    let pairs = query_pairs(raw);
+    let listed: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, v)| k == "status" && !v.trim().is_empty())
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let statuses = if listed.is_empty() {
+        DEFAULT_STATUSES.to_vec()
+    } else {
+        parse_statuses(&listed.join(",")).map_err(|e| ApiError::bad_request(e.to_string()))?
     };
-    let mut sources: Vec<ReportSource> =
-        page.sources.into_iter().map(|s| entry(s, links)).collect();
-    sources.sort_by(|a, b| {
-        rank(&a.status)
-            .cmp(&rank(&b.status))
-            .then(a.url.cmp(&b.url))
-    });
-    Ok(Report {
+    let since = param(&pairs, "since")
+        .map(|s| parse_since(s).map_err(|e| ApiError::bad_request(format!("since `{s}`: {e}"))))
+        .transpose()?;
+    Ok(ReportQuery {
         statuses,
-        host: q.host.clone(),
-        outlet: q.outlet.clone(),
-        sources_by_status: store.sources_by_status()?,
-        truncated: page.total > REPORT_LIMIT,
-        total: page.total,
-        sources,
+        outlet: param(&pairs, "outlet").map(str::to_string),
+        document: param(&pairs, "document").map(str::to_string),
+        new_only: matches!(param(&pairs, "new"), Some("1" | "true" | "yes")),
+        since,
     })
 }
 
-/// `GET /api/report`: the report as JSON. (Seam: see the module documentation.)
-pub fn report_json(store: &Store, q: &ReportQuery, links: &Links) -> Result<Report, StoreError> {
-    build(store, q, links)
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+fn options(q: &ReportQuery, links: &Links) -> Options {
+    Options {
+        statuses: q.statuses.clone(),
+        new_only: q.new_only,
+        since: q.since,
+        outlet: q.outlet.clone(),
+        document: q.document.clone(),
+        // Archived copies link to this service (or its archive origin).
+        public_url: Some(links.archive_root().to_string()),
+        now: now_millis(),
+        color: false,
     }
-    out
 }
 
-/// The page frame shared by the server's HTML pages: no script, inline style only.
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{}</title><style>\
-         body{{font:15px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0 1em}}\
-         table{{border-collapse:collapse;width:100%;margin-bottom:1.5em}}\
-         td,th{{border-bottom:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}}\
-         .dead,.soft_404,.unreachable{{color:#a00}} .failing,.changed,.moved{{color:#a60}} .ok{{color:#070}}\
-         form input{{margin-right:.5em}} code{{word-break:break-all}}\
-         </style></head><body>\n{}\n</body></html>\n",
-        escape(title),
-        body
-    )
+/// `GET /api/report`: the report's JSON, streamed.
+pub async fn report_json(state: &AppState, q: ReportQuery, links: Links) -> Result<Body, ApiError> {
+    stream(state, move |store, out| {
+        report::write(store, &options(&q, &links), ReportFormat::Json, out).map(drop)
+    })
+    .await
 }
 
-/// `GET /`: the report as a web page. (Seam: see the module documentation.)
-pub fn report_html(store: &Store, q: &ReportQuery, links: &Links) -> Result<String, StoreError> {
-    let r = build(store, q, links)?;
-    let mut b = String::new();
-    let _ = writeln!(b, "<h1>citewatch: cited sources</h1>");
-    let counts: Vec<String> = STATUSES
-        .iter()
-        .filter_map(|s| {
-            r.sources_by_status
-                .get(*s)
-                .map(|n| format!("<a class=\"{s}\" href=\"?status={s}\">{s}</a> {n}",))
-        })
-        .collect();
-    let _ = writeln!(b, "<p id=\"counts\">All sources: {}</p>", counts.join(", "));
-    let _ = writeln!(
-        b,
-        "<form method=\"get\" action=\"\"><label>status <input name=\"status\" value=\"{}\"></label>\
-         <label>host <input name=\"host\" value=\"{}\"></label>\
-         <label>outlet <input name=\"outlet\" value=\"{}\"></label>\
-         <button type=\"submit\">filter</button></form>",
-        escape(&r.statuses.join(",")),
-        escape(r.host.as_deref().unwrap_or("")),
-        escape(r.outlet.as_deref().unwrap_or(""))
-    );
-    let _ = writeln!(
-        b,
-        "<p id=\"total\">{} sources match{}.</p>",
-        r.total,
-        if r.truncated {
-            format!("; the first {REPORT_LIMIT} are listed")
-        } else {
-            String::new()
+/// `GET /`: the report's HTML page with the filter form, streamed.
+pub async fn report_html(state: &AppState, q: ReportQuery, links: Links) -> Result<Body, ApiError> {
+    stream(state, move |store, out| {
+        let page = ServedPage {
+            base: links.path(""),
+            statuses: q.statuses.clone(),
+            outlet: q.outlet.clone(),
+        };
+        let mut html = Html::served(out, page);
+        report::drive(store, &options(&q, &links), &mut html)?;
+        drop(html);
+        out.flush()?;
+        Ok(())
+    })
+    .await
+}
+
+/// Bytes a chunk collects before it is sent.
+const CHUNK: usize = 64 * 1024;
+
+/// Runs `render` on a pooled store connection, its output becoming the body.
+/// A failure before the first chunk is an error response; a later one (the
+/// client went away, the store failed midway) ends the body early and is logged.
+async fn stream<F>(state: &AppState, render: F) -> Result<Body, ApiError>
+where
+    F: FnOnce(&crate::store::Store, &mut dyn Write) -> Result<(), report::ReportError>
+        + Send
+        + 'static,
+{
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, String>>(4);
+    let state = state.clone();
+    tokio::spawn(async move {
+        let failed = tx.clone();
+        let result = state
+            .with_store(move |store| {
+                let mut out = ChunkWriter {
+                    tx,
+                    buf: Vec::with_capacity(CHUNK),
+                };
+                render(store, &mut out).map_err(|e| ApiError::internal(e.to_string()))?;
+                out.flush().map_err(|e| ApiError::internal(e.to_string()))
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!("report: {}", e.message);
+            let _ = failed.send(Err(e.message)).await;
         }
-    );
-    for status in STATUSES {
-        let group: Vec<&ReportSource> = r.sources.iter().filter(|s| s.status == status).collect();
-        if group.is_empty() {
-            continue;
+    });
+    let first = match rx.recv().await {
+        None => return Ok(Body::empty()),
+        Some(Err(message)) => return Err(ApiError::internal(message)),
+        Some(Ok(chunk)) => chunk,
+    };
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Some(Ok(chunk)) => Some((Ok(chunk), rx)),
+            Some(Err(message)) => Some((Err(io::Error::other(message)), rx)),
+            None => None,
         }
-        let _ = writeln!(
-            b,
-            "<h2 class=\"{status}\" id=\"status-{status}\">{status} ({})</h2>\n<table>\
-             <tr><th>source</th><th>since</th><th>evidence</th><th>citations</th><th>archived</th></tr>",
-            group.len()
-        );
-        for s in group {
-            let mut archived = Vec::new();
-            if let Some(a) = &s.archived_as_cited {
-                archived.push(format!("<a href=\"{}\">as cited</a>", escape(a)));
-            }
-            if let Some(a) = &s.archived_latest
-                && Some(a) != s.archived_as_cited.as_ref()
-            {
-                archived.push(format!("<a href=\"{}\">latest</a>", escape(a)));
-            }
-            let _ = writeln!(
-                b,
-                "<tr class=\"source\" data-id=\"{}\"><td><a href=\"{}\"><code>{}</code></a></td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                s.id,
-                escape(&s.history),
-                escape(&s.url),
-                escape(s.status_since.as_deref().unwrap_or("")),
-                escape(s.evidence.as_deref().unwrap_or("")),
-                s.citations,
-                archived.join(" · ")
-            );
+    });
+    let first = futures_util::stream::once(async move { Ok::<_, io::Error>(first) });
+    Ok(Body::from_stream(futures_util::StreamExt::chain(
+        first, rest,
+    )))
+}
+
+/// An [`io::Write`] sending what it is given, in chunks, to the response body.
+struct ChunkWriter {
+    tx: mpsc::Sender<Result<Bytes, String>>,
+    buf: Vec<u8>,
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
         }
-        let _ = writeln!(b, "</table>");
+        Ok(data.len())
     }
-    Ok(page("citewatch report", &b))
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
 }

@@ -8,15 +8,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::api::{parse_id, report_query};
-use super::report::{escape, page, report_html};
+use super::api::parse_id;
+use super::report::{report_html, report_query};
 use super::{ApiError, AppState};
+use crate::report::html::escape;
 use crate::time::format_millis;
 
 /// The policy of the service's own pages: nothing but inline style and links.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-fn html(body: String) -> Response {
+fn html(body: impl IntoResponse) -> Response {
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -34,7 +35,7 @@ fn html(body: String) -> Response {
     resp
 }
 
-/// `GET /?status=&host=&outlet=`: the web report.
+/// `GET /?status=&outlet=&document=&new=&since=`: the web report.
 pub async fn report_page(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -42,10 +43,24 @@ pub async fn report_page(
 ) -> Result<Response, ApiError> {
     let q = report_query(query.as_deref())?;
     let links = state.links(&headers);
-    let body = state
-        .with_store(move |store| Ok(report_html(store, &q, &links)?))
-        .await?;
-    Ok(html(body))
+    Ok(html(report_html(&state, q, links).await?))
+}
+
+/// The page frame of the server's other HTML pages: no script, inline style only.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{}</title><style>\
+         body{{font:15px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0 1em}}\
+         table{{border-collapse:collapse;width:100%;margin-bottom:1.5em}}\
+         td,th{{border-bottom:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}}\
+         .dead,.soft_404,.unreachable{{color:#a00}} .failing,.changed,.moved{{color:#a60}} .ok{{color:#070}}\
+         code{{word-break:break-all}}\
+         </style></head><body>\n{}\n</body></html>\n",
+        escape(title),
+        body
+    )
 }
 
 /// `GET /sources/{id}`: one source's verdict, checks and captures.
