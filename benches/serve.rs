@@ -109,8 +109,39 @@ fn build(dir: &Path, captures: usize, sources: usize, bodies: usize) {
             latest_capture_id = (SELECT max(id) FROM captures c WHERE c.source_id = sources.id)",
     )
     .unwrap();
+    drop(db);
+    // A briefing store citing every source twice: 2,500 documents of 8 items
+    // (for 10,000 sources), so /api/report lists real sections.
+    let mut store = Store::open(&dir.join("citewatch.db")).unwrap();
+    let bulk = store.bulk().unwrap();
+    let items_per_doc = 8;
+    for d in 0..(2 * sources).div_ceil(items_per_doc) {
+        let doc = bulk
+            .document("../briefings", &format!("briefings-{d:05}.txt"), base)
+            .unwrap();
+        for k in 0..items_per_doc {
+            let n = d * items_per_doc + k;
+            let source = n % sources;
+            let b = bulk
+                .briefing(doc, k as i64 + 1, &format!("Briefing item {n}"))
+                .unwrap();
+            let url = format!("http://bench{}.test/news/{source}.html", source % 100);
+            let outlet = format!("Outlet {}", source % 40);
+            bulk.citation(
+                b,
+                1,
+                Some(&outlet),
+                Some("2020-12-26"),
+                &url,
+                source as i64 + 1,
+            )
+            .unwrap();
+        }
+    }
+    bulk.commit().unwrap();
     println!(
-        "built a store of {captures} captures ({sources} sources, {bodies} distinct bodies of ~20 KiB) in {:.1} s",
+        "built a store of {captures} captures ({sources} sources, {bodies} distinct bodies of ~20 KiB, {} citations) in {:.1} s",
+        2 * sources,
         t.elapsed().as_secs_f64()
     );
 }
