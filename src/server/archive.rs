@@ -45,33 +45,26 @@ pub async fn archived_copy(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = capture_id(&raw)?;
-    let blobs = state.blobs().clone();
-    let cache = state.clone();
-    let (copy, body) = state
-        .with_store(move |store| {
-            let Some(copy) = store.archived_copy(id)? else {
-                return Err(ApiError::not_found(format!("no capture {id}")));
-            };
-            if let Some(body) = cache.cached_body(&copy.body_sha256) {
-                return Ok((copy, body));
-            }
-            let mut reader = blobs.open(&copy.body_sha256)?;
-            let mut body = Vec::with_capacity(copy.body_size.min(64 << 20) as usize);
-            reader
-                .read_to_end(&mut body)
-                .map_err(|e| ApiError::internal(format!("reading capture {id}: {e}")))?;
-            let actual = hex::encode(Sha256::digest(&body));
-            if actual != copy.body_sha256 {
-                tracing::error!(capture = id, "blob {} hashes to {actual}", copy.body_sha256);
-                return Err(ApiError::internal(format!(
-                    "the archived copy of capture {id} is damaged; run `citewatch verify`"
-                )));
-            }
-            let body = bytes::Bytes::from(body);
-            cache.cache_body(&copy.body_sha256, body.clone());
-            Ok((copy, body))
-        })
-        .await?;
+    // The row by primary key, here; the body from memory when it was served
+    // before, else read, verified and decompressed on the blocking pool.
+    let copy = state.with_store_here(|store| {
+        store
+            .archived_copy(id)?
+            .ok_or_else(|| ApiError::not_found(format!("no capture {id}")))
+    })?;
+    let body = match state.cached_body(&copy.body_sha256) {
+        Some(body) => body,
+        None => {
+            let blobs = state.blobs().clone();
+            let (sha256, size) = (copy.body_sha256.clone(), copy.body_size);
+            let body =
+                tokio::task::spawn_blocking(move || read_verified(&blobs, id, &sha256, size))
+                    .await
+                    .map_err(|e| ApiError::internal(format!("a request task failed: {e}")))??;
+            state.cache_body(&copy.body_sha256, body.clone());
+            body
+        }
+    };
     let links = state.links(&headers);
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
@@ -102,6 +95,29 @@ pub async fn archived_copy(
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     Ok(resp)
+}
+
+/// A blob's bytes, checked against its name: a damaged copy is an error, never
+/// served.
+fn read_verified(
+    blobs: &crate::archive::FsBlobStore,
+    id: i64,
+    sha256: &str,
+    size: u64,
+) -> Result<bytes::Bytes, ApiError> {
+    let mut reader = blobs.open(sha256)?;
+    let mut body = Vec::with_capacity(size.min(64 << 20) as usize);
+    reader
+        .read_to_end(&mut body)
+        .map_err(|e| ApiError::internal(format!("reading capture {id}: {e}")))?;
+    let actual = hex::encode(Sha256::digest(&body));
+    if actual != sha256 {
+        tracing::error!(capture = id, "blob {sha256} hashes to {actual}");
+        return Err(ApiError::internal(format!(
+            "the archived copy of capture {id} is damaged; run `citewatch verify`"
+        )));
+    }
+    Ok(bytes::Bytes::from(body))
 }
 
 #[cfg(test)]

@@ -267,6 +267,30 @@ impl AppState {
         .map_err(|e| ApiError::internal(format!("a request task failed: {e}")))?
     }
 
+    /// Runs `f` right here, on the calling runtime thread, with that thread's own
+    /// read-only connection: for primary-key lookups, which take microseconds,
+    /// less than the hand-off to the blocking pool and back. Anything that
+    /// scans belongs in [`AppState::with_store`].
+    pub fn with_store_here<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        thread_local! {
+            static HERE: std::cell::RefCell<Option<(PathBuf, Store)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        HERE.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let store = match slot.take() {
+                Some((db, store)) if db == self.0.db => store,
+                _ => Store::open_read_only(&self.0.db)?,
+            };
+            let out = f(&store);
+            *slot = Some((self.0.db.clone(), store));
+            out
+        })
+    }
+
     /// Link bases for a request: `[serve] public_url`, else the request's Host.
     pub fn links(&self, headers: &HeaderMap) -> Links {
         let serve = &self.0.config.serve;
