@@ -309,6 +309,29 @@ async fn every_read_endpoint_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_archived_copy_is_an_error_never_served() {
+    let s = Served::new("");
+    // Replace the PDF's blob with a valid blob of other bytes before serving.
+    let blobs = citewatch::archive::FsBlobStore::new(citewatch::archive::blob_dir(&s.g.data()));
+    let path = blobs.path(&sha(&pdf()));
+    std::fs::write(&path, zstd::bulk::compress(b"not the pdf", 3).unwrap()).unwrap();
+    let srv = s.start().await;
+    let r = client()
+        .get(srv.url(&format!("/archive/{}", s.ids.pdf)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("damaged") && body.contains("citewatch verify"),
+        "{body}"
+    );
+    assert!(!body.contains("not the pdf"));
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers() {
     let s = Served::new("");
     let srv = s.start().await;
