@@ -5,7 +5,9 @@
 //! against `/api/report`. Prints requests/s and latency percentiles.
 //!
 //! `bash bench/serve.sh` installs wrk when missing and runs this in release.
-//! Knobs: CAPTURES, SOURCES, BODIES, DURATION (wrk -d), CONNECTIONS (wrk -c).
+//! Knobs: CAPTURES, SOURCES, BODIES, DURATION (wrk -d), CONNECTIONS (wrk -c),
+//! THREADS (wrk -t, default 2: on a 2-core machine wrk's threads compete with
+//! the server for the cores, which shows in the tail).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -153,10 +155,16 @@ struct Wrk {
     errors: String,
 }
 
-fn wrk(url: &str, script: Option<&Path>, connections: usize, duration: usize) -> Wrk {
+fn wrk(
+    url: &str,
+    script: Option<&Path>,
+    threads: usize,
+    connections: usize,
+    duration: usize,
+) -> Wrk {
     let mut cmd = Command::new("wrk");
     cmd.args([
-        "-t2",
+        &format!("-t{threads}"),
         &format!("-c{connections}"),
         &format!("-d{duration}s"),
         "--latency",
@@ -196,6 +204,7 @@ fn main() {
     let bodies = env("BODIES", 2_000);
     let duration = env("DURATION", 10);
     let connections = env("CONNECTIONS", 64);
+    let threads = env("THREADS", 2);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     build(&data, captures, sources, bodies);
@@ -239,7 +248,7 @@ fn main() {
     )
     .unwrap();
     println!(
-        "wrk -t2 -c{connections} -d{duration}s against citewatch serve (release) on 127.0.0.1, {} cores shared",
+        "wrk -t{threads} -c{connections} -d{duration}s against citewatch serve (release) on 127.0.0.1, {} cores shared",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("| endpoint | requests/s | p50 | p99 | errors |");
@@ -248,7 +257,7 @@ fn main() {
         ("/archive/{random id}", base.clone(), Some(script.as_path())),
         ("/api/report", format!("{base}/api/report"), None),
     ] {
-        let r = wrk(&url, script, connections, duration);
+        let r = wrk(&url, script, threads, connections, duration);
         println!(
             "| {name} | {:.0} | {} | {} | {} |",
             r.rps,
