@@ -155,7 +155,7 @@ async fn nights(dir: &Path, temporary: bool) -> anyhow::Result<()> {
         line(
             &mut out,
             &format!(
-                "Look closer: citewatch --config {} sources | status URL | history URL | get URL | export-warc -o demo.warc.gz | serve",
+                "Look closer: citewatch --config {} report | report --format html -o report.html | sources | status URL | history URL | get URL | export-warc -o demo.warc.gz | serve",
                 config_file.display()
             ),
         )?;
