@@ -673,11 +673,14 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
             "{v}"
         );
     }
-    // An oversized or malformed body is refused before anything starts.
+    // An oversized or malformed body is refused before anything starts. One
+    // byte over the limit: small enough to sit in the loopback socket's buffer
+    // whole, so the client reads the 413 instead of racing the server's close
+    // (a 1 MiB body made this test flaky: broken pipe while still sending).
     let r = c
         .post(&url)
         .bearer_auth("correct horse")
-        .body(vec![b' '; 1 << 20])
+        .body(vec![b' '; citewatch::server::BODY_LIMIT + 1])
         .send()
         .await
         .unwrap();
