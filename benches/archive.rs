@@ -11,15 +11,12 @@ use citewatch::archive::{self, BlobStore, FsBlobStore, blob_dir};
 use citewatch::config::FetchConfig;
 use citewatch::fetch::{FetchRequest, Fetcher};
 use citewatch::simweb::{PageKind, SimWeb, SimWebOptions};
-use citewatch::store::{NewCapture, NewCheck, Store};
+use citewatch::store::Store;
 use futures_util::StreamExt;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
+
+use common::{env_usize as env, record_synthetic_capture};
 
 fn mib(b: u64) -> f64 {
     b as f64 / 1048576.0
@@ -180,40 +177,8 @@ async fn main() {
         let (sha, size) = &existing[i % existing.len()];
         let url = format!("http://bench{}.example/news/{}.html", i % 100, i % sources);
         let at = base + (i / sources) as i64 * 86_400_000;
-        let check = NewCheck {
-            started_at: at,
-            duration_ms: 10,
-            request_url: &url,
-            final_url: Some(&url),
-            outcome: "http",
-            http_status: Some(200),
-            error_detail: None,
-            hops_json: "[]",
-            attempts: 1,
-            run_id: None,
-            status_after: None,
-            evidence: None,
-        };
-        let capture = NewCapture {
-            captured_at: at,
-            request_url: &url,
-            final_url: &url,
-            hops_json: "[]",
-            status: 200,
-            headers_json: "[[\"content-type\",\"text/html\"]]",
-            content_type: Some("text/html"),
-            sha256: sha,
-            size: *size,
-            stored_size: 0,
-            truncated: false,
-            not_modified: false,
-            title: None,
-            reading: None,
-        };
         let host = format!("bench{}.example", i % 100);
-        store
-            .record_fetch(&url, &host, &check, Some(&capture))
-            .unwrap();
+        record_synthetic_capture(&mut store, &url, &host, at, "text/html", sha, *size, 0);
     }
     println!(
         "built a store of {} captures in {:.1} s",

@@ -15,15 +15,12 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use citewatch::archive::{BlobStore, FsBlobStore, blob_dir};
-use citewatch::store::{NewCapture, NewCheck, Store};
+use citewatch::store::Store;
 use sha2::{Digest, Sha256};
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
+
+use common::{env_usize as env, record_synthetic_capture};
 
 /// An article page of about 20 KiB, different for each `n`.
 fn article(n: usize) -> Vec<u8> {
@@ -66,39 +63,16 @@ fn build(dir: &Path, captures: usize, sources: usize, bodies: usize) {
         let host = format!("bench{}.test", source % 100);
         let (sha, size, stored) = &names[(source + round / 5) % bodies];
         let at = base + round as i64 * 86_400_000 * 30 + source as i64 * 1000;
-        let check = NewCheck {
-            started_at: at,
-            duration_ms: 40,
-            request_url: &url,
-            final_url: Some(&url),
-            outcome: "http",
-            http_status: Some(200),
-            error_detail: None,
-            hops_json: "[]",
-            attempts: 1,
-            run_id: None,
-            status_after: None,
-            evidence: None,
-        };
-        let capture = NewCapture {
-            captured_at: at,
-            request_url: &url,
-            final_url: &url,
-            hops_json: "[]",
-            status: 200,
-            headers_json: "[[\"content-type\",\"text/html; charset=utf-8\"]]",
-            content_type: Some("text/html; charset=utf-8"),
-            sha256: sha,
-            size: *size,
-            stored_size: *stored,
-            truncated: false,
-            not_modified: false,
-            title: None,
-            reading: None,
-        };
-        store
-            .record_fetch(&url, &host, &check, Some(&capture))
-            .unwrap();
+        record_synthetic_capture(
+            &mut store,
+            &url,
+            &host,
+            at,
+            "text/html; charset=utf-8",
+            sha,
+            *size,
+            *stored,
+        );
     }
     drop(store);
     // Verdicts spread as a year of nights leaves them (the report lists the

@@ -1,6 +1,6 @@
-//! What the fetch and check benchmarks share: the simulated web in a child
-//! process, child processes measured with `wait4`, this process's own CPU and
-//! peak RSS, the lychee runner, and table printing.
+//! What the benchmarks share: the simulated web in a child process, child
+//! processes measured with `wait4`, this process's own CPU and peak RSS, the
+//! lychee runner, table printing, and synthetic captures for large stores.
 //!
 //! Each bench binary calls [`serve_if_asked`] first thing in `main`: the server
 //! child is the bench binary itself, started again with [`SERVER_ENV`] set.
@@ -20,6 +20,59 @@ const SERVER_ENV: &str = "CITEWATCH_BENCH_SIMWEB_URLS";
 const SERVER_URLS_ENV: &str = "CITEWATCH_BENCH_SIMWEB_N";
 const SERVER_HOSTS_ENV: &str = "CITEWATCH_BENCH_SIMWEB_HOSTS";
 const SERVER_CHURN_ENV: &str = "CITEWATCH_BENCH_SIMWEB_CHURN";
+
+/// Records a synthetic 200 capture of `url` at `at` whose body is the blob
+/// `sha256` (already stored): how the archive and serve benchmarks build stores
+/// of 100,000 captures without fetching them.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one flat row, spelled out at the call"
+)]
+pub fn record_synthetic_capture(
+    store: &mut citewatch::store::Store,
+    url: &str,
+    host: &str,
+    at: i64,
+    content_type: &str,
+    sha256: &str,
+    size: u64,
+    stored_size: u64,
+) {
+    let check = citewatch::store::NewCheck {
+        started_at: at,
+        duration_ms: 10,
+        request_url: url,
+        final_url: Some(url),
+        outcome: "http",
+        http_status: Some(200),
+        error_detail: None,
+        hops_json: "[]",
+        attempts: 1,
+        run_id: None,
+        status_after: None,
+        evidence: None,
+    };
+    let headers = serde_json::json!([["content-type", content_type]]).to_string();
+    let capture = citewatch::store::NewCapture {
+        captured_at: at,
+        request_url: url,
+        final_url: url,
+        hops_json: "[]",
+        status: 200,
+        headers_json: &headers,
+        content_type: Some(content_type),
+        sha256,
+        size,
+        stored_size,
+        truncated: false,
+        not_modified: false,
+        title: None,
+        reading: None,
+    };
+    store
+        .record_fetch(url, host, &check, Some(&capture))
+        .expect("record a synthetic capture");
+}
 
 pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
