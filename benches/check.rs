@@ -21,7 +21,8 @@
 //! Run: `bash bench/run.sh` (installs lychee) or `cargo bench --bench check`.
 //! Environment: `URLS` (20000), `HOSTS` (100), `CHURN` (0.1), `CONCURRENCY`
 //! (128), `RUNS` (2: store pairs of nights, and lychee runs), `ROBOTS_RUN` (1:
-//! also a first night with robots.txt on; 0: skip), `LYCHEE` (the lychee binary).
+//! also a first night with robots.txt on; 0: skip), `LYCHEE` (the lychee binary),
+//! `CITEWATCH` (the citewatch binary measured; default: this build's).
 
 mod common;
 
@@ -66,7 +67,7 @@ fn main() {
          hosts, {:.0}% churning pages, concurrency {concurrency}, pacing off, retries 0",
         churn * 100.0
     );
-    println!("citewatch: {}", env!("CARGO_BIN_EXE_citewatch"));
+    println!("citewatch: {}", citewatch_bin());
 
     let mut nights = Vec::new();
     for run in 1..=runs {
@@ -374,13 +375,19 @@ impl Night {
     }
 }
 
+/// The binary measured: this build's, or `CITEWATCH` (say, a copy of an older
+/// build, to compare two builds on the same machine the same hour).
+fn citewatch_bin() -> String {
+    std::env::var("CITEWATCH").unwrap_or_else(|_| env!("CARGO_BIN_EXE_citewatch").to_string())
+}
+
 /// Runs `citewatch --config F <args> --format json` and measures it.
 fn night(server: &mut Server, ground: &Ground, label: &str, args: &[&str]) -> Night {
     let out_path = ground.root.join(format!("{label}.json"));
     let log_path = ground.root.join(format!("{label}.log"));
     let (req0, conn0) = server.stats();
     let run = run_child(
-        Command::new(env!("CARGO_BIN_EXE_citewatch"))
+        Command::new(citewatch_bin())
             .arg("--config")
             .arg(ground.config())
             .args(args)

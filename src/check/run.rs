@@ -315,6 +315,19 @@ pub async fn run_holding(
                 } else {
                     None
                 };
+                // Nothing to read or store (a 304, a refused connection): the
+                // verdict is a few comparisons, cheaper here than a hand-off
+                // to the blocking pool and back.
+                if !needs_cpu(&report, job.previous.as_ref()) {
+                    return assess(
+                        job,
+                        report,
+                        probe,
+                        blobs.as_ref(),
+                        &check_cfg,
+                        &confirmation,
+                    );
+                }
                 let _core = cpu.acquire_owned().await.expect("never closed");
                 tokio::task::spawn_blocking(move || {
                     assess(
@@ -377,6 +390,15 @@ pub async fn run_holding(
         &serde_json::to_value(&summary).unwrap_or_default(),
     )?;
     Ok(summary)
+}
+
+/// Whether assessing this answer means reading, hashing or storing a body
+/// (or loading an archived one): CPU and disk work for the blocking pool.
+fn needs_cpu(report: &FetchReport, previous: Option<&crate::store::CaptureRow>) -> bool {
+    match &report.outcome {
+        crate::fetch::Outcome::NotModified { .. } => previous.is_none_or(|p| p.reading.is_none()),
+        other => other.body().is_some(),
+    }
 }
 
 fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {

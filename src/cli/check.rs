@@ -67,7 +67,13 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
     let fetcher = Fetcher::builder(config.fetch.clone())
         .build()
         .map_err(runtime)?;
-    let rt = tokio::runtime::Runtime::new().map_err(runtime)?;
+    // One thread does all the networking: a fetch's wake-ups stay on it instead
+    // of crossing threads; reading pages and writing blobs go to the blocking
+    // pool, and the SQLite writer has its own thread.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(runtime)?;
     let summary = match rt.block_on(run(config, &options, fetcher, &progress)) {
         Ok(s) => s,
         Err(CheckError::Locked(e)) => {
