@@ -15,7 +15,7 @@
 use std::time::Instant;
 
 use citewatch::archive::blobs::{BlobStore, FsBlobStore};
-use citewatch::check::{analyze, fingerprint, page, soft404};
+use citewatch::check::{analyze, fingerprint, lines, page, soft404};
 use citewatch::simweb::article_page;
 use sha2::{Digest, Sha256};
 
@@ -58,6 +58,9 @@ fn main() {
             &glanced[i].main_text,
         ));
     });
+    time("  lines::line_set", &mut |i| {
+        std::hint::black_box(lines::line_set(&glanced[i].main_text));
+    });
     time("page::read_page (Readability)", &mut |i| {
         std::hint::black_box(page::read_page(&pages[i], ct));
     });
@@ -83,6 +86,17 @@ fn main() {
     println!(
         "analysis benchmark: {n} simulated article pages, {:.1} KiB average",
         bytes as f64 / n as f64 / 1024.0
+    );
+    let (text, kept): (usize, usize) = glanced.iter().fold((0, 0), |(t, k), g| {
+        (
+            t + g.main_text.len(),
+            k + lines::line_set(&g.main_text).lines.len(),
+        )
+    });
+    println!(
+        "visible text {:.1} KiB a page, {:.1} lines kept one by one",
+        text as f64 / n as f64 / 1024.0,
+        kept as f64 / n as f64
     );
     println!(
         "{:<28} {:>10} {:>10} {:>9}",

@@ -230,7 +230,7 @@ fn baseline_reading(g: &Ground, url: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pages_are_fingerprinted_only_when_compared_and_the_baseline_keeps_its_fingerprints() {
+async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_fingerprints() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
     g.write_config(IMMEDIATE);
@@ -250,16 +250,22 @@ async fn pages_are_fingerprinted_only_when_compared_and_the_baseline_keeps_its_f
             first.get("fingerprint").is_none() && first.get("page_fingerprint").is_none(),
             "a first night only glances: {first}"
         );
+        assert_eq!(
+            first["lines"]["version"], 1,
+            "the glance keeps the lines: {first}"
+        );
     }
 
     json(&g, &["check", "--all", "--format", "json"]).await;
     let sources = json(&g, &["sources", "--format", "json"]).await;
     assert_eq!(status_of(&sources, "/article/churn"), "ok");
     assert_eq!(status_of(&sources, "/article/rewritten"), "changed");
-    // Churn: the visible texts settled it; Readability never ran on either copy.
+    // Churn: the visible lines settled it; no fingerprint of either copy.
     let base = baseline_reading(&g, &churn);
-    assert_eq!(base["page_fingerprint"]["version"], 2, "{base}");
-    assert!(base.get("fingerprint").is_none(), "{base}");
+    assert!(
+        base.get("page_fingerprint").is_none() && base.get("fingerprint").is_none(),
+        "{base}"
+    );
     // A rewrite: decided on the main text, whose fingerprint the baseline now keeps.
     let base = baseline_reading(&g, &rewritten);
     assert_eq!(base["fingerprint"]["version"], 2, "{base}");

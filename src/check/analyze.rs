@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::fingerprint::{self, Fingerprint};
+use super::lines::{self, LineSet};
 use super::{page, soft404};
 
 /// What reading a page found.
@@ -30,6 +31,10 @@ pub struct Reading {
     /// Fingerprint of the whole visible text, once computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_fingerprint: Option<Fingerprint>,
+    /// The visible text's lines, taken at the glance (cheap, and what settles
+    /// churn); `None` in readings stored before lines were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<LineSet>,
     /// A not-found / removed notice.
     pub error_phrase: Option<String>,
     /// A bot challenge instead of the page.
@@ -61,6 +66,7 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
     }
     let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
     Reading {
+        lines: Some(lines::line_set(&p.main_text)),
         error_phrase: soft404::error_page_phrase(p.title.as_deref(), &p.main_text)
             .map(str::to_string),
         bot_challenge: CHALLENGES.iter().any(|c| lower_title.contains(c)),
@@ -141,6 +147,22 @@ impl<'a> Subject<'a> {
         slot(&mut self.reading).clone()
     }
 
+    /// The visible text's lines, computed if missing from a lazy reading or
+    /// stale.
+    pub fn lines(&mut self) -> Option<&LineSet> {
+        let stale = self
+            .reading
+            .lines
+            .as_ref()
+            .map(|l| l.version != lines::LINES_VERSION);
+        if stale.unwrap_or(self.reading.lazy) {
+            let fresh = self.text(page::glance_page).map(|t| lines::line_set(&t));
+            self.grew |= fresh.is_some();
+            self.reading.lines = fresh;
+        }
+        self.reading.lines.as_ref()
+    }
+
     /// The visible-text fingerprint, computed if missing.
     pub fn page_fingerprint(&mut self) -> Option<Fingerprint> {
         self.current(|r| &mut r.page_fingerprint, page::glance_page)
@@ -158,11 +180,24 @@ impl<'a> Subject<'a> {
 /// Visible texts at least [`quick_bar`] alike settle it: whatever changed is
 /// too small a share of the page to move the main text below `changed_below`
 /// (article paragraphs carry most of a page's weight in the fingerprint, see
-/// [`fingerprint`]). Anything less is decided on Readability's main text.
+/// [`fingerprint`]). Their lines are compared first ([`lines`]: they err low,
+/// so passing the bar on lines means passing it on shingles), then, unless
+/// both fingerprints are already at hand, their fingerprints. Anything less
+/// is decided on Readability's main text.
 pub fn drift(new: &mut Subject, base: &mut Subject, changed_below: f64) -> Option<f64> {
+    let bar = quick_bar(changed_below);
+    let fingerprints_at_hand =
+        new.reading.page_fingerprint.is_some() && base.reading.page_fingerprint.is_some();
+    if !fingerprints_at_hand
+        && let (Some(a), Some(b)) = (new.lines(), base.lines())
+        && let Some(s) = lines::similarity(a, b)
+        && s >= bar
+    {
+        return Some(s);
+    }
     if let (Some(a), Some(b)) = (new.page_fingerprint(), base.page_fingerprint())
         && let Some(s) = similarity(&a, &b)
-        && s >= quick_bar(changed_below)
+        && s >= bar
     {
         return Some(s);
     }
@@ -185,6 +220,9 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> Option<f64> {
 
 /// A deep link whose redirects ended on the site's root or a section root.
 pub fn sent_to_root(requested: &str, final_url: &str) -> bool {
+    if requested == final_url {
+        return false;
+    }
     match (Url::parse(requested), Url::parse(final_url)) {
         (Ok(r), Ok(f)) => soft404::deep_link_sent_to_root(&r, &f),
         _ => false,
@@ -345,6 +383,11 @@ mod tests {
             churned.reading.fingerprint.is_none() && base.reading.fingerprint.is_none(),
             "Readability ran for churn"
         );
+        assert!(
+            churned.reading.page_fingerprint.is_none() && base.reading.page_fingerprint.is_none(),
+            "the lines settle churn without a fingerprint"
+        );
+        assert_eq!(loads.get(), 0, "nor a second look at either body");
 
         let mut rewritten = subject(article(&REWRITTEN, &related), &loads);
         let s = drift(&mut rewritten, &mut base, 0.85).unwrap();
@@ -360,6 +403,30 @@ mod tests {
         );
         let s = drift(&mut one_replaced, &mut base, 0.85).unwrap();
         assert!(s < 0.85, "a replaced paragraph of four is a change: {s}");
+    }
+
+    #[test]
+    fn a_baseline_read_before_lines_were_kept_gets_them_from_its_body() {
+        let loads = std::cell::Cell::new(0);
+        let related = ["Beijing tightens checks on imported frozen food"];
+        let mut base = subject(article(&PARAGRAPHS, &related), &loads);
+        base.reading.lines = None;
+        let mut churned = subject(article(&PARAGRAPHS, &related), &loads);
+        let s = drift(&mut churned, &mut base, 0.85).unwrap();
+        assert!(s >= quick_bar(0.85), "{s}");
+        assert!(base.grew && base.reading.lines.is_some());
+        assert_eq!(loads.get(), 1, "the baseline's body, once");
+        // Both fingerprints already at hand: they decide, the lines are not read.
+        let mut old = Subject::stored(Reading {
+            page_fingerprint: Some(fingerprint::fingerprint("one two three four five")),
+            ..Reading::default()
+        });
+        let mut new = Subject::stored(Reading {
+            page_fingerprint: Some(fingerprint::fingerprint("one two three four five")),
+            ..Reading::default()
+        });
+        assert_eq!(drift(&mut new, &mut old, 0.85), Some(1.0));
+        assert!(new.reading.lines.is_none() && old.reading.lines.is_none());
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The nightly check: pick due sources ([`schedule`]), fetch and archive them,
-//! read each page ([`page`], [`fingerprint`], [`soft404`] behind [`analyze`]),
-//! decide its verdict ([`classify`], [`verdict`]) and record it ([`run`]), one
+//! read each page ([`page`], [`lines`], [`fingerprint`], [`soft404`] behind
+//! [`analyze`]), decide its verdict ([`classify`], [`verdict`]) and record it ([`run`]), one
 //! run at a time ([`lock`]).
 
 pub mod analyze;
 pub mod classify;
 pub mod fingerprint;
+pub mod lines;
 pub mod lock;
 pub mod page;
 pub mod run;
