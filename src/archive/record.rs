@@ -137,7 +137,9 @@ pub fn archive_body(
         }
         Outcome::NotModified { .. } => previous.map(|p| CaptureFields {
             sha256: p.body_sha256.clone(),
-            stored_size: blobs.stored_size(&p.body_sha256).unwrap_or(0),
+            // Unused: the previous capture names this blob, so its row exists
+            // (a foreign key) and keeps the size it was stored with.
+            stored_size: 0,
             status: p.status,
             headers_json: serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()),
             content_type: p.content_type.clone(),

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
@@ -152,6 +152,14 @@ pub const INCIDENT_MIN_FAILURES: usize = 5;
 /// …making up at least this share of the host's checks in the run.
 pub const INCIDENT_SHARE: f64 = 0.8;
 
+/// Results the writer commits in one transaction (or fewer, after half a
+/// second). Each batch naming new blobs costs a `syncfs` first, which on a
+/// busy disk takes milliseconds: large batches keep that off the critical path.
+const WRITER_BATCH: usize = 1000;
+
+/// Results sent to the writer at a time, at most.
+const SEND_CHUNK: usize = 32;
+
 fn parse_status(s: &str) -> Status {
     match s {
         "ok" => Status::Ok,
@@ -267,7 +275,8 @@ pub async fn run_holding(
     let deadline = budget.map(|b| started + b);
 
     // One writer thread owns the write connection; tasks send it their results.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(256);
+    // Room for two batches, so fetching goes on while the writer commits one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Checked>>(2 * WRITER_BATCH / SEND_CHUNK);
     let recheck_failing = config.check.recheck_failing.as_millis();
     let blobs = Arc::new(FsBlobStore::deferred_sync(blob_dir(&config.store.dir)));
     let writer_blobs = FsBlobStore::clone(&blobs);
@@ -345,12 +354,41 @@ pub async fn run_holding(
         })
         .buffer_unordered(concurrency);
     let mut first_error = None;
-    while let Some(result) = results.next().await {
+    // Results go to the writer in small chunks: waking it for every one cost
+    // more than recording it. A chunk leaves as soon as no result is ready, so
+    // a slow night does not hold results back.
+    let mut chunk: Vec<Checked> = Vec::with_capacity(SEND_CHUNK);
+    loop {
+        let ready = match results.next().now_or_never() {
+            Some(ready) => ready,
+            None => {
+                if !chunk.is_empty()
+                    && tx
+                        .send(std::mem::replace(
+                            &mut chunk,
+                            Vec::with_capacity(SEND_CHUNK),
+                        ))
+                        .is_err()
+                {
+                    break;
+                }
+                results.next().await
+            }
+        };
+        let Some(result) = ready else { break };
         match result {
             Ok(c) => {
                 checked += 1;
                 progress.advance(&c.url, c.state.status.name());
-                if tx.send(c).is_err() {
+                chunk.push(c);
+                if chunk.len() >= SEND_CHUNK
+                    && tx
+                        .send(std::mem::replace(
+                            &mut chunk,
+                            Vec::with_capacity(SEND_CHUNK),
+                        ))
+                        .is_err()
+                {
                     break;
                 }
             }
@@ -361,6 +399,10 @@ pub async fn run_holding(
         }
     }
     drop(results);
+    if !chunk.is_empty() {
+        // The writer only goes away after an error, which its join reports.
+        let _ = tx.send(chunk);
+    }
     drop(tx);
     progress.finish();
     let (store, stats) = writer.join().expect("the writer does not panic");
@@ -535,6 +577,7 @@ fn assess(
         (None, None) => None,
     };
     let mut baseline_update = None;
+    let mut grew = false;
     let reading = subject.map(|mut subject| {
         page.error_phrase = subject.reading.error_phrase.clone();
         page.bot_challenge = subject.reading.bot_challenge;
@@ -572,10 +615,15 @@ fn assess(
                 None
             };
         }
+        grew = subject.grew;
         subject.reading
     });
     let title = reading.as_ref().and_then(|r| r.title.clone());
-    let reading_json = reading.as_ref().and_then(|r| serde_json::to_string(r).ok());
+    // The stored reading of the same body, unless this check added to it.
+    let reading_json = match same_body {
+        Some(p) if !grew && reading.is_some() => p.reading.clone(),
+        _ => reading.as_ref().and_then(|r| serde_json::to_string(r).ok()),
+    };
     let detail = archived.error_detail.clone();
     let facts = FetchFacts {
         outcome: outcome_kind,
@@ -641,7 +689,7 @@ struct WriterStats {
     incidents: Vec<String>,
 }
 
-/// Writes results in batches: up to 200 per transaction, or whatever has waited
+/// Writes results in batches: up to [`WRITER_BATCH`] per transaction, or whatever has waited
 /// half a second, so a slow night still commits steadily.
 ///
 /// Network failures are held back per host until the run ends: when a host's
@@ -652,7 +700,7 @@ fn writer_loop(
     mut store: Store,
     blobs: &FsBlobStore,
     run_id: i64,
-    rx: std::sync::mpsc::Receiver<Checked>,
+    rx: std::sync::mpsc::Receiver<Vec<Checked>>,
     recheck_failing: Millis,
 ) -> (Result<Store, CheckError>, WriterStats) {
     let mut stats = WriterStats::default();
@@ -702,7 +750,7 @@ fn writer_loop(
             received,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
         );
-        if let Ok(c) = received {
+        for c in received.into_iter().flatten() {
             *per_host.entry(c.host.clone()).or_default() += 1;
             if c.network_failure {
                 held.entry(c.host.clone()).or_default().push(c);
@@ -743,8 +791,9 @@ fn writer_loop(
                 batch.extend(failures);
             }
         }
-        let due =
-            batch.len() >= 200 || oldest.is_some_and(|t| t.elapsed() >= max_age) || disconnected;
+        let due = batch.len() >= WRITER_BATCH
+            || oldest.is_some_and(|t| t.elapsed() >= max_age)
+            || disconnected;
         if due {
             if let Err(e) = flush(&mut store, &mut batch, &mut stats) {
                 return (Err(e), stats);

@@ -410,17 +410,21 @@ pub(super) fn insert_fetch(
     let capture_id = match capture {
         None => None,
         Some(c) => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (sha256) DO NOTHING",
-                params![c.sha256, c.size as i64, c.stored_size as i64, c.captured_at],
-            )?;
-            tx.execute(
-                    "INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
+            )?
+            .execute(params![
+                c.sha256,
+                c.size as i64,
+                c.stored_size as i64,
+                c.captured_at
+            ])?;
+            tx.prepare_cached("INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
                                            content_type, body_sha256, body_size, truncated, not_modified,
                                            title, reading)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                    params![
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
+            .execute(params![
                         source_id,
                         c.captured_at,
                         c.request_url,
@@ -441,11 +445,10 @@ pub(super) fn insert_fetch(
             Some(tx.last_insert_rowid())
         }
     };
-    tx.execute(
-            "INSERT INTO checks (source_id, started_at, duration_ms, request_url, final_url, outcome, http_status,
+    tx.prepare_cached("INSERT INTO checks (source_id, started_at, duration_ms, request_url, final_url, outcome, http_status,
                                  error_detail, hops, attempts, capture_id, run_id, status_after, evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
+            .execute(params![
                 source_id,
                 check.started_at,
                 check.duration_ms as i64,

@@ -127,6 +127,10 @@ impl Store {
         let mut conn = Connection::open_with_flags(file, flags).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
+        // A check writes through a dozen statements per source and reads through
+        // others between batches: more than rusqlite's default 16, and a statement
+        // evicted is parsed again for the next source.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
