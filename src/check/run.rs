@@ -157,6 +157,9 @@ pub const INCIDENT_SHARE: f64 = 0.8;
 /// busy disk takes milliseconds: large batches keep that off the critical path.
 const WRITER_BATCH: usize = 1000;
 
+/// Sources whose latest captures are read ahead of their fetch.
+const PREPARED_AHEAD: usize = 256;
+
 /// Results sent to the writer at a time, at most.
 const SEND_CHUNK: usize = 32;
 
@@ -282,7 +285,8 @@ pub async fn run_holding(
     let writer_blobs = FsBlobStore::clone(&blobs);
     let writer =
         std::thread::spawn(move || writer_loop(store, &writer_blobs, run_id, rx, recheck_failing));
-    let reader = Store::open(&db)?;
+    // Read-only, with a small page cache: it reads each capture row once.
+    let reader = Store::open_read_only(&db)?;
     let probes: Arc<Probes> = Arc::default();
     let confirmation = Confirmation {
         dead_after_checks: config.check.dead_after_checks,
@@ -296,16 +300,30 @@ pub async fn run_holding(
     let cpu = Arc::new(tokio::sync::Semaphore::new(
         std::thread::available_parallelism().map_or(2, |n| n.get()),
     ));
-    let mut stopped_by_budget = false;
     let mut checked = 0usize;
-    let jobs = due.into_iter().map_while(|d| {
-        if deadline.is_some_and(|dl| Instant::now() >= dl) {
-            stopped_by_budget = true;
-            return None;
+    // Reading each source's latest captures is SQLite work: a thread of its own
+    // does it ahead of the fetches, so the network thread only fetches.
+    let (job_tx, job_rx) = tokio::sync::mpsc::channel::<Result<Job, CheckError>>(PREPARED_AHEAD);
+    let preparer = std::thread::spawn(move || {
+        for d in due {
+            if job_tx.blocking_send(prepare(&reader, d)).is_err() {
+                break;
+            }
         }
-        Some(prepare(&reader, d))
     });
-    let mut results = futures_util::stream::iter(jobs)
+    let stopped_by_budget = std::cell::Cell::new(false);
+    let jobs = futures_util::stream::unfold(job_rx, |mut rx| {
+        let stopped = &stopped_by_budget;
+        async move {
+            let job = rx.recv().await?;
+            if deadline.is_some_and(|dl| Instant::now() >= dl) {
+                stopped.set(true);
+                return None;
+            }
+            Some((job, rx))
+        }
+    });
+    let results = jobs
         .map(|job| {
             let fetcher = fetcher.clone();
             let blobs = blobs.clone();
@@ -353,6 +371,8 @@ pub async fn run_holding(
             }
         })
         .buffer_unordered(concurrency);
+    // Boxed so that dropping it drops the job receiver, which stops the preparer.
+    let mut results = Box::pin(results);
     let mut first_error = None;
     // Results go to the writer in small chunks: waking it for every one cost
     // more than recording it. A chunk leaves as soon as no result is ready, so
@@ -399,6 +419,8 @@ pub async fn run_holding(
         }
     }
     drop(results);
+    // The fetches no longer take jobs: the preparer stops at its next one.
+    preparer.join().expect("the preparer does not panic");
     if !chunk.is_empty() {
         // The writer only goes away after an error, which its join reports.
         let _ = tx.send(chunk);
@@ -417,7 +439,7 @@ pub async fn run_holding(
         duration_ms: duration.as_millis() as u64,
         due: total,
         checked,
-        stopped_by_time_budget: stopped_by_budget,
+        stopped_by_time_budget: stopped_by_budget.get(),
         checked_by_status: stats.checked_by_status,
         host_incidents: stats.incidents,
         sources_by_status: store.sources_by_status()?,
