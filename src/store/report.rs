@@ -665,7 +665,7 @@ mod tests {
                 ("b", "a/10.txt"),
                 ("a", "m.txt"),
             ];
-            let mut n = 0;
+            let mut n: usize = 0;
             for (root, path) in docs {
                 let doc = bulk.document(root, path, 0).unwrap();
                 for ordinal in [2, 0, 1] {
@@ -673,8 +673,8 @@ mod tests {
                     for c_ordinal in [1, 0] {
                         n += 1;
                         // Both citations of an item cite one source: same rank, same item.
-                        let (source, status) = sources[((n + 1) / 2 * 5) % sources.len()];
-                        let outlet = if n % 2 == 0 { "Even" } else { "Odd" };
+                        let (source, status) = sources[(n.div_ceil(2) * 5) % sources.len()];
+                        let outlet = if n.is_multiple_of(2) { "Even" } else { "Odd" };
                         bulk.citation(b, c_ordinal, Some(outlet), None, "u", source)
                             .unwrap();
                         written.push((root, path, ordinal, c_ordinal, outlet, status, n as i64));
