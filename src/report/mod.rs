@@ -155,6 +155,7 @@ pub fn write(
 
 /// Runs the report through any renderer.
 pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcome, ReportError> {
+    let _snapshot = store.report_snapshot()?;
     let since = match opts.since {
         Some(t) => Some(t),
         None => store.last_completed_run_start()?,
@@ -172,7 +173,8 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
         since,
         new_only: opts.new_only,
     };
-    let counts = store.report_counts(&scope)?;
+    let statuses = store.source_statuses()?;
+    let counts = store.report_counts(&scope, &statuses)?;
     let header = Header {
         schema: model::SCHEMA,
         generated_at: format_millis(opts.now),
@@ -195,7 +197,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
     let mut pending: std::collections::VecDeque<Section> = select::sections(&opts.statuses).into();
     let mut state = Walk::default();
     let mut outcome = Outcome::default();
-    store.report_rows(&scope, |row| -> Result<(), ReportError> {
+    store.report_rows(&scope, &statuses, |row| -> Result<(), ReportError> {
         let section = Section::of(&row.status);
         if state.section != Some(section) {
             state.close(r)?;
@@ -212,13 +214,18 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
             }
             state.section = Some(section);
         }
-        if state.document.as_ref() != Some(&(row.root.clone(), row.document.clone())) {
+        let same_document = state
+            .document
+            .as_ref()
+            .is_some_and(|(root, doc)| *root == row.root && *doc == row.document);
+        if !same_document {
             state.close_document(r)?;
-            r.start_document(&DocumentHead {
+            let head = DocumentHead {
                 root: row.root.clone(),
                 document: row.document.clone(),
-            })?;
-            state.document = Some((row.root.clone(), row.document.clone()));
+            };
+            r.start_document(&head)?;
+            state.document = Some((head.root, head.document));
         }
         if state.briefing != Some(row.briefing_ordinal) {
             state.close_briefing(r)?;
@@ -228,7 +235,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
             })?;
             state.briefing = Some(row.briefing_ordinal);
         }
-        let c = Citation::from_row(&row, opts.public_url.as_deref());
+        let c = Citation::from_row(row, opts.public_url.as_deref());
         outcome.listed += 1;
         if FailOn::Broken.matches(&c.status) {
             outcome.broken += 1;

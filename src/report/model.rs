@@ -232,17 +232,19 @@ pub fn wayback_url(url: &str) -> String {
 }
 
 impl Citation {
-    /// The view of one store row; `public_url` ends with `/`.
-    pub fn from_row(r: &ReportRow, public_url: Option<&str>) -> Citation {
-        let archived = match (&r.capture_id, r.captured_at, &r.capture_sha256) {
+    /// The view of one store row; `public_url` ends with `/`. Takes the row to
+    /// move its strings rather than copy them (a report has many rows).
+    pub fn from_row(r: ReportRow, public_url: Option<&str>) -> Citation {
+        let evidence = evidence::in_words(&r);
+        let archived = match (r.capture_id, r.captured_at, r.capture_sha256) {
             (Some(id), Some(at), Some(sha)) => {
                 let at_s = format_millis(at);
                 let url = r.source_url.as_deref().unwrap_or_default();
                 Some(Archived {
-                    capture_id: *id,
+                    capture_id: id,
                     get_command: format!("citewatch get {} --at {at_s}", shell_quote(url)),
                     captured_at: at_s,
-                    sha256: sha.clone(),
+                    sha256: sha,
                     url: public_url.map(|base| format!("{base}archive/{id}")),
                 })
             }
@@ -252,23 +254,25 @@ impl Citation {
             ("changed", Some(at)) => Some(day(at)),
             _ => None,
         };
+        let failing = r.status == "failing";
+        let moved = r.status == "moved";
         Citation {
             id: r.citation_id,
-            outlet: r.outlet.clone(),
-            cited_date: r.cited_date.clone(),
-            url: r.url.clone(),
-            source_url: r.source_url.clone(),
+            outlet: r.outlet,
+            cited_date: r.cited_date,
+            url: r.url,
+            wayback_url: r.source_url.as_deref().map(wayback_url),
+            source_url: r.source_url,
             source_id: r.source_id,
-            status: r.status.clone(),
-            suspect: r.suspect.clone().filter(|_| r.status == "failing"),
+            status: r.status,
+            suspect: r.suspect.filter(|_| failing),
             status_since: r.status_since.map(format_millis),
-            evidence: evidence::in_words(r),
+            evidence,
             http_status: r.http_status,
-            new_url: r.final_url.clone().filter(|_| r.status == "moved"),
+            new_url: r.final_url.filter(|_| moved),
             similarity: r.similarity,
             baseline_date,
             archived,
-            wayback_url: r.source_url.as_deref().map(wayback_url),
             new: r.is_new,
         }
     }

@@ -20,7 +20,7 @@ pub use bulk::{Bulk, BulkSource};
 pub use check::{CheckWrite, DueFilter, DueSource, ErrorJson, RunRow, SourceRow, SourceUpdate};
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
-pub use report::{OutletCount, ReportCounts, ReportRow, ReportScope};
+pub use report::{OutletCount, ReadSnapshot, ReportCounts, ReportRow, ReportScope, SourceStatuses};
 pub use serve::{ArchivedCopy, ListedSource, Memento, MetricsSnapshot, SourcePage, SourceQuery};
 
 /// A store failure. Messages name the database file.
