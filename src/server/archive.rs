@@ -45,13 +45,10 @@ pub async fn archived_copy(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = capture_id(&raw)?;
-    // The row by primary key, here; the body from memory when it was served
-    // before, else read, verified and decompressed on the blocking pool.
-    let copy = state.with_store_here(|store| {
-        store
-            .archived_copy(id)?
-            .ok_or_else(|| ApiError::not_found(format!("no capture {id}")))
-    })?;
+    // The row from memory or by primary key, here; the body from memory when
+    // it was served before, else read, verified and decompressed on the
+    // blocking pool.
+    let copy = state.archived_copy(id)?;
     let body = match state.cached_body(&copy.body_sha256) {
         Some(body) => body,
         None => {

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod archive;
 pub mod auth;
+pub mod hot;
 pub mod memento;
 pub mod metrics;
 pub mod report;
@@ -34,7 +35,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::archive::{BlobError, FsBlobStore, blob_dir};
 use crate::config::Config;
-use crate::store::{Store, StoreError};
+use crate::store::{ArchivedCopy, Store, StoreError};
+use hot::HotCache;
 
 /// Requests taking longer than this are answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,6 +48,8 @@ const POOL_SIZE: usize = 8;
 /// Bytes of verified archived bodies kept in memory (hot copies skip the blob
 /// read, decompression and re-hash).
 const BODY_CACHE_BYTES: usize = 64 << 20;
+/// Bytes of capture rows kept in memory (about 64,000 rows).
+const COPY_CACHE_BYTES: usize = 16 << 20;
 
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +203,10 @@ struct Inner {
     /// Permits to use a pooled connection.
     readers: tokio::sync::Semaphore,
     /// Verified archived bodies by sha256.
-    bodies: Mutex<BodyCache>,
+    bodies: Mutex<HotCache<String, bytes::Bytes>>,
+    /// Capture rows as `/archive/{id}` needs them, by id (a capture never
+    /// changes once recorded).
+    copies: Mutex<HotCache<i64, ArchivedCopy>>,
     /// A check started through the API is running in this process.
     check_running: AtomicBool,
 }
@@ -221,7 +228,8 @@ impl AppState {
             config,
             pool: Mutex::new(vec![first]),
             readers: tokio::sync::Semaphore::new(POOL_SIZE),
-            bodies: Mutex::new(BodyCache::default()),
+            bodies: Mutex::new(HotCache::new(BODY_CACHE_BYTES)),
+            copies: Mutex::new(HotCache::new(COPY_CACHE_BYTES)),
             check_running: AtomicBool::new(false),
         })))
     }
@@ -316,48 +324,33 @@ impl AppState {
     /// Keeps a verified archived body in memory.
     pub fn cache_body(&self, sha256: &str, body: bytes::Bytes) {
         if let Ok(mut c) = self.0.bodies.lock() {
-            c.put(sha256, body);
+            let weight = body.len();
+            c.put(sha256.to_string(), body, weight);
         }
+    }
+
+    /// The capture row behind `/archive/{id}`, from memory or the store.
+    pub fn archived_copy(&self, id: i64) -> Result<ArchivedCopy, ApiError> {
+        if let Some(copy) = self.0.copies.lock().ok().and_then(|mut c| c.get(&id)) {
+            return Ok(copy);
+        }
+        let copy = self.with_store_here(|store| {
+            store
+                .archived_copy(id)?
+                .ok_or_else(|| ApiError::not_found(format!("no capture {id}")))
+        })?;
+        if let Ok(mut c) = self.0.copies.lock() {
+            let weight = 96
+                + copy.source_url.len()
+                + copy.body_sha256.len()
+                + copy.content_type.as_ref().map_or(0, String::len);
+            c.put(id, copy.clone(), weight);
+        }
+        Ok(copy)
     }
 
     fn check_running(&self) -> &AtomicBool {
         &self.0.check_running
-    }
-}
-
-/// Archived bodies by sha256, bounded in bytes; when full, the oldest half goes.
-#[derive(Default)]
-struct BodyCache {
-    map: std::collections::HashMap<String, (u64, bytes::Bytes)>,
-    bytes: usize,
-    tick: u64,
-}
-
-impl BodyCache {
-    fn get(&mut self, sha256: &str) -> Option<bytes::Bytes> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.map.get_mut(sha256).map(|(used, b)| {
-            *used = tick;
-            b.clone()
-        })
-    }
-
-    fn put(&mut self, sha256: &str, body: bytes::Bytes) {
-        // Large bodies are streamed from their blob every time.
-        if body.len() > BODY_CACHE_BYTES / 64 || self.map.contains_key(sha256) {
-            return;
-        }
-        if self.bytes + body.len() > BODY_CACHE_BYTES {
-            let mut ticks: Vec<u64> = self.map.values().map(|(t, _)| *t).collect();
-            ticks.sort_unstable();
-            let cut = ticks.get(ticks.len() / 2).copied().unwrap_or(0);
-            self.map.retain(|_, (t, _)| *t > cut);
-            self.bytes = self.map.values().map(|(_, b)| b.len()).sum();
-        }
-        self.tick += 1;
-        self.bytes += body.len();
-        self.map.insert(sha256.to_string(), (self.tick, body));
     }
 }
 
