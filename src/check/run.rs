@@ -378,18 +378,16 @@ pub async fn run_holding(
     // more than recording it. A chunk leaves as soon as no result is ready, so
     // a slow night does not hold results back.
     let mut chunk: Vec<Checked> = Vec::with_capacity(SEND_CHUNK);
+    // False once the writer has gone (after an error, which its join reports).
+    let send = |chunk: &mut Vec<Checked>| {
+        tx.send(std::mem::replace(chunk, Vec::with_capacity(SEND_CHUNK)))
+            .is_ok()
+    };
     loop {
         let ready = match results.next().now_or_never() {
             Some(ready) => ready,
             None => {
-                if !chunk.is_empty()
-                    && tx
-                        .send(std::mem::replace(
-                            &mut chunk,
-                            Vec::with_capacity(SEND_CHUNK),
-                        ))
-                        .is_err()
-                {
+                if !chunk.is_empty() && !send(&mut chunk) {
                     break;
                 }
                 results.next().await
@@ -401,14 +399,7 @@ pub async fn run_holding(
                 checked += 1;
                 progress.advance(&c.url, c.state.status.name());
                 chunk.push(c);
-                if chunk.len() >= SEND_CHUNK
-                    && tx
-                        .send(std::mem::replace(
-                            &mut chunk,
-                            Vec::with_capacity(SEND_CHUNK),
-                        ))
-                        .is_err()
-                {
+                if chunk.len() >= SEND_CHUNK && !send(&mut chunk) {
                     break;
                 }
             }
@@ -422,8 +413,7 @@ pub async fn run_holding(
     // The fetches no longer take jobs: the preparer stops at its next one.
     preparer.join().expect("the preparer does not panic");
     if !chunk.is_empty() {
-        // The writer only goes away after an error, which its join reports.
-        let _ = tx.send(chunk);
+        send(&mut chunk);
     }
     drop(tx);
     progress.finish();
