@@ -141,6 +141,9 @@ fn wrk(
         &format!("-t{threads}"),
         &format!("-c{connections}"),
         &format!("-d{duration}s"),
+        // wrk's default 2 s timeout would cut the full report's tail off.
+        "--timeout",
+        "30s",
         "--latency",
     ]);
     if let Some(s) = script {
@@ -182,6 +185,10 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     build(&data, captures, sources, bodies);
+    // Flush what building the store wrote, so the kernel's writeback of it does
+    // not land in the middle of the measurement.
+    // SAFETY: sync takes no arguments and cannot fail.
+    unsafe { libc::sync() };
     let config = dir.path().join("citewatch.toml");
     std::fs::write(
         &config,

@@ -5,27 +5,27 @@
 //! blob's decompression and re-hash.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
 
-/// Values by key, bounded by their total weight (bytes, roughly). When full,
-/// the least recently used half goes at once, so an access costs a counter
-/// bump, not a list update, and an eviction one sort.
+use hashlink::LinkedHashMap;
+
+/// Values by key, bounded by their total weight (bytes, roughly), least
+/// recently used first out. Eviction goes one entry at a time, so no request
+/// waits behind a sweep of the whole cache (an earlier version dropped half of
+/// it at once, and the pause showed in the p99 under load).
 pub struct HotCache<K, V> {
-    map: HashMap<K, (u64, usize, V)>,
+    map: LinkedHashMap<K, (usize, V)>,
     weight: usize,
     limit: usize,
-    tick: u64,
 }
 
 impl<K: Hash + Eq, V: Clone> HotCache<K, V> {
     /// An empty cache holding at most `limit` in weight.
     pub fn new(limit: usize) -> Self {
         HotCache {
-            map: HashMap::new(),
+            map: LinkedHashMap::new(),
             weight: 0,
             limit,
-            tick: 0,
         }
     }
 
@@ -35,12 +35,7 @@ impl<K: Hash + Eq, V: Clone> HotCache<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.tick += 1;
-        let tick = self.tick;
-        self.map.get_mut(key).map(|(used, _, v)| {
-            *used = tick;
-            v.clone()
-        })
+        self.map.to_back(key).map(|(_, v)| v.clone())
     }
 
     /// Keeps `value` unless it alone would take more than a 64th of the
@@ -49,16 +44,14 @@ impl<K: Hash + Eq, V: Clone> HotCache<K, V> {
         if weight > self.limit / 64 || self.map.contains_key(&key) {
             return;
         }
-        if self.weight + weight > self.limit {
-            let mut ticks: Vec<u64> = self.map.values().map(|(t, _, _)| *t).collect();
-            ticks.sort_unstable();
-            let cut = ticks.get(ticks.len() / 2).copied().unwrap_or(0);
-            self.map.retain(|_, (t, _, _)| *t > cut);
-            self.weight = self.map.values().map(|(_, w, _)| w).sum();
+        while self.weight + weight > self.limit {
+            match self.map.pop_front() {
+                Some((_, (w, _))) => self.weight -= w,
+                None => break,
+            }
         }
-        self.tick += 1;
         self.weight += weight;
-        self.map.insert(key, (self.tick, weight, value));
+        self.map.insert(key, (weight, value));
     }
 
     /// Values kept.
@@ -77,19 +70,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_what_fits_and_drops_the_least_recently_used_half() {
-        let mut c: HotCache<u32, u32> = HotCache::new(64 * 10);
+    fn keeps_what_fits_and_drops_the_least_recently_used_first() {
+        let mut c: HotCache<u32, u32> = HotCache::new(64 * 100);
         for k in 0..64 {
-            c.put(k, k * 2, 10);
+            c.put(k, k * 2, 100);
         }
         assert_eq!(c.len(), 64);
         assert_eq!(c.get(&0), Some(0), "used again: the newest");
-        c.put(100, 200, 10);
-        assert!(c.len() <= 33, "{}", c.len());
+        c.put(100, 200, 100);
+        assert_eq!(c.len(), 64, "one out for one in");
+        assert_eq!(c.get(&1), None, "the least recently used went");
         assert_eq!(c.get(&0), Some(0));
         assert_eq!(c.get(&100), Some(200));
-        assert_eq!(c.get(&1), None, "the oldest went");
-        assert_eq!(c.get(&63), Some(126), "the newer half stayed");
+        assert_eq!(c.get(&2), Some(4), "the rest stayed");
+        // A heavier value makes room for itself.
+        c.put(101, 1, 60);
+        assert_eq!(c.len(), 64, "one of 100 made room for 60");
+        c.put(102, 1, 90);
+        assert_eq!(c.len(), 64, "another of 100 made room for 90");
+        assert_eq!(c.get(&3), None);
+        assert_eq!(c.get(&101), Some(1));
     }
 
     #[test]
