@@ -345,18 +345,8 @@ pub async fn run_holding(
                 // Nothing to read or store (a 304, a refused connection): the
                 // verdict is a few comparisons, cheaper here than a hand-off
                 // to the blocking pool and back.
-                if !needs_cpu(&report, job.previous.as_ref()) {
-                    return assess(
-                        job,
-                        report,
-                        probe,
-                        blobs.as_ref(),
-                        &check_cfg,
-                        &confirmation,
-                    );
-                }
-                let _core = cpu.acquire_owned().await.expect("never closed");
-                tokio::task::spawn_blocking(move || {
+                let here = !needs_cpu(&report, job.previous.as_ref());
+                let judge = move || {
                     assess(
                         job,
                         report,
@@ -365,9 +355,14 @@ pub async fn run_holding(
                         &check_cfg,
                         &confirmation,
                     )
-                })
-                .await
-                .expect("assessment does not panic")
+                };
+                if here {
+                    return judge();
+                }
+                let _core = cpu.acquire_owned().await.expect("never closed");
+                tokio::task::spawn_blocking(judge)
+                    .await
+                    .expect("assessment does not panic")
             }
         })
         .buffer_unordered(concurrency);
