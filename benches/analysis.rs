@@ -32,7 +32,7 @@ fn main() {
     let read: Vec<page::Page> = pages.iter().map(|p| page::read_page(p, ct)).collect();
     let glanced: Vec<page::Page> = pages.iter().map(|p| page::glance_page(p, ct)).collect();
     let dir = tempfile::tempdir().expect("temporary folder");
-    let blobs = FsBlobStore::new(dir.path());
+    let blobs = FsBlobStore::deferred_sync(dir.path());
 
     let mut rows: Vec<(&str, f64)> = Vec::new();
     let mut time = |label: &'static str, f: &mut dyn FnMut(usize)| {
@@ -76,11 +76,32 @@ fn main() {
     time("zstd level 3", &mut |i| {
         std::hint::black_box(zstd::bulk::compress(&pages[i], 3).expect("zstd"));
     });
-    time("blob store write", &mut |i| {
+    let mut sizes = [0usize; 3];
+    for (slot, level) in [3, 1, -1].into_iter().enumerate() {
+        let mut reused = zstd::bulk::Compressor::new(level).expect("zstd context");
+        let label = match level {
+            3 => "zstd level 3, one context",
+            1 => "zstd level 1, one context",
+            _ => "zstd level -1, one context",
+        };
+        time(label, &mut |i| {
+            let out = reused.compress(&pages[i]).expect("zstd");
+            if i < n {
+                sizes[slot] += out.len();
+            }
+        });
+    }
+    time("blob store write (put_sized)", &mut |i| {
         let sha = hex::encode(Sha256::digest(&pages[i]));
         blobs
             .put_sized(&sha, pages[i].len() as u64, &mut pages[i].as_slice())
             .expect("blob write");
+    });
+    let fresh = tempfile::tempdir().expect("temporary folder");
+    let fresh_blobs = FsBlobStore::deferred_sync(fresh.path());
+    time("blob store write (put_hashed)", &mut |i| {
+        let sha = hex::encode(Sha256::digest(&pages[i]));
+        fresh_blobs.put_hashed(&sha, &pages[i]).expect("blob write");
     });
 
     println!(
@@ -97,6 +118,14 @@ fn main() {
         "visible text {:.1} KiB a page, {:.1} lines kept one by one",
         text as f64 / n as f64 / 1024.0,
         kept as f64 / n as f64
+    );
+    // Each stage ran every page once more as a warm-up.
+    let ratio = |s: usize| s as f64 / (bytes + pages[0].len()) as f64;
+    println!(
+        "zstd output / input: level 3 {:.3}, level 1 {:.3}, level -1 {:.3}",
+        ratio(sizes[0]),
+        ratio(sizes[1]),
+        ratio(sizes[2])
     );
     println!(
         "{:<28} {:>10} {:>10} {:>9}",

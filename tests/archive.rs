@@ -70,10 +70,7 @@ fn sha(b: &[u8]) -> String {
 }
 
 fn blob_path(root: &Path, sha: &str) -> PathBuf {
-    root.join("data/blobs")
-        .join(&sha[..2])
-        .join(&sha[2..4])
-        .join(sha)
+    citewatch::archive::FsBlobStore::new(root.join("data/blobs")).path(sha)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

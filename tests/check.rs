@@ -306,3 +306,64 @@ async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     let bad = run(&g, &["check", "--max-duration", "soon"]).await;
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
+    use sha2::{Digest, Sha256};
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let paths = ["/page/1", "/page/2", "/page/3", "/page/4"];
+    g.brief("b.txt", briefing(&web, &paths));
+    json(&g, &["check", "--format", "json"]).await;
+
+    // No file per body: the bodies went into a pack, found through its index.
+    let blobs = g.path("data/blobs");
+    let loose: Vec<_> = walkdir::WalkDir::new(&blobs)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name().len() == 64)
+        .collect();
+    assert!(loose.is_empty(), "loose blobs: {loose:?}");
+    let packs: Vec<_> = std::fs::read_dir(blobs.join("packs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cwpack"))
+        .collect();
+    assert_eq!(packs.len(), 1, "{packs:?}");
+
+    let v = json(&g, &["verify", "--format", "json"]).await;
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["blobs_checked"], paths.len(), "{v}");
+    assert_eq!(v["unreferenced_blobs"].as_array().unwrap().len(), 0, "{v}");
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    for p in paths {
+        let url = format!("http://127.0.0.1:{}{p}", web.port());
+        let got = run(&g, &["get", &url]).await;
+        assert!(
+            got.status.success(),
+            "{}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        let recorded: String = db
+            .query_row(
+                "SELECT c.body_sha256 FROM captures c JOIN sources s ON s.id = c.source_id WHERE s.url = ?1",
+                [&url],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&got.stdout)), recorded, "{p}");
+    }
+
+    // Damage one byte in the middle of the pack: verify names a corrupt blob.
+    let mut bytes = std::fs::read(&packs[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x20;
+    std::fs::write(&packs[0], bytes).unwrap();
+    let out = run(&g, &["verify", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{v}");
+    assert_eq!(problems[0]["kind"], "corrupt_blob", "{v}");
+}

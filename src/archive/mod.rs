@@ -1,4 +1,5 @@
-//! What citewatch keeps of every source: content-addressed bodies ([`blobs`]),
+//! What citewatch keeps of every source: content-addressed bodies ([`blobs`],
+//! appended to [`packs`] by the nightly check),
 //! capture and check records ([`record`]), WARC export ([`warc`]) and fixity
 //! checks ([`verify`]).
 //!
@@ -6,6 +7,7 @@
 //! can be had back byte for byte, proven by its sha256.
 
 pub mod blobs;
+pub mod packs;
 mod record;
 pub mod verify;
 pub mod warc;

@@ -114,7 +114,11 @@ pub fn archive_body(
             ..
         } => {
             let sha256 = body.sha256_hex();
-            let stored = blobs.put_sized(&sha256, body.len(), &mut body.reader()?)?;
+            let stored = match body.as_slice() {
+                // Hashed as it arrived: no need to hash it again.
+                Some(bytes) => blobs.put_hashed(&sha256, bytes)?,
+                None => blobs.put_sized(&sha256, body.len(), &mut body.reader()?)?,
+            };
             let stored_size = if stored == 0 {
                 blobs.stored_size(&sha256).unwrap_or(0)
             } else {
