@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod classify;
+pub mod cpu;
 pub mod fingerprint;
 pub mod lines;
 pub mod lock;

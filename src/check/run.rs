@@ -17,6 +17,7 @@ use tokio::sync::OnceCell;
 
 use super::analyze;
 use super::classify::{FetchFacts, PageEvidence, classify};
+use super::cpu::CpuPool;
 use super::lock::{LockError, RunLock};
 use super::schedule::{DUE_SLACK_MS, interleave_by_host, next_check_at};
 use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide};
@@ -295,9 +296,9 @@ pub async fn run_holding(
     };
     let check_cfg = config.check.clone();
     let concurrency = config.fetch.concurrency.max(1) * 2;
-    // Reading pages and compressing blobs is CPU work: one at a time per core, so
+    // Reading pages and compressing blobs is CPU work: one thread per core, so
     // a hundred fetches in flight do not mean a hundred compressors in memory.
-    let cpu = Arc::new(tokio::sync::Semaphore::new(
+    let cpu = Arc::new(CpuPool::new(
         std::thread::available_parallelism().map_or(2, |n| n.get()),
     ));
     let mut checked = 0usize;
@@ -359,10 +360,7 @@ pub async fn run_holding(
                 if here {
                     return judge();
                 }
-                let _core = cpu.acquire_owned().await.expect("never closed");
-                tokio::task::spawn_blocking(judge)
-                    .await
-                    .expect("assessment does not panic")
+                cpu.run(judge).await.expect("assessment does not panic")
             }
         })
         .buffer_unordered(concurrency);
