@@ -1,11 +1,13 @@
 //! Response bodies, read with bounds: a size cap counted on decoded bytes, a
 //! deadline, and a spill to a temporary file past 1 MiB so that many fetches in
-//! flight do not hold many large bodies in memory. The sha256 is computed while
-//! reading, so the bytes are touched once.
+//! flight do not hold many large bodies in memory. A spilled body's sha256 is
+//! computed while reading, so its bytes are touched once; a body in memory is
+//! hashed when first asked, which in a check is on a CPU worker rather than on
+//! the network thread that every fetch waits for.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -21,7 +23,8 @@ enum Storage {
 pub struct Body {
     storage: Storage,
     len: u64,
-    sha256: [u8; 32],
+    /// Set at once for a spilled body, on first use for one in memory.
+    sha256: OnceLock<[u8; 32]>,
     truncated: bool,
 }
 
@@ -49,12 +52,16 @@ impl Body {
 
     /// The sha256 of the bytes, lowercase hex.
     pub fn sha256_hex(&self) -> String {
-        hex::encode(self.sha256)
+        hex::encode(self.sha256())
     }
 
     /// The raw sha256.
     pub fn sha256(&self) -> [u8; 32] {
-        self.sha256
+        *self.sha256.get_or_init(|| match &self.storage {
+            Storage::Memory(v) => Sha256::digest(v).into(),
+            // A spilled body's hash is set when it is finished.
+            Storage::File(_) => unreachable!("a spilled body is hashed as it is read"),
+        })
     }
 
     /// True when the size cap cut the body short.
@@ -106,7 +113,8 @@ impl Body {
 pub struct BodyWriter {
     storage: Storage,
     len: u64,
-    hasher: Sha256,
+    /// Started when the body spills to a file.
+    hasher: Option<Sha256>,
 }
 
 impl BodyWriter {
@@ -115,7 +123,7 @@ impl BodyWriter {
         BodyWriter {
             storage: Storage::Memory(Vec::new()),
             len: 0,
-            hasher: Sha256::new(),
+            hasher: None,
         }
     }
 
@@ -131,30 +139,41 @@ impl BodyWriter {
 
     /// Appends a chunk, spilling to a temporary file when it grows past [`SPILL_AT`].
     pub fn push(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.hasher.update(chunk);
         self.len += chunk.len() as u64;
         match &mut self.storage {
             Storage::Memory(v) if v.len() + chunk.len() > SPILL_AT => {
                 let mut f = tempfile::tempfile()?;
                 f.write_all(v)?;
                 f.write_all(chunk)?;
+                let mut hasher = Sha256::new();
+                hasher.update(&v[..]);
+                hasher.update(chunk);
+                self.hasher = Some(hasher);
                 self.storage = Storage::File(Mutex::new(f));
             }
             Storage::Memory(v) => v.extend_from_slice(chunk),
-            Storage::File(f) => f
-                .get_mut()
-                .unwrap_or_else(|e| e.into_inner())
-                .write_all(chunk)?,
+            Storage::File(f) => {
+                if let Some(h) = self.hasher.as_mut() {
+                    h.update(chunk);
+                }
+                f.get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .write_all(chunk)?
+            }
         }
         Ok(())
     }
 
     /// The finished body.
     pub fn finish(self, truncated: bool) -> Body {
+        let sha256 = OnceLock::new();
+        if let Some(h) = self.hasher {
+            let _ = sha256.set(h.finalize().into());
+        }
         Body {
             storage: self.storage,
             len: self.len,
-            sha256: self.hasher.finalize().into(),
+            sha256,
             truncated,
         }
     }
