@@ -384,12 +384,11 @@ impl Store {
                 })?;
                 let entry = match outlet {
                     None => &mut no_outlet,
-                    Some(name) => {
-                        if !outlets.contains_key(name) {
-                            outlets.insert(name.to_string(), (0, 0));
-                        }
-                        outlets.get_mut(name).unwrap_or(&mut no_outlet)
-                    }
+                    // One hash lookup for an outlet seen before (most of them).
+                    Some(name) => match outlets.get_mut(name) {
+                        Some(entry) => entry,
+                        None => outlets.entry(name.to_string()).or_default(),
+                    },
                 };
                 entry.0 += 1;
                 if broken {
