@@ -26,6 +26,12 @@ pub(super) const COUNT: usize = 15;
 /// No record for this source.
 const NONE: u64 = u64::MAX;
 
+/// A source's slot holds its record's offset above [`LEN_BITS`] bits and its
+/// length below, so a record is read back in one exact read; a record too
+/// long for the field (`LEN_MASK`) is read by its length prefix instead.
+const LEN_BITS: u32 = 24;
+const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
+
 /// Why a record could not be kept or read back.
 #[derive(Debug)]
 pub(super) enum RecordError {
@@ -96,8 +102,11 @@ impl RecordWriter {
         }
         let len = u32::try_from(r.len()).map_err(|_| too_long())?;
         r[..4].copy_from_slice(&len.to_le_bytes());
+        if self.len >> (64 - LEN_BITS) != 0 {
+            return Err(std::io::Error::other("report source records over 1 TiB").into());
+        }
         self.out.write_all(r)?;
-        *slot = self.len;
+        *slot = (self.len << LEN_BITS) | u64::from(len).min(LEN_MASK);
         self.len += u64::from(len);
         Ok(())
     }
@@ -145,23 +154,16 @@ impl SourceRecords {
         if at == NONE {
             return Ok(None);
         }
-        // One read usually covers the record; a longer one takes a second.
-        let mut got = 0;
-        while got < 4 {
-            let n = self.file.read_at(&mut self.buf[got..], at + got as u64)?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            got += n;
+        let (at, mut len) = (at >> LEN_BITS, (at & LEN_MASK) as usize);
+        if len == LEN_MASK as usize {
+            let mut prefix = [0; 4];
+            self.file.read_exact_at(&mut prefix, at)?;
+            len = u32::from_le_bytes(prefix) as usize;
         }
-        let len = u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize;
         if len > self.buf.len() {
             self.buf.resize(len, 0);
         }
-        if got < len {
-            self.file
-                .read_exact_at(&mut self.buf[got..len], at + got as u64)?;
-        }
+        self.file.read_exact_at(&mut self.buf[..len], at)?;
         Ok(Some(Record {
             bytes: &self.buf[4..len],
         }))
@@ -221,4 +223,41 @@ pub(super) fn get<T: FromSql>(columns: &[ValueRef], i: usize) -> rusqlite::Resul
         }
         e => rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_read_back_as_written_short_or_long() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut w = RecordWriter::new(5).unwrap();
+        let long = "é".repeat(LEN_MASK as usize / 2 + 10);
+        for (id, text) in [(3usize, long.as_str()), (1, "dead"), (4, "")] {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT ?1, ?2, 1.5, NULL, x'00ff', -7, ?1, ?1, ?1, ?1, ?1, ?1, ?1, ?1, ?1",
+                )
+                .unwrap();
+            let mut rows = stmt.query(rusqlite::params![text, id as i64]).unwrap();
+            let row = rows.next().unwrap().unwrap();
+            assert!(w.write(id, row, 0).is_ok());
+        }
+        let mut records = w.finish().unwrap();
+        assert!(records.read(2).unwrap().is_none());
+        assert!(records.read(99).unwrap().is_none());
+        for (id, text) in [(1i64, "dead"), (3, long.as_str()), (4, "")] {
+            let record = records.read(id).unwrap().unwrap();
+            let c = record.columns().unwrap();
+            assert_eq!(get::<String>(&c, 0).unwrap(), text);
+            assert_eq!(get::<i64>(&c, 1).unwrap(), id);
+            assert_eq!(get::<f64>(&c, 2).unwrap(), 1.5);
+            assert_eq!(get::<Option<i64>>(&c, 3).unwrap(), None);
+            assert_eq!(get::<Vec<u8>>(&c, 4).unwrap(), vec![0, 255]);
+            assert_eq!(get::<i64>(&c, 5).unwrap(), -7);
+            assert!(get::<u16>(&c, 5).is_err(), "out of range, as Row::get says");
+            assert_eq!(get::<String>(&c, 14).unwrap(), text);
+        }
+    }
 }
