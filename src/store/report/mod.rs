@@ -613,8 +613,10 @@ impl Store {
     }
 }
 
-/// Citations read per statement by [`Store::report_rows`].
-const CHUNK: usize = 256;
+/// Citations read per statement by [`Store::report_rows`]: each statement
+/// builds a temporary index of its ids, a cost per chunk, while the rows of a
+/// chunk are held at once (about a megabyte at this size).
+const CHUNK: usize = 1024;
 
 /// One row of the listing statement, with its source's record, as a [`ReportRow`].
 fn read_row(
