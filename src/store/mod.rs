@@ -52,8 +52,9 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
-    /// The report's listing order could not be spilled to a temporary file.
-    #[error("sorting the report's listing in a temporary file: {source}")]
+    /// A report's temporary files (its listing order, its sources' records)
+    /// could not be written or read.
+    #[error("a report's temporary file: {source}")]
     Spill {
         /// Why.
         source: std::io::Error,

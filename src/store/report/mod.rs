@@ -509,14 +509,21 @@ impl Store {
         Ok(BriefingPositions { slots })
     }
 
+    /// A record's failure as a store error.
+    fn record_err(&self) -> impl Fn(sources::RecordError) -> StoreError + '_ {
+        |e| match e {
+            sources::RecordError::Io(source) => StoreError::Spill { source },
+            sources::RecordError::Sql(source) => StoreError::Sqlite {
+                file: self.file.clone(),
+                source,
+            },
+        }
+    }
+
     /// The records of the sources in `wanted` (by id), read in id order (see
     /// [`sources`]).
     fn source_records(&self, wanted: Vec<bool>) -> Result<sources::SourceRecords> {
         let err = self.err();
-        let record_err = |e| match e {
-            sources::RecordError::Io(source) => StoreError::Spill { source },
-            sources::RecordError::Sql(e) => err(e),
-        };
         let mut out = sources::RecordWriter::new(wanted.len())
             .map_err(|source| StoreError::Spill { source })?;
         let _function = WantedFunction::register(&self.conn, wanted).map_err(&err)?;
@@ -535,7 +542,7 @@ impl Store {
         while let Some(r) = rows.next().map_err(&err)? {
             let id: i64 = r.get(0).map_err(&err)?;
             if let Ok(id) = usize::try_from(id) {
-                out.write(id, r, 1).map_err(record_err)?;
+                out.write(id, r, 1).map_err(self.record_err())?;
             }
         }
         out.finish().map_err(|source| StoreError::Spill { source })
@@ -546,11 +553,11 @@ impl Store {
     /// error `each` returns.
     ///
     /// The rows are read by id in chunks of [`CHUNK`]: one statement per chunk
-    /// (citation, briefing item, document, source and archived copy joined by
-    /// primary key), then handed out in the chunk's order. A chunk's citations
-    /// sit close together in the store (report order follows document order,
-    /// as sync writes), and looking up their sources by id costs less than
-    /// sorting whole rows did.
+    /// (citation, briefing item and document joined by primary key; a chunk's
+    /// citations sit close together in the store, as report order follows
+    /// document order and sync writes in document order), each row completed
+    /// with its source's record (see [`sources`]), then handed out in the
+    /// chunk's order.
     pub fn report_rows<E: From<StoreError>>(
         &self,
         mut listing: ReportListing,
@@ -599,10 +606,7 @@ impl Store {
                 let Ok(at) = index.binary_search_by_key(&id, |e| e.0) else {
                     continue;
                 };
-                let row = read_row(r, &mut listing).map_err(|e| match e {
-                    sources::RecordError::Io(source) => StoreError::Spill { source },
-                    sources::RecordError::Sql(e) => err(e),
-                })?;
+                let row = read_row(r, &mut listing).map_err(self.record_err())?;
                 rows[index[at].1] = Some(row);
             }
             // Every id was listed from this snapshot, so every row is found.

@@ -33,24 +33,14 @@ const LEN_BITS: u32 = 24;
 const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
 
 /// Why a record could not be kept or read back.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(super) enum RecordError {
     /// The temporary file failed.
-    Io(std::io::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     /// A column's value could not be read.
-    Sql(rusqlite::Error),
-}
-
-impl From<std::io::Error> for RecordError {
-    fn from(e: std::io::Error) -> Self {
-        RecordError::Io(e)
-    }
-}
-
-impl From<rusqlite::Error> for RecordError {
-    fn from(e: rusqlite::Error) -> Self {
-        RecordError::Sql(e)
-    }
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
 }
 
 /// Writes records while listed sources are read in id order.
