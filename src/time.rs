@@ -19,11 +19,55 @@ pub fn now_millis() -> Millis {
 }
 
 /// Formats an instant as RFC 3339 in UTC with a `Z`, to whole seconds.
+///
+/// A report formats a few instants per listed citation, so instants from 1970
+/// to 9999 take a direct path (the civil date computed from the day number)
+/// that costs a fraction of strftime's; the rest go through jiff. Both write
+/// the same text (tested).
 pub fn format_millis(ms: Millis) -> String {
+    // jiff's range ends late on 9999-12-30 (past it the text is `@…ms`); its
+    // last second is left to jiff too.
+    if !(0..Timestamp::MAX.as_second() * 1000).contains(&ms) {
+        return format_millis_jiff(ms);
+    }
+    let secs = ms / 1000;
+    let (y, m, d) = civil_from_days(secs / 86_400);
+    let s = secs % 86_400;
+    let mut text = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut n: i64| {
+        for digit in text[at..at + width].iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, m);
+    put(8, 2, d);
+    put(11, 2, s / 3600);
+    put(14, 2, s / 60 % 60);
+    put(17, 2, s % 60);
+    text.iter().map(|&b| char::from(b)).collect()
+}
+
+fn format_millis_jiff(ms: Millis) -> String {
     match Timestamp::from_millisecond(ms) {
         Ok(ts) => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         Err(_) => format!("@{ms}ms"),
     }
+}
+
+/// (year, month, day) of a day number counted from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`), for days from 0 on.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Why a time given by a user could not be read.
@@ -182,6 +226,37 @@ impl Serialize for Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_direct_format_writes_what_jiff_writes() {
+        let mut cases = vec![
+            0,
+            999,
+            1_000,
+            951_782_400_000,     // 2000-02-29
+            4_107_542_400_000,   // 2100-03-01
+            1_793_577_600_000,   // 2026-11-02
+            253_402_300_799_999, // 9999-12-31T23:59:59.999
+            Timestamp::MAX.as_millisecond(),
+            Timestamp::MAX.as_millisecond() + 1,
+            Timestamp::MAX.as_second() * 1000 - 1,
+            Timestamp::MAX.as_second() * 1000,
+            -1,
+            -86_400_001,
+            i64::MIN,
+            i64::MAX,
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push((x % 260_000_000_000_000) as i64 - 1_000_000_000_000);
+        }
+        for ms in cases {
+            assert_eq!(format_millis(ms), format_millis_jiff(ms), "{ms}");
+        }
+    }
 
     #[test]
     fn durations_read_every_unit() {

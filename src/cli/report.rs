@@ -58,6 +58,10 @@ pub struct ReportArgs {
     pub fail_on: Vec<FailOnArg>,
 }
 
+/// Output buffer: a large report is hundreds of megabytes, and 8 KiB writes
+/// cost a system call per few citations.
+const OUT_BUFFER: usize = 1 << 18;
+
 /// Runs `report`.
 pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
     let statuses = match &a.status {
@@ -106,7 +110,7 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
     };
     let outcome = match &a.output {
         None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, std::io::stdout().lock());
             let outcome = report::write(&store, &options, format, &mut out).map_err(runtime)?;
             out.flush().map_err(runtime)?;
             outcome
@@ -141,7 +145,7 @@ fn write_file(
     };
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| usage(anyhow::anyhow!("-o {}: {e}", path.display())))?;
-    let mut out = std::io::BufWriter::new(tmp);
+    let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, tmp);
     let outcome = report::write(store, options, format, &mut out).map_err(runtime)?;
     let tmp = out
         .into_inner()

@@ -174,7 +174,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
         new_only: opts.new_only,
     };
     let statuses = store.source_statuses()?;
-    let counts = store.report_counts(&scope, &statuses)?;
+    let (counts, listing) = store.report_counts(&scope, &statuses)?;
     let header = Header {
         schema: model::SCHEMA,
         generated_at: format_millis(opts.now),
@@ -197,7 +197,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
     let mut pending: std::collections::VecDeque<Section> = select::sections(&opts.statuses).into();
     let mut state = Walk::default();
     let mut outcome = Outcome::default();
-    store.report_rows(&scope, &statuses, |row| -> Result<(), ReportError> {
+    store.report_rows(listing, |row| -> Result<(), ReportError> {
         let section = Section::of(&row.status);
         if state.section != Some(section) {
             state.close(r)?;

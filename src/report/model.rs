@@ -216,14 +216,14 @@ pub struct Citation {
 }
 
 /// Quotes a word for a POSIX shell.
-fn shell_quote(s: &str) -> String {
+fn shell_quote(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
     {
-        return s.to_string();
+        return s.into();
     }
-    format!("'{}'", s.replace('\'', r"'\''"))
+    format!("'{}'", s.replace('\'', r"'\''")).into()
 }
 
 /// The Wayback Machine's list of snapshots of `url`.

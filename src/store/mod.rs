@@ -20,7 +20,9 @@ pub use bulk::{Bulk, BulkSource};
 pub use check::{CheckWrite, DueFilter, DueSource, ErrorJson, RunRow, SourceRow, SourceUpdate};
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
-pub use report::{OutletCount, ReadSnapshot, ReportCounts, ReportRow, ReportScope, SourceStatuses};
+pub use report::{
+    OutletCount, ReadSnapshot, ReportCounts, ReportListing, ReportRow, ReportScope, SourceStatuses,
+};
 pub use serve::{ArchivedCopy, ListedSource, Memento, MetricsSnapshot, SourcePage, SourceQuery};
 
 /// A store failure. Messages name the database file.
@@ -47,6 +49,13 @@ pub enum StoreError {
     CreateDir {
         /// The data folder.
         dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A report's temporary files (its listing order, its sources' records)
+    /// could not be written or read.
+    #[error("a report's temporary file: {source}")]
+    Spill {
         /// Why.
         source: std::io::Error,
     },

@@ -1,14 +1,19 @@
 //! Reading what `citewatch report` shows: aggregate counts first, then the listed
-//! citations streamed from one cursor in (section, document, briefing) order.
+//! citations streamed in (section, document, briefing) order.
 //!
-//! Memory stays flat however large the store: rows are handed to a callback one
-//! at a time, and the ordering sort runs in SQLite's external sorter, which this
-//! module points at temporary files with a small cache (see [`Store::report_rows`]).
-//! The one thing held per source is its status, one byte ([`SourceStatuses`]).
+//! Memory stays flat however large the store: one sequential pass over the
+//! citations counts and collects each listed citation's place (24 bytes) in a
+//! sorter that holds a bounded number in memory and spills the rest to
+//! temporary files ([`order`]); the rows are then read by id in that order and
+//! handed to a callback one at a time. Held per source: its status, one byte
+//! ([`SourceStatuses`]); per briefing item: its position, four bytes.
 
-use std::collections::BTreeMap;
+mod order;
+mod sources;
 
-use rusqlite::{OptionalExtension, params};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rusqlite::OptionalExtension;
 
 use super::{Result, Store, StoreError};
 use crate::time::Millis;
@@ -166,9 +171,9 @@ pub struct SourceStatuses {
 pub struct ReadSnapshot<'a>(#[allow(dead_code)] rusqlite::Transaction<'a>);
 
 impl Store {
-    /// Points SQLite's sorter and temporary tables at files and keeps the page
-    /// cache small, so a report's ordering sort spills to disk instead of growing
-    /// with the store.
+    /// Points SQLite's temporary tables at files and keeps the page cache small,
+    /// so what a report's statements keep aside (the night's status changes)
+    /// spills to disk instead of growing with the store.
     fn stream_friendly(&self) -> Result<()> {
         self.conn
             .execute_batch("PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;")
@@ -254,18 +259,21 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// The report's aggregate numbers.
+    /// The report's aggregate numbers, and the order of its listing.
     ///
     /// A join of every citation with its source and document costs a random
     /// page read per citation; instead this reads the sources' statuses once
-    /// into one byte per source, then the citations sequentially, and counts in
-    /// memory that grows with the number of outlets and sources (two bytes
-    /// each), never with the number of citations.
+    /// into one byte per source and each briefing item's position once into
+    /// four bytes per item, then the citations sequentially, once: counting
+    /// (in memory that grows with outlets and sources, never with citations)
+    /// and handing each listed citation's [`order::Place`] to a sorter that
+    /// holds a bounded number in memory. [`Store::report_rows`] reads the rows
+    /// in that order.
     pub fn report_counts(
         &self,
         scope: &ReportScope,
         statuses: &SourceStatuses,
-    ) -> Result<ReportCounts> {
+    ) -> Result<(ReportCounts, ReportListing)> {
         self.stream_friendly()?;
         let err = self.err();
         let since = scope.since.unwrap_or(Millis::MIN);
@@ -273,7 +281,7 @@ impl Store {
         let status_of = &statuses.code;
         let slots = status_of.len();
         // Sources whose status changed since `since` (a night's worth, not all).
-        let mut moved: std::collections::HashMap<i64, (bool, bool)> = Default::default();
+        let mut moved: HashMap<i64, (bool, bool)> = Default::default();
         {
             let sql = format!(
                 "WITH {cte} SELECT id, became, recovered FROM new_src",
@@ -288,57 +296,36 @@ impl Store {
                 );
             }
         }
-        // Briefing items out of scope (withdrawn documents), or, with a document
-        // filter, the only ones in scope.
-        let (briefings, inclusive): (std::collections::HashSet<i64>, bool) = {
-            let (sql, inclusive) = match scope.document {
-                None => (
-                    "SELECT b.id FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
-                     WHERE d.withdrawn_at IS NOT NULL AND ?1 IS NULL",
-                    false,
-                ),
-                Some(_) => (
-                    "SELECT b.id FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
-                     WHERE d.withdrawn_at IS NULL
-                       AND (d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/')",
-                    true,
-                ),
-            };
-            let mut stmt = self.conn.prepare(sql).map_err(&err)?;
-            let set = stmt
-                .query_map([scope.document], |r| r.get(0))
-                .map_err(&err)?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?;
-            (set, inclusive)
-        };
+        let positions = self.briefing_positions(scope.document)?;
+        let ranks = ListedRanks::new(scope, statuses);
         let broken_code: Vec<bool> = names.iter().map(|n| is_broken(n)).collect();
         let mut by_code = vec![0i64; names.len()];
         let mut listed_by_code = vec![0i64; names.len()];
-        let listed_code: Vec<bool> = names
-            .iter()
-            .map(|n| scope.statuses.contains(&n.as_str()))
-            .collect();
         let mut invalid = 0i64;
         let mut seen = vec![false; slots];
+        // Sources with a listed citation: their records are kept for the rows.
+        let mut wanted = vec![false; slots];
         // Outlets by name without allocating per citation; `None` apart.
-        let mut outlets: std::collections::HashMap<String, (i64, i64)> = Default::default();
+        let mut outlets: HashMap<String, (i64, i64)> = Default::default();
         let mut no_outlet = (0i64, 0i64);
         let mut counts = ReportCounts::default();
+        let mut sorter = order::Sorter::new(order::RUN);
+        let spill = |source| StoreError::Spill { source };
         {
             let mut stmt = self
                 .conn
                 .prepare(
-                    "SELECT briefing_id, source_id, outlet FROM citations
+                    "SELECT briefing_id, source_id, outlet, id, ordinal FROM citations
                      WHERE ?1 IS NULL OR outlet = ?1 COLLATE NOCASE",
                 )
                 .map_err(&err)?;
             let mut rows = stmt.query([scope.outlet]).map_err(&err)?;
             while let Some(r) = rows.next().map_err(&err)? {
                 let briefing: i64 = r.get(0).map_err(&err)?;
-                if briefings.contains(&briefing) != inclusive {
+                let position = positions.of(briefing, scope.document.is_some());
+                let Some(position) = position else {
                     continue;
-                }
+                };
                 let source: Option<i64> = r.get(1).map_err(&err)?;
                 let slot = source.and_then(|s| usize::try_from(s).ok());
                 let code = slot
@@ -346,6 +333,7 @@ impl Store {
                     .copied()
                     .filter(|c| usize::from(*c) < names.len());
                 let broken = code.is_some_and(|c| broken_code[usize::from(c)]);
+                let mut listed = None;
                 match (slot, code) {
                     (Some(s), Some(c)) => {
                         let c = usize::from(c);
@@ -355,8 +343,12 @@ impl Store {
                             .and_then(|id| moved.get(&id))
                             .copied()
                             .unwrap_or((false, false));
-                        if listed_code[c] && (!scope.new_only || became) {
+                        if let Some(rank) = ranks.by_code[c]
+                            && (!scope.new_only || became)
+                        {
                             listed_by_code[c] += 1;
+                            listed = Some(rank);
+                            wanted[s] |= position.is_some();
                         }
                         if broken && became {
                             counts.newly_broken_citations += 1;
@@ -365,7 +357,23 @@ impl Store {
                             counts.recovered_citations += 1;
                         }
                     }
-                    _ => invalid += 1,
+                    _ => {
+                        invalid += 1;
+                        // Without a source a citation is `invalid`, never new.
+                        if source.is_none() && !scope.new_only {
+                            listed = ranks.invalid;
+                        }
+                    }
+                }
+                if let (Some(rank), Some(position)) = (listed, position) {
+                    sorter
+                        .push(order::Place::new(
+                            rank,
+                            position,
+                            r.get(4).map_err(&err)?,
+                            r.get(3).map_err(&err)?,
+                        ))
+                        .map_err(spill)?;
                 }
                 let outlet = r.get_ref(2).map_err(&err)?.as_str_or_null().map_err(|e| {
                     err(rusqlite::Error::FromSqlConversionFailure(
@@ -376,12 +384,11 @@ impl Store {
                 })?;
                 let entry = match outlet {
                     None => &mut no_outlet,
-                    Some(name) => {
-                        if !outlets.contains_key(name) {
-                            outlets.insert(name.to_string(), (0, 0));
-                        }
-                        outlets.get_mut(name).unwrap_or(&mut no_outlet)
-                    }
+                    // One hash lookup for an outlet seen before (most of them).
+                    Some(name) => match outlets.get_mut(name) {
+                        Some(entry) => entry,
+                        None => outlets.entry(name.to_string()).or_default(),
+                    },
                 };
                 entry.0 += 1;
                 if broken {
@@ -448,32 +455,278 @@ impl Store {
             .collect();
         list.sort_by(|a, b| a.outlet.cmp(&b.outlet));
         counts.outlets = list;
-        Ok(counts)
+        let listing = ReportListing {
+            order: sorter.finish().map_err(spill)?,
+            sources: self.source_records(wanted)?,
+            became: moved
+                .into_iter()
+                .filter(|(_, (became, _))| *became)
+                .map(|(id, _)| id)
+                .collect(),
+        };
+        Ok((counts, listing))
     }
 
-    /// Streams the listed citations to `each`, ordered by status rank, document,
-    /// briefing item and citation. Stops at the first error `each` returns.
+    /// Each briefing item's position in report order (documents by root and
+    /// path, then items by ordinal), read from the two unique indexes in that
+    /// order without a sort (see [`BriefingPositions`]).
+    fn briefing_positions(&self, document: Option<&str>) -> Result<BriefingPositions> {
+        let err = self.err();
+        let max_id: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) FROM briefings", [], |r| {
+                r.get(0)
+            })
+            .map_err(&err)?;
+        let mut slots = vec![BriefingPositions::UNKNOWN; usize::try_from(max_id).unwrap_or(0) + 1];
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT b.id, d.withdrawn_at IS NULL
+                   AND (?1 IS NULL OR d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/')
+                 FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
+                 ORDER BY d.root, d.path, b.ordinal",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([document]).map_err(&err)?;
+        let mut next: u32 = 0;
+        while let Some(r) = rows.next().map_err(&err)? {
+            let id: i64 = r.get(0).map_err(&err)?;
+            let in_scope: bool = r.get(1).map_err(&err)?;
+            let Some(slot) = usize::try_from(id).ok().and_then(|i| slots.get_mut(i)) else {
+                continue;
+            };
+            *slot = if in_scope {
+                // Past four billion items the order within a section degrades,
+                // nothing else: the last position is shared.
+                let p = next.min(BriefingPositions::LAST);
+                next = next.saturating_add(1);
+                p
+            } else {
+                BriefingPositions::OUT
+            };
+        }
+        Ok(BriefingPositions { slots })
+    }
+
+    /// A record's failure as a store error.
+    fn record_err(&self) -> impl Fn(sources::RecordError) -> StoreError + '_ {
+        |e| match e {
+            sources::RecordError::Io(source) => StoreError::Spill { source },
+            sources::RecordError::Sql(source) => StoreError::Sqlite {
+                file: self.file.clone(),
+                source,
+            },
+        }
+    }
+
+    /// The records of the sources in `wanted` (by id), read in id order (see
+    /// [`sources`]).
+    fn source_records(&self, wanted: Vec<bool>) -> Result<sources::SourceRecords> {
+        let err = self.err();
+        let mut out = sources::RecordWriter::new(wanted.len())
+            .map_err(|source| StoreError::Spill { source })?;
+        let _function = WantedFunction::register(&self.conn, wanted).map_err(&err)?;
+        let sql = format!(
+            "SELECT s.id, {columns}
+             FROM sources s
+             LEFT JOIN captures k ON k.id = coalesce(s.baseline_capture_id, s.latest_capture_id)
+                                  AND k.status BETWEEN 200 AND 299
+             WHERE {wanted}(s.id)
+             ORDER BY s.id",
+            columns = sources::COLUMNS,
+            wanted = WantedFunction::NAME,
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        while let Some(r) = rows.next().map_err(&err)? {
+            let id: i64 = r.get(0).map_err(&err)?;
+            if let Ok(id) = usize::try_from(id) {
+                out.write(id, r, 1).map_err(self.record_err())?;
+            }
+        }
+        out.finish().map_err(|source| StoreError::Spill { source })
+    }
+
+    /// Streams the listed citations to `each` in the order `listing` holds
+    /// (status rank, document, briefing item, citation). Stops at the first
+    /// error `each` returns.
     ///
-    /// One statement, shaped by where the time goes on a large store (a million
-    /// citations): reading citations in their own (rowid) order is sequential,
-    /// while reaching them through their sources costs a random page read per
-    /// citation, and so does looking up each listed citation's source and
-    /// capture in document order. So the citations are scanned in rowid order
-    /// and picked by `report_rank()`, a function answering from `statuses` in
-    /// memory; their briefings and documents are joined as they come (also
-    /// roughly rowid order). A no-op `GROUP BY` (one citation per group; `+ 0`
-    /// keeps SQLite from noticing and skipping it) sorts the picked rows by
-    /// source, so sources and captures are then read in order. Only the final
-    /// `ORDER BY` decides the output order, on integer keys: the document's
-    /// position comes from a numbering of the (few) documents by root and path.
+    /// The rows are read by id in chunks of [`CHUNK`]: one statement per chunk
+    /// (citation, briefing item and document joined by primary key; a chunk's
+    /// citations sit close together in the store, as report order follows
+    /// document order and sync writes in document order), each row completed
+    /// with its source's record (see [`sources`]), then handed out in the
+    /// chunk's order.
     pub fn report_rows<E: From<StoreError>>(
         &self,
-        scope: &ReportScope,
-        statuses: &SourceStatuses,
+        mut listing: ReportListing,
         mut each: impl FnMut(ReportRow) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        self.stream_friendly()?;
-        let since = scope.since.unwrap_or(Millis::MIN);
+        let err = self.err();
+        let list = (1..=CHUNK).map(|i| format!("?{i}")).collect::<Vec<_>>();
+        let sql = format!(
+            "SELECT c.id, c.source_id, d.root, d.path, b.ordinal, b.title,
+                    c.outlet, c.cited_date, c.url, c.invalid_reason
+             FROM citations c
+             CROSS JOIN briefings b ON b.id = c.briefing_id
+             CROSS JOIN documents d ON d.id = b.document_id
+             WHERE c.id IN ({})",
+            list.join(", ")
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
+        let spill = |source| StoreError::Spill { source };
+        // The chunk's ids in report order, and (id, index) sorted by id.
+        let mut ids: Vec<i64> = Vec::with_capacity(CHUNK);
+        let mut index: Vec<(i64, usize)> = Vec::with_capacity(CHUNK);
+        let mut rows: Vec<Option<ReportRow>> = Vec::with_capacity(CHUNK);
+        loop {
+            ids.clear();
+            while ids.len() < CHUNK {
+                match listing.order.next_place().map_err(spill)? {
+                    Some(p) => ids.push(p.id),
+                    None => break,
+                }
+            }
+            let Some(&first) = ids.first() else {
+                return Ok(());
+            };
+            index.clear();
+            index.extend(ids.iter().copied().zip(0..));
+            index.sort_unstable();
+            rows.clear();
+            rows.resize(ids.len(), None);
+            // A short last chunk repeats its first id: `IN` is a set.
+            let params = (0..CHUNK).map(|i| ids.get(i).copied().unwrap_or(first));
+            let mut found = stmt
+                .query(rusqlite::params_from_iter(params))
+                .map_err(&err)?;
+            while let Some(r) = found.next().map_err(&err)? {
+                let id: i64 = r.get(0).map_err(&err)?;
+                let Ok(at) = index.binary_search_by_key(&id, |e| e.0) else {
+                    continue;
+                };
+                let row = read_row(r, &mut listing).map_err(self.record_err())?;
+                rows[index[at].1] = Some(row);
+            }
+            // Every id was listed from this snapshot, so every row is found.
+            for row in rows.drain(..).flatten() {
+                each(row)?;
+            }
+        }
+    }
+}
+
+/// Citations read per statement by [`Store::report_rows`]: each statement
+/// builds a temporary index of its ids, a cost per chunk, while the rows of a
+/// chunk are held at once (about a megabyte at this size).
+const CHUNK: usize = 1024;
+
+/// One row of the listing statement, with its source's record, as a [`ReportRow`].
+fn read_row(
+    r: &rusqlite::Row,
+    listing: &mut ReportListing,
+) -> std::result::Result<ReportRow, sources::RecordError> {
+    let source_id: Option<i64> = r.get(1)?;
+    let record = match source_id {
+        Some(id) => listing.sources.read(id)?,
+        None => None,
+    };
+    let columns = match &record {
+        Some(record) => record.columns().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, Box::new(e))
+        })?,
+        None => [rusqlite::types::ValueRef::Null; sources::COUNT],
+    };
+    let status: Option<String> = sources::get(&columns, 0)?;
+    Ok(ReportRow {
+        // A citation without a source (or whose source row is missing) is `invalid`.
+        status: status.unwrap_or_else(|| "invalid".to_string()),
+        root: r.get(2)?,
+        document: r.get(3)?,
+        briefing_ordinal: r.get(4)?,
+        title: r.get(5)?,
+        citation_id: r.get(0)?,
+        outlet: r.get(6)?,
+        cited_date: r.get(7)?,
+        url: r.get(8)?,
+        invalid_reason: r.get(9)?,
+        source_id: record.is_some().then_some(source_id).flatten(),
+        source_url: sources::get(&columns, 1)?,
+        status_since: sources::get(&columns, 2)?,
+        suspect: sources::get(&columns, 3)?,
+        http_status: sources::get(&columns, 4)?,
+        final_url: sources::get(&columns, 5)?,
+        error_kind: sources::get(&columns, 6)?,
+        error_detail: sources::get(&columns, 7)?,
+        evidence: sources::get(&columns, 8)?,
+        similarity: sources::get(&columns, 9)?,
+        consecutive_failures: sources::get(&columns, 10)?,
+        failing_since: sources::get(&columns, 11)?,
+        capture_id: sources::get(&columns, 12)?,
+        captured_at: sources::get(&columns, 13)?,
+        capture_sha256: sources::get(&columns, 14)?,
+        is_new: source_id.is_some_and(|id| listing.became.contains(&id)),
+    })
+}
+
+/// What [`Store::report_counts`] leaves for [`Store::report_rows`]: the
+/// listed citations in report order, and the sources that newly entered
+/// their status group.
+pub struct ReportListing {
+    order: order::Sorted,
+    sources: sources::SourceRecords,
+    became: HashSet<i64>,
+}
+
+/// `report_wanted(source_id)` on a connection while it lives: whether the
+/// source has a listed citation.
+struct WantedFunction<'c>(&'c rusqlite::Connection);
+
+impl<'c> WantedFunction<'c> {
+    const NAME: &'static str = "report_wanted";
+
+    fn register(
+        conn: &'c rusqlite::Connection,
+        wanted: Vec<bool>,
+    ) -> rusqlite::Result<WantedFunction<'c>> {
+        use rusqlite::functions::FunctionFlags;
+        use rusqlite::types::ValueRef;
+        conn.create_scalar_function(
+            Self::NAME,
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            move |ctx| {
+                Ok(match ctx.get_raw(0) {
+                    ValueRef::Integer(id) => usize::try_from(id)
+                        .ok()
+                        .and_then(|i| wanted.get(i))
+                        .copied()
+                        .unwrap_or(false),
+                    _ => false,
+                })
+            },
+        )?;
+        Ok(WantedFunction(conn))
+    }
+}
+
+impl Drop for WantedFunction<'_> {
+    fn drop(&mut self) {
+        // Frees what it holds; failing to is harmless (the next report
+        // replaces it).
+        let _ = self.0.remove_function(Self::NAME, 1);
+    }
+}
+
+/// Each listed status's section rank, by status code, and that of `invalid`.
+struct ListedRanks {
+    by_code: Vec<Option<u8>>,
+    invalid: Option<u8>,
+}
+
+impl ListedRanks {
+    fn new(scope: &ReportScope, statuses: &SourceStatuses) -> ListedRanks {
         let rank_of = |name: &str| -> Option<u8> {
             if !scope.statuses.contains(&name) {
                 return None;
@@ -483,139 +736,44 @@ impl Store {
                 .iter()
                 .find(|(s, _)| *s == name)
                 .map_or(99, |r| r.1);
-            // Ranks are section numbers; u8::MAX stands for "not listed".
             Some(u8::try_from(rank.clamp(0, 254)).unwrap_or(254))
         };
-        let by_code: Vec<Option<u8>> = statuses.names.iter().map(|n| rank_of(n)).collect();
-        let rank: Vec<u8> = statuses
-            .code
-            .iter()
-            .map(|c| {
-                by_code
-                    .get(usize::from(*c))
-                    .copied()
-                    .flatten()
-                    .unwrap_or(u8::MAX)
-            })
-            .collect();
-        // A citation without a source is `invalid` (its URL cannot be fetched).
-        let invalid = rank_of("invalid");
-        let _function = RankFunction::register(&self.conn, move |source| match source {
-            Some(id) => usize::try_from(id)
-                .ok()
-                .and_then(|i| rank.get(i))
-                .copied()
-                .filter(|r| *r != u8::MAX),
-            None => invalid,
-        })
-        .map_err(self.err())?;
-        let sql = format!(
-            "WITH {cte},
-             docs AS MATERIALIZED (
-               SELECT d.id, d.root, d.path, row_number() OVER (ORDER BY d.root, d.path) AS pos
-               FROM documents d
-               WHERE d.withdrawn_at IS NULL
-                 AND (?3 IS NULL OR d.path = ?3 OR substr(d.path, 1, length(?3) + 1) = ?3 || '/')),
-             listed AS (
-               SELECT c.source_id AS sid, c.id AS cid, report_rank(c.source_id) AS rank, d.pos,
-                      d.root, d.path, b.ordinal AS bo, c.ordinal AS co, b.title, c.outlet,
-                      c.cited_date, c.url, c.invalid_reason
-               FROM citations c NOT INDEXED
-               CROSS JOIN briefings b ON b.id = c.briefing_id
-               CROSS JOIN docs d ON d.id = b.document_id
-               WHERE report_rank(c.source_id) IS NOT NULL
-                 AND (?2 IS NULL OR c.outlet = ?2 COLLATE NOCASE)
-               GROUP BY c.source_id, c.id + 0)
-             SELECT coalesce(s.status, 'invalid'), l.root, l.path, l.bo, l.title, l.cid,
-                    l.outlet, l.cited_date, l.url, l.invalid_reason, s.id, s.url, s.status_since,
-                    s.suspect, s.http_status, s.final_url, s.error_kind, s.error_detail, s.evidence,
-                    s.similarity, coalesce(s.consecutive_failures, 0), s.failing_since,
-                    k.id, k.captured_at, k.body_sha256, coalesce(n.became, 0)
-             FROM listed l
-             LEFT JOIN sources s ON s.id = l.sid
-             LEFT JOIN captures k ON k.id = coalesce(s.baseline_capture_id, s.latest_capture_id)
-                                  AND k.status BETWEEN 200 AND 299
-             LEFT JOIN new_src n ON n.id = l.sid
-             WHERE NOT ?4 OR n.became
-             ORDER BY l.rank, l.pos, l.bo, l.co, l.cid",
-            cte = new_sources_cte()
-        );
-        let err = self.err();
-        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
-        let mut rows = stmt
-            .query(params![since, scope.outlet, scope.document, scope.new_only])
-            .map_err(&err)?;
-        while let Some(r) = rows.next().map_err(&err)? {
-            let row = (|| {
-                Ok::<_, rusqlite::Error>(ReportRow {
-                    status: r.get(0)?,
-                    root: r.get(1)?,
-                    document: r.get(2)?,
-                    briefing_ordinal: r.get(3)?,
-                    title: r.get(4)?,
-                    citation_id: r.get(5)?,
-                    outlet: r.get(6)?,
-                    cited_date: r.get(7)?,
-                    url: r.get(8)?,
-                    invalid_reason: r.get(9)?,
-                    source_id: r.get(10)?,
-                    source_url: r.get(11)?,
-                    status_since: r.get(12)?,
-                    suspect: r.get(13)?,
-                    http_status: r.get(14)?,
-                    final_url: r.get(15)?,
-                    error_kind: r.get(16)?,
-                    error_detail: r.get(17)?,
-                    evidence: r.get(18)?,
-                    similarity: r.get(19)?,
-                    consecutive_failures: r.get(20)?,
-                    failing_since: r.get(21)?,
-                    capture_id: r.get(22)?,
-                    captured_at: r.get(23)?,
-                    capture_sha256: r.get(24)?,
-                    is_new: r.get(25)?,
-                })
-            })()
-            .map_err(&err)?;
-            each(row)?;
+        ListedRanks {
+            by_code: statuses.names.iter().map(|n| rank_of(n)).collect(),
+            invalid: rank_of("invalid"),
         }
-        Ok(())
     }
 }
 
-/// `report_rank(source_id)` on a connection while it lives: the listed rank of
-/// a citation's source, or NULL when it is not listed.
-struct RankFunction<'c>(&'c rusqlite::Connection);
-
-impl<'c> RankFunction<'c> {
-    const NAME: &'static str = "report_rank";
-
-    fn register(
-        conn: &'c rusqlite::Connection,
-        rank: impl Fn(Option<i64>) -> Option<u8> + Send + 'static,
-    ) -> rusqlite::Result<RankFunction<'c>> {
-        use rusqlite::functions::FunctionFlags;
-        use rusqlite::types::ValueRef;
-        conn.create_scalar_function(
-            Self::NAME,
-            1,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            move |ctx| {
-                Ok(match ctx.get_raw(0) {
-                    ValueRef::Integer(id) => rank(Some(id)),
-                    _ => rank(None),
-                })
-            },
-        )?;
-        Ok(RankFunction(conn))
-    }
+/// Each briefing item's position in report order, by id: four bytes per item.
+struct BriefingPositions {
+    slots: Vec<u32>,
 }
 
-impl Drop for RankFunction<'_> {
-    fn drop(&mut self) {
-        // Frees the statuses it holds; failing to is harmless (the next
-        // report replaces it).
-        let _ = self.0.remove_function(Self::NAME, 1);
+impl BriefingPositions {
+    /// No briefing item with this id, or its document is gone.
+    const UNKNOWN: u32 = u32::MAX;
+    /// Its document is withdrawn or outside `--document`.
+    const OUT: u32 = u32::MAX - 1;
+    /// The largest position.
+    const LAST: u32 = u32::MAX - 2;
+
+    /// Whether a citation of briefing item `id` counts (`None`: not), and
+    /// where it is listed (`Some(None)`: counted, never listed). Without a
+    /// document filter an item of no known document still counts, as it
+    /// always has; it cannot be listed.
+    fn of(&self, id: i64, filtered: bool) -> Option<Option<u32>> {
+        let slot = usize::try_from(id)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .copied()
+            .unwrap_or(Self::UNKNOWN);
+        match slot {
+            Self::OUT => None,
+            Self::UNKNOWN if filtered => None,
+            Self::UNKNOWN => Some(None),
+            p => Some(Some(p)),
+        }
     }
 }
 
@@ -719,9 +877,10 @@ mod tests {
                 .collect();
             expected.sort();
             let statuses = store.source_statuses().unwrap();
+            let (counts, listing) = store.report_counts(&scope, &statuses).unwrap();
             let mut got = Vec::new();
             store
-                .report_rows::<StoreError>(&scope, &statuses, |r| {
+                .report_rows::<StoreError>(listing, |r| {
                     let rank = ranks.iter().find(|x| x.0 == r.status).unwrap().1;
                     got.push((rank, r.root, r.document, r.briefing_ordinal, r.citation_id));
                     Ok(())
@@ -734,7 +893,6 @@ mod tests {
                 .map(|e| (e.0, e.1, e.2, e.3, e.5))
                 .collect();
             assert_eq!(got, expected, "outlet {outlet:?}, document {document:?}");
-            let counts = store.report_counts(&scope, &statuses).unwrap();
             assert_eq!(
                 counts.listed_by_status.values().sum::<i64>(),
                 got.len() as i64
