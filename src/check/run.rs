@@ -345,7 +345,7 @@ pub async fn run_holding(
                 };
                 // Nothing to read or store (a 304, a refused connection): the
                 // verdict is a few comparisons, cheaper here than a hand-off
-                // to the blocking pool and back.
+                // to a CPU thread and back.
                 let here = !needs_cpu(&report, job.previous.as_ref());
                 let judge = move || {
                     assess(
@@ -440,7 +440,7 @@ pub async fn run_holding(
 }
 
 /// Whether assessing this answer means reading, hashing or storing a body
-/// (or loading an archived one): CPU and disk work for the blocking pool.
+/// (or loading an archived one): CPU and disk work for the CPU threads.
 fn needs_cpu(report: &FetchReport, previous: Option<&crate::store::CaptureRow>) -> bool {
     match &report.outcome {
         crate::fetch::Outcome::NotModified { .. } => previous.is_none_or(|p| p.reading.is_none()),
