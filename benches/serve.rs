@@ -1,8 +1,9 @@
 //! `citewatch serve` under load: a store of 100,000 captures (10,000 sources ×
 //! 10 captures over 2,000 distinct article bodies, packed as a check packs
-//! them) generated straight into the store, the release binary serving it on 127.0.0.1, and `wrk` with 64
-//! connections for 10 s against `/archive/{id}` (random ids, a Lua script) and
-//! against `/api/report`. Prints requests/s and latency percentiles.
+//! them) generated straight into the store, the release binary serving it on
+//! 127.0.0.1, and `wrk` with 64 connections for 10 s against `/archive/{id}`
+//! (random ids, a Lua script) and against `/api/report`. Prints requests/s and
+//! latency percentiles.
 //!
 //! `bash bench/serve.sh` installs wrk when missing and runs this in release.
 //! Knobs: CAPTURES, SOURCES, BODIES, DURATION (wrk -d), CONNECTIONS (wrk -c),
