@@ -266,7 +266,7 @@ impl Store {
     /// into one byte per source and each briefing item's position once into
     /// four bytes per item, then the citations sequentially, once: counting
     /// (in memory that grows with outlets and sources, never with citations)
-    /// and handing each listed citation's [`order::Place`] to a sorter that
+    /// and handing each listed citation's place (`order::Place`) to a sorter that
     /// holds a bounded number in memory. [`Store::report_rows`] reads the rows
     /// in that order.
     pub fn report_counts(
@@ -552,11 +552,11 @@ impl Store {
     /// (status rank, document, briefing item, citation). Stops at the first
     /// error `each` returns.
     ///
-    /// The rows are read by id in chunks of [`CHUNK`]: one statement per chunk
+    /// The rows are read by id in chunks of `CHUNK`: one statement per chunk
     /// (citation, briefing item and document joined by primary key; a chunk's
     /// citations sit close together in the store, as report order follows
     /// document order and sync writes in document order), each row completed
-    /// with its source's record (see [`sources`]), then handed out in the
+    /// with its source's record (see the `sources` module), then handed out in the
     /// chunk's order.
     pub fn report_rows<E: From<StoreError>>(
         &self,
