@@ -127,6 +127,18 @@ impl BodyWriter {
         }
     }
 
+    /// An empty body with room for `expected` bytes (a Content-Length, when
+    /// the response gave one), so a page is not copied at each doubling of its
+    /// buffer. Room is capped at [`SPILL_AT`]: a length is only a claim, and
+    /// pages untouched by a short body cost address space, not memory.
+    pub fn with_capacity(expected: Option<u64>) -> BodyWriter {
+        let room = expected.map_or(0, |n| n.min(SPILL_AT as u64) as usize);
+        BodyWriter {
+            storage: Storage::Memory(Vec::with_capacity(room)),
+            ..BodyWriter::new()
+        }
+    }
+
     /// Bytes so far.
     pub fn len(&self) -> u64 {
         self.len
@@ -203,5 +215,20 @@ mod tests {
             assert_eq!(b.to_vec().unwrap(), &data[..size]);
             assert_eq!(b.sha256_hex(), hex::encode(Sha256::digest(&data[..size])));
         }
+    }
+
+    #[test]
+    fn a_claimed_length_sizes_the_buffer_up_to_the_spill_point_only() {
+        let w = BodyWriter::with_capacity(Some(40_000));
+        assert!(matches!(&w.storage, Storage::Memory(v) if v.capacity() >= 40_000));
+        let w = BodyWriter::with_capacity(Some(u64::MAX));
+        assert!(matches!(&w.storage, Storage::Memory(v) if v.capacity() == SPILL_AT));
+        // A body longer than claimed still spills and hashes right.
+        let mut w = BodyWriter::with_capacity(Some(10));
+        let data = vec![7u8; SPILL_AT + 5];
+        w.push(&data).unwrap();
+        let b = w.finish(false);
+        assert!(b.is_spilled());
+        assert_eq!(b.sha256(), <[u8; 32]>::from(Sha256::digest(&data)));
     }
 }

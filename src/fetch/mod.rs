@@ -521,7 +521,7 @@ async fn read_response(exchange: Exchange, max: u64) -> Outcome {
     if status == 304 {
         return Outcome::NotModified { headers };
     }
-    let mut writer = body::BodyWriter::new();
+    let mut writer = body::BodyWriter::with_capacity(response.content_length());
     loop {
         let chunk = match tokio::time::timeout_at(deadline, response.chunk()).await {
             Err(_) => {
