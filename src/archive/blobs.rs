@@ -202,11 +202,6 @@ impl FsBlobStore {
         Ok(self.loose_file(sha256).is_some() || self.packs.locate(&raw(sha256)?)?.is_some())
     }
 
-    /// The packs of this store.
-    pub fn packs(&self) -> &Packs {
-        &self.packs
-    }
-
     /// The loose file holding a blob, if there is one.
     fn loose_file(&self, sha256: &str) -> Option<PathBuf> {
         [self.current_path(sha256), self.legacy_path(sha256)]
