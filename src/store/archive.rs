@@ -410,16 +410,19 @@ pub(super) fn insert_fetch(
     let capture_id = match capture {
         None => None,
         Some(c) => {
-            tx.prepare_cached(
-                "INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (sha256) DO NOTHING",
-            )?
-            .execute(params![
-                c.sha256,
-                c.size as i64,
-                c.stored_size as i64,
-                c.captured_at
-            ])?;
+            // A 304 names the blob of the capture it confirms, whose row exists.
+            if !c.not_modified {
+                tx.prepare_cached(
+                    "INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (sha256) DO NOTHING",
+                )?
+                .execute(params![
+                    c.sha256,
+                    c.size as i64,
+                    c.stored_size as i64,
+                    c.captured_at
+                ])?;
+            }
             tx.prepare_cached("INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
                                            content_type, body_sha256, body_size, truncated, not_modified,
                                            title, reading)
