@@ -46,6 +46,19 @@ pub struct Reading {
     pub lazy: bool,
 }
 
+/// What a verdict reads from a stored reading when the page is known to be
+/// the same bytes as the one the reading was taken of: the rest (lines,
+/// fingerprints) is skipped unparsed.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ReadingHead {
+    /// `<title>`.
+    pub title: Option<String>,
+    /// A not-found / removed notice.
+    pub error_phrase: Option<String>,
+    /// A bot challenge instead of the page.
+    pub bot_challenge: bool,
+}
+
 /// Titles of the interstitial pages bot defences serve instead of the page.
 const CHALLENGES: &[&str] = &[
     "just a moment...",
@@ -263,6 +276,24 @@ mod tests {
         let back: Reading = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
         assert!(r.fingerprint.is_some() && r.page_fingerprint.is_some());
+    }
+
+    #[test]
+    fn a_reading_head_is_read_from_a_whole_stored_reading() {
+        let html = "<html><head><title>页面不存在</title></head><body><p>对不起，您访问的页面不存在或已被删除。</p>\
+            <p>The committee passed amendments to the national defense law, officials said on Saturday.</p></body></html>";
+        let mut r = read(html.as_bytes(), Some("text/html; charset=utf-8"));
+        r.bot_challenge = true;
+        assert!(r.lines.is_some() && r.error_phrase.is_some());
+        let head: ReadingHead = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(
+            head,
+            ReadingHead {
+                title: r.title.clone(),
+                error_phrase: r.error_phrase.clone(),
+                bot_challenge: true,
+            }
+        );
     }
 
     #[test]

@@ -161,6 +161,9 @@ const WRITER_BATCH: usize = 1000;
 /// Sources whose latest captures are read ahead of their fetch.
 const PREPARED_AHEAD: usize = 256;
 
+/// Prepared jobs handed to the network thread at a time.
+const PREPARE_CHUNK: usize = 32;
+
 /// Results sent to the writer at a time, at most.
 const SEND_CHUNK: usize = 32;
 
@@ -221,7 +224,22 @@ struct Job {
     due: DueSource,
     request: FetchRequest,
     previous: Option<crate::store::CaptureRow>,
-    baseline: Option<crate::store::CaptureRow>,
+    /// The baseline when it is not the previous capture (see [`Job::baseline`]).
+    other_baseline: Option<crate::store::CaptureRow>,
+    baseline_is_previous: bool,
+}
+
+impl Job {
+    /// The source's baseline capture. Until a page changes it is also its
+    /// latest, read once and not copied: a copy per source was a tenth of the
+    /// preparer's allocations, freed again on the network thread.
+    fn baseline(&self) -> Option<&crate::store::CaptureRow> {
+        if self.baseline_is_previous {
+            self.previous.as_ref()
+        } else {
+            self.other_baseline.as_ref()
+        }
+    }
 }
 
 /// Runs a check, taking the run lock first ([`CheckError::Locked`] when held).
@@ -304,26 +322,44 @@ pub async fn run_holding(
     let mut checked = 0usize;
     // Reading each source's latest captures is SQLite work: a thread of its own
     // does it ahead of the fetches, so the network thread only fetches.
-    let (job_tx, job_rx) = tokio::sync::mpsc::channel::<Result<Job, CheckError>>(PREPARED_AHEAD);
+    // Jobs go over in chunks: a channel of single jobs, kept full, woke the
+    // preparer for every job the network thread took.
+    let (job_tx, job_rx) =
+        tokio::sync::mpsc::channel::<Vec<Result<Job, CheckError>>>(PREPARED_AHEAD / PREPARE_CHUNK);
     let preparer = std::thread::spawn(move || {
+        let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
         for d in due {
-            if job_tx.blocking_send(prepare(&reader, d)).is_err() {
-                break;
+            chunk.push(prepare(&reader, d));
+            if chunk.len() == PREPARE_CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(PREPARE_CHUNK));
+                if job_tx.blocking_send(full).is_err() {
+                    return;
+                }
             }
+        }
+        if !chunk.is_empty() {
+            let _ = job_tx.blocking_send(chunk);
         }
     });
     let stopped_by_budget = std::cell::Cell::new(false);
-    let jobs = futures_util::stream::unfold(job_rx, |mut rx| {
-        let stopped = &stopped_by_budget;
-        async move {
-            let job = rx.recv().await?;
-            if deadline.is_some_and(|dl| Instant::now() >= dl) {
-                stopped.set(true);
-                return None;
+    let jobs =
+        futures_util::stream::unfold((job_rx, Vec::new().into_iter()), |(mut rx, mut ready)| {
+            let stopped = &stopped_by_budget;
+            async move {
+                let job = match ready.next() {
+                    Some(job) => job,
+                    None => {
+                        ready = rx.recv().await?.into_iter();
+                        ready.next()?
+                    }
+                };
+                if deadline.is_some_and(|dl| Instant::now() >= dl) {
+                    stopped.set(true);
+                    return None;
+                }
+                Some((job, (rx, ready)))
             }
-            Some((job, rx))
-        }
-    });
+        });
     let results = jobs
         .map(|job| {
             let fetcher = fetcher.clone();
@@ -454,17 +490,21 @@ fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {
         None => None,
     };
     // Until a page changes, its latest capture is its baseline: read it once.
-    let baseline = match (due.baseline_capture_id, &previous) {
-        (Some(id), Some(p)) if p.id == id => Some(p.clone()),
-        (Some(id), _) => reader.capture(id)?,
-        (None, _) => None,
+    let baseline_is_previous = matches!(
+        (due.baseline_capture_id, &previous),
+        (Some(id), Some(p)) if p.id == id
+    );
+    let other_baseline = match due.baseline_capture_id {
+        Some(id) if !baseline_is_previous => reader.capture(id)?,
+        _ => None,
     };
     let request = archive::conditional_on(&due.url, previous.as_ref());
     Ok(Job {
         due,
         request,
         previous,
-        baseline,
+        other_baseline,
+        baseline_is_previous,
     })
 }
 
@@ -514,7 +554,7 @@ fn header(report: &FetchReport, name: &str) -> Option<String> {
 
 /// Archives the body, reads the page, and decides the verdict (blocking work).
 fn assess(
-    job: Job,
+    mut job: Job,
     report: FetchReport,
     probe: Option<Probe>,
     blobs: &FsBlobStore,
@@ -547,87 +587,123 @@ fn assess(
         crate::fetch::Outcome::NotModified { .. } => None,
         other => other.body(),
     };
-    // The page as a comparison sees it: its reading (stored, or a glance at the
-    // new body) and where its bytes are should a fingerprint be missing.
-    let subject: Option<analyze::Subject> = match (same_body, status) {
-        (_, Some(s)) if !(200..300).contains(&s) => None,
-        (Some(p), _) => p
-            .reading
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok())
-            .map(|r| {
-                analyze::Subject::new(r, p.content_type.as_deref(), || {
-                    load_blob(blobs, &p.body_sha256)
-                })
-            }),
-        (None, Some(_)) => match (&job.previous, fresh_body) {
-            // A 304 for a capture read before readings were kept: read its blob.
-            (Some(p), None) => load_blob(blobs, &p.body_sha256).map(|bytes| {
-                let reading = analyze::glance(&bytes, p.content_type.as_deref());
-                analyze::Subject::new(reading, p.content_type.as_deref(), move || {
-                    Some(bytes.clone())
-                })
-            }),
-            (_, Some(b)) => {
-                let bytes = b.to_vec().unwrap_or_default();
-                let reading = analyze::glance(&bytes, content_type.as_deref());
-                Some(analyze::Subject::new(
-                    reading,
-                    content_type.as_deref(),
-                    move || Some(bytes.clone()),
-                ))
-            }
-            (None, None) => None,
-        },
-        (None, None) => None,
-    };
+    let is_2xx = status.is_some_and(|s| (200..300).contains(&s));
+    // An unchanged copy of the cited page (the usual 304): the head of its
+    // stored reading is all a verdict needs. Parsing the whole reading (its
+    // lines and fingerprints) for every 304 was a tenth of the network thread.
+    let settled = same_body
+        .filter(|p| {
+            is_2xx
+                && probe.is_none()
+                && job
+                    .baseline()
+                    .is_none_or(|b| b.body_sha256 == p.body_sha256)
+        })
+        .and_then(|p| serde_json::from_str::<analyze::ReadingHead>(p.reading.as_deref()?).ok());
     let mut baseline_update = None;
-    let mut grew = false;
-    let reading = subject.map(|mut subject| {
-        page.error_phrase = subject.reading.error_phrase.clone();
-        page.bot_challenge = subject.reading.bot_challenge;
+    // The stored reading of the same body stands, unless this check added to it.
+    let reuse_stored;
+    let (title, has_reading, fresh_json) = if let Some(head) = settled {
+        page.error_phrase = head.error_phrase;
+        page.bot_challenge = head.bot_challenge;
         page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
-        if let Some(p) = &probe
-            && let Some(fp) = subject.page_fingerprint()
-        {
-            page.like_probe =
-                analyze::like_probe(&fp, &report.final_url, &p.fingerprint, &p.final_url);
-        }
-        if let Some(base) = &job.baseline {
+        if let Some(base) = job.baseline() {
             page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
-            page.similarity = if archived.capture.as_ref().map(|c| c.sha256.as_str())
-                == Some(base.body_sha256.as_str())
-            {
-                // The very bytes that were cited.
-                Some(1.0)
-            } else if let Some(base_reading) = base
+            // The very bytes that were cited.
+            page.similarity = Some(1.0);
+        }
+        reuse_stored = true;
+        (head.title, true, None)
+    } else {
+        let mut grew = false;
+        // The page as a comparison sees it: its reading (stored, or a glance at
+        // the new body) and where its bytes are should a fingerprint be missing.
+        let subject: Option<analyze::Subject> = match (same_body, status) {
+            (_, Some(s)) if !(200..300).contains(&s) => None,
+            (Some(p), _) => p
                 .reading
                 .as_deref()
-                .and_then(|r| serde_json::from_str::<analyze::Reading>(r).ok())
-            {
-                let mut base_subject =
-                    analyze::Subject::new(base_reading, base.content_type.as_deref(), || {
-                        load_blob(blobs, &base.body_sha256)
-                    });
-                let similarity = analyze::drift(&mut subject, &mut base_subject, cfg.changed_below);
-                if base_subject.grew {
-                    baseline_update = serde_json::to_string(&base_subject.reading)
-                        .ok()
-                        .map(|json| (base.id, json));
+                .and_then(|r| serde_json::from_str(r).ok())
+                .map(|r| {
+                    analyze::Subject::new(r, p.content_type.as_deref(), || {
+                        load_blob(blobs, &p.body_sha256)
+                    })
+                }),
+            (None, Some(_)) => match (&job.previous, fresh_body) {
+                // A 304 for a capture read before readings were kept: read its blob.
+                (Some(p), None) => load_blob(blobs, &p.body_sha256).map(|bytes| {
+                    let reading = analyze::glance(&bytes, p.content_type.as_deref());
+                    analyze::Subject::new(reading, p.content_type.as_deref(), move || {
+                        Some(bytes.clone())
+                    })
+                }),
+                (_, Some(b)) => {
+                    let bytes = b.to_vec().unwrap_or_default();
+                    let reading = analyze::glance(&bytes, content_type.as_deref());
+                    Some(analyze::Subject::new(
+                        reading,
+                        content_type.as_deref(),
+                        move || Some(bytes.clone()),
+                    ))
                 }
-                similarity
-            } else {
-                None
-            };
-        }
-        grew = subject.grew;
-        subject.reading
-    });
-    let title = reading.as_ref().and_then(|r| r.title.clone());
-    // The stored reading of the same body, unless this check added to it.
-    let reading_json = match same_body {
-        Some(p) if !grew && reading.is_some() => p.reading.clone(),
-        _ => reading.as_ref().and_then(|r| serde_json::to_string(r).ok()),
+                (None, None) => None,
+            },
+            (None, None) => None,
+        };
+        let reading = subject.map(|mut subject| {
+            page.error_phrase = subject.reading.error_phrase.clone();
+            page.bot_challenge = subject.reading.bot_challenge;
+            page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
+            if let Some(p) = &probe
+                && let Some(fp) = subject.page_fingerprint()
+            {
+                page.like_probe =
+                    analyze::like_probe(&fp, &report.final_url, &p.fingerprint, &p.final_url);
+            }
+            if let Some(base) = job.baseline() {
+                page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
+                page.similarity = if archived.capture.as_ref().map(|c| c.sha256.as_str())
+                    == Some(base.body_sha256.as_str())
+                {
+                    // The very bytes that were cited.
+                    Some(1.0)
+                } else if let Some(base_reading) = base
+                    .reading
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str::<analyze::Reading>(r).ok())
+                {
+                    let mut base_subject =
+                        analyze::Subject::new(base_reading, base.content_type.as_deref(), || {
+                            load_blob(blobs, &base.body_sha256)
+                        });
+                    let similarity =
+                        analyze::drift(&mut subject, &mut base_subject, cfg.changed_below);
+                    if base_subject.grew {
+                        baseline_update = serde_json::to_string(&base_subject.reading)
+                            .ok()
+                            .map(|json| (base.id, json));
+                    }
+                    similarity
+                } else {
+                    None
+                };
+            }
+            grew = subject.grew;
+            subject.reading
+        });
+        reuse_stored = same_body.is_some() && !grew && reading.is_some();
+        let title = reading.as_ref().and_then(|r| r.title.clone());
+        let fresh_json = if reuse_stored {
+            None
+        } else {
+            reading.as_ref().and_then(|r| serde_json::to_string(r).ok())
+        };
+        (title, reading.is_some(), fresh_json)
+    };
+    let reading_json = if reuse_stored {
+        job.previous.take().and_then(|p| p.reading)
+    } else {
+        fresh_json
     };
     let detail = archived.error_detail.clone();
     let facts = FetchFacts {
@@ -642,7 +718,7 @@ fn assess(
     let now = report.started_at + report.duration_ms as i64;
     let state = decide(&prev, signal, now, confirmation);
     let good = matches!(state.status, Status::Ok | Status::Changed | Status::Moved);
-    let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && reading.is_some();
+    let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && has_reading;
     let evidence = match state.status {
         Status::Failing => format!(
             "{evidence} ({} failing check{} since {})",
