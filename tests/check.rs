@@ -251,7 +251,8 @@ async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_finger
             "a first night only glances: {first}"
         );
         assert_eq!(
-            first["lines"]["version"], 1,
+            first["lines"]["version"],
+            citewatch::check::lines::LINES_VERSION,
             "the glance keeps the lines: {first}"
         );
     }
