@@ -214,6 +214,39 @@ async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
         status["evidence"].as_str().unwrap().contains("SENTINEL"),
         "{status}"
     );
+    // A third night reuses it again, through the capture that holds it.
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let status = json(
+        &g,
+        &[
+            "status",
+            &format!("http://127.0.0.1:{}/page/1", web.port()),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert!(
+        status["evidence"].as_str().unwrap().contains("SENTINEL"),
+        "{status}"
+    );
+    // The later captures point at the first one's reading; none copies it.
+    let rows: Vec<(i64, bool, Option<i64>)> = db
+        .prepare("SELECT id, reading IS NOT NULL, reading_from FROM captures ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let first = rows[0].0;
+    assert_eq!(
+        rows,
+        vec![
+            (first, true, None),
+            (rows[1].0, false, Some(first)),
+            (rows[2].0, false, Some(first))
+        ],
+    );
 }
 
 /// The stored reading of a source's baseline capture.

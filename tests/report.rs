@@ -419,6 +419,7 @@ impl Owned {
                 not_modified: false,
                 title: None,
                 reading: None,
+                reading_from: None,
             }),
             update: SourceUpdate {
                 status: &self.new,

@@ -68,6 +68,7 @@ pub fn record_synthetic_capture(
         not_modified: false,
         title: None,
         reading: None,
+        reading_from: None,
     };
     store
         .record_fetch(url, host, &check, Some(&capture))

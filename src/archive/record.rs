@@ -197,6 +197,7 @@ impl Archived {
             not_modified: c.not_modified,
             title: None,
             reading: None,
+            reading_from: None,
         })
     }
 }

@@ -1092,6 +1092,7 @@ mod tests {
             truncated: false,
             not_modified: false,
             reading: None,
+            reading_from: None,
         };
         let head = String::from_utf8(response_head(&row)).unwrap();
         assert_eq!(

@@ -131,7 +131,10 @@ struct Checked {
     attempts: u32,
     archived: archive::Archived,
     title: Option<String>,
+    /// The page's reading, when this check made or grew one.
     reading: Option<String>,
+    /// Otherwise the capture whose stored reading the new capture shares.
+    reading_from: Option<i64>,
     state: State,
     evidence: String,
     similarity: Option<f64>,
@@ -554,7 +557,7 @@ fn header(report: &FetchReport, name: &str) -> Option<String> {
 
 /// Archives the body, reads the page, and decides the verdict (blocking work).
 fn assess(
-    mut job: Job,
+    job: Job,
     report: FetchReport,
     probe: Option<Probe>,
     blobs: &FsBlobStore,
@@ -700,11 +703,13 @@ fn assess(
         };
         (title, reading.is_some(), fresh_json)
     };
-    let reading_json = if reuse_stored {
-        job.previous.take().and_then(|p| p.reading)
-    } else {
-        fresh_json
-    };
+    // The same bytes as the previous capture: the new capture points at the
+    // reading instead of copying it.
+    let reading_from = job
+        .previous
+        .as_ref()
+        .filter(|_| reuse_stored)
+        .map(|p| p.reading_from.unwrap_or(p.id));
     let detail = archived.error_detail.clone();
     let facts = FetchFacts {
         outcome: outcome_kind,
@@ -751,7 +756,8 @@ fn assess(
         attempts: report.attempts,
         archived,
         title,
-        reading: reading_json,
+        reading: fresh_json,
+        reading_from,
         next_check_at: next_check_at(state.status, now, cfg),
         state,
         evidence,
@@ -903,6 +909,7 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
         not_modified: f.not_modified,
         title: c.title.as_deref(),
         reading: c.reading.as_deref(),
+        reading_from: c.reading_from,
     });
     let is_error = c.error_detail.is_some();
     CheckWrite {

@@ -37,6 +37,9 @@ pub struct NewCapture<'a> {
     pub title: Option<&'a str>,
     /// What reading the page found (JSON), when the check read it.
     pub reading: Option<&'a str>,
+    /// The capture whose stored reading this one shares (the same bytes,
+    /// read before), instead of a `reading` of its own.
+    pub reading_from: Option<i64>,
 }
 
 /// A check to record.
@@ -112,9 +115,13 @@ pub struct CaptureRow {
     pub truncated: bool,
     /// Recorded from a 304.
     pub not_modified: bool,
-    /// What the check's reading of the page found (JSON), if it read it.
+    /// What the check's reading of the page found (JSON), if it read it:
+    /// its own, or the one it shares.
     #[serde(skip)]
     pub reading: Option<String>,
+    /// The capture whose reading this one shares, if it has none of its own.
+    #[serde(skip)]
+    pub reading_from: Option<i64>,
 }
 
 /// A stored check.
@@ -145,7 +152,9 @@ pub struct CheckRow {
 }
 
 const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
-     c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified, c.reading";
+     c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified,
+     COALESCE(c.reading, (SELECT f.reading FROM captures f WHERE f.id = c.reading_from)),
+     CASE WHEN c.reading IS NULL THEN c.reading_from END";
 
 fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
     let headers: String = r.get(9)?;
@@ -166,6 +175,7 @@ fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
         truncated: r.get(13)?,
         not_modified: r.get(14)?,
         reading: r.get(15)?,
+        reading_from: r.get(16)?,
     })
 }
 
@@ -425,8 +435,8 @@ pub(super) fn insert_fetch(
             }
             tx.prepare_cached("INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
                                            content_type, body_sha256, body_size, truncated, not_modified,
-                                           title, reading)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
+                                           title, reading, reading_from)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?
             .execute(params![
                         source_id,
                         c.captured_at,
@@ -441,7 +451,8 @@ pub(super) fn insert_fetch(
                         c.truncated,
                         c.not_modified,
                         c.title,
-                        c.reading
+                        c.reading,
+                        c.reading_from
                     ],
                 )
                 ?;

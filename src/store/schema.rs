@@ -8,5 +8,6 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_foundation.sql")),
         M::up(include_str!("migrations/0002_archive.sql")),
         M::up(include_str!("migrations/0003_check.sql")),
+        M::up(include_str!("migrations/0004_reading_from.sql")),
     ])
 }

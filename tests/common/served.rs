@@ -130,6 +130,7 @@ impl Served {
                 not_modified: false,
                 title: None,
                 reading: None,
+                reading_from: None,
             };
             store
                 .record_fetch(url, &host, &check, Some(&cap))
