@@ -640,15 +640,23 @@ fn assess(
                         Some(bytes.clone())
                     })
                 }),
-                (_, Some(b)) => {
-                    let bytes = b.to_vec().unwrap_or_default();
-                    let reading = analyze::glance(&bytes, content_type.as_deref());
-                    Some(analyze::Subject::new(
-                        reading,
+                // A body in memory is read where it is, not copied first.
+                (_, Some(b)) => match b.as_slice() {
+                    Some(bytes) => Some(analyze::Subject::new(
+                        analyze::glance(bytes, content_type.as_deref()),
                         content_type.as_deref(),
-                        move || Some(bytes.clone()),
-                    ))
-                }
+                        move || Some(bytes.to_vec()),
+                    )),
+                    None => {
+                        let bytes = b.to_vec().unwrap_or_default();
+                        let reading = analyze::glance(&bytes, content_type.as_deref());
+                        Some(analyze::Subject::new(
+                            reading,
+                            content_type.as_deref(),
+                            move || Some(bytes.clone()),
+                        ))
+                    }
+                },
                 (None, None) => None,
             },
             (None, None) => None,
