@@ -188,6 +188,9 @@ impl FetcherBuilder {
         };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Retries are ours (retry.rs), counted and paced per host; reqwest's
+            // own layer would also copy every request in case it retried.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .no_proxy()
             .dns_resolver(resolver)
             .connect_timeout(self.config.connect_timeout.std())
