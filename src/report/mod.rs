@@ -197,7 +197,8 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
     let mut pending: std::collections::VecDeque<Section> = select::sections(&opts.statuses).into();
     let mut state = Walk::default();
     let mut outcome = Outcome::default();
-    store.report_rows(listing, |row| -> Result<(), ReportError> {
+    for row in listing {
+        let row = row?;
         let section = Section::of(&row.status);
         if state.section != Some(section) {
             state.close(r)?;
@@ -243,8 +244,8 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
         if FailOn::Changed.matches(&c.status) {
             outcome.changed += 1;
         }
-        r.citation(&c)
-    })?;
+        r.citation(&c)?;
+    }
     state.close(r)?;
     for next in pending {
         r.start_section(&SectionHead {

@@ -2,18 +2,22 @@
 //! citations streamed in (section, document, briefing) order.
 //!
 //! Memory stays flat however large the store: one sequential pass over the
-//! citations counts and collects each listed citation's place (24 bytes) in a
-//! sorter that holds a bounded number in memory and spills the rest to
-//! temporary files ([`order`]); the rows are then read by id in that order and
-//! handed to a callback one at a time. Held per source: its status, one byte
-//! ([`SourceStatuses`]); per briefing item: its position, four bytes.
+//! citations counts and hands each listed citation's place (24 bytes) and
+//! what its row shows of the citation and its briefing item to a sorter that
+//! holds a bounded number in memory and spills the rest to temporary files
+//! ([`order`]); the rows then come out of the sort in order, each joined with
+//! its source's record ([`sources`]), one at a time. Held per source: its
+//! status, one byte ([`SourceStatuses`]), and its record's offset, eight
+//! bytes; per briefing item: its position, four bytes.
 
 mod order;
 mod sources;
+mod values;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::OptionalExtension;
+use rusqlite::types::ValueRef;
 
 use super::{Result, Store, StoreError};
 use crate::time::Millis;
@@ -266,9 +270,9 @@ impl Store {
     /// into one byte per source and each briefing item's position once into
     /// four bytes per item, then the citations sequentially, once: counting
     /// (in memory that grows with outlets and sources, never with citations)
-    /// and handing each listed citation's place (`order::Place`) to a sorter that
-    /// holds a bounded number in memory. [`Store::report_rows`] reads the rows
-    /// in that order.
+    /// and handing each listed citation's place (`order::Place`), with what
+    /// its row shows, to a sorter that holds a bounded number in memory. The
+    /// [`ReportListing`] gives the rows in that order.
     pub fn report_counts(
         &self,
         scope: &ReportScope,
@@ -311,11 +315,15 @@ impl Store {
         let mut counts = ReportCounts::default();
         let mut sorter = order::Sorter::new(order::RUN);
         let spill = |source| StoreError::Spill { source };
+        let mut item = ListedItem::new(&self.conn).map_err(&err)?;
+        let mut payload = Vec::with_capacity(512);
         {
             let mut stmt = self
                 .conn
                 .prepare(
-                    "SELECT briefing_id, source_id, outlet, id, ordinal FROM citations
+                    "SELECT briefing_id, source_id, outlet, id, ordinal, cited_date, url,
+                            invalid_reason
+                     FROM citations
                      WHERE ?1 IS NULL OR outlet = ?1 COLLATE NOCASE",
                 )
                 .map_err(&err)?;
@@ -334,6 +342,7 @@ impl Store {
                     .filter(|c| usize::from(*c) < names.len());
                 let broken = code.is_some_and(|c| broken_code[usize::from(c)]);
                 let mut listed = None;
+                let mut is_new = false;
                 match (slot, code) {
                     (Some(s), Some(c)) => {
                         let c = usize::from(c);
@@ -348,6 +357,7 @@ impl Store {
                         {
                             listed_by_code[c] += 1;
                             listed = Some(rank);
+                            is_new = became;
                             wanted[s] |= position.is_some();
                         }
                         if broken && became {
@@ -365,15 +375,27 @@ impl Store {
                         }
                     }
                 }
-                if let (Some(rank), Some(position)) = (listed, position) {
-                    sorter
-                        .push(order::Place::new(
-                            rank,
-                            position,
-                            r.get(4).map_err(&err)?,
-                            r.get(3).map_err(&err)?,
-                        ))
-                        .map_err(spill)?;
+                if let (Some(rank), Some(position)) = (listed, position)
+                    && item.load(briefing).map_err(&err)?
+                {
+                    payload.clear();
+                    let mut put = |v| values::put(&mut payload, v).map_err(spill);
+                    put(r.get_ref(1).map_err(&err)?)?;
+                    put(ValueRef::Integer(item.ordinal))?;
+                    put(ValueRef::Text(item.title.as_bytes()))?;
+                    put(ValueRef::Text(item.root.as_bytes()))?;
+                    put(ValueRef::Text(item.path.as_bytes()))?;
+                    for i in [2, 5, 6, 7] {
+                        put(r.get_ref(i).map_err(&err)?)?;
+                    }
+                    put(ValueRef::Integer(i64::from(is_new)))?;
+                    let place = order::Place::new(
+                        rank,
+                        position,
+                        r.get(4).map_err(&err)?,
+                        r.get(3).map_err(&err)?,
+                    );
+                    sorter.push(place, &payload).map_err(spill)?;
                 }
                 let outlet = r.get_ref(2).map_err(&err)?.as_str_or_null().map_err(|e| {
                     err(rusqlite::Error::FromSqlConversionFailure(
@@ -455,14 +477,11 @@ impl Store {
             .collect();
         list.sort_by(|a, b| a.outlet.cmp(&b.outlet));
         counts.outlets = list;
+        drop(item);
         let listing = ReportListing {
             order: sorter.finish().map_err(spill)?,
             sources: self.source_records(wanted)?,
-            became: moved
-                .into_iter()
-                .filter(|(_, (became, _))| *became)
-                .map(|(id, _)| id)
-                .collect(),
+            file: self.file.clone(),
         };
         Ok((counts, listing))
     }
@@ -511,13 +530,7 @@ impl Store {
 
     /// A record's failure as a store error.
     fn record_err(&self) -> impl Fn(sources::RecordError) -> StoreError + '_ {
-        |e| match e {
-            sources::RecordError::Io(source) => StoreError::Spill { source },
-            sources::RecordError::Sql(source) => StoreError::Sqlite {
-                file: self.file.clone(),
-                source,
-            },
-        }
+        record_err(&self.file)
     }
 
     /// The records of the sources in `wanted` (by id), read in id order (see
@@ -547,110 +560,164 @@ impl Store {
         }
         out.finish().map_err(|source| StoreError::Spill { source })
     }
+}
 
-    /// Streams the listed citations to `each` in the order `listing` holds
-    /// (status rank, document, briefing item, citation). Stops at the first
-    /// error `each` returns.
-    ///
-    /// The rows are read by id in chunks of `CHUNK`: one statement per chunk
-    /// (citation, briefing item and document joined by primary key; a chunk's
-    /// citations sit close together in the store, as report order follows
-    /// document order and sync writes in document order), each row completed
-    /// with its source's record (see the `sources` module), then handed out in the
-    /// chunk's order.
-    pub fn report_rows<E: From<StoreError>>(
-        &self,
-        mut listing: ReportListing,
-        mut each: impl FnMut(ReportRow) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let err = self.err();
-        let list = (1..=CHUNK).map(|i| format!("?{i}")).collect::<Vec<_>>();
-        let sql = format!(
-            "SELECT c.id, c.source_id, d.root, d.path, b.ordinal, b.title,
-                    c.outlet, c.cited_date, c.url, c.invalid_reason
-             FROM citations c
-             CROSS JOIN briefings b ON b.id = c.briefing_id
-             CROSS JOIN documents d ON d.id = b.document_id
-             WHERE c.id IN ({})",
-            list.join(", ")
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
-        let spill = |source| StoreError::Spill { source };
-        // The chunk's ids in report order, and (id, index) sorted by id.
-        let mut ids: Vec<i64> = Vec::with_capacity(CHUNK);
-        let mut index: Vec<(i64, usize)> = Vec::with_capacity(CHUNK);
-        let mut rows: Vec<Option<ReportRow>> = Vec::with_capacity(CHUNK);
-        loop {
-            ids.clear();
-            while ids.len() < CHUNK {
-                match listing.order.next_place().map_err(spill)? {
-                    Some(p) => ids.push(p.id),
-                    None => break,
-                }
-            }
-            let Some(&first) = ids.first() else {
-                return Ok(());
-            };
-            index.clear();
-            index.extend(ids.iter().copied().zip(0..));
-            index.sort_unstable();
-            rows.clear();
-            rows.resize(ids.len(), None);
-            // A short last chunk repeats its first id: `IN` is a set.
-            let params = (0..CHUNK).map(|i| ids.get(i).copied().unwrap_or(first));
-            let mut found = stmt
-                .query(rusqlite::params_from_iter(params))
-                .map_err(&err)?;
-            while let Some(r) = found.next().map_err(&err)? {
-                let id: i64 = r.get(0).map_err(&err)?;
-                let Ok(at) = index.binary_search_by_key(&id, |e| e.0) else {
-                    continue;
-                };
-                let row = read_row(r, &mut listing).map_err(self.record_err())?;
-                rows[index[at].1] = Some(row);
-            }
-            // Every id was listed from this snapshot, so every row is found.
-            for row in rows.drain(..).flatten() {
-                each(row)?;
-            }
+/// What a listed row carries through the sort, after its place: the values
+/// of [`ListedItem`]'s `load` order, read back by [`ReportListing`].
+const LISTED: usize = 10;
+
+/// The briefing item (and document) of the listed citation last seen: looked
+/// up by primary key when the item changes, which in the citations' order (the
+/// order sync writes them) reads the briefing items' pages once, in order.
+struct ListedItem<'c> {
+    briefing: rusqlite::Statement<'c>,
+    document: rusqlite::Statement<'c>,
+    briefing_id: Option<i64>,
+    document_id: Option<i64>,
+    ordinal: i64,
+    title: String,
+    root: String,
+    path: String,
+}
+
+impl<'c> ListedItem<'c> {
+    fn new(conn: &'c rusqlite::Connection) -> rusqlite::Result<ListedItem<'c>> {
+        Ok(ListedItem {
+            briefing: conn
+                .prepare("SELECT document_id, ordinal, title FROM briefings WHERE id = ?1")?,
+            document: conn.prepare("SELECT root, path FROM documents WHERE id = ?1")?,
+            briefing_id: None,
+            document_id: None,
+            ordinal: 0,
+            title: String::new(),
+            root: String::new(),
+            path: String::new(),
+        })
+    }
+
+    /// Makes briefing item `id` the current one; `false` when it (or its
+    /// document) has no row, as a join would drop it.
+    fn load(&mut self, id: i64) -> rusqlite::Result<bool> {
+        if self.briefing_id == Some(id) {
+            return Ok(true);
         }
+        self.briefing_id = None;
+        let mut rows = self.briefing.query([id])?;
+        let Some(r) = rows.next()? else {
+            return Ok(false);
+        };
+        let document: i64 = r.get(0)?;
+        self.ordinal = r.get(1)?;
+        set_text(&mut self.title, r, 2)?;
+        drop(rows);
+        if self.document_id != Some(document) {
+            self.document_id = None;
+            let mut rows = self.document.query([document])?;
+            let Some(r) = rows.next()? else {
+                return Ok(false);
+            };
+            set_text(&mut self.root, r, 0)?;
+            set_text(&mut self.path, r, 1)?;
+            self.document_id = Some(document);
+        }
+        self.briefing_id = Some(id);
+        Ok(true)
     }
 }
 
-/// Citations read per statement by [`Store::report_rows`]: each statement
-/// builds a temporary index of its ids, a cost per chunk, while the rows of a
-/// chunk are held at once (about a megabyte at this size).
-const CHUNK: usize = 1024;
+/// Reads a text column into a reused string.
+fn set_text(to: &mut String, r: &rusqlite::Row, i: usize) -> rusqlite::Result<()> {
+    let text = r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    to.clear();
+    to.push_str(text);
+    Ok(())
+}
 
-/// One row of the listing statement, with its source's record, as a [`ReportRow`].
+/// A record's failure as a store error.
+fn record_err(file: &std::path::Path) -> impl Fn(sources::RecordError) -> StoreError + '_ {
+    |e| match e {
+        sources::RecordError::Io(source) => StoreError::Spill { source },
+        sources::RecordError::Sql(source) => StoreError::Sqlite {
+            file: file.to_path_buf(),
+            source,
+        },
+    }
+}
+
+/// A value a listed row carried, as `Row::get` would convert it.
+fn listed_value<T: rusqlite::types::FromSql>(listed: &[ValueRef], i: usize) -> rusqlite::Result<T> {
+    values::get(listed, i, "listed citation")
+}
+
+/// What [`Store::report_counts`] leaves to be listed: the listed citations in
+/// report order (status rank, document, briefing item, citation), each with
+/// what its row shows of the citation and briefing item, and the records of
+/// their sources. It reads no SQLite, so it can be drained on another thread.
+pub struct ReportListing {
+    order: order::Sorted,
+    sources: sources::SourceRecords,
+    /// The database, named in errors.
+    file: std::path::PathBuf,
+}
+
+impl ReportListing {
+    /// The next listed row, or `None` after the last.
+    pub fn next_row(&mut self) -> Result<Option<ReportRow>> {
+        let Some((place, payload)) = self
+            .order
+            .next()
+            .map_err(|source| StoreError::Spill { source })?
+        else {
+            return Ok(None);
+        };
+        read_row(place, payload, &mut self.sources)
+            .map(Some)
+            .map_err(record_err(&self.file))
+    }
+}
+
+impl Iterator for ReportListing {
+    type Item = Result<ReportRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row().transpose()
+    }
+}
+
+/// A listed row from its place, what it carried through the sort and its
+/// source's record.
 fn read_row(
-    r: &rusqlite::Row,
-    listing: &mut ReportListing,
+    place: order::Place,
+    payload: &[u8],
+    sources: &mut sources::SourceRecords,
 ) -> std::result::Result<ReportRow, sources::RecordError> {
-    let source_id: Option<i64> = r.get(1)?;
+    let damaged =
+        |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e));
+    let listed: [ValueRef; LISTED] = values::read(payload).map_err(damaged)?;
+    let source_id: Option<i64> = listed_value(&listed, 0)?;
     let record = match source_id {
-        Some(id) => listing.sources.read(id)?,
+        Some(id) => sources.read(id)?,
         None => None,
     };
     let columns = match &record {
-        Some(record) => record.columns().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, Box::new(e))
-        })?,
-        None => [rusqlite::types::ValueRef::Null; sources::COUNT],
+        Some(record) => record.columns().map_err(damaged)?,
+        None => [ValueRef::Null; sources::COUNT],
     };
     let status: Option<String> = sources::get(&columns, 0)?;
     Ok(ReportRow {
         // A citation without a source (or whose source row is missing) is `invalid`.
         status: status.unwrap_or_else(|| "invalid".to_string()),
-        root: r.get(2)?,
-        document: r.get(3)?,
-        briefing_ordinal: r.get(4)?,
-        title: r.get(5)?,
-        citation_id: r.get(0)?,
-        outlet: r.get(6)?,
-        cited_date: r.get(7)?,
-        url: r.get(8)?,
-        invalid_reason: r.get(9)?,
+        root: listed_value(&listed, 3)?,
+        document: listed_value(&listed, 4)?,
+        briefing_ordinal: listed_value(&listed, 1)?,
+        title: listed_value(&listed, 2)?,
+        citation_id: place.id,
+        outlet: listed_value(&listed, 5)?,
+        cited_date: listed_value(&listed, 6)?,
+        url: listed_value(&listed, 7)?,
+        invalid_reason: listed_value(&listed, 8)?,
         source_id: record.is_some().then_some(source_id).flatten(),
         source_url: sources::get(&columns, 1)?,
         status_since: sources::get(&columns, 2)?,
@@ -666,17 +733,8 @@ fn read_row(
         capture_id: sources::get(&columns, 12)?,
         captured_at: sources::get(&columns, 13)?,
         capture_sha256: sources::get(&columns, 14)?,
-        is_new: source_id.is_some_and(|id| listing.became.contains(&id)),
+        is_new: listed_value::<i64>(&listed, 9)? != 0,
     })
-}
-
-/// What [`Store::report_counts`] leaves for [`Store::report_rows`]: the
-/// listed citations in report order, and the sources that newly entered
-/// their status group.
-pub struct ReportListing {
-    order: order::Sorted,
-    sources: sources::SourceRecords,
-    became: HashSet<i64>,
 }
 
 /// `report_wanted(source_id)` on a connection while it lives: whether the
@@ -879,13 +937,11 @@ mod tests {
             let statuses = store.source_statuses().unwrap();
             let (counts, listing) = store.report_counts(&scope, &statuses).unwrap();
             let mut got = Vec::new();
-            store
-                .report_rows::<StoreError>(listing, |r| {
-                    let rank = ranks.iter().find(|x| x.0 == r.status).unwrap().1;
-                    got.push((rank, r.root, r.document, r.briefing_ordinal, r.citation_id));
-                    Ok(())
-                })
-                .unwrap();
+            for r in listing {
+                let r = r.unwrap();
+                let rank = ranks.iter().find(|x| x.0 == r.status).unwrap().1;
+                got.push((rank, r.root, r.document, r.briefing_ordinal, r.citation_id));
+            }
             assert!(!expected.is_empty());
             // Citation ordinals run against the write order: ids prove the sort.
             let expected: Vec<_> = expected

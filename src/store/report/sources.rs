@@ -15,6 +15,8 @@ use std::os::unix::fs::FileExt;
 
 use rusqlite::types::{FromSql, FromSqlError, ValueRef};
 
+use super::values;
+
 /// Columns of a source record, in order (see [`SourceRecords::write`]).
 pub(super) const COLUMNS: &str = "s.status, s.url, s.status_since, s.suspect, s.http_status,
     s.final_url, s.error_kind, s.error_detail, s.evidence, s.similarity,
@@ -76,21 +78,9 @@ impl RecordWriter {
         r.clear();
         r.extend_from_slice(&[0; 4]);
         for i in first..first + COUNT {
-            match row.get_ref(i)? {
-                ValueRef::Null => r.push(0),
-                ValueRef::Integer(n) => {
-                    r.push(1);
-                    r.extend_from_slice(&n.to_le_bytes());
-                }
-                ValueRef::Real(x) => {
-                    r.push(2);
-                    r.extend_from_slice(&x.to_le_bytes());
-                }
-                ValueRef::Text(b) => put_bytes(r, 3, b)?,
-                ValueRef::Blob(b) => put_bytes(r, 4, b)?,
-            }
+            values::put(r, row.get_ref(i)?)?;
         }
-        let len = u32::try_from(r.len()).map_err(|_| too_long())?;
+        let len = u32::try_from(r.len()).map_err(|_| values::too_long())?;
         r[..4].copy_from_slice(&len.to_le_bytes());
         if self.len >> (64 - LEN_BITS) != 0 {
             return Err(std::io::Error::other("report source records over 1 TiB").into());
@@ -110,22 +100,6 @@ impl RecordWriter {
             buf: vec![0; 1024],
         })
     }
-}
-
-fn too_long() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        "a source record over 4 GiB",
-    )
-}
-
-/// A tagged, length-prefixed text or blob.
-fn put_bytes(r: &mut Vec<u8>, tag: u8, b: &[u8]) -> std::io::Result<()> {
-    let n = u32::try_from(b.len()).map_err(|_| too_long())?;
-    r.push(tag);
-    r.extend_from_slice(&n.to_le_bytes());
-    r.extend_from_slice(b);
-    Ok(())
 }
 
 /// The kept records, read back by source id.
@@ -168,51 +142,13 @@ pub(super) struct Record<'a> {
 impl<'a> Record<'a> {
     /// The values, in [`COLUMNS`] order, borrowed from the record.
     pub fn columns(&self) -> Result<[ValueRef<'a>; COUNT], FromSqlError> {
-        let bad = || FromSqlError::Other("a damaged report record".into());
-        let mut out = [ValueRef::Null; COUNT];
-        let mut b: &'a [u8] = self.bytes;
-        let mut take = |n: usize| -> Result<&'a [u8], FromSqlError> {
-            let (head, rest) = b.split_at_checked(n).ok_or_else(bad)?;
-            b = rest;
-            Ok(head)
-        };
-        let word = |w: &[u8]| -> [u8; 8] {
-            let mut x = [0; 8];
-            x.copy_from_slice(w);
-            x
-        };
-        for slot in out.iter_mut() {
-            *slot = match take(1)?[0] {
-                0 => ValueRef::Null,
-                1 => ValueRef::Integer(i64::from_le_bytes(word(take(8)?))),
-                2 => ValueRef::Real(f64::from_le_bytes(word(take(8)?))),
-                tag @ (3 | 4) => {
-                    let n = take(4)?;
-                    let bytes = take(u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize)?;
-                    if tag == 3 {
-                        ValueRef::Text(bytes)
-                    } else {
-                        ValueRef::Blob(bytes)
-                    }
-                }
-                _ => return Err(bad()),
-            };
-        }
-        Ok(out)
+        values::read(self.bytes)
     }
 }
 
 /// Converts a kept value as `Row::get` would.
 pub(super) fn get<T: FromSql>(columns: &[ValueRef], i: usize) -> rusqlite::Result<T> {
-    let v = *columns
-        .get(i)
-        .ok_or(rusqlite::Error::InvalidColumnIndex(i))?;
-    T::column_result(v).map_err(|e| match e {
-        FromSqlError::InvalidType => {
-            rusqlite::Error::InvalidColumnType(i, format!("source column {i}"), v.data_type())
-        }
-        e => rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)),
-    })
+    values::get(columns, i, "source")
 }
 
 #[cfg(test)]
