@@ -17,7 +17,7 @@ mod values;
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::OptionalExtension;
-use rusqlite::types::ValueRef;
+use rusqlite::types::{FromSqlError, Type, ValueRef};
 
 use super::{Result, Store, StoreError};
 use crate::time::Millis;
@@ -129,6 +129,41 @@ pub struct ReportRow {
     /// The source newly entered its status group since the scope's `since`.
     pub is_new: bool,
 }
+
+/// A source has a citation in scope (counted in the summary).
+const SEEN: u8 = 1;
+/// A source has a listed citation: its record is kept for the rows.
+const WANTED: u8 = 2;
+/// A source newly entered its status group since the scope's `since`.
+const BECAME: u8 = 4;
+/// A source recovered since the scope's `since`.
+const RECOVERED: u8 = 8;
+
+/// Outlet names are hashed once per citation: FNV-1a costs a fraction of
+/// SipHash on such short keys, and they come from the editors' own briefings,
+/// not from anyone who could choose colliding names to slow a report down.
+#[derive(Clone, Copy)]
+struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// The "broken" statuses (DESIGN.md).
 const BROKEN_SQL: &str = "('dead', 'soft_404', 'unreachable')";
@@ -284,8 +319,11 @@ impl Store {
         let names = &statuses.names;
         let status_of = &statuses.code;
         let slots = status_of.len();
+        // What is known of each source besides its status, one byte each
+        // (see `SEEN`…): one look per citation, not a hash lookup.
+        let mut flags = vec![0u8; slots];
         // Sources whose status changed since `since` (a night's worth, not all).
-        let mut moved: HashMap<i64, (bool, bool)> = Default::default();
+        let mut moved: Vec<(i64, bool, bool)> = Vec::new();
         {
             let sql = format!(
                 "WITH {cte} SELECT id, became, recovered FROM new_src",
@@ -294,10 +332,15 @@ impl Store {
             let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
             let mut rows = stmt.query([since]).map_err(&err)?;
             while let Some(r) = rows.next().map_err(&err)? {
-                moved.insert(
+                let (id, became, recovered): (i64, bool, bool) = (
                     r.get(0).map_err(&err)?,
-                    (r.get(1).map_err(&err)?, r.get(2).map_err(&err)?),
+                    r.get(1).map_err(&err)?,
+                    r.get(2).map_err(&err)?,
                 );
+                if let Some(f) = usize::try_from(id).ok().and_then(|i| flags.get_mut(i)) {
+                    *f |= if became { BECAME } else { 0 } | if recovered { RECOVERED } else { 0 };
+                }
+                moved.push((id, became, recovered));
             }
         }
         let positions = self.briefing_positions(scope.document)?;
@@ -306,11 +349,8 @@ impl Store {
         let mut by_code = vec![0i64; names.len()];
         let mut listed_by_code = vec![0i64; names.len()];
         let mut invalid = 0i64;
-        let mut seen = vec![false; slots];
-        // Sources with a listed citation: their records are kept for the rows.
-        let mut wanted = vec![false; slots];
         // Outlets by name without allocating per citation; `None` apart.
-        let mut outlets: HashMap<String, (i64, i64)> = Default::default();
+        let mut outlets: HashMap<Box<[u8]>, (i64, i64), Fnv> = Default::default();
         let mut no_outlet = (0i64, 0i64);
         let mut counts = ReportCounts::default();
         let mut sorter = order::Sorter::new(order::RUN);
@@ -347,18 +387,19 @@ impl Store {
                     (Some(s), Some(c)) => {
                         let c = usize::from(c);
                         by_code[c] += 1;
-                        seen[s] = true;
-                        let (became, recovered) = source
-                            .and_then(|id| moved.get(&id))
-                            .copied()
-                            .unwrap_or((false, false));
+                        let f = &mut flags[s];
+                        *f |= SEEN;
+                        let became = *f & BECAME != 0;
+                        let recovered = *f & RECOVERED != 0;
                         if let Some(rank) = ranks.by_code[c]
                             && (!scope.new_only || became)
                         {
                             listed_by_code[c] += 1;
                             listed = Some(rank);
                             is_new = became;
-                            wanted[s] |= position.is_some();
+                            if position.is_some() {
+                                *f |= WANTED;
+                            }
                         }
                         if broken && became {
                             counts.newly_broken_citations += 1;
@@ -381,8 +422,8 @@ impl Store {
                     payload.clear();
                     let mut put = |v| values::put(&mut payload, v).map_err(spill);
                     put(r.get_ref(1).map_err(&err)?)?;
-                    put(ValueRef::Integer(item.ordinal))?;
-                    put(ValueRef::Text(item.title.as_bytes()))?;
+                    put(ValueRef::Integer(item.ordinal()))?;
+                    put(ValueRef::Text(item.title().as_bytes()))?;
                     put(ValueRef::Text(item.root.as_bytes()))?;
                     put(ValueRef::Text(item.path.as_bytes()))?;
                     for i in [2, 5, 6, 7] {
@@ -397,19 +438,36 @@ impl Store {
                     );
                     sorter.push(place, &payload).map_err(spill)?;
                 }
-                let outlet = r.get_ref(2).map_err(&err)?.as_str_or_null().map_err(|e| {
-                    err(rusqlite::Error::FromSqlConversionFailure(
-                        2,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    ))
-                })?;
+                let outlet = match r.get_ref(2).map_err(&err)? {
+                    ValueRef::Null => None,
+                    ValueRef::Text(name) => Some(name),
+                    v => {
+                        let e = FromSqlError::InvalidType;
+                        let failed = rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            v.data_type(),
+                            Box::new(e),
+                        );
+                        return Err(err(failed));
+                    }
+                };
                 let entry = match outlet {
                     None => &mut no_outlet,
-                    // One hash lookup for an outlet seen before (most of them).
+                    // One hash lookup for an outlet seen before (most of them);
+                    // its text is checked once, when first seen.
                     Some(name) => match outlets.get_mut(name) {
                         Some(entry) => entry,
-                        None => outlets.entry(name.to_string()).or_default(),
+                        None => {
+                            std::str::from_utf8(name).map_err(|e| {
+                                let e = FromSqlError::Other(Box::new(e));
+                                err(rusqlite::Error::FromSqlConversionFailure(
+                                    2,
+                                    Type::Text,
+                                    Box::new(e),
+                                ))
+                            })?;
+                            outlets.entry(name.into()).or_default()
+                        }
                     },
                 };
                 entry.0 += 1;
@@ -438,8 +496,8 @@ impl Store {
             }
         }
         let mut sources_by_code = vec![0i64; names.len()];
-        for (slot, code) in status_of.iter().enumerate() {
-            if seen[slot] && usize::from(*code) < names.len() {
+        for (f, code) in flags.iter().zip(status_of) {
+            if f & SEEN != 0 && usize::from(*code) < names.len() {
                 sources_by_code[usize::from(*code)] += 1;
             }
         }
@@ -450,24 +508,25 @@ impl Store {
                     .insert(name.clone(), sources_by_code[c]);
             }
         }
-        for (id, (became, recovered)) in &moved {
-            let Some(slot) = usize::try_from(*id)
+        for (id, became, recovered) in moved {
+            let Some(slot) = usize::try_from(id)
                 .ok()
-                .filter(|s| seen.get(*s) == Some(&true))
+                .filter(|s| flags.get(*s).is_some_and(|f| f & SEEN != 0))
             else {
                 continue;
             };
             let code = usize::from(status_of[slot]);
-            if *became && code < names.len() && broken_code[code] {
+            if became && code < names.len() && broken_code[code] {
                 counts.newly_broken_sources += 1;
             }
-            if *recovered {
+            if recovered {
                 counts.recovered_sources += 1;
             }
         }
         let mut list: Vec<OutletCount> = outlets
             .into_iter()
-            .map(|(outlet, c)| (Some(outlet), c))
+            // Checked when first seen.
+            .map(|(outlet, c)| (Some(String::from_utf8_lossy(&outlet).into_owned()), c))
             .chain((no_outlet.0 > 0).then_some((None, no_outlet)))
             .map(|(outlet, (citations, broken))| OutletCount {
                 outlet,
@@ -480,7 +539,7 @@ impl Store {
         drop(item);
         let listing = ReportListing {
             order: sorter.finish().map_err(spill)?,
-            sources: self.source_records(wanted)?,
+            sources: self.source_records(flags.iter().map(|f| f & WANTED != 0).collect())?,
             file: self.file.clone(),
         };
         Ok((counts, listing))
@@ -566,30 +625,41 @@ impl Store {
 /// of [`ListedItem`]'s `load` order, read back by [`ReportListing`].
 const LISTED: usize = 10;
 
-/// The briefing item (and document) of the listed citation last seen: looked
-/// up by primary key when the item changes, which in the citations' order (the
-/// order sync writes them) reads the briefing items' pages once, in order.
+/// Briefing items read at once by [`ListedItem`].
+const WINDOW: usize = 32;
+
+/// The briefing item (and document) of the listed citation last seen. Items
+/// are read [`WINDOW`] at a time in id order, from the first one asked for:
+/// in the citations' order (the order sync writes them) one statement then
+/// serves many listed items, where a statement per item cost a microsecond
+/// each; asked out of order, it reads a window from there. A document is
+/// looked up when it changes.
 struct ListedItem<'c> {
-    briefing: rusqlite::Statement<'c>,
+    briefings: rusqlite::Statement<'c>,
     document: rusqlite::Statement<'c>,
-    briefing_id: Option<i64>,
+    /// Items read: id, document id, ordinal, and the title's end in `titles`.
+    window: Vec<(i64, i64, i64, usize)>,
+    titles: String,
+    /// The current item's index in `window`.
+    current: usize,
     document_id: Option<i64>,
-    ordinal: i64,
-    title: String,
     root: String,
     path: String,
 }
 
 impl<'c> ListedItem<'c> {
     fn new(conn: &'c rusqlite::Connection) -> rusqlite::Result<ListedItem<'c>> {
+        let sql = format!(
+            "SELECT id, document_id, ordinal, title FROM briefings
+             WHERE id >= ?1 ORDER BY id LIMIT {WINDOW}"
+        );
         Ok(ListedItem {
-            briefing: conn
-                .prepare("SELECT document_id, ordinal, title FROM briefings WHERE id = ?1")?,
+            briefings: conn.prepare(&sql)?,
             document: conn.prepare("SELECT root, path FROM documents WHERE id = ?1")?,
-            briefing_id: None,
+            window: Vec::with_capacity(WINDOW),
+            titles: String::new(),
+            current: 0,
             document_id: None,
-            ordinal: 0,
-            title: String::new(),
             root: String::new(),
             path: String::new(),
         })
@@ -598,18 +668,22 @@ impl<'c> ListedItem<'c> {
     /// Makes briefing item `id` the current one; `false` when it (or its
     /// document) has no row, as a join would drop it.
     fn load(&mut self, id: i64) -> rusqlite::Result<bool> {
-        if self.briefing_id == Some(id) {
+        let current = self.window.get(self.current);
+        if current.is_some_and(|w| w.0 == id && self.document_id == Some(w.1)) {
             return Ok(true);
         }
-        self.briefing_id = None;
-        let mut rows = self.briefing.query([id])?;
-        let Some(r) = rows.next()? else {
+        let found = match self.window.binary_search_by_key(&id, |w| w.0) {
+            Ok(i) => Some(i),
+            Err(_) => {
+                self.read_window(id)?;
+                self.window.first().filter(|w| w.0 == id).map(|_| 0)
+            }
+        };
+        let Some(i) = found else {
             return Ok(false);
         };
-        let document: i64 = r.get(0)?;
-        self.ordinal = r.get(1)?;
-        set_text(&mut self.title, r, 2)?;
-        drop(rows);
+        self.current = i;
+        let document = self.window[i].1;
         if self.document_id != Some(document) {
             self.document_id = None;
             let mut rows = self.document.query([document])?;
@@ -620,8 +694,36 @@ impl<'c> ListedItem<'c> {
             set_text(&mut self.path, r, 1)?;
             self.document_id = Some(document);
         }
-        self.briefing_id = Some(id);
         Ok(true)
+    }
+
+    fn read_window(&mut self, from: i64) -> rusqlite::Result<()> {
+        self.window.clear();
+        self.titles.clear();
+        let mut rows = self.briefings.query([from])?;
+        while let Some(r) = rows.next()? {
+            let title = r.get_ref(3)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(3, Type::Text, Box::new(e))
+            })?;
+            self.titles.push_str(title);
+            self.window
+                .push((r.get(0)?, r.get(1)?, r.get(2)?, self.titles.len()));
+        }
+        Ok(())
+    }
+
+    /// The current item's ordinal.
+    fn ordinal(&self) -> i64 {
+        self.window[self.current].2
+    }
+
+    /// The current item's title.
+    fn title(&self) -> &str {
+        let start = match self.current {
+            0 => 0,
+            i => self.window[i - 1].3,
+        };
+        &self.titles[start..self.window[self.current].3]
     }
 }
 

@@ -86,7 +86,7 @@ pub(super) fn read<'a, const N: usize>(bytes: &'a [u8]) -> Result<[ValueRef<'a>;
 pub(super) fn get<T: FromSql>(values: &[ValueRef], i: usize, what: &str) -> rusqlite::Result<T> {
     let v = *values
         .get(i)
-        .ok_or(rusqlite::Error::InvalidColumnIndex(i))?;
+        .ok_or_else(|| rusqlite::Error::InvalidColumnIndex(i))?;
     T::column_result(v).map_err(|e| match e {
         FromSqlError::InvalidType => {
             rusqlite::Error::InvalidColumnType(i, format!("{what} column {i}"), v.data_type())
