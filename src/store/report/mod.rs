@@ -3,12 +3,13 @@
 //!
 //! Memory stays flat however large the store: one sequential pass over the
 //! citations counts and hands each listed citation's place (24 bytes) and
-//! what its row shows of the citation and its briefing item to a sorter that
-//! holds a bounded number in memory and spills the rest to temporary files
-//! ([`order`]); the rows then come out of the sort in order, each joined with
-//! its source's record ([`sources`]), one at a time. Held per source: its
-//! status, one byte ([`SourceStatuses`]), and its record's offset, eight
-//! bytes; per briefing item: its position, four bytes.
+//! what its row shows of the citation and its briefing item to sorters that
+//! hold a bounded number in memory and spill the rest to temporary files
+//! ([`order`]): first by source, to meet the listed sources read once in id
+//! order ([`sources`]), then, each row carrying its source's record, in
+//! report order. The rows come out of that sort one at a time. Held per
+//! source: its status and a byte of flags ([`SourceStatuses`]); per briefing
+//! item: its position, four bytes.
 
 mod order;
 mod sources;
@@ -353,10 +354,14 @@ impl Store {
         let mut outlets: HashMap<Box<[u8]>, (i64, i64), Fnv> = Default::default();
         let mut no_outlet = (0i64, 0i64);
         let mut counts = ReportCounts::default();
-        let mut sorter = order::Sorter::new(order::RUN);
+        // Listed rows with a source, to meet their sources; the rest go
+        // straight to the listing, to be sorted into report order.
+        let mut by_source = order::Sorter::new(order::RUN);
+        let mut listing = order::Sorter::new(order::RUN);
         let spill = |source| StoreError::Spill { source };
         let mut item = ListedItem::new(&self.conn).map_err(&err)?;
         let mut payload = Vec::with_capacity(512);
+        let mut joined = Vec::with_capacity(512);
         {
             let mut stmt = self
                 .conn
@@ -419,7 +424,16 @@ impl Store {
                 if let (Some(rank), Some(position)) = (listed, position)
                     && item.load(briefing).map_err(&err)?
                 {
+                    let place = order::Key::place(
+                        rank,
+                        position,
+                        r.get(4).map_err(&err)?,
+                        r.get(3).map_err(&err)?,
+                    );
                     payload.clear();
+                    if source.is_some() {
+                        payload.extend_from_slice(&place.to_bytes());
+                    }
                     let mut put = |v| values::put(&mut payload, v).map_err(spill);
                     put(r.get_ref(1).map_err(&err)?)?;
                     put(ValueRef::Integer(item.ordinal()))?;
@@ -430,13 +444,15 @@ impl Store {
                         put(r.get_ref(i).map_err(&err)?)?;
                     }
                     put(ValueRef::Integer(i64::from(is_new)))?;
-                    let place = order::Place::new(
-                        rank,
-                        position,
-                        r.get(4).map_err(&err)?,
-                        r.get(3).map_err(&err)?,
-                    );
-                    sorter.push(place, &payload).map_err(spill)?;
+                    match source {
+                        Some(source) => by_source
+                            .push(order::Key::by_source(source, place.id), &payload)
+                            .map_err(spill)?,
+                        None => {
+                            sources::without_record(&mut joined, &payload).map_err(spill)?;
+                            listing.push(place, &joined).map_err(spill)?;
+                        }
+                    }
                 }
                 let outlet = match r.get_ref(2).map_err(&err)? {
                     ValueRef::Null => None,
@@ -537,9 +553,12 @@ impl Store {
         list.sort_by(|a, b| a.outlet.cmp(&b.outlet));
         counts.outlets = list;
         drop(item);
+        let wanted = flags.iter().map(|f| f & WANTED != 0).collect();
+        drop(flags);
+        let by_source = by_source.finish().map_err(spill)?;
+        self.join_sources(wanted, sources::Join::new(by_source, &mut listing))?;
         let listing = ReportListing {
-            order: sorter.finish().map_err(spill)?,
-            sources: self.source_records(flags.iter().map(|f| f & WANTED != 0).collect())?,
+            order: listing.finish().map_err(spill)?,
             file: self.file.clone(),
         };
         Ok((counts, listing))
@@ -587,17 +606,10 @@ impl Store {
         Ok(BriefingPositions { slots })
     }
 
-    /// A record's failure as a store error.
-    fn record_err(&self) -> impl Fn(sources::RecordError) -> StoreError + '_ {
-        record_err(&self.file)
-    }
-
-    /// The records of the sources in `wanted` (by id), read in id order (see
-    /// [`sources`]).
-    fn source_records(&self, wanted: Vec<bool>) -> Result<sources::SourceRecords> {
+    /// Reads the sources in `wanted` (by id) in id order, each with its
+    /// archived copy, into `join` (see [`sources`]).
+    fn join_sources(&self, wanted: Vec<bool>, mut join: sources::Join) -> Result<()> {
         let err = self.err();
-        let mut out = sources::RecordWriter::new(wanted.len())
-            .map_err(|source| StoreError::Spill { source })?;
         let _function = WantedFunction::register(&self.conn, wanted).map_err(&err)?;
         let sql = format!(
             "SELECT s.id, {columns}
@@ -611,13 +623,12 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
         let mut rows = stmt.query([]).map_err(&err)?;
+        let record_err = record_err(&self.file);
         while let Some(r) = rows.next().map_err(&err)? {
             let id: i64 = r.get(0).map_err(&err)?;
-            if let Ok(id) = usize::try_from(id) {
-                out.write(id, r, 1).map_err(self.record_err())?;
-            }
+            join.source(id, r, 1).map_err(&record_err)?;
         }
-        out.finish().map_err(|source| StoreError::Spill { source })
+        join.finish().map_err(&record_err)
     }
 }
 
@@ -755,11 +766,10 @@ fn listed_value<T: rusqlite::types::FromSql>(listed: &[ValueRef], i: usize) -> r
 
 /// What [`Store::report_counts`] leaves to be listed: the listed citations in
 /// report order (status rank, document, briefing item, citation), each with
-/// what its row shows of the citation and briefing item, and the records of
-/// their sources. It reads no SQLite, so it can be drained on another thread.
+/// what its row shows of the citation, its briefing item and its source. It
+/// reads no SQLite, so it can be drained on another thread.
 pub struct ReportListing {
     order: order::Sorted,
-    sources: sources::SourceRecords,
     /// The database, named in errors.
     file: std::path::PathBuf,
 }
@@ -774,9 +784,12 @@ impl ReportListing {
         else {
             return Ok(None);
         };
-        read_row(place, payload, &mut self.sources)
+        read_row(place, payload)
             .map(Some)
-            .map_err(record_err(&self.file))
+            .map_err(|source| StoreError::Sqlite {
+                file: self.file.clone(),
+                source,
+            })
     }
 }
 
@@ -788,25 +801,13 @@ impl Iterator for ReportListing {
     }
 }
 
-/// A listed row from its place, what it carried through the sort and its
-/// source's record.
-fn read_row(
-    place: order::Place,
-    payload: &[u8],
-    sources: &mut sources::SourceRecords,
-) -> std::result::Result<ReportRow, sources::RecordError> {
+/// A listed row from its place and what it carried through the sorts.
+fn read_row(place: order::Key, payload: &[u8]) -> rusqlite::Result<ReportRow> {
     let damaged =
         |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e));
-    let listed: [ValueRef; LISTED] = values::read(payload).map_err(damaged)?;
+    let (listed, rest): ([ValueRef; LISTED], _) = values::read(payload).map_err(damaged)?;
     let source_id: Option<i64> = listed_value(&listed, 0)?;
-    let record = match source_id {
-        Some(id) => sources.read(id)?,
-        None => None,
-    };
-    let columns = match &record {
-        Some(record) => record.columns().map_err(damaged)?,
-        None => [ValueRef::Null; sources::COUNT],
-    };
+    let (has_record, columns) = sources::record(rest)?;
     let status: Option<String> = sources::get(&columns, 0)?;
     Ok(ReportRow {
         // A citation without a source (or whose source row is missing) is `invalid`.
@@ -820,7 +821,7 @@ fn read_row(
         cited_date: listed_value(&listed, 6)?,
         url: listed_value(&listed, 7)?,
         invalid_reason: listed_value(&listed, 8)?,
-        source_id: record.is_some().then_some(source_id).flatten(),
+        source_id: source_id.filter(|_| has_record),
         source_url: sources::get(&columns, 1)?,
         status_since: sources::get(&columns, 2)?,
         suspect: sources::get(&columns, 3)?,

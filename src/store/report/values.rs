@@ -46,8 +46,12 @@ pub(super) fn too_long() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, "a report value over 4 GiB")
 }
 
-/// The `N` values encoded at the start of `bytes`, borrowed from it.
-pub(super) fn read<'a, const N: usize>(bytes: &'a [u8]) -> Result<[ValueRef<'a>; N], FromSqlError> {
+/// The `N` values encoded at the start of `bytes`, borrowed from it, and
+/// the bytes after them.
+#[allow(clippy::type_complexity)]
+pub(super) fn read<'a, const N: usize>(
+    bytes: &'a [u8],
+) -> Result<([ValueRef<'a>; N], &'a [u8]), FromSqlError> {
     let bad = || FromSqlError::Other("a damaged report record".into());
     let mut out = [ValueRef::Null; N];
     let mut b: &'a [u8] = bytes;
@@ -78,7 +82,7 @@ pub(super) fn read<'a, const N: usize>(bytes: &'a [u8]) -> Result<[ValueRef<'a>;
             _ => return Err(bad()),
         };
     }
-    Ok(out)
+    Ok((out, b))
 }
 
 /// Converts kept value `i` of `values` as `Row::get` would; `what` names the
@@ -114,8 +118,11 @@ mod tests {
         for v in written {
             put(&mut out, v).unwrap();
         }
-        let back: [ValueRef; 6] = read(&out).unwrap();
+        let mut more = out.clone();
+        more.push(9);
+        let (back, rest): ([ValueRef; 6], _) = read(&more).unwrap();
         assert_eq!(back, written);
+        assert_eq!(rest, [9]);
         assert_eq!(get::<Option<i64>>(&back, 0, "t").unwrap(), None);
         assert_eq!(get::<i64>(&back, 1, "t").unwrap(), -7);
         assert!(
