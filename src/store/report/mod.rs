@@ -14,6 +14,7 @@
 mod order;
 mod sources;
 mod values;
+mod worker;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -356,8 +357,8 @@ impl Store {
         let mut counts = ReportCounts::default();
         // Listed rows with a source, to meet their sources; the rest go
         // straight to the listing, to be sorted into report order.
-        let mut by_source = order::Sorter::new(order::RUN);
-        let mut listing = order::Sorter::new(order::RUN);
+        let mut sorting = worker::Sorting::start();
+        let record_err = record_err(&self.file);
         let spill = |source| StoreError::Spill { source };
         let mut item = ListedItem::new(&self.conn).map_err(&err)?;
         let mut payload = Vec::with_capacity(512);
@@ -445,12 +446,12 @@ impl Store {
                     }
                     put(ValueRef::Integer(i64::from(is_new)))?;
                     match source {
-                        Some(source) => by_source
-                            .push(order::Key::by_source(source, place.id), &payload)
-                            .map_err(spill)?,
+                        Some(source) => sorting
+                            .by_source(source, place.id, &payload)
+                            .map_err(&record_err)?,
                         None => {
                             sources::without_record(&mut joined, &payload).map_err(spill)?;
-                            listing.push(place, &joined).map_err(spill)?;
+                            sorting.listed(place, &joined).map_err(&record_err)?;
                         }
                     }
                 }
@@ -555,10 +556,9 @@ impl Store {
         drop(item);
         let wanted = flags.iter().map(|f| f & WANTED != 0).collect();
         drop(flags);
-        let by_source = by_source.finish().map_err(spill)?;
-        self.join_sources(wanted, sources::Join::new(by_source, &mut listing))?;
+        self.join_sources(wanted, &mut sorting)?;
         let listing = ReportListing {
-            order: listing.finish().map_err(spill)?,
+            order: sorting.finish().map_err(&record_err)?,
             file: self.file.clone(),
         };
         Ok((counts, listing))
@@ -607,8 +607,8 @@ impl Store {
     }
 
     /// Reads the sources in `wanted` (by id) in id order, each with its
-    /// archived copy, into `join` (see [`sources`]).
-    fn join_sources(&self, wanted: Vec<bool>, mut join: sources::Join) -> Result<()> {
+    /// archived copy, to meet their rows in `sorting` (see [`sources`]).
+    fn join_sources(&self, wanted: Vec<bool>, sorting: &mut worker::Sorting) -> Result<()> {
         let err = self.err();
         let _function = WantedFunction::register(&self.conn, wanted).map_err(&err)?;
         let sql = format!(
@@ -624,11 +624,13 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
         let mut rows = stmt.query([]).map_err(&err)?;
         let record_err = record_err(&self.file);
+        let mut record = Vec::with_capacity(512);
         while let Some(r) = rows.next().map_err(&err)? {
             let id: i64 = r.get(0).map_err(&err)?;
-            join.source(id, r, 1).map_err(&record_err)?;
+            sources::put_record(&mut record, r, 1).map_err(&record_err)?;
+            sorting.source(id, &record).map_err(&record_err)?;
         }
-        join.finish().map_err(&record_err)
+        Ok(())
     }
 }
 

@@ -40,46 +40,46 @@ pub(super) enum RecordError {
     Sql(#[from] rusqlite::Error),
 }
 
+/// Source `id`'s record, as listed rows carry it: [`COUNT`] columns of
+/// `row` from `first`, into `out`.
+pub(super) fn put_record(
+    out: &mut Vec<u8>,
+    row: &rusqlite::Row,
+    first: usize,
+) -> Result<(), RecordError> {
+    out.clear();
+    values::put(out, ValueRef::Integer(WITH_RECORD))?;
+    for i in first..first + COUNT {
+        values::put(out, row.get_ref(i)?)?;
+    }
+    Ok(())
+}
+
 /// Meets listed rows sorted by source ([`Key::by_source`], each payload the
 /// row's report place then its citation's values) with the listed sources
 /// read in id order, handing each row to the report-order sorter with its
 /// source's record.
-pub(super) struct Join<'s> {
+pub(super) struct Join {
     by_source: Sorted,
-    out: &'s mut Sorter,
-    record: Vec<u8>,
+    out: Sorter,
     joined: Vec<u8>,
 }
 
-impl<'s> Join<'s> {
+impl Join {
     /// A join of `by_source` into `out`.
-    pub fn new(by_source: Sorted, out: &'s mut Sorter) -> Join<'s> {
+    pub fn new(by_source: Sorted, out: Sorter) -> Join {
         Join {
             by_source,
             out,
-            record: Vec::with_capacity(512),
             joined: Vec::with_capacity(1024),
         }
     }
 
-    /// Source `id`'s row: [`COUNT`] columns of `row` from `first`. Sources
-    /// come in increasing id order.
-    pub fn source(
-        &mut self,
-        id: i64,
-        row: &rusqlite::Row,
-        first: usize,
-    ) -> Result<(), RecordError> {
+    /// Source `id`'s `record` (see [`put_record`]). Sources come in
+    /// increasing id order.
+    pub fn source(&mut self, id: i64, record: &[u8]) -> Result<(), RecordError> {
         // Rows of sources before this one found no source row.
         self.pass_before(Some(id))?;
-        if self.by_source.peek()?.is_none_or(|k| k.source() != id) {
-            return Ok(());
-        }
-        self.record.clear();
-        values::put(&mut self.record, ValueRef::Integer(WITH_RECORD))?;
-        for i in first..first + COUNT {
-            values::put(&mut self.record, row.get_ref(i)?)?;
-        }
         while self.by_source.peek()?.is_some_and(|k| k.source() == id) {
             let Some((_, payload)) = self.by_source.next()? else {
                 break;
@@ -87,15 +87,17 @@ impl<'s> Join<'s> {
             let (place, citation) = split(payload)?;
             self.joined.clear();
             self.joined.extend_from_slice(citation);
-            self.joined.extend_from_slice(&self.record);
+            self.joined.extend_from_slice(record);
             self.out.push(place, &self.joined)?;
         }
         Ok(())
     }
 
-    /// Every source was given: the rows left found no source row.
-    pub fn finish(mut self) -> Result<(), RecordError> {
-        self.pass_before(None)
+    /// Every source was given: the rows left found no source row. Gives
+    /// back the report-order sorter.
+    pub fn finish(mut self) -> Result<Sorter, RecordError> {
+        self.pass_before(None)?;
+        Ok(self.out)
     }
 
     /// Hands on without a record the rows of sources before `id` (all when
@@ -169,19 +171,18 @@ mod tests {
                 .push(Key::by_source(source, id), &payload)
                 .unwrap();
         }
-        let mut listing = Sorter::new(1 << 20);
-        let mut join = Join::new(by_source.finish().unwrap(), &mut listing);
+        let mut join = Join::new(by_source.finish().unwrap(), Sorter::new(1 << 20));
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         let mut stmt = conn
             .prepare("SELECT ?1, 'dead', 'http://s' || ?1, 7, NULL, 404, 'u', 'k', 'd', 'e', 0.5, 2, 9, 1, 2, 'sha'")
             .unwrap();
+        let mut kept = Vec::new();
         for source in [1i64, 3, 4] {
             let mut found = stmt.query([source]).unwrap();
-            join.source(source, found.next().unwrap().unwrap(), 1)
-                .unwrap();
+            put_record(&mut kept, found.next().unwrap().unwrap(), 1).unwrap();
+            join.source(source, &kept).unwrap();
         }
-        join.finish().unwrap();
-        let mut sorted = listing.finish().unwrap();
+        let mut sorted = join.finish().unwrap().finish().unwrap();
         let mut got = Vec::new();
         while let Some((key, payload)) = sorted.next().unwrap() {
             let ([source], rest) = values::read::<1>(payload).unwrap();
