@@ -46,7 +46,8 @@ pub fn format_millis(ms: Millis) -> String {
     put(11, 2, s / 3600);
     put(14, 2, s / 60 % 60);
     put(17, 2, s % 60);
-    text.iter().map(|&b| char::from(b)).collect()
+    // ASCII digits and separators: always UTF-8, copied once.
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 fn format_millis_jiff(ms: Millis) -> String {

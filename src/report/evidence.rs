@@ -1,41 +1,51 @@
 //! A verdict's evidence in plain words for an editor: what the check saw, for
 //! how long, and since when ("404 Not Found for 4 checks since 2026-11-02").
 
-use crate::store::ReportRow;
-use crate::time::format_millis;
+use std::borrow::Cow;
+use std::fmt::Write;
 
-fn date(ms: i64) -> String {
-    let t = format_millis(ms);
-    t.get(..10).unwrap_or(&t).to_string()
-}
+use crate::report::model::day;
+use crate::store::ReportRow;
 
 /// The evidence sentence for one listed citation.
+///
+/// Written once into a string of the right size: a report builds one per
+/// listed citation, and growing a formatted string cost reallocations.
 pub fn in_words(r: &ReportRow) -> String {
+    let joined = |parts: &[&str]| {
+        let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| out.push_str(p));
+        out
+    };
     if r.source_id.is_none() {
-        return format!(
-            "cannot be fetched as written: {}",
-            r.invalid_reason.as_deref().unwrap_or("no URL")
-        );
+        let why = r.invalid_reason.as_deref().unwrap_or("no URL");
+        return joined(&["cannot be fetched as written: ", why]);
     }
-    let seen = r
-        .evidence
-        .clone()
-        .filter(|e| !e.is_empty())
-        .unwrap_or_else(|| fallback(r));
+    let seen: Cow<str> = match r.evidence.as_deref() {
+        Some(e) if !e.is_empty() => e.into(),
+        _ => fallback(r).into(),
+    };
     match r.status.as_str() {
         "dead" | "soft_404" | "unreachable" => {
             let start = r.failing_since.or(r.status_since);
             match (r.consecutive_failures, start) {
-                (n, Some(t)) if n >= 2 => format!("{seen} for {n} checks since {}", date(t)),
-                (_, Some(t)) => format!("{seen} since {}", date(t)),
-                _ => seen,
+                (n, Some(t)) if n >= 2 => {
+                    let mut out = joined(&[&seen, " for "]);
+                    out.reserve(40);
+                    let _ = write!(out, "{n}");
+                    out.push_str(" checks since ");
+                    out.push_str(&day(t));
+                    out
+                }
+                (_, Some(t)) => joined(&[&seen, " since ", &day(t)]),
+                _ => seen.into_owned(),
             }
         }
         "moved" => match &r.final_url {
-            Some(u) if !seen.contains(u.as_str()) => format!("{seen}; now at {u}"),
-            _ => seen,
+            Some(u) if !seen.contains(u.as_str()) => joined(&[&seen, "; now at ", u]),
+            _ => seen.into_owned(),
         },
-        _ => seen,
+        _ => seen.into_owned(),
     }
 }
 

@@ -1,9 +1,10 @@
 //! Broken-citation reports an editor can act on.
 //!
 //! [`write()`] asks the store for the aggregate numbers first ([`model::Summary`]),
-//! then streams the listed citations from one cursor ordered by section,
-//! document and briefing item, handing each to a renderer as events
-//! ([`Render`]). Nothing holds more than one citation at a time, so memory is
+//! then streams the listed citations ordered by section, document and briefing
+//! item, handing each to a renderer as events ([`Render`]). A thread of its own
+//! reads the listing and prepares each citation's view while the calling
+//! thread renders; they pass a bounded number of small batches, so memory is
 //! independent of the store's size. Renderers are pure writers: [`text`],
 //! [`markdown`], [`csv`], [`json`], [`html`]. [`select`] owns status names,
 //! sections and `--fail-on`; [`evidence`] the plain-words evidence.
@@ -36,6 +37,9 @@ pub enum ReportError {
     /// A CSV row could not be written.
     #[error("writing the report: {0}")]
     Csv(#[from] ::csv::Error),
+    /// The thread reading the listing could not be started.
+    #[error("starting the report's reader thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Output formats.
@@ -197,53 +201,69 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
     let mut pending: std::collections::VecDeque<Section> = select::sections(&opts.statuses).into();
     let mut state = Walk::default();
     let mut outcome = Outcome::default();
-    store.report_rows(listing, |row| -> Result<(), ReportError> {
-        let section = Section::of(&row.status);
-        if state.section != Some(section) {
-            state.close(r)?;
-            // Sections with nothing listed still appear, in order.
-            while let Some(next) = pending.pop_front() {
-                r.start_section(&SectionHead {
-                    section: next,
-                    citations: listed_in(next),
-                })?;
-                if next == section {
-                    break;
+    let public_url = opts.public_url.as_deref();
+    std::thread::scope(|scope| -> Result<(), ReportError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES);
+        let (spent_tx, spent_rx) = std::sync::mpsc::sync_channel(BATCHES);
+        std::thread::Builder::new()
+            .name("report-rows".into())
+            .spawn_scoped(scope, move || read_rows(listing, public_url, tx, spent_rx))
+            .map_err(ReportError::Thread)?;
+        // Returning early drops `rx`: the reader stops at its next batch.
+        for batch in rx {
+            let mut batch = batch?;
+            for row in &mut batch {
+                let section = Section::of(&row.citation.status);
+                if state.section != Some(section) {
+                    state.close(r)?;
+                    // Sections with nothing listed still appear, in order.
+                    while let Some(next) = pending.pop_front() {
+                        r.start_section(&SectionHead {
+                            section: next,
+                            citations: listed_in(next),
+                        })?;
+                        if next == section {
+                            break;
+                        }
+                        r.end_section()?;
+                    }
+                    state.section = Some(section);
                 }
-                r.end_section()?;
+                let same_document = state
+                    .document
+                    .as_ref()
+                    .is_some_and(|(root, doc)| *root == row.root && *doc == row.document);
+                if !same_document {
+                    state.close_document(r)?;
+                    let head = DocumentHead {
+                        root: std::mem::take(&mut row.root),
+                        document: std::mem::take(&mut row.document),
+                    };
+                    r.start_document(&head)?;
+                    state.document = Some((head.root, head.document));
+                }
+                if state.briefing != Some(row.briefing_ordinal) {
+                    state.close_briefing(r)?;
+                    r.start_briefing(&BriefingHead {
+                        item: row.briefing_ordinal + 1,
+                        title: std::mem::take(&mut row.title),
+                    })?;
+                    state.briefing = Some(row.briefing_ordinal);
+                }
+                let c = &row.citation;
+                outcome.listed += 1;
+                if FailOn::Broken.matches(&c.status) {
+                    outcome.broken += 1;
+                }
+                if FailOn::Changed.matches(&c.status) {
+                    outcome.changed += 1;
+                }
+                r.citation(c)?;
             }
-            state.section = Some(section);
+            // Freed by the thread that allocated it, where freeing is cheap.
+            let _ = spent_tx.try_send(batch);
         }
-        let same_document = state
-            .document
-            .as_ref()
-            .is_some_and(|(root, doc)| *root == row.root && *doc == row.document);
-        if !same_document {
-            state.close_document(r)?;
-            let head = DocumentHead {
-                root: row.root.clone(),
-                document: row.document.clone(),
-            };
-            r.start_document(&head)?;
-            state.document = Some((head.root, head.document));
-        }
-        if state.briefing != Some(row.briefing_ordinal) {
-            state.close_briefing(r)?;
-            r.start_briefing(&BriefingHead {
-                item: row.briefing_ordinal + 1,
-                title: row.title.clone(),
-            })?;
-            state.briefing = Some(row.briefing_ordinal);
-        }
-        let c = Citation::from_row(row, opts.public_url.as_deref());
-        outcome.listed += 1;
-        if FailOn::Broken.matches(&c.status) {
-            outcome.broken += 1;
-        }
-        if FailOn::Changed.matches(&c.status) {
-            outcome.changed += 1;
-        }
-        r.citation(&c)
+        Ok(())
     })?;
     state.close(r)?;
     for next in pending {
@@ -255,6 +275,70 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
     }
     r.finish()?;
     Ok(outcome)
+}
+
+/// Listed rows handed to the renderer at a time.
+const BATCH: usize = 256;
+
+/// Batches on their way to the renderer, and as many on their way back: what
+/// is held at once is at most `2 × BATCHES + 2` batches of rows, however large
+/// the report.
+const BATCHES: usize = 4;
+
+/// One listed citation, ready to render: where it goes and what it shows.
+struct Listed {
+    root: String,
+    document: String,
+    briefing_ordinal: i64,
+    title: String,
+    citation: Citation,
+}
+
+/// Reads the listing and prepares each row for the renderer, on a thread of
+/// its own: the sort's merge, the source records and each row's view cost
+/// about as much as rendering and writing, which the calling thread does
+/// meanwhile. Stops when the renderer hangs up.
+fn read_rows(
+    listing: crate::store::ReportListing,
+    public_url: Option<&str>,
+    tx: std::sync::mpsc::SyncSender<Result<Vec<Listed>, StoreError>>,
+    spent: std::sync::mpsc::Receiver<Vec<Listed>>,
+) {
+    // A batch the renderer is done with, emptied here, or a new one.
+    let next_batch = || match spent.try_recv() {
+        Ok(mut batch) => {
+            batch.clear();
+            batch
+        }
+        Err(_) => Vec::with_capacity(BATCH),
+    };
+    let mut batch = next_batch();
+    for row in listing {
+        let mut row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        batch.push(Listed {
+            root: std::mem::take(&mut row.root),
+            document: std::mem::take(&mut row.document),
+            briefing_ordinal: row.briefing_ordinal,
+            title: std::mem::take(&mut row.title),
+            citation: Citation::from_row(row, public_url),
+        });
+        if batch.len() == BATCH
+            && tx
+                .send(Ok(std::mem::replace(&mut batch, next_batch())))
+                .is_err()
+        {
+            return;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch));
+    }
 }
 
 /// Where the event stream is: which section, document and briefing are open.

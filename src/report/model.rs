@@ -3,6 +3,7 @@
 //! renderer reads these types; the JSON schema is their serde form.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -228,7 +229,18 @@ fn shell_quote(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// The Wayback Machine's list of snapshots of `url`.
 pub fn wayback_url(url: &str) -> String {
-    format!("https://web.archive.org/web/*/{url}")
+    concat(&["https://web.archive.org/web/*/", url])
+}
+
+/// `parts` end to end, in a string of exactly their size: a report builds
+/// several such strings per listed citation, where `format!` guessed a size
+/// and grew it.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 impl Citation {
@@ -240,12 +252,18 @@ impl Citation {
             (Some(id), Some(at), Some(sha)) => {
                 let at_s = format_millis(at);
                 let url = r.source_url.as_deref().unwrap_or_default();
+                let get = ["citewatch get ", &shell_quote(url), " --at ", &at_s];
                 Some(Archived {
                     capture_id: id,
-                    get_command: format!("citewatch get {} --at {at_s}", shell_quote(url)),
+                    get_command: concat(&get),
                     captured_at: at_s,
                     sha256: sha,
-                    url: public_url.map(|base| format!("{base}archive/{id}")),
+                    url: public_url.map(|base| {
+                        let mut u = concat(&[base, "archive/"]);
+                        u.reserve(20);
+                        let _ = write!(u, "{id}");
+                        u
+                    }),
                 })
             }
             _ => None,
@@ -315,8 +333,11 @@ impl Citation {
 
 /// `YYYY-MM-DD` of an instant.
 pub fn day(ms: Millis) -> String {
-    let t = format_millis(ms);
-    t.get(..10).unwrap_or(&t).to_string()
+    let mut t = format_millis(ms);
+    if t.get(..10).is_some() {
+        t.truncate(10);
+    }
+    t
 }
 
 #[cfg(test)]

@@ -2,18 +2,24 @@
 //! citations streamed in (section, document, briefing) order.
 //!
 //! Memory stays flat however large the store: one sequential pass over the
-//! citations counts and collects each listed citation's place (24 bytes) in a
-//! sorter that holds a bounded number in memory and spills the rest to
-//! temporary files ([`order`]); the rows are then read by id in that order and
-//! handed to a callback one at a time. Held per source: its status, one byte
-//! ([`SourceStatuses`]); per briefing item: its position, four bytes.
+//! citations counts and hands each listed citation's place (24 bytes) and
+//! what its row shows of the citation and its briefing item to sorters that
+//! hold a bounded number in memory and spill the rest to temporary files
+//! ([`order`]): first by source, to meet the listed sources read once in id
+//! order ([`sources`]), then, each row carrying its source's record, in
+//! report order. The rows come out of that sort one at a time. Held per
+//! source: its status and a byte of flags ([`SourceStatuses`]); per briefing
+//! item: its position, four bytes.
 
 mod order;
 mod sources;
+mod values;
+mod worker;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::OptionalExtension;
+use rusqlite::types::{FromSqlError, Type, ValueRef};
 
 use super::{Result, Store, StoreError};
 use crate::time::Millis;
@@ -125,6 +131,41 @@ pub struct ReportRow {
     /// The source newly entered its status group since the scope's `since`.
     pub is_new: bool,
 }
+
+/// A source has a citation in scope (counted in the summary).
+const SEEN: u8 = 1;
+/// A source has a listed citation: its record is kept for the rows.
+const WANTED: u8 = 2;
+/// A source newly entered its status group since the scope's `since`.
+const BECAME: u8 = 4;
+/// A source recovered since the scope's `since`.
+const RECOVERED: u8 = 8;
+
+/// Outlet names are hashed once per citation: FNV-1a costs a fraction of
+/// SipHash on such short keys, and they come from the editors' own briefings,
+/// not from anyone who could choose colliding names to slow a report down.
+#[derive(Clone, Copy)]
+struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// The "broken" statuses (DESIGN.md).
 const BROKEN_SQL: &str = "('dead', 'soft_404', 'unreachable')";
@@ -266,9 +307,9 @@ impl Store {
     /// into one byte per source and each briefing item's position once into
     /// four bytes per item, then the citations sequentially, once: counting
     /// (in memory that grows with outlets and sources, never with citations)
-    /// and handing each listed citation's place (`order::Place`) to a sorter that
-    /// holds a bounded number in memory. [`Store::report_rows`] reads the rows
-    /// in that order.
+    /// and handing each listed citation's place (`order::Place`), with what
+    /// its row shows, to a sorter that holds a bounded number in memory. The
+    /// [`ReportListing`] gives the rows in that order.
     pub fn report_counts(
         &self,
         scope: &ReportScope,
@@ -280,8 +321,11 @@ impl Store {
         let names = &statuses.names;
         let status_of = &statuses.code;
         let slots = status_of.len();
+        // What is known of each source besides its status, one byte each
+        // (see `SEEN`…): one look per citation, not a hash lookup.
+        let mut flags = vec![0u8; slots];
         // Sources whose status changed since `since` (a night's worth, not all).
-        let mut moved: HashMap<i64, (bool, bool)> = Default::default();
+        let mut moved: Vec<(i64, bool, bool)> = Vec::new();
         {
             let sql = format!(
                 "WITH {cte} SELECT id, became, recovered FROM new_src",
@@ -290,10 +334,15 @@ impl Store {
             let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
             let mut rows = stmt.query([since]).map_err(&err)?;
             while let Some(r) = rows.next().map_err(&err)? {
-                moved.insert(
+                let (id, became, recovered): (i64, bool, bool) = (
                     r.get(0).map_err(&err)?,
-                    (r.get(1).map_err(&err)?, r.get(2).map_err(&err)?),
+                    r.get(1).map_err(&err)?,
+                    r.get(2).map_err(&err)?,
                 );
+                if let Some(f) = usize::try_from(id).ok().and_then(|i| flags.get_mut(i)) {
+                    *f |= if became { BECAME } else { 0 } | if recovered { RECOVERED } else { 0 };
+                }
+                moved.push((id, became, recovered));
             }
         }
         let positions = self.briefing_positions(scope.document)?;
@@ -302,20 +351,25 @@ impl Store {
         let mut by_code = vec![0i64; names.len()];
         let mut listed_by_code = vec![0i64; names.len()];
         let mut invalid = 0i64;
-        let mut seen = vec![false; slots];
-        // Sources with a listed citation: their records are kept for the rows.
-        let mut wanted = vec![false; slots];
         // Outlets by name without allocating per citation; `None` apart.
-        let mut outlets: HashMap<String, (i64, i64)> = Default::default();
+        let mut outlets: HashMap<Box<[u8]>, (i64, i64), Fnv> = Default::default();
         let mut no_outlet = (0i64, 0i64);
         let mut counts = ReportCounts::default();
-        let mut sorter = order::Sorter::new(order::RUN);
+        // Listed rows with a source, to meet their sources; the rest go
+        // straight to the listing, to be sorted into report order.
+        let mut sorting = worker::Sorting::start();
+        let record_err = record_err(&self.file);
         let spill = |source| StoreError::Spill { source };
+        let mut item = ListedItem::new(&self.conn).map_err(&err)?;
+        let mut payload = Vec::with_capacity(512);
+        let mut joined = Vec::with_capacity(512);
         {
             let mut stmt = self
                 .conn
                 .prepare(
-                    "SELECT briefing_id, source_id, outlet, id, ordinal FROM citations
+                    "SELECT briefing_id, source_id, outlet, id, ordinal, cited_date, url,
+                            invalid_reason
+                     FROM citations
                      WHERE ?1 IS NULL OR outlet = ?1 COLLATE NOCASE",
                 )
                 .map_err(&err)?;
@@ -334,21 +388,24 @@ impl Store {
                     .filter(|c| usize::from(*c) < names.len());
                 let broken = code.is_some_and(|c| broken_code[usize::from(c)]);
                 let mut listed = None;
+                let mut is_new = false;
                 match (slot, code) {
                     (Some(s), Some(c)) => {
                         let c = usize::from(c);
                         by_code[c] += 1;
-                        seen[s] = true;
-                        let (became, recovered) = source
-                            .and_then(|id| moved.get(&id))
-                            .copied()
-                            .unwrap_or((false, false));
+                        let f = &mut flags[s];
+                        *f |= SEEN;
+                        let became = *f & BECAME != 0;
+                        let recovered = *f & RECOVERED != 0;
                         if let Some(rank) = ranks.by_code[c]
                             && (!scope.new_only || became)
                         {
                             listed_by_code[c] += 1;
                             listed = Some(rank);
-                            wanted[s] |= position.is_some();
+                            is_new = became;
+                            if position.is_some() {
+                                *f |= WANTED;
+                            }
                         }
                         if broken && became {
                             counts.newly_broken_citations += 1;
@@ -365,29 +422,69 @@ impl Store {
                         }
                     }
                 }
-                if let (Some(rank), Some(position)) = (listed, position) {
-                    sorter
-                        .push(order::Place::new(
-                            rank,
-                            position,
-                            r.get(4).map_err(&err)?,
-                            r.get(3).map_err(&err)?,
-                        ))
-                        .map_err(spill)?;
+                if let (Some(rank), Some(position)) = (listed, position)
+                    && item.load(briefing).map_err(&err)?
+                {
+                    let place = order::Key::place(
+                        rank,
+                        position,
+                        r.get(4).map_err(&err)?,
+                        r.get(3).map_err(&err)?,
+                    );
+                    payload.clear();
+                    if source.is_some() {
+                        payload.extend_from_slice(&place.to_bytes());
+                    }
+                    let mut put = |v| values::put(&mut payload, v).map_err(spill);
+                    put(r.get_ref(1).map_err(&err)?)?;
+                    put(ValueRef::Integer(item.ordinal()))?;
+                    put(ValueRef::Text(item.title().as_bytes()))?;
+                    put(ValueRef::Text(item.root.as_bytes()))?;
+                    put(ValueRef::Text(item.path.as_bytes()))?;
+                    for i in [2, 5, 6, 7] {
+                        put(r.get_ref(i).map_err(&err)?)?;
+                    }
+                    put(ValueRef::Integer(i64::from(is_new)))?;
+                    match source {
+                        Some(source) => sorting
+                            .by_source(source, place.id, &payload)
+                            .map_err(&record_err)?,
+                        None => {
+                            sources::without_record(&mut joined, &payload).map_err(spill)?;
+                            sorting.listed(place, &joined).map_err(&record_err)?;
+                        }
+                    }
                 }
-                let outlet = r.get_ref(2).map_err(&err)?.as_str_or_null().map_err(|e| {
-                    err(rusqlite::Error::FromSqlConversionFailure(
-                        2,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    ))
-                })?;
+                let outlet = match r.get_ref(2).map_err(&err)? {
+                    ValueRef::Null => None,
+                    ValueRef::Text(name) => Some(name),
+                    v => {
+                        let e = FromSqlError::InvalidType;
+                        let failed = rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            v.data_type(),
+                            Box::new(e),
+                        );
+                        return Err(err(failed));
+                    }
+                };
                 let entry = match outlet {
                     None => &mut no_outlet,
-                    // One hash lookup for an outlet seen before (most of them).
+                    // One hash lookup for an outlet seen before (most of them);
+                    // its text is checked once, when first seen.
                     Some(name) => match outlets.get_mut(name) {
                         Some(entry) => entry,
-                        None => outlets.entry(name.to_string()).or_default(),
+                        None => {
+                            std::str::from_utf8(name).map_err(|e| {
+                                let e = FromSqlError::Other(Box::new(e));
+                                err(rusqlite::Error::FromSqlConversionFailure(
+                                    2,
+                                    Type::Text,
+                                    Box::new(e),
+                                ))
+                            })?;
+                            outlets.entry(name.into()).or_default()
+                        }
                     },
                 };
                 entry.0 += 1;
@@ -416,8 +513,8 @@ impl Store {
             }
         }
         let mut sources_by_code = vec![0i64; names.len()];
-        for (slot, code) in status_of.iter().enumerate() {
-            if seen[slot] && usize::from(*code) < names.len() {
+        for (f, code) in flags.iter().zip(status_of) {
+            if f & SEEN != 0 && usize::from(*code) < names.len() {
                 sources_by_code[usize::from(*code)] += 1;
             }
         }
@@ -428,24 +525,25 @@ impl Store {
                     .insert(name.clone(), sources_by_code[c]);
             }
         }
-        for (id, (became, recovered)) in &moved {
-            let Some(slot) = usize::try_from(*id)
+        for (id, became, recovered) in moved {
+            let Some(slot) = usize::try_from(id)
                 .ok()
-                .filter(|s| seen.get(*s) == Some(&true))
+                .filter(|s| flags.get(*s).is_some_and(|f| f & SEEN != 0))
             else {
                 continue;
             };
             let code = usize::from(status_of[slot]);
-            if *became && code < names.len() && broken_code[code] {
+            if became && code < names.len() && broken_code[code] {
                 counts.newly_broken_sources += 1;
             }
-            if *recovered {
+            if recovered {
                 counts.recovered_sources += 1;
             }
         }
         let mut list: Vec<OutletCount> = outlets
             .into_iter()
-            .map(|(outlet, c)| (Some(outlet), c))
+            // Checked when first seen.
+            .map(|(outlet, c)| (Some(String::from_utf8_lossy(&outlet).into_owned()), c))
             .chain((no_outlet.0 > 0).then_some((None, no_outlet)))
             .map(|(outlet, (citations, broken))| OutletCount {
                 outlet,
@@ -455,14 +553,13 @@ impl Store {
             .collect();
         list.sort_by(|a, b| a.outlet.cmp(&b.outlet));
         counts.outlets = list;
+        drop(item);
+        let wanted = flags.iter().map(|f| f & WANTED != 0).collect();
+        drop(flags);
+        self.join_sources(wanted, &mut sorting)?;
         let listing = ReportListing {
-            order: sorter.finish().map_err(spill)?,
-            sources: self.source_records(wanted)?,
-            became: moved
-                .into_iter()
-                .filter(|(_, (became, _))| *became)
-                .map(|(id, _)| id)
-                .collect(),
+            order: sorting.finish().map_err(&record_err)?,
+            file: self.file.clone(),
         };
         Ok((counts, listing))
     }
@@ -509,23 +606,10 @@ impl Store {
         Ok(BriefingPositions { slots })
     }
 
-    /// A record's failure as a store error.
-    fn record_err(&self) -> impl Fn(sources::RecordError) -> StoreError + '_ {
-        |e| match e {
-            sources::RecordError::Io(source) => StoreError::Spill { source },
-            sources::RecordError::Sql(source) => StoreError::Sqlite {
-                file: self.file.clone(),
-                source,
-            },
-        }
-    }
-
-    /// The records of the sources in `wanted` (by id), read in id order (see
-    /// [`sources`]).
-    fn source_records(&self, wanted: Vec<bool>) -> Result<sources::SourceRecords> {
+    /// Reads the sources in `wanted` (by id) in id order, each with its
+    /// archived copy, to meet their rows in `sorting` (see [`sources`]).
+    fn join_sources(&self, wanted: Vec<bool>, sorting: &mut worker::Sorting) -> Result<()> {
         let err = self.err();
-        let mut out = sources::RecordWriter::new(wanted.len())
-            .map_err(|source| StoreError::Spill { source })?;
         let _function = WantedFunction::register(&self.conn, wanted).map_err(&err)?;
         let sql = format!(
             "SELECT s.id, {columns}
@@ -539,119 +623,207 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
         let mut rows = stmt.query([]).map_err(&err)?;
+        let record_err = record_err(&self.file);
+        let mut record = Vec::with_capacity(512);
         while let Some(r) = rows.next().map_err(&err)? {
             let id: i64 = r.get(0).map_err(&err)?;
-            if let Ok(id) = usize::try_from(id) {
-                out.write(id, r, 1).map_err(self.record_err())?;
-            }
+            sources::put_record(&mut record, r, 1).map_err(&record_err)?;
+            sorting.source(id, &record).map_err(&record_err)?;
         }
-        out.finish().map_err(|source| StoreError::Spill { source })
-    }
-
-    /// Streams the listed citations to `each` in the order `listing` holds
-    /// (status rank, document, briefing item, citation). Stops at the first
-    /// error `each` returns.
-    ///
-    /// The rows are read by id in chunks of `CHUNK`: one statement per chunk
-    /// (citation, briefing item and document joined by primary key; a chunk's
-    /// citations sit close together in the store, as report order follows
-    /// document order and sync writes in document order), each row completed
-    /// with its source's record (see the `sources` module), then handed out in the
-    /// chunk's order.
-    pub fn report_rows<E: From<StoreError>>(
-        &self,
-        mut listing: ReportListing,
-        mut each: impl FnMut(ReportRow) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let err = self.err();
-        let list = (1..=CHUNK).map(|i| format!("?{i}")).collect::<Vec<_>>();
-        let sql = format!(
-            "SELECT c.id, c.source_id, d.root, d.path, b.ordinal, b.title,
-                    c.outlet, c.cited_date, c.url, c.invalid_reason
-             FROM citations c
-             CROSS JOIN briefings b ON b.id = c.briefing_id
-             CROSS JOIN documents d ON d.id = b.document_id
-             WHERE c.id IN ({})",
-            list.join(", ")
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
-        let spill = |source| StoreError::Spill { source };
-        // The chunk's ids in report order, and (id, index) sorted by id.
-        let mut ids: Vec<i64> = Vec::with_capacity(CHUNK);
-        let mut index: Vec<(i64, usize)> = Vec::with_capacity(CHUNK);
-        let mut rows: Vec<Option<ReportRow>> = Vec::with_capacity(CHUNK);
-        loop {
-            ids.clear();
-            while ids.len() < CHUNK {
-                match listing.order.next_place().map_err(spill)? {
-                    Some(p) => ids.push(p.id),
-                    None => break,
-                }
-            }
-            let Some(&first) = ids.first() else {
-                return Ok(());
-            };
-            index.clear();
-            index.extend(ids.iter().copied().zip(0..));
-            index.sort_unstable();
-            rows.clear();
-            rows.resize(ids.len(), None);
-            // A short last chunk repeats its first id: `IN` is a set.
-            let params = (0..CHUNK).map(|i| ids.get(i).copied().unwrap_or(first));
-            let mut found = stmt
-                .query(rusqlite::params_from_iter(params))
-                .map_err(&err)?;
-            while let Some(r) = found.next().map_err(&err)? {
-                let id: i64 = r.get(0).map_err(&err)?;
-                let Ok(at) = index.binary_search_by_key(&id, |e| e.0) else {
-                    continue;
-                };
-                let row = read_row(r, &mut listing).map_err(self.record_err())?;
-                rows[index[at].1] = Some(row);
-            }
-            // Every id was listed from this snapshot, so every row is found.
-            for row in rows.drain(..).flatten() {
-                each(row)?;
-            }
-        }
+        Ok(())
     }
 }
 
-/// Citations read per statement by [`Store::report_rows`]: each statement
-/// builds a temporary index of its ids, a cost per chunk, while the rows of a
-/// chunk are held at once (about a megabyte at this size).
-const CHUNK: usize = 1024;
+/// What a listed row carries through the sort, after its place: the values
+/// of [`ListedItem`]'s `load` order, read back by [`ReportListing`].
+const LISTED: usize = 10;
 
-/// One row of the listing statement, with its source's record, as a [`ReportRow`].
-fn read_row(
-    r: &rusqlite::Row,
-    listing: &mut ReportListing,
-) -> std::result::Result<ReportRow, sources::RecordError> {
-    let source_id: Option<i64> = r.get(1)?;
-    let record = match source_id {
-        Some(id) => listing.sources.read(id)?,
-        None => None,
-    };
-    let columns = match &record {
-        Some(record) => record.columns().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, Box::new(e))
-        })?,
-        None => [rusqlite::types::ValueRef::Null; sources::COUNT],
-    };
+/// Briefing items read at once by [`ListedItem`].
+const WINDOW: usize = 32;
+
+/// The briefing item (and document) of the listed citation last seen. Items
+/// are read [`WINDOW`] at a time in id order, from the first one asked for:
+/// in the citations' order (the order sync writes them) one statement then
+/// serves many listed items, where a statement per item cost a microsecond
+/// each; asked out of order, it reads a window from there. A document is
+/// looked up when it changes.
+struct ListedItem<'c> {
+    briefings: rusqlite::Statement<'c>,
+    document: rusqlite::Statement<'c>,
+    /// Items read: id, document id, ordinal, and the title's end in `titles`.
+    window: Vec<(i64, i64, i64, usize)>,
+    titles: String,
+    /// The current item's index in `window`.
+    current: usize,
+    document_id: Option<i64>,
+    root: String,
+    path: String,
+}
+
+impl<'c> ListedItem<'c> {
+    fn new(conn: &'c rusqlite::Connection) -> rusqlite::Result<ListedItem<'c>> {
+        let sql = format!(
+            "SELECT id, document_id, ordinal, title FROM briefings
+             WHERE id >= ?1 ORDER BY id LIMIT {WINDOW}"
+        );
+        Ok(ListedItem {
+            briefings: conn.prepare(&sql)?,
+            document: conn.prepare("SELECT root, path FROM documents WHERE id = ?1")?,
+            window: Vec::with_capacity(WINDOW),
+            titles: String::new(),
+            current: 0,
+            document_id: None,
+            root: String::new(),
+            path: String::new(),
+        })
+    }
+
+    /// Makes briefing item `id` the current one; `false` when it (or its
+    /// document) has no row, as a join would drop it.
+    fn load(&mut self, id: i64) -> rusqlite::Result<bool> {
+        let current = self.window.get(self.current);
+        if current.is_some_and(|w| w.0 == id && self.document_id == Some(w.1)) {
+            return Ok(true);
+        }
+        let found = match self.window.binary_search_by_key(&id, |w| w.0) {
+            Ok(i) => Some(i),
+            Err(_) => {
+                self.read_window(id)?;
+                self.window.first().filter(|w| w.0 == id).map(|_| 0)
+            }
+        };
+        let Some(i) = found else {
+            return Ok(false);
+        };
+        self.current = i;
+        let document = self.window[i].1;
+        if self.document_id != Some(document) {
+            self.document_id = None;
+            let mut rows = self.document.query([document])?;
+            let Some(r) = rows.next()? else {
+                return Ok(false);
+            };
+            set_text(&mut self.root, r, 0)?;
+            set_text(&mut self.path, r, 1)?;
+            self.document_id = Some(document);
+        }
+        Ok(true)
+    }
+
+    fn read_window(&mut self, from: i64) -> rusqlite::Result<()> {
+        self.window.clear();
+        self.titles.clear();
+        let mut rows = self.briefings.query([from])?;
+        while let Some(r) = rows.next()? {
+            let title = r.get_ref(3)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(3, Type::Text, Box::new(e))
+            })?;
+            self.titles.push_str(title);
+            self.window
+                .push((r.get(0)?, r.get(1)?, r.get(2)?, self.titles.len()));
+        }
+        Ok(())
+    }
+
+    /// The current item's ordinal.
+    fn ordinal(&self) -> i64 {
+        self.window[self.current].2
+    }
+
+    /// The current item's title.
+    fn title(&self) -> &str {
+        let start = match self.current {
+            0 => 0,
+            i => self.window[i - 1].3,
+        };
+        &self.titles[start..self.window[self.current].3]
+    }
+}
+
+/// Reads a text column into a reused string.
+fn set_text(to: &mut String, r: &rusqlite::Row, i: usize) -> rusqlite::Result<()> {
+    let text = r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    to.clear();
+    to.push_str(text);
+    Ok(())
+}
+
+/// A record's failure as a store error.
+fn record_err(file: &std::path::Path) -> impl Fn(sources::RecordError) -> StoreError + '_ {
+    |e| match e {
+        sources::RecordError::Io(source) => StoreError::Spill { source },
+        sources::RecordError::Sql(source) => StoreError::Sqlite {
+            file: file.to_path_buf(),
+            source,
+        },
+    }
+}
+
+/// A value a listed row carried, as `Row::get` would convert it.
+fn listed_value<T: rusqlite::types::FromSql>(listed: &[ValueRef], i: usize) -> rusqlite::Result<T> {
+    values::get(listed, i, "listed citation")
+}
+
+/// What [`Store::report_counts`] leaves to be listed: the listed citations in
+/// report order (status rank, document, briefing item, citation), each with
+/// what its row shows of the citation, its briefing item and its source. It
+/// reads no SQLite, so it can be drained on another thread.
+pub struct ReportListing {
+    order: order::Sorted,
+    /// The database, named in errors.
+    file: std::path::PathBuf,
+}
+
+impl ReportListing {
+    /// The next listed row, or `None` after the last.
+    pub fn next_row(&mut self) -> Result<Option<ReportRow>> {
+        let Some((place, payload)) = self
+            .order
+            .next()
+            .map_err(|source| StoreError::Spill { source })?
+        else {
+            return Ok(None);
+        };
+        read_row(place, payload)
+            .map(Some)
+            .map_err(|source| StoreError::Sqlite {
+                file: self.file.clone(),
+                source,
+            })
+    }
+}
+
+impl Iterator for ReportListing {
+    type Item = Result<ReportRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row().transpose()
+    }
+}
+
+/// A listed row from its place and what it carried through the sorts.
+fn read_row(place: order::Key, payload: &[u8]) -> rusqlite::Result<ReportRow> {
+    let damaged =
+        |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e));
+    let (listed, rest): ([ValueRef; LISTED], _) = values::read(payload).map_err(damaged)?;
+    let source_id: Option<i64> = listed_value(&listed, 0)?;
+    let (has_record, columns) = sources::record(rest)?;
     let status: Option<String> = sources::get(&columns, 0)?;
     Ok(ReportRow {
         // A citation without a source (or whose source row is missing) is `invalid`.
         status: status.unwrap_or_else(|| "invalid".to_string()),
-        root: r.get(2)?,
-        document: r.get(3)?,
-        briefing_ordinal: r.get(4)?,
-        title: r.get(5)?,
-        citation_id: r.get(0)?,
-        outlet: r.get(6)?,
-        cited_date: r.get(7)?,
-        url: r.get(8)?,
-        invalid_reason: r.get(9)?,
-        source_id: record.is_some().then_some(source_id).flatten(),
+        root: listed_value(&listed, 3)?,
+        document: listed_value(&listed, 4)?,
+        briefing_ordinal: listed_value(&listed, 1)?,
+        title: listed_value(&listed, 2)?,
+        citation_id: place.id,
+        outlet: listed_value(&listed, 5)?,
+        cited_date: listed_value(&listed, 6)?,
+        url: listed_value(&listed, 7)?,
+        invalid_reason: listed_value(&listed, 8)?,
+        source_id: source_id.filter(|_| has_record),
         source_url: sources::get(&columns, 1)?,
         status_since: sources::get(&columns, 2)?,
         suspect: sources::get(&columns, 3)?,
@@ -666,17 +838,8 @@ fn read_row(
         capture_id: sources::get(&columns, 12)?,
         captured_at: sources::get(&columns, 13)?,
         capture_sha256: sources::get(&columns, 14)?,
-        is_new: source_id.is_some_and(|id| listing.became.contains(&id)),
+        is_new: listed_value::<i64>(&listed, 9)? != 0,
     })
-}
-
-/// What [`Store::report_counts`] leaves for [`Store::report_rows`]: the
-/// listed citations in report order, and the sources that newly entered
-/// their status group.
-pub struct ReportListing {
-    order: order::Sorted,
-    sources: sources::SourceRecords,
-    became: HashSet<i64>,
 }
 
 /// `report_wanted(source_id)` on a connection while it lives: whether the
@@ -879,13 +1042,11 @@ mod tests {
             let statuses = store.source_statuses().unwrap();
             let (counts, listing) = store.report_counts(&scope, &statuses).unwrap();
             let mut got = Vec::new();
-            store
-                .report_rows::<StoreError>(listing, |r| {
-                    let rank = ranks.iter().find(|x| x.0 == r.status).unwrap().1;
-                    got.push((rank, r.root, r.document, r.briefing_ordinal, r.citation_id));
-                    Ok(())
-                })
-                .unwrap();
+            for r in listing {
+                let r = r.unwrap();
+                let rank = ranks.iter().find(|x| x.0 == r.status).unwrap().1;
+                got.push((rank, r.root, r.document, r.briefing_ordinal, r.citation_id));
+            }
             assert!(!expected.is_empty());
             // Citation ordinals run against the write order: ids prove the sort.
             let expected: Vec<_> = expected

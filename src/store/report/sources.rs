@@ -1,21 +1,21 @@
-//! The source side of listed rows (verdict, evidence, archived copy), read once
-//! per listed source in id order and kept in an anonymous temporary file.
+//! The source side of listed rows (verdict, evidence, archived copy), joined
+//! to them by sorting rather than looked up.
 //!
 //! Listed rows come in document order, in which their sources are scattered:
 //! looking each up in SQLite cost a page read from the OS per row for the
-//! source and another for its capture, the largest cost of a report on a large
-//! store once sorting was gone. Reading the listed sources in id order is
-//! sequential instead; each one's columns go to a file as a compact record, and
-//! each listed row reads its source's record back by offset (eight bytes held
-//! per source).
+//! source and another for its capture, and keeping each source's record in a
+//! file read back by offset still cost a system call per row. Instead the
+//! counting pass sorts the listed rows by source; the listed sources are read
+//! once in id order, and each meets its rows in that sorted stream, which
+//! then go on, each carrying its source's record, to be sorted into report
+//! order ([`Join`]).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
+use rusqlite::types::{FromSql, ValueRef};
 
-use rusqlite::types::{FromSql, FromSqlError, ValueRef};
+use super::order::{KEY_BYTES, Key, Sorted, Sorter};
+use super::values;
 
-/// Columns of a source record, in order (see [`SourceRecords::write`]).
+/// Columns of a source record, in order.
 pub(super) const COLUMNS: &str = "s.status, s.url, s.status_since, s.suspect, s.http_status,
     s.final_url, s.error_kind, s.error_detail, s.evidence, s.similarity,
     coalesce(s.consecutive_failures, 0), s.failing_since, k.id, k.captured_at, k.body_sha256";
@@ -23,19 +23,16 @@ pub(super) const COLUMNS: &str = "s.status, s.url, s.status_since, s.suspect, s.
 /// How many columns [`COLUMNS`] names.
 pub(super) const COUNT: usize = 15;
 
-/// No record for this source.
-const NONE: u64 = u64::MAX;
+/// What a listed row carries after its citation's values: whether its source
+/// has a record (`1`, then [`COUNT`] values) or not (`0`: a citation without
+/// a source, or whose source has no row).
+const WITH_RECORD: i64 = 1;
+const WITHOUT_RECORD: i64 = 0;
 
-/// A source's slot holds its record's offset above [`LEN_BITS`] bits and its
-/// length below, so a record is read back in one exact read; a record too
-/// long for the field (`LEN_MASK`) is read by its length prefix instead.
-const LEN_BITS: u32 = 24;
-const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
-
-/// Why a record could not be kept or read back.
+/// Why a listed row could not be joined with its source.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum RecordError {
-    /// The temporary file failed.
+    /// A temporary file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A column's value could not be read.
@@ -43,211 +40,166 @@ pub(super) enum RecordError {
     Sql(#[from] rusqlite::Error),
 }
 
-/// Writes records while listed sources are read in id order.
-pub(super) struct RecordWriter {
-    out: BufWriter<File>,
-    len: u64,
-    offsets: Vec<u64>,
-    record: Vec<u8>,
-}
-
-impl RecordWriter {
-    /// A writer for sources with ids below `slots`.
-    pub fn new(slots: usize) -> std::io::Result<RecordWriter> {
-        Ok(RecordWriter {
-            out: BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
-            len: 0,
-            offsets: vec![NONE; slots],
-            record: Vec::with_capacity(512),
-        })
+/// Source `id`'s record, as listed rows carry it: [`COUNT`] columns of
+/// `row` from `first`, into `out`.
+pub(super) fn put_record(
+    out: &mut Vec<u8>,
+    row: &rusqlite::Row,
+    first: usize,
+) -> Result<(), RecordError> {
+    out.clear();
+    values::put(out, ValueRef::Integer(WITH_RECORD))?;
+    for i in first..first + COUNT {
+        values::put(out, row.get_ref(i)?)?;
     }
-
-    /// Keeps source `id`'s record: [`COUNT`] columns of `row` from `first`.
-    pub fn write(
-        &mut self,
-        id: usize,
-        row: &rusqlite::Row,
-        first: usize,
-    ) -> Result<(), RecordError> {
-        let Some(slot) = self.offsets.get_mut(id) else {
-            return Ok(());
-        };
-        let r = &mut self.record;
-        r.clear();
-        r.extend_from_slice(&[0; 4]);
-        for i in first..first + COUNT {
-            match row.get_ref(i)? {
-                ValueRef::Null => r.push(0),
-                ValueRef::Integer(n) => {
-                    r.push(1);
-                    r.extend_from_slice(&n.to_le_bytes());
-                }
-                ValueRef::Real(x) => {
-                    r.push(2);
-                    r.extend_from_slice(&x.to_le_bytes());
-                }
-                ValueRef::Text(b) => put_bytes(r, 3, b)?,
-                ValueRef::Blob(b) => put_bytes(r, 4, b)?,
-            }
-        }
-        let len = u32::try_from(r.len()).map_err(|_| too_long())?;
-        r[..4].copy_from_slice(&len.to_le_bytes());
-        if self.len >> (64 - LEN_BITS) != 0 {
-            return Err(std::io::Error::other("report source records over 1 TiB").into());
-        }
-        self.out.write_all(r)?;
-        *slot = (self.len << LEN_BITS) | u64::from(len).min(LEN_MASK);
-        self.len += u64::from(len);
-        Ok(())
-    }
-
-    /// Done writing: the records, ready to be read.
-    pub fn finish(self) -> std::io::Result<SourceRecords> {
-        let file = self.out.into_inner().map_err(|e| e.into_error())?;
-        Ok(SourceRecords {
-            file,
-            offsets: self.offsets,
-            buf: vec![0; 1024],
-        })
-    }
-}
-
-fn too_long() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        "a source record over 4 GiB",
-    )
-}
-
-/// A tagged, length-prefixed text or blob.
-fn put_bytes(r: &mut Vec<u8>, tag: u8, b: &[u8]) -> std::io::Result<()> {
-    let n = u32::try_from(b.len()).map_err(|_| too_long())?;
-    r.push(tag);
-    r.extend_from_slice(&n.to_le_bytes());
-    r.extend_from_slice(b);
     Ok(())
 }
 
-/// The kept records, read back by source id.
-pub(super) struct SourceRecords {
-    file: File,
-    offsets: Vec<u64>,
-    buf: Vec<u8>,
+/// Meets listed rows sorted by source ([`Key::by_source`], each payload the
+/// row's report place then its citation's values) with the listed sources
+/// read in id order, handing each row to the report-order sorter with its
+/// source's record.
+pub(super) struct Join {
+    by_source: Sorted,
+    out: Sorter,
+    joined: Vec<u8>,
 }
 
-impl SourceRecords {
-    /// Source `id`'s columns, or `None` when it has no record.
-    pub fn read(&mut self, id: i64) -> std::io::Result<Option<Record<'_>>> {
-        let Some(&at) = usize::try_from(id).ok().and_then(|i| self.offsets.get(i)) else {
-            return Ok(None);
-        };
-        if at == NONE {
-            return Ok(None);
+impl Join {
+    /// A join of `by_source` into `out`.
+    pub fn new(by_source: Sorted, out: Sorter) -> Join {
+        Join {
+            by_source,
+            out,
+            joined: Vec::with_capacity(1024),
         }
-        let (at, mut len) = (at >> LEN_BITS, (at & LEN_MASK) as usize);
-        if len == LEN_MASK as usize {
-            let mut prefix = [0; 4];
-            self.file.read_exact_at(&mut prefix, at)?;
-            len = u32::from_le_bytes(prefix) as usize;
-        }
-        if len > self.buf.len() {
-            self.buf.resize(len, 0);
-        }
-        self.file.read_exact_at(&mut self.buf[..len], at)?;
-        Ok(Some(Record {
-            bytes: &self.buf[4..len],
-        }))
     }
-}
 
-/// One source's columns as written.
-pub(super) struct Record<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Record<'a> {
-    /// The values, in [`COLUMNS`] order, borrowed from the record.
-    pub fn columns(&self) -> Result<[ValueRef<'a>; COUNT], FromSqlError> {
-        let bad = || FromSqlError::Other("a damaged report record".into());
-        let mut out = [ValueRef::Null; COUNT];
-        let mut b: &'a [u8] = self.bytes;
-        let mut take = |n: usize| -> Result<&'a [u8], FromSqlError> {
-            let (head, rest) = b.split_at_checked(n).ok_or_else(bad)?;
-            b = rest;
-            Ok(head)
-        };
-        let word = |w: &[u8]| -> [u8; 8] {
-            let mut x = [0; 8];
-            x.copy_from_slice(w);
-            x
-        };
-        for slot in out.iter_mut() {
-            *slot = match take(1)?[0] {
-                0 => ValueRef::Null,
-                1 => ValueRef::Integer(i64::from_le_bytes(word(take(8)?))),
-                2 => ValueRef::Real(f64::from_le_bytes(word(take(8)?))),
-                tag @ (3 | 4) => {
-                    let n = take(4)?;
-                    let bytes = take(u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize)?;
-                    if tag == 3 {
-                        ValueRef::Text(bytes)
-                    } else {
-                        ValueRef::Blob(bytes)
-                    }
-                }
-                _ => return Err(bad()),
+    /// Source `id`'s `record` (see [`put_record`]). Sources come in
+    /// increasing id order.
+    pub fn source(&mut self, id: i64, record: &[u8]) -> Result<(), RecordError> {
+        // Rows of sources before this one found no source row.
+        self.pass_before(Some(id))?;
+        while self.by_source.peek()?.is_some_and(|k| k.source() == id) {
+            let Some((_, payload)) = self.by_source.next()? else {
+                break;
             };
+            let (place, citation) = split(payload)?;
+            self.joined.clear();
+            self.joined.extend_from_slice(citation);
+            self.joined.extend_from_slice(record);
+            self.out.push(place, &self.joined)?;
         }
-        Ok(out)
+        Ok(())
     }
+
+    /// Every source was given: the rows left found no source row. Gives
+    /// back the report-order sorter.
+    pub fn finish(mut self) -> Result<Sorter, RecordError> {
+        self.pass_before(None)?;
+        Ok(self.out)
+    }
+
+    /// Hands on without a record the rows of sources before `id` (all when
+    /// `None`).
+    fn pass_before(&mut self, id: Option<i64>) -> Result<(), RecordError> {
+        while let Some(k) = self.by_source.peek()?
+            && id.is_none_or(|id| k.source() < id)
+        {
+            let Some((_, payload)) = self.by_source.next()? else {
+                break;
+            };
+            let (place, citation) = split(payload)?;
+            without_record(&mut self.joined, citation)?;
+            self.out.push(place, &self.joined)?;
+        }
+        Ok(())
+    }
+}
+
+/// A row sorted by source: its report place, and its citation's values.
+fn split(payload: &[u8]) -> std::io::Result<(Key, &[u8])> {
+    let (place, citation) = payload.split_at_checked(KEY_BYTES).ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "a damaged report row")
+    })?;
+    let mut key = [0; KEY_BYTES];
+    key.copy_from_slice(place);
+    Ok((Key::from_bytes(&key), citation))
+}
+
+/// A listed row's payload without a source record: `citation` (its values),
+/// then the mark that no record follows.
+pub(super) fn without_record(out: &mut Vec<u8>, citation: &[u8]) -> std::io::Result<()> {
+    out.clear();
+    out.extend_from_slice(citation);
+    values::put(out, ValueRef::Integer(WITHOUT_RECORD))
+}
+
+/// The source record that follows a listed row's citation values, if any:
+/// [`COUNT`] values, all null without one.
+pub(super) fn record(rest: &[u8]) -> Result<(bool, [ValueRef<'_>; COUNT]), rusqlite::Error> {
+    let damaged =
+        |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e));
+    let ([mark], rest) = values::read::<1>(rest).map_err(damaged)?;
+    if mark.as_i64().map_err(damaged)? != WITH_RECORD {
+        return Ok((false, [ValueRef::Null; COUNT]));
+    }
+    let (columns, _) = values::read::<COUNT>(rest).map_err(damaged)?;
+    Ok((true, columns))
 }
 
 /// Converts a kept value as `Row::get` would.
 pub(super) fn get<T: FromSql>(columns: &[ValueRef], i: usize) -> rusqlite::Result<T> {
-    let v = *columns
-        .get(i)
-        .ok_or(rusqlite::Error::InvalidColumnIndex(i))?;
-    T::column_result(v).map_err(|e| match e {
-        FromSqlError::InvalidType => {
-            rusqlite::Error::InvalidColumnType(i, format!("source column {i}"), v.data_type())
-        }
-        e => rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)),
-    })
+    values::get(columns, i, "source")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Rows of sources 1, 2, 3 and 5 (two of source 3) meet source rows 1, 3
+    /// and 4: rows of 1 and 3 carry their record, those of 2 and 5 none.
     #[test]
-    fn records_read_back_as_written_short_or_long() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let mut w = RecordWriter::new(5).unwrap();
-        let long = "é".repeat(LEN_MASK as usize / 2 + 10);
-        for (id, text) in [(3usize, long.as_str()), (1, "dead"), (4, "")] {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT ?1, ?2, 1.5, NULL, x'00ff', -7, ?1, ?1, ?1, ?1, ?1, ?1, ?1, ?1, ?1",
-                )
+    fn rows_meet_their_sources_records_or_go_on_without() {
+        let rows = [(3, 10), (1, 11), (5, 12), (3, 13), (2, 14)];
+        let mut by_source = Sorter::new(0);
+        for (source, id) in rows {
+            let place = Key::place(0, 0, 0, id);
+            let mut payload = place.to_bytes().to_vec();
+            values::put(&mut payload, ValueRef::Integer(source)).unwrap();
+            by_source
+                .push(Key::by_source(source, id), &payload)
                 .unwrap();
-            let mut rows = stmt.query(rusqlite::params![text, id as i64]).unwrap();
-            let row = rows.next().unwrap().unwrap();
-            assert!(w.write(id, row, 0).is_ok());
         }
-        let mut records = w.finish().unwrap();
-        assert!(records.read(2).unwrap().is_none());
-        assert!(records.read(99).unwrap().is_none());
-        for (id, text) in [(1i64, "dead"), (3, long.as_str()), (4, "")] {
-            let record = records.read(id).unwrap().unwrap();
-            let c = record.columns().unwrap();
-            assert_eq!(get::<String>(&c, 0).unwrap(), text);
-            assert_eq!(get::<i64>(&c, 1).unwrap(), id);
-            assert_eq!(get::<f64>(&c, 2).unwrap(), 1.5);
-            assert_eq!(get::<Option<i64>>(&c, 3).unwrap(), None);
-            assert_eq!(get::<Vec<u8>>(&c, 4).unwrap(), vec![0, 255]);
-            assert_eq!(get::<i64>(&c, 5).unwrap(), -7);
-            assert!(get::<u16>(&c, 5).is_err(), "out of range, as Row::get says");
-            assert_eq!(get::<String>(&c, 14).unwrap(), text);
+        let mut join = Join::new(by_source.finish().unwrap(), Sorter::new(1 << 20));
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut stmt = conn
+            .prepare("SELECT ?1, 'dead', 'http://s' || ?1, 7, NULL, 404, 'u', 'k', 'd', 'e', 0.5, 2, 9, 1, 2, 'sha'")
+            .unwrap();
+        let mut kept = Vec::new();
+        for source in [1i64, 3, 4] {
+            let mut found = stmt.query([source]).unwrap();
+            put_record(&mut kept, found.next().unwrap().unwrap(), 1).unwrap();
+            join.source(source, &kept).unwrap();
         }
+        let mut sorted = join.finish().unwrap().finish().unwrap();
+        let mut got = Vec::new();
+        while let Some((key, payload)) = sorted.next().unwrap() {
+            let ([source], rest) = values::read::<1>(payload).unwrap();
+            let (has, columns) = record(rest).unwrap();
+            let url: Option<String> = get(&columns, 1).unwrap();
+            got.push((key.id, source.as_i64().unwrap(), has, url));
+        }
+        let with = |s: i64| Some(format!("http://s{s}"));
+        assert_eq!(
+            got,
+            [
+                (10, 3, true, with(3)),
+                (11, 1, true, with(1)),
+                (12, 5, false, None),
+                (13, 3, true, with(3)),
+                (14, 2, false, None),
+            ]
+        );
     }
 }
