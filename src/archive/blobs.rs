@@ -263,7 +263,9 @@ impl FsBlobStore {
     /// syncing is deferred.
     fn write_hashed(&self, sha256: &str, bytes: &[u8]) -> Result<u64, BlobError> {
         debug_assert_eq!(hex::encode(Sha256::digest(bytes)), sha256);
-        if self.contains(sha256)? {
+        let raw_sha = raw(sha256)?;
+        // The index first: a check's blobs are packed, and most are new.
+        if self.packs.locate(&raw_sha)?.is_some() || self.loose_file(sha256).is_some() {
             return Ok(0);
         }
         let io = Self::io(sha256);
@@ -277,7 +279,7 @@ impl FsBlobStore {
         });
         let compressed = compressed.map_err(&io)?;
         if !self.sync_each {
-            return self.packs.append(&raw(sha256)?, &compressed);
+            return self.packs.append_new(&raw_sha, &compressed);
         }
         let mut tmp = self.temp_file(sha256).map_err(&io)?;
         tmp.write_all(&compressed).map_err(&io)?;

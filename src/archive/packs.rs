@@ -195,9 +195,31 @@ impl Packs {
         if self.locate_locked(&mut state, sha256)?.is_some() {
             return Ok(0);
         }
+        self.append_locked(&mut state, sha256, frame)
+    }
+
+    /// [`Packs::append`] for a blob the caller has just looked up and found in
+    /// no pack: only this handle's unsynced blobs are checked again (another
+    /// thread may have appended it since), not the index a second time. Should
+    /// another process index the same blob meanwhile, its copy here is only
+    /// waste: the index keeps the first row.
+    pub fn append_new(&self, sha256: &[u8; 32], frame: &[u8]) -> Result<u64, BlobError> {
+        let mut state = self.lock();
+        if state.pending.contains_key(sha256) {
+            return Ok(0);
+        }
+        self.append_locked(&mut state, sha256, frame)
+    }
+
+    fn append_locked(
+        &self,
+        state: &mut State,
+        sha256: &[u8; 32],
+        frame: &[u8],
+    ) -> Result<u64, BlobError> {
         let mut writer = match state.writer.take() {
             Some(w) => w,
-            None => self.start_pack(&mut state)?,
+            None => self.start_pack(state)?,
         };
         let mut record = Vec::with_capacity(HEADER as usize + frame.len());
         record.extend_from_slice(MAGIC);
@@ -388,6 +410,32 @@ mod tests {
         both.sort();
         assert_eq!(listed, both);
         assert_eq!(lb.pack, loc.pack, "one pack per writer");
+    }
+
+    #[test]
+    fn append_new_rechecks_only_its_own_pending_blobs_and_the_index_keeps_the_first_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, fa) = blob(1);
+        let first = Packs::new(dir.path());
+        assert_eq!(first.append_new(&a, &fa).unwrap(), HEADER + fa.len() as u64);
+        assert_eq!(
+            first.append_new(&a, &fa).unwrap(),
+            0,
+            "pending here already"
+        );
+        first.sync().unwrap();
+        let indexed = first.locate(&a).unwrap().unwrap();
+        // A writer that looked before the first one synced appends its own copy…
+        let second = Packs::new(dir.path());
+        assert_eq!(
+            second.append_new(&a, &fa).unwrap(),
+            HEADER + fa.len() as u64
+        );
+        second.sync().unwrap();
+        // …which is only waste: the index still names the first.
+        let third = Packs::new(dir.path());
+        assert_eq!(third.locate(&a).unwrap(), Some(indexed));
+        assert_eq!(third.read_frame(&a, indexed).unwrap(), fa);
     }
 
     #[test]
