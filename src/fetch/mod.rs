@@ -433,13 +433,15 @@ impl Fetcher {
                     })?;
             *attempts += 1;
             let retry_left = *attempts <= policy.retries;
+            // One deadline for the answer and its body, enforced here (on the
+            // send and on each chunk) rather than by reqwest as well: its timer
+            // and the body wrapper polling it were a second clock per request.
             let deadline = Instant::now() + policy.timeout.std();
             let send = self
                 .inner
                 .client
                 .get(url.clone())
                 .headers(headers.clone())
-                .timeout(policy.timeout.std())
                 .send();
             let failure = match tokio::time::timeout_at(deadline, send).await {
                 Err(_) => Outcome::Timeout {
