@@ -349,6 +349,27 @@ async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
     assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
     assert_eq!(v["blobs_checked"], paths.len(), "{v}");
     assert_eq!(v["unreferenced_blobs"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["unindexed_pack_bytes"], serde_json::json!([]), "{v}");
+    // Bytes a dead writer appended but never indexed are space, not damage:
+    // verify counts them and stays clean.
+    let len = std::fs::metadata(&packs[0]).unwrap().len();
+    let mut pack = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&packs[0])
+        .unwrap();
+    std::io::Write::write_all(&mut pack, &[7u8; 100]).unwrap();
+    let out = run(&g, &["verify", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let name = packs[0].file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        v["unindexed_pack_bytes"],
+        serde_json::json!([{ "pack": name, "bytes": 100 }]),
+        "{v}"
+    );
+    let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
+    assert!(text.contains("100 bytes in 1 pack files"), "{text}");
+    pack.set_len(len).unwrap();
     let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
     for p in paths {
         let url = format!("http://127.0.0.1:{}{p}", web.port());

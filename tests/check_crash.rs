@@ -128,4 +128,9 @@ async fn killed_runs_resume_without_losing_or_duplicating_checks() {
     assert_eq!(runs["checked"], 0);
     let v: Value = g.json(&["verify", "--format", "json"]);
     assert_eq!(v["problems"].as_array().unwrap().len(), 0);
+    // What the kills cost: bytes appended to packs but never indexed.
+    eprintln!(
+        "unindexed pack bytes after the kills: {}",
+        v["unindexed_pack_bytes"]
+    );
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::packs::Packs;
+use super::packs::{Packs, Unindexed};
 
 /// zstd level: level 3 stores article HTML in about a quarter of its size for a
 /// fraction of level 9's CPU and memory (measured: 0.3 ms and ~0.4 MiB per page
@@ -100,6 +100,11 @@ pub trait BlobStore: Send + Sync {
     fn stored_size(&self, sha256: &str) -> Result<u64, BlobError>;
     /// Every blob name present.
     fn list(&self) -> Result<Vec<String>, BlobError>;
+    /// Stored bytes that name no blob (see [`Packs::unindexed`]); none for a
+    /// store without packs.
+    fn unindexed(&self) -> Result<Vec<Unindexed>, BlobError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Blobs under a folder: loose files, and for batch writers pack files
@@ -406,6 +411,10 @@ impl BlobStore for FsBlobStore {
             }
             Err(e) => Err(Self::io(sha256)(e)),
         }
+    }
+
+    fn unindexed(&self) -> Result<Vec<Unindexed>, BlobError> {
+        self.packs.unindexed()
     }
 
     fn list(&self) -> Result<Vec<String>, BlobError> {

@@ -60,6 +60,24 @@ pub struct Location {
     pub length: u64,
 }
 
+/// A pack file's bytes that no index row names ([`Packs::unindexed`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unindexed {
+    /// The pack's file name.
+    pub pack: String,
+    /// Bytes in it that no index row names.
+    pub bytes: u64,
+}
+
+/// The number of a pack from its file name (`pack-000001.cwpack`).
+fn pack_id(file_name: &str) -> Option<i64> {
+    let digits = file_name.strip_prefix("pack-")?.strip_suffix(".cwpack")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// The packs under one folder. Cheap to make: nothing is opened until used.
 #[derive(Debug)]
 pub struct Packs {
@@ -354,6 +372,58 @@ impl Packs {
         Ok(record)
     }
 
+    /// Bytes of each pack file that no index row names, for packs holding any.
+    ///
+    /// They are left by a write interrupted before its index commit, or by
+    /// two processes packing the same blob at once (the index keeps the
+    /// first): space, never a wrong answer. This handle's own unsynced appends
+    /// count as named; another process's running check may still be about to
+    /// index the bytes it is appending.
+    pub fn unindexed(&self) -> Result<Vec<Unindexed>, BlobError> {
+        let mut state = self.lock();
+        let mut named: HashMap<i64, u64> = HashMap::new();
+        for loc in state.pending.values() {
+            *named.entry(loc.pack).or_default() += HEADER + loc.length;
+        }
+        if let Some(index) = self.index(&mut state, false)? {
+            let mut stmt = index
+                .prepare("SELECT pack, count(*), sum(length) FROM packed GROUP BY pack")
+                .map_err(|e| self.index_error(e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(|e| self.index_error(e))?;
+            for row in rows {
+                let (pack, records, frames) = row.map_err(|e| self.index_error(e))?;
+                *named.entry(pack).or_default() += records as u64 * HEADER + frames as u64;
+            }
+        }
+        drop(state);
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.io(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io(e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(id) = pack_id(&name) else { continue };
+            let len = entry.metadata().map_err(|e| self.io(e))?.len();
+            let bytes = len.saturating_sub(named.get(&id).copied().unwrap_or(0));
+            if bytes > 0 {
+                out.push(Unindexed { pack: name, bytes });
+            }
+        }
+        out.sort_by(|a, b| a.pack.cmp(&b.pack));
+        Ok(out)
+    }
+
     /// Every packed blob (indexed or pending).
     pub fn list(&self) -> Result<Vec<[u8; 32]>, BlobError> {
         let mut state = self.lock();
@@ -436,6 +506,14 @@ mod tests {
         let third = Packs::new(dir.path());
         assert_eq!(third.locate(&a).unwrap(), Some(indexed));
         assert_eq!(third.read_frame(&a, indexed).unwrap(), fa);
+        assert_eq!(
+            third.unindexed().unwrap(),
+            vec![Unindexed {
+                pack: "pack-000002.cwpack".into(),
+                bytes: HEADER + fa.len() as u64
+            }],
+            "the second copy is counted as waste, the first is not"
+        );
     }
 
     #[test]
@@ -448,9 +526,15 @@ mod tests {
             packs.append(&a, &fa).unwrap();
             packs.sync().unwrap();
             packs.append(&b, &fb).unwrap();
+            assert_eq!(packs.unindexed().unwrap(), vec![], "pending is named");
             // Dropped without sync: the process died.
         }
         let packs = Packs::new(dir.path());
+        let lost = Unindexed {
+            pack: "pack-000001.cwpack".into(),
+            bytes: HEADER + fb.len() as u64,
+        };
+        assert_eq!(packs.unindexed().unwrap(), vec![lost.clone()]);
         assert!(packs.locate(&a).unwrap().is_some());
         assert_eq!(packs.locate(&b).unwrap(), None, "never indexed");
         assert_eq!(packs.append(&b, &fb).unwrap(), HEADER + fb.len() as u64);
@@ -458,6 +542,12 @@ mod tests {
         let lb = packs.locate(&b).unwrap().unwrap();
         assert_eq!(lb.pack, 2, "the dead writer's pack is not appended to");
         assert_eq!(packs.read_frame(&b, lb).unwrap(), fb);
+        assert_eq!(packs.unindexed().unwrap(), vec![lost], "only the lost copy");
+        // A stray file that merely looks like a pack is not counted.
+        std::fs::write(dir.path().join("pack-x.cwpack"), b"junk").unwrap();
+        assert_eq!(pack_id("pack-x.cwpack"), None);
+        assert_eq!(pack_id("pack-000012.cwpack"), Some(12));
+        assert_eq!(packs.unindexed().unwrap().len(), 1);
     }
 
     #[test]

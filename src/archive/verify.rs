@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::blobs::{BlobError, BlobStore, rehash};
+use super::packs::Unindexed;
 use crate::store::{Store, StoreError};
 
 /// One problem found.
@@ -31,6 +32,9 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
     /// Blob files no row names (left by an interrupted write): harmless, listed.
     pub unreferenced_blobs: Vec<String>,
+    /// Pack bytes no pack index row names (an interrupted or racing write):
+    /// harmless, space only, listed per pack.
+    pub unindexed_pack_bytes: Vec<Unindexed>,
 }
 
 /// Checks the whole archive.
@@ -90,6 +94,15 @@ pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, Stor
             sha256: None,
             captures: Vec::new(),
             detail: format!("cannot list blobs: {e}"),
+        }),
+    }
+    match blobs.unindexed() {
+        Ok(packs) => report.unindexed_pack_bytes = packs,
+        Err(e) => report.problems.push(Problem {
+            kind: "missing_blob",
+            sha256: None,
+            captures: Vec::new(),
+            detail: format!("cannot account for the packs' bytes: {e}"),
         }),
     }
     Ok(report)

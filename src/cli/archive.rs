@@ -211,7 +211,18 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
                 report.blobs_checked,
                 report.problems.len(),
                 report.unreferenced_blobs.len()
-            )
+            )?;
+            let packs = &report.unindexed_pack_bytes;
+            if !packs.is_empty() {
+                let bytes: u64 = packs.iter().map(|p| p.bytes).sum();
+                writeln!(
+                    out,
+                    "{bytes} bytes in {} pack files are named by no index row \
+                     (an interrupted or racing write: space only, harmless)",
+                    packs.len()
+                )?;
+            }
+            Ok(())
         };
         w().map_err(runtime)?;
     }
