@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fingerprint::{
-    CHAR_SHINGLE, MAX_LINE_WEIGHT, WORD_SHINGLE, WORDS_PER_WEIGHT, is_unspaced_script,
+    CHAR_SHINGLE, MAX_LINE_WEIGHT, WORD_SHINGLE, WORDS_PER_WEIGHT, count_tokens,
 };
 
 /// Bumped whenever line splitting, hashing or weighting changes: sets of
@@ -135,27 +135,7 @@ fn line_hash(line: &str) -> u64 {
 /// CJK character 3-grams) times a factor growing with its length. Tokens are
 /// counted on the raw line, digits and all; near enough for a weight.
 fn weight(line: &str) -> u32 {
-    let (mut words, mut chars, mut in_word) = (0u32, 0u32, false);
-    if line.is_ascii() {
-        // Most lines: words by bytes, no decoding.
-        for &b in line.as_bytes() {
-            let alnum = b.is_ascii_alphanumeric();
-            words += u32::from(alnum && !in_word);
-            in_word = alnum;
-        }
-    } else {
-        for c in line.chars() {
-            if is_unspaced_script(c) {
-                chars += 1;
-                in_word = false;
-            } else if c.is_alphanumeric() {
-                words += u32::from(!in_word);
-                in_word = true;
-            } else {
-                in_word = false;
-            }
-        }
-    }
+    let (words, chars) = count_tokens(line);
     let shingles = |n: u32, size: usize| match n {
         0 => 0,
         n => n.saturating_sub(size as u32 - 1).max(1),

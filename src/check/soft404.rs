@@ -20,7 +20,7 @@ use aho_corasick::AhoCorasick;
 use url::Url;
 
 use super::fingerprint::{
-    FINGERPRINT_VERSION, Fingerprint, is_unspaced_script, similarity, stable_hash,
+    FINGERPRINT_VERSION, Fingerprint, count_tokens, is_unspaced_script, similarity, stable_hash,
 };
 
 /// A page at least this similar to the probe's page is the server's answer
@@ -346,22 +346,8 @@ fn remove_word(text: &str, phrase: &str) -> String {
 
 /// Length in half-words: a word counts two, a CJK character one.
 fn words(text: &str) -> usize {
-    let mut units = 0;
-    let mut in_word = false;
-    for c in text.chars() {
-        if is_unspaced_script(c) {
-            units += 1;
-            in_word = false;
-        } else if c.is_alphanumeric() {
-            if !in_word {
-                units += 2;
-            }
-            in_word = true;
-        } else {
-            in_word = false;
-        }
-    }
-    units
+    let (words, chars) = count_tokens(text);
+    2 * words as usize + chars as usize
 }
 
 /// Enough paragraph-length lines to be an article rather than a notice
