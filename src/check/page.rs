@@ -5,6 +5,8 @@
 //! Pure: a function of the body and its `Content-Type`, so every page that ever
 //! fooled it can become a unit test.
 
+use std::borrow::Cow;
+
 use dom_query::Document;
 use dom_smoothie::{Config, Readability, TextMode};
 use encoding_rs::Encoding;
@@ -89,7 +91,7 @@ pub fn glance_page(body: &[u8], content_type: Option<&str>) -> Page {
             .title
             .map(|t| collapse_whitespace(&html_escape::decode_html_entities(&t), MAX_TITLE_CHARS))
             .filter(|t| !t.is_empty());
-        (title, scan.text.trim().to_string())
+        (title, trimmed(scan.text))
     })
 }
 
@@ -114,7 +116,7 @@ fn decoded(
     if !is_html {
         return Page {
             title: None,
-            main_text: text,
+            main_text: text.into_owned(),
             encoding,
             is_html,
         };
@@ -229,20 +231,21 @@ fn header_charset(content_type: &str) -> Option<&'static Encoding> {
 /// UTF-8 is ignored. Misconfigured servers send that for GBK pages, and the
 /// page's own `<meta>` or the detector knows better; a browser would show
 /// mojibake, but the citation was made from a readable page.
-fn decode_body(
-    body: &[u8],
+fn decode_body<'a>(
+    body: &'a [u8],
     header: Option<&'static Encoding>,
     html: bool,
-) -> (String, &'static str) {
+) -> (Cow<'a, str>, &'static str) {
     if let Some(enc) = header {
-        // `Encoding::decode` lets a byte-order mark override the label.
+        // `Encoding::decode` lets a byte-order mark override the label. A
+        // UTF-8 body it found valid is borrowed, not copied: most pages.
         let (text, used, had_errors) = enc.decode(body);
         if !(had_errors && used == encoding_rs::UTF_8) {
-            return (text.into_owned(), used.name());
+            return (text, used.name());
         }
     }
     let d = decode(body, html);
-    (d.text, d.encoding)
+    (Cow::Owned(d.text), d.encoding)
 }
 
 /// Title and main text of an HTML document.
@@ -487,6 +490,13 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
         scan.text = html_escape::decode_html_entities(&scan.text).into_owned();
     }
     scan
+}
+
+/// `s` without leading and trailing whitespace, reusing its buffer when there
+/// is none to cut (a page's text is tens of kilobytes).
+fn trimmed(s: String) -> String {
+    let t = s.trim();
+    if t.len() == s.len() { s } else { t.to_string() }
 }
 
 fn visible_chars(s: &str) -> usize {
