@@ -215,6 +215,24 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+        // Every check rewrites next_check_at: an index holding it would be
+        // rewritten with it (about a fifth of the writer's work on a re-check).
+        let indexed: Vec<String> = store
+            .conn
+            .prepare(
+                "SELECT ii.name FROM pragma_index_list('sources') il,
+                        pragma_index_info(il.name) ii",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(indexed.contains(&"status".to_string()), "{indexed:?}");
+        assert!(
+            !indexed.contains(&"next_check_at".to_string()),
+            "{indexed:?}"
+        );
     }
 
     #[test]

@@ -9,5 +9,6 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_archive.sql")),
         M::up(include_str!("migrations/0003_check.sql")),
         M::up(include_str!("migrations/0004_reading_from.sql")),
+        M::up(include_str!("migrations/0005_status_index.sql")),
     ])
 }
