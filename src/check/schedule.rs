@@ -1,6 +1,6 @@
 //! Which sources a run takes, in which order, and when each is due next.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use super::verdict::Status;
 use crate::config::CheckConfig;
@@ -15,27 +15,23 @@ pub const DUE_SLACK_MS: Millis = 3_600_000;
 /// 1 request/s must not keep the others waiting. Within a host the store's
 /// priority order (never checked, failing, longest unchecked) is kept.
 pub fn interleave_by_host(sources: Vec<DueSource>) -> Vec<DueSource> {
-    let mut order: Vec<String> = Vec::new();
-    let mut queues: HashMap<String, VecDeque<DueSource>> = HashMap::new();
-    for s in sources {
-        if !queues.contains_key(&s.host) {
-            order.push(s.host.clone());
-        }
-        queues.entry(s.host.clone()).or_default().push_back(s);
-    }
-    let mut out = Vec::with_capacity(queues.values().map(VecDeque::len).sum());
-    loop {
-        let mut took = false;
-        for host in &order {
-            if let Some(s) = queues.get_mut(host).and_then(VecDeque::pop_front) {
-                out.push(s);
-                took = true;
-            }
-        }
-        if !took {
-            return out;
-        }
-    }
+    // Host after host, round after round: a source's place is its turn (how
+    // many of its host come before it), then its host's first appearance.
+    let mut hosts: HashMap<&str, (usize, usize)> = HashMap::new();
+    let places: Vec<(usize, usize)> = sources
+        .iter()
+        .map(|s| {
+            let next = hosts.len();
+            let (host, taken) = hosts.entry(s.host.as_str()).or_insert((next, 0));
+            *taken += 1;
+            (*taken, *host)
+        })
+        .collect();
+    drop(hosts);
+    let mut placed: Vec<((usize, usize), DueSource)> = places.into_iter().zip(sources).collect();
+    // Each (turn, host) pair is unique.
+    placed.sort_unstable_by_key(|(place, _)| *place);
+    placed.into_iter().map(|(_, s)| s).collect()
 }
 
 /// When a source with `status` should be checked again.
@@ -76,6 +72,20 @@ mod tests {
         let order: Vec<i64> = interleave_by_host(v).iter().map(|s| s.id).collect();
         assert_eq!(&order[..4], &[0, 100, 101, 1]);
         assert_eq!(order.len(), 102);
+    }
+
+    #[test]
+    fn hosts_take_turns_in_order_of_first_appearance() {
+        // Hosts of 3, 1 and 2 sources, in priority order as the store gave them.
+        let hosts = ["a", "b", "a", "c", "a", "c"];
+        let v: Vec<DueSource> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| due(i as i64, h))
+            .collect();
+        let order: Vec<i64> = interleave_by_host(v).iter().map(|s| s.id).collect();
+        // Round one: a0 b1 c3; round two: a2 c5; round three: a4.
+        assert_eq!(order, [0, 1, 3, 2, 5, 4]);
     }
 
     #[test]

@@ -178,15 +178,18 @@ impl Store {
     /// first, then failing ones (their confirmation waits), then the longest unchecked.
     pub fn due_sources(&self, f: &DueFilter) -> Result<Vec<DueSource>> {
         let explicit = !f.urls.is_empty();
+        // Sorted here rather than by SQLite, whose sorter copied every row's
+        // columns into records and back: 37 ms of the query's 46 for 20,000
+        // sources, before any fetch starts.
         let sql = format!(
             "SELECT s.id, s.url, s.host, s.status, s.status_since, s.suspect, s.consecutive_failures,
-                    s.failing_since, s.no_such_host_since, s.baseline_capture_id, s.latest_capture_id
+                    s.failing_since, s.no_such_host_since, s.baseline_capture_id, s.latest_capture_id,
+                    CASE s.status WHEN 'unchecked' THEN 0 WHEN 'failing' THEN 1 ELSE 2 END,
+                    coalesce(s.last_checked, 0)
              FROM sources s
              WHERE {}
                AND (?2 IS NULL OR s.host = ?2)
-               AND (?3 OR s.next_check_at IS NULL OR s.next_check_at <= ?1)
-             ORDER BY CASE s.status WHEN 'unchecked' THEN 0 WHEN 'failing' THEN 1 ELSE 2 END,
-                      coalesce(s.last_checked, 0), s.id",
+               AND (?3 OR s.next_check_at IS NULL OR s.next_check_at <= ?1)",
             if explicit {
                 "s.url IN (SELECT value FROM json_each(?4))"
             } else {
@@ -201,9 +204,9 @@ impl Store {
         );
         let urls = serde_json::to_string(&f.urls).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
-        let rows = stmt
+        let mut rows = stmt
             .query_map(params![f.horizon, f.host, f.all || explicit, urls], |r| {
-                Ok(DueSource {
+                let source = DueSource {
                     id: r.get(0)?,
                     url: r.get(1)?,
                     host: r.get(2)?,
@@ -215,12 +218,16 @@ impl Store {
                     no_such_host_since: r.get(8)?,
                     baseline_capture_id: r.get(9)?,
                     latest_capture_id: r.get(10)?,
-                })
+                };
+                let rank: (i64, Millis, i64) = (r.get(11)?, r.get(12)?, source.id);
+                Ok((rank, source))
             })
             .map_err(self.err())?
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(self.err())?;
-        Ok(rows)
+        // Ids are unique: an unstable sort gives the one order.
+        rows.sort_unstable_by_key(|(rank, _)| *rank);
+        Ok(rows.into_iter().map(|(_, source)| source).collect())
     }
 
     /// Writes checked sources in one transaction: blob rows, captures, checks,
@@ -485,6 +492,37 @@ mod tests {
             .collect();
         got.sort();
         got
+    }
+
+    #[test]
+    fn due_sources_come_never_checked_first_then_failing_then_the_longest_unchecked() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b", "c", "uncited"])]);
+        let set = |name: &str, status: &str, last: Option<i64>| {
+            store
+                .conn
+                .execute(
+                    "UPDATE sources SET status = ?2, last_checked = ?3 WHERE url = ?1",
+                    rusqlite::params![format!("http://h/{name}"), status, last],
+                )
+                .unwrap();
+        };
+        set("a", "ok", Some(50));
+        set("b", "ok", Some(10));
+        set("c", "failing", Some(99));
+        set("uncited", "unchecked", None);
+        let filter = DueFilter {
+            all: true,
+            urls: Vec::new(),
+            host: None,
+            horizon: 0,
+        };
+        let order: Vec<String> = store
+            .due_sources(&filter)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.url.trim_start_matches("http://h/").to_string())
+            .collect();
+        assert_eq!(order, ["uncited", "c", "b", "a"]);
     }
 
     #[test]
