@@ -179,8 +179,8 @@ impl Store {
     pub fn due_sources(&self, f: &DueFilter) -> Result<Vec<DueSource>> {
         let explicit = !f.urls.is_empty();
         // Sorted here rather than by SQLite, whose sorter copied every row's
-        // columns into records and back: 37 ms of the query's 46 for 20,000
-        // sources, before any fetch starts.
+        // columns into records and back: about 25 of the query's 40 ms for
+        // 20,000 sources, before any fetch starts.
         let sql = format!(
             "SELECT s.id, s.url, s.host, s.status, s.status_since, s.suspect, s.consecutive_failures,
                     s.failing_since, s.no_such_host_since, s.baseline_capture_id, s.latest_capture_id,
