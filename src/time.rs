@@ -309,10 +309,17 @@ mod tests {
     #[test]
     fn since_takes_a_time_or_a_duration_ago() {
         assert_eq!(parse_since("2020-12-26T08:00:00Z"), Ok(1_608_969_600_000));
-        let ago = now_millis() - parse_since("7d").unwrap();
+        // The clock is read on both sides of the parse: reading it once, before,
+        // made the test fail whenever the millisecond turned in between.
+        let week = 7 * 86_400_000;
+        let before = now_millis();
+        let since = parse_since("7d").unwrap();
+        let after = now_millis();
         assert!(
-            (7 * 86_400_000..7 * 86_400_000 + 5_000).contains(&ago),
-            "{ago}"
+            (before - week..=after - week).contains(&since),
+            "{since} not within [{}, {}]",
+            before - week,
+            after - week
         );
         assert!(parse_since("last week").is_err());
     }
