@@ -167,8 +167,10 @@ mod tests {
         drop(pacer.acquire("b", &p).await.unwrap());
         let b1 = t0.elapsed();
         assert!(a2 >= Duration::from_millis(490), "{a2:?}");
+        // Had b waited for a's turn it would take another 500 ms; the bound is
+        // half that, so a busy test machine's scheduling delay cannot fail it.
         assert!(
-            b1 - a2 < Duration::from_millis(10),
+            b1 - a2 < Duration::from_millis(250),
             "host b waited for a: {b1:?}"
         );
     }
