@@ -391,6 +391,12 @@ const BREAKING: &[&str] = &[
 fn scan_markup(html: &str, want_text: bool) -> Scan {
     let bytes = html.as_bytes();
     let mut scan = Scan::default();
+    if want_text {
+        // The text is a part of the page and lives only as long as one glance:
+        // sizing it to the page at once saves the doublings (and their copies)
+        // that were a twentieth of a CPU thread's time on a re-check night.
+        scan.text.reserve(html.len());
+    }
     let mut depth = 0usize;
     let mut pos = 0usize;
     // The chrome element being skipped, and how many of that name are open.
