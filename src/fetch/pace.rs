@@ -8,6 +8,11 @@
 //! holds capacity other hosts could use, and the limiter's grant is followed
 //! at once by the request (never queued behind the global cap, which could
 //! bunch requests to one host together).
+//!
+//! governor runs on its monotonic clock (std's `Instant`), not its default
+//! TSC clock: quanta calibrates that clock once per process, spinning on the
+//! system clock for up to 200 ms until the estimate settles, which on a busy
+//! virtual machine added tens of milliseconds to some runs' start.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
