@@ -295,6 +295,49 @@ async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_finger
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_copy_of_a_churning_page_is_kept_as_a_small_delta_and_read_back_exactly() {
+    use sha2::{Digest, Sha256};
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/article/churn"]));
+    let url = web.url("127.0.0.1", "/article/churn");
+    json(&g, &["check", "--format", "json"]).await;
+    json(&g, &["check", "--all", "--format", "json"]).await;
+
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let copies: Vec<(String, i64, i64)> = db
+        .prepare(
+            "SELECT c.body_sha256, c.body_size, b.stored_size
+               FROM captures c JOIN blobs b ON b.sha256 = c.body_sha256 ORDER BY c.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    let (cited, churned) = (&copies[0], &copies[1]);
+    assert_ne!(cited.0, churned.0, "the page churned");
+    assert!(
+        churned.2 * 3 < cited.2,
+        "the new copy is stored as its difference: {copies:?}"
+    );
+    // The latest copy, read back through its base; verify reads both.
+    let got = run(&g, &["get", &url]).await;
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(hex::encode(Sha256::digest(&got.stdout)), churned.0);
+    assert_eq!(got.stdout.len() as i64, churned.1);
+    let v = json(&g, &["verify", "--format", "json"]).await;
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["blobs_checked"], 2, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -6,6 +6,13 @@
 //! blob but never a row without its blob. Behind [`BlobStore`] so that an object
 //! store can take the file system's place.
 //!
+//! A body that differs a little from one already stored (a cited page whose
+//! timestamp or "related articles" moved) may be stored as a *delta*: its
+//! stored bytes begin with a zstd skippable frame naming the base blob, and
+//! the zstd frame after it was compressed with the base's bytes as its
+//! dictionary. A base is always stored whole, so reading a delta costs one
+//! more blob, never a chain. Plain `zstd -d` cannot read a delta on its own.
+//!
 //! Stores written before 2026-11 keep blobs two levels deep, `ab/cd/<hex>`.
 //! Those are still found where they are (see [`FsBlobStore::path`]) and never
 //! moved: 65,536 possible folders for a few thousand blobs a night meant a new
@@ -13,7 +20,7 @@
 //! was an eighth of a first night's CPU.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +33,30 @@ use super::packs::{Packs, Unindexed};
 /// fraction of level 9's CPU and memory (measured: 0.3 ms and ~0.4 MiB per page
 /// against 2.1 ms and ~10 MiB), which matters with a hundred pages in flight.
 const LEVEL: i32 = 3;
+
+/// The skippable frame that begins a delta: this magic, its length (32, as
+/// u32 little-endian), then the base blob's sha256 as 32 bytes.
+const DELTA_MAGIC: [u8; 4] = 0x184D_2A5Du32.to_le_bytes();
+const DELTA_HEADER: usize = 4 + 4 + 32;
+/// A zstd dictionary begins with this; a base that does would be taken for a
+/// formatted dictionary instead of raw content, so it is never used as one.
+const DICTIONARY_MAGIC: [u8; 4] = 0xEC30_A437u32.to_le_bytes();
+
+/// The largest base a delta is made against. An article is far smaller; a
+/// large document is stored whole, so that no write or read holds two large
+/// bodies (and a dictionary made of one) in memory.
+const MAX_BASE: u64 = 4 << 20;
+
+/// The base a stored blob is a delta against, if it is one.
+fn delta_base(stored: &[u8]) -> Option<[u8; 32]> {
+    if stored.len() < DELTA_HEADER
+        || stored[..4] != DELTA_MAGIC
+        || stored[4..8] != 32u32.to_le_bytes()
+    {
+        return None;
+    }
+    stored[8..DELTA_HEADER].try_into().ok()
+}
 
 thread_local! {
     /// One compression context per thread, made on first use: creating a
@@ -93,6 +124,14 @@ pub trait BlobStore: Send + Sync {
     /// it is not taken twice.
     fn put_hashed(&self, sha256: &str, bytes: &[u8]) -> Result<u64, BlobError> {
         self.put_sized(sha256, bytes.len() as u64, &mut &bytes[..])
+    }
+    /// [`BlobStore::put_hashed`] for bytes that probably differ little from
+    /// blob `base` (a new copy of a page already archived): the store may keep
+    /// only the difference. One that cannot (or finds `base` unfit: missing,
+    /// or a delta itself) stores the bytes whole.
+    fn put_hashed_against(&self, sha256: &str, bytes: &[u8], base: &str) -> Result<u64, BlobError> {
+        let _ = base;
+        self.put_hashed(sha256, bytes)
     }
     /// The decompressed bytes of a blob.
     fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError>;
@@ -266,7 +305,15 @@ impl FsBlobStore {
     /// Writes bytes whose sha256 the caller has already taken, compressing them
     /// in one call with this thread's reusable zstd context; into a pack when
     /// syncing is deferred.
-    fn write_hashed(&self, sha256: &str, bytes: &[u8]) -> Result<u64, BlobError> {
+    ///
+    /// With a `base` fit to be one (see [`FsBlobStore::base_bytes`]), the
+    /// bytes are stored as a delta against it.
+    fn write_hashed(
+        &self,
+        sha256: &str,
+        bytes: &[u8],
+        base: Option<&str>,
+    ) -> Result<u64, BlobError> {
         debug_assert_eq!(hex::encode(Sha256::digest(bytes)), sha256);
         let raw_sha = raw(sha256)?;
         // The index first: a check's blobs are packed, and most are new.
@@ -274,13 +321,29 @@ impl FsBlobStore {
             return Ok(0);
         }
         let io = Self::io(sha256);
+        let base = base
+            .filter(|b| *b != sha256)
+            .and_then(|b| self.base_bytes(b));
         let compressed = COMPRESSOR.with(|c| {
             let mut c = c.borrow_mut();
             let compressor = match c.as_mut() {
                 Some(compressor) => compressor,
                 None => c.insert(zstd::bulk::Compressor::new(LEVEL)?),
             };
-            compressor.compress(bytes)
+            let Some((base_name, base_bytes)) = &base else {
+                return compressor.compress(bytes);
+            };
+            let mut frame = Vec::with_capacity(zstd::zstd_safe::compress_bound(bytes.len()));
+            compressor
+                .context_mut()
+                .compress_using_dict(&mut frame, bytes, base_bytes, LEVEL)
+                .map_err(zstd_error)?;
+            let mut stored = Vec::with_capacity(DELTA_HEADER + frame.len());
+            stored.extend_from_slice(&DELTA_MAGIC);
+            stored.extend_from_slice(&32u32.to_le_bytes());
+            stored.extend_from_slice(base_name);
+            stored.extend_from_slice(&frame);
+            Ok(stored)
         });
         let compressed = compressed.map_err(&io)?;
         if !self.sync_each {
@@ -289,6 +352,63 @@ impl FsBlobStore {
         let mut tmp = self.temp_file(sha256).map_err(&io)?;
         tmp.write_all(&compressed).map_err(&io)?;
         self.commit(sha256, tmp)
+    }
+
+    /// The bytes of blob `base` when it can be a delta's base: stored, stored
+    /// whole (so no read ever follows a chain), at most
+    /// [`MAX_BASE`] bytes, and not beginning like a zstd dictionary. `None` otherwise, or on any failure to read it: the new
+    /// blob is then simply stored whole.
+    fn base_bytes(&self, base: &str) -> Option<([u8; 32], Vec<u8>)> {
+        let name = raw(base).ok()?;
+        let stored = self.stored_bytes(base).ok()?;
+        let size = zstd::zstd_safe::get_frame_content_size(&stored).ok()??;
+        if delta_base(&stored).is_some() || size > MAX_BASE {
+            return None;
+        }
+        let bytes = zstd::stream::decode_all(stored.as_slice()).ok()?;
+        (!bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes))
+    }
+
+    /// A blob's stored bytes (its compressed frame, whole), loose or packed.
+    fn stored_bytes(&self, sha256: &str) -> Result<Vec<u8>, BlobError> {
+        match self.either_path(sha256, |p| std::fs::read(p)) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let name = raw(sha256)?;
+                match self.packs.locate(&name)? {
+                    Some(loc) => self.packs.read_frame(&name, loc),
+                    None => Err(BlobError::Missing(sha256.to_string())),
+                }
+            }
+            Err(e) => Err(Self::io(sha256)(e)),
+        }
+    }
+
+    /// The bytes of delta blob `sha256`, whose stored bytes are `stored`.
+    fn decode_delta(&self, sha256: &str, stored: &[u8]) -> Result<Vec<u8>, BlobError> {
+        let invalid =
+            |what: String| Self::io(sha256)(io::Error::new(io::ErrorKind::InvalidData, what));
+        let base = hex::encode(delta_base(stored).ok_or_else(|| invalid("not a delta".into()))?);
+        let base_stored = self.stored_bytes(&base).map_err(|e| match e {
+            BlobError::Missing(_) => invalid(format!("its base blob {base} is missing")),
+            other => other,
+        })?;
+        if delta_base(&base_stored).is_some() {
+            return Err(invalid(format!("its base blob {base} is itself a delta")));
+        }
+        let base_bytes =
+            zstd::stream::decode_all(base_stored.as_slice()).map_err(Self::io(&base))?;
+        let frame = &stored[DELTA_HEADER..];
+        let size = zstd::zstd_safe::get_frame_content_size(frame)
+            .ok()
+            .flatten()
+            .ok_or_else(|| invalid("the delta frame does not say its size".into()))?;
+        let mut out =
+            Vec::with_capacity(usize::try_from(size).map_err(|_| invalid("too large".into()))?);
+        zstd::zstd_safe::DCtx::create()
+            .decompress_using_dict(&mut out, frame, &base_bytes)
+            .map_err(|code| Self::io(sha256)(zstd_error(code)))?;
+        Ok(out)
     }
 
     /// A temporary file in the blob's folder, creating the folder on first use
@@ -351,6 +471,11 @@ fn sync_file_system(_any_file: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// A zstd error code as an I/O error, with zstd's own words for it.
+fn zstd_error(code: zstd::zstd_safe::ErrorCode) -> io::Error {
+    io::Error::other(zstd::zstd_safe::get_error_name(code))
+}
+
 /// Hashes what passes through it.
 struct HashingReader<'a> {
     inner: &'a mut dyn Read,
@@ -375,7 +500,11 @@ impl BlobStore for FsBlobStore {
     }
 
     fn put_hashed(&self, sha256: &str, bytes: &[u8]) -> Result<u64, BlobError> {
-        self.write_hashed(sha256, bytes)
+        self.write_hashed(sha256, bytes, None)
+    }
+
+    fn put_hashed_against(&self, sha256: &str, bytes: &[u8], base: &str) -> Result<u64, BlobError> {
+        self.write_hashed(sha256, bytes, Some(base))
     }
 
     fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
@@ -388,14 +517,28 @@ impl BlobStore for FsBlobStore {
                     return Err(BlobError::Missing(sha256.to_string()));
                 };
                 let frame = self.packs.read_frame(&name, loc)?;
+                if delta_base(&frame).is_some() {
+                    return Ok(Box::new(io::Cursor::new(
+                        self.decode_delta(sha256, &frame)?,
+                    )));
+                }
                 let decoder = zstd::stream::read::Decoder::with_buffer(io::Cursor::new(frame))
                     .map_err(Self::io(sha256))?;
                 return Ok(Box::new(decoder));
             }
             Err(e) => return Err(Self::io(sha256)(e)),
         };
-        let decoder = zstd::stream::read::Decoder::with_buffer(BufReader::new(file))
-            .map_err(Self::io(sha256))?;
+        let mut file = BufReader::new(file);
+        // A loose file is streamed unless it begins as a delta does.
+        let head = file.fill_buf().map_err(Self::io(sha256))?;
+        if head.starts_with(&DELTA_MAGIC) {
+            let mut stored = Vec::new();
+            file.read_to_end(&mut stored).map_err(Self::io(sha256))?;
+            return Ok(Box::new(io::Cursor::new(
+                self.decode_delta(sha256, &stored)?,
+            )));
+        }
+        let decoder = zstd::stream::read::Decoder::with_buffer(file).map_err(Self::io(sha256))?;
         Ok(Box::new(decoder))
     }
 
@@ -568,6 +711,129 @@ mod tests {
         let mut both = vec![old, new];
         both.sort();
         assert_eq!(store.list().unwrap(), both);
+    }
+
+    /// An article page of about 40 KB of varied words, with `stamp` in the middle.
+    fn page(stamp: &str) -> Vec<u8> {
+        let mut html = String::from("<html><body><p>");
+        let mut x = 12345u64;
+        for n in 0..6000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = 2 + (x >> 61) as usize;
+            html.extend((0..len).map(|i| (b'a' + ((x >> (8 + 5 * i)) % 26) as u8) as char));
+            html.push(' ');
+            if n == 3000 {
+                html += stamp;
+            }
+        }
+        html.into_bytes()
+    }
+
+    fn read_back(store: &FsBlobStore, name: &str) -> Vec<u8> {
+        let mut back = Vec::new();
+        copy_to(store, name, &mut back).unwrap();
+        back
+    }
+
+    fn stored(store: &FsBlobStore, name: &str) -> Vec<u8> {
+        store.stored_bytes(name).unwrap()
+    }
+
+    #[test]
+    fn a_page_like_its_base_is_stored_as_a_small_delta_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // Loose files (written one by one) and packs (a check's batch writer).
+        for store in [
+            FsBlobStore::new(dir.path().join("loose")),
+            FsBlobStore::deferred_sync(dir.path().join("packed")),
+        ] {
+            let (base, new) = (page("at 10:00"), page("at 10:05"));
+            let (base_name, new_name) = (sha(&base), sha(&new));
+            let whole = store.put_hashed(&base_name, &base).unwrap();
+            let delta = store
+                .put_hashed_against(&new_name, &new, &base_name)
+                .unwrap();
+            store.sync().unwrap();
+            assert!(
+                delta > 0 && delta * 20 < whole,
+                "delta {delta} against {whole}"
+            );
+            assert_eq!(delta_base(&stored(&store, &new_name)), raw(&base_name).ok());
+            // A pack's count of added bytes includes its record header.
+            assert!(store.stored_size(&new_name).unwrap() <= delta);
+            assert_eq!(read_back(&store, &new_name), new);
+            assert_eq!(read_back(&store, &base_name), base);
+            assert_eq!(
+                rehash(&store, &new_name).unwrap(),
+                (new_name.clone(), new.len() as u64)
+            );
+            // Stored once, like any blob.
+            assert_eq!(
+                store
+                    .put_hashed_against(&new_name, &new, &base_name)
+                    .unwrap(),
+                0
+            );
+        }
+    }
+
+    #[test]
+    fn an_unfit_base_means_the_blob_is_stored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let is_whole = |name: &str| delta_base(&stored(&store, name)).is_none();
+        let a = page("a");
+        let b = page("b");
+        let c = page("c");
+        store.put_hashed(&sha(&a), &a).unwrap();
+        store.put_hashed_against(&sha(&b), &b, &sha(&a)).unwrap();
+        assert!(!is_whole(&sha(&b)));
+        // A delta is never a base: no read follows a chain.
+        store.put_hashed_against(&sha(&c), &c, &sha(&b)).unwrap();
+        assert!(is_whole(&sha(&c)));
+        // A base that is not stored.
+        let d = page("d");
+        store
+            .put_hashed_against(&sha(&d), &d, &sha(b"nothing"))
+            .unwrap();
+        assert!(is_whole(&sha(&d)));
+        // A base zstd would take for a formatted dictionary.
+        let mut dict_like = DICTIONARY_MAGIC.to_vec();
+        dict_like.extend(page("x"));
+        let e = [&dict_like[..], b"!"].concat();
+        store.put_hashed(&sha(&dict_like), &dict_like).unwrap();
+        store
+            .put_hashed_against(&sha(&e), &e, &sha(&dict_like))
+            .unwrap();
+        assert!(is_whole(&sha(&e)));
+        // A base larger than MAX_BASE.
+        let big: Vec<u8> = page("big").repeat(1 + (MAX_BASE as usize) / a.len());
+        let f = [&big[..], b"!"].concat();
+        store.put_hashed(&sha(&big), &big).unwrap();
+        store.put_hashed_against(&sha(&f), &f, &sha(&big)).unwrap();
+        assert!(is_whole(&sha(&f)));
+        for body in [&c, &d, &e, &f] {
+            assert_eq!(&read_back(&store, &sha(body)), body);
+        }
+    }
+
+    #[test]
+    fn a_delta_whose_base_is_gone_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let (a, b) = (page("a"), page("b"));
+        store.put_hashed(&sha(&a), &a).unwrap();
+        store.put_hashed_against(&sha(&b), &b, &sha(&a)).unwrap();
+        std::fs::remove_file(store.path(&sha(&a))).unwrap();
+        let err = store.open(&sha(&b)).err().expect("the base is missing");
+        let text = err.to_string();
+        assert!(
+            text.contains(&sha(&b))
+                && text.contains(&format!("its base blob {} is missing", sha(&a))),
+            "{text}"
+        );
     }
 
     #[test]

@@ -91,10 +91,16 @@ pub struct CaptureFields {
 
 /// Writes the report's body to the blob store (a 304 reuses `previous`'s blob)
 /// and returns the row fields. Nothing is written to the database here.
+///
+/// `like`: a blob the body probably resembles (the source's cited copy), which
+/// the store may keep only the difference from. Pages churn: a timestamp or a
+/// list of related articles changes, and a whole new copy each time made a
+/// night's archive grow by as much as a first night's tenth.
 pub fn archive_body(
     blobs: &dyn BlobStore,
     report: &FetchReport,
     previous: Option<&CaptureRow>,
+    like: Option<&str>,
 ) -> Result<Archived, RecordError> {
     let captured_at = report.started_at + report.duration_ms as i64;
     let error_detail = match &report.outcome {
@@ -116,7 +122,10 @@ pub fn archive_body(
             let sha256 = body.sha256_hex();
             let stored = match body.as_slice() {
                 // Hashed as it arrived: no need to hash it again.
-                Some(bytes) => blobs.put_hashed(&sha256, bytes)?,
+                Some(bytes) => match like {
+                    Some(base) => blobs.put_hashed_against(&sha256, bytes, base)?,
+                    None => blobs.put_hashed(&sha256, bytes)?,
+                },
                 None => blobs.put_sized(&sha256, body.len(), &mut body.reader()?)?,
             };
             let stored_size = if stored == 0 {
@@ -215,7 +224,7 @@ pub fn record(
         (Outcome::NotModified { .. }, Some(id)) => store.pick_capture(id, None)?,
         _ => None,
     };
-    let archived = archive_body(blobs, report, previous.as_ref())?;
+    let archived = archive_body(blobs, report, previous.as_ref(), None)?;
     let capture = archived.capture(report);
     Ok(store.record_fetch(
         source.as_str(),

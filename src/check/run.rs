@@ -564,7 +564,10 @@ fn assess(
     cfg: &crate::config::CheckConfig,
     confirmation: &Confirmation,
 ) -> Result<Checked, CheckError> {
-    let archived = archive::archive_body(blobs, &report, job.previous.as_ref())?;
+    // A new copy of the cited page is kept as its difference from the cited
+    // copy, which is what it is compared with, and which stays archived.
+    let like = job.baseline().map(|b| b.body_sha256.as_str());
+    let archived = archive::archive_body(blobs, &report, job.previous.as_ref(), like)?;
     let prev = state_of(&job.due);
     let mut page = PageEvidence::default();
     let permanent_redirect = report.hops.iter().any(|h| matches!(h.status, 301 | 308));
