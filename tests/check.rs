@@ -332,6 +332,30 @@ async fn a_new_copy_of_a_churning_page_is_kept_as_a_small_delta_and_read_back_ex
     );
     assert_eq!(hex::encode(Sha256::digest(&got.stdout)), churned.0);
     assert_eq!(got.stdout.len() as i64, churned.1);
+    // A WARC export carries the whole page, not the delta.
+    let warc = g.path("night.warc.gz");
+    let export = json(
+        &g,
+        &[
+            "export-warc",
+            "-o",
+            warc.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(export["captures"], 2, "{export}");
+    let mut records = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&warc).unwrap()),
+        &mut records,
+    )
+    .unwrap();
+    assert!(
+        records.windows(got.stdout.len()).any(|w| w == got.stdout),
+        "the churned copy's bytes are in the WARC"
+    );
     let v = json(&g, &["verify", "--format", "json"]).await;
     assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
     assert_eq!(v["blobs_checked"], 2, "{v}");
