@@ -42,10 +42,15 @@ const DELTA_HEADER: usize = 4 + 4 + 32;
 /// formatted dictionary instead of raw content, so it is never used as one.
 const DICTIONARY_MAGIC: [u8; 4] = 0xEC30_A437u32.to_le_bytes();
 
-/// The largest base a delta is made against. An article is far smaller; a
-/// large document is stored whole, so that no write or read holds two large
-/// bodies (and a dictionary made of one) in memory.
+/// The largest base a delta is made against, and the largest body made into
+/// one. An article is far smaller; a large document is stored whole, so that
+/// no write or read holds two large bodies (and a dictionary made of one) in
+/// memory.
 const MAX_BASE: u64 = 4 << 20;
+
+/// The most a delta is believed to decompress to, whatever its frame says:
+/// far more than the [`MAX_BASE`] a delta is made of.
+const MAX_DELTA_BODY: u64 = 1 << 30;
 
 /// The base a stored blob is a delta against, if it is one.
 fn delta_base(stored: &[u8]) -> Option<[u8; 32]> {
@@ -322,7 +327,7 @@ impl FsBlobStore {
         }
         let io = Self::io(sha256);
         let base = base
-            .filter(|b| *b != sha256)
+            .filter(|b| *b != sha256 && bytes.len() as u64 <= MAX_BASE)
             .and_then(|b| self.base_bytes(b));
         let compressed = COMPRESSOR.with(|c| {
             let mut c = c.borrow_mut();
@@ -355,9 +360,9 @@ impl FsBlobStore {
     }
 
     /// The bytes of blob `base` when it can be a delta's base: stored, stored
-    /// whole (so no read ever follows a chain), at most
-    /// [`MAX_BASE`] bytes, and not beginning like a zstd dictionary. `None` otherwise, or on any failure to read it: the new
-    /// blob is then simply stored whole.
+    /// whole (so no read ever follows a chain), at most [`MAX_BASE`] bytes,
+    /// and not beginning like a zstd dictionary. `None` otherwise, or on any
+    /// failure to read it: the new blob is then simply stored whole.
     fn base_bytes(&self, base: &str) -> Option<([u8; 32], Vec<u8>)> {
         let name = raw(base).ok()?;
         let stored = self.stored_bytes(base).ok()?;
@@ -403,8 +408,12 @@ impl FsBlobStore {
             .ok()
             .flatten()
             .ok_or_else(|| invalid("the delta frame does not say its size".into()))?;
-        let mut out =
-            Vec::with_capacity(usize::try_from(size).map_err(|_| invalid("too large".into()))?);
+        // The size is read from the stored bytes: a damaged header must be an
+        // error, not an allocation that aborts the process.
+        if size > MAX_DELTA_BODY {
+            return Err(invalid(format!("the delta frame says {size} bytes")));
+        }
+        let mut out = Vec::with_capacity(size as usize);
         zstd::zstd_safe::DCtx::create()
             .decompress_using_dict(&mut out, frame, &base_bytes)
             .map_err(|code| Self::io(sha256)(zstd_error(code)))?;
@@ -814,9 +823,34 @@ mod tests {
         store.put_hashed(&sha(&big), &big).unwrap();
         store.put_hashed_against(&sha(&f), &f, &sha(&big)).unwrap();
         assert!(is_whole(&sha(&f)));
-        for body in [&c, &d, &e, &f] {
+        // A body larger than MAX_BASE, against a fit base.
+        let g = [&a[..], &big[..]].concat();
+        store.put_hashed_against(&sha(&g), &g, &sha(&a)).unwrap();
+        assert!(is_whole(&sha(&g)));
+        for body in [&c, &d, &e, &f, &g] {
             assert_eq!(&read_back(&store, &sha(body)), body);
         }
+    }
+
+    #[test]
+    fn a_delta_claiming_a_huge_size_is_an_error_not_an_abort() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let a = page("a");
+        store.put_hashed(&sha(&a), &a).unwrap();
+        // A delta header naming `a`, then a zstd frame header (single segment,
+        // 8-byte content size) that claims a terabyte.
+        let mut stored = DELTA_MAGIC.to_vec();
+        stored.extend(32u32.to_le_bytes());
+        stored.extend(raw(&sha(&a)).unwrap());
+        stored.extend(0xFD2F_B528u32.to_le_bytes());
+        stored.push(0xE0);
+        stored.extend((1u64 << 40).to_le_bytes());
+        let name = sha(b"damaged");
+        std::fs::create_dir_all(store.current_path(&name).parent().unwrap()).unwrap();
+        std::fs::write(store.current_path(&name), &stored).unwrap();
+        let text = store.open(&name).err().expect("refused").to_string();
+        assert!(text.contains("says 1099511627776 bytes"), "{text}");
     }
 
     #[test]
