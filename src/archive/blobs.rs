@@ -11,7 +11,9 @@
 //! stored bytes begin with a zstd skippable frame naming the base blob, and
 //! the zstd frame after it was compressed with the base's bytes as its
 //! dictionary. A base is always stored whole, so reading a delta costs one
-//! more blob, never a chain. Plain `zstd -d` cannot read a delta on its own.
+//! more blob, never a chain; a copy that differs too much to gain from a
+//! delta is stored whole, and becomes the base of the copies after it. Plain
+//! `zstd -d` cannot read a delta on its own.
 //!
 //! Stores written before 2026-11 keep blobs two levels deep, `ab/cd/<hex>`.
 //! Those are still found where they are (see [`FsBlobStore::path`]) and never
@@ -131,11 +133,11 @@ pub trait BlobStore: Send + Sync {
         self.put_sized(sha256, bytes.len() as u64, &mut &bytes[..])
     }
     /// [`BlobStore::put_hashed`] for bytes that probably differ little from
-    /// blob `base` (a new copy of a page already archived): the store may keep
-    /// only the difference. One that cannot (or finds `base` unfit: missing,
-    /// or a delta itself) stores the bytes whole.
-    fn put_hashed_against(&self, sha256: &str, bytes: &[u8], base: &str) -> Result<u64, BlobError> {
-        let _ = base;
+    /// blob `like` (a new copy of a page already archived): the store may keep
+    /// only the difference. One that cannot, or finds `like` unfit or the
+    /// bytes too different, stores them whole.
+    fn put_hashed_against(&self, sha256: &str, bytes: &[u8], like: &str) -> Result<u64, BlobError> {
+        let _ = like;
         self.put_hashed(sha256, bytes)
     }
     /// The decompressed bytes of a blob.
@@ -311,13 +313,14 @@ impl FsBlobStore {
     /// in one call with this thread's reusable zstd context; into a pack when
     /// syncing is deferred.
     ///
-    /// With a `base` fit to be one (see [`FsBlobStore::base_bytes`]), the
-    /// bytes are stored as a delta against it.
+    /// Bytes `like` a stored blob are stored as a delta against it, or against
+    /// its base (see [`FsBlobStore::base_bytes`]), when that is fit and the
+    /// delta small.
     fn write_hashed(
         &self,
         sha256: &str,
         bytes: &[u8],
-        base: Option<&str>,
+        like: Option<&str>,
     ) -> Result<u64, BlobError> {
         debug_assert_eq!(hex::encode(Sha256::digest(bytes)), sha256);
         let raw_sha = raw(sha256)?;
@@ -326,7 +329,7 @@ impl FsBlobStore {
             return Ok(0);
         }
         let io = Self::io(sha256);
-        let base = base
+        let base = like
             .filter(|b| *b != sha256 && bytes.len() as u64 <= MAX_BASE)
             .and_then(|b| self.base_bytes(b));
         let compressed = COMPRESSOR.with(|c| {
@@ -335,7 +338,7 @@ impl FsBlobStore {
                 Some(compressor) => compressor,
                 None => c.insert(zstd::bulk::Compressor::new(LEVEL)?),
             };
-            let Some((base_name, base_bytes)) = &base else {
+            let Some((base_name, base_bytes, base_stored)) = &base else {
                 return compressor.compress(bytes);
             };
             let mut frame = Vec::with_capacity(zstd::zstd_safe::compress_bound(bytes.len()));
@@ -343,6 +346,13 @@ impl FsBlobStore {
                 .context_mut()
                 .compress_using_dict(&mut frame, bytes, base_bytes, LEVEL)
                 .map_err(zstd_error)?;
+            // Half the base's own size or more: the page was rewritten, not
+            // touched up. It is stored whole, to be the base of its own later
+            // copies (a delta against a rewritten page's first copy would stay
+            // that large at every night).
+            if frame.len() * 2 >= *base_stored {
+                return compressor.compress(bytes);
+            }
             let mut stored = Vec::with_capacity(DELTA_HEADER + frame.len());
             stored.extend_from_slice(&DELTA_MAGIC);
             stored.extend_from_slice(&32u32.to_le_bytes());
@@ -359,19 +369,25 @@ impl FsBlobStore {
         self.commit(sha256, tmp)
     }
 
-    /// The bytes of blob `base` when it can be a delta's base: stored, stored
-    /// whole (so no read ever follows a chain), at most [`MAX_BASE`] bytes,
-    /// and not beginning like a zstd dictionary. `None` otherwise, or on any
+    /// The base for a blob like `like`: `like` itself when it is stored whole,
+    /// else the blob `like` is a delta against (so a page's copies keep taking
+    /// the last whole copy as their base, and no read ever follows a chain).
+    /// Its name, bytes and stored size, when it is at most [`MAX_BASE`] bytes
+    /// and does not begin like a zstd dictionary. `None` otherwise, or on any
     /// failure to read it: the new blob is then simply stored whole.
-    fn base_bytes(&self, base: &str) -> Option<([u8; 32], Vec<u8>)> {
-        let name = raw(base).ok()?;
-        let stored = self.stored_bytes(base).ok()?;
+    fn base_bytes(&self, like: &str) -> Option<([u8; 32], Vec<u8>, usize)> {
+        let mut name = raw(like).ok()?;
+        let mut stored = self.stored_bytes(like).ok()?;
+        if let Some(base) = delta_base(&stored) {
+            name = base;
+            stored = self.stored_bytes(&hex::encode(base)).ok()?;
+        }
         let size = zstd::zstd_safe::get_frame_content_size(&stored).ok()??;
         if delta_base(&stored).is_some() || size > MAX_BASE {
             return None;
         }
         let bytes = zstd::stream::decode_all(stored.as_slice()).ok()?;
-        (!bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes))
+        (!bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes, stored.len()))
     }
 
     /// A blob's stored bytes (its compressed frame, whole), loose or packed.
@@ -512,8 +528,8 @@ impl BlobStore for FsBlobStore {
         self.write_hashed(sha256, bytes, None)
     }
 
-    fn put_hashed_against(&self, sha256: &str, bytes: &[u8], base: &str) -> Result<u64, BlobError> {
-        self.write_hashed(sha256, bytes, Some(base))
+    fn put_hashed_against(&self, sha256: &str, bytes: &[u8], like: &str) -> Result<u64, BlobError> {
+        self.write_hashed(sha256, bytes, Some(like))
     }
 
     fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
@@ -799,9 +815,10 @@ mod tests {
         store.put_hashed(&sha(&a), &a).unwrap();
         store.put_hashed_against(&sha(&b), &b, &sha(&a)).unwrap();
         assert!(!is_whole(&sha(&b)));
-        // A delta is never a base: no read follows a chain.
+        // A delta is never a base: a copy like one takes the delta's own base,
+        // so no read follows a chain.
         store.put_hashed_against(&sha(&c), &c, &sha(&b)).unwrap();
-        assert!(is_whole(&sha(&c)));
+        assert_eq!(delta_base(&stored(&store, &sha(&c))), raw(&sha(&a)).ok());
         // A base that is not stored.
         let d = page("d");
         store
@@ -828,6 +845,40 @@ mod tests {
         store.put_hashed_against(&sha(&g), &g, &sha(&a)).unwrap();
         assert!(is_whole(&sha(&g)));
         for body in [&c, &d, &e, &f, &g] {
+            assert_eq!(&read_back(&store, &sha(body)), body);
+        }
+    }
+
+    #[test]
+    fn a_rewritten_page_is_stored_whole_and_becomes_the_base_of_its_next_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let cited = page("cited");
+        // The same length of other words: a rewrite, not a touch-up.
+        let rewritten: Vec<u8> = page("rewritten").iter().rev().copied().collect();
+        let later = [&rewritten[..], b"<p>updated at 10:05</p>"].concat();
+        let then = [&rewritten[..], b"<p>updated at 10:10</p>"].concat();
+        store.put_hashed(&sha(&cited), &cited).unwrap();
+        store
+            .put_hashed_against(&sha(&rewritten), &rewritten, &sha(&cited))
+            .unwrap();
+        assert_eq!(delta_base(&stored(&store, &sha(&rewritten))), None);
+        store
+            .put_hashed_against(&sha(&later), &later, &sha(&rewritten))
+            .unwrap();
+        assert_eq!(
+            delta_base(&stored(&store, &sha(&later))),
+            raw(&sha(&rewritten)).ok()
+        );
+        // Like the latest copy, a delta: its base again, never the delta.
+        store
+            .put_hashed_against(&sha(&then), &then, &sha(&later))
+            .unwrap();
+        assert_eq!(
+            delta_base(&stored(&store, &sha(&then))),
+            raw(&sha(&rewritten)).ok()
+        );
+        for body in [&rewritten, &later, &then] {
             assert_eq!(&read_back(&store, &sha(body)), body);
         }
     }

@@ -92,10 +92,10 @@ pub struct CaptureFields {
 /// Writes the report's body to the blob store (a 304 reuses `previous`'s blob)
 /// and returns the row fields. Nothing is written to the database here.
 ///
-/// `like`: a blob the body probably resembles (the source's cited copy), which
-/// the store may keep only the difference from. Pages churn: a timestamp or a
-/// list of related articles changes, and a whole new copy each time made a
-/// night's archive grow by as much as a first night's tenth.
+/// `like`: a blob the body probably resembles (the source's latest good
+/// copy), which the store may keep only the difference from. Pages churn: a
+/// timestamp or a list of related articles changes, and a whole new copy each
+/// time made a night's archive grow by as much as a first night's tenth.
 pub fn archive_body(
     blobs: &dyn BlobStore,
     report: &FetchReport,

@@ -564,9 +564,14 @@ fn assess(
     cfg: &crate::config::CheckConfig,
     confirmation: &Confirmation,
 ) -> Result<Checked, CheckError> {
-    // A new copy of the cited page is kept as its difference from the cited
-    // copy, which is what it is compared with, and which stays archived.
-    let like = job.baseline().map(|b| b.body_sha256.as_str());
+    // A new copy of a page is kept as its difference from the latest good
+    // copy (or from the whole copy that one is a delta against).
+    let like = job
+        .previous
+        .as_ref()
+        .filter(|p| (200..300).contains(&p.status))
+        .or(job.baseline())
+        .map(|c| c.body_sha256.as_str());
     let archived = archive::archive_body(blobs, &report, job.previous.as_ref(), like)?;
     let prev = state_of(&job.due);
     let mut page = PageEvidence::default();
