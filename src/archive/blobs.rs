@@ -982,4 +982,44 @@ mod tests {
             Err(BlobError::Missing(_))
         ));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            /// Whatever a copy's edits, and whether it ends up a delta or
+            /// whole, it reads back as itself, and a delta names a whole blob.
+            #[test]
+            fn any_copy_reads_back_as_itself(
+                base in proptest::collection::vec(any::<u8>(), 0..3000),
+                edits in proptest::collection::vec(
+                    (any::<prop::sample::Index>(), 0usize..40, proptest::collection::vec(any::<u8>(), 0..40)),
+                    0..6,
+                ),
+                repeat in 1usize..12,
+            ) {
+                let dir = tempfile::tempdir().unwrap();
+                let store = FsBlobStore::new(dir.path());
+                // Repeated, so a base is often larger than zstd's overhead.
+                let base = base.repeat(repeat);
+                let mut copy = base.clone();
+                for (at, cut, insert) in edits {
+                    let at = if copy.is_empty() { 0 } else { at.index(copy.len()) };
+                    let end = (at + cut).min(copy.len());
+                    copy.splice(at..end, insert);
+                }
+                store.put_hashed(&sha(&base), &base).unwrap();
+                store.put_hashed_against(&sha(&copy), &copy, &sha(&base)).unwrap();
+                prop_assert_eq!(read_back(&store, &sha(&copy)), copy.clone());
+                prop_assert_eq!(read_back(&store, &sha(&base)), base);
+                if let Some(base_name) = delta_base(&stored(&store, &sha(&copy))) {
+                    let named = stored(&store, &hex::encode(base_name));
+                    prop_assert!(delta_base(&named).is_none());
+                }
+                prop_assert_eq!(rehash(&store, &sha(&copy)).unwrap().1, copy.len() as u64);
+            }
+        }
+    }
 }
