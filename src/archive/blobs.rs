@@ -394,14 +394,17 @@ impl FsBlobStore {
     fn stored_bytes(&self, sha256: &str) -> Result<Vec<u8>, BlobError> {
         match self.either_path(sha256, |p| std::fs::read(p)) {
             Ok(bytes) => Ok(bytes),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let name = raw(sha256)?;
-                match self.packs.locate(&name)? {
-                    Some(loc) => self.packs.read_frame(&name, loc),
-                    None => Err(BlobError::Missing(sha256.to_string())),
-                }
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => self.packed_frame(sha256),
             Err(e) => Err(Self::io(sha256)(e)),
+        }
+    }
+
+    /// A packed blob's stored bytes; [`BlobError::Missing`] when no pack has it.
+    fn packed_frame(&self, sha256: &str) -> Result<Vec<u8>, BlobError> {
+        let name = raw(sha256)?;
+        match self.packs.locate(&name)? {
+            Some(loc) => self.packs.read_frame(&name, loc),
+            None => Err(BlobError::Missing(sha256.to_string())),
         }
     }
 
@@ -537,11 +540,7 @@ impl BlobStore for FsBlobStore {
         let file = match self.either_path(sha256, |p| File::open(p)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let name = raw(sha256)?;
-                let Some(loc) = self.packs.locate(&name)? else {
-                    return Err(BlobError::Missing(sha256.to_string()));
-                };
-                let frame = self.packs.read_frame(&name, loc)?;
+                let frame = self.packed_frame(sha256)?;
                 if delta_base(&frame).is_some() {
                     return Ok(Box::new(io::Cursor::new(
                         self.decode_delta(sha256, &frame)?,
