@@ -3,6 +3,7 @@
 //! fail, 2 usage or configuration error, 3 run-time failure, 4 another run holds
 //! the lock.
 
+mod allocator;
 mod cli;
 
 use std::path::PathBuf;

@@ -468,3 +468,25 @@ async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
     assert_eq!(problems.len(), 1, "{v}");
     assert_eq!(problems[0]["kind"], "corrupt_blob", "{v}");
 }
+
+/// The binary allocates through jemalloc with the decay settings `main.rs`
+/// gives it. If the symbol jemalloc reads them from were misnamed (a prefix
+/// change in an upgrade, say), nothing would fail, but a night would keep
+/// freed pages resident and peak memory would grow; this catches it.
+#[test]
+fn the_binary_runs_on_jemalloc_with_its_decay_settings() {
+    let out = assert_cmd::Command::cargo_bin("citewatch")
+        .unwrap()
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stats = String::from_utf8_lossy(&out.stderr);
+    for option in ["opt.dirty_decay_ms: 500", "opt.muzzy_decay_ms: 0"] {
+        assert!(
+            stats.contains(option),
+            "jemalloc's statistics lack {option:?}:\n{stats}"
+        );
+    }
+}
