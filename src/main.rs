@@ -264,6 +264,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::configure_sqlite();
     let cli = Cli::parse();
     // A server's access log is its point: `serve` logs requests unless told otherwise.
     let default_filter = match cli.command {
