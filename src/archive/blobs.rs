@@ -70,6 +70,43 @@ thread_local! {
     /// context per blob showed in the first night's profile.
     static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
         const { std::cell::RefCell::new(None) };
+    /// One decompression context per thread, for the same reason: a delta's
+    /// base is decompressed whole, and a context made for each took a third
+    /// of that time (measured: 57 against 37 µs a page).
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::zstd_safe::DCtx<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Decompresses one whole frame whose header says it holds at most `limit`
+/// bytes (`dict`, if given, is the raw content it was compressed against), on
+/// this thread's context. The size is read from stored bytes: a damaged or
+/// hostile header must be an error, not an allocation that aborts the process.
+fn decompress_frame(frame: &[u8], dict: Option<&[u8]>, limit: u64) -> io::Result<Vec<u8>> {
+    let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+    let size = zstd::zstd_safe::get_frame_content_size(frame)
+        .ok()
+        .flatten()
+        .ok_or_else(|| invalid("the frame does not say its size".into()))?;
+    if size > limit {
+        return Err(invalid(format!("the frame says {size} bytes")));
+    }
+    let mut out = Vec::with_capacity(size as usize);
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        let dctx = match d.as_mut() {
+            Some(dctx) => dctx,
+            None => d
+                .insert(zstd::zstd_safe::DCtx::try_create().ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::OutOfMemory, "no zstd context")
+                })?),
+        };
+        match dict {
+            Some(dict) => dctx.decompress_using_dict(&mut out, frame, dict),
+            None => dctx.decompress(&mut out, frame),
+        }
+        .map_err(zstd_error)?;
+        Ok(out)
+    })
 }
 
 /// A blob store failure.
@@ -382,11 +419,10 @@ impl FsBlobStore {
             name = base;
             stored = self.stored_bytes(&hex::encode(base)).ok()?;
         }
-        let size = zstd::zstd_safe::get_frame_content_size(&stored).ok()??;
-        if delta_base(&stored).is_some() || size > MAX_BASE {
+        if delta_base(&stored).is_some() {
             return None;
         }
-        let bytes = zstd::stream::decode_all(stored.as_slice()).ok()?;
+        let bytes = decompress_frame(&stored, None, MAX_BASE).ok()?;
         (!bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes, stored.len()))
     }
 
@@ -420,23 +456,11 @@ impl FsBlobStore {
         if delta_base(&base_stored).is_some() {
             return Err(invalid(format!("its base blob {base} is itself a delta")));
         }
-        let base_bytes =
-            zstd::stream::decode_all(base_stored.as_slice()).map_err(Self::io(&base))?;
-        let frame = &stored[DELTA_HEADER..];
-        let size = zstd::zstd_safe::get_frame_content_size(frame)
-            .ok()
-            .flatten()
-            .ok_or_else(|| invalid("the delta frame does not say its size".into()))?;
-        // The size is read from the stored bytes: a damaged header must be an
-        // error, not an allocation that aborts the process.
-        if size > MAX_DELTA_BODY {
-            return Err(invalid(format!("the delta frame says {size} bytes")));
-        }
-        let mut out = Vec::with_capacity(size as usize);
-        zstd::zstd_safe::DCtx::create()
-            .decompress_using_dict(&mut out, frame, &base_bytes)
-            .map_err(|code| Self::io(sha256)(zstd_error(code)))?;
-        Ok(out)
+        // A base is at most MAX_BASE when it is chosen; one that says more is
+        // damaged.
+        let base_bytes = decompress_frame(&base_stored, None, MAX_BASE).map_err(Self::io(&base))?;
+        decompress_frame(&stored[DELTA_HEADER..], Some(&base_bytes), MAX_DELTA_BODY)
+            .map_err(|e| invalid(format!("its delta frame: {e}")))
     }
 
     /// A temporary file in the blob's folder, creating the folder on first use
