@@ -490,3 +490,92 @@ fn the_binary_runs_on_jemalloc_with_its_decay_settings() {
         );
     }
 }
+
+/// A parser that panics on one page, or a bug of ours while judging one
+/// source, costs only that source: the run goes on, exits 0 and records the
+/// rest. An unread page keeps its capture and says why it went unread; an
+/// unjudged source is left as it was, so the next run checks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_while_judging_one_source_costs_only_that_source() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    let night = |panic: Option<&str>, args: &[&str]| {
+        let mut cmd = g.cmd(args);
+        if let Some(p) = panic {
+            cmd.env("CITEWATCH_TEST_PANIC", p);
+        }
+        async move {
+            tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let status = |g: &Ground| {
+        let url = format!("http://127.0.0.1:{}/page/3", web.port());
+        g.json(&["status", &url, "--format", "json"])
+    };
+
+    // Judging /page/3 panics after its fetch: not recorded, still unchecked.
+    let out = night(Some("judging:/page/3"), &["check", "--format", "json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (summary["due"].as_u64(), summary["checked"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert!(
+        stderr.contains("/page/3") && stderr.contains("not recorded"),
+        "{stderr}"
+    );
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/page/1"), "ok");
+    assert_eq!(status_of(&sources, "/page/2"), "ok");
+    assert_eq!(status_of(&sources, "/page/3"), "unchecked");
+
+    // The next night it is due; reading it panics: recorded, capture kept.
+    let out = night(Some("reading:/page/3"), &["check", "--format", "json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["checked"], 1, "{summary}");
+    let s = status(&g);
+    assert_eq!(s["status"], "ok", "{s}");
+    assert_eq!(s["http_status"], 200, "{s}");
+    let evidence = s["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("the page could not be read: injected for a test"),
+        "{s}"
+    );
+    assert!(
+        s["error"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("the page could not be read")),
+        "{s}"
+    );
+    let get = g
+        .cmd(&["get", &format!("http://127.0.0.1:{}/page/3", web.port())])
+        .output()
+        .unwrap();
+    assert!(
+        get.status.success() && !get.stdout.is_empty(),
+        "the capture was kept"
+    );
+
+    // Without the fault the page is read and the failure is gone.
+    let out = night(None, &["check", "--all", "--format", "json"]).await;
+    assert!(out.status.success());
+    let s = status(&g);
+    assert_eq!(s["status"], "ok", "{s}");
+    assert!(
+        !s["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{s}"
+    );
+    assert_eq!(s["error"], Value::Null, "{s}");
+    assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0));
+}

@@ -48,6 +48,10 @@ pub enum CheckError {
     /// A URL given with --url cannot be a source.
     #[error("--url {0}: {1}")]
     BadUrl(String, String),
+    /// Judging this source panicked (a bug). The run logs it and goes on;
+    /// the source is not recorded, so it keeps its state and due time.
+    #[error("checking {0} failed on a bug (a panic)")]
+    Panicked(String),
 }
 
 /// What a run was asked to do.
@@ -372,6 +376,7 @@ pub async fn run_holding(
             let cpu = cpu.clone();
             async move {
                 let job = job?;
+                let url = job.due.url.clone();
                 let report = fetcher.fetch(&job.request).await;
                 let probe = if report
                     .outcome
@@ -396,10 +401,15 @@ pub async fn run_holding(
                         &confirmation,
                     )
                 };
+                // Beyond reading the page (guarded inside), a panic here is a
+                // bug of ours: the source goes unrecorded, keeps its state
+                // (and so stays due if it was), and the run goes on.
+                let unjudged = || Err(CheckError::Panicked(url));
                 if here {
-                    return judge();
+                    return std::panic::catch_unwind(std::panic::AssertUnwindSafe(judge))
+                        .unwrap_or_else(|_| unjudged());
                 }
-                cpu.run(judge).await.expect("assessment does not panic")
+                cpu.run(judge).await.unwrap_or_else(unjudged)
             }
         })
         .buffer_unordered(concurrency);
@@ -434,6 +444,13 @@ pub async fn run_holding(
                 if chunk.len() >= SEND_CHUNK && !send(&mut chunk) {
                     break;
                 }
+            }
+            Err(CheckError::Panicked(url)) => {
+                tracing::error!(
+                    %url,
+                    "checking this source failed on a bug (a panic, reported above); \
+                     it was not recorded, so the next run that finds it due checks it again"
+                );
             }
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -573,6 +590,8 @@ fn assess(
         .or(job.baseline())
         .map(|c| c.body_sha256.as_str());
     let archived = archive::archive_body(blobs, &report, job.previous.as_ref(), like)?;
+    #[cfg(debug_assertions)]
+    inject_panic("judging", &report.url);
     let prev = state_of(&job.due);
     let mut page = PageEvidence::default();
     let permanent_redirect = report.hops.iter().any(|h| matches!(h.status, 301 | 308));
@@ -612,6 +631,8 @@ fn assess(
         })
         .and_then(|p| serde_json::from_str::<analyze::ReadingHead>(p.reading.as_deref()?).ok());
     let mut baseline_update = None;
+    // Why the page went unread, if reading it failed.
+    let mut unread: Option<String> = None;
     // The stored reading of the same body stands, unless this check added to it.
     let reuse_stored;
     let (title, has_reading, fresh_json) = if let Some(head) = settled {
@@ -626,89 +647,108 @@ fn assess(
         reuse_stored = true;
         (head.title, true, None)
     } else {
-        let mut grew = false;
-        // The page as a comparison sees it: its reading (stored, or a glance at
-        // the new body) and where its bytes are should a fingerprint be missing.
-        let subject: Option<analyze::Subject> = match (same_body, status) {
-            (_, Some(s)) if !(200..300).contains(&s) => None,
-            (Some(p), _) => p
-                .reading
-                .as_deref()
-                .and_then(|r| serde_json::from_str(r).ok())
-                .map(|r| {
-                    analyze::Subject::new(r, p.content_type.as_deref(), || {
-                        load_blob(blobs, &p.body_sha256)
-                    })
-                }),
-            (None, Some(_)) => match (&job.previous, fresh_body) {
-                // A 304 for a capture read before readings were kept: read its blob.
-                (Some(p), None) => load_blob(blobs, &p.body_sha256).map(|bytes| {
-                    let reading = analyze::glance(&bytes, p.content_type.as_deref());
-                    analyze::Subject::new(reading, p.content_type.as_deref(), move || {
-                        Some(bytes.clone())
-                    })
-                }),
-                // A body in memory is read where it is, not copied first.
-                (_, Some(b)) => match b.as_slice() {
-                    Some(bytes) => Some(analyze::Subject::new(
-                        analyze::glance(bytes, content_type.as_deref()),
-                        content_type.as_deref(),
-                        move || Some(bytes.to_vec()),
-                    )),
-                    None => {
-                        let bytes = b.to_vec().unwrap_or_default();
-                        let reading = analyze::glance(&bytes, content_type.as_deref());
-                        Some(analyze::Subject::new(
-                            reading,
-                            content_type.as_deref(),
-                            move || Some(bytes.clone()),
-                        ))
-                    }
-                },
-                (None, None) => None,
-            },
-            (None, None) => None,
-        };
-        let reading = subject.map(|mut subject| {
-            page.error_phrase = subject.reading.error_phrase.clone();
-            page.bot_challenge = subject.reading.bot_challenge;
-            page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
-            if let Some(p) = &probe
-                && let Some(fp) = subject.page_fingerprint()
-            {
-                page.like_probe =
-                    analyze::like_probe(&fp, &report.final_url, &p.fingerprint, &p.final_url);
-            }
-            if let Some(base) = job.baseline() {
-                page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
-                page.similarity = if archived.capture.as_ref().map(|c| c.sha256.as_str())
-                    == Some(base.body_sha256.as_str())
-                {
-                    // The very bytes that were cited.
-                    Some(1.0)
-                } else if let Some(base_reading) = base
+        // Reading a page runs parsers over whatever a server sent. Should one
+        // of them panic, the page goes unread: the capture is kept, the verdict
+        // rests on the HTTP answer, and the failure is recorded with the check.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            #[cfg(debug_assertions)]
+            inject_panic("reading", &report.url);
+            let mut grew = false;
+            // The page as a comparison sees it: its reading (stored, or a glance at
+            // the new body) and where its bytes are should a fingerprint be missing.
+            let subject: Option<analyze::Subject> = match (same_body, status) {
+                (_, Some(s)) if !(200..300).contains(&s) => None,
+                (Some(p), _) => p
                     .reading
                     .as_deref()
-                    .and_then(|r| serde_json::from_str::<analyze::Reading>(r).ok())
+                    .and_then(|r| serde_json::from_str(r).ok())
+                    .map(|r| {
+                        analyze::Subject::new(r, p.content_type.as_deref(), || {
+                            load_blob(blobs, &p.body_sha256)
+                        })
+                    }),
+                (None, Some(_)) => match (&job.previous, fresh_body) {
+                    // A 304 for a capture read before readings were kept: read its blob.
+                    (Some(p), None) => load_blob(blobs, &p.body_sha256).map(|bytes| {
+                        let reading = analyze::glance(&bytes, p.content_type.as_deref());
+                        analyze::Subject::new(reading, p.content_type.as_deref(), move || {
+                            Some(bytes.clone())
+                        })
+                    }),
+                    // A body in memory is read where it is, not copied first.
+                    (_, Some(b)) => match b.as_slice() {
+                        Some(bytes) => Some(analyze::Subject::new(
+                            analyze::glance(bytes, content_type.as_deref()),
+                            content_type.as_deref(),
+                            move || Some(bytes.to_vec()),
+                        )),
+                        None => {
+                            let bytes = b.to_vec().unwrap_or_default();
+                            let reading = analyze::glance(&bytes, content_type.as_deref());
+                            Some(analyze::Subject::new(
+                                reading,
+                                content_type.as_deref(),
+                                move || Some(bytes.clone()),
+                            ))
+                        }
+                    },
+                    (None, None) => None,
+                },
+                (None, None) => None,
+            };
+            let reading = subject.map(|mut subject| {
+                page.error_phrase = subject.reading.error_phrase.clone();
+                page.bot_challenge = subject.reading.bot_challenge;
+                page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
+                if let Some(p) = &probe
+                    && let Some(fp) = subject.page_fingerprint()
                 {
-                    let mut base_subject =
-                        analyze::Subject::new(base_reading, base.content_type.as_deref(), || {
-                            load_blob(blobs, &base.body_sha256)
-                        });
-                    let similarity =
-                        analyze::drift(&mut subject, &mut base_subject, cfg.changed_below);
-                    if base_subject.grew {
-                        baseline_update = serde_json::to_string(&base_subject.reading)
-                            .ok()
-                            .map(|json| (base.id, json));
-                    }
-                    similarity
-                } else {
-                    None
-                };
-            }
-            grew = subject.grew;
-            subject.reading
+                    page.like_probe =
+                        analyze::like_probe(&fp, &report.final_url, &p.fingerprint, &p.final_url);
+                }
+                if let Some(base) = job.baseline() {
+                    page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
+                    page.similarity = if archived.capture.as_ref().map(|c| c.sha256.as_str())
+                        == Some(base.body_sha256.as_str())
+                    {
+                        // The very bytes that were cited.
+                        Some(1.0)
+                    } else if let Some(base_reading) = base
+                        .reading
+                        .as_deref()
+                        .and_then(|r| serde_json::from_str::<analyze::Reading>(r).ok())
+                    {
+                        let mut base_subject = analyze::Subject::new(
+                            base_reading,
+                            base.content_type.as_deref(),
+                            || load_blob(blobs, &base.body_sha256),
+                        );
+                        let similarity =
+                            analyze::drift(&mut subject, &mut base_subject, cfg.changed_below);
+                        if base_subject.grew {
+                            baseline_update = serde_json::to_string(&base_subject.reading)
+                                .ok()
+                                .map(|json| (base.id, json));
+                        }
+                        similarity
+                    } else {
+                        None
+                    };
+                }
+                grew = subject.grew;
+                subject.reading
+            });
+            (reading, grew)
+        }));
+        let (reading, grew) = read.unwrap_or_else(|panic| {
+            let what = unread.insert(format!(
+                "the page could not be read: {}",
+                panic_message(panic.as_ref())
+            ));
+            tracing::warn!(url = %report.url, "{what}");
+            page = PageEvidence::default();
+            baseline_update = None;
+            (None, false)
         });
         reuse_stored = same_body.is_some() && !grew && reading.is_some();
         let title = reading.as_ref().and_then(|r| r.title.clone());
@@ -726,7 +766,7 @@ fn assess(
         .as_ref()
         .filter(|_| reuse_stored)
         .map(|p| p.reading_from.unwrap_or(p.id));
-    let detail = archived.error_detail.clone();
+    let detail = archived.error_detail.clone().or_else(|| unread.clone());
     let facts = FetchFacts {
         outcome: outcome_kind,
         status,
@@ -756,6 +796,10 @@ fn assess(
         ),
         _ => evidence,
     };
+    let evidence = match &unread {
+        Some(why) => format!("{evidence}; {why}"),
+        None => evidence,
+    };
     let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
     Ok(Checked {
         host: job.due.host.clone(),
@@ -782,6 +826,33 @@ fn assess(
         capture_is_baseline,
         baseline_update,
     })
+}
+
+/// What a caught panic said, for the record (at most 200 characters).
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    text.chars().take(200).collect()
+}
+
+/// Debug builds only: a test makes one stage of judging a source panic with
+/// `CITEWATCH_TEST_PANIC=STAGE:PART-OF-URL` (`reading` or `judging`), to show
+/// that a run survives what a parser bug, or a bug of ours, would do.
+#[cfg(debug_assertions)]
+fn inject_panic(stage: &str, url: &str) {
+    let Some(wanted) = std::env::var_os("CITEWATCH_TEST_PANIC") else {
+        return;
+    };
+    let wanted = wanted.to_string_lossy();
+    if let Some((s, marker)) = wanted.split_once(':')
+        && s == stage
+        && url.contains(marker)
+    {
+        panic!("injected for a test: {stage} {url}");
+    }
 }
 
 #[derive(Default)]
