@@ -1,6 +1,8 @@
 //! `citewatch report --format json` on a large store, through the real release
 //! binary: wall time and the child's peak RSS (wait4), at 100,000 and 1,000,000
 //! citations, to show the report streams (memory independent of store size).
+//! On the same stores it also starts `citewatch check --all --limit 0`: the
+//! due list a run holds for its whole length is all that costs, per source.
 //!
 //! The store is written straight into SQLite by `Store::bulk` in one
 //! transaction: documents of 25 briefing items with 2 citations each, sources
@@ -190,6 +192,8 @@ struct Measured {
     rss: f64,
     bytes: u64,
     listed: u64,
+    check_secs: f64,
+    check_rss: f64,
 }
 
 fn measure(citations: usize) -> Measured {
@@ -239,6 +243,27 @@ fn measure(citations: usize) -> Measured {
     }
     let run = runs.pop().unwrap();
     assert_eq!(run.exit, 0, "report failed");
+    // A check's start on the same store: everything is due (`--all`), and the
+    // due list is what a run holds for its whole length. `--limit 0` keeps it
+    // from fetching anything (these sources are not on loopback).
+    let check = run_child(
+        Command::new(env!("CARGO_BIN_EXE_citewatch"))
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "check",
+                "--all",
+                "--no-sync",
+                "--limit",
+                "0",
+                "--format",
+                "json",
+            ])
+            .env_remove("CITEWATCH_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null()),
+    );
+    assert_eq!(check.exit, 0, "check --limit 0 failed");
     // Parsed without keeping it: this process must stay small (see above).
     let bytes = std::fs::metadata(&out).unwrap().len();
     let report: Shape =
@@ -257,6 +282,8 @@ fn measure(citations: usize) -> Measured {
         rss: run.peak_rss_mib,
         bytes,
         listed,
+        check_secs: check.secs,
+        check_rss: check.peak_rss_mib,
     }
 }
 
@@ -279,11 +306,15 @@ fn main() {
         "seconds",
         "CPU s",
         "peak RSS MiB",
+        "check start s",
+        "its RSS MiB",
     ]);
     let mut rss = Vec::new();
+    let mut check_rss = Vec::new();
     for n in [small, large] {
         let m = measure(n);
         rss.push(m.rss);
+        check_rss.push(m.check_rss);
         table.row(vec![
             m.citations.to_string(),
             m.sources.to_string(),
@@ -292,6 +323,8 @@ fn main() {
             format!("{:.2}", m.secs),
             format!("{:.2}", m.cpu),
             format!("{:.1}", m.rss),
+            format!("{:.2}", m.check_secs),
+            format!("{:.1}", m.check_rss),
         ]);
     }
     table.note(
@@ -306,6 +339,13 @@ fn main() {
         &format!(
             "peak RSS at {large} citations is {:.2}× that at {small}",
             rss[1] / rss[0]
+        ),
+    );
+    table.note(
+        "check start",
+        &format!(
+            "peak RSS at {large} citations is {:.2}× that at {small} (all sources due)",
+            check_rss[1] / check_rss[0]
         ),
     );
     table.print();

@@ -292,10 +292,15 @@ pub async fn run_holding(
         host: options.host.as_ref().map(|h| h.to_ascii_lowercase()),
         horizon: started_at + DUE_SLACK_MS,
     };
-    let mut due = interleave_by_host(store.due_sources(&filter)?);
+    // Ids only: a source's row is read by the preparer when its turn comes.
+    let mut due: Vec<i64> = interleave_by_host(store.due_order(&filter)?)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     if let Some(limit) = options.limit {
         due.truncate(limit);
     }
+    due.shrink_to_fit();
     let total = due.len();
     progress.start(total);
     let budget = options.max_duration.or_else(|| {
@@ -335,8 +340,14 @@ pub async fn run_holding(
         tokio::sync::mpsc::channel::<Vec<Result<Job, CheckError>>>(PREPARED_AHEAD / PREPARE_CHUNK);
     let preparer = std::thread::spawn(move || {
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
-        for d in due {
-            chunk.push(prepare(&reader, d));
+        for id in due {
+            let job = match reader.due_source(id) {
+                Ok(Some(d)) => prepare(&reader, d),
+                // Nothing deletes a source during a run; should one go, so be it.
+                Ok(None) => continue,
+                Err(e) => Err(e.into()),
+            };
+            chunk.push(job);
             if chunk.len() == PREPARE_CHUNK {
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(PREPARE_CHUNK));
                 if job_tx.blocking_send(full).is_err() {

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use super::verdict::Status;
 use crate::config::CheckConfig;
-use crate::store::DueSource;
 use crate::time::Millis;
 
 /// A timer's randomised delay must not push a source to the night after: a
@@ -13,22 +12,25 @@ pub const DUE_SLACK_MS: Millis = 3_600_000;
 
 /// Reorders due sources so hosts take turns: one host with 30,000 citations at
 /// 1 request/s must not keep the others waiting. Within a host the store's
-/// priority order (never checked, failing, longest unchecked) is kept.
-pub fn interleave_by_host(sources: Vec<DueSource>) -> Vec<DueSource> {
+/// priority order (never checked, failing, longest unchecked) is kept. Each
+/// item is a source's id and its host's number, as [`Store::due_order`] gives
+/// them.
+///
+/// [`Store::due_order`]: crate::store::Store::due_order
+pub fn interleave_by_host(sources: Vec<(i64, u32)>) -> Vec<(i64, u32)> {
     // Host after host, round after round: a source's place is its turn (how
     // many of its host come before it), then its host's first appearance.
-    let mut hosts: HashMap<&str, (usize, usize)> = HashMap::new();
-    let places: Vec<(usize, usize)> = sources
-        .iter()
+    let mut hosts: HashMap<u32, (u32, u32)> = HashMap::new();
+    let mut placed: Vec<((u32, u32), (i64, u32))> = sources
+        .into_iter()
         .map(|s| {
-            let next = hosts.len();
-            let (host, taken) = hosts.entry(s.host.as_str()).or_insert((next, 0));
+            let next = hosts.len() as u32;
+            let (host, taken) = hosts.entry(s.1).or_insert((next, 0));
             *taken += 1;
-            (*taken, *host)
+            ((*taken, *host), s)
         })
         .collect();
     drop(hosts);
-    let mut placed: Vec<((usize, usize), DueSource)> = places.into_iter().zip(sources).collect();
     // Each (turn, host) pair is unique.
     placed.sort_unstable_by_key(|(place, _)| *place);
     placed.into_iter().map(|(_, s)| s).collect()
@@ -48,42 +50,27 @@ pub fn next_check_at(status: Status, now: Millis, c: &CheckConfig) -> Millis {
 mod tests {
     use super::*;
 
-    fn due(id: i64, host: &str) -> DueSource {
-        DueSource {
-            id,
-            url: format!("http://{host}/{id}"),
-            host: host.into(),
-            status: "unchecked".into(),
-            status_since: None,
-            suspect: None,
-            consecutive_failures: 0,
-            failing_since: None,
-            no_such_host_since: None,
-            baseline_capture_id: None,
-            latest_capture_id: None,
-        }
-    }
-
     #[test]
     fn a_big_host_does_not_starve_the_others() {
-        let mut v: Vec<DueSource> = (0..100).map(|i| due(i, "big")).collect();
-        v.push(due(100, "a"));
-        v.push(due(101, "b"));
-        let order: Vec<i64> = interleave_by_host(v).iter().map(|s| s.id).collect();
+        let mut v: Vec<(i64, u32)> = (0..100).map(|i| (i, 7)).collect();
+        v.push((100, 3));
+        v.push((101, 9));
+        let order: Vec<i64> = interleave_by_host(v).iter().map(|s| s.0).collect();
         assert_eq!(&order[..4], &[0, 100, 101, 1]);
         assert_eq!(order.len(), 102);
     }
 
     #[test]
     fn hosts_take_turns_in_order_of_first_appearance() {
-        // Hosts of 3, 1 and 2 sources, in priority order as the store gave them.
-        let hosts = ["a", "b", "a", "c", "a", "c"];
-        let v: Vec<DueSource> = hosts
+        // Hosts of 3, 1 and 2 sources, in priority order as the store gave them;
+        // their numbers say nothing of their order.
+        let hosts = [5, 2, 5, 0, 5, 0];
+        let v: Vec<(i64, u32)> = hosts
             .iter()
             .enumerate()
-            .map(|(i, h)| due(i as i64, h))
+            .map(|(i, h)| (i as i64, *h))
             .collect();
-        let order: Vec<i64> = interleave_by_host(v).iter().map(|s| s.id).collect();
+        let order: Vec<i64> = interleave_by_host(v).iter().map(|s| s.0).collect();
         // Round one: a0 b1 c3; round two: a2 c5; round three: a4.
         assert_eq!(order, [0, 1, 3, 2, 5, 4]);
     }

@@ -1,6 +1,8 @@
 //! The check's queries: runs, which sources are due, and the batched write of
 //! checks with their verdicts.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
@@ -174,16 +176,19 @@ impl Store {
         Ok(rows)
     }
 
-    /// Sources due for a check, in the order they should be taken: never checked
-    /// first, then failing ones (their confirmation waits), then the longest unchecked.
-    pub fn due_sources(&self, f: &DueFilter) -> Result<Vec<DueSource>> {
+    /// The sources due for a check, in the order they should be taken: never
+    /// checked first, then failing ones (their confirmation waits), then the
+    /// longest unchecked. Each is its id and its host's number (hosts numbered
+    /// as they first appear), 16 bytes a source: a run holds this list for its
+    /// whole length, and a store of a million sources must not hold a million
+    /// source rows in memory. [`Store::due_source`] reads each when its turn comes.
+    pub fn due_order(&self, f: &DueFilter) -> Result<Vec<(i64, u32)>> {
         let explicit = !f.urls.is_empty();
         // Sorted here rather than by SQLite, whose sorter copied every row's
         // columns into records and back: about 25 of the query's 40 ms for
         // 20,000 sources, before any fetch starts.
         let sql = format!(
-            "SELECT s.id, s.url, s.host, s.status, s.status_since, s.suspect, s.consecutive_failures,
-                    s.failing_since, s.no_such_host_since, s.baseline_capture_id, s.latest_capture_id,
+            "SELECT s.id, s.host,
                     CASE s.status WHEN 'unchecked' THEN 0 WHEN 'failing' THEN 1 ELSE 2 END,
                     coalesce(s.last_checked, 0)
              FROM sources s
@@ -205,8 +210,45 @@ impl Store {
         let urls = serde_json::to_string(&f.urls).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
         let mut rows = stmt
-            .query_map(params![f.horizon, f.host, f.all || explicit, urls], |r| {
-                let source = DueSource {
+            .query(params![f.horizon, f.host, f.all || explicit, urls])
+            .map_err(self.err())?;
+        let mut hosts: HashMap<String, u32> = HashMap::new();
+        // (rank, last checked, id, host): ids are unique, so an unstable sort
+        // gives the one order.
+        let mut due: Vec<(u8, Millis, i64, u32)> = Vec::new();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let host = r
+                .get_ref(1)
+                .and_then(|v| Ok(v.as_str()?))
+                .map_err(self.err())?;
+            let next = hosts.len() as u32;
+            let host = match hosts.get(host) {
+                Some(&n) => n,
+                None => *hosts.entry(host.to_string()).or_insert(next),
+            };
+            let rank: i64 = r.get(2).map_err(self.err())?;
+            due.push((
+                rank as u8,
+                r.get(3).map_err(self.err())?,
+                r.get(0).map_err(self.err())?,
+                host,
+            ));
+        }
+        due.sort_unstable();
+        Ok(due.into_iter().map(|(_, _, id, host)| (id, host)).collect())
+    }
+
+    /// One due source's row, read when its turn comes; `None` if it is gone.
+    pub fn due_source(&self, id: i64) -> Result<Option<DueSource>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, url, host, status, status_since, suspect, consecutive_failures,
+                        failing_since, no_such_host_since, baseline_capture_id, latest_capture_id
+                 FROM sources WHERE id = ?1",
+            )
+            .map_err(self.err())?
+            .query_row([id], |r| {
+                Ok(DueSource {
                     id: r.get(0)?,
                     url: r.get(1)?,
                     host: r.get(2)?,
@@ -218,16 +260,10 @@ impl Store {
                     no_such_host_since: r.get(8)?,
                     baseline_capture_id: r.get(9)?,
                     latest_capture_id: r.get(10)?,
-                };
-                let rank: (i64, Millis, i64) = (r.get(11)?, r.get(12)?, source.id);
-                Ok((rank, source))
+                })
             })
-            .map_err(self.err())?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(self.err())?;
-        // Ids are unique: an unstable sort gives the one order.
-        rows.sort_unstable_by_key(|(rank, _)| *rank);
-        Ok(rows.into_iter().map(|(_, source)| source).collect())
+            .optional()
+            .map_err(self.err())
     }
 
     /// Writes checked sources in one transaction: blob rows, captures, checks,
@@ -477,6 +513,20 @@ mod tests {
         (dir, store)
     }
 
+    /// The due sources' URL paths, in order, each read as a run reads it.
+    fn urls_in_order(store: &Store, filter: &DueFilter) -> Vec<String> {
+        store
+            .due_order(filter)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| {
+                let d = store.due_source(id).unwrap().unwrap();
+                assert_eq!(d.id, id);
+                d.url.trim_start_matches("http://h/").to_string()
+            })
+            .collect()
+    }
+
     fn due(store: &Store, urls: &[&str]) -> Vec<String> {
         let filter = DueFilter {
             all: true,
@@ -484,12 +534,7 @@ mod tests {
             host: None,
             horizon: 0,
         };
-        let mut got: Vec<String> = store
-            .due_sources(&filter)
-            .unwrap()
-            .into_iter()
-            .map(|d| d.url.trim_start_matches("http://h/").to_string())
-            .collect();
+        let mut got: Vec<String> = urls_in_order(store, &filter);
         got.sort();
         got
     }
@@ -516,13 +561,7 @@ mod tests {
             host: None,
             horizon: 0,
         };
-        let order: Vec<String> = store
-            .due_sources(&filter)
-            .unwrap()
-            .into_iter()
-            .map(|d| d.url.trim_start_matches("http://h/").to_string())
-            .collect();
-        assert_eq!(order, ["uncited", "c", "b", "a"]);
+        assert_eq!(urls_in_order(&store, &filter), ["uncited", "c", "b", "a"]);
     }
 
     #[test]
