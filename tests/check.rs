@@ -496,6 +496,10 @@ fn the_binary_runs_on_jemalloc_with_its_decay_settings() {
 /// rest. An unread page keeps its capture and says why it went unread; an
 /// unjudged source is left as it was, so the next run checks it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the binary takes CITEWATCH_TEST_PANIC in debug builds only"
+)]
 async fn a_panic_while_judging_one_source_costs_only_that_source() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
