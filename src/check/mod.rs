@@ -1,9 +1,11 @@
-//! The nightly check: pick due sources ([`schedule`]), fetch and archive them,
-//! read each page ([`page`], [`lines`], [`fingerprint`], [`soft404`] behind
-//! [`analyze`]), decide its verdict ([`classify`], [`verdict`]) and record it ([`run`]), one
-//! run at a time ([`lock`]).
+//! The nightly check: pick due sources ([`schedule`]), fetch them and record
+//! the results ([`run`]), one run at a time ([`lock`]). Between fetch and
+//! record, `assess` archives each answer, reads the page ([`page`], [`lines`],
+//! [`fingerprint`], [`soft404`] behind [`analyze`]) and decides its verdict
+//! ([`classify`], [`verdict`]).
 
 pub mod analyze;
+mod assess;
 pub mod classify;
 pub mod cpu;
 pub mod fingerprint;

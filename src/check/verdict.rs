@@ -55,6 +55,24 @@ impl Status {
         }
     }
 
+    /// The status named `name` in the store; `Unchecked` for a name it does
+    /// not know, so a row written by a newer version is checked again rather
+    /// than given a verdict it never had.
+    pub fn from_name(name: &str) -> Status {
+        match name {
+            "ok" => Status::Ok,
+            "changed" => Status::Changed,
+            "moved" => Status::Moved,
+            "failing" => Status::Failing,
+            "soft_404" => Status::Soft404,
+            "dead" => Status::Dead,
+            "unreachable" => Status::Unreachable,
+            "blocked" => Status::Blocked,
+            "invalid" => Status::Invalid,
+            _ => Status::Unchecked,
+        }
+    }
+
     /// "Broken" in reports: dead, soft 404, unreachable.
     pub fn is_broken(self) -> bool {
         matches!(self, Status::Dead | Status::Soft404 | Status::Unreachable)
@@ -74,6 +92,25 @@ pub enum Suspect {
 }
 
 impl Suspect {
+    /// The snake_case name used in the store and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suspect::Dead => "dead",
+            Suspect::Soft404 => "soft_404",
+            Suspect::Unreachable => "unreachable",
+        }
+    }
+
+    /// The suspect named `name` in the store, if any.
+    pub fn from_name(name: &str) -> Option<Suspect> {
+        match name {
+            "dead" => Some(Suspect::Dead),
+            "soft_404" => Some(Suspect::Soft404),
+            "unreachable" => Some(Suspect::Unreachable),
+            _ => None,
+        }
+    }
+
     fn confirmed(self) -> Status {
         match self {
             Suspect::Dead => Status::Dead,
@@ -250,6 +287,30 @@ mod tests {
         signals
             .iter()
             .fold(State::default(), |s, (sig, at)| decide(&s, *sig, *at, &c))
+    }
+
+    #[test]
+    fn status_and_suspect_names_read_back_as_themselves() {
+        use Status::*;
+        for s in [
+            Unchecked,
+            Ok,
+            Changed,
+            Moved,
+            Failing,
+            Soft404,
+            Dead,
+            Unreachable,
+            Blocked,
+            Invalid,
+        ] {
+            assert_eq!(Status::from_name(s.name()), s, "{}", s.name());
+        }
+        assert_eq!(Status::from_name("verdict-of-a-newer-version"), Unchecked);
+        for s in [Suspect::Dead, Suspect::Soft404, Suspect::Unreachable] {
+            assert_eq!(Suspect::from_name(s.name()), Some(s), "{}", s.name());
+        }
+        assert_eq!(Suspect::from_name("ok"), None);
     }
 
     #[test]

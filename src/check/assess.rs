@@ -1,0 +1,571 @@
+//! One source's check after its fetch: archive what came back, read the page,
+//! compare it with its baseline and its host's probe, and decide the verdict.
+//! Blocking work, run on a CPU thread (or on the network thread when there is
+//! nothing to read); [`super::run`] schedules it and records the result.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use super::analyze;
+use super::classify::{FetchFacts, PageEvidence, classify};
+use super::run::CheckError;
+use super::schedule::next_check_at;
+use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide};
+use crate::archive::{self, FsBlobStore};
+use crate::config::CheckConfig;
+use crate::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
+use crate::store::{CaptureRow, DueSource, Store};
+use crate::time::{Millis, format_millis};
+
+/// The owned record of one checked source, sent to the writer.
+pub(super) struct Checked {
+    pub(super) source_id: i64,
+    pub(super) url: String,
+    pub(super) old_status: String,
+    pub(super) started_at: Millis,
+    pub(super) duration_ms: u64,
+    pub(super) final_url: String,
+    pub(super) outcome: &'static str,
+    pub(super) http_status: Option<u16>,
+    pub(super) attempts: u32,
+    pub(super) archived: archive::Archived,
+    pub(super) title: Option<String>,
+    /// The page's reading, when this check made or grew one.
+    pub(super) reading: Option<String>,
+    /// Otherwise the capture whose stored reading the new capture shares.
+    pub(super) reading_from: Option<i64>,
+    pub(super) state: State,
+    pub(super) evidence: String,
+    pub(super) similarity: Option<f64>,
+    pub(super) error_detail: Option<String>,
+    pub(super) next_check_at: Millis,
+    pub(super) capture_is_baseline: bool,
+    /// The baseline capture's reading, grown by fingerprints computed for this check.
+    pub(super) baseline_update: Option<(i64, String)>,
+    /// The host, for incident detection.
+    pub(super) host: String,
+    /// The state before this check, kept in case a host incident voids it.
+    pub(super) prev: State,
+    /// A network-level failure (connection, TLS, timeout, DNS, 5xx).
+    pub(super) network_failure: bool,
+}
+
+pub(super) fn state_of(d: &DueSource) -> State {
+    State {
+        status: Status::from_name(&d.status),
+        since: d.status_since,
+        suspect: d.suspect.as_deref().and_then(Suspect::from_name),
+        consecutive_failures: d.consecutive_failures,
+        failing_since: d.failing_since,
+        no_such_host_since: d.no_such_host_since,
+    }
+}
+
+/// What a host answers for a path that cannot exist, when it answers 2xx.
+#[derive(Clone)]
+pub(super) struct Probe {
+    fingerprint: super::fingerprint::Fingerprint,
+    final_url: String,
+}
+
+pub(super) type Probes = Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>;
+
+/// Everything a source's task needs, prepared from the read connection.
+pub(super) struct Job {
+    pub(super) due: DueSource,
+    pub(super) request: FetchRequest,
+    pub(super) previous: Option<CaptureRow>,
+    /// The baseline when it is not the previous capture (see [`Job::baseline`]).
+    other_baseline: Option<CaptureRow>,
+    baseline_is_previous: bool,
+}
+
+impl Job {
+    /// The source's baseline capture. Until a page changes it is also its
+    /// latest, read once and not copied: a copy per source was a tenth of the
+    /// preparer's allocations, freed again on the network thread.
+    fn baseline(&self) -> Option<&CaptureRow> {
+        if self.baseline_is_previous {
+            self.previous.as_ref()
+        } else {
+            self.other_baseline.as_ref()
+        }
+    }
+}
+
+/// Whether assessing this answer means reading, hashing or storing a body
+/// (or loading an archived one): CPU and disk work for the CPU threads.
+pub(super) fn needs_cpu(report: &FetchReport, previous: Option<&CaptureRow>) -> bool {
+    match &report.outcome {
+        Outcome::NotModified { .. } => previous.is_none_or(|p| p.reading.is_none()),
+        other => other.body().is_some(),
+    }
+}
+
+pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {
+    let previous = match due.latest_capture_id {
+        Some(id) => reader.capture(id)?,
+        None => None,
+    };
+    // Until a page changes, its latest capture is its baseline: read it once.
+    let baseline_is_previous = matches!(
+        (due.baseline_capture_id, &previous),
+        (Some(id), Some(p)) if p.id == id
+    );
+    let other_baseline = match due.baseline_capture_id {
+        Some(id) if !baseline_is_previous => reader.capture(id)?,
+        _ => None,
+    };
+    let request = archive::conditional_on(&due.url, previous.as_ref());
+    Ok(Job {
+        due,
+        request,
+        previous,
+        other_baseline,
+        baseline_is_previous,
+    })
+}
+
+/// The host's answer to a path that cannot exist, fetched once per host per run.
+pub(super) async fn probe_for(
+    fetcher: &Fetcher,
+    probes: &Probes,
+    due: &DueSource,
+) -> Option<Probe> {
+    let cell = {
+        let mut map = probes.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(due.host.clone()).or_default().clone()
+    };
+    cell.get_or_init(|| async {
+        let token = format!("{:016x}", rand::random::<u64>());
+        let url = analyze::probe_url(&due.url, &token)?;
+        let report = fetcher.fetch(&FetchRequest::new(url)).await;
+        let status = report.outcome.status()?;
+        if !(200..300).contains(&status) {
+            return None;
+        }
+        let body = report.body()?.to_vec().ok()?;
+        let content_type = header(&report, "content-type");
+        let reading = analyze::glance(&body, content_type.as_deref());
+        let mut subject =
+            analyze::Subject::new(reading, content_type.as_deref(), || Some(body.clone()));
+        Some(Probe {
+            fingerprint: subject.page_fingerprint()?,
+            final_url: report.final_url.clone(),
+        })
+    })
+    .await
+    .clone()
+}
+
+/// A blob's bytes, or `None` when it cannot be read (`verify` reports that).
+fn load_blob(blobs: &FsBlobStore, sha256: &str) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    archive::blobs::copy_to(blobs, sha256, &mut bytes).ok()?;
+    Some(bytes)
+}
+
+fn header(report: &FetchReport, name: &str) -> Option<String> {
+    report
+        .outcome
+        .headers()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// Archives the body, reads the page, and decides the verdict (blocking work).
+pub(super) fn assess(
+    job: Job,
+    report: FetchReport,
+    probe: Option<Probe>,
+    blobs: &FsBlobStore,
+    cfg: &CheckConfig,
+    confirmation: &Confirmation,
+) -> Result<Checked, CheckError> {
+    // A new copy of a page is kept as its difference from the latest good
+    // copy (or from the whole copy that one is a delta against).
+    let like = job
+        .previous
+        .as_ref()
+        .filter(|p| (200..300).contains(&p.status))
+        .or(job.baseline())
+        .map(|c| c.body_sha256.as_str());
+    let archived = archive::archive_body(blobs, &report, job.previous.as_ref(), like)?;
+    #[cfg(debug_assertions)]
+    inject_panic("judging", &report.url);
+    let prev = state_of(&job.due);
+    let permanent_redirect = report.hops.iter().any(|h| matches!(h.status, 301 | 308));
+    let (outcome_kind, status) = match (&report.outcome, &job.previous) {
+        (Outcome::NotModified { .. }, Some(prev_capture)) => ("http", Some(prev_capture.status)),
+        _ => (report.outcome.kind(), report.outcome.status()),
+    };
+    let PageRead {
+        page,
+        title,
+        read,
+        fresh_json,
+        reuse_stored,
+        baseline_update,
+        unread,
+    } = PageInput {
+        job: &job,
+        report: &report,
+        probe: probe.as_ref(),
+        status,
+        archived_sha: archived.capture.as_ref().map(|c| c.sha256.as_str()),
+        blobs,
+        changed_below: cfg.changed_below,
+    }
+    .read();
+    // The same bytes as the previous capture: the new capture points at the
+    // reading instead of copying it.
+    let reading_from = job
+        .previous
+        .as_ref()
+        .filter(|_| reuse_stored)
+        .map(|p| p.reading_from.unwrap_or(p.id));
+    let detail = archived.error_detail.clone().or_else(|| unread.clone());
+    let facts = FetchFacts {
+        outcome: outcome_kind,
+        status,
+        detail: detail.as_deref(),
+        url: &report.url,
+        final_url: &report.final_url,
+        permanent_redirect,
+    };
+    let (signal, evidence) = classify(&facts, &page, prev.status, cfg.changed_below);
+    let now = report.started_at + report.duration_ms as i64;
+    let state = decide(&prev, signal, now, confirmation);
+    let good = matches!(state.status, Status::Ok | Status::Changed | Status::Moved);
+    let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && read;
+    let evidence = match state.status {
+        Status::Failing => format!(
+            "{evidence} ({} failing check{} since {})",
+            state.consecutive_failures,
+            if state.consecutive_failures == 1 {
+                ""
+            } else {
+                "s"
+            },
+            state
+                .failing_since
+                .map(|t| format_millis(t)[..10].to_string())
+                .unwrap_or_default()
+        ),
+        _ => evidence,
+    };
+    let evidence = match &unread {
+        Some(why) => format!("{evidence}; {why}"),
+        None => evidence,
+    };
+    let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
+    Ok(Checked {
+        host: job.due.host.clone(),
+        prev,
+        network_failure,
+        source_id: job.due.id,
+        url: job.due.url.clone(),
+        old_status: job.due.status.clone(),
+        started_at: report.started_at,
+        duration_ms: report.duration_ms,
+        final_url: report.final_url.clone(),
+        outcome: report.outcome.kind(),
+        http_status: status,
+        attempts: report.attempts,
+        archived,
+        title,
+        reading: fresh_json,
+        reading_from,
+        next_check_at: next_check_at(state.status, now, cfg),
+        state,
+        evidence,
+        similarity: page.similarity,
+        error_detail: detail,
+        capture_is_baseline,
+        baseline_update,
+    })
+}
+
+/// What reading a fetched page contributes to its verdict and its capture.
+struct PageRead {
+    page: PageEvidence,
+    title: Option<String>,
+    /// The page was read: a stored reading stood, or a new one was made.
+    read: bool,
+    /// A reading to store with the new capture, when the stored one does not stand.
+    fresh_json: Option<String>,
+    /// The previous capture's stored reading stands for the new capture.
+    reuse_stored: bool,
+    /// The baseline's reading, grown by fingerprints this check computed.
+    baseline_update: Option<(i64, String)>,
+    /// Why the page went unread, if reading it failed.
+    unread: Option<String>,
+}
+
+/// A fetched page and what reading it needs.
+#[derive(Clone, Copy)]
+struct PageInput<'a> {
+    job: &'a Job,
+    report: &'a FetchReport,
+    probe: Option<&'a Probe>,
+    /// The HTTP status judged (a 304 stands for the previous capture's).
+    status: Option<u16>,
+    /// The body's sha256, when it was archived.
+    archived_sha: Option<&'a str>,
+    blobs: &'a FsBlobStore,
+    changed_below: f64,
+}
+
+/// A page read from its bytes (or its stored reading), not settled by a head.
+struct Afresh {
+    reading: Option<analyze::Reading>,
+    /// The reading gained fingerprints it did not have when stored.
+    grew: bool,
+    page: PageEvidence,
+    baseline_update: Option<(i64, String)>,
+}
+
+impl PageInput<'_> {
+    /// Reads the page behind `report`: the head of its stored reading when the
+    /// bytes are those already read and cited (the usual 304), else a reading of
+    /// the body compared with the host's probe and with the baseline.
+    ///
+    /// Reading runs parsers over whatever a server sent. Should one of them panic,
+    /// the page goes unread: the capture is kept, the verdict rests on the HTTP
+    /// answer, and `unread` says why.
+    fn read(&self) -> PageRead {
+        let PageInput {
+            job,
+            report,
+            probe,
+            status,
+            ..
+        } = *self;
+        // The same body as the latest capture (a 304, or identical bytes): its stored
+        // reading stands, and the page is not read again. Redirects are judged anew.
+        let same_body = job.previous.as_ref().filter(|p| {
+            let identical = match &report.outcome {
+                Outcome::NotModified { .. } => true,
+                other => other
+                    .body()
+                    .is_some_and(|b| b.sha256_hex() == p.body_sha256),
+            };
+            identical && p.reading.is_some()
+        });
+        let is_2xx = status.is_some_and(|s| (200..300).contains(&s));
+        // An unchanged copy of the cited page: the head of its stored reading is
+        // all a verdict needs. Parsing the whole reading (its lines and
+        // fingerprints) for every 304 was a tenth of the network thread.
+        let settled = same_body
+            .filter(|p| {
+                is_2xx
+                    && probe.is_none()
+                    && job
+                        .baseline()
+                        .is_none_or(|b| b.body_sha256 == p.body_sha256)
+            })
+            .and_then(|p| serde_json::from_str::<analyze::ReadingHead>(p.reading.as_deref()?).ok());
+        if let Some(head) = settled {
+            let mut page = PageEvidence {
+                error_phrase: head.error_phrase,
+                bot_challenge: head.bot_challenge,
+                sent_to_root: analyze::sent_to_root(&report.url, &report.final_url),
+                ..PageEvidence::default()
+            };
+            if let Some(base) = job.baseline() {
+                page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
+                // The very bytes that were cited.
+                page.similarity = Some(1.0);
+            }
+            return PageRead {
+                page,
+                title: head.title,
+                read: true,
+                fresh_json: None,
+                reuse_stored: true,
+                baseline_update: None,
+                unread: None,
+            };
+        }
+        let afresh = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            #[cfg(debug_assertions)]
+            inject_panic("reading", &report.url);
+            self.read_afresh(same_body)
+        }));
+        match afresh {
+            Ok(a) => {
+                let reuse_stored = same_body.is_some() && !a.grew && a.reading.is_some();
+                PageRead {
+                    title: a.reading.as_ref().and_then(|r| r.title.clone()),
+                    read: a.reading.is_some(),
+                    fresh_json: a
+                        .reading
+                        .as_ref()
+                        .filter(|_| !reuse_stored)
+                        .and_then(|r| serde_json::to_string(r).ok()),
+                    reuse_stored,
+                    page: a.page,
+                    baseline_update: a.baseline_update,
+                    unread: None,
+                }
+            }
+            Err(panic) => {
+                let why = format!(
+                    "the page could not be read: {}",
+                    panic_message(panic.as_ref())
+                );
+                tracing::warn!(url = %report.url, "{why}");
+                PageRead {
+                    page: PageEvidence::default(),
+                    title: None,
+                    read: false,
+                    fresh_json: None,
+                    reuse_stored: false,
+                    baseline_update: None,
+                    unread: Some(why),
+                }
+            }
+        }
+    }
+
+    /// Reads the page (its stored reading when the bytes are the same, else a
+    /// glance at the new body) and compares it with the probe and the baseline.
+    fn read_afresh(&self, same_body: Option<&CaptureRow>) -> Afresh {
+        let PageInput {
+            job,
+            report,
+            probe,
+            status,
+            archived_sha,
+            blobs,
+            changed_below,
+        } = *self;
+        let content_type = header(report, "content-type");
+        let fresh_body = match &report.outcome {
+            Outcome::NotModified { .. } => None,
+            other => other.body(),
+        };
+        let mut page = PageEvidence::default();
+        let mut baseline_update = None;
+        // The page as a comparison sees it: its reading (stored, or a glance at
+        // the new body) and where its bytes are should a fingerprint be missing.
+        let subject: Option<analyze::Subject> = match (same_body, status) {
+            (_, Some(s)) if !(200..300).contains(&s) => None,
+            (Some(p), _) => p
+                .reading
+                .as_deref()
+                .and_then(|r| serde_json::from_str(r).ok())
+                .map(|r| {
+                    analyze::Subject::new(r, p.content_type.as_deref(), || {
+                        load_blob(blobs, &p.body_sha256)
+                    })
+                }),
+            (None, Some(_)) => match (&job.previous, fresh_body) {
+                // A 304 for a capture read before readings were kept: read its blob.
+                (Some(p), None) => load_blob(blobs, &p.body_sha256).map(|bytes| {
+                    let reading = analyze::glance(&bytes, p.content_type.as_deref());
+                    analyze::Subject::new(reading, p.content_type.as_deref(), move || {
+                        Some(bytes.clone())
+                    })
+                }),
+                // A body in memory is read where it is, not copied first.
+                (_, Some(b)) => match b.as_slice() {
+                    Some(bytes) => Some(analyze::Subject::new(
+                        analyze::glance(bytes, content_type.as_deref()),
+                        content_type.as_deref(),
+                        move || Some(bytes.to_vec()),
+                    )),
+                    None => {
+                        let bytes = b.to_vec().unwrap_or_default();
+                        let reading = analyze::glance(&bytes, content_type.as_deref());
+                        Some(analyze::Subject::new(
+                            reading,
+                            content_type.as_deref(),
+                            move || Some(bytes.clone()),
+                        ))
+                    }
+                },
+                (None, None) => None,
+            },
+            (None, None) => None,
+        };
+        let Some(mut subject) = subject else {
+            return Afresh {
+                reading: None,
+                grew: false,
+                page,
+                baseline_update,
+            };
+        };
+        page.error_phrase = subject.reading.error_phrase.clone();
+        page.bot_challenge = subject.reading.bot_challenge;
+        page.sent_to_root = analyze::sent_to_root(&report.url, &report.final_url);
+        if let Some(p) = probe
+            && let Some(fp) = subject.page_fingerprint()
+        {
+            page.like_probe =
+                analyze::like_probe(&fp, &report.final_url, &p.fingerprint, &p.final_url);
+        }
+        if let Some(base) = job.baseline() {
+            page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
+            page.similarity = if archived_sha == Some(base.body_sha256.as_str()) {
+                // The very bytes that were cited.
+                Some(1.0)
+            } else if let Some(base_reading) = base
+                .reading
+                .as_deref()
+                .and_then(|r| serde_json::from_str::<analyze::Reading>(r).ok())
+            {
+                let mut base_subject =
+                    analyze::Subject::new(base_reading, base.content_type.as_deref(), || {
+                        load_blob(blobs, &base.body_sha256)
+                    });
+                let similarity = analyze::drift(&mut subject, &mut base_subject, changed_below);
+                if base_subject.grew {
+                    baseline_update = serde_json::to_string(&base_subject.reading)
+                        .ok()
+                        .map(|json| (base.id, json));
+                }
+                similarity
+            } else {
+                None
+            };
+        }
+        Afresh {
+            grew: subject.grew,
+            reading: Some(subject.reading),
+            page,
+            baseline_update,
+        }
+    }
+}
+
+/// What a caught panic said, for the record (at most 200 characters).
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    text.chars().take(200).collect()
+}
+
+/// Debug builds only: a test makes one stage of judging a source panic with
+/// `CITEWATCH_TEST_PANIC=STAGE:PART-OF-URL` (`reading` or `judging`), to show
+/// that a run survives what a parser bug, or a bug of ours, would do.
+#[cfg(debug_assertions)]
+fn inject_panic(stage: &str, url: &str) {
+    let Some(wanted) = std::env::var_os("CITEWATCH_TEST_PANIC") else {
+        return;
+    };
+    let wanted = wanted.to_string_lossy();
+    if let Some((s, marker)) = wanted.split_once(':')
+        && s == stage
+        && url.contains(marker)
+    {
+        panic!("injected for a test: {stage} {url}");
+    }
+}
