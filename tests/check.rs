@@ -123,6 +123,21 @@ async fn a_run_gives_each_source_its_verdict() {
     assert_eq!(status["status"], "dead");
     assert_eq!(status["http_status"], 410);
     assert_eq!(status["evidence"], "410 Gone");
+    // The same verdict for people.
+    let text = run(
+        &g,
+        &["status", &format!("http://127.0.0.1:{}/gone", web.port())],
+    )
+    .await;
+    let text = String::from_utf8(text.stdout).unwrap();
+    for line in [
+        "  status: dead since ",
+        "  evidence: 410 Gone\n",
+        "  HTTP status: 410\n",
+        "consecutive failures: 2, cited once\n",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
     let citations = json(&g, &["citations", "--format", "json"]).await;
     assert!(
         citations

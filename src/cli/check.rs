@@ -194,6 +194,15 @@ pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Fa
     Ok(ExitCode::SUCCESS)
 }
 
+/// "once", "twice", "3 times".
+fn cited_times(n: i64) -> String {
+    match n {
+        1 => "once".to_string(),
+        2 => "twice".to_string(),
+        n => citewatch::report::text::plural(n, "time", "times"),
+    }
+}
+
 fn print_source(r: &SourceRow) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} (source {})", r.url, r.id)?;
@@ -221,11 +230,11 @@ fn print_source(r: &SourceRow) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "  last checked: {}, next due: {}, consecutive failures: {}, cited {} time(s)",
+        "  last checked: {}, next due: {}, consecutive failures: {}, cited {}",
         r.last_checked.as_deref().unwrap_or("never"),
         r.next_check.as_deref().unwrap_or("now"),
         r.consecutive_failures,
-        r.citations
+        cited_times(r.citations)
     )?;
     if let Some(b) = r.baseline_capture_id {
         writeln!(
