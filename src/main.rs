@@ -4,6 +4,7 @@
 //! the lock.
 
 mod allocator;
+mod bug;
 mod cli;
 
 use std::path::PathBuf;
@@ -280,7 +281,13 @@ fn main() -> ExitCode {
         // Colour only on a terminal: journald and log files get plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match run(cli) {
+    bug::install_hook();
+    // A bug that escapes a command has been described by the hook; the
+    // command failed at run time.
+    let Ok(result) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) else {
+        return ExitCode::from(cli::RUNTIME_FAILURE);
+    };
+    match result {
         Ok(code) => code,
         // `citewatch citations | head` closing the pipe early is not a failure.
         Err(f)

@@ -549,6 +549,12 @@ async fn a_panic_while_judging_one_source_costs_only_that_source() {
         stderr.contains("/page/3") && stderr.contains("not recorded"),
         "{stderr}"
     );
+    // The panic is described as citewatch's bug, not in Rust's words.
+    assert!(
+        stderr.contains("citewatch: internal error (a bug in citewatch, not in your input): injected for a test: judging"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked at"), "{stderr}");
     let sources = json(&g, &["sources", "--format", "json"]).await;
     assert_eq!(status_of(&sources, "/page/1"), "ok");
     assert_eq!(status_of(&sources, "/page/2"), "ok");
@@ -597,4 +603,43 @@ async fn a_panic_while_judging_one_source_costs_only_that_source() {
     );
     assert_eq!(s["error"], Value::Null, "{s}");
     assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the binary takes CITEWATCH_TEST_PANIC in debug builds only"
+)]
+async fn a_panic_in_the_writer_fails_the_run_with_exit_3_and_leaves_a_store_the_next_run_completes()
+{
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    let mut cmd = g.cmd(&["check", "--format", "json"]);
+    cmd.env("CITEWATCH_TEST_PANIC", "writing:/page/2");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(out.stdout.is_empty(), "no summary for a failed run");
+    assert!(
+        stderr.contains("citewatch: internal error (a bug in citewatch, not in your input): injected for a test: writing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("citewatch: the run's writer thread failed on a bug"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked at"), "{stderr}");
+    // The store is consistent, the lock free, and the next run checks what
+    // the failed one did not record.
+    assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0));
+    let summary = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(summary["checked"], 3, "{summary}");
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    for page in ["/page/1", "/page/2", "/page/3"] {
+        assert_eq!(status_of(&sources, page), "ok", "{page}");
+    }
 }

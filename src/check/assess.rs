@@ -553,11 +553,11 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     text.chars().take(200).collect()
 }
 
-/// Debug builds only: a test makes one stage of judging a source panic with
-/// `CITEWATCH_TEST_PANIC=STAGE:PART-OF-URL` (`reading` or `judging`), to show
-/// that a run survives what a parser bug, or a bug of ours, would do.
+/// Debug builds only: a test makes one stage of checking a source panic with
+/// `CITEWATCH_TEST_PANIC=STAGE:PART-OF-URL` (`reading`, `judging` or
+/// `writing`), to show what a parser bug, or a bug of ours, costs a run.
 #[cfg(debug_assertions)]
-fn inject_panic(stage: &str, url: &str) {
+pub(super) fn inject_panic(stage: &str, url: &str) {
     let Some(wanted) = std::env::var_os("CITEWATCH_TEST_PANIC") else {
         return;
     };

@@ -48,6 +48,13 @@ pub enum CheckError {
     /// the source is not recorded, so it keeps its state and due time.
     #[error("checking {0} failed on a bug (a panic)")]
     Panicked(String),
+    /// One of the run's own threads (the preparer, the writer) panicked, a
+    /// bug. What the writer had committed stands; the rest is due again.
+    #[error(
+        "the run's {0} thread failed on a bug (a panic, reported above); \
+         every check recorded before it stands, and the next run checks the rest"
+    )]
+    ThreadPanicked(&'static str),
 }
 
 /// What a run was asked to do.
@@ -359,13 +366,16 @@ pub async fn run_holding(
     }
     drop(results);
     // The fetches no longer take jobs: the preparer stops at its next one.
-    preparer.join().expect("the preparer does not panic");
+    let prepared = preparer.join();
     if !chunk.is_empty() {
         send(&mut chunk);
     }
     drop(tx);
     progress.finish();
-    let (store, stats) = writer.join().expect("the writer does not panic");
+    let (store, stats) = writer
+        .join()
+        .map_err(|_| CheckError::ThreadPanicked("writer"))?;
+    prepared.map_err(|_| CheckError::ThreadPanicked("preparer"))?;
     let store = store?;
     if let Some(e) = first_error {
         return Err(e);
@@ -426,6 +436,10 @@ fn writer_loop(
      -> Result<(), CheckError> {
         if batch.is_empty() {
             return Ok(());
+        }
+        #[cfg(debug_assertions)]
+        for c in batch.iter() {
+            super::assess::inject_panic("writing", &c.url);
         }
         let writes: Vec<CheckWrite> = batch.iter().map(to_write).collect();
         // Blobs are written without fsync (see FsBlobStore::deferred_sync): make

@@ -41,10 +41,13 @@ pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
+/// The exit code of a command that failed at run time (a bug included).
+pub const RUNTIME_FAILURE: u8 = 3;
+
 /// A run-time failure (exit 3).
 pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
     Failure {
-        code: 3,
+        code: RUNTIME_FAILURE,
         error: error.into(),
     }
 }
