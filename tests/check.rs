@@ -610,36 +610,47 @@ async fn a_panic_while_judging_one_source_costs_only_that_source() {
     not(debug_assertions),
     ignore = "the binary takes CITEWATCH_TEST_PANIC in debug builds only"
 )]
-async fn a_panic_in_the_writer_fails_the_run_with_exit_3_and_leaves_a_store_the_next_run_completes()
-{
+async fn a_panic_in_the_writer_or_the_network_thread_fails_the_run_with_exit_3() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
-    let mut cmd = g.cmd(&["check", "--format", "json"]);
-    cmd.env("CITEWATCH_TEST_PANIC", "writing:/page/2");
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(out.stdout.is_empty(), "no summary for a failed run");
-    assert!(
-        stderr.contains("citewatch: internal error (a bug in citewatch, not in your input): injected for a test: writing"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("citewatch: the run's writer thread failed on a bug"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked at"), "{stderr}");
-    // The store is consistent, the lock free, and the next run checks what
-    // the failed one did not record.
-    assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0));
-    let summary = json(&g, &["check", "--format", "json"]).await;
-    assert_eq!(summary["checked"], 3, "{summary}");
-    let sources = json(&g, &["sources", "--format", "json"]).await;
-    for page in ["/page/1", "/page/2", "/page/3"] {
-        assert_eq!(status_of(&sources, page), "ok", "{page}");
+    // The writer's panic becomes the run's error; the network thread's
+    // unwinds to main, which the hook has already told.
+    for (stage, says) in [
+        (
+            "writing",
+            "citewatch: the run's writer thread failed on a bug",
+        ),
+        ("recording", "injected for a test: recording"),
+    ] {
+        let g = Ground::new();
+        g.write_config(IMMEDIATE);
+        g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+        let mut cmd = g.cmd(&["check", "--format", "json"]);
+        cmd.env("CITEWATCH_TEST_PANIC", format!("{stage}:/page/2"));
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stage}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "{stage}: no summary for a failed run"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "citewatch: internal error (a bug in citewatch, not in your input): \
+                 injected for a test: {stage}"
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains(says), "{stage}: {stderr}");
+        assert!(!stderr.contains("panicked at"), "{stderr}");
+        // The store is consistent, the lock free, and the next run checks
+        // what the failed one did not record.
+        assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0), "{stage}");
+        json(&g, &["check", "--format", "json"]).await;
+        let sources = json(&g, &["sources", "--format", "json"]).await;
+        for page in ["/page/1", "/page/2", "/page/3"] {
+            assert_eq!(status_of(&sources, page), "ok", "{stage}: {page}");
+        }
     }
 }

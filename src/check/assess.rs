@@ -554,8 +554,9 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Debug builds only: a test makes one stage of checking a source panic with
-/// `CITEWATCH_TEST_PANIC=STAGE:PART-OF-URL` (`reading`, `judging` or
-/// `writing`), to show what a parser bug, or a bug of ours, costs a run.
+/// `CITEWATCH_TEST_PANIC=STAGE:PART-OF-URL` (`reading`, `judging`,
+/// `recording` on the network thread, `writing` on the writer), to show what
+/// a parser bug, or a bug of ours, costs a run.
 #[cfg(debug_assertions)]
 pub(super) fn inject_panic(stage: &str, url: &str) {
     let Some(wanted) = std::env::var_os("CITEWATCH_TEST_PANIC") else {

@@ -344,6 +344,8 @@ pub async fn run_holding(
         let Some(result) = ready else { break };
         match result {
             Ok(c) => {
+                #[cfg(debug_assertions)]
+                super::assess::inject_panic("recording", &c.url);
                 checked += 1;
                 progress.advance(&c.url, c.state.status.name());
                 chunk.push(c);
