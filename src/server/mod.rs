@@ -30,6 +30,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -366,6 +367,10 @@ fn valid_host(host: &str) -> bool {
 
 /// The router with every endpoint, timeouts, body limit and access log.
 pub fn router(state: AppState) -> Router {
+    with_layers(routes()).with_state(state)
+}
+
+fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(web::report_page))
         .route("/sources/{id}", get(web::source_page))
@@ -381,6 +386,17 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(healthz))
         .fallback(not_found)
+}
+
+/// What every endpoint gets: a bug's panic answered as a 500 (and logged by
+/// the panic hook) rather than a dropped connection, the body limit, the
+/// timeout and the access log, which sees that 500 like any other answer.
+fn with_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            ApiError::internal("internal error (a bug in citewatch); the server's log has it")
+                .into_response()
+        }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -401,7 +417,6 @@ pub fn router(state: AppState) -> Router {
                     },
                 ),
         )
-        .with_state(state)
 }
 
 async fn not_found() -> ApiError {
@@ -456,4 +471,46 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::get;
+
+    async fn boom() -> &'static str {
+        panic!("a bug in a handler")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_endpoint_answers_500_and_the_server_goes_on() {
+        let app = super::with_layers(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/fine", get(|| async { "fine" })),
+        );
+        let listener = super::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest::Client::new();
+        for _ in 0..2 {
+            let r = client.get(format!("http://{addr}/boom")).send().await;
+            let r = r.expect("an answer, not a dropped connection");
+            assert_eq!(r.status(), 500);
+            let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+            assert_eq!(body["error"]["status"], 500, "{body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("internal error (a bug in citewatch)")),
+                "{body}"
+            );
+            let fine = client
+                .get(format!("http://{addr}/fine"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(fine.text().await.unwrap(), "fine");
+        }
+    }
 }
