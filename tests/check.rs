@@ -196,6 +196,13 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
             assert_eq!(s["status"], "ok");
         }
     }
+    // People reading the nightly log see the incident too.
+    let text = run(&g, &["check", "--all"]).await;
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("\nhost incidents: 127.0.0.1 (most of their checks failed on the network"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -489,7 +489,11 @@ fn writer_loop(
             }
         }
         if disconnected {
-            for (host, mut failures) in held.drain() {
+            // Hosts in name order, so incidents are recorded and listed alike
+            // from run to run.
+            let mut hosts: Vec<_> = held.drain().collect();
+            hosts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (host, mut failures) in hosts {
                 let checks = per_host.get(&host).copied().unwrap_or(failures.len());
                 let incident = failures.len() >= INCIDENT_MIN_FAILURES
                     && failures.len() as f64 >= INCIDENT_SHARE * checks as f64;

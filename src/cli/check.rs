@@ -119,6 +119,14 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     writeln!(out, "sources by status: {}", by.join(", "))?;
+    if !s.host_incidents.is_empty() {
+        writeln!(
+            out,
+            "host incidents: {} (most of their checks failed on the network: counted once \
+             per host, not against each source, which keep their verdicts and are tried again)",
+            s.host_incidents.join(", ")
+        )?;
+    }
     Ok(())
 }
 
