@@ -206,6 +206,66 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_incident_leaves_each_verdict_with_its_own_evidence() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let pages = [
+        "/gone", "/page/1", "/page/2", "/page/3", "/page/4", "/page/5",
+    ];
+    g.brief("b.txt", briefing(&web, &pages));
+    json(&g, &["check", "--format", "json"]).await;
+    let url = |path: &str| format!("http://127.0.0.1:{}{path}", web.port());
+    let gone_before = json(&g, &["status", &url("/gone"), "--format", "json"]).await;
+    assert_eq!(gone_before["status"], "dead", "{gone_before}");
+
+    // The whole host goes down for a night.
+    web.state
+        .down
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let summary = json(&g, &["check", "--all", "--format", "json"]).await;
+    assert_eq!(summary["host_incidents"], serde_json::json!(["127.0.0.1"]));
+    let gone = json(&g, &["status", &url("/gone"), "--format", "json"]).await;
+    for key in [
+        "status",
+        "status_since",
+        "http_status",
+        "final_url",
+        "error",
+        "evidence",
+    ] {
+        assert_eq!(gone[key], gone_before[key], "{key}: {gone}");
+    }
+    assert_eq!(gone["evidence"], "410 Gone");
+    let page = json(&g, &["status", &url("/page/1"), "--format", "json"]).await;
+    assert_eq!(
+        (&page["status"], &page["http_status"], &page["error"]),
+        (
+            &serde_json::json!("ok"),
+            &serde_json::json!(200),
+            &Value::Null
+        ),
+        "{page}"
+    );
+    // The check itself keeps what happened.
+    let history = json(&g, &["history", &url("/gone"), "--format", "json"]).await;
+    let checks = history["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2, "{history}");
+    let last = &checks[1];
+    assert_eq!(
+        (&last["http_status"], &last["status_after"]),
+        (&serde_json::json!(503), &serde_json::json!("dead")),
+        "{last}"
+    );
+    assert!(
+        last["evidence"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("host incident: 6 of 6 checks")),
+        "{last}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

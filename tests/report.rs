@@ -438,6 +438,7 @@ impl Owned {
                 failing_since: self.failing_since,
                 no_such_host_since: None,
                 capture_is_baseline: self.sha.is_some(),
+                verdict_stands: false,
             },
             baseline_reading: None,
         }

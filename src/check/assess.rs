@@ -42,6 +42,10 @@ pub(super) struct Checked {
     pub(super) error_detail: Option<String>,
     pub(super) next_check_at: Millis,
     pub(super) capture_is_baseline: bool,
+    /// Set by the writer for a host incident (see [`SourceUpdate::verdict_stands`]).
+    ///
+    /// [`SourceUpdate::verdict_stands`]: crate::store::SourceUpdate::verdict_stands
+    pub(super) verdict_stands: bool,
     /// The baseline capture's reading, grown by fingerprints computed for this check.
     pub(super) baseline_update: Option<(i64, String)>,
     /// The host, for incident detection.
@@ -286,6 +290,7 @@ pub(super) fn assess(
         error_detail: detail,
         capture_is_baseline,
         baseline_update,
+        verdict_stands: false,
     })
 }
 

@@ -516,6 +516,7 @@ fn writer_loop(
                     for c in &mut failures {
                         // The source keeps its verdict and streak; it is simply tried again soon.
                         c.state = c.prev;
+                        c.verdict_stands = true;
                         c.evidence = detail.clone();
                         c.next_check_at = c.started_at + recheck_failing;
                     }
@@ -592,6 +593,7 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
             failing_since: c.state.failing_since,
             no_such_host_since: c.state.no_such_host_since,
             capture_is_baseline: c.capture_is_baseline,
+            verdict_stands: c.verdict_stands,
         },
         baseline_reading: c
             .baseline_update

@@ -174,12 +174,24 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
                 ),
                 None => String::new(),
             };
+            let verdict = c
+                .status_after
+                .as_deref()
+                .map_or_else(String::new, |s| format!(" → {s}"));
             writeln!(
                 out,
-                "  {}  check {}  {what}{archived}",
+                "  {}  check {}  {what}{verdict}{archived}",
                 format_millis(c.started_at),
                 c.id
             )?;
+            // The reason, unless it only repeats what the check saw.
+            if let Some(e) = c
+                .evidence
+                .as_deref()
+                .filter(|e| !e.is_empty() && *e != what)
+            {
+                writeln!(out, "      {e}")?;
+            }
         }
         Ok(())
     };

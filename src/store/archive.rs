@@ -149,6 +149,11 @@ pub struct CheckRow {
     pub attempts: u32,
     /// The capture it archived.
     pub capture_id: Option<i64>,
+    /// The source's status after this check (`None` for a `fetch --save`,
+    /// which judges nothing).
+    pub status_after: Option<String>,
+    /// Why, in words: the verdict's evidence, or a host incident's.
+    pub evidence: Option<String>,
 }
 
 const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
@@ -283,7 +288,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, started_at, duration_ms, request_url, final_url, outcome, http_status, error_detail,
-                        hops, attempts, capture_id
+                        hops, attempts, capture_id, status_after, evidence
                  FROM checks WHERE source_id = ?1 ORDER BY started_at, id",
             )
             .map_err(self.err())?;
@@ -301,6 +306,8 @@ impl Store {
                     hops_json: r.get(8)?,
                     attempts: r.get(9)?,
                     capture_id: r.get(10)?,
+                    status_after: r.get(11)?,
+                    evidence: r.get(12)?,
                 })
             })
             .map_err(self.err())?

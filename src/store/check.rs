@@ -83,6 +83,12 @@ pub struct SourceUpdate<'a> {
     pub no_such_host_since: Option<Millis>,
     /// Make this check's capture the baseline (the first good one).
     pub capture_is_baseline: bool,
+    /// This check says nothing about the page (its host was down for most of
+    /// the run: an incident). The verdict's evidence (HTTP status, final URL,
+    /// error, similarity and sentence) stays as it was, so a dead source still
+    /// says why it is dead; a source never judged takes this check's sentence.
+    /// The check itself keeps what happened, for `history`.
+    pub verdict_stands: bool,
 }
 
 /// One checked source, ready to write.
@@ -284,8 +290,14 @@ impl Store {
                 insert_fetch(&tx, w.source_id, &check, w.capture.as_ref()).map_err(err)?;
             let u = &w.update;
             tx.prepare_cached(
-                "UPDATE sources SET status = ?2, status_since = ?3, suspect = ?4, http_status = ?5, final_url = ?6,
-                   error_kind = ?7, error_detail = ?8, similarity = ?9, evidence = ?10, last_checked = ?11,
+                "UPDATE sources SET status = ?2, status_since = ?3, suspect = ?4,
+                   http_status = CASE WHEN ?18 THEN http_status ELSE ?5 END,
+                   final_url = CASE WHEN ?18 THEN final_url ELSE ?6 END,
+                   error_kind = CASE WHEN ?18 THEN error_kind ELSE ?7 END,
+                   error_detail = CASE WHEN ?18 THEN error_detail ELSE ?8 END,
+                   similarity = CASE WHEN ?18 THEN similarity ELSE ?9 END,
+                   evidence = CASE WHEN ?18 AND status != 'unchecked' THEN evidence ELSE ?10 END,
+                   last_checked = ?11,
                    next_check_at = ?12, consecutive_failures = ?13, failing_since = ?14, no_such_host_since = ?15,
                    latest_capture_id = coalesce(?16, latest_capture_id),
                    baseline_capture_id = CASE WHEN ?17 THEN coalesce(baseline_capture_id, ?16) ELSE baseline_capture_id END
@@ -309,7 +321,8 @@ impl Store {
                     u.failing_since,
                     u.no_such_host_since,
                     capture_id,
-                    u.capture_is_baseline
+                    u.capture_is_baseline,
+                    u.verdict_stands
                 ])
             })
             .map_err(err)?;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,8 @@ pub struct WebState {
     pub robots: Mutex<HashMap<String, String>>,
     counters: Mutex<HashMap<String, usize>>,
     pub forbidden_port: AtomicUsize,
+    /// Every answer is a 503: the whole host is down.
+    pub down: AtomicBool,
 }
 
 /// A running test web.
@@ -188,6 +190,9 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         host: host.clone(),
         path: path.clone(),
     });
+    if state.down.load(Ordering::Relaxed) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let headers: HeaderMap = req.headers().clone();
     let key = format!("{host}{path}");
     // `/slow/KIND/N`: a page of KIND after 20 ms, so a run lasts long enough to be killed.
