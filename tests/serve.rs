@@ -280,6 +280,11 @@ async fn every_read_endpoint_answers() {
     assert!(page.contains("2020-01-01T00:00:00Z") && page.contains("2021-01-01T00:00:00Z"));
     assert!(page.contains(&format!("/archive/{}", s.ids.a2021)));
     assert!(page.contains("timemap/link/http://news.test/politics/article-1.html"));
+    // Each check says the verdict it left and why.
+    assert!(
+        page.contains("<td>ok</td><td>main text as cited</td>"),
+        "{page}"
+    );
 
     // Metrics.
     let r = c.get(srv.url("/metrics")).send().await.unwrap();

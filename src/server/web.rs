@@ -121,16 +121,18 @@ pub async fn source_page(
             }
             let _ = writeln!(
                 b,
-                "</table><h2>Checks ({})</h2><table><tr><th>time</th><th>outcome</th><th>HTTP</th><th>final URL</th><th>detail</th></tr>",
+                "</table><h2>Checks ({})</h2><table><tr><th>time</th><th>outcome</th><th>HTTP</th><th>verdict</th><th>why</th><th>final URL</th><th>detail</th></tr>",
                 checks.len()
             );
             for c in checks.iter().rev() {
                 let _ = writeln!(
                     b,
-                    "<tr class=\"check\"><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                    "<tr class=\"check\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
                     format_millis(c.started_at),
                     escape(&c.outcome),
                     c.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                    escape(c.status_after.as_deref().unwrap_or("")),
+                    escape(c.evidence.as_deref().unwrap_or("")),
                     escape(c.final_url.as_deref().unwrap_or("")),
                     escape(c.error_detail.as_deref().unwrap_or(""))
                 );

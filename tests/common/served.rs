@@ -112,8 +112,8 @@ impl Served {
                 hops_json: "[]",
                 attempts: 1,
                 run_id: None,
-                status_after: None,
-                evidence: None,
+                status_after: Some("ok"),
+                evidence: Some("main text as cited"),
             };
             let cap = NewCapture {
                 captured_at: at,
