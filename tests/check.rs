@@ -138,6 +138,10 @@ async fn a_run_gives_each_source_its_verdict() {
     ] {
         assert!(text.contains(line), "{line:?} not in:\n{text}");
     }
+    assert!(
+        !text.contains("latest check"),
+        "the verdict is the latest check's: {text}"
+    );
     let citations = json(&g, &["citations", "--format", "json"]).await;
     assert!(
         citations
@@ -246,6 +250,19 @@ async fn a_host_incident_leaves_each_verdict_with_its_own_evidence() {
             &Value::Null
         ),
         "{page}"
+    );
+    // In words, the verdict's evidence and then what the latest check met.
+    let text = run(&g, &["status", &url("/gone")]).await;
+    let text = String::from_utf8(text.stdout).unwrap();
+    let evidence = text.find("  evidence: 410 Gone\n");
+    let latest = text.find("  latest check (");
+    assert!(
+        evidence.is_some() && latest.is_some() && evidence < latest,
+        "{text}"
+    );
+    assert!(
+        text.contains("): host incident: 6 of 6 checks on 127.0.0.1 failed on the network"),
+        "{text}"
     );
     // The check itself keeps what happened.
     let history = json(&g, &["history", &url("/gone"), "--format", "json"]).await;

@@ -9,6 +9,7 @@ use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run}
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
 use citewatch::store::{SourceRow, Store};
+use citewatch::time::{Millis, format_millis};
 
 use super::{Failure, Format, print_json, runtime, usage};
 
@@ -198,7 +199,13 @@ pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Fa
         print_json(&row).map_err(runtime)?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_source(&row).map_err(runtime)?;
+    // A check that left the verdict as it was (a host incident) says so:
+    // the evidence above is the verdict's, from an earlier check.
+    let latest = store.checks_of(row.id).map_err(runtime)?.pop();
+    let aside = latest
+        .and_then(|c| c.evidence.map(|e| (c.started_at, e)))
+        .filter(|(_, e)| !e.is_empty() && Some(e) != row.evidence.as_ref());
+    print_source(&row, aside).map_err(runtime)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -211,7 +218,7 @@ fn cited_times(n: i64) -> String {
     }
 }
 
-fn print_source(r: &SourceRow) -> std::io::Result<()> {
+fn print_source(r: &SourceRow, latest_check: Option<(Millis, String)>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} (source {})", r.url, r.id)?;
     let since = r.status_since.as_deref().unwrap_or("-");
@@ -244,6 +251,9 @@ fn print_source(r: &SourceRow) -> std::io::Result<()> {
         r.consecutive_failures,
         cited_times(r.citations)
     )?;
+    if let Some((at, evidence)) = latest_check {
+        writeln!(out, "  latest check ({}): {evidence}", format_millis(at))?;
+    }
     if let Some(b) = r.baseline_capture_id {
         writeln!(
             out,
