@@ -299,7 +299,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(f) => {
-            eprintln!("citewatch: {:#}", f.error);
+            eprintln!("citewatch: {}", f.one_line());
             ExitCode::from(f.code)
         }
     }

@@ -273,14 +273,24 @@ fn bad_config_is_one_clear_line_exit_2_and_no_store() {
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
         assert!(!g.data().exists(), "store created despite {config:?}");
     }
-    let out = g
-        .cmd(&[])
+    // A configuration file that is not there (this once asserted on clap
+    // refusing a second --config, which also exits 2).
+    let out = assert_cmd::Command::cargo_bin("citewatch")
+        .unwrap()
         .arg("--config")
         .arg(g.path("missing.toml"))
         .arg("sync")
+        .env_remove("CITEWATCH_CONFIG")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // The cause is said once, not once per layer that names it.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing.toml: cannot read the configuration: "),
+        "{err}"
+    );
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
+use citewatch::check::verdict::Status;
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
 use citewatch::store::{SourceRow, Store};
@@ -132,25 +133,14 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
 }
 
 fn parse_statuses(list: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
-    const KNOWN: &[&str] = &[
-        "unchecked",
-        "ok",
-        "changed",
-        "moved",
-        "failing",
-        "soft_404",
-        "dead",
-        "unreachable",
-        "blocked",
-        "invalid",
-    ];
     let Some(list) = list else { return Ok(None) };
+    let known = Status::ALL.map(Status::name);
     let mut out = Vec::new();
     for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !KNOWN.contains(&s) {
+        if !known.contains(&s) {
             return Err(usage(anyhow::anyhow!(
                 "--status: unknown status `{s}` (known: {})",
-                KNOWN.join(", ")
+                known.join(", ")
             )));
         }
         out.push(s.to_string());

@@ -192,6 +192,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_report_knows_every_status_once() {
+        let mut ours: Vec<&str> = STATUSES.to_vec();
+        let mut all: Vec<&str> = crate::check::verdict::Status::ALL
+            .map(|s| s.name())
+            .to_vec();
+        ours.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(ours, all);
+    }
+
+    #[test]
     fn statuses_parse_in_section_order_with_broken_as_a_shorthand() {
         assert_eq!(
             parse_statuses("ok, broken,dead").unwrap(),
