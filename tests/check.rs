@@ -738,3 +738,18 @@ async fn a_panic_in_the_writer_or_the_network_thread_fails_the_run_with_exit_3()
         }
     }
 }
+
+#[test]
+fn a_data_folder_that_cannot_be_made_is_named_exit_3_not_a_held_lock() {
+    let g = Ground::new();
+    std::fs::write(g.path("a-file"), "not a folder").unwrap();
+    g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../a-file/data\"\n");
+    g.brief("b.txt", "Briefings\n");
+    let out = g.cmd(&["check"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("a-file/data: cannot create the data folder: "),
+        "{err}"
+    );
+}

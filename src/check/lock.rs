@@ -16,8 +16,16 @@ pub enum LockError {
         /// What the holder wrote: pid and start time.
         holder: String,
     },
+    /// The data folder could not be created.
+    #[error("{}: cannot create the data folder: {source}", dir.display())]
+    Folder {
+        /// The data folder.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The lock file could not be opened.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot take the run lock: {source}", path.display())]
     Io {
         /// The lock file.
         path: PathBuf,
@@ -39,7 +47,10 @@ impl RunLock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        std::fs::create_dir_all(dir).map_err(|source| LockError::Folder {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         let mut file = File::options()
             .read(true)
             .write(true)

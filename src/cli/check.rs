@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use citewatch::check::lock::LockError;
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
 use citewatch::check::verdict::Status;
 use citewatch::config::Config;
@@ -78,7 +79,7 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
         .map_err(runtime)?;
     let summary = match rt.block_on(run(config, &options, fetcher, &progress)) {
         Ok(s) => s,
-        Err(CheckError::Locked(e)) => {
+        Err(CheckError::Locked(e @ LockError::Held { .. })) => {
             return Err(Failure {
                 code: 4,
                 error: e.into(),

@@ -306,7 +306,9 @@ pub async fn start_check(
             state.check_running().store(false, Ordering::Release);
             return Err(match e {
                 LockError::Held { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
-                LockError::Io { .. } => ApiError::internal(e.to_string()),
+                LockError::Folder { .. } | LockError::Io { .. } => {
+                    ApiError::internal(e.to_string())
+                }
             });
         }
     };
