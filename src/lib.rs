@@ -9,6 +9,7 @@ pub mod briefing;
 pub mod check;
 pub mod config;
 pub mod fetch;
+pub mod output_file;
 pub mod report;
 pub mod server;
 pub mod simweb;

@@ -322,4 +322,14 @@ async fn export_warc_through_the_binary() {
         ])
         .await;
     assert_eq!(bad.status.code(), Some(2));
+    let nowhere = s.g.path("no-such-folder/out.warc.gz");
+    let out = s
+        .run(&["export-warc", "-o", nowhere.to_str().unwrap()])
+        .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("out.warc.gz: there is no folder ") && !err.contains(".citewatch-export-"),
+        "{err}"
+    );
 }

@@ -871,6 +871,10 @@ fn the_command_writes_files_and_exits_as_documented() {
         (vec!["report", "--since", "last tuesday"], "--since"),
         (vec!["report", "--document", "nope.txt"], "nope.txt"),
         (vec!["report", "--outlet", "Nobody"], "Nobody"),
+        (
+            vec!["report", "-o", "no-such-folder/r.html"],
+            "-o no-such-folder/r.html: there is no folder no-such-folder",
+        ),
     ] {
         let out = g.cmd(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

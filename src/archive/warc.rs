@@ -201,18 +201,9 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> WarcError + '_ {
     }
 }
 
-/// A temporary file in `path`'s folder (so the final rename stays on one file
-/// system), removed unless persisted.
+/// A temporary file beside `path` (see [`crate::output_file`]).
 fn temp_beside(path: &Path) -> Result<(File, tempfile::TempPath), WarcError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".citewatch-export-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(path))?;
+    let temp = crate::output_file::beside(path, ".citewatch-export-").map_err(io_err(path))?;
     // tempfile creates files readable by the owner only; an export is meant to
     // be handed on (served, copied to an archive), so give it a file's usual mode.
     #[cfg(unix)]

@@ -139,11 +139,7 @@ fn write_file(
     format: ReportFormat,
     path: &std::path::Path,
 ) -> Result<report::Outcome, Failure> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir)
+    let tmp = citewatch::output_file::beside(path, ".citewatch-report-")
         .map_err(|e| usage(anyhow::anyhow!("-o {}: {e}", path.display())))?;
     let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, tmp);
     let outcome = report::write(store, options, format, &mut out).map_err(runtime)?;
