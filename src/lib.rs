@@ -8,6 +8,7 @@ pub mod archive;
 pub mod briefing;
 pub mod check;
 pub mod config;
+pub mod error_text;
 pub mod fetch;
 pub mod output_file;
 pub mod report;

@@ -423,6 +423,11 @@ async fn dns_failure_and_refused_connection_are_typed() {
         "{:?}",
         r.outcome
     );
+    // Its account, which becomes evidence next to the URL, names neither the
+    // URL again nor the cause twice.
+    let detail = r.outcome.detail();
+    assert!(!detail.contains(&closed.to_string()), "{detail}");
+    assert_eq!(detail.matches("onnection refused").count(), 1, "{detail}");
 }
 
 #[tokio::test]

@@ -35,24 +35,8 @@ pub struct Failure {
 
 impl Failure {
     /// The error and its causes on one line, each said once.
-    ///
-    /// Our error types name their cause in their own message (so a log line
-    /// of one of them reads whole) and also return it as `source()`; printing
-    /// the chain as it is would then say "No such file or directory" twice.
-    /// A cause whose words are already on the line is left out.
     pub fn one_line(&self) -> String {
-        let mut line = String::new();
-        for cause in self.error.chain() {
-            let words = cause.to_string();
-            if line.contains(&words) {
-                continue;
-            }
-            if !line.is_empty() {
-                line.push_str(": ");
-            }
-            line.push_str(&words);
-        }
-        line
+        citewatch::error_text::one_line(self.error.as_ref())
     }
 }
 
@@ -81,32 +65,4 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::runtime;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("{file}: cannot read it: {source}")]
-    struct Named {
-        file: String,
-        source: std::io::Error,
-    }
-
-    #[test]
-    fn a_failure_says_each_cause_once_and_keeps_context_and_new_words() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let named = Named {
-            file: "a.toml".into(),
-            source: io,
-        };
-        let f = runtime(anyhow::Error::new(named).context("loading the configuration"));
-        assert_eq!(
-            f.one_line(),
-            "loading the configuration: a.toml: cannot read it: no such file"
-        );
-        let plain = runtime(anyhow::anyhow!("disk full").context("writing blob ab12"));
-        assert_eq!(plain.one_line(), "writing blob ab12: disk full");
-    }
 }

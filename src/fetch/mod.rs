@@ -447,7 +447,7 @@ impl Fetcher {
                 Err(_) => Outcome::Timeout {
                     detail: format!("no response within {}", policy.timeout),
                 },
-                Ok(Err(e)) => classify(&e),
+                Ok(Err(e)) => classify(e),
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
                     if matches!(status, 429 | 503)
@@ -547,10 +547,10 @@ async fn read_response(exchange: Exchange, max: u64) -> Outcome {
             }
             Ok(Err(e)) if e.is_decode() => {
                 return Outcome::Decoding {
-                    detail: error_chain(&e),
+                    detail: crate::error_text::one_line(&e.without_url()),
                 };
             }
-            Ok(Err(e)) => return classify(&e),
+            Ok(Err(e)) => return classify(e),
             Ok(Ok(None)) => break,
             Ok(Ok(Some(chunk))) => chunk,
         };
@@ -581,23 +581,13 @@ async fn read_response(exchange: Exchange, max: u64) -> Outcome {
     }
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        src = s.source();
-    }
-    parts.join(": ")
-}
-
 /// Maps a reqwest error to the outcome taxonomy by looking through its causes.
-fn classify(e: &reqwest::Error) -> Outcome {
-    let detail = error_chain(e);
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+fn classify(e: reqwest::Error) -> Outcome {
+    // The URL is the one being fetched: naming it again in every detail only
+    // lengthens the evidence an editor reads next to it.
+    let e = e.without_url();
+    let detail = crate::error_text::one_line(&e);
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = src {
         if let Some(r) = s.downcast_ref::<HostRefused>() {
             return Outcome::AddressRefused {
