@@ -327,7 +327,7 @@ async fn export_warc_through_the_binary() {
         .run(&["export-warc", "-o", nowhere.to_str().unwrap()])
         .await;
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("out.warc.gz: there is no folder ") && !err.contains(".citewatch-export-"),
         "{err}"

@@ -96,6 +96,16 @@ pub enum WarcError {
         /// What disagrees.
         detail: String,
     },
+    /// An output file cannot be created where it was asked for (no such
+    /// folder, no permission): a matter of the arguments, found before any
+    /// work.
+    #[error("{}: {source}", path.display())]
+    Output {
+        /// The file asked for.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
     /// An output file could not be written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -203,7 +213,12 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> WarcError + '_ {
 
 /// A temporary file beside `path` (see [`crate::output_file`]).
 fn temp_beside(path: &Path) -> Result<(File, tempfile::TempPath), WarcError> {
-    let temp = crate::output_file::beside(path, ".citewatch-export-").map_err(io_err(path))?;
+    let temp = crate::output_file::beside(path, ".citewatch-export-").map_err(|source| {
+        WarcError::Output {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
     // tempfile creates files readable by the owner only; an export is meant to
     // be handed on (served, copied to an archive), so give it a file's usual mode.
     #[cfg(unix)]

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use citewatch::archive::warc::WarcError;
 use citewatch::archive::{FsBlobStore, blob_dir, blobs, verify};
 use citewatch::config::Config;
 use citewatch::source_url::{self, SourceUrl};
@@ -265,8 +266,13 @@ pub fn export_warc(
     };
     let filter = citewatch::store::CaptureFilter { source_id, since };
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
-    let summary =
-        citewatch::archive::warc::export(&store, &blobs, &filter, output, cdxj).map_err(runtime)?;
+    let summary = citewatch::archive::warc::export(&store, &blobs, &filter, output, cdxj).map_err(
+        |e| match e {
+            // `-o` names a place no file can be made: like report -o, exit 2.
+            WarcError::Output { .. } => usage(e),
+            e => runtime(e),
+        },
+    )?;
     if format == Format::Json {
         print_json(&summary).map_err(runtime)?;
     } else {
