@@ -56,7 +56,7 @@ pub(super) struct Checked {
     pub(super) network_failure: bool,
 }
 
-pub(super) fn state_of(d: &DueSource) -> State {
+fn state_of(d: &DueSource) -> State {
     State {
         status: Status::from_name(&d.status),
         since: d.status_since,
