@@ -601,12 +601,15 @@ fn classify(e: reqwest::Error) -> Outcome {
         }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;
+            // The system's own words say it all; the layers above it
+            // ("error sending request: client error (Connect): …") add none.
+            let detail = || crate::error_text::one_line(io);
             match io.kind() {
-                ConnectionRefused => return Outcome::ConnectRefused { detail },
+                ConnectionRefused => return Outcome::ConnectRefused { detail: detail() },
                 ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
-                    return Outcome::ConnectReset { detail };
+                    return Outcome::ConnectReset { detail: detail() };
                 }
-                TimedOut => return Outcome::Timeout { detail },
+                TimedOut => return Outcome::Timeout { detail: detail() },
                 _ => {}
             }
         }
