@@ -110,6 +110,21 @@ async fn a_run_gives_each_source_its_verdict() {
     )
     .await;
     assert_eq!(one["checked"], 1);
+    // A URL no briefing cites is named, not silently skipped.
+    let stranger = format!("http://127.0.0.1:{}/never-cited", web.port());
+    let out = run(&g, &["check", "--url", &stranger]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "--url: not a source, no briefing cites it: {stranger}"
+        )),
+        "{err}"
+    );
+    assert!(
+        web.hits_for("127.0.0.1", "/never-cited").is_empty(),
+        "nothing fetched"
+    );
     let status = json(
         &g,
         &[

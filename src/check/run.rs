@@ -44,6 +44,12 @@ pub enum CheckError {
     /// A URL given with --url cannot be a source.
     #[error("--url {0}: {1}")]
     BadUrl(String, String),
+    /// URLs given with --url that no briefing cites (after the sync).
+    #[error(
+        "--url: not a source, no briefing cites it: {}; `citewatch fetch URL` fetches any URL once",
+        .0.join(", ")
+    )]
+    NotSources(Vec<String>),
     /// Judging this source panicked (a bug). The run logs it and goes on;
     /// the source is not recorded, so it keeps its state and due time.
     #[error("checking {0} failed on a bug (a panic)")]
@@ -174,13 +180,23 @@ pub async fn run_holding(
     } else {
         Some(crate::sync::sync(config, &mut store)?)
     };
-    let run_id = store.start_run(started_at, std::process::id())?;
     let mut urls = Vec::new();
     for u in &options.urls {
         let n = crate::source_url::normalize(u)
             .map_err(|e| CheckError::BadUrl(u.clone(), e.to_string()))?;
         urls.push(n.to_string());
     }
+    // Asked for by name and unknown: say so rather than check nothing.
+    let mut unknown = Vec::new();
+    for u in &urls {
+        if store.source_id(u)?.is_none() {
+            unknown.push(u.clone());
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(CheckError::NotSources(unknown));
+    }
+    let run_id = store.start_run(started_at, std::process::id())?;
     let filter = DueFilter {
         all: options.all,
         urls,

@@ -86,6 +86,7 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
             });
         }
         Err(CheckError::BadUrl(u, e)) => return Err(usage(anyhow::anyhow!("--url {u}: {e}"))),
+        Err(e @ CheckError::NotSources(_)) => return Err(usage(e)),
         Err(CheckError::Sync(citewatch::sync::SyncError::Walk(e))) => return Err(usage(e)),
         Err(e) => return Err(runtime(e)),
     };
