@@ -131,7 +131,7 @@ enum Command {
         /// Check every source, due or not.
         #[arg(long)]
         all: bool,
-        /// Only this URL (repeatable); due or not.
+        /// Only this URL (repeatable), due or not. It must be a source (cited by a briefing, after the sync); `citewatch fetch` takes any URL.
         #[arg(long = "url", value_name = "URL")]
         urls: Vec<String>,
         /// Only sources on this host.
