@@ -193,7 +193,7 @@ pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Fa
     }
     // A check that left the verdict as it was (a host incident) says so:
     // the evidence above is the verdict's, from an earlier check.
-    let latest = store.checks_of(row.id).map_err(runtime)?.pop();
+    let latest = store.latest_check(row.id).map_err(runtime)?;
     let aside = latest
         .and_then(|c| c.evidence.map(|e| (c.started_at, e)))
         .filter(|(_, e)| !e.is_empty() && Some(e) != row.evidence.as_ref());

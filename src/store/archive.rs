@@ -156,6 +156,28 @@ pub struct CheckRow {
     pub evidence: Option<String>,
 }
 
+const CHECK_COLUMNS: &str =
+    "id, started_at, duration_ms, request_url, final_url, outcome, http_status,
+     error_detail, hops, attempts, capture_id, status_after, evidence";
+
+fn check_row(r: &Row) -> rusqlite::Result<CheckRow> {
+    Ok(CheckRow {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        duration_ms: r.get::<_, i64>(2)? as u64,
+        request_url: r.get(3)?,
+        final_url: r.get(4)?,
+        outcome: r.get(5)?,
+        http_status: r.get(6)?,
+        error_detail: r.get(7)?,
+        hops_json: r.get(8)?,
+        attempts: r.get(9)?,
+        capture_id: r.get(10)?,
+        status_after: r.get(11)?,
+        evidence: r.get(12)?,
+    })
+}
+
 const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
      c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified,
      COALESCE(c.reading, (SELECT f.reading FROM captures f WHERE f.id = c.reading_from)),
@@ -286,34 +308,27 @@ impl Store {
     pub fn checks_of(&self, source_id: i64) -> Result<Vec<CheckRow>> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, started_at, duration_ms, request_url, final_url, outcome, http_status, error_detail,
-                        hops, attempts, capture_id, status_after, evidence
-                 FROM checks WHERE source_id = ?1 ORDER BY started_at, id",
-            )
+            .prepare_cached(&format!(
+                "SELECT {CHECK_COLUMNS} FROM checks WHERE source_id = ?1 ORDER BY started_at, id"
+            ))
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([source_id], |r| {
-                Ok(CheckRow {
-                    id: r.get(0)?,
-                    started_at: r.get(1)?,
-                    duration_ms: r.get::<_, i64>(2)? as u64,
-                    request_url: r.get(3)?,
-                    final_url: r.get(4)?,
-                    outcome: r.get(5)?,
-                    http_status: r.get(6)?,
-                    error_detail: r.get(7)?,
-                    hops_json: r.get(8)?,
-                    attempts: r.get(9)?,
-                    capture_id: r.get(10)?,
-                    status_after: r.get(11)?,
-                    evidence: r.get(12)?,
-                })
-            })
+            .query_map([source_id], check_row)
             .map_err(self.err())?
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(self.err())?;
         Ok(rows)
+    }
+
+    /// The source's latest check, if any.
+    pub fn latest_check(&self, source_id: i64) -> Result<Option<CheckRow>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {CHECK_COLUMNS} FROM checks WHERE source_id = ?1
+                 ORDER BY started_at DESC, id DESC LIMIT 1"
+            ))
+            .and_then(|mut s| s.query_row([source_id], check_row).optional())
+            .map_err(self.err())
     }
 
     /// Of `urls`, those that are sources with at least one capture, with their count.
