@@ -64,10 +64,7 @@ pub fn classify(
             );
         }
         "connect_refused" | "connect_reset" | "connect" | "tls" | "timeout" | "decoding" => {
-            return (
-                Signal::Unreachable,
-                format!("{}: {detail}", f.outcome.replace('_', " ")),
-            );
+            return (Signal::Unreachable, network_failure(f.outcome, detail));
         }
         "too_many_redirects" => return (Signal::Unreachable, "redirect loop".into()),
         "not_modified" => {
@@ -147,9 +144,54 @@ pub fn classify(
     }
 }
 
+/// A network failure in words: what kind, then the system's account, unless
+/// that account already begins by saying it ("Connection refused (os error
+/// 111)" needs no "connect refused:" in front).
+fn network_failure(kind: &str, detail: &str) -> String {
+    let phrase = match kind {
+        "connect_refused" => "connection refused",
+        "connect_reset" => "connection reset",
+        "tls" => "TLS failed",
+        "timeout" => "timed out",
+        "decoding" => "the body did not decode",
+        _ => "could not connect",
+    };
+    if detail.is_empty() {
+        return phrase.to_string();
+    }
+    if detail.to_lowercase().starts_with(&phrase.to_lowercase()) {
+        let mut chars = detail.chars();
+        return chars
+            .next()
+            .map(|c| c.to_lowercase().chain(chars).collect())
+            .unwrap_or_default();
+    }
+    format!("{phrase}: {detail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_network_failure_says_its_kind_once() {
+        assert_eq!(
+            network_failure("connect_refused", "Connection refused (os error 111)"),
+            "connection refused (os error 111)"
+        );
+        assert_eq!(
+            network_failure(
+                "timeout",
+                "body incomplete at the timeout (512 bytes received)"
+            ),
+            "timed out: body incomplete at the timeout (512 bytes received)"
+        );
+        assert_eq!(
+            network_failure("tls", "invalid peer certificate: UnknownIssuer"),
+            "TLS failed: invalid peer certificate: UnknownIssuer"
+        );
+        assert_eq!(network_failure("connect", ""), "could not connect");
+    }
 
     fn facts(outcome: &'static str, status: Option<u16>) -> FetchFacts<'static> {
         FetchFacts {
