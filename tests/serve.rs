@@ -698,6 +698,31 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // URLs that cannot be checked are refused up front, not left to fail unseen.
+    for (urls, says) in [
+        (
+            "[\"ftp://x.test/a\"]",
+            "urls: `ftp://x.test/a`: scheme `ftp`",
+        ),
+        (
+            "[\"http://never-cited.test/a\"]",
+            "urls: not a source yet, no synced briefing cites it: http://never-cited.test/a",
+        ),
+    ] {
+        let r = c
+            .post(&url)
+            .bearer_auth("correct horse")
+            .body(format!("{{\"urls\": {urls}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(says),
+            "{v}"
+        );
+    }
 
     // Released: the run starts in the background (only the gone.test citation
     // is due, and it is limited away), and shows up in /api/runs.

@@ -276,7 +276,9 @@ pub struct CheckRequest {
 }
 
 /// `POST /api/check`: starts a check run in the background. 202 when started,
-/// 409 while a run holds the lock; needs the admin token.
+/// 400 for `urls` that are malformed or not sources (yet: the run's sync may
+/// add one, so sync first), 409 while a run holds the lock; needs the admin
+/// token.
 pub async fn start_check(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -289,6 +291,32 @@ pub async fn start_check(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("the request body: {e}")))?
     };
+    // Refused now rather than failing the run in the background, unseen.
+    let mut urls = Vec::with_capacity(request.urls.len());
+    for u in &request.urls {
+        let n = crate::source_url::normalize(u)
+            .map_err(|e| ApiError::bad_request(format!("urls: `{u}`: {e}")))?;
+        urls.push(n.to_string());
+    }
+    if !urls.is_empty() {
+        let unknown = state
+            .with_store(move |s| {
+                let mut unknown = Vec::new();
+                for u in urls {
+                    if s.source_id(&u)?.is_none() {
+                        unknown.push(u);
+                    }
+                }
+                Ok(unknown)
+            })
+            .await?;
+        if !unknown.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "urls: not a source yet, no synced briefing cites it: {}",
+                unknown.join(", ")
+            )));
+        }
+    }
     if state
         .check_running()
         .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
