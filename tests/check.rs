@@ -157,6 +157,23 @@ async fn a_run_gives_each_source_its_verdict() {
         !text.contains("latest check"),
         "the verdict is the latest check's: {text}"
     );
+    // The list for people: a header, one line a source, a count.
+    let out = run(&g, &["sources", "--status", "dead"]).await;
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].starts_with("status") && lines[0].ends_with("url  evidence"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("dead ") && lines[1].contains("1  http://127.0.0.1:"),
+        "{text}"
+    );
+    assert_eq!(lines[3], "2 sources");
+    let out = run(&g, &["sources", "--status", "unreachable"]).await;
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.ends_with("\n1 source\n"), "{text}");
     let citations = json(&g, &["citations", "--format", "json"]).await;
     assert!(
         citations

@@ -161,17 +161,28 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
     }
     let mut out = std::io::stdout().lock();
     let mut w = || -> std::io::Result<()> {
+        if !rows.is_empty() {
+            writeln!(
+                out,
+                "{:<11} {:>5}  {}  {}",
+                "status", "cited", "url", "evidence"
+            )?;
+        }
         for r in &rows {
             writeln!(
                 out,
-                "{:<11} {:>3} {}  {}",
+                "{:<11} {:>5}  {}  {}",
                 r.status,
                 r.citations,
                 r.url,
                 r.evidence.as_deref().unwrap_or("")
             )?;
         }
-        writeln!(out, "{} sources", rows.len())
+        writeln!(
+            out,
+            "{}",
+            citewatch::report::text::plural(rows.len() as i64, "source", "sources")
+        )
     };
     w().map_err(runtime)?;
     Ok(ExitCode::SUCCESS)
