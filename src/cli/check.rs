@@ -162,11 +162,7 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
     let mut out = std::io::stdout().lock();
     let mut w = || -> std::io::Result<()> {
         if !rows.is_empty() {
-            writeln!(
-                out,
-                "{:<11} {:>5}  {}  {}",
-                "status", "cited", "url", "evidence"
-            )?;
+            writeln!(out, "{:<11} {:>5}  url  evidence", "status", "cited")?;
         }
         for r in &rows {
             writeln!(
