@@ -187,12 +187,7 @@ pub async fn run_holding(
         urls.push(n.to_string());
     }
     // Asked for by name and unknown: say so rather than check nothing.
-    let mut unknown = Vec::new();
-    for u in &urls {
-        if store.source_id(u)?.is_none() {
-            unknown.push(u.clone());
-        }
-    }
+    let unknown = store.not_sources(&urls)?;
     if !unknown.is_empty() {
         return Err(CheckError::NotSources(unknown));
     }

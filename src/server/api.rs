@@ -299,17 +299,7 @@ pub async fn start_check(
         urls.push(n.to_string());
     }
     if !urls.is_empty() {
-        let unknown = state
-            .with_store(move |s| {
-                let mut unknown = Vec::new();
-                for u in urls {
-                    if s.source_id(&u)?.is_none() {
-                        unknown.push(u);
-                    }
-                }
-                Ok(unknown)
-            })
-            .await?;
+        let unknown = state.with_store(move |s| Ok(s.not_sources(&urls)?)).await?;
         if !unknown.is_empty() {
             return Err(ApiError::bad_request(format!(
                 "urls: not a source yet, no synced briefing cites it: {}",

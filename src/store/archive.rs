@@ -224,6 +224,17 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// Of these normalised URLs, those that are not sources, in the order given.
+    pub fn not_sources(&self, urls: &[String]) -> Result<Vec<String>> {
+        let mut unknown = Vec::new();
+        for u in urls {
+            if self.source_id(u)?.is_none() {
+                unknown.push(u.clone());
+            }
+        }
+        Ok(unknown)
+    }
+
     /// Records one fetch: the source (created when it is not cited anywhere yet),
     /// the blob row and capture when something was archived, and the check — in
     /// one transaction, after the blob file is on disk.
