@@ -73,18 +73,10 @@ impl Status {
     /// not know, so a row written by a newer version is checked again rather
     /// than given a verdict it never had.
     pub fn from_name(name: &str) -> Status {
-        match name {
-            "ok" => Status::Ok,
-            "changed" => Status::Changed,
-            "moved" => Status::Moved,
-            "failing" => Status::Failing,
-            "soft_404" => Status::Soft404,
-            "dead" => Status::Dead,
-            "unreachable" => Status::Unreachable,
-            "blocked" => Status::Blocked,
-            "invalid" => Status::Invalid,
-            _ => Status::Unchecked,
-        }
+        Status::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .unwrap_or(Status::Unchecked)
     }
 
     /// "Broken" in reports: dead, soft 404, unreachable.
@@ -117,12 +109,9 @@ impl Suspect {
 
     /// The suspect named `name` in the store, if any.
     pub fn from_name(name: &str) -> Option<Suspect> {
-        match name {
-            "dead" => Some(Suspect::Dead),
-            "soft_404" => Some(Suspect::Soft404),
-            "unreachable" => Some(Suspect::Unreachable),
-            _ => None,
-        }
+        [Suspect::Dead, Suspect::Soft404, Suspect::Unreachable]
+            .into_iter()
+            .find(|s| s.name() == name)
     }
 
     fn confirmed(self) -> Status {
