@@ -3,7 +3,8 @@
 //!
 //! A failure is *confirmed* only after `dead_after_checks` failing checks that
 //! span at least `dead_after`; until then the source is `failing` with a
-//! `suspect`. One good check resets the streak. A 410 is dead at once. Network
+//! `suspect`. One good check resets the streak, and so does a failure of the
+//! other kind (page gone vs. network). A 410 is dead at once. Network
 //! failures and 5xx confirm to `unreachable`, never to `dead` (many sites time
 //! out from abroad). A host that does not resolve is dead only once that has
 //! lasted `gone_after`. Blocked answers never count towards dead.
@@ -212,6 +213,38 @@ fn with_status(prev: &State, status: Status, now: Millis) -> State {
     }
 }
 
+/// Which way a failing check points. A streak counts checks of one kind only:
+/// four nights of timeouts and then one 404 are not three 404s, and a 404
+/// streak interrupted by an outage does not confirm `unreachable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    /// 404, 410, an error page served as success: the page is gone.
+    Removed,
+    /// Connect, TLS, timeout, 5xx, an unresolvable host: we could not reach it.
+    Network,
+}
+
+/// The kind of the streak `prev` is in, if any.
+fn streak_kind(prev: &State) -> Option<Evidence> {
+    if prev.consecutive_failures == 0 {
+        return None;
+    }
+    match prev.suspect? {
+        Suspect::Unreachable => Some(Evidence::Network),
+        Suspect::Dead if prev.no_such_host_since.is_some() => Some(Evidence::Network),
+        Suspect::Dead | Suspect::Soft404 => Some(Evidence::Removed),
+    }
+}
+
+/// Failing checks and the streak's start after one more failure of `kind`:
+/// the streak goes on when it is of the same kind, else one starts now.
+fn streak(prev: &State, kind: Evidence, now: Millis) -> (u32, Millis) {
+    match (streak_kind(prev), prev.failing_since) {
+        (Some(k), Some(since)) if k == kind => (prev.consecutive_failures + 1, since),
+        _ => (1, now),
+    }
+}
+
 /// The state after one check with `signal` at `now`.
 pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> State {
     let alive = |status| State {
@@ -228,10 +261,12 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         Signal::Blocked => return with_status(prev, Status::Blocked, now),
         Signal::Invalid => return with_status(prev, Status::Invalid, now),
         Signal::Gone => {
+            let (failures, failing_since) = streak(prev, Evidence::Removed, now);
             return State {
                 suspect: Some(Suspect::Dead),
-                consecutive_failures: prev.consecutive_failures + 1,
-                failing_since: prev.failing_since.or(Some(now)),
+                consecutive_failures: failures,
+                failing_since: Some(failing_since),
+                no_such_host_since: None,
                 ..with_status(prev, Status::Dead, now)
             };
         }
@@ -239,8 +274,11 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         Signal::SoftNotFound => Suspect::Soft404,
         Signal::Unreachable => Suspect::Unreachable,
     };
-    let failures = prev.consecutive_failures + 1;
-    let failing_since = prev.failing_since.unwrap_or(now);
+    let kind = match signal {
+        Signal::Unreachable | Signal::NoSuchHost => Evidence::Network,
+        _ => Evidence::Removed,
+    };
+    let (failures, failing_since) = streak(prev, kind, now);
     let no_such_host_since = match signal {
         Signal::NoSuchHost => Some(prev.no_such_host_since.unwrap_or(now)),
         _ => None,
@@ -446,6 +484,50 @@ mod tests {
         assert_eq!(
             (s.status, s.consecutive_failures, s.suspect),
             (Status::Ok, 0, None)
+        );
+    }
+
+    #[test]
+    fn a_streak_counts_one_kind_of_failure() {
+        // Four nights of timeouts, then the new site answers 404 for a night:
+        // that is one 404, not five failures.
+        let mut sig: Vec<_> = (0..4).map(|i| (Signal::Unreachable, i * D)).collect();
+        sig.push((Signal::NotFound, 4 * D));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.suspect, s.consecutive_failures, s.failing_since),
+            (Status::Unreachable, Some(Suspect::Dead), 1, Some(4 * D))
+        );
+        // Three 404s over 72 h are needed, counted from the first of them.
+        sig.extend([(Signal::NotFound, 5 * D), (Signal::NotFound, 6 * D)]);
+        assert_eq!(run(&sig).status, Status::Unreachable, "48 h of 404s");
+        sig.push((Signal::NotFound, 7 * D));
+        assert_eq!(run(&sig).status, Status::Dead);
+        // 404, timeout, 404 is not two 404s in a row.
+        let s = run(&[
+            (Signal::NotFound, 0),
+            (Signal::Unreachable, 2 * D),
+            (Signal::NotFound, 4 * D),
+        ]);
+        assert_eq!((s.status, s.consecutive_failures), (Status::Failing, 1));
+        // An unresolvable host is a network failure, like a timeout.
+        let s = run(&[
+            (Signal::NoSuchHost, 0),
+            (Signal::Unreachable, 2 * D),
+            (Signal::Unreachable, 4 * D),
+        ]);
+        assert_eq!((s.status, s.consecutive_failures), (Status::Unreachable, 3));
+        // A removal notice and a 404 both say the page is gone.
+        let s = run(&[
+            (Signal::SoftNotFound, 0),
+            (Signal::NotFound, 2 * D),
+            (Signal::Gone, 4 * D),
+        ]);
+        assert_eq!((s.status, s.consecutive_failures), (Status::Dead, 3));
+        let s = run(&[(Signal::Unreachable, 0), (Signal::Gone, D)]);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.failing_since),
+            (Status::Dead, 1, Some(D))
         );
     }
 
