@@ -202,6 +202,41 @@ async fn a_second_run_is_refused_with_exit_4() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_check_counts_from_the_runs_start_not_the_fetch() {
+    // Due-ness is measured from a run's start; so must the next check be, or
+    // a source checked late in a long run misses the next night. One request
+    // at a time to pages that take 20 ms: the run lasts over a second.
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(&IMMEDIATE.replace("retries = 0\n", "retries = 0\nconcurrency = 1\n"));
+    let mut paths: Vec<String> = (0..60).map(|i| format!("/slow/ok/{i}")).collect();
+    paths.extend(["/slow/missing/1".to_string(), "/slow/flaky/1".to_string()]);
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    g.brief("b.txt", briefing(&web, &refs));
+    let summary = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(summary["checked"], 62, "{summary}");
+    assert!(summary["duration_ms"].as_u64().unwrap() > 1200, "{summary}");
+    let started: jiff::Timestamp = summary["started_at"].as_str().unwrap().parse().unwrap();
+    // recheck_ok and recheck_dead at their defaults; the last pages were
+    // fetched over a second after the run began.
+    for (path, days) in [
+        ("/slow/ok/0", 7),
+        ("/slow/ok/59", 7),
+        ("/slow/missing/1", 30),
+        ("/slow/flaky/1", 30),
+    ] {
+        let url = format!("http://127.0.0.1:{}{path}", web.port());
+        let status = json(&g, &["status", &url, "--format", "json"]).await;
+        let next: jiff::Timestamp = status["next_check"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            next.duration_since(started),
+            jiff::SignedDuration::from_hours(24 * days),
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -188,6 +188,7 @@ pub(super) fn assess(
     blobs: &FsBlobStore,
     cfg: &CheckConfig,
     confirmation: &Confirmation,
+    run_started: Millis,
 ) -> Result<Checked, CheckError> {
     // A new copy of a page is kept as its difference from the latest good
     // copy (or from the whole copy that one is a delta against).
@@ -283,7 +284,9 @@ pub(super) fn assess(
         title,
         reading: fresh_json,
         reading_from,
-        next_check_at: next_check_at(state.status, now, cfg),
+        // From the run's start, as due-ness is: a source checked late in a
+        // long run is due again at the same night's start, not the night after.
+        next_check_at: next_check_at(state.status, run_started, cfg),
         state,
         evidence,
         similarity: page.similarity,

@@ -221,7 +221,9 @@ pub async fn run_holding(
     let blobs = Arc::new(FsBlobStore::deferred_sync(blob_dir(&config.store.dir)));
     let writer_blobs = FsBlobStore::clone(&blobs);
     let writer =
-        std::thread::spawn(move || writer_loop(store, &writer_blobs, run_id, rx, recheck_failing));
+        std::thread::spawn(move || {
+            writer_loop(store, &writer_blobs, run_id, rx, started_at.saturating_add(recheck_failing))
+        });
     // Read-only, with a small page cache: it reads each capture row once.
     let reader = Store::open_read_only(&db)?;
     let probes: Arc<Probes> = Arc::default();
@@ -316,6 +318,7 @@ pub async fn run_holding(
                         blobs.as_ref(),
                         &check_cfg,
                         &confirmation,
+                        started_at,
                     )
                 };
                 // Beyond reading the page (guarded inside), a panic here is a
@@ -437,7 +440,7 @@ fn writer_loop(
     blobs: &FsBlobStore,
     run_id: i64,
     rx: std::sync::mpsc::Receiver<Vec<Checked>>,
-    recheck_failing: Millis,
+    incident_recheck_at: Millis,
 ) -> (Result<Store, CheckError>, WriterStats) {
     let mut stats = WriterStats::default();
     let mut batch: Vec<Checked> = Vec::new();
@@ -529,7 +532,7 @@ fn writer_loop(
                         c.state = c.prev;
                         c.verdict_stands = true;
                         c.evidence = detail.clone();
-                        c.next_check_at = c.started_at + recheck_failing;
+                        c.next_check_at = incident_recheck_at;
                     }
                     stats.incidents.push(host);
                 }

@@ -36,14 +36,16 @@ pub fn interleave_by_host(sources: Vec<(i64, u32)>) -> Vec<(i64, u32)> {
     placed.into_iter().map(|(_, s)| s).collect()
 }
 
-/// When a source with `status` should be checked again.
-pub fn next_check_at(status: Status, now: Millis, c: &CheckConfig) -> Millis {
+/// When a source with `status` should be checked again: `from` is the run's
+/// start, as due-ness is, so a source checked late in a long run is due again
+/// at the same hour of a later night rather than the night after.
+pub fn next_check_at(status: Status, from: Millis, c: &CheckConfig) -> Millis {
     let interval = match status {
         Status::Failing | Status::Unreachable => c.recheck_failing,
         Status::Dead | Status::Soft404 => c.recheck_dead,
         _ => c.recheck_ok,
     };
-    now.saturating_add(interval.as_millis())
+    from.saturating_add(interval.as_millis())
 }
 
 #[cfg(test)]
