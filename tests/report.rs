@@ -569,6 +569,29 @@ fn the_report_says_what_an_editor_needs() {
 }
 
 #[test]
+fn invalid_citations_are_listed_with_their_reason() {
+    // A citation without a source has no source columns: listing it once
+    // failed on reading a NULL failure count.
+    let (_dir, store) = fixture();
+    let mut opts = options(None);
+    opts.statuses = vec!["invalid"];
+    let json: Value = serde_json::from_str(&render(&store, &opts, ReportFormat::Json).0).unwrap();
+    let sections = json["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 1, "{json}");
+    let citations = sections[0]["documents"][0]["briefings"][0]["citations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(citations.len(), 1, "{json}");
+    assert_eq!(citations[0]["status"], "invalid");
+    assert_eq!(
+        citations[0]["evidence"],
+        "cannot be fetched as written: contains whitespace"
+    );
+    let (text, _) = render(&store, &opts, ReportFormat::Text);
+    assert!(text.contains("invalid"), "{text}");
+}
+
+#[test]
 fn new_lists_only_what_broke_in_the_latest_run() {
     let (_dir, store) = fixture();
     let mut opts = options(None);

@@ -833,7 +833,7 @@ fn read_row(place: order::Key, payload: &[u8]) -> rusqlite::Result<ReportRow> {
         error_detail: sources::get(&columns, 7)?,
         evidence: sources::get(&columns, 8)?,
         similarity: sources::get(&columns, 9)?,
-        consecutive_failures: sources::get(&columns, 10)?,
+        consecutive_failures: sources::get::<Option<i64>>(&columns, 10)?.unwrap_or(0),
         failing_since: sources::get(&columns, 11)?,
         capture_id: sources::get(&columns, 12)?,
         captured_at: sources::get(&columns, 13)?,
