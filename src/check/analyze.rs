@@ -188,7 +188,8 @@ impl<'a> Subject<'a> {
 }
 
 /// Similarity of a page's text to its baseline's (0..=1), cheapest evidence
-/// first; `None` when either has no text.
+/// first; 0 when the baseline had text and the page has none; `None` when
+/// the baseline had no text (or both were made by other fingerprint versions).
 ///
 /// Visible texts at least [`quick_bar`] alike settle it: whatever changed is
 /// too small a share of the page to move the main text below `changed_below`
@@ -214,7 +215,13 @@ pub fn drift(new: &mut Subject, base: &mut Subject, changed_below: f64) -> Optio
     {
         return Some(s);
     }
-    similarity(&new.main_fingerprint()?, &base.main_fingerprint()?)
+    let (now, then) = (new.main_fingerprint()?, base.main_fingerprint()?);
+    // A page whose text is gone (blank, a script that sends readers away, a
+    // body that is no longer text) keeps nothing of what was cited.
+    if now.is_empty() && !then.is_empty() && now.version == then.version {
+        return Some(0.0);
+    }
+    similarity(&now, &then)
 }
 
 /// Visible-text similarity above which the main text is taken to be unchanged:
@@ -249,15 +256,21 @@ pub fn probe_url(cited: &str, token: &str) -> Option<String> {
         .map(|u| soft404::probe_url(&u, token).to_string())
 }
 
-/// The page is what the host answers for a path that cannot exist.
+/// The page cited as `requested` is what the host answers for a path that
+/// cannot exist.
 pub fn like_probe(
+    requested: &str,
     page: &Fingerprint,
     final_url: &str,
     probe: &Fingerprint,
     probe_final: &str,
 ) -> bool {
-    match (Url::parse(final_url), Url::parse(probe_final)) {
-        (Ok(f), Ok(p)) => soft404::looks_like_probe(page, &f, probe, &p),
+    match (
+        Url::parse(requested),
+        Url::parse(final_url),
+        Url::parse(probe_final),
+    ) {
+        (Ok(r), Ok(f), Ok(p)) => soft404::looks_like_probe(&r, page, &f, probe, &p),
         _ => false,
     }
 }
@@ -434,6 +447,19 @@ mod tests {
         );
         let s = drift(&mut one_replaced, &mut base, 0.85).unwrap();
         assert!(s < 0.85, "a replaced paragraph of four is a change: {s}");
+    }
+
+    #[test]
+    fn a_page_whose_text_is_gone_keeps_nothing_of_the_baseline() {
+        let loads = std::cell::Cell::new(0);
+        let mut base = subject(article(&PARAGRAPHS, &[]), &loads);
+        let stub = "<html><head><title>Xinhua</title><script>location.href='/'</script></head><body></body></html>";
+        let mut blank = subject(stub.as_bytes().to_vec(), &loads);
+        assert_eq!(drift(&mut blank, &mut base, 0.85), Some(0.0));
+        // A baseline without text is nothing to compare with.
+        let mut blank_base = subject(stub.as_bytes().to_vec(), &loads);
+        let mut page = subject(article(&PARAGRAPHS, &[]), &loads);
+        assert_eq!(drift(&mut page, &mut blank_base, 0.85), None);
     }
 
     #[test]

@@ -514,8 +514,13 @@ impl PageInput<'_> {
         if let Some(p) = probe
             && let Some(fp) = subject.page_fingerprint()
         {
-            page.like_probe =
-                analyze::like_probe(&fp, &report.final_url, &p.fingerprint, &p.final_url);
+            page.like_probe = analyze::like_probe(
+                &report.url,
+                &fp,
+                &report.final_url,
+                &p.fingerprint,
+                &p.final_url,
+            );
         }
         if let Some(base) = job.baseline() {
             page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());

@@ -544,10 +544,14 @@ fn probe_name(token: &str) -> String {
 /// at least [`PROBE_SIMILAR_AT_LEAST`] similar to the probe's page, or landed
 /// on the same final URL.
 ///
+/// Only a deep link can be: a cited front page or section front is where a
+/// host that sends missing pages home lands them, and is no less alive for it.
+///
 /// Pages without usable text (both empty, a PDF, an image) are not similar to
 /// anything here: an empty match says nothing. Fingerprints of another
 /// [`FINGERPRINT_VERSION`] are not compared either.
 pub fn looks_like_probe(
+    cited: &Url,
     page: &Fingerprint,
     final_url: &Url,
     probe: &Fingerprint,
@@ -558,6 +562,9 @@ pub fn looks_like_probe(
         u.set_fragment(None);
         u
     };
+    if is_site_root_or_section(cited) {
+        return false;
+    }
     if without_fragment(final_url) == without_fragment(probe_final_url) {
         return true;
     }
@@ -820,7 +827,7 @@ mod tests {
         let probe_final = url("https://example.com/2020/12/26/q7xk2m9zt4wpl8vb3n.html");
         let gone = fingerprint(&error_page("/2020/12/26/story.html"));
         let probe = fingerprint(&error_page("/2020/12/26/q7xk2m9zt4wpl8vb3n.html"));
-        assert!(looks_like_probe(&gone, &cited_final, &probe, &probe_final));
+        assert!(looks_like_probe(&cited_final, &gone, &cited_final, &probe, &probe_final));
 
         let article = fingerprint(
             "Shanghai starts vaccinating priority groups\n\nShanghai has begun vaccinating key \
@@ -828,6 +835,7 @@ mod tests {
              Saturday, in one of the first large urban campaigns.",
         );
         assert!(!looks_like_probe(
+            &cited_final,
             &article,
             &cited_final,
             &probe,
@@ -836,14 +844,23 @@ mod tests {
 
         let home = url("https://example.com/");
         assert!(looks_like_probe(
+            &cited_final,
             &article,
             &home,
             &probe,
             &url("https://example.com/#x")
         ));
+        // A cited front page (or section front) landing where missing pages
+        // land is the front page, alive.
+        for front in ["https://example.com/", "https://www.example.com/world/"] {
+            let front = url(front);
+            assert!(!looks_like_probe(&front, &article, &home, &probe, &home));
+            assert!(!looks_like_probe(&front, &gone, &front, &probe, &probe_final));
+        }
 
         let empty = fingerprint("");
         assert!(!looks_like_probe(
+            &cited_final,
             &empty,
             &cited_final,
             &empty,
@@ -851,7 +868,7 @@ mod tests {
         ));
         let mut old = probe.clone();
         old.version = FINGERPRINT_VERSION.wrapping_add(1);
-        assert!(!looks_like_probe(&gone, &cited_final, &old, &probe_final));
+        assert!(!looks_like_probe(&cited_final, &gone, &cited_final, &old, &probe_final));
     }
 
     mod props {
