@@ -170,7 +170,8 @@ async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
         matches!(
             r.outcome,
             Outcome::RateLimited {
-                retry_after_secs: 86400
+                retry_after_secs: 86400,
+                status: Some(429)
             }
         ),
         "{:?}",

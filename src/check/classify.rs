@@ -55,6 +55,14 @@ pub fn classify(
             );
         }
         "robots_disallowed" => return (Signal::Blocked, "robots.txt disallows fetching it".into()),
+        // A 503 asking for hours is a server down for maintenance, on the
+        // 5xx road to `unreachable`; a 429 is a refusal of us.
+        "rate_limited" if f.status == Some(503) => {
+            return (
+                Signal::Unreachable,
+                format!("HTTP 503 server error, {detail}"),
+            );
+        }
         "rate_limited" => return (Signal::Blocked, detail.to_string()),
         "address_refused" => return (Signal::Blocked, format!("not fetched: {detail}")),
         "dns" => {
@@ -89,6 +97,15 @@ pub fn classify(
             return (
                 Signal::Blocked,
                 format!("HTTP {status}: access refused to us"),
+            );
+        }
+        // Never asked for by what we send (no content negotiation, no
+        // If-Match): the answers of web application firewalls and their
+        // script challenges (412 is common on Chinese government sites).
+        406 | 412 => {
+            return (
+                Signal::Blocked,
+                format!("HTTP {status}: refused to us, most likely by a firewall's challenge"),
             );
         }
         408 | 500..=599 => return (Signal::Unreachable, format!("HTTP {status} server error")),
@@ -235,10 +252,22 @@ mod tests {
             (503, Signal::Unreachable),
             (500, Signal::Unreachable),
             (400, Signal::NotFound),
+            (406, Signal::Blocked),
+            (412, Signal::Blocked),
             (200, Signal::Ok),
         ] {
             assert_eq!(sig(&facts("http", Some(s)), &p), want, "{s}");
         }
+    }
+
+    #[test]
+    fn a_long_retry_after_is_blocked_on_a_429_and_unreachable_on_a_503() {
+        let p = PageEvidence::default();
+        assert_eq!(sig(&facts("rate_limited", Some(429)), &p), Signal::Blocked);
+        assert_eq!(sig(&facts("rate_limited", None), &p), Signal::Blocked);
+        let (s, why) = classify(&facts("rate_limited", Some(503)), &p, Status::Ok, 0.8);
+        assert_eq!(s, Signal::Unreachable);
+        assert!(why.starts_with("HTTP 503 server error, detail"), "{why}");
     }
 
     #[test]

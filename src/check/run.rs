@@ -220,10 +220,15 @@ pub async fn run_holding(
     let recheck_failing = config.check.recheck_failing.as_millis();
     let blobs = Arc::new(FsBlobStore::deferred_sync(blob_dir(&config.store.dir)));
     let writer_blobs = FsBlobStore::clone(&blobs);
-    let writer =
-        std::thread::spawn(move || {
-            writer_loop(store, &writer_blobs, run_id, rx, started_at.saturating_add(recheck_failing))
-        });
+    let writer = std::thread::spawn(move || {
+        writer_loop(
+            store,
+            &writer_blobs,
+            run_id,
+            rx,
+            started_at.saturating_add(recheck_failing),
+        )
+    });
     // Read-only, with a small page cache: it reads each capture row once.
     let reader = Store::open_read_only(&db)?;
     let probes: Arc<Probes> = Arc::default();

@@ -827,7 +827,13 @@ mod tests {
         let probe_final = url("https://example.com/2020/12/26/q7xk2m9zt4wpl8vb3n.html");
         let gone = fingerprint(&error_page("/2020/12/26/story.html"));
         let probe = fingerprint(&error_page("/2020/12/26/q7xk2m9zt4wpl8vb3n.html"));
-        assert!(looks_like_probe(&cited_final, &gone, &cited_final, &probe, &probe_final));
+        assert!(looks_like_probe(
+            &cited_final,
+            &gone,
+            &cited_final,
+            &probe,
+            &probe_final
+        ));
 
         let article = fingerprint(
             "Shanghai starts vaccinating priority groups\n\nShanghai has begun vaccinating key \
@@ -855,7 +861,13 @@ mod tests {
         for front in ["https://example.com/", "https://www.example.com/world/"] {
             let front = url(front);
             assert!(!looks_like_probe(&front, &article, &home, &probe, &home));
-            assert!(!looks_like_probe(&front, &gone, &front, &probe, &probe_final));
+            assert!(!looks_like_probe(
+                &front,
+                &gone,
+                &front,
+                &probe,
+                &probe_final
+            ));
         }
 
         let empty = fingerprint("");
@@ -868,7 +880,13 @@ mod tests {
         ));
         let mut old = probe.clone();
         old.version = FINGERPRINT_VERSION.wrapping_add(1);
-        assert!(!looks_like_probe(&cited_final, &gone, &cited_final, &old, &probe_final));
+        assert!(!looks_like_probe(
+            &cited_final,
+            &gone,
+            &cited_final,
+            &old,
+            &probe_final
+        ));
     }
 
     mod props {

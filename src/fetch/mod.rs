@@ -430,6 +430,7 @@ impl Fetcher {
                     .await
                     .map_err(|w| Outcome::RateLimited {
                         retry_after_secs: w.remaining.as_secs().max(1),
+                        status: None,
                     })?;
             *attempts += 1;
             let retry_left = *attempts <= policy.retries;
@@ -460,6 +461,7 @@ impl Fetcher {
                         if wait > policy.max_retry_after.std() {
                             return Err(Outcome::RateLimited {
                                 retry_after_secs: wait.as_secs(),
+                                status: Some(status),
                             });
                         }
                         // Honoured for the whole host, by every request to it.

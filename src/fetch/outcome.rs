@@ -90,6 +90,9 @@ pub enum Outcome {
     RateLimited {
         /// Seconds the host still wanted us to wait.
         retry_after_secs: u64,
+        /// The status that asked (429 or 503); `None` when an earlier answer's
+        /// Retry-After still holds for the host and nothing was sent.
+        status: Option<u16>,
     },
     /// The URL (or a redirect's Location) cannot be fetched as written.
     InvalidUrl {
@@ -143,7 +146,9 @@ impl Outcome {
                 format!("body larger than {limit} bytes; the first {limit} bytes were kept")
             }
             Outcome::RobotsDisallowed { robots_url } => format!("disallowed by {robots_url}"),
-            Outcome::RateLimited { retry_after_secs } => {
+            Outcome::RateLimited {
+                retry_after_secs, ..
+            } => {
                 format!(
                     "rate-limited: the host asked to wait {retry_after_secs} s, longer than max_retry_after"
                 )
@@ -158,6 +163,7 @@ impl Outcome {
                 Some(*status)
             }
             Outcome::NotModified { .. } => Some(304),
+            Outcome::RateLimited { status, .. } => *status,
             _ => None,
         }
     }
