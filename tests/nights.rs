@@ -175,4 +175,13 @@ async fn a_host_answering_200_for_everything_is_caught_by_the_probe() {
         .map(|(_, n)| *n)
         .sum();
     assert_eq!(probes, 1, "one probe per host per run");
+    // The next night the server could answer the removed page's validators
+    // with a 304, and the probe's evidence would be lost with the body.
+    check(&g).await;
+    let again = g.json(&["status", &removed, "--format", "json"]);
+    assert_eq!(again["status"], "soft_404", "{again}");
+    assert_eq!(
+        g.json(&["status", &real, "--format", "json"])["status"],
+        "ok"
+    );
 }

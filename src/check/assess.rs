@@ -122,7 +122,15 @@ pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError>
         Some(id) if !baseline_is_previous => reader.capture(id)?,
         _ => None,
     };
-    let request = archive::conditional_on(&due.url, previous.as_ref());
+    // A page judged like the host's probe must be compared with this run's
+    // probe, so it is asked for whole: a 304 would bring no page to compare.
+    let soft = due.status == Status::Soft404.name()
+        || due.suspect.as_deref() == Some(Suspect::Soft404.name());
+    let request = if soft {
+        FetchRequest::new(&due.url)
+    } else {
+        archive::conditional_on(&due.url, previous.as_ref())
+    };
     Ok(Job {
         due,
         request,
