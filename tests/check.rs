@@ -350,6 +350,52 @@ async fn a_host_incident_leaves_each_verdict_with_its_own_evidence() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_forgives_one_run_and_a_lasting_outage_counts() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let pages = [
+        "/gone", "/page/1", "/page/2", "/page/3", "/page/4", "/page/5",
+    ];
+    g.brief("b.txt", briefing(&web, &pages));
+    json(&g, &["check", "--format", "json"]).await;
+    let url = |path: &str| format!("http://127.0.0.1:{}{path}", web.port());
+    let status = |path: &'static str| {
+        let g = &g;
+        let url = url(path);
+        async move { json(g, &["status", &url, "--format", "json"]).await }
+    };
+    let down = |on: bool| {
+        web.state
+            .down
+            .store(on, std::sync::atomic::Ordering::Relaxed)
+    };
+    down(true);
+    // A first night down: one incident, no verdict moves.
+    let first = json(&g, &["check", "--all", "--format", "json"]).await;
+    assert_eq!(first["host_incidents"], serde_json::json!(["127.0.0.1"]));
+    assert_eq!(status("/page/1").await["status"], "ok");
+    // Down again on the host's next run: the outage has lasted, and each
+    // failure counts (confirmed at once here by dead_after_checks = 1).
+    let second = json(&g, &["check", "--all", "--format", "json"]).await;
+    assert_eq!(second["host_incidents"], serde_json::json!(["127.0.0.1"]));
+    let page = status("/page/1").await;
+    assert_eq!(page["status"], "unreachable", "{page}");
+    assert_eq!(page["http_status"], 503, "{page}");
+    let gone = status("/gone").await;
+    assert_eq!(
+        (&gone["status"], &gone["evidence"]),
+        (&serde_json::json!("dead"), &serde_json::json!("410 Gone")),
+        "a network failure never overrides a stronger verdict: {gone}"
+    );
+    // Back up: one good check is a recovery.
+    down(false);
+    let back = json(&g, &["check", "--all", "--format", "json"]).await;
+    assert_eq!(back["host_incidents"], serde_json::json!([]), "{back}");
+    assert_eq!(status("/page/1").await["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -301,7 +301,11 @@ pub(super) fn assess(
         error_detail: detail,
         capture_is_baseline,
         baseline_update,
-        verdict_stands: false,
+        // A dead page that now also times out is still dead for its 404: the
+        // verdict keeps its own evidence, and the check keeps the timeout.
+        verdict_stands: network_failure
+            && state.status == prev.status
+            && matches!(prev.status, Status::Dead | Status::Soft404),
     })
 }
 

@@ -439,7 +439,8 @@ struct WriterStats {
 /// Network failures are held back per host until the run ends: when a host's
 /// failures reach [`INCIDENT_MIN_FAILURES`] and [`INCIDENT_SHARE`] of its checks,
 /// the run records one host incident and those checks leave their sources' verdicts
-/// as they were (the host was down from here, not each page gone).
+/// as they were (the host was down from here, not each page gone). One run only:
+/// when the host's previous run was an incident too, the failures count.
 fn writer_loop(
     mut store: Store,
     blobs: &FsBlobStore,
@@ -516,11 +517,28 @@ fn writer_loop(
                 let checks = per_host.get(&host).copied().unwrap_or(failures.len());
                 let incident = failures.len() >= INCIDENT_MIN_FAILURES
                     && failures.len() as f64 >= INCIDENT_SHARE * checks as f64;
+                // An incident forgives one run: when the host's previous run was
+                // one too, the outage has lasted, and each source's failure counts
+                // (a lapsed domain must reach `dead`, a host gone for good
+                // `unreachable`).
+                let lasting = if incident {
+                    match store.incident_in_previous_run(&host, run_id) {
+                        Ok(lasting) => lasting,
+                        Err(e) => return (Err(e.into()), stats),
+                    }
+                } else {
+                    false
+                };
                 if incident {
                     let detail = format!(
-                        "host incident: {} of {} checks on {host} failed on the network in this run",
+                        "host incident: {} of {} checks on {host} failed on the network in this run{}",
                         failures.len(),
-                        checks
+                        checks,
+                        if lasting {
+                            ", as in its previous run: counted against each source"
+                        } else {
+                            ""
+                        }
                     );
                     if let Err(e) = store.record_incident(
                         run_id,
@@ -532,7 +550,7 @@ fn writer_loop(
                     ) {
                         return (Err(e.into()), stats);
                     }
-                    for c in &mut failures {
+                    for c in failures.iter_mut().filter(|_| !lasting) {
                         // The source keeps its verdict and streak; it is simply tried again soon.
                         c.state = c.prev;
                         c.verdict_stands = true;

@@ -363,6 +363,20 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the last run before `run_id` that checked any source on `host`
+    /// recorded an incident for it: the outage has lasted a run already.
+    pub fn incident_in_previous_run(&self, host: &str, run_id: i64) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM host_incidents WHERE host = ?1 AND run_id = (
+                     SELECT max(c.run_id) FROM checks c JOIN sources s ON s.id = c.source_id
+                     WHERE s.host = ?1 AND c.run_id < ?2))",
+                params![host, run_id],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
+    }
+
     /// Sources by status.
     pub fn sources_by_status(&self) -> Result<std::collections::BTreeMap<String, i64>> {
         let mut stmt = self
