@@ -119,7 +119,10 @@ pub fn classify(
             "a bot challenge answered instead of the page".into(),
         );
     }
-    if page.sent_to_root {
+    // A landing whose text is the cited article's is a move, whatever its URL
+    // looks like (WordPress sends `/?p=123` to `/lockdown-lifted/`).
+    let matches_baseline = page.similarity.is_some_and(|s| s >= changed_below);
+    if page.sent_to_root && !matches_baseline {
         return (
             Signal::SoftNotFound,
             format!(
@@ -145,6 +148,12 @@ pub fn classify(
         .as_deref()
         .map(|d| format!(" archived on {d}"))
         .unwrap_or_default();
+    // A permanent redirect to another page: a move, unless it only spells the
+    // same address another way (https, `www.`, a trailing slash). Without a
+    // baseline yet, this capture becomes it, so the content matches by
+    // definition: the first check says `moved` as every later one would. A
+    // page without text to compare (a PDF) is judged by its redirect alone.
+    let moved = f.permanent_redirect && f.final_url != f.url && !same_address(f.url, f.final_url);
     match page.similarity {
         Some(sim) if sim < changed_below => (
             Signal::Changed,
@@ -153,12 +162,38 @@ pub fn classify(
                 (1.0 - sim) * 100.0
             ),
         ),
-        Some(_) if f.permanent_redirect && f.final_url != f.url => (
+        Some(_) if moved => (
+            Signal::Moved,
+            format!("moved permanently to {}", f.final_url),
+        ),
+        None if moved => (
             Signal::Moved,
             format!("moved permanently to {}", f.final_url),
         ),
         _ => (Signal::Ok, format!("HTTP {status}")),
     }
+}
+
+/// Two spellings of one address: http or https, with or without `www.`, with
+/// or without a trailing slash. A redirect between them is the site's
+/// housekeeping, not a move an editor should act on.
+fn same_address(a: &str, b: &str) -> bool {
+    let (Ok(a), Ok(b)) = (url::Url::parse(a), url::Url::parse(b)) else {
+        return false;
+    };
+    let web = |u: &url::Url| matches!(u.scheme(), "http" | "https");
+    let host = |u: &url::Url| {
+        u.host_str()
+            .map(|h| h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase())
+    };
+    let path = |u: &url::Url| u.path().trim_end_matches('/').to_string();
+    let port = |u: &url::Url| u.port_or_known_default().filter(|p| !matches!(p, 80 | 443));
+    web(&a)
+        && web(&b)
+        && host(&a) == host(&b)
+        && port(&a) == port(&b)
+        && path(&a) == path(&b)
+        && a.query() == b.query()
 }
 
 /// A network failure in words: what kind, then the system's account, unless
@@ -319,10 +354,77 @@ mod tests {
         // A permanent redirect to the homepage is never a move.
         let home = PageEvidence {
             sent_to_root: true,
-            similarity: Some(0.99),
+            similarity: Some(0.2),
+            baseline_date: Some("2020-12-27".into()),
             ..Default::default()
         };
         assert_eq!(sig(&f, &home), Signal::SoftNotFound);
+        let first_check_home = PageEvidence {
+            sent_to_root: true,
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &first_check_home), Signal::SoftNotFound);
+        // But a landing that looks like a section and holds the cited text is
+        // the article under a short slug.
+        f.url = "https://blog.example/?p=123";
+        f.final_url = "https://blog.example/lockdown-lifted/";
+        let slug = PageEvidence {
+            sent_to_root: true,
+            similarity: Some(0.99),
+            baseline_date: Some("2020-12-27".into()),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &slug), Signal::Moved);
+    }
+
+    #[test]
+    fn a_first_check_already_redirected_is_moved_as_later_ones_would_be() {
+        let mut f = facts("http", Some(200));
+        f.permanent_redirect = true;
+        f.url = "http://a.example/2020/12/26/c_1.htm";
+        f.final_url = "http://a.example/politics/2020-12/26/c_1.htm";
+        let first = PageEvidence::default();
+        assert_eq!(sig(&f, &first), Signal::Moved);
+        let later = PageEvidence {
+            similarity: Some(1.0),
+            baseline_date: Some("2020-12-27".into()),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &later), Signal::Moved);
+        // A temporary redirect is not a move, first check or not.
+        f.permanent_redirect = false;
+        assert_eq!(sig(&f, &first), Signal::Ok);
+    }
+
+    #[test]
+    fn the_same_address_spelled_another_way_is_not_a_move() {
+        let mut f = facts("http", Some(200));
+        f.permanent_redirect = true;
+        let same = PageEvidence {
+            similarity: Some(1.0),
+            baseline_date: Some("2020-12-27".into()),
+            ..Default::default()
+        };
+        for (from, to) in [
+            ("http://www.gov.cn/a/b.htm", "https://www.gov.cn/a/b.htm"),
+            ("http://gov.cn/a/b.htm", "https://www.gov.cn/a/b.htm"),
+            ("https://x.example/a/b", "https://x.example/a/b/"),
+            ("http://x.example:80/a?id=1", "https://x.example/a?id=1"),
+        ] {
+            f.url = from;
+            f.final_url = to;
+            assert_eq!(sig(&f, &same), Signal::Ok, "{from} -> {to}");
+            assert_eq!(sig(&f, &PageEvidence::default()), Signal::Ok, "{from}");
+        }
+        for (from, to) in [
+            ("http://xinhuanet.com/a.htm", "https://news.cn/a.htm"),
+            ("https://x.example/a?id=1", "https://x.example/a?id=2"),
+            ("http://x.example:8080/a", "http://x.example/a"),
+        ] {
+            f.url = from;
+            f.final_url = to;
+            assert_eq!(sig(&f, &same), Signal::Moved, "{from} -> {to}");
+        }
     }
 
     #[test]
