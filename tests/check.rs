@@ -237,6 +237,41 @@ async fn the_next_check_counts_from_the_runs_start_not_the_fetch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_run_is_not_last_night_for_the_report() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/page/1", "/gone"]));
+    let night = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(night["partial"], false, "{night}");
+    // Every status is counted, 0 included, so scripts need not ask first.
+    assert_eq!(night["sources_by_status"]["unreachable"], 0, "{night}");
+    assert_eq!(night["checked_by_status"]["soft_404"], 0, "{night}");
+    let since = |report: &Value| report["since"].clone();
+    let report = json(&g, &["report", "--new", "--format", "json"]).await;
+    assert_eq!(since(&report), night["started_at"], "{report}");
+    let page = format!("http://127.0.0.1:{}/page/1", web.port());
+    for args in [
+        vec!["check", "--url", page.as_str(), "--format", "json"],
+        vec!["check", "--all", "--host", "127.0.0.1", "--format", "json"],
+        vec!["check", "--all", "--limit", "1", "--format", "json"],
+        // Nothing due: a run that checked nothing.
+        vec!["check", "--format", "json"],
+    ] {
+        let run = json(&g, &args).await;
+        assert_eq!(run["partial"], args.len() > 3, "{args:?}: {run}");
+        let report = json(&g, &["report", "--new", "--format", "json"]).await;
+        assert_eq!(since(&report), night["started_at"], "{args:?}");
+        assert_eq!(report["summary"]["newly_broken"]["sources"], 1, "{report}");
+    }
+    // A whole night moves the reference on.
+    let next = json(&g, &["check", "--all", "--format", "json"]).await;
+    let report = json(&g, &["report", "--new", "--format", "json"]).await;
+    assert_eq!(since(&report), next["started_at"]);
+    assert_eq!(report["summary"]["newly_broken"]["sources"], 0, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

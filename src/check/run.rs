@@ -114,9 +114,12 @@ pub struct RunSummary {
     pub checked: usize,
     /// The time budget ended the run before every due source was checked.
     pub stopped_by_time_budget: bool,
-    /// Checks by new status.
+    /// Only some sources were asked for (`--url`, `--host`, `--limit`): the run
+    /// is not the reference of `report --new`, nor is one that checked nothing.
+    pub partial: bool,
+    /// Checks by new status (every status, 0 included).
     pub checked_by_status: BTreeMap<String, usize>,
-    /// All sources by status after the run.
+    /// All sources by status after the run (every status, 0 included).
     pub sources_by_status: BTreeMap<String, i64>,
     /// Hosts whose network failures this run were recorded as one incident
     /// instead of against each source.
@@ -409,9 +412,10 @@ pub async fn run_holding(
         due: total,
         checked,
         stopped_by_time_budget: stopped_by_budget.get(),
-        checked_by_status: stats.checked_by_status,
+        partial: !options.urls.is_empty() || options.host.is_some() || options.limit.is_some(),
+        checked_by_status: every_status(stats.checked_by_status),
         host_incidents: stats.incidents,
-        sources_by_status: store.sources_by_status()?,
+        sources_by_status: every_status(store.sources_by_status()?),
         newly_broken: stats.newly_broken,
         newly_recovered: stats.newly_recovered,
         urls_per_second: checked as f64 / duration.as_secs_f64().max(1e-9),
@@ -423,6 +427,15 @@ pub async fn run_holding(
         &serde_json::to_value(&summary).unwrap_or_default(),
     )?;
     Ok(summary)
+}
+
+/// `counts` with every status present, 0 when none: a script reads `["dead"]`
+/// without asking first, as it does in the report.
+fn every_status<N: Default>(mut counts: BTreeMap<String, N>) -> BTreeMap<String, N> {
+    for status in Status::ALL {
+        counts.entry(status.name().to_string()).or_default();
+    }
+    counts
 }
 
 #[derive(Default)]

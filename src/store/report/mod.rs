@@ -265,11 +265,16 @@ impl Store {
         Ok(out)
     }
 
-    /// The start of the latest completed check run, if any.
+    /// The start of the latest completed check run that looked at what was
+    /// due, if any: a run asked for a few sources (`--url`, `--host`,
+    /// `--limit`), or one that checked nothing, is not "last night".
     pub fn last_completed_run_start(&self) -> Result<Option<Millis>> {
         self.conn
             .query_row(
-                "SELECT started_at FROM runs WHERE state = 'completed' ORDER BY started_at DESC, id DESC LIMIT 1",
+                "SELECT started_at FROM runs WHERE state = 'completed'
+                   AND coalesce(json_extract(summary, '$.partial'), 0) = 0
+                   AND coalesce(json_extract(summary, '$.checked'), 1) > 0
+                 ORDER BY started_at DESC, id DESC LIMIT 1",
                 [],
                 |r| r.get(0),
             )
