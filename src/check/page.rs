@@ -382,6 +382,43 @@ const BREAKING: &[&str] = &[
     "hr",
 ];
 
+/// End tags that the parser would not let close anything beneath them.
+const SCOPE_BOUNDARIES: &[&str] = &[
+    "applet", "caption", "html", "table", "td", "th", "marquee", "object", "template",
+];
+
+/// Formatting elements: the parser closes one of them alone, keeping what was
+/// opened inside it (the "adoption agency").
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// How far down the open elements an end tag is looked for: past this it is
+/// taken to close nothing, which can only overstate the depth.
+const END_TAG_REACH: usize = 64;
+
+/// An end tag for `name`: closes the nearest open element of that name (and
+/// what is open inside it, unless it is a formatting element), as the parser
+/// would. An end tag that matches nothing open closes nothing: counting every
+/// end tag let `<div></i>` repeated nest forty thousand levels unseen, and a
+/// tree that deep overflows Readability's stack.
+fn close(open: &mut Vec<Cow<str>>, name: &str) {
+    let below = open.len().saturating_sub(END_TAG_REACH);
+    for i in (below..open.len()).rev() {
+        if open[i] == name {
+            if FORMATTING.contains(&name) {
+                open.remove(i);
+            } else {
+                open.truncate(i);
+            }
+            return;
+        }
+        if SCOPE_BOUNDARIES.contains(&open[i].as_ref()) {
+            return;
+        }
+    }
+}
+
 /// One pass over the markup: nesting depth, element count, the first title
 /// and, when asked, the stripped text. Linear in the input whatever it holds.
 ///
@@ -397,7 +434,8 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
         // that were a twentieth of a CPU thread's time on a re-check night.
         scan.text.reserve(html.len());
     }
-    let mut depth = 0usize;
+    // The elements open, as the parser would keep them: depth is its length.
+    let mut open: Vec<Cow<str>> = Vec::new();
     let mut pos = 0usize;
     // The chrome element being skipped, and how many of that name are open.
     let mut chrome: Option<(&'static str, usize)> = None;
@@ -447,6 +485,7 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
         } else {
             Cow::Borrowed(written)
         };
+        let tag = name.clone();
         let name = name.as_ref();
         if want_text && BREAKING.contains(&name) {
             scan.text.push('\n');
@@ -474,12 +513,12 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
         }
         if closing {
             if !VOID.contains(&name) && !AUTO_CLOSED.contains(&name) {
-                depth = depth.saturating_sub(1);
+                close(&mut open, name);
             }
             continue;
         }
         scan.elements += 1;
-        scan.depth_sum = scan.depth_sum.saturating_add(depth);
+        scan.depth_sum = scan.depth_sum.saturating_add(open.len());
         if RAW_TEXT.contains(&name) {
             let end = end_tag(html, pos, name);
             if name == "title" && scan.title.is_none() {
@@ -492,8 +531,8 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
             continue;
         }
         if !self_closing && !VOID.contains(&name) && !AUTO_CLOSED.contains(&name) {
-            depth += 1;
-            scan.max_depth = scan.max_depth.max(depth);
+            open.push(tag);
+            scan.max_depth = scan.max_depth.max(open.len());
         }
     }
     if pos < html.len() && !html.get(pos..).unwrap_or_default().contains('<') {
@@ -846,6 +885,28 @@ mod tests {
         );
         let p = read_page(many.as_bytes(), Some("text/html"));
         assert!(p.main_text.starts_with("w w"));
+        // End tags that close nothing nest nothing less: this page is forty
+        // thousand levels deep to a parser, and was once taken for one.
+        for hostile in [
+            "<div></i>",
+            "<div></span>",
+            "<i><div></i>",
+            "<td><div></td>",
+        ] {
+            let page = hostile.repeat(40_000);
+            let scan = scan_markup(&page, false);
+            assert!(
+                scan.max_depth > MAX_DOM_DEPTH,
+                "{hostile}: {}",
+                scan.max_depth
+            );
+            let p = read_page(page.as_bytes(), Some("text/html"));
+            assert!(
+                p.main_text.trim().is_empty(),
+                "{hostile}: {:?}",
+                p.main_text
+            );
+        }
         // Misnested and unclosed tags by the thousand stay linear.
         for junk in [
             "<a>x",
@@ -869,6 +930,16 @@ mod tests {
         );
         assert_eq!(s.max_depth, 2, "div > ul; p, li, br, img do not nest");
         assert_eq!((s.elements, s.depth_sum), (13, 9));
+        // An end tag closes what is open inside its element, and a
+        // formatting element's end tag that element alone.
+        let depth = |html: &str| scan_markup(html, false).max_depth;
+        assert_eq!(depth("<div><span></div><div><span></div>"), 2);
+        assert_eq!(depth("<b><div></b><b><div></b>"), 3);
+        assert_eq!(
+            depth("<div><table><span></div><b>"),
+            4,
+            "a table is a bound"
+        );
         assert_eq!(s.title.as_deref(), Some("A <b>t"));
         assert_eq!(
             s.text.split_whitespace().collect::<Vec<_>>(),
