@@ -84,8 +84,37 @@ impl Builder {
         });
     }
 
-    fn walk(&mut self, node: &NodeRef) {
-        for child in node.children_it(false) {
+    /// Walks the tree in reading order with a stack of its own, not the call
+    /// stack: a document nesting eight thousand elements overflowed that.
+    fn walk(&mut self, root: &NodeRef) {
+        let mut todo: Vec<Step> = Vec::new();
+        push_children(&mut todo, root);
+        while let Some(step) = todo.pop() {
+            let child = match step {
+                Step::Visit(node) => node,
+                Step::Flush(heading) => {
+                    self.flush(heading);
+                    continue;
+                }
+                Step::EndAnchor {
+                    node,
+                    start,
+                    flushes,
+                } => {
+                    let from = if self.flushes == flushes { start } else { 0 };
+                    let text = self.text.get(from..).unwrap_or_default().trim().to_string();
+                    if let Some(href) = node.attr("href") {
+                        let href = href.trim();
+                        if !href.is_empty() && !href.starts_with('#') {
+                            self.links.push(Link {
+                                href: href.to_string(),
+                                text: Some(text),
+                            });
+                        }
+                    }
+                    continue;
+                }
+            };
             if child.is_text() {
                 self.push_text(&child.text());
                 continue;
@@ -101,37 +130,51 @@ impl Builder {
             if SKIP.contains(&name) {
                 continue;
             }
+            // What follows the children is pushed first: the stack gives it back last.
             match name {
-                "br" => self.flush(false),
-                "a" => {
-                    let (start, flushes) = (self.text.len(), self.flushes);
-                    self.walk(&child);
-                    let from = if self.flushes == flushes { start } else { 0 };
-                    let text = self.text.get(from..).unwrap_or_default().trim().to_string();
-                    if let Some(href) = child.attr("href") {
-                        let href = href.trim();
-                        if !href.is_empty() && !href.starts_with('#') {
-                            self.links.push(Link {
-                                href: href.to_string(),
-                                text: Some(text),
-                            });
-                        }
-                    }
+                "br" => {
+                    self.flush(false);
+                    continue;
                 }
+                "a" => todo.push(Step::EndAnchor {
+                    node: child.clone(),
+                    start: self.text.len(),
+                    flushes: self.flushes,
+                }),
                 "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                     self.flush(false);
-                    self.walk(&child);
-                    self.flush(true);
+                    todo.push(Step::Flush(true));
                 }
                 _ if BLOCK.contains(&name) => {
                     self.flush(false);
-                    self.walk(&child);
-                    self.flush(false);
+                    todo.push(Step::Flush(false));
                 }
-                _ => self.walk(&child),
+                _ => {}
             }
+            push_children(&mut todo, &child);
         }
     }
+}
+
+/// One step of [`Builder::walk`].
+enum Step<'a> {
+    /// Read a node (and then its children).
+    Visit(NodeRef<'a>),
+    /// End the block an element made.
+    Flush(bool),
+    /// An anchor's children are read: keep its link with their text.
+    EndAnchor {
+        node: NodeRef<'a>,
+        start: usize,
+        flushes: usize,
+    },
+}
+
+/// `node`'s children onto the stack, the first on top.
+fn push_children<'a>(todo: &mut Vec<Step<'a>>, node: &NodeRef<'a>) {
+    let first = todo.len();
+    todo.extend(node.children_it(false).map(Step::Visit));
+    todo[first..].reverse();
 }
 
 /// Blocks of an HTML document in reading order.
@@ -169,5 +212,21 @@ mod tests {
         assert!(b[0].heading);
         assert_eq!(b[2].links[0].href, "http://x.cn/1");
         assert_eq!(b[4].links[0].href, "http://y.cn/2");
+    }
+
+    #[test]
+    fn a_deeply_nested_page_is_read_without_recursion() {
+        // Eight thousand levels overflowed the stack of a recursive walk.
+        let depth = 100_000;
+        let html = format!(
+            "<body><h2>Item</h2>{}<p>Source: X <a href=\"http://a.example/\">link</a></p>{}</body>",
+            "<span>".repeat(depth),
+            "</span>".repeat(depth)
+        );
+        let b = std::thread::spawn(move || from_html(&html)).join().unwrap();
+        let texts: Vec<_> = b.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(texts, ["Item", "Source: X link"]);
+        assert_eq!(b[1].links[0].href, "http://a.example/");
+        assert_eq!(b[1].links[0].text.as_deref(), Some("link"));
     }
 }
