@@ -324,11 +324,8 @@ impl FetchConfig {
         if self.user_agent.trim().is_empty() {
             return bad("user_agent", "is empty; leave the key out for the default");
         }
-        if self.per_host_concurrency == 0 {
-            return bad("per_host_concurrency", "must be at least 1");
-        }
-        if self.concurrency == 0 {
-            return bad("concurrency", "must be at least 1");
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return bad("concurrency", &format!("must be 1 to {MAX_CONCURRENCY}"));
         }
         if self.connect_timeout.is_zero() {
             return bad("connect_timeout", "must be longer than 0s");
@@ -356,19 +353,34 @@ impl FetchConfig {
     }
 }
 
+/// Requests in flight, overall or to one host: far more than any machine's
+/// sockets, far less than where the semaphores behind them give out.
+const MAX_CONCURRENCY: usize = 100_000;
+
+/// The slowest pacing: one request a day. Slower is no politeness anyone asks
+/// for, and periods of centuries overflow the rate limiter's clock.
+const MIN_REQUESTS_PER_SECOND: f64 = 1.0 / 86_400.0;
+
+/// Requests sent back to back before pacing applies, at most.
+const MAX_BURST: u32 = 1000;
+
 fn check_policy(p: &HostPolicy, prefix: &str) -> Result<(), (String, String)> {
     let bad = |k: &str, m: &str| Err((format!("{prefix}{k}"), m.to_string()));
-    if !p.requests_per_second.is_finite() || p.requests_per_second < 0.0 {
+    let rps = p.requests_per_second;
+    if !rps.is_finite() || rps < 0.0 || (rps > 0.0 && rps < MIN_REQUESTS_PER_SECOND) {
         return bad(
             "requests_per_second",
-            "must be 0 (no pacing) or a positive number",
+            "must be 0 (no pacing) or at least 0.0000116 (one request a day)",
         );
     }
-    if p.burst == 0 {
-        return bad("burst", "must be at least 1");
+    if !(1..=MAX_BURST).contains(&p.burst) {
+        return bad("burst", &format!("must be 1 to {MAX_BURST}"));
     }
-    if p.per_host_concurrency == 0 {
-        return bad("per_host_concurrency", "must be at least 1");
+    if !(1..=MAX_CONCURRENCY).contains(&p.per_host_concurrency) {
+        return bad(
+            "per_host_concurrency",
+            &format!("must be 1 to {MAX_CONCURRENCY}"),
+        );
     }
     if p.timeout.is_zero() {
         return bad("timeout", "must be longer than 0s");
@@ -656,6 +668,25 @@ mod tests {
                 "fetch.requests_per_second",
             ),
             ("[fetch]\nburst = 0", "fetch.burst"),
+            // Values the rate limiter and semaphores cannot hold, which once
+            // passed here and panicked at the first request.
+            (
+                "[fetch]\nrequests_per_second = 1e-12",
+                "fetch.requests_per_second",
+            ),
+            (
+                "[fetch.hosts.\"a.example\"]\nrequests_per_second = 5e-324",
+                "fetch.hosts.\"a.example\".requests_per_second",
+            ),
+            ("[fetch]\nburst = 4000000000", "fetch.burst"),
+            (
+                "[fetch]\nconcurrency = 3000000000000000000",
+                "fetch.concurrency",
+            ),
+            (
+                "[fetch]\nper_host_concurrency = 3000000000000000000",
+                "fetch.per_host_concurrency",
+            ),
             ("[fetch]\ntimeout = \"30\"", "fetch.timeout"),
             ("[fetch]\ntimeout = \"0s\"", "fetch.timeout"),
             (
@@ -674,6 +705,23 @@ mod tests {
             let e = load(text).unwrap_err().to_string();
             assert!(e.contains(key), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn the_slowest_and_largest_accepted_values_make_a_working_pacer() {
+        let c = load(
+            "[fetch]\nrequests_per_second = 0.0000116\nburst = 1000\n\
+             per_host_concurrency = 100000\nconcurrency = 100000",
+        )
+        .unwrap();
+        let pacer = crate::fetch::pace::Pacer::new(c.fetch.concurrency);
+        let policy = c.fetch.policy("a.example");
+        let permit = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(pacer.acquire("a.example", &policy));
+        assert!(permit.is_ok());
     }
 
     #[test]

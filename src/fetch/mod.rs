@@ -7,7 +7,7 @@
 mod body;
 mod guard;
 mod outcome;
-mod pace;
+pub(crate) mod pace;
 mod resolve;
 mod retry;
 mod robots;
