@@ -344,6 +344,7 @@ pub async fn start_check(
     let spawned = std::thread::Builder::new()
         .name("citewatch-check".into())
         .spawn(move || {
+            let _mark = RunningMark(bg.clone());
             let config = bg.config().clone();
             let outcome = crate::fetch::Fetcher::builder(config.fetch.clone())
                 .build()
@@ -367,7 +368,6 @@ pub async fn start_check(
                 ),
                 Err(e) => tracing::error!("check run started through the API failed: {e}"),
             }
-            bg.check_running().store(false, Ordering::Release);
         });
     if let Err(e) = spawned {
         state.check_running().store(false, Ordering::Release);
@@ -384,9 +384,39 @@ pub async fn start_check(
         .into_response())
 }
 
+/// Clears the server's "a check is running" mark when the run's thread ends,
+/// however it ends: a bug panicking on the run's network thread once left it
+/// set, and every later `POST /api/check` answered 409 until a restart.
+struct RunningMark(AppState);
+
+impl Drop for RunningMark {
+    fn drop(&mut self) {
+        self.0.check_running().store(false, Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_that_panics_still_clears_the_running_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let config =
+            crate::config::Config::from_toml("", &dir.path().join("config/citewatch.toml"))
+                .unwrap();
+        drop(crate::store::Store::open(&config.store.database()).unwrap());
+        let state = AppState::new(config).unwrap();
+        state.check_running().store(true, Ordering::Release);
+        let run = state.clone();
+        let ended = std::thread::spawn(move || {
+            let _mark = RunningMark(run);
+            panic!("a bug in the run (this panic is the test's)");
+        })
+        .join();
+        assert!(ended.is_err());
+        assert!(!state.check_running().load(Ordering::Acquire));
+    }
 
     fn pairs(q: &str) -> Vec<(String, String)> {
         query_pairs(Some(q))
