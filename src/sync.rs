@@ -104,6 +104,26 @@ enum Found {
 /// keep both size and mtime (git's "racy clean" problem).
 const MTIME_SETTLE: Duration = Duration::from_secs(2);
 
+/// The largest briefing document read: a year of daily briefings is a few
+/// megabytes; anything near this is not a briefing document.
+const MAX_DOCUMENT_BYTES: u64 = 64 << 20;
+
+/// The file's bytes, or an error when it holds more than [`MAX_DOCUMENT_BYTES`].
+fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB, more than a briefing document holds",
+            MAX_DOCUMENT_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads and parses one document unless its stat or hash shows it is unchanged.
 fn read_one(
     doc: &DocumentFile,
@@ -115,6 +135,10 @@ fn read_one(
         Ok(m) => m,
         Err(e) => return Found::Unreadable(e.to_string()),
     };
+    // A link to /dev/zero would be read until memory ran out, a pipe for ever.
+    if !meta.is_file() {
+        return Found::Unreadable("not a regular file (a device, a pipe or a socket)".into());
+    }
     let mtime_ns = meta.modified().ok().and_then(|m| {
         let settled = now.duration_since(m).is_ok_and(|age| age >= MTIME_SETTLE);
         let ns = m.duration_since(UNIX_EPOCH).ok()?.as_nanos();
@@ -128,7 +152,7 @@ fn read_one(
     {
         return Found::Same { mtime_ns };
     }
-    let bytes = match std::fs::read(&doc.path) {
+    let bytes = match read_bounded(&doc.path) {
         Ok(b) => b,
         Err(e) => return Found::Unreadable(e.to_string()),
     };

@@ -313,6 +313,33 @@ fn unreadable_document_is_named_and_the_rest_synced_and_kept() {
 }
 
 #[test]
+fn a_device_or_a_pipe_among_the_briefings_is_named_not_read() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    // Read, /dev/zero would fill memory and a pipe would wait for ever.
+    std::os::unix::fs::symlink("/dev/zero", g.path("briefings/zero.txt")).unwrap();
+    let fifo = std::ffi::CString::new(
+        g.path("briefings/pipe.md")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    for name in ["zero.txt", "pipe.md"] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(name) && l.contains("not a regular file")),
+            "{name}: {err}"
+        );
+    }
+    assert_eq!(g.citations().len(), 8);
+}
+
+#[test]
 fn config_is_found_through_the_environment_and_the_default_path() {
     let g = Ground::new();
     g.brief("a.txt", SEED);
