@@ -90,10 +90,13 @@ enum Command {
     },
     /// Write the archived copy of a source exactly as received.
     ///
-    /// Picks the good (2xx) capture nearest --at, or the latest good one; its bytes
-    /// hash to the recorded sha256 (checked while writing). When nothing is
-    /// archived for the URL, names the nearby URLs that are (http vs https,
-    /// trailing slash, www.).
+    /// Picks the good copy nearest --at, or the latest good one: the baseline or
+    /// a capture judged ok, changed or moved, never the error page or homepage
+    /// a removed page answers with. Without a good copy it fails, unless --at
+    /// asks for a time (then the nearest capture, said to be an error page).
+    /// Its bytes hash to the recorded sha256 (checked while writing). When
+    /// nothing is archived for the URL, names the nearby URLs that are (http
+    /// vs https, trailing slash, www.).
     Get {
         /// The source URL (normalised as cited URLs are).
         url: String,

@@ -272,6 +272,35 @@ async fn a_partial_run_is_not_last_night_for_the_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_hands_out_a_good_copy_never_the_error_page() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/page/1", "/soft", "/missing"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let url = |path: &str| format!("http://127.0.0.1:{}{path}", web.port());
+    let good = run(&g, &["get", &url("/page/1")]).await;
+    assert_eq!(good.status.code(), Some(0));
+    // A 200 judged a soft 404, and a 404: error pages, not copies.
+    for path in ["/soft", "/missing"] {
+        let out = run(&g, &["get", &url(path)]).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{path}: {err}");
+        assert!(err.contains("no good copy of"), "{path}: {err}");
+        assert!(out.stdout.is_empty(), "{path} wrote a body");
+        // Asked for by time, the nearest capture comes, said to be an error page.
+        let at = run(&g, &["get", &url(path), "--at", "2030-01-01"]).await;
+        let err = String::from_utf8_lossy(&at.stderr);
+        assert_eq!(at.status.code(), Some(0), "{path}: {err}");
+        assert!(err.contains("note: no good copy"), "{path}: {err}");
+        if path == "/soft" {
+            let body = String::from_utf8_lossy(&at.stdout);
+            assert!(body.contains("页面不存在"), "{body}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -57,9 +57,23 @@ pub fn get(
         .map_err(|e| usage(anyhow::anyhow!("--at: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let (url, source_id) = source_of(&store, url)?;
-    let Some(capture) = store.pick_capture(source_id, at).map_err(runtime)? else {
+    let Some((capture, good)) = store.pick_copy(source_id, at).map_err(runtime)? else {
         return Err(nothing_archived(&store, &url)?);
     };
+    if !good {
+        let what = format!(
+            "no good copy of {url} is archived: its latest capture is HTTP {} judged an error page",
+            capture.status
+        );
+        if at.is_none() {
+            // Handing out the error page as "the archived copy" would mislead.
+            return Err(runtime(anyhow::anyhow!(
+                "{what}; `citewatch history {url}` lists the captures, and \
+                 `citewatch get {url} --at TIME` writes the one nearest TIME"
+            )));
+        }
+        eprintln!("note: {what}; writing the capture nearest --at");
+    }
     if headers {
         let mut out = std::io::stdout().lock();
         let reason = reqwest::StatusCode::from_u16(capture.status)

@@ -183,6 +183,20 @@ const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.proven
      COALESCE(c.reading, (SELECT f.reading FROM captures f WHERE f.id = c.reading_from)),
      CASE WHEN c.reading IS NULL THEN c.reading_from END";
 
+/// How many columns [`CAPTURE_COLUMNS`] selects.
+const CAPTURE_COLUMN_COUNT: usize = 17;
+
+/// A capture's kind as a copy (see [`Store::pick_copy`]): 0 judged good, 1 a
+/// 2xx no check judged, 2 a 2xx judged otherwise, 3 an error answer.
+const COPY_RANK: &str = "CASE
+     WHEN c.id = s.baseline_capture_id OR EXISTS (SELECT 1 FROM checks k
+          WHERE k.source_id = c.source_id AND k.capture_id = c.id
+            AND k.status_after IN ('ok', 'changed', 'moved')) THEN 0
+     WHEN c.status NOT BETWEEN 200 AND 299 THEN 3
+     WHEN EXISTS (SELECT 1 FROM checks k WHERE k.source_id = c.source_id
+            AND k.capture_id = c.id AND k.status_after IS NOT NULL) THEN 2
+     ELSE 1 END";
+
 fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
     let headers: String = r.get(9)?;
     Ok(CaptureRow {
@@ -301,6 +315,40 @@ impl Store {
         self.conn
             .prepare_cached(&sql)
             .and_then(|mut s| s.query_row(params![source_id, at], capture_row).optional())
+            .map_err(self.err())
+    }
+
+    /// The copy `get` hands out: the capture nearest `at` (the latest without
+    /// one) among the best kind a source has, and whether it is a good copy.
+    ///
+    /// Good is the baseline or a capture its check judged `ok`, `changed` or
+    /// `moved`, or else a 2xx capture no check judged (`fetch --save`). After
+    /// them come 2xx captures judged otherwise (the homepage or error page of a
+    /// soft 404) and last answers that were errors outright: a 2xx status alone
+    /// once handed out a removed article's "page not found" as its copy.
+    pub fn pick_copy(
+        &self,
+        source_id: i64,
+        at: Option<Millis>,
+    ) -> Result<Option<(CaptureRow, bool)>> {
+        let order = if at.is_some() {
+            "abs(c.captured_at - ?2), c.captured_at DESC, c.id DESC"
+        } else {
+            "c.captured_at DESC, c.id DESC"
+        };
+        let sql = format!(
+            "SELECT {CAPTURE_COLUMNS}, {COPY_RANK} AS rank FROM captures c JOIN sources s ON s.id = c.source_id
+             WHERE c.source_id = ?1 AND (?2 IS NULL OR 1)
+             ORDER BY rank, {order} LIMIT 1"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![source_id, at], |r| {
+                    Ok((capture_row(r)?, r.get::<_, i64>(CAPTURE_COLUMN_COUNT)? < 2))
+                })
+                .optional()
+            })
             .map_err(self.err())
     }
 
