@@ -2,16 +2,90 @@
 //! `export-warc -o`): written under a temporary name beside their final
 //! path, and renamed into place whole, so that whoever reads the path (a web
 //! server, a WARC replayer) never sees half a file.
+//!
+//! The path is written as a user means it: through a symbolic link to the file
+//! it names (the link stays), straight into a device or pipe (`/dev/stdout`),
+//! and with the mode of the file it replaces, or the umask's for a new one.
 
-use std::io;
-use std::path::Path;
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+/// An output file being written; [`OutputFile::commit`] puts it in place.
+#[derive(Debug)]
+pub struct OutputFile {
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// A temporary file renamed over `dest` on commit.
+    Beside { temp: NamedTempFile, dest: PathBuf },
+    /// A device or pipe, written in place: there is nothing to rename over.
+    Direct(File),
+}
+
+impl OutputFile {
+    /// Starts writing `path`: a temporary file (named `prefix…`) beside the file
+    /// `path` resolves to, or `path` itself when it is a device or a pipe.
+    pub fn create(path: &Path, prefix: &str) -> io::Result<OutputFile> {
+        let (dest, mode) = match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() && !m.is_dir() => {
+                let file = OpenOptions::new().write(true).open(path)?;
+                return Ok(OutputFile {
+                    kind: Kind::Direct(file),
+                });
+            }
+            // Through a link to the file it names, keeping that file's mode.
+            Ok(m) if m.is_file() => (std::fs::canonicalize(path)?, Some(m.permissions())),
+            _ => (path.to_path_buf(), None),
+        };
+        let temp = beside(&dest, prefix, mode)?;
+        Ok(OutputFile {
+            kind: Kind::Beside { temp, dest },
+        })
+    }
+
+    /// The open file (for `sync_all`).
+    pub fn file(&self) -> &File {
+        match &self.kind {
+            Kind::Beside { temp, .. } => temp.as_file(),
+            Kind::Direct(f) => f,
+        }
+    }
+
+    /// Puts the file in place: the rename, or nothing for a device or pipe.
+    pub fn commit(self) -> io::Result<()> {
+        match self.kind {
+            Kind::Beside { temp, dest } => temp.persist(&dest).map(drop).map_err(|e| e.error),
+            Kind::Direct(mut f) => f.flush(),
+        }
+    }
+}
+
+impl Write for OutputFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.kind {
+            Kind::Beside { temp, .. } => temp.write(buf),
+            Kind::Direct(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.kind {
+            Kind::Beside { temp, .. } => temp.flush(),
+            Kind::Direct(f) => f.flush(),
+        }
+    }
+}
+
 /// A temporary file in `path`'s folder (so the final rename stays on one
-/// file system), removed unless persisted. Its errors name the folder, not
-/// the temporary name, which the user never chose.
-pub fn beside(path: &Path, prefix: &str) -> io::Result<NamedTempFile> {
+/// file system), removed unless persisted, with `mode` or else a new file's
+/// usual mode (0666 less the umask; tempfile's own is the owner's only). Its
+/// errors name the folder, not the temporary name, which the user never chose.
+fn beside(path: &Path, prefix: &str, mode: Option<Permissions>) -> io::Result<NamedTempFile> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -22,25 +96,45 @@ pub fn beside(path: &Path, prefix: &str) -> io::Result<NamedTempFile> {
             format!("there is no folder {}", dir.display()),
         ));
     }
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot create a file in {}: {}", dir.display(), e.kind()),
-            )
-        })
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(Permissions::from_mode(0o666));
+    }
+    let temp = builder.tempfile_in(dir).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot create a file in {}: {}", dir.display(), e.kind()),
+        )
+    })?;
+    if let Some(mode) = mode {
+        temp.as_file().set_permissions(mode)?;
+    }
+    Ok(temp)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    fn write(path: &Path, text: &str) -> io::Result<()> {
+        let mut out = OutputFile::create(path, ".x-")?;
+        out.write_all(text.as_bytes())?;
+        out.commit()
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
     #[test]
     fn a_missing_folder_is_named_and_a_file_lands_beside_its_path() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nowhere/report.html");
-        let e = super::beside(&missing, ".x-").unwrap_err();
+        let e = OutputFile::create(&missing, ".x-").unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -48,7 +142,7 @@ mod tests {
                 dir.path().join("nowhere").display()
             )
         );
-        let fine = super::beside(&dir.path().join("report.html"), ".x-").unwrap();
+        let fine = beside(&dir.path().join("report.html"), ".x-", None).unwrap();
         assert_eq!(fine.path().parent(), Some(dir.path()));
         let name = fine
             .path()
@@ -57,5 +151,50 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         assert!(name.starts_with(".x-") && name.ends_with(".tmp"), "{name}");
+    }
+
+    #[test]
+    fn a_new_file_is_readable_by_others_and_a_replaced_one_keeps_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("report.html");
+        write(&new, "one").unwrap();
+        // 0666 less the umask: others may read it unless the umask says no.
+        let umask_lets_others_read = {
+            let probe = dir.path().join("probe");
+            std::fs::write(&probe, "").unwrap();
+            mode(&probe) & 0o004 != 0
+        };
+        assert_eq!(mode(&new) & 0o004 != 0, umask_lets_others_read);
+        assert_ne!(mode(&new), 0o600, "tempfile's mode leaked");
+        std::fs::set_permissions(&new, Permissions::from_mode(0o640)).unwrap();
+        write(&new, "two").unwrap();
+        assert_eq!(mode(&new), 0o640);
+        assert_eq!(std::fs::read_to_string(&new).unwrap(), "two");
+    }
+
+    #[test]
+    fn a_link_is_written_through_and_a_device_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("published.html");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("latest.html");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write(&link, "new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link was replaced"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        // A device is written, not replaced by a file of that name.
+        write(Path::new("/dev/null"), "nothing").unwrap();
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
     }
 }

@@ -38,6 +38,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::blobs::{BlobError, BlobStore};
+use crate::output_file::OutputFile;
 use crate::store::{CaptureFilter, CaptureRow, Store, StoreError};
 use crate::time::{Millis, format_millis, now_millis};
 
@@ -141,7 +142,7 @@ pub fn export(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export.warc.gz".into());
-    let (file, temp) = temp_beside(out)?;
+    let file = output_beside(out)?;
     let mut w = Exporter {
         out: Counting {
             inner: BufWriter::with_capacity(256 * 1024, file),
@@ -172,25 +173,20 @@ pub fn export(
         .inner
         .into_inner()
         .map_err(|e| io_err(out)(e.into_error()))?;
-    file.sync_all().map_err(io_err(out))?;
-    drop(file);
+    synced(&file).map_err(io_err(out))?;
     let cdxj_file = match lines {
         Some(lines) => {
             let path = lines.path.clone();
-            let (file, cdxj_temp) = temp_beside(&path)?;
-            let mut f = BufWriter::new(file);
+            let mut f = BufWriter::new(output_beside(&path)?);
             lines.finish(&mut f).map_err(io_err(&path))?;
-            let file = f.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
-            file.sync_all().map_err(io_err(&path))?;
-            drop(file);
-            temp.persist(out).map_err(|e| io_err(out)(e.error))?;
-            cdxj_temp
-                .persist(&path)
-                .map_err(|e| io_err(&path)(e.error))?;
+            let cdxj = f.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
+            synced(&cdxj).map_err(io_err(&path))?;
+            file.commit().map_err(io_err(out))?;
+            cdxj.commit().map_err(io_err(&path))?;
             Some(path)
         }
         None => {
-            temp.persist(out).map_err(|e| io_err(out)(e.error))?;
+            file.commit().map_err(io_err(out))?;
             None
         }
     };
@@ -211,23 +207,22 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> WarcError + '_ {
     }
 }
 
-/// A temporary file beside `path` (see [`crate::output_file`]).
-fn temp_beside(path: &Path) -> Result<(File, tempfile::TempPath), WarcError> {
-    let temp = crate::output_file::beside(path, ".citewatch-export-").map_err(|source| {
-        WarcError::Output {
-            path: path.to_path_buf(),
-            source,
-        }
-    })?;
-    // tempfile creates files readable by the owner only; an export is meant to
-    // be handed on (served, copied to an archive), so give it a file's usual mode.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(io_err(path))?;
+/// The export's file, written beside `path` and renamed into place (see
+/// [`crate::output_file`]).
+fn output_beside(path: &Path) -> Result<OutputFile, WarcError> {
+    OutputFile::create(path, ".citewatch-export-").map_err(|source| WarcError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Flushed to the disk before the rename, so a crash leaves the old file or
+/// the whole new one. A pipe or a terminal has nothing to sync.
+fn synced(file: &OutputFile) -> io::Result<()> {
+    match file.file().sync_all() {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(()),
+        other => other,
     }
-    Ok(temp.into_parts())
 }
 
 /// Counts the bytes that pass, which gives every gzip member's offset.
@@ -345,7 +340,7 @@ struct Block<'a> {
 }
 
 struct Exporter<'a> {
-    out: Counting<BufWriter<File>>,
+    out: Counting<BufWriter<OutputFile>>,
     path: PathBuf,
     blobs: &'a dyn BlobStore,
     filename: String,

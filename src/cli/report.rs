@@ -139,14 +139,14 @@ fn write_file(
     format: ReportFormat,
     path: &std::path::Path,
 ) -> Result<report::Outcome, Failure> {
-    let tmp = citewatch::output_file::beside(path, ".citewatch-report-")
+    let file = citewatch::output_file::OutputFile::create(path, ".citewatch-report-")
         .map_err(|e| usage(anyhow::anyhow!("-o {}: {e}", path.display())))?;
-    let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, tmp);
+    let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, file);
     let outcome = report::write(store, options, format, &mut out).map_err(runtime)?;
-    let tmp = out
+    let file = out
         .into_inner()
         .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error())))?;
-    tmp.persist(path)
-        .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error)))?;
+    file.commit()
+        .map_err(|e| runtime(anyhow::anyhow!("-o {}: {e}", path.display())))?;
     Ok(outcome)
 }
