@@ -644,21 +644,32 @@ async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     g.write_config(
         "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
          [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n",
+         allow_networks = [\"127.0.0.1/32\"]\n[check]\nmax_duration = \"300ms\"\n",
     );
     let paths: Vec<String> = (0..60).map(|i| format!("/slow/ok/{i}")).collect();
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     g.brief("b.txt", briefing(&web, &refs));
-    let first = json(
-        &g,
-        &["check", "--max-duration", "300ms", "--format", "json"],
-    )
-    .await;
+    let first = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(first["stopped_by_time_budget"], true, "{first}");
     let done = first["checked"].as_u64().unwrap();
     assert!(done > 0 && done < 60, "{first}");
-    let second = json(&g, &["check", "--format", "json"]).await;
+    // 0s lifts the configured budget, as "0s" in the file means no budget.
+    let second = json(&g, &["check", "--max-duration", "0s", "--format", "json"]).await;
+    assert_eq!(second["stopped_by_time_budget"], false, "{second}");
     assert_eq!(second["checked"].as_u64().unwrap() + done, 60, "{second}");
+    let third = json(
+        &g,
+        &[
+            "check",
+            "--all",
+            "--max-duration",
+            "300ms",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(third["stopped_by_time_budget"], true, "{third}");
     let bad = run(&g, &["check", "--max-duration", "soon"]).await;
     assert_eq!(bad.status.code(), Some(2));
 }

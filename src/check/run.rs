@@ -74,7 +74,7 @@ pub struct CheckOptions {
     pub host: Option<String>,
     /// At most this many sources.
     pub limit: Option<usize>,
-    /// Time budget; overrides `[check] max_duration`.
+    /// Time budget; overrides `[check] max_duration` (0: none).
     pub max_duration: Option<Duration>,
     /// Do not sync the briefing store first.
     pub no_sync: bool,
@@ -212,9 +212,11 @@ pub async fn run_holding(
     due.shrink_to_fit();
     let total = due.len();
     progress.start(total);
-    let budget = options.max_duration.or_else(|| {
-        (!config.check.max_duration.is_zero()).then(|| config.check.max_duration.std())
-    });
+    // 0 means no budget, on the command line as in the configuration.
+    let budget = options
+        .max_duration
+        .unwrap_or(config.check.max_duration.std());
+    let budget = (!budget.is_zero()).then_some(budget);
     let deadline = budget.map(|b| started + b);
 
     // One writer thread owns the write connection; tasks send it their results.
