@@ -80,6 +80,12 @@ pub struct BadTime {
     input: String,
 }
 
+/// Serialises a time as [`format_millis`] prints it (`serialize_with`), so
+/// JSON says times in RFC 3339 as everything else does.
+pub fn serialize_rfc3339<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_millis(*ms))
+}
+
 /// Parses a time as accepted by `--at` and `--since`: RFC 3339, `YYYY-MM-DD`
 /// (midnight UTC) or the 14-digit `YYYYMMDDhhmmss` of web archives.
 pub fn parse_time(input: &str) -> Result<Millis, BadTime> {

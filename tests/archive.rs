@@ -242,8 +242,19 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
     let history = s
         .json(&["history", &s.url("/counter"), "--format", "json"])
         .await;
-    let first_at = history["captures"][0]["captured_at"].as_i64().unwrap();
-    let at = citewatch::time::format_millis(first_at - 1);
+    // The conventions every JSON output keeps: RFC 3339 times, `id`, arrays
+    // as arrays, and an error as {kind, detail} or null.
+    assert!(history["id"].is_i64(), "{history}");
+    for c in history["checks"].as_array().unwrap() {
+        assert!(c["started_at"].as_str().unwrap().ends_with('Z'), "{c}");
+        assert!(c["hops"].is_array() && c["error"].is_null(), "{c}");
+    }
+    assert!(history["captures"][0]["hops"].is_array(), "{history}");
+    // Whole seconds: at or before the first capture, over a second from the second.
+    let at = history["captures"][0]["captured_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let old = s.run(&["get", &s.url("/counter"), "--at", &at]).await;
     assert_eq!(old.stdout, b"version 1");
     let latest = s.run(&["get", &s.url("/counter")]).await;

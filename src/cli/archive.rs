@@ -146,6 +146,8 @@ impl Write for HashingWriter<'_> {
 
 #[derive(Serialize)]
 struct History {
+    /// The source's id (`id`, as `status` and `sources` call it).
+    #[serde(rename = "id")]
     source_id: i64,
     url: String,
     checks: Vec<CheckRow>,
@@ -184,7 +186,7 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
                 Some(x) => format!(
                     "  capture {} sha256 {}… {} bytes",
                     x.id,
-                    &x.body_sha256[..12],
+                    x.body_sha256.get(..12).unwrap_or(&x.body_sha256),
                     x.body_size
                 ),
                 None => String::new(),

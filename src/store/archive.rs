@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, Store};
-use crate::time::Millis;
+use crate::time::{Millis, format_millis};
 
 /// A capture to record. Its blob must already be on disk.
 #[derive(Debug, Clone)]
@@ -92,6 +92,7 @@ pub struct CaptureRow {
     /// The source's normalised URL.
     pub source_url: String,
     /// When.
+    #[serde(serialize_with = "crate::time::serialize_rfc3339")]
     pub captured_at: Millis,
     /// `fetch`, `web_archive` or `import`.
     pub provenance: String,
@@ -99,7 +100,8 @@ pub struct CaptureRow {
     pub request_url: String,
     /// URL that answered.
     pub final_url: String,
-    /// Hops as JSON.
+    /// Hops as JSON (an array in JSON output, as `hops`).
+    #[serde(rename = "hops", serialize_with = "raw_json")]
     pub hops_json: String,
     /// HTTP status.
     pub status: u16,
@@ -124,8 +126,9 @@ pub struct CaptureRow {
     pub reading_from: Option<i64>,
 }
 
-/// A stored check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A stored check. In JSON: times in RFC 3339, `hops` an array, and the
+/// failure as `error: {kind, detail}` or `null`, as everywhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRow {
     /// Check id.
     pub id: i64,
@@ -154,6 +157,49 @@ pub struct CheckRow {
     pub status_after: Option<String>,
     /// Why, in words: the verdict's evidence, or a host incident's.
     pub evidence: Option<String>,
+}
+
+impl Serialize for CheckRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("CheckRow", 13)?;
+        m.serialize_field("id", &self.id)?;
+        m.serialize_field("started_at", &format_millis(self.started_at))?;
+        m.serialize_field("duration_ms", &self.duration_ms)?;
+        m.serialize_field("request_url", &self.request_url)?;
+        m.serialize_field("final_url", &self.final_url)?;
+        m.serialize_field("outcome", &self.outcome)?;
+        m.serialize_field("http_status", &self.http_status)?;
+        m.serialize_field(
+            "error",
+            &self
+                .error_detail
+                .as_ref()
+                .map(|detail| serde_json::json!({ "kind": self.outcome, "detail": detail })),
+        )?;
+        m.serialize_field("hops", &RawJson(&self.hops_json))?;
+        m.serialize_field("attempts", &self.attempts)?;
+        m.serialize_field("capture_id", &self.capture_id)?;
+        m.serialize_field("status_after", &self.status_after)?;
+        m.serialize_field("evidence", &self.evidence)?;
+        m.end()
+    }
+}
+
+/// JSON kept as text in the store, written out as the value it holds (an
+/// empty array should the text not parse).
+struct RawJson<'a>(&'a str);
+
+fn raw_json<S: serde::Serializer>(text: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    RawJson(text).serialize(s)
+}
+
+impl Serialize for RawJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        serde_json::from_str::<serde_json::Value>(self.0)
+            .unwrap_or_else(|_| serde_json::json!([]))
+            .serialize(s)
+    }
 }
 
 const CHECK_COLUMNS: &str =
@@ -562,4 +608,44 @@ pub(super) fn insert_fetch(
         )
         ?;
     Ok((tx.last_insert_rowid(), capture_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_in_json_keeps_the_conventions() {
+        let check = CheckRow {
+            id: 7,
+            started_at: 1_700_000_000_000,
+            duration_ms: 12,
+            request_url: "http://a.example/x".into(),
+            final_url: None,
+            outcome: "connect_refused".into(),
+            http_status: None,
+            error_detail: Some("Connection refused (os error 111)".into()),
+            hops_json: r#"[{"url":"http://a.example/x","status":301}]"#.into(),
+            attempts: 1,
+            capture_id: None,
+            status_after: Some("failing".into()),
+            evidence: None,
+        };
+        let json = serde_json::to_value(&check).unwrap();
+        assert_eq!(json["started_at"], "2023-11-14T22:13:20Z");
+        assert_eq!(
+            json["error"],
+            serde_json::json!({"kind": "connect_refused", "detail": "Connection refused (os error 111)"})
+        );
+        assert_eq!(json["hops"][0]["status"], 301);
+        assert!(json.get("hops_json").is_none() && json.get("error_detail").is_none());
+        let fine = CheckRow {
+            error_detail: None,
+            hops_json: "not json".into(),
+            ..check
+        };
+        let json = serde_json::to_value(&fine).unwrap();
+        assert!(json["error"].is_null());
+        assert_eq!(json["hops"], serde_json::json!([]));
+    }
 }
