@@ -307,12 +307,15 @@ impl FsBlobStore {
 
     /// Where stores written before 2026-11 keep a blob.
     fn legacy_path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(&sha256[..2]).join(&sha256[2..4]).join(sha256)
+        self.dir
+            .join(fan_out(sha256, 0..2))
+            .join(fan_out(sha256, 2..4))
+            .join(sha256)
     }
 
     /// Where this version writes a blob.
     fn current_path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(&sha256[..2]).join(sha256)
+        self.dir.join(fan_out(sha256, 0..2)).join(sha256)
     }
 
     /// Writes a blob atomically, checking its hash on the way.
@@ -467,7 +470,7 @@ impl FsBlobStore {
     /// (most writes find it there: one failed open per folder, not a mkdir per
     /// blob).
     fn temp_file(&self, sha256: &str) -> io::Result<tempfile::NamedTempFile> {
-        let folder = self.dir.join(&sha256[..2]);
+        let folder = self.dir.join(fan_out(sha256, 0..2));
         match tempfile::NamedTempFile::new_in(&folder) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(&folder)?;
@@ -521,6 +524,13 @@ fn sync_file_system(_any_file: &File) -> io::Result<()> {
     // SAFETY: sync takes no arguments and cannot fail.
     unsafe { libc::sync() };
     Ok(())
+}
+
+/// A folder name from a digest's characters. A damaged row's "digest" (too
+/// short, not hex) names a folder no blob is in, so reading it finds nothing
+/// instead of panicking.
+fn fan_out(sha256: &str, range: std::ops::Range<usize>) -> &str {
+    sha256.get(range).unwrap_or("not-a-sha256")
 }
 
 /// A zstd error code as an I/O error, with zstd's own words for it.
@@ -666,6 +676,16 @@ mod tests {
 
     fn sha(b: &[u8]) -> String {
         hex::encode(Sha256::digest(b))
+    }
+
+    #[test]
+    fn a_damaged_digest_finds_nothing_rather_than_panicking() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path().join("blobs"));
+        for bad in ["", "a", "é", "ab\u{e9}cd"] {
+            let mut out = Vec::new();
+            assert!(copy_to(&store, bad, &mut out).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -353,6 +353,21 @@ impl Packs {
                 loc.pack, loc.offset
             )))
         })?;
+        // A damaged index must not size the buffer: the record lies in the file.
+        let size = file.metadata().map_err(|e| self.io(e))?.len();
+        if HEADER
+            .checked_add(loc.length)
+            .and_then(|n| n.checked_add(start))
+            .is_none_or(|end| end > size)
+        {
+            return Err(self.io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "pack {} has no record of {} bytes at offset {} (the file holds {size})",
+                    loc.pack, loc.length, loc.offset
+                ),
+            )));
+        }
         let mut record = vec![0u8; (HEADER + loc.length) as usize];
         file.read_exact_at(&mut record, start)
             .map_err(|e| self.io(e))?;
@@ -480,6 +495,23 @@ mod tests {
         both.sort();
         assert_eq!(listed, both);
         assert_eq!(lb.pack, loc.pack, "one pack per writer");
+    }
+
+    #[test]
+    fn a_damaged_index_length_is_an_error_not_an_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Packs::new(dir.path());
+        let (a, fa) = blob(1);
+        packs.append(&a, &fa).unwrap();
+        let loc = packs.locate(&a).unwrap().unwrap();
+        for length in [u64::MAX, (-1i64) as u64, 1 << 50, loc.length + 1] {
+            let e = packs
+                .read_frame(&a, Location { length, ..loc })
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("has no record of"), "{length}: {e}");
+        }
+        assert_eq!(packs.read_frame(&a, loc).unwrap(), fa);
     }
 
     #[test]

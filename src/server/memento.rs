@@ -34,7 +34,9 @@ pub fn parse_http_date(value: &str) -> Result<Millis, BadDatetime> {
 /// as `Memento-Datetime` and link-format `datetime` want. Times before 1970 are
 /// written as the epoch.
 pub fn format_http_date(ms: Millis) -> String {
-    let secs = u64::try_from(ms.div_euclid(1000)).unwrap_or(0);
+    // HTTP dates end with the year 9999 (httpdate panics past it).
+    const LAST: u64 = 253_402_300_799;
+    let secs = u64::try_from(ms.div_euclid(1000)).unwrap_or(0).min(LAST);
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
@@ -322,6 +324,8 @@ mod tests {
         assert_eq!(t, 1_180_643_700_000);
         assert_eq!(format_http_date(t), "Thu, 31 May 2007 20:35:00 GMT");
         assert_eq!(format_http_date(t + 999), "Thu, 31 May 2007 20:35:00 GMT");
+        // A damaged row dated past 9999 is written as HTTP's last date.
+        assert_eq!(format_http_date(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
         // The obsolete forms HTTP still allows.
         assert_eq!(parse_http_date("Thursday, 31-May-07 20:35:00 GMT"), Ok(t));
         assert_eq!(parse_http_date("Thu May 31 20:35:00 2007"), Ok(t));

@@ -116,7 +116,7 @@ pub async fn source_page(
                     c.status,
                     escape(c.content_type.as_deref().unwrap_or("")),
                     c.body_size,
-                    &c.body_sha256[..c.body_sha256.len().min(16)]
+                    c.body_sha256.get(..16).unwrap_or(&c.body_sha256)
                 );
             }
             let _ = writeln!(
