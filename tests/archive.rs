@@ -108,6 +108,19 @@ async fn html_pdf_and_binary_bodies_come_back_byte_for_byte() {
             headers.contains(&format!("content-type: {mime}")),
             "{headers}"
         );
+        // -o takes the headers too, as it takes the body.
+        let to_file = s.g.path("headers.txt");
+        let quiet = s
+            .run(&[
+                "get",
+                &s.url(&format!("/files/{name}")),
+                "--headers",
+                "-o",
+                to_file.to_str().unwrap(),
+            ])
+            .await;
+        assert!(quiet.stdout.is_empty(), "{name}: headers went to stdout");
+        assert_eq!(std::fs::read_to_string(&to_file).unwrap(), headers);
     }
     let (_, html) = file_body("page.html").unwrap();
     let stored = std::fs::metadata(blob_path(s.g.dir.path(), &sha(&html)))

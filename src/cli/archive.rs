@@ -75,7 +75,13 @@ pub fn get(
         eprintln!("note: {what}; writing the capture nearest --at");
     }
     if headers {
-        let mut out = std::io::stdout().lock();
+        let mut out: Box<dyn Write> = match &output {
+            Some(path) => Box::new(
+                std::fs::File::create(path)
+                    .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", path.display())))?,
+            ),
+            None => Box::new(std::io::stdout().lock()),
+        };
         let reason = reqwest::StatusCode::from_u16(capture.status)
             .ok()
             .and_then(|s| s.canonical_reason())
