@@ -81,10 +81,11 @@ enum Command {
         /// capture's ETag / Last-Modified, so an unchanged page is not downloaded).
         #[arg(long)]
         save: bool,
-        /// Send `If-None-Match` with this ETag.
+        /// Send `If-None-Match` with this ETag (quoted if it is not).
         #[arg(long, value_name = "ETAG")]
         if_none_match: Option<String>,
-        /// Send `If-Modified-Since` with this HTTP date.
+        /// Send `If-Modified-Since` with this time: an HTTP date, RFC 3339,
+        /// YYYY-MM-DD or YYYYMMDDhhmmss.
         #[arg(long, value_name = "DATE")]
         if_modified_since: Option<String>,
     },

@@ -8,7 +8,7 @@ use citewatch::config::Config;
 use citewatch::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
 use citewatch::store::Store;
 
-use super::{Failure, Format, print_json, runtime};
+use super::{Failure, Format, print_json, runtime, usage};
 
 /// What `fetch` was asked to do besides fetching.
 pub struct FetchArgs {
@@ -38,8 +38,10 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         (Some(s), Some(url)) => archive::conditional_request(s, url.as_str()).map_err(runtime)?,
         _ => FetchRequest::new(args.url.as_str()),
     };
-    req.etag = args.if_none_match.or(req.etag);
-    req.last_modified = args.if_modified_since.or(req.last_modified);
+    req.etag = args.if_none_match.map(|e| quoted_etag(&e)).or(req.etag);
+    if let Some(since) = &args.if_modified_since {
+        req.last_modified = Some(http_date(since).map_err(usage)?);
+    }
     let rt = tokio::runtime::Runtime::new().map_err(runtime)?;
     let fetcher = Fetcher::builder(config.fetch.clone())
         .build()
@@ -107,4 +109,53 @@ fn print(r: &FetchReport, capture_id: Option<i64>, format: Format) -> anyhow::Re
         writeln!(out, "saved as capture {id}")?;
     }
     Ok(())
+}
+
+/// An ETag as `If-None-Match` wants it: quoted (`"abc"`, `W/"abc"`, `*` stay).
+fn quoted_etag(etag: &str) -> String {
+    let etag = etag.trim();
+    if etag == "*" || etag.starts_with('"') || etag.starts_with("W/\"") {
+        etag.to_string()
+    } else {
+        format!("\"{etag}\"")
+    }
+}
+
+/// `--if-modified-since` as an HTTP date: one already, or any time the other
+/// commands take (RFC 3339, a date, 14 digits).
+fn http_date(value: &str) -> anyhow::Result<String> {
+    if httpdate::parse_http_date(value.trim()).is_ok() {
+        return Ok(value.trim().to_string());
+    }
+    let ms = citewatch::time::parse_time(value).map_err(|_| {
+        anyhow::anyhow!(
+            "--if-modified-since: `{value}` is not a time: use an HTTP date \
+             (Sun, 06 Nov 1994 08:49:37 GMT), RFC 3339 (2020-12-26T08:00:00Z), \
+             a date (2020-12-26) or 14 digits (20201226080000)"
+        )
+    })?;
+    Ok(citewatch::server::memento::format_http_date(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditional_values_are_sent_as_http_wants_them() {
+        assert_eq!(quoted_etag("abc"), "\"abc\"");
+        for kept in ["\"abc\"", "W/\"abc\"", "*"] {
+            assert_eq!(quoted_etag(kept), kept);
+        }
+        assert_eq!(
+            http_date("2030-01-01").unwrap(),
+            "Tue, 01 Jan 2030 00:00:00 GMT"
+        );
+        assert_eq!(
+            http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        let e = http_date("yesterday").unwrap_err().to_string();
+        assert!(e.contains("`yesterday` is not a time"), "{e}");
+    }
 }
