@@ -73,11 +73,20 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 /// Why a time given by a user could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "`{input}` is not a time: use RFC 3339 (2020-12-26T08:00:00Z), a date (2020-12-26) or 14 digits (20201226080000)"
-)]
-pub struct BadTime {
-    input: String,
+pub enum BadTime {
+    /// Not in any form a time is written in.
+    #[error(
+        "`{0}` is not a time: use RFC 3339 (2020-12-26T08:00:00Z), a date (2020-12-26) or 14 digits (20201226080000)"
+    )]
+    Form(String),
+    /// Neither a time nor a duration (`--since`).
+    #[error(
+        "`{0}` is neither a time nor a duration: use RFC 3339 (2020-12-26T08:00:00Z), a date (2020-12-26), 14 digits (20201226080000) or a duration meaning that long ago (7d, 12h)"
+    )]
+    SinceForm(String),
+    /// A duration reaching back before 1970.
+    #[error("`{0}` ago is before 1970; nothing citewatch keeps is that old")]
+    TooLongAgo(String),
 }
 
 /// Serialises a time as [`format_millis`] prints it (`serialize_with`), so
@@ -90,9 +99,7 @@ pub fn serialize_rfc3339<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::E
 /// (midnight UTC) or the 14-digit `YYYYMMDDhhmmss` of web archives.
 pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
     let s = input.trim();
-    let bad = || BadTime {
-        input: input.to_string(),
-    };
+    let bad = || BadTime::Form(input.to_string());
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts.as_millisecond());
     }
@@ -113,8 +120,14 @@ pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
 /// (`7d`, `12h`) meaning that long before now.
 pub fn parse_since(input: &str) -> Result<Millis, BadTime> {
     match input.trim().parse::<Duration>() {
-        Ok(d) => Ok(now_millis().saturating_sub(d.as_millis())),
-        Err(_) => parse_time(input),
+        Ok(d) => {
+            let at = now_millis().saturating_sub(d.as_millis());
+            if at < 0 {
+                return Err(BadTime::TooLongAgo(input.trim().to_string()));
+            }
+            Ok(at)
+        }
+        Err(_) => parse_time(input).map_err(|_| BadTime::SinceForm(input.to_string())),
     }
 }
 
@@ -327,7 +340,18 @@ mod tests {
             before - week,
             after - week
         );
-        assert!(parse_since("last week").is_err());
+        let e = parse_since("last week").unwrap_err().to_string();
+        assert!(e.contains("or a duration meaning that long ago (7d"), "{e}");
+        assert!(
+            !parse_time("7d")
+                .unwrap_err()
+                .to_string()
+                .contains("duration")
+        );
+        assert_eq!(
+            parse_since("99999999d"),
+            Err(BadTime::TooLongAgo("99999999d".into()))
+        );
     }
 
     #[test]
