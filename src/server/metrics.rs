@@ -26,7 +26,13 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 pub fn render(m: &MetricsSnapshot) -> String {
     let mut o = String::new();
     family(&mut o, "citewatch_sources", "gauge", "Sources by status.");
-    for (status, n) in &m.sources_by_status {
+    // Every status, 0 included: an alert on `status="dead"` needs its series
+    // before the first dead source.
+    let mut sources = m.sources_by_status.clone();
+    for status in crate::check::verdict::Status::ALL {
+        sources.entry(status.name().to_string()).or_default();
+    }
+    for (status, n) in &sources {
         let _ = writeln!(o, "citewatch_sources{{status=\"{}\"}} {n}", label(status));
     }
     family(
@@ -154,6 +160,7 @@ mod tests {
             text.contains("citewatch_sources{status=\"dead\"} 1\n"),
             "{text}"
         );
+        assert!(text.contains("citewatch_sources{status=\"unreachable\"} 0\n"));
         assert!(text.contains("citewatch_checks_total{outcome=\"we\\\"ird\"} 1\n"));
         assert!(text.contains("citewatch_last_run_duration_seconds 10.000\n"));
         assert!(text.contains("citewatch_last_run_timestamp_seconds 1010.000\n"));
