@@ -340,6 +340,41 @@ fn a_device_or_a_pipe_among_the_briefings_is_named_not_read() {
 }
 
 #[test]
+fn a_reader_closing_the_pipe_early_is_not_a_failure() {
+    use std::io::Read;
+    let g = Ground::new();
+    let mut doc = String::from("Briefings\n\n");
+    for i in 0..3000 {
+        doc.push_str(&format!(
+            "Outlet: Headline {i}\n\nA body paragraph long enough to be one.\n\n\
+             Source: Outlet, December 26, 2020\nhttps://a.example/{i}\n\n"
+        ));
+    }
+    g.brief("many.txt", &doc);
+    g.sync();
+    for args in [
+        vec!["citations", "--format", "json"],
+        vec!["sources", "--format", "json"],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+            .arg("--config")
+            .arg(g.config())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+        // The pipe is closed here, with most of the output unread (`| head -c 10`).
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn config_is_found_through_the_environment_and_the_default_path() {
     let g = Ground::new();
     g.brief("a.txt", SEED);

@@ -62,7 +62,12 @@ pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    // As an io::Error, so a reader that closed the pipe early (`| head`) is
+    // told apart from a real failure: serde_json's own error hides it.
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| match e.io_error_kind() {
+        Some(kind) => anyhow::Error::from(std::io::Error::new(kind, e)),
+        None => e.into(),
+    })?;
     writeln!(out)?;
     Ok(())
 }
