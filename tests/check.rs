@@ -93,6 +93,11 @@ async fn a_run_gives_each_source_its_verdict() {
     ] {
         assert_eq!(status_of(&sources, path), want, "{path}");
     }
+    // The words every --status takes: `broken` is dead, soft_404, unreachable.
+    let broken = json(&g, &["sources", "--status", "broken", "--format", "json"]).await;
+    assert_eq!(broken.as_array().unwrap().len(), 5, "{broken}");
+    let all = json(&g, &["sources", "--status", "all", "--format", "json"]).await;
+    assert_eq!(all.as_array().unwrap().len(), 7, "{all}");
     // Nothing is due on the same night: a second run checks nothing.
     let again = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(again["checked"], 0, "{again}");

@@ -149,7 +149,9 @@ async fn every_read_endpoint_answers() {
     let (_, outlet) = json(&c, &srv.url("/api/sources?outlet=xinhua")).await;
     assert_eq!(outlet["total"], 1);
     assert_eq!(outlet["sources"][0]["url"], REPORT);
-    let (st, bad) = json(&c, &srv.url("/api/sources?status=broken")).await;
+    let (st, broken) = json(&c, &srv.url("/api/sources?status=broken")).await;
+    assert_eq!(st, 200, "`broken` as every --status takes it: {broken}");
+    let (st, bad) = json(&c, &srv.url("/api/sources?status=gone")).await;
     assert_eq!(st, 400);
     assert!(
         bad["error"]["message"]

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use citewatch::check::lock::LockError;
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
-use citewatch::check::verdict::Status;
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
 use citewatch::store::{SourceRow, Store};
@@ -136,18 +135,9 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
 
 fn parse_statuses(list: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
     let Some(list) = list else { return Ok(None) };
-    let known = Status::ALL.map(Status::name);
-    let mut out = Vec::new();
-    for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !known.contains(&s) {
-            return Err(usage(anyhow::anyhow!(
-                "--status: unknown status `{s}` (known: {})",
-                known.join(", ")
-            )));
-        }
-        out.push(s.to_string());
-    }
-    Ok(Some(out))
+    let names = citewatch::report::select::parse_statuses(list)
+        .map_err(|e| usage(anyhow::anyhow!("--status: {e}")))?;
+    Ok(Some(names.into_iter().map(str::to_string).collect()))
 }
 
 /// Runs `sources`.

@@ -115,19 +115,23 @@ impl Section {
 
 /// Why a `--status` list was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown status `{name}` (valid: {}, or `broken` for dead,soft_404,unreachable)", STATUSES.join(", "))]
+#[error("unknown status `{name}` (valid: {}, `broken` for dead,soft_404,unreachable, or `all`)", STATUSES.join(", "))]
 pub struct UnknownStatus {
     /// The name given.
     pub name: String,
 }
 
 /// Parses a comma-separated status list (`broken` stands for the three broken
-/// statuses) into known names in section order, without repeats.
+/// statuses, `all` for every one) into known names in section order, without
+/// repeats. Every `--status` and `?status=` reads its list here, so each
+/// takes the same words.
 pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, UnknownStatus> {
     let mut picked: Vec<&'static str> = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let names: Vec<&'static str> = if name == "broken" {
             BROKEN.to_vec()
+        } else if name == "all" {
+            STATUSES.to_vec()
         } else {
             let known = STATUSES
                 .iter()
@@ -211,6 +215,7 @@ mod tests {
         let e = parse_statuses("dead,gone").unwrap_err().to_string();
         assert!(e.contains("`gone`") && e.contains("soft_404"), "{e}");
         assert!(parse_statuses(" , ").is_err());
+        assert_eq!(parse_statuses("ok,all").unwrap(), STATUSES);
     }
 
     #[test]

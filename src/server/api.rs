@@ -15,7 +15,6 @@ use super::report::{report_json, report_query};
 use super::{ApiError, AppState, auth};
 use crate::check::lock::{LockError, RunLock};
 use crate::check::run::{CheckOptions, Quiet};
-use crate::report::select::STATUSES;
 use crate::store::{CaptureRow, CheckRow, ListedSource, SourceQuery};
 use crate::time::{format_millis, now_millis};
 
@@ -46,18 +45,12 @@ pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
 pub fn parse_statuses(pairs: &[(String, String)]) -> Result<Option<Vec<String>>, ApiError> {
     let mut out = Vec::new();
     for (_, v) in pairs.iter().filter(|(k, _)| k == "status") {
-        for s in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            if s == "all" {
-                out.extend(STATUSES.iter().map(|s| s.to_string()));
-            } else if STATUSES.contains(&s) {
-                out.push(s.to_string());
-            } else {
-                return Err(ApiError::bad_request(format!(
-                    "unknown status `{s}`; known: {}, or all",
-                    STATUSES.join(", ")
-                )));
-            }
+        if v.split(',').all(|s| s.trim().is_empty()) {
+            continue;
         }
+        let names = crate::report::select::parse_statuses(v)
+            .map_err(|e| ApiError::bad_request(format!("status: {e}")))?;
+        out.extend(names.into_iter().map(str::to_string));
     }
     out.sort();
     out.dedup();
@@ -433,9 +426,22 @@ mod tests {
             parse_statuses(&pairs("status=all")).unwrap().unwrap().len(),
             10
         );
-        let e = parse_statuses(&pairs("status=broken")).unwrap_err();
+        // The words every --status takes.
+        assert_eq!(
+            parse_statuses(&pairs("status=broken")).unwrap(),
+            Some(vec![
+                "dead".to_string(),
+                "soft_404".to_string(),
+                "unreachable".to_string()
+            ])
+        );
+        let e = parse_statuses(&pairs("status=gone")).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
-        assert!(e.message.contains("soft_404"), "{}", e.message);
+        assert!(
+            e.message.contains("soft_404") && e.message.contains("`all`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
