@@ -306,6 +306,24 @@ async fn get_hands_out_a_good_copy_never_the_error_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_blocked_by_our_own_policy_are_pointed_out_when_nothing_is_due() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    // The guard's forbidden side: a loopback address outside allow_networks.
+    g.write_config(&IMMEDIATE.replace("127.0.0.1/32", "127.0.0.2/32"));
+    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2"]));
+    let first = run(&g, &["check"]).await;
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(text.contains("sources by status: blocked 2\n"), "{text}");
+    let again = run(&g, &["check"]).await;
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        text.contains("nothing was due; 2 blocked sources wait for their next check"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

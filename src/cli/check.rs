@@ -116,12 +116,25 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
         "newly broken: {}, recovered: {}",
         s.newly_broken, s.newly_recovered
     )?;
+    // The JSON counts every status; people read the ones that have sources.
     let by: Vec<String> = s
         .sources_by_status
         .iter()
+        .filter(|(_, v)| **v > 0)
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     writeln!(out, "sources by status: {}", by.join(", "))?;
+    let blocked = s.sources_by_status.get("blocked").copied().unwrap_or(0);
+    if s.due == 0 && blocked > 0 {
+        // Often our own refusal (allow_networks, robots.txt, the user agent):
+        // fixed in the configuration, it shows only when they are checked again.
+        writeln!(
+            out,
+            "nothing was due; {blocked} blocked source{} wait for their next check \
+             (`citewatch check --all` checks every source now, after a configuration change say)",
+            if blocked == 1 { "" } else { "s" }
+        )?;
+    }
     if !s.host_incidents.is_empty() {
         writeln!(
             out,
