@@ -137,7 +137,7 @@ impl Builder {
                     continue;
                 }
                 "a" => todo.push(Step::EndAnchor {
-                    node: child.clone(),
+                    node: child,
                     start: self.text.len(),
                     flushes: self.flushes,
                 }),
