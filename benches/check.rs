@@ -336,6 +336,7 @@ impl Night {
         let counts = |key: &str| {
             let m = self.statuses(key);
             m.iter()
+                .filter(|(_, v)| **v > 0)
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(" ")
