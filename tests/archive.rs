@@ -273,7 +273,11 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
     let latest = s.run(&["get", &s.url("/counter")]).await;
     assert_eq!(latest.stdout, b"version 2");
     let miss = s.run(&["get", &s.url("/counter/")]).await;
-    assert_eq!(miss.status.code(), Some(3));
+    assert_eq!(
+        miss.status.code(),
+        Some(2),
+        "a URL nothing was kept of is bad input"
+    );
     let err = String::from_utf8_lossy(&miss.stderr);
     assert!(
         err.contains("nothing is archived") && err.contains(&s.url("/counter")),

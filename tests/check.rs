@@ -162,6 +162,23 @@ async fn a_run_gives_each_source_its_verdict() {
         !text.contains("latest check"),
         "the verdict is the latest check's: {text}"
     );
+    // A URL as a browser shows it, with a slash the citation lacks: bad input
+    // (exit 2), and the source it probably means is named.
+    let near = run(
+        &g,
+        &["status", &format!("http://127.0.0.1:{}/gone/", web.port())],
+    )
+    .await;
+    let err = String::from_utf8_lossy(&near.stderr);
+    assert_eq!(near.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "is not a source: no briefing cites it and it was never fetched; \
+             sources nearby: http://127.0.0.1:{}/gone",
+            web.port()
+        )),
+        "{err}"
+    );
     // The list for people: a header, one line a source, a count.
     let out = run(&g, &["sources", "--status", "dead"]).await;
     let text = String::from_utf8(out.stdout).unwrap();

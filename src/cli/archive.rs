@@ -40,7 +40,8 @@ fn nothing_archived(store: &Store, url: &SourceUrl) -> Result<Failure, Failure> 
             .collect();
         msg.push_str(&list.join(", "));
     }
-    Ok(runtime(anyhow::anyhow!(msg)))
+    // Asking for a URL nothing was kept of is bad input, as in `status`.
+    Ok(usage(anyhow::anyhow!(msg)))
 }
 
 /// Runs `get`.

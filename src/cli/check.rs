@@ -189,13 +189,24 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
 
 /// Runs `status URL`.
 pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Failure> {
-    let n = citewatch::source_url::normalize(url)
-        .map_err(|e| usage(anyhow::anyhow!("`{url}`: {e}")))?;
+    let n = citewatch::source_url::normalize(url).map_err(|e| {
+        usage(anyhow::anyhow!(
+            "`{url}` is not a URL citewatch could have checked: {e}"
+        ))
+    })?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let Some(row) = store.source(n.as_str()).map_err(runtime)? else {
-        return Err(runtime(anyhow::anyhow!(
-            "{n} is not a source: no briefing cites it and it was never fetched"
-        )));
+        // A URL copied from a browser often differs from the cited one by its
+        // scheme, a `www.` or a trailing slash: name the sources it might mean.
+        let near = citewatch::source_url::near_misses(&n);
+        let unknown = store.not_sources(&near).map_err(runtime)?;
+        let near: Vec<&String> = near.iter().filter(|u| !unknown.contains(u)).collect();
+        let mut msg = format!("{n} is not a source: no briefing cites it and it was never fetched");
+        if !near.is_empty() {
+            let near: Vec<&str> = near.iter().map(|u| u.as_str()).collect();
+            msg.push_str(&format!("; sources nearby: {}", near.join(", ")));
+        }
+        return Err(usage(anyhow::anyhow!(msg)));
     };
     if format == Format::Json {
         print_json(&row).map_err(runtime)?;
