@@ -206,6 +206,27 @@ async fn a_run_gives_each_source_its_verdict() {
     );
     let v = run(&g, &["verify"]).await;
     assert_eq!(v.status.code(), Some(0));
+    // A host as in a URL, port and all, is the host; one with no source is named.
+    let by_host = json(
+        &g,
+        &[
+            "check",
+            "--all",
+            "--host",
+            &format!("127.0.0.1:{}", web.port()),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(by_host["checked"], 7, "{by_host}");
+    let out = run(&g, &["check", "--all", "--host", "nosuch.example"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--host nosuch.example: no source is on this host"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

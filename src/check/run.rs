@@ -42,7 +42,7 @@ pub enum CheckError {
     #[error(transparent)]
     Archive(#[from] RecordError),
     /// A URL given with --url cannot be a source.
-    #[error("--url {0}: {1}")]
+    #[error("--url: `{0}` is not a URL citewatch could check: {1}")]
     BadUrl(String, String),
     /// URLs given with --url that no briefing cites (after the sync).
     #[error(
@@ -50,6 +50,9 @@ pub enum CheckError {
         .0.join(", ")
     )]
     NotSources(Vec<String>),
+    /// The host given with --host has no source.
+    #[error("--host {0}: no source is on this host (a host as in a URL, without its port)")]
+    UnknownHost(String),
     /// Judging this source panicked (a bug). The run logs it and goes on;
     /// the source is not recorded, so it keeps its state and due time.
     #[error("checking {0} failed on a bug (a panic)")]
@@ -194,11 +197,28 @@ pub async fn run_holding(
     if !unknown.is_empty() {
         return Err(CheckError::NotSources(unknown));
     }
+    // A host as people copy it from a URL: any case, perhaps with a port.
+    let host = options.host.as_deref().map(|h| {
+        let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
+        match h.rsplit_once(':') {
+            Some((name, port))
+                if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                name.to_string()
+            }
+            _ => h,
+        }
+    });
+    if let Some(h) = &host
+        && !store.has_host(h)?
+    {
+        return Err(CheckError::UnknownHost(h.clone()));
+    }
     let run_id = store.start_run(started_at, std::process::id())?;
     let filter = DueFilter {
         all: options.all,
         urls,
-        host: options.host.as_ref().map(|h| h.to_ascii_lowercase()),
+        host,
         horizon: started_at + DUE_SLACK_MS,
     };
     // Ids only: a source's row is read by the preparer when its turn comes.

@@ -84,8 +84,9 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
                 error: e.into(),
             });
         }
-        Err(CheckError::BadUrl(u, e)) => return Err(usage(anyhow::anyhow!("--url {u}: {e}"))),
-        Err(e @ CheckError::NotSources(_)) => return Err(usage(e)),
+        Err(
+            e @ (CheckError::BadUrl(..) | CheckError::NotSources(_) | CheckError::UnknownHost(_)),
+        ) => return Err(usage(e)),
         Err(CheckError::Sync(citewatch::sync::SyncError::Walk(e))) => return Err(usage(e)),
         Err(e) => return Err(runtime(e)),
     };

@@ -291,6 +291,20 @@ pub async fn start_check(
             .map_err(|e| ApiError::bad_request(format!("urls: `{u}`: {e}")))?;
         urls.push(n.to_string());
     }
+    if let Some(host) = request.host.clone() {
+        let known = state
+            .with_store(move |s| {
+                let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+                Ok(s.has_host(&h)?)
+            })
+            .await?;
+        if !known {
+            return Err(ApiError::bad_request(format!(
+                "host: no source is on host `{}`",
+                request.host.as_deref().unwrap_or_default()
+            )));
+        }
+    }
     if !urls.is_empty() {
         let unknown = state.with_store(move |s| Ok(s.not_sources(&urls)?)).await?;
         if !unknown.is_empty() {

@@ -377,6 +377,17 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// Whether any source is on `host`.
+    pub fn has_host(&self, host: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sources WHERE host = ?1)",
+                [host],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
+    }
+
     /// Sources by status.
     pub fn sources_by_status(&self) -> Result<std::collections::BTreeMap<String, i64>> {
         let mut stmt = self
