@@ -815,6 +815,27 @@ async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
     let problems = v["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 1, "{v}");
     assert_eq!(problems[0]["kind"], "corrupt_blob", "{v}");
+
+    // A lost pack file is named by its file, not its folder.
+    let aside = packs[0].with_extension("aside");
+    std::fs::rename(&packs[0], &aside).unwrap();
+    let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
+    let file = packs[0].file_name().unwrap().to_str().unwrap();
+    assert!(
+        text.contains(&format!("{file}: No such file or directory")),
+        "{text}"
+    );
+    std::fs::rename(&aside, &packs[0]).unwrap();
+    // A lost pack index: the packs hold the blobs, and must not be called
+    // harmless leftovers.
+    std::fs::remove_file(packs[0].with_file_name("index.db")).unwrap();
+    let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
+    assert!(text.contains("PROBLEM missing_blob"), "{text}");
+    assert!(
+        text.contains("the missing blobs may be among them")
+            && !text.contains("space only, harmless"),
+        "{text}"
+    );
 }
 
 /// The binary allocates through jemalloc with the decay settings `main.rs`

@@ -346,7 +346,17 @@ impl Packs {
 
     /// The zstd frame of a packed blob, checked against its record header.
     pub fn read_frame(&self, sha256: &[u8; 32], loc: Location) -> Result<Vec<u8>, BlobError> {
-        let file = File::open(self.pack_path(loc.pack)).map_err(|e| self.io(e))?;
+        let path = self.pack_path(loc.pack);
+        // The file by name: "packs: No such file or directory" named only the folder.
+        let file = File::open(&path).map_err(|e| {
+            self.io(io::Error::new(
+                e.kind(),
+                format!(
+                    "{}: {e}",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                ),
+            ))
+        })?;
         let start = loc.offset.checked_sub(HEADER).ok_or_else(|| {
             self.io(io::Error::other(format!(
                 "pack {} offset {} is inside no record",

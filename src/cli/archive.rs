@@ -251,10 +251,18 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
             let packs = &report.unindexed_pack_bytes;
             if !packs.is_empty() {
                 let bytes: u64 = packs.iter().map(|p| p.bytes).sum();
+                let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
+                // With blobs missing, the unnamed bytes may be those blobs,
+                // their index lost: calling them harmless invited deleting them.
+                let why = if missing {
+                    "the missing blobs may be among them, should the pack index have lost \
+                     them: keep the packs"
+                } else {
+                    "an interrupted or racing write: space only, harmless"
+                };
                 writeln!(
                     out,
-                    "{bytes} bytes in {} pack files are named by no index row \
-                     (an interrupted or racing write: space only, harmless)",
+                    "{bytes} bytes in {} pack files are named by no index row ({why})",
                     packs.len()
                 )?;
             }
