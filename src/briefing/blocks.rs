@@ -132,7 +132,8 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
         }
         plain.push_str(&body[last..]);
         // Bare URLs outside Markdown links.
-        let linked: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
+        let linked: std::collections::HashSet<String> =
+            links.iter().map(|l| l.href.clone()).collect();
         let mut bare: Vec<Link> = bare_links(&body_without_links(body))
             .into_iter()
             .filter(|l| !linked.contains(&l.href))

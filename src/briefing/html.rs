@@ -68,12 +68,15 @@ impl Builder {
         if text.is_empty() && links.is_empty() {
             return;
         }
-        // URLs typed as text inside the block count as links too.
+        // URLs typed as text inside the block count as links too, unless an
+        // anchor has them (as its target or its text). A set, not a search of
+        // the anchors for each: a block of many links was quadratic.
+        let mut known: std::collections::HashSet<String> = links
+            .iter()
+            .flat_map(|l| std::iter::once(l.href.clone()).chain(l.text.clone()))
+            .collect();
         for bare in bare_links(&text) {
-            if !links
-                .iter()
-                .any(|l| l.href == bare.href || l.text.as_deref() == Some(&bare.href))
-            {
+            if known.insert(bare.href.clone()) {
                 links.push(bare);
             }
         }

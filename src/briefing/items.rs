@@ -230,6 +230,8 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
 /// and are given to link-style citations, which carry none of their own.
 fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) -> Vec<CitedUrl> {
     let mut out: Vec<CitedUrl> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut seen_upto = 0;
     let mut i = 0;
     while i < body.len() {
         let b = &body[i];
@@ -303,7 +305,14 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                 || href
                     .get(..8)
                     .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
-            if !is_http || out.iter().any(|c| c.url.as_deref() == Some(href)) {
+            if !is_http {
+                continue;
+            }
+            // A set of the URLs so far, grown as `out` grows: asking `out` for
+            // every link was quadratic in an item's links.
+            seen.extend(out[seen_upto..].iter().filter_map(|c| c.url.clone()));
+            seen_upto = out.len();
+            if seen.contains(href) {
                 continue;
             }
             let context = match l.text.as_deref() {

@@ -297,3 +297,28 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn an_item_of_many_links_keeps_each_once_in_every_format() {
+    // Each link is looked up in a set: searching the links found so far for
+    // every new one was quadratic in an item's links.
+    let n = 5_000;
+    let urls: Vec<String> = (0..n).map(|i| format!("https://a.example/{i}")).collect();
+    let mut html = String::from("<h2>Many links</h2><p>");
+    let mut md = String::from("## Many links\n\n");
+    for u in urls.iter().chain(&urls) {
+        html.push_str(&format!("<a href=\"{u}\">{u}</a> and {u} "));
+        md.push_str(&format!("[see]({u}) and {u} "));
+    }
+    html.push_str("</p>");
+    for (format, doc) in [(Format::Html, html), (Format::Markdown, md)] {
+        let items = parse(format, &doc);
+        let got: Vec<&str> = items
+            .iter()
+            .flat_map(|i| i.citations.iter().filter_map(|c| c.url.as_deref()))
+            .collect();
+        assert_eq!(got.len(), n, "{format:?}");
+        assert_eq!(got[0], urls[0], "{format:?}");
+        assert_eq!(got[n - 1], urls[n - 1], "{format:?}");
+    }
+}
