@@ -139,6 +139,11 @@ async fn identical_bytes_are_stored_once_and_a_304_points_at_the_same_blob() {
     let a = s.save("/files/page.html").await;
     let b = s.save("/files/page.html").await;
     assert_ne!(a["capture_id"], b["capture_id"], "two captures");
+    // The source's latest copy is the one just saved.
+    let status = s
+        .json(&["status", &s.url("/files/page.html"), "--format", "json"])
+        .await;
+    assert_eq!(status["latest_capture_id"], b["capture_id"], "{status}");
     assert_eq!(s.blob_files().len(), 1, "one blob");
     let first = s.save("/cached").await;
     let second = s.save("/cached").await;

@@ -322,6 +322,13 @@ impl Store {
             })
             .map_err(err)?;
         let (check_id, capture_id) = insert_fetch(&tx, source_id, check, capture).map_err(err)?;
+        // The source's latest copy is this one (the next check asks against
+        // its validators); its verdict stays the last check's.
+        tx.execute(
+            "UPDATE sources SET latest_capture_id = coalesce(?2, latest_capture_id) WHERE id = ?1",
+            params![source_id, capture_id],
+        )
+        .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Recorded {
             source_id,
