@@ -652,7 +652,7 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    // GET is not a way in.
+    // GET is not a way in; the framework's own answer is JSON like any error.
     let r = c
         .get(&url)
         .bearer_auth("correct horse")
@@ -660,6 +660,9 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
         .await
         .unwrap();
     assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["error"]["status"], 405, "{v}");
 
     // While a run (here: this test) holds the lock, 409 naming the holder.
     {
@@ -692,6 +695,14 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("length limit"),
+        "{v}"
+    );
     let r = c
         .post(&url)
         .bearer_auth("correct horse")

@@ -402,6 +402,7 @@ fn with_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S>
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::map_response(json_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -417,6 +418,38 @@ fn with_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S>
                     },
                 ),
         )
+}
+
+/// Errors the framework answers by itself (405 with no body, 413 and 408 in
+/// plain text) in the JSON every other error has, keeping their headers
+/// (`Allow`, say).
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let plain = resp.headers().get(header::CONTENT_TYPE).is_none_or(|v| {
+        v.to_str()
+            .is_ok_and(|t| t.trim_start().starts_with("text/plain"))
+    });
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let said = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let said = String::from_utf8_lossy(&said).trim().to_string();
+    let message = if said.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase()
+    } else {
+        said
+    };
+    let mut json = ApiError::new(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    json
 }
 
 async fn not_found() -> ApiError {
