@@ -141,6 +141,13 @@ async fn every_read_endpoint_answers() {
     assert_eq!(p2["page"], 2);
     assert_eq!(p2["sources"][0]["url"], ARTICLE);
     assert_eq!(p2["next_page"], Value::Null);
+    // A page size out of range is served clamped, and `next` says the size used.
+    let (_, p0) = json(&c, &srv.url("/api/sources?per_page=0")).await;
+    assert_eq!(p0["per_page"], 1);
+    assert!(
+        p0["next"].as_str().unwrap().contains("per_page=1&page=2"),
+        "{p0}"
+    );
     let (_, dead) = json(&c, &srv.url("/api/sources?status=dead,changed")).await;
     assert_eq!(dead["total"], 2);
     let (_, host) = json(&c, &srv.url("/api/sources?host=gov.test")).await;

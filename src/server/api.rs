@@ -121,9 +121,11 @@ pub async fn sources(
     let next_page = (page.saturating_mul(per_page) < result.total).then_some(page + 1);
     let next = next_page.map(|n| {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs.iter().filter(|(k, _)| k != "page") {
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "page" && k != "per_page") {
             ser.append_pair(k, v);
         }
+        // The page size used, not as asked: `per_page=0` was served as 1.
+        ser.append_pair("per_page", &per_page.to_string());
         ser.append_pair("page", &n.to_string());
         format!("/api/sources?{}", ser.finish())
     });
