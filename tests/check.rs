@@ -521,6 +521,32 @@ async fn an_incident_forgives_one_run_and_a_lasting_outage_counts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_304_is_recorded_as_a_304_and_the_page_stays_as_it_was() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/cached"]));
+    json(&g, &["check", "--format", "json"]).await;
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let url = format!("http://127.0.0.1:{}/cached", web.port());
+    let history = json(&g, &["history", &url, "--format", "json"]).await;
+    let checks = history["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2, "{history}");
+    // What came: a 304; what it means: the 200 page as it was.
+    assert_eq!(
+        (&checks[1]["outcome"], &checks[1]["http_status"]),
+        (&serde_json::json!("not_modified"), &serde_json::json!(304)),
+        "{history}"
+    );
+    let status = json(&g, &["status", &url, "--format", "json"]).await;
+    assert_eq!(
+        (&status["status"], &status["http_status"]),
+        (&serde_json::json!("ok"), &serde_json::json!(200)),
+        "{status}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -28,7 +28,10 @@ pub(super) struct Checked {
     pub(super) duration_ms: u64,
     pub(super) final_url: String,
     pub(super) outcome: &'static str,
+    /// The status judged: a 304's stands for the previous capture's.
     pub(super) http_status: Option<u16>,
+    /// The status that came (304 for a page not modified), for the check row.
+    pub(super) answered_status: Option<u16>,
     pub(super) attempts: u32,
     pub(super) archived: archive::Archived,
     pub(super) title: Option<String>,
@@ -287,6 +290,7 @@ pub(super) fn assess(
         final_url: report.final_url.clone(),
         outcome: report.outcome.kind(),
         http_status: status,
+        answered_status: report.outcome.status(),
         attempts: report.attempts,
         archived,
         title,

@@ -640,7 +640,7 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
             request_url: &c.url,
             final_url: Some(&c.final_url),
             outcome: c.outcome,
-            http_status: c.http_status,
+            http_status: c.answered_status,
             error_detail: c.error_detail.as_deref(),
             hops_json: &c.archived.hops_json,
             attempts: c.attempts,
