@@ -98,6 +98,10 @@ enum Command {
     /// Its bytes hash to the recorded sha256 (checked while writing). When
     /// nothing is archived for the URL, names the nearby URLs that are (http
     /// vs https, trailing slash, www.).
+    #[command(after_help = "Examples:
+  citewatch get URL -o copy.html                 the latest good copy
+  citewatch get URL --at 2020-12-26 -o cited.html  the copy nearest a date
+  citewatch get URL --headers                    its status line and headers")]
     Get {
         /// The source URL (normalised as cited URLs are).
         url: String,
@@ -131,6 +135,11 @@ enum Command {
     /// verdict: ok, changed, moved, failing, soft_404, dead, unreachable, blocked.
     /// Broken links are a report matter, not a failure: exit code 0. Exit code 4
     /// when another run holds the lock.
+    #[command(after_help = "Examples:
+  citewatch check                          the nightly run: what is due
+  citewatch check --all --max-duration 2h  everything, at most two hours
+  citewatch check --url https://www.example.org/news/1.html
+  citewatch check --host www.xinhuanet.com --all --format json")]
     Check {
         /// Check every source, due or not.
         #[arg(long)]
@@ -156,6 +165,9 @@ enum Command {
         format: Format,
     },
     /// The verdict on one source and its evidence.
+    #[command(after_help = "Examples:
+  citewatch status http://www.xinhuanet.com/english/2020-12/26/c_139620475.htm
+  citewatch status URL --format json")]
     Status {
         /// The source URL.
         url: String,
@@ -169,6 +181,9 @@ enum Command {
     /// error ({kind, detail} or null), evidence, similarity, last_checked,
     /// next_check, consecutive_failures, citations, baseline_capture_id,
     /// latest_capture_id.
+    #[command(after_help = "Examples:
+  citewatch sources --status broken
+  citewatch sources --status failing,blocked --format json")]
     Sources {
         /// Only these statuses, comma-separated (e.g. dead,soft_404).
         #[arg(long, value_name = "S,…")]
@@ -185,6 +200,11 @@ enum Command {
     /// Machine lookup link; a summary with a per-outlet table comes first.
     /// Exit code 0, or 1 when --fail-on is given and a listed citation matches;
     /// 2 for a bad argument.
+    #[command(after_help = "Examples:
+  citewatch report                               what is broken, changed, moved, failing
+  citewatch report --new                         what broke since last night's run
+  citewatch report --format html -o report.html  a page to publish
+  citewatch report --document new.txt --fail-on broken   gate a new briefing in CI")]
     Report {
         /// Output format.
         #[arg(long, value_enum, default_value_t = cli::report::Format::Text)]
@@ -214,6 +234,9 @@ enum Command {
         fail_on: Vec<cli::report::FailOnArg>,
     },
     /// Every check and capture of a source, oldest first.
+    #[command(after_help = "Examples:
+  citewatch history URL
+  citewatch history URL --format json")]
     History {
         /// The source URL.
         url: String,
@@ -229,6 +252,9 @@ enum Command {
     /// decoded, so response headers describe the decoded payload; the server's
     /// original transfer headers are kept renamed. Memory stays flat however large
     /// the export.
+    #[command(after_help = "Examples:
+  citewatch export-warc -o archive.warc.gz --cdxj   everything, with an index for pywb
+  citewatch export-warc -o week.warc.gz --since 7d  the last week's captures")]
     ExportWarc {
         /// The WARC file to write (e.g. sources.warc.gz).
         #[arg(short, long, value_name = "FILE")]
@@ -255,6 +281,9 @@ enum Command {
     /// copies are served sandboxed (Content-Security-Policy: sandbox). Write
     /// endpoints (POST /api/check) need `[serve] admin_token` as a bearer token.
     /// Access log: CITEWATCH_LOG=info.
+    #[command(after_help = "Examples:
+  citewatch serve                      on [serve] listen (127.0.0.1:8080 by default)
+  curl -s 127.0.0.1:8080/api/sources?status=broken")]
     Serve {
         /// Listen on this address instead (port 0: any free port).
         #[arg(long, value_name = "ADDR")]
@@ -428,5 +457,36 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         ),
         Command::Verify { format } => cli::archive::verify(&config, format),
         Command::Serve { listen } => cli::serve::serve(&config, listen),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every example a `--help` shows is a command line citewatch accepts.
+    #[test]
+    fn the_examples_in_help_parse() {
+        let mut seen = 0;
+        for sub in Cli::command().get_subcommands() {
+            let Some(help) = sub.get_after_help() else {
+                continue;
+            };
+            let help = help.to_string();
+            for line in help.lines().filter(|l| l.starts_with("  citewatch ")) {
+                // The command, not the words explaining it (two spaces or more).
+                let command = line.trim().split("  ").next().unwrap_or_default();
+                let args: Vec<&str> = command
+                    .split_whitespace()
+                    .map(|w| if w == "URL" { "http://a.example/x" } else { w })
+                    .collect();
+                if let Err(e) = Cli::try_parse_from(&args) {
+                    panic!("`{line}` does not parse: {e}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 15, "only {seen} examples");
     }
 }
