@@ -809,7 +809,10 @@ async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
         "{v}"
     );
     let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
-    assert!(text.contains("100 bytes in 1 pack files"), "{text}");
+    assert!(
+        text.contains("100 bytes in 1 pack file are named"),
+        "{text}"
+    );
     pack.set_len(len).unwrap();
     let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
     for p in paths {

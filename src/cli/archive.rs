@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use citewatch::archive::warc::WarcError;
 use citewatch::archive::{FsBlobStore, blob_dir, blobs, verify};
 use citewatch::config::Config;
+use citewatch::report::text::plural;
 use citewatch::source_url::{self, SourceUrl};
 use citewatch::store::{CaptureRow, CheckRow, Store};
 use citewatch::time::{format_millis, parse_time};
@@ -243,10 +244,14 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
             }
             writeln!(
                 out,
-                "verified {} blobs: {} problems, {} unreferenced blob files (harmless)",
-                report.blobs_checked,
-                report.problems.len(),
-                report.unreferenced_blobs.len()
+                "verified {}: {}, {} (harmless)",
+                plural(report.blobs_checked as i64, "blob", "blobs"),
+                plural(report.problems.len() as i64, "problem", "problems"),
+                plural(
+                    report.unreferenced_blobs.len() as i64,
+                    "unreferenced blob file",
+                    "unreferenced blob files"
+                ),
             )?;
             let packs = &report.unindexed_pack_bytes;
             if !packs.is_empty() {
@@ -262,8 +267,8 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
                 };
                 writeln!(
                     out,
-                    "{bytes} bytes in {} pack files are named by no index row ({why})",
-                    packs.len()
+                    "{bytes} bytes in {} are named by no index row ({why})",
+                    plural(packs.len() as i64, "pack file", "pack files")
                 )?;
             }
             Ok(())
@@ -308,11 +313,11 @@ pub fn export_warc(
         print_json(&summary).map_err(runtime)?;
     } else {
         println!(
-            "wrote {} ({} captures, {} records, {} revisits, {} bytes){}",
+            "wrote {} ({}, {}, {}, {} bytes){}",
             summary.file.display(),
-            summary.captures,
-            summary.records,
-            summary.revisits,
+            plural(summary.captures as i64, "capture", "captures"),
+            plural(summary.records as i64, "record", "records"),
+            plural(summary.revisits as i64, "revisit", "revisits"),
             summary.bytes,
             summary
                 .cdxj_file
