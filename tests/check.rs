@@ -401,24 +401,35 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_host_incident_leaves_each_verdict_with_its_own_evidence() {
-    let web = TestWeb::start("127.0.0.1").await;
+/// A store citing six pages of one host (one of them gone), after a first night.
+async fn six_pages_after_a_night(web: &TestWeb) -> Ground {
     let g = Ground::new();
     g.write_config(IMMEDIATE);
     let pages = [
         "/gone", "/page/1", "/page/2", "/page/3", "/page/4", "/page/5",
     ];
-    g.brief("b.txt", briefing(&web, &pages));
+    g.brief("b.txt", briefing(web, &pages));
     json(&g, &["check", "--format", "json"]).await;
+    g
+}
+
+/// Takes the whole test web down (every answer a 503), or up again.
+fn set_down(web: &TestWeb, down: bool) {
+    web.state
+        .down
+        .store(down, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_incident_leaves_each_verdict_with_its_own_evidence() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = six_pages_after_a_night(&web).await;
     let url = |path: &str| format!("http://127.0.0.1:{}{path}", web.port());
     let gone_before = json(&g, &["status", &url("/gone"), "--format", "json"]).await;
     assert_eq!(gone_before["status"], "dead", "{gone_before}");
 
     // The whole host goes down for a night.
-    web.state
-        .down
-        .store(true, std::sync::atomic::Ordering::Relaxed);
+    set_down(&web, true);
     let summary = json(&g, &["check", "--all", "--format", "json"]).await;
     assert_eq!(summary["host_incidents"], serde_json::json!(["127.0.0.1"]));
     let gone = json(&g, &["status", &url("/gone"), "--format", "json"]).await;
@@ -477,25 +488,14 @@ async fn a_host_incident_leaves_each_verdict_with_its_own_evidence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_forgives_one_run_and_a_lasting_outage_counts() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    let pages = [
-        "/gone", "/page/1", "/page/2", "/page/3", "/page/4", "/page/5",
-    ];
-    g.brief("b.txt", briefing(&web, &pages));
-    json(&g, &["check", "--format", "json"]).await;
+    let g = six_pages_after_a_night(&web).await;
     let url = |path: &str| format!("http://127.0.0.1:{}{path}", web.port());
     let status = |path: &'static str| {
         let g = &g;
         let url = url(path);
         async move { json(g, &["status", &url, "--format", "json"]).await }
     };
-    let down = |on: bool| {
-        web.state
-            .down
-            .store(on, std::sync::atomic::Ordering::Relaxed)
-    };
-    down(true);
+    set_down(&web, true);
     // A first night down: one incident, no verdict moves.
     let first = json(&g, &["check", "--all", "--format", "json"]).await;
     assert_eq!(first["host_incidents"], serde_json::json!(["127.0.0.1"]));
@@ -514,7 +514,7 @@ async fn an_incident_forgives_one_run_and_a_lasting_outage_counts() {
         "a network failure never overrides a stronger verdict: {gone}"
     );
     // Back up: one good check is a recovery.
-    down(false);
+    set_down(&web, false);
     let back = json(&g, &["check", "--all", "--format", "json"]).await;
     assert_eq!(back["host_incidents"], serde_json::json!([]), "{back}");
     assert_eq!(status("/page/1").await["status"], "ok");
