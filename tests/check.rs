@@ -141,6 +141,8 @@ async fn a_run_gives_each_source_its_verdict() {
     )
     .await;
     assert_eq!(status["status"], "dead");
+    // A suspect is where a failing source heads; a confirmed one has none.
+    assert_eq!(status["suspect"], Value::Null, "{status}");
     assert_eq!(status["http_status"], 410);
     assert_eq!(status["evidence"], "410 Gone");
     // The same verdict for people.

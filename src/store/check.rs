@@ -450,7 +450,12 @@ pub struct SourceRow {
 }
 
 /// Column 17 is the host, read only by the server's listing.
-pub(super) const SOURCE_SQL: &str = "SELECT s.id, s.url, s.status, s.status_since, s.suspect, s.http_status, s.final_url,
+/// A source as people and scripts see it. `suspect` only for `failing`: the
+/// verdict keeps it while a confirmed failure persists (where the next
+/// failures head), but shown beside `dead` it read as a second verdict, and
+/// the report shows none there.
+pub(super) const SOURCE_SQL: &str = "SELECT s.id, s.url, s.status, s.status_since,
+        CASE WHEN s.status = 'failing' THEN s.suspect END, s.http_status, s.final_url,
         s.error_kind, s.error_detail, s.evidence, s.similarity, s.last_checked, s.next_check_at,
         s.consecutive_failures,
         (SELECT count(*) FROM citations c JOIN briefings b ON b.id = c.briefing_id JOIN documents d ON d.id = b.document_id
