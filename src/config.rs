@@ -44,10 +44,13 @@ pub enum ConfigError {
         message: String,
     },
     /// A value has the right type but cannot be used.
-    #[error("{file}: key `{key}`: {message}")]
+    #[error("{file}{at}: key `{key}`: {message}")]
     Invalid {
         /// The configuration file.
         file: PathBuf,
+        /// `:LINE` of the value in the file, or empty when the key is not
+        /// written there (a default that another value makes impossible).
+        at: String,
         /// Dotted key path.
         key: String,
         /// What is wrong and what would be right.
@@ -489,8 +492,8 @@ impl Config {
             file: file.to_path_buf(),
             line: e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(0),
+                .and_then(|s| text.get(..s.start.min(text.len())))
+                .map_or(0, |before| before.matches('\n').count() + 1),
             key,
             message: e.message().trim().to_string(),
         };
@@ -506,6 +509,9 @@ impl Config {
         })?;
         let invalid = |key: &str, message: String| ConfigError::Invalid {
             file: file.to_path_buf(),
+            at: line_of(text, key)
+                .map(|l| format!(":{l}"))
+                .unwrap_or_default(),
             key: key.to_string(),
             message,
         };
@@ -570,6 +576,45 @@ impl Config {
             },
         })
     }
+}
+
+/// The 1-based line where the value of dotted `key` (`fetch.timeout`,
+/// `fetch.hosts."a.example".burst`, `briefings.paths[1]`) is written, if it is.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in key.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => segments.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    segments.push(current);
+    let mut table = doc.get_ref();
+    let mut span = None;
+    for (i, segment) in segments.iter().enumerate() {
+        let (name, index) = match segment.strip_suffix(']').and_then(|s| s.split_once('[')) {
+            Some((name, n)) => (name, n.parse::<usize>().ok()),
+            None => (segment.as_str(), None),
+        };
+        let (_, value) = table.iter().find(|(k, _)| k.get_ref().as_ref() == name)?;
+        let value = match (index, value.get_ref()) {
+            (Some(n), DeValue::Array(items)) => items.get(n)?,
+            _ => value,
+        };
+        span = Some(value.span());
+        match value.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ if i + 1 < segments.len() => return None,
+            _ => {}
+        }
+    }
+    let start = span?.start.min(text.len());
+    Some(text.get(..start)?.matches('\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -722,6 +767,36 @@ mod tests {
             .unwrap()
             .block_on(pacer.acquire("a.example", &policy));
         assert!(permit.is_ok());
+    }
+
+    #[test]
+    fn a_value_found_impossible_after_parsing_is_named_with_its_line() {
+        let e = load("[store]\ndir = \"d\"\n\n[fetch]\nretries = 1\ntimeout = \"0s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "/etc/cw/citewatch.toml:6: key `fetch.timeout`: must be longer than 0s"
+        );
+        let e = load("[fetch.hosts.\"a.example\"]\n\nburst = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/etc/cw/citewatch.toml:3: key `fetch.hosts.\"a.example\".burst`"),
+            "{e}"
+        );
+        let e = load("[briefings]\npaths = [\n  \"a\",\n  \" \",\n]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/etc/cw/citewatch.toml:4: key `briefings.paths[1]`"),
+            "{e}"
+        );
+        let e = load("[store]\ndir = \"\"\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("/etc/cw/citewatch.toml:2: key `store.dir`"),
+            "{e}"
+        );
     }
 
     #[test]
