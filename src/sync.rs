@@ -42,6 +42,18 @@ pub struct Unreadable {
     pub error: String,
 }
 
+/// A citation's date that could not be read, and where.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UnreadDate {
+    /// The document, as `citations` names it.
+    pub document: String,
+    /// The date as written.
+    pub written: String,
+}
+
+/// Unreadable dates listed in a sync report (all are counted).
+pub const MAX_UNREAD_DATES: usize = 20;
+
 /// What a sync did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct SyncReport {
@@ -69,6 +81,11 @@ pub struct SyncReport {
     pub citations_withdrawn: usize,
     /// Documents that could not be read.
     pub unreadable: Vec<Unreadable>,
+    /// Citations (in documents read now) whose date could not be read: they
+    /// are kept undated. The first [`MAX_UNREAD_DATES`] are listed.
+    pub unread_dates: Vec<UnreadDate>,
+    /// How many citations had such a date, listed or not.
+    pub unread_dates_total: usize,
     /// Sources and active citations in the store after the sync.
     pub total_sources: i64,
     /// Active citations in the store after the sync.
@@ -96,6 +113,8 @@ enum Found {
         encoding: &'static str,
         mtime_ns: Option<i64>,
         items: Vec<NewItem>,
+        /// Citation dates that could not be read, as written.
+        unread_dates: Vec<String>,
     },
 }
 
@@ -161,12 +180,19 @@ fn read_one(
         return Found::Same { mtime_ns };
     }
     let decoded = briefing::decode(&bytes, doc.format == briefing::Format::Html);
+    let parsed = briefing::parse(doc.format, &decoded.text);
+    let unread_dates = parsed
+        .iter()
+        .flat_map(|item| &item.citations)
+        .filter_map(|c| c.unread_date.clone())
+        .collect();
     Found::Parsed {
         sha256,
         size: bytes.len() as u64,
         encoding: decoded.encoding,
         mtime_ns,
-        items: prepare(briefing::parse(doc.format, &decoded.text)),
+        items: prepare(parsed),
+        unread_dates,
     }
 }
 
@@ -247,9 +273,19 @@ pub fn apply(
                         encoding,
                         mtime_ns,
                         items,
+                        unread_dates,
                     },
                     previous,
                 ) => {
+                    report.unread_dates_total += unread_dates.len();
+                    for written in unread_dates {
+                        if report.unread_dates.len() < MAX_UNREAD_DATES {
+                            report.unread_dates.push(UnreadDate {
+                                document: display_name(roots, doc),
+                                written,
+                            });
+                        }
+                    }
                     if previous.is_some() {
                         report.changed += 1;
                     } else {

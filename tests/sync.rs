@@ -375,6 +375,39 @@ fn a_reader_closing_the_pipe_early_is_not_a_failure() {
 }
 
 #[test]
+fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
+    let g = Ground::new();
+    g.brief(
+        "typo.txt",
+        "Briefings\n\nOutlet: A headline\n\nA body paragraph long enough to be one.\n\n\
+         Source: Fourth Outlet, Decembr 40, 2020\nhttps://a.example/1\n",
+    );
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("1 cited dates could not be read; those citations are kept undated:\n")
+            && text.contains("typo.txt: \"Decembr 40, 2020\""),
+        "{text}"
+    );
+    let rows = g.citations();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["outlet"], "Fourth Outlet");
+    assert_eq!(rows[0]["cited_date"], Value::Null);
+    let json: Value = serde_json::from_slice(
+        &g.cmd(&["sync", "--rehash", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        json["unread_dates_total"], 0,
+        "an unchanged document is not read again"
+    );
+}
+
+#[test]
 fn config_is_found_through_the_environment_and_the_default_path() {
     let g = Ground::new();
     g.brief("a.txt", SEED);

@@ -36,6 +36,44 @@ fn iso(year: &str, month: i8, day: &str) -> Option<String> {
     Some(date.to_string())
 }
 
+/// Something shaped like a date after the last comma but one of a citation
+/// ("…, Decembr 40, 2020", "…, 2020-13-45"): a date the editor meant and
+/// mistyped, which is not part of the outlet's name.
+static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        [,，] \s* (?P<tail>
+            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? ,? \s+ \d{4}
+          | \d{1,2}(?:st|nd|rd|th)? \s+ [a-z]{3,}\.? ,? \s+ \d{4}
+          | \d{4} [-/.] \d{1,2} [-/.] \d{1,2}
+          | \d{1,2} [-/.] \d{1,2} [-/.] \d{2,4}
+        ) \s* [.。]? \s* $",
+    )
+    .expect("date-shaped pattern compiles")
+});
+
+/// The start of a date-shaped tail that is not a date (see [`DATE_SHAPED_END`]).
+fn date_shaped_end(text: &str) -> Option<usize> {
+    if date_at_end(text).is_some() {
+        return None;
+    }
+    Some(DATE_SHAPED_END.captures(text)?.get(0)?.start())
+}
+
+/// The date a citation gives but that cannot be read ("Decembr 40, 2020"),
+/// as written, so sync can name it.
+pub fn unread_date(text: &str) -> Option<String> {
+    let start = date_shaped_end(text.trim())?;
+    let tail = text.trim().get(start..)?;
+    Some(
+        tail.trim_start_matches([',', '，'])
+            .trim()
+            .trim_end_matches(['.', '。'])
+            .trim_end()
+            .to_string(),
+    )
+}
+
 /// The ISO date at the end of `text`, and where it starts.
 fn date_at_end(text: &str) -> Option<(usize, String)> {
     let c = DATE_AT_END.captures(text)?;
@@ -65,7 +103,11 @@ pub fn split_outlet_date(text: &str) -> (Option<String>, Option<String>) {
     let text = text.trim();
     let (outlet, date) = match date_at_end(text) {
         Some((start, date)) => (&text[..start], Some(date)),
-        None => (text, None),
+        // A mistyped date is no part of the outlet: "Fourth Outlet", undated.
+        None => match date_shaped_end(text) {
+            Some(start) => (&text[..start], None),
+            None => (text, None),
+        },
     };
     let outlet = outlet
         .trim()
@@ -85,6 +127,33 @@ mod tests {
             o.map(|o| &*Box::leak(o.into_boxed_str())),
             d.map(|d| &*Box::leak(d.into_boxed_str())),
         )
+    }
+
+    #[test]
+    fn a_mistyped_date_is_named_and_kept_out_of_the_outlet() {
+        for (line, written) in [
+            ("Fourth Outlet, Decembr 40, 2020", "Decembr 40, 2020"),
+            ("Xinhua, December 32, 2020.", "December 32, 2020"),
+            ("People's Daily, 2020-13-45", "2020-13-45"),
+            ("Global Times, 40 Dec 2020", "40 Dec 2020"),
+        ] {
+            let (outlet, date) = split_outlet_date(line);
+            assert_eq!(
+                outlet.as_deref(),
+                Some(line.split(',').next().unwrap()),
+                "{line}"
+            );
+            assert_eq!(date, None, "{line}");
+            assert_eq!(unread_date(line).as_deref(), Some(written), "{line}");
+        }
+        // A good date, or none at all, is nothing to report.
+        for line in [
+            "Xinhua, December 26, 2020",
+            "Xinhua",
+            "Radio Free Asia, Cantonese Service",
+        ] {
+            assert_eq!(unread_date(line), None, "{line}");
+        }
     }
 
     #[test]
@@ -121,11 +190,10 @@ mod tests {
     }
 
     #[test]
-    fn impossible_or_missing_dates_leave_the_outlet() {
-        assert_eq!(
-            split("Xinhua, February 30, 2020"),
-            (Some("Xinhua, February 30, 2020"), None)
-        );
+    fn impossible_or_missing_dates_leave_no_date() {
+        // The impossible date is named by sync (`unread_date`), not folded
+        // into the outlet, where it made an outlet of its own in reports.
+        assert_eq!(split("Xinhua, February 30, 2020"), (Some("Xinhua"), None));
         assert_eq!(split("Xinhua"), (Some("Xinhua"), None));
         assert_eq!(split("Xinhua,"), (Some("Xinhua"), None));
         assert_eq!(split(""), (None, None));

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::blocks::Block;
-use super::cited_date::{is_date_line, split_outlet_date};
+use super::cited_date::{is_date_line, split_outlet_date, unread_date};
 use super::{CitedUrl, Item, Origin};
 
 static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -253,6 +253,7 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                 }
             }
             let (s_outlet, s_date) = split_outlet_date(&rest);
+            let s_unread = unread_date(&rest);
             i += 1;
             if urls.is_empty() {
                 while i < body.len() && (is_url_line(&body[i]) || is_link_only(&body[i])) {
@@ -272,6 +273,7 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                     cited_date: s_date.clone(),
                     url: None,
                     context: None,
+                    unread_date: s_unread.clone(),
                 });
             }
             for url in urls {
@@ -281,6 +283,7 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                     cited_date: s_date.clone(),
                     url: Some(url),
                     context: None,
+                    unread_date: s_unread.clone(),
                 });
             }
             continue;
@@ -293,6 +296,7 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                 cited_date: date.clone(),
                 url: Some(l.href.clone()),
                 context: l.text.clone(),
+                unread_date: None,
             });
             i += 1;
             continue;
@@ -325,6 +329,7 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                 cited_date: None,
                 url: Some(href.to_string()),
                 context: Some(clip(context.trim(), MAX_CONTEXT_CHARS)),
+                unread_date: None,
             });
         }
         i += 1;

@@ -80,6 +80,9 @@ pub struct CitedUrl {
     pub url: Option<String>,
     /// For links in body text: the link text or the sentence around it.
     pub context: Option<String>,
+    /// A date the citation gives that cannot be read ("Decembr 40, 2020"), as
+    /// written: the citation stays undated, and sync names it.
+    pub unread_date: Option<String>,
 }
 
 /// One briefing item and its citations.

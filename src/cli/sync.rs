@@ -40,7 +40,7 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "synced {} documents: {} new, {} changed, {} unchanged, {} restored, {} withdrawn ({} citations)",
+        "synced {} documents: {} new, {} changed, {} unchanged, {} restored, {} withdrawn (with {} citations)",
         r.documents, r.new, r.changed, r.unchanged, r.restored, r.withdrawn, r.citations_withdrawn
     )?;
     writeln!(
@@ -53,5 +53,19 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
         "store now holds {} citations of {} sources",
         r.total_citations, r.total_sources
     )?;
+    if r.unread_dates_total > 0 {
+        writeln!(
+            out,
+            "{} cited dates could not be read; those citations are kept undated:",
+            r.unread_dates_total
+        )?;
+        for u in &r.unread_dates {
+            writeln!(out, "  {}: \"{}\"", u.document, u.written)?;
+        }
+        let more = r.unread_dates_total - r.unread_dates.len();
+        if more > 0 {
+            writeln!(out, "  … and {more} more")?;
+        }
+    }
     Ok(())
 }
