@@ -52,26 +52,51 @@ static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
     .expect("date-shaped pattern compiles")
 });
 
-/// The start of a date-shaped tail that is not a date (see [`DATE_SHAPED_END`]).
+/// The start of a date-shaped tail (see [`DATE_SHAPED_END`]); asked only of
+/// text whose end [`date_at_end`] could not read.
 fn date_shaped_end(text: &str) -> Option<usize> {
-    if date_at_end(text).is_some() {
-        return None;
-    }
     Some(DATE_SHAPED_END.captures(text)?.get(0)?.start())
 }
 
-/// The date a citation gives but that cannot be read ("Decembr 40, 2020"),
-/// as written, so sync can name it.
-pub fn unread_date(text: &str) -> Option<String> {
-    let start = date_shaped_end(text.trim())?;
-    let tail = text.trim().get(start..)?;
-    Some(
-        tail.trim_start_matches([',', '，'])
-            .trim()
-            .trim_end_matches(['.', '。'])
-            .trim_end()
-            .to_string(),
-    )
+/// A citation's outlet and date, read from text such as `Xinhua, December 26,
+/// 2020`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutletDate {
+    /// The outlet, when the text names one.
+    pub outlet: Option<String>,
+    /// The ISO date, when one can be read.
+    pub date: Option<String>,
+    /// A date given but unreadable ("Decembr 40, 2020"), as written.
+    pub unread: Option<String>,
+}
+
+/// Reads outlet and date: a line with no date is all outlet; a line that is
+/// only a date has no outlet; a mistyped date is no part of the outlet.
+pub fn read_outlet_date(text: &str) -> OutletDate {
+    let text = text.trim();
+    let (outlet, date, unread) = match date_at_end(text) {
+        Some((start, date)) => (&text[..start], Some(date), None),
+        None => match date_shaped_end(text) {
+            Some(start) => {
+                let tail = text[start..]
+                    .trim_start_matches([',', '，'])
+                    .trim()
+                    .trim_end_matches(['.', '。'])
+                    .trim_end();
+                (&text[..start], None, Some(tail.to_string()))
+            }
+            None => (text, None, None),
+        },
+    };
+    let outlet = outlet
+        .trim()
+        .trim_end_matches([',', '，', ';', '/', '|', '-', '–', '—', ':'])
+        .trim();
+    OutletDate {
+        outlet: (!outlet.is_empty()).then(|| outlet.to_string()),
+        date,
+        unread,
+    }
 }
 
 /// The ISO date at the end of `text`, and where it starts.
@@ -97,23 +122,10 @@ pub fn is_date_line(text: &str) -> bool {
     date_at_end(text).is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
 
-/// Splits `Xinhua, December 26, 2020` into outlet and ISO date. Either may be
-/// missing: a line with no date is all outlet; a line that is only a date has no outlet.
+/// Splits `Xinhua, December 26, 2020` into outlet and ISO date (see
+/// [`read_outlet_date`]).
 pub fn split_outlet_date(text: &str) -> (Option<String>, Option<String>) {
-    let text = text.trim();
-    let (outlet, date) = match date_at_end(text) {
-        Some((start, date)) => (&text[..start], Some(date)),
-        // A mistyped date is no part of the outlet: "Fourth Outlet", undated.
-        None => match date_shaped_end(text) {
-            Some(start) => (&text[..start], None),
-            None => (text, None),
-        },
-    };
-    let outlet = outlet
-        .trim()
-        .trim_end_matches([',', '，', ';', '/', '|', '-', '–', '—', ':'])
-        .trim();
-    let outlet = (!outlet.is_empty()).then(|| outlet.to_string());
+    let OutletDate { outlet, date, .. } = read_outlet_date(text);
     (outlet, date)
 }
 
@@ -144,7 +156,11 @@ mod tests {
                 "{line}"
             );
             assert_eq!(date, None, "{line}");
-            assert_eq!(unread_date(line).as_deref(), Some(written), "{line}");
+            assert_eq!(
+                read_outlet_date(line).unread.as_deref(),
+                Some(written),
+                "{line}"
+            );
         }
         // A good date, or none at all, is nothing to report.
         for line in [
@@ -152,7 +168,7 @@ mod tests {
             "Xinhua",
             "Radio Free Asia, Cantonese Service",
         ] {
-            assert_eq!(unread_date(line), None, "{line}");
+            assert_eq!(read_outlet_date(line).unread, None, "{line}");
         }
     }
 

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::blocks::Block;
-use super::cited_date::{is_date_line, split_outlet_date, unread_date};
+use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet_date};
 use super::{CitedUrl, Item, Origin};
 
 static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -252,8 +252,11 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                     }
                 }
             }
-            let (s_outlet, s_date) = split_outlet_date(&rest);
-            let s_unread = unread_date(&rest);
+            let OutletDate {
+                outlet: s_outlet,
+                date: s_date,
+                unread: s_unread,
+            } = read_outlet_date(&rest);
             i += 1;
             if urls.is_empty() {
                 while i < body.len() && (is_url_line(&body[i]) || is_link_only(&body[i])) {
