@@ -408,6 +408,23 @@ fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
 }
 
 #[test]
+fn a_source_never_checked_says_so_in_words() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    g.sync();
+    let url = g.citations()[0]["source_url"].as_str().unwrap().to_string();
+    // Read from the store only: nothing is fetched.
+    let out = g.cmd(&["status", &url]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("\n  status: unchecked\n"), "{text}");
+    assert!(
+        text.contains("last checked: never, next due: at the next run"),
+        "{text}"
+    );
+}
+
+#[test]
 fn config_is_found_through_the_environment_and_the_default_path() {
     let g = Ground::new();
     g.brief("a.txt", SEED);

@@ -235,12 +235,15 @@ fn cited_times(n: i64) -> String {
 fn print_source(r: &SourceRow, latest_check: Option<(Millis, String)>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} (source {})", r.url, r.id)?;
-    let since = r.status_since.as_deref().unwrap_or("-");
+    let since = r
+        .status_since
+        .as_deref()
+        .map_or_else(String::new, |t| format!(" since {t}"));
     match &r.suspect {
         Some(s) if r.status == "failing" => {
-            writeln!(out, "  status: failing (suspect {s}) since {since}")?
+            writeln!(out, "  status: failing (suspect {s}){since}")?
         }
-        _ => writeln!(out, "  status: {} since {since}", r.status)?,
+        _ => writeln!(out, "  status: {}{since}", r.status)?,
     }
     if let Some(e) = &r.evidence {
         writeln!(out, "  evidence: {e}")?;
@@ -261,7 +264,7 @@ fn print_source(r: &SourceRow, latest_check: Option<(Millis, String)>) -> std::i
         out,
         "  last checked: {}, next due: {}, consecutive failures: {}, cited {}",
         r.last_checked.as_deref().unwrap_or("never"),
-        r.next_check.as_deref().unwrap_or("now"),
+        r.next_check.as_deref().unwrap_or("at the next run"),
         r.consecutive_failures,
         cited_times(r.citations)
     )?;
