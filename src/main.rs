@@ -357,6 +357,14 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     // The demo brings its own configuration.
     if let Command::Demo { dir } = cli.command {
+        if let Some(given) = &cli.config {
+            // Silently ignored, it would look as if the demo had used it.
+            return Err(usage(anyhow::anyhow!(
+                "--config {}: the demo writes and uses a configuration of its own \
+                 (kept with --dir); leave --config out",
+                given.display()
+            )));
+        }
         return cli::demo::demo(dir);
     }
     let config = load_config(&cli)?;

@@ -131,6 +131,14 @@ fn the_demo_finds_every_case() {
         dir.path().join("data/citewatch.db").exists(),
         "--dir keeps the data"
     );
+    // A --config the demo would not use is refused, not ignored.
+    let out = assert_cmd::Command::cargo_bin("citewatch")
+        .unwrap()
+        .args(["--config", "mine.toml", "demo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a configuration of its own"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
