@@ -131,6 +131,15 @@ fn the_demo_finds_every_case() {
         dir.path().join("data/citewatch.db").exists(),
         "--dir keeps the data"
     );
+    // Run again into the same folder, it would mix two demos' stores: refused.
+    let again = assert_cmd::Command::cargo_bin("citewatch")
+        .unwrap()
+        .args(["demo", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
     // A --config the demo would not use is refused, not ignored.
     let out = assert_cmd::Command::cargo_bin("citewatch")
         .unwrap()

@@ -16,7 +16,7 @@ use citewatch::fetch::Fetcher;
 use citewatch::simweb::{SimWeb, SimWebOptions, rot, write_briefing_store};
 use citewatch::store::Store;
 
-use super::{Failure, runtime};
+use super::{Failure, runtime, usage};
 
 const PER_CASE: usize = 2;
 
@@ -24,6 +24,20 @@ const PER_CASE: usize = 2;
 pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
     let (dir, _temp) = match dir {
         Some(d) => {
+            // A folder of its own: an earlier demo's store would mix its
+            // sources (on other ports) into this one's story.
+            if d.is_file() {
+                return Err(usage(anyhow::anyhow!(
+                    "--dir {}: is a file; give the demo a new or empty folder",
+                    d.display()
+                )));
+            }
+            if std::fs::read_dir(&d).is_ok_and(|mut e| e.next().is_some()) {
+                return Err(usage(anyhow::anyhow!(
+                    "--dir {}: is not empty (an earlier demo?); give the demo a new or empty folder",
+                    d.display()
+                )));
+            }
             std::fs::create_dir_all(&d)
                 .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", d.display())))?;
             (d, None)
