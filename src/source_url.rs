@@ -105,6 +105,18 @@ pub fn near_misses(url: &SourceUrl) -> Vec<String> {
     out
 }
 
+/// A host as people give one (`--host`, the API's `host`): copied from a URL,
+/// so any case, a trailing dot, perhaps a port; as sources record it.
+pub fn host_as_given(host: &str) -> String {
+    let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    match h.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name.to_string()
+        }
+        _ => h,
+    }
+}
+
 /// Removes what prose wraps around a URL: surrounding quotes and brackets, and
 /// trailing punctuation that ends the sentence rather than the URL. A closing
 /// parenthesis stays when the URL opened one (Wikipedia-style links).
@@ -247,6 +259,19 @@ mod tests {
             s = &s[..s.len() - last.len_utf8()];
         }
         s
+    }
+
+    #[test]
+    fn a_host_is_taken_as_copied_from_a_url() {
+        for given in [
+            "WWW.Example.COM",
+            "www.example.com.",
+            "www.example.com:8080",
+        ] {
+            assert_eq!(host_as_given(given), "www.example.com", "{given}");
+        }
+        // An IPv6 literal keeps its colons.
+        assert_eq!(host_as_given("[::1]"), "[::1]");
     }
 
     #[test]

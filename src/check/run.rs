@@ -197,18 +197,10 @@ pub async fn run_holding(
     if !unknown.is_empty() {
         return Err(CheckError::NotSources(unknown));
     }
-    // A host as people copy it from a URL: any case, perhaps with a port.
-    let host = options.host.as_deref().map(|h| {
-        let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
-        match h.rsplit_once(':') {
-            Some((name, port))
-                if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                name.to_string()
-            }
-            _ => h,
-        }
-    });
+    let host = options
+        .host
+        .as_deref()
+        .map(crate::source_url::host_as_given);
     if let Some(h) = &host
         && !store.has_host(h)?
     {
@@ -435,9 +427,9 @@ pub async fn run_holding(
         checked,
         stopped_by_time_budget: stopped_by_budget.get(),
         partial: !options.urls.is_empty() || options.host.is_some() || options.limit.is_some(),
-        checked_by_status: every_status(stats.checked_by_status),
+        checked_by_status: Status::count_every(stats.checked_by_status),
         host_incidents: stats.incidents,
-        sources_by_status: every_status(store.sources_by_status()?),
+        sources_by_status: Status::count_every(store.sources_by_status()?),
         newly_broken: stats.newly_broken,
         newly_recovered: stats.newly_recovered,
         urls_per_second: checked as f64 / duration.as_secs_f64().max(1e-9),
@@ -449,15 +441,6 @@ pub async fn run_holding(
         &serde_json::to_value(&summary).unwrap_or_default(),
     )?;
     Ok(summary)
-}
-
-/// `counts` with every status present, 0 when none: a script reads `["dead"]`
-/// without asking first, as it does in the report.
-fn every_status<N: Default>(mut counts: BTreeMap<String, N>) -> BTreeMap<String, N> {
-    for status in Status::ALL {
-        counts.entry(status.name().to_string()).or_default();
-    }
-    counts
 }
 
 #[derive(Default)]

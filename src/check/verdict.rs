@@ -80,6 +80,17 @@ impl Status {
             .unwrap_or(Status::Unchecked)
     }
 
+    /// `counts` by status name with every status present, 0 when none: a
+    /// script (or an alert) reads `dead` without asking first.
+    pub fn count_every<N: Default>(
+        mut counts: std::collections::BTreeMap<String, N>,
+    ) -> std::collections::BTreeMap<String, N> {
+        for status in Status::ALL {
+            counts.entry(status.name().to_string()).or_default();
+        }
+        counts
+    }
+
     /// "Broken" in reports: dead, soft 404, unreachable.
     pub fn is_broken(self) -> bool {
         matches!(self, Status::Dead | Status::Soft404 | Status::Unreachable)

@@ -295,10 +295,7 @@ pub async fn start_check(
     }
     if let Some(host) = request.host.clone() {
         let known = state
-            .with_store(move |s| {
-                let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
-                Ok(s.has_host(&h)?)
-            })
+            .with_store(move |s| Ok(s.has_host(&crate::source_url::host_as_given(&host))?))
             .await?;
         if !known {
             return Err(ApiError::bad_request(format!(

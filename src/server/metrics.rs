@@ -28,10 +28,7 @@ pub fn render(m: &MetricsSnapshot) -> String {
     family(&mut o, "citewatch_sources", "gauge", "Sources by status.");
     // Every status, 0 included: an alert on `status="dead"` needs its series
     // before the first dead source.
-    let mut sources = m.sources_by_status.clone();
-    for status in crate::check::verdict::Status::ALL {
-        sources.entry(status.name().to_string()).or_default();
-    }
+    let sources = crate::check::verdict::Status::count_every(m.sources_by_status.clone());
     for (status, n) in &sources {
         let _ = writeln!(o, "citewatch_sources{{status=\"{}\"}} {n}", label(status));
     }
