@@ -505,7 +505,11 @@ impl Config {
             } else {
                 format!("key `{path}`: ")
             };
-            parse_error(e.into_inner(), key)
+            let mut error = parse_error(e.into_inner(), key);
+            if let ConfigError::Parse { message, .. } = &mut error {
+                message.push_str(form_of(&path));
+            }
+            error
         })?;
         let invalid = |key: &str, message: String| ConfigError::Invalid {
             file: file.to_path_buf(),
@@ -575,6 +579,21 @@ impl Config {
                 dir: base.join(&raw.store.dir),
             },
         })
+    }
+}
+
+/// What a value of the key at `path` looks like, for keys whose parser's own
+/// words ("invalid socket address syntax") do not say.
+fn form_of(path: &str) -> &'static str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    if last.starts_with("allow_networks") {
+        " (a network is an address and a prefix length: 127.0.0.0/8, 10.0.0.0/8, \
+         ::1/128; at most /32 for IPv4, /128 for IPv6)"
+    } else if last == "listen" {
+        " (an IP address and a port, as 127.0.0.1:8080; a host name such as \
+         localhost is not looked up)"
+    } else {
+        ""
     }
 }
 
@@ -821,6 +840,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("serve.listen"), "{e}");
+        assert!(
+            e.contains("an IP address and a port, as 127.0.0.1:8080"),
+            "{e}"
+        );
+        let e = load("[fetch]\nallow_networks = [\"127.0.0.0/33\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("key `fetch.allow_networks[0]`") && e.contains("at most /32 for IPv4"),
+            "{e}"
+        );
         let c = load("[serve]\npublic_url = \"https://cw.example/base\"").unwrap();
         assert_eq!(
             c.serve.public_url().unwrap().as_str(),
