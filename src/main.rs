@@ -68,9 +68,10 @@ enum Command {
     /// page before it disappears"). Prints the redirect hops, status, headers,
     /// body size and sha256, retries and duration. The URL is normalised as sync
     /// normalises cited URLs; the address guard, robots.txt and pacing apply as in
-    /// a check. Exit code 0 when the server answered (any status), 3 when no answer
-    /// came (DNS, connection, timeout, refused …), 2 for a URL that cannot be
-    /// fetched as written.
+    /// a check. Exit code 0 when the server answered (any status, a redirect loop,
+    /// a Retry-After longer than max_retry_after), 3 when no answer came (DNS,
+    /// connection, timeout, refused, robots.txt or the address guard said no …),
+    /// 2 for a URL that cannot be fetched as written.
     Fetch {
         /// The URL to fetch.
         url: String,

@@ -74,4 +74,15 @@ async fn fetch_prints_the_whole_account_as_json() {
     let (code, _, _) = run(&g, &["fetch", &url]).await;
     assert_eq!(code, Some(0));
     assert!(web.hits().iter().all(|h| h.path != "/secret"));
+
+    // A redirect loop and a Retry-After of a day are answers too: exit 0.
+    for (path, kind) in [
+        ("/loop/a", "too_many_redirects"),
+        ("/ratelimited-long", "rate_limited"),
+    ] {
+        let u = format!("http://127.0.0.1:{}{path}", web.port());
+        let (code, j, err) = run(&g, &["fetch", &u, "--format", "json"]).await;
+        assert_eq!(code, Some(0), "{path}: {err}");
+        assert_eq!(j["error"]["kind"], kind, "{j}");
+    }
 }

@@ -57,9 +57,15 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
     print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(runtime)?;
     Ok(match report.outcome {
         Outcome::InvalidUrl { .. } => ExitCode::from(2),
-        Outcome::Response { .. } | Outcome::NotModified { .. } | Outcome::BodyTooLarge { .. } => {
-            ExitCode::SUCCESS
-        }
+        // The server answered, whatever it said: a status, a redirect loop, a
+        // Retry-After longer than we wait.
+        Outcome::Response { .. }
+        | Outcome::NotModified { .. }
+        | Outcome::BodyTooLarge { .. }
+        | Outcome::TooManyRedirects { .. }
+        | Outcome::RateLimited {
+            status: Some(_), ..
+        } => ExitCode::SUCCESS,
         _ => ExitCode::from(3),
     })
 }
