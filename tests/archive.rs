@@ -365,4 +365,11 @@ async fn export_warc_through_the_binary() {
         err.contains("out.warc.gz: there is no folder ") && !err.contains(".citewatch-export-"),
         "{err}"
     );
+    // Gzipped records in a file named otherwise would mislead the tools.
+    let plain = s.g.path("out.warc");
+    let out = s.run(&["export-warc", "-o", plain.to_str().unwrap()]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("name the file FILE.warc.gz"), "{err}");
+    assert!(!plain.exists());
 }

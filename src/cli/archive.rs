@@ -295,6 +295,15 @@ pub fn export_warc(
         .map(citewatch::time::parse_since)
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
+    // Every record is gzipped: web-archive tools tell such a file by its name.
+    // A device or pipe (`-o /dev/stdout`) has no name to keep.
+    let is_file = std::fs::metadata(output).map_or(true, |m| m.is_file());
+    let name = output.to_string_lossy();
+    if is_file && !name.ends_with(".warc.gz") {
+        return Err(usage(anyhow::anyhow!(
+            "-o {name}: the records are gzipped, so name the file FILE.warc.gz"
+        )));
+    }
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let source_id = match url {
         Some(u) => Some(source_of(&store, u)?.1),
