@@ -304,6 +304,11 @@ pub fn export_warc(
             "-o {name}: the records are gzipped, so name the file FILE.warc.gz"
         )));
     }
+    if !is_file && cdxj {
+        return Err(usage(anyhow::anyhow!(
+            "--cdxj: the index goes beside the WARC file, and -o {name} is not a file"
+        )));
+    }
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let source_id = match url {
         Some(u) => Some(source_of(&store, u)?.1),
