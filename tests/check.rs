@@ -1029,6 +1029,28 @@ async fn a_panic_in_the_writer_or_the_network_thread_fails_the_run_with_exit_3()
         );
         assert!(stderr.contains(says), "{stage}: {stderr}");
         assert!(!stderr.contains("panicked at"), "{stderr}");
+        if stage == "writing" {
+            // A run that ends on an error says so in the store, for whoever
+            // started it and was not watching its stderr (a timer, the API).
+            let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+            let (state, finished, summary): (String, Option<i64>, String) = db
+                .query_row(
+                    "SELECT state, finished_at, summary FROM runs ORDER BY id DESC",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap();
+            assert_eq!(state, "interrupted");
+            assert!(finished.is_some());
+            let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+            assert!(
+                summary["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the run's writer thread failed on a bug"),
+                "{summary}"
+            );
+        }
         // The store is consistent, the lock free, and the next run checks
         // what the failed one did not record.
         assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0), "{stage}");

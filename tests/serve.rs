@@ -753,17 +753,49 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    assert_eq!(r.status(), 202);
+    // The answer names the run, so a client can follow the one it started.
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    let id = v["run_id"].as_i64().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(location, format!("/api/runs/{id}"));
+    assert_eq!(v["run"], location.as_str());
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (_, runs) = json(&c, &srv.url("/api/runs")).await;
-        if runs["runs"][0]["state"] == "completed" {
-            assert_eq!(runs["runs"][0]["summary"]["checked"], 0);
+        let (st, run) = json(&c, &srv.url(&location)).await;
+        assert_eq!(st, 200, "{run}");
+        assert_eq!(run["id"], id);
+        if run["state"] == "completed" {
+            assert_eq!(run["summary"]["checked"], 0);
             break;
         }
-        assert!(Instant::now() < deadline, "run did not complete: {runs}");
+        assert!(Instant::now() < deadline, "run did not complete: {run}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let (_, runs) = json(&c, &srv.url("/api/runs")).await;
+    assert_eq!(runs["runs"][0]["id"], id);
+    let (st, v) = json(&c, &srv.url(&format!("/api/runs/{}", id + 1))).await;
+    assert_eq!(st, 404, "{v}");
+    let (st, v) = json(&c, &srv.url("/api/runs/latest")).await;
+    assert_eq!(st, 400, "{v}");
+
+    // A run that cannot begin (its sync fails: the briefing folder is gone)
+    // is the request's answer, not a line in the server's log; the next
+    // request is not refused as "still running".
+    std::fs::rename(s.g.path("briefings"), s.g.path("briefings-away")).unwrap();
+    for _ in 0..2 {
+        let r = c
+            .post(&url)
+            .bearer_auth("correct horse")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 500);
+        let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains("briefings"), "{v}");
+    }
+    std::fs::rename(s.g.path("briefings-away"), s.g.path("briefings")).unwrap();
     let text = c
         .get(srv.url("/metrics"))
         .send()

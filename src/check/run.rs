@@ -85,6 +85,9 @@ pub struct CheckOptions {
 
 /// Reports progress to whoever watches (a progress bar, log lines).
 pub trait Progress: Send + Sync {
+    /// The run is recorded in the store as run `run_id` (after the sync,
+    /// before anything is fetched).
+    fn begun(&self, _run_id: i64) {}
     /// The run will check `total` sources.
     fn start(&self, total: usize);
     /// One more source checked.
@@ -177,6 +180,28 @@ pub async fn run_holding(
     progress: &dyn Progress,
 ) -> Result<RunSummary, CheckError> {
     let _lock = lock;
+    let recorded = std::sync::OnceLock::new();
+    let outcome = run_locked(config, options, fetcher, progress, &recorded).await;
+    if let (Err(e), Some(&run_id)) = (&outcome, recorded.get()) {
+        // Best effort: the error itself goes to the caller either way.
+        let failed = Store::open(&config.store.database())
+            .and_then(|s| s.fail_run(run_id, now_millis(), &e.to_string()));
+        if let Err(why) = failed {
+            tracing::warn!(run = run_id, "could not record how the run ended: {why}");
+        }
+    }
+    outcome
+}
+
+/// The run itself, under the lock; sets `recorded` to the run's id once the
+/// run has a row in the store.
+async fn run_locked(
+    config: &Config,
+    options: &CheckOptions,
+    fetcher: Fetcher,
+    progress: &dyn Progress,
+    recorded: &std::sync::OnceLock<i64>,
+) -> Result<RunSummary, CheckError> {
     let started = Instant::now();
     let started_at = now_millis();
     let db = config.store.database();
@@ -207,6 +232,8 @@ pub async fn run_holding(
         return Err(CheckError::UnknownHost(h.clone()));
     }
     let run_id = store.start_run(started_at, std::process::id())?;
+    let _ = recorded.set(run_id);
+    progress.begun(run_id);
     let filter = DueFilter {
         all: options.all,
         urls,

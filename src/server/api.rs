@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::report::{report_json, report_query};
 use super::{ApiError, AppState, auth};
 use crate::check::lock::{LockError, RunLock};
-use crate::check::run::{CheckOptions, Quiet};
+use crate::check::run::{CheckError, CheckOptions};
 use crate::store::{CaptureRow, CheckRow, ListedSource, SourceQuery};
 use crate::time::{format_millis, now_millis};
 
@@ -241,19 +241,33 @@ pub async fn runs(
     let pairs = query_pairs(raw.as_deref());
     let limit = parse_number(&pairs, "limit", 20)?.clamp(1, 1_000) as usize;
     let runs = state.with_store(move |s| Ok(s.runs(limit)?)).await?;
-    let out: Vec<serde_json::Value> = runs
-        .into_iter()
-        .map(|r| {
-            serde_json::json!({
-                "id": r.id,
-                "started_at": format_millis(r.started_at),
-                "finished_at": r.finished_at.map(format_millis),
-                "state": r.state,
-                "summary": r.summary,
-            })
-        })
-        .collect();
+    let out: Vec<serde_json::Value> = runs.into_iter().map(run_json).collect();
     Ok(Json(serde_json::json!({ "runs": out })).into_response())
+}
+
+/// `GET /api/runs/{id}`: one run, as listed by `/api/runs`; where
+/// `POST /api/check` points.
+pub async fn run(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("`{id}` is not a run id (a number)")))?;
+    match state.with_store(move |s| Ok(s.run(id)?)).await? {
+        Some(r) => Ok(Json(run_json(r)).into_response()),
+        None => Err(ApiError::not_found(format!("no run {id}"))),
+    }
+}
+
+fn run_json(r: crate::store::RunRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id,
+        "started_at": format_millis(r.started_at),
+        "finished_at": r.finished_at.map(format_millis),
+        "state": r.state,
+        "summary": r.summary,
+    })
 }
 
 /// What `POST /api/check` may ask for (all optional).
@@ -270,10 +284,15 @@ pub struct CheckRequest {
     pub limit: Option<usize>,
 }
 
-/// `POST /api/check`: starts a check run in the background. 202 when started,
-/// 400 for `urls` that are malformed or not sources (yet: the run's sync may
-/// add one, so sync first), 409 while a run holds the lock; needs the admin
-/// token.
+/// How long `POST /api/check` waits for its run to be recorded (the run
+/// syncs the briefing store first) before answering 202 without its id.
+const BEGIN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `POST /api/check`: starts a check run in the background. 202 once the run
+/// is recorded, with its id and where to follow it; 400 for `urls` that are
+/// malformed or not sources (yet: the run's sync may add one, so sync first),
+/// 409 while a run holds the lock, 500 when the run cannot begin (its sync
+/// failed, say), with the reason; needs the admin token.
 pub async fn start_check(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -345,49 +364,117 @@ pub async fn start_check(
         no_sync: false,
     };
     let bg = state.clone();
+    let (begun_tx, begun_rx) = tokio::sync::oneshot::channel();
     // The run gets a runtime and threads of its own: serving stays responsive, and
     // a run's failure is logged, never a crash of the server.
     let spawned = std::thread::Builder::new()
         .name("citewatch-check".into())
         .spawn(move || {
-            let _mark = RunningMark(bg.clone());
+            let mark = RunningMark(bg.clone());
+            let handshake = Handshake(std::sync::Mutex::new(Some(begun_tx)));
             let config = bg.config().clone();
             let outcome = crate::fetch::Fetcher::builder(config.fetch.clone())
                 .build()
-                .map_err(|e| e.to_string())
+                .map_err(|e| ApiError::internal(e.to_string()))
                 .and_then(|fetcher| {
                     let rt = tokio::runtime::Builder::new_multi_thread()
                         .worker_threads(2)
                         .enable_all()
                         .build()
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| ApiError::internal(e.to_string()))?;
                     rt.block_on(crate::check::run::run_holding(
-                        lock, &config, &options, fetcher, &Quiet,
+                        lock, &config, &options, fetcher, &handshake,
                     ))
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| {
+                        let status = match e {
+                            CheckError::BadUrl(..)
+                            | CheckError::NotSources(_)
+                            | CheckError::UnknownHost(_) => StatusCode::BAD_REQUEST,
+                            CheckError::Locked(_) => StatusCode::CONFLICT,
+                            _ => StatusCode::INTERNAL_SERVER_ERROR,
+                        };
+                        ApiError::new(status, e.to_string())
+                    })
                 });
+            // A client told of a failure may ask again at once: not a 409.
+            drop(mark);
             match outcome {
                 Ok(s) => tracing::info!(
                     run = s.run_id,
                     checked = s.checked,
                     "check run started through the API finished"
                 ),
-                Err(e) => tracing::error!("check run started through the API failed: {e}"),
+                Err(e) => {
+                    tracing::error!("check run started through the API failed: {}", e.message);
+                    // Unheard when the run had begun: then the run's row says it.
+                    handshake.answer(Err(e));
+                }
             }
         });
     if let Err(e) = spawned {
         state.check_running().store(false, Ordering::Release);
         return Err(ApiError::internal(format!("cannot start a check run: {e}")));
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({
-            "started": true,
-            "started_at": started,
-            "message": "check run started; follow it at /api/runs",
-        })),
-    )
-        .into_response())
+    let (status, body) = match tokio::time::timeout(BEGIN_WAIT, begun_rx).await {
+        Ok(Ok(Ok(id))) => (
+            StatusCode::ACCEPTED,
+            serde_json::json!({
+                "started": true,
+                "started_at": started,
+                "run_id": id,
+                "run": format!("/api/runs/{id}"),
+                "message": format!("check run {id} started; follow it at /api/runs/{id}"),
+            }),
+        ),
+        Ok(Ok(Err(e))) => return Err(e),
+        Ok(Err(_)) => {
+            return Err(ApiError::internal(
+                "the check run failed on a bug before it began (see the server's log)",
+            ));
+        }
+        Err(_) => (
+            StatusCode::ACCEPTED,
+            serde_json::json!({
+                "started": true,
+                "started_at": started,
+                "run_id": null,
+                "message": "check run started and still syncing the briefing store; \
+                            follow it at /api/runs",
+            }),
+        ),
+    };
+    let mut response = (status, Json(body.clone())).into_response();
+    if let Some(run) = body["run"].as_str()
+        && let Ok(value) = axum::http::HeaderValue::from_str(run)
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Tells the request that started a run the run's id once it is recorded, or
+/// why it never was.
+struct Handshake(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<Result<i64, ApiError>>>>);
+
+impl Handshake {
+    fn answer(&self, answer: Result<i64, ApiError>) {
+        let sender = self.0.lock().ok().and_then(|mut s| s.take());
+        if let Some(sender) = sender {
+            // The request may have stopped waiting; the run goes on regardless.
+            let _ = sender.send(answer);
+        }
+    }
+}
+
+impl crate::check::run::Progress for Handshake {
+    fn begun(&self, run_id: i64) {
+        self.answer(Ok(run_id));
+    }
+    fn start(&self, _: usize) {}
+    fn advance(&self, _: &str, _: &str) {}
+    fn finish(&self) {}
 }
 
 /// Clears the server's "a check is running" mark when the run's thread ends,

@@ -379,6 +379,7 @@ fn routes() -> Router<AppState> {
         .route("/api/citations", get(api::citations))
         .route("/api/report", get(api::report))
         .route("/api/runs", get(api::runs))
+        .route("/api/runs/{id}", get(api::run))
         .route("/api/check", post(api::start_check))
         .route("/archive/{id}", get(archive::archived_copy))
         .route("/timegate/{*url}", get(memento::timegate))

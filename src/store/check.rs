@@ -118,7 +118,8 @@ pub struct RunRow {
     pub started_at: Millis,
     /// End.
     pub finished_at: Option<Millis>,
-    /// `running`, `completed`, `interrupted`.
+    /// `running`, `completed`, `interrupted` (killed, or stopped by an error:
+    /// then `finished_at` is set and the summary is `{"error": "…"}`).
     pub state: String,
     /// Summary JSON.
     pub summary: Option<serde_json::Value>,
@@ -159,14 +160,39 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a run that stopped on an error `interrupted`, with the error as
+    /// its summary, so whoever started it (a timer, an API client) finds why
+    /// in the store and not only in a log. Completed runs are left alone.
+    pub fn fail_run(&self, id: i64, now: Millis, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET state = 'interrupted', finished_at = ?2, summary = ?3
+                 WHERE id = ?1 AND state = 'running'",
+                params![id, now, serde_json::json!({ "error": error }).to_string()],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
     /// Runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>> {
+        self.run_rows("ORDER BY id DESC LIMIT ?1", limit as i64)
+    }
+
+    /// One run, if there is one by that id.
+    pub fn run(&self, id: i64) -> Result<Option<RunRow>> {
+        Ok(self.run_rows("WHERE id = ?1", id)?.pop())
+    }
+
+    fn run_rows(&self, tail: &str, arg: i64) -> Result<Vec<RunRow>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, started_at, finished_at, state, summary FROM runs ORDER BY id DESC LIMIT ?1")
+            .prepare(&format!(
+                "SELECT id, started_at, finished_at, state, summary FROM runs {tail}"
+            ))
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map([arg], |r| {
                 let summary: Option<String> = r.get(4)?;
                 Ok(RunRow {
                     id: r.get(0)?,
