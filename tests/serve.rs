@@ -238,6 +238,30 @@ async fn every_read_endpoint_answers() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("nonsense"));
+    // A filter that names nothing is said, as `citewatch report` exits 2.
+    for (query, says) in [
+        (
+            "outlet=Xinhau",
+            "outlet `Xinhau`: no citation names that outlet",
+        ),
+        (
+            "document=nowhere.txt",
+            "document `nowhere.txt`: no document",
+        ),
+    ] {
+        let (st, v) = json(&c, &srv.url(&format!("/api/report?{query}"))).await;
+        assert_eq!(st, 400, "{query}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(says),
+            "{v}"
+        );
+    }
+    let (st, _) = json(
+        &c,
+        &srv.url("/api/report?outlet=xinhua&document=briefings-1.txt"),
+    )
+    .await;
+    assert_eq!(st, 200);
 
     // Runs: none yet.
     let (st, runs) = json(&c, &srv.url("/api/runs")).await;
