@@ -224,7 +224,8 @@ enum Command {
         /// Only citations of this outlet (case-insensitive).
         #[arg(long, value_name = "NAME")]
         outlet: Option<String>,
-        /// Only this document, or the documents under this folder (as `citations` shows paths).
+        /// Only this document, or the documents under this folder: a path as `citations`
+        /// shows it, or the file's (folder's) path on disk under a `[briefings] paths` entry.
         #[arg(long, value_name = "PATH")]
         document: Option<String>,
         /// Write to FILE (replaced whole when done) instead of standard output.

@@ -882,6 +882,21 @@ fn the_command_writes_files_and_exits_as_documented() {
     ]);
     assert_eq!(one["summary"]["citations"], 1);
     assert_eq!(one["sections"][0]["citations"], 1);
+    // The folder's path on disk names it too, as the store knows it (this
+    // store was written directly: the folder is made here).
+    std::fs::create_dir_all(g.path("briefings/2021")).unwrap();
+    let on_disk = g.path("briefings/2021/../2021");
+    let same = g.json(&[
+        "report",
+        "--format",
+        "json",
+        "--document",
+        on_disk.to_str().unwrap(),
+        "--outlet",
+        "state council",
+    ]);
+    assert_eq!(same["summary"], one["summary"]);
+    assert_eq!(same["document"], "2021");
 
     for (args, says) in [
         (

@@ -105,10 +105,75 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
     Ok(out)
 }
 
+/// The store's name for a document or folder given as a path on disk
+/// (absolute, or relative to the working folder), when it lies under one of
+/// the roots: an editor gating a new briefing has its file path at hand, not
+/// the name `citations` shows. `None` when it is not on disk or not under a
+/// root (or is a root folder itself, which names no one document or folder).
+pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<String> {
+    let given = std::fs::canonicalize(given).ok()?;
+    roots.iter().find_map(|root| {
+        let root_path = std::fs::canonicalize(&root.path).ok()?;
+        if root_path.is_file() {
+            return (root_path == given)
+                .then(|| given.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .flatten();
+        }
+        given.strip_prefix(&root_path).ok()?;
+        let name = relative_name(&root_path, &given);
+        (!name.is_empty()).then_some(name)
+    })
+}
+
 fn relative_name(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(path: &Path) -> BriefingRoot {
+        BriefingRoot {
+            written: path.display().to_string(),
+            path: path.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn a_path_on_disk_gets_the_name_the_store_knows_it_by() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("briefings");
+        std::fs::create_dir_all(tree.join("2020/12")).unwrap();
+        std::fs::write(tree.join("2020/12/a.txt"), "x").unwrap();
+        let single = dir.path().join("one.md");
+        std::fs::write(&single, "x").unwrap();
+        std::fs::write(dir.path().join("elsewhere.txt"), "x").unwrap();
+        let roots = [root(&tree), root(&single)];
+        // Absolute, through `..`, a folder, and a root that is one file.
+        assert_eq!(
+            name_on_disk(&roots, &tree.join("2020/12/a.txt")).as_deref(),
+            Some("2020/12/a.txt")
+        );
+        assert_eq!(
+            name_on_disk(&roots, &tree.join("2020/../2020/12/a.txt")).as_deref(),
+            Some("2020/12/a.txt")
+        );
+        assert_eq!(
+            name_on_disk(&roots, &tree.join("2020")).as_deref(),
+            Some("2020")
+        );
+        assert_eq!(name_on_disk(&roots, &single).as_deref(), Some("one.md"));
+        // Not under a root, not on disk, or a whole root: no name.
+        assert_eq!(
+            name_on_disk(&roots, &dir.path().join("elsewhere.txt")),
+            None
+        );
+        assert_eq!(name_on_disk(&roots, &tree.join("2020/12/gone.txt")), None);
+        assert_eq!(name_on_disk(&roots, &tree), None);
+    }
 }

@@ -75,13 +75,25 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
-    if let Some(d) = &a.document
-        && !store.has_document(d).map_err(runtime)?
-    {
-        return Err(usage(anyhow::anyhow!(
-            "--document `{d}`: no document or folder with that path in the store (paths are relative to a [briefings] paths entry, as `citewatch citations` shows them)"
-        )));
-    }
+    // A name as `citations` shows it, or the file's path on disk.
+    let document = match &a.document {
+        Some(d) if !store.has_document(d).map_err(runtime)? => {
+            let on_disk =
+                citewatch::briefing::name_on_disk(&config.briefings.paths, std::path::Path::new(d));
+            match on_disk {
+                Some(name) if store.has_document(&name).map_err(runtime)? => Some(name),
+                _ => {
+                    return Err(usage(anyhow::anyhow!(
+                        "--document `{d}`: no document or folder with that path in the store \
+                         (a path as `citewatch citations` shows it, relative to a [briefings] \
+                         paths entry, or the file's path on disk under one; run `citewatch \
+                         sync` after adding a file)"
+                    )));
+                }
+            }
+        }
+        other => other.clone(),
+    };
     if let Some(o) = &a.outlet
         && !store.has_outlet(o).map_err(runtime)?
     {
@@ -96,7 +108,7 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         new_only: a.new,
         since,
         outlet: a.outlet.clone(),
-        document: a.document.clone(),
+        document,
         public_url: config.serve.public_url().map(|u| u.to_string()),
         now: now_millis(),
         color: a.format == Format::Text && to_terminal && !no_color,
