@@ -508,3 +508,29 @@ fn stat_shortcut_skips_unread_files_and_rehash_looks_inside() {
     assert_eq!(r["changed"], 1);
     assert_eq!(g.citations()[0]["url"], "https://a.example/2");
 }
+
+#[test]
+fn every_read_command_before_the_first_sync_says_sync_first_exit_2() {
+    let g = Ground::new();
+    let url = "http://news.test/a";
+    let warc = g.path("all.warc.gz");
+    for args in [
+        vec!["citations"],
+        vec!["sources"],
+        vec!["status", url],
+        vec!["history", url],
+        vec!["get", url],
+        vec!["report"],
+        vec!["verify"],
+        vec!["export-warc", "-o", warc.to_str().unwrap()],
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("no store here yet; run `citewatch sync` first"),
+            "{args:?}: {err}"
+        );
+        assert!(!g.data().join("citewatch.db").exists(), "{args:?}");
+    }
+}

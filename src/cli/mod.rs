@@ -51,11 +51,19 @@ pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
 /// The exit code of a command that failed at run time (a bug included).
 pub const RUNTIME_FAILURE: u8 = 3;
 
-/// A run-time failure (exit 3).
+/// A run-time failure (exit 3); but no store yet is the order of commands
+/// (`sync` first), a usage error (exit 2) in every command alike.
 pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
+    let error = error.into();
+    let no_store = error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<citewatch::store::StoreError>(),
+            Some(citewatch::store::StoreError::Missing { .. })
+        )
+    });
     Failure {
-        code: RUNTIME_FAILURE,
-        error: error.into(),
+        code: if no_store { 2 } else { RUNTIME_FAILURE },
+        error,
     }
 }
 
