@@ -36,7 +36,8 @@ pub enum SyncError {
 /// A document that could not be read; it is left as the store had it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Unreadable {
-    /// The document, as `citations` names it.
+    /// The document: its `[briefings] paths` entry as written, then its name
+    /// under it as `citations` shows it (`../briefings/2021/a.txt`).
     pub document: String,
     /// Why.
     pub error: String,
@@ -45,7 +46,7 @@ pub struct Unreadable {
 /// A citation's date that could not be read, and where.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct UnreadDate {
-    /// The document, as `citations` names it.
+    /// The document, named as in [`Unreadable`].
     pub document: String,
     /// The date as written.
     pub written: String,
@@ -352,7 +353,12 @@ pub fn sync(config: &Config, store: &mut Store) -> Result<SyncReport, SyncError>
 }
 
 fn display_name(roots: &[BriefingRoot], doc: &DocumentFile) -> String {
-    format!("{}/{}", roots[doc.root].written, doc.name)
+    let root = &roots[doc.root];
+    if doc.path == root.path {
+        // The entry is this one file.
+        return root.written.clone();
+    }
+    format!("{}/{}", root.written, doc.name)
 }
 
 /// Normalises each citation's URL, keeping the reason when it cannot be.

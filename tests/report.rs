@@ -897,6 +897,17 @@ fn the_command_writes_files_and_exits_as_documented() {
     ]);
     assert_eq!(same["summary"], one["summary"]);
     assert_eq!(same["document"], "2021");
+    // And as `sync` names documents: the [briefings] entry, then the name.
+    let as_sync = g.json(&[
+        "report",
+        "--format",
+        "json",
+        "--document",
+        "../briefings/2021",
+        "--outlet",
+        "state council",
+    ]);
+    assert_eq!(as_sync["summary"], one["summary"]);
 
     for (args, says) in [
         (

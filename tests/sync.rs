@@ -310,6 +310,30 @@ fn unreadable_document_is_named_and_the_rest_synced_and_kept() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("later.txt"), "{err}");
     assert_eq!(g.citations().len(), 9);
+    // `check`, which syncs first, says so too (`--limit 0`: nothing fetched).
+    let out = g.cmd(&["check", "--limit", "0"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("citewatch: cannot read ../briefings/later.txt: "),
+        "{err}"
+    );
+    assert!(err.contains("1 document(s) could not be read"), "{err}");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("checked 0 of 0"), "{summary}");
+}
+
+#[test]
+fn a_missing_briefings_path_is_exit_2_before_any_store_is_made() {
+    let g = Ground::new();
+    g.write_config("[briefings]\npaths = [\"../nope\"]\n[store]\ndir = \"../data\"\n");
+    for args in [vec!["sync"], vec!["check", "--limit", "0"]] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("briefings path `../nope`"), "{args:?}: {err}");
+        assert!(!g.data().exists(), "{args:?} made the data folder");
+    }
 }
 
 #[test]
@@ -454,15 +478,6 @@ fn config_is_found_through_the_environment_and_the_default_path() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
-}
-
-#[test]
-fn citations_before_any_sync_say_what_to_do() {
-    let g = Ground::new();
-    let out = g.cmd(&["citations"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("run `citewatch sync` first"));
-    assert!(!g.path("data/citewatch.db").exists());
 }
 
 #[test]

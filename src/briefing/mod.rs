@@ -10,7 +10,7 @@ mod items;
 mod walk;
 
 pub use decode::{Decoded, decode};
-pub use walk::{DocumentFile, WalkError, find_documents, name_on_disk};
+pub use walk::{DocumentFile, WalkError, find_documents, name_after_root, name_on_disk};
 
 /// The document formats the briefing store may hold, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

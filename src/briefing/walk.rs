@@ -105,6 +105,17 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
     Ok(out)
 }
 
+/// The store's name for a document or folder written as `sync` names it,
+/// its `[briefings] paths` entry as written and then its name under it
+/// (`../briefings/2021/a.txt`): the name without the entry.
+pub fn name_after_root(roots: &[BriefingRoot], given: &str) -> Option<String> {
+    roots.iter().find_map(|root| {
+        let name = given.strip_prefix(root.written.trim_end_matches('/'))?;
+        let name = name.strip_prefix('/')?.trim_end_matches('/');
+        (!name.is_empty()).then(|| name.to_string())
+    })
+}
+
 /// The store's name for a document or folder given as a path on disk
 /// (absolute, or relative to the working folder), when it lies under one of
 /// the roots: an editor gating a new briefing has its file path at hand, not
@@ -175,5 +186,35 @@ mod tests {
         );
         assert_eq!(name_on_disk(&roots, &tree.join("2020/12/gone.txt")), None);
         assert_eq!(name_on_disk(&roots, &tree), None);
+    }
+
+    #[test]
+    fn a_name_as_sync_shows_it_loses_its_entry() {
+        let roots = [
+            BriefingRoot {
+                written: "../briefings/".into(),
+                path: "/x/briefings".into(),
+            },
+            BriefingRoot {
+                written: "/srv/other".into(),
+                path: "/srv/other".into(),
+            },
+        ];
+        assert_eq!(
+            name_after_root(&roots, "../briefings/2021/a.txt").as_deref(),
+            Some("2021/a.txt")
+        );
+        assert_eq!(
+            name_after_root(&roots, "/srv/other/b.md").as_deref(),
+            Some("b.md")
+        );
+        for not_one in [
+            "../briefings",
+            "../briefings/",
+            "../briefingsX/a.txt",
+            "a.txt",
+        ] {
+            assert_eq!(name_after_root(&roots, not_one), None, "{not_one}");
+        }
     }
 }

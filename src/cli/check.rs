@@ -66,6 +66,11 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
         bar,
         total: Mutex::new((0, 0, Instant::now())),
     };
+    // A configured briefings path that is missing is a usage error found
+    // before the lock is taken or a store made (the run syncs again, holding it).
+    if !options.no_sync {
+        citewatch::sync::find(config).map_err(usage)?;
+    }
     let fetcher = Fetcher::builder(config.fetch.clone())
         .build()
         .map_err(runtime)?;
@@ -91,6 +96,19 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
         Err(e) => return Err(runtime(e)),
     };
     print_summary(&summary, format).map_err(runtime)?;
+    // As `sync` does: a document that could not be read is named and fails
+    // the command, so a nightly timer shows it; the check itself ran.
+    let unreadable = summary.sync.as_ref().map_or(&[][..], |s| &s.unreadable[..]);
+    if !unreadable.is_empty() {
+        for u in unreadable {
+            eprintln!("citewatch: cannot read {}: {}", u.document, u.error);
+        }
+        return Err(runtime(anyhow::anyhow!(
+            "{} document(s) could not be read; they were left as the store had them \
+             (the check itself ran, its summary is above)",
+            unreadable.len()
+        )));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

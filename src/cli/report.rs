@@ -75,19 +75,20 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
-    // A name as `citations` shows it, or the file's path on disk.
+    // A name as `citations` shows it, as `sync` shows it, or the path on disk.
     let document = match &a.document {
         Some(d) if !store.has_document(d).map_err(runtime)? => {
-            let on_disk =
-                citewatch::briefing::name_on_disk(&config.briefings.paths, std::path::Path::new(d));
-            match on_disk {
+            let roots = &config.briefings.paths;
+            let other_name = citewatch::briefing::name_after_root(roots, d)
+                .or_else(|| citewatch::briefing::name_on_disk(roots, std::path::Path::new(d)));
+            match other_name {
                 Some(name) if store.has_document(&name).map_err(runtime)? => Some(name),
                 _ => {
                     return Err(usage(anyhow::anyhow!(
                         "--document `{d}`: no document or folder with that path in the store \
                          (a path as `citewatch citations` shows it, relative to a [briefings] \
-                         paths entry, or the file's path on disk under one; run `citewatch \
-                         sync` after adding a file)"
+                         paths entry; or as `sync` names it; or the file's path on disk under \
+                         an entry; run `citewatch sync` after adding a file)"
                     )));
                 }
             }
