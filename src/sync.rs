@@ -52,6 +52,16 @@ pub struct UnreadDate {
     pub written: String,
 }
 
+/// A UTF-8 document with bytes that are not UTF-8: read, those bytes as
+/// U+FFFD, so the editor can find and fix them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NotUtf8 {
+    /// The document, named as in [`Unreadable`].
+    pub document: String,
+    /// How many bytes were replaced.
+    pub bytes: usize,
+}
+
 /// Unreadable dates listed in a sync report (all are counted).
 pub const MAX_UNREAD_DATES: usize = 20;
 
@@ -87,6 +97,8 @@ pub struct SyncReport {
     pub unread_dates: Vec<UnreadDate>,
     /// How many citations had such a date, listed or not.
     pub unread_dates_total: usize,
+    /// Documents read now that are UTF-8 but for a few bytes.
+    pub not_utf8: Vec<NotUtf8>,
     /// Sources and active citations in the store after the sync.
     pub total_sources: i64,
     /// Active citations in the store after the sync.
@@ -116,6 +128,8 @@ enum Found {
         items: Vec<NewItem>,
         /// Citation dates that could not be read, as written.
         unread_dates: Vec<String>,
+        /// Bytes that were not UTF-8 in an otherwise UTF-8 document.
+        replaced: usize,
     },
 }
 
@@ -194,6 +208,7 @@ fn read_one(
         mtime_ns,
         items: prepare(parsed),
         unread_dates,
+        replaced: decoded.replaced,
     }
 }
 
@@ -275,9 +290,16 @@ pub fn apply(
                         mtime_ns,
                         items,
                         unread_dates,
+                        replaced,
                     },
                     previous,
                 ) => {
+                    if replaced > 0 {
+                        report.not_utf8.push(NotUtf8 {
+                            document: display_name(roots, doc),
+                            bytes: replaced,
+                        });
+                    }
                     report.unread_dates_total += unread_dates.len();
                     for written in unread_dates {
                         if report.unread_dates.len() < MAX_UNREAD_DATES {

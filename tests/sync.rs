@@ -549,3 +549,38 @@ fn every_read_command_before_the_first_sync_says_sync_first_exit_2() {
         assert!(!g.data().join("citewatch.db").exists(), "{args:?}");
     }
 }
+
+#[test]
+fn one_stray_byte_does_not_turn_a_utf8_document_into_mojibake() {
+    let g = Ground::new();
+    let doc = "Briefings\n\n新华社: 疫苗接种工作\n\nA body paragraph long enough to be one.\n\n\
+               Source: 新华社, December 26, 2020\nhttp://news.test/新闻/p1.html\n";
+    g.brief("a.txt", doc);
+    g.sync();
+    let before = g.citations();
+    // One Windows-1252 apostrophe pasted at the end.
+    let mut bytes = doc.as_bytes().to_vec();
+    bytes.extend_from_slice(b"Beijing\x92s plan.\n");
+    g.brief("a.txt", &bytes);
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("../briefings/a.txt: UTF-8 but for 1 byte, read as U+FFFD"),
+        "{text}"
+    );
+    let after = g.citations();
+    assert_eq!(after.len(), 1);
+    for key in ["outlet", "source_url", "source_id"] {
+        assert_eq!(after[0][key], before[0][key], "{key}");
+    }
+    assert_eq!(after[0]["outlet"], "新华社");
+    let sources = g.json(&["sources", "--format", "json"]);
+    assert_eq!(sources.as_array().map(Vec::len), Some(1), "{sources}");
+    let json = g.json(&["sync", "--rehash", "--format", "json"]);
+    assert_eq!(
+        json["not_utf8"],
+        serde_json::json!([]),
+        "unchanged: not read"
+    );
+}

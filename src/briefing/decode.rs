@@ -1,7 +1,7 @@
 //! Bytes of a briefing document to text, whatever encoding it was saved in.
 //!
-//! Order of evidence: a byte-order mark, valid UTF-8, an HTML `<meta charset>`,
-//! then a statistical guess (chardetng), which handles GBK, GB18030, Big5 and
+//! Order of evidence: a byte-order mark, valid UTF-8 (or UTF-8 but for a few
+//! stray bytes), an HTML `<meta charset>`, then a statistical guess (chardetng), which handles GBK, GB18030, Big5 and
 //! Windows-1252, the encodings this store meets.
 
 use encoding_rs::Encoding;
@@ -12,6 +12,30 @@ pub struct Decoded {
     pub text: String,
     /// The WHATWG name of the encoding used, e.g. `UTF-8` or `GBK`.
     pub encoding: &'static str,
+    /// Bytes of a UTF-8 document that were not UTF-8, read as U+FFFD.
+    pub replaced: usize,
+}
+
+/// A document is UTF-8 with a few stray bytes when it holds at least this
+/// many valid non-ASCII characters for each run of invalid bytes. In GBK or
+/// Big5 text, pairs that happen to be valid UTF-8 are under a tenth of the
+/// characters, so runs of invalid bytes outnumber them many times; in UTF-8
+/// briefings, one byte pasted from a Windows-1252 editor sits among thousands.
+const CHARS_PER_STRAY: usize = 2;
+
+/// How many of `bytes` are not UTF-8, when the rest is UTF-8 with enough
+/// non-ASCII text in it to tell; `None` when the bytes are another encoding
+/// (or too little is UTF-8 to say: then only a guess can tell).
+fn stray_bytes(bytes: &[u8]) -> Option<usize> {
+    let (mut invalid_bytes, mut invalid_runs, mut multibyte) = (0usize, 0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        if !chunk.invalid().is_empty() {
+            invalid_runs += 1;
+            invalid_bytes += chunk.invalid().len();
+        }
+    }
+    (multibyte >= CHARS_PER_STRAY * invalid_runs).then_some(invalid_bytes)
 }
 
 /// Decodes a document. `html` enables the `<meta charset>` sniff.
@@ -21,12 +45,24 @@ pub fn decode(bytes: &[u8], html: bool) -> Decoded {
         return Decoded {
             text: text.into_owned(),
             encoding: enc.name(),
+            replaced: 0,
         };
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Decoded {
             text: text.to_string(),
             encoding: encoding_rs::UTF_8.name(),
+            replaced: 0,
+        };
+    }
+    // One stray byte must not make a guess of the whole document: read as
+    // Windows-1252, every Chinese outlet and URL path in it became mojibake,
+    // and the citations new sources.
+    if let Some(replaced) = stray_bytes(bytes) {
+        return Decoded {
+            text: String::from_utf8_lossy(bytes).into_owned(),
+            encoding: encoding_rs::UTF_8.name(),
+            replaced,
         };
     }
     let enc = html
@@ -42,6 +78,7 @@ pub fn decode(bytes: &[u8], html: bool) -> Decoded {
     Decoded {
         text: text.into_owned(),
         encoding: enc.name(),
+        replaced: 0,
     }
 }
 
@@ -65,6 +102,41 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_byte_in_utf8_is_replaced_not_a_reason_to_guess() {
+        let text = "新华社：上海已陆续启动新冠病毒疫苗接种工作。\nSource: 新华社, December 26, 2020\n\
+                    http://127.0.0.1/新闻/p1.html\nChina’s vaccines.\n";
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.push(0x92); // a Windows-1252 apostrophe, pasted
+        let d = decode(&bytes, false);
+        assert_eq!(d.encoding, "UTF-8");
+        assert_eq!(d.replaced, 1);
+        assert_eq!(d.text, format!("{text}\u{FFFD}"));
+        // English with one curly quote as UTF-8 and one as Windows-1252.
+        let mut bytes = "China’s vaccines, ".repeat(3).into_bytes();
+        bytes.extend_from_slice(b"Beijing\x92s plan");
+        let d = decode(&bytes, false);
+        assert_eq!((d.encoding, d.replaced), ("UTF-8", 1));
+        assert!(d.text.contains("China’s") && d.text.contains("Beijing\u{FFFD}s"));
+    }
+
+    #[test]
+    fn other_encodings_are_not_taken_for_utf8_with_stray_bytes() {
+        // GBK and Big5 pairs are sometimes valid UTF-8 by chance.
+        let text = "新华社：上海市疾病预防控制中心透露，上海已陆续启动新冠病毒疫苗接种工作，使用的是灭活疫苗。\
+                    国务院联防联控机制新闻发布会介绍，重点人群接种工作正在有序开展。";
+        for enc in [encoding_rs::GBK, encoding_rs::BIG5] {
+            let (bytes, _, _) = enc.encode(text);
+            assert_eq!(stray_bytes(&bytes), None, "{}", enc.name());
+            assert_eq!(decode(&bytes, false).replaced, 0);
+        }
+        // Windows-1252 without any valid UTF-8 sequence is guessed as before.
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode("Beijing’s café");
+        let d = decode(&bytes, false);
+        assert_eq!(d.text, "Beijing’s café");
+        assert_eq!(d.replaced, 0);
+    }
 
     #[test]
     fn gbk_is_detected_without_a_declaration() {

@@ -67,5 +67,14 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
             writeln!(out, "  … and {more} more")?;
         }
     }
+    for n in &r.not_utf8 {
+        writeln!(
+            out,
+            "{}: UTF-8 but for {} byte{}, read as U+FFFD (fix the document's encoding)",
+            n.document,
+            n.bytes,
+            if n.bytes == 1 { "" } else { "s" }
+        )?;
+    }
     Ok(())
 }
