@@ -165,6 +165,9 @@ fn read_one(
     rehash: bool,
     now: SystemTime,
 ) -> Found {
+    if let Some(why) = &doc.unreachable {
+        return Found::Unreadable(why.clone());
+    }
     let meta = match std::fs::metadata(&doc.path) {
         Ok(m) => m,
         Err(e) => return Found::Unreadable(e.to_string()),
@@ -343,9 +346,24 @@ pub fn apply(
     })?;
     // Documents not found this time are withdrawn, unless they could not be read.
     let seen: HashSet<(String, String)> = docs.iter().map(key_of).collect();
+    // Nor the documents under a folder the walk could not list.
+    let unlisted: Vec<(String, String)> = docs
+        .iter()
+        .filter(|d| d.unreachable.is_some())
+        .map(|d| {
+            let (root, name) = key_of(d);
+            (root, format!("{name}/"))
+        })
+        .collect();
     let gone: Vec<i64> = known
         .iter()
-        .filter(|(key, k)| !k.withdrawn && !seen.contains(*key))
+        .filter(|(key, k)| {
+            !k.withdrawn
+                && !seen.contains(*key)
+                && !unlisted
+                    .iter()
+                    .any(|(root, folder)| *root == key.0 && key.1.starts_with(folder.as_str()))
+        })
         .map(|(_, k)| k.id)
         .collect();
     if !gone.is_empty() {

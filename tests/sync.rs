@@ -584,3 +584,39 @@ fn one_stray_byte_does_not_turn_a_utf8_document_into_mojibake() {
         "unchanged: not read"
     );
 }
+
+#[test]
+fn a_folder_the_walk_cannot_list_is_named_and_its_documents_kept() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    // `2021` is a link to a share that is mounted today…
+    let share = g.path("share");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(
+        share.join("a.txt"),
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&share, g.path("briefings/2021")).unwrap();
+    g.sync();
+    assert_eq!(g.citations().len(), 9);
+    // …and gone tomorrow: its documents are not withdrawn, and sync says why.
+    std::fs::remove_dir_all(&share).unwrap();
+    let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 0, "{report}");
+    assert_eq!(report["unreadable"][0]["document"], "../briefings/2021");
+    assert_eq!(g.citations().len(), 9);
+    // Back, it is read again and nothing was lost.
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(
+        share.join("a.txt"),
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    )
+    .unwrap();
+    let again = g.sync();
+    assert_eq!(again["unreadable"], serde_json::json!([]));
+    assert_eq!(g.citations().len(), 9);
+}

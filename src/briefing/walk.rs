@@ -17,6 +17,11 @@ pub struct DocumentFile {
     pub path: PathBuf,
     /// Its format.
     pub format: Format,
+    /// Why the walk could not reach it, when it could not: a dangling link, a
+    /// folder that cannot be listed (an unmounted share, its permissions).
+    /// Such an entry is reported unreadable, and for a folder, the store keeps
+    /// every document under it as it was rather than take them for withdrawn.
+    pub unreachable: Option<String>,
 }
 
 /// A configured path that cannot be walked.
@@ -54,6 +59,7 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
                 name,
                 path: root.path.clone(),
                 format,
+                unreachable: None,
             });
             continue;
         }
@@ -72,14 +78,20 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
             let entry = match entry {
                 Ok(e) => e,
                 // A dangling link or unreadable entry below the root: listed so the
-                // caller reports it by name rather than silently dropping it.
+                // caller reports it by name rather than silently dropping it, or
+                // withdrawing the documents of a folder it could not list.
                 Err(e) if e.path != root.path => {
-                    if let Some(format) = Format::from_path(&e.path) {
+                    let hidden = e
+                        .path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+                    if !hidden {
                         found.push(DocumentFile {
                             root: idx,
                             name: relative_name(&root.path, &e.path),
+                            format: Format::from_path(&e.path).unwrap_or(Format::Text),
                             path: e.path,
-                            format,
+                            unreachable: Some(e.source.to_string()),
                         });
                     }
                     continue;
@@ -96,6 +108,7 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
                     name: relative_name(&root.path, entry.path()),
                     path: entry.into_path(),
                     format,
+                    unreachable: None,
                 });
             }
         }
