@@ -44,6 +44,14 @@ pub enum StoreError {
         /// The migration error.
         source: rusqlite_migration::Error,
     },
+    /// The lock that lets one process at a time migrate could not be taken.
+    #[error("{file}.migrate-lock: cannot take the lock for migrating the schema: {source}")]
+    MigrationLock {
+        /// The database file.
+        file: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The data folder could not be created.
     #[error("{}: cannot create the data folder: {source}", dir.display())]
     CreateDir {
@@ -140,6 +148,15 @@ impl Store {
         // others between batches: more than rusqlite's default 16, and a statement
         // evicted is parsed again for the next source.
         conn.set_prepared_statement_cache_capacity(64);
+        // Two processes opening a new (or older) store at once both saw it
+        // unmigrated, and the second failed on `table documents already
+        // exists`, or on `database is locked` while the first switched it to
+        // WAL: setting up runs one process at a time, each re-reading the
+        // version once it holds the lock.
+        let guard = migration_lock(file).map_err(|source| StoreError::MigrationLock {
+            file: file.to_path_buf(),
+            source,
+        })?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -160,6 +177,7 @@ impl Store {
                 file: file.to_path_buf(),
                 source,
             })?;
+        drop(guard);
         Ok(Store {
             conn,
             file: file.to_path_buf(),
@@ -193,9 +211,46 @@ impl Store {
     }
 }
 
+/// An exclusive lock on `<database>.migrate-lock`, held while migrations run;
+/// the system releases it when the process ends, however it ends.
+fn migration_lock(db: &Path) -> std::io::Result<std::fs::File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let file = std::fs::File::options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(name)?;
+    file.lock()?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_openers_of_a_new_store_all_get_it_migrated() {
+        // As `serve`, `check` and a `sync` started together on a new store.
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("citewatch.db");
+            let barrier = std::sync::Barrier::new(6);
+            std::thread::scope(|s| {
+                let openers: Vec<_> = (0..6)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            Store::open(&file).map(drop)
+                        })
+                    })
+                    .collect();
+                for o in openers {
+                    o.join().unwrap().unwrap();
+                }
+            });
+        }
+    }
 
     #[test]
     fn migrations_are_valid_and_the_store_opens_twice() {
