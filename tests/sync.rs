@@ -620,3 +620,19 @@ fn a_folder_the_walk_cannot_list_is_named_and_its_documents_kept() {
     assert_eq!(again["unreadable"], serde_json::json!([]));
     assert_eq!(g.citations().len(), 9);
 }
+
+#[test]
+fn a_sync_while_another_run_holds_the_lock_is_exit_4() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let held = citewatch::check::lock::RunLock::acquire(&g.data(), "a nightly check").unwrap();
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("another run (a check or a sync) holds") && err.contains("a nightly check"),
+        "{err}"
+    );
+    drop(held);
+    assert_eq!(g.sync()["new"], 1);
+}

@@ -1,5 +1,6 @@
-//! One check run at a time: an exclusive lock on a file in the data folder,
-//! released by the operating system when the process ends, however it ends.
+//! One run at a time, a check or a sync: an exclusive lock on a file in the
+//! data folder, released by the operating system when the process ends,
+//! however it ends.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Held by someone else.
-    #[error("another check run holds {}: {holder}", path.display())]
+    #[error("another run (a check or a sync) holds {}: {holder}", path.display())]
     Held {
         /// The lock file.
         path: PathBuf,

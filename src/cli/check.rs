@@ -5,14 +5,13 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use citewatch::check::lock::LockError;
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
 use citewatch::store::{SourceRow, Store};
 use citewatch::time::{Millis, format_millis};
 
-use super::{Failure, Format, print_json, runtime, usage};
+use super::{Failure, Format, lock_failure, print_json, runtime, usage};
 
 /// A progress bar on a terminal; a log line every 10 s otherwise.
 struct Shown {
@@ -83,12 +82,7 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
         .map_err(runtime)?;
     let summary = match rt.block_on(run(config, &options, fetcher, &progress)) {
         Ok(s) => s,
-        Err(CheckError::Locked(e @ LockError::Held { .. })) => {
-            return Err(Failure {
-                code: 4,
-                error: e.into(),
-            });
-        }
+        Err(CheckError::Locked(e)) => return Err(lock_failure(e)),
         Err(
             e @ (CheckError::BadUrl(..) | CheckError::NotSources(_) | CheckError::UnknownHost(_)),
         ) => return Err(usage(e)),

@@ -51,6 +51,17 @@ pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
 /// The exit code of a command that failed at run time (a bug included).
 pub const RUNTIME_FAILURE: u8 = 3;
 
+/// A run lock not taken: exit 4 when another run holds it, else exit 3.
+pub fn lock_failure(e: citewatch::check::lock::LockError) -> Failure {
+    match e {
+        citewatch::check::lock::LockError::Held { .. } => Failure {
+            code: 4,
+            error: e.into(),
+        },
+        _ => runtime(e),
+    }
+}
+
 /// A run-time failure (exit 3); but no store yet is the order of commands
 /// (`sync` first), a usage error (exit 2) in every command alike.
 pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {

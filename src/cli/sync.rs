@@ -3,15 +3,22 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use citewatch::check::lock::RunLock;
 use citewatch::config::Config;
 use citewatch::store::Store;
 use citewatch::sync::{self, SyncOptions, SyncReport};
+use citewatch::time::{format_millis, now_millis};
 
-use super::{Failure, Format, print_json, runtime, usage};
+use super::{Failure, Format, lock_failure, print_json, runtime, usage};
 
 /// Runs `sync`.
 pub fn run(config: &Config, format: Format, rehash: bool) -> Result<ExitCode, Failure> {
     let docs = sync::find(config).map_err(usage)?;
+    // One writer of the briefing store's rows at a time: two syncs (or a
+    // sync and a check's own) both inserted the same new documents, and one
+    // failed on a UNIQUE constraint.
+    let _lock =
+        RunLock::acquire(&config.store.dir, &format_millis(now_millis())).map_err(lock_failure)?;
     let mut store = Store::open(&config.store.database()).map_err(runtime)?;
     let report = sync::apply(
         &mut store,
