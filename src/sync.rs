@@ -262,11 +262,21 @@ pub fn apply(
             });
         }
         let mut batch = store.sync_batch()?;
+        let mut named = HashSet::with_capacity(docs.len());
         for (i, doc) in docs.iter().enumerate() {
             let Ok(found) = inboxes[i % workers].recv() else {
                 break;
             };
             let key = key_of(doc);
+            // Two files under one name (only by contrivance, since names keep
+            // their non-UTF-8 bytes as `\xNN`): the first is read, the other named.
+            if !named.insert(key.clone()) {
+                report.unreadable.push(Unreadable {
+                    document: display_name(roots, doc),
+                    error: "another file of the briefing store has the same name".into(),
+                });
+                continue;
+            }
             let previous = known.get(&key);
             match (found, previous) {
                 (Found::Unreadable(error), _) => report.unreadable.push(Unreadable {

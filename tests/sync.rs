@@ -636,3 +636,45 @@ fn a_sync_while_another_run_holds_the_lock_is_exit_4() {
     drop(held);
     assert_eq!(g.sync()["new"], 1);
 }
+
+#[test]
+fn file_names_that_are_not_utf8_are_documents_of_their_own() {
+    use std::os::unix::ffi::OsStrExt;
+    let g = Ground::new();
+    let doc =
+        |n: u32| format!("T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/{n}\n");
+    let dir = g.path("briefings");
+    for (i, name) in [b"x\xff.txt".as_slice(), b"x\xfe.txt"].iter().enumerate() {
+        std::fs::write(dir.join(std::ffi::OsStr::from_bytes(name)), doc(i as u32)).unwrap();
+    }
+    let report = g.sync();
+    assert_eq!(report["new"], 2, "{report}");
+    let names: std::collections::BTreeSet<String> = g
+        .citations()
+        .iter()
+        .map(|c| c["document"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["x\\xfe.txt", "x\\xff.txt"].map(String::from).into(),
+        "{names:?}"
+    );
+    // A name spelt like the escape is the one collision left: named, not fatal.
+    std::fs::write(dir.join("x\\xff.txt"), doc(9)).unwrap();
+    let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["unreadable"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert!(
+        report["unreadable"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("same name"),
+        "{report}"
+    );
+    assert_eq!(g.citations().len(), 2);
+}

@@ -152,9 +152,23 @@ pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<String> {
 fn relative_name(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| escaped(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// A file name as text, each byte that is not UTF-8 written `\xNN`: two
+/// names differing only in such bytes stay two documents (read lossily,
+/// both were `x\u{FFFD}.txt`, and their sync failed on a UNIQUE constraint).
+fn escaped(name: &std::ffi::OsStr) -> String {
+    let mut out = String::new();
+    for chunk in name.as_encoded_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -199,6 +213,17 @@ mod tests {
         );
         assert_eq!(name_on_disk(&roots, &tree.join("2020/12/gone.txt")), None);
         assert_eq!(name_on_disk(&roots, &tree), None);
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_stay_apart() {
+        use std::os::unix::ffi::OsStrExt;
+        let names = [b"x\xff.txt".as_slice(), b"x\xfe.txt", "新闻.txt".as_bytes()];
+        let escaped: Vec<String> = names
+            .iter()
+            .map(|n| escaped(std::ffi::OsStr::from_bytes(n)))
+            .collect();
+        assert_eq!(escaped, ["x\\xff.txt", "x\\xfe.txt", "新闻.txt"]);
     }
 
     #[test]
