@@ -421,6 +421,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 limit,
                 max_duration,
                 no_sync,
+                stop: None,
             };
             cli::check::check(&config, options, format)
         }

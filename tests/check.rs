@@ -1077,3 +1077,154 @@ fn a_data_folder_that_cannot_be_made_is_named_exit_3_not_a_held_lock() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
+    use std::time::{Duration, Instant};
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
+         allow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let paths: Vec<String> = (0..200).map(|i| format!("/slow/ok/{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    g.brief("b.txt", briefing(&web, &refs));
+    let db = g.path("data/citewatch.db");
+    let checks = |db: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .and_then(|c| c.query_row("SELECT count(*) FROM checks", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    // Once, then twice.
+    for signals in [1, 2] {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+            .arg("--config")
+            .arg(g.config())
+            .args(["check", "--all", "--format", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let before = checks(&db);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while checks(&db) < before + 3 {
+            assert!(Instant::now() < deadline, "the run checked nothing");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for _ in 0..signals {
+            // SAFETY: signalling our own child by its pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("citewatch: stopping: finishing the fetches in flight"),
+            "{err}"
+        );
+        if signals == 1 {
+            assert_eq!(out.status.code(), Some(0), "{err}");
+            let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(summary["stopped_on_request"], true, "{summary}");
+            let checked = summary["checked"].as_i64().unwrap();
+            assert!(checked > 0 && checked < 200, "{summary}");
+            assert_eq!(checks(&db) - before, checked, "every check recorded once");
+        } else {
+            assert_eq!(out.status.code(), Some(130), "{err}");
+            assert!(err.contains("citewatch: stopped at once"), "{err}");
+        }
+    }
+    assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0));
+    let runs = rusqlite::Connection::open(&db)
+        .unwrap()
+        .prepare("SELECT state FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    // Stopped on request, a run is completed; stopped at once, it is left
+    // running, as a kill leaves it, until the next start marks it interrupted.
+    assert_eq!(runs, ["completed", "running"], "{runs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [serve]\nadmin_token = \"t\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
+         allow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let paths: Vec<String> = (0..200).map(|i| format!("/slow/ok/{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    g.brief("b.txt", briefing(&web, &refs));
+    json(&g, &["sync", "--format", "json"]).await;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+        .arg("--config")
+        .arg(g.config())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("CITEWATCH_CONFIG")
+        .env("CITEWATCH_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("citewatch: serving ")
+        .unwrap()
+        .to_string();
+    let r = reqwest::Client::new()
+        .post(format!("{base}api/check"))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let started: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    let id = started["run_id"].as_i64().unwrap();
+    let db = g.path("data/citewatch.db");
+    let checks = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT count(*) FROM checks", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while checks() < 3 {
+        assert!(Instant::now() < deadline, "the run checked nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("the check run stopped"), "{log}");
+    let (state, summary): (String, String) = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT state, summary FROM runs WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(state, "completed");
+    let summary: Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["stopped_on_request"], true, "{summary}");
+    let checked = summary["checked"].as_i64().unwrap();
+    assert!(checked > 0 && checked < 200, "{summary}");
+    assert_eq!(checks(), checked, "every check recorded once");
+}

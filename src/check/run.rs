@@ -81,6 +81,9 @@ pub struct CheckOptions {
     pub max_duration: Option<Duration>,
     /// Do not sync the briefing store first.
     pub no_sync: bool,
+    /// Set to stop the run as its time budget would: no new fetches, those
+    /// in flight recorded, the run completed.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Reports progress to whoever watches (a progress bar, log lines).
@@ -120,6 +123,9 @@ pub struct RunSummary {
     pub checked: usize,
     /// The time budget ended the run before every due source was checked.
     pub stopped_by_time_budget: bool,
+    /// Whoever started the run asked it to stop (`serve` shutting down)
+    /// before every due source was checked; the rest waits for the next run.
+    pub stopped_on_request: bool,
     /// Only some sources were asked for (`--url`, `--host`, `--limit`): the run
     /// is not the reference of `report --new`, nor is one that checked nothing.
     pub partial: bool,
@@ -317,9 +323,12 @@ async fn run_locked(
         }
     });
     let stopped_by_budget = std::cell::Cell::new(false);
+    let stopped_on_request = std::cell::Cell::new(false);
+    let stop = options.stop.clone();
     let jobs =
         futures_util::stream::unfold((job_rx, Vec::new().into_iter()), |(mut rx, mut ready)| {
-            let stopped = &stopped_by_budget;
+            let (by_budget, on_request) = (&stopped_by_budget, &stopped_on_request);
+            let stop = stop.clone();
             async move {
                 let job = match ready.next() {
                     Some(job) => job,
@@ -329,7 +338,11 @@ async fn run_locked(
                     }
                 };
                 if deadline.is_some_and(|dl| Instant::now() >= dl) {
-                    stopped.set(true);
+                    by_budget.set(true);
+                    return None;
+                }
+                if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Acquire)) {
+                    on_request.set(true);
                     return None;
                 }
                 Some((job, (rx, ready)))
@@ -453,6 +466,7 @@ async fn run_locked(
         due: total,
         checked,
         stopped_by_time_budget: stopped_by_budget.get(),
+        stopped_on_request: stopped_on_request.get(),
         partial: !options.urls.is_empty() || options.host.is_some() || options.limit.is_some(),
         checked_by_status: Status::count_every(stats.checked_by_status),
         host_incidents: stats.incidents,

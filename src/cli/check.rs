@@ -2,7 +2,8 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
@@ -50,7 +51,11 @@ impl Progress for Shown {
 }
 
 /// Runs `check`.
-pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<ExitCode, Failure> {
+pub fn check(
+    config: &Config,
+    mut options: CheckOptions,
+    format: Format,
+) -> Result<ExitCode, Failure> {
     let bar = (std::io::stderr().is_terminal() && format == Format::Text).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -80,6 +85,21 @@ pub fn check(config: &Config, options: CheckOptions, format: Format) -> Result<E
         .enable_all()
         .build()
         .map_err(runtime)?;
+    // SIGINT or SIGTERM (systemctl stop) ends the run as its time budget
+    // would: the fetches in flight are recorded and the summary printed. A
+    // second signal stops at once, as a kill would; the store stays whole.
+    let stop = Arc::new(AtomicBool::new(false));
+    options.stop = Some(stop.clone());
+    rt.spawn(async move {
+        citewatch::server::stop_signal().await;
+        stop.store(true, Ordering::Release);
+        eprintln!(
+            "citewatch: stopping: finishing the fetches in flight (a second signal stops at once)"
+        );
+        citewatch::server::stop_signal().await;
+        eprintln!("citewatch: stopped at once; the next run checks what this one did not record");
+        std::process::exit(130);
+    });
     let summary = match rt.block_on(run(config, &options, fetcher, &progress)) {
         Ok(s) => s,
         Err(CheckError::Locked(e)) => return Err(lock_failure(e)),
@@ -120,6 +140,8 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
         s.urls_per_second,
         if s.stopped_by_time_budget {
             "; the time budget ended the run, the rest waits for the next one"
+        } else if s.stopped_on_request {
+            "; stopped on request, the rest waits for the next run"
         } else {
             ""
         }

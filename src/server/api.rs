@@ -379,6 +379,7 @@ pub async fn start_check(
             });
         }
     };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let options = CheckOptions {
         all: request.all,
         urls: request.urls,
@@ -386,6 +387,7 @@ pub async fn start_check(
         limit: request.limit,
         max_duration: None,
         no_sync: false,
+        stop: Some(stop.clone()),
     };
     let bg = state.clone();
     let (begun_tx, begun_rx) = tokio::sync::oneshot::channel();
@@ -435,10 +437,14 @@ pub async fn start_check(
                 }
             }
         });
-    if let Err(e) = spawned {
-        state.check_running().store(false, Ordering::Release);
-        return Err(ApiError::internal(format!("cannot start a check run: {e}")));
-    }
+    let thread = match spawned {
+        Ok(thread) => thread,
+        Err(e) => {
+            state.check_running().store(false, Ordering::Release);
+            return Err(ApiError::internal(format!("cannot start a check run: {e}")));
+        }
+    };
+    state.track_check_run(stop, thread);
     let (status, body) = match tokio::time::timeout(BEGIN_WAIT, begun_rx).await {
         Ok(Ok(Ok(id))) => (
             StatusCode::ACCEPTED,

@@ -210,6 +210,8 @@ struct Inner {
     copies: Mutex<HotCache<i64, ArchivedCopy>>,
     /// A check started through the API is running in this process.
     check_running: AtomicBool,
+    /// The latest such run: its stop flag and thread, for shutdown.
+    check_run: Mutex<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>>,
 }
 
 /// What every handler shares.
@@ -232,6 +234,7 @@ impl AppState {
             bodies: Mutex::new(HotCache::new(BODY_CACHE_BYTES)),
             copies: Mutex::new(HotCache::new(COPY_CACHE_BYTES)),
             check_running: AtomicBool::new(false),
+            check_run: Mutex::new(None),
         })))
     }
 
@@ -352,6 +355,36 @@ impl AppState {
 
     fn check_running(&self) -> &AtomicBool {
         &self.0.check_running
+    }
+
+    /// Keeps the API-started run's stop flag and thread, for [`Self::stop_check_run`].
+    fn track_check_run(&self, stop: Arc<AtomicBool>, thread: std::thread::JoinHandle<()>) {
+        if let Ok(mut run) = self.0.check_run.lock() {
+            *run = Some((stop, thread));
+        }
+    }
+
+    /// Asks a check run started through the API to stop as its time budget
+    /// would (fetches in flight recorded, the run completed) and waits for it
+    /// at most `wait`: a service stopped mid-run once left the run `running`,
+    /// its held-back failures lost, without a word.
+    pub async fn stop_check_run(&self, wait: std::time::Duration) {
+        let run = self.0.check_run.lock().ok().and_then(|mut r| r.take());
+        let Some((stop, thread)) = run else { return };
+        if thread.is_finished() {
+            return;
+        }
+        tracing::info!("asking the check run started through the API to stop");
+        stop.store(true, std::sync::atomic::Ordering::Release);
+        let joined = tokio::time::timeout(wait, tokio::task::spawn_blocking(move || thread.join()));
+        match joined.await {
+            Ok(_) => tracing::info!("the check run stopped; the rest waits for the next run"),
+            Err(_) => tracing::warn!(
+                "the check run did not stop within {} s; left as it is, the next run \
+                 marks it interrupted and checks what it did not record",
+                wait.as_secs()
+            ),
+        }
     }
 }
 
@@ -478,14 +511,26 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await?;
+    state.stop_check_run(CHECK_STOP_WAIT).await;
     Ok(())
 }
 
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+/// How long shutting down waits for a check run to stop: its fetches in
+/// flight end within `[fetch] timeout` (30 s by default) and systemd's
+/// default stop timeout is 90 s.
+const CHECK_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM, and says the service is stopping.
 pub async fn shutdown_signal() {
+    stop_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn stop_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -504,7 +549,6 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 #[cfg(test)]
