@@ -373,3 +373,32 @@ async fn export_warc_through_the_binary() {
     assert!(err.contains("name the file FILE.warc.gz"), "{err}");
     assert!(!plain.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_lists_the_temporary_files_of_interrupted_writes() {
+    let s = setup().await;
+    let saved = s.save("/files/page.html").await;
+    let sha = saved["sha256"].as_str().unwrap();
+    // What a write killed between writing and renaming leaves: a `tempfile`
+    // beside where the blob would have gone.
+    let folder = blob_path(s.g.dir.path(), sha)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let left = folder.join(".tmpK1lled");
+    std::fs::write(&left, vec![7u8; 1234]).unwrap();
+    let v = s.json(&["verify", "--format", "json"]).await;
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["unreferenced_blobs"], serde_json::json!([]), "{v}");
+    let listed = std::path::Path::new(v["interrupted_writes"][0]["path"].as_str().unwrap());
+    assert_eq!(listed.canonicalize().unwrap(), left.canonicalize().unwrap());
+    assert_eq!(v["interrupted_writes"][0]["bytes"], 1234, "{v}");
+    let out = s.run(&["verify"]).await;
+    assert_eq!(out.status.code(), Some(0), "space only, not a problem");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 temporary file of interrupted writes (1234 bytes;")
+            && text.contains(&format!("blobs/{}/.tmpK1lled", &sha[..2])),
+        "{text}"
+    );
+}

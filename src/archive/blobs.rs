@@ -188,6 +188,20 @@ pub trait BlobStore: Send + Sync {
     fn unindexed(&self) -> Result<Vec<Unindexed>, BlobError> {
         Ok(Vec::new())
     }
+    /// Temporary files of writes that never finished (the process was
+    /// killed between writing and renaming): their paths and sizes.
+    fn leftovers(&self) -> Result<Vec<Leftover>, BlobError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A temporary file an interrupted write left behind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Leftover {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
 }
 
 /// Blobs under a folder: loose files, and for batch writers pack files
@@ -616,6 +630,33 @@ impl BlobStore for FsBlobStore {
 
     fn unindexed(&self) -> Result<Vec<Unindexed>, BlobError> {
         self.packs.unindexed()
+    }
+
+    fn leftovers(&self) -> Result<Vec<Leftover>, BlobError> {
+        let mut out = Vec::new();
+        if !self.dir.exists() {
+            return Ok(out);
+        }
+        for entry in walkdir::WalkDir::new(&self.dir).max_depth(3) {
+            let entry = entry.map_err(|e| BlobError::Io {
+                sha256: String::from("(listing)"),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| io::Error::other("walk failed")),
+            })?;
+            // `tempfile`'s names: `.tmp` and random letters.
+            if entry.file_type().is_file()
+                && entry.file_name().to_string_lossy().starts_with(".tmp")
+            {
+                let bytes = entry.metadata().map_or(0, |m| m.len());
+                out.push(Leftover {
+                    path: entry.into_path(),
+                    bytes,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
     }
 
     fn list(&self) -> Result<Vec<String>, BlobError> {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::blobs::{BlobError, BlobStore, rehash};
+use super::blobs::{BlobError, BlobStore, Leftover, rehash};
 use super::packs::Unindexed;
 use crate::store::{Store, StoreError};
 
@@ -35,6 +35,9 @@ pub struct VerifyReport {
     /// Pack bytes no pack index row names (an interrupted or racing write):
     /// harmless, space only, listed per pack.
     pub unindexed_pack_bytes: Vec<Unindexed>,
+    /// Temporary files of blob writes that never finished: space only, safe
+    /// to delete while no run is going.
+    pub interrupted_writes: Vec<Leftover>,
 }
 
 /// Checks the whole archive.
@@ -94,6 +97,15 @@ pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, Stor
             sha256: None,
             captures: Vec::new(),
             detail: format!("cannot list blobs: {e}"),
+        }),
+    }
+    match blobs.leftovers() {
+        Ok(files) => report.interrupted_writes = files,
+        Err(e) => report.problems.push(Problem {
+            kind: "missing_blob",
+            sha256: None,
+            captures: Vec::new(),
+            detail: format!("cannot list the blob folder's temporary files: {e}"),
         }),
     }
     match blobs.unindexed() {

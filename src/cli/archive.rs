@@ -253,6 +253,19 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
                     "unreferenced blob files"
                 ),
             )?;
+            let left = &report.interrupted_writes;
+            if !left.is_empty() {
+                let bytes: u64 = left.iter().map(|l| l.bytes).sum();
+                writeln!(
+                    out,
+                    "{} of interrupted writes ({bytes} bytes; space only, safe to delete \
+                     while no run is going):",
+                    plural(left.len() as i64, "temporary file", "temporary files")
+                )?;
+                for l in left {
+                    writeln!(out, "  {}", l.path.display())?;
+                }
+            }
             let packs = &report.unindexed_pack_bytes;
             if !packs.is_empty() {
                 let bytes: u64 = packs.iter().map(|p| p.bytes).sum();
