@@ -22,7 +22,9 @@ use super::verdict::{Confirmation, Status, Suspect};
 use crate::archive::{FsBlobStore, RecordError, blob_dir};
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::store::{CheckWrite, DueFilter, NewCapture, NewCheck, SourceUpdate, Store, StoreError};
+use crate::store::{
+    CheckWrite, DueFilter, NewCapture, NewCheck, NewIncident, SourceUpdate, Store, StoreError,
+};
 use crate::sync::{SyncError, SyncReport};
 use crate::time::{Millis, format_millis, now_millis};
 
@@ -511,11 +513,14 @@ fn writer_loop(
     let mut batch: Vec<Checked> = Vec::new();
     let mut held: HashMap<String, Vec<Checked>> = HashMap::new();
     let mut per_host: HashMap<String, usize> = HashMap::new();
+    // Incidents wait for the flush that writes the checks they excuse.
+    let mut incidents: Vec<NewIncident> = Vec::new();
     let flush = |store: &mut Store,
                  batch: &mut Vec<Checked>,
+                 incidents: &mut Vec<NewIncident>,
                  stats: &mut WriterStats|
      -> Result<(), CheckError> {
-        if batch.is_empty() {
+        if batch.is_empty() && incidents.is_empty() {
             return Ok(());
         }
         #[cfg(debug_assertions)]
@@ -528,7 +533,8 @@ fn writer_loop(
         if writes.iter().any(|w| w.capture.is_some()) {
             blobs.sync().map_err(RecordError::from)?;
         }
-        store.write_checks(run_id, &writes)?;
+        store.write_checks_and_incidents(run_id, &writes, incidents)?;
+        incidents.clear();
         for c in batch.iter() {
             let old = Status::from_name(&c.old_status);
             let new = c.state.status;
@@ -599,16 +605,13 @@ fn writer_loop(
                             ""
                         }
                     );
-                    if let Err(e) = store.record_incident(
-                        run_id,
-                        &host,
-                        now_millis(),
+                    incidents.push(NewIncident {
+                        host: host.clone(),
+                        at: now_millis(),
                         checks,
-                        failures.len(),
-                        &detail,
-                    ) {
-                        return (Err(e.into()), stats);
-                    }
+                        failures: failures.len(),
+                        detail: detail.clone(),
+                    });
                     for c in failures.iter_mut().filter(|_| !lasting) {
                         // The source keeps its verdict and streak; it is simply tried again soon.
                         c.state = c.prev;
@@ -625,7 +628,7 @@ fn writer_loop(
             || oldest.is_some_and(|t| t.elapsed() >= max_age)
             || disconnected;
         if due {
-            if let Err(e) = flush(&mut store, &mut batch, &mut stats) {
+            if let Err(e) = flush(&mut store, &mut batch, &mut incidents, &mut stats) {
                 return (Err(e), stats);
             }
             oldest = None;

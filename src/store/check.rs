@@ -109,6 +109,21 @@ pub struct CheckWrite<'a> {
     pub baseline_reading: Option<(i64, &'a str)>,
 }
 
+/// A host incident to record with the checks it excuses.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    /// The host.
+    pub host: String,
+    /// When.
+    pub at: Millis,
+    /// The host's checks in the run.
+    pub checks: usize,
+    /// Of those, failures on the network.
+    pub failures: usize,
+    /// In words.
+    pub detail: String,
+}
+
 /// A run as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRow {
@@ -301,12 +316,42 @@ impl Store {
     /// Writes checked sources in one transaction: blob rows, captures, checks,
     /// verdicts and status changes. Their blobs must be on disk already.
     pub fn write_checks(&mut self, run_id: i64, writes: &[CheckWrite]) -> Result<()> {
+        self.write_checks_and_incidents(run_id, writes, &[])
+    }
+
+    /// [`Store::write_checks`], with host incidents in the same transaction as
+    /// the checks they excuse: a run killed between the two once left an
+    /// incident without its checks, which the next run took for an outage
+    /// that had lasted.
+    pub fn write_checks_and_incidents(
+        &mut self,
+        run_id: i64,
+        writes: &[CheckWrite],
+        incidents: &[NewIncident],
+    ) -> Result<()> {
         let file = self.file.clone();
         let err = |source| super::StoreError::Sqlite {
             file: file.clone(),
             source,
         };
         let tx = self.conn.transaction().map_err(err)?;
+        for i in incidents {
+            tx.prepare_cached(
+                "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    run_id,
+                    i.host,
+                    i.at,
+                    i.checks as i64,
+                    i.failures as i64,
+                    i.detail
+                ])
+            })
+            .map_err(err)?;
+        }
         for w in writes {
             let mut check = w.check.clone();
             check.run_id = Some(run_id);
@@ -371,24 +416,6 @@ impl Store {
 
 impl Store {
     /// Records a host incident.
-    pub fn record_incident(
-        &self,
-        run_id: i64,
-        host: &str,
-        at: Millis,
-        checks: usize,
-        failures: usize,
-        detail: &str,
-    ) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![run_id, host, at, checks as i64, failures as i64, detail],
-            )
-            .map_err(self.err())?;
-        Ok(())
-    }
-
     /// Whether the last run before `run_id` that checked any source on `host`
     /// recorded an incident for it: the outage has lasted a run already.
     pub fn incident_in_previous_run(&self, host: &str, run_id: i64) -> Result<bool> {
