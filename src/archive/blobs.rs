@@ -500,8 +500,6 @@ impl FsBlobStore {
         let io = Self::io(sha256);
         if self.sync_each {
             tmp.as_file().sync_all().map_err(&io)?;
-        } else {
-            self.loose_unsynced.store(true, Ordering::Release);
         }
         let stored = tmp.as_file().metadata().map_err(&io)?.len();
         let path = self.current_path(sha256);
@@ -510,6 +508,10 @@ impl FsBlobStore {
             // The rename is durable only once the folder is synced.
             let folder = path.parent().unwrap_or(&self.dir);
             File::open(folder).and_then(|d| d.sync_all()).map_err(&io)?;
+        } else {
+            // Marked after the rename: marked before, a sync racing in between
+            // cleared the mark and left the rename to chance.
+            self.loose_unsynced.store(true, Ordering::Release);
         }
         Ok(stored)
     }
