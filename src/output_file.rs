@@ -56,6 +56,15 @@ impl OutputFile {
         }
     }
 
+    /// The file the rename will replace (a link resolved); `None` for a
+    /// device or pipe, written in place.
+    pub fn destination(&self) -> Option<&Path> {
+        match &self.kind {
+            Kind::Beside { dest, .. } => Some(dest),
+            Kind::Direct(_) => None,
+        }
+    }
+
     /// Puts the file in place: the rename, or nothing for a device or pipe.
     pub fn commit(self) -> io::Result<()> {
         match self.kind {

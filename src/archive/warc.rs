@@ -181,6 +181,16 @@ pub fn export(
             lines.finish(&mut f).map_err(io_err(&path))?;
             let cdxj = f.into_inner().map_err(|e| io_err(&path)(e.into_error()))?;
             synced(&cdxj).map_err(io_err(&path))?;
+            // The old index goes first: killed between the two renames, an
+            // export leaves a WARC without an index (make it again), never
+            // beside one whose offsets point into the file it replaced.
+            if let Some(old) = cdxj.destination() {
+                match std::fs::remove_file(old) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_err(&path)(e)),
+                }
+            }
             file.commit().map_err(io_err(out))?;
             cdxj.commit().map_err(io_err(&path))?;
             Some(path)
