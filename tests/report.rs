@@ -852,6 +852,28 @@ fn the_command_writes_files_and_exits_as_documented() {
         .output()
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
+    // A dead link not yet confirmed (the fixture's Xinhua citation is
+    // failing) gates too, when asked; not when only broken ones count.
+    for (args, code) in [
+        (vec!["report", "--fail-on", "failing"], 1),
+        (
+            vec![
+                "report",
+                "--status",
+                "broken,changed",
+                "--fail-on",
+                "failing",
+            ],
+            0,
+        ),
+        (
+            vec!["report", "--status", "failing", "--fail-on", "broken"],
+            0,
+        ),
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
 
     let html = g.path("out/report.html");
     std::fs::create_dir_all(html.parent().unwrap()).unwrap();

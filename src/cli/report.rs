@@ -36,6 +36,8 @@ pub enum FailOnArg {
     Broken,
     /// A listed citation is changed.
     Changed,
+    /// A listed citation is failing (not yet confirmed broken).
+    Failing,
 }
 
 /// The parsed arguments of `report`.
@@ -136,6 +138,7 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .map(|f| match f {
             FailOnArg::Broken => FailOn::Broken,
             FailOnArg::Changed => FailOn::Changed,
+            FailOnArg::Failing => FailOn::Failing,
         })
         .collect();
     if outcome.fails(&fail_on) {

@@ -87,6 +87,8 @@ pub struct Outcome {
     pub broken: u64,
     /// Listed citations that are changed.
     pub changed: u64,
+    /// Listed citations that are failing.
+    pub failing: u64,
 }
 
 impl Outcome {
@@ -95,6 +97,7 @@ impl Outcome {
         fail_on.iter().any(|f| match f {
             FailOn::Broken => self.broken > 0,
             FailOn::Changed => self.changed > 0,
+            FailOn::Failing => self.failing > 0,
         })
     }
 }
@@ -257,6 +260,9 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
                 }
                 if FailOn::Changed.matches(&c.status) {
                     outcome.changed += 1;
+                }
+                if FailOn::Failing.matches(&c.status) {
+                    outcome.failing += 1;
                 }
                 r.citation(c)?;
             }

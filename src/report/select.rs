@@ -179,6 +179,9 @@ pub enum FailOn {
     Broken,
     /// A listed citation is changed.
     Changed,
+    /// A listed citation is failing: a 404 or a network failure not yet
+    /// confirmed (a new citation's dead link stays failing for days).
+    Failing,
 }
 
 impl FailOn {
@@ -187,6 +190,7 @@ impl FailOn {
         match self {
             FailOn::Broken => BROKEN.contains(&status),
             FailOn::Changed => status == "changed",
+            FailOn::Failing => status == "failing",
         }
     }
 }
@@ -230,5 +234,6 @@ mod tests {
             ]
         );
         assert!(FailOn::Broken.matches("soft_404") && !FailOn::Broken.matches("changed"));
+        assert!(FailOn::Failing.matches("failing") && !FailOn::Failing.matches("dead"));
     }
 }
