@@ -890,6 +890,19 @@ fn the_command_writes_files_and_exits_as_documented() {
     assert!(wrote.stdout.is_empty());
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("data-versionurl=\"https://citewatch.example.org/archive/"));
+    // With an archive origin, archived copies are linked there, as the
+    // service links them.
+    g.write_config(&format!(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n[serve]\n\
+         public_url = \"{PUBLIC_URL}\"\narchive_origin = \"https://archive.example.net\"\n"
+    ));
+    let out = g.cmd(&["report", "--format", "html"]).output().unwrap();
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains("data-versionurl=\"https://archive.example.net/archive/"));
+    assert!(!page.contains("https://citewatch.example.org/archive/"));
+    g.write_config(&format!(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n[serve]\npublic_url = \"{PUBLIC_URL}\"\n"
+    ));
 
     let new = g.json(&["report", "--format", "json", "--new"]);
     assert_eq!(new["sections"][0]["citations"], 3);

@@ -112,7 +112,13 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         since,
         outlet: a.outlet.clone(),
         document,
-        public_url: config.serve.public_url().map(|u| u.to_string()),
+        // As the service links them: archived copies on their own origin
+        // when one is configured, so a page never shares the service's.
+        public_url: config
+            .serve
+            .archive_origin()
+            .or_else(|| config.serve.public_url())
+            .map(|u| u.to_string()),
         now: now_millis(),
         color: a.format == Format::Text && to_terminal && !no_color,
     };

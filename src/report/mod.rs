@@ -70,7 +70,8 @@ pub struct Options {
     pub outlet: Option<String>,
     /// Only this document (or folder).
     pub document: Option<String>,
-    /// `[serve] public_url`, ending with `/`.
+    /// Where archived copies are linked, ending with `/` (`{it}archive/{id}`):
+    /// `[serve] archive_origin` when set, else `[serve] public_url`.
     pub public_url: Option<String>,
     /// The time written as `generated_at`.
     pub now: Millis,
