@@ -1228,3 +1228,38 @@ async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
     assert!(checked > 0 && checked < 200, "{summary}");
     assert_eq!(checks(), checked, "every check recorded once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_offers_no_error_page_as_the_archived_copy() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/soft", "/page/1"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let report = json(&g, &["report", "--status", "all", "--format", "json"]).await;
+    let mut archived = std::collections::BTreeMap::new();
+    for section in report["sections"].as_array().unwrap() {
+        for doc in section["documents"].as_array().unwrap() {
+            for b in doc["briefings"].as_array().unwrap() {
+                for c in b["citations"].as_array().unwrap() {
+                    let path = c["url"].as_str().unwrap().rsplit_once(':').unwrap().1;
+                    archived.insert(
+                        path.to_string(),
+                        (c["status"].clone(), c["archived"].clone()),
+                    );
+                }
+            }
+        }
+    }
+    let port = web.port();
+    let soft = &archived[&format!("{port}/soft")];
+    assert_eq!(soft.0, "soft_404", "{archived:?}");
+    // Its only capture is the "page not found" page: no copy of what was cited,
+    // as `citewatch get` says too.
+    assert_eq!(soft.1, Value::Null, "{archived:?}");
+    let page = &archived[&format!("{port}/page/1")];
+    assert_eq!(page.0, "ok");
+    assert!(page.1["capture_id"].is_i64(), "{archived:?}");
+    let get = run(&g, &["get", &web.url("127.0.0.1", "/soft")]).await;
+    assert_eq!(get.status.code(), Some(3));
+}

@@ -122,7 +122,8 @@ pub struct ReportRow {
     pub consecutive_failures: i64,
     /// First failing check of the streak.
     pub failing_since: Option<Millis>,
-    /// The archived copy shown: the baseline, else the latest 2xx capture.
+    /// The archived copy shown: the baseline, else the latest 2xx capture
+    /// unless its check judged it otherwise (a soft 404's error page).
     pub capture_id: Option<i64>,
     /// When it was captured.
     pub captured_at: Option<Millis>,
@@ -619,8 +620,15 @@ impl Store {
         let sql = format!(
             "SELECT s.id, {columns}
              FROM sources s
-             LEFT JOIN captures k ON k.id = coalesce(s.baseline_capture_id, s.latest_capture_id)
-                                  AND k.status BETWEEN 200 AND 299
+             LEFT JOIN captures k ON k.status BETWEEN 200 AND 299 AND k.id = CASE
+                 WHEN s.baseline_capture_id IS NOT NULL THEN s.baseline_capture_id
+                 -- Without a baseline (never good), the latest only when no
+                 -- check judged it otherwise: the error page of a soft 404 is
+                 -- no copy of what was cited.
+                 WHEN NOT EXISTS (SELECT 1 FROM checks c
+                        WHERE c.source_id = s.id AND c.capture_id = s.latest_capture_id
+                          AND c.status_after NOT IN ('ok', 'changed', 'moved'))
+                   THEN s.latest_capture_id END
              WHERE {wanted}(s.id)
              ORDER BY s.id",
             columns = sources::COLUMNS,
