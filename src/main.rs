@@ -270,7 +270,7 @@ enum Command {
         /// within a duration ago (7d).
         #[arg(long, value_name = "TIME")]
         since: Option<String>,
-        /// Also write a CDXJ index beside it (FILE.cdxj).
+        /// Also write a CDXJ index beside it (`all.warc.gz` → `all.cdxj`).
         #[arg(long)]
         cdxj: bool,
         /// Output format of the summary.
@@ -284,7 +284,8 @@ enum Command {
     /// the address it serves on. Reads work while a check run writes. Archived
     /// copies are served sandboxed (Content-Security-Policy: sandbox). Write
     /// endpoints (POST /api/check) need `[serve] admin_token` as a bearer token.
-    /// Access log: CITEWATCH_LOG=info.
+    /// Every request is logged to stderr (CITEWATCH_LOG sets the filter;
+    /// CITEWATCH_LOG=warn silences the access log).
     #[command(after_help = "Examples:
   citewatch serve                      on [serve] listen (127.0.0.1:8080 by default)
   curl -s 127.0.0.1:8080/api/sources?status=broken")]

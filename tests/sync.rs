@@ -129,6 +129,16 @@ fn malformed_urls_are_recorded_with_reasons() {
 }
 
 #[test]
+fn citations_invalid_with_none_says_so_not_sync_first() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    g.sync();
+    let out = g.cmd(&["citations", "--invalid"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim(), "none of the 8 citations is invalid");
+}
+
+#[test]
 fn resync_of_an_unchanged_store_changes_nothing() {
     let g = Ground::new();
     g.brief("briefings-244.txt", SEED);

@@ -17,14 +17,16 @@ pub fn run(
 ) -> Result<ExitCode, Failure> {
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let mut rows = store.citations(include_withdrawn).map_err(runtime)?;
+    let all = rows.len();
     if invalid {
         rows.retain(|r| r.invalid_reason.is_some());
     }
-    print(&rows, format).map_err(runtime)?;
+    print(&rows, format, all).map_err(runtime)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print(rows: &[CitationRow], format: Format) -> anyhow::Result<()> {
+/// `all`: citations before `--invalid` kept only the invalid ones.
+fn print(rows: &[CitationRow], format: Format, all: usize) -> anyhow::Result<()> {
     if format == Format::Json {
         return super::print_json(rows);
     }
@@ -50,7 +52,9 @@ fn print(rows: &[CitationRow], format: Format) -> anyhow::Result<()> {
             None => writeln!(out, "    {outlet}, {date}  {url}")?,
         }
     }
-    if rows.is_empty() {
+    if rows.is_empty() && all > 0 {
+        writeln!(out, "none of the {all} citations is invalid")?;
+    } else if rows.is_empty() {
         writeln!(
             out,
             "no citations; run `citewatch sync` after adding briefings"
