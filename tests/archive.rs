@@ -402,3 +402,17 @@ async fn verify_lists_the_temporary_files_of_interrupted_writes() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_only_fetch_save_made_is_not_said_to_be_due() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    let out = s.run(&["status", &s.url("/files/page.html")]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("next due: none, no active citation (the nightly check leaves it alone)")
+            && text.contains("cited 0 times"),
+        "{text}"
+    );
+}

@@ -298,7 +298,12 @@ fn print_source(r: &SourceRow, latest_check: Option<(Millis, String)>) -> std::i
         out,
         "  last checked: {}, next due: {}, consecutive failures: {}, cited {}",
         r.last_checked.as_deref().unwrap_or("never"),
-        r.next_check.as_deref().unwrap_or("at the next run"),
+        if r.citations == 0 {
+            // A source only `fetch --save` made, or whose citations left.
+            "none, no active citation (the nightly check leaves it alone)"
+        } else {
+            r.next_check.as_deref().unwrap_or("at the next run")
+        },
         r.consecutive_failures,
         cited_times(r.citations)
     )?;
