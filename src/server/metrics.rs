@@ -75,7 +75,7 @@ pub fn render(m: &MetricsSnapshot) -> String {
             &mut o,
             "citewatch_last_run_timestamp_seconds",
             "gauge",
-            "When the last completed check run finished (unix seconds).",
+            "When the last completed full check run finished (unix seconds; runs given --url, --host or --limit aside).",
         );
         let end = run.finished_at.unwrap_or(run.started_at);
         let _ = writeln!(
@@ -88,7 +88,7 @@ pub fn render(m: &MetricsSnapshot) -> String {
                 &mut o,
                 "citewatch_last_run_duration_seconds",
                 "gauge",
-                "Wall time of the last completed check run.",
+                "Wall time of the last completed full check run.",
             );
             let _ = writeln!(o, "citewatch_last_run_duration_seconds {:.3}", ms / 1000.0);
         }
@@ -97,7 +97,7 @@ pub fn render(m: &MetricsSnapshot) -> String {
                 &mut o,
                 "citewatch_last_run_checked",
                 "gauge",
-                "Sources checked by the last completed run.",
+                "Sources checked by the last completed full check run.",
             );
             let _ = writeln!(o, "citewatch_last_run_checked {n}");
         }
@@ -106,7 +106,7 @@ pub fn render(m: &MetricsSnapshot) -> String {
                 &mut o,
                 "citewatch_last_run_urls_per_second",
                 "gauge",
-                "URLs checked per second in the last completed run.",
+                "URLs checked per second in the last completed full check run.",
             );
             let _ = writeln!(o, "citewatch_last_run_urls_per_second {r:.3}");
         }

@@ -228,8 +228,12 @@ impl Store {
             .map_err(self.err())?;
         let last_completed_run = tx
             .query_row(
+                // A run asked for a few sources (`--url`, `--host`, `--limit`)
+                // is not the nightly job whose figures an alert watches.
                 "SELECT id, started_at, finished_at, state, summary FROM runs
-                 WHERE state = 'completed' ORDER BY id DESC LIMIT 1",
+                 WHERE state = 'completed'
+                   AND coalesce(json_extract(summary, '$.partial'), 0) = 0
+                 ORDER BY id DESC LIMIT 1",
                 [],
                 |r| {
                     let summary: Option<String> = r.get(4)?;
@@ -254,5 +258,36 @@ impl Store {
             blob_stored_bytes,
             last_completed_run,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_show_the_last_full_run_not_a_partial_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("citewatch.db")).unwrap();
+        let full = store.start_run(1_000, 1).unwrap();
+        store
+            .finish_run(
+                full,
+                2_000,
+                &serde_json::json!({"checked": 20000, "partial": false}),
+            )
+            .unwrap();
+        let partial = store.start_run(3_000, 1).unwrap();
+        store
+            .finish_run(
+                partial,
+                4_000,
+                &serde_json::json!({"checked": 1, "partial": true}),
+            )
+            .unwrap();
+        let m = store.metrics_snapshot().unwrap();
+        let last = m.last_completed_run.unwrap();
+        assert_eq!(last.id, full);
+        assert_eq!(last.summary.unwrap()["checked"], 20000);
     }
 }
