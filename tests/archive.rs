@@ -416,3 +416,22 @@ async fn a_source_only_fetch_save_made_is_not_said_to_be_due() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_says_when_the_copy_is_only_the_start_of_a_larger_page() {
+    let s = setup().await;
+    s.g.write_config(
+        "[store]\ndir = \"../data\"\n[fetch]\nrespect_robots = false\nrequests_per_second = 0.0\n\
+         max_body_bytes = 1024\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let saved = s.save("/files/page.html").await;
+    assert_eq!(saved["truncated"], true, "{saved}");
+    let out = s.run(&["get", &s.url("/files/page.html")]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.stdout.len(), 1024);
+    assert!(
+        err.contains("note: this copy is the page's first 1024 bytes only"),
+        "{err}"
+    );
+}

@@ -133,6 +133,13 @@ pub fn get(
         capture.body_size,
         capture.body_sha256
     );
+    if capture.truncated {
+        eprintln!(
+            "note: this copy is the page's first {} bytes only: the page was larger than \
+             [fetch] max_body_bytes when captured",
+            capture.body_size
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
