@@ -556,11 +556,12 @@ async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     g.write_config(IMMEDIATE);
     g.brief("b.txt", briefing(&web, &["/page/1"]));
     json(&g, &["check", "--format", "json"]).await;
-    // Plant a sentinel in the stored reading: only a reused reading can bring it back.
+    // Plant a sentinel in the stored reading (a bot challenge the page never
+    // showed): only a reused reading can bring it back.
     let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
     let n = db
         .execute(
-            "UPDATE captures SET reading = json_set(reading, '$.error_phrase', 'SENTINEL')",
+            "UPDATE captures SET reading = json_set(reading, '$.bot_challenge', json('true'))",
             [],
         )
         .unwrap();
@@ -570,8 +571,12 @@ async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     for _ in 0..2 {
         json(&g, &["check", "--all", "--format", "json"]).await;
         let status = json(&g, &["status", &page, "--format", "json"]).await;
+        assert_eq!(status["status"], "blocked", "{status}");
         assert!(
-            status["evidence"].as_str().unwrap().contains("SENTINEL"),
+            status["evidence"]
+                .as_str()
+                .unwrap()
+                .contains("a bot challenge answered"),
             "{status}"
         );
     }

@@ -131,7 +131,10 @@ pub fn classify(
             ),
         );
     }
-    if let Some(phrase) = &page.error_phrase {
+    // A phrase is weaker evidence than the text itself: a page that still
+    // reads as the copy that was cited (which was judged good) is not a
+    // notice because its headline says "not found".
+    if let Some(phrase) = page.error_phrase.as_ref().filter(|_| !matches_baseline) {
         return (
             Signal::SoftNotFound,
             format!("HTTP {status} but the page says \"{phrase}\""),
@@ -325,6 +328,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sig(&f, &probe), Signal::SoftNotFound);
+        // A page that still reads as the copy cited is not made a notice by a
+        // phrase in it.
+        let unchanged = PageEvidence {
+            error_phrase: Some("not found".into()),
+            similarity: Some(0.97),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &unchanged), Signal::Ok);
     }
 
     #[test]

@@ -200,11 +200,31 @@ pub fn error_page_phrase(title: Option<&str>, main_text: &str) -> Option<&'stati
     // A notice sits near the top; a long list page need not be searched whole.
     let main_text = &main_text[..main_text.floor_char_boundary(NOTICE_SCAN_BYTES)];
     let text = Normalised::new(main_text);
+    if !text.any_phrase {
+        return None;
+    }
+    // The headline repeated above the article ("Missing MH370 plane not
+    // found" as title and as <h1>) is the title speaking again, not a notice
+    // in the body: the body is searched without it. Rarely needed, so only
+    // once a phrase is known to be there.
+    let echoes = |line: &str| {
+        let line = Normalised::new(line);
+        !line.compact.is_empty()
+            && title
+                .as_ref()
+                .is_some_and(|t| t.compact.contains(&line.compact))
+    };
+    let body: String = main_text
+        .lines()
+        .filter(|l| !echoes(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = Normalised::new(&body);
     if let Some(p) = text.find(STRONG) {
         return Some(p);
     }
     let weak = text.find(WEAK)?;
-    let tiny = words(main_text) < TINY_PAGE_WORDS * 2;
+    let tiny = words(&body) < TINY_PAGE_WORDS * 2;
     let title_agrees = title.as_ref().is_some_and(|t| t.find(WEAK).is_some());
     (tiny || title_agrees).then_some(weak)
 }
@@ -282,14 +302,15 @@ impl Normalised {
 
     /// A phrase, when one of the title's segments (split at the separators
     /// that set a site name apart) holds nothing but error phrases and filler:
-    /// "404 - Not Found | Example" yes, "Missing hiker not found" no.
+    /// "404 - Not Found | Example" yes, "Missing hiker not found" no. A colon
+    /// is no such separator: "Iraq's weapons: not found" is a headline.
     fn label_segment(&self) -> Option<&'static str> {
         // A segment is part of the title: no phrase in the title, none in it.
         if !self.any_phrase {
             return None;
         }
         self.spaced
-            .split(['|', '-', '–', '—', '_', '·', ':', '«', '»', '/'])
+            .split(['|', '-', '–', '—', '_', '·', '«', '»'])
             .find_map(|segment| {
                 let seg = Normalised::new(segment);
                 let found = seg.find(STRONG).or_else(|| seg.find(WEAK))?;
@@ -432,30 +453,18 @@ fn is_section_word(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'))
 }
 
-/// A deep link whose redirects ended on the front page or a section front of
-/// the same site (with or without `www.`, over http or https): the article is
-/// gone, whatever the status code says.
+/// A deep link whose redirects ended on a front page or a section front, of
+/// the same site or another (a domain that moved and sends every old link to
+/// its new homepage): the article is gone, whatever the status code says.
 ///
 /// A link to a front page is never "deep", and a redirect to another deep URL
 /// is a move, not a removal.
 pub fn deep_link_sent_to_root(requested: &Url, final_url: &Url) -> bool {
-    !is_site_root_or_section(requested)
-        && same_site(requested, final_url)
+    let web = |u: &Url| matches!(u.scheme(), "http" | "https") && u.host_str().is_some();
+    web(requested)
+        && web(final_url)
+        && !is_site_root_or_section(requested)
         && is_site_root_or_section(final_url)
-}
-
-fn same_site(a: &Url, b: &Url) -> bool {
-    let web = |u: &Url| matches!(u.scheme(), "http" | "https");
-    let host = |u: &Url| {
-        u.host_str()
-            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-            .map(|h| h.strip_prefix("www.").map(str::to_string).unwrap_or(h))
-    };
-    let ports_agree = match (a.port(), b.port()) {
-        (Some(x), Some(y)) => x == y,
-        _ => true,
-    };
-    web(a) && web(b) && host(a).is_some() && host(a) == host(b) && ports_agree
 }
 
 /// A sibling of the cited URL that cannot exist, to learn what this server
@@ -609,6 +618,49 @@ mod tests {
         <li><a href='/business/'>Business</a></li><li><a href='/opinion/'>Opinion</a></li></ul></nav>";
     const FOOTER: &str = "<footer><p>About us | Contact | Privacy policy | Terms of use</p>\
         <p>Copyright 2024 Example News Group. All rights reserved.</p></footer>";
+
+    #[test]
+    fn live_headlines_that_sound_like_notices_are_not_notices() {
+        // Wire copy: short paragraphs, the headline repeated as the <h1>.
+        let paras = "<p>Search teams said on Sunday the wreckage was still missing.</p>\
+            <p>Officials will brief relatives on Monday.</p><p>The search area covers \
+            120,000 square kilometres.</p><p>Ships from four countries take part.</p>";
+        for (title, h1) in [
+            (
+                "Missing MH370 plane not found - Example News",
+                "Missing MH370 plane not found",
+            ),
+            (
+                "Iraq's weapons: not found | Example News",
+                "Iraq's weapons: not found",
+            ),
+            (
+                "外交部：所谓新疆“强迫劳动”根本不存在",
+                "外交部：所谓新疆“强迫劳动”根本不存在",
+            ),
+        ] {
+            let html = format!(
+                "<html><head><title>{title}</title></head><body>{NAV}<main><h1>{h1}</h1>\
+                 {paras}</main>{FOOTER}</body></html>"
+            );
+            assert_eq!(phrase_of_html(&html), None, "{title}");
+        }
+        // A notice still speaks through its body when the title agrees, its
+        // <h1> echoing the title or not.
+        for h1 in ["Sorry", "Sorry, this story could not be found"] {
+            let notice = format!(
+                "<html><head><title>Sorry, this story could not be found - Example News\
+                 </title></head><body><main><h1>{h1}</h1><p>We could not find the story.</p>\
+                 </main></body></html>"
+            );
+            assert_eq!(phrase_of_html(&notice), Some("could not find"), "{h1}");
+        }
+        // A colon does not make a label of a headline, but a label stays one.
+        assert_eq!(
+            error_page_phrase(Some("Error: Not Found"), ""),
+            Some("not found")
+        );
+    }
 
     #[test]
     fn english_error_pages() {
@@ -766,14 +818,19 @@ mod tests {
             &url("http://example.com/news/"),
             &root
         ));
-        assert!(
-            !deep_link_sent_to_root(&deep, &url("http://www.news.cn/")),
-            "another site's front page is left to other evidence"
-        );
-        assert!(!deep_link_sent_to_root(
+        // A domain that moved and sends every old link to its new homepage:
+        // the article is gone there too (it was once called moved, and that
+        // homepage became the copy "as cited").
+        assert!(deep_link_sent_to_root(&deep, &url("http://www.news.cn/")));
+        assert!(deep_link_sent_to_root(
             &url("http://example.com:8080/a/b.html"),
             &url("http://example.com:9090/")
         ));
+        assert!(!deep_link_sent_to_root(
+            &deep,
+            &url("http://english.news.cn/20201226/c_1126910999.htm")
+        ));
+        assert!(!deep_link_sent_to_root(&deep, &url("ftp://www.news.cn/")));
     }
 
     #[test]
