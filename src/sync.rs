@@ -238,8 +238,24 @@ pub fn apply(
     let now_sys = SystemTime::now();
     let known = store.known_documents()?;
     let key_of = |doc: &DocumentFile| (roots[doc.root].written.clone(), doc.name.clone());
+    // An entry the walk could not reach that may have been a folder matters
+    // only when the store knows documents under it (a share gone away); a
+    // dangling `pic.png` link or an unlistable `lost+found` does not.
+    let known_under = |doc: &DocumentFile| {
+        let (root, name) = key_of(doc);
+        let folder = format!("{name}/");
+        known
+            .keys()
+            .any(|(r, path)| *r == root && path.starts_with(&folder))
+    };
+    let docs: Vec<DocumentFile> = docs
+        .iter()
+        .filter(|d| !d.unreachable_folder() || known_under(d))
+        .cloned()
+        .collect();
+    let docs = &docs[..];
     let mut report = SyncReport {
-        documents: docs.len(),
+        documents: docs.iter().filter(|d| d.unreachable.is_none()).count(),
         ..SyncReport::default()
     };
     // One core is the writer's; parsing is the cheaper half, so the rest suffice.

@@ -608,7 +608,13 @@ fn a_folder_the_walk_cannot_list_is_named_and_its_documents_kept() {
     )
     .unwrap();
     std::os::unix::fs::symlink(&share, g.path("briefings/2021")).unwrap();
-    g.sync();
+    // Neither a link back up the tree nor a dangling link to a picture is a
+    // briefing's concern: no error.
+    std::os::unix::fs::symlink("..", share.join("up")).unwrap();
+    std::os::unix::fs::symlink(g.path("nowhere.png"), g.path("briefings/pic.png")).unwrap();
+    let first = g.sync();
+    assert_eq!(first["unreadable"], serde_json::json!([]), "{first}");
+    assert_eq!(first["documents"], 2, "{first}");
     assert_eq!(g.citations().len(), 9);
     // …and gone tomorrow: its documents are not withdrawn, and sync says why.
     std::fs::remove_dir_all(&share).unwrap();

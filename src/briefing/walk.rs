@@ -19,9 +19,20 @@ pub struct DocumentFile {
     pub format: Format,
     /// Why the walk could not reach it, when it could not: a dangling link, a
     /// folder that cannot be listed (an unmounted share, its permissions).
-    /// Such an entry is reported unreadable, and for a folder, the store keeps
-    /// every document under it as it was rather than take them for withdrawn.
+    /// An entry named like a document is reported unreadable; any other is
+    /// the caller's to judge: one the store knows documents under (a share
+    /// that went away) is reported and its documents kept rather than taken
+    /// for withdrawn, one it knows nothing under (a dangling `pic.png`,
+    /// `lost+found`) is no concern of a briefing store's.
     pub unreachable: Option<String>,
+}
+
+impl DocumentFile {
+    /// An entry the walk could not reach whose name is not a document's: it
+    /// may have been a folder.
+    pub fn unreachable_folder(&self) -> bool {
+        self.unreachable.is_some() && Format::from_path(&self.path).is_none()
+    }
 }
 
 /// A configured path that cannot be walked.
@@ -65,6 +76,11 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
         }
         let mut found = Vec::new();
         for entry in walkdir::WalkDir::new(&root.path).follow_links(true) {
+            // A link back up the tree (`up -> ..`): what it leads to is walked
+            // by its own path already.
+            if entry.as_ref().is_err_and(|e| e.loop_ancestor().is_some()) {
+                continue;
+            }
             let entry = entry.map_err(|e| WalkError {
                 written: root.written.clone(),
                 path: e
