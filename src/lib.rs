@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod output_file;
 pub mod report;
 pub mod server;
+pub mod signals;
 pub mod simweb;
 pub mod source_url;
 pub mod store;

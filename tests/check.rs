@@ -1102,8 +1102,9 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
             .and_then(|c| c.query_row("SELECT count(*) FROM checks", [], |r| r.get(0)))
             .unwrap_or(0)
     };
-    // Once, then twice.
-    for signals in [1, 2] {
+    // Once as soon as the run holds its lock (before its sync is done, or
+    // while it reads the due list), once mid-run, then twice mid-run.
+    for (early, signals) in [(true, 1), (false, 1), (false, 2)] {
         let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
             .arg("--config")
             .arg(g.config())
@@ -1114,9 +1115,13 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
             .unwrap();
         let before = checks(&db);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while checks(&db) < before + 3 {
-            assert!(Instant::now() < deadline, "the run checked nothing");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let holder = format!("pid {} ", child.id());
+        let lock = g.path("data/check.lock");
+        while !std::fs::read_to_string(&lock).is_ok_and(|l| l.starts_with(&holder))
+            || (!early && checks(&db) < before + 3)
+        {
+            assert!(Instant::now() < deadline, "the run did not get going");
+            tokio::time::sleep(Duration::from_millis(if early { 1 } else { 20 })).await;
         }
         for _ in 0..signals {
             // SAFETY: signalling our own child by its pid.
@@ -1135,11 +1140,14 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
             assert_eq!(out.status.code(), Some(0), "{err}");
             let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(summary["stopped_on_request"], true, "{summary}");
+            // Stopped before every due source was checked: partial, so it is
+            // not the "last night" of `report --new` nor of the metrics.
+            assert_eq!(summary["partial"], true, "{summary}");
             let checked = summary["checked"].as_i64().unwrap();
-            assert!(checked > 0 && checked < 200, "{summary}");
+            assert!(checked < 200 && (early || checked > 0), "{summary}");
             assert_eq!(checks(&db) - before, checked, "every check recorded once");
         } else {
-            assert_eq!(out.status.code(), Some(130), "{err}");
+            assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{err}");
             assert!(err.contains("citewatch: stopped at once"), "{err}");
         }
     }
@@ -1154,7 +1162,7 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
         .unwrap();
     // Stopped on request, a run is completed; stopped at once, it is left
     // running, as a kill leaves it, until the next start marks it interrupted.
-    assert_eq!(runs, ["completed", "running"], "{runs:?}");
+    assert_eq!(runs, ["completed", "completed", "running"], "{runs:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

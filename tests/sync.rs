@@ -135,7 +135,7 @@ fn citations_invalid_with_none_says_so_not_sync_first() {
     g.sync();
     let out = g.cmd(&["citations", "--invalid"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.trim(), "none of the 8 citations is invalid");
+    assert_eq!(text.trim(), "no invalid citation among 8");
 }
 
 #[test]

@@ -128,8 +128,10 @@ pub struct RunSummary {
     /// Whoever started the run asked it to stop (`serve` shutting down)
     /// before every due source was checked; the rest waits for the next run.
     pub stopped_on_request: bool,
-    /// Only some sources were asked for (`--url`, `--host`, `--limit`): the run
-    /// is not the reference of `report --new`, nor is one that checked nothing.
+    /// Only some sources were asked for (`--url`, `--host`, `--limit`), or the
+    /// run was stopped on request: the run is not the reference of `report
+    /// --new` nor of the metrics' last run, and neither is one that checked
+    /// nothing.
     pub partial: bool,
     /// Checks by new status (every status, 0 included).
     pub checked_by_status: BTreeMap<String, usize>,
@@ -469,7 +471,13 @@ async fn run_locked(
         checked,
         stopped_by_time_budget: stopped_by_budget.get(),
         stopped_on_request: stopped_on_request.get(),
-        partial: !options.urls.is_empty() || options.host.is_some() || options.limit.is_some(),
+        // A run stopped on request left its night unfinished, unlike one
+        // its time budget ended (the budget is how the nightly job is meant
+        // to run on a large store).
+        partial: !options.urls.is_empty()
+            || options.host.is_some()
+            || options.limit.is_some()
+            || stopped_on_request.get(),
         checked_by_status: Status::count_every(stats.checked_by_status),
         host_incidents: stats.incidents,
         sources_by_status: Status::count_every(store.sources_by_status()?),

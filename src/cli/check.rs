@@ -9,6 +9,7 @@ use std::time::Instant;
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
+use citewatch::signals::StopSignals;
 use citewatch::store::{SourceRow, Store};
 use citewatch::time::{Millis, format_millis};
 
@@ -88,17 +89,24 @@ pub fn check(
     // SIGINT or SIGTERM (systemctl stop) ends the run as its time budget
     // would: the fetches in flight are recorded and the summary printed. A
     // second signal stops at once, as a kill would; the store stays whole.
+    // The handlers are installed here, before the lock, the store and the
+    // sync run synchronously inside the run: a signal then waits for the
+    // run's first pause, which sees the request before any fetch.
+    let mut signals = {
+        let _in_runtime = rt.enter();
+        StopSignals::install().map_err(runtime)?
+    };
     let stop = Arc::new(AtomicBool::new(false));
     options.stop = Some(stop.clone());
     rt.spawn(async move {
-        citewatch::server::stop_signal().await;
+        signals.recv().await;
         stop.store(true, Ordering::Release);
         eprintln!(
             "citewatch: stopping: finishing the fetches in flight (a second signal stops at once)"
         );
-        citewatch::server::stop_signal().await;
+        let n = signals.recv().await;
         eprintln!("citewatch: stopped at once; the next run checks what this one did not record");
-        std::process::exit(130);
+        std::process::exit(128 + n);
     });
     let summary = match rt.block_on(run(config, &options, fetcher, &progress)) {
         Ok(s) => s,

@@ -53,7 +53,7 @@ fn print(rows: &[CitationRow], format: Format, all: usize) -> anyhow::Result<()>
         }
     }
     if rows.is_empty() && all > 0 {
-        writeln!(out, "none of the {all} citations is invalid")?;
+        writeln!(out, "no invalid citation among {all}")?;
     } else if rows.is_empty() {
         writeln!(
             out,

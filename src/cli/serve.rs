@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use citewatch::config::Config;
 use citewatch::server::{self, AppState, ServeError};
+use citewatch::signals::StopSignals;
 
 use super::{Failure, runtime, usage};
 
@@ -17,6 +18,16 @@ pub fn serve(config: &Config, listen: Option<SocketAddr>) -> Result<ExitCode, Fa
     })?;
     let rt = tokio::runtime::Runtime::new().map_err(runtime)?;
     rt.block_on(async move {
+        // SIGINT/SIGTERM: the first stops gracefully, a second at once.
+        let mut signals = StopSignals::install()?;
+        let (first, told) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            signals.recv().await;
+            let _ = first.send(());
+            let n = signals.recv().await;
+            eprintln!("citewatch: stopped at once (a second signal)");
+            std::process::exit(128 + n);
+        });
         let listener = server::bind(addr).await?;
         let local = listener.local_addr()?;
         // One line on stdout, so a supervisor or a test learns the port chosen for :0.
@@ -24,7 +35,10 @@ pub fn serve(config: &Config, listen: Option<SocketAddr>) -> Result<ExitCode, Fa
         if !local.ip().is_loopback() {
             tracing::warn!("listening on {local}, beyond loopback: put it behind TLS");
         }
-        server::serve(state, listener, server::shutdown_signal()).await
+        server::serve(state, listener, async {
+            let _ = told.await;
+        })
+        .await
     })
     .map_err(runtime)?;
     eprintln!("citewatch: stopped");

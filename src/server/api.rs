@@ -396,8 +396,10 @@ pub async fn start_check(
     let spawned = std::thread::Builder::new()
         .name("citewatch-check".into())
         .spawn(move || {
-            let mark = RunningMark(bg.clone());
+            // Declared first, dropped last: should the run panic, the mark is
+            // cleared before the request hears of it, so a retry is not a 409.
             let handshake = Handshake(std::sync::Mutex::new(Some(begun_tx)));
+            let mark = RunningMark(bg.clone());
             let config = bg.config().clone();
             let outcome = crate::fetch::Fetcher::builder(config.fetch.clone())
                 .build()

@@ -365,25 +365,45 @@ impl AppState {
     }
 
     /// Asks a check run started through the API to stop as its time budget
-    /// would (fetches in flight recorded, the run completed) and waits for it
-    /// at most `wait`: a service stopped mid-run once left the run `running`,
-    /// its held-back failures lost, without a word.
-    pub async fn stop_check_run(&self, wait: std::time::Duration) {
+    /// would (no new fetches, those in flight recorded, the run completed):
+    /// a service stopped mid-run once left the run `running`, its held-back
+    /// failures lost, without a word. Asked as soon as the service is told to
+    /// stop, while it still finishes the requests in flight.
+    pub fn ask_check_run_to_stop(&self) {
+        if let Ok(run) = self.0.check_run.lock()
+            && let Some((stop, thread)) = run.as_ref()
+            && !thread.is_finished()
+        {
+            tracing::info!("asking the check run started through the API to stop");
+            stop.store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// Waits at most `wait` for a check run started through the API to end
+    /// (see [`Self::ask_check_run_to_stop`]); one still going is left to the
+    /// process's exit, and the next run marks it interrupted.
+    pub async fn wait_for_check_run(&self, wait: std::time::Duration) {
         let run = self.0.check_run.lock().ok().and_then(|mut r| r.take());
         let Some((stop, thread)) = run else { return };
         if thread.is_finished() {
             return;
         }
-        tracing::info!("asking the check run started through the API to stop");
         stop.store(true, std::sync::atomic::Ordering::Release);
-        let joined = tokio::time::timeout(wait, tokio::task::spawn_blocking(move || thread.join()));
-        match joined.await {
-            Ok(_) => tracing::info!("the check run stopped; the rest waits for the next run"),
-            Err(_) => tracing::warn!(
-                "the check run did not stop within {} s; left as it is, the next run \
-                 marks it interrupted and checks what it did not record",
+        // Polled rather than joined on a blocking task: the runtime would wait
+        // for that task at exit, however long the run took.
+        let deadline = tokio::time::Instant::now() + wait;
+        while !thread.is_finished() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        if thread.is_finished() {
+            tracing::info!("the check run stopped; the rest waits for the next run");
+        } else {
+            tracing::warn!(
+                "the check run did not stop within {} s (a fetch waiting out a retry, \
+                 say); left as it is: the next run marks it interrupted and checks what it \
+                 did not record",
                 wait.as_secs()
-            ),
+            );
         }
     }
 }
@@ -505,51 +525,32 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServeErro
         .map_err(|source| ServeError::Bind { addr, source })
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight.
+/// Serves until `shutdown` completes, then finishes the requests in flight;
+/// a check run started through the API is asked to stop at once and waited
+/// for at most [`CHECK_STOP_WAIT`].
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let stopping = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing requests in flight");
+        stopping.ask_check_run_to_stop();
+    };
     axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await?;
-    state.stop_check_run(CHECK_STOP_WAIT).await;
+    state.wait_for_check_run(CHECK_STOP_WAIT).await;
     Ok(())
 }
 
-/// How long shutting down waits for a check run to stop: its fetches in
-/// flight end within `[fetch] timeout` (30 s by default) and systemd's
-/// default stop timeout is 90 s.
-const CHECK_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Completes on Ctrl-C (SIGINT) or SIGTERM, and says the service is stopping.
-pub async fn shutdown_signal() {
-    stop_signal().await;
-    tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-}
+/// How long shutting down waits for a check run to stop: fetches in flight
+/// end within `[fetch] timeout` (30 s by default) unless one waits out a
+/// retry, and requests in flight may take their 30 s too, within systemd's
+/// `TimeoutStopSec=90s` of the shipped unit.
+pub const CHECK_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(50);
 
 #[cfg(test)]
 mod tests {
