@@ -197,7 +197,7 @@ fn read_one(
     if known.is_some_and(|k| k.sha256 == sha256) {
         return Found::Same { mtime_ns };
     }
-    let decoded = briefing::decode(&bytes, doc.format == briefing::Format::Html);
+    let decoded = briefing::decode_document(&bytes, doc.format == briefing::Format::Html);
     let parsed = briefing::parse(doc.format, &decoded.text);
     let unread_dates = parsed
         .iter()
