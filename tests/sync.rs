@@ -563,7 +563,7 @@ fn every_read_command_before_the_first_sync_says_sync_first_exit_2() {
 #[test]
 fn one_stray_byte_does_not_turn_a_utf8_document_into_mojibake() {
     let g = Ground::new();
-    let doc = "Briefings\n\n新华社: 疫苗接种工作\n\nA body paragraph long enough to be one.\n\n\
+    let doc = "Briefings\n\n新华社: 疫苗接种工作\n\n上海已陆续启动新冠病毒疫苗接种工作，使用的是灭活疫苗。\n\n\
                Source: 新华社, December 26, 2020\nhttp://news.test/新闻/p1.html\n";
     g.brief("a.txt", doc);
     g.sync();
