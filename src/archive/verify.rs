@@ -36,8 +36,11 @@ pub struct VerifyReport {
     /// harmless, space only, listed per pack.
     pub unindexed_pack_bytes: Vec<Unindexed>,
     /// Temporary files of blob writes that never finished: space only, safe
-    /// to delete while no run is going.
+    /// to delete while no run is going. Not listed while a run is going
+    /// (`run_in_progress`): they may be its writes.
     pub interrupted_writes: Vec<Leftover>,
+    /// The holder of the run lock while this verify ran, if any.
+    pub run_in_progress: Option<String>,
 }
 
 /// Checks the whole archive.

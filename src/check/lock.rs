@@ -79,6 +79,22 @@ impl RunLock {
     }
 }
 
+/// Who holds the lock in `dir`, if anyone, without taking it for longer than
+/// a look: for commands that only read, yet must not mistake a running
+/// check's work in progress for leftovers.
+pub fn holder(dir: &Path) -> Option<String> {
+    let mut file = File::open(dir.join("check.lock")).ok()?;
+    match file.try_lock() {
+        Ok(()) => None,
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            Some(holder.trim().to_string())
+        }
+        Err(std::fs::TryLockError::Error(_)) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,7 +110,9 @@ mod tests {
             }
             _ => panic!("second lock granted"),
         }
+        assert!(holder(dir.path()).is_some_and(|h| h.contains("2026-11-29T03:00:00Z")));
         drop(first);
+        assert_eq!(holder(dir.path()), None);
         assert!(RunLock::acquire(dir.path(), "again").is_ok());
     }
 }

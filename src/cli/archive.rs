@@ -235,7 +235,12 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
 pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
-    let report = verify::verify(&store, &blobs).map_err(runtime)?;
+    let mut report = verify::verify(&store, &blobs).map_err(runtime)?;
+    // A running check's temporary files are its writes in progress.
+    report.run_in_progress = citewatch::check::lock::holder(&config.store.dir);
+    if report.run_in_progress.is_some() {
+        report.interrupted_writes.clear();
+    }
     if format == Format::Json {
         print_json(&report).map_err(runtime)?;
     } else {
@@ -260,6 +265,13 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
                     "unreferenced blob files"
                 ),
             )?;
+            if let Some(holder) = &report.run_in_progress {
+                writeln!(
+                    out,
+                    "a run is going ({holder}): temporary files in the blob folder may be \
+                     its writes, so none is listed"
+                )?;
+            }
             let left = &report.interrupted_writes;
             if !left.is_empty() {
                 let bytes: u64 = left.iter().map(|l| l.bytes).sum();
