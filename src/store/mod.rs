@@ -154,11 +154,25 @@ impl Store {
         // unmigrated, and the second failed on `table documents already
         // exists`, or on `database is locked` while the first switched it to
         // WAL: setting up runs one process at a time, each re-reading the
-        // version once it holds the lock.
-        let guard = migration_lock(file).map_err(|source| StoreError::MigrationLock {
-            file: file.to_path_buf(),
-            source,
-        })?;
+        // version once it holds the lock. A store already set up needs no
+        // lock (nor a writable folder to keep one in).
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        let journal: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .map_err(err)?;
+        let set_up = version == schema::LATEST && journal.eq_ignore_ascii_case("wal");
+        let guard = if set_up {
+            None
+        } else {
+            Some(
+                migration_lock(file).map_err(|source| StoreError::MigrationLock {
+                    file: file.to_path_buf(),
+                    source,
+                })?,
+            )
+        };
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -214,7 +228,8 @@ impl Store {
 }
 
 /// An exclusive lock on `<database>.migrate-lock`, held while migrations run;
-/// the system releases it when the process ends, however it ends.
+/// the system releases it when the process ends, however it ends. Waits up
+/// to 30 s for another process's migrations.
 fn migration_lock(db: &Path) -> std::io::Result<std::fs::File> {
     let mut name = db.as_os_str().to_owned();
     name.push(".migrate-lock");
@@ -223,8 +238,22 @@ fn migration_lock(db: &Path) -> std::io::Result<std::fs::File> {
         .create(true)
         .truncate(false)
         .open(name)?;
-    file.lock()?;
-    Ok(file)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "another process has been migrating the schema for 30 s",
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +281,19 @@ mod tests {
                 }
             });
         }
+    }
+
+    #[test]
+    fn a_store_already_set_up_opens_without_the_migration_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("citewatch.db");
+        drop(Store::open(&file).unwrap());
+        let lock = dir.path().join("citewatch.db.migrate-lock");
+        assert!(lock.exists(), "a new store is set up under the lock");
+        std::fs::remove_file(&lock).unwrap();
+        // As a read command on a data folder it may not write to.
+        drop(Store::open_existing(&file).unwrap());
+        assert!(!lock.exists());
     }
 
     #[test]

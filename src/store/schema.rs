@@ -2,13 +2,20 @@
 
 use rusqlite_migration::{M, Migrations};
 
+/// Every schema step's SQL, in order.
+const STEPS: &[&str] = &[
+    include_str!("migrations/0001_foundation.sql"),
+    include_str!("migrations/0002_archive.sql"),
+    include_str!("migrations/0003_check.sql"),
+    include_str!("migrations/0004_reading_from.sql"),
+    include_str!("migrations/0005_status_index.sql"),
+];
+
+/// The schema version of a store every step has been applied to (SQLite's
+/// `user_version`, as the migrations record it).
+pub const LATEST: i64 = STEPS.len() as i64;
+
 /// Every schema step in order.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("migrations/0001_foundation.sql")),
-        M::up(include_str!("migrations/0002_archive.sql")),
-        M::up(include_str!("migrations/0003_check.sql")),
-        M::up(include_str!("migrations/0004_reading_from.sql")),
-        M::up(include_str!("migrations/0005_status_index.sql")),
-    ])
+    Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect())
 }
