@@ -583,6 +583,23 @@ async fn read_response(exchange: Exchange, max: u64) -> Outcome {
     }
 }
 
+/// Whether a resolver's answer says the name does not exist (NXDOMAIN, or no
+/// address of any kind), in the words of glibc, musl and the BSDs'
+/// `gai_strerror`, or our own for an empty answer. Anything else it says
+/// (a temporary failure, a non-recoverable one, a system error) is no
+/// evidence that the host is gone.
+fn name_does_not_exist(detail: &str) -> bool {
+    const GONE: &[&str] = &[
+        "name or service not known",
+        "no address associated with hostname",
+        "nodename nor servname provided",
+        "name does not resolve",
+        "no addresses",
+    ];
+    let detail = detail.to_ascii_lowercase();
+    GONE.iter().any(|g| detail.contains(g))
+}
+
 /// Maps a reqwest error to the outcome taxonomy by looking through its causes.
 fn classify(e: reqwest::Error) -> Outcome {
     // The URL is the one being fetched: naming it again in every detail only
@@ -597,8 +614,16 @@ fn classify(e: reqwest::Error) -> Outcome {
             };
         }
         if let Some(n) = s.downcast_ref::<NotResolved>() {
-            return Outcome::Dns {
-                detail: n.to_string(),
+            // Only "no such name" heads for `dead` (after `gone_after`); a
+            // resolver that failed for now (SERVFAIL, a timeout, DNSSEC
+            // trouble seen from abroad) is a network failure like any other.
+            if name_does_not_exist(&n.detail) {
+                return Outcome::Dns {
+                    detail: n.to_string(),
+                };
+            }
+            return Outcome::Connect {
+                detail: format!("the host name could not be resolved for now: {n}"),
             };
         }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
@@ -632,5 +657,31 @@ fn classify(e: reqwest::Error) -> Outcome {
         Outcome::ConnectReset { detail }
     } else {
         Outcome::Connect { detail }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_does_not_exist;
+
+    #[test]
+    fn only_no_such_name_is_a_host_gone() {
+        for gone in [
+            "failed to lookup address information: Name or service not known",
+            "failed to lookup address information: No address associated with hostname",
+            "failed to lookup address information: nodename nor servname provided, or not known",
+            "failed to lookup address information: Name does not resolve",
+            "no addresses",
+        ] {
+            assert!(name_does_not_exist(gone), "{gone}");
+        }
+        for for_now in [
+            "failed to lookup address information: Temporary failure in name resolution",
+            "failed to lookup address information: Non-recoverable failure in name resolution",
+            "failed to lookup address information: System error",
+            "failed to lookup address information: Try again",
+        ] {
+            assert!(!name_does_not_exist(for_now), "{for_now}");
+        }
     }
 }
