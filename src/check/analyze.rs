@@ -39,6 +39,10 @@ pub struct Reading {
     pub error_phrase: Option<String>,
     /// A bot challenge instead of the page.
     pub bot_challenge: bool,
+    /// The visible text reads as an article (paragraphs, not a list of
+    /// links): a landing like this is no section front, whatever its URL.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub article: bool,
     /// The body is text whose missing fingerprints can still be computed from
     /// it. False for bodies that are not text, and for readings stored before
     /// reading became lazy (they hold every fingerprint they will have).
@@ -57,6 +61,9 @@ pub struct ReadingHead {
     pub error_phrase: Option<String>,
     /// A bot challenge instead of the page.
     pub bot_challenge: bool,
+    /// See [`Reading::article`].
+    #[serde(default)]
+    pub article: bool,
 }
 
 /// Titles of the interstitial pages bot defences serve instead of the page.
@@ -78,11 +85,13 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
         return Reading::default();
     }
     let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
+    let article = soft404::is_article_like(&p.main_text);
     Reading {
         lines: Some(lines::line_set(&p.main_text)),
-        error_phrase: soft404::error_page_phrase(p.title.as_deref(), &p.main_text)
+        error_phrase: soft404::error_page_phrase_of(p.title.as_deref(), &p.main_text, article)
             .map(str::to_string),
         bot_challenge: CHALLENGES.iter().any(|c| lower_title.contains(c)),
+        article,
         title: p.title,
         fingerprint: None,
         page_fingerprint: None,
@@ -238,13 +247,19 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> Option<f64> {
         .then(|| fingerprint::similarity(a, b))
 }
 
-/// A deep link whose redirects ended on the site's root or a section root.
-pub fn sent_to_root(requested: &str, final_url: &str) -> bool {
+/// A deep link whose redirects ended on a site's root or a section root; a
+/// landing that reads as an article (`landing_is_article`) is a section
+/// front only at the root or an index document: a WordPress short link sends
+/// `/?p=123` to `/lockdown-lifted/`, one word like `/world/`.
+pub fn sent_to_root(requested: &str, final_url: &str, landing_is_article: bool) -> bool {
     if requested == final_url {
         return false;
     }
     match (Url::parse(requested), Url::parse(final_url)) {
-        (Ok(r), Ok(f)) => soft404::deep_link_sent_to_root(&r, &f),
+        (Ok(r), Ok(f)) => {
+            soft404::deep_link_sent_to_root(&r, &f)
+                && (!landing_is_article || soft404::is_front_page(&f))
+        }
         _ => false,
     }
 }
@@ -305,6 +320,7 @@ mod tests {
                 title: r.title.clone(),
                 error_phrase: r.error_phrase.clone(),
                 bot_challenge: true,
+                article: r.article,
             }
         );
     }
@@ -516,13 +532,41 @@ mod tests {
 
     #[test]
     fn homepage_redirect_versus_a_legitimate_move() {
-        assert!(sent_to_root(
-            "http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm",
-            "http://www.xinhuanet.com/"
-        ));
-        assert!(!sent_to_root(
-            "http://www.xinhuanet.com/2020/12/26/c_1126910999.htm",
-            "http://www.xinhuanet.com/politics/2020-12/26/c_1126910999.htm"
-        ));
+        for article in [false, true] {
+            assert!(sent_to_root(
+                "http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm",
+                "http://www.xinhuanet.com/",
+                article
+            ));
+            assert!(!sent_to_root(
+                "http://www.xinhuanet.com/2020/12/26/c_1126910999.htm",
+                "http://www.xinhuanet.com/politics/2020-12/26/c_1126910999.htm",
+                article
+            ));
+        }
+        // A WordPress short link to its article's slug: a section front by
+        // its URL, but not when the landing reads as an article.
+        let (short, slug) = (
+            "https://example.org/?p=123",
+            "https://example.org/lockdown-lifted/",
+        );
+        assert!(sent_to_root(short, slug, false));
+        assert!(!sent_to_root(short, slug, true));
+        // A front page stays one, whatever its text.
+        assert!(sent_to_root(short, "https://example.org/index.html", true));
+    }
+
+    #[test]
+    fn a_glance_says_whether_the_text_reads_as_an_article() {
+        let para = "<p>The committee passed amendments to the national defense law on \
+            Saturday, officials said, after a second reading that took most of the week.</p>";
+        let article = format!(
+            "<html><body><h1>Lockdown lifted</h1>{}</body></html>",
+            para.repeat(6)
+        );
+        assert!(glance(article.as_bytes(), Some("text/html")).article);
+        let front = "<html><body><ul><li><a href=/a>Lockdown lifted</a></li>\
+            <li><a href=/b>Markets rally</a></li></ul></body></html>";
+        assert!(!glance(front.as_bytes(), Some("text/html")).article);
     }
 }

@@ -185,6 +185,15 @@ const FILLER: &[&str] = &[
 /// "不存在") only on a tiny page, so a long article that mentions a 404 or a
 /// deletion in passing is not taken for a notice.
 pub fn error_page_phrase(title: Option<&str>, main_text: &str) -> Option<&'static str> {
+    error_page_phrase_of(title, main_text, is_article_like(main_text))
+}
+
+/// [`error_page_phrase`] for a text already known to read as an article, or not.
+pub fn error_page_phrase_of(
+    title: Option<&str>,
+    main_text: &str,
+    article_like: bool,
+) -> Option<&'static str> {
     let title = title.map(Normalised::new);
     if let Some(t) = &title {
         if let Some(p) = t.find(STRONG) {
@@ -194,7 +203,7 @@ pub fn error_page_phrase(title: Option<&str>, main_text: &str) -> Option<&'stati
             return Some(p);
         }
     }
-    if is_article_like(main_text) {
+    if article_like {
         return None;
     }
     // A notice sits near the top; a long list page need not be searched whole.
@@ -373,7 +382,7 @@ fn words(text: &str) -> usize {
 
 /// Enough paragraph-length lines to be an article rather than a notice
 /// wrapped in menus and link lists.
-fn is_article_like(text: &str) -> bool {
+pub fn is_article_like(text: &str) -> bool {
     // Stops as soon as it knows: on an article that is within the first
     // paragraphs, and every page a check reads passes through here.
     let mut in_paragraphs = 0;
@@ -441,6 +450,22 @@ pub fn is_site_root_or_section(url: &Url) -> bool {
         [section, index] => is_section_word(section) && is_index(index),
         _ => false,
     }
+}
+
+/// The site's front page itself: `/` or an index document, no section.
+pub fn is_front_page(url: &Url) -> bool {
+    is_site_root_or_section(url)
+        && url.path_segments().is_none_or(|segments| {
+            let segments: Vec<String> = segments
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_ascii_lowercase())
+                .collect();
+            match segments.as_slice() {
+                [] => true,
+                [one] => INDEX_FILES.contains(&one.as_str()),
+                _ => false,
+            }
+        })
 }
 
 /// A section name: a short word or two, no digits (digits mean an id or a
