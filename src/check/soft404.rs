@@ -57,6 +57,12 @@ const STRONG: &[&str] = &[
     "page could not be found",
     "page can't be found",
     "page is no longer available",
+    "article is no longer available",
+    "story is no longer available",
+    "content is no longer available",
+    "this article has been removed",
+    "this story has been removed",
+    "this content has been removed",
     "page has been removed",
     "page no longer exists",
     "page does not exist",
@@ -106,6 +112,8 @@ const STRONG: &[&str] = &[
     "文章已刪除",
     "文章不存在",
     "稿件已删除",
+    "该稿件已撤稿",
+    "信息已删除",
     "稿件不存在",
     "新闻不存在",
     "内容已被删除",
@@ -709,7 +717,29 @@ mod tests {
              <p>This article is no longer available.</p><p><a href='/'>Return to the \
              homepage</a></p></div>{FOOTER}</body></html>"
         );
-        assert_eq!(phrase_of_html(&notice), Some("no longer available"));
+        assert_eq!(
+            phrase_of_html(&notice),
+            Some("article is no longer available")
+        );
+        // A removal notice inside a long template (too long for a weak
+        // phrase to count) and the Chinese ones seen on news sites.
+        let links: String = (0..40)
+            .map(|i| format!("<li><a href='/{i}'>Story number {i} of the day</a></li>"))
+            .collect();
+        for (said, phrase) in [
+            (
+                "This article has been removed at the request of the publisher.",
+                "this article has been removed",
+            ),
+            ("信息已删除", "信息已删除"),
+            ("该稿件已撤稿", "该稿件已撤稿"),
+        ] {
+            let page = format!(
+                "<html><head><title>Example News</title></head><body>{NAV}<div class='content'>\
+                 <p>{said}</p></div><ul>{links}</ul>{FOOTER}</body></html>"
+            );
+            assert_eq!(phrase_of_html(&page), Some(phrase), "{said}");
+        }
 
         let oops = "<title>Oops! 404</title><body><div>Something went wrong.</div></body>";
         assert_eq!(phrase_of_html(oops), Some("404"));
