@@ -119,6 +119,17 @@ pub fn classify(
             "a bot challenge answered instead of the page".into(),
         );
     }
+    // A sign-in or subscription wall says nothing about the article behind
+    // it: we cannot see it, as with a 401.
+    if f.final_url != f.url && is_sign_in_page(f.final_url) {
+        return (
+            Signal::Blocked,
+            format!(
+                "redirects to a sign-in or subscription page ({})",
+                f.final_url
+            ),
+        );
+    }
     // A landing whose text is the cited article's is a move, whatever its URL
     // looks like (WordPress sends `/?p=123` to `/lockdown-lifted/`).
     let matches_baseline = page.similarity.is_some_and(|s| s >= changed_below);
@@ -175,6 +186,33 @@ pub fn classify(
         ),
         _ => (Signal::Ok, format!("HTTP {status}")),
     }
+}
+
+/// Path segments of sign-in and subscription walls.
+const SIGN_IN_SEGMENTS: &[&str] = &[
+    "login",
+    "log-in",
+    "signin",
+    "sign-in",
+    "sign_in",
+    "logon",
+    "sso",
+    "passport",
+    "subscribe",
+    "paywall",
+];
+
+/// A page whose path says it asks the reader to sign in or subscribe.
+fn is_sign_in_page(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.path_segments().is_some_and(|mut segments| {
+            segments.any(|s| {
+                let s = s.to_ascii_lowercase();
+                let stem = s.split('.').next().unwrap_or_default();
+                SIGN_IN_SEGMENTS.contains(&stem)
+            })
+        })
+    })
 }
 
 /// Two spellings of one address: http or https, with or without `www.`, with
@@ -261,6 +299,34 @@ mod tests {
 
     fn sig(f: &FetchFacts, p: &PageEvidence) -> Signal {
         classify(f, p, Status::Ok, 0.8).0
+    }
+
+    #[test]
+    fn a_redirect_to_a_sign_in_wall_is_blocked_not_a_removal() {
+        let mut f = facts("http", Some(200));
+        // The wall's path looks like a section front, and was read as "sent
+        // home"; the article behind it is unseen, not gone.
+        let home = PageEvidence {
+            sent_to_root: true,
+            ..Default::default()
+        };
+        for wall in [
+            "http://a.example/login",
+            "https://a.example/account/sign-in?next=/2020/12/26/c_1.htm",
+            "https://sso.a.example/passport/login.html",
+            "https://a.example/subscribe/",
+        ] {
+            f.final_url = wall;
+            let (s, why) = classify(&f, &home, Status::Ok, 0.8);
+            assert_eq!(s, Signal::Blocked, "{wall}");
+            assert!(why.contains("sign-in or subscription"), "{why}");
+        }
+        // Not walls: a cited page that is itself at such a path, or an
+        // article whose slug only contains the word.
+        f.final_url = f.url;
+        assert_eq!(sig(&f, &PageEvidence::default()), Signal::Ok);
+        f.final_url = "http://a.example/2020/12/26/login-rules-tightened.htm";
+        assert_ne!(sig(&f, &PageEvidence::default()), Signal::Blocked);
     }
 
     #[test]
