@@ -43,6 +43,11 @@ pub struct Reading {
     /// links): a landing like this is no section front, whatever its URL.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub article: bool,
+    /// Where a page with next to no text sends its reader at once, by a meta
+    /// refresh or a script (as written): the redirect of sites that answer
+    /// 200 for a removed article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
     /// The body is text whose missing fingerprints can still be computed from
     /// it. False for bodies that are not text, and for readings stored before
     /// reading became lazy (they hold every fingerprint they will have).
@@ -64,6 +69,9 @@ pub struct ReadingHead {
     /// See [`Reading::article`].
     #[serde(default)]
     pub article: bool,
+    /// See [`Reading::refresh`].
+    #[serde(default)]
+    pub refresh: Option<String>,
 }
 
 /// Titles of the interstitial pages bot defences serve instead of the page.
@@ -86,7 +94,12 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
     }
     let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
     let article = soft404::is_article_like(&p.main_text);
+    // Only a page with next to no text of its own is a way station.
+    let refresh = (p.is_html && soft404::is_tiny(&p.main_text))
+        .then(|| page::refresh_target(body))
+        .flatten();
     Reading {
+        refresh,
         lines: Some(lines::line_set(&p.main_text)),
         error_phrase: soft404::error_page_phrase_of(p.title.as_deref(), &p.main_text, article)
             .map(str::to_string),
@@ -247,6 +260,20 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> Option<f64> {
         .then(|| fingerprint::similarity(a, b))
 }
 
+/// [`sent_to_root`], counting a page's own redirect (see [`Reading::refresh`])
+/// as the last hop.
+pub fn sent_to_root_by(
+    requested: &str,
+    final_url: &str,
+    landing_is_article: bool,
+    refresh: Option<&str>,
+) -> bool {
+    sent_to_root(requested, final_url, landing_is_article)
+        || refresh
+            .and_then(|r| Url::parse(final_url).ok()?.join(r).ok())
+            .is_some_and(|target| sent_to_root(requested, target.as_str(), false))
+}
+
 /// A deep link whose redirects ended on a site's root or a section root; a
 /// landing that reads as an article (`landing_is_article`) is a section
 /// front only at the root or an index document: a WordPress short link sends
@@ -321,6 +348,7 @@ mod tests {
                 error_phrase: r.error_phrase.clone(),
                 bot_challenge: true,
                 article: r.article,
+                refresh: None,
             }
         );
     }
@@ -554,6 +582,45 @@ mod tests {
         assert!(!sent_to_root(short, slug, true));
         // A front page stays one, whatever its text.
         assert!(sent_to_root(short, "https://example.org/index.html", true));
+    }
+
+    #[test]
+    fn a_page_that_sends_its_reader_home_by_itself_is_sent_home() {
+        let cited = "http://www.xinhuanet.com/2020-12/26/c_1126910999.htm";
+        for page in [
+            "<html><head><meta http-equiv=\"refresh\" content=\"0;url=/\"></head><body></body></html>",
+            "<html><head><META CONTENT='3; URL=http://www.xinhuanet.com/index.htm' HTTP-EQUIV='Refresh'></head></html>",
+            "<html><body><script>window.location.href = '/';</script></body></html>",
+            "<html><body><script>location.replace(\"/\")</script>Redirecting…</body></html>",
+        ] {
+            let r = glance(page.as_bytes(), Some("text/html"));
+            let head: ReadingHead =
+                serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+            assert!(
+                sent_to_root_by(cited, cited, head.article, head.refresh.as_deref()),
+                "{page}: {:?}",
+                r.refresh
+            );
+        }
+        // To another article (a move by script), a slow refresh, or a page
+        // with text of its own: not sent home.
+        for page in [
+            "<html><head><meta http-equiv=\"refresh\" content=\"0;url=/2021/c_2.htm\"></head></html>",
+            "<html><head><meta http-equiv=\"refresh\" content=\"300\"></head><body>Live blog</body></html>",
+        ] {
+            let r = glance(page.as_bytes(), Some("text/html"));
+            assert!(
+                !sent_to_root_by(cited, cited, r.article, r.refresh.as_deref()),
+                "{page}"
+            );
+        }
+        let para = "<p>The committee passed amendments to the national defense law on Saturday, \
+            officials said, after a second reading that took most of the week.</p>";
+        let long = format!(
+            "<html><body><script>if (mobile) location.href = '/';</script>{}</body></html>",
+            para.repeat(6)
+        );
+        assert_eq!(glance(long.as_bytes(), Some("text/html")).refresh, None);
     }
 
     #[test]

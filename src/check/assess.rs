@@ -396,7 +396,12 @@ impl PageInput<'_> {
             let mut page = PageEvidence {
                 error_phrase: head.error_phrase,
                 bot_challenge: head.bot_challenge,
-                sent_to_root: analyze::sent_to_root(&report.url, &report.final_url, head.article),
+                sent_to_root: analyze::sent_to_root_by(
+                    &report.url,
+                    &report.final_url,
+                    head.article,
+                    head.refresh.as_deref(),
+                ),
                 ..PageEvidence::default()
             };
             if let Some(base) = job.baseline() {
@@ -526,8 +531,12 @@ impl PageInput<'_> {
         };
         page.error_phrase = subject.reading.error_phrase.clone();
         page.bot_challenge = subject.reading.bot_challenge;
-        page.sent_to_root =
-            analyze::sent_to_root(&report.url, &report.final_url, subject.reading.article);
+        page.sent_to_root = analyze::sent_to_root_by(
+            &report.url,
+            &report.final_url,
+            subject.reading.article,
+            subject.reading.refresh.as_deref(),
+        );
         if let Some(p) = probe
             && let Some(fp) = subject.page_fingerprint()
         {

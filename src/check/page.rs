@@ -95,6 +95,96 @@ pub fn glance_page(body: &[u8], content_type: Option<&str>) -> Page {
     })
 }
 
+/// Where a page sends its reader at once without an HTTP redirect: a
+/// `<meta http-equiv="refresh">` of at most ten seconds, or a script setting
+/// `location` to a string. Looked for in the first 16 KiB of the bytes, which
+/// in every encoding a page declares its charset in spell markup in ASCII.
+/// The target as written (relative or absolute).
+pub fn refresh_target(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(16 << 10)];
+    let lower = head.to_ascii_lowercase();
+    let find = |from: usize, what: &[u8]| {
+        lower
+            .get(from..)?
+            .windows(what.len())
+            .position(|w| w == what)
+            .map(|p| p + from)
+    };
+    // <meta http-equiv="refresh" content="0; url=/">, attributes in any order.
+    let meta = |at: usize| -> Option<String> {
+        let start = lower[..at].iter().rposition(|&b| b == b'<')?;
+        let end = find(at, b">")?;
+        let tag = &lower[start..end];
+        if !tag.starts_with(b"<meta") || !tag.windows(10).any(|w| w == b"http-equiv") {
+            return None;
+        }
+        let content = tag.windows(8).position(|w| w == b"content=")? + start + 8;
+        let value = quoted_or_bare(&head[content..end]);
+        let (delay, rest) = value.split_once([';', ','])?;
+        let delay: f64 = delay.trim().parse().ok()?;
+        let rest = rest.trim_start();
+        let url = rest
+            .get(..4)
+            .filter(|k| k.eq_ignore_ascii_case("url="))
+            .map_or(rest, |_| &rest[4..]);
+        let url = url.trim().trim_matches(['\'', '"']).trim();
+        (delay <= 10.0 && !url.is_empty()).then(|| url.to_string())
+    };
+    let mut from = 0;
+    while let Some(at) = find(from, b"refresh") {
+        from = at + 1;
+        if let Some(url) = meta(at) {
+            return Some(url);
+        }
+    }
+    // location.href = "/", location.replace('/'), window.location = "/".
+    let mut from = 0;
+    while let Some(at) = find(from, b"location") {
+        from = at + 1;
+        let mut i = at + b"location".len();
+        for accessor in [&b".href"[..], b".replace(", b".assign("] {
+            if lower[i..].starts_with(accessor) {
+                i += accessor.len();
+                break;
+            }
+        }
+        while lower
+            .get(i)
+            .is_some_and(|b| matches!(b, b' ' | b'=' | b'('))
+        {
+            i += 1;
+        }
+        let quote = *head.get(i)?;
+        if !matches!(quote, b'"' | b'\'') {
+            continue;
+        }
+        let Some(len) = head[i + 1..].iter().position(|&b| b == quote) else {
+            continue;
+        };
+        let url = String::from_utf8_lossy(&head[i + 1..i + 1 + len])
+            .trim()
+            .to_string();
+        if !url.is_empty() {
+            return Some(url);
+        }
+    }
+    None
+}
+
+/// An attribute value: quoted (up to its closing quote) or bare.
+fn quoted_or_bare(value: &[u8]) -> String {
+    let value = String::from_utf8_lossy(value);
+    let value = value.trim();
+    match value.chars().next() {
+        Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or_default().to_string(),
+        _ => value
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
 /// Decodes the body as text and hands HTML to `read_html`.
 fn decoded(
     body: &[u8],
@@ -982,6 +1072,19 @@ mod tests {
                 ]),
             ) {
                 let _ = read_page(&body, ct.as_deref());
+            }
+
+            /// Pieces of refresh tags and scripts in any order and any
+            /// truncation: a target or none, never a panic.
+            #[test]
+            fn any_markup_has_a_refresh_target_or_none(parts in proptest::collection::vec(prop_oneof![
+                Just("<meta http-equiv=refresh content=".to_string()),
+                Just("location".to_string()),
+                Just(".href".to_string()),
+                Just(".replace(".to_string()),
+                "[ =;,'\"<>/a-zA-Z0-9]{0,8}",
+            ], 0..12)) {
+                let _ = refresh_target(parts.concat().as_bytes());
             }
 
             /// Tag names are read without regard to case, and only they: the

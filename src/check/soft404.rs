@@ -382,6 +382,11 @@ fn remove_word(text: &str, phrase: &str) -> String {
     out
 }
 
+/// Next to no text: at most a notice's worth ([`TINY_PAGE_WORDS`]).
+pub fn is_tiny(text: &str) -> bool {
+    words(text) < TINY_PAGE_WORDS * 2
+}
+
 /// Length in half-words: a word counts two, a CJK character one.
 fn words(text: &str) -> usize {
     let (words, chars) = count_tokens(text);
