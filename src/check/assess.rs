@@ -213,7 +213,10 @@ pub(super) fn assess(
     #[cfg(debug_assertions)]
     inject_panic("judging", &report.url);
     let prev = state_of(&job.due);
-    let permanent_redirect = report.hops.iter().any(|h| matches!(h.status, 301 | 308));
+    let permanent_redirect = super::classify::moved_permanently(
+        &report.url,
+        report.hops.iter().map(|h| (h.status, h.resolved.as_str())),
+    );
     let (outcome_kind, status) = match (&report.outcome, &job.previous) {
         (Outcome::NotModified { .. }, Some(prev_capture)) => ("http", Some(prev_capture.status)),
         _ => (report.outcome.kind(), report.outcome.status()),

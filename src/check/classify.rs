@@ -215,6 +215,15 @@ fn is_sign_in_page(url: &str) -> bool {
     })
 }
 
+/// Whether a redirect chain (each hop's status and resolved target) moved
+/// `url` for good: a permanent hop to another address. One that only
+/// respells it (a trailing slash, https), followed by a temporary one to
+/// `?edition=intl`, is no move.
+pub fn moved_permanently<'a>(url: &str, hops: impl IntoIterator<Item = (u16, &'a str)>) -> bool {
+    hops.into_iter()
+        .any(|(status, to)| matches!(status, 301 | 308) && !same_address(url, to))
+}
+
 /// Two spellings of one address: http or https, with or without `www.`, with
 /// or without a trailing slash. A redirect between them is the site's
 /// housekeeping, not a move an editor should act on.
@@ -327,6 +336,26 @@ mod tests {
         assert_eq!(sig(&f, &PageEvidence::default()), Signal::Ok);
         f.final_url = "http://a.example/2020/12/26/login-rules-tightened.htm";
         assert_ne!(sig(&f, &PageEvidence::default()), Signal::Blocked);
+    }
+
+    #[test]
+    fn only_a_permanent_hop_to_another_address_is_a_move() {
+        let url = "http://a.example/story/123";
+        assert!(!moved_permanently(
+            url,
+            [
+                (301, "http://a.example/story/123/"),
+                (302, "http://a.example/story/123/?edition=intl"),
+            ]
+        ));
+        assert!(!moved_permanently(url, [(302, "http://a.example/story/9")]));
+        assert!(moved_permanently(
+            url,
+            [
+                (301, "https://a.example/story/123"),
+                (308, "https://a.example/2021/story-123.html"),
+            ]
+        ));
     }
 
     #[test]
