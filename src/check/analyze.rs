@@ -95,7 +95,7 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
     let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
     let article = soft404::is_article_like(&p.main_text);
     // Only a page with next to no text of its own is a way station.
-    let refresh = (p.is_html && soft404::is_tiny(&p.main_text))
+    let refresh = (p.is_html && !article && soft404::is_tiny(&p.main_text))
         .then(|| page::refresh_target(body))
         .flatten();
     Reading {

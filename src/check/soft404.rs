@@ -241,7 +241,7 @@ pub fn error_page_phrase_of(
         return Some(p);
     }
     let weak = text.find(WEAK)?;
-    let tiny = words(&body) < TINY_PAGE_WORDS * 2;
+    let tiny = is_tiny(&body);
     let title_agrees = title.as_ref().is_some_and(|t| t.find(WEAK).is_some());
     (tiny || title_agrees).then_some(weak)
 }
@@ -383,8 +383,14 @@ fn remove_word(text: &str, phrase: &str) -> String {
 }
 
 /// Next to no text: at most a notice's worth ([`TINY_PAGE_WORDS`]).
+/// Stops counting once past it: an article's worth of text is not counted
+/// through for every page a check reads.
 pub fn is_tiny(text: &str) -> bool {
-    words(text) < TINY_PAGE_WORDS * 2
+    let mut seen = 0;
+    text.lines().all(|line| {
+        seen += words(line);
+        seen < TINY_PAGE_WORDS * 2
+    })
 }
 
 /// Length in half-words: a word counts two, a CJK character one.
