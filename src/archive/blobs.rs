@@ -640,12 +640,7 @@ impl BlobStore for FsBlobStore {
             return Ok(out);
         }
         for entry in walkdir::WalkDir::new(&self.dir).max_depth(3) {
-            let entry = entry.map_err(|e| BlobError::Io {
-                sha256: String::from("(listing)"),
-                source: e
-                    .into_io_error()
-                    .unwrap_or_else(|| io::Error::other("walk failed")),
-            })?;
+            let entry = entry.map_err(listing_error)?;
             // `tempfile`'s names: `.tmp` and random letters.
             if entry.file_type().is_file()
                 && entry.file_name().to_string_lossy().starts_with(".tmp")
@@ -668,12 +663,7 @@ impl BlobStore for FsBlobStore {
         }
         // Depth 2 is this version's layout, depth 3 an older store's.
         for entry in walkdir::WalkDir::new(&self.dir).min_depth(2).max_depth(3) {
-            let entry = entry.map_err(|e| BlobError::Io {
-                sha256: String::from("(listing)"),
-                source: e
-                    .into_io_error()
-                    .unwrap_or_else(|| io::Error::other("walk failed")),
-            })?;
+            let entry = entry.map_err(listing_error)?;
             let name = entry.file_name().to_string_lossy();
             if entry.file_type().is_file() && valid(&name).is_ok() {
                 out.push(name.into_owned());
@@ -682,6 +672,16 @@ impl BlobStore for FsBlobStore {
         out.sort();
         out.dedup();
         Ok(out)
+    }
+}
+
+/// A failure to walk the blob folder.
+fn listing_error(e: walkdir::Error) -> BlobError {
+    BlobError::Io {
+        sha256: String::from("(listing)"),
+        source: e
+            .into_io_error()
+            .unwrap_or_else(|| io::Error::other("walk failed")),
     }
 }
 
