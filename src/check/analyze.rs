@@ -261,17 +261,30 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> Option<f64> {
 }
 
 /// [`sent_to_root`], counting a page's own redirect (see [`Reading::refresh`])
-/// as the last hop.
+/// as the last hop; and when the copy cited read as an article
+/// (`cited_article`), a short slug (`/covid-vaccines/`, which reads as a
+/// section by its URL) sent to the front page counts too.
 pub fn sent_to_root_by(
     requested: &str,
     final_url: &str,
     landing_is_article: bool,
     refresh: Option<&str>,
+    cited_article: bool,
 ) -> bool {
+    let target = refresh.and_then(|r| Url::parse(final_url).ok()?.join(r).ok());
+    let article_sent_home = |to: &str| {
+        cited_article
+            && requested != to
+            && matches!(
+                (Url::parse(requested), Url::parse(to)),
+                (Ok(r), Ok(t)) if !soft404::is_front_page(&r) && soft404::is_front_page(&t)
+            )
+    };
     sent_to_root(requested, final_url, landing_is_article)
-        || refresh
-            .and_then(|r| Url::parse(final_url).ok()?.join(r).ok())
-            .is_some_and(|target| sent_to_root(requested, target.as_str(), false))
+        || article_sent_home(final_url)
+        || target.is_some_and(|t| {
+            sent_to_root(requested, t.as_str(), false) || article_sent_home(t.as_str())
+        })
 }
 
 /// A deep link whose redirects ended on a site's root or a section root; a
@@ -582,6 +595,37 @@ mod tests {
         assert!(!sent_to_root(short, slug, true));
         // A front page stays one, whatever its text.
         assert!(sent_to_root(short, "https://example.org/index.html", true));
+        // A cited article at a one-word slug, sent to the front page: gone,
+        // though its URL reads as a section's. Not when it was no article.
+        let slug = "https://example.org/covid-vaccines/";
+        assert!(!sent_to_root_by(
+            slug,
+            "https://example.org/",
+            false,
+            None,
+            false
+        ));
+        assert!(sent_to_root_by(
+            slug,
+            "https://example.org/",
+            false,
+            None,
+            true
+        ));
+        assert!(sent_to_root_by(
+            slug,
+            slug,
+            false,
+            Some("/index.html"),
+            true
+        ));
+        assert!(!sent_to_root_by(
+            slug,
+            "https://example.org/world/",
+            false,
+            None,
+            true
+        ));
     }
 
     #[test]
@@ -597,7 +641,7 @@ mod tests {
             let head: ReadingHead =
                 serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
             assert!(
-                sent_to_root_by(cited, cited, head.article, head.refresh.as_deref()),
+                sent_to_root_by(cited, cited, head.article, head.refresh.as_deref(), false),
                 "{page}: {:?}",
                 r.refresh
             );
@@ -610,7 +654,7 @@ mod tests {
         ] {
             let r = glance(page.as_bytes(), Some("text/html"));
             assert!(
-                !sent_to_root_by(cited, cited, r.article, r.refresh.as_deref()),
+                !sent_to_root_by(cited, cited, r.article, r.refresh.as_deref(), false),
                 "{page}"
             );
         }

@@ -176,6 +176,15 @@ pub(super) async fn probe_for(
 }
 
 /// A blob's bytes, or `None` when it cannot be read (`verify` reports that).
+/// Whether the copy cited (the baseline) read as an article. Its reading is
+/// parsed for this only when the page was redirected, by the server or by
+/// itself: rarely.
+fn cited_article(job: &Job) -> bool {
+    job.baseline()
+        .and_then(|b| serde_json::from_str::<analyze::ReadingHead>(b.reading.as_deref()?).ok())
+        .is_some_and(|head| head.article)
+}
+
 fn load_blob(blobs: &FsBlobStore, sha256: &str) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     archive::blobs::copy_to(blobs, sha256, &mut bytes).ok()?;
@@ -404,6 +413,8 @@ impl PageInput<'_> {
                     &report.final_url,
                     head.article,
                     head.refresh.as_deref(),
+                    (report.url != report.final_url || head.refresh.is_some())
+                        && cited_article(&job),
                 ),
                 ..PageEvidence::default()
             };
@@ -539,6 +550,8 @@ impl PageInput<'_> {
             &report.final_url,
             subject.reading.article,
             subject.reading.refresh.as_deref(),
+            (report.url != report.final_url || subject.reading.refresh.is_some())
+                && cited_article(job),
         );
         if let Some(p) = probe
             && let Some(fp) = subject.page_fingerprint()
