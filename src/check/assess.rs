@@ -414,7 +414,7 @@ impl PageInput<'_> {
                     head.article,
                     head.refresh.as_deref(),
                     (report.url != report.final_url || head.refresh.is_some())
-                        && cited_article(&job),
+                        && cited_article(job),
                 ),
                 ..PageEvidence::default()
             };
