@@ -151,18 +151,47 @@ pub fn name_after_root(roots: &[BriefingRoot], given: &str) -> Option<String> {
 /// the name `citations` shows. `None` when it is not on disk or not under a
 /// root (or is a root folder itself, which names no one document or folder).
 pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<String> {
-    let given = std::fs::canonicalize(given).ok()?;
+    // As written first (made absolute, `..` resolved without following
+    // links): the walk names what lies under a linked folder by the link's
+    // path, and a root that is a link to a file by the link's name.
+    let as_written = lexical(&std::path::absolute(given).ok()?);
+    let resolved = std::fs::canonicalize(given).ok()?;
     roots.iter().find_map(|root| {
-        let root_path = std::fs::canonicalize(&root.path).ok()?;
-        if root_path.is_file() {
-            return (root_path == given)
-                .then(|| given.file_name().map(|n| n.to_string_lossy().into_owned()))
+        let root_written = lexical(&std::path::absolute(&root.path).ok()?);
+        let root_resolved = std::fs::canonicalize(&root.path).ok()?;
+        if root_resolved.is_file() {
+            let same = root_resolved == resolved || root_written == as_written;
+            return same
+                .then(|| {
+                    root.path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                })
                 .flatten();
         }
-        given.strip_prefix(&root_path).ok()?;
-        let name = relative_name(&root_path, &given);
-        (!name.is_empty()).then_some(name)
+        [(&root_written, &as_written), (&root_resolved, &resolved)]
+            .into_iter()
+            .find_map(|(root, given)| {
+                given.strip_prefix(root).ok()?;
+                let name = relative_name(root, given);
+                (!name.is_empty()).then_some(name)
+            })
     })
+}
+
+/// `path` with `.` and `..` resolved by their names alone.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn relative_name(root: &Path, path: &Path) -> String {
@@ -229,6 +258,23 @@ mod tests {
         );
         assert_eq!(name_on_disk(&roots, &tree.join("2020/12/gone.txt")), None);
         assert_eq!(name_on_disk(&roots, &tree), None);
+        // Through links: a linked folder inside the tree, and a root that is a
+        // link to a file elsewhere, keep the names the walk gives them.
+        let share = dir.path().join("share");
+        std::fs::create_dir_all(&share).unwrap();
+        std::fs::write(share.join("b.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(&share, tree.join("2021")).unwrap();
+        let target = dir.path().join("target.md");
+        std::fs::write(&target, "x").unwrap();
+        let link = dir.path().join("linked.md");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let roots = [root(&tree), root(&link)];
+        assert_eq!(
+            name_on_disk(&roots, &tree.join("2021/b.txt")).as_deref(),
+            Some("2021/b.txt")
+        );
+        assert_eq!(name_on_disk(&roots, &link).as_deref(), Some("linked.md"));
+        assert_eq!(name_on_disk(&roots, &target).as_deref(), Some("linked.md"));
     }
 
     #[test]
