@@ -1243,6 +1243,20 @@ async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_hop_that_only_adds_a_slash_is_no_move() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/respelled", "/chain/1"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    // 301 to `/respelled/`, then 302 to `/respelled/today`: not moved.
+    assert_eq!(status_of(&sources, "/respelled"), "ok", "{sources}");
+    // 301s to other addresses: moved.
+    assert_eq!(status_of(&sources, "/chain/1"), "moved", "{sources}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -260,37 +260,56 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> Option<f64> {
         .then(|| fingerprint::similarity(a, b))
 }
 
-/// [`sent_to_root`], counting a page's own redirect (see [`Reading::refresh`])
-/// as the last hop; and when the copy cited read as an article
-/// (`cited_article`), a short slug (`/covid-vaccines/`, which reads as a
-/// section by its URL) sent to the front page counts too.
-pub fn sent_to_root_by(
+/// How a cited page ended on a front page or section front, if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SentHome {
+    /// It did not.
+    No,
+    /// By the server's redirects.
+    ByRedirect,
+    /// By the page itself (a meta refresh or a script), to this address.
+    ByPage(String),
+}
+
+/// Whether the cited page was sent to a front page or section front:
+/// [`sent_to_root`] over the server's redirects, then over the page's own
+/// (see [`Reading::refresh`]). When the copy cited read as an article
+/// (`cited_article`), a landing on another host's front counts too (a
+/// domain that sends every old link to its new homepage), as does a short
+/// slug (`/covid-vaccines/`, a section by its URL) sent to the front page.
+/// Without that knowledge, another host's homepage is left to the probe:
+/// a short link to a homepage is a fine citation.
+pub fn sent_home(
     requested: &str,
     final_url: &str,
     landing_is_article: bool,
     refresh: Option<&str>,
     cited_article: bool,
-) -> bool {
-    let target = refresh.and_then(|r| Url::parse(final_url).ok()?.join(r).ok());
-    let article_sent_home = |to: &str| {
-        cited_article
-            && requested != to
-            && matches!(
-                (Url::parse(requested), Url::parse(to)),
-                (Ok(r), Ok(t)) if !soft404::is_front_page(&r) && soft404::is_front_page(&t)
-            )
+) -> SentHome {
+    let judged = |to: &str, landing_is_article: bool| {
+        sent_to_root(requested, to, landing_is_article)
+            || (cited_article
+                && requested != to
+                && matches!(
+                    (Url::parse(requested), Url::parse(to)),
+                    (Ok(r), Ok(t)) if !soft404::is_front_page(&r) && soft404::is_front_page(&t)
+                        || soft404::deep_link_sent_to_any_root(&r, &t)
+                ))
     };
-    sent_to_root(requested, final_url, landing_is_article)
-        || article_sent_home(final_url)
-        || target.is_some_and(|t| {
-            sent_to_root(requested, t.as_str(), false) || article_sent_home(t.as_str())
-        })
+    if judged(final_url, landing_is_article) {
+        return SentHome::ByRedirect;
+    }
+    match refresh.and_then(|r| Url::parse(final_url).ok()?.join(r).ok()) {
+        Some(t) if judged(t.as_str(), false) => SentHome::ByPage(t.to_string()),
+        _ => SentHome::No,
+    }
 }
 
-/// A deep link whose redirects ended on a site's root or a section root; a
-/// landing that reads as an article (`landing_is_article`) is a section
-/// front only at the root or an index document: a WordPress short link sends
-/// `/?p=123` to `/lockdown-lifted/`, one word like `/world/`.
+/// A deep link whose redirects ended on its site's root or a section root.
+/// A landing that reads as an article (`landing_is_article`), reached from a
+/// short link (`/?p=123`), is a section front only at the root or an index
+/// document: WordPress sends `/?p=123` to `/lockdown-lifted/`, one word
+/// like `/world/`.
 pub fn sent_to_root(requested: &str, final_url: &str, landing_is_article: bool) -> bool {
     if requested == final_url {
         return false;
@@ -298,7 +317,9 @@ pub fn sent_to_root(requested: &str, final_url: &str, landing_is_article: bool) 
     match (Url::parse(requested), Url::parse(final_url)) {
         (Ok(r), Ok(f)) => {
             soft404::deep_link_sent_to_root(&r, &f)
-                && (!landing_is_article || soft404::is_front_page(&f))
+                && (!landing_is_article
+                    || !soft404::is_short_link(&r)
+                    || soft404::is_front_page(&f))
         }
         _ => false,
     }
@@ -595,37 +616,56 @@ mod tests {
         assert!(!sent_to_root(short, slug, true));
         // A front page stays one, whatever its text.
         assert!(sent_to_root(short, "https://example.org/index.html", true));
+        // A deep link sent to a section front with long teasers (it reads as
+        // an article) is sent home all the same: only short links are spared.
+        assert!(sent_to_root(
+            "https://example.org/2020/12/26/story-123.html",
+            "https://example.org/world/",
+            true
+        ));
+    }
+
+    #[test]
+    fn what_is_sent_home_and_by_whom() {
+        use SentHome::*;
+        let deep = "http://www.xinhuanet.com/2020-12/26/c_1126910999.htm";
+        let home = |to: &str, refresh: Option<&str>, cited_article: bool| {
+            sent_home(deep, to, false, refresh, cited_article)
+        };
+        assert_eq!(home("http://www.xinhuanet.com/", None, false), ByRedirect);
+        // Another host's homepage: for a link known to be an article (a
+        // domain that moved), not otherwise (a short link to a homepage).
+        assert_eq!(home("http://www.news.cn/", None, false), No);
+        assert_eq!(home("http://www.news.cn/", None, true), ByRedirect);
+        let short = "https://t.example/s/Ab3xYz";
+        assert_eq!(
+            sent_home(short, "https://lab.example/", false, None, false),
+            No
+        );
+        // By the page itself, named with where it sends its reader.
+        assert_eq!(
+            home(deep, Some("/"), false),
+            ByPage("http://www.xinhuanet.com/".into())
+        );
         // A cited article at a one-word slug, sent to the front page: gone,
         // though its URL reads as a section's. Not when it was no article.
         let slug = "https://example.org/covid-vaccines/";
-        assert!(!sent_to_root_by(
-            slug,
-            "https://example.org/",
-            false,
-            None,
-            false
-        ));
-        assert!(sent_to_root_by(
-            slug,
-            "https://example.org/",
-            false,
-            None,
-            true
-        ));
-        assert!(sent_to_root_by(
-            slug,
-            slug,
-            false,
-            Some("/index.html"),
-            true
-        ));
-        assert!(!sent_to_root_by(
-            slug,
-            "https://example.org/world/",
-            false,
-            None,
-            true
-        ));
+        assert_eq!(
+            sent_home(slug, "https://example.org/", false, None, false),
+            No
+        );
+        assert_eq!(
+            sent_home(slug, "https://example.org/", false, None, true),
+            ByRedirect
+        );
+        assert_eq!(
+            sent_home(slug, slug, false, Some("/index.html"), true),
+            ByPage("https://example.org/index.html".into())
+        );
+        assert_eq!(
+            sent_home(slug, "https://example.org/world/", false, None, true),
+            No
+        );
     }
 
     #[test]
@@ -641,27 +681,37 @@ mod tests {
             let head: ReadingHead =
                 serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
             assert!(
-                sent_to_root_by(cited, cited, head.article, head.refresh.as_deref(), false),
+                matches!(
+                    sent_home(cited, cited, head.article, head.refresh.as_deref(), false),
+                    SentHome::ByPage(_)
+                ),
                 "{page}: {:?}",
                 r.refresh
             );
         }
-        // To another article (a move by script), a slow refresh, or a page
-        // with text of its own: not sent home.
+        // To another article (a move by script), a slow refresh, an app
+        // shell's conditional, concatenation or comparison, a refresh for
+        // readers without scripts only: not sent home.
         for page in [
             "<html><head><meta http-equiv=\"refresh\" content=\"0;url=/2021/c_2.htm\"></head></html>",
             "<html><head><meta http-equiv=\"refresh\" content=\"300\"></head><body>Live blog</body></html>",
+            "<html><body><div id=app></div><script>if (lang !== 'en') { window.location.href = '/' + lang + location.pathname; }</script></body></html>",
+            "<html><body><script>var home = location.href == \"/\";</script></body></html>",
+            "<html><body><script>window.location.href = '/' + path;</script></body></html>",
+            "<html><head><noscript><meta http-equiv=\"refresh\" content=\"0; url=/\"></noscript></head><body><div id=app></div></body></html>",
         ] {
             let r = glance(page.as_bytes(), Some("text/html"));
-            assert!(
-                !sent_to_root_by(cited, cited, r.article, r.refresh.as_deref(), false),
-                "{page}"
+            assert_eq!(
+                sent_home(cited, cited, r.article, r.refresh.as_deref(), false),
+                SentHome::No,
+                "{page}: {:?}",
+                r.refresh
             );
         }
         let para = "<p>The committee passed amendments to the national defense law on Saturday, \
             officials said, after a second reading that took most of the week.</p>";
         let long = format!(
-            "<html><body><script>if (mobile) location.href = '/';</script>{}</body></html>",
+            "<html><body><script>location.href = '/';</script>{}</body></html>",
             para.repeat(6)
         );
         assert_eq!(glance(long.as_bytes(), Some("text/html")).refresh, None);

@@ -408,16 +408,15 @@ impl PageInput<'_> {
             let mut page = PageEvidence {
                 error_phrase: head.error_phrase,
                 bot_challenge: head.bot_challenge,
-                sent_to_root: analyze::sent_to_root_by(
-                    &report.url,
-                    &report.final_url,
-                    head.article,
-                    head.refresh.as_deref(),
-                    (report.url != report.final_url || head.refresh.is_some())
-                        && cited_article(job),
-                ),
                 ..PageEvidence::default()
             };
+            page.set_sent_home(analyze::sent_home(
+                &report.url,
+                &report.final_url,
+                head.article,
+                head.refresh.as_deref(),
+                (report.url != report.final_url || head.refresh.is_some()) && cited_article(job),
+            ));
             if let Some(base) = job.baseline() {
                 page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());
                 // The very bytes that were cited.
@@ -545,14 +544,14 @@ impl PageInput<'_> {
         };
         page.error_phrase = subject.reading.error_phrase.clone();
         page.bot_challenge = subject.reading.bot_challenge;
-        page.sent_to_root = analyze::sent_to_root_by(
+        page.set_sent_home(analyze::sent_home(
             &report.url,
             &report.final_url,
             subject.reading.article,
             subject.reading.refresh.as_deref(),
             (report.url != report.final_url || subject.reading.refresh.is_some())
                 && cited_article(job),
-        );
+        ));
         if let Some(p) = probe
             && let Some(fp) = subject.page_fingerprint()
         {

@@ -11,6 +11,8 @@ pub struct PageEvidence {
     pub error_phrase: Option<String>,
     /// A deep link whose redirects landed on the site's root or a section root.
     pub sent_to_root: bool,
+    /// …by the page's own redirect (a meta refresh or a script), to this.
+    pub sent_by_page_to: Option<String>,
     /// The page is near-identical to (or lands where) the host's answer for a
     /// path that cannot exist.
     pub like_probe: bool,
@@ -20,6 +22,18 @@ pub struct PageEvidence {
     pub similarity: Option<f64>,
     /// Date of the baseline copy, for the evidence text.
     pub baseline_date: Option<String>,
+}
+
+impl PageEvidence {
+    /// Records how the page was sent home, if it was.
+    pub fn set_sent_home(&mut self, how: super::analyze::SentHome) {
+        use super::analyze::SentHome;
+        self.sent_to_root = how != SentHome::No;
+        self.sent_by_page_to = match how {
+            SentHome::ByPage(to) => Some(to),
+            _ => None,
+        };
+    }
 }
 
 /// The fetch facts classification needs.
@@ -119,9 +133,17 @@ pub fn classify(
             "a bot challenge answered instead of the page".into(),
         );
     }
+    // A landing whose text is the cited article's is a move, whatever its URL
+    // looks like (WordPress sends `/?p=123` to `/lockdown-lifted/`).
+    let matches_baseline = page.similarity.is_some_and(|s| s >= changed_below);
     // A sign-in or subscription wall says nothing about the article behind
-    // it: we cannot see it, as with a 401.
-    if f.final_url != f.url && is_sign_in_page(f.final_url) {
+    // it: we cannot see it, as with a 401. Only a redirect that leads into
+    // one: an article filed under `/passport/` is no wall.
+    if !matches_baseline
+        && !same_address(f.url, f.final_url)
+        && is_sign_in_page(f.final_url)
+        && !is_sign_in_page(f.url)
+    {
         return (
             Signal::Blocked,
             format!(
@@ -130,10 +152,15 @@ pub fn classify(
             ),
         );
     }
-    // A landing whose text is the cited article's is a move, whatever its URL
-    // looks like (WordPress sends `/?p=123` to `/lockdown-lifted/`).
-    let matches_baseline = page.similarity.is_some_and(|s| s >= changed_below);
     if page.sent_to_root && !matches_baseline {
+        if let Some(to) = &page.sent_by_page_to {
+            return (
+                Signal::SoftNotFound,
+                format!(
+                    "the page sends its reader to the site's homepage or a section page ({to})"
+                ),
+            );
+        }
         return (
             Signal::SoftNotFound,
             format!(
@@ -330,12 +357,23 @@ mod tests {
             assert_eq!(s, Signal::Blocked, "{wall}");
             assert!(why.contains("sign-in or subscription"), "{why}");
         }
-        // Not walls: a cited page that is itself at such a path, or an
-        // article whose slug only contains the word.
+        // Not walls: a cited page that is itself at such a path (respelled
+        // by the redirect, or not redirected), an article whose slug only
+        // contains the word, or a landing that reads as the copy cited.
         f.final_url = f.url;
         assert_eq!(sig(&f, &PageEvidence::default()), Signal::Ok);
         f.final_url = "http://a.example/2020/12/26/login-rules-tightened.htm";
         assert_ne!(sig(&f, &PageEvidence::default()), Signal::Blocked);
+        f.url = "http://a.example/passport/new-rules-2020";
+        f.final_url = "https://a.example/passport/new-rules-2020/";
+        assert_eq!(sig(&f, &PageEvidence::default()), Signal::Ok);
+        f.url = "http://a.example/2020/12/26/c_1.htm";
+        f.final_url = "http://a.example/login";
+        let same = PageEvidence {
+            similarity: Some(0.97),
+            ..Default::default()
+        };
+        assert_ne!(sig(&f, &same), Signal::Blocked);
     }
 
     #[test]

@@ -118,6 +118,13 @@ pub fn refresh_target(body: &[u8]) -> Option<String> {
         if !tag.starts_with(b"<meta") || !tag.windows(10).any(|w| w == b"http-equiv") {
             return None;
         }
+        // Inside <noscript>: for readers without scripts only.
+        let last = |what: &[u8]| lower[..start].windows(what.len()).rposition(|w| w == what);
+        if last(b"<noscript")
+            .is_some_and(|open| last(b"</noscript").is_none_or(|close| close < open))
+        {
+            return None;
+        }
         let content = tag.windows(8).position(|w| w == b"content=")? + start + 8;
         let value = quoted_or_bare(&head[content..end]);
         let (delay, rest) = value.split_once([';', ','])?;
@@ -137,38 +144,71 @@ pub fn refresh_target(body: &[u8]) -> Option<String> {
             return Some(url);
         }
     }
-    // location.href = "/", location.replace('/'), window.location = "/".
+    // location.href = "/", location.replace('/'), window.location = "/": a
+    // statement of its own, setting a whole string; not a comparison, not
+    // under a condition, not part of a concatenation.
     let mut from = 0;
     while let Some(at) = find(from, b"location") {
         from = at + 1;
-        let mut i = at + b"location".len();
-        for accessor in [&b".href"[..], b".replace(", b".assign("] {
-            if lower[i..].starts_with(accessor) {
-                i += accessor.len();
-                break;
-            }
-        }
-        while lower
-            .get(i)
-            .is_some_and(|b| matches!(b, b' ' | b'=' | b'('))
-        {
-            i += 1;
-        }
-        let quote = *head.get(i)?;
-        if !matches!(quote, b'"' | b'\'') {
-            continue;
-        }
-        let Some(len) = head[i + 1..].iter().position(|&b| b == quote) else {
-            continue;
-        };
-        let url = String::from_utf8_lossy(&head[i + 1..i + 1 + len])
-            .trim()
-            .to_string();
-        if !url.is_empty() {
+        if let Some(url) = script_assignment(head, &lower, at) {
             return Some(url);
         }
     }
     None
+}
+
+/// The string `location` at `at` is set to, when it is set unconditionally
+/// to one string (see [`refresh_target`]).
+fn script_assignment(head: &[u8], lower: &[u8], at: usize) -> Option<String> {
+    let statement_start = lower[..at]
+        .iter()
+        .rposition(|b| matches!(b, b';' | b'{' | b'}' | b'\n' | b'>'))
+        .map_or(0, |p| p + 1);
+    let before = &lower[statement_start..at];
+    let conditional = [&b"if"[..], b"?", b"&&", b"||", b"else"]
+        .iter()
+        .any(|w| before.windows(w.len()).any(|x| x == *w));
+    if conditional {
+        return None;
+    }
+    let mut i = at + b"location".len();
+    let mut call = false;
+    if lower[i..].starts_with(b".href") {
+        i += b".href".len();
+    } else if lower[i..].starts_with(b".replace(") || lower[i..].starts_with(b".assign(") {
+        i = lower[i..].iter().position(|&b| b == b'(')? + i + 1;
+        call = true;
+    }
+    let skip_spaces = |mut i: usize| {
+        while lower.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        i
+    };
+    i = skip_spaces(i);
+    if !call {
+        // Exactly one `=`: `==` and `===` compare, `!=` is not reached here.
+        if lower.get(i) != Some(&b'=') || lower.get(i + 1) == Some(&b'=') {
+            return None;
+        }
+        i = skip_spaces(i + 1);
+    }
+    let quote = *head.get(i)?;
+    if !matches!(quote, b'"' | b'\'') {
+        return None;
+    }
+    let len = head[i + 1..].iter().position(|&b| b == quote)?;
+    let after = skip_spaces(i + 1 + len + 1);
+    let ends = match lower.get(after) {
+        None => true,
+        Some(b) => {
+            matches!(b, b';' | b')' | b'}' | b'<') || lower[i + 1 + len + 1..after].contains(&b'\n')
+        }
+    };
+    let url = String::from_utf8_lossy(&head[i + 1..i + 1 + len])
+        .trim()
+        .to_string();
+    (ends && !url.is_empty()).then_some(url)
 }
 
 /// An attribute value: quoted (up to its closing quote) or bare.

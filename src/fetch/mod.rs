@@ -594,6 +594,7 @@ fn name_does_not_exist(detail: &str) -> bool {
         "no address associated with hostname",
         "nodename nor servname provided",
         "name does not resolve",
+        "name has no usable address",
         "no addresses",
     ];
     let detail = detail.to_ascii_lowercase();

@@ -301,6 +301,12 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         ),
         "/chain/3" => redirect(StatusCode::MOVED_PERMANENTLY, "end"),
         "/chain/end" => "arrived".into_response(),
+        // A permanent hop that only adds a slash, then a temporary one.
+        "/respelled" => redirect(StatusCode::MOVED_PERMANENTLY, "/respelled/"),
+        "/respelled/" => redirect(StatusCode::FOUND, "/respelled/today"),
+        "/respelled/today" => {
+            "<html><title>Today</title><body>the story of the day</body></html>".into_response()
+        }
         "/to-forbidden-ip" => {
             let port = state.forbidden_port.load(Ordering::SeqCst);
             redirect(
