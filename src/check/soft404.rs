@@ -481,18 +481,22 @@ pub fn is_site_root_or_section(url: &Url) -> bool {
 
 /// The site's front page itself: `/` or an index document, no section.
 pub fn is_front_page(url: &Url) -> bool {
-    is_site_root_or_section(url)
-        && url.path_segments().is_none_or(|segments| {
-            let segments: Vec<String> = segments
-                .filter(|s| !s.is_empty())
-                .map(|s| s.to_ascii_lowercase())
-                .collect();
-            match segments.as_slice() {
-                [] => true,
-                [one] => INDEX_FILES.contains(&one.as_str()),
-                _ => false,
-            }
-        })
+    is_site_root_or_section(url) && front_path(url)
+}
+
+/// A path that is `/` or an index document at the top (queries aside).
+fn front_path(url: &Url) -> bool {
+    url.path_segments().is_none_or(|segments| {
+        let segments: Vec<String> = segments
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        match segments.as_slice() {
+            [] => true,
+            [one] => INDEX_FILES.contains(&one.as_str()),
+            _ => false,
+        }
+    })
 }
 
 /// A section name: a short word or two, no digits (digits mean an id or a
@@ -529,18 +533,7 @@ pub fn deep_link_sent_to_any_root(requested: &Url, final_url: &Url) -> bool {
 /// A short link: the front page's path with an id in its query
 /// (`/?p=123`, `/index.php?id=7`), which a site sends on to the article.
 pub fn is_short_link(url: &Url) -> bool {
-    url.query().is_some_and(|q| !q.is_empty())
-        && url.path_segments().is_none_or(|segments| {
-            let segments: Vec<String> = segments
-                .filter(|s| !s.is_empty())
-                .map(|s| s.to_ascii_lowercase())
-                .collect();
-            match segments.as_slice() {
-                [] => true,
-                [one] => INDEX_FILES.contains(&one.as_str()),
-                _ => false,
-            }
-        })
+    url.query().is_some_and(|q| !q.is_empty()) && front_path(url)
 }
 
 fn same_site(a: &Url, b: &Url) -> bool {
