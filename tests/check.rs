@@ -1167,7 +1167,6 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
-    use std::io::{BufRead, BufReader};
     use std::time::{Duration, Instant};
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
@@ -1181,25 +1180,7 @@ async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     g.brief("b.txt", briefing(&web, &refs));
     json(&g, &["sync", "--format", "json"]).await;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
-        .arg("--config")
-        .arg(g.config())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("CITEWATCH_CONFIG")
-        .env("CITEWATCH_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("citewatch: serving ")
-        .unwrap()
-        .to_string();
+    let (child, base) = g.serve();
     let r = reqwest::Client::new()
         .post(format!("{base}api/check"))
         .bearer_auth("t")

@@ -912,31 +912,8 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
 
 #[test]
 fn the_binary_serves_on_the_port_it_prints_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader};
     let s = Served::new("");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_citewatch"))
-        .args([
-            "--config",
-            s.g.config().to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env_remove("CITEWATCH_CONFIG")
-        .env("CITEWATCH_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("citewatch: serving ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let (child, base) = s.g.serve();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let body = rt.block_on(async {

@@ -61,6 +61,32 @@ impl Ground {
         c
     }
 
+    /// `citewatch serve` on a free loopback port, access log on: the running
+    /// child (its stderr piped) and the base URL it printed (`http://…/`).
+    pub fn serve(&self) -> (std::process::Child, String) {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+            .arg("--config")
+            .arg(self.config())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("CITEWATCH_CONFIG")
+            .env("CITEWATCH_LOG", "info")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("citewatch: serving ")
+            .unwrap_or_else(|| panic!("{line}"))
+            .to_string();
+        (child, base)
+    }
+
     /// Runs and parses stdout as JSON, asserting success.
     pub fn json(&self, args: &[&str]) -> Value {
         let out = self.cmd(args).output().unwrap();
