@@ -43,6 +43,10 @@ pub struct Reading {
     /// links): a landing like this is no section front, whatever its URL.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub article: bool,
+    /// A consent or subscription wall answered instead of the page: the
+    /// phrase that says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<String>,
     /// Where a page with next to no text sends its reader at once, by a meta
     /// refresh or a script (as written): the redirect of sites that answer
     /// 200 for a removed article.
@@ -72,6 +76,9 @@ pub struct ReadingHead {
     /// See [`Reading::refresh`].
     #[serde(default)]
     pub refresh: Option<String>,
+    /// See [`Reading::wall`].
+    #[serde(default)]
+    pub wall: Option<String>,
 }
 
 /// Titles of the interstitial pages bot defences serve instead of the page.
@@ -100,6 +107,7 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
         .flatten();
     Reading {
         refresh,
+        wall: soft404::wall_phrase(p.title.as_deref(), &p.main_text, article).map(str::to_string),
         lines: Some(lines::line_set(&p.main_text)),
         error_phrase: soft404::error_page_phrase_of(p.title.as_deref(), &p.main_text, article)
             .map(str::to_string),
@@ -383,6 +391,7 @@ mod tests {
                 bot_challenge: true,
                 article: r.article,
                 refresh: None,
+                wall: None,
             }
         );
     }
@@ -715,6 +724,35 @@ mod tests {
             para.repeat(6)
         );
         assert_eq!(glance(long.as_bytes(), Some("text/html")).refresh, None);
+    }
+
+    #[test]
+    fn a_wall_in_place_of_the_page_is_noted_a_cookie_banner_on_an_article_is_not() {
+        let consent = "<html><head><title>Before you continue to Example News</title></head>\
+            <body><p>We use cookies and data to deliver our services.</p>\
+            <button>Accept all</button><button>Reject all</button></body></html>";
+        assert_eq!(
+            glance(consent.as_bytes(), Some("text/html"))
+                .wall
+                .as_deref(),
+            Some("before you continue to")
+        );
+        let paywall = "<html><body><h1>Lockdown lifted</h1><p>The committee met on Saturday.</p>\
+            <div class=wall>Subscribe to continue reading.</div></body></html>";
+        assert_eq!(
+            glance(paywall.as_bytes(), Some("text/html"))
+                .wall
+                .as_deref(),
+            Some("subscribe to continue reading")
+        );
+        let para = "<p>The committee passed amendments to the national defense law on \
+            Saturday, officials said, after a second reading that took most of the week.</p>";
+        let article = format!(
+            "<html><body><div class=banner>We value your privacy. Accept all cookies to \
+             continue.</div><h1>Lockdown lifted</h1>{}</body></html>",
+            para.repeat(6)
+        );
+        assert_eq!(glance(article.as_bytes(), Some("text/html")).wall, None);
     }
 
     #[test]

@@ -408,6 +408,7 @@ impl PageInput<'_> {
             let mut page = PageEvidence {
                 error_phrase: head.error_phrase,
                 bot_challenge: head.bot_challenge,
+                wall: head.wall,
                 ..PageEvidence::default()
             };
             page.set_sent_home(analyze::sent_home(
@@ -544,6 +545,7 @@ impl PageInput<'_> {
         };
         page.error_phrase = subject.reading.error_phrase.clone();
         page.bot_challenge = subject.reading.bot_challenge;
+        page.wall = subject.reading.wall.clone();
         page.set_sent_home(analyze::sent_home(
             &report.url,
             &report.final_url,

@@ -13,6 +13,9 @@ pub struct PageEvidence {
     pub sent_to_root: bool,
     /// …by the page's own redirect (a meta refresh or a script), to this.
     pub sent_by_page_to: Option<String>,
+    /// A consent or subscription wall answered instead of the page (the
+    /// phrase that says so).
+    pub wall: Option<String>,
     /// The page is near-identical to (or lands where) the host's answer for a
     /// path that cannot exist.
     pub like_probe: bool,
@@ -136,6 +139,12 @@ pub fn classify(
     // A landing whose text is the cited article's is a move, whatever its URL
     // looks like (WordPress sends `/?p=123` to `/lockdown-lifted/`).
     let matches_baseline = page.similarity.is_some_and(|s| s >= changed_below);
+    if let Some(phrase) = page.wall.as_ref().filter(|_| !matches_baseline) {
+        return (
+            Signal::Blocked,
+            format!("a consent or subscription wall answered instead of the page (\"{phrase}\")"),
+        );
+    }
     // A sign-in or subscription wall says nothing about the article behind
     // it: we cannot see it, as with a 401. Only a redirect that leads into
     // one: an article filed under `/passport/` is no wall.
@@ -335,6 +344,24 @@ mod tests {
 
     fn sig(f: &FetchFacts, p: &PageEvidence) -> Signal {
         classify(f, p, Status::Ok, 0.8).0
+    }
+
+    #[test]
+    fn a_wall_in_place_of_the_page_is_blocked_unless_the_page_is_the_copy_cited() {
+        let f = facts("http", Some(200));
+        let wall = PageEvidence {
+            wall: Some("subscribe to continue reading".into()),
+            similarity: Some(0.2),
+            ..Default::default()
+        };
+        let (s, why) = classify(&f, &wall, Status::Ok, 0.8);
+        assert_eq!(s, Signal::Blocked);
+        assert!(why.contains("subscribe to continue reading"), "{why}");
+        let cited_so = PageEvidence {
+            similarity: Some(0.95),
+            ..wall
+        };
+        assert_eq!(sig(&f, &cited_so), Signal::Ok);
     }
 
     #[test]

@@ -157,6 +157,25 @@ const WEAK: &[&str] = &[
     "出错啦",
 ];
 
+/// Phrases of the consent and subscription walls served instead of a page:
+/// what is behind them is unseen, not gone.
+const WALL: &[&str] = &[
+    "subscribe to continue reading",
+    "subscribe to read the full",
+    "to continue reading, subscribe",
+    "this article is for subscribers",
+    "this content is for subscribers",
+    "available to subscribers only",
+    "log in to continue reading",
+    "sign in to continue reading",
+    "before you continue to",
+    "we value your privacy",
+    "accept all cookies to continue",
+    "登录后查看全文",
+    "登录后阅读全文",
+    "订阅后阅读",
+];
+
 /// Words that may stand beside a phrase in a title that is only an error
 /// label ("Oops! 404 - Page Not Found").
 const FILLER: &[&str] = &[
@@ -254,7 +273,23 @@ pub fn error_page_phrase_of(
     (tiny || title_agrees).then_some(weak)
 }
 
-/// Every phrase of [`STRONG`] and [`WEAK`] in one automaton per haystack:
+/// A consent or subscription wall in place of the page: a text that does not
+/// read as an article and says it is one (a cookie banner on an article is
+/// no wall). The phrase found.
+pub fn wall_phrase(
+    title: Option<&str>,
+    main_text: &str,
+    article_like: bool,
+) -> Option<&'static str> {
+    if article_like {
+        return None;
+    }
+    let main_text = &main_text[..main_text.floor_char_boundary(NOTICE_SCAN_BYTES)];
+    let text = format!("{}\n{main_text}", title.unwrap_or_default());
+    Normalised::new(&text).find(WALL)
+}
+
+/// Every phrase of [`STRONG`], [`WEAK`] and [`WALL`] in one automaton per haystack:
 /// Latin phrases over the spaced text, the others over the compact one. A text
 /// holding none of them, nearly every page, is settled in one pass instead of
 /// a substring search per phrase (the searches were a tenth of a glance).
@@ -264,7 +299,7 @@ struct Phrases {
 }
 
 static PHRASES: LazyLock<Phrases> = LazyLock::new(|| {
-    let all = || STRONG.iter().chain(WEAK).copied();
+    let all = || STRONG.iter().chain(WEAK).chain(WALL).copied();
     let build = |phrases: Vec<&str>| {
         AhoCorasick::new(phrases).expect("a few dozen short phrases build an automaton")
     };
