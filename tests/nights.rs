@@ -126,7 +126,7 @@ fn the_demo_finds_every_case() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("20 of 20 verdicts as expected"), "{text}");
+    assert!(text.contains("22 of 22 verdicts as expected"), "{text}");
     assert!(
         dir.path().join("data/citewatch.db").exists(),
         "--dir keeps the data"

@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use super::analyze;
 use super::classify::{FetchFacts, PageEvidence, classify};
+use super::landing::Landings;
 use super::run::CheckError;
 use super::schedule::next_check_at;
 use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide};
@@ -111,7 +112,11 @@ pub(super) fn needs_cpu(report: &FetchReport, previous: Option<&CaptureRow>) -> 
     }
 }
 
-pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {
+pub(super) fn prepare(
+    reader: &Store,
+    due: DueSource,
+    landings: &Landings,
+) -> Result<Job, CheckError> {
     let previous = match due.latest_capture_id {
         Some(id) => reader.capture(id)?,
         None => None,
@@ -127,8 +132,12 @@ pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError>
     };
     // A page judged like the host's probe must be compared with this run's
     // probe, so it is asked for whole: a 304 would bring no page to compare.
+    // So must one last seen on a page other articles land on.
     let soft = due.status == Status::Soft404.name()
-        || due.suspect.as_deref() == Some(Suspect::Soft404.name());
+        || due.suspect.as_deref() == Some(Suspect::Soft404.name())
+        || previous
+            .as_ref()
+            .is_some_and(|p| landings.is_shared(&p.final_url));
     let request = if soft {
         FetchRequest::new(&due.url)
     } else {
@@ -201,10 +210,14 @@ fn header(report: &FetchReport, name: &str) -> Option<String> {
 }
 
 /// Archives the body, reads the page, and decides the verdict (blocking work).
+/// `shared_landing`: how many other cited articles land where this one's
+/// redirects did (see [`Landings::note`]).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn assess(
     job: Job,
     report: FetchReport,
     probe: Option<Probe>,
+    shared_landing: Option<usize>,
     blobs: &FsBlobStore,
     cfg: &CheckConfig,
     confirmation: &Confirmation,
@@ -231,7 +244,7 @@ pub(super) fn assess(
         _ => (report.outcome.kind(), report.outcome.status()),
     };
     let PageRead {
-        page,
+        mut page,
         title,
         read,
         fresh_json,
@@ -248,6 +261,7 @@ pub(super) fn assess(
         changed_below: cfg.changed_below,
     }
     .read();
+    page.shared_landing = shared_landing;
     // The same bytes as the previous capture: the new capture points at the
     // reading instead of copying it.
     let reading_from = job
@@ -409,6 +423,7 @@ impl PageInput<'_> {
                 error_phrase: head.error_phrase,
                 bot_challenge: head.bot_challenge,
                 wall: head.wall,
+                article: head.article,
                 ..PageEvidence::default()
             };
             page.set_sent_home(analyze::sent_home(
@@ -546,6 +561,7 @@ impl PageInput<'_> {
         page.error_phrase = subject.reading.error_phrase.clone();
         page.bot_challenge = subject.reading.bot_challenge;
         page.wall = subject.reading.wall.clone();
+        page.article = subject.reading.article;
         page.set_sent_home(analyze::sent_home(
             &report.url,
             &report.final_url,

@@ -21,6 +21,11 @@ pub struct PageEvidence {
     pub like_probe: bool,
     /// A bot challenge (captcha, "checking your browser").
     pub bot_challenge: bool,
+    /// The page reads as an article (not a list, a form or a notice).
+    pub article: bool,
+    /// A redirect that landed where this many other cited articles land
+    /// (see [`super::landing`]); `None` when the page was not redirected.
+    pub shared_landing: Option<usize>,
     /// Similarity of the main text to the baseline, when both exist.
     pub similarity: Option<f64>,
     /// Date of the baseline copy, for the evidence text.
@@ -175,6 +180,24 @@ pub fn classify(
             format!(
                 "redirects to the site's homepage or a section page ({})",
                 f.final_url
+            ),
+        );
+    }
+    // Distinct articles do not move to one address: where others land too,
+    // and the page is not the one cited (nor, with nothing to compare, an
+    // article at all), is a page for removed articles.
+    if let Some(others) = page
+        .shared_landing
+        .filter(|&n| n >= super::landing::OTHERS)
+        .filter(|_| !matches_baseline && (page.similarity.is_some() || !page.article))
+    {
+        return (
+            Signal::SoftNotFound,
+            format!(
+                "redirects to {}, where {others} other cited page{} land{} too",
+                f.final_url,
+                if others == 1 { "" } else { "s" },
+                if others == 1 { "s" } else { "" },
             ),
         );
     }
@@ -496,6 +519,38 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sig(&f, &unchanged), Signal::Ok);
+    }
+
+    #[test]
+    fn a_page_other_articles_are_sent_to_is_no_move() {
+        let mut f = facts("http", Some(200));
+        f.final_url = "http://a.example/expired.html";
+        f.permanent_redirect = true;
+        let shared = |similarity, article| PageEvidence {
+            shared_landing: Some(1),
+            similarity,
+            article,
+            ..Default::default()
+        };
+        // Later nights: not the copy cited, whatever the page is.
+        let (s, why) = classify(&f, &shared(Some(0.1), true), Status::Ok, 0.8);
+        assert_eq!(s, Signal::SoftNotFound);
+        assert_eq!(
+            why,
+            "redirects to http://a.example/expired.html, where 1 other cited page lands too"
+        );
+        // The first night: a notice or a list, not an article.
+        assert_eq!(sig(&f, &shared(None, false)), Signal::SoftNotFound);
+        // An article there, with nothing to compare, may be the one cited.
+        assert_eq!(sig(&f, &shared(None, true)), Signal::Moved);
+        // The copy cited is there: a move, wherever else others land.
+        assert_eq!(sig(&f, &shared(Some(0.95), false)), Signal::Moved);
+        // Alone there: a move (or a rewrite) as before.
+        let alone = PageEvidence {
+            shared_landing: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &alone), Signal::Moved);
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //! the results ([`run`]), one run at a time ([`lock`]). Between fetch and
 //! record, `assess` archives each answer, reads the page ([`page`], [`lines`],
 //! [`fingerprint`], [`soft404`] behind [`analyze`]) and decides its verdict
-//! ([`classify`], [`verdict`]).
+//! ([`classify`], [`verdict`]), with what other sources' redirects say
+//! ([`landing`]).
 
 pub mod analyze;
 mod assess;
 pub mod classify;
 pub mod cpu;
 pub mod fingerprint;
+pub mod landing;
 pub mod lines;
 pub mod lock;
 pub mod page;

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::assess::{Checked, Job, Probes, assess, needs_cpu, prepare, probe_for};
 use super::cpu::CpuPool;
+use super::landing::Landings;
 use super::lock::{LockError, RunLock};
 use super::schedule::{DUE_SLACK_MS, interleave_by_host};
 use super::verdict::{Confirmation, Status, Suspect};
@@ -286,6 +287,11 @@ async fn run_locked(
     // Read-only, with a small page cache: it reads each capture row once.
     let reader = Store::open_read_only(&db)?;
     let probes: Arc<Probes> = Arc::default();
+    let redirected = reader.redirected_sources()?;
+    let landings = Arc::new(Landings::seeded(
+        redirected.iter().map(|(u, f)| (u.as_str(), f.as_str())),
+    ));
+    drop(redirected);
     let confirmation = Confirmation {
         dead_after_checks: config.check.dead_after_checks,
         dead_after_ms: config.check.dead_after.as_millis(),
@@ -305,11 +311,12 @@ async fn run_locked(
     // preparer for every job the network thread took.
     let (job_tx, job_rx) =
         tokio::sync::mpsc::channel::<Vec<Result<Job, CheckError>>>(PREPARED_AHEAD / PREPARE_CHUNK);
+    let preparer_landings = landings.clone();
     let preparer = std::thread::spawn(move || {
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
         for id in due {
             let job = match reader.due_source(id) {
-                Ok(Some(d)) => prepare(&reader, d),
+                Ok(Some(d)) => prepare(&reader, d, &preparer_landings),
                 // Nothing deletes a source during a run; should one go, so be it.
                 Ok(None) => continue,
                 Err(e) => Err(e.into()),
@@ -357,6 +364,7 @@ async fn run_locked(
             let fetcher = fetcher.clone();
             let blobs = blobs.clone();
             let probes = probes.clone();
+            let landings = landings.clone();
             let check_cfg = check_cfg.clone();
             let cpu = cpu.clone();
             async move {
@@ -372,6 +380,9 @@ async fn run_locked(
                 } else {
                     None
                 };
+                let shared_landing = (report.final_url != report.url)
+                    .then(|| landings.note(&report.url, &report.final_url))
+                    .flatten();
                 // Nothing to read or store (a 304, a refused connection): the
                 // verdict is a few comparisons, cheaper here than a hand-off
                 // to a CPU thread and back.
@@ -381,6 +392,7 @@ async fn run_locked(
                         job,
                         report,
                         probe,
+                        shared_landing,
                         blobs.as_ref(),
                         &check_cfg,
                         &confirmation,

@@ -93,6 +93,9 @@ pub enum PageKind {
     /// 301 to this path (or absolute URL) on the same host, which then serves
     /// the same article.
     MovedTo(String),
+    /// 301 to this URL, the one page (on this host or another) a site sends
+    /// its removed articles to; it lists the latest headlines of its host.
+    SentTo(String),
     /// 200, same headline, substantially different text.
     Rewritten,
     /// 503 on the first, third, fifth… request after being set, the article on
@@ -324,7 +327,12 @@ impl SimWeb {
 
     /// Makes `path` on host `host` answer as `kind` from the next request on.
     pub fn set_kind(&self, host: usize, path: &str, kind: PageKind) -> Result<(), SimWebError> {
-        self.host(host)?.set_kind(&with_slash(path), kind);
+        let h = self.host(host)?;
+        if let PageKind::SentTo(to) = &kind {
+            let (landing_host, landing_path) = self.locate(to)?;
+            write(&self.host(landing_host)?.aliases).insert(landing_path, Content::Home);
+        }
+        h.set_kind(&with_slash(path), kind);
         Ok(())
     }
 
@@ -783,6 +791,7 @@ async fn answer(State(host): State<Arc<Host>>, req: Request) -> Response {
             "对不起，您访问的页面不存在或已被删除。Sorry, the page you are looking for does not exist or has been removed.",
         ),
         PageKind::RedirectHome => redirect(&host.base),
+        PageKind::SentTo(to) => redirect(&to),
         PageKind::MovedTo(to) => {
             if to.starts_with('/') {
                 redirect(&format!("{}{to}", host.origin()))

@@ -50,6 +50,12 @@ pub fn plan() -> Vec<Rot> {
             &["moved"],
         ),
         rot(
+            "sent to expired page",
+            Some(PageKind::SentTo("/expired.html".into())),
+            None,
+            &["soft_404"],
+        ),
+        rot(
             "rewritten article",
             Some(PageKind::Rewritten),
             None,
@@ -84,7 +90,8 @@ pub fn start(
 }
 
 /// Lets the pages rot after the first night. A move's `{id}` becomes the page's
-/// index, so every moved page gets its own new address.
+/// index, so every moved page gets its own new address; the pages sent to a
+/// page for removed articles are all sent to that path on the first host.
 pub fn after_first_night(
     web: &super::SimWeb,
     urls: &[String],
@@ -94,6 +101,10 @@ pub fn after_first_night(
         if let Some(kind) = &case.after_first_night {
             let kind = match kind {
                 PageKind::MovedTo(to) => PageKind::MovedTo(to.replace("{id}", &i.to_string())),
+                PageKind::SentTo(path) => PageKind::SentTo(
+                    web.url(0, path)
+                        .ok_or(super::SimWebError::NoSuchHost { index: 0, hosts: 0 })?,
+                ),
                 k => k.clone(),
             };
             web.set_url_kind(url, kind)?;

@@ -313,6 +313,22 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// Every source whose latest check was redirected: its URL and where the
+    /// redirects ended (see `check::landing`).
+    pub fn redirected_sources(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT url, final_url FROM sources
+                 WHERE final_url IS NOT NULL AND final_url <> url",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?;
+        rows.collect::<rusqlite::Result<_>>().map_err(self.err())
+    }
+
     /// Writes checked sources in one transaction: blob rows, captures, checks,
     /// verdicts and status changes. Their blobs must be on disk already.
     pub fn write_checks(&mut self, run_id: i64, writes: &[CheckWrite]) -> Result<()> {

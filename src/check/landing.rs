@@ -1,0 +1,161 @@
+//! Pages that several cited articles are sent to.
+//!
+//! A site that removes an article often redirects it, with a 301 like a real
+//! move, to one page it keeps for all of them: "this content has expired", a
+//! topic index, the latest headlines. Followed one at a time, each such
+//! redirect looks like a move (the first night) or a rewrite (later nights).
+//! Seen together they are not: distinct articles do not move to one address.
+//! The probe finds such a page when a made-up path is sent there too; this
+//! finds it when only real, removed paths are.
+//!
+//! The count spans the run and the store: what each source's latest check
+//! landed on is read at the run's start, and every redirect of the run is
+//! added as it comes. Of two sources sent to one page on the same night, the
+//! first is judged without the second; the next night judges both.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use url::Url;
+
+use super::soft404;
+
+/// How many distinct cited articles must land on one page, besides the one
+/// judged, for that page to be taken for a landing of removed articles.
+pub const OTHERS: usize = 1;
+
+/// Landing page → the distinct cited articles known to be redirected there.
+#[derive(Debug, Default)]
+pub struct Landings {
+    by_landing: Mutex<HashMap<String, HashSet<String>>>,
+}
+
+impl Landings {
+    /// The landings of the store: each source's URL and where its latest check
+    /// ended.
+    pub fn seeded<'a>(redirects: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let landings = Landings::default();
+        for (url, final_url) in redirects {
+            landings.note(url, final_url);
+        }
+        landings
+    }
+
+    /// Records that `url` was redirected to `final_url`, and returns how many
+    /// other distinct articles are known to land there. `None` when this is
+    /// not a deep link sent to another document.
+    pub fn note(&self, url: &str, final_url: &str) -> Option<usize> {
+        let (key, landing) = article_and_landing(url, final_url)?;
+        let mut map = self.by_landing.lock().unwrap_or_else(|e| e.into_inner());
+        let articles = map.entry(landing).or_default();
+        articles.insert(key.clone());
+        Some(articles.len() - 1)
+    }
+
+    /// Whether `final_url` is a page that more than [`OTHERS`] distinct
+    /// articles land on: a source last seen there is asked for whole, since a
+    /// 304 would only confirm the verdict it had before the landing was known.
+    pub fn is_shared(&self, final_url: &str) -> bool {
+        let Ok(landing) = Url::parse(final_url) else {
+            return false;
+        };
+        let map = self.by_landing.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&landing_key(&landing))
+            .is_some_and(|articles| articles.len() > OTHERS)
+    }
+}
+
+/// The article a deep link names (its last path segment and query, so that
+/// `m.` and `www.` addresses of one article count once) and the landing it
+/// was sent to. `None` for a link to a front or section page, and for a
+/// redirect to the same document name (a canonical address of the article
+/// itself).
+fn article_and_landing(url: &str, final_url: &str) -> Option<(String, String)> {
+    let (url, landing) = (Url::parse(url).ok()?, Url::parse(final_url).ok()?);
+    if soft404::is_site_root_or_section(&url) {
+        return None;
+    }
+    let key = article_key(&url)?;
+    if article_key(&landing).as_deref() == Some(key.as_str()) {
+        return None;
+    }
+    Some((key, landing_key(&landing)))
+}
+
+fn article_key(url: &Url) -> Option<String> {
+    let last = url.path_segments()?.rev().find(|s| !s.is_empty())?;
+    Some(format!(
+        "{}?{}",
+        last.to_ascii_lowercase(),
+        url.query().unwrap_or("")
+    ))
+}
+
+/// A landing without its fragment, which the server never sees.
+fn landing_key(landing: &Url) -> String {
+    let mut landing = landing.clone();
+    landing.set_fragment(None);
+    landing.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_articles_sent_to_one_page_share_it() {
+        let l = Landings::default();
+        let expired = "https://a.example/expired.html";
+        assert_eq!(l.note("https://a.example/news/1.html", expired), Some(0));
+        assert!(!l.is_shared(expired));
+        assert_eq!(l.note("https://b.example/world/2.html", expired), Some(1));
+        assert!(l.is_shared(expired));
+        // Noting one again counts it once.
+        assert_eq!(l.note("https://a.example/news/1.html", expired), Some(1));
+        // The fragment is the reader's, not the server's.
+        assert!(l.is_shared("https://a.example/expired.html#top"));
+        assert!(!l.is_shared("https://a.example/other.html"));
+    }
+
+    #[test]
+    fn addresses_of_one_article_count_once() {
+        let l = Landings::default();
+        let to = "https://www.news.example/politics/c_11269.htm";
+        assert_eq!(l.note("http://m.news.example/c_99.htm", to), Some(0));
+        assert_eq!(l.note("http://www.news.example/x/C_99.htm", to), Some(0));
+        assert!(!l.is_shared(to));
+    }
+
+    #[test]
+    fn a_canonical_address_of_the_article_itself_is_no_landing() {
+        let l = Landings::default();
+        let canonical = "https://news.example/2020/c_99.htm";
+        assert_eq!(l.note("http://m.news.example/c_99.htm", canonical), None);
+        assert_eq!(
+            l.note("https://news.example/2021/c_99.htm", canonical),
+            None
+        );
+        assert!(!l.is_shared(canonical));
+    }
+
+    #[test]
+    fn links_to_front_pages_are_not_articles() {
+        let l = Landings::default();
+        let to = "https://news.example/portal/welcome.html";
+        assert_eq!(l.note("https://news.example/", to), None);
+        assert_eq!(l.note("https://news.example/world/", to), None);
+        assert_eq!(l.note("not a url", to), None);
+        assert!(!l.is_shared(to));
+    }
+
+    #[test]
+    fn the_store_seeds_the_count() {
+        let expired = "https://a.example/expired.html";
+        let l = Landings::seeded([
+            ("https://a.example/news/1.html", expired),
+            ("https://a.example/news/2.html", expired),
+        ]);
+        assert!(l.is_shared(expired));
+        assert_eq!(l.note("https://a.example/news/3.html", expired), Some(2));
+    }
+}
