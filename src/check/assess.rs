@@ -10,7 +10,6 @@ use tokio::sync::OnceCell;
 
 use super::analyze;
 use super::classify::{FetchFacts, PageEvidence, classify};
-use super::landing::Landings;
 use super::run::CheckError;
 use super::schedule::next_check_at;
 use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide};
@@ -112,11 +111,7 @@ pub(super) fn needs_cpu(report: &FetchReport, previous: Option<&CaptureRow>) -> 
     }
 }
 
-pub(super) fn prepare(
-    reader: &Store,
-    due: DueSource,
-    landings: &Landings,
-) -> Result<Job, CheckError> {
+pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError> {
     let previous = match due.latest_capture_id {
         Some(id) => reader.capture(id)?,
         None => None,
@@ -132,12 +127,8 @@ pub(super) fn prepare(
     };
     // A page judged like the host's probe must be compared with this run's
     // probe, so it is asked for whole: a 304 would bring no page to compare.
-    // So must one last seen on a page other articles land on.
     let soft = due.status == Status::Soft404.name()
-        || due.suspect.as_deref() == Some(Suspect::Soft404.name())
-        || previous
-            .as_ref()
-            .is_some_and(|p| landings.is_shared(&p.final_url));
+        || due.suspect.as_deref() == Some(Suspect::Soft404.name());
     let request = if soft {
         FetchRequest::new(&due.url)
     } else {
@@ -211,7 +202,7 @@ fn header(report: &FetchReport, name: &str) -> Option<String> {
 
 /// Archives the body, reads the page, and decides the verdict (blocking work).
 /// `shared_landing`: how many other cited articles land where this one's
-/// redirects did (see [`Landings::note`]).
+/// redirects did (see [`super::landing::Landings::note`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn assess(
     job: Job,

@@ -52,16 +52,14 @@ impl Landings {
         Some(articles.len() - 1)
     }
 
-    /// Whether `final_url` is a page that more than [`OTHERS`] distinct
-    /// articles land on: a source last seen there is asked for whole, since a
-    /// 304 would only confirm the verdict it had before the landing was known.
-    pub fn is_shared(&self, final_url: &str) -> bool {
+    /// How many distinct articles are known to land on `final_url`.
+    #[cfg(test)]
+    fn landed(&self, final_url: &str) -> usize {
         let Ok(landing) = Url::parse(final_url) else {
-            return false;
+            return 0;
         };
         let map = self.by_landing.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&landing_key(&landing))
-            .is_some_and(|articles| articles.len() > OTHERS)
+        map.get(&landing_key(&landing)).map_or(0, HashSet::len)
     }
 }
 
@@ -107,14 +105,14 @@ mod tests {
         let l = Landings::default();
         let expired = "https://a.example/expired.html";
         assert_eq!(l.note("https://a.example/news/1.html", expired), Some(0));
-        assert!(!l.is_shared(expired));
+        assert_eq!(l.landed(expired), 1);
         assert_eq!(l.note("https://b.example/world/2.html", expired), Some(1));
-        assert!(l.is_shared(expired));
+        assert_eq!(l.landed(expired), 2);
         // Noting one again counts it once.
         assert_eq!(l.note("https://a.example/news/1.html", expired), Some(1));
         // The fragment is the reader's, not the server's.
-        assert!(l.is_shared("https://a.example/expired.html#top"));
-        assert!(!l.is_shared("https://a.example/other.html"));
+        assert_eq!(l.landed("https://a.example/expired.html#top"), 2);
+        assert_eq!(l.landed("https://a.example/other.html"), 0);
     }
 
     #[test]
@@ -123,7 +121,7 @@ mod tests {
         let to = "https://www.news.example/politics/c_11269.htm";
         assert_eq!(l.note("http://m.news.example/c_99.htm", to), Some(0));
         assert_eq!(l.note("http://www.news.example/x/C_99.htm", to), Some(0));
-        assert!(!l.is_shared(to));
+        assert_eq!(l.landed(to), 1);
     }
 
     #[test]
@@ -135,7 +133,7 @@ mod tests {
             l.note("https://news.example/2021/c_99.htm", canonical),
             None
         );
-        assert!(!l.is_shared(canonical));
+        assert_eq!(l.landed(canonical), 0);
     }
 
     #[test]
@@ -145,7 +143,7 @@ mod tests {
         assert_eq!(l.note("https://news.example/", to), None);
         assert_eq!(l.note("https://news.example/world/", to), None);
         assert_eq!(l.note("not a url", to), None);
-        assert!(!l.is_shared(to));
+        assert_eq!(l.landed(to), 0);
     }
 
     #[test]
@@ -155,7 +153,6 @@ mod tests {
             ("https://a.example/news/1.html", expired),
             ("https://a.example/news/2.html", expired),
         ]);
-        assert!(l.is_shared(expired));
         assert_eq!(l.note("https://a.example/news/3.html", expired), Some(2));
     }
 }

@@ -311,12 +311,11 @@ async fn run_locked(
     // preparer for every job the network thread took.
     let (job_tx, job_rx) =
         tokio::sync::mpsc::channel::<Vec<Result<Job, CheckError>>>(PREPARED_AHEAD / PREPARE_CHUNK);
-    let preparer_landings = landings.clone();
     let preparer = std::thread::spawn(move || {
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
         for id in due {
             let job = match reader.due_source(id) {
-                Ok(Some(d)) => prepare(&reader, d, &preparer_landings),
+                Ok(Some(d)) => prepare(&reader, d),
                 // Nothing deletes a source during a run; should one go, so be it.
                 Ok(None) => continue,
                 Err(e) => Err(e.into()),
