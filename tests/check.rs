@@ -1238,6 +1238,52 @@ async fn a_permanent_hop_that_only_adds_a_slash_is_no_move() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn articles_sent_to_one_page_are_removed_not_moved() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let retired = ["/retired/1", "/retired/2", "/retired/3"];
+    let mut cited = retired.to_vec();
+    cited.extend(["/chain/1", "/mobile/c_77.htm", "/desktop/c_77.htm"]);
+    g.brief("b.txt", briefing(&web, &cited));
+    let statuses = |sources: &Value| -> Vec<String> {
+        retired.iter().map(|p| status_of(sources, p)).collect()
+    };
+    // The first night: the first to land there is judged alone.
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    let first = statuses(&sources);
+    assert!(
+        first.iter().filter(|s| *s == "soft_404").count() >= 2,
+        "{first:?}"
+    );
+    // The next night knows the landing from the store.
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(statuses(&sources), ["soft_404"; 3], "{sources}");
+    let why = json(
+        &g,
+        &[
+            "status",
+            &web.url("127.0.0.1", "/retired/2"),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    let evidence = why["evidence"].as_str().unwrap();
+    assert!(
+        evidence.starts_with("redirects to http://127.0.0.1:")
+            && evidence.ends_with("/topics/latest.html, where 2 other cited pages land too"),
+        "{evidence}"
+    );
+    // A real move, and two addresses of one article moving to one place.
+    for path in ["/chain/1", "/mobile/c_77.htm", "/desktop/c_77.htm"] {
+        assert_eq!(status_of(&sources, path), "moved", "{path}: {sources}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -253,6 +253,9 @@ pub(super) fn assess(
     }
     .read();
     page.shared_landing = shared_landing;
+    page.baseline_landed_here = job
+        .baseline()
+        .is_some_and(|b| b.final_url == report.final_url);
     // The same bytes as the previous capture: the new capture points at the
     // reading instead of copying it.
     let reading_from = job

@@ -26,6 +26,9 @@ pub struct PageEvidence {
     /// A redirect that landed where this many other cited articles land
     /// (see [`super::landing`]); `None` when the page was not redirected.
     pub shared_landing: Option<usize>,
+    /// The baseline was taken where this fetch landed: of the landing, when
+    /// the source was already redirected there at its first check.
+    pub baseline_landed_here: bool,
     /// Similarity of the main text to the baseline, when both exist.
     pub similarity: Option<f64>,
     /// Date of the baseline copy, for the evidence text.
@@ -185,11 +188,16 @@ pub fn classify(
     }
     // Distinct articles do not move to one address: where others land too,
     // and the page is not the one cited (nor, with nothing to compare, an
-    // article at all), is a page for removed articles.
+    // article at all), is a page for removed articles. A baseline taken at
+    // the landing itself is no copy of the article to compare with.
+    let cited = page.similarity.filter(|_| !page.baseline_landed_here);
     if let Some(others) = page
         .shared_landing
         .filter(|&n| n >= super::landing::OTHERS)
-        .filter(|_| !matches_baseline && (page.similarity.is_some() || !page.article))
+        .filter(|_| match cited {
+            Some(s) => s < changed_below,
+            None => !page.article,
+        })
     {
         return (
             Signal::SoftNotFound,
@@ -545,6 +553,18 @@ mod tests {
         assert_eq!(sig(&f, &shared(None, true)), Signal::Moved);
         // The copy cited is there: a move, wherever else others land.
         assert_eq!(sig(&f, &shared(Some(0.95), false)), Signal::Moved);
+        // Its baseline was taken there (the first night judged it alone):
+        // the landing compared with itself proves nothing.
+        let landed = PageEvidence {
+            baseline_landed_here: true,
+            ..shared(Some(1.0), false)
+        };
+        assert_eq!(sig(&f, &landed), Signal::SoftNotFound);
+        let article_there = PageEvidence {
+            baseline_landed_here: true,
+            ..shared(Some(1.0), true)
+        };
+        assert_eq!(sig(&f, &article_there), Signal::Moved);
         // Alone there: a move (or a rewrite) as before.
         let alone = PageEvidence {
             shared_landing: Some(0),

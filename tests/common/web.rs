@@ -291,6 +291,34 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             "<html><head><title>页面不存在</title></head><body>您访问的页面不存在</body></html>"
                 .into_response()
         }
+        // Removed articles, all sent to one page of the latest headlines.
+        _ if path
+            .strip_prefix("/retired/")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            redirect(StatusCode::MOVED_PERMANENTLY, "/topics/latest.html")
+        }
+        "/topics/latest.html" => {
+            let mut html =
+                String::from("<html><head><title>Latest headlines</title></head><body><ul>");
+            for i in 0..30 {
+                html.push_str(&format!(
+                    "<li><a href=\"/page/{i}\">Headline number {i} of the day</a></li>"
+                ));
+            }
+            html.push_str("</ul></body></html>");
+            axum::response::Html(html).into_response()
+        }
+        // Two addresses of one article, both sent to where it lives now.
+        "/mobile/c_77.htm" | "/desktop/c_77.htm" => {
+            redirect(StatusCode::MOVED_PERMANENTLY, "/story/c_77.htm")
+        }
+        "/story/c_77.htm" => {
+            axum::response::Html(
+                "<html><head><title>Short story</title></head><body><p>A short story.</p></body></html>",
+            )
+            .into_response()
+        }
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
         "/loop/b" => redirect(StatusCode::FOUND, "/loop/a"),
         "/chain/1" => redirect(StatusCode::MOVED_PERMANENTLY, "/chain/2"),
