@@ -1284,6 +1284,35 @@ async fn articles_sent_to_one_page_are_removed_not_moved() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_applications_shell_is_blocked_not_ok() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief(
+        "b.txt",
+        briefing(&web, &["/app/news/2020/1", "/spa/news/2020/1", "/page/1"]),
+    );
+    for night in ["first", "second"] {
+        json(&g, &["check", "--all", "--format", "json"]).await;
+        let sources = json(&g, &["sources", "--format", "json"]).await;
+        // A shell was `ok`: the copy cited was the same shell, so nothing
+        // seemed to change, though nothing was ever seen. Removed or not, the
+        // article is answered with the same shell.
+        assert_eq!(
+            status_of(&sources, "/app/news/2020/1"),
+            "blocked",
+            "{night}: {sources}"
+        );
+        assert_eq!(
+            status_of(&sources, "/spa/news/2020/1"),
+            "blocked",
+            "{night}: {sources}"
+        );
+        assert_eq!(status_of(&sources, "/page/1"), "ok", "{night}: {sources}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

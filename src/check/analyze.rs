@@ -52,6 +52,10 @@ pub struct Reading {
     /// 200 for a removed article.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<String>,
+    /// Next to no text, and the shell of a page its scripts build (see
+    /// [`page::needs_scripts`]): what it says cannot be seen without a browser.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub script_shell: bool,
     /// The body is text whose missing fingerprints can still be computed from
     /// it. False for bodies that are not text, and for readings stored before
     /// reading became lazy (they hold every fingerprint they will have).
@@ -79,6 +83,9 @@ pub struct ReadingHead {
     /// See [`Reading::wall`].
     #[serde(default)]
     pub wall: Option<String>,
+    /// See [`Reading::script_shell`].
+    #[serde(default)]
+    pub script_shell: bool,
 }
 
 /// Titles of the interstitial pages bot defences serve instead of the page.
@@ -101,12 +108,14 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
     }
     let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
     let article = soft404::is_article_like(&p.main_text);
-    // Only a page with next to no text of its own is a way station.
-    let refresh = (p.is_html && !article && soft404::is_tiny(&p.main_text))
-        .then(|| page::refresh_target(body))
-        .flatten();
+    // Only a page with next to no text of its own is a way station, or a
+    // script application's shell.
+    let tiny = p.is_html && !article && soft404::is_tiny(&p.main_text);
+    let refresh = tiny.then(|| page::refresh_target(body)).flatten();
+    let script_shell = tiny && refresh.is_none() && page::needs_scripts(body);
     Reading {
         refresh,
+        script_shell,
         wall: soft404::wall_phrase(p.title.as_deref(), &p.main_text, article).map(str::to_string),
         lines: Some(lines::line_set(&p.main_text)),
         error_phrase: soft404::error_page_phrase_of(p.title.as_deref(), &p.main_text, article)

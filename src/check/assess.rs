@@ -418,6 +418,7 @@ impl PageInput<'_> {
                 bot_challenge: head.bot_challenge,
                 wall: head.wall,
                 article: head.article,
+                script_shell: head.script_shell,
                 ..PageEvidence::default()
             };
             page.set_sent_home(analyze::sent_home(
@@ -556,6 +557,7 @@ impl PageInput<'_> {
         page.bot_challenge = subject.reading.bot_challenge;
         page.wall = subject.reading.wall.clone();
         page.article = subject.reading.article;
+        page.script_shell = subject.reading.script_shell;
         page.set_sent_home(analyze::sent_home(
             &report.url,
             &report.final_url,

@@ -23,6 +23,9 @@ pub struct PageEvidence {
     pub bot_challenge: bool,
     /// The page reads as an article (not a list, a form or a notice).
     pub article: bool,
+    /// The page is the shell of a script application: no text without a
+    /// browser running its scripts.
+    pub script_shell: bool,
     /// A redirect that landed where this many other cited articles land
     /// (see [`super::landing`]); `None` when the page was not redirected.
     pub shared_landing: Option<usize>,
@@ -216,6 +219,17 @@ pub fn classify(
         return (
             Signal::SoftNotFound,
             format!("HTTP {status} but the page says \"{phrase}\""),
+        );
+    }
+    // A script application answers every address with one shell, for a live
+    // article as for a removed one: matching the copy cited (the same shell)
+    // proves nothing, and matching the probe nothing either. We cannot see
+    // which it is, as behind a wall.
+    if page.script_shell && (page.like_probe || !matches_baseline) {
+        return (
+            Signal::Blocked,
+            "the page is built by scripts in a browser; without them it has no text to check"
+                .into(),
         );
     }
     if page.like_probe {
@@ -527,6 +541,36 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sig(&f, &unchanged), Signal::Ok);
+    }
+
+    #[test]
+    fn a_script_shell_cannot_be_judged_by_its_text() {
+        let f = facts("http", Some(200));
+        let shell = |like_probe, similarity| PageEvidence {
+            script_shell: true,
+            like_probe,
+            similarity,
+            ..Default::default()
+        };
+        // The same shell for any address, the cited copy included.
+        assert_eq!(sig(&f, &shell(true, Some(1.0))), Signal::Blocked);
+        // The first night, or a site that became a script application.
+        assert_eq!(sig(&f, &shell(false, None)), Signal::Blocked);
+        assert_eq!(sig(&f, &shell(false, Some(0.0))), Signal::Blocked);
+        // The shell that was cited, not answered for made-up paths: as it was.
+        assert_eq!(sig(&f, &shell(false, Some(1.0))), Signal::Ok);
+        // A notice still says what it says.
+        let notice = PageEvidence {
+            error_phrase: Some("页面不存在".into()),
+            ..shell(true, None)
+        };
+        assert_eq!(sig(&f, &notice), Signal::SoftNotFound);
+        // Without the shell, the probe decides as before.
+        let probe = PageEvidence {
+            like_probe: true,
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &probe), Signal::SoftNotFound);
     }
 
     #[test]

@@ -157,6 +157,44 @@ pub fn refresh_target(body: &[u8]) -> Option<String> {
     None
 }
 
+/// A page built by its scripts: a `<noscript>` that asks for JavaScript, or
+/// the empty element a script framework mounts the page in (`<div
+/// id="root"></div>`, `<app-root></app-root>`). Looked for in the first 64
+/// KiB; callers ask only of pages with next to no visible text, so a short
+/// article with an analytics script is not taken for one.
+pub fn needs_scripts(body: &[u8]) -> bool {
+    let head = body[..body.len().min(64 << 10)].to_ascii_lowercase();
+    let squeezed: Vec<u8> = head
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\''))
+        .collect();
+    let has = |hay: &[u8], what: &[u8]| hay.windows(what.len()).any(|w| w == what);
+    const MOUNTS: &[&[u8]] = &[
+        b"<divid=root></div>",
+        b"<divid=app></div>",
+        b"<divid=__next></div>",
+        b"<divid=__nuxt></div>",
+        b"<app-root></app-root>",
+    ];
+    if MOUNTS.iter().any(|m| has(&squeezed, m)) {
+        return true;
+    }
+    let mut rest = &head[..];
+    while let Some(open) = rest.windows(9).position(|w| w == b"<noscript") {
+        rest = &rest[open + 9..];
+        let end = rest
+            .windows(11)
+            .position(|w| w == b"</noscript>")
+            .unwrap_or(rest.len());
+        if has(&rest[..end], b"javascript") {
+            return true;
+        }
+        rest = &rest[end..];
+    }
+    false
+}
+
 /// The string `location` at `at` is set to, when it is set unconditionally
 /// to one string (see [`refresh_target`]).
 fn script_assignment(head: &[u8], lower: &[u8], at: usize) -> Option<String> {
@@ -723,6 +761,27 @@ fn collapse_whitespace(s: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pages_built_by_scripts_are_known_by_their_shell() {
+        for shell in [
+            "<html><body><noscript>You need to enable JavaScript to run this app.</noscript><div id=\"root\"></div><script src=\"/static/main.js\"></script></body></html>",
+            "<html><body><noscript><strong>We're sorry but this site doesn't work properly without JavaScript enabled.</strong></noscript></body></html>",
+            "<html><body><div id='app'>\n </div><script src=app.js></script></body></html>",
+            "<html><body><app-root></app-root><script src=main.js></script></body></html>",
+            "<html><body><div id=\"__next\"></div></body></html>",
+        ] {
+            assert!(needs_scripts(shell.as_bytes()), "{shell}");
+        }
+        for page in [
+            "<html><body><p>A photo caption.</p><img src=a.jpg><script src=stats.js></script></body></html>",
+            "<html><body><noscript><img src=pixel.gif></noscript><p>Short.</p></body></html>",
+            "<html><body><div id=\"root\"><p>Rendered on the server.</p></div></body></html>",
+            "<html><body><noscript>no scripts</noscript></body></html>",
+        ] {
+            assert!(!needs_scripts(page.as_bytes()), "{page}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -309,6 +309,20 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             html.push_str("</ul></body></html>");
             axum::response::Html(html).into_response()
         }
+        // Script applications: one shell for every address under them, with
+        // no text, or with a line saying it is loading.
+        _ if path.starts_with("/app/") => axum::response::Html(
+            "<!doctype html><html><head><title>News</title></head><body>\
+             <noscript>You need to enable JavaScript to run this app.</noscript>\
+             <div id=\"root\"></div><script src=\"/static/js/main.3f9a.js\"></script></body></html>",
+        )
+        .into_response(),
+        _ if path.starts_with("/spa/") => axum::response::Html(
+            "<!doctype html><html><head><title>Daily News</title></head><body>\
+             <p>Daily News is loading the latest stories, please wait.</p>\
+             <app-root></app-root><script src=\"/main.js\"></script></body></html>",
+        )
+        .into_response(),
         // Two addresses of one article, both sent to where it lives now.
         "/mobile/c_77.htm" | "/desktop/c_77.htm" => {
             redirect(StatusCode::MOVED_PERMANENTLY, "/story/c_77.htm")
