@@ -390,6 +390,7 @@ mod tests {
             <p>The committee passed amendments to the national defense law, officials said on Saturday.</p></body></html>";
         let mut r = read(html.as_bytes(), Some("text/html; charset=utf-8"));
         r.bot_challenge = true;
+        r.script_shell = true;
         assert!(r.lines.is_some() && r.error_phrase.is_some());
         let head: ReadingHead = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(
@@ -401,6 +402,7 @@ mod tests {
                 article: r.article,
                 refresh: None,
                 wall: None,
+                script_shell: true,
             }
         );
     }

@@ -193,13 +193,19 @@ pub fn classify(
     // and the page is not the one cited (nor, with nothing to compare, an
     // article at all), is a page for removed articles. A baseline taken at
     // the landing itself is no copy of the article to compare with.
+    // Only a permanent redirect: a site sends every address for a while to
+    // its maintenance page, or a cookie check, by a temporary one.
     let cited = page.similarity.filter(|_| !page.baseline_landed_here);
     if let Some(others) = page
         .shared_landing
-        .filter(|&n| n >= super::landing::OTHERS)
-        .filter(|_| match cited {
-            Some(s) => s < changed_below,
-            None => !page.article,
+        .filter(|_| f.permanent_redirect)
+        .filter(|&n| match cited {
+            Some(s) => n >= super::landing::OTHERS && s < changed_below,
+            None => {
+                n >= super::landing::OTHERS_UNSEEN
+                    && !page.article
+                    && same_site_urls(f.url, f.final_url)
+            }
         })
     {
         return (
@@ -267,6 +273,10 @@ pub fn classify(
         ),
         _ => (Signal::Ok, format!("HTTP {status}")),
     }
+}
+
+fn same_site_urls(a: &str, b: &str) -> bool {
+    matches!((url::Url::parse(a), url::Url::parse(b)), (Ok(a), Ok(b)) if super::soft404::same_site(&a, &b))
 }
 
 /// Path segments of sign-in and subscription walls.
@@ -591,16 +601,35 @@ mod tests {
             why,
             "redirects to http://a.example/expired.html, where 1 other cited page lands too"
         );
-        // The first night: a notice or a list, not an article.
-        assert_eq!(sig(&f, &shared(None, false)), Signal::SoftNotFound);
+        // The first night: a notice or a list, not an article, of the same
+        // site, where more land: two short links to one short document are
+        // not two articles sent away.
+        assert_eq!(sig(&f, &shared(None, false)), Signal::Moved);
+        let more = |article| PageEvidence {
+            shared_landing: Some(2),
+            ..shared(None, article)
+        };
+        assert_eq!(sig(&f, &more(false)), Signal::SoftNotFound);
+        let mut elsewhere = f.clone();
+        elsewhere.final_url = "http://b.example/expired.html";
+        assert_eq!(sig(&elsewhere, &more(false)), Signal::Moved);
         // An article there, with nothing to compare, may be the one cited.
-        assert_eq!(sig(&f, &shared(None, true)), Signal::Moved);
+        assert_eq!(sig(&f, &more(true)), Signal::Moved);
+        // A temporary redirect (a maintenance page, a cookie check): no.
+        let mut temporary = f.clone();
+        temporary.permanent_redirect = false;
+        assert_ne!(sig(&temporary, &more(false)), Signal::SoftNotFound);
+        assert_ne!(
+            sig(&temporary, &shared(Some(0.1), false)),
+            Signal::SoftNotFound
+        );
         // The copy cited is there: a move, wherever else others land.
         assert_eq!(sig(&f, &shared(Some(0.95), false)), Signal::Moved);
         // Its baseline was taken there (the first night judged it alone):
         // the landing compared with itself proves nothing.
         let landed = PageEvidence {
             baseline_landed_here: true,
+            shared_landing: Some(2),
             ..shared(Some(1.0), false)
         };
         assert_eq!(sig(&f, &landed), Signal::SoftNotFound);

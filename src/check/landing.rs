@@ -1,7 +1,7 @@
 //! Pages that several cited articles are sent to.
 //!
-//! A site that removes an article often redirects it, with a 301 like a real
-//! move, to one page it keeps for all of them: "this content has expired", a
+//! A site that removes an article often redirects it, with a 301 or 308 like
+//! a real move, to one page it keeps for all of them: "this content has expired", a
 //! topic index, the latest headlines. Followed one at a time, each such
 //! redirect looks like a move (the first night) or a rewrite (later nights).
 //! Seen together they are not: distinct articles do not move to one address.
@@ -21,8 +21,15 @@ use url::Url;
 use super::soft404;
 
 /// How many distinct cited articles must land on one page, besides the one
-/// judged, for that page to be taken for a landing of removed articles.
+/// judged, for that page to be taken for a landing of removed articles, when
+/// the copy cited was taken elsewhere and does not match it.
 pub const OTHERS: usize = 1;
+
+/// The same, when there is no copy cited to compare with (the source was
+/// already sent there at its first check): only a page of the same site that
+/// does not read as an article, and more of them, since two short links to
+/// one short document would otherwise look like two articles sent away.
+pub const OTHERS_UNSEEN: usize = 2;
 
 /// Landing page → the distinct cited articles known to be redirected there.
 #[derive(Debug, Default)]
@@ -80,13 +87,16 @@ fn article_and_landing(url: &str, final_url: &str) -> Option<(String, String)> {
     Some((key, landing_key(&landing)))
 }
 
+/// Trackers and pagination are left out of the query: `?utm_source=a` and
+/// `?page=2` name the same article as the bare address.
 fn article_key(url: &Url) -> Option<String> {
     let last = url.path_segments()?.rev().find(|s| !s.is_empty())?;
-    Some(format!(
-        "{}?{}",
-        last.to_ascii_lowercase(),
-        url.query().unwrap_or("")
-    ))
+    let query: Vec<String> = url
+        .query_pairs()
+        .filter(|(k, _)| !soft404::is_harmless_query_key(k) && !k.eq_ignore_ascii_case("page"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    Some(format!("{}?{}", last.to_ascii_lowercase(), query.join("&")))
 }
 
 /// A landing without its fragment, which the server never sees.
@@ -134,6 +144,27 @@ mod tests {
             None
         );
         assert_eq!(l.landed(canonical), 0);
+    }
+
+    #[test]
+    fn trackers_and_pages_name_the_same_article() {
+        let l = Landings::default();
+        let to = "https://a.example/files/report.pdf";
+        for from in [
+            "https://a.example/files/report.pdf?utm_source=newsletter",
+            "https://a.example/files/report.pdf?utm_source=twitter&from=groupmessage",
+        ] {
+            assert_eq!(l.note(from, to), None, "{from}");
+        }
+        let thread = "https://a.example/thread/123";
+        assert_eq!(l.note("https://b.example/t/123?page=2", thread), None);
+        let expired = "https://a.example/expired";
+        assert_eq!(
+            l.note("https://a.example/a.php?id=1&utm_medium=x", expired),
+            Some(0)
+        );
+        assert_eq!(l.note("https://a.example/a.php?id=1", expired), Some(0));
+        assert_eq!(l.note("https://a.example/a.php?id=2", expired), Some(1));
     }
 
     #[test]

@@ -379,9 +379,14 @@ async fn run_locked(
                 } else {
                     None
                 };
-                let shared_landing = (report.final_url != report.url)
-                    .then(|| landings.note(&report.url, &report.final_url))
-                    .flatten();
+                // Only where a permanent redirect led: a temporary one to a
+                // maintenance page says nothing of the article.
+                let shared_landing = super::classify::moved_permanently(
+                    &report.url,
+                    report.hops.iter().map(|h| (h.status, h.resolved.as_str())),
+                )
+                .then(|| landings.note(&report.url, &report.final_url))
+                .flatten();
                 // Nothing to read or store (a 304, a refused connection): the
                 // verdict is a few comparisons, cheaper here than a hand-off
                 // to a CPU thread and back.

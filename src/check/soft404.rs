@@ -484,6 +484,12 @@ const HARMLESS_QUERY_KEYS: &[&str] = &[
     "from", "ref", "source", "src", "spm", "err", "error", "404", "notfound", "reason",
 ];
 
+/// A query key that names no page: a tracker, or where the reader came from.
+pub fn is_harmless_query_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.starts_with("utm_") || HARMLESS_QUERY_KEYS.contains(&k.as_str())
+}
+
 /// The site's front page or a section front: `/`, `/index.html`, `/home`, a
 /// single short word like `/news/` or `/world`, or such a word with an index
 /// document (`/news/index.shtml`). Queries other than trackers make it
@@ -491,10 +497,7 @@ const HARMLESS_QUERY_KEYS: &[&str] = &[
 pub fn is_site_root_or_section(url: &Url) -> bool {
     if let Some(query) = url.query()
         && !query.is_empty()
-        && !url.query_pairs().all(|(k, _)| {
-            let k = k.to_ascii_lowercase();
-            k.starts_with("utm_") || HARMLESS_QUERY_KEYS.contains(&k.as_str())
-        })
+        && !url.query_pairs().all(|(k, _)| is_harmless_query_key(&k))
     {
         return false;
     }
@@ -571,7 +574,8 @@ pub fn is_short_link(url: &Url) -> bool {
     url.query().is_some_and(|q| !q.is_empty()) && front_path(url)
 }
 
-fn same_site(a: &Url, b: &Url) -> bool {
+/// The same host, with or without `www.`, over http or https.
+pub fn same_site(a: &Url, b: &Url) -> bool {
     let host = |u: &Url| {
         u.host_str()
             .map(|h| h.trim_end_matches('.').to_ascii_lowercase())

@@ -313,14 +313,19 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Every source whose latest check was redirected: its URL and where the
-    /// redirects ended (see `check::landing`).
+    /// Every actively cited source whose latest check was redirected: its URL
+    /// and where the redirects ended (see `check::landing`). A source no
+    /// longer cited is not checked again, so its landing would count for ever.
     pub fn redirected_sources(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT url, final_url FROM sources
-                 WHERE final_url IS NOT NULL AND final_url <> url",
+                 WHERE final_url IS NOT NULL AND final_url <> url
+                   AND id IN (SELECT c.source_id FROM documents d
+                     JOIN briefings b ON b.document_id = d.id
+                     JOIN citations c ON c.briefing_id = b.id
+                     WHERE d.withdrawn_at IS NULL)",
             )
             .map_err(self.err())?;
         let rows = stmt
