@@ -1315,6 +1315,35 @@ async fn a_script_applications_shell_is_blocked_not_ok() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_still_as_cited_is_not_condemned_by_a_probe_like_it() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/heavy/story-1.html"]));
+    json(&g, &["check", "--format", "json"]).await;
+    // The site starts answering made-up addresses with a page in the same
+    // heavy template: the short story is now as like that page as the
+    // probe threshold asks.
+    web.state
+        .heavy_catch_all
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    // The probe was asked for on both nights.
+    let probes = web
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/heavy/") && !h.path.contains("story"))
+        .count();
+    assert_eq!(probes, 2);
+    assert_eq!(
+        status_of(&sources, "/heavy/story-1.html"),
+        "ok",
+        "{sources}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -238,7 +238,11 @@ pub fn classify(
                 .into(),
         );
     }
-    if page.like_probe {
+    // Like the phrase, the probe is weaker evidence than the text: a short
+    // article in a heavy template can be as like the host's answer for a
+    // made-up path as that answer's own template is, yet still read as the
+    // copy cited (which was judged good, so was no such answer).
+    if page.like_probe && !matches_baseline {
         return (
             Signal::SoftNotFound,
             "the page is what the site answers for a page that cannot exist".into(),
@@ -543,6 +547,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sig(&f, &probe), Signal::SoftNotFound);
+        // Nor by looking like the probe.
+        let still_cited = PageEvidence {
+            like_probe: true,
+            similarity: Some(0.97),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &still_cited), Signal::Ok);
+        let gone = PageEvidence {
+            similarity: Some(0.2),
+            ..still_cited
+        };
+        assert_eq!(sig(&f, &gone), Signal::SoftNotFound);
         // A page that still reads as the copy cited is not made a notice by a
         // phrase in it.
         let unchanged = PageEvidence {

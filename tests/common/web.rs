@@ -32,6 +32,9 @@ pub struct WebState {
     pub forbidden_port: AtomicUsize,
     /// Every answer is a 503: the whole host is down.
     pub down: AtomicBool,
+    /// Unknown paths under `/heavy/` answer 200 with the template's
+    /// "latest stories" page instead of 404.
+    pub heavy_catch_all: AtomicBool,
 }
 
 /// A running test web.
@@ -208,6 +211,33 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             }
             _ => StatusCode::NOT_FOUND.into_response(),
         };
+    }
+    // `/heavy/story-N.html`: a short story in a heavy template (paragraphs
+    // of boilerplate in plain `div`s, as many sites have them).
+    if let Some(rest) = path.strip_prefix("/heavy/") {
+        let story = rest
+            .strip_prefix("story-")
+            .and_then(|r| r.strip_suffix(".html"))
+            .filter(|n| n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()));
+        let mut html = String::from("<html><head><title>The Daily Courier</title></head><body>");
+        for k in 0..12 {
+            html.push_str(&format!(
+                "<div class=boilerplate>Courier notice {k}: the Daily Courier is published by the \
+                 Courier Media Group, which also runs radio stations, a printing house and a \
+                 news agency serving readers across the region since its founding.</div>"
+            ));
+        }
+        match story {
+            Some(n) => html.push_str(&format!(
+                "<p>Story {n}: the council met on Tuesday and approved the budget.</p>"
+            )),
+            None if state.heavy_catch_all.load(Ordering::Relaxed) => {
+                html.push_str("<p>Latest stories from the Courier newsroom.</p>")
+            }
+            None => return StatusCode::NOT_FOUND.into_response(),
+        }
+        html.push_str("</body></html>");
+        return axum::response::Html(html).into_response();
     }
     match path.as_str() {
         "/robots.txt" => match state.robots.lock().unwrap().get(&host) {
