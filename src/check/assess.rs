@@ -57,6 +57,8 @@ pub(super) struct Checked {
     pub(super) prev: State,
     /// A network-level failure (connection, TLS, timeout, DNS, 5xx).
     pub(super) network_failure: bool,
+    /// Set when the verdict waits on how many others land where this did.
+    pub(super) landing_pending: Option<Box<LandingPending>>,
 }
 
 fn state_of(d: &DueSource) -> State {
@@ -277,26 +279,18 @@ pub(super) fn assess(
     let state = decide(&prev, signal, now, confirmation);
     let good = matches!(state.status, Status::Ok | Status::Changed | Status::Moved);
     let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && read;
-    let evidence = match state.status {
-        Status::Failing => format!(
-            "{evidence} ({} failing check{} since {})",
-            state.consecutive_failures,
-            if state.consecutive_failures == 1 {
-                ""
-            } else {
-                "s"
-            },
-            state
-                .failing_since
-                .map(|t| format_millis(t)[..10].to_string())
-                .unwrap_or_default()
-        ),
-        _ => evidence,
-    };
-    let evidence = match &unread {
-        Some(why) => format!("{evidence}; {why}"),
-        None => evidence,
-    };
+    // Judged a move (or a rewrite) only because too few others had landed
+    // there yet: the run looks again once all its redirects are in.
+    let landing_pending = super::classify::others_needed(&facts, &page, cfg.changed_below)
+        .filter(|&need| page.shared_landing.is_some_and(|n| n < need) && good)
+        .map(|need| {
+            Box::new(LandingPending {
+                need,
+                now,
+                unread: unread.clone(),
+            })
+        });
+    let evidence = described(&state, evidence, unread.as_deref());
     let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
     Ok(Checked {
         host: job.due.host.clone(),
@@ -330,7 +324,66 @@ pub(super) fn assess(
         verdict_stands: network_failure
             && state.status == prev.status
             && matches!(prev.status, Status::Dead | Status::Soft404),
+        landing_pending,
     })
+}
+
+/// The evidence in words, with the failing streak and why the page went
+/// unread, if it did.
+fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
+    let evidence = match state.status {
+        Status::Failing => format!(
+            "{evidence} ({} failing check{} since {})",
+            state.consecutive_failures,
+            if state.consecutive_failures == 1 {
+                ""
+            } else {
+                "s"
+            },
+            state
+                .failing_since
+                .map(|t| format_millis(t)[..10].to_string())
+                .unwrap_or_default()
+        ),
+        _ => evidence,
+    };
+    match unread {
+        Some(why) => format!("{evidence}; {why}"),
+        None => evidence,
+    }
+}
+
+/// A redirect judged a move (or a rewrite) because fewer than `need` other
+/// cited articles had landed where it did when it was judged.
+pub(super) struct LandingPending {
+    need: usize,
+    now: Millis,
+    unread: Option<String>,
+}
+
+impl Checked {
+    /// Judges again a check whose landing was not yet shared (see
+    /// [`LandingPending`]), now that `others` articles land there: a removal
+    /// once they are enough.
+    pub(super) fn reconsider_landing(
+        &mut self,
+        others: usize,
+        confirmation: &Confirmation,
+        cfg: &CheckConfig,
+        run_started: Millis,
+    ) {
+        let Some(pending) = self.landing_pending.take() else {
+            return;
+        };
+        if others < pending.need {
+            return;
+        }
+        let evidence = super::classify::sent_to_shared_landing(&self.final_url, others);
+        self.state = decide(&self.prev, Signal::SoftNotFound, pending.now, confirmation);
+        self.evidence = described(&self.state, evidence, pending.unread.as_deref());
+        self.capture_is_baseline = false;
+        self.next_check_at = next_check_at(self.state.status, run_started, cfg);
+    }
 }
 
 /// What reading a fetched page contributes to its verdict and its capture.

@@ -193,29 +193,13 @@ pub fn classify(
     // and the page is not the one cited (nor, with nothing to compare, an
     // article at all), is a page for removed articles. A baseline taken at
     // the landing itself is no copy of the article to compare with.
-    // Only a permanent redirect: a site sends every address for a while to
-    // its maintenance page, or a cookie check, by a temporary one.
-    let cited = page.similarity.filter(|_| !page.baseline_landed_here);
     if let Some(others) = page
         .shared_landing
-        .filter(|_| f.permanent_redirect)
-        .filter(|&n| match cited {
-            Some(s) => n >= super::landing::OTHERS && s < changed_below,
-            None => {
-                n >= super::landing::OTHERS_UNSEEN
-                    && !page.article
-                    && same_site_urls(f.url, f.final_url)
-            }
-        })
+        .filter(|&n| others_needed(f, page, changed_below).is_some_and(|need| n >= need))
     {
         return (
             Signal::SoftNotFound,
-            format!(
-                "redirects to {}, where {others} other cited page{} land{} too",
-                f.final_url,
-                if others == 1 { "" } else { "s" },
-                if others == 1 { "s" } else { "" },
-            ),
+            sent_to_shared_landing(f.final_url, others),
         );
     }
     // A phrase is weaker evidence than the text itself: a page that still
@@ -277,6 +261,33 @@ pub fn classify(
         ),
         _ => (Signal::Ok, format!("HTTP {status}")),
     }
+}
+
+/// How many other cited articles must land where this redirect did for the
+/// page to be a removal (see [`super::landing`]); `None` when no count would
+/// make it one.
+///
+/// Only a permanent redirect: a site sends every address for a while to its
+/// maintenance page, or to a cookie check, by a temporary one. A baseline
+/// taken at the landing itself is no copy of the article to compare with.
+pub fn others_needed(f: &FetchFacts, page: &PageEvidence, changed_below: f64) -> Option<usize> {
+    if !f.permanent_redirect || page.shared_landing.is_none() {
+        return None;
+    }
+    match page.similarity.filter(|_| !page.baseline_landed_here) {
+        Some(s) => (s < changed_below).then_some(super::landing::OTHERS),
+        None => (!page.article && same_site_urls(f.url, f.final_url))
+            .then_some(super::landing::OTHERS_UNSEEN),
+    }
+}
+
+/// The evidence for a page other cited articles are sent to as well.
+pub fn sent_to_shared_landing(final_url: &str, others: usize) -> String {
+    format!(
+        "redirects to {final_url}, where {others} other cited page{} land{} too",
+        if others == 1 { "" } else { "s" },
+        if others == 1 { "s" } else { "" },
+    )
 }
 
 fn same_site_urls(a: &str, b: &str) -> bool {

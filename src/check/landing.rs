@@ -10,8 +10,8 @@
 //!
 //! The count spans the run and the store: what each source's latest check
 //! landed on is read at the run's start, and every redirect of the run is
-//! added as it comes. Of two sources sent to one page on the same night, the
-//! first is judged without the second; the next night judges both.
+//! added as it comes. A source judged a move before enough others had landed
+//! there is held back and judged again once the run's fetches are in.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -57,6 +57,16 @@ impl Landings {
         let articles = map.entry(landing).or_default();
         articles.insert(key.clone());
         Some(articles.len() - 1)
+    }
+
+    /// How many other distinct articles are known to land where `url` was
+    /// redirected (after [`Landings::note`] of it): at a run's end, the count
+    /// its first redirects there were judged without.
+    pub fn others(&self, url: &str, final_url: &str) -> Option<usize> {
+        let (key, landing) = article_and_landing(url, final_url)?;
+        let map = self.by_landing.lock().unwrap_or_else(|e| e.into_inner());
+        let articles = map.get(&landing)?;
+        Some(articles.len() - usize::from(articles.contains(&key)))
     }
 
     /// How many distinct articles are known to land on `final_url`.
@@ -116,8 +126,15 @@ mod tests {
         let expired = "https://a.example/expired.html";
         assert_eq!(l.note("https://a.example/news/1.html", expired), Some(0));
         assert_eq!(l.landed(expired), 1);
+        assert_eq!(l.others("https://a.example/news/1.html", expired), Some(0));
         assert_eq!(l.note("https://b.example/world/2.html", expired), Some(1));
         assert_eq!(l.landed(expired), 2);
+        // The first, asked again at the run's end.
+        assert_eq!(l.others("https://a.example/news/1.html", expired), Some(1));
+        assert_eq!(
+            l.others("https://a.example/news/1.html", "https://x.example/a.html"),
+            None
+        );
         // Noting one again counts it once.
         assert_eq!(l.note("https://a.example/news/1.html", expired), Some(1));
         // The fragment is the reader's, not the server's.

@@ -422,6 +422,9 @@ async fn run_locked(
     // more than recording it. A chunk leaves as soon as no result is ready, so
     // a slow night does not hold results back.
     let mut chunk: Vec<Checked> = Vec::with_capacity(SEND_CHUNK);
+    // Redirects judged before enough others had landed where they did: sent
+    // once every fetch is in (see `Checked::reconsider_landing`).
+    let mut pending_landings: Vec<Checked> = Vec::new();
     // False once the writer has gone (after an error, which its join reports).
     let send = |chunk: &mut Vec<Checked>| {
         tx.send(std::mem::replace(chunk, Vec::with_capacity(SEND_CHUNK)))
@@ -444,6 +447,10 @@ async fn run_locked(
                 super::assess::inject_panic("recording", &c.url);
                 checked += 1;
                 progress.advance(&c.url, c.state.status.name());
+                if c.landing_pending.is_some() {
+                    pending_landings.push(c);
+                    continue;
+                }
                 chunk.push(c);
                 if chunk.len() >= SEND_CHUNK && !send(&mut chunk) {
                     break;
@@ -465,6 +472,12 @@ async fn run_locked(
     drop(results);
     // The fetches no longer take jobs: the preparer stops at its next one.
     let prepared = preparer.join();
+    for mut c in pending_landings {
+        if let Some(others) = landings.others(&c.url, &c.final_url) {
+            c.reconsider_landing(others, &confirmation, &check_cfg, started_at);
+        }
+        chunk.push(c);
+    }
     if !chunk.is_empty() {
         send(&mut chunk);
     }

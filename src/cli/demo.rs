@@ -122,9 +122,7 @@ async fn nights(dir: &Path, temporary: bool) -> anyhow::Result<()> {
         &mut out,
         "then the web rots: pages deleted (404, 410), sent to the homepage or to a page for removed articles, replaced by error pages, moved, rewritten, flaky",
     )?;
-    // Three nights: of two pages sent to one page on the same night, the
-    // first is seen as shared only the night after (see `check::landing`).
-    for n in 2..=4 {
+    for n in 2..=3 {
         // A fresh fetcher each night, as each nightly process would have.
         let fetcher = Fetcher::builder(config.fetch.clone()).build()?;
         let s = run(&config, &options, fetcher, &Quiet).await?;
