@@ -45,8 +45,8 @@ fn stray_bytes(bytes: &[u8]) -> Option<usize> {
 /// few stray bytes stays UTF-8 (those bytes read as U+FFFD) instead of
 /// being guessed another encoding whole.
 ///
-/// Fetched pages keep [`decode`]: their stored readings were made with it,
-/// and a reading that changed with the decoder would compare as a rewrite.
+/// Fetched pages use it only when their `<meta>` claims UTF-8 for bytes
+/// that are not (see `check::page`).
 pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
     if std::str::from_utf8(bytes).is_err()
         && Encoding::for_bom(bytes).is_none()
@@ -99,7 +99,7 @@ pub fn decode(bytes: &[u8], html: bool) -> Decoded {
 }
 
 /// The charset an HTML document declares in its first 2 KiB, if any.
-fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(2048)];
     let lower: Vec<u8> = head.to_ascii_lowercase();
     let pos = lower.windows(8).position(|w| w == b"charset=")?;

@@ -9,7 +9,7 @@ mod html;
 mod items;
 mod walk;
 
-pub use decode::{Decoded, decode, decode_document};
+pub use decode::{Decoded, decode, decode_document, meta_charset};
 pub use walk::{DocumentFile, WalkError, find_documents, name_after_root, name_on_disk};
 
 /// The document formats the briefing store may hold, chosen by file extension.

@@ -61,6 +61,10 @@ pub struct Reading {
     /// reading became lazy (they hold every fingerprint they will have).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lazy: bool,
+    /// The [`page::DECODER_VERSION`] the text was read with; 0 before it
+    /// was kept.
+    #[serde(default)]
+    pub decoder: u8,
 }
 
 /// What a verdict reads from a stored reading when the page is known to be
@@ -126,6 +130,7 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
         fingerprint: None,
         page_fingerprint: None,
         lazy: true,
+        decoder: page::DECODER_VERSION,
     }
 }
 
@@ -154,11 +159,22 @@ pub struct Subject<'a> {
 
 impl<'a> Subject<'a> {
     /// A page whose body `load` returns when a fingerprint must be computed.
+    ///
+    /// A text reading made by another decoder forgets its lines and
+    /// fingerprints, to compute them again from the body as they are needed:
+    /// the text may have been mojibake then.
     pub fn new(
-        reading: Reading,
+        mut reading: Reading,
         content_type: Option<&'a str>,
         load: impl FnMut() -> Option<Vec<u8>> + 'a,
     ) -> Subject<'a> {
+        if reading.decoder != page::DECODER_VERSION && reading.lines.is_some() {
+            reading.lines = None;
+            reading.fingerprint = None;
+            reading.page_fingerprint = None;
+            reading.lazy = true;
+            reading.decoder = page::DECODER_VERSION;
+        }
         Subject {
             reading,
             grew: false,
@@ -170,7 +186,13 @@ impl<'a> Subject<'a> {
 
     /// A page compared only by the fingerprints its reading already holds.
     pub fn stored(reading: Reading) -> Subject<'a> {
-        Subject::new(reading, None, || None)
+        Subject {
+            reading,
+            grew: false,
+            content_type: None,
+            body: None,
+            load: Box::new(|| None),
+        }
     }
 
     /// The body's text as `read` sees it, if the body can be had.
@@ -424,6 +446,32 @@ mod tests {
             panic!("not text: never re-read")
         });
         assert_eq!(s.main_fingerprint(), None);
+    }
+
+    #[test]
+    fn readings_of_another_decoder_are_read_again_from_the_body() {
+        let body = article(&PARAGRAPHS, &[]);
+        let current = read(&body, Some("text/html"));
+        assert_eq!(current.decoder, page::DECODER_VERSION);
+        // As stored before decoders were versioned: read as mojibake, say.
+        let mut old = current.clone();
+        old.lines = Some(lines::line_set("é¡µé¢ä¸å­å¨"));
+        let mut json: serde_json::Value = serde_json::to_value(&old).unwrap();
+        json.as_object_mut().unwrap().remove("decoder");
+        let old: Reading = serde_json::from_value(json).unwrap();
+        assert_eq!(old.decoder, 0);
+        let mut s = Subject::new(old, Some("text/html"), || Some(body.clone()));
+        assert_eq!(s.lines(), current.lines.as_ref());
+        assert_eq!(s.main_fingerprint(), current.fingerprint);
+        assert!(s.grew, "the baseline's new reading is kept");
+        assert_eq!(s.reading.decoder, page::DECODER_VERSION);
+        // Of this decoder: used as stored.
+        let mut s = Subject::new(current.clone(), Some("text/html"), || {
+            panic!("a current reading is never read again")
+        });
+        assert_eq!(s.lines(), current.lines.as_ref());
+        assert_eq!(s.main_fingerprint(), current.fingerprint);
+        assert!(!s.grew);
     }
 
     #[test]

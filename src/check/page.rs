@@ -395,10 +395,17 @@ fn header_charset(content_type: &str) -> Option<&'static Encoding> {
 /// Decodes as a browser would: a byte-order mark, then the header's charset,
 /// then [`decode`] (valid UTF-8, `<meta charset>`, statistical detection).
 ///
-/// One deliberate exception: a header claiming UTF-8 for bytes that are not
-/// UTF-8 is ignored. Misconfigured servers send that for GBK pages, and the
-/// page's own `<meta>` or the detector knows better; a browser would show
-/// mojibake, but the citation was made from a readable page.
+/// Deliberate exceptions, for labels that lie (a browser would show
+/// mojibake, but the citation was made from a readable page):
+/// - a header or `<meta>` claiming UTF-8 for bytes that are not UTF-8 is
+///   ignored: misconfigured servers and templates say that of GBK pages, and
+///   the detector knows better (a UTF-8 page with a few stray bytes stays
+///   UTF-8, as [`crate::briefing::decode_document`] keeps it);
+/// - a header naming a legacy charset for a body that is valid UTF-8 with
+///   real non-ASCII text in it is ignored: a site moved to UTF-8 while its
+///   server still says GBK or ISO-8859-1.
+///
+/// A change here changes readings: see [`DECODER_VERSION`].
 fn decode_body<'a>(
     body: &'a [u8],
     header: Option<&'static Encoding>,
@@ -408,13 +415,44 @@ fn decode_body<'a>(
         // `Encoding::decode` lets a byte-order mark override the label. A
         // UTF-8 body it found valid is borrowed, not copied: most pages.
         let (text, used, had_errors) = enc.decode(body);
+        if used != encoding_rs::UTF_8
+            && Encoding::for_bom(body).is_none()
+            && let Ok(utf8) = std::str::from_utf8(body)
+            && utf8
+                .chars()
+                .filter(|c| !c.is_ascii())
+                .nth(UTF8_EVIDENCE)
+                .is_some()
+        {
+            return (Cow::Borrowed(utf8), encoding_rs::UTF_8.name());
+        }
         if !(had_errors && used == encoding_rs::UTF_8) {
             return (text, used.name());
         }
     }
+    if html
+        && Encoding::for_bom(body).is_none()
+        && crate::briefing::meta_charset(body) == Some(encoding_rs::UTF_8)
+        && std::str::from_utf8(body).is_err()
+    {
+        let d = crate::briefing::decode_document(body, false);
+        return (Cow::Owned(d.text), d.encoding);
+    }
     let d = decode(body, html);
     (Cow::Owned(d.text), d.encoding)
 }
+
+/// Non-ASCII characters a body labelled with a legacy charset must hold, all
+/// valid UTF-8, to be read as UTF-8 instead: GBK or Latin-1 text is valid
+/// UTF-8 by chance for a character or two, never for a page of them.
+const UTF8_EVIDENCE: usize = 20;
+
+/// The version of how bodies become text ([`decode_body`]). Readings made by
+/// another have their lines and fingerprints computed again from the blob
+/// when compared (see `analyze::Subject::new`), so that a page whose lying
+/// label is now seen through does not compare as rewritten against a copy
+/// read as mojibake.
+pub const DECODER_VERSION: u8 = 1;
 
 /// Title and main text of an HTML document.
 ///
@@ -935,6 +973,40 @@ mod tests {
              <p>据介绍，此次使用的是国产新冠病毒灭活疫苗，需要接种两剂次，间隔时间为三至四周。接种后需在现场留观三十分钟，以便医务人员及时处置可能出现的不良反应。</p>\
              <p>上海市卫生健康委员会有关负责人表示，接种遵循知情、同意、自愿的原则。</p></div></body></html>"
         )
+    }
+
+    #[test]
+    fn labels_that_lie_are_seen_through() {
+        // A template says UTF-8; the text is GBK.
+        let lying = zh_html("utf-8");
+        let (gbk, _, _) = encoding_rs::GBK.encode(&lying);
+        for header in [None, Some("text/html"), Some("text/html; charset=utf-8")] {
+            let p = read_page(&gbk, header);
+            assert!(
+                p.encoding == "GBK" || p.encoding == "gb18030",
+                "{header:?}: {}",
+                p.encoding
+            );
+            assert!(p.main_text.contains("灭活疫苗"), "{header:?}");
+        }
+        // A server still says GBK, or Latin-1, of a page moved to UTF-8.
+        let utf8 = zh_html("gbk");
+        for header in ["text/html; charset=gbk", "text/html; charset=iso-8859-1"] {
+            let p = read_page(utf8.as_bytes(), Some(header));
+            assert_eq!(p.encoding, "UTF-8", "{header}");
+            assert!(p.main_text.contains("灭活疫苗"), "{header}");
+        }
+        // A UTF-8 page with a stray byte, labelled UTF-8, stays UTF-8.
+        let mut stray = zh_html("utf-8").into_bytes();
+        stray.extend_from_slice(b"<!-- \x92 -->");
+        stray.push(0x92);
+        let p = read_page(&stray, Some("text/html"));
+        assert_eq!(p.encoding, "UTF-8");
+        assert!(p.main_text.contains("灭活疫苗"));
+        // A word or two of UTF-8 is no evidence against the label.
+        let cafe = "<html><head><title>Café</title></head><body><p>Un café, s'il vous plaît.</p></body></html>";
+        let p = read_page(cafe.as_bytes(), Some("text/html; charset=iso-8859-1"));
+        assert_eq!(p.encoding, "windows-1252");
     }
 
     #[test]
