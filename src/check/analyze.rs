@@ -455,7 +455,7 @@ mod tests {
         assert_eq!(current.decoder, page::DECODER_VERSION);
         // As stored before decoders were versioned: read as mojibake, say.
         let mut old = current.clone();
-        old.lines = Some(lines::line_set("é¡µé¢ä¸å­å¨"));
+        old.lines = Some(lines::line_set("Ã©Â¡ÂµÃ©Â¢ mojibake"));
         let mut json: serde_json::Value = serde_json::to_value(&old).unwrap();
         json.as_object_mut().unwrap().remove("decoder");
         let old: Reading = serde_json::from_value(json).unwrap();

@@ -447,7 +447,7 @@ fn decode_body<'a>(
 /// UTF-8 by chance for a character or two, never for a page of them.
 const UTF8_EVIDENCE: usize = 20;
 
-/// The version of how bodies become text ([`decode_body`]). Readings made by
+/// The version of how bodies become text (`decode_body`). Readings made by
 /// another have their lines and fingerprints computed again from the blob
 /// when compared (see `analyze::Subject::new`), so that a page whose lying
 /// label is now seen through does not compare as rewritten against a copy
