@@ -1340,6 +1340,38 @@ async fn a_page_still_as_cited_is_not_condemned_by_a_probe_like_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_read_by_the_old_decoder_is_read_again_not_taken_for_rewritten() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/article/churn"]));
+    let url = web.url("127.0.0.1", "/article/churn");
+    json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(baseline_reading(&g, &url)["decoder"], 1);
+    // As a store written before readings kept their decoder: its text read
+    // as something else (mojibake, for a page whose label lied).
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    db.execute(
+        "UPDATE captures SET reading = json_remove(json_set(reading,
+           '$.lines.lines', json('[[1, 500]]')), '$.decoder')",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/article/churn"), "ok", "{sources}");
+    // The baseline was read again from its blob, and kept so.
+    let baseline = baseline_reading(&g, &url);
+    assert_eq!(baseline["decoder"], 1, "{baseline}");
+    assert_ne!(baseline["lines"]["lines"][0][0], 1, "{baseline}");
+    assert!(
+        sources[0]["similarity"].as_f64().is_some_and(|s| s > 0.9),
+        "{sources}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
