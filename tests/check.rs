@@ -1166,6 +1166,54 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_waiting_out_a_retry_after_is_given_up_soon_after_a_stop() {
+    use std::time::{Duration, Instant};
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 1\n\
+         allow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    g.brief("b.txt", briefing(&web, &["/page/1", "/ratelimited-minute"]));
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+        .arg("--config")
+        .arg(g.config())
+        .args(["check", "--all", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the server has asked it to wait a minute…
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while web.hits_for("127.0.0.1", "/ratelimited-minute").is_empty() {
+        assert!(Instant::now() < deadline, "the run did not get going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = Instant::now();
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    // …the run ends after its grace, not after the minute.
+    let took = asked.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(took < Duration::from_secs(45), "{took:?}: {err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["stopped_on_request"], true, "{summary}");
+    assert_eq!(summary["abandoned_on_stop"], 1, "{summary}");
+    assert_eq!(summary["checked"], 1, "{summary}");
+    // Given up, unrecorded: still due for the next run.
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/ratelimited-minute"), "unchecked");
+    assert_eq!(status_of(&sources, "/page/1"), "ok");
+    assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
     use std::time::{Duration, Instant};
     let web = TestWeb::start("127.0.0.1").await;

@@ -56,6 +56,11 @@ pub enum CheckError {
     /// The host given with --host has no source.
     #[error("--host {0}: no source is on this host (a host as in a URL, without its port)")]
     UnknownHost(String),
+    /// A fetch still in flight [`STOP_GRACE`] after the run was asked to
+    /// stop (one waiting out a long Retry-After): given up, the source stays
+    /// due, unrecorded.
+    #[error("gave up fetching {0}: the run was asked to stop")]
+    Abandoned(String),
     /// Judging this source panicked (a bug). The run logs it and goes on;
     /// the source is not recorded, so it keeps its state and due time.
     #[error("checking {0} failed on a bug (a panic)")]
@@ -129,6 +134,9 @@ pub struct RunSummary {
     /// Whoever started the run asked it to stop (`serve` shutting down)
     /// before every due source was checked; the rest waits for the next run.
     pub stopped_on_request: bool,
+    /// Fetches still in flight [`STOP_GRACE`] after the stop request, given
+    /// up: their sources stay due.
+    pub abandoned_on_stop: usize,
     /// Only some sources were asked for (`--url`, `--host`, `--limit`), or the
     /// run was stopped on request: the run is not the reference of `report
     /// --new` nor of the metrics' last run, and neither is one that checked
@@ -169,6 +177,19 @@ const PREPARE_CHUNK: usize = 32;
 
 /// Results sent to the writer at a time, at most.
 const SEND_CHUNK: usize = 32;
+
+/// How long fetches in flight may go on once the run is asked to stop. A
+/// fetch takes at most `[fetch] timeout` a try, but one waiting out a
+/// Retry-After (up to `max_retry_after`, ten minutes by default) would keep
+/// `serve`'s shutdown, or `systemctl stop`, waiting past their patience.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Resolves once the run's stop grace is over; never when nobody can say so.
+async fn abandoned(mut over: tokio::sync::watch::Receiver<bool>) {
+    if over.wait_for(|over| *over).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
 
 /// Runs a check, taking the run lock first ([`CheckError::Locked`] when held).
 pub async fn run(
@@ -335,6 +356,17 @@ async fn run_locked(
     let stopped_by_budget = std::cell::Cell::new(false);
     let stopped_on_request = std::cell::Cell::new(false);
     let stop = options.stop.clone();
+    // Once asked to stop, fetches in flight get STOP_GRACE to finish.
+    let (grace_over_tx, grace_over) = tokio::sync::watch::channel(false);
+    let grace_watch = options.stop.clone().map(|stop| {
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            tokio::time::sleep(STOP_GRACE).await;
+            let _ = grace_over_tx.send(true);
+        })
+    });
     let jobs =
         futures_util::stream::unfold((job_rx, Vec::new().into_iter()), |(mut rx, mut ready)| {
             let (by_budget, on_request) = (&stopped_by_budget, &stopped_on_request);
@@ -366,18 +398,27 @@ async fn run_locked(
             let landings = landings.clone();
             let check_cfg = check_cfg.clone();
             let cpu = cpu.clone();
+            let grace_over = grace_over.clone();
             async move {
                 let job = job?;
                 let url = job.due.url.clone();
-                let report = fetcher.fetch(&job.request).await;
-                let probe = if report
-                    .outcome
-                    .status()
-                    .is_some_and(|s| (200..300).contains(&s))
-                {
-                    probe_for(&fetcher, &probes, &job.due).await
-                } else {
-                    None
+                let fetched = async {
+                    let report = fetcher.fetch(&job.request).await;
+                    let probe = if report
+                        .outcome
+                        .status()
+                        .is_some_and(|s| (200..300).contains(&s))
+                    {
+                        probe_for(&fetcher, &probes, &job.due).await
+                    } else {
+                        None
+                    };
+                    (report, probe)
+                };
+                let (report, probe) = tokio::select! {
+                    biased;
+                    done = fetched => done,
+                    () = abandoned(grace_over) => return Err(CheckError::Abandoned(url)),
                 };
                 // Only where a permanent redirect led: a temporary one to a
                 // maintenance page says nothing of the article.
@@ -425,6 +466,7 @@ async fn run_locked(
     // Redirects judged before enough others had landed where they did: sent
     // once every fetch is in (see `Checked::reconsider_landing`).
     let mut pending_landings: Vec<Checked> = Vec::new();
+    let mut abandoned_fetches = 0usize;
     // False once the writer has gone (after an error, which its join reports).
     let send = |chunk: &mut Vec<Checked>| {
         tx.send(std::mem::replace(chunk, Vec::with_capacity(SEND_CHUNK)))
@@ -456,6 +498,10 @@ async fn run_locked(
                     break;
                 }
             }
+            Err(CheckError::Abandoned(url)) => {
+                abandoned_fetches += 1;
+                tracing::warn!(%url, "gave up fetching: the run was asked to stop; the source stays due");
+            }
             Err(CheckError::Panicked(url)) => {
                 tracing::error!(
                     %url,
@@ -470,6 +516,13 @@ async fn run_locked(
         }
     }
     drop(results);
+    if let Some(watch) = grace_watch {
+        watch.abort();
+    }
+    // Every job was taken before the request came, but some were given up.
+    if abandoned_fetches > 0 {
+        stopped_on_request.set(true);
+    }
     // The fetches no longer take jobs: the preparer stops at its next one.
     let prepared = preparer.join();
     for mut c in pending_landings {
@@ -500,6 +553,7 @@ async fn run_locked(
         checked,
         stopped_by_time_budget: stopped_by_budget.get(),
         stopped_on_request: stopped_on_request.get(),
+        abandoned_on_stop: abandoned_fetches,
         // A run stopped on request left its night unfinished, unlike one
         // its time budget ended (the budget is how the nightly job is meant
         // to run on a large store).

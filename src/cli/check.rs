@@ -102,7 +102,7 @@ pub fn check(
         signals.recv().await;
         stop.store(true, Ordering::Release);
         eprintln!(
-            "citewatch: stopping: finishing the fetches in flight (a second signal stops at once)"
+            "citewatch: stopping: finishing the fetches in flight, for at most 10 s (a second signal stops at once)"
         );
         let n = signals.recv().await;
         eprintln!("citewatch: stopped at once; the next run checks what this one did not record");
@@ -154,6 +154,15 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
             ""
         }
     )?;
+    if s.abandoned_on_stop > 0 {
+        writeln!(
+            out,
+            "gave up {} fetch{} still in flight {} s after the stop request (still due)",
+            s.abandoned_on_stop,
+            if s.abandoned_on_stop == 1 { "" } else { "es" },
+            citewatch::check::run::STOP_GRACE.as_secs()
+        )?;
+    }
     writeln!(
         out,
         "newly broken: {}, recovered: {}",

@@ -251,6 +251,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
                 "finally".into_response()
             }
         }
+        // Asks for a minute's patience, which a fetch grants (up to
+        // `max_retry_after`).
+        "/ratelimited-minute" => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+        )
+            .into_response(),
         "/ratelimited-long" => (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "86400")],
