@@ -547,9 +547,9 @@ pub async fn serve(
 }
 
 /// How long shutting down waits for a check run to stop: fetches in flight
-/// end within `[fetch] timeout` (30 s by default) unless one waits out a
-/// retry, and requests in flight may take their 30 s too, within systemd's
-/// `TimeoutStopSec=90s` of the shipped unit.
+/// are given up [`crate::check::run::STOP_GRACE`] after the request (a
+/// batch of results then goes to the store), and requests in flight may take
+/// their 30 s too, within systemd's `TimeoutStopSec=90s` of the shipped unit.
 pub const CHECK_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(50);
 
 #[cfg(test)]
