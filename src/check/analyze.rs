@@ -116,7 +116,16 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
     // script application's shell.
     let tiny = p.is_html && !article && soft404::is_tiny(&p.main_text);
     let refresh = tiny.then(|| page::refresh_target(body)).flatten();
-    let script_shell = tiny && refresh.is_none() && page::needs_scripts(body);
+    // A noscript's plea alone also comes with a short video page or a
+    // comment box: only a page with nothing else to read is taken for a
+    // shell on its word.
+    let script_shell = tiny
+        && refresh.is_none()
+        && match page::needs_scripts(body) {
+            Some(page::ScriptShell::EmptyMount) => true,
+            Some(page::ScriptShell::NoscriptAsks) => soft404::is_nearly_empty(&p.main_text),
+            None => false,
+        };
     Reading {
         refresh,
         script_shell,
@@ -160,28 +169,33 @@ pub struct Subject<'a> {
 impl<'a> Subject<'a> {
     /// A page whose body `load` returns when a fingerprint must be computed.
     ///
-    /// A text reading made by another decoder forgets its lines and
-    /// fingerprints, to compute them again from the body as they are needed:
-    /// the text may have been mojibake then.
+    /// A lazy reading made by another decoder is read again from the body
+    /// at once, whole (title, phrases, lines; fingerprints as needed): its
+    /// text may have been mojibake. Should the body not load, it stands as
+    /// it was. Readings from before laziness hold every fingerprint they
+    /// will have and are used as they are.
     pub fn new(
-        mut reading: Reading,
+        reading: Reading,
         content_type: Option<&'a str>,
         load: impl FnMut() -> Option<Vec<u8>> + 'a,
     ) -> Subject<'a> {
-        if reading.decoder != page::DECODER_VERSION && reading.lines.is_some() {
-            reading.lines = None;
-            reading.fingerprint = None;
-            reading.page_fingerprint = None;
-            reading.lazy = true;
-            reading.decoder = page::DECODER_VERSION;
-        }
-        Subject {
+        let mut subject = Subject {
             reading,
             grew: false,
             content_type,
             body: None,
             load: Box::new(load),
+        };
+        let stale = subject.reading.decoder != page::DECODER_VERSION
+            && (subject.reading.lazy || subject.reading.lines.is_some());
+        if stale {
+            let load = &mut subject.load;
+            if let Some(body) = subject.body.get_or_insert_with(load).as_deref() {
+                subject.reading = glance(body, content_type);
+                subject.grew = true;
+            }
         }
+        subject
     }
 
     /// A page compared only by the fingerprints its reading already holds.
@@ -449,6 +463,25 @@ mod tests {
     }
 
     #[test]
+    fn a_shell_is_known_by_its_mount_or_by_a_plea_with_nothing_else_to_read() {
+        let glanced = |html: &str| glance(html.as_bytes(), Some("text/html")).script_shell;
+        assert!(glanced(
+            "<html><body><noscript>You need to enable JavaScript to run this app.</noscript>\
+             <script src=/main.js></script></body></html>"
+        ));
+        assert!(glanced(
+            "<html><body><p>Loading the latest stories, please wait.</p><div id=root></div></body></html>"
+        ));
+        // A short video page with a comment box asking for JavaScript.
+        assert!(!glanced(
+            "<html><body><h1>Premier meets visiting delegation</h1><p>Video: the premier met the \
+             delegation in Beijing on Tuesday to discuss trade.</p><video src=v.mp4></video>\
+             <div id=disqus_thread></div><noscript>Please enable JavaScript to view the comments.\
+             </noscript></body></html>"
+        ));
+    }
+
+    #[test]
     fn readings_of_another_decoder_are_read_again_from_the_body() {
         let body = article(&PARAGRAPHS, &[]);
         let current = read(&body, Some("text/html"));
@@ -456,11 +489,18 @@ mod tests {
         // As stored before decoders were versioned: read as mojibake, say.
         let mut old = current.clone();
         old.lines = Some(lines::line_set("Ã©Â¡ÂµÃ©Â¢ mojibake"));
+        old.title = Some("Ã©Â¡Âµ".into());
+        old.fingerprint = None;
         let mut json: serde_json::Value = serde_json::to_value(&old).unwrap();
         json.as_object_mut().unwrap().remove("decoder");
         let old: Reading = serde_json::from_value(json).unwrap();
         assert_eq!(old.decoder, 0);
+        // The body cannot be had: the old reading stands, all of it.
+        let mut s = Subject::new(old.clone(), Some("text/html"), || None);
+        assert_eq!(s.lines(), old.lines.as_ref());
+        assert!(!s.grew);
         let mut s = Subject::new(old, Some("text/html"), || Some(body.clone()));
+        assert_eq!(s.reading.title, current.title, "read again whole");
         assert_eq!(s.lines(), current.lines.as_ref());
         assert_eq!(s.main_fingerprint(), current.fingerprint);
         assert!(s.grew, "the baseline's new reading is kept");

@@ -157,12 +157,22 @@ pub fn refresh_target(body: &[u8]) -> Option<String> {
     None
 }
 
-/// A page built by its scripts: a `<noscript>` that asks for JavaScript, or
-/// the empty element a script framework mounts the page in (`<div
-/// id="root"></div>`, `<app-root></app-root>`). Looked for in the first 64
-/// KiB; callers ask only of pages with next to no visible text, so a short
-/// article with an analytics script is not taken for one.
-pub fn needs_scripts(body: &[u8]) -> bool {
+/// What says a page is built by its scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptShell {
+    /// The empty element a script framework mounts the page in (`<div
+    /// id="root"></div>`, `<app-root></app-root>`): strong evidence.
+    EmptyMount,
+    /// A `<noscript>` asking for JavaScript: weak, since a short video page
+    /// or a comment box says the same of one part of a real page.
+    NoscriptAsks,
+}
+
+/// Whether a page says it is built by its scripts (see [`ScriptShell`]).
+/// Looked for in the first 64 KiB; callers ask only of pages with next to
+/// no visible text, so a short article with an analytics script is not
+/// taken for one.
+pub fn needs_scripts(body: &[u8]) -> Option<ScriptShell> {
     let head = body[..body.len().min(64 << 10)].to_ascii_lowercase();
     let squeezed: Vec<u8> = head
         .iter()
@@ -178,21 +188,23 @@ pub fn needs_scripts(body: &[u8]) -> bool {
         b"<app-root></app-root>",
     ];
     if MOUNTS.iter().any(|m| has(&squeezed, m)) {
-        return true;
+        return Some(ScriptShell::EmptyMount);
     }
     let mut rest = &head[..];
     while let Some(open) = rest.windows(9).position(|w| w == b"<noscript") {
         rest = &rest[open + 9..];
-        let end = rest
-            .windows(11)
-            .position(|w| w == b"</noscript>")
-            .unwrap_or(rest.len());
+        // An unclosed one does not reach a `type="text/javascript"` below.
+        let find = |what: &[u8]| rest.windows(what.len()).position(|w| w == what);
+        let end = find(b"</noscript>")
+            .or_else(|| find(b"<script"))
+            .unwrap_or(rest.len())
+            .min(400);
         if has(&rest[..end], b"javascript") {
-            return true;
+            return Some(ScriptShell::NoscriptAsks);
         }
         rest = &rest[end..];
     }
-    false
+    None
 }
 
 /// The string `location` at `at` is set to, when it is set unconditionally
@@ -808,15 +820,25 @@ mod tests {
             "<html><body><app-root></app-root><script src=main.js></script></body></html>",
             "<html><body><div id=\"__next\"></div></body></html>",
         ] {
-            assert!(needs_scripts(shell.as_bytes()), "{shell}");
+            assert!(needs_scripts(shell.as_bytes()).is_some(), "{shell}");
         }
+        assert_eq!(
+            needs_scripts(b"<body><div id=root></div></body>"),
+            Some(ScriptShell::EmptyMount)
+        );
+        assert_eq!(
+            needs_scripts(b"<body><noscript>Enable JavaScript</noscript></body>"),
+            Some(ScriptShell::NoscriptAsks)
+        );
         for page in [
             "<html><body><p>A photo caption.</p><img src=a.jpg><script src=stats.js></script></body></html>",
             "<html><body><noscript><img src=pixel.gif></noscript><p>Short.</p></body></html>",
             "<html><body><div id=\"root\"><p>Rendered on the server.</p></div></body></html>",
             "<html><body><noscript>no scripts</noscript></body></html>",
+            "<html><body><noscript><img src=p.gif><p>A caption.</p>\
+             <script type=\"text/javascript\">track()</script></body></html>",
         ] {
-            assert!(!needs_scripts(page.as_bytes()), "{page}");
+            assert_eq!(needs_scripts(page.as_bytes()), None, "{page}");
         }
     }
 

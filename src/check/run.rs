@@ -178,6 +178,12 @@ const PREPARE_CHUNK: usize = 32;
 /// Results sent to the writer at a time, at most.
 const SEND_CHUNK: usize = 32;
 
+/// The most checks held back for a second look at their landing (see
+/// `Checked::reconsider_landing`), each with its page's reading: a first night
+/// over years of citations can meet thousands of redirects to pages not yet
+/// known as shared.
+const MAX_HELD_LANDINGS: usize = 1000;
+
 /// How long fetches in flight may go on once the run is asked to stop. A
 /// fetch takes at most `[fetch] timeout` a try, but one waiting out a
 /// Retry-After (up to `max_retry_after`, ten minutes by default) would keep
@@ -484,14 +490,19 @@ async fn run_locked(
         };
         let Some(result) = ready else { break };
         match result {
-            Ok(c) => {
+            Ok(mut c) => {
                 #[cfg(debug_assertions)]
                 super::assess::inject_panic("recording", &c.url);
                 checked += 1;
                 progress.advance(&c.url, c.state.status.name());
                 if c.landing_pending.is_some() {
-                    pending_landings.push(c);
-                    continue;
+                    if pending_landings.len() < MAX_HELD_LANDINGS {
+                        pending_landings.push(c);
+                        continue;
+                    }
+                    // Enough held: this one is judged as it is, and again
+                    // the next night, when the store knows the landing.
+                    c.landing_pending = None;
                 }
                 chunk.push(c);
                 if chunk.len() >= SEND_CHUNK && !send(&mut chunk) {

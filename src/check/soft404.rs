@@ -436,6 +436,18 @@ pub fn is_tiny(text: &str) -> bool {
     })
 }
 
+/// Hardly a sentence: at most [`NEARLY_EMPTY_WORDS`] words.
+pub fn is_nearly_empty(text: &str) -> bool {
+    let mut seen = 0;
+    text.lines().all(|line| {
+        seen += words(line);
+        seen <= NEARLY_EMPTY_WORDS * 2
+    })
+}
+
+/// See [`is_nearly_empty`]: a "loading…" line, a title echoed, no more.
+pub const NEARLY_EMPTY_WORDS: usize = 8;
+
 /// Length in half-words: a word counts two, a CJK character one.
 fn words(text: &str) -> usize {
     let (words, chars) = count_tokens(text);
