@@ -1083,6 +1083,18 @@ fn a_data_folder_that_cannot_be_made_is_named_exit_3_not_a_held_lock() {
     );
 }
 
+/// `check --all --format json` as a child process, for a test to signal.
+fn spawn_check_all(g: &Ground) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+        .arg("--config")
+        .arg(g.config())
+        .args(["check", "--all", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
     use std::time::{Duration, Instant};
@@ -1105,14 +1117,7 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
     // Once as soon as the run holds its lock (before its sync is done, or
     // while it reads the due list), once mid-run, then twice mid-run.
     for (early, signals) in [(true, 1), (false, 1), (false, 2)] {
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
-            .arg("--config")
-            .arg(g.config())
-            .args(["check", "--all", "--format", "json"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_check_all(&g);
         let before = checks(&db);
         let deadline = Instant::now() + Duration::from_secs(30);
         let holder = format!("pid {} ", child.id());
@@ -1176,14 +1181,7 @@ async fn a_fetch_waiting_out_a_retry_after_is_given_up_soon_after_a_stop() {
          allow_networks = [\"127.0.0.1/32\"]\n",
     );
     g.brief("b.txt", briefing(&web, &["/page/1", "/ratelimited-minute"]));
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
-        .arg("--config")
-        .arg(g.config())
-        .args(["check", "--all", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_check_all(&g);
     // Once the server has asked it to wait a minute…
     let deadline = Instant::now() + Duration::from_secs(30);
     while web.hits_for("127.0.0.1", "/ratelimited-minute").is_empty() {
