@@ -494,9 +494,9 @@ async fn run_locked(
                 #[cfg(debug_assertions)]
                 super::assess::inject_panic("recording", &c.url);
                 checked += 1;
-                progress.advance(&c.url, c.state.status.name());
                 if c.landing_pending.is_some() {
                     if pending_landings.len() < MAX_HELD_LANDINGS {
+                        // Shown with the verdict it ends with, at the end.
                         pending_landings.push(c);
                         continue;
                     }
@@ -504,6 +504,7 @@ async fn run_locked(
                     // the next night, when the store knows the landing.
                     c.landing_pending = None;
                 }
+                progress.advance(&c.url, c.state.status.name());
                 chunk.push(c);
                 if chunk.len() >= SEND_CHUNK && !send(&mut chunk) {
                     break;
@@ -540,6 +541,7 @@ async fn run_locked(
         if let Some(others) = landings.others(&c.url, &c.final_url) {
             c.reconsider_landing(others, &confirmation, &check_cfg, started_at);
         }
+        progress.advance(&c.url, c.state.status.name());
         chunk.push(c);
     }
     if !chunk.is_empty() {
