@@ -1418,6 +1418,40 @@ async fn a_store_read_by_the_old_decoder_is_read_again_not_taken_for_rewritten()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_page_the_old_decoder_misread_is_read_again() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/gbk-lying-notice"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    // Read through the lie, its notice is found.
+    assert_eq!(
+        status_of(&sources, "/gbk-lying-notice"),
+        "soft_404",
+        "{sources}"
+    );
+    // As a store of the old decoder had it: mojibake, no notice seen, ok.
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    db.execute_batch(
+        "UPDATE captures SET reading = json_remove(json_set(reading,
+           '$.title', 'ҳ\u{FFFD}治\u{FFFD}\u{FFFD} - \u{FFFD}»\u{FFFD}\u{FFFD}', '$.error_phrase', NULL), '$.decoder');
+         UPDATE sources SET status = 'ok', suspect = NULL, consecutive_failures = 0,
+           failing_since = NULL, evidence = 'HTTP 200';",
+    )
+    .unwrap();
+    drop(db);
+    // The same bytes the next night: read again all the same.
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(
+        status_of(&sources, "/gbk-lying-notice"),
+        "soft_404",
+        "{sources}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

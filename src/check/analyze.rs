@@ -90,6 +90,24 @@ pub struct ReadingHead {
     /// See [`Reading::script_shell`].
     #[serde(default)]
     pub script_shell: bool,
+    /// See [`Reading::decoder`].
+    #[serde(default)]
+    pub decoder: u8,
+}
+
+impl ReadingHead {
+    /// Made by an older decoder from text it could not read: a title with
+    /// U+FFFD in it, as GBK read as UTF-8 under a lying label gives. Such a
+    /// page is read again even when its bytes have not changed (its phrase
+    /// may have been hidden); others keep their stored head, since reading
+    /// every unchanged page again would cost a first night's reading.
+    pub fn misread(&self) -> bool {
+        self.decoder != page::DECODER_VERSION
+            && self
+                .title
+                .as_deref()
+                .is_some_and(|t| t.contains('\u{FFFD}'))
+    }
 }
 
 /// Titles of the interstitial pages bot defences serve instead of the page.
@@ -439,6 +457,7 @@ mod tests {
                 refresh: None,
                 wall: None,
                 script_shell: true,
+                decoder: page::DECODER_VERSION,
             }
         );
     }

@@ -464,7 +464,8 @@ impl PageInput<'_> {
                         .baseline()
                         .is_none_or(|b| b.body_sha256 == p.body_sha256)
             })
-            .and_then(|p| serde_json::from_str::<analyze::ReadingHead>(p.reading.as_deref()?).ok());
+            .and_then(|p| serde_json::from_str::<analyze::ReadingHead>(p.reading.as_deref()?).ok())
+            .filter(|head| !head.misread());
         if let Some(head) = settled {
             let mut page = PageEvidence {
                 error_phrase: head.error_phrase,

@@ -360,6 +360,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
              <app-root></app-root><script src=\"/main.js\"></script></body></html>",
         )
         .into_response(),
+        // A removal notice in GBK under a template's lying UTF-8 label.
+        "/gbk-lying-notice" => {
+            let html = "<html><head><meta charset=\"utf-8\"><title>页面不存在 - 新华网</title></head>\
+                        <body><p>对不起，您访问的页面不存在或已被删除。</p></body></html>";
+            let (gbk, _, _) = encoding_rs::GBK.encode(html);
+            ([(header::CONTENT_TYPE, "text/html")], gbk.into_owned()).into_response()
+        }
         // Two addresses of one article, both sent to where it lives now.
         "/mobile/c_77.htm" | "/desktop/c_77.htm" => {
             redirect(StatusCode::MOVED_PERMANENTLY, "/story/c_77.htm")
