@@ -1327,6 +1327,41 @@ async fn articles_sent_to_one_page_are_removed_not_moved() {
     }
 }
 
+/// Held for the landing's second look, at most so many: past the cap, a
+/// check is judged as it is that night (and again the next).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the binary takes CITEWATCH_TEST_MAX_HELD in debug builds only"
+)]
+async fn checks_held_for_a_second_look_are_capped() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
+         allow_networks = [\"127.0.0.1/32\"]\n[check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
+    );
+    let retired = ["/retired/1", "/retired/2", "/retired/3"];
+    g.brief("b.txt", briefing(&web, &retired));
+    let mut cmd = g.cmd(&["check", "--format", "json"]);
+    cmd.env("CITEWATCH_TEST_MAX_HELD", "1");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    let mut statuses: Vec<String> = retired.iter().map(|p| status_of(&sources, p)).collect();
+    statuses.sort();
+    // One at a time: the first is held and judged again, the second is past
+    // the cap and stays a move that night, the third sees two others.
+    assert_eq!(statuses, ["moved", "soft_404", "soft_404"], "{sources}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_applications_shell_is_blocked_not_ok() {
     let web = TestWeb::start("127.0.0.1").await;

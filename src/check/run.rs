@@ -184,6 +184,19 @@ const SEND_CHUNK: usize = 32;
 /// known as shared.
 const MAX_HELD_LANDINGS: usize = 1000;
 
+/// [`MAX_HELD_LANDINGS`], or in debug builds `CITEWATCH_TEST_MAX_HELD`, so a
+/// test can reach the cap with a few pages.
+fn max_held_landings() -> usize {
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("CITEWATCH_TEST_MAX_HELD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    MAX_HELD_LANDINGS
+}
+
 /// How long fetches in flight may go on once the run is asked to stop. A
 /// fetch takes at most `[fetch] timeout` a try, but one waiting out a
 /// Retry-After (up to `max_retry_after`, ten minutes by default) would keep
@@ -473,6 +486,7 @@ async fn run_locked(
     // once every fetch is in (see `Checked::reconsider_landing`).
     let mut pending_landings: Vec<Checked> = Vec::new();
     let mut abandoned_fetches = 0usize;
+    let max_held = max_held_landings();
     // False once the writer has gone (after an error, which its join reports).
     let send = |chunk: &mut Vec<Checked>| {
         tx.send(std::mem::replace(chunk, Vec::with_capacity(SEND_CHUNK)))
@@ -495,7 +509,7 @@ async fn run_locked(
                 super::assess::inject_panic("recording", &c.url);
                 checked += 1;
                 if c.landing_pending.is_some() {
-                    if pending_landings.len() < MAX_HELD_LANDINGS {
+                    if pending_landings.len() < max_held {
                         // Shown with the verdict it ends with, at the end.
                         pending_landings.push(c);
                         continue;
