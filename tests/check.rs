@@ -7,7 +7,13 @@ use common::web::TestWeb;
 use serde_json::Value;
 
 async fn run(g: &Ground, args: &[&str]) -> std::process::Output {
+    run_with(g, args, &[]).await
+}
+
+/// [`run`] with environment variables set for the binary.
+async fn run_with(g: &Ground, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = g.cmd(args);
+    cmd.envs(env.iter().copied());
     tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap()
@@ -1337,18 +1343,15 @@ async fn articles_sent_to_one_page_are_removed_not_moved() {
 async fn checks_held_for_a_second_look_are_capped() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n[check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
-    );
+    g.write_config(IMMEDIATE);
     let retired = ["/retired/1", "/retired/2", "/retired/3"];
     g.brief("b.txt", briefing(&web, &retired));
-    let mut cmd = g.cmd(&["check", "--format", "json"]);
-    cmd.env("CITEWATCH_TEST_MAX_HELD", "1");
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = run_with(
+        &g,
+        &["check", "--format", "json"],
+        &[("CITEWATCH_TEST_MAX_HELD", "1")],
+    )
+    .await;
     assert!(
         out.status.success(),
         "{}",
@@ -1357,8 +1360,9 @@ async fn checks_held_for_a_second_look_are_capped() {
     let sources = json(&g, &["sources", "--format", "json"]).await;
     let mut statuses: Vec<String> = retired.iter().map(|p| status_of(&sources, p)).collect();
     statuses.sort();
-    // One at a time: the first is held and judged again, the second is past
-    // the cap and stays a move that night, the third sees two others.
+    // The first two to land wait for a second look: one is held and judged
+    // again, the other is past the cap and stays a move that night; the
+    // last to land sees two others.
     assert_eq!(statuses, ["moved", "soft_404", "soft_404"], "{sources}");
 }
 
