@@ -1186,7 +1186,9 @@ async fn a_fetch_waiting_out_a_retry_after_is_given_up_soon_after_a_stop() {
          [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 1\n\
          allow_networks = [\"127.0.0.1/32\"]\n",
     );
-    g.brief("b.txt", briefing(&web, &["/page/1", "/ratelimited-minute"]));
+    // One source: a 429 makes the whole host wait, so a second page there
+    // would be given up too or not, as the fetch order falls.
+    g.brief("b.txt", briefing(&web, &["/ratelimited-minute"]));
     let child = spawn_check_all(&g);
     // Once the server has asked it to wait a minute…
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -1209,11 +1211,10 @@ async fn a_fetch_waiting_out_a_retry_after_is_given_up_soon_after_a_stop() {
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["stopped_on_request"], true, "{summary}");
     assert_eq!(summary["abandoned_on_stop"], 1, "{summary}");
-    assert_eq!(summary["checked"], 1, "{summary}");
+    assert_eq!(summary["checked"], 0, "{summary}");
     // Given up, unrecorded: still due for the next run.
     let sources = json(&g, &["sources", "--format", "json"]).await;
     assert_eq!(status_of(&sources, "/ratelimited-minute"), "unchecked");
-    assert_eq!(status_of(&sources, "/page/1"), "ok");
     assert_eq!(run(&g, &["verify"]).await.status.code(), Some(0));
 }
 
