@@ -1426,6 +1426,41 @@ async fn a_page_still_as_cited_is_not_condemned_by_a_probe_like_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_with_paragraphs_of_its_own_is_not_condemned_by_the_probe_on_a_first_night() {
+    let web = TestWeb::start("127.0.0.1").await;
+    // A site that answers made-up addresses with a page in its heavy
+    // template from the start, so the first night has no copy cited to
+    // trust.
+    web.state
+        .heavy_catch_all
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let cited = ["/heavy/brief-1.html", "/heavy/removed-1.html"];
+    g.brief("b.txt", briefing(&web, &cited));
+    json(&g, &["check", "--format", "json"]).await;
+    let probes = web
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/heavy/") && !cited.contains(&h.path.as_str()))
+        .count();
+    assert_eq!(probes, 1);
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    // Two paragraphs of its own: a live story, however like the catch-all.
+    assert_eq!(
+        status_of(&sources, "/heavy/brief-1.html"),
+        "ok",
+        "{sources}"
+    );
+    // The catch-all page itself, where a story was: gone.
+    assert_eq!(
+        status_of(&sources, "/heavy/removed-1.html"),
+        "soft_404",
+        "{sources}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_read_by_the_old_decoder_is_read_again_not_taken_for_rewritten() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -404,20 +404,25 @@ pub fn probe_url(cited: &str, token: &str) -> Option<String> {
 }
 
 /// The page cited as `requested` is what the host answers for a path that
-/// cannot exist.
+/// cannot exist. The pages' lines, when both are at hand, tell whether the
+/// page has paragraphs of its own (see [`soft404::OWN_TEXT_AT_LEAST`]).
 pub fn like_probe(
     requested: &str,
-    page: &Fingerprint,
+    page: (&Fingerprint, Option<&LineSet>),
     final_url: &str,
-    probe: &Fingerprint,
+    probe: (&Fingerprint, Option<&LineSet>),
     probe_final: &str,
 ) -> bool {
+    let own_text = match (page.1, probe.1) {
+        (Some(a), Some(b)) => lines::own_weight(a, b, lines::PARAGRAPH_WEIGHT),
+        _ => None,
+    };
     match (
         Url::parse(requested),
         Url::parse(final_url),
         Url::parse(probe_final),
     ) {
-        (Ok(r), Ok(f), Ok(p)) => soft404::looks_like_probe(&r, page, &f, probe, &p),
+        (Ok(r), Ok(f), Ok(p)) => soft404::looks_like_probe(&r, page.0, &f, probe.0, &p, own_text),
         _ => false,
     }
 }

@@ -76,6 +76,8 @@ fn state_of(d: &DueSource) -> State {
 #[derive(Clone)]
 pub(super) struct Probe {
     fingerprint: super::fingerprint::Fingerprint,
+    /// Its visible lines, to tell a page with paragraphs of its own.
+    lines: Option<super::lines::LineSet>,
     final_url: String,
 }
 
@@ -170,6 +172,7 @@ pub(super) async fn probe_for(
             analyze::Subject::new(reading, content_type.as_deref(), || Some(body.clone()));
         Some(Probe {
             fingerprint: subject.page_fingerprint()?,
+            lines: subject.lines().cloned(),
             final_url: report.final_url.clone(),
         })
     })
@@ -625,9 +628,9 @@ impl PageInput<'_> {
         {
             page.like_probe = analyze::like_probe(
                 &report.url,
-                &fp,
+                (&fp, subject.lines()),
                 &report.final_url,
-                &p.fingerprint,
+                (&p.fingerprint, p.lines.as_ref()),
                 &p.final_url,
             );
         }

@@ -33,6 +33,10 @@ pub const MIN_OWN_WEIGHT: u32 = 12;
 /// At most this many lines are kept one by one; lighter ones join the group.
 pub const MAX_LINES: usize = 256;
 
+/// The weight of a line of twenty words (or of thirty CJK characters): a
+/// paragraph, where menus, headlines and captions weigh less.
+pub const PARAGRAPH_WEIGHT: u32 = 68;
+
 /// A page's visible lines, as stored with its reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineSet {
@@ -123,6 +127,27 @@ pub fn similarity(a: &LineSet, b: &LineSet) -> Option<f64> {
         either += a.rest + b.rest;
     }
     (either > 0).then(|| both as f64 / either as f64)
+}
+
+/// The weight of `page`'s lines weighing at least `min_weight` that `other`
+/// does not have: what `page` says that `other` does not. `None` when the
+/// sets were made by different versions.
+///
+/// Lines beyond [`MAX_LINES`] are not counted, so this errs low on very long
+/// pages, where the heaviest lines alone exceed any bar it is held to.
+pub fn own_weight(page: &LineSet, other: &LineSet, min_weight: u32) -> Option<u64> {
+    if page.version != other.version {
+        return None;
+    }
+    let mut own = 0u64;
+    let mut theirs = other.lines.iter().map(|&(h, _)| h).peekable();
+    for &(hash, weight) in &page.lines {
+        while theirs.next_if(|&h| h < hash).is_some() {}
+        if theirs.peek() != Some(&hash) && weight >= min_weight {
+            own += u64::from(weight);
+        }
+    }
+    Some(own)
 }
 
 /// XXH3: a specified, stable 64-bit hash, an order of magnitude cheaper than
@@ -238,6 +263,45 @@ mod tests {
         assert_eq!(set.lines.len(), MAX_LINES);
         assert!(set.lines.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(set.rest > 0);
+    }
+
+    #[test]
+    fn a_paragraph_weighs_paragraph_weight_and_a_headline_less() {
+        let words = |n: usize| vec!["word"; n].join(" ");
+        assert_eq!(weight(&words(20)), PARAGRAPH_WEIGHT);
+        assert!(weight(&words(19)) < PARAGRAPH_WEIGHT);
+        assert!(weight(RELATED[0]) < PARAGRAPH_WEIGHT);
+        assert!(weight(&"中".repeat(30)) >= PARAGRAPH_WEIGHT);
+        assert!(weight(&"中".repeat(20)) < PARAGRAPH_WEIGHT);
+    }
+
+    #[test]
+    fn own_weight_counts_the_heavy_lines_the_other_page_lacks() {
+        let base = line_set(&page(&PARAGRAPHS, &RELATED, ""));
+        let two = line_set(&page(&PARAGRAPHS[..2], &RELATED, ""));
+        assert_eq!(own_weight(&base, &base, PARAGRAPH_WEIGHT), Some(0));
+        let expected: u64 = PARAGRAPHS[2..].iter().map(|p| u64::from(weight(p))).sum();
+        assert_eq!(own_weight(&base, &two, PARAGRAPH_WEIGHT), Some(expected));
+        assert_eq!(own_weight(&two, &base, PARAGRAPH_WEIGHT), Some(0));
+        // The headline (heavy enough to be kept, too light for a paragraph)
+        // is not counted when the other page lacks it.
+        let headline = "Shanghai starts vaccinating priority groups with a domestic vaccine, city officials say";
+        let without = line_set(&PARAGRAPHS.join("\n"));
+        let with_headline = line_set(&format!("{headline}\n{}", PARAGRAPHS.join("\n")));
+        assert_eq!(with_headline.lines.len(), without.lines.len() + 1);
+        assert_eq!(
+            own_weight(&with_headline, &without, PARAGRAPH_WEIGHT),
+            Some(0)
+        );
+        assert_eq!(
+            own_weight(&with_headline, &without, MIN_OWN_WEIGHT),
+            Some(u64::from(weight(headline)))
+        );
+        let other_version = LineSet {
+            version: LINES_VERSION + 1,
+            ..two
+        };
+        assert_eq!(own_weight(&base, &other_version, PARAGRAPH_WEIGHT), None);
     }
 
     #[test]

@@ -22,10 +22,20 @@ use url::Url;
 use super::fingerprint::{
     FINGERPRINT_VERSION, Fingerprint, count_tokens, is_unspaced_script, similarity, stable_hash,
 };
+use super::lines::PARAGRAPH_WEIGHT;
 
 /// A page at least this similar to the probe's page is the server's answer
 /// for "no such page" (the literature's threshold for shingle similarity).
 pub const PROBE_SIMILAR_AT_LEAST: f64 = 0.9;
+
+/// A page however like the probe's is not the probe's when it has at least
+/// this much text the probe's page lacks, in lines of paragraph length: about
+/// two paragraphs of twenty words. A short story in a template heavy with
+/// boilerplate is as like a site's catch-all page in that template as the
+/// threshold asks, but its paragraphs are its own; a page the site shows for
+/// every missing address differs from the probe's by a timestamp or a
+/// rotated headline, never by paragraphs.
+pub const OWN_TEXT_AT_LEAST: u64 = 2 * PARAGRAPH_WEIGHT as u64;
 
 /// A text with at least this many words in long lines (see
 /// [`ARTICLE_LINE_WORDS`]) reads as an article, and phrases in its body are
@@ -691,13 +701,16 @@ fn probe_name(token: &str) -> String {
 ///
 /// Pages without usable text (both empty, a PDF, an image) are not similar to
 /// anything here: an empty match says nothing. Fingerprints of another
-/// [`FINGERPRINT_VERSION`] are not compared either.
+/// [`FINGERPRINT_VERSION`] are not compared either. Nor is a page with
+/// `own_text` (the weight of its paragraph-length lines the probe's page
+/// lacks, see [`super::lines::own_weight`]) of at least [`OWN_TEXT_AT_LEAST`].
 pub fn looks_like_probe(
     cited: &Url,
     page: &Fingerprint,
     final_url: &Url,
     probe: &Fingerprint,
     probe_final_url: &Url,
+    own_text: Option<u64>,
 ) -> bool {
     let without_fragment = |u: &Url| {
         let mut u = u.clone();
@@ -714,7 +727,9 @@ pub fn looks_like_probe(
         && probe.version == FINGERPRINT_VERSION
         && !page.is_empty()
         && !probe.is_empty();
-    comparable && similarity(page, probe) >= PROBE_SIMILAR_AT_LEAST
+    comparable
+        && similarity(page, probe) >= PROBE_SIMILAR_AT_LEAST
+        && own_text.is_none_or(|w| w < OWN_TEXT_AT_LEAST)
 }
 
 #[cfg(test)]
@@ -1056,7 +1071,8 @@ mod tests {
             &gone,
             &cited_final,
             &probe,
-            &probe_final
+            &probe_final,
+            None
         ));
 
         let article = fingerprint(
@@ -1069,7 +1085,8 @@ mod tests {
             &article,
             &cited_final,
             &probe,
-            &probe_final
+            &probe_final,
+            None
         ));
 
         let home = url("https://example.com/");
@@ -1078,19 +1095,23 @@ mod tests {
             &article,
             &home,
             &probe,
-            &url("https://example.com/#x")
+            &url("https://example.com/#x"),
+            None
         ));
         // A cited front page (or section front) landing where missing pages
         // land is the front page, alive.
         for front in ["https://example.com/", "https://www.example.com/world/"] {
             let front = url(front);
-            assert!(!looks_like_probe(&front, &article, &home, &probe, &home));
+            assert!(!looks_like_probe(
+                &front, &article, &home, &probe, &home, None
+            ));
             assert!(!looks_like_probe(
                 &front,
                 &gone,
                 &front,
                 &probe,
-                &probe_final
+                &probe_final,
+                None
             ));
         }
 
@@ -1100,7 +1121,8 @@ mod tests {
             &empty,
             &cited_final,
             &empty,
-            &probe_final
+            &probe_final,
+            None
         ));
         let mut old = probe.clone();
         old.version = FINGERPRINT_VERSION.wrapping_add(1);
@@ -1109,7 +1131,109 @@ mod tests {
             &gone,
             &cited_final,
             &old,
-            &probe_final
+            &probe_final,
+            None
+        ));
+    }
+
+    #[test]
+    fn a_short_story_in_a_heavy_template_is_not_the_catch_all_page() {
+        use crate::check::lines::{line_set, own_weight};
+        let words = [
+            "courier",
+            "media",
+            "group",
+            "radio",
+            "station",
+            "printing",
+            "house",
+            "agency",
+            "readers",
+            "region",
+            "founding",
+            "weekly",
+            "edition",
+            "subscribe",
+            "archive",
+            "letters",
+            "editor",
+            "weather",
+            "markets",
+            "sport",
+            "culture",
+            "travel",
+            "opinion",
+            "careers",
+            "advertise",
+            "contact",
+            "privacy",
+            "terms",
+            "cookies",
+            "podcast",
+            "newsletter",
+            "events",
+            "awards",
+            "photos",
+            "video",
+            "puzzles",
+            "obituaries",
+            "notices",
+            "property",
+            "motoring",
+            "schools",
+            "health",
+            "science",
+            "history",
+        ];
+        let mut x: u64 = 7;
+        let template: String = (0..16)
+            .map(|_| {
+                let line: Vec<&str> = (0..40)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        words[(x >> 33) as usize % words.len()]
+                    })
+                    .collect();
+                format!("{}\n", line.join(" "))
+            })
+            .collect();
+        let catch_all = format!("{template}Latest stories from the Courier newsroom.");
+        let story = format!(
+            "{template}The council met on Tuesday and approved the budget for next year, \
+             after a debate that lasted most of the afternoon and evening.\nThe mayor said \
+             the new budget would pay for two schools, a bridge and repairs to the harbour \
+             wall, which was damaged in the winter storms."
+        );
+        let one_line =
+            format!("{template}Story 1: the council met on Tuesday and approved the budget.");
+        let cited = url("https://example.com/news/story-1.html");
+        let probe_url = url("https://example.com/news/q7xk2m9zt4wpl8vb3n.html");
+        let probe = fingerprint(&catch_all);
+        let judge = |text: &str| {
+            let own = own_weight(&line_set(text), &line_set(&catch_all), PARAGRAPH_WEIGHT);
+            let page = fingerprint(text);
+            let s = similarity(&page, &probe);
+            assert!(s >= PROBE_SIMILAR_AT_LEAST, "{s}");
+            (
+                looks_like_probe(&cited, &page, &cited, &probe, &probe_url, own),
+                looks_like_probe(&cited, &page, &cited, &probe, &probe_url, None),
+            )
+        };
+        // Two paragraphs of its own: a story, however heavy its template.
+        assert_eq!(judge(&story), (false, true));
+        // The catch-all page itself, and one with no paragraph of its own.
+        assert_eq!(judge(&catch_all), (true, true));
+        assert_eq!(judge(&one_line), (true, true));
+        // Landing where the probe landed still settles it.
+        assert!(looks_like_probe(
+            &cited,
+            &fingerprint(&story),
+            &probe_url,
+            &probe,
+            &probe_url,
+            Some(OWN_TEXT_AT_LEAST * 10)
         ));
     }
 

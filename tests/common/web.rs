@@ -214,11 +214,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
     }
     // `/heavy/story-N.html`: a short story in a heavy template (paragraphs
     // of boilerplate in plain `div`s, as many sites have them).
+    // `/heavy/brief-N.html` is a story of two paragraphs in the same template.
     if let Some(rest) = path.strip_prefix("/heavy/") {
-        let story = rest
-            .strip_prefix("story-")
-            .and_then(|r| r.strip_suffix(".html"))
-            .filter(|n| n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()));
+        let number = |prefix: &str| {
+            rest.strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix(".html"))
+                .filter(|n| n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()))
+        };
         let mut html = String::from("<html><head><title>The Daily Courier</title></head><body>");
         for k in 0..12 {
             html.push_str(&format!(
@@ -227,14 +229,23 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
                  news agency serving readers across the region since its founding.</div>"
             ));
         }
-        match story {
-            Some(n) => html.push_str(&format!(
+        for line in HEAVY_BOILERPLATE {
+            html.push_str(&format!("<div class=boilerplate>{line}</div>"));
+        }
+        match (number("story-"), number("brief-")) {
+            (Some(n), _) => html.push_str(&format!(
                 "<p>Story {n}: the council met on Tuesday and approved the budget.</p>"
             )),
-            None if state.heavy_catch_all.load(Ordering::Relaxed) => {
+            (_, Some(n)) => html.push_str(&format!(
+                "<p>Brief {n}: the council met on Tuesday and approved the budget for next year, \
+                 after a debate that lasted most of the afternoon.</p><p>The mayor said the \
+                 budget pays for two schools, a bridge and repairs to the harbour wall that the \
+                 winter storms damaged.</p>"
+            )),
+            _ if state.heavy_catch_all.load(Ordering::Relaxed) => {
                 html.push_str("<p>Latest stories from the Courier newsroom.</p>")
             }
-            None => return StatusCode::NOT_FOUND.into_response(),
+            _ => return StatusCode::NOT_FOUND.into_response(),
         }
         html.push_str("</body></html>");
         return axum::response::Html(html).into_response();
@@ -443,3 +454,36 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+/// The rest of the heavy template: paragraphs about the publisher, its
+/// services and its policies, as a site's footer and sidebars carry them.
+const HEAVY_BOILERPLATE: [&str; 14] = [
+    "The Courier newsroom works from offices in the harbour district and from bureaus in three \
+     provincial towns, with correspondents reporting on politics, business, farming and sport.",
+    "Readers who subscribe to the weekly edition receive the printed paper on Saturday mornings, \
+     full access to the digital archive going back to 1952, and the daily morning newsletter.",
+    "Our corrections policy: when we get something wrong we say so, in print and online, and we \
+     note the change at the foot of the article with the date on which it was made.",
+    "Advertising enquiries, classified notices, obituaries and public announcements can be placed \
+     through the front desk or the online form, which is staffed on weekdays until six.",
+    "The Courier Media Group also publishes the regional farming quarterly, a children's magazine \
+     and the annual guide to schools, and runs two community radio stations on the coast.",
+    "Cookies help us understand how the site is used; you can change your choices at any time in \
+     the privacy centre, where our full privacy notice and terms of use are also available.",
+    "Letters to the editor should be under three hundred words, carry the writer's full name and \
+     town, and may be shortened; we regret that we cannot reply to every letter we receive.",
+    "The Courier is a member of the regional press council and follows its code of practice; \
+     complaints about our journalism go first to the readers' editor, then to the council.",
+    "Our photographers' pictures can be bought as prints in three sizes from the online shop, \
+     and the picture desk also licenses archive photographs for books, exhibitions and films.",
+    "Every Thursday the events guide lists concerts, markets, exhibitions and sports fixtures in \
+     the towns and villages we serve, together with the tide tables and the ferry timetable.",
+    "Young reporters can apply for the Courier's summer placement scheme, which offers eight \
+     weeks of paid work in the newsroom, training in law and ethics and a mentor for a year.",
+    "The Courier Trust, a registered charity founded by the paper's readers in 1987, gives small \
+     grants each spring to local clubs, libraries, food banks and youth music groups.",
+    "Delivery problems with the printed edition should be reported to the circulation office \
+     before ten in the morning, so that a replacement copy can be sent out the same day.",
+    "Podcasts from the newsroom appear on Mondays and Fridays, with interviews, a look back at \
+     the week's news and a monthly programme on the history of the harbour and its people.",
+];
