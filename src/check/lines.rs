@@ -133,8 +133,10 @@ pub fn similarity(a: &LineSet, b: &LineSet) -> Option<f64> {
 /// does not have: what `page` says that `other` does not. `None` when the
 /// sets were made by different versions.
 ///
-/// Lines beyond [`MAX_LINES`] are not counted, so this errs low on very long
-/// pages, where the heaviest lines alone exceed any bar it is held to.
+/// Lines beyond [`MAX_LINES`] of either set were folded into its group and
+/// are not compared one by one: `page`'s are not counted, and those of
+/// `other`'s count as lacking. Either happens only on pages of hundreds of
+/// heavy lines.
 pub fn own_weight(page: &LineSet, other: &LineSet, min_weight: u32) -> Option<u64> {
     if page.version != other.version {
         return None;

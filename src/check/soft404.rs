@@ -29,12 +29,17 @@ use super::lines::PARAGRAPH_WEIGHT;
 pub const PROBE_SIMILAR_AT_LEAST: f64 = 0.9;
 
 /// A page however like the probe's is not the probe's when it has at least
-/// this much text the probe's page lacks, in lines of paragraph length: about
-/// two paragraphs of twenty words. A short story in a template heavy with
-/// boilerplate is as like a site's catch-all page in that template as the
-/// threshold asks, but its paragraphs are its own; a page the site shows for
-/// every missing address differs from the probe's by a timestamp or a
-/// rotated headline, never by paragraphs.
+/// this much text the probe's page lacks, in lines of paragraph length (two
+/// paragraphs of twenty words, or one of thirty). A short story in a
+/// template heavy with boilerplate is as like a site's catch-all page in that
+/// template as the threshold asks, but its paragraphs are its own; a catch-all
+/// page differs from the probe's by a stamp or a headline.
+///
+/// Only what the page adds counts, not what it lacks: a catch-all page's own
+/// message ("sorry, we could not find that page…") is a paragraph every live
+/// story lacks. So a catch-all page that echoes the address asked for in a
+/// paragraph-length sentence, or rotates excerpts on every load, escapes the
+/// probe (its phrases may still give it away, unless it reads as an article).
 pub const OWN_TEXT_AT_LEAST: u64 = 2 * PARAGRAPH_WEIGHT as u64;
 
 /// A text with at least this many words in long lines (see
@@ -729,7 +734,7 @@ pub fn looks_like_probe(
         && !probe.is_empty();
     comparable
         && similarity(page, probe) >= PROBE_SIMILAR_AT_LEAST
-        && own_text.is_none_or(|w| w < OWN_TEXT_AT_LEAST)
+        && own_text.is_none_or(|own| own < OWN_TEXT_AT_LEAST)
 }
 
 #[cfg(test)]
@@ -1210,10 +1215,10 @@ mod tests {
             format!("{template}Story 1: the council met on Tuesday and approved the budget.");
         let cited = url("https://example.com/news/story-1.html");
         let probe_url = url("https://example.com/news/q7xk2m9zt4wpl8vb3n.html");
-        let probe = fingerprint(&catch_all);
-        let judge = |text: &str| {
-            let own = own_weight(&line_set(text), &line_set(&catch_all), PARAGRAPH_WEIGHT);
-            let page = fingerprint(text);
+        let judge = |text: &str, probe_text: &str| {
+            let (page_lines, probe_lines) = (line_set(text), line_set(probe_text));
+            let own = own_weight(&page_lines, &probe_lines, PARAGRAPH_WEIGHT);
+            let (page, probe) = (fingerprint(text), fingerprint(probe_text));
             let s = similarity(&page, &probe);
             assert!(s >= PROBE_SIMILAR_AT_LEAST, "{s}");
             (
@@ -1222,16 +1227,24 @@ mod tests {
             )
         };
         // Two paragraphs of its own: a story, however heavy its template.
-        assert_eq!(judge(&story), (false, true));
+        assert_eq!(judge(&story, &catch_all), (false, true));
         // The catch-all page itself, and one with no paragraph of its own.
-        assert_eq!(judge(&catch_all), (true, true));
-        assert_eq!(judge(&one_line), (true, true));
+        assert_eq!(judge(&catch_all, &catch_all), (true, true));
+        assert_eq!(judge(&one_line, &catch_all), (true, true));
+        // A catch-all page with a paragraph of its own that a story lacks
+        // (its message): what a page lacks does not count.
+        let message = format!(
+            "{catch_all}\nWe are sorry, but the page you asked for could not be found on the \
+             Courier website; it may have been moved or removed, so please try the search box \
+             or browse the latest stories from our newsroom."
+        );
+        assert_eq!(judge(&story, &message), (false, true));
         // Landing where the probe landed still settles it.
         assert!(looks_like_probe(
             &cited,
             &fingerprint(&story),
             &probe_url,
-            &probe,
+            &fingerprint(&catch_all),
             &probe_url,
             Some(OWN_TEXT_AT_LEAST * 10)
         ));
