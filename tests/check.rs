@@ -1334,6 +1334,62 @@ async fn articles_sent_to_one_page_are_removed_not_moved() {
     }
 }
 
+/// The archived copy of each citation in a JSON report, by URL path.
+fn archived_copies(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    let mut archived = std::collections::BTreeMap::new();
+    for section in report["sections"].as_array().unwrap() {
+        for doc in section["documents"].as_array().unwrap() {
+            for b in doc["briefings"].as_array().unwrap() {
+                for c in b["citations"].as_array().unwrap() {
+                    let url = c["url"].as_str().unwrap();
+                    let path = url.splitn(4, '/').nth(3).unwrap_or("");
+                    archived.insert(format!("/{path}"), c["archived"].clone());
+                }
+            }
+        }
+    }
+    archived
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_landing_taken_for_the_copy_cited_is_disowned_once_others_land_there() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let first = web.url("127.0.0.1", "/retired/1");
+    // Alone, the first article sent to the page of latest headlines looks
+    // moved, and that page becomes its copy cited.
+    g.brief("a.txt", briefing(&web, &["/retired/1"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/retired/1"), "moved", "{sources}");
+    let got = run(&g, &["get", &first]).await;
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(String::from_utf8_lossy(&got.stdout).contains("Latest headlines"));
+    // Two more cited articles are sent there: a removal, and the page of
+    // headlines was never the copy cited.
+    g.brief("b.txt", briefing(&web, &["/retired/2", "/retired/3"]));
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    for path in ["/retired/1", "/retired/2", "/retired/3"] {
+        assert_eq!(status_of(&sources, path), "soft_404", "{path}: {sources}");
+    }
+    let got = run(&g, &["get", &first]).await;
+    assert!(!got.status.success(), "get handed out the landing");
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert!(stderr.contains("no good copy"), "{stderr}");
+    let report = json(&g, &["report", "--status", "all", "--format", "json"]).await;
+    let archived = archived_copies(&report);
+    assert_eq!(archived["/retired/1"], Value::Null, "{archived:?}");
+    // The checks keep what they judged at the time.
+    let history = json(&g, &["history", &first, "--format", "json"]).await;
+    assert!(history.to_string().contains("\"moved\""), "{history}");
+}
+
 /// Held for the landing's second look, at most so many: past the cap, a
 /// check is judged as it is that night (and again the next).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -439,6 +439,7 @@ impl Owned {
                 no_such_host_since: None,
                 capture_is_baseline: self.sha.is_some(),
                 verdict_stands: false,
+                disown_landing: None,
             },
             baseline_reading: None,
         }

@@ -59,6 +59,14 @@ pub(super) struct Checked {
     pub(super) network_failure: bool,
     /// Set when the verdict waits on how many others land where this did.
     pub(super) landing_pending: Option<Box<LandingPending>>,
+    /// Confirmed a removal by the landing rule: this source's captures taken
+    /// at the landing are no copy of the page cited. `Some(true)` when the
+    /// copy cited was itself taken there (or there is none), so even those
+    /// judged `ok` or `moved` were never compared with the article.
+    pub(super) disown_landing: Option<bool>,
+    /// Whether the copy cited was taken where this check landed, or there is
+    /// none (for [`Checked::reconsider_landing`]).
+    landing_is_baseline: bool,
 }
 
 fn state_of(d: &DueSource) -> State {
@@ -293,6 +301,13 @@ pub(super) fn assess(
                 unread: unread.clone(),
             })
         });
+    let landing_is_baseline = page.baseline_landed_here || job.baseline().is_none();
+    // Only a removal confirmed by the landing rule itself: a wall, an outage
+    // or a first suspicion at the landing says nothing about the copies.
+    let disown_landing = (signal == Signal::SoftNotFound
+        && state.status == Status::Soft404
+        && super::classify::landing_removal(&facts, &page, cfg.changed_below).is_some())
+    .then_some(landing_is_baseline);
     let evidence = described(&state, evidence, unread.as_deref());
     let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
     Ok(Checked {
@@ -328,6 +343,8 @@ pub(super) fn assess(
             && state.status == prev.status
             && matches!(prev.status, Status::Dead | Status::Soft404),
         landing_pending,
+        disown_landing,
+        landing_is_baseline,
     })
 }
 
@@ -385,6 +402,8 @@ impl Checked {
         self.state = decide(&self.prev, Signal::SoftNotFound, pending.now, confirmation);
         self.evidence = described(&self.state, evidence, pending.unread.as_deref());
         self.capture_is_baseline = false;
+        self.disown_landing =
+            (self.state.status == Status::Soft404).then_some(self.landing_is_baseline);
         self.next_check_at = next_check_at(self.state.status, run_started, cfg);
     }
 }

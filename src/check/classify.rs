@@ -193,10 +193,7 @@ pub fn classify(
     // and the page is not the one cited (nor, with nothing to compare, an
     // article at all), is a page for removed articles. A baseline taken at
     // the landing itself is no copy of the article to compare with.
-    if let Some(others) = page
-        .shared_landing
-        .filter(|&n| others_needed(f, page, changed_below).is_some_and(|need| n >= need))
-    {
+    if let Some(others) = landing_removal(f, page, changed_below) {
         return (
             Signal::SoftNotFound,
             sent_to_shared_landing(f.final_url, others),
@@ -279,6 +276,15 @@ pub fn others_needed(f: &FetchFacts, page: &PageEvidence, changed_below: f64) ->
         None => (!page.article && same_site_urls(f.url, f.final_url))
             .then_some(super::landing::OTHERS_UNSEEN),
     }
+}
+
+/// How many other cited articles landed where this redirect did, when that
+/// makes it a removal: the landing is no copy of the page cited, nor is any
+/// earlier capture of this source taken there (see `disowned_at` in the
+/// store).
+pub fn landing_removal(f: &FetchFacts, page: &PageEvidence, changed_below: f64) -> Option<usize> {
+    page.shared_landing
+        .filter(|&n| others_needed(f, page, changed_below).is_some_and(|need| n >= need))
 }
 
 /// The evidence for a page other cited articles are sent to as well.

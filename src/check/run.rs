@@ -24,7 +24,8 @@ use crate::archive::{FsBlobStore, RecordError, blob_dir};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::store::{
-    CheckWrite, DueFilter, NewCapture, NewCheck, NewIncident, SourceUpdate, Store, StoreError,
+    CheckWrite, Disowned, DueFilter, NewCapture, NewCheck, NewIncident, SourceUpdate, Store,
+    StoreError,
 };
 use crate::sync::{SyncError, SyncReport};
 use crate::time::{Millis, format_millis, now_millis};
@@ -811,6 +812,10 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
             no_such_host_since: c.state.no_such_host_since,
             capture_is_baseline: c.capture_is_baseline,
             verdict_stands: c.verdict_stands,
+            disown_landing: c.disown_landing.map(|judged_good_too| Disowned {
+                landing: &c.final_url,
+                judged_good_too,
+            }),
         },
         baseline_reading: c
             .baseline_update

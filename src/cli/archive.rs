@@ -64,7 +64,8 @@ pub fn get(
     };
     if !good {
         let what = format!(
-            "no good copy of {url} is archived: its latest capture is HTTP {} judged an error page",
+            "no good copy of {url} is archived: its latest capture (HTTP {}) is an error page, \
+             or a page the link was sent to with other cited articles",
             capture.status
         );
         if at.is_none() {

@@ -233,8 +233,10 @@ const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.proven
 const CAPTURE_COLUMN_COUNT: usize = 17;
 
 /// A capture's kind as a copy (see [`Store::pick_copy`]): 0 judged good, 1 a
-/// 2xx no check judged, 2 a 2xx judged otherwise, 3 an error answer.
+/// 2xx no check judged, 2 a 2xx judged otherwise (or disowned), 3 an error
+/// answer.
 const COPY_RANK: &str = "CASE
+     WHEN c.disowned_at IS NOT NULL THEN (CASE WHEN c.status BETWEEN 200 AND 299 THEN 2 ELSE 3 END)
      WHEN c.id = s.baseline_capture_id OR EXISTS (SELECT 1 FROM checks k
           WHERE k.source_id = c.source_id AND k.capture_id = c.id
             AND k.status_after IN ('ok', 'changed', 'moved')) THEN 0
@@ -375,7 +377,8 @@ impl Store {
     /// one) among the best kind a source has, and whether it is a good copy.
     ///
     /// Good is the baseline or a capture its check judged `ok`, `changed` or
-    /// `moved`, or else a 2xx capture no check judged (`fetch --save`). After
+    /// `moved`, unless it was disowned since (a landing other cited articles
+    /// are sent to), or else a 2xx capture no check judged (`fetch --save`). After
     /// them come 2xx captures judged otherwise (the homepage or error page of a
     /// soft 404) and last answers that were errors outright: a 2xx status alone
     /// once handed out a removed article's "page not found" as its copy.

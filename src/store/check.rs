@@ -89,6 +89,22 @@ pub struct SourceUpdate<'a> {
     /// says why it is dead; a source never judged takes this check's sentence.
     /// The check itself keeps what happened, for `history`.
     pub verdict_stands: bool,
+    /// A landing other cited articles are sent to as well: this source's
+    /// captures taken there are disowned, no copy of the page cited, though
+    /// checks may have judged them good before the others came.
+    pub disown_landing: Option<Disowned<'a>>,
+}
+
+/// Which captures of a source a removal by the landing rule disowns.
+#[derive(Debug, Clone, Copy)]
+pub struct Disowned<'a> {
+    /// The landing, as captures record their final URL.
+    pub landing: &'a str,
+    /// Those judged `ok` or `moved` too: the copy cited was itself taken at
+    /// the landing (or there is none), so no check compared them with the
+    /// article. Otherwise they matched the copy cited when taken (a live blog
+    /// that later became the hub others are sent to) and are kept.
+    pub judged_good_too: bool,
 }
 
 /// One checked source, ready to write.
@@ -421,6 +437,24 @@ impl Store {
                 ])
             })
             .map_err(err)?;
+            if let Some(d) = u.disown_landing {
+                tx.prepare_cached(
+                    "UPDATE captures SET disowned_at = ?3
+                     WHERE source_id = ?1 AND final_url = ?2 AND disowned_at IS NULL
+                       AND (?4 OR NOT EXISTS (SELECT 1 FROM checks k
+                              WHERE k.source_id = ?1 AND k.capture_id = captures.id
+                                AND k.status_after IN ('ok', 'moved')))",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        w.source_id,
+                        d.landing,
+                        u.last_checked,
+                        d.judged_good_too
+                    ])
+                })
+                .map_err(err)?;
+            }
             if let Some((capture, reading)) = w.baseline_reading {
                 tx.prepare_cached("UPDATE captures SET reading = ?2 WHERE id = ?1")
                     .and_then(|mut s| s.execute(params![capture, reading]))

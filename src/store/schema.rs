@@ -9,6 +9,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0003_check.sql"),
     include_str!("migrations/0004_reading_from.sql"),
     include_str!("migrations/0005_status_index.sql"),
+    include_str!("migrations/0006_disowned.sql"),
 ];
 
 /// The schema version of a store every step has been applied to (SQLite's

@@ -620,8 +620,12 @@ impl Store {
         let sql = format!(
             "SELECT s.id, {columns}
              FROM sources s
-             LEFT JOIN captures k ON k.status BETWEEN 200 AND 299 AND k.id = CASE
-                 WHEN s.baseline_capture_id IS NOT NULL THEN s.baseline_capture_id
+             LEFT JOIN captures k ON k.status BETWEEN 200 AND 299 AND k.disowned_at IS NULL AND k.id = CASE
+                 -- A disowned baseline (a landing others are sent to) is
+                 -- passed over, as by `get`.
+                 WHEN s.baseline_capture_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM captures b
+                        WHERE b.id = s.baseline_capture_id AND b.disowned_at IS NOT NULL)
+                   THEN s.baseline_capture_id
                  -- Without a baseline (never good), the latest only when no
                  -- check judged it otherwise: the error page of a soft 404 is
                  -- no copy of what was cited.
