@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use citewatch::report::{self, Options, ReportFormat, select};
 use citewatch::store::{
-    CheckWrite, NewCapture, NewCheck, NewCitation, NewDocument, NewItem, SourceUpdate, Store,
+    CheckWrite, Disowned, NewCapture, NewCheck, NewCitation, NewDocument, NewItem, SourceUpdate,
+    Store,
 };
 use citewatch::time::{Millis, parse_time};
 use common::Ground;
@@ -965,5 +966,74 @@ fn the_command_writes_files_and_exits_as_documented() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+/// A removal by the landing rule disowns the source's captures taken at the
+/// landing: those judged `changed` there always, those judged `moved` only
+/// when the copy cited was itself taken at the landing (here it was not).
+#[test]
+fn disowning_a_landing_spares_the_copies_that_matched_the_copy_cited() {
+    let landing = "https://www.scmp.com/topics/latest";
+    for judged_good_too in [false, true] {
+        let (_dir, mut store) = fixture();
+        let id = Night::source_id(&store, F_OK);
+        let before = store.pick_copy(id, None).unwrap().unwrap().0;
+        let night = |store: &mut Store, day: &str, o: Owned, disown: bool| {
+            let at = t(day);
+            let run = store.start_run(at, 1).unwrap();
+            let mut w = o.as_write();
+            if disown {
+                w.update.disown_landing = Some(Disowned {
+                    landing,
+                    judged_good_too,
+                });
+            }
+            store.write_checks(run, &[w]).unwrap();
+        };
+        let n3 = Night::new(t("2026-11-10T02:00:00Z"));
+        let moved = n3.good(&store, F_OK, "ok", "moved", landing, "moved", Some(0.97), 1);
+        let moved_at = moved.at;
+        night(&mut store, "2026-11-10T02:00:00Z", moved, false);
+        let n4 = Night::new(t("2026-11-11T02:00:00Z"));
+        let changed = n4.good(
+            &store,
+            F_OK,
+            "moved",
+            "changed",
+            landing,
+            "rewritten",
+            Some(0.2),
+            1,
+        );
+        let changed_at = changed.at;
+        night(&mut store, "2026-11-11T02:00:00Z", changed, false);
+        let latest = store.pick_copy(id, None).unwrap().unwrap();
+        assert_eq!((latest.0.captured_at, latest.1), (changed_at, true));
+        let n5 = Night::new(t("2026-11-12T02:00:00Z"));
+        let gone = n5.fail(
+            &store,
+            F_OK,
+            "changed",
+            "soft_404",
+            None,
+            200,
+            "redirects",
+            1,
+            1,
+        );
+        night(&mut store, "2026-11-12T02:00:00Z", gone, true);
+        let (copy, good) = store.pick_copy(id, None).unwrap().unwrap();
+        assert!(good);
+        if judged_good_too {
+            assert_eq!(copy.captured_at, before.captured_at);
+        } else {
+            assert_eq!(copy.captured_at, moved_at);
+            assert_eq!(copy.final_url, landing);
+        }
+        // Asked for the time it was taken, the disowned copy is no good copy.
+        let (near, good) = store.pick_copy(id, Some(changed_at)).unwrap().unwrap();
+        assert_ne!(near.captured_at, changed_at);
+        assert!(good);
     }
 }
