@@ -95,6 +95,14 @@ pub fn serialize_rfc3339<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::E
     s.serialize_str(&format_millis(*ms))
 }
 
+/// [`serialize_rfc3339`] for a time that may be missing (`null`).
+pub fn serialize_rfc3339_opt<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => serialize_rfc3339(ms, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Parses a time as accepted by `--at` and `--since`: RFC 3339, `YYYY-MM-DD`
 /// (midnight UTC) or the 14-digit `YYYYMMDDhhmmss` of web archives.
 pub fn parse_time(input: &str) -> Result<Millis, BadTime> {

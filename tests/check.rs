@@ -1385,9 +1385,20 @@ async fn a_landing_taken_for_the_copy_cited_is_disowned_once_others_land_there()
     let report = json(&g, &["report", "--status", "all", "--format", "json"]).await;
     let archived = archived_copies(&report);
     assert_eq!(archived["/retired/1"], Value::Null, "{archived:?}");
-    // The checks keep what they judged at the time.
+    // The checks keep what they judged at the time; the capture says it
+    // was disowned.
     let history = json(&g, &["history", &first, "--format", "json"]).await;
-    assert!(history.to_string().contains("\"moved\""), "{history}");
+    assert_eq!(history["checks"][0]["status_after"], "moved", "{history}");
+    assert!(
+        history["captures"][0]["disowned_at"].is_string(),
+        "{history}"
+    );
+    let text = run(&g, &["history", &first]).await;
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("(disowned 20") && text.contains("other cited articles are sent to"),
+        "{text}"
+    );
 }
 
 /// Held for the landing's second look, at most so many: past the cap, a

@@ -197,7 +197,7 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
                 (None, None) => c.outcome.clone(),
             };
             let cap = h.captures.iter().find(|x| Some(x.id) == c.capture_id);
-            let archived = match cap {
+            let mut archived = match cap {
                 Some(x) if x.not_modified => format!("  capture {} (not modified)", x.id),
                 Some(x) => format!(
                     "  capture {} sha256 {}… {} bytes",
@@ -207,6 +207,12 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
                 ),
                 None => String::new(),
             };
+            if let Some(at) = cap.and_then(|x| x.disowned_at) {
+                archived.push_str(&format!(
+                    " (disowned {}: a page other cited articles are sent to)",
+                    format_millis(at)
+                ));
+            }
             let verdict = c
                 .status_after
                 .as_deref()

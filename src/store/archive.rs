@@ -119,6 +119,10 @@ pub struct CaptureRow {
     pub not_modified: bool,
     /// What the check's reading of the page found (JSON), if it read it:
     /// its own, or the one it shares.
+    /// When a later check found it no copy of the page cited (a landing
+    /// other cited articles are sent to too); `null` otherwise.
+    #[serde(serialize_with = "crate::time::serialize_rfc3339_opt")]
+    pub disowned_at: Option<Millis>,
     #[serde(skip)]
     pub reading: Option<String>,
     /// The capture whose reading this one shares, if it has none of its own.
@@ -227,10 +231,10 @@ fn check_row(r: &Row) -> rusqlite::Result<CheckRow> {
 const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
      c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified,
      COALESCE(c.reading, (SELECT f.reading FROM captures f WHERE f.id = c.reading_from)),
-     CASE WHEN c.reading IS NULL THEN c.reading_from END";
+     CASE WHEN c.reading IS NULL THEN c.reading_from END, c.disowned_at";
 
 /// How many columns [`CAPTURE_COLUMNS`] selects.
-const CAPTURE_COLUMN_COUNT: usize = 17;
+const CAPTURE_COLUMN_COUNT: usize = 18;
 
 /// A capture's kind as a copy (see [`Store::pick_copy`]): 0 judged good, 1 a
 /// 2xx no check judged, 2 a 2xx judged otherwise (or disowned), 3 an error
@@ -265,6 +269,7 @@ fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
         not_modified: r.get(14)?,
         reading: r.get(15)?,
         reading_from: r.get(16)?,
+        disowned_at: r.get(17)?,
     })
 }
 
