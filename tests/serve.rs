@@ -318,6 +318,30 @@ async fn every_read_endpoint_answers() {
         page.contains("<td>ok</td><td>main text as cited</td>"),
         "{page}"
     );
+    assert!(!page.contains("disowned"), "{page}");
+    // A capture found to be a landing others are sent to says so.
+    rusqlite::Connection::open(s.g.path("data/citewatch.db"))
+        .unwrap()
+        .execute(
+            "UPDATE captures SET disowned_at = 1609459200000 WHERE id = ?1",
+            [s.ids.a2020],
+        )
+        .unwrap();
+    let page = c
+        .get(srv.url(&format!("/sources/{}", s.ids.article)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "/archive/{}\">2020-01-01T00:00:00Z</a> <small class=\"disowned\">disowned 2021-01-01T00:00:00Z",
+            s.ids.a2020
+        )),
+        "{page}"
+    );
 
     // Metrics.
     let r = c.get(srv.url("/metrics")).send().await.unwrap();

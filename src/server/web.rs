@@ -108,9 +108,16 @@ pub async fn source_page(
                 captures.len()
             );
             for c in captures.iter().rev() {
+                // Kept, and served, but no copy of the page cited.
+                let disowned = c.disowned_at.map_or_else(String::new, |at| {
+                    format!(
+                        " <small class=\"disowned\">disowned {}: a page other cited articles are sent to</small>",
+                        format_millis(at)
+                    )
+                });
                 let _ = writeln!(
                     b,
-                    "<tr class=\"capture\"><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                    "<tr class=\"capture\"><td><a href=\"{}\">{}</a>{disowned}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
                     escape(&links.archive(c.id)),
                     format_millis(c.captured_at),
                     c.status,
