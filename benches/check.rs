@@ -21,7 +21,9 @@
 //! Run: `bash bench/run.sh` (installs lychee) or `cargo bench --bench check`.
 //! Environment: `URLS` (20000), `HOSTS` (100), `CHURN` (0.1), `CONCURRENCY`
 //! (128), `RUNS` (2: store pairs of nights, and lychee runs), `ROBOTS_RUN` (1:
-//! also a first night with robots.txt on; 0: skip), `LYCHEE` (the lychee binary),
+//! also a first night with robots.txt on; 0: skip), `RECHECKS` (1: re-check
+//! nights after each first night; more give more samples of the nightly figure
+//! on a noisy machine), `LYCHEE` (the lychee binary),
 //! `CITEWATCH` (the citewatch binary measured; default: this build's).
 
 mod common;
@@ -54,6 +56,7 @@ fn main() {
     let concurrency = env_usize("CONCURRENCY", 128);
     let runs = env_usize("RUNS", 2).max(1);
     let robots_run = env_usize("ROBOTS_RUN", 1) == 1;
+    let rechecks = env_usize("RECHECKS", 1).max(1);
 
     let dir = tempfile::tempdir().unwrap();
     let url_file = dir.path().join("urls.txt");
@@ -79,12 +82,14 @@ fn main() {
             &format!("first night #{run}"),
             &["check"],
         ));
-        nights.push(night(
-            &mut server,
-            &ground,
-            &format!("re-check night #{run}"),
-            &["check", "--all"],
-        ));
+        for again in 1..=rechecks {
+            let label = if again == 1 {
+                format!("re-check night #{run}")
+            } else {
+                format!("re-check night #{run}.{again}")
+            };
+            nights.push(night(&mut server, &ground, &label, &["check", "--all"]));
+        }
         ground.remove();
     }
     if robots_run {
