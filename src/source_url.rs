@@ -105,6 +105,29 @@ pub fn near_misses(url: &SourceUrl) -> Vec<String> {
     out
 }
 
+/// Two spellings of one address: http or https, with or without `www.`, with
+/// or without a trailing slash. A redirect between them is the site's
+/// housekeeping, not a move an editor should act on, and a page reached
+/// under either is one page. A fragment never counts: the server never sees it.
+pub fn same_address(a: &str, b: &str) -> bool {
+    let (Ok(a), Ok(b)) = (url::Url::parse(a), url::Url::parse(b)) else {
+        return false;
+    };
+    let web = |u: &url::Url| matches!(u.scheme(), "http" | "https");
+    let host = |u: &url::Url| {
+        u.host_str()
+            .map(|h| h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase())
+    };
+    let path = |u: &url::Url| u.path().trim_end_matches('/').to_string();
+    let port = |u: &url::Url| u.port_or_known_default().filter(|p| !matches!(p, 80 | 443));
+    web(&a)
+        && web(&b)
+        && host(&a) == host(&b)
+        && port(&a) == port(&b)
+        && path(&a) == path(&b)
+        && a.query() == b.query()
+}
+
 /// A host as people give one (`--host`, the API's `host`): copied from a URL,
 /// so any case, a trailing dot, perhaps a port; as sources record it.
 pub fn host_as_given(host: &str) -> String {
@@ -200,6 +223,31 @@ mod tests {
 
     fn norm(s: &str) -> String {
         normalize(s).unwrap().as_str().to_string()
+    }
+
+    #[test]
+    fn one_address_has_many_spellings_but_not_another_page() {
+        let landing = "https://www.scmp.com/topics/latest";
+        for same in [
+            "https://www.scmp.com/topics/latest",
+            "http://scmp.com/topics/latest/",
+            "https://WWW.SCMP.COM/topics/latest#top",
+            "http://www.scmp.com:80/topics/latest",
+        ] {
+            assert!(same_address(landing, same), "{same}");
+            assert!(same_address(same, landing), "{same}");
+        }
+        for other in [
+            "https://www.scmp.com/topics/latest?page=2",
+            "https://www.scmp.com/topics/Latest",
+            "https://www.scmp.com/topics",
+            "https://www.scmp.com:8443/topics/latest",
+            "https://m.scmp.com/topics/latest",
+            "ftp://www.scmp.com/topics/latest",
+            "not a url",
+        ] {
+            assert!(!same_address(landing, other), "{other}");
+        }
     }
 
     #[test]

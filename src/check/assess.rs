@@ -268,7 +268,7 @@ pub(super) fn assess(
     page.shared_landing = shared_landing;
     page.baseline_landed_here = job
         .baseline()
-        .is_some_and(|b| b.final_url == report.final_url);
+        .is_some_and(|b| crate::source_url::same_address(&b.final_url, &report.final_url));
     // The same bytes as the previous capture: the new capture points at the
     // reading instead of copying it.
     let reading_from = job

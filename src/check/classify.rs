@@ -2,6 +2,7 @@
 //! evidence in plain words. Pure; the rules are unit-tested one by one.
 
 use super::verdict::{Signal, Status};
+use crate::source_url::same_address;
 
 /// What reading the page found (filled by the page analysis; all false/None
 /// when the fetch brought no page).
@@ -334,28 +335,6 @@ fn is_sign_in_page(url: &str) -> bool {
 pub fn moved_permanently<'a>(url: &str, hops: impl IntoIterator<Item = (u16, &'a str)>) -> bool {
     hops.into_iter()
         .any(|(status, to)| matches!(status, 301 | 308) && !same_address(url, to))
-}
-
-/// Two spellings of one address: http or https, with or without `www.`, with
-/// or without a trailing slash. A redirect between them is the site's
-/// housekeeping, not a move an editor should act on.
-fn same_address(a: &str, b: &str) -> bool {
-    let (Ok(a), Ok(b)) = (url::Url::parse(a), url::Url::parse(b)) else {
-        return false;
-    };
-    let web = |u: &url::Url| matches!(u.scheme(), "http" | "https");
-    let host = |u: &url::Url| {
-        u.host_str()
-            .map(|h| h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase())
-    };
-    let path = |u: &url::Url| u.path().trim_end_matches('/').to_string();
-    let port = |u: &url::Url| u.port_or_known_default().filter(|p| !matches!(p, 80 | 443));
-    web(&a)
-        && web(&b)
-        && host(&a) == host(&b)
-        && port(&a) == port(&b)
-        && path(&a) == path(&b)
-        && a.query() == b.query()
 }
 
 /// A network failure in words: what kind, then the system's account, unless

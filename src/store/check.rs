@@ -98,7 +98,8 @@ pub struct SourceUpdate<'a> {
 /// Which captures of a source a removal by the landing rule disowns.
 #[derive(Debug, Clone, Copy)]
 pub struct Disowned<'a> {
-    /// The landing, as captures record their final URL.
+    /// The landing. A capture that reached it under another spelling of its
+    /// address (see [`crate::source_url::same_address`]) reached it too.
     pub landing: &'a str,
     /// Those judged `ok` or `moved` too: the copy cited was itself taken at
     /// the landing (or there is none), so no check compared them with the
@@ -438,22 +439,31 @@ impl Store {
             })
             .map_err(err)?;
             if let Some(d) = u.disown_landing {
-                tx.prepare_cached(
-                    "UPDATE captures SET disowned_at = ?3
-                     WHERE source_id = ?1 AND final_url = ?2 AND disowned_at IS NULL
-                       AND (?4 OR NOT EXISTS (SELECT 1 FROM checks k
-                              WHERE k.source_id = ?1 AND k.capture_id = captures.id
-                                AND k.status_after IN ('ok', 'moved')))",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        w.source_id,
-                        d.landing,
-                        u.last_checked,
-                        d.judged_good_too
-                    ])
-                })
-                .map_err(err)?;
+                // The landing as reached under any spelling (http or https,
+                // `www.`, a slash, a fragment): SQL compares bytes, so the
+                // source's few candidate captures are compared here.
+                let candidates: Vec<(i64, String)> = tx
+                    .prepare_cached(
+                        "SELECT id, final_url FROM captures
+                         WHERE source_id = ?1 AND disowned_at IS NULL
+                           AND (?2 OR NOT EXISTS (SELECT 1 FROM checks k
+                                  WHERE k.source_id = ?1 AND k.capture_id = captures.id
+                                    AND k.status_after IN ('ok', 'moved')))",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map(params![w.source_id, d.judged_good_too], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })?
+                        .collect()
+                    })
+                    .map_err(err)?;
+                for (capture, final_url) in candidates {
+                    if crate::source_url::same_address(&final_url, d.landing) {
+                        tx.prepare_cached("UPDATE captures SET disowned_at = ?2 WHERE id = ?1")
+                            .and_then(|mut s| s.execute(params![capture, u.last_checked]))
+                            .map_err(err)?;
+                    }
+                }
             }
             if let Some((capture, reading)) = w.baseline_reading {
                 tx.prepare_cached("UPDATE captures SET reading = ?2 WHERE id = ?1")
