@@ -46,13 +46,17 @@ fn briefing(web: &TestWeb, paths: &[&str]) -> String {
     doc
 }
 
-fn status_of(sources: &Value, path: &str) -> String {
+fn source<'a>(sources: &'a Value, path: &str) -> &'a Value {
     sources
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["url"].as_str().unwrap().ends_with(path))
-        .unwrap_or_else(|| panic!("{path} not in {sources}"))["status"]
+        .unwrap_or_else(|| panic!("{path} not in {sources}"))
+}
+
+fn status_of(sources: &Value, path: &str) -> String {
+    source(sources, path)["status"]
         .as_str()
         .unwrap()
         .to_string()
@@ -1399,6 +1403,33 @@ async fn a_landing_taken_for_the_copy_cited_is_disowned_once_others_land_there()
         text.contains("(disowned 20") && text.contains("other cited articles are sent to"),
         "{text}"
     );
+}
+
+/// Articles sent to a page for now, by a temporary redirect, are not counted
+/// as landing there when the next night reads the store's landings: an
+/// article moved there for good is judged on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn articles_sent_to_a_page_for_now_do_not_make_it_a_landing_the_next_night() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("a.txt", briefing(&web, &["/paused/1", "/paused/2"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    for path in ["/paused/1", "/paused/2"] {
+        let s = source(&sources, path);
+        assert!(
+            s["final_url"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("/topics/latest.html")),
+            "{path}: {sources}"
+        );
+    }
+    // Another article (a landing counts articles by their last path segment).
+    g.brief("b.txt", briefing(&web, &["/retired/7"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/retired/7"), "moved", "{sources}");
 }
 
 /// Held for the landing's second look, at most so many: past the cap, a

@@ -38,12 +38,19 @@ pub struct Landings {
 }
 
 impl Landings {
-    /// The landings of the store: each source's URL and where its latest check
-    /// ended.
-    pub fn seeded<'a>(redirects: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    /// The landings of the store: each source's URL, where its latest check
+    /// ended, and that check's redirect chain (as stored, JSON). As in a run,
+    /// only a chain that moved the source for good counts: a temporary
+    /// redirect to a maintenance page, or a sign-in, says nothing of the
+    /// article.
+    pub fn seeded<'a>(
+        redirects: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+    ) -> Self {
         let landings = Landings::default();
-        for (url, final_url) in redirects {
-            landings.note(url, final_url);
+        for (url, final_url, hops) in redirects {
+            if hops.is_some_and(|h| moved_permanently_as_stored(url, h)) {
+                landings.note(url, final_url);
+            }
         }
         landings
     }
@@ -107,6 +114,23 @@ fn article_key(url: &Url) -> Option<String> {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     Some(format!("{}?{}", last.to_ascii_lowercase(), query.join("&")))
+}
+
+/// [`super::classify::moved_permanently`] of a redirect chain as the store
+/// keeps it; false when it cannot be read.
+fn moved_permanently_as_stored(url: &str, hops_json: &str) -> bool {
+    /// The part of a stored hop (`fetch::Hop`) that says where it went and how.
+    #[derive(serde::Deserialize)]
+    struct StoredHop {
+        status: u16,
+        resolved: String,
+    }
+    serde_json::from_str::<Vec<StoredHop>>(hops_json).is_ok_and(|hops| {
+        super::classify::moved_permanently(
+            url,
+            hops.iter().map(|h| (h.status, h.resolved.as_str())),
+        )
+    })
 }
 
 /// A landing without its fragment, which the server never sees.
@@ -194,13 +218,59 @@ mod tests {
         assert_eq!(l.landed(to), 0);
     }
 
+    /// A stored chain of one hop from `url` to `to`.
+    fn chain(url: &str, status: u16, to: &str) -> String {
+        serde_json::to_string(&[crate::fetch::Hop {
+            url: url.into(),
+            status,
+            location: to.into(),
+            resolved: to.into(),
+        }])
+        .unwrap()
+    }
+
     #[test]
     fn the_store_seeds_the_count() {
         let expired = "https://a.example/expired.html";
+        let (n1, n2) = (
+            "https://a.example/news/1.html",
+            "https://a.example/news/2.html",
+        );
+        let (c1, c2) = (chain(n1, 301, expired), chain(n2, 308, expired));
         let l = Landings::seeded([
-            ("https://a.example/news/1.html", expired),
-            ("https://a.example/news/2.html", expired),
+            (n1, expired, Some(c1.as_str())),
+            (n2, expired, Some(c2.as_str())),
         ]);
         assert_eq!(l.note("https://a.example/news/3.html", expired), Some(2));
+    }
+
+    #[test]
+    fn a_temporary_redirect_in_the_store_does_not_count() {
+        let latest = "https://a.example/latest.html";
+        let urls = [
+            "https://a.example/news/1.html",
+            "https://a.example/news/2.html",
+            "https://a.example/news/3.html",
+            "https://a.example/news/4.html",
+        ];
+        let chains = [
+            chain(urls[0], 302, latest),
+            chain(urls[1], 307, latest),
+            // A permanent hop that only respells the address, then a
+            // temporary one: no move either.
+            format!(
+                "[{},{}]",
+                chain(urls[2], 301, "http://a.example/news/3.html/").trim_matches(['[', ']']),
+                chain("http://a.example/news/3.html/", 302, latest).trim_matches(['[', ']'])
+            ),
+            "not json".to_string(),
+        ];
+        let l = Landings::seeded(
+            urls.iter()
+                .zip(&chains)
+                .map(|(u, c)| (*u, latest, Some(c.as_str())))
+                .chain([("https://a.example/news/5.html", latest, None)]),
+        );
+        assert_eq!(l.note("https://a.example/news/9.html", latest), Some(0));
     }
 }

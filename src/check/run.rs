@@ -329,9 +329,10 @@ async fn run_locked(
     let reader = Store::open_read_only(&db)?;
     let probes: Arc<Probes> = Arc::default();
     let redirected = reader.redirected_sources()?;
-    let landings = Arc::new(Landings::seeded(
-        redirected.iter().map(|(u, f)| (u.as_str(), f.as_str())),
-    ));
+    let landings =
+        Arc::new(Landings::seeded(redirected.iter().map(|r| {
+            (r.url.as_str(), r.final_url.as_str(), r.hops.as_deref())
+        })));
     drop(redirected);
     let confirmation = Confirmation {
         dead_after_checks: config.check.dead_after_checks,

@@ -95,6 +95,17 @@ pub struct SourceUpdate<'a> {
     pub disown_landing: Option<Disowned<'a>>,
 }
 
+/// A source whose latest check was redirected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirected {
+    /// The source's URL.
+    pub url: String,
+    /// Where the redirects ended.
+    pub final_url: String,
+    /// The latest check's redirect chain, JSON as stored; `None` without a check.
+    pub hops: Option<String>,
+}
+
 /// Which captures of a source a removal by the landing rule disowns.
 #[derive(Debug, Clone, Copy)]
 pub struct Disowned<'a> {
@@ -330,17 +341,21 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Every actively cited source whose latest check was redirected: its URL
-    /// and where the redirects ended (see `check::landing`). A source no
-    /// longer cited is not checked again, so its landing would count for ever.
-    pub fn redirected_sources(&self) -> Result<Vec<(String, String)>> {
+    /// Every actively cited source whose latest check was redirected: its URL,
+    /// where the redirects ended, and that check's redirect chain as stored
+    /// (see `check::landing`). A source no longer cited is not checked again,
+    /// so its landing would count for ever.
+    pub fn redirected_sources(&self) -> Result<Vec<Redirected>> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 // Asked per redirected source, through the citations'
                 // index: few sources are, and listing every cited one first
                 // cost a night's reader more memory than the answer.
-                "SELECT s.url, s.final_url FROM sources s
+                "SELECT s.url, s.final_url,
+                        (SELECT k.hops FROM checks k WHERE k.source_id = s.id
+                          ORDER BY k.started_at DESC, k.id DESC LIMIT 1)
+                 FROM sources s
                  WHERE s.final_url IS NOT NULL AND s.final_url <> s.url
                    AND EXISTS (SELECT 1 FROM citations c
                      JOIN briefings b ON b.id = c.briefing_id
@@ -349,7 +364,13 @@ impl Store {
             )
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| {
+                Ok(Redirected {
+                    url: r.get(0)?,
+                    final_url: r.get(1)?,
+                    hops: r.get(2)?,
+                })
+            })
             .map_err(self.err())?;
         rows.collect::<rusqlite::Result<_>>().map_err(self.err())
     }
@@ -755,9 +776,31 @@ mod tests {
                 )
                 .unwrap();
         }
+        let hops = r#"[{"url":"http://h/b","status":301,"location":"/expired","resolved":"http://h/expired"}]"#;
+        store
+            .conn
+            .execute(
+                "INSERT INTO checks (source_id, started_at, duration_ms, request_url, final_url, outcome, hops, attempts)
+                 SELECT id, ?2, 1, url, 'http://h/expired', 'http', ?3, 1 FROM sources WHERE url = ?1",
+                rusqlite::params!["http://h/b", 5, "[]"],
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO checks (source_id, started_at, duration_ms, request_url, final_url, outcome, hops, attempts)
+                 SELECT id, ?2, 1, url, 'http://h/expired', 'http', ?3, 1 FROM sources WHERE url = ?1",
+                rusqlite::params!["http://h/b", 9, hops],
+            )
+            .unwrap();
+        // The latest check's chain comes with it.
         assert_eq!(
             store.redirected_sources().unwrap(),
-            [("http://h/b".to_string(), "http://h/expired".to_string())]
+            [Redirected {
+                url: "http://h/b".into(),
+                final_url: "http://h/expired".into(),
+                hops: Some(hops.into()),
+            }]
         );
     }
 }

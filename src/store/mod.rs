@@ -18,8 +18,8 @@ use rusqlite::{Connection, OpenFlags};
 pub use archive::{CaptureFilter, CaptureRow, CheckRow, NewCapture, NewCheck, Recorded};
 pub use bulk::{Bulk, BulkSource};
 pub use check::{
-    CheckWrite, Disowned, DueFilter, DueSource, ErrorJson, NewIncident, RunRow, SourceRow,
-    SourceUpdate,
+    CheckWrite, Disowned, DueFilter, DueSource, ErrorJson, NewIncident, Redirected, RunRow,
+    SourceRow, SourceUpdate,
 };
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};

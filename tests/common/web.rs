@@ -346,6 +346,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         {
             redirect(StatusCode::MOVED_PERMANENTLY, "/topics/latest.html")
         }
+        // Articles sent there for now (a 302): an edit, a maintenance window.
+        _ if path
+            .strip_prefix("/paused/")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            redirect(StatusCode::FOUND, "/topics/latest.html")
+        }
         "/topics/latest.html" => {
             let mut html =
                 String::from("<html><head><title>Latest headlines</title></head><body><ul>");
