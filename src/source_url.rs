@@ -110,22 +110,26 @@ pub fn near_misses(url: &SourceUrl) -> Vec<String> {
 /// housekeeping, not a move an editor should act on, and a page reached
 /// under either is one page. A fragment never counts: the server never sees it.
 pub fn same_address(a: &str, b: &str) -> bool {
-    let (Ok(a), Ok(b)) = (url::Url::parse(a), url::Url::parse(b)) else {
-        return false;
-    };
-    let web = |u: &url::Url| matches!(u.scheme(), "http" | "https");
-    let host = |u: &url::Url| {
-        u.host_str()
-            .map(|h| h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase())
-    };
-    let path = |u: &url::Url| u.path().trim_end_matches('/').to_string();
-    let port = |u: &url::Url| u.port_or_known_default().filter(|p| !matches!(p, 80 | 443));
-    web(&a)
-        && web(&b)
-        && host(&a) == host(&b)
-        && port(&a) == port(&b)
-        && path(&a) == path(&b)
-        && a.query() == b.query()
+    matches!((address_key(a), address_key(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// The address a web URL names, one string for all its spellings (see
+/// [`same_address`]), so that pages can be counted by address. `None` for a
+/// string that is not an http or https URL.
+pub fn address_key(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let port = url
+        .port_or_known_default()
+        .filter(|p| !matches!(p, 80 | 443))
+        .map_or(String::new(), |p| format!(":{p}"));
+    let path = url.path().trim_end_matches('/');
+    let query = url.query().map_or(String::new(), |q| format!("?{q}"));
+    Some(format!("{host}{port}{path}{query}"))
 }
 
 /// A host as people give one (`--host`, the API's `host`): copied from a URL,
@@ -248,6 +252,15 @@ mod tests {
         ] {
             assert!(!same_address(landing, other), "{other}");
         }
+        // A query is not a path: `/a?b` and `/a%3Fb` are two addresses.
+        assert!(!same_address(
+            "https://x.example/a?b",
+            "https://x.example/a%3Fb"
+        ));
+        assert!(same_address(
+            "https://x.example/?q=1",
+            "http://x.example?q=1"
+        ));
     }
 
     #[test]

@@ -133,11 +133,14 @@ fn moved_permanently_as_stored(url: &str, hops_json: &str) -> bool {
     })
 }
 
-/// A landing without its fragment, which the server never sees.
+/// A landing by its address, whatever its spelling (http or https, `www.`, a
+/// trailing slash, a fragment, which the server never sees).
 fn landing_key(landing: &Url) -> String {
-    let mut landing = landing.clone();
-    landing.set_fragment(None);
-    landing.into()
+    crate::source_url::address_key(landing.as_str()).unwrap_or_else(|| {
+        let mut landing = landing.clone();
+        landing.set_fragment(None);
+        landing.into()
+    })
 }
 
 #[cfg(test)]
@@ -164,6 +167,17 @@ mod tests {
         // The fragment is the reader's, not the server's.
         assert_eq!(l.landed("https://a.example/expired.html#top"), 2);
         assert_eq!(l.landed("https://a.example/other.html"), 0);
+        // Nor does the spelling of the page's address count: a third article
+        // sent there over http, with `www.`, is the page's third.
+        assert_eq!(
+            l.note(
+                "https://c.example/news/3.html",
+                "http://www.a.example/expired.html"
+            ),
+            Some(2)
+        );
+        assert_eq!(l.landed(expired), 3);
+        assert_eq!(l.landed("https://a.example/expired.html?v=2"), 0);
     }
 
     #[test]
