@@ -383,8 +383,16 @@ impl Night {
 
 /// The binary measured: this build's, or `CITEWATCH` (say, a copy of an older
 /// build, to compare two builds on the same machine the same hour).
+///
+/// A relative `CITEWATCH` is taken from the folder the bench was started in,
+/// not the store's, where the child runs.
 fn citewatch_bin() -> String {
-    std::env::var("CITEWATCH").unwrap_or_else(|_| env!("CARGO_BIN_EXE_citewatch").to_string())
+    match std::env::var("CITEWATCH") {
+        Ok(bin) => std::fs::canonicalize(&bin)
+            .map(|p| p.display().to_string())
+            .unwrap_or(bin),
+        Err(_) => env!("CARGO_BIN_EXE_citewatch").to_string(),
+    }
 }
 
 /// Runs `citewatch --config F <args> --format json` and measures it.

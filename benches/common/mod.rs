@@ -221,7 +221,9 @@ pub fn run_child(cmd: &mut Command) -> ChildRun {
         clippy::zombie_processes,
         reason = "reaped by wait4 below, which also gives its rusage"
     )]
-    let child = cmd.spawn().unwrap();
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", cmd.get_program().display()));
     let (exit, (cpu_secs, peak_rss_mib)) = wait4(&child);
     ChildRun {
         exit,
