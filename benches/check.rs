@@ -23,8 +23,9 @@
 //! (128), `RUNS` (2: store pairs of nights, and lychee runs), `ROBOTS_RUN` (1:
 //! also a first night with robots.txt on; 0: skip), `RECHECKS` (1: re-check
 //! nights after each first night; more give more samples of the nightly figure
-//! on a noisy machine), `LYCHEE` (the lychee binary),
-//! `CITEWATCH` (the citewatch binary measured; default: this build's).
+//! on a noisy machine), `PAIRED` (1: also run lychee right after each re-check
+//! night, and give each such pair's ratio; 0: skip), `LYCHEE` (the lychee
+//! binary), `CITEWATCH` (the citewatch binary measured; default: this build's).
 
 mod common;
 
@@ -57,6 +58,7 @@ fn main() {
     let runs = env_usize("RUNS", 2).max(1);
     let robots_run = env_usize("ROBOTS_RUN", 1) == 1;
     let rechecks = env_usize("RECHECKS", 1).max(1);
+    let pair = env_usize("PAIRED", 1) == 1;
 
     let dir = tempfile::tempdir().unwrap();
     let url_file = dir.path().join("urls.txt");
@@ -72,6 +74,14 @@ fn main() {
     );
     println!("citewatch: {}", citewatch_bin());
 
+    let lychee = find_lychee();
+    if let Some(bin) = &lychee {
+        println!("lychee: {} ({})", bin.display(), lychee_version(bin));
+    }
+    let mut lychee_rows = Vec::new();
+    // Each re-check night's rate over that of a lychee run right after it:
+    // on a shared machine the two then meet much the same neighbours.
+    let mut paired: Vec<f64> = Vec::new();
     let mut nights = Vec::new();
     for run in 1..=runs {
         let ground = Ground::new(dir.path(), &format!("store-{run}"), &briefings, concurrency);
@@ -89,6 +99,12 @@ fn main() {
                 format!("re-check night #{run}.{again}")
             };
             nights.push(night(&mut server, &ground, &label, &["check", "--all"]));
+            if let (Some(bin), true) = (&lychee, pair) {
+                let l = lychee_run(&mut server, bin, &url_file, concurrency);
+                eprintln!("lychee after {label}: {:.2} s", l.run.secs);
+                paired.push(nights[nights.len() - 1].rate() / l.rate());
+                lychee_rows.push((format!("lychee #{run}.{again}"), l));
+            }
         }
         ground.remove();
     }
@@ -104,11 +120,8 @@ fn main() {
         ground.remove();
     }
 
-    let lychee = find_lychee();
-    let mut lychee_rows = Vec::new();
     match &lychee {
         Some(bin) => {
-            println!("lychee: {} ({})", bin.display(), lychee_version(bin));
             for run in 1..=runs {
                 let l = lychee_run(&mut server, bin, &url_file, concurrency);
                 eprintln!("lychee #{run}: {:.2} s", l.run.secs);
@@ -203,6 +216,20 @@ fn main() {
             "  first night     {f:.2}× lychee  ({first:.0} URLs/s; aim ≥ {AIM_FIRST_RATIO}×)  {}",
             verdict(f >= AIM_FIRST_RATIO)
         );
+        if !paired.is_empty() {
+            let shown: Vec<String> = paired.iter().map(|r| format!("{r:.2}")).collect();
+            let mut sorted = paired.clone();
+            sorted.sort_by(f64::total_cmp);
+            let median = if sorted.len() % 2 == 1 {
+                sorted[sorted.len() / 2]
+            } else {
+                (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
+            };
+            println!(
+                "  re-check night, each against a lychee run right after it: {}×; median {median:.2}×",
+                shown.join("×, ")
+            );
+        }
     } else {
         println!("best runs (no lychee to compare with):");
         println!("  re-check night  {recheck:.0} URLs/s");
