@@ -47,13 +47,7 @@ impl Resolve for GuardedResolver {
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = match overrides.get(&host) {
                 Some(a) => a.clone(),
-                None => tokio::net::lookup_host((host.as_str(), 0))
-                    .await
-                    .map_err(|e| NotResolved {
-                        host: host.clone(),
-                        detail: e.to_string(),
-                    })?
-                    .collect(),
+                None => system_lookup(&host).await?,
             };
             if addrs.is_empty() {
                 return Err(NotResolved {
@@ -78,5 +72,103 @@ impl Resolve for GuardedResolver {
                 _ => Ok(Box::new(allowed.into_iter()) as Addrs),
             }
         })
+    }
+}
+
+/// The system resolver's addresses for `host`.
+///
+/// A temporary failure is asked again of the name as absolute (`host.`):
+/// with search domains configured, glibc tries the name under each of them
+/// after the name itself, and one search domain's server failing turns the
+/// name's own "no such name" into "temporary failure". A domain gone for good
+/// must still read as gone, or it is never found dead.
+async fn system_lookup(host: &str) -> Result<Vec<SocketAddr>, NotResolved> {
+    let ask = |name: String| async move {
+        tokio::net::lookup_host((name.as_str(), 0))
+            .await
+            .map(Iterator::collect::<Vec<SocketAddr>>)
+            .map_err(|e| e.to_string())
+    };
+    let first = match ask(host.to_string()).await {
+        Ok(addrs) => return Ok(addrs),
+        Err(e) => e,
+    };
+    let absolute = if ask_as_absolute(host, &first) {
+        Some(ask(format!("{host}.")).await)
+    } else {
+        None
+    };
+    settle(host, first, absolute)
+}
+
+/// Whether a failed lookup of `host` is worth asking again as an absolute
+/// name: a temporary failure, for a name that is not absolute already.
+fn ask_as_absolute(host: &str, detail: &str) -> bool {
+    let detail = detail.to_ascii_lowercase();
+    !host.ends_with('.')
+        && host.parse::<std::net::IpAddr>().is_err()
+        && (detail.contains("temporary failure in name resolution") || detail.contains("try again"))
+}
+
+/// The answer, given the first failure and what asking as an absolute name
+/// said, if it was asked: its addresses, or its "no such name" (which then
+/// heads for `dead`, see `name_does_not_exist`), else the first failure.
+fn settle(
+    host: &str,
+    first: String,
+    absolute: Option<Result<Vec<SocketAddr>, String>>,
+) -> Result<Vec<SocketAddr>, NotResolved> {
+    let detail = match absolute {
+        Some(Ok(addrs)) if !addrs.is_empty() => return Ok(addrs),
+        Some(Err(gone)) if super::name_does_not_exist(&gone) => {
+            format!("{gone} (asked as the absolute name {host}., after: {first})")
+        }
+        _ => first,
+    };
+    Err(NotResolved {
+        host: host.to_string(),
+        detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AGAIN: &str =
+        "failed to lookup address information: Temporary failure in name resolution";
+    const GONE: &str = "failed to lookup address information: Name or service not known";
+
+    #[test]
+    fn a_temporary_failure_is_asked_again_as_an_absolute_name() {
+        assert!(ask_as_absolute("gone.example.com", AGAIN));
+        assert!(ask_as_absolute("gone.example.com", "Try again"));
+        // Already absolute, an address, or a failure that is no temporary one.
+        assert!(!ask_as_absolute("gone.example.com.", AGAIN));
+        assert!(!ask_as_absolute("192.0.2.1", AGAIN));
+        assert!(!ask_as_absolute("gone.example.com", GONE));
+    }
+
+    #[test]
+    fn no_such_absolute_name_is_a_name_gone() {
+        let got = settle("gone.example.com", AGAIN.into(), Some(Err(GONE.into())));
+        let detail = got.unwrap_err().detail;
+        assert!(super::super::name_does_not_exist(&detail), "{detail}");
+        assert!(detail.contains("gone.example.com.") && detail.contains("Temporary failure"));
+    }
+
+    #[test]
+    fn otherwise_the_first_failure_stands_or_the_absolute_name_answers() {
+        // Failing for now both ways, or not asked: still only a failure for now.
+        for absolute in [Some(Err(AGAIN.to_string())), Some(Ok(Vec::new())), None] {
+            let detail = settle("x.example", AGAIN.into(), absolute)
+                .unwrap_err()
+                .detail;
+            assert_eq!(detail, AGAIN);
+            assert!(!super::super::name_does_not_exist(&detail));
+        }
+        let addr: SocketAddr = "192.0.2.7:0".parse().unwrap();
+        let got = settle("x.example", AGAIN.into(), Some(Ok(vec![addr]))).unwrap();
+        assert_eq!(got, [addr]);
     }
 }
