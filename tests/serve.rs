@@ -30,6 +30,11 @@ async fn json(c: &reqwest::Client, url: &str) -> (StatusCode, Value) {
     )
 }
 
+/// The body of a GET as text; a transport error fails the test.
+async fn get_text(c: &reqwest::Client, url: &str) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// `(section, url as written, archived copy URL)` of every citation a report
 /// JSON lists, in order.
 fn listed(rep: &Value) -> Vec<(String, String, Value)> {
@@ -294,14 +299,7 @@ async fn every_read_endpoint_answers() {
         "{page}"
     );
     assert!(page.contains(&format!("/archive/{}\"", s.ids.a2020)));
-    let page = c
-        .get(srv.url("/?status=ok&outlet=Xinhua"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&c, &srv.url("/?status=ok&outlet=Xinhua")).await;
     assert!(page.contains(REPORT) && !page.contains(GONE), "{page}");
     let r = c
         .get(srv.url(&format!("/sources/{}", s.ids.article)))
@@ -327,14 +325,7 @@ async fn every_read_endpoint_answers() {
             [s.ids.a2020],
         )
         .unwrap();
-    let page = c
-        .get(srv.url(&format!("/sources/{}", s.ids.article)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&c, &srv.url(&format!("/sources/{}", s.ids.article))).await;
     assert!(
         page.contains(&format!(
             "/archive/{}\">2020-01-01T00:00:00Z</a> <small class=\"disowned\">disowned 2021-01-01T00:00:00Z",
@@ -591,13 +582,7 @@ async fn the_timemap_is_link_format_with_one_memento_per_capture() {
     }
     let (_, pdf_map) = (
         0,
-        c.get(srv.url(&format!("/timemap/link/{REPORT}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+        get_text(&c, &srv.url(&format!("/timemap/link/{REPORT}"))).await,
     );
     assert_eq!(
         parse_link_format(&pdf_map)
@@ -844,14 +829,7 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
         assert!(message.contains("briefings"), "{v}");
     }
     std::fs::rename(s.g.path("briefings-away"), s.g.path("briefings")).unwrap();
-    let text = c
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&c, &srv.url("/metrics")).await;
     // The run given a limit is partial: not the nightly job an alert watches.
     assert!(
         text.contains("citewatch_sources{status=") && !text.contains("citewatch_last_run_"),
@@ -912,14 +890,7 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
         listed(&rep)[1].2,
         format!("http://127.0.0.2:9/archive/{}", s.ids.a2020)
     );
-    let page = c
-        .get(srv.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&c, &srv.url("/")).await;
     assert!(page.contains(&format!(
         "href=\"http://127.0.0.2:9/archive/{}\"",
         s.ids.a2020
