@@ -478,8 +478,10 @@ impl Store {
                         .collect()
                     })
                     .map_err(err)?;
+                // The landing's address once, each capture's against it.
+                let landing = crate::source_url::address_key(d.landing);
                 for (capture, final_url) in candidates {
-                    if crate::source_url::same_address(&final_url, d.landing) {
+                    if landing.is_some() && crate::source_url::address_key(&final_url) == landing {
                         tx.prepare_cached("UPDATE captures SET disowned_at = ?2 WHERE id = ?1")
                             .and_then(|mut s| s.execute(params![capture, u.last_checked]))
                             .map_err(err)?;
