@@ -154,8 +154,9 @@ enum Command {
         /// At most N sources.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
-        /// Time budget, e.g. 2h; the rest waits for the next run. 0s: no budget, lifting the
-        /// configured one [default: [check] max_duration].
+        /// Time budget, e.g. 2h: no new fetch after it, and those in flight 10 s later are
+        /// given up; the rest waits for the next run. 0s: no budget, lifting the configured
+        /// one [default: [check] max_duration].
         #[arg(long, value_name = "DURATION")]
         max_duration: Option<String>,
         /// Do not sync the briefing store first.

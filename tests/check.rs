@@ -779,6 +779,44 @@ async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// The budget bounds fetches already taken too: a paced host's queue and a
+/// server that answers a byte a second would otherwise hold the run for
+/// minutes past it (the run took 28 s on a 3 s budget before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_time_budget_ends_fetches_waiting_on_a_paced_host_or_a_slow_server() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    // One request every 10 s to the host; every source is taken at once.
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.1\nretries = 0\n\
+         timeout = \"120s\"\nallow_networks = [\"127.0.0.1/32\"]\n[check]\nmax_duration = \"1s\"\n",
+    );
+    let paths = ["/trickle", "/page/1", "/page/2", "/page/3", "/page/4"];
+    g.brief("b.txt", briefing(&web, &paths));
+    let started = std::time::Instant::now();
+    let first = json(&g, &["check", "--format", "json"]).await;
+    let took = started.elapsed();
+    // Unbounded, the four queued requests alone take 40 s, and /trickle 120 s.
+    assert!(
+        took < std::time::Duration::from_secs(25),
+        "took {took:?}: {first}"
+    );
+    assert_eq!(first["stopped_by_time_budget"], true, "{first}");
+    assert_eq!(first["stopped_on_request"], false, "{first}");
+    assert_eq!(first["partial"], false, "{first}");
+    let checked = first["checked"].as_u64().unwrap();
+    let abandoned = first["abandoned_on_stop"].as_u64().unwrap();
+    assert!(abandoned >= 1, "{first}");
+    assert!(checked + abandoned <= 5, "{first}");
+    // What was given up is unrecorded and waits for the next night.
+    let unchecked = first["sources_by_status"]["unchecked"].as_u64().unwrap();
+    assert_eq!(unchecked, 5 - checked, "{first}");
+    let url = web.url("127.0.0.1", "/trickle");
+    let trickle = json(&g, &["status", &url, "--format", "json"]).await;
+    assert_eq!(trickle["status"], "unchecked", "{trickle}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
     use sha2::{Digest, Sha256};

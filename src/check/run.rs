@@ -58,9 +58,10 @@ pub enum CheckError {
     #[error("--host {0}: no source is on this host (a host as in a URL, without its port)")]
     UnknownHost(String),
     /// A fetch still in flight [`STOP_GRACE`] after the run was asked to
-    /// stop (one waiting out a long Retry-After): given up, the source stays
-    /// due, unrecorded.
-    #[error("gave up fetching {0}: the run was asked to stop")]
+    /// stop, or after its time budget ran out (one waiting for its host's
+    /// pace, or out a long Retry-After, or for a slow server): given up, the
+    /// source stays due, unrecorded.
+    #[error("gave up fetching {0}: the run was asked to stop, or its time budget ran out")]
     Abandoned(String),
     /// Judging this source panicked (a bug). The run logs it and goes on;
     /// the source is not recorded, so it keeps its state and due time.
@@ -135,8 +136,8 @@ pub struct RunSummary {
     /// Whoever started the run asked it to stop (`serve` shutting down)
     /// before every due source was checked; the rest waits for the next run.
     pub stopped_on_request: bool,
-    /// Fetches still in flight [`STOP_GRACE`] after the stop request, given
-    /// up: their sources stay due.
+    /// Fetches still in flight [`STOP_GRACE`] after the stop request or the
+    /// end of the time budget, given up: their sources stay due.
     pub abandoned_on_stop: usize,
     /// Only some sources were asked for (`--url`, `--host`, `--limit`), or the
     /// run was stopped on request: the run is not the reference of `report
@@ -198,15 +199,24 @@ fn max_held_landings() -> usize {
     MAX_HELD_LANDINGS
 }
 
-/// How long fetches in flight may go on once the run is asked to stop. A
-/// fetch takes at most `[fetch] timeout` a try, but one waiting out a
-/// Retry-After (up to `max_retry_after`, ten minutes by default) would keep
-/// `serve`'s shutdown, or `systemctl stop`, waiting past their patience.
+/// How long fetches in flight may go on once the run is asked to stop, or
+/// its time budget is spent. A fetch takes at most `[fetch] timeout` a try,
+/// but one waiting out a Retry-After (up to `max_retry_after`, ten minutes by
+/// default), or its turn at a slow-paced host behind a hundred others, would
+/// keep `serve`'s shutdown, `systemctl stop`, or the nightly budget waiting
+/// well past their patience.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
+/// Why the fetches still in flight are being ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    OnRequest,
+    ByBudget,
+}
+
 /// Resolves once the run's stop grace is over; never when nobody can say so.
-async fn abandoned(mut over: tokio::sync::watch::Receiver<bool>) {
-    if over.wait_for(|over| *over).await.is_err() {
+async fn abandoned(mut over: tokio::sync::watch::Receiver<Option<Ending>>) {
+    if over.wait_for(Option::is_some).await.is_err() {
         std::future::pending::<()>().await;
     }
 }
@@ -377,15 +387,28 @@ async fn run_locked(
     let stopped_by_budget = std::cell::Cell::new(false);
     let stopped_on_request = std::cell::Cell::new(false);
     let stop = options.stop.clone();
-    // Once asked to stop, fetches in flight get STOP_GRACE to finish.
-    let (grace_over_tx, grace_over) = tokio::sync::watch::channel(false);
-    let grace_watch = options.stop.clone().map(|stop| {
+    // Once asked to stop, or once the budget is spent, fetches in flight get
+    // STOP_GRACE to finish. Taking no new job is not enough: up to
+    // `concurrency` jobs are taken at once, and those waiting for a paced
+    // host's turn or for a slow server could outlast the budget many times.
+    let (grace_over_tx, grace_over) = tokio::sync::watch::channel(None);
+    let grace_watch = (options.stop.is_some() || deadline.is_some()).then(|| {
+        let stop = options.stop.clone();
         tokio::spawn(async move {
-            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+            let ending = loop {
+                if stop
+                    .as_ref()
+                    .is_some_and(|s| s.load(std::sync::atomic::Ordering::Acquire))
+                {
+                    break Ending::OnRequest;
+                }
+                if deadline.is_some_and(|dl| Instant::now() >= dl) {
+                    break Ending::ByBudget;
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            };
             tokio::time::sleep(STOP_GRACE).await;
-            let _ = grace_over_tx.send(true);
+            let _ = grace_over_tx.send(Some(ending));
         })
     });
     let jobs =
@@ -528,7 +551,11 @@ async fn run_locked(
             }
             Err(CheckError::Abandoned(url)) => {
                 abandoned_fetches += 1;
-                tracing::warn!(%url, "gave up fetching: the run was asked to stop; the source stays due");
+                let why = match *grace_over.borrow() {
+                    Some(Ending::ByBudget) => "the run's time budget ran out",
+                    _ => "the run was asked to stop",
+                };
+                tracing::warn!(%url, "gave up fetching: {why}; the source stays due");
             }
             Err(CheckError::Panicked(url)) => {
                 tracing::error!(
@@ -547,9 +574,13 @@ async fn run_locked(
     if let Some(watch) = grace_watch {
         watch.abort();
     }
-    // Every job was taken before the request came, but some were given up.
+    // Every job was taken before the request came (or the budget ran out),
+    // but some were given up.
     if abandoned_fetches > 0 {
-        stopped_on_request.set(true);
+        match *grace_over.borrow() {
+            Some(Ending::ByBudget) => stopped_by_budget.set(true),
+            _ => stopped_on_request.set(true),
+        }
     }
     // The fetches no longer take jobs: the preparer stops at its next one.
     let prepared = preparer.join();

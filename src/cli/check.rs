@@ -157,10 +157,15 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
     if s.abandoned_on_stop > 0 {
         writeln!(
             out,
-            "gave up {} fetch{} still in flight {} s after the stop request (still due)",
+            "gave up {} fetch{} still in flight {} s after the {} (still due)",
             s.abandoned_on_stop,
             if s.abandoned_on_stop == 1 { "" } else { "es" },
-            citewatch::check::run::STOP_GRACE.as_secs()
+            citewatch::check::run::STOP_GRACE.as_secs(),
+            if s.stopped_by_time_budget {
+                "time budget ran out"
+            } else {
+                "stop request"
+            }
         )?;
     }
     writeln!(
