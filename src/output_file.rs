@@ -6,6 +6,8 @@
 //! The path is written as a user means it: through a symbolic link to the file
 //! it names (the link stays), straight into a device or pipe (`/dev/stdout`),
 //! and with the mode of the file it replaces, or the umask's for a new one.
+//! A path that is this process's standard output is written through it, as
+//! the shell opened it: a file it truncated or appends to stays that file.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Write};
@@ -31,6 +33,11 @@ impl OutputFile {
     /// Starts writing `path`: a temporary file (named `prefix…`) beside the file
     /// `path` resolves to, or `path` itself when it is a device or a pipe.
     pub fn create(path: &Path, prefix: &str) -> io::Result<OutputFile> {
+        if let Some(out) = stdout_if(path) {
+            return Ok(OutputFile {
+                kind: Kind::Direct(out),
+            });
+        }
         let (dest, mode) = match std::fs::metadata(path) {
             Ok(m) if !m.is_file() && !m.is_dir() => {
                 let file = OpenOptions::new().write(true).open(path)?;
@@ -88,6 +95,23 @@ impl Write for OutputFile {
             Kind::Direct(f) => f.flush(),
         }
     }
+}
+
+/// Whether `path` is this process's standard output (`/dev/stdout`, or the
+/// file or pipe the shell connected to it), so that a command writing its
+/// output there keeps its own messages off it.
+pub fn is_stdout(path: &Path) -> bool {
+    stdout_if(path).is_some()
+}
+
+/// Standard output, shared with the shell's opening of it (offset, append
+/// mode), when `path` is that same file.
+fn stdout_if(path: &Path) -> Option<File> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let out = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+    let (a, b) = (out.metadata().ok()?, std::fs::metadata(path).ok()?);
+    (a.dev() == b.dev() && a.ino() == b.ino()).then_some(out)
 }
 
 /// A temporary file in `path`'s folder (so the final rename stays on one

@@ -249,6 +249,63 @@ async fn verify_finds_a_flipped_byte_and_a_missing_blob() {
         Some(3),
         "a damaged copy is not handed out silently"
     );
+    // Nor does a failed `get -o` spoil the file it was to replace: not with
+    // the damaged bytes, nor by leaving it empty when the blob is gone.
+    let keep = s.g.path("keep.html");
+    for path in ["/files/page.html", "/files/doc.pdf"] {
+        std::fs::write(&keep, "precious").unwrap();
+        let got = s
+            .run(&["get", &s.url(path), "-o", keep.to_str().unwrap()])
+            .await;
+        assert_eq!(got.status.code(), Some(3), "{path}");
+        assert_eq!(
+            std::fs::read_to_string(&keep).unwrap(),
+            "precious",
+            "{path}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(s.g.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".citewatch-get-"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_blames_the_output_not_the_archive_when_writing_fails() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    let got = s
+        .run(&["get", &s.url("/files/page.html"), "-o", "/dev/full"])
+        .await;
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("-o /dev/full: No space left on device") && !err.contains("blob "),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_of_a_source_never_captured_is_no_good_copy_not_a_bad_url() {
+    let s = setup().await;
+    // Nothing listens on port 1: the check is recorded, nothing captured.
+    let refused = "http://127.0.0.1:1/gone.html";
+    let saved = s
+        .run(&["fetch", refused, "--save", "--format", "json"])
+        .await;
+    assert!(saved.status.code().is_some(), "{saved:?}");
+    let got = s.run(&["get", refused]).await;
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("nothing is archived for http://127.0.0.1:1/gone.html: no check of it"),
+        "{err}"
+    );
+    // A URL that is no source at all is still bad input.
+    let typo = s.run(&["get", "http://127.0.0.1:1/other.html"]).await;
+    assert_eq!(typo.status.code(), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,6 +429,54 @@ async fn export_warc_through_the_binary() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("name the file FILE.warc.gz"), "{err}");
     assert!(!plain.exists());
+}
+
+/// `-o /dev/stdout` gives the records alone on standard output, in a pipe
+/// or in a file the shell opened; the summary goes to stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_warc_to_standard_output_writes_nothing_else_there() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    s.save("/files/doc.pdf").await;
+    let gunzip = |bytes: &[u8]| {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes), &mut text)
+            .map(|_| text)
+    };
+    let records = |text: &[u8]| {
+        String::from_utf8_lossy(text)
+            .matches("WARC-Type: response")
+            .count()
+    };
+    for format in ["text", "json"] {
+        let out = s
+            .run(&["export-warc", "-o", "/dev/stdout", "--format", format])
+            .await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        // Trailing text after the last record fails the gzip stream.
+        let text = gunzip(&out.stdout).unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert_eq!(records(&text), 2, "{format}");
+        assert!(
+            err.contains("\"captures\": 2") || err.contains("wrote /dev/stdout (2 captures"),
+            "{err}"
+        );
+    }
+    let file = s.g.path("shell.warc.gz");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"));
+    cmd.arg("--config")
+        .arg(s.g.config())
+        .args(["export-warc", "-o", "/dev/stdout"])
+        .env_remove("CITEWATCH_CONFIG")
+        .stdout(std::fs::File::create(&file).unwrap());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(records(&gunzip(&std::fs::read(&file).unwrap()).unwrap()), 2);
+    let cdxj = s.run(&["export-warc", "-o", "/dev/stdout", "--cdxj"]).await;
+    assert_eq!(cdxj.status.code(), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

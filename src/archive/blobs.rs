@@ -156,6 +156,11 @@ pub enum BlobError {
         /// Why.
         source: io::Error,
     },
+    /// The blob read fine, but where its bytes were going refused them (a
+    /// full disk, a closed pipe): the archive is not at fault, so the error
+    /// must not read like one that is.
+    #[error("cannot write the copy out: {0}")]
+    Output(io::Error),
 }
 
 /// Where archived bodies live.
@@ -708,10 +713,22 @@ pub fn rehash(blobs: &dyn BlobStore, sha256: &str) -> Result<(String, u64), Blob
     Ok((hex::encode(hasher.finalize()), len))
 }
 
-/// Writes a blob's bytes to `out`.
+/// Writes a blob's bytes to `out`. A failure to write is
+/// [`BlobError::Output`], told apart from a failure to read the blob.
 pub fn copy_to(blobs: &dyn BlobStore, sha256: &str, out: &mut dyn Write) -> Result<u64, BlobError> {
     let mut r = blobs.open(sha256)?;
-    io::copy(&mut r, out).map_err(FsBlobStore::io(sha256))
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut len = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(len),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FsBlobStore::io(sha256)(e)),
+        };
+        out.write_all(&buf[..n]).map_err(BlobError::Output)?;
+        len += n as u64;
+    }
 }
 
 /// The folder blobs live in, under the data folder.

@@ -60,7 +60,12 @@ pub fn get(
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let (url, source_id) = source_of(&store, url)?;
     let Some((capture, good)) = store.pick_copy(source_id, at).map_err(runtime)? else {
-        return Err(nothing_archived(&store, &url)?);
+        // A source all right, checked or not, of which no copy was kept: no
+        // good copy, as below, rather than a URL typed wrong.
+        return Err(runtime(anyhow::anyhow!(
+            "nothing is archived for {url}: no check of it has kept a copy yet; \
+             `citewatch status {url}` says why"
+        )));
     };
     if !good {
         let what = format!(
@@ -77,12 +82,22 @@ pub fn get(
         }
         eprintln!("note: {what}; writing the capture nearest --at");
     }
+    // Written beside the file and renamed into place once whole and
+    // verified: a failure leaves a file already there as it was.
+    let mut file = output
+        .as_deref()
+        .map(|path| {
+            citewatch::output_file::OutputFile::create(path, ".citewatch-get-")
+                .map_err(|e| usage(anyhow::anyhow!("-o {}: {e}", path.display())))
+        })
+        .transpose()?;
+    let written_to = || match &output {
+        Some(path) => format!("-o {}", path.display()),
+        None => "standard output".to_string(),
+    };
     if headers {
-        let mut out: Box<dyn Write> = match &output {
-            Some(path) => Box::new(
-                std::fs::File::create(path)
-                    .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", path.display())))?,
-            ),
+        let mut out: Box<dyn Write + '_> = match &mut file {
+            Some(f) => Box::new(f),
             None => Box::new(std::io::stdout().lock()),
         };
         let reason = reqwest::StatusCode::from_u16(capture.status)
@@ -96,7 +111,11 @@ pub fn get(
             }
             Ok(())
         };
-        write(&mut out).map_err(runtime)?;
+        write(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", written_to())))?;
+        drop(out);
+        commit(file, &written_to)?;
         eprintln!(
             "capture {} of {} at {}",
             capture.id,
@@ -106,25 +125,31 @@ pub fn get(
         return Ok(ExitCode::SUCCESS);
     }
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
-    let mut hashing = HashingWriter {
-        inner: match &output {
-            Some(path) => Box::new(std::io::BufWriter::new(
-                std::fs::File::create(path)
-                    .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", path.display())))?,
-            )) as Box<dyn Write>,
-            None => Box::new(std::io::stdout().lock()),
-        },
-        hasher: Sha256::new(),
+    let out_failed = |e: std::io::Error| runtime(anyhow::anyhow!("{}: {e}", written_to()));
+    let actual = {
+        let mut hashing = HashingWriter {
+            inner: match &mut file {
+                Some(f) => Box::new(std::io::BufWriter::new(f)) as Box<dyn Write + '_>,
+                None => Box::new(std::io::stdout().lock()),
+            },
+            hasher: Sha256::new(),
+        };
+        match blobs::copy_to(&blobs, &capture.body_sha256, &mut hashing) {
+            Err(blobs::BlobError::Output(e)) => return Err(out_failed(e)),
+            Err(e) => return Err(runtime(e)),
+            Ok(_) => {}
+        }
+        hashing.inner.flush().map_err(out_failed)?;
+        hex::encode(hashing.hasher.finalize())
     };
-    blobs::copy_to(&blobs, &capture.body_sha256, &mut hashing).map_err(runtime)?;
-    hashing.inner.flush().map_err(runtime)?;
-    let actual = hex::encode(hashing.hasher.finalize());
     if actual != capture.body_sha256 {
+        // Not committed: a damaged copy never takes the file's place.
         return Err(runtime(anyhow::anyhow!(
             "the archived copy is damaged: it hashes to {actual}, recorded {}; run `citewatch verify`",
             capture.body_sha256
         )));
     }
+    commit(file, &written_to)?;
     eprintln!(
         "capture {} of {} at {}, HTTP {}, {} bytes, sha256 {}",
         capture.id,
@@ -142,6 +167,19 @@ pub fn get(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Puts `get`'s output file in place (nothing to do for standard output).
+fn commit(
+    file: Option<citewatch::output_file::OutputFile>,
+    written_to: &dyn Fn() -> String,
+) -> Result<(), Failure> {
+    match file {
+        Some(f) => f
+            .commit()
+            .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", written_to()))),
+        None => Ok(()),
+    }
 }
 
 struct HashingWriter<'a> {
@@ -335,15 +373,17 @@ pub fn export_warc(
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
     // Every record is gzipped: web-archive tools tell such a file by its name.
-    // A device or pipe (`-o /dev/stdout`) has no name to keep.
+    // A device or pipe (`-o /dev/stdout`) has no name to keep, nor has
+    // standard output sent to a file by the shell: its name is the shell's.
+    let to_stdout = citewatch::output_file::is_stdout(output);
     let is_file = std::fs::metadata(output).map_or(true, |m| m.is_file());
     let name = output.to_string_lossy();
-    if is_file && !name.ends_with(".warc.gz") {
+    if is_file && !to_stdout && !name.ends_with(".warc.gz") {
         return Err(usage(anyhow::anyhow!(
             "-o {name}: the records are gzipped, so name the file FILE.warc.gz"
         )));
     }
-    if !is_file && cdxj {
+    if (!is_file || to_stdout) && cdxj {
         return Err(usage(anyhow::anyhow!(
             "--cdxj: the index goes beside the WARC file, and -o {name} is not a file"
         )));
@@ -362,10 +402,16 @@ pub fn export_warc(
             e => runtime(e),
         },
     )?;
-    if format == Format::Json {
+    // The records own standard output when they go there.
+    if format == Format::Json && to_stdout {
+        eprintln!(
+            "{}",
+            serde_json::to_string_pretty(&summary).map_err(runtime)?
+        );
+    } else if format == Format::Json {
         print_json(&summary).map_err(runtime)?;
     } else {
-        println!(
+        let line = format!(
             "wrote {} ({}, {}, {}, {} bytes){}",
             summary.file.display(),
             plural(summary.captures as i64, "capture", "captures"),
@@ -378,6 +424,11 @@ pub fn export_warc(
                 .map(|c| format!(" and {}", c.display()))
                 .unwrap_or_default()
         );
+        if to_stdout {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
