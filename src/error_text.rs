@@ -14,7 +14,15 @@ pub fn one_line(e: &(dyn Error + 'static)) -> String {
     let mut cause = e.source();
     while let Some(c) = cause {
         let words = c.to_string();
-        if !line.contains(&words) {
+        // SQLite's own error under rusqlite's says it again after its
+        // number: "Error code 11: database disk image is malformed".
+        let said = words
+            .strip_prefix("Error code ")
+            .and_then(|rest| rest.split_once(": "))
+            .is_some_and(|(code, text)| {
+                code.bytes().all(|b| b.is_ascii_digit()) && line.contains(text)
+            });
+        if !said && !line.contains(&words) {
             line.push_str(": ");
             line.push_str(&words);
         }
@@ -39,6 +47,32 @@ mod tests {
     struct Context {
         #[source]
         inner: Named,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Coded(&'static str, #[source] Option<io::Error>);
+
+    #[test]
+    fn sqlites_error_code_line_repeating_the_message_is_left_out() {
+        let inner = io::Error::other("Error code 11: database disk image is malformed");
+        let e = Named {
+            file: "citewatch.db".into(),
+            source: io::Error::other(Coded("database disk image is malformed", Some(inner))),
+        };
+        assert_eq!(
+            super::one_line(&e),
+            "citewatch.db: cannot read it: database disk image is malformed"
+        );
+        // A code whose words are new is kept.
+        let new = Coded(
+            "busy",
+            Some(io::Error::other("Error code 5: database is locked")),
+        );
+        assert_eq!(
+            super::one_line(&new),
+            "busy: Error code 5: database is locked"
+        );
     }
 
     #[test]

@@ -552,3 +552,61 @@ async fn get_says_when_the_copy_is_only_the_start_of_a_larger_page() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_or_damaged_store_is_named_and_never_used_as_a_new_one() {
+    let s = setup().await;
+    let db = s.g.path("data/citewatch.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    // An empty file (a `touch`, a copy cut short) is no store.
+    std::fs::write(&db, "").unwrap();
+    for args in [&["sources"][..], &["verify"], &["check", "--no-sync"]] {
+        let out = s.run(args).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("no store here yet; run `citewatch sync` first"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::metadata(&db).unwrap().len(),
+            0,
+            "{args:?} wrote a store"
+        );
+    }
+    // Nor does `check --no-sync` make one where there is none.
+    std::fs::remove_file(&db).unwrap();
+    let out = s.run(&["check", "--no-sync"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!db.exists(), "check --no-sync created a store");
+
+    // A damaged database: `verify` reports it (exit 1), the rest fail (exit
+    // 3) saying what to do, and SQLite's words come once.
+    s.save("/files/page.html").await;
+    let whole = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &whole[..8192.min(whole.len() / 2)]).unwrap();
+    for f in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(s.g.path(&format!("data/citewatch.db{f}")));
+    }
+    let v = s.run(&["verify", "--format", "json"]).await;
+    assert_eq!(
+        v.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let report: Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(report["problems"][0]["kind"], "sqlite", "{report}");
+    assert!(
+        report["problems"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("restore it from a backup"),
+        "{report}"
+    );
+    let out = s.run(&["sources"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("restore it from a backup"), "{err}");
+    assert_eq!(err.matches("malformed").count(), 1, "{err}");
+}

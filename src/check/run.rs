@@ -267,7 +267,13 @@ async fn run_locked(
     let started = Instant::now();
     let started_at = now_millis();
     let db = config.store.database();
-    let mut store = Store::open(&db)?;
+    // Without a sync first there is nothing to check in a new store: say
+    // so, rather than make an empty one and report on it.
+    let mut store = if options.no_sync {
+        Store::open_existing(&db)?
+    } else {
+        Store::open(&db)?
+    };
     let sync = if options.no_sync {
         None
     } else {

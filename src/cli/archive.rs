@@ -278,9 +278,30 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
 
 /// Runs `verify`: exit 1 when any problem is found.
 pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
-    let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
-    let mut report = verify::verify(&store, &blobs).map_err(runtime)?;
+    let mut report = match Store::open_existing(&config.store.database()) {
+        Ok(store) => verify::verify(&store, &blobs).map_err(runtime)?,
+        // A database SQLite cannot open is what `verify` is there to find:
+        // a finding (exit 1), not a failure of the command.
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            if !super::damaged(&e) {
+                return Err(runtime(e));
+            }
+            verify::VerifyReport {
+                problems: vec![verify::Problem {
+                    kind: "sqlite",
+                    sha256: None,
+                    captures: Vec::new(),
+                    detail: format!(
+                        "{}; restore it from a backup (no blob was checked: their rows are in it)",
+                        citewatch::error_text::one_line(e.as_ref())
+                    ),
+                }],
+                ..verify::VerifyReport::default()
+            }
+        }
+    };
     // A running check's temporary files are its writes in progress.
     report.run_in_progress = citewatch::check::lock::holder(&config.store.dir);
     if report.run_in_progress.is_some() {

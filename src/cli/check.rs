@@ -115,6 +115,9 @@ pub fn check(
             e @ (CheckError::BadUrl(..) | CheckError::NotSources(_) | CheckError::UnknownHost(_)),
         ) => return Err(usage(e)),
         Err(CheckError::Sync(citewatch::sync::SyncError::Walk(e))) => return Err(usage(e)),
+        // Itself, not through the transparent wrapper, so no store yet is
+        // told apart (exit 2) as in every other command.
+        Err(CheckError::Store(e)) => return Err(runtime(e)),
         Err(e) => return Err(runtime(e)),
     };
     print_summary(&summary, format).map_err(runtime)?;

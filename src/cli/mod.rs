@@ -72,10 +72,35 @@ pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
             Some(citewatch::store::StoreError::Missing { .. })
         )
     });
+    // A store SQLite cannot read: no command can go on.
+    let error = if damaged(&error) {
+        anyhow::anyhow!(
+            "{}; the database is damaged, or is not a citewatch store: restore it from a \
+             backup (the archive's blobs are kept apart, in the data folder's blobs/)",
+            citewatch::error_text::one_line(error.as_ref())
+        )
+    } else {
+        error
+    };
     Failure {
         code: if no_store { 2 } else { RUNTIME_FAILURE },
         error,
     }
+}
+
+/// Whether SQLite found the store's database damaged, or no database at all.
+pub fn damaged(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<rusqlite::Error>()
+            .and_then(rusqlite::Error::sqlite_error_code)
+            .is_some_and(|code| {
+                matches!(
+                    code,
+                    rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+                )
+            })
+    })
 }
 
 /// Prints `value` as pretty JSON on stdout.

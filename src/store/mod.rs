@@ -70,7 +70,7 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
-    /// A read command found no store yet.
+    /// A read command found no store yet (no file, or an empty one).
     #[error("{}: no store here yet; run `citewatch sync` first", file.display())]
     Missing {
         /// The database file that does not exist.
@@ -101,9 +101,11 @@ impl Store {
     }
 
     /// Opens an existing store (for commands that only read); a missing database
-    /// is [`StoreError::Missing`], not silently created.
+    /// is [`StoreError::Missing`], not silently created. So is an empty file
+    /// (a `touch`, a copy that never finished): SQLite would take it for a
+    /// new database, and the command would migrate it and report on nothing.
     pub fn open_existing(file: &Path) -> Result<Store> {
-        if !file.exists() {
+        if std::fs::metadata(file).map_or(true, |m| m.len() == 0) {
             return Err(StoreError::Missing {
                 file: file.to_path_buf(),
             });
