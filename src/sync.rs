@@ -381,11 +381,43 @@ pub fn apply(
             (root, format!("{name}/"))
         })
         .collect();
+    // A `paths` entry under which no document is found at all, though the
+    // store knows documents from it, is far likelier an unmounted share's
+    // empty mountpoint than a briefing store emptied on purpose: its
+    // documents are kept and the entry named, as for a folder that cannot be
+    // listed. Taking the entry out of `[briefings] paths` withdraws them.
+    let emptied: Vec<&str> = roots
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !docs.iter().any(|d| d.root == *i))
+        .map(|(_, r)| r.written.as_str())
+        .filter(|w| known.iter().any(|((root, _), k)| root == w && !k.withdrawn))
+        .collect();
+    for root in &emptied {
+        let kept = known
+            .iter()
+            .filter(|((r, _), k)| r == root && !k.withdrawn)
+            .count();
+        report.unreadable.push(Unreadable {
+            document: root.to_string(),
+            error: format!(
+                "no document is here now, though {} synced from here before \
+                 (a share not mounted?): kept as they were; to withdraw them, take the \
+                 entry out of [briefings] paths",
+                if kept == 1 {
+                    "1 was".to_string()
+                } else {
+                    format!("{kept} were")
+                }
+            ),
+        });
+    }
     let gone: Vec<i64> = known
         .iter()
         .filter(|(key, k)| {
             !k.withdrawn
                 && !seen.contains(*key)
+                && !emptied.contains(&key.0.as_str())
                 && !unlisted
                     .iter()
                     .any(|(root, folder)| *root == key.0 && key.1.starts_with(folder.as_str()))

@@ -637,6 +637,60 @@ fn a_folder_the_walk_cannot_list_is_named_and_its_documents_kept() {
     assert_eq!(g.citations().len(), 9);
 }
 
+/// An unmounted share leaves its mountpoint, an empty folder: every
+/// citation under it was withdrawn, silently, and the report went empty.
+#[test]
+fn a_briefings_folder_found_empty_keeps_its_documents_until_its_entry_goes() {
+    let g = Ground::new();
+    std::fs::create_dir_all(g.path("other")).unwrap();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\", \"../other\"]\n[store]\ndir = \"../data\"\n",
+    );
+    g.brief("briefings-244.txt", SEED);
+    g.brief(
+        "more.txt",
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    );
+    std::fs::write(
+        g.path("other/b.txt"),
+        "T\n\nBody text here.\n\nSource: B, May 2, 2021\nhttps://b.example/2\n",
+    )
+    .unwrap();
+    assert_eq!(g.sync()["documents"], 3);
+    assert_eq!(g.citations().len(), 10);
+    for name in ["briefings-244.txt", "more.txt"] {
+        std::fs::remove_file(g.path("briefings").join(name)).unwrap();
+    }
+    let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 0, "{report}");
+    assert_eq!(
+        report["unreadable"][0]["document"], "../briefings",
+        "{report}"
+    );
+    let why = report["unreadable"][0]["error"].as_str().unwrap();
+    assert!(
+        why.contains("though 2 were synced from here before"),
+        "{why}"
+    );
+    let text = g.cmd(&["sync"]).output().unwrap();
+    let said =
+        String::from_utf8_lossy(&text.stdout).to_string() + &String::from_utf8_lossy(&text.stderr);
+    assert!(
+        said.contains("../briefings") && said.contains("a share not mounted?"),
+        "{said}"
+    );
+    assert_eq!(g.citations().len(), 10);
+    // Taken out of the configuration, its documents are withdrawn on purpose.
+    g.write_config("[briefings]\npaths = [\"../other\"]\n[store]\ndir = \"../data\"\n");
+    let r = g.sync();
+    assert_eq!(r["withdrawn"], 2, "{r}");
+    assert_eq!(r["unreadable"], serde_json::json!([]), "{r}");
+    assert_eq!(g.citations().len(), 1);
+}
+
 #[test]
 fn a_sync_while_another_run_holds_the_lock_is_exit_4() {
     let g = Ground::new();
