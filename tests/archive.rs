@@ -532,6 +532,25 @@ async fn a_source_only_fetch_save_made_is_not_said_to_be_due() {
             && text.contains("cited 0 times"),
         "{text}"
     );
+    // `history` lists the check `fetch --save` made: `status` says so too.
+    assert!(
+        text.contains("last checked: never by `check` (fetched by `fetch --save` at "),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_of_a_store_citing_nothing_says_so() {
+    let s = setup().await;
+    s.g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
+    std::fs::create_dir_all(s.g.path("briefings")).unwrap();
+    let out = s.run(&["check"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("sources by status: none yet (no briefing cites a URL)"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

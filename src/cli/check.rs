@@ -183,7 +183,11 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
         .filter(|(_, v)| **v > 0)
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    writeln!(out, "sources by status: {}", by.join(", "))?;
+    if by.is_empty() {
+        writeln!(out, "sources by status: none yet (no briefing cites a URL)")?;
+    } else {
+        writeln!(out, "sources by status: {}", by.join(", "))?;
+    }
     let blocked = s.sources_by_status.get("blocked").copied().unwrap_or(0);
     if s.due == 0 && blocked > 0 {
         // Often our own refusal (allow_networks, robots.txt, the user agent):
@@ -275,10 +279,15 @@ pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Fa
     // A check that left the verdict as it was (a host incident) says so:
     // the evidence above is the verdict's, from an earlier check.
     let latest = store.latest_check(row.id).map_err(runtime)?;
+    // `fetch --save` records a check but judges nothing (no status after it).
+    let saved_at = latest
+        .as_ref()
+        .filter(|c| c.status_after.is_none())
+        .map(|c| c.started_at);
     let aside = latest
         .and_then(|c| c.evidence.map(|e| (c.started_at, e)))
         .filter(|(_, e)| !e.is_empty() && Some(e) != row.evidence.as_ref());
-    print_source(&row, aside).map_err(runtime)?;
+    print_source(&row, aside, saved_at).map_err(runtime)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -291,7 +300,11 @@ fn cited_times(n: i64) -> String {
     }
 }
 
-fn print_source(r: &SourceRow, latest_check: Option<(Millis, String)>) -> std::io::Result<()> {
+fn print_source(
+    r: &SourceRow,
+    latest_check: Option<(Millis, String)>,
+    saved_at: Option<Millis>,
+) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} (source {})", r.url, r.id)?;
     let since = r
@@ -319,10 +332,17 @@ fn print_source(r: &SourceRow, latest_check: Option<(Millis, String)>) -> std::i
     if let Some(s) = r.similarity {
         writeln!(out, "  similarity to the copy as cited: {:.0}%", s * 100.0)?;
     }
+    let never = match saved_at {
+        Some(at) => format!(
+            "never by `check` (fetched by `fetch --save` at {}, unjudged: `citewatch history` lists it)",
+            format_millis(at)
+        ),
+        None => "never".to_string(),
+    };
     writeln!(
         out,
         "  last checked: {}, next due: {}, consecutive failures: {}, cited {}",
-        r.last_checked.as_deref().unwrap_or("never"),
+        r.last_checked.as_deref().unwrap_or(&never),
         if r.citations == 0 {
             // A source only `fetch --save` made, or whose citations left.
             "none, no active citation (the nightly check leaves it alone)"
