@@ -84,6 +84,10 @@ pub enum BadTime {
         "`{0}` is neither a time nor a duration: use RFC 3339 (2020-12-26T08:00:00Z), a date (2020-12-26), 14 digits (20201226080000) or a duration meaning that long ago (7d, 12h)"
     )]
     SinceForm(String),
+    /// A date and time of day with no zone: which day's 08:00 is meant
+    /// depends on it, and midnight UTC of the date would be a guess.
+    #[error("`{0}` has no time zone: add `Z` for UTC (2020-12-26T08:00:00Z) or an offset (+08:00)")]
+    NoZone(String),
     /// A duration reaching back before 1970.
     #[error("`{0}` ago is before 1970; nothing citewatch keeps is that old")]
     TooLongAgo(String),
@@ -113,8 +117,13 @@ pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
     }
     let civil = if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
         jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", s).map_err(|_| bad())?
-    } else if let Ok(date) = s.parse::<jiff::civil::Date>() {
+    } else if s.len() == 10
+        && let Ok(date) = s.parse::<jiff::civil::Date>()
+    {
         date.to_datetime(jiff::civil::Time::midnight())
+    } else if s.parse::<jiff::civil::DateTime>().is_ok() {
+        // jiff reads a date out of a date and time, dropping the time.
+        return Err(BadTime::NoZone(input.to_string()));
     } else {
         return Err(bad());
     };
@@ -135,7 +144,10 @@ pub fn parse_since(input: &str) -> Result<Millis, BadTime> {
             }
             Ok(at)
         }
-        Err(_) => parse_time(input).map_err(|_| BadTime::SinceForm(input.to_string())),
+        Err(_) => parse_time(input).map_err(|e| match e {
+            BadTime::NoZone(_) => e,
+            _ => BadTime::SinceForm(input.to_string()),
+        }),
     }
 }
 
@@ -330,6 +342,19 @@ mod tests {
         assert_eq!(parse_time("20201226080000"), Ok(want));
         assert_eq!(parse_time("2020-12-26"), Ok(want - 8 * 3_600_000));
         assert!(parse_time("26/12/2020").is_err());
+        // A time of day without a zone was read as the date's midnight.
+        for no_zone in [
+            "2020-12-26T15:00:00",
+            "2020-12-26 15:00",
+            "2020-12-26T15:00",
+        ] {
+            assert_eq!(
+                parse_time(no_zone),
+                Err(BadTime::NoZone(no_zone.into())),
+                "{no_zone}"
+            );
+            assert_eq!(parse_since(no_zone), Err(BadTime::NoZone(no_zone.into())));
+        }
         assert!(parse_time("2020-13-01").is_err());
     }
 
