@@ -52,12 +52,32 @@ pub struct WalkError {
 /// inside it that cannot be read is the caller's to report.
 pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkError> {
     let mut out = Vec::new();
+    let mut real: Vec<PathBuf> = Vec::with_capacity(roots.len());
     for (idx, root) in roots.iter().enumerate() {
         let meta = std::fs::metadata(&root.path).map_err(|source| WalkError {
             written: root.written.clone(),
             path: root.path.clone(),
             source,
         })?;
+        // An entry inside another (or the same one twice, spelt otherwise)
+        // would have its documents synced twice, each under its own entry,
+        // and every citation in them counted and reported twice.
+        let here = std::fs::canonicalize(&root.path).unwrap_or_else(|_| root.path.clone());
+        if let Some(other) = real
+            .iter()
+            .position(|r| here.starts_with(r) || r.starts_with(&here))
+        {
+            return Err(WalkError {
+                written: root.written.clone(),
+                path: root.path.clone(),
+                source: std::io::Error::other(format!(
+                    "overlaps `{}`, another [briefings] paths entry: the documents under both \
+                     would be synced and reported twice; keep the one that holds the other",
+                    roots[other].written
+                )),
+            });
+        }
+        real.push(here);
         if meta.is_file() {
             let name = root
                 .path
@@ -275,6 +295,34 @@ mod tests {
         );
         assert_eq!(name_on_disk(&roots, &link).as_deref(), Some("linked.md"));
         assert_eq!(name_on_disk(&roots, &target).as_deref(), Some("linked.md"));
+    }
+
+    #[test]
+    fn entries_that_overlap_are_refused_and_neighbours_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("briefings");
+        std::fs::create_dir_all(tree.join("2021")).unwrap();
+        std::fs::write(tree.join("2021/a.txt"), "x").unwrap();
+        std::fs::create_dir_all(dir.path().join("briefings-old")).unwrap();
+        let link = dir.path().join("again");
+        std::os::unix::fs::symlink(&tree, &link).unwrap();
+        // A file or folder inside another entry, or one folder twice.
+        for (a, b) in [
+            (tree.clone(), tree.join("2021/a.txt")),
+            (tree.join("2021"), tree.clone()),
+            (tree.clone(), link.clone()),
+            (tree.clone(), tree.join("2021/..")),
+        ] {
+            let e = find_documents(&[root(&a), root(&b)]).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(&format!("overlaps `{}`", a.display())),
+                "{e}"
+            );
+        }
+        // A neighbour whose name begins the same is no overlap.
+        let fine = [root(&tree), root(&dir.path().join("briefings-old"))];
+        assert_eq!(find_documents(&fine).unwrap().len(), 1);
     }
 
     #[test]
