@@ -29,8 +29,14 @@ static READ_LINK: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("pattern compiles")
 });
+/// A line written where a URL goes: any `scheme://`, `www.`, and the schemes
+/// that take no `//` (a pasted `javascript:` or `mailto:` link), so that what
+/// was written is kept and named invalid rather than lost as "no URL".
 static URL_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:[a-z][a-z0-9+.-]{0,15}://|www\.|https?:)").expect("pattern compiles")
+    Regex::new(
+        r"(?i)^(?:[a-z][a-z0-9+.-]{0,15}://|www\.|https?:|(?:javascript|vbscript|data|mailto|tel|file|about|blob):\S)",
+    )
+    .expect("pattern compiles")
 });
 
 /// Titles longer than this are cut (with an ellipsis); they are display text.

@@ -208,6 +208,25 @@ fn url_line_is_taken_whole_so_a_space_shows() {
 }
 
 #[test]
+fn a_link_of_another_scheme_where_the_url_goes_is_kept_as_written() {
+    let text = "T1\n\nBody one is here.\n\nSource: A, December 1, 2020\njavascript:alert(1)\n\n\
+                T2\n\nBody two is here.\n\nSource: B, December 2, 2020\nmailto:desk@example.com\n\n\
+                T3\n\nBody three is here.\n\nSource: C, December 3, 2020\nNote: see the print edition\n";
+    let urls: Vec<_> = flat(&parse(Format::Text, text))
+        .into_iter()
+        .map(|r| r.3)
+        .collect();
+    assert_eq!(
+        urls,
+        vec![
+            Some("javascript:alert(1)".into()),
+            Some("mailto:desk@example.com".into()),
+            None
+        ]
+    );
+}
+
+#[test]
 fn source_line_without_url_is_kept_with_no_url() {
     let text = "Title one\n\nBody of the first item here.\n\nSource: Xinhua, December 26, 2020\n\nTitle two\n\nBody of the second item.\n\nSource: RFA, December 27, 2020\nhttps://www.rfa.org/x\n";
     let items = parse(Format::Text, text);
