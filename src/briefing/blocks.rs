@@ -59,7 +59,9 @@ pub fn from_text(text: &str) -> Vec<Block> {
 }
 
 static MD_LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(!?)\[([^\]]*)\]\(\s*<?([^\s)>]*)>?(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)|<((?i:https?|ftp)://[^\s>]+)>"#)
+    // A destination in angle brackets may hold spaces (CommonMark): taken
+    // whole, so that a URL with a space is cited as written, and invalid.
+    Regex::new(r#"(!?)\[([^\]]*)\]\(\s*(?:<([^<>\n]*)>|([^\s)<>]*))(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)|<((?i:https?|ftp)://[^\s>]+)>"#)
         .expect("markdown link pattern compiles")
 });
 static MD_LIST_MARK: LazyLock<Regex> =
@@ -111,7 +113,7 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             let whole = c.get(0).expect("group 0");
             plain.push_str(&body[last..whole.start()]);
             last = whole.end();
-            if let Some(auto) = c.get(4) {
+            if let Some(auto) = c.get(5) {
                 plain.push_str(auto.as_str());
                 links.push(Link {
                     href: auto.as_str().to_string(),
@@ -122,7 +124,7 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             let text = c.get(2).map_or("", |m| m.as_str());
             plain.push_str(text);
             let is_image = c.get(1).is_some_and(|m| !m.as_str().is_empty());
-            let href = c.get(3).map_or("", |m| m.as_str());
+            let href = c.get(3).or(c.get(4)).map_or("", |m| m.as_str());
             if !is_image {
                 links.push(Link {
                     href: href.to_string(),

@@ -91,8 +91,16 @@ fn is_body(b: &Block) -> bool {
     }
 }
 
+/// A line that is nothing but links: bare URLs, or one link whose words are
+/// the whole line (`[Xinhua](http://…)` under a Source line is its URL).
 fn is_link_only(b: &Block) -> bool {
-    !b.links.is_empty() && is_url_line(b) && b.links.iter().all(|l| l.text.is_none())
+    let bare = !b.links.is_empty() && is_url_line(b) && b.links.iter().all(|l| l.text.is_none());
+    let one_named = b.links.len() == 1
+        && b.links[0]
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty() && t.trim() == b.text.trim());
+    bare || one_named
 }
 
 fn clip(s: &str, max: usize) -> String {

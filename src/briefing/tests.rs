@@ -226,6 +226,29 @@ fn a_link_of_another_scheme_where_the_url_goes_is_kept_as_written() {
     );
 }
 
+/// A Markdown link on the line under a Source line is its URL, taken whole
+/// even when the angle-bracketed address holds a space (cited as written,
+/// and invalid); before, it became a second citation of the item's body and
+/// the Source line one with no URL.
+#[test]
+fn a_markdown_link_under_a_source_line_is_its_url() {
+    let text = "# Title one\n\nA body sentence that is long enough here.\n\n\
+                Source: Xinhua, December 26, 2020\n[Xinhua](<http://a.example/a b>)\n\n\
+                # Title two\n\nAnother body sentence that is long enough.\n\n\
+                Source: RFA, December 27, 2020\n[the story](http://b.example/c)\n";
+    let cited: Vec<_> = flat(&parse(Format::Markdown, text))
+        .into_iter()
+        .map(|r| r.3)
+        .collect();
+    assert_eq!(
+        cited,
+        vec![
+            Some("http://a.example/a b".into()),
+            Some("http://b.example/c".into())
+        ]
+    );
+}
+
 #[test]
 fn source_line_without_url_is_kept_with_no_url() {
     let text = "Title one\n\nBody of the first item here.\n\nSource: Xinhua, December 26, 2020\n\nTitle two\n\nBody of the second item.\n\nSource: RFA, December 27, 2020\nhttps://www.rfa.org/x\n";
