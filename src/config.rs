@@ -478,10 +478,21 @@ impl Default for RawStore {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+        let read = |source| ConfigError::Read {
             file: file.to_path_buf(),
             source,
-        })?;
+        };
+        // A pipe or a device would be read until it ends, which may be never.
+        if let Ok(meta) = std::fs::metadata(file)
+            && !meta.is_file()
+        {
+            return Err(read(std::io::Error::other(if meta.is_dir() {
+                "a folder, not a configuration file"
+            } else {
+                "not a regular file (a pipe or a device); name the configuration file itself"
+            })));
+        }
+        let text = std::fs::read_to_string(file).map_err(read)?;
         Config::from_toml(&text, file)
     }
 

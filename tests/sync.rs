@@ -408,6 +408,32 @@ fn a_reader_closing_the_pipe_early_is_not_a_failure() {
     }
 }
 
+/// `--config` naming a pipe waited for ever; a folder gave a bare EISDIR.
+#[test]
+fn a_configuration_that_is_a_pipe_or_a_folder_is_refused_at_once() {
+    let g = Ground::new();
+    let fifo_path = g.path("config/pipe.toml");
+    let fifo =
+        std::ffi::CString::new(fifo_path.clone().into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    for (path, says) in [
+        (fifo_path, "not a regular file"),
+        (g.path("config"), "a folder, not a configuration file"),
+    ] {
+        let mut cmd = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+        cmd.arg("--config")
+            .arg(&path)
+            .arg("sources")
+            .env_remove("CITEWATCH_CONFIG")
+            .timeout(std::time::Duration::from_secs(20));
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", path.display());
+        assert!(err.contains(says), "{err}");
+    }
+}
+
 #[test]
 fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
     let g = Ground::new();
