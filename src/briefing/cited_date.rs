@@ -37,14 +37,15 @@ fn iso(year: &str, month: i8, day: &str) -> Option<String> {
 }
 
 /// Something shaped like a date after the last comma but one of a citation
-/// ("…, Decembr 40, 2020", "…, 2020-13-45"): a date the editor meant and
-/// mistyped, which is not part of the outlet's name.
+/// ("…, Decembr 40, 2020", "…, 2020-13-45", a year of one key too many or
+/// too few): a date the editor meant and mistyped, which is not part of the
+/// outlet's name.
 static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
         [,，] \s* (?P<tail>
-            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? ,? \s+ \d{4}
-          | \d{1,2}(?:st|nd|rd|th)? \s+ [a-z]{3,}\.? ,? \s+ \d{4}
+            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? ,? \s+ \d{2,6}
+          | \d{1,2}(?:st|nd|rd|th)? \s+ [a-z]{3,}\.? ,? \s+ \d{2,6}
           | \d{4} [-/.] \d{1,2} [-/.] \d{1,2}
           | \d{1,2} [-/.] \d{1,2} [-/.] \d{2,4}
         ) \s* [.。]? \s* $",
@@ -148,6 +149,8 @@ mod tests {
             ("Xinhua, December 32, 2020.", "December 32, 2020"),
             ("People's Daily, 2020-13-45", "2020-13-45"),
             ("Global Times, 40 Dec 2020", "40 Dec 2020"),
+            ("Reuters, December 3, 99999", "December 3, 99999"),
+            ("AP, 3 December 202", "3 December 202"),
         ] {
             let (outlet, date) = split_outlet_date(line);
             assert_eq!(
