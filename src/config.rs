@@ -397,6 +397,18 @@ fn check_policy(p: &HostPolicy, prefix: &str) -> Result<(), (String, String)> {
     if p.user_agent.trim().is_empty() {
         return bad("user_agent", "is empty");
     }
+    // A value no header can carry (a line break, NUL) used to pass here, and
+    // every request then went out with no User-Agent at all.
+    if reqwest::header::HeaderValue::from_str(&p.user_agent).is_err() {
+        return bad(
+            "user_agent",
+            &format!(
+                "{:?} cannot be sent as an HTTP header: line breaks, NUL and \
+                 other control characters are not allowed",
+                p.user_agent
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -786,6 +798,29 @@ mod tests {
             .unwrap()
             .block_on(pacer.acquire("a.example", &policy));
         assert!(permit.is_ok());
+    }
+
+    #[test]
+    fn a_user_agent_no_header_can_carry_is_named_with_its_line() {
+        let e = load("[fetch]\nuser_agent = \"cw/1\\nX-Evil: 1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "/etc/cw/citewatch.toml:2: key `fetch.user_agent`: \"cw/1\\nX-Evil: 1\" cannot be \
+             sent as an HTTP header: line breaks, NUL and other control characters are not allowed"
+        );
+        let e = load("[fetch.hosts.\"a.example\"]\n\nuser_agent = \"cw\\u0000\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/etc/cw/citewatch.toml:3: key `fetch.hosts.\"a.example\".user_agent`: "),
+            "{e}"
+        );
+        for fine in ["cw/1 (+https://cw.example; a\\tb)", "cw/1 (Zürich)"] {
+            let c = load(&format!("[fetch]\nuser_agent = \"{fine}\"\n")).unwrap();
+            assert!(c.fetch.user_agent.starts_with("cw/1"));
+        }
     }
 
     #[test]

@@ -265,6 +265,11 @@ fn bad_config_is_one_clear_line_exit_2_and_no_store() {
         ("[briefings]\npaths = \"../briefings\"\n", "briefings.paths"),
         ("[briefings]\npaths = []\n", "briefings.paths"),
         ("[fetch]\nspeed = 3\n", "speed"),
+        // Once accepted, and every request then went without a User-Agent.
+        (
+            "[fetch]\nuser_agent = \"cw/1\\nX-Evil: 1\"\n",
+            "citewatch.toml:2: key `fetch.user_agent`",
+        ),
         ("[briefings\n", "citewatch.toml:1"),
         (
             "[briefings]\npaths = [\"../nowhere\"]\n[store]\ndir = \"../data\"\n",
