@@ -488,13 +488,35 @@ impl Default for RawStore {
 }
 
 impl Config {
-    /// Reads and validates a configuration file.
+    /// Reads and validates a configuration file, and looks at where its data
+    /// folder would be: a file there is this file's mistake (exit 2), not a
+    /// failure of whichever run first tries to make the folder.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
             file: file.to_path_buf(),
             source,
         })?;
-        Config::from_toml(&text, file)
+        let config = Config::from_toml(&text, file)?;
+        if let Some(in_the_way) = file_in_the_way(&config.store.dir) {
+            let dir = config.store.dir.display();
+            let message = if in_the_way == config.store.dir {
+                format!("{dir} is a file, not a folder; name a folder (made if missing)")
+            } else {
+                format!(
+                    "{dir} cannot be made: {} is a file, not a folder",
+                    in_the_way.display()
+                )
+            };
+            return Err(ConfigError::Invalid {
+                file: file.to_path_buf(),
+                at: line_of(&text, "store.dir")
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default(),
+                key: "store.dir".into(),
+                message,
+            });
+        }
+        Ok(config)
     }
 
     /// Validates configuration text as if it had been read from `file`; relative
@@ -592,6 +614,19 @@ impl Config {
             },
         })
     }
+}
+
+/// The nearest of `dir` and the folders above it that exists, when that is
+/// not a folder (links followed): what stops the data folder being made.
+fn file_in_the_way(dir: &Path) -> Option<PathBuf> {
+    for p in dir.ancestors() {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => return None,
+            Ok(_) => return Some(p.to_path_buf()),
+            Err(_) => continue,
+        }
+    }
+    None
 }
 
 /// What a value of the key at `path` looks like, for keys whose parser's own
@@ -892,6 +927,33 @@ mod tests {
             "https://cw.example/base/"
         );
         assert_eq!(load("").unwrap().serve.public_url(), None);
+    }
+
+    #[test]
+    fn a_data_folder_that_is_a_file_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("citewatch.toml");
+        std::fs::write(dir.path().join("data"), "").unwrap();
+        for (written, says) in [
+            (
+                "data",
+                format!("{}/data is a file, not a folder", dir.path().display()),
+            ),
+            (
+                "data/sub",
+                format!("{}/data is a file, not a folder", dir.path().display()),
+            ),
+        ] {
+            std::fs::write(&config, format!("[store]\ndir = \"{written}\"\n")).unwrap();
+            let e = Config::load(&config).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("{}:2: key `store.dir`: ", config.display())),
+                "{e}"
+            );
+            assert!(e.contains(&says), "{e}");
+        }
+        std::fs::write(&config, "[store]\ndir = \"fresh/data\"\n").unwrap();
+        assert!(Config::load(&config).is_ok());
     }
 
     #[test]

@@ -496,6 +496,31 @@ fn config_is_found_through_the_environment_and_the_default_path() {
 }
 
 #[test]
+fn a_data_folder_that_is_a_file_is_a_configuration_error() {
+    // It was exit 3, "cannot create the data folder: File exists (os error 17)",
+    // and the read commands said to run `sync` first.
+    let g = Ground::new();
+    g.brief("a.txt", SEED);
+    std::fs::write(g.data(), "not a folder").unwrap();
+    for args in [
+        vec!["sync"],
+        vec!["check", "--limit", "0"],
+        vec!["citations"],
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("citewatch.toml:4: key `store.dir`: ")
+                && err.contains("data is a file, not a folder"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert_eq!(std::fs::read(g.data()).unwrap(), b"not a folder");
+}
+
+#[test]
 fn bad_config_leaves_an_existing_store_untouched() {
     let g = Ground::new();
     g.brief("a.txt", SEED);
