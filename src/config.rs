@@ -2,7 +2,7 @@
 //! the file it came from.
 //!
 //! Parsed command-line arguments never reach the library; `main.rs` picks the file
-//! (`--config`, then `CITEWATCH_CONFIG`, then `config/citewatch.toml`) and calls
+//! (`--config`, then a non-empty `CITEWATCH_CONFIG`, then `config/citewatch.toml`) and calls
 //! [`Config::load`].
 
 use std::collections::BTreeMap;

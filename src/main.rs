@@ -346,7 +346,11 @@ fn main() -> ExitCode {
 }
 
 fn load_config(cli: &Cli) -> Result<Config, Failure> {
-    let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+    // Set but empty names no file: as if unset, as shells and systemd units
+    // leave a variable they clear (`CITEWATCH_CONFIG=`).
+    let from_env = std::env::var_os(CONFIG_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
     let file = cli
         .config
         .clone()

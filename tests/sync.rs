@@ -496,6 +496,34 @@ fn config_is_found_through_the_environment_and_the_default_path() {
 }
 
 #[test]
+fn an_empty_citewatch_config_is_as_if_unset() {
+    // It once named the file "" ("citewatch: : cannot read the configuration").
+    let g = Ground::new();
+    g.brief("a.txt", SEED);
+    let mut c = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+    c.current_dir(g.dir.path())
+        .env("CITEWATCH_CONFIG", "")
+        .arg("sync")
+        .assert()
+        .success();
+    assert!(g.path("data/citewatch.db").exists());
+    let empty = tempfile::tempdir().unwrap();
+    let mut c = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+    let out = c
+        .current_dir(empty.path())
+        .env("CITEWATCH_CONFIG", "")
+        .arg("sync")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no configuration at config/citewatch.toml"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_data_folder_that_is_a_file_is_a_configuration_error() {
     // It was exit 3, "cannot create the data folder: File exists (os error 17)",
     // and the read commands said to run `sync` first.
