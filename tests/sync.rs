@@ -425,7 +425,7 @@ fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("1 cited dates could not be read; those citations are kept undated:\n")
+        text.contains("1 cited date could not be read; its citation is kept undated:\n")
             && text.contains("typo.txt: \"Decembr 40, 2020\""),
         "{text}"
     );
@@ -443,6 +443,38 @@ fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
     assert_eq!(
         json["unread_dates_total"], 0,
         "an unchanged document is not read again"
+    );
+}
+
+#[test]
+fn the_sync_summary_counts_one_in_the_singular() {
+    // It said "synced 1 documents", "1 items", "1 citations", "1 sources".
+    let g = Ground::new();
+    g.brief(
+        "a.txt",
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    );
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "synced 1 document: 1 new, 0 changed, 0 unchanged, 0 restored, 0 withdrawn (with 0 citations)\n",
+        "wrote 1 item and 1 citation (0 invalid), 1 new source, in ",
+        "store now holds 1 citation of 1 source\n",
+    ] {
+        assert!(text.contains(line), "{line:?} not in {text}");
+    }
+    g.brief(
+        "b.txt",
+        "U\n\nBody text here.\n\nSource: B, May 2, 2021\nhttps://a.example/2\n",
+    );
+    std::fs::remove_file(g.path("briefings/a.txt")).unwrap();
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("synced 1 document: 1 new, 0 changed, 0 unchanged, 0 restored, 1 withdrawn (with 1 citation)\n")
+            && text.contains("store now holds 1 citation of 2 sources\n"),
+        "{text}"
     );
 }
 
