@@ -2,7 +2,7 @@
 //! the file it came from.
 //!
 //! Parsed command-line arguments never reach the library; `main.rs` picks the file
-//! (`--config`, then `CITEWATCH_CONFIG`, then `config/citewatch.toml`) and calls
+//! (`--config`, then a non-empty `CITEWATCH_CONFIG`, then `config/citewatch.toml`) and calls
 //! [`Config::load`].
 
 use std::collections::BTreeMap;
@@ -397,6 +397,18 @@ fn check_policy(p: &HostPolicy, prefix: &str) -> Result<(), (String, String)> {
     if p.user_agent.trim().is_empty() {
         return bad("user_agent", "is empty");
     }
+    // A value no header can carry (a line break, NUL) used to pass here, and
+    // every request then went out with no User-Agent at all.
+    if reqwest::header::HeaderValue::from_str(&p.user_agent).is_err() {
+        return bad(
+            "user_agent",
+            &format!(
+                "{:?} cannot be sent as an HTTP header: line breaks, NUL and \
+                 other control characters are not allowed",
+                p.user_agent
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -476,7 +488,9 @@ impl Default for RawStore {
 }
 
 impl Config {
-    /// Reads and validates a configuration file.
+    /// Reads and validates a configuration file, and looks at where its data
+    /// folder would be: a file there is this file's mistake (exit 2), not a
+    /// failure of whichever run first tries to make the folder.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
         let read = |source| ConfigError::Read {
             file: file.to_path_buf(),
@@ -493,7 +507,27 @@ impl Config {
             })));
         }
         let text = std::fs::read_to_string(file).map_err(read)?;
-        Config::from_toml(&text, file)
+        let config = Config::from_toml(&text, file)?;
+        if let Some(in_the_way) = file_in_the_way(&config.store.dir) {
+            let dir = config.store.dir.display();
+            let message = if in_the_way == config.store.dir {
+                format!("{dir} is a file, not a folder; name a folder (made if missing)")
+            } else {
+                format!(
+                    "{dir} cannot be made: {} is a file, not a folder",
+                    in_the_way.display()
+                )
+            };
+            return Err(ConfigError::Invalid {
+                file: file.to_path_buf(),
+                at: line_of(&text, "store.dir")
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_default(),
+                key: "store.dir".into(),
+                message,
+            });
+        }
+        Ok(config)
     }
 
     /// Validates configuration text as if it had been read from `file`; relative
@@ -591,6 +625,19 @@ impl Config {
             },
         })
     }
+}
+
+/// The nearest of `dir` and the folders above it that exists, when that is
+/// not a folder (links followed): what stops the data folder being made.
+fn file_in_the_way(dir: &Path) -> Option<PathBuf> {
+    for p in dir.ancestors() {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => return None,
+            Ok(_) => return Some(p.to_path_buf()),
+            Err(_) => continue,
+        }
+    }
+    None
 }
 
 /// What a value of the key at `path` looks like, for keys whose parser's own
@@ -800,6 +847,29 @@ mod tests {
     }
 
     #[test]
+    fn a_user_agent_no_header_can_carry_is_named_with_its_line() {
+        let e = load("[fetch]\nuser_agent = \"cw/1\\nX-Evil: 1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "/etc/cw/citewatch.toml:2: key `fetch.user_agent`: \"cw/1\\nX-Evil: 1\" cannot be \
+             sent as an HTTP header: line breaks, NUL and other control characters are not allowed"
+        );
+        let e = load("[fetch.hosts.\"a.example\"]\n\nuser_agent = \"cw\\u0000\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/etc/cw/citewatch.toml:3: key `fetch.hosts.\"a.example\".user_agent`: "),
+            "{e}"
+        );
+        for fine in ["cw/1 (+https://cw.example; a\\tb)", "cw/1 (Zürich)"] {
+            let c = load(&format!("[fetch]\nuser_agent = \"{fine}\"\n")).unwrap();
+            assert!(c.fetch.user_agent.starts_with("cw/1"));
+        }
+    }
+
+    #[test]
     fn a_value_found_impossible_after_parsing_is_named_with_its_line() {
         let e = load("[store]\ndir = \"d\"\n\n[fetch]\nretries = 1\ntimeout = \"0s\"\n")
             .unwrap_err()
@@ -868,6 +938,33 @@ mod tests {
             "https://cw.example/base/"
         );
         assert_eq!(load("").unwrap().serve.public_url(), None);
+    }
+
+    #[test]
+    fn a_data_folder_that_is_a_file_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("citewatch.toml");
+        std::fs::write(dir.path().join("data"), "").unwrap();
+        for (written, says) in [
+            (
+                "data",
+                format!("{}/data is a file, not a folder", dir.path().display()),
+            ),
+            (
+                "data/sub",
+                format!("{}/data is a file, not a folder", dir.path().display()),
+            ),
+        ] {
+            std::fs::write(&config, format!("[store]\ndir = \"{written}\"\n")).unwrap();
+            let e = Config::load(&config).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("{}:2: key `store.dir`: ", config.display())),
+                "{e}"
+            );
+            assert!(e.contains(&says), "{e}");
+        }
+        std::fs::write(&config, "[store]\ndir = \"fresh/data\"\n").unwrap();
+        assert!(Config::load(&config).is_ok());
     }
 
     #[test]

@@ -50,7 +50,9 @@ enum Command {
     ///
     /// JSON (`--format json`) is an array of objects with the keys id, root,
     /// document, title, outlet, cited_date, url, source_url, source_id,
-    /// invalid_reason, origin, context and withdrawn; unknown values are null.
+    /// invalid_reason, origin, context, withdrawn, and the source's status
+    /// (invalid for a URL that cannot be fetched as written) and status_since;
+    /// unknown values are null.
     Citations {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -133,7 +135,8 @@ enum Command {
     /// Never-checked sources go first, then failing ones (their confirmation is
     /// waiting), then the longest unchecked; hosts take turns. Each source is
     /// fetched politely, archived, read (main text, soft-404 signs) and given a
-    /// verdict: ok, changed, moved, failing, soft_404, dead, unreachable, blocked.
+    /// verdict: ok, changed, moved, failing, soft_404, dead, unreachable, blocked,
+    /// or invalid (the URL cannot be fetched as written).
     /// Broken links are a report matter, not a failure: exit code 0. Exit code 4
     /// when another run holds the lock.
     #[command(after_help = "Examples:
@@ -346,7 +349,11 @@ fn main() -> ExitCode {
 }
 
 fn load_config(cli: &Cli) -> Result<Config, Failure> {
-    let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+    // Set but empty names no file: as if unset, as shells and systemd units
+    // leave a variable they clear (`CITEWATCH_CONFIG=`).
+    let from_env = std::env::var_os(CONFIG_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
     let file = cli
         .config
         .clone()
@@ -479,6 +486,56 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// The long help of subcommand `name`, words joined across line breaks.
+    fn long_help(name: &str) -> String {
+        let mut cli = Cli::command();
+        let sub = cli.find_subcommand_mut(name).unwrap();
+        sub.render_long_help()
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// `citations --help` once left out `status` and `status_since`, and
+    /// `check --help` the verdict `invalid`.
+    #[test]
+    fn help_names_every_json_key_and_verdict() {
+        let citations = long_help("citations");
+        for key in [
+            "id,",
+            "root,",
+            "document,",
+            "title,",
+            "outlet,",
+            "cited_date,",
+            "url,",
+            "source_url,",
+            "source_id,",
+            "invalid_reason,",
+            "origin,",
+            "context,",
+            "withdrawn,",
+            "status (",
+            "status_since;",
+        ] {
+            assert!(citations.contains(key), "{key} not in: {citations}");
+        }
+        let check = long_help("check");
+        let verdicts = check
+            .split("verdict:")
+            .nth(1)
+            .and_then(|rest| rest.split('.').next())
+            .unwrap_or_default();
+        let named: Vec<&str> = verdicts.split([',', ' ']).collect();
+        for status in citewatch::check::verdict::Status::ALL {
+            let name = status.name();
+            if name != "unchecked" {
+                assert!(named.contains(&name), "{name} not in: {verdicts}");
+            }
+        }
+    }
 
     /// Every example a `--help` shows is a command line citewatch accepts.
     #[test]

@@ -15,12 +15,22 @@ pub enum InvalidUrl {
     /// A URL line or link holds whitespace inside it.
     #[error("contains whitespace")]
     Whitespace,
-    /// No `scheme://` at all.
+    /// No scheme at all: a bare address (`www.example.com/a`,
+    /// `example.com:8080/a`).
     #[error("no scheme (http:// or https://) before the address")]
     NoScheme,
-    /// A scheme other than http or https (often a typo such as `htp`).
+    /// `//host/path`: an address meant to take the scheme of the page it is
+    /// in, which a citation does not have.
+    #[error("no scheme (http: or https:) before the `//` (a scheme-relative URL)")]
+    SchemeRelative,
+    /// A scheme other than http or https (often a typo such as `htp`, or
+    /// `javascript:`, `data:`, `mailto:`).
     #[error("scheme `{0}` is not http or https")]
     Scheme(String),
+    /// `http:` or `https:` (as written) not followed by `//`: `http:/host`,
+    /// `http:host`.
+    #[error("`{0}:` is not followed by `//`")]
+    NoSlashes(String),
     /// `http://` with nothing, or nothing usable, after it.
     #[error("no host name")]
     NoHost,
@@ -189,6 +199,9 @@ pub fn normalize(raw: &str) -> Result<SourceUrl, InvalidUrl> {
     if s.chars().any(char::is_whitespace) {
         return Err(InvalidUrl::Whitespace);
     }
+    if s.starts_with("//") {
+        return Err(InvalidUrl::SchemeRelative);
+    }
     let Some((scheme, rest)) = s.split_once(':') else {
         return Err(InvalidUrl::NoScheme);
     };
@@ -199,11 +212,17 @@ pub fn normalize(raw: &str) -> Result<SourceUrl, InvalidUrl> {
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    if !scheme_ok || !rest.starts_with("//") {
+    if !scheme_ok {
         return Err(InvalidUrl::NoScheme);
     }
     let lower = scheme.to_ascii_lowercase();
-    if lower != "http" && lower != "https" {
+    if lower == "http" || lower == "https" {
+        if !rest.starts_with("//") {
+            return Err(InvalidUrl::NoSlashes(scheme.to_string()));
+        }
+    } else if is_host_and_port(scheme, rest) {
+        return Err(InvalidUrl::NoScheme);
+    } else {
         return Err(InvalidUrl::Scheme(scheme.to_string()));
     }
     // `https:///path` parses (extra slashes are skipped) but is a typo for a missing host.
@@ -219,6 +238,16 @@ pub fn normalize(raw: &str) -> Result<SourceUrl, InvalidUrl> {
     }
     url.set_fragment(None);
     Ok(SourceUrl(url))
+}
+
+/// Whether `name:rest` reads as an address with a port and no scheme
+/// (`www.example.com:8080/a`, `localhost:8080`) rather than as a scheme: a
+/// dotted name is a host, and so is a name followed by a port. Called a
+/// scheme, it would send an editor looking for a typo that is not there.
+fn is_host_and_port(name: &str, rest: &str) -> bool {
+    let port_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let after_port = rest[port_len..].chars().next();
+    name.contains('.') || (port_len > 0 && matches!(after_port, None | Some('/' | '?' | '#')))
 }
 
 #[cfg(test)]
@@ -375,6 +404,47 @@ mod tests {
             normalize("http://1.2.3.4.5.6/"),
             Err(InvalidUrl::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn each_missing_part_of_a_url_is_named_truly() {
+        // These all once read "no scheme (http:// or https://) before the
+        // address", though the first two have one and the last is relative.
+        for (raw, want) in [
+            (
+                "javascript:alert(1)",
+                InvalidUrl::Scheme("javascript".into()),
+            ),
+            ("data:text/html,hi", InvalidUrl::Scheme("data".into())),
+            (
+                "mailto:desk@example.com",
+                InvalidUrl::Scheme("mailto".into()),
+            ),
+            ("http:/127.0.0.1/x", InvalidUrl::NoSlashes("http".into())),
+            ("http:127.0.0.1", InvalidUrl::NoSlashes("http".into())),
+            ("HTTPS:/a.example/x", InvalidUrl::NoSlashes("HTTPS".into())),
+            ("//127.0.0.1/x", InvalidUrl::SchemeRelative),
+            ("//127.0.0.1:8080/x", InvalidUrl::SchemeRelative),
+            // A host with a port is an address without a scheme, not a scheme.
+            ("www.example.com:8080/a", InvalidUrl::NoScheme),
+            ("localhost:8080/a", InvalidUrl::NoScheme),
+            ("localhost:8080", InvalidUrl::NoScheme),
+            ("www.example.com/a", InvalidUrl::NoScheme),
+        ] {
+            assert_eq!(normalize(raw), Err(want), "{raw}");
+        }
+        assert_eq!(
+            InvalidUrl::NoSlashes("http".into()).to_string(),
+            "`http:` is not followed by `//`"
+        );
+        assert_eq!(
+            InvalidUrl::Scheme("javascript".into()).to_string(),
+            "scheme `javascript` is not http or https"
+        );
+        assert_eq!(
+            InvalidUrl::SchemeRelative.to_string(),
+            "no scheme (http: or https:) before the `//` (a scheme-relative URL)"
+        );
     }
 
     #[test]

@@ -1116,17 +1116,23 @@ async fn a_panic_in_the_writer_or_the_network_thread_fails_the_run_with_exit_3()
     }
 }
 
+/// A file where the data folder's parent should be is the configuration's
+/// mistake (exit 2, said before any run starts), not a held lock (exit 4).
+/// It was exit 3, "cannot create the data folder", until the configuration
+/// looked; the run lock's own refusal is pinned in `check::lock`.
 #[test]
-fn a_data_folder_that_cannot_be_made_is_named_exit_3_not_a_held_lock() {
+fn a_data_folder_that_cannot_be_made_is_named_exit_2_not_a_held_lock() {
     let g = Ground::new();
     std::fs::write(g.path("a-file"), "not a folder").unwrap();
     g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../a-file/data\"\n");
     g.brief("b.txt", "Briefings\n");
     let out = g.cmd(&["check"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("a-file/data: cannot create the data folder: "),
+        err.contains("key `store.dir`: ")
+            && err.contains("a-file/data cannot be made: ")
+            && err.contains("a-file is a file, not a folder"),
         "{err}"
     );
 }

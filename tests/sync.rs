@@ -265,6 +265,11 @@ fn bad_config_is_one_clear_line_exit_2_and_no_store() {
         ("[briefings]\npaths = \"../briefings\"\n", "briefings.paths"),
         ("[briefings]\npaths = []\n", "briefings.paths"),
         ("[fetch]\nspeed = 3\n", "speed"),
+        // Once accepted, and every request then went without a User-Agent.
+        (
+            "[fetch]\nuser_agent = \"cw/1\\nX-Evil: 1\"\n",
+            "citewatch.toml:2: key `fetch.user_agent`",
+        ),
         ("[briefings\n", "citewatch.toml:1"),
         (
             "[briefings]\npaths = [\"../nowhere\"]\n[store]\ndir = \"../data\"\n",
@@ -446,7 +451,7 @@ fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("1 cited dates could not be read; those citations are kept undated:\n")
+        text.contains("1 cited date could not be read; its citation is kept undated:\n")
             && text.contains("typo.txt: \"Decembr 40, 2020\""),
         "{text}"
     );
@@ -464,6 +469,38 @@ fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
     assert_eq!(
         json["unread_dates_total"], 0,
         "an unchanged document is not read again"
+    );
+}
+
+#[test]
+fn the_sync_summary_counts_one_in_the_singular() {
+    // It said "synced 1 documents", "1 items", "1 citations", "1 sources".
+    let g = Ground::new();
+    g.brief(
+        "a.txt",
+        "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    );
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "synced 1 document: 1 new, 0 changed, 0 unchanged, 0 restored, 0 withdrawn (with 0 citations)\n",
+        "wrote 1 item and 1 citation (0 invalid), 1 new source, in ",
+        "store now holds 1 citation of 1 source\n",
+    ] {
+        assert!(text.contains(line), "{line:?} not in {text}");
+    }
+    g.brief(
+        "b.txt",
+        "U\n\nBody text here.\n\nSource: B, May 2, 2021\nhttps://a.example/2\n",
+    );
+    std::fs::remove_file(g.path("briefings/a.txt")).unwrap();
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("synced 1 document: 1 new, 0 changed, 0 unchanged, 0 restored, 1 withdrawn (with 1 citation)\n")
+            && text.contains("store now holds 1 citation of 2 sources\n"),
+        "{text}"
     );
 }
 
@@ -514,6 +551,59 @@ fn config_is_found_through_the_environment_and_the_default_path() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
+}
+
+#[test]
+fn an_empty_citewatch_config_is_as_if_unset() {
+    // It once named the file "" ("citewatch: : cannot read the configuration").
+    let g = Ground::new();
+    g.brief("a.txt", SEED);
+    let mut c = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+    c.current_dir(g.dir.path())
+        .env("CITEWATCH_CONFIG", "")
+        .arg("sync")
+        .assert()
+        .success();
+    assert!(g.path("data/citewatch.db").exists());
+    let empty = tempfile::tempdir().unwrap();
+    let mut c = assert_cmd::Command::cargo_bin("citewatch").unwrap();
+    let out = c
+        .current_dir(empty.path())
+        .env("CITEWATCH_CONFIG", "")
+        .arg("sync")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no configuration at config/citewatch.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_data_folder_that_is_a_file_is_a_configuration_error() {
+    // It was exit 3, "cannot create the data folder: File exists (os error 17)",
+    // and the read commands said to run `sync` first.
+    let g = Ground::new();
+    g.brief("a.txt", SEED);
+    std::fs::write(g.data(), "not a folder").unwrap();
+    for args in [
+        vec!["sync"],
+        vec!["check", "--limit", "0"],
+        vec!["citations"],
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("citewatch.toml:4: key `store.dir`: ")
+                && err.contains("data is a file, not a folder"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert_eq!(std::fs::read(g.data()).unwrap(), b"not a folder");
 }
 
 #[test]

@@ -115,4 +115,12 @@ mod tests {
         assert_eq!(holder(dir.path()), None);
         assert!(RunLock::acquire(dir.path(), "again").is_ok());
     }
+
+    #[test]
+    fn a_folder_that_cannot_be_made_is_not_taken_for_a_held_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a-file"), "").unwrap();
+        let result = RunLock::acquire(&dir.path().join("a-file/data"), "now");
+        assert!(matches!(result, Err(LockError::Folder { .. })));
+    }
 }

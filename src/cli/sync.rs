@@ -47,24 +47,40 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "synced {} documents: {} new, {} changed, {} unchanged, {} restored, {} withdrawn (with {} citations)",
-        r.documents, r.new, r.changed, r.unchanged, r.restored, r.withdrawn, r.citations_withdrawn
+        "synced {}: {} new, {} changed, {} unchanged, {} restored, {} withdrawn (with {})",
+        count(r.documents, "document", "documents"),
+        r.new,
+        r.changed,
+        r.unchanged,
+        r.restored,
+        r.withdrawn,
+        count(r.citations_withdrawn, "citation", "citations"),
     )?;
     writeln!(
         out,
-        "wrote {} items and {} citations ({} invalid), {} new sources, in {} ms",
-        r.items_written, r.citations_written, r.invalid_written, r.new_sources, r.duration_ms
+        "wrote {} and {} ({} invalid), {}, in {} ms",
+        count(r.items_written, "item", "items"),
+        count(r.citations_written, "citation", "citations"),
+        r.invalid_written,
+        count(r.new_sources, "new source", "new sources"),
+        r.duration_ms
     )?;
     writeln!(
         out,
-        "store now holds {} citations of {} sources",
-        r.total_citations, r.total_sources
+        "store now holds {} of {}",
+        count(r.total_citations, "citation", "citations"),
+        count(r.total_sources, "source", "sources"),
     )?;
     if r.unread_dates_total > 0 {
         writeln!(
             out,
-            "{} cited dates could not be read; those citations are kept undated:",
-            r.unread_dates_total
+            "{} could not be read; {} kept undated:",
+            count(r.unread_dates_total, "cited date", "cited dates"),
+            if r.unread_dates_total == 1 {
+                "its citation is"
+            } else {
+                "those citations are"
+            }
         )?;
         for u in &r.unread_dates {
             writeln!(out, "  {}: \"{}\"", u.document, u.written)?;
@@ -84,4 +100,11 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `n` and the noun that agrees with it: "1 document", "2 documents".
+fn count(n: impl std::fmt::Display, one: &str, many: &str) -> String {
+    let n = n.to_string();
+    let noun = if n == "1" { one } else { many };
+    format!("{n} {noun}")
 }

@@ -403,6 +403,8 @@ impl Fetcher {
         attempts: &mut u32,
     ) -> Result<Exchange, Outcome> {
         let mut headers = HeaderMap::new();
+        // Configuration refuses a User-Agent no header can carry, so this
+        // skips nothing a loaded configuration holds.
         if let Ok(ua) = HeaderValue::from_str(&policy.user_agent) {
             headers.insert(header::USER_AGENT, ua);
         }
