@@ -454,6 +454,7 @@ fn options(public_url: Option<&str>) -> Options {
         since: None,
         outlet: None,
         document: None,
+        root: None,
         public_url: public_url.map(str::to_string),
         now: t("2026-11-05T09:00:00Z"),
         color: false,
@@ -945,6 +946,15 @@ fn the_command_writes_files_and_exits_as_documented() {
         "state council",
     ]);
     assert_eq!(as_sync["summary"], one["summary"]);
+    // The whole [briefings] entry, as written or as its folder on disk, is
+    // every document under it (it was "no document or folder").
+    let all = g.json(&["report", "--format", "json"]);
+    let briefings = g.path("briefings");
+    for entry in ["../briefings", "../briefings/", briefings.to_str().unwrap()] {
+        let whole = g.json(&["report", "--format", "json", "--document", entry]);
+        assert_eq!(whole["summary"], all["summary"], "{entry}");
+        assert_eq!(whole["document"], "../briefings", "{entry}");
+    }
 
     for (args, says) in [
         (

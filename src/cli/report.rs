@@ -77,8 +77,17 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
+    // A whole `[briefings] paths` entry, as written or as a path on disk,
+    // unless a document or folder under an entry has that name too.
+    let root = match &a.document {
+        Some(d) if !store.has_document(d).map_err(runtime)? => {
+            whole_entry(&config.briefings.paths, d)
+        }
+        _ => None,
+    };
     // A name as `citations` shows it, as `sync` shows it, or the path on disk.
     let document = match &a.document {
+        Some(_) if root.is_some() => None,
         Some(d) if !store.has_document(d).map_err(runtime)? => {
             let roots = &config.briefings.paths;
             let other_name = citewatch::briefing::name_after_root(roots, d)
@@ -112,6 +121,7 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         since,
         outlet: a.outlet.clone(),
         document,
+        root,
         // As the service links them: archived copies on their own origin
         // when one is configured, so a page never shares the service's.
         public_url: config
@@ -171,4 +181,20 @@ fn write_file(
     file.commit()
         .map_err(|e| runtime(anyhow::anyhow!("-o {}: {e}", path.display())))?;
     Ok(outcome)
+}
+
+/// The `[briefings] paths` entry `asked` names as a whole: as written in the
+/// configuration (a trailing `/` or not), or its folder on disk.
+fn whole_entry(roots: &[citewatch::config::BriefingRoot], asked: &str) -> Option<String> {
+    let trimmed = |s: &str| s.trim_end_matches('/').to_string();
+    let on_disk = std::fs::canonicalize(asked).ok();
+    roots
+        .iter()
+        .find(|r| {
+            trimmed(&r.written) == trimmed(asked)
+                || on_disk
+                    .as_ref()
+                    .is_some_and(|p| std::fs::canonicalize(&r.path).is_ok_and(|q| &q == p))
+        })
+        .map(|r| r.written.clone())
 }

@@ -70,6 +70,9 @@ pub struct Options {
     pub outlet: Option<String>,
     /// Only this document (or folder).
     pub document: Option<String>,
+    /// Only documents under this `[briefings] paths` entry, as written (a
+    /// whole entry asked for as `--document`).
+    pub root: Option<String>,
     /// Where archived copies are linked, ending with `/` (`{it}archive/{id}`):
     /// `[serve] archive_origin` when set, else `[serve] public_url`.
     pub public_url: Option<String>,
@@ -178,6 +181,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
         ranks: &ranks,
         outlet: opts.outlet.as_deref(),
         document: opts.document.as_deref(),
+        root: opts.root.as_deref(),
         since,
         new_only: opts.new_only,
     };
@@ -190,7 +194,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
         new_only: opts.new_only,
         statuses: opts.statuses.clone(),
         outlet: opts.outlet.clone(),
-        document: opts.document.clone(),
+        document: opts.document.clone().or_else(|| opts.root.clone()),
     };
     let summary = Summary::from_counts(&counts);
     r.start(&header, &summary)?;

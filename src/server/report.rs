@@ -68,6 +68,8 @@ fn options(q: &ReportQuery, links: &Links) -> Options {
         since: q.since,
         outlet: q.outlet.clone(),
         document: q.document.clone(),
+        // The API's `document` is a path under an entry, as /api/citations shows.
+        root: None,
         // Archived copies link to this service (or its archive origin).
         public_url: Some(links.archive_root().to_string()),
         now: now_millis(),

@@ -36,6 +36,9 @@ pub struct ReportScope<'a> {
     pub outlet: Option<&'a str>,
     /// Only citations in this document (path relative to its root) or folder.
     pub document: Option<&'a str>,
+    /// Only citations in documents under this `[briefings] paths` entry (as
+    /// written), when the whole entry is asked for.
+    pub root: Option<&'a str>,
     /// Status changes at or after this instant are "new"; `None`: every change.
     pub since: Option<Millis>,
     /// List only citations whose source newly entered its status group.
@@ -351,7 +354,7 @@ impl Store {
                 moved.push((id, became, recovered));
             }
         }
-        let positions = self.briefing_positions(scope.document)?;
+        let positions = self.briefing_positions(scope.document, scope.root)?;
         let ranks = ListedRanks::new(scope, statuses);
         let broken_code: Vec<bool> = names.iter().map(|n| is_broken(n)).collect();
         let mut by_code = vec![0i64; names.len()];
@@ -573,7 +576,11 @@ impl Store {
     /// Each briefing item's position in report order (documents by root and
     /// path, then items by ordinal), read from the two unique indexes in that
     /// order without a sort (see [`BriefingPositions`]).
-    fn briefing_positions(&self, document: Option<&str>) -> Result<BriefingPositions> {
+    fn briefing_positions(
+        &self,
+        document: Option<&str>,
+        root: Option<&str>,
+    ) -> Result<BriefingPositions> {
         let err = self.err();
         let max_id: i64 = self
             .conn
@@ -587,11 +594,12 @@ impl Store {
             .prepare(
                 "SELECT b.id, d.withdrawn_at IS NULL
                    AND (?1 IS NULL OR d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/')
+                   AND (?2 IS NULL OR d.root = ?2)
                  FROM documents d CROSS JOIN briefings b ON b.document_id = d.id
                  ORDER BY d.root, d.path, b.ordinal",
             )
             .map_err(&err)?;
-        let mut rows = stmt.query([document]).map_err(&err)?;
+        let mut rows = stmt.query([document, root]).map_err(&err)?;
         let mut next: u32 = 0;
         while let Some(r) = rows.next().map_err(&err)? {
             let id: i64 = r.get(0).map_err(&err)?;
@@ -1036,12 +1044,19 @@ mod tests {
             ("moved", 2),
             ("failing", 3),
         ];
-        for (outlet, document) in [(None, None), (Some("even"), None), (None, Some("a"))] {
+        for (outlet, document, root) in [
+            (None, None, None),
+            (Some("even"), None, None),
+            (None, Some("a"), None),
+            (None, None, Some("a")),
+            (None, Some("a"), Some("b")),
+        ] {
             let scope = ReportScope {
                 statuses: &listed,
                 ranks: &ranks,
                 outlet,
                 document,
+                root,
                 since: None,
                 new_only: false,
             };
@@ -1050,6 +1065,7 @@ mod tests {
                 .filter(|w| listed.contains(&w.5) && w.1 != "a.txt")
                 .filter(|w| outlet.is_none_or(|o| w.4.eq_ignore_ascii_case(o)))
                 .filter(|w| document.is_none_or(|d| w.1.starts_with(&format!("{d}/"))))
+                .filter(|w| root.is_none_or(|r| w.0 == r))
                 .map(|w| {
                     let rank = ranks.iter().find(|r| r.0 == w.5).unwrap().1;
                     (rank, w.0.to_string(), w.1.to_string(), w.2, w.3, w.6)
@@ -1070,7 +1086,10 @@ mod tests {
                 .into_iter()
                 .map(|e| (e.0, e.1, e.2, e.3, e.5))
                 .collect();
-            assert_eq!(got, expected, "outlet {outlet:?}, document {document:?}");
+            assert_eq!(
+                got, expected,
+                "outlet {outlet:?}, document {document:?}, root {root:?}"
+            );
             assert_eq!(
                 counts.listed_by_status.values().sum::<i64>(),
                 got.len() as i64
