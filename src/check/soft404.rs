@@ -238,10 +238,15 @@ pub fn error_page_phrase_of(
 ) -> Option<&'static str> {
     let title = title.map(Normalised::new);
     if let Some(t) = &title {
-        if let Some(p) = t.find(STRONG) {
+        // A title that is nothing but a notice ("页面不存在 - 新华网") speaks
+        // for any page. Anywhere else in the title a strong phrase is taken
+        // at its word only above a page that does not read as an article: a
+        // rumour rebuttal headed "官方：该信息不存在" above paragraphs of
+        // reporting is an article, and was condemned on its first night.
+        if let Some(p) = t.label_segment() {
             return Some(p);
         }
-        if let Some(p) = t.label_segment() {
+        if !article_like && let Some(p) = t.find(STRONG) {
             return Some(p);
         }
     }
@@ -822,6 +827,53 @@ mod tests {
             error_page_phrase(Some("Error: Not Found"), ""),
             Some("not found")
         );
+    }
+
+    /// Headlines holding a strong phrase above an article: live stories.
+    #[test]
+    fn an_article_headed_by_an_error_phrase_is_an_article() {
+        let para = |i: usize| {
+            format!(
+                "<p>Paragraph {i} of the report gives the officials' account in full, with the \
+                 dates, the places and the names of those who spoke to reporters on the record \
+                 about what happened and what comes next.</p>"
+            )
+        };
+        let zh = "<p>新华社记者从有关部门获悉，近日网络流传的所谓封城消息不实，当地交通、商业和生活秩序\
+                  一切正常，有关部门提醒广大网民不信谣、不传谣，以官方发布的信息为准，共同维护良好的网络环境。</p>";
+        for (title, body) in [
+            (
+                "网传某市将封城？官方：该信息不存在 - 新华网".to_string(),
+                zh.repeat(4),
+            ),
+            (
+                "Route 404 reopens after landslide: page not found in maps".to_string(),
+                (0..5).map(para).collect::<String>(),
+            ),
+            (
+                "Sorry, the page you requested does not exist: how censors scrub the web"
+                    .to_string(),
+                (0..5).map(para).collect::<String>(),
+            ),
+        ] {
+            let html = format!(
+                "<html><head><title>{title}</title></head><body>{NAV}<main><h1>{title}</h1>\
+                 {body}</main>{FOOTER}</body></html>"
+            );
+            assert_eq!(phrase_of_html(&html), None, "{title}");
+        }
+        // The same headlines over a bare notice still condemn it, and a title
+        // that is only a notice condemns even a long page under it.
+        assert_eq!(
+            error_page_phrase(Some("官方：该信息不存在"), "返回首页"),
+            Some("信息不存在")
+        );
+        let long = (0..5).map(para).collect::<String>();
+        let listing = format!(
+            "<html><head><title>页面不存在 - 新华网</title></head><body>{NAV}<main>{long}</main>\
+             {FOOTER}</body></html>"
+        );
+        assert!(phrase_of_html(&listing).is_some());
     }
 
     #[test]
