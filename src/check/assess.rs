@@ -287,6 +287,7 @@ pub(super) fn assess(
         url: &report.url,
         final_url: &report.final_url,
         permanent_redirect,
+        sent: report.attempts > 0,
     };
     let (signal, evidence) = classify(&facts, &page, prev.status, cfg.changed_below);
     let now = report.started_at + report.duration_ms as i64;

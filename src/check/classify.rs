@@ -66,6 +66,9 @@ pub struct FetchFacts<'a> {
     pub final_url: &'a str,
     /// Whether a permanent redirect (301/308) was followed.
     pub permanent_redirect: bool,
+    /// Whether a request went out: an address that cannot be fetched is the
+    /// citation's fault only when it is the cited one, before any request.
+    pub sent: bool,
 }
 
 /// The signal and its evidence.
@@ -77,6 +80,15 @@ pub fn classify(
 ) -> (Signal, String) {
     let detail = f.detail.unwrap_or("");
     match f.outcome {
+        // The server sent us to an address no one can fetch (`mailto:`, a
+        // broken Location): its fault, not the briefing's, and a failure to
+        // confirm like a server error, never `invalid` ("fix the briefing").
+        "invalid_url" if f.sent => {
+            return (
+                Signal::Unreachable,
+                format!("the server's redirect cannot be followed: {detail}"),
+            );
+        }
         "invalid_url" => {
             return (
                 Signal::Invalid,
@@ -138,7 +150,17 @@ pub fn classify(
             );
         }
         408 | 500..=599 => return (Signal::Unreachable, format!("HTTP {status} server error")),
-        400..=499 => return (Signal::NotFound, format!("HTTP {status}")),
+        // Only 404 and 410 say a page is gone. 400, 405, 418, 431 … are
+        // refusals of the request (firewalls answer so): not verifiable, and
+        // never counted towards `dead`.
+        400..=499 => {
+            return (
+                Signal::Blocked,
+                format!(
+                    "HTTP {status}: the server refused the request, which says nothing of the page being gone"
+                ),
+            );
+        }
         200..=299 => {}
         _ => return (Signal::Unreachable, format!("unexpected HTTP {status}")),
     }
@@ -394,6 +416,7 @@ mod tests {
             url: "http://a.example/2020/12/26/c_1.htm",
             final_url: "http://a.example/2020/12/26/c_1.htm",
             permanent_redirect: false,
+            sent: true,
         }
     }
 
@@ -485,7 +508,19 @@ mod tests {
         assert_eq!(sig(&facts("timeout", None), &p), Signal::Unreachable);
         assert_eq!(sig(&facts("tls", None), &p), Signal::Unreachable);
         assert_eq!(sig(&facts("robots_disallowed", None), &p), Signal::Blocked);
-        assert_eq!(sig(&facts("invalid_url", None), &p), Signal::Invalid);
+        // As cited, before any request: the briefing's to fix.
+        let as_cited = FetchFacts {
+            sent: false,
+            ..facts("invalid_url", None)
+        };
+        assert_eq!(sig(&as_cited, &p), Signal::Invalid);
+        // Where a server's redirect led: a failure of the server's.
+        let (s, why) = classify(&facts("invalid_url", None), &p, Status::Dead, 0.8);
+        assert_eq!(s, Signal::Unreachable);
+        assert!(
+            why.starts_with("the server's redirect cannot be followed"),
+            "{why}"
+        );
         assert_eq!(
             sig(&facts("too_many_redirects", None), &p),
             Signal::Unreachable
@@ -504,7 +539,11 @@ mod tests {
             (451, Signal::Blocked),
             (503, Signal::Unreachable),
             (500, Signal::Unreachable),
-            (400, Signal::NotFound),
+            // A refusal of the request is not a page gone.
+            (400, Signal::Blocked),
+            (405, Signal::Blocked),
+            (418, Signal::Blocked),
+            (431, Signal::Blocked),
             (406, Signal::Blocked),
             (412, Signal::Blocked),
             (200, Signal::Ok),
