@@ -377,10 +377,11 @@ pub fn sent_home(
 }
 
 /// A deep link whose redirects ended on its site's root or a section root.
-/// A landing that reads as an article (`landing_is_article`), reached from a
-/// short link (`/?p=123`), is a section front only at the root or an index
-/// document: WordPress sends `/?p=123` to `/lockdown-lifted/`, one word
-/// like `/world/`.
+/// A landing that reads as an article (`landing_is_article`) is a section
+/// front only at the root or an index document when reached from a short
+/// link (`/?p=123`: WordPress sends it to `/lockdown-lifted/`, one word like
+/// `/world/`), and never at a slug of two words (`/fire-update`): a section
+/// front with long teasers reads as an article too, but is named by a word.
 pub fn sent_to_root(requested: &str, final_url: &str, landing_is_article: bool) -> bool {
     if requested == final_url {
         return false;
@@ -389,8 +390,8 @@ pub fn sent_to_root(requested: &str, final_url: &str, landing_is_article: bool) 
         (Ok(r), Ok(f)) => {
             soft404::deep_link_sent_to_root(&r, &f)
                 && (!landing_is_article
-                    || !soft404::is_short_link(&r)
-                    || soft404::is_front_page(&f))
+                    || soft404::is_front_page(&f)
+                    || (!soft404::is_short_link(&r) && !soft404::is_slug(&f)))
         }
         _ => false,
     }
@@ -749,12 +750,17 @@ mod tests {
         // A front page stays one, whatever its text.
         assert!(sent_to_root(short, "https://example.org/index.html", true));
         // A deep link sent to a section front with long teasers (it reads as
-        // an article) is sent home all the same: only short links are spared.
+        // an article) is sent home all the same: only short links, and slugs
+        // of two words, are spared.
         assert!(sent_to_root(
             "https://example.org/2020/12/26/story-123.html",
             "https://example.org/world/",
             true
         ));
+        let deep = "https://example.org/2020/12/26/story-123.html";
+        assert!(!sent_to_root(deep, "https://example.org/fire-update", true));
+        assert!(sent_to_root(deep, "https://example.org/fire-update", false));
+        assert!(sent_to_root(deep, "https://example.org/index.html", true));
     }
 
     #[test]

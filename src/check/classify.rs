@@ -71,6 +71,10 @@ pub struct FetchFacts<'a> {
     pub sent: bool,
 }
 
+/// Similarity to the copy cited at which a landing is that story rewritten
+/// rather than a front page or section front it was sent to.
+pub const SAME_STORY_AT_LEAST: f64 = 0.3;
+
 /// The signal and its evidence.
 pub fn classify(
     f: &FetchFacts,
@@ -195,7 +199,11 @@ pub fn classify(
             ),
         );
     }
-    if page.sent_to_root && !matches_baseline {
+    // A landing that still holds a good part of the cited text is the story
+    // rewritten under a new address, not a front page: a section front shares
+    // a teaser with it at most, a sliver of its words.
+    let same_story = page.similarity.is_some_and(|s| s >= SAME_STORY_AT_LEAST);
+    if page.sent_to_root && !matches_baseline && !same_story {
         if let Some(to) = &page.sent_by_page_to {
             return (
                 Signal::SoftNotFound,
@@ -602,6 +610,21 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sig(&f, &unchanged), Signal::Ok);
+    }
+
+    #[test]
+    fn a_landing_holding_much_of_the_cited_text_is_the_story_rewritten() {
+        let f = facts("http", Some(200));
+        let landed = |similarity| PageEvidence {
+            sent_to_root: true,
+            similarity,
+            ..Default::default()
+        };
+        // A front page shares a teaser at most; the story rewritten, much more.
+        assert_eq!(sig(&f, &landed(Some(0.05))), Signal::SoftNotFound);
+        assert_eq!(sig(&f, &landed(None)), Signal::SoftNotFound);
+        assert_eq!(sig(&f, &landed(Some(SAME_STORY_AT_LEAST))), Signal::Changed);
+        assert_eq!(sig(&f, &landed(Some(0.9))), Signal::Ok);
     }
 
     #[test]

@@ -569,6 +569,17 @@ fn front_path(url: &Url) -> bool {
     })
 }
 
+/// A one-segment path of two words joined (`/fire-update/`), which names an
+/// article as often as a section (`/hong-kong/`): a section only when the
+/// page there does not read as an article (see `analyze::sent_to_root`).
+pub fn is_slug(url: &Url) -> bool {
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    matches!(segments.as_slice(), [one] if one.contains(['-', '_']) && is_section_word(&one.to_ascii_lowercase()))
+}
+
 /// A section name: a short word or two, no digits (digits mean an id or a
 /// date), no dot (a dot means a document).
 fn is_section_word(s: &str) -> bool {
