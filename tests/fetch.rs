@@ -442,3 +442,39 @@ async fn a_body_that_does_not_decode_is_a_decoding_outcome() {
         r.outcome
     );
 }
+
+/// A site that sends a first visit back to the same page with a cookie was
+/// followed without the cookie until the redirect limit: a live page read as
+/// a redirect loop.
+#[tokio::test]
+async fn a_cookie_gate_is_passed_and_the_next_fetch_starts_without_its_cookie() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let url = web.url("a.test", "/cookie-gate");
+    for round in 1..=2 {
+        let r = get(&f, &url).await;
+        assert_eq!(status(&r), Some(200), "round {round}: {:?}", r.outcome);
+        assert_eq!(r.final_url, url);
+        assert_eq!(r.hops.len(), 1, "round {round}");
+    }
+    let cookies: Vec<Option<String>> = web
+        .hits_for("a.test", "/cookie-gate")
+        .into_iter()
+        .map(|h| h.cookie)
+        .collect();
+    let gated = Some("ck=1".to_string());
+    assert_eq!(
+        cookies,
+        [None, gated.clone(), None, gated],
+        "each fetch starts without cookies and keeps what its answers set"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_sends_the_cookie_the_failed_attempt_was_given() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/cookie-busy")).await;
+    assert_eq!(status(&r), Some(200), "{:?}", r.outcome);
+    assert_eq!(r.attempts, 2);
+}

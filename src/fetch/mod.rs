@@ -17,6 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::Serialize;
 use tokio::time::Instant;
@@ -281,6 +282,14 @@ impl Fetcher {
     }
 
     /// The redirect loop. `robots` is false for robots.txt itself.
+    ///
+    /// The cookies this fetch's answers set are kept in a jar of its own and
+    /// sent on its later requests (hops and retries), as a browser would:
+    /// many sites answer a first visit with a redirect to the same page that
+    /// sets a cookie, and without it every hop looks like a first visit.
+    /// The jar lives and dies with the fetch, never shared with another fetch
+    /// or kept: each check starts without cookies, so no source's verdict
+    /// depends on which others were fetched before it.
     async fn follow(
         &self,
         mut url: Url,
@@ -288,6 +297,7 @@ impl Fetcher {
         robots: bool,
     ) -> (Vec<Hop>, Url, Outcome, u32) {
         let mut hops = Vec::new();
+        let jar = Jar::default();
         loop {
             let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
             let mut policy = self.inner.config.policy(&host);
@@ -312,7 +322,7 @@ impl Fetcher {
                 None => hops.is_empty(),
             };
             let exchange = match self
-                .exchange(&url, &host, &policy, req, conditional, &mut attempts)
+                .exchange(&url, &host, &policy, req, conditional, &jar, &mut attempts)
                 .await
             {
                 Ok(x) => x,
@@ -393,6 +403,10 @@ impl Fetcher {
     }
 
     /// One request with retries of transient failures; the body is left unread.
+    /// Every answer's cookies go into `jar`, and each attempt sends what the
+    /// jar holds for `url` (by the cookies' domain, path, expiry and secure
+    /// rules), so a retry carries the cookie the failed attempt was given.
+    #[allow(clippy::too_many_arguments)]
     async fn exchange(
         &self,
         url: &Url,
@@ -400,6 +414,7 @@ impl Fetcher {
         policy: &HostPolicy,
         req: &FetchRequest,
         conditional: bool,
+        jar: &Jar,
         attempts: &mut u32,
     ) -> Result<Exchange, Outcome> {
         let mut headers = HeaderMap::new();
@@ -440,18 +455,21 @@ impl Fetcher {
             // send and on each chunk) rather than by reqwest as well: its timer
             // and the body wrapper polling it were a second clock per request.
             let deadline = Instant::now() + policy.timeout.std();
-            let send = self
-                .inner
-                .client
-                .get(url.clone())
-                .headers(headers.clone())
-                .send();
+            let mut request = self.inner.client.get(url.clone()).headers(headers.clone());
+            if let Some(cookies) = jar.cookies(url) {
+                request = request.header(header::COOKIE, cookies);
+            }
+            let send = request.send();
             let failure = match tokio::time::timeout_at(deadline, send).await {
                 Err(_) => Outcome::Timeout {
                     detail: format!("no response within {}", policy.timeout),
                 },
                 Ok(Err(e)) => classify(e),
                 Ok(Ok(response)) => {
+                    jar.set_cookies(
+                        &mut response.headers().get_all(header::SET_COOKIE).iter(),
+                        url,
+                    );
                     let status = response.status().as_u16();
                     if matches!(status, 429 | 503)
                         && let Some(wait) = response
