@@ -225,10 +225,15 @@ async fn redirect_loop_and_chain() {
     let web = TestWeb::start("127.0.0.1").await;
     let f = fetcher(&web, config());
     let r = get(&f, &web.url("a.test", "/loop/a")).await;
+    let start = web.url("a.test", "/loop/a");
     assert!(
-        matches!(r.outcome, Outcome::TooManyRedirects { limit: 10 }),
+        matches!(&r.outcome, Outcome::TooManyRedirects { limit: 10, repeated: Some(u) } if *u == start),
         "{:?}",
         r.outcome
+    );
+    assert_eq!(
+        r.outcome.detail(),
+        format!("redirect loop: {start} was seen before in the chain")
     );
     assert_eq!(r.hops.len(), 11);
     let r = get(&f, &web.url("a.test", "/chain/1")).await;
@@ -262,6 +267,33 @@ async fn redirect_loop_and_chain() {
         "{:?}",
         r.outcome
     );
+}
+
+/// A chain longer than the limit that would end at the page was told as a
+/// redirect loop: it is "more than N redirects", and no loop.
+#[tokio::test]
+async fn a_long_chain_is_too_many_redirects_not_a_loop() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/long/0")).await;
+    assert!(
+        matches!(
+            r.outcome,
+            Outcome::TooManyRedirects {
+                limit: 10,
+                repeated: None
+            }
+        ),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.outcome.detail(), "more than 10 redirects");
+    // Allowed its twelve hops, it arrives.
+    let mut cfg = config();
+    cfg.max_redirects = 12;
+    let r = get(&fetcher(&web, cfg), &web.url("a.test", "/long/0")).await;
+    assert_eq!(status(&r), Some(200), "{:?}", r.outcome);
+    assert_eq!(r.hops.len(), 12);
 }
 
 /// The forbidden side: a loopback address outside `allow_networks`, so that a

@@ -12,7 +12,7 @@ mod resolve;
 mod retry;
 mod robots;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -358,9 +358,15 @@ impl Fetcher {
                     location,
                     resolved: next.to_string(),
                 });
+                // The chain may come back to a URL and go on (a cookie gate
+                // sends a first visit back to the page itself), so only the
+                // limit stops it; what it saw on the way names the failure.
                 if hops.len() > policy.max_redirects {
-                    let limit = policy.max_redirects;
-                    return (hops, next, Outcome::TooManyRedirects { limit }, attempts);
+                    let outcome = Outcome::TooManyRedirects {
+                        limit: policy.max_redirects,
+                        repeated: first_repeated(&hops),
+                    };
+                    return (hops, next, outcome, attempts);
                 }
                 url = next;
                 continue;
@@ -517,6 +523,14 @@ impl Fetcher {
             tokio::time::sleep(retry::backoff(*attempts - 1)).await;
         }
     }
+}
+
+/// The first URL a redirect chain leads back to (the start included), if any.
+fn first_repeated(hops: &[Hop]) -> Option<String> {
+    let mut seen: HashSet<&str> = hops.first().map(|h| h.url.as_str()).into_iter().collect();
+    hops.iter()
+        .find(|h| !seen.insert(h.resolved.as_str()))
+        .map(|h| h.resolved.clone())
 }
 
 fn robots_url(url: &Url) -> String {

@@ -55,10 +55,15 @@ pub enum Outcome {
         /// Which bound was hit.
         detail: String,
     },
-    /// More redirects than allowed.
+    /// More redirects than allowed: a loop, or a chain longer than the limit.
+    /// One kind for both (the store and the check know it by that name); the
+    /// detail tells them apart, since "a loop" says the chain can never end
+    /// and a long chain may end at the page one hop further.
     TooManyRedirects {
         /// The limit.
         limit: usize,
+        /// The first URL the chain came back to, when it came back to one.
+        repeated: Option<String>,
     },
     /// The body exceeded the size cap; what arrived before is kept, truncated.
     BodyTooLarge {
@@ -141,7 +146,14 @@ impl Outcome {
             | Outcome::Decoding { detail }
             | Outcome::AddressRefused { detail }
             | Outcome::InvalidUrl { detail } => detail.clone(),
-            Outcome::TooManyRedirects { limit } => format!("more than {limit} redirects"),
+            Outcome::TooManyRedirects {
+                repeated: Some(url),
+                ..
+            } => format!("redirect loop: {url} was seen before in the chain"),
+            Outcome::TooManyRedirects {
+                limit,
+                repeated: None,
+            } => format!("more than {limit} redirects"),
             Outcome::BodyTooLarge { limit, .. } => {
                 format!("body larger than {limit} bytes; the first {limit} bytes were kept")
             }
@@ -205,4 +217,27 @@ pub struct Hop {
     pub location: String,
     /// `Location` resolved against `url`.
     pub resolved: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outcome;
+
+    #[test]
+    fn a_redirect_loop_and_a_long_chain_are_told_apart() {
+        let long = Outcome::TooManyRedirects {
+            limit: 10,
+            repeated: None,
+        };
+        assert_eq!(long.detail(), "more than 10 redirects");
+        let looped = Outcome::TooManyRedirects {
+            limit: 10,
+            repeated: Some("http://a.test/loop/a".into()),
+        };
+        assert_eq!(
+            looped.detail(),
+            "redirect loop: http://a.test/loop/a was seen before in the chain"
+        );
+        assert_eq!(long.kind(), looped.kind());
+    }
 }

@@ -427,6 +427,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         )
             .into_response(),
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
+        // Twelve hops, no loop, then the page.
+        "/long/12" => "<html><title>Far</title><body>the page at the end</body></html>"
+            .into_response(),
+        _ if path.starts_with("/long/") => {
+            let n: usize = path["/long/".len()..].parse().unwrap_or(0);
+            redirect(StatusCode::FOUND, &format!("/long/{}", n + 1))
+        }
         "/loop/b" => redirect(StatusCode::FOUND, "/loop/a"),
         "/chain/1" => redirect(StatusCode::MOVED_PERMANENTLY, "/chain/2"),
         // An absolute Location, as many servers send.
