@@ -510,3 +510,70 @@ async fn a_retry_sends_the_cookie_the_failed_attempt_was_given() {
     assert_eq!(status(&r), Some(200), "{:?}", r.outcome);
     assert_eq!(r.attempts, 2);
 }
+
+/// A loopback server that misbehaves below HTTP, as no framework lets one:
+/// each connection's request path picks what it does wrong.
+async fn raw_server() -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&request);
+                let path = line.split(' ').nth(1).unwrap_or("").to_string();
+                let promised = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n";
+                let half = [b'a'; 500];
+                // Write errors are the client hanging up, which some modes expect.
+                match path.as_str() {
+                    // Half the promised body, then a clean close.
+                    "/short-body" => {
+                        let _ = conn.write_all(promised).await;
+                        let _ = conn.write_all(&half).await;
+                        let _ = conn.shutdown().await;
+                    }
+                    // Half the promised body, then a reset.
+                    "/reset-mid-body" => {
+                        let _ = conn.write_all(promised).await;
+                        let _ = conn.write_all(&half).await;
+                        let _ = conn.flush().await;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        let _ = conn.set_zero_linger();
+                    }
+                    _ => {}
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A body cut short by the connection (a reset, or a close before its
+/// Content-Length) was told as a body that did not decode: it is the network
+/// failing mid-transfer, as a close before the headers is.
+#[tokio::test]
+async fn a_body_cut_short_by_the_connection_is_a_reset_not_a_decoding_failure() {
+    let addr = raw_server().await;
+    let f = Fetcher::builder(config()).build().unwrap();
+    for path in ["/short-body", "/reset-mid-body"] {
+        let r = get(&f, &format!("http://{addr}{path}")).await;
+        assert!(
+            matches!(r.outcome, Outcome::ConnectReset { .. }),
+            "{path}: {:?}",
+            r.outcome
+        );
+        let detail = r.outcome.detail();
+        assert!(detail.contains("500 bytes of the body"), "{path}: {detail}");
+    }
+}

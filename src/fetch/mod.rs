@@ -581,12 +581,7 @@ async fn read_response(exchange: Exchange, max: u64) -> Outcome {
                     ),
                 };
             }
-            Ok(Err(e)) if e.is_decode() => {
-                return Outcome::Decoding {
-                    detail: crate::error_text::one_line(&e.without_url()),
-                };
-            }
-            Ok(Err(e)) => return classify(e),
+            Ok(Err(e)) => return body_failure(e, writer.len()),
             Ok(Ok(None)) => break,
             Ok(Ok(Some(chunk))) => chunk,
         };
@@ -633,6 +628,62 @@ fn name_does_not_exist(detail: &str) -> bool {
     ];
     let detail = detail.to_ascii_lowercase();
     GONE.iter().any(|g| detail.contains(g))
+}
+
+/// A body that stopped coming. reqwest calls every failure while reading a
+/// body a decode error, the connection's as well as the compression's: one
+/// that hyper says was the connection ending early (a reset, a close short of
+/// the Content-Length or the last chunk) is a network failure, as a close
+/// before the headers is, and only the rest is a body that did not decode.
+fn body_failure(e: reqwest::Error, received: u64) -> Outcome {
+    let e = e.without_url();
+    if let Some(cause) = connection_cut(&e) {
+        return Outcome::ConnectReset {
+            detail: format!("the connection ended after {received} bytes of the body: {cause}"),
+        };
+    }
+    if e.is_decode() {
+        return Outcome::Decoding {
+            detail: crate::error_text::one_line(&e),
+        };
+    }
+    classify(e)
+}
+
+/// hyper's error among `e`'s causes: the HTTP connection's own account.
+fn hyper_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a hyper::Error> {
+    let mut src = Some(e);
+    while let Some(s) = src {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            return Some(h);
+        }
+        src = s.source();
+    }
+    None
+}
+
+/// How the connection ended early, in its innermost words, when hyper says
+/// it did. Only hyper's causes are looked at: a compressed stream that ends
+/// early inside a complete body is the body's fault, not the connection's.
+fn connection_cut(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let h = hyper_cause(e)?;
+    if h.is_incomplete_message() {
+        return Some(crate::error_text::one_line(h));
+    }
+    let mut src = std::error::Error::source(h);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+            ) {
+                return Some(crate::error_text::one_line(io));
+            }
+        }
+        src = s.source();
+    }
+    None
 }
 
 /// Maps a reqwest error to the outcome taxonomy by looking through its causes.

@@ -35,7 +35,8 @@ pub enum Outcome {
         /// Detail.
         detail: String,
     },
-    /// The connection was reset or closed mid-exchange.
+    /// The connection was reset or closed mid-exchange: before the answer's
+    /// head, or in its body (short of its Content-Length or last chunk).
     ConnectReset {
         /// Detail.
         detail: String,
@@ -76,7 +77,8 @@ pub enum Outcome {
         /// The cap in bytes.
         limit: u64,
     },
-    /// The body could not be decoded (broken gzip/brotli/zstd stream).
+    /// The body could not be decoded (broken gzip/brotli/zstd stream). A body
+    /// the connection cut short is [`Outcome::ConnectReset`], not this.
     Decoding {
         /// Detail.
         detail: String,
