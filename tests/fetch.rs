@@ -551,7 +551,19 @@ async fn raw_server() -> SocketAddr {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         let _ = conn.set_zero_linger();
                     }
-                    _ => {}
+                    // A response head of 3 MB.
+                    "/huge-head" => {
+                        let mut head = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+                        head.resize(head.len() + (3 << 20), b'a');
+                        head.extend_from_slice(
+                            b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        );
+                        let _ = conn.write_all(&head).await;
+                    }
+                    // Not a status line.
+                    _ => {
+                        let _ = conn.write_all(b"HTTP/1.1 abc nonsense\r\n\r\n").await;
+                    }
                 }
             });
         }
@@ -575,5 +587,27 @@ async fn a_body_cut_short_by_the_connection_is_a_reset_not_a_decoding_failure() 
         );
         let detail = r.outcome.detail();
         assert!(detail.contains("500 bytes of the body"), "{path}: {detail}");
+    }
+}
+
+/// A 3 MB response head was told as "could not connect" (and retried as
+/// one): the server connected and answered, with something not HTTP.
+#[tokio::test]
+async fn an_oversized_or_malformed_response_head_is_an_invalid_answer_not_a_connect_failure() {
+    let addr = raw_server().await;
+    let f = Fetcher::builder(config()).build().unwrap();
+    for (path, says) in [
+        ("/huge-head", "response head too large"),
+        ("/bad-status", "invalid response head"),
+    ] {
+        let r = get(&f, &format!("http://{addr}{path}")).await;
+        assert!(
+            matches!(r.outcome, Outcome::Decoding { .. }),
+            "{path}: {:?}",
+            r.outcome
+        );
+        let detail = r.outcome.detail();
+        assert!(detail.contains(says), "{path}: {detail}");
+        assert_eq!(r.attempts, 1, "{path}: no retry of an answer");
     }
 }

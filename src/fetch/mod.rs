@@ -686,6 +686,23 @@ fn connection_cut(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
 }
 
+/// A response head hyper could not read: the server connected and answered,
+/// but not in HTTP we take (a head past hyper's size limit, a status line or
+/// header that does not parse). There is no page to judge; the answer
+/// could not be decoded, so it is told as `Decoding`, with what was wrong.
+fn invalid_head(h: &hyper::Error) -> Option<Outcome> {
+    if !h.is_parse() {
+        return None;
+    }
+    let cause = crate::error_text::one_line(h);
+    let detail = if h.is_parse_too_large() {
+        format!("the server answered with a response head too large to read ({cause})")
+    } else {
+        format!("the server answered with an invalid response head ({cause})")
+    };
+    Some(Outcome::Decoding { detail })
+}
+
 /// Maps a reqwest error to the outcome taxonomy by looking through its causes.
 fn classify(e: reqwest::Error) -> Outcome {
     // The URL is the one being fetched: naming it again in every detail only
@@ -694,6 +711,9 @@ fn classify(e: reqwest::Error) -> Outcome {
     let detail = crate::error_text::one_line(&e);
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = src {
+        if let Some(invalid) = s.downcast_ref::<hyper::Error>().and_then(invalid_head) {
+            return invalid;
+        }
         if let Some(r) = s.downcast_ref::<HostRefused>() {
             return Outcome::AddressRefused {
                 detail: r.to_string(),

@@ -77,8 +77,10 @@ pub enum Outcome {
         /// The cap in bytes.
         limit: u64,
     },
-    /// The body could not be decoded (broken gzip/brotli/zstd stream). A body
-    /// the connection cut short is [`Outcome::ConnectReset`], not this.
+    /// The answer could not be decoded: a broken gzip/brotli/zstd body, or a
+    /// response head that is not HTTP we can read (past hyper's size limit,
+    /// a status line or header that does not parse). A body the connection
+    /// cut short is [`Outcome::ConnectReset`], not this.
     Decoding {
         /// Detail.
         detail: String,
