@@ -225,10 +225,15 @@ async fn redirect_loop_and_chain() {
     let web = TestWeb::start("127.0.0.1").await;
     let f = fetcher(&web, config());
     let r = get(&f, &web.url("a.test", "/loop/a")).await;
+    let start = web.url("a.test", "/loop/a");
     assert!(
-        matches!(r.outcome, Outcome::TooManyRedirects { limit: 10 }),
+        matches!(&r.outcome, Outcome::TooManyRedirects { limit: 10, repeated: Some(u) } if *u == start),
         "{:?}",
         r.outcome
+    );
+    assert_eq!(
+        r.outcome.detail(),
+        format!("redirect loop: {start} was seen before in the chain")
     );
     assert_eq!(r.hops.len(), 11);
     let r = get(&f, &web.url("a.test", "/chain/1")).await;
@@ -262,6 +267,33 @@ async fn redirect_loop_and_chain() {
         "{:?}",
         r.outcome
     );
+}
+
+/// A chain longer than the limit that would end at the page was told as a
+/// redirect loop: it is "more than N redirects", and no loop.
+#[tokio::test]
+async fn a_long_chain_is_too_many_redirects_not_a_loop() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/long/0")).await;
+    assert!(
+        matches!(
+            r.outcome,
+            Outcome::TooManyRedirects {
+                limit: 10,
+                repeated: None
+            }
+        ),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.outcome.detail(), "more than 10 redirects");
+    // Allowed its twelve hops, it arrives.
+    let mut cfg = config();
+    cfg.max_redirects = 12;
+    let r = get(&fetcher(&web, cfg), &web.url("a.test", "/long/0")).await;
+    assert_eq!(status(&r), Some(200), "{:?}", r.outcome);
+    assert_eq!(r.hops.len(), 12);
 }
 
 /// The forbidden side: a loopback address outside `allow_networks`, so that a
@@ -441,4 +473,141 @@ async fn a_body_that_does_not_decode_is_a_decoding_outcome() {
         "{:?}",
         r.outcome
     );
+}
+
+/// A site that sends a first visit back to the same page with a cookie was
+/// followed without the cookie until the redirect limit: a live page read as
+/// a redirect loop.
+#[tokio::test]
+async fn a_cookie_gate_is_passed_and_the_next_fetch_starts_without_its_cookie() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let url = web.url("a.test", "/cookie-gate");
+    for round in 1..=2 {
+        let r = get(&f, &url).await;
+        assert_eq!(status(&r), Some(200), "round {round}: {:?}", r.outcome);
+        assert_eq!(r.final_url, url);
+        assert_eq!(r.hops.len(), 1, "round {round}");
+    }
+    let cookies: Vec<Option<String>> = web
+        .hits_for("a.test", "/cookie-gate")
+        .into_iter()
+        .map(|h| h.cookie)
+        .collect();
+    let gated = Some("ck=1".to_string());
+    assert_eq!(
+        cookies,
+        [None, gated.clone(), None, gated],
+        "each fetch starts without cookies and keeps what its answers set"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_sends_the_cookie_the_failed_attempt_was_given() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/cookie-busy")).await;
+    assert_eq!(status(&r), Some(200), "{:?}", r.outcome);
+    assert_eq!(r.attempts, 2);
+}
+
+/// A loopback server that misbehaves below HTTP, as no framework lets one:
+/// each connection's request path picks what it does wrong.
+async fn raw_server() -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&request);
+                let path = line.split(' ').nth(1).unwrap_or("").to_string();
+                let promised = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n";
+                let half = [b'a'; 500];
+                // Write errors are the client hanging up, which some modes expect.
+                match path.as_str() {
+                    // Half the promised body, then a clean close.
+                    "/short-body" => {
+                        let _ = conn.write_all(promised).await;
+                        let _ = conn.write_all(&half).await;
+                        let _ = conn.shutdown().await;
+                    }
+                    // Half the promised body, then a reset.
+                    "/reset-mid-body" => {
+                        let _ = conn.write_all(promised).await;
+                        let _ = conn.write_all(&half).await;
+                        let _ = conn.flush().await;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        let _ = conn.set_zero_linger();
+                    }
+                    // A response head of 3 MB.
+                    "/huge-head" => {
+                        let mut head = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+                        head.resize(head.len() + (3 << 20), b'a');
+                        head.extend_from_slice(
+                            b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        );
+                        let _ = conn.write_all(&head).await;
+                    }
+                    // Not a status line.
+                    _ => {
+                        let _ = conn.write_all(b"HTTP/1.1 abc nonsense\r\n\r\n").await;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A body cut short by the connection (a reset, or a close before its
+/// Content-Length) was told as a body that did not decode: it is the network
+/// failing mid-transfer, as a close before the headers is.
+#[tokio::test]
+async fn a_body_cut_short_by_the_connection_is_a_reset_not_a_decoding_failure() {
+    let addr = raw_server().await;
+    let f = Fetcher::builder(config()).build().unwrap();
+    for path in ["/short-body", "/reset-mid-body"] {
+        let r = get(&f, &format!("http://{addr}{path}")).await;
+        assert!(
+            matches!(r.outcome, Outcome::ConnectReset { .. }),
+            "{path}: {:?}",
+            r.outcome
+        );
+        let detail = r.outcome.detail();
+        assert!(detail.contains("500 bytes of the body"), "{path}: {detail}");
+    }
+}
+
+/// A 3 MB response head was told as "could not connect" (and retried as
+/// one): the server connected and answered, with something not HTTP.
+#[tokio::test]
+async fn an_oversized_or_malformed_response_head_is_an_invalid_answer_not_a_connect_failure() {
+    let addr = raw_server().await;
+    let f = Fetcher::builder(config()).build().unwrap();
+    for (path, says) in [
+        ("/huge-head", "response head too large"),
+        ("/bad-status", "invalid response head"),
+    ] {
+        let r = get(&f, &format!("http://{addr}{path}")).await;
+        assert!(
+            matches!(r.outcome, Outcome::Decoding { .. }),
+            "{path}: {:?}",
+            r.outcome
+        );
+        let detail = r.outcome.detail();
+        assert!(detail.contains(says), "{path}: {detail}");
+        assert_eq!(r.attempts, 1, "{path}: no retry of an answer");
+    }
 }

@@ -57,8 +57,8 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
     print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(runtime)?;
     Ok(match report.outcome {
         Outcome::InvalidUrl { .. } => ExitCode::from(2),
-        // The server answered, whatever it said: a status, a redirect loop, a
-        // Retry-After longer than we wait.
+        // The server answered, whatever it said: a status, a redirect loop or
+        // too long a chain, a Retry-After longer than we wait.
         Outcome::Response { .. }
         | Outcome::NotModified { .. }
         | Outcome::BodyTooLarge { .. }

@@ -12,11 +12,12 @@ mod resolve;
 mod retry;
 mod robots;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::Serialize;
 use tokio::time::Instant;
@@ -281,6 +282,14 @@ impl Fetcher {
     }
 
     /// The redirect loop. `robots` is false for robots.txt itself.
+    ///
+    /// The cookies this fetch's answers set are kept in a jar of its own and
+    /// sent on its later requests (hops and retries), as a browser would:
+    /// many sites answer a first visit with a redirect to the same page that
+    /// sets a cookie, and without it every hop looks like a first visit.
+    /// The jar lives and dies with the fetch, never shared with another fetch
+    /// or kept: each check starts without cookies, so no source's verdict
+    /// depends on which others were fetched before it.
     async fn follow(
         &self,
         mut url: Url,
@@ -288,6 +297,7 @@ impl Fetcher {
         robots: bool,
     ) -> (Vec<Hop>, Url, Outcome, u32) {
         let mut hops = Vec::new();
+        let jar = Jar::default();
         loop {
             let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
             let mut policy = self.inner.config.policy(&host);
@@ -312,7 +322,7 @@ impl Fetcher {
                 None => hops.is_empty(),
             };
             let exchange = match self
-                .exchange(&url, &host, &policy, req, conditional, &mut attempts)
+                .exchange(&url, &host, &policy, req, conditional, &jar, &mut attempts)
                 .await
             {
                 Ok(x) => x,
@@ -348,9 +358,15 @@ impl Fetcher {
                     location,
                     resolved: next.to_string(),
                 });
+                // The chain may come back to a URL and go on (a cookie gate
+                // sends a first visit back to the page itself), so only the
+                // limit stops it; what it saw on the way names the failure.
                 if hops.len() > policy.max_redirects {
-                    let limit = policy.max_redirects;
-                    return (hops, next, Outcome::TooManyRedirects { limit }, attempts);
+                    let outcome = Outcome::TooManyRedirects {
+                        limit: policy.max_redirects,
+                        repeated: first_repeated(&hops),
+                    };
+                    return (hops, next, outcome, attempts);
                 }
                 url = next;
                 continue;
@@ -393,6 +409,10 @@ impl Fetcher {
     }
 
     /// One request with retries of transient failures; the body is left unread.
+    /// Every answer's cookies go into `jar`, and each attempt sends what the
+    /// jar holds for `url` (by the cookies' domain, path, expiry and secure
+    /// rules), so a retry carries the cookie the failed attempt was given.
+    #[allow(clippy::too_many_arguments)]
     async fn exchange(
         &self,
         url: &Url,
@@ -400,6 +420,7 @@ impl Fetcher {
         policy: &HostPolicy,
         req: &FetchRequest,
         conditional: bool,
+        jar: &Jar,
         attempts: &mut u32,
     ) -> Result<Exchange, Outcome> {
         let mut headers = HeaderMap::new();
@@ -440,18 +461,21 @@ impl Fetcher {
             // send and on each chunk) rather than by reqwest as well: its timer
             // and the body wrapper polling it were a second clock per request.
             let deadline = Instant::now() + policy.timeout.std();
-            let send = self
-                .inner
-                .client
-                .get(url.clone())
-                .headers(headers.clone())
-                .send();
+            let mut request = self.inner.client.get(url.clone()).headers(headers.clone());
+            if let Some(cookies) = jar.cookies(url) {
+                request = request.header(header::COOKIE, cookies);
+            }
+            let send = request.send();
             let failure = match tokio::time::timeout_at(deadline, send).await {
                 Err(_) => Outcome::Timeout {
                     detail: format!("no response within {}", policy.timeout),
                 },
                 Ok(Err(e)) => classify(e),
                 Ok(Ok(response)) => {
+                    jar.set_cookies(
+                        &mut response.headers().get_all(header::SET_COOKIE).iter(),
+                        url,
+                    );
                     let status = response.status().as_u16();
                     if matches!(status, 429 | 503)
                         && let Some(wait) = response
@@ -499,6 +523,14 @@ impl Fetcher {
             tokio::time::sleep(retry::backoff(*attempts - 1)).await;
         }
     }
+}
+
+/// The first URL a redirect chain leads back to (the start included), if any.
+fn first_repeated(hops: &[Hop]) -> Option<String> {
+    let mut seen: HashSet<&str> = hops.first().map(|h| h.url.as_str()).into_iter().collect();
+    hops.iter()
+        .find(|h| !seen.insert(h.resolved.as_str()))
+        .map(|h| h.resolved.clone())
 }
 
 fn robots_url(url: &Url) -> String {
@@ -549,12 +581,7 @@ async fn read_response(exchange: Exchange, max: u64) -> Outcome {
                     ),
                 };
             }
-            Ok(Err(e)) if e.is_decode() => {
-                return Outcome::Decoding {
-                    detail: crate::error_text::one_line(&e.without_url()),
-                };
-            }
-            Ok(Err(e)) => return classify(e),
+            Ok(Err(e)) => return body_failure(e, writer.len()),
             Ok(Ok(None)) => break,
             Ok(Ok(Some(chunk))) => chunk,
         };
@@ -603,6 +630,79 @@ fn name_does_not_exist(detail: &str) -> bool {
     GONE.iter().any(|g| detail.contains(g))
 }
 
+/// A body that stopped coming. reqwest calls every failure while reading a
+/// body a decode error, the connection's as well as the compression's: one
+/// that hyper says was the connection ending early (a reset, a close short of
+/// the Content-Length or the last chunk) is a network failure, as a close
+/// before the headers is, and only the rest is a body that did not decode.
+fn body_failure(e: reqwest::Error, received: u64) -> Outcome {
+    let e = e.without_url();
+    if let Some(cause) = connection_cut(&e) {
+        return Outcome::ConnectReset {
+            detail: format!("the connection ended after {received} bytes of the body: {cause}"),
+        };
+    }
+    if e.is_decode() {
+        return Outcome::Decoding {
+            detail: crate::error_text::one_line(&e),
+        };
+    }
+    classify(e)
+}
+
+/// hyper's error among `e`'s causes: the HTTP connection's own account.
+fn hyper_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a hyper::Error> {
+    let mut src = Some(e);
+    while let Some(s) = src {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            return Some(h);
+        }
+        src = s.source();
+    }
+    None
+}
+
+/// How the connection ended early, in its innermost words, when hyper says
+/// it did. Only hyper's causes are looked at: a compressed stream that ends
+/// early inside a complete body is the body's fault, not the connection's.
+fn connection_cut(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let h = hyper_cause(e)?;
+    if h.is_incomplete_message() {
+        return Some(crate::error_text::one_line(h));
+    }
+    let mut src = std::error::Error::source(h);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+            ) {
+                return Some(crate::error_text::one_line(io));
+            }
+        }
+        src = s.source();
+    }
+    None
+}
+
+/// A response head hyper could not read: the server connected and answered,
+/// but not in HTTP we take (a head past hyper's size limit, a status line or
+/// header that does not parse). There is no page to judge; the answer
+/// could not be decoded, so it is told as `Decoding`, with what was wrong.
+fn invalid_head(h: &hyper::Error) -> Option<Outcome> {
+    if !h.is_parse() {
+        return None;
+    }
+    let cause = crate::error_text::one_line(h);
+    let detail = if h.is_parse_too_large() {
+        format!("the server answered with a response head too large to read ({cause})")
+    } else {
+        format!("the server answered with an invalid response head ({cause})")
+    };
+    Some(Outcome::Decoding { detail })
+}
+
 /// Maps a reqwest error to the outcome taxonomy by looking through its causes.
 fn classify(e: reqwest::Error) -> Outcome {
     // The URL is the one being fetched: naming it again in every detail only
@@ -611,6 +711,9 @@ fn classify(e: reqwest::Error) -> Outcome {
     let detail = crate::error_text::one_line(&e);
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = src {
+        if let Some(invalid) = s.downcast_ref::<hyper::Error>().and_then(invalid_head) {
+            return invalid;
+        }
         if let Some(r) = s.downcast_ref::<HostRefused>() {
             return Outcome::AddressRefused {
                 detail: r.to_string(),

@@ -35,7 +35,8 @@ pub enum Outcome {
         /// Detail.
         detail: String,
     },
-    /// The connection was reset or closed mid-exchange.
+    /// The connection was reset or closed mid-exchange: before the answer's
+    /// head, or in its body (short of its Content-Length or last chunk).
     ConnectReset {
         /// Detail.
         detail: String,
@@ -55,10 +56,15 @@ pub enum Outcome {
         /// Which bound was hit.
         detail: String,
     },
-    /// More redirects than allowed.
+    /// More redirects than allowed: a loop, or a chain longer than the limit.
+    /// One kind for both (the store and the check know it by that name); the
+    /// detail tells them apart, since "a loop" says the chain can never end
+    /// and a long chain may end at the page one hop further.
     TooManyRedirects {
         /// The limit.
         limit: usize,
+        /// The first URL the chain came back to, when it came back to one.
+        repeated: Option<String>,
     },
     /// The body exceeded the size cap; what arrived before is kept, truncated.
     BodyTooLarge {
@@ -71,7 +77,10 @@ pub enum Outcome {
         /// The cap in bytes.
         limit: u64,
     },
-    /// The body could not be decoded (broken gzip/brotli/zstd stream).
+    /// The answer could not be decoded: a broken gzip/brotli/zstd body, or a
+    /// response head that is not HTTP we can read (past hyper's size limit,
+    /// a status line or header that does not parse). A body the connection
+    /// cut short is [`Outcome::ConnectReset`], not this.
     Decoding {
         /// Detail.
         detail: String,
@@ -141,7 +150,14 @@ impl Outcome {
             | Outcome::Decoding { detail }
             | Outcome::AddressRefused { detail }
             | Outcome::InvalidUrl { detail } => detail.clone(),
-            Outcome::TooManyRedirects { limit } => format!("more than {limit} redirects"),
+            Outcome::TooManyRedirects {
+                repeated: Some(url),
+                ..
+            } => format!("redirect loop: {url} was seen before in the chain"),
+            Outcome::TooManyRedirects {
+                limit,
+                repeated: None,
+            } => format!("more than {limit} redirects"),
             Outcome::BodyTooLarge { limit, .. } => {
                 format!("body larger than {limit} bytes; the first {limit} bytes were kept")
             }
@@ -205,4 +221,27 @@ pub struct Hop {
     pub location: String,
     /// `Location` resolved against `url`.
     pub resolved: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outcome;
+
+    #[test]
+    fn a_redirect_loop_and_a_long_chain_are_told_apart() {
+        let long = Outcome::TooManyRedirects {
+            limit: 10,
+            repeated: None,
+        };
+        assert_eq!(long.detail(), "more than 10 redirects");
+        let looped = Outcome::TooManyRedirects {
+            limit: 10,
+            repeated: Some("http://a.test/loop/a".into()),
+        };
+        assert_eq!(
+            looped.detail(),
+            "redirect loop: http://a.test/loop/a was seen before in the chain"
+        );
+        assert_eq!(long.kind(), looped.kind());
+    }
 }

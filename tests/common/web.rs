@@ -22,6 +22,8 @@ pub struct Hit {
     pub at: Instant,
     pub host: String,
     pub path: String,
+    /// The request's `Cookie` header, when it sent one.
+    pub cookie: Option<String>,
 }
 
 #[derive(Default)]
@@ -188,10 +190,15 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         .to_string();
     let host = host_port.split(':').next().unwrap_or("").to_string();
     let path = req.uri().path().to_string();
+    let cookie = req
+        .headers()
+        .get(header::COOKIE)
+        .map(|c| String::from_utf8_lossy(c.as_bytes()).into_owned());
     state.hits.lock().unwrap().push(Hit {
         at: Instant::now(),
         host: host.clone(),
         path: path.clone(),
+        cookie: cookie.clone(),
     });
     if state.down.load(Ordering::Relaxed) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -395,7 +402,38 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             )
             .into_response()
         }
+        // A cookie gate: a visitor without the cookie is sent back to the same
+        // address with it, as many sites check that a browser keeps cookies.
+        "/cookie-gate" if cookie.as_deref().is_some_and(|c| c.contains("ck=1")) => {
+            "<html><title>Gated</title><body>the article behind the gate</body></html>"
+                .into_response()
+        }
+        "/cookie-gate" => (
+            StatusCode::FOUND,
+            [
+                (header::LOCATION, "/cookie-gate"),
+                (header::SET_COOKIE, "ck=1; Path=/"),
+            ],
+        )
+            .into_response(),
+        // The same gate answering 503 (which a fetch retries) to a visitor
+        // without the cookie.
+        "/cookie-busy" if cookie.as_deref().is_some_and(|c| c.contains("ck=1")) => {
+            "the page after the busy gate".into_response()
+        }
+        "/cookie-busy" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::SET_COOKIE, "ck=1; Path=/")],
+        )
+            .into_response(),
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
+        // Twelve hops, no loop, then the page.
+        "/long/12" => "<html><title>Far</title><body>the page at the end</body></html>"
+            .into_response(),
+        _ if path.starts_with("/long/") => {
+            let n: usize = path["/long/".len()..].parse().unwrap_or(0);
+            redirect(StatusCode::FOUND, &format!("/long/{}", n + 1))
+        }
         "/loop/b" => redirect(StatusCode::FOUND, "/loop/a"),
         "/chain/1" => redirect(StatusCode::MOVED_PERMANENTLY, "/chain/2"),
         // An absolute Location, as many servers send.
