@@ -817,6 +817,40 @@ async fn the_time_budget_ends_fetches_waiting_on_a_paced_host_or_a_slow_server()
     assert_eq!(trickle["status"], "unchecked", "{trickle}");
 }
 
+/// A robots.txt answering 500 made every source on the host `blocked`,
+/// "robots.txt disallows fetching it", a confirmed dead page included, which
+/// so left the broken report. It is the host failing for now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_robots_txt_is_the_hosts_failure_not_its_policy() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(&IMMEDIATE.replace("respect_robots = false", "respect_robots = true"));
+    g.brief("b.txt", briefing(&web, &["/gone", "/page/1"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let first = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&first, "/gone"), "dead", "{first}");
+    assert_eq!(status_of(&first, "/page/1"), "ok", "{first}");
+    web.set_robots("127.0.0.1", "!500");
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let second = json(&g, &["sources", "--format", "json"]).await;
+    // The dead page stays dead, as through any network failure.
+    assert_eq!(status_of(&second, "/gone"), "dead", "{second}");
+    let page = source(&second, "/page/1");
+    assert_ne!(page["status"], "blocked", "{second}");
+    assert_eq!(page["error"]["kind"], "robots_unavailable", "{second}");
+    let evidence = page["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("robots.txt answered HTTP 500") && !evidence.contains("disallows"),
+        "{evidence}"
+    );
+    // Nothing but robots.txt was asked of the host.
+    assert!(
+        web.hits_for("127.0.0.1", "/page/1").len() == 1,
+        "{:?}",
+        web.hits()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
     use sha2::{Digest, Sha256};

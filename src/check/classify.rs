@@ -100,6 +100,10 @@ pub fn classify(
             );
         }
         "robots_disallowed" => return (Signal::Blocked, "robots.txt disallows fetching it".into()),
+        // A server error on robots.txt is the host failing for now, not its
+        // policy: a network-class failure, so a confirmed verdict stands
+        // through it (a dead page stays dead) and a host incident excuses it.
+        "robots_unavailable" => return (Signal::Unreachable, format!("not fetched: {detail}")),
         // A 503 asking for hours is a server down for maintenance, on the
         // 5xx road to `unreachable`; a 429 is a refusal of us.
         "rate_limited" if f.status == Some(503) => {
@@ -118,6 +122,11 @@ pub fn classify(
         }
         "connect_refused" | "connect_reset" | "connect" | "tls" | "timeout" | "decoding" => {
             return (Signal::Unreachable, network_failure(f.outcome, detail));
+        }
+        // The fetch says which: a loop (an address seen before) or a chain
+        // longer than `max_redirects` that may well end at the article.
+        "too_many_redirects" if !detail.is_empty() => {
+            return (Signal::Unreachable, detail.to_string());
         }
         "too_many_redirects" => return (Signal::Unreachable, "redirect loop".into()),
         "not_modified" => {
@@ -376,7 +385,9 @@ fn network_failure(kind: &str, detail: &str) -> String {
         "connect_reset" => "connection reset",
         "tls" => "TLS failed",
         "timeout" => "timed out",
-        "decoding" => "the body did not decode",
+        // A body that did not decode, or a response head that could not be
+        // read (too large, malformed): the answer, not the connection.
+        "decoding" => "the answer could not be read",
         _ => "could not connect",
     };
     if detail.is_empty() {
@@ -516,6 +527,10 @@ mod tests {
         assert_eq!(sig(&facts("timeout", None), &p), Signal::Unreachable);
         assert_eq!(sig(&facts("tls", None), &p), Signal::Unreachable);
         assert_eq!(sig(&facts("robots_disallowed", None), &p), Signal::Blocked);
+        assert_eq!(
+            sig(&facts("robots_unavailable", None), &p),
+            Signal::Unreachable
+        );
         // As cited, before any request: the briefing's to fix.
         let as_cited = FetchFacts {
             sent: false,
@@ -532,6 +547,23 @@ mod tests {
         assert_eq!(
             sig(&facts("too_many_redirects", None), &p),
             Signal::Unreachable
+        );
+        // A long chain is told from a loop, as the fetch told them apart.
+        let long = FetchFacts {
+            detail: Some("more than 10 redirects"),
+            ..facts("too_many_redirects", None)
+        };
+        let (_, why) = classify(&long, &p, Status::Ok, 0.8);
+        assert_eq!(why, "more than 10 redirects");
+        let head = FetchFacts {
+            detail: Some("the server answered with a response head too large to read"),
+            ..facts("decoding", None)
+        };
+        let (s, why) = classify(&head, &p, Status::Ok, 0.8);
+        assert_eq!(s, Signal::Unreachable);
+        assert!(
+            why.starts_with("the answer could not be read: the server answered"),
+            "{why}"
         );
     }
 

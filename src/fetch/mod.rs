@@ -313,7 +313,13 @@ impl Fetcher {
                 let rules = self.robots_for(&url).await;
                 if !rules.allowed(url.as_str()) {
                     let robots_url = robots_url(&url);
-                    return (hops, url, Outcome::RobotsDisallowed { robots_url }, 0);
+                    let outcome = match *rules {
+                        Rules::Unavailable(status) => {
+                            Outcome::RobotsUnavailable { robots_url, status }
+                        }
+                        _ => Outcome::RobotsDisallowed { robots_url },
+                    };
+                    return (hops, url, outcome, 0);
                 }
             }
             let mut attempts = 0;

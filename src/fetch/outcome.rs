@@ -95,6 +95,15 @@ pub enum Outcome {
         /// The robots.txt consulted.
         robots_url: String,
     },
+    /// robots.txt answered a server error (or 429), which RFC 9309 reads as
+    /// "stay away for now"; nothing was sent. The server's failure of the
+    /// moment, not its policy.
+    RobotsUnavailable {
+        /// The robots.txt asked for.
+        robots_url: String,
+        /// Its HTTP status.
+        status: u16,
+    },
     /// The host asked for a longer pause (Retry-After) than `max_retry_after`.
     RateLimited {
         /// Seconds the host still wanted us to wait.
@@ -127,6 +136,7 @@ impl Outcome {
             Outcome::Decoding { .. } => "decoding",
             Outcome::AddressRefused { .. } => "address_refused",
             Outcome::RobotsDisallowed { .. } => "robots_disallowed",
+            Outcome::RobotsUnavailable { .. } => "robots_unavailable",
             Outcome::RateLimited { .. } => "rate_limited",
             Outcome::InvalidUrl { .. } => "invalid_url",
         }
@@ -162,6 +172,9 @@ impl Outcome {
                 format!("body larger than {limit} bytes; the first {limit} bytes were kept")
             }
             Outcome::RobotsDisallowed { robots_url } => format!("disallowed by {robots_url}"),
+            Outcome::RobotsUnavailable { robots_url, status } => format!(
+                "{robots_url} answered HTTP {status}, which means \"stay away for now\" (RFC 9309): not fetched"
+            ),
             Outcome::RateLimited {
                 retry_after_secs, ..
             } => {

@@ -1,9 +1,11 @@
 //! robots.txt: fetched once per origin per run, cached, obeyed for our agent.
 //!
 //! Following RFC 9309: a 4xx robots.txt means no rules; a 5xx (or 429) means
-//! "disallow everything for now". When robots.txt cannot be fetched at all
-//! (DNS, connection), the page fetch itself is let through, so that it records
-//! the real failure rather than a robots verdict.
+//! "disallow everything for now", which is the server's failure of the
+//! moment, not its policy ([`Rules::Unavailable`]: a page not fetched for it
+//! is a network-class failure, never "robots.txt disallows"). When robots.txt
+//! cannot be fetched at all (DNS, connection), the page fetch itself is let
+//! through, so that it records the real failure rather than a robots verdict.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,8 +20,9 @@ pub const MAX_ROBOTS_BYTES: u64 = 512 * 1024;
 pub enum Rules {
     /// No robots.txt, or one that restricts nothing we can read.
     AllowAll,
-    /// The server failed to serve robots.txt: stay away for this run.
-    DisallowAll,
+    /// The server failed to serve robots.txt (its HTTP status): stay away
+    /// for this run.
+    Unavailable(u16),
     /// Parsed rules.
     Parsed(Box<texting_robots::Robot>),
 }
@@ -29,7 +32,7 @@ impl Rules {
     pub fn allowed(&self, url: &str) -> bool {
         match self {
             Rules::AllowAll => true,
-            Rules::DisallowAll => false,
+            Rules::Unavailable(_) => false,
             Rules::Parsed(robot) => robot.allowed(url),
         }
     }
@@ -41,7 +44,7 @@ impl Rules {
                 Ok(robot) => Rules::Parsed(Box::new(robot)),
                 Err(_) => Rules::AllowAll,
             },
-            Some(429) | Some(500..=599) => Rules::DisallowAll,
+            Some(s @ (429 | 500..=599)) => Rules::Unavailable(s),
             _ => Rules::AllowAll,
         }
     }
@@ -109,7 +112,7 @@ mod tests {
             let r = cache
                 .rules("http://a.example", || async {
                     loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Rules::DisallowAll
+                    Rules::Unavailable(503)
                 })
                 .await;
             assert!(!r.allowed("http://a.example/"));

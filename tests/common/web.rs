@@ -259,6 +259,8 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
     }
     match path.as_str() {
         "/robots.txt" => match state.robots.lock().unwrap().get(&host) {
+            // `set_robots(host, "!500")`: the server fails to serve it.
+            Some(text) if text == "!500" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             Some(text) => text.clone().into_response(),
             None => StatusCode::NOT_FOUND.into_response(),
         },
