@@ -717,17 +717,34 @@ pub fn rehash(blobs: &dyn BlobStore, sha256: &str) -> Result<(String, u64), Blob
 /// [`BlobError::Output`], told apart from a failure to read the blob.
 pub fn copy_to(blobs: &dyn BlobStore, sha256: &str, out: &mut dyn Write) -> Result<u64, BlobError> {
     let mut r = blobs.open(sha256)?;
+    pump(&mut *r, &mut |chunk| out.write_all(chunk)).map_err(|side| match side {
+        Side::Read(e) => FsBlobStore::io(sha256)(e),
+        Side::Write(e) => BlobError::Output(e),
+    })
+}
+
+/// Which side of a stream failed: the blob being read or the file being written.
+pub(crate) enum Side {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// Streams `src` into `sink` in 64 KiB chunks; returns the bytes passed.
+pub(crate) fn pump(
+    src: &mut dyn Read,
+    sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> Result<u64, Side> {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut len = 0u64;
+    let mut total = 0u64;
     loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => return Ok(len),
+        let n = match src.read(&mut buf) {
+            Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(FsBlobStore::io(sha256)(e)),
+            Err(e) => return Err(Side::Read(e)),
         };
-        out.write_all(&buf[..n]).map_err(BlobError::Output)?;
-        len += n as u64;
+        sink(&buf[..n]).map_err(Side::Write)?;
+        total += n as u64;
     }
 }
 

@@ -37,7 +37,7 @@ use flate2::write::GzEncoder;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::blobs::{BlobError, BlobStore};
+use super::blobs::{BlobError, BlobStore, Side, pump};
 use crate::output_file::OutputFile;
 use crate::store::{CaptureFilter, CaptureRow, Store, StoreError};
 use crate::time::{Millis, format_millis, now_millis};
@@ -250,28 +250,6 @@ impl<W: Write> Write for Counting<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
-    }
-}
-
-/// Which side of a stream failed: the blob being read or the file being written.
-enum Side {
-    Read(io::Error),
-    Write(io::Error),
-}
-
-/// Streams `src` into `sink` in 64 KiB chunks; returns the bytes passed.
-fn pump(src: &mut dyn Read, sink: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> Result<u64, Side> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = match src.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Side::Read(e)),
-        };
-        sink(&buf[..n]).map_err(Side::Write)?;
-        total += n as u64;
     }
 }
 
