@@ -11,6 +11,14 @@ type Row = (
     Origin,
 );
 
+/// The URL of each citation, in order (`None` for a Source line without one).
+fn cited_urls(format: Format, text: &str) -> Vec<Option<String>> {
+    flat(&parse(format, text))
+        .into_iter()
+        .map(|r| r.3)
+        .collect()
+}
+
 fn flat(items: &[Item]) -> Vec<Row> {
     items
         .iter()
@@ -212,10 +220,7 @@ fn a_link_of_another_scheme_where_the_url_goes_is_kept_as_written() {
     let text = "T1\n\nBody one is here.\n\nSource: A, December 1, 2020\njavascript:alert(1)\n\n\
                 T2\n\nBody two is here.\n\nSource: B, December 2, 2020\nmailto:desk@example.com\n\n\
                 T3\n\nBody three is here.\n\nSource: C, December 3, 2020\nNote: see the print edition\n";
-    let urls: Vec<_> = flat(&parse(Format::Text, text))
-        .into_iter()
-        .map(|r| r.3)
-        .collect();
+    let urls = cited_urls(Format::Text, text);
     assert_eq!(
         urls,
         vec![
@@ -236,10 +241,7 @@ fn a_markdown_link_under_a_source_line_is_its_url() {
                 Source: Xinhua, December 26, 2020\n[Xinhua](<http://a.example/a b>)\n\n\
                 # Title two\n\nAnother body sentence that is long enough.\n\n\
                 Source: RFA, December 27, 2020\n[the story](http://b.example/c)\n";
-    let cited: Vec<_> = flat(&parse(Format::Markdown, text))
-        .into_iter()
-        .map(|r| r.3)
-        .collect();
+    let cited = cited_urls(Format::Markdown, text);
     assert_eq!(
         cited,
         vec![
@@ -261,10 +263,7 @@ fn source_line_without_url_is_kept_with_no_url() {
 #[test]
 fn malformed_url_lines_are_still_citations() {
     let text = "T1\n\nBody one is here.\n\nSource: A, December 1, 2020\nhtp://example.com/x\n\nT2\n\nBody two is here.\n\nSource: B, December 2, 2020\nhttp://\n";
-    let urls: Vec<_> = flat(&parse(Format::Text, text))
-        .into_iter()
-        .map(|r| r.3)
-        .collect();
+    let urls = cited_urls(Format::Text, text);
     assert_eq!(
         urls,
         vec![Some("htp://example.com/x".into()), Some("http://".into())]
