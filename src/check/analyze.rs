@@ -56,6 +56,12 @@ pub struct Reading {
     /// [`page::needs_scripts`]): what it says cannot be seen without a browser.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub script_shell: bool,
+    /// Nothing to read at all: an empty body (or one of whitespace and NUL
+    /// bytes), or markup without a visible word that is neither a script's
+    /// shell nor a way station. What a broken backend, or a removed story's
+    /// empty template, answers with a 200.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blank: bool,
     /// The body is text whose missing fingerprints can still be computed from
     /// it. False for bodies that are not text, and for readings stored before
     /// reading became lazy (they hold every fingerprint they will have).
@@ -90,6 +96,9 @@ pub struct ReadingHead {
     /// See [`Reading::script_shell`].
     #[serde(default)]
     pub script_shell: bool,
+    /// See [`Reading::blank`].
+    #[serde(default)]
+    pub blank: bool,
     /// See [`Reading::decoder`].
     #[serde(default)]
     pub decoder: u8,
@@ -125,8 +134,12 @@ const CHALLENGES: &[&str] = &[
 /// text, no fingerprint yet ([`Subject`] adds them when needed).
 pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
     let p = page::glance_page(body, content_type);
+    let no_bytes = body.iter().all(|&b| b.is_ascii_whitespace() || b == 0);
     if !p.is_html && p.main_text.is_empty() {
-        return Reading::default();
+        return Reading {
+            blank: no_bytes,
+            ..Reading::default()
+        };
     }
     let lower_title = p.title.as_deref().unwrap_or("").to_lowercase();
     let article = soft404::is_article_like(&p.main_text);
@@ -144,9 +157,15 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
             Some(page::ScriptShell::NoscriptAsks) => soft404::is_nearly_empty(&p.main_text),
             None => false,
         };
+    let blank = no_bytes
+        || (p.is_html
+            && !script_shell
+            && refresh.is_none()
+            && p.main_text.chars().all(|c| c.is_whitespace() || c == '\0'));
     Reading {
         refresh,
         script_shell,
+        blank,
         wall: soft404::wall_phrase(p.title.as_deref(), &p.main_text, article).map(str::to_string),
         lines: Some(lines::line_set(&p.main_text)),
         error_phrase: soft404::error_page_phrase_of(p.title.as_deref(), &p.main_text, article)
@@ -451,6 +470,7 @@ mod tests {
         let mut r = read(html.as_bytes(), Some("text/html; charset=utf-8"));
         r.bot_challenge = true;
         r.script_shell = true;
+        r.blank = true;
         assert!(r.lines.is_some() && r.error_phrase.is_some());
         let head: ReadingHead = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(
@@ -463,6 +483,7 @@ mod tests {
                 refresh: None,
                 wall: None,
                 script_shell: true,
+                blank: true,
                 decoder: page::DECODER_VERSION,
             }
         );
@@ -504,6 +525,42 @@ mod tests {
              <div id=disqus_thread></div><noscript>Please enable JavaScript to view the comments.\
              </noscript></body></html>"
         ));
+    }
+
+    #[test]
+    fn a_blank_page_is_one_without_a_word_to_read() {
+        let blank = |body: &[u8], ct: Option<&str>| glance(body, ct).blank;
+        for (body, ct) in [
+            (&b""[..], Some("text/html")),
+            (b"", None),
+            (b"", Some("application/pdf")),
+            (b"  \r\n\t ", Some("text/plain")),
+            (&[0u8; 4096][..], Some("text/html")),
+            (b"<html><head><title>Lockdown lifted</title></head><body></body></html>", Some("text/html")),
+            (b"<!doctype html><html><body><div class=article>\n</div><img src=a.png></body></html>", None),
+        ] {
+            assert!(blank(body, ct), "{:?}", String::from_utf8_lossy(body));
+        }
+        for (body, ct) in [
+            (&b"%PDF-1.7 binary"[..], Some("application/pdf")),
+            (b"GIF89a\x01\x00", Some("image/gif")),
+            (b"Lockdown lifted.", Some("text/plain")),
+            (b"<html><body><p>Lockdown lifted.</p></body></html>", Some("text/html")),
+            // A shell and a way station are named for what they are.
+            (b"<html><body><div id=root></div><script src=/app.js></script></body></html>", Some("text/html")),
+            (b"<html><head><meta http-equiv=refresh content=\"0; url=/\"></head><body></body></html>", Some("text/html")),
+        ] {
+            assert!(!blank(body, ct), "{:?}", String::from_utf8_lossy(body));
+        }
+        // Stored and read back, also by the head a 304 uses.
+        let reading = glance(b"", Some("text/html"));
+        let json = serde_json::to_string(&reading).unwrap();
+        assert!(
+            serde_json::from_str::<ReadingHead>(&json).unwrap().blank,
+            "{json}"
+        );
+        let full = glance(b"<p>Lockdown lifted.</p>", Some("text/html"));
+        assert!(!serde_json::to_string(&full).unwrap().contains("blank"));
     }
 
     #[test]

@@ -499,6 +499,7 @@ impl PageInput<'_> {
                 wall: head.wall,
                 article: head.article,
                 script_shell: head.script_shell,
+                blank: head.blank,
                 ..PageEvidence::default()
             };
             page.set_sent_home(analyze::sent_home(
@@ -638,6 +639,7 @@ impl PageInput<'_> {
         page.wall = subject.reading.wall.clone();
         page.article = subject.reading.article;
         page.script_shell = subject.reading.script_shell;
+        page.blank = subject.reading.blank;
         page.set_sent_home(analyze::sent_home(
             &report.url,
             &report.final_url,

@@ -27,6 +27,9 @@ pub struct PageEvidence {
     /// The page is the shell of a script application: no text without a
     /// browser running its scripts.
     pub script_shell: bool,
+    /// Nothing to read: an empty body, or markup without a visible word (see
+    /// [`super::analyze::Reading::blank`]).
+    pub blank: bool,
     /// A redirect that landed where this many other cited articles land
     /// (see [`super::landing`]); `None` when the page was not redirected.
     pub shared_landing: Option<usize>,
@@ -248,6 +251,16 @@ pub fn classify(
             format!("HTTP {status} but the page says \"{phrase}\""),
         );
     }
+    // An empty page where the cited copy had text is no copy of it, whatever
+    // its status says: a story's empty template, or a backend that answers
+    // nothing. Only against a copy with text: a page cited empty (an embed,
+    // an image) is judged as it was, never a notice for having no words.
+    if page.blank && page.similarity.is_some_and(|s| s < changed_below) {
+        return (
+            Signal::SoftNotFound,
+            format!("HTTP {status} but the page is empty where the copy cited had text"),
+        );
+    }
     // A script application answers every address with one shell, for a live
     // article as for a removed one: matching the copy cited (the same shell)
     // proves nothing, and matching the probe nothing either. We cannot see
@@ -441,6 +454,41 @@ mod tests {
 
     fn sig(f: &FetchFacts, p: &PageEvidence) -> Signal {
         classify(f, p, Status::Ok, 0.8).0
+    }
+
+    #[test]
+    fn an_empty_page_where_the_copy_cited_had_text_is_a_soft_404() {
+        for status in [200, 204] {
+            let f = facts("http", Some(status));
+            let emptied = PageEvidence {
+                blank: true,
+                similarity: Some(0.0),
+                ..Default::default()
+            };
+            let (s, why) = classify(&f, &emptied, Status::Ok, 0.8);
+            assert_eq!(s, Signal::SoftNotFound, "{status}");
+            assert!(why.contains("empty"), "{why}");
+        }
+        let f = facts("http", Some(200));
+        // Cited empty (an embed, an image page): still as it was.
+        let cited_empty = PageEvidence {
+            blank: true,
+            similarity: Some(1.0),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &cited_empty), Signal::Ok);
+        // Nothing to compare with: no notice on the strength of no words.
+        let first = PageEvidence {
+            blank: true,
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &first), Signal::Ok);
+        // A page with text that differs is a rewrite, not a notice.
+        let rewritten = PageEvidence {
+            similarity: Some(0.1),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &rewritten), Signal::Changed);
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub enum PageKind {
     Gbk,
     /// The stable article, after a delay.
     Slow(Duration),
+    /// 200 labelled HTML with an empty body: a backend that answers nothing,
+    /// or a removed story's empty template.
+    Emptied,
 }
 
 /// A request the simulated web cannot carry out.
@@ -790,6 +793,14 @@ async fn answer(State(host): State<Arc<Host>>, req: Request) -> Response {
             "页面不存在 - Page not found",
             "对不起，您访问的页面不存在或已被删除。Sorry, the page you are looking for does not exist or has been removed.",
         ),
+        PageKind::Emptied => {
+            let mut resp = plain(StatusCode::OK, "");
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            resp
+        }
         PageKind::RedirectHome => redirect(&host.base),
         PageKind::SentTo(to) => redirect(&to),
         PageKind::MovedTo(to) => {

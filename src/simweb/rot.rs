@@ -44,6 +44,12 @@ pub fn plan() -> Vec<Rot> {
             &["soft_404"],
         ),
         rot(
+            "page emptied, 200",
+            Some(PageKind::Emptied),
+            None,
+            &["soft_404"],
+        ),
+        rot(
             "moved article",
             Some(PageKind::MovedTo("/archive/moved-{id}.html".into())),
             None,
