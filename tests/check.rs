@@ -1373,6 +1373,34 @@ async fn a_permanent_hop_that_only_adds_a_slash_is_no_move() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_page_served_at_a_deep_link_is_found_on_the_first_night() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let front = "/news/2020/12/27/front.htm";
+    g.brief("b.txt", briefing(&web, &[front, "/article/rewritten", "/"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, front), "soft_404", "{sources}");
+    let why = json(&g, &["status", &web.url("127.0.0.1", front), "--format", "json"]).await;
+    assert_eq!(
+        why["evidence"], "the page is the site's front page, not the page cited",
+        "{why}"
+    );
+    // Never taken for the copy cited.
+    assert!(why["baseline_capture_id"].is_null(), "{why}");
+    // The article beside it, and the front page cited as such, are fine.
+    assert_eq!(status_of(&sources, "/article/rewritten"), "ok", "{sources}");
+    let home = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["url"].as_str().unwrap().ends_with(&format!("{}/", web.port())))
+        .unwrap();
+    assert_eq!(home["status"], "ok", "{sources}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn articles_sent_to_one_page_are_removed_not_moved() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

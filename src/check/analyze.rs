@@ -416,6 +416,14 @@ pub fn sent_to_root(requested: &str, final_url: &str, landing_is_article: bool) 
     }
 }
 
+/// The front page of the cited URL's site (its origin's `/`); `None` when
+/// the URL does not parse or has no host.
+pub fn front_page_url(cited: &str) -> Option<String> {
+    let url = Url::parse(cited).ok()?;
+    url.host()?;
+    Some(soft404::front_page_url(&url).to_string())
+}
+
 /// A sibling of `cited` that cannot exist.
 pub fn probe_url(cited: &str, token: &str) -> Option<String> {
     Url::parse(cited)

@@ -80,7 +80,7 @@ fn state_of(d: &DueSource) -> State {
     }
 }
 
-/// What a host answers for a path that cannot exist, when it answers 2xx.
+/// A page a host answered with 2xx, read to be compared with cited pages.
 #[derive(Clone)]
 pub(super) struct Probe {
     fingerprint: super::fingerprint::Fingerprint,
@@ -89,7 +89,19 @@ pub(super) struct Probe {
     final_url: String,
 }
 
-pub(super) type Probes = Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>;
+/// What a host answers, this run, for a path that cannot exist and for its
+/// front page: a cited deep link answered with either (and no text of its
+/// own) is no copy of an article, whatever its status says.
+#[derive(Clone, Default)]
+pub(super) struct HostAnswers {
+    /// For a path that cannot exist, when 2xx.
+    missing: Option<Probe>,
+    /// The front page, when 2xx. Sites that serve it at a removed article's
+    /// address without a redirect often still answer 404 for made-up paths.
+    home: Option<Probe>,
+}
+
+pub(super) type Probes = Mutex<HashMap<String, Arc<OnceCell<HostAnswers>>>>;
 
 /// Everything a source's task needs, prepared from the read connection.
 pub(super) struct Job {
@@ -155,37 +167,42 @@ pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError>
     })
 }
 
-/// The host's answer to a path that cannot exist, fetched once per host per run.
-pub(super) async fn probe_for(
-    fetcher: &Fetcher,
-    probes: &Probes,
-    due: &DueSource,
-) -> Option<Probe> {
+/// The host's answers to a path that cannot exist and for its front page,
+/// fetched once per host per run (the two at once).
+pub(super) async fn probe_for(fetcher: &Fetcher, probes: &Probes, due: &DueSource) -> HostAnswers {
     let cell = {
         let mut map = probes.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(due.host.clone()).or_default().clone()
     };
     cell.get_or_init(|| async {
         let token = format!("{:016x}", rand::random::<u64>());
-        let url = analyze::probe_url(&due.url, &token)?;
-        let report = fetcher.fetch(&FetchRequest::new(url)).await;
-        let status = report.outcome.status()?;
-        if !(200..300).contains(&status) {
-            return None;
-        }
-        let body = report.body()?.to_vec().ok()?;
-        let content_type = header(&report, "content-type");
-        let reading = analyze::glance(&body, content_type.as_deref());
-        let mut subject =
-            analyze::Subject::new(reading, content_type.as_deref(), || Some(body.clone()));
-        Some(Probe {
-            fingerprint: subject.page_fingerprint()?,
-            lines: subject.lines().cloned(),
-            final_url: report.final_url.clone(),
-        })
+        let (missing, home) = tokio::join!(
+            answer(fetcher, analyze::probe_url(&due.url, &token)),
+            answer(fetcher, analyze::front_page_url(&due.url)),
+        );
+        HostAnswers { missing, home }
     })
     .await
     .clone()
+}
+
+/// The page at `url`, read, when the host answers it with 2xx.
+async fn answer(fetcher: &Fetcher, url: Option<String>) -> Option<Probe> {
+    let report = fetcher.fetch(&FetchRequest::new(url?)).await;
+    let status = report.outcome.status()?;
+    if !(200..300).contains(&status) {
+        return None;
+    }
+    let body = report.body()?.to_vec().ok()?;
+    let content_type = header(&report, "content-type");
+    let reading = analyze::glance(&body, content_type.as_deref());
+    let mut subject =
+        analyze::Subject::new(reading, content_type.as_deref(), || Some(body.clone()));
+    Some(Probe {
+        fingerprint: subject.page_fingerprint()?,
+        lines: subject.lines().cloned(),
+        final_url: report.final_url.clone(),
+    })
 }
 
 /// A blob's bytes, or `None` when it cannot be read (`verify` reports that).
@@ -220,7 +237,7 @@ fn header(report: &FetchReport, name: &str) -> Option<String> {
 pub(super) fn assess(
     job: Job,
     report: FetchReport,
-    probe: Option<Probe>,
+    probe: Option<HostAnswers>,
     shared_landing: Option<usize>,
     blobs: &FsBlobStore,
     cfg: &CheckConfig,
@@ -433,7 +450,7 @@ struct PageRead {
 struct PageInput<'a> {
     job: &'a Job,
     report: &'a FetchReport,
-    probe: Option<&'a Probe>,
+    probe: Option<&'a HostAnswers>,
     /// The HTTP status judged (a 304 stands for the previous capture's).
     status: Option<u16>,
     /// The body's sha256, when it was archived.
@@ -485,7 +502,7 @@ impl PageInput<'_> {
         let settled = same_body
             .filter(|p| {
                 is_2xx
-                    && probe.is_none()
+                    && probe.is_none_or(|p| p.missing.is_none())
                     && job
                         .baseline()
                         .is_none_or(|b| b.body_sha256 == p.body_sha256)
@@ -648,16 +665,21 @@ impl PageInput<'_> {
             (report.url != report.final_url || subject.reading.refresh.is_some())
                 && cited_article(job),
         ));
-        if let Some(p) = probe
+        if let Some(answers) = probe
             && let Some(fp) = subject.page_fingerprint()
         {
-            page.like_probe = analyze::like_probe(
-                &report.url,
-                (&fp, subject.lines()),
-                &report.final_url,
-                (&p.fingerprint, p.lines.as_ref()),
-                &p.final_url,
-            );
+            let lines = subject.lines();
+            let like = |p: &Probe| {
+                analyze::like_probe(
+                    &report.url,
+                    (&fp, lines),
+                    &report.final_url,
+                    (&p.fingerprint, p.lines.as_ref()),
+                    &p.final_url,
+                )
+            };
+            page.like_probe = answers.missing.as_ref().is_some_and(&like);
+            page.like_home = answers.home.as_ref().is_some_and(&like);
         }
         if let Some(base) = job.baseline() {
             page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());

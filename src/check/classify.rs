@@ -20,6 +20,9 @@ pub struct PageEvidence {
     /// The page is near-identical to (or lands where) the host's answer for a
     /// path that cannot exist.
     pub like_probe: bool,
+    /// The page is near-identical to (or lands where) the host's front page,
+    /// fetched this run: a deep link answered with the homepage.
+    pub like_home: bool,
     /// A bot challenge (captcha, "checking your browser").
     pub bot_challenge: bool,
     /// The page reads as an article (not a list, a form or a notice).
@@ -272,6 +275,14 @@ pub fn classify(
                 .into(),
         );
     }
+    // The homepage served at a deep link, with a 200 and no redirect: what
+    // sites answer for a removed article. Weaker than the text, as the probe.
+    if page.like_home && !matches_baseline {
+        return (
+            Signal::SoftNotFound,
+            "the page is the site's front page, not the page cited".into(),
+        );
+    }
     // Like the phrase, the probe is weaker evidence than the text: a short
     // article in a heavy template can be as like the host's answer for a
     // made-up path as that answer's own template is, yet still read as the
@@ -454,6 +465,36 @@ mod tests {
 
     fn sig(f: &FetchFacts, p: &PageEvidence) -> Signal {
         classify(f, p, Status::Ok, 0.8).0
+    }
+
+    #[test]
+    fn the_front_page_served_at_a_deep_link_is_a_soft_404() {
+        let f = facts("http", Some(200));
+        for similarity in [None, Some(0.1)] {
+            let home = PageEvidence {
+                like_home: true,
+                similarity,
+                ..Default::default()
+            };
+            let (s, why) = classify(&f, &home, Status::Ok, 0.8);
+            assert_eq!(s, Signal::SoftNotFound, "{similarity:?}");
+            assert!(why.contains("front page"), "{why}");
+        }
+        // Still the copy cited: the text outweighs the likeness.
+        let cited = PageEvidence {
+            like_home: true,
+            similarity: Some(0.95),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &cited), Signal::Ok);
+        // Both the front page and the answer for a made-up path: named as the
+        // front page, the more telling of the two.
+        let both = PageEvidence {
+            like_home: true,
+            like_probe: true,
+            ..Default::default()
+        };
+        assert!(classify(&f, &both, Status::Ok, 0.8).1.contains("front page"));
     }
 
     #[test]

@@ -459,7 +459,7 @@ async fn run_locked(
                         .status()
                         .is_some_and(|s| (200..300).contains(&s))
                     {
-                        probe_for(&fetcher, &probes, &job.due).await
+                        Some(probe_for(&fetcher, &probes, &job.due).await)
                     } else {
                         None
                     };

@@ -631,6 +631,15 @@ pub fn same_site(a: &Url, b: &Url) -> bool {
     host(a).is_some() && host(a) == host(b) && ports_agree
 }
 
+/// The site's front page: the cited URL's origin, path `/`.
+pub fn front_page_url(cited: &Url) -> Url {
+    let mut home = cited.clone();
+    home.set_path("/");
+    home.set_query(None);
+    home.set_fragment(None);
+    home
+}
+
 /// A sibling of the cited URL that cannot exist, to learn what this server
 /// answers for a missing page: same directory, a random-looking last segment
 /// derived from `token` (the caller's per-run randomness), same extension.
@@ -775,6 +784,17 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_front_page_is_the_origins_root() {
+        for (cited, home) in [
+            ("http://a.example/2020/12/26/c_1.htm?x=1#p2", "http://a.example/"),
+            ("https://www.a.example:8443/news/", "https://www.a.example:8443/"),
+            ("http://127.0.1.4:8080/show.php?id=5", "http://127.0.1.4:8080/"),
+        ] {
+            assert_eq!(front_page_url(&url(cited)).as_str(), home);
+        }
     }
 
     fn phrase_of_html(html: &str) -> Option<&'static str> {

@@ -105,6 +105,9 @@ pub enum PageKind {
     Gbk,
     /// The stable article, after a delay.
     Slow(Duration),
+    /// 200 with the host's front page, no redirect: how some sites answer
+    /// for a removed article while still answering 404 for made-up paths.
+    FrontPage,
     /// 200 labelled HTML with an empty body: a backend that answers nothing,
     /// or a removed story's empty template.
     Emptied,
@@ -793,6 +796,7 @@ async fn answer(State(host): State<Arc<Host>>, req: Request) -> Response {
             "页面不存在 - Page not found",
             "对不起，您访问的页面不存在或已被删除。Sorry, the page you are looking for does not exist or has been removed.",
         ),
+        PageKind::FrontPage => rendered(&host, &host.home, headers),
         PageKind::Emptied => {
             let mut resp = plain(StatusCode::OK, "");
             resp.headers_mut().insert(

@@ -44,6 +44,12 @@ pub fn plan() -> Vec<Rot> {
             &["soft_404"],
         ),
         rot(
+            "front page served, 200",
+            Some(PageKind::FrontPage),
+            None,
+            &["soft_404"],
+        ),
+        rot(
             "page emptied, 200",
             Some(PageKind::Emptied),
             None,

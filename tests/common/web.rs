@@ -340,8 +340,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             ))
             .into_response()
         }
-        "/" => "<html><title>Home</title><body>Welcome to the front page of the site</body></html>"
-            .into_response(),
+        // The front page, also served (200, no redirect) at a removed article's address.
+        "/" | "/news/2020/12/27/front.htm" => axum::response::Html(
+            "<html><head><title>Home</title></head><body><h1>Welcome to the front page of the site</h1>\
+             <ul><li><a href=/a>Premier meets visiting delegation</a></li>\
+             <li><a href=/b>Markets close higher on trade hopes</a></li></ul></body></html>",
+        )
+        .into_response(),
         "/gone" => (StatusCode::GONE, "gone").into_response(),
         "/news/2020/12/26/removed.htm" => redirect(StatusCode::MOVED_PERMANENTLY, "/"),
         "/soft" => {
