@@ -431,28 +431,41 @@ pub fn probe_url(cited: &str, token: &str) -> Option<String> {
         .map(|u| soft404::probe_url(&u, token).to_string())
 }
 
-/// The page cited as `requested` is what the host answers for a path that
-/// cannot exist. The pages' lines, when both are at hand, tell whether the
-/// page has paragraphs of its own (see [`soft404::OWN_TEXT_AT_LEAST`]).
+/// The page cited as `requested` is what the host answered for another
+/// address (a path that cannot exist, its front page). The pages' lines, when
+/// both are at hand, tell whether the page has paragraphs of its own (see
+/// [`soft404::OWN_TEXT_AT_LEAST`]); only when they do not is the page's
+/// fingerprint asked for. A page without one (not text) is like nothing.
 pub fn like_probe(
     requested: &str,
-    page: (&Fingerprint, Option<&LineSet>),
+    page_lines: Option<&LineSet>,
+    page_fingerprint: impl FnOnce() -> Option<Fingerprint>,
     final_url: &str,
     probe: (&Fingerprint, Option<&LineSet>),
     probe_final: &str,
 ) -> bool {
-    let own_text = match (page.1, probe.1) {
+    let own_text = match (page_lines, probe.1) {
         (Some(a), Some(b)) => lines::own_weight(a, b, lines::PARAGRAPH_WEIGHT),
         _ => None,
     };
-    match (
+    let (Ok(r), Ok(f), Ok(p)) = (
         Url::parse(requested),
         Url::parse(final_url),
         Url::parse(probe_final),
-    ) {
-        (Ok(r), Ok(f), Ok(p)) => soft404::looks_like_probe(&r, page.0, &f, probe.0, &p, own_text),
-        _ => false,
-    }
+    ) else {
+        return false;
+    };
+    // Text of its own settles the comparison; an empty fingerprint leaves
+    // only where the two landed to compare.
+    let fingerprint = if own_text.is_some_and(|own| own >= soft404::OWN_TEXT_AT_LEAST) {
+        Fingerprint::empty()
+    } else {
+        match page_fingerprint() {
+            Some(fp) => fp,
+            None => return false,
+        }
+    };
+    soft404::looks_like_probe(&r, &fingerprint, &f, probe.0, &p, own_text)
 }
 
 #[cfg(test)]

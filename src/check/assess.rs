@@ -665,21 +665,28 @@ impl PageInput<'_> {
             (report.url != report.final_url || subject.reading.refresh.is_some())
                 && cited_article(job),
         ));
-        if let Some(answers) = probe
-            && let Some(fp) = subject.page_fingerprint()
-        {
-            let lines = subject.lines();
-            let like = |p: &Probe| {
+        if let Some(answers) = probe {
+            let lines = subject.lines().cloned();
+            // Fingerprinted at most once, and only when its own paragraphs do
+            // not already tell the page from the host's answers: an article's
+            // do, so a first night still only glances at articles.
+            let mut fingerprint: Option<Option<super::fingerprint::Fingerprint>> = None;
+            let mut like = |p: &Probe| {
                 analyze::like_probe(
                     &report.url,
-                    (&fp, lines),
+                    lines.as_ref(),
+                    || {
+                        fingerprint
+                            .get_or_insert_with(|| subject.page_fingerprint())
+                            .clone()
+                    },
                     &report.final_url,
                     (&p.fingerprint, p.lines.as_ref()),
                     &p.final_url,
                 )
             };
-            page.like_probe = answers.missing.as_ref().is_some_and(&like);
-            page.like_home = answers.home.as_ref().is_some_and(&like);
+            page.like_probe = answers.missing.as_ref().is_some_and(&mut like);
+            page.like_home = answers.home.as_ref().is_some_and(&mut like);
         }
         if let Some(base) = job.baseline() {
             page.baseline_date = Some(format_millis(base.captured_at)[..10].to_string());

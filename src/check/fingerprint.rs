@@ -104,6 +104,16 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// The fingerprint of no text, of this version.
+    pub fn empty() -> Fingerprint {
+        Fingerprint {
+            version: FINGERPRINT_VERSION,
+            simhash: 0,
+            shingles: 0,
+            sketch: Vec::new(),
+        }
+    }
+
     /// No usable text: nothing can be concluded from comparing it.
     pub fn is_empty(&self) -> bool {
         self.shingles == 0 || self.sketch.is_empty()
