@@ -1382,7 +1382,11 @@ async fn the_front_page_served_at_a_deep_link_is_found_on_the_first_night() {
     json(&g, &["check", "--format", "json"]).await;
     let sources = json(&g, &["sources", "--format", "json"]).await;
     assert_eq!(status_of(&sources, front), "soft_404", "{sources}");
-    let why = json(&g, &["status", &web.url("127.0.0.1", front), "--format", "json"]).await;
+    let why = json(
+        &g,
+        &["status", &web.url("127.0.0.1", front), "--format", "json"],
+    )
+    .await;
     assert_eq!(
         why["evidence"], "the page is the site's front page, not the page cited",
         "{why}"
@@ -1395,7 +1399,12 @@ async fn the_front_page_served_at_a_deep_link_is_found_on_the_first_night() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["url"].as_str().unwrap().ends_with(&format!("{}/", web.port())))
+        .find(|s| {
+            s["url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{}/", web.port()))
+        })
         .unwrap();
     assert_eq!(home["status"], "ok", "{sources}");
 }

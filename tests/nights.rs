@@ -198,7 +198,10 @@ async fn a_host_answering_200_for_everything_is_caught_by_the_probe() {
         .sum();
     assert_eq!(probes, 1, "one probe per host per run: {counts:?}");
     let front = counts.get("/").copied().unwrap_or(0);
-    assert_eq!(front, 1, "one look at the front page per host per run: {counts:?}");
+    assert_eq!(
+        front, 1,
+        "one look at the front page per host per run: {counts:?}"
+    );
     // The next night the server could answer the removed page's validators
     // with a 304, and the probe's evidence would be lost with the body.
     check(&g).await;

@@ -494,7 +494,11 @@ mod tests {
             like_probe: true,
             ..Default::default()
         };
-        assert!(classify(&f, &both, Status::Ok, 0.8).1.contains("front page"));
+        assert!(
+            classify(&f, &both, Status::Ok, 0.8)
+                .1
+                .contains("front page")
+        );
     }
 
     #[test]

@@ -789,9 +789,18 @@ mod tests {
     #[test]
     fn the_front_page_is_the_origins_root() {
         for (cited, home) in [
-            ("http://a.example/2020/12/26/c_1.htm?x=1#p2", "http://a.example/"),
-            ("https://www.a.example:8443/news/", "https://www.a.example:8443/"),
-            ("http://127.0.1.4:8080/show.php?id=5", "http://127.0.1.4:8080/"),
+            (
+                "http://a.example/2020/12/26/c_1.htm?x=1#p2",
+                "http://a.example/",
+            ),
+            (
+                "https://www.a.example:8443/news/",
+                "https://www.a.example:8443/",
+            ),
+            (
+                "http://127.0.1.4:8080/show.php?id=5",
+                "http://127.0.1.4:8080/",
+            ),
         ] {
             assert_eq!(front_page_url(&url(cited)).as_str(), home);
         }
