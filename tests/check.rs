@@ -1410,6 +1410,43 @@ async fn the_front_page_served_at_a_deep_link_is_found_on_the_first_night() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_cited_the_archive_cannot_give_back_is_named_not_taken_as_unchanged() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let rewritten = "/article/rewritten";
+    g.brief("b.txt", briefing(&web, &[rewritten]));
+    json(&g, &["check", "--format", "json"]).await;
+    // Every packed copy damaged: same length, other bytes.
+    let packs = g.path("data/blobs/packs");
+    for entry in std::fs::read_dir(&packs).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "cwpack") {
+            let len = std::fs::metadata(&path).unwrap().len() as usize;
+            std::fs::write(&path, vec![0u8; len]).unwrap();
+        }
+    }
+    // The page is rewritten by now, and its copy cited cannot be read back.
+    let summary = json(&g, &["check", "--all", "--format", "json"]).await;
+    assert_eq!(summary["not_compared"], 1, "{summary}");
+    let url = web.url("127.0.0.1", rewritten);
+    let status = json(&g, &["status", &url, "--format", "json"]).await;
+    let evidence = status["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("not compared with the copy cited") && evidence.contains("verify"),
+        "{status}"
+    );
+    assert!(status["similarity"].is_null(), "{status}");
+    // People reading the text summary are told too.
+    let out = run(&g, &["check", "--all"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 page could not be compared with the copy cited"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn articles_sent_to_one_page_are_removed_not_moved() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -67,6 +67,9 @@ pub(super) struct Checked {
     /// Whether the copy cited was taken where this check landed, or there is
     /// none (for [`Checked::reconsider_landing`]).
     landing_is_baseline: bool,
+    /// The page could not be compared with the copy cited: the archive did
+    /// not give its bytes back.
+    pub(super) not_compared: bool,
 }
 
 fn state_of(d: &DueSource) -> State {
@@ -308,7 +311,7 @@ pub(super) fn assess(
     };
     let (signal, evidence) = classify(&facts, &page, prev.status, cfg.changed_below);
     let now = report.started_at + report.duration_ms as i64;
-    let state = decide(&prev, signal, now, confirmation);
+    let state = judged(&prev, signal, unread.is_some(), now, confirmation);
     let good = matches!(state.status, Status::Ok | Status::Changed | Status::Moved);
     let capture_is_baseline = job.due.baseline_capture_id.is_none() && good && read;
     // Judged a move (or a rewrite) only because too few others had landed
@@ -329,6 +332,7 @@ pub(super) fn assess(
         && state.status == Status::Soft404
         && super::classify::landing_removal(&facts, &page, cfg.changed_below).is_some())
     .then_some(landing_is_baseline);
+    let not_compared = unread.as_deref() == Some(COPY_UNREADABLE);
     let evidence = described(&state, evidence, unread.as_deref());
     let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
     Ok(Checked {
@@ -366,7 +370,24 @@ pub(super) fn assess(
         landing_pending,
         disown_landing,
         landing_is_baseline,
+        not_compared,
     })
+}
+
+/// The new state. A page that could not be read, or compared with the copy
+/// cited (`unread`), says nothing of its text: a rewrite or a move found
+/// before stays found rather than turn `ok` on a 200.
+fn judged(
+    prev: &State,
+    signal: Signal,
+    unread: bool,
+    now: Millis,
+    confirmation: &Confirmation,
+) -> State {
+    if unread && signal == Signal::Ok && matches!(prev.status, Status::Changed | Status::Moved) {
+        return prev.clone();
+    }
+    decide(prev, signal, now, confirmation)
 }
 
 /// The evidence in words, with the failing streak and why the page went
@@ -466,7 +487,12 @@ struct Afresh {
     grew: bool,
     page: PageEvidence,
     baseline_update: Option<(i64, String)>,
+    /// The comparison needed an archived copy whose bytes could not be read.
+    copy_unreadable: bool,
 }
+
+/// Why a page went uncompared when the archive failed to give back a copy.
+const COPY_UNREADABLE: &str = "not compared with the copy cited: its archived bytes could not be read back (`citewatch verify` names the damage)";
 
 impl PageInput<'_> {
     /// Reads the page behind `report`: the head of its stored reading when the
@@ -549,6 +575,10 @@ impl PageInput<'_> {
         match afresh {
             Ok(a) => {
                 let reuse_stored = same_body.is_some() && !a.grew && a.reading.is_some();
+                let unread = (a.copy_unreadable && a.page.similarity.is_none()).then(|| {
+                    tracing::warn!(url = %report.url, "{COPY_UNREADABLE}");
+                    COPY_UNREADABLE.to_string()
+                });
                 PageRead {
                     title: a.reading.as_ref().and_then(|r| r.title.clone()),
                     read: a.reading.is_some(),
@@ -560,7 +590,7 @@ impl PageInput<'_> {
                     reuse_stored,
                     page: a.page,
                     baseline_update: a.baseline_update,
-                    unread: None,
+                    unread,
                 }
             }
             Err(panic) => {
@@ -601,6 +631,15 @@ impl PageInput<'_> {
         };
         let mut page = PageEvidence::default();
         let mut baseline_update = None;
+        let unreadable = std::cell::Cell::new(false);
+        // An archived copy, noting when its bytes cannot be read back.
+        let load = |sha256: &str| {
+            let bytes = load_blob(blobs, sha256);
+            if bytes.is_none() {
+                unreadable.set(true);
+            }
+            bytes
+        };
         // The page as a comparison sees it: its reading (stored, or a glance at
         // the new body) and where its bytes are should a fingerprint be missing.
         let subject: Option<analyze::Subject> = match (same_body, status) {
@@ -610,13 +649,11 @@ impl PageInput<'_> {
                 .as_deref()
                 .and_then(|r| serde_json::from_str(r).ok())
                 .map(|r| {
-                    analyze::Subject::new(r, p.content_type.as_deref(), || {
-                        load_blob(blobs, &p.body_sha256)
-                    })
+                    analyze::Subject::new(r, p.content_type.as_deref(), || load(&p.body_sha256))
                 }),
             (None, Some(_)) => match (&job.previous, fresh_body) {
                 // A 304 for a capture read before readings were kept: read its blob.
-                (Some(p), None) => load_blob(blobs, &p.body_sha256).map(|bytes| {
+                (Some(p), None) => load(&p.body_sha256).map(|bytes| {
                     let reading = analyze::glance(&bytes, p.content_type.as_deref());
                     analyze::Subject::new(reading, p.content_type.as_deref(), move || {
                         Some(bytes.clone())
@@ -649,6 +686,7 @@ impl PageInput<'_> {
                 grew: false,
                 page,
                 baseline_update,
+                copy_unreadable: unreadable.get(),
             };
         };
         page.error_phrase = subject.reading.error_phrase.clone();
@@ -700,7 +738,7 @@ impl PageInput<'_> {
             {
                 let mut base_subject =
                     analyze::Subject::new(base_reading, base.content_type.as_deref(), || {
-                        load_blob(blobs, &base.body_sha256)
+                        load(&base.body_sha256)
                     });
                 let similarity = analyze::drift(&mut subject, &mut base_subject, changed_below);
                 if base_subject.grew {
@@ -718,6 +756,7 @@ impl PageInput<'_> {
             reading: Some(subject.reading),
             page,
             baseline_update,
+            copy_unreadable: unreadable.get(),
         }
     }
 }
@@ -747,5 +786,35 @@ pub(super) fn inject_panic(stage: &str, url: &str) {
         && url.contains(marker)
     {
         panic!("injected for a test: {stage} {url}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_not_read_or_compared_leaves_a_rewrite_or_move_found() {
+        let c = Confirmation::default();
+        for status in [Status::Changed, Status::Moved] {
+            let prev = State {
+                status,
+                since: Some(5),
+                ..State::default()
+            };
+            assert_eq!(judged(&prev, Signal::Ok, true, 10, &c), prev);
+            // Read and compared: the page is as cited again.
+            assert_eq!(judged(&prev, Signal::Ok, false, 10, &c).status, Status::Ok);
+            // What the answer itself says still counts.
+            assert_eq!(
+                judged(&prev, Signal::Gone, true, 10, &c).status,
+                Status::Dead
+            );
+        }
+        let ok = State {
+            status: Status::Ok,
+            ..State::default()
+        };
+        assert_eq!(judged(&ok, Signal::Ok, true, 10, &c).status, Status::Ok);
     }
 }

@@ -155,6 +155,11 @@ pub struct RunSummary {
     pub newly_broken: usize,
     /// Sources that were broken or failing and are good again.
     pub newly_recovered: usize,
+    /// Pages that answered but could not be compared with the copy cited,
+    /// because the archive did not give its bytes back (damage `verify`
+    /// names): their verdicts rest on the answer alone, and a rewrite or
+    /// move found before stands.
+    pub not_compared: usize,
     /// Checked sources per second.
     pub urls_per_second: f64,
     /// The sync done first, if any.
@@ -632,6 +637,7 @@ async fn run_locked(
         sources_by_status: Status::count_every(store.sources_by_status()?),
         newly_broken: stats.newly_broken,
         newly_recovered: stats.newly_recovered,
+        not_compared: stats.not_compared,
         urls_per_second: checked as f64 / duration.as_secs_f64().max(1e-9),
         sync,
     };
@@ -647,6 +653,7 @@ async fn run_locked(
 struct WriterStats {
     newly_broken: usize,
     newly_recovered: usize,
+    not_compared: usize,
     checked_by_status: BTreeMap<String, usize>,
     incidents: Vec<String>,
 }
@@ -702,6 +709,7 @@ fn writer_loop(
             if new.is_broken() && !old.is_broken() {
                 stats.newly_broken += 1;
             }
+            stats.not_compared += usize::from(c.not_compared);
             if (old.is_broken() || old == Status::Failing)
                 && matches!(new, Status::Ok | Status::Changed | Status::Moved)
             {

@@ -199,6 +199,15 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
             if blocked == 1 { "" } else { "s" }
         )?;
     }
+    if s.not_compared > 0 {
+        writeln!(
+            out,
+            "warning: {} page{} could not be compared with the copy cited: the archive did not \
+             give its bytes back, so a rewrite would go unseen; `citewatch verify` names the damage",
+            s.not_compared,
+            if s.not_compared == 1 { "" } else { "s" }
+        )?;
+    }
     if !s.host_incidents.is_empty() {
         writeln!(
             out,
