@@ -385,7 +385,7 @@ fn judged(
     confirmation: &Confirmation,
 ) -> State {
     if unread && signal == Signal::Ok && matches!(prev.status, Status::Changed | Status::Moved) {
-        return prev.clone();
+        return *prev;
     }
     decide(prev, signal, now, confirmation)
 }
