@@ -1447,6 +1447,41 @@ async fn a_copy_cited_the_archive_cannot_give_back_is_named_not_taken_as_unchang
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_asked_for_during_the_sync_starts_no_fetch() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let paths: Vec<String> = (0..20).map(|i| format!("/page/{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    g.brief("b.txt", briefing(&web, &refs));
+    // The run's own SIGTERM once its sync is done (debug builds only).
+    let out = run_with(
+        &g,
+        &["check", "--format", "json"],
+        &[("CITEWATCH_TEST_SIGTERM_AFTER_SYNC", "1")],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["checked"], 0, "{summary}\n{stderr}");
+    assert_eq!(summary["stopped_on_request"], true, "{summary}");
+    assert_eq!(
+        summary["sync"]["total_citations"], 20,
+        "the sync itself is kept"
+    );
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert!(
+        sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "unchecked"),
+        "{sources}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn articles_sent_to_one_page_are_removed_not_moved() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

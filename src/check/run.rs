@@ -422,6 +422,25 @@ async fn run_locked(
             let _ = grace_over_tx.send(Some(ending));
         })
     });
+    // The sync and the set-up ran without a pause: a stop asked for meanwhile
+    // waits in this runtime's signal driver for a task to see it. Give that
+    // its turn (a yield polls the driver first) before the first fetch, or
+    // the first `concurrency` jobs would be taken regardless.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("CITEWATCH_TEST_SIGTERM_AFTER_SYNC").is_some() {
+        // A test's stand-in for `systemctl stop` during a long sync: the
+        // signal comes, and the preparer fills its queue, before this task
+        // pauses.
+        // SAFETY: raise(2) has no preconditions; the handler is installed.
+        unsafe { libc::raise(libc::SIGTERM) };
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The sync and the set-up ran without a pause: a stop asked for meanwhile
+    // waits in this runtime's signal driver for a task to see it. Pause once
+    // (a sleep parks the runtime, which reads the driver; a bare yield did
+    // not let the signal's task run first) before the first fetch, or the
+    // first jobs would be taken regardless.
+    tokio::time::sleep(Duration::from_millis(1)).await;
     let jobs =
         futures_util::stream::unfold((job_rx, Vec::new().into_iter()), |(mut rx, mut ready)| {
             let (by_budget, on_request) = (&stopped_by_budget, &stopped_on_request);
