@@ -1053,3 +1053,30 @@ fn disowning_a_landing_spares_the_copies_that_matched_the_copy_cited() {
         assert!(good);
     }
 }
+
+/// An outlet only withdrawn documents named is no outlet of the briefing
+/// store: asked for, it is named as a mistake, not answered with an empty
+/// report.
+#[test]
+fn an_outlet_named_only_by_withdrawn_documents_is_unknown() {
+    let g = Ground::new();
+    g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
+    let doc = |outlet: &str| {
+        format!(
+            "Briefings - page\n\nHeadline\n\nA body paragraph that is long enough to be one.\n\n\
+             Source: {outlet}, December 26, 2020\nhttp://127.0.0.1:9/a\n"
+        )
+    };
+    g.brief("a.txt", doc("Xinhua"));
+    g.brief("b.txt", doc("Fleeting Daily"));
+    assert_eq!(g.cmd(&["sync"]).output().unwrap().status.code(), Some(0));
+    let report = |outlet: &str| g.cmd(&["report", "--outlet", outlet]).output().unwrap();
+    assert_eq!(report("fleeting daily").status.code(), Some(0));
+    std::fs::remove_file(g.path("briefings/b.txt")).unwrap();
+    assert_eq!(g.cmd(&["sync"]).output().unwrap().status.code(), Some(0));
+    let gone = report("Fleeting Daily");
+    let err = String::from_utf8_lossy(&gone.stderr);
+    assert_eq!(gone.status.code(), Some(2), "{err}");
+    assert!(err.contains("Fleeting Daily"), "{err}");
+    assert_eq!(report("Xinhua").status.code(), Some(0));
+}

@@ -298,11 +298,16 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Whether any citation names this outlet (case-insensitive).
+    /// Whether any citation of a document still in the briefing store names
+    /// this outlet (case-insensitive): a report on an outlet only withdrawn
+    /// documents named would be empty for a reason worth saying.
     pub fn has_outlet(&self, outlet: &str) -> Result<bool> {
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM citations WHERE outlet = ?1 COLLATE NOCASE)",
+                "SELECT EXISTS (SELECT 1 FROM citations c
+                   JOIN briefings b ON b.id = c.briefing_id
+                   JOIN documents d ON d.id = b.document_id
+                   WHERE c.outlet = ?1 COLLATE NOCASE AND d.withdrawn_at IS NULL)",
                 [outlet],
                 |r| r.get(0),
             )
