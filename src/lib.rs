@@ -11,6 +11,7 @@ pub mod config;
 pub mod error_text;
 pub mod fetch;
 pub mod output_file;
+pub mod printable;
 pub mod report;
 pub mod server;
 pub mod signals;

@@ -1080,3 +1080,37 @@ fn an_outlet_named_only_by_withdrawn_documents_is_unknown() {
     assert!(err.contains("Fleeting Daily"), "{err}");
     assert_eq!(report("Xinhua").status.code(), Some(0));
 }
+
+/// Titles, outlets and file names are shown in text output, never obeyed by
+/// the terminal: an escape sequence in a briefing comes out as text.
+#[test]
+fn escape_sequences_in_a_briefing_are_shown_not_sent_to_the_terminal() {
+    let g = Ground::new();
+    g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
+    g.brief(
+        "b\x1b[2J.txt",
+        "Briefings - page\n\nHeadline \x1b]0;owned\x07 here\n\n\
+         A body paragraph that is long enough to be one.\n\n\
+         Source: Xinhua\x1b[2J\r, December 26, 2020\nhttp://127.0.0.1:9/a\n",
+    );
+    assert_eq!(g.cmd(&["sync"]).output().unwrap().status.code(), Some(0));
+    for args in [
+        vec!["report", "--status", "all"],
+        vec!["citations"],
+        vec!["sources"],
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\r'),
+            "{args:?}: {text:?}"
+        );
+        if args[0] != "sources" {
+            assert!(text.contains("\\x1b[2J"), "{args:?}: {text}");
+        }
+    }
+    // JSON carries the bytes, escaped by JSON itself.
+    let json = g.json(&["citations", "--format", "json"]);
+    assert!(json.to_string().contains("\\u001b[2J"), "{json}");
+}

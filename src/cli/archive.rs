@@ -222,7 +222,7 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
         print_json(&h).map_err(runtime)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
     let mut w = || -> std::io::Result<()> {
         writeln!(out, "{} (source {})", h.url, h.source_id)?;
         if h.checks.is_empty() {
@@ -310,7 +310,7 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
     if format == Format::Json {
         print_json(&report).map_err(runtime)?;
     } else {
-        let mut out = std::io::stdout().lock();
+        let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
         let mut w = || -> std::io::Result<()> {
             for p in &report.problems {
                 let sha = p.sha256.as_deref().unwrap_or("-");

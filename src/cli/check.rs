@@ -141,7 +141,7 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(s);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
     writeln!(
         out,
         "checked {} of {} due sources in {:.1} s ({:.1} URLs/s){}",
@@ -235,7 +235,7 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
         print_json(&rows).map_err(runtime)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
     let mut w = || -> std::io::Result<()> {
         if !rows.is_empty() {
             writeln!(out, "{:<11} {:>5}  url  evidence", "status", "cited")?;
@@ -314,7 +314,7 @@ fn print_source(
     latest_check: Option<(Millis, String)>,
     saved_at: Option<Millis>,
 ) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
     writeln!(out, "{} (source {})", r.url, r.id)?;
     let since = r
         .status_since

@@ -30,7 +30,7 @@ fn print(rows: &[CitationRow], format: Format, all: usize) -> anyhow::Result<()>
     if format == Format::Json {
         return super::print_json(rows);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
     let mut last_doc: Option<(&str, &str)> = None;
     let mut last_title: Option<&str> = None;
     for r in rows {

@@ -86,7 +86,7 @@ fn print(r: &FetchReport, capture_id: Option<i64>, format: Format) -> anyhow::Re
             capture_id,
         });
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
     writeln!(out, "GET {}", s.url)?;
     for hop in &r.hops {
         writeln!(out, "  {} -> {}", hop.status, hop.resolved)?;

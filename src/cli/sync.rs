@@ -41,7 +41,7 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         return print_json(r);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
     for u in &r.unreadable {
         eprintln!("citewatch: cannot read {}: {}", u.document, u.error);
     }

@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use crate::printable::Printable;
+
 use super::model::{BriefingHead, Citation, DocumentHead, Header, SectionHead, Summary};
 use super::select::{STATUSES, Section};
 use super::{Render, ReportError};
@@ -12,7 +14,8 @@ pub const OUTLETS_SHOWN: usize = 20;
 
 /// Writes the text report.
 pub struct Text<'w> {
-    out: &'w mut dyn Write,
+    /// Names and titles come from briefings and web pages: shown, never obeyed.
+    out: Printable<&'w mut dyn Write>,
     color: bool,
     section: Option<Section>,
 }
@@ -21,7 +24,7 @@ impl<'w> Text<'w> {
     /// A text writer; `color` adds ANSI colour to status words and headings.
     pub fn new(out: &'w mut dyn Write, color: bool) -> Text<'w> {
         Text {
-            out,
+            out: Printable::new(out),
             color,
             section: None,
         }
