@@ -1,7 +1,8 @@
 //! Files citewatch writes for people and other tools (`report -o`,
-//! `export-warc -o`): written under a temporary name beside their final
-//! path, and renamed into place whole, so that whoever reads the path (a web
-//! server, a WARC replayer) never sees half a file.
+//! `export-warc -o`, `get -o`): written as a file with no name yet beside
+//! their final path, and renamed into place whole, so that whoever reads the
+//! path (a web server, a WARC replayer) never sees half a file, and a
+//! command killed halfway leaves nothing behind.
 //!
 //! The path is written as a user means it: through a symbolic link to the file
 //! it names (the link stays), straight into a device or pipe (`/dev/stdout`),
@@ -23,7 +24,17 @@ pub struct OutputFile {
 
 #[derive(Debug)]
 enum Kind {
-    /// A temporary file renamed over `dest` on commit.
+    /// A file with no name yet in `dest`'s folder (`O_TMPFILE`): a run
+    /// killed before the commit leaves nothing behind, where a named
+    /// temporary file would stay (a signal does not run destructors). On
+    /// commit it is given a temporary name and renamed over `dest`.
+    Unnamed {
+        file: File,
+        dest: PathBuf,
+        prefix: String,
+    },
+    /// A temporary file renamed over `dest` on commit, where the file system
+    /// cannot make a file with no name.
     Beside { temp: NamedTempFile, dest: PathBuf },
     /// A device or pipe, written in place: there is nothing to rename over.
     Direct(File),
@@ -49,7 +60,17 @@ impl OutputFile {
             Ok(m) if m.is_file() => (std::fs::canonicalize(path)?, Some(m.permissions())),
             _ => (path.to_path_buf(), None),
         };
-        let temp = beside(&dest, prefix, mode)?;
+        let dir = folder_of(&dest)?;
+        if let Some(file) = unnamed(dir, mode.clone()) {
+            return Ok(OutputFile {
+                kind: Kind::Unnamed {
+                    file,
+                    dest,
+                    prefix: prefix.to_string(),
+                },
+            });
+        }
+        let temp = beside(dir, prefix, mode)?;
         Ok(OutputFile {
             kind: Kind::Beside { temp, dest },
         })
@@ -58,6 +79,7 @@ impl OutputFile {
     /// The open file (for `sync_all`).
     pub fn file(&self) -> &File {
         match &self.kind {
+            Kind::Unnamed { file, .. } => file,
             Kind::Beside { temp, .. } => temp.as_file(),
             Kind::Direct(f) => f,
         }
@@ -67,7 +89,7 @@ impl OutputFile {
     /// device or pipe, written in place.
     pub fn destination(&self) -> Option<&Path> {
         match &self.kind {
-            Kind::Beside { dest, .. } => Some(dest),
+            Kind::Unnamed { dest, .. } | Kind::Beside { dest, .. } => Some(dest),
             Kind::Direct(_) => None,
         }
     }
@@ -75,6 +97,7 @@ impl OutputFile {
     /// Puts the file in place: the rename, or nothing for a device or pipe.
     pub fn commit(self) -> io::Result<()> {
         match self.kind {
+            Kind::Unnamed { file, dest, prefix } => name_and_rename(&file, &dest, &prefix),
             Kind::Beside { temp, dest } => temp.persist(&dest).map(drop).map_err(|e| e.error),
             Kind::Direct(mut f) => f.flush(),
         }
@@ -84,6 +107,7 @@ impl OutputFile {
 impl Write for OutputFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.kind {
+            Kind::Unnamed { file, .. } => file.write(buf),
             Kind::Beside { temp, .. } => temp.write(buf),
             Kind::Direct(f) => f.write(buf),
         }
@@ -91,6 +115,7 @@ impl Write for OutputFile {
 
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.kind {
+            Kind::Unnamed { file, .. } => file.flush(),
             Kind::Beside { temp, .. } => temp.flush(),
             Kind::Direct(f) => f.flush(),
         }
@@ -114,11 +139,9 @@ fn stdout_if(path: &Path) -> Option<File> {
     (a.dev() == b.dev() && a.ino() == b.ino()).then_some(out)
 }
 
-/// A temporary file in `path`'s folder (so the final rename stays on one
-/// file system), removed unless persisted, with `mode` or else a new file's
-/// usual mode (0666 less the umask; tempfile's own is the owner's only). Its
-/// errors name the folder, not the temporary name, which the user never chose.
-fn beside(path: &Path, prefix: &str, mode: Option<Permissions>) -> io::Result<NamedTempFile> {
+/// The folder `path` goes in (where its temporary file must be, so that the
+/// final rename stays on one file system), named when it does not exist.
+fn folder_of(path: &Path) -> io::Result<&Path> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -129,6 +152,76 @@ fn beside(path: &Path, prefix: &str, mode: Option<Permissions>) -> io::Result<Na
             format!("there is no folder {}", dir.display()),
         ));
     }
+    Ok(dir)
+}
+
+/// A file with no name in `dir` (Linux's `O_TMPFILE`), with `mode` or else a
+/// new file's usual mode (0666 less the umask); `None` where the file system
+/// or the kernel cannot make one, or `/proc` (through which it is named on
+/// commit) is missing: the caller falls back to a named temporary file.
+fn unnamed(dir: &Path, mode: Option<Permissions>) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !Path::new("/proc/self/fd").is_dir() {
+        return None;
+    }
+    let file = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(0o666)
+        .open(dir)
+        .ok()?;
+    if let Some(mode) = mode {
+        file.set_permissions(mode).ok()?;
+    }
+    Some(file)
+}
+
+/// Gives an unnamed file a temporary name beside `dest` (linking it through
+/// `/proc/self/fd`, which needs no privilege where `AT_EMPTY_PATH` would),
+/// then renames that over `dest`: whoever reads `dest` sees the old file or
+/// the whole new one.
+fn name_and_rename(file: &File, dest: &Path, prefix: &str) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = folder_of(dest)?;
+    let from =
+        CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(io::Error::other)?;
+    for _ in 0..16 {
+        let name = dir.join(format!("{prefix}{:016x}.tmp", rand::random::<u64>()));
+        let to = CString::new(name.as_os_str().as_bytes()).map_err(io::Error::other)?;
+        // SAFETY: both paths are NUL-terminated strings that outlive the call.
+        let linked = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if linked != 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                continue;
+            }
+            return Err(e);
+        }
+        return std::fs::rename(&name, dest).inspect_err(|_| {
+            let _ = std::fs::remove_file(&name);
+        });
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("no free temporary name in {}", dir.display()),
+    ))
+}
+
+/// A temporary file in `dir`, removed unless persisted, with `mode` or else
+/// a new file's usual mode (0666 less the umask; tempfile's own is the
+/// owner's only). Its errors name the folder, not the temporary name, which
+/// the user never chose.
+fn beside(dir: &Path, prefix: &str, mode: Option<Permissions>) -> io::Result<NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(prefix).suffix(".tmp");
     #[cfg(unix)]
@@ -175,7 +268,7 @@ mod tests {
                 dir.path().join("nowhere").display()
             )
         );
-        let fine = beside(&dir.path().join("report.html"), ".x-", None).unwrap();
+        let fine = beside(dir.path(), ".x-", None).unwrap();
         assert_eq!(fine.path().parent(), Some(dir.path()));
         let name = fine
             .path()
@@ -184,6 +277,35 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         assert!(name.starts_with(".x-") && name.ends_with(".tmp"), "{name}");
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_file_being_written_has_no_name_until_it_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.warc.gz");
+        std::fs::write(&path, "old").unwrap();
+        let mut out = OutputFile::create(&path, ".x-").unwrap();
+        out.write_all(&[7u8; 100_000]).unwrap();
+        // Killed now, nothing would be left beside the file (a signal runs
+        // no destructor to remove a named temporary file).
+        assert_eq!(names_in(dir.path()), ["all.warc.gz"]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        out.commit().unwrap();
+        assert_eq!(names_in(dir.path()), ["all.warc.gz"]);
+        assert_eq!(std::fs::read(&path).unwrap(), [7u8; 100_000]);
+        // Given up: nothing at all.
+        let given_up = dir.path().join("other.warc.gz");
+        drop(OutputFile::create(&given_up, ".x-").unwrap());
+        assert_eq!(names_in(dir.path()), ["all.warc.gz"]);
     }
 
     #[test]
