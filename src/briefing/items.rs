@@ -7,6 +7,8 @@
 //!   after it) or a "Click here to read" link. Its title is the last short line
 //!   before the first body paragraph, so a page header before the first item is
 //!   passed over. A second `Source:` with nothing between joins the same item.
+//!   A title line between two body paragraphs starts an item of its own: the
+//!   one before it gave no citation line.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
@@ -95,12 +97,7 @@ fn is_body(b: &Block) -> bool {
 /// the whole line (`[Xinhua](http://…)` under a Source line is its URL).
 fn is_link_only(b: &Block) -> bool {
     let bare = !b.links.is_empty() && is_url_line(b) && b.links.iter().all(|l| l.text.is_none());
-    let one_named = b.links.len() == 1
-        && b.links[0]
-            .text
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty() && t.trim() == b.text.trim());
-    bare || one_named
+    bare || is_linked_headline(b)
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -197,47 +194,124 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
     for (start, end) in segments {
         let seg = &blocks[start..end];
         let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
-        let lead = &seg[..first_anchor];
         // A citation with no title or body of its own belongs to the item before it.
-        if lead.is_empty()
+        if first_anchor == 0
             && let Some(prev) = items.last_mut()
         {
             prev.citations.extend(citations_in(seg, None, None));
             continue;
         }
-        let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
-        let shorts: Vec<&Block> = lead[..first_body]
-            .iter()
-            .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
-            .collect();
-        let (outlet, date, used) = meta_lines(&shorts);
-        let title_pos = shorts.len().saturating_sub(used).checked_sub(1);
-        let (title, body_from) = match title_pos {
-            Some(p) => {
-                let block = shorts[p];
-                let at = lead
-                    .iter()
-                    .position(|b| std::ptr::eq(b, block))
-                    .unwrap_or(0);
-                (block.text.trim().to_string(), at + 1)
-            }
-            None => (
-                lead.first()
-                    .or(seg.first())
-                    .map(|b| b.text.trim().to_string())
-                    .unwrap_or_default(),
-                0,
-            ),
-        };
-        let citations = citations_in(&seg[body_from..], outlet, date);
-        if !citations.is_empty() {
-            items.push(Item {
-                title: clip(&title, MAX_TITLE_CHARS),
-                citations,
-            });
+        // Items that give no citation line of their own end inside this
+        // segment; each is an item of its own, or the last one's title
+        // would be theirs.
+        let mut from = 0;
+        for to in untitled_starts(&seg[..first_anchor])
+            .into_iter()
+            .chain([seg.len()])
+        {
+            items.extend(titled_item(&seg[from..to]));
+            from = to;
         }
     }
     items
+}
+
+/// Where items that end with no citation line start inside `lead` (the
+/// blocks before a segment's citation line): a title line, perhaps with its
+/// outlet and date lines, between two body paragraphs. An item whose editor
+/// gave no `Source:` line otherwise lent its title to the next item's
+/// citation.
+fn untitled_starts(lead: &[Block]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let Some(first_body) = lead.iter().position(is_body) else {
+        return starts;
+    };
+    let mut i = first_body + 1;
+    while i < lead.len() {
+        if is_body(&lead[i]) {
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < lead.len() && !is_body(&lead[i]) {
+            i += 1;
+        }
+        if i == lead.len() {
+            break;
+        }
+        // A link or a list entry in the run is the end of the item before:
+        // the title can only come after it.
+        let run = &lead[run_start..i];
+        let from = run
+            .iter()
+            .rposition(|b| !is_title_like(b))
+            .map_or(0, |p| p + 1);
+        let titled: Vec<&Block> = run[from..].iter().collect();
+        let (_, _, used) = meta_lines(&titled);
+        if titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none() {
+            starts.push(run_start + from);
+        }
+    }
+    starts
+}
+
+/// A line that may be an item's title: short, not ending a sentence or
+/// opening a list, and with no link but the headline's own permalink. A
+/// sub-heading can pass for one; a line of a list cannot.
+fn is_title_like(b: &Block) -> bool {
+    let t = b.text.trim();
+    !t.is_empty()
+        && !is_body(b)
+        && !is_url_line(b)
+        && !is_anchor(b)
+        && !t.ends_with(['.', '。', ':', '：', ',', '，', ';', '；'])
+        && !t.starts_with(['-', '*', '•', '·', '–', '—', '>', '+'])
+        && (b.links.is_empty() || is_linked_headline(b))
+}
+
+/// One link whose words are the whole line.
+fn is_linked_headline(b: &Block) -> bool {
+    b.links.len() == 1
+        && b.links[0]
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty() && t.trim() == b.text.trim())
+}
+
+/// The item made of `seg`: its title, outlet and date lines, body and
+/// citation lines; `None` when it cites nothing.
+fn titled_item(seg: &[Block]) -> Option<Item> {
+    let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
+    let lead = &seg[..first_anchor];
+    let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
+    let shorts: Vec<&Block> = lead[..first_body]
+        .iter()
+        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
+        .collect();
+    let (outlet, date, used) = meta_lines(&shorts);
+    let title_pos = shorts.len().saturating_sub(used).checked_sub(1);
+    let (title, body_from) = match title_pos {
+        Some(p) => {
+            let block = shorts[p];
+            let at = lead
+                .iter()
+                .position(|b| std::ptr::eq(b, block))
+                .unwrap_or(0);
+            (block.text.trim().to_string(), at + 1)
+        }
+        None => (
+            lead.first()
+                .or(seg.first())
+                .map(|b| b.text.trim().to_string())
+                .unwrap_or_default(),
+            0,
+        ),
+    };
+    let citations = citations_in(&seg[body_from..], outlet, date);
+    (!citations.is_empty()).then(|| Item {
+        title: clip(&title, MAX_TITLE_CHARS),
+        citations,
+    })
 }
 
 /// The citations in an item's blocks. `outlet`/`date` come from metadata lines

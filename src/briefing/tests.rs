@@ -363,3 +363,55 @@ fn an_item_of_many_links_keeps_each_once_in_every_format() {
         assert_eq!(got[n - 1], urls[n - 1], "{format:?}");
     }
 }
+
+const P1: &str = "Xinhua reported that the Standing Committee passed major amendments to the National Defense Law.";
+const P2: &str = "Liberty Times reported that around 10.7 million Chinese emigrated in 2019.";
+
+/// (title, url) of each citation, in order.
+fn titled_urls(format: Format, text: &str) -> Vec<(String, Option<String>)> {
+    flat(&parse(format, text))
+        .into_iter()
+        .map(|r| (r.0, r.3))
+        .collect()
+}
+
+fn t(title: &str, url: &str) -> (String, Option<String>) {
+    (title.into(), Some(url.into()))
+}
+
+/// An item its editor gave no Source line lent its title to the next
+/// item's citation; its own links stay with it.
+#[test]
+fn an_item_without_a_source_line_keeps_its_title_to_itself() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![t("Title B", "https://b.example/2")]
+    );
+    let text = format!(
+        "Title A\n\n{P1} See https://npc.example/law.\n\nTitle B\n\nLTN\nDecember 26, 2020\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://npc.example/law"),
+            t("Title B", "https://b.example/2")
+        ]
+    );
+}
+
+/// A list between paragraphs, or its lead-in line, is no item's title.
+#[test]
+fn a_list_inside_an_item_does_not_start_an_item() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nThe list includes:\n\n- one thing\n- another\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![t("Title A", "https://b.example/2")]
+    );
+}
