@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::blocks::Block;
+use super::blocks::{Block, Link};
 use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet_date};
 use super::{CitedUrl, Item, Origin};
 
@@ -172,14 +172,11 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
     let mut i = 0;
     while i < blocks.len() {
         if is_anchor(&blocks[i]) {
-            let mut end = i + 1;
-            if is_source_line(&blocks[i]) && blocks[i].links.is_empty() {
-                while end < blocks.len()
-                    && (is_url_line(&blocks[end]) || is_link_only(&blocks[end]))
-                {
-                    end += 1;
-                }
-            }
+            let end = if is_source_line(&blocks[i]) {
+                source_citations(blocks, i).1
+            } else {
+                i + 1
+            };
             segments.push((start, end));
             start = end;
             i = end;
@@ -314,6 +311,91 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
     })
 }
 
+/// The citations a `Source:` line at `blocks[i]` gives, and where the
+/// blocks it takes end: the URL lines under it, and each further "Outlet,
+/// date" line with its URLs (`Sources: Xinhua, …⏎URL⏎Global Times, …⏎URL`),
+/// whose citation was lost when the list stopped at its first source.
+fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
+    let mut out = Vec::new();
+    let Some(c) = SOURCE_LINE.captures(&blocks[i].text) else {
+        return (out, i + 1);
+    };
+    let mut said = c.get(1).map_or("", |m| m.as_str());
+    let mut links = blocks[i].links.as_slice();
+    let mut j = i + 1;
+    loop {
+        let (
+            OutletDate {
+                outlet,
+                date,
+                unread,
+            },
+            mut urls,
+        ) = read_source(said, links);
+        if urls.is_empty() {
+            while j < blocks.len() && (is_url_line(&blocks[j]) || is_link_only(&blocks[j])) {
+                let line = &blocks[j];
+                // The URL line is the URL: written whole, so a space inside shows as invalid.
+                match line.links.first().filter(|l| l.text.is_some()) {
+                    Some(l) => urls.push(l.href.clone()),
+                    None => urls.push(line.text.trim().to_string()),
+                }
+                j += 1;
+            }
+        }
+        let cited = |url| CitedUrl {
+            origin: Origin::SourceLine,
+            outlet: outlet.clone(),
+            cited_date: date.clone(),
+            url,
+            context: None,
+            unread_date: unread.clone(),
+        };
+        if urls.is_empty() {
+            out.push(cited(None));
+        }
+        out.extend(urls.into_iter().map(|u| cited(Some(u))));
+        match blocks.get(j) {
+            Some(next) if is_further_source(next, blocks.get(j + 1)) => {
+                said = &next.text;
+                links = &next.links;
+                j += 1;
+            }
+            _ => return (out, j),
+        }
+    }
+}
+
+/// A line after a source's URLs that names another outlet and date, with
+/// its URL on it or on the next line.
+fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
+    if is_source_line(b) || is_body(b) || b.text.chars().count() > 120 {
+        return false;
+    }
+    let (od, urls) = read_source(&b.text, &b.links);
+    od.outlet.is_some_and(|o| o.chars().count() <= 80)
+        && od.date.is_some()
+        && (!urls.is_empty() || next.is_some_and(is_url_line))
+}
+
+/// The outlet and date a source's words give, and the URLs linked from them.
+fn read_source(said: &str, links: &[Link]) -> (OutletDate, Vec<String>) {
+    let mut rest = said.to_string();
+    let mut urls: Vec<String> = Vec::new();
+    for l in links {
+        urls.push(l.href.clone());
+        for shown in [Some(l.href.as_str()), l.text.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if URL_LINE.is_match(shown) {
+                rest = rest.replace(shown, " ");
+            }
+        }
+    }
+    (read_outlet_date(&rest), urls)
+}
+
 /// The citations in an item's blocks. `outlet`/`date` come from metadata lines
 /// and are given to link-style citations, which carry none of their own.
 fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) -> Vec<CitedUrl> {
@@ -323,60 +405,10 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
     let mut i = 0;
     while i < body.len() {
         let b = &body[i];
-        if let Some(c) = is_source_line(b)
-            .then(|| SOURCE_LINE.captures(&b.text))
-            .flatten()
-        {
-            let mut rest = c.get(1).map_or("", |m| m.as_str()).to_string();
-            let mut urls: Vec<String> = Vec::new();
-            for l in &b.links {
-                urls.push(l.href.clone());
-                for shown in [Some(l.href.as_str()), l.text.as_deref()]
-                    .into_iter()
-                    .flatten()
-                {
-                    if URL_LINE.is_match(shown) {
-                        rest = rest.replace(shown, " ");
-                    }
-                }
-            }
-            let OutletDate {
-                outlet: s_outlet,
-                date: s_date,
-                unread: s_unread,
-            } = read_outlet_date(&rest);
-            i += 1;
-            if urls.is_empty() {
-                while i < body.len() && (is_url_line(&body[i]) || is_link_only(&body[i])) {
-                    let line = &body[i];
-                    // The URL line is the URL: written whole, so a space inside shows as invalid.
-                    match line.links.first().filter(|l| l.text.is_some()) {
-                        Some(l) => urls.push(l.href.clone()),
-                        None => urls.push(line.text.trim().to_string()),
-                    }
-                    i += 1;
-                }
-            }
-            if urls.is_empty() {
-                out.push(CitedUrl {
-                    origin: Origin::SourceLine,
-                    outlet: s_outlet.clone(),
-                    cited_date: s_date.clone(),
-                    url: None,
-                    context: None,
-                    unread_date: s_unread.clone(),
-                });
-            }
-            for url in urls {
-                out.push(CitedUrl {
-                    origin: Origin::SourceLine,
-                    outlet: s_outlet.clone(),
-                    cited_date: s_date.clone(),
-                    url: Some(url),
-                    context: None,
-                    unread_date: s_unread.clone(),
-                });
-            }
+        if is_source_line(b) {
+            let (cited, next) = source_citations(body, i);
+            out.extend(cited);
+            i = next;
             continue;
         }
         if is_read_link(b) {

@@ -415,3 +415,26 @@ fn a_list_inside_an_item_does_not_start_an_item() {
         vec![t("Title A", "https://b.example/2")]
     );
 }
+
+/// A second source under the first's URL was dropped with no warning.
+#[test]
+fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nSources: Xinhua, December 26, 2020\nhttps://a.example/1\n\
+         Global Times, December 27, 2020\nhttps://g.example/1\n\n\
+         Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row(
+                "Title A",
+                "Global Times",
+                "2020-12-27",
+                "https://g.example/1"
+            ),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+}
