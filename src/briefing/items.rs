@@ -332,16 +332,19 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             },
             mut urls,
         ) = read_source(said, links);
-        if urls.is_empty() {
-            while j < blocks.len() && (is_url_line(&blocks[j]) || is_link_only(&blocks[j])) {
-                let line = &blocks[j];
-                // The URL line is the URL: written whole, so a space inside shows as invalid.
-                match line.links.first().filter(|l| l.text.is_some()) {
-                    Some(l) => urls.push(l.href.clone()),
-                    None => urls.push(line.text.trim().to_string()),
-                }
-                j += 1;
+        // URL lines under a line that has its URL are more of its URLs (a
+        // translation, a mirror): they were lost, or cited as an item of their own.
+        let named_ok = urls.is_empty();
+        while j < blocks.len()
+            && (is_url_line(&blocks[j]) || (named_ok && is_link_only(&blocks[j])))
+        {
+            let line = &blocks[j];
+            // The URL line is the URL: written whole, so a space inside shows as invalid.
+            match line.links.first().filter(|l| l.text.is_some()) {
+                Some(l) => urls.push(l.href.clone()),
+                None => urls.push(line.text.trim().to_string()),
             }
+            j += 1;
         }
         let cited = |url| CitedUrl {
             origin: Origin::SourceLine,

@@ -438,3 +438,22 @@ fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {
         ]
     );
 }
+
+/// A URL line under a Source line that has its URL was lost when an item
+/// followed, and became an item titled by the URL when none did.
+#[test]
+fn a_url_line_under_a_source_line_with_its_url_is_another_url_of_it() {
+    let one = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020 https://a.example/1\nhttps://a.example/1-en\n"
+    );
+    let want = vec![
+        row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+        row("Title A", "Xinhua", "2020-12-26", "https://a.example/1-en"),
+    ];
+    assert_eq!(flat(&parse(Format::Text, &one)), want);
+    let two =
+        format!("{one}\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n");
+    let mut want = want;
+    want.push(row("Title B", "LTN", "2020-12-26", "https://b.example/2"));
+    assert_eq!(flat(&parse(Format::Text, &two)), want);
+}
