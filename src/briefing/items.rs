@@ -20,6 +20,7 @@ use regex::Regex;
 use super::blocks::{Block, Link};
 use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet_date};
 use super::{CitedUrl, Item, Origin};
+use crate::source_url::trim_prose;
 
 static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(?:sources?|来源|來源|出处|出處)\s*[:：]\s*(.*)$")
@@ -50,8 +51,30 @@ fn is_source_line(b: &Block) -> bool {
     SOURCE_LINE.is_match(&b.text)
 }
 
+/// A label some editors put before the URL under a Source line.
+static URL_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:link|url|web|online|available at|原文链接|原文鏈接|链接|鏈接|网址|網址)\s*[:：]\s*",
+    )
+    .expect("pattern compiles")
+});
+
 fn is_url_line(b: &Block) -> bool {
-    URL_LINE.is_match(b.text.trim())
+    url_of_line(&b.text).is_some()
+}
+
+/// What a URL line gives as its URL: the line less a label (`Link: URL`)
+/// and the brackets or quotes around it (`<URL>`, `"URL"`, `(URL).`), which
+/// hid the URL so that the Source line it was under had "no URL given".
+fn url_of_line(text: &str) -> Option<&str> {
+    let t = text.trim();
+    let t = URL_LABEL.find(t).map_or(t, |m| &t[m.end()..]);
+    let t = if t.starts_with(['<', '(', '[', '"', '\'', '“', '‘', '«', '「', '（']) {
+        trim_prose(t.trim_start_matches('（'))
+    } else {
+        t
+    };
+    URL_LINE.is_match(t).then_some(t)
 }
 
 /// A block that is nothing but a link whose text invites the reader to the source.
@@ -342,7 +365,11 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             // The URL line is the URL: written whole, so a space inside shows as invalid.
             match line.links.first().filter(|l| l.text.is_some()) {
                 Some(l) => urls.push(l.href.clone()),
-                None => urls.push(line.text.trim().to_string()),
+                None => urls.push(
+                    url_of_line(&line.text)
+                        .unwrap_or(line.text.trim())
+                        .to_string(),
+                ),
             }
             j += 1;
         }

@@ -457,3 +457,28 @@ fn a_url_line_under_a_source_line_with_its_url_is_another_url_of_it() {
     want.push(row("Title B", "LTN", "2020-12-26", "https://b.example/2"));
     assert_eq!(flat(&parse(Format::Text, &two)), want);
 }
+
+/// A URL in brackets or quotes, or after a label, under a Source line was
+/// dropped, and the citation named as having "no URL given".
+#[test]
+fn a_wrapped_or_labelled_url_line_is_the_source_lines_url() {
+    let mut text = String::new();
+    for (n, line) in [
+        "<https://a.example/1>",
+        "Link: https://a.example/2",
+        "\"https://a.example/3\"",
+        "(https://a.example/4).",
+        "URL: <https://a.example/5>",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "Title {n}\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n{line}\n\n"
+        ));
+    }
+    let urls: Vec<Option<String>> = (1..=5)
+        .map(|n| Some(format!("https://a.example/{n}")))
+        .collect();
+    assert_eq!(cited_urls(Format::Text, &text), urls);
+}
