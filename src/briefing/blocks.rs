@@ -104,7 +104,10 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             }
             _ => (false, line),
         };
+        // A backslash ending a line is a hard line break (pandoc writes one
+        // for every `<br>`): left in, it hid the date of the Source line it ended.
         let body = body.trim_start_matches('>').trim();
+        let body = body.strip_suffix('\\').map_or(body, str::trim_end);
         let body = MD_LIST_MARK.find(body).map_or(body, |m| &body[m.end()..]);
         let mut links = Vec::new();
         let mut plain = String::with_capacity(body.len());

@@ -423,7 +423,56 @@ fn read_source(said: &str, links: &[Link]) -> (OutletDate, Vec<String>) {
             }
         }
     }
-    (read_outlet_date(&rest), urls)
+    let read = read_outlet_date(&without_husks(&rest));
+    if read.date.is_some() || read.unread.is_some() {
+        return (read, urls);
+    }
+    // A link word after the date (`2020 [link](URL)`, `2020 (<a>link</a>)`)
+    // is no part of the outlet: read again without it.
+    for l in links {
+        if let Some(at) = l
+            .text
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| rest.rfind(t))
+        {
+            let len = l.text.as_deref().map_or(0, str::len);
+            rest.replace_range(at..at + len, " ");
+        }
+    }
+    let again = read_outlet_date(&without_husks(&rest));
+    (if again.date.is_some() { again } else { read }, urls)
+}
+
+static EMPTY_BRACKETS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\(\s*\)|\[\s*\]|<\s*>|（\s*）|【\s*】").expect("pattern compiles")
+});
+
+/// A Source line's words with what a link taken out of it left behind: its
+/// empty brackets and the punctuation before it (`2020, URL`, `2020 (URL)`,
+/// `2020: URL.`). Left in, they kept the date from the line's end, so it was
+/// read as part of the outlet.
+fn without_husks(rest: &str) -> String {
+    let mut s = EMPTY_BRACKETS.replace_all(rest, " ").into_owned();
+    loop {
+        let t = s.trim_end();
+        let cut = if t.ends_with([',', '，', ';', '；', ':', '：', '|', '–', '—', '-']) {
+            t.char_indices().last().map(|(i, _)| i)
+        } else if let Some(before) = t.strip_suffix(['.', '。']) {
+            // A full stop of its own ends the sentence; after a word, it
+            // may be the date's or an outlet's ("U.S.").
+            (before.is_empty() || before.ends_with(char::is_whitespace)).then_some(before.len())
+        } else {
+            None
+        };
+        match cut {
+            Some(at) => s.truncate(at),
+            None => {
+                s.truncate(t.len());
+                return s;
+            }
+        }
+    }
 }
 
 /// The citations in an item's blocks. `outlet`/`date` come from metadata lines

@@ -482,3 +482,70 @@ fn a_wrapped_or_labelled_url_line_is_the_source_lines_url() {
         .collect();
     assert_eq!(cited_urls(Format::Text, &text), urls);
 }
+
+/// A URL or a link word on the Source line after the date left its
+/// brackets and punctuation at the line's end, so the date was read as part
+/// of the outlet and the citation had none.
+#[test]
+fn a_link_on_the_source_line_leaves_its_outlet_and_date() {
+    let item = |source: &str| format!("## Title A\n\n{P1}\n\n{source}\n");
+    for (format, doc) in [
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020, https://a.example/1"),
+        ),
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020 (https://a.example/1)"),
+        ),
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020: https://a.example/1."),
+        ),
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020 [https://a.example/1]"),
+        ),
+        (
+            Format::Markdown,
+            item("Source: Xinhua, December 26, 2020 [link](https://a.example/1)"),
+        ),
+        (
+            Format::Html,
+            format!(
+                "<h3>Title A</h3><p>{P1}</p><p>Source: Xinhua, December 26, 2020 \
+                 (<a href=\"https://a.example/1\">link</a>)</p>"
+            ),
+        ),
+    ] {
+        let got = flat(&parse(format, &doc));
+        let title = if format == Format::Text {
+            "## Title A"
+        } else {
+            "Title A"
+        };
+        assert_eq!(
+            got,
+            vec![row(title, "Xinhua", "2020-12-26", "https://a.example/1")],
+            "{doc}"
+        );
+    }
+}
+
+/// pandoc ends a line broken by `<br>` with a backslash: every Source line
+/// of a converted Word file lost its date to it.
+#[test]
+fn a_pandoc_hard_break_after_the_date_is_not_part_of_the_outlet() {
+    let md = format!(
+        "**Title A**\n\n{P1}\n\nSource: Xinhua, December 26, 2020\\\n<https://a.example/1>\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![row(
+            "Title A",
+            "Xinhua",
+            "2020-12-26",
+            "https://a.example/1"
+        )]
+    );
+}
