@@ -309,7 +309,14 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
         .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
         .collect();
     let (outlet, date, used) = meta_lines(&shorts);
-    let title_pos = shorts.len().saturating_sub(used).checked_sub(1);
+    // A short paragraph (one with no full stop, one ending in ":" or
+    // holding a link) is no title when a title-like line comes before it:
+    // taken as the title, it hid the item's title, and its links were dropped.
+    let heads = &shorts[..shorts.len().saturating_sub(used)];
+    let title_pos = heads
+        .iter()
+        .rposition(|b| is_title_like(b))
+        .or(heads.len().checked_sub(1));
     let (title, body_from) = match title_pos {
         Some(p) => {
             let block = shorts[p];

@@ -549,3 +549,24 @@ fn a_pandoc_hard_break_after_the_date_is_not_part_of_the_outlet() {
         )]
     );
 }
+
+/// A first paragraph with no closing full stop, or one leading into a
+/// list, was taken as the title, and the links in it were dropped.
+#[test]
+fn a_short_first_paragraph_is_body_and_its_link_is_cited() {
+    let text = format!(
+        "Title A\n\nThe full text of the law is at https://npc.example/law.shtml\n\n{P1}\n\n\
+         Source: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         Title B\n\nThe report lists (see https://b.example/list):\n\n- one\n- two\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://npc.example/law.shtml"),
+            t("Title A", "https://a.example/1"),
+            t("Title B", "https://b.example/list"),
+            t("Title B", "https://b.example/2"),
+        ]
+    );
+}
