@@ -570,3 +570,22 @@ fn a_short_first_paragraph_is_body_and_its_link_is_cited() {
         ]
     );
 }
+
+/// `---` after a blank line is a thematic break: read as a setext
+/// underline, it made a heading of the URL line above it, and the
+/// document was split at those "headings".
+#[test]
+fn a_markdown_thematic_break_between_items_is_no_heading() {
+    let mut md = String::new();
+    for (n, rule) in ["---", "***", "- - -"].iter().enumerate() {
+        md.push_str(&format!(
+            "**Title {n}**\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/{n}\n\n{rule}\n\n"
+        ));
+    }
+    assert_eq!(
+        titled_urls(Format::Markdown, &md),
+        (0..3)
+            .map(|n| t(&format!("Title {n}"), &format!("https://a.example/{n}")))
+            .collect::<Vec<_>>()
+    );
+}
