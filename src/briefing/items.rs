@@ -363,10 +363,12 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             mut urls,
         ) = read_source(said, links);
         // URL lines under a line that has its URL are more of its URLs (a
-        // translation, a mirror): they were lost, or cited as an item of their own.
-        let named_ok = urls.is_empty();
+        // translation, a mirror): they were lost, or cited as an item of their
+        // own. A line that is one named link is the URL only where there is
+        // none yet: after one, it is the next item's headline linked to its
+        // permalink, which was cited as this item's source.
         while j < blocks.len()
-            && (is_url_line(&blocks[j]) || (named_ok && is_link_only(&blocks[j])))
+            && (is_url_line(&blocks[j]) || (urls.is_empty() && is_link_only(&blocks[j])))
         {
             let line = &blocks[j];
             // The URL line is the URL: written whole, so a space inside shows as invalid.

@@ -589,3 +589,32 @@ fn a_markdown_thematic_break_between_items_is_no_heading() {
             .collect::<Vec<_>>()
     );
 }
+
+/// A headline linked to its permalink, right after an item's URL, was
+/// taken as another URL of that item's source: a made-up citation, and the
+/// next item titled by its body paragraph.
+#[test]
+fn a_linked_headline_after_a_url_starts_the_next_item() {
+    let html = format!(
+        "<p><b><a href=\"https://briefings.example.org/a/\">Title A</a></b></p><p>{P1}</p>\
+         <p>Source: Xinhua, December 26, 2020<br><a href=\"https://a.example/1\">https://a.example/1</a></p>\
+         <p><b><a href=\"https://briefings.example.org/b/\">Title B</a></b></p><p>{P2}</p>\
+         <p>Source: LTN, December 26, 2020<br><a href=\"https://b.example/2\">https://b.example/2</a></p>"
+    );
+    let md = format!(
+        "[Title A](https://briefings.example.org/a/)\n\n{P1}\n\n\
+         Source: Xinhua, December 26, 2020\nhttps://a.example/1\n\
+         [Title B](https://briefings.example.org/b/)\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    for (format, doc) in [(Format::Html, html), (Format::Markdown, md)] {
+        assert_eq!(
+            flat(&parse(format, &doc)),
+            vec![
+                row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+                row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            ],
+            "{format:?}"
+        );
+    }
+}
