@@ -162,34 +162,58 @@ fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
 
 /// Splits a document's blocks into items with their citations.
 pub fn split(blocks: &[Block]) -> Vec<Item> {
-    if blocks.iter().any(|b| b.heading) {
-        split_by_headings(blocks)
-    } else {
-        split_by_citations(blocks)
-    }
-}
-
-fn split_by_headings(blocks: &[Block]) -> Vec<Item> {
     let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
+    if starts.is_empty() {
+        return split_by_citations(blocks);
+    }
     let mut items = Vec::new();
     for (n, &start) in starts.iter().enumerate() {
         let end = starts.get(n + 1).copied().unwrap_or(blocks.len());
-        let title = clip(blocks[start].text.trim(), MAX_TITLE_CHARS);
-        let body = &blocks[start + 1..end];
-        let before_body: Vec<&Block> = body
-            .iter()
-            .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
-            .collect();
-        let (outlet, date, _) = meta_lines(&before_body);
-        let citations = citations_in(body, outlet, date);
-        if !citations.is_empty() {
-            items.push(Item { title, citations });
+        let section = &blocks[start..end];
+        // A heading over several titled items is the page's (`# Briefings -
+        // 244. page`, WordPress's `<h1>`), not an item's: taken as one, it
+        // folded every item on the page into one titled by it.
+        if titled_segments(section) > 1 {
+            items.extend(split_by_citations(section));
+        } else {
+            items.extend(heading_item(section));
         }
     }
     items
 }
 
-fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
+/// How many of `blocks`' segments have a title-like line of their own
+/// before their body.
+fn titled_segments(blocks: &[Block]) -> usize {
+    segments(blocks)
+        .into_iter()
+        .filter(|&(start, end)| {
+            let seg = &blocks[start..end];
+            let lead = &seg[..seg.iter().position(is_anchor).unwrap_or(seg.len())];
+            let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
+            lead[..first_body].iter().any(is_title_like)
+        })
+        .count()
+}
+
+/// The item a heading starts: the heading is its title, and every
+/// citation up to the next heading is its.
+fn heading_item(section: &[Block]) -> Option<Item> {
+    let (heading, body) = section.split_first()?;
+    let title = clip(heading.text.trim(), MAX_TITLE_CHARS);
+    let before_body: Vec<&Block> = body
+        .iter()
+        .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
+        .collect();
+    let (outlet, date, _) = meta_lines(&before_body);
+    let citations = citations_in(body, outlet, date);
+    (!citations.is_empty()).then_some(Item { title, citations })
+}
+
+/// Where items end without headings: each at its citation line (a Source
+/// line and what it takes, or a read link), the last at the document's end
+/// when links are left after the last citation line.
+fn segments(blocks: &[Block]) -> Vec<(usize, usize)> {
     let mut segments: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     let mut i = 0;
@@ -210,6 +234,11 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
     if start < blocks.len() && blocks[start..].iter().any(|b| !b.links.is_empty()) {
         segments.push((start, blocks.len()));
     }
+    segments
+}
+
+fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
+    let segments = segments(blocks);
     let mut items: Vec<Item> = Vec::new();
     for (start, end) in segments {
         let seg = &blocks[start..end];

@@ -618,3 +618,47 @@ fn a_linked_headline_after_a_url_starts_the_next_item() {
         );
     }
 }
+
+/// A page heading over items that have no headings of their own (a `#`
+/// page title, WordPress's `<h1>`) folded every item into one titled by it.
+#[test]
+fn a_page_heading_over_plain_items_is_no_items_title() {
+    let md = format!(
+        "# Briefings - 244. page\n\nTitle A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    let html = format!(
+        "<h1>Briefings - 244. page</h1>\n\
+         <p><strong>Title A</strong></p><p>{P1}</p><p>Source: Xinhua, December 26, 2020<br>\
+         <a href=\"https://a.example/1\">https://a.example/1</a></p>\n\
+         <p><strong>Title B</strong></p><p>{P2}</p><p>Source: LTN, December 26, 2020<br>\
+         <a href=\"https://b.example/2\">https://b.example/2</a></p>"
+    );
+    for (format, doc) in [(Format::Markdown, md), (Format::Html, html)] {
+        assert_eq!(
+            flat(&parse(format, &doc)),
+            vec![
+                row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+                row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            ],
+            "{format:?}"
+        );
+    }
+}
+
+/// A heading over one item keeps every citation under it, a second Source
+/// line after more body included.
+#[test]
+fn a_heading_over_one_item_keeps_all_its_citations() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Markdown, &md),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t("Title A", "https://b.example/2")
+        ]
+    );
+}
