@@ -22,9 +22,15 @@ use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
 
+/// The label may be bold or italic (`**Source:**`, `*Source*:`) and come
+/// after a zero-width space or joiner that web editors leave: either hid
+/// the Source line, so its citation had no outlet or date and the item ran
+/// into the next.
 static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:sources?|来源|來源|出处|出處)\s*[:：]\s*(.*)$")
-        .expect("pattern compiles")
+    Regex::new(
+        r"(?i)^[\s\u{200B}-\u{200D}\u{2060}\u{FEFF}]*[*_]{0,3}\s*(?:sources?|来源|來源|出处|出處)\s*[*_]{0,3}\s*[:：]\s*[*_]{0,3}\s*(.*)$",
+    )
+    .expect("pattern compiles")
 });
 static READ_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(

@@ -662,3 +662,32 @@ fn a_heading_over_one_item_keeps_all_its_citations() {
         ]
     );
 }
+
+/// A bold label, or a zero-width space copied from a web editor before
+/// it, hid the Source line: its outlet and date were lost, and the item
+/// ran into the next.
+#[test]
+fn a_bold_source_label_or_one_after_a_zero_width_space_is_a_source_line() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\n**Source:** Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         ## Title B\n\n{P2}\n\n*Source*: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+    let text = format!(
+        "Title A\n\n{P1}\n\n\u{200B}Source: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         Title B\n\n{P2}\n\n\u{FEFF}Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+}
