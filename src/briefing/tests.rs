@@ -691,3 +691,21 @@ fn a_bold_source_label_or_one_after_a_zero_width_space_is_a_source_line() {
         ]
     );
 }
+
+/// A line break inside an `href` is dropped, as browsers drop it.
+#[test]
+fn a_line_break_inside_an_href_is_dropped_as_browsers_do() {
+    let html = format!(
+        "<h3>Title A</h3><p>{P1}</p><p>Source: <a href=\"https://a.example/news/2020-12/26/\r\n\
+         \tc_1126910999.htm\">Xinhua, December 26, 2020</a></p>"
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &html)),
+        vec![row(
+            "Title A",
+            "Xinhua",
+            "2020-12-26",
+            "https://a.example/news/2020-12/26/c_1126910999.htm"
+        )]
+    );
+}
