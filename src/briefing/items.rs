@@ -2,7 +2,9 @@
 //! links are citations.
 //!
 //! Rules, in the order they apply:
-//! - With headings (Markdown, HTML), each heading starts an item and is its title.
+//! - With headings (Markdown, HTML), each heading starts an item and is its title,
+//!   unless several titled items follow it (a page's title): then its section is
+//!   split as a document without headings is.
 //! - Without, an item ends at its citation: a `Source:` line (plus the URL lines
 //!   after it) or a "Click here to read" link. Its title is the last short line
 //!   before the first body paragraph, so a page header before the first item is
