@@ -64,6 +64,10 @@ static MD_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(!?)\[([^\]]*)\]\(\s*(?:<([^<>\n]*)>|([^\s)<>]*))(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)|<((?i:https?|ftp)://[^\s>]+)>"#)
         .expect("markdown link pattern compiles")
 });
+static THEMATIC_BREAK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+        .expect("thematic break pattern compiles")
+});
 static MD_LIST_MARK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[-*+]|\d{1,3}[.)])\s+").expect("list pattern compiles"));
 
@@ -72,6 +76,7 @@ static MD_LIST_MARK: LazyLock<Regex> =
 pub fn from_markdown(text: &str) -> Vec<Block> {
     let mut blocks: Vec<Block> = Vec::new();
     let mut in_fence = false;
+    let mut after_blank = true;
     for raw in text.lines() {
         let line = raw.trim();
         if line.starts_with("```") || line.starts_with("~~~") {
@@ -79,18 +84,25 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             continue;
         }
         if line.is_empty() {
+            after_blank = true;
             continue;
         }
-        let is_setext = !line.is_empty()
-            && (line.chars().all(|c| c == '=')
-                || (line.len() >= 2 && line.chars().all(|c| c == '-')));
-        if !in_fence && is_setext {
+        let follows_text = !std::mem::replace(&mut after_blank, false);
+        let is_setext =
+            line.chars().all(|c| c == '=') || (line.len() >= 2 && line.chars().all(|c| c == '-'));
+        // Only a line right under text underlines it; after a blank line
+        // `---` is a thematic break between items. Read as an underline, it
+        // made a heading of the URL line above and every item after it one.
+        if !in_fence && is_setext && follows_text {
             if let Some(prev) = blocks
                 .last_mut()
                 .filter(|b| !b.heading && raw.starts_with(['=', '-']))
             {
                 prev.heading = true;
             }
+            continue;
+        }
+        if !in_fence && (is_setext || THEMATIC_BREAK.is_match(line)) {
             continue;
         }
         let (heading, body) = match line.strip_prefix('#') {
@@ -104,7 +116,10 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             }
             _ => (false, line),
         };
+        // A backslash ending a line is a hard line break (pandoc writes one
+        // for every `<br>`): left in, it hid the date of the Source line it ended.
         let body = body.trim_start_matches('>').trim();
+        let body = body.strip_suffix('\\').map_or(body, str::trim_end);
         let body = MD_LIST_MARK.find(body).map_or(body, |m| &body[m.end()..]);
         let mut links = Vec::new();
         let mut plain = String::with_capacity(body.len());

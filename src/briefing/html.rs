@@ -107,10 +107,17 @@ impl Builder {
                     let from = if self.flushes == flushes { start } else { 0 };
                     let text = self.text.get(from..).unwrap_or_default().trim().to_string();
                     if let Some(href) = node.attr("href") {
-                        let href = href.trim();
+                        // Browsers drop tabs and line breaks from a URL, so a
+                        // link an editor wrapped works on the page: it was
+                        // cited as invalid ("contains whitespace").
+                        let href: String = href
+                            .trim()
+                            .chars()
+                            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                            .collect();
                         if !href.is_empty() && !href.starts_with('#') {
                             self.links.push(Link {
-                                href: href.to_string(),
+                                href,
                                 text: Some(text),
                             });
                         }

@@ -2,11 +2,15 @@
 //! links are citations.
 //!
 //! Rules, in the order they apply:
-//! - With headings (Markdown, HTML), each heading starts an item and is its title.
+//! - With headings (Markdown, HTML), each heading starts an item and is its title,
+//!   unless several titled items follow it (a page's title): then its section is
+//!   split as a document without headings is.
 //! - Without, an item ends at its citation: a `Source:` line (plus the URL lines
 //!   after it) or a "Click here to read" link. Its title is the last short line
 //!   before the first body paragraph, so a page header before the first item is
 //!   passed over. A second `Source:` with nothing between joins the same item.
+//!   A title line between two body paragraphs starts an item of its own: the
+//!   one before it gave no citation line.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
@@ -15,13 +19,20 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::blocks::Block;
+use super::blocks::{Block, Link};
 use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet_date};
 use super::{CitedUrl, Item, Origin};
+use crate::source_url::trim_prose;
 
+/// The label may be bold or italic (`**Source:**`, `*Source*:`) and come
+/// after a zero-width space or joiner that web editors leave: either hid
+/// the Source line, so its citation had no outlet or date and the item ran
+/// into the next.
 static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:sources?|来源|來源|出处|出處)\s*[:：]\s*(.*)$")
-        .expect("pattern compiles")
+    Regex::new(
+        r"(?i)^[\s\u{200B}-\u{200D}\u{2060}\u{FEFF}]*[*_]{0,3}\s*(?:sources?|来源|來源|出处|出處)\s*[*_]{0,3}\s*[:：]\s*[*_]{0,3}\s*(.*)$",
+    )
+    .expect("pattern compiles")
 });
 static READ_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -48,8 +59,30 @@ fn is_source_line(b: &Block) -> bool {
     SOURCE_LINE.is_match(&b.text)
 }
 
+/// A label some editors put before the URL under a Source line.
+static URL_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:link|url|web|online|available at|原文链接|原文鏈接|链接|鏈接|网址|網址)\s*[:：]\s*",
+    )
+    .expect("pattern compiles")
+});
+
 fn is_url_line(b: &Block) -> bool {
-    URL_LINE.is_match(b.text.trim())
+    url_of_line(&b.text).is_some()
+}
+
+/// What a URL line gives as its URL: the line less a label (`Link: URL`)
+/// and the brackets or quotes around it (`<URL>`, `"URL"`, `(URL).`), which
+/// hid the URL so that the Source line it was under had "no URL given".
+fn url_of_line(text: &str) -> Option<&str> {
+    let t = text.trim();
+    let t = URL_LABEL.find(t).map_or(t, |m| &t[m.end()..]);
+    let t = if t.starts_with(['<', '(', '[', '"', '\'', '“', '‘', '«', '「', '（']) {
+        trim_prose(t.trim_start_matches('（'))
+    } else {
+        t
+    };
+    URL_LINE.is_match(t).then_some(t)
 }
 
 /// A block that is nothing but a link whose text invites the reader to the source.
@@ -95,12 +128,7 @@ fn is_body(b: &Block) -> bool {
 /// the whole line (`[Xinhua](http://…)` under a Source line is its URL).
 fn is_link_only(b: &Block) -> bool {
     let bare = !b.links.is_empty() && is_url_line(b) && b.links.iter().all(|l| l.text.is_none());
-    let one_named = b.links.len() == 1
-        && b.links[0]
-            .text
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty() && t.trim() == b.text.trim());
-    bare || one_named
+    bare || is_linked_headline(b)
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -142,47 +170,68 @@ fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
 
 /// Splits a document's blocks into items with their citations.
 pub fn split(blocks: &[Block]) -> Vec<Item> {
-    if blocks.iter().any(|b| b.heading) {
-        split_by_headings(blocks)
-    } else {
-        split_by_citations(blocks)
-    }
-}
-
-fn split_by_headings(blocks: &[Block]) -> Vec<Item> {
     let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
+    if starts.is_empty() {
+        return split_by_citations(blocks);
+    }
     let mut items = Vec::new();
     for (n, &start) in starts.iter().enumerate() {
         let end = starts.get(n + 1).copied().unwrap_or(blocks.len());
-        let title = clip(blocks[start].text.trim(), MAX_TITLE_CHARS);
-        let body = &blocks[start + 1..end];
-        let before_body: Vec<&Block> = body
-            .iter()
-            .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
-            .collect();
-        let (outlet, date, _) = meta_lines(&before_body);
-        let citations = citations_in(body, outlet, date);
-        if !citations.is_empty() {
-            items.push(Item { title, citations });
+        let section = &blocks[start..end];
+        // A heading over several titled items is the page's (`# Briefings -
+        // 244. page`, WordPress's `<h1>`), not an item's: taken as one, it
+        // folded every item on the page into one titled by it.
+        if titled_segments(section) > 1 {
+            items.extend(split_by_citations(section));
+        } else {
+            items.extend(heading_item(section));
         }
     }
     items
 }
 
-fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
+/// How many of `blocks`' segments have a title-like line of their own
+/// before their body.
+fn titled_segments(blocks: &[Block]) -> usize {
+    segments(blocks)
+        .into_iter()
+        .filter(|&(start, end)| {
+            let seg = &blocks[start..end];
+            let lead = &seg[..seg.iter().position(is_anchor).unwrap_or(seg.len())];
+            let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
+            lead[..first_body].iter().any(is_title_like)
+        })
+        .count()
+}
+
+/// The item a heading starts: the heading is its title, and every
+/// citation up to the next heading is its.
+fn heading_item(section: &[Block]) -> Option<Item> {
+    let (heading, body) = section.split_first()?;
+    let title = clip(heading.text.trim(), MAX_TITLE_CHARS);
+    let before_body: Vec<&Block> = body
+        .iter()
+        .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
+        .collect();
+    let (outlet, date, _) = meta_lines(&before_body);
+    let citations = citations_in(body, outlet, date);
+    (!citations.is_empty()).then_some(Item { title, citations })
+}
+
+/// Where items end without headings: each at its citation line (a Source
+/// line and what it takes, or a read link), the last at the document's end
+/// when links are left after the last citation line.
+fn segments(blocks: &[Block]) -> Vec<(usize, usize)> {
     let mut segments: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     let mut i = 0;
     while i < blocks.len() {
         if is_anchor(&blocks[i]) {
-            let mut end = i + 1;
-            if is_source_line(&blocks[i]) && blocks[i].links.is_empty() {
-                while end < blocks.len()
-                    && (is_url_line(&blocks[end]) || is_link_only(&blocks[end]))
-                {
-                    end += 1;
-                }
-            }
+            let end = if is_source_line(&blocks[i]) {
+                source_citations(blocks, i).1
+            } else {
+                i + 1
+            };
             segments.push((start, end));
             start = end;
             i = end;
@@ -193,51 +242,283 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
     if start < blocks.len() && blocks[start..].iter().any(|b| !b.links.is_empty()) {
         segments.push((start, blocks.len()));
     }
+    segments
+}
+
+fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
+    let segments = segments(blocks);
     let mut items: Vec<Item> = Vec::new();
     for (start, end) in segments {
         let seg = &blocks[start..end];
         let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
-        let lead = &seg[..first_anchor];
         // A citation with no title or body of its own belongs to the item before it.
-        if lead.is_empty()
+        if first_anchor == 0
             && let Some(prev) = items.last_mut()
         {
             prev.citations.extend(citations_in(seg, None, None));
             continue;
         }
-        let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
-        let shorts: Vec<&Block> = lead[..first_body]
-            .iter()
-            .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
-            .collect();
-        let (outlet, date, used) = meta_lines(&shorts);
-        let title_pos = shorts.len().saturating_sub(used).checked_sub(1);
-        let (title, body_from) = match title_pos {
-            Some(p) => {
-                let block = shorts[p];
-                let at = lead
-                    .iter()
-                    .position(|b| std::ptr::eq(b, block))
-                    .unwrap_or(0);
-                (block.text.trim().to_string(), at + 1)
-            }
-            None => (
-                lead.first()
-                    .or(seg.first())
-                    .map(|b| b.text.trim().to_string())
-                    .unwrap_or_default(),
-                0,
-            ),
-        };
-        let citations = citations_in(&seg[body_from..], outlet, date);
-        if !citations.is_empty() {
-            items.push(Item {
-                title: clip(&title, MAX_TITLE_CHARS),
-                citations,
-            });
+        // Items that give no citation line of their own end inside this
+        // segment; each is an item of its own, or the last one's title
+        // would be theirs.
+        let mut from = 0;
+        for to in untitled_starts(&seg[..first_anchor])
+            .into_iter()
+            .chain([seg.len()])
+        {
+            items.extend(titled_item(&seg[from..to]));
+            from = to;
         }
     }
     items
+}
+
+/// Where items that end with no citation line start inside `lead` (the
+/// blocks before a segment's citation line): a title line, perhaps with its
+/// outlet and date lines, between two body paragraphs. An item whose editor
+/// gave no `Source:` line otherwise lent its title to the next item's
+/// citation.
+fn untitled_starts(lead: &[Block]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let Some(first_body) = lead.iter().position(is_body) else {
+        return starts;
+    };
+    let mut i = first_body + 1;
+    while i < lead.len() {
+        if is_body(&lead[i]) {
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < lead.len() && !is_body(&lead[i]) {
+            i += 1;
+        }
+        if i == lead.len() {
+            break;
+        }
+        // A link or a list entry in the run is the end of the item before:
+        // the title can only come after it.
+        let run = &lead[run_start..i];
+        let from = run
+            .iter()
+            .rposition(|b| !is_title_like(b))
+            .map_or(0, |p| p + 1);
+        let titled: Vec<&Block> = run[from..].iter().collect();
+        let (_, _, used) = meta_lines(&titled);
+        if titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none() {
+            starts.push(run_start + from);
+        }
+    }
+    starts
+}
+
+/// A line that may be an item's title: short, not ending a sentence or
+/// opening a list, and with no link but the headline's own permalink. A
+/// sub-heading can pass for one; a line of a list cannot.
+fn is_title_like(b: &Block) -> bool {
+    let t = b.text.trim();
+    !t.is_empty()
+        && !is_body(b)
+        && !is_url_line(b)
+        && !is_anchor(b)
+        && !t.ends_with(['.', '。', ':', '：', ',', '，', ';', '；'])
+        && !t.starts_with(['-', '*', '•', '·', '–', '—', '>', '+'])
+        && (b.links.is_empty() || is_linked_headline(b))
+}
+
+/// One link whose words are the whole line.
+fn is_linked_headline(b: &Block) -> bool {
+    b.links.len() == 1
+        && b.links[0]
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty() && t.trim() == b.text.trim())
+}
+
+/// The item made of `seg`: its title, outlet and date lines, body and
+/// citation lines; `None` when it cites nothing.
+fn titled_item(seg: &[Block]) -> Option<Item> {
+    let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
+    let lead = &seg[..first_anchor];
+    let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
+    let shorts: Vec<&Block> = lead[..first_body]
+        .iter()
+        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
+        .collect();
+    let (outlet, date, used) = meta_lines(&shorts);
+    // A short paragraph (one with no full stop, one ending in ":" or
+    // holding a link) is no title when a title-like line comes before it:
+    // taken as the title, it hid the item's title, and its links were dropped.
+    let heads = &shorts[..shorts.len().saturating_sub(used)];
+    let title_pos = heads
+        .iter()
+        .rposition(|b| is_title_like(b))
+        .or(heads.len().checked_sub(1));
+    let (title, body_from) = match title_pos {
+        Some(p) => {
+            let block = shorts[p];
+            let at = lead
+                .iter()
+                .position(|b| std::ptr::eq(b, block))
+                .unwrap_or(0);
+            (block.text.trim().to_string(), at + 1)
+        }
+        None => (
+            lead.first()
+                .or(seg.first())
+                .map(|b| b.text.trim().to_string())
+                .unwrap_or_default(),
+            0,
+        ),
+    };
+    let citations = citations_in(&seg[body_from..], outlet, date);
+    (!citations.is_empty()).then(|| Item {
+        title: clip(&title, MAX_TITLE_CHARS),
+        citations,
+    })
+}
+
+/// The citations a `Source:` line at `blocks[i]` gives, and where the
+/// blocks it takes end: the URL lines under it, and each further "Outlet,
+/// date" line with its URLs (`Sources: Xinhua, …⏎URL⏎Global Times, …⏎URL`),
+/// whose citation was lost when the list stopped at its first source.
+fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
+    let mut out = Vec::new();
+    let Some(c) = SOURCE_LINE.captures(&blocks[i].text) else {
+        return (out, i + 1);
+    };
+    let mut said = c.get(1).map_or("", |m| m.as_str());
+    let mut links = blocks[i].links.as_slice();
+    let mut j = i + 1;
+    loop {
+        let (
+            OutletDate {
+                outlet,
+                date,
+                unread,
+            },
+            mut urls,
+        ) = read_source(said, links);
+        // URL lines under a line that has its URL are more of its URLs (a
+        // translation, a mirror): they were lost, or cited as an item of their
+        // own. A line that is one named link is the URL only where there is
+        // none yet: after one, it is the next item's headline linked to its
+        // permalink, which was cited as this item's source.
+        while j < blocks.len()
+            && (is_url_line(&blocks[j]) || (urls.is_empty() && is_link_only(&blocks[j])))
+        {
+            let line = &blocks[j];
+            // The URL line is the URL: written whole, so a space inside shows as invalid.
+            match line.links.first().filter(|l| l.text.is_some()) {
+                Some(l) => urls.push(l.href.clone()),
+                None => urls.push(
+                    url_of_line(&line.text)
+                        .unwrap_or(line.text.trim())
+                        .to_string(),
+                ),
+            }
+            j += 1;
+        }
+        let cited = |url| CitedUrl {
+            origin: Origin::SourceLine,
+            outlet: outlet.clone(),
+            cited_date: date.clone(),
+            url,
+            context: None,
+            unread_date: unread.clone(),
+        };
+        if urls.is_empty() {
+            out.push(cited(None));
+        }
+        out.extend(urls.into_iter().map(|u| cited(Some(u))));
+        match blocks.get(j) {
+            Some(next) if is_further_source(next, blocks.get(j + 1)) => {
+                said = &next.text;
+                links = &next.links;
+                j += 1;
+            }
+            _ => return (out, j),
+        }
+    }
+}
+
+/// A line after a source's URLs that names another outlet and date, with
+/// its URL on it or on the next line.
+fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
+    if is_source_line(b) || is_body(b) || b.text.chars().count() > 120 {
+        return false;
+    }
+    let (od, urls) = read_source(&b.text, &b.links);
+    od.outlet.is_some_and(|o| o.chars().count() <= 80)
+        && od.date.is_some()
+        && (!urls.is_empty() || next.is_some_and(is_url_line))
+}
+
+/// The outlet and date a source's words give, and the URLs linked from them.
+fn read_source(said: &str, links: &[Link]) -> (OutletDate, Vec<String>) {
+    let mut rest = said.to_string();
+    let mut urls: Vec<String> = Vec::new();
+    for l in links {
+        urls.push(l.href.clone());
+        for shown in [Some(l.href.as_str()), l.text.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if URL_LINE.is_match(shown) {
+                rest = rest.replace(shown, " ");
+            }
+        }
+    }
+    let read = read_outlet_date(&without_husks(&rest));
+    if read.date.is_some() || read.unread.is_some() {
+        return (read, urls);
+    }
+    // A link word after the date (`2020 [link](URL)`, `2020 (<a>link</a>)`)
+    // is no part of the outlet: read again without it.
+    for l in links {
+        if let Some(at) = l
+            .text
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| rest.rfind(t))
+        {
+            let len = l.text.as_deref().map_or(0, str::len);
+            rest.replace_range(at..at + len, " ");
+        }
+    }
+    let again = read_outlet_date(&without_husks(&rest));
+    (if again.date.is_some() { again } else { read }, urls)
+}
+
+static EMPTY_BRACKETS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\(\s*\)|\[\s*\]|<\s*>|（\s*）|【\s*】").expect("pattern compiles")
+});
+
+/// A Source line's words with what a link taken out of it left behind: its
+/// empty brackets and the punctuation before it (`2020, URL`, `2020 (URL)`,
+/// `2020: URL.`). Left in, they kept the date from the line's end, so it was
+/// read as part of the outlet.
+fn without_husks(rest: &str) -> String {
+    let mut s = EMPTY_BRACKETS.replace_all(rest, " ").into_owned();
+    loop {
+        let t = s.trim_end();
+        let cut = if t.ends_with([',', '，', ';', '；', ':', '：', '|', '–', '—', '-']) {
+            t.char_indices().last().map(|(i, _)| i)
+        } else if let Some(before) = t.strip_suffix(['.', '。']) {
+            // A full stop of its own ends the sentence; after a word, it
+            // may be the date's or an outlet's ("U.S.").
+            (before.is_empty() || before.ends_with(char::is_whitespace)).then_some(before.len())
+        } else {
+            None
+        };
+        match cut {
+            Some(at) => s.truncate(at),
+            None => {
+                s.truncate(t.len());
+                return s;
+            }
+        }
+    }
 }
 
 /// The citations in an item's blocks. `outlet`/`date` come from metadata lines
@@ -249,60 +530,10 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
     let mut i = 0;
     while i < body.len() {
         let b = &body[i];
-        if let Some(c) = is_source_line(b)
-            .then(|| SOURCE_LINE.captures(&b.text))
-            .flatten()
-        {
-            let mut rest = c.get(1).map_or("", |m| m.as_str()).to_string();
-            let mut urls: Vec<String> = Vec::new();
-            for l in &b.links {
-                urls.push(l.href.clone());
-                for shown in [Some(l.href.as_str()), l.text.as_deref()]
-                    .into_iter()
-                    .flatten()
-                {
-                    if URL_LINE.is_match(shown) {
-                        rest = rest.replace(shown, " ");
-                    }
-                }
-            }
-            let OutletDate {
-                outlet: s_outlet,
-                date: s_date,
-                unread: s_unread,
-            } = read_outlet_date(&rest);
-            i += 1;
-            if urls.is_empty() {
-                while i < body.len() && (is_url_line(&body[i]) || is_link_only(&body[i])) {
-                    let line = &body[i];
-                    // The URL line is the URL: written whole, so a space inside shows as invalid.
-                    match line.links.first().filter(|l| l.text.is_some()) {
-                        Some(l) => urls.push(l.href.clone()),
-                        None => urls.push(line.text.trim().to_string()),
-                    }
-                    i += 1;
-                }
-            }
-            if urls.is_empty() {
-                out.push(CitedUrl {
-                    origin: Origin::SourceLine,
-                    outlet: s_outlet.clone(),
-                    cited_date: s_date.clone(),
-                    url: None,
-                    context: None,
-                    unread_date: s_unread.clone(),
-                });
-            }
-            for url in urls {
-                out.push(CitedUrl {
-                    origin: Origin::SourceLine,
-                    outlet: s_outlet.clone(),
-                    cited_date: s_date.clone(),
-                    url: Some(url),
-                    context: None,
-                    unread_date: s_unread.clone(),
-                });
-            }
+        if is_source_line(b) {
+            let (cited, next) = source_citations(body, i);
+            out.extend(cited);
+            i = next;
             continue;
         }
         if is_read_link(b) {

@@ -363,3 +363,349 @@ fn an_item_of_many_links_keeps_each_once_in_every_format() {
         assert_eq!(got[n - 1], urls[n - 1], "{format:?}");
     }
 }
+
+const P1: &str = "Xinhua reported that the Standing Committee passed major amendments to the National Defense Law.";
+const P2: &str = "Liberty Times reported that around 10.7 million Chinese emigrated in 2019.";
+
+/// (title, url) of each citation, in order.
+fn titled_urls(format: Format, text: &str) -> Vec<(String, Option<String>)> {
+    flat(&parse(format, text))
+        .into_iter()
+        .map(|r| (r.0, r.3))
+        .collect()
+}
+
+fn t(title: &str, url: &str) -> (String, Option<String>) {
+    (title.into(), Some(url.into()))
+}
+
+/// An item its editor gave no Source line lent its title to the next
+/// item's citation; its own links stay with it.
+#[test]
+fn an_item_without_a_source_line_keeps_its_title_to_itself() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![t("Title B", "https://b.example/2")]
+    );
+    let text = format!(
+        "Title A\n\n{P1} See https://npc.example/law.\n\nTitle B\n\nLTN\nDecember 26, 2020\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://npc.example/law"),
+            t("Title B", "https://b.example/2")
+        ]
+    );
+}
+
+/// A list between paragraphs, or its lead-in line, is no item's title.
+#[test]
+fn a_list_inside_an_item_does_not_start_an_item() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nThe list includes:\n\n- one thing\n- another\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![t("Title A", "https://b.example/2")]
+    );
+}
+
+/// A second source under the first's URL was dropped with no warning.
+#[test]
+fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nSources: Xinhua, December 26, 2020\nhttps://a.example/1\n\
+         Global Times, December 27, 2020\nhttps://g.example/1\n\n\
+         Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row(
+                "Title A",
+                "Global Times",
+                "2020-12-27",
+                "https://g.example/1"
+            ),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+}
+
+/// A URL line under a Source line that has its URL was lost when an item
+/// followed, and became an item titled by the URL when none did.
+#[test]
+fn a_url_line_under_a_source_line_with_its_url_is_another_url_of_it() {
+    let one = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020 https://a.example/1\nhttps://a.example/1-en\n"
+    );
+    let want = vec![
+        row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+        row("Title A", "Xinhua", "2020-12-26", "https://a.example/1-en"),
+    ];
+    assert_eq!(flat(&parse(Format::Text, &one)), want);
+    let two =
+        format!("{one}\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n");
+    let mut want = want;
+    want.push(row("Title B", "LTN", "2020-12-26", "https://b.example/2"));
+    assert_eq!(flat(&parse(Format::Text, &two)), want);
+}
+
+/// A URL in brackets or quotes, or after a label, under a Source line was
+/// dropped, and the citation named as having "no URL given".
+#[test]
+fn a_wrapped_or_labelled_url_line_is_the_source_lines_url() {
+    let mut text = String::new();
+    for (n, line) in [
+        "<https://a.example/1>",
+        "Link: https://a.example/2",
+        "\"https://a.example/3\"",
+        "(https://a.example/4).",
+        "URL: <https://a.example/5>",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "Title {n}\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n{line}\n\n"
+        ));
+    }
+    let urls: Vec<Option<String>> = (1..=5)
+        .map(|n| Some(format!("https://a.example/{n}")))
+        .collect();
+    assert_eq!(cited_urls(Format::Text, &text), urls);
+}
+
+/// A URL or a link word on the Source line after the date left its
+/// brackets and punctuation at the line's end, so the date was read as part
+/// of the outlet and the citation had none.
+#[test]
+fn a_link_on_the_source_line_leaves_its_outlet_and_date() {
+    let item = |source: &str| format!("## Title A\n\n{P1}\n\n{source}\n");
+    for (format, doc) in [
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020, https://a.example/1"),
+        ),
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020 (https://a.example/1)"),
+        ),
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020: https://a.example/1."),
+        ),
+        (
+            Format::Text,
+            item("Source: Xinhua, December 26, 2020 [https://a.example/1]"),
+        ),
+        (
+            Format::Markdown,
+            item("Source: Xinhua, December 26, 2020 [link](https://a.example/1)"),
+        ),
+        (
+            Format::Html,
+            format!(
+                "<h3>Title A</h3><p>{P1}</p><p>Source: Xinhua, December 26, 2020 \
+                 (<a href=\"https://a.example/1\">link</a>)</p>"
+            ),
+        ),
+    ] {
+        let got = flat(&parse(format, &doc));
+        let title = if format == Format::Text {
+            "## Title A"
+        } else {
+            "Title A"
+        };
+        assert_eq!(
+            got,
+            vec![row(title, "Xinhua", "2020-12-26", "https://a.example/1")],
+            "{doc}"
+        );
+    }
+}
+
+/// pandoc ends a line broken by `<br>` with a backslash: every Source line
+/// of a converted Word file lost its date to it.
+#[test]
+fn a_pandoc_hard_break_after_the_date_is_not_part_of_the_outlet() {
+    let md = format!(
+        "**Title A**\n\n{P1}\n\nSource: Xinhua, December 26, 2020\\\n<https://a.example/1>\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![row(
+            "Title A",
+            "Xinhua",
+            "2020-12-26",
+            "https://a.example/1"
+        )]
+    );
+}
+
+/// A first paragraph with no closing full stop, or one leading into a
+/// list, was taken as the title, and the links in it were dropped.
+#[test]
+fn a_short_first_paragraph_is_body_and_its_link_is_cited() {
+    let text = format!(
+        "Title A\n\nThe full text of the law is at https://npc.example/law.shtml\n\n{P1}\n\n\
+         Source: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         Title B\n\nThe report lists (see https://b.example/list):\n\n- one\n- two\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://npc.example/law.shtml"),
+            t("Title A", "https://a.example/1"),
+            t("Title B", "https://b.example/list"),
+            t("Title B", "https://b.example/2"),
+        ]
+    );
+}
+
+/// `---` after a blank line is a thematic break: read as a setext
+/// underline, it made a heading of the URL line above it, and the
+/// document was split at those "headings".
+#[test]
+fn a_markdown_thematic_break_between_items_is_no_heading() {
+    let mut md = String::new();
+    for (n, rule) in ["---", "***", "- - -"].iter().enumerate() {
+        md.push_str(&format!(
+            "**Title {n}**\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/{n}\n\n{rule}\n\n"
+        ));
+    }
+    assert_eq!(
+        titled_urls(Format::Markdown, &md),
+        (0..3)
+            .map(|n| t(&format!("Title {n}"), &format!("https://a.example/{n}")))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// A headline linked to its permalink, right after an item's URL, was
+/// taken as another URL of that item's source: a made-up citation, and the
+/// next item titled by its body paragraph.
+#[test]
+fn a_linked_headline_after_a_url_starts_the_next_item() {
+    let html = format!(
+        "<p><b><a href=\"https://briefings.example.org/a/\">Title A</a></b></p><p>{P1}</p>\
+         <p>Source: Xinhua, December 26, 2020<br><a href=\"https://a.example/1\">https://a.example/1</a></p>\
+         <p><b><a href=\"https://briefings.example.org/b/\">Title B</a></b></p><p>{P2}</p>\
+         <p>Source: LTN, December 26, 2020<br><a href=\"https://b.example/2\">https://b.example/2</a></p>"
+    );
+    let md = format!(
+        "[Title A](https://briefings.example.org/a/)\n\n{P1}\n\n\
+         Source: Xinhua, December 26, 2020\nhttps://a.example/1\n\
+         [Title B](https://briefings.example.org/b/)\n\n{P2}\n\n\
+         Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    for (format, doc) in [(Format::Html, html), (Format::Markdown, md)] {
+        assert_eq!(
+            flat(&parse(format, &doc)),
+            vec![
+                row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+                row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            ],
+            "{format:?}"
+        );
+    }
+}
+
+/// A page heading over items that have no headings of their own (a `#`
+/// page title, WordPress's `<h1>`) folded every item into one titled by it.
+#[test]
+fn a_page_heading_over_plain_items_is_no_items_title() {
+    let md = format!(
+        "# Briefings - 244. page\n\nTitle A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    let html = format!(
+        "<h1>Briefings - 244. page</h1>\n\
+         <p><strong>Title A</strong></p><p>{P1}</p><p>Source: Xinhua, December 26, 2020<br>\
+         <a href=\"https://a.example/1\">https://a.example/1</a></p>\n\
+         <p><strong>Title B</strong></p><p>{P2}</p><p>Source: LTN, December 26, 2020<br>\
+         <a href=\"https://b.example/2\">https://b.example/2</a></p>"
+    );
+    for (format, doc) in [(Format::Markdown, md), (Format::Html, html)] {
+        assert_eq!(
+            flat(&parse(format, &doc)),
+            vec![
+                row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+                row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            ],
+            "{format:?}"
+        );
+    }
+}
+
+/// A heading over one item keeps every citation under it, a second Source
+/// line after more body included.
+#[test]
+fn a_heading_over_one_item_keeps_all_its_citations() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Markdown, &md),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t("Title A", "https://b.example/2")
+        ]
+    );
+}
+
+/// A bold label, or a zero-width space copied from a web editor before
+/// it, hid the Source line: its outlet and date were lost, and the item
+/// ran into the next.
+#[test]
+fn a_bold_source_label_or_one_after_a_zero_width_space_is_a_source_line() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\n**Source:** Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         ## Title B\n\n{P2}\n\n*Source*: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+    let text = format!(
+        "Title A\n\n{P1}\n\n\u{200B}Source: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         Title B\n\n{P2}\n\n\u{FEFF}Source: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+}
+
+/// A line break inside an `href` is dropped, as browsers drop it.
+#[test]
+fn a_line_break_inside_an_href_is_dropped_as_browsers_do() {
+    let html = format!(
+        "<h3>Title A</h3><p>{P1}</p><p>Source: <a href=\"https://a.example/news/2020-12/26/\r\n\
+         \tc_1126910999.htm\">Xinhua, December 26, 2020</a></p>"
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &html)),
+        vec![row(
+            "Title A",
+            "Xinhua",
+            "2020-12-26",
+            "https://a.example/news/2020-12/26/c_1126910999.htm"
+        )]
+    );
+}
