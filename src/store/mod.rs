@@ -78,6 +78,21 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether SQLite found the database damaged (or not a database at all),
+    /// as opposed to failing for a reason outside it (busy, full disk,
+    /// permissions): damage is what `verify` reports, not a failure of it.
+    pub fn is_damage(&self) -> bool {
+        let StoreError::Sqlite { source, .. } = self else {
+            return false;
+        };
+        matches!(
+            source.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        )
+    }
+}
+
 /// The result type of store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -216,17 +231,32 @@ impl Store {
     }
 
     /// Runs SQLite's own integrity check; returns its complaints (empty when sound).
+    ///
+    /// A b-tree page damaged badly enough makes the pragma itself fail
+    /// (SQLITE_CORRUPT) instead of listing it: that error is the finding,
+    /// returned as one more complaint, since reporting damage is the
+    /// check's whole point.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA integrity_check")
-            .map_err(self.err())?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(self.err())?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(self.err())?;
-        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+        let mut out = Vec::new();
+        let result = (|| {
+            let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let line: String = row.get(0)?;
+                if line != "ok" {
+                    out.push(line);
+                }
+            }
+            Ok(())
+        })();
+        match result.map_err(self.err()) {
+            Ok(()) => Ok(out),
+            Err(e) if e.is_damage() => {
+                out.push(format!("the integrity check itself failed: {e}"));
+                Ok(out)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
