@@ -720,3 +720,27 @@ async fn verify_reports_a_damaged_database_page_and_still_checks_the_blobs() {
     assert_eq!(v["blobs_checked"], 2, "{v}");
     assert_eq!(v["unreferenced_blobs"], serde_json::json!([]), "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_to_standard_output_writes_nothing_of_a_damaged_copy() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    let (_, html) = file_body("page.html").unwrap();
+    // Damage that decompresses without any error, as a bit flip inside a
+    // frame without zstd's checksum often does: only the sha256 tells.
+    let blob = blob_path(s.g.dir.path(), &sha(&html));
+    let other = html
+        .iter()
+        .map(|b| b.to_ascii_uppercase())
+        .collect::<Vec<u8>>();
+    std::fs::write(&blob, zstd::encode_all(&other[..], 3).unwrap()).unwrap();
+    let got = s.run(&["get", &s.url("/files/page.html")]).await;
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(3), "{err}");
+    assert!(err.contains("the archived copy is damaged"), "{err}");
+    assert!(
+        got.stdout.is_empty(),
+        "{} damaged bytes handed out",
+        got.stdout.len()
+    );
+}

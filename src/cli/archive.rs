@@ -82,6 +82,18 @@ pub fn get(
         }
         eprintln!("note: {what}; writing the capture nearest --at");
     }
+    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    if !headers {
+        // Checked whole before a byte goes out: standard output, a pipe or a
+        // device cannot take back what was written, and a damaged zstd frame
+        // (one without a checksum) often decompresses without complaint to
+        // other bytes. Reading twice costs one more decompression and keeps
+        // memory bounded whatever the copy's size, where holding it would not.
+        let (actual, _) = blobs::rehash(&blobs, &capture.body_sha256).map_err(runtime)?;
+        if actual != capture.body_sha256 {
+            return Err(damaged_copy(&actual, &capture.body_sha256));
+        }
+    }
     // Written beside the file and renamed into place once whole and
     // verified: a failure leaves a file already there as it was.
     let mut file = output
@@ -124,7 +136,6 @@ pub fn get(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
     let out_failed = |e: std::io::Error| runtime(anyhow::anyhow!("{}: {e}", written_to()));
     let actual = {
         let mut hashing = HashingWriter {
@@ -143,11 +154,10 @@ pub fn get(
         hex::encode(hashing.hasher.finalize())
     };
     if actual != capture.body_sha256 {
-        // Not committed: a damaged copy never takes the file's place.
-        return Err(runtime(anyhow::anyhow!(
-            "the archived copy is damaged: it hashes to {actual}, recorded {}; run `citewatch verify`",
-            capture.body_sha256
-        )));
+        // Checked above; changed since (a blob is never rewritten, but a disk
+        // may fail between two reads). Not committed: a damaged copy never
+        // takes the file's place.
+        return Err(damaged_copy(&actual, &capture.body_sha256));
     }
     commit(file, &written_to)?;
     eprintln!(
@@ -167,6 +177,13 @@ pub fn get(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn damaged_copy(actual: &str, recorded: &str) -> Failure {
+    runtime(anyhow::anyhow!(
+        "the archived copy is damaged: it hashes to {actual}, recorded {recorded}; \
+         run `citewatch verify`"
+    ))
 }
 
 /// Puts `get`'s output file in place (nothing to do for standard output).
