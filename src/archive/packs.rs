@@ -21,10 +21,10 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
 use super::blobs::BlobError;
 
@@ -78,6 +78,39 @@ fn pack_id(file_name: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+/// Opens an index read-only. Where SQLite cannot make the WAL's shared
+/// memory file beside it (a folder the user may not write) and none exists,
+/// no writer has the index open: it is then read as immutable, since that
+/// is the only way SQLite reads a WAL database it cannot set up. A writer
+/// starting meanwhile is not seen: at worst a blob it is packing now is not
+/// found by this reader.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let probe = |conn: &Connection| {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    match probe(&conn) {
+        Ok(()) => Ok(conn),
+        Err(e)
+            if matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+            ) =>
+        {
+            drop(conn);
+            let conn = Connection::open_with_flags(
+                crate::store::immutable_uri(path),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            probe(&conn)?;
+            Ok(conn)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The packs under one folder. Cheap to make: nothing is opened until used.
 #[derive(Debug)]
 pub struct Packs {
@@ -90,6 +123,8 @@ pub struct Packs {
 #[derive(Debug, Default)]
 struct State {
     index: Option<Connection>,
+    /// `index` was opened for writing ([`Packs::writer`]).
+    index_writable: bool,
     /// The pack this process appends to.
     writer: Option<Writer>,
     /// Packs written since the last sync (the current one included).
@@ -138,28 +173,52 @@ impl Packs {
         self.dir.join(format!("pack-{id:06}.cwpack"))
     }
 
-    /// The index, opened on first use; `None` when there is none and `create`
-    /// is false.
-    fn index<'a>(
-        &self,
-        state: &'a mut State,
-        create: bool,
-    ) -> Result<Option<&'a Connection>, BlobError> {
+    /// The index to read, opened on first use; `None` when there is none yet.
+    ///
+    /// Read-only: reading the archive (`verify`, `get`, `export-warc`,
+    /// `serve`) must work for a user who may not write the store, and opened
+    /// for writing the index failed every lookup there with "attempt to
+    /// write a readonly database". A handle that has written keeps its
+    /// writable connection, which reads as well.
+    fn reader<'a>(&self, state: &'a mut State) -> Result<Option<&'a Connection>, BlobError> {
         if state.index.is_none() {
             let path = self.index_path();
-            if !create && !path.exists() {
+            if !path.exists() {
                 return Ok(None);
             }
+            let conn = open_read_only(&path).map_err(|e| self.index_error(e))?;
+            // An index file a writer has only just created holds no table
+            // yet: nothing is indexed, and nothing may be created from here.
+            let has_table: bool = conn
+                .query_row(
+                    "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'packed'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.index_error(e))?;
+            if !has_table {
+                return Ok(None);
+            }
+            state.index = Some(conn);
+            state.index_writable = false;
+        }
+        Ok(state.index.as_ref())
+    }
+
+    /// The index to write, created (with its folder) if need be.
+    fn writer<'a>(&self, state: &'a mut State) -> Result<&'a Connection, BlobError> {
+        if state.index.is_none() || !state.index_writable {
             std::fs::create_dir_all(&self.dir).map_err(|e| self.io(e))?;
-            let conn = Connection::open(&path).map_err(|e| self.index_error(e))?;
+            let conn = Connection::open(self.index_path()).map_err(|e| self.index_error(e))?;
             conn.busy_timeout(std::time::Duration::from_secs(10))
                 .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
                 .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
                 .and_then(|_| conn.execute_batch(SCHEMA))
                 .map_err(|e| self.index_error(e))?;
             state.index = Some(conn);
+            state.index_writable = true;
         }
-        Ok(state.index.as_ref())
+        Ok(state.index.as_ref().expect("opened above"))
     }
 
     fn io(&self, source: io::Error) -> BlobError {
@@ -187,7 +246,7 @@ impl Packs {
         if let Some(loc) = state.pending.get(sha256) {
             return Ok(Some(*loc));
         }
-        let Some(index) = self.index(state, false)? else {
+        let Some(index) = self.reader(state)? else {
             return Ok(None);
         };
         index
@@ -268,9 +327,7 @@ impl Packs {
     /// Numbers and creates a new pack for this process (its folder entry made
     /// durable at once: later syncs only sync the file's data).
     fn start_pack(&self, state: &mut State) -> Result<Writer, BlobError> {
-        let index = self
-            .index(state, true)?
-            .ok_or_else(|| self.io(io::Error::other("the pack index could not be created")))?;
+        let index = self.writer(state)?;
         index
             .execute(
                 "INSERT INTO packs (created_at) VALUES (?1)",
@@ -305,8 +362,7 @@ impl Packs {
             file.sync_data().map_err(|e| self.io(e))?;
         }
         let pending: Vec<([u8; 32], Location)> = state.pending.drain().collect();
-        let result = self.index(&mut state, true).and_then(|index| {
-            let index = index.ok_or_else(|| self.io(io::Error::other("no pack index")))?;
+        let result = self.writer(&mut state).and_then(|index| {
             let tx = index
                 .unchecked_transaction()
                 .map_err(|e| self.index_error(e))?;
@@ -410,7 +466,7 @@ impl Packs {
         for loc in state.pending.values() {
             *named.entry(loc.pack).or_default() += HEADER + loc.length;
         }
-        if let Some(index) = self.index(&mut state, false)? {
+        if let Some(index) = self.reader(&mut state)? {
             let mut stmt = index
                 .prepare("SELECT pack, count(*), sum(length) FROM packed GROUP BY pack")
                 .map_err(|e| self.index_error(e))?;
@@ -453,7 +509,7 @@ impl Packs {
     pub fn list(&self) -> Result<Vec<[u8; 32]>, BlobError> {
         let mut state = self.lock();
         let mut out: Vec<[u8; 32]> = state.pending.keys().copied().collect();
-        if let Some(index) = self.index(&mut state, false)? {
+        if let Some(index) = self.reader(&mut state)? {
             let mut stmt = index
                 .prepare("SELECT sha256 FROM packed")
                 .map_err(|e| self.index_error(e))?;
@@ -505,6 +561,58 @@ mod tests {
         both.sort();
         assert_eq!(listed, both);
         assert_eq!(lb.pack, loc.pack, "one pack per writer");
+    }
+
+    #[test]
+    fn reading_opens_the_index_read_only_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, fa) = blob(1);
+        {
+            let writer = Packs::new(dir.path());
+            writer.append(&a, &fa).unwrap();
+            writer.sync().unwrap();
+        }
+        // Every read a reader makes, on a connection that could not write
+        // (so a store the user may not write reads the same).
+        let reader = Packs::new(dir.path());
+        let loc = reader.locate(&a).unwrap().unwrap();
+        assert_eq!(reader.read_frame(&a, loc).unwrap(), fa);
+        assert_eq!(reader.list().unwrap(), vec![a]);
+        assert_eq!(reader.unindexed().unwrap(), vec![]);
+        {
+            let state = reader.lock();
+            let conn = state.index.as_ref().unwrap();
+            assert!(!state.index_writable);
+            assert!(conn.is_readonly(rusqlite::MAIN_DB).unwrap());
+        }
+        // Writing later switches the handle to a writable index.
+        let (b, fb) = blob(2);
+        reader.append(&b, &fb).unwrap();
+        reader.sync().unwrap();
+        assert!(reader.lock().index_writable);
+        assert!(Packs::new(dir.path()).locate(&b).unwrap().is_some());
+
+        // An index file a writer has only just made (no table yet) is no
+        // index to a reader, and is left as it was.
+        let fresh = tempfile::tempdir().unwrap();
+        std::fs::write(fresh.path().join("index.db"), b"").unwrap();
+        let reader = Packs::new(fresh.path());
+        assert_eq!(reader.locate(&a).unwrap(), None);
+        assert_eq!(reader.list().unwrap(), Vec::<[u8; 32]>::new());
+        assert_eq!(
+            std::fs::metadata(fresh.path().join("index.db"))
+                .unwrap()
+                .len(),
+            0
+        );
+    }
+
+    #[test]
+    fn the_immutable_uri_escapes_what_a_uri_would_read() {
+        assert_eq!(
+            crate::store::immutable_uri(Path::new("/data/a b?c#d%e/index.db")),
+            "file:/data/a%20b%3Fc%23d%25e/index.db?immutable=1"
+        );
     }
 
     #[test]
