@@ -1882,3 +1882,111 @@ async fn a_user_who_may_not_write_the_store_reads_its_packed_archive() {
         "reading the archive changed the store's files"
     );
 }
+
+/// Overwrites the root page of `table` in the SQLite file `db` with 0xff.
+fn damage_root_page(db: &std::path::Path, table: &str) {
+    use std::os::unix::fs::FileExt;
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let page = conn
+        .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64;
+    let root = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
+    drop(conn);
+    let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    file.write_all_at(&vec![0xff; page as usize], (root - 1) * page)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let paths = ["/page/1", "/page/2", "/page/3"];
+    g.brief("b.txt", briefing(&web, &paths));
+    json(&g, &["check", "--format", "json"]).await;
+    let packs = g.path("data/blobs/packs");
+    let pack_files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&packs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".cwpack"))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(pack_files(), ["pack-000001.cwpack"]);
+
+    // Lost: the next check numbered its pack from the empty index and failed
+    // on "File exists". It now rebuilds the index first, so the same pages
+    // are found packed already and nothing is packed again.
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(packs.join(f));
+    }
+    let out = run(&g, &["check", "--all", "--format", "json"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("the pack index is missing: rebuilt it from 1 pack file (3 records)"),
+        "{err}"
+    );
+    assert_eq!(pack_files(), ["pack-000001.cwpack"]);
+    let v = json(&g, &["verify", "--format", "json"]).await;
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    assert_eq!(v["unindexed_pack_bytes"], serde_json::json!([]), "{v}");
+
+    // Damaged where only a lookup reads: the run names the damage and the
+    // way out, and `verify --repair` takes it.
+    damage_root_page(&packs.join("index.db"), "packed");
+    let out = run(&g, &["check", "--all"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("the pack index is damaged") && err.contains("citewatch verify --repair"),
+        "{err}"
+    );
+    let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
+    assert!(text.contains("citewatch verify --repair"), "{text}");
+    let out = run(&g, &["verify", "--repair", "--format", "json"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    let rebuilt = &v["pack_index_rebuilt"];
+    assert!(
+        rebuilt["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the pack index is damaged"),
+        "{v}"
+    );
+    assert_eq!(rebuilt["packs"], 1, "{v}");
+    assert!(
+        std::path::Path::new(rebuilt["old_index"].as_str().unwrap()).exists(),
+        "{v}"
+    );
+    let text = String::from_utf8(run(&g, &["verify", "--repair"]).await.stdout).unwrap();
+    assert!(
+        text.contains("the pack index is sound: nothing to repair"),
+        "{text}"
+    );
+    let out = run(&g, &["check", "--all"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(pack_files(), ["pack-000001.cwpack"]);
+}

@@ -158,6 +158,19 @@ pub enum BlobError {
         /// Why.
         source: io::Error,
     },
+    /// The pack index is damaged. The packs repeat what it holds, so it can
+    /// be built again from them.
+    #[error(
+        "{}: the pack index is damaged ({source}); `citewatch verify --repair` builds it \
+         again from the pack files",
+        path.display()
+    )]
+    IndexDamaged {
+        /// The index file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
     /// Written blobs could not be made durable.
     #[error("{}: cannot sync the blob store to disk: {source}", dir.display())]
     Sync {
@@ -283,6 +296,11 @@ impl FsBlobStore {
     /// creating a file per blob was.
     pub fn deferred_sync(dir: impl Into<PathBuf>) -> FsBlobStore {
         Self::with_sync(dir.into(), false)
+    }
+
+    /// The packs this store appends to, for repairing their index.
+    pub fn packs(&self) -> &Packs {
+        &self.packs
     }
 
     /// Makes every blob written so far durable: appended packs and their index,

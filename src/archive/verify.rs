@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::blobs::{BlobError, BlobStore, Leftover, rehash};
-use super::packs::Unindexed;
+use super::packs::{Rebuilt, Unindexed};
 use crate::store::{Store, StoreError};
 
 /// One problem found.
@@ -41,6 +41,18 @@ pub struct VerifyReport {
     pub interrupted_writes: Vec<Leftover>,
     /// The holder of the run lock while this verify ran, if any.
     pub run_in_progress: Option<String>,
+    /// What `verify --repair` rebuilt first, if anything.
+    pub pack_index_rebuilt: Option<Repaired>,
+}
+
+/// The pack index built again from the packs ([`super::packs::Packs::rebuild_index`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Repaired {
+    /// Why it was rebuilt.
+    pub reason: String,
+    /// What the rebuild found.
+    #[serde(flatten)]
+    pub rebuilt: Rebuilt,
 }
 
 /// What a read of a damaged database yields: the value, or, for damage,

@@ -294,8 +294,13 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
 }
 
 /// Runs `verify`: exit 1 when any problem is found.
-pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
+pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode, Failure> {
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    let repaired = if repair {
+        repair_pack_index(config, &blobs)?
+    } else {
+        None
+    };
     let mut report = match Store::open_existing(&config.store.database()) {
         Ok(store) => verify::verify(&store, &blobs).map_err(runtime)?,
         // A database SQLite cannot open is what `verify` is there to find:
@@ -319,6 +324,7 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
             }
         }
     };
+    report.pack_index_rebuilt = repaired;
     // A running check's temporary files are its writes in progress.
     report.run_in_progress = citewatch::check::lock::holder(&config.store.dir);
     if report.run_in_progress.is_some() {
@@ -329,6 +335,29 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
     } else {
         let mut out = std::io::stdout().lock();
         let mut w = || -> std::io::Result<()> {
+            if let Some(r) = &report.pack_index_rebuilt {
+                writeln!(
+                    out,
+                    "{}: rebuilt the pack index from {} ({}){}",
+                    r.reason,
+                    plural(r.rebuilt.packs as i64, "pack file", "pack files"),
+                    plural(r.rebuilt.blobs as i64, "record", "records"),
+                    r.rebuilt
+                        .old_index
+                        .as_ref()
+                        .map(|p| format!("; the old index is kept as {}", p.display()))
+                        .unwrap_or_default()
+                )?;
+                for u in &r.rebuilt.unreadable {
+                    writeln!(
+                        out,
+                        "  {}: its last {} bytes hold no whole record",
+                        u.pack, u.bytes
+                    )?;
+                }
+            } else if repair {
+                writeln!(out, "the pack index is sound: nothing to repair")?;
+            }
             for p in &report.problems {
                 let sha = p.sha256.as_deref().unwrap_or("-");
                 writeln!(
@@ -395,6 +424,25 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `verify --repair`: the pack index built again from the packs when it is
+/// missing, damaged or does not know every pack, under the run lock (a
+/// check appending meanwhile would be lost from it).
+fn repair_pack_index(
+    config: &Config,
+    blobs: &FsBlobStore,
+) -> Result<Option<verify::Repaired>, Failure> {
+    let _lock = citewatch::check::lock::RunLock::acquire(
+        &config.store.dir,
+        &format_millis(citewatch::time::now_millis()),
+    )
+    .map_err(super::lock_failure)?;
+    let Some(reason) = blobs.packs().needs_rebuild(true).map_err(runtime)? else {
+        return Ok(None);
+    };
+    let rebuilt = blobs.packs().rebuild_index().map_err(runtime)?;
+    Ok(Some(verify::Repaired { reason, rebuilt }))
 }
 
 /// Runs `export-warc`.
