@@ -304,6 +304,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// First build the pack index (blobs/packs/index.db) again from the
+        /// pack files when it is missing, damaged or incomplete (takes the
+        /// run lock; the old index is kept beside it).
+        #[arg(long)]
+        repair: bool,
     },
 }
 
@@ -477,7 +482,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             cdxj,
             format,
         ),
-        Command::Verify { format } => cli::archive::verify(&config, format),
+        Command::Verify { format, repair } => cli::archive::verify(&config, format, repair),
         Command::Serve { listen } => cli::serve::serve(&config, listen),
     }
 }

@@ -629,3 +629,118 @@ async fn an_empty_or_damaged_store_is_named_and_never_used_as_a_new_one() {
     assert!(err.contains("restore it from a backup"), "{err}");
     assert_eq!(err.matches("malformed").count(), 1, "{err}");
 }
+
+/// Overwrites the root page of `table` with 0xff, as a disk fault would,
+/// after checkpointing so the page lives in the database file itself.
+fn damage_root_page(db: &Path, table: &str) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let page_size = conn
+        .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64;
+    let root = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
+    drop(conn);
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    file.write_all_at(&vec![0xff; page_size as usize], (root - 1) * page_size)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_reports_a_damaged_database_page_and_still_checks_the_blobs() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    s.save("/files/doc.pdf").await;
+    let db = s.g.path("data/citewatch.db");
+    // A page SQLite's integrity check cannot even read makes the pragma fail
+    // rather than list it: still a finding (exit 1, JSON printed), and the
+    // blobs, whose rows are intact, are still checked.
+    damage_root_page(&db, "checks");
+    let out = s.run(&["verify", "--format", "json"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = v["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["kind"] == "sqlite" && p["detail"].as_str().unwrap().contains("malformed")),
+        "{v}"
+    );
+    assert_eq!(v["blobs_checked"], 2, "{v}");
+    assert!(problems.iter().all(|p| p["kind"] == "sqlite"), "{v}");
+    let text = s.run(&["verify"]).await;
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("PROBLEM sqlite") && stdout.contains("verified 2 blobs"),
+        "{stdout}"
+    );
+
+    // With the blob rows themselves unreadable, every blob is still checked
+    // against its own name, and a damaged one is named.
+    damage_root_page(&db, "blobs");
+    let (_, html) = file_body("page.html").unwrap();
+    let html_blob = blob_path(s.g.dir.path(), &sha(&html));
+    std::fs::write(
+        &html_blob,
+        zstd::encode_all(&b"not the page"[..], 3).unwrap(),
+    )
+    .unwrap();
+    let out = s.run(&["verify", "--format", "json"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = v["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p["kind"] == "sqlite"
+            && p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("the blob rows cannot be read")),
+        "{v}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["kind"] == "corrupt_blob" && p["sha256"] == sha(&html)),
+        "{v}"
+    );
+    assert_eq!(v["blobs_checked"], 2, "{v}");
+    assert_eq!(v["unreferenced_blobs"], serde_json::json!([]), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_to_standard_output_writes_nothing_of_a_damaged_copy() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    let (_, html) = file_body("page.html").unwrap();
+    // Damage that decompresses without any error, as a bit flip inside a
+    // frame without zstd's checksum often does: only the sha256 tells.
+    let blob = blob_path(s.g.dir.path(), &sha(&html));
+    let other = html
+        .iter()
+        .map(|b| b.to_ascii_uppercase())
+        .collect::<Vec<u8>>();
+    std::fs::write(&blob, zstd::encode_all(&other[..], 3).unwrap()).unwrap();
+    let got = s.run(&["get", &s.url("/files/page.html")]).await;
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(3), "{err}");
+    assert!(err.contains("the archived copy is damaged"), "{err}");
+    assert!(
+        got.stdout.is_empty(),
+        "{} damaged bytes handed out",
+        got.stdout.len()
+    );
+}

@@ -1845,3 +1845,220 @@ async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let get = run(&g, &["get", &web.url("127.0.0.1", "/soft")]).await;
     assert_eq!(get.status.code(), Some(3));
 }
+
+/// `citewatch ARGS…` as a user who may read the store but not write it:
+/// another user (nobody) when the tests run as root, whom no permission bit
+/// would stop, else this user with the write bits taken off (`chmod`).
+fn as_reader(g: &Ground, args: &[&str]) -> std::process::Output {
+    let bin = assert_cmd::cargo::cargo_bin("citewatch");
+    // SAFETY: geteuid has no preconditions.
+    let mut cmd = if unsafe { libc::geteuid() } == 0 {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    cmd.arg("--config")
+        .arg(g.config())
+        .args(args)
+        .env_remove("CITEWATCH_CONFIG");
+    cmd.output()
+        .expect("setpriv (util-linux) is needed to test as another user")
+}
+
+/// Sets or clears the write bits of everything under `dir`, itself included.
+fn writable(dir: &std::path::Path, yes: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    for e in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let mut mode = e.metadata().unwrap().permissions().mode();
+        mode = if yes { mode | 0o200 } else { mode & !0o222 };
+        std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_may_not_write_the_store_reads_its_packed_archive() {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::PermissionsExt;
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let paths = ["/page/1", "/page/2", "/page/3"];
+    g.brief("b.txt", briefing(&web, &paths));
+    json(&g, &["check", "--format", "json"]).await;
+    let index = g.path("data/blobs/packs/index.db");
+    assert!(index.exists());
+    // Readable by all, writable by none: the reporting user's view of a
+    // store the nightly check writes.
+    std::fs::set_permissions(g.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out_dir = g.path("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let recorded: Vec<(String, String)> = {
+        let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+        paths
+            .iter()
+            .map(|p| {
+                let url = format!("http://127.0.0.1:{}{p}", web.port());
+                let sha = db
+                    .query_row(
+                        "SELECT c.body_sha256 FROM captures c JOIN sources s \
+                         ON s.id = c.source_id WHERE s.url = ?1",
+                        [&url],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                (url, sha)
+            })
+            .collect()
+    };
+    writable(&g.data(), false);
+    let before = common::snapshot(&g.data());
+
+    let v = as_reader(&g, &["verify", "--format", "json"]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let v: Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    assert_eq!(v["blobs_checked"], paths.len(), "{v}");
+    for (url, sha) in &recorded {
+        let got = as_reader(&g, &["get", url]);
+        assert!(
+            got.status.success(),
+            "{}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        assert_eq!(&hex::encode(Sha256::digest(&got.stdout)), sha, "{url}");
+    }
+    let warc = out_dir.join("all.warc.gz");
+    let out = as_reader(&g, &["export-warc", "-o", warc.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&warc).unwrap().len() > 0);
+    writable(&g.data(), true);
+    assert!(
+        before == common::snapshot(&g.data()),
+        "reading the archive changed the store's files"
+    );
+}
+
+/// Overwrites the root page of `table` in the SQLite file `db` with 0xff.
+fn damage_root_page(db: &std::path::Path, table: &str) {
+    use std::os::unix::fs::FileExt;
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let page = conn
+        .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64;
+    let root = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
+    drop(conn);
+    let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    file.write_all_at(&vec![0xff; page as usize], (root - 1) * page)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let paths = ["/page/1", "/page/2", "/page/3"];
+    g.brief("b.txt", briefing(&web, &paths));
+    json(&g, &["check", "--format", "json"]).await;
+    let packs = g.path("data/blobs/packs");
+    let pack_files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&packs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".cwpack"))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(pack_files(), ["pack-000001.cwpack"]);
+
+    // Lost: the next check numbered its pack from the empty index and failed
+    // on "File exists". It now rebuilds the index first, so the same pages
+    // are found packed already and nothing is packed again.
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(packs.join(f));
+    }
+    let out = run(&g, &["check", "--all", "--format", "json"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("the pack index is missing: rebuilt it from 1 pack file (3 records)"),
+        "{err}"
+    );
+    assert_eq!(pack_files(), ["pack-000001.cwpack"]);
+    let v = json(&g, &["verify", "--format", "json"]).await;
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    assert_eq!(v["unindexed_pack_bytes"], serde_json::json!([]), "{v}");
+
+    // Damaged where only a lookup reads: the run names the damage and the
+    // way out, and `verify --repair` takes it.
+    damage_root_page(&packs.join("index.db"), "packed");
+    let out = run(&g, &["check", "--all"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("the pack index is damaged") && err.contains("citewatch verify --repair"),
+        "{err}"
+    );
+    let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
+    assert!(text.contains("citewatch verify --repair"), "{text}");
+    let out = run(&g, &["verify", "--repair", "--format", "json"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    let rebuilt = &v["pack_index_rebuilt"];
+    assert!(
+        rebuilt["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the pack index is damaged"),
+        "{v}"
+    );
+    assert_eq!(rebuilt["packs"], 1, "{v}");
+    assert!(
+        std::path::Path::new(rebuilt["old_index"].as_str().unwrap()).exists(),
+        "{v}"
+    );
+    let text = String::from_utf8(run(&g, &["verify", "--repair"]).await.stdout).unwrap();
+    assert!(
+        text.contains("the pack index is sound: nothing to repair"),
+        "{text}"
+    );
+    let out = run(&g, &["check", "--all"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(pack_files(), ["pack-000001.cwpack"]);
+}

@@ -36,6 +36,16 @@ use super::packs::{Packs, Unindexed};
 /// against 2.1 ms and ~10 MiB), which matters with a hundred pages in flight.
 const LEVEL: i32 = 3;
 
+/// Whole frames carry zstd's content checksum (XXH64, 4 bytes a frame),
+/// which every decoder checks as it reads: a bit flip in a stored frame
+/// decompressed, half the time, without an error to other bytes, found only
+/// by the sha256 at the end, after a stream had handed them out. Measured on
+/// 2,000 HTML pages (127 MB) at level 3: compression CPU within the noise
+/// (1.48–1.60 s either way), 0.03 % more bytes. Frames written before have
+/// none and read as before. Deltas are made by zstd's dictionary call,
+/// which writes no checksum; their sha256 is still checked on every read
+/// that hands them out.
+///
 /// zstd level of a delta. Making one mostly costs loading its base as a
 /// dictionary, which level 1 does with one hash table where level 3 fills two:
 /// half the time for deltas as small (measured on the simulated web's churning
@@ -147,6 +157,19 @@ pub enum BlobError {
         dir: PathBuf,
         /// Why.
         source: io::Error,
+    },
+    /// The pack index is damaged. The packs repeat what it holds, so it can
+    /// be built again from them.
+    #[error(
+        "{}: the pack index is damaged ({source}); `citewatch verify --repair` builds it \
+         again from the pack files",
+        path.display()
+    )]
+    IndexDamaged {
+        /// The index file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
     },
     /// Written blobs could not be made durable.
     #[error("{}: cannot sync the blob store to disk: {source}", dir.display())]
@@ -275,6 +298,11 @@ impl FsBlobStore {
         Self::with_sync(dir.into(), false)
     }
 
+    /// The packs this store appends to, for repairing their index.
+    pub fn packs(&self) -> &Packs {
+        &self.packs
+    }
+
     /// Makes every blob written so far durable: appended packs and their index,
     /// and loose files (one `syncfs` of the file system holding them; `sync`
     /// where there is none).
@@ -362,6 +390,7 @@ impl FsBlobStore {
         let mut encoder = zstd::stream::write::Encoder::new(tmp.as_file(), LEVEL).map_err(&io)?;
         encoder.set_pledged_src_size(size).map_err(&io)?;
         encoder.include_contentsize(size.is_some()).map_err(&io)?;
+        encoder.include_checksum(true).map_err(&io)?;
         io::copy(&mut reader, &mut encoder).map_err(&io)?;
         encoder.finish().map_err(&io)?;
         let actual = hex::encode(reader.hasher.finalize());
@@ -401,7 +430,11 @@ impl FsBlobStore {
             let mut c = c.borrow_mut();
             let compressor = match c.as_mut() {
                 Some(compressor) => compressor,
-                None => c.insert(zstd::bulk::Compressor::new(LEVEL)?),
+                None => {
+                    let mut compressor = zstd::bulk::Compressor::new(LEVEL)?;
+                    compressor.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))?;
+                    c.insert(compressor)
+                }
             };
             let Some((base_name, base_bytes, base_stored)) = &base else {
                 return compressor.compress(bytes);
@@ -1070,6 +1103,45 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn whole_frames_carry_a_checksum_so_a_flipped_bit_is_an_error_not_other_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = page("checksummed");
+        let name = sha(&body);
+        let loose = FsBlobStore::new(dir.path().join("loose"));
+        loose.put_hashed(&name, &body).unwrap();
+        let streamed = FsBlobStore::new(dir.path().join("streamed"));
+        streamed
+            .put_sized(&name, body.len() as u64, &mut body.as_slice())
+            .unwrap();
+        // Frame header descriptor, bit 2: Content_Checksum_flag.
+        for store in [&loose, &streamed] {
+            assert_ne!(stored(store, &name)[4] & 0x04, 0, "no checksum");
+        }
+        let packed = FsBlobStore::deferred_sync(dir.path().join("packed"));
+        packed.put_hashed(&name, &body).unwrap();
+        packed.sync().unwrap();
+        let pack = dir.path().join("packed/packs/pack-000001.cwpack");
+        let whole = std::fs::read(&pack).unwrap();
+        // Every bit of a stretch of the compressed data, one at a time.
+        let start = HEADER_LEN + 20;
+        for at in start..start + 40 {
+            for bit in 0..8 {
+                let mut damaged = whole.clone();
+                damaged[at] ^= 1 << bit;
+                std::fs::write(&pack, &damaged).unwrap();
+                let reader = FsBlobStore::new(dir.path().join("packed"));
+                assert!(
+                    rehash(&reader, &name).is_err(),
+                    "byte {at} bit {bit} read back without an error"
+                );
+            }
+        }
+    }
+
+    /// A pack record's header: magic, sha256, length.
+    const HEADER_LEN: usize = 4 + 32 + 8;
 
     #[test]
     fn a_deferred_store_packs_small_bodies_and_reads_them_back() {

@@ -21,10 +21,10 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
 use super::blobs::BlobError;
 
@@ -69,6 +69,41 @@ pub struct Unindexed {
     pub bytes: u64,
 }
 
+/// What [`Packs::rebuild_index`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rebuilt {
+    /// Pack files read.
+    pub packs: usize,
+    /// Records indexed (a blob packed twice counts twice, indexed once).
+    pub blobs: usize,
+    /// Bytes at the end of a pack that hold no whole record, per pack.
+    pub unreadable: Vec<Unindexed>,
+    /// Where the index it replaced was put, if there was one.
+    pub old_index: Option<PathBuf>,
+}
+
+/// The record at `at` in a pack of `len` bytes, if a whole one is there:
+/// its blob's sha256 and its frame's length. A frame must begin as a zstd
+/// frame or a delta's skippable frame does, so that bytes which merely
+/// start with the magic are not taken for a record.
+fn record_at(file: &File, at: u64, len: u64) -> Option<([u8; 32], u64)> {
+    let mut header = [0u8; HEADER as usize + 4];
+    let room = len.checked_sub(at)?;
+    if room < HEADER + 4 {
+        return None;
+    }
+    file.read_exact_at(&mut header, at).ok()?;
+    if &header[..4] != MAGIC {
+        return None;
+    }
+    let sha: [u8; 32] = header[4..36].try_into().ok()?;
+    let length = u64::from_le_bytes(header[36..44].try_into().ok()?);
+    let frame_magic = u32::from_le_bytes(header[44..48].try_into().ok()?);
+    let zstd_frame = frame_magic == 0xFD2F_B528;
+    let skippable = frame_magic & 0xFFFF_FFF0 == 0x184D_2A50;
+    (length >= 4 && length <= room - HEADER && (zstd_frame || skippable)).then_some((sha, length))
+}
+
 /// The number of a pack from its file name (`pack-000001.cwpack`).
 fn pack_id(file_name: &str) -> Option<i64> {
     let digits = file_name.strip_prefix("pack-")?.strip_suffix(".cwpack")?;
@@ -76,6 +111,39 @@ fn pack_id(file_name: &str) -> Option<i64> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// Opens an index read-only. Where SQLite cannot make the WAL's shared
+/// memory file beside it (a folder the user may not write) and none exists,
+/// no writer has the index open: it is then read as immutable, since that
+/// is the only way SQLite reads a WAL database it cannot set up. A writer
+/// starting meanwhile is not seen: at worst a blob it is packing now is not
+/// found by this reader.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let probe = |conn: &Connection| {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    match probe(&conn) {
+        Ok(()) => Ok(conn),
+        Err(e)
+            if matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+            ) =>
+        {
+            drop(conn);
+            let conn = Connection::open_with_flags(
+                crate::store::immutable_uri(path),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            probe(&conn)?;
+            Ok(conn)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The packs under one folder. Cheap to make: nothing is opened until used.
@@ -90,6 +158,10 @@ pub struct Packs {
 #[derive(Debug, Default)]
 struct State {
     index: Option<Connection>,
+    /// `index` was opened for writing ([`Packs::writer`]).
+    index_writable: bool,
+    /// The device and inode of the index file a reader opened.
+    index_file: Option<(u64, u64)>,
     /// The pack this process appends to.
     writer: Option<Writer>,
     /// Packs written since the last sync (the current one included).
@@ -138,28 +210,56 @@ impl Packs {
         self.dir.join(format!("pack-{id:06}.cwpack"))
     }
 
-    /// The index, opened on first use; `None` when there is none and `create`
-    /// is false.
-    fn index<'a>(
-        &self,
-        state: &'a mut State,
-        create: bool,
-    ) -> Result<Option<&'a Connection>, BlobError> {
+    /// The index to read, opened on first use; `None` when there is none yet.
+    ///
+    /// Read-only: reading the archive (`verify`, `get`, `export-warc`,
+    /// `serve`) must work for a user who may not write the store, and opened
+    /// for writing the index failed every lookup there with "attempt to
+    /// write a readonly database". A handle that has written keeps its
+    /// writable connection, which reads as well.
+    fn reader<'a>(&self, state: &'a mut State) -> Result<Option<&'a Connection>, BlobError> {
         if state.index.is_none() {
             let path = self.index_path();
-            if !create && !path.exists() {
+            if !path.exists() {
                 return Ok(None);
             }
+            let conn = open_read_only(&path).map_err(|e| self.index_error(e))?;
+            // An index file a writer has only just created holds no table
+            // yet: nothing is indexed, and nothing may be created from here.
+            let has_table: bool = conn
+                .query_row(
+                    "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'packed'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.index_error(e))?;
+            if !has_table {
+                return Ok(None);
+            }
+            state.index_file = {
+                use std::os::unix::fs::MetadataExt;
+                std::fs::metadata(&path).ok().map(|m| (m.dev(), m.ino()))
+            };
+            state.index = Some(conn);
+            state.index_writable = false;
+        }
+        Ok(state.index.as_ref())
+    }
+
+    /// The index to write, created (with its folder) if need be.
+    fn writer<'a>(&self, state: &'a mut State) -> Result<&'a Connection, BlobError> {
+        if state.index.is_none() || !state.index_writable {
             std::fs::create_dir_all(&self.dir).map_err(|e| self.io(e))?;
-            let conn = Connection::open(&path).map_err(|e| self.index_error(e))?;
+            let conn = Connection::open(self.index_path()).map_err(|e| self.index_error(e))?;
             conn.busy_timeout(std::time::Duration::from_secs(10))
                 .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
                 .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
                 .and_then(|_| conn.execute_batch(SCHEMA))
                 .map_err(|e| self.index_error(e))?;
             state.index = Some(conn);
+            state.index_writable = true;
         }
-        Ok(state.index.as_ref())
+        Ok(state.index.as_ref().expect("opened above"))
     }
 
     fn io(&self, source: io::Error) -> BlobError {
@@ -170,6 +270,15 @@ impl Packs {
     }
 
     fn index_error(&self, e: rusqlite::Error) -> BlobError {
+        if matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+        ) {
+            return BlobError::IndexDamaged {
+                path: self.index_path(),
+                source: e,
+            };
+        }
         self.io(io::Error::other(format!("pack index: {e}")))
     }
 
@@ -187,7 +296,28 @@ impl Packs {
         if let Some(loc) = state.pending.get(sha256) {
             return Ok(Some(*loc));
         }
-        let Some(index) = self.index(state, false)? else {
+        let found = self.lookup(state, sha256)?;
+        if found.is_some() || state.index_writable || !self.index_replaced(state) {
+            return Ok(found);
+        }
+        // Rebuilt since this reader opened it (`verify --repair`, or a check
+        // finding it lost): the old file holds none of the blobs packed
+        // since. Looked up again in the index now at the path.
+        state.index = None;
+        self.lookup(state, sha256)
+    }
+
+    /// Whether the index file at the path is no longer the one open.
+    fn index_replaced(&self, state: &State) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let now = std::fs::metadata(self.index_path())
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        state.index.is_some() && now != state.index_file
+    }
+
+    fn lookup(&self, state: &mut State, sha256: &[u8; 32]) -> Result<Option<Location>, BlobError> {
+        let Some(index) = self.reader(state)? else {
             return Ok(None);
         };
         index
@@ -267,23 +397,38 @@ impl Packs {
 
     /// Numbers and creates a new pack for this process (its folder entry made
     /// durable at once: later syncs only sync the file's data).
+    ///
+    /// Numbered past both the index's packs and the files on disk: an index
+    /// lost or rebuilt may know fewer packs than the folder holds, and a
+    /// number taken from it alone collided with an existing pack ("File
+    /// exists") and ended the run.
     fn start_pack(&self, state: &mut State) -> Result<Writer, BlobError> {
-        let index = self
-            .index(state, true)?
-            .ok_or_else(|| self.io(io::Error::other("the pack index could not be created")))?;
+        let on_disk = self.pack_files()?.last().map_or(0, |(id, _)| *id);
+        let index = self.writer(state)?;
+        let indexed: i64 = index
+            .query_row("SELECT coalesce(max(id), 0) FROM packs", [], |r| r.get(0))
+            .map_err(|e| self.index_error(e))?;
+        let mut id = indexed.max(on_disk) + 1;
+        let file = loop {
+            match File::options()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(self.pack_path(id))
+            {
+                Ok(file) => break file,
+                // Made since the folder was read (by a process not holding
+                // the run lock): the next number.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => id += 1,
+                Err(e) => return Err(self.io(e)),
+            }
+        };
         index
             .execute(
-                "INSERT INTO packs (created_at) VALUES (?1)",
-                [crate::time::now_millis()],
+                "INSERT INTO packs (id, created_at) VALUES (?1, ?2)",
+                params![id, crate::time::now_millis()],
             )
             .map_err(|e| self.index_error(e))?;
-        let id = index.last_insert_rowid();
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(self.pack_path(id))
-            .map_err(|e| self.io(e))?;
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| self.io(e))?;
@@ -305,8 +450,7 @@ impl Packs {
             file.sync_data().map_err(|e| self.io(e))?;
         }
         let pending: Vec<([u8; 32], Location)> = state.pending.drain().collect();
-        let result = self.index(&mut state, true).and_then(|index| {
-            let index = index.ok_or_else(|| self.io(io::Error::other("no pack index")))?;
+        let result = self.writer(&mut state).and_then(|index| {
             let tx = index
                 .unchecked_transaction()
                 .map_err(|e| self.index_error(e))?;
@@ -410,7 +554,7 @@ impl Packs {
         for loc in state.pending.values() {
             *named.entry(loc.pack).or_default() += HEADER + loc.length;
         }
-        if let Some(index) = self.index(&mut state, false)? {
+        if let Some(index) = self.reader(&mut state)? {
             let mut stmt = index
                 .prepare("SELECT pack, count(*), sum(length) FROM packed GROUP BY pack")
                 .map_err(|e| self.index_error(e))?;
@@ -449,11 +593,179 @@ impl Packs {
         Ok(out)
     }
 
+    /// Whether the index must be rebuilt from the packs, and why: it is
+    /// missing or damaged, or it knows fewer packs than the folder holds (a
+    /// lost index that a later run began anew). `None` when it is sound.
+    pub fn needs_rebuild(&self, thorough: bool) -> Result<Option<String>, BlobError> {
+        let files = self.pack_files()?;
+        if files.is_empty() {
+            return Ok(None);
+        }
+        if !self.index_path().exists() {
+            return Ok(Some("the pack index is missing".into()));
+        }
+        let mut state = self.lock();
+        let known = match self.known_packs(&mut state, thorough) {
+            Ok(known) => known,
+            Err(BlobError::IndexDamaged { source, .. }) => {
+                state.index = None;
+                return Ok(Some(format!("the pack index is damaged: {source}")));
+            }
+            Err(e) => return Err(e),
+        };
+        let unknown: Vec<&str> = files
+            .iter()
+            .filter(|(id, _)| !known.contains(id))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        Ok((!unknown.is_empty())
+            .then(|| format!("the pack index does not know {}", unknown.join(", "))))
+    }
+
+    /// The packs the index knows; with `thorough`, after SQLite's quick
+    /// check of the whole index (which reads every page of it).
+    fn known_packs(
+        &self,
+        state: &mut State,
+        thorough: bool,
+    ) -> Result<std::collections::HashSet<i64>, BlobError> {
+        let Some(index) = self.reader(state)? else {
+            return Ok(Default::default());
+        };
+        let read = || -> rusqlite::Result<(String, std::collections::HashSet<i64>)> {
+            let verdict = if thorough {
+                index.query_row("PRAGMA quick_check", [], |r| r.get(0))?
+            } else {
+                "ok".to_string()
+            };
+            let mut stmt = index.prepare("SELECT id FROM packs")?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok((verdict, ids))
+        };
+        let (verdict, ids) = read().map_err(|e| self.index_error(e))?;
+        if verdict != "ok" {
+            return Err(self.index_error(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(verdict),
+            )));
+        }
+        Ok(ids)
+    }
+
+    /// Builds the index anew from the pack files, whose records repeat each
+    /// blob's sha256 and length: a damaged or lost index loses no blob. The
+    /// old index, if any, is kept beside it (`index.db.old-<millis>`). The
+    /// caller must hold the run lock: no other process may append meanwhile.
+    ///
+    /// A pack's records are read in order up to the first that is not whole
+    /// or not a record (a write cut short, or damage); what follows is
+    /// counted as unreadable. As when packing, the first copy of a blob
+    /// found is the one indexed.
+    pub fn rebuild_index(&self) -> Result<Rebuilt, BlobError> {
+        let mut state = self.lock();
+        if !state.pending.is_empty() {
+            return Err(self.io(io::Error::other(
+                "blobs appended by this process are not indexed yet",
+            )));
+        }
+        state.index = None;
+        state.writer = None;
+        let mut rebuilt = Rebuilt::default();
+        let path = self.index_path();
+        if path.exists() {
+            let old = self
+                .dir
+                .join(format!("index.db.old-{}", crate::time::now_millis()));
+            std::fs::rename(&path, &old).map_err(|e| self.io(e))?;
+            // The old index's log goes with it: it may hold what the damage
+            // spared. Its shared-memory file is only a cache.
+            let mut wal = old.as_os_str().to_owned();
+            wal.push("-wal");
+            match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+                _ => {}
+            }
+            match std::fs::remove_file(self.dir.join("index.db-shm")) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+                _ => {}
+            }
+            rebuilt.old_index = Some(old);
+        }
+        let files = self.pack_files()?;
+        let index = self.writer(&mut state)?;
+        let tx = index
+            .unchecked_transaction()
+            .map_err(|e| self.index_error(e))?;
+        for (id, name) in files {
+            let file = File::open(self.pack_path(id)).map_err(|e| self.io(e))?;
+            let len = file.metadata().map_err(|e| self.io(e))?.len();
+            let created = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_millis() as i64);
+            tx.execute(
+                "INSERT INTO packs (id, created_at) VALUES (?1, ?2)",
+                params![id, created],
+            )
+            .map_err(|e| self.index_error(e))?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO packed (sha256, pack, offset, length)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(|e| self.index_error(e))?;
+            let mut at = 0u64;
+            while at < len {
+                let Some((sha, length)) = record_at(&file, at, len) else {
+                    rebuilt.unreadable.push(Unindexed {
+                        pack: name.clone(),
+                        bytes: len - at,
+                    });
+                    break;
+                };
+                insert
+                    .execute(params![&sha[..], id, (at + HEADER) as i64, length as i64])
+                    .map_err(|e| self.index_error(e))?;
+                rebuilt.blobs += 1;
+                at += HEADER + length;
+            }
+            rebuilt.packs += 1;
+        }
+        tx.commit().map_err(|e| self.index_error(e))?;
+        Ok(rebuilt)
+    }
+
+    /// The pack files in the folder, by number: (number, file name).
+    fn pack_files(&self) -> Result<Vec<(i64, String)>, BlobError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.io(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let name = entry
+                .map_err(|e| self.io(e))?
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if let Some(id) = pack_id(&name) {
+                out.push((id, name));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Every packed blob (indexed or pending).
     pub fn list(&self) -> Result<Vec<[u8; 32]>, BlobError> {
         let mut state = self.lock();
         let mut out: Vec<[u8; 32]> = state.pending.keys().copied().collect();
-        if let Some(index) = self.index(&mut state, false)? {
+        if let Some(index) = self.reader(&mut state)? {
             let mut stmt = index
                 .prepare("SELECT sha256 FROM packed")
                 .map_err(|e| self.index_error(e))?;
@@ -505,6 +817,152 @@ mod tests {
         both.sort();
         assert_eq!(listed, both);
         assert_eq!(lb.pack, loc.pack, "one pack per writer");
+    }
+
+    #[test]
+    fn reading_opens_the_index_read_only_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, fa) = blob(1);
+        {
+            let writer = Packs::new(dir.path());
+            writer.append(&a, &fa).unwrap();
+            writer.sync().unwrap();
+        }
+        // Every read a reader makes, on a connection that could not write
+        // (so a store the user may not write reads the same).
+        let reader = Packs::new(dir.path());
+        let loc = reader.locate(&a).unwrap().unwrap();
+        assert_eq!(reader.read_frame(&a, loc).unwrap(), fa);
+        assert_eq!(reader.list().unwrap(), vec![a]);
+        assert_eq!(reader.unindexed().unwrap(), vec![]);
+        {
+            let state = reader.lock();
+            let conn = state.index.as_ref().unwrap();
+            assert!(!state.index_writable);
+            assert!(conn.is_readonly(rusqlite::MAIN_DB).unwrap());
+        }
+        // Writing later switches the handle to a writable index.
+        let (b, fb) = blob(2);
+        reader.append(&b, &fb).unwrap();
+        reader.sync().unwrap();
+        assert!(reader.lock().index_writable);
+        assert!(Packs::new(dir.path()).locate(&b).unwrap().is_some());
+
+        // An index file a writer has only just made (no table yet) is no
+        // index to a reader, and is left as it was.
+        let fresh = tempfile::tempdir().unwrap();
+        std::fs::write(fresh.path().join("index.db"), b"").unwrap();
+        let reader = Packs::new(fresh.path());
+        assert_eq!(reader.locate(&a).unwrap(), None);
+        assert_eq!(reader.list().unwrap(), Vec::<[u8; 32]>::new());
+        assert_eq!(
+            std::fs::metadata(fresh.path().join("index.db"))
+                .unwrap()
+                .len(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_lost_index_is_rebuilt_from_the_packs_and_new_packs_number_past_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs: Vec<_> = (1..=4).map(blob).collect();
+        let packs = Packs::with_target(dir.path(), 1);
+        for (sha, frame) in &blobs[..3] {
+            packs.append(sha, frame).unwrap();
+        }
+        packs.sync().unwrap();
+        let before: Vec<Location> = blobs[..3]
+            .iter()
+            .map(|(sha, _)| packs.locate(sha).unwrap().unwrap())
+            .collect();
+        drop(packs);
+        for f in ["index.db", "index.db-wal", "index.db-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(f));
+        }
+        let packs = Packs::new(dir.path());
+        assert_eq!(
+            packs.needs_rebuild(true).unwrap().as_deref(),
+            Some("the pack index is missing")
+        );
+        // A writer with no index numbers its pack past the files there
+        // ("File exists" ended the run), and the index it begins is known
+        // to be incomplete.
+        let (d, fd) = &blobs[3];
+        packs.append(d, fd).unwrap();
+        packs.sync().unwrap();
+        assert_eq!(packs.locate(d).unwrap().unwrap().pack, 4);
+        assert!(
+            packs
+                .needs_rebuild(false)
+                .unwrap()
+                .is_some_and(|why| why.contains("does not know pack-000001.cwpack")),
+        );
+        // A cut-short write at the end of a pack.
+        let mut tail = std::fs::OpenOptions::new()
+            .append(true)
+            .open(packs.pack_path(1))
+            .unwrap();
+        std::io::Write::write_all(&mut tail, &MAGIC[..]).unwrap();
+        let rebuilt = packs.rebuild_index().unwrap();
+        assert_eq!((rebuilt.packs, rebuilt.blobs), (4, 4));
+        assert_eq!(
+            rebuilt.unreadable,
+            vec![Unindexed {
+                pack: "pack-000001.cwpack".into(),
+                bytes: 4
+            }]
+        );
+        assert!(rebuilt.old_index.as_ref().is_some_and(|p| p.exists()));
+        let reader = Packs::new(dir.path());
+        for ((sha, frame), loc) in blobs.iter().zip(&before) {
+            assert_eq!(reader.locate(sha).unwrap(), Some(*loc));
+            assert_eq!(&reader.read_frame(sha, *loc).unwrap(), frame);
+        }
+        assert_eq!(reader.needs_rebuild(true).unwrap(), None);
+    }
+
+    #[test]
+    fn a_damaged_index_is_named_with_the_way_out_and_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, fa) = blob(1);
+        let packs = Packs::new(dir.path());
+        packs.append(&a, &fa).unwrap();
+        packs.sync().unwrap();
+        let loc = packs.locate(&a).unwrap().unwrap();
+        drop(packs);
+        std::fs::write(dir.path().join("index.db"), vec![0x5au8; 8192]).unwrap();
+        let packs = Packs::new(dir.path());
+        let err = packs.locate(&a).unwrap_err();
+        assert!(matches!(err, BlobError::IndexDamaged { .. }), "{err}");
+        assert!(
+            err.to_string().contains("citewatch verify --repair"),
+            "{err}"
+        );
+        assert!(
+            packs
+                .needs_rebuild(false)
+                .unwrap()
+                .is_some_and(|why| why.starts_with("the pack index is damaged")),
+        );
+        packs.rebuild_index().unwrap();
+        assert_eq!(packs.locate(&a).unwrap(), Some(loc));
+        // A reader that had the old index open finds what the new one holds.
+        let (b, fb) = blob(2);
+        let reader = Packs::new(dir.path());
+        assert!(reader.locate(&a).unwrap().is_some());
+        packs.rebuild_index().unwrap();
+        packs.append(&b, &fb).unwrap();
+        packs.sync().unwrap();
+        assert!(reader.locate(&b).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_immutable_uri_escapes_what_a_uri_would_read() {
+        assert_eq!(
+            crate::store::immutable_uri(Path::new("/data/a b?c#d%e/index.db")),
+            "file:/data/a%20b%3Fc%23d%25e/index.db?immutable=1"
+        );
     }
 
     #[test]

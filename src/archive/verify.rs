@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::blobs::{BlobError, BlobStore, Leftover, rehash};
-use super::packs::Unindexed;
+use super::packs::{Rebuilt, Unindexed};
 use crate::store::{Store, StoreError};
 
 /// One problem found.
@@ -41,9 +41,50 @@ pub struct VerifyReport {
     pub interrupted_writes: Vec<Leftover>,
     /// The holder of the run lock while this verify ran, if any.
     pub run_in_progress: Option<String>,
+    /// What `verify --repair` rebuilt first, if anything.
+    pub pack_index_rebuilt: Option<Repaired>,
+}
+
+/// The pack index built again from the packs ([`super::packs::Packs::rebuild_index`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Repaired {
+    /// Why it was rebuilt.
+    pub reason: String,
+    /// What the rebuild found.
+    #[serde(flatten)]
+    pub rebuilt: Rebuilt,
+}
+
+/// What a read of a damaged database yields: the value, or, for damage,
+/// `None` and an `sqlite` problem saying what could not be read. Any other
+/// failure (busy, I/O) is the command's.
+fn unless_damaged<T>(
+    report: &mut VerifyReport,
+    what: &str,
+    result: Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_damage() => {
+            report.problems.push(Problem {
+                kind: "sqlite",
+                sha256: None,
+                captures: Vec::new(),
+                detail: format!("{what}: {e}; restore the database from a backup"),
+            });
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks the whole archive.
+///
+/// A damaged database is a finding, not a failure: whatever can still be
+/// read of it is used, and when the blob rows cannot be, every blob the
+/// store holds is still re-hashed against its own name (its size and
+/// captures then unknown), so damage to the blobs is not hidden behind
+/// damage to the database.
 pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
     for line in store.integrity_check()? {
@@ -54,7 +95,16 @@ pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, Stor
             detail: line,
         });
     }
-    let rows = store.blob_rows()?;
+    let rows = unless_damaged(
+        &mut report,
+        "the blob rows cannot be read (every blob is checked against its name alone)",
+        store.blob_rows(),
+    )?;
+    let Some(rows) = rows else {
+        check_names_only(&mut report, blobs);
+        leftovers_and_unindexed(&mut report, blobs);
+        return Ok(report);
+    };
     let named: HashSet<&str> = rows.iter().map(|(s, _)| s.as_str()).collect();
     for (sha, size) in &rows {
         report.blobs_checked += 1;
@@ -72,15 +122,30 @@ pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, Stor
             Err(e) => Some(("corrupt_blob", format!("cannot be read back: {e}"))),
         };
         if let Some((kind, detail)) = problem {
+            // One complaint about the captures table is enough: its damage
+            // is already a finding of the integrity check.
+            let captures = store.captures_using(sha).or_else(|e| {
+                if e.is_damage() {
+                    Ok(Vec::new())
+                } else {
+                    Err(e)
+                }
+            })?;
             report.problems.push(Problem {
                 kind,
                 sha256: Some(sha.clone()),
-                captures: store.captures_using(sha)?,
+                captures,
                 detail,
             });
         }
     }
-    for (capture, sha) in store.captures_disagreeing_with_blobs()? {
+    let disagreeing = unless_damaged(
+        &mut report,
+        "the captures cannot be compared with the blob rows",
+        store.captures_disagreeing_with_blobs(),
+    )?
+    .unwrap_or_default();
+    for (capture, sha) in disagreeing {
         report.problems.push(Problem {
             kind: "capture_without_blob",
             sha256: Some(sha),
@@ -102,6 +167,12 @@ pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, Stor
             detail: format!("cannot list blobs: {e}"),
         }),
     }
+    leftovers_and_unindexed(&mut report, blobs);
+    Ok(report)
+}
+
+/// The space interrupted writes left: temporary files and unindexed pack bytes.
+fn leftovers_and_unindexed(report: &mut VerifyReport, blobs: &dyn BlobStore) {
     match blobs.leftovers() {
         Ok(files) => report.interrupted_writes = files,
         Err(e) => report.problems.push(Problem {
@@ -120,5 +191,35 @@ pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, Stor
             detail: format!("cannot account for the packs' bytes: {e}"),
         }),
     }
-    Ok(report)
+}
+
+/// Re-hashes every blob the store holds against its own name, for a
+/// database whose blob rows cannot be read.
+fn check_names_only(report: &mut VerifyReport, blobs: &dyn BlobStore) {
+    let names = match blobs.list() {
+        Ok(names) => names,
+        Err(e) => {
+            report.problems.push(Problem {
+                kind: "missing_blob",
+                sha256: None,
+                captures: Vec::new(),
+                detail: format!("cannot list blobs: {e}"),
+            });
+            return;
+        }
+    };
+    for sha in names {
+        report.blobs_checked += 1;
+        let detail = match rehash(blobs, &sha) {
+            Ok((actual, _)) if actual != sha => format!("content hashes to {actual}"),
+            Ok(_) => continue,
+            Err(e) => format!("cannot be read back: {e}"),
+        };
+        report.problems.push(Problem {
+            kind: "corrupt_blob",
+            sha256: Some(sha),
+            captures: Vec::new(),
+            detail,
+        });
+    }
 }

@@ -336,6 +336,27 @@ async fn run_locked(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Checked>>(2 * WRITER_BATCH / SEND_CHUNK);
     let recheck_failing = config.check.recheck_failing.as_millis();
     let blobs = Arc::new(FsBlobStore::deferred_sync(blob_dir(&config.store.dir)));
+    // A pack index lost (or damaged where a glance sees it) left every
+    // packed blob unfindable and, damaged, ended every run: the packs repeat
+    // what it held, so it is built again here, under the run lock, before
+    // anything is packed.
+    if let Some(why) = blobs
+        .packs()
+        .needs_rebuild(false)
+        .map_err(RecordError::from)?
+    {
+        let rebuilt = blobs.packs().rebuild_index().map_err(RecordError::from)?;
+        tracing::warn!(
+            "{why}: rebuilt it from {} ({}){}",
+            crate::report::text::plural(rebuilt.packs as i64, "pack file", "pack files"),
+            crate::report::text::plural(rebuilt.blobs as i64, "record", "records"),
+            rebuilt
+                .old_index
+                .as_ref()
+                .map(|p| format!("; the old index is kept as {}", p.display()))
+                .unwrap_or_default()
+        );
+    }
     let writer_blobs = FsBlobStore::clone(&blobs);
     let writer = std::thread::spawn(move || {
         writer_loop(

@@ -82,6 +82,18 @@ pub fn get(
         }
         eprintln!("note: {what}; writing the capture nearest --at");
     }
+    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    if !headers {
+        // Checked whole before a byte goes out: standard output, a pipe or a
+        // device cannot take back what was written, and a damaged zstd frame
+        // (one without a checksum) often decompresses without complaint to
+        // other bytes. Reading twice costs one more decompression and keeps
+        // memory bounded whatever the copy's size, where holding it would not.
+        let (actual, _) = blobs::rehash(&blobs, &capture.body_sha256).map_err(runtime)?;
+        if actual != capture.body_sha256 {
+            return Err(damaged_copy(&actual, &capture.body_sha256));
+        }
+    }
     // Written beside the file and renamed into place once whole and
     // verified: a failure leaves a file already there as it was.
     let mut file = output
@@ -124,7 +136,6 @@ pub fn get(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
     let out_failed = |e: std::io::Error| runtime(anyhow::anyhow!("{}: {e}", written_to()));
     let actual = {
         let mut hashing = HashingWriter {
@@ -143,11 +154,10 @@ pub fn get(
         hex::encode(hashing.hasher.finalize())
     };
     if actual != capture.body_sha256 {
-        // Not committed: a damaged copy never takes the file's place.
-        return Err(runtime(anyhow::anyhow!(
-            "the archived copy is damaged: it hashes to {actual}, recorded {}; run `citewatch verify`",
-            capture.body_sha256
-        )));
+        // Checked above; changed since (a blob is never rewritten, but a disk
+        // may fail between two reads). Not committed: a damaged copy never
+        // takes the file's place.
+        return Err(damaged_copy(&actual, &capture.body_sha256));
     }
     commit(file, &written_to)?;
     eprintln!(
@@ -167,6 +177,13 @@ pub fn get(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn damaged_copy(actual: &str, recorded: &str) -> Failure {
+    runtime(anyhow::anyhow!(
+        "the archived copy is damaged: it hashes to {actual}, recorded {recorded}; \
+         run `citewatch verify`"
+    ))
 }
 
 /// Puts `get`'s output file in place (nothing to do for standard output).
@@ -277,8 +294,13 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
 }
 
 /// Runs `verify`: exit 1 when any problem is found.
-pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
+pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode, Failure> {
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    let repaired = if repair {
+        repair_pack_index(config, &blobs)?
+    } else {
+        None
+    };
     let mut report = match Store::open_existing(&config.store.database()) {
         Ok(store) => verify::verify(&store, &blobs).map_err(runtime)?,
         // A database SQLite cannot open is what `verify` is there to find:
@@ -302,6 +324,7 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
             }
         }
     };
+    report.pack_index_rebuilt = repaired;
     // A running check's temporary files are its writes in progress.
     report.run_in_progress = citewatch::check::lock::holder(&config.store.dir);
     if report.run_in_progress.is_some() {
@@ -312,6 +335,29 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
     } else {
         let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
         let mut w = || -> std::io::Result<()> {
+            if let Some(r) = &report.pack_index_rebuilt {
+                writeln!(
+                    out,
+                    "{}: rebuilt the pack index from {} ({}){}",
+                    r.reason,
+                    plural(r.rebuilt.packs as i64, "pack file", "pack files"),
+                    plural(r.rebuilt.blobs as i64, "record", "records"),
+                    r.rebuilt
+                        .old_index
+                        .as_ref()
+                        .map(|p| format!("; the old index is kept as {}", p.display()))
+                        .unwrap_or_default()
+                )?;
+                for u in &r.rebuilt.unreadable {
+                    writeln!(
+                        out,
+                        "  {}: its last {} bytes hold no whole record",
+                        u.pack, u.bytes
+                    )?;
+                }
+            } else if repair {
+                writeln!(out, "the pack index is sound: nothing to repair")?;
+            }
             for p in &report.problems {
                 let sha = p.sha256.as_deref().unwrap_or("-");
                 writeln!(
@@ -378,6 +424,25 @@ pub fn verify(config: &Config, format: Format) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `verify --repair`: the pack index built again from the packs when it is
+/// missing, damaged or does not know every pack, under the run lock (a
+/// check appending meanwhile would be lost from it).
+fn repair_pack_index(
+    config: &Config,
+    blobs: &FsBlobStore,
+) -> Result<Option<verify::Repaired>, Failure> {
+    let _lock = citewatch::check::lock::RunLock::acquire(
+        &config.store.dir,
+        &format_millis(citewatch::time::now_millis()),
+    )
+    .map_err(super::lock_failure)?;
+    let Some(reason) = blobs.packs().needs_rebuild(true).map_err(runtime)? else {
+        return Ok(None);
+    };
+    let rebuilt = blobs.packs().rebuild_index().map_err(runtime)?;
+    Ok(Some(verify::Repaired { reason, rebuilt }))
 }
 
 /// Runs `export-warc`.

@@ -78,6 +78,33 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether SQLite could not set the database up for reading because
+    /// nothing may be written beside it (the WAL's shared-memory file).
+    fn is_read_only_folder(&self) -> bool {
+        let StoreError::Sqlite { source, .. } = self else {
+            return false;
+        };
+        matches!(
+            source.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+        )
+    }
+
+    /// Whether SQLite found the database damaged (or not a database at all),
+    /// as opposed to failing for a reason outside it (busy, full disk,
+    /// permissions): damage is what `verify` reports, not a failure of it.
+    pub fn is_damage(&self) -> bool {
+        let StoreError::Sqlite { source, .. } = self else {
+            return false;
+        };
+        matches!(
+            source.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        )
+    }
+}
+
 /// The result type of store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -110,7 +137,49 @@ impl Store {
                 file: file.to_path_buf(),
             });
         }
-        Store::open_with(file, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE)
+        match Store::open_with(file, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE) {
+            Err(e) if e.is_read_only_folder() => Store::open_immutable(file).map_err(|_| e),
+            other => other,
+        }
+    }
+
+    /// A store set up already, for a user who may read it but not write
+    /// beside it: SQLite cannot read a WAL database whose shared-memory file
+    /// it can neither find nor make ("attempt to write a readonly database"),
+    /// and none exists only while no process has the database open. It is
+    /// read as immutable then (no locks, no shared memory); a writer opening
+    /// it meanwhile is not seen, and a read racing that writer's first
+    /// checkpoint may fail as damage: for reads such a user makes, not for
+    /// anything that writes.
+    fn open_immutable(file: &Path) -> Result<Store> {
+        let err = |source| StoreError::Sqlite {
+            file: file.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            immutable_uri(file),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        if version != schema::LATEST {
+            // Not set up for this version: it must be migrated, which takes
+            // a user who may write it.
+            return Err(err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                Some("the store needs migrating, and this user may not write it".into()),
+            )));
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
+        Ok(Store {
+            conn,
+            file: file.to_path_buf(),
+        })
     }
 
     /// Opens an existing, already migrated store read-only (the server's
@@ -133,6 +202,24 @@ impl Store {
         .map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
+        // The first read is where SQLite finds it cannot set up the WAL's
+        // shared memory ([`Store::open_immutable`]).
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+            Ok(()) => {}
+            Err(e) => {
+                let e = err(e);
+                if !e.is_read_only_folder() {
+                    return Err(e);
+                }
+                drop(conn);
+                let store = Store::open_immutable(file).map_err(|_| e)?;
+                store
+                    .conn
+                    .pragma_update(None, "cache_size", -8_192)
+                    .map_err(err)?;
+                return Ok(store);
+            }
+        }
         conn.pragma_update(None, "cache_size", -8_192)
             .map_err(err)?;
         Ok(Store {
@@ -216,18 +303,50 @@ impl Store {
     }
 
     /// Runs SQLite's own integrity check; returns its complaints (empty when sound).
+    ///
+    /// A b-tree page damaged badly enough makes the pragma itself fail
+    /// (SQLITE_CORRUPT) instead of listing it: that error is the finding,
+    /// returned as one more complaint, since reporting damage is the
+    /// check's whole point.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA integrity_check")
-            .map_err(self.err())?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(self.err())?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(self.err())?;
-        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+        let mut out = Vec::new();
+        let result = (|| {
+            let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let line: String = row.get(0)?;
+                if line != "ok" {
+                    out.push(line);
+                }
+            }
+            Ok(())
+        })();
+        match result.map_err(self.err()) {
+            Ok(()) => Ok(out),
+            Err(e) if e.is_damage() => {
+                out.push(format!("the integrity check itself failed: {e}"));
+                Ok(out)
+            }
+            Err(e) => Err(e),
+        }
     }
+}
+
+/// A `file:` URI naming `path` read as immutable (`immutable=1`), its
+/// characters that mean something in a URI escaped: how SQLite reads a WAL
+/// database where it may not make the shared-memory file beside it.
+pub fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// An exclusive lock on `<database>.migrate-lock`, held while migrations run;
