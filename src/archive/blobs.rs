@@ -526,13 +526,22 @@ impl FsBlobStore {
 
     /// A temporary file in the blob's folder, creating the folder on first use
     /// (most writes find it there: one failed open per folder, not a mkdir per
-    /// blob).
+    /// blob). With a new file's usual mode (0666 less the umask), as packs
+    /// and the database have, not tempfile's owner-only one: a reader of the
+    /// store running as another user (`serve`, a report) must read every
+    /// blob, not only the packed ones.
     fn temp_file(&self, sha256: &str) -> io::Result<tempfile::NamedTempFile> {
+        use std::os::unix::fs::PermissionsExt;
         let folder = self.dir.join(fan_out(sha256, 0..2));
-        match tempfile::NamedTempFile::new_in(&folder) {
+        let make = || {
+            tempfile::Builder::new()
+                .permissions(std::fs::Permissions::from_mode(0o666))
+                .tempfile_in(&folder)
+        };
+        match make() {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(&folder)?;
-                tempfile::NamedTempFile::new_in(&folder)
+                make()
             }
             other => other,
         }
@@ -802,6 +811,26 @@ mod tests {
             let mut out = Vec::new();
             assert!(copy_to(&store, bad, &mut out).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_loose_blob_is_readable_by_whom_the_umask_lets_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path().join("blobs"));
+        let body = b"<html>loose</html>".to_vec();
+        let sha = sha(&body);
+        store.put(&sha, &mut body.as_slice()).unwrap();
+        let blob = walkdir::WalkDir::new(dir.path())
+            .into_iter()
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy() == sha)
+            .unwrap();
+        let mode = blob.metadata().unwrap().permissions().mode() & 0o777;
+        let probe = dir.path().join("probe");
+        std::fs::write(&probe, "").unwrap();
+        let usual = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, usual, "{mode:o} against {usual:o}");
     }
 
     #[test]
