@@ -866,6 +866,110 @@ async fn reads_answer_while_a_writer_holds_a_transaction() {
     srv.stop().await;
 }
 
+/// Citations the stalled-reader tests add: a report of them is over 10 MB.
+const MANY: usize = 5_000;
+
+/// A GET that must answer within a generous bound (not a benchmark): 10 s.
+async fn prompt(c: &reqwest::Client, url: &str) -> reqwest::Response {
+    tokio::time::timeout(Duration::from_secs(10), c.get(url).send())
+        .await
+        .unwrap_or_else(|_| panic!("{url} did not answer within 10 s"))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_read_a_report_cannot_starve_the_service() {
+    let s = Served::new("");
+    served::add_many_citations(&s, MANY);
+    let srv = s.start().await;
+    let c = client();
+    // As many reports as the pool has read connections, none of them read:
+    // they once held every connection, and /healthz, /api/sources and
+    // /metrics waited behind them for as long as the sockets stayed open.
+    let mut stalled = Vec::new();
+    for i in 0..8 {
+        let target = if i % 2 == 0 {
+            "/api/report?status=all"
+        } else {
+            "/?status=all"
+        };
+        stalled.push(served::stalled_request(srv.addr, target).await);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for path in [
+        "/healthz",
+        "/api/sources?per_page=1",
+        "/metrics",
+        "/api/runs",
+    ] {
+        let r = prompt(&c, &srv.url(path)).await;
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // Another report is turned away while the streams are taken, saying when
+    // to come back, rather than queueing without end.
+    let r = prompt(&c, &srv.url("/api/report?status=all")).await;
+    assert_eq!(r.status(), 503);
+    let retry: u64 = header(&r, "retry-after").parse().unwrap();
+    assert!(retry > 0);
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["status"], 503, "{body}");
+    // Once the clients go away, reports are served again, whole.
+    drop(stalled);
+    let t = Instant::now();
+    let rep = loop {
+        let r = prompt(&c, &srv.url("/api/report?status=all")).await;
+        if r.status() == 200 {
+            break r.bytes().await.unwrap();
+        }
+        assert_eq!(r.status(), 503);
+        assert!(t.elapsed() < Duration::from_secs(30), "no recovery");
+    };
+    let rep: Value = serde_json::from_slice(&rep).unwrap();
+    assert_eq!(listed(&rep).len(), MANY + 3);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_nobody_reads_is_given_up_and_its_connection_cut() {
+    let s = Served::new("");
+    served::add_many_citations(&s, MANY);
+    let srv = s.start_with_report_stall(Duration::from_millis(1500)).await;
+    let c = client();
+    let mut stalled = Vec::new();
+    for _ in 0..citewatch::server::REPORT_STREAMS {
+        stalled.push(served::stalled_request(srv.addr, "/api/report?status=all").await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The stalled clients keep their sockets open, yet their reports give
+    // their turns back: a new report is served whole.
+    let r = prompt(&c, &srv.url("/api/report?status=all")).await;
+    assert_eq!(r.status(), 200);
+    let whole = r.bytes().await.unwrap();
+    let rep: Value = serde_json::from_slice(&whole).unwrap();
+    assert_eq!(listed(&rep).len(), MANY + 3);
+    // What a stalled client gets, once it reads, ends without the last
+    // chunk: the connection is cut, so a truncated report never looks whole.
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), stalled[0].read_to_end(&mut got))
+        .await
+        .expect("the cut connection ends");
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        &got[..got.len().min(200)]
+    );
+    assert!(
+        read.is_err() || !got.ends_with(b"\r\n0\r\n\r\n"),
+        "a given-up report ended as if whole ({} bytes)",
+        got.len()
+    );
+    assert!(got.len() < whole.len() / 2, "the whole report was sent");
+    // A graceful stop waits for open connections, stalled ones too.
+    drop(stalled);
+    srv.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_to_archived_copies_use_the_separate_archive_origin() {
     let s = Served::new(
