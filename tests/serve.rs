@@ -466,6 +466,9 @@ async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
         (Some("Sun, 01 Nov 2020 00:00:00 GMT"), s.ids.a2021),
         (Some("Mon, 01 Jan 1990 00:00:00 GMT"), s.ids.a2020),
         (Some("Fri, 01 Jan 2049 00:00:00 GMT"), s.ids.a2021),
+        // Before 1970: the first memento, not a 400.
+        (Some("Wed, 31 Dec 1969 23:59:59 GMT"), s.ids.a2020),
+        (Some("Mon, 01 Jan 1900 00:00:00 GMT"), s.ids.a2020),
         (None, s.ids.a2021),
     ] {
         let r = ask(when).await.unwrap();
@@ -494,6 +497,22 @@ async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
             .expect("the chosen memento is linked");
         assert!(rels(&chosen.1).contains(&"memento".to_string()));
         assert!(chosen.1.contains_key("datetime"));
+        // The first and the last memento are named whichever is chosen.
+        assert_eq!(
+            find("first").0,
+            srv.url(&format!("/archive/{}", s.ids.a2020)),
+            "{when:?}"
+        );
+        assert_eq!(
+            find("last").0,
+            srv.url(&format!("/archive/{}", s.ids.a2021)),
+            "{when:?}"
+        );
+        let mementos = links
+            .iter()
+            .filter(|(_, p)| rels(p).iter().any(|r| r == "memento"))
+            .count();
+        assert_eq!(mementos, 2, "each memento once: {links:?}");
     }
     // Following the redirect gives that memento's bytes.
     let r = ask(Some("Sun, 01 Mar 2020 00:00:00 GMT")).await.unwrap();
