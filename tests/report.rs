@@ -631,6 +631,14 @@ fn hostile_titles_are_escaped_in_html_and_neutralised_in_csv() {
     assert!(html.contains("&#39;single&#39;"));
     assert!(html.contains("=HYPERLINK(&quot;http://evil.example&quot;)"));
     let (csv, _) = render(&store, &opts, ReportFormat::Csv);
+    // Every cell quoted, so a spreadsheet splitting lists at `;` cannot cut
+    // one in two and start the second with `=`.
+    for line in csv.lines() {
+        assert!(
+            line.starts_with('"') && line.ends_with('"'),
+            "an unquoted cell: {line}"
+        );
+    }
     let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
