@@ -682,7 +682,8 @@ async fn write_endpoints_need_a_configured_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
     let s = Served::new(
-        "[serve]\nadmin_token = \"correct horse\"\n[fetch]\nallow_networks = [\"127.0.0.1/32\"]\n",
+        "[serve]\nadmin_token = \"correct horse\"\npublic_url = \"https://cw.example.org/base\"\n\
+         [fetch]\nallow_networks = [\"127.0.0.1/32\"]\n",
     );
     let srv = s.start().await;
     let c = client();
@@ -810,11 +811,12 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
     let location = r.headers()["location"].to_str().unwrap().to_string();
     let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
     let id = v["run_id"].as_i64().unwrap_or_else(|| panic!("{v}"));
-    assert_eq!(location, format!("/api/runs/{id}"));
+    // Under the public URL's path, as a proxy serving `/base/` passes it on.
+    assert_eq!(location, format!("/base/api/runs/{id}"));
     assert_eq!(v["run"], location.as_str());
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (st, run) = json(&c, &srv.url(&location)).await;
+        let (st, run) = json(&c, &srv.url(&format!("/api/runs/{id}"))).await;
         assert_eq!(st, 200, "{run}");
         assert_eq!(run["id"], id);
         if run["state"] == "completed" {
@@ -1025,6 +1027,9 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
         )),
         "{page}"
     );
+    // The next page's reference keeps the public URL's path.
+    let (_, p1) = json(&c, &srv.url("/api/sources?per_page=2")).await;
+    assert_eq!(p1["next"], "/cw/api/sources?per_page=2&page=2", "{p1}");
     srv.stop().await;
 }
 

@@ -101,6 +101,7 @@ pub struct SourcesPage {
 pub async fn sources(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Json<SourcesPage>, ApiError> {
     let pairs = query_pairs(raw.as_deref());
     let statuses = parse_statuses(&pairs)?;
@@ -127,7 +128,9 @@ pub async fn sources(
         // The page size used, not as asked: `per_page=0` was served as 1.
         ser.append_pair("per_page", &per_page.to_string());
         ser.append_pair("page", &n.to_string());
-        format!("/api/sources?{}", ser.finish())
+        state
+            .links(&headers)
+            .local(&format!("api/sources?{}", ser.finish()))
     });
     Ok(Json(SourcesPage {
         total: result.total,
@@ -447,17 +450,21 @@ pub async fn start_check(
         }
     };
     state.track_check_run(stop, thread);
+    let links = state.links(&headers);
     let (status, body) = match tokio::time::timeout(BEGIN_WAIT, begun_rx).await {
-        Ok(Ok(Ok(id))) => (
-            StatusCode::ACCEPTED,
-            serde_json::json!({
-                "started": true,
-                "started_at": started,
-                "run_id": id,
-                "run": format!("/api/runs/{id}"),
-                "message": format!("check run {id} started; follow it at /api/runs/{id}"),
-            }),
-        ),
+        Ok(Ok(Ok(id))) => {
+            let run = links.local(&format!("api/runs/{id}"));
+            (
+                StatusCode::ACCEPTED,
+                serde_json::json!({
+                    "started": true,
+                    "started_at": started,
+                    "run_id": id,
+                    "message": format!("check run {id} started; follow it at {run}"),
+                    "run": run,
+                }),
+            )
+        }
         Ok(Ok(Err(e))) => return Err(e),
         Ok(Err(_)) => {
             return Err(ApiError::internal(
@@ -470,8 +477,10 @@ pub async fn start_check(
                 "started": true,
                 "started_at": started,
                 "run_id": null,
-                "message": "check run started and still syncing the briefing store; \
-                            follow it at /api/runs",
+                "message": format!(
+                    "check run started and still syncing the briefing store; follow it at {}",
+                    links.local("api/runs")
+                ),
             }),
         ),
     };

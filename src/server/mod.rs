@@ -214,6 +214,17 @@ impl Links {
         self.path(&format!("sources/{id}"))
     }
 
+    /// A path of the service as a reference from the origin it is reached
+    /// at, for `next` and `Location`: under a `public_url` of
+    /// `https://host/base/`, `/base/api/…`; a bare `/api/…` lost the `/base`
+    /// a proxy serves the service under.
+    pub fn local(&self, rel: &str) -> String {
+        let root = url::Url::parse(&self.base)
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| "/".to_string());
+        format!("{root}{}", rel.trim_start_matches('/'))
+    }
+
     /// Where archived copies live, ending with `/` (`{root}archive/{id}`).
     pub fn archive_root(&self) -> &str {
         &self.archive_base
@@ -622,6 +633,20 @@ pub const CHECK_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(
 mod tests {
     use axum::Router;
     use axum::routing::get;
+
+    #[test]
+    fn local_references_keep_the_public_urls_path() {
+        let under = super::Links::new("https://cw.example.org/base", "https://a.example/");
+        assert_eq!(under.local("/api/runs/7"), "/base/api/runs/7");
+        assert_eq!(
+            under.local("api/sources?page=2"),
+            "/base/api/sources?page=2"
+        );
+        let host = super::Links::new("http://127.0.0.1:8080/", "http://127.0.0.1:8080/");
+        assert_eq!(host.local("/api/runs/7"), "/api/runs/7");
+        let bare = super::Links::new("/", "/");
+        assert_eq!(bare.local("/api/runs/7"), "/api/runs/7");
+    }
 
     async fn boom() -> &'static str {
         panic!("a bug in a handler")
