@@ -146,13 +146,30 @@ async fn every_read_endpoint_answers() {
     assert_eq!(p2["page"], 2);
     assert_eq!(p2["sources"][0]["url"], ARTICLE);
     assert_eq!(p2["next_page"], Value::Null);
-    // A page size out of range is served clamped, and `next` says the size used.
-    let (_, p0) = json(&c, &srv.url("/api/sources?per_page=0")).await;
-    assert_eq!(p0["per_page"], 1);
-    assert!(
-        p0["next"].as_str().unwrap().contains("per_page=1&page=2"),
-        "{p0}"
-    );
+    // A page size over the largest is served as the largest (documented),
+    // and `next` says the size used; a zero, or a flag that is not one, is a
+    // 400 naming the parameter rather than quietly replaced.
+    let (_, big) = json(&c, &srv.url("/api/sources?per_page=5000")).await;
+    assert_eq!(big["per_page"], 1000);
+    for (path, names) in [
+        ("/api/sources?per_page=0", "per_page"),
+        ("/api/sources?page=0", "page"),
+        ("/api/runs?limit=0", "limit"),
+        ("/api/report?new=on", "new"),
+        ("/?new=2", "new"),
+        ("/api/runs/-1", "-1"),
+        ("/api/runs/+1", "+1"),
+    ] {
+        let (st, v) = json(&c, &srv.url(path)).await;
+        assert_eq!(st, 400, "{path}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(names),
+            "{path}: {v}"
+        );
+    }
+    let (st, v) = json(&c, &srv.url("/api/report?new=TRUE")).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["new_only"], true, "{v}");
     let (_, dead) = json(&c, &srv.url("/api/sources?status=dead,changed")).await;
     assert_eq!(dead["total"], 2);
     let (_, host) = json(&c, &srv.url("/api/sources?host=gov.test")).await;

@@ -18,7 +18,7 @@ use axum::body::{Body, Bytes};
 use tokio::sync::mpsc::{self, error::SendTimeoutError};
 use tokio::sync::oneshot;
 
-use super::api::{param, query_pairs};
+use super::api::{param, parse_flag, query_pairs};
 use super::{ApiError, AppState, Links};
 use crate::report::html::{Html, ServedPage};
 use crate::report::select::{DEFAULT_STATUSES, parse_statuses};
@@ -61,7 +61,7 @@ pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
         statuses,
         outlet: param(&pairs, "outlet").map(str::to_string),
         document: param(&pairs, "document").map(str::to_string),
-        new_only: matches!(param(&pairs, "new"), Some("1" | "true" | "yes")),
+        new_only: parse_flag(&pairs, "new")?,
         since,
     })
 }
