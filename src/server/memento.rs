@@ -20,7 +20,7 @@ pub struct BadDatetime(pub String);
 /// asking for the earliest copy with an old date is owed the first memento,
 /// not a 400.
 pub fn parse_http_date(value: &str) -> Result<Millis, BadDatetime> {
-    let bad = || BadDatetime(value.to_string());
+    let bad = || BadDatetime(shown(value));
     let value = value.trim();
     let (t, years_back) = match httpdate::parse_http_date(value) {
         Ok(t) => (t, 0),
@@ -33,6 +33,16 @@ pub fn parse_http_date(value: &str) -> Result<Millis, BadDatetime> {
     secs.checked_sub(years_back * SECS_PER_400_YEARS)
         .and_then(|s| s.checked_mul(1000))
         .ok_or_else(bad)
+}
+
+/// The start of a value quoted back in an error: a request's header may be
+/// 100 KB, and the answer need not repeat it.
+fn shown(value: &str) -> String {
+    const SHOWN: usize = 64;
+    match value.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_string(),
+    }
 }
 
 /// Seconds in 400 Gregorian years, after which dates fall on the same weekdays.
@@ -408,6 +418,16 @@ mod tests {
         assert_eq!(nearest(&ms, Some(10_000)), Some(m(1, 10_100)));
         assert_eq!(nearest(&ms, Some(11_000)), Some(m(3, 11_050)));
         assert_eq!(nearest(&ms, Some(10_999)), Some(m(1, 10_100)));
+    }
+
+    #[test]
+    fn a_long_bad_date_is_not_echoed_whole() {
+        let long = "x".repeat(100_000);
+        let e = parse_http_date(&long).unwrap_err().to_string();
+        assert!(e.len() < 200, "{} bytes", e.len());
+        assert!(e.contains(&format!("`{}…`", "x".repeat(64))), "{e}");
+        let e = parse_http_date("soon").unwrap_err().to_string();
+        assert!(e.contains("`soon`"), "{e}");
     }
 
     #[test]
