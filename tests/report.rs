@@ -631,6 +631,14 @@ fn hostile_titles_are_escaped_in_html_and_neutralised_in_csv() {
     assert!(html.contains("&#39;single&#39;"));
     assert!(html.contains("=HYPERLINK(&quot;http://evil.example&quot;)"));
     let (csv, _) = render(&store, &opts, ReportFormat::Csv);
+    // Every cell quoted, so a spreadsheet splitting lists at `;` cannot cut
+    // one in two and start the second with `=`.
+    for line in csv.lines() {
+        assert!(
+            line.starts_with('"') && line.ends_with('"'),
+            "an unquoted cell: {line}"
+        );
+    }
     let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -652,6 +660,146 @@ fn hostile_titles_are_escaped_in_html_and_neutralised_in_csv() {
     assert!(titles.contains(&"'-Minus: a moved story"));
     let (md, _) = render(&store, &opts, ReportFormat::Markdown);
     assert!(!md.contains("<script>"), "markdown passes raw HTML through");
+}
+
+/// One Markdown line as CommonMark reads its code spans and autolinks,
+/// whichever starts first: a run of n backticks opens a span that the next
+/// run of exactly n closes; `<scheme:…>` is an autolink; a backslash escapes
+/// the next character. Returns the text outside both, and the autolinks.
+fn outside_code_and_autolinks(line: &str) -> (String, Vec<String>) {
+    let autolink = regex::Regex::new(r"^<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\x00-\x20<>]*)>").unwrap();
+    let b = line.as_bytes();
+    let run = |i: usize| b[i..].iter().take_while(|&&c| c == b'`').count();
+    let (mut out, mut links) = (String::new(), Vec::new());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if i + 1 < b.len() => {
+                let next = line[i + 1..].chars().next().unwrap();
+                out.push('\\');
+                out.push(next);
+                i += 1 + next.len_utf8();
+            }
+            b'<' if autolink.is_match(&line[i..]) => {
+                let m = autolink.captures(&line[i..]).unwrap();
+                links.push(m[1].to_string());
+                i += m[0].len();
+            }
+            b'`' => {
+                let n = run(i);
+                let mut j = i + n;
+                let mut close = None;
+                while j < b.len() {
+                    if b[j] == b'`' {
+                        let m = run(j);
+                        if m == n {
+                            close = Some(j);
+                            break;
+                        }
+                        j += m;
+                    } else {
+                        j += 1;
+                    }
+                }
+                match close {
+                    Some(j) => i = j + n,
+                    None => {
+                        out.push_str(&line[i..i + n]);
+                        i += n;
+                    }
+                }
+            }
+            _ => {
+                let next = line[i + 1..]
+                    .find(['`', '\\', '<'])
+                    .map_or(b.len(), |n| i + 1 + n);
+                out.push_str(&line[i..next]);
+                i = next;
+            }
+        }
+    }
+    (out, links)
+}
+
+#[test]
+fn hostile_urls_stay_inert_in_markdown() {
+    const TICKS: &str = "http://news.test/q?x=`[x](https://evil.example/)`&y=$(id)";
+    const FENCED: &str = "http://news.test/q?x=``a```[y](https://evil.example/)";
+    const SCRIPT: &str = "javascript:alert(document.domain)";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data/citewatch.db");
+    let mut store = Store::open(&file).unwrap();
+    let synced = t("2026-10-30T12:00:00Z");
+    let batch = store.sync_batch().unwrap();
+    let items = [
+        item("Backticks", vec![cite("Xinhua", "2020-12-26", TICKS)]),
+        item("Longer runs", vec![cite("Xinhua", "2020-12-26", FENCED)]),
+        item("Script", vec![cite("Xinhua", "2020-12-26", SCRIPT)]),
+    ];
+    let doc = NewDocument {
+        root: "../briefings",
+        path: "adv.txt",
+        format: "txt",
+        sha256: "00",
+        size: 1,
+        encoding: "UTF-8",
+        mtime_ns: None,
+        id: None,
+    };
+    batch.put_document(&doc, &items, synced).unwrap();
+    batch.commit().unwrap();
+    let night = t("2026-11-01T02:00:00Z");
+    let run = store.start_run(night, 1).unwrap();
+    let n = Night::new(night);
+    let writes = [
+        n.good(&store, TICKS, "unchecked", "ok", TICKS, "HTTP 200", None, 1),
+        n.good(
+            &store,
+            FENCED,
+            "unchecked",
+            "ok",
+            FENCED,
+            "HTTP 200",
+            None,
+            2,
+        ),
+    ];
+    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
+    store.write_checks(run, &w).unwrap();
+    store
+        .finish_run(run, night + 600_000, &serde_json::json!({}))
+        .unwrap();
+    let mut opts = options(Some(PUBLIC_URL));
+    opts.statuses = select::parse_statuses("all").unwrap();
+    let (md, _) = render(&store, &opts, ReportFormat::Markdown);
+    let archived: Vec<&str> = md.lines().filter(|l| l.contains("Archived ")).collect();
+    assert_eq!(archived.len(), 2, "{md}");
+    for line in md.lines() {
+        let (text, links) = outside_code_and_autolinks(line);
+        assert!(
+            !text.contains("evil.example"),
+            "a URL's backticks let its text out of code: {line}"
+        );
+        assert!(
+            !text.contains("javascript:"),
+            "a javascript: URL is not code: {line}"
+        );
+        for l in links {
+            assert!(l.starts_with("http://") || l.starts_with("https://"), "{l}");
+        }
+    }
+    // The copy-paste command comes through whole, inside one span.
+    for url in [TICKS, FENCED] {
+        let source = citewatch::source_url::normalize(url).unwrap();
+        let get = format!("citewatch get '{}'", source.as_str());
+        assert!(
+            archived.iter().any(|l| l.contains(&get)),
+            "{get} not in {archived:?}"
+        );
+    }
+    // Only http(s) URLs become links.
+    assert!(md.contains(&format!("`{SCRIPT}`")), "{md}");
+    assert!(!md.contains(&format!("<{SCRIPT}>")), "{md}");
 }
 
 #[test]

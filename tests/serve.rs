@@ -146,13 +146,30 @@ async fn every_read_endpoint_answers() {
     assert_eq!(p2["page"], 2);
     assert_eq!(p2["sources"][0]["url"], ARTICLE);
     assert_eq!(p2["next_page"], Value::Null);
-    // A page size out of range is served clamped, and `next` says the size used.
-    let (_, p0) = json(&c, &srv.url("/api/sources?per_page=0")).await;
-    assert_eq!(p0["per_page"], 1);
-    assert!(
-        p0["next"].as_str().unwrap().contains("per_page=1&page=2"),
-        "{p0}"
-    );
+    // A page size over the largest is served as the largest (documented),
+    // and `next` says the size used; a zero, or a flag that is not one, is a
+    // 400 naming the parameter rather than quietly replaced.
+    let (_, big) = json(&c, &srv.url("/api/sources?per_page=5000")).await;
+    assert_eq!(big["per_page"], 1000);
+    for (path, names) in [
+        ("/api/sources?per_page=0", "per_page"),
+        ("/api/sources?page=0", "page"),
+        ("/api/runs?limit=0", "limit"),
+        ("/api/report?new=on", "new"),
+        ("/?new=2", "new"),
+        ("/api/runs/-1", "-1"),
+        ("/api/runs/+1", "+1"),
+    ] {
+        let (st, v) = json(&c, &srv.url(path)).await;
+        assert_eq!(st, 400, "{path}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(names),
+            "{path}: {v}"
+        );
+    }
+    let (st, v) = json(&c, &srv.url("/api/report?new=TRUE")).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["new_only"], true, "{v}");
     let (_, dead) = json(&c, &srv.url("/api/sources?status=dead,changed")).await;
     assert_eq!(dead["total"], 2);
     let (_, host) = json(&c, &srv.url("/api/sources?host=gov.test")).await;
@@ -466,6 +483,9 @@ async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
         (Some("Sun, 01 Nov 2020 00:00:00 GMT"), s.ids.a2021),
         (Some("Mon, 01 Jan 1990 00:00:00 GMT"), s.ids.a2020),
         (Some("Fri, 01 Jan 2049 00:00:00 GMT"), s.ids.a2021),
+        // Before 1970: the first memento, not a 400.
+        (Some("Wed, 31 Dec 1969 23:59:59 GMT"), s.ids.a2020),
+        (Some("Mon, 01 Jan 1900 00:00:00 GMT"), s.ids.a2020),
         (None, s.ids.a2021),
     ] {
         let r = ask(when).await.unwrap();
@@ -494,6 +514,22 @@ async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
             .expect("the chosen memento is linked");
         assert!(rels(&chosen.1).contains(&"memento".to_string()));
         assert!(chosen.1.contains_key("datetime"));
+        // The first and the last memento are named whichever is chosen.
+        assert_eq!(
+            find("first").0,
+            srv.url(&format!("/archive/{}", s.ids.a2020)),
+            "{when:?}"
+        );
+        assert_eq!(
+            find("last").0,
+            srv.url(&format!("/archive/{}", s.ids.a2021)),
+            "{when:?}"
+        );
+        let mementos = links
+            .iter()
+            .filter(|(_, p)| rels(p).iter().any(|r| r == "memento"))
+            .count();
+        assert_eq!(mementos, 2, "each memento once: {links:?}");
     }
     // Following the redirect gives that memento's bytes.
     let r = ask(Some("Sun, 01 Mar 2020 00:00:00 GMT")).await.unwrap();
@@ -663,7 +699,8 @@ async fn write_endpoints_need_a_configured_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
     let s = Served::new(
-        "[serve]\nadmin_token = \"correct horse\"\n[fetch]\nallow_networks = [\"127.0.0.1/32\"]\n",
+        "[serve]\nadmin_token = \"correct horse\"\npublic_url = \"https://cw.example.org/base\"\n\
+         [fetch]\nallow_networks = [\"127.0.0.1/32\"]\n",
     );
     let srv = s.start().await;
     let c = client();
@@ -791,11 +828,12 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
     let location = r.headers()["location"].to_str().unwrap().to_string();
     let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
     let id = v["run_id"].as_i64().unwrap_or_else(|| panic!("{v}"));
-    assert_eq!(location, format!("/api/runs/{id}"));
+    // Under the public URL's path, as a proxy serving `/base/` passes it on.
+    assert_eq!(location, format!("/base/api/runs/{id}"));
     assert_eq!(v["run"], location.as_str());
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (st, run) = json(&c, &srv.url(&location)).await;
+        let (st, run) = json(&c, &srv.url(&format!("/api/runs/{id}"))).await;
         assert_eq!(st, 200, "{run}");
         assert_eq!(run["id"], id);
         if run["state"] == "completed" {
@@ -866,6 +904,110 @@ async fn reads_answer_while_a_writer_holds_a_transaction() {
     srv.stop().await;
 }
 
+/// Citations the stalled-reader tests add: a report of them is over 10 MB.
+const MANY: usize = 5_000;
+
+/// A GET that must answer within a generous bound (not a benchmark): 10 s.
+async fn prompt(c: &reqwest::Client, url: &str) -> reqwest::Response {
+    tokio::time::timeout(Duration::from_secs(10), c.get(url).send())
+        .await
+        .unwrap_or_else(|_| panic!("{url} did not answer within 10 s"))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_read_a_report_cannot_starve_the_service() {
+    let s = Served::new("");
+    served::add_many_citations(&s, MANY);
+    let srv = s.start().await;
+    let c = client();
+    // As many reports as the pool has read connections, none of them read:
+    // they once held every connection, and /healthz, /api/sources and
+    // /metrics waited behind them for as long as the sockets stayed open.
+    let mut stalled = Vec::new();
+    for i in 0..8 {
+        let target = if i % 2 == 0 {
+            "/api/report?status=all"
+        } else {
+            "/?status=all"
+        };
+        stalled.push(served::stalled_request(srv.addr, target).await);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for path in [
+        "/healthz",
+        "/api/sources?per_page=1",
+        "/metrics",
+        "/api/runs",
+    ] {
+        let r = prompt(&c, &srv.url(path)).await;
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // Another report is turned away while the streams are taken, saying when
+    // to come back, rather than queueing without end.
+    let r = prompt(&c, &srv.url("/api/report?status=all")).await;
+    assert_eq!(r.status(), 503);
+    let retry: u64 = header(&r, "retry-after").parse().unwrap();
+    assert!(retry > 0);
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["status"], 503, "{body}");
+    // Once the clients go away, reports are served again, whole.
+    drop(stalled);
+    let t = Instant::now();
+    let rep = loop {
+        let r = prompt(&c, &srv.url("/api/report?status=all")).await;
+        if r.status() == 200 {
+            break r.bytes().await.unwrap();
+        }
+        assert_eq!(r.status(), 503);
+        assert!(t.elapsed() < Duration::from_secs(30), "no recovery");
+    };
+    let rep: Value = serde_json::from_slice(&rep).unwrap();
+    assert_eq!(listed(&rep).len(), MANY + 3);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_nobody_reads_is_given_up_and_its_connection_cut() {
+    let s = Served::new("");
+    served::add_many_citations(&s, MANY);
+    let srv = s.start_with_report_stall(Duration::from_millis(1500)).await;
+    let c = client();
+    let mut stalled = Vec::new();
+    for _ in 0..citewatch::server::REPORT_STREAMS {
+        stalled.push(served::stalled_request(srv.addr, "/api/report?status=all").await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The stalled clients keep their sockets open, yet their reports give
+    // their turns back: a new report is served whole.
+    let r = prompt(&c, &srv.url("/api/report?status=all")).await;
+    assert_eq!(r.status(), 200);
+    let whole = r.bytes().await.unwrap();
+    let rep: Value = serde_json::from_slice(&whole).unwrap();
+    assert_eq!(listed(&rep).len(), MANY + 3);
+    // What a stalled client gets, once it reads, ends without the last
+    // chunk: the connection is cut, so a truncated report never looks whole.
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), stalled[0].read_to_end(&mut got))
+        .await
+        .expect("the cut connection ends");
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        &got[..got.len().min(200)]
+    );
+    assert!(
+        read.is_err() || !got.ends_with(b"\r\n0\r\n\r\n"),
+        "a given-up report ended as if whole ({} bytes)",
+        got.len()
+    );
+    assert!(got.len() < whole.len() / 2, "the whole report was sent");
+    // A graceful stop waits for open connections, stalled ones too.
+    drop(stalled);
+    srv.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_to_archived_copies_use_the_separate_archive_origin() {
     let s = Served::new(
@@ -902,6 +1044,9 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
         )),
         "{page}"
     );
+    // The next page's reference keeps the public URL's path.
+    let (_, p1) = json(&c, &srv.url("/api/sources?per_page=2")).await;
+    assert_eq!(p1["next"], "/cw/api/sources?per_page=2&page=2", "{p1}");
     srv.stop().await;
 }
 

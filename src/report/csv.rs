@@ -1,7 +1,9 @@
 //! The CSV report: one row per listed citation, for spreadsheets. No summary
 //! rows, so every row has the same columns ([`HEADER`]). A cell that a
 //! spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
-//! carriage return) is prefixed with `'`.
+//! carriage return) is prefixed with `'`, and every cell is quoted: a
+//! spreadsheet whose locale separates lists with `;` splits an unquoted
+//! `News;=cmd` into two cells, the second a formula.
 
 use std::io::Write;
 
@@ -48,7 +50,7 @@ impl<'w> Csv<'w> {
     /// A CSV writer.
     pub fn new(out: &'w mut dyn Write) -> Csv<'w> {
         Csv {
-            out: ::csv::WriterBuilder::new().from_writer(out),
+            out: writer(out),
             section: Section::Broken,
             document: DocumentHead {
                 root: String::new(),
@@ -60,6 +62,13 @@ impl<'w> Csv<'w> {
             },
         }
     }
+}
+
+/// The CSV writer: every cell quoted (see the module's note on `;`).
+fn writer(out: &mut dyn Write) -> ::csv::Writer<&mut dyn Write> {
+    ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::Always)
+        .from_writer(out)
 }
 
 /// Makes a cell inert in spreadsheets: a leading `=`, `+`, `-`, `@`, tab or
@@ -142,5 +151,18 @@ mod tests {
         }
         assert_eq!(neutralise("Xinhua"), "Xinhua");
         assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn a_cell_holding_the_other_list_separator_stays_one_cell() {
+        let mut buf = Vec::new();
+        let mut w = writer(&mut buf);
+        w.write_record(["Semi;=HYPERLINK(\"http://evil.example/\")", "News", "7"])
+            .unwrap();
+        drop(w);
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "\"Semi;=HYPERLINK(\"\"http://evil.example/\"\")\",\"News\",\"7\"\n"
+        );
     }
 }

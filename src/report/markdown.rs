@@ -40,27 +40,48 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A link to `url`: an autolink when it is safe as one, else code.
+/// A link to `url`: a link when it is an http(s) URL safe as one, else code.
 pub fn link(text: &str, url: &str) -> String {
-    if url
-        .chars()
-        .any(|c| c.is_whitespace() || c == '<' || c == '>')
-    {
-        format!("{} `{}`", escape(text), url.replace('`', "%60"))
-    } else {
+    if autolinkable(url) {
         format!("[{}](<{url}>)", escape(text))
+    } else {
+        format!("{} {}", escape(text), code(url))
     }
 }
 
+/// A URL as an autolink when it may be one, else as code: only http(s)
+/// becomes a link, as in the HTML report (`linkable`), since renderers
+/// without a sanitiser make a cited `javascript:` URL a live one.
 fn url_text(url: &str) -> String {
-    if url
-        .chars()
-        .any(|c| c.is_whitespace() || c == '<' || c == '>')
-    {
-        format!("`{}`", url.replace('`', "%60"))
-    } else {
+    if autolinkable(url) {
         format!("<{url}>")
+    } else {
+        code(url)
     }
+}
+
+/// Whether `url` is http(s) and can be written between `<` and `>` as it is.
+fn autolinkable(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+}
+
+/// `s` as a code span that shows it whole, whatever backticks it holds: the
+/// fence is one backtick longer than the longest run inside (CommonMark), so a
+/// backtick in a URL cannot end the span and let the rest become markup.
+pub fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // A span's first and last space are stripped when both are there: pad
+    // content that starts or ends with a backtick (which would join the
+    // fence) or a space (which would be lost).
+    let pad = s.starts_with(['`', ' ']) || s.ends_with(['`', ' ']);
+    let pad = if pad { " " } else { "" };
+    format!("{fence}{pad}{s}{pad}{fence}")
 }
 
 impl Render for Markdown<'_> {
@@ -176,8 +197,10 @@ impl Render for Markdown<'_> {
             }
             if let Some(a) = &c.archived {
                 let mut s = format!(
-                    "Archived {}, sha256 `{}`: `{}`",
-                    a.captured_at, a.sha256, a.get_command
+                    "Archived {}, sha256 {}: {}",
+                    a.captured_at,
+                    code(&a.sha256),
+                    code(&a.get_command)
                 );
                 if let Some(u) = &a.url {
                     s.push_str(&format!(" · {}", link("archived copy", u)));
@@ -212,5 +235,27 @@ mod tests {
             r"\<script\>\*x\*\</script\> \| \[a\](b)"
         );
         assert_eq!(link("w", "http://a/ b"), "w `http://a/ b`");
+    }
+
+    #[test]
+    fn a_code_span_outlasts_the_backticks_inside() {
+        assert_eq!(code("plain"), "`plain`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("a``b`"), "``` a``b` ```");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code(" x "), "`  x  `");
+        assert_eq!(code("a\nb"), "`a b`");
+    }
+
+    #[test]
+    fn only_http_urls_become_links() {
+        assert_eq!(url_text("https://a.example/x"), "<https://a.example/x>");
+        assert_eq!(url_text("HTTP://A.EXAMPLE/"), "<HTTP://A.EXAMPLE/>");
+        assert_eq!(url_text("javascript:alert(1)"), "`javascript:alert(1)`");
+        assert_eq!(url_text("data:text/html,x"), "`data:text/html,x`");
+        assert_eq!(
+            link("copy", "javascript:alert(1)"),
+            "copy `javascript:alert(1)`"
+        );
     }
 }

@@ -57,12 +57,30 @@ pub fn parse_statuses(pairs: &[(String, String)]) -> Result<Option<Vec<String>>,
     Ok((!out.is_empty()).then_some(out))
 }
 
+/// Reads a count or page number: 0 is a 400 naming the key, as a value that is
+/// not a number is, rather than quietly served as 1.
 fn parse_number(pairs: &[(String, String)], key: &str, default: u64) -> Result<u64, ApiError> {
     match param(pairs, key) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            ApiError::bad_request(format!("`{key}={v}` is not a non-negative integer"))
-        }),
+        Some(v) => match v.parse() {
+            Ok(0) | Err(_) => Err(ApiError::bad_request(format!(
+                "`{key}={v}` is not a positive integer"
+            ))),
+            Ok(n) => Ok(n),
+        },
+    }
+}
+
+/// Reads a yes-or-no flag (`1`/`true`/`yes` or `0`/`false`/`no`, any case):
+/// anything else is a 400 naming the key, where `new=TRUE` once meant "no".
+pub fn parse_flag(pairs: &[(String, String)], key: &str) -> Result<bool, ApiError> {
+    match param(pairs, key).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "`{key}` is 1, true or yes (or 0, false or no), not `{}`",
+            param(pairs, key).unwrap_or_default()
+        ))),
     }
 }
 
@@ -101,13 +119,15 @@ pub struct SourcesPage {
 pub async fn sources(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Json<SourcesPage>, ApiError> {
     let pairs = query_pairs(raw.as_deref());
     let statuses = parse_statuses(&pairs)?;
     let host = param(&pairs, "host").map(|h| h.to_ascii_lowercase());
     let outlet = param(&pairs, "outlet").map(str::to_string);
-    let page = parse_number(&pairs, "page", 1)?.max(1);
-    let per_page = parse_number(&pairs, "per_page", PER_PAGE)?.clamp(1, MAX_PER_PAGE);
+    let page = parse_number(&pairs, "page", 1)?;
+    // Documented: a larger page size is served as the largest.
+    let per_page = parse_number(&pairs, "per_page", PER_PAGE)?.min(MAX_PER_PAGE);
     let query = SourceQuery {
         statuses,
         host,
@@ -124,10 +144,12 @@ pub async fn sources(
         for (k, v) in pairs.iter().filter(|(k, _)| k != "page" && k != "per_page") {
             ser.append_pair(k, v);
         }
-        // The page size used, not as asked: `per_page=0` was served as 1.
+        // The page size used, not as asked: `per_page=5000` is served as 1000.
         ser.append_pair("per_page", &per_page.to_string());
         ser.append_pair("page", &n.to_string());
-        format!("/api/sources?{}", ser.finish())
+        state
+            .links(&headers)
+            .local(&format!("api/sources?{}", ser.finish()))
     });
     Ok(Json(SourcesPage {
         total: result.total,
@@ -263,7 +285,7 @@ pub async fn runs(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let pairs = query_pairs(raw.as_deref());
-    let limit = parse_number(&pairs, "limit", 20)?.clamp(1, 1_000) as usize;
+    let limit = parse_number(&pairs, "limit", 20)?.min(1_000) as usize;
     let runs = state.with_store(move |s| Ok(s.runs(limit)?)).await?;
     let out: Vec<serde_json::Value> = runs.into_iter().map(run_json).collect();
     Ok(Json(serde_json::json!({ "runs": out })).into_response())
@@ -275,9 +297,8 @@ pub async fn run(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("`{id}` is not a run id (a number)")))?;
+    // Digits only, as every other id: `-1` was a 404 and `+1` run 1.
+    let id = parse_id(&id, "run")?;
     match state.with_store(move |s| Ok(s.run(id)?)).await? {
         Some(r) => Ok(Json(run_json(r)).into_response()),
         None => Err(ApiError::not_found(format!("no run {id}"))),
@@ -447,17 +468,21 @@ pub async fn start_check(
         }
     };
     state.track_check_run(stop, thread);
+    let links = state.links(&headers);
     let (status, body) = match tokio::time::timeout(BEGIN_WAIT, begun_rx).await {
-        Ok(Ok(Ok(id))) => (
-            StatusCode::ACCEPTED,
-            serde_json::json!({
-                "started": true,
-                "started_at": started,
-                "run_id": id,
-                "run": format!("/api/runs/{id}"),
-                "message": format!("check run {id} started; follow it at /api/runs/{id}"),
-            }),
-        ),
+        Ok(Ok(Ok(id))) => {
+            let run = links.local(&format!("api/runs/{id}"));
+            (
+                StatusCode::ACCEPTED,
+                serde_json::json!({
+                    "started": true,
+                    "started_at": started,
+                    "run_id": id,
+                    "message": format!("check run {id} started; follow it at {run}"),
+                    "run": run,
+                }),
+            )
+        }
         Ok(Ok(Err(e))) => return Err(e),
         Ok(Err(_)) => {
             return Err(ApiError::internal(
@@ -470,8 +495,10 @@ pub async fn start_check(
                 "started": true,
                 "started_at": started,
                 "run_id": null,
-                "message": "check run started and still syncing the briefing store; \
-                            follow it at /api/runs",
+                "message": format!(
+                    "check run started and still syncing the briefing store; follow it at {}",
+                    links.local("api/runs")
+                ),
             }),
         ),
     };
@@ -585,5 +612,19 @@ mod tests {
         assert_eq!(parse_number(&pairs("page=3"), "page", 1).unwrap(), 3);
         assert_eq!(parse_number(&pairs(""), "page", 1).unwrap(), 1);
         assert!(parse_number(&pairs("page=-1"), "page", 1).is_err());
+        let zero = parse_number(&pairs("per_page=0"), "per_page", 1).unwrap_err();
+        assert!(zero.message.contains("`per_page=0`"), "{}", zero.message);
+        for (q, want) in [
+            ("", false),
+            ("new=TRUE", true),
+            ("new=1", true),
+            ("new=No", false),
+        ] {
+            assert_eq!(parse_flag(&pairs(q), "new").unwrap(), want, "{q}");
+        }
+        for q in ["new=on", "new=2", "new=y"] {
+            let e = parse_flag(&pairs(q), "new").unwrap_err();
+            assert!(e.message.starts_with("`new`"), "{}", e.message);
+        }
     }
 }

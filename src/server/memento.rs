@@ -16,18 +16,66 @@ use crate::time::Millis;
 pub struct BadDatetime(pub String);
 
 /// Reads an HTTP date (RFC 7231 IMF-fixdate, and the obsolete RFC 850 and
-/// asctime forms) as unix milliseconds.
+/// asctime forms) as unix milliseconds, before 1970 too (negative): a client
+/// asking for the earliest copy with an old date is owed the first memento,
+/// not a 400.
 pub fn parse_http_date(value: &str) -> Result<Millis, BadDatetime> {
-    let bad = || BadDatetime(value.to_string());
-    let t = httpdate::parse_http_date(value.trim()).map_err(|_| bad())?;
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| bad())?
-        .as_secs();
-    i64::try_from(secs)
-        .ok()
+    let bad = || BadDatetime(shown(value));
+    let value = value.trim();
+    let (t, years_back) = match httpdate::parse_http_date(value) {
+        Ok(t) => (t, 0),
+        Err(_) => before_1970(value).ok_or_else(bad)?,
+    };
+    let secs = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).map_err(|_| bad())?,
+        Err(e) => -i64::try_from(e.duration().as_secs()).map_err(|_| bad())?,
+    };
+    secs.checked_sub(years_back * SECS_PER_400_YEARS)
         .and_then(|s| s.checked_mul(1000))
         .ok_or_else(bad)
+}
+
+/// The start of a value quoted back in an error: a request's header may be
+/// 100 KB, and the answer need not repeat it.
+fn shown(value: &str) -> String {
+    const SHOWN: usize = 64;
+    match value.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_string(),
+    }
+}
+
+/// Seconds in 400 Gregorian years, after which dates fall on the same weekdays.
+const SECS_PER_400_YEARS: i64 = 146_097 * 86_400;
+
+/// A date before 1970 (which `httpdate` refuses) read 400 years on, or as many
+/// times 400 as it takes, so that `httpdate` checks it whole (the weekday
+/// included); returns that time and the years to take back off.
+fn before_1970(value: &str) -> Option<(std::time::SystemTime, i64)> {
+    // Where the four-digit year is: IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`
+    // and asctime `Sun Nov  6 08:49:37 1994` (RFC 850's two digits are 1970 on).
+    let at = match value.len() {
+        29 => 12..16,
+        24 => 20..24,
+        _ => return None,
+    };
+    let digits = value.get(at.clone())?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year: i64 = digits.parse().ok()?;
+    if year >= 1970 {
+        return None;
+    }
+    let years_back = (1970 - year + 399) / 400 * 400;
+    let shifted = format!(
+        "{}{:04}{}",
+        &value[..at.start],
+        year + years_back,
+        &value[at.end..]
+    );
+    let t = httpdate::parse_http_date(&shifted).ok()?;
+    Some((t, years_back / 400))
 }
 
 /// Writes unix milliseconds as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`),
@@ -40,15 +88,21 @@ pub fn format_http_date(ms: Millis) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
-/// The memento a TimeGate redirects to: the one nearest `at` (ties go to the
-/// earlier), or the latest when no datetime was asked for. `mementos` is oldest first.
+/// The memento a TimeGate redirects to: the one nearest `at` at the precision
+/// its datetime is advertised (`Memento-Datetime`, the TimeMap's `datetime`:
+/// whole seconds), so asking for a memento's own datetime gets that memento;
+/// of several equally near (in one second, or either side of `at`), the
+/// earliest. The latest when no datetime was asked for. `mementos` is oldest first.
 pub fn nearest(mementos: &[Memento], at: Option<Millis>) -> Option<Memento> {
     match at {
         None => mementos.last().copied(),
-        Some(at) => mementos
-            .iter()
-            .copied()
-            .min_by_key(|m| (m.captured_at.abs_diff(at), m.captured_at, m.id)),
+        Some(at) => {
+            let at = at.div_euclid(1000);
+            mementos.iter().copied().min_by_key(|m| {
+                let second = m.captured_at.div_euclid(1000);
+                (second.abs_diff(at), m.captured_at, m.id)
+            })
+        }
     }
 }
 
@@ -250,23 +304,21 @@ pub async fn timegate(
     let dated = |m: &Memento, rel: &str| {
         Link::new(links.archive(m.id), rel).with("datetime", format_http_date(m.captured_at))
     };
+    // The first and last mementos always, as the TimeMap names them; the
+    // chosen one among them when it is one of them.
     if let (Some(first), Some(last)) = (mementos.first(), mementos.last()) {
-        if first.id == chosen.id || last.id == chosen.id {
+        let mut shown = vec![*first, chosen, *last];
+        shown.dedup_by_key(|m| m.id);
+        for m in &shown {
             let mut rel = Vec::new();
-            if first.id == chosen.id {
+            if m.id == first.id {
                 rel.push("first");
             }
-            if last.id == chosen.id {
+            if m.id == last.id {
                 rel.push("last");
             }
             rel.push("memento");
-            all.push(dated(&chosen, &rel.join(" ")));
-        } else {
-            all.push(dated(first, "first memento"));
-            all.push(dated(&chosen, "memento"));
-        }
-        if first.id != chosen.id && last.id != chosen.id {
-            all.push(dated(last, "last memento"));
+            all.push(dated(m, &rel.join(" ")));
         }
     }
     let mut resp = (
@@ -346,11 +398,65 @@ mod tests {
         assert_eq!(nearest(&ms, Some(0)), Some(m(1, 1_000)));
         assert_eq!(nearest(&ms, Some(2_999)), Some(m(1, 1_000)));
         assert_eq!(nearest(&ms, Some(3_000)), Some(m(1, 1_000)), "tie: earlier");
-        assert_eq!(nearest(&ms, Some(3_001)), Some(m(2, 5_000)));
+        assert_eq!(nearest(&ms, Some(4_000)), Some(m(2, 5_000)));
         assert_eq!(nearest(&ms, Some(i64::MAX)), Some(m(3, 9_000)));
         assert_eq!(nearest(&ms, Some(i64::MIN)), Some(m(1, 1_000)));
         assert_eq!(nearest(&[], Some(5)), None);
         assert_eq!(nearest(&[], None), None);
+    }
+
+    #[test]
+    fn a_mementos_own_datetime_gets_that_memento() {
+        // Two captures 0.4 s apart across a second boundary, advertised as
+        // 72 s and 73 s: asking for 73 s once got the one advertised as 72 s.
+        let ms = [m(58, 72_832), m(59, 73_227)];
+        assert_eq!(format_http_date(73_227), "Thu, 01 Jan 1970 00:01:13 GMT");
+        assert_eq!(nearest(&ms, Some(73_000)), Some(m(59, 73_227)));
+        assert_eq!(nearest(&ms, Some(72_000)), Some(m(58, 72_832)));
+        // Several in one second: the earliest of them, whichever is asked.
+        let ms = [m(1, 10_100), m(2, 10_900), m(3, 11_050)];
+        assert_eq!(nearest(&ms, Some(10_000)), Some(m(1, 10_100)));
+        assert_eq!(nearest(&ms, Some(11_000)), Some(m(3, 11_050)));
+        assert_eq!(nearest(&ms, Some(10_999)), Some(m(1, 10_100)));
+    }
+
+    #[test]
+    fn a_long_bad_date_is_not_echoed_whole() {
+        let long = "x".repeat(100_000);
+        let e = parse_http_date(&long).unwrap_err().to_string();
+        assert!(e.len() < 200, "{} bytes", e.len());
+        assert!(e.contains(&format!("`{}…`", "x".repeat(64))), "{e}");
+        let e = parse_http_date("soon").unwrap_err().to_string();
+        assert!(e.contains("`soon`"), "{e}");
+    }
+
+    #[test]
+    fn dates_before_1970_are_read_not_refused() {
+        assert_eq!(parse_http_date("Wed, 31 Dec 1969 23:59:59 GMT"), Ok(-1_000));
+        assert_eq!(
+            parse_http_date("Mon, 01 Jan 1900 00:00:00 GMT"),
+            Ok(-2_208_988_800_000)
+        );
+        assert_eq!(
+            parse_http_date("Mon Jan  1 00:00:00 1900"),
+            Ok(-2_208_988_800_000)
+        );
+        assert_eq!(
+            parse_http_date("Sat, 01 Jan 0000 00:00:00 GMT"),
+            Ok(-62_167_219_200_000)
+        );
+        // Checked as any date is: the weekday (1 January 1900 was a Monday),
+        // the day of the month.
+        for bad in [
+            "Thu, 01 Jan 1900 00:00:00 GMT",
+            "Tue, 30 Feb 1900 00:00:00 GMT",
+            "Mon, 01 Jan 19x0 00:00:00 GMT",
+        ] {
+            assert!(parse_http_date(bad).is_err(), "{bad}");
+        }
+        let ms = [m(1, 1_000), m(2, 5_000)];
+        let old = parse_http_date("Mon, 01 Jan 1900 00:00:00 GMT").ok();
+        assert_eq!(nearest(&ms, old), Some(m(1, 1_000)));
     }
 
     fn links() -> Links {

@@ -46,6 +46,23 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Read connections, and so store reads at once: opening a connection per
 /// request costs more than the read, so requests queue for one of these instead.
 const POOL_SIZE: usize = 8;
+/// Reports streamed at once (`/`, `/api/report`). Each holds a read connection
+/// for as long as its client takes to read it, so they may take no more than
+/// half the pool: clients that stop reading once held every connection and
+/// every other endpoint waited behind them.
+pub const REPORT_STREAMS: usize = POOL_SIZE / 2;
+/// How long a report request waits for a stream's turn before it is answered
+/// 503: long enough for a burst of editors opening the report at once, short
+/// enough that a client learns the service is busy.
+pub const REPORT_QUEUE_WAIT: Duration = Duration::from_secs(5);
+/// What a 503 for a report asks the client to wait, in seconds.
+const REPORT_RETRY_AFTER: u32 = 10;
+/// How long a streamed report waits to hand a chunk to a client that reads
+/// nothing; then the report is given up, and with it its read connection and
+/// read transaction (which would otherwise also hold back WAL checkpoints).
+/// The request timeout covers only the response head, so without this a
+/// client that never reads kept them for as long as it kept the socket.
+pub const REPORT_STALL: Duration = Duration::from_secs(30);
 /// Bytes of verified archived bodies kept in memory (hot copies skip the blob
 /// read, decompression and re-hash).
 const BODY_CACHE_BYTES: usize = 64 << 20;
@@ -78,6 +95,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// What went wrong, for people.
     pub message: String,
+    /// Seconds to send as `Retry-After` (a 503 for a busy service).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -86,6 +105,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
     /// 400.
@@ -136,6 +156,10 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -190,6 +214,17 @@ impl Links {
         self.path(&format!("sources/{id}"))
     }
 
+    /// A path of the service as a reference from the origin it is reached
+    /// at, for `next` and `Location`: under a `public_url` of
+    /// `https://host/base/`, `/base/api/…`; a bare `/api/…` lost the `/base`
+    /// a proxy serves the service under.
+    pub fn local(&self, rel: &str) -> String {
+        let root = url::Url::parse(&self.base)
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| "/".to_string());
+        format!("{root}{}", rel.trim_start_matches('/'))
+    }
+
     /// Where archived copies live, ending with `/` (`{root}archive/{id}`).
     pub fn archive_root(&self) -> &str {
         &self.archive_base
@@ -203,6 +238,10 @@ struct Inner {
     pool: Mutex<Vec<Store>>,
     /// Permits to use a pooled connection.
     readers: tokio::sync::Semaphore,
+    /// Permits to stream a report ([`REPORT_STREAMS`]).
+    reports: Arc<tokio::sync::Semaphore>,
+    /// [`REPORT_STALL`], shorter in tests.
+    report_stall: Duration,
     /// Verified archived bodies by sha256.
     bodies: Mutex<HotCache<String, bytes::Bytes>>,
     /// Capture rows as `/archive/{id}` needs them, by id (a capture never
@@ -222,6 +261,12 @@ impl AppState {
     /// Opens the store (migrating it once, read-write) and prepares the state.
     /// The store must exist: `serve` shows what `sync` and `check` recorded.
     pub fn new(config: Config) -> Result<AppState, ServeError> {
+        AppState::with_report_stall(config, REPORT_STALL)
+    }
+
+    /// [`AppState::new`] with another [`REPORT_STALL`], so that tests of a
+    /// stalled client need not wait out the real one.
+    pub fn with_report_stall(config: Config, stall: Duration) -> Result<AppState, ServeError> {
         let db = config.store.database();
         drop(Store::open_existing(&db)?);
         let first = Store::open_read_only(&db)?;
@@ -231,6 +276,8 @@ impl AppState {
             config,
             pool: Mutex::new(vec![first]),
             readers: tokio::sync::Semaphore::new(POOL_SIZE),
+            reports: Arc::new(tokio::sync::Semaphore::new(REPORT_STREAMS)),
+            report_stall: stall,
             bodies: Mutex::new(HotCache::new(BODY_CACHE_BYTES)),
             copies: Mutex::new(HotCache::new(COPY_CACHE_BYTES)),
             check_running: AtomicBool::new(false),
@@ -277,6 +324,33 @@ impl AppState {
         })
         .await
         .map_err(|e| ApiError::internal(format!("a request task failed: {e}")))?
+    }
+
+    /// A turn to stream a report, waited for at most [`REPORT_QUEUE_WAIT`];
+    /// then 503 with `Retry-After`, so that report streams never take the
+    /// read connections every other endpoint needs.
+    pub async fn report_turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        let turn = self.0.reports.clone().acquire_owned();
+        match tokio::time::timeout(REPORT_QUEUE_WAIT, turn).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(ApiError::internal("the server is shutting down")),
+            Err(_) => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "{REPORT_STREAMS} reports are being sent already; try again in \
+                         {REPORT_RETRY_AFTER} s"
+                    ),
+                );
+                e.retry_after = Some(REPORT_RETRY_AFTER);
+                Err(e)
+            }
+        }
+    }
+
+    /// How long a report waits for a client that reads nothing ([`REPORT_STALL`]).
+    pub fn report_stall(&self) -> Duration {
+        self.0.report_stall
     }
 
     /// Runs `f` right here, on the calling runtime thread, with that thread's own
@@ -510,8 +584,11 @@ async fn not_found() -> ApiError {
     ApiError::not_found("no such page")
 }
 
+/// Asks the store on the runtime thread's own connection, not the pool's: a
+/// health check must answer while slow readers hold the pool, and it once
+/// counted every citation, a scan on a large store.
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let ok = state.with_store(|s| Ok(s.counts()?)).await.map(|_| ());
+    let ok = state.with_store_here(|s| Ok(s.ping()?));
     match ok {
         Ok(()) => ([(header::CONTENT_TYPE, "text/plain")], "ok\n").into_response(),
         Err(e) => e.into_response(),
@@ -556,6 +633,20 @@ pub const CHECK_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(
 mod tests {
     use axum::Router;
     use axum::routing::get;
+
+    #[test]
+    fn local_references_keep_the_public_urls_path() {
+        let under = super::Links::new("https://cw.example.org/base", "https://a.example/");
+        assert_eq!(under.local("/api/runs/7"), "/base/api/runs/7");
+        assert_eq!(
+            under.local("api/sources?page=2"),
+            "/base/api/sources?page=2"
+        );
+        let host = super::Links::new("http://127.0.0.1:8080/", "http://127.0.0.1:8080/");
+        assert_eq!(host.local("/api/runs/7"), "/api/runs/7");
+        let bare = super::Links::new("/", "/");
+        assert_eq!(bare.local("/api/runs/7"), "/api/runs/7");
+    }
 
     async fn boom() -> &'static str {
         panic!("a bug in a handler")

@@ -6,14 +6,19 @@
 //!
 //! Both stream: the report is written on the blocking pool into a bounded
 //! channel whose chunks become the response body, so a report of a million
-//! citations takes no more memory in the server than in the command.
+//! citations takes no more memory in the server than in the command. Streams
+//! take turns ([`super::REPORT_STREAMS`] at once) and give up a client that
+//! reads nothing ([`super::REPORT_STALL`]), so slow readers cannot take the read
+//! connections the rest of the service needs.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::SendTimeoutError};
+use tokio::sync::oneshot;
 
-use super::api::{param, query_pairs};
+use super::api::{param, parse_flag, query_pairs};
 use super::{ApiError, AppState, Links};
 use crate::report::html::{Html, ServedPage};
 use crate::report::select::{DEFAULT_STATUSES, parse_statuses};
@@ -56,7 +61,7 @@ pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
         statuses,
         outlet: param(&pairs, "outlet").map(str::to_string),
         document: param(&pairs, "document").map(str::to_string),
-        new_only: matches!(param(&pairs, "new"), Some("1" | "true" | "yes")),
+        new_only: parse_flag(&pairs, "new")?,
         since,
     })
 }
@@ -107,42 +112,58 @@ const CHUNK: usize = 64 * 1024;
 
 /// Runs `render` on a pooled store connection, its output becoming the body.
 /// A failure before the first chunk is an error response; a later one (the
-/// client went away, the store failed midway) ends the body early and is logged.
+/// client went away or read nothing for [`AppState::report_stall`], the store
+/// failed midway) ends the body with an error, so the connection is cut and
+/// the client cannot take a truncated report for a whole one.
 async fn stream<F>(state: &AppState, render: F) -> Result<Body, ApiError>
 where
     F: FnOnce(&crate::store::Store, &mut dyn Write) -> Result<(), report::ReportError>
         + Send
         + 'static,
 {
-    let (tx, mut rx) = mpsc::channel::<Result<Bytes, String>>(4);
+    let turn = state.report_turn().await?;
+    let (tx, mut rx) = mpsc::channel::<Bytes>(4);
+    // How the render ended: the body ends cleanly only on `Ok`.
+    let (done_tx, done_rx) = oneshot::channel::<Result<(), String>>();
     let state = state.clone();
     tokio::spawn(async move {
-        let failed = tx.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let stall = state.report_stall();
         let result = state
             .with_store(move |store| {
+                let _turn = turn;
                 let mut out = ChunkWriter {
                     tx,
                     buf: Vec::with_capacity(CHUNK),
+                    runtime,
+                    stall,
                 };
                 render(store, &mut out).map_err(|e| ApiError::internal(e.to_string()))?;
                 out.flush().map_err(|e| ApiError::internal(e.to_string()))
             })
             .await;
-        if let Err(e) = result {
+        if let Err(e) = &result {
             tracing::warn!("report: {}", e.message);
-            let _ = failed.send(Err(e.message)).await;
         }
+        let _ = done_tx.send(result.map_err(|e| e.message));
     });
     let first = match rx.recv().await {
-        None => return Ok(Body::empty()),
-        Some(Err(message)) => return Err(ApiError::internal(message)),
-        Some(Ok(chunk)) => chunk,
+        Some(chunk) => chunk,
+        None => {
+            return match ended(done_rx).await {
+                Ok(()) => Ok(Body::empty()),
+                Err(message) => Err(ApiError::internal(message)),
+            };
+        }
     };
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-        match rx.recv().await {
-            Some(Ok(chunk)) => Some((Ok(chunk), rx)),
-            Some(Err(message)) => Some((Err(io::Error::other(message)), rx)),
-            None => None,
+    let rest = futures_util::stream::unfold((rx, Some(done_rx)), |(mut rx, done)| async move {
+        if let Some(chunk) = rx.recv().await {
+            return Some((Ok(chunk), (rx, done)));
+        }
+        // Every chunk is out and the writer gone: how did the render end?
+        match ended(done?).await {
+            Ok(()) => None,
+            Err(message) => Some((Err(io::Error::other(message)), (rx, None))),
         }
     });
     let first = futures_util::stream::once(async move { Ok::<_, io::Error>(first) });
@@ -151,10 +172,20 @@ where
     )))
 }
 
+/// How a render ended; a task that vanished (a panic) counts as a failure.
+async fn ended(done: oneshot::Receiver<Result<(), String>>) -> Result<(), String> {
+    done.await
+        .unwrap_or_else(|_| Err("the report stopped unexpectedly".to_string()))
+}
+
 /// An [`io::Write`] sending what it is given, in chunks, to the response body.
 struct ChunkWriter {
-    tx: mpsc::Sender<Result<Bytes, String>>,
+    tx: mpsc::Sender<Bytes>,
     buf: Vec<u8>,
+    /// To wait for the body with a timeout from the blocking pool.
+    runtime: tokio::runtime::Handle,
+    /// How long a chunk may wait for the client to make room.
+    stall: Duration,
 }
 
 impl Write for ChunkWriter {
@@ -171,8 +202,25 @@ impl Write for ChunkWriter {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        // Bounded: a client that stops reading would otherwise hold this
+        // thread, its read connection and its read transaction for as long
+        // as it kept the socket open.
+        match self
+            .runtime
+            .block_on(self.tx.send_timeout(chunk, self.stall))
+        {
+            Ok(()) => Ok(()),
+            Err(SendTimeoutError::Closed(_)) => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client went away",
+            )),
+            Err(SendTimeoutError::Timeout(_)) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the client read nothing for {} s; the report was given up",
+                    self.stall.as_secs_f32()
+                ),
+            )),
+        }
     }
 }

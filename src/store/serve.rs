@@ -101,6 +101,16 @@ const FILTER: &str = "(?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1
         WHERE c.source_id = s.id AND d.withdrawn_at IS NULL AND instr(lower(c.outlet), lower(?3)) > 0))";
 
 impl Store {
+    /// Whether the store answers, at the cost of a primary-key lookup: a
+    /// health check is asked often, and must not scan a large store.
+    pub fn ping(&self) -> Result<()> {
+        self.conn
+            .prepare_cached("SELECT max(id) FROM runs")
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, Option<i64>>(0)))
+            .map(drop)
+            .map_err(self.err())
+    }
+
     /// One page of sources matching `q`, by URL, with the total.
     pub fn source_page(&self, q: &SourceQuery) -> Result<SourcePage> {
         let statuses = q

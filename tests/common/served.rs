@@ -174,7 +174,17 @@ impl Served {
 
     /// Starts the server in-process on 127.0.0.1:0; it stops when the handle drops.
     pub async fn start(&self) -> Running {
-        let state = AppState::new(self.config()).unwrap();
+        self.start_state(AppState::new(self.config()).unwrap())
+            .await
+    }
+
+    /// [`Served::start`], giving up a report its client does not read after `stall`.
+    pub async fn start_with_report_stall(&self, stall: std::time::Duration) -> Running {
+        self.start_state(AppState::with_report_stall(self.config(), stall).unwrap())
+            .await
+    }
+
+    async fn start_state(&self, state: AppState) -> Running {
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .unwrap();
@@ -255,6 +265,48 @@ pub async fn raw_request(addr: SocketAddr, target: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+/// Adds `n` dead sources, each cited once under a title of about 2 KB, so that
+/// a report listing them (over 10 MB) cannot fit in the socket buffers and
+/// queues between the server and a client that reads nothing.
+pub fn add_many_citations(s: &Served, n: usize) {
+    use citewatch::store::BulkSource;
+    let mut store = Store::open(&s.g.path("data/citewatch.db")).unwrap();
+    let bulk = store.bulk().unwrap();
+    let doc = bulk.document("../briefings", "bulk.txt", T2021).unwrap();
+    let long = "A long briefing title that goes on and on. ".repeat(48);
+    for i in 0..n {
+        let briefing = bulk
+            .briefing(doc, i as i64 + 1, &format!("{i}: {long}"))
+            .unwrap();
+        let url = format!("http://bulk.test/{i}");
+        let source = BulkSource {
+            url: &url,
+            host: "bulk.test",
+            status: "dead",
+            status_since: Some(T2021),
+            http_status: Some(404),
+            evidence: Some("HTTP 404 on 3 checks over 3 days"),
+            ..BulkSource::default()
+        };
+        let id = bulk.source(&source, T2020).unwrap();
+        bulk.citation(briefing, 1, Some("Bulk News"), Some("2020-12-01"), &url, id)
+            .unwrap();
+    }
+    bulk.commit().unwrap();
+}
+
+/// Connects with a small receive buffer and sends a GET for `target`; the
+/// caller then reads nothing, as a stalled or hostile client does.
+pub async fn stalled_request(addr: SocketAddr, target: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    let req = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    s
 }
 
 /// Whether tests needing an outside tool must fail (CI) rather than skip.
