@@ -158,7 +158,7 @@ fn said(path: &Path) -> String {
 /// Who holds the lock in `dir`, if anyone, without taking it for longer than
 /// a look: for commands that only read, yet must not mistake a running
 /// check's work in progress for leftovers. A run starting during the look
-/// waits it out ([`LOOK_GRACE`]).
+/// waits it out (for up to 100 ms).
 pub fn holder(dir: &Path) -> Option<String> {
     let path = dir.join("check.lock");
     let folder = File::open(dir).ok()?;
