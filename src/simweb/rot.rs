@@ -44,7 +44,7 @@ pub fn plan() -> Vec<Rot> {
             &["soft_404"],
         ),
         rot(
-            "front page served, 200",
+            "homepage served, 200",
             Some(PageKind::FrontPage),
             None,
             &["soft_404"],
