@@ -1089,3 +1089,41 @@ fn the_binary_serves_on_the_port_it_prints_and_stops_on_sigterm() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sync"));
     let _ = (T2020, T2021, served::required());
 }
+
+/// `/api/citations` is streamed row by row, as the report is, never built
+/// whole: a large listing comes without a length, in document order, every
+/// row whole, and the status filter and total still hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_citations_listing_is_streamed_whole_and_filtered() {
+    let s = Served::new("");
+    served::add_many_citations(&s, MANY);
+    let srv = s.start().await;
+    let c = client();
+    let r = prompt(&c, &srv.url("/api/citations")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "content-type"), "application/json");
+    assert!(
+        r.headers().get("content-length").is_none(),
+        "streamed, so no length known up front"
+    );
+    let all: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    let rows = all["citations"].as_array().unwrap();
+    assert_eq!(all["total"], rows.len());
+    assert_eq!(rows.len(), MANY + 3);
+    // As the store lists them, every key in every row.
+    let listed = citewatch::store::Store::open_existing(&s.g.path("data/citewatch.db"))
+        .unwrap()
+        .citations(false)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&listed).unwrap(),
+        all["citations"],
+        "the rows as the store lists them"
+    );
+    let (_, dead) = json(&c, &srv.url("/api/citations?status=dead")).await;
+    let dead_rows = dead["citations"].as_array().unwrap();
+    assert_eq!(dead["total"], dead_rows.len());
+    assert!(dead_rows.iter().all(|r| r["status"] == "dead"), "{dead}");
+    assert!(!dead_rows.is_empty());
+    srv.stop().await;
+}

@@ -115,7 +115,7 @@ const CHUNK: usize = 64 * 1024;
 /// client went away or read nothing for [`AppState::report_stall`], the store
 /// failed midway) ends the body with an error, so the connection is cut and
 /// the client cannot take a truncated report for a whole one.
-async fn stream<F>(state: &AppState, render: F) -> Result<Body, ApiError>
+pub(super) async fn stream<F>(state: &AppState, render: F) -> Result<Body, ApiError>
 where
     F: FnOnce(&crate::store::Store, &mut dyn Write) -> Result<(), report::ReportError>
         + Send

@@ -42,6 +42,22 @@ pub struct CitationRow {
 impl Store {
     /// Every citation in document order; withdrawn ones only when asked.
     pub fn citations(&self, include_withdrawn: bool) -> Result<Vec<CitationRow>> {
+        let mut rows = Vec::new();
+        self.for_each_citation(include_withdrawn, |row| {
+            rows.push(row);
+            Ok::<_, super::StoreError>(())
+        })?;
+        Ok(rows)
+    }
+
+    /// [`Store::citations`], handed to `each` one at a time, in the same
+    /// order: a listing of a million citations (`/api/citations`) need not be
+    /// held whole.
+    pub fn for_each_citation<E: From<super::StoreError>>(
+        &self,
+        include_withdrawn: bool,
+        mut each: impl FnMut(CitationRow) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let mut stmt = self
             .conn
             .prepare(
@@ -56,8 +72,9 @@ impl Store {
                  ORDER BY d.root, d.path, b.ordinal, c.ordinal",
             )
             .map_err(self.err())?;
-        let rows = stmt
-            .query_map([include_withdrawn], |r| {
+        let mut rows = stmt.query([include_withdrawn]).map_err(self.err())?;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let row = (|| {
                 Ok(CitationRow {
                     id: r.get(0)?,
                     root: r.get(1)?,
@@ -75,11 +92,11 @@ impl Store {
                     status: r.get(13)?,
                     status_since: r.get::<_, Option<i64>>(14)?.map(crate::time::format_millis),
                 })
-            })
-            .map_err(self.err())?
-            .collect::<std::result::Result<Vec<_>, _>>()
+            })()
             .map_err(self.err())?;
-        Ok(rows)
+            each(row)?;
+        }
+        Ok(())
     }
 
     /// Number of sources and of citations (active documents only).
