@@ -349,6 +349,23 @@ pub struct CheckRequest {
     pub limit: Option<usize>,
 }
 
+/// The body of `POST /api/check`: nothing, or a JSON object. serde would
+/// also take an array for the struct, by position (`[true]` checking every
+/// source): a body nobody means, refused as the object the docs name.
+fn check_request(body: &[u8]) -> Result<CheckRequest, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CheckRequest::default());
+    }
+    let bad = |e: serde_json::Error| ApiError::bad_request(format!("the request body: {e}"));
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "the request body: a JSON object is expected, such as {\"all\": true} or {\"urls\": [\"…\"]}",
+        ));
+    }
+    serde_json::from_value(value).map_err(bad)
+}
+
 /// How long `POST /api/check` waits for its run to be recorded (the run
 /// syncs the briefing store first) before answering 202 without its id.
 const BEGIN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -364,12 +381,7 @@ pub async fn start_check(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     auth::authorize(&state.config().serve.admin_token, &headers)?;
-    let request: CheckRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CheckRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("the request body: {e}")))?
-    };
+    let request = check_request(&body)?;
     // Refused now rather than failing the run in the background, unseen.
     let mut urls = Vec::with_capacity(request.urls.len());
     for u in &request.urls {
@@ -569,6 +581,28 @@ impl Drop for RunningMark {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_check_request_is_an_object_or_nothing() {
+        assert!(!check_request(b"").unwrap().all);
+        assert!(!check_request(b" \n").unwrap().all);
+        assert!(!check_request(b"{}").unwrap().all);
+        let r = check_request(br#"{"all": true, "limit": 2}"#).unwrap();
+        assert!(r.all && r.limit == Some(2));
+        for bad in [
+            &br#"[false, ["http://a.example/"], null, 1]"#[..],
+            b"[]",
+            b"[true]",
+            b"true",
+            b"null",
+            br#"{"everything": true}"#,
+            b"{",
+        ] {
+            let e = check_request(bad).unwrap_err();
+            assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{bad:?}");
+            assert!(e.message.starts_with("the request body"), "{}", e.message);
+        }
+    }
+
     use super::*;
 
     #[test]
