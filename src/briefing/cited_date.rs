@@ -12,13 +12,26 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
     Regex::new(&format!(
         r"(?ix)
-        (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}})(?:st|nd|rd|th)? ,? \s+ (?P<y1>\d{{4}})
-          | (?P<d2>\d{{1,2}})(?:st|nd|rd|th)? \s+ (?P<m2>{month}) ,? \s+ (?P<y2>\d{{4}})
+        \(? \s*
+        (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}})(?:st|nd|rd|th)? (?:,\s*|\s+) (?P<y1>\d{{4}})
+          | (?P<d2>\d{{1,2}})(?:st|nd|rd|th)? \s+ (?P<m2>{month}) (?:,\s*|\s+) (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
           | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
-        ) \s* [.。]? \s* $"
+        )
+        (?: ,? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
+        \s* \)? \s* [.。]? \s* $"
     ))
     .expect("date pattern compiles")
+});
+
+/// A weekday written between the outlet and its date ("Xinhua, Saturday,
+/// December 26, 2020"): part of the date, not of the outlet's name. Only
+/// after a comma, so "The Sun" keeps its name.
+static WEEKDAY_AT_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)[,，]\s*(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?\s*[,，]?\s*$",
+    )
+    .expect("weekday pattern compiles")
 });
 
 /// Month number from an English month name or abbreviation.
@@ -88,6 +101,10 @@ pub fn read_outlet_date(text: &str) -> OutletDate {
             }
             None => (text, None, None),
         },
+    };
+    let outlet = match (&date, WEEKDAY_AT_END.find(outlet)) {
+        (Some(_), Some(weekday)) => &outlet[..weekday.start()],
+        _ => outlet,
     };
     let outlet = outlet
         .trim()
@@ -206,6 +223,48 @@ mod tests {
             (Some("人民日报"), Some("2021-09-03"))
         );
         assert_eq!(split("December 26, 2020"), (None, Some("2020-12-26")));
+    }
+
+    #[test]
+    fn a_weekday_a_time_brackets_or_a_missing_space_are_part_of_the_date() {
+        for (line, outlet, date) in [
+            (
+                "Xinhua, Saturday, December 26, 2020",
+                Some("Xinhua"),
+                "2020-12-26",
+            ),
+            ("Xinhua, Sat., Dec. 26, 2020", Some("Xinhua"), "2020-12-26"),
+            ("Xinhua, December 26,2020", Some("Xinhua"), "2020-12-26"),
+            ("Xinhua (December 26, 2020)", Some("Xinhua"), "2020-12-26"),
+            ("Xinhua, (26 December 2020).", Some("Xinhua"), "2020-12-26"),
+            (
+                "Xinhua, December 26, 2020 08:15",
+                Some("Xinhua"),
+                "2020-12-26",
+            ),
+            (
+                "Xinhua, December 26, 2020, 08:15:30",
+                Some("Xinhua"),
+                "2020-12-26",
+            ),
+            ("新华网，2020年12月26日 08:15", Some("新华网"), "2020-12-26"),
+            ("Sina / 2021-09-03 10:02", Some("Sina"), "2021-09-03"),
+            // A name that ends like a weekday, after no comma, keeps it.
+            ("The Sun, December 26, 2020", Some("The Sun"), "2020-12-26"),
+            (
+                "Radio Free Asia, Cantonese Service, December 26, 2020",
+                Some("Radio Free Asia, Cantonese Service"),
+                "2020-12-26",
+            ),
+        ] {
+            assert_eq!(split(line), (outlet, Some(date)), "{line}");
+            assert_eq!(read_outlet_date(line).unread, None, "{line}");
+        }
+        // With no date, a weekday-like word is the outlet's own.
+        assert_eq!(
+            split("Daily News, Sunday"),
+            (Some("Daily News, Sunday"), None)
+        );
     }
 
     #[test]
