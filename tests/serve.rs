@@ -142,10 +142,35 @@ async fn every_read_endpoint_answers() {
     assert_eq!(p1["sources"].as_array().unwrap().len(), 2);
     assert_eq!(p1["next_page"], 2);
     let next = p1["next"].as_str().unwrap();
+    // A source a sync adds between two pages, sorting before them: the page
+    // `next` names goes on from the last URL shown, so no row repeats (by
+    // page number, the last row of page 1 would come again on page 2).
+    {
+        let mut store = citewatch::store::Store::open(&s.g.path("data/citewatch.db")).unwrap();
+        let bulk = store.bulk().unwrap();
+        let added = citewatch::store::BulkSource {
+            url: "http://0.example/added",
+            host: "0.example",
+            status: "ok",
+            ..Default::default()
+        };
+        bulk.source(&added, served::T2021).unwrap();
+        bulk.commit().unwrap();
+    }
     let (_, p2) = json(&c, &srv.url(next)).await;
-    assert_eq!(p2["page"], 2);
-    assert_eq!(p2["sources"][0]["url"], ARTICLE);
+    let p2_urls: Vec<&str> = p2["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(p2_urls, [ARTICLE], "{p1}\n{p2}");
+    assert_eq!(p2["next"], Value::Null);
     assert_eq!(p2["next_page"], Value::Null);
+    // By page number, as documented, still.
+    let (_, by_number) = json(&c, &srv.url("/api/sources?per_page=2&page=2")).await;
+    assert_eq!(by_number["page"], 2);
+    assert_eq!(by_number["total"], 4);
     // A page size over the largest is served as the largest (documented),
     // and `next` says the size used; a zero, or a flag that is not one, is a
     // 400 naming the parameter rather than quietly replaced.
@@ -1046,7 +1071,13 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
     );
     // The next page's reference keeps the public URL's path.
     let (_, p1) = json(&c, &srv.url("/api/sources?per_page=2")).await;
-    assert_eq!(p1["next"], "/cw/api/sources?per_page=2&page=2", "{p1}");
+    let last = p1["sources"][1]["url"].as_str().unwrap();
+    let after: String = url::form_urlencoded::byte_serialize(last.as_bytes()).collect();
+    assert_eq!(
+        p1["next"],
+        format!("/cw/api/sources?per_page=2&after={after}"),
+        "{p1}"
+    );
     srv.stop().await;
 }
 

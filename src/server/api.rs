@@ -128,25 +128,37 @@ pub async fn sources(
     let page = parse_number(&pairs, "page", 1)?;
     // Documented: a larger page size is served as the largest.
     let per_page = parse_number(&pairs, "per_page", PER_PAGE)?.min(MAX_PER_PAGE);
+    let after = param(&pairs, "after").map(str::to_string);
     let query = SourceQuery {
         statuses,
         host,
         outlet,
         offset: (page - 1).saturating_mul(per_page),
-        limit: per_page,
+        after: after.clone(),
+        // One more than shown: whether a next page exists, whatever a sync
+        // added meanwhile.
+        limit: per_page + 1,
     };
-    let result = state
+    let mut result = state
         .with_store(move |s| Ok(s.source_page(&query)?))
         .await?;
-    let next_page = (page.saturating_mul(per_page) < result.total).then_some(page + 1);
-    let next = next_page.map(|n| {
+    let more = result.sources.len() as u64 > per_page;
+    result.sources.truncate(per_page as usize);
+    // Page numbers count from the start; after `after`, they mean nothing.
+    let next_page = (more && after.is_none()).then_some(page + 1);
+    // `next` goes on from the last URL shown, so a source a sync adds
+    // between two pages neither repeats a row nor hides one.
+    let next = more.then(|| result.sources.last()).flatten().map(|last| {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs.iter().filter(|(k, _)| k != "page" && k != "per_page") {
+        for (k, v) in pairs
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "per_page" && k != "after")
+        {
             ser.append_pair(k, v);
         }
         // The page size used, not as asked: `per_page=5000` is served as 1000.
         ser.append_pair("per_page", &per_page.to_string());
-        ser.append_pair("page", &n.to_string());
+        ser.append_pair("after", &last.source.url);
         state
             .links(&headers)
             .local(&format!("api/sources?{}", ser.finish()))

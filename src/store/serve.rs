@@ -20,6 +20,10 @@ pub struct SourceQuery {
     /// Only sources some active citation attributes to an outlet containing
     /// this text (case-insensitive).
     pub outlet: Option<String>,
+    /// Only sources whose URL sorts after this one, the last of the page
+    /// before: pages that hold still while a sync adds sources, where an
+    /// offset would show a row twice or skip one.
+    pub after: Option<String>,
     /// Rows skipped.
     pub offset: u64,
     /// Rows returned at most.
@@ -122,7 +126,9 @@ impl Store {
             .prepare_cached(&format!("SELECT count(*) FROM sources s WHERE {FILTER}"))
             .and_then(|mut s| s.query_row(params![statuses, q.host, q.outlet], |r| r.get(0)))
             .map_err(self.err())?;
-        let sql = format!("{SOURCE_SQL} WHERE {FILTER} ORDER BY s.url LIMIT ?4 OFFSET ?5");
+        let sql = format!(
+            "{SOURCE_SQL} WHERE {FILTER} AND (?6 IS NULL OR s.url > ?6) ORDER BY s.url LIMIT ?4 OFFSET ?5"
+        );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
         let sources = stmt
             .query_map(
@@ -131,7 +137,8 @@ impl Store {
                     q.host,
                     q.outlet,
                     q.limit.min(i64::MAX as u64) as i64,
-                    q.offset.min(i64::MAX as u64) as i64
+                    q.offset.min(i64::MAX as u64) as i64,
+                    q.after
                 ],
                 |r| {
                     Ok(ListedSource {
