@@ -630,29 +630,6 @@ async fn an_empty_or_damaged_store_is_named_and_never_used_as_a_new_one() {
     assert_eq!(err.matches("malformed").count(), 1, "{err}");
 }
 
-/// Overwrites the root page of `table` with 0xff, as a disk fault would,
-/// after checkpointing so the page lives in the database file itself.
-fn damage_root_page(db: &Path, table: &str) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .unwrap();
-    let page_size = conn
-        .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
-        .unwrap() as u64;
-    let root = conn
-        .query_row(
-            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
-            [table],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap() as u64;
-    drop(conn);
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
-    file.write_all_at(&vec![0xff; page_size as usize], (root - 1) * page_size)
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_reports_a_damaged_database_page_and_still_checks_the_blobs() {
     let s = setup().await;
@@ -662,7 +639,7 @@ async fn verify_reports_a_damaged_database_page_and_still_checks_the_blobs() {
     // A page SQLite's integrity check cannot even read makes the pragma fail
     // rather than list it: still a finding (exit 1, JSON printed), and the
     // blobs, whose rows are intact, are still checked.
-    damage_root_page(&db, "checks");
+    common::damage_root_page(&db, "checks");
     let out = s.run(&["verify", "--format", "json"]).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -686,7 +663,7 @@ async fn verify_reports_a_damaged_database_page_and_still_checks_the_blobs() {
 
     // With the blob rows themselves unreadable, every blob is still checked
     // against its own name, and a damaged one is named.
-    damage_root_page(&db, "blobs");
+    common::damage_root_page(&db, "blobs");
     let (_, html) = file_body("page.html").unwrap();
     let html_blob = blob_path(s.g.dir.path(), &sha(&html));
     std::fs::write(

@@ -1968,28 +1968,6 @@ async fn a_user_who_may_not_write_the_store_reads_its_packed_archive() {
     );
 }
 
-/// Overwrites the root page of `table` in the SQLite file `db` with 0xff.
-fn damage_root_page(db: &std::path::Path, table: &str) {
-    use std::os::unix::fs::FileExt;
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .unwrap();
-    let page = conn
-        .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
-        .unwrap() as u64;
-    let root = conn
-        .query_row(
-            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
-            [table],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap() as u64;
-    drop(conn);
-    let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
-    file.write_all_at(&vec![0xff; page as usize], (root - 1) * page)
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
     let web = TestWeb::start("127.0.0.1").await;
@@ -2030,7 +2008,7 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
 
     // Damaged where only a lookup reads: the run names the damage and the
     // way out, and `verify --repair` takes it.
-    damage_root_page(&packs.join("index.db"), "packed");
+    common::damage_root_page(&packs.join("index.db"), "packed");
     let out = run(&g, &["check", "--all"]).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");

@@ -110,6 +110,30 @@ impl Ground {
     }
 }
 
+/// Overwrites the root page of `table` in the SQLite file `db` with 0xff,
+/// as a disk fault would, after a checkpoint so that the page lives in the
+/// database file itself.
+pub fn damage_root_page(db: &Path, table: &str) {
+    use std::os::unix::fs::FileExt;
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let page = conn
+        .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+        .unwrap() as u64;
+    let root = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
+    drop(conn);
+    let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    file.write_all_at(&vec![0xff; page as usize], (root - 1) * page)
+        .unwrap();
+}
+
 /// Every file under `dir` with its bytes, to prove a store was left untouched.
 pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out: Vec<_> = walkdir::WalkDir::new(dir)
