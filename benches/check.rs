@@ -152,6 +152,7 @@ fn main() {
         "RSS MiB",
         "×lychee",
         "srv reqs",
+        "srv CPU s",
         "conns",
         "db MiB",
         "blobs MiB",
@@ -166,6 +167,7 @@ fn main() {
             format!("{:.1}", night.run.peak_rss_mib),
             ratio(night.rate()),
             night.server_requests.to_string(),
+            format!("{:.2}", night.server_cpu_secs),
             night.server_connections.to_string(),
             format!("{:.1}", mib(night.db_bytes)),
             format!("{:.1}", mib(night.blob_bytes)),
@@ -182,6 +184,7 @@ fn main() {
             format!("{:.1}", l.run.peak_rss_mib),
             ratio(l.rate()),
             l.server_requests.to_string(),
+            format!("{:.2}", l.server_cpu_secs),
             l.server_connections.to_string(),
             "-".to_string(),
             "-".to_string(),
@@ -341,6 +344,8 @@ struct Night {
     checked: usize,
     server_requests: u64,
     server_connections: u64,
+    /// CPU seconds the simulated web used meanwhile.
+    server_cpu_secs: f64,
     db_bytes: u64,
     blob_bytes: u64,
     /// The end of stderr when the run failed.
@@ -426,7 +431,7 @@ fn citewatch_bin() -> String {
 fn night(server: &mut Server, ground: &Ground, label: &str, args: &[&str]) -> Night {
     let out_path = ground.root.join(format!("{label}.json"));
     let log_path = ground.root.join(format!("{label}.log"));
-    let (req0, conn0) = server.stats();
+    let (req0, conn0, srv_cpu0) = server.stats();
     let run = run_child(
         Command::new(citewatch_bin())
             .arg("--config")
@@ -438,7 +443,7 @@ fn night(server: &mut Server, ground: &Ground, label: &str, args: &[&str]) -> Ni
             .stdout(std::fs::File::create(&out_path).unwrap())
             .stderr(std::fs::File::create(&log_path).unwrap()),
     );
-    let (req1, conn1) = server.stats();
+    let (req1, conn1, srv_cpu1) = server.stats();
     eprintln!("{label}: {:.2} s", run.secs);
     let summary: Value = std::fs::read_to_string(&out_path)
         .ok()
@@ -459,6 +464,7 @@ fn night(server: &mut Server, ground: &Ground, label: &str, args: &[&str]) -> Ni
         run,
         server_requests: req1 - req0,
         server_connections: conn1 - conn0,
+        server_cpu_secs: srv_cpu1 - srv_cpu0,
         db_bytes,
         blob_bytes,
         log_tail,

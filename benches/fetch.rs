@@ -294,13 +294,13 @@ where
 
 fn measure_in_process(server: &mut Server, tool: &str, run: impl FnOnce() -> Tally) -> Row {
     reset_peak_rss();
-    let (req0, conn0) = server.stats();
+    let (req0, conn0, _) = server.stats();
     let cpu0 = self_cpu_secs();
     let started = Instant::now();
     let tally = run();
     let secs = started.elapsed().as_secs_f64();
     let cpu_secs = self_cpu_secs() - cpu0;
-    let (req1, conn1) = server.stats();
+    let (req1, conn1, _) = server.stats();
     let row = Row {
         tool: tool.to_string(),
         urls: tally.urls,

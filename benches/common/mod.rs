@@ -147,14 +147,22 @@ impl Server {
         }
     }
 
-    /// Requests and connections the simulated web has seen so far.
-    pub fn stats(&mut self) -> (u64, u64) {
+    /// Requests and connections the simulated web has seen so far, and the
+    /// CPU seconds it has used: it shares the machine with the client measured,
+    /// so a client that makes it work harder (full bodies rather than 304s) is
+    /// slowed by it on a machine with few cores.
+    pub fn stats(&mut self) -> (u64, u64, f64) {
         writeln!(self.to, "stats").unwrap();
         self.to.flush().unwrap();
         let mut line = String::new();
         self.from.read_line(&mut line).unwrap();
-        let mut it = line.split_whitespace().skip(1).map(|v| v.parse().unwrap());
-        (it.next().unwrap(), it.next().unwrap())
+        let mut it = line.split_whitespace().skip(1);
+        let mut next = || it.next().unwrap();
+        (
+            next().parse().unwrap(),
+            next().parse().unwrap(),
+            next().parse().unwrap(),
+        )
     }
 
     pub fn stop(mut self) {
@@ -189,9 +197,10 @@ fn serve(url_file: &Path, n: usize, hosts: usize, churn: f64) {
         if line.trim() == "stats" {
             writeln!(
                 out,
-                "stats {} {}",
+                "stats {} {} {}",
                 web.total_requests(),
-                web.total_connections()
+                web.total_connections(),
+                self_cpu_secs()
             )
             .unwrap();
             out.flush().unwrap();
@@ -328,6 +337,8 @@ pub struct LycheeRun {
     /// Requests and connections the simulated web saw during the run.
     pub server_requests: u64,
     pub server_connections: u64,
+    /// CPU seconds the simulated web used during the run.
+    pub server_cpu_secs: f64,
     /// Exit code and lychee's summary counts, and its log when it wrote no report.
     pub note: String,
 }
@@ -354,7 +365,7 @@ pub fn lychee_run(
     let report = dir.path().join("report.json");
     let log = std::fs::File::create(dir.path().join("lychee.log")).unwrap();
     let c = concurrency.to_string();
-    let (req0, conn0) = server.stats();
+    let (req0, conn0, cpu0) = server.stats();
     let run = run_child(
         Command::new(bin)
             .current_dir(dir.path())
@@ -385,7 +396,7 @@ pub fn lychee_run(
             .stdout(log.try_clone().unwrap())
             .stderr(log),
     );
-    let (req1, conn1) = server.stats();
+    let (req1, conn1, cpu1) = server.stats();
     let json: serde_json::Value = std::fs::read_to_string(&report)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -410,6 +421,7 @@ pub fn lychee_run(
         successful: field("successful"),
         server_requests: req1 - req0,
         server_connections: conn1 - conn0,
+        server_cpu_secs: cpu1 - cpu0,
         note,
         run,
     }
