@@ -236,6 +236,15 @@ async fn every_read_endpoint_answers() {
         srv.url(&format!("/archive/{}", s.ids.a2020))
     );
     assert_eq!(caps[1]["body_sha256"], sha(&article_v2()));
+    // The cookies a site set for the fetcher are not handed out.
+    assert_eq!(
+        caps[0]["headers"],
+        serde_json::json!([
+            ["content-type", "text/html; charset=utf-8"],
+            ["set-cookie", "tracker=(withheld)"]
+        ]),
+        "{one}"
+    );
     let (st, missing) = json(&c, &srv.url("/api/sources/999999")).await;
     assert_eq!(st, 404);
     assert!(

@@ -185,6 +185,23 @@ pub struct ServedCapture {
     pub archive_url: String,
 }
 
+/// Replaces the values of the cookies a site set for citewatch's fetcher by a
+/// mark, keeping their names.
+///
+/// Those cookies are the crawler's sessions and anti-bot passes, not part of
+/// the page cited: handed to anyone who reads the API they would let another
+/// client pass for citewatch. The names stay, since which cookies a site
+/// insists on can explain a `blocked`. `citewatch get --headers` and
+/// WARC exports, which only the store's owner runs, keep them whole.
+fn withhold_cookies(headers: &mut [(String, String)]) {
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("set-cookie") || name.eq_ignore_ascii_case("set-cookie2") {
+            let cookie = value.split_once('=').map_or("", |(n, _)| n.trim());
+            *value = format!("{cookie}=(withheld)");
+        }
+    }
+}
+
 /// One source with its whole history.
 #[derive(Debug, Serialize)]
 pub struct SourceDetail {
@@ -215,10 +232,13 @@ pub async fn source(
             let captures = s
                 .captures_of(id)?
                 .into_iter()
-                .map(|c| ServedCapture {
-                    captured: format_millis(c.captured_at),
-                    archive_url: links.archive(c.id),
-                    capture: c,
+                .map(|mut c| {
+                    withhold_cookies(&mut c.headers);
+                    ServedCapture {
+                        captured: format_millis(c.captured_at),
+                        archive_url: links.archive(c.id),
+                        capture: c,
+                    }
                 })
                 .collect();
             Ok(SourceDetail {
