@@ -305,12 +305,15 @@ async fn every_read_endpoint_answers() {
             "document `nowhere.txt`: no document",
         ),
     ] {
-        let (st, v) = json(&c, &srv.url(&format!("/api/report?{query}"))).await;
-        assert_eq!(st, 400, "{query}: {v}");
-        assert!(
-            v["error"]["message"].as_str().unwrap().contains(says),
-            "{v}"
-        );
+        // The web report too: an empty page would read as "nothing broken".
+        for path in ["/api/report", "/"] {
+            let (st, v) = json(&c, &srv.url(&format!("{path}?{query}"))).await;
+            assert_eq!(st, 400, "{path}?{query}: {v}");
+            assert!(
+                v["error"]["message"].as_str().unwrap().contains(says),
+                "{v}"
+            );
+        }
     }
     let (st, _) = json(
         &c,

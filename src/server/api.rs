@@ -298,30 +298,7 @@ pub async fn report(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let q = report_query(raw.as_deref())?;
-    // As `citewatch report` does: a filter naming nothing is a mistake to
-    // say, not an empty report to hand back.
-    let (outlet, document) = (q.outlet.clone(), q.document.clone());
-    if let Some(problem) = state
-        .with_store(move |s| {
-            if let Some(o) = outlet
-                && !s.has_outlet(&o)?
-            {
-                return Ok(Some(format!("outlet `{o}`: no citation names that outlet")));
-            }
-            if let Some(d) = document
-                && !s.has_document(&d)?
-            {
-                return Ok(Some(format!(
-                    "document `{d}`: no document or folder with that path in the store \
-                     (paths are relative to a [briefings] paths entry, as /api/citations shows them)"
-                )));
-            }
-            Ok(None)
-        })
-        .await?
-    {
-        return Err(ApiError::bad_request(problem));
-    }
+    super::report::filters_name_something(&state, &q).await?;
     let links = state.links(&headers);
     let body = report_json(&state, q, links).await?;
     Ok((

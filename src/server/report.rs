@@ -41,6 +41,35 @@ pub struct ReportQuery {
     pub since: Option<Millis>,
 }
 
+/// Refuses a report whose `outlet` or `document` filter names nothing in the
+/// store, as `citewatch report` does: a mistyped filter is a mistake to say,
+/// not an empty report that reads as "nothing broken".
+pub async fn filters_name_something(state: &AppState, q: &ReportQuery) -> Result<(), ApiError> {
+    let (outlet, document) = (q.outlet.clone(), q.document.clone());
+    let problem = state
+        .with_store(move |s| {
+            if let Some(o) = outlet
+                && !s.has_outlet(&o)?
+            {
+                return Ok(Some(format!("outlet `{o}`: no citation names that outlet")));
+            }
+            if let Some(d) = document
+                && !s.has_document(&d)?
+            {
+                return Ok(Some(format!(
+                    "document `{d}`: no document or folder with that path in the store \
+                     (paths are relative to a [briefings] paths entry, as /api/citations shows them)"
+                )));
+            }
+            Ok(None)
+        })
+        .await?;
+    match problem {
+        Some(p) => Err(ApiError::bad_request(p)),
+        None => Ok(()),
+    }
+}
+
 /// Reads the report filters of a query string; a bad value is a 400 naming it.
 pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
     let pairs = query_pairs(raw);

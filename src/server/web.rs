@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::api::parse_id;
-use super::report::{report_html, report_query};
+use super::report::{filters_name_something, report_html, report_query};
 use super::{ApiError, AppState};
 use crate::report::html::escape;
 use crate::time::format_millis;
@@ -42,6 +42,7 @@ pub async fn report_page(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let q = report_query(query.as_deref())?;
+    filters_name_something(&state, &q).await?;
     let links = state.links(&headers);
     Ok(html(report_html(&state, q, links).await?))
 }
