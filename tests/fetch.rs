@@ -178,6 +178,38 @@ async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
         r.outcome
     );
     assert!(t.elapsed() < Duration::from_secs(2), "did not wait");
+    // The host's other pages are not asked for while its wish stands: each
+    // would only be refused again. Other hosts are untouched.
+    let sibling = get(&f, &web.url("a.test", "/page/1")).await;
+    assert!(
+        matches!(sibling.outcome, Outcome::RateLimited { status: None, .. }),
+        "{:?}",
+        sibling.outcome
+    );
+    assert!(web.hits_for("a.test", "/page/1").is_empty());
+    assert_eq!(
+        status(&get(&f, &web.url("b.test", "/page/1")).await),
+        Some(200)
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "did not wait");
+}
+
+#[tokio::test]
+async fn retry_after_zero_still_spaces_the_retries_by_the_backoff() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let mut cfg = config();
+    cfg.retries = 2;
+    let f = fetcher(&web, cfg);
+    let r = get(&f, &web.url("a.test", "/busy-retry-now")).await;
+    assert_eq!((status(&r), r.attempts), (Some(503), 3));
+    let hits = web.hits_for("a.test", "/busy-retry-now");
+    assert_eq!(hits.len(), 3);
+    // The backoff is at least half of 0.5 s, then of 1 s.
+    let gaps = [hits[1].at - hits[0].at, hits[2].at - hits[1].at];
+    assert!(
+        gaps[0] >= Duration::from_millis(240) && gaps[1] >= Duration::from_millis(490),
+        "retried after {gaps:?}"
+    );
 }
 
 #[tokio::test]

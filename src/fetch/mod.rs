@@ -490,16 +490,23 @@ impl Fetcher {
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
                     {
+                        // The host's wish holds for the rest of the run, so
+                        // its other pages are not asked for meanwhile: each
+                        // would only be refused again (`acquire` now answers
+                        // at once that the wait is too long).
+                        self.inner.pacer.defer(host, policy, Instant::now() + wait);
                         if wait > policy.max_retry_after.std() {
                             return Err(Outcome::RateLimited {
                                 retry_after_secs: wait.as_secs(),
                                 status: Some(status),
                             });
                         }
-                        // Honoured for the whole host, by every request to it.
-                        self.inner.pacer.defer(host, policy, Instant::now() + wait);
                         if retry_left {
                             drop(permit);
+                            // `Retry-After: 0` or a date gone by asks for no
+                            // wait; the usual backoff still spaces the retry.
+                            let backoff = retry::backoff(*attempts - 1);
+                            tokio::time::sleep(backoff.saturating_sub(wait)).await;
                             continue;
                         }
                     }

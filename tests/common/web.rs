@@ -291,6 +291,12 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             }
         }
         "/always503" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // Busy, yet asks for no wait at all.
+        "/busy-retry-now" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "0")],
+        )
+            .into_response(),
         "/trickle" => {
             let stream = futures_util::stream::unfold(0u32, |n| async move {
                 if n > 0 {
