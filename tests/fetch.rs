@@ -413,6 +413,36 @@ async fn robots_disallow_means_no_request() {
 }
 
 #[tokio::test]
+async fn robots_txt_is_read_for_the_agent_the_host_is_sent() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let rules = "User-agent: SpecialBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n";
+    web.set_robots("robots.test", rules);
+    web.set_robots("a.test", rules);
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    cfg.hosts.insert(
+        "robots.test".into(),
+        HostOverride {
+            user_agent: Some("SpecialBot/1.0 (+https://example.org/bot)".into()),
+            ..HostOverride::default()
+        },
+    );
+    let f = fetcher(&web, cfg);
+    let r = get(&f, &web.url("robots.test", "/page/1")).await;
+    assert!(
+        matches!(r.outcome, Outcome::RobotsDisallowed { .. }),
+        "the host's own agent is disallowed: {:?}",
+        r.outcome
+    );
+    assert!(web.hits_for("robots.test", "/page/1").is_empty());
+    // Hosts sent the global agent still fall under `*`.
+    assert_eq!(
+        status(&get(&f, &web.url("a.test", "/page/1")).await),
+        Some(200)
+    );
+}
+
+#[tokio::test]
 async fn etag_and_last_modified_round_trip_to_304() {
     let web = TestWeb::start("127.0.0.1").await;
     let f = fetcher(&web, config());

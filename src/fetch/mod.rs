@@ -310,7 +310,7 @@ impl Fetcher {
                 return (hops, url, outcome, 0);
             }
             if robots && policy.respect_robots {
-                let rules = self.robots_for(&url).await;
+                let rules = self.robots_for(&url, &policy.user_agent).await;
                 if !rules.allowed(url.as_str()) {
                     let robots_url = robots_url(&url);
                     let outcome = match *rules {
@@ -397,9 +397,15 @@ impl Fetcher {
         }
     }
 
-    async fn robots_for(&self, url: &Url) -> Arc<Rules> {
+    /// The robots.txt rules of `url`'s origin, fetched once per run.
+    ///
+    /// Read for `user_agent`, the one the host's requests carry: a host given
+    /// its own agent in `[fetch.hosts]` is bound by the rules its robots.txt
+    /// sets for that agent, not by those for the global one. One origin has one
+    /// host, hence one agent, so the cache stays keyed by origin.
+    async fn robots_for(&self, url: &Url, user_agent: &str) -> Arc<Rules> {
         let origin = url.origin().ascii_serialization();
-        let agent = agent_token(&self.inner.config.user_agent).to_string();
+        let agent = agent_token(user_agent).to_string();
         self.inner
             .robots
             .rules(&origin, || async {
