@@ -443,6 +443,24 @@ async fn robots_txt_is_read_for_the_agent_the_host_is_sent() {
 }
 
 #[tokio::test]
+async fn a_304_is_not_modified_only_in_answer_to_validators() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let url = web.url("a.test", "/always-304");
+    // Unasked: the server sent no page, which must never read as "unchanged".
+    let r = get(&f, &url).await;
+    assert_eq!(status(&r), Some(304), "{:?}", r.outcome);
+    let mut req = FetchRequest::new(url.as_str());
+    req.etag = Some("\"v1\"".into());
+    let r = f.fetch(&req).await;
+    assert!(
+        matches!(r.outcome, Outcome::NotModified { .. }),
+        "{:?}",
+        r.outcome
+    );
+}
+
+#[tokio::test]
 async fn etag_and_last_modified_round_trip_to_304() {
     let web = TestWeb::start("127.0.0.1").await;
     let f = fetcher(&web, config());

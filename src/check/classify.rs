@@ -181,6 +181,15 @@ pub fn classify(
             );
         }
         200..=299 => {}
+        // Asked with validators, a 304 is `not_modified` above; this one came
+        // unasked, so the server sent no page at all.
+        304 => {
+            return (
+                Signal::Unreachable,
+                "HTTP 304 Not Modified to a request that named no copy: the server sends no page"
+                    .into(),
+            );
+        }
         _ => return (Signal::Unreachable, format!("unexpected HTTP {status}")),
     }
     if page.bot_challenge {
@@ -679,6 +688,8 @@ mod tests {
             (431, Signal::Blocked),
             (406, Signal::Blocked),
             (412, Signal::Blocked),
+            // Unasked (asked, it is `not_modified`): no page was sent.
+            (304, Signal::Unreachable),
             (200, Signal::Ok),
         ] {
             assert_eq!(sig(&facts("http", Some(s)), &p), want, "{s}");

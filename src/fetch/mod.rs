@@ -377,7 +377,8 @@ impl Fetcher {
                 url = next;
                 continue;
             }
-            let outcome = read_response(exchange, policy.max_body_bytes).await;
+            let validated = conditional && (req.etag.is_some() || req.last_modified.is_some());
+            let outcome = read_response(exchange, policy.max_body_bytes, validated).await;
             return (hops, url, outcome, attempts);
         }
     }
@@ -570,7 +571,12 @@ fn headers_of(response: &reqwest::Response) -> Vec<Header> {
 }
 
 /// Reads the body within the deadline and the size cap.
-async fn read_response(exchange: Exchange, max: u64) -> Outcome {
+///
+/// A 304 means "the copy you hold is current" only in answer to validators
+/// (`validated`). Unasked, it is a server sending no page, and taken as
+/// "unchanged" it would call a source `ok` with nothing archived; it is kept
+/// as the plain HTTP answer it is.
+async fn read_response(exchange: Exchange, max: u64, validated: bool) -> Outcome {
     let Exchange {
         mut response,
         deadline,
@@ -578,7 +584,7 @@ async fn read_response(exchange: Exchange, max: u64) -> Outcome {
     } = exchange;
     let status = response.status().as_u16();
     let headers = headers_of(&response);
-    if status == 304 {
+    if status == 304 && validated {
         return Outcome::NotModified { headers };
     }
     let mut writer = body::BodyWriter::with_capacity(response.content_length());

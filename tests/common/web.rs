@@ -291,6 +291,8 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             }
         }
         "/always503" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // "Not modified", asked or not.
+        "/always-304" => StatusCode::NOT_MODIFIED.into_response(),
         // Busy, yet asks for no wait at all.
         "/busy-retry-now" => (
             StatusCode::SERVICE_UNAVAILABLE,
