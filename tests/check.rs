@@ -1410,6 +1410,29 @@ async fn the_front_page_served_at_a_deep_link_is_found_on_the_first_night() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_port_of_a_host_is_its_own_site_for_the_probe_and_front_page() {
+    // Two servers on one address: what one answers for a made-up path or its
+    // front page says nothing of the other's.
+    let (a, b) = (
+        TestWeb::start("127.0.0.1").await,
+        TestWeb::start("127.0.0.1").await,
+    );
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("a.txt", briefing(&a, &["/article/rewritten"]));
+    g.brief("b.txt", briefing(&b, &["/article/rewritten"]));
+    json(&g, &["check", "--format", "json"]).await;
+    for (name, web) in [("first", &a), ("second", &b)] {
+        let hits = web.hits();
+        assert!(
+            hits.iter().any(|h| h.path == "/"),
+            "the {name} server's front page was not asked for: {:?}",
+            hits.iter().map(|h| &h.path).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_cited_the_archive_cannot_give_back_is_named_not_taken_as_unchanged() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();

@@ -175,7 +175,10 @@ pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError>
 pub(super) async fn probe_for(fetcher: &Fetcher, probes: &Probes, due: &DueSource) -> HostAnswers {
     let cell = {
         let mut map = probes.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(due.host.clone()).or_default().clone()
+        // By origin, not host name: two ports of one host are two sites,
+        // each with its own answer to a made-up path and its own front page.
+        let origin = analyze::front_page_url(&due.url).unwrap_or_else(|| due.host.clone());
+        map.entry(origin).or_default().clone()
     };
     cell.get_or_init(|| async {
         let token = format!("{:016x}", rand::random::<u64>());
