@@ -345,11 +345,25 @@ async fn run_locked(
         .needs_rebuild(false)
         .map_err(RecordError::from)?
     {
-        let rebuilt = blobs.packs().rebuild_index().map_err(RecordError::from)?;
+        let rebuilt = blobs.rebuild_pack_index().map_err(RecordError::from)?;
+        let skipped: u64 = rebuilt.unreadable.iter().map(|u| u.bytes).sum();
         tracing::warn!(
-            "{why}: rebuilt it from {} ({}){}",
+            "{why}: rebuilt it from {} ({}){}{}",
             crate::report::text::plural(rebuilt.packs as i64, "pack file", "pack files"),
             crate::report::text::plural(rebuilt.blobs as i64, "record", "records"),
+            if skipped > 0 {
+                format!(
+                    "; skipped {skipped} bytes in {} holding no sound record \
+                     (`citewatch verify` names any blob lost with them)",
+                    crate::report::text::plural(
+                        rebuilt.unreadable.len() as i64,
+                        "stretch",
+                        "stretches"
+                    )
+                )
+            } else {
+                String::new()
+            },
             rebuilt
                 .old_index
                 .as_ref()
