@@ -2055,6 +2055,49 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_to_the_database_found_during_a_check_stops_it_and_nothing_more_is_written() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let db = g.path("data/citewatch.db");
+    // Damage a quick look at start-up does not see (the full check costs
+    // a tenth of a re-check night): the run meets it when it records checks.
+    common::damage_root_page(&db, "checks");
+    let runs = || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.prepare("SELECT id, state, finished_at, summary FROM runs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} {} {:?} {:?}",
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<String>>(3)?
+                ))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+    };
+    let out = run(&g, &["check", "--all"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("data/citewatch.db") && err.contains("`citewatch verify`"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // The run's row stays as a killed run leaves it: recording how it
+    // ended would have been one more write into the damaged file.
+    let after = runs();
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after[1].ends_with("running None None"), "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_pack_record_loses_only_itself_when_the_index_is_rebuilt() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
