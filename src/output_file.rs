@@ -94,13 +94,37 @@ impl OutputFile {
         }
     }
 
-    /// Puts the file in place: the rename, or nothing for a device or pipe.
+    /// Puts the file in place durably: its bytes synced, the rename, then
+    /// its folder synced; nothing for a device or pipe but a flush.
+    ///
+    /// The rename is an entry in the folder, which a power cut could undo
+    /// until the folder itself is synced: the old file back, or none, after
+    /// the command said it was written. Bytes not synced before the rename
+    /// could come back as an empty or short file under the new name.
     pub fn commit(self) -> io::Result<()> {
-        match self.kind {
-            Kind::Unnamed { file, dest, prefix } => name_and_rename(&file, &dest, &prefix),
-            Kind::Beside { temp, dest } => temp.persist(&dest).map(drop).map_err(|e| e.error),
-            Kind::Direct(mut f) => f.flush(),
-        }
+        let dest = match self.kind {
+            Kind::Unnamed { file, dest, prefix } => {
+                sync_file(&file)?;
+                name_and_rename(&file, &dest, &prefix)?;
+                dest
+            }
+            Kind::Beside { temp, dest } => {
+                sync_file(temp.as_file())?;
+                temp.persist(&dest).map_err(|e| e.error)?;
+                dest
+            }
+            Kind::Direct(mut f) => return f.flush(),
+        };
+        let dir = folder_of(&dest)?;
+        sync_folder(dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{} is in place, but its folder could not be synced to disk: {e}",
+                    dest.display()
+                ),
+            )
+        })
     }
 }
 
@@ -174,6 +198,51 @@ fn unnamed(dir: &Path, mode: Option<Permissions>) -> Option<File> {
         file.set_permissions(mode).ok()?;
     }
     Some(file)
+}
+
+/// Whether a sync failed because this file system or kind of file cannot
+/// be synced at all (a folder on some file systems, a pipe), rather than
+/// because writing failed: nothing more can be done then, and the file is
+/// as durable as that file system makes it.
+fn refused(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::EBADF | libc::ENOTSUP | libc::ENOSYS)
+    )
+}
+
+/// Syncs a file's bytes, where they can be.
+fn sync_file(file: &File) -> io::Result<()> {
+    match file.sync_all() {
+        Err(e) if refused(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// A test's stand-in for syncing a folder ([`sync_folder`]).
+#[cfg(test)]
+type FolderSync = Box<dyn FnMut(&Path) -> io::Result<()>>;
+
+#[cfg(test)]
+thread_local! {
+    /// Takes the place of the folder's sync in a test, which sees which
+    /// folder is synced, when, and what becomes of a failure. What the sync
+    /// itself buys shows only across a power cut.
+    static SYNC_FOLDER: std::cell::RefCell<Option<FolderSync>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Syncs a folder, so that a rename in it lasts; a file system that cannot
+/// sync a folder is left as it is.
+fn sync_folder(dir: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    if let Some(result) = SYNC_FOLDER.with(|s| s.borrow_mut().as_mut().map(|s| s(dir))) {
+        return result.or_else(|e| if refused(&e) { Ok(()) } else { Err(e) });
+    }
+    match File::open(dir).and_then(|d| d.sync_all()) {
+        Err(e) if refused(&e) => Ok(()),
+        other => other,
+    }
 }
 
 /// Gives an unnamed file a temporary name beside `dest` (linking it through
@@ -306,6 +375,83 @@ mod tests {
         let given_up = dir.path().join("other.warc.gz");
         drop(OutputFile::create(&given_up, ".x-").unwrap());
         assert_eq!(names_in(dir.path()), ["all.warc.gz"]);
+    }
+
+    /// Commits `text` to `path` as `kind` of output, with `sync` in place of
+    /// the folder's sync; returns what commit said and the folders synced,
+    /// each with what `path` held then.
+    fn commit_watched(
+        kind: fn(&Path) -> OutputFile,
+        path: &Path,
+        text: &str,
+        mut sync: impl FnMut() -> io::Result<()> + 'static,
+    ) -> (io::Result<()>, Vec<(PathBuf, String)>) {
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let log = seen.clone();
+        let watched = path.to_path_buf();
+        SYNC_FOLDER.with(|s| {
+            *s.borrow_mut() = Some(Box::new(move |dir: &Path| {
+                let held = std::fs::read_to_string(&watched).unwrap_or_default();
+                log.borrow_mut().push((dir.to_path_buf(), held));
+                sync()
+            }));
+        });
+        let mut out = kind(path);
+        out.write_all(text.as_bytes()).unwrap();
+        let result = out.commit();
+        SYNC_FOLDER.with(|s| s.borrow_mut().take());
+        let seen = seen.borrow().clone();
+        (result, seen)
+    }
+
+    #[test]
+    fn the_folder_is_synced_after_the_rename_and_only_a_refusal_is_let_pass() {
+        let unnamed = |path: &Path| OutputFile::create(path, ".x-").unwrap();
+        let named = |path: &Path| OutputFile {
+            kind: Kind::Beside {
+                temp: beside(path.parent().unwrap(), ".x-", None).unwrap(),
+                dest: path.to_path_buf(),
+            },
+        };
+        for (how, kind) in [
+            ("unnamed", unnamed as fn(&Path) -> OutputFile),
+            ("named", named),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("report.html");
+            std::fs::write(&path, "old").unwrap();
+            let (result, synced) = commit_watched(kind, &path, "new", || Ok(()));
+            result.unwrap();
+            // Once, the folder the file is in, with the new file there.
+            assert_eq!(synced, [(dir.path().to_path_buf(), "new".into())], "{how}");
+            assert_eq!(names_in(dir.path()), ["report.html"], "{how}");
+
+            // A file system that cannot sync a folder: the file stands.
+            let refusal = || Err(io::Error::from_raw_os_error(libc::EINVAL));
+            let (result, _) = commit_watched(kind, &path, "newer", refusal);
+            result.unwrap_or_else(|e| panic!("{how}: {e}"));
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), "newer");
+
+            // A disk that fails: said, naming the file, which is in place.
+            let failure = || Err(io::Error::from_raw_os_error(libc::EIO));
+            let (result, _) = commit_watched(kind, &path, "newest", failure);
+            let e = result.unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("report.html is in place, but its folder could not"),
+                "{how}: {e}"
+            );
+            assert_eq!(names_in(dir.path()), ["report.html"], "{how}");
+        }
+        // A device is written in place: no folder to sync.
+        let (result, synced) = commit_watched(
+            |p: &Path| OutputFile::create(p, ".x-").unwrap(),
+            Path::new("/dev/null"),
+            "nothing",
+            || Ok(()),
+        );
+        result.unwrap();
+        assert_eq!(synced, []);
     }
 
     #[test]

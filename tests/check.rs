@@ -2076,3 +2076,83 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
     );
     assert_eq!(pack_files(), ["pack-000001.cwpack"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_to_the_database_found_during_a_check_stops_it_and_nothing_more_is_written() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let db = g.path("data/citewatch.db");
+    // Damage a quick look at start-up does not see (the full check costs
+    // a tenth of a re-check night): the run meets it when it records checks.
+    common::damage_root_page(&db, "checks");
+    let runs = || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.prepare("SELECT id, state, finished_at, summary FROM runs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} {} {:?} {:?}",
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<String>>(3)?
+                ))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+    };
+    let out = run(&g, &["check", "--all"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("data/citewatch.db") && err.contains("`citewatch verify`"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // The run's row stays as a killed run leaves it: recording how it
+    // ended would have been one more write into the damaged file.
+    let after = runs();
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after[1].ends_with("running None None"), "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_pack_record_loses_only_itself_when_the_index_is_rebuilt() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    json(&g, &["check", "--format", "json"]).await;
+    let packs = g.path("data/blobs/packs");
+    // The pack's first record damaged (its magic), and the index lost: the
+    // rebuild stopped there, and every page packed after it was lost too.
+    let pack = packs.join("pack-000001.cwpack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    bytes[..4].copy_from_slice(b"\0\0\0\0");
+    std::fs::write(&pack, &bytes).unwrap();
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(packs.join(f));
+    }
+    let out = run(&g, &["verify", "--repair", "--format", "json"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rebuilt = &v["pack_index_rebuilt"];
+    assert_eq!(rebuilt["blobs"], 2, "{v}");
+    let skipped = rebuilt["unreadable"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{v}");
+    assert_eq!(skipped[0]["offset"], 0, "{v}");
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "only the damaged copy is lost: {v}");
+    assert_eq!(problems[0]["kind"], "missing_blob", "{v}");
+    let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
+    assert!(text.contains("1 problem"), "{text}");
+}

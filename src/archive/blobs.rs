@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::packs::{Packs, Unindexed};
+use super::packs::{Packs, Rebuilt, Unindexed};
 
 /// zstd level: level 3 stores article HTML in about a quarter of its size for a
 /// fraction of level 9's CPU and memory (measured: 0.3 ms and ~0.4 MiB per page
@@ -123,6 +123,70 @@ fn decompress_frame(frame: &[u8], dict: Option<&[u8]>, limit: u64) -> io::Result
         .map_err(zstd_error)?;
         Ok(out)
     })
+}
+
+/// How a blob's stored bytes are framed ([`framing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// One zstd frame, readable on its own.
+    Whole,
+    /// A delta against this base blob.
+    Delta([u8; 32]),
+}
+
+/// How `stored` is framed, when its frames fill it exactly: one zstd frame
+/// (a blob stored whole), or a delta's skippable frame and one zstd frame.
+/// `None` for anything else. Walks the frames' block headers only, so it
+/// cheaply tells a record whose length or frames were damaged from a sound
+/// one before anything is decompressed.
+pub(super) fn framing(stored: &[u8]) -> Option<Framing> {
+    let (framing, frame) = match delta_base(stored) {
+        Some(base) => (Framing::Delta(base), &stored[DELTA_HEADER..]),
+        None => (Framing::Whole, stored),
+    };
+    let magic = u32::from_le_bytes(frame.get(..4)?.try_into().ok()?);
+    // A skippable frame is one only before a delta's own frame.
+    if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+        return None;
+    }
+    let size = zstd::zstd_safe::find_frame_compressed_size(frame).ok()?;
+    (size == frame.len()).then_some(framing)
+}
+
+/// Whether `stored` holds blob `sha256`: decompressed (against `base`, the
+/// base's stored bytes, for a delta) its bytes hash to that name. Rebuilding
+/// the pack index trusts no record further: a frame damaged inside may still
+/// be framed soundly, and indexed it would hide a sound copy packed later.
+pub(super) fn holds(sha256: &[u8; 32], stored: &[u8], base: Option<&[u8]>) -> bool {
+    let body = match (framing(stored), base) {
+        (Some(Framing::Whole), _) => {
+            // Streamed: a whole blob may be large, and its size is not checked.
+            let mut hasher = HashingWriter(Sha256::new());
+            let copied = zstd::stream::read::Decoder::with_buffer(stored)
+                .and_then(|mut d| io::copy(&mut d, &mut hasher));
+            return copied.is_ok() && hasher.0.finalize()[..] == sha256[..];
+        }
+        (Some(Framing::Delta(_)), Some(base)) if delta_base(base).is_none() => {
+            decompress_frame(base, None, MAX_BASE).and_then(|base| {
+                decompress_frame(&stored[DELTA_HEADER..], Some(&base), MAX_DELTA_BODY)
+            })
+        }
+        _ => return false,
+    };
+    body.is_ok_and(|body| Sha256::digest(&body)[..] == sha256[..])
+}
+
+/// Hashes what is written to it.
+struct HashingWriter(Sha256);
+
+impl Write for HashingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A blob store failure.
@@ -301,6 +365,16 @@ impl FsBlobStore {
     /// The packs this store appends to, for repairing their index.
     pub fn packs(&self) -> &Packs {
         &self.packs
+    }
+
+    /// Builds the pack index again from the packs ([`Packs::rebuild_index`]),
+    /// checking a packed delta against its base's loose file where no pack
+    /// holds the base.
+    pub fn rebuild_pack_index(&self) -> Result<Rebuilt, BlobError> {
+        self.packs.rebuild_index(&|base| {
+            self.either_path(&hex::encode(base), |p| std::fs::read(p))
+                .ok()
+        })
     }
 
     /// Makes every blob written so far durable: appended packs and their index,
@@ -990,6 +1064,67 @@ mod tests {
                 0
             );
         }
+    }
+
+    #[test]
+    fn a_pack_index_rebuild_checks_each_delta_against_its_base_packed_or_loose() {
+        let dir = tempfile::tempdir().unwrap();
+        let loose = FsBlobStore::new(dir.path());
+        let packed = FsBlobStore::deferred_sync(dir.path());
+        let (loose_base, packed_base) = (page("loose base"), page("packed base"));
+        loose.put_hashed(&sha(&loose_base), &loose_base).unwrap();
+        packed.put_hashed(&sha(&packed_base), &packed_base).unwrap();
+        let deltas: Vec<(Vec<u8>, String)> = [
+            ("on the packed base", &packed_base),
+            ("on the loose base", &loose_base),
+            ("to be damaged", &packed_base),
+        ]
+        .into_iter()
+        .map(|(stamp, base)| {
+            let body = page(stamp);
+            packed
+                .put_hashed_against(&sha(&body), &body, &sha(base))
+                .unwrap();
+            (body, sha(base))
+        })
+        .collect();
+        packed.sync().unwrap();
+        for (body, _) in &deltas {
+            assert!(delta_base(&stored(&packed, &sha(body))).is_some());
+        }
+        // The damaged delta names another base: framed soundly, but its
+        // bytes against that base are not the blob.
+        let damaged = raw(&sha(&deltas[2].0)).unwrap();
+        let loc = packed.packs().locate(&damaged).unwrap().unwrap();
+        let pack = packed.packs().pack_path(loc.pack);
+        let mut bytes = std::fs::read(&pack).unwrap();
+        let name = loc.offset as usize + 8;
+        bytes[name..name + 32].copy_from_slice(&raw(&sha(&loose_base)).unwrap());
+        std::fs::write(&pack, &bytes).unwrap();
+
+        let rebuilt = packed.rebuild_pack_index().unwrap();
+        assert_eq!(rebuilt.deltas_without_base, 0);
+        assert_eq!(rebuilt.blobs, 3, "{rebuilt:?}");
+        assert_eq!(rebuilt.unreadable.len(), 1, "{rebuilt:?}");
+        assert_eq!(rebuilt.unreadable[0].offset, loc.offset - 44);
+        let reader = FsBlobStore::new(dir.path());
+        assert_eq!(reader.packs().locate(&damaged).unwrap(), None);
+        for (body, _) in &deltas[..2] {
+            assert_eq!(&read_back(&reader, &sha(body)), body);
+        }
+
+        // With its loose base gone, a delta cannot be told from one whose
+        // base name was damaged (as the third one's was): neither is
+        // indexed, and both are counted.
+        std::fs::remove_file(loose.path(&sha(&loose_base))).unwrap();
+        let rebuilt = packed.rebuild_pack_index().unwrap();
+        assert_eq!(rebuilt.deltas_without_base, 2, "{rebuilt:?}");
+        assert_eq!(rebuilt.unreadable, vec![]);
+        for (body, _) in &deltas[1..] {
+            let name = raw(&sha(body)).unwrap();
+            assert_eq!(packed.packs().locate(&name).unwrap(), None);
+        }
+        assert_eq!(&read_back(&packed, &sha(&deltas[0].0)), &deltas[0].0);
     }
 
     #[test]

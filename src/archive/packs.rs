@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
-use super::blobs::BlobError;
+use super::blobs::{BlobError, Framing, framing, holds};
 
 /// Record header: magic, sha256, frame length.
 const MAGIC: &[u8; 4] = b"CWB1";
@@ -69,6 +69,18 @@ pub struct Unindexed {
     pub bytes: u64,
 }
 
+/// A stretch of a pack holding no sound record, which a rebuild of the
+/// index skipped ([`Rebuilt::unreadable`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    /// The pack's file name.
+    pub pack: String,
+    /// Where the stretch begins in the pack.
+    pub offset: u64,
+    /// Its length.
+    pub bytes: u64,
+}
+
 /// What [`Packs::rebuild_index`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Rebuilt {
@@ -76,8 +88,15 @@ pub struct Rebuilt {
     pub packs: usize,
     /// Records indexed (a blob packed twice counts twice, indexed once).
     pub blobs: usize,
-    /// Bytes at the end of a pack that hold no whole record, per pack.
-    pub unreadable: Vec<Unindexed>,
+    /// Stretches skipped because they hold no sound record: a write cut
+    /// short at a pack's end, or damage anywhere, each up to the next sound
+    /// record. Every blob whose only copy was in one is lost to the index.
+    pub unreadable: Vec<Skipped>,
+    /// Deltas left out because their base is in no pack and no loose file:
+    /// they can be neither read nor told from damage (a damaged base name
+    /// looks the same). Not listed as unreadable; a rebuild once the base is
+    /// back indexes them.
+    pub deltas_without_base: usize,
     /// Where the index it replaced was put, if there was one.
     pub old_index: Option<PathBuf>,
 }
@@ -102,6 +121,56 @@ fn record_at(file: &File, at: u64, len: u64) -> Option<([u8; 32], u64)> {
     let zstd_frame = frame_magic == 0xFD2F_B528;
     let skippable = frame_magic & 0xFFFF_FFF0 == 0x184D_2A50;
     (length >= 4 && length <= room - HEADER && (zstd_frame || skippable)).then_some((sha, length))
+}
+
+/// A record a rebuild found sound.
+struct Record {
+    sha: [u8; 32],
+    /// Of its frame.
+    length: u64,
+    framing: Framing,
+}
+
+/// The record at `at`, if a sound one is there. A blob stored whole is
+/// decompressed and hashed here; a delta's content needs its base, and is
+/// checked by the caller.
+fn sound_record(file: &File, at: u64, len: u64) -> Option<Record> {
+    let (sha, length) = record_at(file, at, len)?;
+    let mut stored = vec![0u8; usize::try_from(length).ok()?];
+    file.read_exact_at(&mut stored, at + HEADER).ok()?;
+    let framing = framing(&stored)?;
+    (framing != Framing::Whole || holds(&sha, &stored, None)).then_some(Record {
+        sha,
+        length,
+        framing,
+    })
+}
+
+/// The first sound record at or after `from`, found by its magic: where a
+/// rebuild goes on after damage.
+fn next_sound_record(file: &File, from: u64, len: u64) -> Option<(u64, Record)> {
+    const WINDOW: u64 = 1 << 20;
+    let mut buf = vec![0u8; WINDOW as usize];
+    let mut at = from;
+    while at < len {
+        let n = (len - at).min(WINDOW) as usize;
+        // A window that cannot be read (a bad sector) holds no record.
+        if file.read_exact_at(&mut buf[..n], at).is_ok() {
+            for (i, w) in buf[..n].windows(MAGIC.len()).enumerate() {
+                if w == MAGIC
+                    && let Some(record) = sound_record(file, at + i as u64, len)
+                {
+                    return Some((at + i as u64, record));
+                }
+            }
+        }
+        if at + n as u64 >= len {
+            break;
+        }
+        // Overlapping, so that a magic across two windows is seen.
+        at += (n - (MAGIC.len() - 1)) as u64;
+    }
+    None
 }
 
 /// The number of a pack from its file name (`pack-000001.cwpack`).
@@ -659,11 +728,20 @@ impl Packs {
     /// old index, if any, is kept beside it (`index.db.old-<millis>`). The
     /// caller must hold the run lock: no other process may append meanwhile.
     ///
-    /// A pack's records are read in order up to the first that is not whole
-    /// or not a record (a write cut short, or damage); what follows is
-    /// counted as unreadable. As when packing, the first copy of a blob
-    /// found is the one indexed.
-    pub fn rebuild_index(&self) -> Result<Rebuilt, BlobError> {
+    /// Only sound records are indexed: framed to the length their header
+    /// says, and decompressing to their sha256 (a delta against its base,
+    /// found in the packs or, through `base_elsewhere`, as a loose file; one
+    /// whose base is nowhere is left out, see [`Rebuilt::deltas_without_base`]). A
+    /// stretch that holds none (a write cut short, or damage) is skipped to
+    /// the next sound record and listed in [`Rebuilt::unreadable`]: read only
+    /// up to the first bad record, a pack lost every copy after it. As when
+    /// packing, the first sound copy of a blob found is the one indexed (a
+    /// whole copy before a delta, since a delta is checked once every whole
+    /// copy is known).
+    pub fn rebuild_index(
+        &self,
+        base_elsewhere: &dyn Fn(&[u8; 32]) -> Option<Vec<u8>>,
+    ) -> Result<Rebuilt, BlobError> {
         let mut state = self.lock();
         if !state.pending.is_empty() {
             return Err(self.io(io::Error::other(
@@ -698,6 +776,23 @@ impl Packs {
         let tx = index
             .unchecked_transaction()
             .map_err(|e| self.index_error(e))?;
+        let insert = |sha: &[u8; 32], loc: Location| {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO packed (sha256, pack, offset, length)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &sha[..],
+                    loc.pack,
+                    loc.offset as i64,
+                    loc.length as i64
+                ])
+            })
+            .map_err(|e| self.index_error(e))
+        };
+        // Deltas found, checked once every whole copy (a base) is indexed.
+        let mut deltas: Vec<([u8; 32], [u8; 32], Location, String)> = Vec::new();
         for (id, name) in files {
             let file = File::open(self.pack_path(id)).map_err(|e| self.io(e))?;
             let len = file.metadata().map_err(|e| self.io(e))?.len();
@@ -712,31 +807,95 @@ impl Packs {
                 params![id, created],
             )
             .map_err(|e| self.index_error(e))?;
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO packed (sha256, pack, offset, length)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(|e| self.index_error(e))?;
             let mut at = 0u64;
             while at < len {
-                let Some((sha, length)) = record_at(&file, at, len) else {
-                    rebuilt.unreadable.push(Unindexed {
+                let (start, record) = match sound_record(&file, at, len) {
+                    Some(record) => (at, Some(record)),
+                    None => match next_sound_record(&file, at + 1, len) {
+                        Some((next, record)) => (next, Some(record)),
+                        None => (len, None),
+                    },
+                };
+                if start > at {
+                    rebuilt.unreadable.push(Skipped {
                         pack: name.clone(),
-                        bytes: len - at,
+                        offset: at,
+                        bytes: start - at,
                     });
+                }
+                let Some(Record {
+                    sha,
+                    length,
+                    framing,
+                }) = record
+                else {
                     break;
                 };
-                insert
-                    .execute(params![&sha[..], id, (at + HEADER) as i64, length as i64])
-                    .map_err(|e| self.index_error(e))?;
-                rebuilt.blobs += 1;
-                at += HEADER + length;
+                let loc = Location {
+                    pack: id,
+                    offset: start + HEADER,
+                    length,
+                };
+                match framing {
+                    Framing::Whole => {
+                        insert(&sha, loc)?;
+                        rebuilt.blobs += 1;
+                    }
+                    Framing::Delta(base) => deltas.push((sha, base, loc, name.clone())),
+                }
+                at = start + HEADER + length;
             }
             rebuilt.packs += 1;
         }
+        for (sha, base, loc, name) in deltas {
+            let base_stored = match self.locate_in(&tx, &base)? {
+                Some(at) => self.read_frame(&base, at).ok(),
+                None => base_elsewhere(&base),
+            };
+            let sound = match (base_stored, self.read_frame(&sha, loc)) {
+                (Some(base), Ok(stored)) => holds(&sha, &stored, Some(&base)),
+                (None, Ok(_)) => {
+                    rebuilt.deltas_without_base += 1;
+                    continue;
+                }
+                (_, Err(_)) => false,
+            };
+            if sound {
+                insert(&sha, loc)?;
+                rebuilt.blobs += 1;
+            } else {
+                rebuilt.unreadable.push(Skipped {
+                    pack: name,
+                    offset: loc.offset - HEADER,
+                    bytes: HEADER + loc.length,
+                });
+            }
+        }
+        rebuilt
+            .unreadable
+            .sort_by(|a, b| (&a.pack, a.offset).cmp(&(&b.pack, b.offset)));
         tx.commit().map_err(|e| self.index_error(e))?;
         Ok(rebuilt)
+    }
+
+    /// Where the index being built by `tx` has put a blob so far.
+    fn locate_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        sha256: &[u8; 32],
+    ) -> Result<Option<Location>, BlobError> {
+        tx.prepare_cached("SELECT pack, offset, length FROM packed WHERE sha256 = ?1")
+            .and_then(|mut s| {
+                s.query_row([&sha256[..]], |r| {
+                    Ok(Location {
+                        pack: r.get(0)?,
+                        offset: r.get::<_, i64>(1)? as u64,
+                        length: r.get::<_, i64>(2)? as u64,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.index_error(e))
     }
 
     /// The pack files in the folder, by number: (number, file name).
@@ -899,17 +1058,19 @@ mod tests {
                 .is_some_and(|why| why.contains("does not know pack-000001.cwpack")),
         );
         // A cut-short write at the end of a pack.
+        let whole = std::fs::metadata(packs.pack_path(1)).unwrap().len();
         let mut tail = std::fs::OpenOptions::new()
             .append(true)
             .open(packs.pack_path(1))
             .unwrap();
         std::io::Write::write_all(&mut tail, &MAGIC[..]).unwrap();
-        let rebuilt = packs.rebuild_index().unwrap();
+        let rebuilt = packs.rebuild_index(&|_| None).unwrap();
         assert_eq!((rebuilt.packs, rebuilt.blobs), (4, 4));
         assert_eq!(
             rebuilt.unreadable,
-            vec![Unindexed {
+            vec![Skipped {
                 pack: "pack-000001.cwpack".into(),
+                offset: whole,
                 bytes: 4
             }]
         );
@@ -920,6 +1081,106 @@ mod tests {
             assert_eq!(&reader.read_frame(sha, *loc).unwrap(), frame);
         }
         assert_eq!(reader.needs_rebuild(true).unwrap(), None);
+    }
+
+    /// One pack holding `blobs` in order, and each record's start.
+    fn one_pack(dir: &Path, blobs: &[([u8; 32], Vec<u8>)]) -> (Packs, Vec<u64>) {
+        let packs = Packs::new(dir);
+        let mut starts = Vec::new();
+        for (sha, frame) in blobs {
+            packs.append(sha, frame).unwrap();
+            starts.push(packs.locate(sha).unwrap().unwrap().offset - HEADER);
+        }
+        packs.sync().unwrap();
+        (packs, starts)
+    }
+
+    #[test]
+    fn a_rebuild_skips_a_damaged_record_and_finds_every_record_after_it() {
+        for damage in ["header", "length", "frame", "junk between records"] {
+            let dir = tempfile::tempdir().unwrap();
+            let blobs: Vec<_> = (1..=5).map(blob).collect();
+            let (packs, starts) = one_pack(dir.path(), &blobs);
+            let path = packs.pack_path(1);
+            let mut bytes = std::fs::read(&path).unwrap();
+            // Record 1 (the second) is damaged; 0, 2, 3 and 4 are sound.
+            let (at, end) = (starts[1] as usize, starts[2] as usize);
+            let mut expected_skip = (at as u64, (end - at) as u64);
+            match damage {
+                "header" => bytes[at..at + 4].copy_from_slice(b"XXXX"),
+                // Longer than the frame: the record would swallow the next one.
+                "length" => {
+                    let length = (end - at) as u64 - HEADER + 100;
+                    bytes[at + 36..at + 44].copy_from_slice(&length.to_le_bytes());
+                }
+                // Inside its frame: the header still says the same.
+                "frame" => {
+                    let mid = at + HEADER as usize + (end - at - HEADER as usize) / 2;
+                    bytes[mid] ^= 0x55;
+                }
+                _ => {
+                    // Bytes that merely begin with the magic, then noise.
+                    let mut junk = MAGIC.to_vec();
+                    junk.extend_from_slice(&[0x28, 0xb5, 0x2f, 0xfd]);
+                    junk.extend((0..300u32).map(|i| (i * 7 % 251) as u8));
+                    bytes.splice(at..at, junk.iter().copied());
+                    expected_skip = (at as u64, junk.len() as u64);
+                }
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            let rebuilt = packs.rebuild_index(&|_| None).unwrap();
+            assert_eq!(
+                rebuilt.unreadable,
+                vec![Skipped {
+                    pack: "pack-000001.cwpack".into(),
+                    offset: expected_skip.0,
+                    bytes: expected_skip.1,
+                }],
+                "{damage}"
+            );
+            let reader = Packs::new(dir.path());
+            for (i, (sha, frame)) in blobs.iter().enumerate() {
+                let found = reader.locate(sha).unwrap();
+                if i == 1 && damage != "junk between records" {
+                    assert_eq!(found, None, "{damage}: the damaged record is not indexed");
+                } else {
+                    let loc = found.unwrap_or_else(|| panic!("{damage}: record {i} lost"));
+                    assert_eq!(&reader.read_frame(sha, loc).unwrap(), frame, "{damage}");
+                }
+            }
+            assert_eq!(
+                rebuilt.blobs,
+                if damage == "junk between records" {
+                    5
+                } else {
+                    4
+                },
+                "{damage}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rebuild_indexes_a_later_sound_copy_over_a_damaged_first_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, fa) = blob(1);
+        let (b, fb) = blob(2);
+        let (packs, starts) = one_pack(dir.path(), &[(a, fa.clone()), (b, fb)]);
+        drop(packs);
+        // A second writer packed the same blob again (a race the index
+        // settles by keeping the first copy).
+        let second = Packs::new(dir.path());
+        second.append_new(&a, &fa).unwrap();
+        second.sync().unwrap();
+        let path = second.pack_path(1);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[(starts[0] + HEADER + 10) as usize] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let rebuilt = second.rebuild_index(&|_| None).unwrap();
+        assert_eq!(rebuilt.unreadable.len(), 1, "{rebuilt:?}");
+        let loc = Packs::new(dir.path()).locate(&a).unwrap().unwrap();
+        assert_eq!(loc.pack, 2, "the sound copy, not the damaged first one");
+        assert_eq!(second.read_frame(&a, loc).unwrap(), fa);
     }
 
     #[test]
@@ -945,13 +1206,13 @@ mod tests {
                 .unwrap()
                 .is_some_and(|why| why.starts_with("the pack index is damaged")),
         );
-        packs.rebuild_index().unwrap();
+        packs.rebuild_index(&|_| None).unwrap();
         assert_eq!(packs.locate(&a).unwrap(), Some(loc));
         // A reader that had the old index open finds what the new one holds.
         let (b, fb) = blob(2);
         let reader = Packs::new(dir.path());
         assert!(reader.locate(&a).unwrap().is_some());
-        packs.rebuild_index().unwrap();
+        packs.rebuild_index(&|_| None).unwrap();
         packs.append(&b, &fb).unwrap();
         packs.sync().unwrap();
         assert!(reader.locate(&b).unwrap().is_some());

@@ -57,6 +57,19 @@ pub struct RunLock {
     _file: File,
 }
 
+/// A test's hook ([`AFTER_OPEN`]).
+#[cfg(test)]
+type Hook = Box<dyn FnMut(&Path)>;
+
+#[cfg(test)]
+thread_local! {
+    /// Run between opening `check.lock` and locking it: a test's stand-in
+    /// for another process replacing the file in that instant, a window
+    /// too narrow to hit from outside.
+    static AFTER_OPEN: std::cell::RefCell<Option<Hook>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// One attempt at the lock.
 enum Attempt {
     Taken(RunLock),
@@ -106,6 +119,12 @@ impl RunLock {
                 .truncate(false)
                 .open(path)
                 .map_err(io)?;
+            #[cfg(test)]
+            AFTER_OPEN.with(|hook| {
+                if let Some(hook) = hook.borrow_mut().as_mut() {
+                    hook(path);
+                }
+            });
             match file.try_lock() {
                 Ok(()) => {}
                 // An older citewatch holds it, or looks at it.
@@ -215,6 +234,59 @@ mod tests {
         drop(RunLock::acquire(dir.path(), "again").unwrap());
         let said = std::fs::read_to_string(dir.path().join("check.lock")).unwrap();
         assert!(said.contains("started again"), "{said}");
+    }
+
+    /// Puts a new file, saying `words`, in place of the one at `path`, as
+    /// an older citewatch or a clean-up would.
+    fn replace(path: &Path, words: &str) {
+        let new = path.with_extension("new");
+        std::fs::write(&new, words).unwrap();
+        std::fs::rename(&new, path).unwrap();
+    }
+
+    #[test]
+    fn a_lock_file_replaced_between_its_open_and_its_lock_is_opened_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("check.lock");
+        let mut replaced = false;
+        AFTER_OPEN.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(move |path: &Path| {
+                if !std::mem::replace(&mut replaced, true) {
+                    replace(path, "pid 1 started long ago");
+                }
+            }));
+        });
+        let lock = RunLock::acquire(dir.path(), "2026-11-29T03:00:00Z");
+        AFTER_OPEN.with(|hook| hook.borrow_mut().take());
+        let lock = lock.unwrap();
+        // Locked, the replaced file would keep out nobody who locks the
+        // file at the path (an older citewatch), and say nothing where
+        // others read who holds the lock.
+        let at_path = File::open(&path).unwrap();
+        assert!(
+            matches!(at_path.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+            "the file at the path is not the one locked"
+        );
+        let said = std::fs::read_to_string(&path).unwrap();
+        assert!(said.contains("started 2026-11-29T03:00:00Z"), "{said}");
+        drop(lock);
+
+        // Replaced at every attempt: an error, not a lock on a lost file.
+        AFTER_OPEN.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(|path: &Path| replace(path, "again")));
+        });
+        let lock = RunLock::acquire(dir.path(), "later");
+        AFTER_OPEN.with(|hook| hook.borrow_mut().take());
+        match lock {
+            Err(LockError::Io { source, .. }) => {
+                assert!(
+                    source.to_string().contains("kept being replaced"),
+                    "{source}"
+                );
+            }
+            Ok(_) => panic!("locked a file no longer at the path"),
+            Err(e) => panic!("{e}"),
+        }
     }
 
     #[test]

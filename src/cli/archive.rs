@@ -351,8 +351,17 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                 for u in &r.rebuilt.unreadable {
                     writeln!(
                         out,
-                        "  {}: its last {} bytes hold no whole record",
-                        u.pack, u.bytes
+                        "  {}: skipped {} bytes at offset {}: no sound record there \
+                         (damage, or a write cut short)",
+                        u.pack, u.bytes, u.offset
+                    )?;
+                }
+                if r.rebuilt.deltas_without_base > 0 {
+                    writeln!(
+                        out,
+                        "  {} left out: their base is in no pack and no loose file (a \
+                         repair once it is back finds them)",
+                        plural(r.rebuilt.deltas_without_base as i64, "delta", "deltas")
                     )?;
                 }
             } else if repair {
@@ -441,7 +450,7 @@ fn repair_pack_index(
     let Some(reason) = blobs.packs().needs_rebuild(true).map_err(runtime)? else {
         return Ok(None);
     };
-    let rebuilt = blobs.packs().rebuild_index().map_err(runtime)?;
+    let rebuilt = blobs.rebuild_pack_index().map_err(runtime)?;
     Ok(Some(verify::Repaired { reason, rebuilt }))
 }
 

@@ -13,7 +13,7 @@ use citewatch::signals::StopSignals;
 use citewatch::store::{SourceRow, Store};
 use citewatch::time::{Millis, format_millis};
 
-use super::{Failure, Format, lock_failure, print_json, runtime, usage};
+use super::{Failure, Format, RUNTIME_FAILURE, lock_failure, print_json, runtime, usage};
 
 /// A progress bar on a terminal; a log line every 10 s otherwise.
 struct Shown {
@@ -118,6 +118,14 @@ pub fn check(
         // Itself, not through the transparent wrapper, so no store yet is
         // told apart (exit 2) as in every other command.
         Err(CheckError::Store(e)) => return Err(runtime(e)),
+        // Says what to do itself; the generic words for a damaged store
+        // would only repeat them.
+        Err(e @ CheckError::Damaged(_)) => {
+            return Err(Failure {
+                code: RUNTIME_FAILURE,
+                error: e.into(),
+            });
+        }
         Err(e) => return Err(runtime(e)),
     };
     print_summary(&summary, format).map_err(runtime)?;
