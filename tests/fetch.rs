@@ -413,6 +413,44 @@ async fn robots_disallow_means_no_request() {
 }
 
 #[tokio::test]
+async fn a_crawl_delay_spaces_the_hosts_requests_and_no_other() {
+    let web = TestWeb::start("127.0.0.1").await;
+    web.set_robots("robots.test", "User-agent: *\nCrawl-delay: 1\nAllow: /\n");
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    let f = fetcher(&web, cfg);
+    let urls: Vec<String> = (0..3)
+        .map(|i| web.url("robots.test", &format!("/page/{i}")))
+        .chain((0..3).map(|i| web.url("a.test", &format!("/page/{i}"))))
+        .collect();
+    let reports = futures_util::future::join_all(urls.iter().map(|u| get(&f, u))).await;
+    assert!(reports.iter().all(|r| status(r) == Some(200)));
+    let times = |host: &str| {
+        let mut t: Vec<Instant> = web
+            .hits()
+            .iter()
+            .filter(|h| h.host == host && h.path != "/robots.txt")
+            .map(|h| h.at)
+            .collect();
+        t.sort();
+        t
+    };
+    let spaced = times("robots.test");
+    assert_eq!(spaced.len(), 3);
+    for pair in spaced.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(990),
+            "two requests {:?} apart",
+            pair[1] - pair[0]
+        );
+    }
+    // Another host's robots.txt says nothing of the kind: spaced as the
+    // first host is, its third request would come 2 s after its first.
+    let free = times("a.test");
+    assert!(free[2] - free[0] < Duration::from_millis(1900), "{free:?}");
+}
+
+#[tokio::test]
 async fn robots_txt_is_read_for_the_agent_the_host_is_sent() {
     let web = TestWeb::start("127.0.0.1").await;
     let rules = "User-agent: SpecialBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n";

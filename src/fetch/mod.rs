@@ -311,6 +311,9 @@ impl Fetcher {
             }
             if robots && policy.respect_robots {
                 let rules = self.robots_for(&url, &policy.user_agent).await;
+                if let Some(gap) = rules.crawl_delay() {
+                    self.inner.pacer.space(&host, &policy, gap);
+                }
                 if !rules.allowed(url.as_str()) {
                     let robots_url = robots_url(&url);
                     let outcome = match *rules {

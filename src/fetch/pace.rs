@@ -1,5 +1,6 @@
 //! Politeness: per-host request rate (governor), per-host and global caps on
-//! requests in flight, and `Retry-After` deadlines per host.
+//! requests in flight, and `Retry-After` deadlines and robots.txt
+//! `Crawl-delay` gaps per host.
 //!
 //! Order matters. A request first takes its host's slot (so a slow host queues
 //! only its own requests), then waits out the host's `Retry-After` deadline, then
@@ -30,6 +31,9 @@ struct HostState {
     limiter: Option<DefaultDirectRateLimiter>,
     slots: Arc<Semaphore>,
     not_before: Mutex<Option<Instant>>,
+    /// The least time between two requests' starts the host asked for in
+    /// robots.txt (`Crawl-delay`), beyond what its rate allows.
+    gap: Mutex<Option<Duration>>,
 }
 
 /// Shared pacing state for one run.
@@ -81,6 +85,7 @@ impl Pacer {
                         .map(RateLimiter::direct),
                     slots: Arc::new(Semaphore::new(policy.per_host_concurrency.max(1))),
                     not_before: Mutex::new(None),
+                    gap: Mutex::new(None),
                 })
             })
             .clone()
@@ -97,17 +102,30 @@ impl Pacer {
             .await
             .expect("pacer semaphores are never closed");
         loop {
-            let deadline = *state.not_before.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(deadline) = deadline {
+            let deadline = {
+                let mut not_before = state.not_before.lock().unwrap_or_else(|e| e.into_inner());
                 let now = Instant::now();
-                if deadline > now {
-                    let remaining = deadline - now;
-                    if remaining > policy.max_retry_after.std() {
-                        return Err(WaitTooLong { remaining });
+                match *not_before {
+                    Some(deadline) if deadline > now => Some(deadline),
+                    // Free to go: a Crawl-delay holds the next request back
+                    // from now, taken under the lock so that two requests
+                    // cannot both start at the end of one wait.
+                    _ => {
+                        let gap = *state.gap.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Some(gap) = gap {
+                            *not_before = Some(now + gap);
+                        }
+                        None
                     }
-                    tokio::time::sleep_until(deadline).await;
-                    continue;
                 }
+            };
+            if let Some(deadline) = deadline {
+                let remaining = deadline - Instant::now().min(deadline);
+                if remaining > policy.max_retry_after.std() {
+                    return Err(WaitTooLong { remaining });
+                }
+                tokio::time::sleep_until(deadline).await;
+                continue;
             }
             let global = self
                 .global
@@ -135,6 +153,16 @@ impl Pacer {
                 }
             }
         }
+    }
+
+    /// Records that `host` asked for `gap` between requests (robots.txt's
+    /// `Crawl-delay`). The first answer stands for the run.
+    pub fn space(&self, host: &str, policy: &HostPolicy, gap: Duration) {
+        let state = self.host(host, policy);
+        let mut current = state.gap.lock().unwrap_or_else(|e| e.into_inner());
+        // Within what a Retry-After may ask, or `acquire` would refuse the
+        // host's every request as a wait too long.
+        current.get_or_insert(gap.min(policy.max_retry_after.std()));
     }
 
     /// Records that `host` asked for no requests before `until` (Retry-After).

@@ -16,6 +16,11 @@ use tokio::sync::OnceCell;
 /// Bytes of robots.txt parsed at most (RFC 9309 asks for at least 500 KiB).
 pub const MAX_ROBOTS_BYTES: u64 = 512 * 1024;
 
+/// The longest `Crawl-delay` honoured: a host asking for more still gets a
+/// request every half minute, and a source there waits for later nights when
+/// the time budget ends the run, rather than the host going unchecked.
+pub const MAX_CRAWL_DELAY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The rules for one origin.
 pub enum Rules {
     /// No robots.txt, or one that restricts nothing we can read.
@@ -35,6 +40,18 @@ impl Rules {
             Rules::Unavailable(_) => false,
             Rules::Parsed(robot) => robot.allowed(url),
         }
+    }
+
+    /// The `Crawl-delay` our agent's group asks for, at most
+    /// [`MAX_CRAWL_DELAY`]. RFC 9309 leaves the field out, but sites that set
+    /// it are saying how hard they can be asked, and a nightly check has
+    /// nights to spare.
+    pub fn crawl_delay(&self) -> Option<std::time::Duration> {
+        let Rules::Parsed(robot) = self else {
+            return None;
+        };
+        let secs = robot.delay.filter(|d| d.is_finite() && *d > 0.0)?;
+        Some(std::time::Duration::from_secs_f32(secs).min(MAX_CRAWL_DELAY))
     }
 
     /// Rules from the answer to a robots.txt request: `None` when no answer came.
@@ -83,7 +100,33 @@ impl RobotsCache {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    #[test]
+    fn a_crawl_delay_is_our_groups_and_capped() {
+        let delay = |txt: &str| {
+            Rules::from_answer(Some(200), Some(txt.as_bytes()), "citewatch").crawl_delay()
+        };
+        assert_eq!(
+            delay("User-agent: *\nCrawl-delay: 2.5\n"),
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(
+            delay("User-agent: *\nCrawl-delay: 86400\n"),
+            Some(MAX_CRAWL_DELAY)
+        );
+        assert_eq!(delay("User-agent: *\nCrawl-delay: 0\n"), None);
+        assert_eq!(delay("User-agent: *\nDisallow: /x\n"), None);
+        assert_eq!(
+            delay(
+                "User-agent: otherbot\nCrawl-delay: 9\n\nUser-agent: citewatch\nCrawl-delay: 1\n"
+            ),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(Rules::AllowAll.crawl_delay(), None);
+    }
 
     #[test]
     fn answers_become_rules() {
