@@ -195,6 +195,28 @@ async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
 }
 
 #[tokio::test]
+async fn a_429_without_retry_after_slows_the_whole_host() {
+    let web = TestWeb::start("127.0.0.1").await;
+    // No retry of its own, whose backoff would space the next page anyway.
+    let mut cfg = config();
+    cfg.retries = 0;
+    let f = fetcher(&web, cfg);
+    let limited = get(&f, &web.url("a.test", "/ratelimited-bare")).await;
+    assert_eq!(status(&limited), Some(429));
+    let sibling = get(&f, &web.url("a.test", "/page/1")).await;
+    let other = get(&f, &web.url("b.test", "/page/1")).await;
+    assert_eq!((status(&sibling), status(&other)), (Some(200), Some(200)));
+    let t429 = web.hits_for("a.test", "/ratelimited-bare")[0].at;
+    let sib = web.hits_for("a.test", "/page/1")[0].at;
+    // The first backoff is at least half of 0.5 s.
+    assert!(
+        sib - t429 >= Duration::from_millis(240),
+        "the host's next page came {:?} after its 429",
+        sib - t429
+    );
+}
+
+#[tokio::test]
 async fn retry_after_zero_still_spaces_the_retries_by_the_backoff() {
     let web = TestWeb::start("127.0.0.1").await;
     let mut cfg = config();

@@ -520,6 +520,19 @@ impl Fetcher {
                             continue;
                         }
                     }
+                    if status == 429 {
+                        // Too many requests, without saying how long to
+                        // wait: the whole host backs off, not this request
+                        // alone, or its other pages keep coming at full rate.
+                        let backoff = retry::backoff(*attempts - 1);
+                        self.inner
+                            .pacer
+                            .defer(host, policy, Instant::now() + backoff);
+                        if retry_left {
+                            drop(permit);
+                            continue;
+                        }
+                    }
                     if retry_left && retry::is_transient_status(status) {
                         drop(permit);
                         tokio::time::sleep(retry::backoff(*attempts - 1)).await;

@@ -291,6 +291,8 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             }
         }
         "/always503" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // Too many requests, with no word on how long to wait.
+        "/ratelimited-bare" => StatusCode::TOO_MANY_REQUESTS.into_response(),
         // "Not modified", asked or not.
         "/always-304" => StatusCode::NOT_MODIFIED.into_response(),
         // Busy, yet asks for no wait at all.
