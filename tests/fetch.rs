@@ -473,6 +473,37 @@ async fn a_crawl_delay_spaces_the_hosts_requests_and_no_other() {
 }
 
 #[tokio::test]
+async fn a_robots_txt_the_server_takes_and_never_answers_keeps_us_away() {
+    let web = TestWeb::start("127.0.0.1").await;
+    web.set_robots("robots.test", "!hang");
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    cfg.timeout = CwDuration::from_secs(1);
+    let f = fetcher(&web, cfg);
+    let r = get(&f, &web.url("robots.test", "/page/1")).await;
+    match &r.outcome {
+        Outcome::RobotsUnavailable { why, .. } => {
+            assert!(why.contains("could not be read"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(web.hits_for("robots.test", "/page/1").is_empty());
+    // No server at all: the page fetch goes ahead and records that.
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    let f = Fetcher::builder(cfg)
+        .resolve("robots.test", vec!["127.0.0.1:9".parse().unwrap()])
+        .build()
+        .unwrap();
+    let r = get(&f, "http://robots.test/page/1").await;
+    assert!(
+        matches!(r.outcome, Outcome::ConnectRefused { .. }),
+        "{:?}",
+        r.outcome
+    );
+}
+
+#[tokio::test]
 async fn robots_txt_is_read_for_the_agent_the_host_is_sent() {
     let web = TestWeb::start("127.0.0.1").await;
     let rules = "User-agent: SpecialBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n";

@@ -316,10 +316,11 @@ impl Fetcher {
                 }
                 if !rules.allowed(url.as_str()) {
                     let robots_url = robots_url(&url);
-                    let outcome = match *rules {
-                        Rules::Unavailable(status) => {
-                            Outcome::RobotsUnavailable { robots_url, status }
-                        }
+                    let outcome = match &*rules {
+                        Rules::Unavailable(why) => Outcome::RobotsUnavailable {
+                            robots_url,
+                            why: why.clone(),
+                        },
                         _ => Outcome::RobotsDisallowed { robots_url },
                     };
                     return (hops, url, outcome, 0);
@@ -418,6 +419,12 @@ impl Fetcher {
                 };
                 let (_, _, outcome, _) =
                     Box::pin(self.follow(robots, &FetchRequest::default(), false)).await;
+                if let Outcome::Timeout { .. }
+                | Outcome::ConnectReset { .. }
+                | Outcome::Decoding { .. } = outcome
+                {
+                    return Rules::Unavailable(format!("could not be read ({})", outcome.detail()));
+                }
                 let body = outcome.body().and_then(|b| b.to_vec().ok());
                 Rules::from_answer(outcome.status(), body.as_deref(), &agent)
             })

@@ -95,14 +95,15 @@ pub enum Outcome {
         /// The robots.txt consulted.
         robots_url: String,
     },
-    /// robots.txt answered a server error (or 429), which RFC 9309 reads as
-    /// "stay away for now"; nothing was sent. The server's failure of the
-    /// moment, not its policy.
+    /// robots.txt answered a server error (or 429), or the server took the
+    /// connection and did not answer, which RFC 9309 reads as "stay away for
+    /// now"; nothing was sent. The server's failure of the moment, not its
+    /// policy.
     RobotsUnavailable {
         /// The robots.txt asked for.
         robots_url: String,
-        /// Its HTTP status.
-        status: u16,
+        /// What the server did: "answered HTTP 503", "timed out: …".
+        why: String,
     },
     /// The host asked for a longer pause (Retry-After) than `max_retry_after`.
     RateLimited {
@@ -172,8 +173,8 @@ impl Outcome {
                 format!("body larger than {limit} bytes; the first {limit} bytes were kept")
             }
             Outcome::RobotsDisallowed { robots_url } => format!("disallowed by {robots_url}"),
-            Outcome::RobotsUnavailable { robots_url, status } => format!(
-                "{robots_url} answered HTTP {status}, which means \"stay away for now\" (RFC 9309): not fetched"
+            Outcome::RobotsUnavailable { robots_url, why } => format!(
+                "{robots_url} {why}, which means \"stay away for now\" (RFC 9309): not fetched"
             ),
             Outcome::RateLimited {
                 retry_after_secs, ..

@@ -1,11 +1,14 @@
 //! robots.txt: fetched once per origin per run, cached, obeyed for our agent.
 //!
-//! Following RFC 9309: a 4xx robots.txt means no rules; a 5xx (or 429) means
-//! "disallow everything for now", which is the server's failure of the
-//! moment, not its policy ([`Rules::Unavailable`]: a page not fetched for it
-//! is a network-class failure, never "robots.txt disallows"). When robots.txt
-//! cannot be fetched at all (DNS, connection), the page fetch itself is let
-//! through, so that it records the real failure rather than a robots verdict.
+//! Following RFC 9309: a 4xx robots.txt means no rules; a 5xx (or 429), or a
+//! server that takes the connection and then fails to answer (a timeout, a
+//! reset, an answer that cannot be read), means "disallow everything for
+//! now", which is the server's failure of the moment, not its policy
+//! ([`Rules::Unavailable`]: a page not fetched for it is a network-class
+//! failure, never "robots.txt disallows"). When no server takes the
+//! connection at all (DNS, refused, no route, TLS), the page fetch itself is
+//! let through: it can load no one, and it records the real failure (a host
+//! name gone must still become `dead`) rather than a robots verdict.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,9 +28,9 @@ pub const MAX_CRAWL_DELAY: std::time::Duration = std::time::Duration::from_secs(
 pub enum Rules {
     /// No robots.txt, or one that restricts nothing we can read.
     AllowAll,
-    /// The server failed to serve robots.txt (its HTTP status): stay away
-    /// for this run.
-    Unavailable(u16),
+    /// The server failed to serve robots.txt (what it did, as "answered
+    /// HTTP 503" or "timed out: …"): stay away for this run.
+    Unavailable(String),
     /// Parsed rules.
     Parsed(Box<texting_robots::Robot>),
 }
@@ -61,7 +64,7 @@ impl Rules {
                 Ok(robot) => Rules::Parsed(Box::new(robot)),
                 Err(_) => Rules::AllowAll,
             },
-            Some(s @ (429 | 500..=599)) => Rules::Unavailable(s),
+            Some(s @ (429 | 500..=599)) => Rules::Unavailable(format!("answered HTTP {s}")),
             _ => Rules::AllowAll,
         }
     }
@@ -155,7 +158,7 @@ mod tests {
             let r = cache
                 .rules("http://a.example", || async {
                     loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Rules::Unavailable(503)
+                    Rules::Unavailable("answered HTTP 503".into())
                 })
                 .await;
             assert!(!r.allowed("http://a.example/"));

@@ -257,11 +257,21 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         html.push_str("</body></html>");
         return axum::response::Html(html).into_response();
     }
+    let robots = if path == "/robots.txt" {
+        state.robots.lock().unwrap().get(&host).cloned()
+    } else {
+        None
+    };
     match path.as_str() {
-        "/robots.txt" => match state.robots.lock().unwrap().get(&host) {
+        "/robots.txt" => match robots {
             // `set_robots(host, "!500")`: the server fails to serve it.
             Some(text) if text == "!500" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            Some(text) => text.clone().into_response(),
+            // `set_robots(host, "!hang")`: takes the connection, never answers.
+            Some(text) if text == "!hang" => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                StatusCode::OK.into_response()
+            }
+            Some(text) => text.into_response(),
             None => StatusCode::NOT_FOUND.into_response(),
         },
         "/ratelimited" => {
