@@ -817,6 +817,67 @@ async fn the_time_budget_ends_fetches_waiting_on_a_paced_host_or_a_slow_server()
     assert_eq!(trickle["status"], "unchecked", "{trickle}");
 }
 
+/// A paced host's jobs, waiting for their turn at it, filled the run's
+/// whole window of jobs in flight: the other hosts got nothing until the
+/// paced one was nearly done (an audit saw a fast host idle from 0.2 s to
+/// 20 s of a 28 s run). A host holds only its share of the window, so the
+/// fast host is done while the paced one has had a request or two. Judged by
+/// the order of the requests the servers saw, not by how long anything took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_host_does_not_keep_the_other_hosts_waiting() {
+    // Two hosts: the pacer tells hosts apart by name, not by port.
+    let fast = TestWeb::start("127.0.0.1").await;
+    let paced = TestWeb::start("127.0.0.3").await;
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\n\
+         concurrency = 2\nallow_networks = [\"127.0.0.1/32\", \"127.0.0.3/32\"]\n\
+         [fetch.hosts.\"127.0.0.3\"]\nrequests_per_second = 2.0\n",
+    );
+    let mut doc = String::from("Briefings - test page\n\n");
+    let urls = (0..8)
+        .map(|i| paced.url("127.0.0.3", &format!("/page/{i}")))
+        .chain((0..24).map(|i| fast.url("127.0.0.1", &format!("/page/{i}"))));
+    for (i, url) in urls.enumerate() {
+        doc.push_str(&format!(
+            "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\n\
+             Source: Outlet {i}, December 1, 2020\n{url}\n\n"
+        ));
+    }
+    g.brief("b.txt", doc);
+    let summary = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(summary["checked"], 32, "{summary}");
+    let pages = |web: &TestWeb| -> Vec<std::time::Instant> {
+        let mut at: Vec<_> = web
+            .hits()
+            .into_iter()
+            // Not the probes of the host (a sibling that cannot exist).
+            .filter(|h| {
+                h.path
+                    .strip_prefix("/page/")
+                    .is_some_and(|n| n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|h| h.at)
+            .collect();
+        at.sort();
+        at
+    };
+    let (fast_pages, paced_pages) = (pages(&fast), pages(&paced));
+    assert_eq!(fast_pages.len(), 24);
+    assert_eq!(paced_pages.len(), 8);
+    let fast_done = *fast_pages.last().unwrap();
+    // Half a second a request, and the host's first page brings two probes
+    // of the host: its second page comes 1.5 s after its first, time for the
+    // fast host's 24 on a slow machine. Holding the whole window, the paced
+    // host had five pages fetched before the fast host's last.
+    let paced_before = paced_pages.iter().filter(|&&t| t < fast_done).count();
+    assert!(
+        paced_before <= 2,
+        "the fast host's last page came after {paced_before} of the paced host's 8"
+    );
+}
+
 /// A robots.txt answering 500 made every source on the host `blocked`,
 /// "robots.txt disallows fetching it", a confirmed dead page included, which
 /// so left the broken report. It is the host failing for now.

@@ -18,7 +18,7 @@ use super::assess::{Checked, Job, Probes, assess, needs_cpu, prepare, probe_for}
 use super::cpu::CpuPool;
 use super::landing::Landings;
 use super::lock::{LockError, RunLock};
-use super::schedule::{DUE_SLACK_MS, interleave_by_host};
+use super::schedule::{DUE_SLACK_MS, HostShares, Next, Turn, host_share, interleave_by_host};
 use super::verdict::{Confirmation, Status, Suspect};
 use crate::archive::{FsBlobStore, RecordError, blob_dir};
 use crate::config::Config;
@@ -358,11 +358,9 @@ async fn run_locked(
         host,
         horizon: started_at + DUE_SLACK_MS,
     };
-    // Ids only: a source's row is read by the preparer when its turn comes.
-    let mut due: Vec<i64> = interleave_by_host(store.due_order(&filter)?)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    // Ids and host numbers only: a source's row is read by the preparer when
+    // its turn comes.
+    let mut due = interleave_by_host(store.due_order(&filter)?);
     if let Some(limit) = options.limit {
         due.truncate(limit);
     }
@@ -447,6 +445,9 @@ async fn run_locked(
     };
     let check_cfg = config.check.clone();
     let concurrency = config.fetch.concurrency.max(1) * 2;
+    let fetch_cfg = config.fetch.clone();
+    let share =
+        move |host: &str| host_share(fetch_cfg.policy(host).per_host_concurrency, concurrency);
     // Reading pages and compressing blobs is CPU work: one thread per core, so
     // a hundred fetches in flight do not mean a hundred compressors in memory.
     let cpu = Arc::new(CpuPool::new(
@@ -457,27 +458,53 @@ async fn run_locked(
     // does it ahead of the fetches, so the network thread only fetches.
     // Jobs go over in chunks: a channel of single jobs, kept full, woke the
     // preparer for every job the network thread took.
-    let (job_tx, job_rx) =
-        tokio::sync::mpsc::channel::<Vec<Result<Job, CheckError>>>(PREPARED_AHEAD / PREPARE_CHUNK);
+    // Each job goes with its turn in its host's share (see `HostShares`).
+    let (job_tx, job_rx) = tokio::sync::mpsc::channel::<Vec<(Turn, Result<Job, CheckError>)>>(
+        PREPARED_AHEAD / PREPARE_CHUNK,
+    );
     let preparer = std::thread::spawn(move || {
+        let mut shares = HostShares::new(due);
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
-        for id in due {
+        let send = |chunk: &mut Vec<_>| {
+            let full = std::mem::replace(chunk, Vec::with_capacity(PREPARE_CHUNK));
+            job_tx.blocking_send(full).is_ok()
+        };
+        loop {
+            let (id, turn) = match shares.hand_out() {
+                Next::Take(id, turn) => (id, turn),
+                Next::Done => break,
+                Next::Wait(seen) => {
+                    // The jobs prepared first: their fetches give the turns back.
+                    if !chunk.is_empty() {
+                        if !send(&mut chunk) {
+                            return;
+                        }
+                        continue;
+                    }
+                    // The run stopped taking jobs.
+                    if job_tx.is_closed() {
+                        return;
+                    }
+                    shares.wait(seen, Duration::from_millis(100));
+                    continue;
+                }
+            };
             let job = match reader.due_source(id) {
-                Ok(Some(d)) => prepare(&reader, d),
+                Ok(Some(d)) => {
+                    shares.share(turn.host(), || share(&d.host));
+                    prepare(&reader, d)
+                }
                 // Nothing deletes a source during a run; should one go, so be it.
                 Ok(None) => continue,
                 Err(e) => Err(e.into()),
             };
-            chunk.push(job);
-            if chunk.len() == PREPARE_CHUNK {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(PREPARE_CHUNK));
-                if job_tx.blocking_send(full).is_err() {
-                    return;
-                }
+            chunk.push((turn, job));
+            if chunk.len() == PREPARE_CHUNK && !send(&mut chunk) {
+                return;
             }
         }
         if !chunk.is_empty() {
-            let _ = job_tx.blocking_send(chunk);
+            send(&mut chunk);
         }
     });
     let stopped_by_budget = std::cell::Cell::new(false);
@@ -550,7 +577,7 @@ async fn run_locked(
             }
         });
     let results = jobs
-        .map(|job| {
+        .map(|(turn, job)| {
             let fetcher = fetcher.clone();
             let blobs = blobs.clone();
             let probes = probes.clone();
@@ -579,6 +606,8 @@ async fn run_locked(
                     done = fetched => done,
                     () = abandoned(grace_over) => return Err(CheckError::Abandoned(url)),
                 };
+                // Judging the page asks nothing more of the host.
+                drop(turn);
                 // Only where a permanent redirect led: a temporary one to a
                 // maintenance page says nothing of the article.
                 let shared_landing = super::classify::moved_permanently(
