@@ -1254,7 +1254,8 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
          [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
          allow_networks = [\"127.0.0.1/32\"]\n",
     );
-    let paths: Vec<String> = (0..200).map(|i| format!("/slow/ok/{i}")).collect();
+    // Slow enough that the second signal finds the first's fetch still going.
+    let paths: Vec<String> = (0..200).map(|i| format!("/slower/ok/{i}")).collect();
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     g.brief("b.txt", briefing(&web, &refs));
     let db = g.path("data/citewatch.db");

@@ -205,9 +205,15 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
     }
     let headers: HeaderMap = req.headers().clone();
     let key = format!("{host}{path}");
-    // `/slow/KIND/N`: a page of KIND after 20 ms, so a run lasts long enough to be killed.
-    if let Some(rest) = path.strip_prefix("/slow/") {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    // `/slow/KIND/N`: a page of KIND after 20 ms, so a run lasts long enough
+    // to be killed; `/slower/KIND/N` after 300 ms, so a fetch is surely still
+    // in flight a moment after a signal.
+    let slow = path
+        .strip_prefix("/slow/")
+        .map(|rest| (rest, 20))
+        .or_else(|| path.strip_prefix("/slower/").map(|rest| (rest, 300)));
+    if let Some((rest, ms)) = slow {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
         return match rest.split('/').next().unwrap_or("") {
             "ok" => format!("<html><title>{path}</title><body>article {path}</body></html>")
                 .into_response(),
