@@ -749,26 +749,29 @@ async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     g.write_config(
         "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
          [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n[check]\nmax_duration = \"300ms\"\n",
+         allow_networks = [\"127.0.0.1/32\"]\n[check]\nmax_duration = \"1500ms\"\n",
     );
-    let paths: Vec<String> = (0..60).map(|i| format!("/slow/ok/{i}")).collect();
+    // The budget counts the sync too, which on a loaded machine took all of
+    // a 300 ms one: pages of 300 ms under a budget of 1.5 s leave room for
+    // the sync and still end the run after a few.
+    let paths: Vec<String> = (0..20).map(|i| format!("/slower/ok/{i}")).collect();
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     g.brief("b.txt", briefing(&web, &refs));
     let first = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(first["stopped_by_time_budget"], true, "{first}");
     let done = first["checked"].as_u64().unwrap();
-    assert!(done > 0 && done < 60, "{first}");
+    assert!(done > 0 && done < 20, "{first}");
     // 0s lifts the configured budget, as "0s" in the file means no budget.
     let second = json(&g, &["check", "--max-duration", "0s", "--format", "json"]).await;
     assert_eq!(second["stopped_by_time_budget"], false, "{second}");
-    assert_eq!(second["checked"].as_u64().unwrap() + done, 60, "{second}");
+    assert_eq!(second["checked"].as_u64().unwrap() + done, 20, "{second}");
     let third = json(
         &g,
         &[
             "check",
             "--all",
             "--max-duration",
-            "300ms",
+            "1500ms",
             "--format",
             "json",
         ],
