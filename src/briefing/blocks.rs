@@ -27,7 +27,9 @@ pub struct Block {
     pub links: Vec<Link>,
 }
 
-fn finder() -> LinkFinder {
+/// The link finder every reader of bare URLs uses, so that a URL found in a
+/// line is found again, the same, in the same words.
+pub fn finder() -> LinkFinder {
     let mut f = LinkFinder::new();
     f.kinds(&[LinkKind::Url]);
     f.url_must_have_scheme(true);

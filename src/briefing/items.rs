@@ -15,11 +15,12 @@
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::blocks::{Block, Link};
+use super::blocks::{Block, Link, finder};
 use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet_date};
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
@@ -131,13 +132,13 @@ fn is_link_only(b: &Block) -> bool {
     bare || is_linked_headline(b)
 }
 
+/// Only the first `max + 1` characters are looked at: a body link's context
+/// is its whole line, and counting a line of many links once per link was
+/// quadratic in the line.
 fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max).collect();
-        out.push('…');
-        out
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
     }
 }
 
@@ -456,38 +457,79 @@ fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
 
 /// The outlet and date a source's words give, and the URLs linked from them.
 fn read_source(said: &str, links: &[Link]) -> (OutletDate, Vec<String>) {
-    let mut rest = said.to_string();
-    let mut urls: Vec<String> = Vec::new();
-    for l in links {
-        urls.push(l.href.clone());
-        for shown in [Some(l.href.as_str()), l.text.as_deref()]
-            .into_iter()
-            .flatten()
-        {
-            if URL_LINE.is_match(shown) {
-                rest = rest.replace(shown, " ");
-            }
-        }
-    }
+    let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
+    let mut rest = without_shown_urls(said, links);
     let read = read_outlet_date(&without_husks(&rest));
     if read.date.is_some() || read.unread.is_some() {
         return (read, urls);
     }
     // A link word after the date (`2020 [link](URL)`, `2020 (<a>link</a>)`)
-    // is no part of the outlet: read again without it.
-    for l in links {
-        if let Some(at) = l
-            .text
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-            .and_then(|t| rest.rfind(t))
-        {
-            let len = l.text.as_deref().map_or(0, str::len);
-            rest.replace_range(at..at + len, " ");
+    // is no part of the outlet: read again without it. Links come in
+    // reading order, so each is looked for before the one after it: from
+    // the end of the whole line each time, a line of many links was read
+    // once per link.
+    let mut end = rest.len();
+    for t in links.iter().rev().filter_map(|l| l.text.as_deref()) {
+        if t.trim().is_empty() || URL_LINE.is_match(t) {
+            continue;
+        }
+        if let Some(at) = rest[..end].rfind(t) {
+            rest.replace_range(at..at + t.len(), " ");
+            end = at;
         }
     }
     let again = read_outlet_date(&without_husks(&rest));
     (if again.date.is_some() { again } else { read }, urls)
+}
+
+/// `said` with every URL its links show in it (a bare URL, an anchor whose
+/// words are its URL) blanked out. Replacing them one at a time read the
+/// whole line once per link (half a minute for a line of 100,000 URLs), and
+/// cut the start of `…/10` out of the line as `…/1`, leaving its tail in
+/// the outlet; so the URLs in the words are found in one pass, and only
+/// the few a link finder does not take for URLs (`www.…` or `javascript:…`
+/// as an anchor's words) are looked for, each after the one before it.
+fn without_shown_urls(said: &str, links: &[Link]) -> String {
+    fn shown(l: &Link) -> Option<&str> {
+        match l.text.as_deref() {
+            Some(t) => URL_LINE.is_match(t).then_some(t),
+            None => Some(l.href.as_str()),
+        }
+    }
+    if links
+        .iter()
+        .all(|l| shown(l).is_none() && !URL_LINE.is_match(&l.href))
+    {
+        return said.to_string();
+    }
+    let known: HashSet<&str> = links
+        .iter()
+        .flat_map(|l| [Some(l.href.as_str()), shown(l)])
+        .flatten()
+        .collect();
+    let mut out = String::with_capacity(said.len());
+    let mut blanked: HashSet<&str> = HashSet::new();
+    let mut last = 0;
+    for url in finder().links(said) {
+        if known.contains(url.as_str()) {
+            out.push_str(&said[last..url.start()]);
+            out.push(' ');
+            last = url.end();
+            blanked.insert(url.as_str());
+        }
+    }
+    out.push_str(&said[last..]);
+    let mut from = 0;
+    for s in links.iter().filter_map(shown) {
+        if blanked.contains(s) {
+            continue;
+        }
+        if let Some(at) = out[from..].find(s).map(|at| from + at) {
+            out.replace_range(at..at + s.len(), " ");
+            from = at + 1;
+        }
+    }
+    out
 }
 
 static EMPTY_BRACKETS: LazyLock<Regex> = LazyLock::new(|| {
@@ -525,7 +567,7 @@ fn without_husks(rest: &str) -> String {
 /// and are given to link-style citations, which carry none of their own.
 fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) -> Vec<CitedUrl> {
     let mut out: Vec<CitedUrl> = Vec::new();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut seen_upto = 0;
     let mut i = 0;
     while i < body.len() {
@@ -583,7 +625,8 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
         i += 1;
     }
     // A body link that is also the item's cited source is that citation, not a second one.
-    let cited: Vec<Option<String>> = out
+    // A set: an item may cite as many URLs on its Source line as in its body.
+    let cited: HashSet<Option<String>> = out
         .iter()
         .filter(|c| c.origin != Origin::Body)
         .map(|c| c.url.clone())

@@ -709,3 +709,40 @@ fn a_line_break_inside_an_href_is_dropped_as_browsers_do() {
         )]
     );
 }
+
+/// A line of many URLs, on a Source line or in the body, keeps every one,
+/// and the Source line its outlet and date. Each link was taken out of the
+/// Source line's words by a search of the whole line (which also cut
+/// `…/1` out of `…/10`, leaving `0` where the date was looked for), and
+/// each body link's context was clipped after counting the whole line's
+/// characters: such a line took half a minute to sync.
+#[test]
+fn a_line_of_a_hundred_thousand_urls_keeps_every_one() {
+    let n = 100_000;
+    let urls: Vec<String> = (0..n).map(|i| format!("https://a.example/{i}")).collect();
+    let line = urls.join(" ");
+    let on_source_line = format!("Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020 {line}\n");
+    let in_body = format!(
+        "Title A\n\n{P1}\n{line}\n\nSource: Xinhua, December 26, 2020\nhttps://x.example/1\n"
+    );
+    for (doc, origin) in [
+        (on_source_line, Origin::SourceLine),
+        (in_body, Origin::Body),
+    ] {
+        let rows = flat(&parse(Format::Text, &doc));
+        let got: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.4 == origin)
+            .filter_map(|r| r.3.as_deref())
+            .collect();
+        assert_eq!(got.len(), n, "{origin:?}");
+        assert!(got.iter().zip(&urls).all(|(g, u)| g == u), "{origin:?}");
+        if origin == Origin::SourceLine {
+            assert!(
+                rows.iter()
+                    .all(|r| r.1.as_deref() == Some("Xinhua")
+                        && r.2.as_deref() == Some("2020-12-26"))
+            );
+        }
+    }
+}
