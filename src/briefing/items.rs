@@ -409,16 +409,21 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             && (is_url_line(&blocks[j]) || (urls.is_empty() && is_link_only(&blocks[j])))
         {
             let line = &blocks[j];
+            j += 1;
             // The URL line is the URL: written whole, so a space inside shows as invalid.
             match line.links.first().filter(|l| l.text.is_some()) {
                 Some(l) => urls.push(l.href.clone()),
-                None => urls.push(
-                    url_of_line(&line.text)
+                None => {
+                    let mut url = url_of_line(&line.text)
                         .unwrap_or(line.text.trim())
-                        .to_string(),
-                ),
+                        .to_string();
+                    while let Some(tail) = blocks.get(j).and_then(|b| url_tail(&url, b)) {
+                        url.push_str(tail);
+                        j += 1;
+                    }
+                    urls.push(url);
+                }
             }
-            j += 1;
         }
         let cited = |url| CitedUrl {
             origin: Origin::SourceLine,
@@ -441,6 +446,53 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             _ => return (out, j),
         }
     }
+}
+
+/// File endings that mark a line as the end of a URL's path.
+const PAGE_ENDINGS: &[&str] = &[
+    ".htm", ".html", ".shtml", ".php", ".asp", ".aspx", ".jsp", ".cms", ".pdf",
+];
+
+/// The rest of `url` when a plain-text export wrapped it onto the line
+/// `next` (`…/2020-12/26/` then `c_1126910870.htm`): left apart, the
+/// citation was cut short and later reported dead.
+///
+/// Only a line that cannot be read as anything else is taken, since a title
+/// glued onto a URL would be worse than a URL cut short: one word of URL
+/// characters, not a URL or a Source line, that reads as a path or a query
+/// (`/`, `?`, `=`, `_` beside a digit or `.`, a page's file ending); or a
+/// word in lower case when `url` ends where a URL is unfinished (`-`, `_`,
+/// `=`, `&`, `?`), or after a `/` when it holds a digit, `-` or `.` too,
+/// since a URL ending in `/` is usually whole. Titles and sentences have
+/// spaces or capitals: "Summary" or "Q&A" under a URL stays a line of its own.
+fn url_tail<'a>(url: &str, next: &'a Block) -> Option<&'a str> {
+    let t = next.text.trim();
+    let url_char = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    if t.is_empty()
+        || url.contains(char::is_whitespace)
+        || !t.chars().all(url_char)
+        || !next.links.is_empty()
+        || is_url_line(next)
+        || is_source_line(next)
+    {
+        return None;
+    }
+    let has = |f: fn(char) -> bool| t.contains(f);
+    let lower = t.to_ascii_lowercase();
+    let path_like = t.contains(['/', '?', '='])
+        || (t.contains('_') && has(|c| c.is_ascii_digit() || c == '.'))
+        || PAGE_ENDINGS
+            .iter()
+            .any(|e| lower.ends_with(e) || lower.contains(&format!("{e}?")));
+    let lower_word = t.is_ascii() && !has(|c| c.is_ascii_uppercase());
+    let unfinished = lower_word
+        && (url.ends_with(['-', '_', '=', '&', '?'])
+            || (url.ends_with('/') && has(|c| c.is_ascii_digit() || c == '-' || c == '.')));
+    (path_like || unfinished).then_some(t)
 }
 
 /// A line after a source's URLs that names another outlet and date, with

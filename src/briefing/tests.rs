@@ -746,3 +746,37 @@ fn a_line_of_a_hundred_thousand_urls_keeps_every_one() {
         }
     }
 }
+
+/// A plain-text export wraps a long URL line: its tail on the next line was
+/// left out, so the URL was cited cut short (and reported dead), and the
+/// tail taken for the next item's title. A title under a URL is no tail.
+#[test]
+fn a_url_wrapped_onto_the_next_line_is_joined_and_a_title_is_not() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n\
+         https://www.xinhuanet.com/politics/2020-12/26/\nc_1126910870.htm\n\n\
+         Title B\n\n{P2}\n\nSource: DHS, December 22, 2020\nhttps://www.dhs.gov/news/2020/12/22/\n\
+         dhs-warns-american-businesses-about-\ndata-services\n\n\
+         Summary\n\n{P1}\n\nSource: State Department, December 23, 2020\nhttps://www.state.gov/report/\n\
+         Q&A\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://news.ltn.com.tw/news/world\n\
+         summary\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://www.rfa.org/a/\n\
+         China_Watch\n\n{P2}\n\nSource: AP, December 28, 2020\nhttps://apnews.com/b?\nBriefings\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t(
+                "Title A",
+                "https://www.xinhuanet.com/politics/2020-12/26/c_1126910870.htm"
+            ),
+            t(
+                "Title B",
+                "https://www.dhs.gov/news/2020/12/22/dhs-warns-american-businesses-about-data-services"
+            ),
+            t("Summary", "https://www.state.gov/report/"),
+            t("Q&A", "https://news.ltn.com.tw/news/world"),
+            t("summary", "https://www.rfa.org/a/"),
+            t("China_Watch", "https://apnews.com/b?"),
+        ]
+    );
+}
