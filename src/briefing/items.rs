@@ -13,6 +13,7 @@
 //!   one before it gave no citation line.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
+//!   An update note ("Updated: December 28, 2020") is neither, nor a title.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
 
 use std::collections::HashSet;
@@ -21,7 +22,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::blocks::{Block, Link, finder};
-use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet_date};
+use super::cited_date::{
+    OutletDate, is_date_line, is_update_note, read_outlet_date, split_outlet_date,
+};
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
 
@@ -213,6 +216,7 @@ fn heading_item(section: &[Block]) -> Option<Item> {
     let before_body: Vec<&Block> = body
         .iter()
         .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
+        .filter(|b| !is_update_note(&b.text))
         .collect();
     let (outlet, date, _) = meta_lines(&before_body);
     let citations = citations_in(body, outlet, date);
@@ -344,7 +348,7 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
     let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
     let shorts: Vec<&Block> = lead[..first_body]
         .iter()
-        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
+        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty() && !is_update_note(&b.text))
         .collect();
     let (outlet, date, used) = meta_lines(&shorts);
     // A short paragraph (one with no full stop, one ending in ":" or
@@ -405,10 +409,20 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
         // own. A line that is one named link is the URL only where there is
         // none yet: after one, it is the next item's headline linked to its
         // permalink, which was cited as this item's source.
-        while j < blocks.len()
-            && (is_url_line(&blocks[j]) || (urls.is_empty() && is_link_only(&blocks[j])))
-        {
-            let line = &blocks[j];
+        //
+        // An update note ("(Updated December 28, 2020)") under the Source
+        // line or its URLs is the source's, and no citation: read as
+        // "Outlet, date", it took the URL under it from the source.
+        loop {
+            while blocks.get(j).is_some_and(|b| is_update_note(&b.text)) {
+                j += 1;
+            }
+            let Some(line) = blocks
+                .get(j)
+                .filter(|b| is_url_line(b) || (urls.is_empty() && is_link_only(b)))
+            else {
+                break;
+            };
             j += 1;
             // The URL line is the URL: written whole, so a space inside shows as invalid.
             match line.links.first().filter(|l| l.text.is_some()) {

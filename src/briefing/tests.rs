@@ -780,3 +780,27 @@ fn a_url_wrapped_onto_the_next_line_is_joined_and_a_title_is_not() {
         ]
     );
 }
+
+/// An update note under a Source line was read as another outlet citing
+/// the URL under it (outlet "(Updated"), leaving the source without it;
+/// month-only and ranged dates were left in the outlet.
+#[test]
+fn an_update_note_under_a_source_line_is_no_citation_and_dates_read_whole() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n(Updated December 28, 2020)\n\
+         https://a.example/1\n\n\
+         Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\nUpdated: December 28, 2020\n\n\
+         Title C\n\n{P1}\n\nSource: RFA, December 2020\nhttps://c.example/3\n\n\
+         Title D\n\n{P2}\n\nSource: AP, December 26-27, 2020 (Updated December 28, 2020)\n\
+         https://d.example/4\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            row("Title C", "RFA", "2020-12", "https://c.example/3"),
+            row("Title D", "AP", "2020-12-26", "https://d.example/4"),
+        ]
+    );
+}
