@@ -396,14 +396,7 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
     let mut links = blocks[i].links.as_slice();
     let mut j = i + 1;
     loop {
-        let (
-            OutletDate {
-                outlet,
-                date,
-                unread,
-            },
-            mut urls,
-        ) = read_source(said, links);
+        let (sources, mut urls) = read_source(said, links);
         // URL lines under a line that has its URL are more of its URLs (a
         // translation, a mirror): they were lost, or cited as an item of their
         // own. A line that is one named link is the URL only where there is
@@ -424,33 +417,17 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
                 break;
             };
             j += 1;
-            // The URL line is the URL: written whole, so a space inside shows as invalid.
-            match line.links.first().filter(|l| l.text.is_some()) {
-                Some(l) => urls.push(l.href.clone()),
-                None => {
-                    let mut url = url_of_line(&line.text)
-                        .unwrap_or(line.text.trim())
-                        .to_string();
-                    while let Some(tail) = blocks.get(j).and_then(|b| url_tail(&url, b)) {
-                        url.push_str(tail);
-                        j += 1;
-                    }
-                    urls.push(url);
+            urls.extend(urls_of_line(line));
+            if line.links.first().is_none_or(|l| l.text.is_none())
+                && let Some(url) = urls.last_mut()
+            {
+                while let Some(tail) = blocks.get(j).and_then(|b| url_tail(url, b)) {
+                    url.push_str(tail);
+                    j += 1;
                 }
             }
         }
-        let cited = |url| CitedUrl {
-            origin: Origin::SourceLine,
-            outlet: outlet.clone(),
-            cited_date: date.clone(),
-            url,
-            context: None,
-            unread_date: unread.clone(),
-        };
-        if urls.is_empty() {
-            out.push(cited(None));
-        }
-        out.extend(urls.into_iter().map(|u| cited(Some(u))));
+        out.extend(pair(sources, urls));
         match blocks.get(j) {
             Some(next) if is_further_source(next, blocks.get(j + 1)) => {
                 said = &next.text;
@@ -459,6 +436,85 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             }
             _ => return (out, j),
         }
+    }
+}
+
+/// The citations of a source's outlets and its URLs. Several outlets
+/// listed on one line (`Sources: Xinhua, …; Global Times, …`) with as many
+/// URLs are paired in order, the way they are written; with a different
+/// count, which URL is whose cannot be told, so each URL is cited by them
+/// all (their names joined, their date when they share one). Without any
+/// URL, each outlet is a citation with none.
+fn pair(sources: Vec<OutletDate>, urls: Vec<String>) -> Vec<CitedUrl> {
+    let cited = |od: &OutletDate, url| CitedUrl {
+        origin: Origin::SourceLine,
+        outlet: od.outlet.clone(),
+        cited_date: od.date.clone(),
+        url,
+        context: None,
+        unread_date: od.unread.clone(),
+    };
+    if urls.is_empty() {
+        return sources.iter().map(|od| cited(od, None)).collect();
+    }
+    if sources.len() == urls.len() {
+        return sources
+            .iter()
+            .zip(urls)
+            .map(|(od, u)| cited(od, Some(u)))
+            .collect();
+    }
+    let all = match &sources[..] {
+        [one] => one.clone(),
+        many => OutletDate {
+            outlet: Some(
+                many.iter()
+                    .filter_map(|od| od.outlet.as_deref())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            date: many[0]
+                .date
+                .clone()
+                .filter(|d| many.iter().all(|od| od.date.as_ref() == Some(d))),
+            unread: None,
+        },
+    };
+    urls.into_iter().map(|u| cited(&all, Some(u))).collect()
+}
+
+/// Separators between URLs written on one line.
+static URL_SEPARATOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\s*[;；]\s*|\s+and\s+|\s+").expect("pattern compiles"));
+
+/// The URLs a URL line gives. Several on one line (`URL URL`, `URL; URL`,
+/// `URL and URL`) are each a URL: taken as one, all but the first were
+/// lost in a URL that cannot be fetched. The line is split only when every
+/// piece is a URL, so a URL with a space inside (`…/a b.htm`) is still
+/// taken whole, and shows as invalid.
+fn urls_of_line(line: &Block) -> Vec<String> {
+    let text = url_of_line(&line.text).unwrap_or(line.text.trim());
+    let pieces: Vec<&str> = URL_SEPARATOR
+        .split(text)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let several = (pieces.len() > 1)
+        .then(|| {
+            pieces
+                .iter()
+                .map(|p| url_of_line(p))
+                .collect::<Option<Vec<_>>>()
+        })
+        .flatten();
+    let linked = line.links.first().is_some_and(|l| l.text.is_some());
+    match several {
+        Some(urls) if !linked => urls.into_iter().map(str::to_string).collect(),
+        // Anchors showing their URLs: their targets, one each.
+        Some(urls) if line.links.len() == urls.len() => {
+            line.links.iter().map(|l| l.href.clone()).collect()
+        }
+        _ if linked => vec![line.links[0].href.clone()],
+        _ => vec![text.to_string()],
     }
 }
 
@@ -515,19 +571,24 @@ fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
     if is_source_line(b) || is_body(b) || b.text.chars().count() > 120 {
         return false;
     }
-    let (od, urls) = read_source(&b.text, &b.links);
-    od.outlet.is_some_and(|o| o.chars().count() <= 80)
-        && od.date.is_some()
+    let (sources, urls) = read_source(&b.text, &b.links);
+    sources
+        .iter()
+        .all(|od| od.outlet.as_ref().is_some_and(|o| o.chars().count() <= 80) && od.date.is_some())
         && (!urls.is_empty() || next.is_some_and(is_url_line))
 }
 
-/// The outlet and date a source's words give, and the URLs linked from them.
-fn read_source(said: &str, links: &[Link]) -> (OutletDate, Vec<String>) {
+/// The outlets and dates a source's words give (one, or each of a list),
+/// and the URLs linked from them.
+fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
     let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
     let mut rest = without_shown_urls(said, links);
+    if let Some(listed) = listed_sources(&rest) {
+        return (listed, urls);
+    }
     let read = read_outlet_date(&without_husks(&rest));
     if read.date.is_some() || read.unread.is_some() {
-        return (read, urls);
+        return (vec![read], urls);
     }
     // A link word after the date (`2020 [link](URL)`, `2020 (<a>link</a>)`)
     // is no part of the outlet: read again without it. Links come in
@@ -545,7 +606,29 @@ fn read_source(said: &str, links: &[Link]) -> (OutletDate, Vec<String>) {
         }
     }
     let again = read_outlet_date(&without_husks(&rest));
-    (if again.date.is_some() { again } else { read }, urls)
+    (vec![if again.date.is_some() { again } else { read }], urls)
+}
+
+/// Several sources listed on one line, `Xinhua, December 26, 2020; Global
+/// Times, December 27, 2020`: read as one, the last date was every URL's
+/// and the rest of the list its outlet. A list only when every part names
+/// an outlet and a date; `Xinhua; Global Times, December 27, 2020` is one
+/// source as before.
+fn listed_sources(rest: &str) -> Option<Vec<OutletDate>> {
+    let parts: Vec<&str> = rest
+        .split([';', '；'])
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    parts
+        .into_iter()
+        .map(|p| {
+            let od = read_outlet_date(&without_husks(p));
+            (od.outlet.is_some() && (od.date.is_some() || od.unread.is_some())).then_some(od)
+        })
+        .collect()
 }
 
 /// `said` with every URL its links show in it (a bare URL, an anchor whose

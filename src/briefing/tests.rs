@@ -804,3 +804,78 @@ fn an_update_note_under_a_source_line_is_no_citation_and_dates_read_whole() {
         ]
     );
 }
+
+/// Several outlets listed on one Source line gave every URL the last date
+/// and an outlet holding the rest of the list; several URLs on one line
+/// were one URL that cannot be fetched (or, as anchors, only the first).
+#[test]
+fn several_outlets_or_urls_on_one_line_are_each_a_citation() {
+    let item = |title: &str, source: &str| format!("{title}\n\n{P1}\n\n{source}\n\n");
+    let text = [
+        item(
+            "Title A",
+            "Sources: Xinhua, December 26, 2020; Global Times, December 27, 2020\n\
+             https://a.example/1\nhttps://g.example/1",
+        ),
+        item(
+            "Title B",
+            "Source: Xinhua, December 26, 2020\nhttps://a.example/x https://b.example/y",
+        ),
+        item(
+            "Title C",
+            "Source: Xinhua, December 26, 2020\nhttps://a.example/x; https://b.example/y",
+        ),
+        item(
+            "Title D",
+            "Sources: Xinhua, December 26, 2020; Global Times, December 27, 2020\n\
+             https://a.example/1 and https://g.example/1",
+        ),
+        // Two outlets, one URL: whose it is cannot be told.
+        item(
+            "Title E",
+            "Sources: Xinhua, December 26, 2020; Global Times, December 26, 2020\nhttps://a.example/1",
+        ),
+    ]
+    .concat();
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row(
+                "Title A",
+                "Global Times",
+                "2020-12-27",
+                "https://g.example/1"
+            ),
+            row("Title B", "Xinhua", "2020-12-26", "https://a.example/x"),
+            row("Title B", "Xinhua", "2020-12-26", "https://b.example/y"),
+            row("Title C", "Xinhua", "2020-12-26", "https://a.example/x"),
+            row("Title C", "Xinhua", "2020-12-26", "https://b.example/y"),
+            row("Title D", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row(
+                "Title D",
+                "Global Times",
+                "2020-12-27",
+                "https://g.example/1"
+            ),
+            row(
+                "Title E",
+                "Xinhua; Global Times",
+                "2020-12-26",
+                "https://a.example/1"
+            ),
+        ]
+    );
+    let html = format!(
+        "<h3>Title A</h3><p>{P1}</p><p>Source: Xinhua, December 26, 2020<br>\
+         <a href=\"https://a.example/x\">https://a.example/x</a> \
+         <a href=\"https://b.example/y\">https://b.example/y</a></p>"
+    );
+    assert_eq!(
+        cited_urls(Format::Html, &html),
+        vec![
+            Some("https://a.example/x".into()),
+            Some("https://b.example/y".into())
+        ]
+    );
+}
