@@ -879,3 +879,39 @@ fn several_outlets_or_urls_on_one_line_are_each_a_citation() {
         ]
     );
 }
+
+/// Old Mac exports end lines with CR alone: such a document was read as
+/// one line, and its eight citations as one item's.
+#[test]
+fn cr_only_line_endings_split_lines_as_lf_does() {
+    let want = flat(&parse(Format::Text, SEED));
+    assert_eq!(want.len(), 8);
+    for eol in ["\r", "\r\n"] {
+        assert_eq!(
+            flat(&parse(Format::Text, &SEED.replace('\n', eol))),
+            want,
+            "{eol:?}"
+        );
+    }
+    // In Markdown a blank line and a setext underline mean what they mean
+    // with LF.
+    let md = format!(
+        "Title A\n-------\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n---\n\n\
+         Title B\n=======\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    let want = flat(&parse(Format::Markdown, &md));
+    assert_eq!(
+        want,
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+    for eol in ["\r", "\r\n"] {
+        assert_eq!(
+            flat(&parse(Format::Markdown, &md.replace('\n', eol))),
+            want,
+            "{eol:?}"
+        );
+    }
+}
