@@ -119,7 +119,7 @@ pub struct OutletDate {
 /// only a date has no outlet; a mistyped date is no part of the outlet.
 pub fn read_outlet_date(text: &str) -> OutletDate {
     let text = text.trim();
-    let text = text[..update_note_start(text).unwrap_or(text.len())].trim();
+    let text = text[..update_note(text).map_or(text.len(), |(start, _)| start)].trim();
     let (outlet, date, unread) = match date_at_end(text) {
         Some((start, date)) => (&text[..start], Some(date), None),
         None => match date_shaped_end(text) {
@@ -202,17 +202,20 @@ static UPDATE_NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     .expect("update note pattern compiles")
 });
 
-/// Where an update note ending `text` starts, if one does; a note whose
-/// words after "Updated" are no date ("Updated Daily, …") is none.
-pub fn update_note_start(text: &str) -> Option<usize> {
+/// Where an update note ending `text` starts, and whether it gives a date;
+/// a note whose words after "Updated" are no date ("Updated Daily, …") is
+/// none.
+fn update_note(text: &str) -> Option<(usize, bool)> {
     let c = UPDATE_NOTE_AT_END.captures(text)?;
     let when = c.name("when").map_or("", |m| m.as_str().trim());
-    (when.is_empty() || is_date_line(when)).then(|| c.get(0).map_or(0, |m| m.start()))
+    let dated = is_date_line(when);
+    (when.is_empty() || dated).then(|| (c.get(0).map_or(0, |m| m.start()), dated))
 }
 
-/// True when the whole of `text` is an update note.
+/// True when the whole of `text` is an update note with its date: a line
+/// that is only "Updated" or "Revised" may be a title.
 pub fn is_update_note(text: &str) -> bool {
-    update_note_start(text.trim()) == Some(0)
+    update_note(text.trim()) == Some((0, true))
 }
 
 /// True when the whole of `text` is a date ("December 26, 2020").
@@ -419,7 +422,11 @@ mod tests {
         ] {
             assert!(is_update_note(note), "{note}");
         }
-        for line in ["Updated guidance on vaccines", "Xinhua, December 28, 2020"] {
+        for line in [
+            "Updated guidance on vaccines",
+            "Xinhua, December 28, 2020",
+            "Revised",
+        ] {
             assert!(!is_update_note(line), "{line}");
         }
     }
