@@ -27,7 +27,9 @@ pub struct Block {
     pub links: Vec<Link>,
 }
 
-fn finder() -> LinkFinder {
+/// The link finder every reader of bare URLs uses, so that a URL found in a
+/// line is found again, the same, in the same words.
+pub fn finder() -> LinkFinder {
     let mut f = LinkFinder::new();
     f.kinds(&[LinkKind::Url]);
     f.url_must_have_scheme(true);
@@ -45,9 +47,16 @@ pub fn bare_links(text: &str) -> Vec<Link> {
         .collect()
 }
 
+/// A document's lines, ended by LF, CRLF or a lone CR. Old Mac exports end
+/// lines with CR alone: read by LF only, such a document was one line, and
+/// its items one item, or none.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().flat_map(|l| l.split('\r'))
+}
+
 /// A plain-text document: one block per non-blank line.
 pub fn from_text(text: &str) -> Vec<Block> {
-    text.lines()
+    lines(text)
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|line| Block {
@@ -77,7 +86,7 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
     let mut blocks: Vec<Block> = Vec::new();
     let mut in_fence = false;
     let mut after_blank = true;
-    for raw in text.lines() {
+    for raw in lines(text) {
         let line = raw.trim();
         if line.starts_with("```") || line.starts_with("~~~") {
             in_fence = !in_fence;

@@ -8,15 +8,27 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+/// A date at the end of a citation. A range of days ("December 26-27,
+/// 2020", "26–27 December 2020") is read as its first day, the day the
+/// source was first out. A month and year with no day ("December 2020")
+/// is read as the month (`2020-12`): ISO 8601 writes a date known to the
+/// month that way, and the first of the month would claim a day nobody cited.
 static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
+    // Without a day, only a month's own name or abbreviation: "Decision
+    // 2020" is a title, not December.
+    let month_name = r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
+    let ord = r"(?:st|nd|rd|th)?";
+    let to = r"\s*[-–—]\s*";
     Regex::new(&format!(
         r"(?ix)
         \(? \s*
-        (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}})(?:st|nd|rd|th)? (?:,\s*|\s+) (?P<y1>\d{{4}})
-          | (?P<d2>\d{{1,2}})(?:st|nd|rd|th)? \s+ (?P<m2>{month}) (?:,\s*|\s+) (?P<y2>\d{{4}})
+        (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? (?:,\s*|\s+) (?P<y1>\d{{4}})
+          | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) (?:,\s*|\s+) (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
           | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
+          | (?P<m5>{month_name}) ,? \s+ (?P<y5>\d{{4}})
+          | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
         )
         (?: ,? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
         \s* \)? \s* [.。]? \s* $"
@@ -49,6 +61,25 @@ fn iso(year: &str, month: i8, day: &str) -> Option<String> {
     Some(date.to_string())
 }
 
+/// The first day of a range, when the range is one: its last day is a
+/// later day of the same month ("December 26-40, 2020" is a mistyped date).
+fn first_of_range(year: &str, month: i8, first: &str, last: Option<&str>) -> Option<String> {
+    let date = iso(year, month, first)?;
+    match last {
+        None => Some(date),
+        Some(last) => {
+            let later = last.parse::<u8>().ok()? > first.parse::<u8>().ok()?;
+            (later && iso(year, month, last).is_some()).then_some(date)
+        }
+    }
+}
+
+/// `YYYY-MM`, for a date given to the month only.
+fn iso_month(year: &str, month: i8) -> Option<String> {
+    let date = jiff::civil::Date::new(year.parse().ok()?, month, 1).ok()?;
+    Some(date.strftime("%Y-%m").to_string())
+}
+
 /// Something shaped like a date after the last comma but one of a citation
 /// ("…, Decembr 40, 2020", "…, 2020-13-45", a year of one key too many or
 /// too few): a date the editor meant and mistyped, which is not part of the
@@ -57,8 +88,8 @@ static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
         [,，] \s* (?P<tail>
-            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? ,? \s+ \d{2,6}
-          | \d{1,2}(?:st|nd|rd|th)? \s+ [a-z]{3,}\.? ,? \s+ \d{2,6}
+            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? ,? \s+ \d{2,6}
+          | \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? \s+ [a-z]{3,}\.? ,? \s+ \d{2,6}
           | \d{4} [-/.] \d{1,2} [-/.] \d{1,2}
           | \d{1,2} [-/.] \d{1,2} [-/.] \d{2,4}
         ) \s* [.。]? \s* $",
@@ -78,7 +109,7 @@ fn date_shaped_end(text: &str) -> Option<usize> {
 pub struct OutletDate {
     /// The outlet, when the text names one.
     pub outlet: Option<String>,
-    /// The ISO date, when one can be read.
+    /// The ISO date (`YYYY-MM-DD`, or `YYYY-MM` for a month), when one can be read.
     pub date: Option<String>,
     /// A date given but unreadable ("Decembr 40, 2020"), as written.
     pub unread: Option<String>,
@@ -88,6 +119,7 @@ pub struct OutletDate {
 /// only a date has no outlet; a mistyped date is no part of the outlet.
 pub fn read_outlet_date(text: &str) -> OutletDate {
     let text = text.trim();
+    let text = text[..update_note(text).map_or(text.len(), |(start, _)| start)].trim();
     let (outlet, date, unread) = match date_at_end(text) {
         Some((start, date)) => (&text[..start], Some(date), None),
         None => match date_shaped_end(text) {
@@ -122,9 +154,13 @@ fn date_at_end(text: &str) -> Option<(usize, String)> {
     let c = DATE_AT_END.captures(text)?;
     let get = |n: &str| c.name(n).map(|m| m.as_str());
     let date = if let (Some(m), Some(d), Some(y)) = (get("m1"), get("d1"), get("y1")) {
-        iso(y, month_number(m)?, d)
+        first_of_range(y, month_number(m)?, d, get("e1"))
     } else if let (Some(d), Some(m), Some(y)) = (get("d2"), get("m2"), get("y2")) {
-        iso(y, month_number(m)?, d)
+        first_of_range(y, month_number(m)?, d, get("e2"))
+    } else if let (Some(m), Some(y)) = (get("m5"), get("y5")) {
+        iso_month(y, month_number(m)?).filter(|_| set_apart(text, &c))
+    } else if let (Some(y), Some(m)) = (get("y6"), get("m6")) {
+        iso_month(y, m.parse().ok()?).filter(|_| set_apart(text, &c))
     } else if let (Some(y), Some(m), Some(d)) = (get("y3"), get("m3"), get("d3")) {
         iso(y, m.parse().ok()?, d)
     } else if let (Some(y), Some(m), Some(d)) = (get("y4"), get("m4"), get("d4")) {
@@ -133,6 +169,53 @@ fn date_at_end(text: &str) -> Option<(usize, String)> {
         None
     }?;
     Some((c.get(0)?.start(), date))
+}
+
+/// A month and year without a day is a date only as a citation's own,
+/// set apart from the outlet: "Exports Fell in December 2020" is a title,
+/// not an outlet and a date.
+fn set_apart(text: &str, c: &regex::Captures) -> bool {
+    let Some(whole) = c.get(0) else {
+        return false;
+    };
+    let before = text[..whole.start()].trim_end();
+    before.is_empty()
+        || before.ends_with([
+            ',', '，', '、', ';', '；', '/', '|', '-', '–', '—', ':', '：', '(',
+        ])
+        || whole.as_str().starts_with('(')
+}
+
+/// A note of when the page was last changed, at the end of a citation or
+/// on a line of its own: "(Updated December 28, 2020)", "Updated: 28 Dec
+/// 2020", "; last modified December 28, 2020 10:15". Its date is not the
+/// cited date; read as one, the citation's own date became part of the
+/// outlet, and a note line was taken for another outlet citing the URL.
+static UPDATE_NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        (?: ^ | [\s,，;；.|–—-] ) [\s,，;；.|–—-]*
+        [(\[（]? \s* (?: last \s+ )? (?: updated | modified | revised ) (?: \s+ on )? \s* [:：]? \s*
+        (?P<when> [^()\[\]（）]*? )
+        \s* [)\]）]? \s* [.。]? \s* $",
+    )
+    .expect("update note pattern compiles")
+});
+
+/// Where an update note ending `text` starts, and whether it gives a date;
+/// a note whose words after "Updated" are no date ("Updated Daily, …") is
+/// none.
+fn update_note(text: &str) -> Option<(usize, bool)> {
+    let c = UPDATE_NOTE_AT_END.captures(text)?;
+    let when = c.name("when").map_or("", |m| m.as_str().trim());
+    let dated = is_date_line(when);
+    (when.is_empty() || dated).then(|| (c.get(0).map_or(0, |m| m.start()), dated))
+}
+
+/// True when the whole of `text` is an update note with its date: a line
+/// that is only "Updated" or "Revised" may be a title.
+pub fn is_update_note(text: &str) -> bool {
+    update_note(text.trim()) == Some((0, true))
 }
 
 /// True when the whole of `text` is a date ("December 26, 2020").
@@ -275,6 +358,77 @@ mod tests {
         assert_eq!(split("Xinhua"), (Some("Xinhua"), None));
         assert_eq!(split("Xinhua,"), (Some("Xinhua"), None));
         assert_eq!(split(""), (None, None));
+    }
+
+    /// "December 2020" and "December 26-27, 2020" were no dates: each was
+    /// left in the outlet, which became an outlet of its own in reports.
+    #[test]
+    fn a_month_and_year_is_the_month_and_a_range_its_first_day() {
+        for (line, outlet, date) in [
+            ("Xinhua, December 2020", Some("Xinhua"), "2020-12"),
+            ("Xinhua, Dec. 2020", Some("Xinhua"), "2020-12"),
+            ("Xinhua (September 2021).", Some("Xinhua"), "2021-09"),
+            ("新华网，2020年12月", Some("新华网"), "2020-12"),
+            ("December 2020", None, "2020-12"),
+            ("Xinhua, December 26-27, 2020", Some("Xinhua"), "2020-12-26"),
+            ("Xinhua, Dec. 26 – 27, 2020", Some("Xinhua"), "2020-12-26"),
+            ("Xinhua, 26–27 December 2020", Some("Xinhua"), "2020-12-26"),
+            (
+                "Xinhua, December 30th-31st, 2020",
+                Some("Xinhua"),
+                "2020-12-30",
+            ),
+        ] {
+            assert_eq!(split(line), (outlet, Some(date)), "{line}");
+            assert_eq!(read_outlet_date(line).unread, None, "{line}");
+        }
+        assert!(is_date_line("December 2020"));
+        // A month and year inside a title, or a word that merely starts
+        // like a month, is no date.
+        for line in ["Exports Fell in December 2020", "Decision 2020"] {
+            assert_eq!(split(line), (Some(line), None), "{line}");
+        }
+        // A range that ends before it starts, or past the month's end, is
+        // a mistyped date.
+        for (line, written) in [
+            ("Xinhua, December 26-40, 2020", "December 26-40, 2020"),
+            ("Xinhua, December 27-26, 2020", "December 27-26, 2020"),
+        ] {
+            assert_eq!(split(line), (Some("Xinhua"), None), "{line}");
+            assert_eq!(read_outlet_date(line).unread.as_deref(), Some(written));
+        }
+    }
+
+    /// The date of an update note was read as the cited date, and the
+    /// cited one left in the outlet.
+    #[test]
+    fn an_update_note_is_not_the_cited_date() {
+        for line in [
+            "Xinhua, December 26, 2020 (Updated December 28, 2020)",
+            "Xinhua, December 26, 2020; last updated: December 28, 2020 10:15",
+            "Xinhua, December 26, 2020. Updated: 28 Dec 2020.",
+            "Xinhua, December 26, 2020 [updated]",
+        ] {
+            assert_eq!(split(line), (Some("Xinhua"), Some("2020-12-26")), "{line}");
+        }
+        assert_eq!(
+            split("Updated Daily, December 26, 2020"),
+            (Some("Updated Daily"), Some("2020-12-26"))
+        );
+        for note in [
+            "(Updated December 28, 2020)",
+            "Updated: December 28, 2020",
+            "Last modified on 2020-12-28 10:15",
+        ] {
+            assert!(is_update_note(note), "{note}");
+        }
+        for line in [
+            "Updated guidance on vaccines",
+            "Xinhua, December 28, 2020",
+            "Revised",
+        ] {
+            assert!(!is_update_note(line), "{line}");
+        }
     }
 
     #[test]

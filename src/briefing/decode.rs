@@ -1,7 +1,8 @@
 //! Bytes of a briefing document to text, whatever encoding it was saved in.
 //!
-//! Order of evidence: a byte-order mark, valid UTF-8 (or UTF-8 but for a few
-//! stray bytes), an HTML `<meta charset>`, then a statistical guess (chardetng), which handles GBK, GB18030, Big5 and
+//! Order of evidence: a byte-order mark, (for briefing documents) the NUL
+//! bytes of UTF-16 without one, valid UTF-8 (or UTF-8 but for a few stray
+//! bytes), an HTML `<meta charset>`, then a statistical guess (chardetng), which handles GBK, GB18030, Big5 and
 //! Windows-1252, the encodings this store meets.
 
 use encoding_rs::Encoding;
@@ -41,13 +42,53 @@ fn stray_bytes(bytes: &[u8]) -> Option<usize> {
     (multibyte >= CHARS_PER_STRAY * invalid_runs).then_some(invalid_bytes)
 }
 
+/// UTF-16 saved without a byte-order mark (Windows "Unicode" exports
+/// stripped of it), told by its NUL bytes: every character below U+0100,
+/// which the outlets, dates and URLs of a briefing are, has one in the
+/// same half of its two bytes, and no text in another encoding holds NULs.
+/// Read as UTF-8 (it is valid UTF-8 when all ASCII) or guessed, such a
+/// document was text with a NUL between letters, and no Source line in it.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    let units = bytes.len() / 2;
+    if units < 2 {
+        return None;
+    }
+    let (mut first, mut second) = (0usize, 0usize);
+    for unit in bytes.chunks_exact(2) {
+        first += usize::from(unit[0] == 0);
+        second += usize::from(unit[1] == 0);
+    }
+    let (nuls, elsewhere, encoding) = if second >= first {
+        (second, first, encoding_rs::UTF_16LE)
+    } else {
+        (first, second, encoding_rs::UTF_16BE)
+    };
+    // A quarter of the text below U+0100 leaves room for a Chinese briefing
+    // with English citations; NULs in the other half are the few characters
+    // such as 一 (U+4E00) whose low byte is zero.
+    (nuls * 4 >= units && elsewhere * 8 <= nuls).then_some(encoding)
+}
+
 /// Decodes a briefing document: as [`decode`], but a UTF-8 document with a
 /// few stray bytes stays UTF-8 (those bytes read as U+FFFD) instead of
-/// being guessed another encoding whole.
+/// being guessed another encoding whole, and UTF-16 without a byte-order
+/// mark is read as UTF-16.
 ///
 /// Fetched pages use it only when their `<meta>` claims UTF-8 for bytes
-/// that are not (see `check::page`).
+/// that are not (see `check::page`). A UTF-16 page's `<meta>` cannot be
+/// read byte by byte, so fetched pages are never read as UTF-16 here, and
+/// their readings stay as they were.
 pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
+    if Encoding::for_bom(bytes).is_none()
+        && let Some(enc) = utf16_without_bom(bytes)
+    {
+        let (text, _) = enc.decode_without_bom_handling(bytes);
+        return Decoded {
+            text: text.into_owned(),
+            encoding: enc.name(),
+            replaced: 0,
+        };
+    }
     if std::str::from_utf8(bytes).is_err()
         && Encoding::for_bom(bytes).is_none()
         && let Some(replaced) = stray_bytes(bytes)
@@ -199,6 +240,31 @@ mod tests {
         let d = decode(&html, true);
         assert!(d.text.contains("Café résumé"), "{}", d.text);
         assert_eq!(d.encoding, "windows-1252");
+    }
+
+    /// UTF-16 without a byte-order mark read as UTF-8 was a NUL between
+    /// every two letters, and no citation found in it.
+    #[test]
+    fn utf16_without_a_bom_is_read_as_utf16() {
+        let english = "Title\r\n\r\nA body sentence.\r\n\r\nSource: Xinhua, December 26, 2020\r\n\
+                       http://www.xinhuanet.com/local/2020-12/26/c_1126910999.htm\r\n";
+        let chinese = "上海已陆续启动新冠病毒疫苗接种工作，一是重点人群。\nSource: 新华社, December 26, 2020\n\
+                       http://127.0.0.1/新闻/p1.html\n";
+        for text in [english, chinese] {
+            let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            for (bytes, name) in [(le, "UTF-16LE"), (be, "UTF-16BE")] {
+                let d = decode_document(&bytes, false);
+                assert_eq!((d.text.as_str(), d.encoding), (text, name));
+                let d = decode_document(&bytes, true);
+                assert_eq!((d.text.as_str(), d.encoding), (text, name));
+            }
+        }
+        // Without NULs, nothing is taken for UTF-16.
+        assert_eq!(decode_document(english.as_bytes(), false).encoding, "UTF-8");
+        let (gbk, _, _) = encoding_rs::GBK.encode(chinese);
+        assert_ne!(decode_document(&gbk, false).encoding, "UTF-16LE");
+        assert_eq!(utf16_without_bom(b"a\0"), None);
     }
 
     #[test]

@@ -13,14 +13,18 @@
 //!   one before it gave no citation line.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
+//!   An update note ("Updated: December 28, 2020") is neither, nor a title.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::blocks::{Block, Link};
-use super::cited_date::{OutletDate, is_date_line, read_outlet_date, split_outlet_date};
+use super::blocks::{Block, Link, finder};
+use super::cited_date::{
+    OutletDate, is_date_line, is_update_note, read_outlet_date, split_outlet_date,
+};
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
 
@@ -131,13 +135,13 @@ fn is_link_only(b: &Block) -> bool {
     bare || is_linked_headline(b)
 }
 
+/// Only the first `max + 1` characters are looked at: a body link's context
+/// is its whole line, and counting a line of many links once per link was
+/// quadratic in the line.
 fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max).collect();
-        out.push('…');
-        out
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
     }
 }
 
@@ -212,6 +216,7 @@ fn heading_item(section: &[Block]) -> Option<Item> {
     let before_body: Vec<&Block> = body
         .iter()
         .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
+        .filter(|b| !is_update_note(&b.text))
         .collect();
     let (outlet, date, _) = meta_lines(&before_body);
     let citations = citations_in(body, outlet, date);
@@ -343,7 +348,7 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
     let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
     let shorts: Vec<&Block> = lead[..first_body]
         .iter()
-        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty())
+        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty() && !is_update_note(&b.text))
         .collect();
     let (outlet, date, used) = meta_lines(&shorts);
     // A short paragraph (one with no full stop, one ending in ":" or
@@ -391,46 +396,38 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
     let mut links = blocks[i].links.as_slice();
     let mut j = i + 1;
     loop {
-        let (
-            OutletDate {
-                outlet,
-                date,
-                unread,
-            },
-            mut urls,
-        ) = read_source(said, links);
+        let (sources, mut urls) = read_source(said, links);
         // URL lines under a line that has its URL are more of its URLs (a
         // translation, a mirror): they were lost, or cited as an item of their
         // own. A line that is one named link is the URL only where there is
         // none yet: after one, it is the next item's headline linked to its
         // permalink, which was cited as this item's source.
-        while j < blocks.len()
-            && (is_url_line(&blocks[j]) || (urls.is_empty() && is_link_only(&blocks[j])))
-        {
-            let line = &blocks[j];
-            // The URL line is the URL: written whole, so a space inside shows as invalid.
-            match line.links.first().filter(|l| l.text.is_some()) {
-                Some(l) => urls.push(l.href.clone()),
-                None => urls.push(
-                    url_of_line(&line.text)
-                        .unwrap_or(line.text.trim())
-                        .to_string(),
-                ),
+        //
+        // An update note ("(Updated December 28, 2020)") under the Source
+        // line or its URLs is the source's, and no citation: read as
+        // "Outlet, date", it took the URL under it from the source.
+        loop {
+            while blocks.get(j).is_some_and(|b| is_update_note(&b.text)) {
+                j += 1;
             }
+            let Some(line) = blocks
+                .get(j)
+                .filter(|b| is_url_line(b) || (urls.is_empty() && is_link_only(b)))
+            else {
+                break;
+            };
             j += 1;
+            urls.extend(urls_of_line(line));
+            if line.links.first().is_none_or(|l| l.text.is_none())
+                && let Some(url) = urls.last_mut()
+            {
+                while let Some(tail) = blocks.get(j).and_then(|b| url_tail(url, b)) {
+                    url.push_str(tail);
+                    j += 1;
+                }
+            }
         }
-        let cited = |url| CitedUrl {
-            origin: Origin::SourceLine,
-            outlet: outlet.clone(),
-            cited_date: date.clone(),
-            url,
-            context: None,
-            unread_date: unread.clone(),
-        };
-        if urls.is_empty() {
-            out.push(cited(None));
-        }
-        out.extend(urls.into_iter().map(|u| cited(Some(u))));
+        out.extend(pair(sources, urls));
         match blocks.get(j) {
             Some(next) if is_further_source(next, blocks.get(j + 1)) => {
                 said = &next.text;
@@ -442,52 +439,246 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
     }
 }
 
+/// The citations of a source's outlets and its URLs. Several outlets
+/// listed on one line (`Sources: Xinhua, …; Global Times, …`) with as many
+/// URLs are paired in order, the way they are written; with a different
+/// count, which URL is whose cannot be told, so each URL is cited by them
+/// all (their names joined, their date when they share one). Without any
+/// URL, each outlet is a citation with none.
+fn pair(sources: Vec<OutletDate>, urls: Vec<String>) -> Vec<CitedUrl> {
+    let cited = |od: &OutletDate, url| CitedUrl {
+        origin: Origin::SourceLine,
+        outlet: od.outlet.clone(),
+        cited_date: od.date.clone(),
+        url,
+        context: None,
+        unread_date: od.unread.clone(),
+    };
+    if urls.is_empty() {
+        return sources.iter().map(|od| cited(od, None)).collect();
+    }
+    if sources.len() == urls.len() {
+        return sources
+            .iter()
+            .zip(urls)
+            .map(|(od, u)| cited(od, Some(u)))
+            .collect();
+    }
+    let all = match &sources[..] {
+        [one] => one.clone(),
+        many => OutletDate {
+            outlet: Some(
+                many.iter()
+                    .filter_map(|od| od.outlet.as_deref())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            date: many[0]
+                .date
+                .clone()
+                .filter(|d| many.iter().all(|od| od.date.as_ref() == Some(d))),
+            unread: None,
+        },
+    };
+    urls.into_iter().map(|u| cited(&all, Some(u))).collect()
+}
+
+/// Separators between URLs written on one line.
+static URL_SEPARATOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\s*[;；]\s*|\s+and\s+|\s+").expect("pattern compiles"));
+
+/// The URLs a URL line gives. Several on one line (`URL URL`, `URL; URL`,
+/// `URL and URL`) are each a URL: taken as one, all but the first were
+/// lost in a URL that cannot be fetched. The line is split only when every
+/// piece is a URL, so a URL with a space inside (`…/a b.htm`) is still
+/// taken whole, and shows as invalid.
+fn urls_of_line(line: &Block) -> Vec<String> {
+    let text = url_of_line(&line.text).unwrap_or(line.text.trim());
+    let pieces: Vec<&str> = URL_SEPARATOR
+        .split(text)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let several = (pieces.len() > 1)
+        .then(|| {
+            pieces
+                .iter()
+                .map(|p| url_of_line(p))
+                .collect::<Option<Vec<_>>>()
+        })
+        .flatten();
+    let linked = line.links.first().is_some_and(|l| l.text.is_some());
+    match several {
+        Some(urls) if !linked => urls.into_iter().map(str::to_string).collect(),
+        // Anchors showing their URLs: their targets, one each.
+        Some(urls) if line.links.len() == urls.len() => {
+            line.links.iter().map(|l| l.href.clone()).collect()
+        }
+        _ if linked => vec![line.links[0].href.clone()],
+        _ => vec![text.to_string()],
+    }
+}
+
+/// File endings that mark a line as the end of a URL's path.
+const PAGE_ENDINGS: &[&str] = &[
+    ".htm", ".html", ".shtml", ".php", ".asp", ".aspx", ".jsp", ".cms", ".pdf",
+];
+
+/// The rest of `url` when a plain-text export wrapped it onto the line
+/// `next` (`…/2020-12/26/` then `c_1126910870.htm`): left apart, the
+/// citation was cut short and later reported dead.
+///
+/// Only a line that cannot be read as anything else is taken, since a title
+/// glued onto a URL would be worse than a URL cut short: one word of URL
+/// characters, not a URL or a Source line, that reads as a path or a query
+/// (`/`, `?`, `=`, `_` beside a digit or `.`, a page's file ending); or a
+/// word in lower case when `url` ends where a URL is unfinished (`-`, `_`,
+/// `=`, `&`, `?`), or after a `/` when it holds a digit, `-` or `.` too,
+/// since a URL ending in `/` is usually whole. Titles and sentences have
+/// spaces or capitals: "Summary" or "Q&A" under a URL stays a line of its own.
+fn url_tail<'a>(url: &str, next: &'a Block) -> Option<&'a str> {
+    let t = next.text.trim();
+    let url_char = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    if t.is_empty()
+        || url.contains(char::is_whitespace)
+        || !t.chars().all(url_char)
+        || !next.links.is_empty()
+        || is_url_line(next)
+        || is_source_line(next)
+    {
+        return None;
+    }
+    let has = |f: fn(char) -> bool| t.contains(f);
+    let lower = t.to_ascii_lowercase();
+    let path_like = t.contains(['/', '?', '='])
+        || (t.contains('_') && has(|c| c.is_ascii_digit() || c == '.'))
+        || PAGE_ENDINGS
+            .iter()
+            .any(|e| lower.ends_with(e) || lower.contains(&format!("{e}?")));
+    let lower_word = t.is_ascii() && !has(|c| c.is_ascii_uppercase());
+    let unfinished = lower_word
+        && (url.ends_with(['-', '_', '=', '&', '?'])
+            || (url.ends_with('/') && has(|c| c.is_ascii_digit() || c == '-' || c == '.')));
+    (path_like || unfinished).then_some(t)
+}
+
 /// A line after a source's URLs that names another outlet and date, with
 /// its URL on it or on the next line.
 fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
     if is_source_line(b) || is_body(b) || b.text.chars().count() > 120 {
         return false;
     }
-    let (od, urls) = read_source(&b.text, &b.links);
-    od.outlet.is_some_and(|o| o.chars().count() <= 80)
-        && od.date.is_some()
+    let (sources, urls) = read_source(&b.text, &b.links);
+    sources
+        .iter()
+        .all(|od| od.outlet.as_ref().is_some_and(|o| o.chars().count() <= 80) && od.date.is_some())
         && (!urls.is_empty() || next.is_some_and(is_url_line))
 }
 
-/// The outlet and date a source's words give, and the URLs linked from them.
-fn read_source(said: &str, links: &[Link]) -> (OutletDate, Vec<String>) {
-    let mut rest = said.to_string();
-    let mut urls: Vec<String> = Vec::new();
-    for l in links {
-        urls.push(l.href.clone());
-        for shown in [Some(l.href.as_str()), l.text.as_deref()]
-            .into_iter()
-            .flatten()
-        {
-            if URL_LINE.is_match(shown) {
-                rest = rest.replace(shown, " ");
-            }
-        }
+/// The outlets and dates a source's words give (one, or each of a list),
+/// and the URLs linked from them.
+fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
+    let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
+    let mut rest = without_shown_urls(said, links);
+    if let Some(listed) = listed_sources(&rest) {
+        return (listed, urls);
     }
     let read = read_outlet_date(&without_husks(&rest));
     if read.date.is_some() || read.unread.is_some() {
-        return (read, urls);
+        return (vec![read], urls);
     }
     // A link word after the date (`2020 [link](URL)`, `2020 (<a>link</a>)`)
-    // is no part of the outlet: read again without it.
-    for l in links {
-        if let Some(at) = l
-            .text
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-            .and_then(|t| rest.rfind(t))
-        {
-            let len = l.text.as_deref().map_or(0, str::len);
-            rest.replace_range(at..at + len, " ");
+    // is no part of the outlet: read again without it. Links come in
+    // reading order, so each is looked for before the one after it: from
+    // the end of the whole line each time, a line of many links was read
+    // once per link.
+    let mut end = rest.len();
+    for t in links.iter().rev().filter_map(|l| l.text.as_deref()) {
+        if t.trim().is_empty() || URL_LINE.is_match(t) {
+            continue;
+        }
+        if let Some(at) = rest[..end].rfind(t) {
+            rest.replace_range(at..at + t.len(), " ");
+            end = at;
         }
     }
     let again = read_outlet_date(&without_husks(&rest));
-    (if again.date.is_some() { again } else { read }, urls)
+    (vec![if again.date.is_some() { again } else { read }], urls)
+}
+
+/// Several sources listed on one line, `Xinhua, December 26, 2020; Global
+/// Times, December 27, 2020`: read as one, the last date was every URL's
+/// and the rest of the list its outlet. A list only when every part names
+/// an outlet and a date; `Xinhua; Global Times, December 27, 2020` is one
+/// source as before.
+fn listed_sources(rest: &str) -> Option<Vec<OutletDate>> {
+    let parts: Vec<&str> = rest
+        .split([';', '；'])
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    parts
+        .into_iter()
+        .map(|p| {
+            let od = read_outlet_date(&without_husks(p));
+            (od.outlet.is_some() && (od.date.is_some() || od.unread.is_some())).then_some(od)
+        })
+        .collect()
+}
+
+/// `said` with every URL its links show in it (a bare URL, an anchor whose
+/// words are its URL) blanked out. Replacing them one at a time read the
+/// whole line once per link (half a minute for a line of 100,000 URLs), and
+/// cut the start of `…/10` out of the line as `…/1`, leaving its tail in
+/// the outlet; so the URLs in the words are found in one pass, and only
+/// the few a link finder does not take for URLs (`www.…` or `javascript:…`
+/// as an anchor's words) are looked for, each after the one before it.
+fn without_shown_urls(said: &str, links: &[Link]) -> String {
+    fn shown(l: &Link) -> Option<&str> {
+        match l.text.as_deref() {
+            Some(t) => URL_LINE.is_match(t).then_some(t),
+            None => Some(l.href.as_str()),
+        }
+    }
+    if links
+        .iter()
+        .all(|l| shown(l).is_none() && !URL_LINE.is_match(&l.href))
+    {
+        return said.to_string();
+    }
+    let known: HashSet<&str> = links
+        .iter()
+        .flat_map(|l| [Some(l.href.as_str()), shown(l)])
+        .flatten()
+        .collect();
+    let mut out = String::with_capacity(said.len());
+    let mut blanked: HashSet<&str> = HashSet::new();
+    let mut last = 0;
+    for url in finder().links(said) {
+        if known.contains(url.as_str()) {
+            out.push_str(&said[last..url.start()]);
+            out.push(' ');
+            last = url.end();
+            blanked.insert(url.as_str());
+        }
+    }
+    out.push_str(&said[last..]);
+    let mut from = 0;
+    for s in links.iter().filter_map(shown) {
+        if blanked.contains(s) {
+            continue;
+        }
+        if let Some(at) = out[from..].find(s).map(|at| from + at) {
+            out.replace_range(at..at + s.len(), " ");
+            from = at + 1;
+        }
+    }
+    out
 }
 
 static EMPTY_BRACKETS: LazyLock<Regex> = LazyLock::new(|| {
@@ -525,7 +716,7 @@ fn without_husks(rest: &str) -> String {
 /// and are given to link-style citations, which carry none of their own.
 fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) -> Vec<CitedUrl> {
     let mut out: Vec<CitedUrl> = Vec::new();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut seen_upto = 0;
     let mut i = 0;
     while i < body.len() {
@@ -583,7 +774,8 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
         i += 1;
     }
     // A body link that is also the item's cited source is that citation, not a second one.
-    let cited: Vec<Option<String>> = out
+    // A set: an item may cite as many URLs on its Source line as in its body.
+    let cited: HashSet<Option<String>> = out
         .iter()
         .filter(|c| c.origin != Origin::Body)
         .map(|c| c.url.clone())

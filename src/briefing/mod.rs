@@ -74,7 +74,9 @@ pub struct CitedUrl {
     pub origin: Origin,
     /// The cited outlet, when the document names one.
     pub outlet: Option<String>,
-    /// The cited date, ISO `YYYY-MM-DD`, when the document gives one.
+    /// The cited date, ISO `YYYY-MM-DD`, when the document gives one; ISO
+    /// `YYYY-MM` when it gives only the month ("December 2020"): a day
+    /// would be made up.
     pub cited_date: Option<String>,
     /// The URL exactly as written; `None` when a `Source:` line had no URL.
     pub url: Option<String>,

@@ -709,3 +709,209 @@ fn a_line_break_inside_an_href_is_dropped_as_browsers_do() {
         )]
     );
 }
+
+/// A line of many URLs, on a Source line or in the body, keeps every one,
+/// and the Source line its outlet and date. Each link was taken out of the
+/// Source line's words by a search of the whole line (which also cut
+/// `…/1` out of `…/10`, leaving `0` where the date was looked for), and
+/// each body link's context was clipped after counting the whole line's
+/// characters: such a line took half a minute to sync.
+#[test]
+fn a_line_of_a_hundred_thousand_urls_keeps_every_one() {
+    let n = 100_000;
+    let urls: Vec<String> = (0..n).map(|i| format!("https://a.example/{i}")).collect();
+    let line = urls.join(" ");
+    let on_source_line = format!("Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020 {line}\n");
+    let in_body = format!(
+        "Title A\n\n{P1}\n{line}\n\nSource: Xinhua, December 26, 2020\nhttps://x.example/1\n"
+    );
+    for (doc, origin) in [
+        (on_source_line, Origin::SourceLine),
+        (in_body, Origin::Body),
+    ] {
+        let rows = flat(&parse(Format::Text, &doc));
+        let got: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.4 == origin)
+            .filter_map(|r| r.3.as_deref())
+            .collect();
+        assert_eq!(got.len(), n, "{origin:?}");
+        assert!(got.iter().zip(&urls).all(|(g, u)| g == u), "{origin:?}");
+        if origin == Origin::SourceLine {
+            assert!(
+                rows.iter()
+                    .all(|r| r.1.as_deref() == Some("Xinhua")
+                        && r.2.as_deref() == Some("2020-12-26"))
+            );
+        }
+    }
+}
+
+/// A plain-text export wraps a long URL line: its tail on the next line was
+/// left out, so the URL was cited cut short (and reported dead), and the
+/// tail taken for the next item's title. A title under a URL is no tail.
+#[test]
+fn a_url_wrapped_onto_the_next_line_is_joined_and_a_title_is_not() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n\
+         https://www.xinhuanet.com/politics/2020-12/26/\nc_1126910870.htm\n\n\
+         Title B\n\n{P2}\n\nSource: DHS, December 22, 2020\nhttps://www.dhs.gov/news/2020/12/22/\n\
+         dhs-warns-american-businesses-about-\ndata-services\n\n\
+         Summary\n\n{P1}\n\nSource: State Department, December 23, 2020\nhttps://www.state.gov/report/\n\
+         Q&A\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://news.ltn.com.tw/news/world\n\
+         summary\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://www.rfa.org/a/\n\
+         China_Watch\n\n{P2}\n\nSource: AP, December 28, 2020\nhttps://apnews.com/b?\nBriefings\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t(
+                "Title A",
+                "https://www.xinhuanet.com/politics/2020-12/26/c_1126910870.htm"
+            ),
+            t(
+                "Title B",
+                "https://www.dhs.gov/news/2020/12/22/dhs-warns-american-businesses-about-data-services"
+            ),
+            t("Summary", "https://www.state.gov/report/"),
+            t("Q&A", "https://news.ltn.com.tw/news/world"),
+            t("summary", "https://www.rfa.org/a/"),
+            t("China_Watch", "https://apnews.com/b?"),
+        ]
+    );
+}
+
+/// An update note under a Source line was read as another outlet citing
+/// the URL under it (outlet "(Updated"), leaving the source without it;
+/// month-only and ranged dates were left in the outlet.
+#[test]
+fn an_update_note_under_a_source_line_is_no_citation_and_dates_read_whole() {
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n(Updated December 28, 2020)\n\
+         https://a.example/1\n\n\
+         Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\nUpdated: December 28, 2020\n\n\
+         Title C\n\n{P1}\n\nSource: RFA, December 2020\nhttps://c.example/3\n\n\
+         Title D\n\n{P2}\n\nSource: AP, December 26-27, 2020 (Updated December 28, 2020)\n\
+         https://d.example/4\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            row("Title C", "RFA", "2020-12", "https://c.example/3"),
+            row("Title D", "AP", "2020-12-26", "https://d.example/4"),
+        ]
+    );
+}
+
+/// Several outlets listed on one Source line gave every URL the last date
+/// and an outlet holding the rest of the list; several URLs on one line
+/// were one URL that cannot be fetched (or, as anchors, only the first).
+#[test]
+fn several_outlets_or_urls_on_one_line_are_each_a_citation() {
+    let item = |title: &str, source: &str| format!("{title}\n\n{P1}\n\n{source}\n\n");
+    let text = [
+        item(
+            "Title A",
+            "Sources: Xinhua, December 26, 2020; Global Times, December 27, 2020\n\
+             https://a.example/1\nhttps://g.example/1",
+        ),
+        item(
+            "Title B",
+            "Source: Xinhua, December 26, 2020\nhttps://a.example/x https://b.example/y",
+        ),
+        item(
+            "Title C",
+            "Source: Xinhua, December 26, 2020\nhttps://a.example/x; https://b.example/y",
+        ),
+        item(
+            "Title D",
+            "Sources: Xinhua, December 26, 2020; Global Times, December 27, 2020\n\
+             https://a.example/1 and https://g.example/1",
+        ),
+        // Two outlets, one URL: whose it is cannot be told.
+        item(
+            "Title E",
+            "Sources: Xinhua, December 26, 2020; Global Times, December 26, 2020\nhttps://a.example/1",
+        ),
+    ]
+    .concat();
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row(
+                "Title A",
+                "Global Times",
+                "2020-12-27",
+                "https://g.example/1"
+            ),
+            row("Title B", "Xinhua", "2020-12-26", "https://a.example/x"),
+            row("Title B", "Xinhua", "2020-12-26", "https://b.example/y"),
+            row("Title C", "Xinhua", "2020-12-26", "https://a.example/x"),
+            row("Title C", "Xinhua", "2020-12-26", "https://b.example/y"),
+            row("Title D", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row(
+                "Title D",
+                "Global Times",
+                "2020-12-27",
+                "https://g.example/1"
+            ),
+            row(
+                "Title E",
+                "Xinhua; Global Times",
+                "2020-12-26",
+                "https://a.example/1"
+            ),
+        ]
+    );
+    let html = format!(
+        "<h3>Title A</h3><p>{P1}</p><p>Source: Xinhua, December 26, 2020<br>\
+         <a href=\"https://a.example/x\">https://a.example/x</a> \
+         <a href=\"https://b.example/y\">https://b.example/y</a></p>"
+    );
+    assert_eq!(
+        cited_urls(Format::Html, &html),
+        vec![
+            Some("https://a.example/x".into()),
+            Some("https://b.example/y".into())
+        ]
+    );
+}
+
+/// Old Mac exports end lines with CR alone: such a document was read as
+/// one line, and its eight citations as one item's.
+#[test]
+fn cr_only_line_endings_split_lines_as_lf_does() {
+    let want = flat(&parse(Format::Text, SEED));
+    assert_eq!(want.len(), 8);
+    for eol in ["\r", "\r\n"] {
+        assert_eq!(
+            flat(&parse(Format::Text, &SEED.replace('\n', eol))),
+            want,
+            "{eol:?}"
+        );
+    }
+    // In Markdown a blank line and a setext underline mean what they mean
+    // with LF.
+    let md = format!(
+        "Title A\n-------\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n---\n\n\
+         Title B\n=======\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    let want = flat(&parse(Format::Markdown, &md));
+    assert_eq!(
+        want,
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+    for eol in ["\r", "\r\n"] {
+        assert_eq!(
+            flat(&parse(Format::Markdown, &md.replace('\n', eol))),
+            want,
+            "{eol:?}"
+        );
+    }
+}
