@@ -256,6 +256,23 @@ impl Packs {
         }
     }
 
+    /// Where an index (open, or being built in a transaction) puts a blob.
+    fn located(
+        index: &rusqlite::Connection,
+        sha256: &[u8; 32],
+    ) -> rusqlite::Result<Option<Location>> {
+        index
+            .prepare_cached("SELECT pack, offset, length FROM packed WHERE sha256 = ?1")?
+            .query_row([&sha256[..]], |r| {
+                Ok(Location {
+                    pack: r.get(0)?,
+                    offset: r.get::<_, i64>(1)? as u64,
+                    length: r.get::<_, i64>(2)? as u64,
+                })
+            })
+            .optional()
+    }
+
     #[cfg(test)]
     fn with_target(dir: impl Into<PathBuf>, target: u64) -> Packs {
         Packs {
@@ -389,19 +406,7 @@ impl Packs {
         let Some(index) = self.reader(state)? else {
             return Ok(None);
         };
-        index
-            .prepare_cached("SELECT pack, offset, length FROM packed WHERE sha256 = ?1")
-            .and_then(|mut s| {
-                s.query_row([&sha256[..]], |r| {
-                    Ok(Location {
-                        pack: r.get(0)?,
-                        offset: r.get::<_, i64>(1)? as u64,
-                        length: r.get::<_, i64>(2)? as u64,
-                    })
-                })
-                .optional()
-            })
-            .map_err(|e| self.index_error(e))
+        Self::located(index, sha256).map_err(|e| self.index_error(e))
     }
 
     /// Appends a compressed frame under `sha256` unless the blob is packed
@@ -884,18 +889,7 @@ impl Packs {
         tx: &rusqlite::Transaction<'_>,
         sha256: &[u8; 32],
     ) -> Result<Option<Location>, BlobError> {
-        tx.prepare_cached("SELECT pack, offset, length FROM packed WHERE sha256 = ?1")
-            .and_then(|mut s| {
-                s.query_row([&sha256[..]], |r| {
-                    Ok(Location {
-                        pack: r.get(0)?,
-                        offset: r.get::<_, i64>(1)? as u64,
-                        length: r.get::<_, i64>(2)? as u64,
-                    })
-                })
-                .optional()
-            })
-            .map_err(|e| self.index_error(e))
+        Self::located(tx, sha256).map_err(|e| self.index_error(e))
     }
 
     /// The pack files in the folder, by number: (number, file name).
