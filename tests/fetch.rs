@@ -182,7 +182,13 @@ async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
     // would only be refused again. Other hosts are untouched.
     let sibling = get(&f, &web.url("a.test", "/page/1")).await;
     assert!(
-        matches!(sibling.outcome, Outcome::RateLimited { status: None, .. }),
+        matches!(
+            sibling.outcome,
+            Outcome::RateLimited {
+                status: Some(429),
+                ..
+            }
+        ),
         "{:?}",
         sibling.outcome
     );

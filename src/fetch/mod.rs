@@ -476,7 +476,7 @@ impl Fetcher {
                     .await
                     .map_err(|w| Outcome::RateLimited {
                         retry_after_secs: w.remaining.as_secs().max(1),
-                        status: None,
+                        status: w.status,
                     })?;
             *attempts += 1;
             let retry_left = *attempts <= policy.retries;
@@ -511,7 +511,8 @@ impl Fetcher {
                         // its other pages are not asked for meanwhile: each
                         // would only be refused again (`acquire` now answers
                         // at once that the wait is too long).
-                        self.inner.pacer.defer(host, policy, Instant::now() + wait);
+                        let until = Instant::now() + wait;
+                        self.inner.pacer.defer(host, policy, until, Some(status));
                         if wait > policy.max_retry_after.std() {
                             return Err(Outcome::RateLimited {
                                 retry_after_secs: wait.as_secs(),
@@ -534,7 +535,7 @@ impl Fetcher {
                         let backoff = retry::backoff(*attempts - 1);
                         self.inner
                             .pacer
-                            .defer(host, policy, Instant::now() + backoff);
+                            .defer(host, policy, Instant::now() + backoff, None);
                         if retry_left {
                             drop(permit);
                             continue;

@@ -109,8 +109,9 @@ pub enum Outcome {
     RateLimited {
         /// Seconds the host still wanted us to wait.
         retry_after_secs: u64,
-        /// The status that asked (429 or 503); `None` when an earlier answer's
-        /// Retry-After still holds for the host and nothing was sent.
+        /// The status that asked (429 or 503), this answer's or, when nothing
+        /// was sent, that of the earlier answer whose Retry-After still holds
+        /// for the host.
         status: Option<u16>,
     },
     /// The URL (or a redirect's Location) cannot be fetched as written.

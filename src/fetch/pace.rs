@@ -30,7 +30,9 @@ use crate::config::HostPolicy;
 struct HostState {
     limiter: Option<DefaultDirectRateLimiter>,
     slots: Arc<Semaphore>,
-    not_before: Mutex<Option<Instant>>,
+    /// No request before this; and the status whose Retry-After asked for
+    /// it, so that a page refused meanwhile is told why in the host's words.
+    not_before: Mutex<Option<(Instant, Option<u16>)>>,
     /// The least time between two requests' starts the host asked for in
     /// robots.txt (`Crawl-delay`), beyond what its rate allows.
     gap: Mutex<Option<Duration>>,
@@ -54,6 +56,8 @@ pub struct Permit {
 pub struct WaitTooLong {
     /// How long the host still wants us to wait.
     pub remaining: Duration,
+    /// The HTTP status that asked for the wait (429 or 503).
+    pub status: Option<u16>,
 }
 
 fn quota(rps: f64, burst: u32) -> Option<Quota> {
@@ -106,23 +110,23 @@ impl Pacer {
                 let mut not_before = state.not_before.lock().unwrap_or_else(|e| e.into_inner());
                 let now = Instant::now();
                 match *not_before {
-                    Some(deadline) if deadline > now => Some(deadline),
+                    Some((deadline, status)) if deadline > now => Some((deadline, status)),
                     // Free to go: a Crawl-delay holds the next request back
                     // from now, taken under the lock so that two requests
                     // cannot both start at the end of one wait.
                     _ => {
                         let gap = *state.gap.lock().unwrap_or_else(|e| e.into_inner());
                         if let Some(gap) = gap {
-                            *not_before = Some(now + gap);
+                            *not_before = Some((now + gap, None));
                         }
                         None
                     }
                 }
             };
-            if let Some(deadline) = deadline {
+            if let Some((deadline, status)) = deadline {
                 let remaining = deadline - Instant::now().min(deadline);
                 if remaining > policy.max_retry_after.std() {
-                    return Err(WaitTooLong { remaining });
+                    return Err(WaitTooLong { remaining, status });
                 }
                 tokio::time::sleep_until(deadline).await;
                 continue;
@@ -165,13 +169,14 @@ impl Pacer {
         current.get_or_insert(gap.min(policy.max_retry_after.std()));
     }
 
-    /// Records that `host` asked for no requests before `until` (Retry-After).
-    /// A later deadline wins; an earlier one never shortens a standing one.
-    pub fn defer(&self, host: &str, policy: &HostPolicy, until: Instant) {
+    /// Records that `host` asked for no requests before `until`, by a
+    /// Retry-After on an answer of `status` (or a backoff: `None`). A later
+    /// deadline wins; an earlier one never shortens a standing one.
+    pub fn defer(&self, host: &str, policy: &HostPolicy, until: Instant, status: Option<u16>) {
         let state = self.host(host, policy);
         let mut nb = state.not_before.lock().unwrap_or_else(|e| e.into_inner());
-        if nb.is_none_or(|current| current < until) {
-            *nb = Some(until);
+        if nb.is_none_or(|(current, _)| current < until) {
+            *nb = Some((until, status));
         }
     }
 }
@@ -213,12 +218,18 @@ mod tests {
         let pacer = Pacer::new(8);
         let p = policy(0.0);
         let t0 = Instant::now();
-        pacer.defer("a", &p, t0 + Duration::from_secs(2));
-        pacer.defer("a", &p, t0 + Duration::from_secs(1)); // does not shorten it
+        pacer.defer("a", &p, t0 + Duration::from_secs(2), None);
+        pacer.defer("a", &p, t0 + Duration::from_secs(1), None); // does not shorten it
         drop(pacer.acquire("a", &p).await.unwrap());
         assert!(t0.elapsed() >= Duration::from_secs(2));
-        pacer.defer("a", &p, Instant::now() + Duration::from_secs(3600));
-        assert!(pacer.acquire("a", &p).await.is_err());
+        pacer.defer(
+            "a",
+            &p,
+            Instant::now() + Duration::from_secs(3600),
+            Some(503),
+        );
+        let refused = pacer.acquire("a", &p).await.err().unwrap();
+        assert_eq!(refused.status, Some(503), "the host's own words");
         assert!(
             pacer.acquire("b", &p).await.is_ok(),
             "other hosts unaffected"
