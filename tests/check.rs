@@ -2104,6 +2104,8 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
         err.contains("the pack index is damaged") && err.contains("citewatch verify --repair"),
         "{err}"
     );
+    // Not the advice for the database itself, which the index is not.
+    assert!(!err.contains("restore it from a backup"), "{err}");
     let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
     assert!(text.contains("citewatch verify --repair"), "{text}");
     let out = run(&g, &["verify", "--repair", "--format", "json"]).await;

@@ -225,15 +225,18 @@ pub enum BlobError {
     /// The pack index is damaged. The packs repeat what it holds, so it can
     /// be built again from them.
     #[error(
-        "{}: the pack index is damaged ({source}); `citewatch verify --repair` builds it \
+        "{}: the pack index is damaged ({sqlite}); `citewatch verify --repair` builds it \
          again from the pack files",
         path.display()
     )]
     IndexDamaged {
         /// The index file.
         path: PathBuf,
-        /// SQLite's error.
-        source: rusqlite::Error,
+        /// SQLite's error: said in the message, not chained as the cause,
+        /// since a SQLITE_CORRUPT cause reads to the command line as the
+        /// store's database damaged ("restore it from a backup"), which
+        /// this rebuildable file is not.
+        sqlite: rusqlite::Error,
     },
     /// Written blobs could not be made durable.
     #[error("{}: cannot sync the blob store to disk: {source}", dir.display())]

@@ -362,7 +362,7 @@ impl Packs {
         ) {
             return BlobError::IndexDamaged {
                 path: self.index_path(),
-                source: e,
+                sqlite: e,
             };
         }
         self.io(io::Error::other(format!("pack index: {e}")))
@@ -681,9 +681,9 @@ impl Packs {
         let mut state = self.lock();
         let known = match self.known_packs(&mut state, thorough) {
             Ok(known) => known,
-            Err(BlobError::IndexDamaged { source, .. }) => {
+            Err(BlobError::IndexDamaged { sqlite, .. }) => {
                 state.index = None;
-                return Ok(Some(format!("the pack index is damaged: {source}")));
+                return Ok(Some(format!("the pack index is damaged: {sqlite}")));
             }
             Err(e) => return Err(e),
         };
