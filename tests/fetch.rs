@@ -260,6 +260,25 @@ async fn a_503_then_200_is_one_success_with_the_retry_counted() {
 }
 
 #[tokio::test]
+async fn a_redirect_and_a_retried_error_keep_their_connection() {
+    // Both unkept answers come with a page; read, the connection is used
+    // again, so the three requests of one fetch cost the host one connection.
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/moved-with-page")).await;
+    assert_eq!(status(&r), Some(200));
+    assert_eq!(r.body().unwrap().to_vec().unwrap(), b"recovered");
+    let hits = web.hits();
+    let paths: Vec<&str> = hits.iter().map(|h| h.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/moved-with-page", "/flaky-with-page", "/flaky-with-page"]
+    );
+    let peers: std::collections::BTreeSet<_> = hits.iter().map(|h| h.peer.unwrap()).collect();
+    assert_eq!(peers.len(), 1, "connections used: {peers:?}");
+}
+
+#[tokio::test]
 async fn a_trickling_server_hits_the_total_timeout() {
     let web = TestWeb::start("127.0.0.1").await;
     let mut cfg = config();

@@ -345,7 +345,7 @@ impl Fetcher {
                 .get(header::LOCATION)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             if let (301 | 302 | 303 | 307 | 308, Some(location)) = (status, location) {
-                drop(exchange);
+                drain(exchange.response, exchange.deadline).await;
                 let next = match url.join(location.trim()) {
                     Ok(next)
                         if matches!(next.scheme(), "http" | "https")
@@ -520,6 +520,7 @@ impl Fetcher {
                             });
                         }
                         if retry_left {
+                            drain(response, deadline).await;
                             drop(permit);
                             // `Retry-After: 0` or a date gone by asks for no
                             // wait; the usual backoff still spaces the retry.
@@ -537,11 +538,13 @@ impl Fetcher {
                             .pacer
                             .defer(host, policy, Instant::now() + backoff, None);
                         if retry_left {
+                            drain(response, deadline).await;
                             drop(permit);
                             continue;
                         }
                     }
                     if retry_left && retry::is_transient_status(status) {
+                        drain(response, deadline).await;
                         drop(permit);
                         tokio::time::sleep(retry::backoff(*attempts - 1)).await;
                         continue;
@@ -600,6 +603,30 @@ fn headers_of(response: &reqwest::Response) -> Vec<Header> {
 /// (`validated`). Unasked, it is a server sending no page, and taken as
 /// "unchanged" it would call a source `ok` with nothing archived; it is kept
 /// as the plain HTTP answer it is.
+/// The most of an unkept answer's page [`drain`] reads, and how long it waits.
+const DRAIN_BYTES: u64 = 64 * 1024;
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Reads the rest of an answer that is not kept (a redirect's page, or an
+/// error about to be retried) so that its connection goes back to the pool.
+/// Dropped unread, the connection is closed, and the host's next request,
+/// often the very next hop, pays for a new one (a TLS handshake on most
+/// sites). Only a small page is read, and briefly: a large or slow one is
+/// let go with its connection, as before.
+async fn drain(mut response: reqwest::Response, deadline: Instant) {
+    if response.content_length().is_some_and(|n| n > DRAIN_BYTES) {
+        return;
+    }
+    let until = deadline.min(Instant::now() + DRAIN_WAIT);
+    let mut read = 0u64;
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(until, response.chunk()).await {
+        read += chunk.len() as u64;
+        if read > DRAIN_BYTES {
+            return;
+        }
+    }
+}
+
 async fn read_response(exchange: Exchange, max: u64, validated: bool) -> Outcome {
     let Exchange {
         mut response,

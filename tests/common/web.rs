@@ -24,6 +24,8 @@ pub struct Hit {
     pub path: String,
     /// The request's `Cookie` header, when it sent one.
     pub cookie: Option<String>,
+    /// The client's end of the connection: requests on one connection share it.
+    pub peer: Option<SocketAddr>,
 }
 
 #[derive(Default)]
@@ -53,6 +55,7 @@ impl TestWeb {
         let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app).await.unwrap();
         });
         TestWeb { addr, state }
@@ -194,11 +197,16 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         .headers()
         .get(header::COOKIE)
         .map(|c| String::from_utf8_lossy(c.as_bytes()).into_owned());
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     state.hits.lock().unwrap().push(Hit {
         at: Instant::now(),
         host: host.clone(),
         path: path.clone(),
         cookie: cookie.clone(),
+        peer,
     });
     if state.down.load(Ordering::Relaxed) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -307,6 +315,27 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             }
         }
         "/always503" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // Answers that come with a page of their own, as most servers' do:
+        // a redirect, and a first 503 before the page. 30 KB each: more than
+        // arrives with the head, so a client must read on to keep the
+        // connection.
+        "/moved-with-page" => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, "/flaky-with-page")],
+            axum::response::Html(format!("<p>{}</p>", "This page has moved. ".repeat(1500))),
+        )
+            .into_response(),
+        "/flaky-with-page" => {
+            if count(&state, &key) == 1 {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::response::Html(format!("<p>{}</p>", "Busy, try later. ".repeat(1500))),
+                )
+                    .into_response()
+            } else {
+                "recovered".into_response()
+            }
+        }
         // Too many requests, with no word on how long to wait.
         "/ratelimited-bare" => StatusCode::TOO_MANY_REQUESTS.into_response(),
         // "Not modified", asked or not.
