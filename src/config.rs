@@ -201,6 +201,11 @@ pub struct FetchConfig {
     /// `User-Agent` sent with every request; robots.txt rules are matched against
     /// its first word.
     pub user_agent: String,
+    /// `From` sent with every request: the address of the person who runs
+    /// this check, so a site's operator troubled by it can write to someone
+    /// rather than block it (RFC 9110, section 10.1.2). None by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Requests per second to one host; 0 means no pacing.
     pub requests_per_second: f64,
     /// Requests one host may receive back to back before pacing applies.
@@ -234,6 +239,7 @@ impl Default for FetchConfig {
     fn default() -> Self {
         FetchConfig {
             user_agent: default_user_agent(),
+            from: None,
             requests_per_second: 1.0,
             burst: 1,
             per_host_concurrency: 2,
@@ -326,6 +332,23 @@ impl FetchConfig {
         let bad = |k: &str, m: &str| Err((format!("fetch.{k}"), m.to_string()));
         if self.user_agent.trim().is_empty() {
             return bad("user_agent", "is empty; leave the key out for the default");
+        }
+        if let Some(from) = &self.from {
+            let from = from.trim();
+            // A mailbox (`ops@example.org`), as the header's definition asks;
+            // anything else would only puzzle the operator it is meant for.
+            let (local, domain) = from.split_once('@').unwrap_or_default();
+            if local.is_empty()
+                || domain.is_empty()
+                || from.contains(char::is_whitespace)
+                || reqwest::header::HeaderValue::from_str(from).is_err()
+            {
+                return bad(
+                    "from",
+                    &format!("{from:?} is not an email address such as \"ops@example.org\""),
+                );
+            }
+            self.from = Some(from.to_string());
         }
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
             return bad("concurrency", &format!("must be 1 to {MAX_CONCURRENCY}"));
@@ -844,6 +867,29 @@ mod tests {
             .unwrap()
             .block_on(pacer.acquire("a.example", &policy));
         assert!(permit.is_ok());
+    }
+
+    #[test]
+    fn from_is_an_email_address_or_refused_with_its_line() {
+        let c = load("[fetch]\nfrom = \" ops@example.org \"\n").unwrap();
+        assert_eq!(c.fetch.from.as_deref(), Some("ops@example.org"));
+        assert_eq!(load("").unwrap().fetch.from, None);
+        for bad in [
+            "ops",
+            "@example.org",
+            "ops@",
+            "o ps@example.org",
+            "ops@exa\\u0000mple.org",
+        ] {
+            let e = load(&format!("[fetch]\nfrom = \"{bad}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("/etc/cw/citewatch.toml:2: key `fetch.from`: ")
+                    && e.ends_with("is not an email address such as \"ops@example.org\""),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

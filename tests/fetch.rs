@@ -260,6 +260,37 @@ async fn a_503_then_200_is_one_success_with_the_retry_counted() {
 }
 
 #[tokio::test]
+async fn every_request_says_who_to_write_to_when_from_is_set() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    cfg.from = Some("ops@example.org".into());
+    let f = fetcher(&web, cfg);
+    assert_eq!(
+        status(&get(&f, &web.url("a.test", "/chain/1")).await),
+        Some(200)
+    );
+    let hits = web.hits();
+    assert_eq!(hits.len(), 5, "robots.txt, three hops and the page");
+    for h in &hits {
+        assert_eq!(
+            h.headers.get("from").map(|v| v.to_str().unwrap()),
+            Some("ops@example.org"),
+            "{}",
+            h.path
+        );
+    }
+    let f = fetcher(&web, config());
+    get(&f, &web.url("b.test", "/chain/end")).await;
+    assert!(
+        web.hits_for("b.test", "/chain/end")[0]
+            .headers
+            .get("from")
+            .is_none()
+    );
+}
+
+#[tokio::test]
 async fn a_redirect_and_a_retried_error_keep_their_connection() {
     // Both unkept answers come with a page; read, the connection is used
     // again, so the three requests of one fetch cost the host one connection.

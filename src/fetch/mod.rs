@@ -201,9 +201,17 @@ impl FetcherBuilder {
             .deflate(true)
             .zstd(true)
             .build()?;
+        // Validated with the configuration; a hand-built one that cannot be
+        // a header is left out rather than sent mangled.
+        let from = self
+            .config
+            .from
+            .as_deref()
+            .and_then(|f| HeaderValue::from_str(f).ok());
         Ok(Fetcher {
             inner: Arc::new(Inner {
                 client,
+                from,
                 pacer: Pacer::new(self.config.concurrency),
                 robots: RobotsCache::default(),
                 guard,
@@ -215,6 +223,8 @@ impl FetcherBuilder {
 
 struct Inner {
     client: reqwest::Client,
+    /// `From`, when configured.
+    from: Option<HeaderValue>,
     config: FetchConfig,
     pacer: Pacer,
     robots: RobotsCache,
@@ -451,6 +461,9 @@ impl Fetcher {
         // skips nothing a loaded configuration holds.
         if let Ok(ua) = HeaderValue::from_str(&policy.user_agent) {
             headers.insert(header::USER_AGENT, ua);
+        }
+        if let Some(from) = &self.inner.from {
+            headers.insert(header::FROM, from.clone());
         }
         if let Some(etag) = req
             .etag

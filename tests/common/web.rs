@@ -26,6 +26,8 @@ pub struct Hit {
     pub cookie: Option<String>,
     /// The client's end of the connection: requests on one connection share it.
     pub peer: Option<SocketAddr>,
+    /// The request's headers.
+    pub headers: HeaderMap,
 }
 
 #[derive(Default)]
@@ -207,6 +209,7 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         path: path.clone(),
         cookie: cookie.clone(),
         peer,
+        headers: req.headers().clone(),
     });
     if state.down.load(Ordering::Relaxed) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
