@@ -291,6 +291,32 @@ async fn every_request_says_who_to_write_to_when_from_is_set() {
 }
 
 #[tokio::test]
+async fn a_page_many_redirects_lead_to_is_fetched_once() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    for i in 0..3 {
+        let r = get(&f, &web.url("a.test", &format!("/pensioned/{i}"))).await;
+        assert_eq!((status(&r), r.hops.len(), r.attempts), (Some(200), 1, 1));
+        assert!(r.final_url.ends_with("/front"), "{}", r.final_url);
+        assert!(
+            String::from_utf8(r.body().unwrap().to_vec().unwrap())
+                .unwrap()
+                .contains("Today's news")
+        );
+    }
+    assert_eq!(web.hits_for("a.test", "/front").len(), 1);
+    // Asked for itself, the page is fetched as usual.
+    get(&f, &web.url("a.test", "/front")).await;
+    assert_eq!(web.hits_for("a.test", "/front").len(), 2);
+    // A page that sets a cookie may answer each visitor differently.
+    for i in 0..2 {
+        let r = get(&f, &web.url("a.test", &format!("/pensioned-ck/{i}"))).await;
+        assert_eq!(status(&r), Some(200));
+    }
+    assert_eq!(web.hits_for("a.test", "/front-ck").len(), 2);
+}
+
+#[tokio::test]
 async fn a_redirect_and_a_retried_error_keep_their_connection() {
     // Both unkept answers come with a page; read, the connection is used
     // again, so the three requests of one fetch cost the host one connection.

@@ -2,10 +2,12 @@
 //! address guard, bounded bodies, and a complete typed account of each fetch.
 //!
 //! Redirects are followed here, not inside reqwest, so every hop passes the same
-//! guard, robots check and host pacing as a first request.
+//! guard, robots check and host pacing as a first request. A page that several
+//! redirects lead to is fetched once per fetcher (one per run): `landings`.
 
 mod body;
 mod guard;
+mod landings;
 mod outcome;
 pub(crate) mod pace;
 mod resolve;
@@ -30,6 +32,7 @@ pub use robots::agent_token;
 
 use crate::config::{FetchConfig, HostPolicy};
 use crate::time::{Millis, now_millis};
+use landings::Landings;
 use pace::{Pacer, Permit};
 use resolve::{GuardedResolver, HostRefused, NotResolved};
 use robots::{MAX_ROBOTS_BYTES, RobotsCache, Rules};
@@ -212,6 +215,7 @@ impl FetcherBuilder {
             inner: Arc::new(Inner {
                 client,
                 from,
+                landings: Landings::default(),
                 pacer: Pacer::new(self.config.concurrency),
                 robots: RobotsCache::default(),
                 guard,
@@ -225,6 +229,8 @@ struct Inner {
     client: reqwest::Client,
     /// `From`, when configured.
     from: Option<HeaderValue>,
+    /// Pages redirects led to this run, fetched once.
+    landings: Landings,
     config: FetchConfig,
     pacer: Pacer,
     robots: RobotsCache,
@@ -341,6 +347,16 @@ impl Fetcher {
                 Some(v) => v == url.as_str(),
                 None => hops.is_empty(),
             };
+            // A page an earlier redirect of this run already reached (see
+            // `landings`): a landing many retired articles are sent to.
+            let shared = robots && !hops.is_empty() && !conditional;
+            if shared
+                && jar.cookies(&url).is_none()
+                && let Some(outcome) = self.inner.landings.get(url.as_str())
+            {
+                // Answered by a request, earlier in the run.
+                return (hops, url, outcome, 1);
+            }
             let exchange = match self
                 .exchange(&url, &host, &policy, req, conditional, &jar, &mut attempts)
                 .await
@@ -393,6 +409,10 @@ impl Fetcher {
             }
             let validated = conditional && (req.etag.is_some() || req.last_modified.is_some());
             let outcome = read_response(exchange, policy.max_body_bytes, validated).await;
+            // Asked and answered without a cookie: any fetch would get this.
+            if shared && jar.cookies(&url).is_none() {
+                self.inner.landings.keep(url.as_str(), &outcome);
+            }
             return (hops, url, outcome, attempts);
         }
     }

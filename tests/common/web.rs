@@ -491,6 +491,18 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             [(header::SET_COOKIE, "ck=1; Path=/")],
         )
             .into_response(),
+        // Retired articles, all sent to one page; under `/pensioned-ck/` to a
+        // page that sets a cookie.
+        _ if path.starts_with("/pensioned/") => redirect(StatusCode::MOVED_PERMANENTLY, "/front"),
+        _ if path.starts_with("/pensioned-ck/") => {
+            redirect(StatusCode::MOVED_PERMANENTLY, "/front-ck")
+        }
+        "/front" => axum::response::Html("<title>Front</title><p>Today's news</p>").into_response(),
+        "/front-ck" => (
+            [(header::SET_COOKIE, "visit=1; Path=/")],
+            axum::response::Html("<title>Front</title><p>Today's news</p>"),
+        )
+            .into_response(),
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
         // Twelve hops, no loop, then the page.
         "/long/12" => "<html><title>Far</title><body>the page at the end</body></html>"
