@@ -4,23 +4,39 @@
 //! names: an escape sequence among them, printed as it is, would move the
 //! cursor, clear the screen or retitle the window of whoever reads the
 //! output, or hide a line behind a carriage return. Text output shows each
-//! control character as text (`\x1b`, `\u{9b}`) instead. Only the colour
-//! sequences the text output itself writes (`ESC [ digits ; m`) pass, and at
-//! worst recolour. JSON needs none of this: its writer escapes them all.
+//! control character as text (`\x1b`, `\u{9b}`) instead. When the output is
+//! in colour (the report on a terminal), colour sequences (`ESC [ digits ; m`)
+//! pass, since the writer cannot tell the report's own from a title's: a title
+//! can at worst recolour. Otherwise none pass. JSON needs none of this: its
+//! writer escapes them all.
 
 use std::io::{self, Write};
 
-/// A writer showing control characters as text, but for newlines, tabs and
-/// colour sequences. Each buffer is taken on its own: a colour sequence split
-/// across two writes is shown as text, never passed in halves.
+/// A writer showing control characters as text, but for newlines, tabs and,
+/// in colour output, colour sequences. Each buffer is taken on its own: a
+/// colour sequence split across two writes is shown as text, never passed in
+/// halves.
 pub struct Printable<W> {
     inner: W,
+    colour: bool,
 }
 
 impl<W: Write> Printable<W> {
-    /// Wraps `inner`.
+    /// Wraps `inner`, for output without colour: every control character but
+    /// newlines and tabs is shown as text.
     pub fn new(inner: W) -> Printable<W> {
-        Printable { inner }
+        Printable {
+            inner,
+            colour: false,
+        }
+    }
+
+    /// Wraps `inner`, for output in colour: colour sequences pass too.
+    pub fn in_colour(inner: W) -> Printable<W> {
+        Printable {
+            inner,
+            colour: true,
+        }
     }
 
     /// The writer wrapped.
@@ -59,6 +75,7 @@ impl<W: Write> Write for Printable<W> {
                 continue;
             }
             if b == 0x1B
+                && self.colour
                 && let Some(len) = colour_sequence(&buf[i..])
             {
                 i += len;
@@ -87,9 +104,25 @@ mod tests {
     use super::*;
 
     fn shown(s: &str) -> String {
+        let mut p = Printable::in_colour(Vec::new());
+        p.write_all(s.as_bytes()).unwrap();
+        String::from_utf8(p.into_inner()).unwrap()
+    }
+
+    fn shown_plain(s: &str) -> String {
         let mut p = Printable::new(Vec::new());
         p.write_all(s.as_bytes()).unwrap();
         String::from_utf8(p.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn without_colour_no_colour_sequence_passes() {
+        // A title's own colour codes, in output that has none of its own.
+        assert_eq!(
+            shown_plain("Evil \x1b[31mRed\x1b[0m Title\n"),
+            "Evil \\x1b[31mRed\\x1b[0m Title\n"
+        );
+        assert_eq!(shown_plain("a\x1b[2Jb\tc"), "a\\x1b[2Jb\tc");
     }
 
     #[test]

@@ -1230,14 +1230,15 @@ fn an_outlet_named_only_by_withdrawn_documents_is_unknown() {
 }
 
 /// Titles, outlets and file names are shown in text output, never obeyed by
-/// the terminal: an escape sequence in a briefing comes out as text.
+/// the terminal: an escape sequence in a briefing comes out as text, a
+/// colour code too when the output has no colour of its own.
 #[test]
 fn escape_sequences_in_a_briefing_are_shown_not_sent_to_the_terminal() {
     let g = Ground::new();
     g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
     g.brief(
         "b\x1b[2J.txt",
-        "Briefings - page\n\nHeadline \x1b]0;owned\x07 here\n\n\
+        "Briefings - page\n\nHeadline \x1b]0;owned\x07 \x1b[31mhere\x1b[0m\n\n\
          A body paragraph that is long enough to be one.\n\n\
          Source: Xinhua\x1b[2J\r, December 26, 2020\nhttp://127.0.0.1:9/a\n",
     );

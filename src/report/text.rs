@@ -24,7 +24,11 @@ impl<'w> Text<'w> {
     /// A text writer; `color` adds ANSI colour to status words and headings.
     pub fn new(out: &'w mut dyn Write, color: bool) -> Text<'w> {
         Text {
-            out: Printable::new(out),
+            out: if color {
+                Printable::in_colour(out)
+            } else {
+                Printable::new(out)
+            },
             color,
             section: None,
         }
