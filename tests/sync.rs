@@ -73,6 +73,17 @@ fn one_source_cited_twice_is_one_source() {
     assert_eq!(rows[0]["source_id"], rows[1]["source_id"]);
     assert_eq!(rows[0]["url"], "HTTP://Example.COM:80/a#top");
     assert_eq!(rows[0]["source_url"], "http://example.com/a");
+    // Text shows the source checked beside a URL written otherwise, and
+    // nothing more beside one written as checked.
+    let out = g.cmd(&["citations"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "    X, 2021-05-01  HTTP://Example.COM:80/a#top  (source: http://example.com/a)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("    -, -  http://example.com/a\n"), "{text}");
 }
 
 #[test]

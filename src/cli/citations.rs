@@ -47,9 +47,14 @@ fn print(rows: &[CitationRow], format: Format, all: usize) -> anyhow::Result<()>
         let outlet = r.outlet.as_deref().unwrap_or("-");
         let date = r.cited_date.as_deref().unwrap_or("-");
         let url = r.url.as_deref().unwrap_or("(no URL)");
-        match &r.invalid_reason {
-            Some(reason) => writeln!(out, "    {outlet}, {date}  INVALID ({reason}): {url}")?,
-            None => writeln!(out, "    {outlet}, {date}  {url}")?,
+        match (&r.invalid_reason, r.source_url.as_deref()) {
+            (Some(reason), _) => writeln!(out, "    {outlet}, {date}  INVALID ({reason}): {url}")?,
+            // The address checked, when it is not the one written: what
+            // `status` and `check --url` are given.
+            (None, Some(source)) if source != url => {
+                writeln!(out, "    {outlet}, {date}  {url}  (source: {source})")?
+            }
+            (None, _) => writeln!(out, "    {outlet}, {date}  {url}")?,
         }
     }
     if rows.is_empty() && all > 0 {
