@@ -75,14 +75,25 @@ async fn fetch_prints_the_whole_account_as_json() {
     assert_eq!(code, Some(0));
     assert!(web.hits().iter().all(|h| h.path != "/secret"));
 
-    // A redirect loop and a Retry-After of a day are answers too: exit 0.
+    // A redirect loop, a Retry-After of a day and a redirect no one can
+    // follow are answers too: exit 0.
     for (path, kind) in [
         ("/loop/a", "too_many_redirects"),
         ("/ratelimited-long", "rate_limited"),
+        ("/to-mailto", "invalid_url"),
     ] {
         let u = format!("http://127.0.0.1:{}{path}", web.port());
         let (code, j, err) = run(&g, &["fetch", &u, "--format", "json"]).await;
         assert_eq!(code, Some(0), "{path}: {err}");
         assert_eq!(j["error"]["kind"], kind, "{j}");
     }
+    // The hop that could not be followed is in the account.
+    let u = format!("http://127.0.0.1:{}/to-mailto", web.port());
+    let (_, j, _) = run(&g, &["fetch", &u, "--format", "json"]).await;
+    let hops = j["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 1, "{j}");
+    assert_eq!(
+        (&hops[0]["status"], &hops[0]["location"]),
+        (&302.into(), &"mailto:desk@example.org".into())
+    );
 }

@@ -56,10 +56,13 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
     };
     print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(runtime)?;
     Ok(match report.outcome {
-        Outcome::InvalidUrl { .. } => ExitCode::from(2),
+        // The URL as written; a redirect to one no one can fetch is below.
+        Outcome::InvalidUrl { .. } if report.hops.is_empty() => ExitCode::from(2),
         // The server answered, whatever it said: a status, a redirect loop or
-        // too long a chain, a Retry-After longer than we wait.
-        Outcome::Response { .. }
+        // too long a chain, a redirect that cannot be followed, a Retry-After
+        // longer than we wait.
+        Outcome::InvalidUrl { .. }
+        | Outcome::Response { .. }
         | Outcome::NotModified { .. }
         | Outcome::BodyTooLarge { .. }
         | Outcome::TooManyRedirects { .. }

@@ -372,6 +372,17 @@ impl Fetcher {
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             if let (301 | 302 | 303 | 307 | 308, Some(location)) = (status, location) {
                 drain(exchange.response, exchange.deadline).await;
+                // A Location that cannot be followed still ends a hop: the
+                // server answered, and the chain shows what it said.
+                let unfollowable = |hops: &mut Vec<Hop>, resolved: String, detail: String| {
+                    hops.push(Hop {
+                        url: url.to_string(),
+                        status,
+                        location: location.clone(),
+                        resolved,
+                    });
+                    Outcome::InvalidUrl { detail }
+                };
                 let next = match url.join(location.trim()) {
                     Ok(next)
                         if matches!(next.scheme(), "http" | "https")
@@ -381,11 +392,13 @@ impl Fetcher {
                     }
                     Ok(next) => {
                         let detail = format!("redirect to `{next}`, which is not an http(s) URL");
-                        return (hops, url, Outcome::InvalidUrl { detail }, attempts);
+                        let outcome = unfollowable(&mut hops, next.to_string(), detail);
+                        return (hops, url, outcome, attempts);
                     }
                     Err(e) => {
                         let detail = format!("redirect to an invalid Location `{location}`: {e}");
-                        return (hops, url, Outcome::InvalidUrl { detail }, attempts);
+                        let outcome = unfollowable(&mut hops, location.clone(), detail);
+                        return (hops, url, outcome, attempts);
                     }
                 };
                 hops.push(Hop {

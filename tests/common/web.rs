@@ -503,6 +503,7 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             axum::response::Html("<title>Front</title><p>Today's news</p>"),
         )
             .into_response(),
+        "/to-mailto" => redirect(StatusCode::FOUND, "mailto:desk@example.org"),
         "/loop/a" => redirect(StatusCode::FOUND, "/loop/b"),
         // Twelve hops, no loop, then the page.
         "/long/12" => "<html><title>Far</title><body>the page at the end</body></html>"
