@@ -1707,6 +1707,29 @@ async fn articles_sent_to_a_page_for_now_do_not_make_it_a_landing_the_next_night
     assert_eq!(status_of(&sources, "/retired/7"), "moved", "{sources}");
 }
 
+/// Without a terminal, the log line comes by the clock: a run waiting on a
+/// slow page still says how far it is before that page is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the binary takes CITEWATCH_TEST_LOG_EVERY_MS in debug builds only"
+)]
+async fn the_log_line_comes_while_a_slow_page_is_awaited() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/slower/ok/1"]));
+    let out = run_with(
+        &g,
+        &["check", "--format", "json"],
+        &[("CITEWATCH_TEST_LOG_EVERY_MS", "40")],
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("citewatch: checked 0/1 sources\n"), "{err}");
+}
+
 /// Held for the landing's second look, at most so many: past the cap, a
 /// check is judged as it is that night (and again the next).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

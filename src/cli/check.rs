@@ -2,9 +2,9 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
 use citewatch::config::Config;
@@ -18,16 +18,51 @@ use super::{Failure, Format, RUNTIME_FAILURE, lock_failure, print_json, runtime,
 /// A progress bar on a terminal; a log line every 10 s otherwise.
 struct Shown {
     bar: Option<indicatif::ProgressBar>,
-    total: Mutex<(usize, usize, Instant)>,
+    /// Sources checked, and to check.
+    counts: Arc<(AtomicUsize, AtomicUsize)>,
+    /// Stops the log line's clock (by being dropped) and its thread.
+    ticker: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
+}
+
+/// How often the log line comes when no terminal shows a bar: by the clock,
+/// not by sources finished, so a run waiting on one slow host still says it
+/// is alive. Shorter in debug builds through `CITEWATCH_TEST_LOG_EVERY_MS`,
+/// for a test.
+fn log_every() -> Duration {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("CITEWATCH_TEST_LOG_EVERY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return Duration::from_millis(ms);
+    }
+    Duration::from_secs(10)
 }
 
 impl Progress for Shown {
     fn start(&self, total: usize) {
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);
+            return;
         }
-        if let Ok(mut t) = self.total.lock() {
-            t.0 = total;
+        self.counts.1.store(total, Ordering::Relaxed);
+        let counts = self.counts.clone();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let every = log_every();
+        let spawned = std::thread::Builder::new()
+            .name("citewatch-log".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    eprintln!(
+                        "citewatch: checked {}/{} sources",
+                        counts.0.load(Ordering::Relaxed),
+                        counts.1.load(Ordering::Relaxed)
+                    );
+                }
+            });
+        // Without the thread, no log lines: the run itself goes on.
+        if let (Ok(handle), Ok(mut ticker)) = (spawned, self.ticker.lock()) {
+            *ticker = Some((stop, handle));
         }
     }
     fn advance(&self, url: &str, status: &str) {
@@ -36,18 +71,24 @@ impl Progress for Shown {
             bar.set_message(format!("{status:<11} {url}"));
             return;
         }
-        if let Ok(mut t) = self.total.lock() {
-            t.1 += 1;
-            if t.2.elapsed().as_secs() >= 10 {
-                eprintln!("citewatch: checked {}/{} sources", t.1, t.0);
-                t.2 = Instant::now();
-            }
-        }
+        self.counts.0.fetch_add(1, Ordering::Relaxed);
     }
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+        let ticker = self.ticker.lock().ok().and_then(|mut t| t.take());
+        if let Some((stop, handle)) = ticker {
+            drop(stop);
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Shown {
+    /// A run that ends in an error does not call `finish`; its log lines stop too.
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -69,7 +110,8 @@ pub fn check(
     });
     let progress = Shown {
         bar,
-        total: Mutex::new((0, 0, Instant::now())),
+        counts: Arc::default(),
+        ticker: Mutex::new(None),
     };
     // A configured briefings path that is missing is a usage error found
     // before the lock is taken or a store made (the run syncs again, holding it).
