@@ -224,7 +224,8 @@ pub struct FetchConfig {
     pub max_redirects: usize,
     /// Retries of transient failures (connect errors, timeouts, 408, 429, 5xx).
     pub retries: u32,
-    /// Longest `Retry-After` waited for; beyond it the URL is recorded as rate-limited.
+    /// Longest `Retry-After` waited for; beyond it the URL is recorded as
+    /// rate-limited, and the host's other pages are not asked for in that run.
     pub max_retry_after: Duration,
     /// Obey robots.txt.
     pub respect_robots: bool,

@@ -193,6 +193,11 @@ async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
         sibling.outcome
     );
     assert!(web.hits_for("a.test", "/page/1").is_empty());
+    // Answered 429 itself, the first; the sibling was answered nothing.
+    assert_eq!(
+        (r.answered_status(), sibling.answered_status()),
+        (Some(429), None)
+    );
     assert_eq!(
         status(&get(&f, &web.url("b.test", "/page/1")).await),
         Some(200)

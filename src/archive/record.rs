@@ -179,7 +179,7 @@ impl Archived {
             request_url: &report.url,
             final_url: Some(&report.final_url),
             outcome: report.outcome.kind(),
-            http_status: report.outcome.status(),
+            http_status: report.answered_status(),
             error_detail: self.error_detail.as_deref(),
             hops_json: &self.hops_json,
             attempts: report.attempts,

@@ -349,8 +349,11 @@ pub(super) fn assess(
         duration_ms: report.duration_ms,
         final_url: report.final_url.clone(),
         outcome: report.outcome.kind(),
-        http_status: status,
-        answered_status: report.outcome.status(),
+        // None for a page not asked for (held by its host's Retry-After):
+        // the status that asked is in the evidence, not claimed as this
+        // page's.
+        http_status: status.filter(|_| report.attempts > 0),
+        answered_status: report.answered_status(),
         attempts: report.attempts,
         archived,
         title,

@@ -93,6 +93,13 @@ impl FetchReport {
         self.outcome.body()
     }
 
+    /// The HTTP status this fetch's own request was answered with: none when
+    /// nothing was sent, even for a page held back by an earlier answer's
+    /// Retry-After, whose outcome names the status that asked.
+    pub fn answered_status(&self) -> Option<u16> {
+        self.outcome.status().filter(|_| self.attempts > 0)
+    }
+
     /// Retries spent on the final hop.
     pub fn retries(&self) -> u32 {
         self.attempts.saturating_sub(1)
@@ -112,7 +119,7 @@ impl FetchReport {
             url: &self.url,
             final_url: &self.final_url,
             outcome: self.outcome.kind(),
-            status: self.outcome.status(),
+            status: self.answered_status(),
             error,
             hops: &self.hops,
             headers: self.outcome.headers(),
