@@ -123,7 +123,8 @@ enum Command {
     /// Starts a small simulated web, writes a briefing store citing it, runs a
     /// first night, lets pages rot (404, 410, homepage redirects, error pages,
     /// moves, rewrites, flaky servers), runs the following nights and prints what
-    /// citewatch found. Uses its own data folder; touches nothing outside loopback.
+    /// citewatch found. Uses a configuration and data folder of its own (so
+    /// `--config` is refused); touches nothing outside loopback.
     Demo {
         /// Keep the demo's briefings, configuration and data in DIR (default: a
         /// temporary folder, removed afterwards).

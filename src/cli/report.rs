@@ -17,7 +17,7 @@ use super::{Failure, runtime, usage};
 /// Output formats of `report`.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum Format {
-    /// Aligned for a terminal; colour on a TTY unless NO_COLOR is set.
+    /// Aligned for a terminal; colour on a TTY unless NO_COLOR is set (to anything but empty).
     Text,
     /// For pasting into an issue or an e-mail.
     Markdown,

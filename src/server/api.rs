@@ -536,6 +536,7 @@ pub async fn start_check(
                 "started": true,
                 "started_at": started,
                 "run_id": null,
+                "run": null,
                 "message": format!(
                     "check run started and still syncing the briefing store; follow it at {}",
                     links.local("api/runs")
