@@ -86,3 +86,26 @@ async fn fetch_prints_the_whole_account_as_json() {
         assert_eq!(j["error"]["kind"], kind, "{j}");
     }
 }
+
+/// `fetch ftp://…` printed `GET ftp://…` and `attempts: 0`, as if a request
+/// had been made.
+#[test]
+fn a_url_of_another_scheme_is_refused_not_shown_as_a_get() {
+    let g = Ground::new();
+    for url in ["ftp://127.0.0.1/file.txt", "mailto:editor@127.0.0.1"] {
+        for args in [vec!["fetch", url], vec!["fetch", "--save", url]] {
+            let out = g.cmd(&args).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            let said = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(said.is_empty(), "{args:?} claimed a request: {said}");
+            assert!(
+                err.contains(&format!(
+                    "`{url}` cannot be fetched as written, so nothing was requested: scheme"
+                )) && err.contains("is not http or https"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    assert!(!g.data().exists(), "--save made a store for nothing");
+}
