@@ -1170,3 +1170,24 @@ async fn the_citations_listing_is_streamed_whole_and_filtered() {
     assert!(!dead_rows.is_empty());
     srv.stop().await;
 }
+
+/// An error answer quoting a long value names it by its start and length,
+/// as the command's error lines do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_bad_value_is_not_echoed_whole_in_an_error() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let long = "d".repeat(20_000);
+    for q in [format!("document={long}"), format!("outlet={long}")] {
+        let (st, v) = json(&c, &srv.url(&format!("/api/report?{q}"))).await;
+        assert_eq!(st, 400);
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.len() < 1_000, "{} bytes", message.len());
+        assert!(
+            message.contains(&format!("`{}…` (20000 characters)", &long[..100])),
+            "{message}"
+        );
+    }
+    srv.stop().await;
+}
