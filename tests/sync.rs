@@ -333,7 +333,10 @@ fn unreadable_document_is_named_and_the_rest_synced_and_kept() {
         err.contains("citewatch: cannot read ../briefings/later.txt: "),
         "{err}"
     );
-    assert!(err.contains("1 document(s) could not be read"), "{err}");
+    assert!(
+        err.contains("1 document could not be read; it was left as the store had it"),
+        "{err}"
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("checked 0 of 0"), "{summary}");
 }
@@ -863,4 +866,32 @@ fn file_names_that_are_not_utf8_are_documents_of_their_own() {
         "{report}"
     );
     assert_eq!(g.citations().len(), 2);
+}
+
+/// sync's exit-3 line said "document(s)".
+#[test]
+fn the_unreadable_count_agrees_with_its_noun() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let dangling = |name: &str| {
+        std::os::unix::fs::symlink(g.path("nowhere.txt"), g.path("briefings").join(name)).unwrap();
+    };
+    dangling("a.txt");
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("citewatch: 1 document could not be read; it was left as the store had it"),
+        "{err}"
+    );
+    dangling("b.txt");
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(
+            "citewatch: 2 documents could not be read; they were left as the store had them"
+        ),
+        "{err}"
+    );
 }
