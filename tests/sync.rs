@@ -868,6 +868,36 @@ fn file_names_that_are_not_utf8_are_documents_of_their_own() {
     assert_eq!(g.citations().len(), 2);
 }
 
+/// A `.pdf` named in `paths` was read as a text document with no items: its
+/// citations would never be checked, and nothing said so.
+#[test]
+fn a_file_entry_that_is_no_briefing_document_is_refused_before_any_store() {
+    let g = Ground::new();
+    g.brief(
+        "report.pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    );
+    g.brief("notes", SEED);
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings/report.pdf\"]\n[store]\ndir = \"../data\"\n",
+    );
+    for args in [vec!["sync"], vec!["check", "--limit", "0"]] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("briefings path `../briefings/report.pdf`")
+                && err.contains("a `.pdf` file is not a briefing document"),
+            "{args:?}: {err}"
+        );
+        assert!(!g.data().exists(), "{args:?} made the data folder");
+    }
+    // A file with no extension is read as text, as it always was.
+    g.write_config("[briefings]\npaths = [\"../briefings/notes\"]\n[store]\ndir = \"../data\"\n");
+    assert_eq!(g.sync()["documents"], 1);
+    assert_eq!(g.citations().len(), 8);
+}
+
 /// sync's exit-3 line said "document(s)".
 #[test]
 fn the_unreadable_count_agrees_with_its_noun() {
