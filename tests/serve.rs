@@ -1171,6 +1171,33 @@ async fn the_citations_listing_is_streamed_whole_and_filtered() {
     srv.stop().await;
 }
 
+/// `?status=dead,,ok` was read as `dead,ok`, as `--status` was; a blank
+/// value (a form's empty field) is no filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_list_with_an_empty_entry_is_a_400() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    for path in ["/api/report", "/api/sources", "/api/citations", "/"] {
+        for list in ["dead,,ok", "dead,", ","] {
+            let (st, v) = json(&c, &srv.url(&format!("{path}?status={list}"))).await;
+            assert_eq!(st, 400, "{path} {list}: {v}");
+            let says = format!("`{list}` has an empty entry");
+            assert!(
+                v["error"]["message"].as_str().unwrap().contains(&says),
+                "{path} {list}: {v}"
+            );
+        }
+        let r = c
+            .get(srv.url(&format!("{path}?status=&status=dead")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    srv.stop().await;
+}
+
 /// An error answer quoting a long value names it by its start and length,
 /// as the command's error lines do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

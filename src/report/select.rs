@@ -115,30 +115,46 @@ impl Section {
 
 /// Why a `--status` list was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown status `{name}` (valid: {}, `broken` for dead,soft_404,unreachable, or `all`)", STATUSES.join(", "))]
-pub struct UnknownStatus {
-    /// The name given.
-    pub name: String,
+pub enum BadStatuses {
+    /// A name that is no status.
+    #[error("unknown status `{name}` (valid: {}, `broken` for dead,soft_404,unreachable, or `all`)", STATUSES.join(", "))]
+    Unknown {
+        /// The name given.
+        name: String,
+    },
+    /// `dead,,ok`, `dead,`: a name left out, perhaps the one that mattered.
+    #[error(
+        "`{list}` has an empty entry: name statuses separated by single commas, e.g. dead,soft_404"
+    )]
+    EmptyEntry {
+        /// The list given.
+        list: String,
+    },
 }
 
 /// Parses a comma-separated status list (`broken` stands for the three broken
 /// statuses, `all` for every one) into known names in section order, without
 /// repeats. Every `--status` and `?status=` reads its list here, so each
 /// takes the same words.
-pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, UnknownStatus> {
+pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, BadStatuses> {
     let mut picked: Vec<&'static str> = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let names: Vec<&'static str> = if name == "broken" {
+    for name in list.split(',').map(str::trim) {
+        let names: Vec<&'static str> = if name.is_empty() {
+            return Err(BadStatuses::EmptyEntry {
+                list: list.to_string(),
+            });
+        } else if name == "broken" {
             BROKEN.to_vec()
         } else if name == "all" {
             STATUSES.to_vec()
         } else {
-            let known = STATUSES
-                .iter()
-                .find(|s| **s == name)
-                .ok_or_else(|| UnknownStatus {
-                    name: name.to_string(),
-                })?;
+            let known =
+                STATUSES
+                    .iter()
+                    .find(|s| **s == name)
+                    .ok_or_else(|| BadStatuses::Unknown {
+                        name: name.to_string(),
+                    })?;
             vec![*known]
         };
         for n in names {
@@ -146,11 +162,6 @@ pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, UnknownStatus> {
                 picked.push(n);
             }
         }
-    }
-    if picked.is_empty() {
-        return Err(UnknownStatus {
-            name: list.to_string(),
-        });
     }
     picked.sort_by_key(|s| rank(s));
     Ok(picked)
@@ -218,8 +229,23 @@ mod tests {
         );
         let e = parse_statuses("dead,gone").unwrap_err().to_string();
         assert!(e.contains("`gone`") && e.contains("soft_404"), "{e}");
-        assert!(parse_statuses(" , ").is_err());
         assert_eq!(parse_statuses("ok,all").unwrap(), STATUSES);
+    }
+
+    /// `--status dead,,ok` was read as `dead,ok`.
+    #[test]
+    fn a_list_with_an_empty_entry_is_refused_by_name() {
+        for list in ["dead,,ok", "dead,", ",dead", " , ", "", "dead, ,ok"] {
+            assert_eq!(
+                parse_statuses(list),
+                Err(BadStatuses::EmptyEntry {
+                    list: list.to_string()
+                }),
+                "{list:?}"
+            );
+        }
+        let e = parse_statuses("dead,,ok").unwrap_err().to_string();
+        assert!(e.starts_with("`dead,,ok` has an empty entry"), "{e}");
     }
 
     #[test]

@@ -18,10 +18,10 @@ use axum::body::{Body, Bytes};
 use tokio::sync::mpsc::{self, error::SendTimeoutError};
 use tokio::sync::oneshot;
 
-use super::api::{param, parse_flag, query_pairs};
+use super::api::{param, parse_flag, query_pairs, status_lists};
 use super::{ApiError, AppState, Links};
 use crate::report::html::{Html, ServedPage};
-use crate::report::select::{DEFAULT_STATUSES, parse_statuses};
+use crate::report::select::DEFAULT_STATUSES;
 use crate::report::{self, Options, ReportFormat};
 use crate::time::{Millis, now_millis, parse_since};
 
@@ -73,15 +73,11 @@ pub async fn filters_name_something(state: &AppState, q: &ReportQuery) -> Result
 /// Reads the report filters of a query string; a bad value is a 400 naming it.
 pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
     let pairs = query_pairs(raw);
-    let listed: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, v)| k == "status" && !v.trim().is_empty())
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let listed = status_lists(&pairs)?;
     let statuses = if listed.is_empty() {
         DEFAULT_STATUSES.to_vec()
     } else {
-        parse_statuses(&listed.join(",")).map_err(|e| ApiError::bad_request(e.to_string()))?
+        listed
     };
     let since = param(&pairs, "since")
         .map(|s| parse_since(s).map_err(|e| ApiError::bad_request(format!("since `{s}`: {e}"))))
