@@ -1171,6 +1171,43 @@ async fn the_citations_listing_is_streamed_whole_and_filtered() {
     srv.stop().await;
 }
 
+fn query_value(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// `document=` took only a path under a `[briefings] paths` entry, while
+/// `report --document` also takes the name `sync` gives, the path on disk and
+/// a whole entry: the service reads it as the command does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_filter_takes_what_report_document_takes() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let (st, all) = json(&c, &srv.url("/api/report?status=all")).await;
+    assert_eq!(st, 200, "{all}");
+    let folder = s.g.path("briefings");
+    let file = folder.join("briefings-1.txt");
+    for (asked, named) in [
+        ("briefings-1.txt", "briefings-1.txt"),
+        ("../briefings/briefings-1.txt", "briefings-1.txt"),
+        (file.to_str().unwrap(), "briefings-1.txt"),
+        ("../briefings", "../briefings"),
+        ("../briefings/", "../briefings"),
+        (folder.to_str().unwrap(), "../briefings"),
+    ] {
+        let q = format!("status=all&document={}", query_value(asked));
+        let (st, rep) = json(&c, &srv.url(&format!("/api/report?{q}"))).await;
+        assert_eq!(st, 200, "{asked}: {rep}");
+        assert_eq!(rep["document"], named, "{asked}");
+        assert_eq!(rep["summary"], all["summary"], "{asked}");
+        // The web report reads it alike.
+        let r = c.get(srv.url(&format!("/?{q}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200, "/ {asked}");
+        assert!(header(&r, "content-type").starts_with("text/html"));
+    }
+    srv.stop().await;
+}
+
 /// `?status=dead,,ok` was read as `dead,ok`, as `--status` was; a blank
 /// value (a form's empty field) is no filter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

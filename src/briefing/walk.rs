@@ -187,6 +187,23 @@ pub fn name_after_root(roots: &[BriefingRoot], given: &str) -> Option<String> {
     })
 }
 
+/// The `[briefings] paths` entry `asked` names as a whole, as written: as
+/// written in the configuration (a trailing `/` or not), or its folder on
+/// disk. A report on it covers every document under it.
+pub fn entry_named(roots: &[BriefingRoot], asked: &str) -> Option<String> {
+    let trimmed = |s: &str| s.trim_end_matches('/').to_string();
+    let on_disk = std::fs::canonicalize(asked).ok();
+    roots
+        .iter()
+        .find(|r| {
+            trimmed(&r.written) == trimmed(asked)
+                || on_disk
+                    .as_ref()
+                    .is_some_and(|p| std::fs::canonicalize(&r.path).is_ok_and(|q| &q == p))
+        })
+        .map(|r| r.written.clone())
+}
+
 /// The store's name for a document or folder given as a path on disk
 /// (absolute, or relative to the working folder), when it lies under one of
 /// the roots: an editor gating a new briefing has its file path at hand, not

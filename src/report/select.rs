@@ -1,7 +1,11 @@
 //! What a report lists: the status names it accepts, the sections they fall
-//! into, and what `--fail-on` matches.
+//! into, the documents its document filter names, and what `--fail-on`
+//! matches.
 
 use serde::Serialize;
+
+use crate::config::BriefingRoot;
+use crate::store::{Store, StoreError};
 
 /// Every status name, in section order.
 pub const STATUSES: &[&str] = &[
@@ -165,6 +169,69 @@ pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, BadStatuses> {
     }
     picked.sort_by_key(|s| rank(s));
     Ok(picked)
+}
+
+/// The documents a report is narrowed to, as the store knows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentFilter {
+    /// A document, or the documents under a folder, by the path `citations`
+    /// shows (relative to its `[briefings] paths` entry).
+    pub document: Option<String>,
+    /// Every document under this `[briefings] paths` entry, as written.
+    pub root: Option<String>,
+}
+
+/// Why a document filter was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BadDocument {
+    /// It names no document, folder or entry: an empty report would read
+    /// as "nothing broken".
+    #[error(
+        "`{0}`: no document or folder with that path in the store (a path as \
+         `citewatch citations` and /api/citations show it, relative to a [briefings] paths \
+         entry; or as `sync` names it; or the file's path on disk under an entry; or a whole \
+         entry, as written or as its folder on disk; run `citewatch sync` after adding a file)"
+    )]
+    Unknown(String),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads a document filter (`report --document`, the service's `document=`)
+/// in any of the forms a person has at hand: the path `citations` shows, the
+/// name `sync` gives (the entry as written, then the path), the file's or
+/// folder's path on disk under an entry, or a whole entry as written or as
+/// its folder on disk. The command and the service read it here, so each
+/// takes what the other does.
+pub fn document_filter(
+    store: &Store,
+    roots: &[BriefingRoot],
+    asked: &str,
+) -> Result<DocumentFilter, BadDocument> {
+    if store.has_document(asked)? {
+        return Ok(DocumentFilter {
+            document: Some(asked.to_string()),
+            root: None,
+        });
+    }
+    // A whole entry, unless a document or folder under an entry has that
+    // name too (found above).
+    if let Some(root) = crate::briefing::entry_named(roots, asked) {
+        return Ok(DocumentFilter {
+            document: None,
+            root: Some(root),
+        });
+    }
+    let other_name = crate::briefing::name_after_root(roots, asked)
+        .or_else(|| crate::briefing::name_on_disk(roots, std::path::Path::new(asked)));
+    match other_name {
+        Some(name) if store.has_document(&name)? => Ok(DocumentFilter {
+            document: Some(name),
+            root: None,
+        }),
+        _ => Err(BadDocument::Unknown(asked.to_string())),
+    }
 }
 
 /// A status's position in a report (sections in order, then statuses).

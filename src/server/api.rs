@@ -314,8 +314,8 @@ pub async fn report(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let q = report_query(raw.as_deref())?;
-    super::report::filters_name_something(&state, &q).await?;
+    let mut q = report_query(raw.as_deref())?;
+    super::report::resolve_filters(&state, &mut q).await?;
     let links = state.links(&headers);
     let body = report_json(&state, q, links).await?;
     Ok((
