@@ -5,10 +5,26 @@
 //! (reqwest, hyper, io) nest the same way. Printing the chain as it is would say
 //! "Connection refused (os error 111)" or "No such file or directory" twice; a
 //! cause whose words are already on the line is left out.
+//!
+//! Errors quote what they were given, and what they were given may be 100 KB
+//! (a URL pasted with the page after it, a file's contents in `--host`): a
+//! line that repeats it whole buries its own words and floods a terminal or a
+//! log. Every error line goes through [`one_line`] (the binary's, a fetch's
+//! detail) or [`clipped`] (the server's answers), which shorten any long
+//! value to its start and its length, so no message need clip its own.
 
+use std::borrow::Cow;
 use std::error::Error;
 
-/// `e` and the causes that add words, joined by `": "`.
+/// Values longer than this, in characters, are clipped: cited URLs run to a few
+/// hundred characters and are shown whole.
+const SHOWN_WHOLE: usize = 400;
+
+/// The characters kept of a clipped value: its start, which is what a reader
+/// recognises it by.
+const SHOWN_START: usize = 100;
+
+/// `e` and the causes that add words, joined by `": "`, long values clipped.
 pub fn one_line(e: &(dyn Error + 'static)) -> String {
     let mut line = e.to_string();
     let mut cause = e.source();
@@ -28,7 +44,69 @@ pub fn one_line(e: &(dyn Error + 'static)) -> String {
         }
         cause = c.source();
     }
-    line
+    match clipped(&line) {
+        Cow::Borrowed(_) => line,
+        Cow::Owned(shorter) => shorter,
+    }
+}
+
+/// `line` with each value quoted between backticks (spaces and all), and
+/// each other word, longer than [`SHOWN_WHOLE`] characters cut to its start
+/// and followed by its length: "`http://a.example/aaaa…` (100000 characters)".
+pub fn clipped(line: &str) -> Cow<'_, str> {
+    // No character is shorter than a byte.
+    if line.len() <= SHOWN_WHOLE {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(SHOWN_WHOLE);
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if c.is_whitespace() {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if c == '`'
+            && let Some(end) = rest[1..].find('`')
+        {
+            push_value(&mut out, &rest[1..1 + end], "`");
+            rest = &rest[end + 2..];
+            continue;
+        }
+        let first = c.len_utf8();
+        let end = rest[first..]
+            .find(|c: char| c.is_whitespace() || c == '`')
+            .map_or(rest.len(), |e| e + first);
+        let word = &rest[..end];
+        // The punctuation after a word belongs to the sentence.
+        let bare = word.trim_end_matches([':', ';', ',', '.', ')']);
+        push_value(&mut out, bare, "");
+        out.push_str(&word[bare.len()..]);
+        rest = &rest[end..];
+    }
+    Cow::Owned(out)
+}
+
+/// Writes `value` between `quote`s, clipped when it is too long to show whole.
+fn push_value(out: &mut String, value: &str, quote: &str) {
+    out.push_str(quote);
+    match value.char_indices().nth(SHOWN_WHOLE) {
+        None => {
+            out.push_str(value);
+            out.push_str(quote);
+        }
+        Some(_) => {
+            let cut = value
+                .char_indices()
+                .nth(SHOWN_START)
+                .map_or(value.len(), |(at, _)| at);
+            let n = value.chars().count();
+            out.push_str(&value[..cut]);
+            out.push('…');
+            out.push_str(quote);
+            out.push_str(&format!(" ({n} characters)"));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +152,38 @@ mod tests {
             "busy: Error code 5: database is locked"
         );
     }
+
+    /// `citewatch status`, `fetch`, `check --url` and `--host` once repeated
+    /// a 100 KB argument whole in their error line.
+    #[test]
+    fn a_long_value_is_shown_by_its_start_and_its_length() {
+        let url = format!("http://a.example/{} b", "a".repeat(100_000));
+        let e = Named {
+            file: format!("`{url}`"),
+            source: io::Error::other(format!("--host {}: no source", "h".repeat(5_000))),
+        };
+        let line = super::one_line(&e);
+        assert!(line.len() < 400, "{} bytes: {}", line.len(), &line[..400]);
+        let start = &url[..super::SHOWN_START];
+        assert!(
+            line.starts_with(&format!("`{start}…` (100019 characters): cannot read it")),
+            "{line}"
+        );
+        let host = "h".repeat(super::SHOWN_START);
+        assert!(
+            line.ends_with(&format!("--host {host}… (5000 characters): no source")),
+            "{line}"
+        );
+        // Values of a few hundred characters, and a line of many, stay whole.
+        let cited = format!("`http://a.example/{}`", "b".repeat(300));
+        let many = format!("{cited} {cited} {cited}: unknown");
+        assert_eq!(super::clipped(&many), many);
+        // Clipped on characters, not bytes.
+        let wide = "字".repeat(SHOWN);
+        assert!(super::clipped(&wide).starts_with(&"字".repeat(super::SHOWN_START)));
+    }
+
+    const SHOWN: usize = super::SHOWN_WHOLE + 1;
 
     #[test]
     fn each_cause_is_said_once_and_new_words_are_kept() {

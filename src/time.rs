@@ -113,7 +113,7 @@ pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
     let s = input.trim();
     let bad = || BadTime::Form(input.to_string());
     if let Ok(ts) = s.parse::<Timestamp>() {
-        return Ok(ts.as_millisecond());
+        return Ok(ts.as_millisecond().min(last_instant()));
     }
     let civil = if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
         jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", s).map_err(|_| bad())?
@@ -121,16 +121,43 @@ pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
         && let Ok(date) = s.parse::<jiff::civil::Date>()
     {
         date.to_datetime(jiff::civil::Time::midnight())
+    } else if let Some(ms) = zoned_past_the_end(s) {
+        return Ok(ms);
     } else if s.parse::<jiff::civil::DateTime>().is_ok() {
         // jiff reads a date out of a date and time, dropping the time.
         return Err(BadTime::NoZone(input.to_string()));
     } else {
         return Err(bad());
     };
-    civil
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp().as_millisecond())
-        .map_err(|_| bad())
+    instant(civil, jiff::tz::Offset::UTC).ok_or_else(bad)
+}
+
+/// The last instant a time given is read as: jiff's last whole second
+/// (9999-12-30T22:00:00Z), the last it turns milliseconds back into.
+fn last_instant() -> Millis {
+    Timestamp::MAX.as_second() * 1000
+}
+
+/// The instant of `civil` at `offset`. jiff's instants end late on
+/// 9999-12-30 (UTC), a day before its calendar does: a later time on a date
+/// that calendar has (`--since 9999-12-31`, "as late as can be") is read as
+/// [`last_instant`], which nothing recorded comes after, rather than refused
+/// as "not a time".
+fn instant(civil: jiff::civil::DateTime, offset: jiff::tz::Offset) -> Option<Millis> {
+    match offset.to_timestamp(civil) {
+        Ok(ts) => Some(ts.as_millisecond().min(last_instant())),
+        Err(_) if civil > offset.to_datetime(Timestamp::MAX) => Some(last_instant()),
+        Err(_) => None,
+    }
+}
+
+/// An RFC 3339 time past jiff's last instant (`9999-12-31T08:00:00Z`), which
+/// `Timestamp` does not parse, read as [`instant`] reads it.
+fn zoned_past_the_end(s: &str) -> Option<Millis> {
+    let pieces = jiff::fmt::temporal::Pieces::parse(s).ok()?;
+    let offset = pieces.offset()?.to_numeric_offset();
+    let civil = pieces.date().to_datetime(pieces.time()?);
+    instant(civil, offset).filter(|ms| *ms == last_instant())
 }
 
 /// Parses a `--since` value: a time as [`parse_time`] accepts, or a duration
@@ -356,6 +383,35 @@ mod tests {
             assert_eq!(parse_since(no_zone), Err(BadTime::NoZone(no_zone.into())));
         }
         assert!(parse_time("2020-13-01").is_err());
+    }
+
+    /// `--since 9999-12-31` was "not a time": jiff's instants end a day
+    /// before its calendar.
+    #[test]
+    fn the_last_days_of_9999_are_the_last_instant() {
+        let last = last_instant();
+        for late in [
+            "9999-12-30T22:00:00.5Z",
+            "9999-12-31",
+            "99991231235959",
+            "9999-12-31T00:00:00Z",
+            "9999-12-30T23:00:00Z",
+            "9999-12-31T12:00:00+05:00",
+        ] {
+            assert_eq!(parse_time(late), Ok(last), "{late}");
+            assert_eq!(parse_since(late), Ok(last), "{late}");
+        }
+        // Within jiff's range, as written; past the calendar, refused.
+        assert!(parse_time("9999-12-30").unwrap() < last);
+        assert_eq!(format_millis(last), "9999-12-30T22:00:00Z");
+        for beyond in ["10000-01-01", "9999-12-32", "99991232000000"] {
+            assert!(parse_time(beyond).is_err(), "{beyond}");
+        }
+        // A time of day with no zone stays refused, however late.
+        assert_eq!(
+            parse_time("9999-12-31T12:00:00"),
+            Err(BadTime::NoZone("9999-12-31T12:00:00".into()))
+        );
     }
 
     #[test]

@@ -236,7 +236,7 @@ async fn a_run_gives_each_source_its_verdict() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("--host nosuch.example: no source is on this host"),
+        err.contains("--host `nosuch.example`: no source is on this host"),
         "{err}"
     );
 }

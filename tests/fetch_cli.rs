@@ -97,3 +97,70 @@ async fn fetch_prints_the_whole_account_as_json() {
         (&302.into(), &"mailto:desk@example.org".into())
     );
 }
+
+/// A 100 KB URL or host given by mistake was repeated whole in the error
+/// line: it is named by its start and its length.
+#[test]
+fn a_long_bad_argument_is_named_by_its_start_and_its_length() {
+    let g = Ground::new();
+    g.brief("seed.txt", common::SEED);
+    g.sync();
+    let with_space = format!("http://127.0.0.1/{} b", "a".repeat(100_000));
+    let no_source = format!("http://127.0.0.1/{}", "a".repeat(100_000));
+    let host = "h".repeat(100_000);
+    for args in [
+        vec!["status", with_space.as_str()],
+        vec!["fetch", &with_space],
+        vec!["check", "--no-sync", "--url", &with_space],
+        vec!["check", "--no-sync", "--url", &no_source],
+        vec!["check", "--no-sync", "--host", &host],
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let shown = &err[..err.len().min(300)];
+        assert_eq!(out.status.code(), Some(2), "{:?}: {shown}", &args[..2]);
+        assert!(
+            err.len() < 1_000,
+            "{:?}: {} bytes: {shown}",
+            &args[..2],
+            err.len()
+        );
+        let given = args.last().unwrap();
+        assert!(err.contains(&given[..60]), "{:?}: {err}", &args[..2]);
+        let length = format!(" ({} characters)", given.chars().count());
+        assert!(err.contains(&length), "{:?}: {err}", &args[..2]);
+    }
+    // Nothing was fetched or checked.
+    let sources = g.json(&["sources", "--format", "json"]);
+    assert!(
+        sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["last_checked"].is_null()),
+        "{sources}"
+    );
+}
+
+/// `fetch ftp://…` printed `GET ftp://…` and `attempts: 0`, as if a request
+/// had been made.
+#[test]
+fn a_url_of_another_scheme_is_refused_not_shown_as_a_get() {
+    let g = Ground::new();
+    for url in ["ftp://127.0.0.1/file.txt", "mailto:editor@127.0.0.1"] {
+        for args in [vec!["fetch", url], vec!["fetch", "--save", url]] {
+            let out = g.cmd(&args).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            let said = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(said.is_empty(), "{args:?} claimed a request: {said}");
+            assert!(
+                err.contains(&format!(
+                    "`{url}` cannot be fetched as written, so nothing was requested: scheme"
+                )) && err.contains("is not http or https"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    assert!(!g.data().exists(), "--save made a store for nothing");
+}

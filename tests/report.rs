@@ -1263,3 +1263,53 @@ fn escape_sequences_in_a_briefing_are_shown_not_sent_to_the_terminal() {
     let json = g.json(&["citations", "--format", "json"]);
     assert!(json.to_string().contains("\\u001b[2J"), "{json}");
 }
+
+/// `--status dead,,ok` was read as `dead,ok`: a name left out is refused,
+/// naming the list, in every command that takes `--status`.
+#[test]
+fn a_status_list_with_an_empty_entry_is_refused() {
+    let g = Ground::new();
+    g.brief("seed.txt", common::SEED);
+    g.sync();
+    for list in ["dead,,ok", "dead,", ",ok", ","] {
+        for command in ["report", "sources"] {
+            let out = g.cmd(&[command, "--status", list]).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {list}: {err}");
+            assert!(
+                err.contains(&format!("--status: `{list}` has an empty entry")),
+                "{command} {list}: {err}"
+            );
+        }
+    }
+    for command in ["report", "sources"] {
+        let out = g.cmd(&[command, "--status", "dead, ok"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}");
+    }
+}
+
+/// `--since 9999-12-31` was "not a time": jiff's instants end late on
+/// 9999-12-30 UTC, and a day the calendar has is read as that last instant.
+#[test]
+fn since_the_last_day_of_9999_is_its_last_instant() {
+    let g = Ground::new();
+    g.brief("seed.txt", common::SEED);
+    g.sync();
+    for since in ["9999-12-31", "9999-12-31T12:00:00Z", "99991231235959"] {
+        let r = g.json(&["report", "--format", "json", "--new", "--since", since]);
+        assert_eq!(r["since"], "9999-12-30T22:00:00Z", "{since}");
+        assert_eq!(r["summary"]["newly_broken"]["sources"], 0, "{since}");
+    }
+    let out = g
+        .cmd(&["report", "--new", "--since", "9999-12-31"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("since 9999-12-30T22:00:00Z"), "{text}");
+    // A day past the calendar is still no time.
+    let out = g
+        .cmd(&["report", "--since", "9999-12-32"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

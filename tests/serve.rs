@@ -1170,3 +1170,88 @@ async fn the_citations_listing_is_streamed_whole_and_filtered() {
     assert!(!dead_rows.is_empty());
     srv.stop().await;
 }
+
+fn query_value(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// `document=` took only a path under a `[briefings] paths` entry, while
+/// `report --document` also takes the name `sync` gives, the path on disk and
+/// a whole entry: the service reads it as the command does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_filter_takes_what_report_document_takes() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let (st, all) = json(&c, &srv.url("/api/report?status=all")).await;
+    assert_eq!(st, 200, "{all}");
+    let folder = s.g.path("briefings");
+    let file = folder.join("briefings-1.txt");
+    for (asked, named) in [
+        ("briefings-1.txt", "briefings-1.txt"),
+        ("../briefings/briefings-1.txt", "briefings-1.txt"),
+        (file.to_str().unwrap(), "briefings-1.txt"),
+        ("../briefings", "../briefings"),
+        ("../briefings/", "../briefings"),
+        (folder.to_str().unwrap(), "../briefings"),
+    ] {
+        let q = format!("status=all&document={}", query_value(asked));
+        let (st, rep) = json(&c, &srv.url(&format!("/api/report?{q}"))).await;
+        assert_eq!(st, 200, "{asked}: {rep}");
+        assert_eq!(rep["document"], named, "{asked}");
+        assert_eq!(rep["summary"], all["summary"], "{asked}");
+        // The web report reads it alike.
+        let r = c.get(srv.url(&format!("/?{q}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200, "/ {asked}");
+        assert!(header(&r, "content-type").starts_with("text/html"));
+    }
+    srv.stop().await;
+}
+
+/// `?status=dead,,ok` was read as `dead,ok`, as `--status` was; a blank
+/// value (a form's empty field) is no filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_list_with_an_empty_entry_is_a_400() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    for path in ["/api/report", "/api/sources", "/api/citations", "/"] {
+        for list in ["dead,,ok", "dead,", ","] {
+            let (st, v) = json(&c, &srv.url(&format!("{path}?status={list}"))).await;
+            assert_eq!(st, 400, "{path} {list}: {v}");
+            let says = format!("`{list}` has an empty entry");
+            assert!(
+                v["error"]["message"].as_str().unwrap().contains(&says),
+                "{path} {list}: {v}"
+            );
+        }
+        let r = c
+            .get(srv.url(&format!("{path}?status=&status=dead")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    srv.stop().await;
+}
+
+/// An error answer quoting a long value names it by its start and length,
+/// as the command's error lines do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_bad_value_is_not_echoed_whole_in_an_error() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let long = "d".repeat(20_000);
+    for q in [format!("document={long}"), format!("outlet={long}")] {
+        let (st, v) = json(&c, &srv.url(&format!("/api/report?{q}"))).await;
+        assert_eq!(st, 400);
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.len() < 1_000, "{} bytes", message.len());
+        assert!(
+            message.contains(&format!("`{}…` (20000 characters)", &long[..100])),
+            "{message}"
+        );
+    }
+    srv.stop().await;
+}

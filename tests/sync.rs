@@ -344,7 +344,10 @@ fn unreadable_document_is_named_and_the_rest_synced_and_kept() {
         err.contains("citewatch: cannot read ../briefings/later.txt: "),
         "{err}"
     );
-    assert!(err.contains("1 document(s) could not be read"), "{err}");
+    assert!(
+        err.contains("1 document could not be read; it was left as the store had it"),
+        "{err}"
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("checked 0 of 0"), "{summary}");
 }
@@ -874,4 +877,62 @@ fn file_names_that_are_not_utf8_are_documents_of_their_own() {
         "{report}"
     );
     assert_eq!(g.citations().len(), 2);
+}
+
+/// A `.pdf` named in `paths` was read as a text document with no items: its
+/// citations would never be checked, and nothing said so.
+#[test]
+fn a_file_entry_that_is_no_briefing_document_is_refused_before_any_store() {
+    let g = Ground::new();
+    g.brief(
+        "report.pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    );
+    g.brief("notes", SEED);
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings/report.pdf\"]\n[store]\ndir = \"../data\"\n",
+    );
+    for args in [vec!["sync"], vec!["check", "--limit", "0"]] {
+        let out = g.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("briefings path `../briefings/report.pdf`")
+                && err.contains("a `.pdf` file is not a briefing document"),
+            "{args:?}: {err}"
+        );
+        assert!(!g.data().exists(), "{args:?} made the data folder");
+    }
+    // A file with no extension is read as text, as it always was.
+    g.write_config("[briefings]\npaths = [\"../briefings/notes\"]\n[store]\ndir = \"../data\"\n");
+    assert_eq!(g.sync()["documents"], 1);
+    assert_eq!(g.citations().len(), 8);
+}
+
+/// sync's exit-3 line said "document(s)".
+#[test]
+fn the_unreadable_count_agrees_with_its_noun() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let dangling = |name: &str| {
+        std::os::unix::fs::symlink(g.path("nowhere.txt"), g.path("briefings").join(name)).unwrap();
+    };
+    dangling("a.txt");
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("citewatch: 1 document could not be read; it was left as the store had it"),
+        "{err}"
+    );
+    dangling("b.txt");
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(
+            "citewatch: 2 documents could not be read; they were left as the store had them"
+        ),
+        "{err}"
+    );
 }

@@ -10,7 +10,9 @@ mod items;
 mod walk;
 
 pub use decode::{Decoded, decode, decode_document, meta_charset};
-pub use walk::{DocumentFile, WalkError, find_documents, name_after_root, name_on_disk};
+pub use walk::{
+    DocumentFile, WalkError, entry_named, find_documents, name_after_root, name_on_disk,
+};
 
 /// The document formats the briefing store may hold, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

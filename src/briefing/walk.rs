@@ -84,7 +84,7 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| root.written.clone());
-            let format = Format::from_path(&root.path).unwrap_or(Format::Text);
+            let format = root_file_format(root)?;
             out.push(DocumentFile {
                 root: idx,
                 name,
@@ -154,6 +154,28 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
     Ok(out)
 }
 
+/// How a file named as a whole `[briefings] paths` entry is read: as its
+/// extension says, or as text when it has none (`notes`). One whose
+/// extension names another kind of file (`report.pdf`, `brief.docx`) is a
+/// configuration error, as a missing path is: read as text it would yield no
+/// items, and its citations would go unchecked without a word. A folder's
+/// walk passes such files over; an entry names its file on purpose.
+fn root_file_format(root: &BriefingRoot) -> Result<Format, WalkError> {
+    let Some(ext) = root.path.extension() else {
+        return Ok(Format::Text);
+    };
+    Format::from_path(&root.path).ok_or_else(|| WalkError {
+        written: root.written.clone(),
+        path: root.path.clone(),
+        source: std::io::Error::other(format!(
+            "a `.{}` file is not a briefing document: citewatch reads .txt, .md and .html \
+             (.htm, .markdown) documents; convert it to one of those, or rename it if it is \
+             one, or name its folder instead",
+            ext.to_string_lossy()
+        )),
+    })
+}
+
 /// The store's name for a document or folder written as `sync` names it,
 /// its `[briefings] paths` entry as written and then its name under it
 /// (`../briefings/2021/a.txt`): the name without the entry.
@@ -163,6 +185,23 @@ pub fn name_after_root(roots: &[BriefingRoot], given: &str) -> Option<String> {
         let name = name.strip_prefix('/')?.trim_end_matches('/');
         (!name.is_empty()).then(|| name.to_string())
     })
+}
+
+/// The `[briefings] paths` entry `asked` names as a whole, as written: as
+/// written in the configuration (a trailing `/` or not), or its folder on
+/// disk. A report on it covers every document under it.
+pub fn entry_named(roots: &[BriefingRoot], asked: &str) -> Option<String> {
+    let trimmed = |s: &str| s.trim_end_matches('/').to_string();
+    let on_disk = std::fs::canonicalize(asked).ok();
+    roots
+        .iter()
+        .find(|r| {
+            trimmed(&r.written) == trimmed(asked)
+                || on_disk
+                    .as_ref()
+                    .is_some_and(|p| std::fs::canonicalize(&r.path).is_ok_and(|q| &q == p))
+        })
+        .map(|r| r.written.clone())
 }
 
 /// The store's name for a document or folder given as a path on disk

@@ -55,7 +55,7 @@ pub enum CheckError {
     )]
     NotSources(Vec<String>),
     /// The host given with --host has no source.
-    #[error("--host {0}: no source is on this host (a host as in a URL, without its port)")]
+    #[error("--host `{0}`: no source is on this host (a host as in a URL, without its port)")]
     UnknownHost(String),
     /// SQLite found the store's database damaged (or not a database). The
     /// run stops at once and writes nothing more to it, not even how it

@@ -179,9 +179,8 @@ pub fn check(
             eprintln!("citewatch: cannot read {}: {}", u.document, u.error);
         }
         return Err(runtime(anyhow::anyhow!(
-            "{} document(s) could not be read; they were left as the store had them \
-             (the check itself ran, its summary is above)",
-            unreadable.len()
+            "{} (the check itself ran, its summary is above)",
+            super::sync::unreadable_line(unreadable.len())
         )));
     }
     Ok(ExitCode::SUCCESS)

@@ -26,8 +26,19 @@ pub struct FetchArgs {
 
 /// Runs `fetch`.
 pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
-    // An invalid URL is reported by the fetcher as an `invalid_url` outcome (exit 2).
-    let normalized = citewatch::source_url::normalize(&args.url).ok();
+    // A URL that cannot be fetched as written (an ftp:// one, say) is no
+    // request: text says so as an error rather than as a `GET` with no
+    // attempt; JSON keeps the fetcher's `invalid_url` account of it. Exit 2.
+    let normalized = match citewatch::source_url::normalize(&args.url) {
+        Ok(n) => Some(n),
+        Err(e) if args.format == Format::Text => {
+            return Err(usage(anyhow::anyhow!(
+                "`{}` cannot be fetched as written, so nothing was requested: {e}",
+                args.url
+            )));
+        }
+        Err(_) => None,
+    };
     let mut store = if args.save && normalized.is_some() {
         Some(Store::open(&config.store.database()).map_err(runtime)?)
     } else {

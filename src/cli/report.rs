@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use citewatch::config::Config;
-use citewatch::report::select::{DEFAULT_STATUSES, FailOn, parse_statuses};
+use citewatch::report::select::{
+    BadDocument, DEFAULT_STATUSES, DocumentFilter, FailOn, document_filter, parse_statuses,
+};
 use citewatch::report::{self, Options, ReportFormat};
 use citewatch::store::Store;
 use citewatch::time::{now_millis, parse_since};
@@ -77,34 +79,12 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
-    // A whole `[briefings] paths` entry, as written or as a path on disk,
-    // unless a document or folder under an entry has that name too.
-    let root = match &a.document {
-        Some(d) if !store.has_document(d).map_err(runtime)? => {
-            whole_entry(&config.briefings.paths, d)
-        }
-        _ => None,
-    };
-    // A name as `citations` shows it, as `sync` shows it, or the path on disk.
-    let document = match &a.document {
-        Some(_) if root.is_some() => None,
-        Some(d) if !store.has_document(d).map_err(runtime)? => {
-            let roots = &config.briefings.paths;
-            let other_name = citewatch::briefing::name_after_root(roots, d)
-                .or_else(|| citewatch::briefing::name_on_disk(roots, std::path::Path::new(d)));
-            match other_name {
-                Some(name) if store.has_document(&name).map_err(runtime)? => Some(name),
-                _ => {
-                    return Err(usage(anyhow::anyhow!(
-                        "--document `{d}`: no document or folder with that path in the store \
-                         (a path as `citewatch citations` shows it, relative to a [briefings] \
-                         paths entry; or as `sync` names it; or the file's path on disk under \
-                         an entry; run `citewatch sync` after adding a file)"
-                    )));
-                }
-            }
-        }
-        other => other.clone(),
+    let filter = match &a.document {
+        Some(d) => document_filter(&store, &config.briefings.paths, d).map_err(|e| match e {
+            BadDocument::Unknown(_) => usage(anyhow::anyhow!("--document {e}")),
+            BadDocument::Store(e) => runtime(e),
+        })?,
+        None => DocumentFilter::default(),
     };
     if let Some(o) = &a.outlet
         && !store.has_outlet(o).map_err(runtime)?
@@ -120,8 +100,8 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         new_only: a.new,
         since,
         outlet: a.outlet.clone(),
-        document,
-        root,
+        document: filter.document,
+        root: filter.root,
         // As the service links them: archived copies on their own origin
         // when one is configured, so a page never shares the service's.
         public_url: config
@@ -181,20 +161,4 @@ fn write_file(
     file.commit()
         .map_err(|e| runtime(anyhow::anyhow!("-o {}: {e}", path.display())))?;
     Ok(outcome)
-}
-
-/// The `[briefings] paths` entry `asked` names as a whole: as written in the
-/// configuration (a trailing `/` or not), or its folder on disk.
-fn whole_entry(roots: &[citewatch::config::BriefingRoot], asked: &str) -> Option<String> {
-    let trimmed = |s: &str| s.trim_end_matches('/').to_string();
-    let on_disk = std::fs::canonicalize(asked).ok();
-    roots
-        .iter()
-        .find(|r| {
-            trimmed(&r.written) == trimmed(asked)
-                || on_disk
-                    .as_ref()
-                    .is_some_and(|p| std::fs::canonicalize(&r.path).is_ok_and(|q| &q == p))
-        })
-        .map(|r| r.written.clone())
 }

@@ -30,8 +30,8 @@ pub fn run(config: &Config, format: Format, rehash: bool) -> Result<ExitCode, Fa
     print(&report, format).map_err(runtime)?;
     if !report.unreadable.is_empty() {
         return Err(runtime(anyhow::anyhow!(
-            "{} document(s) could not be read; they were left as the store had them",
-            report.unreadable.len()
+            "{}",
+            unreadable_line(report.unreadable.len())
         )));
     }
     Ok(ExitCode::SUCCESS)
@@ -100,6 +100,17 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The error line of a sync that could not read `n` documents, in words that
+/// agree with `n`: "1 document could not be read; it was left …".
+pub fn unreadable_line(n: usize) -> String {
+    let left = if n == 1 { "it was" } else { "they were" };
+    format!(
+        "{} could not be read; {left} left as the store had {}",
+        count(n, "document", "documents"),
+        if n == 1 { "it" } else { "them" }
+    )
 }
 
 /// `n` and the noun that agrees with it: "1 document", "2 documents".

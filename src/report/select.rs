@@ -1,7 +1,11 @@
 //! What a report lists: the status names it accepts, the sections they fall
-//! into, and what `--fail-on` matches.
+//! into, the documents its document filter names, and what `--fail-on`
+//! matches.
 
 use serde::Serialize;
+
+use crate::config::BriefingRoot;
+use crate::store::{Store, StoreError};
 
 /// Every status name, in section order.
 pub const STATUSES: &[&str] = &[
@@ -115,30 +119,46 @@ impl Section {
 
 /// Why a `--status` list was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown status `{name}` (valid: {}, `broken` for dead,soft_404,unreachable, or `all`)", STATUSES.join(", "))]
-pub struct UnknownStatus {
-    /// The name given.
-    pub name: String,
+pub enum BadStatuses {
+    /// A name that is no status.
+    #[error("unknown status `{name}` (valid: {}, `broken` for dead,soft_404,unreachable, or `all`)", STATUSES.join(", "))]
+    Unknown {
+        /// The name given.
+        name: String,
+    },
+    /// `dead,,ok`, `dead,`: a name left out, perhaps the one that mattered.
+    #[error(
+        "`{list}` has an empty entry: name statuses separated by single commas, e.g. dead,soft_404"
+    )]
+    EmptyEntry {
+        /// The list given.
+        list: String,
+    },
 }
 
 /// Parses a comma-separated status list (`broken` stands for the three broken
 /// statuses, `all` for every one) into known names in section order, without
 /// repeats. Every `--status` and `?status=` reads its list here, so each
 /// takes the same words.
-pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, UnknownStatus> {
+pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, BadStatuses> {
     let mut picked: Vec<&'static str> = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let names: Vec<&'static str> = if name == "broken" {
+    for name in list.split(',').map(str::trim) {
+        let names: Vec<&'static str> = if name.is_empty() {
+            return Err(BadStatuses::EmptyEntry {
+                list: list.to_string(),
+            });
+        } else if name == "broken" {
             BROKEN.to_vec()
         } else if name == "all" {
             STATUSES.to_vec()
         } else {
-            let known = STATUSES
-                .iter()
-                .find(|s| **s == name)
-                .ok_or_else(|| UnknownStatus {
-                    name: name.to_string(),
-                })?;
+            let known =
+                STATUSES
+                    .iter()
+                    .find(|s| **s == name)
+                    .ok_or_else(|| BadStatuses::Unknown {
+                        name: name.to_string(),
+                    })?;
             vec![*known]
         };
         for n in names {
@@ -147,13 +167,71 @@ pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, UnknownStatus> {
             }
         }
     }
-    if picked.is_empty() {
-        return Err(UnknownStatus {
-            name: list.to_string(),
-        });
-    }
     picked.sort_by_key(|s| rank(s));
     Ok(picked)
+}
+
+/// The documents a report is narrowed to, as the store knows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentFilter {
+    /// A document, or the documents under a folder, by the path `citations`
+    /// shows (relative to its `[briefings] paths` entry).
+    pub document: Option<String>,
+    /// Every document under this `[briefings] paths` entry, as written.
+    pub root: Option<String>,
+}
+
+/// Why a document filter was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BadDocument {
+    /// It names no document, folder or entry: an empty report would read
+    /// as "nothing broken".
+    #[error(
+        "`{0}`: no document or folder with that path in the store (a path as \
+         `citewatch citations` and /api/citations show it, relative to a [briefings] paths \
+         entry; or as `sync` names it; or the file's path on disk under an entry; or a whole \
+         entry, as written or as its folder on disk; run `citewatch sync` after adding a file)"
+    )]
+    Unknown(String),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads a document filter (`report --document`, the service's `document=`)
+/// in any of the forms a person has at hand: the path `citations` shows, the
+/// name `sync` gives (the entry as written, then the path), the file's or
+/// folder's path on disk under an entry, or a whole entry as written or as
+/// its folder on disk. The command and the service read it here, so each
+/// takes what the other does.
+pub fn document_filter(
+    store: &Store,
+    roots: &[BriefingRoot],
+    asked: &str,
+) -> Result<DocumentFilter, BadDocument> {
+    if store.has_document(asked)? {
+        return Ok(DocumentFilter {
+            document: Some(asked.to_string()),
+            root: None,
+        });
+    }
+    // A whole entry, unless a document or folder under an entry has that
+    // name too (found above).
+    if let Some(root) = crate::briefing::entry_named(roots, asked) {
+        return Ok(DocumentFilter {
+            document: None,
+            root: Some(root),
+        });
+    }
+    let other_name = crate::briefing::name_after_root(roots, asked)
+        .or_else(|| crate::briefing::name_on_disk(roots, std::path::Path::new(asked)));
+    match other_name {
+        Some(name) if store.has_document(&name)? => Ok(DocumentFilter {
+            document: Some(name),
+            root: None,
+        }),
+        _ => Err(BadDocument::Unknown(asked.to_string())),
+    }
 }
 
 /// A status's position in a report (sections in order, then statuses).
@@ -218,8 +296,23 @@ mod tests {
         );
         let e = parse_statuses("dead,gone").unwrap_err().to_string();
         assert!(e.contains("`gone`") && e.contains("soft_404"), "{e}");
-        assert!(parse_statuses(" , ").is_err());
         assert_eq!(parse_statuses("ok,all").unwrap(), STATUSES);
+    }
+
+    /// `--status dead,,ok` was read as `dead,ok`.
+    #[test]
+    fn a_list_with_an_empty_entry_is_refused_by_name() {
+        for list in ["dead,,ok", "dead,", ",dead", " , ", "", "dead, ,ok"] {
+            assert_eq!(
+                parse_statuses(list),
+                Err(BadStatuses::EmptyEntry {
+                    list: list.to_string()
+                }),
+                "{list:?}"
+            );
+        }
+        let e = parse_statuses("dead,,ok").unwrap_err().to_string();
+        assert!(e.starts_with("`dead,,ok` has an empty entry"), "{e}");
     }
 
     #[test]

@@ -43,18 +43,35 @@ pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
 /// Reads `status=a,b` (repeatable): `None` when absent; `all` means every status;
 /// an unknown name is a 400 naming the known ones.
 pub fn parse_statuses(pairs: &[(String, String)]) -> Result<Option<Vec<String>>, ApiError> {
-    let mut out = Vec::new();
-    for (_, v) in pairs.iter().filter(|(k, _)| k == "status") {
-        if v.split(',').all(|s| s.trim().is_empty()) {
-            continue;
-        }
-        let names = crate::report::select::parse_statuses(v)
-            .map_err(|e| ApiError::bad_request(format!("status: {e}")))?;
-        out.extend(names.into_iter().map(str::to_string));
-    }
+    let mut out: Vec<String> = status_lists(pairs)?
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     out.sort();
     out.dedup();
     Ok((!out.is_empty()).then_some(out))
+}
+
+/// The statuses of every `status=` value, each read as `--status` reads its
+/// list (`dead,,ok` is a 400, as it is exit 2), in section order without
+/// repeats; none when no value names any. A value left empty (a form's blank
+/// field) is no list.
+pub fn status_lists(pairs: &[(String, String)]) -> Result<Vec<&'static str>, ApiError> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (_, v) in pairs
+        .iter()
+        .filter(|(k, v)| k == "status" && !v.trim().is_empty())
+    {
+        let names = crate::report::select::parse_statuses(v)
+            .map_err(|e| ApiError::bad_request(format!("status: {e}")))?;
+        for n in names {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out.sort_by_key(|s| crate::report::select::rank(s));
+    Ok(out)
 }
 
 /// Reads a count or page number: 0 is a 400 naming the key, as a value that is
@@ -297,8 +314,8 @@ pub async fn report(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let q = report_query(raw.as_deref())?;
-    super::report::filters_name_something(&state, &q).await?;
+    let mut q = report_query(raw.as_deref())?;
+    super::report::resolve_filters(&state, &mut q).await?;
     let links = state.links(&headers);
     let body = report_json(&state, q, links).await?;
     Ok((
@@ -658,6 +675,18 @@ mod tests {
                 "unreachable".to_string()
             ])
         );
+        // A blank value is none; an empty entry in a list is refused, as
+        // `--status dead,,ok` is.
+        assert_eq!(parse_statuses(&pairs("status=&status=%20")).unwrap(), None);
+        for bad in ["status=dead,,ok", "status=dead,", "status=,"] {
+            let e = parse_statuses(&pairs(bad)).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(
+                e.message.contains("has an empty entry"),
+                "{bad}: {}",
+                e.message
+            );
+        }
         let e = parse_statuses(&pairs("status=gone")).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert!(

@@ -100,11 +100,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with this status.
+    /// An error with this status; a long value it quotes (a query's 100 KB
+    /// `document=`) is clipped, as the command's error lines are.
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        let message = match crate::error_text::clipped(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(shorter) => shorter,
+        };
         ApiError {
             status,
-            message: message.into(),
+            message,
             retry_after: None,
         }
     }

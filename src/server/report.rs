@@ -18,10 +18,10 @@ use axum::body::{Body, Bytes};
 use tokio::sync::mpsc::{self, error::SendTimeoutError};
 use tokio::sync::oneshot;
 
-use super::api::{param, parse_flag, query_pairs};
+use super::api::{param, parse_flag, query_pairs, status_lists};
 use super::{ApiError, AppState, Links};
 use crate::report::html::{Html, ServedPage};
-use crate::report::select::{DEFAULT_STATUSES, parse_statuses};
+use crate::report::select::{BadDocument, DEFAULT_STATUSES, DocumentFilter, document_filter};
 use crate::report::{self, Options, ReportFormat};
 use crate::time::{Millis, now_millis, parse_since};
 
@@ -33,8 +33,11 @@ pub struct ReportQuery {
     pub statuses: Vec<&'static str>,
     /// `outlet=`.
     pub outlet: Option<String>,
-    /// `document=`.
+    /// `document=`: a document or folder under a `[briefings] paths`
+    /// entry, as the store names it once [`resolve_filters`] has read it.
     pub document: Option<String>,
+    /// A whole `[briefings] paths` entry `document=` named.
+    pub root: Option<String>,
     /// `new=1`: only what became broken or changed since the last run (or `since`).
     pub new_only: bool,
     /// `since=` (RFC 3339 or a duration such as `2d`).
@@ -43,45 +46,44 @@ pub struct ReportQuery {
 
 /// Refuses a report whose `outlet` or `document` filter names nothing in the
 /// store, as `citewatch report` does: a mistyped filter is a mistake to say,
-/// not an empty report that reads as "nothing broken".
-pub async fn filters_name_something(state: &AppState, q: &ReportQuery) -> Result<(), ApiError> {
-    let (outlet, document) = (q.outlet.clone(), q.document.clone());
-    let problem = state
+/// not an empty report that reads as "nothing broken". The `document` is
+/// read as `report --document` reads it (a path as /api/citations shows it,
+/// as `sync` names it, on disk, or a whole `[briefings] paths` entry) and
+/// left as the store names it.
+pub async fn resolve_filters(state: &AppState, q: &mut ReportQuery) -> Result<(), ApiError> {
+    let (outlet, document) = (q.outlet.clone(), q.document.take());
+    let roots = state.config().briefings.paths.clone();
+    let filter = state
         .with_store(move |s| {
             if let Some(o) = outlet
                 && !s.has_outlet(&o)?
             {
-                return Ok(Some(format!("outlet `{o}`: no citation names that outlet")));
-            }
-            if let Some(d) = document
-                && !s.has_document(&d)?
-            {
-                return Ok(Some(format!(
-                    "document `{d}`: no document or folder with that path in the store \
-                     (paths are relative to a [briefings] paths entry, as /api/citations shows them)"
+                return Err(ApiError::bad_request(format!(
+                    "outlet `{o}`: no citation names that outlet"
                 )));
             }
-            Ok(None)
+            match document {
+                None => Ok(DocumentFilter::default()),
+                Some(d) => document_filter(s, &roots, &d).map_err(|e| match e {
+                    BadDocument::Unknown(_) => ApiError::bad_request(format!("document {e}")),
+                    BadDocument::Store(e) => e.into(),
+                }),
+            }
         })
         .await?;
-    match problem {
-        Some(p) => Err(ApiError::bad_request(p)),
-        None => Ok(()),
-    }
+    q.document = filter.document;
+    q.root = filter.root;
+    Ok(())
 }
 
 /// Reads the report filters of a query string; a bad value is a 400 naming it.
 pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
     let pairs = query_pairs(raw);
-    let listed: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, v)| k == "status" && !v.trim().is_empty())
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let listed = status_lists(&pairs)?;
     let statuses = if listed.is_empty() {
         DEFAULT_STATUSES.to_vec()
     } else {
-        parse_statuses(&listed.join(",")).map_err(|e| ApiError::bad_request(e.to_string()))?
+        listed
     };
     let since = param(&pairs, "since")
         .map(|s| parse_since(s).map_err(|e| ApiError::bad_request(format!("since `{s}`: {e}"))))
@@ -90,6 +92,7 @@ pub fn report_query(raw: Option<&str>) -> Result<ReportQuery, ApiError> {
         statuses,
         outlet: param(&pairs, "outlet").map(str::to_string),
         document: param(&pairs, "document").map(str::to_string),
+        root: None,
         new_only: parse_flag(&pairs, "new")?,
         since,
     })
@@ -102,8 +105,7 @@ fn options(q: &ReportQuery, links: &Links) -> Options {
         since: q.since,
         outlet: q.outlet.clone(),
         document: q.document.clone(),
-        // The API's `document` is a path under an entry, as /api/citations shows.
-        root: None,
+        root: q.root.clone(),
         // Archived copies link to this service (or its archive origin).
         public_url: Some(links.archive_root().to_string()),
         now: now_millis(),

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::api::parse_id;
-use super::report::{filters_name_something, report_html, report_query};
+use super::report::{report_html, report_query, resolve_filters};
 use super::{ApiError, AppState};
 use crate::report::html::escape;
 use crate::time::format_millis;
@@ -41,8 +41,8 @@ pub async fn report_page(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let q = report_query(query.as_deref())?;
-    filters_name_something(&state, &q).await?;
+    let mut q = report_query(query.as_deref())?;
+    resolve_filters(&state, &mut q).await?;
     let links = state.links(&headers);
     Ok(html(report_html(&state, q, links).await?))
 }
