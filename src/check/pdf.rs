@@ -55,15 +55,6 @@ pub enum PdfError {
     Panicked(String),
 }
 
-/// Whether a body is a PDF: its signature, after any leading whitespace.
-pub fn is_pdf(body: &[u8]) -> bool {
-    let start = body
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(body.len());
-    body[start..].starts_with(b"%PDF-")
-}
-
 /// The text of a PDF's first pages, one line per line of text as the
 /// document draws it; empty for a document with no text (a scan) or one
 /// larger than [`MAX_PDF_BYTES`].
@@ -71,6 +62,14 @@ pub fn text(body: &[u8]) -> Result<String, PdfError> {
     if body.len() > MAX_PDF_BYTES {
         return Ok(String::new());
     }
+    guarded(body, extract)
+}
+
+/// `extract` of `body`, its panic an error.
+fn guarded(
+    body: &[u8],
+    extract: fn(&[u8]) -> Result<String, PdfError>,
+) -> Result<String, PdfError> {
     match catch_unwind(AssertUnwindSafe(|| extract(body))) {
         Ok(text) => text,
         Err(panic) => Err(PdfError::Panicked(panic_text(panic.as_ref()))),
@@ -226,10 +225,37 @@ mod tests {
     }
 
     #[test]
-    fn is_pdf_goes_by_the_signature() {
-        assert!(is_pdf(b"%PDF-1.7\n"));
-        assert!(is_pdf(b"\r\n %PDF-1.4"));
-        assert!(!is_pdf(b"<html>%PDF-"));
-        assert!(!is_pdf(b""));
+    fn deep_nesting_is_refused_not_recursed_into() {
+        // In an object of the file, and in a page's content stream.
+        let deep = |n: usize| {
+            let mut v = vec![b'['; n];
+            v.extend(std::iter::repeat_n(b']', n));
+            v
+        };
+        let mut raw = b"%PDF-1.4\n1 0 obj\n".to_vec();
+        raw.extend(deep(200_000));
+        raw.extend_from_slice(b"\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+        assert!(text(&raw).is_err() || text(&raw).is_ok_and(|t| t.is_empty()));
+        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let mut content = deep(200_000);
+        content.extend_from_slice(b" (Delegates) Tj");
+        let id = doc.add_object(lopdf::Stream::new(lopdf::Dictionary::new(), content));
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Contents", lopdf::Object::Reference(id));
+        let mut body = Vec::new();
+        doc.save_to(&mut body).unwrap();
+        assert!(text(&body).is_ok_and(|t| !t.contains("Delegates")));
+    }
+
+    #[test]
+    fn a_panic_in_the_parser_is_an_error_of_this_document() {
+        let panicked = guarded(b"%PDF-1.7", |_| panic!("parser bug"));
+        assert_eq!(panicked, Err(PdfError::Panicked("parser bug".into())));
+        assert_eq!(
+            panicked.unwrap_err().to_string(),
+            "the PDF parser failed on it: parser bug"
+        );
     }
 }
