@@ -87,8 +87,9 @@ fn extract(body: &[u8]) -> Result<String, PdfError> {
     let mut budget = MAX_CONTENT_BYTES;
     for (number, page) in doc.page_iter().take(MAX_PAGES).enumerate() {
         // The page's content is decoded twice (once to charge the budget,
-        // once by the extractor), each time within what is left of it.
-        let Ok(content) = doc.get_page_content_with_limit(page, budget) else {
+        // once by the extractor), each time within what was left of it.
+        let allowed = budget;
+        let Ok(content) = doc.get_page_content_with_limit(page, allowed) else {
             break;
         };
         budget -= content.len().min(budget);
@@ -99,7 +100,7 @@ fn extract(body: &[u8]) -> Result<String, PdfError> {
         // A chunk the parser could not decode (a font without a usable
         // encoding) is left out; the rest of the page still counts.
         for chunk in doc
-            .extract_text_chunks_with_limit(&[number], budget.max(1))
+            .extract_text_chunks_with_limit(&[number], allowed.max(1))
             .into_iter()
             .flatten()
         {
