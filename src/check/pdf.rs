@@ -226,6 +226,33 @@ mod tests {
     }
 
     #[test]
+    fn a_page_of_most_of_the_content_budget_is_still_read() {
+        use std::io::Write;
+        // 20 MiB of spaces, then the text: within the budget, though the
+        // budget left after charging the page is less than the page.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..20 {
+            z.write_all(&spaces).unwrap();
+        }
+        z.write_all(b"BT /F1 11 Tf 50 780 Td (Delegates debated the draft.) Tj ET")
+            .unwrap();
+        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let mut dict = lopdf::Dictionary::new();
+        dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
+        let stream = lopdf::Stream::new(dict, z.finish().unwrap()).with_compression(false);
+        let id = doc.add_object(stream);
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Contents", lopdf::Object::Reference(id));
+        let mut body = Vec::new();
+        doc.save_to(&mut body).unwrap();
+        let text = text(&body).unwrap();
+        assert!(text.contains("Delegates debated the draft."), "{text:?}");
+    }
+
+    #[test]
     fn deep_nesting_is_refused_not_recursed_into() {
         // In an object of the file, and in a page's content stream.
         let deep = |n: usize| {
