@@ -2246,3 +2246,125 @@ async fn a_damaged_pack_record_loses_only_itself_when_the_index_is_rebuilt() {
     let text = String::from_utf8(run(&g, &["verify"]).await.stdout).unwrap();
     assert!(text.contains("1 problem"), "{text}");
 }
+
+/// The four cited reports of the test web's `/pdf/` (see `tests/common/web.rs`).
+const REPORTS: [&str; 4] = [
+    "/pdf/reissued.pdf",
+    "/pdf/replaced.pdf",
+    "/pdf/to-notice.pdf",
+    "/pdf/broken.pdf",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_replaced_by_another_document_is_changed_and_one_reissued_is_ok() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &REPORTS));
+    json(&g, &["check", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    for path in REPORTS {
+        assert_eq!(status_of(&sources, path), "ok", "{sources}");
+        // The copy cited is read: its text's lines, by this PDF reader.
+        let base = baseline_reading(&g, &web.url("127.0.0.1", path));
+        assert_eq!(
+            base["pdf"],
+            citewatch::check::pdf::PDF_TEXT_VERSION,
+            "{base}"
+        );
+        assert!(base["lines"].is_object(), "{base}");
+    }
+
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    let evidence = |path: &str| {
+        source(&sources, path)["evidence"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // The same text in other bytes: as cited.
+    assert_eq!(status_of(&sources, "/pdf/reissued.pdf"), "ok", "{sources}");
+    assert!(
+        source(&sources, "/pdf/reissued.pdf")["similarity"]
+            .as_f64()
+            .is_some_and(|s| s >= 0.95),
+        "{sources}"
+    );
+    // Another document at the cited address.
+    assert_eq!(
+        status_of(&sources, "/pdf/replaced.pdf"),
+        "changed",
+        "{sources}"
+    );
+    assert!(
+        evidence("/pdf/replaced.pdf").contains("different from the copy archived"),
+        "{sources}"
+    );
+    // The site's notice in its place is found by its words, as before.
+    let notice = source(&sources, "/pdf/to-notice.pdf");
+    assert!(
+        notice["status"] == "soft_404" || notice["suspect"] == "soft_404",
+        "{sources}"
+    );
+    assert!(
+        evidence("/pdf/to-notice.pdf").contains("页面不存在"),
+        "{sources}"
+    );
+    // A file the parser gives up on is recorded unread, and says why.
+    assert_eq!(status_of(&sources, "/pdf/broken.pdf"), "ok", "{sources}");
+    assert!(
+        evidence("/pdf/broken.pdf")
+            .contains("the page could not be read: the PDF could not be parsed"),
+        "{sources}"
+    );
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let (reading, checks): (Option<String>, i64) = db
+        .query_row(
+            "SELECT c.reading, (SELECT count(*) FROM checks k WHERE k.source_id = s.id)
+             FROM sources s JOIN captures c ON c.id = s.latest_capture_id WHERE s.url = ?1",
+            [web.url("127.0.0.1", "/pdf/broken.pdf")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((reading, checks), (None, 2), "captured, unread");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdfs_a_store_kept_before_pdfs_were_read_are_read_again_not_taken_for_changed() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let reports = &REPORTS[..2];
+    g.brief("b.txt", briefing(&web, reports));
+    json(&g, &["check", "--format", "json"]).await;
+    // As a store of the previous version kept them: readings without text.
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let old = db
+        .execute(
+            "UPDATE captures SET reading =
+               '{\"title\":null,\"error_phrase\":null,\"bot_challenge\":false,\"decoder\":0}'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(old, 2);
+    drop(db);
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/pdf/reissued.pdf"), "ok", "{sources}");
+    assert_eq!(
+        status_of(&sources, "/pdf/replaced.pdf"),
+        "changed",
+        "{sources}"
+    );
+    // Each copy cited was read again from its archived bytes, and kept so.
+    for path in reports {
+        let base = baseline_reading(&g, &web.url("127.0.0.1", path));
+        assert_eq!(
+            base["pdf"],
+            citewatch::check::pdf::PDF_TEXT_VERSION,
+            "{base}"
+        );
+        assert!(base["lines"].is_object(), "{base}");
+    }
+}

@@ -17,7 +17,7 @@ use url::Url;
 
 use super::fingerprint::{self, Fingerprint};
 use super::lines::{self, LineSet};
-use super::{page, soft404};
+use super::{page, pdf, soft404};
 
 /// What reading a page found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -71,6 +71,38 @@ pub struct Reading {
     /// was kept.
     #[serde(default)]
     pub decoder: u8,
+    /// The [`pdf::PDF_TEXT_VERSION`] of the reader that read a body which is
+    /// not text: a PDF's text, or none. 0 for HTML and text, and for
+    /// readings made before PDFs were read, which hold no text even of a
+    /// PDF (see [`Reading::pdf_stale`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pdf: u8,
+    /// Why a PDF's text could not be had: the page goes unread, and this
+    /// reading is not stored (an unread capture has none).
+    #[serde(skip)]
+    pub unreadable: Option<String>,
+}
+
+fn is_zero(v: &u8) -> bool {
+    *v == 0
+}
+
+impl Reading {
+    /// Made by another PDF reader than this one, or before PDFs were read
+    /// (a reading without any text, of a body that may be a PDF by its
+    /// `Content-Type`): its text, if any, is to be had from the body again.
+    pub fn pdf_stale(&self, content_type: Option<&str>) -> bool {
+        if self.pdf == pdf::PDF_TEXT_VERSION {
+            return false;
+        }
+        self.pdf != 0
+            || (!self.lazy
+                && self.lines.is_none()
+                && self.fingerprint.is_none()
+                && self.page_fingerprint.is_none()
+                && self.title.is_none()
+                && page::may_be_pdf(content_type))
+    }
 }
 
 /// What a verdict reads from a stored reading when the page is known to be
@@ -135,9 +167,25 @@ const CHALLENGES: &[&str] = &[
 pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
     let p = page::glance_page(body, content_type);
     let no_bytes = body.iter().all(|&b| b.is_ascii_whitespace() || b == 0);
+    // Not text: the body was looked at by this PDF reader.
+    let not_text = p.encoding.is_empty();
     if !p.is_html && p.main_text.is_empty() {
         return Reading {
             blank: no_bytes,
+            pdf: if not_text { pdf::PDF_TEXT_VERSION } else { 0 },
+            unreadable: p.unreadable,
+            ..Reading::default()
+        };
+    }
+    if not_text {
+        // A PDF with text: a document, never a server's notice, wall or
+        // way station, whatever its words say.
+        return Reading {
+            lines: Some(lines::line_set(&p.main_text)),
+            article: soft404::is_article_like(&p.main_text),
+            lazy: true,
+            decoder: page::DECODER_VERSION,
+            pdf: pdf::PDF_TEXT_VERSION,
             ..Reading::default()
         };
     }
@@ -177,6 +225,8 @@ pub fn glance(body: &[u8], content_type: Option<&str>) -> Reading {
         page_fingerprint: None,
         lazy: true,
         decoder: page::DECODER_VERSION,
+        pdf: 0,
+        unreadable: None,
     }
 }
 
@@ -201,6 +251,9 @@ pub struct Subject<'a> {
     content_type: Option<&'a str>,
     body: Option<Option<Vec<u8>>>,
     load: Box<dyn FnMut() -> Option<Vec<u8>> + 'a>,
+    /// A PDF's text, once extracted: both readings of a PDF give the same,
+    /// and extracting it is the costly part.
+    pdf_text: Option<String>,
 }
 
 impl<'a> Subject<'a> {
@@ -210,7 +263,10 @@ impl<'a> Subject<'a> {
     /// at once, whole (title, phrases, lines; fingerprints as needed): its
     /// text may have been mojibake. Should the body not load, it stands as
     /// it was. Readings from before laziness hold every fingerprint they
-    /// will have and are used as they are.
+    /// will have and are used as they are, but for readings that may be of
+    /// a PDF made before PDFs were read ([`Reading::pdf_stale`]): those are
+    /// read again from the body, so a cited PDF is compared by its text
+    /// rather than taken for changed, or left uncompared.
     pub fn new(
         reading: Reading,
         content_type: Option<&'a str>,
@@ -222,9 +278,11 @@ impl<'a> Subject<'a> {
             content_type,
             body: None,
             load: Box::new(load),
+            pdf_text: None,
         };
-        let stale = subject.reading.decoder != page::DECODER_VERSION
-            && (subject.reading.lazy || subject.reading.lines.is_some());
+        let stale = (subject.reading.decoder != page::DECODER_VERSION
+            && (subject.reading.lazy || subject.reading.lines.is_some()))
+            || subject.reading.pdf_stale(content_type);
         if stale {
             let load = &mut subject.load;
             if let Some(body) = subject.body.get_or_insert_with(load).as_deref() {
@@ -243,14 +301,23 @@ impl<'a> Subject<'a> {
             content_type: None,
             body: None,
             load: Box::new(|| None),
+            pdf_text: None,
         }
     }
 
     /// The body's text as `read` sees it, if the body can be had.
     fn text(&mut self, read: fn(&[u8], Option<&str>) -> page::Page) -> Option<String> {
+        if let Some(text) = &self.pdf_text {
+            return Some(text.clone());
+        }
         let load = &mut self.load;
         let body = self.body.get_or_insert_with(load).as_deref()?;
-        Some(read(body, self.content_type).main_text)
+        let page = read(body, self.content_type);
+        // Text of a body that is not text: a PDF's.
+        if page.encoding.is_empty() && !page.main_text.is_empty() {
+            self.pdf_text = Some(page.main_text.clone());
+        }
+        Some(page.main_text)
     }
 
     /// A fingerprint of the current version, computed (with `read`) when it is
@@ -523,10 +590,75 @@ mod tests {
         assert_eq!(s.page_fingerprint(), None);
         assert!(!s.grew);
         // A reading of a body that was not text stays without fingerprints.
-        let mut s = Subject::new(Reading::default(), None, || {
+        let mut s = Subject::new(Reading::default(), Some("image/png"), || {
             panic!("not text: never re-read")
         });
         assert_eq!(s.main_fingerprint(), None);
+    }
+
+    #[test]
+    fn a_pdf_read_before_pdfs_were_is_read_again_from_its_body() {
+        let body = crate::simweb::pdf_document("Defense law", &PARAGRAPHS, 1);
+        // What a store kept for a PDF before: no text at all.
+        let old: Reading = serde_json::from_str(
+            r#"{"title":null,"error_phrase":null,"bot_challenge":false,"decoder":0}"#,
+        )
+        .unwrap();
+        for ct in [
+            Some("application/pdf"),
+            None,
+            Some("application/octet-stream"),
+        ] {
+            let loads = std::cell::Cell::new(0);
+            let s = Subject::new(old.clone(), ct, || {
+                loads.set(loads.get() + 1);
+                Some(body.clone())
+            });
+            assert!(s.grew && s.reading.lines.is_some(), "{ct:?}");
+            assert_eq!(s.reading.pdf, pdf::PDF_TEXT_VERSION);
+            assert_eq!(loads.get(), 1);
+            // Read now, it is not read again.
+            let again: Reading =
+                serde_json::from_str(&serde_json::to_string(&s.reading).unwrap()).unwrap();
+            let s = Subject::new(again, ct, || panic!("read once is enough"));
+            assert!(!s.grew);
+        }
+        // Of a body that turns out to be no PDF, the mark that it was looked
+        // at is kept too, so it is not loaded again the next night.
+        let s = Subject::new(old.clone(), None, || Some(b"\x89PNG\r\n\x1a\n".to_vec()));
+        assert!(s.grew && s.reading.lines.is_none());
+        assert!(!s.reading.pdf_stale(None));
+        // Labelled as something else, an old reading without text is no PDF.
+        let s = Subject::new(old, Some("text/html"), || panic!("not a PDF"));
+        assert!(!s.grew);
+    }
+
+    #[test]
+    fn a_replaced_pdf_drifts_and_a_re_served_one_does_not() {
+        let ct = Some("application/pdf");
+        let subject =
+            |body: Vec<u8>| Subject::new(glance(&body, ct), ct, move || Some(body.clone()));
+        let pdf = |paragraphs: &[&str], stamp| {
+            crate::simweb::pdf_document("Defense law", paragraphs, stamp)
+        };
+        let mut base = subject(pdf(&PARAGRAPHS, 1));
+        assert!(base.reading.lazy && base.reading.lines.is_some());
+        let mut same = subject(pdf(&PARAGRAPHS, 2));
+        let s = drift(&mut same, &mut base, 0.85).unwrap();
+        assert!(s >= quick_bar(0.85), "{s}");
+        let mut replaced = subject(pdf(&REWRITTEN, 3));
+        let s = drift(&mut replaced, &mut base, 0.85).unwrap();
+        assert!(s < 0.85, "{s}");
+        // A PDF is a document, not a server's notice, whatever it says.
+        let notice = glance(&pdf(&["Page not found"], 1), ct);
+        assert_eq!((notice.error_phrase, notice.wall), (None, None));
+        // Its text is extracted once for both fingerprints.
+        let mut counted = Subject::new(glance(&pdf(&PARAGRAPHS, 1), ct), ct, || {
+            Some(pdf(&PARAGRAPHS, 1))
+        });
+        assert!(counted.page_fingerprint().is_some());
+        assert!(counted.pdf_text.is_some());
+        assert_eq!(counted.main_fingerprint(), counted.page_fingerprint());
     }
 
     #[test]
@@ -797,8 +929,15 @@ mod tests {
             None,
         );
         assert!(r.bot_challenge);
+        // A PDF the parser gives up on says so, and holds nothing else.
+        let broken = read(b"%PDF-1.4 binary", Some("application/pdf"));
+        assert!(broken.unreadable.is_some());
         assert_eq!(
-            read(b"%PDF-1.4 binary", Some("application/pdf")),
+            Reading {
+                unreadable: None,
+                pdf: 0,
+                ..broken
+            },
             Reading::default()
         );
     }

@@ -495,6 +495,8 @@ struct Afresh {
     baseline_update: Option<(i64, String)>,
     /// The comparison needed an archived copy whose bytes could not be read.
     copy_unreadable: bool,
+    /// Why the page itself could not be read (a PDF the parser gave up on).
+    unread: Option<String>,
 }
 
 /// Why a page went uncompared when the archive failed to give back a copy.
@@ -581,9 +583,11 @@ impl PageInput<'_> {
         match afresh {
             Ok(a) => {
                 let reuse_stored = same_body.is_some() && !a.grew && a.reading.is_some();
-                let unread = (a.copy_unreadable && a.page.similarity.is_none()).then(|| {
-                    tracing::warn!(url = %report.url, "{COPY_UNREADABLE}");
-                    COPY_UNREADABLE.to_string()
+                let unread = a.unread.or_else(|| {
+                    (a.copy_unreadable && a.page.similarity.is_none()).then(|| {
+                        tracing::warn!(url = %report.url, "{COPY_UNREADABLE}");
+                        COPY_UNREADABLE.to_string()
+                    })
                 });
                 PageRead {
                     title: a.reading.as_ref().and_then(|r| r.title.clone()),
@@ -693,8 +697,22 @@ impl PageInput<'_> {
                 page,
                 baseline_update,
                 copy_unreadable: unreadable.get(),
+                unread: None,
             };
         };
+        // A PDF the parser gave up on: recorded unread, as a page whose
+        // parser panicked is, so it never becomes the copy cited.
+        if let Some(why) = subject.reading.unreadable.take() {
+            tracing::warn!(url = %report.url, "the page could not be read: {why}");
+            return Afresh {
+                reading: None,
+                grew: false,
+                page,
+                baseline_update,
+                copy_unreadable: unreadable.get(),
+                unread: Some(format!("the page could not be read: {why}")),
+            };
+        }
         page.error_phrase = subject.reading.error_phrase.clone();
         page.bot_challenge = subject.reading.bot_challenge;
         page.wall = subject.reading.wall.clone();
@@ -763,6 +781,7 @@ impl PageInput<'_> {
             page,
             baseline_update,
             copy_unreadable: unreadable.get(),
+            unread: None,
         }
     }
 }

@@ -311,7 +311,9 @@ pub fn classify(
     // same address another way (https, `www.`, a trailing slash). Without a
     // baseline yet, this capture becomes it, so the content matches by
     // definition: the first check says `moved` as every later one would. A
-    // page without text to compare (a PDF) is judged by its redirect alone.
+    // page without text to compare (an image, a scanned PDF, a PDF the parser
+    // could not read) is judged by its redirect alone; a PDF's text is
+    // compared as a page's is.
     let moved = f.permanent_redirect && f.final_url != f.url && !same_address(f.url, f.final_url);
     match page.similarity {
         Some(sim) if sim < changed_below => (

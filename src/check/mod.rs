@@ -1,7 +1,7 @@
 //! The nightly check: pick due sources ([`schedule`]), fetch them and record
 //! the results ([`run`]), one run at a time ([`lock`]). Between fetch and
-//! record, `assess` archives each answer, reads the page ([`page`], [`lines`],
-//! [`fingerprint`], [`soft404`] behind [`analyze`]) and decides its verdict
+//! record, `assess` archives each answer, reads the page ([`page`], [`pdf`],
+//! [`lines`], [`fingerprint`], [`soft404`] behind [`analyze`]) and decides its verdict
 //! ([`classify`], [`verdict`]), with what other sources' redirects say
 //! ([`landing`]).
 
@@ -14,6 +14,7 @@ pub mod landing;
 pub mod lines;
 pub mod lock;
 pub mod page;
+pub mod pdf;
 pub mod run;
 pub mod schedule;
 pub mod soft404;

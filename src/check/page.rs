@@ -58,14 +58,19 @@ const INVISIBLE_OR_CHROME: &str = concat!(
 pub struct Page {
     /// The `<title>`, whitespace collapsed; `None` when absent, empty or not HTML.
     pub title: Option<String>,
-    /// The article text (HTML), the text itself (plain text), or empty (PDF,
-    /// images, anything else). Paragraphs are separated by blank lines.
+    /// The article text (HTML), the text itself (plain text), a PDF's text
+    /// (see [`super::pdf`]), or empty (images, anything else). Paragraphs are
+    /// separated by blank lines.
     pub main_text: String,
     /// The WHATWG name of the encoding the body was read in, e.g. `UTF-8`,
     /// `GBK`, `Big5`; empty when the body was not read as text.
     pub encoding: &'static str,
     /// The body was read as HTML.
     pub is_html: bool,
+    /// The body is a PDF whose text could not be had, and why: unlike a
+    /// document without text, one that cannot be read says nothing of
+    /// whether it is still the one cited.
+    pub unreadable: Option<String>,
 }
 
 /// Reads a fetched body. `content_type` is the response's `Content-Type`
@@ -281,16 +286,25 @@ fn decoded(
     content_type: Option<&str>,
     read_html: impl FnOnce(&str) -> (Option<String>, String),
 ) -> Page {
-    let body = capped(body);
     let kind = kind_of(content_type, body);
-    if kind == Kind::Other {
+    if matches!(kind, Kind::Other | Kind::Pdf) {
+        // A PDF is read whole: its cross-reference table is at its end.
+        let (main_text, unreadable) = match kind {
+            Kind::Pdf => match super::pdf::text(body) {
+                Ok(text) => (text, None),
+                Err(e) => (String::new(), Some(e.to_string())),
+            },
+            _ => (String::new(), None),
+        };
         return Page {
             title: None,
-            main_text: String::new(),
+            main_text,
             encoding: "",
             is_html: false,
+            unreadable,
         };
     }
+    let body = capped(body);
     let is_html = kind == Kind::Html;
     let (text, encoding) = decode_body(body, content_type.and_then(header_charset), is_html);
     if !is_html {
@@ -299,6 +313,7 @@ fn decoded(
             main_text: text.into_owned(),
             encoding,
             is_html,
+            unreadable: None,
         };
     }
     let (title, main_text) = read_html(&text);
@@ -307,6 +322,7 @@ fn decoded(
         main_text,
         encoding,
         is_html,
+        unreadable: None,
     }
 }
 
@@ -314,6 +330,7 @@ fn decoded(
 enum Kind {
     Html,
     Text,
+    Pdf,
     Other,
 }
 
@@ -329,17 +346,37 @@ fn capped(body: &[u8]) -> &[u8] {
     }
 }
 
-fn kind_of(content_type: Option<&str>, body: &[u8]) -> Kind {
-    let essence = content_type
+fn essence(content_type: Option<&str>) -> String {
+    content_type
         .and_then(|ct| ct.split(';').next())
         .map(|e| e.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Types whose bodies are sniffed: servers that do not know what they send,
+/// and PDF, so that an error page served under the label of the document it
+/// replaces is read as the page it is.
+const SNIFFED: &[&str] = &[
+    "",
+    "application/octet-stream",
+    "application/unknown",
+    "unknown/unknown",
+    "*/*",
+    "application/pdf",
+    "application/x-pdf",
+];
+
+/// Whether a body sent with this `Content-Type` may be read as a PDF: one
+/// labelled PDF, or sniffed.
+pub fn may_be_pdf(content_type: Option<&str>) -> bool {
+    SNIFFED.contains(&essence(content_type).as_str())
+}
+
+fn kind_of(content_type: Option<&str>, body: &[u8]) -> Kind {
+    let essence = essence(content_type);
     match essence.as_str() {
         "text/html" | "application/xhtml+xml" => Kind::Html,
-        // Servers that do not know what they send: look at it.
-        "" | "application/octet-stream" | "application/unknown" | "unknown/unknown" | "*/*" => {
-            sniff(body)
-        }
+        e if SNIFFED.contains(&e) => sniff(body),
         e if e.starts_with("text/") => Kind::Text,
         _ => Kind::Other,
     }
@@ -358,7 +395,7 @@ fn sniff(body: &[u8]) -> Kind {
     let head = body.get(start..).unwrap_or_default();
     let head = head.get(..512).unwrap_or(head);
     if head.starts_with(b"%PDF-") {
-        return Kind::Other;
+        return Kind::Pdf;
     }
     const TAGS: &[&[u8]] = &[
         b"<!doctype html",
@@ -1102,6 +1139,37 @@ mod tests {
         let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
         assert_eq!(read_page(png, None).main_text, "");
         assert_eq!(read_page(png, Some("image/png")).encoding, "");
+    }
+
+    #[test]
+    fn a_pdfs_text_is_read_and_an_error_page_labelled_pdf_is_read_as_html() {
+        let pdf = crate::simweb::pdf_document(
+            "Annual report",
+            &["The committee passed amendments to the national defense law."],
+            1,
+        );
+        for ct in [
+            Some("application/pdf"),
+            None,
+            Some("application/octet-stream"),
+        ] {
+            let p = read_page(&pdf, ct);
+            assert!(
+                p.main_text.contains("national defense law") && !p.is_html,
+                "{ct:?}: {p:?}"
+            );
+            assert_eq!((p.encoding, p.unreadable), ("", None));
+            assert_eq!(glance_page(&pdf, ct).main_text, p.main_text);
+        }
+        // Under another label, a PDF is not read: it is what the server says.
+        assert_eq!(read_page(&pdf, Some("image/png")).main_text, "");
+        let notice = glance_page(
+            b"<html><head><title>404 Not Found</title></head><body>Not found</body></html>",
+            Some("application/pdf"),
+        );
+        assert!(notice.is_html && notice.title.as_deref() == Some("404 Not Found"));
+        let broken = read_page(b"%PDF-1.7\ntruncated", Some("application/pdf"));
+        assert!(broken.unreadable.is_some() && broken.main_text.is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod briefings;
 mod pages;
+mod pdf;
 pub mod rot;
 
 use std::collections::{BTreeMap, HashMap};
@@ -35,6 +36,7 @@ use tokio::task::JoinHandle;
 
 pub use briefings::write_briefing_store;
 use pages::Variant;
+pub use pdf::pdf_document;
 
 /// The most hosts [`host_address`] can place (254 per `127.0.x.0/24`, from
 /// `127.0.1.0/24` to `127.0.254.0/24`).

@@ -385,6 +385,34 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             None => StatusCode::NOT_FOUND.into_response(),
         },
         "/counter" => format!("version {}", count(&state, &key)).into_response(),
+        // Cited reports: after their first load, one is re-issued (the same
+        // text in other bytes on every load), one replaced by another
+        // document, one by the site's notice page, one by a file no parser
+        // reads.
+        "/pdf/reissued.pdf" | "/pdf/replaced.pdf" | "/pdf/to-notice.pdf" | "/pdf/broken.pdf" => {
+            let n = count(&state, &key);
+            let pdf = |paragraphs: &[&str]| {
+                (
+                    [(header::CONTENT_TYPE, "application/pdf")],
+                    citewatch::simweb::pdf_document("Defense law amended", paragraphs, n as u64),
+                )
+                    .into_response()
+            };
+            match path.as_str() {
+                "/pdf/reissued.pdf" => pdf(&PARAGRAPHS),
+                _ if n == 1 => pdf(&PARAGRAPHS),
+                "/pdf/replaced.pdf" => pdf(&REWRITTEN),
+                "/pdf/to-notice.pdf" => axum::response::Html(
+                    "<html><head><title>页面不存在</title></head><body>您访问的页面不存在</body></html>",
+                )
+                .into_response(),
+                _ => (
+                    [(header::CONTENT_TYPE, "application/pdf")],
+                    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog".to_vec(),
+                )
+                    .into_response(),
+            }
+        }
         // An article whose related list rotates and whose footer changes on every
         // load (churn), and one whose text is replaced after its first load.
         "/article/churn" => {

@@ -1,0 +1,289 @@
+//! The text of a cited PDF, so that a report replaced by another document at
+//! the same address is found as a rewritten page is, while the same report
+//! re-served with other bytes (a new producer stamp, a re-saved file) is not.
+//!
+//! Pure and bounded: a function of the body alone, whatever a server sent.
+//! PDF parsers meet hostile input (decompression bombs, endless page trees,
+//! deep nesting), so only the first [`MAX_PDF_BYTES`] of a body are parsed
+//! at all, every decompressed stream and the pages' content together are
+//! capped, at most [`MAX_PAGES`] pages and [`MAX_TEXT_BYTES`] of text are read,
+//! and a panic inside the parser is caught here and becomes an error (the
+//! page reading's own guard stands behind it, see [`super::assess`]). The
+//! bounds are sizes, not a clock, so the same bytes always give the same text.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use lopdf::{Document, LoadOptions};
+
+/// The version of how a PDF becomes text. Readings of PDFs made by another
+/// (0: before PDFs were read at all, when their readings held no text) are
+/// read again from the archived body when compared (see
+/// `analyze::Subject::new`), never compared as they are.
+pub const PDF_TEXT_VERSION: u8 = 1;
+
+/// Larger PDFs are not parsed: they are judged by their answer alone, as all
+/// PDFs were before. A report of a few hundred pages is a few MiB; parsing
+/// costs memory several times the file's size.
+pub const MAX_PDF_BYTES: usize = 16 << 20;
+
+/// The most any one stream may decompress to while the document is loaded
+/// (object and cross-reference streams): a few kilobytes of deflate can
+/// otherwise claim gigabytes.
+pub const MAX_STREAM_BYTES: usize = 16 << 20;
+
+/// The most the pages' content streams may decompress to, all pages
+/// together; pages past it are not read.
+pub const MAX_CONTENT_BYTES: usize = 32 << 20;
+
+/// Only the first pages are read: what was cited is the same document when
+/// its first hundreds of pages are.
+pub const MAX_PAGES: usize = 300;
+
+/// The text kept, at most (cut at a character boundary): far more than the
+/// comparison needs to tell two documents apart.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+
+/// Why a PDF's text could not be had.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PdfError {
+    /// The parser gave up on the document (damaged, or encrypted with a
+    /// password).
+    #[error("the PDF could not be parsed: {0}")]
+    Parse(String),
+    /// The parser panicked: its bug, caught, costing only this document.
+    #[error("the PDF parser failed on it: {0}")]
+    Panicked(String),
+}
+
+/// The text of a PDF's first pages, one line per line of text as the
+/// document draws it; empty for a document with no text (a scan) or one
+/// larger than [`MAX_PDF_BYTES`].
+pub fn text(body: &[u8]) -> Result<String, PdfError> {
+    if body.len() > MAX_PDF_BYTES {
+        return Ok(String::new());
+    }
+    guarded(body, extract)
+}
+
+/// `extract` of `body`, its panic an error.
+fn guarded(
+    body: &[u8],
+    extract: fn(&[u8]) -> Result<String, PdfError>,
+) -> Result<String, PdfError> {
+    match catch_unwind(AssertUnwindSafe(|| extract(body))) {
+        Ok(text) => text,
+        Err(panic) => Err(PdfError::Panicked(panic_text(panic.as_ref()))),
+    }
+}
+
+fn extract(body: &[u8]) -> Result<String, PdfError> {
+    let options = LoadOptions {
+        max_decompressed_size: Some(MAX_STREAM_BYTES),
+        ..LoadOptions::default()
+    };
+    let doc = Document::load_mem_with_options(body, options)
+        .map_err(|e| PdfError::Parse(e.to_string()))?;
+    let mut text = String::new();
+    let mut budget = MAX_CONTENT_BYTES;
+    for (number, page) in doc.page_iter().take(MAX_PAGES).enumerate() {
+        // The page's content is decoded twice (once to charge the budget,
+        // once by the extractor), each time within what was left of it.
+        let allowed = budget;
+        let Ok(content) = doc.get_page_content_with_limit(page, allowed) else {
+            break;
+        };
+        budget -= content.len().min(budget);
+        drop(content);
+        let Ok(number) = u32::try_from(number + 1) else {
+            break;
+        };
+        // A chunk the parser could not decode (a font without a usable
+        // encoding) is left out; the rest of the page still counts.
+        for chunk in doc
+            .extract_text_chunks_with_limit(&[number], allowed.max(1))
+            .into_iter()
+            .flatten()
+        {
+            text.push_str(&chunk);
+        }
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if text.len() >= MAX_TEXT_BYTES || budget == 0 {
+            break;
+        }
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        let mut cut = MAX_TEXT_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    if text.trim().is_empty() {
+        return Ok(String::new());
+    }
+    // Text drawn with a font that maps no character comes out as control
+    // bytes: nothing a reader sees.
+    Ok(text
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect())
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    text.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simweb::pdf_document;
+
+    const REPORT: [&str; 2] = [
+        "The committee passed amendments to the national defense law on Saturday, and officials said the new rules take effect next year.",
+        "Delegates debated the draft for three days before the vote.",
+    ];
+
+    #[test]
+    fn a_pdfs_text_is_read_line_by_line() {
+        let text = text(&pdf_document("Defense law", &REPORT, 1)).unwrap();
+        assert!(text.contains("Defense law"), "{text}");
+        assert!(
+            text.contains("Delegates debated the draft for three days before the vote."),
+            "{text}"
+        );
+        assert!(text.lines().count() >= 3, "{text}");
+    }
+
+    #[test]
+    fn the_same_document_in_other_bytes_reads_the_same() {
+        let (a, b) = (
+            pdf_document("Defense law", &REPORT, 1),
+            pdf_document("Defense law", &REPORT, 2),
+        );
+        assert_ne!(a, b);
+        assert_eq!(text(&a).unwrap(), text(&b).unwrap());
+    }
+
+    #[test]
+    fn what_is_no_pdf_or_a_broken_one_is_an_error_not_a_panic() {
+        for body in [
+            &b"%PDF-1.7\nnot really a pdf at all"[..],
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF",
+            b"",
+        ] {
+            // Whatever the parser makes of it, it says so without panicking;
+            // none of it holds text.
+            assert!(text(body).is_ok_and(|t| t.trim().is_empty()) || text(body).is_err());
+        }
+        assert!(matches!(
+            text(b"%PDF-1.7\nnot really a pdf at all"),
+            Err(PdfError::Parse(_))
+        ));
+        // Cut short: the cross-reference table at its end is gone.
+        let whole = pdf_document("Defense law", &REPORT, 1);
+        let cut = &whole[..whole.len() / 3];
+        assert!(text(cut).is_ok_and(|t| !t.contains("Delegates")) || text(cut).is_err());
+    }
+
+    #[test]
+    fn a_pdf_past_the_size_bound_is_not_parsed() {
+        let mut big = pdf_document("Defense law", &REPORT, 1);
+        big.resize(MAX_PDF_BYTES + 1, b' ');
+        assert_eq!(text(&big), Ok(String::new()));
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_within_its_bound() {
+        use std::io::Write;
+        // A page whose content stream inflates to 64 MiB of spaces: past the
+        // content budget, so the page is not read (and never held whole).
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..64 {
+            z.write_all(&spaces).unwrap();
+        }
+        let bomb = z.finish().unwrap();
+        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let mut dict = lopdf::Dictionary::new();
+        dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
+        let stream = lopdf::Stream::new(dict, bomb).with_compression(false);
+        let id = doc.add_object(stream);
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Contents", lopdf::Object::Reference(id));
+        let mut body = Vec::new();
+        doc.save_to(&mut body).unwrap();
+        let text = text(&body).unwrap();
+        assert!(!text.contains("Delegates"), "{text}");
+    }
+
+    #[test]
+    fn a_page_of_most_of_the_content_budget_is_still_read() {
+        use std::io::Write;
+        // 20 MiB of spaces, then the text: within the budget, though the
+        // budget left after charging the page is less than the page.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..20 {
+            z.write_all(&spaces).unwrap();
+        }
+        z.write_all(b"BT /F1 11 Tf 50 780 Td (Delegates debated the draft.) Tj ET")
+            .unwrap();
+        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let mut dict = lopdf::Dictionary::new();
+        dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
+        let stream = lopdf::Stream::new(dict, z.finish().unwrap()).with_compression(false);
+        let id = doc.add_object(stream);
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Contents", lopdf::Object::Reference(id));
+        let mut body = Vec::new();
+        doc.save_to(&mut body).unwrap();
+        let text = text(&body).unwrap();
+        assert!(text.contains("Delegates debated the draft."), "{text:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed_into() {
+        // In an object of the file, and in a page's content stream.
+        let deep = |n: usize| {
+            let mut v = vec![b'['; n];
+            v.extend(std::iter::repeat_n(b']', n));
+            v
+        };
+        let mut raw = b"%PDF-1.4\n1 0 obj\n".to_vec();
+        raw.extend(deep(200_000));
+        raw.extend_from_slice(b"\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+        assert!(text(&raw).is_err() || text(&raw).is_ok_and(|t| t.is_empty()));
+        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let mut content = deep(200_000);
+        content.extend_from_slice(b" (Delegates) Tj");
+        let id = doc.add_object(lopdf::Stream::new(lopdf::Dictionary::new(), content));
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Contents", lopdf::Object::Reference(id));
+        let mut body = Vec::new();
+        doc.save_to(&mut body).unwrap();
+        assert!(text(&body).is_ok_and(|t| !t.contains("Delegates")));
+    }
+
+    #[test]
+    fn a_panic_in_the_parser_is_an_error_of_this_document() {
+        let panicked = guarded(b"%PDF-1.7", |_| panic!("parser bug"));
+        assert_eq!(panicked, Err(PdfError::Panicked("parser bug".into())));
+        assert_eq!(
+            panicked.unwrap_err().to_string(),
+            "the PDF parser failed on it: parser bug"
+        );
+    }
+}
