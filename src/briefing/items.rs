@@ -23,7 +23,7 @@ use regex::Regex;
 
 use super::blocks::{Block, Link, finder};
 use super::cited_date::{
-    OutletDate, is_date_line, is_update_note, read_outlet_date, split_outlet_date,
+    OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
@@ -394,9 +394,10 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
     };
     let mut said = c.get(1).map_or("", |m| m.as_str());
     let mut links = blocks[i].links.as_slice();
+    let mut words = Words::Citation;
     let mut j = i + 1;
     loop {
-        let (sources, mut urls) = read_source(said, links);
+        let (sources, mut urls) = read_source(said, links, words);
         // URL lines under a line that has its URL are more of its URLs (a
         // translation, a mirror): they were lost, or cited as an item of their
         // own. A line that is one named link is the URL only where there is
@@ -432,6 +433,7 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             Some(next) if is_further_source(next, blocks.get(j + 1)) => {
                 said = &next.text;
                 links = &next.links;
+                words = Words::MaybeTitle;
                 j += 1;
             }
             _ => return (out, j),
@@ -571,7 +573,7 @@ fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
     if is_source_line(b) || is_body(b) || b.text.chars().count() > 120 {
         return false;
     }
-    let (sources, urls) = read_source(&b.text, &b.links);
+    let (sources, urls) = read_source(&b.text, &b.links, Words::MaybeTitle);
     sources
         .iter()
         .all(|od| od.outlet.as_ref().is_some_and(|o| o.chars().count() <= 80) && od.date.is_some())
@@ -580,13 +582,13 @@ fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
 
 /// The outlets and dates a source's words give (one, or each of a list),
 /// and the URLs linked from them.
-fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
+fn read_source(said: &str, links: &[Link], words: Words) -> (Vec<OutletDate>, Vec<String>) {
     let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
     let mut rest = without_shown_urls(said, links);
-    if let Some(listed) = listed_sources(&rest) {
+    if let Some(listed) = listed_sources(&rest, words) {
         return (listed, urls);
     }
-    let read = read_outlet_date(&without_husks(&rest));
+    let read = read_words(&without_husks(&rest), words);
     if read.date.is_some() || read.unread.is_some() {
         return (vec![read], urls);
     }
@@ -605,7 +607,7 @@ fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
             end = at;
         }
     }
-    let again = read_outlet_date(&without_husks(&rest));
+    let again = read_words(&without_husks(&rest), words);
     (vec![if again.date.is_some() { again } else { read }], urls)
 }
 
@@ -614,7 +616,7 @@ fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
 /// and the rest of the list its outlet. A list only when every part names
 /// an outlet and a date; `Xinhua; Global Times, December 27, 2020` is one
 /// source as before.
-fn listed_sources(rest: &str) -> Option<Vec<OutletDate>> {
+fn listed_sources(rest: &str, words: Words) -> Option<Vec<OutletDate>> {
     let parts: Vec<&str> = rest
         .split([';', '；'])
         .filter(|p| !p.trim().is_empty())
@@ -625,7 +627,7 @@ fn listed_sources(rest: &str) -> Option<Vec<OutletDate>> {
     parts
         .into_iter()
         .map(|p| {
-            let od = read_outlet_date(&without_husks(p));
+            let od = read_words(&without_husks(p), words);
             (od.outlet.is_some() && (od.date.is_some() || od.unread.is_some())).then_some(od)
         })
         .collect()

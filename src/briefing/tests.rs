@@ -915,3 +915,75 @@ fn cr_only_line_endings_split_lines_as_lf_does() {
         );
     }
 }
+
+/// The Source line's words of each row, read as the citation of one item.
+fn source_read(format: Format, source: &str) -> Vec<Row> {
+    flat(&parse(
+        format,
+        &format!("Title A\n\n{P1}\n\nSource: {source}\nhttps://a.example/1\n"),
+    ))
+}
+
+/// With no comma between outlet and date, the date was left in the
+/// outlet. Only a date that reads as one is split off: an outlet's own
+/// words and numbers stay its.
+#[test]
+fn a_date_after_the_outlet_without_a_comma_is_read() {
+    for (source, outlet, date) in [
+        ("Xinhua December 26, 2020", "Xinhua", "2020-12-26"),
+        ("Xinhua December 2020", "Xinhua", "2020-12"),
+        ("People's Daily December 2020", "People's Daily", "2020-12"),
+        (
+            "People's Daily 26 December 2020",
+            "People's Daily",
+            "2020-12-26",
+        ),
+        (
+            "China Daily 2 December 26, 2020",
+            "China Daily 2",
+            "2020-12-26",
+        ),
+        ("新华网2020年12月26日", "新华网", "2020-12-26"),
+    ] {
+        assert_eq!(
+            source_read(Format::Text, source),
+            vec![row("Title A", outlet, date, "https://a.example/1")],
+            "{source}"
+        );
+    }
+    for source in [
+        "China Daily 2",
+        "People's Daily",
+        "Channel 4 News",
+        "Xinhua 2020",
+    ] {
+        let rows = source_read(Format::Text, source);
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.1.as_deref(), r.2.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![(Some(source), None)],
+            "{source}"
+        );
+    }
+}
+
+/// A range across months or years gave its last date, and the first was
+/// left in the outlet; a range within a month already gave its first day.
+#[test]
+fn a_range_across_months_or_years_is_read_as_its_first_date() {
+    for (source, date) in [
+        ("Xinhua, December 30, 2020 - January 2, 2021", "2020-12-30"),
+        ("Xinhua, 30 December 2020 – 2 January 2021", "2020-12-30"),
+        ("Xinhua, November 30, 2020 — December 2, 2020", "2020-11-30"),
+        ("Xinhua, December 2020 - January 2021", "2020-12"),
+        ("Xinhua December 30, 2020 - January 2, 2021", "2020-12-30"),
+        ("Xinhua, 2020-12-30 - 2021-01-02", "2020-12-30"),
+    ] {
+        assert_eq!(
+            source_read(Format::Text, source),
+            vec![row("Title A", "Xinhua", date, "https://a.example/1")],
+            "{source}"
+        );
+    }
+}
