@@ -7,6 +7,7 @@ mod cited_date;
 mod decode;
 mod html;
 mod items;
+mod markdown;
 mod walk;
 
 pub use decode::{Decoded, decode, decode_document, meta_charset};
@@ -100,7 +101,7 @@ pub struct Item {
 pub fn parse(format: Format, text: &str) -> Vec<Item> {
     let blocks = match format {
         Format::Text => blocks::from_text(text),
-        Format::Markdown => blocks::from_markdown(text),
+        Format::Markdown => markdown::from_markdown(text),
         Format::Html => html::from_html(text),
     };
     items::split(&blocks)
