@@ -11,7 +11,9 @@ use super::blocks::{Block, Link, bare_links, lines};
 static MD_LINK: LazyLock<Regex> = LazyLock::new(|| {
     // A destination in angle brackets may hold spaces (CommonMark): taken
     // whole, so that a URL with a space is cited as written, and invalid.
-    Regex::new(r#"(!?)\[([^\]]*)\]\(\s*(?:<([^<>\n]*)>|([^\s)<>]*))(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)|<((?i:https?|ftp)://[^\s>]+)>"#)
+    // One without may hold parentheses in pairs (`…/wiki/Foo_(bar)`): the
+    // first `)` cut it short. A `(` alone is kept as before.
+    Regex::new(r#"(!?)\[([^\]]*)\]\(\s*(?:<([^<>\n]*)>|((?:[^\s()<>]|\([^\s()<>]*\)|\()*))(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)|<((?i:https?|ftp)://[^\s>]+)>"#)
         .expect("markdown link pattern compiles")
 });
 static THEMATIC_BREAK: LazyLock<Regex> = LazyLock::new(|| {

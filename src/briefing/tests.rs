@@ -987,3 +987,21 @@ fn a_range_across_months_or_years_is_read_as_its_first_date() {
         );
     }
 }
+
+/// A `)` inside a Markdown link's target ended it: the URL was cut
+/// before its last parenthesis.
+#[test]
+fn a_parenthesis_inside_a_markdown_link_target_is_part_of_the_url() {
+    let md = format!(
+        "## Title A\n\n{P1} See [the law](https://w.example/wiki/Law_(China)).\n\n\
+         Source: [Xinhua, December 26, 2020](http://a.example/wiki/Foo_(bar))\n"
+    );
+    assert_eq!(
+        cited_urls(Format::Markdown, &md),
+        vec![
+            Some("https://w.example/wiki/Law_(China)".into()),
+            Some("http://a.example/wiki/Foo_(bar)".into()),
+        ]
+    );
+}
+
