@@ -8,13 +8,33 @@ use regex::Regex;
 
 use super::blocks::{Block, Link, bare_links, lines};
 
+/// A link: inline (`[text](url "title")`), by reference (`[text][label]`,
+/// `[text][]`, or `[text]` alone, each looked up in the document's
+/// definitions), or an autolink (`<url>`).
 static MD_LINK: LazyLock<Regex> = LazyLock::new(|| {
     // A destination in angle brackets may hold spaces (CommonMark): taken
     // whole, so that a URL with a space is cited as written, and invalid.
     // One without may hold parentheses in pairs (`…/wiki/Foo_(bar)`): the
     // first `)` cut it short. A `(` alone is kept as before.
-    Regex::new(r#"(!?)\[([^\]]*)\]\(\s*(?:<([^<>\n]*)>|((?:[^\s()<>]|\([^\s()<>]*\)|\()*))(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)|<((?i:https?|ftp)://[^\s>]+)>"#)
-        .expect("markdown link pattern compiles")
+    Regex::new(
+        r#"(?x)
+        (?P<bang>!?) \[ (?P<text>[^\]]*) \]
+        (?: \( \s* (?: < (?P<angle>[^<>\n]*) > | (?P<dest>(?:[^\s()<>] | \([^\s()<>]*\) | \( )*) )
+               (?: \s+ (?: "[^"]*" | '[^']*' ) )? \s* \)
+          | \[ (?P<label>[^\]]*) \]
+        )?
+        | < (?P<auto>(?i:https?|ftp)://[^\s>]+) >"#,
+    )
+    .expect("markdown link pattern compiles")
+});
+/// A link reference definition, `[label]: URL "title"` (CommonMark). A
+/// footnote (`[^1]: …`) is none: its words, and a URL among them, are the
+/// document's own.
+static REFERENCE_DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^\[(?P<label>[^\]^][^\]]*)\]:\s*(?:<(?P<angle>[^<>\n]*)>|(?P<dest>\S+))(?:\s+(?:"[^"]*"|'[^']*'|\([^()]*\)))?\s*$"#,
+    )
+    .expect("reference definition pattern compiles")
 });
 static THEMATIC_BREAK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
@@ -24,18 +44,21 @@ static MD_LIST_MARK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[-*+]|\d{1,3}[.)])\s+").expect("list pattern compiles"));
 
 /// A Markdown document: one block per non-blank line; `#` and setext headings are
-/// headings; `[text](url)` and `<url>` are links with their text; bare URLs too.
+/// headings; `[text](url)`, `[text][label]` and `<url>` are links with their
+/// text; bare URLs too.
 pub fn from_markdown(text: &str) -> Vec<Block> {
+    let references = reference_definitions(text);
     let mut blocks: Vec<Block> = Vec::new();
     let mut in_fence = false;
     let mut after_blank = true;
     for raw in lines(text) {
         let line = raw.trim();
-        if line.starts_with("```") || line.starts_with("~~~") {
+        if is_fence(line) {
             in_fence = !in_fence;
             continue;
         }
-        if line.is_empty() {
+        // A definition is not shown: nothing of it is an item's words.
+        if line.is_empty() || (!in_fence && reference_definition(line).is_some()) {
             after_blank = true;
             continue;
         }
@@ -73,41 +96,7 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
         let body = body.trim_start_matches('>').trim();
         let body = body.strip_suffix('\\').map_or(body, str::trim_end);
         let body = MD_LIST_MARK.find(body).map_or(body, |m| &body[m.end()..]);
-        let mut links = Vec::new();
-        let mut plain = String::with_capacity(body.len());
-        let mut last = 0;
-        for c in MD_LINK.captures_iter(body) {
-            let whole = c.get(0).expect("group 0");
-            plain.push_str(&body[last..whole.start()]);
-            last = whole.end();
-            if let Some(auto) = c.get(5) {
-                plain.push_str(auto.as_str());
-                links.push(Link {
-                    href: auto.as_str().to_string(),
-                    text: None,
-                });
-                continue;
-            }
-            let text = c.get(2).map_or("", |m| m.as_str());
-            plain.push_str(text);
-            let is_image = c.get(1).is_some_and(|m| !m.as_str().is_empty());
-            let href = c.get(3).or(c.get(4)).map_or("", |m| m.as_str());
-            if !is_image {
-                links.push(Link {
-                    href: href.to_string(),
-                    text: Some(strip_emphasis(text).to_string()),
-                });
-            }
-        }
-        plain.push_str(&body[last..]);
-        // Bare URLs outside Markdown links.
-        let linked: std::collections::HashSet<String> =
-            links.iter().map(|l| l.href.clone()).collect();
-        let mut bare: Vec<Link> = bare_links(&body_without_links(body))
-            .into_iter()
-            .filter(|l| !linked.contains(&l.href))
-            .collect();
-        links.append(&mut bare);
+        let (plain, links) = read_links(body, &references);
         blocks.push(Block {
             text: strip_emphasis(plain.trim()).to_string(),
             heading,
@@ -117,8 +106,112 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
     blocks
 }
 
-fn body_without_links(body: &str) -> String {
-    MD_LINK.replace_all(body, " ").into_owned()
+/// A line's visible words and its links, those written as Markdown links
+/// first, then the bare URLs outside them.
+fn read_links(body: &str, references: &References) -> (String, Vec<Link>) {
+    let mut links = Vec::new();
+    let mut plain = String::with_capacity(body.len());
+    // The words outside links, where bare URLs are looked for.
+    let mut outside = String::with_capacity(body.len());
+    let mut last = 0;
+    for c in MD_LINK.captures_iter(body) {
+        let whole = c.get(0).expect("group 0");
+        plain.push_str(&body[last..whole.start()]);
+        outside.push_str(&body[last..whole.start()]);
+        last = whole.end();
+        if let Some(auto) = c.name("auto") {
+            plain.push_str(auto.as_str());
+            outside.push(' ');
+            links.push(Link {
+                href: auto.as_str().to_string(),
+                text: None,
+            });
+            continue;
+        }
+        let text = c.name("text").map_or("", |m| m.as_str());
+        let Some(href) = link_target(&c, text, references) else {
+            // `[words]` that no definition names is just words.
+            plain.push_str(whole.as_str());
+            outside.push_str(whole.as_str());
+            continue;
+        };
+        plain.push_str(text);
+        outside.push(' ');
+        if c.name("bang").is_none_or(|m| m.as_str().is_empty()) {
+            links.push(Link {
+                href: href.to_string(),
+                text: Some(strip_emphasis(text).to_string()),
+            });
+        }
+    }
+    plain.push_str(&body[last..]);
+    outside.push_str(&body[last..]);
+    let linked: std::collections::HashSet<String> = links.iter().map(|l| l.href.clone()).collect();
+    let mut bare: Vec<Link> = bare_links(&outside)
+        .into_iter()
+        .filter(|l| !linked.contains(&l.href))
+        .collect();
+    links.append(&mut bare);
+    (plain, links)
+}
+
+/// Where a link matched by [`MD_LINK`] points: its own destination, or the
+/// one its label (or, for `[text][]` and `[text]`, its text) is defined as.
+fn link_target<'a>(
+    c: &regex::Captures<'a>,
+    text: &str,
+    references: &'a References,
+) -> Option<&'a str> {
+    if let Some(dest) = c.name("angle").or(c.name("dest")) {
+        return Some(dest.as_str());
+    }
+    let label = c
+        .name("label")
+        .map(|m| m.as_str())
+        .filter(|l| !l.trim().is_empty())
+        .unwrap_or(text);
+    references.get(&label_key(label)).map(String::as_str)
+}
+
+/// Reference definitions by label: written anywhere in a document (pandoc
+/// puts them at its end), they give the URLs of `[text][label]` links,
+/// which were no links at all: the Source line had "no URL given", and each
+/// definition's URL became a body link of the last item.
+type References = std::collections::HashMap<String, String>;
+
+/// The document's reference definitions, outside code fences; the first of
+/// a label counts (CommonMark).
+fn reference_definitions(text: &str) -> References {
+    let mut references = References::new();
+    let mut in_fence = false;
+    for line in lines(text).map(str::trim) {
+        if is_fence(line) {
+            in_fence = !in_fence;
+        } else if !in_fence && let Some((label, dest)) = reference_definition(line) {
+            references.entry(label).or_insert_with(|| dest.to_string());
+        }
+    }
+    references
+}
+
+/// The label (as looked up) and destination a definition line gives.
+fn reference_definition(line: &str) -> Option<(String, &str)> {
+    let c = REFERENCE_DEFINITION.captures(line)?;
+    let dest = c.name("angle").or(c.name("dest"))?.as_str();
+    Some((label_key(c.name("label")?.as_str()), dest))
+}
+
+/// Labels match without regard to case or runs of spaces (CommonMark).
+fn label_key(label: &str) -> String {
+    label
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn is_fence(line: &str) -> bool {
+    line.starts_with("```") || line.starts_with("~~~")
 }
 
 /// `**Title**` → `Title`: emphasis around a whole line carries no meaning here.
@@ -153,5 +246,27 @@ mod tests {
         );
         assert!(b[4].links.is_empty(), "images are not citations");
         assert!(b[5].heading);
+    }
+
+    #[test]
+    fn reference_links_resolve_and_other_brackets_stay_words() {
+        let b = from_markdown(
+            "See [Xinhua] and [not defined] and [LTN][L  T].\n\n\
+             [^1]: https://fn.example/1\n\n\
+             ```\n[x]: https://code.example/\n```\n\n\
+             [xinhua]: https://a.example/1\n[l t]: https://b.example/2\n[Xinhua]: https://c.example/3\n",
+        );
+        let texts: Vec<_> = b.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "See Xinhua and [not defined] and LTN.",
+                "[^1]: https://fn.example/1",
+                "[x]: https://code.example/",
+            ]
+        );
+        let hrefs: Vec<_> = b[0].links.iter().map(|l| l.href.as_str()).collect();
+        assert_eq!(hrefs, ["https://a.example/1", "https://b.example/2"]);
+        assert_eq!(b[1].links[0].href, "https://fn.example/1");
     }
 }

@@ -1005,3 +1005,24 @@ fn a_parenthesis_inside_a_markdown_link_target_is_part_of_the_url() {
     );
 }
 
+/// A reference-style link (`[Xinhua][1]` with `[1]: URL` further down)
+/// was no link: its Source line had no URL, and the definition's URL was
+/// cited as the last item's body link.
+#[test]
+fn a_markdown_reference_link_is_the_cited_url() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\nSource: [Xinhua, December 26, 2020][1]\n\n\
+         ## Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\n[LTN][ltn]\n\n\
+         ## Title C\n\n{P1}\n\nSource: [Xinhua, December 27, 2020][]\n\n\
+         [1]: http://a.example/1\n  [LTN]: <https://b.example/2> \"LTN\"\n\
+         [xinhua, december 27, 2020]: https://c.example/3\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "http://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            row("Title C", "Xinhua", "2020-12-27", "https://c.example/3"),
+        ]
+    );
+}
