@@ -2,6 +2,7 @@
 //! text, bare URLs; fences, thematic breaks and images are no part of any
 //! item's words.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -116,8 +117,9 @@ fn read_links(body: &str, references: &References) -> (String, Vec<Link>) {
     let mut last = 0;
     for c in MD_LINK.captures_iter(body) {
         let whole = c.get(0).expect("group 0");
-        plain.push_str(&body[last..whole.start()]);
-        outside.push_str(&body[last..whole.start()]);
+        let words = unescape(&body[last..whole.start()]);
+        plain.push_str(&words);
+        outside.push_str(&words);
         last = whole.end();
         if let Some(auto) = c.name("auto") {
             plain.push_str(auto.as_str());
@@ -131,21 +133,24 @@ fn read_links(body: &str, references: &References) -> (String, Vec<Link>) {
         let text = c.name("text").map_or("", |m| m.as_str());
         let Some(href) = link_target(&c, text, references) else {
             // `[words]` that no definition names is just words.
-            plain.push_str(whole.as_str());
-            outside.push_str(whole.as_str());
+            let words = unescape(whole.as_str());
+            plain.push_str(&words);
+            outside.push_str(&words);
             continue;
         };
-        plain.push_str(text);
+        let text = unescape(text);
+        plain.push_str(&text);
         outside.push(' ');
         if c.name("bang").is_none_or(|m| m.as_str().is_empty()) {
             links.push(Link {
-                href: href.to_string(),
-                text: Some(strip_emphasis(text).to_string()),
+                href: unescape(href).into_owned(),
+                text: Some(strip_emphasis(&text).to_string()),
             });
         }
     }
-    plain.push_str(&body[last..]);
-    outside.push_str(&body[last..]);
+    let words = unescape(&body[last..]);
+    plain.push_str(&words);
+    outside.push_str(&words);
     let linked: std::collections::HashSet<String> = links.iter().map(|l| l.href.clone()).collect();
     let mut bare: Vec<Link> = bare_links(&outside)
         .into_iter()
@@ -153,6 +158,28 @@ fn read_links(body: &str, references: &References) -> (String, Vec<Link>) {
         .collect();
     links.append(&mut bare);
     (plain, links)
+}
+
+/// `\_` → `_`: a backslash before ASCII punctuation is Markdown's escape,
+/// not a character (CommonMark), and pandoc writes one before every `_`
+/// and `*`, inside bare URLs too: left in, the cited URL named another
+/// page. Autolinks (`<url>`) take no escapes, so they are never given here.
+fn unescape(s: &str) -> Cow<'_, str> {
+    if !s.contains('\\') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Where a link matched by [`MD_LINK`] points: its own destination, or the

@@ -1026,3 +1026,25 @@ fn a_markdown_reference_link_is_the_cited_url() {
         ]
     );
 }
+
+/// pandoc escapes `_` in Markdown (`news\_2020`): the backslash stayed in
+/// the cited URL, which then named another page, or none.
+#[test]
+fn a_markdown_escape_inside_a_url_is_read_as_its_character() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttp://a.example/news\\_2020/a\\_b.html\n\n\
+         ## Title B\n\n{P2}\n\nSource: [LTN, December 26, 2020](https://b.example/c\\_d)\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![
+            row(
+                "Title A",
+                "Xinhua",
+                "2020-12-26",
+                "http://a.example/news_2020/a_b.html"
+            ),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/c_d"),
+        ]
+    );
+}
