@@ -48,14 +48,27 @@ struct Builder {
 }
 
 impl Builder {
+    /// Text nodes join as a browser shows them: with a space only where the
+    /// markup has whitespace. Word wraps pieces of a line in tags of their
+    /// own (`http://a.example/<span>news</span>/1.html`, `December 2<span>6</span>`):
+    /// a space put at every tag cut the URL there and hid the date.
     fn push_text(&mut self, s: &str) {
-        for word in s.split_whitespace() {
-            if !self.text.is_empty() && !self.text.ends_with(' ') {
+        if s.starts_with(char::is_whitespace) {
+            self.push_space();
+        }
+        for (n, word) in s.split_whitespace().enumerate() {
+            if n > 0 {
                 self.text.push(' ');
             }
             self.text.push_str(word);
         }
-        if s.ends_with(char::is_whitespace) && !self.text.is_empty() {
+        if s.ends_with(char::is_whitespace) {
+            self.push_space();
+        }
+    }
+
+    fn push_space(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with(' ') {
             self.text.push(' ');
         }
     }

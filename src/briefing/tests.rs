@@ -1048,3 +1048,23 @@ fn a_markdown_escape_inside_a_url_is_read_as_its_character() {
         ]
     );
 }
+/// Word wraps pieces of a line in inline tags of its own (`<span>`,
+/// `<o:p>`, `<font>`): a space was put between the pieces, so a URL was
+/// cut at the tag and a date was not read.
+#[test]
+fn inline_tags_inside_a_url_or_a_date_leave_the_visible_text_whole() {
+    let html = format!(
+        "<h3>Title A</h3><p>{P1}</p>\
+         <p class=MsoNormal>Source: Xinhua, December 2<span lang=EN-US>6</span>, 2020<o:p></o:p><br>\
+         http://a.example/<span>news</span>/<font color=blue>1.html</font><o:p></o:p></p>"
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &html)),
+        vec![row(
+            "Title A",
+            "Xinhua",
+            "2020-12-26",
+            "http://a.example/news/1.html"
+        )]
+    );
+}
