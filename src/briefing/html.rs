@@ -17,7 +17,6 @@ const BLOCK: &[&str] = &[
     "ul",
     "ol",
     "blockquote",
-    "pre",
     "section",
     "article",
     "main",
@@ -45,6 +44,9 @@ struct Builder {
     links: Vec<Link>,
     /// Bumped on every flush, so an anchor spanning blocks knows its start is gone.
     flushes: usize,
+    /// How many `<pre>` elements the walk is inside: there a line break
+    /// ends a block, as in a text document.
+    pre: usize,
 }
 
 impl Builder {
@@ -64,6 +66,17 @@ impl Builder {
         }
         if s.ends_with(char::is_whitespace) {
             self.push_space();
+        }
+    }
+
+    /// Preformatted text keeps its lines: a text briefing pasted into a
+    /// `<pre>` was one block, and its items one item titled by its first line.
+    fn push_pre_text(&mut self, s: &str) {
+        for (n, line) in s.split(['\n', '\r']).enumerate() {
+            if n > 0 {
+                self.flush(false);
+            }
+            self.push_text(line);
         }
     }
 
@@ -112,6 +125,10 @@ impl Builder {
                     self.flush(heading);
                     continue;
                 }
+                Step::LeavePre => {
+                    self.pre -= 1;
+                    continue;
+                }
                 Step::EndAnchor {
                     node,
                     start,
@@ -139,7 +156,11 @@ impl Builder {
                 }
             };
             if child.is_text() {
-                self.push_text(&child.text());
+                if self.pre > 0 {
+                    self.push_pre_text(&child.text());
+                } else {
+                    self.push_text(&child.text());
+                }
                 continue;
             }
             if !child.is_element() {
@@ -164,6 +185,12 @@ impl Builder {
                     start: self.text.len(),
                     flushes: self.flushes,
                 }),
+                "pre" => {
+                    self.flush(false);
+                    self.pre += 1;
+                    todo.push(Step::Flush(false));
+                    todo.push(Step::LeavePre);
+                }
                 "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                     self.flush(false);
                     todo.push(Step::Flush(true));
@@ -185,6 +212,8 @@ enum Step<'a> {
     Visit(NodeRef<'a>),
     /// End the block an element made.
     Flush(bool),
+    /// A `<pre>` element's children are read.
+    LeavePre,
     /// An anchor's children are read: keep its link with their text.
     EndAnchor {
         node: NodeRef<'a>,

@@ -1068,3 +1068,20 @@ fn inline_tags_inside_a_url_or_a_date_leave_the_visible_text_whole() {
         )]
     );
 }
+/// A `<pre>` block (a text briefing pasted into a page) was one block:
+/// its items were one item, titled by its first line.
+#[test]
+fn the_lines_of_a_pre_block_are_lines() {
+    let html = format!(
+        "<html><body><pre>Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n\
+         https://a.example/1\n\nTitle B\r\n\r\n{P2}\r\n\r\nSource: <b>LTN</b>, December 26, 2020\n\
+         <a href=\"https://b.example/2\">https://b.example/2</a>\n</pre></body></html>"
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &html)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+}
