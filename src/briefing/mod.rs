@@ -10,7 +10,7 @@ mod items;
 mod markdown;
 mod walk;
 
-pub use decode::{Decoded, decode, decode_document, meta_charset};
+pub use decode::{Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely};
 pub use walk::{DocumentFile, WalkError, find_documents, name_after_root, name_on_disk};
 
 /// The document formats the briefing store may hold, chosen by file extension.

@@ -1085,3 +1085,28 @@ fn the_lines_of_a_pre_block_are_lines() {
         ]
     );
 }
+/// An HTML page whose template says UTF-8 of a GBK briefing was read as
+/// UTF-8, every Chinese character lost to U+FFFD.
+#[test]
+fn gbk_under_a_meta_charset_that_says_utf8_is_detected() {
+    let html = "<html><head><meta charset=\"utf-8\"></head><body><h3>上海启动重点人群新冠疫苗接种</h3>\
+                <p>新华社上海12月26日电 记者从上海市疾病预防控制中心获悉，上海已陆续启动新冠病毒疫苗接种工作。\
+                首批接种对象为海关、边检、冷链物流、交通运输等感染风险较高的重点人群。</p>\
+                <p>Source: 新华社, December 26, 2020<br>http://a.example/1</p></body></html>";
+    let (gbk, _, _) = encoding_rs::GBK.encode(html);
+    let d = decode_document(&gbk, true);
+    assert!(
+        d.encoding == "GBK" || d.encoding == "gb18030",
+        "{}",
+        d.encoding
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &d.text)),
+        vec![row(
+            "上海启动重点人群新冠疫苗接种",
+            "新华社",
+            "2020-12-26",
+            "http://a.example/1"
+        )]
+    );
+}
