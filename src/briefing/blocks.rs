@@ -22,6 +22,10 @@ pub struct Block {
     pub heading: bool,
     /// Links in reading order.
     pub links: Vec<Link>,
+    /// Labelled like a Source line, but an item's headline ("Sources:
+    /// Beijing plans new rules"). Only the lines around it tell, so the
+    /// item splitter sets it; readers leave it false.
+    pub headline: bool,
 }
 
 /// The link finder every reader of bare URLs uses, so that a URL found in a
@@ -60,6 +64,7 @@ pub fn from_text(text: &str) -> Vec<Block> {
             text: line.to_string(),
             heading: false,
             links: bare_links(line),
+            headline: false,
         })
         .collect()
 }

@@ -110,6 +110,7 @@ impl Builder {
             text,
             heading,
             links,
+            headline: false,
         });
     }
 

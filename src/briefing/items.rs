@@ -60,7 +60,34 @@ const MAX_TITLE_CHARS: usize = 500;
 const MAX_CONTEXT_CHARS: usize = 200;
 
 fn is_source_line(b: &Block) -> bool {
-    SOURCE_LINE.is_match(&b.text)
+    !b.headline && SOURCE_LINE.is_match(&b.text)
+}
+
+/// Marks the lines labelled like Source lines that are headlines: their
+/// words give no date and link nothing, a body paragraph, not a URL, comes
+/// next, and no title comes before. "Sources: Beijing plans new rules" was
+/// read as a citation of the outlet "Beijing plans new rules" with no URL,
+/// and its item's own citation given to its first paragraph as a title. A
+/// Source line with neither date nor URL is still one when a title follows
+/// it, or when it is right under one (`Title⏎Source: Xinhua⏎Body.`).
+fn mark_headlines(blocks: &mut [Block]) {
+    for i in 0..blocks.len() {
+        let under_title = i
+            .checked_sub(1)
+            .is_some_and(|p| blocks[p].heading || is_title_like(&blocks[p]));
+        let headline =
+            !under_title && blocks.get(i + 1).is_some_and(is_body) && is_undated_label(&blocks[i]);
+        blocks[i].headline = headline;
+    }
+}
+
+/// A line labelled like a Source line whose words give no date and link nothing.
+fn is_undated_label(b: &Block) -> bool {
+    b.links.is_empty()
+        && SOURCE_LINE.captures(&b.text).is_some_and(|c| {
+            let read = read_words(c.get(1).map_or("", |m| m.as_str()), Words::Citation);
+            read.date.is_none() && read.unread.is_none()
+        })
 }
 
 /// A label some editors put before the URL under a Source line.
@@ -173,7 +200,9 @@ fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
 }
 
 /// Splits a document's blocks into items with their citations.
-pub fn split(blocks: &[Block]) -> Vec<Item> {
+pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
+    mark_headlines(&mut blocks);
+    let blocks = blocks.as_slice();
     let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
     if starts.is_empty() {
         return split_by_citations(blocks);

@@ -102,6 +102,7 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             text: strip_emphasis(plain.trim()).to_string(),
             heading,
             links,
+            headline: false,
         });
     }
     blocks

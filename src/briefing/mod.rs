@@ -104,7 +104,7 @@ pub fn parse(format: Format, text: &str) -> Vec<Item> {
         Format::Markdown => markdown::from_markdown(text),
         Format::Html => html::from_html(text),
     };
-    items::split(&blocks)
+    items::split(blocks)
 }
 
 #[cfg(test)]

@@ -1110,3 +1110,44 @@ fn gbk_under_a_meta_charset_that_says_utf8_is_detected() {
         )]
     );
 }
+/// A headline such as "Sources: Beijing plans new rules" was taken for a
+/// Source line: a citation of the outlet "Beijing plans new rules" with no
+/// URL, and the item's own citation given to a paragraph as its title.
+#[test]
+fn a_headline_starting_with_sources_is_a_title() {
+    let text = format!(
+        "Title Z\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+         Sources: Beijing plans new rules\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title Z", "LTN", "2020-12-26", "https://b.example/2"),
+            row(
+                "Sources: Beijing plans new rules",
+                "Xinhua",
+                "2020-12-26",
+                "https://a.example/1"
+            ),
+        ]
+    );
+    // A Source line without a URL or a date is still one, before a title
+    // or right under one.
+    for text in [
+        format!(
+            "Title A\n\n{P1}\n\nSource: Xinhua\n\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+        ),
+        format!(
+            "Title A\nSource: Xinhua\n\n{P1}\n\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+        ),
+    ] {
+        let rows = flat(&parse(Format::Text, &text));
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.0.as_str(), r.1.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![("Title A", Some("Xinhua")), ("Title B", Some("LTN"))],
+            "{text}"
+        );
+    }
+}
