@@ -10,7 +10,8 @@
 //!   before the first body paragraph, so a page header before the first item is
 //!   passed over. A second `Source:` with nothing between joins the same item.
 //!   A title line between two body paragraphs starts an item of its own: the
-//!   one before it gave no citation line.
+//!   one before it gave no citation line. An item whose citation line comes
+//!   right under its title keeps the body after it, up to the next title.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
@@ -282,8 +283,16 @@ fn segments(blocks: &[Block]) -> Vec<(usize, usize)> {
 fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
     let segments = segments(blocks);
     let mut items: Vec<Item> = Vec::new();
+    // The last item gave its citation line right under its title, so its
+    // body comes after it, at the start of the next segment.
+    let mut cited_under_title = false;
     for (start, end) in segments {
-        let seg = &blocks[start..end];
+        let mut seg = &blocks[start..end];
+        if cited_under_title && let Some(prev) = items.last_mut() {
+            let body_end = body_after_citation(seg);
+            add_body_citations(prev, citations_in(&seg[..body_end], None, None));
+            seg = &seg[body_end..];
+        }
         let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
         // A citation with no title or body of its own belongs to the item before it.
         if first_anchor == 0
@@ -292,6 +301,7 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
             prev.citations.extend(citations_in(seg, None, None));
             continue;
         }
+        cited_under_title = is_title_then_citation(&seg[..first_anchor]);
         // Items that give no citation line of their own end inside this
         // segment; each is an item of its own, or the last one's title
         // would be theirs.
@@ -305,6 +315,43 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         }
     }
     items
+}
+
+/// Whether `lead`, the blocks before a segment's citation line, ends with
+/// the item's title and holds no body: the layout that gives the Source
+/// line right under the title and the body after it.
+fn is_title_then_citation(lead: &[Block]) -> bool {
+    lead.last().is_some_and(is_title_like) && !lead.iter().any(is_body)
+}
+
+/// How many of `seg`'s first blocks are the body of the item before, when
+/// that item gave its citation line right under its title: the body
+/// paragraphs up to the first title-like line after them, which is the
+/// next item's; all of a segment that cites nothing of its own (the
+/// document's tail). None when `seg` starts with no body: then it is laid
+/// out as items usually are. Left to the next segment, that body was taken
+/// for the next item's title, and its links for that item's.
+fn body_after_citation(seg: &[Block]) -> usize {
+    let Some(anchor) = seg.iter().position(is_anchor) else {
+        return seg.len();
+    };
+    let lead = &seg[..anchor];
+    if !lead.first().is_some_and(is_body) {
+        return 0;
+    }
+    let after_body = lead.iter().rposition(is_body).map_or(0, |p| p + 1);
+    lead[after_body..]
+        .iter()
+        .position(is_title_like)
+        .map_or(0, |p| after_body + p)
+}
+
+/// Adds to `item` the citations of body found after its citation line,
+/// but for URLs it cites already.
+fn add_body_citations(item: &mut Item, cited: Vec<CitedUrl>) {
+    let known: HashSet<Option<String>> = item.citations.iter().map(|c| c.url.clone()).collect();
+    item.citations
+        .extend(cited.into_iter().filter(|c| !known.contains(&c.url)));
 }
 
 /// Where items that end with no citation line start inside `lead` (the

@@ -1151,3 +1151,24 @@ fn a_headline_starting_with_sources_is_a_title() {
         );
     }
 }
+/// A Source line right under the title, before the body: the body was
+/// taken for the next item's title, and its links for that item's.
+#[test]
+fn a_source_line_right_under_the_title_keeps_the_body_after_it() {
+    let text = format!(
+        "Briefings - 244. page\n\nTitle A\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {P1} See https://npc.example/law.\n\n{P2}\n\n\
+         Title B\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n{P2}\n\n\
+         Title C\nSource: RFA, December 27, 2020\nhttps://c.example/3\n\n{P1} More at https://rfa.example/more.\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t("Title A", "https://npc.example/law"),
+            t("Title B", "https://b.example/2"),
+            t("Title C", "https://c.example/3"),
+            t("Title C", "https://rfa.example/more"),
+        ]
+    );
+}
