@@ -1172,3 +1172,25 @@ fn a_source_line_right_under_the_title_keeps_the_body_after_it() {
         ]
     );
 }
+
+/// A headline's own link is its permalink on the briefing's site (see
+/// `is_title_like`), so it is no citation, even of an item whose Source
+/// line gives no URL: cited, every such item would check the briefing's
+/// own pages.
+#[test]
+fn a_headlines_own_link_is_no_citation() {
+    let html = format!(
+        "<h3><a href=\"https://briefings.example.org/a/\">Title A</a></h3><p>{P1}</p>\
+         <p>Source: Xinhua, December 26, 2020</p>"
+    );
+    let md = format!(
+        "### [Title A](https://briefings.example.org/a/)\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n"
+    );
+    for (format, doc) in [(Format::Html, html), (Format::Markdown, md)] {
+        assert_eq!(
+            titled_urls(format, &doc),
+            vec![("Title A".to_string(), None)],
+            "{format:?}"
+        );
+    }
+}
