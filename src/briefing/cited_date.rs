@@ -13,6 +13,10 @@ use regex::Regex;
 /// source was first out. A month and year with no day ("December 2020")
 /// is read as the month (`2020-12`): ISO 8601 writes a date known to the
 /// month that way, and the first of the month would claim a day nobody cited.
+///
+/// A date starts at a word's start (an ASCII one, so that `新华网2020年…`
+/// still has its date): inside `2020 – 2 January 2021` the pattern found
+/// the "range" `20 – 2 January 2021`, a mistyped date.
 static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
     // Without a day, only a month's own name or abbreviation: "Decision
@@ -22,7 +26,7 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let to = r"\s*[-–—]\s*";
     Regex::new(&format!(
         r"(?ix)
-        \(? \s*
+        \(? \s* (?-u:\b)
         (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? (?:,\s*|\s+) (?P<y1>\d{{4}})
           | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) (?:,\s*|\s+) (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
@@ -115,12 +119,30 @@ pub struct OutletDate {
     pub unread: Option<String>,
 }
 
+/// What the words being read are known to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Words {
+    /// A citation's, after a `Source:` label: a month and year at their end
+    /// is the date however it is set off ("Xinhua December 2020").
+    Citation,
+    /// A short line that may be a title as well: a month and year is a date
+    /// only set apart ("Xinhua, December 2020"), since "Exports Fell in
+    /// December 2020" is a title.
+    MaybeTitle,
+}
+
 /// Reads outlet and date: a line with no date is all outlet; a line that is
 /// only a date has no outlet; a mistyped date is no part of the outlet.
 pub fn read_outlet_date(text: &str) -> OutletDate {
+    read_words(text, Words::MaybeTitle)
+}
+
+/// Reads outlet and date as [`read_outlet_date`] does, from `words` known
+/// to be what they are.
+pub fn read_words(text: &str, words: Words) -> OutletDate {
     let text = text.trim();
     let text = text[..update_note(text).map_or(text.len(), |(start, _)| start)].trim();
-    let (outlet, date, unread) = match date_at_end(text) {
+    let (outlet, date, unread) = match cited_date_at_end(text, words) {
         Some((start, date)) => (&text[..start], Some(date), None),
         None => match date_shaped_end(text) {
             Some(start) => {
@@ -149,8 +171,27 @@ pub fn read_outlet_date(text: &str) -> OutletDate {
     }
 }
 
+/// The date a citation ends with, and where it starts: of a range across
+/// months or years ("December 30, 2020 - January 2, 2021"), its first date,
+/// as of a range of days. Read as the last, it left the first in the outlet.
+fn cited_date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
+    let (start, last) = date_at_end(text, words)?;
+    match range_start(&text[..start], words) {
+        // ISO dates of four-digit years sort as they fall.
+        Some((from, first)) if first < last => Some((from, first)),
+        _ => Some((start, last)),
+    }
+}
+
+/// The date `before` ends with when a dash then joins it to the date after
+/// it (one dash only: "Xinhua – December 26, 2020" names no range).
+fn range_start(before: &str, words: Words) -> Option<(usize, String)> {
+    let rest = before.trim_end().strip_suffix(['-', '–', '—'])?;
+    date_at_end(rest.trim_end(), words)
+}
+
 /// The ISO date at the end of `text`, and where it starts.
-fn date_at_end(text: &str) -> Option<(usize, String)> {
+fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
     let c = DATE_AT_END.captures(text)?;
     let get = |n: &str| c.name(n).map(|m| m.as_str());
     let date = if let (Some(m), Some(d), Some(y)) = (get("m1"), get("d1"), get("y1")) {
@@ -158,9 +199,9 @@ fn date_at_end(text: &str) -> Option<(usize, String)> {
     } else if let (Some(d), Some(m), Some(y)) = (get("d2"), get("m2"), get("y2")) {
         first_of_range(y, month_number(m)?, d, get("e2"))
     } else if let (Some(m), Some(y)) = (get("m5"), get("y5")) {
-        iso_month(y, month_number(m)?).filter(|_| set_apart(text, &c))
+        iso_month(y, month_number(m)?).filter(|_| words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m)) = (get("y6"), get("m6")) {
-        iso_month(y, m.parse().ok()?).filter(|_| set_apart(text, &c))
+        iso_month(y, m.parse().ok()?).filter(|_| words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m), Some(d)) = (get("y3"), get("m3"), get("d3")) {
         iso(y, m.parse().ok()?, d)
     } else if let (Some(y), Some(m), Some(d)) = (get("y4"), get("m4"), get("d4")) {
@@ -220,7 +261,8 @@ pub fn is_update_note(text: &str) -> bool {
 
 /// True when the whole of `text` is a date ("December 26, 2020").
 pub fn is_date_line(text: &str) -> bool {
-    date_at_end(text).is_some_and(|(start, _)| text[..start].trim().is_empty())
+    cited_date_at_end(text, Words::MaybeTitle)
+        .is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
 
 /// Splits `Xinhua, December 26, 2020` into outlet and ISO date (see
@@ -434,6 +476,7 @@ mod tests {
     #[test]
     fn date_lines_are_recognised() {
         assert!(is_date_line("December 26, 2020"));
+        assert!(is_date_line("December 30, 2020 - January 2, 2021"));
         assert!(!is_date_line("Xinhua, December 26, 2020"));
         assert!(!is_date_line("Shanghai begins vaccinations"));
     }

@@ -2,8 +2,10 @@
 //!
 //! Order of evidence: a byte-order mark, (for briefing documents) the NUL
 //! bytes of UTF-16 without one, valid UTF-8 (or UTF-8 but for a few stray
-//! bytes), an HTML `<meta charset>`, then a statistical guess (chardetng), which handles GBK, GB18030, Big5 and
-//! Windows-1252, the encodings this store meets.
+//! bytes), an HTML `<meta charset>` (for briefing documents, unless it
+//! claims UTF-8 of bytes that are not), then a statistical guess
+//! (chardetng), which handles GBK, GB18030, Big5 and Windows-1252, the
+//! encodings this store meets.
 
 use encoding_rs::Encoding;
 
@@ -71,8 +73,9 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
 
 /// Decodes a briefing document: as [`decode`], but a UTF-8 document with a
 /// few stray bytes stays UTF-8 (those bytes read as U+FFFD) instead of
-/// being guessed another encoding whole, and UTF-16 without a byte-order
-/// mark is read as UTF-16.
+/// being guessed another encoding whole, UTF-16 without a byte-order
+/// mark is read as UTF-16, and a `<meta>` claiming UTF-8 of other bytes
+/// is not believed (see [`meta_claims_utf8_falsely`]).
 ///
 /// Fetched pages use it only when their `<meta>` claims UTF-8 for bytes
 /// that are not (see `check::page`). A UTF-16 page's `<meta>` cannot be
@@ -102,7 +105,17 @@ pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
             replaced,
         };
     }
-    decode(bytes, html)
+    decode(bytes, html && !meta_claims_utf8_falsely(bytes))
+}
+
+/// True when an HTML document's `<meta>` says UTF-8 of bytes that are not
+/// UTF-8, with no byte-order mark to settle it. Templates say that of GBK
+/// pages and briefings saved from them: believed, every Chinese character
+/// was read as U+FFFD. The bytes then go to the detector, which knows better.
+pub fn meta_claims_utf8_falsely(bytes: &[u8]) -> bool {
+    Encoding::for_bom(bytes).is_none()
+        && meta_charset(bytes) == Some(encoding_rs::UTF_8)
+        && std::str::from_utf8(bytes).is_err()
 }
 
 /// Decodes a document. `html` enables the `<meta charset>` sniff.

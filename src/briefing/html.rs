@@ -17,7 +17,6 @@ const BLOCK: &[&str] = &[
     "ul",
     "ol",
     "blockquote",
-    "pre",
     "section",
     "article",
     "main",
@@ -45,17 +44,44 @@ struct Builder {
     links: Vec<Link>,
     /// Bumped on every flush, so an anchor spanning blocks knows its start is gone.
     flushes: usize,
+    /// How many `<pre>` elements the walk is inside: there a line break
+    /// ends a block, as in a text document.
+    pre: usize,
 }
 
 impl Builder {
+    /// Text nodes join as a browser shows them: with a space only where the
+    /// markup has whitespace. Word wraps pieces of a line in tags of their
+    /// own (`http://a.example/<span>news</span>/1.html`, `December 2<span>6</span>`):
+    /// a space put at every tag cut the URL there and hid the date.
     fn push_text(&mut self, s: &str) {
-        for word in s.split_whitespace() {
-            if !self.text.is_empty() && !self.text.ends_with(' ') {
+        if s.starts_with(char::is_whitespace) {
+            self.push_space();
+        }
+        for (n, word) in s.split_whitespace().enumerate() {
+            if n > 0 {
                 self.text.push(' ');
             }
             self.text.push_str(word);
         }
-        if s.ends_with(char::is_whitespace) && !self.text.is_empty() {
+        if s.ends_with(char::is_whitespace) {
+            self.push_space();
+        }
+    }
+
+    /// Preformatted text keeps its lines: a text briefing pasted into a
+    /// `<pre>` was one block, and its items one item titled by its first line.
+    fn push_pre_text(&mut self, s: &str) {
+        for (n, line) in s.split(['\n', '\r']).enumerate() {
+            if n > 0 {
+                self.flush(false);
+            }
+            self.push_text(line);
+        }
+    }
+
+    fn push_space(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with(' ') {
             self.text.push(' ');
         }
     }
@@ -84,6 +110,7 @@ impl Builder {
             text,
             heading,
             links,
+            headline: false,
         });
     }
 
@@ -97,6 +124,10 @@ impl Builder {
                 Step::Visit(node) => node,
                 Step::Flush(heading) => {
                     self.flush(heading);
+                    continue;
+                }
+                Step::LeavePre => {
+                    self.pre -= 1;
                     continue;
                 }
                 Step::EndAnchor {
@@ -126,7 +157,11 @@ impl Builder {
                 }
             };
             if child.is_text() {
-                self.push_text(&child.text());
+                if self.pre > 0 {
+                    self.push_pre_text(&child.text());
+                } else {
+                    self.push_text(&child.text());
+                }
                 continue;
             }
             if !child.is_element() {
@@ -151,6 +186,12 @@ impl Builder {
                     start: self.text.len(),
                     flushes: self.flushes,
                 }),
+                "pre" => {
+                    self.flush(false);
+                    self.pre += 1;
+                    todo.push(Step::Flush(false));
+                    todo.push(Step::LeavePre);
+                }
                 "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                     self.flush(false);
                     todo.push(Step::Flush(true));
@@ -172,6 +213,8 @@ enum Step<'a> {
     Visit(NodeRef<'a>),
     /// End the block an element made.
     Flush(bool),
+    /// A `<pre>` element's children are read.
+    LeavePre,
     /// An anchor's children are read: keep its link with their text.
     EndAnchor {
         node: NodeRef<'a>,

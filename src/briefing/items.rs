@@ -10,7 +10,8 @@
 //!   before the first body paragraph, so a page header before the first item is
 //!   passed over. A second `Source:` with nothing between joins the same item.
 //!   A title line between two body paragraphs starts an item of its own: the
-//!   one before it gave no citation line.
+//!   one before it gave no citation line. An item whose citation line comes
+//!   right under its title keeps the body after it, up to the next title.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
@@ -23,7 +24,7 @@ use regex::Regex;
 
 use super::blocks::{Block, Link, finder};
 use super::cited_date::{
-    OutletDate, is_date_line, is_update_note, read_outlet_date, split_outlet_date,
+    OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
@@ -60,7 +61,34 @@ const MAX_TITLE_CHARS: usize = 500;
 const MAX_CONTEXT_CHARS: usize = 200;
 
 fn is_source_line(b: &Block) -> bool {
-    SOURCE_LINE.is_match(&b.text)
+    !b.headline && SOURCE_LINE.is_match(&b.text)
+}
+
+/// Marks the lines labelled like Source lines that are headlines: their
+/// words give no date and link nothing, a body paragraph, not a URL, comes
+/// next, and no title comes before. "Sources: Beijing plans new rules" was
+/// read as a citation of the outlet "Beijing plans new rules" with no URL,
+/// and its item's own citation given to its first paragraph as a title. A
+/// Source line with neither date nor URL is still one when a title follows
+/// it, or when it is right under one (`Title⏎Source: Xinhua⏎Body.`).
+fn mark_headlines(blocks: &mut [Block]) {
+    for i in 0..blocks.len() {
+        let under_title = i
+            .checked_sub(1)
+            .is_some_and(|p| blocks[p].heading || is_title_like(&blocks[p]));
+        let headline =
+            !under_title && blocks.get(i + 1).is_some_and(is_body) && is_undated_label(&blocks[i]);
+        blocks[i].headline = headline;
+    }
+}
+
+/// A line labelled like a Source line whose words give no date and link nothing.
+fn is_undated_label(b: &Block) -> bool {
+    b.links.is_empty()
+        && SOURCE_LINE.captures(&b.text).is_some_and(|c| {
+            let read = read_words(c.get(1).map_or("", |m| m.as_str()), Words::Citation);
+            read.date.is_none() && read.unread.is_none()
+        })
 }
 
 /// A label some editors put before the URL under a Source line.
@@ -173,7 +201,9 @@ fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
 }
 
 /// Splits a document's blocks into items with their citations.
-pub fn split(blocks: &[Block]) -> Vec<Item> {
+pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
+    mark_headlines(&mut blocks);
+    let blocks = blocks.as_slice();
     let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
     if starts.is_empty() {
         return split_by_citations(blocks);
@@ -253,8 +283,16 @@ fn segments(blocks: &[Block]) -> Vec<(usize, usize)> {
 fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
     let segments = segments(blocks);
     let mut items: Vec<Item> = Vec::new();
+    // The last item gave its citation line right under its title, so its
+    // body comes after it, at the start of the next segment.
+    let mut cited_under_title = false;
     for (start, end) in segments {
-        let seg = &blocks[start..end];
+        let mut seg = &blocks[start..end];
+        if cited_under_title && let Some(prev) = items.last_mut() {
+            let body_end = body_after_citation(seg);
+            add_body_citations(prev, citations_in(&seg[..body_end], None, None));
+            seg = &seg[body_end..];
+        }
         let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
         // A citation with no title or body of its own belongs to the item before it.
         if first_anchor == 0
@@ -263,6 +301,7 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
             prev.citations.extend(citations_in(seg, None, None));
             continue;
         }
+        cited_under_title = is_title_then_citation(&seg[..first_anchor]);
         // Items that give no citation line of their own end inside this
         // segment; each is an item of its own, or the last one's title
         // would be theirs.
@@ -276,6 +315,43 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         }
     }
     items
+}
+
+/// Whether `lead`, the blocks before a segment's citation line, ends with
+/// the item's title and holds no body: the layout that gives the Source
+/// line right under the title and the body after it.
+fn is_title_then_citation(lead: &[Block]) -> bool {
+    lead.last().is_some_and(is_title_like) && !lead.iter().any(is_body)
+}
+
+/// How many of `seg`'s first blocks are the body of the item before, when
+/// that item gave its citation line right under its title: the body
+/// paragraphs up to the first title-like line after them, which is the
+/// next item's; all of a segment that cites nothing of its own (the
+/// document's tail). None when `seg` starts with no body: then it is laid
+/// out as items usually are. Left to the next segment, that body was taken
+/// for the next item's title, and its links for that item's.
+fn body_after_citation(seg: &[Block]) -> usize {
+    let Some(anchor) = seg.iter().position(is_anchor) else {
+        return seg.len();
+    };
+    let lead = &seg[..anchor];
+    if !lead.first().is_some_and(is_body) {
+        return 0;
+    }
+    let after_body = lead.iter().rposition(is_body).map_or(0, |p| p + 1);
+    lead[after_body..]
+        .iter()
+        .position(is_title_like)
+        .map_or(0, |p| after_body + p)
+}
+
+/// Adds to `item` the citations of body found after its citation line,
+/// but for URLs it cites already.
+fn add_body_citations(item: &mut Item, cited: Vec<CitedUrl>) {
+    let known: HashSet<Option<String>> = item.citations.iter().map(|c| c.url.clone()).collect();
+    item.citations
+        .extend(cited.into_iter().filter(|c| !known.contains(&c.url)));
 }
 
 /// Where items that end with no citation line start inside `lead` (the
@@ -394,9 +470,10 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
     };
     let mut said = c.get(1).map_or("", |m| m.as_str());
     let mut links = blocks[i].links.as_slice();
+    let mut words = Words::Citation;
     let mut j = i + 1;
     loop {
-        let (sources, mut urls) = read_source(said, links);
+        let (sources, mut urls) = read_source(said, links, words);
         // URL lines under a line that has its URL are more of its URLs (a
         // translation, a mirror): they were lost, or cited as an item of their
         // own. A line that is one named link is the URL only where there is
@@ -432,6 +509,7 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
             Some(next) if is_further_source(next, blocks.get(j + 1)) => {
                 said = &next.text;
                 links = &next.links;
+                words = Words::MaybeTitle;
                 j += 1;
             }
             _ => return (out, j),
@@ -571,7 +649,7 @@ fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
     if is_source_line(b) || is_body(b) || b.text.chars().count() > 120 {
         return false;
     }
-    let (sources, urls) = read_source(&b.text, &b.links);
+    let (sources, urls) = read_source(&b.text, &b.links, Words::MaybeTitle);
     sources
         .iter()
         .all(|od| od.outlet.as_ref().is_some_and(|o| o.chars().count() <= 80) && od.date.is_some())
@@ -580,13 +658,13 @@ fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
 
 /// The outlets and dates a source's words give (one, or each of a list),
 /// and the URLs linked from them.
-fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
+fn read_source(said: &str, links: &[Link], words: Words) -> (Vec<OutletDate>, Vec<String>) {
     let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
     let mut rest = without_shown_urls(said, links);
-    if let Some(listed) = listed_sources(&rest) {
+    if let Some(listed) = listed_sources(&rest, words) {
         return (listed, urls);
     }
-    let read = read_outlet_date(&without_husks(&rest));
+    let read = read_words(&without_husks(&rest), words);
     if read.date.is_some() || read.unread.is_some() {
         return (vec![read], urls);
     }
@@ -605,7 +683,7 @@ fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
             end = at;
         }
     }
-    let again = read_outlet_date(&without_husks(&rest));
+    let again = read_words(&without_husks(&rest), words);
     (vec![if again.date.is_some() { again } else { read }], urls)
 }
 
@@ -614,7 +692,7 @@ fn read_source(said: &str, links: &[Link]) -> (Vec<OutletDate>, Vec<String>) {
 /// and the rest of the list its outlet. A list only when every part names
 /// an outlet and a date; `Xinhua; Global Times, December 27, 2020` is one
 /// source as before.
-fn listed_sources(rest: &str) -> Option<Vec<OutletDate>> {
+fn listed_sources(rest: &str, words: Words) -> Option<Vec<OutletDate>> {
     let parts: Vec<&str> = rest
         .split([';', '；'])
         .filter(|p| !p.trim().is_empty())
@@ -625,7 +703,7 @@ fn listed_sources(rest: &str) -> Option<Vec<OutletDate>> {
     parts
         .into_iter()
         .map(|p| {
-            let od = read_outlet_date(&without_husks(p));
+            let od = read_words(&without_husks(p), words);
             (od.outlet.is_some() && (od.date.is_some() || od.unread.is_some())).then_some(od)
         })
         .collect()

@@ -7,9 +7,10 @@ mod cited_date;
 mod decode;
 mod html;
 mod items;
+mod markdown;
 mod walk;
 
-pub use decode::{Decoded, decode, decode_document, meta_charset};
+pub use decode::{Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely};
 pub use walk::{
     DocumentFile, WalkError, entry_named, find_documents, name_after_root, name_on_disk,
 };
@@ -102,10 +103,10 @@ pub struct Item {
 pub fn parse(format: Format, text: &str) -> Vec<Item> {
     let blocks = match format {
         Format::Text => blocks::from_text(text),
-        Format::Markdown => blocks::from_markdown(text),
+        Format::Markdown => markdown::from_markdown(text),
         Format::Html => html::from_html(text),
     };
-    items::split(&blocks)
+    items::split(blocks)
 }
 
 #[cfg(test)]

@@ -915,3 +915,282 @@ fn cr_only_line_endings_split_lines_as_lf_does() {
         );
     }
 }
+
+/// The Source line's words of each row, read as the citation of one item.
+fn source_read(format: Format, source: &str) -> Vec<Row> {
+    flat(&parse(
+        format,
+        &format!("Title A\n\n{P1}\n\nSource: {source}\nhttps://a.example/1\n"),
+    ))
+}
+
+/// With no comma between outlet and date, the date was left in the
+/// outlet. Only a date that reads as one is split off: an outlet's own
+/// words and numbers stay its.
+#[test]
+fn a_date_after_the_outlet_without_a_comma_is_read() {
+    for (source, outlet, date) in [
+        ("Xinhua December 26, 2020", "Xinhua", "2020-12-26"),
+        ("Xinhua December 2020", "Xinhua", "2020-12"),
+        ("People's Daily December 2020", "People's Daily", "2020-12"),
+        (
+            "People's Daily 26 December 2020",
+            "People's Daily",
+            "2020-12-26",
+        ),
+        (
+            "China Daily 2 December 26, 2020",
+            "China Daily 2",
+            "2020-12-26",
+        ),
+        ("新华网2020年12月26日", "新华网", "2020-12-26"),
+    ] {
+        assert_eq!(
+            source_read(Format::Text, source),
+            vec![row("Title A", outlet, date, "https://a.example/1")],
+            "{source}"
+        );
+    }
+    for source in [
+        "China Daily 2",
+        "People's Daily",
+        "Channel 4 News",
+        "Xinhua 2020",
+    ] {
+        let rows = source_read(Format::Text, source);
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.1.as_deref(), r.2.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![(Some(source), None)],
+            "{source}"
+        );
+    }
+}
+
+/// A range across months or years gave its last date, and the first was
+/// left in the outlet; a range within a month already gave its first day.
+#[test]
+fn a_range_across_months_or_years_is_read_as_its_first_date() {
+    for (source, date) in [
+        ("Xinhua, December 30, 2020 - January 2, 2021", "2020-12-30"),
+        ("Xinhua, 30 December 2020 – 2 January 2021", "2020-12-30"),
+        ("Xinhua, November 30, 2020 — December 2, 2020", "2020-11-30"),
+        ("Xinhua, December 2020 - January 2021", "2020-12"),
+        ("Xinhua December 30, 2020 - January 2, 2021", "2020-12-30"),
+        ("Xinhua, 2020-12-30 - 2021-01-02", "2020-12-30"),
+    ] {
+        assert_eq!(
+            source_read(Format::Text, source),
+            vec![row("Title A", "Xinhua", date, "https://a.example/1")],
+            "{source}"
+        );
+    }
+}
+
+/// A `)` inside a Markdown link's target ended it: the URL was cut
+/// before its last parenthesis.
+#[test]
+fn a_parenthesis_inside_a_markdown_link_target_is_part_of_the_url() {
+    let md = format!(
+        "## Title A\n\n{P1} See [the law](https://w.example/wiki/Law_(China)).\n\n\
+         Source: [Xinhua, December 26, 2020](http://a.example/wiki/Foo_(bar))\n"
+    );
+    assert_eq!(
+        cited_urls(Format::Markdown, &md),
+        vec![
+            Some("https://w.example/wiki/Law_(China)".into()),
+            Some("http://a.example/wiki/Foo_(bar)".into()),
+        ]
+    );
+}
+
+/// A reference-style link (`[Xinhua][1]` with `[1]: URL` further down)
+/// was no link: its Source line had no URL, and the definition's URL was
+/// cited as the last item's body link.
+#[test]
+fn a_markdown_reference_link_is_the_cited_url() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\nSource: [Xinhua, December 26, 2020][1]\n\n\
+         ## Title B\n\n{P2}\n\nSource: LTN, December 26, 2020\n[LTN][ltn]\n\n\
+         ## Title C\n\n{P1}\n\nSource: [Xinhua, December 27, 2020][]\n\n\
+         [1]: http://a.example/1\n  [LTN]: <https://b.example/2> \"LTN\"\n\
+         [xinhua, december 27, 2020]: https://c.example/3\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "http://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+            row("Title C", "Xinhua", "2020-12-27", "https://c.example/3"),
+        ]
+    );
+}
+
+/// pandoc escapes `_` in Markdown (`news\_2020`): the backslash stayed in
+/// the cited URL, which then named another page, or none.
+#[test]
+fn a_markdown_escape_inside_a_url_is_read_as_its_character() {
+    let md = format!(
+        "## Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttp://a.example/news\\_2020/a\\_b.html\n\n\
+         ## Title B\n\n{P2}\n\nSource: [LTN, December 26, 2020](https://b.example/c\\_d)\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Markdown, &md)),
+        vec![
+            row(
+                "Title A",
+                "Xinhua",
+                "2020-12-26",
+                "http://a.example/news_2020/a_b.html"
+            ),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/c_d"),
+        ]
+    );
+}
+/// Word wraps pieces of a line in inline tags of its own (`<span>`,
+/// `<o:p>`, `<font>`): a space was put between the pieces, so a URL was
+/// cut at the tag and a date was not read.
+#[test]
+fn inline_tags_inside_a_url_or_a_date_leave_the_visible_text_whole() {
+    let html = format!(
+        "<h3>Title A</h3><p>{P1}</p>\
+         <p class=MsoNormal>Source: Xinhua, December 2<span lang=EN-US>6</span>, 2020<o:p></o:p><br>\
+         http://a.example/<span>news</span>/<font color=blue>1.html</font><o:p></o:p></p>"
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &html)),
+        vec![row(
+            "Title A",
+            "Xinhua",
+            "2020-12-26",
+            "http://a.example/news/1.html"
+        )]
+    );
+}
+/// A `<pre>` block (a text briefing pasted into a page) was one block:
+/// its items were one item, titled by its first line.
+#[test]
+fn the_lines_of_a_pre_block_are_lines() {
+    let html = format!(
+        "<html><body><pre>Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n\
+         https://a.example/1\n\nTitle B\r\n\r\n{P2}\r\n\r\nSource: <b>LTN</b>, December 26, 2020\n\
+         <a href=\"https://b.example/2\">https://b.example/2</a>\n</pre></body></html>"
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &html)),
+        vec![
+            row("Title A", "Xinhua", "2020-12-26", "https://a.example/1"),
+            row("Title B", "LTN", "2020-12-26", "https://b.example/2"),
+        ]
+    );
+}
+/// An HTML page whose template says UTF-8 of a GBK briefing was read as
+/// UTF-8, every Chinese character lost to U+FFFD.
+#[test]
+fn gbk_under_a_meta_charset_that_says_utf8_is_detected() {
+    let html = "<html><head><meta charset=\"utf-8\"></head><body><h3>上海启动重点人群新冠疫苗接种</h3>\
+                <p>新华社上海12月26日电 记者从上海市疾病预防控制中心获悉，上海已陆续启动新冠病毒疫苗接种工作。\
+                首批接种对象为海关、边检、冷链物流、交通运输等感染风险较高的重点人群。</p>\
+                <p>Source: 新华社, December 26, 2020<br>http://a.example/1</p></body></html>";
+    let (gbk, _, _) = encoding_rs::GBK.encode(html);
+    let d = decode_document(&gbk, true);
+    assert!(
+        d.encoding == "GBK" || d.encoding == "gb18030",
+        "{}",
+        d.encoding
+    );
+    assert_eq!(
+        flat(&parse(Format::Html, &d.text)),
+        vec![row(
+            "上海启动重点人群新冠疫苗接种",
+            "新华社",
+            "2020-12-26",
+            "http://a.example/1"
+        )]
+    );
+}
+/// A headline such as "Sources: Beijing plans new rules" was taken for a
+/// Source line: a citation of the outlet "Beijing plans new rules" with no
+/// URL, and the item's own citation given to a paragraph as its title.
+#[test]
+fn a_headline_starting_with_sources_is_a_title() {
+    let text = format!(
+        "Title Z\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+         Sources: Beijing plans new rules\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![
+            row("Title Z", "LTN", "2020-12-26", "https://b.example/2"),
+            row(
+                "Sources: Beijing plans new rules",
+                "Xinhua",
+                "2020-12-26",
+                "https://a.example/1"
+            ),
+        ]
+    );
+    // A Source line without a URL or a date is still one, before a title
+    // or right under one.
+    for text in [
+        format!(
+            "Title A\n\n{P1}\n\nSource: Xinhua\n\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+        ),
+        format!(
+            "Title A\nSource: Xinhua\n\n{P1}\n\nTitle B\n\n{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+        ),
+    ] {
+        let rows = flat(&parse(Format::Text, &text));
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.0.as_str(), r.1.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![("Title A", Some("Xinhua")), ("Title B", Some("LTN"))],
+            "{text}"
+        );
+    }
+}
+/// A Source line right under the title, before the body: the body was
+/// taken for the next item's title, and its links for that item's.
+#[test]
+fn a_source_line_right_under_the_title_keeps_the_body_after_it() {
+    let text = format!(
+        "Briefings - 244. page\n\nTitle A\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {P1} See https://npc.example/law.\n\n{P2}\n\n\
+         Title B\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n{P2}\n\n\
+         Title C\nSource: RFA, December 27, 2020\nhttps://c.example/3\n\n{P1} More at https://rfa.example/more.\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t("Title A", "https://npc.example/law"),
+            t("Title B", "https://b.example/2"),
+            t("Title C", "https://c.example/3"),
+            t("Title C", "https://rfa.example/more"),
+        ]
+    );
+}
+
+/// A headline's own link is its permalink on the briefing's site (see
+/// `is_title_like`), so it is no citation, even of an item whose Source
+/// line gives no URL: cited, every such item would check the briefing's
+/// own pages.
+#[test]
+fn a_headlines_own_link_is_no_citation() {
+    let html = format!(
+        "<h3><a href=\"https://briefings.example.org/a/\">Title A</a></h3><p>{P1}</p>\
+         <p>Source: Xinhua, December 26, 2020</p>"
+    );
+    let md = format!(
+        "### [Title A](https://briefings.example.org/a/)\n\n{P1}\n\nSource: Xinhua, December 26, 2020\n"
+    );
+    for (format, doc) in [(Format::Html, html), (Format::Markdown, md)] {
+        assert_eq!(
+            titled_urls(format, &doc),
+            vec![("Title A".to_string(), None)],
+            "{format:?}"
+        );
+    }
+}

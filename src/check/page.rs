@@ -479,11 +479,7 @@ fn decode_body<'a>(
             return (text, used.name());
         }
     }
-    if html
-        && Encoding::for_bom(body).is_none()
-        && crate::briefing::meta_charset(body) == Some(encoding_rs::UTF_8)
-        && std::str::from_utf8(body).is_err()
-    {
+    if html && crate::briefing::meta_claims_utf8_falsely(body) {
         let d = crate::briefing::decode_document(body, false);
         return (Cow::Owned(d.text), d.encoding);
     }
