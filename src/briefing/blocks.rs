@@ -2,6 +2,8 @@
 //! paragraph, its links, whether it is a heading). Splitting into items works on
 //! blocks only, so the txt, Markdown and HTML readers share one set of rules.
 
+use std::ops::Range;
+
 use linkify::{LinkFinder, LinkKind};
 
 /// A link inside a block.
@@ -39,13 +41,137 @@ pub fn finder() -> LinkFinder {
 
 /// Bare URLs in prose: whitespace ends a URL, trailing punctuation is not part of it.
 pub fn bare_links(text: &str) -> Vec<Link> {
-    finder()
-        .links(text)
-        .map(|l| Link {
-            href: l.as_str().to_string(),
+    url_spans(text)
+        .into_iter()
+        .map(|span| Link {
+            href: text[span].to_string(),
             text: None,
         })
         .collect()
+}
+
+/// Where the bare URLs of `text` are, as byte ranges in order.
+///
+/// linkify finds them and ends them as a reader would (trailing punctuation,
+/// brackets), but it takes a host's last label for a top-level domain only
+/// when it starts with two ASCII letters: a URL under an internationalised
+/// one, such as `http://新华网.中国/…`, was not found at all. Such a URL is
+/// looked at again with its host in ASCII (punycode), and linkify's end for
+/// that spelling is mapped back onto the text.
+pub fn url_spans(text: &str) -> Vec<Range<usize>> {
+    let finder = finder();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    // Each stretch between full-width punctuation on its own (see
+    // [`is_cjk_punctuation`]); offsets kept in `text`.
+    for piece in text.split(is_cjk_punctuation) {
+        spans.extend(
+            spans_in(&finder, piece)
+                .into_iter()
+                .map(|s| from + s.start..from + s.end),
+        );
+        from += piece.len();
+        from += text[from..].chars().next().map_or(0, char::len_utf8);
+    }
+    spans
+}
+
+/// [`url_spans`] of a stretch without full-width punctuation.
+fn spans_in(finder: &LinkFinder, text: &str) -> Vec<Range<usize>> {
+    let found: Vec<Range<usize>> = finder.links(text).map(|l| l.start()..l.end()).collect();
+    // Only a URL written with a non-ASCII host can be missed; most text has none.
+    if text.is_ascii() {
+        return found;
+    }
+    let mut spans = found.clone();
+    let mut next_found = found.iter().peekable();
+    for (at, _) in text.match_indices("://") {
+        let before = &text[..at];
+        let Some(start) = ["https", "http"].iter().find_map(|scheme| {
+            let start = before.len().checked_sub(scheme.len())?;
+            (before.is_char_boundary(start) && before[start..].eq_ignore_ascii_case(scheme))
+                .then_some(start)
+        }) else {
+            continue;
+        };
+        // A word ending in "http" is no scheme.
+        if before[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            continue;
+        }
+        while next_found.next_if(|f| f.end <= start).is_some() {}
+        if next_found.peek().is_some_and(|f| f.contains(&start)) {
+            continue;
+        }
+        if let Some(span) = idn_url_at(finder, text, start, at + 3) {
+            spans.push(span);
+        }
+    }
+    spans.sort_by_key(|s| s.start);
+    spans
+}
+
+/// Full-width punctuation: Chinese prose runs on after a URL with no space,
+/// and linkify, which takes any non-ASCII character for part of a path, took
+/// the rest of the sentence with it (`http://a.example/1.htm。又见…`). A URL
+/// copied from a browser carries these only percent-encoded.
+fn is_cjk_punctuation(c: char) -> bool {
+    matches!(
+        c,
+        '。' | '，'
+            | '、'
+            | '；'
+            | '：'
+            | '！'
+            | '？'
+            | '（'
+            | '）'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '【'
+            | '】'
+            | '《'
+            | '》'
+            | '“'
+            | '”'
+    )
+}
+
+/// The URL starting at `start` whose host, at `host_start`, linkify would
+/// refuse for its non-ASCII top-level label (see [`url_spans`]).
+fn idn_url_at(
+    finder: &LinkFinder,
+    text: &str,
+    start: usize,
+    host_start: usize,
+) -> Option<Range<usize>> {
+    let rest = &text[host_start..];
+    let host_len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '-' || c == '.'))
+        .unwrap_or(rest.len());
+    let host = rest[..host_len].trim_end_matches('.');
+    if host.is_ascii() {
+        // linkify has judged it already.
+        return None;
+    }
+    let ascii = url::Url::parse(&format!("http://{host}/"))
+        .ok()?
+        .host_str()?
+        .to_string();
+    let host_end = host_start + host.len();
+    // linkify ends a URL at whitespace: it needs no more than that.
+    let tail = &text[host_end..];
+    let tail = &tail[..tail.find(char::is_whitespace).unwrap_or(tail.len())];
+    let prefix = &text[start..host_start];
+    let probe = format!("{prefix}{ascii}{tail}");
+    let link = finder.links(&probe).next().filter(|l| l.start() == 0)?;
+    let past_host = link.end().checked_sub(prefix.len() + ascii.len())?;
+    Some(start..host_end + past_host)
 }
 
 /// A document's lines, ended by LF, CRLF or a lone CR. Old Mac exports end
@@ -72,6 +198,48 @@ pub fn from_text(text: &str) -> Vec<Block> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hrefs(text: &str) -> Vec<String> {
+        bare_links(text).into_iter().map(|l| l.href).collect()
+    }
+
+    #[test]
+    fn a_url_under_an_internationalised_top_level_domain_is_found() {
+        assert_eq!(
+            hrefs(
+                "见 http://新华网.中国/a/1.htm。又见 https://例子.测试/one?q=1, 和 (http://例子.测试:8080/x)."
+            ),
+            [
+                "http://新华网.中国/a/1.htm",
+                "https://例子.测试/one?q=1",
+                "http://例子.测试:8080/x"
+            ]
+        );
+        // At the end of the text, a host alone; among URLs linkify finds.
+        assert_eq!(
+            hrefs("a http://a.example/1 b HTTP://新华网.中国 c https://bücher.example/3"),
+            [
+                "http://a.example/1",
+                "HTTP://新华网.中国",
+                "https://bücher.example/3"
+            ]
+        );
+        // No host at all.
+        assert_eq!(hrefs("http://。/b and http:// c"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn chinese_prose_after_a_url_is_not_part_of_it() {
+        assert_eq!(
+            hrefs("详见http://a.example/news/1.htm。又见https://b.example/2，完"),
+            ["http://a.example/news/1.htm", "https://b.example/2"]
+        );
+        // A path in Chinese stays whole.
+        assert_eq!(
+            hrefs("见 https://zh.wikipedia.org/wiki/新华社 一文"),
+            ["https://zh.wikipedia.org/wiki/新华社"]
+        );
+    }
 
     #[test]
     fn text_lines_become_blocks_with_bare_links() {

@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::blocks::{Block, Link, finder};
+use super::blocks::{Block, Link, url_spans};
 use super::cited_date::{
     OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
@@ -737,12 +737,13 @@ fn without_shown_urls(said: &str, links: &[Link]) -> String {
     let mut out = String::with_capacity(said.len());
     let mut blanked: HashSet<&str> = HashSet::new();
     let mut last = 0;
-    for url in finder().links(said) {
-        if known.contains(url.as_str()) {
-            out.push_str(&said[last..url.start()]);
+    for span in url_spans(said) {
+        let url = &said[span.clone()];
+        if known.contains(url) {
+            out.push_str(&said[last..span.start]);
             out.push(' ');
-            last = url.end();
-            blanked.insert(url.as_str());
+            last = span.end;
+            blanked.insert(url);
         }
     }
     out.push_str(&said[last..]);

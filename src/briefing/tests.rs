@@ -291,6 +291,30 @@ fn body_urls_in_text_are_citations_with_context() {
     assert!(c[0].context.as_deref().unwrap().starts_with("The report"));
 }
 
+#[test]
+fn a_body_url_under_a_chinese_domain_is_a_citation() {
+    let text = "Title\n\n新华网报道，详见http://新华网.中国/2020-12/26/c_1.htm。另见 https://www.state.gov/x/ 一文。\n\nSource: Xinhua, December 26, 2020\nhttp://www.xinhuanet.com/a.htm\n";
+    let urls: Vec<(Origin, Option<String>)> = parse(Format::Text, text)[0]
+        .citations
+        .iter()
+        .map(|c| (c.origin, c.url.clone()))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            (
+                Origin::Body,
+                Some("http://新华网.中国/2020-12/26/c_1.htm".into())
+            ),
+            (Origin::Body, Some("https://www.state.gov/x/".into())),
+            (
+                Origin::SourceLine,
+                Some("http://www.xinhuanet.com/a.htm".into())
+            ),
+        ]
+    );
+}
+
 mod no_panic {
     use super::super::*;
     use proptest::prelude::*;
