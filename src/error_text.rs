@@ -51,7 +51,7 @@ pub fn one_line(e: &(dyn Error + 'static)) -> String {
 }
 
 /// `line` with each value quoted between backticks (spaces and all), and
-/// each other word, longer than [`SHOWN_WHOLE`] characters cut to its start
+/// each other word, longer than `SHOWN_WHOLE` (400) characters cut to its start
 /// and followed by its length: "`http://a.example/aaaa…` (100000 characters)".
 pub fn clipped(line: &str) -> Cow<'_, str> {
     // No character is shorter than a byte.

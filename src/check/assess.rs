@@ -787,7 +787,7 @@ impl PageInput<'_> {
 }
 
 /// What a caught panic said, for the record (at most 200 characters).
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     let text = panic
         .downcast_ref::<&str>()
         .copied()

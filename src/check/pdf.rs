@@ -8,7 +8,7 @@
 //! at all, every decompressed stream and the pages' content together are
 //! capped, at most [`MAX_PAGES`] pages and [`MAX_TEXT_BYTES`] of text are read,
 //! and a panic inside the parser is caught here and becomes an error (the
-//! page reading's own guard stands behind it, see [`super::assess`]). The
+//! page reading's own guard stands behind it, see `check::assess`). The
 //! bounds are sizes, not a clock, so the same bytes always give the same text.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -72,7 +72,9 @@ fn guarded(
 ) -> Result<String, PdfError> {
     match catch_unwind(AssertUnwindSafe(|| extract(body))) {
         Ok(text) => text,
-        Err(panic) => Err(PdfError::Panicked(panic_text(panic.as_ref()))),
+        Err(panic) => Err(PdfError::Panicked(super::assess::panic_message(
+            panic.as_ref(),
+        ))),
     }
 }
 
@@ -129,15 +131,6 @@ fn extract(body: &[u8]) -> Result<String, PdfError> {
         .chars()
         .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
         .collect())
-}
-
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic without a message");
-    text.chars().take(200).collect()
 }
 
 #[cfg(test)]
