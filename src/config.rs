@@ -336,12 +336,18 @@ impl FetchConfig {
         }
         if let Some(from) = &self.from {
             let from = from.trim();
-            // A mailbox (`ops@example.org`), as the header's definition asks;
-            // anything else would only puzzle the operator it is meant for.
-            let (local, domain) = from.split_once('@').unwrap_or_default();
+            // A mailbox, as the header's definition asks: `ops@example.org`,
+            // or with a name, `Web team <ops@example.org>`. Anything else
+            // would only puzzle the operator it is meant for.
+            let address = match from.strip_suffix('>').and_then(|f| f.rsplit_once('<')) {
+                Some((name, address)) if !name.trim().is_empty() => address,
+                _ => from,
+            };
+            let (local, domain) = address.split_once('@').unwrap_or_default();
             if local.is_empty()
                 || domain.is_empty()
-                || from.contains(char::is_whitespace)
+                || domain.contains('@')
+                || address.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>'))
                 || reqwest::header::HeaderValue::from_str(from).is_err()
             {
                 return bad(
@@ -875,12 +881,18 @@ mod tests {
         let c = load("[fetch]\nfrom = \" ops@example.org \"\n").unwrap();
         assert_eq!(c.fetch.from.as_deref(), Some("ops@example.org"));
         assert_eq!(load("").unwrap().fetch.from, None);
+        let c = load("[fetch]\nfrom = \"Web team <ops@example.org>\"\n").unwrap();
+        assert_eq!(c.fetch.from.as_deref(), Some("Web team <ops@example.org>"));
         for bad in [
             "ops",
             "@example.org",
             "ops@",
             "o ps@example.org",
             "ops@exa\\u0000mple.org",
+            "<ops@example.org>",
+            "Team <ops@example.org",
+            "Team <o ps@example.org>",
+            "a@b@c",
         ] {
             let e = load(&format!("[fetch]\nfrom = \"{bad}\"\n"))
                 .unwrap_err()
