@@ -85,7 +85,14 @@ fn spans_in(finder: &LinkFinder, text: &str) -> Vec<Range<usize>> {
     }
     let mut spans = found.clone();
     let mut next_found = found.iter().peekable();
+    // The end of the last URL found here: a `://` before it is inside that
+    // URL (`…/jump?to=http://…`), neither a URL of its own nor worth another
+    // look, which made a line of many such URLs quadratic.
+    let mut taken_until = 0;
     for (at, _) in text.match_indices("://") {
+        if at < taken_until {
+            continue;
+        }
         let before = &text[..at];
         let Some(start) = ["https", "http"].iter().find_map(|scheme| {
             let start = before.len().checked_sub(scheme.len())?;
@@ -107,39 +114,32 @@ fn spans_in(finder: &LinkFinder, text: &str) -> Vec<Range<usize>> {
             continue;
         }
         if let Some(span) = idn_url_at(finder, text, start, at + 3) {
+            taken_until = span.end;
             spans.push(span);
         }
     }
     spans.sort_by_key(|s| s.start);
+    // A URL linkify found inside one found here is part of it: spans never
+    // overlap (their readers cut the text at them).
+    let mut end = 0;
+    spans.retain(|s| {
+        let keep = s.start >= end;
+        if keep {
+            end = s.end;
+        }
+        keep
+    });
     spans
 }
 
-/// Full-width punctuation: Chinese prose runs on after a URL with no space,
-/// and linkify, which takes any non-ASCII character for part of a path, took
-/// the rest of the sentence with it (`http://a.example/1.htm。又见…`). A URL
-/// copied from a browser carries these only percent-encoded.
+/// Full-width sentence punctuation: Chinese prose runs on after a URL with no
+/// space, and linkify, which takes any non-ASCII character for part of a
+/// path, took the rest of the sentence with it (`http://a.example/1.htm。又见…`).
+/// Brackets are not among them: a path such as `/wiki/李白（诗人）` holds a
+/// pair. A URL whose query holds a full-width comma (`?wd=李白，杜甫`),
+/// written unencoded, is cut at it: rarer than prose after a URL.
 fn is_cjk_punctuation(c: char) -> bool {
-    matches!(
-        c,
-        '。' | '，'
-            | '、'
-            | '；'
-            | '：'
-            | '！'
-            | '？'
-            | '（'
-            | '）'
-            | '「'
-            | '」'
-            | '『'
-            | '』'
-            | '【'
-            | '】'
-            | '《'
-            | '》'
-            | '“'
-            | '”'
-    )
+    matches!(c, '。' | '，' | '、' | '；' | '：' | '！' | '？')
 }
 
 /// The URL starting at `start` whose host, at `host_start`, linkify would
@@ -226,6 +226,37 @@ mod tests {
         );
         // No host at all.
         assert_eq!(hrefs("http://。/b and http:// c"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_url_inside_a_url_under_an_idn_host_is_part_of_it() {
+        assert_eq!(
+            hrefs(
+                "见http://新华网.中国/jump?to=http://新华网.中国/a/1.htm 和 http://例子.测试/r?u=http://a.example/x"
+            ),
+            [
+                "http://新华网.中国/jump?to=http://新华网.中国/a/1.htm",
+                "http://例子.测试/r?u=http://a.example/x"
+            ]
+        );
+        // Many on one line with no space: one URL, found in linear time
+        // (quadratic, this took seconds and gigabytes).
+        let line = "http://例子.测试/a的".repeat(20_000);
+        let t = std::time::Instant::now();
+        assert_eq!(bare_links(&line).len(), 1);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn brackets_in_a_chinese_path_are_kept() {
+        assert_eq!(
+            hrefs("见 https://zh.wikipedia.org/wiki/李白（诗人） 一文"),
+            ["https://zh.wikipedia.org/wiki/李白（诗人）"]
+        );
     }
 
     #[test]

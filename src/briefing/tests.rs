@@ -292,6 +292,22 @@ fn body_urls_in_text_are_citations_with_context() {
 }
 
 #[test]
+fn a_source_line_url_holding_another_under_a_chinese_domain_is_one_citation() {
+    // This aborted sync: the URL inside was found as a second, overlapping one.
+    let text = "Briefing\n\nXinhua: One\nBody text with enough words to be a body paragraph here and there and everywhere.\nSource: Xinhua, December 26, 2020, http://新华网.中国/jump?to=http://新华网.中国/a/1.htm\n";
+    let urls: Vec<Option<String>> = parse(Format::Text, text)
+        .iter()
+        .flat_map(|i| i.citations.iter().map(|c| c.url.clone()))
+        .collect();
+    assert_eq!(
+        urls,
+        [Some(
+            "http://新华网.中国/jump?to=http://新华网.中国/a/1.htm".to_string()
+        )]
+    );
+}
+
+#[test]
 fn a_body_url_under_a_chinese_domain_is_a_citation() {
     let text = "Title\n\n新华网报道，详见http://新华网.中国/2020-12/26/c_1.htm。另见 https://www.state.gov/x/ 一文。\n\nSource: Xinhua, December 26, 2020\nhttp://www.xinhuanet.com/a.htm\n";
     let urls: Vec<(Origin, Option<String>)> = parse(Format::Text, text)[0]
