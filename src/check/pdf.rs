@@ -13,7 +13,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use lopdf::{Document, LoadOptions};
+use std::collections::HashMap;
+
+use lopdf::{Document, LoadOptions, Object, ObjectId};
 
 /// The version of how a PDF becomes text. Readings of PDFs made by another
 /// (0: before PDFs were read at all, when their readings held no text) are
@@ -87,7 +89,16 @@ fn extract(body: &[u8]) -> Result<String, PdfError> {
         .map_err(|e| PdfError::Parse(e.to_string()))?;
     let mut text = String::new();
     let mut budget = MAX_CONTENT_BYTES;
+    let mut font_maps = HashMap::new();
     for (number, page) in doc.page_iter().take(MAX_PAGES).enumerate() {
+        // The extractor decodes each of the page's fonts' character maps
+        // again for every page: charged to the budget too, or a small file
+        // of many pages sharing one huge map cost minutes.
+        let fonts = font_map_bytes(&doc, page, budget, &mut font_maps);
+        if fonts >= budget {
+            break;
+        }
+        budget -= fonts;
         // The page's content is decoded twice (once to charge the budget,
         // once by the extractor), each time within what was left of it.
         let allowed = budget;
@@ -133,10 +144,115 @@ fn extract(body: &[u8]) -> Result<String, PdfError> {
         .collect())
 }
 
+/// What decoding the character maps of `page`'s fonts (`/ToUnicode`, and an
+/// `/Encoding` given as a stream) costs, in decoded bytes: each distinct map
+/// decoded once per document to learn its size (`sizes`), within `budget`;
+/// one past it counts as the whole budget.
+fn font_map_bytes(
+    doc: &Document,
+    page: ObjectId,
+    budget: usize,
+    sizes: &mut HashMap<ObjectId, usize>,
+) -> usize {
+    let Ok(fonts) = doc.get_page_fonts(page) else {
+        return 0;
+    };
+    let mut total = 0usize;
+    for font in fonts.values() {
+        for key in [&b"ToUnicode"[..], b"Encoding"] {
+            let Ok(Object::Reference(id)) = font.get(key) else {
+                continue;
+            };
+            let size = *sizes.entry(*id).or_insert_with(|| {
+                match doc.get_object(*id).and_then(Object::as_stream) {
+                    Ok(stream) => stream
+                        .decompressed_content_with_limit(budget.max(1))
+                        .map_or(budget, |c| c.len()),
+                    Err(_) => 0,
+                }
+            });
+            total = total.saturating_add(size);
+            if total >= budget {
+                return total;
+            }
+        }
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::simweb::pdf_document;
+
+    /// `pages` pages, each drawing "Hi" in a font named twice in the
+    /// resources, whose character map decodes to `map_bytes`.
+    fn many_pages_sharing_one_font_map(pages: usize, map_bytes: usize) -> Vec<u8> {
+        use lopdf::content::{Content, Operation};
+        use lopdf::{Stream, dictionary};
+        let mut doc = Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let mut map = Stream::new(dictionary! {}, vec![b' '; map_bytes]);
+        map.compress().unwrap();
+        let map_id = doc.add_object(map);
+        let font_id = doc.add_object(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type1",
+            "BaseFont" => "Helvetica",
+            "ToUnicode" => map_id,
+        });
+        let resources_id = doc.add_object(dictionary! {
+            "Font" => dictionary! { "F0" => font_id, "F1" => font_id },
+        });
+        let ops = vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F0".into(), 11.into()]),
+            Operation::new("Tj", vec![Object::string_literal("Hi")]),
+            Operation::new("ET", vec![]),
+        ];
+        let content = Content { operations: ops }.encode().unwrap();
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content));
+        let kids: Vec<Object> = (0..pages)
+            .map(|_| {
+                doc.add_object(dictionary! {
+                    "Type" => "Page",
+                    "Parent" => pages_id,
+                    "Contents" => content_id,
+                })
+                .into()
+            })
+            .collect();
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => kids,
+                "Count" => pages as i64,
+                "Resources" => resources_id,
+                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            }),
+        );
+        let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog_id);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        bytes
+    }
+
+    #[test]
+    fn fonts_character_maps_are_charged_to_the_budget() {
+        // Decoded again for each font name on each page, a 6 MiB map would
+        // be 3.6 GB of decoding over 300 pages; charged, the budget stops
+        // the reading after two pages.
+        let pdf = many_pages_sharing_one_font_map(300, 6 << 20);
+        assert!(pdf.len() < 100_000, "{} bytes", pdf.len());
+        let read = text(&pdf).map(|t| t.lines().count()).unwrap_or(0);
+        assert!(read <= 3, "{read} pages read");
+        // A small map costs nothing worth counting: every page is read.
+        let pdf = many_pages_sharing_one_font_map(20, 1000);
+        let read = text(&pdf).unwrap();
+        assert!(read.lines().count() >= 20, "{read:?}");
+    }
 
     const REPORT: [&str; 2] = [
         "The committee passed amendments to the national defense law on Saturday, and officials said the new rules take effect next year.",
