@@ -150,17 +150,52 @@ async fn identical_bytes_are_stored_once_and_a_304_points_at_the_same_blob() {
     assert_eq!(second["outcome"], "not_modified", "{second}");
     assert!(second["capture_id"].as_i64().is_some());
     assert_eq!(s.blob_files().len(), 2);
+    let third = s.save("/cached").await;
+    assert_eq!(third["outcome"], "not_modified", "{third}");
     let history = s
         .json(&["history", &s.url("/cached"), "--format", "json"])
         .await;
     let captures = history["captures"].as_array().unwrap();
-    assert_eq!(captures.len(), 2);
+    assert_eq!(captures.len(), 3);
     assert_eq!(captures[0]["body_sha256"], captures[1]["body_sha256"]);
     assert_eq!(captures[1]["not_modified"], true);
-    assert_eq!(history["checks"].as_array().unwrap().len(), 2);
+    assert_eq!(history["checks"].as_array().unwrap().len(), 3);
     assert_eq!(first["sha256"], sha(b"cacheable body"));
+    // A 304 repeats its first capture's response: it reads with that
+    // response's headers and content type, though it stores them not again.
+    for c in &captures[1..] {
+        assert_eq!(c["status"], captures[0]["status"], "{c}");
+        assert_eq!(c["headers"], captures[0]["headers"], "{c}");
+        assert_eq!(c["content_type"], captures[0]["content_type"], "{c}");
+    }
+    assert!(
+        captures[0]["headers"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty()),
+        "{history}"
+    );
+    let stored: Vec<(i64, String, Option<String>, Option<i64>)> = s
+        .db()
+        .prepare("SELECT id, headers, content_type, response_from FROM captures c WHERE request_url LIKE '%/cached' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let first_id = stored[0].0;
+    assert_eq!(stored[0].3, None);
+    // Both 304s name the capture that holds the headers, not the one before.
+    for (_, headers, content_type, from) in &stored[1..] {
+        assert_eq!(
+            (headers.as_str(), content_type, from),
+            ("[]", &None, &Some(first_id))
+        );
+    }
     let got = s.run(&["get", &s.url("/cached")]).await;
     assert_eq!(got.stdout, b"cacheable body");
+    let headers = s.run(&["get", &s.url("/cached"), "--headers"]).await;
+    let headers = String::from_utf8_lossy(&headers.stdout).to_ascii_lowercase();
+    assert!(headers.contains("etag"), "{headers}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

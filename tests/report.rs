@@ -421,6 +421,7 @@ impl Owned {
                 title: None,
                 reading: None,
                 reading_from: None,
+                response_from: None,
             }),
             update: SourceUpdate {
                 status: &self.new,

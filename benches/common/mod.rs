@@ -69,6 +69,7 @@ pub fn record_synthetic_capture(
         title: None,
         reading: None,
         reading_from: None,
+        response_from: None,
     };
     store
         .record_fetch(url, host, &check, Some(&capture))

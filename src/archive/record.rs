@@ -75,7 +75,8 @@ pub struct CaptureFields {
     pub stored_size: u64,
     /// HTTP status.
     pub status: u16,
-    /// Headers as JSON.
+    /// Headers as JSON; empty for a 304, whose headers are those of
+    /// `response_from` and are not stored again.
     pub headers_json: String,
     /// Content-Type.
     pub content_type: Option<String>,
@@ -85,6 +86,9 @@ pub struct CaptureFields {
     pub truncated: bool,
     /// From a 304.
     pub not_modified: bool,
+    /// For a 304: the capture whose response it repeats, one that stores its
+    /// own headers (never another that names one).
+    pub response_from: Option<i64>,
     /// When the response arrived.
     pub captured_at: i64,
 }
@@ -145,6 +149,7 @@ pub fn archive_body(
                 size: body.len(),
                 truncated: body.truncated(),
                 not_modified: false,
+                response_from: None,
                 captured_at,
             })
         }
@@ -154,11 +159,12 @@ pub fn archive_body(
             // (a foreign key) and keeps the size it was stored with.
             stored_size: 0,
             status: p.status,
-            headers_json: serde_json::to_string(&p.headers).unwrap_or_else(|_| "[]".into()),
+            headers_json: String::new(),
             content_type: p.content_type.clone(),
             size: p.body_size,
             truncated: p.truncated,
             not_modified: true,
+            response_from: Some(p.response_from.unwrap_or(p.id)),
             captured_at,
         }),
         _ => None,
@@ -207,6 +213,7 @@ impl Archived {
             title: None,
             reading: None,
             reading_from: None,
+            response_from: c.response_from,
         })
     }
 }

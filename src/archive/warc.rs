@@ -1082,6 +1082,7 @@ mod tests {
             not_modified: false,
             reading: None,
             reading_from: None,
+            response_from: None,
             disowned_at: None,
         };
         let head = String::from_utf8(response_head(&row)).unwrap();

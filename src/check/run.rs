@@ -963,6 +963,7 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
         title: c.title.as_deref(),
         reading: c.reading.as_deref(),
         reading_from: c.reading_from,
+        response_from: f.response_from,
     });
     let is_error = c.error_detail.is_some();
     CheckWrite {

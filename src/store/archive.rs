@@ -40,6 +40,9 @@ pub struct NewCapture<'a> {
     /// The capture whose stored reading this one shares (the same bytes,
     /// read before), instead of a `reading` of its own.
     pub reading_from: Option<i64>,
+    /// The capture whose response a 304 repeats: then its headers, content
+    /// type and title are not stored again (see migration 0007).
+    pub response_from: Option<i64>,
 }
 
 /// A check to record.
@@ -117,17 +120,21 @@ pub struct CaptureRow {
     pub truncated: bool,
     /// Recorded from a 304.
     pub not_modified: bool,
-    /// What the check's reading of the page found (JSON), if it read it:
-    /// its own, or the one it shares.
     /// When a later check found it no copy of the page cited (a landing
     /// other cited articles are sent to too); `null` otherwise.
     #[serde(serialize_with = "crate::time::serialize_rfc3339_opt")]
     pub disowned_at: Option<Millis>,
+    /// What the check's reading of the page found (JSON), if it read it:
+    /// its own, or the one it shares.
     #[serde(skip)]
     pub reading: Option<String>,
     /// The capture whose reading this one shares, if it has none of its own.
     #[serde(skip)]
     pub reading_from: Option<i64>,
+    /// The capture whose response (status, headers, content type) a 304
+    /// repeats; its own `headers` and `content_type` are that capture's.
+    #[serde(skip)]
+    pub response_from: Option<i64>,
 }
 
 /// A stored check. In JSON: times in RFC 3339, `hops` an array, and the
@@ -228,13 +235,20 @@ fn check_row(r: &Row) -> rusqlite::Result<CheckRow> {
     })
 }
 
-const CAPTURE_COLUMNS: &str = "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
-     c.hops, c.status, c.headers, c.content_type, c.body_sha256, c.body_size, c.truncated, c.not_modified,
+const CAPTURE_COLUMNS: &str =
+    "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
+     c.hops, c.status,
+     CASE WHEN c.response_from IS NULL THEN c.headers
+          ELSE (SELECT o.headers FROM captures o WHERE o.id = c.response_from) END,
+     CASE WHEN c.response_from IS NULL THEN c.content_type
+          ELSE (SELECT o.content_type FROM captures o WHERE o.id = c.response_from) END,
+     c.body_sha256, c.body_size, c.truncated, c.not_modified,
      COALESCE(c.reading, (SELECT f.reading FROM captures f WHERE f.id = c.reading_from)),
-     CASE WHEN c.reading IS NULL THEN c.reading_from END, c.disowned_at";
+     CASE WHEN c.reading IS NULL THEN c.reading_from END, c.disowned_at,
+     c.response_from";
 
 /// How many columns [`CAPTURE_COLUMNS`] selects.
-const CAPTURE_COLUMN_COUNT: usize = 18;
+const CAPTURE_COLUMN_COUNT: usize = 19;
 
 /// A capture's kind as a copy (see [`Store::pick_copy`]): 0 judged good, 1 a
 /// 2xx no check judged, 2 a 2xx judged otherwise (or disowned), 3 an error
@@ -270,6 +284,7 @@ fn capture_row(r: &Row) -> rusqlite::Result<CaptureRow> {
         reading: r.get(15)?,
         reading_from: r.get(16)?,
         disowned_at: r.get(17)?,
+        response_from: r.get(18)?,
     })
 }
 
@@ -575,10 +590,13 @@ pub(super) fn insert_fetch(
                     c.captured_at
                 ])?;
             }
+            // A repeated response is named, not copied (migration 0007);
+            // a shared reading holds the title.
+            let repeated = c.response_from.is_some();
             tx.prepare_cached("INSERT INTO captures (source_id, captured_at, request_url, final_url, hops, status, headers,
                                            content_type, body_sha256, body_size, truncated, not_modified,
-                                           title, reading, reading_from)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?
+                                           title, reading, reading_from, response_from)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")?
             .execute(params![
                         source_id,
                         c.captured_at,
@@ -586,15 +604,16 @@ pub(super) fn insert_fetch(
                         c.final_url,
                         c.hops_json,
                         c.status,
-                        c.headers_json,
-                        c.content_type,
+                        if repeated { "[]" } else { c.headers_json },
+                        c.content_type.filter(|_| !repeated),
                         c.sha256,
                         c.size as i64,
                         c.truncated,
                         c.not_modified,
-                        c.title,
+                        c.title.filter(|_| c.reading_from.is_none()),
                         c.reading,
-                        c.reading_from
+                        c.reading_from,
+                        c.response_from
                     ],
                 )
                 ?;
@@ -628,6 +647,86 @@ pub(super) fn insert_fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_304_reads_with_the_response_it_repeats_though_it_stores_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("citewatch.db")).unwrap();
+        let url = "http://a.example/x";
+        let check = NewCheck {
+            started_at: 1_000,
+            duration_ms: 5,
+            request_url: url,
+            final_url: Some(url),
+            outcome: "http",
+            http_status: Some(200),
+            error_detail: None,
+            hops_json: "[]",
+            attempts: 1,
+            run_id: None,
+            status_after: None,
+            evidence: None,
+        };
+        let sha = "ab".repeat(32);
+        let page = NewCapture {
+            captured_at: 1_005,
+            request_url: url,
+            final_url: url,
+            hops_json: "[]",
+            status: 200,
+            headers_json: r#"[["content-type","text/html"],["etag","\"1\""]]"#,
+            content_type: Some("text/html"),
+            sha256: &sha,
+            size: 4,
+            stored_size: 4,
+            truncated: false,
+            not_modified: false,
+            title: Some("A page"),
+            reading: Some(r#"{"title":"A page"}"#),
+            reading_from: None,
+            response_from: None,
+        };
+        let first = store
+            .record_fetch(url, "a.example", &check, Some(&page))
+            .unwrap();
+        let first = first.capture_id.unwrap();
+        let again = NewCapture {
+            captured_at: 2_005,
+            headers_json: "",
+            not_modified: true,
+            reading: None,
+            reading_from: Some(first),
+            response_from: Some(first),
+            ..page.clone()
+        };
+        let second = store
+            .record_fetch(url, "a.example", &check, Some(&again))
+            .unwrap();
+        let second = second.capture_id.unwrap();
+        let (a, b) = (
+            store.capture(first).unwrap().unwrap(),
+            store.capture(second).unwrap().unwrap(),
+        );
+        assert_eq!(b.headers, a.headers);
+        assert_eq!(b.content_type.as_deref(), Some("text/html"));
+        assert_eq!(
+            (b.response_from, b.reading_from),
+            (Some(first), Some(first))
+        );
+        assert_eq!(b.reading, a.reading);
+        let served = store.archived_copy(second).unwrap().unwrap();
+        assert_eq!(served.content_type.as_deref(), Some("text/html"));
+        // What the row holds: nothing copied.
+        let row: (String, Option<String>, Option<String>) = store
+            .conn
+            .query_row(
+                "SELECT headers, content_type, title FROM captures WHERE id = ?1",
+                [second],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("[]".to_string(), None, None));
+    }
 
     #[test]
     fn a_check_in_json_keeps_the_conventions() {

@@ -177,7 +177,10 @@ impl Store {
     pub fn archived_copy(&self, id: i64) -> Result<Option<ArchivedCopy>> {
         self.conn
             .prepare_cached(
-                "SELECT c.id, c.source_id, s.url, c.captured_at, c.status, c.content_type, c.body_sha256, c.body_size
+                "SELECT c.id, c.source_id, s.url, c.captured_at, c.status,
+                        CASE WHEN c.response_from IS NULL THEN c.content_type
+                             ELSE (SELECT o.content_type FROM captures o WHERE o.id = c.response_from) END,
+                        c.body_sha256, c.body_size
                  FROM captures c JOIN sources s ON s.id = c.source_id WHERE c.id = ?1",
             )
             .and_then(|mut s| {

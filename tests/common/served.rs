@@ -131,6 +131,7 @@ impl Served {
                 title: None,
                 reading: None,
                 reading_from: None,
+                response_from: None,
             };
             store
                 .record_fetch(url, &host, &check, Some(&cap))
