@@ -321,6 +321,36 @@ async fn a_page_many_redirects_lead_to_is_fetched_once() {
     assert_eq!(web.hits_for("a.test", "/front-ck").len(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetches_reaching_a_landing_while_it_is_requested_wait_for_its_answer() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let urls: Vec<String> = (0..4)
+        .map(|i| web.url("a.test", &format!("/retired-slow/{i}")))
+        .collect();
+    let reports = futures_util::future::join_all(urls.iter().map(|u| get(&f, u))).await;
+    for r in &reports {
+        assert_eq!(
+            (status(r), r.hops.len()),
+            (Some(200), 1),
+            "{:?}",
+            r.outcome
+        );
+        assert!(r.final_url.ends_with("/slower/ok/front"), "{}", r.final_url);
+    }
+    assert_eq!(web.hits_for("a.test", "/slower/ok/front").len(), 1);
+    // A landing whose answer cannot be shared is fetched by each: those
+    // that waited for the first go on by themselves.
+    let urls: Vec<String> = (0..3)
+        .map(|i| web.url("a.test", &format!("/retired-slow-ck/{i}")))
+        .collect();
+    let reports = futures_util::future::join_all(urls.iter().map(|u| get(&f, u))).await;
+    for r in &reports {
+        assert_eq!(status(r), Some(200), "{:?}", r.outcome);
+    }
+    assert_eq!(web.hits_for("a.test", "/front-ck-slow").len(), 3);
+}
+
 #[tokio::test]
 async fn a_redirect_and_a_retried_error_keep_their_connection() {
     // Both unkept answers come with a page; read, the connection is used

@@ -12,9 +12,16 @@
 //! to a request that carried no cookie and no validator, setting no cookie,
 //! complete, held in memory, and not a server error or a refusal (those may
 //! be gone by the next request, and each source should meet them itself).
+//!
+//! Fetches that reach a landing while it is being requested wait for that
+//! answer rather than ask again: a host's retired articles are usually
+//! checked side by side. Once a landing's answer could not be kept, later
+//! fetches of it go on at once, each on its own, as they did before.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+
+use tokio::sync::OwnedMutexGuard;
 
 use super::body::{BodyWriter, SPILL_AT};
 use super::outcome::{Header, Outcome};
@@ -33,6 +40,62 @@ struct Kept {
 struct Pages {
     by_url: HashMap<String, Arc<Kept>>,
     bytes: usize,
+    /// Landings being requested: a later fetch waits on the lock.
+    flights: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+    /// Landings whose answer was not kept: fetched by each without waiting.
+    declined: HashSet<String>,
+}
+
+/// Landings remembered as not kept, at most: past it, fetches of a further
+/// one wait on each other, which is slower, never wrong.
+const MAX_DECLINED: usize = 10_000;
+
+/// What a fetch reaching a landing does.
+pub(super) enum Arrival<'a> {
+    /// The page, as kept from an earlier request of the run.
+    Kept(Outcome),
+    /// Request it: with a [`Flight`] that later arrivals wait on, or alone
+    /// when its answer is known not to be kept.
+    Fetch(Option<Flight<'a>>),
+}
+
+/// The request for a landing that later arrivals wait on. Settled with its
+/// answer ([`Flight::settle`]); dropped unsettled (the request failed, or
+/// the fetch was abandoned), the landing is declined, and those waiting go
+/// on by themselves.
+pub(super) struct Flight<'a> {
+    landings: &'a Landings,
+    url: String,
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl Flight<'_> {
+    /// Keeps `outcome` as the landing's answer when it may be shared.
+    pub(super) fn settle(self, outcome: &Outcome) {
+        self.landings.keep(&self.url, outcome);
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut pages = self.landings.lock();
+        if !pages.by_url.contains_key(&self.url) && pages.declined.len() < MAX_DECLINED {
+            pages.declined.insert(self.url.clone());
+        }
+        leave(&mut pages, &self.url);
+    }
+}
+
+/// Forgets `url`'s flight lock when the caller, holding it, is the last to:
+/// the map's entry and the caller's guard are all that is left of it.
+fn leave(pages: &mut Pages, url: &str) {
+    if pages
+        .flights
+        .get(url)
+        .is_some_and(|m| Arc::strong_count(m) <= 2)
+    {
+        pages.flights.remove(url);
+    }
 }
 
 /// The run's kept landing pages, by URL.
@@ -42,17 +105,41 @@ pub(super) struct Landings {
 }
 
 impl Landings {
+    /// The kept answer for `url`, or the right to request it, after waiting
+    /// for a request of it already under way.
+    pub(super) async fn arrive(&self, url: &str) -> Arrival<'_> {
+        if let Some(outcome) = self.get(url) {
+            return Arrival::Kept(outcome);
+        }
+        let turn = {
+            let mut pages = self.lock();
+            if pages.declined.contains(url) {
+                return Arrival::Fetch(None);
+            }
+            pages.flights.entry(url.to_string()).or_default().clone()
+        };
+        let turn = turn.lock_owned().await;
+        // What the request waited for brought.
+        let mut pages = self.lock();
+        let arrival = match pages.by_url.get(url).and_then(|k| fresh(k)) {
+            Some(outcome) => Arrival::Kept(outcome),
+            None if pages.declined.contains(url) => Arrival::Fetch(None),
+            None => {
+                return Arrival::Fetch(Some(Flight {
+                    landings: self,
+                    url: url.to_string(),
+                    _turn: turn,
+                }));
+            }
+        };
+        leave(&mut pages, url);
+        arrival
+    }
+
     /// The kept answer for `url`, as a fresh outcome.
     pub(super) fn get(&self, url: &str) -> Option<Outcome> {
         let kept = self.lock().by_url.get(url).cloned()?;
-        let mut body = BodyWriter::with_capacity(Some(kept.body.len() as u64));
-        // Within SPILL_AT, so this stays in memory and cannot fail.
-        body.push(&kept.body).ok()?;
-        Some(Outcome::Response {
-            status: kept.status,
-            headers: kept.headers.clone(),
-            body: body.finish(false),
-        })
+        fresh(&kept)
     }
 
     /// Keeps `outcome` as `url`'s answer when it may be shared (see the module
@@ -92,6 +179,18 @@ impl Landings {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pages> {
         self.pages.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A kept answer as a fresh outcome of its own.
+fn fresh(kept: &Kept) -> Option<Outcome> {
+    let mut body = BodyWriter::with_capacity(Some(kept.body.len() as u64));
+    // Within SPILL_AT, so this stays in memory and cannot fail.
+    body.push(&kept.body).ok()?;
+    Some(Outcome::Response {
+        status: kept.status,
+        headers: kept.headers.clone(),
+        body: body.finish(false),
+    })
 }
 
 #[cfg(test)]
@@ -150,6 +249,42 @@ mod tests {
         }
         l.keep("http://a.example/gone", &answer(404, &[], b"gone", false));
         assert_eq!(l.get("http://a.example/gone").unwrap().status(), Some(404));
+    }
+
+    #[tokio::test]
+    async fn a_landing_not_kept_is_fetched_by_each_without_waiting() {
+        let l = Landings::default();
+        let url = "http://a.example/front";
+        let Arrival::Fetch(Some(first)) = l.arrive(url).await else {
+            panic!("the first arrival requests it");
+        };
+        // A second arrival waits for the first's answer.
+        let waiting = l.arrive(url);
+        tokio::pin!(waiting);
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        // The first request failed: nothing to share.
+        drop(first);
+        assert!(matches!(waiting.await, Arrival::Fetch(None)));
+        assert!(matches!(l.arrive(url).await, Arrival::Fetch(None)));
+        assert!(l.lock().flights.is_empty());
+    }
+
+    #[tokio::test]
+    async fn those_waiting_for_a_landing_get_its_answer() {
+        let l = Landings::default();
+        let url = "http://a.example/front";
+        let Arrival::Fetch(Some(first)) = l.arrive(url).await else {
+            panic!("the first arrival requests it");
+        };
+        let waiting = l.arrive(url);
+        tokio::pin!(waiting);
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        first.settle(&answer(200, &[], b"front", false));
+        let Arrival::Kept(got) = waiting.await else {
+            panic!("the answer is handed on");
+        };
+        assert_eq!(body_of(&got), b"front");
+        assert!(l.lock().flights.is_empty());
     }
 
     #[test]

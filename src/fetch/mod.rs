@@ -32,7 +32,7 @@ pub use robots::agent_token;
 
 use crate::config::{FetchConfig, HostPolicy};
 use crate::time::{Millis, now_millis};
-use landings::Landings;
+use landings::{Arrival, Landings};
 use pace::{Pacer, Permit};
 use resolve::{GuardedResolver, HostRefused, NotResolved};
 use robots::{MAX_ROBOTS_BYTES, RobotsCache, Rules};
@@ -356,14 +356,17 @@ impl Fetcher {
             };
             // A page an earlier redirect of this run already reached (see
             // `landings`): a landing many retired articles are sent to.
-            let shared = robots && !hops.is_empty() && !conditional;
-            if shared
-                && jar.cookies(&url).is_none()
-                && let Some(outcome) = self.inner.landings.get(url.as_str())
-            {
-                // Answered by a request, earlier in the run.
-                return (hops, url, outcome, 1);
-            }
+            // A request of it under way is waited for, not repeated.
+            let flight =
+                if robots && !hops.is_empty() && !conditional && jar.cookies(&url).is_none() {
+                    match self.inner.landings.arrive(url.as_str()).await {
+                        // Answered by a request, earlier in the run.
+                        Arrival::Kept(outcome) => return (hops, url, outcome, 1),
+                        Arrival::Fetch(flight) => flight,
+                    }
+                } else {
+                    None
+                };
             let exchange = match self
                 .exchange(&url, &host, &policy, req, conditional, &jar, &mut attempts)
                 .await
@@ -430,8 +433,11 @@ impl Fetcher {
             let validated = conditional && (req.etag.is_some() || req.last_modified.is_some());
             let outcome = read_response(exchange, policy.max_body_bytes, validated).await;
             // Asked and answered without a cookie: any fetch would get this.
-            if shared && jar.cookies(&url).is_none() {
-                self.inner.landings.keep(url.as_str(), &outcome);
+            // (A flight dropped unsettled declines the landing.)
+            if let Some(flight) = flight
+                && jar.cookies(&url).is_none()
+            {
+                flight.settle(&outcome);
             }
             return (hops, url, outcome, attempts);
         }

@@ -525,6 +525,22 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         _ if path.starts_with("/pensioned-ck/") => {
             redirect(StatusCode::MOVED_PERMANENTLY, "/front-ck")
         }
+        // Retired articles sent to a landing that answers after 300 ms, so
+        // that fetches reach it while it is still being requested.
+        _ if path.starts_with("/retired-slow/") => {
+            redirect(StatusCode::MOVED_PERMANENTLY, "/slower/ok/front")
+        }
+        _ if path.starts_with("/retired-slow-ck/") => {
+            redirect(StatusCode::MOVED_PERMANENTLY, "/front-ck-slow")
+        }
+        "/front-ck-slow" => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            (
+                [(header::SET_COOKIE, "visit=1; Path=/")],
+                axum::response::Html("<title>Front</title><p>Today's news</p>"),
+            )
+                .into_response()
+        }
         "/front" => axum::response::Html("<title>Front</title><p>Today's news</p>").into_response(),
         "/front-ck" => (
             [(header::SET_COOKIE, "visit=1; Path=/")],
