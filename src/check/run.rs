@@ -244,6 +244,27 @@ fn max_held_landings() -> usize {
     MAX_HELD_LANDINGS
 }
 
+/// Debug builds only: with `CITEWATCH_TEST_DAMAGE=PART-OF-URL`, the run
+/// meets damage to its database as that source's result comes in, as it
+/// does when the preparer's read of a later source reaches a damaged page;
+/// a test chooses the moment (what the writer holds then) by when that
+/// source's page answers.
+#[cfg(debug_assertions)]
+fn inject_damage(
+    result: Result<Checked, CheckError>,
+    db: &std::path::Path,
+) -> Result<Checked, CheckError> {
+    let Some(wanted) = std::env::var_os("CITEWATCH_TEST_DAMAGE") else {
+        return result;
+    };
+    match result {
+        Ok(c) if c.url.contains(&*wanted.to_string_lossy()) => {
+            Err(CheckError::Store(StoreError::damage_for_a_test(db)))
+        }
+        other => other,
+    }
+}
+
 /// How long fetches in flight may go on once the run is asked to stop, or
 /// its time budget is spent. A fetch takes at most `[fetch] timeout` a try,
 /// but one waiting out a Retry-After (up to `max_retry_after`, ten minutes by
@@ -672,6 +693,8 @@ async fn run_locked(
             }
         };
         let Some(result) = ready else { break };
+        #[cfg(debug_assertions)]
+        let result = inject_damage(result, &db);
         match result {
             Ok(mut c) => {
                 #[cfg(debug_assertions)]
@@ -804,6 +827,13 @@ struct WriterStats {
 /// the run records one host incident and those checks leave their sources' verdicts
 /// as they were (the host was down from here, not each page gone). One run only:
 /// when the host's previous run was an incident too, the failures count.
+///
+/// A write that fails ends the loop at once: its transaction is rolled back
+/// whole and what the writer holds (the rest of its batch, the failures held
+/// back, their incidents) is dropped, unrecorded, so each of those sources
+/// stays due as after a kill; a second try would most likely meet the same
+/// full disk or refusal. When `halt` is set (the run met damage to the
+/// database) it drops what it holds without writing it.
 fn writer_loop(
     mut store: Store,
     blobs: &FsBlobStore,
