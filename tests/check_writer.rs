@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::Ground;
 use common::web::TestWeb;
 use serde_json::Value;
+use sha2::Digest;
 
 const PAGES: [&str; 3] = ["/page/1", "/page/2", "/page/3"];
 const GATED: &str = "/gated/ok/1";
@@ -195,6 +196,85 @@ async fn finish(child: std::process::Child) -> std::process::Output {
     tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap()
+}
+
+/// A batch the store refuses (here a trigger; a full disk, or the database
+/// locked past the busy timeout, in life) ends the run with exit 3 and words
+/// saying what it cost. The batch is rolled back whole and the writer drops
+/// what it held, the down host's failures and their incident among them:
+/// those sources stay due, unrecorded, and the next run checks them once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_the_store_refuses_ends_the_run_and_leaves_its_sources_due() {
+    let n = Night::new().await;
+    n.db()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON checks WHEN NEW.request_url LIKE '%/gated/%'
+             BEGIN SELECT RAISE(ABORT, 'refused for a test'); END;",
+        )
+        .unwrap();
+    let child = n.spawn_check(&[]);
+    n.wait_for_the_gate().await;
+    n.open_gate();
+    let out = finish(child).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(out.stdout.is_empty(), "no summary for a failed run");
+    assert!(
+        err.contains("recording checks failed, so the run stopped: ")
+            && err.contains(
+                "citewatch.db: refused for a test; every check recorded before stands, \
+                 and the next run checks the sources this one did not record"
+            ),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // Whoever started the run finds why in the store.
+    let (state, error): (String, String) = n
+        .db()
+        .query_row(
+            "SELECT state, json_extract(summary, '$.error') FROM runs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(state, "interrupted");
+    assert!(error.starts_with("recording checks failed"), "{error}");
+    let checks = n.checks();
+    for page in PAGES {
+        assert_eq!(checks[&format!("http://127.0.0.1{page}")], 1, "{checks:?}");
+    }
+    assert_eq!(n.never_recorded(), unrecorded());
+    assert_eq!(
+        n.count("SELECT count(*) FROM checks"),
+        PAGES.len() as i64,
+        "{checks:?}"
+    );
+    assert_eq!(
+        n.count("SELECT count(*) FROM host_incidents"),
+        0,
+        "an incident is written with the checks it excuses, or not at all"
+    );
+    // The gated page's blob was made durable before the batch was refused:
+    // unreferenced, harmless.
+    let gated = hex::encode(sha2::Sha256::digest(format!(
+        "<html><title>{GATED}</title><body>article {GATED}</body></html>"
+    )));
+    let v = n.verify();
+    assert!(
+        v["unreferenced_blobs"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from(gated)),
+        "{v}"
+    );
+    n.db().execute_batch("DROP TRIGGER refuse").unwrap();
+    n.next_run_checks_the_rest_once(1 + DOWN);
+    let v = n.verify();
+    assert_eq!(
+        v["unreferenced_blobs"].as_array().unwrap().len(),
+        0,
+        "the next run adopted the blob: {v}"
+    );
 }
 
 /// Damage to the database met elsewhere in the run (here injected as the

@@ -79,6 +79,19 @@ pub enum CheckError {
     /// the source is not recorded, so it keeps its state and due time.
     #[error("checking {0} failed on a bug (a panic)")]
     Panicked(String),
+    /// The writer could not record a batch (a full disk, the database locked
+    /// past the busy timeout, a blob sync failing; damage is
+    /// [`CheckError::Damaged`]). The batch's transaction is rolled back whole
+    /// and the results the run held besides are dropped, unrecorded: a store
+    /// that refused one batch would most likely refuse the next, and a source
+    /// left unrecorded is due again, as after a kill. Said in so many words,
+    /// because SQLite's own words ("database or disk is full") do not tell
+    /// whether the night's checks were kept.
+    #[error(
+        "recording checks failed, so the run stopped: {0}; every check recorded before \
+         stands, and the next run checks the sources this one did not record"
+    )]
+    NotRecorded(#[source] Box<CheckError>),
     /// One of the run's own threads (the preparer, the writer) panicked, a
     /// bug. What the writer had committed stands; the rest is due again.
     #[error(
@@ -101,6 +114,16 @@ impl CheckError {
                 CheckError::Damaged(e)
             }
             other => other,
+        }
+    }
+
+    /// The writer's error, said to have cost the checks it had not recorded;
+    /// damage stays [`CheckError::Damaged`]'s to say.
+    fn not_recorded(self) -> CheckError {
+        if self.is_damage() {
+            self
+        } else {
+            CheckError::NotRecorded(Box::new(self))
         }
     }
 
@@ -772,7 +795,7 @@ async fn run_locked(
         .join()
         .map_err(|_| CheckError::ThreadPanicked("writer"))?;
     prepared.map_err(|_| CheckError::ThreadPanicked("preparer"))?;
-    let store = store?;
+    let store = store.map_err(CheckError::not_recorded)?;
     if let Some(e) = first_error {
         return Err(e);
     }
