@@ -29,17 +29,22 @@ struct Night {
 impl Night {
     /// Both hosts allowed, no pacing, no retries; the gate closed.
     async fn new() -> Night {
+        Night::with_fetch("").await
+    }
+
+    /// [`Night::new`] with more `[fetch]` settings.
+    async fn with_fetch(fetch: &str) -> Night {
         let web = TestWeb::start("127.0.0.1").await;
         let down = TestWeb::start("127.0.0.2").await;
         down.state.down.store(true, Ordering::Relaxed);
         web.state.gate_closed.store(true, Ordering::Relaxed);
         let g = Ground::new();
-        g.write_config(
+        g.write_config(&format!(
             "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
              [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\n\
-             allow_networks = [\"127.0.0.1/32\", \"127.0.0.2/32\"]\n\
-             [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n",
-        );
+             allow_networks = [\"127.0.0.1/32\", \"127.0.0.2/32\"]\n{fetch}\
+             [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n"
+        ));
         let mut doc = String::from("Briefings - test page\n\n");
         for (i, url) in PAGES
             .iter()
@@ -358,6 +363,58 @@ async fn a_stop_records_what_the_writer_holds_and_leaves_only_the_abandoned_due(
     n.open_gate();
     let next = n.g.json(&["check", "--format", "json"]);
     assert_eq!(next["checked"], 1, "{next}");
+    let all = n.checks();
+    assert!(all.values().all(|&n| n == 1), "recorded twice: {all:?}");
+}
+
+/// A writer that failed while every fetch still in flight is slow (here one
+/// held at the gate past the run's end; a Retry-After or a paced host's turn
+/// in life) ends the run at once: its results could no longer be recorded.
+/// The run went on until the next fetch came back, up to `[fetch] timeout`
+/// (a minute here) or a Retry-After of ten minutes, fetching for nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_writer_failed_ends_without_waiting_for_the_fetches_in_flight() {
+    let n = Night::with_fetch("timeout = \"60s\"\n").await;
+    n.db()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON checks
+             WHEN NEW.request_url LIKE 'http://127.0.0.1:%/page/%'
+             BEGIN SELECT RAISE(ABORT, 'refused for a test'); END;",
+        )
+        .unwrap();
+    let mut child = n.spawn_check(&[]);
+    // The pages' batch is refused half a second after they come back; the
+    // gated page is awaited for a minute unless the run gives it up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ended = loop {
+        if child.try_wait().unwrap().is_some() {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let waiting = !n.web.hits_for("127.0.0.1", GATED).is_empty();
+    n.open_gate();
+    let out = finish(child).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(waiting, "the gated page was never asked for: {err}");
+    assert!(
+        ended,
+        "the run went on waiting for the gated fetch after its writer failed: {err}"
+    );
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("recording checks failed, so the run stopped: ")
+            && err.contains("refused for a test"),
+        "{err}"
+    );
+    assert_eq!(n.count("SELECT count(*) FROM checks"), 0);
+    n.verify();
+    n.db().execute_batch("DROP TRIGGER refuse").unwrap();
+    let next = n.g.json(&["check", "--format", "json"]);
+    assert_eq!(next["checked"], (PAGES.len() + 1 + DOWN) as u64, "{next}");
     let all = n.checks();
     assert!(all.values().all(|&n| n == 1), "recorded twice: {all:?}");
 }

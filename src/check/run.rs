@@ -463,7 +463,11 @@ async fn run_locked(
     // what it holds rather than write it there.
     let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer_halt = Arc::clone(&halt);
+    // Closed as the writer ends, however it ends (an error, a panic): the
+    // run stops waiting for fetches whose results it could no longer record.
+    let (writer_gone_tx, mut writer_gone) = tokio::sync::oneshot::channel::<()>();
     let writer = std::thread::spawn(move || {
+        let _gone = writer_gone_tx;
         writer_loop(
             store,
             &writer_blobs,
@@ -712,7 +716,15 @@ async fn run_locked(
                 if !chunk.is_empty() && !send(&mut chunk) {
                     break;
                 }
-                results.next().await
+                // Before the last result is in, the writer ends only on a
+                // failure. A send would find that out, but only once a fetch
+                // comes back: those in flight may be waiting out a
+                // Retry-After, or their turn at a slow-paced host.
+                tokio::select! {
+                    biased;
+                    next = results.next() => next,
+                    _ = &mut writer_gone => break,
+                }
             }
         };
         let Some(result) = ready else { break };
