@@ -79,6 +79,19 @@ pub enum CheckError {
     /// the source is not recorded, so it keeps its state and due time.
     #[error("checking {0} failed on a bug (a panic)")]
     Panicked(String),
+    /// The writer could not record a batch (a full disk, the database locked
+    /// past the busy timeout, a blob sync failing; damage is
+    /// [`CheckError::Damaged`]). The batch's transaction is rolled back whole
+    /// and the results the run held besides are dropped, unrecorded: a store
+    /// that refused one batch would most likely refuse the next, and a source
+    /// left unrecorded is due again, as after a kill. Said in so many words,
+    /// because SQLite's own words ("database or disk is full") do not tell
+    /// whether the night's checks were kept.
+    #[error(
+        "recording checks failed, so the run stopped: {0}; every check recorded before \
+         stands, and the next run checks the sources this one did not record"
+    )]
+    NotRecorded(#[source] Box<CheckError>),
     /// One of the run's own threads (the preparer, the writer) panicked, a
     /// bug. What the writer had committed stands; the rest is due again.
     #[error(
@@ -101,6 +114,16 @@ impl CheckError {
                 CheckError::Damaged(e)
             }
             other => other,
+        }
+    }
+
+    /// The writer's error, said to have cost the checks it had not recorded;
+    /// damage stays [`CheckError::Damaged`]'s to say.
+    fn not_recorded(self) -> CheckError {
+        if self.is_damage() {
+            self
+        } else {
+            CheckError::NotRecorded(Box::new(self))
         }
     }
 
@@ -242,6 +265,27 @@ fn max_held_landings() -> usize {
         return n;
     }
     MAX_HELD_LANDINGS
+}
+
+/// Debug builds only: with `CITEWATCH_TEST_DAMAGE=PART-OF-URL`, the run
+/// meets damage to its database as that source's result comes in, as it
+/// does when the preparer's read of a later source reaches a damaged page;
+/// a test chooses the moment (what the writer holds then) by when that
+/// source's page answers.
+#[cfg(debug_assertions)]
+fn inject_damage(
+    result: Result<Checked, CheckError>,
+    db: &std::path::Path,
+) -> Result<Checked, CheckError> {
+    let Some(wanted) = std::env::var_os("CITEWATCH_TEST_DAMAGE") else {
+        return result;
+    };
+    match result {
+        Ok(c) if c.url.contains(&*wanted.to_string_lossy()) => {
+            Err(CheckError::Store(StoreError::damage_for_a_test(db)))
+        }
+        other => other,
+    }
 }
 
 /// How long fetches in flight may go on once the run is asked to stop, or
@@ -419,7 +463,11 @@ async fn run_locked(
     // what it holds rather than write it there.
     let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer_halt = Arc::clone(&halt);
+    // Closed as the writer ends, however it ends (an error, a panic): the
+    // run stops waiting for fetches whose results it could no longer record.
+    let (writer_gone_tx, mut writer_gone) = tokio::sync::oneshot::channel::<()>();
     let writer = std::thread::spawn(move || {
+        let _gone = writer_gone_tx;
         writer_loop(
             store,
             &writer_blobs,
@@ -668,10 +716,20 @@ async fn run_locked(
                 if !chunk.is_empty() && !send(&mut chunk) {
                     break;
                 }
-                results.next().await
+                // Before the last result is in, the writer ends only on a
+                // failure. A send would find that out, but only once a fetch
+                // comes back: those in flight may be waiting out a
+                // Retry-After, or their turn at a slow-paced host.
+                tokio::select! {
+                    biased;
+                    next = results.next() => next,
+                    _ = &mut writer_gone => break,
+                }
             }
         };
         let Some(result) = ready else { break };
+        #[cfg(debug_assertions)]
+        let result = inject_damage(result, &db);
         match result {
             Ok(mut c) => {
                 #[cfg(debug_assertions)]
@@ -749,7 +807,7 @@ async fn run_locked(
         .join()
         .map_err(|_| CheckError::ThreadPanicked("writer"))?;
     prepared.map_err(|_| CheckError::ThreadPanicked("preparer"))?;
-    let store = store?;
+    let store = store.map_err(CheckError::not_recorded)?;
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -804,6 +862,13 @@ struct WriterStats {
 /// the run records one host incident and those checks leave their sources' verdicts
 /// as they were (the host was down from here, not each page gone). One run only:
 /// when the host's previous run was an incident too, the failures count.
+///
+/// A write that fails ends the loop at once: its transaction is rolled back
+/// whole and what the writer holds (the rest of its batch, the failures held
+/// back, their incidents) is dropped, unrecorded, so each of those sources
+/// stays due as after a kill; a second try would most likely meet the same
+/// full disk or refusal. When `halt` is set (the run met damage to the
+/// database) it drops what it holds without writing it.
 fn writer_loop(
     mut store: Store,
     blobs: &FsBlobStore,

@@ -91,6 +91,20 @@ impl StoreError {
         )
     }
 
+    /// Debug builds only: the error SQLite gives for a damaged database
+    /// file, for a test to make a run meet damage at a moment it chooses.
+    #[cfg(debug_assertions)]
+    #[doc(hidden)]
+    pub fn damage_for_a_test(file: &Path) -> StoreError {
+        StoreError::Sqlite {
+            file: file.to_path_buf(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some("injected for a test: database disk image is malformed".into()),
+            ),
+        }
+    }
+
     /// Whether SQLite found the database damaged (or not a database at all),
     /// as opposed to failing for a reason outside it (busy, full disk,
     /// permissions): damage is what `verify` reports, not a failure of it.

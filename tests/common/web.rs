@@ -41,6 +41,9 @@ pub struct WebState {
     /// Unknown paths under `/heavy/` answer 200 with the template's
     /// "latest stories" page instead of 404.
     pub heavy_catch_all: AtomicBool,
+    /// While set, `/gated/KIND/N` waits before it answers as `/slow/KIND/N`
+    /// would: a test orders a run's results by opening the gate.
+    pub gate_closed: AtomicBool,
 }
 
 /// A running test web.
@@ -218,11 +221,18 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
     let key = format!("{host}{path}");
     // `/slow/KIND/N`: a page of KIND after 20 ms, so a run lasts long enough
     // to be killed; `/slower/KIND/N` after 300 ms, so a fetch is surely still
-    // in flight a moment after a signal.
+    // in flight a moment after a signal; `/gated/KIND/N` once the test opens
+    // its gate (`gate_closed`).
     let slow = path
         .strip_prefix("/slow/")
         .map(|rest| (rest, 20))
-        .or_else(|| path.strip_prefix("/slower/").map(|rest| (rest, 300)));
+        .or_else(|| path.strip_prefix("/slower/").map(|rest| (rest, 300)))
+        .or_else(|| path.strip_prefix("/gated/").map(|rest| (rest, 0)));
+    if path.starts_with("/gated/") {
+        while state.gate_closed.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
     if let Some((rest, ms)) = slow {
         tokio::time::sleep(Duration::from_millis(ms)).await;
         return match rest.split('/').next().unwrap_or("") {
