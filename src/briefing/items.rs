@@ -11,7 +11,9 @@
 //!   passed over. A second `Source:` with nothing between joins the same item.
 //!   A title line between two body paragraphs starts an item of its own: the
 //!   one before it gave no citation line. An item whose citation line comes
-//!   right under its title keeps the body after it, up to the next title.
+//!   right under its title keeps the body after it, up to the next title
+//!   (whether that item's body comes before its citation line or after),
+//!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
@@ -325,12 +327,17 @@ fn is_title_then_citation(lead: &[Block]) -> bool {
 }
 
 /// How many of `seg`'s first blocks are the body of the item before, when
-/// that item gave its citation line right under its title: the body
-/// paragraphs up to the first title-like line after them, which is the
-/// next item's; all of a segment that cites nothing of its own (the
-/// document's tail). None when `seg` starts with no body: then it is laid
-/// out as items usually are. Left to the next segment, that body was taken
-/// for the next item's title, and its links for that item's.
+/// that item gave its citation line right under its title: all up to the
+/// next item's title, a title-like line in the last run of short lines
+/// before the citation line, or before the next item's own body when it
+/// gives one there (`Title⏎Body⏎Source`); all of a segment that cites
+/// nothing of its own (the document's tail), or whose lines before its
+/// citation line hold no title (a second Source line of the same item).
+/// None when `seg` starts with no body: then it is laid out as items
+/// usually are. Left to the next segment, that body was taken for the next
+/// item's title, and its links for that item's; looked for only after the
+/// last body paragraph, the next item's title was not found when that item
+/// had a body of its own, and the body became an item of its own.
 fn body_after_citation(seg: &[Block]) -> usize {
     let Some(anchor) = seg.iter().position(is_anchor) else {
         return seg.len();
@@ -339,11 +346,16 @@ fn body_after_citation(seg: &[Block]) -> usize {
     if !lead.first().is_some_and(is_body) {
         return 0;
     }
-    let after_body = lead.iter().rposition(is_body).map_or(0, |p| p + 1);
-    lead[after_body..]
+    // The end of the next item's title lines: its own body starts there.
+    let heads_end = lead.iter().rposition(|b| !is_body(b)).map_or(0, |p| p + 1);
+    let heads_start = lead[..heads_end]
+        .iter()
+        .rposition(is_body)
+        .map_or(0, |p| p + 1);
+    lead[heads_start..heads_end]
         .iter()
         .position(is_title_like)
-        .map_or(0, |p| after_body + p)
+        .map_or(lead.len(), |p| heads_start + p)
 }
 
 /// Adds to `item` the citations of body found after its citation line,
