@@ -227,17 +227,31 @@ pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
 }
 
 /// How many of `blocks`' segments have a title-like line of their own
-/// before their body.
+/// before their body. The body of an item cited right under a title line
+/// of its own (not under the heading, where a short line after the body is
+/// a sub-heading) is passed over as [`split_by_citations`] passes it: it
+/// starts the next segment, whose title then came after a body and went
+/// uncounted, so a page of such items under a page heading was one item.
 fn titled_segments(blocks: &[Block]) -> usize {
-    segments(blocks)
-        .into_iter()
-        .filter(|&(start, end)| {
-            let seg = &blocks[start..end];
-            let lead = &seg[..seg.iter().position(is_anchor).unwrap_or(seg.len())];
-            let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
-            lead[..first_body].iter().any(is_title_like)
-        })
-        .count()
+    let mut titled = 0;
+    let mut cited_under_title = false;
+    for (start, end) in segments(blocks) {
+        let mut seg = &blocks[start..end];
+        if cited_under_title {
+            seg = &seg[body_after_citation(seg)..];
+        }
+        let lead = &seg[..seg.iter().position(is_anchor).unwrap_or(seg.len())];
+        let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
+        if lead[..first_body].iter().any(is_title_like) {
+            titled += 1;
+        }
+        // A citation with no title or body of its own joins the item before.
+        if !lead.is_empty() {
+            let under_heading = start == 0 && lead.len() == 1;
+            cited_under_title = is_title_then_citation(lead) && !under_heading;
+        }
+    }
+    titled
 }
 
 /// The item a heading starts: the heading is its title, and every

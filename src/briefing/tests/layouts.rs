@@ -5,6 +5,7 @@
 //! wrong item, or made an item of its own, shows as its link's place.
 
 use super::super::*;
+use super::{P1, P2};
 
 /// Where an item's first citation line stands.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +43,12 @@ const STYLES: [Style; 5] = [
         page_heading: false,
     },
     Style::HtmlHeadings,
+];
+
+/// Styles with a page heading over items titled by lines of their own.
+const PAGE_HEADING_STYLES: [Style; 2] = [
+    Style::Markdown { page_heading: true },
+    Style::Html { page_heading: true },
 ];
 
 /// One item as written.
@@ -303,4 +310,50 @@ fn a_second_source_line_after_the_body_of_an_item_cited_under_its_title_is_its()
         }
     }
     assert_all_read(&wrong);
+}
+
+/// A page heading over items whose Source lines come right under their
+/// title lines: each item after the first starts after a body, and went
+/// uncounted as a titled item, so the heading was taken for the only
+/// item's title and every citation on the page folded into it.
+#[test]
+fn a_page_heading_over_items_cited_under_their_titles_is_no_items_title() {
+    let mut wrong = Vec::new();
+    for kinds in sequences(&KINDS) {
+        wrong.extend(misread(&items_of(&kinds), &PAGE_HEADING_STYLES));
+    }
+    assert_all_read(&wrong);
+}
+
+/// Under an item's own heading, a short line between body paragraphs is a
+/// sub-heading, and the Source line after them is the item's second: the
+/// item is not split there because its first Source line came right
+/// under the heading.
+#[test]
+fn a_sub_heading_in_an_item_cited_under_its_heading_starts_no_item() {
+    let second = "Source: Global Times, December 27, 2020\nhttps://second.example/0";
+    let md = format!(
+        "## Title A\n\nSource: Xinhua, December 26, 2020\nhttps://cited.example/0\n\n\
+         {P1} See https://body.example/0.\n\nBackground\n\n{P2} See https://body.example/1.\n\n{second}\n"
+    );
+    let html = format!(
+        "<h2>Title A</h2><p>Source: Xinhua, December 26, 2020<br>https://cited.example/0</p>\
+         <p>{P1} See https://body.example/0.</p><p>Background</p><p>{P2} See https://body.example/1.</p>\
+         <p>{}</p>",
+        second.replace('\n', "<br>")
+    );
+    let want = vec![(
+        "Title A".to_string(),
+        [
+            (Origin::SourceLine, "https://cited.example/0"),
+            (Origin::Body, "https://body.example/0"),
+            (Origin::Body, "https://body.example/1"),
+            (Origin::SourceLine, "https://second.example/0"),
+        ]
+        .map(|(o, u)| (o, Some(u.to_string())))
+        .to_vec(),
+    )];
+    for (format, doc) in [(Format::Markdown, md), (Format::Html, html)] {
+        assert_eq!(got(format, &doc), want, "{format:?}");
+    }
 }
