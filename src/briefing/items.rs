@@ -11,8 +11,9 @@
 //!   passed over. A second `Source:` with nothing between joins the same item.
 //!   A title line between two body paragraphs starts an item of its own: the
 //!   one before it gave no citation line. An item whose citation line comes
-//!   right under its title keeps the body after it, up to the next title
-//!   (whether that item's body comes before its citation line or after),
+//!   right under its title keeps the body after it (short paragraphs and
+//!   lists too), up to the next title (whether that item's body comes
+//!   before its citation line or after),
 //!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
@@ -347,17 +348,21 @@ fn is_title_then_citation(lead: &[Block]) -> bool {
 /// gives one there (`Title⏎Body⏎Source`); all of a segment that cites
 /// nothing of its own (the document's tail), or whose lines before its
 /// citation line hold no title (a second Source line of the same item).
-/// None when `seg` starts with no body: then it is laid out as items
-/// usually are. Left to the next segment, that body was taken for the next
-/// item's title, and its links for that item's; looked for only after the
-/// last body paragraph, the next item's title was not found when that item
-/// had a body of its own, and the body became an item of its own.
+/// None when `seg` starts with a line that may be a title: then it is laid
+/// out as items usually are. Left to the next segment, that body was taken
+/// for the next item's title, and its links for that item's; looked for
+/// only after the last body paragraph, the next item's title was not found
+/// when that item had a body of its own, and the body became an item of
+/// its own.
 fn body_after_citation(seg: &[Block]) -> usize {
     let Some(anchor) = seg.iter().position(is_anchor) else {
         return seg.len();
     };
     let lead = &seg[..anchor];
-    if !lead.first().is_some_and(is_body) {
+    let Some(first) = lead.first() else {
+        return 0;
+    };
+    if is_title_like(first) {
         return 0;
     }
     // The end of the next item's title lines: its own body starts there.
@@ -366,10 +371,31 @@ fn body_after_citation(seg: &[Block]) -> usize {
         .iter()
         .rposition(is_body)
         .map_or(0, |p| p + 1);
-    lead[heads_start..heads_end]
+    let heads = &lead[heads_start..heads_end];
+    if heads_start == 0 && !is_body(first) {
+        // Short lines only (a paragraph holding a link, a question, a
+        // list) before the next title: theirs only when a title run of
+        // its own follows them, or a title holding a link would be taken
+        // for the body.
+        return title_run(heads).filter(|&p| p > 0).unwrap_or(0);
+    }
+    heads
         .iter()
         .position(is_title_like)
         .map_or(lead.len(), |p| heads_start + p)
+}
+
+/// Where the title of an item starts in `run`, short lines before its
+/// body: after any link or list entry, which end the item before, a title
+/// line alone or with its outlet and date lines.
+fn title_run(run: &[Block]) -> Option<usize> {
+    let from = run
+        .iter()
+        .rposition(|b| !is_title_like(b))
+        .map_or(0, |p| p + 1);
+    let titled: Vec<&Block> = run[from..].iter().collect();
+    let (_, _, used) = meta_lines(&titled);
+    (titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none()).then_some(from)
 }
 
 /// Adds to `item` the citations of body found after its citation line,
@@ -403,16 +429,7 @@ fn untitled_starts(lead: &[Block]) -> Vec<usize> {
         if i == lead.len() {
             break;
         }
-        // A link or a list entry in the run is the end of the item before:
-        // the title can only come after it.
-        let run = &lead[run_start..i];
-        let from = run
-            .iter()
-            .rposition(|b| !is_title_like(b))
-            .map_or(0, |p| p + 1);
-        let titled: Vec<&Block> = run[from..].iter().collect();
-        let (_, _, used) = meta_lines(&titled);
-        if titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none() {
+        if let Some(from) = title_run(&lead[run_start..i]) {
             starts.push(run_start + from);
         }
     }

@@ -357,3 +357,52 @@ fn a_sub_heading_in_an_item_cited_under_its_heading_starts_no_item() {
         assert_eq!(got(format, &doc), want, "{format:?}");
     }
 }
+
+/// A short paragraph holding a link (no full stop, a question, a list)
+/// right after the Source line of an item cited under its title was
+/// passed over as lines before the next item's title, and its link lost.
+#[test]
+fn a_short_paragraph_after_a_source_line_under_the_title_keeps_its_link() {
+    let shorts = [
+        "The full text of the law is at https://law.example/1",
+        "What did the committee decide about https://law.example/1 this week?",
+        "- the law: https://law.example/1",
+    ];
+    let mut wrong = Vec::new();
+    for short in shorts {
+        for next in [BodyFirst, SourceFirst] {
+            let mut items = vec![written(0, SourceFirst, 0), written(1, next, 1)];
+            items[0]
+                .body
+                .push((short.to_string(), "https://law.example/1".to_string()));
+            wrong.extend(misread(&items, &STYLES));
+            // Before a body paragraph, and after one.
+            for at in [0, 1] {
+                let mut items = vec![written(0, SourceFirst, 1), written(1, next, 1)];
+                items[0]
+                    .body
+                    .insert(at, (short.to_string(), "https://law.example/1".to_string()));
+                wrong.extend(misread(&items, &STYLES));
+            }
+        }
+    }
+    assert_all_read(&wrong);
+}
+
+/// A title holding a link, under an item cited under its title, is still
+/// the next item's title, with or without outlet and date lines under it.
+#[test]
+fn a_title_with_a_link_in_it_after_an_item_cited_under_its_title_stays_a_title() {
+    let title = "Xinhua: [China](https://china.example/) Passes New Law";
+    for meta in ["", "Xinhua\n\nDecember 26, 2020\n\n"] {
+        let md = format!(
+            "Title A\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+             {title}\n\n{meta}{P2}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+        );
+        let titles: Vec<String> = parse(Format::Markdown, &md)
+            .into_iter()
+            .map(|i| i.title)
+            .collect();
+        assert_eq!(titles, ["Title A", "Xinhua: China Passes New Law"], "{md}");
+    }
+}
