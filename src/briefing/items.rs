@@ -11,7 +11,10 @@
 //!   passed over. A second `Source:` with nothing between joins the same item.
 //!   A title line between two body paragraphs starts an item of its own: the
 //!   one before it gave no citation line. An item whose citation line comes
-//!   right under its title keeps the body after it, up to the next title.
+//!   right under its title keeps the body after it (short paragraphs and
+//!   lists too), up to the next title (whether that item's body comes
+//!   before its citation line or after),
+//!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
@@ -225,17 +228,31 @@ pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
 }
 
 /// How many of `blocks`' segments have a title-like line of their own
-/// before their body.
+/// before their body. The body of an item cited right under a title line
+/// of its own (not under the heading, where a short line after the body is
+/// a sub-heading) is passed over as [`split_by_citations`] passes it: it
+/// starts the next segment, whose title then came after a body and went
+/// uncounted, so a page of such items under a page heading was one item.
 fn titled_segments(blocks: &[Block]) -> usize {
-    segments(blocks)
-        .into_iter()
-        .filter(|&(start, end)| {
-            let seg = &blocks[start..end];
-            let lead = &seg[..seg.iter().position(is_anchor).unwrap_or(seg.len())];
-            let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
-            lead[..first_body].iter().any(is_title_like)
-        })
-        .count()
+    let mut titled = 0;
+    let mut cited_under_title = false;
+    for (start, end) in segments(blocks) {
+        let mut seg = &blocks[start..end];
+        if cited_under_title {
+            seg = &seg[body_after_citation(seg)..];
+        }
+        let lead = &seg[..seg.iter().position(is_anchor).unwrap_or(seg.len())];
+        let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
+        if lead[..first_body].iter().any(is_title_like) {
+            titled += 1;
+        }
+        // A citation with no title or body of its own joins the item before.
+        if !lead.is_empty() {
+            let under_heading = start == 0 && lead.len() == 1;
+            cited_under_title = is_title_then_citation(lead) && !under_heading;
+        }
+    }
+    titled
 }
 
 /// The item a heading starts: the heading is its title, and every
@@ -325,25 +342,60 @@ fn is_title_then_citation(lead: &[Block]) -> bool {
 }
 
 /// How many of `seg`'s first blocks are the body of the item before, when
-/// that item gave its citation line right under its title: the body
-/// paragraphs up to the first title-like line after them, which is the
-/// next item's; all of a segment that cites nothing of its own (the
-/// document's tail). None when `seg` starts with no body: then it is laid
+/// that item gave its citation line right under its title: all up to the
+/// next item's title, a title-like line in the last run of short lines
+/// before the citation line, or before the next item's own body when it
+/// gives one there (`Title⏎Body⏎Source`); all of a segment that cites
+/// nothing of its own (the document's tail), or whose lines before its
+/// citation line hold no title (a second Source line of the same item).
+/// None when `seg` starts with a line that may be a title: then it is laid
 /// out as items usually are. Left to the next segment, that body was taken
-/// for the next item's title, and its links for that item's.
+/// for the next item's title, and its links for that item's; looked for
+/// only after the last body paragraph, the next item's title was not found
+/// when that item had a body of its own, and the body became an item of
+/// its own.
 fn body_after_citation(seg: &[Block]) -> usize {
     let Some(anchor) = seg.iter().position(is_anchor) else {
         return seg.len();
     };
     let lead = &seg[..anchor];
-    if !lead.first().is_some_and(is_body) {
+    let Some(first) = lead.first() else {
+        return 0;
+    };
+    if is_title_like(first) {
         return 0;
     }
-    let after_body = lead.iter().rposition(is_body).map_or(0, |p| p + 1);
-    lead[after_body..]
+    // The end of the next item's title lines: its own body starts there.
+    let heads_end = lead.iter().rposition(|b| !is_body(b)).map_or(0, |p| p + 1);
+    let heads_start = lead[..heads_end]
+        .iter()
+        .rposition(is_body)
+        .map_or(0, |p| p + 1);
+    let heads = &lead[heads_start..heads_end];
+    if heads_start == 0 && !is_body(first) {
+        // Short lines only (a paragraph holding a link, a question, a
+        // list) before the next title: theirs only when a title run of
+        // its own follows them, or a title holding a link would be taken
+        // for the body.
+        return title_run(heads).filter(|&p| p > 0).unwrap_or(0);
+    }
+    heads
         .iter()
         .position(is_title_like)
-        .map_or(0, |p| after_body + p)
+        .map_or(lead.len(), |p| heads_start + p)
+}
+
+/// Where the title of an item starts in `run`, short lines before its
+/// body: after any link or list entry, which end the item before, a title
+/// line alone or with its outlet and date lines.
+fn title_run(run: &[Block]) -> Option<usize> {
+    let from = run
+        .iter()
+        .rposition(|b| !is_title_like(b))
+        .map_or(0, |p| p + 1);
+    let titled: Vec<&Block> = run[from..].iter().collect();
+    let (_, _, used) = meta_lines(&titled);
+    (titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none()).then_some(from)
 }
 
 /// Adds to `item` the citations of body found after its citation line,
@@ -377,16 +429,7 @@ fn untitled_starts(lead: &[Block]) -> Vec<usize> {
         if i == lead.len() {
             break;
         }
-        // A link or a list entry in the run is the end of the item before:
-        // the title can only come after it.
-        let run = &lead[run_start..i];
-        let from = run
-            .iter()
-            .rposition(|b| !is_title_like(b))
-            .map_or(0, |p| p + 1);
-        let titled: Vec<&Block> = run[from..].iter().collect();
-        let (_, _, used) = meta_lines(&titled);
-        if titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none() {
+        if let Some(from) = title_run(&lead[run_start..i]) {
             starts.push(run_start + from);
         }
     }

@@ -1234,3 +1234,5 @@ fn a_headlines_own_link_is_no_citation() {
         );
     }
 }
+
+mod layouts;
