@@ -330,12 +330,7 @@ async fn fetches_reaching_a_landing_while_it_is_requested_wait_for_its_answer() 
         .collect();
     let reports = futures_util::future::join_all(urls.iter().map(|u| get(&f, u))).await;
     for r in &reports {
-        assert_eq!(
-            (status(r), r.hops.len()),
-            (Some(200), 1),
-            "{:?}",
-            r.outcome
-        );
+        assert_eq!((status(r), r.hops.len()), (Some(200), 1), "{:?}", r.outcome);
         assert!(r.final_url.ends_with("/slower/ok/front"), "{}", r.final_url);
     }
     assert_eq!(web.hits_for("a.test", "/slower/ok/front").len(), 1);

@@ -1,6 +1,6 @@
 //! What citewatch keeps of every source: content-addressed bodies ([`blobs`],
 //! appended to [`packs`] by the nightly check),
-//! capture and check records ([`record`]), WARC export ([`warc`]) and fixity
+//! capture and check records ([`record`](fn@record)), WARC export ([`warc`]) and fixity
 //! checks ([`verify`]).
 //!
 //! The promise: whatever the web does later, the copy of a source as we saw it

@@ -437,7 +437,7 @@ impl AppState {
         &self.0.check_running
     }
 
-    /// Keeps the API-started run's stop flag and thread, for [`Self::stop_check_run`].
+    /// Keeps the API-started run's stop flag and thread, for [`Self::ask_check_run_to_stop`] and [`Self::wait_for_check_run`].
     fn track_check_run(&self, stop: Arc<AtomicBool>, thread: std::thread::JoinHandle<()>) {
         if let Ok(mut run) = self.0.check_run.lock() {
             *run = Some((stop, thread));
