@@ -300,6 +300,59 @@ mod tests {
         assert!(read.lines().count() >= 20, "{read:?}");
     }
 
+    #[test]
+    fn a_looping_or_deep_page_tree_is_walked_within_bounds() {
+        use lopdf::{Stream, dictionary};
+        // Two page-tree nodes among their own and each other's kids, and
+        // below them a chain of 2,000 nodes, each with a page: the walk
+        // neither loops nor recurses for ever, and at most MAX_PAGES pages
+        // are read.
+        let mut doc = Document::with_version("1.5");
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        });
+        let content = doc.add_object(Stream::new(
+            dictionary! {},
+            b"BT /F1 11 Tf (Hi) Tj ET".to_vec(),
+        ));
+        let (root, other) = (doc.new_object_id(), doc.new_object_id());
+        let chain: Vec<_> = (0..2_000).map(|_| doc.new_object_id()).collect();
+        let page = |doc: &mut Document, parent| -> Object {
+            doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => parent, "Contents" => content,
+            })
+            .into()
+        };
+        let node = |kids: Vec<Object>| {
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => kids,
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            })
+        };
+        let kids = vec![
+            root.into(),
+            other.into(),
+            page(&mut doc, root),
+            chain[0].into(),
+        ];
+        doc.objects.insert(root, node(kids));
+        let kids = vec![other.into(), root.into(), page(&mut doc, other)];
+        doc.objects.insert(other, node(kids));
+        for (at, &id) in chain.iter().enumerate() {
+            let mut kids = vec![page(&mut doc, root)];
+            kids.extend(chain.get(at + 1).map(|&next| Object::from(next)));
+            doc.objects.insert(id, node(kids));
+        }
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+        doc.trailer.set("Root", catalog);
+        let mut pdf = Vec::new();
+        doc.save_to(&mut pdf).unwrap();
+        let text = text(&pdf).unwrap();
+        assert!(text.lines().count() <= MAX_PAGES, "{text:?}");
+        assert!(text.contains("Hi"), "{text:?}");
+    }
+
     const REPORT: [&str; 2] = [
         "The committee passed amendments to the national defense law on Saturday, and officials said the new rules take effect next year.",
         "Delegates debated the draft for three days before the vote.",
