@@ -10,12 +10,18 @@
 //! and a panic inside the parser is caught here and becomes an error (the
 //! page reading's own guard stands behind it, see `check::assess`). The
 //! bounds are sizes, not a clock, so the same bytes always give the same text.
+//! Only the pages read cost work, however many the document has: its page
+//! tree is walked once, not once a page (see `page`).
+
+#[cfg(test)]
+mod allocations;
+mod page;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use lopdf::{Document, LoadOptions, Object, ObjectId};
+use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
 /// The version of how a PDF becomes text. Readings of PDFs made by another
 /// (0: before PDFs were read at all, when their readings held no text) are
@@ -81,43 +87,51 @@ fn guarded(
 }
 
 fn extract(body: &[u8]) -> Result<String, PdfError> {
+    load(body).map(|doc| read(&doc))
+}
+
+/// `body` parsed, no stream decompressed past [`MAX_STREAM_BYTES`].
+fn load(body: &[u8]) -> Result<Document, PdfError> {
     let options = LoadOptions {
         max_decompressed_size: Some(MAX_STREAM_BYTES),
         ..LoadOptions::default()
     };
-    let doc = Document::load_mem_with_options(body, options)
-        .map_err(|e| PdfError::Parse(e.to_string()))?;
+    Document::load_mem_with_options(body, options).map_err(|e| PdfError::Parse(e.to_string()))
+}
+
+/// The text of `doc`'s first pages, within the bounds.
+fn read(doc: &Document) -> String {
     let mut text = String::new();
     let mut budget = MAX_CONTENT_BYTES;
     let mut font_maps = HashMap::new();
-    for (number, page) in doc.page_iter().take(MAX_PAGES).enumerate() {
-        // The extractor decodes each of the page's fonts' character maps
-        // again for every page: charged to the budget too, or a small file
-        // of many pages sharing one huge map cost minutes.
-        let fonts = font_map_bytes(&doc, page, budget, &mut font_maps);
-        if fonts >= budget {
+    // The page tree is walked once, as far as the pages read. lopdf's walk
+    // keeps its own stack, at most 256 deep, and ends after as many steps
+    // as the document has objects, however its tree loops.
+    for page in doc.page_iter().take(MAX_PAGES) {
+        // A page whose fonts cannot be found shows no text the parser can
+        // read; its content is charged all the same.
+        let fonts = doc.get_page_fonts(page).ok();
+        // Each page decodes its fonts' character maps again: charged to the
+        // budget, or a small file of many pages sharing one huge map cost
+        // minutes. All its fonts are charged, not only those its text uses,
+        // as when lopdf's extractor decoded them all: a document reads as
+        // far as it did.
+        let maps = fonts.as_ref().map_or(0, |fonts| {
+            font_map_bytes(doc, fonts, budget, &mut font_maps)
+        });
+        if maps >= budget {
             break;
         }
-        budget -= fonts;
-        // The page's content is decoded twice (once to charge the budget,
-        // once by the extractor), each time within what was left of it.
+        budget -= maps;
+        // The page's content and maps are decoded within what was left of
+        // the budget before the content was charged.
         let allowed = budget;
         let Ok(content) = doc.get_page_content_with_limit(page, allowed) else {
             break;
         };
         budget -= content.len().min(budget);
-        drop(content);
-        let Ok(number) = u32::try_from(number + 1) else {
-            break;
-        };
-        // A chunk the parser could not decode (a font without a usable
-        // encoding) is left out; the rest of the page still counts.
-        for chunk in doc
-            .extract_text_chunks_with_limit(&[number], allowed.max(1))
-            .into_iter()
-            .flatten()
-        {
-            text.push_str(&chunk);
+        if let Some(fonts) = &fonts {
+            page::page_text(doc, fonts, &content, allowed, &mut text);
         }
         if !text.ends_with('\n') {
             text.push('\n');
@@ -134,29 +148,25 @@ fn extract(body: &[u8]) -> Result<String, PdfError> {
         text.truncate(cut);
     }
     if text.trim().is_empty() {
-        return Ok(String::new());
+        return String::new();
     }
     // Text drawn with a font that maps no character comes out as control
     // bytes: nothing a reader sees.
-    Ok(text
-        .chars()
+    text.chars()
         .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect())
+        .collect()
 }
 
-/// What decoding the character maps of `page`'s fonts (`/ToUnicode`, and an
-/// `/Encoding` given as a stream) costs, in decoded bytes: each distinct map
-/// decoded once per document to learn its size (`sizes`), within `budget`;
-/// one past it counts as the whole budget.
+/// What decoding the character maps of a page's `fonts` (`/ToUnicode`, and
+/// an `/Encoding` given as a stream) costs, in decoded bytes: each distinct
+/// map decoded once per document to learn its size (`sizes`), within
+/// `budget`; one past it counts as the whole budget.
 fn font_map_bytes(
     doc: &Document,
-    page: ObjectId,
+    fonts: &BTreeMap<Vec<u8>, &Dictionary>,
     budget: usize,
     sizes: &mut HashMap<ObjectId, usize>,
 ) -> usize {
-    let Ok(fonts) = doc.get_page_fonts(page) else {
-        return 0;
-    };
     let mut total = 0usize;
     for font in fonts.values() {
         for key in [&b"ToUnicode"[..], b"Encoding"] {
@@ -188,6 +198,15 @@ mod tests {
     /// `pages` pages, each drawing "Hi" in a font named twice in the
     /// resources, whose character map decodes to `map_bytes`.
     fn many_pages_sharing_one_font_map(pages: usize, map_bytes: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        many_pages_document(pages, map_bytes)
+            .save_to(&mut bytes)
+            .unwrap();
+        bytes
+    }
+
+    /// The document of [`many_pages_sharing_one_font_map`].
+    fn many_pages_document(pages: usize, map_bytes: usize) -> Document {
         use lopdf::content::{Content, Operation};
         use lopdf::{Stream, dictionary};
         let mut doc = Document::with_version("1.5");
@@ -234,9 +253,36 @@ mod tests {
         );
         let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
         doc.trailer.set("Root", catalog_id);
-        let mut bytes = Vec::new();
-        doc.save_to(&mut bytes).unwrap();
-        bytes
+        doc
+    }
+
+    #[test]
+    fn only_the_pages_read_cost_work_however_many_the_document_has() {
+        // Each page read used to walk the whole page tree again to find the
+        // page by its number: 80,000 pages cost 10 s. The work is counted in
+        // allocations (each walk built a map of every page), not time.
+        let work = |pages: usize| {
+            let mut pdf = Vec::new();
+            // In object streams, as producers write many objects: small.
+            many_pages_document(pages, 10)
+                .save_modern(&mut pdf)
+                .unwrap();
+            assert!(pdf.len() < 1 << 20, "{} bytes", pdf.len());
+            let doc = load(&pdf).unwrap();
+            let before = allocations::made();
+            let text = read(&doc);
+            let made = allocations::made() - before;
+            assert_eq!(text.lines().count(), MAX_PAGES, "{pages} pages");
+            assert!(text.lines().all(|line| line == "Hi"), "{text:?}");
+            made
+        };
+        let few = work(MAX_PAGES * 2);
+        let many = work(50_000);
+        assert!(
+            many <= few + few / 10,
+            "{many} allocations for the first {MAX_PAGES} of 50,000 pages, {few} of {}",
+            MAX_PAGES * 2
+        );
     }
 
     #[test]
@@ -252,6 +298,59 @@ mod tests {
         let pdf = many_pages_sharing_one_font_map(20, 1000);
         let read = text(&pdf).unwrap();
         assert!(read.lines().count() >= 20, "{read:?}");
+    }
+
+    #[test]
+    fn a_looping_or_deep_page_tree_is_walked_within_bounds() {
+        use lopdf::{Stream, dictionary};
+        // Two page-tree nodes among their own and each other's kids, and
+        // below them a chain of 2,000 nodes, each with a page: the walk
+        // neither loops nor recurses for ever, and at most MAX_PAGES pages
+        // are read.
+        let mut doc = Document::with_version("1.5");
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        });
+        let content = doc.add_object(Stream::new(
+            dictionary! {},
+            b"BT /F1 11 Tf (Hi) Tj ET".to_vec(),
+        ));
+        let (root, other) = (doc.new_object_id(), doc.new_object_id());
+        let chain: Vec<_> = (0..2_000).map(|_| doc.new_object_id()).collect();
+        let page = |doc: &mut Document, parent| -> Object {
+            doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => parent, "Contents" => content,
+            })
+            .into()
+        };
+        let node = |kids: Vec<Object>| {
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => kids,
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            })
+        };
+        let kids = vec![
+            root.into(),
+            other.into(),
+            page(&mut doc, root),
+            chain[0].into(),
+        ];
+        doc.objects.insert(root, node(kids));
+        let kids = vec![other.into(), root.into(), page(&mut doc, other)];
+        doc.objects.insert(other, node(kids));
+        for (at, &id) in chain.iter().enumerate() {
+            let mut kids = vec![page(&mut doc, root)];
+            kids.extend(chain.get(at + 1).map(|&next| Object::from(next)));
+            doc.objects.insert(id, node(kids));
+        }
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+        doc.trailer.set("Root", catalog);
+        let mut pdf = Vec::new();
+        doc.save_to(&mut pdf).unwrap();
+        let text = text(&pdf).unwrap();
+        assert!(text.lines().count() <= MAX_PAGES, "{text:?}");
+        assert!(text.contains("Hi"), "{text:?}");
     }
 
     const REPORT: [&str; 2] = [
