@@ -379,10 +379,28 @@ fn body_after_citation(seg: &[Block]) -> usize {
         // for the body.
         return title_run(heads).filter(|&p| p > 0).unwrap_or(0);
     }
-    heads
-        .iter()
-        .position(is_title_like)
-        .map_or(lead.len(), |p| heads_start + p)
+    // The next item's title is in the last run of short lines between body
+    // paragraphs that holds one: its own body may end in short lines too (a
+    // list, "More to come."), and those hold no title.
+    let mut end = heads_end;
+    while end > 0 {
+        let start = lead[..end].iter().rposition(is_body).map_or(0, |p| p + 1);
+        let run = &lead[start..end];
+        if start == 0 {
+            // Short lines the segment starts with, as above.
+            return title_run(run)
+                .filter(|&p| p > 0)
+                .map_or(lead.len(), |p| start + p);
+        }
+        if let Some(p) = run.iter().position(is_title_like) {
+            return start + p;
+        }
+        end = lead[..start]
+            .iter()
+            .rposition(|b| !is_body(b))
+            .map_or(0, |p| p + 1);
+    }
+    lead.len()
 }
 
 /// Where the title of an item starts in `run`, short lines before its

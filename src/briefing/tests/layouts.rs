@@ -406,3 +406,63 @@ fn a_title_with_a_link_in_it_after_an_item_cited_under_its_title_stays_a_title()
         assert_eq!(titles, ["Title A", "Xinhua: China Passes New Law"], "{md}");
     }
 }
+
+/// An item cited under its title, then one whose body, before its Source
+/// line, ends in short lines ("More to come.", a list entry, "The
+/// statement said:"): the second item's title is in an earlier run of short
+/// lines than the last, and looked for in the last alone, the whole second
+/// item, its citation too, was folded into the first.
+#[test]
+fn short_lines_ending_the_body_of_an_item_cited_after_it_hide_not_its_title() {
+    for tail in [
+        "More to come.",
+        "- a point of the second item",
+        "The statement said:\n\nThe second item's last paragraph says more than four words here.",
+    ] {
+        let doc = format!(
+            "Xinhua: Item One Passes the Committee\n\n\
+             Source: Xinhua, December 11, 2020\nhttps://cited.example/1\n\n\
+             The first item's body paragraph links [one](https://body.example/1/0) here.\n\n\
+             Item Two Passes the Standing Committee\n\n\
+             The second item's body paragraph links [two](https://body.example/2/0) here.\n\n\
+             {tail}\n\n\
+             Source: Xinhua, December 12, 2020\nhttps://cited.example/2\n"
+        );
+        // Markdown's reader keeps no mark of a list entry: a short one
+        // reads as a title line there (left as it was).
+        let formats: &[Format] = if tail.starts_with('-') {
+            &[Format::Text]
+        } else {
+            &[Format::Text, Format::Markdown]
+        };
+        for &format in formats {
+            let items = got(format, &doc);
+            let titles: Vec<&str> = items.iter().map(|(t, _)| t.as_str()).collect();
+            assert_eq!(
+                titles,
+                [
+                    "Xinhua: Item One Passes the Committee",
+                    "Item Two Passes the Standing Committee"
+                ],
+                "{format:?} with {tail:?}: {items:?}"
+            );
+            let urls = |i: usize| -> Vec<&str> {
+                items[i]
+                    .1
+                    .iter()
+                    .filter_map(|(_, u)| u.as_deref())
+                    .collect()
+            };
+            assert_eq!(
+                urls(0),
+                ["https://cited.example/1", "https://body.example/1/0"],
+                "{format:?} with {tail:?}"
+            );
+            assert_eq!(
+                urls(1),
+                ["https://body.example/2/0", "https://cited.example/2"],
+                "{format:?} with {tail:?}"
+            );
+        }
+    }
+}
