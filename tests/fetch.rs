@@ -347,6 +347,26 @@ async fn fetches_reaching_a_landing_while_it_is_requested_wait_for_its_answer() 
 }
 
 #[tokio::test]
+async fn a_landing_busy_at_first_is_kept_once_it_answers() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let mut cfg = config();
+    cfg.retries = 0;
+    let f = fetcher(&web, cfg);
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let r = get(&f, &web.url("a.test", &format!("/retired-flaky/{i}"))).await;
+        statuses.push(status(&r));
+    }
+    assert_eq!(
+        statuses,
+        [Some(503), Some(200), Some(200), Some(200), Some(200)]
+    );
+    // The 503 was not kept, nor did it stop the page that came next from
+    // being kept for the rest.
+    assert_eq!(web.hits_for("a.test", "/flaky").len(), 2);
+}
+
+#[tokio::test]
 async fn a_redirect_and_a_retried_error_keep_their_connection() {
     // Both unkept answers come with a page; read, the connection is used
     // again, so the three requests of one fetch cost the host one connection.

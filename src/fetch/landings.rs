@@ -15,8 +15,11 @@
 //!
 //! Fetches that reach a landing while it is being requested wait for that
 //! answer rather than ask again: a host's retired articles are usually
-//! checked side by side. Once a landing's answer could not be kept, later
-//! fetches of it go on at once, each on its own, as they did before.
+//! checked side by side. When it cannot be shared, those that waited go on
+//! at once, each on its own; a later fetch may still keep a good answer
+//! (the first was a passing 503, say), unless the landing's answers can
+//! never be kept (it sets a cookie, it is too large, it redirects): then no
+//! later fetch waits for another.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -42,12 +45,12 @@ struct Pages {
     bytes: usize,
     /// Landings being requested: a later fetch waits on the lock.
     flights: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
-    /// Landings whose answer was not kept: fetched by each without waiting.
+    /// Landings whose answers can never be kept: fetched by each at once.
     declined: HashSet<String>,
 }
 
-/// Landings remembered as not kept, at most: past it, fetches of a further
-/// one wait on each other, which is slower, never wrong.
+/// Landings remembered as never kept, at most: past it, fetches of a
+/// further one wait on each other's request, which is slower, never wrong.
 const MAX_DECLINED: usize = 10_000;
 
 /// What a fetch reaching a landing does.
@@ -55,14 +58,26 @@ pub(super) enum Arrival<'a> {
     /// The page, as kept from an earlier request of the run.
     Kept(Outcome),
     /// Request it: with a [`Flight`] that later arrivals wait on, or alone
-    /// when its answer is known not to be kept.
+    /// (a request it waited for brought nothing to share, or none ever
+    /// will). Alone, its answer is still offered to [`Landings::keep`].
     Fetch(Option<Flight<'a>>),
 }
 
+/// Whether an answer was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Keeping {
+    /// Kept (or one was already).
+    Kept,
+    /// Not this one: an error, a refusal, a server busy; another may be.
+    NotNow,
+    /// None will be: the page sets a cookie, is too large or cut.
+    Never,
+}
+
 /// The request for a landing that later arrivals wait on. Settled with its
-/// answer ([`Flight::settle`]); dropped unsettled (the request failed, or
-/// the fetch was abandoned), the landing is declined, and those waiting go
-/// on by themselves.
+/// answer ([`Flight::settle`]) or found to redirect ([`Flight::redirects`]);
+/// dropped otherwise (the request failed, or the fetch was abandoned),
+/// those waiting go on by themselves.
 pub(super) struct Flight<'a> {
     landings: &'a Landings,
     url: String,
@@ -72,17 +87,20 @@ pub(super) struct Flight<'a> {
 impl Flight<'_> {
     /// Keeps `outcome` as the landing's answer when it may be shared.
     pub(super) fn settle(self, outcome: &Outcome) {
-        self.landings.keep(&self.url, outcome);
+        if self.landings.keep(&self.url, outcome) == Keeping::Never {
+            self.landings.decline(&self.url);
+        }
+    }
+
+    /// The URL redirects: no landing, so no fetch reaching it waits again.
+    pub(super) fn redirects(self) {
+        self.landings.decline(&self.url);
     }
 }
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
-        let mut pages = self.landings.lock();
-        if !pages.by_url.contains_key(&self.url) && pages.declined.len() < MAX_DECLINED {
-            pages.declined.insert(self.url.clone());
-        }
-        leave(&mut pages, &self.url);
+        leave(&mut self.landings.lock(), &self.url);
     }
 }
 
@@ -105,35 +123,39 @@ pub(super) struct Landings {
 }
 
 impl Landings {
-    /// The kept answer for `url`, or the right to request it, after waiting
-    /// for a request of it already under way.
+    /// The kept answer for `url`, or the right to request it: the first to
+    /// arrive gets a [`Flight`]; one arriving while it is under way waits
+    /// for its answer and, if none was kept, requests it alone.
     pub(super) async fn arrive(&self, url: &str) -> Arrival<'_> {
         if let Some(outcome) = self.get(url) {
             return Arrival::Kept(outcome);
         }
-        let turn = {
+        let lock = {
             let mut pages = self.lock();
             if pages.declined.contains(url) {
                 return Arrival::Fetch(None);
             }
             pages.flights.entry(url.to_string()).or_default().clone()
         };
-        let turn = turn.lock_owned().await;
-        // What the request waited for brought.
-        let mut pages = self.lock();
-        let arrival = match pages.by_url.get(url).and_then(|k| fresh(k)) {
-            Some(outcome) => Arrival::Kept(outcome),
-            None if pages.declined.contains(url) => Arrival::Fetch(None),
-            None => {
-                return Arrival::Fetch(Some(Flight {
-                    landings: self,
-                    url: url.to_string(),
-                    _turn: turn,
-                }));
-            }
+        let (turn, waited) = match lock.clone().try_lock_owned() {
+            Ok(turn) => (turn, false),
+            Err(_) => (lock.lock_owned().await, true),
         };
+        let mut pages = self.lock();
+        let kept = pages.by_url.get(url).cloned();
+        if kept.is_none() && !waited && !pages.declined.contains(url) {
+            return Arrival::Fetch(Some(Flight {
+                landings: self,
+                url: url.to_string(),
+                _turn: turn,
+            }));
+        }
         leave(&mut pages, url);
-        arrival
+        drop(pages);
+        match kept.and_then(|k| fresh(&k)) {
+            Some(outcome) => Arrival::Kept(outcome),
+            None => Arrival::Fetch(None),
+        }
     }
 
     /// The kept answer for `url`, as a fresh outcome.
@@ -144,26 +166,34 @@ impl Landings {
 
     /// Keeps `outcome` as `url`'s answer when it may be shared (see the module
     /// doc); the request must have carried no cookie and no validator.
-    pub(super) fn keep(&self, url: &str, outcome: &Outcome) {
+    pub(super) fn keep(&self, url: &str, outcome: &Outcome) -> Keeping {
         let Outcome::Response {
             status,
             headers,
             body,
         } = outcome
         else {
-            return;
+            return Keeping::NotNow;
         };
-        let shareable = !matches!(*status, 401 | 403 | 407 | 408 | 429 | 500..)
-            && !body.truncated()
-            && !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("set-cookie"));
-        let Some(bytes) = body.as_slice().filter(|b| shareable && b.len() <= SPILL_AT) else {
-            return;
+        if matches!(*status, 401 | 403 | 407 | 408 | 429 | 500..) {
+            return Keeping::NotNow;
+        }
+        let sets_cookie = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("set-cookie"));
+        let Some(bytes) = body
+            .as_slice()
+            .filter(|b| !sets_cookie && !body.truncated() && b.len() <= SPILL_AT)
+        else {
+            return Keeping::Never;
         };
         let mut pages = self.lock();
-        if pages.bytes + bytes.len() > MAX_BYTES || pages.by_url.contains_key(url) {
-            return;
+        if pages.by_url.contains_key(url) {
+            return Keeping::Kept;
+        }
+        if pages.bytes + bytes.len() > MAX_BYTES {
+            // Nothing kept is let go during a run.
+            return Keeping::Never;
         }
         pages.bytes += bytes.len();
         pages.by_url.insert(
@@ -174,6 +204,15 @@ impl Landings {
                 body: bytes.to_vec(),
             }),
         );
+        Keeping::Kept
+    }
+
+    /// No fetch reaching `url` waits for another's request of it again.
+    fn decline(&self, url: &str) {
+        let mut pages = self.lock();
+        if pages.declined.len() < MAX_DECLINED {
+            pages.declined.insert(url.to_string());
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pages> {
@@ -237,14 +276,31 @@ mod tests {
             (
                 "http://a.example/ck",
                 answer(200, &[("Set-Cookie", "s=1")], b"x", false),
+                Keeping::Never,
             ),
-            ("http://a.example/cut", answer(200, &[], b"x", true)),
-            ("http://a.example/busy", answer(503, &[], b"x", false)),
-            ("http://a.example/slow-down", answer(429, &[], b"x", false)),
-            ("http://a.example/no", answer(403, &[], b"x", false)),
+            (
+                "http://a.example/cut",
+                answer(200, &[], b"x", true),
+                Keeping::Never,
+            ),
+            (
+                "http://a.example/busy",
+                answer(503, &[], b"x", false),
+                Keeping::NotNow,
+            ),
+            (
+                "http://a.example/slow-down",
+                answer(429, &[], b"x", false),
+                Keeping::NotNow,
+            ),
+            (
+                "http://a.example/no",
+                answer(403, &[], b"x", false),
+                Keeping::NotNow,
+            ),
         ];
-        for (url, outcome) in &cases {
-            l.keep(url, outcome);
+        for (url, outcome, keeping) in &cases {
+            assert_eq!(l.keep(url, outcome), *keeping, "{url}");
             assert!(l.get(url).is_none(), "{url}");
         }
         l.keep("http://a.example/gone", &answer(404, &[], b"gone", false));
@@ -252,7 +308,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_landing_not_kept_is_fetched_by_each_without_waiting() {
+    async fn those_waiting_for_a_request_that_failed_go_on_alone() {
         let l = Landings::default();
         let url = "http://a.example/front";
         let Arrival::Fetch(Some(first)) = l.arrive(url).await else {
@@ -262,11 +318,30 @@ mod tests {
         let waiting = l.arrive(url);
         tokio::pin!(waiting);
         assert!(futures_util::poll!(waiting.as_mut()).is_pending());
-        // The first request failed: nothing to share.
+        // The first request failed (a 503, a timeout): nothing to share.
         drop(first);
         assert!(matches!(waiting.await, Arrival::Fetch(None)));
+        assert!(l.lock().flights.is_empty());
+        // A later one may still bring a page to keep: it is waited for.
+        let Arrival::Fetch(Some(later)) = l.arrive(url).await else {
+            panic!("a later arrival requests it for the others");
+        };
+        // This one sets a cookie: no answer of it will be kept, and none
+        // is waited for again.
+        later.settle(&answer(200, &[("Set-Cookie", "s=1")], b"x", false));
         assert!(matches!(l.arrive(url).await, Arrival::Fetch(None)));
         assert!(l.lock().flights.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_url_that_redirects_is_not_waited_for() {
+        let l = Landings::default();
+        let url = "http://a.example/old";
+        let Arrival::Fetch(Some(first)) = l.arrive(url).await else {
+            panic!("the first arrival requests it");
+        };
+        first.redirects();
+        assert!(matches!(l.arrive(url).await, Arrival::Fetch(None)));
     }
 
     #[tokio::test]

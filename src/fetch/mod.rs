@@ -357,12 +357,13 @@ impl Fetcher {
             // A page an earlier redirect of this run already reached (see
             // `landings`): a landing many retired articles are sent to.
             // A request of it under way is waited for, not repeated.
-            let flight =
+            // `Some` when its answer may be kept for the others.
+            let landing =
                 if robots && !hops.is_empty() && !conditional && jar.cookies(&url).is_none() {
                     match self.inner.landings.arrive(url.as_str()).await {
                         // Answered by a request, earlier in the run.
                         Arrival::Kept(outcome) => return (hops, url, outcome, 1),
-                        Arrival::Fetch(flight) => flight,
+                        Arrival::Fetch(flight) => Some(flight),
                     }
                 } else {
                     None
@@ -381,6 +382,9 @@ impl Fetcher {
                 .get(header::LOCATION)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             if let (301 | 302 | 303 | 307 | 308, Some(location)) = (status, location) {
+                if let Some(Some(flight)) = landing {
+                    flight.redirects();
+                }
                 drain(exchange.response, exchange.deadline).await;
                 // A Location that cannot be followed still ends a hop: the
                 // server answered, and the chain shows what it said.
@@ -433,11 +437,15 @@ impl Fetcher {
             let validated = conditional && (req.etag.is_some() || req.last_modified.is_some());
             let outcome = read_response(exchange, policy.max_body_bytes, validated).await;
             // Asked and answered without a cookie: any fetch would get this.
-            // (A flight dropped unsettled declines the landing.)
-            if let Some(flight) = flight
+            if let Some(landing) = landing
                 && jar.cookies(&url).is_none()
             {
-                flight.settle(&outcome);
+                match landing {
+                    Some(flight) => flight.settle(&outcome),
+                    None => {
+                        self.inner.landings.keep(url.as_str(), &outcome);
+                    }
+                }
             }
             return (hops, url, outcome, attempts);
         }

@@ -540,6 +540,8 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         _ if path.starts_with("/retired-slow/") => {
             redirect(StatusCode::MOVED_PERMANENTLY, "/slower/ok/front")
         }
+        // Retired articles sent to `/flaky`, busy at its first request.
+        _ if path.starts_with("/retired-flaky/") => redirect(StatusCode::MOVED_PERMANENTLY, "/flaky"),
         _ if path.starts_with("/retired-slow-ck/") => {
             redirect(StatusCode::MOVED_PERMANENTLY, "/front-ck-slow")
         }
