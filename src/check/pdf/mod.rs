@@ -7,21 +7,26 @@
 //! deep nesting), so only the first [`MAX_PDF_BYTES`] of a body are parsed
 //! at all, every decompressed stream and the pages' content together are
 //! capped, at most [`MAX_PAGES`] pages and [`MAX_TEXT_BYTES`] of text are read,
-//! and a panic inside the parser is caught here and becomes an error (the
-//! page reading's own guard stands behind it, see `check::assess`). The
+//! a page naming more than [`MAX_PAGE_FONTS`] fonts is read without them (see
+//! `fonts`), and a panic inside the parser is caught here and becomes an
+//! error (the page reading's own guard stands behind it, see
+//! `check::assess`). The
 //! bounds are sizes, not a clock, so the same bytes always give the same text.
 //! Only the pages read cost work, however many the document has: its page
 //! tree is walked once, not once a page (see `page`).
 
 #[cfg(test)]
 mod allocations;
+mod fonts;
 mod page;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
+use lopdf::{Document, LoadOptions};
+
+pub use fonts::MAX_PAGE_FONTS;
 
 /// The version of how a PDF becomes text. Readings of PDFs made by another
 /// (0: before PDFs were read at all, when their readings held no text) are
@@ -108,16 +113,17 @@ fn read(doc: &Document) -> String {
     // keeps its own stack, at most 256 deep, and ends after as many steps
     // as the document has objects, however its tree loops.
     for page in doc.page_iter().take(MAX_PAGES) {
-        // A page whose fonts cannot be found shows no text the parser can
-        // read; its content is charged all the same.
-        let fonts = doc.get_page_fonts(page).ok();
+        // A page whose fonts cannot be found, or are too many to list,
+        // shows no text the parser can read; its content is charged all the
+        // same.
+        let fonts = fonts::page_fonts(doc, page);
         // Each page decodes its fonts' character maps again: charged to the
         // budget, or a small file of many pages sharing one huge map cost
         // minutes. All its fonts are charged, not only those its text uses,
         // as when lopdf's extractor decoded them all: a document reads as
         // far as it did.
         let maps = fonts.as_ref().map_or(0, |fonts| {
-            font_map_bytes(doc, fonts, budget, &mut font_maps)
+            fonts::font_map_bytes(doc, fonts, budget, &mut font_maps)
         });
         if maps >= budget {
             break;
@@ -157,56 +163,25 @@ fn read(doc: &Document) -> String {
         .collect()
 }
 
-/// What decoding the character maps of a page's `fonts` (`/ToUnicode`, and
-/// an `/Encoding` given as a stream) costs, in decoded bytes: each distinct
-/// map decoded once per document to learn its size (`sizes`), within
-/// `budget`; one past it counts as the whole budget.
-fn font_map_bytes(
-    doc: &Document,
-    fonts: &BTreeMap<Vec<u8>, &Dictionary>,
-    budget: usize,
-    sizes: &mut HashMap<ObjectId, usize>,
-) -> usize {
-    let mut total = 0usize;
-    for font in fonts.values() {
-        for key in [&b"ToUnicode"[..], b"Encoding"] {
-            let Ok(Object::Reference(id)) = font.get(key) else {
-                continue;
-            };
-            let size = *sizes.entry(*id).or_insert_with(|| {
-                match doc.get_object(*id).and_then(Object::as_stream) {
-                    Ok(stream) => stream
-                        .decompressed_content_with_limit(budget.max(1))
-                        .map_or(budget, |c| c.len()),
-                    Err(_) => 0,
-                }
-            });
-            total = total.saturating_add(size);
-            if total >= budget {
-                return total;
-            }
-        }
-    }
-    total
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::simweb::pdf_document;
+    use lopdf::{Dictionary, Object};
 
     /// `pages` pages, each drawing "Hi" in a font named twice in the
     /// resources, whose character map decodes to `map_bytes`.
     fn many_pages_sharing_one_font_map(pages: usize, map_bytes: usize) -> Vec<u8> {
         let mut bytes = Vec::new();
-        many_pages_document(pages, map_bytes)
+        many_pages_document(pages, map_bytes, 2)
             .save_to(&mut bytes)
             .unwrap();
         bytes
     }
 
-    /// The document of [`many_pages_sharing_one_font_map`].
-    fn many_pages_document(pages: usize, map_bytes: usize) -> Document {
+    /// The document of [`many_pages_sharing_one_font_map`], its font named
+    /// `names` times (`F0`, `F1`, ...) in the resources all its pages share.
+    fn many_pages_document(pages: usize, map_bytes: usize, names: usize) -> Document {
         use lopdf::content::{Content, Operation};
         use lopdf::{Stream, dictionary};
         let mut doc = Document::with_version("1.5");
@@ -220,9 +195,11 @@ mod tests {
             "BaseFont" => "Helvetica",
             "ToUnicode" => map_id,
         });
-        let resources_id = doc.add_object(dictionary! {
-            "Font" => dictionary! { "F0" => font_id, "F1" => font_id },
-        });
+        let mut fonts = Dictionary::new();
+        for n in 0..names {
+            fonts.set(format!("F{n}"), font_id);
+        }
+        let resources_id = doc.add_object(dictionary! { "Font" => fonts });
         let ops = vec![
             Operation::new("BT", vec![]),
             Operation::new("Tf", vec!["F0".into(), 11.into()]),
@@ -264,7 +241,7 @@ mod tests {
         let work = |pages: usize| {
             let mut pdf = Vec::new();
             // In object streams, as producers write many objects: small.
-            many_pages_document(pages, 10)
+            many_pages_document(pages, 10, 2)
                 .save_modern(&mut pdf)
                 .unwrap();
             assert!(pdf.len() < 1 << 20, "{} bytes", pdf.len());
@@ -283,6 +260,44 @@ mod tests {
             "{many} allocations for the first {MAX_PAGES} of 50,000 pages, {few} of {}",
             MAX_PAGES * 2
         );
+    }
+
+    #[test]
+    fn pages_naming_thousands_of_fonts_cost_no_more_than_pages_naming_two() {
+        // Pages sharing one list of 100,000 font names (245 KB of file) were
+        // each given the whole list, and every font on it was looked up for
+        // its character maps: 30 s. The work is counted in allocations (the
+        // list was built again for each page), not time.
+        let work = |names: usize| {
+            let mut pdf = Vec::new();
+            many_pages_document(MAX_PAGES, 0, names)
+                .save_modern(&mut pdf)
+                .unwrap();
+            let doc = load(&pdf).unwrap();
+            let before = allocations::made();
+            let text = read(&doc);
+            (allocations::made() - before, text)
+        };
+        let (few, text) = work(2);
+        assert_eq!(text.lines().count(), MAX_PAGES, "{text:?}");
+        let (many, text) = work(5_000);
+        assert!(
+            many <= few,
+            "{many} allocations for pages naming 5,000 fonts, {few} naming two"
+        );
+        // Read without their fonts, the pages show no text.
+        assert_eq!(text, "");
+    }
+
+    #[test]
+    fn a_page_naming_as_many_fonts_as_the_bound_is_read_with_them() {
+        let read = |names: usize| {
+            let mut pdf = Vec::new();
+            many_pages_document(3, 10, names).save_to(&mut pdf).unwrap();
+            text(&pdf).unwrap()
+        };
+        assert_eq!(read(MAX_PAGE_FONTS), "Hi\nHi\nHi\n");
+        assert_eq!(read(MAX_PAGE_FONTS + 1), "");
     }
 
     #[test]
