@@ -137,8 +137,13 @@ impl Landings {
             }
             pages.flights.entry(url.to_string()).or_default().clone()
         };
-        let (turn, waited) = match lock.clone().try_lock_owned() {
-            Ok(turn) => (turn, false),
+        // The guard holds the lock's only handle here, so that `leave`
+        // counts it once.
+        let (turn, waited) = match Arc::clone(&lock).try_lock_owned() {
+            Ok(turn) => {
+                drop(lock);
+                (turn, false)
+            }
             Err(_) => (lock.lock_owned().await, true),
         };
         let mut pages = self.lock();
