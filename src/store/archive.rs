@@ -238,14 +238,17 @@ fn check_row(r: &Row) -> rusqlite::Result<CheckRow> {
 const CAPTURE_COLUMNS: &str =
     "c.id, c.source_id, s.url, c.captured_at, c.provenance, c.request_url, c.final_url,
      c.hops, c.status,
-     CASE WHEN c.response_from IS NULL THEN c.headers
-          ELSE (SELECT o.headers FROM captures o WHERE o.id = c.response_from) END,
-     CASE WHEN c.response_from IS NULL THEN c.content_type
-          ELSE (SELECT o.content_type FROM captures o WHERE o.id = c.response_from) END,
+     CASE WHEN c.response_from IS NULL THEN c.headers ELSE o.headers END,
+     CASE WHEN c.response_from IS NULL THEN c.content_type ELSE o.content_type END,
      c.body_sha256, c.body_size, c.truncated, c.not_modified,
      COALESCE(c.reading, (SELECT f.reading FROM captures f WHERE f.id = c.reading_from)),
      CASE WHEN c.reading IS NULL THEN c.reading_from END, c.disowned_at,
      c.response_from";
+
+/// What [`CAPTURE_COLUMNS`] selects from: the capture, its source, and the
+/// capture whose response a 304 repeats (looked up once for both columns).
+const CAPTURE_FROM: &str = "captures c JOIN sources s ON s.id = c.source_id
+     LEFT JOIN captures o ON o.id = c.response_from";
 
 /// How many columns [`CAPTURE_COLUMNS`] selects.
 const CAPTURE_COLUMN_COUNT: usize = 19;
@@ -362,7 +365,7 @@ impl Store {
     /// Every capture of a source, oldest first.
     pub fn captures_of(&self, source_id: i64) -> Result<Vec<CaptureRow>> {
         let sql = format!(
-            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id
+            "SELECT {CAPTURE_COLUMNS} FROM {CAPTURE_FROM}
              WHERE c.source_id = ?1 ORDER BY c.captured_at, c.id"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
@@ -383,7 +386,7 @@ impl Store {
             "c.captured_at DESC, c.id DESC"
         };
         let sql = format!(
-            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id
+            "SELECT {CAPTURE_COLUMNS} FROM {CAPTURE_FROM}
              WHERE c.source_id = ?1 AND (?2 IS NULL OR 1)
              ORDER BY (c.status BETWEEN 200 AND 299) DESC, {order} LIMIT 1"
         );
@@ -413,7 +416,7 @@ impl Store {
             "c.captured_at DESC, c.id DESC"
         };
         let sql = format!(
-            "SELECT {CAPTURE_COLUMNS}, {COPY_RANK} AS rank FROM captures c JOIN sources s ON s.id = c.source_id
+            "SELECT {CAPTURE_COLUMNS}, {COPY_RANK} AS rank FROM {CAPTURE_FROM}
              WHERE c.source_id = ?1 AND (?2 IS NULL OR 1)
              ORDER BY rank, {order} LIMIT 1"
         );
@@ -430,9 +433,7 @@ impl Store {
 
     /// One capture by id.
     pub fn capture(&self, id: i64) -> Result<Option<CaptureRow>> {
-        let sql = format!(
-            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id WHERE c.id = ?1"
-        );
+        let sql = format!("SELECT {CAPTURE_COLUMNS} FROM {CAPTURE_FROM} WHERE c.id = ?1");
         self.conn
             .prepare_cached(&sql)
             .and_then(|mut s| s.query_row([id], capture_row).optional())
@@ -496,7 +497,7 @@ impl Store {
         mut f: impl FnMut(CaptureRow) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let sql = format!(
-            "SELECT {CAPTURE_COLUMNS} FROM captures c JOIN sources s ON s.id = c.source_id
+            "SELECT {CAPTURE_COLUMNS} FROM {CAPTURE_FROM}
              WHERE (?1 IS NULL OR c.source_id = ?1) AND (?2 IS NULL OR c.captured_at >= ?2)
              ORDER BY c.captured_at, c.id"
         );
