@@ -137,6 +137,43 @@ pub struct CheckWrite<'a> {
     pub baseline_reading: Option<(i64, &'a str)>,
 }
 
+/// The columns every check writes to its source but the status (`?1` is
+/// the source, `?2` its status); see [`KEEP_STATUS`].
+macro_rules! verdict_columns {
+    () => {
+        "status_since = ?3, suspect = ?4,
+         http_status = CASE WHEN ?18 THEN http_status ELSE ?5 END,
+         final_url = CASE WHEN ?18 THEN final_url ELSE ?6 END,
+         error_kind = CASE WHEN ?18 THEN error_kind ELSE ?7 END,
+         error_detail = CASE WHEN ?18 THEN error_detail ELSE ?8 END,
+         similarity = CASE WHEN ?18 THEN similarity ELSE ?9 END,
+         evidence = CASE WHEN ?18 AND status != 'unchecked' THEN evidence ELSE ?10 END,
+         last_checked = ?11,
+         next_check_at = ?12, consecutive_failures = ?13, failing_since = ?14,
+         no_such_host_since = ?15,
+         latest_capture_id = coalesce(?16, latest_capture_id),
+         baseline_capture_id = CASE WHEN ?17 THEN coalesce(baseline_capture_id, ?16)
+                                    ELSE baseline_capture_id END"
+    };
+}
+
+/// A check's verdict for a source whose status it keeps. Naming `status`
+/// in the SET list makes SQLite rewrite the status index's entry whether
+/// or not the value changed, so most checks (a source keeps its status)
+/// match it in the WHERE clause instead.
+const KEEP_STATUS: &str = concat!(
+    "UPDATE sources SET ",
+    verdict_columns!(),
+    " WHERE id = ?1 AND status = ?2"
+);
+
+/// A check's verdict for a source, its status included.
+const SET_STATUS: &str = concat!(
+    "UPDATE sources SET status = ?2, ",
+    verdict_columns!(),
+    " WHERE id = ?1"
+);
+
 /// A host incident to record with the checks it excuses.
 #[derive(Debug, Clone)]
 pub struct NewIncident {
@@ -422,43 +459,39 @@ impl Store {
             let (_, capture_id) =
                 insert_fetch(&tx, w.source_id, &check, w.capture.as_ref()).map_err(err)?;
             let u = &w.update;
-            tx.prepare_cached(
-                "UPDATE sources SET status = ?2, status_since = ?3, suspect = ?4,
-                   http_status = CASE WHEN ?18 THEN http_status ELSE ?5 END,
-                   final_url = CASE WHEN ?18 THEN final_url ELSE ?6 END,
-                   error_kind = CASE WHEN ?18 THEN error_kind ELSE ?7 END,
-                   error_detail = CASE WHEN ?18 THEN error_detail ELSE ?8 END,
-                   similarity = CASE WHEN ?18 THEN similarity ELSE ?9 END,
-                   evidence = CASE WHEN ?18 AND status != 'unchecked' THEN evidence ELSE ?10 END,
-                   last_checked = ?11,
-                   next_check_at = ?12, consecutive_failures = ?13, failing_since = ?14, no_such_host_since = ?15,
-                   latest_capture_id = coalesce(?16, latest_capture_id),
-                   baseline_capture_id = CASE WHEN ?17 THEN coalesce(baseline_capture_id, ?16) ELSE baseline_capture_id END
-                 WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    w.source_id,
-                    u.status,
-                    u.status_since,
-                    u.suspect,
-                    u.http_status,
-                    u.final_url,
-                    u.error_kind,
-                    u.error_detail,
-                    u.similarity,
-                    u.evidence,
-                    u.last_checked,
-                    u.next_check_at,
-                    u.consecutive_failures,
-                    u.failing_since,
-                    u.no_such_host_since,
-                    capture_id,
-                    u.capture_is_baseline,
-                    u.verdict_stands
-                ])
-            })
-            .map_err(err)?;
+            let params = params![
+                w.source_id,
+                u.status,
+                u.status_since,
+                u.suspect,
+                u.http_status,
+                u.final_url,
+                u.error_kind,
+                u.error_detail,
+                u.similarity,
+                u.evidence,
+                u.last_checked,
+                u.next_check_at,
+                u.consecutive_failures,
+                u.failing_since,
+                u.no_such_host_since,
+                capture_id,
+                u.capture_is_baseline,
+                u.verdict_stands
+            ];
+            // A row that turns out not to have the status it had when the
+            // run read it (never expected) takes the full update.
+            let kept = w.old_status == u.status
+                && tx
+                    .prepare_cached(KEEP_STATUS)
+                    .and_then(|mut s| s.execute(params))
+                    .map_err(err)?
+                    == 1;
+            if !kept {
+                tx.prepare_cached(SET_STATUS)
+                    .and_then(|mut s| s.execute(params))
+                    .map_err(err)?;
+            }
             if let Some(d) = u.disown_landing {
                 // The landing as reached under any spelling (http or https,
                 // `www.`, a slash, a fragment): SQL compares bytes, so the
@@ -698,6 +731,106 @@ mod tests {
             }
         }
         (dir, store)
+    }
+
+    /// A check's verdict as the writer gives it, for source `url`.
+    fn verdict<'a>(
+        store: &Store,
+        url: &'a str,
+        old_status: &'a str,
+        status: &'a str,
+        at: Millis,
+    ) -> CheckWrite<'a> {
+        let source_id = store
+            .conn
+            .query_row("SELECT id FROM sources WHERE url = ?1", [url], |r| r.get(0))
+            .unwrap();
+        CheckWrite {
+            source_id,
+            old_status,
+            check: NewCheck {
+                started_at: at,
+                duration_ms: 1,
+                request_url: url,
+                final_url: Some(url),
+                outcome: "http",
+                http_status: Some(200),
+                error_detail: None,
+                hops_json: "[]",
+                attempts: 1,
+                run_id: None,
+                status_after: None,
+                evidence: None,
+            },
+            capture: None,
+            update: SourceUpdate {
+                status,
+                status_since: Some(at),
+                suspect: None,
+                http_status: Some(200),
+                final_url: Some(url),
+                error_kind: None,
+                error_detail: None,
+                similarity: None,
+                evidence: "seen",
+                last_checked: at,
+                next_check_at: at + 1_000,
+                consecutive_failures: 0,
+                failing_since: None,
+                no_such_host_since: None,
+                capture_is_baseline: false,
+                verdict_stands: false,
+                disown_landing: None,
+            },
+            baseline_reading: None,
+        }
+    }
+
+    /// A status kept is written without naming it (see `KEEP_STATUS`), a
+    /// status changed with it; either way the rest of the verdict is written,
+    /// and a row whose status is not the one the run read (not expected)
+    /// still ends with the new one.
+    #[test]
+    fn a_verdict_is_written_whether_the_status_is_kept_changed_or_misread() {
+        let (_dir, mut store) = store_citing(&[(false, &["a", "b", "c"])]);
+        let run = store.start_run(1, 1).unwrap();
+        let row = |store: &Store, url: &str| -> (String, Option<Millis>, Option<Millis>) {
+            store
+                .conn
+                .query_row(
+                    "SELECT status, last_checked, next_check_at FROM sources WHERE url = ?1",
+                    [url],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+        };
+        let w = verdict(&store, "http://h/a", "unchecked", "ok", 10);
+        store.write_checks(run, &[w]).unwrap();
+        assert_eq!(
+            row(&store, "http://h/a"),
+            ("ok".into(), Some(10), Some(1_010))
+        );
+        let w = verdict(&store, "http://h/a", "ok", "ok", 20);
+        store.write_checks(run, &[w]).unwrap();
+        assert_eq!(
+            row(&store, "http://h/a"),
+            ("ok".into(), Some(20), Some(1_020))
+        );
+        // "b" is unchecked in the store, though the run says it was ok.
+        let w = verdict(&store, "http://h/b", "ok", "ok", 30);
+        store.write_checks(run, &[w]).unwrap();
+        assert_eq!(
+            row(&store, "http://h/b"),
+            ("ok".into(), Some(30), Some(1_030))
+        );
+        let changes: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM status_changes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            changes, 1,
+            "only a's first check changed its status as the run saw it"
+        );
     }
 
     /// The due sources' URL paths, in order, each read as a run reads it.
