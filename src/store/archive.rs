@@ -250,6 +250,12 @@ const CAPTURE_COLUMNS: &str =
 const CAPTURE_FROM: &str = "captures c JOIN sources s ON s.id = c.source_id
      LEFT JOIN captures o ON o.id = c.response_from";
 
+/// One capture by id: read twice for every source a check prepares (its
+/// latest capture and its baseline), so its text is made once, not each time.
+static CAPTURE_BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {CAPTURE_COLUMNS} FROM {CAPTURE_FROM} WHERE c.id = ?1")
+});
+
 /// How many columns [`CAPTURE_COLUMNS`] selects.
 const CAPTURE_COLUMN_COUNT: usize = 19;
 
@@ -433,9 +439,8 @@ impl Store {
 
     /// One capture by id.
     pub fn capture(&self, id: i64) -> Result<Option<CaptureRow>> {
-        let sql = format!("SELECT {CAPTURE_COLUMNS} FROM {CAPTURE_FROM} WHERE c.id = ?1");
         self.conn
-            .prepare_cached(&sql)
+            .prepare_cached(&CAPTURE_BY_ID)
             .and_then(|mut s| s.query_row([id], capture_row).optional())
             .map_err(self.err())
     }
