@@ -152,7 +152,8 @@ enum Command {
         /// Only this URL (repeatable), due or not. It must be a source (cited by a briefing, after the sync); `citewatch fetch` takes any URL.
         #[arg(long = "url", value_name = "URL")]
         urls: Vec<String>,
-        /// Only sources on this host.
+        /// Only sources on this host, as a URL names it: any case, a port or
+        /// not, an internationalised name as written or in punycode.
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
         /// At most N sources.

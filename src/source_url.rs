@@ -4,7 +4,7 @@
 //! Sync and every command that takes a URL go through [`normalize`], so a URL typed
 //! on the command line finds the source a briefing cites however either was written.
 
-use url::Url;
+use url::{Host, Url};
 
 /// Why a cited URL cannot be fetched as written. The text is shown to editors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,16 +142,26 @@ pub fn address_key(url: &str) -> Option<String> {
     Some(format!("{host}{port}{path}{query}"))
 }
 
-/// A host as people give one (`--host`, the API's `host`): copied from a URL,
-/// so any case, a trailing dot, perhaps a port; as sources record it.
+/// A host as people give one (`--host`, the API's `host`): copied from a URL
+/// or a briefing, so any case, a trailing dot, perhaps a port, an
+/// internationalised name as people read it; as sources record it (punycode),
+/// or no source would ever be found on `新华网.中国`.
 pub fn host_as_given(host: &str) -> String {
-    let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    match h.rsplit_once(':') {
-        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            name.to_string()
+    let h = host.trim();
+    let name = match h.rsplit_once(':') {
+        Some((name, port))
+            if (!name.contains(':') || name.ends_with(']'))
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
         }
         _ => h,
-    }
+    };
+    let name = name.trim_end_matches('.');
+    // What a URL's parser makes of it, as it made the recorded host; a name
+    // it refuses names no source, and is kept as given to be named back.
+    Host::parse(name).map_or_else(|_| name.to_ascii_lowercase(), |h| h.to_string())
 }
 
 /// Removes what prose wraps around a URL: surrounding quotes and brackets, and
@@ -357,11 +367,26 @@ mod tests {
             "WWW.Example.COM",
             "www.example.com.",
             "www.example.com:8080",
+            "www.example.com.:8080",
         ] {
             assert_eq!(host_as_given(given), "www.example.com", "{given}");
         }
-        // An IPv6 literal keeps its colons.
+        // An IPv6 literal keeps its colons, and loses its port.
         assert_eq!(host_as_given("[::1]"), "[::1]");
+        assert_eq!(host_as_given("[::1]:8080"), "[::1]");
+    }
+
+    /// `check --host 新华网.中国` once found no source: sources record the
+    /// host in punycode, as a cited URL's parser leaves it.
+    #[test]
+    fn an_internationalised_host_is_the_one_its_urls_record() {
+        let url = normalize("http://Bücher.Example/a").unwrap();
+        for given in ["bücher.example", "BÜCHER.example.", "xn--bcher-kva.example:80"] {
+            assert_eq!(host_as_given(given), url.host(), "{given}");
+        }
+        let cn = normalize("http://新华网.中国/").unwrap();
+        assert_eq!(host_as_given("新华网.中国"), cn.host());
+        assert!(cn.host().starts_with("xn--"), "{cn}");
     }
 
     #[test]
