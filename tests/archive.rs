@@ -322,6 +322,32 @@ async fn get_blames_the_output_not_the_archive_when_writing_fails() {
     );
 }
 
+/// `get -o FOLDER` wrote the whole copy, then failed to rename it over the
+/// folder with exit 3 and "Is a directory (os error 21)"; `export-warc -o`
+/// a folder named `….warc.gz` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_is_a_folder_is_a_usage_error_named_as_such() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    let folder = s.g.path("copies.warc.gz");
+    std::fs::create_dir(&folder).unwrap();
+    let folder = folder.to_str().unwrap();
+    let page = s.url("/files/page.html");
+    for args in [
+        vec!["get", &page, "-o", folder],
+        vec!["get", &page, "--headers", "-o", folder],
+        vec!["export-warc", "-o", folder],
+    ] {
+        let out = s.run(&args).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{folder}: a folder, not a file")),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_of_a_source_never_captured_is_no_good_copy_not_a_bad_url() {
     let s = setup().await;
