@@ -140,6 +140,19 @@ async fn a_run_gives_each_source_its_verdict() {
         web.hits_for("127.0.0.1", "/never-cited").is_empty(),
         "nothing fetched"
     );
+    // A cited URL copied with a trailing slash is named with the source it
+    // may mean, as `status` and `get` name it.
+    let slashed = format!("http://127.0.0.1:{}/page/1/", web.port());
+    let out = run(&g, &["check", "--url", &slashed]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{slashed} (sources nearby: {}); ",
+            slashed.trim_end_matches('/')
+        )),
+        "{err}"
+    );
     let status = json(
         &g,
         &[

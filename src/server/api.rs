@@ -495,7 +495,7 @@ pub async fn start_check(
                     .map_err(|e| {
                         let status = match e {
                             CheckError::BadUrl(..)
-                            | CheckError::NotSources(_)
+                            | CheckError::NotSources { .. }
                             | CheckError::UnknownHost(_) => StatusCode::BAD_REQUEST,
                             CheckError::Locked(_) => StatusCode::CONFLICT,
                             _ => StatusCode::INTERNAL_SERVER_ERROR,
