@@ -2118,6 +2118,19 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
     };
     assert_eq!(pack_files(), ["pack-000001.cwpack"]);
 
+    // Lost, and `verify` run first: its blobs were missing, the packs to be
+    // kept, and no word said how to index them again.
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(packs.join(f));
+    }
+    let out = run(&g, &["verify"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("keep the packs; `citewatch verify --repair` builds the index again"),
+        "{text}"
+    );
+
     // Lost: the next check numbered its pack from the empty index and failed
     // on "File exists". It now rebuilds the index first, so the same pages
     // are found packed already and nothing is packed again.

@@ -416,7 +416,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                 // their index lost: calling them harmless invited deleting them.
                 let why = if missing {
                     "the missing blobs may be among them, should the pack index have lost \
-                     them: keep the packs"
+                     them: keep the packs; `citewatch verify --repair` builds the index again \
+                     from them"
                 } else {
                     "an interrupted or racing write: space only, harmless"
                 };
