@@ -100,7 +100,7 @@ enum Command {
     /// asks for a time (then the nearest capture, said to be an error page).
     /// Its bytes hash to the recorded sha256 (checked while writing). When
     /// nothing is archived for the URL, names the nearby URLs that are (http
-    /// vs https, trailing slash, www.).
+    /// vs https, trailing slash, www., escapes spelled otherwise).
     #[command(after_help = "Examples:
   citewatch get URL -o copy.html                 the latest good copy
   citewatch get URL --at 2020-12-26 -o cited.html  the copy nearest a date

@@ -67,8 +67,9 @@ impl std::fmt::Display for SourceUrl {
 }
 
 /// URLs that are easily confused with `url`: the other scheme, the path with
-/// or without a trailing slash, the host with or without `www.`. Used to suggest
-/// what the archive does have when a lookup misses.
+/// or without a trailing slash, the host with or without `www.`, escapes
+/// spelled otherwise (`%7E` or `~`, `%c3` or `%C3`). Used to suggest what the
+/// archive does have when a lookup misses.
 pub fn near_misses(url: &SourceUrl) -> Vec<String> {
     let base = url.url();
     let mut out: Vec<String> = Vec::new();
@@ -106,10 +107,63 @@ pub fn near_misses(url: &SourceUrl) -> Vec<String> {
             }
             for cand in [h, slash] {
                 let s = cand.to_string();
-                if s != base.as_str() && !out.contains(&s) {
-                    out.push(s);
+                for s in percent_spellings(&s).into_iter().chain([s]) {
+                    if s != base.as_str() && !out.contains(&s) {
+                        out.push(s);
+                    }
                 }
             }
+        }
+    }
+    out
+}
+
+/// `url` with its percent escapes spelled as others write them: hex digits
+/// in upper and in lower case, unreserved characters (`~`, letters, digits,
+/// `-._`) unescaped, and `~` escaped. Normalisation keeps escapes as cited
+/// (a server may tell them apart), so a URL copied from a browser or another
+/// page can miss the source by its escapes alone.
+fn percent_spellings(url: &str) -> Vec<String> {
+    let bytes = url.as_bytes();
+    let (mut upper, mut lower, mut plain) = (String::new(), String::new(), String::new());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+        match (bytes[i], hex) {
+            (b'%', Some(h)) => {
+                let h = std::str::from_utf8(h).unwrap_or_default();
+                upper.push('%');
+                upper.push_str(&h.to_ascii_uppercase());
+                lower.push('%');
+                lower.push_str(&h.to_ascii_lowercase());
+                match u8::from_str_radix(h, 16) {
+                    Ok(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => {
+                        plain.push(char::from(b))
+                    }
+                    _ => {
+                        plain.push('%');
+                        plain.push_str(&h.to_ascii_uppercase());
+                    }
+                }
+                i += 3;
+            }
+            _ => {
+                // Whole characters: `url` is text, and `%` starts none but itself.
+                let c = url[i..].chars().next().unwrap_or_default();
+                for s in [&mut upper, &mut lower, &mut plain] {
+                    s.push(c);
+                }
+                i += c.len_utf8();
+            }
+        }
+    }
+    let (upper_tilde, lower_tilde) = (upper.replace('~', "%7E"), lower.replace('~', "%7e"));
+    let mut out = Vec::new();
+    for s in [upper, lower, plain, upper_tilde, lower_tilde] {
+        if s != url && !out.contains(&s) {
+            out.push(s);
         }
     }
     out
@@ -381,7 +435,11 @@ mod tests {
     #[test]
     fn an_internationalised_host_is_the_one_its_urls_record() {
         let url = normalize("http://Bücher.Example/a").unwrap();
-        for given in ["bücher.example", "BÜCHER.example.", "xn--bcher-kva.example:80"] {
+        for given in [
+            "bücher.example",
+            "BÜCHER.example.",
+            "xn--bcher-kva.example:80",
+        ] {
             assert_eq!(host_as_given(given), url.host(), "{given}");
         }
         let cn = normalize("http://新华网.中国/").unwrap();
@@ -484,6 +542,27 @@ mod tests {
             assert!(n.contains(&want.to_string()), "{want} not in {n:?}");
         }
         assert!(!n.contains(&"http://example.com/a".to_string()));
+    }
+
+    /// `status http://h/caf%c3%a9/~u` named no source though one was cited
+    /// as `http://h/caf%C3%A9/%7Eu`: escapes are kept as cited.
+    #[test]
+    fn near_misses_cover_escapes_spelled_otherwise() {
+        let cited = "http://h.example/caf%C3%A9/%7Euser?q=a%20b";
+        for typed in [
+            "http://h.example/caf%c3%a9/~user?q=a%20b",
+            "http://h.example/caf%C3%A9/~user?q=a%20b",
+            "http://h.example/café/%7euser?q=a%20b",
+        ] {
+            let n = near_misses(&normalize(typed).unwrap());
+            assert!(n.contains(&cited.to_string()), "{typed}: {n:?}");
+        }
+        // And the other way round: cited unescaped, typed escaped.
+        let n = near_misses(&normalize("http://h.example/%7Euser/%41").unwrap());
+        assert!(n.contains(&"http://h.example/~user/A".to_string()), "{n:?}");
+        // A reserved character's escape stays one: `%2F` is no `/`.
+        let n = near_misses(&normalize("http://h.example/a%2Fb").unwrap());
+        assert!(!n.iter().any(|u| u.contains("a/b")), "{n:?}");
     }
 
     #[test]

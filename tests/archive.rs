@@ -371,7 +371,10 @@ async fn get_of_a_source_never_captured_is_no_good_copy_not_a_bad_url() {
     let got = s.run(&["get", query]).await;
     let err = String::from_utf8_lossy(&got.stderr);
     assert_eq!(got.status.code(), Some(3), "{err}");
-    assert!(err.contains(&format!("`citewatch status '{query}'`")), "{err}");
+    assert!(
+        err.contains(&format!("`citewatch status '{query}'`")),
+        "{err}"
+    );
     // A URL that is no source at all is still bad input.
     let typo = s.run(&["get", "http://127.0.0.1:1/other.html"]).await;
     assert_eq!(typo.status.code(), Some(2));

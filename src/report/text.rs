@@ -96,7 +96,9 @@ pub fn scope_line(header: &Header) -> String {
         let since = header
             .since
             .as_deref()
-            .map_or("since the first check".to_string(), |s| format!("since {s}"));
+            .map_or("since the first check".to_string(), |s| {
+                format!("since {s}")
+            });
         parts.push(format!(
             "only what became broken, changed, moved or failing {since}"
         ));
