@@ -100,7 +100,7 @@ enum Command {
     /// asks for a time (then the nearest capture, said to be an error page).
     /// Its bytes hash to the recorded sha256 (checked while writing). When
     /// nothing is archived for the URL, names the nearby URLs that are (http
-    /// vs https, trailing slash, www.).
+    /// vs https, trailing slash, www., escapes spelled otherwise).
     #[command(after_help = "Examples:
   citewatch get URL -o copy.html                 the latest good copy
   citewatch get URL --at 2020-12-26 -o cited.html  the copy nearest a date
@@ -152,7 +152,8 @@ enum Command {
         /// Only this URL (repeatable), due or not. It must be a source (cited by a briefing, after the sync); `citewatch fetch` takes any URL.
         #[arg(long = "url", value_name = "URL")]
         urls: Vec<String>,
-        /// Only sources on this host.
+        /// Only sources on this host, as a URL names it: any case, a port or
+        /// not, an internationalised name as written or in punycode.
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
         /// At most N sources.

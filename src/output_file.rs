@@ -50,7 +50,11 @@ impl OutputFile {
             });
         }
         let (dest, mode) = match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() && !m.is_dir() => {
+            // Refused before any work: the rename at the end would fail on
+            // it, after the whole report or copy was written for nothing.
+            Ok(m) if m.is_dir() => return Err(a_folder()),
+            _ if path.as_os_str().as_encoded_bytes().ends_with(b"/") => return Err(a_folder()),
+            Ok(m) if !m.is_file() => {
                 let file = OpenOptions::new().write(true).open(path)?;
                 return Ok(OutputFile {
                     kind: Kind::Direct(file),
@@ -161,6 +165,14 @@ fn stdout_if(path: &Path) -> Option<File> {
     let out = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
     let (a, b) = (out.metadata().ok()?, std::fs::metadata(path).ok()?);
     (a.dev() == b.dev() && a.ino() == b.ino()).then_some(out)
+}
+
+/// What `-o` naming a folder is told.
+fn a_folder() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::IsADirectory,
+        "a folder, not a file: name a file in it",
+    )
 }
 
 /// The folder `path` goes in (where its temporary file must be, so that the
@@ -346,6 +358,19 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         assert!(name.starts_with(".x-") && name.ends_with(".tmp"), "{name}");
+    }
+
+    /// `report -o /tmp` wrote the whole report, then failed to rename it
+    /// over the folder (exit 3, "Is a directory"); `-o out/` named no file.
+    #[test]
+    fn a_folder_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for path in [dir.path().to_path_buf(), dir.path().join("new/")] {
+            let e = OutputFile::create(&path, ".x-").unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::IsADirectory, "{}", path.display());
+            assert_eq!(e.to_string(), "a folder, not a file: name a file in it");
+        }
+        assert!(names_in(dir.path()).is_empty());
     }
 
     fn names_in(dir: &Path) -> Vec<String> {

@@ -4,7 +4,7 @@
 //! Sync and every command that takes a URL go through [`normalize`], so a URL typed
 //! on the command line finds the source a briefing cites however either was written.
 
-use url::Url;
+use url::{Host, Url};
 
 /// Why a cited URL cannot be fetched as written. The text is shown to editors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,8 +67,9 @@ impl std::fmt::Display for SourceUrl {
 }
 
 /// URLs that are easily confused with `url`: the other scheme, the path with
-/// or without a trailing slash, the host with or without `www.`. Used to suggest
-/// what the archive does have when a lookup misses.
+/// or without a trailing slash, the host with or without `www.`, escapes
+/// spelled otherwise (`%7E` or `~`, `%c3` or `%C3`). Used to suggest what the
+/// archive does have when a lookup misses.
 pub fn near_misses(url: &SourceUrl) -> Vec<String> {
     let base = url.url();
     let mut out: Vec<String> = Vec::new();
@@ -106,10 +107,63 @@ pub fn near_misses(url: &SourceUrl) -> Vec<String> {
             }
             for cand in [h, slash] {
                 let s = cand.to_string();
-                if s != base.as_str() && !out.contains(&s) {
-                    out.push(s);
+                for s in percent_spellings(&s).into_iter().chain([s]) {
+                    if s != base.as_str() && !out.contains(&s) {
+                        out.push(s);
+                    }
                 }
             }
+        }
+    }
+    out
+}
+
+/// `url` with its percent escapes spelled as others write them: hex digits
+/// in upper and in lower case, unreserved characters (`~`, letters, digits,
+/// `-._`) unescaped, and `~` escaped. Normalisation keeps escapes as cited
+/// (a server may tell them apart), so a URL copied from a browser or another
+/// page can miss the source by its escapes alone.
+fn percent_spellings(url: &str) -> Vec<String> {
+    let bytes = url.as_bytes();
+    let (mut upper, mut lower, mut plain) = (String::new(), String::new(), String::new());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+        match (bytes[i], hex) {
+            (b'%', Some(h)) => {
+                let h = std::str::from_utf8(h).unwrap_or_default();
+                upper.push('%');
+                upper.push_str(&h.to_ascii_uppercase());
+                lower.push('%');
+                lower.push_str(&h.to_ascii_lowercase());
+                match u8::from_str_radix(h, 16) {
+                    Ok(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => {
+                        plain.push(char::from(b))
+                    }
+                    _ => {
+                        plain.push('%');
+                        plain.push_str(&h.to_ascii_uppercase());
+                    }
+                }
+                i += 3;
+            }
+            _ => {
+                // Whole characters: `url` is text, and `%` starts none but itself.
+                let c = url[i..].chars().next().unwrap_or_default();
+                for s in [&mut upper, &mut lower, &mut plain] {
+                    s.push(c);
+                }
+                i += c.len_utf8();
+            }
+        }
+    }
+    let (upper_tilde, lower_tilde) = (upper.replace('~', "%7E"), lower.replace('~', "%7e"));
+    let mut out = Vec::new();
+    for s in [upper, lower, plain, upper_tilde, lower_tilde] {
+        if s != url && !out.contains(&s) {
+            out.push(s);
         }
     }
     out
@@ -142,16 +196,26 @@ pub fn address_key(url: &str) -> Option<String> {
     Some(format!("{host}{port}{path}{query}"))
 }
 
-/// A host as people give one (`--host`, the API's `host`): copied from a URL,
-/// so any case, a trailing dot, perhaps a port; as sources record it.
+/// A host as people give one (`--host`, the API's `host`): copied from a URL
+/// or a briefing, so any case, a trailing dot, perhaps a port, an
+/// internationalised name as people read it; as sources record it (punycode),
+/// or no source would ever be found on `新华网.中国`.
 pub fn host_as_given(host: &str) -> String {
-    let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    match h.rsplit_once(':') {
-        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            name.to_string()
+    let h = host.trim();
+    let name = match h.rsplit_once(':') {
+        Some((name, port))
+            if (!name.contains(':') || name.ends_with(']'))
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
         }
         _ => h,
-    }
+    };
+    let name = name.trim_end_matches('.');
+    // What a URL's parser makes of it, as it made the recorded host; a name
+    // it refuses names no source, and is kept as given to be named back.
+    Host::parse(name).map_or_else(|_| name.to_ascii_lowercase(), |h| h.to_string())
 }
 
 /// Removes what prose wraps around a URL: surrounding quotes and brackets, and
@@ -357,11 +421,30 @@ mod tests {
             "WWW.Example.COM",
             "www.example.com.",
             "www.example.com:8080",
+            "www.example.com.:8080",
         ] {
             assert_eq!(host_as_given(given), "www.example.com", "{given}");
         }
-        // An IPv6 literal keeps its colons.
+        // An IPv6 literal keeps its colons, and loses its port.
         assert_eq!(host_as_given("[::1]"), "[::1]");
+        assert_eq!(host_as_given("[::1]:8080"), "[::1]");
+    }
+
+    /// `check --host 新华网.中国` once found no source: sources record the
+    /// host in punycode, as a cited URL's parser leaves it.
+    #[test]
+    fn an_internationalised_host_is_the_one_its_urls_record() {
+        let url = normalize("http://Bücher.Example/a").unwrap();
+        for given in [
+            "bücher.example",
+            "BÜCHER.example.",
+            "xn--bcher-kva.example:80",
+        ] {
+            assert_eq!(host_as_given(given), url.host(), "{given}");
+        }
+        let cn = normalize("http://新华网.中国/").unwrap();
+        assert_eq!(host_as_given("新华网.中国"), cn.host());
+        assert!(cn.host().starts_with("xn--"), "{cn}");
     }
 
     #[test]
@@ -459,6 +542,27 @@ mod tests {
             assert!(n.contains(&want.to_string()), "{want} not in {n:?}");
         }
         assert!(!n.contains(&"http://example.com/a".to_string()));
+    }
+
+    /// `status http://h/caf%c3%a9/~u` named no source though one was cited
+    /// as `http://h/caf%C3%A9/%7Eu`: escapes are kept as cited.
+    #[test]
+    fn near_misses_cover_escapes_spelled_otherwise() {
+        let cited = "http://h.example/caf%C3%A9/%7Euser?q=a%20b";
+        for typed in [
+            "http://h.example/caf%c3%a9/~user?q=a%20b",
+            "http://h.example/caf%C3%A9/~user?q=a%20b",
+            "http://h.example/café/%7euser?q=a%20b",
+        ] {
+            let n = near_misses(&normalize(typed).unwrap());
+            assert!(n.contains(&cited.to_string()), "{typed}: {n:?}");
+        }
+        // And the other way round: cited unescaped, typed escaped.
+        let n = near_misses(&normalize("http://h.example/%7Euser/%41").unwrap());
+        assert!(n.contains(&"http://h.example/~user/A".to_string()), "{n:?}");
+        // A reserved character's escape stays one: `%2F` is no `/`.
+        let n = near_misses(&normalize("http://h.example/a%2Fb").unwrap());
+        assert!(!n.iter().any(|u| u.contains("a/b")), "{n:?}");
     }
 
     #[test]

@@ -123,8 +123,10 @@ pub fn parse_time(input: &str) -> Result<Millis, BadTime> {
         date.to_datetime(jiff::civil::Time::midnight())
     } else if let Some(ms) = zoned_past_the_end(s) {
         return Ok(ms);
-    } else if s.parse::<jiff::civil::DateTime>().is_ok() {
-        // jiff reads a date out of a date and time, dropping the time.
+    } else if s.contains(['T', 't', ' ']) && s.parse::<jiff::civil::DateTime>().is_ok() {
+        // jiff reads a date out of a date and time, dropping the time. A
+        // date alone in another form (`20201226`) has no time to be zoned:
+        // it is not a time at all, as the message listing the forms says.
         return Err(BadTime::NoZone(input.to_string()));
     } else {
         return Err(bad());
@@ -383,6 +385,11 @@ mod tests {
             assert_eq!(parse_since(no_zone), Err(BadTime::NoZone(no_zone.into())));
         }
         assert!(parse_time("2020-13-01").is_err());
+        // A date in a form not taken was told to add a zone, which cannot help.
+        for date in ["20201226", "2020-12"] {
+            assert_eq!(parse_time(date), Err(BadTime::Form(date.into())), "{date}");
+            assert_eq!(parse_since(date), Err(BadTime::SinceForm(date.into())));
+        }
     }
 
     /// `--since 9999-12-31` was "not a time": jiff's instants end a day

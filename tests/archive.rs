@@ -322,6 +322,32 @@ async fn get_blames_the_output_not_the_archive_when_writing_fails() {
     );
 }
 
+/// `get -o FOLDER` wrote the whole copy, then failed to rename it over the
+/// folder with exit 3 and "Is a directory (os error 21)"; `export-warc -o`
+/// a folder named `….warc.gz` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_is_a_folder_is_a_usage_error_named_as_such() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    let folder = s.g.path("copies.warc.gz");
+    std::fs::create_dir(&folder).unwrap();
+    let folder = folder.to_str().unwrap();
+    let page = s.url("/files/page.html");
+    for args in [
+        vec!["get", &page, "-o", folder],
+        vec!["get", &page, "--headers", "-o", folder],
+        vec!["export-warc", "-o", folder],
+    ] {
+        let out = s.run(&args).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{folder}: a folder, not a file")),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_of_a_source_never_captured_is_no_good_copy_not_a_bad_url() {
     let s = setup().await;
@@ -336,6 +362,17 @@ async fn get_of_a_source_never_captured_is_no_good_copy_not_a_bad_url() {
     assert_eq!(got.status.code(), Some(3), "{err}");
     assert!(
         err.contains("nothing is archived for http://127.0.0.1:1/gone.html: no check of it"),
+        "{err}"
+    );
+    // The command it suggests runs as shown when pasted into a shell: a
+    // query's `&` once cut it and sent the rest to the background.
+    let query = "http://127.0.0.1:1/gone.html?a=1&b=2";
+    s.run(&["fetch", query, "--save"]).await;
+    let got = s.run(&["get", query]).await;
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!("`citewatch status '{query}'`")),
         "{err}"
     );
     // A URL that is no source at all is still bad input.

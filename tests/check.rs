@@ -140,6 +140,19 @@ async fn a_run_gives_each_source_its_verdict() {
         web.hits_for("127.0.0.1", "/never-cited").is_empty(),
         "nothing fetched"
     );
+    // A cited URL copied with a trailing slash is named with the source it
+    // may mean, as `status` and `get` name it.
+    let slashed = format!("http://127.0.0.1:{}/page/1/", web.port());
+    let out = run(&g, &["check", "--url", &slashed]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{slashed} (sources nearby: {}); ",
+            slashed.trim_end_matches('/')
+        )),
+        "{err}"
+    );
     let status = json(
         &g,
         &[
@@ -2104,6 +2117,19 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
         names
     };
     assert_eq!(pack_files(), ["pack-000001.cwpack"]);
+
+    // Lost, and `verify` run first: its blobs were missing, the packs to be
+    // kept, and no word said how to index them again.
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(packs.join(f));
+    }
+    let out = run(&g, &["verify"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("keep the packs; `citewatch verify --repair` builds the index again"),
+        "{text}"
+    );
 
     // Lost: the next check numbered its pack from the empty index and failed
     // on "File exists". It now rebuilds the index first, so the same pages

@@ -1120,6 +1120,11 @@ fn the_command_writes_files_and_exits_as_documented() {
             vec!["report", "-o", "no-such-folder/r.html"],
             "-o no-such-folder/r.html: there is no folder no-such-folder",
         ),
+        // Once exit 3, "Is a directory", after the whole report was written.
+        (
+            vec!["report", "-o", briefings.to_str().unwrap()],
+            "briefings: a folder, not a file",
+        ),
     ] {
         let out = g.cmd(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

@@ -415,6 +415,23 @@ async fn every_read_endpoint_answers() {
     srv.stop().await;
 }
 
+/// `?host=gov.test:80` (copied from a URL) and `?host=GOV.test.` once listed
+/// no source: the API lower-cased the host and nothing more, where `check
+/// --host` takes it as a URL gives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_filter_takes_a_host_as_copied_from_a_url() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    for host in ["gov.test", "GOV.test.", "gov.test:80", "Gov.Test.:8080"] {
+        let (st, v) = json(&c, &srv.url(&format!("/api/sources?host={host}"))).await;
+        assert_eq!(st, 200, "{host}: {v}");
+        assert_eq!(v["total"], 1, "{host}: {v}");
+        assert_eq!(v["sources"][0]["url"], REPORT, "{host}: {v}");
+    }
+    srv.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_archived_copy_is_an_error_never_served() {
     let s = Served::new("");

@@ -535,6 +535,29 @@ fn a_source_never_checked_says_so_in_words() {
     );
 }
 
+/// A URL cited with escapes (`%C3%A9`, `%7E`) and typed as a browser or
+/// another page spells it (`%c3%a9`, `~`, `é`) was "not a source", with no
+/// source named: normalisation keeps escapes as cited.
+#[test]
+fn a_url_typed_with_other_escapes_names_the_source_cited() {
+    let g = Ground::new();
+    let cited = "https://a.example/caf%C3%A9/%7Euser?q=a%20b";
+    g.brief(
+        "a.txt",
+        format!("T\n\nBody text here.\n\nSource: A, May 1, 2021\n{cited}\n"),
+    );
+    g.sync();
+    for typed in [
+        "https://a.example/caf%c3%a9/~user?q=a%20b",
+        "https://a.example/café/~user?q=a%20b",
+    ] {
+        let out = g.cmd(&["status", typed]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{typed}: {err}");
+        assert!(err.contains(&format!("sources nearby: {cited}")), "{err}");
+    }
+}
+
 #[test]
 fn config_is_found_through_the_environment_and_the_default_path() {
     let g = Ground::new();

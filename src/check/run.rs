@@ -48,12 +48,21 @@ pub enum CheckError {
     /// A URL given with --url cannot be a source.
     #[error("--url: `{0}` is not a URL citewatch could check: {1}")]
     BadUrl(String, String),
-    /// URLs given with --url that no briefing cites (after the sync).
+    /// URLs given with --url that no briefing cites (after the sync), and
+    /// the sources they may have meant: a URL copied from a browser often
+    /// differs from the cited one by its scheme, a `www.` or a trailing
+    /// slash, as `status` and `get` say too.
     #[error(
-        "--url: not a source, no briefing cites it: {}; `citewatch fetch URL` fetches any URL once",
-        .0.join(", ")
+        "--url: not a source, no briefing cites it: {}{}; `citewatch fetch URL` fetches any URL once",
+        .unknown.join(", "),
+        nearby_words(.nearby)
     )]
-    NotSources(Vec<String>),
+    NotSources {
+        /// The URLs, normalised.
+        unknown: Vec<String>,
+        /// Sources spelled nearly as one of them.
+        nearby: Vec<String>,
+    },
     /// The host given with --host has no source.
     #[error("--host `{0}`: no source is on this host (a host as in a URL, without its port)")]
     UnknownHost(String),
@@ -229,6 +238,14 @@ pub struct RunSummary {
     pub sync: Option<SyncReport>,
 }
 
+/// ` (sources nearby: …)` when there are some.
+fn nearby_words(nearby: &[String]) -> String {
+    if nearby.is_empty() {
+        return String::new();
+    }
+    format!(" (sources nearby: {})", nearby.join(", "))
+}
+
 /// A host incident: at least this many network failures in one run…
 pub const INCIDENT_MIN_FAILURES: usize = 5;
 /// …making up at least this share of the host's checks in the run.
@@ -382,7 +399,16 @@ async fn run_locked(
     // Asked for by name and unknown: say so rather than check nothing.
     let unknown = store.not_sources(&urls)?;
     if !unknown.is_empty() {
-        return Err(CheckError::NotSources(unknown));
+        let mut nearby = Vec::new();
+        for u in &unknown {
+            let Ok(n) = crate::source_url::normalize(u) else {
+                continue;
+            };
+            let near = crate::source_url::near_misses(&n);
+            let missing = store.not_sources(&near)?;
+            nearby.extend(near.into_iter().filter(|m| !missing.contains(m)));
+        }
+        return Err(CheckError::NotSources { unknown, nearby });
     }
     let host = options
         .host

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use citewatch::archive::warc::WarcError;
 use citewatch::archive::{FsBlobStore, blob_dir, blobs, verify};
 use citewatch::config::Config;
+use citewatch::report::model::shell_quote;
 use citewatch::report::text::plural;
 use citewatch::source_url::{self, SourceUrl};
 use citewatch::store::{CaptureRow, CheckRow, Store};
@@ -59,12 +60,13 @@ pub fn get(
         .map_err(|e| usage(anyhow::anyhow!("--at: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let (url, source_id) = source_of(&store, url)?;
+    let quoted = shell_quote(url.as_str());
     let Some((capture, good)) = store.pick_copy(source_id, at).map_err(runtime)? else {
         // A source all right, checked or not, of which no copy was kept: no
         // good copy, as below, rather than a URL typed wrong.
         return Err(runtime(anyhow::anyhow!(
             "nothing is archived for {url}: no check of it has kept a copy yet; \
-             `citewatch status {url}` says why"
+             `citewatch status {quoted}` says why"
         )));
     };
     if !good {
@@ -76,8 +78,8 @@ pub fn get(
         if at.is_none() {
             // Handing out the error page as "the archived copy" would mislead.
             return Err(runtime(anyhow::anyhow!(
-                "{what}; `citewatch history {url}` lists the captures, and \
-                 `citewatch get {url} --at TIME` writes the one nearest TIME"
+                "{what}; `citewatch history {quoted}` lists the captures, and \
+                 `citewatch get {quoted} --at TIME` writes the one nearest TIME"
             )));
         }
         eprintln!("note: {what}; writing the capture nearest --at");
@@ -414,7 +416,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                 // their index lost: calling them harmless invited deleting them.
                 let why = if missing {
                     "the missing blobs may be among them, should the pack index have lost \
-                     them: keep the packs"
+                     them: keep the packs; `citewatch verify --repair` builds the index again \
+                     from them"
                 } else {
                     "an interrupted or racing write: space only, harmless"
                 };

@@ -154,7 +154,9 @@ pub fn check(
         Ok(s) => s,
         Err(CheckError::Locked(e)) => return Err(lock_failure(e)),
         Err(
-            e @ (CheckError::BadUrl(..) | CheckError::NotSources(_) | CheckError::UnknownHost(_)),
+            e @ (CheckError::BadUrl(..)
+            | CheckError::NotSources { .. }
+            | CheckError::UnknownHost(_)),
         ) => return Err(usage(e)),
         Err(CheckError::Sync(citewatch::sync::SyncError::Walk(e))) => return Err(usage(e)),
         // Itself, not through the transparent wrapper, so no store yet is

@@ -216,8 +216,10 @@ pub struct Citation {
     pub new: bool,
 }
 
-/// Quotes a word for a POSIX shell.
-fn shell_quote(s: &str) -> std::borrow::Cow<'_, str> {
+/// Quotes a word for a POSIX shell, so that a command line citewatch
+/// suggests (a report's, an error's) runs as shown when pasted: a cited
+/// URL's `&` or `?` would otherwise cut it or start a job.
+pub fn shell_quote(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))

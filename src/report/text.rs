@@ -90,12 +90,17 @@ pub fn movement_line(summary: &Summary, header: &Header) -> String {
 pub fn scope_line(header: &Header) -> String {
     let mut parts = Vec::new();
     if header.new_only {
+        // Every status `--new` lists, and "since" worded as the summary's
+        // line words it: "broken or changed ever" left out moves and the
+        // watch list, and read as a typo.
+        let since = header
+            .since
+            .as_deref()
+            .map_or("since the first check".to_string(), |s| {
+                format!("since {s}")
+            });
         parts.push(format!(
-            "only what became broken or changed {}",
-            header
-                .since
-                .as_deref()
-                .map_or("ever".to_string(), |s| format!("since {s}"))
+            "only what became broken, changed, moved or failing {since}"
         ));
     }
     if let Some(o) = &header.outlet {
@@ -293,5 +298,27 @@ mod tests {
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(thousands(999), "999");
         assert_eq!(plural(1, "source", "sources"), "1 source");
+    }
+
+    #[test]
+    fn the_scope_of_new_names_what_it_lists_and_since_when() {
+        let mut header = Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: true,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        };
+        assert_eq!(
+            scope_line(&header),
+            "only what became broken, changed, moved or failing since the first check"
+        );
+        header.since = Some("2026-11-04T02:00:00Z".into());
+        assert_eq!(
+            scope_line(&header),
+            "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
+        );
     }
 }

@@ -140,7 +140,7 @@ pub async fn sources(
 ) -> Result<Json<SourcesPage>, ApiError> {
     let pairs = query_pairs(raw.as_deref());
     let statuses = parse_statuses(&pairs)?;
-    let host = param(&pairs, "host").map(|h| h.to_ascii_lowercase());
+    let host = param(&pairs, "host").map(crate::source_url::host_as_given);
     let outlet = param(&pairs, "outlet").map(str::to_string);
     let page = parse_number(&pairs, "page", 1)?;
     // Documented: a larger page size is served as the largest.
@@ -495,7 +495,7 @@ pub async fn start_check(
                     .map_err(|e| {
                         let status = match e {
                             CheckError::BadUrl(..)
-                            | CheckError::NotSources(_)
+                            | CheckError::NotSources { .. }
                             | CheckError::UnknownHost(_) => StatusCode::BAD_REQUEST,
                             CheckError::Locked(_) => StatusCode::CONFLICT,
                             _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -38,7 +38,7 @@ pub struct ReportQuery {
     pub document: Option<String>,
     /// A whole `[briefings] paths` entry `document=` named.
     pub root: Option<String>,
-    /// `new=1`: only what became broken or changed since the last run (or `since`).
+    /// `new=1`: only what became broken, changed, moved or failing since the last run (or `since`).
     pub new_only: bool,
     /// `since=` (RFC 3339 or a duration such as `2d`).
     pub since: Option<Millis>,
