@@ -139,7 +139,8 @@ pub enum BadStatuses {
 /// Parses a comma-separated status list (`broken` stands for the three broken
 /// statuses, `all` for every one) into known names in section order, without
 /// repeats. Every `--status` and `?status=` reads its list here, so each
-/// takes the same words.
+/// takes the same words, in any case: `DEAD` copied from a heading is no
+/// other status than `dead`.
 pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, BadStatuses> {
     let mut picked: Vec<&'static str> = Vec::new();
     for name in list.split(',').map(str::trim) {
@@ -147,18 +148,17 @@ pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, BadStatuses> {
             return Err(BadStatuses::EmptyEntry {
                 list: list.to_string(),
             });
-        } else if name == "broken" {
+        } else if name.eq_ignore_ascii_case("broken") {
             BROKEN.to_vec()
-        } else if name == "all" {
+        } else if name.eq_ignore_ascii_case("all") {
             STATUSES.to_vec()
         } else {
-            let known =
-                STATUSES
-                    .iter()
-                    .find(|s| **s == name)
-                    .ok_or_else(|| BadStatuses::Unknown {
-                        name: name.to_string(),
-                    })?;
+            let known = STATUSES
+                .iter()
+                .find(|s| s.eq_ignore_ascii_case(name))
+                .ok_or_else(|| BadStatuses::Unknown {
+                    name: name.to_string(),
+                })?;
             vec![*known]
         };
         for n in names {
@@ -297,6 +297,12 @@ mod tests {
         let e = parse_statuses("dead,gone").unwrap_err().to_string();
         assert!(e.contains("`gone`") && e.contains("soft_404"), "{e}");
         assert_eq!(parse_statuses("ok,all").unwrap(), STATUSES);
+        // Any case: `DEAD` as a heading shows it, ` Soft_404` as typed.
+        assert_eq!(
+            parse_statuses("DEAD, Soft_404,Broken").unwrap(),
+            ["dead", "soft_404", "unreachable"]
+        );
+        assert_eq!(parse_statuses("ALL").unwrap(), STATUSES);
     }
 
     /// `--status dead,,ok` was read as `dead,ok`.
