@@ -293,6 +293,9 @@ async fn verify_finds_a_flipped_byte_and_a_missing_blob() {
             .run(&["get", &s.url(path), "-o", keep.to_str().unwrap()])
             .await;
         assert_eq!(got.status.code(), Some(3), "{path}");
+        // The error says where to look next, whatever the blob's fault.
+        let err = String::from_utf8_lossy(&got.stderr);
+        assert!(err.contains("run `citewatch verify`"), "{path}: {err}");
         assert_eq!(
             std::fs::read_to_string(&keep).unwrap(),
             "precious",

@@ -91,7 +91,7 @@ pub fn get(
         // (one without a checksum) often decompresses without complaint to
         // other bytes. Reading twice costs one more decompression and keeps
         // memory bounded whatever the copy's size, where holding it would not.
-        let (actual, _) = blobs::rehash(&blobs, &capture.body_sha256).map_err(runtime)?;
+        let (actual, _) = blobs::rehash(&blobs, &capture.body_sha256).map_err(unreadable_copy)?;
         if actual != capture.body_sha256 {
             return Err(damaged_copy(&actual, &capture.body_sha256));
         }
@@ -149,7 +149,7 @@ pub fn get(
         };
         match blobs::copy_to(&blobs, &capture.body_sha256, &mut hashing) {
             Err(blobs::BlobError::Output(e)) => return Err(out_failed(e)),
-            Err(e) => return Err(runtime(e)),
+            Err(e) => return Err(unreadable_copy(e)),
             Ok(_) => {}
         }
         hashing.inner.flush().map_err(out_failed)?;
@@ -179,6 +179,14 @@ pub fn get(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A blob that could not be read back (gone, or its frames damaged): what
+/// the archive's own check would find, so it names it.
+fn unreadable_copy(e: blobs::BlobError) -> Failure {
+    runtime(anyhow::anyhow!(
+        "the archived copy cannot be read: {e}; run `citewatch verify`"
+    ))
 }
 
 fn damaged_copy(actual: &str, recorded: &str) -> Failure {
