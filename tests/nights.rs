@@ -113,11 +113,14 @@ async fn rotting_pages_are_found_and_churn_is_not_change() {
 
 #[test]
 fn the_demo_finds_every_case() {
-    let dir = tempfile::tempdir().unwrap();
+    let top = tempfile::tempdir().unwrap();
+    // A folder name with a space: the commands the demo suggests must still
+    // run as printed.
+    let dir = top.path().join("my demo");
     let out = assert_cmd::Command::cargo_bin("citewatch")
         .unwrap()
         .args(["demo", "--dir"])
-        .arg(dir.path())
+        .arg(&dir)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -133,14 +136,22 @@ fn the_demo_finds_every_case() {
         "{text}"
     );
     assert!(
-        dir.path().join("data/citewatch.db").exists(),
+        dir.join("data/citewatch.db").exists(),
         "--dir keeps the data"
+    );
+    let suggested = text
+        .lines()
+        .find(|l| l.contains("Look closer"))
+        .unwrap_or_default();
+    assert!(
+        suggested.contains(&format!("--config '{}", dir.display())),
+        "{suggested}"
     );
     // Run again into the same folder, it would mix two demos' stores: refused.
     let again = assert_cmd::Command::cargo_bin("citewatch")
         .unwrap()
         .args(["demo", "--dir"])
-        .arg(dir.path())
+        .arg(&dir)
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2));

@@ -170,7 +170,7 @@ async fn nights(dir: &Path, temporary: bool) -> anyhow::Result<()> {
             &mut out,
             &format!(
                 "Look closer: citewatch --config {} report | report --format html -o report.html | sources | status URL | history URL | get URL | export-warc -o demo.warc.gz | serve",
-                config_file.display()
+                citewatch::report::model::shell_quote(&config_file.display().to_string())
             ),
         )?;
     }
