@@ -173,7 +173,8 @@ pub fn parse_since(input: &str) -> Result<Millis, BadTime> {
             }
             Ok(at)
         }
-        Err(_) => parse_time(input).map_err(|e| match e {
+        Err(BadDuration::TooLong(_)) => Err(BadTime::TooLongAgo(input.trim().to_string())),
+        Err(BadDuration::Unreadable(_)) => parse_time(input).map_err(|e| match e {
             BadTime::NoZone(_) => e,
             _ => BadTime::SinceForm(input.to_string()),
         }),
@@ -213,24 +214,36 @@ impl Duration {
 
 /// Why a duration could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "`{input}` is not a duration: write an integer and a unit (ms, s, m, h, d), e.g. \"30s\" or \"7d\""
-)]
-pub struct BadDuration {
-    input: String,
+pub enum BadDuration {
+    /// Not an integer and a unit.
+    #[error(
+        "`{0}` is not a duration: write an integer and a unit (ms, s, m, h, d), e.g. \"30s\" or \"7d\""
+    )]
+    Unreadable(String),
+    /// Written as one, but past what a duration can hold: told as such, not
+    /// as a spelling mistake the user would look for in vain.
+    #[error("`{0}` is longer than any duration citewatch counts (at most {MAX_DAYS}d)")]
+    TooLong(String),
 }
+
+/// The most days a [`Duration`] holds: its milliseconds fit in 64 bits.
+const MAX_DAYS: u64 = u64::MAX / 86_400_000;
 
 impl FromStr for Duration {
     type Err = BadDuration;
 
     fn from_str(input: &str) -> Result<Self, BadDuration> {
-        let bad = || BadDuration {
-            input: input.to_string(),
-        };
+        let bad = || BadDuration::Unreadable(input.to_string());
+        let too_long = || BadDuration::TooLong(input.to_string());
         let s = input.trim();
         let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (digits, unit) = s.split_at(split);
-        let n: u64 = digits.parse().map_err(|_| bad())?;
+        let n: u64 = match digits.parse() {
+            Ok(n) => n,
+            // Only digits: too many of them.
+            Err(_) if !digits.is_empty() => return Err(too_long()),
+            Err(_) => return Err(bad()),
+        };
         let ms_per_unit: u64 = match unit {
             "ms" => 1,
             "s" => 1_000,
@@ -241,7 +254,7 @@ impl FromStr for Duration {
         };
         n.checked_mul(ms_per_unit)
             .map(Duration::from_millis)
-            .ok_or_else(bad)
+            .ok_or_else(too_long)
     }
 }
 
@@ -351,6 +364,24 @@ mod tests {
         ] {
             assert!(bad.parse::<Duration>().is_err(), "{bad:?} was accepted");
         }
+        // Too long is said as such, not as a spelling to correct; the
+        // longest one still reads.
+        for long in [
+            "99999999999999999999d",
+            "213503982335d",
+            "18446744073709551616ms",
+        ] {
+            assert_eq!(
+                long.parse::<Duration>(),
+                Err(BadDuration::TooLong(long.into())),
+                "{long}"
+            );
+        }
+        assert!("213503982334d".parse::<Duration>().is_ok());
+        assert_eq!(
+            parse_since("999999999999d"),
+            Err(BadTime::TooLongAgo("999999999999d".into()))
+        );
     }
 
     #[test]
