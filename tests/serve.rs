@@ -852,6 +852,12 @@ async fn post_check_is_401_without_token_403_wrong_409_locked_202_started() {
             "[\"http://never-cited.test/a\"]",
             "urls: not a source yet, no synced briefing cites it: http://never-cited.test/a",
         ),
+        // Copied from a browser: the source it likely means is named, as
+        // the command line names it.
+        (
+            "[\"https://www.gone.test/page/\"]",
+            "https://www.gone.test/page/ (sources nearby: http://gone.test/page)",
+        ),
     ] {
         let r = c
             .post(&url)

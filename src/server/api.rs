@@ -427,7 +427,28 @@ pub async fn start_check(
         }
     }
     if !urls.is_empty() {
-        let unknown = state.with_store(move |s| Ok(s.not_sources(&urls)?)).await?;
+        // With the sources each might mean, as the command line names them:
+        // a URL copied from a browser often differs from the one cited by its
+        // scheme, a `www.`, a slash or its escapes.
+        let unknown = state
+            .with_store(move |s| {
+                let mut unknown = Vec::new();
+                for url in s.not_sources(&urls)? {
+                    let near = crate::source_url::normalize(&url)
+                        .map(|n| crate::source_url::near_misses(&n))
+                        .unwrap_or_default();
+                    let absent = s.not_sources(&near)?;
+                    let near: Vec<String> =
+                        near.into_iter().filter(|u| !absent.contains(u)).collect();
+                    unknown.push(if near.is_empty() {
+                        url
+                    } else {
+                        format!("{url} (sources nearby: {})", near.join(", "))
+                    });
+                }
+                Ok(unknown)
+            })
+            .await?;
         if !unknown.is_empty() {
             return Err(ApiError::bad_request(format!(
                 "urls: not a source yet, no synced briefing cites it: {}",
