@@ -28,6 +28,11 @@ pub struct Block {
     /// Beijing plans new rules"). Only the lines around it tell, so the
     /// item splitter sets it; readers leave it false.
     pub headline: bool,
+    /// A list entry whose reader dropped its mark (a Markdown `-`, `*`,
+    /// `+` or `1.` line, an HTML `<li>`): a short one read as a title
+    /// line, and a list inside an item's body started an item. Text keeps
+    /// the mark in its words, so its reader leaves this false.
+    pub listed: bool,
 }
 
 /// The link finder every reader of bare URLs uses, so that a URL found in a
@@ -191,6 +196,7 @@ pub fn from_text(text: &str) -> Vec<Block> {
             heading: false,
             links: bare_links(line),
             headline: false,
+            listed: false,
         })
         .collect()
 }

@@ -460,6 +460,7 @@ fn untitled_starts(lead: &[Block]) -> Vec<usize> {
 fn is_title_like(b: &Block) -> bool {
     let t = b.text.trim();
     !t.is_empty()
+        && !b.listed
         && !is_body(b)
         && !is_url_line(b)
         && !is_anchor(b)

@@ -456,6 +456,55 @@ fn a_list_inside_an_item_does_not_start_an_item() {
     );
 }
 
+/// A short list entry inside an item's body, in Markdown or HTML, whose
+/// readers keep no list mark, read as a title line: it started an item of
+/// its own that took the item's citation, and one right under a Source
+/// line took the body after it. The same lists in text kept their marks.
+#[test]
+fn a_short_list_entry_in_markdown_or_html_starts_no_item() {
+    let item_b =
+        format!("Title B\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://c.example/3\n");
+    let want = vec![
+        t("Title A", "https://body.example/1"),
+        t("Title A", "https://b.example/2"),
+        t("Title B", "https://c.example/3"),
+    ];
+    for entry in ["- Short entry", "* Short entry", "1. Short entry"] {
+        let doc = format!(
+            "Title A\n\n{P1} See https://body.example/1.\n\n{entry}\n\n{P2}\n\n\
+             Source: LTN, December 26, 2020\nhttps://b.example/2\n\n{item_b}"
+        );
+        let formats: &[Format] = if entry.starts_with('-') {
+            &[Format::Text, Format::Markdown]
+        } else {
+            &[Format::Markdown]
+        };
+        for &format in formats {
+            assert_eq!(titled_urls(format, &doc), want, "{format:?}: {entry}");
+        }
+        // Right under a Source line that is right under the title.
+        let doc = format!(
+            "Title A\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+             {entry}\n\n{P2} See https://body.example/1.\n\n{item_b}"
+        );
+        for &format in formats {
+            assert_eq!(
+                titled_urls(format, &doc),
+                [1, 0, 2].map(|i| want[i].clone()),
+                "{format:?}: {entry} under the Source line"
+            );
+        }
+    }
+    for list in ["ul", "ol"] {
+        let html = format!(
+            "<p>Title A</p><p>{P1} See https://body.example/1.</p><{list}><li>Short entry</li></{list}>\
+             <p>{P2}</p><p>Source: LTN, December 26, 2020<br>https://b.example/2</p>\
+             <p>Title B</p><p>{P1}</p><p>Source: RFA, December 27, 2020<br>https://c.example/3</p>"
+        );
+        assert_eq!(titled_urls(Format::Html, &html), want, "{list}");
+    }
+}
+
 /// A second source under the first's URL was dropped with no warning.
 #[test]
 fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {
