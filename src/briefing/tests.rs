@@ -505,6 +505,43 @@ fn a_short_list_entry_in_markdown_or_html_starts_no_item() {
     }
 }
 
+/// A full-width comma written unencoded in a URL's query cut the URL
+/// there: in a body, the link cited was another page; on a Source line,
+/// the query's rest was left in the outlet and hid the date.
+#[test]
+fn a_full_width_comma_inside_a_query_keeps_the_url_whole() {
+    let text = format!(
+        "Title A\n\n{P1} 见 http://127.0.0.1/a?x=1，2&y=3 一文，并见 http://127.0.0.1/b，完\n\n\
+         Source: Xinhua, December 26, 2020 http://127.0.0.1/c?x=1，2&y=3\n"
+    );
+    let rows = flat(&parse(Format::Text, &text));
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "Title A".to_string(),
+                None,
+                None,
+                Some("http://127.0.0.1/a?x=1，2&y=3".to_string()),
+                Origin::Body
+            ),
+            (
+                "Title A".to_string(),
+                None,
+                None,
+                Some("http://127.0.0.1/b".to_string()),
+                Origin::Body
+            ),
+            row(
+                "Title A",
+                "Xinhua",
+                "2020-12-26",
+                "http://127.0.0.1/c?x=1，2&y=3"
+            ),
+        ]
+    );
+}
+
 /// A second source under the first's URL was dropped with no warning.
 #[test]
 fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {
