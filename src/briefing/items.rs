@@ -12,8 +12,9 @@
 //!   A title line between two body paragraphs starts an item of its own: the
 //!   one before it gave no citation line. An item whose citation line comes
 //!   right under its title keeps the body after it (short paragraphs and
-//!   lists too), up to the next title (whether that item's body comes
-//!   before its citation line or after),
+//!   lists too, and a short line right under the citation line when
+//!   another title follows the body under it), up to the next title
+//!   (whether that item's body comes before its citation line or after),
 //!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
@@ -348,8 +349,11 @@ fn is_title_then_citation(lead: &[Block]) -> bool {
 /// gives one there (`Title⏎Body⏎Source`); all of a segment that cites
 /// nothing of its own (the document's tail), or whose lines before its
 /// citation line hold no title (a second Source line of the same item).
-/// None when `seg` starts with a line that may be a title: then it is laid
-/// out as items usually are. Left to the next segment, that body was taken
+/// None when `seg` starts with a line that may be a title and no other
+/// title follows the body under it before the citation line: then it is
+/// the next item's title, however short. With one, it is a sub-heading of
+/// the item before (`Title⏎Source⏎Background⏎Body⏎Next title`): read as
+/// a title, it started an item of its own. Left to the next segment, that body was taken
 /// for the next item's title, and its links for that item's; looked for
 /// only after the last body paragraph, the next item's title was not found
 /// when that item had a body of its own, and the body became an item of
@@ -362,9 +366,7 @@ fn body_after_citation(seg: &[Block]) -> usize {
     let Some(first) = lead.first() else {
         return 0;
     };
-    if is_title_like(first) {
-        return 0;
-    }
+    let sub_heading = is_title_like(first);
     // The end of the next item's title lines: its own body starts there.
     let heads_end = lead.iter().rposition(|b| !is_body(b)).map_or(0, |p| p + 1);
     let heads_start = lead[..heads_end]
@@ -373,6 +375,9 @@ fn body_after_citation(seg: &[Block]) -> usize {
         .map_or(0, |p| p + 1);
     let heads = &lead[heads_start..heads_end];
     if heads_start == 0 && !is_body(first) {
+        if sub_heading {
+            return 0;
+        }
         // Short lines only (a paragraph holding a link, a question, a
         // list) before the next title: theirs only when a title run of
         // its own follows them, or a title holding a link would be taken
@@ -387,6 +392,9 @@ fn body_after_citation(seg: &[Block]) -> usize {
         let start = lead[..end].iter().rposition(is_body).map_or(0, |p| p + 1);
         let run = &lead[start..end];
         if start == 0 {
+            if sub_heading {
+                return 0;
+            }
             // Short lines the segment starts with, as above.
             return title_run(run)
                 .filter(|&p| p > 0)

@@ -59,7 +59,7 @@ struct Written {
     meta: Vec<String>,
     /// Each Source line and the URLs written on the line under it.
     sources: Vec<(String, Vec<String>)>,
-    /// Each body paragraph and the URL it links.
+    /// Each body paragraph and the URL it links (none when empty).
     body: Vec<(String, String)>,
 }
 
@@ -167,7 +167,11 @@ fn expected(items: &[Written]) -> Got {
                     .map(|u| (Origin::SourceLine, Some(u.clone())))
                     .collect::<Vec<_>>()
             };
-            let body = it.body.iter().map(|(_, u)| (Origin::Body, Some(u.clone())));
+            let body = it
+                .body
+                .iter()
+                .filter(|(_, u)| !u.is_empty())
+                .map(|(_, u)| (Origin::Body, Some(u.clone())));
             let (before, after) = it.sources.split_at(match it.layout {
                 SourceFirst => it.sources.len().min(1),
                 BodyFirst => 0,
@@ -458,4 +462,46 @@ fn short_lines_ending_the_body_of_an_item_cited_after_it_hide_not_its_title() {
             );
         }
     }
+}
+
+/// A short line such as "Background" right after the Source line of an
+/// item cited under its title, with that item's body after it and the next
+/// item's title after that body: it started an item of its own, which took
+/// the body's links. It is the item's sub-heading, as one between its body
+/// paragraphs is.
+#[test]
+fn a_sub_heading_after_a_source_line_under_the_title_stays_in_the_body() {
+    let mut wrong = Vec::new();
+    for kinds in sequences(&KINDS) {
+        let mut items = items_of(&kinds);
+        for (it, &(layout, paragraphs)) in items.iter_mut().zip(&kinds) {
+            if layout == SourceFirst && paragraphs > 0 {
+                it.body.insert(0, ("Background".into(), String::new()));
+            }
+            if layout == SourceFirst && paragraphs == 2 {
+                it.body.insert(2, ("Reactions".into(), String::new()));
+            }
+        }
+        wrong.extend(misread(&items, &STYLES));
+        wrong.extend(misread(&items, &PAGE_HEADING_STYLES));
+    }
+    assert_all_read(&wrong);
+}
+
+/// The other reading of the same short line: followed by a body and a
+/// citation of its own, with no title between, it is the next item's
+/// title, however short.
+#[test]
+fn a_short_title_after_a_source_line_under_the_title_starts_the_next_item() {
+    let titles = ["Background", "Outlook", "Reactions"];
+    let mut wrong = Vec::new();
+    for kinds in sequences(&KINDS) {
+        let mut items = items_of(&kinds);
+        for (n, it) in items.iter_mut().enumerate() {
+            it.title = titles[n].to_string();
+        }
+        wrong.extend(misread(&items, &STYLES));
+        wrong.extend(misread(&items, &PAGE_HEADING_STYLES));
+    }
+    assert_all_read(&wrong);
 }
