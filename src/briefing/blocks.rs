@@ -33,6 +33,10 @@ pub struct Block {
     /// line, and a list inside an item's body started an item. Text keeps
     /// the mark in its words, so its reader leaves this false.
     pub listed: bool,
+    /// A title ending in a full stop ("China Announces New Export
+    /// Controls."), which reads as a sentence of body. Only the lines
+    /// around it tell, so the item splitter sets it; readers leave it false.
+    pub title_with_stop: bool,
 }
 
 /// The link finder every reader of bare URLs uses, so that a URL found in a
@@ -246,6 +250,7 @@ pub fn from_text(text: &str) -> Vec<Block> {
             links: bare_links(line),
             headline: false,
             listed: false,
+            title_with_stop: false,
         })
         .collect()
 }

@@ -115,6 +115,7 @@ impl Builder {
             links,
             headline: false,
             listed: self.list > 0,
+            title_with_stop: false,
         });
     }
 

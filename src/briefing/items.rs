@@ -8,7 +8,8 @@
 //! - Without, an item ends at its citation: a `Source:` line (plus the URL lines
 //!   after it) or a "Click here to read" link. Its title is the last short line
 //!   before the first body paragraph, so a page header before the first item is
-//!   passed over. A second `Source:` with nothing between joins the same item.
+//!   passed over; a line in title case ending in a full stop is one too where
+//!   a title stands (see [`mark_titles_with_stops`]); a list entry never is. A second `Source:` with nothing between joins the same item.
 //!   A title line between two body paragraphs starts an item of its own: the
 //!   one before it gave no citation line. An item whose citation line comes
 //!   right under its title keeps the body after it (short paragraphs and
@@ -30,6 +31,7 @@ use super::blocks::{Block, Link, is_url_char, url_spans};
 use super::cited_date::{
     OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
+use super::title_case::reads_as_title;
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
 
@@ -86,6 +88,62 @@ fn mark_headlines(blocks: &mut [Block]) {
     }
 }
 
+/// Marks the lines that are titles though they end in a full stop: written
+/// in title case (see [`reads_as_title`]) and followed as a title is, by
+/// the item's body or by its citation line. Read as body, such a title
+/// gave its item's citation to the item before it, or to a page header.
+/// After a body paragraph, a citation line with no body under it is no
+/// proof: "Beijing Has Not Commented Yet." may end the body before a
+/// Source line, so there the line is a title only when the body comes
+/// after the citation (`Title.⏎Source⏎Body`). Marked from the last line
+/// back, so that a title right under another line is no body for it.
+fn mark_titles_with_stops(blocks: &mut [Block]) {
+    for i in (0..blocks.len()).rev() {
+        let b = &blocks[i];
+        let title = !b.heading
+            && !b.listed
+            && (b.links.is_empty() || is_linked_headline(b))
+            && reads_as_title(&b.text)
+            && !is_anchor(b)
+            && !is_url_line(b)
+            && followed_as_a_title(blocks, i);
+        blocks[i].title_with_stop = title;
+    }
+}
+
+/// Whether what follows `blocks[i]`, past any outlet and date lines, is an
+/// item's body, or its citation line where `blocks[i]` ends no body or a
+/// body comes after the citation.
+fn followed_as_a_title(blocks: &[Block], i: usize) -> bool {
+    let plain = |b: &Block| !is_anchor(b) && !is_url_line(b);
+    let meta = match &blocks[i + 1..] {
+        [d, ..] if plain(d) && is_date_line(&d.text) => 1,
+        [od, ..] if plain(od) && matches!(split_outlet_date(&od.text), (Some(_), Some(_))) => 1,
+        [o, d, ..]
+            if plain(o) && plain(d) && is_date_line(&d.text) && o.text.chars().count() <= 80 =>
+        {
+            2
+        }
+        _ => 0,
+    };
+    let at = i + 1 + meta;
+    let Some(next) = blocks.get(at) else {
+        return false;
+    };
+    if is_body(next) {
+        return true;
+    }
+    if !is_anchor(next) {
+        return false;
+    }
+    let after = if is_source_line(next) {
+        source_citations(blocks, at).1
+    } else {
+        at + 1
+    };
+    blocks.get(after).is_some_and(is_body) || i.checked_sub(1).is_none_or(|p| !is_body(&blocks[p]))
+}
+
 /// A line labelled like a Source line whose words give no date and link nothing.
 fn is_undated_label(b: &Block) -> bool {
     b.links.is_empty()
@@ -137,6 +195,9 @@ fn is_anchor(b: &Block) -> bool {
 
 /// A paragraph of body text rather than a title, header or metadata line.
 fn is_body(b: &Block) -> bool {
+    if b.title_with_stop {
+        return false;
+    }
     let t = b
         .text
         .trim()
@@ -206,6 +267,7 @@ fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
 
 /// Splits a document's blocks into items with their citations.
 pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
+    mark_titles_with_stops(&mut blocks);
     mark_headlines(&mut blocks);
     let blocks = blocks.as_slice();
     let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
@@ -466,6 +528,9 @@ fn untitled_starts(lead: &[Block]) -> Vec<usize> {
 /// opening a list, and with no link but the headline's own permalink. A
 /// sub-heading can pass for one; a line of a list cannot.
 fn is_title_like(b: &Block) -> bool {
+    if b.title_with_stop {
+        return true;
+    }
     let t = b.text.trim();
     !t.is_empty()
         && !b.listed

@@ -105,6 +105,7 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
             links,
             headline: false,
             listed: mark.is_some(),
+            title_with_stop: false,
         });
     }
     blocks

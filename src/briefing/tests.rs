@@ -542,6 +542,44 @@ fn a_full_width_comma_inside_a_query_keeps_the_url_whole() {
     );
 }
 
+/// A title ending in a full stop read as body: under an item cited under
+/// its title, it and its body were that item's; cited right under it, its
+/// citation was an item titled by its body paragraph.
+#[test]
+fn a_title_ending_in_a_full_stop_keeps_its_item() {
+    let title = "China Announces New Export Controls.";
+    let item_b =
+        format!("Title B\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://c.example/3\n");
+    for doc in [
+        format!(
+            "Title A\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n{P1}\n\n\
+             {title}\n\n{P2} See https://body.example/2.\n\n\
+             Source: LTN, December 26, 2020\nhttps://b.example/2\n\n{item_b}"
+        ),
+        format!(
+            "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+             {title}\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+             {P2} See https://body.example/2.\n\n{item_b}"
+        ),
+    ] {
+        let got = titled_urls(Format::Text, &doc);
+        let titles: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(titles, ["Title A", title, title, "Title B"], "{doc}");
+        let mut urls: Vec<_> = got.iter().map(|(_, u)| u.as_deref()).collect();
+        urls[1..3].sort();
+        assert_eq!(
+            urls,
+            [
+                Some("https://a.example/1"),
+                Some("https://b.example/2"),
+                Some("https://body.example/2"),
+                Some("https://c.example/3"),
+            ],
+            "{doc}"
+        );
+    }
+}
+
 /// A second source under the first's URL was dropped with no warning.
 #[test]
 fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {

@@ -505,3 +505,62 @@ fn a_short_title_after_a_source_line_under_the_title_starts_the_next_item() {
     }
     assert_all_read(&wrong);
 }
+
+/// A title ending in a full stop read as a body paragraph: the item's
+/// citation went to the item before it, or to an item titled by the page's
+/// header. Followed by a body or a citation line, a line written in title
+/// case is a title, in every layout but one: an item with no body after
+/// one with a body (`Body⏎Title.⏎Source⏎Next title`), which reads as well
+/// as a body's last sentence and the item's second Source line.
+#[test]
+fn a_title_ending_in_a_full_stop_is_a_title() {
+    let mut wrong = Vec::new();
+    for kinds in sequences(&KINDS) {
+        if kinds
+            .windows(2)
+            .any(|w| w[0].1 > 0 && w[1] == (SourceFirst, 0))
+        {
+            continue;
+        }
+        let mut items = items_of(&kinds);
+        for it in &mut items {
+            it.title.push('.');
+        }
+        wrong.extend(misread(&items, &STYLES));
+        wrong.extend(misread(&items, &PAGE_HEADING_STYLES));
+    }
+    assert_all_read(&wrong);
+}
+
+/// Short sentences of a body stay body beside titles ending in a full
+/// stop: those in sentence case and list entries, before or after its
+/// paragraphs, and one in title case ending the body (before its Source
+/// line, or before the next item's title). One in title case right under
+/// the title is left out: it reads as the title.
+#[test]
+fn a_short_body_sentence_is_no_title() {
+    let shorts = [
+        ("The law takes effect in March.", true),
+        ("- Biotech, Genomic Data and Medical Test Data.", true),
+        ("Beijing Has Not Commented Yet.", false),
+    ];
+    let mut wrong = Vec::new();
+    for (short, first_too) in shorts {
+        for kinds in sequences(&FEW_KINDS) {
+            for at_end in [true, false] {
+                if !at_end && !first_too {
+                    continue;
+                }
+                let mut items = items_of(&kinds);
+                for it in &mut items {
+                    it.title.push('.');
+                    let at = if at_end { it.body.len() } else { 0 };
+                    it.body.insert(at, (short.to_string(), String::new()));
+                }
+                wrong.extend(misread(&items, &STYLES));
+                wrong.extend(misread(&items, &PAGE_HEADING_STYLES));
+            }
+        }
+    }
+    assert_all_read(&wrong);
+}
