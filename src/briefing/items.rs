@@ -9,7 +9,10 @@
 //!   after it) or a "Click here to read" link. Its title is the last short line
 //!   before the first body paragraph, so a page header before the first item is
 //!   passed over; a line in title case ending in a full stop is one too where
-//!   a title stands (see [`mark_titles_with_stops`]); a list entry never is. A second `Source:` with nothing between joins the same item.
+//!   a title stands (see [`mark_titles_with_stops`]); a list entry never is.
+//!   A second `Source:` with nothing between joins the same item, and so
+//!   does one after more body that opens with a paragraph no title could be
+//!   (more than one sentence, or more than twenty words).
 //!   A title line between two body paragraphs starts an item of its own: the
 //!   one before it gave no citation line. An item whose citation line comes
 //!   right under its title keeps the body after it (short paragraphs and
@@ -31,7 +34,7 @@ use super::blocks::{Block, Link, is_url_char, url_spans};
 use super::cited_date::{
     OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
-use super::title_case::reads_as_title;
+use super::title_case::{reads_as_paragraph, reads_as_title};
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
 
@@ -390,11 +393,28 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
             .into_iter()
             .chain([seg.len()])
         {
-            items.extend(titled_item(&seg[from..to]));
+            let piece = &seg[from..to];
+            match items.last_mut() {
+                Some(prev) if from == 0 && opens_with_a_paragraph(piece) => {
+                    add_body_citations(prev, citations_in(piece, None, None));
+                }
+                _ => items.extend(titled_item(piece)),
+            }
             from = to;
         }
     }
     items
+}
+
+/// Whether `seg` starts with a paragraph no title could be (see
+/// [`reads_as_paragraph`]): then it has no title of its own, and is more
+/// of the item before it, its citation lines too (`Title⏎Body⏎Source⏎
+/// Body⏎Source`). Taken for an item, it was titled by that paragraph.
+/// A short paragraph of one sentence may be a title ending in a full stop,
+/// and stays one.
+fn opens_with_a_paragraph(seg: &[Block]) -> bool {
+    seg.first()
+        .is_some_and(|b| is_body(b) && reads_as_paragraph(&b.text))
 }
 
 /// Whether `lead`, the blocks before a segment's citation line, ends with

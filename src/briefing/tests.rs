@@ -580,6 +580,44 @@ fn a_title_ending_in_a_full_stop_keeps_its_item() {
     }
 }
 
+/// More body after an item's Source line, then a second Source line: the
+/// second was an item of its own titled by that paragraph. A paragraph of
+/// more than twenty words is never a title; a short line of one sentence
+/// ending in a full stop still titles the next item.
+#[test]
+fn a_long_paragraph_after_an_items_source_line_is_no_title() {
+    let long = "The Standing Committee also said that the amended law would take effect on \
+                January 1 and that every province must report on its progress within a year \
+                (see https://more.example/1).";
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {long}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+         Title B\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://c.example/3\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t("Title A", "https://more.example/1"),
+            t("Title A", "https://b.example/2"),
+            t("Title B", "https://c.example/3"),
+        ]
+    );
+    let title = "China announces new export controls.";
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {title}\n\n{long}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t(title, "https://more.example/1"),
+            t(title, "https://b.example/2"),
+        ]
+    );
+}
+
 /// A second source under the first's URL was dropped with no warning.
 #[test]
 fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {

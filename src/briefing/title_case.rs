@@ -106,6 +106,42 @@ pub fn reads_as_title(text: &str) -> bool {
     count >= MIN_WORDS && capitals >= 3
 }
 
+/// A paragraph no headline could be: more than 20 words, or more than one
+/// sentence. A stop after a word of three lower-case letters or more,
+/// then a capital, ends a sentence; after an abbreviation ("U.S. Report",
+/// "Mr. Li") it does not. A `。` with more after it ends one too.
+pub fn reads_as_paragraph(text: &str) -> bool {
+    let t = text.trim();
+    if t.split_whitespace().nth(MAX_WORDS).is_some() {
+        return true;
+    }
+    if t.trim_end_matches('。').contains('。') {
+        return true;
+    }
+    let mut words = t.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        let Some(next) = words.peek() else {
+            break;
+        };
+        let word = word.trim_end_matches(['"', '\'', '”', '’', ')']);
+        let Some(stem) = word.strip_suffix(['.', '!', '?']) else {
+            continue;
+        };
+        let lower_end = stem
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_lowercase)
+            .count();
+        let capital_next = next
+            .trim_start_matches(['"', '\'', '“', '‘', '('])
+            .starts_with(char::is_uppercase);
+        if lower_end >= 3 && capital_next {
+            return true;
+        }
+    }
+    false
+}
+
 /// A line opening with a list's mark: `- `, `• `, `1. `, `2) `.
 fn is_list_entry(t: &str) -> bool {
     if t.starts_with(['-', '*', '•', '·', '–', '—', '>', '+']) {
@@ -146,6 +182,28 @@ mod tests {
              Word After Word After Word After Word.",
         ] {
             assert!(!reads_as_title(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn paragraphs_are_long_or_of_several_sentences_and_headlines_are_not() {
+        for paragraph in [
+            "Xinhua reported that the committee passed the law. See https://a.example/1.",
+            "The law passed! Officials said more would follow.",
+            "One two three four five six seven eight nine ten eleven twelve thirteen \
+             fourteen fifteen sixteen seventeen eighteen nineteen twenty twenty-one.",
+            "委员会通过了法律。官员表示还会有更多。",
+        ] {
+            assert!(reads_as_paragraph(paragraph), "{paragraph}");
+        }
+        for line in [
+            "China announces new export controls.",
+            "U.S. Report to Congress on Human Trafficking in the Seafood Supply Chain",
+            "Mr. Li Meets Dr. Wang in Beijing.",
+            "Liberty Times reported that around 10.7 million Chinese emigrated in 2019.",
+            "委员会通过了法律。",
+        ] {
+            assert!(!reads_as_paragraph(line), "{line}");
         }
     }
 }

@@ -61,6 +61,9 @@ struct Written {
     sources: Vec<(String, Vec<String>)>,
     /// Each body paragraph and the URL it links (none when empty).
     body: Vec<(String, String)>,
+    /// More body after the first Source line and the body, before the
+    /// further Source lines.
+    more: Vec<(String, String)>,
 }
 
 /// The `n`th item, with `paragraphs` body paragraphs, each linking a URL
@@ -85,6 +88,7 @@ fn written(n: usize, layout: Layout, paragraphs: usize) -> Written {
                 )
             })
             .collect(),
+        more: Vec::new(),
     }
 }
 
@@ -128,14 +132,21 @@ fn render(style: Style, items: &[Written]) -> (Format, String) {
         });
         let meta: String = it.meta.iter().map(|m| para(m)).collect();
         let body: String = it.body.iter().map(|(p, _)| para(p)).collect();
-        let (before, after) = it.sources.split_at(match it.layout {
-            SourceFirst => it.sources.len().min(1),
-            BodyFirst => 0,
-        });
+        let more: String = it.more.iter().map(|(p, _)| para(p)).collect();
+        let (first, rest) = it.sources.split_at(it.sources.len().min(1));
         out.push_str(&meta);
-        out.extend(before.iter().map(source));
-        out.push_str(&body);
-        out.extend(after.iter().map(source));
+        match it.layout {
+            SourceFirst => {
+                out.extend(first.iter().map(source));
+                out.push_str(&body);
+            }
+            BodyFirst => {
+                out.push_str(&body);
+                out.extend(first.iter().map(source));
+            }
+        }
+        out.push_str(&more);
+        out.extend(rest.iter().map(source));
     }
     (format, out)
 }
@@ -167,20 +178,20 @@ fn expected(items: &[Written]) -> Got {
                     .map(|u| (Origin::SourceLine, Some(u.clone())))
                     .collect::<Vec<_>>()
             };
-            let body = it
-                .body
-                .iter()
-                .filter(|(_, u)| !u.is_empty())
-                .map(|(_, u)| (Origin::Body, Some(u.clone())));
-            let (before, after) = it.sources.split_at(match it.layout {
-                SourceFirst => it.sources.len().min(1),
-                BodyFirst => 0,
-            });
-            let citations = cited(before)
-                .into_iter()
-                .chain(body)
-                .chain(cited(after))
-                .collect();
+            let links = |b: &[(String, String)]| {
+                b.iter()
+                    .filter(|(_, u)| !u.is_empty())
+                    .map(|(_, u)| (Origin::Body, Some(u.clone())))
+                    .collect::<Vec<_>>()
+            };
+            let (first, rest) = it.sources.split_at(it.sources.len().min(1));
+            let mut citations = match it.layout {
+                SourceFirst => [cited(first), links(&it.body)],
+                BodyFirst => [links(&it.body), cited(first)],
+            }
+            .concat();
+            citations.extend(links(&it.more));
+            citations.extend(cited(rest));
             (it.title.clone(), citations)
         })
         .collect()
@@ -560,6 +571,34 @@ fn a_short_body_sentence_is_no_title() {
                 wrong.extend(misread(&items, &STYLES));
                 wrong.extend(misread(&items, &PAGE_HEADING_STYLES));
             }
+        }
+    }
+    assert_all_read(&wrong);
+}
+
+/// An item cited after its body, then more body and a second Source line,
+/// with no title between: the second Source line was an item of its own,
+/// titled by the paragraph after the first, which took that paragraph's
+/// links. A paragraph of several sentences is never a title.
+#[test]
+fn more_body_and_a_second_source_line_after_an_items_citation_are_its() {
+    let mut wrong = Vec::new();
+    for kinds in sequences(&FEW_KINDS) {
+        for second in 0..kinds.len() {
+            let mut items = items_of(&kinds);
+            let it = &mut items[second];
+            it.more.push((
+                format!(
+                    "Global Times added that the law takes effect in March. See https://more.example/{second}."
+                ),
+                format!("https://more.example/{second}"),
+            ));
+            it.sources.push((
+                "Source: Global Times, December 27, 2020".into(),
+                vec![format!("https://second.example/{second}")],
+            ));
+            wrong.extend(misread(&items, &STYLES));
+            wrong.extend(misread(&items, &PAGE_HEADING_STYLES));
         }
     }
     assert_all_read(&wrong);
