@@ -107,9 +107,10 @@ pub fn reads_as_title(text: &str) -> bool {
 }
 
 /// A paragraph no headline could be: more than 20 words, or more than one
-/// sentence. A stop after a word of three lower-case letters or more,
-/// then a capital, ends a sentence; after an abbreviation ("U.S. Report",
-/// "Mr. Li") it does not. A `。` with more after it ends one too.
+/// sentence. A stop after a word ending in three lower-case letters or
+/// two digits, then a capital, ends a sentence; after an abbreviation
+/// ("U.S. Report", "Mr. Li") it does not. A `。` with more after it ends
+/// one too.
 pub fn reads_as_paragraph(text: &str) -> bool {
     let t = text.trim();
     if t.split_whitespace().nth(MAX_WORDS).is_some() {
@@ -127,15 +128,13 @@ pub fn reads_as_paragraph(text: &str) -> bool {
         let Some(stem) = word.strip_suffix(['.', '!', '?']) else {
             continue;
         };
-        let lower_end = stem
-            .chars()
-            .rev()
-            .take_while(char::is_ascii_lowercase)
-            .count();
+        let ends_with = |f: fn(&char) -> bool| stem.chars().rev().take_while(f).count();
         let capital_next = next
             .trim_start_matches(['"', '\'', '“', '‘', '('])
             .starts_with(char::is_uppercase);
-        if lower_end >= 3 && capital_next {
+        let ends_a_word = ends_with(char::is_ascii_lowercase) >= 3;
+        let ends_a_number = ends_with(char::is_ascii_digit) >= 2;
+        if (ends_a_word || ends_a_number) && capital_next {
             return true;
         }
     }
@@ -190,6 +189,7 @@ mod tests {
         for paragraph in [
             "Xinhua reported that the committee passed the law. See https://a.example/1.",
             "The law passed! Officials said more would follow.",
+            "Around 10.7 million Chinese emigrated in 2019. See https://a.example/1.",
             "One two three four five six seven eight nine ten eleven twelve thirteen \
              fourteen fifteen sixteen seventeen eighteen nineteen twenty twenty-one.",
             "委员会通过了法律。官员表示还会有更多。",
