@@ -435,11 +435,11 @@ fn is_title_then_citation(lead: &[Block]) -> bool {
 /// title follows the body under it before the citation line: then it is
 /// the next item's title, however short. With one, it is a sub-heading of
 /// the item before (`Title⏎Source⏎Background⏎Body⏎Next title`): read as
-/// a title, it started an item of its own. Left to the next segment, that body was taken
-/// for the next item's title, and its links for that item's; looked for
-/// only after the last body paragraph, the next item's title was not found
-/// when that item had a body of its own, and the body became an item of
-/// its own.
+/// a title, it started an item of its own. Left to the next segment, that
+/// body was taken for the next item's title, and its links for that
+/// item's; looked for only after the last body paragraph, the next item's
+/// title was not found when that item had a body of its own, and the body
+/// became an item of its own.
 fn body_after_citation(seg: &[Block]) -> usize {
     let Some(anchor) = seg.iter().position(is_anchor) else {
         return seg.len();
