@@ -456,6 +456,168 @@ fn a_list_inside_an_item_does_not_start_an_item() {
     );
 }
 
+/// A short list entry inside an item's body, in Markdown or HTML, whose
+/// readers keep no list mark, read as a title line: it started an item of
+/// its own that took the item's citation, and one right under a Source
+/// line took the body after it. The same lists in text kept their marks.
+#[test]
+fn a_short_list_entry_in_markdown_or_html_starts_no_item() {
+    let item_b =
+        format!("Title B\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://c.example/3\n");
+    let want = vec![
+        t("Title A", "https://body.example/1"),
+        t("Title A", "https://b.example/2"),
+        t("Title B", "https://c.example/3"),
+    ];
+    for entry in ["- Short entry", "* Short entry", "1. Short entry"] {
+        let doc = format!(
+            "Title A\n\n{P1} See https://body.example/1.\n\n{entry}\n\n{P2}\n\n\
+             Source: LTN, December 26, 2020\nhttps://b.example/2\n\n{item_b}"
+        );
+        let formats: &[Format] = if entry.starts_with('-') {
+            &[Format::Text, Format::Markdown]
+        } else {
+            &[Format::Markdown]
+        };
+        for &format in formats {
+            assert_eq!(titled_urls(format, &doc), want, "{format:?}: {entry}");
+        }
+        // Right under a Source line that is right under the title.
+        let doc = format!(
+            "Title A\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+             {entry}\n\n{P2} See https://body.example/1.\n\n{item_b}"
+        );
+        for &format in formats {
+            assert_eq!(
+                titled_urls(format, &doc),
+                [1, 0, 2].map(|i| want[i].clone()),
+                "{format:?}: {entry} under the Source line"
+            );
+        }
+    }
+    for list in ["ul", "ol"] {
+        let html = format!(
+            "<p>Title A</p><p>{P1} See https://body.example/1.</p><{list}><li>Short entry</li></{list}>\
+             <p>{P2}</p><p>Source: LTN, December 26, 2020<br>https://b.example/2</p>\
+             <p>Title B</p><p>{P1}</p><p>Source: RFA, December 27, 2020<br>https://c.example/3</p>"
+        );
+        assert_eq!(titled_urls(Format::Html, &html), want, "{list}");
+    }
+}
+
+/// A full-width comma written unencoded in a URL's query cut the URL
+/// there: in a body, the link cited was another page; on a Source line,
+/// the query's rest was left in the outlet and hid the date.
+#[test]
+fn a_full_width_comma_inside_a_query_keeps_the_url_whole() {
+    let text = format!(
+        "Title A\n\n{P1} 见 http://127.0.0.1/a?x=1，2&y=3 一文，并见 http://127.0.0.1/b，完\n\n\
+         Source: Xinhua, December 26, 2020 http://127.0.0.1/c?x=1，2&y=3\n"
+    );
+    let rows = flat(&parse(Format::Text, &text));
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "Title A".to_string(),
+                None,
+                None,
+                Some("http://127.0.0.1/a?x=1，2&y=3".to_string()),
+                Origin::Body
+            ),
+            (
+                "Title A".to_string(),
+                None,
+                None,
+                Some("http://127.0.0.1/b".to_string()),
+                Origin::Body
+            ),
+            row(
+                "Title A",
+                "Xinhua",
+                "2020-12-26",
+                "http://127.0.0.1/c?x=1，2&y=3"
+            ),
+        ]
+    );
+}
+
+/// A title ending in a full stop read as body: under an item cited under
+/// its title, it and its body were that item's; cited right under it, its
+/// citation was an item titled by its body paragraph.
+#[test]
+fn a_title_ending_in_a_full_stop_keeps_its_item() {
+    let title = "China Announces New Export Controls.";
+    let item_b =
+        format!("Title B\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://c.example/3\n");
+    for doc in [
+        format!(
+            "Title A\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n{P1}\n\n\
+             {title}\n\n{P2} See https://body.example/2.\n\n\
+             Source: LTN, December 26, 2020\nhttps://b.example/2\n\n{item_b}"
+        ),
+        format!(
+            "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+             {title}\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+             {P2} See https://body.example/2.\n\n{item_b}"
+        ),
+    ] {
+        let got = titled_urls(Format::Text, &doc);
+        let titles: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(titles, ["Title A", title, title, "Title B"], "{doc}");
+        let mut urls: Vec<_> = got.iter().map(|(_, u)| u.as_deref()).collect();
+        urls[1..3].sort();
+        assert_eq!(
+            urls,
+            [
+                Some("https://a.example/1"),
+                Some("https://b.example/2"),
+                Some("https://body.example/2"),
+                Some("https://c.example/3"),
+            ],
+            "{doc}"
+        );
+    }
+}
+
+/// More body after an item's Source line, then a second Source line: the
+/// second was an item of its own titled by that paragraph. A paragraph of
+/// more than twenty words is never a title; a short line of one sentence
+/// ending in a full stop still titles the next item.
+#[test]
+fn a_long_paragraph_after_an_items_source_line_is_no_title() {
+    let long = "The Standing Committee also said that the amended law would take effect on \
+                January 1 and that every province must report on its progress within a year \
+                (see https://more.example/1).";
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {long}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n\n\
+         Title B\n\n{P1}\n\nSource: RFA, December 27, 2020\nhttps://c.example/3\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t("Title A", "https://more.example/1"),
+            t("Title A", "https://b.example/2"),
+            t("Title B", "https://c.example/3"),
+        ]
+    );
+    let title = "China announces new export controls.";
+    let text = format!(
+        "Title A\n\n{P1}\n\nSource: Xinhua, December 26, 2020\nhttps://a.example/1\n\n\
+         {title}\n\n{long}\n\nSource: LTN, December 26, 2020\nhttps://b.example/2\n"
+    );
+    assert_eq!(
+        titled_urls(Format::Text, &text),
+        vec![
+            t("Title A", "https://a.example/1"),
+            t(title, "https://more.example/1"),
+            t(title, "https://b.example/2"),
+        ]
+    );
+}
+
 /// A second source under the first's URL was dropped with no warning.
 #[test]
 fn a_second_source_after_a_url_is_a_citation_of_the_same_item() {
