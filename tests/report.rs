@@ -1235,6 +1235,48 @@ fn an_outlet_named_only_by_withdrawn_documents_is_unknown() {
     assert_eq!(report("Xinhua").status.code(), Some(0));
 }
 
+/// `--document` naming a document that left the briefing store says so,
+/// not "no document with that path", which sends the user hunting for a
+/// typo; asked by its path, or its folder's, as stored or on disk.
+#[test]
+fn a_withdrawn_document_is_named_as_withdrawn_not_unknown() {
+    let g = Ground::new();
+    g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
+    let doc = "Briefings - page\n\nHeadline\n\nA body paragraph that is long enough to be one.\n\n\
+               Source: Xinhua, December 26, 2020\nhttp://127.0.0.1:9/a\n";
+    g.brief("a.txt", doc);
+    g.brief("old/b.txt", doc);
+    assert_eq!(g.cmd(&["sync"]).output().unwrap().status.code(), Some(0));
+    std::fs::remove_file(g.path("briefings/old/b.txt")).unwrap();
+    assert_eq!(g.cmd(&["sync"]).output().unwrap().status.code(), Some(0));
+    // Its folder on disk still there, the folder's forms are read too.
+    let folder_on_disk = g.path("briefings/old");
+    for asked in ["old/b.txt", "old", folder_on_disk.to_str().unwrap()] {
+        let out = g.cmd(&["report", "--document", asked]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{asked}: {err}");
+        assert!(err.contains("left the briefing store"), "{asked}: {err}");
+    }
+    let out = g
+        .cmd(&["report", "--document", "nowhere.txt"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no document or folder with that path"),
+        "{err}"
+    );
+    assert_eq!(
+        g.cmd(&["report", "--document", "a.txt"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
 /// Titles, outlets and file names are shown in text output, never obeyed by
 /// the terminal: an escape sequence in a briefing comes out as text, a
 /// colour code too when the output has no colour of its own.

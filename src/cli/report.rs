@@ -81,7 +81,9 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let filter = match &a.document {
         Some(d) => document_filter(&store, &config.briefings.paths, d).map_err(|e| match e {
-            BadDocument::Unknown(_) => usage(anyhow::anyhow!("--document {e}")),
+            BadDocument::Unknown(_) | BadDocument::Withdrawn(_) => {
+                usage(anyhow::anyhow!("--document {e}"))
+            }
             BadDocument::Store(e) => runtime(e),
         })?,
         None => DocumentFilter::default(),

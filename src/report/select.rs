@@ -193,6 +193,13 @@ pub enum BadDocument {
          entry, as written or as its folder on disk; run `citewatch sync` after adding a file)"
     )]
     Unknown(String),
+    /// It names only documents that left the briefing store: said so, not
+    /// "no document", which sends the user looking for a typo.
+    #[error(
+        "`{0}`: that document left the briefing store (withdrawn), and reports leave out \
+         withdrawn documents' citations; `citewatch citations --include-withdrawn` lists them"
+    )]
+    Withdrawn(String),
     /// The store could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -230,7 +237,18 @@ pub fn document_filter(
             document: Some(name),
             root: None,
         }),
-        _ => Err(BadDocument::Unknown(asked.to_string())),
+        name => {
+            let withdrawn = store.only_withdrawn_document(asked)?
+                || match name {
+                    Some(name) => store.only_withdrawn_document(&name)?,
+                    None => false,
+                };
+            Err(if withdrawn {
+                BadDocument::Withdrawn(asked.to_string())
+            } else {
+                BadDocument::Unknown(asked.to_string())
+            })
+        }
     }
 }
 

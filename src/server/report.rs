@@ -65,7 +65,9 @@ pub async fn resolve_filters(state: &AppState, q: &mut ReportQuery) -> Result<()
             match document {
                 None => Ok(DocumentFilter::default()),
                 Some(d) => document_filter(s, &roots, &d).map_err(|e| match e {
-                    BadDocument::Unknown(_) => ApiError::bad_request(format!("document {e}")),
+                    BadDocument::Unknown(_) | BadDocument::Withdrawn(_) => {
+                        ApiError::bad_request(format!("document {e}"))
+                    }
                     BadDocument::Store(e) => e.into(),
                 }),
             }

@@ -298,6 +298,22 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// Whether a withdrawn document, and no active one, has this path (or
+    /// lies under this folder): a filter naming it names something the
+    /// store knows, whose citations are left out of reports.
+    pub fn only_withdrawn_document(&self, path: &str) -> Result<bool> {
+        Ok(!self.has_document(path)?
+            && self
+                .conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM documents d WHERE d.withdrawn_at IS NOT NULL
+                       AND (d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/'))",
+                    [path],
+                    |r| r.get(0),
+                )
+                .map_err(self.err())?)
+    }
+
     /// Whether any citation of a document still in the briefing store names
     /// this outlet (case-insensitive): a report on an outlet only withdrawn
     /// documents named would be empty for a reason worth saying.
