@@ -746,6 +746,15 @@ async fn dns_failure_and_refused_connection_are_typed() {
         .unwrap();
     let r = get(&f, "http://nowhere.test/x").await;
     assert!(matches!(r.outcome, Outcome::Dns { .. }), "{:?}", r.outcome);
+    // An `.invalid` name is answered "no such name" at once (RFC 6761),
+    // never asked of the network's resolver; worded so that it heads for dead.
+    let r = get(&f, "http://gone.invalid/x").await;
+    match &r.outcome {
+        Outcome::Dns { detail } => {
+            assert!(detail.contains("Name or service not known"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -764,6 +773,16 @@ async fn dns_failure_and_refused_connection_are_typed() {
     let detail = r.outcome.detail();
     assert!(!detail.contains(&closed.to_string()), "{detail}");
     assert!(detail.starts_with("Connection refused"), "{detail}");
+}
+
+/// A `localhost` name is the loopback addresses (RFC 6761), whatever the
+/// system resolver makes of `news.localhost`: no query leaves the machine.
+#[tokio::test]
+async fn a_localhost_name_reaches_loopback_without_a_lookup() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = Fetcher::builder(config()).build().unwrap();
+    let r = get(&f, &web.url("news.localhost", "/article/churn")).await;
+    assert_eq!(r.outcome.status(), Some(200), "{:?}", r.outcome);
 }
 
 #[tokio::test]

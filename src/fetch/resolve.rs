@@ -45,9 +45,10 @@ impl Resolve for GuardedResolver {
         let guard = self.guard.clone();
         let overrides = self.overrides.clone();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = match overrides.get(&host) {
-                Some(a) => a.clone(),
-                None => system_lookup(&host).await?,
+            let addrs: Vec<SocketAddr> = match (overrides.get(&host), special_use(&host)) {
+                (Some(a), _) => a.clone(),
+                (None, Some(answer)) => answer?,
+                (None, None) => system_lookup(&host).await?,
             };
             if addrs.is_empty() {
                 return Err(NotResolved {
@@ -73,6 +74,29 @@ impl Resolve for GuardedResolver {
             }
         })
     }
+}
+
+/// The answer RFC 6761 fixes for a special-use name, without asking the
+/// network: an `.invalid` name never resolves, a `localhost` name is the
+/// loopback addresses. Resolvers should answer these themselves; asked of
+/// the network, an `.invalid` name sent a query off the machine for a name
+/// that cannot exist, and `a.localhost` often came back "not found".
+fn special_use(host: &str) -> Option<Result<Vec<SocketAddr>, NotResolved>> {
+    let name = host.trim_end_matches('.');
+    let last = name.rsplit('.').next().unwrap_or(name);
+    if last.eq_ignore_ascii_case("invalid") {
+        return Some(Err(NotResolved {
+            host: host.to_string(),
+            // Worded as the system's "no such name", so it heads for `dead`.
+            detail: "Name or service not known (an .invalid name, which never resolves)".into(),
+        }));
+    }
+    last.eq_ignore_ascii_case("localhost").then(|| {
+        Ok(vec![
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+        ])
+    })
 }
 
 /// The system resolver's addresses for `host`.
@@ -138,6 +162,32 @@ mod tests {
     const AGAIN: &str =
         "failed to lookup address information: Temporary failure in name resolution";
     const GONE: &str = "failed to lookup address information: Name or service not known";
+
+    #[test]
+    fn special_use_names_are_answered_without_asking() {
+        for gone in ["x.invalid", "a.b.INVALID.", "invalid"] {
+            let detail = special_use(gone).unwrap().unwrap_err().detail;
+            assert!(
+                super::super::name_does_not_exist(&detail),
+                "{gone}: {detail}"
+            );
+        }
+        for local in ["localhost", "a.localhost.", "News.LocalHost"] {
+            let addrs = special_use(local).unwrap().unwrap();
+            assert!(
+                !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()),
+                "{local}: {addrs:?}"
+            );
+        }
+        for other in [
+            "example.com",
+            "invalid.example",
+            "localhost.example",
+            "x.test",
+        ] {
+            assert!(special_use(other).is_none(), "{other}");
+        }
+    }
 
     #[test]
     fn a_temporary_failure_is_asked_again_as_an_absolute_name() {
