@@ -28,15 +28,6 @@ pub struct Block {
     /// Beijing plans new rules"). Only the lines around it tell, so the
     /// item splitter sets it; readers leave it false.
     pub headline: bool,
-    /// A list entry whose reader dropped its mark (a Markdown `-`, `*`,
-    /// `+` or `1.` line, an HTML `<li>`): a short one read as a title
-    /// line, and a list inside an item's body started an item. Text keeps
-    /// the mark in its words, so its reader leaves this false.
-    pub listed: bool,
-    /// A title ending in a full stop ("China Announces New Export
-    /// Controls."), which reads as a sentence of body. Only the lines
-    /// around it tell, so the item splitter sets it; readers leave it false.
-    pub title_with_stop: bool,
 }
 
 /// The link finder every reader of bare URLs uses, so that a URL found in a
@@ -70,68 +61,19 @@ pub fn bare_links(text: &str) -> Vec<Link> {
 pub fn url_spans(text: &str) -> Vec<Range<usize>> {
     let finder = finder();
     let mut spans = Vec::new();
+    let mut from = 0;
     // Each stretch between full-width punctuation on its own (see
     // [`is_cjk_punctuation`]); offsets kept in `text`.
-    for stretch in stretches(text) {
-        let from = stretch.start;
+    for piece in text.split(is_cjk_punctuation) {
         spans.extend(
-            spans_in(&finder, &text[stretch])
+            spans_in(&finder, piece)
                 .into_iter()
                 .map(|s| from + s.start..from + s.end),
         );
+        from += piece.len();
+        from += text[from..].chars().next().map_or(0, char::len_utf8);
     }
     spans
-}
-
-/// `text` cut at the full-width punctuation that ends a bare URL, as byte
-/// ranges: all of it but a `，` inside a URL's query that more of the query
-/// follows (`?x=1，2&y=3`): written unencoded, the link was cut at it.
-fn stretches(text: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    // Whether the word so far (since a space or a cut) is a URL, and is
-    // past its `?`; the last two characters, to see its `://`.
-    let (mut url, mut query) = (false, false);
-    let mut last = ['\0'; 2];
-    for (at, c) in text.char_indices() {
-        let after = at + c.len_utf8();
-        if is_cjk_punctuation(c) && !(c == '，' && query && continues_query(&text[after..])) {
-            out.push(start..at);
-            start = after;
-            (url, query) = (false, false);
-        } else if c.is_whitespace() {
-            (url, query) = (false, false);
-        } else if c == '/' && last == [':', '/'] {
-            url = true;
-        } else if c == '?' && url {
-            query = true;
-        }
-        last = [last[1], c];
-    }
-    out.push(start..text.len());
-    out
-}
-
-/// Whether `rest`, what follows a `，` in a URL's query, is more of that
-/// query: URL characters up to the next space or full-width punctuation,
-/// among them a `=` or `&` (`2&y=3`). Chinese prose after a URL has
-/// neither (`，并…`), nor does a second value of the same parameter
-/// (`?wd=李白，杜甫`), which is cut as before: it reads as prose too.
-/// Only the stretch up to the next cut is read, so a line is read once.
-fn continues_query(rest: &str) -> bool {
-    let end = rest
-        .find(|c: char| c.is_whitespace() || is_cjk_punctuation(c))
-        .unwrap_or(rest.len());
-    let more = &rest[..end];
-    more.contains(['=', '&']) && more.chars().all(is_url_char)
-}
-
-/// A character a URL may hold as written: ASCII's URL characters, and
-/// letters and digits of any script (an IRI's path or query).
-pub fn is_url_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
-        || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 /// [`url_spans`] of a stretch without full-width punctuation.
@@ -194,8 +136,8 @@ fn spans_in(finder: &LinkFinder, text: &str) -> Vec<Range<usize>> {
 /// space, and linkify, which takes any non-ASCII character for part of a
 /// path, took the rest of the sentence with it (`http://a.example/1.htm。又见…`).
 /// Brackets are not among them: a path such as `/wiki/李白（诗人）` holds a
-/// pair. A full-width comma inside a URL's query ends it only where prose
-/// may follow (see [`stretches`]).
+/// pair. A URL whose query holds a full-width comma (`?wd=李白，杜甫`),
+/// written unencoded, is cut at it: rarer than prose after a URL.
 fn is_cjk_punctuation(c: char) -> bool {
     matches!(c, '。' | '，' | '、' | '；' | '：' | '！' | '？')
 }
@@ -249,8 +191,6 @@ pub fn from_text(text: &str) -> Vec<Block> {
             heading: false,
             links: bare_links(line),
             headline: false,
-            listed: false,
-            title_with_stop: false,
         })
         .collect()
 }
@@ -329,51 +269,6 @@ mod tests {
         assert_eq!(
             hrefs("见 https://zh.wikipedia.org/wiki/新华社 一文"),
             ["https://zh.wikipedia.org/wiki/新华社"]
-        );
-    }
-
-    /// An unencoded `，` in a query cut the link there; one right after a
-    /// URL in Chinese prose still ends it.
-    #[test]
-    fn a_full_width_comma_inside_a_query_is_part_of_the_url() {
-        assert_eq!(
-            hrefs(
-                "见 http://127.0.0.1/a?x=1，2&y=3 一文；又见http://127.0.0.1/s?wd=李白，杜甫&ie=utf-8，\
-                 和 http://127.0.0.1/b?x=1，2&y=3，4&z=5。完"
-            ),
-            [
-                "http://127.0.0.1/a?x=1，2&y=3",
-                "http://127.0.0.1/s?wd=李白，杜甫&ie=utf-8",
-                "http://127.0.0.1/b?x=1，2&y=3，4&z=5",
-            ]
-        );
-        // Prose after the URL, no query before the comma, or nothing of a
-        // query after it up to the next space.
-        for (text, url) in [
-            ("见 http://127.0.0.1/a，并说明x=1", "http://127.0.0.1/a"),
-            (
-                "见 http://127.0.0.1/a?q=1，详见第2页",
-                "http://127.0.0.1/a?q=1",
-            ),
-            (
-                "见 http://127.0.0.1/s?wd=李白，杜甫",
-                "http://127.0.0.1/s?wd=李白",
-            ),
-            (
-                "见 http://127.0.0.1/a?q=1，2 and y=3",
-                "http://127.0.0.1/a?q=1",
-            ),
-        ] {
-            assert_eq!(hrefs(text), [url], "{text}");
-        }
-        // A long line of such commas is read once.
-        let line = format!("http://127.0.0.1/a?x=1{}", "，2&y=3".repeat(50_000));
-        let t = std::time::Instant::now();
-        assert_eq!(hrefs(&line), std::slice::from_ref(&line));
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            t.elapsed()
         );
     }
 

@@ -47,9 +47,6 @@ struct Builder {
     /// How many `<pre>` elements the walk is inside: there a line break
     /// ends a block, as in a text document.
     pre: usize,
-    /// How many `<li>` elements the walk is inside: their blocks are list
-    /// entries, never a title.
-    list: usize,
 }
 
 impl Builder {
@@ -114,8 +111,6 @@ impl Builder {
             heading,
             links,
             headline: false,
-            listed: self.list > 0,
-            title_with_stop: false,
         });
     }
 
@@ -133,10 +128,6 @@ impl Builder {
                 }
                 Step::LeavePre => {
                     self.pre -= 1;
-                    continue;
-                }
-                Step::LeaveList => {
-                    self.list -= 1;
                     continue;
                 }
                 Step::EndAnchor {
@@ -201,12 +192,6 @@ impl Builder {
                     todo.push(Step::Flush(false));
                     todo.push(Step::LeavePre);
                 }
-                "li" => {
-                    self.flush(false);
-                    self.list += 1;
-                    todo.push(Step::LeaveList);
-                    todo.push(Step::Flush(false));
-                }
                 "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                     self.flush(false);
                     todo.push(Step::Flush(true));
@@ -230,8 +215,6 @@ enum Step<'a> {
     Flush(bool),
     /// A `<pre>` element's children are read.
     LeavePre,
-    /// An `<li>` element's children are read, and its last block ended.
-    LeaveList,
     /// An anchor's children are read: keep its link with their text.
     EndAnchor {
         node: NodeRef<'a>,

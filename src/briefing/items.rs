@@ -8,17 +8,12 @@
 //! - Without, an item ends at its citation: a `Source:` line (plus the URL lines
 //!   after it) or a "Click here to read" link. Its title is the last short line
 //!   before the first body paragraph, so a page header before the first item is
-//!   passed over; a line in title case ending in a full stop is one too where
-//!   a title stands (see [`mark_titles_with_stops`]); a list entry never is.
-//!   A second `Source:` with nothing between joins the same item, and so
-//!   does one after more body that opens with a paragraph no title could be
-//!   (more than one sentence, or more than twenty words).
+//!   passed over. A second `Source:` with nothing between joins the same item.
 //!   A title line between two body paragraphs starts an item of its own: the
 //!   one before it gave no citation line. An item whose citation line comes
 //!   right under its title keeps the body after it (short paragraphs and
-//!   lists too, and a short line right under the citation line when
-//!   another title follows the body under it), up to the next title
-//!   (whether that item's body comes before its citation line or after),
+//!   lists too), up to the next title (whether that item's body comes
+//!   before its citation line or after),
 //!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date") are the item's outlet and date for a link-style citation.
@@ -30,11 +25,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::blocks::{Block, Link, is_url_char, url_spans};
+use super::blocks::{Block, Link, url_spans};
 use super::cited_date::{
     OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
-use super::title_case::{reads_as_paragraph, reads_as_title};
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::trim_prose;
 
@@ -91,62 +85,6 @@ fn mark_headlines(blocks: &mut [Block]) {
     }
 }
 
-/// Marks the lines that are titles though they end in a full stop: written
-/// in title case (see [`reads_as_title`]) and followed as a title is, by
-/// the item's body or by its citation line. Read as body, such a title
-/// gave its item's citation to the item before it, or to a page header.
-/// After a body paragraph, a citation line with no body under it is no
-/// proof: "Beijing Has Not Commented Yet." may end the body before a
-/// Source line, so there the line is a title only when the body comes
-/// after the citation (`Title.⏎Source⏎Body`). Marked from the last line
-/// back, so that a title right under another line is no body for it.
-fn mark_titles_with_stops(blocks: &mut [Block]) {
-    for i in (0..blocks.len()).rev() {
-        let b = &blocks[i];
-        let title = !b.heading
-            && !b.listed
-            && (b.links.is_empty() || is_linked_headline(b))
-            && reads_as_title(&b.text)
-            && !is_anchor(b)
-            && !is_url_line(b)
-            && followed_as_a_title(blocks, i);
-        blocks[i].title_with_stop = title;
-    }
-}
-
-/// Whether what follows `blocks[i]`, past any outlet and date lines, is an
-/// item's body, or its citation line where `blocks[i]` ends no body or a
-/// body comes after the citation.
-fn followed_as_a_title(blocks: &[Block], i: usize) -> bool {
-    let plain = |b: &Block| !is_anchor(b) && !is_url_line(b);
-    let meta = match &blocks[i + 1..] {
-        [d, ..] if plain(d) && is_date_line(&d.text) => 1,
-        [od, ..] if plain(od) && matches!(split_outlet_date(&od.text), (Some(_), Some(_))) => 1,
-        [o, d, ..]
-            if plain(o) && plain(d) && is_date_line(&d.text) && o.text.chars().count() <= 80 =>
-        {
-            2
-        }
-        _ => 0,
-    };
-    let at = i + 1 + meta;
-    let Some(next) = blocks.get(at) else {
-        return false;
-    };
-    if is_body(next) {
-        return true;
-    }
-    if !is_anchor(next) {
-        return false;
-    }
-    let after = if is_source_line(next) {
-        source_citations(blocks, at).1
-    } else {
-        at + 1
-    };
-    blocks.get(after).is_some_and(is_body) || i.checked_sub(1).is_none_or(|p| !is_body(&blocks[p]))
-}
-
 /// A line labelled like a Source line whose words give no date and link nothing.
 fn is_undated_label(b: &Block) -> bool {
     b.links.is_empty()
@@ -198,9 +136,6 @@ fn is_anchor(b: &Block) -> bool {
 
 /// A paragraph of body text rather than a title, header or metadata line.
 fn is_body(b: &Block) -> bool {
-    if b.title_with_stop {
-        return false;
-    }
     let t = b
         .text
         .trim()
@@ -270,7 +205,6 @@ fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
 
 /// Splits a document's blocks into items with their citations.
 pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
-    mark_titles_with_stops(&mut blocks);
     mark_headlines(&mut blocks);
     let blocks = blocks.as_slice();
     let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
@@ -393,28 +327,11 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
             .into_iter()
             .chain([seg.len()])
         {
-            let piece = &seg[from..to];
-            match items.last_mut() {
-                Some(prev) if from == 0 && opens_with_a_paragraph(piece) => {
-                    add_body_citations(prev, citations_in(piece, None, None));
-                }
-                _ => items.extend(titled_item(piece)),
-            }
+            items.extend(titled_item(&seg[from..to]));
             from = to;
         }
     }
     items
-}
-
-/// Whether `seg` starts with a paragraph no title could be (see
-/// [`reads_as_paragraph`]): then it has no title of its own, and is more
-/// of the item before it, its citation lines too (`Title⏎Body⏎Source⏎
-/// Body⏎Source`). Taken for an item, it was titled by that paragraph.
-/// A short paragraph of one sentence may be a title ending in a full stop,
-/// and stays one.
-fn opens_with_a_paragraph(seg: &[Block]) -> bool {
-    seg.first()
-        .is_some_and(|b| is_body(b) && reads_as_paragraph(&b.text))
 }
 
 /// Whether `lead`, the blocks before a segment's citation line, ends with
@@ -431,15 +348,12 @@ fn is_title_then_citation(lead: &[Block]) -> bool {
 /// gives one there (`Title⏎Body⏎Source`); all of a segment that cites
 /// nothing of its own (the document's tail), or whose lines before its
 /// citation line hold no title (a second Source line of the same item).
-/// None when `seg` starts with a line that may be a title and no other
-/// title follows the body under it before the citation line: then it is
-/// the next item's title, however short. With one, it is a sub-heading of
-/// the item before (`Title⏎Source⏎Background⏎Body⏎Next title`): read as
-/// a title, it started an item of its own. Left to the next segment, that
-/// body was taken for the next item's title, and its links for that
-/// item's; looked for only after the last body paragraph, the next item's
-/// title was not found when that item had a body of its own, and the body
-/// became an item of its own.
+/// None when `seg` starts with a line that may be a title: then it is laid
+/// out as items usually are. Left to the next segment, that body was taken
+/// for the next item's title, and its links for that item's; looked for
+/// only after the last body paragraph, the next item's title was not found
+/// when that item had a body of its own, and the body became an item of
+/// its own.
 fn body_after_citation(seg: &[Block]) -> usize {
     let Some(anchor) = seg.iter().position(is_anchor) else {
         return seg.len();
@@ -448,7 +362,9 @@ fn body_after_citation(seg: &[Block]) -> usize {
     let Some(first) = lead.first() else {
         return 0;
     };
-    let sub_heading = is_title_like(first);
+    if is_title_like(first) {
+        return 0;
+    }
     // The end of the next item's title lines: its own body starts there.
     let heads_end = lead.iter().rposition(|b| !is_body(b)).map_or(0, |p| p + 1);
     let heads_start = lead[..heads_end]
@@ -457,9 +373,6 @@ fn body_after_citation(seg: &[Block]) -> usize {
         .map_or(0, |p| p + 1);
     let heads = &lead[heads_start..heads_end];
     if heads_start == 0 && !is_body(first) {
-        if sub_heading {
-            return 0;
-        }
         // Short lines only (a paragraph holding a link, a question, a
         // list) before the next title: theirs only when a title run of
         // its own follows them, or a title holding a link would be taken
@@ -474,9 +387,6 @@ fn body_after_citation(seg: &[Block]) -> usize {
         let start = lead[..end].iter().rposition(is_body).map_or(0, |p| p + 1);
         let run = &lead[start..end];
         if start == 0 {
-            if sub_heading {
-                return 0;
-            }
             // Short lines the segment starts with, as above.
             return title_run(run)
                 .filter(|&p| p > 0)
@@ -548,12 +458,8 @@ fn untitled_starts(lead: &[Block]) -> Vec<usize> {
 /// opening a list, and with no link but the headline's own permalink. A
 /// sub-heading can pass for one; a line of a list cannot.
 fn is_title_like(b: &Block) -> bool {
-    if b.title_with_stop {
-        return true;
-    }
     let t = b.text.trim();
     !t.is_empty()
-        && !b.listed
         && !is_body(b)
         && !is_url_line(b)
         && !is_anchor(b)
@@ -770,9 +676,14 @@ const PAGE_ENDINGS: &[&str] = &[
 /// spaces or capitals: "Summary" or "Q&A" under a URL stays a line of its own.
 fn url_tail<'a>(url: &str, next: &'a Block) -> Option<&'a str> {
     let t = next.text.trim();
+    let url_char = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
     if t.is_empty()
         || url.contains(char::is_whitespace)
-        || !t.chars().all(is_url_char)
+        || !t.chars().all(url_char)
         || !next.links.is_empty()
         || is_url_line(next)
         || is_source_line(next)

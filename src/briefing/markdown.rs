@@ -96,16 +96,13 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
         // for every `<br>`): left in, it hid the date of the Source line it ended.
         let body = body.trim_start_matches('>').trim();
         let body = body.strip_suffix('\\').map_or(body, str::trim_end);
-        let mark = MD_LIST_MARK.find(body);
-        let body = mark.map_or(body, |m| &body[m.end()..]);
+        let body = MD_LIST_MARK.find(body).map_or(body, |m| &body[m.end()..]);
         let (plain, links) = read_links(body, &references);
         blocks.push(Block {
             text: strip_emphasis(plain.trim()).to_string(),
             heading,
             links,
             headline: false,
-            listed: mark.is_some(),
-            title_with_stop: false,
         });
     }
     blocks

@@ -8,7 +8,6 @@ mod decode;
 mod html;
 mod items;
 mod markdown;
-mod title_case;
 mod walk;
 
 pub use decode::{Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely};
