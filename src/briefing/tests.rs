@@ -404,6 +404,45 @@ fn an_item_of_many_links_keeps_each_once_in_every_format() {
     }
 }
 
+#[test]
+fn an_item_cited_under_its_title_with_many_more_sources_keeps_each_once() {
+    // Body after body, each with a link and a Source line of its own, after
+    // an item cited right under its title: all the item's. Its citations
+    // were gathered again for each paragraph, quadratic in them: this test
+    // took 42 s in a debug build, 1.4 s with the set grown as they grow.
+    let n = 5_000;
+    let mut doc = String::from(
+        "Many Sources Under One Title\n\nSource: Xinhua, December 26, 2020\n\
+         https://a.example/0\n\n",
+    );
+    for i in 1..=n {
+        doc.push_str(&format!(
+            "The ministry said on Monday that the plan, reported at https://b.example/{i}, \
+             would take effect next year.\n\nSource: Xinhua, December 26, 2020\n\
+             https://a.example/{i}\n\n"
+        ));
+    }
+    // One body link twice: kept once.
+    doc.push_str("The ministry repeated the plan at https://b.example/1 in a later statement.\n");
+    let items = parse(Format::Text, &doc);
+    assert_eq!(
+        items.len(),
+        1,
+        "{:?}",
+        items.iter().map(|i| &i.title).collect::<Vec<_>>()
+    );
+    let urls: Vec<&str> = items[0]
+        .citations
+        .iter()
+        .filter_map(|c| c.url.as_deref())
+        .collect();
+    assert_eq!(urls.len(), 2 * n + 1);
+    assert_eq!(urls[0], "https://a.example/0");
+    assert_eq!(urls[1], "https://b.example/1");
+    assert_eq!(urls[2], "https://a.example/1");
+    assert_eq!(urls[2 * n], format!("https://a.example/{n}"));
+}
+
 const P1: &str = "Xinhua reported that the Standing Committee passed major amendments to the National Defense Law.";
 const P2: &str = "Liberty Times reported that around 10.7 million Chinese emigrated in 2019.";
 
