@@ -2149,6 +2149,33 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
     assert_eq!(v["problems"], serde_json::json!([]), "{v}");
     assert_eq!(v["unindexed_pack_bytes"], serde_json::json!([]), "{v}");
 
+    // One row lost from an index that knows its pack: `--repair` would
+    // answer "nothing to repair", so it is not offered.
+    rusqlite::Connection::open(packs.join("index.db"))
+        .unwrap()
+        .execute(
+            "DELETE FROM packed WHERE sha256 = (SELECT sha256 FROM packed LIMIT 1)",
+            [],
+        )
+        .unwrap();
+    let out = run(&g, &["verify"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("keep the packs)") && !text.contains("--repair"),
+        "{text}"
+    );
+    for f in ["index.db", "index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(packs.join(f));
+    }
+    let out = run(&g, &["verify", "--repair"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
     // Damaged where only a lookup reads: the run names the damage and the
     // way out, and `verify --repair` takes it.
     common::damage_root_page(&packs.join("index.db"), "packed");

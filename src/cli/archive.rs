@@ -422,10 +422,21 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                 let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
                 // With blobs missing, the unnamed bytes may be those blobs,
                 // their index lost: calling them harmless invited deleting them.
-                let why = if missing {
+                // `--repair` rebuilds an index that is lost, damaged or
+                // missing a pack, and answers "nothing to repair" otherwise:
+                // offered only where it acts.
+                let rebuildable = !repair
+                    && blobs
+                        .packs()
+                        .needs_rebuild(false)
+                        .is_ok_and(|r| r.is_some());
+                let why = if missing && rebuildable {
                     "the missing blobs may be among them, should the pack index have lost \
                      them: keep the packs; `citewatch verify --repair` builds the index again \
                      from them"
+                } else if missing {
+                    "the missing blobs may be among them, should the pack index have lost \
+                     them: keep the packs"
                 } else {
                     "an interrupted or racing write: space only, harmless"
                 };
