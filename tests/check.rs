@@ -252,6 +252,18 @@ async fn a_run_gives_each_source_its_verdict() {
         err.contains("--host `nosuch.example`: no source is on this host"),
         "{err}"
     );
+    // Named as typed, and as sources would record it: `xn--…` alone would
+    // not tell the user which host was meant.
+    let out = run(&g, &["check", "--all", "--host", "Bücher.Example:8080"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "--host `Bücher.Example:8080`: no source is on this host \
+             (`xn--bcher-kva.example`, as sources record it)"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,8 +64,16 @@ pub enum CheckError {
         nearby: Vec<String>,
     },
     /// The host given with --host has no source.
-    #[error("--host `{0}`: no source is on this host (a host as in a URL, without its port)")]
-    UnknownHost(String),
+    #[error(
+        "--host `{given}`: no source is on this host{} (a host as in a URL, without its port)",
+        recorded_as(.given, .recorded)
+    )]
+    UnknownHost {
+        /// The host as given.
+        given: String,
+        /// As sources record it: lower case, punycode, no port.
+        recorded: String,
+    },
     /// SQLite found the store's database damaged (or not a database). The
     /// run stops at once and writes nothing more to it, not even how it
     /// ended: a write can spread the damage, and the file as it is is what
@@ -239,6 +247,15 @@ pub struct RunSummary {
 }
 
 /// ` (sources nearby: …)` when there are some.
+/// The host as sources record it, when the user wrote it otherwise: named as
+/// given first, since `新华网.中国` told only of `xn--…` would not know it.
+fn recorded_as(given: &str, recorded: &str) -> String {
+    if given.trim() == recorded {
+        return String::new();
+    }
+    format!(" (`{recorded}`, as sources record it)")
+}
+
 fn nearby_words(nearby: &[String]) -> String {
     if nearby.is_empty() {
         return String::new();
@@ -406,7 +423,12 @@ async fn run_locked(
             };
             let near = crate::source_url::near_misses(&n);
             let missing = store.not_sources(&near)?;
-            nearby.extend(near.into_iter().filter(|m| !missing.contains(m)));
+            for m in near {
+                // Two --url values near one source name it once.
+                if !missing.contains(&m) && !nearby.contains(&m) {
+                    nearby.push(m);
+                }
+            }
         }
         return Err(CheckError::NotSources { unknown, nearby });
     }
@@ -417,7 +439,10 @@ async fn run_locked(
     if let Some(h) = &host
         && !store.has_host(h)?
     {
-        return Err(CheckError::UnknownHost(h.clone()));
+        return Err(CheckError::UnknownHost {
+            given: options.host.clone().unwrap_or_default(),
+            recorded: h.clone(),
+        });
     }
     let run_id = store.start_run(started_at, std::process::id())?;
     let _ = recorded.set(run_id);

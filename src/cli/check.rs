@@ -156,7 +156,7 @@ pub fn check(
         Err(
             e @ (CheckError::BadUrl(..)
             | CheckError::NotSources { .. }
-            | CheckError::UnknownHost(_)),
+            | CheckError::UnknownHost { .. }),
         ) => return Err(usage(e)),
         Err(CheckError::Sync(citewatch::sync::SyncError::Walk(e))) => return Err(usage(e)),
         // Itself, not through the transparent wrapper, so no store yet is

@@ -517,7 +517,7 @@ pub async fn start_check(
                         let status = match e {
                             CheckError::BadUrl(..)
                             | CheckError::NotSources { .. }
-                            | CheckError::UnknownHost(_) => StatusCode::BAD_REQUEST,
+                            | CheckError::UnknownHost { .. } => StatusCode::BAD_REQUEST,
                             CheckError::Locked(_) => StatusCode::CONFLICT,
                             _ => StatusCode::INTERNAL_SERVER_ERROR,
                         };
