@@ -204,8 +204,8 @@ pub fn host_as_given(host: &str) -> String {
     let h = host.trim();
     let name = match h.rsplit_once(':') {
         Some((name, port))
+            // An empty port too (`example.com:`), as a URL's parser takes it.
             if (!name.contains(':') || name.ends_with(']'))
-                && !port.is_empty()
                 && port.bytes().all(|b| b.is_ascii_digit()) =>
         {
             name
@@ -422,6 +422,7 @@ mod tests {
             "www.example.com.",
             "www.example.com:8080",
             "www.example.com.:8080",
+            "www.example.com:",
         ] {
             assert_eq!(host_as_given(given), "www.example.com", "{given}");
         }

@@ -238,12 +238,7 @@ impl FromStr for Duration {
         let s = input.trim();
         let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (digits, unit) = s.split_at(split);
-        let n: u64 = match digits.parse() {
-            Ok(n) => n,
-            // Only digits: too many of them.
-            Err(_) if !digits.is_empty() => return Err(too_long()),
-            Err(_) => return Err(bad()),
-        };
+        // The unit first: `99999999999999999999x` is misspelt, not too long.
         let ms_per_unit: u64 = match unit {
             "ms" => 1,
             "s" => 1_000,
@@ -251,6 +246,12 @@ impl FromStr for Duration {
             "h" => 3_600_000,
             "d" => 86_400_000,
             _ => return Err(bad()),
+        };
+        let n: u64 = match digits.parse() {
+            Ok(n) => n,
+            // Only digits: too many of them.
+            Err(_) if !digits.is_empty() => return Err(too_long()),
+            Err(_) => return Err(bad()),
         };
         n.checked_mul(ms_per_unit)
             .map(Duration::from_millis)
@@ -378,6 +379,10 @@ mod tests {
             );
         }
         assert!("213503982334d".parse::<Duration>().is_ok());
+        assert_eq!(
+            "99999999999999999999x".parse::<Duration>(),
+            Err(BadDuration::Unreadable("99999999999999999999x".into()))
+        );
         assert_eq!(
             parse_since("999999999999d"),
             Err(BadTime::TooLongAgo("999999999999d".into()))
