@@ -24,7 +24,8 @@ pub struct Header {
     pub generated_at: String,
     /// "New" means a status change at or after this (RFC 3339); null: ever.
     pub since: Option<String>,
-    /// Only newly broken or changed citations are listed.
+    /// Only citations that entered a broken, changed, moved or failing
+    /// status since `since` are listed.
     pub new_only: bool,
     /// The listed statuses.
     pub statuses: Vec<&'static str>,
