@@ -74,6 +74,28 @@ pub struct NewCheck<'a> {
     pub evidence: Option<&'a str>,
 }
 
+#[cfg(test)]
+impl<'a> NewCheck<'a> {
+    /// A check of `url` started at `at` that a 200 answered at once: what
+    /// the store's tests record when the check itself is not their subject.
+    pub(crate) fn answered(url: &'a str, at: Millis) -> Self {
+        NewCheck {
+            started_at: at,
+            duration_ms: 1,
+            request_url: url,
+            final_url: Some(url),
+            outcome: "http",
+            http_status: Some(200),
+            error_detail: None,
+            hops_json: "[]",
+            attempts: 1,
+            run_id: None,
+            status_after: None,
+            evidence: None,
+        }
+    }
+}
+
 /// Ids written by [`Store::record_fetch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -659,20 +681,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("citewatch.db")).unwrap();
         let url = "http://a.example/x";
-        let check = NewCheck {
-            started_at: 1_000,
-            duration_ms: 5,
-            request_url: url,
-            final_url: Some(url),
-            outcome: "http",
-            http_status: Some(200),
-            error_detail: None,
-            hops_json: "[]",
-            attempts: 1,
-            run_id: None,
-            status_after: None,
-            evidence: None,
-        };
+        let check = NewCheck::answered(url, 1_000);
         let sha = "ab".repeat(32);
         let page = NewCapture {
             captured_at: 1_005,

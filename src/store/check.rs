@@ -748,20 +748,7 @@ mod tests {
         CheckWrite {
             source_id,
             old_status,
-            check: NewCheck {
-                started_at: at,
-                duration_ms: 1,
-                request_url: url,
-                final_url: Some(url),
-                outcome: "http",
-                http_status: Some(200),
-                error_detail: None,
-                hops_json: "[]",
-                attempts: 1,
-                run_id: None,
-                status_after: None,
-                evidence: None,
-            },
+            check: NewCheck::answered(url, at),
             capture: None,
             update: SourceUpdate {
                 status,
