@@ -1,7 +1,7 @@
 //! `citewatch serve` against clients that misbehave, over raw TCP on
-//! 127.0.0.1: a connection that sends nothing, half a request head or goes
-//! quiet between requests is closed within a bound; a graceful stop ends
-//! within its grace whatever is still open.
+//! 127.0.0.1: a connection that sends nothing, half a request head, goes
+//! quiet between requests or reads nothing of its answer is closed within a
+//! bound; a graceful stop ends within its grace whatever is still open.
 
 mod common;
 
@@ -20,6 +20,7 @@ fn limits() -> Limits {
         request: Duration::from_secs(60),
         report_stall: Duration::from_secs(60),
         header_read: Duration::from_secs(60),
+        write_stall: Duration::from_secs(60),
         stop_grace: Duration::from_secs(60),
     }
 }
@@ -109,6 +110,52 @@ fn large_capture(s: &Served) -> (i64, usize) {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     (s.add_article_capture(&body), body.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_nobody_reads_is_cut_after_the_write_stall() {
+    let s = Served::new("");
+    let (id, size) = large_capture(&s);
+    let srv = s
+        .start_with_limits(Limits {
+            write_stall: Duration::from_millis(500),
+            ..limits()
+        })
+        .await;
+    let path = format!("/archive/{id}");
+    // A client that reads goes on getting it all, however the stalled one fares.
+    let mut stalled = stalled_get(&srv, &path).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let whole = served::client()
+        .get(srv.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(whole.len(), size);
+    // The stalled one's connection was cut: reading now finds its end,
+    // short of the whole body, rather than waiting on the server.
+    match read_until_closed(&mut stalled, Duration::from_secs(10)).await {
+        Ended::Closed(got) => {
+            assert!(
+                got.starts_with(b"HTTP/1.1 200"),
+                "{:?}",
+                &got[..got.len().min(100)]
+            );
+            assert!(
+                got.len() < size,
+                "the whole copy was sent ({} bytes)",
+                got.len()
+            );
+        }
+        Ended::Open(got) => panic!(
+            "not cut: still open, {} of {size} bytes sent once read",
+            got.len()
+        ),
+    }
+    srv.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

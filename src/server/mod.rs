@@ -72,6 +72,11 @@ pub const REPORT_STALL: Duration = Duration::from_secs(30);
 /// graceful stop waited for it. As long as the request timeout: a slow link
 /// sends a head in well under that. Hyper then closes the connection, unanswered.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a response may wait on a client that reads none of it; then its
+/// connection is cut. The request timeout covers only the response head,
+/// and a report ([`REPORT_STALL`]) gives up on its own, but an archived copy of
+/// many megabytes held its connection for as long as its client kept the socket.
+pub const WRITE_STALL: Duration = Duration::from_secs(30);
 /// How long a graceful stop waits for the connections still open; then they
 /// are cut. Long enough for a request in flight to reach its timeout and
 /// send its answer (idle connections close at once, half-sent heads within
@@ -96,6 +101,8 @@ pub struct Limits {
     pub report_stall: Duration,
     /// [`HEADER_READ_TIMEOUT`].
     pub header_read: Duration,
+    /// [`WRITE_STALL`].
+    pub write_stall: Duration,
     /// [`STOP_GRACE`].
     pub stop_grace: Duration,
 }
@@ -106,6 +113,7 @@ impl Default for Limits {
             request: REQUEST_TIMEOUT,
             report_stall: REPORT_STALL,
             header_read: HEADER_READ_TIMEOUT,
+            write_stall: WRITE_STALL,
             stop_grace: STOP_GRACE,
         }
     }
