@@ -1,7 +1,8 @@
 //! `citewatch serve` against clients that misbehave, over raw TCP on
 //! 127.0.0.1: a connection that sends nothing, half a request head, goes
 //! quiet between requests or reads nothing of its answer is closed within a
-//! bound; a graceful stop ends within its grace whatever is still open.
+//! bound; a graceful stop ends within its grace whatever is still open; what
+//! hyper answers by itself, before any of the service runs.
 
 mod common;
 
@@ -273,5 +274,51 @@ async fn a_request_whose_body_stalls_is_answered_408_in_json() {
     );
     let body: Value = serde_json::from_str(body).unwrap();
     assert_eq!(body["error"]["status"], 408, "{body}");
+    srv.stop().await;
+}
+
+/// Requests hyper refuses while reading the head, before any of the service
+/// runs: it answers the status alone (no body, so no JSON) and closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_hyper_refuses_get_their_status_with_no_body() {
+    let s = Served::new("");
+    let srv = s.start_with_limits(limits()).await;
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(70_000));
+    let many_headers = format!(
+        "GET / HTTP/1.1\r\nHost: t\r\n{}\r\n",
+        "X-A: b\r\n".repeat(200)
+    );
+    let huge_header = format!(
+        "GET / HTTP/1.1\r\nHost: t\r\nX-A: {}\r\n\r\n",
+        "b".repeat(500_000)
+    );
+    for (name, request, status) in [
+        ("a URI over 64 KiB", long_uri, 414),
+        ("over 100 headers", many_headers, 431),
+        ("a head over 400 KiB", huge_header, 431),
+        ("no request line", "NONSENSE\r\n\r\n".to_string(), 400),
+        (
+            "a header name with a space",
+            "GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n".to_string(),
+            400,
+        ),
+    ] {
+        let mut c = TcpStream::connect(srv.addr).await.unwrap();
+        let _ = c.write_all(request.as_bytes()).await;
+        let got = match read_until_closed(&mut c, Duration::from_secs(5)).await {
+            Ended::Closed(got) => String::from_utf8_lossy(&got).into_owned(),
+            Ended::Open(got) => panic!("{name}: left open, {got:?}"),
+        };
+        assert!(
+            got.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{name}: {got}"
+        );
+        let head = got.to_ascii_lowercase();
+        assert!(head.contains("content-length: 0\r\n"), "{name}: {got}");
+        assert!(head.ends_with("\r\n\r\n"), "{name}: {got}");
+    }
+    // The service goes on answering.
+    let mut c = TcpStream::connect(srv.addr).await.unwrap();
+    assert!(healthz(&mut c).await.starts_with("HTTP/1.1 200"));
     srv.stop().await;
 }

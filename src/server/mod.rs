@@ -624,7 +624,9 @@ fn with_layers<S: Clone + Send + Sync + 'static>(
 
 /// Errors the framework answers by itself (405 with no body, 413 and 408 in
 /// plain text) in the JSON every other error has, keeping their headers
-/// (`Allow`, say).
+/// (`Allow`, say). Hyper's own 400, 414 and 431, for a request head it cannot
+/// parse, never reach this: hyper writes them, with no body, before any
+/// service runs, and offers no hook to word them.
 async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
     let plain = resp.headers().get(header::CONTENT_TYPE).is_none_or(|v| {
