@@ -11,6 +11,7 @@
 pub mod api;
 pub mod archive;
 pub mod auth;
+mod conn;
 pub mod hot;
 pub mod memento;
 pub mod metrics;
@@ -63,11 +64,60 @@ const REPORT_RETRY_AFTER: u32 = 10;
 /// The request timeout covers only the response head, so without this a
 /// client that never reads kept them for as long as it kept the socket.
 pub const REPORT_STALL: Duration = Duration::from_secs(30);
+/// How long a connection may take to send a request head, counted from
+/// when the server starts waiting for one: on a new connection, and between
+/// requests on a kept-alive one, so it bounds idle keep-alive too (hyper has
+/// one clock for both). Without it, a client that connected and sent nothing,
+/// or half a head, held its connection, task and descriptor for good, and a
+/// graceful stop waited for it. As long as the request timeout: a slow link
+/// sends a head in well under that. Hyper then closes the connection, unanswered.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a response may wait on a client that reads none of it; then its
+/// connection is cut. The request timeout covers only the response head,
+/// and a report ([`REPORT_STALL`]) gives up on its own, but an archived copy of
+/// many megabytes held its connection for as long as its client kept the socket.
+pub const WRITE_STALL: Duration = Duration::from_secs(30);
+/// How long a graceful stop waits for the connections still open; then they
+/// are cut. Long enough for a request in flight to reach its timeout and
+/// send its answer (idle connections close at once, half-sent heads within
+/// [`HEADER_READ_TIMEOUT`]); short enough that, waited for alongside a check
+/// run ([`CHECK_STOP_WAIT`]), stopping ends well within systemd's
+/// `TimeoutStopSec=90s` of the shipped unit, whatever the clients do.
+pub const STOP_GRACE: Duration = Duration::from_secs(35);
 /// Bytes of verified archived bodies kept in memory (hot copies skip the blob
 /// read, decompression and re-hash).
 const BODY_CACHE_BYTES: usize = 64 << 20;
 /// Bytes of capture rows kept in memory (about 64,000 rows).
 const COPY_CACHE_BYTES: usize = 16 << 20;
+
+/// The time bounds that keep a client from holding the service, each
+/// described at its constant. Tests set them to fractions of a second, so
+/// that a stalled client's test need not wait out the real ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// [`REQUEST_TIMEOUT`].
+    pub request: Duration,
+    /// [`REPORT_STALL`].
+    pub report_stall: Duration,
+    /// [`HEADER_READ_TIMEOUT`].
+    pub header_read: Duration,
+    /// [`WRITE_STALL`].
+    pub write_stall: Duration,
+    /// [`STOP_GRACE`].
+    pub stop_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            request: REQUEST_TIMEOUT,
+            report_stall: REPORT_STALL,
+            header_read: HEADER_READ_TIMEOUT,
+            write_stall: WRITE_STALL,
+            stop_grace: STOP_GRACE,
+        }
+    }
+}
 
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -246,8 +296,8 @@ struct Inner {
     readers: tokio::sync::Semaphore,
     /// Permits to stream a report ([`REPORT_STREAMS`]).
     reports: Arc<tokio::sync::Semaphore>,
-    /// [`REPORT_STALL`], shorter in tests.
-    report_stall: Duration,
+    /// Shorter in tests.
+    limits: Limits,
     /// Verified archived bodies by sha256.
     bodies: Mutex<HotCache<String, bytes::Bytes>>,
     /// Capture rows as `/archive/{id}` needs them, by id (a capture never
@@ -267,12 +317,21 @@ impl AppState {
     /// Opens the store (migrating it once, read-write) and prepares the state.
     /// The store must exist: `serve` shows what `sync` and `check` recorded.
     pub fn new(config: Config) -> Result<AppState, ServeError> {
-        AppState::with_report_stall(config, REPORT_STALL)
+        AppState::with_limits(config, Limits::default())
     }
 
     /// [`AppState::new`] with another [`REPORT_STALL`], so that tests of a
     /// stalled client need not wait out the real one.
     pub fn with_report_stall(config: Config, stall: Duration) -> Result<AppState, ServeError> {
+        let limits = Limits {
+            report_stall: stall,
+            ..Limits::default()
+        };
+        AppState::with_limits(config, limits)
+    }
+
+    /// [`AppState::new`] with other time bounds (tests of stalled clients).
+    pub fn with_limits(config: Config, limits: Limits) -> Result<AppState, ServeError> {
         let db = config.store.database();
         drop(Store::open_existing(&db)?);
         let first = Store::open_read_only(&db)?;
@@ -283,7 +342,7 @@ impl AppState {
             pool: Mutex::new(vec![first]),
             readers: tokio::sync::Semaphore::new(POOL_SIZE),
             reports: Arc::new(tokio::sync::Semaphore::new(REPORT_STREAMS)),
-            report_stall: stall,
+            limits,
             bodies: Mutex::new(HotCache::new(BODY_CACHE_BYTES)),
             copies: Mutex::new(HotCache::new(COPY_CACHE_BYTES)),
             check_running: AtomicBool::new(false),
@@ -356,7 +415,12 @@ impl AppState {
 
     /// How long a report waits for a client that reads nothing ([`REPORT_STALL`]).
     pub fn report_stall(&self) -> Duration {
-        self.0.report_stall
+        self.0.limits.report_stall
+    }
+
+    /// The time bounds this service keeps.
+    pub fn limits(&self) -> Limits {
+        self.0.limits
     }
 
     /// Runs `f` right here, on the calling runtime thread, with that thread's own
@@ -500,7 +564,8 @@ fn valid_host(host: &str) -> bool {
 
 /// The router with every endpoint, timeouts, body limit and access log.
 pub fn router(state: AppState) -> Router {
-    with_layers(routes()).with_state(state)
+    let timeout = state.limits().request;
+    with_layers(routes(), timeout).with_state(state)
 }
 
 fn routes() -> Router<AppState> {
@@ -525,7 +590,10 @@ fn routes() -> Router<AppState> {
 /// What every endpoint gets: a bug's panic answered as a 500 (and logged by
 /// the panic hook) rather than a dropped connection, the body limit, the
 /// timeout and the access log, which sees that 500 like any other answer.
-fn with_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+fn with_layers<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    timeout: Duration,
+) -> Router<S> {
     routes
         .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
             ApiError::internal("internal error (a bug in citewatch); the server's log has it")
@@ -534,7 +602,7 @@ fn with_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S>
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            timeout,
         ))
         .layer(axum::middleware::map_response(json_errors))
         .layer(
@@ -556,7 +624,9 @@ fn with_layers<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S>
 
 /// Errors the framework answers by itself (405 with no body, 413 and 408 in
 /// plain text) in the JSON every other error has, keeping their headers
-/// (`Allow`, say).
+/// (`Allow`, say). Hyper's own 400, 414 and 431, for a request head it cannot
+/// parse, never reach this: hyper writes them, with no body, before any
+/// service runs, and offers no hook to word them.
 async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
     let plain = resp.headers().get(header::CONTENT_TYPE).is_none_or(|v| {
@@ -608,9 +678,10 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServeErro
         .map_err(|source| ServeError::Bind { addr, source })
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight;
-/// a check run started through the API is asked to stop at once and waited
-/// for at most [`CHECK_STOP_WAIT`].
+/// Serves until `shutdown` completes, then finishes the requests in flight
+/// for at most [`STOP_GRACE`] and cuts the connections still open; a check
+/// run started through the API is asked to stop at once and then waited for
+/// at most [`CHECK_STOP_WAIT`].
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
@@ -622,17 +693,17 @@ pub async fn serve(
         tracing::info!("shutting down: finishing requests in flight");
         stopping.ask_check_run_to_stop();
     };
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let router = router(state.clone());
+    conn::serve_connections(listener, router, state.limits(), shutdown).await;
     state.wait_for_check_run(CHECK_STOP_WAIT).await;
     Ok(())
 }
 
 /// How long shutting down waits for a check run to stop: fetches in flight
 /// are given up [`crate::check::run::STOP_GRACE`] after the request (a
-/// batch of results then goes to the store), and requests in flight may take
-/// their 30 s too, within systemd's `TimeoutStopSec=90s` of the shipped unit.
+/// batch of results then goes to the store). Waited for after the
+/// connections' [`STOP_GRACE`], the two within systemd's `TimeoutStopSec=90s`
+/// of the shipped unit.
 pub const CHECK_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(50);
 
 #[cfg(test)]
@@ -664,6 +735,7 @@ mod tests {
             Router::new()
                 .route("/boom", get(boom))
                 .route("/fine", get(|| async { "fine" })),
+            super::REQUEST_TIMEOUT,
         );
         let listener = super::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -92,52 +92,7 @@ impl Served {
         let mut store = Store::open(&g.path("data/citewatch.db")).unwrap();
         let blobs = FsBlobStore::new(blob_dir(&g.data()));
         let mut capture = |url: &str, at: i64, body: &[u8], ctype: &str| -> i64 {
-            let sha = sha(body);
-            let stored = blobs.put(&sha, &mut &body[..]).unwrap();
-            let headers = serde_json::json!([["content-type", ctype], ["set-cookie", "tracker=1"]])
-                .to_string();
-            let host = url::Url::parse(url)
-                .unwrap()
-                .host_str()
-                .unwrap()
-                .to_string();
-            let check = NewCheck {
-                started_at: at,
-                duration_ms: 12,
-                request_url: url,
-                final_url: Some(url),
-                outcome: "http",
-                http_status: Some(200),
-                error_detail: None,
-                hops_json: "[]",
-                attempts: 1,
-                run_id: None,
-                status_after: Some("ok"),
-                evidence: Some("main text as cited"),
-            };
-            let cap = NewCapture {
-                captured_at: at,
-                request_url: url,
-                final_url: url,
-                hops_json: "[]",
-                status: 200,
-                headers_json: &headers,
-                content_type: Some(ctype),
-                sha256: &sha,
-                size: body.len() as u64,
-                stored_size: stored,
-                truncated: false,
-                not_modified: false,
-                title: None,
-                reading: None,
-                reading_from: None,
-                response_from: None,
-            };
-            store
-                .record_fetch(url, &host, &check, Some(&cap))
-                .unwrap()
-                .capture_id
-                .unwrap()
+            record_capture(&mut store, &blobs, url, at, body, ctype)
         };
         let a2020 = capture(ARTICLE, T2020, &article_v1(), "text/html; charset=utf-8");
         let a2021 = capture(ARTICLE, T2021, &article_v2(), "text/html; charset=utf-8");
@@ -185,6 +140,19 @@ impl Served {
             .await
     }
 
+    /// [`Served::start`] with other time bounds (tests of stalled clients).
+    pub async fn start_with_limits(&self, limits: server::Limits) -> Running {
+        self.start_state(AppState::with_limits(self.config(), limits).unwrap())
+            .await
+    }
+
+    /// Archives `body` as a new capture of the article (after the others).
+    pub fn add_article_capture(&self, body: &[u8]) -> i64 {
+        let mut store = Store::open(&self.g.path("data/citewatch.db")).unwrap();
+        let blobs = FsBlobStore::new(blob_dir(&self.g.data()));
+        record_capture(&mut store, &blobs, ARTICLE, T2021 + 1000, body, "text/html")
+    }
+
     async fn start_state(&self, state: AppState) -> Running {
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -204,6 +172,63 @@ impl Served {
             task: Some(task),
         }
     }
+}
+
+/// Archives `body` as fetched from `url` (a cited source) at `at`; returns the capture's id.
+pub fn record_capture(
+    store: &mut Store,
+    blobs: &FsBlobStore,
+    url: &str,
+    at: i64,
+    body: &[u8],
+    ctype: &str,
+) -> i64 {
+    let sha = sha(body);
+    let stored = blobs.put(&sha, &mut &body[..]).unwrap();
+    let headers =
+        serde_json::json!([["content-type", ctype], ["set-cookie", "tracker=1"]]).to_string();
+    let host = url::Url::parse(url)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_string();
+    let check = NewCheck {
+        started_at: at,
+        duration_ms: 12,
+        request_url: url,
+        final_url: Some(url),
+        outcome: "http",
+        http_status: Some(200),
+        error_detail: None,
+        hops_json: "[]",
+        attempts: 1,
+        run_id: None,
+        status_after: Some("ok"),
+        evidence: Some("main text as cited"),
+    };
+    let cap = NewCapture {
+        captured_at: at,
+        request_url: url,
+        final_url: url,
+        hops_json: "[]",
+        status: 200,
+        headers_json: &headers,
+        content_type: Some(ctype),
+        sha256: &sha,
+        size: body.len() as u64,
+        stored_size: stored,
+        truncated: false,
+        not_modified: false,
+        title: None,
+        reading: None,
+        reading_from: None,
+        response_from: None,
+    };
+    store
+        .record_fetch(url, &host, &check, Some(&cap))
+        .unwrap()
+        .capture_id
+        .unwrap()
 }
 
 /// A server running in-process.
