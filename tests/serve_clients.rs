@@ -23,6 +23,7 @@ fn limits() -> Limits {
         header_read: Duration::from_secs(60),
         write_stall: Duration::from_secs(60),
         stop_grace: Duration::from_secs(60),
+        connections: 64,
     }
 }
 
@@ -320,5 +321,41 @@ async fn requests_hyper_refuses_get_their_status_with_no_body() {
     // The service goes on answering.
     let mut c = TcpStream::connect(srv.addr).await.unwrap();
     assert!(healthz(&mut c).await.starts_with("HTTP/1.1 200"));
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_cap_a_client_waits_for_a_slot() {
+    let s = Served::new("");
+    let srv = s
+        .start_with_limits(Limits {
+            connections: 2,
+            ..limits()
+        })
+        .await;
+    // Two clients hold every slot, sending nothing (within the header bound).
+    let silent = TcpStream::connect(srv.addr).await.unwrap();
+    let mut served_one = TcpStream::connect(srv.addr).await.unwrap();
+    assert!(healthz(&mut served_one).await.starts_with("HTTP/1.1 200"));
+    // A third gets through the kernel's backlog but is not served ...
+    let mut third = TcpStream::connect(srv.addr).await.unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let early = tokio::time::timeout(Duration::from_millis(600), third.read(&mut buf)).await;
+    assert!(early.is_err(), "answered past the cap: {early:?}");
+    // ... until a slot is let go.
+    drop(silent);
+    let n = tokio::time::timeout(Duration::from_secs(10), third.read(&mut buf))
+        .await
+        .expect("still waiting after a slot was freed")
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
     srv.stop().await;
 }

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -16,14 +17,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::Limits;
 
-/// Accepts connections and serves `router` on each until `shutdown`
-/// completes; then closes idle connections, lets the others finish for at
-/// most [`Limits::stop_grace`] and cuts what is left.
+/// Accepts connections, at most [`Limits::connections`] open at once, and
+/// serves `router` on each until `shutdown` completes; then closes idle
+/// connections, lets the others finish for at most [`Limits::stop_grace`]
+/// and cuts what is left.
 pub(super) async fn serve_connections(
     listener: TcpListener,
     router: Router,
@@ -32,14 +34,34 @@ pub(super) async fn serve_connections(
 ) {
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(limits.connections.max(1)));
+    // The slot the next connection takes; none while all are held, and then
+    // nothing is accepted until a connection ends.
+    let mut slot: Option<OwnedSemaphorePermit> = None;
+    let mut full_logged = false;
     tokio::pin!(shutdown);
     loop {
+        if slot.is_none() {
+            slot = Arc::clone(&slots).try_acquire_owned().ok();
+            if slot.is_none() && !full_logged {
+                tracing::warn!(
+                    "{} connections open, the most served at once: new ones wait until one closes",
+                    limits.connections.max(1)
+                );
+            }
+            full_logged = slot.is_none();
+        }
         tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if slot.is_some() => match accepted {
                 Ok((tcp, _)) => {
                     let service = TowerToHyperService::new(router.clone());
-                    connections.spawn(connection(tcp, service, limits, stopping.clone()));
+                    let held = slot.take();
+                    let stopping = stopping.clone();
+                    connections.spawn(async move {
+                        connection(tcp, service, limits, stopping).await;
+                        drop(held);
+                    });
                 }
                 Err(e) => {
                     if accept_error_passes(&e) {
@@ -55,7 +77,7 @@ pub(super) async fn serve_connections(
                 }
             },
             // Finished connections are collected as they go, so that the set
-            // holds only those open.
+            // holds only those open (and a full house learns of a free slot).
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }

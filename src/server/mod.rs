@@ -84,15 +84,23 @@ pub const WRITE_STALL: Duration = Duration::from_secs(30);
 /// run ([`CHECK_STOP_WAIT`]), stopping ends well within systemd's
 /// `TimeoutStopSec=90s` of the shipped unit, whatever the clients do.
 pub const STOP_GRACE: Duration = Duration::from_secs(35);
+/// Connections served at once, at most; past it, new ones wait in the
+/// listener's backlog until one closes. Without a cap, enough clients use up
+/// the process's descriptors (systemd gives a service a soft limit of 1,024),
+/// and then every blob and database open fails for everyone. Half that limit
+/// leaves the rest to the read pool, the packs and a check run started through
+/// the API (its fetches at its concurrency); the time bounds above free a slot
+/// that a stalled client holds.
+pub const MAX_CONNECTIONS: usize = 512;
 /// Bytes of verified archived bodies kept in memory (hot copies skip the blob
 /// read, decompression and re-hash).
 const BODY_CACHE_BYTES: usize = 64 << 20;
 /// Bytes of capture rows kept in memory (about 64,000 rows).
 const COPY_CACHE_BYTES: usize = 16 << 20;
 
-/// The time bounds that keep a client from holding the service, each
-/// described at its constant. Tests set them to fractions of a second, so
-/// that a stalled client's test need not wait out the real ones.
+/// The bounds that keep clients from holding the service, each described at
+/// its constant. Tests set the times to fractions of a second, so that a
+/// stalled client's test need not wait out the real ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// [`REQUEST_TIMEOUT`].
@@ -105,6 +113,8 @@ pub struct Limits {
     pub write_stall: Duration,
     /// [`STOP_GRACE`].
     pub stop_grace: Duration,
+    /// [`MAX_CONNECTIONS`] (at least one is served, whatever this says).
+    pub connections: usize,
 }
 
 impl Default for Limits {
@@ -115,6 +125,7 @@ impl Default for Limits {
             header_read: HEADER_READ_TIMEOUT,
             write_stall: WRITE_STALL,
             stop_grace: STOP_GRACE,
+            connections: MAX_CONNECTIONS,
         }
     }
 }
