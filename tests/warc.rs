@@ -163,7 +163,19 @@ impl Fixture {
     fn export(&self, name: &str, filter: &CaptureFilter) -> (PathBuf, ExportSummary) {
         let out = self.dir.path().join("out").join(name);
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-        let summary = warc::export(&self.store, &self.blobs, filter, &out, true).unwrap();
+        let mut told = Vec::new();
+        let summary = warc::export_reporting(
+            &self.store,
+            &self.blobs,
+            filter,
+            &out,
+            true,
+            &mut |done, of| told.push((done, of)),
+        )
+        .unwrap();
+        // Progress is told once a capture, counting up to a total known from the start.
+        let n = summary.captures;
+        assert_eq!(told, (1..=n).map(|i| (i, n)).collect::<Vec<_>>());
         (out, summary)
     }
 }
@@ -768,6 +780,21 @@ async fn filters_select_captures_and_revisits_only_point_inside_the_file() {
     assert_eq!((summary.records, summary.captures), (1, 0));
     check_export(&f, &path, &summary);
     assert_eq!(std::fs::read_to_string(warc::cdxj_path(&path)).unwrap(), "");
+}
+
+#[tokio::test]
+async fn verify_tells_its_progress_blob_by_blob() {
+    let f = fixture().await;
+    let mut told = Vec::new();
+    let report =
+        citewatch::archive::verify::verify_reporting(&f.store, &f.blobs, &mut |done, of| {
+            told.push((done, of))
+        })
+        .unwrap();
+    let n = report.blobs_checked as u64;
+    assert!(n > 3, "{n} blobs");
+    assert_eq!(told, (1..=n).map(|i| (i, n)).collect::<Vec<_>>());
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
 
 /// A blob store whose copy of one blob has rotted.

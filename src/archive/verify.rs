@@ -86,6 +86,17 @@ fn unless_damaged<T>(
 /// captures then unknown), so damage to the blobs is not hidden behind
 /// damage to the database.
 pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, StoreError> {
+    verify_reporting(store, blobs, &mut |_, _| {})
+}
+
+/// [`verify`], telling `progress` how many of the recorded blobs have been
+/// re-hashed and of how many, after each: re-hashing a large archive takes
+/// minutes, and a command that long shows how far it is.
+pub fn verify_reporting(
+    store: &Store,
+    blobs: &dyn BlobStore,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
     for line in store.integrity_check()? {
         report.problems.push(Problem {
@@ -106,8 +117,10 @@ pub fn verify(store: &Store, blobs: &dyn BlobStore) -> Result<VerifyReport, Stor
         return Ok(report);
     };
     let named: HashSet<&str> = rows.iter().map(|(s, _)| s.as_str()).collect();
+    let total = rows.len() as u64;
     for (sha, size) in &rows {
         report.blobs_checked += 1;
+        progress(report.blobs_checked as u64, total);
         let problem = match rehash(blobs, sha) {
             Ok((actual, _)) if actual != *sha => {
                 Some(("corrupt_blob", format!("content hashes to {actual}")))

@@ -138,6 +138,20 @@ pub fn export(
     out: &Path,
     cdxj: bool,
 ) -> Result<ExportSummary, WarcError> {
+    export_reporting(store, blobs, filter, out, cdxj, &mut |_, _| {})
+}
+
+/// [`export`], telling `progress` after each capture how many have been
+/// written and of how many: a whole archive takes minutes to gzip.
+pub fn export_reporting(
+    store: &Store,
+    blobs: &dyn BlobStore,
+    filter: &CaptureFilter,
+    out: &Path,
+    cdxj: bool,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ExportSummary, WarcError> {
+    let total = store.count_captures(filter)?;
     let filename = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -159,7 +173,11 @@ pub fn export(
         revisits: 0,
     };
     w.warcinfo(filter)?;
-    store.for_each_capture(filter, |row| w.capture(store, &row))?;
+    store.for_each_capture(filter, |row| {
+        w.capture(store, &row)?;
+        progress(w.captures, total);
+        Ok::<(), WarcError>(())
+    })?;
     let Exporter {
         out: counting,
         records,

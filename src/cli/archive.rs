@@ -15,7 +15,7 @@ use citewatch::time::{format_millis, parse_time};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Failure, Format, print_json, runtime, usage};
+use super::{Failure, Format, print_json, progress_bar, runtime, show_progress, usage};
 
 fn source_of(store: &Store, raw: &str) -> Result<(SourceUrl, i64), Failure> {
     let url = source_url::normalize(raw).map_err(|e| {
@@ -312,7 +312,16 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
         None
     };
     let mut report = match Store::open_existing(&config.store.database()) {
-        Ok(store) => verify::verify(&store, &blobs).map_err(runtime)?,
+        Ok(store) => {
+            let bar = progress_bar(format, "blobs re-hashed");
+            let report = verify::verify_reporting(&store, &blobs, &mut |done, total| {
+                show_progress(bar.as_ref(), done, total)
+            });
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            report.map_err(runtime)?
+        }
         // A database SQLite cannot open is what `verify` is there to find:
         // a finding (exit 1), not a failure of the command.
         Err(e) => {
@@ -512,13 +521,23 @@ pub fn export_warc(
     };
     let filter = citewatch::store::CaptureFilter { source_id, since };
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
-    let summary = citewatch::archive::warc::export(&store, &blobs, &filter, output, cdxj).map_err(
-        |e| match e {
-            // `-o` names a place no file can be made: like report -o, exit 2.
-            WarcError::Output { .. } => usage(e),
-            e => runtime(e),
-        },
-    )?;
+    let bar = progress_bar(format, "captures");
+    let summary = citewatch::archive::warc::export_reporting(
+        &store,
+        &blobs,
+        &filter,
+        output,
+        cdxj,
+        &mut |done, total| show_progress(bar.as_ref(), done, total),
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let summary = summary.map_err(|e| match e {
+        // `-o` names a place no file can be made: like report -o, exit 2.
+        WarcError::Output { .. } => usage(e),
+        e => runtime(e),
+    })?;
     // The records own standard output when they go there.
     if format == Format::Json && to_stdout {
         eprintln!(

@@ -115,3 +115,29 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     writeln!(out)?;
     Ok(())
 }
+
+/// A bar on standard error for a command that may take minutes, when a person
+/// watches it: standard error a terminal and the output for people. Scripts
+/// and logs get the summary alone.
+pub fn progress_bar(format: Format, counted: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if format != Format::Text || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {counted}, {{per_sec}}, {{eta}} left"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// Moves `bar`, if there is one, to `done` of `total`.
+pub fn show_progress(bar: Option<&indicatif::ProgressBar>, done: u64, total: u64) {
+    if let Some(bar) = bar {
+        bar.set_length(total);
+        bar.set_position(done);
+    }
+}

@@ -538,6 +538,19 @@ impl Store {
         Ok(())
     }
 
+    /// How many captures [`Store::for_each_capture`] calls its function for.
+    pub fn count_captures(&self, filter: &CaptureFilter) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM captures c
+                 WHERE (?1 IS NULL OR c.source_id = ?1) AND (?2 IS NULL OR c.captured_at >= ?2)",
+                params![filter.source_id, filter.since],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(self.err())
+    }
+
     /// Every blob row: (sha256, size).
     pub fn blob_rows(&self) -> Result<Vec<(String, u64)>> {
         let mut stmt = self
