@@ -1275,3 +1275,4 @@ fn a_headlines_own_link_is_no_citation() {
 }
 
 mod layouts;
+mod review;
