@@ -329,3 +329,72 @@ fn long_runs_of_source_lines_read_right_at_size() {
     let want: Vec<String> = (0..=n).map(|i| format!("http://127.0.0.1/a/{i}")).collect();
     assert_eq!(urls, want);
 }
+
+/// Items whose titles are bold bullet entries, under a page's heading, and
+/// plain ones without a heading: a rule that made a bulleted entry no title
+/// (so that a short entry inside a body started no item) left the first page
+/// one item under its heading holding both citations.
+#[test]
+fn bulleted_titles_stay_titles() {
+    let bold = format!(
+        "# Briefings - 12. page\n\n\
+         - **Xinhua: Shanghai Begins Vaccinations**\n\n  {R1}\n\n\
+         \x20 Source: Xinhua, December 26, 2020\n  http://127.0.0.1/a1\n\n\
+         - **Global Times: Hebei Sets Quantitative Standards**\n\n  {R2}\n\n\
+         \x20 Source: Global Times, December 11, 2020\n  http://127.0.0.1/a2\n"
+    );
+    let plain = bold
+        .replace("# Briefings - 12. page\n\n", "")
+        .replace("- **", "* ")
+        .replace("**", "");
+    for md in [bold, plain] {
+        assert_eq!(
+            cited(Format::Markdown, &md),
+            vec![
+                c(
+                    "Xinhua: Shanghai Begins Vaccinations",
+                    SOURCE,
+                    "http://127.0.0.1/a1"
+                ),
+                c(
+                    "Global Times: Hebei Sets Quantitative Standards",
+                    SOURCE,
+                    "http://127.0.0.1/a2"
+                ),
+            ],
+            "{md}"
+        );
+    }
+}
+
+/// A digest of untitled entries under a page header: each entry is an item
+/// of its own. A rule folding a paragraph and Source line after an item's
+/// citation into that item (for `Title⏎Body⏎Source⏎Body⏎Source`) made the
+/// whole page one item titled by its header.
+#[test]
+fn a_digest_of_untitled_entries_under_a_header_keeps_each_entry() {
+    let text = format!(
+        "Daily digest - December 27, 2020\n\n\
+         {R1}\n\nSource: Xinhua, December 26, 2020\nhttp://127.0.0.1/d1\n\n\
+         {R2}\n\nSource: Global Times, December 11, 2020\nhttp://127.0.0.1/d2\n\n\
+         {R1} Exports rose.\n\nSource: Caixin, December 7, 2020\nhttp://127.0.0.1/d3\n"
+    );
+    let items = parse(Format::Text, &text);
+    let urls: Vec<Vec<&str>> = items
+        .iter()
+        .map(|i| {
+            i.citations
+                .iter()
+                .map(|c| c.url.as_deref().unwrap_or(""))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            ["http://127.0.0.1/d1"],
+            ["http://127.0.0.1/d2"],
+            ["http://127.0.0.1/d3"]
+        ]
+    );
+}
