@@ -61,19 +61,84 @@ pub fn bare_links(text: &str) -> Vec<Link> {
 pub fn url_spans(text: &str) -> Vec<Range<usize>> {
     let finder = finder();
     let mut spans = Vec::new();
-    let mut from = 0;
     // Each stretch between full-width punctuation on its own (see
     // [`is_cjk_punctuation`]); offsets kept in `text`.
-    for piece in text.split(is_cjk_punctuation) {
+    for stretch in stretches(text) {
+        let from = stretch.start;
         spans.extend(
-            spans_in(&finder, piece)
+            spans_in(&finder, &text[stretch])
                 .into_iter()
                 .map(|s| from + s.start..from + s.end),
         );
-        from += piece.len();
-        from += text[from..].chars().next().map_or(0, char::len_utf8);
     }
     spans
+}
+
+/// `text` cut at the full-width punctuation that ends a bare URL, as byte
+/// ranges: all of it but a `，` inside a URL's query that more parameters
+/// of that query follow (`?wd=李白，杜甫&ie=utf-8`): written unencoded, the
+/// link was cut at it.
+fn stretches(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    // Whether the word so far (since a space or a cut) is a URL, and is
+    // past its `?`; the last two characters, to see its `://`.
+    let (mut url, mut query) = (false, false);
+    let mut last = ['\0'; 2];
+    for (at, c) in text.char_indices() {
+        let after = at + c.len_utf8();
+        if is_cjk_punctuation(c) && !(c == '，' && query && continues_query(&text[after..])) {
+            out.push(start..at);
+            start = after;
+            (url, query) = (false, false);
+        } else if c.is_whitespace() {
+            (url, query) = (false, false);
+        } else if c == '/' && last == [':', '/'] {
+            url = true;
+        } else if c == '?' && url {
+            query = true;
+        }
+        last = [last[1], c];
+    }
+    out.push(start..text.len());
+    out
+}
+
+/// Whether `rest`, what follows a `，` in a URL's query, is more of that
+/// query: up to the next space or full-width punctuation, nothing but a
+/// URL's characters, holding a further parameter (`&ie=`, its name in
+/// ASCII). Chinese prose after a URL runs on with no space, and may hold
+/// an `&` or an `=` (`，AT&T公司表示…`, `，其中x=1…`), but not a parameter:
+/// the comma ends the URL there, as it does before a value alone
+/// (`?wd=李白，杜甫`, which reads as prose too). Only the stretch up to
+/// the next cut is read, so a line is read once.
+fn continues_query(rest: &str) -> bool {
+    let end = rest
+        .find(|c: char| c.is_whitespace() || is_cjk_punctuation(c))
+        .unwrap_or(rest.len());
+    let more = &rest[..end];
+    more.chars().all(is_url_char) && has_parameter(more)
+}
+
+/// Whether `s` holds `&name=`, a name of ASCII letters, digits, `_`, `-`,
+/// `.`, `[` or `]`.
+fn has_parameter(s: &str) -> bool {
+    s.split('&').skip(1).any(|p| {
+        p.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c))
+        })
+    })
+}
+
+/// A character a URL may hold as written: ASCII's URL characters, and
+/// letters and digits of any script (an IRI's path or query).
+pub fn is_url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+        || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 /// [`url_spans`] of a stretch without full-width punctuation.
@@ -136,8 +201,8 @@ fn spans_in(finder: &LinkFinder, text: &str) -> Vec<Range<usize>> {
 /// space, and linkify, which takes any non-ASCII character for part of a
 /// path, took the rest of the sentence with it (`http://a.example/1.htm。又见…`).
 /// Brackets are not among them: a path such as `/wiki/李白（诗人）` holds a
-/// pair. A URL whose query holds a full-width comma (`?wd=李白，杜甫`),
-/// written unencoded, is cut at it: rarer than prose after a URL.
+/// pair. A full-width comma inside a URL's query ends it only where no
+/// more of the query follows (see [`stretches`]).
 fn is_cjk_punctuation(c: char) -> bool {
     matches!(c, '。' | '，' | '、' | '；' | '：' | '！' | '？')
 }
@@ -269,6 +334,63 @@ mod tests {
         assert_eq!(
             hrefs("见 https://zh.wikipedia.org/wiki/新华社 一文"),
             ["https://zh.wikipedia.org/wiki/新华社"]
+        );
+    }
+
+    /// An unencoded `，` in a query cut the link there; one right after a
+    /// URL in Chinese prose still ends it, whatever `&` or `=` the prose holds.
+    #[test]
+    fn a_full_width_comma_inside_a_query_is_part_of_the_url() {
+        assert_eq!(
+            hrefs(
+                "见 http://127.0.0.1/a?x=1，2&y=3 一文；又见http://127.0.0.1/s?wd=李白，杜甫&ie=utf-8，\
+                 和 http://127.0.0.1/b?x=1，2&y=3，4&z=5。完"
+            ),
+            [
+                "http://127.0.0.1/a?x=1，2&y=3",
+                "http://127.0.0.1/s?wd=李白，杜甫&ie=utf-8",
+                "http://127.0.0.1/b?x=1，2&y=3，4&z=5",
+            ]
+        );
+        // Prose after the URL, no query before the comma, or no parameter
+        // of a query after it up to the next space.
+        for (text, url) in [
+            ("见 http://127.0.0.1/a，并说明x=1&y=2", "http://127.0.0.1/a"),
+            (
+                "据报道 http://127.0.0.1/news?id=5，AT&T公司表示不予置评。",
+                "http://127.0.0.1/news?id=5",
+            ),
+            (
+                "见 http://127.0.0.1/news?id=5，其中x=1表示通过",
+                "http://127.0.0.1/news?id=5",
+            ),
+            (
+                "见 http://127.0.0.1/news?id=5，AT&T的x=1",
+                "http://127.0.0.1/news?id=5",
+            ),
+            (
+                "见 http://127.0.0.1/a?q=1，详见第2页",
+                "http://127.0.0.1/a?q=1",
+            ),
+            (
+                "见 http://127.0.0.1/s?wd=李白，杜甫",
+                "http://127.0.0.1/s?wd=李白",
+            ),
+            (
+                "见 http://127.0.0.1/a?q=1，2 and &y=3",
+                "http://127.0.0.1/a?q=1",
+            ),
+        ] {
+            assert_eq!(hrefs(text), [url], "{text}");
+        }
+        // A long line of such commas is read once.
+        let line = format!("http://127.0.0.1/a?x=1{}", "，2&y=3".repeat(50_000));
+        let t = std::time::Instant::now();
+        assert_eq!(hrefs(&line), [line.as_str()]);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            t.elapsed()
         );
     }
 

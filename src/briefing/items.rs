@@ -25,7 +25,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::blocks::{Block, Link, url_spans};
+use super::blocks::{Block, Link, is_url_char, url_spans};
 use super::cited_date::{
     OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
@@ -705,14 +705,9 @@ const PAGE_ENDINGS: &[&str] = &[
 /// spaces or capitals: "Summary" or "Q&A" under a URL stays a line of its own.
 fn url_tail<'a>(url: &str, next: &'a Block) -> Option<&'a str> {
     let t = next.text.trim();
-    let url_char = |c: char| {
-        c.is_ascii_alphanumeric()
-            || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
-            || (!c.is_ascii() && c.is_alphanumeric())
-    };
     if t.is_empty()
         || url.contains(char::is_whitespace)
-        || !t.chars().all(url_char)
+        || !t.chars().all(is_url_char)
         || !next.links.is_empty()
         || is_url_line(next)
         || is_source_line(next)

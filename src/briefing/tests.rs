@@ -1275,3 +1275,5 @@ fn a_headlines_own_link_is_no_citation() {
 }
 
 mod layouts;
+mod leftovers;
+mod review;
