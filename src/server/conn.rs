@@ -34,22 +34,21 @@ pub(super) async fn serve_connections(
 ) {
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
-    let slots = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let cap = limits.connections.max(1);
+    let slots = Arc::new(Semaphore::new(cap));
     // The slot the next connection takes; none while all are held, and then
     // nothing is accepted until a connection ends.
     let mut slot: Option<OwnedSemaphorePermit> = None;
-    let mut full_logged = false;
+    let mut at_cap = CapWarning::default();
     tokio::pin!(shutdown);
     loop {
         if slot.is_none() {
             slot = Arc::clone(&slots).try_acquire_owned().ok();
-            if slot.is_none() && !full_logged {
+            if at_cap.tell(slot.is_some(), slots.available_permits(), cap) {
                 tracing::warn!(
-                    "{} connections open, the most served at once: new ones wait until one closes",
-                    limits.connections.max(1)
+                    "reached the cap of {cap} connections open at once: new ones wait in the backlog until one closes"
                 );
             }
-            full_logged = slot.is_none();
         }
         tokio::select! {
             () = &mut shutdown => break,
@@ -94,6 +93,29 @@ pub(super) async fn serve_connections(
             limits.stop_grace.as_secs_f32()
         );
         connections.shutdown().await;
+    }
+}
+
+/// Whether reaching the connection cap is worth a warning: once each time the
+/// server fills up, and again only after a tenth of its slots has been free.
+/// At the cap, each connection closing lets the next one in, and a warning
+/// each time would flood the log just when it matters most.
+#[derive(Default)]
+struct CapWarning {
+    said: bool,
+}
+
+impl CapWarning {
+    /// After trying for a slot: whether one was `taken`, and how many of the
+    /// `cap` are still free. True when the warning is due.
+    fn tell(&mut self, taken: bool, free: usize, cap: usize) -> bool {
+        if taken {
+            if free > cap / 10 {
+                self.said = false;
+            }
+            return false;
+        }
+        !std::mem::replace(&mut self.said, true)
     }
 }
 
@@ -229,5 +251,34 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for WriteStall<T> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CapWarning;
+
+    #[test]
+    fn reaching_the_cap_is_told_once_until_a_tenth_of_it_is_free() {
+        let mut w = CapWarning::default();
+        // Full: told once, however often a slot frees and is taken again.
+        assert!(w.tell(false, 0, 512));
+        for _ in 0..20 {
+            assert!(!w.tell(true, 0, 512));
+            assert!(!w.tell(false, 0, 512));
+        }
+        // A few slots free is still the same episode.
+        assert!(!w.tell(true, 51, 512));
+        assert!(!w.tell(false, 0, 512));
+        // A tenth free, then full again: a new episode, told again.
+        assert!(!w.tell(true, 52, 512));
+        assert!(w.tell(false, 0, 512));
+        // A cap of one or two: any free slot ends the episode.
+        let mut w = CapWarning::default();
+        assert!(w.tell(false, 0, 2));
+        assert!(!w.tell(true, 0, 2));
+        assert!(!w.tell(false, 0, 2));
+        assert!(!w.tell(true, 1, 2));
+        assert!(w.tell(false, 0, 2));
     }
 }
