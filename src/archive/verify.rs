@@ -112,7 +112,7 @@ pub fn verify_reporting(
         store.blob_rows(),
     )?;
     let Some(rows) = rows else {
-        check_names_only(&mut report, blobs);
+        check_names_only(&mut report, blobs, progress);
         leftovers_and_unindexed(&mut report, blobs);
         return Ok(report);
     };
@@ -120,8 +120,9 @@ pub fn verify_reporting(
     let total = rows.len() as u64;
     for (sha, size) in &rows {
         report.blobs_checked += 1;
+        let rehashed = rehash(blobs, sha);
         progress(report.blobs_checked as u64, total);
-        let problem = match rehash(blobs, sha) {
+        let problem = match rehashed {
             Ok((actual, _)) if actual != *sha => {
                 Some(("corrupt_blob", format!("content hashes to {actual}")))
             }
@@ -208,7 +209,11 @@ fn leftovers_and_unindexed(report: &mut VerifyReport, blobs: &dyn BlobStore) {
 
 /// Re-hashes every blob the store holds against its own name, for a
 /// database whose blob rows cannot be read.
-fn check_names_only(report: &mut VerifyReport, blobs: &dyn BlobStore) {
+fn check_names_only(
+    report: &mut VerifyReport,
+    blobs: &dyn BlobStore,
+    progress: &mut dyn FnMut(u64, u64),
+) {
     let names = match blobs.list() {
         Ok(names) => names,
         Err(e) => {
@@ -221,9 +226,12 @@ fn check_names_only(report: &mut VerifyReport, blobs: &dyn BlobStore) {
             return;
         }
     };
+    let total = names.len() as u64;
     for sha in names {
         report.blobs_checked += 1;
-        let detail = match rehash(blobs, &sha) {
+        let rehashed = rehash(blobs, &sha);
+        progress(report.blobs_checked as u64, total);
+        let detail = match rehashed {
             Ok((actual, _)) if actual != sha => format!("content hashes to {actual}"),
             Ok(_) => continue,
             Err(e) => format!("cannot be read back: {e}"),

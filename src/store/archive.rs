@@ -538,12 +538,15 @@ impl Store {
         Ok(())
     }
 
-    /// How many captures [`Store::for_each_capture`] calls its function for.
+    /// How many captures [`Store::for_each_capture`] calls its function for
+    /// (from the same rows, so the two agree).
     pub fn count_captures(&self, filter: &CaptureFilter) -> Result<u64> {
         self.conn
             .query_row(
-                "SELECT count(*) FROM captures c
-                 WHERE (?1 IS NULL OR c.source_id = ?1) AND (?2 IS NULL OR c.captured_at >= ?2)",
+                &format!(
+                    "SELECT count(*) FROM {CAPTURE_FROM}
+                     WHERE (?1 IS NULL OR c.source_id = ?1) AND (?2 IS NULL OR c.captured_at >= ?2)"
+                ),
                 params![filter.source_id, filter.since],
                 |r| r.get::<_, i64>(0),
             )
