@@ -304,16 +304,10 @@ mod tests {
                 "http://例子.测试/r?u=http://a.example/x"
             ]
         );
-        // Many on one line with no space: one URL, found in linear time
-        // (quadratic, this took seconds and gigabytes).
+        // Many on one line with no space: one URL (quadratic, finding it
+        // took seconds and gigabytes; no time bound here, see benches).
         let line = "http://例子.测试/a的".repeat(20_000);
-        let t = std::time::Instant::now();
         assert_eq!(bare_links(&line).len(), 1);
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            t.elapsed()
-        );
     }
 
     #[test]
@@ -383,15 +377,10 @@ mod tests {
         ] {
             assert_eq!(hrefs(text), [url], "{text}");
         }
-        // A long line of such commas is read once.
+        // A long line of such commas is read whole (and once: each comma
+        // looks ahead only to the next; no time bound here, see benches).
         let line = format!("http://127.0.0.1/a?x=1{}", "，2&y=3".repeat(50_000));
-        let t = std::time::Instant::now();
         assert_eq!(hrefs(&line), [line.as_str()]);
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            t.elapsed()
-        );
     }
 
     #[test]
