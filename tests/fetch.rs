@@ -933,3 +933,84 @@ async fn an_oversized_or_malformed_response_head_is_an_invalid_answer_not_a_conn
         assert_eq!(r.attempts, 1, "{path}: no retry of an answer");
     }
 }
+
+/// A TLS server on loopback presenting `certified`'s certificate, answering
+/// every request it completes with a small page.
+async fn tls_server(certified: rcgen::CertifiedKey<rcgen::KeyPair>) -> SocketAddr {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key.into())
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake here.
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = [0u8; 4096];
+                let _ = tls.read(&mut buf).await;
+                let _ = tls
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// State media often serve an expired or self-signed certificate. The
+/// fetcher tells that from a refused or reset connection by rustls's own
+/// words ("invalid peer certificate"), which a dependency upgrade could
+/// change: this pins them against a real handshake, and its verdict class
+/// (a network failure, never a page gone).
+#[tokio::test]
+async fn a_certificate_no_authority_vouches_for_is_a_tls_failure() {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap();
+    let addr = tls_server(certified).await;
+    let mut cfg = config();
+    cfg.retries = 0;
+    let f = Fetcher::builder(cfg).build().unwrap();
+    let r = get(&f, &format!("https://{addr}/article")).await;
+    match &r.outcome {
+        Outcome::Tls { detail } => {
+            assert_eq!(detail, "invalid peer certificate: UnknownIssuer")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.outcome.kind(), "tls");
+    // An https URL whose server speaks plain HTTP fails the handshake too.
+    let web = TestWeb::start("127.0.0.1").await;
+    let mut cfg = config();
+    cfg.retries = 0;
+    let f = fetcher(&web, cfg);
+    let plain = web
+        .url("a.test", "/article/churn")
+        .replacen("http://", "https://", 1);
+    let r = get(&f, &plain).await;
+    match &r.outcome {
+        Outcome::Tls { detail } => {
+            assert_eq!(
+                detail,
+                "received corrupt message of type InvalidContentType"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}

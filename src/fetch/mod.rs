@@ -846,6 +846,19 @@ fn invalid_head(h: &hyper::Error) -> Option<Outcome> {
     Some(Outcome::Decoding { detail })
 }
 
+/// rustls's error, when `e` is one or an io::Error carrying one however deeply
+/// (hyper-rustls wraps it in two): an io::Error's `source` skips its payload,
+/// so the chain alone never shows it.
+fn tls_failure<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut e: &'a (dyn std::error::Error + 'static) = e;
+    loop {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        e = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
 /// Maps a reqwest error to the outcome taxonomy by looking through its causes.
 fn classify(e: reqwest::Error) -> Outcome {
     // The URL is the one being fetched: naming it again in every detail only
@@ -873,6 +886,17 @@ fn classify(e: reqwest::Error) -> Outcome {
             }
             return Outcome::Connect {
                 detail: format!("the host name could not be resolved for now: {n}"),
+            };
+        }
+        // rustls's own error, however it is wrapped (an io::Error's payload,
+        // which that error's `source` skips): a handshake that failed,
+        // whether on a certificate or on a server that speaks no TLS at all
+        // ("received corrupt message of type InvalidContentType").
+        if let Some(tls) = tls_failure(s) {
+            // rustls's words alone ("invalid peer certificate: Expired"),
+            // as the system's are for the failures below.
+            return Outcome::Tls {
+                detail: tls.to_string(),
             };
         }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
