@@ -399,14 +399,22 @@ const BEGIN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// `POST /api/check`: starts a check run in the background. 202 once the run
 /// is recorded, with its id and where to follow it; 400 for `urls` that are
 /// malformed or not sources (yet: the run's sync may add one, so sync first),
-/// 409 while a run holds the lock, 500 when the run cannot begin (its sync
-/// failed, say), with the reason; needs the admin token.
+/// 409 while a run holds the lock, 503 once the service is stopping, 500
+/// when the run cannot begin (its sync failed, say), with the reason; needs
+/// the admin token.
 pub async fn start_check(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     auth::authorize(&state.config().serve.admin_token, &headers)?;
+    // A run begun now would only be stopped again: say so instead.
+    if state.stopping() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the service is stopping: start the check once it is back",
+        ));
+    }
     let request = check_request(&body)?;
     // Refused now rather than failing the run in the background, unseen.
     let mut urls = Vec::with_capacity(request.urls.len());
@@ -670,6 +678,35 @@ mod tests {
         .join();
         assert!(ended.is_err());
         assert!(!state.check_running().load(Ordering::Acquire));
+    }
+
+    /// The review's gap: a request read just as the service was told to stop
+    /// began a run that was asked to stop only after the connections' grace.
+    #[tokio::test]
+    async fn no_check_run_starts_once_the_service_is_stopping() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config::from_toml(
+            "[serve]\nadmin_token = \"t\"\n",
+            &dir.path().join("config/citewatch.toml"),
+        )
+        .unwrap();
+        drop(crate::store::Store::open(&config.store.database()).unwrap());
+        let state = AppState::new(config).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            axum::http::header::AUTHORIZATION,
+            "Bearer t".parse().unwrap(),
+        );
+        state.ask_check_run_to_stop();
+        let e = start_check(State(state.clone()), headers, Bytes::new())
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE, "{}", e.message);
+        assert!(!state.check_running().load(Ordering::Acquire));
+        // One tracked after the stop was asked for is told to stop at once.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        state.track_check_run(stop.clone(), std::thread::spawn(|| {}));
+        assert!(stop.load(Ordering::Acquire));
     }
 
     fn pairs(q: &str) -> Vec<(String, String)> {

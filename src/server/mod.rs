@@ -318,6 +318,8 @@ struct Inner {
     check_running: AtomicBool,
     /// The latest such run: its stop flag and thread, for shutdown.
     check_run: Mutex<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>>,
+    /// Set when the service is told to stop: no check run starts after it.
+    stopping: AtomicBool,
 }
 
 /// What every handler shares.
@@ -358,6 +360,7 @@ impl AppState {
             copies: Mutex::new(HotCache::new(COPY_CACHE_BYTES)),
             check_running: AtomicBool::new(false),
             check_run: Mutex::new(None),
+            stopping: AtomicBool::new(false),
         })))
     }
 
@@ -513,10 +516,20 @@ impl AppState {
     }
 
     /// Keeps the API-started run's stop flag and thread, for [`Self::ask_check_run_to_stop`] and [`Self::wait_for_check_run`].
+    /// A run begun just as the service was told to stop (its request read
+    /// before, its thread started after) is asked to stop at once too.
     fn track_check_run(&self, stop: Arc<AtomicBool>, thread: std::thread::JoinHandle<()>) {
         if let Ok(mut run) = self.0.check_run.lock() {
+            if self.stopping() {
+                stop.store(true, std::sync::atomic::Ordering::Release);
+            }
             *run = Some((stop, thread));
         }
+    }
+
+    /// Whether the service has been told to stop ([`Self::ask_check_run_to_stop`]).
+    pub fn stopping(&self) -> bool {
+        self.0.stopping.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Asks a check run started through the API to stop as its time budget
@@ -525,7 +538,12 @@ impl AppState {
     /// failures lost, without a word. Asked as soon as the service is told to
     /// stop, while it still finishes the requests in flight.
     pub fn ask_check_run_to_stop(&self) {
-        if let Ok(run) = self.0.check_run.lock()
+        // Under the run's lock, so that a run being tracked now sees it.
+        let run = self.0.check_run.lock();
+        self.0
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Ok(run) = run
             && let Some((stop, thread)) = run.as_ref()
             && !thread.is_finished()
         {
