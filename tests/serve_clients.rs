@@ -63,6 +63,19 @@ async fn healthz(s: &mut TcpStream) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+/// Three clients that hold a connection without finishing a request: one
+/// that sent nothing, one that sent half a request head, and one connected
+/// for a kept-alive request it has not sent yet.
+async fn stalled_clients(addr: std::net::SocketAddr) -> (TcpStream, TcpStream, TcpStream) {
+    let silent = TcpStream::connect(addr).await.unwrap();
+    let mut half = TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .unwrap();
+    let idle = TcpStream::connect(addr).await.unwrap();
+    (silent, half, idle)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quiet_connection_is_closed_after_the_header_read_timeout() {
     let s = Served::new("");
@@ -75,12 +88,7 @@ async fn a_quiet_connection_is_closed_after_the_header_read_timeout() {
         .await;
     // Nothing sent; half a request head; a kept-alive connection after its
     // first answer. Each once stayed open for as long as its client liked.
-    let mut silent = TcpStream::connect(srv.addr).await.unwrap();
-    let mut half = TcpStream::connect(srv.addr).await.unwrap();
-    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
-        .await
-        .unwrap();
-    let mut idle = TcpStream::connect(srv.addr).await.unwrap();
+    let (mut silent, mut half, mut idle) = stalled_clients(srv.addr).await;
     let t = Instant::now();
     assert!(healthz(&mut idle).await.starts_with("HTTP/1.1 200"));
     // A kept-alive connection used again within the bound is served again.
@@ -171,12 +179,7 @@ async fn a_stop_ends_within_its_grace_whatever_clients_hold_open() {
             ..limits()
         })
         .await;
-    let mut silent = TcpStream::connect(srv.addr).await.unwrap();
-    let mut half = TcpStream::connect(srv.addr).await.unwrap();
-    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
-        .await
-        .unwrap();
-    let mut idle = TcpStream::connect(srv.addr).await.unwrap();
+    let (mut silent, mut half, mut idle) = stalled_clients(srv.addr).await;
     assert!(healthz(&mut idle).await.starts_with("HTTP/1.1 200"));
     let mut unread = stalled_get(&srv, &format!("/archive/{id}")).await;
     // Every bound of their own is a minute here: only the stop's grace ends
