@@ -314,7 +314,14 @@ pub fn classify(
     // page without text to compare (an image, a scanned PDF, a PDF the parser
     // could not read) is judged by its redirect alone; a PDF's text is
     // compared as a page's is.
-    let moved = f.permanent_redirect && f.final_url != f.url && !same_address(f.url, f.final_url);
+    // The site's front page is no article's new address, even while it still
+    // shows the text cited (a blog's front page holds its latest post whole):
+    // tomorrow it shows another post, and the link would cite that.
+    let to_front_page = deep_link_sent_to_front_page(f.url, f.final_url);
+    let moved = f.permanent_redirect
+        && f.final_url != f.url
+        && !same_address(f.url, f.final_url)
+        && !to_front_page;
     match page.similarity {
         Some(sim) if sim < changed_below => (
             Signal::Changed,
@@ -331,8 +338,25 @@ pub fn classify(
             Signal::Moved,
             format!("moved permanently to {}", f.final_url),
         ),
+        Some(_) if to_front_page => (
+            Signal::Ok,
+            format!(
+                "HTTP {status} at the site's front page ({}), which still shows the text cited; no move",
+                f.final_url
+            ),
+        ),
         _ => (Signal::Ok, format!("HTTP {status}")),
     }
+}
+
+/// A deep link whose redirects ended on its own site's front page (not a
+/// section front: a slug that holds the article may look like one).
+fn deep_link_sent_to_front_page(url: &str, final_url: &str) -> bool {
+    matches!(
+        (url::Url::parse(url), url::Url::parse(final_url)),
+        (Ok(r), Ok(t)) if super::soft404::deep_link_sent_to_root(&r, &t)
+            && super::soft404::is_front_page(&t)
+    )
 }
 
 /// How many other cited articles must land where this redirect did for the
@@ -906,6 +930,40 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sig(&f, &slug), Signal::Moved);
+    }
+
+    /// Issue 5: "a deep link sent to the homepage is never `moved`". A
+    /// blog's front page shows its latest post in full, so for a while it
+    /// matches the article a retired deep link was sent away from; "update
+    /// the link" to the homepage would cite another post tomorrow.
+    #[test]
+    fn a_deep_link_sent_to_the_homepage_is_never_moved_even_while_it_shows_the_text() {
+        let mut f = facts("http", Some(200));
+        f.permanent_redirect = true;
+        for home in [
+            "http://a.example/",
+            "http://a.example/index.html",
+            "https://www.a.example/",
+        ] {
+            f.final_url = home;
+            let page = PageEvidence {
+                sent_to_root: true,
+                like_home: true,
+                similarity: Some(0.97),
+                baseline_date: Some("2020-12-27".into()),
+                ..Default::default()
+            };
+            let (s, why) = classify(&f, &page, Status::Ok, 0.8);
+            assert_eq!(s, Signal::Ok, "{home}: {why}");
+            assert!(why.contains("front page"), "{home}: {why}");
+        }
+        // Another page of the site holding the text is still a move.
+        f.final_url = "http://a.example/politics/2020-12/26/c_1.htm";
+        let same = PageEvidence {
+            similarity: Some(0.97),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &same), Signal::Moved);
     }
 
     #[test]
