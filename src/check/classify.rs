@@ -168,6 +168,15 @@ pub fn classify(
                 format!("HTTP {status}: refused to us, most likely by a firewall's challenge"),
             );
         }
+        // A challenge comes with whatever status its vendor chose,
+        // Cloudflare's "Just a moment..." with a 503: a refusal of us, not
+        // a server down.
+        500..=599 if page.bot_challenge => {
+            return (
+                Signal::Blocked,
+                format!("HTTP {status} with a bot challenge instead of the page"),
+            );
+        }
         408 | 500..=599 => return (Signal::Unreachable, format!("HTTP {status} server error")),
         // Only 404 and 410 say a page is gone. 400, 405, 418, 431 … are
         // refusals of the request (firewalls answer so): not verifiable, and
@@ -720,6 +729,28 @@ mod tests {
         ] {
             assert_eq!(sig(&facts("http", Some(s)), &p), want, "{s}");
         }
+    }
+
+    /// Issue 5: bot challenges are `blocked`. Cloudflare's "Just a moment..."
+    /// (and DDoS-Guard's) comes with a 503: taken for a server error, a
+    /// challenged site was confirmed `unreachable`, a broken link.
+    #[test]
+    fn a_bot_challenge_served_with_a_server_error_is_blocked() {
+        let challenge = PageEvidence {
+            bot_challenge: true,
+            ..Default::default()
+        };
+        for status in [503, 500, 200, 403] {
+            let (s, why) = classify(&facts("http", Some(status)), &challenge, Status::Ok, 0.8);
+            assert_eq!(s, Signal::Blocked, "{status}: {why}");
+        }
+        let (_, why) = classify(&facts("http", Some(503)), &challenge, Status::Ok, 0.8);
+        assert!(why.contains("bot challenge"), "{why}");
+        // Without one, a 503 is a server error as before.
+        assert_eq!(
+            sig(&facts("http", Some(503)), &PageEvidence::default()),
+            Signal::Unreachable
+        );
     }
 
     #[test]
