@@ -227,17 +227,14 @@ fn load_blob(blobs: &FsBlobStore, sha256: &str) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// Whether the body of `report` is a bot challenge's page.
+/// Whether the body of `report` is a bot challenge's page. A challenge is a
+/// few kilobytes: a body spilled to disk (over 1 MiB) is not read back for it.
 fn bot_challenge_in(report: &FetchReport) -> bool {
-    let Some(body) = report.outcome.body() else {
+    let Some(bytes) = report.outcome.body().and_then(|b| b.as_slice()) else {
         return false;
     };
     let content_type = header(report, "content-type");
-    let glance = |bytes: &[u8]| analyze::glance(bytes, content_type.as_deref()).bot_challenge;
-    match body.as_slice() {
-        Some(bytes) => glance(bytes),
-        None => body.to_vec().is_ok_and(|bytes| glance(&bytes)),
-    }
+    analyze::glance(bytes, content_type.as_deref()).bot_challenge
 }
 
 fn header(report: &FetchReport, name: &str) -> Option<String> {
