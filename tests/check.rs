@@ -439,6 +439,31 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     );
 }
 
+/// Issue 5: bot challenges are `blocked`, whatever status they come with:
+/// Cloudflare's comes with a 503, and was confirmed `unreachable`, a broken
+/// link, though nothing says the page is gone or the server down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_challenge_served_with_a_503_is_blocked_not_unreachable() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(&web, &["/challenge503", "/always503"]));
+    let summary = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(summary["newly_broken"], 1, "{summary}");
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    let challenged = source(&sources, "/challenge503");
+    assert_eq!(challenged["status"], "blocked", "{challenged}");
+    assert_eq!(challenged["http_status"], 503, "{challenged}");
+    assert!(
+        challenged["evidence"]
+            .as_str()
+            .is_some_and(|e| e.contains("bot challenge")),
+        "{challenged}"
+    );
+    // A 503 without one is a server error, as before.
+    assert_eq!(status_of(&sources, "/always503"), "unreachable");
+}
+
 /// A store citing six pages of one host (one of them gone), after a first night.
 async fn six_pages_after_a_night(web: &TestWeb) -> Ground {
     let g = Ground::new();

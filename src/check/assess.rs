@@ -227,6 +227,16 @@ fn load_blob(blobs: &FsBlobStore, sha256: &str) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
+/// Whether the body of `report` is a bot challenge's page. A challenge is a
+/// few kilobytes: a body spilled to disk (over 1 MiB) is not read back for it.
+fn bot_challenge_in(report: &FetchReport) -> bool {
+    let Some(bytes) = report.outcome.body().and_then(|b| b.as_slice()) else {
+        return false;
+    };
+    let content_type = header(report, "content-type");
+    analyze::glance(bytes, content_type.as_deref()).bot_challenge
+}
+
 fn header(report: &FetchReport, name: &str) -> Option<String> {
     report
         .outcome
@@ -288,6 +298,11 @@ pub(super) fn assess(
         changed_below: cfg.changed_below,
     }
     .read();
+    // Only 2xx pages are read; a challenge served with a server error (see
+    // `classify`) is told by its title, or the source is counted unreachable.
+    if status.is_some_and(|s| (500..600).contains(&s)) {
+        page.bot_challenge = bot_challenge_in(&report);
+    }
     page.shared_landing = shared_landing;
     page.baseline_landed_here = job.baseline().is_some_and(|b| {
         // Bytes first: parsing two URLs for every source showed in a

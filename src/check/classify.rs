@@ -168,6 +168,15 @@ pub fn classify(
                 format!("HTTP {status}: refused to us, most likely by a firewall's challenge"),
             );
         }
+        // A challenge comes with whatever status its vendor chose,
+        // Cloudflare's "Just a moment..." with a 503: a refusal of us, not
+        // a server down.
+        500..=599 if page.bot_challenge => {
+            return (
+                Signal::Blocked,
+                format!("HTTP {status} with a bot challenge instead of the page"),
+            );
+        }
         408 | 500..=599 => return (Signal::Unreachable, format!("HTTP {status} server error")),
         // Only 404 and 410 say a page is gone. 400, 405, 418, 431 … are
         // refusals of the request (firewalls answer so): not verifiable, and
@@ -314,7 +323,14 @@ pub fn classify(
     // page without text to compare (an image, a scanned PDF, a PDF the parser
     // could not read) is judged by its redirect alone; a PDF's text is
     // compared as a page's is.
-    let moved = f.permanent_redirect && f.final_url != f.url && !same_address(f.url, f.final_url);
+    // The site's front page is no article's new address, even while it still
+    // shows the text cited (a blog's front page holds its latest post whole):
+    // tomorrow it shows another post, and the link would cite that.
+    let to_front_page = deep_link_sent_to_front_page(f.url, f.final_url);
+    let moved = f.permanent_redirect
+        && f.final_url != f.url
+        && !same_address(f.url, f.final_url)
+        && !to_front_page;
     match page.similarity {
         Some(sim) if sim < changed_below => (
             Signal::Changed,
@@ -331,8 +347,25 @@ pub fn classify(
             Signal::Moved,
             format!("moved permanently to {}", f.final_url),
         ),
+        Some(_) if to_front_page => (
+            Signal::Ok,
+            format!(
+                "HTTP {status} at the site's front page ({}), which still shows the text cited; no move",
+                f.final_url
+            ),
+        ),
         _ => (Signal::Ok, format!("HTTP {status}")),
     }
+}
+
+/// A deep link whose redirects ended on its own site's front page (not a
+/// section front: a slug that holds the article may look like one).
+fn deep_link_sent_to_front_page(url: &str, final_url: &str) -> bool {
+    matches!(
+        (url::Url::parse(url), url::Url::parse(final_url)),
+        (Ok(r), Ok(t)) if super::soft404::deep_link_sent_to_root(&r, &t)
+            && super::soft404::is_front_page(&t)
+    )
 }
 
 /// How many other cited articles must land where this redirect did for the
@@ -698,6 +731,28 @@ mod tests {
         }
     }
 
+    /// Issue 5: bot challenges are `blocked`. Cloudflare's "Just a moment..."
+    /// (and DDoS-Guard's) comes with a 503: taken for a server error, a
+    /// challenged site was confirmed `unreachable`, a broken link.
+    #[test]
+    fn a_bot_challenge_served_with_a_server_error_is_blocked() {
+        let challenge = PageEvidence {
+            bot_challenge: true,
+            ..Default::default()
+        };
+        for status in [503, 500, 200, 403] {
+            let (s, why) = classify(&facts("http", Some(status)), &challenge, Status::Ok, 0.8);
+            assert_eq!(s, Signal::Blocked, "{status}: {why}");
+        }
+        let (_, why) = classify(&facts("http", Some(503)), &challenge, Status::Ok, 0.8);
+        assert!(why.contains("bot challenge"), "{why}");
+        // Without one, a 503 is a server error as before.
+        assert_eq!(
+            sig(&facts("http", Some(503)), &PageEvidence::default()),
+            Signal::Unreachable
+        );
+    }
+
     #[test]
     fn a_long_retry_after_is_blocked_on_a_429_and_unreachable_on_a_503() {
         let p = PageEvidence::default();
@@ -906,6 +961,40 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(sig(&f, &slug), Signal::Moved);
+    }
+
+    /// Issue 5: "a deep link sent to the homepage is never `moved`". A
+    /// blog's front page shows its latest post in full, so for a while it
+    /// matches the article a retired deep link was sent away from; "update
+    /// the link" to the homepage would cite another post tomorrow.
+    #[test]
+    fn a_deep_link_sent_to_the_homepage_is_never_moved_even_while_it_shows_the_text() {
+        let mut f = facts("http", Some(200));
+        f.permanent_redirect = true;
+        for home in [
+            "http://a.example/",
+            "http://a.example/index.html",
+            "https://www.a.example/",
+        ] {
+            f.final_url = home;
+            let page = PageEvidence {
+                sent_to_root: true,
+                like_home: true,
+                similarity: Some(0.97),
+                baseline_date: Some("2020-12-27".into()),
+                ..Default::default()
+            };
+            let (s, why) = classify(&f, &page, Status::Ok, 0.8);
+            assert_eq!(s, Signal::Ok, "{home}: {why}");
+            assert!(why.contains("front page"), "{home}: {why}");
+        }
+        // Another page of the site holding the text is still a move.
+        f.final_url = "http://a.example/politics/2020-12/26/c_1.htm";
+        let same = PageEvidence {
+            similarity: Some(0.97),
+            ..Default::default()
+        };
+        assert_eq!(sig(&f, &same), Signal::Moved);
     }
 
     #[test]

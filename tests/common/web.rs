@@ -328,6 +328,15 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             }
         }
         "/always503" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // Cloudflare's challenge to a client it takes for a bot: a 503.
+        "/challenge503" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::response::Html(
+                "<!DOCTYPE html><html><head><title>Just a moment...</title></head>\
+                 <body><noscript>Enable JavaScript and cookies to continue</noscript></body></html>",
+            ),
+        )
+            .into_response(),
         // Answers that come with a page of their own, as most servers' do:
         // a redirect, and a first 503 before the page. 30 KB each: more than
         // arrives with the head, so a client must read on to keep the
