@@ -104,6 +104,30 @@ impl Drop for Flight<'_> {
     }
 }
 
+/// A fetch waiting for another's request of a landing. Its fetch may be
+/// abandoned mid-wait (a run's stop, a timeout) after the request ended and
+/// left the flight to it: it is then the last to know of the flight, and
+/// forgets it on its way out, or the entry would stay for the run.
+struct Waiting<'a> {
+    landings: &'a Landings,
+    url: &'a str,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut pages = self.landings.lock();
+        // The flight waited on, not a later one under the same URL.
+        if pages
+            .flights
+            .get(self.url)
+            .is_some_and(|m| Arc::ptr_eq(m, &self.lock))
+        {
+            leave(&mut pages, self.url);
+        }
+    }
+}
+
 /// Forgets `url`'s flight lock when the caller, holding it, is the last to:
 /// the map's entry and the caller's guard are all that is left of it.
 fn leave(pages: &mut Pages, url: &str) {
@@ -139,16 +163,29 @@ impl Landings {
         };
         // The guard holds the lock's only handle here, so that `leave`
         // counts it once.
-        let (turn, waited) = match Arc::clone(&lock).try_lock_owned() {
+        let (turn, waiting) = match Arc::clone(&lock).try_lock_owned() {
             Ok(turn) => {
                 drop(lock);
-                (turn, false)
+                (Some(turn), None)
             }
-            Err(_) => (lock.lock_owned().await, true),
+            Err(_) => {
+                let waiting = Waiting {
+                    landings: self,
+                    url,
+                    lock,
+                };
+                // Only the turn is waited for: the request it waited on is
+                // over, and nothing is held while the answer is looked at.
+                drop(waiting.lock.lock().await);
+                (None, Some(waiting))
+            }
         };
         let mut pages = self.lock();
         let kept = pages.by_url.get(url).cloned();
-        if kept.is_none() && !waited && !pages.declined.contains(url) {
+        if let Some(turn) = turn
+            && kept.is_none()
+            && !pages.declined.contains(url)
+        {
             return Arrival::Fetch(Some(Flight {
                 landings: self,
                 url: url.to_string(),
@@ -157,6 +194,7 @@ impl Landings {
         }
         leave(&mut pages, url);
         drop(pages);
+        drop(waiting);
         match kept.and_then(|k| fresh(&k)) {
             Some(outcome) => Arrival::Kept(outcome),
             None => Arrival::Fetch(None),
@@ -336,6 +374,26 @@ mod tests {
         later.settle(&answer(200, &[("Set-Cookie", "s=1")], b"x", false));
         assert!(matches!(l.arrive(url).await, Arrival::Fetch(None)));
         assert!(l.lock().flights.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_given_up_while_waiting_leaves_no_flight_behind() {
+        let l = Landings::default();
+        let url = "http://a.example/front";
+        let Arrival::Fetch(Some(first)) = l.arrive(url).await else {
+            panic!("the first arrival requests it");
+        };
+        let mut waiting = Box::pin(l.arrive(url));
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        // The request ends while the other still waits (so it leaves the
+        // flight to the waiter), then the waiting fetch is abandoned (a
+        // run's stop, a timeout) before it was polled again.
+        drop(first);
+        drop(waiting);
+        assert!(
+            l.lock().flights.is_empty(),
+            "the flight of a landing no one requests or waits for is forgotten"
+        );
     }
 
     #[tokio::test]
