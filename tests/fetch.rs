@@ -205,6 +205,33 @@ async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
     assert!(t.elapsed() < Duration::from_secs(2), "did not wait");
 }
 
+/// A Retry-After past what the clock can add is a wait too long like any
+/// other, not a panic that ends the run.
+#[tokio::test]
+async fn a_retry_after_beyond_any_clock_is_rate_limited() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/ratelimited-forever")).await;
+    assert!(
+        matches!(
+            r.outcome,
+            Outcome::RateLimited {
+                retry_after_secs: u64::MAX,
+                status: Some(503)
+            }
+        ),
+        "{:?}",
+        r.outcome
+    );
+    let sibling = get(&f, &web.url("a.test", "/page/1")).await;
+    assert!(
+        matches!(sibling.outcome, Outcome::RateLimited { .. }),
+        "{:?}",
+        sibling.outcome
+    );
+    assert!(web.hits_for("a.test", "/page/1").is_empty());
+}
+
 #[tokio::test]
 async fn a_429_without_retry_after_slows_the_whole_host() {
     let web = TestWeb::start("127.0.0.1").await;

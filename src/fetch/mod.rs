@@ -578,7 +578,9 @@ impl Fetcher {
                         // its other pages are not asked for meanwhile: each
                         // would only be refused again (`acquire` now answers
                         // at once that the wait is too long).
-                        let until = Instant::now() + wait;
+                        // Digits may ask for more than the clock can
+                        // add to now: that is for ever, not a panic.
+                        let until = Instant::now() + wait.min(FOREVER);
                         self.inner.pacer.defer(host, policy, until, Some(status));
                         if wait > policy.max_retry_after.std() {
                             return Err(Outcome::RateLimited {
@@ -638,6 +640,10 @@ impl Fetcher {
         }
     }
 }
+
+/// The longest a host is held back for: far past any run, and within what
+/// the clock can add to now.
+const FOREVER: std::time::Duration = std::time::Duration::from_secs(30 * 365 * 86_400);
 
 /// The first URL a redirect chain leads back to (the start included), if any.
 fn first_repeated(hops: &[Hop]) -> Option<String> {
