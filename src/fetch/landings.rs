@@ -29,7 +29,9 @@ use tokio::sync::OwnedMutexGuard;
 use super::body::{BodyWriter, SPILL_AT};
 use super::outcome::{Header, Outcome};
 
-/// Bytes of kept pages at most: a few large front pages, or many notices.
+/// Bytes of kept answers at most: a few large front pages, or many notices.
+/// Their heads and URLs count too: an answer with no page (a bare 404) is
+/// no less an entry, and heads of tens of kilobytes are common.
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// One kept answer.
@@ -234,11 +236,17 @@ impl Landings {
         if pages.by_url.contains_key(url) {
             return Keeping::Kept;
         }
-        if pages.bytes + bytes.len() > MAX_BYTES {
+        let cost = url.len()
+            + bytes.len()
+            + headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
+        if pages.bytes + cost > MAX_BYTES {
             // Nothing kept is let go during a run.
             return Keeping::Never;
         }
-        pages.bytes += bytes.len();
+        pages.bytes += cost;
         pages.by_url.insert(
             url.to_string(),
             Arc::new(Kept {
@@ -426,9 +434,31 @@ mod tests {
     }
 
     #[test]
+    fn kept_answers_without_a_page_are_bounded_by_their_headers() {
+        let l = Landings::default();
+        // Empty pages (a bare 404, a 204) with a heavy head: a policy header,
+        // a row of trackers. The head is kept as the page is.
+        let head = [("content-security-policy", "x".repeat(64 * 1024))];
+        let head: Vec<(&str, &str)> = head.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let n = MAX_BYTES / (64 * 1024) + 10;
+        for i in 0..n {
+            l.keep(
+                &format!("http://a.example/{i}"),
+                &answer(404, &head, b"", false),
+            );
+        }
+        let kept = l.lock().by_url.len();
+        assert!(
+            kept < MAX_BYTES / (64 * 1024),
+            "{kept} heads of 64 KiB kept"
+        );
+    }
+
+    #[test]
     fn the_kept_pages_are_bounded_in_bytes() {
         let l = Landings::default();
-        let page = vec![b'x'; SPILL_AT];
+        // Room left in each for its URL.
+        let page = vec![b'x'; SPILL_AT - 1024];
         for i in 0..(MAX_BYTES / SPILL_AT) + 2 {
             l.keep(
                 &format!("http://a.example/{i}"),
