@@ -98,6 +98,12 @@ impl Flight<'_> {
     pub(super) fn redirects(self) {
         self.landings.decline(&self.url);
     }
+
+    /// The landing sets a cookie: none of its answers will be kept, so no
+    /// fetch reaching it waits again.
+    pub(super) fn never_kept(self) {
+        self.landings.decline(&self.url);
+    }
 }
 
 impl Drop for Flight<'_> {

@@ -444,15 +444,19 @@ impl Fetcher {
             let validated = conditional && (req.etag.is_some() || req.last_modified.is_some());
             let outcome = read_response(exchange, policy.max_body_bytes, validated).await;
             // Asked and answered without a cookie: any fetch would get this.
-            if let Some(landing) = landing
-                && jar.cookies(&url).is_none()
-            {
-                match landing {
+            // A cookie it set (perhaps on an attempt that was retried, so the
+            // answer itself need not show it) makes its answers per visitor:
+            // none is kept, and those reaching it later go on at once rather
+            // than wait for another's request.
+            match landing {
+                Some(landing) if jar.cookies(&url).is_none() => match landing {
                     Some(flight) => flight.settle(&outcome),
                     None => {
                         self.inner.landings.keep(url.as_str(), &outcome);
                     }
-                }
+                },
+                Some(Some(flight)) => flight.never_kept(),
+                _ => {}
             }
             return (hops, url, outcome, attempts);
         }
@@ -949,6 +953,69 @@ fn classify(e: reqwest::Error) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::name_does_not_exist;
+    use super::*;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server: `/old/N` is sent for good to `/front`, which sets
+    /// a cookie on every visitor.
+    async fn retiring_site() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let answer: &[u8] = if head.starts_with(b"GET /old/") {
+                        b"HTTP/1.1 301 Moved Permanently\r\nLocation: /front\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\nSet-Cookie: visitor=1; Path=/\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfront"
+                    };
+                    let _ = conn.write_all(answer).await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// A landing that sets a cookie can never be shared, so no fetch
+    /// reaching it later waits for another's request of it.
+    #[tokio::test]
+    async fn a_landing_that_sets_a_cookie_is_not_waited_for_again() {
+        let addr = retiring_site().await;
+        let fetcher = Fetcher::builder(FetchConfig {
+            requests_per_second: 0.0,
+            respect_robots: false,
+            allow_networks: vec!["127.0.0.1/32".parse().unwrap()],
+            ..FetchConfig::default()
+        })
+        .build()
+        .unwrap();
+        let r = fetcher
+            .fetch(&FetchRequest::new(format!("http://{addr}/old/1")))
+            .await;
+        assert_eq!((r.outcome.status(), r.hops.len()), (Some(200), 1));
+        let front = format!("http://{addr}/front");
+        assert!(
+            matches!(
+                fetcher.inner.landings.arrive(&front).await,
+                Arrival::Fetch(None)
+            ),
+            "a later fetch reaching the landing would wait for the others"
+        );
+    }
 
     #[test]
     fn only_no_such_name_is_a_host_gone() {
