@@ -224,6 +224,10 @@ impl Landings {
             body,
         } = outcome
         else {
+            // Cut at the size cap, as every later answer of it will be.
+            if matches!(outcome, Outcome::BodyTooLarge { .. }) {
+                return Keeping::Never;
+            }
             return Keeping::NotNow;
         };
         if matches!(*status, 401 | 403 | 407 | 408 | 429 | 500..) {
@@ -360,6 +364,16 @@ mod tests {
             assert_eq!(l.keep(url, outcome), *keeping, "{url}");
             assert!(l.get(url).is_none(), "{url}");
         }
+        // Past the size cap: cut, as every later answer of it will be.
+        let mut cut = BodyWriter::new();
+        cut.push(b"x").unwrap();
+        let too_large = Outcome::BodyTooLarge {
+            status: 200,
+            headers: Vec::new(),
+            body: cut.finish(true),
+            limit: 1,
+        };
+        assert_eq!(l.keep("http://a.example/huge", &too_large), Keeping::Never);
         l.keep("http://a.example/gone", &answer(404, &[], b"gone", false));
         assert_eq!(l.get("http://a.example/gone").unwrap().status(), Some(404));
     }
