@@ -374,6 +374,9 @@ impl FetchConfig {
                     "is not a host name".into(),
                 ));
             }
+            // As URLs carry it (punycode), or a name written as people read
+            // it (`新华网.中国`) would match no request and go unnoticed.
+            let lower = url::Host::parse(&lower).map_or(lower, |h| h.to_string());
             if self.hosts.insert(lower.clone(), o).is_some() {
                 return Err((
                     format!("fetch.hosts.\"{name}\""),
@@ -968,6 +971,20 @@ mod tests {
         );
         assert_eq!(slow.burst, 1);
         assert_eq!(c.fetch.policy("other.example").requests_per_second, 2.0);
+    }
+
+    #[test]
+    fn a_host_override_written_as_people_read_the_name_applies_to_it() {
+        // URLs carry the name in punycode, as the fetcher paces it.
+        let c = load("[fetch.hosts.\"新华网.中国\"]\nrequests_per_second = 0.2").unwrap();
+        let p = c.fetch.policy("xn--xkrr14bows.xn--fiqs8s");
+        assert_eq!(p.requests_per_second, 0.2);
+        let twice = load(
+            "[fetch.hosts.\"新华网.中国\"]\nburst = 2\n[fetch.hosts.\"xn--xkrr14bows.xn--fiqs8s\"]\nburst = 3",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(twice.contains("names a host twice"), "{twice}");
     }
 
     #[test]

@@ -116,6 +116,42 @@ async fn per_host_pacing_is_measured_at_the_server_and_hosts_do_not_slow_each_ot
     );
 }
 
+/// `localhost.` is `localhost` written as an absolute name: the same host,
+/// so the same `[fetch.hosts]` entry and the same pace, whichever spelling a
+/// citation or a redirect uses. (`localhost` names need no lookup.)
+#[tokio::test]
+async fn a_host_written_with_a_trailing_dot_is_paced_and_configured_as_itself() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let mut cfg = config();
+    cfg.retries = 2;
+    cfg.hosts.insert(
+        "localhost".into(),
+        HostOverride {
+            requests_per_second: Some(1.0),
+            retries: Some(0),
+            ..HostOverride::default()
+        },
+    );
+    let f = Fetcher::builder(cfg).build().unwrap();
+    let urls = [
+        web.url("localhost", "/page/1"),
+        web.url("localhost.", "/page/2"),
+    ];
+    let (plain, dotted) = tokio::join!(get(&f, &urls[0]), get(&f, &urls[1]));
+    assert_eq!((status(&plain), status(&dotted)), (Some(200), Some(200)));
+    let mut times: Vec<Instant> = web.hits().iter().map(|h| h.at).collect();
+    times.sort();
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(900),
+        "the host's two spellings were asked {:?} apart",
+        times[1] - times[0]
+    );
+    // The host's own `retries = 0`, not the global 2.
+    let busy = get(&f, &web.url("localhost.", "/always503")).await;
+    assert_eq!((status(&busy), busy.attempts), (Some(503), 1));
+}
+
 #[tokio::test]
 async fn retry_after_is_honoured_then_the_retry_succeeds() {
     let web = TestWeb::start("127.0.0.1").await;
@@ -203,6 +239,33 @@ async fn retry_after_beyond_the_cap_is_recorded_as_rate_limited() {
         Some(200)
     );
     assert!(t.elapsed() < Duration::from_secs(2), "did not wait");
+}
+
+/// A Retry-After past what the clock can add is a wait too long like any
+/// other, not a panic that ends the run.
+#[tokio::test]
+async fn a_retry_after_beyond_any_clock_is_rate_limited() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let f = fetcher(&web, config());
+    let r = get(&f, &web.url("a.test", "/ratelimited-forever")).await;
+    assert!(
+        matches!(
+            r.outcome,
+            Outcome::RateLimited {
+                retry_after_secs: u64::MAX,
+                status: Some(503)
+            }
+        ),
+        "{:?}",
+        r.outcome
+    );
+    let sibling = get(&f, &web.url("a.test", "/page/1")).await;
+    assert!(
+        matches!(sibling.outcome, Outcome::RateLimited { .. }),
+        "{:?}",
+        sibling.outcome
+    );
+    assert!(web.hits_for("a.test", "/page/1").is_empty());
 }
 
 #[tokio::test]

@@ -29,7 +29,9 @@ use tokio::sync::OwnedMutexGuard;
 use super::body::{BodyWriter, SPILL_AT};
 use super::outcome::{Header, Outcome};
 
-/// Bytes of kept pages at most: a few large front pages, or many notices.
+/// Bytes of kept answers at most: a few large front pages, or many notices.
+/// Their heads and URLs count too: an answer with no page (a bare 404) is
+/// no less an entry, and heads of tens of kilobytes are common.
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// One kept answer.
@@ -96,11 +98,41 @@ impl Flight<'_> {
     pub(super) fn redirects(self) {
         self.landings.decline(&self.url);
     }
+
+    /// The landing sets a cookie: none of its answers will be kept, so no
+    /// fetch reaching it waits again.
+    pub(super) fn never_kept(self) {
+        self.landings.decline(&self.url);
+    }
 }
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
         leave(&mut self.landings.lock(), &self.url);
+    }
+}
+
+/// A fetch waiting for another's request of a landing. Its fetch may be
+/// abandoned mid-wait (a run's stop, a timeout) after the request ended and
+/// left the flight to it: it is then the last to know of the flight, and
+/// forgets it on its way out, or the entry would stay for the run.
+struct Waiting<'a> {
+    landings: &'a Landings,
+    url: &'a str,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut pages = self.landings.lock();
+        // The flight waited on, not a later one under the same URL.
+        if pages
+            .flights
+            .get(self.url)
+            .is_some_and(|m| Arc::ptr_eq(m, &self.lock))
+        {
+            leave(&mut pages, self.url);
+        }
     }
 }
 
@@ -139,16 +171,29 @@ impl Landings {
         };
         // The guard holds the lock's only handle here, so that `leave`
         // counts it once.
-        let (turn, waited) = match Arc::clone(&lock).try_lock_owned() {
+        let (turn, waiting) = match Arc::clone(&lock).try_lock_owned() {
             Ok(turn) => {
                 drop(lock);
-                (turn, false)
+                (Some(turn), None)
             }
-            Err(_) => (lock.lock_owned().await, true),
+            Err(_) => {
+                let waiting = Waiting {
+                    landings: self,
+                    url,
+                    lock,
+                };
+                // Only the turn is waited for: the request it waited on is
+                // over, and nothing is held while the answer is looked at.
+                drop(waiting.lock.lock().await);
+                (None, Some(waiting))
+            }
         };
         let mut pages = self.lock();
         let kept = pages.by_url.get(url).cloned();
-        if kept.is_none() && !waited && !pages.declined.contains(url) {
+        if let Some(turn) = turn
+            && kept.is_none()
+            && !pages.declined.contains(url)
+        {
             return Arrival::Fetch(Some(Flight {
                 landings: self,
                 url: url.to_string(),
@@ -157,6 +202,7 @@ impl Landings {
         }
         leave(&mut pages, url);
         drop(pages);
+        drop(waiting);
         match kept.and_then(|k| fresh(&k)) {
             Some(outcome) => Arrival::Kept(outcome),
             None => Arrival::Fetch(None),
@@ -178,6 +224,10 @@ impl Landings {
             body,
         } = outcome
         else {
+            // Cut at the size cap, as every later answer of it will be.
+            if matches!(outcome, Outcome::BodyTooLarge { .. }) {
+                return Keeping::Never;
+            }
             return Keeping::NotNow;
         };
         if matches!(*status, 401 | 403 | 407 | 408 | 429 | 500..) {
@@ -196,11 +246,17 @@ impl Landings {
         if pages.by_url.contains_key(url) {
             return Keeping::Kept;
         }
-        if pages.bytes + bytes.len() > MAX_BYTES {
+        let cost = url.len()
+            + bytes.len()
+            + headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
+        if pages.bytes + cost > MAX_BYTES {
             // Nothing kept is let go during a run.
             return Keeping::Never;
         }
-        pages.bytes += bytes.len();
+        pages.bytes += cost;
         pages.by_url.insert(
             url.to_string(),
             Arc::new(Kept {
@@ -308,6 +364,16 @@ mod tests {
             assert_eq!(l.keep(url, outcome), *keeping, "{url}");
             assert!(l.get(url).is_none(), "{url}");
         }
+        // Past the size cap: cut, as every later answer of it will be.
+        let mut cut = BodyWriter::new();
+        cut.push(b"x").unwrap();
+        let too_large = Outcome::BodyTooLarge {
+            status: 200,
+            headers: Vec::new(),
+            body: cut.finish(true),
+            limit: 1,
+        };
+        assert_eq!(l.keep("http://a.example/huge", &too_large), Keeping::Never);
         l.keep("http://a.example/gone", &answer(404, &[], b"gone", false));
         assert_eq!(l.get("http://a.example/gone").unwrap().status(), Some(404));
     }
@@ -336,6 +402,26 @@ mod tests {
         later.settle(&answer(200, &[("Set-Cookie", "s=1")], b"x", false));
         assert!(matches!(l.arrive(url).await, Arrival::Fetch(None)));
         assert!(l.lock().flights.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_given_up_while_waiting_leaves_no_flight_behind() {
+        let l = Landings::default();
+        let url = "http://a.example/front";
+        let Arrival::Fetch(Some(first)) = l.arrive(url).await else {
+            panic!("the first arrival requests it");
+        };
+        let mut waiting = Box::pin(l.arrive(url));
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        // The request ends while the other still waits (so it leaves the
+        // flight to the waiter), then the waiting fetch is abandoned (a
+        // run's stop, a timeout) before it was polled again.
+        drop(first);
+        drop(waiting);
+        assert!(
+            l.lock().flights.is_empty(),
+            "the flight of a landing no one requests or waits for is forgotten"
+        );
     }
 
     #[tokio::test]
@@ -368,9 +454,31 @@ mod tests {
     }
 
     #[test]
+    fn kept_answers_without_a_page_are_bounded_by_their_headers() {
+        let l = Landings::default();
+        // Empty pages (a bare 404, a 204) with a heavy head: a policy header,
+        // a row of trackers. The head is kept as the page is.
+        let head = [("content-security-policy", "x".repeat(64 * 1024))];
+        let head: Vec<(&str, &str)> = head.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let n = MAX_BYTES / (64 * 1024) + 10;
+        for i in 0..n {
+            l.keep(
+                &format!("http://a.example/{i}"),
+                &answer(404, &head, b"", false),
+            );
+        }
+        let kept = l.lock().by_url.len();
+        assert!(
+            kept < MAX_BYTES / (64 * 1024),
+            "{kept} heads of 64 KiB kept"
+        );
+    }
+
+    #[test]
     fn the_kept_pages_are_bounded_in_bytes() {
         let l = Landings::default();
-        let page = vec![b'x'; SPILL_AT];
+        // Room left in each for its URL.
+        let page = vec![b'x'; SPILL_AT - 1024];
         for i in 0..(MAX_BYTES / SPILL_AT) + 2 {
             l.keep(
                 &format!("http://a.example/{i}"),

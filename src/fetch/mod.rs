@@ -322,7 +322,14 @@ impl Fetcher {
         let mut hops = Vec::new();
         let jar = Jar::default();
         loop {
-            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            // The host as pacing and `[fetch.hosts]` know it: `a.example.`
+            // (absolute, as a citation or a Location may write it) is
+            // `a.example`, not a host with a pace and policy of its own.
+            let host = url
+                .host_str()
+                .unwrap_or_default()
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
             let mut policy = self.inner.config.policy(&host);
             if !robots {
                 policy.max_redirects = policy.max_redirects.min(5);
@@ -437,15 +444,19 @@ impl Fetcher {
             let validated = conditional && (req.etag.is_some() || req.last_modified.is_some());
             let outcome = read_response(exchange, policy.max_body_bytes, validated).await;
             // Asked and answered without a cookie: any fetch would get this.
-            if let Some(landing) = landing
-                && jar.cookies(&url).is_none()
-            {
-                match landing {
+            // A cookie it set (perhaps on an attempt that was retried, so the
+            // answer itself need not show it) makes its answers per visitor:
+            // none is kept, and those reaching it later go on at once rather
+            // than wait for another's request.
+            match landing {
+                Some(landing) if jar.cookies(&url).is_none() => match landing {
                     Some(flight) => flight.settle(&outcome),
                     None => {
                         self.inner.landings.keep(url.as_str(), &outcome);
                     }
-                }
+                },
+                Some(Some(flight)) => flight.never_kept(),
+                _ => {}
             }
             return (hops, url, outcome, attempts);
         }
@@ -578,7 +589,9 @@ impl Fetcher {
                         // its other pages are not asked for meanwhile: each
                         // would only be refused again (`acquire` now answers
                         // at once that the wait is too long).
-                        let until = Instant::now() + wait;
+                        // Digits may ask for more than the clock can
+                        // add to now: that is for ever, not a panic.
+                        let until = Instant::now() + wait.min(FOREVER);
                         self.inner.pacer.defer(host, policy, until, Some(status));
                         if wait > policy.max_retry_after.std() {
                             return Err(Outcome::RateLimited {
@@ -638,6 +651,10 @@ impl Fetcher {
         }
     }
 }
+
+/// The longest a host is held back for: far past any run, and within what
+/// the clock can add to now.
+const FOREVER: std::time::Duration = std::time::Duration::from_secs(30 * 365 * 86_400);
 
 /// The first URL a redirect chain leads back to (the start included), if any.
 fn first_repeated(hops: &[Hop]) -> Option<String> {
@@ -936,6 +953,69 @@ fn classify(e: reqwest::Error) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::name_does_not_exist;
+    use super::*;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server: `/old/N` is sent for good to `/front`, which sets
+    /// a cookie on every visitor.
+    async fn retiring_site() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let answer: &[u8] = if head.starts_with(b"GET /old/") {
+                        b"HTTP/1.1 301 Moved Permanently\r\nLocation: /front\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\nSet-Cookie: visitor=1; Path=/\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfront"
+                    };
+                    let _ = conn.write_all(answer).await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// A landing that sets a cookie can never be shared, so no fetch
+    /// reaching it later waits for another's request of it.
+    #[tokio::test]
+    async fn a_landing_that_sets_a_cookie_is_not_waited_for_again() {
+        let addr = retiring_site().await;
+        let fetcher = Fetcher::builder(FetchConfig {
+            requests_per_second: 0.0,
+            respect_robots: false,
+            allow_networks: vec!["127.0.0.1/32".parse().unwrap()],
+            ..FetchConfig::default()
+        })
+        .build()
+        .unwrap();
+        let r = fetcher
+            .fetch(&FetchRequest::new(format!("http://{addr}/old/1")))
+            .await;
+        assert_eq!((r.outcome.status(), r.hops.len()), (Some(200), 1));
+        let front = format!("http://{addr}/front");
+        assert!(
+            matches!(
+                fetcher.inner.landings.arrive(&front).await,
+                Arrival::Fetch(None)
+            ),
+            "a later fetch reaching the landing would wait for the others"
+        );
+    }
 
     #[test]
     fn only_no_such_name_is_a_host_gone() {

@@ -107,21 +107,8 @@ impl Pacer {
             .expect("pacer semaphores are never closed");
         loop {
             let deadline = {
-                let mut not_before = state.not_before.lock().unwrap_or_else(|e| e.into_inner());
-                let now = Instant::now();
-                match *not_before {
-                    Some((deadline, status)) if deadline > now => Some((deadline, status)),
-                    // Free to go: a Crawl-delay holds the next request back
-                    // from now, taken under the lock so that two requests
-                    // cannot both start at the end of one wait.
-                    _ => {
-                        let gap = *state.gap.lock().unwrap_or_else(|e| e.into_inner());
-                        if let Some(gap) = gap {
-                            *not_before = Some((now + gap, None));
-                        }
-                        None
-                    }
-                }
+                let not_before = state.not_before.lock().unwrap_or_else(|e| e.into_inner());
+                not_before.filter(|(deadline, _)| *deadline > Instant::now())
             };
             if let Some((deadline, status)) = deadline {
                 let remaining = deadline - Instant::now().min(deadline);
@@ -137,25 +124,32 @@ impl Pacer {
                 .acquire_owned()
                 .await
                 .expect("pacer semaphores are never closed");
-            let Some(limiter) = &state.limiter else {
-                return Ok(Permit {
-                    _host: host_permit,
-                    _global: global,
-                });
-            };
-            match limiter.check() {
-                Ok(()) => {
-                    return Ok(Permit {
-                        _host: host_permit,
-                        _global: global,
-                    });
-                }
-                Err(not_until) => {
-                    drop(global);
-                    let wait = not_until.wait_time_from(self.clock.now());
-                    tokio::time::sleep(wait).await;
-                }
+            if let Some(limiter) = &state.limiter
+                && let Err(not_until) = limiter.check()
+            {
+                drop(global);
+                let wait = not_until.wait_time_from(self.clock.now());
+                tokio::time::sleep(wait).await;
+                continue;
             }
+            // The global slot may have been long in coming, and meanwhile
+            // the host asked for a wait (a Retry-After to another of its
+            // requests) or another request started (a Crawl-delay's gap
+            // runs from it): both are looked at again as the request goes.
+            // The gap is taken here, under the lock, so that two requests
+            // cannot both start at the end of one wait.
+            let mut not_before = state.not_before.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            if not_before.is_some_and(|(deadline, _)| deadline > now) {
+                continue;
+            }
+            if let Some(gap) = *state.gap.lock().unwrap_or_else(|e| e.into_inner()) {
+                *not_before = Some((now + gap, None));
+            }
+            return Ok(Permit {
+                _host: host_permit,
+                _global: global,
+            });
         }
     }
 
@@ -210,6 +204,56 @@ mod tests {
         assert!(
             b1 - a2 < Duration::from_millis(250),
             "host b waited for a: {b1:?}"
+        );
+    }
+
+    /// The only global slot, held by a request to another host, so that
+    /// requests to "a" queue for it.
+    async fn one_slot_taken(pacer: &Pacer, p: &HostPolicy) -> Permit {
+        pacer.acquire("other", p).await.unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_given_while_a_request_waits_for_a_slot_holds_it_too() {
+        let pacer = Pacer::new(1);
+        let p = policy(0.0);
+        let other = one_slot_taken(&pacer, &p).await;
+        let mut queued = Box::pin(pacer.acquire("a", &p));
+        assert!(futures_util::poll!(queued.as_mut()).is_pending());
+        // Meanwhile the host's answer to another request asks for a wait.
+        let t0 = Instant::now();
+        pacer.defer("a", &p, t0 + Duration::from_secs(5), Some(429));
+        drop(other);
+        let _permit = queued.await.unwrap();
+        assert!(
+            Instant::now() >= t0 + Duration::from_secs(5),
+            "sent {:?} into a 5 s Retry-After",
+            Instant::now() - t0
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_crawl_delay_spaces_requests_that_waited_for_a_slot_together() {
+        let pacer = Pacer::new(1);
+        let p = policy(0.0);
+        assert!(p.per_host_concurrency >= 2);
+        pacer.space("a", &p, Duration::from_secs(2));
+        let other = one_slot_taken(&pacer, &p).await;
+        let mut first = Box::pin(pacer.acquire("a", &p));
+        let mut second = Box::pin(pacer.acquire("a", &p));
+        assert!(futures_util::poll!(first.as_mut()).is_pending());
+        assert!(futures_util::poll!(second.as_mut()).is_pending());
+        // Both wait for the slot past the host's gap.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(futures_util::poll!(second.as_mut()).is_pending());
+        drop(other);
+        drop(first.await.unwrap());
+        let t1 = Instant::now();
+        let _permit = second.await.unwrap();
+        assert!(
+            Instant::now() >= t1 + Duration::from_secs(2),
+            "two requests {:?} apart under a 2 s Crawl-delay",
+            Instant::now() - t1
         );
     }
 

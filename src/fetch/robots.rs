@@ -54,7 +54,11 @@ impl Rules {
             return None;
         };
         let secs = robot.delay.filter(|d| d.is_finite() && *d > 0.0)?;
-        Some(std::time::Duration::from_secs_f32(secs).min(MAX_CRAWL_DELAY))
+        // Capped before it becomes a Duration: `1e30` parses, and a
+        // Duration of it would panic.
+        Some(std::time::Duration::from_secs_f32(
+            secs.min(MAX_CRAWL_DELAY.as_secs_f32()),
+        ))
     }
 
     /// Rules from the answer to a robots.txt request: `None` when no answer came.
@@ -120,6 +124,14 @@ mod tests {
             delay("User-agent: *\nCrawl-delay: 86400\n"),
             Some(MAX_CRAWL_DELAY)
         );
+        // Past what a Duration holds: still the cap, not a panic.
+        for huge in ["99999999999999999999999", "1e30"] {
+            assert_eq!(
+                delay(&format!("User-agent: *\nCrawl-delay: {huge}\n")),
+                Some(MAX_CRAWL_DELAY),
+                "{huge}"
+            );
+        }
         assert_eq!(delay("User-agent: *\nCrawl-delay: 0\n"), None);
         assert_eq!(delay("User-agent: *\nDisallow: /x\n"), None);
         assert_eq!(

@@ -320,6 +320,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             [(header::RETRY_AFTER, "86400")],
         )
             .into_response(),
+        // Asks for longer than any clock can count: the largest delay a
+        // header's digits can say.
+        "/ratelimited-forever" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "18446744073709551615")],
+        )
+            .into_response(),
         "/flaky" => {
             if count(&state, &key) == 1 {
                 StatusCode::SERVICE_UNAVAILABLE.into_response()
