@@ -358,11 +358,7 @@ impl Store {
         check: &NewCheck,
         capture: Option<&NewCapture>,
     ) -> Result<Recorded> {
-        let file = self.file.clone();
-        let err = |source| super::StoreError::Sqlite {
-            file: file.clone(),
-            source,
-        };
+        let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
             "INSERT INTO sources (url, host, first_seen) VALUES (?1, ?2, ?3) ON CONFLICT (url) DO NOTHING",

@@ -208,11 +208,7 @@ pub struct RunRow {
 impl Store {
     /// Starts a run; runs left `running` by a killed process become `interrupted`.
     pub fn start_run(&mut self, now: Millis, pid: u32) -> Result<i64> {
-        let file = self.file.clone();
-        let err = |source| super::StoreError::Sqlite {
-            file: file.clone(),
-            source,
-        };
+        let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
             "UPDATE runs SET state = 'interrupted' WHERE state = 'running'",
@@ -428,11 +424,7 @@ impl Store {
         writes: &[CheckWrite],
         incidents: &[NewIncident],
     ) -> Result<()> {
-        let file = self.file.clone();
-        let err = |source| super::StoreError::Sqlite {
-            file: file.clone(),
-            source,
-        };
+        let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
         for i in incidents {
             tx.prepare_cached(
