@@ -127,6 +127,14 @@ pub fn status_rows(summary: &Summary) -> Vec<(&'static str, i64, i64)> {
         .collect()
 }
 
+/// The outlets the summary table leaves out, counted ("3 outlets"), or
+/// `None` when it shows them all: each text-like format words the line its
+/// own way around the same count.
+pub(super) fn outlets_not_shown(summary: &Summary) -> Option<String> {
+    let more = summary.outlets.len().saturating_sub(OUTLETS_SHOWN);
+    (more > 0).then(|| plural(more as i64, "outlet", "outlets"))
+}
+
 /// An outlet's name as shown.
 pub fn outlet_name(o: &Option<String>) -> &str {
     o.as_deref().unwrap_or("(no outlet)")
@@ -196,16 +204,8 @@ impl Render for Text<'_> {
                     o.broken_percent
                 )?;
             }
-            if summary.outlets.len() > OUTLETS_SHOWN {
-                writeln!(
-                    self.out,
-                    "  … and {} more",
-                    plural(
-                        (summary.outlets.len() - OUTLETS_SHOWN) as i64,
-                        "outlet",
-                        "outlets"
-                    )
-                )?;
+            if let Some(more) = outlets_not_shown(summary) {
+                writeln!(self.out, "  … and {more} more")?;
             }
         }
         Ok(())
