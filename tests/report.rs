@@ -199,11 +199,7 @@ fn build(dir: &Path) -> PathBuf {
             6,
         ),
     ];
-    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
-    store.write_checks(run1, &w).unwrap();
-    store
-        .finish_run(run1, night1 + 600_000, &serde_json::json!({}))
-        .unwrap();
+    s1.finish(&mut store, run1, &writes);
 
     // Night 2 (2026-11-04): A confirmed dead, B a homepage redirect, C rewritten,
     // D moved, E failing; G still unreachable (not new), F fine.
@@ -276,11 +272,7 @@ fn build(dir: &Path) -> PathBuf {
             6,
         ),
     ];
-    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
-    store.write_checks(run2, &w).unwrap();
-    store
-        .finish_run(run2, night2 + 600_000, &serde_json::json!({}))
-        .unwrap();
+    s2.finish(&mut store, run2, &writes);
     file
 }
 
@@ -310,6 +302,16 @@ struct Owned {
 impl Night {
     fn new(at: Millis) -> Night {
         Night { at }
+    }
+
+    /// Writes the night's checks in `run` and ends the run ten minutes
+    /// after the night began, as every fixture night does.
+    fn finish(&self, store: &mut Store, run: i64, writes: &[Owned]) {
+        let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
+        store.write_checks(run, &w).unwrap();
+        store
+            .finish_run(run, self.at + 600_000, &serde_json::json!({}))
+            .unwrap();
     }
 
     fn source_id(store: &Store, url: &str) -> i64 {
@@ -745,11 +747,7 @@ fn hostile_urls_stay_inert_in_markdown() {
             2,
         ),
     ];
-    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
-    store.write_checks(run, &w).unwrap();
-    store
-        .finish_run(run, night + 600_000, &serde_json::json!({}))
-        .unwrap();
+    n.finish(&mut store, run, &writes);
     let mut opts = options(Some(PUBLIC_URL));
     opts.statuses = select::parse_statuses("all").unwrap();
     let (md, _) = render(&store, &opts, ReportFormat::Markdown);
