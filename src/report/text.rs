@@ -321,4 +321,49 @@ mod tests {
             "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
         );
     }
+
+    #[test]
+    fn the_outlets_past_the_table_are_counted_in_every_text_like_format() {
+        use crate::report::{ReportFormat, renderer};
+        use crate::store::{OutletCount, ReportCounts};
+        let header = Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: false,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        };
+        let summary = |outlets: usize| {
+            Summary::from_counts(&ReportCounts {
+                outlets: (0..outlets)
+                    .map(|i| OutletCount {
+                        outlet: Some(format!("Outlet {i}")),
+                        citations: 1,
+                        broken: 0,
+                    })
+                    .collect(),
+                ..ReportCounts::default()
+            })
+        };
+        let start = |format: ReportFormat, outlets: usize| {
+            let mut out = Vec::new();
+            renderer(format, &mut out, false)
+                .start(&header, &summary(outlets))
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        for (format, line) in [
+            (ReportFormat::Text, "\n  … and 3 outlets more\n"),
+            (ReportFormat::Markdown, "|\n\n… and 3 outlets more.\n"),
+            (ReportFormat::Html, "\n<p>… and 3 outlets more.</p>\n"),
+        ] {
+            let shown = start(format, OUTLETS_SHOWN + 3);
+            assert!(shown.contains(line), "{format:?}: {shown}");
+            assert!(start(format, OUTLETS_SHOWN + 1).contains("… and 1 outlet more"));
+            let all = start(format, OUTLETS_SHOWN);
+            assert!(all.contains("Outlet 19") && !all.contains("… and"), "{all}");
+        }
+    }
 }
