@@ -241,6 +241,12 @@ impl Drop for Running {
     }
 }
 
+/// A GET whose transport error fails the test: what a test asks is the
+/// answer, not whether sending it could fail.
+pub async fn get(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    c.get(url).send().await.unwrap()
+}
+
 /// A client that does not follow redirects (TimeGate answers are checked as sent).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
