@@ -34,9 +34,16 @@ const IMMEDIATE: &str = "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir =
      [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
      [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n";
 
-fn briefing(web: &TestWeb, paths: &[&str]) -> String {
+/// Loopback allowed, no pacing, no retries, one fetch at a time: for runs a
+/// test ends part way (a time budget, a signal, the service stopping).
+const ONE_AT_A_TIME: &str = "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+     [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
+     allow_networks = [\"127.0.0.1/32\"]\n";
+
+fn briefing(web: &TestWeb, paths: &[impl AsRef<str>]) -> String {
     let mut doc = String::from("Briefings - test page\n\n");
     for (i, p) in paths.iter().enumerate() {
+        let p = p.as_ref();
         doc.push_str(&format!(
             "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\nSource: Outlet {i}, December {}, 2020\nhttp://127.0.0.1:{}{p}\n\n",
             i + 1,
@@ -48,7 +55,7 @@ fn briefing(web: &TestWeb, paths: &[&str]) -> String {
 
 /// A project whose briefing cites `paths` on `web`, configured [`IMMEDIATE`]:
 /// where most tests here start.
-fn citing(web: &TestWeb, paths: &[&str]) -> Ground {
+fn citing(web: &TestWeb, paths: &[impl AsRef<str>]) -> Ground {
     let g = Ground::new();
     g.write_config(IMMEDIATE);
     g.brief("b.txt", briefing(web, paths));
@@ -299,8 +306,7 @@ async fn the_next_check_counts_from_the_runs_start_not_the_fetch() {
     g.write_config(&IMMEDIATE.replace("retries = 0\n", "retries = 0\nconcurrency = 1\n"));
     let mut paths: Vec<String> = (0..60).map(|i| format!("/slow/ok/{i}")).collect();
     paths.extend(["/slow/missing/1".to_string(), "/slow/flaky/1".to_string()]);
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     let summary = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(summary["checked"], 62, "{summary}");
     assert!(summary["duration_ms"].as_u64().unwrap() > 1200, "{summary}");
@@ -409,8 +415,7 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
         .map(|i| format!("/always503?{i}"))
         .chain(["/page/1".to_string()])
         .collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let g = citing(&web, &refs);
+    let g = citing(&web, &paths);
     let summary = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(
         summary["host_incidents"],
@@ -759,17 +764,14 @@ async fn a_new_copy_of_a_churning_page_is_kept_as_a_small_delta_and_read_back_ex
 async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n[check]\nmax_duration = \"1500ms\"\n",
-    );
+    g.write_config(&format!(
+        "{ONE_AT_A_TIME}[check]\nmax_duration = \"1500ms\"\n"
+    ));
     // The budget counts the sync too, which on a loaded machine took all of
     // a 300 ms one: pages of 300 ms under a budget of 1.5 s leave room for
     // the sync and still end the run after a few.
     let paths: Vec<String> = (0..20).map(|i| format!("/slower/ok/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     let first = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(first["stopped_by_time_budget"], true, "{first}");
     let done = first["checked"].as_u64().unwrap();
@@ -1259,15 +1261,10 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
     use std::time::{Duration, Instant};
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n",
-    );
+    g.write_config(ONE_AT_A_TIME);
     // Slow enough that the second signal finds the first's fetch still going.
     let paths: Vec<String> = (0..200).map(|i| format!("/slower/ok/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     let db = g.path("data/citewatch.db");
     let checks = |db: &std::path::Path| -> i64 {
         rusqlite::Connection::open(db)
@@ -1377,15 +1374,9 @@ async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
     use std::time::{Duration, Instant};
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [serve]\nadmin_token = \"t\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n",
-    );
+    g.write_config(&format!("{ONE_AT_A_TIME}[serve]\nadmin_token = \"t\"\n"));
     let paths: Vec<String> = (0..200).map(|i| format!("/slow/ok/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     json(&g, &["sync", "--format", "json"]).await;
     let (child, base) = g.serve();
     let r = reqwest::Client::new()
@@ -1539,8 +1530,7 @@ async fn a_copy_cited_the_archive_cannot_give_back_is_named_not_taken_as_unchang
 async fn a_stop_asked_for_during_the_sync_starts_no_fetch() {
     let web = TestWeb::start("127.0.0.1").await;
     let paths: Vec<String> = (0..20).map(|i| format!("/page/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let g = citing(&web, &refs);
+    let g = citing(&web, &paths);
     // The run's own SIGTERM once its sync is done (debug builds only).
     let out = run_with(
         &g,
