@@ -5,6 +5,8 @@
 //!
 //! Run: `cargo bench --bench sync` (env `DOCS=N` to change the size).
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -12,6 +14,7 @@ use std::time::Instant;
 use citewatch::config::Config;
 use citewatch::store::Store;
 use citewatch::sync::{self, SyncOptions};
+use common::peak_rss_mib;
 
 const ITEMS: usize = 8;
 
@@ -61,15 +64,6 @@ fn document(doc: usize) -> String {
         );
     }
     s
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn main() {

@@ -34,9 +34,16 @@ const IMMEDIATE: &str = "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir =
      [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n\
      [check]\ndead_after_checks = 1\ndead_after = \"0s\"\n";
 
-fn briefing(web: &TestWeb, paths: &[&str]) -> String {
+/// Loopback allowed, no pacing, no retries, one fetch at a time: for runs a
+/// test ends part way (a time budget, a signal, the service stopping).
+const ONE_AT_A_TIME: &str = "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
+     [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
+     allow_networks = [\"127.0.0.1/32\"]\n";
+
+fn briefing(web: &TestWeb, paths: &[impl AsRef<str>]) -> String {
     let mut doc = String::from("Briefings - test page\n\n");
     for (i, p) in paths.iter().enumerate() {
+        let p = p.as_ref();
         doc.push_str(&format!(
             "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\nSource: Outlet {i}, December {}, 2020\nhttp://127.0.0.1:{}{p}\n\n",
             i + 1,
@@ -44,6 +51,15 @@ fn briefing(web: &TestWeb, paths: &[&str]) -> String {
         ));
     }
     doc
+}
+
+/// A project whose briefing cites `paths` on `web`, configured [`IMMEDIATE`]:
+/// where most tests here start.
+fn citing(web: &TestWeb, paths: &[impl AsRef<str>]) -> Ground {
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    g.brief("b.txt", briefing(web, paths));
+    g
 }
 
 fn source<'a>(sources: &'a Value, path: &str) -> &'a Value {
@@ -65,8 +81,6 @@ fn status_of(sources: &Value, path: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_gives_each_source_its_verdict() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let paths = [
         "/page/1",
         "/gone",
@@ -76,7 +90,7 @@ async fn a_run_gives_each_source_its_verdict() {
         "/always503",
         "/page/2",
     ];
-    g.brief("b.txt", briefing(&web, &paths));
+    let g = citing(&web, &paths);
     let summary = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(summary["checked"], 7, "{summary}");
     for key in [
@@ -292,8 +306,7 @@ async fn the_next_check_counts_from_the_runs_start_not_the_fetch() {
     g.write_config(&IMMEDIATE.replace("retries = 0\n", "retries = 0\nconcurrency = 1\n"));
     let mut paths: Vec<String> = (0..60).map(|i| format!("/slow/ok/{i}")).collect();
     paths.extend(["/slow/missing/1".to_string(), "/slow/flaky/1".to_string()]);
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     let summary = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(summary["checked"], 62, "{summary}");
     assert!(summary["duration_ms"].as_u64().unwrap() > 1200, "{summary}");
@@ -320,9 +333,7 @@ async fn the_next_check_counts_from_the_runs_start_not_the_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partial_run_is_not_last_night_for_the_report() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/page/1", "/gone"]));
+    let g = citing(&web, &["/page/1", "/gone"]);
     let night = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(night["partial"], false, "{night}");
     // Every status is counted, 0 included, so scripts need not ask first.
@@ -355,9 +366,7 @@ async fn a_partial_run_is_not_last_night_for_the_report() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_hands_out_a_good_copy_never_the_error_page() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/page/1", "/soft", "/missing"]));
+    let g = citing(&web, &["/page/1", "/soft", "/missing"]);
     json(&g, &["check", "--format", "json"]).await;
     let url = |path: &str| format!("http://127.0.0.1:{}{path}", web.port());
     let good = run(&g, &["get", &url("/page/1")]).await;
@@ -402,14 +411,11 @@ async fn sources_blocked_by_our_own_policy_are_pointed_out_when_nothing_is_due()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let paths: Vec<String> = (0..6)
         .map(|i| format!("/always503?{i}"))
         .chain(["/page/1".to_string()])
         .collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    let g = citing(&web, &paths);
     let summary = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(
         summary["host_incidents"],
@@ -466,12 +472,10 @@ async fn a_bot_challenge_served_with_a_503_is_blocked_not_unreachable() {
 
 /// A store citing six pages of one host (one of them gone), after a first night.
 async fn six_pages_after_a_night(web: &TestWeb) -> Ground {
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let pages = [
         "/gone", "/page/1", "/page/2", "/page/3", "/page/4", "/page/5",
     ];
-    g.brief("b.txt", briefing(web, &pages));
+    let g = citing(web, &pages);
     json(&g, &["check", "--format", "json"]).await;
     g
 }
@@ -586,9 +590,7 @@ async fn an_incident_forgives_one_run_and_a_lasting_outage_counts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_304_is_recorded_as_a_304_and_the_page_stays_as_it_was() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/cached"]));
+    let g = citing(&web, &["/cached"]);
     json(&g, &["check", "--format", "json"]).await;
     json(&g, &["check", "--all", "--format", "json"]).await;
     let url = format!("http://127.0.0.1:{}/cached", web.port());
@@ -612,9 +614,7 @@ async fn a_304_is_recorded_as_a_304_and_the_page_stays_as_it_was() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_bytes_reuse_the_stored_reading_instead_of_reading_again() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/page/1"]));
+    let g = citing(&web, &["/page/1"]);
     json(&g, &["check", "--format", "json"]).await;
     // Plant a sentinel in the stored reading (a bot challenge the page never
     // showed): only a reused reading can bring it back.
@@ -675,12 +675,7 @@ fn baseline_reading(g: &Ground, url: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_fingerprints() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief(
-        "b.txt",
-        briefing(&web, &["/article/churn", "/article/rewritten"]),
-    );
+    let g = citing(&web, &["/article/churn", "/article/rewritten"]);
     let (churn, rewritten) = (
         web.url("127.0.0.1", "/article/churn"),
         web.url("127.0.0.1", "/article/rewritten"),
@@ -729,9 +724,7 @@ async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_finger
 async fn a_new_copy_of_a_churning_page_is_kept_as_a_small_delta_and_read_back_exactly() {
     use sha2::{Digest, Sha256};
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/article/churn"]));
+    let g = citing(&web, &["/article/churn"]);
     let url = web.url("127.0.0.1", "/article/churn");
     json(&g, &["check", "--format", "json"]).await;
     json(&g, &["check", "--all", "--format", "json"]).await;
@@ -796,17 +789,14 @@ async fn a_new_copy_of_a_churning_page_is_kept_as_a_small_delta_and_read_back_ex
 async fn the_time_budget_ends_a_run_cleanly_and_the_next_run_goes_on() {
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n[check]\nmax_duration = \"1500ms\"\n",
-    );
+    g.write_config(&format!(
+        "{ONE_AT_A_TIME}[check]\nmax_duration = \"1500ms\"\n"
+    ));
     // The budget counts the sync too, which on a loaded machine took all of
     // a 300 ms one: pages of 300 ms under a budget of 1.5 s leave room for
     // the sync and still end the run after a few.
     let paths: Vec<String> = (0..20).map(|i| format!("/slower/ok/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     let first = json(&g, &["check", "--format", "json"]).await;
     assert_eq!(first["stopped_by_time_budget"], true, "{first}");
     let done = first["checked"].as_u64().unwrap();
@@ -969,10 +959,8 @@ async fn a_failing_robots_txt_is_the_hosts_failure_not_its_policy() {
 async fn a_night_packs_its_archive_and_verify_checks_every_packed_blob() {
     use sha2::{Digest, Sha256};
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let paths = ["/page/1", "/page/2", "/page/3", "/page/4"];
-    g.brief("b.txt", briefing(&web, &paths));
+    let g = citing(&web, &paths);
     json(&g, &["check", "--format", "json"]).await;
 
     // No file per body: the bodies went into a pack, found through its index.
@@ -1104,9 +1092,7 @@ fn the_binary_runs_on_jemalloc_with_its_decay_settings() {
 )]
 async fn a_panic_while_judging_one_source_costs_only_that_source() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    let g = citing(&web, &["/page/1", "/page/2", "/page/3"]);
     let night = |panic: Option<&str>, args: &[&str]| {
         let mut cmd = g.cmd(args);
         if let Some(p) = panic {
@@ -1208,9 +1194,7 @@ async fn a_panic_in_the_writer_or_the_network_thread_fails_the_run_with_exit_3()
         ),
         ("recording", "injected for a test: recording"),
     ] {
-        let g = Ground::new();
-        g.write_config(IMMEDIATE);
-        g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+        let g = citing(&web, &["/page/1", "/page/2", "/page/3"]);
         let mut cmd = g.cmd(&["check", "--format", "json"]);
         cmd.env("CITEWATCH_TEST_PANIC", format!("{stage}:/page/2"));
         let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
@@ -1302,15 +1286,10 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
     use std::time::{Duration, Instant};
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n",
-    );
+    g.write_config(ONE_AT_A_TIME);
     // Slow enough that the second signal finds the first's fetch still going.
     let paths: Vec<String> = (0..200).map(|i| format!("/slower/ok/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     let db = g.path("data/citewatch.db");
     let checks = |db: &std::path::Path| -> i64 {
         rusqlite::Connection::open(db)
@@ -1420,15 +1399,9 @@ async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
     use std::time::{Duration, Instant};
     let web = TestWeb::start("127.0.0.1").await;
     let g = Ground::new();
-    g.write_config(
-        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n\
-         [serve]\nadmin_token = \"t\"\n\
-         [fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nconcurrency = 1\n\
-         allow_networks = [\"127.0.0.1/32\"]\n",
-    );
+    g.write_config(&format!("{ONE_AT_A_TIME}[serve]\nadmin_token = \"t\"\n"));
     let paths: Vec<String> = (0..200).map(|i| format!("/slow/ok/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    g.brief("b.txt", briefing(&web, &paths));
     json(&g, &["sync", "--format", "json"]).await;
     let (child, base) = g.serve();
     let r = reqwest::Client::new()
@@ -1476,9 +1449,7 @@ async fn serve_stopping_ends_its_api_run_cleanly_instead_of_abandoning_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permanent_hop_that_only_adds_a_slash_is_no_move() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/respelled", "/chain/1"]));
+    let g = citing(&web, &["/respelled", "/chain/1"]);
     json(&g, &["check", "--format", "json"]).await;
     let sources = json(&g, &["sources", "--format", "json"]).await;
     // 301 to `/respelled/`, then 302 to `/respelled/today`: not moved.
@@ -1490,10 +1461,8 @@ async fn a_permanent_hop_that_only_adds_a_slash_is_no_move() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_front_page_served_at_a_deep_link_is_found_on_the_first_night() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let front = "/news/2020/12/27/front.htm";
-    g.brief("b.txt", briefing(&web, &[front, "/article/rewritten", "/"]));
+    let g = citing(&web, &[front, "/article/rewritten", "/"]);
     json(&g, &["check", "--format", "json"]).await;
     let sources = json(&g, &["sources", "--format", "json"]).await;
     assert_eq!(status_of(&sources, front), "soft_404", "{sources}");
@@ -1550,10 +1519,8 @@ async fn each_port_of_a_host_is_its_own_site_for_the_probe_and_front_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_cited_the_archive_cannot_give_back_is_named_not_taken_as_unchanged() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let rewritten = "/article/rewritten";
-    g.brief("b.txt", briefing(&web, &[rewritten]));
+    let g = citing(&web, &[rewritten]);
     json(&g, &["check", "--format", "json"]).await;
     // Every packed copy damaged: same length, other bytes.
     let packs = g.path("data/blobs/packs");
@@ -1587,11 +1554,8 @@ async fn a_copy_cited_the_archive_cannot_give_back_is_named_not_taken_as_unchang
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_asked_for_during_the_sync_starts_no_fetch() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let paths: Vec<String> = (0..20).map(|i| format!("/page/{i}")).collect();
-    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    g.brief("b.txt", briefing(&web, &refs));
+    let g = citing(&web, &paths);
     // The run's own SIGTERM once its sync is done (debug builds only).
     let out = run_with(
         &g,
@@ -1622,12 +1586,10 @@ async fn a_stop_asked_for_during_the_sync_starts_no_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn articles_sent_to_one_page_are_removed_not_moved() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let retired = ["/retired/1", "/retired/2", "/retired/3"];
     let mut cited = retired.to_vec();
     cited.extend(["/chain/1", "/mobile/c_77.htm", "/desktop/c_77.htm"]);
-    g.brief("b.txt", briefing(&web, &cited));
+    let g = citing(&web, &cited);
     let statuses = |sources: &Value| -> Vec<String> {
         retired.iter().map(|p| status_of(sources, p)).collect()
     };
@@ -1772,9 +1734,7 @@ async fn articles_sent_to_a_page_for_now_do_not_make_it_a_landing_the_next_night
 )]
 async fn the_log_line_comes_while_a_slow_page_is_awaited() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/slower/ok/1"]));
+    let g = citing(&web, &["/slower/ok/1"]);
     let out = run_with(
         &g,
         &["check", "--format", "json"],
@@ -1795,10 +1755,8 @@ async fn the_log_line_comes_while_a_slow_page_is_awaited() {
 )]
 async fn checks_held_for_a_second_look_are_capped() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let retired = ["/retired/1", "/retired/2", "/retired/3"];
-    g.brief("b.txt", briefing(&web, &retired));
+    let g = citing(&web, &retired);
     let out = run_with(
         &g,
         &["check", "--format", "json"],
@@ -1822,12 +1780,7 @@ async fn checks_held_for_a_second_look_are_capped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_applications_shell_is_blocked_not_ok() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief(
-        "b.txt",
-        briefing(&web, &["/app/news/2020/1", "/spa/news/2020/1", "/page/1"]),
-    );
+    let g = citing(&web, &["/app/news/2020/1", "/spa/news/2020/1", "/page/1"]);
     for night in ["first", "second"] {
         json(&g, &["check", "--all", "--format", "json"]).await;
         let sources = json(&g, &["sources", "--format", "json"]).await;
@@ -1851,9 +1804,7 @@ async fn a_script_applications_shell_is_blocked_not_ok() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_still_as_cited_is_not_condemned_by_a_probe_like_it() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/heavy/story-1.html"]));
+    let g = citing(&web, &["/heavy/story-1.html"]);
     json(&g, &["check", "--format", "json"]).await;
     // The site starts answering made-up addresses with a page in the same
     // heavy template: the short story is now as like that page as the
@@ -1886,10 +1837,8 @@ async fn a_story_with_paragraphs_of_its_own_is_not_condemned_by_the_probe_on_a_f
     web.state
         .heavy_catch_all
         .store(true, std::sync::atomic::Ordering::Relaxed);
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let cited = ["/heavy/brief-1.html", "/heavy/removed-1.html"];
-    g.brief("b.txt", briefing(&web, &cited));
+    let g = citing(&web, &cited);
     json(&g, &["check", "--format", "json"]).await;
     let probes = web
         .hits()
@@ -1915,9 +1864,7 @@ async fn a_story_with_paragraphs_of_its_own_is_not_condemned_by_the_probe_on_a_f
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_read_by_the_old_decoder_is_read_again_not_taken_for_rewritten() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/article/churn"]));
+    let g = citing(&web, &["/article/churn"]);
     let url = web.url("127.0.0.1", "/article/churn");
     json(&g, &["check", "--format", "json"]).await;
     assert_eq!(baseline_reading(&g, &url)["decoder"], 1);
@@ -1947,9 +1894,7 @@ async fn a_store_read_by_the_old_decoder_is_read_again_not_taken_for_rewritten()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unchanged_page_the_old_decoder_misread_is_read_again() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/gbk-lying-notice"]));
+    let g = citing(&web, &["/gbk-lying-notice"]);
     json(&g, &["check", "--format", "json"]).await;
     let sources = json(&g, &["sources", "--format", "json"]).await;
     // Read through the lie, its notice is found.
@@ -1981,9 +1926,7 @@ async fn an_unchanged_page_the_old_decoder_misread_is_read_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_offers_no_error_page_as_the_archived_copy() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/soft", "/page/1"]));
+    let g = citing(&web, &["/soft", "/page/1"]);
     json(&g, &["check", "--format", "json"]).await;
     let report = json(&g, &["report", "--status", "all", "--format", "json"]).await;
     let mut archived = std::collections::BTreeMap::new();
@@ -2066,10 +2009,8 @@ async fn a_user_who_may_not_write_the_store_reads_its_packed_archive() {
     use sha2::{Digest, Sha256};
     use std::os::unix::fs::PermissionsExt;
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let paths = ["/page/1", "/page/2", "/page/3"];
-    g.brief("b.txt", briefing(&web, &paths));
+    let g = citing(&web, &paths);
     json(&g, &["check", "--format", "json"]).await;
     let index = g.path("data/blobs/packs/index.db");
     assert!(index.exists());
@@ -2138,10 +2079,8 @@ async fn a_user_who_may_not_write_the_store_reads_its_packed_archive() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let paths = ["/page/1", "/page/2", "/page/3"];
-    g.brief("b.txt", briefing(&web, &paths));
+    let g = citing(&web, &paths);
     json(&g, &["check", "--format", "json"]).await;
     let packs = g.path("data/blobs/packs");
     let pack_files = || {
@@ -2266,9 +2205,7 @@ async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damage_to_the_database_found_during_a_check_stops_it_and_nothing_more_is_written() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    let g = citing(&web, &["/page/1", "/page/2", "/page/3"]);
     json(&g, &["check", "--format", "json"]).await;
     let db = g.path("data/citewatch.db");
     // Damage a quick look at start-up does not see (the full check costs
@@ -2309,9 +2246,7 @@ async fn damage_to_the_database_found_during_a_check_stops_it_and_nothing_more_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_pack_record_loses_only_itself_when_the_index_is_rebuilt() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &["/page/1", "/page/2", "/page/3"]));
+    let g = citing(&web, &["/page/1", "/page/2", "/page/3"]);
     json(&g, &["check", "--format", "json"]).await;
     let packs = g.path("data/blobs/packs");
     // The pack's first record damaged (its magic), and the index lost: the
@@ -2354,9 +2289,7 @@ const REPORTS: [&str; 4] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pdf_replaced_by_another_document_is_changed_and_one_reissued_is_ok() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
-    g.brief("b.txt", briefing(&web, &REPORTS));
+    let g = citing(&web, &REPORTS);
     json(&g, &["check", "--format", "json"]).await;
     let sources = json(&g, &["sources", "--format", "json"]).await;
     for path in REPORTS {
@@ -2429,10 +2362,8 @@ async fn a_pdf_replaced_by_another_document_is_changed_and_one_reissued_is_ok() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pdfs_a_store_kept_before_pdfs_were_read_are_read_again_not_taken_for_changed() {
     let web = TestWeb::start("127.0.0.1").await;
-    let g = Ground::new();
-    g.write_config(IMMEDIATE);
     let reports = &REPORTS[..2];
-    g.brief("b.txt", briefing(&web, reports));
+    let g = citing(&web, reports);
     json(&g, &["check", "--format", "json"]).await;
     // As a store of the previous version kept them: readings without text.
     let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();

@@ -117,6 +117,19 @@ impl Night {
         self.web.state.gate_closed.store(false, Ordering::Relaxed);
     }
 
+    /// A check run with `env` let through the gate to its end, which must
+    /// be a failed run's (exit 3, no summary): its standard error.
+    async fn failed_run(&self, env: &[(&str, &str)]) -> String {
+        let child = self.spawn_check(env);
+        self.wait_for_the_gate().await;
+        self.open_gate();
+        let out = finish(child).await;
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(out.stdout.is_empty(), "no summary for a failed run");
+        err
+    }
+
     /// Check rows per source URL (port left out), every source listed.
     fn checks(&self) -> BTreeMap<String, i64> {
         let db = self.db();
@@ -217,13 +230,7 @@ async fn a_batch_the_store_refuses_ends_the_run_and_leaves_its_sources_due() {
              BEGIN SELECT RAISE(ABORT, 'refused for a test'); END;",
         )
         .unwrap();
-    let child = n.spawn_check(&[]);
-    n.wait_for_the_gate().await;
-    n.open_gate();
-    let out = finish(child).await;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(out.stdout.is_empty(), "no summary for a failed run");
+    let err = n.failed_run(&[]).await;
     assert!(
         err.contains("recording checks failed, so the run stopped: ")
             && err.contains(
@@ -293,13 +300,7 @@ async fn a_batch_the_store_refuses_ends_the_run_and_leaves_its_sources_due() {
 )]
 async fn damage_met_while_the_writer_holds_results_drops_them_unwritten() {
     let n = Night::new().await;
-    let child = n.spawn_check(&[("CITEWATCH_TEST_DAMAGE", "/gated/")]);
-    n.wait_for_the_gate().await;
-    n.open_gate();
-    let out = finish(child).await;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(out.stdout.is_empty(), "no summary for a failed run");
+    let err = n.failed_run(&[("CITEWATCH_TEST_DAMAGE", "/gated/")]).await;
     assert!(
         err.contains("injected for a test: database disk image is malformed")
             && err.contains("the database is damaged, so the run stopped and wrote nothing more"),

@@ -199,11 +199,7 @@ fn build(dir: &Path) -> PathBuf {
             6,
         ),
     ];
-    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
-    store.write_checks(run1, &w).unwrap();
-    store
-        .finish_run(run1, night1 + 600_000, &serde_json::json!({}))
-        .unwrap();
+    s1.finish(&mut store, run1, &writes);
 
     // Night 2 (2026-11-04): A confirmed dead, B a homepage redirect, C rewritten,
     // D moved, E failing; G still unreachable (not new), F fine.
@@ -276,11 +272,7 @@ fn build(dir: &Path) -> PathBuf {
             6,
         ),
     ];
-    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
-    store.write_checks(run2, &w).unwrap();
-    store
-        .finish_run(run2, night2 + 600_000, &serde_json::json!({}))
-        .unwrap();
+    s2.finish(&mut store, run2, &writes);
     file
 }
 
@@ -310,6 +302,16 @@ struct Owned {
 impl Night {
     fn new(at: Millis) -> Night {
         Night { at }
+    }
+
+    /// Writes the night's checks in `run` and ends the run ten minutes
+    /// after the night began, as every fixture night does.
+    fn finish(&self, store: &mut Store, run: i64, writes: &[Owned]) {
+        let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
+        store.write_checks(run, &w).unwrap();
+        store
+            .finish_run(run, self.at + 600_000, &serde_json::json!({}))
+            .unwrap();
     }
 
     fn source_id(store: &Store, url: &str) -> i64 {
@@ -392,36 +394,16 @@ impl Owned {
             source_id: self.source_id,
             old_status: &self.old,
             check: NewCheck {
-                started_at: self.at,
                 duration_ms: 120,
-                request_url: &self.url,
                 final_url: Some(&self.final_url),
                 outcome: self.outcome,
                 http_status: Some(self.http),
-                error_detail: None,
-                hops_json: "[]",
-                attempts: 1,
-                run_id: None,
-                status_after: None,
-                evidence: None,
+                ..NewCheck::answered(&self.url, self.at)
             },
             capture: self.sha.as_deref().map(|sha| NewCapture {
-                captured_at: self.at,
-                request_url: &self.url,
                 final_url: &self.final_url,
-                hops_json: "[]",
-                status: 200,
-                headers_json: "[]",
                 content_type: Some("text/html"),
-                sha256: sha,
-                size: 1000,
-                stored_size: 400,
-                truncated: false,
-                not_modified: false,
-                title: None,
-                reading: None,
-                reading_from: None,
-                response_from: None,
+                ..NewCapture::answered(&self.url, self.at, sha, 1000, 400)
             }),
             update: SourceUpdate {
                 status: &self.new,
@@ -765,11 +747,7 @@ fn hostile_urls_stay_inert_in_markdown() {
             2,
         ),
     ];
-    let w: Vec<CheckWrite> = writes.iter().map(|w| w.as_write()).collect();
-    store.write_checks(run, &w).unwrap();
-    store
-        .finish_run(run, night + 600_000, &serde_json::json!({}))
-        .unwrap();
+    n.finish(&mut store, run, &writes);
     let mut opts = options(Some(PUBLIC_URL));
     opts.statuses = select::parse_statuses("all").unwrap();
     let (md, _) = render(&store, &opts, ReportFormat::Markdown);

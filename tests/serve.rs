@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::served::{
-    self, ARTICLE, GONE, REPORT, Served, T2020, T2021, article_v1, article_v2, client, pdf,
+    self, ARTICLE, GONE, REPORT, Served, T2020, T2021, article_v1, article_v2, client, get, pdf,
     raw_request, sha,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
 
 async fn json(c: &reqwest::Client, url: &str) -> (StatusCode, Value) {
-    let r = c.get(url).send().await.unwrap();
+    let r = get(c, url).await;
     let status = r.status();
     let ctype = r
         .headers()
@@ -32,7 +32,7 @@ async fn json(c: &reqwest::Client, url: &str) -> (StatusCode, Value) {
 
 /// The body of a GET as text; a transport error fails the test.
 async fn get_text(c: &reqwest::Client, url: &str) -> String {
-    c.get(url).send().await.unwrap().text().await.unwrap()
+    get(c, url).await.text().await.unwrap()
 }
 
 /// `(section, url as written, archived copy URL)` of every citation a report
@@ -53,6 +53,16 @@ fn listed(rep: &Value) -> Vec<(String, String, Value)> {
         }
     }
     out
+}
+
+/// The URLs of a page of `/api/sources`, in its order.
+fn source_urls(page: &Value) -> Vec<&str> {
+    page["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["url"].as_str().unwrap())
+        .collect()
 }
 
 fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
@@ -109,7 +119,7 @@ async fn every_read_endpoint_answers() {
     let srv = s.start().await;
     let c = client();
 
-    let r = c.get(srv.url("/healthz")).send().await.unwrap();
+    let r = get(&c, srv.url("/healthz")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "ok\n");
 
@@ -118,12 +128,7 @@ async fn every_read_endpoint_answers() {
     assert_eq!(st, 200);
     assert_eq!(all["total"], 3);
     assert_eq!(all["next_page"], Value::Null);
-    let urls: Vec<&str> = all["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["url"].as_str().unwrap())
-        .collect();
+    let urls = source_urls(&all);
     assert_eq!(urls, vec![GONE, REPORT, ARTICLE], "by URL");
     for key in [
         "id",
@@ -158,12 +163,7 @@ async fn every_read_endpoint_answers() {
         bulk.commit().unwrap();
     }
     let (_, p2) = json(&c, &srv.url(next)).await;
-    let p2_urls: Vec<&str> = p2["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["url"].as_str().unwrap())
-        .collect();
+    let p2_urls = source_urls(&p2);
     assert_eq!(p2_urls, [ARTICLE], "{p1}\n{p2}");
     assert_eq!(p2["next"], Value::Null);
     assert_eq!(p2["next_page"], Value::Null);
@@ -287,11 +287,7 @@ async fn every_read_endpoint_answers() {
     let l = listed(&rep);
     assert_eq!(l.len(), 1, "{rep}");
     assert_eq!(l[0].1, REPORT);
-    let r = c
-        .get(srv.url("/api/report?status=nonsense"))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url("/api/report?status=nonsense")).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("nonsense"));
     // A filter that names nothing is said, as `citewatch report` exits 2.
@@ -328,7 +324,7 @@ async fn every_read_endpoint_answers() {
     assert_eq!(runs["runs"], serde_json::json!([]));
 
     // The web report and a source's history page.
-    let r = c.get(srv.url("/")).send().await.unwrap();
+    let r = get(&c, srv.url("/")).await;
     assert_eq!(r.status(), 200);
     assert!(header(&r, "content-type").starts_with("text/html"));
     assert!(header(&r, "content-security-policy").contains("default-src 'none'"));
@@ -355,11 +351,7 @@ async fn every_read_endpoint_answers() {
     assert!(page.contains(&format!("/archive/{}\"", s.ids.a2020)));
     let page = get_text(&c, &srv.url("/?status=ok&outlet=Xinhua")).await;
     assert!(page.contains(REPORT) && !page.contains(GONE), "{page}");
-    let r = c
-        .get(srv.url(&format!("/sources/{}", s.ids.article)))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url(&format!("/sources/{}", s.ids.article))).await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
     assert!(page.contains("2020-01-01T00:00:00Z") && page.contains("2021-01-01T00:00:00Z"));
@@ -389,7 +381,7 @@ async fn every_read_endpoint_answers() {
     );
 
     // Metrics.
-    let r = c.get(srv.url("/metrics")).send().await.unwrap();
+    let r = get(&c, srv.url("/metrics")).await;
     assert_eq!(r.status(), 200);
     assert!(header(&r, "content-type").starts_with("text/plain; version=0.0.4"));
     let text = r.text().await.unwrap();
@@ -480,11 +472,7 @@ async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers(
             "Wed, 01 Jan 2020 01:00:00 GMT",
         ),
     ] {
-        let r = c
-            .get(srv.url(&format!("/archive/{id}")))
-            .send()
-            .await
-            .unwrap();
+        let r = get(&c, srv.url(&format!("/archive/{id}"))).await;
         assert_eq!(r.status(), 200);
         assert_eq!(header(&r, "content-type"), ctype);
         assert_eq!(header(&r, "memento-datetime"), at);
@@ -514,7 +502,7 @@ async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers(
         let body = r.bytes().await.unwrap();
         assert_eq!(sha(&body), sha(&bytes), "capture {id}");
     }
-    let r = c.get(srv.url("/archive/424242")).send().await.unwrap();
+    let r = get(&c, srv.url("/archive/424242")).await;
     assert_eq!(r.status(), 404);
     srv.stop().await;
 }
@@ -588,7 +576,7 @@ async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
     // Following the redirect gives that memento's bytes.
     let r = ask(Some("Sun, 01 Mar 2020 00:00:00 GMT")).await.unwrap();
     let loc = header(&r, "location").to_string();
-    let body = c.get(&loc).send().await.unwrap().bytes().await.unwrap();
+    let body = get(&c, &loc).await.bytes().await.unwrap();
     assert_eq!(sha(&body), sha(&article_v1()));
 
     let r = ask(Some("the day before yesterday")).await.unwrap();
@@ -600,26 +588,18 @@ async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
             .unwrap()
             .contains("Accept-Datetime")
     );
-    let r = c
-        .get(srv.url("/timegate/http://never.test/archived"))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url("/timegate/http://never.test/archived")).await;
     assert_eq!(r.status(), 404);
-    let r = c
-        .get(srv.url(&format!("/timegate/{GONE}")))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url(&format!("/timegate/{GONE}"))).await;
     assert_eq!(r.status(), 404, "cited but nothing archived");
-    let r = c.get(srv.url("/timegate/not a url")).send().await.unwrap();
+    let r = get(&c, srv.url("/timegate/not a url")).await;
     assert_eq!(r.status(), 400);
     // The URL percent-encoded whole, as some clients send it.
-    let r = c
-        .get(srv.url("/timegate/http%3A%2F%2Fnews.test%2Fpolitics%2Farticle-1.html"))
-        .send()
-        .await
-        .unwrap();
+    let r = get(
+        &c,
+        srv.url("/timegate/http%3A%2F%2Fnews.test%2Fpolitics%2Farticle-1.html"),
+    )
+    .await;
     assert_eq!(
         header(&r, "location"),
         srv.url(&format!("/archive/{}", s.ids.a2021))
@@ -632,11 +612,7 @@ async fn the_timemap_is_link_format_with_one_memento_per_capture() {
     let s = Served::new("");
     let srv = s.start().await;
     let c = client();
-    let r = c
-        .get(srv.url(&format!("/timemap/link/{ARTICLE}")))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url(&format!("/timemap/link/{ARTICLE}"))).await;
     assert_eq!(r.status(), 200);
     assert!(header(&r, "content-type").starts_with("application/link-format"));
     let text = r.text().await.unwrap();
@@ -667,7 +643,7 @@ async fn the_timemap_is_link_format_with_one_memento_per_capture() {
     assert_eq!(me.1["until"], "Fri, 01 Jan 2021 00:00:00 GMT");
     // Each memento's datetime is the capture's, and each link works.
     for (uri, p) in &mementos {
-        let r = c.get(uri).send().await.unwrap();
+        let r = get(&c, uri).await;
         assert_eq!(header(&r, "memento-datetime"), p["datetime"]);
     }
     let (_, pdf_map) = (
@@ -681,11 +657,7 @@ async fn the_timemap_is_link_format_with_one_memento_per_capture() {
             .count(),
         1
     );
-    let r = c
-        .get(srv.url("/timemap/link/http://never.test/"))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url("/timemap/link/http://never.test/")).await;
     assert_eq!(r.status(), 404);
     srv.stop().await;
 }
@@ -948,11 +920,7 @@ async fn reads_answer_while_a_writer_holds_a_transaction() {
     let (st, v) = json(&c, &srv.url("/api/sources?status=dead")).await;
     assert_eq!(st, 200);
     assert_eq!(v["total"], 1, "the uncommitted write is not seen");
-    let r = c
-        .get(srv.url(&format!("/archive/{}", s.ids.pdf)))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url(&format!("/archive/{}", s.ids.pdf))).await;
     assert_eq!(r.status(), 200);
     assert!(
         t.elapsed() < Duration::from_secs(2),
@@ -1075,11 +1043,7 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
     );
     let srv = s.start().await;
     let c = client();
-    let r = c
-        .get(srv.url(&format!("/timegate/{ARTICLE}")))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, srv.url(&format!("/timegate/{ARTICLE}"))).await;
     assert_eq!(
         header(&r, "location"),
         format!("http://127.0.0.2:9/archive/{}", s.ids.a2021)
@@ -1224,7 +1188,7 @@ async fn the_document_filter_takes_what_report_document_takes() {
         assert_eq!(rep["document"], named, "{asked}");
         assert_eq!(rep["summary"], all["summary"], "{asked}");
         // The web report reads it alike.
-        let r = c.get(srv.url(&format!("/?{q}"))).send().await.unwrap();
+        let r = get(&c, srv.url(&format!("/?{q}"))).await;
         assert_eq!(r.status(), 200, "/ {asked}");
         assert!(header(&r, "content-type").starts_with("text/html"));
     }
@@ -1248,11 +1212,7 @@ async fn a_status_list_with_an_empty_entry_is_a_400() {
                 "{path} {list}: {v}"
             );
         }
-        let r = c
-            .get(srv.url(&format!("{path}?status=&status=dead")))
-            .send()
-            .await
-            .unwrap();
+        let r = get(&c, srv.url(&format!("{path}?status=&status=dead"))).await;
         assert_eq!(r.status(), 200, "{path}");
     }
     srv.stop().await;

@@ -136,11 +136,8 @@ async fn an_answer_nobody_reads_is_cut_after_the_write_stall() {
     // A client that reads goes on getting it all, however the stalled one fares.
     let mut stalled = stalled_get(&srv, &path).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let whole = served::client()
-        .get(srv.url(&path))
-        .send()
+    let whole = served::get(&served::client(), srv.url(&path))
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();

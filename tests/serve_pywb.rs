@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::served::{ARTICLE, REPORT, Served, article_v1, article_v2, client, pdf, required, sha};
+use common::served::{
+    ARTICLE, REPORT, Served, article_v1, article_v2, client, get, pdf, required, sha,
+};
 
 fn wayback() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("WAYBACK") {
@@ -108,18 +110,11 @@ async fn pywb_replays_our_warc_with_the_bytes_we_serve() {
         (s.ids.a2021, ARTICLE, "20210101000000", article_v2()),
         (s.ids.pdf, REPORT, "20200101010000", pdf()),
     ] {
-        let theirs = c
-            .get(format!("{pywb}/cw/{stamp}id_/{url}"))
-            .send()
-            .await
-            .unwrap();
+        let theirs = get(&c, format!("{pywb}/cw/{stamp}id_/{url}")).await;
         assert_eq!(theirs.status(), 200, "pywb {stamp} {url}");
         let theirs = theirs.bytes().await.unwrap();
-        let ours = c
-            .get(srv.url(&format!("/archive/{id}")))
-            .send()
+        let ours = get(&c, srv.url(&format!("/archive/{id}")))
             .await
-            .unwrap()
             .bytes()
             .await
             .unwrap();
@@ -137,19 +132,13 @@ async fn pywb_replays_our_warc_with_the_bytes_we_serve() {
 
     // pywb's TimeMap of the article lists as many mementos as ours.
     let count = |text: &str| text.matches("memento\"").count() + text.matches("memento;").count();
-    let theirs = c
-        .get(format!("{pywb}/cw/timemap/link/{ARTICLE}"))
-        .send()
+    let theirs = get(&c, format!("{pywb}/cw/timemap/link/{ARTICLE}"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
-    let ours = c
-        .get(srv.url(&format!("/timemap/link/{ARTICLE}")))
-        .send()
+    let ours = get(&c, srv.url(&format!("/timemap/link/{ARTICLE}")))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -39,37 +39,14 @@ pub fn record_synthetic_capture(
     stored_size: u64,
 ) {
     let check = citewatch::store::NewCheck {
-        started_at: at,
         duration_ms: 10,
-        request_url: url,
-        final_url: Some(url),
-        outcome: "http",
-        http_status: Some(200),
-        error_detail: None,
-        hops_json: "[]",
-        attempts: 1,
-        run_id: None,
-        status_after: None,
-        evidence: None,
+        ..citewatch::store::NewCheck::answered(url, at)
     };
     let headers = serde_json::json!([["content-type", content_type]]).to_string();
     let capture = citewatch::store::NewCapture {
-        captured_at: at,
-        request_url: url,
-        final_url: url,
-        hops_json: "[]",
-        status: 200,
         headers_json: &headers,
         content_type: Some(content_type),
-        sha256,
-        size,
-        stored_size,
-        truncated: false,
-        not_modified: false,
-        title: None,
-        reading: None,
-        reading_from: None,
-        response_from: None,
+        ..citewatch::store::NewCapture::answered(url, at, sha256, size, stored_size)
     };
     store
         .record_fetch(url, host, &check, Some(&capture))

@@ -647,17 +647,12 @@ impl Packs {
             }
         }
         drop(state);
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(self.io(e)),
-        };
         let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| self.io(e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(id) = pack_id(&name) else { continue };
-            let len = entry.metadata().map_err(|e| self.io(e))?.len();
+        for (id, name) in self.pack_files()? {
+            // Not followed through a link, as the folder's listing reads it.
+            let len = std::fs::symlink_metadata(self.dir.join(&name))
+                .map_err(|e| self.io(e))?
+                .len();
             let bytes = len.saturating_sub(named.get(&id).copied().unwrap_or(0));
             if bytes > 0 {
                 out.push(Unindexed { pack: name, bytes });

@@ -9,7 +9,8 @@ use std::io::Write;
 use super::model::{BriefingHead, Citation, DocumentHead, Header, SectionHead, Summary};
 use super::select::{Section, sections};
 use super::text::{
-    OUTLETS_SHOWN, movement_line, outlet_name, plural, scope_line, status_rows, thousands,
+    OUTLETS_SHOWN, movement_line, outlet_name, outlets_not_shown, plural, scope_line, status_rows,
+    thousands,
 };
 use super::{Render, ReportError};
 
@@ -215,16 +216,8 @@ impl Render for Html<'_> {
                 )?;
             }
             writeln!(o, "</tbody></table>")?;
-            if summary.outlets.len() > OUTLETS_SHOWN {
-                writeln!(
-                    o,
-                    "<p>… and {} more.</p>",
-                    plural(
-                        (summary.outlets.len() - OUTLETS_SHOWN) as i64,
-                        "outlet",
-                        "outlets"
-                    )
-                )?;
+            if let Some(more) = outlets_not_shown(summary) {
+                writeln!(o, "<p>… and {more} more.</p>")?;
             }
         }
         writeln!(o, "</section>")?;

@@ -6,7 +6,8 @@ use std::io::Write;
 use super::model::{BriefingHead, Citation, DocumentHead, Header, SectionHead, Summary};
 use super::select::Section;
 use super::text::{
-    OUTLETS_SHOWN, movement_line, outlet_name, plural, scope_line, status_rows, thousands,
+    OUTLETS_SHOWN, movement_line, outlet_name, outlets_not_shown, plural, scope_line, status_rows,
+    thousands,
 };
 use super::{Render, ReportError};
 
@@ -125,17 +126,9 @@ impl Render for Markdown<'_> {
                     line.broken_percent
                 )?;
             }
-            if summary.outlets.len() > OUTLETS_SHOWN {
+            if let Some(more) = outlets_not_shown(summary) {
                 writeln!(o)?;
-                writeln!(
-                    o,
-                    "… and {} more.",
-                    plural(
-                        (summary.outlets.len() - OUTLETS_SHOWN) as i64,
-                        "outlet",
-                        "outlets"
-                    )
-                )?;
+                writeln!(o, "… and {more} more.")?;
             }
         }
         Ok(())

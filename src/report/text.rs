@@ -127,6 +127,14 @@ pub fn status_rows(summary: &Summary) -> Vec<(&'static str, i64, i64)> {
         .collect()
 }
 
+/// The outlets the summary table leaves out, counted ("3 outlets"), or
+/// `None` when it shows them all: each text-like format words the line its
+/// own way around the same count.
+pub(super) fn outlets_not_shown(summary: &Summary) -> Option<String> {
+    let more = summary.outlets.len().saturating_sub(OUTLETS_SHOWN);
+    (more > 0).then(|| plural(more as i64, "outlet", "outlets"))
+}
+
 /// An outlet's name as shown.
 pub fn outlet_name(o: &Option<String>) -> &str {
     o.as_deref().unwrap_or("(no outlet)")
@@ -196,16 +204,8 @@ impl Render for Text<'_> {
                     o.broken_percent
                 )?;
             }
-            if summary.outlets.len() > OUTLETS_SHOWN {
-                writeln!(
-                    self.out,
-                    "  … and {} more",
-                    plural(
-                        (summary.outlets.len() - OUTLETS_SHOWN) as i64,
-                        "outlet",
-                        "outlets"
-                    )
-                )?;
+            if let Some(more) = outlets_not_shown(summary) {
+                writeln!(self.out, "  … and {more} more")?;
             }
         }
         Ok(())
@@ -320,5 +320,50 @@ mod tests {
             scope_line(&header),
             "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
         );
+    }
+
+    #[test]
+    fn the_outlets_past_the_table_are_counted_in_every_text_like_format() {
+        use crate::report::{ReportFormat, renderer};
+        use crate::store::{OutletCount, ReportCounts};
+        let header = Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: false,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        };
+        let summary = |outlets: usize| {
+            Summary::from_counts(&ReportCounts {
+                outlets: (0..outlets)
+                    .map(|i| OutletCount {
+                        outlet: Some(format!("Outlet {i}")),
+                        citations: 1,
+                        broken: 0,
+                    })
+                    .collect(),
+                ..ReportCounts::default()
+            })
+        };
+        let start = |format: ReportFormat, outlets: usize| {
+            let mut out = Vec::new();
+            renderer(format, &mut out, false)
+                .start(&header, &summary(outlets))
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        for (format, line) in [
+            (ReportFormat::Text, "\n  … and 3 outlets more\n"),
+            (ReportFormat::Markdown, "|\n\n… and 3 outlets more.\n"),
+            (ReportFormat::Html, "\n<p>… and 3 outlets more.</p>\n"),
+        ] {
+            let shown = start(format, OUTLETS_SHOWN + 3);
+            assert!(shown.contains(line), "{format:?}: {shown}");
+            assert!(start(format, OUTLETS_SHOWN + 1).contains("… and 1 outlet more"));
+            let all = start(format, OUTLETS_SHOWN);
+            assert!(all.contains("Outlet 19") && !all.contains("… and"), "{all}");
+        }
     }
 }

@@ -45,6 +45,38 @@ pub struct NewCapture<'a> {
     pub response_from: Option<i64>,
 }
 
+impl<'a> NewCapture<'a> {
+    /// The capture of that answer: the whole body, `size` bytes stored in
+    /// `stored_size` as blob `sha256`, with no headers and nothing read of
+    /// it. For tests and benchmarks, as [`NewCheck::answered`] is.
+    pub fn answered(
+        url: &'a str,
+        at: Millis,
+        sha256: &'a str,
+        size: u64,
+        stored_size: u64,
+    ) -> Self {
+        NewCapture {
+            captured_at: at,
+            request_url: url,
+            final_url: url,
+            hops_json: "[]",
+            status: 200,
+            headers_json: "[]",
+            content_type: None,
+            sha256,
+            size,
+            stored_size,
+            truncated: false,
+            not_modified: false,
+            title: None,
+            reading: None,
+            reading_from: None,
+            response_from: None,
+        }
+    }
+}
+
 /// A check to record.
 #[derive(Debug, Clone)]
 pub struct NewCheck<'a> {
@@ -74,11 +106,11 @@ pub struct NewCheck<'a> {
     pub evidence: Option<&'a str>,
 }
 
-#[cfg(test)]
 impl<'a> NewCheck<'a> {
     /// A check of `url` started at `at` that a 200 answered at once: what
-    /// the store's tests record when the check itself is not their subject.
-    pub(crate) fn answered(url: &'a str, at: Millis) -> Self {
+    /// tests and benchmarks record when the check itself is not their
+    /// subject (they change the fields they care about).
+    pub fn answered(url: &'a str, at: Millis) -> Self {
         NewCheck {
             started_at: at,
             duration_ms: 1,
@@ -358,11 +390,7 @@ impl Store {
         check: &NewCheck,
         capture: Option<&NewCapture>,
     ) -> Result<Recorded> {
-        let file = self.file.clone();
-        let err = |source| super::StoreError::Sqlite {
-            file: file.clone(),
-            source,
-        };
+        let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
             "INSERT INTO sources (url, host, first_seen) VALUES (?1, ?2, ?3) ON CONFLICT (url) DO NOTHING",

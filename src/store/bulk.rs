@@ -49,24 +49,20 @@ pub struct Bulk<'a> {
 impl Store {
     /// Starts a bulk write.
     pub fn bulk(&mut self) -> Result<Bulk<'_>> {
-        let file = self.file.clone();
         let tx = self
             .conn
             .transaction()
-            .map_err(|source| StoreError::Sqlite {
-                file: file.clone(),
-                source,
-            })?;
-        Ok(Bulk { tx, file })
+            .map_err(super::sqlite_error(&self.file))?;
+        Ok(Bulk {
+            tx,
+            file: self.file.clone(),
+        })
     }
 }
 
 impl Bulk<'_> {
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sqlite {
-            file: self.file.clone(),
-            source,
-        }
+        super::sqlite_error(&self.file)
     }
 
     /// A document (format `txt`); returns its id.
@@ -206,9 +202,6 @@ impl Bulk<'_> {
 
     /// Commits everything.
     pub fn commit(self) -> Result<()> {
-        let file = self.file;
-        self.tx
-            .commit()
-            .map_err(|source| StoreError::Sqlite { file, source })
+        self.tx.commit().map_err(super::sqlite_error(&self.file))
     }
 }

@@ -205,14 +205,25 @@ pub struct RunRow {
     pub summary: Option<serde_json::Value>,
 }
 
+/// What [`run_row`] reads, in its order: the run listings here and the
+/// service's metrics read runs alike.
+pub(super) const RUN_COLUMNS: &str = "id, started_at, finished_at, state, summary";
+
+pub(super) fn run_row(r: &rusqlite::Row) -> rusqlite::Result<RunRow> {
+    let summary: Option<String> = r.get(4)?;
+    Ok(RunRow {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        state: r.get(3)?,
+        summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+    })
+}
+
 impl Store {
     /// Starts a run; runs left `running` by a killed process become `interrupted`.
     pub fn start_run(&mut self, now: Millis, pid: u32) -> Result<i64> {
-        let file = self.file.clone();
-        let err = |source| super::StoreError::Sqlite {
-            file: file.clone(),
-            source,
-        };
+        let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
             "UPDATE runs SET state = 'interrupted' WHERE state = 'running'",
@@ -267,21 +278,10 @@ impl Store {
     fn run_rows(&self, tail: &str, arg: i64) -> Result<Vec<RunRow>> {
         let mut stmt = self
             .conn
-            .prepare(&format!(
-                "SELECT id, started_at, finished_at, state, summary FROM runs {tail}"
-            ))
+            .prepare(&format!("SELECT {RUN_COLUMNS} FROM runs {tail}"))
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([arg], |r| {
-                let summary: Option<String> = r.get(4)?;
-                Ok(RunRow {
-                    id: r.get(0)?,
-                    started_at: r.get(1)?,
-                    finished_at: r.get(2)?,
-                    state: r.get(3)?,
-                    summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
-                })
-            })
+            .query_map([arg], run_row)
             .map_err(self.err())?
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(self.err())?;
@@ -428,11 +428,7 @@ impl Store {
         writes: &[CheckWrite],
         incidents: &[NewIncident],
     ) -> Result<()> {
-        let file = self.file.clone();
-        let err = |source| super::StoreError::Sqlite {
-            file: file.clone(),
-            source,
-        };
+        let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
         for i in incidents {
             tx.prepare_cached(

@@ -100,15 +100,14 @@ impl Store {
     /// Starts a batch of sync writes: one transaction, committed by
     /// [`SyncBatch::commit`]; dropped uncommitted, it leaves the store as it was.
     pub fn sync_batch(&mut self) -> Result<SyncBatch<'_>> {
-        let file = self.file.clone();
         let tx = self
             .conn
             .transaction()
-            .map_err(|source| super::StoreError::Sqlite {
-                file: file.clone(),
-                source,
-            })?;
-        Ok(SyncBatch { tx, file })
+            .map_err(super::sqlite_error(&self.file))?;
+        Ok(SyncBatch {
+            tx,
+            file: self.file.clone(),
+        })
     }
 }
 
@@ -133,10 +132,7 @@ pub struct Written {
 
 impl SyncBatch<'_> {
     fn err(&self) -> impl Fn(rusqlite::Error) -> super::StoreError + '_ {
-        |source| super::StoreError::Sqlite {
-            file: self.file.clone(),
-            source,
-        }
+        super::sqlite_error(&self.file)
     }
 
     /// Writes a new or changed document: its row is created or updated and its
@@ -281,9 +277,6 @@ impl SyncBatch<'_> {
 
     /// Commits the batch.
     pub fn commit(self) -> Result<()> {
-        let file = self.file;
-        self.tx
-            .commit()
-            .map_err(|source| super::StoreError::Sqlite { file, source })
+        self.tx.commit().map_err(super::sqlite_error(&self.file))
     }
 }

@@ -166,10 +166,7 @@ impl Store {
     /// checkpoint may fail as damage: for reads such a user makes, not for
     /// anything that writes.
     fn open_immutable(file: &Path) -> Result<Store> {
-        let err = |source| StoreError::Sqlite {
-            file: file.to_path_buf(),
-            source,
-        };
+        let err = sqlite_error(file);
         let conn = Connection::open_with_flags(
             immutable_uri(file),
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -205,10 +202,7 @@ impl Store {
                 file: file.to_path_buf(),
             });
         }
-        let err = |source| StoreError::Sqlite {
-            file: file.to_path_buf(),
-            source,
-        };
+        let err = sqlite_error(file);
         let conn = Connection::open_with_flags(
             file,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -243,10 +237,7 @@ impl Store {
     }
 
     fn open_with(file: &Path, flags: OpenFlags) -> Result<Store> {
-        let err = |source| StoreError::Sqlite {
-            file: file.to_path_buf(),
-            source,
-        };
+        let err = sqlite_error(file);
         let mut conn = Connection::open_with_flags(file, flags).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
@@ -310,10 +301,7 @@ impl Store {
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sqlite {
-            file: self.file.clone(),
-            source,
-        }
+        sqlite_error(&self.file)
     }
 
     /// Runs SQLite's own integrity check; returns its complaints (empty when sound).
@@ -361,6 +349,16 @@ pub fn immutable_uri(path: &Path) -> String {
     }
     uri.push_str("?immutable=1");
     uri
+}
+
+/// SQLite's error on the store in `file`. A function of the file, not of
+/// the store: a write whose transaction holds `self.conn` can still borrow
+/// `self.file` for it, and batches that own their transaction use it too.
+fn sqlite_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |source| StoreError::Sqlite {
+        file: file.to_path_buf(),
+        source,
+    }
 }
 
 /// An exclusive lock on `<database>.migrate-lock`, held while migrations run;

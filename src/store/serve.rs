@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::check::{SOURCE_SQL, source_row};
+use super::check::{RUN_COLUMNS, SOURCE_SQL, run_row, source_row};
 use super::{Result, RunRow, SourceRow, Store};
 use crate::time::Millis;
 
@@ -250,21 +250,14 @@ impl Store {
             .query_row(
                 // A run asked for a few sources (`--url`, `--host`, `--limit`)
                 // is not the nightly job whose figures an alert watches.
-                "SELECT id, started_at, finished_at, state, summary FROM runs
-                 WHERE state = 'completed'
-                   AND coalesce(json_extract(summary, '$.partial'), 0) = 0
-                 ORDER BY id DESC LIMIT 1",
+                &format!(
+                    "SELECT {RUN_COLUMNS} FROM runs
+                     WHERE state = 'completed'
+                       AND coalesce(json_extract(summary, '$.partial'), 0) = 0
+                     ORDER BY id DESC LIMIT 1"
+                ),
                 [],
-                |r| {
-                    let summary: Option<String> = r.get(4)?;
-                    Ok(RunRow {
-                        id: r.get(0)?,
-                        started_at: r.get(1)?,
-                        finished_at: r.get(2)?,
-                        state: r.get(3)?,
-                        summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
-                    })
-                },
+                run_row,
             )
             .optional()
             .map_err(self.err())?;

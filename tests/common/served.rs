@@ -193,36 +193,15 @@ pub fn record_capture(
         .unwrap()
         .to_string();
     let check = NewCheck {
-        started_at: at,
         duration_ms: 12,
-        request_url: url,
-        final_url: Some(url),
-        outcome: "http",
-        http_status: Some(200),
-        error_detail: None,
-        hops_json: "[]",
-        attempts: 1,
-        run_id: None,
         status_after: Some("ok"),
         evidence: Some("main text as cited"),
+        ..NewCheck::answered(url, at)
     };
     let cap = NewCapture {
-        captured_at: at,
-        request_url: url,
-        final_url: url,
-        hops_json: "[]",
-        status: 200,
         headers_json: &headers,
         content_type: Some(ctype),
-        sha256: &sha,
-        size: body.len() as u64,
-        stored_size: stored,
-        truncated: false,
-        not_modified: false,
-        title: None,
-        reading: None,
-        reading_from: None,
-        response_from: None,
+        ..NewCapture::answered(url, at, &sha, body.len() as u64, stored)
     };
     store
         .record_fetch(url, &host, &check, Some(&cap))
@@ -260,6 +239,12 @@ impl Drop for Running {
             let _ = tx.send(());
         }
     }
+}
+
+/// A GET whose transport error fails the test: what a test asks is the
+/// answer, not whether sending it could fail.
+pub async fn get(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    c.get(url).send().await.unwrap()
 }
 
 /// A client that does not follow redirects (TimeGate answers are checked as sent).

@@ -422,6 +422,24 @@ mod tests {
         assert_eq!(text(&big), Ok(String::new()));
     }
 
+    /// The one-page report with its page's content stream replaced by
+    /// `deflated` (zlib, as FlateDecode reads it): how a test gives a page
+    /// contents of a size it chooses.
+    fn report_with_first_page_deflated(deflated: Vec<u8>) -> Vec<u8> {
+        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let mut dict = lopdf::Dictionary::new();
+        dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
+        let stream = lopdf::Stream::new(dict, deflated).with_compression(false);
+        let id = doc.add_object(stream);
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Contents", lopdf::Object::Reference(id));
+        let mut body = Vec::new();
+        doc.save_to(&mut body).unwrap();
+        body
+    }
+
     #[test]
     fn a_decompression_bomb_is_refused_within_its_bound() {
         use std::io::Write;
@@ -432,18 +450,7 @@ mod tests {
         for _ in 0..64 {
             z.write_all(&spaces).unwrap();
         }
-        let bomb = z.finish().unwrap();
-        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
-        let page = doc.page_iter().next().unwrap();
-        let mut dict = lopdf::Dictionary::new();
-        dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
-        let stream = lopdf::Stream::new(dict, bomb).with_compression(false);
-        let id = doc.add_object(stream);
-        doc.get_dictionary_mut(page)
-            .unwrap()
-            .set("Contents", lopdf::Object::Reference(id));
-        let mut body = Vec::new();
-        doc.save_to(&mut body).unwrap();
+        let body = report_with_first_page_deflated(z.finish().unwrap());
         let text = text(&body).unwrap();
         assert!(!text.contains("Delegates"), "{text}");
     }
@@ -460,17 +467,7 @@ mod tests {
         }
         z.write_all(b"BT /F1 11 Tf 50 780 Td (Delegates debated the draft.) Tj ET")
             .unwrap();
-        let mut doc = lopdf::Document::load_mem(&pdf_document("Defense law", &REPORT, 1)).unwrap();
-        let page = doc.page_iter().next().unwrap();
-        let mut dict = lopdf::Dictionary::new();
-        dict.set("Filter", lopdf::Object::Name(b"FlateDecode".to_vec()));
-        let stream = lopdf::Stream::new(dict, z.finish().unwrap()).with_compression(false);
-        let id = doc.add_object(stream);
-        doc.get_dictionary_mut(page)
-            .unwrap()
-            .set("Contents", lopdf::Object::Reference(id));
-        let mut body = Vec::new();
-        doc.save_to(&mut body).unwrap();
+        let body = report_with_first_page_deflated(z.finish().unwrap());
         let text = text(&body).unwrap();
         assert!(text.contains("Delegates debated the draft."), "{text:?}");
     }

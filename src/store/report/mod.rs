@@ -834,10 +834,7 @@ impl ReportListing {
         };
         read_row(place, payload)
             .map(Some)
-            .map_err(|source| StoreError::Sqlite {
-                file: self.file.clone(),
-                source,
-            })
+            .map_err(super::sqlite_error(&self.file))
     }
 }
 
