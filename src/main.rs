@@ -264,6 +264,7 @@ enum Command {
     /// the export.
     #[command(after_help = "Examples:
   citewatch export-warc -o archive.warc.gz --cdxj   everything, with an index for pywb
+  citewatch export-warc -o all.warc.gz --jobs 1     on one core, leaving the others be
   citewatch export-warc -o week.warc.gz --since 7d  the last week's captures")]
     ExportWarc {
         /// The WARC file to write (e.g. sources.warc.gz).
@@ -279,6 +280,10 @@ enum Command {
         /// Also write a CDXJ index beside it (`all.warc.gz` → `all.cdxj`).
         #[arg(long)]
         cdxj: bool,
+        /// Compress records on N threads [default: the machine's cores]. The
+        /// file is the same whatever N is; 1 leaves the other cores alone.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: Option<u16>,
         /// Output format of the summary.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -475,6 +480,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             url,
             since,
             cdxj,
+            jobs,
             format,
         } => cli::archive::export_warc(
             &config,
@@ -482,6 +488,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             url.as_deref(),
             since.as_deref(),
             cdxj,
+            jobs.map(usize::from),
             format,
         ),
         Command::Verify { format, repair } => cli::archive::verify(&config, format, repair),

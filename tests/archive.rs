@@ -465,6 +465,32 @@ async fn export_warc_through_the_binary() {
         ])
         .await;
     assert_eq!(pdf["captures"], 1);
+    // One compressing thread or four: the same records, in the same order.
+    let mut sizes = Vec::new();
+    for jobs in ["1", "4"] {
+        let out = s.g.path(&format!("jobs{jobs}")).join("all.warc.gz");
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        let summary = s
+            .json(&[
+                "export-warc",
+                "-o",
+                out.to_str().unwrap(),
+                "--jobs",
+                jobs,
+                "--format",
+                "json",
+            ])
+            .await;
+        assert_eq!(summary["captures"], 3, "{summary}");
+        sizes.push(summary["records"].clone());
+    }
+    assert_eq!(sizes[0], sizes[1]);
+    let zero = s
+        .run(&["export-warc", "-o", one.to_str().unwrap(), "--jobs", "0"])
+        .await;
+    let err = String::from_utf8_lossy(&zero.stderr);
+    assert_eq!(zero.status.code(), Some(2), "{err}");
+    assert!(err.contains("--jobs"), "{err}");
     let future = s
         .json(&[
             "export-warc",

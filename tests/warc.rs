@@ -164,12 +164,15 @@ impl Fixture {
         let out = self.dir.path().join("out").join(name);
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         let mut told = Vec::new();
+        // Three compressing threads, so that every export here goes
+        // through them; `one_thread_or_three_write_the_same_file` compares.
         let summary = warc::export_reporting(
             &self.store,
             &self.blobs,
             filter,
             &out,
             true,
+            3,
             &mut |done, of| told.push((done, of)),
         )
         .unwrap();
@@ -825,9 +828,54 @@ impl BlobStore for Rotten<'_> {
     }
 }
 
+/// A rotten blob fails the export, whether its record is compressed on the
+/// exporting thread (one thread; or a blob past the in-memory bound, which
+/// streams) or on a compressing thread (a page, with three), and the error
+/// names that capture even though records after it were compressed already.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blob_that_no_longer_matches_its_digest_fails_the_export_and_leaves_no_file() {
     let f = fixture().await;
+    for (path, jobs) in [
+        ("/report.pdf", 1),
+        ("/report.pdf", 3),
+        ("/article", 1),
+        ("/article", 3),
+    ] {
+        let rotten_capture = f
+            .captures()
+            .into_iter()
+            .find(|c| c.request_url.ends_with(path))
+            .unwrap();
+        let rotten = Rotten {
+            inner: &f.blobs,
+            sha256: rotten_capture.body_sha256.clone(),
+        };
+        let out = f.dir.path().join("rotten.warc.gz");
+        let err = warc::export_reporting(
+            &f.store,
+            &rotten,
+            &CaptureFilter::default(),
+            &out,
+            true,
+            jobs,
+            &mut |_, _| {},
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, WarcError::BlobMismatch { capture_id, .. } if *capture_id == rotten_capture.id),
+            "{path}, {jobs} threads: {err}"
+        );
+        assert!(err.to_string().contains("citewatch verify"), "{err}");
+        assert!(!out.exists());
+        assert!(!warc::cdxj_path(&out).exists());
+        let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+    // The simple entry point (as many threads as cores) fails the same way.
     let pdf = f
         .captures()
         .into_iter()
@@ -843,15 +891,140 @@ async fn a_blob_that_no_longer_matches_its_digest_fails_the_export_and_leaves_no
         matches!(&err, WarcError::BlobMismatch { capture_id, .. } if *capture_id == pdf.id),
         "{err}"
     );
-    assert!(err.to_string().contains("citewatch verify"), "{err}");
-    assert!(!out.exists());
-    assert!(!warc::cdxj_path(&out).exists());
-    let leftovers: Vec<_> = std::fs::read_dir(f.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n.to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Records compressed on three threads come back in any order; the file
+/// must not show it: the same records in the same order as on one thread
+/// (but for the `warcinfo` record's identity and date, which name the
+/// moment of the export and which every record names in turn), and the same
+/// index (but for offsets). That each index line points at its own gzip
+/// member is `cdxj_lines_are_sorted_and_point_at_their_gzip_members`'s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_thread_or_three_write_the_same_file() {
+    let mut f = fixture().await;
+    // More captures than the threads hold at once, so that records kept in
+    // memory queue up behind the ones that stream.
+    for report in std::iter::repeat_with(hand_built_report).take(40) {
+        record(&mut f.store, &f.blobs, &report).unwrap();
+    }
+    let export = |jobs: usize| {
+        // One name in two folders: the records name their file.
+        let out = f.dir.path().join(format!("jobs{jobs}/all.warc.gz"));
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        warc::export_reporting(
+            &f.store,
+            &f.blobs,
+            &CaptureFilter::default(),
+            &out,
+            true,
+            jobs,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        out
+    };
+    let (one, three) = (export(1), export(3));
+    let records = |out: &Path| {
+        let recs = read_warc(out);
+        let info = recs[0].must("WARC-Record-ID").to_string();
+        let date = recs[0].must("WARC-Date").to_string();
+        recs.into_iter()
+            .map(|r| {
+                let fields: Vec<(String, String)> = r
+                    .fields
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.replace(&info, "<warcinfo>").replace(&date, "<now>"),
+                        )
+                    })
+                    .collect();
+                (fields, r.block)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (records(&one), records(&three));
+    assert!(a.len() > 150, "{} records", a.len());
+    assert_eq!(a.len(), b.len());
+    for (i, (ra, rb)) in a.iter().zip(&b).enumerate() {
+        assert!(ra == rb, "record {i}: {:?} against {:?}", ra.0, rb.0);
+    }
+    let index = |out: &Path| -> Vec<String> {
+        std::fs::read_to_string(warc::cdxj_path(out))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (key, json) = l.split_at(l.find('{').unwrap());
+                let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+                v["offset"].take();
+                v["length"].take();
+                format!("{key}{v}")
+            })
+            .collect()
+    };
+    assert_eq!(index(&one), index(&three));
+}
+
+/// A blob store that panics when asked for one blob: a bug, as it would be
+/// in citewatch.
+struct Panicking<'a> {
+    inner: &'a FsBlobStore,
+    sha256: String,
+}
+
+impl BlobStore for Panicking<'_> {
+    fn put(&self, sha256: &str, content: &mut dyn Read) -> Result<u64, BlobError> {
+        self.inner.put(sha256, content)
+    }
+    fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
+        assert_ne!(sha256, self.sha256, "a bug while reading a blob");
+        self.inner.open(sha256)
+    }
+    fn stored_size(&self, sha256: &str) -> Result<u64, BlobError> {
+        self.inner.stored_size(sha256)
+    }
+    fn list(&self) -> Result<Vec<String>, BlobError> {
+        self.inner.list()
+    }
+}
+
+/// A panic on a compressing thread is raised again on the exporting thread
+/// (where the binary's hook words it as citewatch's bug), not swallowed into
+/// an error or left waiting for an answer that never comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_while_compressing_reaches_the_caller() {
+    let f = fixture().await;
+    let article = f
+        .captures()
+        .into_iter()
+        .find(|c| c.request_url.ends_with("/article"))
+        .unwrap();
+    let (told, answer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let store = Panicking {
+            inner: &f.blobs,
+            sha256: article.body_sha256.clone(),
+        };
+        let out = f.dir.path().join("panic.warc.gz");
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            warc::export_reporting(
+                &f.store,
+                &store,
+                &CaptureFilter::default(),
+                &out,
+                true,
+                3,
+                &mut |_, _| {},
+            )
+        }));
+        let _ = told.send((caught.is_err(), out.exists()));
+    });
+    let (panicked, left_a_file) = answer
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the export came back within a minute");
+    assert!(panicked, "the panic reached the caller");
+    assert!(!left_a_file);
 }
 
 // ----------------------------------------------------------------------- CDXJ

@@ -15,22 +15,33 @@
 //! of the original response are kept under `X-Citewatch-Original-*` names and a
 //! true `Content-Length` is written.
 //!
-//! Memory stays flat in body size: a blob streams through twice — once to hash
-//! the block, whose digest must precede it, and once to write it — and is never
-//! held whole. The CDXJ index is sorted in bounded memory (runs spilled to
-//! temporary files, then merged). What still grows with the export is a few dozen
-//! bytes per distinct payload, to know which payloads the file already holds;
-//! the details of the record a revisit points at are read back from the store.
+//! Gzip is most of an export's work, and each record is its own member, so
+//! records are compressed on several threads and written in order: the file
+//! is the same however many there are (the `warcinfo` record aside, which
+//! names the moment of the export). The exporting thread reads the store,
+//! decides each record (a revisit needs the payloads written before it) and
+//! writes the members as they come back.
+//!
+//! Memory stays flat in body size: a blob of up to 1 MiB (nearly every page)
+//! is read once into memory, where its digests are taken and it is
+//! compressed; a larger one streams through twice, once to hash the block,
+//! whose digest must precede it, and once to write it, and is never held
+//! whole. Only a bounded number of records wait between the threads. The
+//! CDXJ index is sorted in bounded memory (runs spilled to temporary files,
+//! then merged). What still grows with the export is a few dozen bytes per
+//! distinct payload, to know which payloads the file already holds; the
+//! details of the record a revisit points at are read back from the store.
 //!
 //! Both files are written under temporary names beside their destination and
 //! renamed only when complete, so a failed export never leaves a half-written
 //! WARC that looks whole.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, mpsc};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -130,7 +141,8 @@ pub fn cdxj_path(out: &Path) -> PathBuf {
 
 /// Exports the captures `filter` selects, oldest first, to `out` (a gzipped
 /// WARC/1.1 file), and with `cdxj` a sorted CDXJ index beside it
-/// ([`cdxj_path`]). An existing file at either path is replaced.
+/// ([`cdxj_path`]). An existing file at either path is replaced. Records are
+/// compressed on as many threads as the machine has cores.
 pub fn export(
     store: &Store,
     blobs: &dyn BlobStore,
@@ -138,17 +150,22 @@ pub fn export(
     out: &Path,
     cdxj: bool,
 ) -> Result<ExportSummary, WarcError> {
-    export_reporting(store, blobs, filter, out, cdxj, &mut |_, _| {})
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    export_reporting(store, blobs, filter, out, cdxj, jobs, &mut |_, _| {})
 }
 
-/// [`export`], telling `progress` after each capture how many have been
-/// written and of how many: a whole archive takes minutes to gzip.
+/// [`export`] with its records compressed on `jobs` threads (1: on the
+/// calling thread alone), telling `progress` after each capture how many have
+/// been written and of how many: a whole archive takes minutes to gzip. The
+/// file is the same whatever `jobs` is, but for the `warcinfo` record, which
+/// names the moment of the export.
 pub fn export_reporting(
     store: &Store,
     blobs: &dyn BlobStore,
     filter: &CaptureFilter,
     out: &Path,
     cdxj: bool,
+    jobs: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ExportSummary, WarcError> {
     let total = store.count_captures(filter)?;
@@ -157,27 +174,54 @@ pub fn export_reporting(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "export.warc.gz".into());
     let file = output_beside(out)?;
-    let mut w = Exporter {
-        out: Counting {
-            inner: BufWriter::with_capacity(256 * 1024, file),
-            written: 0,
-        },
-        path: out.to_path_buf(),
-        blobs,
-        filename,
-        warcinfo_id: String::new(),
-        written: HashMap::new(),
-        cdxj: cdxj.then(|| LineSorter::new(cdxj_path(out), CDXJ_RUN_BYTES)),
-        records: 0,
-        captures: 0,
-        revisits: 0,
-    };
-    w.warcinfo(filter)?;
-    store.for_each_capture(filter, |row| {
-        w.capture(store, &row)?;
-        progress(w.captures, total);
-        Ok::<(), WarcError>(())
-    })?;
+    std::thread::scope(|scope| {
+        let pool = (jobs > 1).then(|| {
+            let limit = jobs * IN_FLIGHT_PER_THREAD;
+            let (to_threads, from_exporter) = mpsc::sync_channel(limit);
+            let (to_exporter, done) = mpsc::channel();
+            let from_exporter = Arc::new(Mutex::new(from_exporter));
+            for _ in 0..jobs {
+                let (jobs, done) = (Arc::clone(&from_exporter), to_exporter.clone());
+                scope.spawn(move || compress_records(&jobs, done, blobs, out));
+            }
+            Pool {
+                jobs: to_threads,
+                done,
+                waiting: VecDeque::new(),
+                arrived: BTreeMap::new(),
+                next: 0,
+                limit,
+            }
+        });
+        let mut w = Exporter {
+            out: Counting {
+                inner: BufWriter::with_capacity(256 * 1024, file),
+                written: 0,
+            },
+            path: out.to_path_buf(),
+            blobs,
+            filename,
+            warcinfo_id: String::new(),
+            written: HashMap::new(),
+            cdxj: cdxj.then(|| LineSorter::new(cdxj_path(out), CDXJ_RUN_BYTES)),
+            records: 0,
+            captures: 0,
+            revisits: 0,
+            total,
+            progress,
+            pool,
+        };
+        w.warcinfo(filter)?;
+        store.for_each_capture(filter, |row| w.capture(store, &row))?;
+        w.drain()?;
+        // The compressing threads end once they are hung up on.
+        w.pool = None;
+        finish(w, out)
+    })
+}
+
+/// Makes an export's files durable and puts them in place.
+fn finish(w: Exporter, out: &Path) -> Result<ExportSummary, WarcError> {
     let Exporter {
         out: counting,
         records,
@@ -338,14 +382,223 @@ fn capture_record_id(kind: &str, row: &CaptureRow) -> String {
     ])
 }
 
-/// The body of a record: bytes in hand, then optionally a blob streamed after them.
-struct Block<'a> {
-    head: &'a [u8],
-    /// The capture whose blob streams after `head`, and the length recorded for it.
-    blob: Option<(&'a CaptureRow, u64)>,
+/// One WARC record to write: its header fields (the digest and length are
+/// added when the block is read), the bytes its block begins with, and the
+/// capture whose blob follows them, if any.
+struct Record {
+    fields: Vec<(&'static str, String)>,
+    head: Vec<u8>,
+    blob: Option<CaptureRow>,
 }
 
-struct Exporter<'a> {
+impl Record {
+    fn new(fields: &[(&'static str, &str)], head: Vec<u8>, blob: Option<&CaptureRow>) -> Record {
+        Record {
+            fields: fields.iter().map(|&(k, v)| (k, v.to_string())).collect(),
+            head,
+            blob: blob.cloned(),
+        }
+    }
+
+    /// Read whole into memory, or streamed through twice (see [`IN_MEMORY`]).
+    fn streams(&self) -> bool {
+        self.blob
+            .as_ref()
+            .is_some_and(|row| row.body_size > IN_MEMORY)
+    }
+}
+
+/// What is left to do once a record is in the file.
+struct After {
+    /// The capture whose CDXJ line points at this record (its response or
+    /// revisit), and whether it is a revisit.
+    index: Option<(CaptureRow, bool)>,
+    /// The capture's last record: one more capture is written.
+    ends_capture: bool,
+}
+
+impl After {
+    const NOTHING: After = After {
+        index: None,
+        ends_capture: false,
+    };
+}
+
+/// Blobs up to this size are read once, into memory, and hashed and
+/// compressed from there. Larger ones stream through twice, once to hash the
+/// block (its digest precedes it) and once to write it, so that memory stays
+/// flat in body size; they are written by the exporting thread itself.
+const IN_MEMORY: u64 = 1 << 20;
+
+/// Records handed to the compressing threads and not yet in the file, per
+/// thread: enough to keep each busy while a large record holds up the writing,
+/// few enough that what waits stays a few MiB a thread.
+const IN_FLIGHT_PER_THREAD: usize = 8;
+
+/// Writes `record` to `out` as one gzip member.
+fn write_member(
+    out: &mut dyn Write,
+    record: &Record,
+    blobs: &dyn BlobStore,
+    path: &Path,
+) -> Result<(), WarcError> {
+    let mut block = Sha256::new();
+    block.update(&record.head);
+    let whole = match &record.blob {
+        Some(row) if !record.streams() => Some(read_whole(blobs, row)?),
+        _ => None,
+    };
+    let blob_len = match (&record.blob, &whole) {
+        (_, Some(bytes)) => {
+            block.update(bytes);
+            bytes.len() as u64
+        }
+        (Some(row), None) => {
+            let mut r = open_blob(blobs, row)?;
+            let len = pump(&mut *r, &mut |chunk| {
+                block.update(chunk);
+                Ok(())
+            })
+            .map_err(|side| blob_err(path, row, side))?;
+            if len != row.body_size {
+                return Err(mismatch(
+                    row,
+                    format!("holds {len} bytes, recorded {}", row.body_size),
+                ));
+            }
+            len
+        }
+        (None, None) => 0,
+    };
+    let length = record.head.len() as u64 + blob_len;
+    let mut header = String::from("WARC/1.1\r\n");
+    for (name, value) in &record.fields {
+        header.push_str(name);
+        header.push_str(": ");
+        header.push_str(&one_line(value));
+        header.push_str("\r\n");
+    }
+    header.push_str(&format!(
+        "WARC-Block-Digest: sha256:{}\r\nContent-Length: {length}\r\n\r\n",
+        hex::encode(block.finalize())
+    ));
+
+    let mut gz = GzEncoder::new(out, Compression::default());
+    gz.write_all(header.as_bytes())
+        .and_then(|()| gz.write_all(&record.head))
+        .map_err(io_err(path))?;
+    match (&record.blob, whole) {
+        (_, Some(bytes)) => gz.write_all(&bytes).map_err(io_err(path))?,
+        (Some(row), None) => {
+            let mut r = open_blob(blobs, row)?;
+            let mut payload = Sha256::new();
+            let n = pump(&mut *r, &mut |chunk| {
+                payload.update(chunk);
+                gz.write_all(chunk)
+            })
+            .map_err(|side| blob_err(path, row, side))?;
+            if n != blob_len {
+                return Err(mismatch(
+                    row,
+                    format!("gave {n} bytes on a second read, {blob_len} on the first"),
+                ));
+            }
+            let actual = hex::encode(payload.finalize());
+            if actual != row.body_sha256 {
+                return Err(mismatch(row, format!("content hashes to {actual}")));
+            }
+        }
+        (None, None) => {}
+    }
+    gz.write_all(b"\r\n\r\n")
+        .and_then(|()| gz.finish().map(drop))
+        .map_err(io_err(path))
+}
+
+/// A blob of at most [`IN_MEMORY`] bytes, read once and checked against its
+/// capture row: its length, then its sha256.
+fn read_whole(blobs: &dyn BlobStore, row: &CaptureRow) -> Result<Vec<u8>, WarcError> {
+    let read_err = |source| WarcError::BlobRead {
+        capture_id: row.id,
+        sha256: row.body_sha256.clone(),
+        source,
+    };
+    let mut r = open_blob(blobs, row)?;
+    let mut bytes = Vec::with_capacity(row.body_size as usize);
+    (&mut r)
+        .take(row.body_size + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 != row.body_size {
+        let more = io::copy(&mut r, &mut io::sink()).map_err(read_err)?;
+        let len = bytes.len() as u64 + more;
+        return Err(mismatch(
+            row,
+            format!("holds {len} bytes, recorded {}", row.body_size),
+        ));
+    }
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != row.body_sha256 {
+        return Err(mismatch(row, format!("content hashes to {actual}")));
+    }
+    Ok(bytes)
+}
+
+fn mismatch(row: &CaptureRow, detail: String) -> WarcError {
+    WarcError::BlobMismatch {
+        capture_id: row.id,
+        sha256: row.body_sha256.clone(),
+        detail,
+    }
+}
+
+/// A compressing thread's answer: a record's gzip member, or why there is none.
+enum Compressed {
+    Member(Vec<u8>),
+    Failed(WarcError),
+    /// A bug: the thread's panic, raised again on the exporting thread.
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+/// Compresses records handed out by the exporting thread until it hangs up.
+fn compress_records(
+    jobs: &Mutex<mpsc::Receiver<(u64, Record)>>,
+    done: mpsc::Sender<(u64, Compressed)>,
+    blobs: &dyn BlobStore,
+    path: &Path,
+) {
+    loop {
+        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok((seq, record)) = next else { return };
+        let mut member = Vec::new();
+        let compressed = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            write_member(&mut member, &record, blobs, path)
+        })) {
+            Ok(Ok(())) => Compressed::Member(member),
+            Ok(Err(e)) => Compressed::Failed(e),
+            Err(panic) => Compressed::Panicked(panic),
+        };
+        if done.send((seq, compressed)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The exporting thread's side of the compressing threads: records go out
+/// numbered, their members come back in any order and are written in order.
+struct Pool {
+    jobs: mpsc::SyncSender<(u64, Record)>,
+    done: mpsc::Receiver<(u64, Compressed)>,
+    /// What follows each record handed out and not yet written, in order.
+    waiting: VecDeque<After>,
+    /// Members come back before those ahead of them.
+    arrived: BTreeMap<u64, Compressed>,
+    /// The number of the next record to write.
+    next: u64,
+    limit: usize,
+}
+
+struct Exporter<'a, 'p> {
     out: Counting<BufWriter<OutputFile>>,
     path: PathBuf,
     blobs: &'a dyn BlobStore,
@@ -357,87 +610,102 @@ struct Exporter<'a> {
     records: u64,
     captures: u64,
     revisits: u64,
+    total: u64,
+    progress: &'p mut dyn FnMut(u64, u64),
+    /// The compressing threads, when more than one was asked for.
+    pool: Option<Pool>,
 }
 
-impl Exporter<'_> {
-    /// `sha256:<hex>` of the block, and the blob's length, by a first pass.
-    fn block_digest(&self, block: &Block) -> Result<(String, u64), WarcError> {
-        let mut hasher = Sha256::new();
-        hasher.update(block.head);
-        let mut len = 0;
-        if let Some((row, _)) = block.blob {
-            let mut r = open_blob(self.blobs, row)?;
-            len = pump(&mut *r, &mut |chunk| {
-                hasher.update(chunk);
-                Ok(())
-            })
-            .map_err(|side| blob_err(&self.path, row, side))?;
+impl Exporter<'_, '_> {
+    /// Puts `record` in the file, then does `after`: at once, or through the
+    /// compressing threads, in the order records are put.
+    fn put(&mut self, record: Record, after: After) -> Result<(), WarcError> {
+        if let Some(pool) = self.pool.as_mut().filter(|_| !record.streams()) {
+            let seq = pool.next + pool.waiting.len() as u64;
+            pool.waiting.push_back(after);
+            if pool.jobs.send((seq, record)).is_err() {
+                // Every compressing thread is gone: their answers say why.
+                self.drain()?;
+                return Err(io_err(&self.path)(io::Error::other(
+                    "the compressing threads stopped",
+                )));
+            }
+            while self
+                .pool
+                .as_ref()
+                .is_some_and(|p| p.waiting.len() >= p.limit)
+            {
+                self.write_arrived()?;
+            }
+            return Ok(());
         }
-        Ok((format!("sha256:{}", hex::encode(hasher.finalize())), len))
+        self.drain()?;
+        let offset = self.out.written;
+        write_member(&mut self.out, &record, self.blobs, &self.path)?;
+        self.wrote(offset, after)
     }
 
-    /// Writes one record as one gzip member; returns the member's offset and length.
-    fn record(&mut self, fields: &[(&str, &str)], block: &Block) -> Result<(u64, u64), WarcError> {
-        let (block_digest, blob_len) = self.block_digest(block)?;
-        if let Some((row, expected)) = block.blob
-            && blob_len != expected
-        {
-            return Err(WarcError::BlobMismatch {
-                capture_id: row.id,
-                sha256: row.body_sha256.clone(),
-                detail: format!("holds {blob_len} bytes, recorded {expected}"),
-            });
-        }
-        let length = block.head.len() as u64 + blob_len;
-        let mut header = String::from("WARC/1.1\r\n");
-        for (name, value) in fields {
-            header.push_str(name);
-            header.push_str(": ");
-            header.push_str(&one_line(value));
-            header.push_str("\r\n");
-        }
-        header.push_str(&format!(
-            "WARC-Block-Digest: {block_digest}\r\nContent-Length: {length}\r\n\r\n"
-        ));
-
-        let offset = self.out.written;
-        let path = &self.path;
-        let blobs = self.blobs;
-        let mut gz = GzEncoder::new(&mut self.out, Compression::default());
-        gz.write_all(header.as_bytes())
-            .and_then(|()| gz.write_all(block.head))
-            .map_err(io_err(path))?;
-        if let Some((row, _)) = block.blob {
-            let mut r = open_blob(blobs, row)?;
-            let mut payload = Sha256::new();
-            let n = pump(&mut *r, &mut |chunk| {
-                payload.update(chunk);
-                gz.write_all(chunk)
-            })
-            .map_err(|side| blob_err(path, row, side))?;
-            let actual = hex::encode(payload.finalize());
-            let mismatch = if n != blob_len {
-                Some(format!(
-                    "gave {n} bytes on a second read, {blob_len} on the first"
-                ))
-            } else if actual != row.body_sha256 {
-                Some(format!("content hashes to {actual}"))
-            } else {
-                None
+    /// Waits for the next member to come back, then writes every member
+    /// that can go in order.
+    fn write_arrived(&mut self) -> Result<(), WarcError> {
+        let Some(pool) = self.pool.as_mut() else {
+            return Ok(());
+        };
+        let Ok((seq, compressed)) = pool.done.recv() else {
+            return Err(io_err(&self.path)(io::Error::other(
+                "the compressing threads stopped",
+            )));
+        };
+        pool.arrived.insert(seq, compressed);
+        loop {
+            let Some(pool) = self.pool.as_mut() else {
+                return Ok(());
             };
-            if let Some(detail) = mismatch {
-                return Err(WarcError::BlobMismatch {
-                    capture_id: row.id,
-                    sha256: row.body_sha256.clone(),
-                    detail,
-                });
+            let Some(compressed) = pool.arrived.remove(&pool.next) else {
+                return Ok(());
+            };
+            pool.next += 1;
+            let after = pool.waiting.pop_front().unwrap_or(After::NOTHING);
+            match compressed {
+                Compressed::Member(member) => {
+                    let offset = self.out.written;
+                    self.out.write_all(&member).map_err(io_err(&self.path))?;
+                    self.wrote(offset, after)?;
+                }
+                Compressed::Failed(e) => return Err(e),
+                Compressed::Panicked(panic) => std::panic::resume_unwind(panic),
             }
         }
-        gz.write_all(b"\r\n\r\n")
-            .and_then(|()| gz.finish())
-            .map_err(io_err(path))?;
+    }
+
+    /// Writes every record handed out.
+    fn drain(&mut self) -> Result<(), WarcError> {
+        while self.pool.as_ref().is_some_and(|p| !p.waiting.is_empty()) {
+            self.write_arrived()?;
+        }
+        Ok(())
+    }
+
+    /// The record that began at `offset` is in the file.
+    fn wrote(&mut self, offset: u64, after: After) -> Result<(), WarcError> {
         self.records += 1;
-        Ok((offset, self.out.written - offset))
+        if let (Some(lines), Some((row, revisit))) = (&mut self.cdxj, &after.index) {
+            let length = self.out.written - offset;
+            let line = cdxj_line(
+                row,
+                target_of(row),
+                *revisit,
+                offset,
+                length,
+                &self.filename,
+            );
+            lines.push(line).map_err(io_err(&lines.path))?;
+        }
+        if after.ends_capture {
+            self.captures += 1;
+            (self.progress)(self.captures, self.total);
+        }
+        Ok(())
     }
 
     fn warcinfo(&mut self, filter: &CaptureFilter) -> Result<(), WarcError> {
@@ -470,23 +738,18 @@ impl Exporter<'_> {
              reconstructed.\r\n",
             version = env!("CARGO_PKG_VERSION"),
         );
-        let id = self.warcinfo_id.clone();
-        let date = format_millis(now);
-        let filename = self.filename.clone();
-        self.record(
+        let record = Record::new(
             &[
                 ("WARC-Type", "warcinfo"),
-                ("WARC-Record-ID", &id),
-                ("WARC-Date", &date),
-                ("WARC-Filename", &filename),
+                ("WARC-Record-ID", &self.warcinfo_id),
+                ("WARC-Date", &format_millis(now)),
+                ("WARC-Filename", &self.filename),
                 ("Content-Type", "application/warc-fields"),
             ],
-            &Block {
-                head: body.as_bytes(),
-                blob: None,
-            },
-        )?;
-        Ok(())
+            body.into_bytes(),
+            None,
+        );
+        self.put(record, After::NOTHING)
     }
 
     /// The response already written with this capture's payload, if any.
@@ -510,8 +773,7 @@ impl Exporter<'_> {
         );
         let warcinfo_id = self.warcinfo_id.clone();
 
-        let request = request_head(target);
-        self.record(
+        let request = Record::new(
             &[
                 ("WARC-Type", "request"),
                 ("WARC-Record-ID", &request_id),
@@ -521,11 +783,10 @@ impl Exporter<'_> {
                 ("WARC-Warcinfo-ID", &warcinfo_id),
                 ("Content-Type", "application/http; msgtype=request"),
             ],
-            &Block {
-                head: &request,
-                blob: None,
-            },
-        )?;
+            request_head(target),
+            None,
+        );
+        self.put(request, After::NOTHING)?;
 
         let head = response_head(row);
         let payload_digest = format!("sha256:{}", row.body_sha256);
@@ -537,10 +798,10 @@ impl Exporter<'_> {
         } else {
             None
         };
-        let (offset, length) = match &earlier {
+        let response = match &earlier {
             Some(earlier) => {
                 self.revisits += 1;
-                self.record(
+                Record::new(
                     &[
                         ("WARC-Type", "revisit"),
                         ("WARC-Record-ID", &response_id),
@@ -554,11 +815,9 @@ impl Exporter<'_> {
                         ("WARC-Payload-Digest", &payload_digest),
                         ("Content-Type", "application/http; msgtype=response"),
                     ],
-                    &Block {
-                        head: &head,
-                        blob: None,
-                    },
-                )?
+                    head,
+                    None,
+                )
             }
             None => {
                 let mut fields = vec![
@@ -573,22 +832,25 @@ impl Exporter<'_> {
                 if row.truncated {
                     fields.push(("WARC-Truncated", "length"));
                 }
-                let at = self.record(
-                    &fields,
-                    &Block {
-                        head: &head,
-                        blob: Some((row, row.body_size)),
-                    },
-                )?;
                 if dedup && let Some(key) = payload_key(&row.body_sha256) {
                     self.written.entry(key).or_insert(row.id);
                 }
-                at
+                Record::new(&fields, head, Some(row))
             }
         };
+        let index = self
+            .cdxj
+            .is_some()
+            .then(|| (row.clone(), earlier.is_some()));
+        self.put(
+            response,
+            After {
+                index,
+                ends_capture: false,
+            },
+        )?;
 
-        let metadata = metadata_block(row);
-        self.record(
+        let metadata = Record::new(
             &[
                 ("WARC-Type", "metadata"),
                 ("WARC-Record-ID", &metadata_id),
@@ -598,25 +860,16 @@ impl Exporter<'_> {
                 ("WARC-Warcinfo-ID", &warcinfo_id),
                 ("Content-Type", "application/warc-fields"),
             ],
-            &Block {
-                head: metadata.as_bytes(),
-                blob: None,
+            metadata_block(row).into_bytes(),
+            None,
+        );
+        self.put(
+            metadata,
+            After {
+                index: None,
+                ends_capture: true,
             },
-        )?;
-
-        if let Some(lines) = &mut self.cdxj {
-            let line = cdxj_line(
-                row,
-                target,
-                earlier.is_some(),
-                offset,
-                length,
-                &self.filename,
-            );
-            lines.push(line).map_err(io_err(&lines.path))?;
-        }
-        self.captures += 1;
-        Ok(())
+        )
     }
 }
 

@@ -492,6 +492,7 @@ pub fn export_warc(
     url: Option<&str>,
     since: Option<&str>,
     cdxj: bool,
+    jobs: Option<usize>,
     format: Format,
 ) -> Result<ExitCode, Failure> {
     let since = since
@@ -528,6 +529,7 @@ pub fn export_warc(
         &filter,
         output,
         cdxj,
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         &mut |done, total| show_progress(bar.as_ref(), done, total),
     );
     if let Some(bar) = bar {
