@@ -55,6 +55,11 @@ pub const ARTICLE_LINE_WORDS: usize = 20;
 /// more than a notice, so even a generic phrase like "not found" in it counts.
 pub const TINY_PAGE_WORDS: usize = 40;
 
+/// A line of the page's text that repeats the title and is at least this
+/// many words long (a CJK character counts half) is the story's headline,
+/// not a site name that the title ends with.
+const HEADLINE_WORDS: usize = 4;
+
 /// Only the start of a long text that is not an article is searched for
 /// phrases: a notice is short and comes first.
 const NOTICE_SCAN_BYTES: usize = 64 << 10;
@@ -293,25 +298,40 @@ pub fn error_page_phrase_of(
                 .as_ref()
                 .is_some_and(|t| t.compact.contains(&line.compact))
     };
-    let without_echo: String = main_text
+    // A brief (its headline again, then a paragraph of its own) is too
+    // short to read as an article but is a story all the same: what follows
+    // its paragraph (related headlines, comments) is not its notice, as
+    // "网友反映多个政府网站页面不存在 官方回应" in a list under it was taken
+    // for. A story emptied but for its headline says so before any paragraph.
+    let mut headline = false;
+    let searched: Vec<&str> = main_text
         .lines()
-        .filter(|l| !echoes(l))
-        .collect::<Vec<_>>()
-        .join("\n");
+        .take_while(|l| {
+            let plain = !Normalised::new(l).any_phrase;
+            if headline && plain && words(l) >= ARTICLE_LINE_WORDS * 2 {
+                return false;
+            }
+            headline |= plain && words(l) >= HEADLINE_WORDS * 2 && echoes(l);
+            true
+        })
+        .collect();
+    let without_echo = |lines: &mut dyn Iterator<Item = &str>| -> String {
+        lines.filter(|l| !echoes(l)).collect::<Vec<_>>().join("\n")
+    };
+    let whole = without_echo(&mut main_text.lines());
     // Unless the echo is all there is: a notice whose <h1> repeats its title
     // ("Sorry, the story you requested could not be found") and offers a
     // search box says it there only.
-    let body = if is_tiny(&without_echo) {
-        main_text.to_string()
+    let (body, tiny) = if is_tiny(&whole) {
+        (searched.join("\n"), true)
     } else {
-        without_echo
+        (without_echo(&mut searched.into_iter()), is_tiny(&whole))
     };
     let text = Normalised::new(&body);
     if let Some(p) = text.find(STRONG) {
         return Some(p);
     }
     let weak = text.find(WEAK)?;
-    let tiny = is_tiny(&body);
     let title_agrees = title.as_ref().is_some_and(|t| t.find(WEAK).is_some());
     (tiny || title_agrees).then_some(weak)
 }
@@ -1045,6 +1065,55 @@ mod tests {
                  Copyright © 2000-2020 All rights reserved.</div></body></html>"
             );
             assert_eq!(phrase_of_html(&page), Some(phrase), "{said}");
+        }
+    }
+
+    /// A brief (its headline, one paragraph) is too short to read as an
+    /// article, so a related headline under it that quotes a notice
+    /// ("…页面不存在 官方回应") was taken for the page's own notice.
+    #[test]
+    fn a_related_headline_under_a_brief_is_not_its_notice() {
+        let brief = |title: &str, h1: &str, para: &str, related: &[&str]| {
+            let related: String = related
+                .iter()
+                .map(|h| format!("<li><a href='/2020/{}.htm'>{h}</a></li>", h.len()))
+                .collect();
+            format!(
+                "<html><head><title>{title}</title></head><body><div class='topnav'>\
+                 <a href='/'>新华网首页</a> | <a href='/politics/'>时政</a> | <a href='/world/'>国际</a>\
+                 </div><div class='header'><h1>{h1}</h1><div class='info'>2020-12-26 18:05:12 \
+                 来源：新华网</div></div><div id='detail'><p>{para}</p></div>\
+                 <div class='related'><h3>相关新闻 Related</h3><ul>{related}</ul></div>\
+                 <div class='footer'>关于我们 | 联系我们 | 网站地图</div></body></html>"
+            )
+        };
+        let zh = "新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+                  会议经表决，通过了新修订的国防法，自2021年1月1日起施行。";
+        let en = "BEIJING, Dec. 26 (Xinhua) -- China's top legislature on Saturday adopted a \
+                  revised National Defense Law, which will take effect on January 1, 2021.";
+        let related = [
+            "网友反映多个政府网站页面不存在 官方回应",
+            "官方辟谣：网传“某地封城”信息不存在",
+            "Users hit 'page not found' as ticket site crashes",
+        ];
+        for (title, h1, para) in [
+            (
+                "国防法修订草案提请审议-新华网",
+                "国防法修订草案提请审议",
+                zh,
+            ),
+            (
+                "China adopts revised defense law - Xinhua",
+                "China adopts revised defense law",
+                en,
+            ),
+        ] {
+            let page = brief(title, h1, para, &related);
+            assert_eq!(phrase_of_html(&page), None, "{title}");
+            // The same story's page emptied, its headline kept above the
+            // notice, is a notice still.
+            let removed = brief(title, h1, "该文章已被删除", &related);
+            assert!(phrase_of_html(&removed).is_some(), "{title}");
         }
     }
 
