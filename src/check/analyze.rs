@@ -870,6 +870,79 @@ mod tests {
         assert!(s < 0.85, "a replaced paragraph of four is a change: {s}");
     }
 
+    /// A three-sentence Chinese brief in a portal's template: Readability
+    /// finds its paragraph, but under 140 characters it was taken for a
+    /// failed extraction and the whole visible text (menus, related
+    /// headlines, comment box) stood for the main text, so a night's new
+    /// related headlines and time stamp made the brief `changed`.
+    #[test]
+    fn a_chinese_brief_with_new_related_headlines_is_unchanged() {
+        let brief = |stamp: &str, related: &[&str], para: &str| {
+            let related: String = related
+                .iter()
+                .map(|h| format!("<li><a href='/2020-12/{}.htm'>{h}</a></li>", h.len()))
+                .collect();
+            format!(
+                "<!DOCTYPE html><html><head><meta charset='utf-8'><title>国防法修订草案提请审议-新华网\
+                 </title><script>var _hmt=_hmt||[];</script></head><body><div class='topbar'>\
+                 <a href='/'>新华网首页</a> | <a href='/politics/'>时政</a> | <a href='/world/'>国际</a>\
+                 </div><div class='header'><h1>国防法修订草案提请审议</h1><div class='info'>{stamp} \
+                 来源：新华网 【字号 大 中 小】 分享到：微信 微博</div></div><div id='detail'><p>{para}</p>\
+                 <p class='editor'>【责任编辑:王亮】</p></div><div class='related'><h3>相关新闻</h3>\
+                 <ul>{related}</ul></div><div class='comment'><h3>网友评论</h3>已有 35 人参与\
+                 <a>登录</a><a>注册</a></div><div class='footer'>关于我们 | 联系我们 | 网站地图</div>\
+                 </body></html>"
+            )
+            .into_bytes()
+        };
+        let para = "新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+                    会议经表决，通过了新修订的国防法，自2021年1月1日起施行。";
+        let loads = std::cell::Cell::new(0);
+        let mut base = subject(
+            brief(
+                "2020-12-26 18:05:12",
+                &[
+                    "习近平主持召开中央全面深化改革委员会第十七次会议",
+                    "国务院常务会议部署进一步做好稳就业工作",
+                    "外交部发言人就美方涉港言论答记者问",
+                    "中央经济工作会议在北京举行",
+                ],
+                para,
+            ),
+            &loads,
+        );
+        let mut churned = subject(
+            brief(
+                "2020-12-27 09:15:40",
+                &[
+                    "中央经济工作会议在北京举行",
+                    "一带一路倡议七周年成果丰硕",
+                    "国家统计局发布11月份国民经济运行数据",
+                    "多地出台措施保障春运",
+                ],
+                para,
+            ),
+            &loads,
+        );
+        let s = drift(&mut churned, &mut base, 0.85).unwrap();
+        assert!(
+            s >= 0.85,
+            "new related headlines made the brief changed: {s}"
+        );
+        // The brief rewritten is a change still.
+        let mut rewritten = subject(
+            brief(
+                "2020-12-26 18:05:12",
+                &["中央经济工作会议在北京举行"],
+                "新华社北京12月27日电 国务院新闻办公室27日发布《新时代的中国国防》白皮书，\
+                 全面介绍中国国防政策和军队建设成就。",
+            ),
+            &loads,
+        );
+        let s = drift(&mut rewritten, &mut base, 0.85).unwrap();
+        assert!(s < 0.85, "{s}");
+    }
+
     #[test]
     fn a_page_whose_text_is_gone_keeps_nothing_of_the_baseline() {
         let loads = std::cell::Cell::new(0);

@@ -41,7 +41,16 @@ pub const MAX_DOM_DEPTH: usize = 512;
 /// Readability output shorter than this (in non-space characters) is taken
 /// for a failed extraction: error notices and short pages are better served by
 /// the page's whole visible text. Readability's own "probably readable" bar.
+/// A CJK character counts [`CJK_CHAR_WEIGHT`]: the bar is about twenty-five
+/// English words, and a three-sentence Chinese brief of 80 characters says
+/// as much, yet fell below it and was compared by its menus and related
+/// headlines instead.
 pub const MIN_MAIN_CHARS: usize = 140;
+
+/// What one character of a script written without spaces counts towards
+/// [`MIN_MAIN_CHARS`]: a Chinese word is one or two characters, an English
+/// one five letters and a space.
+const CJK_CHAR_WEIGHT: usize = 3;
 
 /// Titles longer than this are cut: a title is a label, and hostile pages can
 /// make it megabytes long.
@@ -541,7 +550,7 @@ fn read_html(html: &str) -> (Option<String>, String) {
         .and_then(|mut r| r.parse().ok())
         .map(|article| article.text_content.trim().to_string())
         .unwrap_or_default();
-    if visible_chars(&extracted) >= MIN_MAIN_CHARS {
+    if text_weight(&extracted) >= MIN_MAIN_CHARS {
         return (title, extracted);
     }
     // Readability changed the document it was given; read a fresh one.
@@ -823,6 +832,20 @@ fn trimmed(s: String) -> String {
 
 fn visible_chars(s: &str) -> usize {
     s.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// [`visible_chars`], a CJK character counting [`CJK_CHAR_WEIGHT`].
+fn text_weight(s: &str) -> usize {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| {
+            if super::fingerprint::is_unspaced_script(c) {
+                CJK_CHAR_WEIGHT
+            } else {
+                1
+            }
+        })
+        .sum()
 }
 
 fn collapse_whitespace(s: &str, max_chars: usize) -> String {
