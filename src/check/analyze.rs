@@ -1104,6 +1104,8 @@ mod tests {
             "<html><head><META CONTENT='3; URL=http://www.xinhuanet.com/index.htm' HTTP-EQUIV='Refresh'></head></html>",
             "<html><body><script>window.location.href = '/';</script></body></html>",
             "<html><body><script>location.replace(\"/\")</script>Redirecting…</body></html>",
+            // A script in a string, as Chinese portals' way stations write it.
+            "<html><head><title>提示</title><script>setTimeout(\"window.location.href='http://www.xinhuanet.com/'\",3000);</script></head><body><p>正在跳转...</p></body></html>",
         ] {
             let r = glance(page.as_bytes(), Some("text/html"));
             let head: ReadingHead =

@@ -265,6 +265,10 @@ fn script_assignment(head: &[u8], lower: &[u8], at: usize) -> Option<String> {
     let after = skip_spaces(i + 1 + len + 1);
     let ends = match lower.get(after) {
         None => true,
+        // The other quote closes a string holding the statement:
+        // `setTimeout("location.href='/'", 3000)`, as portals' way stations
+        // write it.
+        Some(&b) if matches!(b, b'"' | b'\'') && b != quote => true,
         Some(b) => {
             matches!(b, b';' | b')' | b'}' | b'<') || lower[i + 1 + len + 1..after].contains(&b'\n')
         }
