@@ -430,9 +430,10 @@ pub enum SentHome {
 
 /// Whether the cited page was sent to a front page or section front:
 /// [`sent_to_root`] over the server's redirects, then over the page's own
-/// (see [`Reading::refresh`]). When the copy cited read as an article
-/// (`cited_article`), a landing on another host's front counts too (a
-/// domain that sends every old link to its new homepage), as does a short
+/// (see [`Reading::refresh`]), which may also send it to an error page.
+/// When the copy cited read as an article (`cited_article`), a landing on
+/// another host's front counts too (a domain that sends every old link to
+/// its new homepage), as does a short
 /// slug (`/covid-vaccines/`, a section by its URL) sent to the front page.
 /// Without that knowledge, another host's homepage is left to the probe:
 /// a short link to a homepage is a fine citation.
@@ -456,8 +457,15 @@ pub fn sent_home(
     if judged(final_url, landing_is_article) {
         return SentHome::ByRedirect;
     }
+    // A way station may send its reader to the site's error page instead:
+    // as gone, where a redirect that lands there is judged by the page it
+    // lands on.
+    let to_error_page =
+        |t: &Url| soft404::names_error_page(t) && Url::parse(requested).is_ok_and(|r| r != *t);
     match refresh.and_then(|r| Url::parse(final_url).ok()?.join(r).ok()) {
-        Some(t) if judged(t.as_str(), false) => SentHome::ByPage(t.to_string()),
+        Some(t) if judged(t.as_str(), false) || to_error_page(&t) => {
+            SentHome::ByPage(t.to_string())
+        }
         _ => SentHome::No,
     }
 }
@@ -1106,6 +1114,9 @@ mod tests {
             "<html><body><script>location.replace(\"/\")</script>Redirecting…</body></html>",
             // A script in a string, as Chinese portals' way stations write it.
             "<html><head><title>提示</title><script>setTimeout(\"window.location.href='http://www.xinhuanet.com/'\",3000);</script></head><body><p>正在跳转...</p></body></html>",
+            // Sent to the site's error page rather than its front page.
+            "<html><head><title>新华网</title><script>window.location.href='/404.html';</script></head><body></body></html>",
+            "<html><head><meta http-equiv=\"refresh\" content=\"0;url=http://www.xinhuanet.com/error/notfound.htm\"></head></html>",
         ] {
             let r = glance(page.as_bytes(), Some("text/html"));
             let head: ReadingHead =

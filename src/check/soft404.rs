@@ -654,6 +654,31 @@ pub fn deep_link_sent_to_any_root(requested: &Url, final_url: &Url) -> bool {
         && is_site_root_or_section(final_url)
 }
 
+/// Names of the pages sites keep for "no such page" (`/404.html`,
+/// `/error/notfound.htm`), by the last path segment without its extension.
+const ERROR_PAGE_NAMES: &[&str] = &[
+    "404",
+    "404error",
+    "error404",
+    "404page",
+    "error",
+    "notfound",
+    "not-found",
+    "not_found",
+    "pagenotfound",
+    "page-not-found",
+    "nopage",
+];
+
+/// An address that names a site's error page: where a removed article's
+/// way station sends its reader instead of the front page.
+pub fn names_error_page(url: &Url) -> bool {
+    url.path_segments()
+        .and_then(|mut s| s.rfind(|s| !s.is_empty()))
+        .and_then(|last| last.split('.').next())
+        .is_some_and(|stem| ERROR_PAGE_NAMES.contains(&stem.to_ascii_lowercase().as_str()))
+}
+
 /// A short link: the front page's path with an id in its query
 /// (`/?p=123`, `/index.php?id=7`), which a site sends on to the article.
 pub fn is_short_link(url: &Url) -> bool {
