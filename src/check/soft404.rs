@@ -265,28 +265,8 @@ pub fn error_page_phrase_of(
     article_like: bool,
 ) -> Option<&'static str> {
     let title = title.map(Normalised::new);
-    if let Some(t) = &title {
-        // A title that is nothing but a notice ("页面不存在 - 新华网") speaks
-        // for any page. Anywhere else in the title a strong phrase is taken
-        // at its word only above a page that does not read as an article: a
-        // rumour rebuttal headed "官方：该信息不存在" above paragraphs of
-        // reporting is an article, and was condemned on its first night.
-        if let Some(p) = t.label_segment() {
-            return Some(p);
-        }
-        if !article_like && let Some(p) = t.find(STRONG) {
-            return Some(p);
-        }
-    }
-    if article_like {
-        return None;
-    }
     // A notice sits near the top; a long list page need not be searched whole.
     let main_text = &main_text[..main_text.floor_char_boundary(NOTICE_SCAN_BYTES)];
-    let text = Normalised::new(main_text);
-    if !text.any_phrase {
-        return None;
-    }
     // The headline repeated above the article ("Missing MH370 plane not
     // found" as title and as <h1>) is the title speaking again, not a notice
     // in the body: the body is searched without it. Rarely needed, so only
@@ -299,21 +279,48 @@ pub fn error_page_phrase_of(
                 .is_some_and(|t| t.compact.contains(&line.compact))
     };
     // A brief (its headline again, then a paragraph of its own) is too
-    // short to read as an article but is a story all the same: what follows
-    // its paragraph (related headlines, comments) is not its notice, as
-    // "网友反映多个政府网站页面不存在 官方回应" in a list under it was taken
-    // for. A story emptied but for its headline says so before any paragraph.
-    let mut headline = false;
-    let searched: Vec<&str> = main_text
-        .lines()
-        .take_while(|l| {
+    // short to read as an article but is a story all the same: its title
+    // is a headline, and what follows its paragraph (related headlines,
+    // comments) is not its notice, as "网友反映多个政府网站页面不存在 官方回应"
+    // in a list under it was taken for. A story emptied but for its headline
+    // says so before any paragraph. The lines before its paragraph, if any.
+    let story_head = || {
+        let mut headline = false;
+        main_text.lines().position(|l| {
             let plain = !Normalised::new(l).any_phrase;
             if headline && plain && words(l) >= ARTICLE_LINE_WORDS * 2 {
-                return false;
+                return true;
             }
-            headline |= plain && words(l) >= HEADLINE_WORDS * 2 && echoes(l);
-            true
+            headline |= words(l) >= HEADLINE_WORDS * 2 && echoes(l);
+            false
         })
+    };
+    if let Some(t) = &title {
+        // A title that is nothing but a notice ("页面不存在 - 新华网") speaks
+        // for any page. Anywhere else in the title a strong phrase is taken
+        // at its word only above a page that does not read as an article: a
+        // rumour rebuttal headed "官方：该信息不存在" above paragraphs of
+        // reporting is an article, and was condemned on its first night.
+        if let Some(p) = t.label_segment() {
+            return Some(p);
+        }
+        if !article_like
+            && let Some(p) = t.find(STRONG)
+            && story_head().is_none()
+        {
+            return Some(p);
+        }
+    }
+    if article_like {
+        return None;
+    }
+    let text = Normalised::new(main_text);
+    if !text.any_phrase {
+        return None;
+    }
+    let searched: Vec<&str> = main_text
+        .lines()
+        .take(story_head().unwrap_or(usize::MAX))
         .collect();
     let without_echo = |lines: &mut dyn Iterator<Item = &str>| -> String {
         lines.filter(|l| !echoes(l)).collect::<Vec<_>>().join("\n")
@@ -1140,6 +1147,23 @@ mod tests {
             let removed = brief(title, h1, "该文章已被删除", &related);
             assert!(phrase_of_html(&removed).is_some(), "{title}");
         }
+        // A brief rumour rebuttal headed by a strong phrase is a story too,
+        // as the long one is (see
+        // `an_article_headed_by_an_error_phrase_is_an_article`).
+        let rebuttal = brief(
+            "官方辟谣：网传某市封城信息不存在-新华网",
+            "官方辟谣：网传某市封城信息不存在",
+            "新华社记者从有关部门获悉，近日网络流传的所谓封城消息不实，当地交通、商业和生活秩序一切正常。",
+            &related[..1],
+        );
+        assert_eq!(phrase_of_html(&rebuttal), None);
+        let emptied = brief(
+            "官方辟谣：网传某市封城信息不存在-新华网",
+            "官方辟谣：网传某市封城信息不存在",
+            "",
+            &[],
+        );
+        assert_eq!(phrase_of_html(&emptied), Some("信息不存在"));
     }
 
     #[test]
