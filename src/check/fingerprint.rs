@@ -41,8 +41,9 @@ use serde::{Deserialize, Serialize};
 /// 2: shingle hashes combine per-token hashes; the simhash is the sample's;
 /// `shingles` counts repeats.
 /// 3: the main text of a short CJK page is Readability's, no longer the
-/// whole visible text (see `page::MIN_MAIN_CHARS`): its old fingerprint
-/// compared with a new one would make the page look rewritten.
+/// whole visible text (see `page::MIN_MAIN_CHARS`), and lists of related
+/// links inside a story are not part of it: an old fingerprint compared
+/// with a new one would make such a page look rewritten.
 pub const FINGERPRINT_VERSION: u8 = 3;
 
 /// Values kept in the sketch. 256 gives a standard error of about 0.02 near a

@@ -542,6 +542,7 @@ fn read_html(html: &str) -> (Option<String>, String) {
         return (title, visible_text(&doc));
     }
 
+    drop_related_links(&doc);
     let cfg = Config {
         max_elements_to_parse: MAX_ELEMENTS,
         text_mode: TextMode::Formatted,
@@ -565,6 +566,40 @@ fn read_html(html: &str) -> (Option<String>, String) {
         extracted
     };
     (title, main)
+}
+
+/// Marks in a `class` or `id` (a word of it, in lower case, starting so)
+/// of the lists of other stories that sites put inside the story's own
+/// container: "related", "recommend", and the pinyin initials Chinese
+/// portals use (相关新闻 `xgxw`, 相关阅读 `xgyd`, 推荐 `tuijian`).
+const RELATED_MARKS: &[&str] = &["related", "relate", "recommend", "xgxw", "xgyd", "tuijian"];
+
+/// Removes the lists of links to other stories that sit inside a story's
+/// container, which Readability keeps as its text: rotated nightly, their
+/// headlines outweighed a short story's paragraphs and made it `changed`.
+/// Only an element so marked whose text is mostly its links' text: a
+/// story's own text in a box named "related" stays.
+fn drop_related_links(doc: &Document) {
+    let marked = |value: Option<&str>| {
+        value.is_some_and(|v| {
+            v.split(|c: char| !c.is_ascii_alphanumeric())
+                .map(str::to_ascii_lowercase)
+                .any(|word| RELATED_MARKS.iter().any(|m| word.starts_with(m)))
+        })
+    };
+    let Some(candidates) = doc.try_select("[class], [id]") else {
+        return;
+    };
+    for el in candidates.iter() {
+        if !(marked(el.attr("class").as_deref()) || marked(el.attr("id").as_deref())) {
+            continue;
+        }
+        let all = visible_chars(&el.text());
+        let links = el.try_select("a").map_or(0, |a| visible_chars(&a.text()));
+        if all > 0 && 2 * links >= all {
+            el.remove();
+        }
+    }
 }
 
 /// The text of `<body>` a reader sees, minus scripts, styles, navigation and
@@ -990,6 +1025,58 @@ mod tests {
             "paragraphs stay apart: {}",
             p.main_text
         );
+    }
+
+    /// Portals put "相关新闻" (and English sites "Related stories") inside the
+    /// story's own container, and Readability kept the list: its headlines,
+    /// new every night, made a two-paragraph story `changed`.
+    #[test]
+    fn a_list_of_related_links_inside_the_story_is_not_its_text() {
+        use crate::check::fingerprint::{CHANGED_BELOW, fingerprint, similarity};
+        let page = |related: &[&str], class: &str| {
+            let related: String = related
+                .iter()
+                .map(|h| format!("<li><a href='/2020/{}.htm'>{h}</a></li>", h.len()))
+                .collect();
+            format!(
+                "<html><head><meta charset=utf-8><title>国防法修订-人民网</title></head><body>\
+                 <div class='nav'><a href='/'>人民网首页</a> <a href='/politics/'>时政</a></div>\
+                 <div class='col'><h1>国防法修订</h1><div class='box01'>2020年12月26日08:15 \
+                 来源：人民网-人民日报</div><div class='rm_txt_con'>\
+                 <p>新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+                 会议经表决，通过了新修订的国防法，自2021年1月1日起施行。</p>\
+                 <p>修订后的国防法共12章73条，明确了国家主席、中央军事委员会在国防领导体制中的职权，\
+                 完善了国防动员和战时状态等方面的规定，进一步强化了国防教育和国防科研生产的制度安排。</p>\
+                 <div class='{class}'><h3>相关新闻</h3><ul>{related}</ul></div>\
+                 <p class='edit'>(责编：王亮)</p></div></div></body></html>"
+            )
+        };
+        let first = [
+            "习近平主持召开中央全面深化改革委员会第十七次会议",
+            "国务院常务会议部署进一步做好稳就业工作",
+            "外交部发言人就美方涉港言论答记者问",
+            "中央经济工作会议在北京举行",
+            "全国政协召开双周协商座谈会",
+            "生态环境部通报重点区域空气质量",
+        ];
+        let next = [
+            "一带一路倡议七周年成果丰硕",
+            "国家统计局发布11月份国民经济运行数据",
+            "多地出台措施保障春运",
+            "嫦娥五号返回器携带月球样品着陆",
+            "教育部部署寒假期间疫情防控",
+            "商务部：前11月实际使用外资增长",
+        ];
+        for class in ["related", "xgxw", "relatedNews", "recommend-list"] {
+            let (a, b) = (
+                read_page(page(&first, class).as_bytes(), Some("text/html")),
+                read_page(page(&next, class).as_bytes(), Some("text/html")),
+            );
+            assert!(a.main_text.contains("国防法共12章73条"), "{}", a.main_text);
+            assert!(!a.main_text.contains(first[0]), "{class}: {}", a.main_text);
+            let s = similarity(&fingerprint(&a.main_text), &fingerprint(&b.main_text));
+            assert!(s >= CHANGED_BELOW, "{class}: {s}");
+        }
     }
 
     #[test]
