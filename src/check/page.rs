@@ -465,7 +465,9 @@ fn header_charset(content_type: &str) -> Option<&'static Encoding> {
 ///   UTF-8, as [`crate::briefing::decode_document`] keeps it);
 /// - a header naming a legacy charset for a body that is valid UTF-8 with
 ///   real non-ASCII text in it is ignored: a site moved to UTF-8 while its
-///   server still says GBK or ISO-8859-1.
+///   server still says GBK or ISO-8859-1;
+/// - a body that is UTF-8 but for a few stray bytes is UTF-8 whatever its
+///   `<meta>` says, as valid UTF-8 is (and as a briefing document is read).
 ///
 /// A change here changes readings: see [`DECODER_VERSION`].
 fn decode_body<'a>(
@@ -496,6 +498,11 @@ fn decode_body<'a>(
         let d = crate::briefing::decode_document(body, false);
         return (Cow::Owned(d.text), d.encoding);
     }
+    // A UTF-8 page with an include or an ad in a legacy encoding: the
+    // detector, given the whole, took it all for windows-1252.
+    if let Some(d) = crate::briefing::utf8_with_strays(body) {
+        return (Cow::Owned(d.text), d.encoding);
+    }
     let d = decode(body, html);
     (Cow::Owned(d.text), d.encoding)
 }
@@ -510,7 +517,9 @@ const UTF8_EVIDENCE: usize = 20;
 /// when compared (see `analyze::Subject::new`), so that a page whose lying
 /// label is now seen through does not compare as rewritten against a copy
 /// read as mojibake.
-pub const DECODER_VERSION: u8 = 1;
+///
+/// 2: a UTF-8 body with a few stray bytes is read as UTF-8, not guessed.
+pub const DECODER_VERSION: u8 = 2;
 
 /// Title and main text of an HTML document.
 ///
@@ -1225,6 +1234,36 @@ mod tests {
         let p = read_page(&bytes, Some("text/html; charset=utf-8"));
         assert_eq!(p.encoding, "gb18030");
         assert!(p.main_text.contains("灭活疫苗"));
+    }
+
+    /// A UTF-8 page with one snippet of GBK in it (an ad or an include
+    /// saved in the old encoding), without a `<meta charset>`: the detector
+    /// read the whole page as windows-1252 mojibake, its header saying
+    /// UTF-8 or not, so its Chinese notices went unseen and the night the
+    /// snippet changed the page looked rewritten.
+    #[test]
+    fn a_utf8_page_with_a_stray_legacy_snippet_stays_utf8() {
+        let mut body = "<html><head><title>国防法修订草案提请审议-新华网</title></head><body>\
+            <p>新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+            会议经表决，通过了新修订的国防法，自2021年1月1日起施行。</p>\
+            <p>修订后的国防法共12章73条，明确了国家主席、中央军事委员会在国防领导体制中的职权，\
+            完善了国防动员和战时状态等方面的规定，进一步强化了国防教育和国防科研生产的制度安排。</p>\
+            <p>全国人大常委会法工委有关负责人表示，此次修订适应新时代国防和军队建设的需要，\
+            将党领导武装力量的制度成果以法律形式固定下来。</p><div class='ad'>"
+            .as_bytes()
+            .to_vec();
+        body.extend_from_slice(&encoding_rs::GBK.encode("广告：买房送车").0);
+        body.extend_from_slice("</div><p>责任编辑：王亮</p></body></html>".as_bytes());
+        for ct in [Some("text/html; charset=utf-8"), Some("text/html"), None] {
+            let p = glance_page(&body, ct);
+            assert_eq!(p.encoding, "UTF-8", "{ct:?}");
+            assert_eq!(
+                p.title.as_deref(),
+                Some("国防法修订草案提请审议-新华网"),
+                "{ct:?}"
+            );
+            assert!(p.main_text.contains("通过了新修订的国防法"), "{ct:?}");
+        }
     }
 
     #[test]
