@@ -465,7 +465,8 @@ fn header_charset(content_type: &str) -> Option<&'static Encoding> {
 ///   UTF-8, as [`crate::briefing::decode_document`] keeps it);
 /// - a header naming a legacy charset for a body that is valid UTF-8 with
 ///   real non-ASCII text in it is ignored: a site moved to UTF-8 while its
-///   server still says GBK or ISO-8859-1;
+///   server still says GBK or ISO-8859-1 (a single such character when the
+///   label cannot decode the bytes);
 /// - a body that is UTF-8 but for a few stray bytes is UTF-8 whatever its
 ///   `<meta>` says, as valid UTF-8 is (and as a briefing document is read).
 ///
@@ -479,13 +480,16 @@ fn decode_body<'a>(
         // `Encoding::decode` lets a byte-order mark override the label. A
         // UTF-8 body it found valid is borrowed, not copied: most pages.
         let (text, used, had_errors) = enc.decode(body);
+        // Bytes the label cannot decode and UTF-8 can are UTF-8, however
+        // few: a GBK server's error template saved in UTF-8.
+        let evidence = if had_errors { 0 } else { UTF8_EVIDENCE };
         if used != encoding_rs::UTF_8
             && Encoding::for_bom(body).is_none()
             && let Ok(utf8) = std::str::from_utf8(body)
             && utf8
                 .chars()
                 .filter(|c| !c.is_ascii())
-                .nth(UTF8_EVIDENCE)
+                .nth(evidence)
                 .is_some()
         {
             return (Cow::Borrowed(utf8), encoding_rs::UTF_8.name());
@@ -518,7 +522,8 @@ const UTF8_EVIDENCE: usize = 20;
 /// label is now seen through does not compare as rewritten against a copy
 /// read as mojibake.
 ///
-/// 2: a UTF-8 body with a few stray bytes is read as UTF-8, not guessed.
+/// 2: a UTF-8 body with a few stray bytes is read as UTF-8, not guessed;
+/// valid UTF-8 that its legacy label cannot decode is UTF-8.
 pub const DECODER_VERSION: u8 = 2;
 
 /// Title and main text of an HTML document.
@@ -1185,6 +1190,21 @@ mod tests {
         let cafe = "<html><head><title>Café</title></head><body><p>Un café, s'il vous plaît.</p></body></html>";
         let p = read_page(cafe.as_bytes(), Some("text/html; charset=iso-8859-1"));
         assert_eq!(p.encoding, "windows-1252");
+    }
+
+    /// A server that says GBK of every answer, and an error template saved
+    /// in UTF-8: too few characters to outvote the label, it was read as
+    /// mojibake and its "页面不存在" went unseen. Bytes the label cannot
+    /// decode, and UTF-8 can, are UTF-8.
+    #[test]
+    fn a_short_utf8_notice_under_a_gbk_label_is_utf8() {
+        let notice = "<html><head><title>页面不存在</title></head><body>\
+            <p>抱歉，您访问的页面不存在</p><a href='/'>Home</a></body></html>";
+        for header in ["text/html; charset=gbk", "text/html; charset=big5"] {
+            let p = glance_page(notice.as_bytes(), Some(header));
+            assert_eq!(p.encoding, "UTF-8", "{header}");
+            assert_eq!(p.title.as_deref(), Some("页面不存在"), "{header}");
+        }
     }
 
     #[test]
