@@ -330,7 +330,7 @@ pub fn error_page_phrase_of(
     // ("Sorry, the story you requested could not be found") and offers a
     // search box says it there only.
     let (body, tiny) = if is_tiny(&whole) {
-        (searched.join("\n"), true)
+        (searched.join("\n"), is_tiny(main_text))
     } else {
         (without_echo(&mut searched.into_iter()), is_tiny(&whole))
     };
