@@ -707,7 +707,7 @@ async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_finger
     );
     // A rewrite: decided on the main text, whose fingerprint the baseline now keeps.
     let base = baseline_reading(&g, &rewritten);
-    assert_eq!(base["fingerprint"]["version"], 2, "{base}");
+    assert_eq!(base["fingerprint"]["version"], 3, "{base}");
     let status = json(&g, &["status", &churn, "--format", "json"]).await;
     assert!(status["similarity"].as_f64().unwrap() >= 0.95, "{status}");
     let status = json(&g, &["status", &rewritten, "--format", "json"]).await;
@@ -1867,7 +1867,7 @@ async fn a_store_read_by_the_old_decoder_is_read_again_not_taken_for_rewritten()
     let g = citing(&web, &["/article/churn"]);
     let url = web.url("127.0.0.1", "/article/churn");
     json(&g, &["check", "--format", "json"]).await;
-    assert_eq!(baseline_reading(&g, &url)["decoder"], 1);
+    assert_eq!(baseline_reading(&g, &url)["decoder"], 2);
     // As a store written before readings kept their decoder: its text read
     // as something else (mojibake, for a page whose label lied).
     let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
@@ -1883,7 +1883,7 @@ async fn a_store_read_by_the_old_decoder_is_read_again_not_taken_for_rewritten()
     assert_eq!(status_of(&sources, "/article/churn"), "ok", "{sources}");
     // The baseline was read again from its blob, and kept so.
     let baseline = baseline_reading(&g, &url);
-    assert_eq!(baseline["decoder"], 1, "{baseline}");
+    assert_eq!(baseline["decoder"], 2, "{baseline}");
     assert_ne!(baseline["lines"]["lines"][0][0], 1, "{baseline}");
     assert!(
         sources[0]["similarity"].as_f64().is_some_and(|s| s > 0.9),

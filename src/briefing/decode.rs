@@ -92,20 +92,28 @@ pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
             replaced: 0,
         };
     }
-    if std::str::from_utf8(bytes).is_err()
-        && Encoding::for_bom(bytes).is_none()
-        && let Some(replaced) = stray_bytes(bytes)
-    {
-        // One stray byte must not make a guess of the whole document: read
-        // as Windows-1252, every Chinese outlet and URL path in it became
-        // mojibake, and the citations new sources.
-        return Decoded {
-            text: String::from_utf8_lossy(bytes).into_owned(),
-            encoding: encoding_rs::UTF_8.name(),
-            replaced,
-        };
+    if let Some(d) = utf8_with_strays(bytes) {
+        return d;
     }
     decode(bytes, html && !meta_claims_utf8_falsely(bytes))
+}
+
+/// Bytes that are UTF-8 but for a few stray bytes (see [`CHARS_PER_STRAY`]),
+/// read as UTF-8 with those bytes as U+FFFD; `None` for valid UTF-8, bytes
+/// with a byte-order mark, and bytes of another encoding.
+pub fn utf8_with_strays(bytes: &[u8]) -> Option<Decoded> {
+    if std::str::from_utf8(bytes).is_ok() || Encoding::for_bom(bytes).is_some() {
+        return None;
+    }
+    // One stray byte must not make a guess of the whole document: read
+    // as Windows-1252, every Chinese outlet and URL path in it became
+    // mojibake, and the citations new sources.
+    let replaced = stray_bytes(bytes)?;
+    Some(Decoded {
+        text: String::from_utf8_lossy(bytes).into_owned(),
+        encoding: encoding_rs::UTF_8.name(),
+        replaced,
+    })
 }
 
 /// True when an HTML document's `<meta>` says UTF-8 of bytes that are not

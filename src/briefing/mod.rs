@@ -10,7 +10,9 @@ mod items;
 mod markdown;
 mod walk;
 
-pub use decode::{Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely};
+pub use decode::{
+    Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely, utf8_with_strays,
+};
 pub use walk::{
     DocumentFile, WalkError, entry_named, find_documents, name_after_root, name_on_disk,
 };

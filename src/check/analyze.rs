@@ -430,9 +430,10 @@ pub enum SentHome {
 
 /// Whether the cited page was sent to a front page or section front:
 /// [`sent_to_root`] over the server's redirects, then over the page's own
-/// (see [`Reading::refresh`]). When the copy cited read as an article
-/// (`cited_article`), a landing on another host's front counts too (a
-/// domain that sends every old link to its new homepage), as does a short
+/// (see [`Reading::refresh`]), which may also send it to an error page.
+/// When the copy cited read as an article (`cited_article`), a landing on
+/// another host's front counts too (a domain that sends every old link to
+/// its new homepage), as does a short
 /// slug (`/covid-vaccines/`, a section by its URL) sent to the front page.
 /// Without that knowledge, another host's homepage is left to the probe:
 /// a short link to a homepage is a fine citation.
@@ -456,8 +457,15 @@ pub fn sent_home(
     if judged(final_url, landing_is_article) {
         return SentHome::ByRedirect;
     }
+    // A way station may send its reader to the site's error page instead:
+    // as gone, where a redirect that lands there is judged by the page it
+    // lands on.
+    let to_error_page =
+        |t: &Url| soft404::names_error_page(t) && Url::parse(requested).is_ok_and(|r| r != *t);
     match refresh.and_then(|r| Url::parse(final_url).ok()?.join(r).ok()) {
-        Some(t) if judged(t.as_str(), false) => SentHome::ByPage(t.to_string()),
+        Some(t) if judged(t.as_str(), false) || to_error_page(&t) => {
+            SentHome::ByPage(t.to_string())
+        }
         _ => SentHome::No,
     }
 }
@@ -870,6 +878,79 @@ mod tests {
         assert!(s < 0.85, "a replaced paragraph of four is a change: {s}");
     }
 
+    /// A three-sentence Chinese brief in a portal's template: Readability
+    /// finds its paragraph, but under 140 characters it was taken for a
+    /// failed extraction and the whole visible text (menus, related
+    /// headlines, comment box) stood for the main text, so a night's new
+    /// related headlines and time stamp made the brief `changed`.
+    #[test]
+    fn a_chinese_brief_with_new_related_headlines_is_unchanged() {
+        let brief = |stamp: &str, related: &[&str], para: &str| {
+            let related: String = related
+                .iter()
+                .map(|h| format!("<li><a href='/2020-12/{}.htm'>{h}</a></li>", h.len()))
+                .collect();
+            format!(
+                "<!DOCTYPE html><html><head><meta charset='utf-8'><title>国防法修订草案提请审议-新华网\
+                 </title><script>var _hmt=_hmt||[];</script></head><body><div class='topbar'>\
+                 <a href='/'>新华网首页</a> | <a href='/politics/'>时政</a> | <a href='/world/'>国际</a>\
+                 </div><div class='header'><h1>国防法修订草案提请审议</h1><div class='info'>{stamp} \
+                 来源：新华网 【字号 大 中 小】 分享到：微信 微博</div></div><div id='detail'><p>{para}</p>\
+                 <p class='editor'>【责任编辑:王亮】</p></div><div class='related'><h3>相关新闻</h3>\
+                 <ul>{related}</ul></div><div class='comment'><h3>网友评论</h3>已有 35 人参与\
+                 <a>登录</a><a>注册</a></div><div class='footer'>关于我们 | 联系我们 | 网站地图</div>\
+                 </body></html>"
+            )
+            .into_bytes()
+        };
+        let para = "新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+                    会议经表决，通过了新修订的国防法，自2021年1月1日起施行。";
+        let loads = std::cell::Cell::new(0);
+        let mut base = subject(
+            brief(
+                "2020-12-26 18:05:12",
+                &[
+                    "习近平主持召开中央全面深化改革委员会第十七次会议",
+                    "国务院常务会议部署进一步做好稳就业工作",
+                    "外交部发言人就美方涉港言论答记者问",
+                    "中央经济工作会议在北京举行",
+                ],
+                para,
+            ),
+            &loads,
+        );
+        let mut churned = subject(
+            brief(
+                "2020-12-27 09:15:40",
+                &[
+                    "中央经济工作会议在北京举行",
+                    "一带一路倡议七周年成果丰硕",
+                    "国家统计局发布11月份国民经济运行数据",
+                    "多地出台措施保障春运",
+                ],
+                para,
+            ),
+            &loads,
+        );
+        let s = drift(&mut churned, &mut base, 0.85).unwrap();
+        assert!(
+            s >= 0.85,
+            "new related headlines made the brief changed: {s}"
+        );
+        // The brief rewritten is a change still.
+        let mut rewritten = subject(
+            brief(
+                "2020-12-26 18:05:12",
+                &["中央经济工作会议在北京举行"],
+                "新华社北京12月27日电 国务院新闻办公室27日发布《新时代的中国国防》白皮书，\
+                 全面介绍中国国防政策和军队建设成就。",
+            ),
+            &loads,
+        );
+        let s = drift(&mut rewritten, &mut base, 0.85).unwrap();
+        assert!(s < 0.85, "{s}");
+    }
+
     #[test]
     fn a_page_whose_text_is_gone_keeps_nothing_of_the_baseline() {
         let loads = std::cell::Cell::new(0);
@@ -1031,6 +1112,11 @@ mod tests {
             "<html><head><META CONTENT='3; URL=http://www.xinhuanet.com/index.htm' HTTP-EQUIV='Refresh'></head></html>",
             "<html><body><script>window.location.href = '/';</script></body></html>",
             "<html><body><script>location.replace(\"/\")</script>Redirecting…</body></html>",
+            // A script in a string, as Chinese portals' way stations write it.
+            "<html><head><title>提示</title><script>setTimeout(\"window.location.href='http://www.xinhuanet.com/'\",3000);</script></head><body><p>正在跳转...</p></body></html>",
+            // Sent to the site's error page rather than its front page.
+            "<html><head><title>新华网</title><script>window.location.href='/404.html';</script></head><body></body></html>",
+            "<html><head><meta http-equiv=\"refresh\" content=\"0;url=http://www.xinhuanet.com/error/notfound.htm\"></head></html>",
         ] {
             let r = glance(page.as_bytes(), Some("text/html"));
             let head: ReadingHead =

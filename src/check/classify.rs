@@ -241,7 +241,7 @@ pub fn classify(
             return (
                 Signal::SoftNotFound,
                 format!(
-                    "the page sends its reader to the site's homepage or a section page ({to})"
+                    "the page sends its reader to the site's homepage, a section page or its error page ({to})"
                 ),
             );
         }

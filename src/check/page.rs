@@ -41,7 +41,16 @@ pub const MAX_DOM_DEPTH: usize = 512;
 /// Readability output shorter than this (in non-space characters) is taken
 /// for a failed extraction: error notices and short pages are better served by
 /// the page's whole visible text. Readability's own "probably readable" bar.
+/// A CJK character counts [`CJK_CHAR_WEIGHT`]: the bar is about twenty-five
+/// English words, and a three-sentence Chinese brief of 80 characters says
+/// as much, yet fell below it and was compared by its menus and related
+/// headlines instead.
 pub const MIN_MAIN_CHARS: usize = 140;
+
+/// What one character of a script written without spaces counts towards
+/// [`MIN_MAIN_CHARS`]: a Chinese word is one or two characters, an English
+/// one five letters and a space.
+const CJK_CHAR_WEIGHT: usize = 3;
 
 /// Titles longer than this are cut: a title is a label, and hostile pages can
 /// make it megabytes long.
@@ -256,6 +265,10 @@ fn script_assignment(head: &[u8], lower: &[u8], at: usize) -> Option<String> {
     let after = skip_spaces(i + 1 + len + 1);
     let ends = match lower.get(after) {
         None => true,
+        // The other quote closes a string holding the statement:
+        // `setTimeout("location.href='/'", 3000)`, as portals' way stations
+        // write it.
+        Some(&b) if matches!(b, b'"' | b'\'') && b != quote => true,
         Some(b) => {
             matches!(b, b';' | b')' | b'}' | b'<') || lower[i + 1 + len + 1..after].contains(&b'\n')
         }
@@ -452,7 +465,10 @@ fn header_charset(content_type: &str) -> Option<&'static Encoding> {
 ///   UTF-8, as [`crate::briefing::decode_document`] keeps it);
 /// - a header naming a legacy charset for a body that is valid UTF-8 with
 ///   real non-ASCII text in it is ignored: a site moved to UTF-8 while its
-///   server still says GBK or ISO-8859-1.
+///   server still says GBK or ISO-8859-1 (a single such character when the
+///   label cannot decode the bytes);
+/// - a body that is UTF-8 but for a few stray bytes is UTF-8 whatever its
+///   `<meta>` says, as valid UTF-8 is (and as a briefing document is read).
 ///
 /// A change here changes readings: see [`DECODER_VERSION`].
 fn decode_body<'a>(
@@ -464,13 +480,16 @@ fn decode_body<'a>(
         // `Encoding::decode` lets a byte-order mark override the label. A
         // UTF-8 body it found valid is borrowed, not copied: most pages.
         let (text, used, had_errors) = enc.decode(body);
+        // Bytes the label cannot decode and UTF-8 can are UTF-8, however
+        // few: a GBK server's error template saved in UTF-8.
+        let evidence = if had_errors { 0 } else { UTF8_EVIDENCE };
         if used != encoding_rs::UTF_8
             && Encoding::for_bom(body).is_none()
             && let Ok(utf8) = std::str::from_utf8(body)
             && utf8
                 .chars()
                 .filter(|c| !c.is_ascii())
-                .nth(UTF8_EVIDENCE)
+                .nth(evidence)
                 .is_some()
         {
             return (Cow::Borrowed(utf8), encoding_rs::UTF_8.name());
@@ -481,6 +500,11 @@ fn decode_body<'a>(
     }
     if html && crate::briefing::meta_claims_utf8_falsely(body) {
         let d = crate::briefing::decode_document(body, false);
+        return (Cow::Owned(d.text), d.encoding);
+    }
+    // A UTF-8 page with an include or an ad in a legacy encoding: the
+    // detector, given the whole, took it all for windows-1252.
+    if let Some(d) = crate::briefing::utf8_with_strays(body) {
         return (Cow::Owned(d.text), d.encoding);
     }
     let d = decode(body, html);
@@ -497,7 +521,10 @@ const UTF8_EVIDENCE: usize = 20;
 /// when compared (see `analyze::Subject::new`), so that a page whose lying
 /// label is now seen through does not compare as rewritten against a copy
 /// read as mojibake.
-pub const DECODER_VERSION: u8 = 1;
+///
+/// 2: a UTF-8 body with a few stray bytes is read as UTF-8, not guessed;
+/// valid UTF-8 that its legacy label cannot decode is UTF-8.
+pub const DECODER_VERSION: u8 = 2;
 
 /// Title and main text of an HTML document.
 ///
@@ -529,6 +556,7 @@ fn read_html(html: &str) -> (Option<String>, String) {
         return (title, visible_text(&doc));
     }
 
+    drop_related_links(&doc);
     let cfg = Config {
         max_elements_to_parse: MAX_ELEMENTS,
         text_mode: TextMode::Formatted,
@@ -541,7 +569,7 @@ fn read_html(html: &str) -> (Option<String>, String) {
         .and_then(|mut r| r.parse().ok())
         .map(|article| article.text_content.trim().to_string())
         .unwrap_or_default();
-    if visible_chars(&extracted) >= MIN_MAIN_CHARS {
+    if text_weight(&extracted) >= MIN_MAIN_CHARS {
         return (title, extracted);
     }
     // Readability changed the document it was given; read a fresh one.
@@ -552,6 +580,40 @@ fn read_html(html: &str) -> (Option<String>, String) {
         extracted
     };
     (title, main)
+}
+
+/// Marks in a `class` or `id` (a word of it, in lower case, starting so)
+/// of the lists of other stories that sites put inside the story's own
+/// container: "related", "recommend", and the pinyin initials Chinese
+/// portals use (相关新闻 `xgxw`, 相关阅读 `xgyd`, 推荐 `tuijian`).
+const RELATED_MARKS: &[&str] = &["related", "relate", "recommend", "xgxw", "xgyd", "tuijian"];
+
+/// Removes the lists of links to other stories that sit inside a story's
+/// container, which Readability keeps as its text: rotated nightly, their
+/// headlines outweighed a short story's paragraphs and made it `changed`.
+/// Only an element so marked whose text is mostly its links' text: a
+/// story's own text in a box named "related" stays.
+fn drop_related_links(doc: &Document) {
+    let marked = |value: Option<&str>| {
+        value.is_some_and(|v| {
+            v.split(|c: char| !c.is_ascii_alphanumeric())
+                .map(str::to_ascii_lowercase)
+                .any(|word| RELATED_MARKS.iter().any(|m| word.starts_with(m)))
+        })
+    };
+    let Some(candidates) = doc.try_select("[class], [id]") else {
+        return;
+    };
+    for el in candidates.iter() {
+        if !(marked(el.attr("class").as_deref()) || marked(el.attr("id").as_deref())) {
+            continue;
+        }
+        let all = visible_chars(&el.text());
+        let links = el.try_select("a").map_or(0, |a| visible_chars(&a.text()));
+        if all > 0 && 2 * links >= all {
+            el.remove();
+        }
+    }
 }
 
 /// The text of `<body>` a reader sees, minus scripts, styles, navigation and
@@ -825,6 +887,20 @@ fn visible_chars(s: &str) -> usize {
     s.chars().filter(|c| !c.is_whitespace()).count()
 }
 
+/// [`visible_chars`], a CJK character counting [`CJK_CHAR_WEIGHT`].
+fn text_weight(s: &str) -> usize {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| {
+            if super::fingerprint::is_unspaced_script(c) {
+                CJK_CHAR_WEIGHT
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
 fn collapse_whitespace(s: &str, max_chars: usize) -> String {
     let mut out = String::new();
     for (n, word) in s.split_whitespace().enumerate() {
@@ -965,6 +1041,58 @@ mod tests {
         );
     }
 
+    /// Portals put "相关新闻" (and English sites "Related stories") inside the
+    /// story's own container, and Readability kept the list: its headlines,
+    /// new every night, made a two-paragraph story `changed`.
+    #[test]
+    fn a_list_of_related_links_inside_the_story_is_not_its_text() {
+        use crate::check::fingerprint::{CHANGED_BELOW, fingerprint, similarity};
+        let page = |related: &[&str], class: &str| {
+            let related: String = related
+                .iter()
+                .map(|h| format!("<li><a href='/2020/{}.htm'>{h}</a></li>", h.len()))
+                .collect();
+            format!(
+                "<html><head><meta charset=utf-8><title>国防法修订-人民网</title></head><body>\
+                 <div class='nav'><a href='/'>人民网首页</a> <a href='/politics/'>时政</a></div>\
+                 <div class='col'><h1>国防法修订</h1><div class='box01'>2020年12月26日08:15 \
+                 来源：人民网-人民日报</div><div class='rm_txt_con'>\
+                 <p>新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+                 会议经表决，通过了新修订的国防法，自2021年1月1日起施行。</p>\
+                 <p>修订后的国防法共12章73条，明确了国家主席、中央军事委员会在国防领导体制中的职权，\
+                 完善了国防动员和战时状态等方面的规定，进一步强化了国防教育和国防科研生产的制度安排。</p>\
+                 <div class='{class}'><h3>相关新闻</h3><ul>{related}</ul></div>\
+                 <p class='edit'>(责编：王亮)</p></div></div></body></html>"
+            )
+        };
+        let first = [
+            "习近平主持召开中央全面深化改革委员会第十七次会议",
+            "国务院常务会议部署进一步做好稳就业工作",
+            "外交部发言人就美方涉港言论答记者问",
+            "中央经济工作会议在北京举行",
+            "全国政协召开双周协商座谈会",
+            "生态环境部通报重点区域空气质量",
+        ];
+        let next = [
+            "一带一路倡议七周年成果丰硕",
+            "国家统计局发布11月份国民经济运行数据",
+            "多地出台措施保障春运",
+            "嫦娥五号返回器携带月球样品着陆",
+            "教育部部署寒假期间疫情防控",
+            "商务部：前11月实际使用外资增长",
+        ];
+        for class in ["related", "xgxw", "relatedNews", "recommend-list"] {
+            let (a, b) = (
+                read_page(page(&first, class).as_bytes(), Some("text/html")),
+                read_page(page(&next, class).as_bytes(), Some("text/html")),
+            );
+            assert!(a.main_text.contains("国防法共12章73条"), "{}", a.main_text);
+            assert!(!a.main_text.contains(first[0]), "{class}: {}", a.main_text);
+            let s = similarity(&fingerprint(&a.main_text), &fingerprint(&b.main_text));
+            assert!(s >= CHANGED_BELOW, "{class}: {s}");
+        }
+    }
+
     #[test]
     fn the_same_article_in_different_chrome_fingerprints_alike() {
         use crate::check::fingerprint::{CHANGED_BELOW, fingerprint, similarity};
@@ -1064,6 +1192,21 @@ mod tests {
         assert_eq!(p.encoding, "windows-1252");
     }
 
+    /// A server that says GBK of every answer, and an error template saved
+    /// in UTF-8: too few characters to outvote the label, it was read as
+    /// mojibake and its "页面不存在" went unseen. Bytes the label cannot
+    /// decode, and UTF-8 can, are UTF-8.
+    #[test]
+    fn a_short_utf8_notice_under_a_gbk_label_is_utf8() {
+        let notice = "<html><head><title>页面不存在</title></head><body>\
+            <p>抱歉，您访问的页面不存在</p><a href='/'>Home</a></body></html>";
+        for header in ["text/html; charset=gbk", "text/html; charset=big5"] {
+            let p = glance_page(notice.as_bytes(), Some(header));
+            assert_eq!(p.encoding, "UTF-8", "{header}");
+            assert_eq!(p.title.as_deref(), Some("页面不存在"), "{header}");
+        }
+    }
+
     #[test]
     fn gbk_by_header_meta_and_detection() {
         let html = zh_html("gb2312");
@@ -1111,6 +1254,36 @@ mod tests {
         let p = read_page(&bytes, Some("text/html; charset=utf-8"));
         assert_eq!(p.encoding, "gb18030");
         assert!(p.main_text.contains("灭活疫苗"));
+    }
+
+    /// A UTF-8 page with one snippet of GBK in it (an ad or an include
+    /// saved in the old encoding), without a `<meta charset>`: the detector
+    /// read the whole page as windows-1252 mojibake, its header saying
+    /// UTF-8 or not, so its Chinese notices went unseen and the night the
+    /// snippet changed the page looked rewritten.
+    #[test]
+    fn a_utf8_page_with_a_stray_legacy_snippet_stays_utf8() {
+        let mut body = "<html><head><title>国防法修订草案提请审议-新华网</title></head><body>\
+            <p>新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+            会议经表决，通过了新修订的国防法，自2021年1月1日起施行。</p>\
+            <p>修订后的国防法共12章73条，明确了国家主席、中央军事委员会在国防领导体制中的职权，\
+            完善了国防动员和战时状态等方面的规定，进一步强化了国防教育和国防科研生产的制度安排。</p>\
+            <p>全国人大常委会法工委有关负责人表示，此次修订适应新时代国防和军队建设的需要，\
+            将党领导武装力量的制度成果以法律形式固定下来。</p><div class='ad'>"
+            .as_bytes()
+            .to_vec();
+        body.extend_from_slice(&encoding_rs::GBK.encode("广告：买房送车").0);
+        body.extend_from_slice("</div><p>责任编辑：王亮</p></body></html>".as_bytes());
+        for ct in [Some("text/html; charset=utf-8"), Some("text/html"), None] {
+            let p = glance_page(&body, ct);
+            assert_eq!(p.encoding, "UTF-8", "{ct:?}");
+            assert_eq!(
+                p.title.as_deref(),
+                Some("国防法修订草案提请审议-新华网"),
+                "{ct:?}"
+            );
+            assert!(p.main_text.contains("通过了新修订的国防法"), "{ct:?}");
+        }
     }
 
     #[test]

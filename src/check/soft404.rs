@@ -55,6 +55,11 @@ pub const ARTICLE_LINE_WORDS: usize = 20;
 /// more than a notice, so even a generic phrase like "not found" in it counts.
 pub const TINY_PAGE_WORDS: usize = 40;
 
+/// A line of the page's text that repeats the title and is at least this
+/// many words long (a CJK character counts half) is the story's headline,
+/// not a site name that the title ends with.
+const HEADLINE_WORDS: usize = 4;
+
 /// Only the start of a long text that is not an article is searched for
 /// phrases: a notice is short and comes first.
 const NOTICE_SCAN_BYTES: usize = 64 << 10;
@@ -68,6 +73,10 @@ const STRONG: &[&str] = &[
     "page you were looking for",
     "page you're looking for",
     "page you requested",
+    "article you requested",
+    "story you requested",
+    "page you visited",
+    "content you are trying to view",
     "page cannot be found",
     "page could not be found",
     "page can't be found",
@@ -75,6 +84,11 @@ const STRONG: &[&str] = &[
     "article is no longer available",
     "story is no longer available",
     "content is no longer available",
+    "this content is unavailable",
+    "this article is unavailable",
+    "this page is unavailable",
+    "this article has expired",
+    "this story has expired",
     "this article has been removed",
     "this story has been removed",
     "this content has been removed",
@@ -104,6 +118,19 @@ const STRONG: &[&str] = &[
     "该内容已被删除",
     "该信息已被删除",
     "该文章已被删除",
+    "已被发布者删除",
+    "此内容因违规无法查看",
+    "页面已被删除",
+    "頁面已被刪除",
+    "网页已被删除",
+    "網頁已被刪除",
+    "内容已下线",
+    "文章已下线",
+    "稿件已下线",
+    "页面已下线",
+    "内容已下架",
+    "文章已下架",
+    "內容已下架",
     "找不到该页面",
     "找不到該頁面",
     "找不到您要的页面",
@@ -153,6 +180,7 @@ const WEAK: &[&str] = &[
     "does not exist",
     "doesn't exist",
     "could not be found",
+    "cannot be found",
     "can't find",
     "cannot find",
     "can not find",
@@ -237,28 +265,8 @@ pub fn error_page_phrase_of(
     article_like: bool,
 ) -> Option<&'static str> {
     let title = title.map(Normalised::new);
-    if let Some(t) = &title {
-        // A title that is nothing but a notice ("页面不存在 - 新华网") speaks
-        // for any page. Anywhere else in the title a strong phrase is taken
-        // at its word only above a page that does not read as an article: a
-        // rumour rebuttal headed "官方：该信息不存在" above paragraphs of
-        // reporting is an article, and was condemned on its first night.
-        if let Some(p) = t.label_segment() {
-            return Some(p);
-        }
-        if !article_like && let Some(p) = t.find(STRONG) {
-            return Some(p);
-        }
-    }
-    if article_like {
-        return None;
-    }
     // A notice sits near the top; a long list page need not be searched whole.
     let main_text = &main_text[..main_text.floor_char_boundary(NOTICE_SCAN_BYTES)];
-    let text = Normalised::new(main_text);
-    if !text.any_phrase {
-        return None;
-    }
     // The headline repeated above the article ("Missing MH370 plane not
     // found" as title and as <h1>) is the title speaking again, not a notice
     // in the body: the body is searched without it. Rarely needed, so only
@@ -270,25 +278,67 @@ pub fn error_page_phrase_of(
                 .as_ref()
                 .is_some_and(|t| t.compact.contains(&line.compact))
     };
-    let without_echo: String = main_text
+    // A brief (its headline again, then a paragraph of its own) is too
+    // short to read as an article but is a story all the same: its title
+    // is a headline, and what follows its paragraph (related headlines,
+    // comments) is not its notice, as "网友反映多个政府网站页面不存在 官方回应"
+    // in a list under it was taken for. A story emptied but for its headline
+    // says so before any paragraph. The lines before its paragraph, if any.
+    let story_head = || {
+        let mut headline = false;
+        main_text.lines().position(|l| {
+            let plain = !Normalised::new(l).any_phrase;
+            if headline && plain && words(l) >= ARTICLE_LINE_WORDS * 2 {
+                return true;
+            }
+            headline |= words(l) >= HEADLINE_WORDS * 2 && echoes(l);
+            false
+        })
+    };
+    if let Some(t) = &title {
+        // A title that is nothing but a notice ("页面不存在 - 新华网") speaks
+        // for any page. Anywhere else in the title a strong phrase is taken
+        // at its word only above a page that does not read as an article: a
+        // rumour rebuttal headed "官方：该信息不存在" above paragraphs of
+        // reporting is an article, and was condemned on its first night.
+        if let Some(p) = t.label_segment() {
+            return Some(p);
+        }
+        if !article_like
+            && let Some(p) = t.find(STRONG)
+            && story_head().is_none()
+        {
+            return Some(p);
+        }
+    }
+    if article_like {
+        return None;
+    }
+    let text = Normalised::new(main_text);
+    if !text.any_phrase {
+        return None;
+    }
+    let searched: Vec<&str> = main_text
         .lines()
-        .filter(|l| !echoes(l))
-        .collect::<Vec<_>>()
-        .join("\n");
+        .take(story_head().unwrap_or(usize::MAX))
+        .collect();
+    let without_echo = |lines: &mut dyn Iterator<Item = &str>| -> String {
+        lines.filter(|l| !echoes(l)).collect::<Vec<_>>().join("\n")
+    };
+    let whole = without_echo(&mut main_text.lines());
     // Unless the echo is all there is: a notice whose <h1> repeats its title
     // ("Sorry, the story you requested could not be found") and offers a
     // search box says it there only.
-    let body = if is_tiny(&without_echo) {
-        main_text.to_string()
+    let (body, tiny) = if is_tiny(&whole) {
+        (searched.join("\n"), is_tiny(main_text))
     } else {
-        without_echo
+        (without_echo(&mut searched.into_iter()), is_tiny(&whole))
     };
     let text = Normalised::new(&body);
     if let Some(p) = text.find(STRONG) {
         return Some(p);
     }
     let weak = text.find(WEAK)?;
-    let tiny = is_tiny(&body);
     let title_agrees = title.as_ref().is_some_and(|t| t.find(WEAK).is_some());
     (tiny || title_agrees).then_some(weak)
 }
@@ -611,6 +661,31 @@ pub fn deep_link_sent_to_any_root(requested: &Url, final_url: &Url) -> bool {
         && is_site_root_or_section(final_url)
 }
 
+/// Names of the pages sites keep for "no such page" (`/404.html`,
+/// `/error/notfound.htm`), by the last path segment without its extension.
+const ERROR_PAGE_NAMES: &[&str] = &[
+    "404",
+    "404error",
+    "error404",
+    "404page",
+    "error",
+    "notfound",
+    "not-found",
+    "not_found",
+    "pagenotfound",
+    "page-not-found",
+    "nopage",
+];
+
+/// An address that names a site's error page: where a removed article's
+/// way station sends its reader instead of the front page.
+pub fn names_error_page(url: &Url) -> bool {
+    url.path_segments()
+        .and_then(|mut s| s.rfind(|s| !s.is_empty()))
+        .and_then(|last| last.split('.').next())
+        .is_some_and(|stem| ERROR_PAGE_NAMES.contains(&stem.to_ascii_lowercase().as_str()))
+}
+
 /// A short link: the front page's path with an id in its query
 /// (`/?p=123`, `/index.php?id=7`), which a site sends on to the article.
 pub fn is_short_link(url: &Url) -> bool {
@@ -847,7 +922,7 @@ mod tests {
         let echo_only = "<html><head><title>Sorry, the story you requested could not be found\
             </title></head><body><main><h1>Sorry, the story you requested could not be found\
             </h1><p>Try our search.</p></main></body></html>";
-        assert_eq!(phrase_of_html(echo_only), Some("could not be found"));
+        assert_eq!(phrase_of_html(echo_only), Some("story you requested"));
         // A notice still speaks through its body when the title agrees, its
         // <h1> echoing the title or not.
         for h1 in ["Sorry", "Sorry, this story could not be found"] {
@@ -964,6 +1039,131 @@ mod tests {
 
         let oops = "<title>Oops! 404</title><body><div>Something went wrong.</div></body>";
         assert_eq!(phrase_of_html(oops), Some("404"));
+    }
+
+    /// Removal notices of news sites in a template of menus and hot-news
+    /// lists (too long for a weak phrase to count): WeChat's, the "taken
+    /// offline" of Chinese portals, traditional Chinese, and English ones that
+    /// name the article rather than the page. Each was read as a live page.
+    #[test]
+    fn removal_notices_in_a_full_template_are_notices() {
+        let hot: String = [
+            "习近平主持召开中央全面深化改革委员会第十七次会议",
+            "国务院常务会议部署进一步做好稳就业工作",
+            "外交部发言人就美方涉港言论答记者问",
+            "Central Economic Work Conference held in Beijing",
+        ]
+        .iter()
+        .map(|h| format!("<li><a href='/2020/{}.htm'>{h}</a></li>", h.len()))
+        .collect();
+        for (title, said, phrase) in [
+            ("新华网", "抱歉，您访问的页面已被删除", "页面已被删除"),
+            (
+                "提示信息-人民网",
+                "很抱歉，您要访问的页面已被删除或不存在！",
+                "页面已被删除",
+            ),
+            ("中国日报网", "该内容已下线", "内容已下线"),
+            ("微信公众平台", "该内容已被发布者删除", "已被发布者删除"),
+            ("聯合新聞網", "抱歉，該頁面已被刪除", "頁面已被刪除"),
+            ("香港01", "此文章已下架", "文章已下架"),
+            (
+                "Reuters",
+                "The article you requested has expired.",
+                "article you requested",
+            ),
+            (
+                "CGTN",
+                "Sorry, the page you visited does not exist.",
+                "page you visited",
+            ),
+            (
+                "China Daily",
+                "Sorry, this content is unavailable.",
+                "this content is unavailable",
+            ),
+            (
+                "CGTN",
+                "The content you are trying to view cannot be found.",
+                "content you are trying to view",
+            ),
+        ] {
+            let page = format!(
+                "<html><head><title>{title}</title></head><body><div class='topnav'>\
+                 <a href='/'>首页</a> | <a href='/politics/'>时政</a> | <a href='/world/'>国际</a> | \
+                 <a href='/fortune/'>财经</a></div><div class='main'><p>{said}</p>\
+                 <p><a href='/'>返回首页 Back to homepage</a></p></div><div class='hot'><h3>热点新闻 \
+                 Most read</h3><ul>{hot}</ul></div><div class='footer'>关于我们 | 联系我们 | \
+                 Copyright © 2000-2020 All rights reserved.</div></body></html>"
+            );
+            assert_eq!(phrase_of_html(&page), Some(phrase), "{said}");
+        }
+    }
+
+    /// A brief (its headline, one paragraph) is too short to read as an
+    /// article, so a related headline under it that quotes a notice
+    /// ("…页面不存在 官方回应") was taken for the page's own notice.
+    #[test]
+    fn a_related_headline_under_a_brief_is_not_its_notice() {
+        let brief = |title: &str, h1: &str, para: &str, related: &[&str]| {
+            let related: String = related
+                .iter()
+                .map(|h| format!("<li><a href='/2020/{}.htm'>{h}</a></li>", h.len()))
+                .collect();
+            format!(
+                "<html><head><title>{title}</title></head><body><div class='topnav'>\
+                 <a href='/'>新华网首页</a> | <a href='/politics/'>时政</a> | <a href='/world/'>国际</a>\
+                 </div><div class='header'><h1>{h1}</h1><div class='info'>2020-12-26 18:05:12 \
+                 来源：新华网</div></div><div id='detail'><p>{para}</p></div>\
+                 <div class='related'><h3>相关新闻 Related</h3><ul>{related}</ul></div>\
+                 <div class='footer'>关于我们 | 联系我们 | 网站地图</div></body></html>"
+            )
+        };
+        let zh = "新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+                  会议经表决，通过了新修订的国防法，自2021年1月1日起施行。";
+        let en = "BEIJING, Dec. 26 (Xinhua) -- China's top legislature on Saturday adopted a \
+                  revised National Defense Law, which will take effect on January 1, 2021.";
+        let related = [
+            "网友反映多个政府网站页面不存在 官方回应",
+            "官方辟谣：网传“某地封城”信息不存在",
+            "Users hit 'page not found' as ticket site crashes",
+        ];
+        for (title, h1, para) in [
+            (
+                "国防法修订草案提请审议-新华网",
+                "国防法修订草案提请审议",
+                zh,
+            ),
+            (
+                "China adopts revised defense law - Xinhua",
+                "China adopts revised defense law",
+                en,
+            ),
+        ] {
+            let page = brief(title, h1, para, &related);
+            assert_eq!(phrase_of_html(&page), None, "{title}");
+            // The same story's page emptied, its headline kept above the
+            // notice, is a notice still.
+            let removed = brief(title, h1, "该文章已被删除", &related);
+            assert!(phrase_of_html(&removed).is_some(), "{title}");
+        }
+        // A brief rumour rebuttal headed by a strong phrase is a story too,
+        // as the long one is (see
+        // `an_article_headed_by_an_error_phrase_is_an_article`).
+        let rebuttal = brief(
+            "官方辟谣：网传某市封城信息不存在-新华网",
+            "官方辟谣：网传某市封城信息不存在",
+            "新华社记者从有关部门获悉，近日网络流传的所谓封城消息不实，当地交通、商业和生活秩序一切正常。",
+            &related[..1],
+        );
+        assert_eq!(phrase_of_html(&rebuttal), None);
+        let emptied = brief(
+            "官方辟谣：网传某市封城信息不存在-新华网",
+            "官方辟谣：网传某市封城信息不存在",
+            "",
+            &[],
+        );
+        assert_eq!(phrase_of_html(&emptied), Some("信息不存在"));
     }
 
     #[test]
