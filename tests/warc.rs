@@ -1027,6 +1027,118 @@ async fn a_panic_while_compressing_reaches_the_caller() {
     assert!(!left_a_file);
 }
 
+/// The store failing at a capture while the records of one before it are
+/// still being compressed: the earlier capture's failure is the one told (as
+/// on one thread, where it came first), and its panic is raised, not
+/// swallowed by the store's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_that_fails_before_the_store_does_is_the_one_told_whatever_the_threads() {
+    let f = fixture().await;
+    let captures = f.captures();
+    let article = &captures[0];
+    assert!(article.request_url.ends_with("/article"), "{article:?}");
+    // The second capture's row cannot be read.
+    rusqlite::Connection::open(f.dir.path().join("data/citewatch.sqlite"))
+        .unwrap()
+        .execute(
+            "UPDATE captures SET status = 'unreadable' WHERE id = ?1",
+            [captures[1].id],
+        )
+        .unwrap();
+    let export = |blobs: &dyn BlobStore, jobs: usize| {
+        let out = f.dir.path().join("first.warc.gz");
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            warc::export_reporting(
+                &f.store,
+                blobs,
+                &CaptureFilter::default(),
+                &out,
+                true,
+                jobs,
+                &mut |_, _| {},
+            )
+        }));
+        assert!(!out.exists());
+        result
+    };
+    let rotten = Rotten {
+        inner: &f.blobs,
+        sha256: article.body_sha256.clone(),
+    };
+    let panicking = Panicking {
+        inner: &f.blobs,
+        sha256: article.body_sha256.clone(),
+    };
+    for jobs in [1, 3] {
+        match export(&rotten, jobs) {
+            Ok(Err(WarcError::BlobMismatch { capture_id, .. })) if capture_id == article.id => {}
+            other => panic!("{jobs} threads: {:?}", other.map(|r| r.map(|_| ()))),
+        }
+        assert!(
+            export(&panicking, jobs).is_err(),
+            "{jobs} threads: the panic reached the caller"
+        );
+    }
+}
+
+/// A blob store that has lost every blob.
+struct Lost<'a>(&'a FsBlobStore);
+
+impl BlobStore for Lost<'_> {
+    fn put(&self, sha256: &str, content: &mut dyn Read) -> Result<u64, BlobError> {
+        self.0.put(sha256, content)
+    }
+    fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
+        Err(BlobError::Missing(sha256.to_string()))
+    }
+    fn stored_size(&self, sha256: &str) -> Result<u64, BlobError> {
+        self.0.stored_size(sha256)
+    }
+    fn list(&self) -> Result<Vec<String>, BlobError> {
+        self.0.list()
+    }
+}
+
+/// Several captures compressed at once all fail: the first in the file is
+/// told, as on one thread, not one after it that also came back failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_several_captures_failing_at_once_the_first_is_told() {
+    let f = fixture().await;
+    // From the page after the PDF on: two pages kept in memory (/same, /gz)
+    // before a body that streams (/big), so both are out at once.
+    let captures = f.captures();
+    let pdf = captures
+        .iter()
+        .position(|c| c.request_url.ends_with("/report.pdf"))
+        .unwrap();
+    let since = captures[pdf].captured_at + 1;
+    let filter = CaptureFilter {
+        source_id: None,
+        since: Some(since),
+    };
+    let first = captures.iter().find(|c| c.captured_at >= since).unwrap();
+    let out = f.dir.path().join("lost.warc.gz");
+    for jobs in [1, 3] {
+        let err = warc::export_reporting(
+            &f.store,
+            &Lost(&f.blobs),
+            &filter,
+            &out,
+            true,
+            jobs,
+            &mut |_, _| {},
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, WarcError::Blob { capture_id, .. } if *capture_id == first.id),
+            "{jobs} threads: {err}, not capture {} ({})",
+            first.id,
+            first.request_url
+        );
+        assert!(!out.exists());
+    }
+}
+
 // ----------------------------------------------------------------------- CDXJ
 
 #[derive(serde::Deserialize)]

@@ -211,9 +211,14 @@ pub fn export_reporting(
             progress,
             pool,
         };
-        w.warcinfo(filter)?;
-        store.for_each_capture(filter, |row| w.capture(store, &row))?;
+        let run = w
+            .warcinfo(filter)
+            .and_then(|()| store.for_each_capture(filter, |row| w.capture(store, &row)));
+        // The records handed out before the store failed come before the
+        // capture it failed on: their failure (or panic) is the one to tell,
+        // as on one thread. A failure of theirs has already stopped the pool.
         w.drain()?;
+        run?;
         // The compressing threads end once they are hung up on.
         w.pool = None;
         finish(w, out)
@@ -646,8 +651,17 @@ impl Exporter<'_, '_> {
     }
 
     /// Waits for the next member to come back, then writes every member
-    /// that can go in order.
+    /// that can go in order. Once one fails, the rest are given up: the
+    /// compressing threads are hung up on, and a later drain is a no-op.
     fn write_arrived(&mut self) -> Result<(), WarcError> {
+        let written = self.write_in_order();
+        if written.is_err() {
+            self.pool = None;
+        }
+        written
+    }
+
+    fn write_in_order(&mut self) -> Result<(), WarcError> {
         let Some(pool) = self.pool.as_mut() else {
             return Ok(());
         };
