@@ -437,7 +437,9 @@ const IN_MEMORY: u64 = 1 << 20;
 
 /// Records handed to the compressing threads and not yet in the file, per
 /// thread: enough to keep each busy while a large record holds up the writing,
-/// few enough that what waits stays a few MiB a thread.
+/// few enough that what waits stays bounded: at most 16 MiB a thread (a
+/// record's body is at most [`IN_MEMORY`], its member at most about twice
+/// that while it grows), and a few hundred KiB for pages.
 const IN_FLIGHT_PER_THREAD: usize = 8;
 
 /// Writes `record` to `out` as one gzip member.

@@ -529,7 +529,10 @@ pub fn export_warc(
         &filter,
         output,
         cdxj,
-        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        // One a core, within what --jobs itself allows.
+        jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(256))
+        }),
         &mut |done, total| show_progress(bar.as_ref(), done, total),
     );
     if let Some(bar) = bar {
