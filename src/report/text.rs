@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::printable::Printable;
 
 use super::model::{BriefingHead, Citation, DocumentHead, Header, SectionHead, Summary};
-use super::select::{STATUSES, Section};
+use super::select::{BROKEN, DEFAULT_STATUSES, STATUSES, Section};
 use super::{Render, ReportError};
 
 /// Outlets shown in the summary table; the rest are counted in one line.
@@ -100,7 +100,8 @@ pub fn scope_line(header: &Header) -> String {
                 format!("since {s}")
             });
         parts.push(format!(
-            "only what became broken, changed, moved or failing {since}"
+            "only what became {} {since}",
+            new_groups(&header.statuses)
         ));
     }
     if let Some(o) = &header.outlet {
@@ -110,6 +111,28 @@ pub fn scope_line(header: &Header) -> String {
         parts.push(format!("document {d}"));
     }
     parts.join("; ")
+}
+
+/// The status groups `--new` lists, as people read them ("broken, changed,
+/// moved or failing"): the listed statuses' own, since `--status ok --new`
+/// lists what became ok, which the default's words would deny.
+fn new_groups(statuses: &[&str]) -> String {
+    let listed = if statuses.is_empty() {
+        DEFAULT_STATUSES
+    } else {
+        statuses
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for s in listed {
+        let name = if BROKEN.contains(s) { "broken" } else { *s };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
 }
 
 /// The status rows shown in a summary: every status with a citation or source.
@@ -318,6 +341,33 @@ mod tests {
         header.since = Some("2026-11-04T02:00:00Z".into());
         assert_eq!(
             scope_line(&header),
+            "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
+        );
+    }
+
+    /// `report --new --status ok` listed what became ok under a line
+    /// saying it listed only what became broken, changed, moved or failing.
+    #[test]
+    fn the_scope_of_new_names_the_statuses_listed() {
+        let header = |statuses: Vec<&'static str>| Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: Some("2026-11-04T02:00:00Z".into()),
+            new_only: true,
+            statuses,
+            outlet: None,
+            document: None,
+        };
+        assert_eq!(
+            scope_line(&header(vec!["ok"])),
+            "only what became ok since 2026-11-04T02:00:00Z"
+        );
+        assert_eq!(
+            scope_line(&header(vec!["dead", "soft_404", "blocked"])),
+            "only what became broken or blocked since 2026-11-04T02:00:00Z"
+        );
+        assert_eq!(
+            scope_line(&header(crate::report::select::DEFAULT_STATUSES.to_vec())),
             "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
         );
     }
