@@ -218,7 +218,9 @@ impl Render for Text<'_> {
                 "outlet", "citations", "broken", "broken %"
             )?;
             for o in summary.outlets.iter().take(OUTLETS_SHOWN) {
-                let name: String = outlet_name(&o.outlet).chars().take(width).collect();
+                // Whole, past the column if need be: cut to it, two outlets
+                // alike that far read as one.
+                let name = outlet_name(&o.outlet);
                 writeln!(
                     self.out,
                     "  {name:<width$} {:>10} {:>8} {:>8.1}%",
@@ -370,6 +372,46 @@ mod tests {
             scope_line(&header(crate::report::select::DEFAULT_STATUSES.to_vec())),
             "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
         );
+    }
+
+    /// Names were cut to the column's 40 characters: two outlets alike
+    /// that far showed as one outlet twice, with different counts.
+    #[test]
+    fn long_outlet_names_are_shown_whole() {
+        use crate::store::{OutletCount, ReportCounts};
+        let long = "Ministry of Foreign Affairs of the People's Republic of China";
+        let names = [long.to_string(), format!("{long}, Spokesperson")];
+        let summary = Summary::from_counts(&ReportCounts {
+            outlets: names
+                .iter()
+                .map(|n| OutletCount {
+                    outlet: Some(n.clone()),
+                    citations: 2,
+                    broken: 1,
+                })
+                .collect(),
+            ..ReportCounts::default()
+        });
+        let header = Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: false,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        };
+        let mut out = Vec::new();
+        Text::new(&mut out, false).start(&header, &summary).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        for name in &names {
+            assert!(
+                shown
+                    .lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{name} "))),
+                "{name}: {shown}"
+            );
+        }
     }
 
     #[test]
