@@ -54,6 +54,10 @@ pub struct ServedPage {
     pub statuses: Vec<&'static str>,
     /// The outlet filter as typed.
     pub outlet: Option<String>,
+    /// Filters the form has no field for (`document`, `new`, `since`), as
+    /// query pairs: kept as hidden fields, so choosing other statuses keeps
+    /// the page narrowed as it was rather than widening it unsaid.
+    pub kept: Vec<(&'static str, String)>,
 }
 
 impl<'w> Html<'w> {
@@ -91,6 +95,14 @@ impl<'w> Html<'w> {
             writeln!(
                 o,
                 "<label><input type=\"checkbox\" name=\"status\" value=\"{status}\"{checked}> {status}</label>"
+            )?;
+        }
+        for (name, value) in &page.kept {
+            writeln!(
+                o,
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
             )?;
         }
         writeln!(
@@ -408,6 +420,7 @@ mod tests {
                 base: "/cw/".into(),
                 statuses: crate::report::select::DEFAULT_STATUSES.to_vec(),
                 outlet: None,
+                kept: Vec::new(),
             },
         );
         page.start_section(&SectionHead {
