@@ -1377,3 +1377,23 @@ fn into_closed_pipe(g: &Ground, args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// A folder under an entry, written as a shell completes it (`2021/`),
+/// was "no document or folder with that path", though `2021` is one and
+/// a whole entry is taken with its slash.
+#[test]
+fn a_folder_is_taken_with_a_trailing_slash() {
+    let (_dir, store) = fixture();
+    for asked in ["2021", "2021/", "2021//"] {
+        let filter =
+            select::document_filter(&store, &[], asked).unwrap_or_else(|e| panic!("{asked}: {e}"));
+        assert_eq!(filter.document.as_deref(), Some("2021"), "{asked}");
+        let mut opts = options(None);
+        opts.document = filter.document;
+        let (_, outcome) = render(&store, &opts, ReportFormat::Csv);
+        assert_eq!(
+            outcome.listed, 2,
+            "{asked}: the document's unreachable and dead"
+        );
+    }
+}
