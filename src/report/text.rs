@@ -179,11 +179,7 @@ impl Render for Text<'_> {
             plural(summary.citations, "citation", "citations"),
             plural(summary.sources, "source", "sources"),
             thousands(summary.broken),
-            if summary.citations == 0 {
-                0.0
-            } else {
-                summary.broken as f64 * 100.0 / summary.citations as f64
-            }
+            super::model::percent(summary.broken, summary.citations)
         )?;
         writeln!(self.out, "  {}", movement_line(summary, header))?;
         writeln!(self.out)?;
@@ -372,6 +368,38 @@ mod tests {
             scope_line(&header(crate::report::select::DEFAULT_STATUSES.to_vec())),
             "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
         );
+    }
+
+    /// The summary line formatted the share itself, rounding 6.25 to 6.2
+    /// where the outlet table's one decimal gave 6.3 for the same counts.
+    #[test]
+    fn the_broken_share_is_the_same_in_the_line_and_the_table() {
+        use crate::store::{OutletCount, ReportCounts};
+        let mut counts = ReportCounts {
+            outlets: vec![OutletCount {
+                outlet: Some("Xinhua".into()),
+                citations: 16,
+                broken: 1,
+            }],
+            ..ReportCounts::default()
+        };
+        counts.citations_by_status.insert("dead".into(), 1);
+        counts.citations_by_status.insert("ok".into(), 15);
+        let summary = Summary::from_counts(&counts);
+        let header = Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: false,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        };
+        let mut out = Vec::new();
+        Text::new(&mut out, false).start(&header, &summary).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        assert!(shown.contains("1 broken (6.3%)"), "{shown}");
+        assert!(shown.contains("6.3%\n"), "{shown}");
     }
 
     /// Names were cut to the column's 40 characters: two outlets alike
