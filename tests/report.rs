@@ -1339,3 +1339,61 @@ fn since_the_last_day_of_9999_is_its_last_instant() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A pipeline that reads only the start of a gated report (`citewatch
+/// report --fail-on broken | head`) closed its output, and the report,
+/// stopped there, exited 0 as if nothing broken were listed: the gate let
+/// broken links through.
+#[test]
+fn a_gate_holds_when_the_reader_stops_early() {
+    let g = Ground::new();
+    build(g.dir.path());
+    g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
+    for format in ["text", "csv", "json"] {
+        let out = into_closed_pipe(&g, &["report", "--format", format, "--fail-on", "broken"]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Without a gate, a reader stopping early is no failure.
+        let out = into_closed_pipe(&g, &["report", "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+    }
+}
+
+/// Runs citewatch with `args`, its standard output a pipe whose reading end
+/// is gone before it starts: its first write meets a closed pipe.
+fn into_closed_pipe(g: &Ground, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+        .arg("--config")
+        .arg(g.config())
+        .args(args)
+        .env_remove("CITEWATCH_CONFIG")
+        .stdout(writer)
+        .output()
+        .unwrap()
+}
+
+/// A folder under an entry, written as a shell completes it (`2021/`),
+/// was "no document or folder with that path", though `2021` is one and
+/// a whole entry is taken with its slash.
+#[test]
+fn a_folder_is_taken_with_a_trailing_slash() {
+    let (_dir, store) = fixture();
+    for asked in ["2021", "2021/", "2021//"] {
+        let filter =
+            select::document_filter(&store, &[], asked).unwrap_or_else(|e| panic!("{asked}: {e}"));
+        assert_eq!(filter.document.as_deref(), Some("2021"), "{asked}");
+        let mut opts = options(None);
+        opts.document = filter.document;
+        let (_, outcome) = render(&store, &opts, ReportFormat::Csv);
+        assert_eq!(
+            outcome.listed, 2,
+            "{asked}: the document's unreachable and dead"
+        );
+    }
+}

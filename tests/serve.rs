@@ -1195,6 +1195,56 @@ async fn the_document_filter_takes_what_report_document_takes() {
     srv.stop().await;
 }
 
+/// A failing source's page said "failing" and no more, where `status` and
+/// the JSON name the verdict it is heading for: a 404 seen once and a
+/// timeout call for different patience.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_source_page_names_its_suspect() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    rusqlite::Connection::open(s.g.path("data/citewatch.db"))
+        .unwrap()
+        .execute(
+            "UPDATE sources SET status = 'failing', suspect = 'dead' WHERE id = ?1",
+            [s.ids.article],
+        )
+        .unwrap();
+    let page = get_text(&c, &srv.url(&format!("/sources/{}", s.ids.article))).await;
+    assert!(
+        page.contains("id=\"status\">failing</strong> (suspect dead)"),
+        "{page}"
+    );
+    srv.stop().await;
+}
+
+/// The web report's form shows statuses and outlet only: submitted from a
+/// page narrowed to a document or to what is new, it asked for a report of
+/// every document and every change, which the page then showed under the
+/// same form as if still narrowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_filter_form_keeps_the_filters_it_does_not_show() {
+    let s = Served::new("");
+    let srv = s.start().await;
+    let c = client();
+    let page = get_text(
+        &c,
+        &srv.url("/?document=briefings-1.txt&new=1&since=2020-06-01"),
+    )
+    .await;
+    for hidden in [
+        "<input type=\"hidden\" name=\"document\" value=\"briefings-1.txt\">",
+        "<input type=\"hidden\" name=\"new\" value=\"1\">",
+        "<input type=\"hidden\" name=\"since\" value=\"2020-06-01T00:00:00Z\">",
+    ] {
+        assert!(page.contains(hidden), "{hidden}: {page}");
+    }
+    // Unfiltered, none.
+    let page = get_text(&c, &srv.url("/")).await;
+    assert!(!page.contains("type=\"hidden\""), "{page}");
+    srv.stop().await;
+}
+
 /// `?status=dead,,ok` was read as `dead,ok`, as `--status` was; a blank
 /// value (a form's empty field) is no filter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -121,15 +121,6 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         Format::Json => ReportFormat::Json,
         Format::Html => ReportFormat::Html,
     };
-    let outcome = match &a.output {
-        None => {
-            let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, std::io::stdout().lock());
-            let outcome = report::write(&store, &options, format, &mut out).map_err(runtime)?;
-            out.flush().map_err(runtime)?;
-            outcome
-        }
-        Some(path) => write_file(&store, &options, format, path)?,
-    };
     let fail_on: Vec<FailOn> = a
         .fail_on
         .iter()
@@ -139,6 +130,17 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
             FailOnArg::Failing => FailOn::Failing,
         })
         .collect();
+    let gated = !fail_on.is_empty();
+    let outcome = match &a.output {
+        None => {
+            let stdout = Gate::new(std::io::stdout().lock(), gated);
+            let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, stdout);
+            let outcome = report::write(&store, &options, format, &mut out).map_err(runtime)?;
+            out.flush().map_err(runtime)?;
+            outcome
+        }
+        Some(path) => write_file(&store, &options, format, path, gated)?,
+    };
     if outcome.fails(&fail_on) {
         return Ok(ExitCode::from(1));
     }
@@ -152,15 +154,68 @@ fn write_file(
     options: &Options,
     format: ReportFormat,
     path: &std::path::Path,
+    gated: bool,
 ) -> Result<report::Outcome, Failure> {
     let file = citewatch::output_file::OutputFile::create(path, ".citewatch-report-")
         .map_err(|e| usage(anyhow::anyhow!("-o {}: {e}", path.display())))?;
-    let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, file);
+    // `-o /dev/stdout` into a pipe is written in place, so its reader can
+    // go early too.
+    let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, Gate::new(file, gated));
     let outcome = report::write(store, options, format, &mut out).map_err(runtime)?;
     let file = out
         .into_inner()
-        .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error())))?;
+        .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error())))?
+        .inner;
     file.commit()
         .map_err(|e| runtime(anyhow::anyhow!("-o {}: {e}", path.display())))?;
     Ok(outcome)
+}
+
+/// The report's output when `--fail-on` gates a pipeline: once its reader
+/// has gone (`| head`), the rest is discarded rather than the report
+/// stopped, so the exit code still says whether a listed citation matched.
+/// Stopped there, the report exited 0, as an ungated one does, and let
+/// broken links through the gate.
+struct Gate<W> {
+    inner: W,
+    gated: bool,
+    reader_gone: bool,
+}
+
+impl<W: Write> Gate<W> {
+    fn new(inner: W, gated: bool) -> Gate<W> {
+        Gate {
+            inner,
+            gated,
+            reader_gone: false,
+        }
+    }
+
+    fn outcome<T>(&mut self, r: std::io::Result<T>, done: T) -> std::io::Result<T> {
+        match r {
+            Err(e) if self.gated && e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.reader_gone = true;
+                Ok(done)
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for Gate<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.reader_gone {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.outcome(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.reader_gone {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.outcome(r, ())
+    }
 }

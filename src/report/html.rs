@@ -54,6 +54,10 @@ pub struct ServedPage {
     pub statuses: Vec<&'static str>,
     /// The outlet filter as typed.
     pub outlet: Option<String>,
+    /// Filters the form has no field for (`document`, `new`, `since`), as
+    /// query pairs: kept as hidden fields, so choosing other statuses keeps
+    /// the page narrowed as it was rather than widening it unsaid.
+    pub kept: Vec<(&'static str, String)>,
 }
 
 impl<'w> Html<'w> {
@@ -91,6 +95,14 @@ impl<'w> Html<'w> {
             writeln!(
                 o,
                 "<label><input type=\"checkbox\" name=\"status\" value=\"{status}\"{checked}> {status}</label>"
+            )?;
+        }
+        for (name, value) in &page.kept {
+            writeln!(
+                o,
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
             )?;
         }
         writeln!(
@@ -327,20 +339,24 @@ impl Render for Html<'_> {
                 }
                 writeln!(o, "</p>")?;
             }
-            if let (Some(page), Some(id)) = (&self.served, c.source_id) {
-                writeln!(
-                    o,
-                    "<p class=\"url\"><a href=\"{}sources/{id}\">history of this source</a></p>",
-                    escape(&page.base)
-                )?;
-            }
-            if let Some(w) = &c.wayback_url {
-                writeln!(
-                    o,
-                    "<p class=\"url\"><a href=\"{}\">Wayback Machine snapshots</a></p>",
-                    escape(w)
-                )?;
-            }
+        }
+        // The watch list too: a failing source's checks are what tell
+        // whether its failure lasts.
+        if let (Some(page), Some(id)) = (&self.served, c.source_id) {
+            writeln!(
+                o,
+                "<p class=\"url\"><a href=\"{}sources/{id}\">history of this source</a></p>",
+                escape(&page.base)
+            )?;
+        }
+        if self.section != Some(Section::Watch)
+            && let Some(w) = &c.wayback_url
+        {
+            writeln!(
+                o,
+                "<p class=\"url\"><a href=\"{}\">Wayback Machine snapshots</a></p>",
+                escape(w)
+            )?;
         }
         writeln!(o, "</div>")?;
         Ok(())
@@ -370,6 +386,53 @@ impl Render for Html<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failing_citation() -> Citation {
+        Citation {
+            id: 7,
+            outlet: Some("Xinhua".into()),
+            cited_date: Some("2020-12-26".into()),
+            url: Some("http://a.example/x".into()),
+            source_url: Some("http://a.example/x".into()),
+            source_id: Some(42),
+            status: "failing".into(),
+            suspect: Some("dead".into()),
+            status_since: Some("2026-11-04T02:00:00Z".into()),
+            evidence: "404 Not Found (1 failing check since 2026-11-04)".into(),
+            http_status: Some(404),
+            new_url: None,
+            similarity: None,
+            baseline_date: None,
+            archived: None,
+            wayback_url: Some(crate::report::model::wayback_url("http://a.example/x")),
+            new: true,
+        }
+    }
+
+    /// The served page's watch list had no link to a failing source's
+    /// history, though its checks are what says whether the failure lasts.
+    #[test]
+    fn the_served_page_links_every_listed_source_to_its_history() {
+        let mut out = Vec::new();
+        let mut page = Html::served(
+            &mut out,
+            ServedPage {
+                base: "/cw/".into(),
+                statuses: crate::report::select::DEFAULT_STATUSES.to_vec(),
+                outlet: None,
+                kept: Vec::new(),
+            },
+        );
+        page.start_section(&SectionHead {
+            section: Section::Watch,
+            citations: 1,
+        })
+        .unwrap();
+        page.citation(&failing_citation()).unwrap();
+        drop(page);
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.contains("href=\"/cw/sources/42\""), "{html}");
+    }
 
     #[test]
     fn escaping_covers_text_and_attributes() {

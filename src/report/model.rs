@@ -128,7 +128,9 @@ impl Summary {
     }
 }
 
-fn percent(part: i64, whole: i64) -> f64 {
+/// `part / whole × 100`, one decimal, half away from zero: every share a
+/// report shows is rounded here, so the same counts read the same.
+pub(crate) fn percent(part: i64, whole: i64) -> f64 {
     if whole == 0 {
         0.0
     } else {

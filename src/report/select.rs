@@ -222,6 +222,14 @@ pub fn document_filter(
             root: None,
         });
     }
+    // A folder as a shell completes it (`2021/`): the store names it bare.
+    let folder = asked.trim_end_matches('/');
+    if !folder.is_empty() && folder != asked && store.has_document(folder)? {
+        return Ok(DocumentFilter {
+            document: Some(folder.to_string()),
+            root: None,
+        });
+    }
     // A whole entry, unless a document or folder under an entry has that
     // name too (found above).
     if let Some(root) = crate::briefing::entry_named(roots, asked) {

@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::printable::Printable;
 
 use super::model::{BriefingHead, Citation, DocumentHead, Header, SectionHead, Summary};
-use super::select::{STATUSES, Section};
+use super::select::{BROKEN, DEFAULT_STATUSES, STATUSES, Section};
 use super::{Render, ReportError};
 
 /// Outlets shown in the summary table; the rest are counted in one line.
@@ -100,7 +100,8 @@ pub fn scope_line(header: &Header) -> String {
                 format!("since {s}")
             });
         parts.push(format!(
-            "only what became broken, changed, moved or failing {since}"
+            "only what became {} {since}",
+            new_groups(&header.statuses)
         ));
     }
     if let Some(o) = &header.outlet {
@@ -110,6 +111,28 @@ pub fn scope_line(header: &Header) -> String {
         parts.push(format!("document {d}"));
     }
     parts.join("; ")
+}
+
+/// The status groups `--new` lists, as people read them ("broken, changed,
+/// moved or failing"): the listed statuses' own, since `--status ok --new`
+/// lists what became ok, which the default's words would deny.
+fn new_groups(statuses: &[&str]) -> String {
+    let listed = if statuses.is_empty() {
+        DEFAULT_STATUSES
+    } else {
+        statuses
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for s in listed {
+        let name = if BROKEN.contains(s) { "broken" } else { *s };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
 }
 
 /// The status rows shown in a summary: every status with a citation or source.
@@ -156,11 +179,7 @@ impl Render for Text<'_> {
             plural(summary.citations, "citation", "citations"),
             plural(summary.sources, "source", "sources"),
             thousands(summary.broken),
-            if summary.citations == 0 {
-                0.0
-            } else {
-                summary.broken as f64 * 100.0 / summary.citations as f64
-            }
+            super::model::percent(summary.broken, summary.citations)
         )?;
         writeln!(self.out, "  {}", movement_line(summary, header))?;
         writeln!(self.out)?;
@@ -195,7 +214,9 @@ impl Render for Text<'_> {
                 "outlet", "citations", "broken", "broken %"
             )?;
             for o in summary.outlets.iter().take(OUTLETS_SHOWN) {
-                let name: String = outlet_name(&o.outlet).chars().take(width).collect();
+                // Whole, past the column if need be: cut to it, two outlets
+                // alike that far read as one.
+                let name = outlet_name(&o.outlet);
                 writeln!(
                     self.out,
                     "  {name:<width$} {:>10} {:>8} {:>8.1}%",
@@ -320,6 +341,105 @@ mod tests {
             scope_line(&header),
             "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
         );
+    }
+
+    /// `report --new --status ok` listed what became ok under a line
+    /// saying it listed only what became broken, changed, moved or failing.
+    #[test]
+    fn the_scope_of_new_names_the_statuses_listed() {
+        let header = |statuses: Vec<&'static str>| Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: Some("2026-11-04T02:00:00Z".into()),
+            new_only: true,
+            statuses,
+            outlet: None,
+            document: None,
+        };
+        assert_eq!(
+            scope_line(&header(vec!["ok"])),
+            "only what became ok since 2026-11-04T02:00:00Z"
+        );
+        assert_eq!(
+            scope_line(&header(vec!["dead", "soft_404", "blocked"])),
+            "only what became broken or blocked since 2026-11-04T02:00:00Z"
+        );
+        assert_eq!(
+            scope_line(&header(crate::report::select::DEFAULT_STATUSES.to_vec())),
+            "only what became broken, changed, moved or failing since 2026-11-04T02:00:00Z"
+        );
+    }
+
+    /// The summary line formatted the share itself, rounding 6.25 to 6.2
+    /// where the outlet table's one decimal gave 6.3 for the same counts.
+    #[test]
+    fn the_broken_share_is_the_same_in_the_line_and_the_table() {
+        use crate::store::{OutletCount, ReportCounts};
+        let mut counts = ReportCounts {
+            outlets: vec![OutletCount {
+                outlet: Some("Xinhua".into()),
+                citations: 16,
+                broken: 1,
+            }],
+            ..ReportCounts::default()
+        };
+        counts.citations_by_status.insert("dead".into(), 1);
+        counts.citations_by_status.insert("ok".into(), 15);
+        let summary = Summary::from_counts(&counts);
+        let header = Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: false,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        };
+        let mut out = Vec::new();
+        Text::new(&mut out, false).start(&header, &summary).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        assert!(shown.contains("1 broken (6.3%)"), "{shown}");
+        assert!(shown.contains("6.3%\n"), "{shown}");
+    }
+
+    /// Names were cut to the column's 40 characters: two outlets alike
+    /// that far showed as one outlet twice, with different counts.
+    #[test]
+    fn long_outlet_names_are_shown_whole() {
+        use crate::store::{OutletCount, ReportCounts};
+        let long = "Ministry of Foreign Affairs of the People's Republic of China";
+        let names = [long.to_string(), format!("{long}, Spokesperson")];
+        let summary = Summary::from_counts(&ReportCounts {
+            outlets: names
+                .iter()
+                .map(|n| OutletCount {
+                    outlet: Some(n.clone()),
+                    citations: 2,
+                    broken: 1,
+                })
+                .collect(),
+            ..ReportCounts::default()
+        });
+        let header = Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: false,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        };
+        let mut out = Vec::new();
+        Text::new(&mut out, false).start(&header, &summary).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        for name in &names {
+            assert!(
+                shown
+                    .lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{name} "))),
+                "{name}: {shown}"
+            );
+        }
     }
 
     #[test]

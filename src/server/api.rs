@@ -35,9 +35,9 @@ pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .rev()
-        .find(|(k, _)| k == key)
+        .filter(|(k, _)| k == key)
         .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
+        .find(|v| !v.is_empty())
 }
 
 /// Reads `status=a,b` (repeatable): `None` when absent; `all` means every status;
@@ -711,6 +711,19 @@ mod tests {
 
     fn pairs(q: &str) -> Vec<(String, String)> {
         query_pairs(Some(q))
+    }
+
+    /// A blank repeat (`outlet=Xinhua&outlet=`, a form's empty field after
+    /// a link's value) dropped the value given, and with it the filter.
+    #[test]
+    fn a_parameter_is_its_last_non_empty_value() {
+        assert_eq!(
+            param(&pairs("outlet=Xinhua&outlet="), "outlet"),
+            Some("Xinhua")
+        );
+        assert_eq!(param(&pairs("page=3&page=%20"), "page"), Some("3"));
+        assert_eq!(param(&pairs("page=3&page=4"), "page"), Some("4"));
+        assert_eq!(param(&pairs("page="), "page"), None);
     }
 
     #[test]

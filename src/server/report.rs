@@ -126,10 +126,22 @@ pub async fn report_json(state: &AppState, q: ReportQuery, links: Links) -> Resu
 /// `GET /`: the report's HTML page with the filter form, streamed.
 pub async fn report_html(state: &AppState, q: ReportQuery, links: Links) -> Result<Body, ApiError> {
     stream(state, move |store, out| {
+        // As the store names them, which the filters take back.
+        let mut kept = Vec::new();
+        if let Some(d) = q.document.as_ref().or(q.root.as_ref()) {
+            kept.push(("document", d.clone()));
+        }
+        if q.new_only {
+            kept.push(("new", "1".to_string()));
+        }
+        if let Some(t) = q.since {
+            kept.push(("since", crate::time::format_millis(t)));
+        }
         let page = ServedPage {
             base: links.path(""),
             statuses: q.statuses.clone(),
             outlet: q.outlet.clone(),
+            kept,
         };
         let mut html = Html::served(out, page);
         report::drive(store, &options(&q, &links), &mut html)?;

@@ -87,9 +87,17 @@ pub async fn source_page(
                 escape(&links.path("/")),
                 escape(&s.url)
             );
+            // As `status` says it: failing alone does not tell a 404 seen
+            // once from a timeout.
+            let suspect = s
+                .suspect
+                .as_deref()
+                .filter(|_| s.status == "failing")
+                .map(|x| format!(" (suspect {})", escape(x)))
+                .unwrap_or_default();
             let _ = writeln!(
                 b,
-                "<p>Status <strong class=\"{0}\" id=\"status\">{0}</strong>{1}. {2}</p>",
+                "<p>Status <strong class=\"{0}\" id=\"status\">{0}</strong>{suspect}{1}. {2}</p>",
                 escape(&s.status),
                 s.status_since
                     .as_deref()
