@@ -98,7 +98,7 @@ pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
     decode(bytes, html && !meta_claims_utf8_falsely(bytes))
 }
 
-/// Bytes that are UTF-8 but for a few stray bytes (see [`CHARS_PER_STRAY`]),
+/// Bytes that are UTF-8 but for a few stray bytes (see `CHARS_PER_STRAY`),
 /// read as UTF-8 with those bytes as U+FFFD; `None` for valid UTF-8, bytes
 /// with a byte-order mark, and bytes of another encoding.
 pub fn utf8_with_strays(bytes: &[u8]) -> Option<Decoded> {

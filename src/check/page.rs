@@ -41,7 +41,7 @@ pub const MAX_DOM_DEPTH: usize = 512;
 /// Readability output shorter than this (in non-space characters) is taken
 /// for a failed extraction: error notices and short pages are better served by
 /// the page's whole visible text. Readability's own "probably readable" bar.
-/// A CJK character counts [`CJK_CHAR_WEIGHT`]: the bar is about twenty-five
+/// A CJK character counts `CJK_CHAR_WEIGHT`: the bar is about twenty-five
 /// English words, and a three-sentence Chinese brief of 80 characters says
 /// as much, yet fell below it and was compared by its menus and related
 /// headlines instead.
