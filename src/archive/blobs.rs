@@ -617,7 +617,7 @@ impl FsBlobStore {
         };
         match make() {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&folder)?;
+                create_dir_durably(&folder)?;
                 make()
             }
             other => other,
@@ -637,7 +637,7 @@ impl FsBlobStore {
         if self.sync_each {
             // The rename is durable only once the folder is synced.
             let folder = path.parent().unwrap_or(&self.dir);
-            File::open(folder).and_then(|d| d.sync_all()).map_err(&io)?;
+            sync_folder(folder).map_err(&io)?;
         } else {
             // Marked after the rename: marked before, a sync racing in between
             // cleared the mark and left the rename to chance.
@@ -652,6 +652,48 @@ impl FsBlobStore {
             source,
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The folders [`sync_folder`] synced on this thread, for tests of the
+    /// order of writes: a power cut cannot be staged in a test.
+    pub(super) static SYNCED_FOLDERS: std::cell::RefCell<Vec<PathBuf>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Makes `folder`, and any parent missing, each durably: a folder made is
+/// an entry of its parent, lost at a power cut until the parent is synced,
+/// and with it every blob under it that a row may already name. Made by
+/// another thread meanwhile, its parent is synced all the same: this
+/// thread may not write under it before it is durable.
+pub(super) fn create_dir_durably(folder: &Path) -> io::Result<()> {
+    let made = match std::fs::create_dir(folder) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match folder.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => {
+                create_dir_durably(parent)?;
+                std::fs::create_dir(folder)
+            }
+            _ => Err(e),
+        },
+        other => other,
+    };
+    match made {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    match folder.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => sync_folder(parent),
+        _ => sync_folder(Path::new(".")),
+    }
+}
+
+/// Makes a folder's entries durable: a file renamed or made in it, a folder
+/// made in it.
+pub(super) fn sync_folder(folder: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    SYNCED_FOLDERS.with(|s| s.borrow_mut().push(folder.to_path_buf()));
+    File::open(folder).and_then(|d| d.sync_all())
 }
 
 #[cfg(target_os = "linux")]
@@ -887,6 +929,33 @@ mod tests {
         for bad in ["", "a", "é", "ab\u{e9}cd"] {
             let mut out = Vec::new();
             assert!(copy_to(&store, bad, &mut out).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_blob_in_a_new_folder_is_named_durably_up_to_the_data_folder() {
+        // The rename is durable once the blob's folder is synced; that
+        // folder, and the blob folder itself on a first write, are new
+        // entries of their parents, lost with the blob unless those are
+        // synced too.
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let store = FsBlobStore::new(data.join("blobs"));
+        let body = b"<html>first</html>".to_vec();
+        let name = sha(&body);
+        SYNCED_FOLDERS.with(|s| s.borrow_mut().clear());
+        store.put_hashed(&name, &body).unwrap();
+        let synced = SYNCED_FOLDERS.with(|s| s.borrow().clone());
+        for folder in [
+            data.join("blobs").join(&name[..2]),
+            data.join("blobs"),
+            data,
+        ] {
+            assert!(
+                synced.contains(&folder),
+                "{folder:?} not synced: {synced:?}"
+            );
         }
     }
 

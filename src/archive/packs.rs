@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
-use super::blobs::{BlobError, Framing, framing, holds};
+use super::blobs::{BlobError, Framing, create_dir_durably, framing, holds, sync_folder};
 
 /// Record header: magic, sha256, frame length.
 const MAGIC: &[u8; 4] = b"CWB1";
@@ -335,7 +335,7 @@ impl Packs {
     /// The index to write, created (with its folder) if need be.
     fn writer<'a>(&self, state: &'a mut State) -> Result<&'a Connection, BlobError> {
         if state.index.is_none() || !state.index_writable {
-            std::fs::create_dir_all(&self.dir).map_err(|e| self.io(e))?;
+            create_dir_durably(&self.dir).map_err(|e| self.io(e))?;
             let conn = Connection::open(self.index_path()).map_err(|e| self.index_error(e))?;
             conn.busy_timeout(std::time::Duration::from_secs(10))
                 .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
@@ -503,9 +503,7 @@ impl Packs {
                 params![id, crate::time::now_millis()],
             )
             .map_err(|e| self.index_error(e))?;
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| self.io(e))?;
+        sync_folder(&self.dir).map_err(|e| self.io(e))?;
         Ok(Writer {
             id,
             file: Arc::new(file),
@@ -965,6 +963,28 @@ mod tests {
         both.sort();
         assert_eq!(listed, both);
         assert_eq!(lb.pack, loc.pack, "one pack per writer");
+    }
+
+    #[test]
+    fn the_first_pack_is_named_durably_up_to_the_data_folder() {
+        // A pack's folder entry is synced when it is made; the packs folder
+        // and the blob folder made with it on a first night are new entries
+        // of their parents, and the rows naming its blobs must not outlive
+        // them.
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = dir.path().join("blobs");
+        let packs = Packs::new(blobs.join("packs"));
+        let (a, fa) = blob(1);
+        crate::archive::blobs::SYNCED_FOLDERS.with(|s| s.borrow_mut().clear());
+        packs.append(&a, &fa).unwrap();
+        packs.sync().unwrap();
+        let synced = crate::archive::blobs::SYNCED_FOLDERS.with(|s| s.borrow().clone());
+        for folder in [blobs.join("packs"), blobs, dir.path().to_path_buf()] {
+            assert!(
+                synced.contains(&folder),
+                "{folder:?} not synced: {synced:?}"
+            );
+        }
     }
 
     #[test]
