@@ -975,10 +975,10 @@ mod tests {
         let blobs = dir.path().join("blobs");
         let packs = Packs::new(blobs.join("packs"));
         let (a, fa) = blob(1);
-        crate::archive::blobs::SYNCED_FOLDERS.with(|s| s.borrow_mut().clear());
+        crate::archive::blobs::SYNCED.with(|s| s.borrow_mut().clear());
         packs.append(&a, &fa).unwrap();
         packs.sync().unwrap();
-        let synced = crate::archive::blobs::SYNCED_FOLDERS.with(|s| s.borrow().clone());
+        let synced = crate::archive::blobs::SYNCED.with(|s| s.borrow().clone());
         for folder in [blobs.join("packs"), blobs, dir.path().to_path_buf()] {
             assert!(
                 synced.contains(&folder),
