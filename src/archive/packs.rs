@@ -685,8 +685,103 @@ impl Packs {
             .filter(|(id, _)| !known.contains(id))
             .map(|(_, name)| name.as_str())
             .collect();
-        Ok((!unknown.is_empty())
-            .then(|| format!("the pack index does not know {}", unknown.join(", "))))
+        if !unknown.is_empty() {
+            return Ok(Some(format!(
+                "the pack index does not know {}",
+                unknown.join(", ")
+            )));
+        }
+        if !thorough {
+            return Ok(None);
+        }
+        match self.unnamed_records(&mut state, &files) {
+            Err(BlobError::IndexDamaged { sqlite, .. }) => {
+                state.index = None;
+                Ok(Some(format!("the pack index is damaged: {sqlite}")))
+            }
+            other => other,
+        }
+    }
+
+    /// Why the index must be rebuilt when it lost rows of packs it knows (a
+    /// copy of it restored, its log lost): sound records in the stretches no
+    /// row names, of blobs it names nowhere. Only those stretches are read,
+    /// so a sound index costs what its waste holds. A second copy of a blob
+    /// indexed elsewhere, a write cut short, or a delta whose base the index
+    /// lacks is no reason: a rebuild would find the same again.
+    fn unnamed_records(
+        &self,
+        state: &mut State,
+        files: &[(i64, String)],
+    ) -> Result<Option<String>, BlobError> {
+        let Some(index) = self.reader(state)? else {
+            return Ok(None);
+        };
+        let mut named: HashMap<i64, Vec<(u64, u64)>> = HashMap::new();
+        {
+            let mut stmt = index
+                .prepare("SELECT pack, offset, length FROM packed ORDER BY pack, offset")
+                .map_err(|e| self.index_error(e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                    ))
+                })
+                .map_err(|e| self.index_error(e))?;
+            for row in rows {
+                let (pack, offset, length) = row.map_err(|e| self.index_error(e))?;
+                named
+                    .entry(pack)
+                    .or_default()
+                    .push((offset.saturating_sub(HEADER), offset.saturating_add(length)));
+            }
+        }
+        let indexed = |sha: &[u8; 32]| {
+            Self::located(index, sha)
+                .map(|l| l.is_some())
+                .map_err(|e| self.index_error(e))
+        };
+        let mut found = Vec::new();
+        for (id, name) in files {
+            let file = File::open(self.pack_path(*id)).map_err(|e| self.io(e))?;
+            let len = file.metadata().map_err(|e| self.io(e))?.len();
+            let mut gaps = Vec::new();
+            let mut at = 0u64;
+            for &(start, end) in named.get(id).map(Vec::as_slice).unwrap_or_default() {
+                if start > at {
+                    gaps.push((at, start.min(len)));
+                }
+                at = at.max(end);
+            }
+            if at < len {
+                gaps.push((at, len));
+            }
+            let mut lost = 0usize;
+            for (from, to) in gaps {
+                let mut pos = from;
+                while let Some((start, record)) = next_sound_record(&file, pos, to) {
+                    let readable = match record.framing {
+                        Framing::Whole => true,
+                        Framing::Delta(base) => indexed(&base)?,
+                    };
+                    if readable && !indexed(&record.sha)? {
+                        lost += 1;
+                    }
+                    pos = start + HEADER + record.length;
+                }
+            }
+            if lost > 0 {
+                found.push(format!(
+                    "{} in {name}",
+                    crate::report::text::plural(lost as i64, "sound record", "sound records")
+                ));
+            }
+        }
+        Ok((!found.is_empty())
+            .then(|| format!("the pack index does not name {}", found.join(", "))))
     }
 
     /// The packs the index knows; with `thorough`, after SQLite's quick
@@ -1190,6 +1285,50 @@ mod tests {
         let loc = Packs::new(dir.path()).locate(&a).unwrap().unwrap();
         assert_eq!(loc.pack, 2, "the sound copy, not the damaged first one");
         assert_eq!(second.read_frame(&a, loc).unwrap(), fa);
+    }
+
+    #[test]
+    fn an_index_that_lost_rows_of_a_pack_it_knows_is_rebuilt_on_repair() {
+        // The index restored from a copy, or its log lost: it still knows
+        // the pack, but not every blob in it. Those blobs are missing to
+        // every reader while their bytes are sound in the pack.
+        let dir = tempfile::tempdir().unwrap();
+        let blobs: Vec<_> = (1..=3).map(blob).collect();
+        let (packs, _) = one_pack(dir.path(), &blobs);
+        drop(packs);
+        rusqlite::Connection::open(dir.path().join("index.db"))
+            .unwrap()
+            .execute("DELETE FROM packed WHERE sha256 = ?1", [&blobs[1].0[..]])
+            .unwrap();
+        let packs = Packs::new(dir.path());
+        assert_eq!(packs.locate(&blobs[1].0).unwrap(), None);
+        assert_eq!(
+            packs.needs_rebuild(true).unwrap().as_deref(),
+            Some("the pack index does not name 1 sound record in pack-000001.cwpack")
+        );
+        // The quick look a check run takes at its start does not read the packs.
+        assert_eq!(packs.needs_rebuild(false).unwrap(), None);
+        let rebuilt = packs.rebuild_index(&|_| None).unwrap();
+        assert_eq!(rebuilt.blobs, 3);
+        let reader = Packs::new(dir.path());
+        for (sha, frame) in &blobs {
+            let loc = reader.locate(sha).unwrap().unwrap();
+            assert_eq!(&reader.read_frame(sha, loc).unwrap(), frame);
+        }
+        assert_eq!(reader.needs_rebuild(true).unwrap(), None);
+
+        // Bytes no row names that hold no blob the index lacks are no
+        // reason: a write cut short, a second copy of an indexed blob.
+        let mut tail = std::fs::OpenOptions::new()
+            .append(true)
+            .open(reader.pack_path(1))
+            .unwrap();
+        std::io::Write::write_all(&mut tail, &MAGIC[..]).unwrap();
+        let second = Packs::new(dir.path());
+        second.append_new(&blobs[0].0, &blobs[0].1).unwrap();
+        second.sync().unwrap();
+        assert_eq!(second.unindexed().unwrap().len(), 2);
+        assert_eq!(Packs::new(dir.path()).needs_rebuild(true).unwrap(), None);
     }
 
     #[test]
