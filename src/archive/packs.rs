@@ -844,28 +844,25 @@ impl Packs {
         state.index = None;
         state.writer = None;
         let mut rebuilt = Rebuilt::default();
-        let path = self.index_path();
-        if path.exists() {
-            let old = self
-                .dir
-                .join(format!("index.db.old-{}", crate::time::now_millis()));
-            std::fs::rename(&path, &old).map_err(|e| self.io(e))?;
-            // The old index's log goes with it: it may hold what the damage
-            // spared. Its shared-memory file is only a cache.
-            let mut wal = old.as_os_str().to_owned();
-            wal.push("-wal");
-            match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
+        // Built beside the index and put in its place only once whole: the
+        // index at the path serves readers meanwhile, and stays should the
+        // rebuild fail or be killed.
+        let fresh = self.dir.join("index.db.new");
+        for leftover in ["", "-journal", "-wal", "-shm"] {
+            let mut name = fresh.as_os_str().to_owned();
+            name.push(leftover);
+            match std::fs::remove_file(&name) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
                 _ => {}
             }
-            match std::fs::remove_file(self.dir.join("index.db-shm")) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
-                _ => {}
-            }
-            rebuilt.old_index = Some(old);
         }
+        create_dir_durably(&self.dir).map_err(|e| self.io(e))?;
         let files = self.pack_files()?;
-        let index = self.writer(&mut state)?;
+        let index = Connection::open(&fresh).map_err(|e| self.index_error(e))?;
+        index
+            .pragma_update(None, "synchronous", "FULL")
+            .and_then(|_| index.execute_batch(SCHEMA))
+            .map_err(|e| self.index_error(e))?;
         let tx = index
             .unchecked_transaction()
             .map_err(|e| self.index_error(e))?;
@@ -968,6 +965,35 @@ impl Packs {
             .unreadable
             .sort_by(|a, b| (&a.pack, a.offset).cmp(&(&b.pack, b.offset)));
         tx.commit().map_err(|e| self.index_error(e))?;
+        // In the mode the index is always opened in (kept in the file's
+        // header), and closed: its log checkpointed into it and removed.
+        index
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| self.index_error(e))?;
+        index.close().map_err(|(_, e)| self.index_error(e))?;
+        let path = self.index_path();
+        if path.exists() {
+            let old = self
+                .dir
+                .join(format!("index.db.old-{}", crate::time::now_millis()));
+            std::fs::rename(&path, &old).map_err(|e| self.io(e))?;
+            // The old index's log goes with it: it may hold what the damage
+            // spared, and left beside the new index it would be read as its.
+            // Its shared-memory file is only a cache.
+            let mut wal = old.as_os_str().to_owned();
+            wal.push("-wal");
+            match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+                _ => {}
+            }
+            match std::fs::remove_file(self.dir.join("index.db-shm")) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+                _ => {}
+            }
+            rebuilt.old_index = Some(old);
+        }
+        std::fs::rename(&fresh, &path).map_err(|e| self.io(e))?;
+        sync_folder(&self.dir).map_err(|e| self.io(e))?;
         Ok(rebuilt)
     }
 
@@ -1329,6 +1355,46 @@ mod tests {
         second.sync().unwrap();
         assert_eq!(second.unindexed().unwrap().len(), 2);
         assert_eq!(Packs::new(dir.path()).needs_rebuild(true).unwrap(), None);
+    }
+
+    #[test]
+    fn a_rebuild_that_fails_or_is_killed_leaves_the_index_it_was_to_replace() {
+        // A rebuild reads every pack, seconds to minutes. The old index was
+        // moved aside before it began: a pack it could not open (an I/O
+        // error, here a link to nothing) failed it, or a kill cut it short,
+        // and every reader then found an empty index, every packed blob
+        // missing, until a later rebuild got through.
+        let dir = tempfile::tempdir().unwrap();
+        let (a, fa) = blob(1);
+        let packs = Packs::new(dir.path());
+        packs.append(&a, &fa).unwrap();
+        packs.sync().unwrap();
+        let loc = packs.locate(&a).unwrap().unwrap();
+        drop(packs);
+        std::os::unix::fs::symlink(
+            dir.path().join("nowhere"),
+            dir.path().join("pack-000002.cwpack"),
+        )
+        .unwrap();
+        let packs = Packs::new(dir.path());
+        assert!(packs.needs_rebuild(false).unwrap().is_some());
+        assert!(packs.rebuild_index(&|_| None).is_err());
+        assert_eq!(Packs::new(dir.path()).locate(&a).unwrap(), Some(loc));
+        assert_eq!(packs.locate(&a).unwrap(), Some(loc));
+        // Once it can be read, the rebuild goes through and leaves nothing
+        // of the failed one.
+        std::fs::remove_file(dir.path().join("pack-000002.cwpack")).unwrap();
+        let rebuilt = packs.rebuild_index(&|_| None).unwrap();
+        assert_eq!((rebuilt.packs, rebuilt.blobs), (1, 1));
+        assert!(rebuilt.old_index.is_some_and(|p| p.exists()));
+        assert_eq!(Packs::new(dir.path()).locate(&a).unwrap(), Some(loc));
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains(".new"))
+            .collect();
+        names.sort();
+        assert_eq!(names, Vec::<String>::new());
     }
 
     #[test]
