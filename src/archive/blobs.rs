@@ -448,6 +448,23 @@ impl FsBlobStore {
         self.dir.join(fan_out(sha256, 0..2)).join(sha256)
     }
 
+    /// Whether the blob has a loose file, made durable first by a store that
+    /// syncs each write: another process's batch writer (a check beside
+    /// `fetch --save`) renames its files into place and syncs them only
+    /// before its own next commit, while this store's caller commits a row
+    /// naming the blob as soon as this returns.
+    fn loose_found(&self, sha256: &str) -> Result<bool, BlobError> {
+        let Some(path) = self.loose_file(sha256) else {
+            return Ok(false);
+        };
+        if self.sync_each {
+            let io = Self::io(sha256);
+            sync_file(&path).map_err(&io)?;
+            sync_folder(path.parent().unwrap_or(&self.dir)).map_err(&io)?;
+        }
+        Ok(true)
+    }
+
     /// Writes a blob atomically, checking its hash on the way.
     fn write(
         &self,
@@ -455,7 +472,8 @@ impl FsBlobStore {
         size: Option<u64>,
         content: &mut dyn Read,
     ) -> Result<u64, BlobError> {
-        if self.contains(sha256)? {
+        valid(sha256)?;
+        if self.loose_found(sha256)? || self.packs.locate(&raw(sha256)?)?.is_some() {
             return Ok(0);
         }
         let io = Self::io(sha256);
@@ -496,7 +514,7 @@ impl FsBlobStore {
         debug_assert_eq!(hex::encode(Sha256::digest(bytes)), sha256);
         let raw_sha = raw(sha256)?;
         // The index first: a check's blobs are packed, and most are new.
-        if self.packs.locate(&raw_sha)?.is_some() || self.loose_file(sha256).is_some() {
+        if self.packs.locate(&raw_sha)?.is_some() || self.loose_found(sha256)? {
             return Ok(0);
         }
         let io = Self::io(sha256);
@@ -617,7 +635,7 @@ impl FsBlobStore {
         };
         match make() {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&folder)?;
+                create_dir_durably(&folder)?;
                 make()
             }
             other => other,
@@ -637,7 +655,7 @@ impl FsBlobStore {
         if self.sync_each {
             // The rename is durable only once the folder is synced.
             let folder = path.parent().unwrap_or(&self.dir);
-            File::open(folder).and_then(|d| d.sync_all()).map_err(&io)?;
+            sync_folder(folder).map_err(&io)?;
         } else {
             // Marked after the rename: marked before, a sync racing in between
             // cleared the mark and left the rename to chance.
@@ -652,6 +670,56 @@ impl FsBlobStore {
             source,
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The files and folders synced on this thread ([`sync_folder`],
+    /// [`sync_file`]), for tests of the order of writes: a power cut cannot
+    /// be staged in a test.
+    pub(super) static SYNCED: std::cell::RefCell<Vec<PathBuf>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Makes `folder`, and any parent missing, each durably: a folder made is
+/// an entry of its parent, lost at a power cut until the parent is synced,
+/// and with it every blob under it that a row may already name. Made by
+/// another thread meanwhile, its parent is synced all the same: this
+/// thread may not write under it before it is durable.
+pub(super) fn create_dir_durably(folder: &Path) -> io::Result<()> {
+    let made = match std::fs::create_dir(folder) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match folder.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => {
+                create_dir_durably(parent)?;
+                std::fs::create_dir(folder)
+            }
+            _ => Err(e),
+        },
+        other => other,
+    };
+    match made {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    match folder.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => sync_folder(parent),
+        _ => sync_folder(Path::new(".")),
+    }
+}
+
+/// Makes a file's bytes durable.
+fn sync_file(path: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    SYNCED.with(|s| s.borrow_mut().push(path.to_path_buf()));
+    File::open(path).and_then(|f| f.sync_all())
+}
+
+/// Makes a folder's entries durable: a file renamed or made in it, a folder
+/// made in it.
+pub(super) fn sync_folder(folder: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    SYNCED.with(|s| s.borrow_mut().push(folder.to_path_buf()));
+    File::open(folder).and_then(|d| d.sync_all())
 }
 
 #[cfg(target_os = "linux")]
@@ -887,6 +955,58 @@ mod tests {
         for bad in ["", "a", "é", "ab\u{e9}cd"] {
             let mut out = Vec::new();
             assert!(copy_to(&store, bad, &mut out).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_blob_in_a_new_folder_is_named_durably_up_to_the_data_folder() {
+        // The rename is durable once the blob's folder is synced; that
+        // folder, and the blob folder itself on a first write, are new
+        // entries of their parents, lost with the blob unless those are
+        // synced too.
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let store = FsBlobStore::new(data.join("blobs"));
+        let body = b"<html>first</html>".to_vec();
+        let name = sha(&body);
+        SYNCED.with(|s| s.borrow_mut().clear());
+        store.put_hashed(&name, &body).unwrap();
+        let synced = SYNCED.with(|s| s.borrow().clone());
+        for folder in [
+            data.join("blobs").join(&name[..2]),
+            data.join("blobs"),
+            data,
+        ] {
+            assert!(
+                synced.contains(&folder),
+                "{folder:?} not synced: {synced:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_single_write_finding_a_batch_writers_unsynced_blob_makes_it_durable() {
+        // `fetch --save` beside a running check: the check renamed a large
+        // body's blob into place and syncs it only before its own next
+        // commit. The single write, finding it, commits a row naming it at
+        // once: it must not name bytes a power cut can still take.
+        let dir = tempfile::tempdir().unwrap();
+        let batch = FsBlobStore::deferred_sync(dir.path());
+        let body = b"<p>a large body, streamed</p>".repeat(100);
+        let name = sha(&body);
+        batch
+            .put_sized(&name, body.len() as u64, &mut body.as_slice())
+            .unwrap();
+        let path = batch.path(&name);
+        assert!(path.exists());
+        SYNCED.with(|s| s.borrow_mut().clear());
+        let single = FsBlobStore::new(dir.path());
+        assert_eq!(single.put(&name, &mut body.as_slice()).unwrap(), 0);
+        assert_eq!(single.put_hashed(&name, &body).unwrap(), 0);
+        let synced = SYNCED.with(|s| s.borrow().clone());
+        for p in [&path, &path.parent().unwrap().to_path_buf()] {
+            assert!(synced.contains(p), "{p:?} not synced: {synced:?}");
         }
     }
 

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
-use super::blobs::{BlobError, Framing, framing, holds};
+use super::blobs::{BlobError, Framing, create_dir_durably, framing, holds, sync_folder};
 
 /// Record header: magic, sha256, frame length.
 const MAGIC: &[u8; 4] = b"CWB1";
@@ -335,7 +335,7 @@ impl Packs {
     /// The index to write, created (with its folder) if need be.
     fn writer<'a>(&self, state: &'a mut State) -> Result<&'a Connection, BlobError> {
         if state.index.is_none() || !state.index_writable {
-            std::fs::create_dir_all(&self.dir).map_err(|e| self.io(e))?;
+            create_dir_durably(&self.dir).map_err(|e| self.io(e))?;
             let conn = Connection::open(self.index_path()).map_err(|e| self.index_error(e))?;
             conn.busy_timeout(std::time::Duration::from_secs(10))
                 .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
@@ -503,9 +503,7 @@ impl Packs {
                 params![id, crate::time::now_millis()],
             )
             .map_err(|e| self.index_error(e))?;
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| self.io(e))?;
+        sync_folder(&self.dir).map_err(|e| self.io(e))?;
         Ok(Writer {
             id,
             file: Arc::new(file),
@@ -687,8 +685,103 @@ impl Packs {
             .filter(|(id, _)| !known.contains(id))
             .map(|(_, name)| name.as_str())
             .collect();
-        Ok((!unknown.is_empty())
-            .then(|| format!("the pack index does not know {}", unknown.join(", "))))
+        if !unknown.is_empty() {
+            return Ok(Some(format!(
+                "the pack index does not know {}",
+                unknown.join(", ")
+            )));
+        }
+        if !thorough {
+            return Ok(None);
+        }
+        match self.unnamed_records(&mut state, &files) {
+            Err(BlobError::IndexDamaged { sqlite, .. }) => {
+                state.index = None;
+                Ok(Some(format!("the pack index is damaged: {sqlite}")))
+            }
+            other => other,
+        }
+    }
+
+    /// Why the index must be rebuilt when it lost rows of packs it knows (a
+    /// copy of it restored, its log lost): sound records in the stretches no
+    /// row names, of blobs it names nowhere. Only those stretches are read,
+    /// so a sound index costs what its waste holds. A second copy of a blob
+    /// indexed elsewhere, a write cut short, or a delta whose base the index
+    /// lacks is no reason: a rebuild would find the same again.
+    fn unnamed_records(
+        &self,
+        state: &mut State,
+        files: &[(i64, String)],
+    ) -> Result<Option<String>, BlobError> {
+        let Some(index) = self.reader(state)? else {
+            return Ok(None);
+        };
+        let mut named: HashMap<i64, Vec<(u64, u64)>> = HashMap::new();
+        {
+            let mut stmt = index
+                .prepare("SELECT pack, offset, length FROM packed ORDER BY pack, offset")
+                .map_err(|e| self.index_error(e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                    ))
+                })
+                .map_err(|e| self.index_error(e))?;
+            for row in rows {
+                let (pack, offset, length) = row.map_err(|e| self.index_error(e))?;
+                named
+                    .entry(pack)
+                    .or_default()
+                    .push((offset.saturating_sub(HEADER), offset.saturating_add(length)));
+            }
+        }
+        let indexed = |sha: &[u8; 32]| {
+            Self::located(index, sha)
+                .map(|l| l.is_some())
+                .map_err(|e| self.index_error(e))
+        };
+        let mut found = Vec::new();
+        for (id, name) in files {
+            let file = File::open(self.pack_path(*id)).map_err(|e| self.io(e))?;
+            let len = file.metadata().map_err(|e| self.io(e))?.len();
+            let mut gaps = Vec::new();
+            let mut at = 0u64;
+            for &(start, end) in named.get(id).map(Vec::as_slice).unwrap_or_default() {
+                if start > at {
+                    gaps.push((at, start.min(len)));
+                }
+                at = at.max(end);
+            }
+            if at < len {
+                gaps.push((at, len));
+            }
+            let mut lost = 0usize;
+            for (from, to) in gaps {
+                let mut pos = from;
+                while let Some((start, record)) = next_sound_record(&file, pos, to) {
+                    let readable = match record.framing {
+                        Framing::Whole => true,
+                        Framing::Delta(base) => indexed(&base)?,
+                    };
+                    if readable && !indexed(&record.sha)? {
+                        lost += 1;
+                    }
+                    pos = start + HEADER + record.length;
+                }
+            }
+            if lost > 0 {
+                found.push(format!(
+                    "{} in {name}",
+                    crate::report::text::plural(lost as i64, "sound record", "sound records")
+                ));
+            }
+        }
+        Ok((!found.is_empty())
+            .then(|| format!("the pack index does not name {}", found.join(", "))))
     }
 
     /// The packs the index knows; with `thorough`, after SQLite's quick
@@ -751,28 +844,25 @@ impl Packs {
         state.index = None;
         state.writer = None;
         let mut rebuilt = Rebuilt::default();
-        let path = self.index_path();
-        if path.exists() {
-            let old = self
-                .dir
-                .join(format!("index.db.old-{}", crate::time::now_millis()));
-            std::fs::rename(&path, &old).map_err(|e| self.io(e))?;
-            // The old index's log goes with it: it may hold what the damage
-            // spared. Its shared-memory file is only a cache.
-            let mut wal = old.as_os_str().to_owned();
-            wal.push("-wal");
-            match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
+        // Built beside the index and put in its place only once whole: the
+        // index at the path serves readers meanwhile, and stays should the
+        // rebuild fail or be killed.
+        let fresh = self.dir.join("index.db.new");
+        for leftover in ["", "-journal", "-wal", "-shm"] {
+            let mut name = fresh.as_os_str().to_owned();
+            name.push(leftover);
+            match std::fs::remove_file(&name) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
                 _ => {}
             }
-            match std::fs::remove_file(self.dir.join("index.db-shm")) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
-                _ => {}
-            }
-            rebuilt.old_index = Some(old);
         }
+        create_dir_durably(&self.dir).map_err(|e| self.io(e))?;
         let files = self.pack_files()?;
-        let index = self.writer(&mut state)?;
+        let index = Connection::open(&fresh).map_err(|e| self.index_error(e))?;
+        index
+            .pragma_update(None, "synchronous", "FULL")
+            .and_then(|_| index.execute_batch(SCHEMA))
+            .map_err(|e| self.index_error(e))?;
         let tx = index
             .unchecked_transaction()
             .map_err(|e| self.index_error(e))?;
@@ -875,6 +965,35 @@ impl Packs {
             .unreadable
             .sort_by(|a, b| (&a.pack, a.offset).cmp(&(&b.pack, b.offset)));
         tx.commit().map_err(|e| self.index_error(e))?;
+        // In the mode the index is always opened in (kept in the file's
+        // header), and closed: its log checkpointed into it and removed.
+        index
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| self.index_error(e))?;
+        index.close().map_err(|(_, e)| self.index_error(e))?;
+        let path = self.index_path();
+        if path.exists() {
+            let old = self
+                .dir
+                .join(format!("index.db.old-{}", crate::time::now_millis()));
+            std::fs::rename(&path, &old).map_err(|e| self.io(e))?;
+            // The old index's log goes with it: it may hold what the damage
+            // spared, and left beside the new index it would be read as its.
+            // Its shared-memory file is only a cache.
+            let mut wal = old.as_os_str().to_owned();
+            wal.push("-wal");
+            match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+                _ => {}
+            }
+            match std::fs::remove_file(self.dir.join("index.db-shm")) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+                _ => {}
+            }
+            rebuilt.old_index = Some(old);
+        }
+        std::fs::rename(&fresh, &path).map_err(|e| self.io(e))?;
+        sync_folder(&self.dir).map_err(|e| self.io(e))?;
         Ok(rebuilt)
     }
 
@@ -965,6 +1084,28 @@ mod tests {
         both.sort();
         assert_eq!(listed, both);
         assert_eq!(lb.pack, loc.pack, "one pack per writer");
+    }
+
+    #[test]
+    fn the_first_pack_is_named_durably_up_to_the_data_folder() {
+        // A pack's folder entry is synced when it is made; the packs folder
+        // and the blob folder made with it on a first night are new entries
+        // of their parents, and the rows naming its blobs must not outlive
+        // them.
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = dir.path().join("blobs");
+        let packs = Packs::new(blobs.join("packs"));
+        let (a, fa) = blob(1);
+        crate::archive::blobs::SYNCED.with(|s| s.borrow_mut().clear());
+        packs.append(&a, &fa).unwrap();
+        packs.sync().unwrap();
+        let synced = crate::archive::blobs::SYNCED.with(|s| s.borrow().clone());
+        for folder in [blobs.join("packs"), blobs, dir.path().to_path_buf()] {
+            assert!(
+                synced.contains(&folder),
+                "{folder:?} not synced: {synced:?}"
+            );
+        }
     }
 
     #[test]
@@ -1170,6 +1311,90 @@ mod tests {
         let loc = Packs::new(dir.path()).locate(&a).unwrap().unwrap();
         assert_eq!(loc.pack, 2, "the sound copy, not the damaged first one");
         assert_eq!(second.read_frame(&a, loc).unwrap(), fa);
+    }
+
+    #[test]
+    fn an_index_that_lost_rows_of_a_pack_it_knows_is_rebuilt_on_repair() {
+        // The index restored from a copy, or its log lost: it still knows
+        // the pack, but not every blob in it. Those blobs are missing to
+        // every reader while their bytes are sound in the pack.
+        let dir = tempfile::tempdir().unwrap();
+        let blobs: Vec<_> = (1..=3).map(blob).collect();
+        let (packs, _) = one_pack(dir.path(), &blobs);
+        drop(packs);
+        rusqlite::Connection::open(dir.path().join("index.db"))
+            .unwrap()
+            .execute("DELETE FROM packed WHERE sha256 = ?1", [&blobs[1].0[..]])
+            .unwrap();
+        let packs = Packs::new(dir.path());
+        assert_eq!(packs.locate(&blobs[1].0).unwrap(), None);
+        assert_eq!(
+            packs.needs_rebuild(true).unwrap().as_deref(),
+            Some("the pack index does not name 1 sound record in pack-000001.cwpack")
+        );
+        // The quick look a check run takes at its start does not read the packs.
+        assert_eq!(packs.needs_rebuild(false).unwrap(), None);
+        let rebuilt = packs.rebuild_index(&|_| None).unwrap();
+        assert_eq!(rebuilt.blobs, 3);
+        let reader = Packs::new(dir.path());
+        for (sha, frame) in &blobs {
+            let loc = reader.locate(sha).unwrap().unwrap();
+            assert_eq!(&reader.read_frame(sha, loc).unwrap(), frame);
+        }
+        assert_eq!(reader.needs_rebuild(true).unwrap(), None);
+
+        // Bytes no row names that hold no blob the index lacks are no
+        // reason: a write cut short, a second copy of an indexed blob.
+        let mut tail = std::fs::OpenOptions::new()
+            .append(true)
+            .open(reader.pack_path(1))
+            .unwrap();
+        std::io::Write::write_all(&mut tail, &MAGIC[..]).unwrap();
+        let second = Packs::new(dir.path());
+        second.append_new(&blobs[0].0, &blobs[0].1).unwrap();
+        second.sync().unwrap();
+        assert_eq!(second.unindexed().unwrap().len(), 2);
+        assert_eq!(Packs::new(dir.path()).needs_rebuild(true).unwrap(), None);
+    }
+
+    #[test]
+    fn a_rebuild_that_fails_or_is_killed_leaves_the_index_it_was_to_replace() {
+        // A rebuild reads every pack, seconds to minutes. The old index was
+        // moved aside before it began: a pack it could not open (an I/O
+        // error, here a link to nothing) failed it, or a kill cut it short,
+        // and every reader then found an empty index, every packed blob
+        // missing, until a later rebuild got through.
+        let dir = tempfile::tempdir().unwrap();
+        let (a, fa) = blob(1);
+        let packs = Packs::new(dir.path());
+        packs.append(&a, &fa).unwrap();
+        packs.sync().unwrap();
+        let loc = packs.locate(&a).unwrap().unwrap();
+        drop(packs);
+        std::os::unix::fs::symlink(
+            dir.path().join("nowhere"),
+            dir.path().join("pack-000002.cwpack"),
+        )
+        .unwrap();
+        let packs = Packs::new(dir.path());
+        assert!(packs.needs_rebuild(false).unwrap().is_some());
+        assert!(packs.rebuild_index(&|_| None).is_err());
+        assert_eq!(Packs::new(dir.path()).locate(&a).unwrap(), Some(loc));
+        assert_eq!(packs.locate(&a).unwrap(), Some(loc));
+        // Once it can be read, the rebuild goes through and leaves nothing
+        // of the failed one.
+        std::fs::remove_file(dir.path().join("pack-000002.cwpack")).unwrap();
+        let rebuilt = packs.rebuild_index(&|_| None).unwrap();
+        assert_eq!((rebuilt.packs, rebuilt.blobs), (1, 1));
+        assert!(rebuilt.old_index.is_some_and(|p| p.exists()));
+        assert_eq!(Packs::new(dir.path()).locate(&a).unwrap(), Some(loc));
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains(".new"))
+            .collect();
+        names.sort();
+        assert_eq!(names, Vec::<String>::new());
     }
 
     #[test]

@@ -221,10 +221,15 @@ fn cited_article(job: &Job) -> bool {
         .is_some_and(|head| head.article)
 }
 
+/// An archived copy's bytes, only when they hash to its name: a damaged
+/// frame without a checksum (a delta, or one written before frames carried
+/// one) decompresses without an error to other bytes, which read as the copy
+/// cited were compared with every new copy and their reading kept as its.
 fn load_blob(blobs: &FsBlobStore, sha256: &str) -> Option<Vec<u8>> {
+    use sha2::{Digest, Sha256};
     let mut bytes = Vec::new();
     archive::blobs::copy_to(blobs, sha256, &mut bytes).ok()?;
-    Some(bytes)
+    (hex::encode(Sha256::digest(&bytes)) == sha256).then_some(bytes)
 }
 
 /// Whether the body of `report` is a bot challenge's page. A challenge is a
@@ -832,6 +837,7 @@ pub(super) fn inject_panic(stage: &str, url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest;
 
     #[test]
     fn a_page_not_read_or_compared_leaves_a_rewrite_or_move_found() {
@@ -856,5 +862,36 @@ mod tests {
             ..State::default()
         };
         assert_eq!(judged(&ok, Signal::Ok, true, 10, &c).status, Status::Ok);
+    }
+
+    #[test]
+    fn a_copy_whose_bytes_are_not_its_blob_is_not_read() {
+        // A frame without a checksum (written before frames carried one, or
+        // a delta) with a flipped byte decompresses, without an error, to
+        // other bytes. Read as the copy cited, they were compared with each
+        // new copy and their reading kept as the baseline's.
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = FsBlobStore::new(dir.path());
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let body: Vec<u8> = (0..4000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let name = hex::encode(sha2::Sha256::digest(&body));
+        let mut frame = zstd::bulk::compress(&body, 3).unwrap();
+        assert_eq!(frame[4] & 0x04, 0, "a frame without a checksum");
+        let path = blobs.path(&name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &frame).unwrap();
+        assert_eq!(load_blob(&blobs, &name).as_deref(), Some(&body[..]));
+        let mid = frame.len() / 2;
+        frame[mid] ^= 0x20;
+        std::fs::write(&path, &frame).unwrap();
+        assert!(zstd::bulk::decompress(&frame, body.len()).is_ok_and(|b| b != body));
+        assert_eq!(load_blob(&blobs, &name), None);
     }
 }

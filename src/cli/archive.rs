@@ -431,14 +431,12 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                 let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
                 // With blobs missing, the unnamed bytes may be those blobs,
                 // their index lost: calling them harmless invited deleting them.
-                // `--repair` rebuilds an index that is lost, damaged or
-                // missing a pack, and answers "nothing to repair" otherwise:
-                // offered only where it acts.
-                let rebuildable = !repair
-                    && blobs
-                        .packs()
-                        .needs_rebuild(false)
-                        .is_ok_and(|r| r.is_some());
+                // `--repair` rebuilds an index that is lost, damaged,
+                // missing a pack or missing sound records of one, and
+                // answers "nothing to repair" otherwise: offered only where
+                // it acts, as it judges.
+                let rebuildable =
+                    !repair && blobs.packs().needs_rebuild(true).is_ok_and(|r| r.is_some());
                 let why = if missing && rebuildable {
                     "the missing blobs may be among them, should the pack index have lost \
                      them: keep the packs; `citewatch verify --repair` builds the index again \
@@ -467,7 +465,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
 }
 
 /// `verify --repair`: the pack index built again from the packs when it is
-/// missing, damaged or does not know every pack, under the run lock (a
+/// missing, damaged, does not know every pack or lost sound records of
+/// one, under the run lock (a
 /// check appending meanwhile would be lost from it).
 fn repair_pack_index(
     config: &Config,
