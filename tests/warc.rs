@@ -800,10 +800,12 @@ async fn verify_tells_its_progress_blob_by_blob() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
 
-/// A blob store whose copy of one blob has rotted.
+/// A blob store whose copy of one blob has rotted, or (`panics`) which
+/// panics when asked for it: a bug, as it would be in citewatch.
 struct Rotten<'a> {
     inner: &'a FsBlobStore,
     sha256: String,
+    panics: bool,
 }
 
 impl BlobStore for Rotten<'_> {
@@ -811,6 +813,10 @@ impl BlobStore for Rotten<'_> {
         self.inner.put(sha256, content)
     }
     fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
+        assert!(
+            !(self.panics && sha256 == self.sha256),
+            "a bug while reading a blob"
+        );
         if sha256 == self.sha256 {
             let mut v = Vec::new();
             self.inner.open(sha256)?.read_to_end(&mut v).unwrap();
@@ -849,6 +855,7 @@ async fn a_blob_that_no_longer_matches_its_digest_fails_the_export_and_leaves_no
         let rotten = Rotten {
             inner: &f.blobs,
             sha256: rotten_capture.body_sha256.clone(),
+            panics: false,
         };
         let out = f.dir.path().join("rotten.warc.gz");
         let err = warc::export_reporting(
@@ -884,6 +891,7 @@ async fn a_blob_that_no_longer_matches_its_digest_fails_the_export_and_leaves_no
     let rotten = Rotten {
         inner: &f.blobs,
         sha256: pdf.body_sha256.clone(),
+        panics: false,
     };
     let out = f.dir.path().join("rotten.warc.gz");
     let err = warc::export(&f.store, &rotten, &CaptureFilter::default(), &out, true).unwrap_err();
@@ -970,29 +978,6 @@ async fn one_thread_or_three_write_the_same_file() {
     assert_eq!(index(&one), index(&three));
 }
 
-/// A blob store that panics when asked for one blob: a bug, as it would be
-/// in citewatch.
-struct Panicking<'a> {
-    inner: &'a FsBlobStore,
-    sha256: String,
-}
-
-impl BlobStore for Panicking<'_> {
-    fn put(&self, sha256: &str, content: &mut dyn Read) -> Result<u64, BlobError> {
-        self.inner.put(sha256, content)
-    }
-    fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
-        assert_ne!(sha256, self.sha256, "a bug while reading a blob");
-        self.inner.open(sha256)
-    }
-    fn stored_size(&self, sha256: &str) -> Result<u64, BlobError> {
-        self.inner.stored_size(sha256)
-    }
-    fn list(&self) -> Result<Vec<String>, BlobError> {
-        self.inner.list()
-    }
-}
-
 /// A panic on a compressing thread is raised again on the exporting thread
 /// (where the binary's hook words it as citewatch's bug), not swallowed into
 /// an error or left waiting for an answer that never comes.
@@ -1006,9 +991,10 @@ async fn a_panic_while_compressing_reaches_the_caller() {
         .unwrap();
     let (told, answer) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let store = Panicking {
+        let store = Rotten {
             inner: &f.blobs,
             sha256: article.body_sha256.clone(),
+            panics: true,
         };
         let out = f.dir.path().join("panic.warc.gz");
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1068,10 +1054,12 @@ async fn a_capture_that_fails_before_the_store_does_is_the_one_told_whatever_the
     let rotten = Rotten {
         inner: &f.blobs,
         sha256: article.body_sha256.clone(),
+        panics: false,
     };
-    let panicking = Panicking {
+    let panicking = Rotten {
         inner: &f.blobs,
         sha256: article.body_sha256.clone(),
+        panics: true,
     };
     for jobs in [1, 3] {
         match export(&rotten, jobs) {
