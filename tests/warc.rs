@@ -272,6 +272,17 @@ fn hand_built_report() -> FetchReport {
     }
 }
 
+/// An export with its index, on `jobs` threads, its progress unheeded.
+fn export_quietly(
+    store: &Store,
+    blobs: &dyn BlobStore,
+    filter: &CaptureFilter,
+    out: &Path,
+    jobs: usize,
+) -> Result<ExportSummary, WarcError> {
+    warc::export_reporting(store, blobs, filter, out, true, jobs, &mut |_, _| {})
+}
+
 // ------------------------------------------------------------ our own reader
 
 /// One WARC record as read back from its own gzip member.
@@ -858,16 +869,8 @@ async fn a_blob_that_no_longer_matches_its_digest_fails_the_export_and_leaves_no
             panics: false,
         };
         let out = f.dir.path().join("rotten.warc.gz");
-        let err = warc::export_reporting(
-            &f.store,
-            &rotten,
-            &CaptureFilter::default(),
-            &out,
-            true,
-            jobs,
-            &mut |_, _| {},
-        )
-        .unwrap_err();
+        let err =
+            export_quietly(&f.store, &rotten, &CaptureFilter::default(), &out, jobs).unwrap_err();
         assert!(
             matches!(&err, WarcError::BlobMismatch { capture_id, .. } if *capture_id == rotten_capture.id),
             "{path}, {jobs} threads: {err}"
@@ -919,16 +922,7 @@ async fn one_thread_or_three_write_the_same_file() {
         // One name in two folders: the records name their file.
         let out = f.dir.path().join(format!("jobs{jobs}/all.warc.gz"));
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-        warc::export_reporting(
-            &f.store,
-            &f.blobs,
-            &CaptureFilter::default(),
-            &out,
-            true,
-            jobs,
-            &mut |_, _| {},
-        )
-        .unwrap();
+        export_quietly(&f.store, &f.blobs, &CaptureFilter::default(), &out, jobs).unwrap();
         out
     };
     let (one, three) = (export(1), export(3));
@@ -998,15 +992,7 @@ async fn a_panic_while_compressing_reaches_the_caller() {
         };
         let out = f.dir.path().join("panic.warc.gz");
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            warc::export_reporting(
-                &f.store,
-                &store,
-                &CaptureFilter::default(),
-                &out,
-                true,
-                3,
-                &mut |_, _| {},
-            )
+            export_quietly(&f.store, &store, &CaptureFilter::default(), &out, 3)
         }));
         let _ = told.send((caught.is_err(), out.exists()));
     });
@@ -1038,15 +1024,7 @@ async fn a_capture_that_fails_before_the_store_does_is_the_one_told_whatever_the
     let export = |blobs: &dyn BlobStore, jobs: usize| {
         let out = f.dir.path().join("first.warc.gz");
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            warc::export_reporting(
-                &f.store,
-                blobs,
-                &CaptureFilter::default(),
-                &out,
-                true,
-                jobs,
-                &mut |_, _| {},
-            )
+            export_quietly(&f.store, blobs, &CaptureFilter::default(), &out, jobs)
         }));
         assert!(!out.exists());
         result
@@ -1111,16 +1089,7 @@ async fn of_several_captures_failing_at_once_the_first_is_told() {
     let first = captures.iter().find(|c| c.captured_at >= since).unwrap();
     let out = f.dir.path().join("lost.warc.gz");
     for jobs in [1, 3] {
-        let err = warc::export_reporting(
-            &f.store,
-            &Lost(&f.blobs),
-            &filter,
-            &out,
-            true,
-            jobs,
-            &mut |_, _| {},
-        )
-        .unwrap_err();
+        let err = export_quietly(&f.store, &Lost(&f.blobs), &filter, &out, jobs).unwrap_err();
         assert!(
             matches!(&err, WarcError::Blob { capture_id, .. } if *capture_id == first.id),
             "{jobs} threads: {err}, not capture {} ({})",

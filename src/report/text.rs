@@ -313,6 +313,19 @@ impl Render for Text<'_> {
 mod tests {
     use super::*;
 
+    /// The header of a report of everything, at a fixed moment.
+    fn whole_report_header() -> Header {
+        Header {
+            schema: crate::report::model::SCHEMA,
+            generated_at: "2026-11-05T00:00:00Z".into(),
+            since: None,
+            new_only: false,
+            statuses: Vec::new(),
+            outlet: None,
+            document: None,
+        }
+    }
+
     #[test]
     fn numbers_read_easily() {
         assert_eq!(thousands(0), "0");
@@ -386,15 +399,7 @@ mod tests {
         counts.citations_by_status.insert("dead".into(), 1);
         counts.citations_by_status.insert("ok".into(), 15);
         let summary = Summary::from_counts(&counts);
-        let header = Header {
-            schema: crate::report::model::SCHEMA,
-            generated_at: "2026-11-05T00:00:00Z".into(),
-            since: None,
-            new_only: false,
-            statuses: Vec::new(),
-            outlet: None,
-            document: None,
-        };
+        let header = whole_report_header();
         let mut out = Vec::new();
         Text::new(&mut out, false).start(&header, &summary).unwrap();
         let shown = String::from_utf8(out).unwrap();
@@ -420,15 +425,7 @@ mod tests {
                 .collect(),
             ..ReportCounts::default()
         });
-        let header = Header {
-            schema: crate::report::model::SCHEMA,
-            generated_at: "2026-11-05T00:00:00Z".into(),
-            since: None,
-            new_only: false,
-            statuses: Vec::new(),
-            outlet: None,
-            document: None,
-        };
+        let header = whole_report_header();
         let mut out = Vec::new();
         Text::new(&mut out, false).start(&header, &summary).unwrap();
         let shown = String::from_utf8(out).unwrap();
@@ -446,15 +443,7 @@ mod tests {
     fn the_outlets_past_the_table_are_counted_in_every_text_like_format() {
         use crate::report::{ReportFormat, renderer};
         use crate::store::{OutletCount, ReportCounts};
-        let header = Header {
-            schema: crate::report::model::SCHEMA,
-            generated_at: "2026-11-05T00:00:00Z".into(),
-            since: None,
-            new_only: false,
-            statuses: Vec::new(),
-            outlet: None,
-            document: None,
-        };
+        let header = whole_report_header();
         let summary = |outlets: usize| {
             Summary::from_counts(&ReportCounts {
                 outlets: (0..outlets)
