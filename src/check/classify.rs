@@ -361,6 +361,10 @@ pub fn classify(
 /// A deep link whose redirects ended on its own site's front page (not a
 /// section front: a slug that holds the article may look like one).
 fn deep_link_sent_to_front_page(url: &str, final_url: &str) -> bool {
+    // Not sent anywhere (most answers): no need to parse either address.
+    if url == final_url {
+        return false;
+    }
     matches!(
         (url::Url::parse(url), url::Url::parse(final_url)),
         (Ok(r), Ok(t)) if super::soft404::deep_link_sent_to_root(&r, &t)

@@ -6,6 +6,7 @@
 //! redirects lead to is fetched once per fetcher (one per run): `landings`.
 
 mod body;
+mod cookies;
 mod guard;
 mod landings;
 mod outcome;
@@ -19,7 +20,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::Serialize;
 use tokio::time::Instant;
@@ -32,6 +32,7 @@ pub use robots::agent_token;
 
 use crate::config::{FetchConfig, HostPolicy};
 use crate::time::{Millis, now_millis};
+use cookies::Jar;
 use landings::{Arrival, Landings};
 use pace::{Pacer, Permit};
 use resolve::{GuardedResolver, HostRefused, NotResolved};
@@ -573,10 +574,7 @@ impl Fetcher {
                 },
                 Ok(Err(e)) => classify(e),
                 Ok(Ok(response)) => {
-                    jar.set_cookies(
-                        &mut response.headers().get_all(header::SET_COOKIE).iter(),
-                        url,
-                    );
+                    jar.set_cookies(response.headers().get_all(header::SET_COOKIE).iter(), url);
                     let status = response.status().as_u16();
                     if matches!(status, 429 | 503)
                         && let Some(wait) = response
