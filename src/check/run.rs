@@ -564,6 +564,9 @@ async fn run_locked(
     let preparer = std::thread::spawn(move || {
         let mut shares = HostShares::new(due);
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
+        // A chunk's reads share one read transaction (see `Store::read_batch`),
+        // ended before any send or wait, which may block for long.
+        let mut batch = None;
         let send = |chunk: &mut Vec<_>| {
             let full = std::mem::replace(chunk, Vec::with_capacity(PREPARE_CHUNK));
             job_tx.blocking_send(full).is_ok()
@@ -573,6 +576,7 @@ async fn run_locked(
                 Next::Take(id, turn) => (id, turn),
                 Next::Done => break,
                 Next::Wait(seen) => {
+                    batch = None;
                     // The jobs prepared first: their fetches give the turns back.
                     if !chunk.is_empty() {
                         if !send(&mut chunk) {
@@ -588,6 +592,10 @@ async fn run_locked(
                     continue;
                 }
             };
+            // Without one (it could not begin), each read is its own.
+            if batch.is_none() {
+                batch = reader.read_batch().ok();
+            }
             let job = match reader.due_source(id) {
                 Ok(Some(d)) => {
                     shares.share(turn.host(), || share(&d.host));
@@ -598,10 +606,14 @@ async fn run_locked(
                 Err(e) => Err(e.into()),
             };
             chunk.push((turn, job));
-            if chunk.len() == PREPARE_CHUNK && !send(&mut chunk) {
-                return;
+            if chunk.len() == PREPARE_CHUNK {
+                batch = None;
+                if !send(&mut chunk) {
+                    return;
+                }
             }
         }
+        drop(batch);
         if !chunk.is_empty() {
             send(&mut chunk);
         }

@@ -128,6 +128,12 @@ pub struct Store {
     file: PathBuf,
 }
 
+/// A read transaction held open over several reads ([`Store::read_batch`]);
+/// dropping it ends the transaction.
+pub struct ReadBatch<'a> {
+    _open: rusqlite::Transaction<'a>,
+}
+
 impl Store {
     /// Opens the store, creating the data folder and database if needed, and
     /// migrates the schema to the current version.
@@ -234,6 +240,20 @@ impl Store {
             conn,
             file: file.to_path_buf(),
         })
+    }
+
+    /// Reads made until the guard drops share one read transaction: one
+    /// snapshot, and the database's read lock taken and released once
+    /// rather than around each statement. The check's preparer reads a
+    /// source and its captures for every job: one transaction each cost
+    /// about four `fcntl` calls a source, and SQLite's opening of a read
+    /// snapshot each time. Hold it briefly (a batch of reads, never across
+    /// a wait): while it is open, a checkpoint cannot pass its snapshot.
+    pub fn read_batch(&self) -> Result<ReadBatch<'_>> {
+        self.conn
+            .unchecked_transaction()
+            .map(|open| ReadBatch { _open: open })
+            .map_err(sqlite_error(&self.file))
     }
 
     fn open_with(file: &Path, flags: OpenFlags) -> Result<Store> {
