@@ -357,7 +357,10 @@ pub(super) fn assess(
     .then_some(landing_is_baseline);
     let not_compared = unread.as_deref() == Some(COPY_UNREADABLE);
     let evidence = described(&state, evidence, unread.as_deref());
-    let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
+    let network_failure = matches!(
+        signal,
+        Signal::Unreachable | Signal::NoSuchHost | Signal::ResolverFailed
+    );
     Ok(Checked {
         host: job.due.host.clone(),
         prev,
