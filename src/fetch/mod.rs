@@ -642,6 +642,7 @@ impl Fetcher {
                     | Outcome::ConnectRefused { .. }
                     | Outcome::ConnectReset { .. }
                     | Outcome::Connect { .. }
+                    | Outcome::DnsUnavailable { .. }
             );
             if !(retry_left && transient) {
                 return Err(failure);
@@ -790,6 +791,20 @@ fn name_does_not_exist(detail: &str) -> bool {
     GONE.iter().any(|g| detail.contains(g))
 }
 
+/// A name that did not resolve. Only "no such name" heads for `dead` (after
+/// `gone_after`); a resolver that failed for now (SERVFAIL, a timeout, DNSSEC
+/// trouble seen from abroad) is a network failure like any other.
+fn not_resolved(n: &NotResolved) -> Outcome {
+    if name_does_not_exist(&n.detail) {
+        return Outcome::Dns {
+            detail: n.to_string(),
+        };
+    }
+    Outcome::DnsUnavailable {
+        detail: format!("the host name could not be resolved for now: {n}"),
+    }
+}
+
 /// A body that stopped coming. reqwest calls every failure while reading a
 /// body a decode error, the connection's as well as the compression's: one
 /// that hyper says was the connection ending early (a reset, a close short of
@@ -893,17 +908,7 @@ fn classify(e: reqwest::Error) -> Outcome {
             };
         }
         if let Some(n) = s.downcast_ref::<NotResolved>() {
-            // Only "no such name" heads for `dead` (after `gone_after`); a
-            // resolver that failed for now (SERVFAIL, a timeout, DNSSEC
-            // trouble seen from abroad) is a network failure like any other.
-            if name_does_not_exist(&n.detail) {
-                return Outcome::Dns {
-                    detail: n.to_string(),
-                };
-            }
-            return Outcome::Connect {
-                detail: format!("the host name could not be resolved for now: {n}"),
-            };
+            return not_resolved(n);
         }
         // rustls's own error, however it is wrapped (an io::Error's payload,
         // which that error's `source` skips): a handshake that failed,
@@ -1015,6 +1020,35 @@ mod tests {
             ),
             "a later fetch reaching the landing would wait for the others"
         );
+    }
+
+    /// The check must tell them apart: a resolver failing for now between
+    /// two NXDOMAINs must not restart the clock towards `dead`, as a
+    /// connection failure (the host's name resolved) does.
+    #[test]
+    fn a_resolver_failing_for_now_has_its_own_kind() {
+        let n = |detail: &str| NotResolved {
+            host: "gone.example".into(),
+            detail: detail.into(),
+        };
+        let gone = not_resolved(&n(
+            "failed to lookup address information: Name or service not known",
+        ));
+        assert_eq!(gone.kind(), "dns");
+        for for_now in [
+            "failed to lookup address information: Temporary failure in name resolution",
+            "failed to lookup address information: Non-recoverable failure in name resolution",
+            "failed to lookup address information: Try again",
+        ] {
+            let failed = not_resolved(&n(for_now));
+            assert_eq!(failed.kind(), "dns_unavailable", "{for_now}");
+            let detail = failed.detail();
+            assert!(
+                detail.starts_with("the host name could not be resolved for now: ")
+                    && detail.contains(for_now),
+                "{detail}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub enum Outcome {
         /// Resolver message.
         detail: String,
     },
+    /// The resolver failed for now (SERVFAIL, a timeout, "try again", a
+    /// non-recoverable failure): it said nothing about the name, either way.
+    /// Unlike [`Outcome::Dns`], no evidence that the host is gone; unlike a
+    /// connection failure, no evidence that its name resolves.
+    DnsUnavailable {
+        /// Resolver message.
+        detail: String,
+    },
     /// The server refused the connection.
     ConnectRefused {
         /// Detail.
@@ -128,6 +136,7 @@ impl Outcome {
             Outcome::Response { .. } => "http",
             Outcome::NotModified { .. } => "not_modified",
             Outcome::Dns { .. } => "dns",
+            Outcome::DnsUnavailable { .. } => "dns_unavailable",
             Outcome::ConnectRefused { .. } => "connect_refused",
             Outcome::ConnectReset { .. } => "connect_reset",
             Outcome::Connect { .. } => "connect",
@@ -154,6 +163,7 @@ impl Outcome {
                 "304 Not Modified: unchanged, not downloaded again".into()
             }
             Outcome::Dns { detail }
+            | Outcome::DnsUnavailable { detail }
             | Outcome::ConnectRefused { detail }
             | Outcome::ConnectReset { detail }
             | Outcome::Connect { detail }
