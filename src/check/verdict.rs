@@ -252,6 +252,14 @@ fn streak_kind(prev: &State) -> Option<Evidence> {
     }
 }
 
+/// Whether `state` keeps a confirmed network failure (`unreachable`) while
+/// its latest failures say the page is gone (a 404, an error page served as
+/// success), not yet confirmed: the evidence shown with it must say so, or
+/// the status and its evidence contradict each other.
+pub fn removal_unconfirmed(state: &State) -> bool {
+    state.status == Status::Unreachable && streak_kind(state) == Some(Evidence::Removed)
+}
+
 /// Failing checks and the streak's start after one more failure of `kind`:
 /// the streak goes on when it is of the same kind, else one starts now.
 fn streak(prev: &State, kind: Evidence, now: Millis) -> (u32, Millis) {
