@@ -753,8 +753,9 @@ async fn read_response(exchange: Exchange, max: u64, validated: bool) -> Outcome
             (&chunk[..], false)
         };
         if let Err(e) = writer.push(take) {
-            return Outcome::Connect {
-                detail: format!("cannot buffer the body: {e}"),
+            // Our disk, not the server: nothing to hold against the page.
+            return Outcome::Local {
+                detail: format!("cannot buffer the body on this machine's disk: {e}"),
             };
         }
         if over {

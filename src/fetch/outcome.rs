@@ -122,6 +122,13 @@ pub enum Outcome {
         /// for the host.
         status: Option<u16>,
     },
+    /// This machine failed, not the server: a body past 1 MiB could not be
+    /// buffered in a temporary file (a full, missing or unwritable temporary
+    /// folder). Says nothing about the page; not retried.
+    Local {
+        /// Detail.
+        detail: String,
+    },
     /// The URL (or a redirect's Location) cannot be fetched as written.
     InvalidUrl {
         /// Why.
@@ -149,6 +156,7 @@ impl Outcome {
             Outcome::RobotsDisallowed { .. } => "robots_disallowed",
             Outcome::RobotsUnavailable { .. } => "robots_unavailable",
             Outcome::RateLimited { .. } => "rate_limited",
+            Outcome::Local { .. } => "local",
             Outcome::InvalidUrl { .. } => "invalid_url",
         }
     }
@@ -171,6 +179,7 @@ impl Outcome {
             | Outcome::Timeout { detail }
             | Outcome::Decoding { detail }
             | Outcome::AddressRefused { detail }
+            | Outcome::Local { detail }
             | Outcome::InvalidUrl { detail } => detail.clone(),
             Outcome::TooManyRedirects {
                 repeated: Some(url),
