@@ -484,7 +484,7 @@ impl Fetcher {
     /// sets for that agent, not by those for the global one. One origin has one
     /// host, hence one agent, so the cache stays keyed by origin.
     async fn robots_for(&self, url: &Url, user_agent: &str) -> Arc<Rules> {
-        let origin = url.origin().ascii_serialization();
+        let origin = robots_origin(url);
         let agent = agent_token(user_agent).to_string();
         self.inner
             .robots
@@ -663,6 +663,21 @@ fn first_repeated(hops: &[Hop]) -> Option<String> {
     hops.iter()
         .find(|h| !seen.insert(h.resolved.as_str()))
         .map(|h| h.resolved.clone())
+}
+
+/// The origin robots.txt is cached for: `a.example.` is `a.example` written
+/// as an absolute name, one host with one robots.txt, as pacing and
+/// `[fetch.hosts]` know it, not a second fetch of it each run.
+fn robots_origin(url: &Url) -> String {
+    match url.host_str().filter(|h| h.ends_with('.')) {
+        Some(host) => {
+            let mut plain = url.clone();
+            // Refused only for a name that cannot be a host: its spelling then.
+            let _ = plain.set_host(Some(host.trim_end_matches('.')));
+            plain.origin().ascii_serialization()
+        }
+        None => url.origin().ascii_serialization(),
+    }
 }
 
 fn robots_url(url: &Url) -> String {
@@ -1021,6 +1036,15 @@ mod tests {
             ),
             "a later fetch reaching the landing would wait for the others"
         );
+    }
+
+    #[test]
+    fn a_host_and_its_absolute_name_share_one_robots_origin() {
+        let key = |u: &str| robots_origin(&Url::parse(u).unwrap());
+        assert_eq!(key("http://a.example./x"), "http://a.example");
+        assert_eq!(key("http://a.example/y"), "http://a.example");
+        assert_eq!(key("https://A.example.:8443/"), "https://a.example:8443");
+        assert_eq!(key("http://127.0.0.1:81/"), "http://127.0.0.1:81");
     }
 
     /// The check must tell them apart: a resolver failing for now between
