@@ -196,6 +196,10 @@ impl FetcherBuilder {
         let resolver = GuardedResolver {
             guard: guard.clone(),
             overrides: Arc::new(self.overrides),
+            // reqwest's connect timeout covers resolution too: the resolver
+            // gives up a little sooner, so that a resolver that does not
+            // answer is told as one, not as a connection timed out.
+            lookup_within: self.config.connect_timeout.std().mul_f64(0.9),
         };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
