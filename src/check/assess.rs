@@ -12,9 +12,7 @@ use super::analyze;
 use super::classify::{FetchFacts, PageEvidence, classify};
 use super::run::CheckError;
 use super::schedule::next_check_at;
-use super::verdict::{
-    Confirmation, Signal, State, Status, Suspect, decide, removal_unconfirmed,
-};
+use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide, removal_unconfirmed};
 use crate::archive::{self, FsBlobStore};
 use crate::config::CheckConfig;
 use crate::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
@@ -913,7 +911,10 @@ mod tests {
         }
         let dead = decide(&dead, Signal::NotFound, 5 * D, &c);
         assert_eq!(dead.status, Status::Dead);
-        assert_eq!(described(&dead, "404 Not Found".into(), None), "404 Not Found");
+        assert_eq!(
+            described(&dead, "404 Not Found".into(), None),
+            "404 Not Found"
+        );
     }
 
     #[test]

@@ -667,7 +667,9 @@ mod tests {
         // the name resolved (see `verdict::decide`).
         let (s, why) = classify(
             &FetchFacts {
-                detail: Some("the host name could not be resolved for now: cannot resolve a.example: Temporary failure in name resolution"),
+                detail: Some(
+                    "the host name could not be resolved for now: cannot resolve a.example: Temporary failure in name resolution",
+                ),
                 ..facts("dns_unavailable", None)
             },
             &p,

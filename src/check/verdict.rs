@@ -517,13 +517,19 @@ mod tests {
     fn a_resolver_failing_for_now_is_no_evidence_of_a_name_gone() {
         // Alone, it never starts the clock, nor confirms more than unreachable.
         let s = run(&nights(Signal::ResolverFailed, 0, 20));
-        assert_eq!((s.status, s.no_such_host_since), (Status::Unreachable, None));
+        assert_eq!(
+            (s.status, s.no_such_host_since),
+            (Status::Unreachable, None)
+        );
         // After one NXDOMAIN, 20 days of SERVFAIL do not make the name gone:
         // only an NXDOMAIN past gone_after does.
         let mut sig = nights(Signal::NoSuchHost, 0, 1);
         sig.extend(nights(Signal::ResolverFailed, 1, 21));
         let s = run(&sig);
-        assert_eq!((s.status, s.no_such_host_since), (Status::Unreachable, Some(0)));
+        assert_eq!(
+            (s.status, s.no_such_host_since),
+            (Status::Unreachable, Some(0))
+        );
         sig.push((Signal::NoSuchHost, 21 * D));
         assert_eq!(run(&sig).status, Status::Dead);
         // A confirmed verdict stands through it, as through any network failure.

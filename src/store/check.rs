@@ -878,11 +878,17 @@ mod tests {
         let (_dir, store) = store_citing(&[(false, &["a", "b", "c"])]);
         store
             .conn
-            .execute("UPDATE sources SET host = 'h.' WHERE url = 'http://h/b'", [])
+            .execute(
+                "UPDATE sources SET host = 'h.' WHERE url = 'http://h/b'",
+                [],
+            )
             .unwrap();
         store
             .conn
-            .execute("UPDATE sources SET host = 'other' WHERE url = 'http://h/c'", [])
+            .execute(
+                "UPDATE sources SET host = 'other' WHERE url = 'http://h/c'",
+                [],
+            )
             .unwrap();
         let filter = DueFilter {
             all: true,
