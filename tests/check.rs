@@ -445,6 +445,48 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     );
 }
 
+/// A page past 1 MiB is buffered in a temporary file. When this machine
+/// cannot make one (a full or missing temporary folder), the failure is
+/// ours: it is not counted against the source (it was recorded as a
+/// `connect` failure, and confirmed `unreachable`), and the run stops
+/// saying why, as it does when the archive cannot be written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_cannot_be_buffered_here_is_not_held_against_its_source() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = citing(&web, &["/files/blob.bin"]);
+    json(&g, &["check", "--format", "json"]).await;
+    let before = json(&g, &["sources", "--format", "json"]).await;
+    let before = source(&before, "/files/blob.bin").clone();
+    assert_eq!(before["consecutive_failures"], 0, "{before}");
+    let no_tmp = g.data().join("no-such-folder");
+    let out = run_with(
+        &g,
+        &["check", "--all", "--format", "json"],
+        &[("TMPDIR", no_tmp.to_str().unwrap())],
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("cannot buffer the body on this machine's disk")
+            && err.contains("not the source's failure"),
+        "{err}"
+    );
+    let after = json(&g, &["sources", "--format", "json"]).await;
+    let after = source(&after, "/files/blob.bin");
+    for key in [
+        "status",
+        "status_since",
+        "suspect",
+        "consecutive_failures",
+        "evidence",
+        "error",
+        "last_checked",
+    ] {
+        assert_eq!(after[key], before[key], "{key}: {after}");
+    }
+}
+
 /// Issue 5: bot challenges are `blocked`, whatever status they come with:
 /// Cloudflare's comes with a 503, and was confirmed `unreachable`, a broken
 /// link, though nothing says the page is gone or the server down.

@@ -598,6 +598,34 @@ async fn the_address_guard_refuses_before_connecting() {
     assert_eq!(forbidden.hits().len(), 1);
 }
 
+/// `localhost.` is `localhost` written as an absolute name: one host, so one
+/// robots.txt, asked once a run and obeyed under either spelling.
+#[tokio::test]
+async fn a_host_written_with_a_trailing_dot_has_one_robots_txt() {
+    let web = TestWeb::start("127.0.0.1").await;
+    web.set_robots("localhost", "User-agent: *\nDisallow: /private/\n");
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    let f = Fetcher::builder(cfg).build().unwrap();
+    let r = get(&f, &web.url("localhost", "/page/1")).await;
+    assert_eq!(status(&r), Some(200));
+    let r = get(&f, &web.url("localhost.", "/page/2")).await;
+    assert_eq!(status(&r), Some(200));
+    let r = get(&f, &web.url("localhost.", "/private/doc")).await;
+    assert!(
+        matches!(r.outcome, Outcome::RobotsDisallowed { .. }),
+        "{:?}",
+        r.outcome
+    );
+    let robots: Vec<String> = web
+        .hits()
+        .into_iter()
+        .filter(|h| h.path == "/robots.txt")
+        .map(|h| h.host)
+        .collect();
+    assert_eq!(robots, ["localhost"], "robots.txt asked once for the host");
+}
+
 #[tokio::test]
 async fn robots_disallow_means_no_request() {
     let web = TestWeb::start("127.0.0.1").await;

@@ -164,3 +164,30 @@ fn a_url_of_another_scheme_is_refused_not_shown_as_a_get() {
     }
     assert!(!g.data().exists(), "--save made a store for nothing");
 }
+
+/// A body past 1 MiB is buffered in a temporary file; when this machine
+/// cannot make one, the failure is ours, not the server's: not `connect`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_cannot_be_buffered_here_is_a_local_failure() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(
+        "[fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let url = format!("http://127.0.0.1:{}/files/blob.bin", web.port());
+    let mut cmd = g.cmd(&["fetch", &url, "--format", "json"]);
+    cmd.env("TMPDIR", g.data().join("no-such-folder"));
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(j["outcome"], "local", "{j} {err}");
+    assert_eq!(j["error"]["kind"], "local", "{j}");
+    let detail = j["error"]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("cannot buffer the body on this machine's disk: "),
+        "{detail}"
+    );
+    assert_eq!(j["attempts"], 1, "a failure of ours is not retried: {j}");
+}

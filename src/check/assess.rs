@@ -12,7 +12,7 @@ use super::analyze;
 use super::classify::{FetchFacts, PageEvidence, classify};
 use super::run::CheckError;
 use super::schedule::next_check_at;
-use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide};
+use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide, removal_unconfirmed};
 use crate::archive::{self, FsBlobStore};
 use crate::config::CheckConfig;
 use crate::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
@@ -357,7 +357,10 @@ pub(super) fn assess(
     .then_some(landing_is_baseline);
     let not_compared = unread.as_deref() == Some(COPY_UNREADABLE);
     let evidence = described(&state, evidence, unread.as_deref());
-    let network_failure = matches!(signal, Signal::Unreachable | Signal::NoSuchHost);
+    let network_failure = matches!(
+        signal,
+        Signal::Unreachable | Signal::NoSuchHost | Signal::ResolverFailed
+    );
     Ok(Checked {
         host: job.due.host.clone(),
         prev,
@@ -417,11 +420,12 @@ fn judged(
 }
 
 /// The evidence in words, with the failing streak and why the page went
-/// unread, if it did.
+/// unread, if it did. A new failure that does not confirm the status kept
+/// (a 404 on an `unreachable` source) says that it is new and unconfirmed.
 fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
-    let evidence = match state.status {
-        Status::Failing => format!(
-            "{evidence} ({} failing check{} since {})",
+    let streak = || {
+        format!(
+            "{} failing check{} since {}",
             state.consecutive_failures,
             if state.consecutive_failures == 1 {
                 ""
@@ -432,6 +436,14 @@ fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
                 .failing_since
                 .map(|t| format_millis(t)[..10].to_string())
                 .unwrap_or_default()
+        )
+    };
+    let evidence = match state.status {
+        Status::Failing => format!("{evidence} ({})", streak()),
+        status if removal_unconfirmed(state) => format!(
+            "{evidence}, new and not yet confirmed ({}); {}, as confirmed before, until it is",
+            streak(),
+            status.name()
         ),
         _ => evidence,
     };
@@ -862,6 +874,47 @@ mod tests {
             ..State::default()
         };
         assert_eq!(judged(&ok, Signal::Ok, true, 10, &c).status, Status::Ok);
+    }
+
+    /// An `unreachable` source whose page now answers 404 stays unreachable
+    /// until the 404s are confirmed; its evidence must not read as if the
+    /// 404 were what it was found for.
+    #[test]
+    fn a_new_404_on_an_unreachable_source_says_it_is_not_yet_confirmed() {
+        const D: Millis = 86_400_000;
+        let c = Confirmation::default();
+        let mut state = State::default();
+        for day in 0..4 {
+            state = decide(&state, Signal::Unreachable, day * D, &c);
+        }
+        assert_eq!(state.status, Status::Unreachable);
+        let network = described(&state, "HTTP 503 server error".into(), None);
+        assert_eq!(network, "HTTP 503 server error", "as confirmed: as it is");
+        let state = decide(&state, Signal::NotFound, 5 * D, &c);
+        assert_eq!(state.status, Status::Unreachable);
+        assert_eq!(
+            described(&state, "404 Not Found".into(), None),
+            "404 Not Found, new and not yet confirmed (1 failing check since 1970-01-06); \
+             unreachable, as confirmed before, until it is"
+        );
+        // An error page served as success, likewise.
+        let soft = decide(&state, Signal::SoftNotFound, 6 * D, &c);
+        assert_eq!(soft.status, Status::Unreachable);
+        assert!(
+            described(&soft, "redirects to the site's homepage".into(), None)
+                .contains("new and not yet confirmed (2 failing checks since 1970-01-06)")
+        );
+        // A dead source's new 404 is what it is dead for: nothing to add.
+        let mut dead = State::default();
+        for day in 0..4 {
+            dead = decide(&dead, Signal::NotFound, day * D, &c);
+        }
+        let dead = decide(&dead, Signal::NotFound, 5 * D, &c);
+        assert_eq!(dead.status, Status::Dead);
+        assert_eq!(
+            described(&dead, "404 Not Found".into(), None),
+            "404 Not Found"
+        );
     }
 
     #[test]

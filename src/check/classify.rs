@@ -126,6 +126,8 @@ pub fn classify(
                 format!("the host name does not resolve ({detail})"),
             );
         }
+        // Its detail says "could not be resolved for now" already.
+        "dns_unavailable" => return (Signal::ResolverFailed, detail.to_string()),
         "connect_refused" | "connect_reset" | "connect" | "tls" | "timeout" | "decoding" => {
             return (Signal::Unreachable, network_failure(f.outcome, detail));
         }
@@ -665,6 +667,24 @@ mod tests {
     fn fetch_failures() {
         let p = PageEvidence::default();
         assert_eq!(sig(&facts("dns", None), &p), Signal::NoSuchHost);
+        // No answer about the name: a network failure, but not one that says
+        // the name resolved (see `verdict::decide`).
+        let (s, why) = classify(
+            &FetchFacts {
+                detail: Some(
+                    "the host name could not be resolved for now: cannot resolve a.example: Temporary failure in name resolution",
+                ),
+                ..facts("dns_unavailable", None)
+            },
+            &p,
+            Status::Failing,
+            0.8,
+        );
+        assert_eq!(s, Signal::ResolverFailed);
+        assert_eq!(
+            why,
+            "the host name could not be resolved for now: cannot resolve a.example: Temporary failure in name resolution"
+        );
         assert_eq!(sig(&facts("timeout", None), &p), Signal::Unreachable);
         assert_eq!(sig(&facts("tls", None), &p), Signal::Unreachable);
         assert_eq!(sig(&facts("robots_disallowed", None), &p), Signal::Blocked);

@@ -92,6 +92,26 @@ pub enum CheckError {
     /// source stays due, unrecorded.
     #[error("gave up fetching {0}: the run was asked to stop, or its time budget ran out")]
     Abandoned(String),
+    /// Checking this source failed on this machine, not at the source: its
+    /// page could not be buffered on local disk ([`Outcome::Local`]). The
+    /// source is not recorded, so it keeps its verdict, streak and due time,
+    /// and no host incident counts it. The run stops rather than go on
+    /// without it: a temporary folder that is full or gone fails every
+    /// large page after it too, and a run that went on would exit 0 with
+    /// those sources left unchecked night after night, unnoticed; stopped,
+    /// it fails the nightly job, as a full disk under the archive does.
+    ///
+    /// [`Outcome::Local`]: crate::fetch::Outcome::Local
+    #[error(
+        "checking {url} failed on this machine, not the source's failure: {detail}; \
+         the run stopped: every check recorded before stands, and the next run checks the rest"
+    )]
+    Local {
+        /// The source.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
     /// Judging this source panicked (a bug). The run logs it and goes on;
     /// the source is not recorded, so it keeps its state and due time.
     #[error("checking {0} failed on a bug (a panic)")]
@@ -719,6 +739,12 @@ async fn run_locked(
                 };
                 // Judging the page asks nothing more of the host.
                 drop(turn);
+                if let crate::fetch::Outcome::Local { detail } = &report.outcome {
+                    return Err(CheckError::Local {
+                        url,
+                        detail: detail.clone(),
+                    });
+                }
                 // Only where a permanent redirect led: a temporary one to a
                 // maintenance page says nothing of the article.
                 let shared_landing = super::classify::moved_permanently(

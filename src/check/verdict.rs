@@ -7,7 +7,9 @@
 //! other kind (page gone vs. network). A 410 is dead at once. Network
 //! failures and 5xx confirm to `unreachable`, never to `dead` (many sites time
 //! out from abroad). A host that does not resolve is dead only once that has
-//! lasted `gone_after`. Blocked answers never count towards dead.
+//! lasted `gone_after`; a resolver failing for now (no answer about the name)
+//! is a network failure that neither starts nor restarts that clock. Blocked
+//! answers never count towards dead.
 
 use serde::Serialize;
 
@@ -155,6 +157,9 @@ pub enum Signal {
     Unreachable,
     /// The host name does not resolve.
     NoSuchHost,
+    /// The resolver failed for now (SERVFAIL, a timeout, "try again"): no
+    /// answer about the name, either way.
+    ResolverFailed,
     /// 401/403/429/451, bot challenge, robots.txt.
     Blocked,
     /// The URL cannot be fetched as written.
@@ -247,6 +252,14 @@ fn streak_kind(prev: &State) -> Option<Evidence> {
     }
 }
 
+/// Whether `state` keeps a confirmed network failure (`unreachable`) while
+/// its latest failures say the page is gone (a 404, an error page served as
+/// success), not yet confirmed: the evidence shown with it must say so, or
+/// the status and its evidence contradict each other.
+pub fn removal_unconfirmed(state: &State) -> bool {
+    state.status == Status::Unreachable && streak_kind(state) == Some(Evidence::Removed)
+}
+
 /// Failing checks and the streak's start after one more failure of `kind`:
 /// the streak goes on when it is of the same kind, else one starts now.
 fn streak(prev: &State, kind: Evidence, now: Millis) -> (u32, Millis) {
@@ -283,15 +296,20 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         }
         Signal::NotFound | Signal::NoSuchHost => Suspect::Dead,
         Signal::SoftNotFound => Suspect::Soft404,
-        Signal::Unreachable => Suspect::Unreachable,
+        Signal::Unreachable | Signal::ResolverFailed => Suspect::Unreachable,
     };
     let kind = match signal {
-        Signal::Unreachable | Signal::NoSuchHost => Evidence::Network,
+        Signal::Unreachable | Signal::NoSuchHost | Signal::ResolverFailed => Evidence::Network,
         _ => Evidence::Removed,
     };
     let (failures, failing_since) = streak(prev, kind, now);
     let no_such_host_since = match signal {
         Signal::NoSuchHost => Some(prev.no_such_host_since.unwrap_or(now)),
+        // No answer about the name either way: the clock neither starts nor
+        // restarts. Erased, one SERVFAIL between two NXDOMAINs put off
+        // `dead` by up to `gone_after`.
+        Signal::ResolverFailed => prev.no_such_host_since,
+        // Anything else reached the host, so its name resolved.
         _ => None,
     };
     let enough = failures >= c.dead_after_checks && now - failing_since >= c.dead_after_ms;
@@ -470,6 +488,87 @@ mod tests {
             .map(|i| (Signal::NoSuchHost, i * D))
             .collect::<Vec<_>>());
         assert_eq!(fortnight.status, Status::Dead);
+    }
+
+    /// Days `from..to` of one signal each.
+    fn nights(signal: Signal, from: i64, to: i64) -> Vec<(Signal, i64)> {
+        (from..to).map(|i| (signal, i * D)).collect()
+    }
+
+    #[test]
+    fn a_resolver_failing_for_now_keeps_the_no_such_host_clock() {
+        // NXDOMAIN, one SERVFAIL, NXDOMAIN again: the host has been gone
+        // since the first answer, and is dead once that has lasted 14 days.
+        let mut sig = nights(Signal::NoSuchHost, 0, 7);
+        sig.push((Signal::ResolverFailed, 7 * D));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.no_such_host_since, s.suspect),
+            (Status::Unreachable, Some(0), Some(Suspect::Unreachable)),
+            "a network failure, which keeps the clock"
+        );
+        sig.extend(nights(Signal::NoSuchHost, 8, 15));
+        let s = run(&sig);
+        assert_eq!((s.status, s.no_such_host_since), (Status::Dead, Some(0)));
+        assert_eq!(s.consecutive_failures, 15, "one network streak throughout");
+    }
+
+    #[test]
+    fn a_resolver_failing_for_now_is_no_evidence_of_a_name_gone() {
+        // Alone, it never starts the clock, nor confirms more than unreachable.
+        let s = run(&nights(Signal::ResolverFailed, 0, 20));
+        assert_eq!(
+            (s.status, s.no_such_host_since),
+            (Status::Unreachable, None)
+        );
+        // After one NXDOMAIN, 20 days of SERVFAIL do not make the name gone:
+        // only an NXDOMAIN past gone_after does.
+        let mut sig = nights(Signal::NoSuchHost, 0, 1);
+        sig.extend(nights(Signal::ResolverFailed, 1, 21));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.no_such_host_since),
+            (Status::Unreachable, Some(0))
+        );
+        sig.push((Signal::NoSuchHost, 21 * D));
+        assert_eq!(run(&sig).status, Status::Dead);
+        // A confirmed verdict stands through it, as through any network failure.
+        let mut sig = nights(Signal::NotFound, 0, 4);
+        sig.push((Signal::ResolverFailed, 5 * D));
+        assert_eq!(run(&sig).status, Status::Dead);
+    }
+
+    #[test]
+    fn an_answer_from_the_host_restarts_the_no_such_host_clock() {
+        // Anything that reached the host says the name resolved then.
+        for answer in [
+            Signal::Ok,
+            Signal::Changed,
+            Signal::Moved,
+            Signal::NotFound,
+            Signal::SoftNotFound,
+            Signal::Gone,
+            Signal::Unreachable,
+        ] {
+            let mut sig = nights(Signal::NoSuchHost, 0, 7);
+            sig.push((Signal::ResolverFailed, 7 * D));
+            sig.push((answer, 8 * D));
+            let s = run(&sig);
+            assert_eq!(s.no_such_host_since, None, "{answer:?}");
+            sig.extend(nights(Signal::NoSuchHost, 9, 16));
+            let s = run(&sig);
+            assert_eq!(
+                s.no_such_host_since,
+                Some(9 * D),
+                "{answer:?}: gone for a week, not since the first NXDOMAIN"
+            );
+            // A 410 is dead for itself; the rest are not dead yet.
+            let want = match answer {
+                Signal::Gone => Status::Dead,
+                _ => Status::Unreachable,
+            };
+            assert_eq!(s.status, want, "{answer:?}");
+        }
     }
 
     #[test]

@@ -197,6 +197,10 @@ impl FetcherBuilder {
         let resolver = GuardedResolver {
             guard: guard.clone(),
             overrides: Arc::new(self.overrides),
+            // reqwest's connect timeout covers resolution too: the resolver
+            // gives up a little sooner, so that a resolver that does not
+            // answer is told as one, not as a connection timed out.
+            lookup_within: self.config.connect_timeout.std().mul_f64(0.9),
         };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -485,7 +489,7 @@ impl Fetcher {
     /// sets for that agent, not by those for the global one. One origin has one
     /// host, hence one agent, so the cache stays keyed by origin.
     async fn robots_for(&self, url: &Url, user_agent: &str) -> Arc<Rules> {
-        let origin = url.origin().ascii_serialization();
+        let origin = robots_origin(url);
         let agent = agent_token(user_agent).to_string();
         self.inner
             .robots
@@ -640,6 +644,7 @@ impl Fetcher {
                     | Outcome::ConnectRefused { .. }
                     | Outcome::ConnectReset { .. }
                     | Outcome::Connect { .. }
+                    | Outcome::DnsUnavailable { .. }
             );
             if !(retry_left && transient) {
                 return Err(failure);
@@ -660,6 +665,21 @@ fn first_repeated(hops: &[Hop]) -> Option<String> {
     hops.iter()
         .find(|h| !seen.insert(h.resolved.as_str()))
         .map(|h| h.resolved.clone())
+}
+
+/// The origin robots.txt is cached for: `a.example.` is `a.example` written
+/// as an absolute name, one host with one robots.txt, as pacing and
+/// `[fetch.hosts]` know it, not a second fetch of it each run.
+fn robots_origin(url: &Url) -> String {
+    match url.host_str().filter(|h| h.ends_with('.')) {
+        Some(host) => {
+            let mut plain = url.clone();
+            // Refused only for a name that cannot be a host: its spelling then.
+            let _ = plain.set_host(Some(host.trim_end_matches('.')));
+            plain.origin().ascii_serialization()
+        }
+        None => url.origin().ascii_serialization(),
+    }
 }
 
 fn robots_url(url: &Url) -> String {
@@ -750,8 +770,9 @@ async fn read_response(exchange: Exchange, max: u64, validated: bool) -> Outcome
             (&chunk[..], false)
         };
         if let Err(e) = writer.push(take) {
-            return Outcome::Connect {
-                detail: format!("cannot buffer the body: {e}"),
+            // Our disk, not the server: nothing to hold against the page.
+            return Outcome::Local {
+                detail: format!("cannot buffer the body on this machine's disk: {e}"),
             };
         }
         if over {
@@ -786,6 +807,20 @@ fn name_does_not_exist(detail: &str) -> bool {
     ];
     let detail = detail.to_ascii_lowercase();
     GONE.iter().any(|g| detail.contains(g))
+}
+
+/// A name that did not resolve. Only "no such name" heads for `dead` (after
+/// `gone_after`); a resolver that failed for now (SERVFAIL, a timeout, DNSSEC
+/// trouble seen from abroad) is a network failure like any other.
+fn not_resolved(n: &NotResolved) -> Outcome {
+    if name_does_not_exist(&n.detail) {
+        return Outcome::Dns {
+            detail: n.to_string(),
+        };
+    }
+    Outcome::DnsUnavailable {
+        detail: format!("the host name could not be resolved for now: {n}"),
+    }
 }
 
 /// A body that stopped coming. reqwest calls every failure while reading a
@@ -891,17 +926,7 @@ fn classify(e: reqwest::Error) -> Outcome {
             };
         }
         if let Some(n) = s.downcast_ref::<NotResolved>() {
-            // Only "no such name" heads for `dead` (after `gone_after`); a
-            // resolver that failed for now (SERVFAIL, a timeout, DNSSEC
-            // trouble seen from abroad) is a network failure like any other.
-            if name_does_not_exist(&n.detail) {
-                return Outcome::Dns {
-                    detail: n.to_string(),
-                };
-            }
-            return Outcome::Connect {
-                detail: format!("the host name could not be resolved for now: {n}"),
-            };
+            return not_resolved(n);
         }
         // rustls's own error, however it is wrapped (an io::Error's payload,
         // which that error's `source` skips): a handshake that failed,
@@ -1013,6 +1038,44 @@ mod tests {
             ),
             "a later fetch reaching the landing would wait for the others"
         );
+    }
+
+    #[test]
+    fn a_host_and_its_absolute_name_share_one_robots_origin() {
+        let key = |u: &str| robots_origin(&Url::parse(u).unwrap());
+        assert_eq!(key("http://a.example./x"), "http://a.example");
+        assert_eq!(key("http://a.example/y"), "http://a.example");
+        assert_eq!(key("https://A.example.:8443/"), "https://a.example:8443");
+        assert_eq!(key("http://127.0.0.1:81/"), "http://127.0.0.1:81");
+    }
+
+    /// The check must tell them apart: a resolver failing for now between
+    /// two NXDOMAINs must not restart the clock towards `dead`, as a
+    /// connection failure (the host's name resolved) does.
+    #[test]
+    fn a_resolver_failing_for_now_has_its_own_kind() {
+        let n = |detail: &str| NotResolved {
+            host: "gone.example".into(),
+            detail: detail.into(),
+        };
+        let gone = not_resolved(&n(
+            "failed to lookup address information: Name or service not known",
+        ));
+        assert_eq!(gone.kind(), "dns");
+        for for_now in [
+            "failed to lookup address information: Temporary failure in name resolution",
+            "failed to lookup address information: Non-recoverable failure in name resolution",
+            "failed to lookup address information: Try again",
+        ] {
+            let failed = not_resolved(&n(for_now));
+            assert_eq!(failed.kind(), "dns_unavailable", "{for_now}");
+            let detail = failed.detail();
+            assert!(
+                detail.starts_with("the host name could not be resolved for now: ")
+                    && detail.contains(for_now),
+                "{detail}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub enum Outcome {
         /// Resolver message.
         detail: String,
     },
+    /// The resolver failed for now (SERVFAIL, a timeout, "try again", a
+    /// non-recoverable failure): it said nothing about the name, either way.
+    /// Unlike [`Outcome::Dns`], no evidence that the host is gone; unlike a
+    /// connection failure, no evidence that its name resolves.
+    DnsUnavailable {
+        /// Resolver message.
+        detail: String,
+    },
     /// The server refused the connection.
     ConnectRefused {
         /// Detail.
@@ -114,6 +122,13 @@ pub enum Outcome {
         /// for the host.
         status: Option<u16>,
     },
+    /// This machine failed, not the server: a body past 1 MiB could not be
+    /// buffered in a temporary file (a full, missing or unwritable temporary
+    /// folder). Says nothing about the page; not retried.
+    Local {
+        /// Detail.
+        detail: String,
+    },
     /// The URL (or a redirect's Location) cannot be fetched as written.
     InvalidUrl {
         /// Why.
@@ -128,6 +143,7 @@ impl Outcome {
             Outcome::Response { .. } => "http",
             Outcome::NotModified { .. } => "not_modified",
             Outcome::Dns { .. } => "dns",
+            Outcome::DnsUnavailable { .. } => "dns_unavailable",
             Outcome::ConnectRefused { .. } => "connect_refused",
             Outcome::ConnectReset { .. } => "connect_reset",
             Outcome::Connect { .. } => "connect",
@@ -140,6 +156,7 @@ impl Outcome {
             Outcome::RobotsDisallowed { .. } => "robots_disallowed",
             Outcome::RobotsUnavailable { .. } => "robots_unavailable",
             Outcome::RateLimited { .. } => "rate_limited",
+            Outcome::Local { .. } => "local",
             Outcome::InvalidUrl { .. } => "invalid_url",
         }
     }
@@ -154,6 +171,7 @@ impl Outcome {
                 "304 Not Modified: unchanged, not downloaded again".into()
             }
             Outcome::Dns { detail }
+            | Outcome::DnsUnavailable { detail }
             | Outcome::ConnectRefused { detail }
             | Outcome::ConnectReset { detail }
             | Outcome::Connect { detail }
@@ -161,6 +179,7 @@ impl Outcome {
             | Outcome::Timeout { detail }
             | Outcome::Decoding { detail }
             | Outcome::AddressRefused { detail }
+            | Outcome::Local { detail }
             | Outcome::InvalidUrl { detail } => detail.clone(),
             Outcome::TooManyRedirects {
                 repeated: Some(url),

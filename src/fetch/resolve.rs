@@ -37,6 +37,8 @@ pub struct HostRefused {
 pub struct GuardedResolver {
     pub(super) guard: Arc<AddressGuard>,
     pub(super) overrides: Arc<HashMap<String, Vec<SocketAddr>>>,
+    /// How long the system resolver is waited for (see [`bounded`]).
+    pub(super) lookup_within: std::time::Duration,
 }
 
 impl Resolve for GuardedResolver {
@@ -44,11 +46,12 @@ impl Resolve for GuardedResolver {
         let host = name.as_str().to_ascii_lowercase();
         let guard = self.guard.clone();
         let overrides = self.overrides.clone();
+        let within = self.lookup_within;
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = match (overrides.get(&host), special_use(&host)) {
                 (Some(a), _) => a.clone(),
                 (None, Some(answer)) => answer?,
-                (None, None) => system_lookup(&host).await?,
+                (None, None) => bounded(&host, within, system_lookup(&host)).await?,
             };
             if addrs.is_empty() {
                 return Err(NotResolved {
@@ -97,6 +100,31 @@ fn special_use(host: &str) -> Option<Result<Vec<SocketAddr>, NotResolved>> {
             SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
         ])
     })
+}
+
+/// `lookup`, waited for at most `limit`, then given up as a resolver that
+/// did not answer: a failure for now, no evidence either way of the name.
+/// reqwest's connect timeout covers resolution too, and a lookup it cut
+/// short read as a connection timed out, an answer from the host that
+/// restarted the no-such-host clock (glibc waits 5 s a try, twice, and an
+/// unanswered name is asked again as absolute); `limit` is set a little
+/// inside it.
+async fn bounded(
+    host: &str,
+    limit: std::time::Duration,
+    lookup: impl std::future::Future<Output = Result<Vec<SocketAddr>, NotResolved>>,
+) -> Result<Vec<SocketAddr>, NotResolved> {
+    tokio::time::timeout(limit, lookup)
+        .await
+        .unwrap_or_else(|_| {
+            Err(NotResolved {
+                host: host.to_string(),
+                detail: format!(
+                    "the resolver did not answer within {} s",
+                    limit.as_secs_f64()
+                ),
+            })
+        })
 }
 
 /// The system resolver's addresses for `host`.
@@ -162,6 +190,25 @@ mod tests {
     const AGAIN: &str =
         "failed to lookup address information: Temporary failure in name resolution";
     const GONE: &str = "failed to lookup address information: Name or service not known";
+
+    /// reqwest's connect timeout covers resolution too: a resolver that did
+    /// not answer in time was cut short as a connection timeout, which reads
+    /// as an answer from the host and restarted the no-such-host clock.
+    #[tokio::test]
+    async fn a_resolver_that_does_not_answer_in_time_failed_for_now() {
+        let limit = std::time::Duration::from_millis(50);
+        let never = std::future::pending::<Result<Vec<SocketAddr>, NotResolved>>();
+        let got = tokio::time::timeout(20 * limit, bounded("slow.example", limit, never))
+            .await
+            .expect("given up at its own limit, before the connect timeout");
+        let detail = got.unwrap_err().detail;
+        assert!(!super::super::name_does_not_exist(&detail), "{detail}");
+        assert_eq!(detail, "the resolver did not answer within 0.05 s");
+        // An answer in time is the answer.
+        let addr: SocketAddr = "192.0.2.7:0".parse().unwrap();
+        let quick = async { Ok(vec![addr]) };
+        assert_eq!(bounded("x.example", limit, quick).await.unwrap(), [addr]);
+    }
 
     #[test]
     fn special_use_names_are_answered_without_asking() {

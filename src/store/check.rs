@@ -291,7 +291,7 @@ impl Store {
     /// The sources due for a check, in the order they should be taken: never
     /// checked first, then failing ones (their confirmation waits), then the
     /// longest unchecked. Each is its id and its host's number (hosts numbered
-    /// as they first appear), 16 bytes a source: a run holds this list for its
+    /// as they first appear, a trailing dot not counted), 16 bytes a source: a run holds this list for its
     /// whole length, and a store of a million sources must not hold a million
     /// source rows in memory. [`Store::due_source`] reads each when its turn comes.
     pub fn due_order(&self, f: &DueFilter) -> Result<Vec<(i64, u32)>> {
@@ -333,6 +333,9 @@ impl Store {
                 .get_ref(1)
                 .and_then(|v| Ok(v.as_str()?))
                 .map_err(self.err())?;
+            // `a.example.` is `a.example` written as an absolute name: one
+            // host's turns, as pacing and `[fetch.hosts]` know it.
+            let host = host.trim_end_matches('.');
             let next = hosts.len() as u32;
             let host = match hosts.get(host) {
                 Some(&n) => n,
@@ -865,6 +868,48 @@ mod tests {
             horizon: 0,
         };
         assert_eq!(urls_in_order(&store, &filter), ["uncited", "c", "b", "a"]);
+    }
+
+    /// `h.` is `h` written as an absolute name: one host, so one host's
+    /// turns in the run's order and one share of its window, as pacing and
+    /// `[fetch.hosts]` know it.
+    #[test]
+    fn a_host_written_with_a_trailing_dot_takes_its_turns_as_itself() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b", "c"])]);
+        store
+            .conn
+            .execute(
+                "UPDATE sources SET host = 'h.' WHERE url = 'http://h/b'",
+                [],
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE sources SET host = 'other' WHERE url = 'http://h/c'",
+                [],
+            )
+            .unwrap();
+        let filter = DueFilter {
+            all: true,
+            urls: Vec::new(),
+            host: None,
+            horizon: 0,
+        };
+        let order = store.due_order(&filter).unwrap();
+        let host_of = |name: &str| {
+            let id: i64 = store
+                .conn
+                .query_row(
+                    "SELECT id FROM sources WHERE url = ?1",
+                    [format!("http://h/{name}")],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            order.iter().find(|(i, _)| *i == id).unwrap().1
+        };
+        assert_eq!(host_of("a"), host_of("b"));
+        assert_ne!(host_of("a"), host_of("c"));
     }
 
     #[test]
