@@ -39,6 +39,19 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         }
         Err(_) => None,
     };
+    // Read before the store is opened (`--save` makes one): a wrong value
+    // is a usage error that leaves nothing behind.
+    let etag = args
+        .if_none_match
+        .as_deref()
+        .map(if_none_match)
+        .transpose()?;
+    let last_modified = args
+        .if_modified_since
+        .as_deref()
+        .map(http_date)
+        .transpose()
+        .map_err(usage)?;
     let mut store = if args.save && normalized.is_some() {
         Some(Store::open(&config.store.database()).map_err(runtime)?)
     } else {
@@ -49,9 +62,9 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         (Some(s), Some(url)) => archive::conditional_request(s, url.as_str()).map_err(runtime)?,
         _ => FetchRequest::new(args.url.as_str()),
     };
-    req.etag = args.if_none_match.map(|e| quoted_etag(&e)).or(req.etag);
-    if let Some(since) = &args.if_modified_since {
-        req.last_modified = Some(http_date(since).map_err(usage)?);
+    req.etag = etag.or(req.etag);
+    if last_modified.is_some() {
+        req.last_modified = last_modified;
     }
     let rt = tokio::runtime::Runtime::new().map_err(runtime)?;
     let fetcher = Fetcher::builder(config.fetch.clone())
@@ -139,6 +152,26 @@ fn quoted_etag(etag: &str) -> String {
     } else {
         format!("\"{etag}\"")
     }
+}
+
+/// `--if-none-match` as the header will carry it. The fetcher leaves out a
+/// value no header can carry, so a line break or other control character
+/// sent the request unconditional without a word; an empty value is an
+/// unset variable (`--if-none-match "$ETAG"`), not an ETag.
+fn if_none_match(value: &str) -> Result<String, Failure> {
+    let quoted = quoted_etag(value);
+    if value.trim().is_empty() {
+        return Err(usage(anyhow::anyhow!(
+            "--if-none-match: the ETag is empty; give the one the server sent, e.g. \"abc\""
+        )));
+    }
+    if reqwest::header::HeaderValue::from_str(&quoted).is_err() {
+        return Err(usage(anyhow::anyhow!(
+            "--if-none-match: {value:?} cannot be sent as an HTTP header: line breaks, \
+             NUL and other control characters are not allowed"
+        )));
+    }
+    Ok(quoted)
 }
 
 /// `--if-modified-since` as an HTTP date: one already, or any time the other

@@ -1,0 +1,67 @@
+//! The command-line surface through the real binary: arguments a demanding
+//! user gives, and what each command does with a wrong one before it touches
+//! the store or the network.
+
+mod common;
+
+use common::Ground;
+use serde_json::Value;
+
+/// A briefing citing a loopback page nothing listens on.
+const BRIEF: &str = "Title one\n\nBody text here.\n\nSource: Xinhua, December 26, 2020\n\
+                     http://127.0.0.1:1/a.html\n";
+
+fn code_and_stderr(out: &std::process::Output) -> (Option<i32>, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An ETag no header can carry (a line break) was dropped without a word and
+/// the fetch went out unconditional, so a 200 looked like "changed since";
+/// an empty one (`--if-none-match "$ETAG"` with the variable unset) was sent
+/// as `""`. Both are usage errors now, before anything is requested.
+#[test]
+fn an_etag_that_cannot_be_sent_is_refused() {
+    let g = Ground::new();
+    for bad in ["a\nb", "", "  ", "abc\u{7f}"] {
+        let out = g
+            .cmd(&["fetch", "http://127.0.0.1:1/x", "--if-none-match", bad])
+            .output()
+            .unwrap();
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(2), "{bad:?}: {err}");
+        assert!(err.contains("--if-none-match"), "{bad:?}: {err}");
+        assert!(out.stdout.is_empty(), "{bad:?}: nothing fetched");
+    }
+    // What can be sent still is.
+    let out = g
+        .cmd(&["fetch", "http://127.0.0.1:1/x", "--if-none-match", "abc"])
+        .output()
+        .unwrap();
+    let (code, err) = code_and_stderr(&out);
+    assert_eq!(code, Some(3), "the address guard refuses port 1: {err}");
+}
+
+/// `fetch --save` with a wrong `--if-modified-since` (or ETag) made the data
+/// folder and its database before saying the value was wrong: a usage error
+/// leaves nothing behind, as `sync`'s do.
+#[test]
+fn a_wrong_conditional_value_leaves_no_store_behind() {
+    let g = Ground::new();
+    for args in [
+        ["--if-modified-since", "yesterday"],
+        ["--if-none-match", "a\nb"],
+    ] {
+        let out = g
+            .cmd(&["fetch", "http://127.0.0.1:1/x", "--save"])
+            .args(args)
+            .output()
+            .unwrap();
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(args[0]), "{args:?}: {err}");
+        assert!(!g.data().exists(), "{args:?} made {}", g.data().display());
+    }
+}
