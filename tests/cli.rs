@@ -65,3 +65,18 @@ fn a_wrong_conditional_value_leaves_no_store_behind() {
         assert!(!g.data().exists(), "{args:?} made {}", g.data().display());
     }
 }
+
+/// `verify --repair` where no store was ever made took the run lock first,
+/// and so made the data folder and its lock file, then said there was no
+/// store; as plain `verify` does, it leaves nothing behind.
+#[test]
+fn verify_repair_without_a_store_makes_no_data_folder() {
+    let g = Ground::new();
+    for args in [&["verify", "--repair"][..], &["verify"]] {
+        let out = g.cmd(args).output().unwrap();
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains("no store here yet"), "{args:?}: {err}");
+        assert!(!g.data().exists(), "{args:?} made {}", g.data().display());
+    }
+}

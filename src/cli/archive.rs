@@ -472,6 +472,13 @@ fn repair_pack_index(
     config: &Config,
     blobs: &FsBlobStore,
 ) -> Result<Option<verify::Repaired>, Failure> {
+    // No data folder, no store and nothing to repair: the lock would make
+    // the folder (and its lock file) only to say so, as `verify` does below.
+    if !config.store.dir.exists() {
+        return Err(runtime(citewatch::store::StoreError::Missing {
+            file: config.store.database(),
+        }));
+    }
     let _lock = citewatch::check::lock::RunLock::acquire(
         &config.store.dir,
         &format_millis(citewatch::time::now_millis()),
