@@ -234,7 +234,7 @@ enum Command {
         /// Only this document, or the documents under this folder: a path as `citations`
         /// shows it, or the file's (folder's) path on disk under a `[briefings] paths` entry.
         #[arg(long, value_name = "PATH")]
-        document: Option<String>,
+        document: Option<std::ffi::OsString>,
         /// Write to FILE (replaced whole when done) instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,

@@ -80,3 +80,45 @@ fn verify_repair_without_a_store_makes_no_data_folder() {
         assert!(!g.data().exists(), "{args:?} made {}", g.data().display());
     }
 }
+
+/// `report --document` takes the file's path on disk; one whose name is not
+/// UTF-8 (the store names it with `\xff`) was refused by the argument parser
+/// ("invalid UTF-8 was detected in one or more arguments"), naming nothing.
+#[cfg(unix)]
+#[test]
+fn report_document_takes_a_path_on_disk_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let g = Ground::new();
+    g.brief("plain.txt", BRIEF);
+    let name = std::ffi::OsStr::from_bytes(b"bad\xffname.txt");
+    let on_disk = g.path("briefings").join(name);
+    std::fs::write(&on_disk, BRIEF.replace("a.html", "b.html")).unwrap();
+    g.sync();
+    let out = g
+        .cmd(&["report", "--status", "all", "--format", "json"])
+        .arg("--document")
+        .arg(&on_disk)
+        .output()
+        .unwrap();
+    let (code, err) = code_and_stderr(&out);
+    assert_eq!(code, Some(0), "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["document"], "bad\\xffname.txt", "{j}");
+    assert_eq!(j["summary"]["citations"], 1, "{j}");
+
+    // Not under a briefings entry: named in the error, lossily, exit 2.
+    let elsewhere = g.path("config").join(name);
+    std::fs::write(&elsewhere, BRIEF).unwrap();
+    let out = g
+        .cmd(&["report"])
+        .arg("--document")
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    let (code, err) = code_and_stderr(&out);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--document") && err.contains("name.txt"),
+        "{err}"
+    );
+}

@@ -54,8 +54,8 @@ pub struct ReportArgs {
     pub since: Option<String>,
     /// `--outlet`.
     pub outlet: Option<String>,
-    /// `--document`.
-    pub document: Option<String>,
+    /// `--document`: a path on disk need not be UTF-8.
+    pub document: Option<std::ffi::OsString>,
     /// `-o`.
     pub output: Option<PathBuf>,
     /// `--fail-on`.
@@ -80,12 +80,13 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let filter = match &a.document {
-        Some(d) => document_filter(&store, &config.briefings.paths, d).map_err(|e| match e {
-            BadDocument::Unknown(_) | BadDocument::Withdrawn(_) => {
-                usage(anyhow::anyhow!("--document {e}"))
-            }
-            BadDocument::Store(e) => runtime(e),
-        })?,
+        Some(d) => document_filter(&store, &config.briefings.paths, &document_asked(config, d))
+            .map_err(|e| match e {
+                BadDocument::Unknown(_) | BadDocument::Withdrawn(_) => {
+                    usage(anyhow::anyhow!("--document {e}"))
+                }
+                BadDocument::Store(e) => runtime(e),
+            })?,
         None => DocumentFilter::default(),
     };
     if let Some(o) = &a.outlet
@@ -145,6 +146,19 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--document` as text: as given when it is UTF-8; else a path on disk,
+/// named as sync names it (each byte that is not UTF-8 as `\xNN`), or,
+/// under no `[briefings] paths` entry, shown lossily for the error.
+fn document_asked(config: &Config, given: &std::ffi::OsStr) -> String {
+    match given.to_str() {
+        Some(text) => text.to_string(),
+        None => {
+            citewatch::briefing::name_on_disk(&config.briefings.paths, std::path::Path::new(given))
+                .unwrap_or_else(|| given.to_string_lossy().into_owned())
+        }
+    }
 }
 
 /// Writes the report beside `path` and renames it into place, so a reader (or
