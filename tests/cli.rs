@@ -122,3 +122,33 @@ fn report_document_takes_a_path_on_disk_that_is_not_utf8() {
         "{err}"
     );
 }
+
+/// `serve` printed its address with `println!`: with standard output a pipe
+/// whose reader had gone (`citewatch serve | head -1` once the line is read,
+/// a supervisor that closed it) the server panicked as a bug before serving.
+/// The line is information; the service goes on without it.
+#[test]
+fn serve_goes_on_when_standard_output_is_gone() {
+    let g = Ground::new();
+    g.brief("a.txt", BRIEF);
+    g.sync();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+        .arg("--config")
+        .arg(g.config())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("CITEWATCH_CONFIG")
+        .env("CITEWATCH_LOG", "warn")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(running, "serve ended: {err}");
+    assert!(!err.contains("internal error"), "{err}");
+}
