@@ -123,6 +123,81 @@ fn report_document_takes_a_path_on_disk_that_is_not_utf8() {
     );
 }
 
+/// Runs citewatch with `args`, its standard output `stdout`.
+fn with_stdout(
+    g: &Ground,
+    args: &[&str],
+    stdout: impl Into<std::process::Stdio>,
+) -> std::process::Output {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+        .arg("--config")
+        .arg(g.config())
+        .args(args)
+        .env_remove("CITEWATCH_CONFIG")
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
+/// Output that cannot be written (a full disk) is named as standard output:
+/// a bare "No space left on device" after `sync` or `check` reads as the
+/// store's disk being full. And `export-warc`'s summary line was printed
+/// with `println!`, which panicked: "internal error (a bug in citewatch …)"
+/// and a backtrace.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_standard_output_is_named_not_a_bug() {
+    let g = Ground::new();
+    g.brief("a.txt", BRIEF);
+    g.sync();
+    let warc = g.path("all.warc.gz");
+    let warc = warc.to_str().unwrap();
+    let url = "http://127.0.0.1:1/a.html";
+    for args in [
+        &["sync"][..],
+        &["sync", "--format", "json"],
+        &["citations"],
+        &["citations", "--format", "json"],
+        &["sources"],
+        &["status", url],
+        &["status", url, "--format", "json"],
+        &["history", url],
+        &["verify"],
+        &["verify", "--format", "json"],
+        &["export-warc", "-o", warc],
+        &["export-warc", "-o", warc, "--format", "json"],
+    ] {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = with_stdout(&g, args, full);
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(3), "{args:?}: {err}");
+        assert!(
+            err.starts_with("citewatch: standard output: No space left on device"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// `export-warc`'s summary into a pipe its reader closed: as every other
+/// command, done (exit 0), not a panic.
+#[test]
+fn export_warc_into_a_closed_pipe_is_no_bug() {
+    let g = Ground::new();
+    g.brief("a.txt", BRIEF);
+    g.sync();
+    let warc = g.path("all.warc.gz");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = with_stdout(&g, &["export-warc", "-o", warc.to_str().unwrap()], writer);
+    let (code, err) = code_and_stderr(&out);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(warc.exists());
+}
+
 /// `serve` printed its address with `println!`: with standard output a pipe
 /// whose reader had gone (`citewatch serve | head -1` once the line is read,
 /// a supervisor that closed it) the server panicked as a bug before serving.

@@ -8,7 +8,7 @@ use citewatch::config::Config;
 use citewatch::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
 use citewatch::store::Store;
 
-use super::{Failure, Format, print_json, runtime, usage};
+use super::{Failure, Format, output_failed, print_json, runtime, usage};
 
 /// What `fetch` was asked to do besides fetching.
 pub struct FetchArgs {
@@ -78,7 +78,7 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         }
         None => None,
     };
-    print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(runtime)?;
+    print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(output_failed)?;
     Ok(match report.outcome {
         // The URL as written; a redirect to one no one can fetch is below.
         Outcome::InvalidUrl { .. } if report.hops.is_empty() => ExitCode::from(2),
