@@ -253,3 +253,37 @@ fn check_limit_0_is_refused_not_a_run_of_nothing() {
         .unwrap();
     assert_eq!(runs, 0, "no run recorded");
 }
+
+/// `export-warc -o` a file whose name is not UTF-8, `--format json`: serde
+/// refuses such a path, so standard output got `{ "file": ` and no more, and
+/// the command exited 3 after the export was written whole. The path is
+/// given as the text line gives it (a stray byte as U+FFFD).
+#[cfg(unix)]
+#[test]
+fn export_warc_json_names_a_file_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let g = Ground::new();
+    g.brief("a.txt", BRIEF);
+    g.sync();
+    let warc = g
+        .path(".")
+        .join(std::ffi::OsStr::from_bytes(b"\xff.warc.gz"));
+    let out = g
+        .cmd(&["export-warc", "--format", "json", "--cdxj", "-o"])
+        .arg(&warc)
+        .output()
+        .unwrap();
+    let (code, err) = code_and_stderr(&out);
+    assert_eq!(code, Some(0), "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert!(
+        j["file"].as_str().unwrap().ends_with("\u{FFFD}.warc.gz"),
+        "{j}"
+    );
+    assert!(
+        j["cdxj_file"].as_str().unwrap().ends_with("\u{FFFD}.cdxj"),
+        "{j}"
+    );
+    assert!(warc.exists());
+}
