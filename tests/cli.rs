@@ -287,3 +287,45 @@ fn export_warc_json_names_a_file_that_is_not_utf8() {
     );
     assert!(warc.exists());
 }
+
+/// `report -o FILE` on a full disk said "writing the report: No space left
+/// on device", naming neither FILE nor standard output, where `get -o` and
+/// `export-warc -o` name FILE.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_that_cannot_be_written_names_where_it_went() {
+    let g = Ground::new();
+    g.brief("a.txt", BRIEF);
+    g.sync();
+    for format in ["text", "csv", "json", "html", "markdown"] {
+        let out = g
+            .cmd(&[
+                "report",
+                "--status",
+                "all",
+                "--format",
+                format,
+                "-o",
+                "/dev/full",
+            ])
+            .output()
+            .unwrap();
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(3), "{format}: {err}");
+        assert!(
+            err.starts_with("citewatch: -o /dev/full: ") && err.contains("No space left"),
+            "{format}: {err}"
+        );
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = with_stdout(&g, &["report", "--status", "all", "--format", format], full);
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(3), "{format}: {err}");
+        assert!(
+            err.starts_with("citewatch: standard output: ") && err.contains("No space left"),
+            "{format}: {err}"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use citewatch::store::Store;
 use citewatch::time::{now_millis, parse_since};
 use clap::ValueEnum;
 
-use super::{Failure, runtime, usage};
+use super::{Failure, output_failed, runtime, usage};
 
 /// Output formats of `report`.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -136,8 +136,9 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         None => {
             let stdout = Gate::new(std::io::stdout().lock(), gated);
             let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, stdout);
-            let outcome = report::write(&store, &options, format, &mut out).map_err(runtime)?;
-            out.flush().map_err(runtime)?;
+            let outcome = report::write(&store, &options, format, &mut out)
+                .map_err(|e| not_written(e, "standard output"))?;
+            out.flush().map_err(output_failed)?;
             outcome
         }
         Some(path) => write_file(&store, &options, format, path, gated)?,
@@ -161,6 +162,18 @@ fn document_asked(config: &Config, given: &std::ffi::OsStr) -> String {
     }
 }
 
+/// A report that failed: one that could not be written names where it was
+/// going (`to`), as `get -o` does, so a full disk under the output is not
+/// taken for the store's.
+fn not_written(e: report::ReportError, to: &str) -> Failure {
+    match e {
+        report::ReportError::Write(_) | report::ReportError::Csv(_) => {
+            runtime(anyhow::Error::from(e).context(to.to_string()))
+        }
+        e => runtime(e),
+    }
+}
+
 /// Writes the report beside `path` and renames it into place, so a reader (or
 /// a web server) never sees half a report.
 fn write_file(
@@ -175,7 +188,8 @@ fn write_file(
     // `-o /dev/stdout` into a pipe is written in place, so its reader can
     // go early too.
     let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, Gate::new(file, gated));
-    let outcome = report::write(store, options, format, &mut out).map_err(runtime)?;
+    let outcome = report::write(store, options, format, &mut out)
+        .map_err(|e| not_written(e, &format!("-o {}", path.display())))?;
     let file = out
         .into_inner()
         .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error())))?
