@@ -144,11 +144,14 @@ fn print(r: &FetchReport, capture_id: Option<i64>, format: Format) -> anyhow::Re
     Ok(())
 }
 
-/// An ETag as `If-None-Match` wants it: quoted (`"abc"`, `W/"abc"`, `*` stay).
+/// An ETag as `If-None-Match` wants it: quoted (`"abc"`, `W/"abc"`, `*` stay),
+/// a weak one's quotes after its `W/`.
 fn quoted_etag(etag: &str) -> String {
     let etag = etag.trim();
     if etag == "*" || etag.starts_with('"') || etag.starts_with("W/\"") {
         etag.to_string()
+    } else if let Some(weak) = etag.strip_prefix("W/") {
+        format!("W/\"{weak}\"")
     } else {
         format!("\"{etag}\"")
     }
@@ -200,6 +203,9 @@ mod tests {
         for kept in ["\"abc\"", "W/\"abc\"", "*"] {
             assert_eq!(quoted_etag(kept), kept);
         }
+        // A weak ETag typed without its quotes was sent as `"W/abc"`, a
+        // strong tag that matches nothing the server ever sent.
+        assert_eq!(quoted_etag("W/abc"), "W/\"abc\"");
         assert_eq!(
             http_date("2030-01-01").unwrap(),
             "Tue, 01 Jan 2030 00:00:00 GMT"
