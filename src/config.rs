@@ -389,6 +389,10 @@ impl FetchConfig {
     }
 }
 
+/// The longest re-check interval: a century, so that every next check falls
+/// in a year RFC 3339 can write.
+const MAX_RECHECK: Duration = Duration::from_secs(36_500 * 86_400);
+
 /// Requests in flight, overall or to one host: far more than any machine's
 /// sockets, far less than where the semaphores behind them give out.
 const MAX_CONCURRENCY: usize = 100_000;
@@ -645,6 +649,14 @@ impl Config {
         ] {
             if d.is_zero() {
                 return Err(invalid(key, "must be longer than 0s".into()));
+            }
+            // The next check is now + the interval: past year 9999 it is no
+            // time RFC 3339 can print (`next due: @9223372036854775807ms`).
+            if d > MAX_RECHECK {
+                return Err(invalid(
+                    key,
+                    format!("must be at most {MAX_RECHECK} (a century)"),
+                ));
             }
         }
         Ok(Config {
@@ -928,6 +940,33 @@ mod tests {
         for fine in ["cw/1 (+https://cw.example; a\\tb)", "cw/1 (Zürich)"] {
             let c = load(&format!("[fetch]\nuser_agent = \"{fine}\"\n")).unwrap();
             assert!(c.fetch.user_agent.starts_with("cw/1"));
+        }
+    }
+
+    /// A re-check interval of millennia was taken, and the next check it
+    /// scheduled lay past year 9999: `status` and `sources` then printed
+    /// `next due: @9223372036854775807ms`, no time at all.
+    #[test]
+    fn a_recheck_interval_beyond_a_century_is_refused() {
+        for key in ["recheck_ok", "recheck_failing", "recheck_dead"] {
+            let e = load(&format!("[check]\n{key} = \"213503982334d\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "/etc/cw/citewatch.toml:2: key `check.{key}`: must be at most 36500d (a century)"
+                )
+            );
+            let c = load(&format!("[check]\n{key} = \"36500d\"\n")).unwrap();
+            assert_eq!(
+                c.check
+                    .recheck_ok
+                    .max(c.check.recheck_failing)
+                    .max(c.check.recheck_dead)
+                    .as_millis(),
+                36_500 * 86_400_000
+            );
         }
     }
 

@@ -156,8 +156,8 @@ enum Command {
         /// not, an internationalised name as written or in punycode.
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
-        /// At most N sources.
-        #[arg(long, value_name = "N")]
+        /// At most N sources (1 or more).
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         limit: Option<usize>,
         /// Time budget, e.g. 2h: no new fetch after it, and those in flight 10 s later are
         /// given up; the rest waits for the next run. 0s: no budget, lifting the configured
@@ -234,7 +234,7 @@ enum Command {
         /// Only this document, or the documents under this folder: a path as `citations`
         /// shows it, or the file's (folder's) path on disk under a `[briefings] paths` entry.
         #[arg(long, value_name = "PATH")]
-        document: Option<String>,
+        document: Option<std::ffi::OsString>,
         /// Write to FILE (replaced whole when done) instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -317,6 +317,16 @@ enum Command {
         #[arg(long)]
         repair: bool,
     },
+}
+
+/// `check --limit`: 0 would take the lock, record a run and check nothing,
+/// and where `--max-duration 0s` means no budget it reads as no limit.
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(0) => Err("0 would check nothing; leave --limit out for no limit".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a whole number of sources, 1 or more")),
+    }
 }
 
 fn main() -> ExitCode {

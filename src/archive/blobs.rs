@@ -300,6 +300,7 @@ pub trait BlobStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Leftover {
     /// Its path.
+    #[serde(serialize_with = "super::path_lossy")]
     pub path: PathBuf,
     /// Its size.
     pub bytes: u64,
@@ -946,6 +947,20 @@ mod tests {
 
     fn sha(b: &[u8]) -> String {
         hex::encode(Sha256::digest(b))
+    }
+
+    /// A data folder under a name that is not UTF-8 made `verify --format
+    /// json` fail on its first leftover, its JSON cut off mid-way.
+    #[cfg(unix)]
+    #[test]
+    fn a_leftover_whose_path_is_not_utf8_is_json_all_the_same() {
+        use std::os::unix::ffi::OsStrExt;
+        let left = Leftover {
+            path: PathBuf::from(std::ffi::OsStr::from_bytes(b"/d\xff/blobs/.tmp-1")),
+            bytes: 3,
+        };
+        let json = serde_json::to_value(&left).unwrap();
+        assert_eq!(json["path"], "/d\u{FFFD}/blobs/.tmp-1");
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub struct Rebuilt {
     /// back indexes them.
     pub deltas_without_base: usize,
     /// Where the index it replaced was put, if there was one.
+    #[serde(serialize_with = "super::path_lossy_opt")]
     pub old_index: Option<PathBuf>,
 }
 

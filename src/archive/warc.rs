@@ -61,8 +61,10 @@ pub const IDENTICAL_PAYLOAD_PROFILE: &str =
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExportSummary {
     /// The WARC file.
+    #[serde(serialize_with = "super::path_lossy")]
     pub file: PathBuf,
     /// The CDXJ index, when one was asked for.
+    #[serde(serialize_with = "super::path_lossy_opt")]
     pub cdxj_file: Option<PathBuf>,
     /// WARC records written, the `warcinfo` record included.
     pub records: u64,

@@ -15,7 +15,9 @@ use citewatch::time::{format_millis, parse_time};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Failure, Format, print_json, progress_bar, runtime, show_progress, usage};
+use super::{
+    Failure, Format, output_failed, print_json, progress_bar, runtime, show_progress, usage,
+};
 
 fn source_of(store: &Store, raw: &str) -> Result<(SourceUrl, i64), Failure> {
     let url = source_url::normalize(raw).map_err(|e| {
@@ -246,7 +248,7 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
         captures: store.captures_of(source_id).map_err(runtime)?,
     };
     if format == Format::Json {
-        print_json(&h).map_err(runtime)?;
+        print_json(&h).map_err(output_failed)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
@@ -299,7 +301,7 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
         }
         Ok(())
     };
-    w().map_err(runtime)?;
+    w().map_err(output_failed)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -350,7 +352,7 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
         report.interrupted_writes.clear();
     }
     if format == Format::Json {
-        print_json(&report).map_err(runtime)?;
+        print_json(&report).map_err(output_failed)?;
     } else {
         let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
         let mut w = || -> std::io::Result<()> {
@@ -455,7 +457,7 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
             }
             Ok(())
         };
-        w().map_err(runtime)?;
+        w().map_err(output_failed)?;
     }
     Ok(if report.problems.is_empty() {
         ExitCode::SUCCESS
@@ -472,6 +474,13 @@ fn repair_pack_index(
     config: &Config,
     blobs: &FsBlobStore,
 ) -> Result<Option<verify::Repaired>, Failure> {
+    // No data folder, no store and nothing to repair: the lock would make
+    // the folder (and its lock file) only to say so, as `verify` does below.
+    if !config.store.dir.exists() {
+        return Err(runtime(citewatch::store::StoreError::Missing {
+            file: config.store.database(),
+        }));
+    }
     let _lock = citewatch::check::lock::RunLock::acquire(
         &config.store.dir,
         &format_millis(citewatch::time::now_millis()),
@@ -549,7 +558,7 @@ pub fn export_warc(
             serde_json::to_string_pretty(&summary).map_err(runtime)?
         );
     } else if format == Format::Json {
-        print_json(&summary).map_err(runtime)?;
+        print_json(&summary).map_err(output_failed)?;
     } else {
         let line = format!(
             "wrote {} ({}, {}, {}, {} bytes){}",
@@ -567,7 +576,8 @@ pub fn export_warc(
         if to_stdout {
             eprintln!("{line}");
         } else {
-            println!("{line}");
+            // Not `println!`, which panics when standard output cannot be written.
+            writeln!(std::io::stdout(), "{line}").map_err(output_failed)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,9 @@ use citewatch::signals::StopSignals;
 use citewatch::store::{SourceRow, Store};
 use citewatch::time::{Millis, format_millis};
 
-use super::{Failure, Format, RUNTIME_FAILURE, lock_failure, print_json, runtime, usage};
+use super::{
+    Failure, Format, RUNTIME_FAILURE, lock_failure, output_failed, print_json, runtime, usage,
+};
 
 /// A progress bar on a terminal; a log line every 10 s otherwise.
 struct Shown {
@@ -172,7 +174,7 @@ pub fn check(
         }
         Err(e) => return Err(runtime(e)),
     };
-    print_summary(&summary, format).map_err(runtime)?;
+    print_summary(&summary, format).map_err(output_failed)?;
     // As `sync` does: a document that could not be read is named and fails
     // the command, so a nightly timer shows it; the check itself ran.
     let unreadable = summary.sync.as_ref().map_or(&[][..], |s| &s.unreadable[..]);
@@ -283,7 +285,7 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let rows = store.sources(statuses.as_deref()).map_err(runtime)?;
     if format == Format::Json {
-        print_json(&rows).map_err(runtime)?;
+        print_json(&rows).map_err(output_failed)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
@@ -307,7 +309,7 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
             citewatch::report::text::plural(rows.len() as i64, "source", "sources")
         )
     };
-    w().map_err(runtime)?;
+    w().map_err(output_failed)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -333,7 +335,7 @@ pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Fa
         return Err(usage(anyhow::anyhow!(msg)));
     };
     if format == Format::Json {
-        print_json(&row).map_err(runtime)?;
+        print_json(&row).map_err(output_failed)?;
         return Ok(ExitCode::SUCCESS);
     }
     // A check that left the verdict as it was (a host incident) says so:
@@ -347,7 +349,7 @@ pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Fa
     let aside = latest
         .and_then(|c| c.evidence.map(|e| (c.started_at, e)))
         .filter(|(_, e)| !e.is_empty() && Some(e) != row.evidence.as_ref());
-    print_source(&row, aside, saved_at).map_err(runtime)?;
+    print_source(&row, aside, saved_at).map_err(output_failed)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use citewatch::config::Config;
 use citewatch::store::{CitationRow, Store};
 
-use super::{Failure, Format, runtime};
+use super::{Failure, Format, output_failed, runtime};
 
 /// Runs `citations`.
 pub fn run(
@@ -21,7 +21,7 @@ pub fn run(
     if invalid {
         rows.retain(|r| r.invalid_reason.is_some());
     }
-    print(&rows, format, all).map_err(runtime)?;
+    print(&rows, format, all).map_err(output_failed)?;
     Ok(ExitCode::SUCCESS)
 }
 

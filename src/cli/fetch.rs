@@ -8,7 +8,7 @@ use citewatch::config::Config;
 use citewatch::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
 use citewatch::store::Store;
 
-use super::{Failure, Format, print_json, runtime, usage};
+use super::{Failure, Format, output_failed, print_json, runtime, usage};
 
 /// What `fetch` was asked to do besides fetching.
 pub struct FetchArgs {
@@ -39,6 +39,19 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         }
         Err(_) => None,
     };
+    // Read before the store is opened (`--save` makes one): a wrong value
+    // is a usage error that leaves nothing behind.
+    let etag = args
+        .if_none_match
+        .as_deref()
+        .map(if_none_match)
+        .transpose()?;
+    let last_modified = args
+        .if_modified_since
+        .as_deref()
+        .map(http_date)
+        .transpose()
+        .map_err(usage)?;
     let mut store = if args.save && normalized.is_some() {
         Some(Store::open(&config.store.database()).map_err(runtime)?)
     } else {
@@ -49,9 +62,9 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         (Some(s), Some(url)) => archive::conditional_request(s, url.as_str()).map_err(runtime)?,
         _ => FetchRequest::new(args.url.as_str()),
     };
-    req.etag = args.if_none_match.map(|e| quoted_etag(&e)).or(req.etag);
-    if let Some(since) = &args.if_modified_since {
-        req.last_modified = Some(http_date(since).map_err(usage)?);
+    req.etag = etag.or(req.etag);
+    if last_modified.is_some() {
+        req.last_modified = last_modified;
     }
     let rt = tokio::runtime::Runtime::new().map_err(runtime)?;
     let fetcher = Fetcher::builder(config.fetch.clone())
@@ -65,7 +78,7 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         }
         None => None,
     };
-    print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(runtime)?;
+    print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(output_failed)?;
     Ok(match report.outcome {
         // The URL as written; a redirect to one no one can fetch is below.
         Outcome::InvalidUrl { .. } if report.hops.is_empty() => ExitCode::from(2),
@@ -131,14 +144,37 @@ fn print(r: &FetchReport, capture_id: Option<i64>, format: Format) -> anyhow::Re
     Ok(())
 }
 
-/// An ETag as `If-None-Match` wants it: quoted (`"abc"`, `W/"abc"`, `*` stay).
+/// An ETag as `If-None-Match` wants it: quoted (`"abc"`, `W/"abc"`, `*` stay),
+/// a weak one's quotes after its `W/`.
 fn quoted_etag(etag: &str) -> String {
     let etag = etag.trim();
     if etag == "*" || etag.starts_with('"') || etag.starts_with("W/\"") {
         etag.to_string()
+    } else if let Some(weak) = etag.strip_prefix("W/") {
+        format!("W/\"{weak}\"")
     } else {
         format!("\"{etag}\"")
     }
+}
+
+/// `--if-none-match` as the header will carry it. The fetcher leaves out a
+/// value no header can carry, so a line break or other control character
+/// sent the request unconditional without a word; an empty value is an
+/// unset variable (`--if-none-match "$ETAG"`), not an ETag.
+fn if_none_match(value: &str) -> Result<String, Failure> {
+    let quoted = quoted_etag(value);
+    if value.trim().is_empty() {
+        return Err(usage(anyhow::anyhow!(
+            "--if-none-match: the ETag is empty; give the one the server sent, e.g. \"abc\""
+        )));
+    }
+    if reqwest::header::HeaderValue::from_str(&quoted).is_err() {
+        return Err(usage(anyhow::anyhow!(
+            "--if-none-match: {value:?} cannot be sent as an HTTP header: line breaks, \
+             NUL and other control characters are not allowed"
+        )));
+    }
+    Ok(quoted)
 }
 
 /// `--if-modified-since` as an HTTP date: one already, or any time the other
@@ -167,6 +203,9 @@ mod tests {
         for kept in ["\"abc\"", "W/\"abc\"", "*"] {
             assert_eq!(quoted_etag(kept), kept);
         }
+        // A weak ETag typed without its quotes was sent as `"W/abc"`, a
+        // strong tag that matches nothing the server ever sent.
+        assert_eq!(quoted_etag("W/abc"), "W/\"abc\"");
         assert_eq!(
             http_date("2030-01-01").unwrap(),
             "Tue, 01 Jan 2030 00:00:00 GMT"

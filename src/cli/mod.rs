@@ -88,6 +88,23 @@ pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
+/// A command's output that could not be written (exit 3), named as such: a
+/// bare "No space left on device" after `sync` or `check` reads as the
+/// store's disk being full. A reader gone early (`| head`) is still told
+/// apart by its kind, down the chain. An error that is no write's (a value
+/// JSON cannot hold) is not put on standard output.
+pub fn output_failed(error: impl Into<anyhow::Error>) -> Failure {
+    let error = error.into();
+    let written = error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some());
+    runtime(if written {
+        error.context("standard output")
+    } else {
+        error
+    })
+}
+
 /// Whether SQLite found the store's database damaged, or no database at all.
 pub fn damaged(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {

@@ -14,7 +14,7 @@ use citewatch::store::Store;
 use citewatch::time::{now_millis, parse_since};
 use clap::ValueEnum;
 
-use super::{Failure, runtime, usage};
+use super::{Failure, output_failed, runtime, usage};
 
 /// Output formats of `report`.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -54,8 +54,8 @@ pub struct ReportArgs {
     pub since: Option<String>,
     /// `--outlet`.
     pub outlet: Option<String>,
-    /// `--document`.
-    pub document: Option<String>,
+    /// `--document`: a path on disk need not be UTF-8.
+    pub document: Option<std::ffi::OsString>,
     /// `-o`.
     pub output: Option<PathBuf>,
     /// `--fail-on`.
@@ -80,12 +80,13 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let filter = match &a.document {
-        Some(d) => document_filter(&store, &config.briefings.paths, d).map_err(|e| match e {
-            BadDocument::Unknown(_) | BadDocument::Withdrawn(_) => {
-                usage(anyhow::anyhow!("--document {e}"))
-            }
-            BadDocument::Store(e) => runtime(e),
-        })?,
+        Some(d) => document_filter(&store, &config.briefings.paths, &document_asked(config, d))
+            .map_err(|e| match e {
+                BadDocument::Unknown(_) | BadDocument::Withdrawn(_) => {
+                    usage(anyhow::anyhow!("--document {e}"))
+                }
+                BadDocument::Store(e) => runtime(e),
+            })?,
         None => DocumentFilter::default(),
     };
     if let Some(o) = &a.outlet
@@ -135,8 +136,9 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         None => {
             let stdout = Gate::new(std::io::stdout().lock(), gated);
             let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, stdout);
-            let outcome = report::write(&store, &options, format, &mut out).map_err(runtime)?;
-            out.flush().map_err(runtime)?;
+            let outcome = report::write(&store, &options, format, &mut out)
+                .map_err(|e| not_written(e, "standard output"))?;
+            out.flush().map_err(output_failed)?;
             outcome
         }
         Some(path) => write_file(&store, &options, format, path, gated)?,
@@ -145,6 +147,31 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--document` as text: as given when it is UTF-8; else a path on disk,
+/// named as sync names it (each byte that is not UTF-8 as `\xNN`), or,
+/// under no `[briefings] paths` entry, shown lossily for the error.
+fn document_asked(config: &Config, given: &std::ffi::OsStr) -> String {
+    match given.to_str() {
+        Some(text) => text.to_string(),
+        None => {
+            citewatch::briefing::name_on_disk(&config.briefings.paths, std::path::Path::new(given))
+                .unwrap_or_else(|| given.to_string_lossy().into_owned())
+        }
+    }
+}
+
+/// A report that failed: one that could not be written names where it was
+/// going (`to`), as `get -o` does, so a full disk under the output is not
+/// taken for the store's.
+fn not_written(e: report::ReportError, to: &str) -> Failure {
+    match e {
+        report::ReportError::Write(_) | report::ReportError::Csv(_) => {
+            runtime(anyhow::Error::from(e).context(to.to_string()))
+        }
+        e => runtime(e),
+    }
 }
 
 /// Writes the report beside `path` and renames it into place, so a reader (or
@@ -161,7 +188,8 @@ fn write_file(
     // `-o /dev/stdout` into a pipe is written in place, so its reader can
     // go early too.
     let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, Gate::new(file, gated));
-    let outcome = report::write(store, options, format, &mut out).map_err(runtime)?;
+    let outcome = report::write(store, options, format, &mut out)
+        .map_err(|e| not_written(e, &format!("-o {}", path.display())))?;
     let file = out
         .into_inner()
         .map_err(|e| runtime(anyhow::anyhow!("-o {}: {}", path.display(), e.error())))?

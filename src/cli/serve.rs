@@ -1,5 +1,6 @@
 //! `citewatch serve`: the HTTP service until SIGTERM or Ctrl-C.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -31,7 +32,12 @@ pub fn serve(config: &Config, listen: Option<SocketAddr>) -> Result<ExitCode, Fa
         let listener = server::bind(addr).await?;
         let local = listener.local_addr()?;
         // One line on stdout, so a supervisor or a test learns the port chosen for :0.
-        println!("citewatch: serving http://{local}/");
+        // Not `println!`, which panics when standard output is gone (a
+        // reader that took the line and left): the line informs, the
+        // service goes on without it.
+        if let Err(e) = writeln!(std::io::stdout(), "citewatch: serving http://{local}/") {
+            tracing::warn!("serving http://{local}/; standard output: {e}");
+        }
         if !local.ip().is_loopback() {
             tracing::warn!("listening on {local}, beyond loopback: put it behind TLS");
         }

@@ -9,7 +9,7 @@ use citewatch::store::Store;
 use citewatch::sync::{self, SyncOptions, SyncReport};
 use citewatch::time::{format_millis, now_millis};
 
-use super::{Failure, Format, lock_failure, print_json, runtime, usage};
+use super::{Failure, Format, lock_failure, output_failed, print_json, runtime, usage};
 
 /// Runs `sync`.
 pub fn run(config: &Config, format: Format, rehash: bool) -> Result<ExitCode, Failure> {
@@ -27,7 +27,7 @@ pub fn run(config: &Config, format: Format, rehash: bool) -> Result<ExitCode, Fa
         SyncOptions { rehash },
     )
     .map_err(runtime)?;
-    print(&report, format).map_err(runtime)?;
+    print(&report, format).map_err(output_failed)?;
     if !report.unreadable.is_empty() {
         return Err(runtime(anyhow::anyhow!(
             "{}",
