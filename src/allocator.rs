@@ -24,87 +24,17 @@ struct MallocConf(*const std::ffi::c_char);
 // SAFETY: it points at a string literal, never written.
 unsafe impl Sync for MallocConf {}
 
-/// Turns off SQLite's memory statistics before it starts, and has SQLite
-/// allocate through jemalloc too. Nothing here reads the statistics, and
-/// keeping them takes a process-wide mutex around every one of SQLite's
-/// allocations and frees: on the re-check night, the writer thread spent
-/// about a tenth of its time locking and unlocking it. Left to glibc's malloc,
-/// SQLite's allocations on the writer and preparer threads grew and trimmed
-/// those threads' arenas over and over: about one `mprotect` a source.
+/// Turns off SQLite's memory statistics before it starts. Nothing here reads
+/// them, and keeping them takes a process-wide mutex around every one of
+/// SQLite's allocations and frees: on the re-check night, the writer thread
+/// spent about a tenth of its time locking and unlocking it.
 pub fn configure_sqlite() {
-    // SAFETY: `SQLITE_CONFIG_MEMSTATUS` takes one int, `SQLITE_CONFIG_MALLOC`
-    // a pointer to methods SQLite copies. This runs first thing in `main`,
-    // before any connection exists, as sqlite3_config requires.
+    // SAFETY: `SQLITE_CONFIG_MEMSTATUS` takes one int. This runs first thing
+    // in `main`, before any connection exists, as sqlite3_config requires.
     let rc = unsafe {
         rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int)
     };
     debug_assert_eq!(rc, rusqlite::ffi::SQLITE_OK, "SQLite was started already");
-    let methods = sqlite_in_jemalloc::methods();
-    let rc = unsafe {
-        rusqlite::ffi::sqlite3_config(
-            rusqlite::ffi::SQLITE_CONFIG_MALLOC,
-            &methods as *const rusqlite::ffi::sqlite3_mem_methods,
-        )
-    };
-    debug_assert_eq!(rc, rusqlite::ffi::SQLITE_OK, "SQLite was started already");
-}
-
-/// SQLite's memory methods over jemalloc (`sqlite3_mem_methods`). jemalloc
-/// aligns every allocation to at least 8 bytes, as SQLite requires, and knows
-/// each one's size, so SQLite keeps no header of its own.
-mod sqlite_in_jemalloc {
-    use std::ffi::{c_int, c_void};
-
-    use rusqlite::ffi::sqlite3_mem_methods;
-    use tikv_jemalloc_sys as je;
-
-    /// The methods; SQLite keeps a copy.
-    pub(super) fn methods() -> sqlite3_mem_methods {
-        sqlite3_mem_methods {
-            xMalloc: Some(malloc),
-            xFree: Some(free),
-            xRealloc: Some(realloc),
-            xSize: Some(size),
-            xRoundup: Some(roundup),
-            xInit: Some(init),
-            xShutdown: Some(shutdown),
-            pAppData: std::ptr::null_mut(),
-        }
-    }
-
-    // SAFETY (all below): SQLite calls these as `sqlite3_mem_methods`
-    // documents: sizes are positive, and the pointers it frees, resizes or
-    // measures are ones these methods returned and it has not freed.
-    unsafe extern "C" fn malloc(n: c_int) -> *mut c_void {
-        unsafe { je::malloc(n.max(1) as usize) }
-    }
-
-    unsafe extern "C" fn free(p: *mut c_void) {
-        unsafe { je::free(p) }
-    }
-
-    unsafe extern "C" fn realloc(p: *mut c_void, n: c_int) -> *mut c_void {
-        unsafe { je::realloc(p, n.max(1) as usize) }
-    }
-
-    unsafe extern "C" fn size(p: *mut c_void) -> c_int {
-        if p.is_null() {
-            return 0;
-        }
-        let n = unsafe { je::malloc_usable_size(p) };
-        c_int::try_from(n).unwrap_or(c_int::MAX)
-    }
-
-    unsafe extern "C" fn roundup(n: c_int) -> c_int {
-        let rounded = unsafe { je::nallocx(n.max(1) as usize, 0) };
-        c_int::try_from(rounded).unwrap_or(n)
-    }
-
-    unsafe extern "C" fn init(_: *mut c_void) -> c_int {
-        rusqlite::ffi::SQLITE_OK
-    }
-
-    unsafe extern "C" fn shutdown(_: *mut c_void) {}
 }
 
 #[cfg(test)]
@@ -118,7 +48,7 @@ mod tests {
     /// this binary may start it first, so the check runs in a fresh process:
     /// this same test binary, asked for this one test.
     #[test]
-    fn sqlite_keeps_no_memory_statistics_and_allocates_in_jemalloc_once_configured() {
+    fn sqlite_keeps_no_memory_statistics_once_configured() {
         if std::env::var_os(CHILD).is_some() {
             super::configure_sqlite();
             let conn = Connection::open_in_memory().unwrap();
@@ -127,24 +57,12 @@ mod tests {
             // SAFETY: a plain read of SQLite's counter.
             let used = unsafe { ffi::sqlite3_memory_used() };
             assert_eq!(used, 0, "SQLite still counts its memory");
-            // jemalloc rounds 1,000 bytes up to its 1,024-byte class; SQLite's
-            // own allocator would say 1,000 (or glibc's chunk, 1,000 or 1,016).
-            // SAFETY: a pointer from sqlite3_malloc, measured and freed once.
-            let (measured, class) = unsafe {
-                let p = ffi::sqlite3_malloc(1000);
-                assert!(!p.is_null());
-                let measured = ffi::sqlite3_msize(p);
-                ffi::sqlite3_free(p);
-                (measured, tikv_jemalloc_sys::nallocx(1000, 0) as u64)
-            };
-            assert_eq!(class, 1024);
-            assert_eq!(measured, class, "SQLite does not allocate through jemalloc");
             return;
         }
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "allocator::tests::sqlite_keeps_no_memory_statistics_and_allocates_in_jemalloc_once_configured",
+                "allocator::tests::sqlite_keeps_no_memory_statistics_once_configured",
                 "--test-threads=1",
             ])
             .env(CHILD, "1")
