@@ -30,7 +30,7 @@ use super::cited_date::{
     OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
 use super::{CitedUrl, Item, Origin};
-use crate::source_url::trim_prose;
+use crate::source_url::{OPENERS, trim_prose};
 
 /// The label may be bold or italic (`**Source:**`, `*Source*:`) and come
 /// after a zero-width space or joiner that web editors leave: either hid
@@ -107,13 +107,14 @@ fn is_url_line(b: &Block) -> bool {
 }
 
 /// What a URL line gives as its URL: the line less a label (`Link: URL`)
-/// and the brackets or quotes around it (`<URL>`, `"URL"`, `(URL).`), which
-/// hid the URL so that the Source line it was under had "no URL given".
+/// and the brackets or quotes around it (`<URL>`, `"URL"`, `(URL).`, and
+/// full-width ones, `【URL】`), which hid the URL so that the Source line it
+/// was under had "no URL given".
 fn url_of_line(text: &str) -> Option<&str> {
     let t = text.trim();
     let t = URL_LABEL.find(t).map_or(t, |m| &t[m.end()..]);
-    let t = if t.starts_with(['<', '(', '[', '"', '\'', '“', '‘', '«', '「', '（']) {
-        trim_prose(t.trim_start_matches('（'))
+    let t = if t.starts_with(OPENERS) {
+        trim_prose(t)
     } else {
         t
     };

@@ -1274,6 +1274,7 @@ fn a_headlines_own_link_is_no_citation() {
     }
 }
 
+mod fullwidth;
 mod layouts;
 mod leftovers;
 mod review;
