@@ -62,3 +62,28 @@ fn a_bare_url_in_full_width_brackets_ends_before_them() {
         .collect();
     assert_eq!(urls, [Some(wiki.to_string())]);
 }
+
+/// A Source line typed in a Chinese input method: full-width colon, comma
+/// and digits, a weekday after the date. Its date was left in the outlet.
+#[test]
+fn a_source_line_typed_in_full_width_gives_its_outlet_and_date() {
+    let url = "http://127.0.0.1/world/2020-12/26/c_1126911308.htm";
+    for source in [
+        "Source：Xinhua，December 26，2020",
+        "Source: 新华社，２０２０年１２月２６日",
+        "来源：新华社，2020年12月26日（星期六）",
+    ] {
+        let text = format!("Title A\n\n{BODY}\n\n{source}\n{url}\n");
+        let got = flat(&parse(Format::Text, &text));
+        let outlet = if source.contains("Xinhua") {
+            "Xinhua"
+        } else {
+            "新华社"
+        };
+        assert_eq!(
+            got,
+            vec![row("Title A", outlet, "2020-12-26", url)],
+            "{source}"
+        );
+    }
+}
