@@ -1277,4 +1277,5 @@ fn a_headlines_own_link_is_no_citation() {
 mod fullwidth;
 mod layouts;
 mod leftovers;
+mod lists;
 mod review;
