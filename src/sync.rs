@@ -181,6 +181,8 @@ fn read_one(
         let ns = m.duration_since(UNIX_EPOCH).ok()?.as_nanos();
         settled.then(|| i64::try_from(ns).ok()).flatten()
     });
+    // A document an older reader read is read again, whatever its bytes.
+    let known = known.filter(|k| k.reader == briefing::READER_VERSION);
     if let Some(k) = known
         && !rehash
         && mtime_ns.is_some()
@@ -353,6 +355,7 @@ pub fn apply(
                             encoding,
                             mtime_ns,
                             id: previous.map(|k| k.id),
+                            reader: briefing::READER_VERSION,
                         },
                         &items,
                         now,
