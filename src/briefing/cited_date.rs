@@ -32,7 +32,7 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let comma = r"(?:[,，]\s*|\s+)";
     Regex::new(&format!(
         r"(?ix)
-        \(? \s* (?-u:\b)
+        [(（]? \s* (?-u:\b)
         (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? {comma} (?P<y1>\d{{4}})
           | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) {comma} (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
@@ -42,7 +42,7 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
         )
         (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]? )?
         (?: [,，]? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
-        \s* \)? \s* [.。]? \s* $"
+        \s* [)）]? \s* [.。]? \s* $"
     ))
     .expect("date pattern compiles")
 });
@@ -168,6 +168,32 @@ pub fn read_words(text: &str, words: Words) -> OutletDate {
     let text = ascii_digits(text);
     let text = text.trim();
     let text = text[..update_note(text).map_or(text.len(), |(start, _)| start)].trim();
+    let read = read_dated(text, words);
+    if read.date.is_some() || read.unread.is_some() {
+        return read;
+    }
+    // A note after the date, "(in Chinese)", is neither date nor outlet.
+    let Some(note) = NOTE_AT_END.find(text) else {
+        return read;
+    };
+    let again = read_dated(text[..note.start()].trim(), words);
+    if again.date.is_some() || again.unread.is_some() {
+        again
+    } else {
+        read
+    }
+}
+
+/// A bracketed note with no digit ending a citation: "(in Chinese)",
+/// "[English]", "（中文）". After a date, it hid the date, which was left
+/// in the outlet.
+static NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s*[(（\[【][^()（）\[\]【】\d]{1,40}[)）\]】]\s*[.。]?\s*$")
+        .expect("note pattern compiles")
+});
+
+/// [`read_words`] of `text` as it ends, a date or none.
+fn read_dated(text: &str, words: Words) -> OutletDate {
     let (outlet, date, unread) = match cited_date_at_end(text, words) {
         Some((start, date)) => (&text[..start], Some(date), None),
         None => match date_shaped_end(text) {
@@ -190,6 +216,12 @@ pub fn read_words(text: &str, words: Words) -> OutletDate {
         .trim()
         .trim_end_matches([',', '，', ';', '/', '|', '-', '–', '—', ':'])
         .trim();
+    // The bracket a whole citation was written in (`URL (Xinhua, December
+    // 26, 2020)`), whose closer went with the date: "(Xinhua" is no outlet.
+    let outlet = match outlet.strip_prefix(['(', '（']) {
+        Some(inner) if !inner.contains([')', '）']) => inner.trim(),
+        _ => outlet,
+    };
     OutletDate {
         outlet: (!outlet.is_empty()).then(|| outlet.to_string()),
         date,
@@ -446,6 +478,49 @@ mod tests {
                 .unread
                 .as_deref(),
             Some("Decembr 40， 2020")
+        );
+    }
+
+    /// A note after the date ("(in Chinese)", "[English]") hid the date,
+    /// which was left in the outlet; a citation written in brackets after
+    /// its URL (`URL (Xinhua, December 26, 2020)`) kept the bracket in the
+    /// outlet, "(Xinhua", an outlet of its own in reports.
+    #[test]
+    fn a_note_after_the_date_or_brackets_around_the_citation_are_no_outlet() {
+        for (line, outlet, date) in [
+            (
+                "Xinhua, December 26, 2020 (in Chinese)",
+                "Xinhua",
+                "2020-12-26",
+            ),
+            ("Xinhua, Dec 26, 2020 [English].", "Xinhua", "2020-12-26"),
+            ("新华网，2020年12月26日（中文）", "新华网", "2020-12-26"),
+            ("(Xinhua, December 26, 2020)", "Xinhua", "2020-12-26"),
+            ("（新华网，2020年12月26日）", "新华网", "2020-12-26"),
+            // Brackets of the outlet's own stay.
+            (
+                "Xinhua (Chinese), December 26, 2020",
+                "Xinhua (Chinese)",
+                "2020-12-26",
+            ),
+            (
+                "(RFA) Radio Free Asia, December 26, 2020",
+                "(RFA) Radio Free Asia",
+                "2020-12-26",
+            ),
+        ] {
+            assert_eq!(split(line), (Some(outlet), Some(date)), "{line}");
+        }
+        // Without a date before it, a bracket is the outlet's.
+        assert_eq!(
+            split("Radio Free Asia (Mandarin)"),
+            (Some("Radio Free Asia (Mandarin)"), None)
+        );
+        assert_eq!(
+            read_outlet_date("Xinhua, Decembr 40, 2020 (in Chinese)")
+                .unread
+                .as_deref(),
+            Some("Decembr 40, 2020")
         );
     }
 

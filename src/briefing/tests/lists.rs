@@ -87,3 +87,23 @@ fn an_outlet_named_with_and_or_a_comma_stays_one_source() {
         ]
     );
 }
+
+/// A Source line giving its URL first, its outlet and date in brackets
+/// after it, or a note after the date: the outlet was "(Xinhua", or the
+/// date was left in it.
+#[test]
+fn a_citation_in_brackets_after_its_url_or_before_a_note_reads_whole() {
+    let a = "http://127.0.0.1/c.htm";
+    for line in [
+        format!("Source: {a} (Xinhua, December 26, 2020)"),
+        format!("Source: Xinhua, December 26, 2020 (in Chinese)\n{a}"),
+        format!("来源：{a} （Xinhua，2020年12月26日）"),
+    ] {
+        let text = format!("Title A\n\n{BODY}\n\n{line}\n");
+        assert_eq!(
+            flat(&parse(Format::Text, &text)),
+            vec![row("Title A", "Xinhua", "2020-12-26", a)],
+            "{line}"
+        );
+    }
+}
