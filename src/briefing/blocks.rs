@@ -66,10 +66,29 @@ pub fn url_spans(text: &str) -> Vec<Range<usize>> {
     for stretch in stretches(text) {
         let from = stretch.start;
         spans.extend(spans_in(&finder, &text[stretch]).into_iter().map(|s| {
-            from + s.start..from + s.end - wide_closers(&text[from + s.start..from + s.end])
+            from + s.start..from + s.start + prose_end(&text[from + s.start..from + s.end])
         }));
     }
     spans
+}
+
+/// Where a URL linkify found ends before the full-width brackets of the
+/// prose around it: at an opening one it never closes (`URL（新华社）`,
+/// written with no space, took `（新华社` with it), less the closing ones
+/// after it (see [`wide_closers`]).
+fn prose_end(url: &str) -> usize {
+    let mut open: Vec<usize> = Vec::new();
+    for (at, c) in url.char_indices() {
+        match c {
+            '（' | '【' | '《' => open.push(at),
+            '）' | '】' | '》' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let end = open.first().copied().unwrap_or(url.len());
+    end - wide_closers(&url[..end])
 }
 
 /// How many bytes at the end of `url` are full-width brackets closing the

@@ -52,6 +52,12 @@ fn a_bare_url_in_full_width_brackets_ends_before_them() {
             "{open}{close}"
         );
     }
+    // Written with no space before the outlet in brackets.
+    let text = format!("Title A\n\n{BODY}\n\n来源：{url}（新华社，2020年12月26日）\n");
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![row("Title A", "新华社", "2020-12-26", url)]
+    );
     // A pair inside the path is the path's own.
     let wiki = "https://127.0.0.1/wiki/李白（诗人）";
     let text =

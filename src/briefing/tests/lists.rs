@@ -98,6 +98,7 @@ fn a_citation_in_brackets_after_its_url_or_before_a_note_reads_whole() {
         format!("Source: {a} (Xinhua, December 26, 2020)"),
         format!("Source: Xinhua, December 26, 2020 (in Chinese)\n{a}"),
         format!("来源：{a} （Xinhua，2020年12月26日）"),
+        format!("来源：{a}（Xinhua，2020年12月26日）"),
     ] {
         let text = format!("Title A\n\n{BODY}\n\n{line}\n");
         assert_eq!(
