@@ -218,22 +218,32 @@ pub fn host_as_given(host: &str) -> String {
     Host::parse(name).map_or_else(|_| name.to_ascii_lowercase(), |h| h.to_string())
 }
 
+/// Brackets and quotes prose opens before a URL: ASCII, and the full-width
+/// ones of Chinese prose (`（URL）`, `【URL】`, `《URL》`), which were kept
+/// as part of the URL (`）` became `%EF%BC%89`, a page that does not exist).
+pub const OPENERS: [char; 14] = [
+    '<', '(', '[', '"', '\'', '“', '‘', '«', '「', '（', '【', '《', '〈', '『',
+];
+
 /// Removes what prose wraps around a URL: surrounding quotes and brackets, and
 /// trailing punctuation that ends the sentence rather than the URL. A closing
-/// parenthesis stays when the URL opened one (Wikipedia-style links).
+/// parenthesis stays when the URL opened one (Wikipedia-style links, and
+/// `/wiki/李白（诗人）` in full width).
 pub fn trim_prose(raw: &str) -> &str {
     let mut s = raw.trim();
-    s = s.trim_start_matches(['<', '(', '[', '"', '\'', '“', '‘', '«', '「']);
+    s = s.trim_start_matches(OPENERS);
     // Brackets are counted once and kept in step as the end is cut: counting
     // them again at every cut was quadratic (seconds for a URL padded with
     // tens of thousands of `)`).
-    let count = |c: char| s.bytes().filter(|b| *b == c as u8).count();
-    let mut paren = count('(') as isize - count(')') as isize;
-    let mut bracket = count('[') as isize - count(']') as isize;
+    let count = |c: char| s.chars().filter(|x| *x == c).count() as isize;
+    let mut paren = count('(') - count(')');
+    let mut bracket = count('[') - count(']');
+    let mut wide_paren = count('（') - count('）');
+    let mut wide_bracket = count('【') - count('】');
     while let Some(last) = s.chars().last() {
         let strip = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '"' | '\'' | '”' | '’' | '»' | '>' | '」'
-            | '。' | '，' => true,
+            | '。' | '，' | '》' | '〉' | '』' => true,
             // More closed than opened: this one closes the prose's bracket.
             ')' if paren < 0 => {
                 paren += 1;
@@ -241,6 +251,14 @@ pub fn trim_prose(raw: &str) -> &str {
             }
             ']' if bracket < 0 => {
                 bracket += 1;
+                true
+            }
+            '）' if wide_paren < 0 => {
+                wide_paren += 1;
+                true
+            }
+            '】' if wide_bracket < 0 => {
+                wide_bracket += 1;
                 true
             }
             _ => false,
@@ -392,6 +410,27 @@ mod tests {
         assert_eq!(
             norm("http://en.wikipedia.org/wiki/Foo_(bar))."),
             "http://en.wikipedia.org/wiki/Foo_(bar)"
+        );
+    }
+
+    /// Full-width brackets around a URL (`（URL）`, `【URL】`, `《URL》`)
+    /// were kept: `）` became `%EF%BC%89`, a page that does not exist.
+    #[test]
+    fn full_width_brackets_around_a_url_are_prose() {
+        for raw in [
+            "（http://a.com/x）",
+            "http://a.com/x）。",
+            "【http://a.com/x】",
+            "《http://a.com/x》",
+            "〈http://a.com/x〉",
+            "『http://a.com/x』",
+        ] {
+            assert_eq!(norm(raw), "http://a.com/x", "{raw}");
+        }
+        // A pair inside the path is the path's own.
+        assert_eq!(
+            trim_prose("（http://a.com/wiki/李白（诗人））"),
+            "http://a.com/wiki/李白（诗人）"
         );
     }
 

@@ -181,6 +181,8 @@ fn read_one(
         let ns = m.duration_since(UNIX_EPOCH).ok()?.as_nanos();
         settled.then(|| i64::try_from(ns).ok()).flatten()
     });
+    // A document an older reader read is read again, whatever its bytes.
+    let known = known.filter(|k| k.reader == briefing::READER_VERSION);
     if let Some(k) = known
         && !rehash
         && mtime_ns.is_some()
@@ -353,6 +355,7 @@ pub fn apply(
                             encoding,
                             mtime_ns,
                             id: previous.map(|k| k.id),
+                            reader: briefing::READER_VERSION,
                         },
                         &items,
                         now,
@@ -493,5 +496,98 @@ fn prepare(items: Vec<briefing::Item>) -> Vec<NewItem> {
                 })
                 .collect(),
         })
+        .map(|item| NewItem {
+            citations: once_each(item.citations),
+            ..item
+        })
         .collect()
+}
+
+/// An item's citations less those that repeat a source it cites already:
+/// one URL pasted twice under a Source line, or written once with a
+/// fragment and once without, was two citations of one source in one item,
+/// listed and counted twice in every report. A body link to a source the
+/// item cites is that citation (the reader drops it only when written the
+/// same); two outlets or dates citing one source stay two citations.
+fn once_each(citations: Vec<NewCitation>) -> Vec<NewCitation> {
+    let body = briefing::Origin::Body.name();
+    let source = |c: &NewCitation| c.source.as_ref().ok().map(|(url, _)| url.clone());
+    let cited: HashSet<String> = citations
+        .iter()
+        .filter(|c| c.origin != body)
+        .filter_map(source)
+        .collect();
+    let mut seen = HashSet::new();
+    citations
+        .into_iter()
+        .filter(|c| match source(c) {
+            // A URL that cannot be fetched is kept as written, each time.
+            None => true,
+            Some(url) if c.origin == body && cited.contains(&url) => false,
+            Some(url) => seen.insert((url, c.outlet.clone(), c.cited_date.clone())),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::briefing::Format;
+
+    const BODY: &str = "Xinhua reported that the provincial committee passed a new regulation on Tuesday, which requires all institutions to report their foreign cooperation projects.";
+
+    /// (source URL, outlet) of each citation of each item.
+    fn cited(text: &str) -> Vec<Vec<(String, Option<String>)>> {
+        prepare(briefing::parse(Format::Text, text))
+            .into_iter()
+            .map(|item| {
+                item.citations
+                    .into_iter()
+                    .map(|c| (c.source.map_or_else(|e| e, |s| s.0), c.outlet))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// One URL pasted twice under a Source line, or written once with a
+    /// fragment and once without (or in another case), was two citations
+    /// of one source in one item: the item's broken link listed and
+    /// counted twice in every report.
+    #[test]
+    fn one_source_cited_twice_in_one_item_is_one_citation() {
+        let url = "http://127.0.0.1/local/2020-12/26/c_1126910999.htm";
+        let xinhua = Some("Xinhua".to_string());
+        for urls in [
+            format!("{url}\n{url}"),
+            format!("{url}#main\n{url}"),
+            format!("{url} {}", url.replace("http://", "HTTP://")),
+        ] {
+            let text = format!("Title A\n\n{BODY}\n\nSource: Xinhua, December 26, 2020\n{urls}\n");
+            assert_eq!(
+                cited(&text),
+                vec![vec![(url.to_string(), xinhua.clone())]],
+                "{urls}"
+            );
+        }
+        // A body link to the cited source, spelled otherwise, is that citation.
+        let text = format!(
+            "Title A\n\n{BODY} See {url}#top.\n\nSource: Xinhua, December 26, 2020\n{url}\n"
+        );
+        assert_eq!(cited(&text), vec![vec![(url.to_string(), xinhua.clone())]]);
+        // Two outlets citing one URL are two citations; so is one URL in two items.
+        let text = format!(
+            "Title A\n\n{BODY}\n\nSources: Xinhua, December 26, 2020; People's Daily, December 26, 2020\n{url}\n{url}\n\n\
+             Title B\n\n{BODY}\n\nSource: Xinhua, December 26, 2020\n{url}\n"
+        );
+        assert_eq!(
+            cited(&text),
+            vec![
+                vec![
+                    (url.to_string(), xinhua.clone()),
+                    (url.to_string(), Some("People's Daily".to_string()))
+                ],
+                vec![(url.to_string(), xinhua.clone())]
+            ]
+        );
+    }
 }

@@ -70,6 +70,7 @@ fn build(dir: &Path) -> PathBuf {
         encoding: "UTF-8",
         mtime_ns: None,
         id: None,
+        reader: citewatch::briefing::READER_VERSION,
     };
     batch
         .put_document(
@@ -728,6 +729,7 @@ fn hostile_urls_stay_inert_in_markdown() {
         encoding: "UTF-8",
         mtime_ns: None,
         id: None,
+        reader: citewatch::briefing::READER_VERSION,
     };
     batch.put_document(&doc, &items, synced).unwrap();
     batch.commit().unwrap();

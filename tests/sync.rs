@@ -959,3 +959,34 @@ fn the_unreadable_count_agrees_with_its_noun() {
         "{err}"
     );
 }
+
+/// A store synced by an older citewatch, whose reading of documents has
+/// been mended since, kept that reading of every unchanged document for
+/// good: neither the stat nor the sha256 (`--rehash`) showed a change, so
+/// the mended reader never saw them. Simulated here as a reading that lost
+/// the document's citations, recorded by reader version 0.
+#[test]
+fn a_document_read_by_an_older_reader_is_read_again() {
+    let g = Ground::new();
+    g.brief("briefings-244.txt", SEED);
+    g.sync();
+    let before = g.citations();
+    assert_eq!(before.len(), 8);
+    {
+        let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+        db.execute_batch("DELETE FROM citations; UPDATE documents SET reader = 0;")
+            .unwrap();
+    }
+    assert_eq!(g.citations().len(), 0);
+    let r = g.sync();
+    assert_eq!(
+        (r["changed"].as_u64(), r["unchanged"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let after = g.citations();
+    assert_eq!(after.len(), 8);
+    let urls = |rows: &[Value]| rows.iter().map(|r| r["url"].clone()).collect::<Vec<_>>();
+    assert_eq!(urls(&after), urls(&before));
+    // Read by this reader now: unchanged from here on.
+    assert_eq!(g.sync()["unchanged"], 1);
+}

@@ -65,13 +65,60 @@ pub fn url_spans(text: &str) -> Vec<Range<usize>> {
     // [`is_cjk_punctuation`]); offsets kept in `text`.
     for stretch in stretches(text) {
         let from = stretch.start;
-        spans.extend(
-            spans_in(&finder, &text[stretch])
-                .into_iter()
-                .map(|s| from + s.start..from + s.end),
-        );
+        spans.extend(spans_in(&finder, &text[stretch]).into_iter().map(|s| {
+            from + s.start..from + s.start + prose_end(&text[from + s.start..from + s.end])
+        }));
     }
     spans
+}
+
+/// Where a URL linkify found ends before the full-width brackets of the
+/// prose around it: at an opening one it never closes (`URL（新华社）`,
+/// written with no space, took `（新华社` with it), less the closing ones
+/// after it (see [`wide_closers`]).
+fn prose_end(url: &str) -> usize {
+    let mut open: Vec<usize> = Vec::new();
+    for (at, c) in url.char_indices() {
+        match c {
+            '（' | '【' | '《' => open.push(at),
+            '）' | '】' | '》' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let end = open.first().copied().unwrap_or(url.len());
+    end - wide_closers(&url[..end])
+}
+
+/// How many bytes at the end of `url` are full-width brackets closing the
+/// prose around it (`（URL）`, `【URL】`, `《URL》`), not the URL: linkify
+/// takes any non-ASCII character for part of a path. A `）` or `】` that
+/// closes one the URL opened (`/wiki/李白（诗人）`) is the URL's.
+fn wide_closers(url: &str) -> usize {
+    let count = |c: char| url.chars().filter(|x| *x == c).count() as isize;
+    let mut paren = count('（') - count('）');
+    let mut bracket = count('【') - count('】');
+    let mut cut = 0;
+    for c in url.chars().rev() {
+        let prose = match c {
+            '》' | '〉' | '』' | '」' => true,
+            '）' if paren < 0 => {
+                paren += 1;
+                true
+            }
+            '】' if bracket < 0 => {
+                bracket += 1;
+                true
+            }
+            _ => false,
+        };
+        if !prose {
+            break;
+        }
+        cut += c.len_utf8();
+    }
+    cut
 }
 
 /// `text` cut at the full-width punctuation that ends a bare URL, as byte

@@ -4,6 +4,7 @@
 //! The date is found at the end of the line; everything before it is the outlet,
 //! which may itself hold commas and full stops ("U.S. Department …").
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -17,6 +18,9 @@ use regex::Regex;
 /// A date starts at a word's start (an ASCII one, so that `新华网2020年…`
 /// still has its date): inside `2020 – 2 January 2021` the pattern found
 /// the "range" `20 – 2 January 2021`, a mistyped date.
+///
+/// A Chinese weekday after the date (`2020年12月26日星期六`, `（周六）`) is
+/// part of it, and a comma typed in full width (`December 26，2020`) a comma.
 static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
     // Without a day, only a month's own name or abbreviation: "Decision
@@ -24,18 +28,21 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month_name = r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
     let ord = r"(?:st|nd|rd|th)?";
     let to = r"\s*[-–—]\s*";
+    // A comma typed in full width (`December 26，2020`) is a comma.
+    let comma = r"(?:[,，]\s*|\s+)";
     Regex::new(&format!(
         r"(?ix)
-        \(? \s* (?-u:\b)
-        (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? (?:,\s*|\s+) (?P<y1>\d{{4}})
-          | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) (?:,\s*|\s+) (?P<y2>\d{{4}})
+        [(（]? \s* (?-u:\b)
+        (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? {comma} (?P<y1>\d{{4}})
+          | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) {comma} (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
           | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
-          | (?P<m5>{month_name}) ,? \s+ (?P<y5>\d{{4}})
+          | (?P<m5>{month_name}) {comma} (?P<y5>\d{{4}})
           | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
         )
-        (?: ,? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
-        \s* \)? \s* [.。]? \s* $"
+        (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]? )?
+        (?: [,，]? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
+        \s* [)）]? \s* [.。]? \s* $"
     ))
     .expect("date pattern compiles")
 });
@@ -49,6 +56,24 @@ static WEEKDAY_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("weekday pattern compiles")
 });
+
+/// `text` with its full-width digits (`２０２０年１２月２６日`, as a Chinese
+/// input method types them) as ASCII ones: the date pattern starts a date
+/// at an ASCII word's start and its numbers are read as ASCII, so such a
+/// date was left in the outlet. An outlet's own full-width digits read as
+/// ASCII too, which names it no less.
+fn ascii_digits(text: &str) -> Cow<'_, str> {
+    let wide = |c: char| ('０'..='９').contains(&c);
+    if !text.contains(wide) {
+        return Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_digit(c as u32 - '０' as u32, 10).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
 
 /// Month number from an English month name or abbreviation.
 fn month_number(name: &str) -> Option<i8> {
@@ -92,8 +117,8 @@ static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
         [,，] \s* (?P<tail>
-            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? ,? \s+ \d{2,6}
-          | \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? \s+ [a-z]{3,}\.? ,? \s+ \d{2,6}
+            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? (?:[,，]\s*|\s+) \d{2,6}
+          | \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? \s+ [a-z]{3,}\.? (?:[,，]\s*|\s+) \d{2,6}
           | \d{4} [-/.] \d{1,2} [-/.] \d{1,2}
           | \d{1,2} [-/.] \d{1,2} [-/.] \d{2,4}
         ) \s* [.。]? \s* $",
@@ -140,8 +165,35 @@ pub fn read_outlet_date(text: &str) -> OutletDate {
 /// Reads outlet and date as [`read_outlet_date`] does, from `words` known
 /// to be what they are.
 pub fn read_words(text: &str, words: Words) -> OutletDate {
+    let text = ascii_digits(text);
     let text = text.trim();
     let text = text[..update_note(text).map_or(text.len(), |(start, _)| start)].trim();
+    let read = read_dated(text, words);
+    if read.date.is_some() || read.unread.is_some() {
+        return read;
+    }
+    // A note after the date, "(in Chinese)", is neither date nor outlet.
+    let Some(note) = NOTE_AT_END.find(text) else {
+        return read;
+    };
+    let again = read_dated(text[..note.start()].trim(), words);
+    if again.date.is_some() || again.unread.is_some() {
+        again
+    } else {
+        read
+    }
+}
+
+/// A bracketed note with no digit ending a citation: "(in Chinese)",
+/// "[English]", "（中文）". After a date, it hid the date, which was left
+/// in the outlet.
+static NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s*[(（\[【][^()（）\[\]【】\d]{1,40}[)）\]】]\s*[.。]?\s*$")
+        .expect("note pattern compiles")
+});
+
+/// [`read_words`] of `text` as it ends, a date or none.
+fn read_dated(text: &str, words: Words) -> OutletDate {
     let (outlet, date, unread) = match cited_date_at_end(text, words) {
         Some((start, date)) => (&text[..start], Some(date), None),
         None => match date_shaped_end(text) {
@@ -164,6 +216,12 @@ pub fn read_words(text: &str, words: Words) -> OutletDate {
         .trim()
         .trim_end_matches([',', '，', ';', '/', '|', '-', '–', '—', ':'])
         .trim();
+    // The bracket a whole citation was written in (`URL (Xinhua, December
+    // 26, 2020)`), whose closer went with the date: "(Xinhua" is no outlet.
+    let outlet = match outlet.strip_prefix(['(', '（']) {
+        Some(inner) if !inner.contains([')', '）']) => inner.trim(),
+        _ => outlet,
+    };
     OutletDate {
         outlet: (!outlet.is_empty()).then(|| outlet.to_string()),
         date,
@@ -261,6 +319,8 @@ pub fn is_update_note(text: &str) -> bool {
 
 /// True when the whole of `text` is a date ("December 26, 2020").
 pub fn is_date_line(text: &str) -> bool {
+    let text = ascii_digits(text);
+    let text = text.as_ref();
     cited_date_at_end(text, Words::MaybeTitle)
         .is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
@@ -389,6 +449,78 @@ mod tests {
         assert_eq!(
             split("Daily News, Sunday"),
             (Some("Daily News, Sunday"), None)
+        );
+    }
+
+    /// Dates typed with a Chinese input method: a weekday after the date
+    /// (`2020年12月26日星期六`, `（周六）`), full-width commas or digits.
+    /// None was read: the date was left in the outlet, which became an
+    /// outlet of its own in reports, and the citation undated.
+    #[test]
+    fn a_date_typed_in_full_width_or_with_a_chinese_weekday_is_read() {
+        for (line, outlet, date) in [
+            ("BBC, 2020年12月26日星期六", "BBC", "2020-12-26"),
+            ("新华网，2020年12月26日（星期六）", "新华网", "2020-12-26"),
+            ("新华网，2020年12月26日 周六 08:15", "新华网", "2020-12-26"),
+            ("联合报，2020-12-26 (週六)", "联合报", "2020-12-26"),
+            ("Xinhua， December 26， 2020", "Xinhua", "2020-12-26"),
+            ("Xinhua，December 26，2020。", "Xinhua", "2020-12-26"),
+            ("Xinhua, ２０２０年１２月２６日", "Xinhua", "2020-12-26"),
+            ("人民日报，２０２０年１２月", "人民日报", "2020-12"),
+            ("Xinhua, December ２６, ２０２０", "Xinhua", "2020-12-26"),
+        ] {
+            assert_eq!(split(line), (Some(outlet), Some(date)), "{line}");
+            assert_eq!(read_outlet_date(line).unread, None, "{line}");
+        }
+        // A mistyped one is still named, without its full-width comma.
+        assert_eq!(
+            read_outlet_date("Xinhua， Decembr 40， 2020")
+                .unread
+                .as_deref(),
+            Some("Decembr 40， 2020")
+        );
+    }
+
+    /// A note after the date ("(in Chinese)", "[English]") hid the date,
+    /// which was left in the outlet; a citation written in brackets after
+    /// its URL (`URL (Xinhua, December 26, 2020)`) kept the bracket in the
+    /// outlet, "(Xinhua", an outlet of its own in reports.
+    #[test]
+    fn a_note_after_the_date_or_brackets_around_the_citation_are_no_outlet() {
+        for (line, outlet, date) in [
+            (
+                "Xinhua, December 26, 2020 (in Chinese)",
+                "Xinhua",
+                "2020-12-26",
+            ),
+            ("Xinhua, Dec 26, 2020 [English].", "Xinhua", "2020-12-26"),
+            ("新华网，2020年12月26日（中文）", "新华网", "2020-12-26"),
+            ("(Xinhua, December 26, 2020)", "Xinhua", "2020-12-26"),
+            ("（新华网，2020年12月26日）", "新华网", "2020-12-26"),
+            // Brackets of the outlet's own stay.
+            (
+                "Xinhua (Chinese), December 26, 2020",
+                "Xinhua (Chinese)",
+                "2020-12-26",
+            ),
+            (
+                "(RFA) Radio Free Asia, December 26, 2020",
+                "(RFA) Radio Free Asia",
+                "2020-12-26",
+            ),
+        ] {
+            assert_eq!(split(line), (Some(outlet), Some(date)), "{line}");
+        }
+        // Without a date before it, a bracket is the outlet's.
+        assert_eq!(
+            split("Radio Free Asia (Mandarin)"),
+            (Some("Radio Free Asia (Mandarin)"), None)
+        );
+        assert_eq!(
+            read_outlet_date("Xinhua, Decembr 40, 2020 (in Chinese)")
+                .unread
+                .as_deref(),
+            Some("Decembr 40, 2020")
         );
     }
 

@@ -95,6 +95,19 @@ pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
     if let Some(d) = utf8_with_strays(bytes) {
         return d;
     }
+    // A UTF-8 byte-order mark settles the encoding: bytes after it that
+    // are not UTF-8 are strays, named as they are without the mark.
+    if let Some((enc, bom_len)) = Encoding::for_bom(bytes)
+        && enc == encoding_rs::UTF_8
+    {
+        let rest = &bytes[bom_len..];
+        let replaced = rest.utf8_chunks().map(|c| c.invalid().len()).sum();
+        return Decoded {
+            text: String::from_utf8_lossy(rest).into_owned(),
+            encoding: encoding_rs::UTF_8.name(),
+            replaced,
+        };
+    }
     decode(bytes, html && !meta_claims_utf8_falsely(bytes))
 }
 
@@ -180,6 +193,28 @@ pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A UTF-8 document saved with a byte-order mark (as Windows editors
+    /// save it) and a stray byte pasted in: the byte was read as U+FFFD
+    /// but not named, so the editor was never told to fix it.
+    #[test]
+    fn a_stray_byte_after_a_utf8_bom_is_named() {
+        let mut bytes = b"\xEF\xBB\xBFTitle\nBeijing".to_vec();
+        bytes.push(0x92);
+        bytes.extend_from_slice(b"s plan\nSource: Xinhua, December 26, 2020\n");
+        let d = decode_document(&bytes, false);
+        assert_eq!((d.encoding, d.replaced), ("UTF-8", 1));
+        assert_eq!(
+            d.text,
+            "Title\nBeijing\u{FFFD}s plan\nSource: Xinhua, December 26, 2020\n"
+        );
+        // Valid UTF-8 after the mark replaces nothing.
+        let d = decode_document("\u{FEFF}Title 新华社\n".as_bytes(), false);
+        assert_eq!(
+            (d.encoding, d.replaced, d.text.as_str()),
+            ("UTF-8", 0, "Title 新华社\n")
+        );
+    }
 
     #[test]
     fn a_stray_byte_in_utf8_is_replaced_not_a_reason_to_guess() {

@@ -30,7 +30,7 @@ use super::cited_date::{
     OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
 };
 use super::{CitedUrl, Item, Origin};
-use crate::source_url::trim_prose;
+use crate::source_url::{OPENERS, trim_prose};
 
 /// The label may be bold or italic (`**Source:**`, `*Source*:`) and come
 /// after a zero-width space or joiner that web editors leave: either hid
@@ -107,13 +107,14 @@ fn is_url_line(b: &Block) -> bool {
 }
 
 /// What a URL line gives as its URL: the line less a label (`Link: URL`)
-/// and the brackets or quotes around it (`<URL>`, `"URL"`, `(URL).`), which
-/// hid the URL so that the Source line it was under had "no URL given".
+/// and the brackets or quotes around it (`<URL>`, `"URL"`, `(URL).`, and
+/// full-width ones, `【URL】`), which hid the URL so that the Source line it
+/// was under had "no URL given".
 fn url_of_line(text: &str) -> Option<&str> {
     let t = text.trim();
     let t = URL_LABEL.find(t).map_or(t, |m| &t[m.end()..]);
-    let t = if t.starts_with(['<', '(', '[', '"', '\'', '“', '‘', '«', '「', '（']) {
-        trim_prose(t.trim_start_matches('（'))
+    let t = if t.starts_with(OPENERS) {
+        trim_prose(t)
     } else {
         t
     };
@@ -772,26 +773,53 @@ fn read_source(said: &str, links: &[Link], words: Words) -> (Vec<OutletDate>, Ve
     (vec![if again.date.is_some() { again } else { read }], urls)
 }
 
+/// What may join sources listed on one line: `;`, `、`, a comma, "and", `&`.
+static LIST_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\s*[;；、,，]\s*|\s+(?:and|&)\s+|\s*&\s*").expect("pattern compiles")
+});
+
+/// The longest part of a list read: an outlet and a date are far shorter,
+/// and reading longer parts again at every separator was quadratic in a
+/// long line.
+const MAX_LISTED_PART: usize = 400;
+
 /// Several sources listed on one line, `Xinhua, December 26, 2020; Global
-/// Times, December 27, 2020`: read as one, the last date was every URL's
-/// and the rest of the list its outlet. A list only when every part names
-/// an outlet and a date; `Xinhua; Global Times, December 27, 2020` is one
-/// source as before.
+/// Times, December 27, 2020` (or joined by `、`, a comma, "and" or `&`):
+/// read as one, the last date was every URL's and the rest of the list its
+/// outlet. The line is cut only after a part that names an outlet and ends
+/// with a date, so "Ministry of Commerce and Industry, …" keeps its name,
+/// and it is a list only when every part names an outlet and a date;
+/// `Xinhua; Global Times, December 27, 2020` is one source as before.
 fn listed_sources(rest: &str, words: Words) -> Option<Vec<OutletDate>> {
-    let parts: Vec<&str> = rest
-        .split([';', '；'])
-        .filter(|p| !p.trim().is_empty())
-        .collect();
-    if parts.len() < 2 {
+    let dated = |part: &str| {
+        let od = read_words(&without_husks(part), words);
+        (od.outlet.is_some() && (od.date.is_some() || od.unread.is_some())).then_some(od)
+    };
+    let mut listed = Vec::new();
+    let mut from = 0;
+    for sep in LIST_SEPARATOR.find_iter(rest) {
+        if sep.start() < from {
+            continue;
+        }
+        let part = &rest[from..sep.start()];
+        if part.len() > MAX_LISTED_PART {
+            return None;
+        }
+        if part.trim().is_empty() {
+            from = sep.end();
+        } else if let Some(od) = dated(part) {
+            listed.push(od);
+            from = sep.end();
+        }
+    }
+    if listed.is_empty() {
         return None;
     }
-    parts
-        .into_iter()
-        .map(|p| {
-            let od = read_words(&without_husks(p), words);
-            (od.outlet.is_some() && (od.date.is_some() || od.unread.is_some())).then_some(od)
-        })
-        .collect()
+    let last = &rest[from..];
+    if !last.trim().is_empty() {
+        listed.push(dated(last).filter(|_| last.len() <= MAX_LISTED_PART)?);
+    }
+    (listed.len() >= 2).then_some(listed)
 }
 
 /// `said` with every URL its links show in it (a bare URL, an anchor whose

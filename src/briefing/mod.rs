@@ -17,6 +17,13 @@ pub use walk::{
     DocumentFile, WalkError, entry_named, find_documents, name_after_root, name_on_disk,
 };
 
+/// The version of the reading of documents into items and citations. Raise
+/// it with every change that reads different items, citations, outlets or
+/// dates out of the same bytes: sync reads again each document an older
+/// version read, though its bytes are unchanged, so the mended reading
+/// reaches the store (see the `reader` column of `documents`).
+pub const READER_VERSION: i64 = 1;
+
 /// The document formats the briefing store may hold, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

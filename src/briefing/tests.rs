@@ -1274,6 +1274,8 @@ fn a_headlines_own_link_is_no_citation() {
     }
 }
 
+mod fullwidth;
 mod layouts;
 mod leftovers;
+mod lists;
 mod review;

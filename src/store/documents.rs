@@ -20,6 +20,9 @@ pub struct KnownDocument {
     pub size: u64,
     /// Modification time (ns) when last synced, if it could be trusted then.
     pub mtime_ns: Option<i64>,
+    /// The version of the reader that read its items (0: before versions
+    /// were recorded).
+    pub reader: i64,
 }
 
 /// A document to (re)write.
@@ -42,6 +45,8 @@ pub struct NewDocument<'a> {
     pub mtime_ns: Option<i64>,
     /// The document's id when the store has it already; its items are replaced.
     pub id: Option<i64>,
+    /// The version of the reader that read its items.
+    pub reader: i64,
 }
 
 /// A briefing item to write.
@@ -76,7 +81,7 @@ impl Store {
     pub fn known_documents(&self) -> Result<HashMap<(String, String), KnownDocument>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT root, path, id, sha256, withdrawn_at IS NOT NULL, size, mtime_ns FROM documents")
+            .prepare("SELECT root, path, id, sha256, withdrawn_at IS NOT NULL, size, mtime_ns, reader FROM documents")
             .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
@@ -88,6 +93,7 @@ impl Store {
                         withdrawn: r.get(4)?,
                         size: r.get::<_, i64>(5)? as u64,
                         mtime_ns: r.get(6)?,
+                        reader: r.get(7)?,
                     },
                 ))
             })
@@ -152,15 +158,16 @@ impl SyncBatch<'_> {
             doc.size as i64,
             doc.encoding,
             now,
-            doc.mtime_ns
+            doc.mtime_ns,
+            doc.reader
         ];
         // Plain statements, not RETURNING: SQLite buffers RETURNING rows in a
         // temporary table, which costs more than the insert on a first sync.
         let id = match doc.id {
             None => {
                 tx.prepare_cached(
-                    "INSERT INTO documents (root, path, format, sha256, size, encoding, synced_at, mtime_ns, first_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
+                    "INSERT INTO documents (root, path, format, sha256, size, encoding, synced_at, mtime_ns, first_seen, reader)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, ?9)",
                 )
                 .and_then(|mut s| s.execute(p))
                 .map_err(self.err())?;
@@ -169,7 +176,7 @@ impl SyncBatch<'_> {
             Some(id) => {
                 tx.prepare_cached(
                     "UPDATE documents SET format = ?3, sha256 = ?4, size = ?5, encoding = ?6,
-                       synced_at = ?7, mtime_ns = ?8, withdrawn_at = NULL
+                       synced_at = ?7, mtime_ns = ?8, withdrawn_at = NULL, reader = ?9
                      WHERE root = ?1 AND path = ?2",
                 )
                 .and_then(|mut s| s.execute(p))
