@@ -156,8 +156,8 @@ enum Command {
         /// not, an internationalised name as written or in punycode.
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
-        /// At most N sources (1 or more).
-        #[arg(long, value_name = "N", value_parser = at_least_one)]
+        /// At most N sources.
+        #[arg(long, value_name = "N")]
         limit: Option<usize>,
         /// Time budget, e.g. 2h: no new fetch after it, and those in flight 10 s later are
         /// given up; the rest waits for the next run. 0s: no budget, lifting the configured
@@ -317,16 +317,6 @@ enum Command {
         #[arg(long)]
         repair: bool,
     },
-}
-
-/// `check --limit`: 0 would take the lock, record a run and check nothing,
-/// and where `--max-duration 0s` means no budget it reads as no limit.
-fn at_least_one(value: &str) -> Result<usize, String> {
-    match value.trim().parse::<usize>() {
-        Ok(0) => Err("0 would check nothing; leave --limit out for no limit".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(format!("{e}: give a whole number of sources, 1 or more")),
-    }
 }
 
 fn main() -> ExitCode {

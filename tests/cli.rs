@@ -228,32 +228,6 @@ fn serve_goes_on_when_standard_output_is_gone() {
     assert!(!err.contains("internal error"), "{err}");
 }
 
-/// `check --limit 0` took the lock, synced, recorded a run and checked
-/// nothing, "checked 0 of 0 due sources", with exit 0; where `--max-duration
-/// 0s` means no budget, 0 reads as no limit too. It is refused, saying so.
-#[test]
-fn check_limit_0_is_refused_not_a_run_of_nothing() {
-    let g = Ground::new();
-    g.brief("a.txt", BRIEF);
-    g.sync();
-    let out = g
-        .cmd(&["check", "--no-sync", "--limit", "0"])
-        .output()
-        .unwrap();
-    let (code, err) = code_and_stderr(&out);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(
-        err.contains("--limit") && err.contains("leave --limit out"),
-        "{err}"
-    );
-    assert!(out.stdout.is_empty());
-    let runs = rusqlite::Connection::open(g.data().join("citewatch.db"))
-        .unwrap()
-        .query_row("SELECT count(*) FROM runs", [], |r| r.get::<_, i64>(0))
-        .unwrap();
-    assert_eq!(runs, 0, "no run recorded");
-}
-
 /// `export-warc -o` a file whose name is not UTF-8, `--format json`: serde
 /// refuses such a path, so standard output got `{ "file": ` and no more, and
 /// the command exited 3 after the export was written whole. The path is
