@@ -532,6 +532,14 @@ async fn export_warc_through_the_binary() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("name the file FILE.warc.gz"), "{err}");
     assert!(!plain.exists());
+    // The ending is the tools' to read, and they read it in any case.
+    let upper = s.g.path("OUT.WARC.GZ");
+    let out = s
+        .run(&["export-warc", "-o", upper.to_str().unwrap(), "--cdxj"])
+        .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(upper.exists() && s.g.path("OUT.cdxj").exists(), "{err}");
 }
 
 /// `-o /dev/stdout` gives the records alone on standard output, in a pipe

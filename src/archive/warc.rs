@@ -137,8 +137,21 @@ pub fn cdxj_path(out: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = name.strip_suffix(".warc.gz").unwrap_or(&name);
+    let stem = warc_gz_stem(&name).unwrap_or(&name);
     out.with_file_name(format!("{stem}.cdxj"))
+}
+
+/// Whether a file name ends in `.warc.gz`, the ending by which web-archive
+/// tools tell a WARC file of gzipped records.
+pub fn has_warc_gz_ending(name: &str) -> bool {
+    warc_gz_stem(name).is_some()
+}
+
+/// `name` without its `.warc.gz` ending, written in any case (`.WARC.GZ`).
+fn warc_gz_stem(name: &str) -> Option<&str> {
+    const ENDING: &str = ".warc.gz";
+    let cut = name.len().checked_sub(ENDING.len())?;
+    (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(ENDING)).then(|| &name[..cut])
 }
 
 /// Exports the captures `filter` selects, oldest first, to `out` (a gzipped
@@ -1259,6 +1272,24 @@ fn strip_www(host: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_goes_beside_the_warc_whatever_the_case_of_its_ending() {
+        assert_eq!(
+            cdxj_path(Path::new("d/all.warc.gz")),
+            Path::new("d/all.cdxj")
+        );
+        assert_eq!(
+            cdxj_path(Path::new("d/ALL.WARC.GZ")),
+            Path::new("d/ALL.cdxj")
+        );
+        assert_eq!(
+            cdxj_path(Path::new("d/all.Warc.Gz")),
+            Path::new("d/all.cdxj")
+        );
+        assert_eq!(cdxj_path(Path::new("d/all")), Path::new("d/all.cdxj"));
+        assert!(has_warc_gz_ending("x.WARC.gz") && !has_warc_gz_ending("x.warc"));
+    }
 
     #[test]
     fn surt_matches_the_internet_archive_canonicaliser() {

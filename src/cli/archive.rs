@@ -513,7 +513,7 @@ pub fn export_warc(
     let to_stdout = citewatch::output_file::is_stdout(output);
     let is_file = std::fs::metadata(output).map_or(true, |m| m.is_file());
     let name = output.to_string_lossy();
-    if is_file && !to_stdout && !name.ends_with(".warc.gz") {
+    if is_file && !to_stdout && !citewatch::archive::warc::has_warc_gz_ending(&name) {
         return Err(usage(anyhow::anyhow!(
             "-o {name}: the records are gzipped, so name the file FILE.warc.gz"
         )));
