@@ -1213,6 +1213,12 @@ fn an_outlet_named_only_by_withdrawn_documents_is_unknown() {
     assert_eq!(gone.status.code(), Some(2), "{err}");
     assert!(err.contains("Fleeting Daily"), "{err}");
     assert_eq!(report("Xinhua").status.code(), Some(0));
+    // Copied out of a table or a spreadsheet's cell, a name brings its
+    // spaces along: they name no other outlet.
+    let spaced = report(" Xinhua\t");
+    let err = String::from_utf8_lossy(&spaced.stderr);
+    assert_eq!(spaced.status.code(), Some(0), "{err}");
+    assert!(String::from_utf8_lossy(&spaced.stdout).contains("Xinhua"));
 }
 
 /// `--document` naming a document that left the briefing store says so,

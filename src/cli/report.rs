@@ -89,7 +89,9 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
             })?,
         None => DocumentFilter::default(),
     };
-    if let Some(o) = &a.outlet
+    // Copied from a table, a name brings its spaces along; no outlet has them.
+    let outlet = a.outlet.as_deref().map(str::trim);
+    if let Some(o) = outlet
         && !store.has_outlet(o).map_err(runtime)?
     {
         return Err(usage(anyhow::anyhow!(
@@ -102,7 +104,7 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         statuses,
         new_only: a.new,
         since,
-        outlet: a.outlet.clone(),
+        outlet: outlet.map(str::to_owned),
         document: filter.document,
         root: filter.root,
         // As the service links them: archived copies on their own origin
