@@ -151,10 +151,26 @@ pub fn progress_bar(format: Format, counted: &str) -> Option<indicatif::Progress
     Some(bar)
 }
 
-/// Moves `bar`, if there is one, to `done` of `total`.
+/// Moves `bar`, if there is one, to `done` of `total`. A total is counted
+/// before the work starts, and a check run may add to it meanwhile (an
+/// export's captures): past it, the bar's end moves with the work.
 pub fn show_progress(bar: Option<&indicatif::ProgressBar>, done: u64, total: u64) {
     if let Some(bar) = bar {
-        bar.set_length(total);
+        bar.set_length(total.max(done));
         bar.set_position(done);
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    /// Totals are counted before the work, and a check run may add captures
+    /// meanwhile: the bar must never read "41/40".
+    #[test]
+    fn progress_never_passes_its_total() {
+        let bar = indicatif::ProgressBar::hidden();
+        super::show_progress(Some(&bar), 2, 40);
+        assert_eq!((bar.position(), bar.length()), (2, Some(40)));
+        super::show_progress(Some(&bar), 41, 40);
+        assert_eq!((bar.position(), bar.length()), (41, Some(41)));
     }
 }
