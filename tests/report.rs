@@ -642,6 +642,29 @@ fn hostile_titles_are_escaped_in_html_and_neutralised_in_csv() {
     let titles: Vec<&str> = rows.iter().map(|r| &r[col("title")]).collect();
     assert!(titles.contains(&"'+Plus: a rewritten story"));
     assert!(titles.contains(&"'-Minus: a moved story"));
+    // Each row names its citation as the JSON report does, so a row can be
+    // joined with the JSON, or told apart from a twin (one URL cited twice
+    // in one briefing with one outlet and date).
+    let (json, _) = render(&store, &opts, ReportFormat::Json);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut json_ids: Vec<String> = Vec::new();
+    for section in json["sections"].as_array().unwrap() {
+        for document in section["documents"].as_array().unwrap() {
+            for briefing in document["briefings"].as_array().unwrap() {
+                for c in briefing["citations"].as_array().unwrap() {
+                    json_ids.push(c["id"].as_i64().unwrap().to_string());
+                }
+            }
+        }
+    }
+    let csv_ids: Vec<&str> = rows.iter().map(|r| &r[col("citation_id")]).collect();
+    assert!(!csv_ids.is_empty());
+    assert_eq!(csv_ids, json_ids);
+    assert_eq!(
+        col("citation_id"),
+        headers.len() - 1,
+        "a new column goes last"
+    );
     let (md, _) = render(&store, &opts, ReportFormat::Markdown);
     assert!(!md.contains("<script>"), "markdown passes raw HTML through");
 }

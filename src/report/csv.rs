@@ -36,6 +36,8 @@ pub const HEADER: &[&str] = &[
     "archived_url",
     "get_command",
     "wayback_url",
+    // Last, so that the columns scripts read by position before it came stay put.
+    "citation_id",
 ];
 
 /// Writes the CSV report.
@@ -104,7 +106,7 @@ impl Render for Csv<'_> {
     fn citation(&mut self, c: &Citation) -> Result<(), ReportError> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         let a = c.archived.as_ref();
-        let cells: [String; 23] = [
+        let cells: [String; 24] = [
             self.section.name().to_string(),
             c.status.clone(),
             opt(&c.suspect),
@@ -128,6 +130,7 @@ impl Render for Csv<'_> {
             a.and_then(|a| a.url.clone()).unwrap_or_default(),
             a.map(|a| a.get_command.clone()).unwrap_or_default(),
             opt(&c.wayback_url),
+            c.id.to_string(),
         ];
         self.out
             .write_record(cells.iter().map(|c| neutralise(c).into_owned()))?;
