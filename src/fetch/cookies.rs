@@ -101,6 +101,17 @@ mod tests {
     }
 
     #[test]
+    fn a_cookie_whose_value_is_not_ascii_goes_back_as_it_came() {
+        // Such values come as raw UTF-8 bytes, which a header may carry
+        // (obs-text), as reqwest's own jar sent them back.
+        let jar = Jar::default();
+        let value = HeaderValue::from_bytes("city=北京; Path=/".as_bytes()).unwrap();
+        jar.set_cookies(std::iter::once(&value), &url("http://a.example/"));
+        let sent = jar.cookies(&url("http://a.example/x")).unwrap();
+        assert_eq!(sent.as_bytes(), "city=北京".as_bytes());
+    }
+
+    #[test]
     fn an_expired_cookie_is_dropped() {
         let jar = Jar::default();
         set(&jar, "http://a.example/", &["sid=abc"]);
