@@ -218,6 +218,22 @@ pub fn host_as_given(host: &str) -> String {
     Host::parse(name).map_or_else(|_| name.to_ascii_lowercase(), |h| h.to_string())
 }
 
+/// The one spelling of a host that tells hosts apart, for grouping sources
+/// by host (scheduling turns, host incidents): letter case folded and a
+/// trailing dot dropped, since `A.example.` is `a.example` written in
+/// capitals as an absolute name, one host, as pacing and `[fetch.hosts]`
+/// know it. The store's SQL matches a recorded host to it as
+/// `rtrim(lower(host), '.')`. Borrowed when the host is spelled so already,
+/// as nearly every recorded one is: the scheduler asks for every due source.
+pub fn host_key(host: &str) -> std::borrow::Cow<'_, str> {
+    let host = host.trim_end_matches('.');
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(host)
+    }
+}
+
 /// Brackets and quotes prose opens before a URL: ASCII, and the full-width
 /// ones of Chinese prose (`（URL）`, `【URL】`, `《URL》`), which were kept
 /// as part of the URL (`）` became `%EF%BC%89`, a page that does not exist).
@@ -603,6 +619,27 @@ mod tests {
         // A reserved character's escape stays one: `%2F` is no `/`.
         let n = near_misses(&normalize("http://h.example/a%2Fb").unwrap());
         assert!(!n.iter().any(|u| u.contains("a/b")), "{n:?}");
+    }
+
+    #[test]
+    fn a_host_spelled_otherwise_has_one_key() {
+        for host in [
+            "a.example",
+            "A.Example",
+            "a.example.",
+            "A.EXAMPLE.",
+            "a.example..",
+        ] {
+            assert_eq!(host_key(host), "a.example", "{host}");
+        }
+        assert!(matches!(
+            host_key("a.example."),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_ne!(host_key("b.example"), host_key("a.example"));
+        assert_eq!(host_key("xn--fiqs8s"), "xn--fiqs8s");
+        assert_eq!(host_key("[::1]"), "[::1]");
+        assert_eq!(host_key("127.0.0.1"), "127.0.0.1");
     }
 
     #[test]

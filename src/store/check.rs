@@ -291,7 +291,7 @@ impl Store {
     /// The sources due for a check, in the order they should be taken: never
     /// checked first, then failing ones (their confirmation waits), then the
     /// longest unchecked. Each is its id and its host's number (hosts numbered
-    /// as they first appear, a trailing dot not counted), 16 bytes a source: a run holds this list for its
+    /// as they first appear, by [`crate::source_url::host_key`]), 16 bytes a source: a run holds this list for its
     /// whole length, and a store of a million sources must not hold a million
     /// source rows in memory. [`Store::due_source`] reads each when its turn comes.
     pub fn due_order(&self, f: &DueFilter) -> Result<Vec<(i64, u32)>> {
@@ -333,13 +333,13 @@ impl Store {
                 .get_ref(1)
                 .and_then(|v| Ok(v.as_str()?))
                 .map_err(self.err())?;
-            // `a.example.` is `a.example` written as an absolute name: one
-            // host's turns, as pacing and `[fetch.hosts]` know it.
-            let host = host.trim_end_matches('.');
+            // `A.example.` is `a.example` written in capitals as an absolute
+            // name: one host's turns, as pacing and `[fetch.hosts]` know it.
+            let host = crate::source_url::host_key(host);
             let next = hosts.len() as u32;
-            let host = match hosts.get(host) {
+            let host = match hosts.get(host.as_ref()) {
                 Some(&n) => n,
-                None => *hosts.entry(host.to_string()).or_insert(next),
+                None => *hosts.entry(host.into_owned()).or_insert(next),
             };
             let rank: i64 = r.get(2).map_err(self.err())?;
             due.push((
@@ -538,15 +538,19 @@ impl Store {
 }
 
 impl Store {
-    /// Records a host incident.
     /// Whether the last run before `run_id` that checked any source on `host`
     /// recorded an incident for it: the outage has lasted a run already.
+    /// `host` as [`crate::source_url::host_key`] spells it: sources and
+    /// incidents are matched under any spelling of it (`A.example.`), as
+    /// incidents group their checks.
     pub fn incident_in_previous_run(&self, host: &str, run_id: i64) -> Result<bool> {
+        let host = crate::source_url::host_key(host);
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM host_incidents WHERE host = ?1 AND run_id = (
+                "SELECT EXISTS (SELECT 1 FROM host_incidents
+                 WHERE rtrim(lower(host), '.') = ?1 AND run_id = (
                      SELECT max(c.run_id) FROM checks c JOIN sources s ON s.id = c.source_id
-                     WHERE s.host = ?1 AND c.run_id < ?2))",
+                     WHERE rtrim(lower(s.host), '.') = ?1 AND c.run_id < ?2))",
                 params![host, run_id],
                 |r| r.get(0),
             )
@@ -910,6 +914,35 @@ mod tests {
         };
         assert_eq!(host_of("a"), host_of("b"));
         assert_ne!(host_of("a"), host_of("c"));
+    }
+
+    /// An incident is recorded under the host as incidents group it (see
+    /// `source_url::host_key`); the next run asks for it the same way, and
+    /// finds it whichever spelling its sources record, or older incidents
+    /// were recorded under.
+    #[test]
+    fn an_incident_is_found_under_any_spelling_of_its_host() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b"])]);
+        let sql = |q: &str| store.conn.execute(q, []).unwrap();
+        sql("UPDATE sources SET host = 'H.' WHERE url = 'http://h/a'");
+        sql("UPDATE sources SET host = 'other' WHERE url = 'http://h/b'");
+        sql(
+            "INSERT INTO runs (id, started_at, state) VALUES (1, 0, 'completed'), (2, 1, 'completed'), (3, 2, 'completed')",
+        );
+        sql("INSERT INTO checks (source_id, started_at, duration_ms, request_url, outcome, hops, attempts, run_id)
+             SELECT id, 0, 1, url, 'timeout', '[]', 1, 1 FROM sources WHERE url IN ('http://h/a', 'http://h/b')");
+        sql("INSERT INTO checks (source_id, started_at, duration_ms, request_url, outcome, hops, attempts, run_id)
+             SELECT id, 1, 1, url, 'timeout', '[]', 1, 2 FROM sources WHERE url = 'http://h/b'");
+        sql(
+            "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail)
+             VALUES (1, 'h', 0, 5, 5, 'd'), (2, 'OTHER.', 1, 5, 5, 'd')",
+        );
+        for host in ["h", "H.", "h."] {
+            assert!(store.incident_in_previous_run(host, 3).unwrap(), "{host}");
+        }
+        assert!(store.incident_in_previous_run("other", 3).unwrap());
+        assert!(!store.incident_in_previous_run("h", 1).unwrap());
+        assert!(!store.incident_in_previous_run("nowhere", 3).unwrap());
     }
 
     #[test]
