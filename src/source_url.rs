@@ -170,7 +170,8 @@ fn percent_spellings(url: &str) -> Vec<String> {
 }
 
 /// Two spellings of one address: http or https, with or without `www.`, with
-/// or without a trailing slash. A redirect between them is the site's
+/// or without a trailing slash, the host in any case and absolute or not
+/// (`a.example.`). A redirect between them is the site's
 /// housekeeping, not a move an editor should act on, and a page reached
 /// under either is one page. A fragment never counts: the server never sees it.
 pub fn same_address(a: &str, b: &str) -> bool {
@@ -185,7 +186,7 @@ pub fn address_key(url: &str) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host_key(url.host_str()?);
     let host = host.strip_prefix("www.").unwrap_or(&host);
     let port = url
         .port_or_known_default()
@@ -364,6 +365,9 @@ mod tests {
             "http://scmp.com/topics/latest/",
             "https://WWW.SCMP.COM/topics/latest#top",
             "http://www.scmp.com:80/topics/latest",
+            // An absolute name: the one host.
+            "https://www.scmp.com./topics/latest",
+            "https://SCMP.com./topics/latest",
         ] {
             assert!(same_address(landing, same), "{same}");
             assert!(same_address(same, landing), "{same}");
