@@ -44,7 +44,7 @@ pub struct DueFilter {
     pub all: bool,
     /// Only these normalised URLs (due or not).
     pub urls: Vec<String>,
-    /// Only this host.
+    /// Only this host, under any spelling of it (`a.example.`).
     pub host: Option<String>,
     /// Due when the next check time is at or before this.
     pub horizon: Millis,
@@ -305,7 +305,7 @@ impl Store {
                     coalesce(s.last_checked, 0)
              FROM sources s
              WHERE {}
-               AND (?2 IS NULL OR s.host = ?2)
+               AND (?2 IS NULL OR rtrim(lower(s.host), '.') = ?2)
                AND (?3 OR s.next_check_at IS NULL OR s.next_check_at <= ?1)",
             if explicit {
                 "s.url IN (SELECT value FROM json_each(?4))"
@@ -320,9 +320,11 @@ impl Store {
             }
         );
         let urls = serde_json::to_string(&f.urls).unwrap_or_else(|_| "[]".into());
+        // The host under any spelling its sources recorded (`h.`, `H`).
+        let host = f.host.as_deref().map(crate::source_url::host_key);
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
         let mut rows = stmt
-            .query(params![f.horizon, f.host, f.all || explicit, urls])
+            .query(params![f.horizon, host, f.all || explicit, urls])
             .map_err(self.err())?;
         let mut hosts: HashMap<String, u32> = HashMap::new();
         // (rank, last checked, id, host): ids are unique, so an unstable sort
@@ -557,12 +559,13 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Whether any source is on `host`.
+    /// Whether any source is on `host`, under any spelling of it (see
+    /// [`crate::source_url::host_key`]), as [`Store::due_order`] filters.
     pub fn has_host(&self, host: &str) -> Result<bool> {
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sources WHERE host = ?1)",
-                [host],
+                "SELECT EXISTS (SELECT 1 FROM sources WHERE rtrim(lower(host), '.') = ?1)",
+                [crate::source_url::host_key(host)],
                 |r| r.get(0),
             )
             .map_err(self.err())
@@ -914,6 +917,36 @@ mod tests {
         };
         assert_eq!(host_of("a"), host_of("b"));
         assert_ne!(host_of("a"), host_of("c"));
+    }
+
+    /// `check --host h` (the name as `source_url::host_as_given` takes
+    /// it) is every source on the host, under any spelling its URL
+    /// recorded: `h.` was no source on `h`, and could not be named at all.
+    #[test]
+    fn a_host_filter_takes_the_host_under_any_spelling() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b", "c"])]);
+        let sql = |q: &str| store.conn.execute(q, []).unwrap();
+        sql("UPDATE sources SET host = 'h.' WHERE url = 'http://h/b'");
+        sql("UPDATE sources SET host = 'H' WHERE url = 'http://h/c'");
+        sql("UPDATE sources SET host = 'other.' WHERE url = 'http://h/a'");
+        let on = |host: &str| {
+            let mut got = urls_in_order(
+                &store,
+                &DueFilter {
+                    all: true,
+                    urls: Vec::new(),
+                    host: Some(host.into()),
+                    horizon: 0,
+                },
+            );
+            got.sort();
+            got
+        };
+        assert_eq!(on("h"), ["b", "c"]);
+        assert_eq!(on("other"), ["a"]);
+        assert!(store.has_host("other").unwrap());
+        assert!(store.has_host("h").unwrap());
+        assert!(!store.has_host("nowhere").unwrap());
     }
 
     /// An incident is recorded under the host as incidents group it (see
