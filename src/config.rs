@@ -311,9 +311,16 @@ pub struct HostPolicy {
 }
 
 impl FetchConfig {
-    /// The policy for `host` (lower-case, as in a normalised URL).
+    /// The policy for `host` (punycode, as in a normalised URL), in any case
+    /// and absolute or not: `A.example.` is `a.example`'s (see
+    /// [`crate::source_url::host_key`]). The check's per-host share asks
+    /// with the host a source recorded, trailing dot and all.
     pub fn policy(&self, host: &str) -> HostPolicy {
-        let o = self.hosts.get(host).cloned().unwrap_or_default();
+        let o = self
+            .hosts
+            .get(crate::source_url::host_key(host).as_ref())
+            .cloned()
+            .unwrap_or_default();
         HostPolicy {
             user_agent: o.user_agent.unwrap_or_else(|| self.user_agent.clone()),
             requests_per_second: o.requests_per_second.unwrap_or(self.requests_per_second),
@@ -1010,6 +1017,12 @@ mod tests {
         );
         assert_eq!(slow.burst, 1);
         assert_eq!(c.fetch.policy("other.example").requests_per_second, 2.0);
+        // Asked under another spelling of the host, as a source may record
+        // it (the check's per-host share asks with the source's host).
+        for host in ["slow.example.", "SLOW.example", "Slow.Example."] {
+            let p = c.fetch.policy(host);
+            assert_eq!(p.requests_per_second, 0.2, "{host}");
+        }
     }
 
     #[test]

@@ -170,7 +170,8 @@ fn percent_spellings(url: &str) -> Vec<String> {
 }
 
 /// Two spellings of one address: http or https, with or without `www.`, with
-/// or without a trailing slash. A redirect between them is the site's
+/// or without a trailing slash, the host in any case and absolute or not
+/// (`a.example.`). A redirect between them is the site's
 /// housekeeping, not a move an editor should act on, and a page reached
 /// under either is one page. A fragment never counts: the server never sees it.
 pub fn same_address(a: &str, b: &str) -> bool {
@@ -185,7 +186,7 @@ pub fn address_key(url: &str) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host_key(url.host_str()?);
     let host = host.strip_prefix("www.").unwrap_or(&host);
     let port = url
         .port_or_known_default()
@@ -216,6 +217,22 @@ pub fn host_as_given(host: &str) -> String {
     // What a URL's parser makes of it, as it made the recorded host; a name
     // it refuses names no source, and is kept as given to be named back.
     Host::parse(name).map_or_else(|_| name.to_ascii_lowercase(), |h| h.to_string())
+}
+
+/// The one spelling of a host that tells hosts apart, for grouping sources
+/// by host (scheduling turns, host incidents): letter case folded and a
+/// trailing dot dropped, since `A.example.` is `a.example` written in
+/// capitals as an absolute name, one host, as pacing and `[fetch.hosts]`
+/// know it. The store's SQL matches a recorded host to it as
+/// `rtrim(lower(host), '.')`. Borrowed when the host is spelled so already,
+/// as nearly every recorded one is: the scheduler asks for every due source.
+pub fn host_key(host: &str) -> std::borrow::Cow<'_, str> {
+    let host = host.trim_end_matches('.');
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(host)
+    }
 }
 
 /// Brackets and quotes prose opens before a URL: ASCII, and the full-width
@@ -348,6 +365,9 @@ mod tests {
             "http://scmp.com/topics/latest/",
             "https://WWW.SCMP.COM/topics/latest#top",
             "http://www.scmp.com:80/topics/latest",
+            // An absolute name: the one host.
+            "https://www.scmp.com./topics/latest",
+            "https://SCMP.com./topics/latest",
         ] {
             assert!(same_address(landing, same), "{same}");
             assert!(same_address(same, landing), "{same}");
@@ -603,6 +623,27 @@ mod tests {
         // A reserved character's escape stays one: `%2F` is no `/`.
         let n = near_misses(&normalize("http://h.example/a%2Fb").unwrap());
         assert!(!n.iter().any(|u| u.contains("a/b")), "{n:?}");
+    }
+
+    #[test]
+    fn a_host_spelled_otherwise_has_one_key() {
+        for host in [
+            "a.example",
+            "A.Example",
+            "a.example.",
+            "A.EXAMPLE.",
+            "a.example..",
+        ] {
+            assert_eq!(host_key(host), "a.example", "{host}");
+        }
+        assert!(matches!(
+            host_key("a.example."),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_ne!(host_key("b.example"), host_key("a.example"));
+        assert_eq!(host_key("xn--fiqs8s"), "xn--fiqs8s");
+        assert_eq!(host_key("[::1]"), "[::1]");
+        assert_eq!(host_key("127.0.0.1"), "127.0.0.1");
     }
 
     #[test]

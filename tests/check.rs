@@ -445,6 +445,60 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
     );
 }
 
+/// `localhost.` is `localhost` written as an absolute name: one host for the
+/// incident rule, as for pacing. Grouped by the host as written, an outage
+/// of six checks split three and three, and neither half reached the five
+/// failures an incident needs: each source was counted against. And when
+/// the next run is down too, the incident recorded under one spelling is
+/// the host's previous incident for sources under the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_spelled_with_a_trailing_dot_is_one_host_for_incidents() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let mut doc = String::from("Briefings - test page\n\n");
+    for i in 0..6 {
+        let host = if i % 2 == 0 {
+            "localhost"
+        } else {
+            "localhost."
+        };
+        doc.push_str(&format!(
+            "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\nSource: Outlet {i}, December {}, 2020\n{}\n\n",
+            i + 1,
+            web.url(host, &format!("/always503?{i}"))
+        ));
+    }
+    g.brief("b.txt", doc);
+    let summary = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(
+        summary["host_incidents"],
+        serde_json::json!(["localhost"]),
+        "{summary}"
+    );
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    let sources = sources.as_array().unwrap();
+    assert_eq!(sources.len(), 6, "{sources:?}");
+    for s in sources {
+        assert_eq!(s["status"], "unchecked", "counted against: {s}");
+        assert!(
+            s["evidence"]
+                .as_str()
+                .unwrap()
+                .starts_with("host incident: 6 of 6 checks on localhost"),
+            "{s}"
+        );
+    }
+    // Down again on the host's next run: the outage has lasted, for the
+    // sources under either spelling.
+    let second = json(&g, &["check", "--all", "--format", "json"]).await;
+    assert_eq!(second["host_incidents"], serde_json::json!(["localhost"]));
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    for s in sources.as_array().unwrap() {
+        assert_eq!(s["status"], "unreachable", "{s}");
+    }
+}
+
 /// A page past 1 MiB is buffered in a temporary file. When this machine
 /// cannot make one (a full or missing temporary folder), the failure is
 /// ours: it is not counted against the source (it was recorded as a

@@ -51,7 +51,8 @@ pub(super) struct Checked {
     pub(super) verdict_stands: bool,
     /// The baseline capture's reading, grown by fingerprints computed for this check.
     pub(super) baseline_update: Option<(i64, String)>,
-    /// The host, for incident detection.
+    /// The host, for incident detection: as [`crate::source_url::host_key`]
+    /// spells it, so that `A.example.` and `a.example` are one host's checks.
     pub(super) host: String,
     /// The state before this check, kept in case a host incident voids it.
     pub(super) prev: State,
@@ -362,7 +363,7 @@ pub(super) fn assess(
         Signal::Unreachable | Signal::NoSuchHost | Signal::ResolverFailed
     );
     Ok(Checked {
-        host: job.due.host.clone(),
+        host: crate::source_url::host_key(&job.due.host).into_owned(),
         prev,
         network_failure,
         source_id: job.due.id,

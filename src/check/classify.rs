@@ -1054,6 +1054,8 @@ mod tests {
             ("http://gov.cn/a/b.htm", "https://www.gov.cn/a/b.htm"),
             ("https://x.example/a/b", "https://x.example/a/b/"),
             ("http://x.example:80/a?id=1", "https://x.example/a?id=1"),
+            ("http://x.example./a/b", "http://x.example/a/b"),
+            ("http://x.example/a/b", "https://x.example./a/b"),
         ] {
             f.url = from;
             f.final_url = to;

@@ -696,8 +696,8 @@ pub fn is_short_link(url: &Url) -> bool {
 pub fn same_site(a: &Url, b: &Url) -> bool {
     let host = |u: &Url| {
         u.host_str()
-            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-            .map(|h| h.strip_prefix("www.").map(str::to_string).unwrap_or(h))
+            .map(crate::source_url::host_key)
+            .map(|h| h.strip_prefix("www.").unwrap_or(&h).to_string())
     };
     let ports_agree = match (a.port(), b.port()) {
         (Some(x), Some(y)) => x == y,

@@ -8,8 +8,9 @@
 //! failures and 5xx confirm to `unreachable`, never to `dead` (many sites time
 //! out from abroad). A host that does not resolve is dead only once that has
 //! lasted `gone_after`; a resolver failing for now (no answer about the name)
-//! is a network failure that neither starts nor restarts that clock. Blocked
-//! answers never count towards dead.
+//! is a network failure that neither starts nor restarts that clock; any
+//! answer from the host, a blocked one too, ends it. Blocked answers never
+//! count towards dead.
 
 use serde::Serialize;
 
@@ -269,6 +270,25 @@ fn streak(prev: &State, kind: Evidence, now: Millis) -> (u32, Millis) {
     }
 }
 
+/// `state` once the host has been heard from, refusing us (a blocked
+/// answer): its name resolved, so the unresolvable-host clock ends, as it
+/// does for any other answer. Kept, a fortnight of 403s between two
+/// NXDOMAINs counted as a fortnight gone. The failing streak is kept as it
+/// was, of its kind: one of unresolvable-host failures goes on as a network
+/// streak (suspect `unreachable`, as after a resolver failing for now)
+/// rather than read as a page gone for want of its clock.
+fn name_resolved(state: State) -> State {
+    let suspect = match state.suspect {
+        Some(Suspect::Dead) if state.no_such_host_since.is_some() => Some(Suspect::Unreachable),
+        suspect => suspect,
+    };
+    State {
+        suspect,
+        no_such_host_since: None,
+        ..state
+    }
+}
+
 /// The state after one check with `signal` at `now`.
 pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> State {
     let alive = |status| State {
@@ -282,7 +302,7 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         Signal::Ok => return alive(Status::Ok),
         Signal::Changed => return alive(Status::Changed),
         Signal::Moved => return alive(Status::Moved),
-        Signal::Blocked => return with_status(prev, Status::Blocked, now),
+        Signal::Blocked => return name_resolved(with_status(prev, Status::Blocked, now)),
         Signal::Invalid => return with_status(prev, Status::Invalid, now),
         Signal::Gone => {
             let (failures, failing_since) = streak(prev, Evidence::Removed, now);
@@ -549,6 +569,7 @@ mod tests {
             Signal::SoftNotFound,
             Signal::Gone,
             Signal::Unreachable,
+            Signal::Blocked,
         ] {
             let mut sig = nights(Signal::NoSuchHost, 0, 7);
             sig.push((Signal::ResolverFailed, 7 * D));
@@ -569,6 +590,75 @@ mod tests {
             };
             assert_eq!(s.status, want, "{answer:?}");
         }
+    }
+
+    /// NXDOMAIN, then a fortnight of 403s, then NXDOMAIN again: the 403s
+    /// came from the host, so its name resolved all that time, and it has
+    /// been gone since the second NXDOMAIN only, not since the first.
+    #[test]
+    fn a_blocked_answer_ends_the_no_such_host_clock() {
+        let mut sig = nights(Signal::NoSuchHost, 0, 1);
+        sig.extend(nights(Signal::Blocked, 1, 15));
+        let s = run(&sig);
+        assert_eq!((s.status, s.no_such_host_since), (Status::Blocked, None));
+        sig.push((Signal::NoSuchHost, 15 * D));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.no_such_host_since),
+            (Status::Failing, Some(15 * D)),
+            "gone for a moment, not for gone_after"
+        );
+        sig.extend(nights(Signal::NoSuchHost, 16, 29));
+        assert_eq!(run(&sig).status, Status::Unreachable, "gone for 13 days");
+        sig.push((Signal::NoSuchHost, 29 * D));
+        assert_eq!(run(&sig).status, Status::Dead, "gone for 14 days");
+    }
+
+    /// The clock ends, the streak does not: a blocked answer neither counts
+    /// towards a failure nor resets one, and the network streak it
+    /// interrupts goes on as one kind (an NXDOMAIN after it is no new one).
+    #[test]
+    fn a_blocked_answer_keeps_the_failing_streak_as_it_was() {
+        let s = run(&[
+            (Signal::NoSuchHost, 0),
+            (Signal::NoSuchHost, D),
+            (Signal::Blocked, 2 * D),
+        ]);
+        assert_eq!(
+            (
+                s.consecutive_failures,
+                s.failing_since,
+                s.no_such_host_since
+            ),
+            (2, Some(0), None)
+        );
+        assert_eq!(streak_kind(&s), Some(Evidence::Network));
+        let s = run(&[
+            (Signal::NoSuchHost, 0),
+            (Signal::NoSuchHost, D),
+            (Signal::Blocked, 2 * D),
+            (Signal::NoSuchHost, 3 * D),
+        ]);
+        assert_eq!(
+            (
+                s.status,
+                s.consecutive_failures,
+                s.failing_since,
+                s.no_such_host_since
+            ),
+            (Status::Unreachable, 3, Some(0), Some(3 * D))
+        );
+        // A 404 streak is not touched.
+        let s = run(&[
+            (Signal::NotFound, 0),
+            (Signal::NotFound, D),
+            (Signal::Blocked, 2 * D),
+            (Signal::NotFound, 3 * D),
+        ]);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.suspect),
+            (Status::Dead, 3, Some(Suspect::Dead))
+        );
     }
 
     #[test]

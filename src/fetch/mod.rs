@@ -330,11 +330,7 @@ impl Fetcher {
             // The host as pacing and `[fetch.hosts]` know it: `a.example.`
             // (absolute, as a citation or a Location may write it) is
             // `a.example`, not a host with a pace and policy of its own.
-            let host = url
-                .host_str()
-                .unwrap_or_default()
-                .trim_end_matches('.')
-                .to_ascii_lowercase();
+            let host = crate::source_url::host_key(url.host_str().unwrap_or_default()).into_owned();
             let mut policy = self.inner.config.policy(&host);
             if !robots {
                 policy.max_redirects = policy.max_redirects.min(5);

@@ -44,7 +44,7 @@ pub struct DueFilter {
     pub all: bool,
     /// Only these normalised URLs (due or not).
     pub urls: Vec<String>,
-    /// Only this host.
+    /// Only this host, under any spelling of it (`a.example.`).
     pub host: Option<String>,
     /// Due when the next check time is at or before this.
     pub horizon: Millis,
@@ -291,7 +291,7 @@ impl Store {
     /// The sources due for a check, in the order they should be taken: never
     /// checked first, then failing ones (their confirmation waits), then the
     /// longest unchecked. Each is its id and its host's number (hosts numbered
-    /// as they first appear, a trailing dot not counted), 16 bytes a source: a run holds this list for its
+    /// as they first appear, by [`crate::source_url::host_key`]), 16 bytes a source: a run holds this list for its
     /// whole length, and a store of a million sources must not hold a million
     /// source rows in memory. [`Store::due_source`] reads each when its turn comes.
     pub fn due_order(&self, f: &DueFilter) -> Result<Vec<(i64, u32)>> {
@@ -305,7 +305,7 @@ impl Store {
                     coalesce(s.last_checked, 0)
              FROM sources s
              WHERE {}
-               AND (?2 IS NULL OR s.host = ?2)
+               AND (?2 IS NULL OR rtrim(lower(s.host), '.') = ?2)
                AND (?3 OR s.next_check_at IS NULL OR s.next_check_at <= ?1)",
             if explicit {
                 "s.url IN (SELECT value FROM json_each(?4))"
@@ -320,9 +320,11 @@ impl Store {
             }
         );
         let urls = serde_json::to_string(&f.urls).unwrap_or_else(|_| "[]".into());
+        // The host under any spelling its sources recorded (`h.`, `H`).
+        let host = f.host.as_deref().map(crate::source_url::host_key);
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
         let mut rows = stmt
-            .query(params![f.horizon, f.host, f.all || explicit, urls])
+            .query(params![f.horizon, host, f.all || explicit, urls])
             .map_err(self.err())?;
         let mut hosts: HashMap<String, u32> = HashMap::new();
         // (rank, last checked, id, host): ids are unique, so an unstable sort
@@ -333,13 +335,13 @@ impl Store {
                 .get_ref(1)
                 .and_then(|v| Ok(v.as_str()?))
                 .map_err(self.err())?;
-            // `a.example.` is `a.example` written as an absolute name: one
-            // host's turns, as pacing and `[fetch.hosts]` know it.
-            let host = host.trim_end_matches('.');
+            // `A.example.` is `a.example` written in capitals as an absolute
+            // name: one host's turns, as pacing and `[fetch.hosts]` know it.
+            let host = crate::source_url::host_key(host);
             let next = hosts.len() as u32;
-            let host = match hosts.get(host) {
+            let host = match hosts.get(host.as_ref()) {
                 Some(&n) => n,
-                None => *hosts.entry(host.to_string()).or_insert(next),
+                None => *hosts.entry(host.into_owned()).or_insert(next),
             };
             let rank: i64 = r.get(2).map_err(self.err())?;
             due.push((
@@ -538,27 +540,32 @@ impl Store {
 }
 
 impl Store {
-    /// Records a host incident.
     /// Whether the last run before `run_id` that checked any source on `host`
     /// recorded an incident for it: the outage has lasted a run already.
+    /// `host` as [`crate::source_url::host_key`] spells it: sources and
+    /// incidents are matched under any spelling of it (`A.example.`), as
+    /// incidents group their checks.
     pub fn incident_in_previous_run(&self, host: &str, run_id: i64) -> Result<bool> {
+        let host = crate::source_url::host_key(host);
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM host_incidents WHERE host = ?1 AND run_id = (
+                "SELECT EXISTS (SELECT 1 FROM host_incidents
+                 WHERE rtrim(lower(host), '.') = ?1 AND run_id = (
                      SELECT max(c.run_id) FROM checks c JOIN sources s ON s.id = c.source_id
-                     WHERE s.host = ?1 AND c.run_id < ?2))",
+                     WHERE rtrim(lower(s.host), '.') = ?1 AND c.run_id < ?2))",
                 params![host, run_id],
                 |r| r.get(0),
             )
             .map_err(self.err())
     }
 
-    /// Whether any source is on `host`.
+    /// Whether any source is on `host`, under any spelling of it (see
+    /// [`crate::source_url::host_key`]), as [`Store::due_order`] filters.
     pub fn has_host(&self, host: &str) -> Result<bool> {
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sources WHERE host = ?1)",
-                [host],
+                "SELECT EXISTS (SELECT 1 FROM sources WHERE rtrim(lower(host), '.') = ?1)",
+                [crate::source_url::host_key(host)],
                 |r| r.get(0),
             )
             .map_err(self.err())
@@ -910,6 +917,65 @@ mod tests {
         };
         assert_eq!(host_of("a"), host_of("b"));
         assert_ne!(host_of("a"), host_of("c"));
+    }
+
+    /// `check --host h` (the name as `source_url::host_as_given` takes
+    /// it) is every source on the host, under any spelling its URL
+    /// recorded: `h.` was no source on `h`, and could not be named at all.
+    #[test]
+    fn a_host_filter_takes_the_host_under_any_spelling() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b", "c"])]);
+        let sql = |q: &str| store.conn.execute(q, []).unwrap();
+        sql("UPDATE sources SET host = 'h.' WHERE url = 'http://h/b'");
+        sql("UPDATE sources SET host = 'H' WHERE url = 'http://h/c'");
+        sql("UPDATE sources SET host = 'other.' WHERE url = 'http://h/a'");
+        let on = |host: &str| {
+            let mut got = urls_in_order(
+                &store,
+                &DueFilter {
+                    all: true,
+                    urls: Vec::new(),
+                    host: Some(host.into()),
+                    horizon: 0,
+                },
+            );
+            got.sort();
+            got
+        };
+        assert_eq!(on("h"), ["b", "c"]);
+        assert_eq!(on("other"), ["a"]);
+        assert!(store.has_host("other").unwrap());
+        assert!(store.has_host("h").unwrap());
+        assert!(!store.has_host("nowhere").unwrap());
+    }
+
+    /// An incident is recorded under the host as incidents group it (see
+    /// `source_url::host_key`); the next run asks for it the same way, and
+    /// finds it whichever spelling its sources record, or older incidents
+    /// were recorded under.
+    #[test]
+    fn an_incident_is_found_under_any_spelling_of_its_host() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b"])]);
+        let sql = |q: &str| store.conn.execute(q, []).unwrap();
+        sql("UPDATE sources SET host = 'H.' WHERE url = 'http://h/a'");
+        sql("UPDATE sources SET host = 'other' WHERE url = 'http://h/b'");
+        sql(
+            "INSERT INTO runs (id, started_at, state) VALUES (1, 0, 'completed'), (2, 1, 'completed'), (3, 2, 'completed')",
+        );
+        sql("INSERT INTO checks (source_id, started_at, duration_ms, request_url, outcome, hops, attempts, run_id)
+             SELECT id, 0, 1, url, 'timeout', '[]', 1, 1 FROM sources WHERE url IN ('http://h/a', 'http://h/b')");
+        sql("INSERT INTO checks (source_id, started_at, duration_ms, request_url, outcome, hops, attempts, run_id)
+             SELECT id, 1, 1, url, 'timeout', '[]', 1, 2 FROM sources WHERE url = 'http://h/b'");
+        sql(
+            "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail)
+             VALUES (1, 'h', 0, 5, 5, 'd'), (2, 'OTHER.', 1, 5, 5, 'd')",
+        );
+        for host in ["h", "H.", "h."] {
+            assert!(store.incident_in_previous_run(host, 3).unwrap(), "{host}");
+        }
+        assert!(store.incident_in_previous_run("other", 3).unwrap());
+        assert!(!store.incident_in_previous_run("h", 1).unwrap());
+        assert!(!store.incident_in_previous_run("nowhere", 3).unwrap());
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::time::Millis;
 pub struct SourceQuery {
     /// Only these statuses (`None`: all).
     pub statuses: Option<Vec<String>>,
-    /// Only this host (exact, lower-case).
+    /// Only this host; its sources are listed under any spelling of it
+    /// (`H.`, see [`crate::source_url::host_key`]).
     pub host: Option<String>,
     /// Only sources some active citation attributes to an outlet containing
     /// this text (case-insensitive).
@@ -99,7 +100,7 @@ pub struct MetricsSnapshot {
 }
 
 const FILTER: &str = "(?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)))
-   AND (?2 IS NULL OR s.host = ?2)
+   AND (?2 IS NULL OR rtrim(lower(s.host), '.') = ?2)
    AND (?3 IS NULL OR EXISTS (SELECT 1 FROM citations c JOIN briefings b ON b.id = c.briefing_id
         JOIN documents d ON d.id = b.document_id
         WHERE c.source_id = s.id AND d.withdrawn_at IS NULL AND instr(lower(c.outlet), lower(?3)) > 0))";
@@ -121,10 +122,11 @@ impl Store {
             .statuses
             .as_ref()
             .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        let host = q.host.as_deref().map(crate::source_url::host_key);
         let total: i64 = self
             .conn
             .prepare_cached(&format!("SELECT count(*) FROM sources s WHERE {FILTER}"))
-            .and_then(|mut s| s.query_row(params![statuses, q.host, q.outlet], |r| r.get(0)))
+            .and_then(|mut s| s.query_row(params![statuses, host, q.outlet], |r| r.get(0)))
             .map_err(self.err())?;
         let sql = format!(
             "{SOURCE_SQL} WHERE {FILTER} AND (?6 IS NULL OR s.url > ?6) ORDER BY s.url LIMIT ?4 OFFSET ?5"
@@ -134,7 +136,7 @@ impl Store {
             .query_map(
                 params![
                     statuses,
-                    q.host,
+                    host,
                     q.outlet,
                     q.limit.min(i64::MAX as u64) as i64,
                     q.offset.min(i64::MAX as u64) as i64,
@@ -277,6 +279,39 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `?host=h` lists the sources on `h` under any spelling their URLs
+    /// recorded, as `check --host` takes them.
+    #[test]
+    fn a_host_is_listed_under_any_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("citewatch.db")).unwrap();
+        for (url, host) in [
+            ("http://h/a", "h"),
+            ("http://h./b", "h."),
+            ("http://o/c", "o"),
+        ] {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO sources (url, host, first_seen) VALUES (?1, ?2, 0)",
+                    [url, host],
+                )
+                .unwrap();
+        }
+        let page = store
+            .source_page(&SourceQuery {
+                statuses: None,
+                host: Some("h".into()),
+                outlet: None,
+                after: None,
+                offset: 0,
+                limit: 10,
+            })
+            .unwrap();
+        let urls: Vec<_> = page.sources.iter().map(|s| s.source.url.as_str()).collect();
+        assert_eq!((page.total, urls), (2, vec!["http://h./b", "http://h/a"]));
+    }
 
     #[test]
     fn metrics_show_the_last_full_run_not_a_partial_one() {
