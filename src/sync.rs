@@ -50,6 +50,9 @@ pub struct UnreadDate {
     pub document: String,
     /// The date as written.
     pub written: String,
+    /// Whether it is a numeric date that reads two ways (`03/04/2020`:
+    /// March 4 or 3 April), rather than none.
+    pub ambiguous: bool,
 }
 
 /// A UTF-8 document with bytes that are not UTF-8: read, those bytes as
@@ -126,8 +129,9 @@ enum Found {
         encoding: &'static str,
         mtime_ns: Option<i64>,
         items: Vec<NewItem>,
-        /// Citation dates that could not be read, as written.
-        unread_dates: Vec<String>,
+        /// Citation dates that could not be read, as written, and whether
+        /// each reads two ways.
+        unread_dates: Vec<(String, bool)>,
         /// Bytes that were not UTF-8 in an otherwise UTF-8 document.
         replaced: usize,
     },
@@ -204,7 +208,7 @@ fn read_one(
     let unread_dates = parsed
         .iter()
         .flat_map(|item| &item.citations)
-        .filter_map(|c| c.unread_date.clone())
+        .filter_map(|c| Some((c.unread_date.clone()?, c.ambiguous_date)))
         .collect();
     Found::Parsed {
         sha256,
@@ -332,11 +336,12 @@ pub fn apply(
                         });
                     }
                     report.unread_dates_total += unread_dates.len();
-                    for written in unread_dates {
+                    for (written, ambiguous) in unread_dates {
                         if report.unread_dates.len() < MAX_UNREAD_DATES {
                             report.unread_dates.push(UnreadDate {
                                 document: display_name(roots, doc),
                                 written,
+                                ambiguous,
                             });
                         }
                     }

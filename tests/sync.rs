@@ -486,6 +486,78 @@ fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
     );
 }
 
+/// Numeric cited dates were all named as unreadable. Each order forced by
+/// a number over 12 is read; one that reads both ways is named as
+/// ambiguous, its citation kept undated.
+#[test]
+fn a_numeric_cited_date_is_read_or_named_as_ambiguous() {
+    let g = Ground::new();
+    let item = |title: &str, source: &str, n: u32| {
+        format!(
+            "{title}\n\nA body paragraph long enough to be one.\n\n\
+             Source: {source}\nhttp://127.0.0.1/{n}\n\n"
+        )
+    };
+    g.brief(
+        "numeric.txt",
+        [
+            item("One", "Reuters, 12/26/2020", 1),
+            item("Two", "AP, 26/12/2020", 2),
+            item("Three", "AFP, 2020/12/26", 3),
+            item("Four", "Kyodo, 03/04/2020", 4),
+            item("Five", "Yonhap, 02/30/2020", 5),
+        ]
+        .concat(),
+    );
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("2 cited dates could not be read; those citations are kept undated:\n")
+            && text.contains("numeric.txt: \"03/04/2020\" (ambiguous: month/day or day/month)\n")
+            && text.contains("numeric.txt: \"02/30/2020\"\n"),
+        "{text}"
+    );
+    let rows = g.citations();
+    let got: Vec<(Value, Value)> = rows
+        .iter()
+        .map(|r| (r["outlet"].clone(), r["cited_date"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!("Reuters"), json!("2020-12-26")),
+            (json!("AP"), json!("2020-12-26")),
+            (json!("AFP"), json!("2020-12-26")),
+            (json!("Kyodo"), Value::Null),
+            (json!("Yonhap"), Value::Null),
+        ]
+    );
+    g.brief(
+        "numeric.txt",
+        [
+            item("Four", "Kyodo, 03/04/2020", 4),
+            item("Five", "Yonhap, 02/30/2020", 5),
+        ]
+        .concat(),
+    );
+    let json: Value = serde_json::from_slice(
+        &g.cmd(&["sync", "--rehash", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["unread_dates_total"], 2, "{json}");
+    assert_eq!(
+        json["unread_dates"],
+        json!([
+            {"document": "../briefings/numeric.txt", "written": "03/04/2020", "ambiguous": true},
+            {"document": "../briefings/numeric.txt", "written": "02/30/2020", "ambiguous": false},
+        ])
+    );
+}
+
 #[test]
 fn the_sync_summary_counts_one_in_the_singular() {
     // It said "synced 1 documents", "1 items", "1 citations", "1 sources".

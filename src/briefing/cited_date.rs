@@ -19,6 +19,10 @@ use regex::Regex;
 /// still has its date): inside `2020 – 2 January 2021` the pattern found
 /// the "range" `20 – 2 January 2021`, a mistyped date.
 ///
+/// A numeric date with the year last (`12/26/2020`, `26.12.2020`) is read
+/// in the one order, month/day or day/month, that makes it a date (see
+/// [`numeric_date`]).
+///
 /// A Chinese weekday after the date (`2020年12月26日星期六`, `（周六）`) is
 /// part of it, and a comma typed in full width (`December 26，2020`) a comma.
 static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
@@ -36,6 +40,7 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
         (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? {comma} (?P<y1>\d{{4}})
           | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) {comma} (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
+          | (?P<a7>\d{{1,2}}) [-/.] (?P<b7>\d{{1,2}}) [-/.] (?P<y7>\d{{4}})
           | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
           | (?P<m5>{month_name}) {comma} (?P<y5>\d{{4}})
           | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
@@ -103,6 +108,46 @@ fn first_of_range(year: &str, month: i8, first: &str, last: Option<&str>) -> Opt
     }
 }
 
+/// How a numeric date with the year last reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Numeric {
+    /// One date, ISO: the only order that makes it one (`12/26/2020`,
+    /// `26/12/2020`), or both orders giving the same (`04/04/2020`).
+    Date(String),
+    /// Two dates, month/day and day/month (`03/04/2020`). The US writes
+    /// month first, most of the world day first, and nothing in a briefing
+    /// says which its editor meant: guessed, it would be a month off.
+    Ambiguous,
+    /// No date either way (`02/30/2020`, `13/13/2020`).
+    Unreadable,
+}
+
+/// `first/second/year` read as month/day and as day/month: a number over
+/// 12 can only be the day, and so forces the order.
+fn numeric_date(first: &str, second: &str, year: &str) -> Numeric {
+    let as_month = |m: &str| m.parse::<i8>().ok();
+    let month_day = as_month(first).and_then(|m| iso(year, m, second));
+    let day_month = as_month(second).and_then(|m| iso(year, m, first));
+    match (month_day, day_month) {
+        (Some(a), Some(b)) if a != b => Numeric::Ambiguous,
+        (Some(date), _) | (None, Some(date)) => Numeric::Date(date),
+        (None, None) => Numeric::Unreadable,
+    }
+}
+
+/// A numeric date ending `text` that reads two ways, as written, and where
+/// it starts: named as ambiguous, not read, and no part of the outlet.
+fn ambiguous_at_end(text: &str) -> Option<(usize, String)> {
+    let c = DATE_AT_END.captures(text)?;
+    let (a, b, y) = (c.name("a7")?, c.name("b7")?, c.name("y7")?);
+    (numeric_date(a.as_str(), b.as_str(), y.as_str()) == Numeric::Ambiguous).then(|| {
+        (
+            c.get(0).map_or(a.start(), |m| m.start()),
+            text[a.start()..y.end()].to_string(),
+        )
+    })
+}
+
 /// `YYYY-MM`, for a date given to the month only.
 fn iso_month(year: &str, month: i8) -> Option<String> {
     let date = jiff::civil::Date::new(year.parse().ok()?, month, 1).ok()?;
@@ -142,6 +187,9 @@ pub struct OutletDate {
     pub date: Option<String>,
     /// A date given but unreadable ("Decembr 40, 2020"), as written.
     pub unread: Option<String>,
+    /// Whether `unread` is a numeric date that reads two ways
+    /// (`03/04/2020`: March 4 or 3 April), rather than no way at all.
+    pub ambiguous: bool,
 }
 
 /// What the words being read are known to be.
@@ -194,22 +242,25 @@ static NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
 
 /// [`read_words`] of `text` as it ends, a date or none.
 fn read_dated(text: &str, words: Words) -> OutletDate {
-    let (outlet, date, unread) = match cited_date_at_end(text, words) {
-        Some((start, date)) => (&text[..start], Some(date), None),
-        None => match date_shaped_end(text) {
-            Some(start) => {
-                let tail = text[start..]
-                    .trim_start_matches([',', '，'])
-                    .trim()
-                    .trim_end_matches(['.', '。'])
-                    .trim_end();
-                (&text[..start], None, Some(tail.to_string()))
-            }
-            None => (text, None, None),
+    let (outlet, date, unread, ambiguous) = match cited_date_at_end(text, words) {
+        Some((start, date)) => (&text[..start], Some(date), None, false),
+        None => match ambiguous_at_end(text) {
+            Some((start, written)) => (&text[..start], None, Some(written), true),
+            None => match date_shaped_end(text) {
+                Some(start) => {
+                    let tail = text[start..]
+                        .trim_start_matches([',', '，'])
+                        .trim()
+                        .trim_end_matches(['.', '。'])
+                        .trim_end();
+                    (&text[..start], None, Some(tail.to_string()), false)
+                }
+                None => (text, None, None, false),
+            },
         },
     };
-    let outlet = match (&date, WEEKDAY_AT_END.find(outlet)) {
-        (Some(_), Some(weekday)) => &outlet[..weekday.start()],
+    let outlet = match (date.is_some() || ambiguous, WEEKDAY_AT_END.find(outlet)) {
+        (true, Some(weekday)) => &outlet[..weekday.start()],
         _ => outlet,
     };
     let outlet = outlet
@@ -226,6 +277,7 @@ fn read_dated(text: &str, words: Words) -> OutletDate {
         outlet: (!outlet.is_empty()).then(|| outlet.to_string()),
         date,
         unread,
+        ambiguous,
     }
 }
 
@@ -262,6 +314,11 @@ fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
         iso_month(y, m.parse().ok()?).filter(|_| words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m), Some(d)) = (get("y3"), get("m3"), get("d3")) {
         iso(y, m.parse().ok()?, d)
+    } else if let (Some(a), Some(b), Some(y)) = (get("a7"), get("b7"), get("y7")) {
+        match numeric_date(a, b, y) {
+            Numeric::Date(date) => Some(date),
+            Numeric::Ambiguous | Numeric::Unreadable => None,
+        }
     } else if let (Some(y), Some(m), Some(d)) = (get("y4"), get("m4"), get("d4")) {
         iso(y, m.parse().ok()?, d)
     } else {
@@ -602,6 +659,71 @@ mod tests {
             "Revised",
         ] {
             assert!(!is_update_note(line), "{line}");
+        }
+    }
+
+    /// Numeric dates were named as unreadable: `12/26/2020` is month,
+    /// day and year, `26/12/2020` day, month and year, each order forced by
+    /// a number over 12. One that reads both ways (`03/04/2020`) is named
+    /// as ambiguous: nothing in a briefing says which convention it keeps.
+    #[test]
+    fn a_numeric_date_is_read_in_the_one_order_it_can_have() {
+        for (line, date) in [
+            ("Reuters, 2020-12-26", "2020-12-26"),
+            ("Reuters, 2020/12/26", "2020-12-26"),
+            ("Reuters, 2020/1/5", "2020-01-05"),
+            ("Reuters, 12/26/2020", "2020-12-26"),
+            ("Reuters, 26/12/2020", "2020-12-26"),
+            ("Reuters, 12-26-2020", "2020-12-26"),
+            ("Reuters, 26.12.2020", "2020-12-26"),
+            ("Reuters, 1/13/2021", "2021-01-13"),
+            ("Reuters, 13/1/2021", "2021-01-13"),
+            // The same either way is no ambiguity.
+            ("Reuters, 04/04/2020", "2020-04-04"),
+            ("Reuters, 12/26/2020 08:15", "2020-12-26"),
+            ("Reuters (12/26/2020)", "2020-12-26"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some("Reuters"), Some(date)),
+                "{line}"
+            );
+            assert_eq!((read.unread, read.ambiguous), (None, false), "{line}");
+        }
+        assert!(is_date_line("12/26/2020"));
+        // Two readings: named as ambiguous, undated, the outlet clean.
+        for (line, written) in [
+            ("Reuters, 03/04/2020", "03/04/2020"),
+            ("Reuters, 3/4/2020.", "3/4/2020"),
+            ("Reuters, 12/11/2020 08:15", "12/11/2020"),
+            ("Reuters, 03.04.2020", "03.04.2020"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some("Reuters"), None),
+                "{line}"
+            );
+            assert_eq!(read.unread.as_deref(), Some(written), "{line}");
+            assert!(read.ambiguous, "{line}");
+        }
+        // No reading at all: unreadable, as before, and not ambiguous.
+        for (line, written) in [
+            ("Reuters, 02/30/2020", "02/30/2020"),
+            ("Reuters, 30/02/2020", "30/02/2020"),
+            ("Reuters, 13/13/2020", "13/13/2020"),
+            ("Reuters, 00/12/2020", "00/12/2020"),
+            ("Reuters, 2020-13-45", "2020-13-45"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some("Reuters"), None),
+                "{line}"
+            );
+            assert_eq!(read.unread.as_deref(), Some(written), "{line}");
+            assert!(!read.ambiguous, "{line}");
         }
     }
 
