@@ -75,11 +75,12 @@ pub struct SyncReport {
     pub documents: usize,
     /// First seen now.
     pub new: usize,
-    /// Content changed: items replaced.
+    /// Content changed (or read by an older reader): items replaced.
     pub changed: usize,
     /// Unchanged (by sha256): skipped.
     pub unchanged: usize,
-    /// Withdrawn earlier and back now.
+    /// Withdrawn earlier and back now, edited or not (an edited one has
+    /// its items replaced, as a changed one does).
     pub restored: usize,
     /// Gone from the briefing store now: citations marked withdrawn.
     pub withdrawn: usize,
@@ -345,10 +346,13 @@ pub fn apply(
                             });
                         }
                     }
-                    if previous.is_some() {
-                        report.changed += 1;
-                    } else {
-                        report.new += 1;
+                    // A withdrawn document is back, whether or not it was
+                    // edited while away (or read by an older reader): it
+                    // was counted as changed, as if it had never gone.
+                    match previous {
+                        Some(k) if k.withdrawn => report.restored += 1,
+                        Some(_) => report.changed += 1,
+                        None => report.new += 1,
                     }
                     let written = batch.put_document(
                         &NewDocument {

@@ -226,6 +226,59 @@ fn a_removed_document_is_withdrawn_and_can_come_back() {
     assert_eq!(g.citations().len(), 9);
 }
 
+/// A document withdrawn, then put back with edits, was counted as
+/// `changed`, as if it had never gone, and so was one put back as it was
+/// once a newer reader had come: each is back, as one put back unchanged
+/// is, and its edits are read all the same.
+#[test]
+fn a_document_put_back_with_edits_is_restored_and_its_edits_read() {
+    let g = Ground::new();
+    let doc = |url: &str| format!("T\n\nBody text here.\n\nSource: A, May 1, 2021\n{url}\n");
+    g.brief("a.txt", doc("http://127.0.0.1/1"));
+    g.brief("other.txt", doc("http://127.0.0.1/other"));
+    g.sync();
+    std::fs::remove_file(g.path("briefings/a.txt")).unwrap();
+    assert_eq!(g.sync()["withdrawn"], 1);
+    g.brief("a.txt", doc("http://127.0.0.1/2"));
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with(
+            "synced 2 documents: 0 new, 0 changed, 1 unchanged, 1 restored, 0 withdrawn (with 0 citations)\n"
+        ),
+        "{text}"
+    );
+    let urls = |g: &Ground| {
+        g.citations()
+            .iter()
+            .map(|r| r["url"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(urls(&g), ["http://127.0.0.1/2", "http://127.0.0.1/other"]);
+    // Put back as it was, but read by an older reader before it went.
+    std::fs::remove_file(g.path("briefings/a.txt")).unwrap();
+    assert_eq!(g.sync()["withdrawn"], 1);
+    {
+        let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+        db.execute_batch("UPDATE documents SET reader = 0 WHERE path = 'a.txt';")
+            .unwrap();
+    }
+    g.brief("a.txt", doc("http://127.0.0.1/2"));
+    let r = g.sync();
+    assert_eq!(
+        (
+            r["restored"].as_u64(),
+            r["changed"].as_u64(),
+            r["unchanged"].as_u64(),
+            r["citations_written"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(urls(&g), ["http://127.0.0.1/2", "http://127.0.0.1/other"]);
+}
+
 #[test]
 fn a_gbk_document_is_decoded() {
     let g = Ground::new();
