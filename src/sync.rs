@@ -50,6 +50,9 @@ pub struct UnreadDate {
     pub document: String,
     /// The date as written.
     pub written: String,
+    /// Whether it is a numeric date that reads two ways (`03/04/2020`:
+    /// March 4 or 3 April), rather than none.
+    pub ambiguous: bool,
 }
 
 /// A UTF-8 document with bytes that are not UTF-8: read, those bytes as
@@ -72,11 +75,12 @@ pub struct SyncReport {
     pub documents: usize,
     /// First seen now.
     pub new: usize,
-    /// Content changed: items replaced.
+    /// Content changed (or read by an older reader): items replaced.
     pub changed: usize,
     /// Unchanged (by sha256): skipped.
     pub unchanged: usize,
-    /// Withdrawn earlier and back now.
+    /// Withdrawn earlier and back now, edited or not (an edited one has
+    /// its items replaced, as a changed one does).
     pub restored: usize,
     /// Gone from the briefing store now: citations marked withdrawn.
     pub withdrawn: usize,
@@ -126,8 +130,9 @@ enum Found {
         encoding: &'static str,
         mtime_ns: Option<i64>,
         items: Vec<NewItem>,
-        /// Citation dates that could not be read, as written.
-        unread_dates: Vec<String>,
+        /// Citation dates that could not be read, as written, and whether
+        /// each reads two ways.
+        unread_dates: Vec<(String, bool)>,
         /// Bytes that were not UTF-8 in an otherwise UTF-8 document.
         replaced: usize,
     },
@@ -204,7 +209,7 @@ fn read_one(
     let unread_dates = parsed
         .iter()
         .flat_map(|item| &item.citations)
-        .filter_map(|c| c.unread_date.clone())
+        .filter_map(|c| Some((c.unread_date.clone()?, c.ambiguous_date)))
         .collect();
     Found::Parsed {
         sha256,
@@ -332,18 +337,22 @@ pub fn apply(
                         });
                     }
                     report.unread_dates_total += unread_dates.len();
-                    for written in unread_dates {
+                    for (written, ambiguous) in unread_dates {
                         if report.unread_dates.len() < MAX_UNREAD_DATES {
                             report.unread_dates.push(UnreadDate {
                                 document: display_name(roots, doc),
                                 written,
+                                ambiguous,
                             });
                         }
                     }
-                    if previous.is_some() {
-                        report.changed += 1;
-                    } else {
-                        report.new += 1;
+                    // A withdrawn document is back, whether or not it was
+                    // edited while away (or read by an older reader): it
+                    // was counted as changed, as if it had never gone.
+                    match previous {
+                        Some(k) if k.withdrawn => report.restored += 1,
+                        Some(_) => report.changed += 1,
+                        None => report.new += 1,
                     }
                     let written = batch.put_document(
                         &NewDocument {

@@ -226,6 +226,59 @@ fn a_removed_document_is_withdrawn_and_can_come_back() {
     assert_eq!(g.citations().len(), 9);
 }
 
+/// A document withdrawn, then put back with edits, was counted as
+/// `changed`, as if it had never gone, and so was one put back as it was
+/// once a newer reader had come: each is back, as one put back unchanged
+/// is, and its edits are read all the same.
+#[test]
+fn a_document_put_back_with_edits_is_restored_and_its_edits_read() {
+    let g = Ground::new();
+    let doc = |url: &str| format!("T\n\nBody text here.\n\nSource: A, May 1, 2021\n{url}\n");
+    g.brief("a.txt", doc("http://127.0.0.1/1"));
+    g.brief("other.txt", doc("http://127.0.0.1/other"));
+    g.sync();
+    std::fs::remove_file(g.path("briefings/a.txt")).unwrap();
+    assert_eq!(g.sync()["withdrawn"], 1);
+    g.brief("a.txt", doc("http://127.0.0.1/2"));
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with(
+            "synced 2 documents: 0 new, 0 changed, 1 unchanged, 1 restored, 0 withdrawn (with 0 citations)\n"
+        ),
+        "{text}"
+    );
+    let urls = |g: &Ground| {
+        g.citations()
+            .iter()
+            .map(|r| r["url"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(urls(&g), ["http://127.0.0.1/2", "http://127.0.0.1/other"]);
+    // Put back as it was, but read by an older reader before it went.
+    std::fs::remove_file(g.path("briefings/a.txt")).unwrap();
+    assert_eq!(g.sync()["withdrawn"], 1);
+    {
+        let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+        db.execute_batch("UPDATE documents SET reader = 0 WHERE path = 'a.txt';")
+            .unwrap();
+    }
+    g.brief("a.txt", doc("http://127.0.0.1/2"));
+    let r = g.sync();
+    assert_eq!(
+        (
+            r["restored"].as_u64(),
+            r["changed"].as_u64(),
+            r["unchanged"].as_u64(),
+            r["citations_written"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(urls(&g), ["http://127.0.0.1/2", "http://127.0.0.1/other"]);
+}
+
 #[test]
 fn a_gbk_document_is_decoded() {
     let g = Ground::new();
@@ -483,6 +536,78 @@ fn a_mistyped_cited_date_is_named_and_the_outlet_kept_clean() {
     assert_eq!(
         json["unread_dates_total"], 0,
         "an unchanged document is not read again"
+    );
+}
+
+/// Numeric cited dates were all named as unreadable. Each order forced by
+/// a number over 12 is read; one that reads both ways is named as
+/// ambiguous, its citation kept undated.
+#[test]
+fn a_numeric_cited_date_is_read_or_named_as_ambiguous() {
+    let g = Ground::new();
+    let item = |title: &str, source: &str, n: u32| {
+        format!(
+            "{title}\n\nA body paragraph long enough to be one.\n\n\
+             Source: {source}\nhttp://127.0.0.1/{n}\n\n"
+        )
+    };
+    g.brief(
+        "numeric.txt",
+        [
+            item("One", "Reuters, 12/26/2020", 1),
+            item("Two", "AP, 26/12/2020", 2),
+            item("Three", "AFP, 2020/12/26", 3),
+            item("Four", "Kyodo, 03/04/2020", 4),
+            item("Five", "Yonhap, 02/30/2020", 5),
+        ]
+        .concat(),
+    );
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("2 cited dates could not be read; those citations are kept undated:\n")
+            && text.contains("numeric.txt: \"03/04/2020\" (ambiguous: month/day or day/month)\n")
+            && text.contains("numeric.txt: \"02/30/2020\"\n"),
+        "{text}"
+    );
+    let rows = g.citations();
+    let got: Vec<(Value, Value)> = rows
+        .iter()
+        .map(|r| (r["outlet"].clone(), r["cited_date"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!("Reuters"), json!("2020-12-26")),
+            (json!("AP"), json!("2020-12-26")),
+            (json!("AFP"), json!("2020-12-26")),
+            (json!("Kyodo"), Value::Null),
+            (json!("Yonhap"), Value::Null),
+        ]
+    );
+    g.brief(
+        "numeric.txt",
+        [
+            item("Four", "Kyodo, 03/04/2020", 4),
+            item("Five", "Yonhap, 02/30/2020", 5),
+        ]
+        .concat(),
+    );
+    let json: Value = serde_json::from_slice(
+        &g.cmd(&["sync", "--rehash", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["unread_dates_total"], 2, "{json}");
+    assert_eq!(
+        json["unread_dates"],
+        json!([
+            {"document": "../briefings/numeric.txt", "written": "03/04/2020", "ambiguous": true},
+            {"document": "../briefings/numeric.txt", "written": "02/30/2020", "ambiguous": false},
+        ])
     );
 }
 

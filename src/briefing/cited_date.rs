@@ -19,6 +19,13 @@ use regex::Regex;
 /// still has its date): inside `2020 – 2 January 2021` the pattern found
 /// the "range" `20 – 2 January 2021`, a mistyped date.
 ///
+/// A numeric date with the year last (`12/26/2020`, `26.12.2020`) is read
+/// in the one order, month/day or day/month, that makes it a date (see
+/// [`numeric_date`]).
+///
+/// A date in Chinese numerals (`二〇二〇年十二月二十六日`, `廿六日`,
+/// `二十六号`) is read too (see [`chinese_date`]); it needs no word's start.
+///
 /// A Chinese weekday after the date (`2020年12月26日星期六`, `（周六）`) is
 /// part of it, and a comma typed in full width (`December 26，2020`) a comma.
 static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
@@ -30,16 +37,21 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let to = r"\s*[-–—]\s*";
     // A comma typed in full width (`December 26，2020`) is a comma.
     let comma = r"(?:[,，]\s*|\s+)";
+    let cn_digit = "〇零○一二三四五六七八九";
+    let cn_count = format!("[{cn_digit}十廿卅]{{1,3}}");
     Regex::new(&format!(
         r"(?ix)
-        [(（]? \s* (?-u:\b)
+        [(（]? \s*
+        (?: (?P<y8>[{cn_digit}]{{4}}) \s* 年 \s* (?P<m8>{cn_count}) \s* 月 (?: \s* (?P<d8>{cn_count}) \s* [日号號] )?
+        | (?-u:\b)
         (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? {comma} (?P<y1>\d{{4}})
           | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) {comma} (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
+          | (?P<a7>\d{{1,2}}) [-/.] (?P<b7>\d{{1,2}}) [-/.] (?P<y7>\d{{4}})
           | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
           | (?P<m5>{month_name}) {comma} (?P<y5>\d{{4}})
           | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
-        )
+        ))
         (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]? )?
         (?: [,，]? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
         \s* [)）]? \s* [.。]? \s* $"
@@ -103,6 +115,111 @@ fn first_of_range(year: &str, month: i8, first: &str, last: Option<&str>) -> Opt
     }
 }
 
+/// How a numeric date with the year last reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Numeric {
+    /// One date, ISO: the only order that makes it one (`12/26/2020`,
+    /// `26/12/2020`), or both orders giving the same (`04/04/2020`).
+    Date(String),
+    /// Two dates, month/day and day/month (`03/04/2020`). The US writes
+    /// month first, most of the world day first, and nothing in a briefing
+    /// says which its editor meant: guessed, it would be a month off.
+    Ambiguous,
+    /// No date either way (`02/30/2020`, `13/13/2020`).
+    Unreadable,
+}
+
+/// `first/second/year` read as month/day and as day/month: a number over
+/// 12 can only be the day, and so forces the order.
+fn numeric_date(first: &str, second: &str, year: &str) -> Numeric {
+    let as_month = |m: &str| m.parse::<i8>().ok();
+    let month_day = as_month(first).and_then(|m| iso(year, m, second));
+    let day_month = as_month(second).and_then(|m| iso(year, m, first));
+    match (month_day, day_month) {
+        (Some(a), Some(b)) if a != b => Numeric::Ambiguous,
+        (Some(date), _) | (None, Some(date)) => Numeric::Date(date),
+        (None, None) => Numeric::Unreadable,
+    }
+}
+
+/// A numeric date ending `text` that reads two ways, as written, and where
+/// it starts: named as ambiguous, not read, and no part of the outlet.
+fn ambiguous_at_end(text: &str) -> Option<(usize, String)> {
+    let c = DATE_AT_END.captures(text)?;
+    let (a, b, y) = (c.name("a7")?, c.name("b7")?, c.name("y7")?);
+    (numeric_date(a.as_str(), b.as_str(), y.as_str()) == Numeric::Ambiguous).then(|| {
+        (
+            c.get(0).map_or(a.start(), |m| m.start()),
+            text[a.start()..y.end()].to_string(),
+        )
+    })
+}
+
+/// The value of a Chinese digit: `〇` (or `零`, or the `○` often typed for
+/// it) to `九`.
+fn chinese_digit(c: char) -> Option<u8> {
+    let n = match c {
+        '〇' | '零' | '○' => 0,
+        '一' => 1,
+        '二' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    };
+    Some(n)
+}
+
+/// A year in Chinese numerals, written digit by digit (`二〇二〇`).
+fn chinese_digits(text: &str) -> Option<i16> {
+    if text.is_empty() {
+        return None;
+    }
+    text.chars().try_fold(0i16, |n, c| {
+        n.checked_mul(10)?.checked_add(i16::from(chinese_digit(c)?))
+    })
+}
+
+/// A month or day in Chinese numerals: one digit (`五`), or tens (`十`,
+/// `二十`, or `廿` = 20, `卅` = 30) then at most one digit that is not zero
+/// (`十二`, `二十六`, `廿六`). Anything else (`十〇`, `一二`) is no count a
+/// date writes, and is not guessed at. The count may be no month or day
+/// (`十三`): the date is checked after.
+fn chinese_count(text: &str) -> Option<i8> {
+    let chars: Vec<char> = text.chars().collect();
+    let (tens, units) = match chars.as_slice() {
+        [one] if chinese_digit(*one).is_some() => return chinese_digit(*one).map(|n| n as i8),
+        ['十', units @ ..] => (1, units),
+        ['廿', units @ ..] => (2, units),
+        ['卅', units @ ..] => (3, units),
+        [tens, '十', units @ ..] => (chinese_digit(*tens).filter(|&n| n > 0)?, units),
+        _ => return None,
+    };
+    let units = match units {
+        [] => 0,
+        [one] => chinese_digit(*one).filter(|&n| n > 0)?,
+        _ => return None,
+    };
+    Some((tens * 10 + units) as i8)
+}
+
+/// A date in Chinese numerals (`二〇二〇年十二月二十六日`), ISO; to the
+/// month when it gives no day.
+fn chinese_date(year: &str, month: &str, day: Option<&str>) -> Option<String> {
+    let (year, month) = (chinese_digits(year)?, chinese_count(month)?);
+    match day {
+        Some(day) => {
+            let date = jiff::civil::Date::new(year, month, chinese_count(day)?).ok()?;
+            Some(date.to_string())
+        }
+        None => iso_month(&year.to_string(), month),
+    }
+}
+
 /// `YYYY-MM`, for a date given to the month only.
 fn iso_month(year: &str, month: i8) -> Option<String> {
     let date = jiff::civil::Date::new(year.parse().ok()?, month, 1).ok()?;
@@ -111,16 +228,22 @@ fn iso_month(year: &str, month: i8) -> Option<String> {
 
 /// Something shaped like a date after the last comma but one of a citation
 /// ("…, Decembr 40, 2020", "…, 2020-13-45", a year of one key too many or
-/// too few): a date the editor meant and mistyped, which is not part of the
-/// outlet's name.
+/// too few), or like a Chinese date at its end (`二〇二〇年十三月`,
+/// `2020年13月26日`): a date the editor meant and mistyped, which is not part
+/// of the outlet's name.
 static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
-        [,，] \s* (?P<tail>
+        (?: [,，] \s* (?P<tail>
             [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? (?:[,，]\s*|\s+) \d{2,6}
           | \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? \s+ [a-z]{3,}\.? (?:[,，]\s*|\s+) \d{2,6}
           | \d{4} [-/.] \d{1,2} [-/.] \d{1,2}
           | \d{1,2} [-/.] \d{1,2} [-/.] \d{2,4}
+        )
+        # `年…月…日`, in digits or Chinese numerals, after anything: its
+        # shape is a date's, whatever comes before it.
+        | [\d〇零○一二三四五六七八九十廿卅]{2,6} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* 月
+          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* [日号號] )?
         ) \s* [.。]? \s* $",
     )
     .expect("date-shaped pattern compiles")
@@ -129,7 +252,12 @@ static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
 /// The start of a date-shaped tail (see [`DATE_SHAPED_END`]); asked only of
 /// text whose end [`date_at_end`] could not read.
 fn date_shaped_end(text: &str) -> Option<usize> {
-    Some(DATE_SHAPED_END.captures(text)?.get(0)?.start())
+    let c = DATE_SHAPED_END.captures(text)?;
+    let whole = c.get(0)?;
+    // A month and year that reads, but only as a title's words
+    // (`出口下降2020年12月`), is no mistyped date.
+    let good = c.name("tail").is_none() && is_date_line_as(whole.as_str(), Words::Citation);
+    (!good).then_some(whole.start())
 }
 
 /// A citation's outlet and date, read from text such as `Xinhua, December 26,
@@ -142,6 +270,9 @@ pub struct OutletDate {
     pub date: Option<String>,
     /// A date given but unreadable ("Decembr 40, 2020"), as written.
     pub unread: Option<String>,
+    /// Whether `unread` is a numeric date that reads two ways
+    /// (`03/04/2020`: March 4 or 3 April), rather than no way at all.
+    pub ambiguous: bool,
 }
 
 /// What the words being read are known to be.
@@ -194,22 +325,25 @@ static NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
 
 /// [`read_words`] of `text` as it ends, a date or none.
 fn read_dated(text: &str, words: Words) -> OutletDate {
-    let (outlet, date, unread) = match cited_date_at_end(text, words) {
-        Some((start, date)) => (&text[..start], Some(date), None),
-        None => match date_shaped_end(text) {
-            Some(start) => {
-                let tail = text[start..]
-                    .trim_start_matches([',', '，'])
-                    .trim()
-                    .trim_end_matches(['.', '。'])
-                    .trim_end();
-                (&text[..start], None, Some(tail.to_string()))
-            }
-            None => (text, None, None),
+    let (outlet, date, unread, ambiguous) = match cited_date_at_end(text, words) {
+        Some((start, date)) => (&text[..start], Some(date), None, false),
+        None => match ambiguous_at_end(text) {
+            Some((start, written)) => (&text[..start], None, Some(written), true),
+            None => match date_shaped_end(text) {
+                Some(start) => {
+                    let tail = text[start..]
+                        .trim_start_matches([',', '，'])
+                        .trim()
+                        .trim_end_matches(['.', '。'])
+                        .trim_end();
+                    (&text[..start], None, Some(tail.to_string()), false)
+                }
+                None => (text, None, None, false),
+            },
         },
     };
-    let outlet = match (&date, WEEKDAY_AT_END.find(outlet)) {
-        (Some(_), Some(weekday)) => &outlet[..weekday.start()],
+    let outlet = match (date.is_some() || ambiguous, WEEKDAY_AT_END.find(outlet)) {
+        (true, Some(weekday)) => &outlet[..weekday.start()],
         _ => outlet,
     };
     let outlet = outlet
@@ -226,6 +360,7 @@ fn read_dated(text: &str, words: Words) -> OutletDate {
         outlet: (!outlet.is_empty()).then(|| outlet.to_string()),
         date,
         unread,
+        ambiguous,
     }
 }
 
@@ -258,10 +393,18 @@ fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
         first_of_range(y, month_number(m)?, d, get("e2"))
     } else if let (Some(m), Some(y)) = (get("m5"), get("y5")) {
         iso_month(y, month_number(m)?).filter(|_| words == Words::Citation || set_apart(text, &c))
+    } else if let (Some(y), Some(m)) = (get("y8"), get("m8")) {
+        chinese_date(y, m, get("d8"))
+            .filter(|_| get("d8").is_some() || words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m)) = (get("y6"), get("m6")) {
         iso_month(y, m.parse().ok()?).filter(|_| words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m), Some(d)) = (get("y3"), get("m3"), get("d3")) {
         iso(y, m.parse().ok()?, d)
+    } else if let (Some(a), Some(b), Some(y)) = (get("a7"), get("b7"), get("y7")) {
+        match numeric_date(a, b, y) {
+            Numeric::Date(date) => Some(date),
+            Numeric::Ambiguous | Numeric::Unreadable => None,
+        }
     } else if let (Some(y), Some(m), Some(d)) = (get("y4"), get("m4"), get("d4")) {
         iso(y, m.parse().ok()?, d)
     } else {
@@ -319,10 +462,14 @@ pub fn is_update_note(text: &str) -> bool {
 
 /// True when the whole of `text` is a date ("December 26, 2020").
 pub fn is_date_line(text: &str) -> bool {
+    is_date_line_as(text, Words::MaybeTitle)
+}
+
+/// True when the whole of `text` is a date, read as `words`.
+fn is_date_line_as(text: &str, words: Words) -> bool {
     let text = ascii_digits(text);
     let text = text.as_ref();
-    cited_date_at_end(text, Words::MaybeTitle)
-        .is_some_and(|(start, _)| text[..start].trim().is_empty())
+    cited_date_at_end(text, words).is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
 
 /// Splits `Xinhua, December 26, 2020` into outlet and ISO date (see
@@ -602,6 +749,179 @@ mod tests {
             "Revised",
         ] {
             assert!(!is_update_note(line), "{line}");
+        }
+    }
+
+    /// Numeric dates were named as unreadable: `12/26/2020` is month,
+    /// day and year, `26/12/2020` day, month and year, each order forced by
+    /// a number over 12. One that reads both ways (`03/04/2020`) is named
+    /// as ambiguous: nothing in a briefing says which convention it keeps.
+    #[test]
+    fn a_numeric_date_is_read_in_the_one_order_it_can_have() {
+        for (line, date) in [
+            ("Reuters, 2020-12-26", "2020-12-26"),
+            ("Reuters, 2020/12/26", "2020-12-26"),
+            ("Reuters, 2020/1/5", "2020-01-05"),
+            ("Reuters, 12/26/2020", "2020-12-26"),
+            ("Reuters, 26/12/2020", "2020-12-26"),
+            ("Reuters, 12-26-2020", "2020-12-26"),
+            ("Reuters, 26.12.2020", "2020-12-26"),
+            ("Reuters, 1/13/2021", "2021-01-13"),
+            ("Reuters, 13/1/2021", "2021-01-13"),
+            // The same either way is no ambiguity.
+            ("Reuters, 04/04/2020", "2020-04-04"),
+            ("Reuters, 12/26/2020 08:15", "2020-12-26"),
+            ("Reuters (12/26/2020)", "2020-12-26"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some("Reuters"), Some(date)),
+                "{line}"
+            );
+            assert_eq!((read.unread, read.ambiguous), (None, false), "{line}");
+        }
+        assert!(is_date_line("12/26/2020"));
+        // Two readings: named as ambiguous, undated, the outlet clean.
+        for (line, written) in [
+            ("Reuters, 03/04/2020", "03/04/2020"),
+            ("Reuters, 3/4/2020.", "3/4/2020"),
+            ("Reuters, 12/11/2020 08:15", "12/11/2020"),
+            ("Reuters, 03.04.2020", "03.04.2020"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some("Reuters"), None),
+                "{line}"
+            );
+            assert_eq!(read.unread.as_deref(), Some(written), "{line}");
+            assert!(read.ambiguous, "{line}");
+        }
+        // No reading at all: unreadable, as before, and not ambiguous.
+        for (line, written) in [
+            ("Reuters, 02/30/2020", "02/30/2020"),
+            ("Reuters, 30/02/2020", "30/02/2020"),
+            ("Reuters, 13/13/2020", "13/13/2020"),
+            ("Reuters, 00/12/2020", "00/12/2020"),
+            ("Reuters, 2020-13-45", "2020-13-45"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some("Reuters"), None),
+                "{line}"
+            );
+            assert_eq!(read.unread.as_deref(), Some(written), "{line}");
+            assert!(!read.ambiguous, "{line}");
+        }
+    }
+
+    #[test]
+    fn chinese_numerals_count_as_written() {
+        for (year, n) in [("二〇二〇", 2020), ("二零二一", 2021), ("二○二○", 2020)] {
+            assert_eq!(chinese_digits(year), Some(n), "{year}");
+        }
+        for year in ["", "二十", "二〇二〇年", "2020"] {
+            assert_eq!(chinese_digits(year), None, "{year}");
+        }
+        for (count, n) in [
+            ("一", 1),
+            ("九", 9),
+            ("十", 10),
+            ("十二", 12),
+            ("十三", 13),
+            ("二十", 20),
+            ("二十六", 26),
+            ("廿", 20),
+            ("廿六", 26),
+            ("三十", 30),
+            ("卅", 30),
+            ("卅一", 31),
+            ("三十二", 32),
+        ] {
+            assert_eq!(chinese_count(count), Some(n), "{count}");
+        }
+        // Not a count as dates write one: no guess is made.
+        for count in [
+            "",
+            "十〇",
+            "二十零",
+            "十十",
+            "廿十",
+            "一二",
+            "二〇二〇",
+            "12",
+        ] {
+            assert_eq!(chinese_count(count), None, "{count}");
+        }
+    }
+
+    /// A date in Chinese numerals (`二〇二〇年十二月二十六日`) was neither
+    /// read nor named: it was left in the outlet, and one that is no date
+    /// (`十三月`) went unnoticed, as `2020年13月26日` did.
+    #[test]
+    fn a_date_in_chinese_numerals_is_read_and_a_wrong_one_named() {
+        for (line, outlet, date) in [
+            ("新华社，二〇二〇年十二月二十六日", "新华社", "2020-12-26"),
+            ("新华社，二零二零年十二月廿六日", "新华社", "2020-12-26"),
+            ("新华社 二○二○年十二月廿六日", "新华社", "2020-12-26"),
+            ("新华社二〇二一年一月五日", "新华社", "2021-01-05"),
+            ("新华社，二〇二〇年十二月十日。", "新华社", "2020-12-10"),
+            (
+                "人民日报，二〇二〇年十二月三十一日（星期四）",
+                "人民日报",
+                "2020-12-31",
+            ),
+            ("人民日报，二〇二〇年十二月卅一日", "人民日报", "2020-12-31"),
+            (
+                "人民日报，二〇二〇年十二月二十六号",
+                "人民日报",
+                "2020-12-26",
+            ),
+            ("人民日报，二〇二〇年十二月", "人民日报", "2020-12"),
+            ("Xinhua, 二〇二〇年十二月二十六日", "Xinhua", "2020-12-26"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some(outlet), Some(date)),
+                "{line}"
+            );
+            assert_eq!(read.unread, None, "{line}");
+        }
+        assert!(is_date_line("二〇二〇年十二月二十六日"));
+        // A month and year in a title's words is neither date nor mistyped.
+        for line in ["出口下降2020年12月", "出口下降二〇二〇年十二月"] {
+            let read = read_outlet_date(line);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date, read.unread),
+                (Some(line), None, None),
+                "{line}"
+            );
+        }
+        for (line, written) in [
+            (
+                "新华社，二〇二〇年十三月二十六日",
+                "二〇二〇年十三月二十六日",
+            ),
+            ("新华社，二〇二〇年十三月", "二〇二〇年十三月"),
+            ("新华社，二〇二一年二月三十日", "二〇二一年二月三十日"),
+            (
+                "新华社，二〇二〇年十二月三十二日",
+                "二〇二〇年十二月三十二日",
+            ),
+            ("新华社，二〇二〇年十〇月五日", "二〇二〇年十〇月五日"),
+            ("新华社二〇二〇年〇月五日", "二〇二〇年〇月五日"),
+            ("新华社，2020年13月26日", "2020年13月26日"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref()),
+                (Some("新华社"), None),
+                "{line}"
+            );
+            assert_eq!(read.unread.as_deref(), Some(written), "{line}");
         }
     }
 

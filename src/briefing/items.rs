@@ -622,6 +622,7 @@ fn pair(sources: Vec<OutletDate>, urls: Vec<String>) -> Vec<CitedUrl> {
         url,
         context: None,
         unread_date: od.unread.clone(),
+        ambiguous_date: od.ambiguous,
     };
     if urls.is_empty() {
         return sources.iter().map(|od| cited(od, None)).collect();
@@ -647,6 +648,7 @@ fn pair(sources: Vec<OutletDate>, urls: Vec<String>) -> Vec<CitedUrl> {
                 .clone()
                 .filter(|d| many.iter().all(|od| od.date.as_ref() == Some(d))),
             unread: None,
+            ambiguous: false,
         },
     };
     urls.into_iter().map(|u| cited(&all, Some(u))).collect()
@@ -928,6 +930,7 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                 url: Some(l.href.clone()),
                 context: l.text.clone(),
                 unread_date: None,
+                ambiguous_date: false,
             });
             i += 1;
             continue;
@@ -961,6 +964,7 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
                 url: Some(href.to_string()),
                 context: Some(clip(context.trim(), MAX_CONTEXT_CHARS)),
                 unread_date: None,
+                ambiguous_date: false,
             });
         }
         i += 1;

@@ -22,7 +22,7 @@ pub use walk::{
 /// dates out of the same bytes: sync reads again each document an older
 /// version read, though its bytes are unchanged, so the mended reading
 /// reaches the store (see the `reader` column of `documents`).
-pub const READER_VERSION: i64 = 1;
+pub const READER_VERSION: i64 = 2;
 
 /// The document formats the briefing store may hold, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,10 @@ pub struct CitedUrl {
     /// A date the citation gives that cannot be read ("Decembr 40, 2020"), as
     /// written: the citation stays undated, and sync names it.
     pub unread_date: Option<String>,
+    /// Whether `unread_date` is a numeric date that reads two ways
+    /// (`03/04/2020`, month/day or day/month) rather than none: sync names
+    /// it as ambiguous, so the editor knows to write the month out.
+    pub ambiguous_date: bool,
 }
 
 /// One briefing item and its citations.

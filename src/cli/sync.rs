@@ -83,7 +83,12 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
             }
         )?;
         for u in &r.unread_dates {
-            writeln!(out, "  {}: \"{}\"", u.document, u.written)?;
+            let why = if u.ambiguous {
+                " (ambiguous: month/day or day/month)"
+            } else {
+                ""
+            };
+            writeln!(out, "  {}: \"{}\"{why}", u.document, u.written)?;
         }
         let more = r.unread_dates_total - r.unread_dates.len();
         if more > 0 {

@@ -93,3 +93,32 @@ fn a_source_line_typed_in_full_width_gives_its_outlet_and_date() {
         );
     }
 }
+
+/// A Source line dated in Chinese numerals: the date was left in the
+/// outlet, and one that is no date (`十三月`) named nowhere.
+#[test]
+fn a_source_line_dated_in_chinese_numerals_gives_its_date_or_names_it() {
+    let url = "http://127.0.0.1/world/2020-12/26/c_1126911308.htm";
+    for source in [
+        "来源：新华社，二〇二〇年十二月二十六日",
+        "来源：新华社 二零二零年十二月廿六日（星期六）",
+    ] {
+        let text = format!("Title A\n\n{BODY}\n\n{source}\n{url}\n");
+        assert_eq!(
+            flat(&parse(Format::Text, &text)),
+            vec![row("Title A", "新华社", "2020-12-26", url)],
+            "{source}"
+        );
+    }
+    let text = format!("Title A\n\n{BODY}\n\n来源：新华社，二〇二〇年十三月二十六日\n{url}\n");
+    let items = parse(Format::Text, &text);
+    let cited = &items[0].citations[0];
+    assert_eq!(
+        (
+            cited.outlet.as_deref(),
+            cited.cited_date.as_deref(),
+            cited.unread_date.as_deref()
+        ),
+        (Some("新华社"), None, Some("二〇二〇年十三月二十六日"))
+    );
+}
