@@ -196,6 +196,15 @@ pub fn address_key(url: &str) -> Option<String> {
     Some(format!("{host}{port}{path}{query}"))
 }
 
+/// A recorded host as one name, however a URL wrote it: `a.example.` is
+/// `a.example` written as an absolute name (a trailing dot), one host for the
+/// scheduler's turns and for `--host`. Sources record the host as their URL
+/// wrote it, so every comparison of hosts goes through this (in SQL, as
+/// `rtrim(host, '.')`).
+pub fn host_key(host: &str) -> &str {
+    host.trim_end_matches('.')
+}
+
 /// A host as people give one (`--host`, the API's `host`): copied from a URL
 /// or a briefing, so any case, a trailing dot, perhaps a port, an
 /// internationalised name as people read it; as sources record it (punycode),
@@ -212,7 +221,7 @@ pub fn host_as_given(host: &str) -> String {
         }
         _ => h,
     };
-    let name = name.trim_end_matches('.');
+    let name = host_key(name);
     // What a URL's parser makes of it, as it made the recorded host; a name
     // it refuses names no source, and is kept as given to be named back.
     Host::parse(name).map_or_else(|_| name.to_ascii_lowercase(), |h| h.to_string())

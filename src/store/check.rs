@@ -44,7 +44,8 @@ pub struct DueFilter {
     pub all: bool,
     /// Only these normalised URLs (due or not).
     pub urls: Vec<String>,
-    /// Only this host.
+    /// Only this host (as [`crate::source_url::host_as_given`] gives it),
+    /// written with a trailing dot or without.
     pub host: Option<String>,
     /// Due when the next check time is at or before this.
     pub horizon: Millis,
@@ -305,7 +306,7 @@ impl Store {
                     coalesce(s.last_checked, 0)
              FROM sources s
              WHERE {}
-               AND (?2 IS NULL OR s.host = ?2)
+               AND (?2 IS NULL OR rtrim(s.host, '.') = ?2)
                AND (?3 OR s.next_check_at IS NULL OR s.next_check_at <= ?1)",
             if explicit {
                 "s.url IN (SELECT value FROM json_each(?4))"
@@ -335,7 +336,7 @@ impl Store {
                 .map_err(self.err())?;
             // `a.example.` is `a.example` written as an absolute name: one
             // host's turns, as pacing and `[fetch.hosts]` know it.
-            let host = host.trim_end_matches('.');
+            let host = crate::source_url::host_key(host);
             let next = hosts.len() as u32;
             let host = match hosts.get(host) {
                 Some(&n) => n,
@@ -553,11 +554,12 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Whether any source is on `host`.
+    /// Whether any source is on `host` (as [`crate::source_url::host_as_given`]
+    /// gives it), its URL writing the host with a trailing dot or without.
     pub fn has_host(&self, host: &str) -> Result<bool> {
         self.conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sources WHERE host = ?1)",
+                "SELECT EXISTS (SELECT 1 FROM sources WHERE rtrim(host, '.') = ?1)",
                 [host],
                 |r| r.get(0),
             )
@@ -910,6 +912,50 @@ mod tests {
         };
         assert_eq!(host_of("a"), host_of("b"));
         assert_ne!(host_of("a"), host_of("c"));
+    }
+
+    /// `check --host h` (and the service's `host=`) found only the sources
+    /// recorded as `h`, not those cited as `http://h./…`, the same host
+    /// written as an absolute name; `h` given with its dot found none of
+    /// either, since the dot is dropped from what is given.
+    #[test]
+    fn a_host_selects_its_sources_written_with_a_trailing_dot_too() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b", "c"])]);
+        for (name, host) in [
+            ("a", "h."),
+            ("b", "h."),
+            ("c", "other"),
+            ("uncited", "other"),
+        ] {
+            store
+                .conn
+                .execute(
+                    "UPDATE sources SET host = ?1 WHERE url = ?2",
+                    [host.to_string(), format!("http://h/{name}")],
+                )
+                .unwrap();
+        }
+        assert!(store.has_host("h").unwrap());
+        let filter = DueFilter {
+            all: true,
+            urls: Vec::new(),
+            host: Some("h".into()),
+            horizon: 0,
+        };
+        let mut due = urls_in_order(&store, &filter);
+        due.sort();
+        assert_eq!(due, ["a", "b"]);
+        let page = store
+            .source_page(&crate::store::SourceQuery {
+                statuses: None,
+                host: Some("h".into()),
+                outlet: None,
+                after: None,
+                offset: 0,
+                limit: 10,
+            })
+            .unwrap();
+        assert_eq!(page.total, 2);
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::time::Millis;
 pub struct SourceQuery {
     /// Only these statuses (`None`: all).
     pub statuses: Option<Vec<String>>,
-    /// Only this host (exact, lower-case).
+    /// Only this host (lower-case, no trailing dot), written with a trailing
+    /// dot or without.
     pub host: Option<String>,
     /// Only sources some active citation attributes to an outlet containing
     /// this text (case-insensitive).
@@ -99,7 +100,7 @@ pub struct MetricsSnapshot {
 }
 
 const FILTER: &str = "(?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)))
-   AND (?2 IS NULL OR s.host = ?2)
+   AND (?2 IS NULL OR rtrim(s.host, '.') = ?2)
    AND (?3 IS NULL OR EXISTS (SELECT 1 FROM citations c JOIN briefings b ON b.id = c.briefing_id
         JOIN documents d ON d.id = b.document_id
         WHERE c.source_id = s.id AND d.withdrawn_at IS NULL AND instr(lower(c.outlet), lower(?3)) > 0))";
