@@ -427,6 +427,24 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
     let text = s.run(&["history", &s.url("/counter")]).await;
     let text = String::from_utf8(text.stdout).unwrap();
     assert_eq!(text.matches("HTTP 200").count(), 2, "{text}");
+    // The history of a URL that is no source said "nothing is archived for",
+    // as if the source were there with nothing kept. It is not a source, as
+    // `status` says, with the same exit code and the source it may mean.
+    let typo = s.url("/counter/");
+    let status = s.run(&["status", &typo]).await;
+    let history = s.run(&["history", &typo]).await;
+    let err = String::from_utf8_lossy(&history.stderr);
+    assert_eq!(history.status.code(), Some(2), "{err}");
+    assert_eq!(history.status.code(), status.status.code(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{typo} is not a source: no briefing cites it and it was never fetched; \
+             sources nearby: {}",
+            s.url("/counter")
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("nothing is archived"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
