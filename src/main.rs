@@ -153,7 +153,8 @@ enum Command {
         #[arg(long = "url", value_name = "URL")]
         urls: Vec<String>,
         /// Only sources on this host, as a URL names it: any case, a port or
-        /// not, an internationalised name as written or in punycode.
+        /// not, a trailing dot or not (cited either way, it is one host), an
+        /// internationalised name as written or in punycode.
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
         /// At most N sources.

@@ -213,7 +213,8 @@ pub fn host_as_given(host: &str) -> String {
         }
         _ => h,
     };
-    let name = name.trim_end_matches('.');
+    let name = host_key(name);
+    let name = name.as_ref();
     // What a URL's parser makes of it, as it made the recorded host; a name
     // it refuses names no source, and is kept as given to be named back.
     Host::parse(name).map_or_else(|_| name.to_ascii_lowercase(), |h| h.to_string())

@@ -91,6 +91,9 @@ pub enum BadTime {
     /// A duration reaching back before 1970.
     #[error("`{0}` ago is before 1970; nothing citewatch keeps is that old")]
     TooLongAgo(String),
+    /// A time before 1970 (`--since`), as a duration reaching back before it is.
+    #[error("`{0}` is before 1970-01-01; nothing citewatch keeps is that old")]
+    BeforeEpoch(String),
 }
 
 /// Serialises a time as [`format_millis`] prints it (`serialize_with`), so
@@ -174,10 +177,13 @@ pub fn parse_since(input: &str) -> Result<Millis, BadTime> {
             Ok(at)
         }
         Err(BadDuration::TooLong(_)) => Err(BadTime::TooLongAgo(input.trim().to_string())),
-        Err(BadDuration::Unreadable(_)) => parse_time(input).map_err(|e| match e {
-            BadTime::NoZone(_) => e,
-            _ => BadTime::SinceForm(input.to_string()),
-        }),
+        Err(BadDuration::Unreadable(_)) => match parse_time(input) {
+            // A time before 1970 is refused as a duration reaching there is.
+            Ok(at) if at < 0 => Err(BadTime::BeforeEpoch(input.trim().to_string())),
+            Ok(at) => Ok(at),
+            Err(e @ BadTime::NoZone(_)) => Err(e),
+            Err(_) => Err(BadTime::SinceForm(input.to_string())),
+        },
     }
 }
 
@@ -484,6 +490,33 @@ mod tests {
             parse_since("99999999d"),
             Err(BadTime::TooLongAgo("99999999d".into()))
         );
+    }
+
+    /// `--since 1969-12-31` was taken (as a negative instant), where a
+    /// duration reaching back before 1970 is refused: nothing citewatch
+    /// keeps is that old, and every form of a time before it says so alike.
+    #[test]
+    fn a_time_before_1970_is_refused_as_since() {
+        for early in [
+            "1969-12-31",
+            "1969-12-31T23:59:59Z",
+            "19691231235959",
+            "1970-01-01T08:00:00+09:00",
+            "0001-01-01",
+        ] {
+            assert_eq!(
+                parse_since(early),
+                Err(BadTime::BeforeEpoch(early.into())),
+                "{early}"
+            );
+        }
+        let e = parse_since("1969-12-31").unwrap_err().to_string();
+        assert!(
+            e.contains("`1969-12-31`") && e.contains("before 1970"),
+            "{e}"
+        );
+        assert_eq!(parse_since("1970-01-01"), Ok(0));
+        assert_eq!(parse_since("1970-01-01T00:00:00Z"), Ok(0));
     }
 
     #[test]

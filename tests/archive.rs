@@ -427,6 +427,24 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
     let text = s.run(&["history", &s.url("/counter")]).await;
     let text = String::from_utf8(text.stdout).unwrap();
     assert_eq!(text.matches("HTTP 200").count(), 2, "{text}");
+    // The history of a URL that is no source said "nothing is archived for",
+    // as if the source were there with nothing kept. It is not a source, as
+    // `status` says, with the same exit code and the source it may mean.
+    let typo = s.url("/counter/");
+    let status = s.run(&["status", &typo]).await;
+    let history = s.run(&["history", &typo]).await;
+    let err = String::from_utf8_lossy(&history.stderr);
+    assert_eq!(history.status.code(), Some(2), "{err}");
+    assert_eq!(history.status.code(), status.status.code(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{typo} is not a source: no briefing cites it and it was never fetched; \
+             sources nearby: {}",
+            s.url("/counter")
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("nothing is archived"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -831,4 +849,104 @@ async fn get_to_standard_output_writes_nothing_of_a_damaged_copy() {
         "{} damaged bytes handed out",
         got.stdout.len()
     );
+}
+
+/// `path` made unwritable for as long as this lives: by its permission bits,
+/// or, where those do not stop this user (root passes them), by the
+/// immutable attribute (`chattr +i`), which stops root too.
+struct Unwritable {
+    path: PathBuf,
+    mode: u32,
+    immutable: bool,
+}
+
+impl Unwritable {
+    /// `None` when neither takes effect here (root, and a file system or
+    /// a container without `chattr`): the caller cannot test the case.
+    fn make(path: &Path) -> Option<Unwritable> {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o555)).unwrap();
+        let mut held = Unwritable {
+            path: path.to_path_buf(),
+            mode,
+            immutable: false,
+        };
+        if !held.writable() {
+            return Some(held);
+        }
+        held.immutable = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        (held.immutable && !held.writable()).then_some(held)
+    }
+
+    /// Whether a write is let through: a file opened for writing, a file
+    /// made in a folder.
+    fn writable(&self) -> bool {
+        if self.path.is_dir() {
+            let probe = self.path.join(".write-probe");
+            let made = std::fs::File::create(&probe).is_ok();
+            let _ = std::fs::remove_file(probe);
+            made
+        } else {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&self.path)
+                .is_ok()
+        }
+    }
+}
+
+impl Drop for Unwritable {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.immutable {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(&self.path)
+                .status();
+        }
+        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(self.mode));
+    }
+}
+
+/// `fetch --save` into a store it may not write said only SQLite's "unable
+/// to open database file" (the data folder read-only), or fetched, wrote the
+/// body's blob and then failed with "attempt to write a readonly database"
+/// (the database file read-only). It names the file and says it cannot be
+/// written, before anything is fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_save_into_a_read_only_store_names_it_before_fetching() {
+    let s = setup().await;
+    s.save("/files/page.html").await; // creates the store
+    let blobs_before = s.blob_files().len();
+    let url = s.url("/files/doc.pdf");
+    for unwritable in ["data", "data/citewatch.db"] {
+        let Some(held) = Unwritable::make(&s.g.path(unwritable)) else {
+            eprintln!(
+                "skipped: {unwritable} cannot be made unwritable for this user here \
+                 (neither permission bits nor chattr +i take effect)"
+            );
+            return;
+        };
+        let out = s.run(&["fetch", &url, "--save"]).await;
+        drop(held);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{unwritable}: {err}");
+        assert!(
+            err.contains("citewatch.db: cannot be written (read-only"),
+            "{unwritable}: {err}"
+        );
+        assert!(
+            s.web.hits_for("127.0.0.1", "/files/doc.pdf").is_empty(),
+            "{unwritable}: fetched for nothing"
+        );
+        assert_eq!(s.blob_files().len(), blobs_before, "{unwritable}: {err}");
+    }
+    let saved = s.save("/files/doc.pdf").await;
+    assert!(saved["capture_id"].is_i64(), "{saved}");
 }

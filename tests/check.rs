@@ -280,6 +280,46 @@ async fn a_run_gives_each_source_its_verdict() {
     );
 }
 
+/// `--host localhost` checked only the sources cited as `http://localhost:…`,
+/// not those cited as `http://localhost.:…`, the same host written as an
+/// absolute name (sources record the host as the URL wrote it); and
+/// `--host localhost.` found neither spelling's sources but the first. A
+/// host in any case, with its dot or without, selects both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_in_any_case_or_with_a_trailing_dot_selects_all_its_sources() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let mut doc = String::from("Briefings - test page\n\n");
+    for (i, url) in [
+        web.url("localhost.", "/page/1"),
+        web.url("LocalHost", "/page/2"),
+        web.url("127.0.0.1", "/page/3"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        doc.push_str(&format!(
+            "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\n\
+             Source: Outlet {i}, December 1, 2020\n{url}\n\n"
+        ));
+    }
+    g.brief("b.txt", doc);
+    let port = web.port();
+    for given in [
+        "localhost".to_string(),
+        "LOCALHOST.".to_string(),
+        format!("LocalHost.:{port}"),
+    ] {
+        let summary = json(
+            &g,
+            &["check", "--all", "--host", &given, "--format", "json"],
+        )
+        .await;
+        assert_eq!(summary["checked"], 2, "--host {given}: {summary}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_is_refused_with_exit_4() {
     let g = Ground::new();

@@ -997,20 +997,42 @@ fn the_command_writes_files_and_exits_as_documented() {
 
     let failing = g.cmd(&["report", "--fail-on", "broken"]).output().unwrap();
     assert_eq!(failing.status.code(), Some(1));
-    let changed_only = g
-        .cmd(&["report", "--status", "changed", "--fail-on", "broken"])
-        .output()
-        .unwrap();
-    assert_eq!(changed_only.status.code(), Some(0), "nothing broken listed");
-    let ok = g
-        .cmd(&["report", "--status", "ok", "--fail-on", "broken,changed"])
-        .output()
-        .unwrap();
-    assert_eq!(ok.status.code(), Some(0));
     // A dead link not yet confirmed (the fixture's Xinhua citation is
-    // failing) gates too, when asked; not when only broken ones count.
+    // failing) gates too, when asked; a --status list keeping one status
+    // of the class asked for can fire.
     for (args, code) in [
         (vec!["report", "--fail-on", "failing"], 1),
+        (vec!["report", "--status", "all", "--fail-on", "failing"], 1),
+        (
+            vec!["report", "--status", "changed,dead", "--fail-on", "broken"],
+            1,
+        ),
+        (
+            vec![
+                "report",
+                "--status",
+                "ok,failing,dead",
+                "--fail-on",
+                "broken,failing",
+            ],
+            1,
+        ),
+    ] {
+        let out = g.cmd(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+    // A --status list that leaves out every status a --fail-on class counts
+    // made a gate that could never fail (exit 0, however broken the store):
+    // a CI pipeline written so passed for ever. It is refused, naming both.
+    for (args, never) in [
+        (
+            vec!["report", "--status", "changed", "--fail-on", "broken"],
+            "--fail-on broken can never fire with --status changed",
+        ),
+        (
+            vec!["report", "--status", "ok", "--fail-on", "broken,changed"],
+            "--fail-on broken can never fire with --status ok",
+        ),
         (
             vec![
                 "report",
@@ -1019,15 +1041,35 @@ fn the_command_writes_files_and_exits_as_documented() {
                 "--fail-on",
                 "failing",
             ],
-            0,
+            "--fail-on failing can never fire with --status broken,changed",
         ),
         (
-            vec!["report", "--status", "failing", "--fail-on", "broken"],
-            0,
+            vec![
+                "report",
+                "--status",
+                "failing",
+                "--fail-on",
+                "changed,broken",
+            ],
+            "--fail-on changed can never fire with --status failing",
+        ),
+        // Each class asked for must be able to fire, or the gate misleads.
+        (
+            vec![
+                "report",
+                "--status",
+                "ok,failing",
+                "--fail-on",
+                "failing,broken",
+            ],
+            "--fail-on broken can never fire with --status ok,failing",
         ),
     ] {
         let out = g.cmd(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(never), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: no report written");
     }
 
     let html = g.path("out/report.html");

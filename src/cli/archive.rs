@@ -19,7 +19,11 @@ use super::{
     Failure, Format, output_failed, print_json, progress_bar, runtime, show_progress, usage,
 };
 
-fn source_of(store: &Store, raw: &str) -> Result<(SourceUrl, i64), Failure> {
+/// The source `raw` names. One there is not is bad input: asked for its
+/// copies (`get`, `export-warc --url`), nothing is archived for it (and the
+/// archived URLs nearby are named); asked for its history, which lists
+/// checks too, it is not a source, as `status` says.
+fn source_of(store: &Store, raw: &str, wants: Wants) -> Result<(SourceUrl, i64), Failure> {
     let url = source_url::normalize(raw).map_err(|e| {
         usage(anyhow::anyhow!(
             "`{raw}` is not a URL citewatch could have archived: {e}"
@@ -27,8 +31,18 @@ fn source_of(store: &Store, raw: &str) -> Result<(SourceUrl, i64), Failure> {
     })?;
     match store.source_id(url.as_str()).map_err(runtime)? {
         Some(id) => Ok((url, id)),
+        None if wants == Wants::History => Err(super::check::not_a_source(store, &url)?),
         None => Err(nothing_archived(store, &url)?),
     }
+}
+
+/// What [`source_of`] is asked for a source's sake.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wants {
+    /// Its archived copies.
+    Copies,
+    /// Its checks and captures.
+    History,
 }
 
 fn nothing_archived(store: &Store, url: &SourceUrl) -> Result<Failure, Failure> {
@@ -61,7 +75,7 @@ pub fn get(
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--at: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
-    let (url, source_id) = source_of(&store, url)?;
+    let (url, source_id) = source_of(&store, url, Wants::Copies)?;
     let quoted = shell_quote(url.as_str());
     let Some((capture, good)) = store.pick_copy(source_id, at).map_err(runtime)? else {
         // A source all right, checked or not, of which no copy was kept: no
@@ -240,7 +254,7 @@ struct History {
 /// Runs `history`.
 pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, Failure> {
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
-    let (url, source_id) = source_of(&store, url)?;
+    let (url, source_id) = source_of(&store, url, Wants::History)?;
     let h = History {
         source_id,
         url: url.to_string(),
@@ -525,7 +539,7 @@ pub fn export_warc(
     }
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let source_id = match url {
-        Some(u) => Some(source_of(&store, u)?.1),
+        Some(u) => Some(source_of(&store, u, Wants::Copies)?.1),
         None => None,
     };
     let filter = citewatch::store::CaptureFilter { source_id, since };

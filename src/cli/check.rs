@@ -313,6 +313,28 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
+/// A URL asked about (`status`, `history`) that no source has: bad input,
+/// exit code 2. A URL copied from a browser often differs from the cited
+/// one by its scheme, a `www.` or a trailing slash: the sources it might
+/// mean are named.
+pub fn not_a_source(
+    store: &Store,
+    n: &citewatch::source_url::SourceUrl,
+) -> Result<Failure, Failure> {
+    let near = citewatch::source_url::near_misses(n);
+    let unknown = store.not_sources(&near).map_err(runtime)?;
+    let near: Vec<&str> = near
+        .iter()
+        .filter(|u| !unknown.contains(u))
+        .map(String::as_str)
+        .collect();
+    let mut msg = format!("{n} is not a source: no briefing cites it and it was never fetched");
+    if !near.is_empty() {
+        msg.push_str(&format!("; sources nearby: {}", near.join(", ")));
+    }
+    Ok(usage(anyhow::anyhow!(msg)))
+}
+
 /// Runs `status URL`.
 pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Failure> {
     let n = citewatch::source_url::normalize(url).map_err(|e| {
@@ -322,17 +344,7 @@ pub fn status(config: &Config, url: &str, format: Format) -> Result<ExitCode, Fa
     })?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let Some(row) = store.source(n.as_str()).map_err(runtime)? else {
-        // A URL copied from a browser often differs from the cited one by its
-        // scheme, a `www.` or a trailing slash: name the sources it might mean.
-        let near = citewatch::source_url::near_misses(&n);
-        let unknown = store.not_sources(&near).map_err(runtime)?;
-        let near: Vec<&String> = near.iter().filter(|u| !unknown.contains(u)).collect();
-        let mut msg = format!("{n} is not a source: no briefing cites it and it was never fetched");
-        if !near.is_empty() {
-            let near: Vec<&str> = near.iter().map(|u| u.as_str()).collect();
-            msg.push_str(&format!("; sources nearby: {}", near.join(", ")));
-        }
-        return Err(usage(anyhow::anyhow!(msg)));
+        return Err(not_a_source(&store, &n)?);
     };
     if format == Format::Json {
         print_json(&row).map_err(output_failed)?;

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use citewatch::config::Config;
 use citewatch::report::select::{
-    BadDocument, DEFAULT_STATUSES, DocumentFilter, FailOn, document_filter, parse_statuses,
+    BadDocument, DEFAULT_STATUSES, DocumentFilter, FailOn, document_filter, never_fires,
+    parse_statuses,
 };
 use citewatch::report::{self, Options, ReportFormat};
 use citewatch::store::Store;
@@ -78,6 +79,24 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         .map(parse_since)
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--since: {e}")))?;
+    let fail_on: Vec<FailOn> = a
+        .fail_on
+        .iter()
+        .map(|f| match f {
+            FailOnArg::Broken => FailOn::Broken,
+            FailOnArg::Changed => FailOn::Changed,
+            FailOnArg::Failing => FailOn::Failing,
+        })
+        .collect();
+    // A gate that cannot fail is a mistake in the pipeline, not a pass.
+    if let (Some(f), Some(list)) = (never_fires(&fail_on, &statuses), &a.status) {
+        let class = f.name();
+        return Err(usage(anyhow::anyhow!(
+            "--fail-on {class} can never fire with --status {list}: the report lists no \
+             {class} citation, and --fail-on counts only those listed; add {class} to \
+             --status, or drop --fail-on {class}"
+        )));
+    }
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     let filter = match &a.document {
         Some(d) => document_filter(&store, &config.briefings.paths, &document_asked(config, d))
@@ -124,15 +143,6 @@ pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {
         Format::Json => ReportFormat::Json,
         Format::Html => ReportFormat::Html,
     };
-    let fail_on: Vec<FailOn> = a
-        .fail_on
-        .iter()
-        .map(|f| match f {
-            FailOnArg::Broken => FailOn::Broken,
-            FailOnArg::Changed => FailOn::Changed,
-            FailOnArg::Failing => FailOn::Failing,
-        })
-        .collect();
     let gated = !fail_on.is_empty();
     let outcome = match &a.output {
         None => {

@@ -297,6 +297,27 @@ impl FailOn {
             FailOn::Failing => status == "failing",
         }
     }
+
+    /// Its name, as `--fail-on` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailOn::Broken => "broken",
+            FailOn::Changed => "changed",
+            FailOn::Failing => "failing",
+        }
+    }
+}
+
+/// The first of `fail_on` that a report listing only `listed` statuses can
+/// never match: `--fail-on` counts listed citations only, so `report
+/// --status changed --fail-on broken` exited 0 however broken the store
+/// was, a CI gate that never fails. A list keeping one status of the class
+/// (`--status dead --fail-on broken`) can match.
+pub fn never_fires(fail_on: &[FailOn], listed: &[&str]) -> Option<FailOn> {
+    fail_on
+        .iter()
+        .copied()
+        .find(|f| !listed.iter().any(|s| f.matches(s)))
 }
 
 #[cfg(test)]
@@ -360,5 +381,22 @@ mod tests {
         );
         assert!(FailOn::Broken.matches("soft_404") && !FailOn::Broken.matches("changed"));
         assert!(FailOn::Failing.matches("failing") && !FailOn::Failing.matches("dead"));
+        let listed = |list: &str| parse_statuses(list).unwrap();
+        let all = [FailOn::Broken, FailOn::Changed, FailOn::Failing];
+        assert_eq!(never_fires(&all, DEFAULT_STATUSES), None);
+        assert_eq!(never_fires(&all, &listed("all")), None);
+        assert_eq!(
+            never_fires(&[FailOn::Broken], &listed("changed,soft_404")),
+            None
+        );
+        assert_eq!(
+            never_fires(&[FailOn::Broken], &listed("changed")),
+            Some(FailOn::Broken)
+        );
+        assert_eq!(
+            never_fires(&[FailOn::Broken, FailOn::Failing], &listed("dead")),
+            Some(FailOn::Failing)
+        );
+        assert_eq!(never_fires(&[], &listed("ok")), None);
     }
 }

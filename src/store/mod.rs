@@ -70,6 +70,16 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+    /// A command that writes found a store this user may not write: SQLite
+    /// said only "unable to open database file", or opened it read-only
+    /// without a word and failed at the first write.
+    #[error("{}: cannot be written (read-only): {why}", file.display())]
+    ReadOnly {
+        /// The database file.
+        file: PathBuf,
+        /// What may not be written: the file or its folder, and the system's reason.
+        why: String,
+    },
     /// A read command found no store yet (no file, or an empty one).
     #[error("{}: no store here yet; run `citewatch sync` first", file.display())]
     Missing {
@@ -119,6 +129,30 @@ impl StoreError {
     }
 }
 
+/// Why this user may not write the database `file`, or the folder SQLite
+/// writes its journal and shared memory in beside it; `None` when both may
+/// be written. Asked of the kernel (`access(2)`), so a read-only mount and
+/// an immutable file are found as permission bits are (which root passes).
+fn why_unwritable(file: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let denied = |path: &Path| {
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+        // SAFETY: a NUL-terminated path that outlives the call.
+        let refused = unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0;
+        refused.then(std::io::Error::last_os_error)
+    };
+    if file.exists()
+        && let Some(e) = denied(file)
+    {
+        return Some(e.to_string());
+    }
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    denied(dir).map(|e| format!("its folder {}: {e}", dir.display()))
+}
+
 /// The result type of store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -135,8 +169,10 @@ pub struct ReadBatch<'a> {
 }
 
 impl Store {
-    /// Opens the store, creating the data folder and database if needed, and
-    /// migrates the schema to the current version.
+    /// Opens the store for writing, creating the data folder and database if
+    /// needed, and migrates the schema to the current version. A store this
+    /// user may not write is [`StoreError::ReadOnly`], found here rather than
+    /// at the first write (after `fetch --save` has fetched and kept a blob).
     pub fn open(file: &Path) -> Result<Store> {
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
@@ -144,7 +180,31 @@ impl Store {
                 source,
             })?;
         }
-        Store::open_with(file, OpenFlags::default())
+        let read_only = |why: String| StoreError::ReadOnly {
+            file: file.to_path_buf(),
+            why,
+        };
+        let store = Store::open_with(file, OpenFlags::default()).map_err(|e| {
+            match e
+                .is_read_only_folder()
+                .then(|| why_unwritable(file))
+                .flatten()
+            {
+                Some(why) => read_only(why),
+                None => e,
+            }
+        })?;
+        // SQLite opens a file it may only read read-only, silently.
+        if store
+            .conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(store.err())?
+        {
+            return Err(read_only(
+                why_unwritable(file).unwrap_or_else(|| "SQLite opened it read-only".into()),
+            ));
+        }
+        Ok(store)
     }
 
     /// Opens an existing store (for commands that only read); a missing database
