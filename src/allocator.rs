@@ -75,4 +75,30 @@ mod tests {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+
+    /// The bundled SQLite is built without `SQLITE_ENABLE_MEMORY_MANAGEMENT`
+    /// (`.cargo/config.toml`), so each connection's page cache is its own,
+    /// not one group behind a process-wide mutex that the writer, the
+    /// preparer and every reader took on each page. The setting lives outside
+    /// the code, where a move or a new build environment could drop it
+    /// silently.
+    #[test]
+    fn sqlite_page_caches_are_not_shared_behind_one_lock() {
+        let conn = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o.starts_with("THREADSAFE=1")),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "SQLite was built with ENABLE_MEMORY_MANAGEMENT: {options:?}"
+        );
+    }
 }
