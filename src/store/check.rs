@@ -978,50 +978,6 @@ mod tests {
         assert!(!store.incident_in_previous_run("nowhere", 3).unwrap());
     }
 
-    /// `check --host h` (and the service's `host=`) found only the sources
-    /// recorded as `h`, not those cited as `http://h./…`, the same host
-    /// written as an absolute name; `h` given with its dot found none of
-    /// either, since the dot is dropped from what is given.
-    #[test]
-    fn a_host_selects_its_sources_written_with_a_trailing_dot_too() {
-        let (_dir, store) = store_citing(&[(false, &["a", "b", "c"])]);
-        for (name, host) in [
-            ("a", "h."),
-            ("b", "h."),
-            ("c", "other"),
-            ("uncited", "other"),
-        ] {
-            store
-                .conn
-                .execute(
-                    "UPDATE sources SET host = ?1 WHERE url = ?2",
-                    [host.to_string(), format!("http://h/{name}")],
-                )
-                .unwrap();
-        }
-        assert!(store.has_host("h").unwrap());
-        let filter = DueFilter {
-            all: true,
-            urls: Vec::new(),
-            host: Some("h".into()),
-            horizon: 0,
-        };
-        let mut due = urls_in_order(&store, &filter);
-        due.sort();
-        assert_eq!(due, ["a", "b"]);
-        let page = store
-            .source_page(&crate::store::SourceQuery {
-                statuses: None,
-                host: Some("h".into()),
-                outlet: None,
-                after: None,
-                offset: 0,
-                limit: 10,
-            })
-            .unwrap();
-        assert_eq!(page.total, 2);
-    }
-
     #[test]
     fn only_sources_an_active_document_cites_are_due() {
         // `a` only in a withdrawn document, `b` in both, `c` in the active one.
