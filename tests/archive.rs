@@ -927,6 +927,12 @@ async fn fetch_save_into_a_read_only_store_names_it_before_fetching() {
     let url = s.url("/files/doc.pdf");
     for unwritable in ["data", "data/citewatch.db"] {
         let Some(held) = Unwritable::make(&s.g.path(unwritable)) else {
+            // CI must run it: a run that skipped it would pass unseen.
+            assert!(
+                !common::served::required(),
+                "{unwritable} cannot be made unwritable here (neither permission \
+                 bits nor chattr +i take effect), and CI must run this test"
+            );
             eprintln!(
                 "skipped: {unwritable} cannot be made unwritable for this user here \
                  (neither permission bits nor chattr +i take effect)"
