@@ -472,6 +472,23 @@ fn is_date_line_as(text: &str, words: Words) -> bool {
     cited_date_at_end(text, words).is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
 
+/// A line that is only a date the reader cannot read, named as a citation
+/// line names it (`unread`, `ambiguous`): mistyped ("December 32, 2020",
+/// "2020-13-45") or numeric both ways ("03/04/2020"). An outlet and date
+/// line under a headline read only the dates it could read, and dropped
+/// these unnamed. Its word, if any, names a month: "Apollo 11, 1969" is a
+/// title.
+pub fn read_unread_date_line(text: &str) -> Option<OutletDate> {
+    // After a comma, as after an outlet, where a mistyped date is looked for.
+    let read = read_outlet_date(&format!(", {}", text.trim()));
+    let written = read.unread.as_deref()?;
+    let month_named = written
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .find(|w| w.len() >= 3)
+        .is_none_or(|w| month_number(w).is_some());
+    (read.outlet.is_none() && read.date.is_none() && month_named).then_some(read)
+}
+
 /// Splits `Xinhua, December 26, 2020` into outlet and ISO date (see
 /// [`read_outlet_date`]).
 pub fn split_outlet_date(text: &str) -> (Option<String>, Option<String>) {
