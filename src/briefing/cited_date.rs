@@ -231,6 +231,10 @@ fn iso_month(year: &str, month: i8) -> Option<String> {
 /// too few), or like a Chinese date at its end (`二〇二〇年十三月`,
 /// `2020年13月26日`): a date the editor meant and mistyped, which is not part
 /// of the outlet's name.
+///
+/// A weekday or a time after it, as after a good date ("…, December 32,
+/// 2020 08:15", "…, 2020-13-45 (Monday)", `（周六）`), is no part of it: the
+/// date was left unnamed in the outlet.
 static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
@@ -242,22 +246,29 @@ static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
         )
         # `年…月…日`, in digits or Chinese numerals, after anything: its
         # shape is a date's, whatever comes before it.
-        | [\d〇零○一二三四五六七八九十廿卅]{2,6} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* 月
-          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* [日号號] )?
-        ) \s* [.。]? \s* $",
+        | (?P<cn> [\d〇零○一二三四五六七八九十廿卅]{2,6} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* 月
+          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* [日号號] )? )
+        )
+        (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]?
+          | \s* [(（] \s* (?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.? \s* [)）] )?
+        (?: [,，]? \s+ \d{1,2} : \d{2} (?: : \d{2} )? )?
+        \s* [.。]? \s* $",
     )
     .expect("date-shaped pattern compiles")
 });
 
-/// The start of a date-shaped tail (see [`DATE_SHAPED_END`]); asked only of
-/// text whose end [`date_at_end`] could not read.
-fn date_shaped_end(text: &str) -> Option<usize> {
+/// The start of a date-shaped tail (see [`DATE_SHAPED_END`]) and its date
+/// as written, without a weekday or time after it; asked only of text
+/// whose end [`date_at_end`] could not read.
+fn date_shaped_end(text: &str) -> Option<(usize, String)> {
     let c = DATE_SHAPED_END.captures(text)?;
     let whole = c.get(0)?;
+    let written = c.name("tail").or(c.name("cn"))?.as_str();
     // A month and year that reads, but only as a title's words
-    // (`出口下降2020年12月`), is no mistyped date.
-    let good = c.name("tail").is_none() && is_date_line_as(whole.as_str(), Words::Citation);
-    (!good).then_some(whole.start())
+    // (`出口下降2020年12月`), is no mistyped date; nor is a good date with
+    // a weekday after it that the date pattern does not take.
+    let good = is_date_line_as(written, Words::Citation);
+    (!good).then(|| (whole.start(), written.trim().to_string()))
 }
 
 /// A citation's outlet and date, read from text such as `Xinhua, December 26,
@@ -330,14 +341,7 @@ fn read_dated(text: &str, words: Words) -> OutletDate {
         None => match ambiguous_at_end(text) {
             Some((start, written)) => (&text[..start], None, Some(written), true),
             None => match date_shaped_end(text) {
-                Some(start) => {
-                    let tail = text[start..]
-                        .trim_start_matches([',', '，'])
-                        .trim()
-                        .trim_end_matches(['.', '。'])
-                        .trim_end();
-                    (&text[..start], None, Some(tail.to_string()), false)
-                }
+                Some((start, written)) => (&text[..start], None, Some(written), false),
                 None => (text, None, None, false),
             },
         },
@@ -472,6 +476,23 @@ fn is_date_line_as(text: &str, words: Words) -> bool {
     cited_date_at_end(text, words).is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
 
+/// A line that is only a date the reader cannot read, named as a citation
+/// line names it (`unread`, `ambiguous`): mistyped ("December 32, 2020",
+/// "2020-13-45") or numeric both ways ("03/04/2020"). An outlet and date
+/// line under a headline read only the dates it could read, and dropped
+/// these unnamed. Its word, if any, names a month: "Apollo 11, 1969" is a
+/// title.
+pub fn read_unread_date_line(text: &str) -> Option<OutletDate> {
+    // After a comma, as after an outlet, where a mistyped date is looked for.
+    let read = read_outlet_date(&format!(", {}", text.trim()));
+    let written = read.unread.as_deref()?;
+    let month_named = written
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .find(|w| w.len() >= 3)
+        .is_none_or(|w| month_number(w).is_some());
+    (read.outlet.is_none() && read.date.is_none() && month_named).then_some(read)
+}
+
 /// Splits `Xinhua, December 26, 2020` into outlet and ISO date (see
 /// [`read_outlet_date`]).
 pub fn split_outlet_date(text: &str) -> (Option<String>, Option<String>) {
@@ -522,6 +543,68 @@ mod tests {
         ] {
             assert_eq!(read_outlet_date(line).unread, None, "{line}");
         }
+    }
+
+    /// A mistyped date followed by a time or a weekday, as a good date may
+    /// be, was no date-shaped end: it went unnamed, left in the outlet,
+    /// while an ambiguous date with a time was named.
+    #[test]
+    fn a_mistyped_date_with_a_time_or_a_weekday_is_named() {
+        for (line, outlet, written) in [
+            // A time.
+            (
+                "Xinhua, December 32, 2020 08:15",
+                "Xinhua",
+                "December 32, 2020",
+            ),
+            (
+                "People's Daily, 2020-13-45, 08:15:30",
+                "People's Daily",
+                "2020-13-45",
+            ),
+            // A weekday.
+            (
+                "People's Daily, 2020-13-45 (Monday)",
+                "People's Daily",
+                "2020-13-45",
+            ),
+            ("新华网，2020年13月26日星期六", "新华网", "2020年13月26日"),
+            // Both.
+            (
+                "Xinhua, December 32, 2020 (Monday) 08:15",
+                "Xinhua",
+                "December 32, 2020",
+            ),
+            (
+                "新华网，2020年13月26日（周六） 08:15",
+                "新华网",
+                "2020年13月26日",
+            ),
+        ] {
+            let read = read_outlet_date(line);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date, read.unread.as_deref()),
+                (Some(outlet), None, Some(written)),
+                "{line}"
+            );
+            assert!(!read.ambiguous, "{line}");
+        }
+        // Good dates so followed are read as before.
+        for line in [
+            "Xinhua, December 26, 2020 08:15",
+            "People's Daily, 2020-12-26 (Saturday)",
+            "新华网，2020年12月26日（周六） 08:15",
+        ] {
+            let read = read_outlet_date(line);
+            assert_eq!(
+                (read.date.as_deref(), read.unread),
+                (Some("2020-12-26"), None),
+                "{line}"
+            );
+        }
+        // One the date pattern does not take whole is not named as mistyped.
+        let line = "Xinhua, December 26, 2020 (Saturday) 08:15";
+        assert_eq!(read_outlet_date(line).unread, None);
     }
 
     #[test]

@@ -27,7 +27,8 @@ use regex::Regex;
 
 use super::blocks::{Block, Link, is_url_char, url_spans};
 use super::cited_date::{
-    OutletDate, Words, is_date_line, is_update_note, read_words, split_outlet_date,
+    OutletDate, Words, is_date_line, is_update_note, read_outlet_date, read_unread_date_line,
+    read_words, split_outlet_date,
 };
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::{OPENERS, trim_prose};
@@ -178,30 +179,43 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 /// Outlet and date written as short lines before the body: "Outlet" / "date",
-/// or "Outlet, date" on one line. Returns them and how many lines they took from
-/// the end of `lines`.
-fn meta_lines(lines: &[&Block]) -> (Option<String>, Option<String>, usize) {
+/// or "Outlet, date" on one line, the date read or named as unread (see
+/// [`read_unread_date_line`]). Returns them and how many lines they took
+/// from the end of `lines`.
+fn meta_lines(lines: &[&Block]) -> (OutletDate, usize) {
     let Some(last) = lines.last() else {
-        return (None, None, 0);
+        return (OutletDate::default(), 0);
     };
-    if is_date_line(&last.text) {
-        let (_, date) = split_outlet_date(&last.text);
+    let date_line = if is_date_line(&last.text) {
+        Some(read_outlet_date(&last.text))
+    } else {
+        read_unread_date_line(&last.text)
+    };
+    if let Some(read) = date_line {
+        let read = OutletDate {
+            outlet: None,
+            ..read
+        };
         if lines.len() >= 2 {
             let outlet = lines[lines.len() - 2].text.trim();
             if outlet.chars().count() <= 80 && !outlet.contains(':') {
-                return (Some(outlet.to_string()), date, 2);
+                let outlet = Some(outlet.to_string());
+                return (OutletDate { outlet, ..read }, 2);
             }
         }
-        return (None, date, 1);
+        return (read, 1);
     }
-    if let (Some(outlet), Some(date)) = split_outlet_date(&last.text)
-        && outlet.chars().count() <= 60
-        && !outlet.contains(':')
+    let read = read_outlet_date(&last.text);
+    if read
+        .outlet
+        .as_ref()
+        .is_some_and(|o| o.chars().count() <= 60 && !o.contains(':'))
+        && (read.date.is_some() || read.unread.is_some())
         && lines.len() >= 2
     {
-        return (Some(outlet), Some(date), 1);
+        return (read, 1);
     }
-    (None, None, 0)
+    (OutletDate::default(), 0)
 }
 
 /// Splits a document's blocks into items with their citations.
@@ -266,8 +280,8 @@ fn heading_item(section: &[Block]) -> Option<Item> {
         .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
         .filter(|b| !is_update_note(&b.text))
         .collect();
-    let (outlet, date, _) = meta_lines(&before_body);
-    let citations = citations_in(body, outlet, date);
+    let (meta, _) = meta_lines(&before_body);
+    let citations = citations_in(body, &meta);
     (!citations.is_empty()).then_some(Item { title, citations })
 }
 
@@ -309,7 +323,10 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         let mut seg = &blocks[start..end];
         if cited_under_title && !items.is_empty() {
             let body_end = body_after_citation(seg);
-            known.add_body_citations(&mut items, citations_in(&seg[..body_end], None, None));
+            known.add_body_citations(
+                &mut items,
+                citations_in(&seg[..body_end], &OutletDate::default()),
+            );
             seg = &seg[body_end..];
         }
         let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
@@ -317,7 +334,8 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         if first_anchor == 0
             && let Some(prev) = items.last_mut()
         {
-            prev.citations.extend(citations_in(seg, None, None));
+            prev.citations
+                .extend(citations_in(seg, &OutletDate::default()));
             continue;
         }
         cited_under_title = is_title_then_citation(&seg[..first_anchor]);
@@ -414,7 +432,7 @@ fn title_run(run: &[Block]) -> Option<usize> {
         .rposition(|b| !is_title_like(b))
         .map_or(0, |p| p + 1);
     let titled: Vec<&Block> = run[from..].iter().collect();
-    let (_, _, used) = meta_lines(&titled);
+    let (_, used) = meta_lines(&titled);
     (titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none()).then_some(from)
 }
 
@@ -517,7 +535,7 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
         .iter()
         .filter(|b| !is_url_line(b) && !b.text.trim().is_empty() && !is_update_note(&b.text))
         .collect();
-    let (outlet, date, used) = meta_lines(&shorts);
+    let (meta, used) = meta_lines(&shorts);
     // A short paragraph (one with no full stop, one ending in ":" or
     // holding a link) is no title when a title-like line comes before it:
     // taken as the title, it hid the item's title, and its links were dropped.
@@ -543,7 +561,7 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
             0,
         ),
     };
-    let citations = citations_in(&seg[body_from..], outlet, date);
+    let citations = citations_in(&seg[body_from..], &meta);
     (!citations.is_empty()).then(|| Item {
         title: clip(&title, MAX_TITLE_CHARS),
         citations,
@@ -906,9 +924,10 @@ fn without_husks(rest: &str) -> String {
     }
 }
 
-/// The citations in an item's blocks. `outlet`/`date` come from metadata lines
-/// and are given to link-style citations, which carry none of their own.
-fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) -> Vec<CitedUrl> {
+/// The citations in an item's blocks. `meta`'s outlet and date (or the
+/// date it could not read) come from metadata lines and are given to
+/// link-style citations, which carry none of their own.
+fn citations_in(body: &[Block], meta: &OutletDate) -> Vec<CitedUrl> {
     let mut out: Vec<CitedUrl> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut seen_upto = 0;
@@ -925,12 +944,12 @@ fn citations_in(body: &[Block], outlet: Option<String>, date: Option<String>) ->
             let l = &b.links[0];
             out.push(CitedUrl {
                 origin: Origin::ReadLink,
-                outlet: outlet.clone(),
-                cited_date: date.clone(),
+                outlet: meta.outlet.clone(),
+                cited_date: meta.date.clone(),
                 url: Some(l.href.clone()),
                 context: l.text.clone(),
-                unread_date: None,
-                ambiguous_date: false,
+                unread_date: meta.unread.clone(),
+                ambiguous_date: meta.ambiguous,
             });
             i += 1;
             continue;

@@ -1279,3 +1279,65 @@ mod layouts;
 mod leftovers;
 mod lists;
 mod review;
+
+/// The outlet and date lines over an HTML item ("Xinhua" / "December 26,
+/// 2020") dropped a date they could not read without naming it, where a
+/// `Source:` line names it (`unread_date`, `ambiguous_date`), and the
+/// mistyped date was taken for the item's title.
+#[test]
+fn an_unread_date_on_an_outlet_and_date_line_is_named() {
+    let item = |title: &str, meta: &str, n: u32| {
+        format!(
+            "<h2>{title}</h2>{meta}\
+             <p>The Standing Committee passed major amendments to the law.</p>\
+             <p><a href=\"http://127.0.0.1/{n}\">Click here to read the article</a></p>"
+        )
+    };
+    let html = [
+        item("One", "<p>Xinhua</p><p>December 32, 2020</p>", 1),
+        item("Two", "<p>Kyodo</p><p>03/04/2020</p>", 2),
+        item("Three", "<p>Yonhap</p><p>2020-13-45</p>", 3),
+        item("Four", "<p>AP</p><p>December 26, 2020</p>", 4),
+    ]
+    .concat();
+    let items = parse(Format::Html, &format!("<html><body>{html}</body></html>"));
+    let got: Vec<_> = items
+        .iter()
+        .flat_map(|i| {
+            i.citations.iter().map(|c| {
+                (
+                    i.title.as_str(),
+                    c.origin,
+                    c.outlet.as_deref(),
+                    c.cited_date.as_deref(),
+                    c.unread_date.as_deref(),
+                    c.ambiguous_date,
+                )
+            })
+        })
+        .collect();
+    let read = Origin::ReadLink;
+    assert_eq!(
+        got,
+        vec![
+            (
+                "One",
+                read,
+                Some("Xinhua"),
+                None,
+                Some("December 32, 2020"),
+                false
+            ),
+            ("Two", read, Some("Kyodo"), None, Some("03/04/2020"), true),
+            (
+                "Three",
+                read,
+                Some("Yonhap"),
+                None,
+                Some("2020-13-45"),
+                false
+            ),
+            ("Four", read, Some("AP"), Some("2020-12-26"), None, false),
+        ]
+    );
+}
