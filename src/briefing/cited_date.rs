@@ -9,6 +9,18 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+/// A weekday after a date, in Chinese (`星期六`, `（周六）`) or in English
+/// in brackets (`(Saturday)`, `(Sat.)`): part of the date's end, as a
+/// time after it is.
+const WEEKDAY_AFTER: &str = r"(?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]?
+    | \s* [(（] \s* (?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.? \s* [)）] )?";
+
+/// A time after a date (`08:15`, `, 08:15:30`), with the time zone a wire
+/// story gives (`08:15 GMT`, `UTC+8`): a named zone only, so a word after
+/// the time ("08:15 Shanghai") is no date's.
+const TIME_AFTER: &str = r"(?: [,，]? \s+ \d{1,2} : \d{2} (?: : \d{2} )?
+    (?: \s* (?:gmt|utc|bst|cet|cest|est|edt|cst|cdt|pst|pdt|jst|kst|hkt|sgt) (?: \s* [+-] \s* \d{1,2} (?: :? \d{2} )? )? )? )?";
+
 /// A date at the end of a citation. A range of days ("December 26-27,
 /// 2020", "26–27 December 2020") is read as its first day, the day the
 /// source was first out. A month and year with no day ("December 2020")
@@ -26,8 +38,10 @@ use regex::Regex;
 /// A date in Chinese numerals (`二〇二〇年十二月二十六日`, `廿六日`,
 /// `二十六号`) is read too (see [`chinese_date`]); it needs no word's start.
 ///
-/// A Chinese weekday after the date (`2020年12月26日星期六`, `（周六）`) is
-/// part of it, and a comma typed in full width (`December 26，2020`) a comma.
+/// A weekday after the date, Chinese (`2020年12月26日星期六`, `（周六）`)
+/// or English in brackets (`(Saturday)`), and a time after that (`08:15
+/// GMT`), are part of it (see [`WEEKDAY_AFTER`], [`TIME_AFTER`]); a comma
+/// typed in full width (`December 26，2020`) is a comma.
 static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
     // Without a day, only a month's own name or abbreviation: "Decision
@@ -52,8 +66,8 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
           | (?P<m5>{month_name}) {comma} (?P<y5>\d{{4}})
           | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
         ))
-        (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]? )?
-        (?: [,，]? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
+        {WEEKDAY_AFTER}
+        {TIME_AFTER}
         \s* [)）]? \s* [.。]? \s* $"
     ))
     .expect("date pattern compiles")
@@ -236,24 +250,23 @@ fn iso_month(year: &str, month: i8) -> Option<String> {
 /// 2020 08:15", "…, 2020-13-45 (Monday)", `（周六）`), is no part of it: the
 /// date was left unnamed in the outlet.
 static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    Regex::new(&format!(
         r"(?ix)
         (?: [,，] \s* (?P<tail>
-            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? (?:[,，]\s*|\s+) \d{2,6}
-          | \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? \s+ [a-z]{3,}\.? (?:[,，]\s*|\s+) \d{2,6}
-          | \d{4} [-/.] \d{1,2} [-/.] \d{1,2}
-          | \d{1,2} [-/.] \d{1,2} [-/.] \d{2,4}
+            [a-z]{{3,}}\.? \s+ \d{{1,2}}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{{1,2}}(?:st|nd|rd|th)?)? (?:[,，]\s*|\s+) \d{{2,6}}
+          | \d{{1,2}}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{{1,2}}(?:st|nd|rd|th)?)? \s+ [a-z]{{3,}}\.? (?:[,，]\s*|\s+) \d{{2,6}}
+          | \d{{4}} [-/.] \d{{1,2}} [-/.] \d{{1,2}}
+          | \d{{1,2}} [-/.] \d{{1,2}} [-/.] \d{{2,4}}
         )
         # `年…月…日`, in digits or Chinese numerals, after anything: its
         # shape is a date's, whatever comes before it.
-        | (?P<cn> [\d〇零○一二三四五六七八九十廿卅]{2,6} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* 月
-          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* [日号號] )? )
+        | (?P<cn> [\d〇零○一二三四五六七八九十廿卅]{{2,6}} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* 月
+          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* [日号號] )? )
         )
-        (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]?
-          | \s* [(（] \s* (?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.? \s* [)）] )?
-        (?: [,，]? \s+ \d{1,2} : \d{2} (?: : \d{2} )? )?
+        {WEEKDAY_AFTER}
+        {TIME_AFTER}
         \s* [.。]? \s* $",
-    )
+    ))
     .expect("date-shaped pattern compiles")
 });
 
@@ -1006,6 +1019,44 @@ mod tests {
             );
             assert_eq!(read.unread.as_deref(), Some(written), "{line}");
         }
+    }
+
+    /// A weekday in English in brackets then a time after a good date
+    /// (`December 26, 2020 (Saturday) 08:15`) was no date's end: the whole
+    /// was left in the outlet, while either alone was read.
+    #[test]
+    fn an_english_weekday_in_brackets_then_a_time_is_part_of_the_date() {
+        for line in [
+            "Xinhua, December 26, 2020 (Saturday) 08:15",
+            "Xinhua, 26 December 2020 (Sat.) 08:15 GMT",
+            "Xinhua, Dec. 26, 2020 (Sat) 08:15:30 UTC",
+            "Xinhua, December 26, 2020 （Saturday） 08:15",
+            "Xinhua, 2020-12-26 (Saturday), 08:15",
+            "Xinhua, December 26, 2020 08:15 GMT",
+            "Xinhua, December 26, 2020 (Saturday) 08:15 GMT+8",
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref(), read.unread),
+                (Some("Xinhua"), Some("2020-12-26"), None),
+                "{line}"
+            );
+        }
+        // A mistyped date so followed is still named.
+        for (line, written) in [
+            ("Xinhua, December 32, 2020 (Saturday) 08:15", "December 32, 2020"),
+            ("Xinhua, 32 December 2020 (Sat.) 08:15 GMT", "32 December 2020"),
+        ] {
+            let read = read_outlet_date(line);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date, read.unread.as_deref()),
+                (Some("Xinhua"), None, Some(written)),
+                "{line}"
+            );
+        }
+        // A word after the time that names no time zone is no date's.
+        let line = "Xinhua, December 26, 2020 08:15 Shanghai";
+        assert_eq!(read_outlet_date(line).date, None);
     }
 
     #[test]
