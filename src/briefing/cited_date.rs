@@ -21,9 +21,16 @@ const WEEKDAY_AFTER: &str = r"(?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|�
 const TIME_AFTER: &str = r"(?: [,，]? \s+ \d{1,2} : \d{2} (?: : \d{2} )?
     (?: \s* (?:gmt|utc|bst|cet|cest|est|edt|cst|cdt|pst|pdt|jst|kst|hkt|sgt) (?: \s* [+-] \s* \d{1,2} (?: :? \d{2} )? )? )? )?";
 
+/// What joins the first and last day of a Chinese range (`26日至27日`,
+/// `26日到27日`, `26－27日`, with a full-width dash or tilde as a Chinese
+/// input method types them).
+const CN_TO: &str = r"(?:至|到|[-–—－~～])";
+
 /// A date at the end of a citation. A range of days ("December 26-27,
-/// 2020", "26–27 December 2020") is read as its first day, the day the
-/// source was first out. A month and year with no day ("December 2020")
+/// 2020", "26–27 December 2020", `2020年12月26日至27日`) is read as its
+/// first day, the day the source was first out: a citation dates what was
+/// published, and the report or conference the range spans was out from
+/// its first day, never before it. A month and year with no day ("December 2020")
 /// is read as the month (`2020-12`): ISO 8601 writes a date known to the
 /// month that way, and the first of the month would claim a day nobody cited.
 ///
@@ -49,6 +56,7 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month_name = r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
     let ord = r"(?:st|nd|rd|th)?";
     let to = r"\s*[-–—]\s*";
+    let cn_to = CN_TO;
     // A comma typed in full width (`December 26，2020`) is a comma.
     let comma = r"(?:[,，]\s*|\s+)";
     let cn_digit = "〇零○一二三四五六七八九";
@@ -56,13 +64,15 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"(?ix)
         [(（]? \s*
-        (?: (?P<y8>[{cn_digit}]{{4}}) \s* 年 \s* (?P<m8>{cn_count}) \s* 月 (?: \s* (?P<d8>{cn_count}) \s* [日号號] )?
+        (?: (?P<y8>[{cn_digit}]{{4}} | (?-u:\b)\d{{4}}) \s* 年 \s* (?P<m8>{cn_count}) \s* 月
+          (?: \s* (?P<d8>{cn_count}) \s* [日号號]? (?: \s* {cn_to} \s* (?P<e8>{cn_count}) \s* )? [日号號] )?
         | (?-u:\b)
         (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? {comma} (?P<y1>\d{{4}})
           | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) {comma} (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
           | (?P<a7>\d{{1,2}}) [-/.] (?P<b7>\d{{1,2}}) [-/.] (?P<y7>\d{{4}})
-          | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
+          | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日?
+            (?: \s* {cn_to} \s* (?P<e4>\d{{1,2}}) \s* )? 日
           | (?P<m5>{month_name}) {comma} (?P<y5>\d{{4}})
           | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
         ))
@@ -222,15 +232,20 @@ fn chinese_count(text: &str) -> Option<i8> {
 }
 
 /// A date in Chinese numerals (`二〇二〇年十二月二十六日`), ISO; to the
-/// month when it gives no day.
-fn chinese_date(year: &str, month: &str, day: Option<&str>) -> Option<String> {
-    let (year, month) = (chinese_digits(year)?, chinese_count(month)?);
-    match day {
-        Some(day) => {
-            let date = jiff::civil::Date::new(year, month, chinese_count(day)?).ok()?;
-            Some(date.to_string())
+/// month when it gives no day, and the first day of a range of days
+/// (`二十六日至二十七日`, see [`first_of_range`]). The year may be in
+/// Arabic digits (`2020年十二月二十六日`): each part still reads one way
+/// only.
+fn chinese_date(year: &str, month: &str, day: Option<&str>, last: Option<&str>) -> Option<String> {
+    let year = chinese_digits(year).or_else(|| year.parse().ok())?;
+    let month = chinese_count(month)?;
+    let count = |n: &str| chinese_count(n).map(|n| n.to_string());
+    match (day, last) {
+        (Some(day), None) => first_of_range(&year.to_string(), month, &count(day)?, None),
+        (Some(day), Some(last)) => {
+            first_of_range(&year.to_string(), month, &count(day)?, Some(&count(last)?))
         }
-        None => iso_month(&year.to_string(), month),
+        (None, _) => iso_month(&year.to_string(), month),
     }
 }
 
@@ -261,7 +276,8 @@ static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
         # `年…月…日`, in digits or Chinese numerals, after anything: its
         # shape is a date's, whatever comes before it.
         | (?P<cn> [\d〇零○一二三四五六七八九十廿卅]{{2,6}} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* 月
-          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* [日号號] )? )
+          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* [日号號]?
+            (?: \s* {CN_TO} \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* )? [日号號] )? )
         )
         {WEEKDAY_AFTER}
         {TIME_AFTER}
@@ -393,10 +409,13 @@ fn cited_date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
     }
 }
 
-/// The date `before` ends with when a dash then joins it to the date after
-/// it (one dash only: "Xinhua – December 26, 2020" names no range).
+/// The date `before` ends with when a dash (or `至`, `到`, a full-width
+/// dash or tilde: `2020年12月30日至2021年1月2日`) then joins it to the date
+/// after it (one dash only: "Xinhua – December 26, 2020" names no range).
 fn range_start(before: &str, words: Words) -> Option<(usize, String)> {
-    let rest = before.trim_end().strip_suffix(['-', '–', '—'])?;
+    let rest = before
+        .trim_end()
+        .strip_suffix(['-', '–', '—', '至', '到', '－', '~', '～'])?;
     date_at_end(rest.trim_end(), words)
 }
 
@@ -411,7 +430,7 @@ fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
     } else if let (Some(m), Some(y)) = (get("m5"), get("y5")) {
         iso_month(y, month_number(m)?).filter(|_| words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m)) = (get("y8"), get("m8")) {
-        chinese_date(y, m, get("d8"))
+        chinese_date(y, m, get("d8"), get("e8"))
             .filter(|_| get("d8").is_some() || words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m)) = (get("y6"), get("m6")) {
         iso_month(y, m.parse().ok()?).filter(|_| words == Words::Citation || set_apart(text, &c))
@@ -423,7 +442,7 @@ fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
             Numeric::Ambiguous | Numeric::Unreadable => None,
         }
     } else if let (Some(y), Some(m), Some(d)) = (get("y4"), get("m4"), get("d4")) {
-        iso(y, m.parse().ok()?, d)
+        first_of_range(y, m.parse().ok()?, d, get("e4"))
     } else {
         None
     }?;
@@ -1044,8 +1063,14 @@ mod tests {
         }
         // A mistyped date so followed is still named.
         for (line, written) in [
-            ("Xinhua, December 32, 2020 (Saturday) 08:15", "December 32, 2020"),
-            ("Xinhua, 32 December 2020 (Sat.) 08:15 GMT", "32 December 2020"),
+            (
+                "Xinhua, December 32, 2020 (Saturday) 08:15",
+                "December 32, 2020",
+            ),
+            (
+                "Xinhua, 32 December 2020 (Sat.) 08:15 GMT",
+                "32 December 2020",
+            ),
         ] {
             let read = read_outlet_date(line);
             assert_eq!(
@@ -1057,6 +1082,55 @@ mod tests {
         // A word after the time that names no time zone is no date's.
         let line = "Xinhua, December 26, 2020 08:15 Shanghai";
         assert_eq!(read_outlet_date(line).date, None);
+    }
+
+    /// Chinese ranges of days (`2020年12月26日至27日`, `26－27日`) were
+    /// no date's end and stayed in the outlet; an Arabic year with a month
+    /// and day in Chinese numerals (`2020年十二月二十六日`) was named as
+    /// unread, though it reads one way only.
+    #[test]
+    fn a_chinese_range_is_its_first_day_and_a_mixed_year_is_read() {
+        for (line, date) in [
+            ("新华社，2020年12月26日至27日", "2020-12-26"),
+            ("新华社，2020年12月26日－27日", "2020-12-26"),
+            ("新华社，2020年12月26-27日", "2020-12-26"),
+            ("新华社，2020年12月26日到27日（星期日）", "2020-12-26"),
+            ("新华社，二〇二〇年十二月二十六日至二十七日", "2020-12-26"),
+            ("新华社，二〇二〇年十二月二十六至二十七日", "2020-12-26"),
+            ("新华社，2020年12月30日至2021年1月2日", "2020-12-30"),
+            ("新华社，2020年十二月二十六日", "2020-12-26"),
+            ("新华社，2020年十二月廿六号", "2020-12-26"),
+            ("新华社，2020年十二月", "2020-12"),
+            ("新华社，2020年十二月二十六日至二十七日", "2020-12-26"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref(), read.unread),
+                (Some("新华社"), Some(date), None),
+                "{line}"
+            );
+        }
+        assert!(is_date_line("2020年12月26日至27日"));
+        // A range whose days make no date, or a count no date writes, is
+        // named as written.
+        for (line, written) in [
+            ("新华社，2020年12月26日至40日", "2020年12月26日至40日"),
+            ("新华社，2020年12月27日至26日", "2020年12月27日至26日"),
+            ("新华社，2020年2月28日－30日", "2020年2月28日－30日"),
+            (
+                "新华社，二〇二〇年十二月二十六日至三十二日",
+                "二〇二〇年十二月二十六日至三十二日",
+            ),
+            ("新华社，2020年十三月二十六日", "2020年十三月二十六日"),
+            ("新华社，2020年十〇月五日", "2020年十〇月五日"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date, read.unread.as_deref()),
+                (Some("新华社"), None, Some(written)),
+                "{line}"
+            );
+        }
     }
 
     #[test]
