@@ -508,6 +508,46 @@ fn is_date_line_as(text: &str, words: Words) -> bool {
     cited_date_at_end(text, words).is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
 
+/// A short line that is exactly an outlet then its date, the date set apart
+/// by a comma, a slash, a dash or a bracket as a citation sets it apart
+/// (`Xinhua, December 26, 2020`, `新华网，2020年12月26日`, `Global Times
+/// (December 26, 2020)`): the line an HTML item may give under its heading
+/// instead of an outlet line and a date line. The date is read, or named as
+/// a `Source:` line names it.
+///
+/// A line of prose that ends in a date is none: with no mark setting the
+/// date apart ("takes effect on January 1, 2021"), or with a word before
+/// it in lower case of four letters or more ("Vaccinations began across
+/// the city, December 26, 2020"), which a name does not hold but in a
+/// domain (`xinhuanet.com`).
+pub fn read_outlet_date_line(text: &str) -> Option<OutletDate> {
+    const MAX_OUTLET_CHARS: usize = 60;
+    let read = read_outlet_date(text);
+    let outlet = read.outlet.as_deref()?;
+    if read.date.is_none() && read.unread.is_none()
+        || outlet.chars().count() > MAX_OUTLET_CHARS
+        || outlet.contains([':', '：'])
+    {
+        return None;
+    }
+    let prose = outlet.split_whitespace().any(|word| {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        word.len() >= 4 && word.chars().all(|c| c.is_ascii_lowercase())
+    });
+    // What follows the outlet as read: the outlet is the line's start, less
+    // the bracket a whole citation may be written in.
+    let line = ascii_digits(text);
+    let line = line.trim();
+    let rest = line.strip_prefix(outlet).or_else(|| {
+        line.strip_prefix(['(', '（'])
+            .and_then(|l| l.trim_start().strip_prefix(outlet))
+    })?;
+    let set_apart = rest.trim_start().starts_with([
+        ',', '，', '、', ';', '；', '/', '|', '-', '–', '—', '(', '（',
+    ]);
+    (set_apart && !prose).then_some(read)
+}
+
 /// A line that is only a date the reader cannot read, named as a citation
 /// line names it (`unread`, `ambiguous`): mistyped ("December 32, 2020",
 /// "2020-13-45") or numeric both ways ("03/04/2020"). An outlet and date
@@ -1130,6 +1170,41 @@ mod tests {
                 (Some("新华社"), None, Some(written)),
                 "{line}"
             );
+        }
+    }
+
+    #[test]
+    fn an_outlet_date_line_is_an_outlet_then_a_date_set_apart() {
+        for (line, outlet) in [
+            ("Xinhua, December 26, 2020", "Xinhua"),
+            ("(Xinhua, December 26, 2020)", "Xinhua"),
+            (
+                "(RFA) Radio Free Asia, December 26, 2020",
+                "(RFA) Radio Free Asia",
+            ),
+            (
+                "U.S. Department of Home Security, December 22, 2020",
+                "U.S. Department of Home Security",
+            ),
+            ("xinhuanet.com / 2020-12-26", "xinhuanet.com"),
+            ("新华网，２０２０年１２月２６日", "新华网"),
+        ] {
+            let read = read_outlet_date_line(line);
+            assert_eq!(
+                read.as_ref().and_then(|r| r.outlet.as_deref()),
+                Some(outlet),
+                "{line}"
+            );
+        }
+        for line in [
+            "Xinhua December 26, 2020",
+            "新华网2020年12月26日",
+            "Shanghai begins vaccinations, December 26, 2020",
+            "Xinhua",
+            "December 26, 2020",
+            "Published: Xinhua, December 26, 2020",
+        ] {
+            assert_eq!(read_outlet_date_line(line), None, "{line}");
         }
     }
 
