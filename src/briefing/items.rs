@@ -16,7 +16,8 @@
 //!   before its citation line or after),
 //!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
-//!   "Outlet, date") are the item's outlet and date for a link-style citation.
+//!   "Outlet, date", after the title or alone under a heading) are the
+//!   item's outlet and date for a link-style citation.
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
 
