@@ -1115,3 +1115,34 @@ fn a_document_read_by_an_older_reader_is_read_again() {
     // Read by this reader now: unchanged from here on.
     assert_eq!(g.sync()["unchanged"], 1);
 }
+
+/// A document the reader before this one (version 3) read is read again
+/// though its bytes are unchanged: that reader left a date followed by a
+/// weekday in brackets and a time in the outlet, undated, and without a
+/// new version the mended reading never reached the store.
+#[test]
+fn a_document_the_last_reader_read_is_read_again() {
+    let g = Ground::new();
+    g.brief(
+        "a.txt",
+        "Title A\n\nBody of item A here.\n\nSource: Xinhua, December 26, 2020 (Saturday) 08:15\nhttp://127.0.0.1/1\n",
+    );
+    g.sync();
+    {
+        // As reader 3 stored it.
+        let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+        db.execute_batch(
+            "UPDATE documents SET reader = 3;
+             UPDATE citations SET outlet = 'Xinhua, December 26, 2020 (Saturday) 08:15',
+                                  cited_date = NULL;",
+        )
+        .unwrap();
+    }
+    g.sync();
+    let rows = g.citations();
+    assert_eq!(
+        (&rows[0]["outlet"], &rows[0]["cited_date"]),
+        (&json!("Xinhua"), &json!("2020-12-26")),
+        "{rows:?}"
+    );
+}

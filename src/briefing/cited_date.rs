@@ -9,9 +9,28 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+/// A weekday after a date, in Chinese (`星期六`, `（周六）`) or in English
+/// in brackets (`(Saturday)`, `(Sat.)`): part of the date's end, as a
+/// time after it is.
+const WEEKDAY_AFTER: &str = r"(?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]?
+    | \s* [(（] \s* (?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.? \s* [)）] )?";
+
+/// A time after a date (`08:15`, `, 08:15:30`), with the time zone a wire
+/// story gives (`08:15 GMT`, `UTC+8`): a named zone only, so a word after
+/// the time ("08:15 Shanghai") is no date's.
+const TIME_AFTER: &str = r"(?: [,，]? \s+ \d{1,2} : \d{2} (?: : \d{2} )?
+    (?: \s* (?:gmt|utc|bst|cet|cest|est|edt|cst|cdt|pst|pdt|jst|kst|hkt|sgt) (?: \s* [+-] \s* \d{1,2} (?: :? \d{2} )? )? )? )?";
+
+/// What joins the first and last day of a Chinese range (`26日至27日`,
+/// `26日到27日`, `26－27日`, with a full-width dash or tilde as a Chinese
+/// input method types them).
+const CN_TO: &str = r"(?:至|到|[-–—－~～])";
+
 /// A date at the end of a citation. A range of days ("December 26-27,
-/// 2020", "26–27 December 2020") is read as its first day, the day the
-/// source was first out. A month and year with no day ("December 2020")
+/// 2020", "26–27 December 2020", `2020年12月26日至27日`) is read as its
+/// first day, the day the source was first out: a citation dates what was
+/// published, and the report or conference the range spans was out from
+/// its first day, never before it. A month and year with no day ("December 2020")
 /// is read as the month (`2020-12`): ISO 8601 writes a date known to the
 /// month that way, and the first of the month would claim a day nobody cited.
 ///
@@ -26,8 +45,10 @@ use regex::Regex;
 /// A date in Chinese numerals (`二〇二〇年十二月二十六日`, `廿六日`,
 /// `二十六号`) is read too (see [`chinese_date`]); it needs no word's start.
 ///
-/// A Chinese weekday after the date (`2020年12月26日星期六`, `（周六）`) is
-/// part of it, and a comma typed in full width (`December 26，2020`) a comma.
+/// A weekday after the date, Chinese (`2020年12月26日星期六`, `（周六）`)
+/// or English in brackets (`(Saturday)`), and a time after that (`08:15
+/// GMT`), are part of it (see [`WEEKDAY_AFTER`], [`TIME_AFTER`]); a comma
+/// typed in full width (`December 26，2020`) is a comma.
 static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
     // Without a day, only a month's own name or abbreviation: "Decision
@@ -35,6 +56,7 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     let month_name = r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
     let ord = r"(?:st|nd|rd|th)?";
     let to = r"\s*[-–—]\s*";
+    let cn_to = CN_TO;
     // A comma typed in full width (`December 26，2020`) is a comma.
     let comma = r"(?:[,，]\s*|\s+)";
     let cn_digit = "〇零○一二三四五六七八九";
@@ -42,18 +64,20 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"(?ix)
         [(（]? \s*
-        (?: (?P<y8>[{cn_digit}]{{4}}) \s* 年 \s* (?P<m8>{cn_count}) \s* 月 (?: \s* (?P<d8>{cn_count}) \s* [日号號] )?
+        (?: (?P<y8>[{cn_digit}]{{4}} | (?-u:\b)\d{{4}}) \s* 年 \s* (?P<m8>{cn_count}) \s* 月
+          (?: \s* (?P<d8>{cn_count}) \s* [日号號]? (?: \s* {cn_to} \s* (?P<e8>{cn_count}) \s* )? [日号號] )?
         | (?-u:\b)
         (?: (?P<m1>{month}) \s+ (?P<d1>\d{{1,2}}){ord} (?:{to}(?P<e1>\d{{1,2}}){ord})? {comma} (?P<y1>\d{{4}})
           | (?P<d2>\d{{1,2}}){ord} (?:{to}(?P<e2>\d{{1,2}}){ord})? \s+ (?P<m2>{month}) {comma} (?P<y2>\d{{4}})
           | (?P<y3>\d{{4}}) [-/.] (?P<m3>\d{{1,2}}) [-/.] (?P<d3>\d{{1,2}})
           | (?P<a7>\d{{1,2}}) [-/.] (?P<b7>\d{{1,2}}) [-/.] (?P<y7>\d{{4}})
-          | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日
+          | (?P<y4>\d{{4}}) \s* 年 \s* (?P<m4>\d{{1,2}}) \s* 月 \s* (?P<d4>\d{{1,2}}) \s* 日?
+            (?: \s* {cn_to} \s* (?P<e4>\d{{1,2}}) \s* )? 日
           | (?P<m5>{month_name}) {comma} (?P<y5>\d{{4}})
           | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
         ))
-        (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]? )?
-        (?: [,，]? \s+ \d{{1,2}} : \d{{2}} (?: : \d{{2}} )? )?
+        {WEEKDAY_AFTER}
+        {TIME_AFTER}
         \s* [)）]? \s* [.。]? \s* $"
     ))
     .expect("date pattern compiles")
@@ -208,15 +232,20 @@ fn chinese_count(text: &str) -> Option<i8> {
 }
 
 /// A date in Chinese numerals (`二〇二〇年十二月二十六日`), ISO; to the
-/// month when it gives no day.
-fn chinese_date(year: &str, month: &str, day: Option<&str>) -> Option<String> {
-    let (year, month) = (chinese_digits(year)?, chinese_count(month)?);
-    match day {
-        Some(day) => {
-            let date = jiff::civil::Date::new(year, month, chinese_count(day)?).ok()?;
-            Some(date.to_string())
+/// month when it gives no day, and the first day of a range of days
+/// (`二十六日至二十七日`, see [`first_of_range`]). The year may be in
+/// Arabic digits (`2020年十二月二十六日`): each part still reads one way
+/// only.
+fn chinese_date(year: &str, month: &str, day: Option<&str>, last: Option<&str>) -> Option<String> {
+    let year = chinese_digits(year).or_else(|| year.parse().ok())?;
+    let month = chinese_count(month)?;
+    let count = |n: &str| chinese_count(n).map(|n| n.to_string());
+    match (day, last) {
+        (Some(day), None) => first_of_range(&year.to_string(), month, &count(day)?, None),
+        (Some(day), Some(last)) => {
+            first_of_range(&year.to_string(), month, &count(day)?, Some(&count(last)?))
         }
-        None => iso_month(&year.to_string(), month),
+        (None, _) => iso_month(&year.to_string(), month),
     }
 }
 
@@ -236,24 +265,24 @@ fn iso_month(year: &str, month: i8) -> Option<String> {
 /// 2020 08:15", "…, 2020-13-45 (Monday)", `（周六）`), is no part of it: the
 /// date was left unnamed in the outlet.
 static DATE_SHAPED_END: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    Regex::new(&format!(
         r"(?ix)
         (?: [,，] \s* (?P<tail>
-            [a-z]{3,}\.? \s+ \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? (?:[,，]\s*|\s+) \d{2,6}
-          | \d{1,2}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{1,2}(?:st|nd|rd|th)?)? \s+ [a-z]{3,}\.? (?:[,，]\s*|\s+) \d{2,6}
-          | \d{4} [-/.] \d{1,2} [-/.] \d{1,2}
-          | \d{1,2} [-/.] \d{1,2} [-/.] \d{2,4}
+            [a-z]{{3,}}\.? \s+ \d{{1,2}}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{{1,2}}(?:st|nd|rd|th)?)? (?:[,，]\s*|\s+) \d{{2,6}}
+          | \d{{1,2}}(?:st|nd|rd|th)? (?:\s*[-–—]\s*\d{{1,2}}(?:st|nd|rd|th)?)? \s+ [a-z]{{3,}}\.? (?:[,，]\s*|\s+) \d{{2,6}}
+          | \d{{4}} [-/.] \d{{1,2}} [-/.] \d{{1,2}}
+          | \d{{1,2}} [-/.] \d{{1,2}} [-/.] \d{{2,4}}
         )
         # `年…月…日`, in digits or Chinese numerals, after anything: its
         # shape is a date's, whatever comes before it.
-        | (?P<cn> [\d〇零○一二三四五六七八九十廿卅]{2,6} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* 月
-          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{1,4} \s* [日号號] )? )
+        | (?P<cn> [\d〇零○一二三四五六七八九十廿卅]{{2,6}} \s* 年 \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* 月
+          (?: \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* [日号號]?
+            (?: \s* {CN_TO} \s* [\d〇零○一二三四五六七八九十廿卅]{{1,4}} \s* )? [日号號] )? )
         )
-        (?: \s* [（(]? \s* (?:星期|礼拜|禮拜|周|週) [一二三四五六日天] \s* [）)]?
-          | \s* [(（] \s* (?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.? \s* [)）] )?
-        (?: [,，]? \s+ \d{1,2} : \d{2} (?: : \d{2} )? )?
+        {WEEKDAY_AFTER}
+        {TIME_AFTER}
         \s* [.。]? \s* $",
-    )
+    ))
     .expect("date-shaped pattern compiles")
 });
 
@@ -380,10 +409,13 @@ fn cited_date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
     }
 }
 
-/// The date `before` ends with when a dash then joins it to the date after
-/// it (one dash only: "Xinhua – December 26, 2020" names no range).
+/// The date `before` ends with when a dash (or `至`, `到`, a full-width
+/// dash or tilde: `2020年12月30日至2021年1月2日`) then joins it to the date
+/// after it (one dash only: "Xinhua – December 26, 2020" names no range).
 fn range_start(before: &str, words: Words) -> Option<(usize, String)> {
-    let rest = before.trim_end().strip_suffix(['-', '–', '—'])?;
+    let rest = before
+        .trim_end()
+        .strip_suffix(['-', '–', '—', '至', '到', '－', '~', '～'])?;
     date_at_end(rest.trim_end(), words)
 }
 
@@ -398,7 +430,7 @@ fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
     } else if let (Some(m), Some(y)) = (get("m5"), get("y5")) {
         iso_month(y, month_number(m)?).filter(|_| words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m)) = (get("y8"), get("m8")) {
-        chinese_date(y, m, get("d8"))
+        chinese_date(y, m, get("d8"), get("e8"))
             .filter(|_| get("d8").is_some() || words == Words::Citation || set_apart(text, &c))
     } else if let (Some(y), Some(m)) = (get("y6"), get("m6")) {
         iso_month(y, m.parse().ok()?).filter(|_| words == Words::Citation || set_apart(text, &c))
@@ -410,7 +442,7 @@ fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
             Numeric::Ambiguous | Numeric::Unreadable => None,
         }
     } else if let (Some(y), Some(m), Some(d)) = (get("y4"), get("m4"), get("d4")) {
-        iso(y, m.parse().ok()?, d)
+        first_of_range(y, m.parse().ok()?, d, get("e4"))
     } else {
         None
     }?;
@@ -474,6 +506,46 @@ fn is_date_line_as(text: &str, words: Words) -> bool {
     let text = ascii_digits(text);
     let text = text.as_ref();
     cited_date_at_end(text, words).is_some_and(|(start, _)| text[..start].trim().is_empty())
+}
+
+/// A short line that is exactly an outlet then its date, the date set apart
+/// by a comma, a slash, a dash or a bracket as a citation sets it apart
+/// (`Xinhua, December 26, 2020`, `新华网，2020年12月26日`, `Global Times
+/// (December 26, 2020)`): the line an HTML item may give under its heading
+/// instead of an outlet line and a date line. The date is read, or named as
+/// a `Source:` line names it.
+///
+/// A line of prose that ends in a date is none: with no mark setting the
+/// date apart ("takes effect on January 1, 2021"), or with a word before
+/// it in lower case of four letters or more ("Vaccinations began across
+/// the city, December 26, 2020"), which a name does not hold but in a
+/// domain (`xinhuanet.com`).
+pub fn read_outlet_date_line(text: &str) -> Option<OutletDate> {
+    const MAX_OUTLET_CHARS: usize = 60;
+    let read = read_outlet_date(text);
+    let outlet = read.outlet.as_deref()?;
+    if read.date.is_none() && read.unread.is_none()
+        || outlet.chars().count() > MAX_OUTLET_CHARS
+        || outlet.contains([':', '：'])
+    {
+        return None;
+    }
+    let prose = outlet.split_whitespace().any(|word| {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        word.len() >= 4 && word.chars().all(|c| c.is_ascii_lowercase())
+    });
+    // What follows the outlet as read: the outlet is the line's start, less
+    // the bracket a whole citation may be written in.
+    let line = ascii_digits(text);
+    let line = line.trim();
+    let rest = line.strip_prefix(outlet).or_else(|| {
+        line.strip_prefix(['(', '（'])
+            .and_then(|l| l.trim_start().strip_prefix(outlet))
+    })?;
+    let set_apart = rest.trim_start().starts_with([
+        ',', '，', '、', ';', '；', '/', '|', '-', '–', '—', '(', '（',
+    ]);
+    (set_apart && !prose).then_some(read)
 }
 
 /// A line that is only a date the reader cannot read, named as a citation
@@ -1005,6 +1077,134 @@ mod tests {
                 "{line}"
             );
             assert_eq!(read.unread.as_deref(), Some(written), "{line}");
+        }
+    }
+
+    /// A weekday in English in brackets then a time after a good date
+    /// (`December 26, 2020 (Saturday) 08:15`) was no date's end: the whole
+    /// was left in the outlet, while either alone was read.
+    #[test]
+    fn an_english_weekday_in_brackets_then_a_time_is_part_of_the_date() {
+        for line in [
+            "Xinhua, December 26, 2020 (Saturday) 08:15",
+            "Xinhua, 26 December 2020 (Sat.) 08:15 GMT",
+            "Xinhua, Dec. 26, 2020 (Sat) 08:15:30 UTC",
+            "Xinhua, December 26, 2020 （Saturday） 08:15",
+            "Xinhua, 2020-12-26 (Saturday), 08:15",
+            "Xinhua, December 26, 2020 08:15 GMT",
+            "Xinhua, December 26, 2020 (Saturday) 08:15 GMT+8",
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref(), read.unread),
+                (Some("Xinhua"), Some("2020-12-26"), None),
+                "{line}"
+            );
+        }
+        // A mistyped date so followed is still named.
+        for (line, written) in [
+            (
+                "Xinhua, December 32, 2020 (Saturday) 08:15",
+                "December 32, 2020",
+            ),
+            (
+                "Xinhua, 32 December 2020 (Sat.) 08:15 GMT",
+                "32 December 2020",
+            ),
+        ] {
+            let read = read_outlet_date(line);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date, read.unread.as_deref()),
+                (Some("Xinhua"), None, Some(written)),
+                "{line}"
+            );
+        }
+        // A word after the time that names no time zone is no date's.
+        let line = "Xinhua, December 26, 2020 08:15 Shanghai";
+        assert_eq!(read_outlet_date(line).date, None);
+    }
+
+    /// Chinese ranges of days (`2020年12月26日至27日`, `26－27日`) were
+    /// no date's end and stayed in the outlet; an Arabic year with a month
+    /// and day in Chinese numerals (`2020年十二月二十六日`) was named as
+    /// unread, though it reads one way only.
+    #[test]
+    fn a_chinese_range_is_its_first_day_and_a_mixed_year_is_read() {
+        for (line, date) in [
+            ("新华社，2020年12月26日至27日", "2020-12-26"),
+            ("新华社，2020年12月26日－27日", "2020-12-26"),
+            ("新华社，2020年12月26-27日", "2020-12-26"),
+            ("新华社，2020年12月26日到27日（星期日）", "2020-12-26"),
+            ("新华社，二〇二〇年十二月二十六日至二十七日", "2020-12-26"),
+            ("新华社，二〇二〇年十二月二十六至二十七日", "2020-12-26"),
+            ("新华社，2020年12月30日至2021年1月2日", "2020-12-30"),
+            ("新华社，2020年十二月二十六日", "2020-12-26"),
+            ("新华社，2020年十二月廿六号", "2020-12-26"),
+            ("新华社，2020年十二月", "2020-12"),
+            ("新华社，2020年十二月二十六日至二十七日", "2020-12-26"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date.as_deref(), read.unread),
+                (Some("新华社"), Some(date), None),
+                "{line}"
+            );
+        }
+        assert!(is_date_line("2020年12月26日至27日"));
+        // A range whose days make no date, or a count no date writes, is
+        // named as written.
+        for (line, written) in [
+            ("新华社，2020年12月26日至40日", "2020年12月26日至40日"),
+            ("新华社，2020年12月27日至26日", "2020年12月27日至26日"),
+            ("新华社，2020年2月28日－30日", "2020年2月28日－30日"),
+            (
+                "新华社，二〇二〇年十二月二十六日至三十二日",
+                "二〇二〇年十二月二十六日至三十二日",
+            ),
+            ("新华社，2020年十三月二十六日", "2020年十三月二十六日"),
+            ("新华社，2020年十〇月五日", "2020年十〇月五日"),
+        ] {
+            let read = read_words(line, Words::Citation);
+            assert_eq!(
+                (read.outlet.as_deref(), read.date, read.unread.as_deref()),
+                (Some("新华社"), None, Some(written)),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_outlet_date_line_is_an_outlet_then_a_date_set_apart() {
+        for (line, outlet) in [
+            ("Xinhua, December 26, 2020", "Xinhua"),
+            ("(Xinhua, December 26, 2020)", "Xinhua"),
+            (
+                "(RFA) Radio Free Asia, December 26, 2020",
+                "(RFA) Radio Free Asia",
+            ),
+            (
+                "U.S. Department of Home Security, December 22, 2020",
+                "U.S. Department of Home Security",
+            ),
+            ("xinhuanet.com / 2020-12-26", "xinhuanet.com"),
+            ("新华网，２０２０年１２月２６日", "新华网"),
+        ] {
+            let read = read_outlet_date_line(line);
+            assert_eq!(
+                read.as_ref().and_then(|r| r.outlet.as_deref()),
+                Some(outlet),
+                "{line}"
+            );
+        }
+        for line in [
+            "Xinhua December 26, 2020",
+            "新华网2020年12月26日",
+            "Shanghai begins vaccinations, December 26, 2020",
+            "Xinhua",
+            "December 26, 2020",
+            "Published: Xinhua, December 26, 2020",
+        ] {
+            assert_eq!(read_outlet_date_line(line), None, "{line}");
         }
     }
 

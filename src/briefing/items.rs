@@ -16,7 +16,8 @@
 //!   before its citation line or after),
 //!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
-//!   "Outlet, date") are the item's outlet and date for a link-style citation.
+//!   "Outlet, date", after the title or alone under a heading) are the
+//!   item's outlet and date for a link-style citation.
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
 
@@ -27,8 +28,8 @@ use regex::Regex;
 
 use super::blocks::{Block, Link, is_url_char, url_spans};
 use super::cited_date::{
-    OutletDate, Words, is_date_line, is_update_note, read_outlet_date, read_unread_date_line,
-    read_words, split_outlet_date,
+    OutletDate, Words, is_date_line, is_update_note, read_outlet_date, read_outlet_date_line,
+    read_unread_date_line, read_words, split_outlet_date,
 };
 use super::{CitedUrl, Item, Origin};
 use crate::source_url::{OPENERS, trim_prose};
@@ -182,7 +183,13 @@ fn clip(s: &str, max: usize) -> String {
 /// or "Outlet, date" on one line, the date read or named as unread (see
 /// [`read_unread_date_line`]). Returns them and how many lines they took
 /// from the end of `lines`.
-fn meta_lines(lines: &[&Block]) -> (OutletDate, usize) {
+///
+/// `titled` says that `lines` start with the item's title: then an
+/// "Outlet, date" line is one only after it, since a line alone is the
+/// title. Under a heading, which is the title, a line alone is read as
+/// "Outlet, date" when it is exactly that (see [`read_outlet_date_line`]):
+/// such an item cited no outlet and no date.
+fn meta_lines(lines: &[&Block], titled: bool) -> (OutletDate, usize) {
     let Some(last) = lines.last() else {
         return (OutletDate::default(), 0);
     };
@@ -215,7 +222,12 @@ fn meta_lines(lines: &[&Block]) -> (OutletDate, usize) {
     {
         return (read, 1);
     }
-    (OutletDate::default(), 0)
+    match lines {
+        [only] if !titled => {
+            read_outlet_date_line(&only.text).map_or((OutletDate::default(), 0), |read| (read, 1))
+        }
+        _ => (OutletDate::default(), 0),
+    }
 }
 
 /// Splits a document's blocks into items with their citations.
@@ -280,7 +292,7 @@ fn heading_item(section: &[Block]) -> Option<Item> {
         .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
         .filter(|b| !is_update_note(&b.text))
         .collect();
-    let (meta, _) = meta_lines(&before_body);
+    let (meta, _) = meta_lines(&before_body, false);
     let citations = citations_in(body, &meta);
     (!citations.is_empty()).then_some(Item { title, citations })
 }
@@ -432,7 +444,7 @@ fn title_run(run: &[Block]) -> Option<usize> {
         .rposition(|b| !is_title_like(b))
         .map_or(0, |p| p + 1);
     let titled: Vec<&Block> = run[from..].iter().collect();
-    let (_, used) = meta_lines(&titled);
+    let (_, used) = meta_lines(&titled, true);
     (titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none()).then_some(from)
 }
 
@@ -535,7 +547,7 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
         .iter()
         .filter(|b| !is_url_line(b) && !b.text.trim().is_empty() && !is_update_note(&b.text))
         .collect();
-    let (meta, used) = meta_lines(&shorts);
+    let (meta, used) = meta_lines(&shorts, true);
     // A short paragraph (one with no full stop, one ending in ":" or
     // holding a link) is no title when a title-like line comes before it:
     // taken as the title, it hid the item's title, and its links were dropped.

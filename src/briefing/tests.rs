@@ -1341,3 +1341,98 @@ fn an_unread_date_on_an_outlet_and_date_line_is_named() {
         ]
     );
 }
+
+/// An HTML item giving its outlet and date on one line under its heading
+/// (`<p>Xinhua, December 26, 2020</p>`), not on two, cited no outlet and
+/// no date: one line was read so only under a title line of its own.
+#[test]
+fn one_outlet_and_date_line_under_a_heading_is_read() {
+    let item = |title: &str, meta: &str, n: u32| {
+        format!(
+            "<h2>{title}</h2><p>{meta}</p>\
+             <p>The Standing Committee passed major amendments to the law.</p>\
+             <p><a href=\"http://127.0.0.1/{n}\">Click here to read the article</a></p>"
+        )
+    };
+    let html = [
+        item("One", "Xinhua, December 26, 2020", 1),
+        item("Two", "新华网，2020年12月26日", 2),
+        item("Three", "Global Times (December 26, 2020)", 3),
+        item("Four", "Xinhua, December 32, 2020", 4),
+        item("Five", "Kyodo, 03/04/2020", 5),
+        // No body: the link right under the line.
+        "<h2>Six</h2><p>AP, 26 December 2020</p>\
+         <p><a href=\"http://127.0.0.1/6\">Read more</a></p>"
+            .to_string(),
+    ]
+    .concat();
+    let items = parse(Format::Html, &format!("<html><body>{html}</body></html>"));
+    let got: Vec<_> = items
+        .iter()
+        .flat_map(|i| {
+            i.citations.iter().map(|c| {
+                (
+                    i.title.as_str(),
+                    c.outlet.as_deref(),
+                    c.cited_date.as_deref(),
+                    c.unread_date.as_deref(),
+                    c.ambiguous_date,
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("One", Some("Xinhua"), Some("2020-12-26"), None, false),
+            ("Two", Some("新华网"), Some("2020-12-26"), None, false),
+            (
+                "Three",
+                Some("Global Times"),
+                Some("2020-12-26"),
+                None,
+                false
+            ),
+            (
+                "Four",
+                Some("Xinhua"),
+                None,
+                Some("December 32, 2020"),
+                false
+            ),
+            ("Five", Some("Kyodo"), None, Some("03/04/2020"), true),
+            ("Six", Some("AP"), Some("2020-12-26"), None, false),
+        ]
+    );
+}
+
+/// A line of prose under a heading that merely ends in a date is no
+/// outlet and date: its words before the date are no outlet's name.
+#[test]
+fn a_prose_line_ending_in_a_date_under_a_heading_is_no_citation() {
+    for line in [
+        "The new law takes effect on January 1, 2021",
+        "Exports fell in December 2020",
+        "The vote was held in Beijing on Saturday, December 26, 2020",
+        "Vaccinations began across Shanghai's districts, December 26, 2020",
+        "上海开始为重点人群接种疫苗2020年12月26日",
+        "Updated: December 28, 2020",
+    ] {
+        let html = format!(
+            "<html><body><h2>Title</h2><p>{line}</p>\
+             <p>The Standing Committee passed major amendments to the law.</p>\
+             <p><a href=\"http://127.0.0.1/1\">Click here to read the article</a></p></body></html>"
+        );
+        let items = parse(Format::Html, &html);
+        let c = &items[0].citations[0];
+        assert_eq!(
+            (
+                c.outlet.as_deref(),
+                c.cited_date.as_deref(),
+                c.unread_date.as_deref()
+            ),
+            (None, None, None),
+            "{line}"
+        );
+    }
+}
