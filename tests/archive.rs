@@ -424,6 +424,18 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
         .run(&["get", &s.url("/counter"), "--at", "yesterday"])
         .await;
     assert_eq!(bad.status.code(), Some(2));
+    // A time before 1970 is refused, as `--since` refuses it, rather than
+    // read as the earliest capture.
+    let early = s
+        .run(&["get", &s.url("/counter"), "--at", "1969-12-31"])
+        .await;
+    let err = String::from_utf8_lossy(&early.stderr);
+    assert_eq!(early.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--at: `1969-12-31` is before 1970-01-01; nothing citewatch keeps is that old"),
+        "{err}"
+    );
+    assert!(early.stdout.is_empty());
     let text = s.run(&["history", &s.url("/counter")]).await;
     let text = String::from_utf8(text.stdout).unwrap();
     assert_eq!(text.matches("HTTP 200").count(), 2, "{text}");
