@@ -432,7 +432,9 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
     let err = String::from_utf8_lossy(&early.stderr);
     assert_eq!(early.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("--at: `1969-12-31` is before 1970-01-01; nothing citewatch keeps is that old"),
+        err.contains(
+            "--at: `1969-12-31` is before 1970-01-01; nothing citewatch keeps is that old"
+        ),
         "{err}"
     );
     assert!(early.stdout.is_empty());
@@ -468,9 +470,8 @@ async fn a_refused_thread_is_an_ordinary_export_failure() {
     let s = setup().await;
     s.save("/files/page.html").await;
     let out = s.g.path("all.warc.gz");
-    let mut cmd = s
-        .g
-        .cmd(&["export-warc", "-o", out.to_str().unwrap(), "--jobs", "2"]);
+    let mut cmd =
+        s.g.cmd(&["export-warc", "-o", out.to_str().unwrap(), "--jobs", "2"]);
     // Every thread spawned without a size of its own asks for a stack of
     // this size: a petabyte, more than a process can address.
     cmd.env("RUST_MIN_STACK", "1000000000000000");
@@ -479,7 +480,10 @@ async fn a_refused_thread_is_an_ordinary_export_failure() {
         .unwrap();
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(3), "{err}");
-    assert!(!err.contains("internal error") && !err.contains("bug"), "{err}");
+    assert!(
+        !err.contains("internal error") && !err.contains("bug"),
+        "{err}"
+    );
     assert!(err.contains("could not start a thread"), "{err}");
     assert!(!out.exists(), "{err}");
     let left: Vec<_> = std::fs::read_dir(out.parent().unwrap())

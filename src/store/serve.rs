@@ -331,7 +331,10 @@ mod tests {
         let bulk = store.bulk().unwrap();
         let doc = bulk.document("b", "x.txt", 0).unwrap();
         let b = bulk.briefing(doc, 0, "t").unwrap();
-        for (n, outlet) in ["AP", "Japan Times", "APA", "Apple Daily"].iter().enumerate() {
+        for (n, outlet) in ["AP", "Japan Times", "APA", "Apple Daily"]
+            .iter()
+            .enumerate()
+        {
             let url = format!("http://h/{n}");
             let source = bulk
                 .source(
