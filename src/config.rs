@@ -89,6 +89,12 @@ pub struct ServeConfig {
     pub archive_origin: String,
     /// Bearer token for write endpoints (`POST /api/check`); empty: writes are disabled.
     pub admin_token: String,
+    /// Connections served at once, at most ([`crate::server::MAX_CONNECTIONS`]
+    /// says why 512): an operator who raises the service's descriptor limit
+    /// (systemd's `LimitNOFILE=`) may raise it along, keeping it at about half.
+    /// The service's time bounds stay fixed: each is set against the others
+    /// and against the shipped unit's stop timeout.
+    pub max_connections: usize,
 }
 
 impl Default for ServeConfig {
@@ -98,6 +104,7 @@ impl Default for ServeConfig {
             public_url: String::new(),
             archive_origin: String::new(),
             admin_token: String::new(),
+            max_connections: crate::server::MAX_CONNECTIONS,
         }
     }
 }
@@ -114,6 +121,11 @@ impl ServeConfig {
     }
 
     fn validate(&self) -> Result<(), (String, String)> {
+        // None would serve no one, where the server's own bound would quietly
+        // serve one.
+        if self.max_connections == 0 {
+            return Err(("serve.max_connections".into(), "must be at least 1".into()));
+        }
         for (key, value) in [
             ("serve.public_url", &self.public_url),
             ("serve.archive_origin", &self.archive_origin),
@@ -826,6 +838,7 @@ mod tests {
             "public_url",
             "archive_origin",
             "admin_token",
+            "max_connections",
         ] {
             assert!(
                 shipped.contains(&format!("\n{key} = ")),
@@ -1066,6 +1079,19 @@ mod tests {
             "https://cw.example/base/"
         );
         assert_eq!(load("").unwrap().serve.public_url(), None);
+        let e = load("[serve]\nmax_connections = 0")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("serve.max_connections") && e.contains("must be at least 1"),
+            "{e}"
+        );
+        let c = load("[serve]\nmax_connections = 2000").unwrap();
+        assert_eq!(c.serve.max_connections, 2000);
+        assert_eq!(
+            load("").unwrap().serve.max_connections,
+            crate::server::MAX_CONNECTIONS
+        );
     }
 
     #[test]

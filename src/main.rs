@@ -229,7 +229,7 @@ enum Command {
         /// Where "new" starts: RFC 3339, YYYY-MM-DD, 14 digits, or a duration ago (7d).
         #[arg(long, value_name = "TIME")]
         since: Option<String>,
-        /// Only citations of this outlet (case-insensitive).
+        /// Only citations of this outlet: its whole name as cited, in any case.
         #[arg(long, value_name = "NAME")]
         outlet: Option<String>,
         /// Only this document, or the documents under this folder: a path as `citations`

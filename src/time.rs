@@ -91,7 +91,7 @@ pub enum BadTime {
     /// A duration reaching back before 1970.
     #[error("`{0}` ago is before 1970; nothing citewatch keeps is that old")]
     TooLongAgo(String),
-    /// A time before 1970 (`--since`), as a duration reaching back before it is.
+    /// A time before 1970 (`--since`, `--at`), as a duration reaching back before it is.
     #[error("`{0}` is before 1970-01-01; nothing citewatch keeps is that old")]
     BeforeEpoch(String),
 }
@@ -163,6 +163,17 @@ fn zoned_past_the_end(s: &str) -> Option<Millis> {
     let offset = pieces.offset()?.to_numeric_offset();
     let civil = pieces.date().to_datetime(pieces.time()?);
     instant(civil, offset).filter(|ms| *ms == last_instant())
+}
+
+/// Parses an `--at` value: a time as [`parse_time`] accepts, from 1970 on.
+/// A time before it (`get --at 1969-12-31`) was read as the earliest
+/// capture, where `--since` refuses it: nothing citewatch keeps is that old,
+/// and such a time is a slip worth naming, in the words `--since` uses.
+pub fn parse_at(input: &str) -> Result<Millis, BadTime> {
+    match parse_time(input)? {
+        at if at < 0 => Err(BadTime::BeforeEpoch(input.trim().to_string())),
+        at => Ok(at),
+    }
 }
 
 /// Parses a `--since` value: a time as [`parse_time`] accepts, or a duration
@@ -517,6 +528,26 @@ mod tests {
         );
         assert_eq!(parse_since("1970-01-01"), Ok(0));
         assert_eq!(parse_since("1970-01-01T00:00:00Z"), Ok(0));
+    }
+
+    /// `--at` refuses a time before 1970 as `--since` does, in its words,
+    /// and reads every other time as [`parse_time`] does.
+    #[test]
+    fn a_time_before_1970_is_refused_as_at() {
+        for early in ["1969-12-31", " 1969-12-31T23:59:59Z ", "19691231235959"] {
+            assert_eq!(
+                parse_at(early),
+                Err(BadTime::BeforeEpoch(early.trim().into())),
+                "{early}"
+            );
+            assert_eq!(
+                parse_at(early).unwrap_err().to_string(),
+                parse_since(early).unwrap_err().to_string()
+            );
+        }
+        assert_eq!(parse_at("1970-01-01"), Ok(0));
+        assert_eq!(parse_at("2020-12-26"), parse_time("2020-12-26"));
+        assert_eq!(parse_at("soon"), Err(BadTime::Form("soon".into())));
     }
 
     #[test]

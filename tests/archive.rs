@@ -424,6 +424,20 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
         .run(&["get", &s.url("/counter"), "--at", "yesterday"])
         .await;
     assert_eq!(bad.status.code(), Some(2));
+    // A time before 1970 is refused, as `--since` refuses it, rather than
+    // read as the earliest capture.
+    let early = s
+        .run(&["get", &s.url("/counter"), "--at", "1969-12-31"])
+        .await;
+    let err = String::from_utf8_lossy(&early.stderr);
+    assert_eq!(early.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "--at: `1969-12-31` is before 1970-01-01; nothing citewatch keeps is that old"
+        ),
+        "{err}"
+    );
+    assert!(early.stdout.is_empty());
     let text = s.run(&["history", &s.url("/counter")]).await;
     let text = String::from_utf8(text.stdout).unwrap();
     assert_eq!(text.matches("HTTP 200").count(), 2, "{text}");
@@ -445,6 +459,39 @@ async fn get_picks_the_capture_nearest_the_time_and_names_near_misses() {
         "{err}"
     );
     assert!(!err.contains("nothing is archived"), "{err}");
+}
+
+/// A compressing thread the system refuses (its limit on threads, or on
+/// memory for their stacks: here a stack no memory holds) ends the export
+/// as an ordinary failure naming the cause, exit 3, not as "a bug in
+/// citewatch"; and nothing is left at the destination.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_thread_is_an_ordinary_export_failure() {
+    let s = setup().await;
+    s.save("/files/page.html").await;
+    let out = s.g.path("all.warc.gz");
+    let mut cmd =
+        s.g.cmd(&["export-warc", "-o", out.to_str().unwrap(), "--jobs", "2"]);
+    // Every thread spawned without a size of its own asks for a stack of
+    // this size: a petabyte, more than a process can address.
+    cmd.env("RUST_MIN_STACK", "1000000000000000");
+    let run = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{err}");
+    assert!(
+        !err.contains("internal error") && !err.contains("bug"),
+        "{err}"
+    );
+    assert!(err.contains("could not start a thread"), "{err}");
+    assert!(!out.exists(), "{err}");
+    let left: Vec<_> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("citewatch-export"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1470,3 +1470,57 @@ fn a_folder_is_taken_with_a_trailing_slash() {
         );
     }
 }
+
+/// Two `[briefings] paths` entries holding the same relative path: each
+/// document's heading names its entry, as `sync` names the document, so an
+/// editor can tell which file to fix (both were headed `2020/12/x.txt`).
+#[test]
+fn a_path_under_two_entries_is_headed_with_its_entry() {
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings/a\", \"../briefings/b\"]\n[store]\ndir = \"../data\"\n",
+    );
+    for root in ["a", "b"] {
+        g.brief(
+            &format!("{root}/2020/12/x.txt"),
+            format!(
+                "Briefings - page\n\nHeadline {root}\n\nA body paragraph that is long enough to be one.\n\n\
+                 Source: Xinhua, December 26, 2020\nhttp://127.0.0.1:9/{root}\n"
+            ),
+        );
+    }
+    assert_eq!(g.cmd(&["sync"]).output().unwrap().status.code(), Some(0));
+    for format in ["text", "markdown", "html"] {
+        let out = g
+            .cmd(&["report", "--status", "all", "--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{format}: {text}");
+        for root in ["a", "b"] {
+            let heading = format!("../briefings/{root}/2020/12/x.txt");
+            assert!(text.contains(&heading), "{format}: no {heading} in\n{text}");
+        }
+    }
+    // JSON names the entry beside the path, as it did.
+    let json = g.json(&["report", "--status", "all", "--format", "json"]);
+    let docs: Vec<(String, String)> = json["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["documents"].as_array().unwrap())
+        .map(|d| {
+            (
+                d["root"].as_str().unwrap().to_string(),
+                d["document"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            ("../briefings/a".to_string(), "2020/12/x.txt".to_string()),
+            ("../briefings/b".to_string(), "2020/12/x.txt".to_string())
+        ]
+    );
+}

@@ -203,6 +203,15 @@ async fn every_read_endpoint_answers() {
     let (_, outlet) = json(&c, &srv.url("/api/sources?outlet=xinhua")).await;
     assert_eq!(outlet["total"], 1);
     assert_eq!(outlet["sources"][0]["url"], REPORT);
+    // The whole name, in any case and with spaces around, not a part of it:
+    // `times` names neither Epoch Times nor Global Times.
+    let (_, outlet) = json(&c, &srv.url("/api/sources?outlet=%20global%20TIMES%20")).await;
+    assert_eq!(outlet["total"], 1, "{outlet}");
+    assert_eq!(outlet["sources"][0]["url"], GONE);
+    for part in ["times", "Xin"] {
+        let (_, outlet) = json(&c, &srv.url(&format!("/api/sources?outlet={part}"))).await;
+        assert_eq!(outlet["total"], 0, "{part}: {outlet}");
+    }
     let (st, broken) = json(&c, &srv.url("/api/sources?status=broken")).await;
     assert_eq!(st, 200, "`broken` as every --status takes it: {broken}");
     let (st, bad) = json(&c, &srv.url("/api/sources?status=gone")).await;

@@ -359,3 +359,33 @@ async fn past_the_connection_cap_a_client_waits_for_a_slot() {
     );
     srv.stop().await;
 }
+
+/// `[serve] max_connections` sets the cap `serve` runs with: at 1, a client
+/// holding the one slot keeps a second waiting, served once the slot is let go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_cap_is_the_configured_one() {
+    let s = Served::new("[serve]\nmax_connections = 1\n");
+    assert_eq!(s.config().serve.max_connections, 1);
+    let srv = s.start().await;
+    let mut first = TcpStream::connect(srv.addr).await.unwrap();
+    assert!(healthz(&mut first).await.starts_with("HTTP/1.1 200"));
+    let mut second = TcpStream::connect(srv.addr).await.unwrap();
+    second
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let early = tokio::time::timeout(Duration::from_millis(600), second.read(&mut buf)).await;
+    assert!(early.is_err(), "answered past the cap: {early:?}");
+    drop(first);
+    let n = tokio::time::timeout(Duration::from_secs(10), second.read(&mut buf))
+        .await
+        .expect("still waiting after the slot was freed")
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    srv.stop().await;
+}

@@ -120,6 +120,17 @@ pub enum WarcError {
         /// Why.
         source: io::Error,
     },
+    /// The system refused a thread to compress records on (its limit on
+    /// threads or processes, or memory for their stacks): no bug of ours,
+    /// and one thread needs no other.
+    #[error(
+        "could not start a thread to compress the records: {source}; the system limits \
+         threads, or memory for them (`--jobs 1` compresses on this thread alone)"
+    )]
+    Thread {
+        /// Why.
+        source: io::Error,
+    },
     /// An output file could not be written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -190,24 +201,32 @@ pub fn export_reporting(
         .unwrap_or_else(|| "export.warc.gz".into());
     let file = output_beside(out)?;
     std::thread::scope(|scope| {
-        let pool = (jobs > 1).then(|| {
+        let pool = if jobs > 1 {
             let limit = jobs * IN_FLIGHT_PER_THREAD;
             let (to_threads, from_exporter) = mpsc::sync_channel(limit);
             let (to_exporter, done) = mpsc::channel();
             let from_exporter = Arc::new(Mutex::new(from_exporter));
             for _ in 0..jobs {
                 let (jobs, done) = (Arc::clone(&from_exporter), to_exporter.clone());
-                scope.spawn(move || compress_records(&jobs, done, blobs, out));
+                // `scope.spawn` panics when the system refuses a thread,
+                // which told the user of a bug in citewatch. Returning drops
+                // `to_threads`: the threads already started end.
+                std::thread::Builder::new()
+                    .name("warc-gzip".into())
+                    .spawn_scoped(scope, move || compress_records(&jobs, done, blobs, out))
+                    .map_err(|source| WarcError::Thread { source })?;
             }
-            Pool {
+            Some(Pool {
                 jobs: to_threads,
                 done,
                 waiting: VecDeque::new(),
                 arrived: BTreeMap::new(),
                 next: 0,
                 limit,
-            }
-        });
+            })
+        } else {
+            None
+        };
         let mut w = Exporter {
             out: Counting {
                 inner: BufWriter::with_capacity(256 * 1024, file),

@@ -11,7 +11,7 @@ use citewatch::report::model::shell_quote;
 use citewatch::report::text::plural;
 use citewatch::source_url::{self, SourceUrl};
 use citewatch::store::{CaptureRow, CheckRow, Store};
-use citewatch::time::{format_millis, parse_time};
+use citewatch::time::{format_millis, parse_at};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -71,7 +71,7 @@ pub fn get(
     headers: bool,
 ) -> Result<ExitCode, Failure> {
     let at = at
-        .map(parse_time)
+        .map(parse_at)
         .transpose()
         .map_err(|e| usage(anyhow::anyhow!("--at: {e}")))?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;

@@ -57,6 +57,7 @@ impl<'w> Csv<'w> {
             document: DocumentHead {
                 root: String::new(),
                 document: String::new(),
+                heading: String::new(),
             },
             briefing: BriefingHead {
                 item: 0,

@@ -256,7 +256,7 @@ impl Render for Html<'_> {
         writeln!(
             self.out,
             "<article class=\"doc\"><h3>{}</h3>",
-            escape(&d.document)
+            escape(&d.heading)
         )?;
         Ok(())
     }

@@ -154,7 +154,7 @@ impl Render for Markdown<'_> {
 
     fn start_document(&mut self, d: &DocumentHead) -> Result<(), ReportError> {
         writeln!(self.out)?;
-        writeln!(self.out, "### {}", escape(&d.document))?;
+        writeln!(self.out, "### {}", escape(&d.heading))?;
         Ok(())
     }
 

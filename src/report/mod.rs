@@ -185,6 +185,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
         since,
         new_only: opts.new_only,
     };
+    let name_roots = store.spans_roots()?;
     let statuses = store.source_statuses()?;
     let (counts, listing) = store.report_counts(&scope, &statuses)?;
     let header = Header {
@@ -244,6 +245,7 @@ pub fn drive(store: &Store, opts: &Options, r: &mut dyn Render) -> Result<Outcom
                 if !same_document {
                     state.close_document(r)?;
                     let head = DocumentHead {
+                        heading: model::heading(&row.root, &row.document, name_roots),
                         root: std::mem::take(&mut row.root),
                         document: std::mem::take(&mut row.document),
                     };

@@ -154,6 +154,30 @@ pub struct DocumentHead {
     pub root: String,
     /// Path relative to it.
     pub document: String,
+    /// What a heading shows: see [`heading`]. JSON and CSV name the entry
+    /// in a field of its own.
+    #[serde(skip)]
+    pub heading: String,
+}
+
+/// A document's heading in a report read by a person: its path under its
+/// `[briefings] paths` entry, or, when the store's documents lie under more
+/// than one entry (`name_root`), the entry too, as `sync` names the document
+/// and `report --document` takes it. Two entries may each hold
+/// `2020/12/x.txt`, and even a path only one of them holds does not say
+/// which folder to open; so every heading names its entry then, not only
+/// the ones a path is shared by, and a report reads the same whichever
+/// documents it lists. One entry, the common case, leaves the headings bare.
+pub fn heading(root: &str, document: &str, name_root: bool) -> String {
+    if !name_root {
+        return document.to_string();
+    }
+    let root = root.trim_end_matches('/');
+    // An entry naming one file holds it under its file name.
+    if root == document || root.ends_with(&format!("/{document}")) {
+        return root.to_string();
+    }
+    format!("{root}/{document}")
 }
 
 /// A briefing item's heading.
@@ -348,6 +372,18 @@ pub fn day(ms: Millis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A heading names the entry only when asked, as `sync` names the
+    /// document: an entry's trailing `/` is not doubled, and an entry that
+    /// is one file is that file's name.
+    #[test]
+    fn a_heading_names_the_entry_as_sync_does() {
+        assert_eq!(heading("../b", "2020/x.txt", false), "2020/x.txt");
+        assert_eq!(heading("../b", "2020/x.txt", true), "../b/2020/x.txt");
+        assert_eq!(heading("../b/", "2020/x.txt", true), "../b/2020/x.txt");
+        assert_eq!(heading("../b/one.txt", "one.txt", true), "../b/one.txt");
+        assert_eq!(heading("one.txt", "one.txt", true), "one.txt");
+    }
 
     #[test]
     fn shell_quoting_survives_quotes_and_ampersands() {

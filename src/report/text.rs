@@ -250,7 +250,7 @@ impl Render for Text<'_> {
 
     fn start_document(&mut self, d: &DocumentHead) -> Result<(), ReportError> {
         writeln!(self.out)?;
-        writeln!(self.out, "  {}", self.paint("1", &d.document))?;
+        writeln!(self.out, "  {}", self.paint("1", &d.heading))?;
         Ok(())
     }
 

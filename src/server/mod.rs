@@ -117,6 +117,17 @@ pub struct Limits {
     pub connections: usize,
 }
 
+impl Limits {
+    /// The bounds `serve` runs with: the defaults, with the connection cap
+    /// `[serve] max_connections` sets.
+    pub fn of(serve: &crate::config::ServeConfig) -> Limits {
+        Limits {
+            connections: serve.max_connections,
+            ..Limits::default()
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
@@ -330,7 +341,8 @@ impl AppState {
     /// Opens the store (migrating it once, read-write) and prepares the state.
     /// The store must exist: `serve` shows what `sync` and `check` recorded.
     pub fn new(config: Config) -> Result<AppState, ServeError> {
-        AppState::with_limits(config, Limits::default())
+        let limits = Limits::of(&config.serve);
+        AppState::with_limits(config, limits)
     }
 
     /// [`AppState::new`] with another [`REPORT_STALL`], so that tests of a
@@ -338,7 +350,7 @@ impl AppState {
     pub fn with_report_stall(config: Config, stall: Duration) -> Result<AppState, ServeError> {
         let limits = Limits {
             report_stall: stall,
-            ..Limits::default()
+            ..Limits::of(&config.serve)
         };
         AppState::with_limits(config, limits)
     }

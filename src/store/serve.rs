@@ -18,8 +18,14 @@ pub struct SourceQuery {
     /// Only this host; its sources are listed under any spelling of it
     /// (`H.`, see [`crate::source_url::host_key`]).
     pub host: Option<String>,
-    /// Only sources some active citation attributes to an outlet containing
-    /// this text (case-insensitive).
+    /// Only sources some active citation attributes to this outlet: its
+    /// whole name, in any case, spaces around it ignored, as `report
+    /// --outlet` takes it. Not a part of a name: `AP` selected Japan Times,
+    /// APA and Apple Daily too. Nor a longer spelling (`Xinhua` is not
+    /// `Xinhua News Agency`): briefings name an agency both ways, and a
+    /// rule that joined the two would join others an editor keeps apart
+    /// (`AP` and `APA`); the outlet table lists every name as cited, and
+    /// each is asked for by that name.
     pub outlet: Option<String>,
     /// Only sources whose URL sorts after this one, the last of the page
     /// before: pages that hold still while a sync adds sources, where an
@@ -103,7 +109,7 @@ const FILTER: &str = "(?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1
    AND (?2 IS NULL OR rtrim(lower(s.host), '.') = ?2)
    AND (?3 IS NULL OR EXISTS (SELECT 1 FROM citations c JOIN briefings b ON b.id = c.briefing_id
         JOIN documents d ON d.id = b.document_id
-        WHERE c.source_id = s.id AND d.withdrawn_at IS NULL AND instr(lower(c.outlet), lower(?3)) > 0))";
+        WHERE c.source_id = s.id AND d.withdrawn_at IS NULL AND c.outlet = ?3 COLLATE NOCASE))";
 
 impl Store {
     /// Whether the store answers, at the cost of a primary-key lookup: a
@@ -123,10 +129,12 @@ impl Store {
             .as_ref()
             .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
         let host = q.host.as_deref().map(crate::source_url::host_key);
+        // Copied from a table, a name brings its spaces along; no outlet has them.
+        let outlet = q.outlet.as_deref().map(str::trim);
         let total: i64 = self
             .conn
             .prepare_cached(&format!("SELECT count(*) FROM sources s WHERE {FILTER}"))
-            .and_then(|mut s| s.query_row(params![statuses, host, q.outlet], |r| r.get(0)))
+            .and_then(|mut s| s.query_row(params![statuses, host, outlet], |r| r.get(0)))
             .map_err(self.err())?;
         let sql = format!(
             "{SOURCE_SQL} WHERE {FILTER} AND (?6 IS NULL OR s.url > ?6) ORDER BY s.url LIMIT ?4 OFFSET ?5"
@@ -137,7 +145,7 @@ impl Store {
                 params![
                     statuses,
                     host,
-                    q.outlet,
+                    outlet,
                     q.limit.min(i64::MAX as u64) as i64,
                     q.offset.min(i64::MAX as u64) as i64,
                     q.after
@@ -311,6 +319,49 @@ mod tests {
             .unwrap();
         let urls: Vec<_> = page.sources.iter().map(|s| s.source.url.as_str()).collect();
         assert_eq!((page.total, urls), (2, vec!["http://h./b", "http://h/a"]));
+    }
+
+    /// `?outlet=AP` lists the sources of the outlet named AP, whatever the
+    /// case and surrounding spaces, and none of those whose names merely
+    /// contain the letters (Japan Times, APA, Apple Daily).
+    #[test]
+    fn an_outlet_is_matched_by_its_whole_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("citewatch.db")).unwrap();
+        let bulk = store.bulk().unwrap();
+        let doc = bulk.document("b", "x.txt", 0).unwrap();
+        let b = bulk.briefing(doc, 0, "t").unwrap();
+        for (n, outlet) in ["AP", "Japan Times", "APA", "Apple Daily"]
+            .iter()
+            .enumerate()
+        {
+            let url = format!("http://h/{n}");
+            let source = bulk
+                .source(
+                    &crate::store::BulkSource {
+                        url: &url,
+                        host: "h",
+                        status: "ok",
+                        ..Default::default()
+                    },
+                    0,
+                )
+                .unwrap();
+            bulk.citation(b, n as i64, Some(outlet), None, &url, source)
+                .unwrap();
+        }
+        bulk.commit().unwrap();
+        for asked in ["AP", "ap", " Ap "] {
+            let page = store
+                .source_page(&SourceQuery {
+                    outlet: Some(asked.into()),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .unwrap();
+            let urls: Vec<_> = page.sources.iter().map(|s| s.source.url.as_str()).collect();
+            assert_eq!((page.total, urls), (1, vec!["http://h/0"]), "{asked:?}");
+        }
     }
 
     #[test]

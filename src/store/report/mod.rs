@@ -314,6 +314,19 @@ impl Store {
                 .map_err(self.err())?)
     }
 
+    /// Whether the documents still in the briefing store lie under more
+    /// than one `[briefings] paths` entry: then a path alone does not say
+    /// which file a report's heading means.
+    pub fn spans_roots(&self) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT count(DISTINCT root) > 1 FROM documents WHERE withdrawn_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
+    }
+
     /// Whether any citation of a document still in the briefing store names
     /// this outlet (case-insensitive): a report on an outlet only withdrawn
     /// documents named would be empty for a reason worth saying.
