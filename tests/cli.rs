@@ -303,3 +303,39 @@ fn a_report_that_cannot_be_written_names_where_it_went() {
         );
     }
 }
+
+/// When the system refuses a thread (a process or memory limit: `ulimit -u`,
+/// systemd's `TasksMax`), `sync`, `check` and `serve` said "internal error (a
+/// bug in citewatch …)", sending the operator to report a bug instead of
+/// raising a limit. The refusal is named as the system's, exit code 3.
+#[test]
+fn a_thread_the_system_refuses_is_named_as_a_limit_not_a_bug() {
+    let g = Ground::new();
+    g.brief("a.txt", BRIEF);
+    g.sync();
+    for args in [
+        &["sync"][..],
+        &["check", "--no-sync", "--all"],
+        &["serve", "--listen", "127.0.0.1:0"],
+    ] {
+        let out = g
+            .cmd(args)
+            // Every thread spawned without a size of its own asks for a stack
+            // of this size: a petabyte, more than a process can address.
+            .env("RUST_MIN_STACK", "1000000000000000")
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap();
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(3), "{args:?}: {err}");
+        assert!(
+            !err.contains("internal error") && !err.contains("bug"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.starts_with("citewatch: the system refused to start a thread"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("TasksMax"), "{args:?}: {err}");
+    }
+}

@@ -45,7 +45,9 @@ impl CpuPool {
                             let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
                         }
                     })
-                    .expect("a worker thread can be started")
+                    // Worded as std words it, so that the panic hook names a
+                    // refused thread as the system's limit (see `crate::bug`).
+                    .expect("failed to spawn thread")
             })
             .collect();
         CpuPool {
