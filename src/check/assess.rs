@@ -455,6 +455,25 @@ fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
             "{evidence} ({})",
             streak(state.consecutive_failures, state.failing_since)
         ),
+        // Confirmed during this removal's own streak: by the mixed streak
+        // it is part of, which the evidence then names.
+        status
+            if removal_unconfirmed(state)
+                && state.since >= state.failing_since
+                && state.mixed_failures > state.consecutive_failures =>
+        {
+            format!(
+                "{evidence}, new and not yet confirmed ({}); {} for {} failing checks of both \
+                 kinds since {}, until it is",
+                streak(state.consecutive_failures, state.failing_since),
+                status.name(),
+                state.mixed_failures,
+                state
+                    .mixed_since
+                    .map(|t| format_millis(t)[..10].to_string())
+                    .unwrap_or_default()
+            )
+        }
         status if removal_unconfirmed(state) => format!(
             "{evidence}, new and not yet confirmed ({}); {}, as confirmed before, until it is",
             streak(state.consecutive_failures, state.failing_since),
@@ -948,6 +967,25 @@ mod tests {
         assert_eq!(
             described(&state, "404 Not Found".into(), None),
             "404 Not Found (2 failing checks since 1970-01-01)"
+        );
+        // Confirmed `unreachable` by this very 404, the fourth failure of
+        // both kinds: not "as confirmed before".
+        let mut state = State::default();
+        for (day, signal) in [Signal::Unreachable, Signal::NotFound, Signal::Unreachable]
+            .into_iter()
+            .enumerate()
+        {
+            state = decide(&state, signal, day as Millis * D, &c);
+        }
+        let state = decide(&state, Signal::NotFound, 3 * D, &c);
+        assert_eq!(
+            (state.status, state.since),
+            (Status::Unreachable, Some(3 * D))
+        );
+        assert_eq!(
+            described(&state, "404 Not Found".into(), None),
+            "404 Not Found, new and not yet confirmed (1 failing check since 1970-01-04); \
+             unreachable for 4 failing checks of both kinds since 1970-01-01, until it is"
         );
         // Two of one kind: as before.
         let state = decide(&State::default(), Signal::NotFound, 0, &c);
