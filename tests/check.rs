@@ -606,6 +606,45 @@ async fn a_bot_challenge_served_with_a_503_is_blocked_not_unreachable() {
     assert_eq!(status_of(&sources, "/always503"), "unreachable");
 }
 
+/// A page answering 404 and 503 by turns is never served: three failing
+/// checks confirm it `unreachable` (never `dead`), though no one kind lasted
+/// three checks; the streak and its kind must survive in the store between
+/// runs for that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_failing_by_turns_404_and_503_is_confirmed_unreachable() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(&IMMEDIATE.replace("dead_after_checks = 1", "dead_after_checks = 3"));
+    g.brief("b.txt", briefing(&web, &["/by-turns-404-503"]));
+    let mut seen = Vec::new();
+    for _night in 0..3 {
+        json(&g, &["check", "--all", "--format", "json"]).await;
+        let sources = json(&g, &["sources", "--format", "json"]).await;
+        let s = source(&sources, "/by-turns-404-503");
+        seen.push((
+            s["status"].as_str().unwrap().to_string(),
+            s["suspect"].as_str().map(str::to_string),
+            s["http_status"].as_u64(),
+        ));
+    }
+    let want = |status: &str, suspect: Option<&str>, http: u64| {
+        (status.to_string(), suspect.map(str::to_string), Some(http))
+    };
+    assert_eq!(
+        seen,
+        [
+            want("failing", Some("dead"), 404),
+            want("failing", Some("unreachable"), 503),
+            want("unreachable", None, 404),
+        ]
+    );
+    let fetched = web
+        .hits()
+        .into_iter()
+        .filter(|h| h.path == "/by-turns-404-503");
+    assert_eq!(fetched.count(), 3, "one fetch a night, no retry");
+}
+
 /// A store citing six pages of one host (one of them gone), after a first night.
 async fn six_pages_after_a_night(web: &TestWeb) -> Ground {
     let pages = [

@@ -12,7 +12,9 @@ use super::analyze;
 use super::classify::{FetchFacts, PageEvidence, classify};
 use super::run::CheckError;
 use super::schedule::next_check_at;
-use super::verdict::{Confirmation, Signal, State, Status, Suspect, decide, removal_unconfirmed};
+use super::verdict::{
+    Confirmation, Evidence, Signal, State, Status, Suspect, decide, removal_unconfirmed,
+};
 use crate::archive::{self, FsBlobStore};
 use crate::config::CheckConfig;
 use crate::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
@@ -80,6 +82,9 @@ fn state_of(d: &DueSource) -> State {
         suspect: d.suspect.as_deref().and_then(Suspect::from_name),
         consecutive_failures: d.consecutive_failures,
         failing_since: d.failing_since,
+        streak_kind: d.streak_kind.as_deref().and_then(Evidence::from_name),
+        mixed_failures: d.mixed_failures,
+        mixed_since: d.mixed_since,
         no_such_host_since: d.no_such_host_since,
     }
 }
@@ -155,8 +160,12 @@ pub(super) fn prepare(reader: &Store, due: DueSource) -> Result<Job, CheckError>
     };
     // A page judged like the host's probe must be compared with this run's
     // probe, so it is asked for whole: a 304 would bring no page to compare.
+    // A mixed streak's suspect is `unreachable` whatever its latest failures
+    // were, so one whose latest say the page is gone may be an error page too.
     let soft = due.status == Status::Soft404.name()
-        || due.suspect.as_deref() == Some(Suspect::Soft404.name());
+        || due.suspect.as_deref() == Some(Suspect::Soft404.name())
+        || (due.suspect.as_deref() == Some(Suspect::Unreachable.name())
+            && due.streak_kind.as_deref() == Some(Evidence::Removed.name()));
     let request = if soft {
         FetchRequest::new(&due.url)
     } else {
@@ -423,27 +432,51 @@ fn judged(
 /// The evidence in words, with the failing streak and why the page went
 /// unread, if it did. A new failure that does not confirm the status kept
 /// (a 404 on an `unreachable` source) says that it is new and unconfirmed.
+///
+/// A failing source counts its mixed streak (failures of either kind since
+/// the last good check, what its suspect heads for); a new removal, the
+/// streak of its own kind.
 fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
-    let streak = || {
+    let streak = |n: u32, since: Option<Millis>| {
         format!(
-            "{} failing check{} since {}",
-            state.consecutive_failures,
-            if state.consecutive_failures == 1 {
-                ""
-            } else {
-                "s"
-            },
-            state
-                .failing_since
+            "{n} failing check{} since {}",
+            if n == 1 { "" } else { "s" },
+            since
                 .map(|t| format_millis(t)[..10].to_string())
                 .unwrap_or_default()
         )
     };
     let evidence = match state.status {
-        Status::Failing => format!("{evidence} ({})", streak()),
+        Status::Failing if state.mixed_failures > state.consecutive_failures => format!(
+            "{evidence} ({})",
+            streak(state.mixed_failures, state.mixed_since)
+        ),
+        Status::Failing => format!(
+            "{evidence} ({})",
+            streak(state.consecutive_failures, state.failing_since)
+        ),
+        // Confirmed during this removal's own streak: by the mixed streak
+        // it is part of, which the evidence then names.
+        status
+            if removal_unconfirmed(state)
+                && state.since >= state.failing_since
+                && state.mixed_failures > state.consecutive_failures =>
+        {
+            format!(
+                "{evidence}, new and not yet confirmed ({}); {} for {} failing checks of both \
+                 kinds since {}, until it is",
+                streak(state.consecutive_failures, state.failing_since),
+                status.name(),
+                state.mixed_failures,
+                state
+                    .mixed_since
+                    .map(|t| format_millis(t)[..10].to_string())
+                    .unwrap_or_default()
+            )
+        }
         status if removal_unconfirmed(state) => format!(
             "{evidence}, new and not yet confirmed ({}); {}, as confirmed before, until it is",
-            streak(),
+            streak(state.consecutive_failures, state.failing_since),
             status.name()
         ),
         _ => evidence,
@@ -915,6 +948,51 @@ mod tests {
         assert_eq!(
             described(&dead, "404 Not Found".into(), None),
             "404 Not Found"
+        );
+    }
+
+    /// A failing source whose failures mix both kinds is suspect
+    /// `unreachable` for all of them: its evidence counts them all, not
+    /// only the latest kind's, or "1 failing check" read as a first slip.
+    #[test]
+    fn a_mixed_failing_streak_is_counted_whole_in_its_evidence() {
+        const D: Millis = 86_400_000;
+        let c = Confirmation::default();
+        let state = decide(&State::default(), Signal::Unreachable, 0, &c);
+        let state = decide(&state, Signal::NotFound, D, &c);
+        assert_eq!(
+            (state.status, state.suspect),
+            (Status::Failing, Some(Suspect::Unreachable))
+        );
+        assert_eq!(
+            described(&state, "404 Not Found".into(), None),
+            "404 Not Found (2 failing checks since 1970-01-01)"
+        );
+        // Confirmed `unreachable` by this very 404, the fourth failure of
+        // both kinds: not "as confirmed before".
+        let mut state = State::default();
+        for (day, signal) in [Signal::Unreachable, Signal::NotFound, Signal::Unreachable]
+            .into_iter()
+            .enumerate()
+        {
+            state = decide(&state, signal, day as Millis * D, &c);
+        }
+        let state = decide(&state, Signal::NotFound, 3 * D, &c);
+        assert_eq!(
+            (state.status, state.since),
+            (Status::Unreachable, Some(3 * D))
+        );
+        assert_eq!(
+            described(&state, "404 Not Found".into(), None),
+            "404 Not Found, new and not yet confirmed (1 failing check since 1970-01-04); \
+             unreachable for 4 failing checks of both kinds since 1970-01-01, until it is"
+        );
+        // Two of one kind: as before.
+        let state = decide(&State::default(), Signal::NotFound, 0, &c);
+        let state = decide(&state, Signal::NotFound, D, &c);
+        assert_eq!(
+            described(&state, "404 Not Found".into(), None),
+            "404 Not Found (2 failing checks since 1970-01-01)"
         );
     }
 

@@ -19,7 +19,7 @@ use super::cpu::CpuPool;
 use super::landing::Landings;
 use super::lock::{LockError, RunLock};
 use super::schedule::{DUE_SLACK_MS, HostShares, Next, Turn, host_share, interleave_by_host};
-use super::verdict::{Confirmation, Status, Suspect};
+use super::verdict::{Confirmation, Evidence, Status, Suspect};
 use crate::archive::{FsBlobStore, RecordError, blob_dir};
 use crate::config::Config;
 use crate::fetch::Fetcher;
@@ -1152,6 +1152,9 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
             next_check_at: c.next_check_at,
             consecutive_failures: c.state.consecutive_failures,
             failing_since: c.state.failing_since,
+            streak_kind: c.state.streak_kind.map(Evidence::name),
+            mixed_failures: c.state.mixed_failures,
+            mixed_since: c.state.mixed_since,
             no_such_host_since: c.state.no_such_host_since,
             capture_is_baseline: c.capture_is_baseline,
             verdict_stands: c.verdict_stands,

@@ -3,14 +3,16 @@
 //!
 //! A failure is *confirmed* only after `dead_after_checks` failing checks that
 //! span at least `dead_after`; until then the source is `failing` with a
-//! `suspect`. One good check resets the streak, and so does a failure of the
-//! other kind (page gone vs. network). A 410 is dead at once. Network
-//! failures and 5xx confirm to `unreachable`, never to `dead` (many sites time
-//! out from abroad). A host that does not resolve is dead only once that has
-//! lasted `gone_after`; a resolver failing for now (no answer about the name)
-//! is a network failure that neither starts nor restarts that clock; any
-//! answer from the host, a blocked one too, ends it. Blocked answers never
-//! count towards dead.
+//! `suspect`. One good check resets the streak. A streak counts one kind of
+//! failure (page gone vs. network) towards `dead` or `soft_404`; failures of
+//! both kinds, with no good check between them, confirm `unreachable` only
+//! (the citation has not been served, but that is no proof the page is gone).
+//! A 410 is dead at once. Network failures and 5xx confirm to `unreachable`,
+//! never to `dead` (many sites time out from abroad). A host that does not
+//! resolve is dead only once that has lasted `gone_after`; a resolver failing
+//! for now (no answer about the name) is a network failure that neither
+//! starts nor restarts that clock; any answer from the host, a blocked one
+//! too, ends it. Blocked answers never count towards dead.
 
 use serde::Serialize;
 
@@ -197,10 +199,19 @@ pub struct State {
     pub since: Option<Millis>,
     /// For `failing` (and kept while a confirmed failure persists): where it heads.
     pub suspect: Option<Suspect>,
-    /// Failing checks in the current streak.
+    /// Failing checks in the current streak of one kind.
     pub consecutive_failures: u32,
-    /// First failing check of the current streak.
+    /// First failing check of the current streak of one kind.
     pub failing_since: Option<Millis>,
+    /// The kind of that streak; `None` without one. Kept apart from the
+    /// suspect, which for a mixed streak names `unreachable` whatever its
+    /// latest failures were.
+    pub streak_kind: Option<Evidence>,
+    /// Failing checks of either kind since the last good check: the mixed
+    /// streak, which holds the streak of one kind.
+    pub mixed_failures: u32,
+    /// First failing check of the mixed streak.
+    pub mixed_since: Option<Millis>,
     /// First check of the current streak of unresolvable-host failures.
     pub no_such_host_since: Option<Millis>,
 }
@@ -213,6 +224,9 @@ impl Default for State {
             suspect: None,
             consecutive_failures: 0,
             failing_since: None,
+            streak_kind: None,
+            mixed_failures: 0,
+            mixed_since: None,
             no_such_host_since: None,
         }
     }
@@ -230,15 +244,34 @@ fn with_status(prev: &State, status: Status, now: Millis) -> State {
     }
 }
 
-/// Which way a failing check points. A streak counts checks of one kind only:
-/// four nights of timeouts and then one 404 are not three 404s, and a 404
-/// streak interrupted by an outage does not confirm `unreachable`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Evidence {
+/// Which way a failing check points. A streak counts checks of one kind
+/// towards `dead` and `soft_404`: four nights of timeouts and then one 404
+/// are not three 404s. Both kinds together, with no good check between them,
+/// count towards `unreachable` only (see [`State::mixed_failures`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
     /// 404, 410, an error page served as success: the page is gone.
     Removed,
     /// Connect, TLS, timeout, 5xx, an unresolvable host: we could not reach it.
     Network,
+}
+
+impl Evidence {
+    /// The snake_case name used in the store.
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::Removed => "removed",
+            Evidence::Network => "network",
+        }
+    }
+
+    /// The kind named `name` in the store, if any.
+    pub fn from_name(name: &str) -> Option<Evidence> {
+        [Evidence::Removed, Evidence::Network]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
 }
 
 /// The kind of the streak `prev` is in, if any.
@@ -246,11 +279,7 @@ fn streak_kind(prev: &State) -> Option<Evidence> {
     if prev.consecutive_failures == 0 {
         return None;
     }
-    match prev.suspect? {
-        Suspect::Unreachable => Some(Evidence::Network),
-        Suspect::Dead if prev.no_such_host_since.is_some() => Some(Evidence::Network),
-        Suspect::Dead | Suspect::Soft404 => Some(Evidence::Removed),
-    }
+    prev.streak_kind
 }
 
 /// Whether `state` keeps a confirmed network failure (`unreachable`) while
@@ -270,13 +299,25 @@ fn streak(prev: &State, kind: Evidence, now: Millis) -> (u32, Millis) {
     }
 }
 
+/// Failing checks of either kind, and their start, after one more failure
+/// that makes the streak of one kind `kind_streak`: the mixed streak goes on
+/// until a good check. Never shorter than the streak of one kind it holds (a
+/// row written before the mixed streak was kept starts from that streak).
+fn mixed_streak(prev: &State, kind_streak: (u32, Millis), now: Millis) -> (u32, Millis) {
+    let (mixed, since) = match prev.mixed_since {
+        Some(since) if prev.mixed_failures > 0 => (prev.mixed_failures + 1, since),
+        _ => (1, now),
+    };
+    (mixed.max(kind_streak.0), since.min(kind_streak.1))
+}
+
 /// `state` once the host has been heard from, refusing us (a blocked
 /// answer): its name resolved, so the unresolvable-host clock ends, as it
 /// does for any other answer. Kept, a fortnight of 403s between two
 /// NXDOMAINs counted as a fortnight gone. The failing streak is kept as it
 /// was, of its kind: one of unresolvable-host failures goes on as a network
-/// streak (suspect `unreachable`, as after a resolver failing for now)
-/// rather than read as a page gone for want of its clock.
+/// streak, its suspect `unreachable` (as after a resolver failing for now),
+/// since `dead` would need the clock.
 fn name_resolved(state: State) -> State {
     let suspect = match state.suspect {
         Some(Suspect::Dead) if state.no_such_host_since.is_some() => Some(Suspect::Unreachable),
@@ -295,6 +336,9 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         suspect: None,
         consecutive_failures: 0,
         failing_since: None,
+        streak_kind: None,
+        mixed_failures: 0,
+        mixed_since: None,
         no_such_host_since: None,
         ..with_status(prev, status, now)
     };
@@ -306,10 +350,14 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         Signal::Invalid => return with_status(prev, Status::Invalid, now),
         Signal::Gone => {
             let (failures, failing_since) = streak(prev, Evidence::Removed, now);
+            let (mixed, mixed_since) = mixed_streak(prev, (failures, failing_since), now);
             return State {
                 suspect: Some(Suspect::Dead),
                 consecutive_failures: failures,
                 failing_since: Some(failing_since),
+                streak_kind: Some(Evidence::Removed),
+                mixed_failures: mixed,
+                mixed_since: Some(mixed_since),
                 no_such_host_since: None,
                 ..with_status(prev, Status::Dead, now)
             };
@@ -323,6 +371,7 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         _ => Evidence::Removed,
     };
     let (failures, failing_since) = streak(prev, kind, now);
+    let (mixed, mixed_since) = mixed_streak(prev, (failures, failing_since), now);
     let no_such_host_since = match signal {
         Signal::NoSuchHost => Some(prev.no_such_host_since.unwrap_or(now)),
         // No answer about the name either way: the clock neither starts nor
@@ -332,20 +381,28 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         // Anything else reached the host, so its name resolved.
         _ => None,
     };
-    let enough = failures >= c.dead_after_checks && now - failing_since >= c.dead_after_ms;
+    let enough_since =
+        |n: u32, since: Millis| n >= c.dead_after_checks && now - since >= c.dead_after_ms;
+    let enough = enough_since(failures, failing_since);
+    // Failures of both kinds, no good check between: the citation has not
+    // been served all that time, though neither kind alone says why. Kept
+    // `failing`, a page answering 404 and 503 by turns stayed on the watch
+    // list for ever.
+    let mixed_enough = enough_since(mixed, mixed_since);
     let confirmed = match signal {
         // An unresolvable host is dead only once that has lasted gone_after.
         Signal::NoSuchHost => {
             let long = no_such_host_since.is_some_and(|s| now - s >= c.gone_after_ms);
             if enough && long {
                 Some(Status::Dead)
-            } else if enough {
+            } else if enough || mixed_enough {
                 Some(Status::Unreachable)
             } else {
                 None
             }
         }
-        _ => enough.then(|| suspect.confirmed()),
+        _ if enough => Some(suspect.confirmed()),
+        _ => mixed_enough.then_some(Status::Unreachable),
     };
     // A confirmed failure stays as it is while the failures continue, unless the
     // new evidence confirms something else.
@@ -356,10 +413,20 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         None if prev.status.is_broken() => prev.status,
         None => Status::Failing,
     };
+    // A failing source shows where it heads: a mixed streak confirms
+    // `unreachable`, whichever kind its latest failures are.
+    let suspect = if status == Status::Failing && mixed > failures {
+        Suspect::Unreachable
+    } else {
+        suspect
+    };
     State {
         suspect: Some(suspect),
         consecutive_failures: failures,
         failing_since: Some(failing_since),
+        streak_kind: Some(kind),
+        mixed_failures: mixed,
+        mixed_since: Some(mixed_since),
         no_such_host_since,
         ..with_status(prev, status, now)
     }
@@ -406,6 +473,9 @@ mod tests {
         );
         for s in [Suspect::Dead, Suspect::Soft404, Suspect::Unreachable] {
             assert_eq!(Suspect::from_name(s.name()), Some(s), "{}", s.name());
+        }
+        for k in [Evidence::Removed, Evidence::Network] {
+            assert_eq!(Evidence::from_name(k.name()), Some(k), "{}", k.name());
         }
         assert_eq!(Suspect::from_name("ok"), None);
     }
@@ -703,13 +773,17 @@ mod tests {
         assert_eq!(run(&sig).status, Status::Unreachable, "48 h of 404s");
         sig.push((Signal::NotFound, 7 * D));
         assert_eq!(run(&sig).status, Status::Dead);
-        // 404, timeout, 404 is not two 404s in a row.
+        // 404, timeout, 404 is not two 404s in a row: three failures over
+        // 96 h with no good check confirm `unreachable`, not `dead`.
         let s = run(&[
             (Signal::NotFound, 0),
             (Signal::Unreachable, 2 * D),
             (Signal::NotFound, 4 * D),
         ]);
-        assert_eq!((s.status, s.consecutive_failures), (Status::Failing, 1));
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.mixed_failures),
+            (Status::Unreachable, 1, 3)
+        );
         // An unresolvable host is a network failure, like a timeout.
         let s = run(&[
             (Signal::NoSuchHost, 0),
@@ -729,6 +803,128 @@ mod tests {
             (s.status, s.consecutive_failures, s.failing_since),
             (Status::Dead, 1, Some(D))
         );
+    }
+
+    /// 404, timeout, 404, 503 … for weeks: no good check, so the citation
+    /// has not been served all that time, though no one kind of failure
+    /// lasted. Confirmed `unreachable`, never `dead`.
+    fn alternating(from: i64, to: i64) -> Vec<(Signal, i64)> {
+        (from..to)
+            .map(|i| {
+                let signal = if i % 2 == 0 {
+                    Signal::NotFound
+                } else {
+                    Signal::Unreachable
+                };
+                (signal, i * D)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_mixed_streak_confirms_unreachable_after_the_count_and_the_span() {
+        let s = run(&alternating(0, 4));
+        assert_eq!(
+            (s.status, s.since, s.consecutive_failures),
+            (Status::Unreachable, Some(3 * D), 1),
+            "four failing checks over three days"
+        );
+        // Weeks of it stay unreachable, never dead.
+        let s = run(&alternating(0, 30));
+        assert_eq!(s.status, Status::Unreachable);
+        // A removal notice and a network failure mix too.
+        let s = run(&[
+            (Signal::SoftNotFound, 0),
+            (Signal::Unreachable, 2 * D),
+            (Signal::SoftNotFound, 4 * D),
+        ]);
+        assert_eq!(s.status, Status::Unreachable);
+    }
+
+    #[test]
+    fn a_mixed_streak_is_not_confirmed_before_the_span() {
+        let s = run(&[
+            (Signal::NotFound, 0),
+            (Signal::Unreachable, H),
+            (Signal::NotFound, 2 * H),
+            (Signal::Unreachable, 3 * H),
+            (Signal::NotFound, 71 * H),
+        ]);
+        assert_eq!(s.status, Status::Failing, "five checks over 71 h");
+    }
+
+    #[test]
+    fn a_mixed_streak_is_not_confirmed_before_the_count() {
+        let s = run(&[(Signal::NotFound, 0), (Signal::Unreachable, 10 * D)]);
+        assert_eq!(s.status, Status::Failing, "ten days but two checks");
+    }
+
+    #[test]
+    fn a_good_check_resets_a_mixed_streak() {
+        let mut sig = alternating(0, 2);
+        sig.push((Signal::Ok, 2 * D));
+        sig.extend(alternating(3, 5));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.consecutive_failures),
+            (Status::Failing, 1),
+            "two failing checks since the good one"
+        );
+        sig.push((Signal::NotFound, 5 * D));
+        assert_eq!(run(&sig).status, Status::Failing, "three, over 48 h");
+        sig.push((Signal::Unreachable, 6 * D));
+        assert_eq!(run(&sig).status, Status::Unreachable, "four, over 72 h");
+    }
+
+    #[test]
+    fn a_mixed_streak_then_404s_confirms_dead() {
+        let mut sig = alternating(0, 10);
+        assert_eq!(run(&sig).status, Status::Unreachable);
+        // The page then answers 404 night after night: the page is gone.
+        sig.extend(nights(Signal::NotFound, 10, 13));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.consecutive_failures),
+            (Status::Unreachable, 3),
+            "three 404s over 48 h, as a 404 streak of its own needs"
+        );
+        assert!(removal_unconfirmed(&s), "the 404s are not yet confirmed");
+        sig.push((Signal::NotFound, 13 * D));
+        let s = run(&sig);
+        assert_eq!((s.status, s.since), (Status::Dead, Some(13 * D)));
+        // Likewise for error pages served as success.
+        let mut sig = alternating(0, 10);
+        sig.extend(nights(Signal::SoftNotFound, 10, 14));
+        assert_eq!(run(&sig).status, Status::Soft404);
+    }
+
+    #[test]
+    fn a_mixed_failing_streak_heads_for_unreachable() {
+        let s = run(&[(Signal::Unreachable, 0), (Signal::NotFound, D)]);
+        assert_eq!(
+            (s.status, s.suspect),
+            (Status::Failing, Some(Suspect::Unreachable))
+        );
+        let s = run(&[(Signal::SoftNotFound, 0), (Signal::Unreachable, D)]);
+        assert_eq!(
+            (s.status, s.suspect),
+            (Status::Failing, Some(Suspect::Unreachable))
+        );
+        // The 404s go on counting as a streak of their own: three over
+        // 72 h since the first 404 confirm dead, though the suspect said
+        // unreachable.
+        let s = run(&[
+            (Signal::Unreachable, 0),
+            (Signal::NotFound, H),
+            (Signal::NotFound, D),
+        ]);
+        assert_eq!(
+            (s.status, s.suspect, s.consecutive_failures),
+            (Status::Failing, Some(Suspect::Unreachable), 2)
+        );
+        // A pure streak still names its own kind.
+        let s = run(&[(Signal::NotFound, 0), (Signal::NotFound, D)]);
+        assert_eq!(s.suspect, Some(Suspect::Dead));
     }
 
     #[test]

@@ -51,15 +51,33 @@ fn v6_class(ip: Ipv6Addr) -> Option<&'static str> {
             let v4 = Ipv4Addr::from(((seg[6] as u32) << 16) | seg[7] as u32);
             return v4_class(v4).map(|_| "IPv4-compatible form of a refused address");
         }
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => {
+            // SIIT's IPv4-translated form (::ffff:0:a.b.c.d, RFC 2765): a
+            // stateless translator maps it to the embedded address.
+            let v4 = Ipv4Addr::from(((hi as u32) << 16) | lo as u32);
+            return v4_class(v4).map(|_| "IPv4-translated form of a refused address");
+        }
         [0x64, 0xff9b, 0, 0, 0, 0, _, _] => {
             // NAT64: a gateway would translate to the embedded IPv4 address.
             let v4 = Ipv4Addr::from(((seg[6] as u32) << 16) | seg[7] as u32);
             return v4_class(v4).map(|_| "NAT64 form of a refused address");
         }
+        // RFC 8215: a site's own NAT64 gateway, mapping to whatever IPv4
+        // addresses it serves, internal ones too; its prefix length (and so
+        // where the IPv4 bytes sit) is the site's choice, so no embedded
+        // address can be judged.
+        [0x64, 0xff9b, 1, ..] => "local-use NAT64 (64:ff9b:1::/48)",
         [0x2002, hi, lo, ..] => {
             let v4 = Ipv4Addr::from(((hi as u32) << 16) | lo as u32);
             return v4_class(v4).map(|_| "6to4 form of a refused address");
         }
+        [0x2001, 0, _, _, _, _, hi, lo] => {
+            // Teredo (RFC 4380): a relay sends to the client's IPv4 address,
+            // stored inverted in the last 32 bits.
+            let v4 = Ipv4Addr::from(!(((hi as u32) << 16) | lo as u32));
+            return v4_class(v4).map(|_| "Teredo form of a refused address");
+        }
+        [0x2001, 2, 0, ..] => "benchmarking (2001:2::/48)",
         [s, ..] if s & 0xfe00 == 0xfc00 => "unique local (fc00::/7)",
         [s, ..] if s & 0xffc0 == 0xfe80 => "link-local",
         [s, ..] if s & 0xffc0 == 0xfec0 => "site-local (deprecated)",
@@ -200,6 +218,65 @@ mod tests {
         ] {
             assert_eq!(class(ip), None, "{ip} should be allowed");
         }
+    }
+
+    /// Translation prefixes whose gateway (or relay) this site may run: an
+    /// address in one reaches whatever IPv4 address it maps to, internal
+    /// ones too.
+    #[test]
+    fn every_refused_v6_translation_form() {
+        for (ip, want) in [
+            // RFC 8215: a site's own NAT64, which may map to any internal
+            // address (with RFC 6052's /48 layout the IPv4 bytes straddle
+            // the u octet, so they cannot be read from the last 32 bits).
+            ("64:ff9b:1::1", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("64:ff9b:1:a00::100", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("64:ff9b:1::8.8.8.8", "local-use NAT64 (64:ff9b:1::/48)"),
+            (
+                "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+                "local-use NAT64 (64:ff9b:1::/48)",
+            ),
+            // Teredo: the client's IPv4 address, inverted, in the last 32 bits.
+            (
+                "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+                "Teredo form of a refused address",
+            ),
+            (
+                "2001:0:4136:e378:8000:63bf:80ff:fffe",
+                "Teredo form of a refused address",
+            ),
+            // SIIT's IPv4-translated form (::ffff:0:a.b.c.d, RFC 2765).
+            (
+                "::ffff:0:10.0.0.1",
+                "IPv4-translated form of a refused address",
+            ),
+            (
+                "::ffff:0:127.0.0.1",
+                "IPv4-translated form of a refused address",
+            ),
+            ("2001:2::1", "benchmarking (2001:2::/48)"),
+            ("2001:2:0:ffff::1", "benchmarking (2001:2::/48)"),
+        ] {
+            assert_eq!(class(ip), Some(want), "{ip}");
+        }
+        for ip in [
+            // The well-known prefix is judged by the address it embeds.
+            "64:ff9b::8.8.8.8",
+            // A Teredo client at 8.8.8.8.
+            "2001:0:4136:e378:8000:63bf:f7f7:f7f7",
+            "::ffff:0:8.8.8.8",
+            // AMT (2001:3::/32) is global.
+            "2001:3::1",
+            "2001:4860:4860::8888",
+        ] {
+            assert_eq!(class(ip), None, "{ip} should be allowed");
+        }
+        let g = AddressGuard::new(vec!["64:ff9b:1::/48".parse().unwrap()]);
+        assert!(g.check("64:ff9b:1::1".parse().unwrap()).is_ok());
+        let r = AddressGuard::default()
+            .check("64:ff9b:1::1".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(r.class, "local-use NAT64 (64:ff9b:1::/48)");
     }
 
     #[test]

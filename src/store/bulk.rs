@@ -32,7 +32,7 @@ pub struct BulkSource<'a> {
     pub similarity: Option<f64>,
     /// Last check.
     pub last_checked: Option<Millis>,
-    /// Failure streak.
+    /// Failure streak, of one kind (the suspect's) as the mixed one.
     pub consecutive_failures: u32,
     /// Streak start.
     pub failing_since: Option<Millis>,
@@ -93,8 +93,10 @@ impl Bulk<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO sources (url, host, first_seen, status, status_since, suspect, http_status,
-                   final_url, error_kind, evidence, similarity, last_checked, consecutive_failures, failing_since)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                   final_url, error_kind, evidence, similarity, last_checked, consecutive_failures, failing_since,
+                   mixed_failures, mixed_since, streak_kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, ?14,
+                   CASE WHEN ?13 = 0 THEN NULL WHEN ?6 = 'unreachable' THEN 'network' ELSE 'removed' END)",
             )
             .and_then(|mut st| {
                 st.execute(params![

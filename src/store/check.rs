@@ -25,10 +25,16 @@ pub struct DueSource {
     pub status_since: Option<Millis>,
     /// Suspect name.
     pub suspect: Option<String>,
-    /// Failure streak.
+    /// Failure streak of one kind.
     pub consecutive_failures: u32,
     /// Streak start.
     pub failing_since: Option<Millis>,
+    /// That streak's kind name.
+    pub streak_kind: Option<String>,
+    /// Failure streak of either kind.
+    pub mixed_failures: u32,
+    /// Its start.
+    pub mixed_since: Option<Millis>,
     /// Unresolvable-host streak start.
     pub no_such_host_since: Option<Millis>,
     /// The baseline capture.
@@ -75,10 +81,16 @@ pub struct SourceUpdate<'a> {
     pub last_checked: Millis,
     /// Next due time.
     pub next_check_at: Millis,
-    /// Failure streak.
+    /// Failure streak of one kind.
     pub consecutive_failures: u32,
     /// Streak start.
     pub failing_since: Option<Millis>,
+    /// That streak's kind name.
+    pub streak_kind: Option<&'a str>,
+    /// Failure streak of either kind.
+    pub mixed_failures: u32,
+    /// Its start.
+    pub mixed_since: Option<Millis>,
     /// Unresolvable-host streak start.
     pub no_such_host_since: Option<Millis>,
     /// Make this check's capture the baseline (the first good one).
@@ -150,7 +162,8 @@ macro_rules! verdict_columns {
          evidence = CASE WHEN ?18 AND status != 'unchecked' THEN evidence ELSE ?10 END,
          last_checked = ?11,
          next_check_at = ?12, consecutive_failures = ?13, failing_since = ?14,
-         no_such_host_since = ?15,
+         no_such_host_since = ?15, streak_kind = ?19, mixed_failures = ?20,
+         mixed_since = ?21,
          latest_capture_id = coalesce(?16, latest_capture_id),
          baseline_capture_id = CASE WHEN ?17 THEN coalesce(baseline_capture_id, ?16)
                                     ELSE baseline_capture_id END"
@@ -360,7 +373,8 @@ impl Store {
         self.conn
             .prepare_cached(
                 "SELECT id, url, host, status, status_since, suspect, consecutive_failures,
-                        failing_since, no_such_host_since, baseline_capture_id, latest_capture_id
+                        failing_since, no_such_host_since, baseline_capture_id, latest_capture_id,
+                        streak_kind, mixed_failures, mixed_since
                  FROM sources WHERE id = ?1",
             )
             .map_err(self.err())?
@@ -377,6 +391,9 @@ impl Store {
                     no_such_host_since: r.get(8)?,
                     baseline_capture_id: r.get(9)?,
                     latest_capture_id: r.get(10)?,
+                    streak_kind: r.get(11)?,
+                    mixed_failures: r.get(12)?,
+                    mixed_since: r.get(13)?,
                 })
             })
             .optional()
@@ -478,7 +495,10 @@ impl Store {
                 u.no_such_host_since,
                 capture_id,
                 u.capture_is_baseline,
-                u.verdict_stands
+                u.verdict_stands,
+                u.streak_kind,
+                u.mixed_failures,
+                u.mixed_since
             ];
             // A row that turns out not to have the status it had when the
             // run read it (never expected) takes the full update.
@@ -770,6 +790,9 @@ mod tests {
                 next_check_at: at + 1_000,
                 consecutive_failures: 0,
                 failing_since: None,
+                streak_kind: None,
+                mixed_failures: 0,
+                mixed_since: None,
                 no_such_host_since: None,
                 capture_is_baseline: false,
                 verdict_stands: false,
@@ -824,6 +847,96 @@ mod tests {
             changes, 1,
             "only a's first check changed its status as the run saw it"
         );
+    }
+
+    /// The streak of one kind, its kind and the mixed streak are written
+    /// with each verdict and read back as the next run reads them: lost, a
+    /// page answering 404 and 503 by turns was never confirmed.
+    #[test]
+    fn a_failing_streak_is_read_back_whole() {
+        let (_dir, mut store) = store_citing(&[(false, &["a"])]);
+        let run = store.start_run(1, 1).unwrap();
+        for (old, status, at) in [("unchecked", "failing", 10), ("failing", "failing", 20)] {
+            let mut w = verdict(&store, "http://h/a", old, status, at);
+            w.update.suspect = Some("unreachable");
+            w.update.consecutive_failures = 1;
+            w.update.failing_since = Some(at);
+            w.update.streak_kind = Some("removed");
+            w.update.mixed_failures = 2;
+            w.update.mixed_since = Some(5);
+            let w_source_id = w.source_id;
+            store.write_checks(run, &[w]).unwrap();
+            let d = store.due_source(w_source_id).unwrap().unwrap();
+            assert_eq!(
+                (
+                    d.suspect.as_deref(),
+                    d.consecutive_failures,
+                    d.failing_since,
+                    d.streak_kind.as_deref(),
+                    d.mixed_failures,
+                    d.mixed_since
+                ),
+                (
+                    Some("unreachable"),
+                    1,
+                    Some(at),
+                    Some("removed"),
+                    2,
+                    Some(5)
+                ),
+                "{old} -> {status}"
+            );
+        }
+    }
+
+    /// A store made before the mixed streak was kept: a streak under way
+    /// goes on as the streak of one kind it was, of its suspect's kind.
+    #[test]
+    fn a_streak_under_way_survives_the_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("citewatch.db");
+        let mut conn = rusqlite::Connection::open(&file).unwrap();
+        super::super::schema::migrations()
+            .to_version(&mut conn, 8)
+            .unwrap();
+        for (url, suspect, failures, no_such_host_since) in [
+            ("http://h/404", Some("dead"), 2, None),
+            ("http://h/soft", Some("soft_404"), 1, None),
+            ("http://h/503", Some("unreachable"), 3, None),
+            ("http://h/nxdomain", Some("dead"), 2, Some(7i64)),
+            ("http://h/ok", None, 0, None),
+        ] {
+            conn.execute(
+                "INSERT INTO sources (url, host, first_seen, status, suspect,
+                                      consecutive_failures, failing_since, no_such_host_since)
+                 VALUES (?1, 'h', 0, 'failing', ?2, ?3, CASE WHEN ?3 > 0 THEN 5 END, ?4)",
+                params![url, suspect, failures, no_such_host_since],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let store = Store::open(&file).unwrap();
+        let streak = |url: &str| -> (Option<String>, u32, Option<Millis>) {
+            store
+                .conn
+                .query_row(
+                    "SELECT streak_kind, mixed_failures, mixed_since FROM sources WHERE url = ?1",
+                    [url],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap()
+        };
+        assert_eq!(streak("http://h/404"), (Some("removed".into()), 2, Some(5)));
+        assert_eq!(
+            streak("http://h/soft"),
+            (Some("removed".into()), 1, Some(5))
+        );
+        assert_eq!(streak("http://h/503"), (Some("network".into()), 3, Some(5)));
+        assert_eq!(
+            streak("http://h/nxdomain"),
+            (Some("network".into()), 2, Some(5))
+        );
+        assert_eq!(streak("http://h/ok"), (None, 0, None));
     }
 
     /// The due sources' URL paths, in order, each read as a run reads it.

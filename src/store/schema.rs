@@ -12,6 +12,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0006_disowned.sql"),
     include_str!("migrations/0007_response_from.sql"),
     include_str!("migrations/0008_reader.sql"),
+    include_str!("migrations/0009_mixed_streak.sql"),
 ];
 
 /// The schema version of a store every step has been applied to (SQLite's

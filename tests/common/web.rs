@@ -335,6 +335,14 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             }
         }
         "/always503" => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        // Never served, failing by turns: 404, 503, 404, 503 …
+        "/by-turns-404-503" => {
+            if count(&state, &key) % 2 == 1 {
+                StatusCode::NOT_FOUND.into_response()
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE.into_response()
+            }
+        }
         // Cloudflare's challenge to a client it takes for a bot: a 503.
         "/challenge503" => (
             StatusCode::SERVICE_UNAVAILABLE,
