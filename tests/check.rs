@@ -643,6 +643,45 @@ async fn a_page_failing_by_turns_404_and_503_is_confirmed_unreachable() {
         .into_iter()
         .filter(|h| h.path == "/by-turns-404-503");
     assert_eq!(fetched.count(), 3, "one fetch a night, no retry");
+    // What an editor reads counts every failing check since the last good
+    // one, not the last 404's own streak of one ("… since today").
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    let s = source(&sources, "/by-turns-404-503");
+    assert_eq!(s["consecutive_failures"], 3, "{s}");
+    let report = json(&g, &["report", "--format", "json"]).await;
+    let mut evidence = Vec::new();
+    find_evidence(&report, "/by-turns-404-503", &mut evidence);
+    assert_eq!(evidence.len(), 1, "{report}");
+    assert!(
+        evidence[0].contains("unreachable for 3 failing checks of both kinds since ")
+            && evidence[0].ends_with(", until it is"),
+        "{}",
+        evidence[0]
+    );
+    let status = g
+        .cmd(&["status", &web.url("127.0.0.1", "/by-turns-404-503")])
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("consecutive failures: 3"), "{status}");
+}
+
+/// The `evidence` of every listed citation whose URL ends in `path`.
+fn find_evidence(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if m.get("url")
+                .and_then(Value::as_str)
+                .is_some_and(|u| u.ends_with(path))
+                && let Some(e) = m.get("evidence").and_then(Value::as_str)
+            {
+                out.push(e.to_string());
+            }
+            m.values().for_each(|v| find_evidence(v, path, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| find_evidence(v, path, out)),
+        _ => {}
+    }
 }
 
 /// A store citing six pages of one host (one of them gone), after a first night.

@@ -429,6 +429,10 @@ fn judged(
     decide(prev, signal, now, confirmation)
 }
 
+/// How the evidence of a new failure that does not confirm the status kept
+/// ends: the sentence then names both streaks, and the report adds none.
+pub(crate) const STANDS_UNTIL_CONFIRMED: &str = ", until it is";
+
 /// The evidence in words, with the failing streak and why the page went
 /// unread, if it did. A new failure that does not confirm the status kept
 /// (a 404 on an `unreachable` source) says that it is new and unconfirmed.
@@ -437,6 +441,7 @@ fn judged(
 /// the last good check, what its suspect heads for); a new removal, the
 /// streak of its own kind.
 fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
+    let until = STANDS_UNTIL_CONFIRMED;
     let streak = |n: u32, since: Option<Millis>| {
         format!(
             "{n} failing check{} since {}",
@@ -464,7 +469,7 @@ fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
         {
             format!(
                 "{evidence}, new and not yet confirmed ({}); {} for {} failing checks of both \
-                 kinds since {}, until it is",
+                 kinds since {}{until}",
                 streak(state.consecutive_failures, state.failing_since),
                 status.name(),
                 state.mixed_failures,
@@ -475,7 +480,7 @@ fn described(state: &State, evidence: String, unread: Option<&str>) -> String {
             )
         }
         status if removal_unconfirmed(state) => format!(
-            "{evidence}, new and not yet confirmed ({}); {}, as confirmed before, until it is",
+            "{evidence}, new and not yet confirmed ({}); {}, as confirmed before{until}",
             streak(state.consecutive_failures, state.failing_since),
             status.name()
         ),

@@ -7,6 +7,7 @@
 
 pub mod analyze;
 mod assess;
+pub(crate) use assess::STANDS_UNTIL_CONFIRMED;
 pub mod classify;
 pub mod cpu;
 pub mod fingerprint;

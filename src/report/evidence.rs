@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
+use crate::check::STANDS_UNTIL_CONFIRMED;
 use crate::report::model::day;
 use crate::store::ReportRow;
 
@@ -26,6 +27,11 @@ pub fn in_words(r: &ReportRow) -> String {
         _ => fallback(r).into(),
     };
     match r.status.as_str() {
+        // A new failure of another kind, not yet confirmed: its sentence
+        // names its own streak and the one the status stands on.
+        "dead" | "soft_404" | "unreachable" if seen.contains(STANDS_UNTIL_CONFIRMED) => {
+            seen.into_owned()
+        }
         "dead" | "soft_404" | "unreachable" => {
             let start = r.failing_since.or(r.status_since);
             match (r.consecutive_failures, start) {
@@ -108,6 +114,11 @@ mod tests {
         let mut once = row("dead", "410 Gone");
         once.consecutive_failures = 1;
         assert_eq!(in_words(&once), "410 Gone since 2026-11-02");
+        // A sentence that already names the streaks is not given another.
+        let both = "404 Not Found, new and not yet confirmed (1 failing check since \
+                    2026-11-04); unreachable for 3 failing checks of both kinds since \
+                    2026-11-02, until it is";
+        assert_eq!(in_words(&row("unreachable", both)), both);
     }
 
     #[test]

@@ -642,7 +642,9 @@ pub struct SourceRow {
     pub last_checked: Option<String>,
     /// Next due (RFC 3339).
     pub next_check: Option<String>,
-    /// Failure streak.
+    /// Failing checks since the last good one, of either kind (the mixed
+    /// streak, which holds the streak of one kind): what "consecutive
+    /// failures" means to a reader, whatever the verdict counts.
     pub consecutive_failures: u32,
     /// Active citations of it.
     pub citations: i64,
@@ -660,7 +662,7 @@ pub struct SourceRow {
 pub(super) const SOURCE_SQL: &str = "SELECT s.id, s.url, s.status, s.status_since,
         CASE WHEN s.status = 'failing' THEN s.suspect END, s.http_status, s.final_url,
         s.error_kind, s.error_detail, s.evidence, s.similarity, s.last_checked, s.next_check_at,
-        s.consecutive_failures,
+        max(s.consecutive_failures, s.mixed_failures),
         (SELECT count(*) FROM citations c JOIN briefings b ON b.id = c.briefing_id JOIN documents d ON d.id = b.document_id
           WHERE c.source_id = s.id AND d.withdrawn_at IS NULL),
         s.baseline_capture_id, s.latest_capture_id, s.host

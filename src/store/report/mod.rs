@@ -121,7 +121,9 @@ pub struct ReportRow {
     pub evidence: Option<String>,
     /// Main-text similarity to the baseline.
     pub similarity: Option<f64>,
-    /// Failing checks in the current streak.
+    /// Failing checks in the streak the verdict stands on: of the page-gone
+    /// kind for `dead` and `soft_404`, of either kind for an `unreachable`
+    /// that failures of both kinds confirmed (with `failing_since` its start).
     pub consecutive_failures: i64,
     /// First failing check of the streak.
     pub failing_since: Option<Millis>,

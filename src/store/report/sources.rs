@@ -18,7 +18,11 @@ use super::values;
 /// Columns of a source record, in order.
 pub(super) const COLUMNS: &str = "s.status, s.url, s.status_since, s.suspect, s.http_status,
     s.final_url, s.error_kind, s.error_detail, s.evidence, s.similarity,
-    coalesce(s.consecutive_failures, 0), s.failing_since, k.id, k.captured_at, k.body_sha256";
+    CASE WHEN s.status = 'unreachable' AND s.mixed_failures > s.consecutive_failures
+         THEN s.mixed_failures ELSE coalesce(s.consecutive_failures, 0) END,
+    CASE WHEN s.status = 'unreachable' AND s.mixed_failures > s.consecutive_failures
+         THEN s.mixed_since ELSE s.failing_since END,
+    k.id, k.captured_at, k.body_sha256";
 
 /// How many columns [`COLUMNS`] names.
 pub(super) const COUNT: usize = 15;
