@@ -1392,14 +1392,21 @@ mod tests {
             );
         }
         // Nothing but a story mentioning comments, a link to its comments
-        // and a heading that only mentions them: all of it stays.
+        // and a heading that only mentions them: all of it stays. So does a
+        // story under an opinion page's "Comment" label: what follows the
+        // label is cut only up to the headline, and nothing holding it goes.
         let story = format!(
             "<div class='meta'><a href='#comments'>Comments</a></div>{STORY}\
              <h2>Public comments on the draft</h2><p>Over two thousand submissions came in.</p>"
         );
-        let p = read_page(page(&story, "").as_bytes(), Some("text/html"));
-        for kept in ["press office", "declined to comment", "Over two thousand"] {
-            assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
+        let labelled = format!("<div class='kicker'><h2>Comment</h2></div>{story}");
+        let headed =
+            format!("<div class='comment'><div class='kicker'><h2>Comment</h2></div>{story}</div>");
+        for story in [story, labelled, headed] {
+            let p = read_page(page(&story, "").as_bytes(), Some("text/html"));
+            for kept in ["press office", "declined to comment", "Over two thousand"] {
+                assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
+            }
         }
     }
 
