@@ -921,7 +921,11 @@ async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_finger
     );
     // A rewrite: decided on the main text, whose fingerprint the baseline now keeps.
     let base = baseline_reading(&g, &rewritten);
-    assert_eq!(base["fingerprint"]["version"], 3, "{base}");
+    assert_eq!(
+        base["fingerprint"]["version"],
+        citewatch::check::fingerprint::FINGERPRINT_VERSION,
+        "{base}"
+    );
     let status = json(&g, &["status", &churn, "--format", "json"]).await;
     assert!(status["similarity"].as_f64().unwrap() >= 0.95, "{status}");
     let status = json(&g, &["status", &rewritten, "--format", "json"]).await;
@@ -931,6 +935,61 @@ async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_finger
             .unwrap()
             .contains("different from the copy archived"),
         "{status}"
+    );
+}
+
+/// Readers' comments inside a short story's `<article>` grow between two
+/// nights: the story is untouched and `ok`. It was `changed` while the
+/// comments counted as the story's text. A story rewritten under growing
+/// comments is `changed` still.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_whose_comments_grow_is_ok_and_one_rewritten_under_them_is_changed() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = citing(&web, &["/article/comments", "/article/comments-rewritten"]);
+    json(&g, &["check", "--format", "json"]).await;
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/article/comments"), "ok", "{sources}");
+    assert_eq!(
+        status_of(&sources, "/article/comments-rewritten"),
+        "changed",
+        "{sources}"
+    );
+}
+
+/// A store from before comments were left out of the main text holds
+/// baselines fingerprinted with their comments, at fingerprint version 3.
+/// Compared with a fingerprint of the story alone, such a baseline made the
+/// page look rewritten; the version says it is to be fingerprinted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baseline_fingerprinted_with_its_comments_by_an_older_version_is_read_again() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = citing(&web, &["/article/comments"]);
+    let url = web.url("127.0.0.1", "/article/comments");
+    json(&g, &["check", "--format", "json"]).await;
+    // The fingerprint version 3 gave the cited copy: comments and all.
+    let cited = common::web::comments_load(1, false);
+    let old = citewatch::check::page::glance_page(cited.as_bytes(), Some("text/html"));
+    let mut fingerprint = citewatch::check::fingerprint::fingerprint(&old.main_text);
+    fingerprint.version = 3;
+    let mut reading = baseline_reading(&g, &url);
+    reading["fingerprint"] = serde_json::to_value(&fingerprint).unwrap();
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    db.execute(
+        "UPDATE captures SET reading = ?1 WHERE id = \
+         (SELECT baseline_capture_id FROM sources WHERE url = ?2)",
+        (reading.to_string(), &url),
+    )
+    .unwrap();
+    drop(db);
+    json(&g, &["check", "--all", "--format", "json"]).await;
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(status_of(&sources, "/article/comments"), "ok", "{sources}");
+    let base = baseline_reading(&g, &url);
+    assert_eq!(
+        base["fingerprint"]["version"],
+        citewatch::check::fingerprint::FINGERPRINT_VERSION,
+        "{base}"
     );
 }
 

@@ -812,6 +812,65 @@ mod tests {
         "Engineers expect tunnelling under the river to be the hardest part of the project, and a pilot section will be built first to test the soil conditions and the boring machines.",
     ];
 
+    /// A story with a WordPress comment section inside its `<article>`, as
+    /// it stood with `comments` readers' comments.
+    fn commented(paragraphs: &[&str], comments: usize) -> Vec<u8> {
+        let mut html = String::from(
+            "<html><head><title>Shanghai starts vaccinating</title></head><body>\
+             <nav><a href=/>Home</a></nav><article><h1>Shanghai starts vaccinating</h1>",
+        );
+        for p in paragraphs {
+            html.push_str(&format!("<p>{p}</p>"));
+        }
+        html.push_str(&format!(
+            "<section id='comments' class='comments'><h2>{comments} Comments</h2><ol class='comment-list'>"
+        ));
+        for (i, said) in READERS_SAY.iter().cycle().take(comments).enumerate() {
+            html.push_str(&format!(
+                "<li class='comment'><p class='author'>reader{i}</p><p>{said}</p></li>"
+            ));
+        }
+        html.push_str(
+            "</ol><div id='respond' class='comment-respond'><h3>Leave a Reply</h3>\
+             <form id='commentform'><textarea></textarea></form></div></section></article>\
+             <footer>Generated 2026-11-29 06:31:07</footer></body></html>",
+        );
+        html.into_bytes()
+    }
+
+    /// What readers wrote, one comment each.
+    const READERS_SAY: [&str; 12] = [
+        "My mother got her first dose yesterday and the queue at the district clinic was shorter than we feared.",
+        "Why are teachers not on the priority list when they meet hundreds of children every single day?",
+        "Does anyone know whether the clinics in Pudong take walk-in appointments on weekends as well?",
+        "I work in cold-chain logistics and nobody at my company has told us anything about this so far.",
+        "Two doses three weeks apart means the holiday travel plans of many families will have to change.",
+        "Good news at last, though I would like to see the trial data published before I sign up myself.",
+        "The registration app crashed three times this morning; please fix it before the next group starts.",
+        "Our neighbourhood committee posted a notice in the lobby but it says nothing about side effects.",
+        "Voluntary is the right approach, people should decide for themselves after talking to a doctor.",
+        "Will foreigners living in the city be able to register, or is it only for residents with hukou?",
+        "The nurse at the Xuhui clinic was kind and the whole visit took forty minutes including waiting.",
+        "Compared with other countries the roll-out seems slow, but there are very few local cases here.",
+    ];
+
+    /// Readers' comments under a short story grow night by night: the
+    /// story is the same, and was judged `changed` when its comments counted
+    /// as its text (Readability strips comment sections only from a story
+    /// long enough without them). A rewritten story under the same comments
+    /// is a change still.
+    #[test]
+    fn a_story_whose_comments_grow_is_unchanged_and_a_rewrite_under_them_is_not() {
+        let loads = std::cell::Cell::new(0);
+        let mut base = subject(commented(&PARAGRAPHS[..2], 2), &loads);
+        let mut grown = subject(commented(&PARAGRAPHS[..2], 12), &loads);
+        let s = drift(&mut grown, &mut base, 0.85).unwrap();
+        assert!(s >= 0.85, "new comments made the story changed: {s}");
+        let mut rewritten = subject(commented(&REWRITTEN[..2], 2), &loads);
+        let s = drift(&mut rewritten, &mut base, 0.85).unwrap();
+        assert!(s < 0.85, "{s}");
+    }
+
     fn subject(body: Vec<u8>, loads: &std::cell::Cell<u32>) -> Subject<'_> {
         let reading = glance(&body, Some("text/html"));
         Subject::new(reading, Some("text/html"), move || {

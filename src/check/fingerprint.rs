@@ -44,7 +44,9 @@ use serde::{Deserialize, Serialize};
 /// whole visible text (see `page::MIN_MAIN_CHARS`), and lists of related
 /// links inside a story are not part of it: an old fingerprint compared
 /// with a new one would make such a page look rewritten.
-pub const FINGERPRINT_VERSION: u8 = 3;
+/// 4: reader comments and comment forms are not part of the main text
+/// (see `page::drop_comments`).
+pub const FINGERPRINT_VERSION: u8 = 4;
 
 /// Values kept in the sketch. 256 gives a standard error of about 0.02 near a
 /// similarity of 0.9 (sqrt(J(1-J)/k)), well inside the gap between churn and
@@ -930,10 +932,11 @@ mod tests {
 
     /// Stored fingerprints are compared across releases, so the values of
     /// version [`FINGERPRINT_VERSION`] must not move: a change here without a
-    /// version bump would make every stored baseline look rewritten. (Version
-    /// 3 fingerprints text as version 2 did; what text a page gives changed.)
+    /// version bump would make every stored baseline look rewritten. (Versions
+    /// 3 and 4 fingerprint text as version 2 did; what text a page gives
+    /// changed.)
     #[test]
-    fn version_3_values_do_not_move() {
+    fn version_4_values_do_not_move() {
         let mixed = "上海启动重点人群新冠疫苗接种\n2020-12-26 10:31:07 来源：新华网\n\n\
             据了解，国内多家企业正在扩大疫苗产能，预计明年年产量可超过十亿剂。\
             部分疫苗将提供给亚洲、非洲和拉丁美洲的发展中国家。\n\n\
@@ -952,7 +955,7 @@ mod tests {
             let sketch: Vec<u8> = f.sketch.iter().flat_map(|v| v.to_le_bytes()).collect();
             assert_eq!(
                 (f.version, f.simhash, f.shingles, stable_hash(&sketch)),
-                (3, simhash, shingles, sketch_hash)
+                (4, simhash, shingles, sketch_hash)
             );
         }
     }

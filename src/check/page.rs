@@ -556,6 +556,7 @@ fn read_html(html: &str) -> (Option<String>, String) {
         return (title, visible_text(&doc));
     }
 
+    drop_comments(&doc);
     drop_related_links(&doc);
     let cfg = Config {
         max_elements_to_parse: MAX_ELEMENTS,
@@ -616,12 +617,225 @@ fn drop_related_links(doc: &Document) {
     }
 }
 
-/// The text of `<body>` a reader sees, minus scripts, styles, navigation and
-/// footers, with paragraph breaks kept.
+/// Words that, first or last in a `class` token or an `id` (split into words
+/// at anything not a letter or digit, and at camelCase), name reader
+/// comments or the form to write one: WordPress's `#comments`,
+/// `.comment-list`, `#respond`, `.comment-respond`, `.comments-area`,
+/// Disqus's `#disqus_thread`, Chinese portals' `pinglun`. First or last
+/// only: `no-comment-img` is a story's picture, `commentary` a story.
+const COMMENT_MARKS: &[&str] = &[
+    "comment",
+    "comments",
+    "commentlist",
+    "commentform",
+    "disqus",
+    "respond",
+    "pinglun",
+];
+
+/// Words that, anywhere in such a name, say it is a state of the page or a
+/// thing without comments, not a comment section: WordPress puts
+/// `comments-open` on a story's own container.
+const NOT_COMMENTS: &[&str] = &["no", "open", "closed", "off", "disabled", "has", "none"];
+
+/// Headings (letters only, in lower case: counts, spaces and punctuation
+/// dropped, so "3 Comments" and "评论(35)" match) that open a block of
+/// reader comments or a form to write one.
+const COMMENT_TITLES: &[&str] = &[
+    "comment",
+    "comments",
+    "readercomments",
+    "leaveareply",
+    "leaveacomment",
+    "postacomment",
+    "addacomment",
+    "jointhediscussion",
+    "评论",
+    "条评论",
+    "网友评论",
+    "发表评论",
+    "我要评论",
+    "读者评论",
+    "用户评论",
+    "热门评论",
+    "最新评论",
+    "全部评论",
+    "评论区",
+];
+
+/// Elements never taken for a comment section, whatever their names say.
+const NEVER_COMMENTS: &[&str] = &["html", "body", "main"];
+
+/// Removes reader comments and comment forms, wherever they sit: inside the
+/// story's container Readability kept them as its text, and the visible
+/// text holds them too, so a page drifted from its baseline as readers
+/// wrote and was judged `changed`. A comment section is an element named so
+/// (see [`COMMENT_MARKS`]), or a heading that reads as one (see
+/// [`COMMENT_TITLES`]) with what follows it in its container. Nothing that
+/// holds an `<h1>` goes: that is the story, whatever its class says.
+///
+/// One walk over the tree, not entering what is removed: a comment section's
+/// subtree is never visited, and no element's text is read but a heading's,
+/// and that only up to a few words.
+fn drop_comments(doc: &Document) {
+    // The `<h1>`s and their ancestors.
+    let mut headline = std::collections::HashSet::new();
+    if let Some(h1) = doc.try_select("h1") {
+        for h in h1.nodes() {
+            let mut node = Some(*h);
+            while let Some(n) = node.filter(|n| headline.insert(n.id)) {
+                node = n.parent();
+            }
+        }
+    }
+    let root = doc.root();
+    let (mut sections, mut titles) = (Vec::new(), Vec::new());
+    let mut node = root.first_child();
+    while let Some(n) = node {
+        let mut enter = n.is_element();
+        if enter && !headline.contains(&n.id) {
+            if is_comment_section(&n) {
+                sections.push(n);
+                enter = false;
+            } else if is_comment_title(&n) {
+                titles.push(n);
+                enter = false;
+            }
+        }
+        node = enter.then(|| n.first_child()).flatten().or_else(|| {
+            // The next node after `n`'s subtree: each node is left once.
+            let mut at = n;
+            loop {
+                if let Some(next) = at.next_sibling() {
+                    return Some(next);
+                }
+                at = at.parent().filter(|p| p.id != root.id)?;
+            }
+        });
+    }
+    for section in sections {
+        section.remove_from_parent();
+    }
+    for title in titles {
+        // A wrapper holding nothing but the title is part of it.
+        let mut start = title;
+        while let Some(parent) = start.parent().filter(|p| {
+            p.is_element()
+                && !headline.contains(&p.id)
+                && !p
+                    .node_name()
+                    .is_some_and(|name| NEVER_COMMENTS.contains(&name.as_ref()))
+                && holds_only(p, &start)
+        }) {
+            start = parent;
+        }
+        let mut cut = Some(start);
+        while let Some(n) = cut.filter(|n| !headline.contains(&n.id)) {
+            cut = n.next_sibling();
+            n.remove_from_parent();
+        }
+    }
+}
+
+/// `parent` has no child but `only` that shows anything: other elements or
+/// text that is not blank. Stops at the first one.
+fn holds_only(parent: &dom_query::NodeRef, only: &dom_query::NodeRef) -> bool {
+    parent.children_it(false).all(|c| {
+        c.id == only.id || !(c.is_element() || (c.is_text() && !c.text().trim().is_empty()))
+    })
+}
+
+/// Whether `el` is named as a comment section (see [`COMMENT_MARKS`]).
+fn is_comment_section(el: &dom_query::NodeRef) -> bool {
+    if el
+        .node_name()
+        .is_some_and(|name| NEVER_COMMENTS.contains(&name.as_ref()))
+    {
+        return false;
+    }
+    let marks = |token: &str| {
+        let words = name_words(token);
+        let is_mark = |w: Option<&String>| w.is_some_and(|w| COMMENT_MARKS.contains(&w.as_str()));
+        (is_mark(words.first()) || is_mark(words.last()))
+            && !words.iter().any(|w| NOT_COMMENTS.contains(&w.as_str()))
+    };
+    el.attr("class")
+        .is_some_and(|c| c.split_whitespace().any(marks))
+        || el.id_attr().is_some_and(|id| marks(id.trim()))
+}
+
+/// The words of a class or id, in lower case: split at anything not a
+/// letter or digit and where a lower-case letter meets a capital
+/// (`commentList`).
+fn name_words(token: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut lower_before = false;
+    for c in token.chars() {
+        let boundary = !c.is_ascii_alphanumeric() || (lower_before && c.is_ascii_uppercase());
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+        }
+        lower_before = c.is_ascii_lowercase();
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Most characters of a heading's text read to tell whether it is a
+/// [`COMMENT_TITLES`] one; a longer heading is not.
+const MAX_TITLE_READ: usize = 40;
+
+/// Whether `el` is a heading (`<h2>` to `<h6>`) that reads as one of the
+/// [`COMMENT_TITLES`]. Reads at most [`MAX_TITLE_READ`] characters of it,
+/// so that headings nested in headings cost no more than one each.
+fn is_comment_title(el: &dom_query::NodeRef) -> bool {
+    if !el
+        .node_name()
+        .is_some_and(|name| matches!(name.as_ref(), "h2" | "h3" | "h4" | "h5" | "h6"))
+    {
+        return false;
+    }
+    let mut letters = String::new();
+    let mut read = 0;
+    for n in el.descendants_it() {
+        // An element counts one; a text its characters, read in place and
+        // only as far as the bound.
+        read += 1;
+        let within = n
+            .query(|node| match &node.data {
+                dom_query::NodeData::Text { contents } => {
+                    for c in contents.chars() {
+                        read += 1;
+                        if read > MAX_TITLE_READ {
+                            return false;
+                        }
+                        letters.extend(c.to_lowercase().filter(|c| c.is_alphabetic()));
+                    }
+                    true
+                }
+                _ => true,
+            })
+            .unwrap_or(true);
+        if !within || read > MAX_TITLE_READ {
+            return false;
+        }
+    }
+    COMMENT_TITLES.contains(&letters.as_str())
+}
+
+/// The text of `<body>` a reader sees, minus scripts, styles, navigation,
+/// footers and reader comments, with paragraph breaks kept.
 fn visible_text(doc: &Document) -> String {
     if let Some(chrome) = doc.try_select(INVISIBLE_OR_CHROME) {
         chrome.remove();
     }
+    drop_comments(doc);
     doc.try_select("body")
         .map(|b| b.first().formatted_text().trim().to_string())
         .unwrap_or_default()
@@ -1090,6 +1304,109 @@ mod tests {
             assert!(!a.main_text.contains(first[0]), "{class}: {}", a.main_text);
             let s = similarity(&fingerprint(&a.main_text), &fingerprint(&b.main_text));
             assert!(s >= CHANGED_BELOW, "{class}: {s}");
+        }
+    }
+
+    /// Reader comments inside the story's container: a WordPress list and
+    /// reply form, Disqus, a comments area, a Chinese portal's 网友评论.
+    /// Readability kept them as the story's text, so the page drifted from
+    /// its baseline as readers wrote. The story's own mentions of comments
+    /// (a sentence, an image class) are its text still.
+    #[test]
+    fn comments_inside_the_story_are_not_its_text() {
+        const STORY: &str = "<h1>Ministry withdraws the draft rules on data exports</h1>\
+            <p>The ministry withdrew its draft rules on cross-border data transfers on Friday, \
+            three weeks after publishing them, and said a revised version would follow after \
+            further consultation with industry groups and provincial regulators.</p>\
+            <div class='no-comment-img'><img src=a.jpg><p>Officials at the ministry's press \
+            office in the capital, where the draft was first presented to reporters.</p></div>\
+            <p>Companies had warned that the draft would force them to store customer records \
+            locally and to seek approval for routine transfers. The ministry declined to \
+            comment.</p>";
+        const ZH_STORY: &str = "<h1>国防法修订</h1>\
+            <p>新华社北京12月26日电 十三届全国人大常委会第二十四次会议26日在北京人民大会堂闭幕。\
+            会议经表决，通过了新修订的国防法，自2021年1月1日起施行。</p>\
+            <p>修订后的国防法共12章73条，明确了国家主席、中央军事委员会在国防领导体制中的职权，\
+            完善了国防动员和战时状态等方面的规定，进一步强化了国防教育和国防科研生产的制度安排。</p>";
+        let wordpress = "<section id='comments' class='comments'><h2>3 Comments</h2>\
+            <ol class='comment-list'><li class='comment'><div class='comment-body'>\
+            <p>Reader Alpha says this is a disgrace and the government should resign.</p></div></li>\
+            <li class='comment'><p>Reader Beta thinks the rules were fine as drafted.</p></li></ol>\
+            <div id='respond' class='comment-respond'><h3 id='reply-title'>Leave a Reply</h3>\
+            <form id='commentform'><p>Your email address will not be published.</p>\
+            <textarea name='comment'></textarea></form></div></section>";
+        let disqus = "<div id='disqus_thread'><p>Reader Alpha says this is a disgrace \
+            and the government should resign.</p></div>";
+        let area = "<div class='comments-area'><h3>Join the discussion</h3><ul>\
+            <li><p>Reader Alpha says this is a disgrace and the government should resign.</p></li>\
+            </ul></div>";
+        let respond = "<div class='comment-respond'><h3>Leave a Reply</h3><p>Reader Alpha says \
+            this is a disgrace and the government should resign.</p></div>";
+        let zh_comments = [
+            "<div class='pl_box'><h3>网友评论</h3><ul><li>网友甲：这是好事，支持国防法修订！早就应该这样了。</li>\
+             <li>网友乙：期待配套细则尽快出台。</li></ul></div>",
+            "<div class='bottom'><div class='hd'><h3>发表评论</h3></div>\
+             <p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p></div>",
+            "<h3>评论</h3><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>",
+        ];
+        let page = |story: &str, comments: &str| {
+            format!(
+                "<html><head><title>Story</title></head><body><nav><a href=/>Home</a></nav>\
+                 <article>{story}{comments}</article><footer>Contact us</footer></body></html>"
+            )
+        };
+        for comments in [wordpress, disqus, area, respond] {
+            // The story alone, and a story too short for Readability (the
+            // visible-text fallback reads it).
+            for story in [
+                STORY.to_string(),
+                STORY.split("<div class='no").next().unwrap().to_string(),
+            ] {
+                let p = read_page(page(&story, comments).as_bytes(), Some("text/html"));
+                assert!(
+                    !p.main_text.contains("Reader Alpha"),
+                    "{comments}: {}",
+                    p.main_text
+                );
+                for gone in ["Reader Beta", "Leave a Reply", "will not be published"] {
+                    assert!(!p.main_text.contains(gone), "{gone}: {}", p.main_text);
+                }
+                assert!(
+                    p.main_text.contains("withdrew its draft rules"),
+                    "{}",
+                    p.main_text
+                );
+            }
+            let p = read_page(page(STORY, comments).as_bytes(), Some("text/html"));
+            for kept in ["press office", "The ministry declined to comment."] {
+                assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
+            }
+        }
+        for comments in zh_comments {
+            let p = read_page(page(ZH_STORY, comments).as_bytes(), Some("text/html"));
+            assert!(p.main_text.contains("国防法共12章73条"), "{}", p.main_text);
+            assert!(
+                !p.main_text.contains("网友甲"),
+                "{comments}: {}",
+                p.main_text
+            );
+        }
+        // Nothing but a story mentioning comments, a link to its comments
+        // and a heading that only mentions them: all of it stays. So does a
+        // story under an opinion page's "Comment" label: what follows the
+        // label is cut only up to the headline, and nothing holding it goes.
+        let story = format!(
+            "<div class='meta'><a href='#comments'>Comments</a></div>{STORY}\
+             <h2>Public comments on the draft</h2><p>Over two thousand submissions came in.</p>"
+        );
+        let labelled = format!("<div class='kicker'><h2>Comment</h2></div>{story}");
+        let headed =
+            format!("<div class='comment'><div class='kicker'><h2>Comment</h2></div>{story}</div>");
+        for story in [story, labelled, headed] {
+            let p = read_page(page(&story, "").as_bytes(), Some("text/html"));
+            for kept in ["press office", "declined to comment", "Over two thousand"] {
+                assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
+            }
         }
     }
 

@@ -189,6 +189,58 @@ fn article_page(paragraphs: &[&str], load: usize) -> String {
     html
 }
 
+/// What readers wrote under a story, one comment each.
+const READERS_SAY: [&str; 12] = [
+    "My uncle served for twenty years and he says these rules should have been written long ago.",
+    "Why was the draft never published in full before the vote? Citizens deserve to read it first.",
+    "Does anyone know whether the mobilisation rules also apply to private shipping companies?",
+    "Three days of debate is not much for a law of this size, but at least some delegates spoke up.",
+    "The part about defence industries serving civilian markets worries me as a small supplier.",
+    "Good article, though I would like to see the voting numbers and which provinces objected.",
+    "This website loads so slowly on my phone; please fix the pictures before the next big story.",
+    "Our village committee posted nothing about this, and most of the farmers here never heard of it.",
+    "Emergencies at home should be handled by the police and firemen, not by soldiers in trucks.",
+    "Will reservists working abroad be called back, or is it only for those living in the country?",
+    "My daughter studies law at the provincial university and her teacher discussed it in class today.",
+    "Compared with the old law the new one is clearer, but the details will matter more than the text.",
+];
+
+/// A short story (two paragraphs, as wire briefs are) with a WordPress
+/// comment section inside its `<article>`: `comments` readers' comments,
+/// a count, and the reply form.
+pub fn commented_page(paragraphs: &[&str], comments: usize) -> String {
+    let mut html = String::from(
+        "<html><head><title>Defense law amended</title></head><body><nav><a href=/>Home</a></nav><article><h1>Defense law amended</h1>",
+    );
+    for p in paragraphs {
+        html.push_str(&format!("<p>{p}</p>"));
+    }
+    html.push_str(&format!(
+        "<section id=\"comments\" class=\"comments\"><h2>{comments} Comments</h2><ol class=\"comment-list\">"
+    ));
+    for (i, said) in READERS_SAY.iter().cycle().take(comments).enumerate() {
+        html.push_str(&format!(
+            "<li class=\"comment\"><div class=\"comment-author\">reader{i}</div><p>{said}</p></li>"
+        ));
+    }
+    html.push_str(
+        "</ol><div id=\"respond\" class=\"comment-respond\"><h3>Leave a Reply</h3><form id=\"commentform\">\
+         <textarea name=\"comment\"></textarea></form></div></section></article></body></html>",
+    );
+    html
+}
+
+/// The story of `/article/comments` as load `n` of it shows it: two
+/// comments at first, all twelve later.
+pub fn comments_load(n: usize, rewritten: bool) -> String {
+    let story = if rewritten && n > 1 {
+        &REWRITTEN
+    } else {
+        &PARAGRAPHS
+    };
+    commented_page(&story[..2], if n == 1 { 2 } else { 12 })
+}
+
 async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
     let host_port = req
         .headers()
@@ -452,6 +504,13 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
         "/article/churn" => {
             axum::response::Html(article_page(&PARAGRAPHS, count(&state, &key))).into_response()
         }
+        // A short story whose readers' comments grow after its first load;
+        // and one rewritten after it, under growing comments too.
+        "/article/comments" | "/article/comments-rewritten" => axum::response::Html(comments_load(
+            count(&state, &key),
+            path == "/article/comments-rewritten",
+        ))
+        .into_response(),
         "/article/rewritten" => {
             let n = count(&state, &key);
             axum::response::Html(article_page(
