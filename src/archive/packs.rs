@@ -973,25 +973,29 @@ impl Packs {
             .map_err(|e| self.index_error(e))?;
         index.close().map_err(|(_, e)| self.index_error(e))?;
         let path = self.index_path();
+        let old = self
+            .dir
+            .join(format!("index.db.old-{}", crate::time::now_millis()));
         if path.exists() {
-            let old = self
-                .dir
-                .join(format!("index.db.old-{}", crate::time::now_millis()));
             std::fs::rename(&path, &old).map_err(|e| self.io(e))?;
-            // The old index's log goes with it: it may hold what the damage
-            // spared, and left beside the new index it would be read as its.
-            // Its shared-memory file is only a cache.
-            let mut wal = old.as_os_str().to_owned();
-            wal.push("-wal");
-            match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
-                _ => {}
-            }
-            match std::fs::remove_file(self.dir.join("index.db-shm")) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
-                _ => {}
-            }
-            rebuilt.old_index = Some(old);
+            rebuilt.old_index = Some(old.clone());
+        }
+        // The old index's log goes with it: it may hold what the damage
+        // spared, and left beside the new index it would be read as its.
+        // Moved whether or not an index was there: a rebuild killed between
+        // these two renames, or an index deleted by hand after a killed
+        // writer, left a log beside no index, which SQLite then replayed
+        // over the new one and so put back the old index's pages. Its
+        // shared-memory file is only a cache.
+        let mut wal = old.as_os_str().to_owned();
+        wal.push("-wal");
+        match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+            _ => {}
+        }
+        match std::fs::remove_file(self.dir.join("index.db-shm")) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+            _ => {}
         }
         std::fs::rename(&fresh, &path).map_err(|e| self.io(e))?;
         sync_folder(&self.dir).map_err(|e| self.io(e))?;
@@ -1289,6 +1293,53 @@ mod tests {
                 "{damage}"
             );
         }
+    }
+
+    #[test]
+    fn a_log_left_beside_no_index_is_not_read_as_the_rebuilt_ones() {
+        // A rebuild moves the old index aside, then its log, then puts the
+        // new index in place. Killed between the two renames, or an index
+        // deleted by hand while a killed writer's log stayed, the folder
+        // holds `index.db-wal` and no `index.db`. SQLite reads a log beside
+        // a database as that database's own: left there, it was replayed
+        // over the next rebuilt index, putting back the old index's pages.
+        let dir = tempfile::tempdir().unwrap();
+        let blobs: Vec<_> = (1..=3).map(blob).collect();
+        let (packs, _) = one_pack(dir.path(), &blobs);
+        drop(packs);
+        let before: Vec<Location> = {
+            let reader = Packs::new(dir.path());
+            blobs
+                .iter()
+                .map(|(sha, _)| reader.locate(sha).unwrap().unwrap())
+                .collect()
+        };
+        // A writer killed with a transaction in its log: a row lost.
+        let conn = rusqlite::Connection::open(dir.path().join("index.db")).unwrap();
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        conn.execute("DELETE FROM packed WHERE sha256 = ?1", [&blobs[1].0[..]])
+            .unwrap();
+        std::mem::forget(conn);
+        assert!(dir.path().join("index.db-wal").exists());
+        // The index gone, its log not.
+        std::fs::rename(
+            dir.path().join("index.db"),
+            dir.path().join("index.db.old-1"),
+        )
+        .unwrap();
+        let packs = Packs::new(dir.path());
+        assert_eq!(
+            packs.needs_rebuild(false).unwrap().as_deref(),
+            Some("the pack index is missing")
+        );
+        let rebuilt = packs.rebuild_index(&|_| None).unwrap();
+        assert_eq!(rebuilt.blobs, 3);
+        let reader = Packs::new(dir.path());
+        for ((sha, frame), loc) in blobs.iter().zip(&before) {
+            assert_eq!(reader.locate(sha).unwrap(), Some(*loc));
+            assert_eq!(&reader.read_frame(sha, *loc).unwrap(), frame);
+        }
+        assert_eq!(reader.needs_rebuild(true).unwrap(), None);
     }
 
     #[test]
