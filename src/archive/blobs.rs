@@ -404,6 +404,8 @@ impl FsBlobStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(failed(e)),
         };
+        #[cfg(test)]
+        SYNCED.with(|s| s.borrow_mut().push(self.dir.clone()));
         sync_file_system(&dir).map_err(failed)
     }
 
@@ -454,6 +456,12 @@ impl FsBlobStore {
     /// `fetch --save`) renames its files into place and syncs them only
     /// before its own next commit, while this store's caller commits a row
     /// naming the blob as soon as this returns.
+    ///
+    /// A batch writer counts a file it finds as one it wrote: the next
+    /// [`FsBlobStore::sync`] covers it. The file may be a killed check's,
+    /// renamed and never synced, or a single write's between its rename and
+    /// its folder's sync; a row naming it committed without a sync could
+    /// outlive it at a power cut.
     fn loose_found(&self, sha256: &str) -> Result<bool, BlobError> {
         let Some(path) = self.loose_file(sha256) else {
             return Ok(false);
@@ -462,6 +470,8 @@ impl FsBlobStore {
             let io = Self::io(sha256);
             sync_file(&path).map_err(&io)?;
             sync_folder(path.parent().unwrap_or(&self.dir)).map_err(&io)?;
+        } else {
+            self.loose_unsynced.store(true, Ordering::Release);
         }
         Ok(true)
     }
@@ -1022,6 +1032,41 @@ mod tests {
         let synced = SYNCED.with(|s| s.borrow().clone());
         for p in [&path, &path.parent().unwrap().to_path_buf()] {
             assert!(synced.contains(p), "{p:?} not synced: {synced:?}");
+        }
+    }
+
+    #[test]
+    fn a_batch_writer_finding_a_loose_blob_makes_it_durable_before_its_rows() {
+        // A check killed after renaming a large body's blob into place but
+        // before syncing it leaves the file in the page cache only; so does
+        // a single write between its rename and its folder's sync. The next
+        // check finds the file, stores nothing, and its next commit names
+        // it: its sync before that commit must cover the file, or a power
+        // cut leaves a row without its blob.
+        let dir = tempfile::tempdir().unwrap();
+        let killed = FsBlobStore::deferred_sync(dir.path());
+        let body = b"<p>a large body, streamed</p>".repeat(100);
+        let name = sha(&body);
+        killed
+            .put_sized(&name, body.len() as u64, &mut body.as_slice())
+            .unwrap();
+        drop(killed); // never synced
+        for adopt in ["streamed", "in memory"] {
+            let next = FsBlobStore::deferred_sync(dir.path());
+            let stored = match adopt {
+                "streamed" => next
+                    .put_sized(&name, body.len() as u64, &mut body.as_slice())
+                    .unwrap(),
+                _ => next.put_hashed(&name, &body).unwrap(),
+            };
+            assert_eq!(stored, 0, "{adopt}: found, not written again");
+            SYNCED.with(|s| s.borrow_mut().clear());
+            next.sync().unwrap();
+            let synced = SYNCED.with(|s| s.borrow().clone());
+            assert!(
+                synced.contains(&dir.path().to_path_buf()),
+                "{adopt}: the blob folder's file system not synced: {synced:?}"
+            );
         }
     }
 
