@@ -625,7 +625,21 @@ impl FsBlobStore {
         }
         // A base is at most MAX_BASE when it is chosen; one that says more is
         // damaged.
-        let base_bytes = decompress_frame(&base_stored, None, MAX_BASE).map_err(Self::io(&base))?;
+        let base_bytes = decompress_frame(&base_stored, None, MAX_BASE).map_err(|e| {
+            invalid(format!(
+                "its base blob {base} is damaged: it cannot be decompressed ({e})"
+            ))
+        })?;
+        // Checked before it is used: a base written before frames carried a
+        // checksum decompresses, damaged, to other bytes without complaint,
+        // and the delta with them. Named here, the blob to restore is the
+        // one said, not the copy asked for.
+        let actual = hex::encode(Sha256::digest(&base_bytes));
+        if actual != base {
+            return Err(invalid(format!(
+                "its base blob {base} is damaged: it hashes to {actual}"
+            )));
+        }
         decompress_frame(&stored[DELTA_HEADER..], Some(&base_bytes), MAX_DELTA_BODY)
             .map_err(|e| invalid(format!("its delta frame: {e}")))
     }
@@ -1425,6 +1439,40 @@ mod tests {
                 && text.contains(&format!("its base blob {} is missing", sha(&a))),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_delta_whose_base_is_damaged_names_its_base_and_gives_no_bytes() {
+        // A base written before frames carried a checksum decompresses,
+        // damaged, to other bytes without complaint; the delta made against
+        // it then decoded to other bytes too, handed out by `open` to be
+        // caught (if at all) by the caller's hash of the delta, which named
+        // the copy asked for and not the blob that was damaged.
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let (a, b) = (page("a"), page("b"));
+        let (an, bn) = (sha(&a), sha(&b));
+        let path = store.current_path(&an);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let old_frame = zstd::bulk::compress(&a, 3).unwrap();
+        std::fs::write(&path, &old_frame).unwrap();
+        store.put_hashed_against(&bn, &b, &an).unwrap();
+        assert_eq!(delta_base(&stored(&store, &bn)), raw(&an).ok());
+        assert_eq!(read_back(&store, &bn), b, "sound, it reads back");
+        // A literal's byte flipped: still a frame that decompresses.
+        let mut damaged = old_frame.clone();
+        let at = damaged.len() / 2;
+        damaged[at] ^= 0x01;
+        let decoded = zstd::bulk::decompress(&damaged, a.len()).unwrap();
+        assert_ne!(decoded, a);
+        std::fs::write(&path, &damaged).unwrap();
+        let err = store.open(&bn).err().expect("no bytes of a damaged base");
+        let text = err.to_string();
+        assert!(
+            text.contains(&bn) && text.contains(&format!("its base blob {an} is damaged")),
+            "{text}"
+        );
+        assert!(rehash(&store, &bn).is_err());
     }
 
     #[test]
