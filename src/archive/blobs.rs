@@ -576,9 +576,10 @@ impl FsBlobStore {
     /// The base for a blob like `like`: `like` itself when it is stored whole,
     /// else the blob `like` is a delta against (so a page's copies keep taking
     /// the last whole copy as their base, and no read ever follows a chain).
-    /// Its name, bytes and stored size, when it is at most [`MAX_BASE`] bytes
-    /// and does not begin like a zstd dictionary. `None` otherwise, or on any
-    /// failure to read it: the new blob is then simply stored whole.
+    /// Its name, bytes and stored size, when it is at most [`MAX_BASE`] bytes,
+    /// does not begin like a zstd dictionary and hashes to its name. `None`
+    /// otherwise, or on any failure to read it: the new blob is then simply
+    /// stored whole.
     fn base_bytes(&self, like: &str) -> Option<([u8; 32], Vec<u8>, usize)> {
         let mut name = raw(like).ok()?;
         let mut stored = self.stored_bytes(like).ok()?;
@@ -590,7 +591,11 @@ impl FsBlobStore {
             return None;
         }
         let bytes = decompress_frame(&stored, None, MAX_BASE).ok()?;
-        (!bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes, stored.len()))
+        // A damaged base (one without a checksum decompresses to other bytes)
+        // would make a delta readable only against that damage: unreadable
+        // once reads check the base, and once the base is restored.
+        let sound = Sha256::digest(&bytes)[..] == name[..];
+        (sound && !bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes, stored.len()))
     }
 
     /// A blob's stored bytes (its compressed frame, whole), loose or packed.
@@ -1473,6 +1478,13 @@ mod tests {
             "{text}"
         );
         assert!(rehash(&store, &bn).is_err());
+        // Nor is a new copy made a delta against it: decoded against the
+        // same damaged bytes it would read back, but no longer once the
+        // base is checked, nor once the base is restored.
+        let c = page("c");
+        store.put_hashed_against(&sha(&c), &c, &an).unwrap();
+        assert_eq!(delta_base(&stored(&store, &sha(&c))), None, "stored whole");
+        assert_eq!(read_back(&store, &sha(&c)), c);
     }
 
     #[test]
