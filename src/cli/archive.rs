@@ -350,6 +350,7 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     kind: "sqlite",
                     sha256: None,
                     captures: Vec::new(),
+                    sources: Vec::new(),
                     detail: format!(
                         "{}; restore it from a backup (no blob was checked: their rows are in it)",
                         citewatch::error_text::one_line(e.as_ref())
@@ -404,9 +405,14 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
             }
             for p in &report.problems {
                 let sha = p.sha256.as_deref().unwrap_or("-");
+                let sources = if p.sources.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", p.sources.join(", "))
+                };
                 writeln!(
                     out,
-                    "PROBLEM {}: {sha}: {} (captures {:?})",
+                    "PROBLEM {}: {sha}: {} (captures {:?}{sources})",
                     p.kind, p.detail, p.captures
                 )?;
             }
