@@ -46,6 +46,9 @@ pub struct VerifyReport {
     pub run_in_progress: Option<String>,
     /// What `verify --repair` rebuilt first, if anything.
     pub pack_index_rebuilt: Option<Repaired>,
+    /// Why `verify --repair` would build the pack index again, when it
+    /// would (asked only when something is wrong or unindexed).
+    pub pack_index_repairable: Option<String>,
 }
 
 /// The pack index built again from the packs ([`super::packs::Packs::rebuild_index`]).

@@ -366,6 +366,14 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
     if report.run_in_progress.is_some() {
         report.interrupted_writes.clear();
     }
+    // `--repair` rebuilds an index that is lost, damaged, missing a pack,
+    // naming one gone or bytes past a pack's end, or missing sound records
+    // of one, and answers "nothing to repair" otherwise: offered only where
+    // it acts, as it judges. Asked only when something is amiss: it reads
+    // the index whole and the packs' unnamed bytes.
+    if !repair && !(report.problems.is_empty() && report.unindexed_pack_bytes.is_empty()) {
+        report.pack_index_repairable = blobs.packs().needs_rebuild(true).ok().flatten();
+    }
     if format == Format::Json {
         print_json(&report).map_err(output_failed)?;
     } else {
@@ -448,17 +456,12 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                 }
             }
             let packs = &report.unindexed_pack_bytes;
+            let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
+            let rebuildable = report.pack_index_repairable.is_some();
             if !packs.is_empty() {
                 let bytes: u64 = packs.iter().map(|p| p.bytes).sum();
-                let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
                 // With blobs missing, the unnamed bytes may be those blobs,
                 // their index lost: calling them harmless invited deleting them.
-                // `--repair` rebuilds an index that is lost, damaged,
-                // missing a pack or missing sound records of one, and
-                // answers "nothing to repair" otherwise: offered only where
-                // it acts, as it judges.
-                let rebuildable =
-                    !repair && blobs.packs().needs_rebuild(true).is_ok_and(|r| r.is_some());
                 let why = if missing && rebuildable {
                     "the missing blobs may be among them, should the pack index have lost \
                      them: keep the packs; `citewatch verify --repair` builds the index again \
@@ -475,6 +478,16 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     plural(packs.len() as i64, "pack file", "pack files")
                 )?;
             }
+            // Said above when unnamed bytes may hold the missing blobs.
+            let offered = !packs.is_empty() && missing;
+            if let Some(why) = report.pack_index_repairable.as_ref().filter(|_| !offered) {
+                writeln!(
+                    out,
+                    "{why}: `citewatch verify --repair` builds the pack index again from the \
+                     pack files (a copy it can no longer name is stored again the next time \
+                     its page is fetched)"
+                )?;
+            }
             Ok(())
         };
         w().map_err(output_failed)?;
@@ -487,7 +500,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
 }
 
 /// `verify --repair`: the pack index built again from the packs when it is
-/// missing, damaged, does not know every pack or lost sound records of
+/// missing, damaged, does not know every pack, names bytes that are gone
+/// or lost sound records of
 /// one, under the run lock (a
 /// check appending meanwhile would be lost from it).
 fn repair_pack_index(
