@@ -371,7 +371,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
     // of one, and answers "nothing to repair" otherwise: offered only where
     // it acts, as it judges. Asked only when something is amiss: it reads
     // the index whole and the packs' unnamed bytes.
-    if !repair && !(report.problems.is_empty() && report.unindexed_pack_bytes.is_empty()) {
+    let amiss = !report.problems.is_empty() || !report.unindexed_pack_bytes.is_empty();
+    if amiss && !repair {
         report.pack_index_repairable = blobs.packs().needs_rebuild(true).ok().flatten();
     }
     if format == Format::Json {
