@@ -278,6 +278,28 @@ async fn verify_finds_a_flipped_byte_and_a_missing_blob() {
         .collect();
     assert!(kinds.contains(&("corrupt_blob".into(), sha(&html))), "{v}");
     assert!(kinds.contains(&("missing_blob".into(), sha(&pdf))), "{v}");
+    // Each problem names the sources whose copies it costs, not only the
+    // capture ids a reader must look up: what to fetch again or restore.
+    for (sha256, path) in [
+        (sha(&html), "/files/page.html"),
+        (sha(&pdf), "/files/doc.pdf"),
+    ] {
+        let problem = v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["sha256"] == sha256.as_str())
+            .unwrap();
+        assert_eq!(problem["sources"], serde_json::json!([s.url(path)]), "{v}");
+    }
+    let text = String::from_utf8(s.run(&["verify"]).await.stdout).unwrap();
+    for path in ["/files/page.html", "/files/doc.pdf"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("PROBLEM") && l.contains(&s.url(path))),
+            "{text}"
+        );
+    }
     let got = s.run(&["get", &s.url("/files/page.html")]).await;
     assert_eq!(
         got.status.code(),

@@ -2350,6 +2350,45 @@ async fn a_user_who_may_not_write_the_store_reads_its_packed_archive() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_pack_is_offered_to_repair_and_the_next_check_stores_its_pages_again() {
+    // A pack file lost while the index still named its records: every copy
+    // in it was unreadable, and each later fetch of the same bytes was found
+    // in the index and not stored, so no check could mend the archive.
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = citing(&web, &["/page/1", "/page/2", "/page/3"]);
+    json(&g, &["check", "--format", "json"]).await;
+    let packs = g.path("data/blobs/packs");
+    std::fs::remove_file(packs.join("pack-000001.cwpack")).unwrap();
+    let why = "the pack index names pack files that are gone: pack-000001.cwpack";
+    let out = run(&g, &["verify"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{why}: `citewatch verify --repair` builds")),
+        "{text}"
+    );
+    let out = run(&g, &["verify", "--format", "json"]).await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pack_index_repairable"], why, "{v}");
+
+    let out = run(&g, &["check", "--all", "--format", "json"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("{why}: rebuilt it")), "{err}");
+    let v = json(&g, &["verify", "--format", "json"]).await;
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    assert_eq!(v["pack_index_repairable"], Value::Null, "{v}");
+    for path in ["/page/1", "/page/2", "/page/3"] {
+        let out = run(&g, &["get", &web.url("127.0.0.1", path)]).await;
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_or_damaged_pack_index_is_rebuilt_from_the_packs() {
     let web = TestWeb::start("127.0.0.1").await;
     let paths = ["/page/1", "/page/2", "/page/3"];

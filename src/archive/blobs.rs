@@ -404,6 +404,8 @@ impl FsBlobStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(failed(e)),
         };
+        #[cfg(test)]
+        SYNCED.with(|s| s.borrow_mut().push(self.dir.clone()));
         sync_file_system(&dir).map_err(failed)
     }
 
@@ -454,6 +456,12 @@ impl FsBlobStore {
     /// `fetch --save`) renames its files into place and syncs them only
     /// before its own next commit, while this store's caller commits a row
     /// naming the blob as soon as this returns.
+    ///
+    /// A batch writer counts a file it finds as one it wrote: the next
+    /// [`FsBlobStore::sync`] covers it. The file may be a killed check's,
+    /// renamed and never synced, or a single write's between its rename and
+    /// its folder's sync; a row naming it committed without a sync could
+    /// outlive it at a power cut.
     fn loose_found(&self, sha256: &str) -> Result<bool, BlobError> {
         let Some(path) = self.loose_file(sha256) else {
             return Ok(false);
@@ -462,6 +470,8 @@ impl FsBlobStore {
             let io = Self::io(sha256);
             sync_file(&path).map_err(&io)?;
             sync_folder(path.parent().unwrap_or(&self.dir)).map_err(&io)?;
+        } else {
+            self.loose_unsynced.store(true, Ordering::Release);
         }
         Ok(true)
     }
@@ -566,9 +576,10 @@ impl FsBlobStore {
     /// The base for a blob like `like`: `like` itself when it is stored whole,
     /// else the blob `like` is a delta against (so a page's copies keep taking
     /// the last whole copy as their base, and no read ever follows a chain).
-    /// Its name, bytes and stored size, when it is at most [`MAX_BASE`] bytes
-    /// and does not begin like a zstd dictionary. `None` otherwise, or on any
-    /// failure to read it: the new blob is then simply stored whole.
+    /// Its name, bytes and stored size, when it is at most [`MAX_BASE`] bytes,
+    /// does not begin like a zstd dictionary and hashes to its name. `None`
+    /// otherwise, or on any failure to read it: the new blob is then simply
+    /// stored whole.
     fn base_bytes(&self, like: &str) -> Option<([u8; 32], Vec<u8>, usize)> {
         let mut name = raw(like).ok()?;
         let mut stored = self.stored_bytes(like).ok()?;
@@ -580,7 +591,11 @@ impl FsBlobStore {
             return None;
         }
         let bytes = decompress_frame(&stored, None, MAX_BASE).ok()?;
-        (!bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes, stored.len()))
+        // A damaged base (one without a checksum decompresses to other bytes)
+        // would make a delta readable only against that damage: unreadable
+        // once reads check the base, and once the base is restored.
+        let sound = Sha256::digest(&bytes)[..] == name[..];
+        (sound && !bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes, stored.len()))
     }
 
     /// A blob's stored bytes (its compressed frame, whole), loose or packed.
@@ -615,7 +630,21 @@ impl FsBlobStore {
         }
         // A base is at most MAX_BASE when it is chosen; one that says more is
         // damaged.
-        let base_bytes = decompress_frame(&base_stored, None, MAX_BASE).map_err(Self::io(&base))?;
+        let base_bytes = decompress_frame(&base_stored, None, MAX_BASE).map_err(|e| {
+            invalid(format!(
+                "its base blob {base} is damaged: it cannot be decompressed ({e})"
+            ))
+        })?;
+        // Checked before it is used: a base written before frames carried a
+        // checksum decompresses, damaged, to other bytes without complaint,
+        // and the delta with them. Named here, the blob to restore is the
+        // one said, not the copy asked for.
+        let actual = hex::encode(Sha256::digest(&base_bytes));
+        if actual != base {
+            return Err(invalid(format!(
+                "its base blob {base} is damaged: it hashes to {actual}"
+            )));
+        }
         decompress_frame(&stored[DELTA_HEADER..], Some(&base_bytes), MAX_DELTA_BODY)
             .map_err(|e| invalid(format!("its delta frame: {e}")))
     }
@@ -1026,6 +1055,41 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_writer_finding_a_loose_blob_makes_it_durable_before_its_rows() {
+        // A check killed after renaming a large body's blob into place but
+        // before syncing it leaves the file in the page cache only; so does
+        // a single write between its rename and its folder's sync. The next
+        // check finds the file, stores nothing, and its next commit names
+        // it: its sync before that commit must cover the file, or a power
+        // cut leaves a row without its blob.
+        let dir = tempfile::tempdir().unwrap();
+        let killed = FsBlobStore::deferred_sync(dir.path());
+        let body = b"<p>a large body, streamed</p>".repeat(100);
+        let name = sha(&body);
+        killed
+            .put_sized(&name, body.len() as u64, &mut body.as_slice())
+            .unwrap();
+        drop(killed); // never synced
+        for adopt in ["streamed", "in memory"] {
+            let next = FsBlobStore::deferred_sync(dir.path());
+            let stored = match adopt {
+                "streamed" => next
+                    .put_sized(&name, body.len() as u64, &mut body.as_slice())
+                    .unwrap(),
+                _ => next.put_hashed(&name, &body).unwrap(),
+            };
+            assert_eq!(stored, 0, "{adopt}: found, not written again");
+            SYNCED.with(|s| s.borrow_mut().clear());
+            next.sync().unwrap();
+            let synced = SYNCED.with(|s| s.borrow().clone());
+            assert!(
+                synced.contains(&dir.path().to_path_buf()),
+                "{adopt}: the blob folder's file system not synced: {synced:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_loose_blob_is_readable_by_whom_the_umask_lets_read() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
@@ -1380,6 +1444,47 @@ mod tests {
                 && text.contains(&format!("its base blob {} is missing", sha(&a))),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_delta_whose_base_is_damaged_names_its_base_and_gives_no_bytes() {
+        // A base written before frames carried a checksum decompresses,
+        // damaged, to other bytes without complaint; the delta made against
+        // it then decoded to other bytes too, handed out by `open` to be
+        // caught (if at all) by the caller's hash of the delta, which named
+        // the copy asked for and not the blob that was damaged.
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let (a, b) = (page("a"), page("b"));
+        let (an, bn) = (sha(&a), sha(&b));
+        let path = store.current_path(&an);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let old_frame = zstd::bulk::compress(&a, 3).unwrap();
+        std::fs::write(&path, &old_frame).unwrap();
+        store.put_hashed_against(&bn, &b, &an).unwrap();
+        assert_eq!(delta_base(&stored(&store, &bn)), raw(&an).ok());
+        assert_eq!(read_back(&store, &bn), b, "sound, it reads back");
+        // A literal's byte flipped: still a frame that decompresses.
+        let mut damaged = old_frame.clone();
+        let at = damaged.len() / 2;
+        damaged[at] ^= 0x01;
+        let decoded = zstd::bulk::decompress(&damaged, a.len()).unwrap();
+        assert_ne!(decoded, a);
+        std::fs::write(&path, &damaged).unwrap();
+        let err = store.open(&bn).err().expect("no bytes of a damaged base");
+        let text = err.to_string();
+        assert!(
+            text.contains(&bn) && text.contains(&format!("its base blob {an} is damaged")),
+            "{text}"
+        );
+        assert!(rehash(&store, &bn).is_err());
+        // Nor is a new copy made a delta against it: decoded against the
+        // same damaged bytes it would read back, but no longer once the
+        // base is checked, nor once the base is restored.
+        let c = page("c");
+        store.put_hashed_against(&sha(&c), &c, &an).unwrap();
+        assert_eq!(delta_base(&stored(&store, &sha(&c))), None, "stored whole");
+        assert_eq!(read_back(&store, &sha(&c)), c);
     }
 
     #[test]

@@ -294,7 +294,12 @@ impl Packs {
 
     /// The file of pack `id`.
     pub fn pack_path(&self, id: i64) -> PathBuf {
-        self.dir.join(format!("pack-{id:06}.cwpack"))
+        self.dir.join(self.pack_name(id))
+    }
+
+    /// The file name of pack `id`.
+    fn pack_name(&self, id: i64) -> String {
+        format!("pack-{id:06}.cwpack")
     }
 
     /// The index to read, opened on first use; `None` when there is none yet.
@@ -662,15 +667,18 @@ impl Packs {
     }
 
     /// Whether the index must be rebuilt from the packs, and why: it is
-    /// missing or damaged, or it knows fewer packs than the folder holds (a
-    /// lost index that a later run began anew). `None` when it is sound.
+    /// missing or damaged, it knows fewer packs than the folder holds (a
+    /// lost index that a later run began anew), or it names packs that are
+    /// gone (or, `thorough`, records past a pack's end). `None` when it is
+    /// sound.
+    ///
+    /// An index naming bytes that are not there kept every later copy of
+    /// those blobs out of the archive: found in the index, they were not
+    /// stored again, so fetching the page anew could never mend it.
     pub fn needs_rebuild(&self, thorough: bool) -> Result<Option<String>, BlobError> {
         let files = self.pack_files()?;
-        if files.is_empty() {
-            return Ok(None);
-        }
         if !self.index_path().exists() {
-            return Ok(Some("the pack index is missing".into()));
+            return Ok((!files.is_empty()).then(|| "the pack index is missing".into()));
         }
         let mut state = self.lock();
         let known = match self.known_packs(&mut state, thorough) {
@@ -692,16 +700,79 @@ impl Packs {
                 unknown.join(", ")
             )));
         }
+        let mut gone: Vec<i64> = known
+            .iter()
+            .filter(|id| !files.iter().any(|(f, _)| f == *id))
+            .copied()
+            .collect();
+        if !gone.is_empty() {
+            // A writer not holding the run lock from us (`verify` asks
+            // beside a check) may have made one since the folder was read.
+            let now = self.pack_files()?;
+            gone.retain(|id| !now.iter().any(|(f, _)| f == id));
+        }
+        if !gone.is_empty() {
+            gone.sort_unstable();
+            let names: Vec<String> = gone.iter().map(|id| self.pack_name(*id)).collect();
+            return Ok(Some(format!(
+                "the pack index names pack files that are gone: {}",
+                names.join(", ")
+            )));
+        }
         if !thorough {
             return Ok(None);
         }
-        match self.unnamed_records(&mut state, &files) {
+        match self
+            .rows_past_end(&mut state, &files)
+            .and_then(|past| match past {
+                Some(why) => Ok(Some(why)),
+                None => self.unnamed_records(&mut state, &files),
+            }) {
             Err(BlobError::IndexDamaged { sqlite, .. }) => {
                 state.index = None;
                 Ok(Some(format!("the pack index is damaged: {sqlite}")))
             }
             other => other,
         }
+    }
+
+    /// Why the index must be rebuilt when it names records past the end of
+    /// a pack (one cut short, or restored from an older copy): one query
+    /// over the index, one look at each pack's length.
+    fn rows_past_end(
+        &self,
+        state: &mut State,
+        files: &[(i64, String)],
+    ) -> Result<Option<String>, BlobError> {
+        let Some(index) = self.reader(state)? else {
+            return Ok(None);
+        };
+        let mut stmt = index
+            .prepare("SELECT pack, max(offset + length) FROM packed GROUP BY pack")
+            .map_err(|e| self.index_error(e))?;
+        let ends: HashMap<i64, u64> = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(|e| self.index_error(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.index_error(e))?;
+        let mut short = Vec::new();
+        for (id, name) in files {
+            let Some(&end) = ends.get(id) else { continue };
+            let len = std::fs::symlink_metadata(self.dir.join(name))
+                .map_err(|e| self.io(e))?
+                .len();
+            if end > len {
+                short.push(name.as_str());
+            }
+        }
+        Ok((!short.is_empty()).then(|| {
+            format!(
+                "the pack index names records past the end of {}",
+                short.join(", ")
+            )
+        }))
     }
 
     /// Why the index must be rebuilt when it lost rows of packs it knows (a
@@ -973,25 +1044,29 @@ impl Packs {
             .map_err(|e| self.index_error(e))?;
         index.close().map_err(|(_, e)| self.index_error(e))?;
         let path = self.index_path();
+        let old = self
+            .dir
+            .join(format!("index.db.old-{}", crate::time::now_millis()));
         if path.exists() {
-            let old = self
-                .dir
-                .join(format!("index.db.old-{}", crate::time::now_millis()));
             std::fs::rename(&path, &old).map_err(|e| self.io(e))?;
-            // The old index's log goes with it: it may hold what the damage
-            // spared, and left beside the new index it would be read as its.
-            // Its shared-memory file is only a cache.
-            let mut wal = old.as_os_str().to_owned();
-            wal.push("-wal");
-            match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
-                _ => {}
-            }
-            match std::fs::remove_file(self.dir.join("index.db-shm")) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
-                _ => {}
-            }
-            rebuilt.old_index = Some(old);
+            rebuilt.old_index = Some(old.clone());
+        }
+        // The old index's log goes with it: it may hold what the damage
+        // spared, and left beside the new index it would be read as its.
+        // Moved whether or not an index was there: a rebuild killed between
+        // these two renames, or an index deleted by hand after a killed
+        // writer, left a log beside no index, which SQLite then replayed
+        // over the new one and so put back the old index's pages. Its
+        // shared-memory file is only a cache.
+        let mut wal = old.as_os_str().to_owned();
+        wal.push("-wal");
+        match std::fs::rename(self.dir.join("index.db-wal"), &wal) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+            _ => {}
+        }
+        match std::fs::remove_file(self.dir.join("index.db-shm")) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(self.io(e)),
+            _ => {}
         }
         std::fs::rename(&fresh, &path).map_err(|e| self.io(e))?;
         sync_folder(&self.dir).map_err(|e| self.io(e))?;
@@ -1288,6 +1363,109 @@ mod tests {
                 },
                 "{damage}"
             );
+        }
+    }
+
+    #[test]
+    fn a_log_left_beside_no_index_is_not_read_as_the_rebuilt_ones() {
+        // A rebuild moves the old index aside, then its log, then puts the
+        // new index in place. Killed between the two renames, or an index
+        // deleted by hand while a killed writer's log stayed, the folder
+        // holds `index.db-wal` and no `index.db`. SQLite reads a log beside
+        // a database as that database's own: left there, it was replayed
+        // over the next rebuilt index, putting back the old index's pages.
+        let dir = tempfile::tempdir().unwrap();
+        let blobs: Vec<_> = (1..=3).map(blob).collect();
+        let (packs, _) = one_pack(dir.path(), &blobs);
+        drop(packs);
+        let before: Vec<Location> = {
+            let reader = Packs::new(dir.path());
+            blobs
+                .iter()
+                .map(|(sha, _)| reader.locate(sha).unwrap().unwrap())
+                .collect()
+        };
+        // A writer killed with a transaction in its log: a row lost.
+        let conn = rusqlite::Connection::open(dir.path().join("index.db")).unwrap();
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        conn.execute("DELETE FROM packed WHERE sha256 = ?1", [&blobs[1].0[..]])
+            .unwrap();
+        std::mem::forget(conn);
+        assert!(dir.path().join("index.db-wal").exists());
+        // The index gone, its log not.
+        std::fs::rename(
+            dir.path().join("index.db"),
+            dir.path().join("index.db.old-1"),
+        )
+        .unwrap();
+        let packs = Packs::new(dir.path());
+        assert_eq!(
+            packs.needs_rebuild(false).unwrap().as_deref(),
+            Some("the pack index is missing")
+        );
+        let rebuilt = packs.rebuild_index(&|_| None).unwrap();
+        assert_eq!(rebuilt.blobs, 3);
+        let reader = Packs::new(dir.path());
+        for ((sha, frame), loc) in blobs.iter().zip(&before) {
+            assert_eq!(reader.locate(sha).unwrap(), Some(*loc));
+            assert_eq!(&reader.read_frame(sha, *loc).unwrap(), frame);
+        }
+        assert_eq!(reader.needs_rebuild(true).unwrap(), None);
+    }
+
+    #[test]
+    fn an_index_naming_a_pack_gone_or_cut_short_is_rebuilt_and_its_blobs_stored_again() {
+        // A pack lost or cut short (a disk's failure, a partial restore)
+        // while the index still names its records: each blob in it was
+        // unreadable, and every later copy of the same bytes was found in
+        // the index and not stored, so a check fetching the page again
+        // could never mend the archive. The index must name only bytes
+        // that are there.
+        for damage in ["gone", "cut short"] {
+            let dir = tempfile::tempdir().unwrap();
+            let packs = Packs::with_target(dir.path(), 1);
+            let blobs: Vec<_> = (1..=2).map(blob).collect();
+            for (sha, frame) in &blobs {
+                packs.append(sha, frame).unwrap();
+            }
+            packs.sync().unwrap();
+            drop(packs);
+            let (lost, lost_frame) = &blobs[0];
+            let path = dir.path().join("pack-000001.cwpack");
+            let why = match damage {
+                "gone" => {
+                    std::fs::remove_file(&path).unwrap();
+                    "the pack index names pack files that are gone: pack-000001.cwpack"
+                }
+                _ => {
+                    let len = std::fs::metadata(&path).unwrap().len();
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .unwrap()
+                        .set_len(len - 3)
+                        .unwrap();
+                    "the pack index names records past the end of pack-000001.cwpack"
+                }
+            };
+            let packs = Packs::new(dir.path());
+            assert_eq!(packs.needs_rebuild(true).unwrap().as_deref(), Some(why));
+            if damage == "gone" {
+                // Cheap to see: a check run's quick look at its start sees it.
+                assert_eq!(packs.needs_rebuild(false).unwrap().as_deref(), Some(why));
+            }
+            packs.rebuild_index(&|_| None).unwrap();
+            assert_eq!(packs.locate(lost).unwrap(), None, "{damage}");
+            assert_eq!(packs.needs_rebuild(true).unwrap(), None, "{damage}");
+            // The next copy of the same bytes is stored, and reads back.
+            assert!(packs.append(lost, lost_frame).unwrap() > 0, "{damage}");
+            packs.sync().unwrap();
+            let reader = Packs::new(dir.path());
+            let loc = reader.locate(lost).unwrap().unwrap();
+            assert_eq!(&reader.read_frame(lost, loc).unwrap(), lost_frame);
+            let (kept, kept_frame) = &blobs[1];
+            let loc = reader.locate(kept).unwrap().unwrap();
+            assert_eq!(&reader.read_frame(kept, loc).unwrap(), kept_frame);
         }
     }
 

@@ -19,6 +19,9 @@ pub struct Problem {
     pub sha256: Option<String>,
     /// Captures affected.
     pub captures: Vec<i64>,
+    /// The URLs of the sources whose copies these are (empty when none is
+    /// known: no capture names the blob, or the rows cannot be read).
+    pub sources: Vec<String>,
     /// What is wrong.
     pub detail: String,
 }
@@ -43,6 +46,9 @@ pub struct VerifyReport {
     pub run_in_progress: Option<String>,
     /// What `verify --repair` rebuilt first, if anything.
     pub pack_index_rebuilt: Option<Repaired>,
+    /// Why `verify --repair` would build the pack index again, when it
+    /// would (asked only when something is wrong or unindexed).
+    pub pack_index_repairable: Option<String>,
 }
 
 /// The pack index built again from the packs ([`super::packs::Packs::rebuild_index`]).
@@ -70,11 +76,22 @@ fn unless_damaged<T>(
                 kind: "sqlite",
                 sha256: None,
                 captures: Vec::new(),
+                sources: Vec::new(),
                 detail: format!("{what}: {e}; restore the database from a backup"),
             });
             Ok(None)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A lookup of what a problem affects; nothing, for damage to the tables
+/// it reads: one complaint about them is enough, and the integrity check
+/// has already made it.
+fn unless_damage<T: Default>(result: Result<T, StoreError>) -> Result<T, StoreError> {
+    match result {
+        Err(e) if e.is_damage() => Ok(T::default()),
+        other => other,
     }
 }
 
@@ -103,6 +120,7 @@ pub fn verify_reporting(
             kind: "sqlite",
             sha256: None,
             captures: Vec::new(),
+            sources: Vec::new(),
             detail: line,
         });
     }
@@ -136,19 +154,13 @@ pub fn verify_reporting(
             Err(e) => Some(("corrupt_blob", format!("cannot be read back: {e}"))),
         };
         if let Some((kind, detail)) = problem {
-            // One complaint about the captures table is enough: its damage
-            // is already a finding of the integrity check.
-            let captures = store.captures_using(sha).or_else(|e| {
-                if e.is_damage() {
-                    Ok(Vec::new())
-                } else {
-                    Err(e)
-                }
-            })?;
+            let captures = unless_damage(store.captures_using(sha))?;
+            let sources = unless_damage(store.sources_using(sha, None))?;
             report.problems.push(Problem {
                 kind,
                 sha256: Some(sha.clone()),
                 captures,
+                sources,
                 detail,
             });
         }
@@ -160,10 +172,12 @@ pub fn verify_reporting(
     )?
     .unwrap_or_default();
     for (capture, sha) in disagreeing {
+        let sources = unless_damage(store.sources_using(&sha, Some(capture)))?;
         report.problems.push(Problem {
             kind: "capture_without_blob",
             sha256: Some(sha),
             captures: vec![capture],
+            sources,
             detail: "no blob row of this sha256 and size".into(),
         });
     }
@@ -178,6 +192,7 @@ pub fn verify_reporting(
             kind: "missing_blob",
             sha256: None,
             captures: Vec::new(),
+            sources: Vec::new(),
             detail: format!("cannot list blobs: {e}"),
         }),
     }
@@ -193,6 +208,7 @@ fn leftovers_and_unindexed(report: &mut VerifyReport, blobs: &dyn BlobStore) {
             kind: "missing_blob",
             sha256: None,
             captures: Vec::new(),
+            sources: Vec::new(),
             detail: format!("cannot list the blob folder's temporary files: {e}"),
         }),
     }
@@ -202,6 +218,7 @@ fn leftovers_and_unindexed(report: &mut VerifyReport, blobs: &dyn BlobStore) {
             kind: "missing_blob",
             sha256: None,
             captures: Vec::new(),
+            sources: Vec::new(),
             detail: format!("cannot account for the packs' bytes: {e}"),
         }),
     }
@@ -221,6 +238,7 @@ fn check_names_only(
                 kind: "missing_blob",
                 sha256: None,
                 captures: Vec::new(),
+                sources: Vec::new(),
                 detail: format!("cannot list blobs: {e}"),
             });
             return;
@@ -240,6 +258,7 @@ fn check_names_only(
             kind: "corrupt_blob",
             sha256: Some(sha),
             captures: Vec::new(),
+            sources: Vec::new(),
             detail,
         });
     }

@@ -350,6 +350,7 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     kind: "sqlite",
                     sha256: None,
                     captures: Vec::new(),
+                    sources: Vec::new(),
                     detail: format!(
                         "{}; restore it from a backup (no blob was checked: their rows are in it)",
                         citewatch::error_text::one_line(e.as_ref())
@@ -364,6 +365,15 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
     report.run_in_progress = citewatch::check::lock::holder(&config.store.dir);
     if report.run_in_progress.is_some() {
         report.interrupted_writes.clear();
+    }
+    // `--repair` rebuilds an index that is lost, damaged, missing a pack,
+    // naming one gone or bytes past a pack's end, or missing sound records
+    // of one, and answers "nothing to repair" otherwise: offered only where
+    // it acts, as it judges. Asked only when something is amiss: it reads
+    // the index whole and the packs' unnamed bytes.
+    let amiss = !report.problems.is_empty() || !report.unindexed_pack_bytes.is_empty();
+    if amiss && !repair {
+        report.pack_index_repairable = blobs.packs().needs_rebuild(true).ok().flatten();
     }
     if format == Format::Json {
         print_json(&report).map_err(output_failed)?;
@@ -404,9 +414,14 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
             }
             for p in &report.problems {
                 let sha = p.sha256.as_deref().unwrap_or("-");
+                let sources = if p.sources.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", p.sources.join(", "))
+                };
                 writeln!(
                     out,
-                    "PROBLEM {}: {sha}: {} (captures {:?})",
+                    "PROBLEM {}: {sha}: {} (captures {:?}{sources})",
                     p.kind, p.detail, p.captures
                 )?;
             }
@@ -442,17 +457,12 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                 }
             }
             let packs = &report.unindexed_pack_bytes;
+            let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
+            let rebuildable = report.pack_index_repairable.is_some();
             if !packs.is_empty() {
                 let bytes: u64 = packs.iter().map(|p| p.bytes).sum();
-                let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
                 // With blobs missing, the unnamed bytes may be those blobs,
                 // their index lost: calling them harmless invited deleting them.
-                // `--repair` rebuilds an index that is lost, damaged,
-                // missing a pack or missing sound records of one, and
-                // answers "nothing to repair" otherwise: offered only where
-                // it acts, as it judges.
-                let rebuildable =
-                    !repair && blobs.packs().needs_rebuild(true).is_ok_and(|r| r.is_some());
                 let why = if missing && rebuildable {
                     "the missing blobs may be among them, should the pack index have lost \
                      them: keep the packs; `citewatch verify --repair` builds the index again \
@@ -469,6 +479,16 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     plural(packs.len() as i64, "pack file", "pack files")
                 )?;
             }
+            // Said above when unnamed bytes may hold the missing blobs.
+            let offered = !packs.is_empty() && missing;
+            if let Some(why) = report.pack_index_repairable.as_ref().filter(|_| !offered) {
+                writeln!(
+                    out,
+                    "{why}: `citewatch verify --repair` builds the pack index again from the \
+                     pack files (a copy it can no longer name is stored again the next time \
+                     its page is fetched)"
+                )?;
+            }
             Ok(())
         };
         w().map_err(output_failed)?;
@@ -481,7 +501,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
 }
 
 /// `verify --repair`: the pack index built again from the packs when it is
-/// missing, damaged, does not know every pack or lost sound records of
+/// missing, damaged, does not know every pack, names bytes that are gone
+/// or lost sound records of
 /// one, under the run lock (a
 /// check appending meanwhile would be lost from it).
 fn repair_pack_index(

@@ -627,6 +627,25 @@ impl Store {
         Ok(rows)
     }
 
+    /// The URLs of the sources whose captures name a blob, or, given
+    /// `capture`, of that capture's source: what a damaged blob costs, in
+    /// the words a reader knows (for reports of damage).
+    pub fn sources_using(&self, sha256: &str, capture: Option<i64>) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT s.url FROM captures c JOIN sources s ON s.id = c.source_id
+                  WHERE c.body_sha256 = ?1 AND (?2 IS NULL OR c.id = ?2) ORDER BY s.url",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(rusqlite::params![sha256, capture], |r| r.get(0))
+            .map_err(self.err())?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
     /// Sum of stored blob bytes and of body bytes: (stored, body).
     pub fn blob_totals(&self) -> Result<(u64, u64)> {
         self.conn
