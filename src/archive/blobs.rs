@@ -125,6 +125,15 @@ fn decompress_frame(frame: &[u8], dict: Option<&[u8]>, limit: u64) -> io::Result
     })
 }
 
+/// Whether a whole frame carries zstd's content checksum (frame header
+/// descriptor, bit 2), which decompression verifies: such a frame cannot
+/// decompress, damaged, to other bytes, so hashing what it gives again would
+/// only cost a sha256 of every delta's base on every churned page.
+fn carries_checksum(frame: &[u8]) -> bool {
+    frame.starts_with(&zstd::zstd_safe::MAGICNUMBER.to_le_bytes())
+        && frame.get(4).is_some_and(|d| d & 0x04 != 0)
+}
+
 /// How a blob's stored bytes are framed ([`framing`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Framing {
@@ -593,8 +602,9 @@ impl FsBlobStore {
         let bytes = decompress_frame(&stored, None, MAX_BASE).ok()?;
         // A damaged base (one without a checksum decompresses to other bytes)
         // would make a delta readable only against that damage: unreadable
-        // once reads check the base, and once the base is restored.
-        let sound = Sha256::digest(&bytes)[..] == name[..];
+        // once reads check the base, and once the base is restored. A frame
+        // with zstd's checksum was checked as it was decompressed.
+        let sound = carries_checksum(&stored) || Sha256::digest(&bytes)[..] == name[..];
         (sound && !bytes.starts_with(&DICTIONARY_MAGIC)).then_some((name, bytes, stored.len()))
     }
 
@@ -638,12 +648,15 @@ impl FsBlobStore {
         // Checked before it is used: a base written before frames carried a
         // checksum decompresses, damaged, to other bytes without complaint,
         // and the delta with them. Named here, the blob to restore is the
-        // one said, not the copy asked for.
-        let actual = hex::encode(Sha256::digest(&base_bytes));
-        if actual != base {
-            return Err(invalid(format!(
-                "its base blob {base} is damaged: it hashes to {actual}"
-            )));
+        // one said, not the copy asked for. One with a checksum was checked
+        // by zstd as it was decompressed.
+        if !carries_checksum(&base_stored) {
+            let actual = hex::encode(Sha256::digest(&base_bytes));
+            if actual != base {
+                return Err(invalid(format!(
+                    "its base blob {base} is damaged: it hashes to {actual}"
+                )));
+            }
         }
         decompress_frame(&stored[DELTA_HEADER..], Some(&base_bytes), MAX_DELTA_BODY)
             .map_err(|e| invalid(format!("its delta frame: {e}")))
@@ -1481,6 +1494,38 @@ mod tests {
         // Nor is a new copy made a delta against it: decoded against the
         // same damaged bytes it would read back, but no longer once the
         // base is checked, nor once the base is restored.
+        let c = page("c");
+        store.put_hashed_against(&sha(&c), &c, &an).unwrap();
+        assert_eq!(delta_base(&stored(&store, &sha(&c))), None, "stored whole");
+        assert_eq!(read_back(&store, &sha(&c)), c);
+    }
+
+    #[test]
+    fn a_checksummed_base_is_left_to_zstd_to_check_and_its_damage_still_named() {
+        // Whole frames written now carry zstd's checksum, so a base's sha256
+        // is not taken again for each delta; its damage must still stop the
+        // delta and name the base.
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let (a, b) = (page("a"), page("b"));
+        let (an, bn) = (sha(&a), sha(&b));
+        store.put_hashed(&an, &a).unwrap();
+        let frame = stored(&store, &an);
+        assert!(carries_checksum(&frame));
+        assert!(!carries_checksum(&zstd::bulk::compress(&a, 3).unwrap()));
+        assert!(!carries_checksum(&frame[..4]));
+        store.put_hashed_against(&bn, &b, &an).unwrap();
+        assert_eq!(delta_base(&stored(&store, &bn)), raw(&an).ok());
+        assert_eq!(read_back(&store, &bn), b);
+        let mut damaged = frame.clone();
+        let at = damaged.len() / 2;
+        damaged[at] ^= 0x01;
+        std::fs::write(store.current_path(&an), &damaged).unwrap();
+        let text = store.open(&bn).err().expect("no bytes").to_string();
+        assert!(
+            text.contains(&format!("its base blob {an} is damaged")),
+            "{text}"
+        );
         let c = page("c");
         store.put_hashed_against(&sha(&c), &c, &an).unwrap();
         assert_eq!(delta_base(&stored(&store, &sha(&c))), None, "stored whole");
