@@ -48,7 +48,8 @@ use serde::{Deserialize, Serialize};
 /// (see `page::drop_comments`).
 /// 5: nor of the glance's visible text, which the page fingerprint is
 /// taken of (see `page::scan_markup`), nor of the text of a document too
-/// deep for a tree.
+/// deep for a tree; comment widgets are known by their vendors' names too
+/// (`page::COMMENT_MARKS`).
 pub const FINGERPRINT_VERSION: u8 = 5;
 
 /// Values kept in the sketch. 256 gives a standard error of about 0.02 near a

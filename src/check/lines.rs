@@ -27,8 +27,9 @@ use super::fingerprint::{
 ///
 /// 2: lines are hashed with XXH3.
 /// 3: the visible text leaves out reader comments (see
-/// `page::scan_markup`): a set taken with them, compared with one taken
-/// without, would make a page with comments look rewritten.
+/// `page::scan_markup`), and comment widgets known by their vendors' names:
+/// a set taken with them, compared with one taken without, would make a
+/// page with comments look rewritten.
 pub const LINES_VERSION: u8 = 3;
 
 /// Lines weighing less (about eight words or fewer: menu items, related

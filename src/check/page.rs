@@ -627,6 +627,13 @@ fn drop_related_links(doc: &Document) {
 /// only: `no-comment-img` is a story's picture, `commentary` a story. A
 /// mark of two words (`a-b`) is the first two or the last two. See
 /// [`is_comment_name`], the rule both the tree and the glance use.
+///
+/// Then the names comment widgets go by, where no word of them says
+/// comment: Sohu's Changyan (`#SOHUCS`), Livefyre, Commento, utterances,
+/// giscus, Remark42, Hyvor Talk (`#hyvor-talk-view`), NetEase's cloud 跟帖
+/// (`.cloud-tie-wrapper`: `tie` alone would take a story's `tie-in`), and
+/// Sina's box (`#J_Comment_Wrap`, its comment word in the middle). Only
+/// vendors' names, which no story's container is called.
 const COMMENT_MARKS: &[&str] = &[
     "comment",
     "comments",
@@ -635,12 +642,24 @@ const COMMENT_MARKS: &[&str] = &[
     "disqus",
     "respond",
     "pinglun",
+    "sohucs",
+    "changyan",
+    "livefyre",
+    "commento",
+    "utterances",
+    "giscus",
+    "remark42",
+    "hyvor-talk",
+    "cloud-tie",
+    "comment-wrap",
 ];
 
 /// Words that, anywhere in such a name, say it is a state of the page or a
 /// thing without comments, not a comment section: WordPress puts
-/// `comments-open` on a story's own container.
-const NOT_COMMENTS: &[&str] = &["no", "open", "closed", "off", "disabled", "has", "none"];
+/// `comments-open` on a story's own container, and themes `giscus-enabled`.
+const NOT_COMMENTS: &[&str] = &[
+    "no", "open", "closed", "off", "disabled", "enabled", "has", "none",
+];
 
 /// Headings (letters only, in lower case: counts, spaces and punctuation
 /// dropped, so "3 Comments" and "评论(35)" match) that open a block of
@@ -665,6 +684,11 @@ const COMMENT_TITLES: &[&str] = &[
     "最新评论",
     "全部评论",
     "评论区",
+    "跟帖",
+    "网友跟帖",
+    "热门跟帖",
+    "最新跟帖",
+    "我要跟帖",
 ];
 
 /// Elements never taken for a comment section, whatever their names say.
@@ -1879,6 +1903,92 @@ mod tests {
             "<div class=comments><h1>x</div></h1>",
         ] {
             let _ = glance_page(junk.repeat(30_000).as_bytes(), Some("text/html"));
+        }
+    }
+
+    /// Comment widgets known by their vendors' names, which the word rule
+    /// missed: Sohu's Changyan (`#SOHUCS`), Livefyre, Commento, utterances,
+    /// giscus, Remark42, Hyvor Talk, NetEase's cloud 跟帖
+    /// (`.cloud-tie-wrapper`), Sina's comment box (`#J_Comment_Wrap`). Out
+    /// of the main text and of the glance alike; and a NetEase 跟帖 heading
+    /// ends a story as a comment heading does.
+    #[test]
+    fn vendor_comment_widgets_are_comment_sections() {
+        const STORY: &str = "<h1>Ministry withdraws the draft rules on data exports</h1>\
+            <p>The ministry withdrew its draft rules on cross-border data transfers on Friday, \
+            three weeks after publishing them, and said a revised version would follow after \
+            further consultation with industry groups and provincial regulators.</p>";
+        let page = |widget: &str| {
+            format!(
+                "<html><head><title>Story</title></head><body><article>{STORY}{widget}\
+                 </article></body></html>"
+            )
+        };
+        for open in [
+            "<div id='SOHUCS' sid='20201226'>",
+            "<div id='changyan'>",
+            "<div class='livefyre'>",
+            "<div id='commento'>",
+            "<div class='utterances'>",
+            "<div class='giscus'>",
+            "<div id='remark42'>",
+            "<div id='hyvor-talk-view'>",
+            "<div id='cloud-tie-wrapper' class='cloud-tie-wrapper'>",
+            "<div id='J_Comment_Wrap' class='blkContainerCommentblk'>",
+        ] {
+            let html = page(&format!(
+                "{open}<p>Reader Alpha says this is a disgrace and the government should \
+                 resign at once.</p></div>"
+            ));
+            for p in [
+                read_page(html.as_bytes(), Some("text/html")),
+                glance_page(html.as_bytes(), Some("text/html")),
+            ] {
+                assert!(
+                    !p.main_text.contains("Reader Alpha"),
+                    "{open}: {}",
+                    p.main_text
+                );
+                assert!(p.main_text.contains("withdrew its draft"), "{open}");
+            }
+        }
+        for title in ["跟帖", "网友跟帖", "热门跟帖"] {
+            let html = page(&format!(
+                "<h3>{title}</h3><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>"
+            ));
+            let p = read_page(html.as_bytes(), Some("text/html"));
+            assert!(!p.main_text.contains("网友甲"), "{title}: {}", p.main_text);
+        }
+    }
+
+    /// A story's container (no headline inside to protect it) whose class
+    /// holds a vendor's name in the middle, or says the widget is there,
+    /// is the story still.
+    #[test]
+    fn a_vendor_name_inside_a_storys_class_is_not_a_comment_section() {
+        let story = "<p>The ministry withdrew its draft rules on cross-border data transfers \
+            on Friday, three weeks after publishing them.</p>";
+        for class in [
+            "post-body with-giscus-below",
+            "story-cloud-tie-feature",
+            "entry has-commento",
+            "article giscus-enabled",
+            "content story-utterances-theme",
+        ] {
+            let html = format!(
+                "<html><body><div class='{class}'>{story}</div><p>Filed from Beijing.</p>\
+                 </body></html>"
+            );
+            for p in [
+                read_page(html.as_bytes(), Some("text/html")),
+                glance_page(html.as_bytes(), Some("text/html")),
+            ] {
+                assert!(
+                    p.main_text.contains("withdrew its draft"),
+                    "{class}: {}",
+                    p.main_text
+                );
+            }
         }
     }
 
