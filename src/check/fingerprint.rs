@@ -49,7 +49,8 @@ use serde::{Deserialize, Serialize};
 /// 5: nor of the glance's visible text, which the page fingerprint is
 /// taken of (see `page::scan_markup`), nor of the text of a document too
 /// deep for a tree; comment widgets are known by their vendors' names too
-/// (`page::COMMENT_MARKS`).
+/// (`page::COMMENT_MARKS`), and a story's own "Comment" section is its
+/// text (`page::MAYBE_STORY_TITLES`).
 pub const FINGERPRINT_VERSION: u8 = 5;
 
 /// Values kept in the sketch. 256 gives a standard error of about 0.02 near a

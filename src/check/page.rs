@@ -700,12 +700,14 @@ const NEVER_COMMENTS: &[&str] = &["html", "body", "main"];
 /// wrote and was judged `changed`. A comment section is an element named so
 /// (see [`is_comment_name`]), or a heading that reads as one (see
 /// [`COMMENT_TITLES`]) with what follows it in its container. Nothing that
-/// holds an `<h1>` goes: that is the story, whatever its class says. The
+/// holds an `<h1>` goes: that is the story, whatever its class says. Nor
+/// does a story's own "Comment" section (see [`MAYBE_STORY_TITLES`]). The
 /// glance leaves out the named sections by the same rule (see [`Cuts`]).
 ///
 /// One walk over the tree, not entering what is removed: a comment section's
 /// subtree is never visited, and no element's text is read but a heading's,
-/// and that only up to a few words.
+/// and that only up to a few words; after a heading that may be the story's
+/// own, a bounded number of nodes is looked at by name.
 fn drop_comments(doc: &Document) {
     // The `<h1>`s and their ancestors.
     let mut headline = std::collections::HashSet::new();
@@ -726,8 +728,8 @@ fn drop_comments(doc: &Document) {
             if is_comment_section(&n) {
                 sections.push(n);
                 enter = false;
-            } else if is_comment_title(&n) {
-                titles.push(n);
+            } else if let Some(title) = comment_title(&n) {
+                titles.push((n, title));
                 enter = false;
             }
         }
@@ -742,28 +744,87 @@ fn drop_comments(doc: &Document) {
             }
         });
     }
+    // A heading that may be the story's own opens comments only when what
+    // follows takes them; asked before the named sections go.
+    let starts: Vec<_> = titles
+        .into_iter()
+        .map(|(title, words)| (title_start(title, &headline), words))
+        .filter(|(start, words)| {
+            !MAYBE_STORY_TITLES.contains(words) || takes_comments(start, &headline)
+        })
+        .map(|(start, _)| start)
+        .collect();
     for section in sections {
         section.remove_from_parent();
     }
-    for title in titles {
-        // A wrapper holding nothing but the title is part of it.
-        let mut start = title;
-        while let Some(parent) = start.parent().filter(|p| {
-            p.is_element()
-                && !headline.contains(&p.id)
-                && !p
-                    .node_name()
-                    .is_some_and(|name| NEVER_COMMENTS.contains(&name.as_ref()))
-                && holds_only(p, &start)
-        }) {
-            start = parent;
-        }
+    for start in starts {
         let mut cut = Some(start);
         while let Some(n) = cut.filter(|n| !headline.contains(&n.id)) {
             cut = n.next_sibling();
             n.remove_from_parent();
         }
     }
+}
+
+/// Where the cut of a comment heading starts: the heading, or the wrapper
+/// holding nothing but it (and so on up), short of the story's headline
+/// and of the elements never cut.
+fn title_start<'a>(
+    title: dom_query::NodeRef<'a>,
+    headline: &std::collections::HashSet<dom_query::NodeId>,
+) -> dom_query::NodeRef<'a> {
+    let mut start = title;
+    while let Some(parent) = start.parent().filter(|p| {
+        p.is_element()
+            && !headline.contains(&p.id)
+            && !p
+                .node_name()
+                .is_some_and(|name| NEVER_COMMENTS.contains(&name.as_ref()))
+            && holds_only(p, &start)
+    }) {
+        start = parent;
+    }
+    start
+}
+
+/// Comment headings that are also a story's own sections: a legal
+/// bulletin's or an analysis piece's "Comment" after its facts. Such a
+/// heading opens reader comments only when what follows it takes them
+/// (see [`takes_comments`]).
+const MAYBE_STORY_TITLES: &[&str] = &["comment"];
+
+/// Most nodes looked at after a heading for what takes comments: one
+/// follows the heading at once; a bound keeps a page of ten thousand such
+/// headings linear.
+const TAKES_COMMENTS_READ: usize = 200;
+
+/// Whether what follows `start` in its container, up to the headline and
+/// within [`TAKES_COMMENTS_READ`] nodes, takes reader comments: a form, a
+/// text box, an embedded frame (the widget), or a section named as
+/// comments.
+fn takes_comments(
+    start: &dom_query::NodeRef,
+    headline: &std::collections::HashSet<dom_query::NodeId>,
+) -> bool {
+    let mut read = 0;
+    let mut sibling = start.next_sibling();
+    while let Some(s) = sibling.filter(|s| !headline.contains(&s.id)) {
+        for n in std::iter::once(s).chain(s.descendants_it()) {
+            read += 1;
+            if read > TAKES_COMMENTS_READ {
+                return false;
+            }
+            let takes = n.node_name().is_some_and(|name| {
+                matches!(name.as_ref(), "form" | "textarea" | "iframe")
+                    || is_comment_name(&name, n.attr("class").as_deref(), n.id_attr().as_deref())
+            });
+            if takes {
+                return true;
+            }
+        }
+        sibling = s.next_sibling();
+    }
+    false
 }
 
 /// `parent` has no child but `only` that shows anything: other elements or
@@ -858,15 +919,15 @@ fn name_words(token: &str) -> impl Iterator<Item = &str> {
 /// [`COMMENT_TITLES`] one; a longer heading is not.
 const MAX_TITLE_READ: usize = 40;
 
-/// Whether `el` is a heading (`<h2>` to `<h6>`) that reads as one of the
-/// [`COMMENT_TITLES`]. Reads at most [`MAX_TITLE_READ`] characters of it,
+/// Which of the [`COMMENT_TITLES`] `el` reads as, if it is a heading
+/// (`<h2>` to `<h6>`). Reads at most [`MAX_TITLE_READ`] characters of it,
 /// so that headings nested in headings cost no more than one each.
-fn is_comment_title(el: &dom_query::NodeRef) -> bool {
+fn comment_title(el: &dom_query::NodeRef) -> Option<&'static str> {
     if !el
         .node_name()
         .is_some_and(|name| matches!(name.as_ref(), "h2" | "h3" | "h4" | "h5" | "h6"))
     {
-        return false;
+        return None;
     }
     let mut letters = String::new();
     let mut read = 0;
@@ -890,10 +951,10 @@ fn is_comment_title(el: &dom_query::NodeRef) -> bool {
             })
             .unwrap_or(true);
         if !within || read > MAX_TITLE_READ {
-            return false;
+            return None;
         }
     }
-    COMMENT_TITLES.contains(&letters.as_str())
+    COMMENT_TITLES.iter().find(|t| **t == letters).copied()
 }
 
 /// The text of `<body>` a reader sees, minus scripts, styles, navigation,
@@ -1990,6 +2051,64 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// "Comment" in the singular is also a section of a story: a legal
+    /// bulletin's or an analysis piece's facts, then its "Comment". As a
+    /// comment heading it cut the story's last paragraphs, so their rewrite
+    /// went unseen. It opens reader comments only when what follows it
+    /// takes them (a form, a text box, an embedded widget, a section named
+    /// as comments); the plural and the other headings cut as before.
+    #[test]
+    fn a_storys_own_comment_section_is_its_text() {
+        let page = |tail: &str| {
+            format!(
+                "<html><head><title>Bulletin</title></head><body><article>\
+                 <h1>Court of Appeal rules on limitation in negligence claims</h1>\
+                 <p>The claimant sued her former solicitors eight years after the transaction \
+                 completed, arguing that the limitation period ran only from the day she \
+                 learned of the defect in her title to the property.</p>\
+                 <p>The Court of Appeal held that the period ran from the date on which she \
+                 had sufficient knowledge to investigate, not from the date of full knowledge, \
+                 and dismissed the appeal.</p>{tail}</article></body></html>"
+            )
+        };
+        let own = "<h2>Comment</h2><p>This decision is a welcome clarification of the date \
+            from which a claimant's knowledge is counted, and lenders should review the \
+            claims they hold against it.</p><p>Practitioners should note that the court \
+            declined to follow its earlier dicta on constructive knowledge.</p>";
+        let p = read_page(page(own).as_bytes(), Some("text/html"));
+        for kept in ["welcome clarification", "Practitioners should note"] {
+            assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
+        }
+        for (tail, gone) in [
+            (
+                "<h3>Comment</h3><form><p>Your email address will not be published.</p>\
+                 <textarea name='c'></textarea></form>",
+                "will not be published",
+            ),
+            (
+                "<div class='box'><h3>Comment</h3></div><p>Log in to take part.</p>\
+                 <iframe src='/comments'></iframe>",
+                "Log in to take part",
+            ),
+            (
+                "<h3>Comments</h3><p>Reader Alpha says this is a disgrace.</p>",
+                "Reader Alpha",
+            ),
+        ] {
+            let p = read_page(page(tail).as_bytes(), Some("text/html"));
+            assert!(!p.main_text.contains(gone), "{tail}: {}", p.main_text);
+            assert!(
+                p.main_text.contains("dismissed the appeal"),
+                "{}",
+                p.main_text
+            );
+        }
+        // Ten thousand such headings cost a bounded look each, not the page.
+        let many = page(&"<h2>Comment</h2><p>Point.</p>".repeat(10_000));
+        let p = read_page(many.as_bytes(), Some("text/html"));
+        assert_eq!(p.main_text.matches("Point.").count(), 10_000);
     }
 
     #[test]
