@@ -2557,6 +2557,46 @@ mod tests {
                 prop_assert_eq!(a.title.map(|t| t.to_ascii_lowercase()), b.title);
             }
 
+            /// Comment sections in any nesting, closed or not, out of
+            /// order: the glance only ever leaves text out (what it keeps
+            /// is, in order, what it keeps of the same markup with the
+            /// sections unnamed), and never all of a page's text.
+            #[test]
+            fn comment_sections_only_leave_text_out(parts in proptest::collection::vec(prop_oneof![
+                Just("<div class=comments>"),
+                Just("<section id=respond>"),
+                Just("<li class=comment>"),
+                Just("<p class=comment-meta>"),
+                Just("<b class=comments>"),
+                Just("</div>"),
+                Just("</section>"),
+                Just("</li>"),
+                Just("</p>"),
+                Just("</b>"),
+                Just("<ul>"),
+                Just("</ul>"),
+                Just("<h1>"),
+                Just("</h1>"),
+                Just("<p>"),
+                Just("<table><td>"),
+                Just("</table>"),
+                Just("word "),
+                Just("词"),
+            ], 0..40)) {
+                let s: String = parts.concat();
+                let unnamed = s.replace("comment", "kommenx").replace("respond", "respont");
+                let (cut, whole) = (scan_markup(&s, true).text, scan_markup(&unnamed, true).text);
+                let mut rest = whole.chars();
+                prop_assert!(cut.chars().all(|c| rest.any(|w| w == c)), "{cut:?} of {whole:?}");
+                prop_assert_eq!(
+                    cut.trim().is_empty(),
+                    whole.trim().is_empty(),
+                    "{:?} of {:?}",
+                    cut,
+                    whole
+                );
+            }
+
             #[test]
             fn any_markup_reads(s in "(<[a-z/!]{1,8}( [a-z]{1,5}=['\"]?[^>]{0,10})?>|[^<]{0,20}){0,60}") {
                 let p = read_page(s.as_bytes(), Some("text/html"));
