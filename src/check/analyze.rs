@@ -871,6 +871,38 @@ mod tests {
         assert!(s < 0.85, "{s}");
     }
 
+    /// Copies of a story that differ only in their readers' comments have
+    /// the same visible lines: the glance settles them, without a
+    /// fingerprint or a second look at either body (a Readability pass each
+    /// while the comments were in the lines). A rewrite under the same
+    /// comments fails the lines and is found on the main text.
+    #[test]
+    fn comments_that_grow_are_settled_by_the_lines_alone() {
+        let loads = std::cell::Cell::new(0);
+        let mut base = subject(commented(&PARAGRAPHS[..2], 2), &loads);
+        let mut grown = subject(commented(&PARAGRAPHS[..2], 12), &loads);
+        let (a, b) = (grown.reading.lines.clone(), base.reading.lines.clone());
+        assert_eq!(
+            lines::similarity(&a.unwrap(), &b.unwrap()),
+            Some(1.0),
+            "the comments are not in the lines"
+        );
+        let s = drift(&mut grown, &mut base, 0.85).unwrap();
+        assert!(s >= quick_bar(0.85), "{s}");
+        for r in [&grown.reading, &base.reading] {
+            assert!(
+                r.page_fingerprint.is_none() && r.fingerprint.is_none(),
+                "fingerprinted for new comments"
+            );
+        }
+        assert_eq!(loads.get(), 0, "a second look at a body");
+
+        let mut rewritten = subject(commented(&REWRITTEN[..2], 12), &loads);
+        let s = drift(&mut rewritten, &mut base, 0.85).unwrap();
+        assert!(s < 0.85, "{s}");
+        assert!(rewritten.reading.fingerprint.is_some());
+    }
+
     fn subject(body: Vec<u8>, loads: &std::cell::Cell<u32>) -> Subject<'_> {
         let reading = glance(&body, Some("text/html"));
         Subject::new(reading, Some("text/html"), move || {

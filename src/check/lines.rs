@@ -21,9 +21,16 @@ use super::fingerprint::{
     CHAR_SHINGLE, MAX_LINE_WEIGHT, WORD_SHINGLE, WORDS_PER_WEIGHT, count_tokens,
 };
 
-/// Bumped whenever line splitting, hashing or weighting changes: sets of
-/// different versions are not compared, and a stale one is recomputed.
-pub const LINES_VERSION: u8 = 2;
+/// Bumped whenever line splitting, hashing or weighting changes, or the
+/// glance's visible text the lines are cut from: sets of different versions
+/// are not compared, and a stale one is recomputed.
+///
+/// 2: lines are hashed with XXH3.
+/// 3: the visible text leaves out reader comments (see
+/// `page::scan_markup`), and comment widgets known by their vendors' names:
+/// a set taken with them, compared with one taken without, would make a
+/// page with comments look rewritten.
+pub const LINES_VERSION: u8 = 3;
 
 /// Lines weighing less (about eight words or fewer: menu items, related
 /// headlines, captions) are compared only as one group, which keeps a

@@ -93,11 +93,13 @@ pub fn read_page(body: &[u8], content_type: Option<&str>) -> Page {
 }
 
 /// Reads a fetched body without building a document tree: the title and the
-/// visible text (scripts, styles, navigation, headers' chrome, footers and
-/// asides left out, entities decoded, a line break at every block), from one
-/// linear pass over the markup. About twenty times cheaper than
-/// [`read_page`]; what it calls `main_text` includes page furniture that
-/// Readability would drop, such as lists of related articles.
+/// visible text (scripts, styles, navigation, headers' chrome, footers,
+/// asides and sections named as reader comments left out, entities decoded,
+/// a line break at every block), from one linear pass over the markup.
+/// About twenty times cheaper than [`read_page`]; what it calls `main_text`
+/// includes page furniture that Readability would drop, such as lists of
+/// related articles, and comments found only by their heading (see
+/// [`Cuts`]).
 pub fn glance_page(body: &[u8], content_type: Option<&str>) -> Page {
     decoded(body, content_type, |html| {
         let scan = scan_markup(html, true);
@@ -622,7 +624,16 @@ fn drop_related_links(doc: &Document) {
 /// comments or the form to write one: WordPress's `#comments`,
 /// `.comment-list`, `#respond`, `.comment-respond`, `.comments-area`,
 /// Disqus's `#disqus_thread`, Chinese portals' `pinglun`. First or last
-/// only: `no-comment-img` is a story's picture, `commentary` a story.
+/// only: `no-comment-img` is a story's picture, `commentary` a story. A
+/// mark of two words (`a-b`) is the first two or the last two. See
+/// [`is_comment_name`], the rule both the tree and the glance use.
+///
+/// Then the names comment widgets go by, where no word of them says
+/// comment: Sohu's Changyan (`#SOHUCS`), Livefyre, Commento, utterances,
+/// giscus, Remark42, Hyvor Talk (`#hyvor-talk-view`), NetEase's cloud 跟帖
+/// (`.cloud-tie-wrapper`: `tie` alone would take a story's `tie-in`), and
+/// Sina's box (`#J_Comment_Wrap`, its comment word in the middle). Only
+/// vendors' names, which no story's container is called.
 const COMMENT_MARKS: &[&str] = &[
     "comment",
     "comments",
@@ -631,12 +642,24 @@ const COMMENT_MARKS: &[&str] = &[
     "disqus",
     "respond",
     "pinglun",
+    "sohucs",
+    "changyan",
+    "livefyre",
+    "commento",
+    "utterances",
+    "giscus",
+    "remark42",
+    "hyvor-talk",
+    "cloud-tie",
+    "comment-wrap",
 ];
 
 /// Words that, anywhere in such a name, say it is a state of the page or a
 /// thing without comments, not a comment section: WordPress puts
-/// `comments-open` on a story's own container.
-const NOT_COMMENTS: &[&str] = &["no", "open", "closed", "off", "disabled", "has", "none"];
+/// `comments-open` on a story's own container, and themes `giscus-enabled`.
+const NOT_COMMENTS: &[&str] = &[
+    "no", "open", "closed", "off", "disabled", "enabled", "has", "none",
+];
 
 /// Headings (letters only, in lower case: counts, spaces and punctuation
 /// dropped, so "3 Comments" and "评论(35)" match) that open a block of
@@ -661,6 +684,11 @@ const COMMENT_TITLES: &[&str] = &[
     "最新评论",
     "全部评论",
     "评论区",
+    "跟帖",
+    "网友跟帖",
+    "热门跟帖",
+    "最新跟帖",
+    "我要跟帖",
 ];
 
 /// Elements never taken for a comment section, whatever their names say.
@@ -670,13 +698,16 @@ const NEVER_COMMENTS: &[&str] = &["html", "body", "main"];
 /// story's container Readability kept them as its text, and the visible
 /// text holds them too, so a page drifted from its baseline as readers
 /// wrote and was judged `changed`. A comment section is an element named so
-/// (see [`COMMENT_MARKS`]), or a heading that reads as one (see
+/// (see [`is_comment_name`]), or a heading that reads as one (see
 /// [`COMMENT_TITLES`]) with what follows it in its container. Nothing that
-/// holds an `<h1>` goes: that is the story, whatever its class says.
+/// holds an `<h1>` goes: that is the story, whatever its class says. Nor
+/// does a story's own "Comment" section (see [`MAYBE_STORY_TITLES`]). The
+/// glance leaves out the named sections by the same rule (see [`Cuts`]).
 ///
 /// One walk over the tree, not entering what is removed: a comment section's
 /// subtree is never visited, and no element's text is read but a heading's,
-/// and that only up to a few words.
+/// and that only up to a few words; after a heading that may be the story's
+/// own, a bounded number of nodes is looked at by name.
 fn drop_comments(doc: &Document) {
     // The `<h1>`s and their ancestors.
     let mut headline = std::collections::HashSet::new();
@@ -697,8 +728,8 @@ fn drop_comments(doc: &Document) {
             if is_comment_section(&n) {
                 sections.push(n);
                 enter = false;
-            } else if is_comment_title(&n) {
-                titles.push(n);
+            } else if let Some(title) = comment_title(&n) {
+                titles.push((n, title));
                 enter = false;
             }
         }
@@ -713,28 +744,87 @@ fn drop_comments(doc: &Document) {
             }
         });
     }
+    // A heading that may be the story's own opens comments only when what
+    // follows takes them; asked before the named sections go.
+    let starts: Vec<_> = titles
+        .into_iter()
+        .map(|(title, words)| (title_start(title, &headline), words))
+        .filter(|(start, words)| {
+            !MAYBE_STORY_TITLES.contains(words) || takes_comments(start, &headline)
+        })
+        .map(|(start, _)| start)
+        .collect();
     for section in sections {
         section.remove_from_parent();
     }
-    for title in titles {
-        // A wrapper holding nothing but the title is part of it.
-        let mut start = title;
-        while let Some(parent) = start.parent().filter(|p| {
-            p.is_element()
-                && !headline.contains(&p.id)
-                && !p
-                    .node_name()
-                    .is_some_and(|name| NEVER_COMMENTS.contains(&name.as_ref()))
-                && holds_only(p, &start)
-        }) {
-            start = parent;
-        }
+    for start in starts {
         let mut cut = Some(start);
         while let Some(n) = cut.filter(|n| !headline.contains(&n.id)) {
             cut = n.next_sibling();
             n.remove_from_parent();
         }
     }
+}
+
+/// Where the cut of a comment heading starts: the heading, or the wrapper
+/// holding nothing but it (and so on up), short of the story's headline
+/// and of the elements never cut.
+fn title_start<'a>(
+    title: dom_query::NodeRef<'a>,
+    headline: &std::collections::HashSet<dom_query::NodeId>,
+) -> dom_query::NodeRef<'a> {
+    let mut start = title;
+    while let Some(parent) = start.parent().filter(|p| {
+        p.is_element()
+            && !headline.contains(&p.id)
+            && !p
+                .node_name()
+                .is_some_and(|name| NEVER_COMMENTS.contains(&name.as_ref()))
+            && holds_only(p, &start)
+    }) {
+        start = parent;
+    }
+    start
+}
+
+/// Comment headings that are also a story's own sections: a legal
+/// bulletin's or an analysis piece's "Comment" after its facts. Such a
+/// heading opens reader comments only when what follows it takes them
+/// (see [`takes_comments`]).
+const MAYBE_STORY_TITLES: &[&str] = &["comment"];
+
+/// Most nodes looked at after a heading for what takes comments: one
+/// follows the heading at once; a bound keeps a page of ten thousand such
+/// headings linear.
+const TAKES_COMMENTS_READ: usize = 200;
+
+/// Whether what follows `start` in its container, up to the headline and
+/// within [`TAKES_COMMENTS_READ`] nodes, takes reader comments: a form, a
+/// text box, an embedded frame (the widget), or a section named as
+/// comments.
+fn takes_comments(
+    start: &dom_query::NodeRef,
+    headline: &std::collections::HashSet<dom_query::NodeId>,
+) -> bool {
+    let mut read = 0;
+    let mut sibling = start.next_sibling();
+    while let Some(s) = sibling.filter(|s| !headline.contains(&s.id)) {
+        for n in std::iter::once(s).chain(s.descendants_it()) {
+            read += 1;
+            if read > TAKES_COMMENTS_READ {
+                return false;
+            }
+            let takes = n.node_name().is_some_and(|name| {
+                matches!(name.as_ref(), "form" | "textarea" | "iframe")
+                    || is_comment_name(&name, n.attr("class").as_deref(), n.id_attr().as_deref())
+            });
+            if takes {
+                return true;
+            }
+        }
+        sibling = s.next_sibling();
+    }
+    false
 }
 
 /// `parent` has no child but `only` that shows anything: other elements or
@@ -745,61 +835,99 @@ fn holds_only(parent: &dom_query::NodeRef, only: &dom_query::NodeRef) -> bool {
     })
 }
 
-/// Whether `el` is named as a comment section (see [`COMMENT_MARKS`]).
+/// Whether `el` is named as a comment section (see [`is_comment_name`]).
 fn is_comment_section(el: &dom_query::NodeRef) -> bool {
-    if el
-        .node_name()
-        .is_some_and(|name| NEVER_COMMENTS.contains(&name.as_ref()))
-    {
-        return false;
-    }
-    let marks = |token: &str| {
-        let words = name_words(token);
-        let is_mark = |w: Option<&String>| w.is_some_and(|w| COMMENT_MARKS.contains(&w.as_str()));
-        (is_mark(words.first()) || is_mark(words.last()))
-            && !words.iter().any(|w| NOT_COMMENTS.contains(&w.as_str()))
-    };
-    el.attr("class")
-        .is_some_and(|c| c.split_whitespace().any(marks))
-        || el.id_attr().is_some_and(|id| marks(id.trim()))
+    el.node_name().is_some_and(|name| {
+        is_comment_name(&name, el.attr("class").as_deref(), el.id_attr().as_deref())
+    })
 }
 
-/// The words of a class or id, in lower case: split at anything not a
-/// letter or digit and where a lower-case letter meets a capital
-/// (`commentList`).
-fn name_words(token: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut lower_before = false;
-    for c in token.chars() {
-        let boundary = !c.is_ascii_alphanumeric() || (lower_before && c.is_ascii_uppercase());
-        if boundary && !word.is_empty() {
-            words.push(std::mem::take(&mut word));
-        }
-        if c.is_ascii_alphanumeric() {
-            word.push(c.to_ascii_lowercase());
-        }
-        lower_before = c.is_ascii_lowercase();
+/// Whether an element `tag` (lower case) with this `class` and `id` is
+/// named as a comment section: a class token or the id whose first or last
+/// word (or two words, for a mark of two) is one of the [`COMMENT_MARKS`]
+/// and none of whose words is one of the [`NOT_COMMENTS`]; never one of the
+/// [`NEVER_COMMENTS`]. The one rule of the tree's walk ([`drop_comments`])
+/// and of the glance's scan ([`scan_markup`]).
+fn is_comment_name(tag: &str, class: Option<&str>, id: Option<&str>) -> bool {
+    !NEVER_COMMENTS.contains(&tag)
+        && (class.is_some_and(|c| c.split_whitespace().any(names_comments))
+            || id.is_some_and(|id| names_comments(id.trim())))
+}
+
+/// Whether one class token or id names comments (see [`is_comment_name`]).
+/// Allocates nothing: the glance asks it of every named element.
+fn names_comments(token: &str) -> bool {
+    let mut words = name_words(token);
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let is = |list: &[&str], w: &str| list.iter().any(|m| m.eq_ignore_ascii_case(w));
+    let mut denied = is(NOT_COMMENTS, first);
+    let (mut second, mut before_last, mut last) = (None, None, first);
+    for w in words {
+        second.get_or_insert(w);
+        before_last = Some(last);
+        last = w;
+        denied |= is(NOT_COMMENTS, w);
     }
-    if !word.is_empty() {
-        words.push(word);
+    if denied {
+        return false;
     }
-    words
+    // A mark of two words (`cloud-tie`) is the first two or the last two.
+    let pair = |a: Option<&str>, b: Option<&str>, mark: &str| {
+        let (Some(a), Some(b), Some((x, y))) = (a, b, mark.split_once('-')) else {
+            return false;
+        };
+        a.eq_ignore_ascii_case(x) && b.eq_ignore_ascii_case(y)
+    };
+    COMMENT_MARKS.iter().any(|m| {
+        if m.contains('-') {
+            pair(Some(first), second, m) || pair(before_last, Some(last), m)
+        } else {
+            m.eq_ignore_ascii_case(first) || m.eq_ignore_ascii_case(last)
+        }
+    })
+}
+
+/// The words of a class or id, as slices of it: split at anything not an
+/// ASCII letter or digit and where a lower-case letter meets a capital
+/// (`commentList`). Compared without regard to case.
+fn name_words(token: &str) -> impl Iterator<Item = &str> {
+    let bytes = token.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while bytes.get(at).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        at += 1;
+        while bytes.get(at).is_some_and(|b| {
+            b.is_ascii_alphanumeric()
+                && !(bytes[at - 1].is_ascii_lowercase() && b.is_ascii_uppercase())
+        }) {
+            at += 1;
+        }
+        // Boundaries are ASCII, so the slice is on characters.
+        token.get(start..at)
+    })
 }
 
 /// Most characters of a heading's text read to tell whether it is a
 /// [`COMMENT_TITLES`] one; a longer heading is not.
 const MAX_TITLE_READ: usize = 40;
 
-/// Whether `el` is a heading (`<h2>` to `<h6>`) that reads as one of the
-/// [`COMMENT_TITLES`]. Reads at most [`MAX_TITLE_READ`] characters of it,
+/// Which of the [`COMMENT_TITLES`] `el` reads as, if it is a heading
+/// (`<h2>` to `<h6>`). Reads at most [`MAX_TITLE_READ`] characters of it,
 /// so that headings nested in headings cost no more than one each.
-fn is_comment_title(el: &dom_query::NodeRef) -> bool {
+fn comment_title(el: &dom_query::NodeRef) -> Option<&'static str> {
     if !el
         .node_name()
         .is_some_and(|name| matches!(name.as_ref(), "h2" | "h3" | "h4" | "h5" | "h6"))
     {
-        return false;
+        return None;
     }
     let mut letters = String::new();
     let mut read = 0;
@@ -823,10 +951,10 @@ fn is_comment_title(el: &dom_query::NodeRef) -> bool {
             })
             .unwrap_or(true);
         if !within || read > MAX_TITLE_READ {
-            return false;
+            return None;
         }
     }
-    COMMENT_TITLES.contains(&letters.as_str())
+    COMMENT_TITLES.iter().find(|t| **t == letters).copied()
 }
 
 /// The text of `<body>` a reader sees, minus scripts, styles, navigation,
@@ -853,9 +981,9 @@ struct Scan {
     depth_sum: usize,
     /// The raw text of the first `<title>`.
     title: Option<String>,
-    /// With `want_text`: the visible text (outside tags, scripts, styles
-    /// and [`CHROME`] elements), entities decoded, a line break at every
-    /// block-level tag.
+    /// With `want_text`: the visible text (outside tags, scripts, styles,
+    /// [`CHROME`] elements and comment sections, see [`Cuts`]), entities
+    /// decoded, a line break at every block-level tag.
     text: String,
 }
 
@@ -947,7 +1075,8 @@ fn close(open: &mut Vec<Cow<str>>, name: &str) {
 }
 
 /// One pass over the markup: nesting depth, element count, the first title
-/// and, when asked, the stripped text. Linear in the input whatever it holds.
+/// and, when asked, the stripped text, without the sections named as reader
+/// comments ([`Cuts`]). Linear in the input whatever it holds.
 ///
 /// It reads the markup as it is: only tag names are compared without regard
 /// to case (lower-casing a copy of the whole page first cost a tenth of a
@@ -966,6 +1095,7 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
     let mut pos = 0usize;
     // The chrome element being skipped, and how many of that name are open.
     let mut chrome: Option<(&'static str, usize)> = None;
+    let mut cuts = Cuts::default();
     let push_text = |scan: &mut Scan, chrome: Option<(&str, usize)>, from: usize, to: usize| {
         if want_text
             && chrome.is_none()
@@ -1042,10 +1172,16 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
             if !VOID.contains(&name) && !AUTO_CLOSED.contains(&name) {
                 close(&mut open, name);
             }
+            if want_text {
+                cuts.end_tag(name, open.len(), scan.text.len());
+            }
             continue;
         }
         scan.elements += 1;
         scan.depth_sum = scan.depth_sum.saturating_add(open.len());
+        if want_text {
+            cuts.start_tag(name, open.len(), scan.text.len());
+        }
         if RAW_TEXT.contains(&name) {
             let end = end_tag(html, pos, name);
             if name == "title" && scan.title.is_none() {
@@ -1057,7 +1193,22 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
                 .map_or(html.len(), |e| end + e + 1);
             continue;
         }
-        if !self_closing && !VOID.contains(&name) && !AUTO_CLOSED.contains(&name) {
+        let pushed = !self_closing && !VOID.contains(&name) && !AUTO_CLOSED.contains(&name);
+        if want_text && chrome.is_none() && !self_closing && !VOID.contains(&name) {
+            let (class, id) = class_and_id(
+                html.get(name_start + name_len..gt.max(name_start + name_len))
+                    .unwrap_or_default(),
+            );
+            if (class.is_some() || id.is_some()) && is_comment_name(name, class, id) {
+                // Not pushed: one the parser closes by itself, named in
+                // `AUTO_CLOSED`.
+                let auto = (!pushed)
+                    .then(|| AUTO_CLOSED.iter().find(|a| **a == name).copied())
+                    .flatten();
+                cuts.open(open.len(), scan.text.len(), auto);
+            }
+        }
+        if pushed {
             open.push(tag);
             scan.max_depth = scan.max_depth.max(open.len());
         }
@@ -1065,10 +1216,235 @@ fn scan_markup(html: &str, want_text: bool) -> Scan {
     if pos < html.len() && !html.get(pos..).unwrap_or_default().contains('<') {
         push_text(&mut scan, chrome, pos, html.len());
     }
+    if want_text {
+        cuts.apply(&mut scan.text);
+    }
     if want_text && scan.text.contains('&') {
         scan.text = html_escape::decode_html_entities(&scan.text).into_owned();
     }
     scan
+}
+
+/// The reader comments a scan leaves out of the text: sections named so
+/// ([`is_comment_name`]), each from where its start tag leaves the text to
+/// where its element ends, as the open elements of [`scan_markup`] tell.
+///
+/// Whether a section holds an `<h1>` (and is then the story, as
+/// [`drop_comments`] keeps it) is known only at its end, so a section is
+/// cut when it ends; one still open at the end of the document is kept,
+/// since what follows its start cannot be told from comments there, and
+/// leaving out the story would hide its rewrite from the lines comparison.
+/// Every operation is constant time but for ranges and sections dropped,
+/// each once: linear in the markup, however deep or many.
+///
+/// Comment headings ([`COMMENT_TITLES`]) cut nothing here. Their cut runs
+/// to the end of the heading's container, which the scan cannot know:
+/// it does not keep the elements the parser closes by itself (a table's
+/// cell, a list item), so the cut would run past the cell into the rest of
+/// a table-laid-out page. And a wrong cut in the glance is the costly
+/// error: the lines comparison settles "unchanged", so story text left out
+/// of both copies could be rewritten unseen. Comments found only by their
+/// heading cost a Readability pass, as before, where the tree knows the
+/// container.
+#[derive(Debug, Default)]
+struct Cuts {
+    /// The sections open, outermost first (their depths never decrease).
+    open: Vec<Section>,
+    /// How many of `open`, from the outermost, hold an `<h1>`: a section
+    /// holding one holds it for all the sections around it.
+    headline: usize,
+    /// Byte ranges of the text to leave out: ascending and disjoint.
+    ranges: Vec<(usize, usize)>,
+}
+
+/// A comment section open in the scan.
+#[derive(Debug)]
+struct Section {
+    /// The number of open elements at its start tag: its element's place
+    /// among them, or for one not pushed the depth its siblings start at.
+    depth: usize,
+    /// Where its text starts.
+    start: usize,
+    /// For an element the parser closes by itself (`<li>`, `<p>`, which
+    /// the scan does not push), its name.
+    auto: Option<&'static str>,
+}
+
+impl Cuts {
+    /// A section starts with the text at `start`.
+    fn open(&mut self, depth: usize, start: usize, auto: Option<&'static str>) {
+        self.open.push(Section { depth, start, auto });
+    }
+
+    /// An end tag has left `depth` elements open, the text `len` long.
+    fn end_tag(&mut self, name: &str, depth: usize, len: usize) {
+        while self.open.last().is_some_and(|s| match s.auto {
+            None => depth <= s.depth,
+            Some(_) => depth < s.depth,
+        }) {
+            self.close_innermost(len);
+        }
+        if self
+            .open
+            .last()
+            .is_some_and(|s| s.auto == Some(name) && depth >= s.depth)
+        {
+            self.close_innermost(len);
+        }
+    }
+
+    /// A start tag comes with `depth` elements open, the text `len` long:
+    /// it closes a sibling the parser closes by itself, and an `<h1>` is
+    /// held by every section open.
+    fn start_tag(&mut self, name: &str, depth: usize, len: usize) {
+        if self
+            .open
+            .last()
+            .is_some_and(|s| s.depth == depth && s.auto.is_some_and(|a| auto_closes(a, name)))
+        {
+            self.close_innermost(len);
+        }
+        if name == "h1" {
+            self.headline = self.open.len();
+        }
+    }
+
+    /// The innermost section ends with the text `len` long: cut, unless it
+    /// holds an `<h1>`, along with any cut inside it.
+    fn close_innermost(&mut self, len: usize) {
+        let Some(section) = self.open.pop() else {
+            return;
+        };
+        let holds_headline = self.headline > self.open.len();
+        self.headline = self.headline.min(self.open.len());
+        if holds_headline {
+            return;
+        }
+        while self
+            .ranges
+            .last()
+            .is_some_and(|&(from, _)| from >= section.start)
+        {
+            self.ranges.pop();
+        }
+        if len > section.start {
+            self.ranges.push((section.start, len));
+        }
+    }
+
+    /// Leaves the cut ranges out of `text`, unless that would leave nothing
+    /// to read of a page that has text: a page that is one comment section
+    /// says what it says, and a blank reading would call it emptied.
+    fn apply(&self, text: &mut String) {
+        if self.ranges.is_empty() {
+            return;
+        }
+        let mut kept = String::with_capacity(text.len());
+        let mut from = 0;
+        for &(start, end) in &self.ranges {
+            kept.push_str(text.get(from..start).unwrap_or_default());
+            from = end;
+        }
+        kept.push_str(text.get(from..).unwrap_or_default());
+        if kept.chars().any(|c| !c.is_whitespace()) || text.chars().all(char::is_whitespace) {
+            *text = kept;
+        }
+    }
+}
+
+/// Whether a start tag `name` closes an open `auto` element (one of
+/// [`AUTO_CLOSED`]) it comes beside, as the parser closes it.
+fn auto_closes(auto: &str, name: &str) -> bool {
+    auto == name
+        || match auto {
+            "p" => matches!(
+                name,
+                "address"
+                    | "article"
+                    | "aside"
+                    | "blockquote"
+                    | "div"
+                    | "dl"
+                    | "fieldset"
+                    | "figure"
+                    | "footer"
+                    | "form"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "h5"
+                    | "h6"
+                    | "header"
+                    | "hr"
+                    | "main"
+                    | "nav"
+                    | "ol"
+                    | "pre"
+                    | "section"
+                    | "table"
+                    | "ul"
+                    | "li"
+                    | "dd"
+                    | "dt"
+            ),
+            "dd" | "dt" => matches!(name, "dd" | "dt"),
+            "td" | "th" => matches!(name, "td" | "th" | "tr" | "tbody" | "thead" | "tfoot"),
+            "tr" => matches!(name, "tbody" | "thead" | "tfoot"),
+            "option" => name == "optgroup",
+            _ => false,
+        }
+}
+
+/// The values of the `class` and `id` attributes (the first of each, as the
+/// parser keeps it) in what a start tag holds after its name.
+fn class_and_id(attrs: &str) -> (Option<&str>, Option<&str>) {
+    let bytes = attrs.as_bytes();
+    let (mut class, mut id) = (None, None);
+    let mut at = 0;
+    let skip = |at: &mut usize, f: &dyn Fn(u8) -> bool| {
+        while bytes.get(*at).is_some_and(|&b| f(b)) {
+            *at += 1;
+        }
+    };
+    while at < bytes.len() {
+        skip(&mut at, &|b| b.is_ascii_whitespace() || b == b'/');
+        let name_start = at;
+        skip(&mut at, &|b| {
+            !(b.is_ascii_whitespace() || b == b'=' || b == b'/')
+        });
+        if at == name_start {
+            break;
+        }
+        let name = attrs.get(name_start..at).unwrap_or_default();
+        skip(&mut at, &|b| b.is_ascii_whitespace());
+        let mut value = "";
+        if bytes.get(at) == Some(&b'=') {
+            at += 1;
+            skip(&mut at, &|b| b.is_ascii_whitespace());
+            let value_start;
+            match bytes.get(at) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    value_start = at + 1;
+                    at = value_start;
+                    skip(&mut at, &|b| b != q);
+                    value = attrs.get(value_start..at).unwrap_or_default();
+                    at += 1;
+                }
+                _ => {
+                    value_start = at;
+                    skip(&mut at, &|b| !b.is_ascii_whitespace());
+                    value = attrs.get(value_start..at).unwrap_or_default();
+                }
+            }
+        }
+        if name.eq_ignore_ascii_case("class") {
+            class.get_or_insert(value);
+        } else if name.eq_ignore_ascii_case("id") {
+            id.get_or_insert(value);
+        }
+    }
+    (class, id)
 }
 
 /// Where the raw text of element `name` (lower case) that starts at `from`
@@ -1408,6 +1784,331 @@ mod tests {
                 assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
             }
         }
+    }
+
+    /// The glance leaves reader comments out by the names the tree's walk
+    /// knows them by: their text grew night by night in the lines the cheap
+    /// comparison reads, so a story whose readers wrote failed it and cost a
+    /// Readability pass. What follows a section, and the lines around it,
+    /// stay.
+    #[test]
+    fn a_glance_leaves_out_comment_sections_by_their_names() {
+        const STORY: &str = "<h1>Ministry withdraws the draft rules</h1>\
+            <p>The ministry withdrew its draft rules on cross-border data transfers on Friday.</p>";
+        let page = |body: &str| {
+            format!(
+                "<html><head><title>Story</title></head><body><nav><a href=/>Home</a></nav>\
+                 <article>{body}</article><footer>Contact us</footer></body></html>"
+            )
+        };
+        for comments in [
+            "<section id='comments' class='comments'><h2>3 Comments</h2><ol class='comment-list'>\
+             <li class='comment'><p>Reader Alpha says this is a disgrace.</p>\
+             <ul class='children'><li class='comment'>Reader Beta disagrees.</li></ul></li></ol>\
+             <div id='respond'><h3>Leave a Reply</h3><form><p>Your email address will not be \
+             published.</p><textarea name='comment'></textarea></form></div></section>",
+            "<div id=disqus_thread><p>Reader Alpha says this is a disgrace.</p></div>",
+            "<DIV CLASS=\"Comments-Area\"><div><p>Reader Alpha says this is a disgrace.</p></div></DIV>",
+            "<div class='pinglun'><div class='pinglun'><p>Reader Alpha</p></div><p>Reader Beta</p></div>",
+            // Items the parser closes by themselves, named one by one.
+            "<ul><li class='comment'>Reader Alpha says this is a disgrace.<li class='comment'>\
+             Reader Beta disagrees.</ul>",
+            "<p class='comment-notes'>Reader Alpha: your email address will not be published.",
+        ] {
+            let html = page(&format!("{STORY}{comments}<p>Filed from Beijing.</p>"));
+            let p = glance_page(html.as_bytes(), Some("text/html"));
+            for gone in [
+                "Reader Alpha",
+                "Reader Beta",
+                "Leave a Reply",
+                "Home",
+                "Contact",
+            ] {
+                assert!(
+                    !p.main_text.contains(gone),
+                    "{gone}: {comments}: {:?}",
+                    p.main_text
+                );
+            }
+            assert!(
+                p.main_text.contains("withdrew its draft rules"),
+                "{comments}: {:?}",
+                p.main_text
+            );
+            assert!(
+                p.main_text
+                    .lines()
+                    .any(|l| l.trim() == "Filed from Beijing."),
+                "{comments}: {:?}",
+                p.main_text
+            );
+        }
+        // A list item beside a comment is not one; a section holding the
+        // headline is the story; names the rule does not take stay.
+        for (body, kept) in [
+            (
+                format!("{STORY}<ul><li class='comment'>Reader Alpha<li>Second point.</ul>"),
+                "Second point.",
+            ),
+            (
+                format!("<div class='comment'>{STORY}</div>"),
+                "withdrew its",
+            ),
+            (
+                format!("<div class='comments'><div class='kicker'>Comment</div>{STORY}</div>"),
+                "withdrew its",
+            ),
+            (
+                format!("{STORY}<div class='no-comment-img'><p>A caption.</p></div>"),
+                "A caption.",
+            ),
+            (
+                format!("{STORY}<div class='commentary'><p>An analysis.</p></div>"),
+                "An analysis.",
+            ),
+            (
+                format!(
+                    "<div class='comments-open'>{}<p>Its text.</p></div>",
+                    "<p>x</p>"
+                ),
+                "Its text.",
+            ),
+        ] {
+            let p = glance_page(page(&body).as_bytes(), Some("text/html"));
+            assert!(
+                p.main_text.contains(kept),
+                "{kept}: {body}: {:?}",
+                p.main_text
+            );
+        }
+    }
+
+    /// A comment section whose end never comes (a page cut at
+    /// [`MAX_READ_BYTES`], a template that forgets a `</div>`) runs, to the
+    /// parser, to the end of the document: what follows its start cannot be
+    /// told from comments, and leaving it out could hide a rewrite of the
+    /// story from the lines comparison. It is kept. So is a page whose only
+    /// text is one comment section: it is what the page says, not a blank.
+    #[test]
+    fn a_glance_keeps_a_comment_section_that_never_closes_and_a_page_of_nothing_else() {
+        for html in [
+            "<html><body><article><h1>H</h1><p>Story paragraph.</p><div class='comments'>\
+             <p>Reader Alpha</p><div><p>Story after the comments</p>",
+            "<html><body><p>Story paragraph.</p><ol class=commentlist><li>Reader Alpha\
+             <li><p>Story after the comments</p>",
+        ] {
+            let p = glance_page(html.as_bytes(), Some("text/html"));
+            for kept in [
+                "Story paragraph.",
+                "Reader Alpha",
+                "Story after the comments",
+            ] {
+                assert!(
+                    p.main_text.contains(kept),
+                    "{kept}: {html}: {:?}",
+                    p.main_text
+                );
+            }
+        }
+        let only = "<html><body><div class='comment-thread'><p>Reader Alpha says hello.</p>\
+                    </div></body></html>";
+        let p = glance_page(only.as_bytes(), Some("text/html"));
+        assert_eq!(p.main_text, "Reader Alpha says hello.");
+        // A closed section is cut though one opened later never closes.
+        let html = "<body><p>Story.</p><div class=comments>Reader Alpha</div><p>More story.</p>\
+                    <div class=comments>Reader Beta";
+        let p = glance_page(html.as_bytes(), Some("text/html"));
+        assert!(!p.main_text.contains("Alpha"), "{:?}", p.main_text);
+        assert!(p.main_text.contains("More story.") && p.main_text.contains("Beta"));
+    }
+
+    /// Comment sections by the hundred thousand, nested, side by side,
+    /// holding headlines, never closed or closed out of order: one pass
+    /// each, no panic (a quadratic walk would not finish).
+    #[test]
+    fn comment_sections_by_the_hundred_thousand_stay_linear() {
+        let n = 100_000;
+        let deep = format!(
+            "<p>Story.</p>{}Reader{}<p>After.</p>",
+            "<div class=comments>".repeat(n),
+            "</div>".repeat(n)
+        );
+        let p = glance_page(deep.as_bytes(), Some("text/html"));
+        assert_eq!(
+            p.main_text.split_whitespace().collect::<Vec<_>>(),
+            ["Story.", "After."]
+        );
+        let side = format!(
+            "<p>Story.</p>{}<p>After.</p>",
+            "<div class=comment><p>Reader</p></div>".repeat(n)
+        );
+        let p = glance_page(side.as_bytes(), Some("text/html"));
+        assert_eq!(
+            p.main_text.split_whitespace().collect::<Vec<_>>(),
+            ["Story.", "After."]
+        );
+        let headlines = format!(
+            "{}{}",
+            "<div class=comments><h1>H</h1><div class=comment>Reader</div>".repeat(n / 2),
+            "</div>".repeat(n / 2)
+        );
+        let p = glance_page(headlines.as_bytes(), Some("text/html"));
+        assert_eq!(p.main_text.matches('H').count(), n / 2);
+        assert!(!p.main_text.contains("Reader"));
+        for junk in [
+            "<div class=comments><b>x</div></b>",
+            "<li class=comment><div>x</li>",
+            "<div class=comments><table><td>x</div>",
+            "</div><div class=comment>x",
+            "<p class=comment>x<div>y",
+            "<div class=comments><h1>x</div></h1>",
+        ] {
+            let _ = glance_page(junk.repeat(30_000).as_bytes(), Some("text/html"));
+        }
+    }
+
+    /// Comment widgets known by their vendors' names, which the word rule
+    /// missed: Sohu's Changyan (`#SOHUCS`), Livefyre, Commento, utterances,
+    /// giscus, Remark42, Hyvor Talk, NetEase's cloud 跟帖
+    /// (`.cloud-tie-wrapper`), Sina's comment box (`#J_Comment_Wrap`). Out
+    /// of the main text and of the glance alike; and a NetEase 跟帖 heading
+    /// ends a story as a comment heading does.
+    #[test]
+    fn vendor_comment_widgets_are_comment_sections() {
+        const STORY: &str = "<h1>Ministry withdraws the draft rules on data exports</h1>\
+            <p>The ministry withdrew its draft rules on cross-border data transfers on Friday, \
+            three weeks after publishing them, and said a revised version would follow after \
+            further consultation with industry groups and provincial regulators.</p>";
+        let page = |widget: &str| {
+            format!(
+                "<html><head><title>Story</title></head><body><article>{STORY}{widget}\
+                 </article></body></html>"
+            )
+        };
+        for open in [
+            "<div id='SOHUCS' sid='20201226'>",
+            "<div id='changyan'>",
+            "<div class='livefyre'>",
+            "<div id='commento'>",
+            "<div class='utterances'>",
+            "<div class='giscus'>",
+            "<div id='remark42'>",
+            "<div id='hyvor-talk-view'>",
+            "<div id='cloud-tie-wrapper' class='cloud-tie-wrapper'>",
+            "<div id='J_Comment_Wrap' class='blkContainerCommentblk'>",
+        ] {
+            let html = page(&format!(
+                "{open}<p>Reader Alpha says this is a disgrace and the government should \
+                 resign at once.</p></div>"
+            ));
+            for p in [
+                read_page(html.as_bytes(), Some("text/html")),
+                glance_page(html.as_bytes(), Some("text/html")),
+            ] {
+                assert!(
+                    !p.main_text.contains("Reader Alpha"),
+                    "{open}: {}",
+                    p.main_text
+                );
+                assert!(p.main_text.contains("withdrew its draft"), "{open}");
+            }
+        }
+        for title in ["跟帖", "网友跟帖", "热门跟帖"] {
+            let html = page(&format!(
+                "<h3>{title}</h3><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>"
+            ));
+            let p = read_page(html.as_bytes(), Some("text/html"));
+            assert!(!p.main_text.contains("网友甲"), "{title}: {}", p.main_text);
+        }
+    }
+
+    /// A story's container (no headline inside to protect it) whose class
+    /// holds a vendor's name in the middle, or says the widget is there,
+    /// is the story still.
+    #[test]
+    fn a_vendor_name_inside_a_storys_class_is_not_a_comment_section() {
+        let story = "<p>The ministry withdrew its draft rules on cross-border data transfers \
+            on Friday, three weeks after publishing them.</p>";
+        for class in [
+            "post-body with-giscus-below",
+            "story-cloud-tie-feature",
+            "entry has-commento",
+            "article giscus-enabled",
+            "content story-utterances-theme",
+        ] {
+            let html = format!(
+                "<html><body><div class='{class}'>{story}</div><p>Filed from Beijing.</p>\
+                 </body></html>"
+            );
+            for p in [
+                read_page(html.as_bytes(), Some("text/html")),
+                glance_page(html.as_bytes(), Some("text/html")),
+            ] {
+                assert!(
+                    p.main_text.contains("withdrew its draft"),
+                    "{class}: {}",
+                    p.main_text
+                );
+            }
+        }
+    }
+
+    /// "Comment" in the singular is also a section of a story: a legal
+    /// bulletin's or an analysis piece's facts, then its "Comment". As a
+    /// comment heading it cut the story's last paragraphs, so their rewrite
+    /// went unseen. It opens reader comments only when what follows it
+    /// takes them (a form, a text box, an embedded widget, a section named
+    /// as comments); the plural and the other headings cut as before.
+    #[test]
+    fn a_storys_own_comment_section_is_its_text() {
+        let page = |tail: &str| {
+            format!(
+                "<html><head><title>Bulletin</title></head><body><article>\
+                 <h1>Court of Appeal rules on limitation in negligence claims</h1>\
+                 <p>The claimant sued her former solicitors eight years after the transaction \
+                 completed, arguing that the limitation period ran only from the day she \
+                 learned of the defect in her title to the property.</p>\
+                 <p>The Court of Appeal held that the period ran from the date on which she \
+                 had sufficient knowledge to investigate, not from the date of full knowledge, \
+                 and dismissed the appeal.</p>{tail}</article></body></html>"
+            )
+        };
+        let own = "<h2>Comment</h2><p>This decision is a welcome clarification of the date \
+            from which a claimant's knowledge is counted, and lenders should review the \
+            claims they hold against it.</p><p>Practitioners should note that the court \
+            declined to follow its earlier dicta on constructive knowledge.</p>";
+        let p = read_page(page(own).as_bytes(), Some("text/html"));
+        for kept in ["welcome clarification", "Practitioners should note"] {
+            assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
+        }
+        for (tail, gone) in [
+            (
+                "<h3>Comment</h3><form><p>Your email address will not be published.</p>\
+                 <textarea name='c'></textarea></form>",
+                "will not be published",
+            ),
+            (
+                "<div class='box'><h3>Comment</h3></div><p>Log in to take part.</p>\
+                 <iframe src='/comments'></iframe>",
+                "Log in to take part",
+            ),
+            (
+                "<h3>Comments</h3><p>Reader Alpha says this is a disgrace.</p>",
+                "Reader Alpha",
+            ),
+        ] {
+            let p = read_page(page(tail).as_bytes(), Some("text/html"));
+            assert!(!p.main_text.contains(gone), "{tail}: {}", p.main_text);
+            assert!(
+                p.main_text.contains("dismissed the appeal"),
+                "{}",
+                p.main_text
+            );
+        }
+        // Ten thousand such headings cost a bounded look each, not the page.
+        let many = page(&"<h2>Comment</h2><p>Point.</p>".repeat(10_000));
+        let p = read_page(many.as_bytes(), Some("text/html"));
+        assert_eq!(p.main_text.matches("Point.").count(), 10_000);
     }
 
     #[test]
@@ -1854,6 +2555,46 @@ mod tests {
                 );
                 prop_assert_eq!(a.text.to_ascii_lowercase(), b.text);
                 prop_assert_eq!(a.title.map(|t| t.to_ascii_lowercase()), b.title);
+            }
+
+            /// Comment sections in any nesting, closed or not, out of
+            /// order: the glance only ever leaves text out (what it keeps
+            /// is, in order, what it keeps of the same markup with the
+            /// sections unnamed), and never all of a page's text.
+            #[test]
+            fn comment_sections_only_leave_text_out(parts in proptest::collection::vec(prop_oneof![
+                Just("<div class=comments>"),
+                Just("<section id=respond>"),
+                Just("<li class=comment>"),
+                Just("<p class=comment-meta>"),
+                Just("<b class=comments>"),
+                Just("</div>"),
+                Just("</section>"),
+                Just("</li>"),
+                Just("</p>"),
+                Just("</b>"),
+                Just("<ul>"),
+                Just("</ul>"),
+                Just("<h1>"),
+                Just("</h1>"),
+                Just("<p>"),
+                Just("<table><td>"),
+                Just("</table>"),
+                Just("word "),
+                Just("词"),
+            ], 0..40)) {
+                let s: String = parts.concat();
+                let unnamed = s.replace("comment", "kommenx").replace("respond", "respont");
+                let (cut, whole) = (scan_markup(&s, true).text, scan_markup(&unnamed, true).text);
+                let mut rest = whole.chars();
+                prop_assert!(cut.chars().all(|c| rest.any(|w| w == c)), "{cut:?} of {whole:?}");
+                prop_assert_eq!(
+                    cut.trim().is_empty(),
+                    whole.trim().is_empty(),
+                    "{:?} of {:?}",
+                    cut,
+                    whole
+                );
             }
 
             #[test]
