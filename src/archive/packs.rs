@@ -30,7 +30,7 @@ use super::blobs::{BlobError, Framing, create_dir_durably, framing, holds, sync_
 
 /// Record header: magic, sha256, frame length.
 const MAGIC: &[u8; 4] = b"CWB1";
-const HEADER: u64 = 4 + 32 + 8;
+pub(super) const HEADER: u64 = 4 + 32 + 8;
 
 /// A pack is closed and a new one started past this size, so no file grows
 /// without bound and a damaged pack loses a bounded share of the archive.
@@ -564,6 +564,24 @@ impl Packs {
                 Err(e)
             }
         }
+    }
+
+    /// Takes the index row naming blob `sha256` at `loc` out of the index
+    /// (durably), leaving the pack's bytes as they are: for a damaged
+    /// record ([`super::FsBlobStore::set_aside_if_damaged`]), so the next
+    /// append of the blob is indexed in its place. A row naming another
+    /// place (indexed again meanwhile) is kept. The caller holds the run
+    /// lock.
+    pub fn forget(&self, sha256: &[u8; 32], loc: Location) -> Result<(), BlobError> {
+        let mut state = self.lock();
+        let index = self.writer(&mut state)?;
+        index
+            .execute(
+                "DELETE FROM packed WHERE sha256 = ?1 AND pack = ?2 AND offset = ?3",
+                params![&sha256[..], loc.pack, loc.offset as i64],
+            )
+            .map_err(|e| self.index_error(e))?;
+        Ok(())
     }
 
     /// The zstd frame of a packed blob, checked against its record header.
