@@ -1025,3 +1025,98 @@ async fn fetch_save_into_a_read_only_store_names_it_before_fetching() {
     let saved = s.save("/files/doc.pdf").await;
     assert!(saved["capture_id"].is_i64(), "{saved}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_packed_copy_set_aside_by_repair_is_stored_again_by_the_next_check() {
+    // A flipped byte in a packed record: the index named the blob, so every
+    // later check of the same page stored nothing and the copy stayed
+    // unreadable for good, though each check had the right bytes in hand.
+    let s = setup().await;
+    s.g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n[fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let url = s.url("/files/page.html");
+    s.g.brief(
+        "b.txt",
+        format!(
+            "Briefings - test page\n\nOutlet: Headline\n\nA body paragraph for the item that is long enough.\n\nSource: Outlet, December 1, 2020\n{url}\n\n"
+        ),
+    );
+    let first = s.json(&["check", "--format", "json"]).await;
+    assert_eq!(first["checked"], 1, "{first}");
+    let (_, html) = file_body("page.html").unwrap();
+    let name = sha(&html);
+    assert!(
+        !blob_path(s.g.dir.path(), &name).exists(),
+        "packed, not loose"
+    );
+    let index = rusqlite::Connection::open(s.g.path("data/blobs/packs/index.db")).unwrap();
+    let (pack, offset, length): (i64, i64, i64) = index
+        .query_row(
+            "SELECT pack, offset, length FROM packed WHERE sha256 = ?1",
+            [hex::decode(&name).unwrap()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    drop(index);
+    let pack_file = s.g.path(&format!("data/blobs/packs/pack-{pack:06}.cwpack"));
+    let mut bytes = std::fs::read(&pack_file).unwrap();
+    bytes[(offset + length / 2) as usize] ^= 0x10;
+    std::fs::write(&pack_file, bytes).unwrap();
+
+    let out = s.run(&["verify"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("PROBLEM corrupt_blob")
+            && l.contains(&name)
+            && l.contains(&url)),
+        "{text}"
+    );
+    assert!(
+        text.contains("`citewatch verify --repair` sets damaged copies aside"),
+        "{text}"
+    );
+
+    let pack_len = std::fs::metadata(&pack_file).unwrap().len();
+    let out = s.run(&["verify", "--repair", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1), "still lost until fetched again");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let aside = v["set_aside"].as_array().unwrap();
+    assert_eq!(aside.len(), 1, "{v}");
+    assert_eq!(aside[0]["sha256"], name.as_str(), "{v}");
+    assert_eq!(aside[0]["sources"], serde_json::json!([url]), "{v}");
+    // Nothing deleted: the record's bytes are still in the pack.
+    assert_eq!(std::fs::metadata(&pack_file).unwrap().len(), pack_len);
+    let out = s.run(&["verify", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["problems"][0]["kind"], "missing_blob", "{v}");
+
+    let again = s.json(&["check", "--all", "--format", "json"]).await;
+    assert_eq!(again["checked"], 1, "{again}");
+    let out = s.run(&["verify"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let got = s.run(&["get", &url]).await;
+    assert_eq!(got.status.code(), Some(0));
+    assert_eq!(got.stdout, html);
+    // Both captures name the one sha256: the first, taken before the
+    // damage, now reads the good record too.
+    let captures: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM captures WHERE body_sha256 = ?1",
+            [&name],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(captures, 2);
+    let oldest = s.run(&["get", &url, "--at", "2000-01-01"]).await;
+    assert_eq!(oldest.status.code(), Some(0));
+    assert_eq!(oldest.stdout, html);
+}

@@ -1436,6 +1436,9 @@ mod tests {
             assert_eq!(store.set_aside_if_damaged(&delta).unwrap().len(), 1);
             assert_eq!(store.set_aside_if_damaged(&base).unwrap(), vec![]);
             assert!(!store.contains(&delta).unwrap());
+            // The record no row names now is no sound record the index
+            // lost: no reason to rebuild it.
+            assert_eq!(store.packs().needs_rebuild(true).unwrap(), None);
             store.put_hashed_against(&delta, &second, &base).unwrap();
             store.sync().unwrap();
             assert_eq!(read_back(&store, &delta), second);

@@ -853,11 +853,23 @@ impl Packs {
             for (from, to) in gaps {
                 let mut pos = from;
                 while let Some((start, record)) = next_sound_record(&file, pos, to) {
-                    let readable = match record.framing {
-                        Framing::Whole => true,
-                        Framing::Delta(base) => indexed(&base)?,
-                    };
-                    if readable && !indexed(&record.sha)? {
+                    // A delta is sound only if it holds against its base: a
+                    // damaged one set aside (its row taken out, see
+                    // `forget`) is no record the index lost, and a rebuild
+                    // would skip it again.
+                    let lost_here = !indexed(&record.sha)?
+                        && match record.framing {
+                            Framing::Whole => true,
+                            Framing::Delta(base) => {
+                                match Self::located(index, &base)
+                                    .map_err(|e| self.index_error(e))?
+                                {
+                                    Some(at) => self.delta_holds(&file, start, &record, &base, at),
+                                    None => false,
+                                }
+                            }
+                        };
+                    if lost_here {
                         lost += 1;
                     }
                     pos = start + HEADER + record.length;
@@ -872,6 +884,27 @@ impl Packs {
         }
         Ok((!found.is_empty())
             .then(|| format!("the pack index does not name {}", found.join(", "))))
+    }
+
+    /// Whether the delta `record` at `start` in `file` decompresses to its
+    /// name against its base's frame, found at `base_at`.
+    fn delta_holds(
+        &self,
+        file: &File,
+        start: u64,
+        record: &Record,
+        base: &[u8; 32],
+        base_at: Location,
+    ) -> bool {
+        let Ok(len) = usize::try_from(record.length) else {
+            return false;
+        };
+        let mut stored = vec![0u8; len];
+        if file.read_exact_at(&mut stored, start + HEADER).is_err() {
+            return false;
+        }
+        self.read_frame(base, base_at)
+            .is_ok_and(|base_stored| holds(&record.sha, &stored, Some(&base_stored)))
     }
 
     /// The packs the index knows; with `thorough`, after SQLite's quick
