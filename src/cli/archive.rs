@@ -422,7 +422,12 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     )?;
                 }
             } else if repair {
-                writeln!(out, "the pack index is sound: nothing to repair")?;
+                let rest = if report.set_aside.is_empty() {
+                    "nothing to repair"
+                } else {
+                    "it needs no rebuild"
+                };
+                writeln!(out, "the pack index is sound: {rest}")?;
             }
             for p in &report.problems {
                 let sha = p.sha256.as_deref().unwrap_or("-");
@@ -440,8 +445,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
             if !report.set_aside.is_empty() {
                 writeln!(
                     out,
-                    "set aside {}: still lost, until the next check of their sources \
-                     fetches the pages whole and stores them again:",
+                    "set aside {} (nothing deleted): still lost, until the next check of \
+                     its source fetches the page whole and stores the same bytes again:",
                     plural(
                         report.set_aside.len() as i64,
                         "damaged copy",
