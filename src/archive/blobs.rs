@@ -315,6 +315,16 @@ pub struct Leftover {
     pub bytes: u64,
 }
 
+/// A copy of a blob whose own bytes are damaged
+/// ([`FsBlobStore::damaged_copies`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DamagedCopy {
+    /// A loose file.
+    Loose(PathBuf),
+    /// A packed record, where the index names it.
+    Packed(super::packs::Location),
+}
+
 /// A damaged copy [`FsBlobStore::set_aside_if_damaged`] set aside.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SetAside {
@@ -416,29 +426,32 @@ impl FsBlobStore {
     /// must hold the run lock: a check appending meanwhile could find the
     /// copy just before it goes.
     pub fn set_aside_if_damaged(&self, sha256: &str) -> Result<Vec<SetAside>, BlobError> {
+        self.damaged_copies(sha256)?
+            .iter()
+            .map(|copy| self.set_aside(sha256, copy))
+            .collect()
+    }
+
+    /// The copies of a blob [`FsBlobStore::set_aside_if_damaged`] would set
+    /// aside, judged and not yet touched: a caller setting aside several
+    /// blobs judges them all first, so that whether a delta is set aside
+    /// does not depend on whether its base was set aside before it.
+    pub fn damaged_copies(&self, sha256: &str) -> Result<Vec<DamagedCopy>, BlobError> {
         let name = raw(sha256)?;
-        let io = Self::io(sha256);
-        let mut set_aside = Vec::new();
+        let mut damaged = Vec::new();
         // Loose first, as reads look: a packed copy behind a sound loose
         // file is never read.
         if let Some(path) = self.loose_file(sha256) {
-            let stored = std::fs::read(&path).map_err(&io)?;
+            let stored = std::fs::read(&path).map_err(Self::io(sha256))?;
             if !self.own_copy_damaged(&name, &stored) {
-                return Ok(set_aside);
+                return Ok(damaged);
             }
-            let aside =
-                path.with_file_name(format!("{sha256}.damaged-{}", crate::time::now_millis()));
-            std::fs::rename(&path, &aside).map_err(&io)?;
-            sync_folder(path.parent().unwrap_or(&self.dir)).map_err(&io)?;
-            set_aside.push(SetAside {
-                sha256: sha256.to_string(),
-                kept_as: aside.display().to_string(),
-            });
+            damaged.push(DamagedCopy::Loose(path));
         }
         let Some(loc) = self.packs.locate(&name)? else {
-            return Ok(set_aside);
+            return Ok(damaged);
         };
-        let damaged = match self.packs.read_frame(&name, loc) {
+        let bad = match self.packs.read_frame(&name, loc) {
             Ok(stored) => self.own_copy_damaged(&name, &stored),
             // The record's header is not this blob's, or the index names
             // bytes that are not there: the row leads to no copy.
@@ -447,18 +460,37 @@ impl FsBlobStore {
             }
             Err(e) => return Err(e),
         };
-        if damaged {
-            self.packs.forget(&name, loc)?;
-            set_aside.push(SetAside {
-                sha256: sha256.to_string(),
-                kept_as: format!(
+        if bad {
+            damaged.push(DamagedCopy::Packed(loc));
+        }
+        Ok(damaged)
+    }
+
+    /// Sets one damaged copy of blob `sha256` aside (see
+    /// [`FsBlobStore::set_aside_if_damaged`]), durably.
+    pub fn set_aside(&self, sha256: &str, copy: &DamagedCopy) -> Result<SetAside, BlobError> {
+        let kept_as = match copy {
+            DamagedCopy::Loose(path) => {
+                let io = Self::io(sha256);
+                let aside =
+                    path.with_file_name(format!("{sha256}.damaged-{}", crate::time::now_millis()));
+                std::fs::rename(path, &aside).map_err(&io)?;
+                sync_folder(path.parent().unwrap_or(&self.dir)).map_err(&io)?;
+                aside.display().to_string()
+            }
+            DamagedCopy::Packed(loc) => {
+                self.packs.forget(&raw(sha256)?, *loc)?;
+                format!(
                     "{} at offset {} (no index row names it now)",
                     self.packs.pack_path(loc.pack).display(),
                     loc.offset.saturating_sub(super::packs::HEADER)
-                ),
-            });
-        }
-        Ok(set_aside)
+                )
+            }
+        };
+        Ok(SetAside {
+            sha256: sha256.to_string(),
+            kept_as,
+        })
     }
 
     /// Whether `stored`, a copy of blob `name`, is damaged in its own bytes:
@@ -1440,6 +1472,48 @@ mod tests {
             // lost: no reason to rebuild it.
             assert_eq!(store.packs().needs_rebuild(true).unwrap(), None);
             store.put_hashed_against(&delta, &second, &base).unwrap();
+            store.sync().unwrap();
+            assert_eq!(read_back(&store, &delta), second);
+        }
+    }
+
+    #[test]
+    fn verify_sets_aside_a_damaged_base_and_keeps_its_sound_delta_whatever_the_order() {
+        use crate::archive::verify::{Problem, VerifyReport, set_aside_damaged};
+        let (first, second) = (page("first"), page("second"));
+        let (base, delta) = (sha(&first), sha(&second));
+        // Both are found corrupt (the delta reads through its base); in
+        // either order only the base is set aside: judged after the base
+        // was gone, the delta would have been judged unreadable too.
+        for order in [[&base, &delta], [&delta, &base]] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = FsBlobStore::deferred_sync(dir.path());
+            store.put_hashed(&base, &first).unwrap();
+            store.put_hashed_against(&delta, &second, &base).unwrap();
+            store.sync().unwrap();
+            damage(&store, &base);
+            let mut report = VerifyReport {
+                problems: order
+                    .iter()
+                    .map(|sha| Problem {
+                        kind: "corrupt_blob",
+                        sha256: Some(sha.to_string()),
+                        captures: vec![],
+                        sources: vec![format!("https://example.org/{}", &sha[..4])],
+                        detail: String::new(),
+                    })
+                    .collect(),
+                ..VerifyReport::default()
+            };
+            set_aside_damaged(&mut report, &store);
+            let aside: Vec<&str> = report.set_aside.iter().map(|c| c.sha256.as_str()).collect();
+            assert_eq!(aside, [base.as_str()], "{order:?}");
+            assert_eq!(report.problems.len(), 2, "nothing more to say");
+            assert_eq!(
+                report.set_aside[0].sources,
+                [format!("https://example.org/{}", &base[..4])]
+            );
+            store.put_hashed(&base, &first).unwrap();
             store.sync().unwrap();
             assert_eq!(read_back(&store, &delta), second);
         }

@@ -297,22 +297,38 @@ pub fn set_aside_damaged(report: &mut VerifyReport, blobs: &FsBlobStore) {
         .filter(|p| p.kind == "corrupt_blob")
         .filter_map(|p| Some((p.sha256.clone()?, p.sources.clone())))
         .collect();
+    // All judged before any is set aside: a delta whose base is set aside
+    // here is judged against the base as found, not as missing.
+    let mut judged = Vec::new();
     for (sha, sources) in corrupt {
-        match blobs.set_aside_if_damaged(&sha) {
-            Ok(copies) => report
-                .set_aside
-                .extend(copies.into_iter().map(|c| SetAsideCopy {
-                    sha256: c.sha256,
-                    kept_as: c.kept_as,
-                    sources: sources.clone(),
-                })),
-            Err(e) => report.problems.push(Problem {
-                kind: "corrupt_blob",
-                sha256: Some(sha),
-                captures: Vec::new(),
-                sources,
-                detail: format!("cannot be set aside: {e}"),
-            }),
+        match blobs.damaged_copies(&sha) {
+            Ok(copies) => judged.extend(
+                copies
+                    .into_iter()
+                    .map(|c| (sha.clone(), c, sources.clone())),
+            ),
+            Err(e) => cannot_set_aside(report, sha, sources, e),
         }
     }
+    for (sha, copy, sources) in judged {
+        match blobs.set_aside(&sha, &copy) {
+            Ok(c) => report.set_aside.push(SetAsideCopy {
+                sha256: c.sha256,
+                kept_as: c.kept_as,
+                sources,
+            }),
+            Err(e) => cannot_set_aside(report, sha, sources, e),
+        }
+    }
+}
+
+/// A damaged copy that could not be judged or set aside: a problem of its own.
+fn cannot_set_aside(report: &mut VerifyReport, sha: String, sources: Vec<String>, e: BlobError) {
+    report.problems.push(Problem {
+        kind: "corrupt_blob",
+        sha256: Some(sha),
+        captures: Vec::new(),
+        sources,
+        detail: format!("cannot be set aside: {e}"),
+    });
 }
