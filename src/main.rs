@@ -313,8 +313,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// First build the pack index (blobs/packs/index.db) again from the
-        /// pack files when it is missing, damaged or incomplete (takes the
-        /// run lock; the old index is kept beside it).
+        /// pack files when it is missing, damaged or incomplete (the old
+        /// index is kept beside it); then set aside the damaged copies found,
+        /// deleting nothing, so the next check of their sources stores them
+        /// again. Takes the run lock.
         #[arg(long)]
         repair: bool,
     },

@@ -1025,3 +1025,140 @@ async fn fetch_save_into_a_read_only_store_names_it_before_fetching() {
     let saved = s.save("/files/doc.pdf").await;
     assert!(saved["capture_id"].is_i64(), "{saved}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_copies_set_aside_by_repair_are_stored_again_by_the_next_check() {
+    // A flipped byte in a packed record (a check's copy) or in a loose file
+    // (`fetch --save`'s): the index or the file named the blob, so every
+    // later check of the same page stored nothing and the copy stayed
+    // unreadable for good, though each check had the right bytes in hand.
+    let s = setup().await;
+    s.g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n[fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let (page, pdf) = (s.url("/files/page.html"), s.url("/files/doc.pdf"));
+    let mut doc = String::from("Briefings - test page\n\n");
+    for (i, url) in [&page, &pdf].into_iter().enumerate() {
+        doc += &format!(
+            "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\nSource: Outlet {i}, December 1, 2020\n{url}\n\n"
+        );
+    }
+    s.g.brief("b.txt", doc);
+    s.save("/files/doc.pdf").await;
+    let first = s.json(&["check", "--format", "json"]).await;
+    assert_eq!(first["checked"], 2, "{first}");
+    let (_, html) = file_body("page.html").unwrap();
+    let (_, pdf_body) = file_body("doc.pdf").unwrap();
+    let (packed, loose) = (sha(&html), sha(&pdf_body));
+    assert!(!blob_path(s.g.dir.path(), &packed).exists(), "packed");
+    let loose_file = blob_path(s.g.dir.path(), &loose);
+    assert!(loose_file.exists(), "the check found it loose");
+    let index = rusqlite::Connection::open(s.g.path("data/blobs/packs/index.db")).unwrap();
+    let (pack, offset, length): (i64, i64, i64) = index
+        .query_row(
+            "SELECT pack, offset, length FROM packed WHERE sha256 = ?1",
+            [hex::decode(&packed).unwrap()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    drop(index);
+    let pack_file = s.g.path(&format!("data/blobs/packs/pack-{pack:06}.cwpack"));
+    let flip = |path: &Path, at: usize| {
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes[at] ^= 0x10;
+        std::fs::write(path, bytes).unwrap();
+    };
+    flip(&pack_file, (offset + length / 2) as usize);
+    flip(
+        &loose_file,
+        std::fs::metadata(&loose_file).unwrap().len() as usize / 2,
+    );
+
+    let out = s.run(&["verify"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (name, url) in [(&packed, &page), (&loose, &pdf)] {
+        assert!(
+            text.lines().any(|l| l.starts_with("PROBLEM corrupt_blob")
+                && l.contains(name.as_str())
+                && l.contains(url.as_str())),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("`citewatch verify --repair` sets damaged copies aside"),
+        "{text}"
+    );
+
+    let pack_len = std::fs::metadata(&pack_file).unwrap().len();
+    let out = s.run(&["verify", "--repair", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1), "still lost until fetched again");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut aside: Vec<(String, Value)> = v["set_aside"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["sha256"].as_str().unwrap().to_string(),
+                c["sources"].clone(),
+            )
+        })
+        .collect();
+    aside.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut want = vec![
+        (packed.clone(), serde_json::json!([page])),
+        (loose.clone(), serde_json::json!([pdf])),
+    ];
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(aside, want, "{v}");
+    // Nothing deleted: the record's bytes are still in the pack, the loose
+    // file renamed beside where it was.
+    assert_eq!(std::fs::metadata(&pack_file).unwrap().len(), pack_len);
+    assert!(!loose_file.exists());
+    let kept: Vec<String> = std::fs::read_dir(loose_file.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("{loose}.damaged-")))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let out = s.run(&["verify", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["missing_blob", "missing_blob"], "{v}");
+
+    let again = s.json(&["check", "--all", "--format", "json"]).await;
+    assert_eq!(again["checked"], 2, "{again}");
+    let out = s.run(&["verify"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for (url, body) in [(&page, &html), (&pdf, &pdf_body)] {
+        let got = s.run(&["get", url]).await;
+        assert_eq!(got.status.code(), Some(0), "{url}");
+        assert_eq!(&got.stdout, body, "{url}");
+        // Every capture names the one sha256: the first, taken before the
+        // damage, now reads the new copy too.
+        let oldest = s.run(&["get", url, "--at", "2000-01-01"]).await;
+        assert_eq!(oldest.status.code(), Some(0), "{url}");
+        assert_eq!(&oldest.stdout, body, "{url}");
+    }
+    let captures: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM captures WHERE body_sha256 = ?1",
+            [&packed],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(captures, 2);
+}

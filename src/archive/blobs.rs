@@ -315,6 +315,26 @@ pub struct Leftover {
     pub bytes: u64,
 }
 
+/// A copy of a blob whose own bytes are damaged
+/// ([`FsBlobStore::damaged_copies`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DamagedCopy {
+    /// A loose file.
+    Loose(PathBuf),
+    /// A packed record, where the index names it.
+    Packed(super::packs::Location),
+}
+
+/// A damaged copy [`FsBlobStore::set_aside_if_damaged`] set aside.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SetAside {
+    /// The blob whose copy it was.
+    pub sha256: String,
+    /// Where its damaged bytes are kept: the renamed loose file, or the
+    /// pack and offset of the record.
+    pub kept_as: String,
+}
+
 /// Blobs under a folder: loose files, and for batch writers pack files
 /// ([`super::packs`]).
 #[derive(Debug, Clone)]
@@ -388,6 +408,114 @@ impl FsBlobStore {
             self.either_path(&hex::encode(base), |p| std::fs::read(p))
                 .ok()
         })
+    }
+
+    /// Sets a blob's stored copy aside when its own bytes are damaged, so
+    /// that the next store of those bytes (a check fetching the page again)
+    /// writes them anew: while the damaged copy is found, every later store
+    /// of the same sha256 is deduplicated against it and the archive never
+    /// heals. Nothing is deleted: a loose file is renamed
+    /// `<sha256>.damaged-<millis>` beside where it was; a packed record
+    /// stays in its pack, only its index row goes (its bytes are then
+    /// counted as named by no row, as an interrupted write's are).
+    ///
+    /// The copies set aside (a loose file and a packed record behind it may
+    /// both be damaged); none when the copy read is sound, when the blob is
+    /// stored nowhere, or when the fault is not the copy's own: a delta
+    /// whose base is damaged is left for its base to be mended. The caller
+    /// must hold the run lock: a check appending meanwhile could find the
+    /// copy just before it goes.
+    pub fn set_aside_if_damaged(&self, sha256: &str) -> Result<Vec<SetAside>, BlobError> {
+        self.damaged_copies(sha256)?
+            .iter()
+            .map(|copy| self.set_aside(sha256, copy))
+            .collect()
+    }
+
+    /// The copies of a blob [`FsBlobStore::set_aside_if_damaged`] would set
+    /// aside, judged and not yet touched: a caller setting aside several
+    /// blobs judges them all first, so that whether a delta is set aside
+    /// does not depend on whether its base was set aside before it.
+    pub fn damaged_copies(&self, sha256: &str) -> Result<Vec<DamagedCopy>, BlobError> {
+        let name = raw(sha256)?;
+        let mut damaged = Vec::new();
+        // Loose first, as reads look: a packed copy behind a sound loose
+        // file is never read.
+        if let Some(path) = self.loose_file(sha256) {
+            let stored = std::fs::read(&path).map_err(Self::io(sha256))?;
+            if !self.own_copy_damaged(&name, &stored) {
+                return Ok(damaged);
+            }
+            damaged.push(DamagedCopy::Loose(path));
+        }
+        let Some(loc) = self.packs.locate(&name)? else {
+            return Ok(damaged);
+        };
+        let bad = match self.packs.read_frame(&name, loc) {
+            Ok(stored) => self.own_copy_damaged(&name, &stored),
+            // The record's header is not this blob's, or the index names
+            // bytes that are not there: the row leads to no copy.
+            Err(BlobError::Pack { source, .. }) if source.kind() == io::ErrorKind::InvalidData => {
+                true
+            }
+            Err(e) => return Err(e),
+        };
+        if bad {
+            damaged.push(DamagedCopy::Packed(loc));
+        }
+        Ok(damaged)
+    }
+
+    /// Sets one damaged copy of blob `sha256` aside (see
+    /// [`FsBlobStore::set_aside_if_damaged`]), durably.
+    pub fn set_aside(&self, sha256: &str, copy: &DamagedCopy) -> Result<SetAside, BlobError> {
+        let kept_as = match copy {
+            DamagedCopy::Loose(path) => {
+                let io = Self::io(sha256);
+                let aside =
+                    path.with_file_name(format!("{sha256}.damaged-{}", crate::time::now_millis()));
+                std::fs::rename(path, &aside).map_err(&io)?;
+                sync_folder(path.parent().unwrap_or(&self.dir)).map_err(&io)?;
+                aside.display().to_string()
+            }
+            DamagedCopy::Packed(loc) => {
+                self.packs.forget(&raw(sha256)?, *loc)?;
+                format!(
+                    "{} at offset {} (no index row names it now)",
+                    self.packs.pack_path(loc.pack).display(),
+                    loc.offset.saturating_sub(super::packs::HEADER)
+                )
+            }
+        };
+        Ok(SetAside {
+            sha256: sha256.to_string(),
+            kept_as,
+        })
+    }
+
+    /// Whether `stored`, a copy of blob `name`, is damaged in its own bytes:
+    /// framed wrongly, or not decompressing to its name. A delta is judged
+    /// against a sound base; with its base damaged (or unreadable for
+    /// another reason, such as an I/O error) the fault is not this copy's
+    /// (`false`); with its base stored nowhere, it cannot be read (`true`).
+    fn own_copy_damaged(&self, name: &[u8; 32], stored: &[u8]) -> bool {
+        match framing(stored) {
+            None => true,
+            Some(Framing::Whole) => !holds(name, stored, None),
+            Some(Framing::Delta(base)) => {
+                let base_stored = match self.stored_bytes(&hex::encode(base)) {
+                    Ok(stored) => stored,
+                    // A base stored nowhere: a damaged name, or a base
+                    // lost. Either way this copy cannot be read, and set
+                    // aside (never deleted) it is stored again, whole.
+                    Err(BlobError::Missing(_)) => return true,
+                    Err(_) => return false,
+                };
+                let base_sound = framing(&base_stored) == Some(Framing::Whole)
+                    && holds(&base, &base_stored, None);
+                base_sound && !holds(name, stored, Some(&base_stored))
+            }
+        }
     }
 
     /// Makes every blob written so far durable: appended packs and their index,
@@ -1241,6 +1369,154 @@ mod tests {
 
     fn stored(store: &FsBlobStore, name: &str) -> Vec<u8> {
         store.stored_bytes(name).unwrap()
+    }
+
+    /// Flips a byte in the middle of a blob's stored bytes, loose or packed.
+    fn damage(store: &FsBlobStore, name: &str) {
+        damage_at(store, name, |len| len / 2);
+    }
+
+    /// Flips the byte `at(length)` of a blob's stored bytes, loose or packed.
+    fn damage_at(store: &FsBlobStore, name: &str, at: impl Fn(u64) -> u64) {
+        let (path, at) = match store.loose_file(name) {
+            Some(path) => {
+                let len = std::fs::metadata(&path).unwrap().len();
+                (path, at(len))
+            }
+            None => {
+                let loc = store.packs.locate(&raw(name).unwrap()).unwrap().unwrap();
+                (store.packs.pack_path(loc.pack), loc.offset + at(loc.length))
+            }
+        };
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[at as usize] ^= 0x10;
+        std::fs::write(&path, bytes).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_copy_set_aside_is_stored_again_by_the_path_a_check_takes() {
+        // A check that fetches a page whose archived copy is damaged has
+        // the right bytes in hand: storing them must mend the archive.
+        for deferred in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = if deferred {
+                FsBlobStore::deferred_sync(dir.path())
+            } else {
+                FsBlobStore::new(dir.path())
+            };
+            let body = page("first");
+            let name = sha(&body);
+            assert!(store.put_hashed(&name, &body).unwrap() > 0);
+            store.sync().unwrap();
+            assert_eq!(store.loose_file(&name).is_none(), deferred);
+            damage(&store, &name);
+            assert!(rehash(&store, &name).is_err(), "damaged");
+            // The check's store of the same bytes, a copy like itself: the
+            // damaged copy is found, so nothing is written, and it stays
+            // unreadable.
+            assert_eq!(store.put_hashed_against(&name, &body, &name).unwrap(), 0);
+            store.sync().unwrap();
+            assert!(rehash(&store, &name).is_err(), "deferred: {deferred}");
+            // Set aside (what `verify --repair` does), the next store of
+            // the same bytes writes them again.
+            let aside = store.set_aside_if_damaged(&name).unwrap();
+            assert_eq!(aside.len(), 1, "{aside:?}");
+            assert_eq!(store.set_aside_if_damaged(&name).unwrap(), vec![]);
+            if !deferred {
+                // Renamed beside where it was, never deleted.
+                assert!(std::path::Path::new(&aside[0].kept_as).exists());
+                assert!(!store.contains(&name).unwrap());
+                assert!(store.list().unwrap().is_empty(), "not a blob any more");
+            }
+            assert!(store.put_hashed_against(&name, &body, &name).unwrap() > 0);
+            store.sync().unwrap();
+            assert_eq!(store.set_aside_if_damaged(&name).unwrap(), vec![]);
+            let reader = FsBlobStore::new(dir.path());
+            assert_eq!(
+                rehash(&reader, &name).ok(),
+                Some((name.clone(), body.len() as u64)),
+                "deferred: {deferred}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_delta_is_set_aside_for_its_own_damage_and_not_for_its_bases() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::deferred_sync(dir.path());
+        let (first, second) = (page("first"), page("second"));
+        let (base, delta) = (sha(&first), sha(&second));
+        store.put_hashed(&base, &first).unwrap();
+        store.put_hashed_against(&delta, &second, &base).unwrap();
+        store.sync().unwrap();
+        assert!(delta_base(&stored(&store, &delta)).is_some(), "a delta");
+        // Its base damaged, the delta reads no more, but its bytes are sound:
+        // the base is what is set aside, and once stored again the delta
+        // reads through it.
+        damage(&store, &base);
+        assert!(rehash(&store, &delta).is_err());
+        assert_eq!(store.set_aside_if_damaged(&delta).unwrap(), vec![]);
+        assert_eq!(store.set_aside_if_damaged(&base).unwrap().len(), 1);
+        store.put_hashed(&base, &first).unwrap();
+        store.sync().unwrap();
+        assert_eq!(read_back(&store, &delta), second);
+        // Damaged itself, in its frame or in the name of its base (which
+        // then names a blob stored nowhere), the delta is set aside.
+        for at in [|len: u64| len - 3, |_| 20] {
+            damage_at(&store, &delta, at);
+            assert!(rehash(&store, &delta).is_err());
+            assert_eq!(store.set_aside_if_damaged(&delta).unwrap().len(), 1);
+            assert_eq!(store.set_aside_if_damaged(&base).unwrap(), vec![]);
+            assert!(!store.contains(&delta).unwrap());
+            // The record no row names now is no sound record the index
+            // lost: no reason to rebuild it.
+            assert_eq!(store.packs().needs_rebuild(true).unwrap(), None);
+            store.put_hashed_against(&delta, &second, &base).unwrap();
+            store.sync().unwrap();
+            assert_eq!(read_back(&store, &delta), second);
+        }
+    }
+
+    #[test]
+    fn verify_sets_aside_a_damaged_base_and_keeps_its_sound_delta_whatever_the_order() {
+        use crate::archive::verify::{Problem, VerifyReport, set_aside_damaged};
+        let (first, second) = (page("first"), page("second"));
+        let (base, delta) = (sha(&first), sha(&second));
+        // Both are found corrupt (the delta reads through its base); in
+        // either order only the base is set aside: judged after the base
+        // was gone, the delta would have been judged unreadable too.
+        for order in [[&base, &delta], [&delta, &base]] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = FsBlobStore::deferred_sync(dir.path());
+            store.put_hashed(&base, &first).unwrap();
+            store.put_hashed_against(&delta, &second, &base).unwrap();
+            store.sync().unwrap();
+            damage(&store, &base);
+            let mut report = VerifyReport {
+                problems: order
+                    .iter()
+                    .map(|sha| Problem {
+                        kind: "corrupt_blob",
+                        sha256: Some(sha.to_string()),
+                        captures: vec![],
+                        sources: vec![format!("https://example.org/{}", &sha[..4])],
+                        detail: String::new(),
+                    })
+                    .collect(),
+                ..VerifyReport::default()
+            };
+            set_aside_damaged(&mut report, &store);
+            let aside: Vec<&str> = report.set_aside.iter().map(|c| c.sha256.as_str()).collect();
+            assert_eq!(aside, [base.as_str()], "{order:?}");
+            assert_eq!(report.problems.len(), 2, "nothing more to say");
+            assert_eq!(
+                report.set_aside[0].sources,
+                [format!("https://example.org/{}", &base[..4])]
+            );
+            store.put_hashed(&base, &first).unwrap();
+            store.sync().unwrap();
+            assert_eq!(read_back(&store, &delta), second);
+        }
     }
 
     #[test]

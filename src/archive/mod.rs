@@ -12,7 +12,7 @@ mod record;
 pub mod verify;
 pub mod warc;
 
-pub use blobs::{BlobError, BlobStore, FsBlobStore, blob_dir};
+pub use blobs::{BlobError, BlobStore, DamagedCopy, FsBlobStore, SetAside, blob_dir};
 
 /// A path in JSON as the text output shows it, each byte that is not UTF-8
 /// as U+FFFD: serde refuses such a path outright, which cut a summary off

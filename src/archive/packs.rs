@@ -30,7 +30,7 @@ use super::blobs::{BlobError, Framing, create_dir_durably, framing, holds, sync_
 
 /// Record header: magic, sha256, frame length.
 const MAGIC: &[u8; 4] = b"CWB1";
-const HEADER: u64 = 4 + 32 + 8;
+pub(super) const HEADER: u64 = 4 + 32 + 8;
 
 /// A pack is closed and a new one started past this size, so no file grows
 /// without bound and a damaged pack loses a bounded share of the archive.
@@ -566,6 +566,24 @@ impl Packs {
         }
     }
 
+    /// Takes the index row naming blob `sha256` at `loc` out of the index
+    /// (durably), leaving the pack's bytes as they are: for a damaged
+    /// record ([`super::FsBlobStore::set_aside_if_damaged`]), so the next
+    /// append of the blob is indexed in its place. A row naming another
+    /// place (indexed again meanwhile) is kept. The caller holds the run
+    /// lock.
+    pub fn forget(&self, sha256: &[u8; 32], loc: Location) -> Result<(), BlobError> {
+        let mut state = self.lock();
+        let index = self.writer(&mut state)?;
+        index
+            .execute(
+                "DELETE FROM packed WHERE sha256 = ?1 AND pack = ?2 AND offset = ?3",
+                params![&sha256[..], loc.pack, loc.offset as i64],
+            )
+            .map_err(|e| self.index_error(e))?;
+        Ok(())
+    }
+
     /// The zstd frame of a packed blob, checked against its record header.
     pub fn read_frame(&self, sha256: &[u8; 32], loc: Location) -> Result<Vec<u8>, BlobError> {
         let path = self.pack_path(loc.pack);
@@ -835,11 +853,23 @@ impl Packs {
             for (from, to) in gaps {
                 let mut pos = from;
                 while let Some((start, record)) = next_sound_record(&file, pos, to) {
-                    let readable = match record.framing {
-                        Framing::Whole => true,
-                        Framing::Delta(base) => indexed(&base)?,
-                    };
-                    if readable && !indexed(&record.sha)? {
+                    // A delta is sound only if it holds against its base: a
+                    // damaged one set aside (its row taken out, see
+                    // `forget`) is no record the index lost, and a rebuild
+                    // would skip it again.
+                    let lost_here = !indexed(&record.sha)?
+                        && match record.framing {
+                            Framing::Whole => true,
+                            Framing::Delta(base) => {
+                                match Self::located(index, &base)
+                                    .map_err(|e| self.index_error(e))?
+                                {
+                                    Some(at) => self.delta_holds(&file, start, &record, &base, at),
+                                    None => false,
+                                }
+                            }
+                        };
+                    if lost_here {
                         lost += 1;
                     }
                     pos = start + HEADER + record.length;
@@ -854,6 +884,27 @@ impl Packs {
         }
         Ok((!found.is_empty())
             .then(|| format!("the pack index does not name {}", found.join(", "))))
+    }
+
+    /// Whether the delta `record` at `start` in `file` decompresses to its
+    /// name against its base's frame, found at `base_at`.
+    fn delta_holds(
+        &self,
+        file: &File,
+        start: u64,
+        record: &Record,
+        base: &[u8; 32],
+        base_at: Location,
+    ) -> bool {
+        let Ok(len) = usize::try_from(record.length) else {
+            return false;
+        };
+        let mut stored = vec![0u8; len];
+        if file.read_exact_at(&mut stored, start + HEADER).is_err() {
+            return false;
+        }
+        self.read_frame(base, base_at)
+            .is_ok_and(|base_stored| holds(&record.sha, &stored, Some(&base_stored)))
     }
 
     /// The packs the index knows; with `thorough`, after SQLite's quick

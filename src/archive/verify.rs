@@ -1,12 +1,14 @@
 //! Fixity: re-hash every blob against its name and its rows, check every
-//! capture's blob exists, and run SQLite's own integrity check. Honest reporting,
-//! no repair.
+//! capture's blob exists, and run SQLite's own integrity check. Honest
+//! reporting; the one repair of a blob is [`set_aside_damaged`], which moves
+//! damaged copies out of the way (deleting nothing) so that the next check
+//! of their sources stores them again.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::blobs::{BlobError, BlobStore, Leftover, rehash};
+use super::blobs::{BlobError, BlobStore, FsBlobStore, Leftover, rehash};
 use super::packs::{Rebuilt, Unindexed};
 use crate::store::{Store, StoreError};
 
@@ -35,7 +37,8 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
     /// Blob files no row names (left by an interrupted write): harmless, listed.
     pub unreferenced_blobs: Vec<String>,
-    /// Pack bytes no pack index row names (an interrupted or racing write):
+    /// Pack bytes no pack index row names (an interrupted or racing write,
+    /// or a damaged record [`set_aside_damaged`] took out of the index):
     /// harmless, space only, listed per pack.
     pub unindexed_pack_bytes: Vec<Unindexed>,
     /// Temporary files of blob writes that never finished: space only, safe
@@ -49,6 +52,21 @@ pub struct VerifyReport {
     /// Why `verify --repair` would build the pack index again, when it
     /// would (asked only when something is wrong or unindexed).
     pub pack_index_repairable: Option<String>,
+    /// The damaged copies `verify --repair` set aside ([`set_aside_damaged`]):
+    /// still lost (their problems are listed all the same) until the next
+    /// check of their sources fetches the pages and stores them again.
+    pub set_aside: Vec<SetAsideCopy>,
+}
+
+/// A damaged copy set aside by `verify --repair`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetAsideCopy {
+    /// The blob.
+    pub sha256: String,
+    /// Where its damaged bytes are kept.
+    pub kept_as: String,
+    /// The sources whose next check stores it again.
+    pub sources: Vec<String>,
 }
 
 /// The pack index built again from the packs ([`super::packs::Packs::rebuild_index`]).
@@ -148,9 +166,10 @@ pub fn verify_reporting(
                 Some(("size_mismatch", format!("{len} bytes, recorded {size}")))
             }
             Ok(_) => None,
-            Err(BlobError::Missing(_)) => {
-                Some(("missing_blob", "the blob file is missing".to_string()))
-            }
+            Err(BlobError::Missing(_)) => Some((
+                "missing_blob",
+                "stored nowhere: no blob file, no pack index row".to_string(),
+            )),
             Err(e) => Some(("corrupt_blob", format!("cannot be read back: {e}"))),
         };
         if let Some((kind, detail)) = problem {
@@ -262,4 +281,54 @@ fn check_names_only(
             detail,
         });
     }
+}
+
+/// Sets aside the copies of the blobs `report` found corrupt whose own bytes
+/// are damaged ([`FsBlobStore::set_aside_if_damaged`]): while such a copy is
+/// found, a check fetching the same bytes stores nothing and the archive
+/// never heals. Each is listed in [`VerifyReport::set_aside`] with the
+/// sources whose next check stores it again; its problem stays listed, since
+/// the copy is lost until then. A copy that cannot be set aside is a
+/// problem of its own. The caller holds the run lock.
+pub fn set_aside_damaged(report: &mut VerifyReport, blobs: &FsBlobStore) {
+    let corrupt: Vec<(String, Vec<String>)> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == "corrupt_blob")
+        .filter_map(|p| Some((p.sha256.clone()?, p.sources.clone())))
+        .collect();
+    // All judged before any is set aside: a delta whose base is set aside
+    // here is judged against the base as found, not as missing.
+    let mut judged = Vec::new();
+    for (sha, sources) in corrupt {
+        match blobs.damaged_copies(&sha) {
+            Ok(copies) => judged.extend(
+                copies
+                    .into_iter()
+                    .map(|c| (sha.clone(), c, sources.clone())),
+            ),
+            Err(e) => cannot_set_aside(report, sha, sources, e),
+        }
+    }
+    for (sha, copy, sources) in judged {
+        match blobs.set_aside(&sha, &copy) {
+            Ok(c) => report.set_aside.push(SetAsideCopy {
+                sha256: c.sha256,
+                kept_as: c.kept_as,
+                sources,
+            }),
+            Err(e) => cannot_set_aside(report, sha, sources, e),
+        }
+    }
+}
+
+/// A damaged copy that could not be judged or set aside: a problem of its own.
+fn cannot_set_aside(report: &mut VerifyReport, sha: String, sources: Vec<String>, e: BlobError) {
+    report.problems.push(Problem {
+        kind: "corrupt_blob",
+        sha256: Some(sha),
+        captures: Vec::new(),
+        sources,
+        detail: format!("cannot be set aside: {e}"),
+    });
 }

@@ -322,8 +322,16 @@ pub fn history(config: &Config, url: &str, format: Format) -> Result<ExitCode, F
 /// Runs `verify`: exit 1 when any problem is found.
 pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode, Failure> {
     let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
+    // Held to the end of the repair: the pack index rebuilt, then the
+    // damaged copies the check below finds set aside, with no run
+    // appending or deduplicating against them meanwhile.
+    let lock = if repair {
+        Some(repair_lock(config)?)
+    } else {
+        None
+    };
     let repaired = if repair {
-        repair_pack_index(config, &blobs)?
+        repair_pack_index(&blobs)?
     } else {
         None
     };
@@ -361,6 +369,10 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
         }
     };
     report.pack_index_rebuilt = repaired;
+    if repair {
+        verify::set_aside_damaged(&mut report, &blobs);
+    }
+    drop(lock);
     // A running check's temporary files are its writes in progress.
     report.run_in_progress = citewatch::check::lock::holder(&config.store.dir);
     if report.run_in_progress.is_some() {
@@ -410,7 +422,12 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     )?;
                 }
             } else if repair {
-                writeln!(out, "the pack index is sound: nothing to repair")?;
+                let rest = if report.set_aside.is_empty() {
+                    "nothing to repair"
+                } else {
+                    "it needs no rebuild"
+                };
+                writeln!(out, "the pack index is sound: {rest}")?;
             }
             for p in &report.problems {
                 let sha = p.sha256.as_deref().unwrap_or("-");
@@ -423,6 +440,32 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     out,
                     "PROBLEM {}: {sha}: {} (captures {:?}{sources})",
                     p.kind, p.detail, p.captures
+                )?;
+            }
+            if !report.set_aside.is_empty() {
+                writeln!(
+                    out,
+                    "set aside {} (nothing deleted): still lost, until the next check of \
+                     its source fetches the page whole and stores the same bytes again:",
+                    plural(
+                        report.set_aside.len() as i64,
+                        "damaged copy",
+                        "damaged copies"
+                    )
+                )?;
+                for c in &report.set_aside {
+                    let sources = if c.sources.is_empty() {
+                        "no source names it".to_string()
+                    } else {
+                        c.sources.join(", ")
+                    };
+                    writeln!(out, "  {}: {sources} (kept as {})", c.sha256, c.kept_as)?;
+                }
+            } else if !repair && report.problems.iter().any(|p| p.kind == "corrupt_blob") {
+                writeln!(
+                    out,
+                    "`citewatch verify --repair` sets damaged copies aside (deleting nothing), \
+                     so that the next check of their sources stores them again"
                 )?;
             }
             writeln!(
@@ -471,7 +514,8 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     "the missing blobs may be among them, should the pack index have lost \
                      them: keep the packs"
                 } else {
-                    "an interrupted or racing write: space only, harmless"
+                    "an interrupted or racing write, or a damaged copy set aside: space only, \
+                     harmless"
                 };
                 writeln!(
                     out,
@@ -500,15 +544,10 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
     })
 }
 
-/// `verify --repair`: the pack index built again from the packs when it is
-/// missing, damaged, does not know every pack, names bytes that are gone
-/// or lost sound records of
-/// one, under the run lock (a
-/// check appending meanwhile would be lost from it).
-fn repair_pack_index(
-    config: &Config,
-    blobs: &FsBlobStore,
-) -> Result<Option<verify::Repaired>, Failure> {
+/// The run lock `verify --repair` holds: a check appending while the pack
+/// index is rebuilt would be lost from it, and one storing a blob while its
+/// damaged copy is set aside could find the copy just before it goes.
+fn repair_lock(config: &Config) -> Result<citewatch::check::lock::RunLock, Failure> {
     // No data folder, no store and nothing to repair: the lock would make
     // the folder (and its lock file) only to say so, as `verify` does below.
     if !config.store.dir.exists() {
@@ -516,11 +555,18 @@ fn repair_pack_index(
             file: config.store.database(),
         }));
     }
-    let _lock = citewatch::check::lock::RunLock::acquire(
+    citewatch::check::lock::RunLock::acquire(
         &config.store.dir,
         &format_millis(citewatch::time::now_millis()),
     )
-    .map_err(super::lock_failure)?;
+    .map_err(super::lock_failure)
+}
+
+/// `verify --repair`: the pack index built again from the packs when it is
+/// missing, damaged, does not know every pack, names bytes that are gone
+/// or lost sound records of one. The caller holds the run lock
+/// ([`repair_lock`]).
+fn repair_pack_index(blobs: &FsBlobStore) -> Result<Option<verify::Repaired>, Failure> {
     let Some(reason) = blobs.packs().needs_rebuild(true).map_err(runtime)? else {
         return Ok(None);
     };
