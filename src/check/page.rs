@@ -98,8 +98,8 @@ pub fn read_page(body: &[u8], content_type: Option<&str>) -> Page {
 /// a line break at every block), from one linear pass over the markup.
 /// About twenty times cheaper than [`read_page`]; what it calls `main_text`
 /// includes page furniture that Readability would drop, such as lists of
-/// related articles, and comments found only by their heading (see
-/// [`Cuts`]).
+/// related articles, and comments found only by their heading: the scan
+/// cannot tell where a heading's container ends.
 pub fn glance_page(body: &[u8], content_type: Option<&str>) -> Page {
     decoded(body, content_type, |html| {
         let scan = scan_markup(html, true);
