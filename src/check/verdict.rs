@@ -12,7 +12,8 @@
 //! resolve is dead only once that has lasted `gone_after`; a resolver failing
 //! for now (no answer about the name) is a network failure that neither
 //! starts nor restarts that clock; any answer from the host, a blocked one
-//! too, ends it. Blocked answers never count towards dead.
+//! too, ends it. Blocked answers never count towards dead, nor reset a
+//! streak: both streaks are held through them (see `name_resolved`).
 
 use serde::Serialize;
 
@@ -314,10 +315,21 @@ fn mixed_streak(prev: &State, kind_streak: (u32, Millis), now: Millis) -> (u32, 
 /// `state` once the host has been heard from, refusing us (a blocked
 /// answer): its name resolved, so the unresolvable-host clock ends, as it
 /// does for any other answer. Kept, a fortnight of 403s between two
-/// NXDOMAINs counted as a fortnight gone. The failing streak is kept as it
-/// was, of its kind: one of unresolvable-host failures goes on as a network
-/// streak, its suspect `unreachable` (as after a resolver failing for now),
-/// since `dead` would need the clock.
+/// NXDOMAINs counted as a fortnight gone.
+///
+/// Both failing streaks, of one kind and mixed, are held as they were, with
+/// their counts and starts: a refusal is no good check (the citation was not
+/// served) and no evidence of a failure (nothing was seen of the page), so it
+/// neither counts nor resets, and the failures on either side of it make one
+/// streak. Reset, a page gone behind a firewall that refuses us every other
+/// night would stay `failing` for ever, as 404s and 503s by turns did before
+/// the mixed streak; paused (the refusals' time left out of the span), it
+/// would take a stored duration for no better verdict, since the span asks
+/// how long the citation has gone unserved. The two streaks are held alike,
+/// so they never disagree about what came before the refusals. The streak of
+/// one kind keeps its kind: one of unresolvable-host failures goes on as a
+/// network streak, its suspect `unreachable` (as after a resolver failing for
+/// now), since `dead` would need the clock.
 fn name_resolved(state: State) -> State {
     let suspect = match state.suspect {
         Some(Suspect::Dead) if state.no_such_host_since.is_some() => Some(Suspect::Unreachable),
@@ -728,6 +740,61 @@ mod tests {
         assert_eq!(
             (s.status, s.consecutive_failures, s.suspect),
             (Status::Dead, 3, Some(Suspect::Dead))
+        );
+    }
+
+    /// A failure, a fortnight of 403s, failures again: the mixed streak is
+    /// held through the refusals exactly as the streak of one kind is (see
+    /// [`name_resolved`]), neither counted nor reset, its start kept, so a
+    /// refusal never makes the two streaks disagree about what came before.
+    #[test]
+    fn a_blocked_answer_holds_the_mixed_streak_as_the_streak_of_one_kind() {
+        let mut sig = nights(Signal::NotFound, 0, 1);
+        sig.extend(nights(Signal::Blocked, 1, 15));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.since, s.consecutive_failures, s.mixed_failures),
+            (Status::Blocked, Some(D), 1, 1),
+            "refusals count for neither streak"
+        );
+        assert_eq!((s.failing_since, s.mixed_since), (Some(0), Some(0)));
+        // 404s after it go on with the 404 streak: three over 16 days.
+        let mut removed = sig.clone();
+        removed.extend(nights(Signal::NotFound, 15, 17));
+        let s = run(&removed);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.failing_since),
+            (Status::Dead, 3, Some(0))
+        );
+        assert_eq!((s.mixed_failures, s.mixed_since), (3, Some(0)));
+        // Timeouts after it go on with the mixed streak alike: three
+        // failing checks over 16 days, no good one between them.
+        let mut mixed = sig.clone();
+        mixed.extend(nights(Signal::Unreachable, 15, 17));
+        let s = run(&mixed);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.failing_since),
+            (Status::Unreachable, 2, Some(15 * D))
+        );
+        assert_eq!((s.mixed_failures, s.mixed_since), (3, Some(0)));
+        // One failure after the refusals is failing again, since then, with
+        // the streaks it continues.
+        sig.push((Signal::Unreachable, 15 * D));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.since, s.suspect),
+            (Status::Failing, Some(15 * D), Some(Suspect::Unreachable))
+        );
+        assert_eq!((s.mixed_failures, s.mixed_since), (2, Some(0)));
+        // A good check after the refusals resets both, as ever.
+        let mut good = nights(Signal::NotFound, 0, 1);
+        good.extend(nights(Signal::Blocked, 1, 3));
+        good.push((Signal::Ok, 3 * D));
+        good.extend(nights(Signal::Blocked, 4, 6));
+        let s = run(&good);
+        assert_eq!(
+            (s.consecutive_failures, s.mixed_failures, s.mixed_since),
+            (0, 0, None)
         );
     }
 
