@@ -108,6 +108,7 @@ fn generate(file: &Path, citations: usize) -> usize {
                     },
                     failing_since: (broken || status == "failing")
                         .then_some(t0 - (i % 30) as i64 * DAY),
+                    no_such_host_since: None,
                     baseline: (!matches!(status, "unchecked" | "blocked") && bucket(i * 7) < 90)
                         .then_some((t0 - 700 * DAY + (i % 1000) as i64 * 1000, sha.as_str())),
                 },

@@ -75,7 +75,8 @@ pub(super) struct Checked {
     pub(super) not_compared: bool,
 }
 
-fn state_of(d: &DueSource) -> State {
+/// The verdict state a due source's row holds, as a check builds on it.
+pub(crate) fn state_of(d: &DueSource) -> State {
     State {
         status: Status::from_name(&d.status),
         since: d.status_since,

@@ -8,6 +8,8 @@
 pub mod analyze;
 mod assess;
 pub(crate) use assess::STANDS_UNTIL_CONFIRMED;
+#[cfg(test)]
+pub(crate) use assess::state_of;
 pub mod classify;
 pub mod cpu;
 pub mod fingerprint;

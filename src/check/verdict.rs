@@ -283,6 +283,41 @@ fn streak_kind(prev: &State) -> Option<Evidence> {
     prev.streak_kind
 }
 
+/// The kind of a streak of `failures` failing checks of one kind, for a
+/// writer that knows the verdict but not the checks behind it (a store's
+/// fixtures written in bulk): where it heads says it, the `suspect`, or
+/// without one the confirmed `status`, the streak heading where it stands
+/// (a dead source's for `dead`). A host
+/// whose name did not resolve (`name_unresolved`: `no_such_host_since` set)
+/// heads for `dead` on a network streak, as [`decide`] counts an NXDOMAIN;
+/// read as a page gone, the next NXDOMAIN would start a new streak. `None`
+/// without a streak, or with nothing that says where it heads.
+///
+/// Only for a streak of one kind: a mixed streak's suspect is `unreachable`
+/// whatever its latest failures were, which is why [`State::streak_kind`] is
+/// stored rather than read back this way.
+pub fn streak_kind_of(
+    status: Status,
+    suspect: Option<Suspect>,
+    failures: u32,
+    name_unresolved: bool,
+) -> Option<Evidence> {
+    if failures == 0 {
+        return None;
+    }
+    let heading = suspect.or(match status {
+        Status::Dead => Some(Suspect::Dead),
+        Status::Soft404 => Some(Suspect::Soft404),
+        Status::Unreachable => Some(Suspect::Unreachable),
+        _ => None,
+    })?;
+    Some(match heading {
+        Suspect::Unreachable => Evidence::Network,
+        Suspect::Dead if name_unresolved => Evidence::Network,
+        Suspect::Dead | Suspect::Soft404 => Evidence::Removed,
+    })
+}
+
 /// Whether `state` keeps a confirmed network failure (`unreachable`) while
 /// its latest failures say the page is gone (a 404, an error page served as
 /// success), not yet confirmed: the evidence shown with it must say so, or
@@ -796,6 +831,69 @@ mod tests {
             (s.consecutive_failures, s.mixed_failures, s.mixed_since),
             (0, 0, None)
         );
+    }
+
+    /// Every sequence of up to six checks: wherever the failures since the
+    /// last good check are of one kind, the kind read back from the verdict
+    /// is the kind `decide` counted, with the suspect or (a confirmed
+    /// failure written without one, its streak heading where it stands)
+    /// from the status alone.
+    #[test]
+    fn the_streak_kind_read_from_a_verdict_is_the_kind_counted() {
+        let c = Confirmation {
+            gone_after_ms: 5 * D,
+            ..Confirmation::default()
+        };
+        let alphabet = [
+            Signal::Ok,
+            Signal::NotFound,
+            Signal::SoftNotFound,
+            Signal::Gone,
+            Signal::Unreachable,
+            Signal::NoSuchHost,
+            Signal::ResolverFailed,
+            Signal::Blocked,
+        ];
+        let mut pure = std::collections::BTreeSet::new();
+        let mut sequence = Vec::new();
+        for code in 0..alphabet.len().pow(6) {
+            let mut n = code;
+            sequence.clear();
+            while n > 0 || sequence.is_empty() {
+                sequence.push(alphabet[n % alphabet.len()]);
+                n /= alphabet.len();
+            }
+            let mut s = State::default();
+            for (night, signal) in sequence.iter().enumerate() {
+                s = decide(&s, *signal, night as i64 * 2 * D, &c);
+                if s.mixed_failures != s.consecutive_failures {
+                    continue;
+                }
+                let unresolved = s.no_such_host_since.is_some();
+                let read = streak_kind_of(s.status, s.suspect, s.consecutive_failures, unresolved);
+                assert_eq!(read, streak_kind(&s), "{sequence:?} to {night}: {s:?}");
+                // Written without a suspect, a confirmed failure says the
+                // streak heads where it stands.
+                if s.status.is_broken() && s.suspect.map(Suspect::confirmed) == Some(s.status) {
+                    let read = streak_kind_of(s.status, None, s.consecutive_failures, unresolved);
+                    assert_eq!(read, streak_kind(&s), "{sequence:?} to {night}, no suspect");
+                }
+                pure.insert((s.status.name(), streak_kind(&s).map(Evidence::name)));
+            }
+        }
+        // The walk met each confirmed failure on each kind it can rest on.
+        for seen in [
+            ("dead", Some("removed")),
+            ("dead", Some("network")),
+            ("soft_404", Some("removed")),
+            ("unreachable", Some("network")),
+            ("failing", Some("removed")),
+            ("failing", Some("network")),
+            ("blocked", Some("removed")),
+            ("blocked", Some("network")),
+        ] {
+            assert!(pure.contains(&seen), "{seen:?} never met");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use rusqlite::{Transaction, params};
 
 use super::{Result, Store, StoreError};
+use crate::check::verdict::{self, Evidence, Status, Suspect};
 use crate::time::Millis;
 
 /// A source with its verdict, written as the check would have left it.
@@ -32,10 +33,14 @@ pub struct BulkSource<'a> {
     pub similarity: Option<f64>,
     /// Last check.
     pub last_checked: Option<Millis>,
-    /// Failure streak, of one kind (the suspect's) as the mixed one.
+    /// Failure streak, of one kind (where the suspect, or without one the
+    /// status, heads) as the mixed one.
     pub consecutive_failures: u32,
     /// Streak start.
     pub failing_since: Option<Millis>,
+    /// Since when the host's name has not resolved (NXDOMAIN), for a streak
+    /// of those: a network streak, which `dead` confirms after `gone_after`.
+    pub no_such_host_since: Option<Millis>,
     /// A baseline capture (time, body sha256) to record and point at.
     pub baseline: Option<(Millis, &'a str)>,
 }
@@ -89,14 +94,24 @@ impl Bulk<'_> {
     }
 
     /// A source with its verdict (and baseline capture); returns its id.
+    ///
+    /// The streak written (of one kind, which the mixed one equals) has the
+    /// kind the verdict's own rule reads from its suspect or status and
+    /// `no_such_host_since` ([`verdict::streak_kind_of`]), so a check that
+    /// follows counts on with it.
     pub fn source(&self, s: &BulkSource, first_seen: Millis) -> Result<i64> {
+        let streak_kind = verdict::streak_kind_of(
+            Status::from_name(s.status),
+            s.suspect.and_then(Suspect::from_name),
+            s.consecutive_failures,
+            s.no_such_host_since.is_some(),
+        );
         self.tx
             .prepare_cached(
                 "INSERT INTO sources (url, host, first_seen, status, status_since, suspect, http_status,
                    final_url, error_kind, evidence, similarity, last_checked, consecutive_failures, failing_since,
-                   mixed_failures, mixed_since, streak_kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, ?14,
-                   CASE WHEN ?13 = 0 THEN NULL WHEN ?6 = 'unreachable' THEN 'network' ELSE 'removed' END)",
+                   mixed_failures, mixed_since, streak_kind, no_such_host_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, ?14, ?15, ?16)",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -113,7 +128,9 @@ impl Bulk<'_> {
                     s.similarity,
                     s.last_checked,
                     s.consecutive_failures,
-                    s.failing_since
+                    s.failing_since,
+                    streak_kind.map(Evidence::name),
+                    s.no_such_host_since
                 ])
             })
             .map_err(self.err())?;
@@ -205,5 +222,83 @@ impl Bulk<'_> {
     /// Commits everything.
     pub fn commit(self) -> Result<()> {
         self.tx.commit().map_err(super::sqlite_error(&self.file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::verdict::{Confirmation, Signal, decide};
+
+    const D: Millis = 86_400_000;
+
+    /// Sources written in bulk as the check would have left them, read back
+    /// as the next check reads them: the streak each is in has the kind the
+    /// check counted, so the next failure of that kind goes on with it.
+    #[test]
+    fn a_bulk_streak_has_the_kind_the_check_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("citewatch.db")).unwrap();
+        let rows = [
+            // A host whose name has not resolved for a week: a network streak.
+            ("http://gone.example/a", "failing", Some("dead"), 7, Some(0)),
+            ("http://404.example/a", "failing", Some("dead"), 2, None),
+            ("http://soft.example/a", "soft_404", None, 3, None),
+            // A confirmed network failure, written without a suspect.
+            ("http://down.example/a", "unreachable", None, 4, None),
+            ("http://ok.example/a", "ok", None, 0, None),
+        ];
+        let bulk = store.bulk().unwrap();
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|&(url, status, suspect, failures, no_such_host_since)| {
+                bulk.source(
+                    &BulkSource {
+                        url,
+                        host: "h",
+                        status,
+                        status_since: Some(0),
+                        suspect,
+                        consecutive_failures: failures,
+                        failing_since: (failures > 0).then_some(0),
+                        no_such_host_since,
+                        ..BulkSource::default()
+                    },
+                    0,
+                )
+                .unwrap()
+            })
+            .collect();
+        bulk.commit().unwrap();
+        let kinds: Vec<_> = ids
+            .iter()
+            .map(|&id| {
+                let due = store.due_source(id).unwrap().unwrap();
+                (due.streak_kind, due.no_such_host_since)
+            })
+            .collect();
+        let named = |k: Evidence| Some(k.name().to_string());
+        assert_eq!(
+            kinds,
+            [
+                (named(Evidence::Network), Some(0)),
+                (named(Evidence::Removed), None),
+                (named(Evidence::Removed), None),
+                (named(Evidence::Network), None),
+                (None, None),
+            ]
+        );
+        // The week-long NXDOMAIN streak goes on: the eighth night is the
+        // eighth failure, and a fortnight of them is dead.
+        let due = store.due_source(ids[0]).unwrap().unwrap();
+        let prev = crate::check::state_of(&due);
+        let c = Confirmation::default();
+        let s = decide(&prev, Signal::NoSuchHost, 7 * D, &c);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.failing_since),
+            (Status::Unreachable, 8, Some(0))
+        );
+        let s = decide(&s, Signal::NoSuchHost, 14 * D, &c);
+        assert_eq!(s.status, Status::Dead);
     }
 }
