@@ -1162,3 +1162,81 @@ async fn damaged_copies_set_aside_by_repair_are_stored_again_by_the_next_check()
         .unwrap();
     assert_eq!(captures, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_aside_copy_of_a_page_answering_304_is_fetched_whole_and_stored_again() {
+    // The check asked with the lost copy's validators, the page said 304
+    // Not Modified, no bytes came back and the copy stayed lost for good.
+    let s = setup().await;
+    s.g.write_config(
+        "[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n[fetch]\nrespect_robots = false\nrequests_per_second = 0.0\nretries = 0\nallow_networks = [\"127.0.0.1/32\"]\n",
+    );
+    let page = s.url("/cached");
+    s.g.brief(
+        "b.txt",
+        format!(
+            "Briefings - cached page\n\nOutlet: Headline\n\nA body paragraph for the item that is long enough.\n\nSource: Outlet, December 1, 2020\n{page}\n\n"
+        ),
+    );
+    let first = s.json(&["check", "--format", "json"]).await;
+    assert_eq!(first["checked"], 1, "{first}");
+    let body = b"cacheable body";
+    let packed = sha(body);
+    let index = rusqlite::Connection::open(s.g.path("data/blobs/packs/index.db")).unwrap();
+    let (pack, offset, length): (i64, i64, i64) = index
+        .query_row(
+            "SELECT pack, offset, length FROM packed WHERE sha256 = ?1",
+            [hex::decode(&packed).unwrap()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    drop(index);
+    let pack_file = s.g.path(&format!("data/blobs/packs/pack-{pack:06}.cwpack"));
+    let mut bytes = std::fs::read(&pack_file).unwrap();
+    bytes[(offset + length / 2) as usize] ^= 0x10;
+    std::fs::write(&pack_file, bytes).unwrap();
+
+    let out = s.run(&["verify", "--repair", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["set_aside"][0]["sha256"], packed.as_str(), "{v}");
+
+    // Without the fix this check asks with the validators and gets a 304.
+    let before = s.web.hits_for("127.0.0.1", "/cached").len();
+    let again = s.json(&["check", "--all", "--format", "json"]).await;
+    assert_eq!(again["checked"], 1, "{again}");
+    let hits = s.web.hits_for("127.0.0.1", "/cached");
+    let asked = &hits[before..];
+    assert!(!asked.is_empty());
+    for hit in asked {
+        assert!(
+            hit.headers.get("if-none-match").is_none()
+                && hit.headers.get("if-modified-since").is_none(),
+            "asked conditionally for a copy the archive lost: {:?}",
+            hit.headers
+        );
+    }
+    let out = s.run(&["verify"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let got = s.run(&["get", &page]).await;
+    assert_eq!(got.status.code(), Some(0));
+    assert_eq!(got.stdout, body);
+    let oldest = s.run(&["get", &page, "--at", "2000-01-01"]).await;
+    assert_eq!(oldest.stdout, body);
+
+    // The copy whole again, the next check asks with its validators.
+    let before = s.web.hits_for("127.0.0.1", "/cached").len();
+    s.json(&["check", "--all", "--format", "json"]).await;
+    let hits = s.web.hits_for("127.0.0.1", "/cached");
+    assert!(
+        hits[before..]
+            .iter()
+            .any(|h| h.headers.get("if-none-match").is_some()),
+        "the 304 path is kept for a sound copy"
+    );
+}

@@ -581,6 +581,7 @@ async fn run_locked(
     let (job_tx, job_rx) = tokio::sync::mpsc::channel::<Vec<(Turn, Result<Job, CheckError>)>>(
         PREPARED_AHEAD / PREPARE_CHUNK,
     );
+    let prepare_blobs = FsBlobStore::clone(&blobs);
     let preparer = std::thread::spawn(move || {
         let mut shares = HostShares::new(due);
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
@@ -619,7 +620,7 @@ async fn run_locked(
             let job = match reader.due_source(id) {
                 Ok(Some(d)) => {
                     shares.share(turn.host(), || share(&d.host));
-                    prepare(&reader, d)
+                    prepare(&reader, &prepare_blobs, d)
                 }
                 // Nothing deletes a source during a run; should one go, so be it.
                 Ok(None) => continue,
