@@ -42,7 +42,7 @@ async fn night(
         .iter()
         .map(|u| {
             if conditional {
-                archive::conditional_request(store, u).unwrap()
+                archive::conditional_request(store, blobs, u).unwrap()
             } else {
                 FetchRequest::new(u.as_str())
             }

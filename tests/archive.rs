@@ -63,6 +63,32 @@ impl Setup {
     fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.g.path("data/citewatch.db")).unwrap()
     }
+
+    /// Flips a bit in the middle of the packed record of blob `sha256`;
+    /// the pack's file.
+    fn damage_packed(&self, sha256: &str) -> PathBuf {
+        let index = rusqlite::Connection::open(self.g.path("data/blobs/packs/index.db")).unwrap();
+        let (pack, offset, length): (i64, i64, i64) = index
+            .query_row(
+                "SELECT pack, offset, length FROM packed WHERE sha256 = ?1",
+                [hex::decode(sha256).unwrap()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        drop(index);
+        let pack_file = self
+            .g
+            .path(&format!("data/blobs/packs/pack-{pack:06}.cwpack"));
+        flip(&pack_file, (offset + length / 2) as usize);
+        pack_file
+    }
+}
+
+/// Flips a bit of the byte at `at` in the file at `path`.
+fn flip(path: &Path, at: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[at] ^= 0x10;
+    std::fs::write(path, bytes).unwrap();
 }
 
 fn sha(b: &[u8]) -> String {
@@ -1053,22 +1079,7 @@ async fn damaged_copies_set_aside_by_repair_are_stored_again_by_the_next_check()
     assert!(!blob_path(s.g.dir.path(), &packed).exists(), "packed");
     let loose_file = blob_path(s.g.dir.path(), &loose);
     assert!(loose_file.exists(), "the check found it loose");
-    let index = rusqlite::Connection::open(s.g.path("data/blobs/packs/index.db")).unwrap();
-    let (pack, offset, length): (i64, i64, i64) = index
-        .query_row(
-            "SELECT pack, offset, length FROM packed WHERE sha256 = ?1",
-            [hex::decode(&packed).unwrap()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    drop(index);
-    let pack_file = s.g.path(&format!("data/blobs/packs/pack-{pack:06}.cwpack"));
-    let flip = |path: &Path, at: usize| {
-        let mut bytes = std::fs::read(path).unwrap();
-        bytes[at] ^= 0x10;
-        std::fs::write(path, bytes).unwrap();
-    };
-    flip(&pack_file, (offset + length / 2) as usize);
+    let pack_file = s.damage_packed(&packed);
     flip(
         &loose_file,
         std::fs::metadata(&loose_file).unwrap().len() as usize / 2,
@@ -1132,6 +1143,21 @@ async fn damaged_copies_set_aside_by_repair_are_stored_again_by_the_next_check()
         .map(|p| p["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["missing_blob", "missing_blob"], "{v}");
+    let listed: Vec<PathBuf> = v["damaged_copies_kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| std::fs::canonicalize(l["path"].as_str().unwrap()).unwrap())
+        .collect();
+    let kept_path = std::fs::canonicalize(loose_file.with_file_name(&kept[0])).unwrap();
+    assert_eq!(listed, [kept_path], "{v}");
+    let out = s.run(&["verify"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 damaged copy set aside by an earlier `verify --repair`")
+            && text.contains(&kept[0]),
+        "{text}"
+    );
 
     let again = s.json(&["check", "--all", "--format", "json"]).await;
     assert_eq!(again["checked"], 2, "{again}");
@@ -1182,19 +1208,7 @@ async fn a_set_aside_copy_of_a_page_answering_304_is_fetched_whole_and_stored_ag
     assert_eq!(first["checked"], 1, "{first}");
     let body = b"cacheable body";
     let packed = sha(body);
-    let index = rusqlite::Connection::open(s.g.path("data/blobs/packs/index.db")).unwrap();
-    let (pack, offset, length): (i64, i64, i64) = index
-        .query_row(
-            "SELECT pack, offset, length FROM packed WHERE sha256 = ?1",
-            [hex::decode(&packed).unwrap()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    drop(index);
-    let pack_file = s.g.path(&format!("data/blobs/packs/pack-{pack:06}.cwpack"));
-    let mut bytes = std::fs::read(&pack_file).unwrap();
-    bytes[(offset + length / 2) as usize] ^= 0x10;
-    std::fs::write(&pack_file, bytes).unwrap();
+    s.damage_packed(&packed);
 
     let out = s.run(&["verify", "--repair", "--format", "json"]).await;
     assert_eq!(out.status.code(), Some(1));
@@ -1239,4 +1253,49 @@ async fn a_set_aside_copy_of_a_page_answering_304_is_fetched_whole_and_stored_ag
             .any(|h| h.headers.get("if-none-match").is_some()),
         "the 304 path is kept for a sound copy"
     );
+}
+
+#[tokio::test]
+async fn fetch_save_asks_whole_for_a_page_whose_copy_was_set_aside() {
+    // `fetch --save` asked with the lost copy's validators, as the check
+    // once did: the page said 304 and the copy stayed lost.
+    let s = setup().await;
+    let page = s.url("/cached");
+    let body = b"cacheable body";
+    s.save("/cached").await;
+    let loose_file = blob_path(s.g.dir.path(), &sha(body));
+    flip(
+        &loose_file,
+        std::fs::metadata(&loose_file).unwrap().len() as usize / 2,
+    );
+    let out = s.run(&["verify", "--repair", "--format", "json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["set_aside"][0]["sha256"], sha(body).as_str(), "{v}");
+
+    let before = s.web.hits_for("127.0.0.1", "/cached").len();
+    let saved = s.save("/cached").await;
+    assert_eq!(saved["status"], 200, "asked whole: {saved}");
+    assert!(saved["capture_id"].is_i64(), "{saved}");
+    for hit in &s.web.hits_for("127.0.0.1", "/cached")[before..] {
+        assert!(
+            hit.headers.get("if-none-match").is_none()
+                && hit.headers.get("if-modified-since").is_none(),
+            "asked conditionally for a copy the archive lost: {:?}",
+            hit.headers
+        );
+    }
+    let out = s.run(&["verify"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let got = s.run(&["get", &page, "--at", "2000-01-01"]).await;
+    assert_eq!(got.stdout, body, "the first capture reads its copy again");
+
+    // The copy whole again, the next save asks with its validators.
+    let saved = s.save("/cached").await;
+    assert_eq!(saved["status"], 304, "{saved}");
 }

@@ -2385,6 +2385,16 @@ async fn a_lost_pack_is_offered_to_repair_and_the_next_check_stores_its_pages_ag
     let out = run(&g, &["verify", "--format", "json"]).await;
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["pack_index_repairable"], why, "{v}");
+    // Missing, not damaged: nothing of them is left to set aside.
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3, "{v}");
+    for p in problems {
+        assert_eq!(p["kind"], "missing_blob", "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("pack-000001.cwpack"),
+            "{p}"
+        );
+    }
 
     let out = run(&g, &["check", "--all", "--format", "json"]).await;
     let err = String::from_utf8_lossy(&out.stderr);

@@ -225,7 +225,7 @@ async fn fixture() -> Fixture {
         ("news.test", "/empty"),
         ("news.test", "/empty"),
     ] {
-        let req = conditional_request(&store, &url(host, path)).unwrap();
+        let req = conditional_request(&store, &blobs, &url(host, path)).unwrap();
         let report = fetcher.fetch(&req).await;
         assert!(
             report.outcome.status().is_some(),

@@ -303,6 +303,11 @@ pub trait BlobStore: Send + Sync {
     fn leftovers(&self) -> Result<Vec<Leftover>, BlobError> {
         Ok(Vec::new())
     }
+    /// Damaged loose files `verify --repair` set aside (renamed
+    /// `<sha256>.damaged-<millis>`): kept, never read again.
+    fn set_aside_files(&self) -> Result<Vec<Leftover>, BlobError> {
+        Ok(Vec::new())
+    }
 }
 
 /// A temporary file an interrupted write left behind.
@@ -371,6 +376,27 @@ fn valid(sha256: &str) -> Result<(), BlobError> {
 }
 
 impl FsBlobStore {
+    /// The files of the blob folder, as deep as loose files lie (in this
+    /// version's layout and older stores'), whose names `wanted` picks,
+    /// with their sizes, in path order.
+    fn files_named(&self, wanted: impl Fn(&str) -> bool) -> Result<Vec<Leftover>, BlobError> {
+        let mut out = Vec::new();
+        if !self.dir.exists() {
+            return Ok(out);
+        }
+        for entry in walkdir::WalkDir::new(&self.dir).max_depth(3) {
+            let entry = entry.map_err(listing_error)?;
+            if entry.file_type().is_file() && wanted(&entry.file_name().to_string_lossy()) {
+                let bytes = entry.metadata().map_or(0, |m| m.len());
+                out.push(Leftover {
+                    path: entry.into_path(),
+                    bytes,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
     /// Blobs under `dir` (created on first write).
     pub fn new(dir: impl Into<PathBuf>) -> FsBlobStore {
         Self::with_sync(dir.into(), true)
@@ -1016,25 +1042,15 @@ impl BlobStore for FsBlobStore {
     }
 
     fn leftovers(&self) -> Result<Vec<Leftover>, BlobError> {
-        let mut out = Vec::new();
-        if !self.dir.exists() {
-            return Ok(out);
-        }
-        for entry in walkdir::WalkDir::new(&self.dir).max_depth(3) {
-            let entry = entry.map_err(listing_error)?;
-            // `tempfile`'s names: `.tmp` and random letters.
-            if entry.file_type().is_file()
-                && entry.file_name().to_string_lossy().starts_with(".tmp")
-            {
-                let bytes = entry.metadata().map_or(0, |m| m.len());
-                out.push(Leftover {
-                    path: entry.into_path(),
-                    bytes,
-                });
-            }
-        }
-        out.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(out)
+        // `tempfile`'s names: `.tmp` and random letters.
+        self.files_named(|name| name.starts_with(".tmp"))
+    }
+
+    fn set_aside_files(&self) -> Result<Vec<Leftover>, BlobError> {
+        self.files_named(|name| {
+            name.split_once(".damaged-")
+                .is_some_and(|(sha, _)| valid(sha).is_ok())
+        })
     }
 
     fn list(&self) -> Result<Vec<String>, BlobError> {

@@ -32,5 +32,6 @@ fn path_lossy_opt<S: serde::Serializer>(
     }
 }
 pub use record::{
-    Archived, CaptureFields, RecordError, archive_body, conditional_on, conditional_request, record,
+    Archived, CaptureFields, RecordError, archive_body, conditional_on, conditional_request,
+    record, whole_unless_copy_kept,
 };

@@ -8,7 +8,7 @@
 use crate::fetch::{FetchReport, FetchRequest, Outcome};
 use crate::store::{CaptureRow, NewCapture, NewCheck, Recorded, Store, StoreError};
 
-use super::blobs::{BlobError, BlobStore};
+use super::blobs::{BlobError, BlobStore, FsBlobStore};
 
 /// Recording failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +46,45 @@ pub fn conditional_on(url: &str, latest: Option<&CaptureRow>) -> FetchRequest {
     req
 }
 
-/// [`conditional_on`] the latest capture the store has of `url`.
-pub fn conditional_request(store: &Store, url: &str) -> Result<FetchRequest, StoreError> {
+/// [`conditional_on`] the latest capture the store has of `url`, unless
+/// that capture's copy is missing from `blobs` (see
+/// [`whole_unless_copy_kept`]): `fetch --save` heals a lost copy as a
+/// check does.
+pub fn conditional_request(
+    store: &Store,
+    blobs: &FsBlobStore,
+    url: &str,
+) -> Result<FetchRequest, StoreError> {
     let latest = match store.source_id(url)? {
         Some(id) => store.pick_capture(id, None)?,
         None => None,
     };
-    Ok(conditional_on(url, latest.as_ref()))
+    let request = conditional_on(url, latest.as_ref());
+    Ok(whole_unless_copy_kept(request, latest.as_ref(), blobs))
+}
+
+/// `request`, or the same request without its validators when the copy
+/// they stand for (`previous`'s) is missing from the archive (set aside by
+/// `verify --repair` as damaged, or otherwise lost): a 304 would bring no
+/// bytes, and the copy would stay lost however often the page was asked
+/// for. Asked whole, the page's answer stores it again, and every capture
+/// naming it reads it once more. Only a request that carries validators is
+/// looked at, and its copy is looked up in the pack index first (no system
+/// call on a normal night, see [`FsBlobStore::is_stored`]); an index that
+/// cannot be read keeps the validators: a check rebuilds a lost index
+/// before it starts, and `verify` reports what stays wrong.
+pub fn whole_unless_copy_kept(
+    request: FetchRequest,
+    previous: Option<&CaptureRow>,
+    blobs: &FsBlobStore,
+) -> FetchRequest {
+    let validated = request.etag.is_some() || request.last_modified.is_some();
+    match previous {
+        Some(p) if validated && matches!(blobs.is_stored(&p.body_sha256), Ok(false)) => {
+            FetchRequest::new(&request.url)
+        }
+        _ => request,
+    }
 }
 
 /// A report whose body (if any) is safely in the blob store: the row fields.

@@ -45,6 +45,10 @@ pub struct VerifyReport {
     /// to delete while no run is going. Not listed while a run is going
     /// (`run_in_progress`): they may be its writes.
     pub interrupted_writes: Vec<Leftover>,
+    /// Damaged loose files an earlier `verify --repair` set aside
+    /// (`<sha256>.damaged-<millis>`): kept for inspection, never read
+    /// again; space only, safe to delete.
+    pub damaged_copies_kept: Vec<Leftover>,
     /// The holder of the run lock while this verify ran, if any.
     pub run_in_progress: Option<String>,
     /// What `verify --repair` rebuilt first, if anything.
@@ -170,6 +174,10 @@ pub fn verify_reporting(
                 "missing_blob",
                 "stored nowhere: no blob file, no pack index row".to_string(),
             )),
+            // Nothing of the copy is left to be damaged, and nothing to set
+            // aside: the index still names a pack that is gone, which
+            // `--repair` mends by building the index again.
+            Err(e) if in_a_pack_gone(&e) => Some(("missing_blob", format!("stored nowhere: {e}"))),
             Err(e) => Some(("corrupt_blob", format!("cannot be read back: {e}"))),
         };
         if let Some((kind, detail)) = problem {
@@ -219,6 +227,12 @@ pub fn verify_reporting(
     Ok(report)
 }
 
+/// Whether reading a blob failed because the pack file its index row names
+/// is gone: a copy missing, not one damaged.
+fn in_a_pack_gone(e: &BlobError) -> bool {
+    matches!(e, BlobError::Pack { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+}
+
 /// The space interrupted writes left: temporary files and unindexed pack bytes.
 fn leftovers_and_unindexed(report: &mut VerifyReport, blobs: &dyn BlobStore) {
     match blobs.leftovers() {
@@ -229,6 +243,16 @@ fn leftovers_and_unindexed(report: &mut VerifyReport, blobs: &dyn BlobStore) {
             captures: Vec::new(),
             sources: Vec::new(),
             detail: format!("cannot list the blob folder's temporary files: {e}"),
+        }),
+    }
+    match blobs.set_aside_files() {
+        Ok(files) => report.damaged_copies_kept = files,
+        Err(e) => report.problems.push(Problem {
+            kind: "missing_blob",
+            sha256: None,
+            captures: Vec::new(),
+            sources: Vec::new(),
+            detail: format!("cannot list the damaged copies set aside: {e}"),
         }),
     }
     match blobs.unindexed() {

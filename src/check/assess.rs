@@ -176,7 +176,7 @@ pub(super) fn prepare(
     } else {
         archive::conditional_on(&due.url, previous.as_ref())
     };
-    let request = whole_unless_copy_kept(request, previous.as_ref(), blobs);
+    let request = archive::whole_unless_copy_kept(request, previous.as_ref(), blobs);
     Ok(Job {
         due,
         request,
@@ -184,30 +184,6 @@ pub(super) fn prepare(
         other_baseline,
         baseline_is_previous,
     })
-}
-
-/// `request`, or the same request without its validators when the copy
-/// they stand for is missing from the archive (set aside by `verify
-/// --repair` as damaged, or otherwise lost): a 304 would bring no bytes,
-/// and the copy would stay lost however often the page was checked. Asked
-/// whole, the page's answer stores it again, and every capture naming it
-/// reads it once more. Only a request that carries validators is looked
-/// at, and its copy is looked up in the pack index first (no system call
-/// on a normal night, see [`FsBlobStore::is_stored`]); an index that cannot
-/// be read keeps the validators: the run rebuilds a lost index before it
-/// starts, and `verify` reports what stays wrong.
-fn whole_unless_copy_kept(
-    request: FetchRequest,
-    previous: Option<&CaptureRow>,
-    blobs: &FsBlobStore,
-) -> FetchRequest {
-    let validated = request.etag.is_some() || request.last_modified.is_some();
-    match previous {
-        Some(p) if validated && matches!(blobs.is_stored(&p.body_sha256), Ok(false)) => {
-            FetchRequest::new(&request.url)
-        }
-        _ => request,
-    }
 }
 
 /// The host's answers to a path that cannot exist and for its front page,

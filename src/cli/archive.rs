@@ -499,6 +499,19 @@ pub fn verify(config: &Config, format: Format, repair: bool) -> Result<ExitCode,
                     writeln!(out, "  {}", l.path.display())?;
                 }
             }
+            let kept = &report.damaged_copies_kept;
+            if !kept.is_empty() {
+                let bytes: u64 = kept.iter().map(|l| l.bytes).sum();
+                writeln!(
+                    out,
+                    "{} set aside by an earlier `verify --repair` ({bytes} bytes; kept for \
+                     inspection, never read again; space only, safe to delete):",
+                    plural(kept.len() as i64, "damaged copy", "damaged copies")
+                )?;
+                for l in kept {
+                    writeln!(out, "  {}", l.path.display())?;
+                }
+            }
             let packs = &report.unindexed_pack_bytes;
             let missing = report.problems.iter().any(|p| p.kind == "missing_blob");
             let rebuildable = report.pack_index_repairable.is_some();

@@ -57,9 +57,13 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
     } else {
         None
     };
+    let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
     let mut req = match (&store, &normalized) {
-        // Conditional on the latest capture, so an unchanged page is not downloaded again.
-        (Some(s), Some(url)) => archive::conditional_request(s, url.as_str()).map_err(runtime)?,
+        // Conditional on the latest capture, so an unchanged page is not
+        // downloaded again (unless that capture's copy is lost).
+        (Some(s), Some(url)) => {
+            archive::conditional_request(s, &blobs, url.as_str()).map_err(runtime)?
+        }
         _ => FetchRequest::new(args.url.as_str()),
     };
     req.etag = etag.or(req.etag);
@@ -72,10 +76,7 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         .map_err(runtime)?;
     let report = rt.block_on(fetcher.fetch(&req));
     let saved = match store.as_mut() {
-        Some(store) => {
-            let blobs = FsBlobStore::new(blob_dir(&config.store.dir));
-            Some(archive::record(store, &blobs, &report).map_err(runtime)?)
-        }
+        Some(store) => Some(archive::record(store, &blobs, &report).map_err(runtime)?),
         None => None,
     };
     print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(output_failed)?;
