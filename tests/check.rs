@@ -2647,7 +2647,8 @@ async fn verify_names_every_kind_of_damage_to_a_packed_archive() {
                 let pack = pack.clone();
                 move || std::fs::remove_file(&pack).unwrap()
             }),
-            vec!["corrupt_blob"; 3],
+            // Missing, not damaged: nothing of them is left to set aside.
+            vec!["missing_blob"; 3],
         ),
         (
             "a lost index",

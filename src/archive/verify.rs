@@ -177,7 +177,10 @@ pub fn verify_reporting(
             // Nothing of the copy is left to be damaged, and nothing to set
             // aside: the index still names a pack that is gone, which
             // `--repair` mends by building the index again.
-            Err(e) if in_a_pack_gone(&e) => Some(("missing_blob", format!("stored nowhere: {e}"))),
+            Err(e) if in_a_pack_gone(&e) => Some((
+                "missing_blob",
+                format!("stored nowhere: the pack file its index row names is gone ({e})"),
+            )),
             Err(e) => Some(("corrupt_blob", format!("cannot be read back: {e}"))),
         };
         if let Some((kind, detail)) = problem {
