@@ -411,6 +411,23 @@ impl FsBlobStore {
         }
     }
 
+    /// The same blobs through a pack index connection of its own, for a
+    /// thread that only looks blobs up (a check's preparer): its lookups can
+    /// then share a read transaction ([`FsBlobStore::read_batch`]) without
+    /// holding up the run's appends, which commit through the shared one.
+    pub fn reading_apart(&self) -> FsBlobStore {
+        FsBlobStore {
+            packs: Arc::new(Packs::new(self.dir.join("packs"))),
+            ..self.clone()
+        }
+    }
+
+    /// One read transaction over the pack index lookups ([`FsBlobStore::is_stored`]
+    /// among them) made until the guard drops; see [`Packs::read_batch`].
+    pub fn read_batch(&self) -> Option<super::packs::ReadBatch<'_>> {
+        self.packs.read_batch()
+    }
+
     /// Blobs under `dir` for a batch writer: bodies in memory go into a pack
     /// ([`super::packs`]) instead of a file each, and nothing waits for the
     /// disk until [`FsBlobStore::sync`], which the caller must call before any

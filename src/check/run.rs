@@ -581,12 +581,13 @@ async fn run_locked(
     let (job_tx, job_rx) = tokio::sync::mpsc::channel::<Vec<(Turn, Result<Job, CheckError>)>>(
         PREPARED_AHEAD / PREPARE_CHUNK,
     );
-    let prepare_blobs = FsBlobStore::clone(&blobs);
+    let prepare_blobs = blobs.reading_apart();
     let preparer = std::thread::spawn(move || {
         let mut shares = HostShares::new(due);
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
-        // A chunk's reads share one read transaction (see `Store::read_batch`),
-        // ended before any send or wait, which may block for long.
+        // A chunk's reads share one read transaction (see `Store::read_batch`,
+        // `FsBlobStore::read_batch`), ended before any send or wait, which
+        // may block for long.
         let mut batch = None;
         let send = |chunk: &mut Vec<_>| {
             let full = std::mem::replace(chunk, Vec::with_capacity(PREPARE_CHUNK));
@@ -613,9 +614,11 @@ async fn run_locked(
                     continue;
                 }
             };
-            // Without one (it could not begin), each read is its own.
+            // Without one (it could not begin), each read is its own. The
+            // pack index's lookups (is the copy behind the validators still
+            // stored?) share one of their own alike.
             if batch.is_none() {
-                batch = reader.read_batch().ok();
+                batch = Some((reader.read_batch().ok(), prepare_blobs.read_batch()));
             }
             let job = match reader.due_source(id) {
                 Ok(Some(d)) => {
