@@ -17,7 +17,9 @@
 //!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date", after the title or alone under a heading) are the
-//!   item's outlet and date for a link-style citation.
+//!   item's outlet and date for a link-style citation, unless such lines
+//!   close the item right before its read link: those win, since the lines
+//!   under a title may be a dateline (`Beijing, December 26, 2020`).
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
 
@@ -936,6 +938,52 @@ fn without_husks(rest: &str) -> String {
     }
 }
 
+/// The outlet and date an item gives on its own line or lines right before
+/// its read link, after its body: `Xinhua, December 27, 2020`, or `Xinhua`
+/// then a date. It names who published what the link cites, and so wins
+/// over the lines under the title, which may be a dateline (`Beijing,
+/// December 26, 2020`, where the story was written): read from those, such
+/// an item cited "Beijing". An outlet must be named, and the line be
+/// exactly an outlet and a date (see [`read_outlet_date_line`]), so a last
+/// short line of the body is not taken for one.
+fn closing_meta(before: &[Block]) -> Option<OutletDate> {
+    let mut lines: Vec<&Block> = before
+        .iter()
+        .rev()
+        .filter(|b| !is_update_note(&b.text))
+        .take_while(|b| {
+            b.links.is_empty()
+                && !b.text.trim().is_empty()
+                && !is_body(b)
+                && !is_anchor(b)
+                && !is_url_line(b)
+        })
+        .take(2)
+        .collect();
+    lines.reverse();
+    let read = match lines[..] {
+        [outlet, date] if is_date_line(&date.text) && is_outlet_line(&outlet.text) => OutletDate {
+            outlet: Some(outlet.text.trim().to_string()),
+            ..read_outlet_date(&date.text)
+        },
+        [.., last] => read_outlet_date_line(&last.text)?,
+        [] => return None,
+    };
+    read.outlet.is_some().then_some(read)
+}
+
+/// A line that may be an outlet's name alone, before a date line: short,
+/// not a list entry, a sentence or a label.
+fn is_outlet_line(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty()
+        && t.chars().count() <= 80
+        && !t.contains([':', '：'])
+        && !t.ends_with(['.', '。', ',', '，', ';', '；'])
+        && !t.starts_with(['-', '*', '•', '·', '–', '—', '>', '+'])
+        && !is_date_line(t)
+}
+
 /// The citations in an item's blocks. `meta`'s outlet and date (or the
 /// date it could not read) come from metadata lines and are given to
 /// link-style citations, which carry none of their own.
@@ -954,6 +1002,8 @@ fn citations_in(body: &[Block], meta: &OutletDate) -> Vec<CitedUrl> {
         }
         if is_read_link(b) {
             let l = &b.links[0];
+            let closing = closing_meta(&body[..i]);
+            let meta = closing.as_ref().unwrap_or(meta);
             out.push(CitedUrl {
                 origin: Origin::ReadLink,
                 outlet: meta.outlet.clone(),

@@ -22,7 +22,7 @@ pub use walk::{
 /// dates out of the same bytes: sync reads again each document an older
 /// version read, though its bytes are unchanged, so the mended reading
 /// reaches the store (see the `reader` column of `documents`).
-pub const READER_VERSION: i64 = 4;
+pub const READER_VERSION: i64 = 5;
 
 /// The document formats the briefing store may hold, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

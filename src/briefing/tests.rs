@@ -1436,3 +1436,82 @@ fn a_prose_line_ending_in_a_date_under_a_heading_is_no_citation() {
         );
     }
 }
+
+/// An item may give a dateline under its title ("Beijing, December 26,
+/// 2020", where the story was written) and close with the outlet and date
+/// it cites on a line of its own before its read link: the closing line
+/// is the citation's. Read from the dateline, the item cited "Beijing".
+#[test]
+fn a_closing_outlet_and_date_line_wins_over_a_dateline() {
+    const BODY: &str = "The Standing Committee passed major amendments to the law.";
+    let html = |title: &str, lines: &[&str], n: u32| {
+        let p: String = lines.iter().map(|l| format!("<p>{l}</p>")).collect();
+        format!(
+            "<h2>{title}</h2>{p}<p><a href=\"http://127.0.0.1/{n}\">Click here to read the article</a></p>"
+        )
+    };
+    let md = |title: &str, lines: &[&str], n: u32| {
+        format!(
+            "{title}\n\n{}\n\n[Click here to read the article](http://127.0.0.1/{n})\n\n",
+            lines.join("\n\n")
+        )
+    };
+    let closing = [BODY, "Xinhua, December 27, 2020"];
+    let dated_and_closing = [
+        "Beijing, December 26, 2020",
+        BODY,
+        "Xinhua, December 27, 2020",
+    ];
+    let two_lines = [
+        "Beijing, December 26, 2020",
+        BODY,
+        "Xinhua",
+        "December 27, 2020",
+    ];
+    let lone_dateline = ["Beijing, December 26, 2020", BODY];
+    let xinhua = (Some("Xinhua"), Some("2020-12-27"));
+    let beijing = (Some("Beijing"), Some("2020-12-26"));
+    let cases: [(&[&str], _); 4] = [
+        (&dated_and_closing, xinhua),
+        (&two_lines, xinhua),
+        (&closing, xinhua),
+        // With no closing line, the line under the title is all there is.
+        (&lone_dateline, beijing),
+    ];
+    for (lines, want) in cases {
+        let docs = [
+            (
+                Format::Html,
+                format!("<html><body>{}</body></html>", html("One", lines, 1)),
+            ),
+            (Format::Markdown, format!("## One\n\n{}", md("", lines, 1))),
+            // No headings: a title line of its own, an item after it.
+            (
+                Format::Markdown,
+                format!("{}{}", md("One", lines, 1), md("Two", &[BODY], 2)),
+            ),
+        ];
+        for (format, doc) in docs {
+            let items = parse(format, &doc);
+            let c = &items[0].citations[0];
+            assert_eq!(
+                (
+                    items[0].title.as_str(),
+                    c.origin,
+                    c.outlet.as_deref(),
+                    c.cited_date.as_deref()
+                ),
+                ("One", Origin::ReadLink, want.0, want.1),
+                "{format:?} {doc}"
+            );
+        }
+    }
+    // A Source line closing the item was read as its citation already.
+    let text = format!(
+        "One\nBeijing, December 26, 2020 — {BODY}\nSource: Xinhua, December 27, 2020\nhttp://127.0.0.1/1\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![row("One", "Xinhua", "2020-12-27", "http://127.0.0.1/1")]
+    );
+}
