@@ -205,7 +205,13 @@ fn read_one(
         return Found::Same { mtime_ns };
     }
     let decoded = briefing::decode_document(&bytes, doc.format == briefing::Format::Html);
-    let parsed = briefing::parse(doc.format, &decoded.text);
+    // The file's name, not its folders': `2020/12-28.txt` names no day.
+    let file_name = doc.name.rsplit('/').next().unwrap_or(&doc.name);
+    let parsed = briefing::parse_dated(
+        doc.format,
+        &decoded.text,
+        briefing::document_date(file_name),
+    );
     let unread_dates = parsed
         .iter()
         .flat_map(|item| &item.citations)

@@ -1146,3 +1146,57 @@ fn a_document_the_last_reader_read_is_read_again() {
         "{rows:?}"
     );
 }
+
+/// A briefing named with its date (`briefings-2021-01-03.txt`) that cites
+/// by month and day alone has those citations dated: in its year, or the
+/// year before for a day after its own. Only the file's name gives the
+/// date: a dated folder over an undated file gives none.
+#[test]
+fn a_cited_date_without_a_year_is_read_in_the_year_of_the_documents_name() {
+    let g = Ground::new();
+    let doc = "Title A\n\nBody of item A here.\n\nSource: Xinhua, December 30\nhttp://127.0.0.1/1\n\n\
+               Title B\n\nBody of item B here.\n\nSource: Global Times, January 2\nhttp://127.0.0.1/2\n";
+    g.brief("2021/briefings-2021-01-03.txt", doc);
+    g.brief(
+        "2021-01-03/briefing.txt",
+        doc.replace("127.0.0.1/", "127.0.0.1/b"),
+    );
+    g.sync();
+    let rows = g.citations();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["document"].as_str().unwrap(),
+                r["outlet"].clone(),
+                r["cited_date"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "2021-01-03/briefing.txt",
+                json!("Xinhua, December 30"),
+                Value::Null
+            ),
+            (
+                "2021-01-03/briefing.txt",
+                json!("Global Times, January 2"),
+                Value::Null
+            ),
+            (
+                "2021/briefings-2021-01-03.txt",
+                json!("Xinhua"),
+                json!("2020-12-30")
+            ),
+            (
+                "2021/briefings-2021-01-03.txt",
+                json!("Global Times"),
+                json!("2021-01-02")
+            ),
+        ],
+        "{rows:?}"
+    );
+}

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use jiff::civil::Date;
 use regex::Regex;
 
 /// A weekday after a date, in Chinese (`星期六`, `（周六）`) or in English
@@ -45,6 +46,12 @@ const CN_TO: &str = r"(?:至|到|[-–—－~～])";
 /// A date in Chinese numerals (`二〇二〇年十二月二十六日`, `廿六日`,
 /// `二十六号`) is read too (see [`chinese_date`]); it needs no word's start.
 ///
+/// A month and day with no year (`December 26`, `26 Dec`, `12月26日`,
+/// `十二月二十六日`), as a daily briefing cites the days just before it,
+/// is matched too, a month by its own name only ("Decision 2" is no
+/// date); it is read only in a document whose date is known (see
+/// [`yearless_date`]).
+///
 /// A weekday after the date, Chinese (`2020年12月26日星期六`, `（周六）`)
 /// or English in brackets (`(Saturday)`), and a time after that (`08:15
 /// GMT`), are part of it (see [`WEEKDAY_AFTER`], [`TIME_AFTER`]); a comma
@@ -75,7 +82,14 @@ static DATE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
             (?: \s* {cn_to} \s* (?P<e4>\d{{1,2}}) \s* )? 日
           | (?P<m5>{month_name}) {comma} (?P<y5>\d{{4}})
           | (?P<y6>\d{{4}}) \s* 年 \s* (?P<m6>\d{{1,2}}) \s* 月
-        ))
+          | (?P<m9>{month_name}) \s+ (?P<d9>\d{{1,2}}){ord} (?:{to}(?P<e9>\d{{1,2}}){ord})?
+          | (?P<d10>\d{{1,2}}){ord} (?:{to}(?P<e10>\d{{1,2}}){ord})? \s+ (?P<m10>{month_name})
+          | (?P<m11>\d{{1,2}}) \s* 月 \s* (?P<d11>\d{{1,2}}) \s* 日?
+            (?: \s* {cn_to} \s* (?P<e11>\d{{1,2}}) \s* )? 日
+        )
+        | (?P<m12>{cn_count}) \s* 月 \s* (?P<d12>{cn_count}) \s* [日号號]?
+          (?: \s* {cn_to} \s* (?P<e12>{cn_count}) \s* )? [日号號]
+        )
         {WEEKDAY_AFTER}
         {TIME_AFTER}
         \s* [)）]? \s* [.。]? \s* $"
@@ -296,9 +310,50 @@ fn date_shaped_end(text: &str) -> Option<(usize, String)> {
     // A month and year that reads, but only as a title's words
     // (`出口下降2020年12月`), is no mistyped date; nor is a good date with
     // a weekday after it that the date pattern does not take.
-    let good = is_date_line_as(written, Words::Citation);
+    let good = is_date_line_as(written, Words::Citation, None);
     (!good).then(|| (whole.start(), written.trim().to_string()))
 }
+
+/// A whole date in a file name (`briefings-2020-12-28.txt`, `2020_12_28.md`,
+/// `briefing_20201228.html`): the date of a daily briefing, which its
+/// citations of a month and day alone are read against (see
+/// [`super::parse_dated`]). Of several, the last: a briefing of a week
+/// (`2020-12-28_to_2021-01-03.md`) cites days up to its end, and read
+/// against its first day, its later days would fall a year back. A run of
+/// digits longer than a date (a timestamp, a serial number) holds none, nor
+/// does a year outside 1900–2100.
+pub fn document_date(file_name: &str) -> Option<Date> {
+    DOCUMENT_DATE
+        .captures_iter(file_name)
+        .filter_map(|c| {
+            let (y, m, d) = match (c.name("y"), c.name("m"), c.name("d")) {
+                // One separator throughout: `2020-12_28` is no date written.
+                (Some(y), Some(m), Some(d)) => {
+                    (c.name("s1")?.as_str() == c.name("s2")?.as_str()).then_some((y, m, d))?
+                }
+                _ => (c.name("y2")?, c.name("m2")?, c.name("d2")?),
+            };
+            // The pattern cannot look past its match, so a digit next to
+            // it is looked for here: `120201228` holds no date.
+            let digit_at = |i: usize| file_name[i..].starts_with(|c: char| c.is_ascii_digit());
+            let before = file_name[..y.start()].ends_with(|c: char| c.is_ascii_digit());
+            if before || digit_at(d.end()) {
+                return None;
+            }
+            let year: i16 = y.as_str().parse().ok()?;
+            (1900..=2100).contains(&year).then_some(())?;
+            Date::new(year, m.as_str().parse().ok()?, d.as_str().parse().ok()?).ok()
+        })
+        .last()
+}
+
+/// A date in a file name: `YYYY-MM-DD` or `YYYY_MM_DD`, or `YYYYMMDD`.
+static DOCUMENT_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?P<y>\d{4})(?P<s1>[-_])(?P<m>\d{2})(?P<s2>[-_])(?P<d>\d{2})|(?P<y2>\d{4})(?P<m2>\d{2})(?P<d2>\d{2})",
+    )
+    .expect("pattern compiles")
+});
 
 /// A citation's outlet and date, read from text such as `Xinhua, December 26,
 /// 2020`.
@@ -329,17 +384,17 @@ pub enum Words {
 
 /// Reads outlet and date: a line with no date is all outlet; a line that is
 /// only a date has no outlet; a mistyped date is no part of the outlet.
-pub fn read_outlet_date(text: &str) -> OutletDate {
-    read_words(text, Words::MaybeTitle)
+pub fn read_outlet_date(text: &str, dated: Option<Date>) -> OutletDate {
+    read_words(text, Words::MaybeTitle, dated)
 }
 
 /// Reads outlet and date as [`read_outlet_date`] does, from `words` known
 /// to be what they are.
-pub fn read_words(text: &str, words: Words) -> OutletDate {
+pub fn read_words(text: &str, words: Words, dated: Option<Date>) -> OutletDate {
     let text = ascii_digits(text);
     let text = text.trim();
-    let text = text[..update_note(text).map_or(text.len(), |(start, _)| start)].trim();
-    let read = read_dated(text, words);
+    let text = text[..update_note(text, dated).map_or(text.len(), |(start, _)| start)].trim();
+    let read = read_dated(text, words, dated);
     if read.date.is_some() || read.unread.is_some() {
         return read;
     }
@@ -347,7 +402,7 @@ pub fn read_words(text: &str, words: Words) -> OutletDate {
     let Some(note) = NOTE_AT_END.find(text) else {
         return read;
     };
-    let again = read_dated(text[..note.start()].trim(), words);
+    let again = read_dated(text[..note.start()].trim(), words, dated);
     if again.date.is_some() || again.unread.is_some() {
         again
     } else {
@@ -364,8 +419,8 @@ static NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// [`read_words`] of `text` as it ends, a date or none.
-fn read_dated(text: &str, words: Words) -> OutletDate {
-    let (outlet, date, unread, ambiguous) = match cited_date_at_end(text, words) {
+fn read_dated(text: &str, words: Words, dated: Option<Date>) -> OutletDate {
+    let (outlet, date, unread, ambiguous) = match cited_date_at_end(text, words, dated) {
         Some((start, date)) => (&text[..start], Some(date), None, false),
         None => match ambiguous_at_end(text) {
             Some((start, written)) => (&text[..start], None, Some(written), true),
@@ -400,9 +455,9 @@ fn read_dated(text: &str, words: Words) -> OutletDate {
 /// The date a citation ends with, and where it starts: of a range across
 /// months or years ("December 30, 2020 - January 2, 2021"), its first date,
 /// as of a range of days. Read as the last, it left the first in the outlet.
-fn cited_date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
-    let (start, last) = date_at_end(text, words)?;
-    match range_start(&text[..start], words) {
+fn cited_date_at_end(text: &str, words: Words, dated: Option<Date>) -> Option<(usize, String)> {
+    let (start, last) = date_at_end(text, words, dated)?;
+    match range_start(&text[..start], words, dated) {
         // ISO dates of four-digit years sort as they fall.
         Some((from, first)) if first < last => Some((from, first)),
         _ => Some((start, last)),
@@ -412,18 +467,33 @@ fn cited_date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
 /// The date `before` ends with when a dash (or `至`, `到`, a full-width
 /// dash or tilde: `2020年12月30日至2021年1月2日`) then joins it to the date
 /// after it (one dash only: "Xinhua – December 26, 2020" names no range).
-fn range_start(before: &str, words: Words) -> Option<(usize, String)> {
+fn range_start(before: &str, words: Words, dated: Option<Date>) -> Option<(usize, String)> {
     let rest = before
         .trim_end()
         .strip_suffix(['-', '–', '—', '至', '到', '－', '~', '～'])?;
-    date_at_end(rest.trim_end(), words)
+    date_at_end(rest.trim_end(), words, dated)
 }
 
 /// The ISO date at the end of `text`, and where it starts.
-fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
+fn date_at_end(text: &str, words: Words, dated: Option<Date>) -> Option<(usize, String)> {
     let c = DATE_AT_END.captures(text)?;
     let get = |n: &str| c.name(n).map(|m| m.as_str());
-    let date = if let (Some(m), Some(d), Some(y)) = (get("m1"), get("d1"), get("y1")) {
+    let date = if let Some(yearless) = yearless_date(&c) {
+        let (month, first, last) = yearless?;
+        let whole = c.get(0)?;
+        // The year is the document's, so a year written just before the
+        // month (`二〇二〇年12月26日`, `2020 December 26`) is none the
+        // reader knows: read as the document's, it would be a guess.
+        let year_before = text[..whole.start()]
+            .trim_end()
+            .ends_with(|c: char| c.is_ascii_digit() || c == '年' || chinese_digit(c).is_some());
+        if year_before || !(words == Words::Citation || set_apart(text, &c)) {
+            return None;
+        }
+        let year = year_of(dated?, month, first)?;
+        let (first, last) = (first.to_string(), last.map(|d| d.to_string()));
+        first_of_range(&year.to_string(), month, &first, last.as_deref())
+    } else if let (Some(m), Some(d), Some(y)) = (get("m1"), get("d1"), get("y1")) {
         first_of_range(y, month_number(m)?, d, get("e1"))
     } else if let (Some(d), Some(m), Some(y)) = (get("d2"), get("m2"), get("y2")) {
         first_of_range(y, month_number(m)?, d, get("e2"))
@@ -447,6 +517,51 @@ fn date_at_end(text: &str, words: Words) -> Option<(usize, String)> {
         None
     }?;
     Some((c.get(0)?.start(), date))
+}
+
+/// A month, its first day, and the last day of a range.
+type MonthDay = (i8, i8, Option<i8>);
+
+/// The month and day of a date matched without a year (see
+/// [`DATE_AT_END`]); `Some(None)` when it was matched so but names no
+/// month or day (`十三月`).
+fn yearless_date(c: &regex::Captures) -> Option<Option<MonthDay>> {
+    let get = |n: &str| c.name(n).map(|m| m.as_str());
+    let number = |n: &str| n.parse::<i8>().ok();
+    let read = if let (Some(m), Some(d)) = (get("m9"), get("d9")) {
+        (month_number(m), number(d), get("e9").map(number))
+    } else if let (Some(d), Some(m)) = (get("d10"), get("m10")) {
+        (month_number(m), number(d), get("e10").map(number))
+    } else if let (Some(m), Some(d)) = (get("m11"), get("d11")) {
+        (number(m), number(d), get("e11").map(number))
+    } else if let (Some(m), Some(d)) = (get("m12"), get("d12")) {
+        (
+            chinese_count(m),
+            chinese_count(d),
+            get("e12").map(chinese_count),
+        )
+    } else {
+        return None;
+    };
+    Some(match read {
+        (Some(m), Some(d), None) => Some((m, d, None)),
+        (Some(m), Some(d), Some(Some(e))) => Some((m, d, Some(e))),
+        _ => None,
+    })
+}
+
+/// The year a month and day with no year fall in, cited in a document of
+/// the date `dated`: its year, or the year before when that day comes
+/// after the document's (a briefing of January 3, 2021 citing "December
+/// 30" cites the December just gone). A day that is no day in that year
+/// (February 29 of 2021, February 30) is no date.
+fn year_of(dated: Date, month: i8, day: i8) -> Option<i16> {
+    let year = if (month, day) > (dated.month(), dated.day()) {
+        dated.year().checked_sub(1)?
+    } else {
+        dated.year()
+    };
+    Date::new(year, month, day).ok().map(|_| year)
 }
 
 /// A month and year without a day is a date only as a citation's own,
@@ -483,29 +598,29 @@ static UPDATE_NOTE_AT_END: LazyLock<Regex> = LazyLock::new(|| {
 /// Where an update note ending `text` starts, and whether it gives a date;
 /// a note whose words after "Updated" are no date ("Updated Daily, …") is
 /// none.
-fn update_note(text: &str) -> Option<(usize, bool)> {
+fn update_note(text: &str, dated: Option<Date>) -> Option<(usize, bool)> {
     let c = UPDATE_NOTE_AT_END.captures(text)?;
     let when = c.name("when").map_or("", |m| m.as_str().trim());
-    let dated = is_date_line(when);
-    (when.is_empty() || dated).then(|| (c.get(0).map_or(0, |m| m.start()), dated))
+    let has_date = is_date_line(when, dated);
+    (when.is_empty() || has_date).then(|| (c.get(0).map_or(0, |m| m.start()), has_date))
 }
 
 /// True when the whole of `text` is an update note with its date: a line
 /// that is only "Updated" or "Revised" may be a title.
-pub fn is_update_note(text: &str) -> bool {
-    update_note(text.trim()) == Some((0, true))
+pub fn is_update_note(text: &str, dated: Option<Date>) -> bool {
+    update_note(text.trim(), dated) == Some((0, true))
 }
 
 /// True when the whole of `text` is a date ("December 26, 2020").
-pub fn is_date_line(text: &str) -> bool {
-    is_date_line_as(text, Words::MaybeTitle)
+pub fn is_date_line(text: &str, dated: Option<Date>) -> bool {
+    is_date_line_as(text, Words::MaybeTitle, dated)
 }
 
 /// True when the whole of `text` is a date, read as `words`.
-fn is_date_line_as(text: &str, words: Words) -> bool {
+fn is_date_line_as(text: &str, words: Words, dated: Option<Date>) -> bool {
     let text = ascii_digits(text);
     let text = text.as_ref();
-    cited_date_at_end(text, words).is_some_and(|(start, _)| text[..start].trim().is_empty())
+    cited_date_at_end(text, words, dated).is_some_and(|(start, _)| text[..start].trim().is_empty())
 }
 
 /// A short line that is exactly an outlet then its date, the date set apart
@@ -520,9 +635,9 @@ fn is_date_line_as(text: &str, words: Words) -> bool {
 /// it in lower case of four letters or more ("Vaccinations began across
 /// the city, December 26, 2020"), which a name does not hold but in a
 /// domain (`xinhuanet.com`).
-pub fn read_outlet_date_line(text: &str) -> Option<OutletDate> {
+pub fn read_outlet_date_line(text: &str, dated: Option<Date>) -> Option<OutletDate> {
     const MAX_OUTLET_CHARS: usize = 60;
-    let read = read_outlet_date(text);
+    let read = read_outlet_date(text, dated);
     let outlet = read.outlet.as_deref()?;
     if read.date.is_none() && read.unread.is_none()
         || outlet.chars().count() > MAX_OUTLET_CHARS
@@ -556,7 +671,7 @@ pub fn read_outlet_date_line(text: &str) -> Option<OutletDate> {
 /// title.
 pub fn read_unread_date_line(text: &str) -> Option<OutletDate> {
     // After a comma, as after an outlet, where a mistyped date is looked for.
-    let read = read_outlet_date(&format!(", {}", text.trim()));
+    let read = read_outlet_date(&format!(", {}", text.trim()), None);
     let written = read.unread.as_deref()?;
     let month_named = written
         .split(|c: char| !c.is_ascii_alphabetic())
@@ -567,8 +682,8 @@ pub fn read_unread_date_line(text: &str) -> Option<OutletDate> {
 
 /// Splits `Xinhua, December 26, 2020` into outlet and ISO date (see
 /// [`read_outlet_date`]).
-pub fn split_outlet_date(text: &str) -> (Option<String>, Option<String>) {
-    let OutletDate { outlet, date, .. } = read_outlet_date(text);
+pub fn split_outlet_date(text: &str, dated: Option<Date>) -> (Option<String>, Option<String>) {
+    let OutletDate { outlet, date, .. } = read_outlet_date(text, dated);
     (outlet, date)
 }
 
@@ -577,7 +692,7 @@ mod tests {
     use super::*;
 
     fn split(s: &str) -> (Option<&str>, Option<&str>) {
-        let (o, d) = split_outlet_date(s);
+        let (o, d) = split_outlet_date(s, None);
         (
             o.map(|o| &*Box::leak(o.into_boxed_str())),
             d.map(|d| &*Box::leak(d.into_boxed_str())),
@@ -594,7 +709,7 @@ mod tests {
             ("Reuters, December 3, 99999", "December 3, 99999"),
             ("AP, 3 December 202", "3 December 202"),
         ] {
-            let (outlet, date) = split_outlet_date(line);
+            let (outlet, date) = split_outlet_date(line, None);
             assert_eq!(
                 outlet.as_deref(),
                 Some(line.split(',').next().unwrap()),
@@ -602,7 +717,7 @@ mod tests {
             );
             assert_eq!(date, None, "{line}");
             assert_eq!(
-                read_outlet_date(line).unread.as_deref(),
+                read_outlet_date(line, None).unread.as_deref(),
                 Some(written),
                 "{line}"
             );
@@ -613,7 +728,7 @@ mod tests {
             "Xinhua",
             "Radio Free Asia, Cantonese Service",
         ] {
-            assert_eq!(read_outlet_date(line).unread, None, "{line}");
+            assert_eq!(read_outlet_date(line, None).unread, None, "{line}");
         }
     }
 
@@ -653,7 +768,7 @@ mod tests {
                 "2020年13月26日",
             ),
         ] {
-            let read = read_outlet_date(line);
+            let read = read_outlet_date(line, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date, read.unread.as_deref()),
                 (Some(outlet), None, Some(written)),
@@ -667,7 +782,7 @@ mod tests {
             "People's Daily, 2020-12-26 (Saturday)",
             "新华网，2020年12月26日（周六） 08:15",
         ] {
-            let read = read_outlet_date(line);
+            let read = read_outlet_date(line, None);
             assert_eq!(
                 (read.date.as_deref(), read.unread),
                 (Some("2020-12-26"), None),
@@ -676,7 +791,157 @@ mod tests {
         }
         // One the date pattern does not take whole is not named as mistyped.
         let line = "Xinhua, December 26, 2020 (Saturday) 08:15";
-        assert_eq!(read_outlet_date(line).unread, None);
+        assert_eq!(read_outlet_date(line, None).unread, None);
+    }
+
+    fn date(y: i16, m: i8, d: i8) -> Date {
+        Date::new(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_file_name_gives_the_documents_date() {
+        for (name, want) in [
+            ("briefings-2020-12-28.txt", Some(date(2020, 12, 28))),
+            ("2020-12-28.md", Some(date(2020, 12, 28))),
+            ("briefing_20201228.html", Some(date(2020, 12, 28))),
+            ("2020_12_28 briefing.txt", Some(date(2020, 12, 28))),
+            // Of a week's, its last day.
+            ("2020-12-28_to_2021-01-03.md", Some(date(2021, 1, 3))),
+            // No date, or none that is one.
+            ("briefings-244.txt", None),
+            ("briefings.txt", None),
+            ("", None),
+            ("2020-13-28.txt", None),
+            ("2021-02-29.txt", None),
+            ("20201232.txt", None),
+            ("2020-12_28.txt", None),
+            ("1820-12-28.txt", None),
+            ("3020-12-28.txt", None),
+            // A run of digits longer than a date is a number, not a date.
+            ("1609113600.txt", None),
+            ("120201228.txt", None),
+            ("202012281.txt", None),
+            ("2020-12-281.txt", None),
+            // Two digits of a year alone are not read as one.
+            ("20-12-28.txt", None),
+            ("日报2020-12-28.txt", Some(date(2020, 12, 28))),
+        ] {
+            assert_eq!(document_date(name), want, "{name}");
+        }
+    }
+
+    fn dated_read(line: &str, on: Option<Date>) -> (Option<String>, Option<String>) {
+        let read = read_words(line, Words::Citation, on);
+        (read.outlet, read.date)
+    }
+
+    fn owned(outlet: &str, date: Option<&str>) -> (Option<String>, Option<String>) {
+        (Some(outlet.to_string()), date.map(str::to_string))
+    }
+
+    #[test]
+    fn a_date_without_a_year_is_read_in_the_documents_year() {
+        let on = Some(date(2020, 12, 28));
+        for (line, outlet, want) in [
+            ("Xinhua, December 26", "Xinhua", "2020-12-26"),
+            ("Xinhua, Dec. 26", "Xinhua", "2020-12-26"),
+            ("Xinhua December 26", "Xinhua", "2020-12-26"),
+            ("Xinhua, 26 December", "Xinhua", "2020-12-26"),
+            ("Xinhua, December 26th.", "Xinhua", "2020-12-26"),
+            ("Xinhua, Saturday, December 26", "Xinhua", "2020-12-26"),
+            ("Xinhua, December 26 08:15", "Xinhua", "2020-12-26"),
+            ("新华网，12月26日", "新华网", "2020-12-26"),
+            ("新华网 １２月２６日", "新华网", "2020-12-26"),
+            ("新华网，十二月二十六日", "新华网", "2020-12-26"),
+            // The document's own day is its year's.
+            ("Xinhua, December 28", "Xinhua", "2020-12-28"),
+            // A range is its first day, as with a year.
+            ("Xinhua, December 26-27", "Xinhua", "2020-12-26"),
+            ("新华网，12月26日至27日", "新华网", "2020-12-26"),
+        ] {
+            assert_eq!(dated_read(line, on), owned(outlet, Some(want)), "{line}");
+        }
+        // A year written is the year: the document's date changes nothing.
+        assert_eq!(
+            dated_read("Xinhua, December 26, 2019", on),
+            owned("Xinhua", Some("2019-12-26"))
+        );
+        assert_eq!(
+            dated_read("新华网，2019年12月26日", on),
+            owned("新华网", Some("2019-12-26"))
+        );
+    }
+
+    #[test]
+    fn a_day_after_the_documents_is_in_the_year_before() {
+        let on = Some(date(2021, 1, 3));
+        for (line, want) in [
+            ("Xinhua, December 30", "2020-12-30"),
+            ("Xinhua, January 2", "2021-01-02"),
+            ("Xinhua, January 3", "2021-01-03"),
+            ("Xinhua, January 4", "2020-01-04"),
+            ("新华网，12月30日", "2020-12-30"),
+            // A range across the new year is its first day.
+            ("Xinhua, December 30 - January 2", "2020-12-30"),
+            // February 29 of 2020, the year before's, is a day.
+            ("Xinhua, February 29", "2020-02-29"),
+        ] {
+            let outlet = line.split([',', '，']).next().unwrap();
+            assert_eq!(dated_read(line, on), owned(outlet, Some(want)), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_impossible_day_or_no_documents_date_leaves_it_unread() {
+        // As read before: no date, and the words left in the outlet.
+        let unread = |line: &str| owned(line, None);
+        let on = Some(date(2021, 3, 1));
+        for line in [
+            "Xinhua, February 30",
+            // In the document's year, 2021, there is no February 29.
+            "Xinhua, February 29",
+            "Xinhua, December 32",
+            "Xinhua, December 27-26",
+            "新华网，13月26日",
+        ] {
+            assert_eq!(dated_read(line, on), unread(line), "{line}");
+            assert_eq!(read_words(line, Words::Citation, on).unread, None, "{line}");
+        }
+        for line in ["Xinhua, December 26", "新华网，12月26日", "Xinhua, 26 Dec"] {
+            assert_eq!(dated_read(line, None), unread(line), "{line}");
+            assert!(!is_date_line(
+                &line[line.find([',', '，']).unwrap() + 3..],
+                None
+            ));
+        }
+    }
+
+    #[test]
+    fn a_date_without_a_year_is_read_only_where_a_date_is_meant() {
+        let on = Some(date(2020, 12, 28));
+        // A title's words, not set apart from the rest.
+        assert_eq!(
+            read_outlet_date("Exports Fell on December 26", on).date,
+            None
+        );
+        assert!(!is_date_line("Exports Fell on December 26", on));
+        // Set apart, or the whole line.
+        assert!(is_date_line("December 26", on));
+        assert!(is_date_line("12月26日", on));
+        assert_eq!(
+            read_outlet_date_line("Xinhua, December 26", on).and_then(|r| r.date),
+            Some("2020-12-26".into())
+        );
+        // Only a month's own name: "Decision 2" is none.
+        assert_eq!(dated_read("Xinhua, Decision 2", on).1, None);
+        // A year written before the month is no year the reader knows.
+        assert_eq!(dated_read("Xinhua 2019 December 26", on).1, None);
+        assert_eq!(dated_read("新华网二〇一九年12月26日", on).1, None);
+        // An update note without a year is the note's, not the citation's.
+        assert_eq!(
+            dated_read("Xinhua, December 26 (Updated December 27)", on),
+            owned("Xinhua", Some("2020-12-26"))
+        );
     }
 
     #[test]
@@ -745,7 +1010,7 @@ mod tests {
             ),
         ] {
             assert_eq!(split(line), (outlet, Some(date)), "{line}");
-            assert_eq!(read_outlet_date(line).unread, None, "{line}");
+            assert_eq!(read_outlet_date(line, None).unread, None, "{line}");
         }
         // With no date, a weekday-like word is the outlet's own.
         assert_eq!(
@@ -772,11 +1037,11 @@ mod tests {
             ("Xinhua, December ２６, ２０２０", "Xinhua", "2020-12-26"),
         ] {
             assert_eq!(split(line), (Some(outlet), Some(date)), "{line}");
-            assert_eq!(read_outlet_date(line).unread, None, "{line}");
+            assert_eq!(read_outlet_date(line, None).unread, None, "{line}");
         }
         // A mistyped one is still named, without its full-width comma.
         assert_eq!(
-            read_outlet_date("Xinhua， Decembr 40， 2020")
+            read_outlet_date("Xinhua， Decembr 40， 2020", None)
                 .unread
                 .as_deref(),
             Some("Decembr 40， 2020")
@@ -819,7 +1084,7 @@ mod tests {
             (Some("Radio Free Asia (Mandarin)"), None)
         );
         assert_eq!(
-            read_outlet_date("Xinhua, Decembr 40, 2020 (in Chinese)")
+            read_outlet_date("Xinhua, Decembr 40, 2020 (in Chinese)", None)
                 .unread
                 .as_deref(),
             Some("Decembr 40, 2020")
@@ -856,9 +1121,9 @@ mod tests {
             ),
         ] {
             assert_eq!(split(line), (outlet, Some(date)), "{line}");
-            assert_eq!(read_outlet_date(line).unread, None, "{line}");
+            assert_eq!(read_outlet_date(line, None).unread, None, "{line}");
         }
-        assert!(is_date_line("December 2020"));
+        assert!(is_date_line("December 2020", None));
         // A month and year inside a title, or a word that merely starts
         // like a month, is no date.
         for line in ["Exports Fell in December 2020", "Decision 2020"] {
@@ -871,7 +1136,10 @@ mod tests {
             ("Xinhua, December 27-26, 2020", "December 27-26, 2020"),
         ] {
             assert_eq!(split(line), (Some("Xinhua"), None), "{line}");
-            assert_eq!(read_outlet_date(line).unread.as_deref(), Some(written));
+            assert_eq!(
+                read_outlet_date(line, None).unread.as_deref(),
+                Some(written)
+            );
         }
     }
 
@@ -896,14 +1164,14 @@ mod tests {
             "Updated: December 28, 2020",
             "Last modified on 2020-12-28 10:15",
         ] {
-            assert!(is_update_note(note), "{note}");
+            assert!(is_update_note(note, None), "{note}");
         }
         for line in [
             "Updated guidance on vaccines",
             "Xinhua, December 28, 2020",
             "Revised",
         ] {
-            assert!(!is_update_note(line), "{line}");
+            assert!(!is_update_note(line, None), "{line}");
         }
     }
 
@@ -928,7 +1196,7 @@ mod tests {
             ("Reuters, 12/26/2020 08:15", "2020-12-26"),
             ("Reuters (12/26/2020)", "2020-12-26"),
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date.as_deref()),
                 (Some("Reuters"), Some(date)),
@@ -936,7 +1204,7 @@ mod tests {
             );
             assert_eq!((read.unread, read.ambiguous), (None, false), "{line}");
         }
-        assert!(is_date_line("12/26/2020"));
+        assert!(is_date_line("12/26/2020", None));
         // Two readings: named as ambiguous, undated, the outlet clean.
         for (line, written) in [
             ("Reuters, 03/04/2020", "03/04/2020"),
@@ -944,7 +1212,7 @@ mod tests {
             ("Reuters, 12/11/2020 08:15", "12/11/2020"),
             ("Reuters, 03.04.2020", "03.04.2020"),
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date.as_deref()),
                 (Some("Reuters"), None),
@@ -961,7 +1229,7 @@ mod tests {
             ("Reuters, 00/12/2020", "00/12/2020"),
             ("Reuters, 2020-13-45", "2020-13-45"),
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date.as_deref()),
                 (Some("Reuters"), None),
@@ -1037,7 +1305,7 @@ mod tests {
             ("人民日报，二〇二〇年十二月", "人民日报", "2020-12"),
             ("Xinhua, 二〇二〇年十二月二十六日", "Xinhua", "2020-12-26"),
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date.as_deref()),
                 (Some(outlet), Some(date)),
@@ -1045,10 +1313,10 @@ mod tests {
             );
             assert_eq!(read.unread, None, "{line}");
         }
-        assert!(is_date_line("二〇二〇年十二月二十六日"));
+        assert!(is_date_line("二〇二〇年十二月二十六日", None));
         // A month and year in a title's words is neither date nor mistyped.
         for line in ["出口下降2020年12月", "出口下降二〇二〇年十二月"] {
-            let read = read_outlet_date(line);
+            let read = read_outlet_date(line, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date, read.unread),
                 (Some(line), None, None),
@@ -1070,7 +1338,7 @@ mod tests {
             ("新华社二〇二〇年〇月五日", "二〇二〇年〇月五日"),
             ("新华社，2020年13月26日", "2020年13月26日"),
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date.as_deref()),
                 (Some("新华社"), None),
@@ -1094,7 +1362,7 @@ mod tests {
             "Xinhua, December 26, 2020 08:15 GMT",
             "Xinhua, December 26, 2020 (Saturday) 08:15 GMT+8",
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date.as_deref(), read.unread),
                 (Some("Xinhua"), Some("2020-12-26"), None),
@@ -1112,7 +1380,7 @@ mod tests {
                 "32 December 2020",
             ),
         ] {
-            let read = read_outlet_date(line);
+            let read = read_outlet_date(line, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date, read.unread.as_deref()),
                 (Some("Xinhua"), None, Some(written)),
@@ -1121,7 +1389,7 @@ mod tests {
         }
         // A word after the time that names no time zone is no date's.
         let line = "Xinhua, December 26, 2020 08:15 Shanghai";
-        assert_eq!(read_outlet_date(line).date, None);
+        assert_eq!(read_outlet_date(line, None).date, None);
     }
 
     /// Chinese ranges of days (`2020年12月26日至27日`, `26－27日`) were
@@ -1143,14 +1411,14 @@ mod tests {
             ("新华社，2020年十二月", "2020-12"),
             ("新华社，2020年十二月二十六日至二十七日", "2020-12-26"),
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date.as_deref(), read.unread),
                 (Some("新华社"), Some(date), None),
                 "{line}"
             );
         }
-        assert!(is_date_line("2020年12月26日至27日"));
+        assert!(is_date_line("2020年12月26日至27日", None));
         // A range whose days make no date, or a count no date writes, is
         // named as written.
         for (line, written) in [
@@ -1164,7 +1432,7 @@ mod tests {
             ("新华社，2020年十三月二十六日", "2020年十三月二十六日"),
             ("新华社，2020年十〇月五日", "2020年十〇月五日"),
         ] {
-            let read = read_words(line, Words::Citation);
+            let read = read_words(line, Words::Citation, None);
             assert_eq!(
                 (read.outlet.as_deref(), read.date, read.unread.as_deref()),
                 (Some("新华社"), None, Some(written)),
@@ -1189,7 +1457,7 @@ mod tests {
             ("xinhuanet.com / 2020-12-26", "xinhuanet.com"),
             ("新华网，２０２０年１２月２６日", "新华网"),
         ] {
-            let read = read_outlet_date_line(line);
+            let read = read_outlet_date_line(line, None);
             assert_eq!(
                 read.as_ref().and_then(|r| r.outlet.as_deref()),
                 Some(outlet),
@@ -1204,15 +1472,15 @@ mod tests {
             "December 26, 2020",
             "Published: Xinhua, December 26, 2020",
         ] {
-            assert_eq!(read_outlet_date_line(line), None, "{line}");
+            assert_eq!(read_outlet_date_line(line, None), None, "{line}");
         }
     }
 
     #[test]
     fn date_lines_are_recognised() {
-        assert!(is_date_line("December 26, 2020"));
-        assert!(is_date_line("December 30, 2020 - January 2, 2021"));
-        assert!(!is_date_line("Xinhua, December 26, 2020"));
-        assert!(!is_date_line("Shanghai begins vaccinations"));
+        assert!(is_date_line("December 26, 2020", None));
+        assert!(is_date_line("December 30, 2020 - January 2, 2021", None));
+        assert!(!is_date_line("Xinhua, December 26, 2020", None));
+        assert!(!is_date_line("Shanghai begins vaccinations", None));
     }
 }

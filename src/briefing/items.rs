@@ -17,13 +17,16 @@
 //!   and a further Source line after that body with no title before it.
 //! - Short lines right before the body that read "Outlet" then "date" (or
 //!   "Outlet, date", after the title or alone under a heading) are the
-//!   item's outlet and date for a link-style citation.
+//!   item's outlet and date for a link-style citation, unless such lines
+//!   close the item right before its read link: those win, since the lines
+//!   under a title may be a dateline (`Beijing, December 26, 2020`).
 //!   An update note ("Updated: December 28, 2020") is neither, nor a title.
 //! - Every other http(s) link in the body is a citation too, with its text as context.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use jiff::civil::Date;
 use regex::Regex;
 
 use super::blocks::{Block, Link, is_url_char, url_spans};
@@ -76,22 +79,23 @@ fn is_source_line(b: &Block) -> bool {
 /// and its item's own citation given to its first paragraph as a title. A
 /// Source line with neither date nor URL is still one when a title follows
 /// it, or when it is right under one (`Title⏎Source: Xinhua⏎Body.`).
-fn mark_headlines(blocks: &mut [Block]) {
+fn mark_headlines(blocks: &mut [Block], dated: Option<Date>) {
     for i in 0..blocks.len() {
         let under_title = i
             .checked_sub(1)
             .is_some_and(|p| blocks[p].heading || is_title_like(&blocks[p]));
-        let headline =
-            !under_title && blocks.get(i + 1).is_some_and(is_body) && is_undated_label(&blocks[i]);
+        let headline = !under_title
+            && blocks.get(i + 1).is_some_and(is_body)
+            && is_undated_label(&blocks[i], dated);
         blocks[i].headline = headline;
     }
 }
 
 /// A line labelled like a Source line whose words give no date and link nothing.
-fn is_undated_label(b: &Block) -> bool {
+fn is_undated_label(b: &Block, dated: Option<Date>) -> bool {
     b.links.is_empty()
         && SOURCE_LINE.captures(&b.text).is_some_and(|c| {
-            let read = read_words(c.get(1).map_or("", |m| m.as_str()), Words::Citation);
+            let read = read_words(c.get(1).map_or("", |m| m.as_str()), Words::Citation, dated);
             read.date.is_none() && read.unread.is_none()
         })
 }
@@ -189,12 +193,12 @@ fn clip(s: &str, max: usize) -> String {
 /// title. Under a heading, which is the title, a line alone is read as
 /// "Outlet, date" when it is exactly that (see [`read_outlet_date_line`]):
 /// such an item cited no outlet and no date.
-fn meta_lines(lines: &[&Block], titled: bool) -> (OutletDate, usize) {
+fn meta_lines(lines: &[&Block], titled: bool, dated: Option<Date>) -> (OutletDate, usize) {
     let Some(last) = lines.last() else {
         return (OutletDate::default(), 0);
     };
-    let date_line = if is_date_line(&last.text) {
-        Some(read_outlet_date(&last.text))
+    let date_line = if is_date_line(&last.text, dated) {
+        Some(read_outlet_date(&last.text, dated))
     } else {
         read_unread_date_line(&last.text)
     };
@@ -212,7 +216,7 @@ fn meta_lines(lines: &[&Block], titled: bool) -> (OutletDate, usize) {
         }
         return (read, 1);
     }
-    let read = read_outlet_date(&last.text);
+    let read = read_outlet_date(&last.text, dated);
     if read
         .outlet
         .as_ref()
@@ -223,20 +227,19 @@ fn meta_lines(lines: &[&Block], titled: bool) -> (OutletDate, usize) {
         return (read, 1);
     }
     match lines {
-        [only] if !titled => {
-            read_outlet_date_line(&only.text).map_or((OutletDate::default(), 0), |read| (read, 1))
-        }
+        [only] if !titled => read_outlet_date_line(&only.text, dated)
+            .map_or((OutletDate::default(), 0), |read| (read, 1)),
         _ => (OutletDate::default(), 0),
     }
 }
 
 /// Splits a document's blocks into items with their citations.
-pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
-    mark_headlines(&mut blocks);
+pub fn split(mut blocks: Vec<Block>, dated: Option<Date>) -> Vec<Item> {
+    mark_headlines(&mut blocks, dated);
     let blocks = blocks.as_slice();
     let starts: Vec<usize> = (0..blocks.len()).filter(|&i| blocks[i].heading).collect();
     if starts.is_empty() {
-        return split_by_citations(blocks);
+        return split_by_citations(blocks, dated);
     }
     let mut items = Vec::new();
     for (n, &start) in starts.iter().enumerate() {
@@ -245,10 +248,10 @@ pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
         // A heading over several titled items is the page's (`# Briefings -
         // 244. page`, WordPress's `<h1>`), not an item's: taken as one, it
         // folded every item on the page into one titled by it.
-        if titled_segments(section) > 1 {
-            items.extend(split_by_citations(section));
+        if titled_segments(section, dated) > 1 {
+            items.extend(split_by_citations(section, dated));
         } else {
-            items.extend(heading_item(section));
+            items.extend(heading_item(section, dated));
         }
     }
     items
@@ -260,13 +263,13 @@ pub fn split(mut blocks: Vec<Block>) -> Vec<Item> {
 /// a sub-heading) is passed over as [`split_by_citations`] passes it: it
 /// starts the next segment, whose title then came after a body and went
 /// uncounted, so a page of such items under a page heading was one item.
-fn titled_segments(blocks: &[Block]) -> usize {
+fn titled_segments(blocks: &[Block], dated: Option<Date>) -> usize {
     let mut titled = 0;
     let mut cited_under_title = false;
-    for (start, end) in segments(blocks) {
+    for (start, end) in segments(blocks, dated) {
         let mut seg = &blocks[start..end];
         if cited_under_title {
-            seg = &seg[body_after_citation(seg)..];
+            seg = &seg[body_after_citation(seg, dated)..];
         }
         let lead = &seg[..seg.iter().position(is_anchor).unwrap_or(seg.len())];
         let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
@@ -284,30 +287,30 @@ fn titled_segments(blocks: &[Block]) -> usize {
 
 /// The item a heading starts: the heading is its title, and every
 /// citation up to the next heading is its.
-fn heading_item(section: &[Block]) -> Option<Item> {
+fn heading_item(section: &[Block], dated: Option<Date>) -> Option<Item> {
     let (heading, body) = section.split_first()?;
     let title = clip(heading.text.trim(), MAX_TITLE_CHARS);
     let before_body: Vec<&Block> = body
         .iter()
         .take_while(|b| !is_body(b) && !is_anchor(b) && !is_url_line(b))
-        .filter(|b| !is_update_note(&b.text))
+        .filter(|b| !is_update_note(&b.text, dated))
         .collect();
-    let (meta, _) = meta_lines(&before_body, false);
-    let citations = citations_in(body, &meta);
+    let (meta, _) = meta_lines(&before_body, false, dated);
+    let citations = citations_in(body, &meta, dated);
     (!citations.is_empty()).then_some(Item { title, citations })
 }
 
 /// Where items end without headings: each at its citation line (a Source
 /// line and what it takes, or a read link), the last at the document's end
 /// when links are left after the last citation line.
-fn segments(blocks: &[Block]) -> Vec<(usize, usize)> {
+fn segments(blocks: &[Block], dated: Option<Date>) -> Vec<(usize, usize)> {
     let mut segments: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     let mut i = 0;
     while i < blocks.len() {
         if is_anchor(&blocks[i]) {
             let end = if is_source_line(&blocks[i]) {
-                source_citations(blocks, i).1
+                source_citations(blocks, i, dated).1
             } else {
                 i + 1
             };
@@ -324,8 +327,8 @@ fn segments(blocks: &[Block]) -> Vec<(usize, usize)> {
     segments
 }
 
-fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
-    let segments = segments(blocks);
+fn split_by_citations(blocks: &[Block], dated: Option<Date>) -> Vec<Item> {
+    let segments = segments(blocks, dated);
     let mut items: Vec<Item> = Vec::new();
     // The last item gave its citation line right under its title, so its
     // body comes after it, at the start of the next segment.
@@ -334,10 +337,10 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
     for (start, end) in segments {
         let mut seg = &blocks[start..end];
         if cited_under_title && !items.is_empty() {
-            let body_end = body_after_citation(seg);
+            let body_end = body_after_citation(seg, dated);
             known.add_body_citations(
                 &mut items,
-                citations_in(&seg[..body_end], &OutletDate::default()),
+                citations_in(&seg[..body_end], &OutletDate::default(), dated),
             );
             seg = &seg[body_end..];
         }
@@ -347,7 +350,7 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
             && let Some(prev) = items.last_mut()
         {
             prev.citations
-                .extend(citations_in(seg, &OutletDate::default()));
+                .extend(citations_in(seg, &OutletDate::default(), dated));
             continue;
         }
         cited_under_title = is_title_then_citation(&seg[..first_anchor]);
@@ -355,11 +358,11 @@ fn split_by_citations(blocks: &[Block]) -> Vec<Item> {
         // segment; each is an item of its own, or the last one's title
         // would be theirs.
         let mut from = 0;
-        for to in untitled_starts(&seg[..first_anchor])
+        for to in untitled_starts(&seg[..first_anchor], dated)
             .into_iter()
             .chain([seg.len()])
         {
-            items.extend(titled_item(&seg[from..to]));
+            items.extend(titled_item(&seg[from..to], dated));
             from = to;
         }
     }
@@ -386,7 +389,7 @@ fn is_title_then_citation(lead: &[Block]) -> bool {
 /// only after the last body paragraph, the next item's title was not found
 /// when that item had a body of its own, and the body became an item of
 /// its own.
-fn body_after_citation(seg: &[Block]) -> usize {
+fn body_after_citation(seg: &[Block], dated: Option<Date>) -> usize {
     let Some(anchor) = seg.iter().position(is_anchor) else {
         return seg.len();
     };
@@ -409,7 +412,7 @@ fn body_after_citation(seg: &[Block]) -> usize {
         // list) before the next title: theirs only when a title run of
         // its own follows them, or a title holding a link would be taken
         // for the body.
-        return title_run(heads).filter(|&p| p > 0).unwrap_or(0);
+        return title_run(heads, dated).filter(|&p| p > 0).unwrap_or(0);
     }
     // The next item's title is in the last run of short lines between body
     // paragraphs that holds one: its own body may end in short lines too (a
@@ -420,7 +423,7 @@ fn body_after_citation(seg: &[Block]) -> usize {
         let run = &lead[start..end];
         if start == 0 {
             // Short lines the segment starts with, as above.
-            return title_run(run)
+            return title_run(run, dated)
                 .filter(|&p| p > 0)
                 .map_or(lead.len(), |p| start + p);
         }
@@ -438,14 +441,15 @@ fn body_after_citation(seg: &[Block]) -> usize {
 /// Where the title of an item starts in `run`, short lines before its
 /// body: after any link or list entry, which end the item before, a title
 /// line alone or with its outlet and date lines.
-fn title_run(run: &[Block]) -> Option<usize> {
+fn title_run(run: &[Block], dated: Option<Date>) -> Option<usize> {
     let from = run
         .iter()
         .rposition(|b| !is_title_like(b))
         .map_or(0, |p| p + 1);
     let titled: Vec<&Block> = run[from..].iter().collect();
-    let (_, used) = meta_lines(&titled, true);
-    (titled.len() == used + 1 && split_outlet_date(&titled[0].text).1.is_none()).then_some(from)
+    let (_, used) = meta_lines(&titled, true, dated);
+    (titled.len() == used + 1 && split_outlet_date(&titled[0].text, dated).1.is_none())
+        .then_some(from)
 }
 
 /// The URLs the last item cites, grown as it grows: one item given body
@@ -489,7 +493,7 @@ impl KnownUrls {
 /// outlet and date lines, between two body paragraphs. An item whose editor
 /// gave no `Source:` line otherwise lent its title to the next item's
 /// citation.
-fn untitled_starts(lead: &[Block]) -> Vec<usize> {
+fn untitled_starts(lead: &[Block], dated: Option<Date>) -> Vec<usize> {
     let mut starts = Vec::new();
     let Some(first_body) = lead.iter().position(is_body) else {
         return starts;
@@ -507,7 +511,7 @@ fn untitled_starts(lead: &[Block]) -> Vec<usize> {
         if i == lead.len() {
             break;
         }
-        if let Some(from) = title_run(&lead[run_start..i]) {
+        if let Some(from) = title_run(&lead[run_start..i], dated) {
             starts.push(run_start + from);
         }
     }
@@ -539,15 +543,15 @@ fn is_linked_headline(b: &Block) -> bool {
 
 /// The item made of `seg`: its title, outlet and date lines, body and
 /// citation lines; `None` when it cites nothing.
-fn titled_item(seg: &[Block]) -> Option<Item> {
+fn titled_item(seg: &[Block], dated: Option<Date>) -> Option<Item> {
     let first_anchor = seg.iter().position(is_anchor).unwrap_or(seg.len());
     let lead = &seg[..first_anchor];
     let first_body = lead.iter().position(is_body).unwrap_or(lead.len());
     let shorts: Vec<&Block> = lead[..first_body]
         .iter()
-        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty() && !is_update_note(&b.text))
+        .filter(|b| !is_url_line(b) && !b.text.trim().is_empty() && !is_update_note(&b.text, dated))
         .collect();
-    let (meta, used) = meta_lines(&shorts, true);
+    let (meta, used) = meta_lines(&shorts, true, dated);
     // A short paragraph (one with no full stop, one ending in ":" or
     // holding a link) is no title when a title-like line comes before it:
     // taken as the title, it hid the item's title, and its links were dropped.
@@ -573,7 +577,7 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
             0,
         ),
     };
-    let citations = citations_in(&seg[body_from..], &meta);
+    let citations = citations_in(&seg[body_from..], &meta, dated);
     (!citations.is_empty()).then(|| Item {
         title: clip(&title, MAX_TITLE_CHARS),
         citations,
@@ -584,7 +588,7 @@ fn titled_item(seg: &[Block]) -> Option<Item> {
 /// blocks it takes end: the URL lines under it, and each further "Outlet,
 /// date" line with its URLs (`Sources: Xinhua, …⏎URL⏎Global Times, …⏎URL`),
 /// whose citation was lost when the list stopped at its first source.
-fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
+fn source_citations(blocks: &[Block], i: usize, dated: Option<Date>) -> (Vec<CitedUrl>, usize) {
     let mut out = Vec::new();
     let Some(c) = SOURCE_LINE.captures(&blocks[i].text) else {
         return (out, i + 1);
@@ -594,7 +598,7 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
     let mut words = Words::Citation;
     let mut j = i + 1;
     loop {
-        let (sources, mut urls) = read_source(said, links, words);
+        let (sources, mut urls) = read_source(said, links, words, dated);
         // URL lines under a line that has its URL are more of its URLs (a
         // translation, a mirror): they were lost, or cited as an item of their
         // own. A line that is one named link is the URL only where there is
@@ -605,7 +609,10 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
         // line or its URLs is the source's, and no citation: read as
         // "Outlet, date", it took the URL under it from the source.
         loop {
-            while blocks.get(j).is_some_and(|b| is_update_note(&b.text)) {
+            while blocks
+                .get(j)
+                .is_some_and(|b| is_update_note(&b.text, dated))
+            {
                 j += 1;
             }
             let Some(line) = blocks
@@ -627,7 +634,7 @@ fn source_citations(blocks: &[Block], i: usize) -> (Vec<CitedUrl>, usize) {
         }
         out.extend(pair(sources, urls));
         match blocks.get(j) {
-            Some(next) if is_further_source(next, blocks.get(j + 1)) => {
+            Some(next) if is_further_source(next, blocks.get(j + 1), dated) => {
                 said = &next.text;
                 links = &next.links;
                 words = Words::MaybeTitle;
@@ -763,11 +770,11 @@ fn url_tail<'a>(url: &str, next: &'a Block) -> Option<&'a str> {
 
 /// A line after a source's URLs that names another outlet and date, with
 /// its URL on it or on the next line.
-fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
+fn is_further_source(b: &Block, next: Option<&Block>, dated: Option<Date>) -> bool {
     if is_source_line(b) || is_body(b) || b.text.chars().count() > 120 {
         return false;
     }
-    let (sources, urls) = read_source(&b.text, &b.links, Words::MaybeTitle);
+    let (sources, urls) = read_source(&b.text, &b.links, Words::MaybeTitle, dated);
     sources
         .iter()
         .all(|od| od.outlet.as_ref().is_some_and(|o| o.chars().count() <= 80) && od.date.is_some())
@@ -776,13 +783,18 @@ fn is_further_source(b: &Block, next: Option<&Block>) -> bool {
 
 /// The outlets and dates a source's words give (one, or each of a list),
 /// and the URLs linked from them.
-fn read_source(said: &str, links: &[Link], words: Words) -> (Vec<OutletDate>, Vec<String>) {
+fn read_source(
+    said: &str,
+    links: &[Link],
+    words: Words,
+    dated: Option<Date>,
+) -> (Vec<OutletDate>, Vec<String>) {
     let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
     let mut rest = without_shown_urls(said, links);
-    if let Some(listed) = listed_sources(&rest, words) {
+    if let Some(listed) = listed_sources(&rest, words, dated) {
         return (listed, urls);
     }
-    let read = read_words(&without_husks(&rest), words);
+    let read = read_words(&without_husks(&rest), words, dated);
     if read.date.is_some() || read.unread.is_some() {
         return (vec![read], urls);
     }
@@ -801,7 +813,7 @@ fn read_source(said: &str, links: &[Link], words: Words) -> (Vec<OutletDate>, Ve
             end = at;
         }
     }
-    let again = read_words(&without_husks(&rest), words);
+    let again = read_words(&without_husks(&rest), words, dated);
     (vec![if again.date.is_some() { again } else { read }], urls)
 }
 
@@ -822,9 +834,9 @@ const MAX_LISTED_PART: usize = 400;
 /// with a date, so "Ministry of Commerce and Industry, …" keeps its name,
 /// and it is a list only when every part names an outlet and a date;
 /// `Xinhua; Global Times, December 27, 2020` is one source as before.
-fn listed_sources(rest: &str, words: Words) -> Option<Vec<OutletDate>> {
+fn listed_sources(rest: &str, words: Words, dated: Option<Date>) -> Option<Vec<OutletDate>> {
     let dated = |part: &str| {
-        let od = read_words(&without_husks(part), words);
+        let od = read_words(&without_husks(part), words, dated);
         (od.outlet.is_some() && (od.date.is_some() || od.unread.is_some())).then_some(od)
     };
     let mut listed = Vec::new();
@@ -936,10 +948,60 @@ fn without_husks(rest: &str) -> String {
     }
 }
 
+/// The outlet and date an item gives on its own line or lines right before
+/// its read link, after its body: `Xinhua, December 27, 2020`, or `Xinhua`
+/// then a date. It names who published what the link cites, and so wins
+/// over the lines under the title, which may be a dateline (`Beijing,
+/// December 26, 2020`, where the story was written): read from those, such
+/// an item cited "Beijing". An outlet must be named, and the line be
+/// exactly an outlet and a date (see [`read_outlet_date_line`]), so a last
+/// short line of the body is not taken for one.
+fn closing_meta(before: &[Block], dated: Option<Date>) -> Option<OutletDate> {
+    let mut lines: Vec<&Block> = before
+        .iter()
+        .rev()
+        .filter(|b| !is_update_note(&b.text, dated))
+        .take_while(|b| {
+            b.links.is_empty()
+                && !b.text.trim().is_empty()
+                && !is_body(b)
+                && !is_anchor(b)
+                && !is_url_line(b)
+        })
+        .take(2)
+        .collect();
+    lines.reverse();
+    let read = match lines[..] {
+        [outlet, date]
+            if is_date_line(&date.text, dated) && is_outlet_line(&outlet.text, dated) =>
+        {
+            OutletDate {
+                outlet: Some(outlet.text.trim().to_string()),
+                ..read_outlet_date(&date.text, dated)
+            }
+        }
+        [.., last] => read_outlet_date_line(&last.text, dated)?,
+        [] => return None,
+    };
+    read.outlet.is_some().then_some(read)
+}
+
+/// A line that may be an outlet's name alone, before a date line: short,
+/// not a list entry, a sentence or a label.
+fn is_outlet_line(text: &str, dated: Option<Date>) -> bool {
+    let t = text.trim();
+    !t.is_empty()
+        && t.chars().count() <= 80
+        && !t.contains([':', '：'])
+        && !t.ends_with(['.', '。', ',', '，', ';', '；'])
+        && !t.starts_with(['-', '*', '•', '·', '–', '—', '>', '+'])
+        && !is_date_line(t, dated)
+}
+
 /// The citations in an item's blocks. `meta`'s outlet and date (or the
 /// date it could not read) come from metadata lines and are given to
 /// link-style citations, which carry none of their own.
-fn citations_in(body: &[Block], meta: &OutletDate) -> Vec<CitedUrl> {
+fn citations_in(body: &[Block], meta: &OutletDate, dated: Option<Date>) -> Vec<CitedUrl> {
     let mut out: Vec<CitedUrl> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut seen_upto = 0;
@@ -947,13 +1009,15 @@ fn citations_in(body: &[Block], meta: &OutletDate) -> Vec<CitedUrl> {
     while i < body.len() {
         let b = &body[i];
         if is_source_line(b) {
-            let (cited, next) = source_citations(body, i);
+            let (cited, next) = source_citations(body, i, dated);
             out.extend(cited);
             i = next;
             continue;
         }
         if is_read_link(b) {
             let l = &b.links[0];
+            let closing = closing_meta(&body[..i], dated);
+            let meta = closing.as_ref().unwrap_or(meta);
             out.push(CitedUrl {
                 origin: Origin::ReadLink,
                 outlet: meta.outlet.clone(),

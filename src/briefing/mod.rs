@@ -1,6 +1,7 @@
 //! The briefing store: finding documents, reading them in any encoding, and
 //! pulling out briefing items and their citations. Pure functions of the
-//! document's bytes; nothing here touches the database or the network.
+//! document's bytes and of the date its file name gives; nothing here
+//! touches the database or the network.
 
 mod blocks;
 mod cited_date;
@@ -10,6 +11,9 @@ mod items;
 mod markdown;
 mod walk;
 
+use jiff::civil::Date;
+
+pub use cited_date::document_date;
 pub use decode::{
     Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely, utf8_with_strays,
 };
@@ -22,7 +26,7 @@ pub use walk::{
 /// dates out of the same bytes: sync reads again each document an older
 /// version read, though its bytes are unchanged, so the mended reading
 /// reaches the store (see the `reader` column of `documents`).
-pub const READER_VERSION: i64 = 4;
+pub const READER_VERSION: i64 = 5;
 
 /// The document formats the briefing store may hold, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +92,8 @@ pub struct CitedUrl {
     pub outlet: Option<String>,
     /// The cited date, ISO `YYYY-MM-DD`, when the document gives one; ISO
     /// `YYYY-MM` when it gives only the month ("December 2020"): a day
-    /// would be made up.
+    /// would be made up. A month and day cited alone take their year from
+    /// the document's date (see [`parse_dated`]).
     pub cited_date: Option<String>,
     /// The URL exactly as written; `None` when a `Source:` line had no URL.
     pub url: Option<String>,
@@ -112,14 +117,25 @@ pub struct Item {
     pub citations: Vec<CitedUrl>,
 }
 
-/// Extracts the items of a decoded document.
+/// Extracts the items of a decoded document whose date is not known: a
+/// cited date without a year (`December 26`) is left unread.
 pub fn parse(format: Format, text: &str) -> Vec<Item> {
+    parse_dated(format, text, None)
+}
+
+/// Extracts the items of a decoded document of the date `dated` (see
+/// [`document_date`]). A daily briefing often cites the days just before it
+/// by month and day alone (`Source: Xinhua, December 26`, `12月26日`): with
+/// the document's date, that is a day in its year, or in the year before
+/// when the day would come after the document's (a briefing of January 3,
+/// 2021 citing "December 30"). Without it, the year would be a guess.
+pub fn parse_dated(format: Format, text: &str, dated: Option<Date>) -> Vec<Item> {
     let blocks = match format {
         Format::Text => blocks::from_text(text),
         Format::Markdown => markdown::from_markdown(text),
         Format::Html => html::from_html(text),
     };
-    items::split(blocks)
+    items::split(blocks, dated)
 }
 
 #[cfg(test)]

@@ -367,6 +367,40 @@ mod no_panic {
         }
 
         #[test]
+        fn yearless_citations_parse_against_any_document_date(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    "Source: [A-Za-z ,.]{0,20}(December [0-9]{1,2}(-[0-9]{1,2})?|[0-9]{1,2} Dec)?",
+                    "Source: [\u{4e00}-\u{4e20}，]{0,6}[0-9]{1,2}月[0-9]{1,2}日",
+                    "[A-Za-z]{0,10}(, )?(February|December) [0-9]{1,2}",
+                    "(https?|htp)://[a-z0-9./ ()_?#-]{0,40}",
+                    "<(a|p|h2|br)( href=\"[^\"]{0,20}\")?>",
+                    "#{0,3} [A-Za-z: ]{0,40}",
+                    "\\PC{0,60}",
+                ],
+                0..40,
+            ),
+            year in -9999i16..=9999,
+            month in 1i8..=12,
+            day in 1i8..=31,
+        ) {
+            let dated = jiff::civil::Date::new(year, month, day).ok();
+            let doc = lines.join("\n");
+            for f in [Format::Text, Format::Markdown, Format::Html] {
+                for item in parse_dated(f, &doc, dated) {
+                    prop_assert!(!item.citations.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn any_file_name_gives_a_date_or_none(s in "\\PC{0,60}") {
+            if let Some(d) = document_date(&s) {
+                prop_assert!((1900..=2100).contains(&d.year()));
+            }
+        }
+
+        #[test]
         fn any_bytes_decode(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = decode(&bytes, true);
             let _ = decode(&bytes, false);
@@ -1435,4 +1469,145 @@ fn a_prose_line_ending_in_a_date_under_a_heading_is_no_citation() {
             "{line}"
         );
     }
+}
+
+/// An item may give a dateline under its title ("Beijing, December 26,
+/// 2020", where the story was written) and close with the outlet and date
+/// it cites on a line of its own before its read link: the closing line
+/// is the citation's. Read from the dateline, the item cited "Beijing".
+#[test]
+fn a_closing_outlet_and_date_line_wins_over_a_dateline() {
+    const BODY: &str = "The Standing Committee passed major amendments to the law.";
+    let html = |title: &str, lines: &[&str], n: u32| {
+        let p: String = lines.iter().map(|l| format!("<p>{l}</p>")).collect();
+        format!(
+            "<h2>{title}</h2>{p}<p><a href=\"http://127.0.0.1/{n}\">Click here to read the article</a></p>"
+        )
+    };
+    let md = |title: &str, lines: &[&str], n: u32| {
+        format!(
+            "{title}\n\n{}\n\n[Click here to read the article](http://127.0.0.1/{n})\n\n",
+            lines.join("\n\n")
+        )
+    };
+    let closing = [BODY, "Xinhua, December 27, 2020"];
+    let dated_and_closing = [
+        "Beijing, December 26, 2020",
+        BODY,
+        "Xinhua, December 27, 2020",
+    ];
+    let two_lines = [
+        "Beijing, December 26, 2020",
+        BODY,
+        "Xinhua",
+        "December 27, 2020",
+    ];
+    let lone_dateline = ["Beijing, December 26, 2020", BODY];
+    let xinhua = (Some("Xinhua"), Some("2020-12-27"));
+    let beijing = (Some("Beijing"), Some("2020-12-26"));
+    let cases: [(&[&str], _); 4] = [
+        (&dated_and_closing, xinhua),
+        (&two_lines, xinhua),
+        (&closing, xinhua),
+        // With no closing line, the line under the title is all there is.
+        (&lone_dateline, beijing),
+    ];
+    for (lines, want) in cases {
+        let docs = [
+            (
+                Format::Html,
+                format!("<html><body>{}</body></html>", html("One", lines, 1)),
+            ),
+            (Format::Markdown, format!("## One\n\n{}", md("", lines, 1))),
+            // No headings: a title line of its own, an item after it.
+            (
+                Format::Markdown,
+                format!("{}{}", md("One", lines, 1), md("Two", &[BODY], 2)),
+            ),
+        ];
+        for (format, doc) in docs {
+            let items = parse(format, &doc);
+            let c = &items[0].citations[0];
+            assert_eq!(
+                (
+                    items[0].title.as_str(),
+                    c.origin,
+                    c.outlet.as_deref(),
+                    c.cited_date.as_deref()
+                ),
+                ("One", Origin::ReadLink, want.0, want.1),
+                "{format:?} {doc}"
+            );
+        }
+    }
+    // A Source line closing the item was read as its citation already.
+    let text = format!(
+        "One\nBeijing, December 26, 2020 — {BODY}\nSource: Xinhua, December 27, 2020\nhttp://127.0.0.1/1\n"
+    );
+    assert_eq!(
+        flat(&parse(Format::Text, &text)),
+        vec![row("One", "Xinhua", "2020-12-27", "http://127.0.0.1/1")]
+    );
+}
+
+/// A briefing named with its date cites the days just before it by month
+/// and day alone: read against the name's date, in every format and every
+/// place an outlet and date are read.
+#[test]
+fn a_cited_date_without_a_year_is_read_against_the_documents_date() {
+    let on = document_date("briefings-2021-01-03.txt");
+    let text = "Title One\nBody of the first item here.\nSource: Xinhua, December 30\nhttp://127.0.0.1/1\n\n\
+                Title Two\nBody of the second item here.\nSource: 新华网，1月2日\nhttp://127.0.0.1/2\n\n\
+                Title Three\nBody of the third item here.\nSource: Xinhua, February 30\nhttp://127.0.0.1/3\n";
+    let dates = |items: Vec<Item>| -> Vec<Option<String>> {
+        flat(&items).into_iter().map(|r| r.2).collect()
+    };
+    assert_eq!(
+        dates(parse_dated(Format::Text, text, on)),
+        vec![Some("2020-12-30".into()), Some("2021-01-02".into()), None]
+    );
+    // Without the document's date, as before: no date.
+    assert_eq!(dates(parse(Format::Text, text)), vec![None, None, None]);
+    assert_eq!(
+        parse(Format::Text, text),
+        parse_dated(Format::Text, text, None)
+    );
+    // Outlet and date lines under a heading, before a read link.
+    let md = "## One\n\nXinhua\n\nDecember 30\n\nThe Standing Committee passed the law today.\n\n\
+              [Click here to read the article](http://127.0.0.1/1)\n\n\
+              ## Two\n\nGlobal Times, January 2\n\nThe Standing Committee passed the law today.\n\n\
+              [Click here to read the article](http://127.0.0.1/2)\n";
+    let got: Vec<_> = flat(&parse_dated(Format::Markdown, md, on))
+        .into_iter()
+        .map(|r| (r.0, r.1, r.2))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "One".into(),
+                Some("Xinhua".into()),
+                Some("2020-12-30".into())
+            ),
+            (
+                "Two".into(),
+                Some("Global Times".into()),
+                Some("2021-01-02".into())
+            ),
+        ]
+    );
+    // A further source under a Source line's URL needs its date read too.
+    let text = "Title One\nBody of the first item here.\nSources: Xinhua, December 30\nhttp://127.0.0.1/1\nGlobal Times, December 31\nhttp://127.0.0.1/2\n";
+    assert_eq!(
+        flat(&parse_dated(Format::Text, text, on)),
+        vec![
+            row("Title One", "Xinhua", "2020-12-30", "http://127.0.0.1/1"),
+            row(
+                "Title One",
+                "Global Times",
+                "2020-12-31",
+                "http://127.0.0.1/2"
+            ),
+        ]
+    );
 }
