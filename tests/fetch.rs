@@ -726,6 +726,51 @@ async fn a_robots_txt_the_server_takes_and_never_answers_keeps_us_away() {
     );
 }
 
+/// Lowered page limits shrank the robots.txt fetch with them, below RFC
+/// 9309's 500 KiB: a group past the cut went unread.
+#[tokio::test]
+async fn robots_txt_is_read_whole_whatever_the_page_limit() {
+    let web = TestWeb::start("127.0.0.1").await;
+    web.set_robots(
+        "robots.test",
+        &format!("{}User-agent: *\nDisallow: /\n", "# padding\n".repeat(300)),
+    );
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    cfg.max_body_bytes = 1024;
+    let f = fetcher(&web, cfg);
+    let r = get(&f, &web.url("robots.test", "/page/1")).await;
+    assert!(
+        matches!(r.outcome, Outcome::RobotsDisallowed { .. }),
+        "{:?}",
+        r.outcome
+    );
+    assert!(web.hits_for("robots.test", "/page/1").is_empty());
+}
+
+/// A robots.txt past 512 KiB is read up to its last whole line: the line
+/// the limit cut, read as written so far, was a broader rule
+/// (`Allow: /public/` cut to `Allow: /`, which beat `Disallow: /`).
+#[tokio::test]
+async fn a_robots_txt_cut_at_the_limit_ends_at_its_last_whole_line() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let head = "User-agent: *\nDisallow: /\n";
+    let limit = 512 * 1024;
+    let pad = "#".repeat(limit - 8 - head.len() - 1);
+    let txt = format!("{head}{pad}\nAllow: /public/\n");
+    assert_eq!(&txt[limit - 8..limit], "Allow: /");
+    web.set_robots("robots.test", &txt);
+    let mut cfg = config();
+    cfg.respect_robots = true;
+    let f = fetcher(&web, cfg);
+    let r = get(&f, &web.url("robots.test", "/page/1")).await;
+    assert!(
+        matches!(r.outcome, Outcome::RobotsDisallowed { .. }),
+        "{:?}",
+        r.outcome
+    );
+}
+
 #[tokio::test]
 async fn robots_txt_is_read_for_the_agent_the_host_is_sent() {
     let web = TestWeb::start("127.0.0.1").await;

@@ -36,7 +36,7 @@ use cookies::Jar;
 use landings::{Arrival, Landings};
 use pace::{Pacer, Permit};
 use resolve::{GuardedResolver, HostRefused, NotResolved};
-use robots::{MAX_ROBOTS_BYTES, RobotsCache, Rules};
+use robots::{Loaded, MAX_ROBOTS_BYTES, RobotsCache, Rules};
 
 /// The fetcher could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -333,8 +333,11 @@ impl Fetcher {
             let host = crate::source_url::host_key(url.host_str().unwrap_or_default()).into_owned();
             let mut policy = self.inner.config.policy(&host);
             if !robots {
-                policy.max_redirects = policy.max_redirects.min(5);
-                policy.max_body_bytes = policy.max_body_bytes.min(MAX_ROBOTS_BYTES);
+                // RFC 9309's own bounds (§2.3.1.2, §2.5), whatever pages are
+                // given: fewer, and a lowered page limit cut robots.txt short
+                // of its groups, or failed an http → https → www chain.
+                policy.max_redirects = 5;
+                policy.max_body_bytes = MAX_ROBOTS_BYTES;
                 policy.retries = 0;
             }
             if let Err(outcome) = self.guard_literal(&url) {
@@ -491,18 +494,69 @@ impl Fetcher {
             .robots
             .rules(&origin, || async {
                 let Ok(robots) = Url::parse(&robots_url(url)) else {
-                    return Rules::AllowAll;
+                    return Loaded::Answer(Rules::AllowAll);
                 };
-                let (_, _, outcome, _) =
+                let (hops, _, outcome, attempts) =
                     Box::pin(self.follow(robots, &FetchRequest::default(), false)).await;
-                if let Outcome::Timeout { .. }
-                | Outcome::ConnectReset { .. }
-                | Outcome::Decoding { .. } = outcome
-                {
-                    return Rules::Unavailable(format!("could not be read ({})", outcome.detail()));
+                match outcome {
+                    Outcome::Timeout { .. }
+                    | Outcome::ConnectReset { .. }
+                    | Outcome::Decoding { .. } => {
+                        return Loaded::Answer(Rules::Unavailable(format!(
+                            "could not be read ({})",
+                            outcome.detail()
+                        )));
+                    }
+                    // The origin answered with a redirect, and where it led
+                    // took no connection: robots.txt is unreachable (§2.3.1.4),
+                    // though the page's host is not.
+                    Outcome::Dns { .. }
+                    | Outcome::DnsUnavailable { .. }
+                    | Outcome::ConnectRefused { .. }
+                    | Outcome::Connect { .. }
+                    | Outcome::Tls { .. }
+                        if !hops.is_empty() =>
+                    {
+                        return Loaded::Answer(Rules::Unavailable(format!(
+                            "could not be read ({})",
+                            outcome.detail()
+                        )));
+                    }
+                    _ => {}
                 }
                 let body = outcome.body().and_then(|b| b.to_vec().ok());
-                Rules::from_answer(outcome.status(), body.as_deref(), &agent)
+                // Cut at the limit, a last line is a shorter rule than the
+                // one written (`Allow: /public/x` read as `Allow: /`).
+                let body = match (&outcome, body) {
+                    (Outcome::BodyTooLarge { .. }, Some(mut b)) => {
+                        b.truncate(b.iter().rposition(|&c| c == b'\n').map_or(0, |n| n + 1));
+                        Some(b)
+                    }
+                    (_, body) => body,
+                };
+                let rules = Rules::from_answer(outcome.status(), body.as_deref(), &agent);
+                // No server took the connection: the page fetch goes on and
+                // records the real failure (a host name gone must still
+                // become `dead`), but the next request asks for robots.txt
+                // again rather than riding on no rules for the run.
+                // Nor is a request never sent (the host's Retry-After still
+                // holding) an answer to keep once that time is over.
+                let no_answer = (hops.is_empty()
+                    && matches!(
+                        outcome,
+                        Outcome::Dns { .. }
+                            | Outcome::DnsUnavailable { .. }
+                            | Outcome::ConnectRefused { .. }
+                            | Outcome::Connect { .. }
+                            | Outcome::Tls { .. }
+                            | Outcome::Local { .. }
+                    ))
+                    || (attempts == 0 && matches!(outcome, Outcome::RateLimited { .. }));
+                if no_answer {
+                    Loaded::NoAnswer(rules)
+                } else {
+                    Loaded::Answer(rules)
+                }
             })
             .await
     }
@@ -1034,6 +1088,130 @@ mod tests {
             ),
             "a later fetch reaching the landing would wait for the others"
         );
+    }
+
+    /// A loopback server on `listener` answering `/robots.txt` with
+    /// `robots` (a raw answer) and anything else with 200; it records the
+    /// request lines it reads.
+    fn robots_site(
+        listener: tokio::net::TcpListener,
+        robots: &'static [u8],
+    ) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let answer: &[u8] = if line.starts_with("GET /robots.txt ") {
+                        robots
+                    } else {
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\npage"
+                    };
+                    log.lock().unwrap().push(line);
+                    let _ = conn.write_all(answer).await;
+                });
+            }
+        });
+        seen
+    }
+
+    fn robots_fetcher(host: &str, addr: SocketAddr) -> Fetcher {
+        Fetcher::builder(FetchConfig {
+            requests_per_second: 0.0,
+            respect_robots: true,
+            retries: 0,
+            allow_networks: vec!["127.0.0.1/32".parse().unwrap()],
+            ..FetchConfig::default()
+        })
+        .resolve(host, vec![addr])
+        .build()
+        .unwrap()
+    }
+
+    /// No server took robots.txt's connection: the page fetch went ahead,
+    /// as it should, but "no rules" was kept for the run, and once the host
+    /// answered, its pages were fetched though its robots.txt forbids them.
+    #[tokio::test]
+    async fn a_robots_txt_no_server_answered_is_asked_for_again() {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let fetcher = robots_fetcher("r.test", addr);
+        let port = addr.port();
+        let r = fetcher
+            .fetch(&FetchRequest::new(format!("http://r.test:{port}/a")))
+            .await;
+        assert!(
+            matches!(r.outcome, Outcome::ConnectRefused { .. }),
+            "{:?}",
+            r.outcome
+        );
+        let Ok(listener) = tokio::net::TcpListener::bind(addr).await else {
+            // Another process took the port meanwhile: nothing to show here.
+            return;
+        };
+        let seen = robots_site(
+            listener,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\nConnection: close\r\n\r\nUser-agent: *\nDisallow: /\n",
+        );
+        let r = fetcher
+            .fetch(&FetchRequest::new(format!("http://r.test:{port}/b")))
+            .await;
+        assert!(
+            matches!(r.outcome, Outcome::RobotsDisallowed { .. }),
+            "{:?}",
+            r.outcome
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen, ["GET /robots.txt HTTP/1.1"], "{seen:?}");
+    }
+
+    /// The page's host answers, but its robots.txt redirects to a host that
+    /// takes no connection: robots.txt is unreachable (RFC 9309 §2.3.1.4),
+    /// and the page is not asked for.
+    #[tokio::test]
+    async fn a_robots_txt_redirected_to_no_server_keeps_us_away() {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = robots_site(
+            listener,
+            b"HTTP/1.1 301 Moved Permanently\r\nLocation: http://127.0.0.1:9/robots.txt\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        let fetcher = robots_fetcher("r.test", addr);
+        let r = fetcher
+            .fetch(&FetchRequest::new(format!(
+                "http://r.test:{}/page",
+                addr.port()
+            )))
+            .await;
+        assert!(
+            matches!(r.outcome, Outcome::RobotsUnavailable { .. }),
+            "{:?}",
+            r.outcome
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen, ["GET /robots.txt HTTP/1.1"], "{seen:?}");
     }
 
     #[test]
