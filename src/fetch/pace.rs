@@ -36,6 +36,9 @@ struct HostState {
     /// The least time between two requests' starts the host asked for in
     /// robots.txt (`Crawl-delay`), beyond what its rate allows.
     gap: Mutex<Option<Duration>>,
+    /// When the latest request to the host was let go: a gap learnt after
+    /// it (from the robots.txt that request fetched) runs from it.
+    last_start: Mutex<Option<Instant>>,
 }
 
 /// Shared pacing state for one run.
@@ -90,6 +93,7 @@ impl Pacer {
                     slots: Arc::new(Semaphore::new(policy.per_host_concurrency.max(1))),
                     not_before: Mutex::new(None),
                     gap: Mutex::new(None),
+                    last_start: Mutex::new(None),
                 })
             })
             .clone()
@@ -146,6 +150,7 @@ impl Pacer {
             if let Some(gap) = *state.gap.lock().unwrap_or_else(|e| e.into_inner()) {
                 *not_before = Some((now + gap, None));
             }
+            *state.last_start.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
             return Ok(Permit {
                 _host: host_permit,
                 _global: global,
@@ -158,9 +163,19 @@ impl Pacer {
     pub fn space(&self, host: &str, policy: &HostPolicy, gap: Duration) {
         let state = self.host(host, policy);
         let mut current = state.gap.lock().unwrap_or_else(|e| e.into_inner());
+        if current.is_some() {
+            return;
+        }
         // Within what a Retry-After may ask, or `acquire` would refuse the
         // host's every request as a wait too long.
-        current.get_or_insert(gap.min(policy.max_retry_after.std()));
+        let gap = *current.insert(gap.min(policy.max_retry_after.std()));
+        drop(current);
+        // The request that fetched robots.txt went before the gap was
+        // known: the next waits the gap from it, not only the rate's.
+        let last = *state.last_start.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = last {
+            self.defer(host, policy, last + gap, None);
+        }
     }
 
     /// Records that `host` asked for no requests before `until`, by a
@@ -185,6 +200,24 @@ mod tests {
             ..Default::default()
         }
         .policy("x")
+    }
+
+    /// The gap a robots.txt asks for is learnt after the request that
+    /// fetched it started: the next request kept only the rate's spacing.
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_learnt_after_a_request_spaces_the_next_from_it() {
+        let pacer = Pacer::new(8);
+        let p = policy(0.0);
+        let t0 = Instant::now();
+        drop(pacer.acquire("a", &p).await.unwrap());
+        pacer.space("a", &p, Duration::from_secs(10));
+        drop(pacer.acquire("a", &p).await.unwrap());
+        assert!(Instant::now() >= t0 + Duration::from_secs(10));
+        // Another host asked for nothing.
+        let t1 = Instant::now();
+        drop(pacer.acquire("b", &p).await.unwrap());
+        drop(pacer.acquire("b", &p).await.unwrap());
+        assert_eq!(Instant::now(), t1);
     }
 
     // Real time: governor keeps its own clock, which tokio's paused time cannot move.
