@@ -19,8 +19,9 @@ pub fn backoff(attempt: u32) -> Duration {
 /// Reads a `Retry-After` value: delay seconds or an HTTP date.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // Past what a u64 holds, it still asks for longer than we wait.
+        return Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -64,5 +65,10 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
+        // More digits than a u64 holds: longer than anyone waits, not nothing.
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
     }
 }
