@@ -236,15 +236,23 @@ pub enum Loaded {
     NoAnswer(Rules),
 }
 
+/// How long an origin's answer is kept: RFC 9309 §2.4 asks for no more
+/// than a day, and a run over a large store at a slow pace can last longer.
+pub const ROBOTS_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// One origin's rules and when they were loaded.
+type Entry = Arc<OnceCell<(tokio::time::Instant, Arc<Rules>)>>;
+
 /// One fetch of robots.txt per origin, shared by every request to it.
 #[derive(Default)]
 pub struct RobotsCache {
-    entries: Mutex<HashMap<String, Arc<OnceCell<Arc<Rules>>>>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl RobotsCache {
     /// The rules for `origin`, calling `load` until it gives an answer
-    /// (concurrent askers wait for the load under way).
+    /// (concurrent askers wait for the load under way), and again once
+    /// that answer is [`ROBOTS_KEPT`] old.
     pub async fn rules<F, Fut>(&self, origin: &str, load: F) -> Arc<Rules>
     where
         F: FnOnce() -> Fut,
@@ -252,18 +260,25 @@ impl RobotsCache {
     {
         let cell = {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            entries.entry(origin.to_string()).or_default().clone()
+            let cell = entries.entry(origin.to_string()).or_default();
+            if cell
+                .get()
+                .is_some_and(|(at, _)| at.elapsed() >= ROBOTS_KEPT)
+            {
+                *cell = Entry::default();
+            }
+            cell.clone()
         };
         let loaded = cell
             .get_or_try_init(|| async {
                 match load().await {
-                    Loaded::Answer(rules) => Ok(Arc::new(rules)),
+                    Loaded::Answer(rules) => Ok((tokio::time::Instant::now(), Arc::new(rules))),
                     Loaded::NoAnswer(rules) => Err(Arc::new(rules)),
                 }
             })
             .await;
         match loaded {
-            Ok(rules) => rules.clone(),
+            Ok((_, rules)) => rules.clone(),
             Err(for_now) => for_now,
         }
     }
@@ -433,6 +448,26 @@ mod tests {
             "\u{feff}User-agent: citewatch/1.0\r\nDisallow: /private\r\n",
             "http://a.example/private/x"
         ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_is_kept_a_day_and_then_asked_for_again() {
+        let cache = RobotsCache::default();
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        let ask = || {
+            cache.rules("http://a.example", || async {
+                loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Loaded::Answer(Rules::AllowAll)
+            })
+        };
+        ask().await;
+        tokio::time::advance(ROBOTS_KEPT - Duration::from_secs(1)).await;
+        ask().await;
+        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        ask().await;
+        ask().await;
+        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
