@@ -252,8 +252,10 @@ pub fn apply(
     let known = store.known_documents()?;
     let key_of = |doc: &DocumentFile| (roots[doc.root].written.clone(), doc.name.clone());
     // An entry the walk could not reach that may have been a folder matters
-    // only when the store knows documents under it (a share gone away); a
-    // dangling `pic.png` link or an unlistable `lost+found` does not.
+    // when the store knows documents under it (a share gone away), or when
+    // it reads as a folder (a new month's folder no one let us list, a link
+    // to a share not mounted): dropped, its briefings went unread without a
+    // word. A dangling `pic.png` link or an unlistable `lost+found` does not.
     let known_under = |doc: &DocumentFile| {
         let (root, name) = key_of(doc);
         let folder = format!("{name}/");
@@ -263,7 +265,7 @@ pub fn apply(
     };
     let docs: Vec<DocumentFile> = docs
         .iter()
-        .filter(|d| !d.unreachable_folder() || known_under(d))
+        .filter(|d| !d.unreachable_folder() || d.unreachable_as_folder() || known_under(d))
         .cloned()
         .collect();
     let docs = &docs[..];

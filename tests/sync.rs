@@ -915,6 +915,46 @@ fn a_folder_the_walk_cannot_list_is_named_and_its_documents_kept() {
     assert_eq!(g.citations().len(), 9);
 }
 
+/// A new folder the walk cannot reach (a link to a share not mounted yet,
+/// a month's folder no one let us list) was dropped without a word: its
+/// briefings were never read and nothing said so.
+#[test]
+fn a_new_folder_the_walk_cannot_reach_is_named() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    std::os::unix::fs::symlink(g.path("share2022"), g.path("briefings/2022")).unwrap();
+    // Not folders: a dangling link to a picture, and `lost+found`.
+    std::os::unix::fs::symlink(g.path("nowhere.png"), g.path("briefings/pic.png")).unwrap();
+    std::os::unix::fs::symlink(g.path("nowhere"), g.path("briefings/lost+found")).unwrap();
+    let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let named: Vec<&str> = report["unreadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["document"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["../briefings/2022"], "{report}");
+    assert_eq!(g.citations().len(), 8, "the rest is read");
+}
+
+/// Hidden folders are not walked: a file manager's trash kept a deleted
+/// briefing's citations active under another name, and an editor's local
+/// history every old save of one.
+#[test]
+fn hidden_folders_are_not_walked() {
+    let g = Ground::new();
+    let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
+    g.brief("a.txt", link);
+    g.brief(".history/a_1.txt", &link.replace("/1", "/old"));
+    g.brief(".Trash-1000/files/b.txt", link);
+    let report = g.sync();
+    assert_eq!(report["documents"], 1, "{report}");
+    assert_eq!(g.citations().len(), 1);
+}
+
 /// An unmounted share leaves its mountpoint, an empty folder: every
 /// citation under it was withdrawn, silently, and the report went empty.
 #[test]

@@ -33,6 +33,17 @@ impl DocumentFile {
     pub fn unreachable_folder(&self) -> bool {
         self.unreachable.is_some() && Format::from_path(&self.path).is_none()
     }
+
+    /// An entry the walk could not reach that reads as a folder: one on
+    /// disk (listing it failed), or a link named as a folder is (no
+    /// extension) whose target is gone. Not `lost+found`, which no one
+    /// can list but root and which holds no briefings.
+    pub fn unreachable_as_folder(&self) -> bool {
+        self.unreachable_folder()
+            && self.path.file_name().is_none_or(|n| n != "lost+found")
+            && (self.path.extension().is_none()
+                || std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_dir()))
+    }
 }
 
 /// A configured path that cannot be walked.
@@ -95,7 +106,15 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
             continue;
         }
         let mut found = Vec::new();
-        for entry in walkdir::WalkDir::new(&root.path).follow_links(true) {
+        // Hidden folders are not entered, as hidden files are not read: a
+        // file manager's `.Trash-1000/` kept a deleted briefing's citations
+        // active under another name, and an editor's `.history/` every old
+        // save of one. The root itself may be hidden.
+        let walk = walkdir::WalkDir::new(&root.path)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walk {
             // A link back up the tree (`up -> ..`): what it leads to is walked
             // by its own path already.
             if entry.as_ref().is_err_and(|e| e.loop_ancestor().is_some()) {
