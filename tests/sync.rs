@@ -948,7 +948,7 @@ fn hidden_folders_are_not_walked() {
     let g = Ground::new();
     let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
     g.brief("a.txt", link);
-    g.brief(".history/a_1.txt", &link.replace("/1", "/old"));
+    g.brief(".history/a_1.txt", link.replace("/1", "/old"));
     g.brief(".Trash-1000/files/b.txt", link);
     let report = g.sync();
     assert_eq!(report["documents"], 1, "{report}");
