@@ -940,6 +940,31 @@ fn a_new_folder_the_walk_cannot_reach_is_named() {
     assert_eq!(g.citations().len(), 8, "the rest is read");
 }
 
+/// A convenience link (`latest.txt`, a `current` folder) to a document had
+/// every citation in it recorded and reported twice.
+#[test]
+fn a_document_linked_under_other_names_is_read_once_under_its_own() {
+    let g = Ground::new();
+    let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
+    g.brief("2021/a.txt", link);
+    std::os::unix::fs::symlink(
+        g.path("briefings/2021/a.txt"),
+        g.path("briefings/0-latest.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(g.path("briefings/2021"), g.path("briefings/current")).unwrap();
+    std::fs::hard_link(g.path("briefings/2021/a.txt"), g.path("briefings/copy.txt")).unwrap();
+    let report = g.sync();
+    assert_eq!(report["documents"], 1, "{report}");
+    let citations = g.citations();
+    assert_eq!(citations.len(), 1, "{citations:?}");
+    // The file's own name, though a link's comes first in the walk.
+    assert!(
+        citations[0].to_string().contains("2021/a.txt"),
+        "{citations:?}"
+    );
+}
+
 /// Hidden folders are not walked: a file manager's trash kept a deleted
 /// briefing's citations active under another name, and an editor's local
 /// history every old save of one.

@@ -63,6 +63,9 @@ pub struct WalkError {
 /// inside it that cannot be read is the caller's to report.
 pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkError> {
     let mut out = Vec::new();
+    // Each file found, by device and inode, and whether it was found
+    // through a link (see `one_name_each`).
+    let mut files: Vec<Option<(u64, u64, bool)>> = Vec::new();
     let mut real: Vec<PathBuf> = Vec::with_capacity(roots.len());
     for (idx, root) in roots.iter().enumerate() {
         let meta = std::fs::metadata(&root.path).map_err(|source| WalkError {
@@ -103,6 +106,10 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
                 format,
                 unreachable: None,
             });
+            files.push({
+                use std::os::unix::fs::MetadataExt;
+                Some((meta.dev(), meta.ino(), false))
+            });
             continue;
         }
         let mut found = Vec::new();
@@ -141,13 +148,14 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
                         .file_name()
                         .is_some_and(|n| n.to_string_lossy().starts_with('.'));
                     if !hidden {
-                        found.push(DocumentFile {
+                        let doc = DocumentFile {
                             root: idx,
                             name: relative_name(&root.path, &e.path),
                             format: Format::from_path(&e.path).unwrap_or(Format::Text),
                             path: e.path,
                             unreachable: Some(e.source.to_string()),
-                        });
+                        };
+                        found.push((doc, None));
                     }
                     continue;
                 }
@@ -158,19 +166,59 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
             }
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             if let (false, Some(format)) = (hidden, Format::from_path(entry.path())) {
-                found.push(DocumentFile {
-                    root: idx,
-                    name: relative_name(&root.path, entry.path()),
-                    path: entry.into_path(),
-                    format,
-                    unreachable: None,
-                });
+                let file = {
+                    use std::os::unix::fs::MetadataExt;
+                    let linked = entry.path_is_symlink();
+                    entry.metadata().ok().map(|m| (m.dev(), m.ino(), linked))
+                };
+                found.push((
+                    DocumentFile {
+                        root: idx,
+                        name: relative_name(&root.path, entry.path()),
+                        path: entry.into_path(),
+                        format,
+                        unreachable: None,
+                    },
+                    file,
+                ));
             }
         }
-        found.sort_by(|a, b| a.name.cmp(&b.name));
-        out.extend(found);
+        found.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        for (doc, file) in found {
+            out.push(doc);
+            files.push(file);
+        }
     }
-    Ok(out)
+    Ok(one_name_each(out, &files))
+}
+
+/// `docs` with each file under one name only: a convenience link
+/// (`latest.txt -> 2021/12/28.txt`, a `current` folder linked to a month),
+/// or a hard link, had every citation in the file recorded and reported
+/// twice, and the link's copy replaced whenever it was pointed elsewhere.
+/// The name kept is one not reached through a link, else the first in
+/// walk order; `files` holds each document's device, inode and whether a
+/// link led to it (`None` when that could not be read: kept).
+fn one_name_each(docs: Vec<DocumentFile>, files: &[Option<(u64, u64, bool)>]) -> Vec<DocumentFile> {
+    let mut keep: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
+    for (i, file) in files.iter().enumerate() {
+        let Some((dev, ino, linked)) = *file else {
+            continue;
+        };
+        keep.entry((dev, ino))
+            .and_modify(|k| {
+                if files[*k].is_some_and(|(_, _, l)| l) && !linked {
+                    *k = i;
+                }
+            })
+            .or_insert(i);
+    }
+    docs.into_iter()
+        .zip(files)
+        .enumerate()
+        .filter(|(i, (_, file))| file.is_none_or(|(dev, ino, _)| keep[&(dev, ino)] == *i))
+        .map(|(_, (doc, _))| doc)
+        .collect()
 }
 
 /// How a file named as a whole `[briefings] paths` entry is read: as its
