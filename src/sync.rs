@@ -432,6 +432,31 @@ pub fn apply(
             ),
         });
     }
+    // The same for a folder under an entry: one that is there but holds no
+    // document now, though documents under it were synced before, is as
+    // likely a share mounted below the entry and not mounted today. Its
+    // documents were withdrawn, every one, without a word. Removing the
+    // folder withdraws them. Hidden folders, never walked, are not asked.
+    let emptied_folders = emptied_folders(roots, docs, &known, &seen, &emptied);
+    for ((root, folder), kept) in &emptied_folders {
+        report.unreadable.push(Unreadable {
+            document: format!(
+                "{}/{}",
+                root.trim_end_matches('/'),
+                folder.trim_end_matches('/')
+            ),
+            error: format!(
+                "no document is here now, though {} synced from here before \
+                 (a share not mounted?): kept as they were; to withdraw them, remove \
+                 the folder",
+                if *kept == 1 {
+                    "1 was".to_string()
+                } else {
+                    format!("{kept} were")
+                }
+            ),
+        });
+    }
     let gone: Vec<i64> = known
         .iter()
         .filter(|(key, k)| {
@@ -440,6 +465,7 @@ pub fn apply(
                 && !emptied.contains(&key.0.as_str())
                 && !unlisted
                     .iter()
+                    .chain(emptied_folders.keys())
                     .any(|(root, folder)| *root == key.0 && key.1.starts_with(folder.as_str()))
         })
         .map(|(_, k)| k.id)
@@ -457,6 +483,56 @@ pub fn apply(
     report.total_citations = citations;
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// The folders (by entry as written and name under it, ending in `/`) that
+/// are on disk but hold no document found now, each the nearest folder
+/// still there above a known document not found, with how many of the
+/// known documents under them were active. None under an entry found empty
+/// as a whole (`emptied`, said of the entry), nor under a hidden folder.
+fn emptied_folders(
+    roots: &[BriefingRoot],
+    docs: &[DocumentFile],
+    known: &HashMap<(String, String), KnownDocument>,
+    seen: &HashSet<(String, String)>,
+    emptied: &[&str],
+) -> std::collections::BTreeMap<(String, String), usize> {
+    // Every folder holding a document found now, at any depth.
+    let mut holding: HashSet<(&str, &str)> = HashSet::new();
+    for d in docs.iter().filter(|d| d.unreachable.is_none()) {
+        let root = roots[d.root].written.as_str();
+        for (at, _) in d.name.match_indices('/') {
+            holding.insert((root, &d.name[..=at]));
+        }
+    }
+    let found_under = |root: &str, folder: &str| holding.contains(&(root, folder));
+    let mut out = std::collections::BTreeMap::new();
+    for ((root, name), k) in known {
+        if k.withdrawn
+            || seen.contains(&(root.clone(), name.clone()))
+            || emptied.contains(&root.as_str())
+        {
+            continue;
+        }
+        let Some(entry) = roots.iter().find(|r| r.written == *root) else {
+            continue;
+        };
+        if name.split('/').any(|part| part.starts_with('.')) {
+            continue;
+        }
+        let mut folder = std::path::Path::new(name).parent();
+        while let Some(f) = folder.filter(|f| !f.as_os_str().is_empty()) {
+            if entry.path.join(f).is_dir() {
+                let f = format!("{}/", f.to_string_lossy());
+                if !found_under(root, &f) {
+                    *out.entry((root.clone(), f)).or_insert(0) += 1;
+                }
+                break;
+            }
+            folder = f.parent();
+        }
+    }
+    out
 }
 
 /// Finds and applies in one go (used by `check`, which already holds the store).

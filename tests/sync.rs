@@ -940,6 +940,53 @@ fn a_new_folder_the_walk_cannot_reach_is_named() {
     assert_eq!(g.citations().len(), 8, "the rest is read");
 }
 
+/// A share mounted below the entry and not mounted today leaves its
+/// mountpoint, an empty folder: every document under it was withdrawn
+/// without a word. Removing the folder withdraws them on purpose.
+#[test]
+fn a_folder_found_empty_below_the_entry_keeps_its_documents_until_it_goes() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
+    g.brief("2021/12/a.txt", link);
+    g.brief("2021/12/b.txt", link.replace("/1", "/2"));
+    g.sync();
+    assert_eq!(g.citations().len(), 10);
+    // Unmounted: the mountpoint `2021` is there, empty.
+    std::fs::remove_dir_all(g.path("briefings/2021/12")).unwrap();
+    let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 0, "{report}");
+    assert_eq!(
+        report["unreadable"][0]["document"], "../briefings/2021",
+        "{report}"
+    );
+    assert!(
+        report["unreadable"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("2 were synced from here before"),
+        "{report}"
+    );
+    assert_eq!(g.citations().len(), 10);
+    // A folder emptied of some documents, others still found: those go.
+    g.brief("2021/12/a.txt", link);
+    g.brief("2021/12/b.txt", link.replace("/1", "/2"));
+    g.sync();
+    std::fs::remove_file(g.path("briefings/2021/12/b.txt")).unwrap();
+    let report = g.sync();
+    assert_eq!(report["withdrawn"], 1, "{report}");
+    assert_eq!(g.citations().len(), 9);
+    // The folder itself removed: its documents are withdrawn on purpose.
+    std::fs::remove_dir_all(g.path("briefings/2021")).unwrap();
+    let report = g.sync();
+    assert_eq!(report["withdrawn"], 1, "{report}");
+    assert_eq!(report["unreadable"], serde_json::json!([]), "{report}");
+    assert_eq!(g.citations().len(), 8);
+}
+
 /// A convenience link (`latest.txt`, a `current` folder) to a document had
 /// every citation in it recorded and reported twice.
 #[test]
