@@ -432,11 +432,13 @@ pub fn apply(
             ),
         });
     }
-    // The same for a folder under an entry: one that is there but holds no
-    // document now, though documents under it were synced before, is as
-    // likely a share mounted below the entry and not mounted today. Its
-    // documents were withdrawn, every one, without a word. Removing the
-    // folder withdraws them. Hidden folders, never walked, are not asked.
+    // The same for a linked folder under an entry (`2021 -> /mnt/share`):
+    // one that is there but holds no document now, though documents under
+    // it were synced before, is likelier a share not mounted today than a
+    // folder emptied on purpose. Its documents were withdrawn, every one,
+    // without a word. Removing the link withdraws them. A plain folder
+    // emptied is taken at its word: its last document was deleted. Hidden
+    // folders, never walked, are not asked.
     let emptied_folders = emptied_folders(roots, docs, &known, &seen, &emptied);
     for ((root, folder), kept) in &emptied_folders {
         report.unreadable.push(Unreadable {
@@ -448,7 +450,7 @@ pub fn apply(
             error: format!(
                 "no document is here now, though {} synced from here before \
                  (a share not mounted?): kept as they were; to withdraw them, remove \
-                 the folder",
+                 the link",
                 if *kept == 1 {
                     "1 was".to_string()
                 } else {
@@ -485,11 +487,12 @@ pub fn apply(
     Ok(report)
 }
 
-/// The folders (by entry as written and name under it, ending in `/`) that
-/// are on disk but hold no document found now, each the nearest folder
-/// still there above a known document not found, with how many of the
-/// known documents under them were active. None under an entry found empty
-/// as a whole (`emptied`, said of the entry), nor under a hidden folder.
+/// The linked folders (by entry as written and name under it, ending in
+/// `/`) that are on disk but hold no document found now, each the nearest
+/// folder still there above a known document not found, with how many of
+/// the known documents under them were active. None under an entry found
+/// empty as a whole (`emptied`, said of the entry), nor under a hidden
+/// folder.
 fn emptied_folders(
     roots: &[BriefingRoot],
     docs: &[DocumentFile],
@@ -522,9 +525,11 @@ fn emptied_folders(
         }
         let mut folder = std::path::Path::new(name).parent();
         while let Some(f) = folder.filter(|f| !f.as_os_str().is_empty()) {
-            if entry.path.join(f).is_dir() {
+            let on_disk = entry.path.join(f);
+            if on_disk.is_dir() {
+                let linked = std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.is_symlink());
                 let f = format!("{}/", f.to_string_lossy());
-                if !found_under(root, &f) {
+                if linked && !found_under(root, &f) {
                     *out.entry((root.clone(), f)).or_insert(0) += 1;
                 }
                 break;

@@ -940,20 +940,25 @@ fn a_new_folder_the_walk_cannot_reach_is_named() {
     assert_eq!(g.citations().len(), 8, "the rest is read");
 }
 
-/// A share mounted below the entry and not mounted today leaves its
-/// mountpoint, an empty folder: every document under it was withdrawn
-/// without a word. Removing the folder withdraws them on purpose.
+/// A share linked below the entry (`2021 -> /mnt/share`) and not mounted
+/// today leaves its mountpoint, an empty folder: every document under it
+/// was withdrawn without a word. Removing the link withdraws them on
+/// purpose; a plain folder emptied is taken at its word.
 #[test]
-fn a_folder_found_empty_below_the_entry_keeps_its_documents_until_it_goes() {
+fn a_linked_folder_found_empty_keeps_its_documents_until_the_link_goes() {
     let g = Ground::new();
     g.brief("good.txt", SEED);
     let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
-    g.brief("2021/12/a.txt", link);
-    g.brief("2021/12/b.txt", link.replace("/1", "/2"));
+    let share = g.path("share");
+    std::fs::create_dir_all(share.join("12")).unwrap();
+    std::fs::write(share.join("12/a.txt"), link).unwrap();
+    std::fs::write(share.join("12/b.txt"), link.replace("/1", "/2")).unwrap();
+    std::os::unix::fs::symlink(&share, g.path("briefings/2021")).unwrap();
+    g.brief("plain/c.txt", link.replace("/1", "/3"));
     g.sync();
-    assert_eq!(g.citations().len(), 10);
-    // Unmounted: the mountpoint `2021` is there, empty.
-    std::fs::remove_dir_all(g.path("briefings/2021/12")).unwrap();
+    assert_eq!(g.citations().len(), 11);
+    // Unmounted: the mountpoint is there, empty.
+    std::fs::remove_dir_all(share.join("12")).unwrap();
     let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -970,19 +975,17 @@ fn a_folder_found_empty_below_the_entry_keeps_its_documents_until_it_goes() {
             .contains("2 were synced from here before"),
         "{report}"
     );
+    assert_eq!(g.citations().len(), 11);
+    // A plain folder's last document deleted: withdrawn, as asked.
+    std::fs::remove_file(g.path("briefings/plain/c.txt")).unwrap();
+    let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 1, "{report}");
     assert_eq!(g.citations().len(), 10);
-    // A folder emptied of some documents, others still found: those go.
-    g.brief("2021/12/a.txt", link);
-    g.brief("2021/12/b.txt", link.replace("/1", "/2"));
-    g.sync();
-    std::fs::remove_file(g.path("briefings/2021/12/b.txt")).unwrap();
+    // The link removed: its documents are withdrawn on purpose.
+    std::fs::remove_file(g.path("briefings/2021")).unwrap();
     let report = g.sync();
-    assert_eq!(report["withdrawn"], 1, "{report}");
-    assert_eq!(g.citations().len(), 9);
-    // The folder itself removed: its documents are withdrawn on purpose.
-    std::fs::remove_dir_all(g.path("briefings/2021")).unwrap();
-    let report = g.sync();
-    assert_eq!(report["withdrawn"], 1, "{report}");
+    assert_eq!(report["withdrawn"], 2, "{report}");
     assert_eq!(report["unreadable"], serde_json::json!([]), "{report}");
     assert_eq!(g.citations().len(), 8);
 }
