@@ -488,6 +488,23 @@ async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers(
         let csp = header(&r, "content-security-policy");
         assert!(csp.split(';').any(|d| d.trim() == "sandbox"), "{csp}");
         assert!(!csp.contains("allow-same-origin") && !csp.contains("allow-scripts"));
+        // Sandboxed is not enough: nothing may be loaded, from the cited site
+        // (live, and told who reads) or from this service.
+        let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+        assert_eq!(
+            directives,
+            [
+                "sandbox",
+                "default-src 'none'",
+                "img-src data:",
+                "style-src 'unsafe-inline'",
+                "font-src data:",
+                "media-src data:",
+                "base-uri 'none'",
+                "form-action 'none'",
+            ],
+            "{csp}"
+        );
         assert_eq!(header(&r, "x-content-type-options"), "nosniff");
         assert!(
             r.headers().get("set-cookie").is_none(),
