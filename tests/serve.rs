@@ -534,6 +534,28 @@ async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_copy_cut_at_the_size_cap_says_so() {
+    let s = Served::new("");
+    let cut = s.add_truncated_article_capture(b"<html><body><p>The first half of");
+    let srv = s.start().await;
+    let c = client();
+    let r = get(&c, srv.url(&format!("/archive/{cut}"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-citewatch-truncated"), "true");
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        b"<html><body><p>The first half of"
+    );
+    // A whole copy carries no such header, not even `false`.
+    for id in [s.ids.a2020, s.ids.pdf] {
+        let r = get(&c, srv.url(&format!("/archive/{id}"))).await;
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("x-citewatch-truncated").is_none(), "{id}");
+    }
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timegate_redirects_to_the_memento_nearest_accept_datetime() {
     let s = Served::new("");
     let srv = s.start().await;

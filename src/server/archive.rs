@@ -98,6 +98,10 @@ pub async fn archived_copy(
         text(copy.status.to_string())?,
     );
     h.insert("x-citewatch-sha256", text(copy.body_sha256)?);
+    // A body cut at the size cap renders as if whole; only this says it is not.
+    if copy.truncated {
+        h.insert("x-citewatch-truncated", HeaderValue::from_static("true"));
+    }
     // A capture never changes.
     h.insert(
         header::CACHE_CONTROL,
