@@ -1251,6 +1251,35 @@ async fn the_document_filter_takes_what_report_document_takes() {
     srv.stop().await;
 }
 
+/// `document=` resolved whatever path a client sent on the service's disk
+/// (`/net/host/x` mounts a share): only a path under a `[briefings] paths`
+/// entry by name is looked up there, and a link placed outside the entry
+/// that leads into it names nothing, as an unknown document does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_filter_resolves_no_path_outside_the_entries() {
+    let s = Served::new("");
+    let outside = s.g.path("outside");
+    std::os::unix::fs::symlink(s.g.path("briefings"), &outside).unwrap();
+    let srv = s.start().await;
+    let c = client();
+    let through_link = outside.join("briefings-1.txt");
+    for asked in [
+        through_link.to_str().unwrap(),
+        outside.to_str().unwrap(),
+        "/outside-every-entry/x",
+    ] {
+        let q = format!("status=all&document={}", query_value(asked));
+        let (st, v) = json(&c, &srv.url(&format!("/api/report?{q}"))).await;
+        assert_eq!(st, 400, "{asked}: {v}");
+        let says = format!("document `{asked}`: no document");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(&says),
+            "{v}"
+        );
+    }
+    srv.stop().await;
+}
+
 /// A failing source's page said "failing" and no more, where `status` and
 /// the JSON name the verdict it is heading for: a 404 seen once and a
 /// timeout call for different patience.
