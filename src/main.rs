@@ -294,7 +294,7 @@ enum Command {
     ///
     /// Listens on `[serve] listen` (default 127.0.0.1:8080) or --listen; prints
     /// the address it serves on. Reads work while a check run writes. Archived
-    /// copies are served sandboxed (Content-Security-Policy: sandbox). Write
+    /// copies are served sandboxed, loading nothing (Content-Security-Policy). Write
     /// endpoints (POST /api/check) need `[serve] admin_token` as a bearer token.
     /// Every request is logged to stderr (CITEWATCH_LOG sets the filter;
     /// CITEWATCH_LOG=warn silences the access log).

@@ -488,6 +488,23 @@ async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers(
         let csp = header(&r, "content-security-policy");
         assert!(csp.split(';').any(|d| d.trim() == "sandbox"), "{csp}");
         assert!(!csp.contains("allow-same-origin") && !csp.contains("allow-scripts"));
+        // Sandboxed is not enough: nothing may be loaded, from the cited site
+        // (live, and told who reads) or from this service.
+        let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+        assert_eq!(
+            directives,
+            [
+                "sandbox",
+                "default-src 'none'",
+                "img-src data:",
+                "style-src 'unsafe-inline'",
+                "font-src data:",
+                "media-src data:",
+                "base-uri 'none'",
+                "form-action 'none'",
+            ],
+            "{csp}"
+        );
         assert_eq!(header(&r, "x-content-type-options"), "nosniff");
         assert!(
             r.headers().get("set-cookie").is_none(),
@@ -513,6 +530,28 @@ async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers(
     }
     let r = get(&c, srv.url("/archive/424242")).await;
     assert_eq!(r.status(), 404);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_copy_cut_at_the_size_cap_says_so() {
+    let s = Served::new("");
+    let cut = s.add_truncated_article_capture(b"<html><body><p>The first half of");
+    let srv = s.start().await;
+    let c = client();
+    let r = get(&c, srv.url(&format!("/archive/{cut}"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-citewatch-truncated"), "true");
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        b"<html><body><p>The first half of"
+    );
+    // A whole copy carries no such header, not even `false`.
+    for id in [s.ids.a2020, s.ids.pdf] {
+        let r = get(&c, srv.url(&format!("/archive/{id}"))).await;
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("x-citewatch-truncated").is_none(), "{id}");
+    }
     srv.stop().await;
 }
 
@@ -1208,6 +1247,35 @@ async fn the_document_filter_takes_what_report_document_takes() {
         let r = get(&c, srv.url(&format!("/?{q}"))).await;
         assert_eq!(r.status(), 200, "/ {asked}");
         assert!(header(&r, "content-type").starts_with("text/html"));
+    }
+    srv.stop().await;
+}
+
+/// `document=` resolved whatever path a client sent on the service's disk
+/// (`/net/host/x` mounts a share): only a path under a `[briefings] paths`
+/// entry by name is looked up there, and a link placed outside the entry
+/// that leads into it names nothing, as an unknown document does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_filter_resolves_no_path_outside_the_entries() {
+    let s = Served::new("");
+    let outside = s.g.path("outside");
+    std::os::unix::fs::symlink(s.g.path("briefings"), &outside).unwrap();
+    let srv = s.start().await;
+    let c = client();
+    let through_link = outside.join("briefings-1.txt");
+    for asked in [
+        through_link.to_str().unwrap(),
+        outside.to_str().unwrap(),
+        "/outside-every-entry/x",
+    ] {
+        let q = format!("status=all&document={}", query_value(asked));
+        let (st, v) = json(&c, &srv.url(&format!("/api/report?{q}"))).await;
+        assert_eq!(st, 400, "{asked}: {v}");
+        let says = format!("document `{asked}`: no document");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(&says),
+            "{v}"
+        );
     }
     srv.stop().await;
 }

@@ -5,6 +5,10 @@
 //! but served without the sandbox header must show the changed title: proof that
 //! this browser runs script at all.
 //!
+//! An archived page whose image and stylesheet point at a second local listener
+//! must cause no request to it, while the same page served without the
+//! archive's policy does: the copy never loads anything live.
+//!
 //! Under CI=true a missing chromium fails the test; elsewhere it is skipped with
 //! a message. Only 127.0.0.1 is ever loaded.
 
@@ -12,9 +16,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::RawQuery;
 use axum::http::header;
 use axum::routing::get;
 use common::served::{ARCHIVED_TITLE, ARTICLE, GONE, SCRIPT_TITLE, Served, article_v1, required};
@@ -153,6 +159,86 @@ async fn chromium_renders_the_report_and_runs_no_script_in_archived_pages() {
         title_of(&archived),
         ARCHIVED_TITLE,
         "archived page: {archived}"
+    );
+    srv.stop().await;
+}
+
+/// A page citing a live image and stylesheet on `host`, each named `from`.
+fn page_loading_from(host: std::net::SocketAddr, from: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>{ARCHIVED_TITLE}</title>\
+         <link rel=\"stylesheet\" href=\"http://{host}/px?{from}-css\"></head>\
+         <body><p>The article as it was cited.</p>\
+         <img src=\"http://{host}/px?{from}-img\" width=\"1\" height=\"1\"></body></html>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_loads_nothing_live_from_an_archived_page() {
+    let Some(browser) = chromium() else {
+        if required() {
+            panic!("chromium is missing (CI=true): apt-get install -y chromium");
+        }
+        eprintln!(
+            "SKIPPED: no chromium here (apt-get install -y chromium); set CI=true to require it"
+        );
+        return;
+    };
+    // The "cited site": notes every load of /px, and serves the control page,
+    // the same markup without the archive's policy.
+    let hits: Arc<Mutex<Vec<String>>> = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = listener.local_addr().unwrap();
+    let noted = hits.clone();
+    let router = Router::new()
+        .route(
+            "/px",
+            get(move |RawQuery(q): RawQuery| {
+                let noted = noted.clone();
+                async move {
+                    noted.lock().unwrap().push(q.unwrap_or_default());
+                    ([(header::CONTENT_TYPE, "image/gif")], &b"GIF89a"[..])
+                }
+            }),
+        )
+        .route(
+            "/control",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    page_loading_from(site, "control"),
+                )
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let s = Served::new("");
+    let id = s.add_article_capture(page_loading_from(site, "archived").as_bytes());
+    let srv = s.start().await;
+    let archived_url = srv.url(&format!("/archive/{id}"));
+    let control_url = format!("http://{site}/control");
+    let b = browser.clone();
+    let (archived, _) = tokio::task::spawn_blocking(move || {
+        (dump_dom(&b, &archived_url), dump_dom(&b, &control_url))
+    })
+    .await
+    .unwrap();
+
+    // The archived copy rendered…
+    assert!(
+        archived.contains("The article as it was cited."),
+        "{archived}"
+    );
+    let hits = hits.lock().unwrap().clone();
+    // …this browser loads such an image and stylesheet when allowed to…
+    assert!(
+        hits.iter().any(|h| h == "control-img") && hits.iter().any(|h| h == "control-css"),
+        "control page: {hits:?}"
+    );
+    // …and the archived copy made no request at all to the cited site.
+    assert!(
+        !hits.iter().any(|h| h.starts_with("archived")),
+        "archived page loaded live: {hits:?}"
     );
     srv.stop().await;
 }

@@ -259,7 +259,7 @@ pub fn name_after_root(roots: &[BriefingRoot], given: &str) -> Option<String> {
 /// disk. A report on it covers every document under it.
 pub fn entry_named(roots: &[BriefingRoot], asked: &str) -> Option<String> {
     let trimmed = |s: &str| s.trim_end_matches('/').to_string();
-    let on_disk = std::fs::canonicalize(asked).ok();
+    let on_disk = within_roots(roots, Path::new(asked)).and_then(|p| std::fs::canonicalize(p).ok());
     roots
         .iter()
         .find(|r| {
@@ -280,8 +280,8 @@ pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<String> {
     // As written first (made absolute, `..` resolved without following
     // links): the walk names what lies under a linked folder by the link's
     // path, and a root that is a link to a file by the link's name.
-    let as_written = lexical(&std::path::absolute(given).ok()?);
-    let resolved = std::fs::canonicalize(given).ok()?;
+    let as_written = within_roots(roots, given)?;
+    let resolved = std::fs::canonicalize(&as_written).ok()?;
     roots.iter().find_map(|root| {
         let root_written = lexical(&std::path::absolute(&root.path).ok()?);
         let root_resolved = std::fs::canonicalize(&root.path).ok()?;
@@ -303,6 +303,27 @@ pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<String> {
                 (!name.is_empty()).then_some(name)
             })
     })
+}
+
+/// `given` made absolute, `.` and `..` resolved by name, when that lies at or
+/// under a root (the entry's path or its folder on disk); else `None`. Only
+/// then may it be resolved on disk: `report --document` and the service's
+/// `document=` take any string, and resolving whatever a client sends would
+/// let anyone make the service stat paths of their choosing (`/net/host/…`
+/// mounts a share) or reach into the store through a link placed outside it.
+fn within_roots(roots: &[BriefingRoot], given: &Path) -> Option<PathBuf> {
+    let as_written = lexical(&std::path::absolute(given).ok()?);
+    roots
+        .iter()
+        .any(|root| {
+            std::path::absolute(&root.path)
+                .ok()
+                .map(|p| lexical(&p))
+                .into_iter()
+                .chain(std::fs::canonicalize(&root.path).ok())
+                .any(|r| as_written.starts_with(r))
+        })
+        .then_some(as_written)
 }
 
 /// `path` with `.` and `..` resolved by their names alone.
@@ -401,6 +422,52 @@ mod tests {
         );
         assert_eq!(name_on_disk(&roots, &link).as_deref(), Some("linked.md"));
         assert_eq!(name_on_disk(&roots, &target).as_deref(), Some("linked.md"));
+    }
+
+    #[test]
+    fn a_path_outside_every_root_is_never_resolved_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("briefings");
+        std::fs::create_dir_all(tree.join("2020")).unwrap();
+        std::fs::write(tree.join("2020/a.txt"), "x").unwrap();
+        std::fs::write(tree.join("b.txt"), "x").unwrap();
+        let roots = [root(&tree)];
+        // Links placed outside the store, into it: resolving them would find
+        // documents, so a name here proves the path was resolved on disk.
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(tree.join("2020"), outside.join("deep")).unwrap();
+        std::os::unix::fs::symlink(&tree, outside.join("whole")).unwrap();
+        let named: Vec<(&str, Option<String>)> = vec![
+            (
+                "through a link outside",
+                name_on_disk(&roots, &outside.join("deep/a.txt")),
+            ),
+            // On disk, deep/.. is briefings/; by name, it is outside/.
+            (
+                "out of a link by `..`",
+                name_on_disk(&roots, &outside.join("deep/../b.txt")),
+            ),
+            (
+                "from the tree, out by `..`",
+                name_on_disk(&roots, &tree.join("../outside/deep/a.txt")),
+            ),
+            (
+                "a link outside to the whole entry",
+                entry_named(&roots, outside.join("whole").to_str().unwrap()),
+            ),
+            ("nowhere", entry_named(&roots, "/outside/x")),
+            ("nowhere", name_on_disk(&roots, Path::new("/outside/x"))),
+        ];
+        let resolved: Vec<_> = named.iter().filter(|(_, n)| n.is_some()).collect();
+        assert!(resolved.is_empty(), "resolved on disk: {resolved:?}");
+        // Under the root, by name, it is resolved as before.
+        assert_eq!(
+            name_on_disk(&roots, &outside.join("../briefings/2020/a.txt")).as_deref(),
+            Some("2020/a.txt")
+        );
+        let spelt = format!("{}/", tree.join("2020/..").display());
+        assert_eq!(entry_named(&roots, &spelt), Some(roots[0].written.clone()));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `GET /archive/{capture_id}`: an archived body exactly as captured, with its
 //! original Content-Type and its Memento headers, served so it cannot act in the
-//! service's origin: `Content-Security-Policy: sandbox` (scripts, forms, popups and
-//! same-origin access all off), `nosniff`, no cookies, no referrer.
+//! service's origin and cannot reach past itself: [`ARCHIVE_CSP`] (scripts,
+//! forms, popups and same-origin access off; no fetch of anything, live or ours),
+//! `nosniff`, no cookies, no referrer.
 //!
 //! The id is an integer looked up in SQLite; the blob is found by the sha256 in
 //! that row and nothing else, so no part of the request ever becomes a path.
@@ -17,9 +18,20 @@ use super::memento::{format_http_date, resource_links, write_links};
 use super::{ApiError, AppState};
 use crate::archive::BlobStore;
 
+/// The Content-Security-Policy of every archived body. `sandbox` alone stops
+/// script but not loads: a reader opening an archived page would fetch its
+/// images, styles, fonts and frames live from the cited site (telling that site
+/// who reads it, and showing content it can change since), a `<base href>` would
+/// move every relative load elsewhere, and an `<img src="/api/report?…">` would
+/// make each reader's browser ask this service for a whole report. So nothing
+/// is fetched: only what the copy itself carries (inline styles, `data:` images,
+/// fonts and media) is shown, and it may neither set a base nor submit a form.
+pub const ARCHIVE_CSP: &str = "sandbox; default-src 'none'; img-src data:; \
+style-src 'unsafe-inline'; font-src data:; media-src data:; base-uri 'none'; form-action 'none'";
+
 /// The headers every archived body carries, whatever it is.
 pub const SANDBOX_HEADERS: [(&str, &str); 5] = [
-    ("content-security-policy", "sandbox"),
+    ("content-security-policy", ARCHIVE_CSP),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
     ("cross-origin-resource-policy", "same-origin"),
@@ -86,6 +98,10 @@ pub async fn archived_copy(
         text(copy.status.to_string())?,
     );
     h.insert("x-citewatch-sha256", text(copy.body_sha256)?);
+    // A body cut at the size cap renders as if whole; only this says it is not.
+    if copy.truncated {
+        h.insert("x-citewatch-truncated", HeaderValue::from_static("true"));
+    }
     // A capture never changes.
     h.insert(
         header::CACHE_CONTROL,

@@ -75,6 +75,9 @@ pub struct ArchivedCopy {
     pub body_sha256: String,
     /// Body size.
     pub body_size: u64,
+    /// Cut at the size cap: the copy is not the whole page, and a reader must
+    /// be told so.
+    pub truncated: bool,
 }
 
 /// One memento of a source: a capture and its time.
@@ -190,7 +193,7 @@ impl Store {
                 "SELECT c.id, c.source_id, s.url, c.captured_at, c.status,
                         CASE WHEN c.response_from IS NULL THEN c.content_type
                              ELSE (SELECT o.content_type FROM captures o WHERE o.id = c.response_from) END,
-                        c.body_sha256, c.body_size
+                        c.body_sha256, c.body_size, c.truncated
                  FROM captures c JOIN sources s ON s.id = c.source_id WHERE c.id = ?1",
             )
             .and_then(|mut s| {
@@ -204,6 +207,7 @@ impl Store {
                         content_type: r.get(5)?,
                         body_sha256: r.get(6)?,
                         body_size: r.get::<_, i64>(7)? as u64,
+                        truncated: r.get(8)?,
                     })
                 })
                 .optional()

@@ -153,6 +153,22 @@ impl Served {
         record_capture(&mut store, &blobs, ARTICLE, T2021 + 1000, body, "text/html")
     }
 
+    /// [`Served::add_article_capture`] of a body cut at the size cap, as a
+    /// fetch with a `max_body_bytes` smaller than the page records it.
+    pub fn add_truncated_article_capture(&self, body: &[u8]) -> i64 {
+        let mut store = Store::open(&self.g.path("data/citewatch.db")).unwrap();
+        let blobs = FsBlobStore::new(blob_dir(&self.g.data()));
+        record_capture_cut(
+            &mut store,
+            &blobs,
+            ARTICLE,
+            T2021 + 2000,
+            body,
+            "text/html",
+            true,
+        )
+    }
+
     async fn start_state(&self, state: AppState) -> Running {
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -183,6 +199,19 @@ pub fn record_capture(
     body: &[u8],
     ctype: &str,
 ) -> i64 {
+    record_capture_cut(store, blobs, url, at, body, ctype, false)
+}
+
+/// [`record_capture`], of a body cut at the size cap when `truncated`.
+fn record_capture_cut(
+    store: &mut Store,
+    blobs: &FsBlobStore,
+    url: &str,
+    at: i64,
+    body: &[u8],
+    ctype: &str,
+    truncated: bool,
+) -> i64 {
     let sha = sha(body);
     let stored = blobs.put(&sha, &mut &body[..]).unwrap();
     let headers =
@@ -201,6 +230,7 @@ pub fn record_capture(
     let cap = NewCapture {
         headers_json: &headers,
         content_type: Some(ctype),
+        truncated,
         ..NewCapture::answered(url, at, &sha, body.len() as u64, stored)
     };
     store
