@@ -95,6 +95,10 @@ pub struct ServeConfig {
     /// The service's time bounds stay fixed: each is set against the others
     /// and against the shipped unit's stop timeout.
     pub max_connections: usize,
+    /// Host names the service answers to besides IP addresses, `localhost`
+    /// and the hosts of `public_url` and `archive_origin` (a guard against
+    /// DNS rebinding, see `server::host`); `"*"` answers any.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -105,6 +109,7 @@ impl Default for ServeConfig {
             archive_origin: String::new(),
             admin_token: String::new(),
             max_connections: crate::server::MAX_CONNECTIONS,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -125,6 +130,20 @@ impl ServeConfig {
         // serve one.
         if self.max_connections == 0 {
             return Err(("serve.max_connections".into(), "must be at least 1".into()));
+        }
+        // A name as a Host header carries it, without scheme, port or path:
+        // anything else would never match, and the service stay refused.
+        if let Some(bad) = self.allowed_hosts.iter().find(|h| {
+            h.as_str() != "*"
+                && (h.is_empty()
+                    || !h
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        }) {
+            return Err((
+                "serve.allowed_hosts".into(),
+                format!("`{bad}` is not a host name (write it without scheme, port or path)"),
+            ));
         }
         for (key, value) in [
             ("serve.public_url", &self.public_url),
@@ -839,6 +858,7 @@ mod tests {
             "archive_origin",
             "admin_token",
             "max_connections",
+            "allowed_hosts",
         ] {
             assert!(
                 shipped.contains(&format!("\n{key} = ")),

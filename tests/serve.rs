@@ -113,6 +113,51 @@ fn rels(params: &HashMap<String, String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A page the operator opens can rebind its own name to 127.0.0.1 and read
+/// the service as same-origin: such a request names the page's host, and
+/// gets 403 unless the configuration names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_the_service_does_not_know_is_refused() {
+    let s = Served::new(
+        "[serve]\npublic_url = \"https://citewatch.example.org/\"\nallowed_hosts = [\"briefings.example.org\"]\n",
+    );
+    let srv = s.start().await;
+    let c = client();
+    let with_host = |host: &str| {
+        c.get(srv.url("/api/citations"))
+            .header(reqwest::header::HOST, host)
+            .send()
+    };
+    let r = with_host("evil.example:8080").await.unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let said = body["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("evil.example") && said.contains("allowed_hosts"),
+        "{body}"
+    );
+    for host in [
+        srv.addr.to_string(),
+        format!("localhost:{}", srv.addr.port()),
+        "citewatch.example.org".to_string(),
+        "briefings.example.org:8080".to_string(),
+    ] {
+        let r = with_host(&host).await.unwrap();
+        assert_eq!(r.status(), 200, "{host}");
+    }
+    // The archived copies and the pages are guarded alike.
+    for path in ["/", "/archive/1", "/healthz"] {
+        let r = c
+            .get(srv.url(path))
+            .header(reqwest::header::HOST, "evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+    }
+    srv.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_read_endpoint_answers() {
     let s = Served::new("");

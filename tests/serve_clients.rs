@@ -55,7 +55,7 @@ async fn stays_open(s: &mut TcpStream, quiet: Duration) -> bool {
 }
 
 async fn healthz(s: &mut TcpStream) -> String {
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let mut buf = vec![0u8; 4096];
@@ -69,7 +69,7 @@ async fn healthz(s: &mut TcpStream) -> String {
 async fn stalled_clients(addr: std::net::SocketAddr) -> (TcpStream, TcpStream, TcpStream) {
     let silent = TcpStream::connect(addr).await.unwrap();
     let mut half = TcpStream::connect(addr).await.unwrap();
-    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
         .await
         .unwrap();
     let idle = TcpStream::connect(addr).await.unwrap();
@@ -216,7 +216,7 @@ async fn a_stop_closes_idle_connections_at_once_and_finishes_a_request_in_flight
     let body = b"{\"urls\": []}";
     busy.write_all(
         format!(
-            "POST /api/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+            "POST /api/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\n\r\n",
             body.len()
         )
@@ -256,7 +256,7 @@ async fn a_request_whose_body_stalls_is_answered_408_in_json() {
         .await;
     let mut c = TcpStream::connect(srv.addr).await.unwrap();
     c.write_all(
-        b"POST /api/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+        b"POST /api/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
           Content-Length: 100\r\n\r\n{\"urls\":",
     )
     .await
@@ -284,13 +284,16 @@ async fn a_request_whose_body_stalls_is_answered_408_in_json() {
 async fn requests_hyper_refuses_get_their_status_with_no_body() {
     let s = Served::new("");
     let srv = s.start_with_limits(limits()).await;
-    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(70_000));
+    let long_uri = format!(
+        "GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "a".repeat(70_000)
+    );
     let many_headers = format!(
-        "GET / HTTP/1.1\r\nHost: t\r\n{}\r\n",
+        "GET / HTTP/1.1\r\nHost: localhost\r\n{}\r\n",
         "X-A: b\r\n".repeat(200)
     );
     let huge_header = format!(
-        "GET / HTTP/1.1\r\nHost: t\r\nX-A: {}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX-A: {}\r\n\r\n",
         "b".repeat(500_000)
     );
     for (name, request, status) in [
@@ -300,7 +303,7 @@ async fn requests_hyper_refuses_get_their_status_with_no_body() {
         ("no request line", "NONSENSE\r\n\r\n".to_string(), 400),
         (
             "a header name with a space",
-            "GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n".to_string(),
+            "GET / HTTP/1.1\r\nHost: localhost\r\nBad Name: x\r\n\r\n".to_string(),
             400,
         ),
     ] {
@@ -340,7 +343,7 @@ async fn past_the_connection_cap_a_client_waits_for_a_slot() {
     // A third gets through the kernel's backlog but is not served ...
     let mut third = TcpStream::connect(srv.addr).await.unwrap();
     third
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let mut buf = vec![0u8; 4096];
@@ -371,7 +374,7 @@ async fn the_connection_cap_is_the_configured_one() {
     assert!(healthz(&mut first).await.starts_with("HTTP/1.1 200"));
     let mut second = TcpStream::connect(srv.addr).await.unwrap();
     second
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .unwrap();
     let mut buf = vec![0u8; 4096];

@@ -12,6 +12,7 @@ pub mod api;
 pub mod archive;
 pub mod auth;
 mod conn;
+pub mod host;
 pub mod hot;
 pub mod memento;
 pub mod metrics;
@@ -606,7 +607,11 @@ fn valid_host(host: &str) -> bool {
 /// The router with every endpoint, timeouts, body limit and access log.
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits().request;
-    with_layers(routes(), timeout).with_state(state)
+    let guarded = routes().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        host::guard,
+    ));
+    with_layers(guarded, timeout).with_state(state)
 }
 
 fn routes() -> Router<AppState> {
