@@ -64,6 +64,29 @@ impl Setup {
         rusqlite::Connection::open(self.g.path("data/citewatch.db")).unwrap()
     }
 
+    /// `/cached` was asked for since its `before`th hit, each time without
+    /// validators, and the archive is whole again.
+    async fn asked_whole_since(&self, before: usize) {
+        let hits = self.web.hits_for("127.0.0.1", "/cached");
+        let asked = &hits[before..];
+        assert!(!asked.is_empty());
+        for hit in asked {
+            assert!(
+                hit.headers.get("if-none-match").is_none()
+                    && hit.headers.get("if-modified-since").is_none(),
+                "asked conditionally for a copy the archive lost: {:?}",
+                hit.headers
+            );
+        }
+        let out = self.run(&["verify"]).await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
     /// Flips a bit in the middle of the packed record of blob `sha256`;
     /// the pack's file.
     fn damage_packed(&self, sha256: &str) -> PathBuf {
@@ -1219,24 +1242,7 @@ async fn a_set_aside_copy_of_a_page_answering_304_is_fetched_whole_and_stored_ag
     let before = s.web.hits_for("127.0.0.1", "/cached").len();
     let again = s.json(&["check", "--all", "--format", "json"]).await;
     assert_eq!(again["checked"], 1, "{again}");
-    let hits = s.web.hits_for("127.0.0.1", "/cached");
-    let asked = &hits[before..];
-    assert!(!asked.is_empty());
-    for hit in asked {
-        assert!(
-            hit.headers.get("if-none-match").is_none()
-                && hit.headers.get("if-modified-since").is_none(),
-            "asked conditionally for a copy the archive lost: {:?}",
-            hit.headers
-        );
-    }
-    let out = s.run(&["verify"]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    s.asked_whole_since(before).await;
     let got = s.run(&["get", &page]).await;
     assert_eq!(got.status.code(), Some(0));
     assert_eq!(got.stdout, body);
@@ -1277,21 +1283,7 @@ async fn fetch_save_asks_whole_for_a_page_whose_copy_was_set_aside() {
     let saved = s.save("/cached").await;
     assert_eq!(saved["status"], 200, "asked whole: {saved}");
     assert!(saved["capture_id"].is_i64(), "{saved}");
-    for hit in &s.web.hits_for("127.0.0.1", "/cached")[before..] {
-        assert!(
-            hit.headers.get("if-none-match").is_none()
-                && hit.headers.get("if-modified-since").is_none(),
-            "asked conditionally for a copy the archive lost: {:?}",
-            hit.headers
-        );
-    }
-    let out = s.run(&["verify"]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    s.asked_whole_since(before).await;
     let got = s.run(&["get", &page, "--at", "2000-01-01"]).await;
     assert_eq!(got.stdout, body, "the first capture reads its copy again");
 
