@@ -237,6 +237,14 @@ async fn every_read_endpoint_answers() {
             "{path}: {v}"
         );
     }
+    // The last page number there is: an empty page, not an overflow (a
+    // panic answered 500 in a debug build).
+    let (st, v) = json(&c, &srv.url("/api/sources?page=18446744073709551615")).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (v["sources"].as_array().unwrap().len(), &v["next_page"]),
+        (0, &Value::Null)
+    );
     let (st, v) = json(&c, &srv.url("/api/report?new=TRUE")).await;
     assert_eq!(st, 200);
     assert_eq!(v["new_only"], true, "{v}");

@@ -162,7 +162,9 @@ pub async fn sources(
     let more = result.sources.len() as u64 > per_page;
     result.sources.truncate(per_page as usize);
     // Page numbers count from the start; after `after`, they mean nothing.
-    let next_page = (more && after.is_none()).then_some(page + 1);
+    // Lazily: `page=18446744073709551615` has no next page, and adding one
+    // to it eagerly was an overflow, a panic answered as a 500.
+    let next_page = (more && after.is_none()).then(|| page.saturating_add(1));
     // `next` goes on from the last URL shown, so a source a sync adds
     // between two pages neither repeats a row nor hides one.
     let next = more.then(|| result.sources.last()).flatten().map(|last| {
