@@ -163,6 +163,21 @@ fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Debug builds only: a test makes reading the document whose name holds
+/// `CITEWATCH_TEST_PANIC=reading-document:PART` panic, to show what a
+/// parser bug costs a sync.
+#[cfg(debug_assertions)]
+fn inject_panic(name: &str) {
+    let Some(wanted) = std::env::var_os("CITEWATCH_TEST_PANIC") else {
+        return;
+    };
+    if let Some(("reading-document", marker)) = wanted.to_string_lossy().split_once(':')
+        && name.contains(marker)
+    {
+        panic!("injected for a test: reading {name}");
+    }
+}
+
 /// Reads and parses one document unless its stat or hash shows it is unchanged.
 fn read_one(
     doc: &DocumentFile,
@@ -285,7 +300,21 @@ pub fn apply(
             let known = &known;
             scope.spawn(move || {
                 for doc in docs.iter().skip(w).step_by(workers) {
-                    let found = read_one(doc, known.get(&key_of(doc)), options.rehash, now_sys);
+                    // A bug in reading one document (the decoder, the
+                    // parser) costs that document, named and kept as the
+                    // store had it, not the whole sync and the check after.
+                    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        #[cfg(debug_assertions)]
+                        inject_panic(&doc.name);
+                        read_one(doc, known.get(&key_of(doc)), options.rehash, now_sys)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Found::Unreadable(
+                            "reading it hit a bug in citewatch (a panic, reported above); \
+                             kept as the store had it"
+                                .into(),
+                        )
+                    });
                     if tx.send(found).is_err() {
                         return; // the writer stopped on an error
                     }

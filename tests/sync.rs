@@ -940,6 +940,43 @@ fn a_new_folder_the_walk_cannot_reach_is_named() {
     assert_eq!(g.citations().len(), 8, "the rest is read");
 }
 
+/// A bug in reading one document (a parser panic) ended the whole sync,
+/// and the check after it: now it costs that document, named and kept.
+#[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the binary takes CITEWATCH_TEST_PANIC in debug builds only"
+)]
+fn a_panic_reading_one_document_costs_only_that_document() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
+    g.brief("bad.txt", link);
+    let out = g
+        .cmd(&["sync", "--format", "json"])
+        .env("CITEWATCH_TEST_PANIC", "reading-document:bad")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["unreadable"][0]["document"], "../briefings/bad.txt",
+        "{report}"
+    );
+    assert!(
+        report["unreadable"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("a bug in citewatch"),
+        "{report}"
+    );
+    assert_eq!(g.citations().len(), 8, "the rest is read");
+    // Mended, it is read.
+    g.sync();
+    assert_eq!(g.citations().len(), 9);
+}
+
 /// A share linked below the entry (`2021 -> /mnt/share`) and not mounted
 /// today leaves its mountpoint, an empty folder: every document under it
 /// was withdrawn without a word. Removing the link withdraws them on
