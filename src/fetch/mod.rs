@@ -348,7 +348,7 @@ impl Fetcher {
                 if let Some(gap) = rules.crawl_delay() {
                     self.inner.pacer.space(&host, &policy, gap);
                 }
-                if !rules.allowed(url.as_str()) {
+                if !rules.allows(&url) {
                     let robots_url = robots_url(&url);
                     let outcome = match &*rules {
                         Rules::Unavailable(why) => Outcome::RobotsUnavailable {

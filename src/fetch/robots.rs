@@ -46,21 +46,24 @@ impl Rules {
     /// the request sends, escapes spelled one way ([`canonical_escapes`]) as
     /// the rules' are, and never the fragment, which no server sees: a
     /// redirect to `/r.pdf#page=3` asks for `/r.pdf`.
-    pub fn allowed(&self, url: &str) -> bool {
+    pub fn allows(&self, url: &url::Url) -> bool {
         match self {
             Rules::AllowAll => true,
             Rules::Unavailable(_) => false,
-            Rules::Parsed(robot) => match url::Url::parse(url) {
-                Ok(u) => {
-                    let asked = match u.query() {
-                        Some(q) => format!("{}?{q}", u.path()),
-                        None => u.path().to_string(),
-                    };
-                    robot.allowed(&canonical_escapes(&asked))
-                }
-                Err(_) => robot.allowed(url),
-            },
+            Rules::Parsed(robot) => {
+                let asked = match url.query() {
+                    Some(q) => format!("{}?{q}", url.path()),
+                    None => url.path().to_string(),
+                };
+                robot.allowed(&canonical_escapes(&asked))
+            }
         }
+    }
+
+    /// [`Rules::allows`] of a URL written out, as the tests name them.
+    #[cfg(test)]
+    pub fn allowed(&self, url: &str) -> bool {
+        self.allows(&url::Url::parse(url).expect("a test's URL"))
     }
 
     /// The `Crawl-delay` our agent's group asks for, at most
