@@ -440,8 +440,14 @@ async fn sources_blocked_by_our_own_policy_are_pointed_out_when_nothing_is_due()
     let first = run(&g, &["check"]).await;
     let text = String::from_utf8_lossy(&first.stdout);
     assert!(text.contains("sources by status: blocked 2\n"), "{text}");
+    assert!(
+        text.contains("checked by new status: blocked 2\n"),
+        "{text}"
+    );
     let again = run(&g, &["check"]).await;
     let text = String::from_utf8_lossy(&again.stdout);
+    // Nothing checked, so no line of this run's checks.
+    assert!(!text.contains("checked by new status"), "{text}");
     assert!(
         text.contains("nothing was due; 2 blocked sources wait for their next check"),
         "{text}"

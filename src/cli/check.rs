@@ -230,6 +230,16 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
         s.newly_broken, s.newly_recovered
     )?;
     // The JSON counts every status; people read the ones that have sources.
+    // This run's checks first (what the night found), then the whole store.
+    let checked: Vec<String> = s
+        .checked_by_status
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if !checked.is_empty() {
+        writeln!(out, "checked by new status: {}", checked.join(", "))?;
+    }
     let by: Vec<String> = s
         .sources_by_status
         .iter()
