@@ -1646,6 +1646,55 @@ async fn sigterm_ends_a_run_as_its_budget_would_and_a_second_stops_at_once() {
     assert_eq!(runs, ["completed", "completed", "running"], "{runs:?}");
 }
 
+/// The sync runs without a pause of the run's runtime: the signals are read
+/// on a thread of their own, so a second one stops a long sync at once
+/// instead of waiting, coalesced with the first, for the sync to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_during_a_long_sync_stops_at_once() {
+    use std::time::{Duration, Instant};
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(ONE_AT_A_TIME);
+    // Enough documents that the sync lasts well past two signals.
+    for d in 0..500 {
+        let paths: Vec<String> = (0..8).map(|i| format!("/page/{d}-{i}")).collect();
+        g.brief(&format!("{d}.txt"), briefing(&web, &paths));
+    }
+    let child = spawn_check_all(&g);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let holder = format!("pid {} ", child.id());
+    let lock = g.path("data/check.lock");
+    while !std::fs::read_to_string(&lock).is_ok_and(|l| l.starts_with(&holder)) {
+        assert!(Instant::now() < deadline, "the run did not take its lock");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    for _ in 0..2 {
+        // SAFETY: signalling our own child by its pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{err}");
+    assert!(err.contains("citewatch: stopped at once"), "{err}");
+    assert!(out.stdout.is_empty(), "no summary of a run stopped at once");
+    assert!(web.hits().is_empty(), "nothing fetched");
+    // Whatever part of the sync was done, the next sync takes it from there
+    // and the store is whole.
+    let sync = run(&g, &["sync"]).await;
+    assert_eq!(
+        sync.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    let verify = run(&g, &["verify"]).await;
+    let err = String::from_utf8_lossy(&verify.stderr);
+    assert_eq!(verify.status.code(), Some(0), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fetch_waiting_out_a_retry_after_is_given_up_soon_after_a_stop() {
     use std::time::{Duration, Instant};

@@ -669,10 +669,6 @@ async fn run_locked(
             let _ = grace_over_tx.send(Some(ending));
         })
     });
-    // The sync and the set-up ran without a pause: a stop asked for meanwhile
-    // waits in this runtime's signal driver for a task to see it. Give that
-    // its turn (a yield polls the driver first) before the first fetch, or
-    // the first `concurrency` jobs would be taken regardless.
     #[cfg(debug_assertions)]
     if std::env::var_os("CITEWATCH_TEST_SIGTERM_AFTER_SYNC").is_some() {
         // A test's stand-in for `systemctl stop` during a long sync: the
@@ -683,10 +679,11 @@ async fn run_locked(
         std::thread::sleep(Duration::from_millis(300));
     }
     // The sync and the set-up ran without a pause: a stop asked for meanwhile
-    // waits in this runtime's signal driver for a task to see it. Pause once
-    // (a sleep parks the runtime, which reads the driver; a bare yield did
-    // not let the signal's task run first) before the first fetch, or the
-    // first jobs would be taken regardless.
+    // (`check`'s signals set the flag from a thread of their own; a caller
+    // may set it from a task of this runtime) is in the flag, or waits for a
+    // task to see it. Pause once (a sleep parks the runtime, which reads its
+    // drivers; a bare yield did not let such a task run first) before the
+    // first fetch, or the first jobs would be taken regardless.
     tokio::time::sleep(Duration::from_millis(1)).await;
     let jobs =
         futures_util::stream::unfold((job_rx, Vec::new().into_iter()), |(mut rx, mut ready)| {

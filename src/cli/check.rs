@@ -9,7 +9,6 @@ use std::time::Duration;
 use citewatch::check::run::{CheckError, CheckOptions, Progress, RunSummary, run};
 use citewatch::config::Config;
 use citewatch::fetch::Fetcher;
-use citewatch::signals::StopSignals;
 use citewatch::store::{SourceRow, Store};
 use citewatch::time::{Millis, format_millis};
 
@@ -133,25 +132,18 @@ pub fn check(
     // SIGINT or SIGTERM (systemctl stop) ends the run as its time budget
     // would: the fetches in flight are recorded and the summary printed. A
     // second signal stops at once, as a kill would; the store stays whole.
-    // The handlers are installed here, before the lock, the store and the
-    // sync run synchronously inside the run: a signal then waits for the
-    // run's first pause, which sees the request before any fetch.
-    let mut signals = {
-        let _in_runtime = rt.enter();
-        StopSignals::install().map_err(runtime)?
-    };
+    // Installed before the lock, the store and the sync, which run
+    // synchronously inside the run: a stop asked for then is seen at the
+    // run's first pause, before any fetch, and a second one is not kept
+    // waiting for it (see `stop_on_signals`).
     let stop = Arc::new(AtomicBool::new(false));
     options.stop = Some(stop.clone());
-    rt.spawn(async move {
-        signals.recv().await;
-        stop.store(true, Ordering::Release);
-        eprintln!(
-            "citewatch: stopping: finishing the fetches in flight, for at most 10 s (a second signal stops at once)"
-        );
-        let n = signals.recv().await;
-        eprintln!("citewatch: stopped at once; the next run checks what this one did not record");
-        std::process::exit(128 + n);
-    });
+    citewatch::signals::stop_on_signals(
+        stop,
+        "citewatch: stopping: finishing the fetches in flight, for at most 10 s (a second signal stops at once)",
+        "citewatch: stopped at once; the next run checks what this one did not record",
+    )
+    .map_err(runtime)?;
     let summary = match rt.block_on(run(config, &options, fetcher, &progress)) {
         Ok(s) => s,
         Err(CheckError::Locked(e)) => return Err(lock_failure(e)),
