@@ -663,7 +663,9 @@ const NOT_COMMENTS: &[&str] = &[
 
 /// Headings (letters only, in lower case: counts, spaces and punctuation
 /// dropped, so "3 Comments" and "评论(35)" match) that open a block of
-/// reader comments or a form to write one.
+/// reader comments or a form to write one. Those that may also be a
+/// story's own label (see [`MAYBE_STORY_TITLES`]) open one only with a
+/// count or with what takes comments after them.
 const COMMENT_TITLES: &[&str] = &[
     "comment",
     "comments",
@@ -701,7 +703,8 @@ const NEVER_COMMENTS: &[&str] = &["html", "body", "main"];
 /// (see [`is_comment_name`]), or a heading that reads as one (see
 /// [`COMMENT_TITLES`]) with what follows it in its container. Nothing that
 /// holds an `<h1>` goes: that is the story, whatever its class says. Nor
-/// does a story's own "Comment" section (see [`MAYBE_STORY_TITLES`]). The
+/// does a story's own "Comment" section, or an op-ed under its "评论"
+/// label (see [`MAYBE_STORY_TITLES`]). The
 /// glance leaves out the named sections by the same rule (see [`Cuts`]).
 ///
 /// One walk over the tree, not entering what is removed: a comment section's
@@ -744,13 +747,16 @@ fn drop_comments(doc: &Document) {
             }
         });
     }
-    // A heading that may be the story's own opens comments only when what
-    // follows takes them; asked before the named sections go.
+    // A heading that may be the story's own opens comments only when it
+    // counts them or what follows takes them; asked before the named
+    // sections go.
     let starts: Vec<_> = titles
         .into_iter()
-        .map(|(title, words)| (title_start(title, &headline), words))
-        .filter(|(start, words)| {
-            !MAYBE_STORY_TITLES.contains(words) || takes_comments(start, &headline)
+        .map(|(title, heading)| (title_start(title, &headline), heading))
+        .filter(|(start, heading)| {
+            !MAYBE_STORY_TITLES.contains(&heading.words)
+                || heading.counted
+                || takes_comments(start, &headline)
         })
         .map(|(start, _)| start)
         .collect();
@@ -787,11 +793,17 @@ fn title_start<'a>(
     start
 }
 
-/// Comment headings that are also a story's own sections: a legal
-/// bulletin's or an analysis piece's "Comment" after its facts. Such a
-/// heading opens reader comments only when what follows it takes them
-/// (see [`takes_comments`]).
-const MAYBE_STORY_TITLES: &[&str] = &["comment"];
+/// Comment headings that are also a story's own sections or labels: a
+/// legal bulletin's or an analysis piece's "Comment" after its facts, and
+/// "评论" ("commentary"), the label Chinese outlets put over an opinion
+/// column's op-ed, above its text. Cut unconditionally, either took the
+/// story's text out of its main text, so a rewrite of it went unseen.
+/// Such a heading opens reader comments only when it counts them ("1
+/// Comment", "评论(35)": no story labels itself with a number) or when what
+/// follows it takes them (see [`takes_comments`]). The longer Chinese
+/// headings (网友评论 "netizens' comments", 发表评论 "post a comment",
+/// 评论区 "comment area", …) name reader comments only and cut as they are.
+const MAYBE_STORY_TITLES: &[&str] = &["comment", "评论"];
 
 /// Most nodes looked at after a heading for what takes comments: one
 /// follows the heading at once; a bound keeps a page of ten thousand such
@@ -919,10 +931,20 @@ fn name_words(token: &str) -> impl Iterator<Item = &str> {
 /// [`COMMENT_TITLES`] one; a longer heading is not.
 const MAX_TITLE_READ: usize = 40;
 
+/// A heading read as one of the [`COMMENT_TITLES`].
+#[derive(Debug, Clone, Copy)]
+struct CommentHeading {
+    /// The title it reads as.
+    words: &'static str,
+    /// Whether it holds a digit: a count of comments ("3 Comments",
+    /// "评论(35)"), which a story's own label never carries.
+    counted: bool,
+}
+
 /// Which of the [`COMMENT_TITLES`] `el` reads as, if it is a heading
 /// (`<h2>` to `<h6>`). Reads at most [`MAX_TITLE_READ`] characters of it,
 /// so that headings nested in headings cost no more than one each.
-fn comment_title(el: &dom_query::NodeRef) -> Option<&'static str> {
+fn comment_title(el: &dom_query::NodeRef) -> Option<CommentHeading> {
     if !el
         .node_name()
         .is_some_and(|name| matches!(name.as_ref(), "h2" | "h3" | "h4" | "h5" | "h6"))
@@ -930,6 +952,7 @@ fn comment_title(el: &dom_query::NodeRef) -> Option<&'static str> {
         return None;
     }
     let mut letters = String::new();
+    let mut counted = false;
     let mut read = 0;
     for n in el.descendants_it() {
         // An element counts one; a text its characters, read in place and
@@ -943,6 +966,7 @@ fn comment_title(el: &dom_query::NodeRef) -> Option<&'static str> {
                         if read > MAX_TITLE_READ {
                             return false;
                         }
+                        counted |= c.is_numeric();
                         letters.extend(c.to_lowercase().filter(|c| c.is_alphabetic()));
                     }
                     true
@@ -954,7 +978,10 @@ fn comment_title(el: &dom_query::NodeRef) -> Option<&'static str> {
             return None;
         }
     }
-    COMMENT_TITLES.iter().find(|t| **t == letters).copied()
+    COMMENT_TITLES
+        .iter()
+        .find(|t| **t == letters)
+        .map(|&words| CommentHeading { words, counted })
 }
 
 /// The text of `<body>` a reader sees, minus scripts, styles, navigation,
@@ -1723,7 +1750,16 @@ mod tests {
              <li>网友乙：期待配套细则尽快出台。</li></ul></div>",
             "<div class='bottom'><div class='hd'><h3>发表评论</h3></div>\
              <p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p></div>",
-            "<h3>评论</h3><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>",
+            // A bare 评论 may label an op-ed (see the test below): it cuts
+            // with a count, or with comment-list markup, a reply form or a
+            // named comment container after it.
+            "<h3>评论(35)</h3><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>",
+            "<h3>评论</h3><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>\
+             <ol class='comment-list'><li>网友乙：期待配套细则尽快出台。</li></ol>",
+            "<div class='hd'><h3>评论</h3></div><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>\
+             <form action='/post'><textarea name='content'></textarea></form>",
+            "<h3>评论</h3><p>网友甲：这是好事，支持国防法修订！早就应该这样了。</p>\
+             <div id='SOHUCS' sid='20201226'></div>",
         ];
         let page = |story: &str, comments: &str| {
             format!(
@@ -1783,6 +1819,73 @@ mod tests {
             for kept in ["press office", "declined to comment", "Over two thousand"] {
                 assert!(p.main_text.contains(kept), "{kept}: {}", p.main_text);
             }
+        }
+    }
+
+    /// A bare "评论" ("commentary") is also how Chinese outlets label an
+    /// opinion column: the label above an op-ed's text. As a comment
+    /// heading it cut the op-ed from the main text, which left a baseline
+    /// fingerprint of next to nothing, so a rewritten op-ed was not seen
+    /// as `changed`. With no count and nothing after it that takes
+    /// comments, it is the story's label and its text stays.
+    #[test]
+    fn an_op_ed_under_a_bare_commentary_label_is_its_text() {
+        use crate::check::fingerprint::{CHANGED_BELOW, fingerprint, similarity};
+        const OP_ED: [&str; 3] = [
+            "近日，多地出台措施规范校外培训，引发社会广泛关注。减轻学生过重课业负担，\
+             需要学校、家庭和社会形成合力，不能只靠一纸禁令。",
+            "校外培训之所以火热，根源在于升学竞争的焦虑。只有让优质教育资源更加均衡，\
+             让每个孩子都能在家门口上好学，家长的焦虑才能真正缓解。",
+            "规范培训机构只是第一步，更重要的是提升课堂教学质量，让学生在校内学足学好，\
+             这样才能从根本上为孩子减负，为家长解忧。",
+        ];
+        const REWRITTEN: [&str; 3] = [
+            "有关部门昨日宣布暂停执行校外培训新规，称将在广泛征求意见后重新发布实施细则，\
+             此前的通知同时废止。",
+            "多家培训机构表示已恢复周末课程，部分家长则担心政策反复会让孩子无所适从，\
+             呼吁尽快明确下一步安排。",
+            "专家认为，政策制定应当更加审慎，出台前要充分评估对学生、家长和从业人员的影响，\
+             避免朝令夕改损害政府公信力。",
+        ];
+        let text =
+            |paras: &[&str]| -> String { paras.iter().map(|p| format!("<p>{p}</p>")).collect() };
+        // The label after the headline in the story's container; above the
+        // headline with no <h1> to stop the cut; in a wrapper of its own.
+        let layouts: [fn(&str) -> String; 3] = [
+            |paras: &str| format!("<h1>为孩子减负需要形成合力</h1><h2>评论</h2>{paras}"),
+            |paras: &str| format!("<h3>评论</h3><h2>为孩子减负需要形成合力</h2>{paras}"),
+            |paras: &str| {
+                format!(
+                    "<h1>为孩子减负需要形成合力</h1><div class='column'><h3>评论</h3></div>\
+                     <p class='author'>本报评论员</p>{paras}"
+                )
+            },
+        ];
+        let page = |article: String| {
+            format!(
+                "<html><head><meta charset=utf-8><title>为孩子减负需要形成合力</title></head>\
+                 <body><nav><a href=/>首页</a></nav><article>{article}</article>\
+                 <footer>联系我们</footer></body></html>"
+            )
+        };
+        for layout in layouts {
+            let before = read_page(page(layout(&text(&OP_ED))).as_bytes(), Some("text/html"));
+            // The glance cuts nothing by a heading (see `Cuts`): it keeps the
+            // op-ed as the tree now does.
+            let glance = glance_page(page(layout(&text(&OP_ED))).as_bytes(), Some("text/html"));
+            for para in OP_ED {
+                assert!(before.main_text.contains(para), "{}", before.main_text);
+                assert!(glance.main_text.contains(para), "{}", glance.main_text);
+            }
+            let after = read_page(
+                page(layout(&text(&REWRITTEN))).as_bytes(),
+                Some("text/html"),
+            );
+            let s = similarity(
+                &fingerprint(&before.main_text),
+                &fingerprint(&after.main_text),
+            );
+            assert!(s < CHANGED_BELOW, "a rewritten op-ed is changed: {s}");
         }
     }
 
@@ -2058,7 +2161,8 @@ mod tests {
     /// comment heading it cut the story's last paragraphs, so their rewrite
     /// went unseen. It opens reader comments only when what follows it
     /// takes them (a form, a text box, an embedded widget, a section named
-    /// as comments); the plural and the other headings cut as before.
+    /// as comments) or when it counts them; the plural and the other
+    /// headings cut as before.
     #[test]
     fn a_storys_own_comment_section_is_its_text() {
         let page = |tail: &str| {
@@ -2094,6 +2198,11 @@ mod tests {
             ),
             (
                 "<h3>Comments</h3><p>Reader Alpha says this is a disgrace.</p>",
+                "Reader Alpha",
+            ),
+            // A count: no story numbers its own "Comment".
+            (
+                "<h3>1 Comment</h3><p>Reader Alpha says this is a disgrace.</p>",
                 "Reader Alpha",
             ),
         ] {
