@@ -425,6 +425,7 @@ impl Owned {
                 mixed_failures: self.failures,
                 mixed_since: self.failing_since,
                 no_such_host_since: None,
+                held_status: None,
                 capture_is_baseline: self.sha.is_some(),
                 verdict_stands: false,
                 disown_landing: None,

@@ -87,6 +87,13 @@ pub(crate) fn state_of(d: &DueSource) -> State {
         mixed_failures: d.mixed_failures,
         mixed_since: d.mixed_since,
         no_such_host_since: d.no_such_host_since,
+        // A name this version does not know (or no confirmed failure) holds
+        // nothing: the failure after the refusals is judged on its streaks.
+        held_status: d
+            .held_status
+            .as_deref()
+            .map(Status::from_name)
+            .filter(|s| s.is_broken()),
     }
 }
 
@@ -895,6 +902,42 @@ pub(super) fn inject_panic(stage: &str, url: &str) {
 mod tests {
     use super::*;
     use sha2::Digest;
+
+    /// A held status is read by its name when it names a confirmed
+    /// failure; any other (a newer version's name, or one never held, such
+    /// as `ok`) holds nothing, so the failure after the refusals is judged
+    /// on its streaks alone rather than on a verdict the source never had.
+    #[test]
+    fn only_a_confirmed_failure_is_read_back_as_held() {
+        let due = |held: Option<&str>| DueSource {
+            id: 1,
+            url: "http://h/a".into(),
+            host: "h".into(),
+            status: "blocked".into(),
+            status_since: Some(5),
+            suspect: Some("dead".into()),
+            consecutive_failures: 3,
+            failing_since: Some(0),
+            streak_kind: Some("removed".into()),
+            mixed_failures: 3,
+            mixed_since: Some(0),
+            no_such_host_since: None,
+            held_status: held.map(str::to_string),
+            baseline_capture_id: None,
+            latest_capture_id: None,
+        };
+        for (held, read) in [
+            (Some("dead"), Some(Status::Dead)),
+            (Some("soft_404"), Some(Status::Soft404)),
+            (Some("unreachable"), Some(Status::Unreachable)),
+            (Some("ok"), None),
+            (Some("blocked"), None),
+            (Some("verdict-of-a-newer-version"), None),
+            (None, None),
+        ] {
+            assert_eq!(state_of(&due(held)).held_status, read, "{held:?}");
+        }
+    }
 
     #[test]
     fn a_page_not_read_or_compared_leaves_a_rewrite_or_move_found() {

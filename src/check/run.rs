@@ -1157,6 +1157,7 @@ fn to_write(c: &Checked) -> CheckWrite<'_> {
             mixed_failures: c.state.mixed_failures,
             mixed_since: c.state.mixed_since,
             no_such_host_since: c.state.no_such_host_since,
+            held_status: c.state.held_status.map(Status::name),
             capture_is_baseline: c.capture_is_baseline,
             verdict_stands: c.verdict_stands,
             disown_landing: c.disown_landing.map(|judged_good_too| Disowned {

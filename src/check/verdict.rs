@@ -13,7 +13,9 @@
 //! for now (no answer about the name) is a network failure that neither
 //! starts nor restarts that clock; any answer from the host, a blocked one
 //! too, ends it. Blocked answers never count towards dead, nor reset a
-//! streak: both streaks are held through them (see `name_resolved`).
+//! streak: both streaks are held through them (see `name_resolved`), and so
+//! is the failure confirmed before them (`held_status`): a network failure
+//! after a refusal no more overrides a confirmed `dead` than one before it.
 
 use serde::Serialize;
 
@@ -215,6 +217,14 @@ pub struct State {
     pub mixed_since: Option<Millis>,
     /// First check of the current streak of unresolvable-host failures.
     pub no_such_host_since: Option<Millis>,
+    /// While `blocked`: the failure confirmed before the refusals (`dead`,
+    /// `soft_404` or `unreachable`), held with the streaks, so the failure
+    /// after them builds on it (see `standing`); the status it leaves holds
+    /// since that failure, as any change from `blocked` does. `None` otherwise: a
+    /// refusal of a source that was not confirmed broken, or any status but
+    /// `blocked` (a failure or a good check ends the refusals and this with
+    /// them).
+    pub held_status: Option<Status>,
 }
 
 impl Default for State {
@@ -229,6 +239,7 @@ impl Default for State {
             mixed_failures: 0,
             mixed_since: None,
             no_such_host_since: None,
+            held_status: None,
         }
     }
 }
@@ -377,6 +388,34 @@ fn name_resolved(state: State) -> State {
     }
 }
 
+/// The failure confirmed before a refusal of `prev`'s source, to hold
+/// through it: `prev`'s own if broken, or the one already held when `prev`
+/// is a refusal too. The streaks are held through refusals (see
+/// [`name_resolved`]), and the status they confirmed must be held with
+/// them: forgotten, a dead page refused once and then timing out once was
+/// `unreachable` at once, its held mixed streak long enough to confirm that,
+/// and `blocked` no confirmed failure for the timeout to leave standing.
+fn held_through_refusal(prev: &State) -> Option<Status> {
+    match prev.status {
+        s if s.is_broken() => Some(s),
+        Status::Blocked => prev.held_status.filter(|s| s.is_broken()),
+        _ => None,
+    }
+}
+
+/// The status a failure after `prev` builds on: `prev`'s, or for a refusal
+/// the failure confirmed before it (see [`State::held_status`]). A refusal
+/// saw nothing of the page, so the failure after it continues the failures
+/// before it, as the streaks do: a network failure never overrides a
+/// confirmed `dead` or `soft_404`, nor does a failure that confirms nothing
+/// make a confirmed one `failing` again.
+fn standing(prev: &State) -> Status {
+    match (prev.status, prev.held_status) {
+        (Status::Blocked, Some(held)) if held.is_broken() => held,
+        (status, _) => status,
+    }
+}
+
 /// The state after one check with `signal` at `now`.
 pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> State {
     let alive = |status| State {
@@ -387,14 +426,26 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         mixed_failures: 0,
         mixed_since: None,
         no_such_host_since: None,
+        held_status: None,
         ..with_status(prev, status, now)
     };
     let suspect = match signal {
         Signal::Ok => return alive(Status::Ok),
         Signal::Changed => return alive(Status::Changed),
         Signal::Moved => return alive(Status::Moved),
-        Signal::Blocked => return name_resolved(with_status(prev, Status::Blocked, now)),
-        Signal::Invalid => return with_status(prev, Status::Invalid, now),
+        Signal::Blocked => {
+            return name_resolved(State {
+                held_status: held_through_refusal(prev),
+                ..with_status(prev, Status::Blocked, now)
+            });
+        }
+        // Not a refusal: nothing is held through it.
+        Signal::Invalid => {
+            return State {
+                held_status: None,
+                ..with_status(prev, Status::Invalid, now)
+            };
+        }
         Signal::Gone => {
             let (failures, failing_since) = streak(prev, Evidence::Removed, now);
             let (mixed, mixed_since) = mixed_streak(prev, (failures, failing_since), now);
@@ -406,6 +457,7 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
                 mixed_failures: mixed,
                 mixed_since: Some(mixed_since),
                 no_such_host_since: None,
+                held_status: None,
                 ..with_status(prev, Status::Dead, now)
             };
         }
@@ -454,10 +506,12 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
     // A confirmed failure stays as it is while the failures continue, unless the
     // new evidence confirms something else.
     // A network failure never overrides a stronger confirmed verdict.
+    // Refusals between them do not end the failures (see `standing`).
+    let before = standing(prev);
     let status = match confirmed {
-        Some(Status::Unreachable) if prev.status.is_broken() => prev.status,
+        Some(Status::Unreachable) if before.is_broken() => before,
         Some(s) => s,
-        None if prev.status.is_broken() => prev.status,
+        None if before.is_broken() => before,
         None => Status::Failing,
     };
     // A failing source shows where it heads: a mixed streak confirms
@@ -475,6 +529,7 @@ pub fn decide(prev: &State, signal: Signal, now: Millis, c: &Confirmation) -> St
         mixed_failures: mixed,
         mixed_since: Some(mixed_since),
         no_such_host_since,
+        held_status: None,
         ..with_status(prev, status, now)
     }
 }
@@ -830,6 +885,215 @@ mod tests {
         assert_eq!(
             (s.consecutive_failures, s.mixed_failures, s.mixed_since),
             (0, 0, None)
+        );
+    }
+
+    /// A page confirmed dead, then refused (a 403, robots.txt), then timing
+    /// out once: the timeout continues the failures before the refusal, and
+    /// a network failure never overrides a confirmed `dead`. Forgotten, the
+    /// held mixed streak confirmed `unreachable` at the first timeout.
+    #[test]
+    fn a_dead_page_refused_then_timing_out_once_stays_dead() {
+        // Three 404s over 72 h, two nights of 403s, one timeout.
+        let mut sig = vec![
+            (Signal::NotFound, 0),
+            (Signal::NotFound, 2 * D),
+            (Signal::NotFound, 4 * D),
+        ];
+        sig.extend(nights(Signal::Blocked, 5, 7));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.held_status, s.consecutive_failures),
+            (Status::Blocked, Some(Status::Dead), 3),
+            "held through every refusal"
+        );
+        sig.push((Signal::Unreachable, 7 * D));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.since, s.suspect),
+            (Status::Dead, Some(7 * D), Some(Suspect::Unreachable)),
+            "dead again since the refusals ended"
+        );
+        assert_eq!(s.held_status, None, "no longer refused: nothing held");
+        assert_eq!(
+            (s.consecutive_failures, s.mixed_failures, s.mixed_since),
+            (1, 4, Some(0))
+        );
+        // A 410, one refusal, one timeout: too short a mixed streak to
+        // confirm anything, and still no reason to doubt the 410.
+        let s = run(&[
+            (Signal::Gone, 0),
+            (Signal::Blocked, D),
+            (Signal::Unreachable, 2 * D),
+        ]);
+        assert_eq!(s.status, Status::Dead);
+        // Nor does a host that stops resolving, or a resolver failing, make
+        // it less than dead.
+        for network in [Signal::NoSuchHost, Signal::ResolverFailed] {
+            let s = run(&[
+                (Signal::Gone, 0),
+                (Signal::Blocked, D),
+                (Signal::Unreachable, 2 * D),
+                (Signal::Blocked, 3 * D),
+                (network, 4 * D),
+            ]);
+            assert_eq!(s.status, Status::Dead, "{network:?}");
+        }
+    }
+
+    /// After the refusals, failures of the page-gone kind count on as they
+    /// would have without them; the status held is the one they build on.
+    #[test]
+    fn a_removal_after_the_refusals_counts_on_from_the_status_held() {
+        let dead = [
+            (Signal::NotFound, 0),
+            (Signal::NotFound, 2 * D),
+            (Signal::NotFound, 4 * D),
+            (Signal::Blocked, 5 * D),
+        ];
+        let s = run(&[&dead[..], &[(Signal::NotFound, 6 * D)]].concat());
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.failing_since),
+            (Status::Dead, 4, Some(0))
+        );
+        // A soft 404, refused: a timeout leaves it a soft 404, an error page
+        // keeps it one, and 404s on its streak confirm dead, as they would
+        // have with no refusal between.
+        let soft = [
+            (Signal::SoftNotFound, 0),
+            (Signal::SoftNotFound, 2 * D),
+            (Signal::SoftNotFound, 4 * D),
+            (Signal::Blocked, 5 * D),
+        ];
+        assert_eq!(run(&soft).held_status, Some(Status::Soft404));
+        for (then, want) in [
+            (Signal::Unreachable, Status::Soft404),
+            (Signal::NoSuchHost, Status::Soft404),
+            (Signal::SoftNotFound, Status::Soft404),
+            (Signal::NotFound, Status::Dead),
+            (Signal::Gone, Status::Dead),
+        ] {
+            let s = run(&[&soft[..], &[(then, 6 * D)]].concat());
+            assert_eq!(s.status, want, "soft 404, refused, {then:?}");
+        }
+        // Unreachable, refused: a timeout keeps it unreachable; a 404 is
+        // new and not yet confirmed, as on an unreachable source never
+        // refused.
+        let down = [
+            (Signal::Unreachable, 0),
+            (Signal::Unreachable, 2 * D),
+            (Signal::Unreachable, 4 * D),
+            (Signal::Blocked, 5 * D),
+        ];
+        assert_eq!(run(&down).held_status, Some(Status::Unreachable));
+        let s = run(&[&down[..], &[(Signal::Unreachable, 6 * D)]].concat());
+        assert_eq!((s.status, s.consecutive_failures), (Status::Unreachable, 4));
+        let s = run(&[&down[..], &[(Signal::NotFound, 6 * D)]].concat());
+        assert_eq!(s.status, Status::Unreachable);
+        assert!(removal_unconfirmed(&s), "the 404 is not yet confirmed");
+    }
+
+    /// Only a confirmed failure is held, and only until the refusals end: a
+    /// good check between forgets it with the streaks, and a source merely
+    /// failing before the refusals is failing after them.
+    #[test]
+    fn the_status_held_through_refusals_is_forgotten_after_a_good_check() {
+        let mut sig = vec![(Signal::Gone, 0), (Signal::Blocked, D)];
+        sig.push((Signal::Ok, 2 * D));
+        let s = run(&sig);
+        assert_eq!((s.status, s.held_status), (Status::Ok, None));
+        sig.push((Signal::Blocked, 3 * D));
+        let s = run(&sig);
+        assert_eq!((s.status, s.held_status), (Status::Blocked, None));
+        sig.push((Signal::Unreachable, 4 * D));
+        let s = run(&sig);
+        assert_eq!(
+            (s.status, s.consecutive_failures, s.mixed_failures),
+            (Status::Failing, 1, 1),
+            "one timeout since the page came back"
+        );
+        // Failing, not confirmed: nothing to hold.
+        let s = run(&[(Signal::NotFound, 0), (Signal::Blocked, D)]);
+        assert_eq!((s.status, s.held_status), (Status::Blocked, None));
+        let s = run(&[
+            (Signal::NotFound, 0),
+            (Signal::Blocked, D),
+            (Signal::Unreachable, 2 * D),
+        ]);
+        assert_eq!(s.status, Status::Failing);
+        // An address that cannot be fetched as written ends the refusals too.
+        let s = run(&[
+            (Signal::Gone, 0),
+            (Signal::Blocked, D),
+            (Signal::Invalid, 2 * D),
+        ]);
+        assert_eq!((s.status, s.held_status), (Status::Invalid, None));
+    }
+
+    /// Every sequence of up to five checks, then a refusal before one more
+    /// failure: the failure's verdict and streaks are the ones it gives with
+    /// no refusal before it, since a refusal saw nothing of the page. (But
+    /// for an unresolvable host, whose clock any answer ends: see
+    /// `a_blocked_answer_ends_the_no_such_host_clock`.)
+    #[test]
+    fn a_refusal_before_a_failure_changes_nothing_it_decides() {
+        let c = Confirmation {
+            gone_after_ms: 5 * D,
+            ..Confirmation::default()
+        };
+        let alphabet = [
+            Signal::Ok,
+            Signal::NotFound,
+            Signal::SoftNotFound,
+            Signal::Gone,
+            Signal::Unreachable,
+            Signal::NoSuchHost,
+            Signal::ResolverFailed,
+            Signal::Blocked,
+        ];
+        let failures = &alphabet[1..7];
+        let mut held = std::collections::BTreeSet::new();
+        let mut sequence = Vec::new();
+        for code in 0..alphabet.len().pow(5) {
+            let mut n = code;
+            sequence.clear();
+            while n > 0 || sequence.is_empty() {
+                sequence.push(alphabet[n % alphabet.len()]);
+                n /= alphabet.len();
+            }
+            let mut s = State::default();
+            for (night, signal) in sequence.iter().enumerate() {
+                s = decide(&s, *signal, night as i64 * 2 * D, &c);
+            }
+            let refused = decide(&s, Signal::Blocked, 11 * D, &c);
+            if let Some(h) = refused.held_status {
+                held.insert(h.name());
+            }
+            for &failure in failures {
+                if failure == Signal::NoSuchHost && s.no_such_host_since.is_some() {
+                    continue;
+                }
+                let want = decide(&s, failure, 12 * D, &c);
+                let got = decide(&refused, failure, 12 * D, &c);
+                let key = |s: &State| {
+                    (
+                        s.status,
+                        s.suspect,
+                        s.consecutive_failures,
+                        s.failing_since,
+                        s.streak_kind,
+                        s.mixed_failures,
+                        s.mixed_since,
+                        s.held_status,
+                    )
+                };
+                assert_eq!(key(&got), key(&want), "{sequence:?}, refused, {failure:?}");
+            }
+        }
+        assert_eq!(
+            held,
+            ["dead", "soft_404", "unreachable"].into(),
+            "every confirmed failure was held"
         );
     }
 

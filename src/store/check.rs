@@ -37,6 +37,9 @@ pub struct DueSource {
     pub mixed_since: Option<Millis>,
     /// Unresolvable-host streak start.
     pub no_such_host_since: Option<Millis>,
+    /// While blocked, the failure confirmed before the refusals (a status
+    /// name).
+    pub held_status: Option<String>,
     /// The baseline capture.
     pub baseline_capture_id: Option<i64>,
     /// The latest capture.
@@ -93,6 +96,9 @@ pub struct SourceUpdate<'a> {
     pub mixed_since: Option<Millis>,
     /// Unresolvable-host streak start.
     pub no_such_host_since: Option<Millis>,
+    /// While blocked, the failure confirmed before the refusals (a status
+    /// name).
+    pub held_status: Option<&'a str>,
     /// Make this check's capture the baseline (the first good one).
     pub capture_is_baseline: bool,
     /// This check says nothing about the page (its host was down for most of
@@ -163,7 +169,7 @@ macro_rules! verdict_columns {
          last_checked = ?11,
          next_check_at = ?12, consecutive_failures = ?13, failing_since = ?14,
          no_such_host_since = ?15, streak_kind = ?19, mixed_failures = ?20,
-         mixed_since = ?21,
+         mixed_since = ?21, held_status = ?22,
          latest_capture_id = coalesce(?16, latest_capture_id),
          baseline_capture_id = CASE WHEN ?17 THEN coalesce(baseline_capture_id, ?16)
                                     ELSE baseline_capture_id END"
@@ -374,7 +380,7 @@ impl Store {
             .prepare_cached(
                 "SELECT id, url, host, status, status_since, suspect, consecutive_failures,
                         failing_since, no_such_host_since, baseline_capture_id, latest_capture_id,
-                        streak_kind, mixed_failures, mixed_since
+                        streak_kind, mixed_failures, mixed_since, held_status
                  FROM sources WHERE id = ?1",
             )
             .map_err(self.err())?
@@ -394,6 +400,7 @@ impl Store {
                     streak_kind: r.get(11)?,
                     mixed_failures: r.get(12)?,
                     mixed_since: r.get(13)?,
+                    held_status: r.get(14)?,
                 })
             })
             .optional()
@@ -498,7 +505,8 @@ impl Store {
                 u.verdict_stands,
                 u.streak_kind,
                 u.mixed_failures,
-                u.mixed_since
+                u.mixed_since,
+                u.held_status
             ];
             // A row that turns out not to have the status it had when the
             // run read it (never expected) takes the full update.
@@ -796,6 +804,7 @@ mod tests {
                 mixed_failures: 0,
                 mixed_since: None,
                 no_such_host_since: None,
+                held_status: None,
                 capture_is_baseline: false,
                 verdict_stands: false,
                 disown_landing: None,
@@ -939,6 +948,145 @@ mod tests {
             (Some("network".into()), 2, Some(5))
         );
         assert_eq!(streak("http://h/ok"), (None, 0, None));
+    }
+
+    /// The failure confirmed before a refusal is written with the refusal's
+    /// verdict and read back as the next check builds on it: lost, a dead
+    /// page refused once and then timing out once was `unreachable` at once.
+    /// A failure after the refusals writes none, and none is read back.
+    #[test]
+    fn a_status_held_through_refusals_is_read_back() {
+        use crate::check::verdict::{Confirmation, Signal, Status, decide};
+        let (_dir, mut store) = store_citing(&[(false, &["a"])]);
+        let run = store.start_run(1, 1).unwrap();
+        let c = Confirmation::default();
+        let id: i64 = store
+            .conn
+            .query_row("SELECT id FROM sources WHERE url = 'http://h/a'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        // Each verdict as the run writes it, read back as the next check
+        // reads it.
+        let check = |store: &mut Store, signal: Signal, at: Millis| {
+            let due = store.due_source(id).unwrap().unwrap();
+            let prev = crate::check::state_of(&due);
+            let next = decide(&prev, signal, at, &c);
+            let mut w = verdict(store, "http://h/a", &due.status, next.status.name(), at);
+            w.update.status_since = next.since;
+            w.update.suspect = next.suspect.map(|s| s.name());
+            w.update.consecutive_failures = next.consecutive_failures;
+            w.update.failing_since = next.failing_since;
+            w.update.streak_kind = next.streak_kind.map(|k| k.name());
+            w.update.mixed_failures = next.mixed_failures;
+            w.update.mixed_since = next.mixed_since;
+            w.update.no_such_host_since = next.no_such_host_since;
+            w.update.held_status = next.held_status.map(Status::name);
+            store.write_checks(run, &[w]).unwrap();
+            let read = crate::check::state_of(&store.due_source(id).unwrap().unwrap());
+            assert_eq!(read, next, "{signal:?} at {at}");
+            read
+        };
+        const D: Millis = 86_400_000;
+        check(&mut store, Signal::Gone, 0);
+        let s = check(&mut store, Signal::Blocked, D);
+        assert_eq!(s.held_status, Some(Status::Dead));
+        let held: Option<String> = store
+            .conn
+            .query_row("SELECT held_status FROM sources WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(held.as_deref(), Some("dead"), "stored by its name");
+        let s = check(&mut store, Signal::Unreachable, 2 * D);
+        assert_eq!((s.status, s.held_status), (Status::Dead, None));
+    }
+
+    /// A store made before the status held through refusals was kept: a
+    /// source refused now, its streak held, takes the status its latest
+    /// change to `blocked` left, when that was a confirmed failure; any
+    /// other keeps none.
+    #[test]
+    fn a_refusal_under_way_holds_the_failure_before_it_after_the_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("citewatch.db");
+        let mut conn = rusqlite::Connection::open(&file).unwrap();
+        super::super::schema::migrations()
+            .to_version(&mut conn, 9)
+            .unwrap();
+        // A status change, from and to.
+        type Change<'a> = (&'a str, &'a str);
+        // (url, status now, failures held, its changes in order)
+        let rows: [(&str, &str, u32, &[Change]); 7] = [
+            (
+                "http://h/dead",
+                "blocked",
+                3,
+                &[("failing", "dead"), ("dead", "blocked")],
+            ),
+            ("http://h/soft", "blocked", 3, &[("soft_404", "blocked")]),
+            // Refused before, dead between, refused again: the latest counts.
+            (
+                "http://h/again",
+                "blocked",
+                4,
+                &[
+                    ("failing", "blocked"),
+                    ("blocked", "unreachable"),
+                    ("unreachable", "blocked"),
+                ],
+            ),
+            ("http://h/failing", "blocked", 1, &[("failing", "blocked")]),
+            // No streak held: a good check came between (not expected of a
+            // blocked row, but nothing to hold).
+            ("http://h/reset", "blocked", 0, &[("dead", "blocked")]),
+            (
+                "http://h/not-refused",
+                "dead",
+                3,
+                &[("dead", "blocked"), ("blocked", "dead")],
+            ),
+            ("http://h/no-history", "blocked", 2, &[]),
+        ];
+        for (url, status, failures, changes) in rows {
+            conn.execute(
+                "INSERT INTO sources (url, host, first_seen, status, consecutive_failures,
+                                      failing_since, mixed_failures, mixed_since)
+                 VALUES (?1, 'h', 0, ?2, ?3, CASE WHEN ?3 > 0 THEN 5 END, ?3,
+                         CASE WHEN ?3 > 0 THEN 5 END)",
+                params![url, status, failures],
+            )
+            .unwrap();
+            let id = conn.last_insert_rowid();
+            for (at, (old, new)) in changes.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO status_changes (source_id, at, old_status, new_status)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![id, at as i64, old, new],
+                )
+                .unwrap();
+            }
+        }
+        drop(conn);
+        let store = Store::open(&file).unwrap();
+        let held = |url: &str| -> Option<String> {
+            let id: i64 = store
+                .conn
+                .query_row("SELECT id FROM sources WHERE url = ?1", [url], |r| r.get(0))
+                .unwrap();
+            store.due_source(id).unwrap().unwrap().held_status
+        };
+        assert_eq!(held("http://h/dead").as_deref(), Some("dead"));
+        assert_eq!(held("http://h/soft").as_deref(), Some("soft_404"));
+        assert_eq!(held("http://h/again").as_deref(), Some("unreachable"));
+        for url in [
+            "http://h/failing",
+            "http://h/reset",
+            "http://h/not-refused",
+            "http://h/no-history",
+        ] {
+            assert_eq!(held(url), None, "{url}");
+        }
     }
 
     /// The due sources' URL paths, in order, each read as a run reads it.

@@ -13,6 +13,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0007_response_from.sql"),
     include_str!("migrations/0008_reader.sql"),
     include_str!("migrations/0009_mixed_streak.sql"),
+    include_str!("migrations/0010_held_status.sql"),
 ];
 
 /// The schema version of a store every step has been applied to (SQLite's
