@@ -672,6 +672,35 @@ async fn a_page_failing_by_turns_404_and_503_is_confirmed_unreachable() {
     assert!(status.contains("consecutive failures: 3"), "{status}");
 }
 
+/// A page gone (a 410), refused the next night (a 403) and failing the
+/// night after (a 503): the refusal saw nothing of the page, so the 503
+/// continues the failures before it and leaves `dead` standing, as it would
+/// with no refusal between. The status held through the refusal must
+/// survive in the store between runs for that; lost, the held streaks
+/// confirmed `unreachable` at the first 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_page_refused_then_failing_on_the_network_stays_dead() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = citing(&web, &["/gone-403-503"]);
+    let mut seen = Vec::new();
+    for _night in 0..3 {
+        json(&g, &["check", "--all", "--format", "json"]).await;
+        let sources = json(&g, &["sources", "--format", "json"]).await;
+        let s = source(&sources, "/gone-403-503");
+        seen.push((
+            s["status"].as_str().unwrap().to_string(),
+            s["http_status"].as_u64(),
+        ));
+    }
+    let want = |status: &str, http: u64| (status.to_string(), Some(http));
+    assert_eq!(
+        seen,
+        [want("dead", 410), want("blocked", 403), want("dead", 503)]
+    );
+    let fetched = web.hits_for("127.0.0.1", "/gone-403-503");
+    assert_eq!(fetched.len(), 3, "one fetch a night, no retry");
+}
+
 /// The `evidence` of every listed citation whose URL ends in `path`.
 fn find_evidence(v: &Value, path: &str, out: &mut Vec<String>) {
     match v {

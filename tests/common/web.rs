@@ -395,6 +395,12 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
                 StatusCode::SERVICE_UNAVAILABLE.into_response()
             }
         }
+        // Gone, then refused, then failing on the server: 410, 403, 503 …
+        "/gone-403-503" => match count(&state, &key) {
+            1 => StatusCode::GONE.into_response(),
+            2 => StatusCode::FORBIDDEN.into_response(),
+            _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        },
         // Cloudflare's challenge to a client it takes for a bot: a 503.
         "/challenge503" => (
             StatusCode::SERVICE_UNAVAILABLE,
