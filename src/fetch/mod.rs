@@ -502,7 +502,7 @@ impl Fetcher {
                     Outcome::Timeout { .. }
                     | Outcome::ConnectReset { .. }
                     | Outcome::Decoding { .. } => {
-                        return Loaded::Answer(Rules::Unavailable(format!(
+                        return Loaded::Answer(Rules::stay_away(&format!(
                             "could not be read ({})",
                             outcome.detail()
                         )));
@@ -517,10 +517,25 @@ impl Fetcher {
                     | Outcome::Tls { .. }
                         if !hops.is_empty() =>
                     {
-                        return Loaded::Answer(Rules::Unavailable(format!(
+                        return Loaded::Answer(Rules::stay_away(&format!(
                             "could not be read ({})",
                             outcome.detail()
                         )));
+                    }
+                    // Never sent: the host's Retry-After, given an earlier
+                    // request, still holds. Nothing was asked of the server,
+                    // so the account says that, and the next request after
+                    // it asks for robots.txt again.
+                    Outcome::RateLimited {
+                        retry_after_secs,
+                        status: Some(status),
+                    } if attempts == 0 => {
+                        let until = now_millis().saturating_add(
+                            i64::try_from(retry_after_secs)
+                                .unwrap_or(i64::MAX)
+                                .saturating_mul(1000),
+                        );
+                        return Loaded::NoAnswer(Rules::deferred(status, until));
                     }
                     _ => {}
                 }
@@ -540,7 +555,8 @@ impl Fetcher {
                 // become `dead`), but the next request asks for robots.txt
                 // again rather than riding on no rules for the run.
                 // Nor is a request never sent (the host's Retry-After still
-                // holding) an answer to keep once that time is over.
+                // holding, without the status that asked) an answer to keep
+                // once that time is over.
                 let no_answer = (hops.is_empty()
                     && matches!(
                         outcome,
@@ -1212,6 +1228,68 @@ mod tests {
         );
         let seen = seen.lock().unwrap().clone();
         assert_eq!(seen, ["GET /robots.txt HTTP/1.1"], "{seen:?}");
+    }
+
+    /// A robots.txt request that the host's standing Retry-After kept from
+    /// being sent (another origin of the host answered 503 with an hour's
+    /// Retry-After) was worded "answered HTTP 503", though nothing was
+    /// asked of that server.
+    #[tokio::test]
+    async fn a_robots_txt_not_asked_for_under_a_retry_after_says_so() {
+        let bind = || tokio::net::TcpListener::bind(("127.0.0.1", 0));
+        let (busy, other) = (bind().await.unwrap(), bind().await.unwrap());
+        let (busy_port, other_port) = (
+            busy.local_addr().unwrap().port(),
+            other.local_addr().unwrap().port(),
+        );
+        let busy_seen = robots_site(
+            busy,
+            b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        let other_seen = robots_site(
+            other,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        let fetcher = robots_fetcher("r.test", "127.0.0.1:9".parse().unwrap());
+        let why = |r: &FetchReport| match &r.outcome {
+            Outcome::RobotsUnavailable { why, .. } => why.clone(),
+            other => panic!("{other:?}"),
+        };
+        let first = fetcher
+            .fetch(&FetchRequest::new(format!(
+                "http://127.0.0.1:{busy_port}/a"
+            )))
+            .await;
+        assert!(why(&first).starts_with("answered HTTP 503"), "{first:?}");
+        let before = crate::time::now_millis();
+        let second = fetcher
+            .fetch(&FetchRequest::new(format!(
+                "http://127.0.0.1:{other_port}/b"
+            )))
+            .await;
+        let said = why(&second);
+        let until = said
+            .strip_prefix(
+                "was not asked for: an earlier HTTP 503 from the host asked, by Retry-After, \
+                 for no request until ",
+            )
+            .unwrap_or_else(|| panic!("{said}"));
+        let until = crate::time::parse_time(until).unwrap();
+        // An hour from the 503, to the second it was told.
+        assert!(
+            (before + 3_590_000..=before + 3_601_000).contains(&until),
+            "{said}"
+        );
+        assert!(
+            second.outcome.detail().starts_with(&format!(
+                "http://127.0.0.1:{other_port}/robots.txt was not asked for: "
+            )),
+            "{}",
+            second.outcome.detail()
+        );
+        assert!(!second.outcome.detail().contains("answered"));
+        assert!(other_seen.lock().unwrap().is_empty(), "{other_seen:?}");
+        assert_eq!(busy_seen.lock().unwrap().len(), 1);
     }
 
     #[test]

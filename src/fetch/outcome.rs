@@ -105,12 +105,14 @@ pub enum Outcome {
     },
     /// robots.txt answered a server error (or 429), or the server took the
     /// connection and did not answer, which RFC 9309 reads as "stay away for
-    /// now"; nothing was sent. The server's failure of the moment, not its
-    /// policy.
+    /// now"; or it was not asked for, the host's Retry-After on an earlier
+    /// answer still holding. Nothing was sent. The server's failure of the
+    /// moment (or its wish to be left alone), not its policy.
     RobotsUnavailable {
-        /// The robots.txt asked for.
+        /// The robots.txt asked for (or that would have been).
         robots_url: String,
-        /// What the server did: "answered HTTP 503", "timed out: …".
+        /// What happened, after the URL: "answered HTTP 503, which means
+        /// …", "was not asked for: … until 2026-12-02T16:00:00Z".
         why: String,
     },
     /// The host asked for a longer pause (Retry-After) than `max_retry_after`.
@@ -193,9 +195,9 @@ impl Outcome {
                 format!("body larger than {limit} bytes; the first {limit} bytes were kept")
             }
             Outcome::RobotsDisallowed { robots_url } => format!("disallowed by {robots_url}"),
-            Outcome::RobotsUnavailable { robots_url, why } => format!(
-                "{robots_url} {why}, which means \"stay away for now\" (RFC 9309): not fetched"
-            ),
+            Outcome::RobotsUnavailable { robots_url, why } => {
+                format!("{robots_url} {why}: not fetched")
+            }
             Outcome::RateLimited {
                 retry_after_secs, ..
             } => {

@@ -34,8 +34,10 @@ pub const MAX_CRAWL_DELAY: std::time::Duration = std::time::Duration::from_secs(
 pub enum Rules {
     /// No robots.txt, or one that restricts nothing we can read.
     AllowAll,
-    /// The server failed to serve robots.txt (what it did, as "answered
-    /// HTTP 503" or "timed out: …"): stay away for this run.
+    /// robots.txt could not be had: the server failed to serve it (what it
+    /// did, as "answered HTTP 503, which means …"), or it was not asked for
+    /// at all while the host's Retry-After holds ([`Rules::deferred`]). The
+    /// text is the whole account, after the robots.txt URL: stay away.
     Unavailable(String),
     /// Parsed rules.
     Parsed(Box<texting_robots::Robot>),
@@ -88,9 +90,32 @@ impl Rules {
     pub fn from_answer(status: Option<u16>, body: Option<&[u8]>, agent: &str) -> Rules {
         match status {
             Some(200..=299) => parsed(&prepared(body.unwrap_or_default()), agent),
-            Some(s @ (429 | 500..=599)) => Rules::Unavailable(format!("answered HTTP {s}")),
+            Some(s @ (429 | 500..=599)) => Rules::stay_away(&format!("answered HTTP {s}")),
             _ => Rules::AllowAll,
         }
+    }
+
+    /// The server's failure to serve robots.txt (`what` it did: "answered
+    /// HTTP 503", "could not be read (…)"), which RFC 9309 reads as "stay
+    /// away for now".
+    pub fn stay_away(what: &str) -> Rules {
+        Rules::Unavailable(format!(
+            "{what}, which means \"stay away for now\" (RFC 9309)"
+        ))
+    }
+
+    /// Rules when robots.txt was never asked for: an earlier answer of
+    /// `status` (429 or 503) from the host asked, by Retry-After, for no
+    /// request before `until` (unix milliseconds), longer than we wait.
+    /// Nothing was asked of the server, so the account says so and when
+    /// the host may be asked again, not that it "answered HTTP 503": read
+    /// that way, a site whose robots.txt never failed was told it had.
+    pub fn deferred(status: u16, until: crate::time::Millis) -> Rules {
+        Rules::Unavailable(format!(
+            "was not asked for: an earlier HTTP {status} from the host asked, by Retry-After, \
+             for no request until {}",
+            crate::time::format_millis(until)
+        ))
     }
 }
 
@@ -116,7 +141,7 @@ fn parsed(txt: &[u8], agent: &str) -> Rules {
         .collect();
     match texting_robots::Robot::new(agent, &kept.join(&b'\n')) {
         Ok(robot) => Rules::Parsed(Box::new(robot)),
-        Err(e) => Rules::Unavailable(format!("could not be parsed ({e})")),
+        Err(e) => Rules::stay_away(&format!("could not be parsed ({e})")),
     }
 }
 
@@ -342,6 +367,30 @@ mod tests {
         assert!(Rules::from_answer(Some(404), None, "citewatch").allowed("http://a.example/x"));
         assert!(!Rules::from_answer(Some(503), None, "citewatch").allowed("http://a.example/x"));
         assert!(Rules::from_answer(None, None, "citewatch").allowed("http://a.example/x"));
+    }
+
+    /// A robots.txt request the host's standing Retry-After kept from being
+    /// sent was worded "answered HTTP 503", as if the server had failed it.
+    #[test]
+    fn a_deferred_robots_txt_says_it_was_not_asked_for_and_until_when() {
+        // 2026-12-02T16:00:00Z
+        let r = Rules::deferred(503, 1_796_227_200_000);
+        assert!(!r.allowed("http://a.example/x"));
+        let Rules::Unavailable(why) = r else {
+            panic!("deferred rules keep us away");
+        };
+        assert_eq!(
+            why,
+            "was not asked for: an earlier HTTP 503 from the host asked, by Retry-After, \
+             for no request until 2026-12-02T16:00:00Z"
+        );
+        let Rules::Unavailable(answered) = Rules::from_answer(Some(503), None, "citewatch") else {
+            panic!("a 503 keeps us away");
+        };
+        assert_eq!(
+            answered,
+            "answered HTTP 503, which means \"stay away for now\" (RFC 9309)"
+        );
     }
 
     fn allows(txt: &str, url: &str) -> bool {
