@@ -14,7 +14,8 @@
 //! request, not taken as "no rules" for the run ([`Loaded::NoAnswer`]).
 //! What the parser reads otherwise than the RFC is mended before it reads
 //! it ([`prepared`]), and a request is matched by its path and query alone,
-//! escapes spelled as the rules' are.
+//! escapes spelled as the rules' are, its own `*` and `$` escaped as the
+//! characters they are (a rule names them so: `%2A`, `%24`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -47,7 +48,9 @@ impl Rules {
     /// Whether `url` may be fetched. What is matched is the path and query
     /// the request sends, escapes spelled one way ([`canonical_escapes`]) as
     /// the rules' are, and never the fragment, which no server sees: a
-    /// redirect to `/r.pdf#page=3` asks for `/r.pdf`.
+    /// redirect to `/r.pdf#page=3` asks for `/r.pdf`. The request's `*` and
+    /// `$` are characters, spelled `%2A` and `%24` as a rule names them,
+    /// never read as a rule's wildcard and end.
     pub fn allows(&self, url: &url::Url) -> bool {
         match self {
             Rules::AllowAll => true,
@@ -57,7 +60,7 @@ impl Rules {
                     Some(q) => format!("{}?{q}", url.path()),
                     None => url.path().to_string(),
                 };
-                robot.allowed(&canonical_escapes(&asked))
+                robot.allowed(&canonical_escapes(&asked, Spelled::Request))
             }
         }
     }
@@ -179,7 +182,9 @@ fn prepared(txt: &[u8]) -> Vec<u8> {
             let key_end = line.iter().position(|&b| b == b':').unwrap_or(0);
             out.extend_from_slice(&line[..=key_end]);
             out.push(b' ');
-            out.extend_from_slice(canonical_escapes(&String::from_utf8_lossy(value)).as_bytes());
+            out.extend_from_slice(
+                canonical_escapes(&String::from_utf8_lossy(value), Spelled::Rule).as_bytes(),
+            );
         } else if let Some(token) = agent_line_token(line) {
             out.extend_from_slice(b"User-agent: ");
             out.extend_from_slice(token);
@@ -210,12 +215,27 @@ fn agent_line_token(line: &[u8]) -> Option<&[u8]> {
     (end > 0 && end < value.len()).then(|| &value[..end])
 }
 
+/// What a path spelled by [`canonical_escapes`] is: a rule's, whose `*`
+/// and `$` are the wildcard and the end, or a request's, whose `*` and `$`
+/// are characters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Spelled {
+    /// An `Allow` or `Disallow` value.
+    Rule,
+    /// The path and query a request sends.
+    Request,
+}
+
 /// A path's escapes spelled one way, for matching a rule against a
 /// request (RFC 9309 §2.2.2): an escaped unreserved character (`%7E`,
 /// `%62`) as itself, any other escape in upper case (`%c3` as `%C3`), and
-/// a character outside ASCII escaped as its UTF-8 bytes. Everything else,
-/// a rule's `*` and `$` among it, stays as written.
-pub fn canonical_escapes(path: &str) -> String {
+/// a character outside ASCII escaped as its UTF-8 bytes. A request's `*`
+/// and `$` are escaped (`%2A`, `%24`), as §2.2.3 has a rule name them:
+/// left bare, `Disallow: /file-%2A.html` never matched `/file-*.html`. A
+/// rule's `*` and `$` are its wildcard and end, and stay; its `%2A` and
+/// `%24` stay escapes, so they never become operators. Everything else
+/// stays as written.
+pub fn canonical_escapes(path: &str, spelled: Spelled) -> String {
     let bytes = path.as_bytes();
     let mut out = String::with_capacity(path.len());
     let mut i = 0;
@@ -231,6 +251,10 @@ pub fn canonical_escapes(path: &str) -> String {
                     out.push_str(&format!("%{c:02X}"));
                 }
                 i += 3;
+            }
+            (b @ (b'*' | b'$'), _, _) if spelled == Spelled::Request => {
+                out.push_str(&format!("%{b:02X}"));
+                i += 1;
             }
             (b, _, _) if b.is_ascii() => {
                 out.push(b as char);
@@ -456,13 +480,73 @@ mod tests {
 
     #[test]
     fn canonical_escapes_spell_each_byte_one_way() {
+        for spelled in [Spelled::Rule, Spelled::Request] {
+            assert_eq!(
+                canonical_escapes("/%7e%7E~%41%2f%2F%c3%A9é", spelled),
+                "/~~~A%2F%2F%C3%A9%C3%A9"
+            );
+            // Not an escape: kept as written.
+            assert_eq!(canonical_escapes("/100%/%zz/%4", spelled), "/100%/%zz/%4");
+            assert_eq!(canonical_escapes("/a%2a%24", spelled), "/a%2A%24");
+        }
+        // A rule's wildcard and end are operators; a request's are characters.
+        assert_eq!(canonical_escapes("/*.pdf$", Spelled::Rule), "/*.pdf$");
         assert_eq!(
-            canonical_escapes("/%7e%7E~%41%2f%2F%c3%A9é"),
-            "/~~~A%2F%2F%C3%A9%C3%A9"
+            canonical_escapes("/*.pdf$", Spelled::Request),
+            "/%2A.pdf%24"
         );
-        // Not an escape: kept as written.
-        assert_eq!(canonical_escapes("/100%/%zz/%4"), "/100%/%zz/%4");
-        assert_eq!(canonical_escapes("/*.pdf$"), "/*.pdf$");
+    }
+
+    /// RFC 9309 §2.2.3: a rule names a literal `*` or `$` as `%2A` or
+    /// `%24`. The request's own `*` was left bare, so `%2A` in a rule never
+    /// matched it.
+    #[test]
+    fn an_escaped_star_or_dollar_in_a_rule_matches_the_character() {
+        let star = "User-agent: *\nDisallow: /file-%2A.html\n";
+        assert!(!allows(star, "http://a.example/file-*.html"));
+        assert!(!allows(star, "http://a.example/file-%2A.html"));
+        assert!(!allows(star, "http://a.example/file-%2a.html"));
+        // Not a wildcard.
+        assert!(allows(star, "http://a.example/file-x.html"));
+        let dollar = "User-agent: *\nDisallow: /foo-%24\n";
+        assert!(!allows(dollar, "http://a.example/foo-$"));
+        assert!(!allows(dollar, "http://a.example/foo-%24"));
+        assert!(!allows(dollar, "http://a.example/foo-$/more"));
+        // Not an end.
+        assert!(allows(dollar, "http://a.example/foo-"));
+        // In the query too.
+        assert!(!allows(
+            "User-agent: *\nDisallow: /*?q=%2A\n",
+            "http://a.example/s?q=*"
+        ));
+    }
+
+    /// A rule's bare `*` and `$` stay its wildcard and end, whatever `*`
+    /// or `$` the request holds.
+    #[test]
+    fn a_rules_wildcard_and_end_still_work() {
+        let wild = "User-agent: *\nDisallow: /a*b\n";
+        assert!(!allows(wild, "http://a.example/axyzb"));
+        assert!(!allows(wild, "http://a.example/a*b"));
+        assert!(!allows(wild, "http://a.example/a%2Ab"));
+        assert!(allows(wild, "http://a.example/ax"));
+        let end = "User-agent: *\nDisallow: /*.pdf$\n";
+        assert!(!allows(end, "http://a.example/r.pdf"));
+        assert!(allows(end, "http://a.example/r.pdf?x=1"));
+        // A request's `$` is no end of the rule's.
+        assert!(allows(
+            "User-agent: *\nDisallow: /a$\n",
+            "http://a.example/a$"
+        ));
+        assert!(!allows(
+            "User-agent: *\nDisallow: /a$\n",
+            "http://a.example/a"
+        ));
+        // A `*` in the request is no wildcard either.
+        assert!(allows(
+            "User-agent: *\nDisallow: /ab\n",
+            "http://a.example/a*b"
+        ));
     }
 
     #[test]
