@@ -73,7 +73,8 @@ enum Command {
     /// a check. Exit code 0 when the server answered (any status, a redirect loop,
     /// a Retry-After longer than max_retry_after), 3 when no answer came (DNS,
     /// connection, timeout, refused, robots.txt or the address guard said no …),
-    /// 2 for a URL that cannot be fetched as written.
+    /// 2 for a URL that cannot be fetched as written, 4 when --save finds
+    /// another run holding the lock.
     Fetch {
         /// The URL to fetch.
         url: String,
@@ -82,6 +83,7 @@ enum Command {
         format: Format,
         /// Archive the response and record the check (conditional on the latest
         /// capture's ETag / Last-Modified, so an unchanged page is not downloaded).
+        /// Takes the run lock.
         #[arg(long)]
         save: bool,
         /// Send `If-None-Match` with this ETag (quoted if it is not).

@@ -247,6 +247,53 @@ async fn identical_bytes_are_stored_once_and_a_304_points_at_the_same_blob() {
     assert!(headers.contains("etag"), "{headers}");
 }
 
+/// `fetch --save` took no run lock, so it stored copies while `verify
+/// --repair` set copies aside and rebuilt the pack index. While another run
+/// holds the lock it is refused, exit 4 naming the holder, and asks and
+/// stores nothing; a fetch that saves nothing needs no lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_save_takes_the_run_lock_and_a_plain_fetch_does_not() {
+    let s = setup().await;
+    s.save("/files/doc.pdf").await; // creates the store
+    let page = s.url("/files/page.html");
+    let held =
+        citewatch::check::lock::RunLock::acquire(&s.g.data(), "2026-12-02T03:00:00Z").unwrap();
+    let before = common::snapshot(&s.g.data());
+    let out = s.run(&["fetch", &page, "--save", "--format", "json"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("holds") && err.contains("2026-12-02T03:00:00Z"),
+        "{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        common::snapshot(&s.g.data()) == before,
+        "a refused fetch --save changed the data folder"
+    );
+    assert!(s.web.hits_for("127.0.0.1", "/files/page.html").is_empty());
+    // Without --save, nothing to lock.
+    let out = s.run(&["fetch", &page, "--format", "json"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(held);
+    let saved = s.save("/files/page.html").await;
+    assert!(saved["capture_id"].as_i64().is_some(), "{saved}");
+    let captures: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM captures", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(captures, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_row_write_leaves_no_dangling_row() {
     let s = setup().await;

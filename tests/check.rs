@@ -330,8 +330,9 @@ async fn a_second_run_is_refused_with_exit_4() {
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("another run (a check or a sync) holds")
-            && err.contains("2026-11-29T01:00:00Z"),
+        err.contains(
+            "another run (a check, a sync, a `verify --repair` or a `fetch --save`) holds"
+        ) && err.contains("2026-11-29T01:00:00Z"),
         "{err}"
     );
 }

@@ -1130,7 +1130,9 @@ fn a_sync_while_another_run_holds_the_lock_is_exit_4() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(
-        err.contains("another run (a check or a sync) holds") && err.contains("a nightly check"),
+        err.contains(
+            "another run (a check, a sync, a `verify --repair` or a `fetch --save`) holds"
+        ) && err.contains("a nightly check"),
         "{err}"
     );
     drop(held);

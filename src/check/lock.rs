@@ -1,6 +1,6 @@
-//! One run at a time, a check or a sync: an exclusive lock on the data
-//! folder and on a file in it, released by the operating system when the
-//! process ends, however it ends.
+//! One run at a time, a check, a sync, a `verify --repair` or a `fetch
+//! --save`: an exclusive lock on the data folder and on a file in it,
+//! released by the operating system when the process ends, however it ends.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Held by someone else.
-    #[error("another run (a check or a sync) holds {}: {holder}", path.display())]
+    #[error(
+        "another run (a check, a sync, a `verify --repair` or a `fetch --save`) holds {}: {holder}",
+        path.display()
+    )]
     Held {
         /// The lock file.
         path: PathBuf,

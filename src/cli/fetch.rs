@@ -4,11 +4,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use citewatch::archive::{self, FsBlobStore, blob_dir};
+use citewatch::check::lock::RunLock;
 use citewatch::config::Config;
 use citewatch::fetch::{FetchReport, FetchRequest, Fetcher, Outcome};
 use citewatch::store::Store;
+use citewatch::time::{format_millis, now_millis};
 
-use super::{Failure, Format, output_failed, print_json, runtime, usage};
+use super::{Failure, Format, lock_failure, output_failed, print_json, runtime, usage};
 
 /// What `fetch` was asked to do besides fetching.
 pub struct FetchArgs {
@@ -52,7 +54,24 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         .map(http_date)
         .transpose()
         .map_err(usage)?;
-    let mut store = if args.save && normalized.is_some() {
+    let saving = args.save && normalized.is_some();
+    // `--save` writes the archive as a check does, so it holds the run lock
+    // that `check`, `sync` and `verify --repair` hold (exit 4 naming the
+    // holder while one runs), from before the store is opened until its
+    // capture is recorded: a repair setting a damaged copy aside, or
+    // rebuilding the pack index, while this fetch found the copy stored
+    // (and so asked conditionally, or wrote no blob of those bytes) left a
+    // capture naming a copy stored nowhere. Only `--save` writes: a plain
+    // fetch takes no lock and runs beside anything.
+    let lock = if saving {
+        Some(
+            RunLock::acquire(&config.store.dir, &format_millis(now_millis()))
+                .map_err(lock_failure)?,
+        )
+    } else {
+        None
+    };
+    let mut store = if saving {
         Some(Store::open(&config.store.database()).map_err(runtime)?)
     } else {
         None
@@ -79,6 +98,8 @@ pub fn run(config: &Config, args: FetchArgs) -> Result<ExitCode, Failure> {
         Some(store) => Some(archive::record(store, &blobs, &report).map_err(runtime)?),
         None => None,
     };
+    drop(store);
+    drop(lock);
     print(&report, saved.and_then(|r| r.capture_id), args.format).map_err(output_failed)?;
     Ok(match report.outcome {
         // The URL as written; a redirect to one no one can fetch is below.
