@@ -5,10 +5,12 @@
 //! cursor, clear the screen or retitle the window of whoever reads the
 //! output, or hide a line behind a carriage return. Text output shows each
 //! control character as text (`\x1b`, `\u{9b}`) instead. When the output is
-//! in colour (the report on a terminal), colour sequences (`ESC [ digits ; m`)
-//! pass, since the writer cannot tell the report's own from a title's: a title
-//! can at worst recolour. Otherwise none pass. JSON needs none of this: its
-//! writer escapes them all.
+//! in colour (the report on a terminal), colour sequences pass, since the
+//! writer cannot tell the report's own from a title's; but only those made of
+//! [`VISIBLE_SGR`] parameters, so a title can at worst recolour what follows,
+//! never hide it (conceal, black or white text, a background of the text's
+//! colour). Otherwise none pass. JSON needs none of this: its writer escapes
+//! them all.
 
 use std::io::{self, Write};
 
@@ -45,14 +47,27 @@ impl<W: Write> Printable<W> {
     }
 }
 
-/// The length of the colour sequence `bytes` begins with, if it does.
+/// The colour parameters (SGR) passed in colour output: reset, bold, dim,
+/// normal intensity, and the foreground colours red to cyan and the default,
+/// which show text on a light or a dark terminal alike. Among those refused:
+/// 8 (conceal), 30 and 37 (black and white text) and every background, with
+/// which a page's title could hide the status word printed after it.
+const VISIBLE_SGR: &[&[u8]] = &[
+    b"", b"0", b"1", b"2", b"22", b"31", b"32", b"33", b"34", b"35", b"36", b"39",
+];
+
+/// The length of the colour sequence `bytes` begins with, if it does and
+/// holds only [`VISIBLE_SGR`] parameters.
 fn colour_sequence(bytes: &[u8]) -> Option<usize> {
     let rest = bytes.strip_prefix(b"\x1b[")?;
     let params = rest
         .iter()
         .take_while(|b| b.is_ascii_digit() || **b == b';')
         .count();
-    (rest.get(params) == Some(&b'm')).then_some(2 + params + 1)
+    let visible = rest[..params]
+        .split(|b| *b == b';')
+        .all(|p| VISIBLE_SGR.contains(&p));
+    (visible && rest.get(params) == Some(&b'm')).then_some(2 + params + 1)
 }
 
 impl<W: Write> Write for Printable<W> {
@@ -134,6 +149,22 @@ mod tests {
         assert_eq!(shown("c1 \u{9b}2J"), "c1 \\u{9b}2J");
         assert_eq!(shown("\x1b"), "\\x1b");
         assert_eq!(shown("\x1b[1"), "\\x1b[1");
+    }
+
+    #[test]
+    fn a_colour_that_could_hide_what_follows_is_shown_as_text() {
+        for hiding in [
+            "\x1b[8m",
+            "\x1b[30m",
+            "\x1b[37m",
+            "\x1b[30;40m",
+            "\x1b[31;41m",
+            "\x1b[38;5;16m",
+            "\x1b[1;8m",
+        ] {
+            let title = format!("Title {hiding}hidden");
+            assert_eq!(shown(&title), title.replace('\x1b', "\\x1b"), "{hiding:?}");
+        }
     }
 
     #[test]
