@@ -247,6 +247,30 @@ async fn identical_bytes_are_stored_once_and_a_304_points_at_the_same_blob() {
     assert!(headers.contains("etag"), "{headers}");
 }
 
+/// A server's header is the server's to write: to a terminal, `--headers`
+/// shows its control characters as text, as every text output does; to a
+/// file, the header is kept as it came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_headers_reach_a_terminal_with_their_control_characters_shown_as_text() {
+    let s = setup().await;
+    s.save("/hostile-header").await;
+    let url = s.url("/hostile-header");
+    let out = s.run(&["get", &url, "--headers"]).await;
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        shown.contains("x-evil: \\u{9b}2J\\u{9b}8mhidden"),
+        "{shown}"
+    );
+    assert!(!shown.contains('\u{9b}'), "{shown:?}");
+    let file = s.g.path("headers.txt");
+    let quiet = s
+        .run(&["get", &url, "--headers", "-o", file.to_str().unwrap()])
+        .await;
+    assert!(quiet.status.success());
+    let kept = std::fs::read_to_string(&file).unwrap();
+    assert!(kept.contains("x-evil: \u{9b}2J\u{9b}8mhidden"), "{kept:?}");
+}
+
 /// `fetch --save` took no run lock, so it stored copies while `verify
 /// --repair` set copies aside and rebuilt the pack index. While another run
 /// holds the lock it is refused, exit 4 naming the holder, and asks and

@@ -126,9 +126,13 @@ pub fn get(
         None => "standard output".to_string(),
     };
     if headers {
+        // To a file, the headers as they came; to standard output, a
+        // terminal perhaps, a server's escape sequences are shown as text.
         let mut out: Box<dyn Write + '_> = match &mut file {
             Some(f) => Box::new(f),
-            None => Box::new(std::io::stdout().lock()),
+            None => Box::new(citewatch::printable::Printable::new(
+                std::io::stdout().lock(),
+            )),
         };
         let reason = reqwest::StatusCode::from_u16(capture.status)
             .ok()

@@ -687,6 +687,15 @@ async fn handle(State(state): State<Arc<WebState>>, req: Request) -> Response {
             )
         }
         "/to-ftp" => redirect(StatusCode::FOUND, "ftp://example.test/file"),
+        // A header a terminal would obey: C1 CSI (U+009B in UTF-8), clear screen.
+        "/hostile-header" => {
+            let mut r = "plain body".into_response();
+            r.headers_mut().insert(
+                "x-evil",
+                HeaderValue::from_bytes(b"\xc2\x9b2J\xc2\x9b8mhidden").unwrap(),
+            );
+            r
+        }
         "/cached" => {
             let etag = "\"v1\"";
             let last_modified = "Wed, 21 Oct 2015 07:28:00 GMT";
