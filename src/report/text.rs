@@ -163,6 +163,11 @@ pub fn outlet_name(o: &Option<String>) -> &str {
     o.as_deref().unwrap_or("(no outlet)")
 }
 
+/// The columns `s` takes on a terminal: two for each wide (CJK) character.
+fn columns(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
 impl Render for Text<'_> {
     fn start(&mut self, header: &Header, summary: &Summary) -> Result<(), ReportError> {
         let title = self.paint("1", "citewatch report");
@@ -203,7 +208,7 @@ impl Render for Text<'_> {
                 .outlets
                 .iter()
                 .take(OUTLETS_SHOWN)
-                .map(|o| outlet_name(&o.outlet).chars().count())
+                .map(|o| columns(outlet_name(&o.outlet)))
                 .max()
                 .unwrap_or(6)
                 .clamp(6, 40);
@@ -217,9 +222,11 @@ impl Render for Text<'_> {
                 // Whole, past the column if need be: cut to it, two outlets
                 // alike that far read as one.
                 let name = outlet_name(&o.outlet);
+                // Padded by columns on screen, not characters: 新华社 takes six.
+                let pad = " ".repeat(width.saturating_sub(columns(name)));
                 writeln!(
                     self.out,
-                    "  {name:<width$} {:>10} {:>8} {:>8.1}%",
+                    "  {name}{pad} {:>10} {:>8} {:>8.1}%",
                     thousands(o.citations),
                     thousands(o.broken),
                     o.broken_percent
@@ -437,6 +444,36 @@ mod tests {
                 "{name}: {shown}"
             );
         }
+    }
+
+    /// Padded by characters, 新华社 (six columns on screen) pushed its
+    /// counts three columns right of every other row's.
+    #[test]
+    fn wide_outlet_names_line_up_with_the_others_on_screen() {
+        use crate::store::{OutletCount, ReportCounts};
+        let summary = Summary::from_counts(&ReportCounts {
+            outlets: ["新华社", "Reuters", "人民日报 People's Daily"]
+                .iter()
+                .map(|n| OutletCount {
+                    outlet: Some(n.to_string()),
+                    citations: 2,
+                    broken: 1,
+                })
+                .collect(),
+            ..ReportCounts::default()
+        });
+        let mut out = Vec::new();
+        Text::new(&mut out, false)
+            .start(&whole_report_header(), &summary)
+            .unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        let ends: Vec<usize> = shown
+            .lines()
+            .filter(|l| l.ends_with('%') && !l.contains("broken %"))
+            .map(unicode_width::UnicodeWidthStr::width)
+            .collect();
+        assert_eq!(ends.len(), 3, "{shown}");
+        assert!(ends.iter().all(|e| *e == ends[0]), "{ends:?}\n{shown}");
     }
 
     #[test]
