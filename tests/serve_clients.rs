@@ -1,8 +1,9 @@
 //! `citewatch serve` against clients that misbehave, over raw TCP on
 //! 127.0.0.1: a connection that sends nothing, half a request head, goes
 //! quiet between requests or reads nothing of its answer is closed within a
-//! bound; a graceful stop ends within its grace whatever is still open; what
-//! hyper answers by itself, before any of the service runs.
+//! bound; a graceful stop ends within its grace whatever is still open; a
+//! report read too slowly is given up at its deadline; what hyper answers by
+//! itself, before any of the service runs.
 
 mod common;
 
@@ -20,6 +21,7 @@ fn limits() -> Limits {
     Limits {
         request: Duration::from_secs(60),
         report_stall: Duration::from_secs(60),
+        report_deadline: Duration::from_secs(60),
         header_read: Duration::from_secs(60),
         write_stall: Duration::from_secs(60),
         stop_grace: Duration::from_secs(60),
@@ -390,5 +392,103 @@ async fn the_connection_cap_is_the_configured_one() {
         "{:?}",
         String::from_utf8_lossy(&buf[..n])
     );
+    srv.stop().await;
+}
+
+/// Reads `s` a little at a time (2 KiB every 50 ms: a chunk of the report
+/// well within any stall bound) until `fast` is set, then reads what is left
+/// at once until the server closes it or `within` passes.
+async fn read_slowly(
+    mut s: TcpStream,
+    fast: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    within: Duration,
+) -> Ended {
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 2048];
+    while !fast.load(std::sync::atomic::Ordering::Acquire) {
+        match tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Ended::Closed(got),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    match read_until_closed(&mut s, within).await {
+        Ended::Closed(rest) => {
+            got.extend(rest);
+            Ended::Closed(got)
+        }
+        Ended::Open(rest) => {
+            got.extend(rest);
+            Ended::Open(got)
+        }
+    }
+}
+
+/// Clients that read every report stream slowly, each chunk well within the
+/// stall bound, once held every stream's turn for as long as they liked:
+/// past the stream's deadline their reports are given up, their turns
+/// freed for another report, and their connections cut short of the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_read_slowly_are_given_up_at_their_deadline() {
+    let s = Served::new("");
+    // Over 10 MB of report: far more than the slow readers get through.
+    served::add_many_citations(&s, 5_000);
+    let deadline = Duration::from_secs(2);
+    let srv = s
+        .start_with_limits(Limits {
+            report_deadline: deadline,
+            ..limits()
+        })
+        .await;
+    let fast = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..citewatch::server::REPORT_STREAMS {
+        let conn = served::stalled_request(srv.addr, "/api/report?status=all").await;
+        readers.push(tokio::spawn(read_slowly(
+            conn,
+            fast.clone(),
+            Duration::from_secs(20),
+        )));
+    }
+    tokio::time::sleep(deadline + Duration::from_secs(1)).await;
+    // Every turn was taken by a slow reader; past the deadline a new report
+    // gets one (each try waits for a turn for a few seconds before its 503).
+    let c = served::client();
+    let mut status = 0;
+    for _ in 0..3 {
+        let r = tokio::time::timeout(
+            Duration::from_secs(20),
+            c.get(srv.url("/api/report?status=all")).send(),
+        )
+        .await
+        .expect("a report request answered within 20 s")
+        .unwrap();
+        status = r.status().as_u16();
+        if status != 503 {
+            break;
+        }
+    }
+    assert_eq!(status, 200, "the slow readers still hold every turn");
+    // Each slow reader's report ended short of its end, the connection cut:
+    // never a truncated report that reads as whole.
+    fast.store(true, std::sync::atomic::Ordering::Release);
+    for reader in readers {
+        match reader.await.unwrap() {
+            Ended::Closed(got) => {
+                assert!(
+                    got.starts_with(b"HTTP/1.1 200"),
+                    "{:?}",
+                    &got[..got.len().min(200)]
+                );
+                assert!(
+                    !got.ends_with(b"\r\n0\r\n\r\n"),
+                    "a given-up report ended as if whole ({} bytes)",
+                    got.len()
+                );
+            }
+            Ended::Open(got) => panic!("not cut: still open after {} bytes", got.len()),
+        }
+    }
     srv.stop().await;
 }

@@ -65,6 +65,14 @@ const REPORT_RETRY_AFTER: u32 = 10;
 /// The request timeout covers only the response head, so without this a
 /// client that never reads kept them for as long as it kept the socket.
 pub const REPORT_STALL: Duration = Duration::from_secs(30);
+/// How long a streamed report may take in all, however its client reads;
+/// then it is given up as a stalled one is, and its turn and read connection
+/// freed. [`REPORT_STALL`] bounds each chunk's wait only, so clients that
+/// each read a chunk just inside it held every turn for good. Ten minutes
+/// sends a report of a million citations to any client reading at a few
+/// hundred kilobytes a second; a client slower than that gets the report
+/// cut (never a truncated one that looks whole) and may ask again.
+pub const REPORT_DEADLINE: Duration = Duration::from_secs(600);
 /// How long a connection may take to send a request head, counted from
 /// when the server starts waiting for one: on a new connection, and between
 /// requests on a kept-alive one, so it bounds idle keep-alive too (hyper has
@@ -108,6 +116,8 @@ pub struct Limits {
     pub request: Duration,
     /// [`REPORT_STALL`].
     pub report_stall: Duration,
+    /// [`REPORT_DEADLINE`].
+    pub report_deadline: Duration,
     /// [`HEADER_READ_TIMEOUT`].
     pub header_read: Duration,
     /// [`WRITE_STALL`].
@@ -134,6 +144,7 @@ impl Default for Limits {
         Limits {
             request: REQUEST_TIMEOUT,
             report_stall: REPORT_STALL,
+            report_deadline: REPORT_DEADLINE,
             header_read: HEADER_READ_TIMEOUT,
             write_stall: WRITE_STALL,
             stop_grace: STOP_GRACE,

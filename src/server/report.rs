@@ -8,8 +8,9 @@
 //! channel whose chunks become the response body, so a report of a million
 //! citations takes no more memory in the server than in the command. Streams
 //! take turns ([`super::REPORT_STREAMS`] at once) and give up a client that
-//! reads nothing ([`super::REPORT_STALL`]), so slow readers cannot take the read
-//! connections the rest of the service needs.
+//! reads nothing ([`super::REPORT_STALL`]) or has not read the whole report
+//! within [`super::REPORT_DEADLINE`], so slow readers cannot take the read
+//! connections the rest of the service needs, nor hold the turns for good.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -157,9 +158,11 @@ const CHUNK: usize = 64 * 1024;
 
 /// Runs `render` on a pooled store connection, its output becoming the body.
 /// A failure before the first chunk is an error response; a later one (the
-/// client went away or read nothing for [`AppState::report_stall`], the store
-/// failed midway) ends the body with an error, so the connection is cut and
-/// the client cannot take a truncated report for a whole one.
+/// client went away, read nothing for [`AppState::report_stall`] or had not
+/// read it all by the stream's deadline ([`super::Limits::report_deadline`],
+/// counted from when the stream got its turn), the store failed midway) ends
+/// the body with an error, so the connection is cut and the client cannot
+/// take a truncated report for a whole one.
 pub(super) async fn stream<F>(state: &AppState, render: F) -> Result<Body, ApiError>
 where
     F: FnOnce(&crate::store::Store, &mut dyn Write) -> Result<(), report::ReportError>
@@ -174,6 +177,7 @@ where
     tokio::spawn(async move {
         let runtime = tokio::runtime::Handle::current();
         let stall = state.report_stall();
+        let deadline = std::time::Instant::now() + state.limits().report_deadline;
         let result = state
             .with_store(move |store| {
                 let _turn = turn;
@@ -182,6 +186,7 @@ where
                     buf: Vec::with_capacity(CHUNK),
                     runtime,
                     stall,
+                    deadline,
                 };
                 render(store, &mut out).map_err(|e| ApiError::internal(e.to_string()))?;
                 out.flush().map_err(|e| ApiError::internal(e.to_string()))
@@ -231,6 +236,19 @@ struct ChunkWriter {
     runtime: tokio::runtime::Handle,
     /// How long a chunk may wait for the client to make room.
     stall: Duration,
+    /// When the stream is given up, however the client reads: the stall
+    /// alone let a client reading a chunk every 29 s hold its turn for good.
+    deadline: std::time::Instant,
+}
+
+impl ChunkWriter {
+    /// The error a stream given up at its deadline ends with.
+    fn past_deadline(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client had not read the report by the stream's deadline; the report was given up",
+        )
+    }
 }
 
 impl Write for ChunkWriter {
@@ -246,19 +264,24 @@ impl Write for ChunkWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(self.past_deadline());
+        }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
         // Bounded: a client that stops reading would otherwise hold this
         // thread, its read connection and its read transaction for as long
         // as it kept the socket open.
-        match self
-            .runtime
-            .block_on(self.tx.send_timeout(chunk, self.stall))
-        {
+        let wait = self.stall.min(left);
+        match self.runtime.block_on(self.tx.send_timeout(chunk, wait)) {
             Ok(()) => Ok(()),
             Err(SendTimeoutError::Closed(_)) => Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 "the client went away",
             )),
+            Err(SendTimeoutError::Timeout(_)) if wait < self.stall => Err(self.past_deadline()),
             Err(SendTimeoutError::Timeout(_)) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
