@@ -509,6 +509,52 @@ async fn a_damaged_archived_copy_is_an_error_never_served() {
     srv.stop().await;
 }
 
+/// An archived copy over a mebibyte leaves in chunks as it is read from its
+/// blob, verified first, never held whole: read whole, each request for a
+/// 50 MiB PDF held 50 MiB, however many came at once. The handler's body is
+/// read frame by frame, in-process, so that nothing re-chunks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_archived_copy_is_streamed_not_read_whole() {
+    use axum::extract::{Path, State};
+    use citewatch::server::archive::{STREAM_CHUNK, WHOLE_BODY_MAX, archived_copy};
+    use futures_util::StreamExt;
+    let s = Served::new("");
+    let body: Vec<u8> = (0..8u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    assert!(body.len() as u64 > WHOLE_BODY_MAX);
+    let id = s.add_article_capture(&body);
+    let state = citewatch::server::AppState::new(s.config()).unwrap();
+    let resp = archived_copy(
+        State(state),
+        Path(id.to_string()),
+        axum::http::HeaderMap::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    let length = resp.headers().get("content-length").cloned();
+    let mut frames = resp.into_body().into_data_stream();
+    let (mut got, mut largest, mut count) = (Vec::new(), 0, 0);
+    while let Some(frame) = frames.next().await {
+        let frame = frame.unwrap();
+        largest = largest.max(frame.len());
+        count += 1;
+        got.extend_from_slice(&frame);
+    }
+    assert!(
+        largest <= STREAM_CHUNK,
+        "a frame of {largest} bytes: the body was held whole"
+    );
+    assert!(count >= body.len() / STREAM_CHUNK, "{count} frames");
+    assert!(got == body, "{} bytes came back, not the copy", got.len());
+    // Streamed, yet its length is said: the verified one.
+    assert_eq!(
+        length.as_ref().map(|v| v.to_str().unwrap()),
+        Some(body.len().to_string().as_str())
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archived_copies_come_back_byte_for_byte_sandboxed_with_memento_headers() {
     let s = Served::new("");

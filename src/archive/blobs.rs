@@ -287,7 +287,10 @@ pub trait BlobStore: Send + Sync {
         let _ = like;
         self.put_hashed(sha256, bytes)
     }
-    /// The decompressed bytes of a blob.
+    /// The decompressed bytes of a blob. [`FsBlobStore`] streams a loose
+    /// whole blob (every body over the fetcher's 1 MiB in memory is one) and
+    /// decodes a delta or a packed record, bodies of at most that, whole:
+    /// `serve` streams large copies through this.
     fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError>;
     /// Bytes the blob takes in storage.
     fn stored_size(&self, sha256: &str) -> Result<u64, BlobError>;
