@@ -1,5 +1,7 @@
 //! `GET /metrics` in the Prometheus text format (0.0.4), written by hand: the
-//! figures are a handful of gauges and counters read from the store per scrape.
+//! figures are a handful of gauges and counters read from the store per scrape
+//! (checks by outcome from the counts the store keeps as it writes them, not
+//! by counting every check ever recorded).
 
 use std::fmt::Write;
 

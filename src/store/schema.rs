@@ -14,6 +14,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0008_reader.sql"),
     include_str!("migrations/0009_mixed_streak.sql"),
     include_str!("migrations/0010_held_status.sql"),
+    include_str!("migrations/0011_check_counts.sql"),
 ];
 
 /// The schema version of a store every step has been applied to (SQLite's

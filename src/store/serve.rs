@@ -114,6 +114,11 @@ const FILTER: &str = "(?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1
         JOIN documents d ON d.id = b.document_id
         WHERE c.source_id = s.id AND d.withdrawn_at IS NULL AND c.outlet = ?3 COLLATE NOCASE))";
 
+/// Checks by fetch outcome, from the counts the checks' triggers keep
+/// (migration 0011): counting `checks` itself read every check ever recorded
+/// on every scrape.
+const CHECKS_BY_OUTCOME: &str = "SELECT outcome, n FROM check_counts WHERE n > 0";
+
 impl Store {
     /// Whether the store answers, at the cost of a primary-key lookup: a
     /// health check is asked often, and must not scan a large store.
@@ -249,7 +254,7 @@ impl Store {
             Ok(rows)
         };
         let sources_by_status = grouped("SELECT status, count(*) FROM sources GROUP BY status")?;
-        let checks_by_outcome = grouped("SELECT outcome, count(*) FROM checks GROUP BY outcome")?;
+        let checks_by_outcome = grouped(CHECKS_BY_OUTCOME)?;
         let captures: i64 = tx
             .query_row("SELECT count(*) FROM captures", [], |r| r.get(0))
             .map_err(self.err())?;
@@ -291,6 +296,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::NewCheck;
 
     /// `?host=h` lists the sources on `h` under any spelling their URLs
     /// recorded, as `check --host` takes them.
@@ -366,6 +372,90 @@ mod tests {
             let urls: Vec<_> = page.sources.iter().map(|s| s.source.url.as_str()).collect();
             assert_eq!((page.total, urls), (1, vec!["http://h/0"]), "{asked:?}");
         }
+    }
+
+    /// What the counts say, checked against the checks themselves.
+    fn counted_both_ways(store: &Store) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
+        let counted = store.metrics_snapshot().unwrap().checks_by_outcome;
+        let mut stmt = store
+            .conn
+            .prepare("SELECT outcome, count(*) FROM checks GROUP BY outcome")
+            .unwrap();
+        let scanned = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        (counted, scanned)
+    }
+
+    #[test]
+    fn checks_by_outcome_are_counted_without_reading_the_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("citewatch.db")).unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {CHECKS_BY_OUTCOME}"))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        assert!(
+            !plan.is_empty() && plan.iter().all(|step| !step.contains("checks")),
+            "the metrics read the checks: {plan:?}"
+        );
+        // The figures stay right as checks of each outcome are written.
+        for (i, outcome) in ["http", "timeout", "http", "dns", "http", "timeout"]
+            .into_iter()
+            .enumerate()
+        {
+            let url = format!("http://h/{}", i % 2);
+            let check = NewCheck {
+                outcome,
+                ..NewCheck::answered(&url, i as i64)
+            };
+            store.record_fetch(&url, "h", &check, None).unwrap();
+        }
+        let (counted, scanned) = counted_both_ways(&store);
+        assert_eq!(counted, scanned);
+        let want: BTreeMap<String, i64> = [
+            ("dns".to_string(), 1),
+            ("http".into(), 3),
+            ("timeout".into(), 2),
+        ]
+        .into();
+        assert_eq!(counted, want);
+    }
+
+    /// A store with checks before the counts were kept starts with what
+    /// its checks count, and goes on counting.
+    #[test]
+    fn the_counts_of_an_older_store_start_from_its_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("citewatch.db");
+        let mut conn = rusqlite::Connection::open(&file).unwrap();
+        super::super::schema::migrations()
+            .to_version(&mut conn, 10)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO sources (id, url, host, first_seen) VALUES (1, 'http://h/', 'h', 0);
+             INSERT INTO checks (source_id, started_at, duration_ms, request_url, outcome, attempts)
+             VALUES (1, 1, 1, 'http://h/', 'http', 1), (1, 2, 1, 'http://h/', 'tls', 1),
+                    (1, 3, 1, 'http://h/', 'http', 1);",
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = Store::open(&file).unwrap();
+        let (counted, scanned) = counted_both_ways(&store);
+        assert_eq!(counted, scanned);
+        assert_eq!(counted.get("http"), Some(&2));
+        store
+            .record_fetch("http://h/", "h", &NewCheck::answered("http://h/", 4), None)
+            .unwrap();
+        let (counted, scanned) = counted_both_ways(&store);
+        assert_eq!(counted, scanned);
+        assert_eq!(counted.get("http"), Some(&3));
     }
 
     #[test]
