@@ -85,7 +85,8 @@ pub struct ServeConfig {
     /// to link archived copies; empty: reports print only the `citewatch get` command.
     pub public_url: String,
     /// Optional separate origin for archived bodies (`https://archive.example.org/`), so
-    /// archived pages never share the service's origin; empty: same origin, sandboxed.
+    /// archived pages never share the service's origin (a copy asked for under
+    /// another `Host` is redirected there); empty: same origin, sandboxed.
     pub archive_origin: String,
     /// Bearer token for write endpoints (`POST /api/check`); empty: writes are disabled.
     pub admin_token: String,

@@ -1235,6 +1235,55 @@ async fn links_to_archived_copies_use_the_separate_archive_origin() {
     srv.stop().await;
 }
 
+/// With a separate archive origin, an archived copy asked for on the main
+/// origin is redirected there, not served: it once ran on the report's
+/// origin for whoever asked it there. Asked on the archive origin (its Host,
+/// sent over loopback to the one server), it is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archived_copies_asked_on_the_main_origin_are_sent_to_the_archive_origin() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = Served::new(
+        "[serve]\narchive_origin = \"http://127.0.0.2:9/\"\npublic_url = \"http://127.0.0.1:8/cw/\"\n",
+    );
+    let srv = s.start().await;
+    let id = s.ids.a2020;
+    let ask = |host: String| {
+        let addr = srv.addr;
+        async move {
+            let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let req =
+                format!("GET /archive/{id} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            c.write_all(req.as_bytes()).await.unwrap();
+            let mut got = Vec::new();
+            c.read_to_end(&mut got).await.unwrap();
+            String::from_utf8_lossy(&got).into_owned()
+        }
+    };
+    for main in [
+        srv.addr.to_string(),
+        "127.0.0.1:8".to_string(),
+        "localhost".to_string(),
+    ] {
+        let got = ask(main.clone()).await;
+        let head = got.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+        assert!(got.starts_with("HTTP/1.1 302"), "{main}: {got}");
+        assert!(
+            head.contains(&format!(
+                "\r\nlocation: http://127.0.0.2:9/archive/{id}\r\n"
+            )),
+            "{main}: {got}"
+        );
+        assert!(
+            !got.contains(served::ARCHIVED_TITLE),
+            "{main}: served: {got}"
+        );
+    }
+    let got = ask("127.0.0.2:9".to_string()).await;
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    assert!(got.contains(served::ARCHIVED_TITLE), "{got}");
+    srv.stop().await;
+}
+
 #[test]
 fn the_binary_serves_on_the_port_it_prints_and_stops_on_sigterm() {
     let s = Served::new("");

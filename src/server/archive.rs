@@ -4,6 +4,11 @@
 //! forms, popups and same-origin access off; no fetch of anything, live or ours),
 //! `nosniff`, no cookies, no referrer.
 //!
+//! When `[serve] archive_origin` is set, a request for an archived copy that
+//! names another host (the service's own origin) is redirected there, not
+//! answered: the links lead there, but the copy was still served on the
+//! report's origin to whoever asked it there.
+//!
 //! The id is an integer looked up in SQLite; the blob is found by the sha256 in
 //! that row and nothing else, so no part of the request ever becomes a path.
 //!
@@ -71,6 +76,16 @@ pub async fn archived_copy(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = capture_id(&raw)?;
+    // Asked on the main origin while archived copies have one of their own:
+    // sent there, so an archived page never runs in the report's origin.
+    if let Some(origin) = state.config().serve.archive_origin() {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        if host.is_some_and(|h| !super::host::names_origin(h, &origin)) {
+            let to = state.links(&headers).archive(id);
+            let to = HeaderValue::from_str(&to).map_err(|e| ApiError::internal(e.to_string()))?;
+            return Ok((StatusCode::FOUND, [(header::LOCATION, to)]).into_response());
+        }
+    }
     // The row from memory or by primary key, here; the body from memory when
     // it was served before, else read, verified and decompressed on the
     // blocking pool.

@@ -42,6 +42,37 @@ pub fn allowed(host: &str, serve: &ServeConfig) -> bool {
         .any(|h| h == "*" || h.trim_end_matches('.').eq_ignore_ascii_case(&name))
 }
 
+/// Whether a request whose `Host` header is `host` was sent to `origin` (the
+/// `[serve] archive_origin`): the same name, and the same port where both
+/// say one. Lenient on ports, since a proxy in front may add or drop one: a
+/// request taken for the main origin is redirected to `origin`, and one that
+/// was sent there already would be redirected to itself for good.
+pub fn names_origin(host: &str, origin: &url::Url) -> bool {
+    let host = host.trim();
+    let (name, port) = match host.rsplit_once(':') {
+        // `[::1]` alone ends with its bracket; `[::1]:8080` with a port.
+        Some((name, port))
+            if !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!name.starts_with('[') || name.ends_with(']')) =>
+        {
+            (name, port.parse::<u16>().ok())
+        }
+        _ => (host, None),
+    };
+    let Some(want) = origin.host_str() else {
+        return false;
+    };
+    let same_name = name
+        .trim_end_matches('.')
+        .eq_ignore_ascii_case(want.trim_end_matches('.'));
+    let same_port = match (port, origin.port()) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    same_name && same_port
+}
+
 /// Answers 403 to a request naming a host the service does not know (see
 /// [`allowed`]), before any route runs. A request with no `Host` (HTTP/1.0)
 /// is answered: no browser sends one.
@@ -74,6 +105,38 @@ mod tests {
             s.allowed_hosts = vec![extra.to_string()];
         }
         s
+    }
+
+    #[test]
+    fn a_request_names_the_archive_origin_by_its_name_and_port() {
+        let origin = url::Url::parse("https://archive.example.org/").unwrap();
+        for host in [
+            "archive.example.org",
+            "ARCHIVE.example.org.",
+            "archive.example.org:443",
+            // A proxy's port: the origin says none, so any is taken for it.
+            "archive.example.org:8443",
+        ] {
+            assert!(names_origin(host, &origin), "{host}");
+        }
+        for host in [
+            "citewatch.example.org",
+            "archive.example.org.evil.example",
+            "example.org",
+            "127.0.0.1:8080",
+            "",
+        ] {
+            assert!(!names_origin(host, &origin), "{host}");
+        }
+        let ported = url::Url::parse("http://127.0.0.2:9/").unwrap();
+        assert!(names_origin("127.0.0.2:9", &ported));
+        assert!(names_origin("127.0.0.2", &ported));
+        assert!(!names_origin("127.0.0.2:8080", &ported));
+        assert!(!names_origin("127.0.0.1:9", &ported));
+        let v6 = url::Url::parse("http://[::2]:9/").unwrap();
+        assert!(names_origin("[::2]:9", &v6));
+        assert!(names_origin("[::2]", &v6));
+        assert!(!names_origin("[::1]:9", &v6));
     }
 
     #[test]
