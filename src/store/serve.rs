@@ -456,6 +456,18 @@ mod tests {
         let (counted, scanned) = counted_both_ways(&store);
         assert_eq!(counted, scanned);
         assert_eq!(counted.get("http"), Some(&3));
+        // Checks are never changed or deleted; one done by hand is counted too.
+        store
+            .conn
+            .execute_batch(
+                "UPDATE checks SET outcome = 'timeout' WHERE started_at = 1;
+                 DELETE FROM checks WHERE outcome = 'tls';",
+            )
+            .unwrap();
+        let (counted, scanned) = counted_both_ways(&store);
+        assert_eq!(counted, scanned);
+        let want: BTreeMap<String, i64> = [("http".to_string(), 2), ("timeout".into(), 1)].into();
+        assert_eq!(counted, want);
     }
 
     #[test]
