@@ -468,7 +468,7 @@ pub fn apply(
     // without a word. Removing the link withdraws them. A plain folder
     // emptied is taken at its word: its last document was deleted. Hidden
     // folders, never walked, are not asked.
-    let emptied_folders = emptied_folders(roots, docs, &known, &seen, &emptied);
+    let emptied_folders = emptied_folders(roots, docs, &known, &seen, &emptied, &unlisted);
     for ((root, folder), kept) in &emptied_folders {
         report.unreadable.push(Unreadable {
             document: format!(
@@ -521,13 +521,16 @@ pub fn apply(
 /// folder still there above a known document not found, with how many of
 /// the known documents under them were active. None under an entry found
 /// empty as a whole (`emptied`, said of the entry), nor under a hidden
-/// folder.
+/// folder, nor under one the walk could not reach (`unlisted`, named
+/// already: a link to a folder we may not read is on disk, and was named
+/// twice).
 fn emptied_folders(
     roots: &[BriefingRoot],
     docs: &[DocumentFile],
     known: &HashMap<(String, String), KnownDocument>,
     seen: &HashSet<(String, String)>,
     emptied: &[&str],
+    unlisted: &[(String, String)],
 ) -> std::collections::BTreeMap<(String, String), usize> {
     // Every folder holding a document found now, at any depth.
     let mut holding: HashSet<(&str, &str)> = HashSet::new();
@@ -549,7 +552,11 @@ fn emptied_folders(
         let Some(entry) = roots.iter().find(|r| r.written == *root) else {
             continue;
         };
-        if name.split('/').any(|part| part.starts_with('.')) {
+        if name.split('/').any(|part| part.starts_with('.'))
+            || unlisted
+                .iter()
+                .any(|(r, folder)| r == root && name.starts_with(folder.as_str()))
+        {
             continue;
         }
         let mut folder = std::path::Path::new(name).parent();

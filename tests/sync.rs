@@ -940,6 +940,63 @@ fn a_new_folder_the_walk_cannot_reach_is_named() {
     assert_eq!(g.citations().len(), 8, "the rest is read");
 }
 
+/// A link to a folder we may not read ended the whole sync, and the check
+/// after it, naming the `[briefings]` entry (exit 2): walkdir's check for a
+/// link loop opens the folder and its error gives no path. It is named as
+/// an unreadable folder is, its documents kept, and the rest synced.
+#[test]
+fn a_link_to_a_folder_we_may_not_read_is_named_and_the_rest_synced() {
+    use std::os::unix::fs::PermissionsExt;
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
+    let share = g.path("share");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(share.join("a.txt"), link).unwrap();
+    std::os::unix::fs::symlink(&share, g.path("briefings/2021")).unwrap();
+    g.sync();
+    assert_eq!(g.citations().len(), 9);
+    // The share's permissions changed, and a new briefing came meanwhile,
+    // with two more links to the share: one named as a folder with a dot
+    // in it is named too, a hidden one is not walked and not named.
+    g.brief("new.txt", link.replace("/1", "/2"));
+    std::os::unix::fs::symlink(&share, g.path("briefings/archive.2020")).unwrap();
+    std::os::unix::fs::symlink(&share, g.path("briefings/.old")).unwrap();
+    std::fs::set_permissions(&share, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let sync = g.output_bound_by_permissions(&["sync", "--format", "json"]);
+    let check = g.output_bound_by_permissions(&["check", "--limit", "0"]);
+    std::fs::set_permissions(&share, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = String::from_utf8_lossy(&sync.stderr);
+    assert_eq!(sync.status.code(), Some(3), "{err}");
+    let report: Value = serde_json::from_slice(&sync.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 0, "{report}");
+    assert_eq!(report["new"], 1, "{report}");
+    let unreadable = report["unreadable"].as_array().unwrap();
+    let named: Vec<&str> = unreadable
+        .iter()
+        .map(|u| u["document"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        named,
+        ["../briefings/2021", "../briefings/archive.2020"],
+        "{report}"
+    );
+    for u in unreadable {
+        assert!(
+            u["error"].as_str().unwrap().contains("Permission denied"),
+            "{report}"
+        );
+    }
+    // `check`, which syncs first, says the same and goes on.
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("citewatch: cannot read ../briefings/2021: Permission denied"),
+        "{err}"
+    );
+    assert_eq!(g.citations().len(), 10, "kept, and the new one read");
+}
+
 /// A bug in reading one document (a parser panic) ended the whole sync,
 /// and the check after it: now it costs that document, named and kept.
 #[test]

@@ -35,14 +35,15 @@ impl DocumentFile {
     }
 
     /// An entry the walk could not reach that reads as a folder: one on
-    /// disk (listing it failed), or a link named as a folder is (no
-    /// extension) whose target is gone. Not `lost+found`, which no one
-    /// can list but root and which holds no briefings.
+    /// disk (listing it failed) or a link to one (a folder we may not
+    /// read), or a link named as a folder is (no extension) whose target
+    /// is gone. Not `lost+found`, which no one can list but root and which
+    /// holds no briefings.
     pub fn unreachable_as_folder(&self) -> bool {
         self.unreachable_folder()
             && self.path.file_name().is_none_or(|n| n != "lost+found")
             && (self.path.extension().is_none()
-                || std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_dir()))
+                || std::fs::metadata(&self.path).is_ok_and(|m| m.is_dir()))
     }
 }
 
@@ -121,21 +122,41 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
             .follow_links(true)
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        // The folders being listed, by depth: the last folder the walk gave
+        // at each depth holds what it gives next one deeper.
+        let mut listing: Vec<PathBuf> = Vec::new();
+        // Links named by `unopened_link` already.
+        let mut unopened: Vec<PathBuf> = Vec::new();
         for entry in walk {
             // A link back up the tree (`up -> ..`): what it leads to is walked
             // by its own path already.
             if entry.as_ref().is_err_and(|e| e.loop_ancestor().is_some()) {
                 continue;
             }
-            let entry = entry.map_err(|e| WalkError {
-                written: root.written.clone(),
-                path: e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| root.path.clone()),
-                source: e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+            if let Ok(e) = &entry
+                && e.file_type().is_dir()
+            {
+                listing.truncate(e.depth());
+                listing.push(e.path().to_path_buf());
+            }
+            let entry = entry.map_err(|e| {
+                // walkdir opens a linked folder to see that it is no link
+                // back up the tree, and when it may not (a link to a folder
+                // we may not read), its error names no path: taken for the
+                // entry's, it ended the whole sync naming the entry.
+                let path = e.path().map(Path::to_path_buf).or_else(|| {
+                    let folder = listing.get(e.depth().checked_sub(1)?)?;
+                    let link = unopened_link(folder, &unopened)?;
+                    unopened.push(link.clone());
+                    Some(link)
+                });
+                WalkError {
+                    written: root.written.clone(),
+                    path: path.unwrap_or_else(|| root.path.clone()),
+                    source: e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+                }
             });
             let entry = match entry {
                 Ok(e) => e,
@@ -190,6 +211,27 @@ pub fn find_documents(roots: &[BriefingRoot]) -> Result<Vec<DocumentFile>, WalkE
         }
     }
     Ok(one_name_each(out, &files))
+}
+
+/// The link in `folder` to a folder that cannot be opened (a link to a
+/// folder we may not read), other than those in `named`: what a walkdir
+/// error without a path, met while listing `folder`, was about. walkdir
+/// opens each linked folder to check it for a loop, and gives the error of
+/// that open without the link's path; each such link gives one error, so
+/// the links are taken one per error, in name order. `None` when there is
+/// none (the error was about something else: the caller names the entry).
+fn unopened_link(folder: &Path, named: &[PathBuf]) -> Option<PathBuf> {
+    let mut links: Vec<PathBuf> = std::fs::read_dir(folder)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+        .map(|e| e.path())
+        .filter(|p| !named.contains(p))
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_dir()))
+        .filter(|p| std::fs::File::open(p).is_err())
+        .collect();
+    links.sort();
+    links.into_iter().next()
 }
 
 /// `docs` with each file under one name only: a convenience link

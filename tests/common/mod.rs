@@ -87,6 +87,32 @@ impl Ground {
         (child, base)
     }
 
+    /// `citewatch --config <ours> ARGS…` run so that permission bits bind
+    /// it: as root (as the tests run in containers), without the
+    /// capabilities that let root read and write past them (`setpriv`, of
+    /// util-linux), so a folder made unreadable by `chmod 000` is one to
+    /// it; as any other user, as is.
+    pub fn output_bound_by_permissions(&self, args: &[&str]) -> std::process::Output {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let bin = assert_cmd::cargo::cargo_bin("citewatch");
+        let mut cmd = if root {
+            let mut c = std::process::Command::new("setpriv");
+            c.arg("--bounding-set=-dac_override,-dac_read_search")
+                .arg("--inh-caps=-dac_override,-dac_read_search")
+                .arg(&bin);
+            c
+        } else {
+            std::process::Command::new(&bin)
+        };
+        cmd.arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env_remove("CITEWATCH_CONFIG")
+            .output()
+            .expect("setpriv (util-linux) is needed to test unreadable folders as root")
+    }
+
     /// Runs and parses stdout as JSON, asserting success.
     pub fn json(&self, args: &[&str]) -> Value {
         let out = self.cmd(args).output().unwrap();
