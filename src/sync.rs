@@ -63,6 +63,8 @@ pub struct NotUtf8 {
     pub document: String,
     /// How many bytes were replaced.
     pub bytes: usize,
+    /// The offset in the file of the first (from 0): where to look.
+    pub offset: usize,
 }
 
 /// Unreadable dates listed in a sync report (all are counted).
@@ -133,8 +135,10 @@ enum Found {
         /// Citation dates that could not be read, as written, and whether
         /// each reads two ways.
         unread_dates: Vec<(String, bool)>,
-        /// Bytes that were not UTF-8 in an otherwise UTF-8 document.
+        /// Bytes that were not UTF-8 in an otherwise UTF-8 document, and
+        /// the offset of the first.
         replaced: usize,
+        first_replaced: Option<usize>,
     },
 }
 
@@ -219,7 +223,7 @@ fn read_one(
     if known.is_some_and(|k| k.sha256 == sha256) {
         return Found::Same { mtime_ns };
     }
-    let decoded = briefing::decode_document(&bytes, doc.format == briefing::Format::Html);
+    let decoded = briefing::read_document(&bytes, doc.format == briefing::Format::Html);
     // The file's name, not its folders': `2020/12-28.txt` names no day.
     let file_name = doc.name.rsplit('/').next().unwrap_or(&doc.name);
     let parsed = briefing::parse_dated(
@@ -240,6 +244,7 @@ fn read_one(
         items: prepare(parsed),
         unread_dates,
         replaced: decoded.replaced,
+        first_replaced: decoded.first_replaced,
     }
 }
 
@@ -364,6 +369,7 @@ pub fn apply(
                         items,
                         unread_dates,
                         replaced,
+                        first_replaced,
                     },
                     previous,
                 ) => {
@@ -371,6 +377,7 @@ pub fn apply(
                         report.not_utf8.push(NotUtf8 {
                             document: display_name(roots, doc),
                             bytes: replaced,
+                            offset: first_replaced.unwrap_or(0),
                         });
                     }
                     report.unread_dates_total += unread_dates.len();

@@ -853,8 +853,11 @@ fn one_stray_byte_does_not_turn_a_utf8_document_into_mojibake() {
     let out = g.cmd(&["sync"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
+    let offset = doc.len() + "Beijing".len();
     assert!(
-        text.contains("../briefings/a.txt: UTF-8 but for 1 byte, read as U+FFFD"),
+        text.contains(&format!(
+            "../briefings/a.txt: UTF-8 but for 1 byte, at byte offset {offset}, read as U+FFFD"
+        )),
         "{text}"
     );
     let after = g.citations();
@@ -870,6 +873,42 @@ fn one_stray_byte_does_not_turn_a_utf8_document_into_mojibake() {
         json["not_utf8"],
         serde_json::json!([]),
         "unchanged: not read"
+    );
+}
+
+/// A short UTF-8 briefing (one Chinese outlet among English) with one
+/// stray byte was guessed a legacy encoding whole, the outlet mojibake and
+/// nothing said: it is read as UTF-8, and the byte named where it is.
+#[test]
+fn a_stray_byte_in_a_short_document_is_named_where_it_is() {
+    let g = Ground::new();
+    let doc = "Title\n\nShanghai began vaccinating people at risk.\n\n\
+               Source: 新华社, December 26, 2020\nhttp://news.test/p1.html\n";
+    let mut bytes = b"Beijing".to_vec();
+    bytes.push(0x92);
+    bytes.extend_from_slice(b"s plan.\n\n");
+    bytes.extend_from_slice(doc.as_bytes());
+    g.brief("a.txt", &bytes);
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "../briefings/a.txt: UTF-8 but for 1 byte, at byte offset 7, read as U+FFFD \
+             (fix the document's encoding)"
+        ),
+        "{text}"
+    );
+    let citations = g.citations();
+    assert_eq!(citations.len(), 1, "{citations:?}");
+    assert_eq!(citations[0]["outlet"], "新华社");
+    // As JSON, the same warning; the exit is 0 (the document was read).
+    g.brief("a.txt", [&bytes[..], b"\n"].concat());
+    let json = g.sync();
+    assert_eq!(
+        json["not_utf8"],
+        serde_json::json!([{"document": "../briefings/a.txt", "bytes": 1, "offset": 7}]),
+        "{json}"
     );
 }
 

@@ -10,6 +10,7 @@
 use encoding_rs::Encoding;
 
 /// Decoded text and the name of the encoding it was read as.
+#[derive(Debug)]
 pub struct Decoded {
     /// The document's text.
     pub text: String,
@@ -17,6 +18,9 @@ pub struct Decoded {
     pub encoding: &'static str,
     /// Bytes of a UTF-8 document that were not UTF-8, read as U+FFFD.
     pub replaced: usize,
+    /// The offset in the file of the first of those bytes, so the editor
+    /// can find it.
+    pub first_replaced: Option<usize>,
 }
 
 /// A document is UTF-8 with a few stray bytes when it holds at least this
@@ -29,19 +33,33 @@ pub struct Decoded {
 /// dashes and names.
 const CHARS_PER_STRAY: usize = 20;
 
-/// How many of `bytes` are not UTF-8, when the rest is UTF-8 with enough
-/// non-ASCII text in it to tell; `None` when the bytes are another encoding
-/// (or too little is UTF-8 to say: then only a guess can tell).
-fn stray_bytes(bytes: &[u8]) -> Option<usize> {
-    let (mut invalid_bytes, mut invalid_runs, mut multibyte) = (0usize, 0usize, 0usize);
+/// For a briefing document, a run of invalid bytes is a stray too when
+/// there are at least this many valid characters of three bytes or more
+/// (U+0800 up: Chinese, curly quotes, dashes) for each run. A short
+/// document naming one Chinese outlet (新华社) holds far fewer than
+/// [`CHARS_PER_STRAY`], and one stray byte made a legacy encoding's guess
+/// of it, every Chinese name mojibake. By chance, GBK or Big5 text makes a
+/// valid three-byte sequence about once in thirty characters, while
+/// nearly every one of its characters is a run of invalid bytes.
+const WIDE_PER_STRAY: usize = 3;
+
+/// How many of `bytes` are not UTF-8 and where the first is, when the rest
+/// is UTF-8 with enough non-ASCII text in it to tell (also by
+/// [`WIDE_PER_STRAY`] when `wide` is set); `None` when the bytes are
+/// another encoding (or too little is UTF-8 to say: then only a guess can
+/// tell).
+fn stray_bytes(bytes: &[u8], wide: bool) -> Option<(usize, Option<usize>)> {
+    let (mut invalid_runs, mut multibyte, mut three_or_more) = (0usize, 0usize, 0usize);
     for chunk in bytes.utf8_chunks() {
-        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
-        if !chunk.invalid().is_empty() {
-            invalid_runs += 1;
-            invalid_bytes += chunk.invalid().len();
+        for c in chunk.valid().chars().filter(|c| !c.is_ascii()) {
+            multibyte += 1;
+            three_or_more += usize::from(c.len_utf8() >= 3);
         }
+        invalid_runs += usize::from(!chunk.invalid().is_empty());
     }
-    (multibyte >= CHARS_PER_STRAY * invalid_runs).then_some(invalid_bytes)
+    let enough = multibyte >= CHARS_PER_STRAY * invalid_runs
+        || (wide && three_or_more >= WIDE_PER_STRAY * invalid_runs);
+    enough.then(|| invalid_bytes(bytes))
 }
 
 /// UTF-16 saved without a byte-order mark (Windows "Unicode" exports
@@ -71,7 +89,29 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     (nuls * 4 >= units && elsewhere * 8 <= nuls).then_some(encoding)
 }
 
-/// Decodes a briefing document: as [`decode`], but a UTF-8 document with a
+/// Reads a briefing document: as [`decode_document`], but a stray byte in
+/// a short UTF-8 document stays a stray ([`WIDE_PER_STRAY`]).
+///
+/// Sync's alone: fetched pages read through [`decode_document`] and
+/// [`utf8_with_strays`], whose readings stay as they were (a change there
+/// is `check::page::DECODER_VERSION`'s).
+pub fn read_document(bytes: &[u8], html: bool) -> Decoded {
+    if Encoding::for_bom(bytes).is_none()
+        && utf16_without_bom(bytes).is_none()
+        && std::str::from_utf8(bytes).is_err()
+        && let Some((replaced, first_replaced)) = stray_bytes(bytes, true)
+    {
+        return Decoded {
+            text: String::from_utf8_lossy(bytes).into_owned(),
+            encoding: encoding_rs::UTF_8.name(),
+            replaced,
+            first_replaced,
+        };
+    }
+    decode_document(bytes, html)
+}
+
+/// Decodes a document of text: as [`decode`], but a UTF-8 document with a
 /// few stray bytes stays UTF-8 (those bytes read as U+FFFD) instead of
 /// being guessed another encoding whole, UTF-16 without a byte-order
 /// mark is read as UTF-16, and a `<meta>` claiming UTF-8 of other bytes
@@ -90,6 +130,7 @@ pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
             text: text.into_owned(),
             encoding: enc.name(),
             replaced: 0,
+            first_replaced: None,
         };
     }
     if let Some(d) = utf8_with_strays(bytes) {
@@ -101,14 +142,30 @@ pub fn decode_document(bytes: &[u8], html: bool) -> Decoded {
         && enc == encoding_rs::UTF_8
     {
         let rest = &bytes[bom_len..];
-        let replaced = rest.utf8_chunks().map(|c| c.invalid().len()).sum();
+        let (replaced, first) = invalid_bytes(rest);
+        let first_replaced = first.map(|at| bom_len + at);
         return Decoded {
             text: String::from_utf8_lossy(rest).into_owned(),
             encoding: encoding_rs::UTF_8.name(),
             replaced,
+            first_replaced,
         };
     }
     decode(bytes, html && !meta_claims_utf8_falsely(bytes))
+}
+
+/// How many of `bytes` are not UTF-8, and the offset of the first.
+fn invalid_bytes(bytes: &[u8]) -> (usize, Option<usize>) {
+    let (mut count, mut first, mut at) = (0usize, None, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        at += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            count += chunk.invalid().len();
+            first = first.or(Some(at));
+        }
+        at += chunk.invalid().len();
+    }
+    (count, first)
 }
 
 /// Bytes that are UTF-8 but for a few stray bytes (see `CHARS_PER_STRAY`),
@@ -121,11 +178,12 @@ pub fn utf8_with_strays(bytes: &[u8]) -> Option<Decoded> {
     // One stray byte must not make a guess of the whole document: read
     // as Windows-1252, every Chinese outlet and URL path in it became
     // mojibake, and the citations new sources.
-    let replaced = stray_bytes(bytes)?;
+    let (replaced, first_replaced) = stray_bytes(bytes, false)?;
     Some(Decoded {
         text: String::from_utf8_lossy(bytes).into_owned(),
         encoding: encoding_rs::UTF_8.name(),
         replaced,
+        first_replaced,
     })
 }
 
@@ -147,6 +205,7 @@ pub fn decode(bytes: &[u8], html: bool) -> Decoded {
             text: text.into_owned(),
             encoding: enc.name(),
             replaced: 0,
+            first_replaced: None,
         };
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
@@ -154,6 +213,7 @@ pub fn decode(bytes: &[u8], html: bool) -> Decoded {
             text: text.to_string(),
             encoding: encoding_rs::UTF_8.name(),
             replaced: 0,
+            first_replaced: None,
         };
     }
     let enc = html
@@ -170,6 +230,7 @@ pub fn decode(bytes: &[u8], html: bool) -> Decoded {
         text: text.into_owned(),
         encoding: enc.name(),
         replaced: 0,
+        first_replaced: None,
     }
 }
 
@@ -243,7 +304,7 @@ mod tests {
                     国务院联防联控机制新闻发布会介绍，重点人群接种工作正在有序开展。";
         for enc in [encoding_rs::GBK, encoding_rs::BIG5] {
             let (bytes, _, _) = enc.encode(text);
-            assert_eq!(stray_bytes(&bytes), None, "{}", enc.name());
+            assert_eq!(stray_bytes(&bytes, false), None, "{}", enc.name());
             assert_eq!(decode_document(&bytes, false).replaced, 0);
         }
         // A mostly English document naming one Chinese outlet in GBK: runs
@@ -321,6 +382,56 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode(chinese);
         assert_ne!(decode_document(&gbk, false).encoding, "UTF-16LE");
         assert_eq!(utf16_without_bom(b"a\0"), None);
+    }
+
+    /// A short UTF-8 briefing (English, one Chinese outlet) with one byte
+    /// pasted from a Windows-1252 editor was guessed a legacy encoding
+    /// whole: every Chinese name in it mojibake, and nothing said.
+    #[test]
+    fn a_stray_byte_in_a_short_utf8_document_is_replaced_and_placed() {
+        let text = "Title\n\nShanghai began vaccinating people at risk.\n\n\
+                    Source: 新华社, December 26, 2020\nhttp://127.0.0.1/1\n";
+        let mut bytes = b"Beijing".to_vec();
+        bytes.push(0x92);
+        bytes.extend_from_slice(b"s plan. ");
+        bytes.extend_from_slice(text.as_bytes());
+        let d = read_document(&bytes, false);
+        assert_eq!(
+            (d.encoding, d.replaced, d.first_replaced),
+            ("UTF-8", 1, Some(7))
+        );
+        assert_eq!(d.text, format!("Beijing\u{FFFD}s plan. {text}"));
+        // After a UTF-8 byte-order mark, the offset counts the mark.
+        let mut marked = b"\xEF\xBB\xBF".to_vec();
+        marked.extend_from_slice(&bytes);
+        let d = read_document(&marked, false);
+        assert_eq!((d.replaced, d.first_replaced), (1, Some(10)));
+        // Fetched pages keep their rule: too little UTF-8 to tell.
+        assert_ne!(decode_document(&bytes, false).encoding, "UTF-8");
+    }
+
+    /// The same in GBK, Big5 and GB18030: runs of common characters,
+    /// however many of their pairs happen to be valid UTF-8, are never
+    /// taken for UTF-8 with stray bytes.
+    #[test]
+    fn short_legacy_text_is_not_taken_for_utf8_with_a_stray_byte() {
+        let common: Vec<char> = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严".chars().collect();
+        for enc in [encoding_rs::GBK, encoding_rs::GB18030, encoding_rs::BIG5] {
+            for n in 1..=8 {
+                for start in 0..common.len() - n {
+                    let s: String = common[start..start + n].iter().collect();
+                    let text = format!("Source: {s}, December 26, 2020\nhttps://a.example/x\n");
+                    let (bytes, _, _) = enc.encode(&text);
+                    let (new, old) = (read_document(&bytes, false), decode(&bytes, false));
+                    assert_eq!(
+                        (new.encoding, new.replaced),
+                        (old.encoding, 0),
+                        "{s} in {}",
+                        enc.name()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

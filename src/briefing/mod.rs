@@ -15,7 +15,8 @@ use jiff::civil::Date;
 
 pub use cited_date::document_date;
 pub use decode::{
-    Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely, utf8_with_strays,
+    Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely, read_document,
+    utf8_with_strays,
 };
 pub use walk::{
     DocumentFile, WalkError, entry_named, find_documents, name_after_root, name_on_disk,
@@ -26,7 +27,9 @@ pub use walk::{
 /// dates out of the same bytes: sync reads again each document an older
 /// version read, though its bytes are unchanged, so the mended reading
 /// reaches the store (see the `reader` column of `documents`).
-pub const READER_VERSION: i64 = 5;
+///
+/// 6: a short UTF-8 document with a stray byte is UTF-8, not mojibake.
+pub const READER_VERSION: i64 = 6;
 
 /// The document formats the briefing store may hold, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -96,12 +96,15 @@ fn print(r: &SyncReport, format: Format) -> anyhow::Result<()> {
         }
     }
     for n in &r.not_utf8 {
+        let at = if n.bytes == 1 { "at" } else { "the first at" };
         writeln!(
             out,
-            "{}: UTF-8 but for {} byte{}, read as U+FFFD (fix the document's encoding)",
+            "{}: UTF-8 but for {} byte{}, {at} byte offset {}, read as U+FFFD \
+             (fix the document's encoding)",
             n.document,
             n.bytes,
-            if n.bytes == 1 { "" } else { "s" }
+            if n.bytes == 1 { "" } else { "s" },
+            n.offset,
         )?;
     }
     Ok(())
