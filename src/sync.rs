@@ -223,7 +223,12 @@ fn read_one(
     if known.is_some_and(|k| k.sha256 == sha256) {
         return Found::Same { mtime_ns };
     }
-    let decoded = briefing::read_document(&bytes, doc.format == briefing::Format::Html);
+    // Bytes that are no text (a picture under a `.txt` name) are named as
+    // an unreadable document is, and the store keeps what it had.
+    let decoded = match briefing::read_document(&bytes, doc.format == briefing::Format::Html) {
+        Ok(d) => d,
+        Err(e) => return Found::Unreadable(e.to_string()),
+    };
     // The file's name, not its folders': `2020/12-28.txt` names no day.
     let file_name = doc.name.rsplit('/').next().unwrap_or(&doc.name);
     let parsed = briefing::parse_dated(

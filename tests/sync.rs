@@ -912,6 +912,37 @@ fn a_stray_byte_in_a_short_document_is_named_where_it_is() {
     );
 }
 
+/// A picture or a PDF saved under a `.txt` name synced silently as a
+/// document of no items, its citations withdrawn: it is named as not text,
+/// and the store keeps what it had of it.
+#[test]
+fn a_document_that_is_no_text_is_named_and_its_citations_kept() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let link = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
+    g.brief("later.txt", link);
+    g.sync();
+    assert_eq!(g.citations().len(), 9);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x02\0\0\0\x90wS\xde";
+    g.brief("later.txt", png);
+    let out = g.cmd(&["sync"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("citewatch: cannot read ../briefings/later.txt: not text: byte 8 is NUL"),
+        "{err}"
+    );
+    let out = g.cmd(&["sync", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 0, "{report}");
+    assert_eq!(
+        report["unreadable"][0]["document"], "../briefings/later.txt",
+        "{report}"
+    );
+    assert_eq!(g.citations().len(), 9, "kept as the store had them");
+}
+
 #[test]
 fn a_folder_the_walk_cannot_list_is_named_and_its_documents_kept() {
     let g = Ground::new();

@@ -1,9 +1,10 @@
 //! Bytes of a briefing document to text, whatever encoding it was saved in.
 //!
 //! Order of evidence: a byte-order mark, (for briefing documents) the NUL
-//! bytes of UTF-16 without one, valid UTF-8 (or UTF-8 but for a few stray
-//! bytes), an HTML `<meta charset>` (for briefing documents, unless it
-//! claims UTF-8 of bytes that are not), then a statistical guess
+//! bytes of UTF-16 without one, NUL bytes in anything else (a briefing
+//! document's: not text, see [`read_document`]), valid UTF-8 (or UTF-8 but for a few
+//! stray bytes), an HTML `<meta charset>` (for briefing documents, unless
+//! it claims UTF-8 of bytes that are not), then a statistical guess
 //! (chardetng), which handles GBK, GB18030, Big5 and Windows-1252, the
 //! encodings this store meets.
 
@@ -22,6 +23,23 @@ pub struct Decoded {
     /// can find it.
     pub first_replaced: Option<usize>,
 }
+
+/// A briefing document whose bytes are no text (a picture or a PDF saved
+/// under a `.txt` name): read as text it gave no items, and its citations
+/// were taken for withdrawn without a word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "not text: byte {offset} is NUL, which no text in an encoding citewatch reads holds \
+     (a picture, a PDF or another binary file under a document's name?)"
+)]
+pub struct NotText {
+    /// The offset of the first NUL byte.
+    pub offset: usize,
+}
+
+/// How far into a document NUL bytes are looked for: as git and GNU diff
+/// judge a file binary, by its start.
+const NOT_TEXT_WINDOW: usize = 8000;
 
 /// A document is UTF-8 with a few stray bytes when it holds at least this
 /// many valid non-ASCII characters for each run of invalid bytes. In GBK or
@@ -89,26 +107,46 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     (nuls * 4 >= units && elsewhere * 8 <= nuls).then_some(encoding)
 }
 
-/// Reads a briefing document: as [`decode_document`], but a stray byte in
-/// a short UTF-8 document stays a stray ([`WIDE_PER_STRAY`]).
+/// Reads a briefing document: as [`decode_document`], and besides, a
+/// document with NUL bytes that is not UTF-16 is [`NotText`], and a stray
+/// byte in a short UTF-8 document stays a stray ([`WIDE_PER_STRAY`]).
 ///
 /// Sync's alone: fetched pages read through [`decode_document`] and
 /// [`utf8_with_strays`], whose readings stay as they were (a change there
 /// is `check::page::DECODER_VERSION`'s).
-pub fn read_document(bytes: &[u8], html: bool) -> Decoded {
-    if Encoding::for_bom(bytes).is_none()
-        && utf16_without_bom(bytes).is_none()
+pub fn read_document(bytes: &[u8], html: bool) -> Result<Decoded, NotText> {
+    let bom = Encoding::for_bom(bytes);
+    if bom.is_none()
+        && let Some(enc) = utf16_without_bom(bytes)
+    {
+        let (text, _) = enc.decode_without_bom_handling(bytes);
+        return Ok(Decoded {
+            text: text.into_owned(),
+            encoding: enc.name(),
+            replaced: 0,
+            first_replaced: None,
+        });
+    }
+    let utf16 = bom.is_some_and(|(enc, _)| enc != encoding_rs::UTF_8);
+    if !utf16
+        && let Some(offset) = bytes[..bytes.len().min(NOT_TEXT_WINDOW)]
+            .iter()
+            .position(|b| *b == 0)
+    {
+        return Err(NotText { offset });
+    }
+    if bom.is_none()
         && std::str::from_utf8(bytes).is_err()
         && let Some((replaced, first_replaced)) = stray_bytes(bytes, true)
     {
-        return Decoded {
+        return Ok(Decoded {
             text: String::from_utf8_lossy(bytes).into_owned(),
             encoding: encoding_rs::UTF_8.name(),
             replaced,
             first_replaced,
-        };
+        });
     }
-    decode_document(bytes, html)
+    Ok(decode_document(bytes, html))
 }
 
 /// Decodes a document of text: as [`decode`], but a UTF-8 document with a
@@ -395,7 +433,7 @@ mod tests {
         bytes.push(0x92);
         bytes.extend_from_slice(b"s plan. ");
         bytes.extend_from_slice(text.as_bytes());
-        let d = read_document(&bytes, false);
+        let d = read_document(&bytes, false).unwrap();
         assert_eq!(
             (d.encoding, d.replaced, d.first_replaced),
             ("UTF-8", 1, Some(7))
@@ -404,7 +442,7 @@ mod tests {
         // After a UTF-8 byte-order mark, the offset counts the mark.
         let mut marked = b"\xEF\xBB\xBF".to_vec();
         marked.extend_from_slice(&bytes);
-        let d = read_document(&marked, false);
+        let d = read_document(&marked, false).unwrap();
         assert_eq!((d.replaced, d.first_replaced), (1, Some(10)));
         // Fetched pages keep their rule: too little UTF-8 to tell.
         assert_ne!(decode_document(&bytes, false).encoding, "UTF-8");
@@ -422,7 +460,7 @@ mod tests {
                     let s: String = common[start..start + n].iter().collect();
                     let text = format!("Source: {s}, December 26, 2020\nhttps://a.example/x\n");
                     let (bytes, _, _) = enc.encode(&text);
-                    let (new, old) = (read_document(&bytes, false), decode(&bytes, false));
+                    let (new, old) = (read_document(&bytes, false).unwrap(), decode(&bytes, false));
                     assert_eq!(
                         (new.encoding, new.replaced),
                         (old.encoding, 0),
@@ -432,6 +470,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A picture or a PDF saved under a `.txt` name was read as text of
+    /// no items, without a word.
+    #[test]
+    fn bytes_with_nuls_that_are_not_utf16_are_not_text() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x02\0\0\0\x90wS\xde";
+        assert_eq!(read_document(png, false).err(), Some(NotText { offset: 8 }));
+        let mut text = "Title\n\nBody.\n".repeat(10).into_bytes();
+        text.extend_from_slice(b"\0\x01\x02\x03\xff\xfe\0");
+        let e = read_document(&text, true).unwrap_err();
+        assert_eq!(e.offset, 130);
+        assert!(
+            e.to_string().starts_with("not text: byte 130 is NUL"),
+            "{e}"
+        );
+        // UTF-16, with a byte-order mark or without, holds NULs and is text.
+        let english = "Title\r\nSource: Xinhua, December 26, 2020\r\n";
+        let le: Vec<u8> = english.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut marked = vec![0xFF, 0xFE];
+        marked.extend_from_slice(&le);
+        for bytes in [le, marked] {
+            assert_eq!(read_document(&bytes, false).unwrap().text, english);
+        }
+        // Text without NULs is text, whatever else it holds.
+        assert!(read_document(b"Title\x0c\x1b[1m\n", false).is_ok());
     }
 
     #[test]

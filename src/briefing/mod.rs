@@ -15,8 +15,8 @@ use jiff::civil::Date;
 
 pub use cited_date::document_date;
 pub use decode::{
-    Decoded, decode, decode_document, meta_charset, meta_claims_utf8_falsely, read_document,
-    utf8_with_strays,
+    Decoded, NotText, decode, decode_document, meta_charset, meta_claims_utf8_falsely,
+    read_document, utf8_with_strays,
 };
 pub use walk::{
     DocumentFile, WalkError, entry_named, find_documents, name_after_root, name_on_disk,
@@ -28,7 +28,8 @@ pub use walk::{
 /// version read, though its bytes are unchanged, so the mended reading
 /// reaches the store (see the `reader` column of `documents`).
 ///
-/// 6: a short UTF-8 document with a stray byte is UTF-8, not mojibake.
+/// 6: a short UTF-8 document with a stray byte is UTF-8, not mojibake;
+/// bytes that are no text are named, not read as a document of no items.
 pub const READER_VERSION: i64 = 6;
 
 /// The document formats the briefing store may hold, chosen by file extension.
