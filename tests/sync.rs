@@ -943,6 +943,27 @@ fn a_document_that_is_no_text_is_named_and_its_citations_kept() {
     assert_eq!(g.citations().len(), 9, "kept as the store had them");
 }
 
+/// UTF-16 without a byte-order mark that is mostly Chinese was guessed a
+/// legacy encoding: no Source line found in the mojibake.
+#[test]
+fn a_mostly_chinese_utf16_document_without_a_bom_syncs() {
+    let g = Ground::new();
+    let doc = "上海启动重点人群新冠疫苗接种\n\n\
+               新华社电，记者从上海市疾病预防控制中心获悉，上海已陆续启动新冠病毒疫苗接种工作，\
+               使用的是国药集团中国生物北京生物制品研究所生产的灭活疫苗。首批接种对象为海关、边检、\
+               冷链物流、交通运输等感染风险较高的重点人群。国务院联防联控机制新闻发布会介绍，\
+               重点人群接种工作正在有序开展，接种者须签署知情同意书，接种后须留观三十分钟。\
+               上海市卫生健康委员会表示，将根据疫苗供应情况，逐步扩大接种人群范围。\n\n\
+               Source: 新华社, December 26, 2020\nhttp://news.test/p1.html\n";
+    let le: Vec<u8> = doc.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    g.brief("a.txt", le);
+    let report = g.sync();
+    assert_eq!(report["unreadable"], serde_json::json!([]), "{report}");
+    let citations = g.citations();
+    assert_eq!(citations.len(), 1, "{citations:?}");
+    assert_eq!(citations[0]["outlet"], "新华社");
+}
+
 #[test]
 fn a_folder_the_walk_cannot_list_is_named_and_its_documents_kept() {
     let g = Ground::new();

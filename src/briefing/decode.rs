@@ -1,8 +1,9 @@
 //! Bytes of a briefing document to text, whatever encoding it was saved in.
 //!
-//! Order of evidence: a byte-order mark, (for briefing documents) the NUL
-//! bytes of UTF-16 without one, NUL bytes in anything else (a briefing
-//! document's: not text, see [`read_document`]), valid UTF-8 (or UTF-8 but for a few
+//! Order of evidence: a byte-order mark, (for briefing documents) UTF-16
+//! without one (by its NUL bytes, or by decoding cleanly to Chinese text
+//! with line breaks), NUL bytes in anything else (a briefing document's:
+//! not text, see [`read_document`]), valid UTF-8 (or UTF-8 but for a few
 //! stray bytes), an HTML `<meta charset>` (for briefing documents, unless
 //! it claims UTF-8 of bytes that are not), then a statistical guess
 //! (chardetng), which handles GBK, GB18030, Big5 and Windows-1252, the
@@ -107,9 +108,57 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     (nuls * 4 >= units && elsewhere * 8 <= nuls).then_some(encoding)
 }
 
-/// Reads a briefing document: as [`decode_document`], and besides, a
-/// document with NUL bytes that is not UTF-16 is [`NotText`], and a stray
-/// byte in a short UTF-8 document stays a stray ([`WIDE_PER_STRAY`]).
+/// UTF-16 without a byte-order mark that is mostly Chinese, which
+/// [`utf16_without_bom`] cannot tell by its NULs (under a quarter of its
+/// characters are ASCII). It is so when the bytes are not UTF-8, and read
+/// as UTF-16 in one byte order they decode cleanly (no unpaired surrogate)
+/// to text with a line break that is nearly all ASCII, Chinese and their
+/// punctuation. A line break read so is a NUL byte and its neighbour, and
+/// no text in a legacy encoding holds a NUL; GBK or Big5 read as UTF-16 is
+/// Hangul, surrogates and private-use characters, and a binary file's
+/// bytes anything at all. The byte order that reads more such characters
+/// wins.
+fn utf16_mostly_chinese(bytes: &[u8]) -> Option<&'static Encoding> {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) || std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    [encoding_rs::UTF_16LE, encoding_rs::UTF_16BE]
+        .into_iter()
+        .filter_map(|enc| {
+            let text = enc.decode_without_bom_handling_and_without_replacement(bytes)?;
+            let (mut total, mut plausible, mut breaks) = (0usize, 0usize, 0usize);
+            for c in text.chars() {
+                total += 1;
+                plausible += usize::from(chinese_text_char(c));
+                breaks += usize::from(c == '\n' || c == '\r');
+            }
+            (breaks > 0 && plausible * 20 >= total * 19).then_some((plausible, enc))
+        })
+        .max_by_key(|(plausible, _)| *plausible)
+        .map(|(_, enc)| enc)
+}
+
+/// A character a Chinese briefing is written in: printable ASCII and line
+/// breaks, Latin-1 letters, general and CJK punctuation, CJK ideographs,
+/// full-width forms.
+fn chinese_text_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~')
+        || matches!(
+            c,
+            '\u{A0}'..='\u{FF}'
+                | '\u{2000}'..='\u{206F}'
+                | '\u{3000}'..='\u{303F}'
+                | '\u{3400}'..='\u{4DBF}'
+                | '\u{4E00}'..='\u{9FFF}'
+                | '\u{FF00}'..='\u{FFEF}'
+        )
+}
+
+/// Reads a briefing document: as [`decode_document`], and besides, UTF-16
+/// without a byte-order mark that is mostly Chinese is read as UTF-16
+/// ([`utf16_mostly_chinese`]), a document with NUL bytes that is not
+/// UTF-16 is [`NotText`], and a stray byte in a short UTF-8 document
+/// stays a stray ([`WIDE_PER_STRAY`]).
 ///
 /// Sync's alone: fetched pages read through [`decode_document`] and
 /// [`utf8_with_strays`], whose readings stay as they were (a change there
@@ -117,7 +166,7 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
 pub fn read_document(bytes: &[u8], html: bool) -> Result<Decoded, NotText> {
     let bom = Encoding::for_bom(bytes);
     if bom.is_none()
-        && let Some(enc) = utf16_without_bom(bytes)
+        && let Some(enc) = utf16_without_bom(bytes).or_else(|| utf16_mostly_chinese(bytes))
     {
         let (text, _) = enc.decode_without_bom_handling(bytes);
         return Ok(Decoded {
@@ -496,6 +545,46 @@ mod tests {
         }
         // Text without NULs is text, whatever else it holds.
         assert!(read_document(b"Title\x0c\x1b[1m\n", false).is_ok());
+    }
+
+    /// UTF-16 without a byte-order mark that is mostly Chinese has too few
+    /// NULs for [`utf16_without_bom`]: it was guessed some legacy encoding,
+    /// mojibake throughout.
+    #[test]
+    fn mostly_chinese_utf16_without_a_bom_is_read_as_utf16() {
+        let text = "上海启动重点人群新冠疫苗接种\n\n\
+                    新华社上海电，记者从上海市疾病预防控制中心获悉，上海已陆续启动新冠病毒疫苗接种工作，\
+                    使用的是国药集团中国生物北京生物制品研究所生产的灭活疫苗。首批接种对象为海关、边检、\
+                    冷链物流、交通运输等感染风险较高的重点人群。国务院联防联控机制新闻发布会介绍，\
+                    重点人群接种工作正在有序开展，接种者须签署知情同意书。\n\n\
+                    来源：新华社，十二月二十六日\nhttp://127.0.0.1/1\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, name) in [(le, "UTF-16LE"), (be, "UTF-16BE")] {
+            assert_eq!(utf16_without_bom(&bytes), None, "the NUL rule cannot tell");
+            for html in [false, true] {
+                let d = read_document(&bytes, html).unwrap();
+                assert_eq!((d.text.as_str(), d.encoding), (text, name));
+            }
+        }
+        // The same text in GBK or Big5 (one of the two spellings is of even
+        // length) is not UTF-16, and reads as before.
+        for enc in [encoding_rs::GBK, encoding_rs::BIG5] {
+            for text in [text.to_string(), format!("{text}x")] {
+                let (bytes, _, _) = enc.encode(&text);
+                assert_eq!(utf16_mostly_chinese(&bytes), None, "{}", enc.name());
+                let (new, old) = (read_document(&bytes, false).unwrap(), decode(&bytes, false));
+                assert_eq!((new.text, new.encoding), (old.text, old.encoding));
+            }
+        }
+        // Nor is English in a legacy encoding, nor a binary file's bytes.
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode("Beijing’s café plans.\n");
+        assert_eq!(latin.len() % 2, 0);
+        assert_eq!(utf16_mostly_chinese(&latin), None);
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert_eq!(utf16_mostly_chinese(&noise), None);
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub use walk::{
 /// reaches the store (see the `reader` column of `documents`).
 ///
 /// 6: a short UTF-8 document with a stray byte is UTF-8, not mojibake;
-/// bytes that are no text are named, not read as a document of no items.
+/// UTF-16 that is mostly Chinese is read as UTF-16; bytes that are no text
+/// are named, not read as a document of no items.
 pub const READER_VERSION: i64 = 6;
 
 /// The document formats the briefing store may hold, chosen by file extension.
