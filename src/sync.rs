@@ -478,10 +478,12 @@ pub fn apply(
     // it were synced before, is likelier a share not mounted today than a
     // folder emptied on purpose. Its documents were withdrawn, every one,
     // without a word. Removing the link withdraws them. A plain folder
-    // emptied is taken at its word: its last document was deleted. Hidden
-    // folders, never walked, are not asked.
+    // emptied is taken at its word (its last document was deleted) unless
+    // /etc/fstab mounts a share on it that is not mounted now; removing
+    // the folder then withdraws them. Hidden folders, never walked, are
+    // not asked.
     let emptied_folders = emptied_folders(roots, docs, &known, &seen, &emptied, &unlisted);
-    for ((root, folder), kept) in &emptied_folders {
+    for ((root, folder), (kept, linked)) in &emptied_folders {
         report.unreadable.push(Unreadable {
             document: format!(
                 "{}/{}",
@@ -490,13 +492,18 @@ pub fn apply(
             ),
             error: format!(
                 "no document is here now, though {} synced from here before \
-                 (a share not mounted?): kept as they were; to withdraw them, remove \
-                 the link",
+                 ({}): kept as they were; to withdraw them, remove the {}",
                 if *kept == 1 {
                     "1 was".to_string()
                 } else {
                     format!("{kept} were")
-                }
+                },
+                if *linked {
+                    "a share not mounted?"
+                } else {
+                    "/etc/fstab mounts a share here, not mounted now"
+                },
+                if *linked { "link" } else { "folder" }
             ),
         });
     }
@@ -528,10 +535,12 @@ pub fn apply(
     Ok(report)
 }
 
-/// The linked folders (by entry as written and name under it, ending in
-/// `/`) that are on disk but hold no document found now, each the nearest
-/// folder still there above a known document not found, with how many of
-/// the known documents under them were active. None under an entry found
+/// The linked folders, and the plain ones `/etc/fstab` mounts a share on
+/// that is not mounted now (by entry as written and name under it, ending
+/// in `/`), that are on disk but hold no document found now, each the
+/// nearest folder still there above a known document not found, with how
+/// many of the known documents under them were active and whether the
+/// folder is a link. None under an entry found
 /// empty as a whole (`emptied`, said of the entry), nor under a hidden
 /// folder, nor under one the walk could not reach (`unlisted`, named
 /// already: a link to a folder we may not read is on disk, and was named
@@ -543,7 +552,7 @@ fn emptied_folders(
     seen: &HashSet<(String, String)>,
     emptied: &[&str],
     unlisted: &[(String, String)],
-) -> std::collections::BTreeMap<(String, String), usize> {
+) -> std::collections::BTreeMap<(String, String), (usize, bool)> {
     // Every folder holding a document found now, at any depth.
     let mut holding: HashSet<(&str, &str)> = HashSet::new();
     for d in docs.iter().filter(|d| d.unreachable.is_none()) {
@@ -553,6 +562,8 @@ fn emptied_folders(
         }
     }
     let found_under = |root: &str, folder: &str| holding.contains(&(root, folder));
+    // Read once a sync, and only when a plain folder is found empty.
+    let unmounted = std::cell::OnceCell::new();
     let mut out = std::collections::BTreeMap::new();
     for ((root, name), k) in known {
         if k.withdrawn
@@ -575,10 +586,19 @@ fn emptied_folders(
         while let Some(f) = folder.filter(|f| !f.as_os_str().is_empty()) {
             let on_disk = entry.path.join(f);
             if on_disk.is_dir() {
-                let linked = std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.is_symlink());
                 let f = format!("{}/", f.to_string_lossy());
-                if linked && !found_under(root, &f) {
-                    *out.entry((root.clone(), f)).or_insert(0) += 1;
+                let linked = || std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.is_symlink());
+                // A share mounted on the folder itself, not mounted now.
+                let unmounted = || {
+                    std::fs::canonicalize(&on_disk).is_ok_and(|c| {
+                        unmounted
+                            .get_or_init(crate::briefing::unmounted_points)
+                            .contains(&c)
+                    })
+                };
+                if !found_under(root, &f) && (linked() || unmounted()) {
+                    let (kept, _) = out.entry((root.clone(), f)).or_insert((0, linked()));
+                    *kept += 1;
                 }
                 break;
             }

@@ -1175,6 +1175,65 @@ fn a_linked_folder_found_empty_keeps_its_documents_until_the_link_goes() {
     assert_eq!(g.citations().len(), 8);
 }
 
+/// A share mounted on a plain folder below the entry (an fstab line for
+/// `briefings/2021`), not mounted today, leaves that folder empty: its
+/// documents were withdrawn as if deleted. Listed in fstab and not mounted,
+/// the folder is named and its documents kept; the same folder emptied
+/// while fstab does not list it is taken at its word.
+#[test]
+fn a_plain_mountpoint_found_empty_and_not_mounted_keeps_its_documents() {
+    let g = Ground::new();
+    g.brief("good.txt", SEED);
+    let doc = "T\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n";
+    g.brief("2021/12/a.txt", doc);
+    g.brief("2021/12/b.txt", doc.replace("/1", "/2"));
+    g.sync();
+    assert_eq!(g.citations().len(), 10);
+    let mountpoint = std::fs::canonicalize(g.path("briefings/2021")).unwrap();
+    let fstab = g.path("fstab");
+    std::fs::write(
+        &fstab,
+        format!(
+            "# test\n//nas/briefings {} cifs _netdev 0 0\n",
+            mountpoint.to_str().unwrap().replace(' ', "\\040")
+        ),
+    )
+    .unwrap();
+    // Unmounted: the mountpoint is there, empty.
+    std::fs::remove_dir_all(g.path("briefings/2021/12")).unwrap();
+    let out = g
+        .cmd(&["sync", "--format", "json"])
+        .env("CITEWATCH_TEST_FSTAB", &fstab)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 0, "{report}");
+    assert_eq!(
+        report["unreadable"][0]["document"], "../briefings/2021",
+        "{report}"
+    );
+    let said = report["unreadable"][0]["error"].as_str().unwrap();
+    assert!(
+        said.contains("/etc/fstab mounts a share here, not mounted now")
+            && said.contains("2 were synced from here before")
+            && said.ends_with("remove the folder"),
+        "{said}"
+    );
+    assert_eq!(g.citations().len(), 10);
+    // Not listed in fstab, the folder emptied is taken at its word.
+    std::fs::write(&fstab, "# nothing mounted below the briefings\n").unwrap();
+    let out = g
+        .cmd(&["sync", "--format", "json"])
+        .env("CITEWATCH_TEST_FSTAB", &fstab)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn"], 2, "{report}");
+    assert_eq!(g.citations().len(), 8);
+}
+
 /// A convenience link (`latest.txt`, a `current` folder) to a document had
 /// every citation in it recorded and reported twice.
 #[test]

@@ -9,6 +9,7 @@ mod decode;
 mod html;
 mod items;
 mod markdown;
+mod mounts;
 mod walk;
 
 use jiff::civil::Date;
@@ -18,6 +19,7 @@ pub use decode::{
     Decoded, NotText, decode, decode_document, meta_charset, meta_claims_utf8_falsely,
     read_document, utf8_with_strays,
 };
+pub use mounts::unmounted_points;
 pub use walk::{
     DocumentFile, WalkError, entry_named, find_documents, name_after_root, name_on_disk,
 };
