@@ -1528,3 +1528,166 @@ fn a_path_under_two_entries_is_headed_with_its_entry() {
         ]
     );
 }
+
+/// Two `[briefings] paths` entries each holding `2020/x.txt`: `--document`
+/// naming one with its entry (as `sync` names it, on disk, or its folder so)
+/// reported both documents and counted both's citations, so a gate on one
+/// failed on the other's links. The service's `document=` reads it alike.
+#[test]
+fn a_document_named_with_its_entry_leaves_the_other_entrys_alone() {
+    let g = Ground::new();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings/r1\", \"../briefings/r2\"]\n[store]\ndir = \"../data\"\n",
+    );
+    let doc = |urls: &[&str]| {
+        let mut text = String::from("Briefings - page\n\n");
+        for (i, url) in urls.iter().enumerate() {
+            text.push_str(&format!(
+                "Headline {i}\n\nA body paragraph that is long enough to be one.\n\n\
+                 Source: Xinhua, December 26, 2020\n{url}\n\n"
+            ));
+        }
+        text
+    };
+    // r1's three citations are unchecked; r2's x.txt holds one invalid, and
+    // its folder one more document.
+    g.brief(
+        "r1/2020/x.txt",
+        doc(&[
+            "http://127.0.0.1:9/a",
+            "http://127.0.0.1:9/b",
+            "http://127.0.0.1:9/c",
+        ]),
+    );
+    g.brief("r2/2020/x.txt", doc(&["htp://127.0.0.1:9/bad"]));
+    g.brief("r2/2020/y.txt", doc(&["http://127.0.0.1:9/y"]));
+    assert_eq!(g.cmd(&["sync"]).output().unwrap().status.code(), Some(0));
+    let documents = |json: &Value| -> Vec<(String, String)> {
+        json["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["documents"].as_array().unwrap())
+            .map(|d| {
+                (
+                    d["root"].as_str().unwrap().to_string(),
+                    d["document"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let named = |root: &str, docs: &[&str]| -> Vec<(String, String)> {
+        docs.iter()
+            .map(|d| (format!("../briefings/{root}"), d.to_string()))
+            .collect()
+    };
+    let on_disk = |rel: &str| g.path("briefings").join(rel).to_str().unwrap().to_string();
+    // What is asked, the (entry, document) pairs listed, citations by status.
+    type Case = (String, Vec<(String, String)>, Value);
+    let cases: Vec<Case> = vec![
+        (
+            "../briefings/r1/2020/x.txt".into(),
+            named("r1", &["2020/x.txt"]),
+            serde_json::json!({"unchecked": 3}),
+        ),
+        (
+            on_disk("r1/2020/x.txt"),
+            named("r1", &["2020/x.txt"]),
+            serde_json::json!({"unchecked": 3}),
+        ),
+        (
+            "../briefings/r2/2020/x.txt".into(),
+            named("r2", &["2020/x.txt"]),
+            serde_json::json!({"invalid": 1}),
+        ),
+        (
+            on_disk("r2/2020/x.txt"),
+            named("r2", &["2020/x.txt"]),
+            serde_json::json!({"invalid": 1}),
+        ),
+        (
+            "../briefings/r2/2020".into(),
+            named("r2", &["2020/x.txt", "2020/y.txt"]),
+            serde_json::json!({"invalid": 1, "unchecked": 1}),
+        ),
+        (
+            on_disk("r2/2020/"),
+            named("r2", &["2020/x.txt", "2020/y.txt"]),
+            serde_json::json!({"invalid": 1, "unchecked": 1}),
+        ),
+        (
+            "../briefings/r1/2020".into(),
+            named("r1", &["2020/x.txt"]),
+            serde_json::json!({"unchecked": 3}),
+        ),
+    ];
+    // The documents in name order, whatever their sections' order.
+    let sorted = |mut docs: Vec<(String, String)>| {
+        docs.sort();
+        docs
+    };
+    for (asked, docs, by_status) in &cases {
+        let json = g.json(&[
+            "report",
+            "--status",
+            "all",
+            "--format",
+            "json",
+            "--document",
+            asked,
+        ]);
+        let total: i64 = by_status
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_i64().unwrap())
+            .sum();
+        assert_eq!(json["summary"]["citations"], total, "{asked}: {json}");
+        let counted: serde_json::Map<String, Value> = json["summary"]["citations_by_status"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, n)| n.as_i64() != Some(0))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(Value::Object(counted), *by_status, "{asked}");
+        assert_eq!(sorted(documents(&json)), *docs, "{asked}");
+    }
+    // The path as `citations` shows it names no entry: both documents.
+    let both = g.json(&[
+        "report",
+        "--status",
+        "all",
+        "--format",
+        "json",
+        "--document",
+        "2020/x.txt",
+    ]);
+    assert_eq!(both["summary"]["citations"], 4, "{both}");
+
+    // The service's `document=`, through the binary's `serve`.
+    let (mut child, base) = g.serve();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (asked, docs, by_status) in &cases {
+        let url = format!(
+            "{base}api/report?status=all&document={}",
+            url::form_urlencoded::byte_serialize(asked.as_bytes()).collect::<String>()
+        );
+        let body = rt.block_on(async {
+            let c = reqwest::Client::builder().no_proxy().build().unwrap();
+            c.get(&url).send().await.unwrap().text().await.unwrap()
+        });
+        let json: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(
+            json["summary"]["citations_by_status"]["unchecked"],
+            by_status
+                .get("unchecked")
+                .cloned()
+                .unwrap_or(Value::from(0)),
+            "{asked}: {json}"
+        );
+        assert_eq!(sorted(documents(&json)), *docs, "serve {asked}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

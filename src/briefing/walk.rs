@@ -287,12 +287,14 @@ fn root_file_format(root: &BriefingRoot) -> Result<Format, WalkError> {
 
 /// The store's name for a document or folder written as `sync` names it,
 /// its `[briefings] paths` entry as written and then its name under it
-/// (`../briefings/2021/a.txt`): the name without the entry.
-pub fn name_after_root(roots: &[BriefingRoot], given: &str) -> Option<String> {
+/// (`../briefings/2021/a.txt`): the entry as written and the name under it.
+/// The entry is part of the answer: two entries may hold the same path, and
+/// a name without its entry would stand for both.
+pub fn name_after_root(roots: &[BriefingRoot], given: &str) -> Option<(String, String)> {
     roots.iter().find_map(|root| {
         let name = given.strip_prefix(root.written.trim_end_matches('/'))?;
         let name = name.strip_prefix('/')?.trim_end_matches('/');
-        (!name.is_empty()).then(|| name.to_string())
+        (!name.is_empty()).then(|| (root.written.clone(), name.to_string()))
     })
 }
 
@@ -316,9 +318,11 @@ pub fn entry_named(roots: &[BriefingRoot], asked: &str) -> Option<String> {
 /// The store's name for a document or folder given as a path on disk
 /// (absolute, or relative to the working folder), when it lies under one of
 /// the roots: an editor gating a new briefing has its file path at hand, not
-/// the name `citations` shows. `None` when it is not on disk or not under a
-/// root (or is a root folder itself, which names no one document or folder).
-pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<String> {
+/// the name `citations` shows. It comes with its entry as written, since
+/// another entry may hold the same name. `None` when it is not on disk or
+/// not under a root (or is a root folder itself, which names no one
+/// document or folder).
+pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<(String, String)> {
     // As written first (made absolute, `..` resolved without following
     // links): the walk names what lies under a linked folder by the link's
     // path, and a root that is a link to a file by the link's name.
@@ -333,16 +337,16 @@ pub fn name_on_disk(roots: &[BriefingRoot], given: &Path) -> Option<String> {
                 .then(|| {
                     root.path
                         .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
+                        .map(|n| (root.written.clone(), n.to_string_lossy().into_owned()))
                 })
                 .flatten();
         }
         [(&root_written, &as_written), (&root_resolved, &resolved)]
             .into_iter()
-            .find_map(|(root, given)| {
-                given.strip_prefix(root).ok()?;
-                let name = relative_name(root, given);
-                (!name.is_empty()).then_some(name)
+            .find_map(|(dir, given)| {
+                given.strip_prefix(dir).ok()?;
+                let name = relative_name(dir, given);
+                (!name.is_empty()).then(|| (root.written.clone(), name))
             })
     })
 }
@@ -409,6 +413,16 @@ fn escaped(name: &std::ffi::OsStr) -> String {
 mod tests {
     use super::*;
 
+    /// `name_on_disk`'s name alone (its entry is checked where it matters).
+    fn disk_name(roots: &[BriefingRoot], given: &Path) -> Option<String> {
+        name_on_disk(roots, given).map(|(_, name)| name)
+    }
+
+    /// `name_after_root`'s name alone.
+    fn after_root(roots: &[BriefingRoot], given: &str) -> Option<String> {
+        name_after_root(roots, given).map(|(_, name)| name)
+    }
+
     fn root(path: &Path) -> BriefingRoot {
         BriefingRoot {
             written: path.display().to_string(),
@@ -428,25 +442,31 @@ mod tests {
         let roots = [root(&tree), root(&single)];
         // Absolute, through `..`, a folder, and a root that is one file.
         assert_eq!(
-            name_on_disk(&roots, &tree.join("2020/12/a.txt")).as_deref(),
+            disk_name(&roots, &tree.join("2020/12/a.txt")).as_deref(),
             Some("2020/12/a.txt")
         );
         assert_eq!(
-            name_on_disk(&roots, &tree.join("2020/../2020/12/a.txt")).as_deref(),
+            disk_name(&roots, &tree.join("2020/../2020/12/a.txt")).as_deref(),
             Some("2020/12/a.txt")
         );
         assert_eq!(
-            name_on_disk(&roots, &tree.join("2020")).as_deref(),
+            disk_name(&roots, &tree.join("2020")).as_deref(),
             Some("2020")
         );
-        assert_eq!(name_on_disk(&roots, &single).as_deref(), Some("one.md"));
-        // Not under a root, not on disk, or a whole root: no name.
+        assert_eq!(disk_name(&roots, &single).as_deref(), Some("one.md"));
+        // Each with the entry it lies under: another may hold the same name.
         assert_eq!(
-            name_on_disk(&roots, &dir.path().join("elsewhere.txt")),
-            None
+            name_on_disk(&roots, &tree.join("2020")),
+            Some((roots[0].written.clone(), "2020".to_string()))
         );
-        assert_eq!(name_on_disk(&roots, &tree.join("2020/12/gone.txt")), None);
-        assert_eq!(name_on_disk(&roots, &tree), None);
+        assert_eq!(
+            name_on_disk(&roots, &single),
+            Some((roots[1].written.clone(), "one.md".to_string()))
+        );
+        // Not under a root, not on disk, or a whole root: no name.
+        assert_eq!(disk_name(&roots, &dir.path().join("elsewhere.txt")), None);
+        assert_eq!(disk_name(&roots, &tree.join("2020/12/gone.txt")), None);
+        assert_eq!(disk_name(&roots, &tree), None);
         // Through links: a linked folder inside the tree, and a root that is a
         // link to a file elsewhere, keep the names the walk gives them.
         let share = dir.path().join("share");
@@ -459,11 +479,11 @@ mod tests {
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let roots = [root(&tree), root(&link)];
         assert_eq!(
-            name_on_disk(&roots, &tree.join("2021/b.txt")).as_deref(),
+            disk_name(&roots, &tree.join("2021/b.txt")).as_deref(),
             Some("2021/b.txt")
         );
-        assert_eq!(name_on_disk(&roots, &link).as_deref(), Some("linked.md"));
-        assert_eq!(name_on_disk(&roots, &target).as_deref(), Some("linked.md"));
+        assert_eq!(disk_name(&roots, &link).as_deref(), Some("linked.md"));
+        assert_eq!(disk_name(&roots, &target).as_deref(), Some("linked.md"));
     }
 
     #[test]
@@ -483,29 +503,29 @@ mod tests {
         let named: Vec<(&str, Option<String>)> = vec![
             (
                 "through a link outside",
-                name_on_disk(&roots, &outside.join("deep/a.txt")),
+                disk_name(&roots, &outside.join("deep/a.txt")),
             ),
             // On disk, deep/.. is briefings/; by name, it is outside/.
             (
                 "out of a link by `..`",
-                name_on_disk(&roots, &outside.join("deep/../b.txt")),
+                disk_name(&roots, &outside.join("deep/../b.txt")),
             ),
             (
                 "from the tree, out by `..`",
-                name_on_disk(&roots, &tree.join("../outside/deep/a.txt")),
+                disk_name(&roots, &tree.join("../outside/deep/a.txt")),
             ),
             (
                 "a link outside to the whole entry",
                 entry_named(&roots, outside.join("whole").to_str().unwrap()),
             ),
             ("nowhere", entry_named(&roots, "/outside/x")),
-            ("nowhere", name_on_disk(&roots, Path::new("/outside/x"))),
+            ("nowhere", disk_name(&roots, Path::new("/outside/x"))),
         ];
         let resolved: Vec<_> = named.iter().filter(|(_, n)| n.is_some()).collect();
         assert!(resolved.is_empty(), "resolved on disk: {resolved:?}");
         // Under the root, by name, it is resolved as before.
         assert_eq!(
-            name_on_disk(&roots, &outside.join("../briefings/2020/a.txt")).as_deref(),
+            disk_name(&roots, &outside.join("../briefings/2020/a.txt")).as_deref(),
             Some("2020/a.txt")
         );
         let spelt = format!("{}/", tree.join("2020/..").display());
@@ -564,12 +584,16 @@ mod tests {
             },
         ];
         assert_eq!(
-            name_after_root(&roots, "../briefings/2021/a.txt").as_deref(),
+            after_root(&roots, "../briefings/2021/a.txt").as_deref(),
             Some("2021/a.txt")
         );
         assert_eq!(
-            name_after_root(&roots, "/srv/other/b.md").as_deref(),
+            after_root(&roots, "/srv/other/b.md").as_deref(),
             Some("b.md")
+        );
+        assert_eq!(
+            name_after_root(&roots, "../briefings/2021/"),
+            Some(("../briefings/".to_string(), "2021".to_string()))
         );
         for not_one in [
             "../briefings",
@@ -577,7 +601,7 @@ mod tests {
             "../briefingsX/a.txt",
             "a.txt",
         ] {
-            assert_eq!(name_after_root(&roots, not_one), None, "{not_one}");
+            assert_eq!(after_root(&roots, not_one), None, "{not_one}");
         }
     }
 }

@@ -168,7 +168,10 @@ fn document_asked(config: &Config, given: &std::ffi::OsStr) -> String {
     match given.to_str() {
         Some(text) => text.to_string(),
         None => {
+            // As `sync` names it, entry and all, so that the filter keeps to
+            // that entry's document.
             citewatch::briefing::name_on_disk(&config.briefings.paths, std::path::Path::new(given))
+                .map(|(root, name)| format!("{}/{name}", root.trim_end_matches('/')))
                 .unwrap_or_else(|| given.to_string_lossy().into_owned())
         }
     }

@@ -71,7 +71,8 @@ pub struct Options {
     /// Only this document (or folder).
     pub document: Option<String>,
     /// Only documents under this `[briefings] paths` entry, as written (a
-    /// whole entry asked for as `--document`).
+    /// whole entry asked for as `--document`, or, with `document`, the
+    /// entry that document was named under).
     pub root: Option<String>,
     /// Where archived copies are linked, ending with `/` (`{it}archive/{id}`):
     /// `[serve] archive_origin` when set, else `[serve] public_url`.

@@ -175,9 +175,12 @@ pub fn parse_statuses(list: &str) -> Result<Vec<&'static str>, BadStatuses> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocumentFilter {
     /// A document, or the documents under a folder, by the path `citations`
-    /// shows (relative to its `[briefings] paths` entry).
+    /// shows (relative to its `[briefings] paths` entry): under `root` when
+    /// that is given, else under every entry holding that path.
     pub document: Option<String>,
-    /// Every document under this `[briefings] paths` entry, as written.
+    /// The documents under this `[briefings] paths` entry, as written: all of
+    /// them (a whole entry asked for), or those at `document` under it (a
+    /// document named with its entry or by its path on disk).
     pub root: Option<String>,
 }
 
@@ -216,7 +219,9 @@ pub fn document_filter(
     roots: &[BriefingRoot],
     asked: &str,
 ) -> Result<DocumentFilter, BadDocument> {
-    if store.has_document(asked)? {
+    // The path `citations` shows says no entry: it names what lies at that
+    // path under each entry holding it.
+    if store.has_document(None, asked)? {
         return Ok(DocumentFilter {
             document: Some(asked.to_string()),
             root: None,
@@ -224,7 +229,7 @@ pub fn document_filter(
     }
     // A folder as a shell completes it (`2021/`): the store names it bare.
     let folder = asked.trim_end_matches('/');
-    if !folder.is_empty() && folder != asked && store.has_document(folder)? {
+    if !folder.is_empty() && folder != asked && store.has_document(None, folder)? {
         return Ok(DocumentFilter {
             document: Some(folder.to_string()),
             root: None,
@@ -238,17 +243,19 @@ pub fn document_filter(
             root: Some(root),
         });
     }
+    // Named with its entry (as `sync` names it, or on disk): that entry's
+    // document only, though another entry holds the same path.
     let other_name = crate::briefing::name_after_root(roots, asked)
         .or_else(|| crate::briefing::name_on_disk(roots, std::path::Path::new(asked)));
     match other_name {
-        Some(name) if store.has_document(&name)? => Ok(DocumentFilter {
+        Some((root, name)) if store.has_document(Some(&root), &name)? => Ok(DocumentFilter {
             document: Some(name),
-            root: None,
+            root: Some(root),
         }),
-        name => {
-            let withdrawn = store.only_withdrawn_document(asked)?
-                || match name {
-                    Some(name) => store.only_withdrawn_document(&name)?,
+        named => {
+            let withdrawn = store.only_withdrawn_document(None, asked)?
+                || match named {
+                    Some((root, name)) => store.only_withdrawn_document(Some(&root), &name)?,
                     None => false,
                 };
             Err(if withdrawn {

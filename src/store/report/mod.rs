@@ -37,7 +37,8 @@ pub struct ReportScope<'a> {
     /// Only citations in this document (path relative to its root) or folder.
     pub document: Option<&'a str>,
     /// Only citations in documents under this `[briefings] paths` entry (as
-    /// written), when the whole entry is asked for.
+    /// written): the whole entry, or, with `document`, that path under it
+    /// only (another entry may hold the same path).
     pub root: Option<&'a str>,
     /// Status changes at or after this instant are "new"; `None`: every change.
     pub since: Option<Millis>,
@@ -288,32 +289,33 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Whether an active document has this path (or lies under this folder).
-    pub fn has_document(&self, path: &str) -> Result<bool> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM documents d WHERE d.withdrawn_at IS NULL
-                   AND (d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/'))",
-                [path],
-                |r| r.get(0),
-            )
-            .map_err(self.err())
+    /// Whether an active document has this path (or lies under this folder),
+    /// under this `[briefings] paths` entry (as written) or, `None`, under
+    /// any.
+    pub fn has_document(&self, root: Option<&str>, path: &str) -> Result<bool> {
+        self.documents_exist(root, path, true)
     }
 
     /// Whether a withdrawn document, and no active one, has this path (or
-    /// lies under this folder): a filter naming it names something the
-    /// store knows, whose citations are left out of reports.
-    pub fn only_withdrawn_document(&self, path: &str) -> Result<bool> {
-        Ok(!self.has_document(path)?
-            && self
-                .conn
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM documents d WHERE d.withdrawn_at IS NOT NULL
-                       AND (d.path = ?1 OR substr(d.path, 1, length(?1) + 1) = ?1 || '/'))",
-                    [path],
-                    |r| r.get(0),
-                )
-                .map_err(self.err())?)
+    /// lies under this folder) under `root` (any, `None`): a filter naming it
+    /// names something the store knows, whose citations are left out of
+    /// reports.
+    pub fn only_withdrawn_document(&self, root: Option<&str>, path: &str) -> Result<bool> {
+        Ok(!self.has_document(root, path)? && self.documents_exist(root, path, false)?)
+    }
+
+    /// Whether a document, active or withdrawn as `active` says, has this
+    /// path or lies under this folder, under `root` when one is given.
+    fn documents_exist(&self, root: Option<&str>, path: &str, active: bool) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM documents d WHERE (d.withdrawn_at IS NULL) = ?3
+                   AND (?1 IS NULL OR d.root = ?1)
+                   AND (d.path = ?2 OR substr(d.path, 1, length(?2) + 1) = ?2 || '/'))",
+                rusqlite::params![root, path, active],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
     }
 
     /// Whether the documents still in the briefing store lie under more
