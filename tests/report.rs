@@ -1691,3 +1691,110 @@ fn a_document_named_with_its_entry_leaves_the_other_entrys_alone() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// The copy shown as cited was the source's baseline for every citation: a
+/// source rewritten after its first capture and cited again after the
+/// rewrite showed the new citation the first copy, a text its editor never
+/// saw. Each citation gets the latest good capture before its cited date's
+/// grace ends; one dated before every capture, the baseline.
+#[test]
+fn each_citation_is_shown_the_copy_nearest_its_cited_date() {
+    let g = Ground::new();
+    let url = "http://127.0.0.1:9/rewritten";
+    let mut store = Store::open(&g.path("data/citewatch.db")).unwrap();
+    let batch = store.sync_batch().unwrap();
+    let dated = |date: &str| item(&format!("Cited on {date}"), vec![cite("Xinhua", date, url)]);
+    batch
+        .put_document(
+            &NewDocument {
+                root: "../briefings",
+                path: "a.txt",
+                format: "txt",
+                sha256: "00",
+                size: 1,
+                encoding: "UTF-8",
+                mtime_ns: None,
+                id: None,
+                reader: citewatch::briefing::READER_VERSION,
+            },
+            &[
+                dated("2020-06-01"),
+                dated("2021-02-01"),
+                dated("2024-06-10"),
+            ],
+            t("2024-06-30T00:00:00Z"),
+        )
+        .unwrap();
+    batch.commit().unwrap();
+    // The first capture (the baseline), the rewrite, and a later capture
+    // past the last citation's grace.
+    let mut night = |at: &str, old: &str, new: &str, k: i64| {
+        let n = Night::new(t(at));
+        let run = store.start_run(n.at, 1).unwrap();
+        let w = n.good(&store, url, old, new, url, "HTTP 200", None, k);
+        n.finish(&mut store, run, &[w]);
+    };
+    night("2021-01-05T02:00:00Z", "unchecked", "ok", 1);
+    night("2024-03-01T02:00:00Z", "ok", "changed", 2);
+    night("2024-06-20T02:00:00Z", "changed", "changed", 3);
+    let source = Night::source_id(&store, url);
+    let capture_at = |at: &str| store.pick_copy(source, Some(t(at))).unwrap().unwrap().0;
+    let baseline = capture_at("2021-01-05T02:00:01Z");
+    let rewrite = capture_at("2024-03-01T02:00:02Z");
+    assert_ne!(baseline.id, rewrite.id);
+    drop(store);
+
+    let json = g.json(&["report", "--status", "all", "--format", "json"]);
+    let shown: Vec<(String, i64, String)> = json["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["documents"].as_array().unwrap())
+        .flat_map(|d| d["briefings"].as_array().unwrap())
+        .flat_map(|b| b["citations"].as_array().unwrap())
+        .map(|c| {
+            assert_eq!(c["baseline_date"], "2021-01-05", "{c}");
+            (
+                c["cited_date"].as_str().unwrap().to_string(),
+                c["archived"]["capture_id"].as_i64().unwrap(),
+                c["archived"]["get_command"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let get_at = |at: &str| format!("citewatch get {url} --at {at}");
+    assert_eq!(
+        shown,
+        [
+            (
+                "2020-06-01".to_string(),
+                baseline.id,
+                get_at("2021-01-05T02:00:01Z")
+            ),
+            (
+                "2021-02-01".to_string(),
+                baseline.id,
+                get_at("2021-01-05T02:00:01Z")
+            ),
+            (
+                "2024-06-10".to_string(),
+                rewrite.id,
+                get_at("2024-03-01T02:00:02Z")
+            ),
+        ]
+    );
+    // People are told which copy the change is measured against.
+    let text = g.cmd(&["report"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(
+        text.matches("as cited: the baseline copy of 2021-01-05")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "changed since the baseline copy of 2021-01-05; as cited: the archived copy, the latest taken by the cited date"
+        ),
+        "{text}"
+    );
+}

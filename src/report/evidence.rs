@@ -101,6 +101,8 @@ mod tests {
             capture_id: None,
             captured_at: None,
             capture_sha256: None,
+            baseline_capture_id: None,
+            baseline_at: None,
             is_new: false,
         }
     }

@@ -323,8 +323,12 @@ impl Render for Html<'_> {
                 };
                 writeln!(o, "<p class=\"url\">New URL: {shown}</p>")?;
             }
-            if let Some(d) = &c.baseline_date {
-                writeln!(o, "<p>As cited: the baseline copy of {}.</p>", escape(d))?;
+            if let Some(note) = c.as_cited_note() {
+                writeln!(
+                    o,
+                    "<p>{}.</p>",
+                    escape(&crate::report::model::capitalised(&note))
+                )?;
             }
             if let Some(a) = &c.archived {
                 write!(
@@ -404,6 +408,7 @@ mod tests {
             similarity: None,
             baseline_date: None,
             archived: None,
+            archived_after_baseline: false,
             wayback_url: Some(crate::report::model::wayback_url("http://a.example/x")),
             new: true,
         }

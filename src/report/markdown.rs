@@ -185,8 +185,8 @@ impl Render for Markdown<'_> {
             if let Some(u) = &c.new_url {
                 lines.push(format!("New URL: {}", url_text(u)));
             }
-            if let Some(d) = &c.baseline_date {
-                lines.push(format!("As cited: the baseline copy of {d}"));
+            if let Some(note) = c.as_cited_note() {
+                lines.push(crate::report::model::capitalised(&note));
             }
             if let Some(a) = &c.archived {
                 let mut s = format!(

@@ -233,10 +233,17 @@ pub struct Citation {
     pub new_url: Option<String>,
     /// Main-text similarity to the copy as cited (0–1).
     pub similarity: Option<f64>,
-    /// For `changed`: the date of the baseline copy (YYYY-MM-DD).
+    /// For `changed`: the date of the baseline copy (YYYY-MM-DD), the copy
+    /// the change is measured against.
     pub baseline_date: Option<String>,
-    /// The archived copy, if any.
+    /// The archived copy, if any: the copy as cited, the latest good capture
+    /// within its cited date's grace, else the baseline (see
+    /// [`crate::store::ReportRow::capture_id`]).
     pub archived: Option<Archived>,
+    /// Whether `archived` is a later copy than the baseline (the citation is
+    /// dated after a later capture): people are told which copy is which.
+    #[serde(skip)]
+    pub archived_after_baseline: bool,
     /// Wayback Machine lookup (no request is sent).
     pub wayback_url: Option<String>,
     /// The source entered this status group since `since`.
@@ -254,6 +261,15 @@ pub fn shell_quote(s: &str) -> std::borrow::Cow<'_, str> {
         return s.into();
     }
     format!("'{}'", s.replace('\'', r"'\''")).into()
+}
+
+/// `text` with its first letter upper case, to begin a sentence.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// The Wayback Machine's list of snapshots of `url`.
@@ -297,10 +313,13 @@ impl Citation {
             }
             _ => None,
         };
-        let baseline_date = match (r.status.as_str(), r.captured_at) {
+        let baseline_date = match (r.status.as_str(), r.baseline_at) {
             ("changed", Some(at)) => Some(day(at)),
             _ => None,
         };
+        let archived_after_baseline = r.capture_id.is_some()
+            && r.baseline_capture_id.is_some()
+            && r.capture_id != r.baseline_capture_id;
         let failing = r.status == "failing";
         let moved = r.status == "moved";
         Citation {
@@ -320,8 +339,24 @@ impl Citation {
             similarity: r.similarity,
             baseline_date,
             archived,
+            archived_after_baseline,
             new: r.is_new,
         }
+    }
+
+    /// For `changed`, which copy the archived one is, in words: the
+    /// baseline, or a later copy (the citation is dated after it), while the
+    /// change is still measured against the baseline.
+    pub fn as_cited_note(&self) -> Option<String> {
+        let d = self.baseline_date.as_deref()?;
+        Some(if self.archived_after_baseline {
+            format!(
+                "changed since the baseline copy of {d}; as cited: the archived copy, the latest \
+                 taken by the cited date"
+            )
+        } else {
+            format!("as cited: the baseline copy of {d}")
+        })
     }
 
     /// The status as a reader sees it: `failing (suspect dead)`.

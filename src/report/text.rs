@@ -289,8 +289,8 @@ impl Render for Text<'_> {
         if let Some(u) = &c.new_url {
             writeln!(self.out, "{IND}new URL: {u}")?;
         }
-        if let Some(d) = &c.baseline_date {
-            writeln!(self.out, "{IND}as cited: the baseline copy of {d}")?;
+        if let Some(note) = c.as_cited_note() {
+            writeln!(self.out, "{IND}{note}")?;
         }
         if let Some(a) = &c.archived {
             writeln!(

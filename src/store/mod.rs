@@ -24,7 +24,8 @@ pub use check::{
 pub use citations::CitationRow;
 pub use documents::{KnownDocument, NewCitation, NewDocument, NewItem, SyncBatch};
 pub use report::{
-    OutletCount, ReadSnapshot, ReportCounts, ReportListing, ReportRow, ReportScope, SourceStatuses,
+    AS_CITED_GRACE, OutletCount, ReadSnapshot, ReportCounts, ReportListing, ReportRow, ReportScope,
+    SourceStatuses,
 };
 pub use serve::{ArchivedCopy, ListedSource, Memento, MetricsSnapshot, SourcePage, SourceQuery};
 

@@ -128,16 +128,33 @@ pub struct ReportRow {
     pub consecutive_failures: i64,
     /// First failing check of the streak.
     pub failing_since: Option<Millis>,
-    /// The archived copy shown: the baseline, else the latest 2xx capture
-    /// unless its check judged it otherwise (a soft 404's error page).
+    /// The archived copy shown, the copy as cited: the latest good capture
+    /// taken before the cited date's grace ends ([`AS_CITED_GRACE`]); else
+    /// (no cited date, or only captures after it, as for most citations:
+    /// citewatch first sees a URL after the briefing citing it) the
+    /// baseline; else the latest 2xx capture unless its check judged it
+    /// otherwise (a soft 404's error page).
     pub capture_id: Option<i64>,
     /// When it was captured.
     pub captured_at: Option<Millis>,
     /// sha256 of its body.
     pub capture_sha256: Option<String>,
+    /// The copy the source's record shows, whatever the citation's date:
+    /// its baseline (the copy its `changed` is measured against), else the
+    /// latest 2xx capture as above. The copy as cited may differ from it.
+    pub baseline_capture_id: Option<i64>,
+    /// When that was captured.
+    pub baseline_at: Option<Millis>,
     /// The source newly entered its status group since the scope's `since`.
     pub is_new: bool,
 }
+
+/// How long after the start (midnight UTC) of a citation's cited date a
+/// capture still shows the page as cited: the cited day, and the next for
+/// the time zones (and editors) a day behind UTC. A date names a day, not
+/// an instant, and a capture of a later day may already hold the rewrite
+/// the editor did not see.
+pub const AS_CITED_GRACE: Millis = 2 * 86_400_000;
 
 /// A source has a citation in scope (counted in the summary).
 const SEEN: u8 = 1;
@@ -408,6 +425,7 @@ impl Store {
         let record_err = record_err(&self.file);
         let spill = |source| StoreError::Spill { source };
         let mut item = ListedItem::new(&self.conn).map_err(&err)?;
+        let mut as_cited = AsCited::new(&self.conn, status_of.len()).map_err(&err)?;
         let mut payload = Vec::with_capacity(512);
         let mut joined = Vec::with_capacity(512);
         {
@@ -492,6 +510,25 @@ impl Store {
                         put(r.get_ref(i).map_err(&err)?)?;
                     }
                     put(ValueRef::Integer(i64::from(is_new)))?;
+                    let copy = match source {
+                        Some(source) => as_cited
+                            .copy(source, r.get_ref(5).map_err(&err)?)
+                            .map_err(&err)?,
+                        None => None,
+                    };
+                    let mut put = |v| values::put(&mut payload, v).map_err(spill);
+                    match &copy {
+                        Some((id, at, sha)) => {
+                            put(ValueRef::Integer(*id))?;
+                            put(ValueRef::Integer(*at))?;
+                            put(ValueRef::Text(sha.as_bytes()))?;
+                        }
+                        None => {
+                            for _ in 0..3 {
+                                put(ValueRef::Null)?;
+                            }
+                        }
+                    }
                     match source {
                         Some(source) => sorting
                             .by_source(source, place.id, &payload)
@@ -601,6 +638,7 @@ impl Store {
         list.sort_by(|a, b| a.outlet.cmp(&b.outlet));
         counts.outlets = list;
         drop(item);
+        drop(as_cited);
         let wanted = flags.iter().map(|f| f & WANTED != 0).collect();
         drop(flags);
         self.join_sources(wanted, &mut sorting)?;
@@ -699,7 +737,7 @@ impl Store {
 
 /// What a listed row carries through the sort, after its place: the values
 /// of [`ListedItem`]'s `load` order, read back by [`ReportListing`].
-const LISTED: usize = 10;
+const LISTED: usize = 13;
 
 /// Briefing items read at once by [`ListedItem`].
 const WINDOW: usize = 32;
@@ -871,6 +909,20 @@ fn read_row(place: order::Key, payload: &[u8]) -> rusqlite::Result<ReportRow> {
     let source_id: Option<i64> = listed_value(&listed, 0)?;
     let (has_record, columns) = sources::record(rest)?;
     let status: Option<String> = sources::get(&columns, 0)?;
+    // The copy as cited, when it was found apart from the record's.
+    let as_cited: Option<i64> = listed_value(&listed, 10)?;
+    let (capture_id, captured_at, capture_sha256) = match as_cited {
+        Some(id) if has_record => (
+            Some(id),
+            listed_value(&listed, 11)?,
+            listed_value(&listed, 12)?,
+        ),
+        _ => (
+            sources::get(&columns, 12)?,
+            sources::get(&columns, 13)?,
+            sources::get(&columns, 14)?,
+        ),
+    };
     Ok(ReportRow {
         // A citation without a source (or whose source row is missing) is `invalid`.
         status: status.unwrap_or_else(|| "invalid".to_string()),
@@ -895,11 +947,96 @@ fn read_row(place: order::Key, payload: &[u8]) -> rusqlite::Result<ReportRow> {
         similarity: sources::get(&columns, 9)?,
         consecutive_failures: sources::get::<Option<i64>>(&columns, 10)?.unwrap_or(0),
         failing_since: sources::get(&columns, 11)?,
-        capture_id: sources::get(&columns, 12)?,
-        captured_at: sources::get(&columns, 13)?,
-        capture_sha256: sources::get(&columns, 14)?,
+        capture_id,
+        captured_at,
+        capture_sha256,
+        baseline_capture_id: sources::get(&columns, 12)?,
+        baseline_at: sources::get(&columns, 13)?,
         is_new: listed_value::<i64>(&listed, 9)? != 0,
     })
+}
+
+/// The copy as cited of each listed citation (see [`ReportRow::capture_id`]),
+/// looked up as the counting pass meets it. Most citations predate their
+/// source's first capture, and are known to by the baseline's day alone,
+/// kept per source once looked up (four bytes a source); only a citation
+/// dated after it costs a query, one descent of the `checks_source` index
+/// from its date back to the latest good check.
+struct AsCited<'c> {
+    /// Per source: `0` not looked up, [`AsCited::NONE`] no baseline, else
+    /// the baseline's day since 1970 plus one.
+    baseline_day: Vec<u32>,
+    baseline: rusqlite::Statement<'c>,
+    latest_good: rusqlite::Statement<'c>,
+}
+
+impl<'c> AsCited<'c> {
+    const NONE: u32 = u32::MAX;
+    const DAY: Millis = 86_400_000;
+
+    fn new(conn: &'c rusqlite::Connection, sources: usize) -> rusqlite::Result<AsCited<'c>> {
+        Ok(AsCited {
+            baseline_day: vec![0; sources],
+            baseline: conn.prepare(
+                "SELECT k.captured_at FROM sources s JOIN captures k ON k.id = s.baseline_capture_id
+                 WHERE s.id = ?1",
+            )?,
+            // Good as `get` has it (`pick_copy`): a 2xx capture not
+            // disowned, which its check judged ok, changed or moved.
+            latest_good: conn.prepare(
+                "SELECT k.id, k.captured_at, k.body_sha256
+                 FROM checks c JOIN captures k ON k.id = c.capture_id
+                 WHERE c.source_id = ?1 AND c.started_at < ?2
+                   AND c.status_after IN ('ok', 'changed', 'moved')
+                   AND k.captured_at < ?2 AND k.status BETWEEN 200 AND 299
+                   AND k.disowned_at IS NULL
+                 ORDER BY c.started_at DESC, c.id DESC LIMIT 1",
+            )?,
+        })
+    }
+
+    /// The copy as cited of a citation of `source` dated `cited`
+    /// (`YYYY-MM-DD`), when it is not what the source's record shows (its
+    /// baseline): id, capture time, sha256.
+    fn copy(
+        &mut self,
+        source: i64,
+        cited: ValueRef,
+    ) -> rusqlite::Result<Option<(i64, Millis, String)>> {
+        let Ok(date) = cited.as_str() else {
+            return Ok(None);
+        };
+        let Some(slot) = usize::try_from(source)
+            .ok()
+            .filter(|s| *s < self.baseline_day.len())
+        else {
+            return Ok(None);
+        };
+        if self.baseline_day[slot] == 0 {
+            let at: Option<Millis> = self.baseline.query_row([source], |r| r.get(0)).optional()?;
+            self.baseline_day[slot] = at.map_or(Self::NONE, |at| {
+                u32::try_from(at.max(0) / Self::DAY + 1).unwrap_or(Self::NONE - 1)
+            });
+        }
+        let day = self.baseline_day[slot];
+        if day == Self::NONE {
+            return Ok(None);
+        }
+        // A date that names no day, or a grace that ends before the
+        // baseline's day begins: the baseline, as the record shows.
+        let until = crate::time::parse_time(date)
+            .ok()
+            .and_then(|start| start.checked_add(AS_CITED_GRACE))
+            .filter(|until| *until > Millis::from(day - 1) * Self::DAY);
+        let Some(until) = until else {
+            return Ok(None);
+        };
+        self.latest_good
+            .query_row(rusqlite::params![source, until], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+    }
 }
 
 /// `report_wanted(source_id)` on a connection while it lives: whether the
