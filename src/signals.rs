@@ -52,6 +52,8 @@ pub fn stop_on_signals(
     at_once: &'static str,
 ) -> io::Result<()> {
     let (ready, installed) = std::sync::mpsc::channel::<io::Result<()>>();
+    // A thread the system refuses is a panic worded as std words it, which
+    // the binary's hook names as the limit it is, as for every other thread.
     std::thread::Builder::new()
         .name("citewatch-signals".into())
         .spawn(move || {
@@ -81,7 +83,8 @@ pub fn stop_on_signals(
                 eprintln!("{at_once}");
                 std::process::exit(128 + n);
             });
-        })?;
+        })
+        .expect("failed to spawn thread");
     installed
         .recv()
         .unwrap_or_else(|_| Err(io::Error::other("the signal thread ended before listening")))
