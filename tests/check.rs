@@ -962,6 +962,18 @@ async fn a_first_night_glances_churn_is_settled_by_lines_and_a_rewrite_by_finger
         citewatch::check::fingerprint::FINGERPRINT_VERSION,
         "{base}"
     );
+    // `get` writes the latest copy, and of a rewritten page says where the
+    // first one is; of churn, nothing.
+    let got = run(&g, &["get", &rewritten]).await;
+    let said = String::from_utf8_lossy(&got.stderr);
+    assert!(
+        said.contains("note: this is the latest copy; the page was rewritten since")
+            && said.contains(&format!("`citewatch get {rewritten} --at ")),
+        "{said}"
+    );
+    let got = run(&g, &["get", &churn]).await;
+    let said = String::from_utf8_lossy(&got.stderr);
+    assert!(got.status.success() && !said.contains("note:"), "{said}");
     let status = json(&g, &["status", &churn, "--format", "json"]).await;
     assert!(status["similarity"].as_f64().unwrap() >= 0.95, "{status}");
     let status = json(&g, &["status", &rewritten, "--format", "json"]).await;

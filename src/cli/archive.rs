@@ -198,6 +198,22 @@ pub fn get(
             capture.body_size
         );
     }
+    if at.is_none() {
+        // The latest copy is not always the one cited: a page rewritten
+        // since has a first copy that says otherwise, and a reader taking
+        // this one for what the briefing quoted would be misled.
+        let baseline = store.baseline_if_changed(source_id).map_err(runtime)?;
+        if let Some(b) = baseline.filter(|b| b.id != capture.id) {
+            let when = format_millis(b.captured_at);
+            eprintln!(
+                "note: this is the latest copy; the page was rewritten since first archived \
+                 (capture {}, the copy its verdicts compare with): \
+                 `citewatch get {quoted} --at {when}` writes that one, and \
+                 `citewatch report` names the copy each citation was made against",
+                b.id
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -495,6 +495,20 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// A source's baseline capture (its first good copy, what its verdicts
+    /// compare with) when its verdict is `changed`: the page says otherwise
+    /// now in substance, not only in its churn.
+    pub fn baseline_if_changed(&self, source_id: i64) -> Result<Option<CaptureRow>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {CAPTURE_COLUMNS} FROM {CAPTURE_FROM}
+                  WHERE c.id = (SELECT baseline_capture_id FROM sources
+                                 WHERE id = ?1 AND status = 'changed')"
+            ))
+            .and_then(|mut s| s.query_row([source_id], capture_row).optional())
+            .map_err(self.err())
+    }
+
     /// Every check of a source, oldest first.
     pub fn checks_of(&self, source_id: i64) -> Result<Vec<CheckRow>> {
         let mut stmt = self
