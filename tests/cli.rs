@@ -159,6 +159,7 @@ fn a_full_standard_output_is_named_not_a_bug() {
         &["citations"],
         &["citations", "--format", "json"],
         &["sources"],
+        &["sources", "--format", "json"],
         &["status", url],
         &["status", url, "--format", "json"],
         &["history", url],
@@ -196,6 +197,30 @@ fn export_warc_into_a_closed_pipe_is_no_bug() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
     assert!(warc.exists());
+}
+
+/// `citations` and `sources` stream their rows into a buffer of their own:
+/// a reader gone early (`| head`) is still done (exit 0), whether it went
+/// during the rows or before the buffer's last flush, never a bug or an
+/// error about standard output.
+#[test]
+fn listings_into_a_closed_pipe_are_done() {
+    let g = Ground::new();
+    g.brief("a.txt", BRIEF);
+    g.sync();
+    for args in [
+        &["citations"][..],
+        &["citations", "--format", "json"],
+        &["sources"],
+        &["sources", "--format", "json"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = with_stdout(&g, args, writer);
+        let (code, err) = code_and_stderr(&out);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
 }
 
 /// `serve` printed its address with `println!`: with standard output a pipe

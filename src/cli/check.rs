@@ -13,7 +13,8 @@ use citewatch::store::{SourceRow, Store};
 use citewatch::time::{Millis, format_millis};
 
 use super::{
-    Failure, Format, RUNTIME_FAILURE, lock_failure, output_failed, print_json, runtime, usage,
+    Failure, Format, RUNTIME_FAILURE, Streamed, lock_failure, output_failed, print_json, runtime,
+    usage,
 };
 
 /// A progress bar on a terminal; a log line every 10 s otherwise.
@@ -281,38 +282,61 @@ fn parse_statuses(list: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
     Ok(Some(names.into_iter().map(str::to_string).collect()))
 }
 
-/// Runs `sources`.
+/// Runs `sources`. The rows are streamed from the store to a buffered
+/// standard output, one at a time, as `citations` streams its own: held
+/// whole and printed a line per system call, a large store's listing cost
+/// memory in proportion to it and most of its time in writes.
 pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<ExitCode, Failure> {
     let statuses = parse_statuses(status)?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
-    let rows = store.sources(statuses.as_deref()).map_err(runtime)?;
     if format == Format::Json {
-        print_json(&rows).map_err(output_failed)?;
+        sources_json(&store, statuses.as_deref())?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut out = citewatch::printable::Printable::new(std::io::stdout().lock());
-    let mut w = || -> std::io::Result<()> {
-        if !rows.is_empty() {
+    let mut out = citewatch::printable::Printable::new(super::buffered_stdout());
+    let mut listed = 0i64;
+    store.for_each_source(statuses.as_deref(), |r| -> Result<(), Streamed> {
+        if listed == 0 {
             writeln!(out, "{:<11} {:>5}  url  evidence", "status", "cited")?;
         }
-        for r in &rows {
-            writeln!(
-                out,
-                "{:<11} {:>5}  {}  {}",
-                r.status,
-                r.citations,
-                r.url,
-                r.evidence.as_deref().unwrap_or("")
-            )?;
-        }
+        listed += 1;
+        writeln!(
+            out,
+            "{:<11} {:>5}  {}  {}",
+            r.status,
+            r.citations,
+            r.url,
+            r.evidence.as_deref().unwrap_or("")
+        )?;
+        Ok(())
+    })?;
+    let mut w = || -> std::io::Result<()> {
         writeln!(
             out,
             "{}",
-            citewatch::report::text::plural(rows.len() as i64, "source", "sources")
-        )
+            citewatch::report::text::plural(listed, "source", "sources")
+        )?;
+        out.flush()
     };
     w().map_err(output_failed)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON array `sources --format json` has always printed (pretty, as
+/// `print_json` prints a list), written an element at a time.
+fn sources_json(store: &Store, statuses: Option<&[String]>) -> Result<(), Streamed> {
+    use serde::ser::{SerializeSeq, Serializer};
+    let mut out = super::buffered_stdout();
+    let mut ser = serde_json::Serializer::pretty(&mut out);
+    let mut seq = ser.serialize_seq(None)?;
+    store.for_each_source(statuses, |r| -> Result<(), Streamed> {
+        seq.serialize_element(&r)?;
+        Ok(())
+    })?;
+    seq.end()?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// A URL asked about (`status`, `history`) that no source has: bad input,

@@ -123,14 +123,68 @@ pub fn damaged(error: &anyhow::Error) -> bool {
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    // As an io::Error, so a reader that closed the pipe early (`| head`) is
-    // told apart from a real failure: serde_json's own error hides it.
-    serde_json::to_writer_pretty(&mut out, value).map_err(|e| match e.io_error_kind() {
-        Some(kind) => anyhow::Error::from(std::io::Error::new(kind, e)),
-        None => e.into(),
-    })?;
+    serde_json::to_writer_pretty(&mut out, value).map_err(json_failed)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// A JSON write that failed, as an io::Error when it was the write's, so a
+/// reader that closed the pipe early (`| head`) is told apart from a real
+/// failure: serde_json's own error hides it.
+pub fn json_failed(e: serde_json::Error) -> anyhow::Error {
+    match e.io_error_kind() {
+        Some(kind) => anyhow::Error::from(std::io::Error::new(kind, e)),
+        None => e.into(),
+    }
+}
+
+/// Output buffer of a command that may print hundreds of megabytes
+/// (`report`, `citations`, `sources`): standard output alone is line
+/// buffered, a system call a line, and pretty JSON has one a key.
+pub const OUT_BUFFER: usize = 1 << 18;
+
+/// Standard output, buffered (see [`OUT_BUFFER`]). Flush it before
+/// returning: dropped, a buffer loses the error of its last write.
+pub fn buffered_stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(OUT_BUFFER, std::io::stdout().lock())
+}
+
+/// What stops a listing streamed from the store to standard output: the
+/// store, a run-time failure, or the output, named as standard output
+/// (see [`output_failed`]). Kept apart because an error from the store
+/// can hold an io::Error too, which must not read as the output's.
+pub enum Streamed {
+    /// Reading the store failed.
+    Store(citewatch::store::StoreError),
+    /// Writing the output failed.
+    Output(anyhow::Error),
+}
+
+impl From<citewatch::store::StoreError> for Streamed {
+    fn from(e: citewatch::store::StoreError) -> Streamed {
+        Streamed::Store(e)
+    }
+}
+
+impl From<std::io::Error> for Streamed {
+    fn from(e: std::io::Error) -> Streamed {
+        Streamed::Output(e.into())
+    }
+}
+
+impl From<serde_json::Error> for Streamed {
+    fn from(e: serde_json::Error) -> Streamed {
+        Streamed::Output(json_failed(e))
+    }
+}
+
+impl From<Streamed> for Failure {
+    fn from(e: Streamed) -> Failure {
+        match e {
+            Streamed::Store(e) => runtime(e),
+            Streamed::Output(e) => output_failed(e),
+        }
+    }
 }
 
 /// A bar on standard error for a command that may take minutes, when a person

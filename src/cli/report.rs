@@ -15,7 +15,7 @@ use citewatch::store::Store;
 use citewatch::time::{now_millis, parse_since};
 use clap::ValueEnum;
 
-use super::{Failure, output_failed, runtime, usage};
+use super::{Failure, OUT_BUFFER, output_failed, runtime, usage};
 
 /// Output formats of `report`.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -62,10 +62,6 @@ pub struct ReportArgs {
     /// `--fail-on`.
     pub fail_on: Vec<FailOnArg>,
 }
-
-/// Output buffer: a large report is hundreds of megabytes, and 8 KiB writes
-/// cost a system call per few citations.
-const OUT_BUFFER: usize = 1 << 18;
 
 /// Runs `report`.
 pub fn run(config: &Config, a: ReportArgs) -> Result<ExitCode, Failure> {

@@ -704,19 +704,35 @@ pub(super) fn source_row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
 }
 
 impl Store {
-    /// Sources, optionally only those with one of `statuses`, by URL.
+    /// Sources, optionally only those with one of `statuses`, by URL. Held
+    /// whole: for a small store (`demo`); `sources` streams them through
+    /// [`Store::for_each_source`].
     pub fn sources(&self, statuses: Option<&[String]>) -> Result<Vec<SourceRow>> {
+        let mut rows = Vec::new();
+        self.for_each_source(statuses, |row| {
+            rows.push(row);
+            Ok::<_, super::StoreError>(())
+        })?;
+        Ok(rows)
+    }
+
+    /// [`Store::sources`], handed to `each` one at a time, in the same order:
+    /// a listing of hundreds of thousands of sources need not be held whole.
+    pub fn for_each_source<E: From<super::StoreError>>(
+        &self,
+        statuses: Option<&[String]>,
+        mut each: impl FnMut(SourceRow) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let sql = format!(
             "{SOURCE_SQL} WHERE ?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)) ORDER BY s.url"
         );
         let filter = statuses.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
-        let rows = stmt
-            .query_map([filter], source_row)
-            .map_err(self.err())?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(self.err())?;
-        Ok(rows)
+        let mut rows = stmt.query([filter]).map_err(self.err())?;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            each(source_row(r).map_err(self.err())?)?;
+        }
+        Ok(())
     }
 
     /// One source by normalised URL.
