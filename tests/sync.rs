@@ -1561,3 +1561,110 @@ fn a_cited_date_without_a_year_is_read_in_the_year_of_the_documents_name() {
         "{rows:?}"
     );
 }
+
+/// `citations` printed a document by its path alone: two `[briefings]
+/// paths` entries each holding `2020/x.txt` gave two blocks headed alike,
+/// and nothing said which file either was. It names them as the report
+/// does, entry and path. With one entry, headings stay bare.
+#[test]
+fn citations_name_the_entry_of_documents_two_entries_hold_alike() {
+    let g = Ground::new();
+    std::fs::create_dir_all(g.path("other/2020")).unwrap();
+    g.write_config(
+        "[briefings]\npaths = [\"../briefings\", \"../other\"]\n[store]\ndir = \"../data\"\n",
+    );
+    g.brief(
+        "2020/x.txt",
+        "Here\n\nBody text here.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n",
+    );
+    std::fs::write(
+        g.path("other/2020/x.txt"),
+        "There\n\nBody text here.\n\nSource: B, May 2, 2021\nhttps://b.example/2\n",
+    )
+    .unwrap();
+    assert_eq!(g.sync()["documents"], 2);
+    let out = g.cmd(&["citations"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "../briefings/2020/x.txt\n  Here\n    A, 2021-05-01  https://a.example/1\n\
+         ../other/2020/x.txt\n  There\n    B, 2021-05-02  https://b.example/2\n",
+    );
+    // The JSON keeps its own keys for the entry and the path.
+    let rows = g.citations();
+    assert_eq!(
+        (&rows[1]["root"], &rows[1]["document"]),
+        (&json!("../other"), &json!("2020/x.txt"))
+    );
+    // One entry left: the other's document is withdrawn, and headings are
+    // bare again, but for a listing that shows the withdrawn one too.
+    g.write_config("[briefings]\npaths = [\"../briefings\"]\n[store]\ndir = \"../data\"\n");
+    assert_eq!(g.sync()["withdrawn"], 1);
+    let out = g.cmd(&["citations"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("2020/x.txt\n  Here\n"), "{text}");
+    let out = g
+        .cmd(&["citations", "--include-withdrawn"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("../briefings/2020/x.txt\n")
+            && text.contains("../other/2020/x.txt  (withdrawn)\n"),
+        "{text}"
+    );
+}
+
+/// `citations` grouped citations under a title by its text: two items in a
+/// row with the same headline (a story followed up the next day) printed
+/// as one, their citations under a single title. Items are told apart by
+/// themselves, not their titles.
+#[test]
+fn citations_keep_two_items_with_one_headline_apart() {
+    let g = Ground::new();
+    g.brief(
+        "a.txt",
+        "Talks resume\n\nFirst day of talks, a body long enough.\n\nSource: A, May 1, 2021\nhttps://a.example/1\n\n\
+         Talks resume\n\nSecond day of talks, a body long enough.\n\nSource: B, May 2, 2021\nhttps://b.example/2\n",
+    );
+    g.sync();
+    let rows = g.citations();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["title"], rows[1]["title"]);
+    let out = g.cmd(&["citations"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "a.txt\n  Talks resume\n    A, 2021-05-01  https://a.example/1\n\
+         \x20 Talks resume\n    B, 2021-05-02  https://b.example/2\n",
+    );
+    // The item's identity stays out of the JSON, whose keys are documented
+    // (`citations --help`).
+    let mut keys: Vec<&str> = rows[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut documented = [
+        "id",
+        "root",
+        "document",
+        "title",
+        "outlet",
+        "cited_date",
+        "url",
+        "source_url",
+        "source_id",
+        "invalid_reason",
+        "origin",
+        "context",
+        "withdrawn",
+        "status",
+        "status_since",
+    ];
+    documented.sort_unstable();
+    assert_eq!(keys, documented);
+}

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use citewatch::config::Config;
+use citewatch::report::model::heading;
 use citewatch::store::{CitationRow, Store};
 use serde::ser::{SerializeSeq, Serializer};
 
@@ -24,10 +25,14 @@ pub fn run(
         json(&store, include_withdrawn, keep)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let name_roots = store
+        .listing_spans_roots(include_withdrawn)
+        .map_err(runtime)?;
     let mut text = Text {
         out: citewatch::printable::Printable::new(buffered_stdout()),
+        name_roots,
         last_doc: None,
-        last_title: None,
+        last_item: None,
         listed: 0,
     };
     let mut all = 0usize;
@@ -80,10 +85,12 @@ fn json(
 /// under it, its citations under that.
 struct Text<W> {
     out: W,
+    /// Whether headings name their `[briefings] paths` entry.
+    name_roots: bool,
     /// The document listed last, `(root, path)`.
     last_doc: Option<(String, String)>,
-    /// The title listed last.
-    last_title: Option<String>,
+    /// The briefing item listed last, by id: two items may share a title.
+    last_item: Option<i64>,
     /// Citations listed.
     listed: usize,
 }
@@ -96,14 +103,17 @@ impl<W: Write> Text<W> {
             .as_ref()
             .is_some_and(|(root, doc)| *root == r.root && *doc == r.document);
         if !same_doc {
+            // Named as the report names it: two `[briefings] paths`
+            // entries may each hold `2020/x.txt`.
             let gone = if r.withdrawn { "  (withdrawn)" } else { "" };
-            writeln!(out, "{}{gone}", r.document)?;
+            let name = heading(&r.root, &r.document, self.name_roots);
+            writeln!(out, "{name}{gone}")?;
             self.last_doc = Some((r.root.clone(), r.document.clone()));
-            self.last_title = None;
+            self.last_item = None;
         }
-        if self.last_title.as_deref() != Some(r.title.as_str()) {
+        if self.last_item != Some(r.briefing_id) {
             writeln!(out, "  {}", r.title)?;
-            self.last_title = Some(r.title.clone());
+            self.last_item = Some(r.briefing_id);
         }
         self.listed += 1;
         let outlet = r.outlet.as_deref().unwrap_or("-");

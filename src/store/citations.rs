@@ -37,6 +37,11 @@ pub struct CitationRow {
     pub status: String,
     /// Since when (RFC 3339); null when unchecked or invalid.
     pub status_since: Option<String>,
+    /// The briefing item's id: what tells two items apart when they share a
+    /// title, so a listing groups citations by item, not by headline. Not in
+    /// the JSON, whose keys are documented (`citations --help`).
+    #[serde(skip)]
+    pub briefing_id: i64,
 }
 
 impl Store {
@@ -70,7 +75,7 @@ impl Store {
             .prepare(
                 "SELECT c.id, d.root, d.path, b.title, c.outlet, c.cited_date, c.url, s.url, c.source_id,
                         c.invalid_reason, c.origin, c.context, d.withdrawn_at IS NOT NULL,
-                        coalesce(s.status, 'invalid'), s.status_since
+                        coalesce(s.status, 'invalid'), s.status_since, b.id
                  FROM documents d
                  CROSS JOIN briefings b ON b.document_id = d.id
                  CROSS JOIN citations c ON c.briefing_id = b.id
@@ -98,12 +103,30 @@ impl Store {
                     withdrawn: r.get(12)?,
                     status: r.get(13)?,
                     status_since: r.get::<_, Option<i64>>(14)?.map(crate::time::format_millis),
+                    briefing_id: r.get(15)?,
                 })
             })()
             .map_err(self.err())?;
             each(row)?;
         }
         Ok(())
+    }
+
+    /// Whether the documents a listing of citations covers (those still in
+    /// the briefing store, and the withdrawn ones too when asked) lie under
+    /// more than one `[briefings] paths` entry: then a path alone does not
+    /// say which file a heading means (see `report::model::heading`).
+    /// Without withdrawn documents this is [`Store::spans_roots`], what the
+    /// report asks, so both name documents alike.
+    pub fn listing_spans_roots(&self, include_withdrawn: bool) -> Result<bool> {
+        if !include_withdrawn {
+            return self.spans_roots();
+        }
+        self.conn
+            .query_row("SELECT count(DISTINCT root) > 1 FROM documents", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.err())
     }
 
     /// Number of sources and of citations (active documents only).
