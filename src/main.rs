@@ -187,17 +187,26 @@ enum Command {
     },
     /// List sources with their verdicts.
     ///
+    /// Every source is listed, also those no document in the briefing store
+    /// cites any more (cited 0: only withdrawn documents cite them, or none),
+    /// whose verdicts stand but which the report does not count; --cited
+    /// leaves them out.
+    ///
     /// JSON keys: id, url, status, status_since, suspect, http_status, final_url,
     /// error ({kind, detail} or null), evidence, similarity, last_checked,
     /// next_check, consecutive_failures, citations, baseline_capture_id,
     /// latest_capture_id.
     #[command(after_help = "Examples:
-  citewatch sources --status broken
+  citewatch sources --status broken --cited
   citewatch sources --status failing,blocked --format json")]
     Sources {
         /// Only these statuses, comma-separated (e.g. dead,soft_404).
         #[arg(long, value_name = "S,…")]
         status: Option<String>,
+        /// Only sources some document in the briefing store cites (not those
+        /// only withdrawn documents cite).
+        #[arg(long)]
+        cited: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -454,9 +463,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             cli::check::check(&config, options, format)
         }
         Command::Status { url, format } => cli::check::status(&config, &url, format),
-        Command::Sources { status, format } => {
-            cli::check::sources(&config, status.as_deref(), format)
-        }
+        Command::Sources {
+            status,
+            cited,
+            format,
+        } => cli::check::sources(&config, status.as_deref(), cited, format),
         Command::Report {
             format,
             status,

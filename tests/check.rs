@@ -2953,3 +2953,56 @@ async fn pdfs_a_store_kept_before_pdfs_were_read_are_read_again_not_taken_for_ch
         assert!(base["lines"].is_object(), "{base}");
     }
 }
+
+/// `sources --status broken` listed a dead source that only a withdrawn
+/// document cited, while the report said nothing was broken, and an editor
+/// had no way to leave such sources out. They are still listed (their
+/// verdicts stand), the text says so, and `--cited` leaves them out, so
+/// `sources --status broken --cited` agrees with the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_cited_only_by_withdrawn_documents_are_said_and_can_be_left_out() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = citing(&web, &["/page/1"]);
+    g.brief("w.txt", briefing(&web, &["/gone"]));
+    json(&g, &["check", "--format", "json"]).await;
+    std::fs::remove_file(g.path("briefings/w.txt")).unwrap();
+    assert_eq!(
+        json(&g, &["sync", "--format", "json"]).await["withdrawn"],
+        1
+    );
+    let broken = json(&g, &["sources", "--status", "broken", "--format", "json"]).await;
+    let broken = broken.as_array().unwrap();
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(
+        (&broken[0]["status"], &broken[0]["citations"]),
+        (&Value::from("dead"), &Value::from(0))
+    );
+    let out = run(&g, &["sources", "--status", "broken"]).await;
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with(
+            "\n1 source\n1 of them cited by no document in the briefing store (cited 0: only \
+             withdrawn documents cite it, or none), which the report does not count; \
+             `--cited` leaves them out\n"
+        ),
+        "{text}"
+    );
+    let cited = json(
+        &g,
+        &[
+            "sources", "--status", "broken", "--cited", "--format", "json",
+        ],
+    )
+    .await;
+    assert_eq!(cited, Value::Array(vec![]));
+    let out = run(&g, &["sources", "--status", "broken", "--cited"]).await;
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "0 sources\n");
+    let report = json(&g, &["report", "--format", "json"]).await;
+    assert_eq!(report["summary"]["broken"], 0, "{report}");
+    // Without a status, `--cited` keeps the source still cited.
+    let all = json(&g, &["sources", "--cited", "--format", "json"]).await;
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0]["url"].as_str().unwrap().ends_with("/page/1"));
+    assert_eq!(all[0]["citations"], 1);
+}

@@ -286,20 +286,32 @@ fn parse_statuses(list: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
 /// standard output, one at a time, as `citations` streams its own: held
 /// whole and printed a line per system call, a large store's listing cost
 /// memory in proportion to it and most of its time in writes.
-pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<ExitCode, Failure> {
+///
+/// `cited`: only the sources some document still in the briefing store
+/// cites. Without it, the sources no such document cites (`cited 0`: only
+/// withdrawn documents cite them, or none) are listed too, as their
+/// verdicts stand, and the text says how many there are: the report counts
+/// none of them, so `--status broken` could list more than it.
+pub fn sources(
+    config: &Config,
+    status: Option<&str>,
+    cited: bool,
+    format: Format,
+) -> Result<ExitCode, Failure> {
     let statuses = parse_statuses(status)?;
     let store = Store::open_existing(&config.store.database()).map_err(runtime)?;
     if format == Format::Json {
-        sources_json(&store, statuses.as_deref())?;
+        sources_json(&store, statuses.as_deref(), cited)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = citewatch::printable::Printable::new(super::buffered_stdout());
-    let mut listed = 0i64;
-    store.for_each_source(statuses.as_deref(), |r| -> Result<(), Streamed> {
+    let (mut listed, mut uncited) = (0i64, 0i64);
+    store.for_each_source(statuses.as_deref(), cited, |r| -> Result<(), Streamed> {
         if listed == 0 {
             writeln!(out, "{:<11} {:>5}  url  evidence", "status", "cited")?;
         }
         listed += 1;
+        uncited += i64::from(r.citations == 0);
         writeln!(
             out,
             "{:<11} {:>5}  {}  {}",
@@ -316,6 +328,15 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
             "{}",
             citewatch::report::text::plural(listed, "source", "sources")
         )?;
+        if uncited > 0 {
+            writeln!(
+                out,
+                "{uncited} of them cited by no document in the briefing store (cited 0: only \
+                 withdrawn documents cite {}, or none), which the report does not count; \
+                 `--cited` leaves them out",
+                if uncited == 1 { "it" } else { "them" }
+            )?;
+        }
         out.flush()
     };
     w().map_err(output_failed)?;
@@ -324,12 +345,12 @@ pub fn sources(config: &Config, status: Option<&str>, format: Format) -> Result<
 
 /// The JSON array `sources --format json` has always printed (pretty, as
 /// `print_json` prints a list), written an element at a time.
-fn sources_json(store: &Store, statuses: Option<&[String]>) -> Result<(), Streamed> {
+fn sources_json(store: &Store, statuses: Option<&[String]>, cited: bool) -> Result<(), Streamed> {
     use serde::ser::{SerializeSeq, Serializer};
     let mut out = super::buffered_stdout();
     let mut ser = serde_json::Serializer::pretty(&mut out);
     let mut seq = ser.serialize_seq(None)?;
-    store.for_each_source(statuses, |r| -> Result<(), Streamed> {
+    store.for_each_source(statuses, cited, |r| -> Result<(), Streamed> {
         seq.serialize_element(&r)?;
         Ok(())
     })?;

@@ -709,7 +709,7 @@ impl Store {
     /// [`Store::for_each_source`].
     pub fn sources(&self, statuses: Option<&[String]>) -> Result<Vec<SourceRow>> {
         let mut rows = Vec::new();
-        self.for_each_source(statuses, |row| {
+        self.for_each_source(statuses, false, |row| {
             rows.push(row);
             Ok::<_, super::StoreError>(())
         })?;
@@ -718,17 +718,27 @@ impl Store {
 
     /// [`Store::sources`], handed to `each` one at a time, in the same order:
     /// a listing of hundreds of thousands of sources need not be held whole.
+    /// `cited_only` leaves out the sources no document still in the briefing
+    /// store cites (those only withdrawn documents cited, or none): they keep
+    /// their last verdict, but the report counts no citation of them.
     pub fn for_each_source<E: From<super::StoreError>>(
         &self,
         statuses: Option<&[String]>,
+        cited_only: bool,
         mut each: impl FnMut(SourceRow) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let sql = format!(
-            "{SOURCE_SQL} WHERE ?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)) ORDER BY s.url"
+            "{SOURCE_SQL} WHERE (?1 IS NULL OR s.status IN (SELECT value FROM json_each(?1)))
+               AND (NOT ?2 OR EXISTS (SELECT 1 FROM citations c
+                      JOIN briefings b ON b.id = c.briefing_id JOIN documents d ON d.id = b.document_id
+                      WHERE c.source_id = s.id AND d.withdrawn_at IS NULL))
+             ORDER BY s.url"
         );
         let filter = statuses.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
         let mut stmt = self.conn.prepare(&sql).map_err(self.err())?;
-        let mut rows = stmt.query([filter]).map_err(self.err())?;
+        let mut rows = stmt
+            .query(rusqlite::params![filter, cited_only])
+            .map_err(self.err())?;
         while let Some(r) = rows.next().map_err(self.err())? {
             each(source_row(r).map_err(self.err())?)?;
         }
