@@ -837,6 +837,92 @@ async fn an_incident_forgives_one_run_and_a_lasting_outage_counts() {
     assert_eq!(status("/page/1").await["status"], "ok");
 }
 
+/// A loopback port with nothing listening on 127.0.0.2: every connection refused.
+fn refusing_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// With a host down all night (here every connection refused), its network
+/// failures wait for the run's end to be judged as one incident: they are
+/// held in the store with the batches around them, not in memory, so what
+/// the writer holds is bounded by its batch, not by the outage (each held
+/// record is a source's whole check: a night of 300,000 sources down was
+/// hundreds of MB). They still end as one incident, each source recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the binary reports what it held in debug builds only"
+)]
+async fn a_host_down_all_night_is_one_incident_held_on_disk_not_in_memory() {
+    const DOWN: usize = 150;
+    const BATCH: usize = 8;
+    let web = TestWeb::start("127.0.0.1").await;
+    let down = refusing_port();
+    let g = Ground::new();
+    g.write_config(&IMMEDIATE.replace("\"127.0.0.1/32\"", "\"127.0.0.1/32\", \"127.0.0.2/32\""));
+    let mut doc = briefing(&web, &["/page/1", "/page/2"]);
+    for i in 0..DOWN {
+        doc.push_str(&format!(
+            "Outlet d{i}: Headline d{i}\n\nA body paragraph for item d{i} that is long enough.\n\n\
+             Source: Outlet d{i}, December 1, 2020\nhttp://127.0.0.2:{down}/down/{i}\n\n"
+        ));
+    }
+    g.brief("b.txt", doc);
+    let peak = g.path("held-peak");
+    let out = run_with(
+        &g,
+        &["check", "--format", "json"],
+        &[
+            ("CITEWATCH_TEST_WRITER_BATCH", &BATCH.to_string()),
+            ("CITEWATCH_TEST_HELD_PEAK", peak.to_str().unwrap()),
+        ],
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["checked"], DOWN + 2, "{summary}");
+    assert_eq!(
+        summary["host_incidents"],
+        serde_json::json!(["127.0.0.2"]),
+        "{summary}"
+    );
+    let held: usize = std::fs::read_to_string(&peak).unwrap().parse().unwrap();
+    // A batch, and the chunk of results (32 at most) that filled it.
+    assert!(
+        (1..BATCH + 32).contains(&held),
+        "the writer held {held} failures in memory at once"
+    );
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    let mut excused = 0;
+    for s in sources.as_array().unwrap() {
+        if s["url"].as_str().unwrap().contains("/down/") {
+            assert_eq!(s["status"], "unchecked", "counted against: {s}");
+            assert!(
+                s["evidence"].as_str().unwrap().starts_with(&format!(
+                    "host incident: {DOWN} of {DOWN} checks on 127.0.0.2"
+                )),
+                "{s}"
+            );
+            excused += 1;
+        } else {
+            assert_eq!(s["status"], "ok", "{s}");
+        }
+    }
+    assert_eq!(excused, DOWN);
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM held_checks"), 0);
+    assert_eq!(count("SELECT count(*) FROM host_incidents"), 1);
+    assert_eq!(
+        count("SELECT count(DISTINCT source_id) FROM checks"),
+        count("SELECT count(*) FROM checks"),
+        "a source recorded twice"
+    );
+    assert_eq!(count("SELECT count(*) FROM checks"), (DOWN + 2) as i64);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_304_is_recorded_as_a_304_and_the_page_stays_as_it_was() {
     let web = TestWeb::start("127.0.0.1").await;

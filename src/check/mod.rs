@@ -13,6 +13,7 @@ pub(crate) use assess::state_of;
 pub mod classify;
 pub mod cpu;
 pub mod fingerprint;
+mod held;
 pub mod landing;
 pub mod lines;
 pub mod lock;

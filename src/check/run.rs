@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::assess::{Checked, Job, Probes, assess, needs_cpu, prepare, probe_for};
 use super::cpu::CpuPool;
+use super::held::Held;
 use super::landing::Landings;
 use super::lock::{LockError, RunLock};
 use super::schedule::{DUE_SLACK_MS, HostShares, Next, Turn, host_share, interleave_by_host};
@@ -944,6 +945,36 @@ struct WriterStats {
     incidents: Vec<String>,
 }
 
+impl WriterStats {
+    /// One recorded check, which left its source `new`.
+    fn count(&mut self, old_status: &str, new: Status, not_compared: bool) {
+        let old = Status::from_name(old_status);
+        *self
+            .checked_by_status
+            .entry(new.name().to_string())
+            .or_default() += 1;
+        if new.is_broken() && !old.is_broken() {
+            self.newly_broken += 1;
+        }
+        self.not_compared += usize::from(not_compared);
+        if (old.is_broken() || old == Status::Failing)
+            && matches!(new, Status::Ok | Status::Changed | Status::Moved)
+        {
+            self.newly_recovered += 1;
+        }
+    }
+
+    /// Another's counts added (its incidents apart).
+    fn add(&mut self, other: WriterStats) {
+        self.newly_broken += other.newly_broken;
+        self.newly_recovered += other.newly_recovered;
+        self.not_compared += other.not_compared;
+        for (status, n) in other.checked_by_status {
+            *self.checked_by_status.entry(status).or_default() += n;
+        }
+    }
+}
+
 /// Writes results in batches: up to [`WRITER_BATCH`] per transaction, or whatever has waited
 /// half a second, so a slow night still commits steadily.
 ///
@@ -952,6 +983,12 @@ struct WriterStats {
 /// the run records one host incident and those checks leave their sources' verdicts
 /// as they were (the host was down from here, not each page gone). One run only:
 /// when the host's previous run was an incident too, the failures count.
+/// They are held in the store, not in memory (see [`Held`]), written in the
+/// batches of the results around them: with every host down all night,
+/// memory holds no more than a batch. The run's end records each host's
+/// (with its incident, if any) in a transaction of its own; a run killed
+/// before leaves them held, and the next run's start drops them, so their
+/// sources stay due and nothing is recorded twice.
 ///
 /// A write that fails ends the loop at once: its transaction is rolled back
 /// whole and what the writer holds (the rest of its batch, the failures held
@@ -969,16 +1006,20 @@ fn writer_loop(
 ) -> (Result<Store, CheckError>, WriterStats) {
     let mut stats = WriterStats::default();
     let mut batch: Vec<Checked> = Vec::new();
-    let mut held: HashMap<String, Vec<Checked>> = HashMap::new();
+    // This batch's network failures, as (host, record) for `held_checks`.
+    let mut held: Vec<(String, String)> = Vec::new();
+    let mut held_captures = false;
+    #[cfg(debug_assertions)]
+    let mut held_peak = 0usize;
     let mut per_host: HashMap<String, usize> = HashMap::new();
-    // Incidents wait for the flush that writes the checks they excuse.
-    let mut incidents: Vec<NewIncident> = Vec::new();
+    let writer_batch = writer_batch();
     let flush = |store: &mut Store,
                  batch: &mut Vec<Checked>,
-                 incidents: &mut Vec<NewIncident>,
+                 held: &mut Vec<(String, String)>,
+                 held_captures: &mut bool,
                  stats: &mut WriterStats|
      -> Result<(), CheckError> {
-        if batch.is_empty() && incidents.is_empty() {
+        if batch.is_empty() && held.is_empty() {
             return Ok(());
         }
         #[cfg(debug_assertions)]
@@ -987,28 +1028,17 @@ fn writer_loop(
         }
         let writes: Vec<CheckWrite> = batch.iter().map(to_write).collect();
         // Blobs are written without fsync (see FsBlobStore::deferred_sync): make
-        // them durable before any row names them.
-        if writes.iter().any(|w| w.capture.is_some()) {
+        // them durable before any row names them, a held one's too.
+        if *held_captures || writes.iter().any(|w| w.capture.is_some()) {
             blobs.sync().map_err(RecordError::from)?;
         }
-        store.write_checks_and_incidents(run_id, &writes, incidents)?;
-        incidents.clear();
+        let rows: Vec<(&str, &str)> = held.iter().map(|(h, r)| (h.as_str(), r.as_str())).collect();
+        store.write_checks_holding(run_id, &writes, &rows)?;
+        drop(rows);
+        held.clear();
+        *held_captures = false;
         for c in batch.iter() {
-            let old = Status::from_name(&c.old_status);
-            let new = c.state.status;
-            *stats
-                .checked_by_status
-                .entry(new.name().to_string())
-                .or_default() += 1;
-            if new.is_broken() && !old.is_broken() {
-                stats.newly_broken += 1;
-            }
-            stats.not_compared += usize::from(c.not_compared);
-            if (old.is_broken() || old == Status::Failing)
-                && matches!(new, Status::Ok | Status::Changed | Status::Moved)
-            {
-                stats.newly_recovered += 1;
-            }
+            stats.count(&c.old_status, c.state.status, c.not_compared);
         }
         batch.clear();
         Ok(())
@@ -1025,79 +1055,139 @@ fn writer_loop(
         );
         for c in received.into_iter().flatten() {
             *per_host.entry(c.host.clone()).or_default() += 1;
+            oldest.get_or_insert_with(Instant::now);
             if c.network_failure {
-                held.entry(c.host.clone()).or_default().push(c);
-            } else {
-                oldest.get_or_insert_with(Instant::now);
-                batch.push(c);
-            }
-        }
-        if disconnected {
-            // Hosts in name order, so incidents are recorded and listed alike
-            // from run to run.
-            let mut hosts: Vec<_> = held.drain().collect();
-            hosts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            for (host, mut failures) in hosts {
-                let checks = per_host.get(&host).copied().unwrap_or(failures.len());
-                let incident = failures.len() >= INCIDENT_MIN_FAILURES
-                    && failures.len() as f64 >= INCIDENT_SHARE * checks as f64;
-                // An incident forgives one run: when the host's previous run was
-                // one too, the outage has lasted, and each source's failure counts
-                // (a lapsed domain must reach `dead`, a host gone for good
-                // `unreachable`).
-                let lasting = if incident {
-                    match store.incident_in_previous_run(&host, run_id) {
-                        Ok(lasting) => lasting,
-                        Err(e) => return (Err(e.into()), stats),
-                    }
-                } else {
-                    false
-                };
-                if incident {
-                    let detail = format!(
-                        "host incident: {} of {} checks on {host} failed on the network in this run{}",
-                        failures.len(),
-                        checks,
-                        if lasting {
-                            ", as in its previous run: counted against each source"
-                        } else {
-                            ""
-                        }
-                    );
-                    incidents.push(NewIncident {
-                        host: host.clone(),
-                        at: now_millis(),
-                        checks,
-                        failures: failures.len(),
-                        detail: detail.clone(),
-                    });
-                    for c in failures.iter_mut().filter(|_| !lasting) {
-                        // The source keeps its verdict and streak; it is simply tried again soon.
-                        c.state = c.prev;
-                        c.verdict_stands = true;
-                        c.evidence = detail.clone();
-                        c.next_check_at = incident_recheck_at;
-                    }
-                    stats.incidents.push(host);
+                let host = c.host.clone();
+                held_captures |= c.archived.capture.is_some();
+                held.push((host, Held::of(c).encode()));
+                #[cfg(debug_assertions)]
+                {
+                    held_peak = held_peak.max(held.len());
                 }
-                batch.extend(failures);
+            } else {
+                batch.push(c);
             }
         }
         if halt.load(std::sync::atomic::Ordering::Acquire) {
             return (Ok(store), stats);
         }
-        let due = batch.len() >= WRITER_BATCH
+        let due = batch.len() + held.len() >= writer_batch
             || oldest.is_some_and(|t| t.elapsed() >= max_age)
             || disconnected;
         if due {
-            if let Err(e) = flush(&mut store, &mut batch, &mut incidents, &mut stats) {
+            if let Err(e) = flush(
+                &mut store,
+                &mut batch,
+                &mut held,
+                &mut held_captures,
+                &mut stats,
+            ) {
                 return (Err(e), stats);
             }
             oldest = None;
         }
         if disconnected {
+            #[cfg(debug_assertions)]
+            report_held_peak(held_peak);
+            if let Err(e) = record_held(
+                &mut store,
+                run_id,
+                &per_host,
+                incident_recheck_at,
+                &mut stats,
+            ) {
+                return (Err(e), stats);
+            }
             return (Ok(store), stats);
         }
+    }
+}
+
+/// The run's end: each host's held network failures recorded, in host name
+/// order (so incidents are recorded and listed alike from run to run), as
+/// one incident when they are most of its `checks` (see [`writer_loop`]).
+fn record_held(
+    store: &mut Store,
+    run_id: i64,
+    checks: &HashMap<String, usize>,
+    incident_recheck_at: Millis,
+    stats: &mut WriterStats,
+) -> Result<(), CheckError> {
+    let mut after: Option<String> = None;
+    while let Some((host, failures)) = store.next_held_host(after.as_deref())? {
+        let checks = checks.get(&host).copied().unwrap_or(failures).max(failures);
+        let incident =
+            failures >= INCIDENT_MIN_FAILURES && failures as f64 >= INCIDENT_SHARE * checks as f64;
+        // An incident forgives one run: when the host's previous run was
+        // one too, the outage has lasted, and each source's failure counts
+        // (a lapsed domain must reach `dead`, a host gone for good
+        // `unreachable`).
+        let lasting = incident && store.incident_in_previous_run(&host, run_id)?;
+        let incident = incident.then(|| {
+            let detail = format!(
+                "host incident: {failures} of {checks} checks on {host} failed on the network in this run{}",
+                if lasting {
+                    ", as in its previous run: counted against each source"
+                } else {
+                    ""
+                }
+            );
+            NewIncident {
+                host: host.clone(),
+                at: now_millis(),
+                checks,
+                failures,
+                detail,
+            }
+        });
+        let excuse = incident.as_ref().filter(|_| !lasting).map(|i| &i.detail);
+        let mut counted = WriterStats::default();
+        store.apply_held(
+            run_id,
+            &host,
+            incident.as_ref(),
+            |record| {
+                let Some(mut held) = Held::decode(record) else {
+                    tracing::warn!(%host, "a held check could not be read back; its source stays due");
+                    return None;
+                };
+                if let Some(detail) = excuse {
+                    held.excuse(detail, incident_recheck_at);
+                }
+                counted.count(&held.old_status, held.status(), held.not_compared);
+                Some(held)
+            },
+            Held::to_write,
+        )?;
+        stats.add(counted);
+        if incident.is_some() {
+            stats.incidents.push(host.clone());
+        }
+        after = Some(host);
+    }
+    Ok(())
+}
+
+/// [`WRITER_BATCH`], or in debug builds `CITEWATCH_TEST_WRITER_BATCH`, so a
+/// test can show what the writer holds at most with a few sources.
+fn writer_batch() -> usize {
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("CITEWATCH_TEST_WRITER_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    WRITER_BATCH
+}
+
+/// Debug builds only: with `CITEWATCH_TEST_HELD_PEAK=FILE`, the most network
+/// failures the writer held in memory at once is written to FILE as the
+/// run ends, so a test can see it bounded by the batch, not by the outage.
+#[cfg(debug_assertions)]
+fn report_held_peak(peak: usize) {
+    if let Some(path) = std::env::var_os("CITEWATCH_TEST_HELD_PEAK") {
+        let _ = std::fs::write(path, peak.to_string());
     }
 }
 

@@ -241,9 +241,14 @@ pub(super) fn run_row(r: &rusqlite::Row) -> rusqlite::Result<RunRow> {
 
 impl Store {
     /// Starts a run; runs left `running` by a killed process become `interrupted`.
+    ///
+    /// Network failures a killed run held back (see
+    /// [`Store::write_checks_holding`]) are dropped: their sources were
+    /// never recorded, so they stay due and this run checks them again.
     pub fn start_run(&mut self, now: Millis, pid: u32) -> Result<i64> {
         let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
+        tx.execute("DELETE FROM held_checks", []).map_err(err)?;
         tx.execute(
             "UPDATE runs SET state = 'interrupted' WHERE state = 'running'",
             [],
@@ -444,22 +449,68 @@ impl Store {
     /// Writes checked sources in one transaction: blob rows, captures, checks,
     /// verdicts and status changes. Their blobs must be on disk already.
     pub fn write_checks(&mut self, run_id: i64, writes: &[CheckWrite]) -> Result<()> {
-        self.write_checks_and_incidents(run_id, writes, &[])
+        self.write_checks_holding(run_id, writes, &[])
     }
 
-    /// [`Store::write_checks`], with host incidents in the same transaction as
-    /// the checks they excuse: a run killed between the two once left an
-    /// incident without its checks, which the next run took for an outage
-    /// that had lasted.
-    pub fn write_checks_and_incidents(
+    /// [`Store::write_checks`], with network failures held back for their
+    /// host's incident rule (`(host, record)`, see [`Store::apply_held`])
+    /// written in the same transaction: a run killed after it leaves them
+    /// held, and the next run's start drops them, so their sources stay due.
+    pub fn write_checks_holding(
         &mut self,
         run_id: i64,
         writes: &[CheckWrite],
-        incidents: &[NewIncident],
+        held: &[(&str, &str)],
     ) -> Result<()> {
         let err = super::sqlite_error(&self.file);
         let tx = self.conn.transaction().map_err(err)?;
-        for i in incidents {
+        for (host, record) in held {
+            tx.prepare_cached("INSERT INTO held_checks (host, record) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![host, record]))
+                .map_err(err)?;
+        }
+        for w in writes {
+            write_one(&tx, run_id, w).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// The first host after `after` (in name order) with network failures
+    /// held, and how many: one host at a time, so the run's end holds no
+    /// list of them.
+    pub fn next_held_host(&self, after: Option<&str>) -> Result<Option<(String, usize)>> {
+        self.conn
+            .query_row(
+                "SELECT host, (SELECT count(*) FROM held_checks c WHERE c.host = h.host)
+                 FROM (SELECT host FROM held_checks WHERE ?1 IS NULL OR host > ?1
+                       ORDER BY host LIMIT 1) h",
+                [after],
+                |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)),
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// Records the network failures held for `host` (see
+    /// [`Store::write_checks_holding`]) and, when they are one, the host's
+    /// incident, in one transaction that also deletes them: an incident is
+    /// never written without the checks it excuses, nor a held check twice.
+    /// Each record is read back a chunk at a time and made into a write by
+    /// `decode` (`None`: left unrecorded, its source still due) and `write`.
+    pub fn apply_held<T>(
+        &mut self,
+        run_id: i64,
+        host: &str,
+        incident: Option<&NewIncident>,
+        mut decode: impl FnMut(&str) -> Option<T>,
+        write: impl for<'t> Fn(&'t T) -> CheckWrite<'t>,
+    ) -> Result<()> {
+        /// Records read back at once: a host down all night may hold
+        /// thousands.
+        const CHUNK: i64 = 256;
+        let err = super::sqlite_error(&self.file);
+        let tx = self.conn.transaction().map_err(err)?;
+        if let Some(i) = incident {
             tx.prepare_cached(
                 "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -476,95 +527,117 @@ impl Store {
             })
             .map_err(err)?;
         }
-        for w in writes {
-            let mut check = w.check.clone();
-            check.run_id = Some(run_id);
-            check.status_after = Some(w.update.status);
-            check.evidence = Some(w.update.evidence);
-            let (_, capture_id) =
-                insert_fetch(&tx, w.source_id, &check, w.capture.as_ref()).map_err(err)?;
-            let u = &w.update;
-            let params = params![
-                w.source_id,
-                u.status,
-                u.status_since,
-                u.suspect,
-                u.http_status,
-                u.final_url,
-                u.error_kind,
-                u.error_detail,
-                u.similarity,
-                u.evidence,
-                u.last_checked,
-                u.next_check_at,
-                u.consecutive_failures,
-                u.failing_since,
-                u.no_such_host_since,
-                capture_id,
-                u.capture_is_baseline,
-                u.verdict_stands,
-                u.streak_kind,
-                u.mixed_failures,
-                u.mixed_since,
-                u.held_status
-            ];
-            // A row that turns out not to have the status it had when the
-            // run read it (never expected) takes the full update.
-            let kept = w.old_status == u.status
-                && tx
-                    .prepare_cached(KEEP_STATUS)
-                    .and_then(|mut s| s.execute(params))
-                    .map_err(err)?
-                    == 1;
-            if !kept {
-                tx.prepare_cached(SET_STATUS)
-                    .and_then(|mut s| s.execute(params))
-                    .map_err(err)?;
-            }
-            if let Some(d) = u.disown_landing {
-                // The landing as reached under any spelling (http or https,
-                // `www.`, a slash, a fragment): SQL compares bytes, so the
-                // source's few candidate captures are compared here.
-                let candidates: Vec<(i64, String)> = tx
-                    .prepare_cached(
-                        "SELECT id, final_url FROM captures
-                         WHERE source_id = ?1 AND disowned_at IS NULL
-                           AND (?2 OR NOT EXISTS (SELECT 1 FROM checks k
-                                  WHERE k.source_id = ?1 AND k.capture_id = captures.id
-                                    AND k.status_after IN ('ok', 'moved')))",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map(params![w.source_id, d.judged_good_too], |r| {
-                            Ok((r.get(0)?, r.get(1)?))
-                        })?
+        let mut after = 0i64;
+        loop {
+            let chunk: Vec<(i64, String)> = tx
+                .prepare_cached(
+                    "SELECT id, record FROM held_checks WHERE host = ?1 AND id > ?2
+                     ORDER BY id LIMIT ?3",
+                )
+                .and_then(|mut s| {
+                    s.query_map(params![host, after, CHUNK], |r| Ok((r.get(0)?, r.get(1)?)))?
                         .collect()
-                    })
-                    .map_err(err)?;
-                // The landing's address once, each capture's against it.
-                let landing = crate::source_url::address_key(d.landing);
-                for (capture, final_url) in candidates {
-                    if landing.is_some() && crate::source_url::address_key(&final_url) == landing {
-                        tx.prepare_cached("UPDATE captures SET disowned_at = ?2 WHERE id = ?1")
-                            .and_then(|mut s| s.execute(params![capture, u.last_checked]))
-                            .map_err(err)?;
-                    }
+                })
+                .map_err(err)?;
+            let Some(&(last, _)) = chunk.last() else {
+                break;
+            };
+            after = last;
+            for (_, record) in &chunk {
+                if let Some(held) = decode(record) {
+                    write_one(&tx, run_id, &write(&held)).map_err(err)?;
                 }
             }
-            if let Some((capture, reading)) = w.baseline_reading {
-                tx.prepare_cached("UPDATE captures SET reading = ?2 WHERE id = ?1")
-                    .and_then(|mut s| s.execute(params![capture, reading]))
-                    .map_err(err)?;
-            }
-            if w.old_status != u.status {
-                tx.prepare_cached(
-                    "INSERT INTO status_changes (source_id, run_id, at, old_status, new_status) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .and_then(|mut s| s.execute(params![w.source_id, run_id, u.last_checked, w.old_status, u.status]))
-                .map_err(err)?;
-            }
         }
+        tx.prepare_cached("DELETE FROM held_checks WHERE host = ?1")
+            .and_then(|mut s| s.execute([host]))
+            .map_err(err)?;
         tx.commit().map_err(err)
     }
+}
+
+/// One check's rows (check, capture, verdict, status change) in `tx`.
+fn write_one(tx: &rusqlite::Transaction, run_id: i64, w: &CheckWrite) -> rusqlite::Result<()> {
+    let mut check = w.check.clone();
+    check.run_id = Some(run_id);
+    check.status_after = Some(w.update.status);
+    check.evidence = Some(w.update.evidence);
+    let (_, capture_id) = insert_fetch(tx, w.source_id, &check, w.capture.as_ref())?;
+    let u = &w.update;
+    let params = params![
+        w.source_id,
+        u.status,
+        u.status_since,
+        u.suspect,
+        u.http_status,
+        u.final_url,
+        u.error_kind,
+        u.error_detail,
+        u.similarity,
+        u.evidence,
+        u.last_checked,
+        u.next_check_at,
+        u.consecutive_failures,
+        u.failing_since,
+        u.no_such_host_since,
+        capture_id,
+        u.capture_is_baseline,
+        u.verdict_stands,
+        u.streak_kind,
+        u.mixed_failures,
+        u.mixed_since,
+        u.held_status
+    ];
+    // A row that turns out not to have the status it had when the
+    // run read it (never expected) takes the full update.
+    let kept = w.old_status == u.status
+        && tx
+            .prepare_cached(KEEP_STATUS)
+            .and_then(|mut s| s.execute(params))?
+            == 1;
+    if !kept {
+        tx.prepare_cached(SET_STATUS)
+            .and_then(|mut s| s.execute(params))?;
+    }
+    if let Some(d) = u.disown_landing {
+        // The landing as reached under any spelling (http or https,
+        // `www.`, a slash, a fragment): SQL compares bytes, so the
+        // source's few candidate captures are compared here.
+        let candidates: Vec<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT id, final_url FROM captures
+                 WHERE source_id = ?1 AND disowned_at IS NULL
+                   AND (?2 OR NOT EXISTS (SELECT 1 FROM checks k
+                          WHERE k.source_id = ?1 AND k.capture_id = captures.id
+                            AND k.status_after IN ('ok', 'moved')))",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![w.source_id, d.judged_good_too], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
+            })?;
+        // The landing's address once, each capture's against it.
+        let landing = crate::source_url::address_key(d.landing);
+        for (capture, final_url) in candidates {
+            if landing.is_some() && crate::source_url::address_key(&final_url) == landing {
+                tx.prepare_cached("UPDATE captures SET disowned_at = ?2 WHERE id = ?1")
+                    .and_then(|mut s| s.execute(params![capture, u.last_checked]))?;
+            }
+        }
+    }
+    if let Some((capture, reading)) = w.baseline_reading {
+        tx.prepare_cached("UPDATE captures SET reading = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![capture, reading]))?;
+    }
+    if w.old_status != u.status {
+        tx.prepare_cached(
+            "INSERT INTO status_changes (source_id, run_id, at, old_status, new_status) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut s| s.execute(params![w.source_id, run_id, u.last_checked, w.old_status, u.status]))
+        ?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -807,6 +880,17 @@ mod tests {
             .conn
             .query_row("SELECT id FROM sources WHERE url = ?1", [url], |r| r.get(0))
             .unwrap();
+        verdict_of(source_id, url, old_status, status, at)
+    }
+
+    /// [`verdict`] for the source by its id.
+    fn verdict_of<'a>(
+        source_id: i64,
+        url: &'a str,
+        old_status: &'a str,
+        status: &'a str,
+        at: Millis,
+    ) -> CheckWrite<'a> {
         CheckWrite {
             source_id,
             old_status,
@@ -1265,6 +1349,108 @@ mod tests {
         assert!(store.incident_in_previous_run("other", 3).unwrap());
         assert!(!store.incident_in_previous_run("h", 1).unwrap());
         assert!(!store.incident_in_previous_run("nowhere", 3).unwrap());
+    }
+
+    /// The run's end asks, for each failing host, whether its previous run
+    /// was an incident: through the host's sources by the index on their
+    /// host as `host_key` spells it, not a scan of every source per host.
+    #[test]
+    fn the_previous_incident_is_looked_up_through_the_host_index() {
+        let (_dir, store) = store_citing(&[(false, &["a"])]);
+        let plan: Vec<String> = store
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN
+                 SELECT max(c.run_id) FROM checks c JOIN sources s ON s.id = c.source_id
+                 WHERE rtrim(lower(s.host), '.') = ?1 AND c.run_id < ?2",
+            )
+            .unwrap()
+            .query_map(params!["h", 3], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(
+            plan.iter().any(|p| p.contains("INDEX sources_host_key")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
+    }
+
+    /// Held failures are written with their batch, recorded with their
+    /// host's incident in one transaction that deletes them, and dropped
+    /// by the next run's start when a killed run left them: their sources
+    /// were never recorded, so they stay due.
+    #[test]
+    fn held_checks_are_recorded_once_with_their_incident_or_dropped_at_the_next_start() {
+        let (_dir, mut store) = store_citing(&[(false, &["a", "b", "c"])]);
+        let count = |store: &Store, sql: &str| -> i64 {
+            store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        };
+        let run = store.start_run(1, 1).unwrap();
+        let ok = verdict(&store, "http://h/c", "unchecked", "ok", 10);
+        store
+            .write_checks_holding(
+                run,
+                &[ok],
+                &[
+                    ("h", "1 http://h/a"),
+                    ("h", "2 http://h/b"),
+                    ("g", "0 none"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM held_checks"), 3);
+        assert_eq!(count(&store, "SELECT count(*) FROM checks"), 1);
+        assert_eq!(store.next_held_host(None).unwrap(), Some(("g".into(), 1)));
+        assert_eq!(
+            store.next_held_host(Some("g")).unwrap(),
+            Some(("h".into(), 2))
+        );
+        assert_eq!(store.next_held_host(Some("h")).unwrap(), None);
+        // A killed run: the next start drops what it held.
+        let next = store.start_run(2, 1).unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM held_checks"), 0);
+        assert_eq!(store.next_held_host(None).unwrap(), None);
+        store
+            .write_checks_holding(next, &[], &[("h", "1 http://h/a"), ("h", "2 http://h/b")])
+            .unwrap();
+        let incident = NewIncident {
+            host: "h".into(),
+            at: 20,
+            checks: 2,
+            failures: 2,
+            detail: "down".into(),
+        };
+        let mut seen = Vec::new();
+        store
+            .apply_held(
+                next,
+                "h",
+                Some(&incident),
+                |record| {
+                    seen.push(record.to_string());
+                    let (id, url) = record.split_once(' ')?;
+                    Some((id.parse::<i64>().ok()?, url.to_string()))
+                },
+                |(id, url): &(i64, String)| verdict_of(*id, url, "unchecked", "unchecked", 20),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seen, ["1 http://h/a", "2 http://h/b"]);
+        assert_eq!(count(&store, "SELECT count(*) FROM held_checks"), 0);
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM checks WHERE run_id = 2 AND evidence = 'seen'"
+            ),
+            2
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM host_incidents WHERE run_id = 2"
+            ),
+            1
+        );
     }
 
     #[test]

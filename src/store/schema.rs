@@ -15,6 +15,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0009_mixed_streak.sql"),
     include_str!("migrations/0010_held_status.sql"),
     include_str!("migrations/0011_check_counts.sql"),
+    include_str!("migrations/0012_held_checks.sql"),
 ];
 
 /// The schema version of a store every step has been applied to (SQLite's
