@@ -159,7 +159,8 @@ enum Command {
         /// internationalised name as written or in punycode.
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
-        /// At most N sources.
+        /// At most N sources: the first N due in priority order (never checked, then
+        /// failing, then the longest unchecked), hosts taking turns among them.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
         /// Time budget, e.g. 2h: no new fetch after it, and those in flight 10 s later are

@@ -371,6 +371,57 @@ async fn the_next_check_counts_from_the_runs_start_not_the_fetch() {
     }
 }
 
+/// `--limit N` takes the first N sources in priority order (never checked
+/// first), hosts taking turns among those: cut after the turns, it took
+/// one source of each host in turn, routine re-checks of the other hosts
+/// in place of the new sources of one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limited_run_takes_the_new_sources_first_whatever_their_host() {
+    let web = TestWeb::start("127.0.0.1").await;
+    let g = Ground::new();
+    g.write_config(IMMEDIATE);
+    let item = |i: usize, url: String| {
+        format!(
+            "Outlet {i}: Headline {i}\n\nA body paragraph for item {i} that is long enough.\n\n\
+             Source: Outlet {i}, December {}, 2020\n{url}\n\n",
+            i + 1
+        )
+    };
+    // A night checks four pages of one host: `ok`, due again with --all.
+    let mut doc = String::from("Briefings - test page\n\n");
+    for i in 0..4 {
+        doc.push_str(&item(i, web.url("localhost", &format!("/page/{i}"))));
+    }
+    g.brief("b.txt", &doc);
+    let night = json(&g, &["check", "--format", "json"]).await;
+    assert_eq!(night["checked"], 4, "{night}");
+    // Four new sources, all on another host.
+    for i in 4..8 {
+        doc.push_str(&item(i, web.url("127.0.0.1", &format!("/page/{i}"))));
+    }
+    g.brief("b.txt", &doc);
+    let run = json(&g, &["check", "--all", "--limit", "4", "--format", "json"]).await;
+    assert_eq!(run["checked"], 4, "{run}");
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let checks: Vec<(String, i64)> = db
+        .prepare(
+            "SELECT s.url, (SELECT count(*) FROM checks c WHERE c.source_id = s.id)
+             FROM sources s ORDER BY s.url",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(checks.len(), 8, "{checks:?}");
+    for (url, n) in &checks {
+        assert_eq!(
+            *n, 1,
+            "{url}: new ones once, the others not again: {checks:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partial_run_is_not_last_night_for_the_report() {
     let web = TestWeb::start("127.0.0.1").await;

@@ -476,10 +476,15 @@ async fn run_locked(
     };
     // Ids and host numbers only: a source's row is read by the preparer when
     // its turn comes.
-    let mut due = interleave_by_host(store.due_order(&filter)?);
+    let mut due = store.due_order(&filter)?;
+    // The limit takes the first sources in priority order (never checked,
+    // then failing, then the longest unchecked), and hosts take turns among
+    // those: cut after the turns, it took one source of each host, new or
+    // not, and left the new ones of a large host for later.
     if let Some(limit) = options.limit {
         due.truncate(limit);
     }
+    let mut due = interleave_by_host(due);
     due.shrink_to_fit();
     let total = due.len();
     progress.start(total);
