@@ -974,6 +974,105 @@ async fn a_host_down_all_night_is_one_incident_held_on_disk_not_in_memory() {
     assert_eq!(count("SELECT count(*) FROM checks"), (DOWN + 2) as i64);
 }
 
+/// A writer behind (held here by a debug gate; a slow disk in life) fills
+/// its queue, and the run waits to hand it more. That wait blocked the
+/// network thread: a fetch in flight was not polled again until the writer
+/// caught up, after its timeout, and was recorded as a timeout though its
+/// page had come long before. Now the wait pauses only the loop taking
+/// results, and the fetches in flight go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the binary takes its writer's test gate in debug builds only"
+)]
+async fn a_writer_falling_behind_does_not_time_out_the_fetches_in_flight() {
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::time::{Duration, Instant};
+    const GATED: &str = "/gated/ok/1";
+    const PAGES: usize = 40;
+    let web = TestWeb::start("127.0.0.1").await;
+    web.state.gate_closed.store(true, Relaxed);
+    let g = Ground::new();
+    g.write_config(&IMMEDIATE.replace("retries = 0\n", "retries = 0\ntimeout = \"3s\"\n"));
+    let paths: Vec<String> = [GATED.to_string()]
+        .into_iter()
+        .chain((1..=PAGES).map(|i| format!("/page/{i}")))
+        .collect();
+    g.brief("b.txt", briefing(&web, &paths));
+    let gate = g.path("writer-gate");
+    // One chunk of results waits for the writer at most: a few pages fill it.
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("citewatch"))
+        .arg("--config")
+        .arg(g.config())
+        .args(["check", "--format", "json"])
+        .env_remove("CITEWATCH_CONFIG")
+        .env("CITEWATCH_TEST_WRITER_QUEUE", "1")
+        .env("CITEWATCH_TEST_WRITER_GATE", &gate)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The gated page is asked for first, and waits; the others come back
+    // to the writer, which takes one chunk and stops at its gate, the
+    // queue fills, and the run waits to send the next.
+    let pages_back = || {
+        (1..=PAGES)
+            .filter(|i| !web.hits_for("127.0.0.1", &format!("/page/{i}")).is_empty())
+            .count()
+    };
+    // Until the run has stopped asking for more: it is waiting to send.
+    let mut seen = (0, Instant::now());
+    loop {
+        let back = pages_back();
+        if back != seen.0 {
+            seen = (back, Instant::now());
+        }
+        let asked = !web.hits_for("127.0.0.1", GATED).is_empty();
+        if asked && back >= 3 && seen.1.elapsed() > Duration::from_millis(500) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run did not start its fetches"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(pages_back() < PAGES, "the writer's queue never filled");
+    let asked = Instant::now();
+    // The gated page answers at once, well within its timeout...
+    web.state.gate_closed.store(false, Relaxed);
+    // ...and the writer catches up only once that timeout has passed.
+    tokio::time::sleep_until((asked + Duration::from_millis(4_500)).into()).await;
+    std::fs::write(&gate, "").unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["checked"], PAGES + 1, "{summary}");
+    let sources = json(&g, &["sources", "--format", "json"]).await;
+    assert_eq!(
+        status_of(&sources, GATED),
+        "ok",
+        "{}",
+        source(&sources, GATED)
+    );
+    let db = rusqlite::Connection::open(g.path("data/citewatch.db")).unwrap();
+    let timeouts: i64 = db
+        .query_row(
+            "SELECT count(*) FROM checks WHERE outcome LIKE '%timeout%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        timeouts, 0,
+        "a fetch in flight timed out while the writer was behind"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_304_is_recorded_as_a_304_and_the_page_stays_as_it_was() {
     let web = TestWeb::start("127.0.0.1").await;

@@ -30,6 +30,7 @@ use crate::store::{
 };
 use crate::sync::{SyncError, SyncReport};
 use crate::time::{Millis, format_millis, now_millis};
+use tokio::sync::mpsc::error::TryRecvError;
 
 /// Why a run could not be carried out.
 #[derive(Debug, thiserror::Error)]
@@ -365,6 +366,27 @@ async fn abandoned(mut over: tokio::sync::watch::Receiver<Option<Ending>>) {
     }
 }
 
+/// A fetch's task, cancelled when dropped (as the run's stream of fetches
+/// is when the run stops): a detached fetch would go on after its run.
+struct Aborting<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Aborting<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for Aborting<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
 /// Runs a check, taking the run lock first ([`CheckError::Locked`] when held).
 pub async fn run(
     config: &Config,
@@ -497,7 +519,10 @@ async fn run_locked(
 
     // One writer thread owns the write connection; tasks send it their results.
     // Room for two batches, so fetching goes on while the writer commits one.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Checked>>(2 * WRITER_BATCH / SEND_CHUNK);
+    // An async channel: when the writer falls behind, a send waits without
+    // blocking the network thread, whose fetches in flight go on (a blocking
+    // send froze them, and their timeouts ran out while they were not polled).
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Checked>>(writer_queue());
     let recheck_failing = config.check.recheck_failing.as_millis();
     let blobs = Arc::new(FsBlobStore::deferred_sync(blob_dir(&config.store.dir)));
     // A pack index lost (or damaged where a glance sees it) left every
@@ -715,7 +740,7 @@ async fn run_locked(
             }
         });
     let results = jobs
-        .map(|(turn, job)| {
+        .map(|(turn, job): (Turn, Result<Job, CheckError>)| {
             let fetcher = fetcher.clone();
             let blobs = blobs.clone();
             let probes = probes.clone();
@@ -723,7 +748,9 @@ async fn run_locked(
             let check_cfg = check_cfg.clone();
             let cpu = cpu.clone();
             let grace_over = grace_over.clone();
-            async move {
+            // A task of its own: its fetch goes on while the result loop
+            // waits for the writer (see `Aborting`).
+            Aborting(tokio::spawn(async move {
                 let job = job?;
                 let url = job.due.url.clone();
                 let fetched = async {
@@ -785,9 +812,16 @@ async fn run_locked(
                         .unwrap_or_else(|_| unjudged());
                 }
                 cpu.run(judge).await.unwrap_or_else(unjudged)
-            }
+            }))
         })
-        .buffer_unordered(concurrency);
+        .buffer_unordered(concurrency)
+        // A panic in a fetch's task is the network thread's, as before. Only
+        // dropping the task cancels it, and then nothing polls it.
+        .map(|joined| match joined.map_err(|e| e.try_into_panic()) {
+            Ok(result) => result,
+            Err(Ok(panic)) => std::panic::resume_unwind(panic),
+            Err(Err(_cancelled)) => Err(CheckError::ThreadPanicked("network")),
+        });
     // Boxed so that dropping it drops the job receiver, which stops the preparer.
     let mut results = Box::pin(results);
     let mut first_error = None;
@@ -801,15 +835,21 @@ async fn run_locked(
     let mut abandoned_fetches = 0usize;
     let max_held = max_held_landings();
     // False once the writer has gone (after an error, which its join reports).
+    let writer_thread = writer.thread().clone();
     let send = |chunk: &mut Vec<Checked>| {
-        tx.send(std::mem::replace(chunk, Vec::with_capacity(SEND_CHUNK)))
-            .is_ok()
+        let full = std::mem::replace(chunk, Vec::with_capacity(SEND_CHUNK));
+        let (tx, writer_thread) = (&tx, &writer_thread);
+        async move {
+            let sent = tx.send(full).await.is_ok();
+            writer_thread.unpark();
+            sent
+        }
     };
     loop {
         let ready = match results.next().now_or_never() {
             Some(ready) => ready,
             None => {
-                if !chunk.is_empty() && !send(&mut chunk) {
+                if !chunk.is_empty() && !send(&mut chunk).await {
                     break;
                 }
                 // Before the last result is in, the writer ends only on a
@@ -843,7 +883,7 @@ async fn run_locked(
                 }
                 progress.advance(&c.url, c.state.status.name());
                 chunk.push(c);
-                if chunk.len() >= SEND_CHUNK && !send(&mut chunk) {
+                if chunk.len() >= SEND_CHUNK && !send(&mut chunk).await {
                     break;
                 }
             }
@@ -895,9 +935,11 @@ async fn run_locked(
         chunk.push(c);
     }
     if !chunk.is_empty() {
-        send(&mut chunk);
+        send(&mut chunk).await;
     }
     drop(tx);
+    // The writer sees the channel closed when it next looks.
+    writer_thread.unpark();
     progress.finish();
     let (store, stats) = writer
         .join()
@@ -1005,7 +1047,7 @@ fn writer_loop(
     mut store: Store,
     blobs: &FsBlobStore,
     run_id: i64,
-    rx: std::sync::mpsc::Receiver<Vec<Checked>>,
+    mut rx: tokio::sync::mpsc::Receiver<Vec<Checked>>,
     incident_recheck_at: Millis,
     halt: &std::sync::atomic::AtomicBool,
 ) -> (Result<Store, CheckError>, WriterStats) {
@@ -1051,13 +1093,24 @@ fn writer_loop(
     // Age of the oldest unwritten result: a steady trickle must not hold a batch open.
     let mut oldest: Option<Instant> = None;
     let max_age = Duration::from_millis(500);
+    #[cfg(debug_assertions)]
+    let mut gated = false;
     loop {
         let wait = oldest.map_or(max_age, |t| max_age.saturating_sub(t.elapsed()));
-        let received = rx.recv_timeout(wait);
-        let disconnected = matches!(
-            received,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
-        );
+        // Each send unparks this thread (and a park may end early): what
+        // came is taken when it wakes, and an empty look waits again.
+        let received = match rx.try_recv() {
+            Err(TryRecvError::Empty) => {
+                std::thread::park_timeout(wait);
+                rx.try_recv()
+            }
+            received => received,
+        };
+        let disconnected = matches!(received, Err(TryRecvError::Disconnected));
+        #[cfg(debug_assertions)]
+        if received.is_ok() && !std::mem::replace(&mut gated, true) {
+            writer_gate();
+        }
         for c in received.into_iter().flatten() {
             *per_host.entry(c.host.clone()).or_default() += 1;
             oldest.get_or_insert_with(Instant::now);
@@ -1171,6 +1224,32 @@ fn record_held(
         after = Some(host);
     }
     Ok(())
+}
+
+/// Chunks of results waiting for the writer: room for two batches, so
+/// fetching goes on while the writer commits one. In debug builds
+/// `CITEWATCH_TEST_WRITER_QUEUE`, so a test can fill it with a few pages.
+fn writer_queue() -> usize {
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("CITEWATCH_TEST_WRITER_QUEUE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    2 * WRITER_BATCH / SEND_CHUNK
+}
+
+/// Debug builds only: with `CITEWATCH_TEST_WRITER_GATE=FILE`, the writer
+/// takes its first results and then waits until FILE exists, as a writer
+/// behind a slow disk does, so a test can see what the fetches do meanwhile.
+#[cfg(debug_assertions)]
+fn writer_gate() {
+    if let Some(path) = std::env::var_os("CITEWATCH_TEST_WRITER_GATE") {
+        while !std::path::Path::new(&path).exists() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 /// [`WRITER_BATCH`], or in debug builds `CITEWATCH_TEST_WRITER_BATCH`, so a
