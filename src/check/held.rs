@@ -80,17 +80,31 @@ struct HeldState {
 
 impl From<State> for HeldState {
     fn from(s: State) -> Self {
+        // Taken apart whole: a field added to `State` fails to compile here
+        // until it is held too, instead of being lost with every held check.
+        let State {
+            status,
+            since,
+            suspect,
+            consecutive_failures,
+            failing_since,
+            streak_kind,
+            mixed_failures,
+            mixed_since,
+            no_such_host_since,
+            held_status,
+        } = s;
         HeldState {
-            status: s.status.name().to_string(),
-            since: s.since,
-            suspect: s.suspect.map(|s| s.name().to_string()),
-            consecutive_failures: s.consecutive_failures,
-            failing_since: s.failing_since,
-            streak_kind: s.streak_kind.map(|k| k.name().to_string()),
-            mixed_failures: s.mixed_failures,
-            mixed_since: s.mixed_since,
-            no_such_host_since: s.no_such_host_since,
-            held_status: s.held_status.map(|h| h.name().to_string()),
+            status: status.name().to_string(),
+            since,
+            suspect: suspect.map(|s| s.name().to_string()),
+            consecutive_failures,
+            failing_since,
+            streak_kind: streak_kind.map(|k| k.name().to_string()),
+            mixed_failures,
+            mixed_since,
+            no_such_host_since,
+            held_status: held_status.map(|h| h.name().to_string()),
         }
     }
 }
