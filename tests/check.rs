@@ -520,6 +520,11 @@ async fn a_host_failing_on_most_checks_is_one_incident_not_many_failures() {
         serde_json::json!(["127.0.0.1"]),
         "{summary}"
     );
+    // The excused checks left no verdict: counted apart, not as the
+    // `unchecked` they kept.
+    assert_eq!(summary["excused_by_incident"], 6, "{summary}");
+    assert_eq!(summary["checked_by_status"]["unchecked"], 0, "{summary}");
+    assert_eq!(summary["checked_by_status"]["ok"], 1, "{summary}");
     let sources = json(&g, &["sources", "--format", "json"]).await;
     for s in sources.as_array().unwrap() {
         let url = s["url"].as_str().unwrap();

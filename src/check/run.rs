@@ -248,6 +248,11 @@ pub struct RunSummary {
     pub partial: bool,
     /// Checks by new status (every status, 0 included).
     pub checked_by_status: BTreeMap<String, usize>,
+    /// Checks excused by a host incident: their sources keep the verdicts
+    /// they had, so these are in no status of `checked_by_status` (counted
+    /// there under the verdict kept, a host down all night read as hundreds
+    /// of `ok` checks).
+    pub excused_by_incident: usize,
     /// All sources by status after the run (every status, 0 included).
     pub sources_by_status: BTreeMap<String, i64>,
     /// Hosts whose network failures this run were recorded as one incident
@@ -967,6 +972,7 @@ async fn run_locked(
             || options.limit.is_some()
             || stopped_on_request.get(),
         checked_by_status: Status::count_every(stats.checked_by_status),
+        excused_by_incident: stats.excused,
         host_incidents: stats.incidents,
         sources_by_status: Status::count_every(store.sources_by_status()?),
         newly_broken: stats.newly_broken,
@@ -989,6 +995,7 @@ struct WriterStats {
     newly_recovered: usize,
     not_compared: usize,
     checked_by_status: BTreeMap<String, usize>,
+    excused: usize,
     incidents: Vec<String>,
 }
 
@@ -1016,6 +1023,7 @@ impl WriterStats {
         self.newly_broken += other.newly_broken;
         self.newly_recovered += other.newly_recovered;
         self.not_compared += other.not_compared;
+        self.excused += other.excused;
         for (status, n) in other.checked_by_status {
             *self.checked_by_status.entry(status).or_default() += n;
         }
@@ -1211,8 +1219,10 @@ fn record_held(
                 };
                 if let Some(detail) = excuse {
                     held.excuse(detail, incident_recheck_at);
+                    counted.excused += 1;
+                } else {
+                    counted.count(&held.old_status, held.status(), held.not_compared);
                 }
-                counted.count(&held.old_status, held.status(), held.not_compared);
                 Some(held)
             },
             Held::to_write,

@@ -268,8 +268,15 @@ fn print_summary(s: &RunSummary, format: Format) -> anyhow::Result<()> {
         writeln!(
             out,
             "host incidents: {} (most of their checks failed on the network: counted once \
-             per host, not against each source, which keep their verdicts and are tried again)",
-            s.host_incidents.join(", ")
+             per host, not against each source{})",
+            s.host_incidents.join(", "),
+            match s.excused_by_incident {
+                0 => String::new(),
+                n => format!(
+                    "; {n} check{} excused: the sources keep their verdicts and are tried again",
+                    if n == 1 { "" } else { "s" },
+                ),
+            }
         )?;
     }
     Ok(())

@@ -641,11 +641,16 @@ fn write_one(tx: &rusqlite::Transaction, run_id: i64, w: &CheckWrite) -> rusqlit
 }
 
 impl Store {
-    /// Whether the last run before `run_id` that checked any source on `host`
-    /// recorded an incident for it: the outage has lasted a run already.
-    /// `host` as [`crate::source_url::host_key`] spells it: sources and
-    /// incidents are matched under any spelling of it (`A.example.`), as
-    /// incidents group their checks.
+    /// Whether the last whole run before `run_id` that checked any source on
+    /// `host` recorded an incident for it: the outage has lasted a run
+    /// already. `host` as [`crate::source_url::host_key`] spells it: sources
+    /// and incidents are matched under any spelling of it (`A.example.`), as
+    /// incidents group their checks. A partial run (`--url`, `--host`,
+    /// `--limit`, or stopped on request) is passed over: an afternoon's
+    /// `check --url` of one page of a host down since the night, too few
+    /// failures for an incident, made the next night forgive the outage
+    /// again, and a manual `--host` run's incident made the next night's
+    /// count on the outage's first night.
     pub fn incident_in_previous_run(&self, host: &str, run_id: i64) -> Result<bool> {
         let host = crate::source_url::host_key(host);
         self.conn
@@ -653,7 +658,9 @@ impl Store {
                 "SELECT EXISTS (SELECT 1 FROM host_incidents
                  WHERE rtrim(lower(host), '.') = ?1 AND run_id = (
                      SELECT max(c.run_id) FROM checks c JOIN sources s ON s.id = c.source_id
-                     WHERE rtrim(lower(s.host), '.') = ?1 AND c.run_id < ?2))",
+                     WHERE rtrim(lower(s.host), '.') = ?1 AND c.run_id < ?2
+                       AND c.run_id NOT IN (SELECT id FROM runs
+                             WHERE coalesce(json_extract(summary, '$.partial'), 0) != 0)))",
                 params![host, run_id],
                 |r| r.get(0),
             )
@@ -1349,6 +1356,39 @@ mod tests {
         assert!(store.incident_in_previous_run("other", 3).unwrap());
         assert!(!store.incident_in_previous_run("h", 1).unwrap());
         assert!(!store.incident_in_previous_run("nowhere", 3).unwrap());
+    }
+
+    /// A partial run between two nights is passed over both ways: one that
+    /// checked a page of the host without an incident does not make the
+    /// outage new again, and one that recorded an incident does not make it
+    /// a lasting one.
+    #[test]
+    fn a_partial_run_is_not_the_previous_run_of_an_incident() {
+        let (_dir, store) = store_citing(&[(false, &["a", "b"])]);
+        let sql = |q: &str| store.conn.execute(q, []).unwrap();
+        sql(r#"INSERT INTO runs (id, started_at, state, summary) VALUES
+                 (1, 0, 'completed', '{"partial": false}'),
+                 (2, 1, 'completed', '{"partial": true}'),
+                 (3, 2, 'completed', '{"partial": true}'),
+                 (4, 3, 'completed', '{"partial": false}')"#);
+        sql("INSERT INTO checks (source_id, started_at, duration_ms, request_url, outcome, hops, attempts, run_id)
+             SELECT s.id, run.id, 1, s.url, 'timeout', '[]', 1, run.id FROM sources s, runs run
+              WHERE s.url = 'http://h/a' AND run.id IN (1, 2)");
+        sql("INSERT INTO checks (source_id, started_at, duration_ms, request_url, outcome, hops, attempts, run_id)
+             SELECT id, 2, 1, url, 'timeout', '[]', 1, 3 FROM sources WHERE url = 'http://h/b'");
+        // Night 1 was an incident; run 2 (`check --url`) was not.
+        sql(
+            "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail)
+             VALUES (1, 'h', 0, 5, 5, 'd')",
+        );
+        assert!(store.incident_in_previous_run("h", 4).unwrap());
+        // Run 3 (`check --host h`) was an incident, night 1 not.
+        sql("DELETE FROM host_incidents");
+        sql(
+            "INSERT INTO host_incidents (run_id, host, at, checks, failures, detail)
+             VALUES (3, 'h', 2, 5, 5, 'd')",
+        );
+        assert!(!store.incident_in_previous_run("h", 4).unwrap());
     }
 
     /// The run's end asks, for each failing host, whether its previous run
