@@ -619,7 +619,7 @@ async fn run_locked(
     );
     let prepare_blobs = blobs.reading_apart();
     let preparer = std::thread::spawn(move || {
-        let mut shares = HostShares::new(due, concurrency);
+        let mut shares = HostShares::new(due);
         let mut chunk = Vec::with_capacity(PREPARE_CHUNK);
         // A chunk's reads share one read transaction (see `Store::read_batch`,
         // `FsBlobStore::read_batch`), ended before any send or wait, which

@@ -57,13 +57,6 @@ pub fn host_share(per_host_concurrency: usize, window: usize) -> usize {
 /// order itself) and handed out, in their order, as the host's jobs give
 /// their turns back. Used by the preparer thread; the turns come back from
 /// the network thread.
-///
-/// Shares bound each host alone: thirty-two slow hosts (a Crawl-delay of
-/// 30 s, or timing out) each kept their share out, waiting on their host in
-/// the window, and together filled it, so thousands of fast hosts crawled.
-/// So the jobs out beyond each host's first are held to half the window
-/// together: a host's first job always goes out (its share allowing), and
-/// slow hosts' further jobs cannot take the whole window.
 pub struct HostShares {
     order: std::vec::IntoIter<(i64, u32)>,
     aside: HashMap<u32, VecDeque<i64>>,
@@ -71,8 +64,6 @@ pub struct HostShares {
     /// so the host that waited first is served first.
     aside_hosts: Vec<u32>,
     shares: HashMap<u32, usize>,
-    /// The most jobs out beyond each host's first, together.
-    extra_cap: usize,
     out: Arc<Out>,
 }
 
@@ -86,8 +77,6 @@ struct Out {
 #[derive(Default)]
 struct Load {
     by_host: HashMap<u32, usize>,
-    /// Jobs out beyond each host's first (see [`HostShares`]).
-    extra: usize,
     /// Turns given back so far: a waiter that saw this number wakes when it
     /// changes, so a turn given back between its look and its wait is not missed.
     returned: u64,
@@ -120,13 +109,9 @@ impl Drop for Turn {
     fn drop(&mut self) {
         let mut load = self.out.lock();
         if let Some(n) = load.by_host.get_mut(&self.host) {
-            let extra = *n > 1;
             *n = n.saturating_sub(1);
             if *n == 0 {
                 load.by_host.remove(&self.host);
-            }
-            if extra {
-                load.extra = load.extra.saturating_sub(1);
             }
         }
         load.returned += 1;
@@ -148,15 +133,13 @@ pub enum Next {
 }
 
 impl HostShares {
-    /// Over `order`, as [`interleave_by_host`] gives it, for a run that
-    /// keeps `window` jobs in flight.
-    pub fn new(order: Vec<(i64, u32)>, window: usize) -> HostShares {
+    /// Over `order`, as [`interleave_by_host`] gives it.
+    pub fn new(order: Vec<(i64, u32)>) -> HostShares {
         HostShares {
             order: order.into_iter(),
             aside: HashMap::new(),
             aside_hosts: Vec::new(),
             shares: HashMap::new(),
-            extra_cap: (window / 2).max(1),
             out: Arc::default(),
         }
     }
@@ -171,15 +154,10 @@ impl HostShares {
     fn has_room(&self, load: &Load, host: u32) -> bool {
         let out = load.by_host.get(&host).copied().unwrap_or(0);
         out < self.shares.get(&host).copied().unwrap_or(usize::MAX)
-            && (out == 0 || load.extra < self.extra_cap)
     }
 
     fn take(&self, load: &mut Load, id: i64, host: u32) -> Next {
-        let out = load.by_host.entry(host).or_default();
-        *out += 1;
-        if *out > 1 {
-            load.extra += 1;
-        }
+        *load.by_host.entry(host).or_default() += 1;
         Next::Take(
             id,
             Turn {
@@ -313,7 +291,7 @@ mod tests {
             ]
             .to_vec(),
         );
-        let mut shares = HostShares::new(order, 128);
+        let mut shares = HostShares::new(order);
         shares.share(7, || 2);
         shares.share(3, || 1);
         let (a, slow1) = taken(&mut shares).unwrap();
@@ -344,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_turn_given_back_from_another_thread_wakes_the_waiter() {
-        let mut shares = HostShares::new(vec![(0, 1), (1, 1)], 128);
+        let mut shares = HostShares::new(vec![(0, 1), (1, 1)]);
         shares.share(1, || 1);
         let (_, turn) = taken(&mut shares).unwrap();
         let Next::Wait(seen) = shares.hand_out() else {
@@ -359,45 +337,6 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(30));
         assert_eq!(taken(&mut shares).unwrap().0, 1);
         giver.join().unwrap();
-    }
-
-    /// Slow hosts keep their jobs out (waiting on a Crawl-delay); fast ones
-    /// give theirs back at once. Each slow host within its share, they
-    /// together held the whole window; now their jobs beyond each one's
-    /// first take half of it at most, and the fast hosts' jobs all go out.
-    #[test]
-    fn slow_hosts_together_leave_room_in_the_window() {
-        const WINDOW: usize = 16;
-        const SLOW: u32 = 8;
-        // Eight slow hosts of ten sources and forty fast ones of three.
-        let mut due: Vec<(i64, u32)> = Vec::new();
-        for host in 0..SLOW + 40 {
-            let n = if host < SLOW { 10 } else { 3 };
-            for k in 0..n {
-                due.push((i64::from(host) * 100 + k, host));
-            }
-        }
-        let mut shares = HostShares::new(interleave_by_host(due), WINDOW);
-        let mut slow_out = Vec::new();
-        let mut fast = 0;
-        while let Next::Take(id, turn) = shares.hand_out() {
-            shares.share(turn.host(), || host_share(2, WINDOW));
-            if turn.host() < SLOW {
-                slow_out.push((id, turn));
-            } else {
-                fast += 1;
-            }
-        }
-        assert_eq!(fast, 40 * 3, "a fast host's job was kept waiting");
-        // Each slow host's first, and half the window.
-        assert_eq!(slow_out.len(), SLOW as usize + WINDOW / 2);
-        // A slow job given back lets the next slow one out, no more.
-        drop(slow_out.pop());
-        let Next::Take(_, next) = shares.hand_out() else {
-            panic!("a turn was given back")
-        };
-        assert!(next.host() < SLOW);
-        assert!(matches!(shares.hand_out(), Next::Wait(_)));
     }
 
     #[test]
