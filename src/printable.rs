@@ -7,7 +7,7 @@
 //! control character as text (`\x1b`, `\u{9b}`) instead. When the output is
 //! in colour (the report on a terminal), colour sequences pass, since the
 //! writer cannot tell the report's own from a title's; but only those made of
-//! [`VISIBLE_SGR`] parameters, so a title can at worst recolour what follows,
+//! `VISIBLE_SGR` parameters, so a title can at worst recolour what follows,
 //! never hide it (conceal, black or white text, a background of the text's
 //! colour). Otherwise none pass. JSON needs none of this: its writer escapes
 //! them all.

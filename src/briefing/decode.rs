@@ -156,9 +156,9 @@ fn chinese_text_char(c: char) -> bool {
 
 /// Reads a briefing document: as [`decode_document`], and besides, UTF-16
 /// without a byte-order mark that is mostly Chinese is read as UTF-16
-/// ([`utf16_mostly_chinese`]), a document with NUL bytes that is not
+/// (`utf16_mostly_chinese`), a document with NUL bytes that is not
 /// UTF-16 is [`NotText`], and a stray byte in a short UTF-8 document
-/// stays a stray ([`WIDE_PER_STRAY`]).
+/// stays a stray (`WIDE_PER_STRAY`).
 ///
 /// Sync's alone: fetched pages read through [`decode_document`] and
 /// [`utf8_with_strays`], whose readings stay as they were (a change there
