@@ -350,21 +350,13 @@ pub fn sources(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The JSON array `sources --format json` has always printed (pretty, as
-/// `print_json` prints a list), written an element at a time.
+/// The JSON array `sources --format json` has always printed, written an
+/// element at a time.
 fn sources_json(store: &Store, statuses: Option<&[String]>, cited: bool) -> Result<(), Streamed> {
-    use serde::ser::{SerializeSeq, Serializer};
-    let mut out = super::buffered_stdout();
-    let mut ser = serde_json::Serializer::pretty(&mut out);
-    let mut seq = ser.serialize_seq(None)?;
-    store.for_each_source(statuses, cited, |r| -> Result<(), Streamed> {
-        seq.serialize_element(&r)?;
+    super::json_array(|emit| {
+        store.for_each_source(statuses, cited, |r| emit(&r))?;
         Ok(())
-    })?;
-    seq.end()?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    })
 }
 
 /// A URL asked about (`status`, `history`) that no source has: bad input,

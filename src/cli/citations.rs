@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use citewatch::config::Config;
 use citewatch::report::model::heading;
 use citewatch::store::{CitationRow, Store};
-use serde::ser::{SerializeSeq, Serializer};
 
 use super::{Failure, Format, Streamed, buffered_stdout, output_failed, runtime};
 
@@ -59,26 +58,20 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The JSON array `citewatch citations --format json` has always printed
-/// (pretty, as `print_json` prints a list), written an element at a time.
+/// The JSON array `citewatch citations --format json` has always printed,
+/// written an element at a time.
 fn json(
     store: &Store,
     include_withdrawn: bool,
     keep: impl Fn(&CitationRow) -> bool,
 ) -> Result<(), Streamed> {
-    let mut out = buffered_stdout();
-    let mut ser = serde_json::Serializer::pretty(&mut out);
-    let mut seq = ser.serialize_seq(None)?;
-    store.for_each_citation(include_withdrawn, |r| -> Result<(), Streamed> {
-        if keep(&r) {
-            seq.serialize_element(&r)?;
-        }
+    super::json_array(|emit| {
+        store.for_each_citation(
+            include_withdrawn,
+            |r| if keep(&r) { emit(&r) } else { Ok(()) },
+        )?;
         Ok(())
-    })?;
-    seq.end()?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    })
 }
 
 /// The text listing: a document's heading, each briefing item's title

@@ -187,6 +187,27 @@ impl From<Streamed> for Failure {
     }
 }
 
+/// A JSON array on standard output, pretty as `print_json` prints a list,
+/// written an element at a time as `fill` hands them over: a listing
+/// streamed from the store never holds its rows.
+pub fn json_array<T: serde::Serialize>(
+    fill: impl FnOnce(&mut dyn FnMut(&T) -> Result<(), Streamed>) -> Result<(), Streamed>,
+) -> Result<(), Streamed> {
+    use serde::ser::{SerializeSeq, Serializer};
+    use std::io::Write;
+    let mut out = buffered_stdout();
+    let mut ser = serde_json::Serializer::pretty(&mut out);
+    let mut seq = ser.serialize_seq(None)?;
+    fill(&mut |row| {
+        seq.serialize_element(row)?;
+        Ok(())
+    })?;
+    seq.end()?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// A bar on standard error for a command that may take minutes, when a person
 /// watches it: standard error a terminal and the output for people. Scripts
 /// and logs get the summary alone.
